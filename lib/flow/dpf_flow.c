@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_common.h>
+#include <rte_errno.h>
+#include <rte_hash_crc.h>
+#include <rte_malloc.h>
+
+#include "dpf_flow.h"
+
+void
+dpf_flow_key_from_pkt(struct dpf_flow_key *key, const struct dpf_pkt_info *pi, uint16_t iface,
+		      uint8_t action)
+{
+	memset(key, 0, sizeof(*key));
+	memcpy(key->src_addr, pi->src_addr, sizeof(key->src_addr));
+	memcpy(key->dst_addr, pi->dst_addr, sizeof(key->dst_addr));
+	key->src_port = pi->src_port;
+	key->dst_port = pi->dst_port;
+	key->iface = iface;
+	key->proto = pi->proto;
+	key->family = pi->family;
+	key->action = action;
+}
+
+static int
+cmp_u(uint64_t a, uint64_t b)
+{
+	return (a > b) - (a < b);
+}
+
+int
+dpf_flow_key_cmp(const struct dpf_flow_key *a, const struct dpf_flow_key *b)
+{
+	int c;
+
+	if ((c = cmp_u(a->iface, b->iface)) != 0)
+		return c;
+	if ((c = cmp_u(a->family, b->family)) != 0)
+		return c;
+	if ((c = memcmp(a->src_addr, b->src_addr, sizeof(a->src_addr))) != 0)
+		return c;
+	if ((c = memcmp(a->dst_addr, b->dst_addr, sizeof(a->dst_addr))) != 0)
+		return c;
+	if ((c = cmp_u(a->proto, b->proto)) != 0)
+		return c;
+	if ((c = cmp_u(a->src_port, b->src_port)) != 0)
+		return c;
+	if ((c = cmp_u(a->dst_port, b->dst_port)) != 0)
+		return c;
+	return cmp_u(a->action, b->action);
+}
+
+void
+dpf_flow_counters_merge(struct dpf_flow_counters *a, const struct dpf_flow_counters *b)
+{
+	if (b->packets == 0)
+		return;
+	if (a->packets == 0) {
+		*a = *b;
+		return;
+	}
+	a->packets += b->packets;
+	a->bytes += b->bytes;
+	if (b->first_ns < a->first_ns)
+		a->first_ns = b->first_ns;
+	if (b->last_ns > a->last_ns)
+		a->last_ns = b->last_ns;
+	a->tcp_flags_aws |= b->tcp_flags_aws;
+	a->tcp_flags_all |= b->tcp_flags_all;
+	if (a->direction == DPF_DIR_UNKNOWN)
+		a->direction = b->direction;
+}
+
+/* Fragment port cache. */
+
+struct frag_slot {
+	uint8_t src_addr[16];
+	uint8_t dst_addr[16];
+	uint32_t frag_id;
+	uint16_t src_port;
+	uint16_t dst_port;
+	uint8_t family;
+	uint8_t proto;
+	uint8_t used;
+	uint8_t pad;
+};
+
+struct dpf_frag_cache {
+	uint32_t mask;
+	struct frag_slot slots[];
+};
+
+struct dpf_frag_cache *
+dpf_frag_cache_create(uint32_t slots, int socket_id)
+{
+	struct dpf_frag_cache *fc;
+	uint32_t n;
+
+	if (slots == 0 || slots > (1u << 24)) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	n = rte_align32pow2(slots);
+	fc = rte_zmalloc_socket("dpf_frag_cache", sizeof(*fc) + (size_t)n * sizeof(fc->slots[0]),
+				RTE_CACHE_LINE_SIZE, socket_id);
+	if (fc == NULL) {
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	fc->mask = n - 1;
+	return fc;
+}
+
+void
+dpf_frag_cache_free(struct dpf_frag_cache *fc)
+{
+	rte_free(fc);
+}
+
+static struct frag_slot *
+frag_slot_of(struct dpf_frag_cache *fc, const struct dpf_pkt_info *pi)
+{
+	uint32_t h = rte_hash_crc(pi->src_addr, sizeof(pi->src_addr), pi->frag_id);
+
+	h = rte_hash_crc(pi->dst_addr, sizeof(pi->dst_addr), h);
+	h = rte_hash_crc_4byte((uint32_t)pi->proto << 8 | pi->family, h);
+	return &fc->slots[h & fc->mask];
+}
+
+static bool
+frag_slot_matches(const struct frag_slot *s, const struct dpf_pkt_info *pi)
+{
+	return s->used && s->frag_id == pi->frag_id && s->family == pi->family &&
+	       s->proto == pi->proto && memcmp(s->src_addr, pi->src_addr, 16) == 0 &&
+	       memcmp(s->dst_addr, pi->dst_addr, 16) == 0;
+}
+
+bool
+dpf_frag_cache_apply(struct dpf_frag_cache *fc, struct dpf_pkt_info *pi)
+{
+	struct frag_slot *s;
+
+	if (pi->frag == DPF_PKT_FRAG_NONE)
+		return false;
+	s = frag_slot_of(fc, pi);
+	if (pi->frag == DPF_PKT_FRAG_FIRST) {
+		memcpy(s->src_addr, pi->src_addr, 16);
+		memcpy(s->dst_addr, pi->dst_addr, 16);
+		s->frag_id = pi->frag_id;
+		s->family = pi->family;
+		s->proto = pi->proto;
+		s->src_port = pi->src_port;
+		s->dst_port = pi->dst_port;
+		s->used = 1;
+		return false;
+	}
+	if (frag_slot_matches(s, pi)) {
+		pi->src_port = s->src_port;
+		pi->dst_port = s->dst_port;
+		return true;
+	}
+	pi->src_port = 0;
+	pi->dst_port = 0;
+	return false;
+}

@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef DPF_FLOW_H
+#define DPF_FLOW_H
+
+/**
+ * @file
+ * Flow key, per-flow counters and the record type shared by the flow table,
+ * the window merge and the formatter.
+ *
+ * A flow is unidirectional: (interface, family, src, dst, sport, dport,
+ * protocol, action) of the packet as it arrived (pre-NAT view). Keys are
+ * fixed-size, zeroed in full (padding included) and compared in full.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "dpf_pkt.h"
+
+enum dpf_action {
+	DPF_ACTION_ACCEPT = 0,
+	DPF_ACTION_REJECT = 1,
+};
+
+enum dpf_log_status {
+	DPF_LOG_OK = 0,
+	DPF_LOG_NODATA,
+	DPF_LOG_SKIPDATA,
+};
+
+enum dpf_direction {
+	DPF_DIR_UNKNOWN = 0,
+	DPF_DIR_INGRESS,
+	DPF_DIR_EGRESS,
+};
+
+/** 48 bytes: three 16-byte lanes, compared in full. */
+struct dpf_flow_key {
+	uint8_t src_addr[16]; /**< IPv4 in bytes 0..3, rest zero */
+	uint8_t dst_addr[16];
+	uint16_t src_port;    /**< host order */
+	uint16_t dst_port;
+	uint16_t iface;       /**< logged interface index */
+	uint8_t proto;
+	uint8_t family;       /**< 4 or 6 */
+	uint8_t action;       /**< enum dpf_action */
+	uint8_t pad[7];       /**< always zero */
+};
+
+_Static_assert(sizeof(struct dpf_flow_key) == 48, "flow key must stay 48 bytes");
+
+/** What a flow carried in one window. */
+struct dpf_flow_counters {
+	uint64_t packets;
+	uint64_t bytes;        /**< sum of IP total length */
+	uint64_t first_ns;     /**< earliest packet time in the window (Unix ns) */
+	uint64_t last_ns;      /**< latest packet time in the window (Unix ns) */
+	uint8_t tcp_flags_aws; /**< OR of dpf_pkt_tcp_flags_aws() */
+	uint8_t tcp_flags_all; /**< OR of every TCP flag byte */
+	uint8_t direction;     /**< enum dpf_direction */
+	uint8_t pad[5];
+};
+
+/** Post-NAT view of a flow (equal to the key's addresses without NAT). */
+struct dpf_flow_nat {
+	uint8_t src_addr[16];
+	uint8_t dst_addr[16];
+	uint16_t src_port;
+	uint16_t dst_port;
+};
+
+/** One output row: a flow record, or a NODATA / SKIPDATA row. */
+struct dpf_record {
+	struct dpf_flow_key key;       /**< pre-NAT view; NODATA/SKIPDATA: only iface set */
+	struct dpf_flow_nat post;      /**< post-NAT view */
+	uint64_t packets;
+	uint64_t bytes;
+	uint64_t start;                /**< Unix seconds */
+	uint64_t end;                  /**< Unix seconds */
+	uint8_t tcp_flags_aws;
+	uint8_t tcp_flags_all;
+	uint8_t log_status;            /**< enum dpf_log_status */
+	uint8_t direction;             /**< enum dpf_direction */
+	uint8_t traffic_path;          /**< 0: unknown ("-"), else AWS code 1..8 */
+	uint16_t src_service;          /**< 0: none, else index + 1 in the service table */
+	uint16_t dst_service;
+};
+
+/**
+ * Build a flow key from a parsed packet (fully zeroed first).
+ *
+ * @param key    out
+ * @param pi     parsed packet (DPF_PKT_OK)
+ * @param iface  logged interface index
+ * @param action enum dpf_action
+ */
+void dpf_flow_key_from_pkt(struct dpf_flow_key *key, const struct dpf_pkt_info *pi,
+			   uint16_t iface, uint8_t action);
+
+static inline bool
+dpf_flow_key_equal(const struct dpf_flow_key *a, const struct dpf_flow_key *b)
+{
+	return memcmp(a, b, sizeof(*a)) == 0;
+}
+
+/**
+ * Total order used for output: iface, family, src, dst, proto, sport, dport,
+ * action (addresses compared as big-endian bytes, so numerically).
+ * @return <0, 0, >0 like memcmp
+ */
+int dpf_flow_key_cmp(const struct dpf_flow_key *a, const struct dpf_flow_key *b);
+
+/** Add one packet to a flow's counters (first packet: counters zeroed). */
+static inline void
+dpf_flow_counters_add(struct dpf_flow_counters *c, uint32_t l3_len, uint64_t t_ns,
+		      uint8_t tcp_flags)
+{
+	if (c->packets == 0 || t_ns < c->first_ns)
+		c->first_ns = t_ns;
+	if (t_ns > c->last_ns)
+		c->last_ns = t_ns;
+	c->packets++;
+	c->bytes += l3_len;
+	c->tcp_flags_all |= tcp_flags;
+	c->tcp_flags_aws |= dpf_pkt_tcp_flags_aws(tcp_flags);
+}
+
+/** Merge counters b into a (the same key seen by another shard). */
+void dpf_flow_counters_merge(struct dpf_flow_counters *a, const struct dpf_flow_counters *b);
+
+/*
+ * Per-interface metadata printed in records. A NULL or empty string means
+ * "not configured" and prints as "-" (account-id and interface-id are always
+ * configured: the application fills defaults).
+ */
+struct dpf_iface_meta {
+	const char *account_id;
+	const char *interface_id;
+	const char *vpc_id;
+	const char *subnet_id;
+	const char *instance_id;
+	const char *region;
+	const char *az_id;
+	const char *sublocation_type;
+	const char *sublocation_id;
+};
+
+/*
+ * IP fragment port cache: later fragments of a datagram get the ports of its
+ * first fragment when this cache saw it. Direct-mapped, per RX core (single
+ * writer), fixed size; a newer datagram that maps to the same slot evicts the
+ * older one. Key: (family, src, dst, proto, fragment id).
+ */
+struct dpf_frag_cache;
+
+/** Create a cache of `slots` entries (rounded up to a power of two). NULL + rte_errno. */
+struct dpf_frag_cache *dpf_frag_cache_create(uint32_t slots, int socket_id);
+/** NULL-safe. */
+void dpf_frag_cache_free(struct dpf_frag_cache *fc);
+/**
+ * Apply the fragment rule to a parsed packet: a first fragment records its
+ * ports; a later fragment gets the recorded ports (and has_l4 stays 0) or
+ * ports 0 when the first fragment was not seen. Not thread-safe: owning lcore.
+ * @return true when a later fragment found its first fragment's ports
+ */
+bool dpf_frag_cache_apply(struct dpf_frag_cache *fc, struct dpf_pkt_info *pi);
+
+#endif /* DPF_FLOW_H */

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef DPF_PKT_H
+#define DPF_PKT_H
+
+/**
+ * @file
+ * Packet parser: Ethernet, 802.1Q / 802.1ad (QinQ, any depth up to
+ * DPF_PKT_MAX_VLANS), IPv4 with options, IPv6 with extension headers
+ * (hop-by-hop, routing, destination options, fragment), TCP, UDP, SCTP ports,
+ * ICMP / ICMPv6 (ports 0).
+ *
+ * The parser is stateless and checks the length before every read. It never
+ * reads past `caplen` bytes. A frame cut by a capture's snap length whose
+ * headers are complete (IP total length larger than the bytes captured) is a
+ * valid packet and reports its full IP total length in `l3_len`.
+ *
+ * Thread safety: every function is reentrant.
+ */
+
+#include <stdint.h>
+
+#define DPF_PKT_MAX_VLANS 4
+/* Longest IPv6 extension-header chain followed before giving up. */
+#define DPF_PKT_MAX_IPV6_EXT 8
+
+enum dpf_pkt_frag {
+	DPF_PKT_FRAG_NONE = 0, /**< not a fragment */
+	DPF_PKT_FRAG_FIRST,    /**< offset 0, more fragments: carries the L4 header */
+	DPF_PKT_FRAG_LATER,    /**< offset > 0: no L4 header, ports unknown */
+};
+
+/*
+ * Parse results. DPF_PKT_OK and DPF_PKT_NOT_IP are not errors; every other
+ * value is a malformed-packet reason, counted under its name.
+ * X(enum suffix, counter name)
+ */
+#define DPF_PKT_RESULTS(X)                                                   \
+	X(OK, "ok")                                                          \
+	X(NOT_IP, "not-ip")                                                  \
+	X(TRUNC_ETH, "truncated-ethernet")                                   \
+	X(TRUNC_VLAN, "truncated-vlan")                                      \
+	X(TOO_MANY_VLANS, "too-many-vlans")                                  \
+	X(TRUNC_IPV4, "truncated-ipv4")                                      \
+	X(BAD_IPV4_VERSION, "bad-ipv4-version")                              \
+	X(BAD_IPV4_IHL, "bad-ipv4-ihl")                                      \
+	X(BAD_IPV4_TOTAL_LEN, "bad-ipv4-total-length")                       \
+	X(TRUNC_IPV6, "truncated-ipv6")                                      \
+	X(BAD_IPV6_VERSION, "bad-ipv6-version")                              \
+	X(TRUNC_IPV6_EXT, "truncated-ipv6-ext")                              \
+	X(BAD_IPV6_EXT, "bad-ipv6-ext")                                      \
+	X(TRUNC_L4, "truncated-l4")                                          \
+	X(BAD_TCP_OFFSET, "bad-tcp-offset")
+
+enum dpf_pkt_result {
+#define DPF_PKT_X_ENUM(name, str) DPF_PKT_##name,
+	DPF_PKT_RESULTS(DPF_PKT_X_ENUM)
+#undef DPF_PKT_X_ENUM
+	DPF_PKT_RESULT_MAX
+};
+
+/** What the parser learned from one frame. Zeroed by dpf_pkt_parse(). */
+struct dpf_pkt_info {
+	uint8_t src_addr[16];  /**< IPv4: bytes 0..3, rest zero */
+	uint8_t dst_addr[16];
+	uint16_t src_port;     /**< host order; 0 for ICMP, later fragments, ... */
+	uint16_t dst_port;
+	uint32_t l3_len;       /**< IPv4 total length; IPv6 payload length + 40 */
+	uint32_t frag_id;      /**< IPv4 identification or IPv6 fragment id */
+	uint16_t vlan[DPF_PKT_MAX_VLANS]; /**< VLAN ids, outermost first */
+	uint16_t l3_offset;    /**< offset of the IP header in the frame */
+	uint16_t l4_offset;    /**< offset of the L4 header (valid when has_l4) */
+	uint8_t n_vlans;
+	uint8_t family;        /**< 4 or 6 */
+	uint8_t proto;         /**< IANA protocol of the L4 payload (after IPv6 ext) */
+	uint8_t tcp_flags;     /**< TCP flag byte (FIN 1 ... CWR 128); 0 otherwise */
+	uint8_t frag;          /**< enum dpf_pkt_frag */
+	uint8_t has_l4;        /**< 1 when the L4 header was read (ports valid) */
+};
+
+/**
+ * Parse one Ethernet frame.
+ *
+ * @param data    first byte of the Ethernet header
+ * @param caplen  bytes available at data (captured length)
+ * @param pi      filled on DPF_PKT_OK; partially filled otherwise
+ * @return DPF_PKT_OK, DPF_PKT_NOT_IP, or a malformed reason (enum dpf_pkt_result)
+ */
+enum dpf_pkt_result dpf_pkt_parse(const uint8_t *data, uint32_t caplen, struct dpf_pkt_info *pi);
+
+/** Counter name of a result ("truncated-ipv4", ...); "unknown" when out of range. */
+const char *dpf_pkt_result_name(enum dpf_pkt_result r);
+
+/**
+ * AWS tcp-flags contribution of one TCP flag byte: FIN 1, SYN 2, RST 4, and
+ * 18 for SYN together with ACK; every other flag alone gives 0.
+ */
+static inline uint8_t
+dpf_pkt_tcp_flags_aws(uint8_t tcp_flags)
+{
+	uint8_t v = tcp_flags & 0x07;
+
+	if ((tcp_flags & 0x12) == 0x12)
+		v |= 0x10;
+	return v;
+}
+
+#endif /* DPF_PKT_H */
