@@ -1,3 +1,345 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* being written */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_errno.h>
+#include <rte_hash_crc.h>
+#include <rte_malloc.h>
+#include <rte_prefetch.h>
+#include <rte_vect.h>
+
 #include "dpf_ft.h"
+
+#define BUCKET_SLOTS 8
+#define MAX_BURST 64
+
+struct ft_bucket {
+	uint16_t sig[BUCKET_SLOTS]; /* 0: slot empty */
+	uint32_t idx[BUCKET_SLOTS];
+	uint8_t pad[16];
+} __rte_cache_aligned;
+
+_Static_assert(sizeof(struct ft_bucket) == 64, "bucket must be one cache line");
+_Static_assert(sizeof(struct dpf_ft_entry) == 96, "entry layout changed");
+
+struct dpf_ft {
+	struct ft_bucket *buckets;
+	struct dpf_ft_entry *entries;
+	uint32_t bucket_mask;
+	uint32_t n_buckets;
+	uint32_t capacity;
+	uint32_t count;
+	uint32_t seed;
+};
+
+static uint32_t
+n_buckets_for(uint32_t capacity)
+{
+	/* Two candidate buckets of 8 slots, at most half full on average. */
+	uint32_t n = rte_align32pow2((capacity + 3) / 4);
+
+	return n < 2 ? 2 : n;
+}
+
+size_t
+dpf_ft_bytes_per_flow(uint32_t capacity)
+{
+	if (capacity == 0)
+		return 0;
+	return sizeof(struct dpf_ft_entry) +
+	       (size_t)n_buckets_for(capacity) * sizeof(struct ft_bucket) / capacity;
+}
+
+struct dpf_ft *
+dpf_ft_create(const struct dpf_ft_params *p)
+{
+	struct dpf_ft *ft;
+
+	if (p == NULL || p->capacity == 0 || p->capacity > (1u << 27)) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	ft = rte_zmalloc_socket(p->name, sizeof(*ft), RTE_CACHE_LINE_SIZE, p->socket_id);
+	if (ft == NULL)
+		goto nomem;
+	ft->capacity = p->capacity;
+	ft->n_buckets = n_buckets_for(p->capacity);
+	ft->bucket_mask = ft->n_buckets - 1;
+	ft->seed = p->seed;
+	ft->buckets = rte_zmalloc_socket(p->name, (size_t)ft->n_buckets * sizeof(struct ft_bucket),
+					 RTE_CACHE_LINE_SIZE, p->socket_id);
+	if (ft->buckets == NULL)
+		goto free_ft;
+	ft->entries = rte_malloc_socket(p->name, (size_t)p->capacity * sizeof(struct dpf_ft_entry),
+					RTE_CACHE_LINE_SIZE, p->socket_id);
+	if (ft->entries == NULL)
+		goto free_buckets;
+	return ft;
+
+free_buckets:
+	rte_free(ft->buckets);
+free_ft:
+	rte_free(ft);
+nomem:
+	rte_errno = ENOMEM;
+	return NULL;
+}
+
+void
+dpf_ft_free(struct dpf_ft *ft)
+{
+	if (ft == NULL)
+		return;
+	rte_free(ft->entries);
+	rte_free(ft->buckets);
+	rte_free(ft);
+}
+
+uint32_t
+dpf_ft_hash(const struct dpf_ft *ft, const struct dpf_flow_key *key)
+{
+	const uint64_t *w = (const uint64_t *)key;
+	uint32_t h = ft->seed;
+
+	/* 48 bytes: six 8-byte CRC32-C steps. */
+	h = rte_hash_crc_8byte(w[0], h);
+	h = rte_hash_crc_8byte(w[1], h);
+	h = rte_hash_crc_8byte(w[2], h);
+	h = rte_hash_crc_8byte(w[3], h);
+	h = rte_hash_crc_8byte(w[4], h);
+	h = rte_hash_crc_8byte(w[5], h);
+	return h;
+}
+
+static inline uint16_t
+sig_of(uint32_t hash)
+{
+	uint16_t s = (uint16_t)(hash >> 16);
+
+	return s == 0 ? 1 : s;
+}
+
+static inline uint32_t
+primary_of(const struct dpf_ft *ft, uint32_t hash)
+{
+	return hash & ft->bucket_mask;
+}
+
+/* The alternative bucket depends only on the primary and the signature. */
+static inline uint32_t
+secondary_of(const struct dpf_ft *ft, uint32_t primary, uint16_t sig)
+{
+	uint32_t alt = (primary ^ ((uint32_t)sig * 0x9e3779b1u)) & ft->bucket_mask;
+
+	return alt == primary ? (primary ^ 1) & ft->bucket_mask : alt;
+}
+
+/* Bit i set when slot i holds signature sig. */
+static inline uint32_t
+sig_match_mask(const struct ft_bucket *b, uint16_t sig)
+{
+	__m128i sigs = _mm_load_si128((const __m128i *)b->sig);
+	__m128i eq = _mm_cmpeq_epi16(sigs, _mm_set1_epi16((short)sig));
+
+	/* movemask gives two bits per 16-bit lane; keep one. */
+	return (uint32_t)_mm_movemask_epi8(_mm_packs_epi16(eq, _mm_setzero_si128()));
+}
+
+static inline bool
+key_equal(const struct dpf_flow_key *a, const struct dpf_flow_key *b)
+{
+	const __m128i *x = (const __m128i *)a, *y = (const __m128i *)b;
+	__m128i d0 = _mm_xor_si128(_mm_loadu_si128(x), _mm_loadu_si128(y));
+	__m128i d1 = _mm_xor_si128(_mm_loadu_si128(x + 1), _mm_loadu_si128(y + 1));
+	__m128i d2 = _mm_xor_si128(_mm_loadu_si128(x + 2), _mm_loadu_si128(y + 2));
+
+	return _mm_testz_si128(_mm_or_si128(_mm_or_si128(d0, d1), d2),
+			       _mm_set1_epi8((char)0xff));
+}
+
+static inline struct dpf_ft_entry *
+bucket_find(struct dpf_ft *ft, const struct ft_bucket *b, uint16_t sig,
+	    const struct dpf_flow_key *key)
+{
+	uint32_t m = sig_match_mask(b, sig);
+
+	while (m != 0) {
+		unsigned int slot = (unsigned int)__builtin_ctz(m);
+		struct dpf_ft_entry *e = &ft->entries[b->idx[slot]];
+
+		if (likely(key_equal(&e->key, key)))
+			return e;
+		m &= m - 1;
+	}
+	return NULL;
+}
+
+static inline int
+bucket_free_slot(const struct ft_bucket *b)
+{
+	uint32_t m = sig_match_mask(b, 0);
+
+	return m == 0 ? -1 : __builtin_ctz(m);
+}
+
+/*
+ * Both candidate buckets are full: move one of their entries to its own
+ * other bucket when that one has room (one level of cuckoo displacement),
+ * which keeps inserts succeeding well past 90% slot load.
+ */
+static int
+make_room(struct dpf_ft *ft, struct ft_bucket *b, uint32_t b_index)
+{
+	unsigned int slot;
+
+	for (slot = 0; slot < BUCKET_SLOTS; slot++) {
+		const struct dpf_ft_entry *e = &ft->entries[b->idx[slot]];
+		uint32_t p = primary_of(ft, e->hash);
+		uint32_t other = p == b_index ? secondary_of(ft, p, b->sig[slot]) : p;
+		struct ft_bucket *ob = &ft->buckets[other];
+		int free_slot = bucket_free_slot(ob);
+
+		if (free_slot < 0)
+			continue;
+		ob->idx[free_slot] = b->idx[slot];
+		ob->sig[free_slot] = b->sig[slot];
+		b->sig[slot] = 0;
+		return (int)slot;
+	}
+	return -1;
+}
+
+static struct dpf_ft_entry *
+insert(struct dpf_ft *ft, uint32_t p, uint32_t s, uint16_t sig, uint32_t hash,
+       const struct dpf_flow_key *key)
+{
+	struct ft_bucket *b = &ft->buckets[p];
+	struct dpf_ft_entry *e;
+	int slot;
+
+	if (unlikely(ft->count == ft->capacity))
+		return NULL;
+	slot = bucket_free_slot(b);
+	if (slot < 0) {
+		b = &ft->buckets[s];
+		slot = bucket_free_slot(b);
+	}
+	if (unlikely(slot < 0)) {
+		b = &ft->buckets[p];
+		slot = make_room(ft, b, p);
+		if (slot < 0) {
+			b = &ft->buckets[s];
+			slot = make_room(ft, b, s);
+		}
+		if (slot < 0)
+			return NULL;
+	}
+	e = &ft->entries[ft->count];
+	e->key = *key;
+	memset(&e->c, 0, sizeof(e->c));
+	e->hash = hash;
+	e->pad = 0;
+	b->idx[slot] = ft->count;
+	b->sig[slot] = sig;
+	ft->count++;
+	return e;
+}
+
+uint32_t
+dpf_ft_lookup_or_insert_burst(struct dpf_ft *ft, const struct dpf_flow_key *keys, uint32_t n,
+			      struct dpf_flow_counters **out)
+{
+	uint32_t hashes[MAX_BURST];
+	uint32_t inserted = 0;
+	uint32_t i;
+
+	if (unlikely(n > MAX_BURST))
+		n = MAX_BURST;
+	/* Hash the burst and prefetch every primary bucket before touching any. */
+	for (i = 0; i < n; i++) {
+		hashes[i] = dpf_ft_hash(ft, &keys[i]);
+		rte_prefetch0(&ft->buckets[primary_of(ft, hashes[i])]);
+	}
+	for (i = 0; i < n; i++) {
+		uint16_t sig = sig_of(hashes[i]);
+		uint32_t p = primary_of(ft, hashes[i]);
+		struct ft_bucket *prim = &ft->buckets[p];
+		uint32_t s;
+		struct dpf_ft_entry *e;
+
+		e = bucket_find(ft, prim, sig, &keys[i]);
+		if (likely(e != NULL)) {
+			out[i] = &e->c;
+			continue;
+		}
+		s = secondary_of(ft, p, sig);
+		e = bucket_find(ft, &ft->buckets[s], sig, &keys[i]);
+		if (e == NULL) {
+			e = insert(ft, p, s, sig, hashes[i], &keys[i]);
+			inserted += e != NULL;
+		}
+		out[i] = e == NULL ? NULL : &e->c;
+	}
+	return inserted;
+}
+
+struct dpf_flow_counters *
+dpf_ft_lookup(struct dpf_ft *ft, const struct dpf_flow_key *key)
+{
+	uint32_t h = dpf_ft_hash(ft, key);
+	uint16_t sig = sig_of(h);
+	uint32_t p = primary_of(ft, h);
+	struct dpf_ft_entry *e;
+
+	e = bucket_find(ft, &ft->buckets[p], sig, key);
+	if (e == NULL)
+		e = bucket_find(ft, &ft->buckets[secondary_of(ft, p, sig)], sig, key);
+	return e == NULL ? NULL : &e->c;
+}
+
+void
+dpf_ft_reset(struct dpf_ft *ft)
+{
+	uint32_t i;
+
+	/* Clearing the two candidate buckets of each entry is cheaper than
+	 * clearing every bucket while the table is mostly empty. */
+	if (ft->count > ft->n_buckets / 4) {
+		memset(ft->buckets, 0, (size_t)ft->n_buckets * sizeof(struct ft_bucket));
+	} else {
+		for (i = 0; i < ft->count; i++) {
+			uint32_t h = ft->entries[i].hash;
+			uint32_t p = primary_of(ft, h);
+
+			memset(&ft->buckets[p], 0, sizeof(struct ft_bucket));
+			memset(&ft->buckets[secondary_of(ft, p, sig_of(h))], 0,
+			       sizeof(struct ft_bucket));
+		}
+	}
+	ft->count = 0;
+}
+
+uint32_t
+dpf_ft_count(const struct dpf_ft *ft)
+{
+	return ft->count;
+}
+
+uint32_t
+dpf_ft_capacity(const struct dpf_ft *ft)
+{
+	return ft->capacity;
+}
+
+bool
+dpf_ft_is_full(const struct dpf_ft *ft)
+{
+	return ft->count == ft->capacity;
+}
+
+const struct dpf_ft_entry *
+dpf_ft_entry(const struct dpf_ft *ft, uint32_t i)
+{
+	return i < ft->count ? &ft->entries[i] : NULL;
+}

@@ -1,3 +1,77 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* being written */
+#include <stdbool.h>
+#include <string.h>
+
+#include <rte_byteorder.h>
+
 #include "dpf_rss.h"
+
+const uint8_t dpf_rss_symmetric_key[DPF_RSS_KEY_LEN] = {
+	0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
+	0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
+	0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
+	0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
+};
+
+/* The 32 key bits starting at bit position `bit` (bit 0 = MSB of key[0]). */
+static uint32_t
+key_window(const uint8_t *key, unsigned int bit)
+{
+	uint64_t v = 0;
+	unsigned int byte = bit / 8;
+	unsigned int i;
+
+	for (i = 0; i < 5; i++)
+		v = v << 8 | (byte + i < DPF_RSS_KEY_LEN ? key[byte + i] : 0);
+	return (uint32_t)(v >> (8 - bit % 8));
+}
+
+void
+dpf_rss_init(struct dpf_rss *rss, const uint8_t key[DPF_RSS_KEY_LEN])
+{
+	unsigned int pos, val, bit;
+
+	for (pos = 0; pos < DPF_RSS_TUPLE_MAX; pos++) {
+		uint32_t win[8];
+
+		for (bit = 0; bit < 8; bit++)
+			win[bit] = key_window(key, pos * 8 + bit);
+		for (val = 0; val < 256; val++) {
+			uint32_t h = 0;
+
+			for (bit = 0; bit < 8; bit++)
+				if (val & (0x80u >> bit))
+					h ^= win[bit];
+			rss->table[pos][val] = h;
+		}
+	}
+}
+
+uint32_t
+dpf_rss_hash_pkt(const struct dpf_rss *rss, const struct dpf_pkt_info *pi)
+{
+	uint8_t tuple[DPF_RSS_TUPLE_MAX];
+	uint32_t alen, len;
+	bool with_ports;
+
+	if (pi->family == 4)
+		alen = 4;
+	else if (pi->family == 6)
+		alen = 16;
+	else
+		return 0;
+	memcpy(tuple, pi->src_addr, alen);
+	memcpy(tuple + alen, pi->dst_addr, alen);
+	len = 2 * alen;
+	with_ports = pi->frag == DPF_PKT_FRAG_NONE &&
+		     (pi->proto == 6 || pi->proto == 17 || pi->proto == 132);
+	if (with_ports) {
+		rte_be16_t sp = rte_cpu_to_be_16(pi->src_port);
+		rte_be16_t dp = rte_cpu_to_be_16(pi->dst_port);
+
+		memcpy(tuple + len, &sp, 2);
+		memcpy(tuple + len + 2, &dp, 2);
+		len += 4;
+	}
+	return dpf_rss_hash(rss, tuple, len);
+}

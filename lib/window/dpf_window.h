@@ -1,4 +1,106 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #ifndef DPF_WINDOW_H
 #define DPF_WINDOW_H
-#endif
+
+/**
+ * @file
+ * Capture windows: the shard an RX lcore fills for one window, and the merge
+ * of all shards of a window into sorted records.
+ *
+ * A shard is a small descriptor (window index, per-interface loss counts)
+ * plus, when one was free, a flow table. An RX lcore owns its shards while
+ * the window is open and hands them to the pipeline when it retires the
+ * window; the pipeline merges, resets and returns them.
+ *
+ * The merge is real: the same flow key may be in several shards (several
+ * queues of one interface, RETA changes, fragments hashed on addresses while
+ * the rest of the flow is hashed on ports); their counters are summed, so the
+ * result does not depend on how packets were spread over cores.
+ *
+ * Output order within a window (documented in doc/records.md): by interface
+ * index; inside an interface, flow records by dpf_flow_key_cmp() (family,
+ * source, destination, protocol, source port, destination port, action),
+ * then the interface's SKIPDATA row when packets were lost; an interface with
+ * neither records nor losses gets one NODATA row.
+ */
+
+#include <stdint.h>
+
+#include "dpf_flow.h"
+#include "dpf_ft.h"
+
+/** Converts a window index to Unix seconds and back. */
+static inline uint64_t
+dpf_window_of(uint64_t t_ns, uint32_t len_sec)
+{
+	return t_ns / ((uint64_t)len_sec * 1000000000ull);
+}
+
+struct dpf_shard {
+	struct dpf_ft *ft;    /**< NULL when no table was free: everything was lost */
+	uint64_t window;      /**< window index (start = window * len) */
+	uint16_t core;        /**< RX core that filled it */
+	uint16_t n_ifaces;
+	uint32_t pad;
+	uint64_t *lost_pkts;  /**< [n_ifaces] packets not kept (table full, no table) */
+};
+
+/**
+ * Create a shard descriptor without a table (attach one with shard->ft).
+ * @return NULL with rte_errno = EINVAL or ENOMEM
+ */
+struct dpf_shard *dpf_shard_create(uint16_t n_ifaces, int socket_id);
+
+/** NULL-safe. Does not free an attached table. */
+void dpf_shard_free(struct dpf_shard *s);
+
+/** Clear the loss counts and empty the attached table, if any. */
+void dpf_shard_reset(struct dpf_shard *s);
+
+/** Sum of lost_pkts over interfaces. */
+uint64_t dpf_shard_lost_total(const struct dpf_shard *s);
+
+struct dpf_merge_params {
+	uint32_t max_flows;   /**< sum of the capacities of the shards of one window */
+	uint16_t n_ifaces;
+	int socket_id;
+};
+
+struct dpf_merge_stats {
+	uint64_t flows_in;    /**< entries read from shards */
+	uint64_t records;     /**< OK rows emitted (distinct keys) */
+	uint64_t packets;     /**< packets in OK rows */
+	uint64_t nodata_rows;
+	uint64_t skipdata_rows;
+	uint64_t lost_pkts;   /**< packets reported by SKIPDATA rows */
+};
+
+/**
+ * Receives merged rows in output order, in chunks.
+ * @return 0 to go on, negative to stop the merge with that value
+ */
+typedef int (*dpf_merge_emit_t)(void *arg, const struct dpf_record *recs, uint32_t n);
+
+struct dpf_merge;
+
+/** @return NULL with rte_errno = EINVAL or ENOMEM. Needs EAL. */
+struct dpf_merge *dpf_merge_create(const struct dpf_merge_params *p);
+
+/** NULL-safe. */
+void dpf_merge_free(struct dpf_merge *m);
+
+/**
+ * Merge the shards of one window and emit its rows in output order.
+ * With n_shards == 0 every interface gets a NODATA row.
+ *
+ * @param start_sec  window start (Unix seconds), printed on NODATA/SKIPDATA rows
+ * @param len_sec    window length; NODATA/SKIPDATA rows end at start + len
+ * @param st         accumulates statistics; may be NULL
+ * @return 0, -E2BIG when the shards hold more flows than max_flows, or the
+ *         emit callback's negative value
+ */
+int dpf_merge_window(struct dpf_merge *m, struct dpf_shard *const *shards, uint32_t n_shards,
+		     uint64_t start_sec, uint32_t len_sec, dpf_merge_emit_t emit, void *arg,
+		     struct dpf_merge_stats *st);
+
+#endif /* DPF_WINDOW_H */

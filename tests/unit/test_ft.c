@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <rte_errno.h>
+
+#include "dpf_ft.h"
+#include "dpf_test_eal.h"
+
+static void
+make_key(struct dpf_flow_key *k, uint32_t n)
+{
+	memset(k, 0, sizeof(*k));
+	k->family = 4;
+	k->proto = 6;
+	memcpy(k->src_addr, &n, sizeof(n));
+	k->dst_addr[0] = 10;
+	k->src_port = (uint16_t)(n * 7);
+	k->dst_port = 443;
+}
+
+static struct dpf_ft *
+new_table(uint32_t capacity)
+{
+	struct dpf_ft_params p = {.name = "test_ft", .capacity = capacity, .socket_id = -1,
+				  .seed = 0x1234};
+	struct dpf_ft *ft = dpf_ft_create(&p);
+
+	assert_non_null(ft);
+	return ft;
+}
+
+static void
+test_ft_create_with_zero_capacity_fails_einval(void **state)
+{
+	struct dpf_ft_params p = {.capacity = 0, .socket_id = -1};
+
+	(void)state;
+	assert_null(dpf_ft_create(&p));
+	assert_int_equal(rte_errno, EINVAL);
+	assert_null(dpf_ft_create(NULL));
+	dpf_ft_free(NULL);
+}
+
+static void
+test_ft_insert_then_update_same_flow(void **state)
+{
+	struct dpf_ft *ft = new_table(1024);
+	struct dpf_flow_key keys[3];
+	struct dpf_flow_counters *out[3];
+
+	(void)state;
+	make_key(&keys[0], 1);
+	make_key(&keys[1], 2);
+	keys[2] = keys[0];
+	/* A key repeated inside one burst is inserted once. */
+	assert_int_equal(dpf_ft_lookup_or_insert_burst(ft, keys, 3, out), 2);
+	assert_ptr_equal(out[0], out[2]);
+	assert_ptr_not_equal(out[0], out[1]);
+	dpf_flow_counters_add(out[0], 100, 5, 0x02);
+	dpf_flow_counters_add(out[2], 60, 3, 0x12);
+	assert_int_equal(dpf_ft_count(ft), 2);
+	assert_int_equal(dpf_ft_lookup_or_insert_burst(ft, keys, 1, out), 0);
+	assert_int_equal(out[0]->packets, 2);
+	assert_int_equal(out[0]->bytes, 160);
+	assert_int_equal(out[0]->first_ns, 3);
+	assert_int_equal(out[0]->last_ns, 5);
+	assert_int_equal(out[0]->tcp_flags_aws, 0x12);
+	assert_ptr_equal(dpf_ft_lookup(ft, &keys[1]), out[1]);
+	dpf_ft_free(ft);
+}
+
+static void
+test_ft_keys_differing_in_one_byte_are_distinct_flows(void **state)
+{
+	struct dpf_ft *ft = new_table(4096);
+	struct dpf_flow_key base, k;
+	struct dpf_flow_counters *out;
+	size_t byte;
+
+	(void)state;
+	make_key(&base, 42);
+	assert_int_equal(dpf_ft_lookup_or_insert_burst(ft, &base, 1, &out), 1);
+	for (byte = 0; byte < sizeof(k); byte++) {
+		k = base;
+		((uint8_t *)&k)[byte] ^= 0x01;
+		assert_null(dpf_ft_lookup(ft, &k));
+		assert_int_equal(dpf_ft_lookup_or_insert_burst(ft, &k, 1, &out), 1);
+	}
+	assert_int_equal(dpf_ft_count(ft), 1 + sizeof(k));
+	dpf_ft_free(ft);
+}
+
+static void
+test_ft_insert_when_full_returns_null_and_existing_flows_keep_counting(void **state)
+{
+	const uint32_t cap = 1000;
+	struct dpf_ft *ft = new_table(cap);
+	struct dpf_flow_key k;
+	struct dpf_flow_counters *out;
+	uint32_t i, inserted = 0;
+
+	(void)state;
+	for (i = 0; i < cap; i++) {
+		make_key(&k, i);
+		inserted += dpf_ft_lookup_or_insert_burst(ft, &k, 1, &out);
+		assert_non_null(out);
+	}
+	assert_int_equal(inserted, cap);
+	assert_true(dpf_ft_is_full(ft));
+	make_key(&k, cap + 1);
+	assert_int_equal(dpf_ft_lookup_or_insert_burst(ft, &k, 1, &out), 0);
+	assert_null(out);
+	/* An existing flow is still found and updated. */
+	make_key(&k, 17);
+	assert_int_equal(dpf_ft_lookup_or_insert_burst(ft, &k, 1, &out), 0);
+	assert_non_null(out);
+	assert_int_equal(dpf_ft_count(ft), cap);
+	dpf_ft_free(ft);
+}
+
+static void
+test_ft_reset_empties_table_and_allows_reuse(void **state)
+{
+	struct dpf_ft *ft = new_table(50000);
+	struct dpf_flow_key k;
+	struct dpf_flow_counters *out;
+	uint32_t round, i;
+
+	(void)state;
+	/* Small and large fills exercise both reset strategies. */
+	for (round = 0; round < 3; round++) {
+		uint32_t n = round == 1 ? 50000 : 100;
+
+		for (i = 0; i < n; i++) {
+			make_key(&k, i + round * 1000000);
+			assert_int_equal(dpf_ft_lookup_or_insert_burst(ft, &k, 1, &out), 1);
+		}
+		assert_int_equal(dpf_ft_count(ft), n);
+		dpf_ft_reset(ft);
+		assert_int_equal(dpf_ft_count(ft), 0);
+		make_key(&k, round * 1000000);
+		assert_null(dpf_ft_lookup(ft, &k));
+	}
+	dpf_ft_free(ft);
+}
+
+static void
+test_ft_iteration_returns_every_entry_in_insertion_order(void **state)
+{
+	struct dpf_ft *ft = new_table(300);
+	struct dpf_flow_key keys[64];
+	struct dpf_flow_counters *out[64];
+	uint32_t i, base;
+
+	(void)state;
+	for (base = 0; base < 256; base += 64) {
+		for (i = 0; i < 64; i++)
+			make_key(&keys[i], base + i);
+		assert_int_equal(dpf_ft_lookup_or_insert_burst(ft, keys, 64, out), 64);
+	}
+	for (i = 0; i < 256; i++) {
+		struct dpf_flow_key k;
+
+		make_key(&k, i);
+		assert_true(dpf_flow_key_equal(&dpf_ft_entry(ft, i)->key, &k));
+	}
+	assert_null(dpf_ft_entry(ft, 256));
+	dpf_ft_free(ft);
+}
+
+static void
+test_ft_holds_full_capacity_of_random_keys(void **state)
+{
+	const uint32_t cap = 200000;
+	struct dpf_ft *ft = new_table(cap);
+	struct dpf_flow_key k;
+	struct dpf_flow_counters *out;
+	uint32_t i, j;
+
+	(void)state;
+	srand(99);
+	for (i = 0; i < cap; i++) {
+		memset(&k, 0, sizeof(k));
+		for (j = 0; j < 32; j++)
+			k.src_addr[j % 16] ^= (uint8_t)rand();
+		k.src_port = (uint16_t)i;
+		k.dst_port = (uint16_t)(i >> 16);
+		k.family = 6;
+		assert_int_equal(dpf_ft_lookup_or_insert_burst(ft, &k, 1, &out), 1);
+	}
+	assert_true(dpf_ft_is_full(ft));
+	assert_true(dpf_ft_bytes_per_flow(cap) <= 128);
+	dpf_ft_free(ft);
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ft_create_with_zero_capacity_fails_einval),
+		cmocka_unit_test(test_ft_insert_then_update_same_flow),
+		cmocka_unit_test(test_ft_keys_differing_in_one_byte_are_distinct_flows),
+		cmocka_unit_test(test_ft_insert_when_full_returns_null_and_existing_flows_keep_counting),
+		cmocka_unit_test(test_ft_reset_empties_table_and_allows_reuse),
+		cmocka_unit_test(test_ft_iteration_returns_every_entry_in_insertion_order),
+		cmocka_unit_test(test_ft_holds_full_capacity_of_random_keys),
+	};
+
+	(void)argc;
+	if (dpf_test_eal_init(argv[0]) < 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "dpf_test_eal.h"
+#include "dpf_window.h"
+
+#define MAX_ROWS 4096
+
+struct collected {
+	struct dpf_record rows[MAX_ROWS];
+	uint32_t n;
+};
+
+static struct collected got;
+
+static int
+collect(void *arg, const struct dpf_record *recs, uint32_t n)
+{
+	struct collected *c = arg;
+
+	assert_true(c->n + n <= MAX_ROWS);
+	memcpy(&c->rows[c->n], recs, n * sizeof(*recs));
+	c->n += n;
+	return 0;
+}
+
+static struct dpf_shard *
+new_shard(uint16_t n_ifaces, uint32_t capacity)
+{
+	struct dpf_ft_params p = {.capacity = capacity, .socket_id = -1, .seed = 7};
+	struct dpf_shard *s = dpf_shard_create(n_ifaces, -1);
+
+	assert_non_null(s);
+	s->ft = dpf_ft_create(&p);
+	assert_non_null(s->ft);
+	return s;
+}
+
+static void
+free_shard(struct dpf_shard *s)
+{
+	dpf_ft_free(s->ft);
+	dpf_shard_free(s);
+}
+
+static void
+add_pkt(struct dpf_shard *s, uint16_t iface, uint8_t last_octet, uint16_t sport, uint32_t len,
+	uint64_t t_ns, uint8_t flags)
+{
+	struct dpf_flow_key k;
+	struct dpf_flow_counters *c;
+
+	memset(&k, 0, sizeof(k));
+	k.family = 4;
+	k.proto = 6;
+	k.iface = iface;
+	k.src_addr[0] = 10;
+	k.src_addr[3] = last_octet;
+	k.dst_addr[0] = 192;
+	k.dst_addr[3] = 1;
+	k.src_port = sport;
+	k.dst_port = 80;
+	dpf_ft_lookup_or_insert_burst(s->ft, &k, 1, &c);
+	assert_non_null(c);
+	dpf_flow_counters_add(c, len, t_ns, flags);
+}
+
+static struct dpf_merge *
+new_merge(uint16_t n_ifaces)
+{
+	struct dpf_merge_params p = {.max_flows = 4096, .n_ifaces = n_ifaces, .socket_id = -1};
+	struct dpf_merge *m = dpf_merge_create(&p);
+
+	assert_non_null(m);
+	memset(&got, 0, sizeof(got));
+	return m;
+}
+
+static void
+test_merge_same_key_in_several_shards_is_summed(void **state)
+{
+	struct dpf_shard *a = new_shard(1, 64), *b = new_shard(1, 64), *c = new_shard(1, 64);
+	struct dpf_shard *shards[3] = {a, b, c};
+	struct dpf_merge *m = new_merge(1);
+	struct dpf_merge_stats st = {0};
+
+	(void)state;
+	add_pkt(a, 0, 5, 1000, 60, 1700000005500000000ull, 0x02);
+	add_pkt(b, 0, 5, 1000, 40, 1700000001200000000ull, 0x10);
+	add_pkt(c, 0, 5, 1000, 1500, 1700000059900000000ull, 0x01);
+	add_pkt(b, 0, 6, 1000, 100, 1700000010000000000ull, 0);
+	assert_int_equal(dpf_merge_window(m, shards, 3, 1699999980, 60, collect, &got, &st), 0);
+	assert_int_equal(got.n, 2);
+	assert_int_equal(got.rows[0].key.src_addr[3], 5);
+	assert_int_equal(got.rows[0].packets, 3);
+	assert_int_equal(got.rows[0].bytes, 1600);
+	assert_int_equal(got.rows[0].start, 1700000001);
+	assert_int_equal(got.rows[0].end, 1700000059);
+	assert_int_equal(got.rows[0].tcp_flags_aws, 0x03);
+	assert_int_equal(got.rows[0].tcp_flags_all, 0x13);
+	assert_int_equal(got.rows[0].log_status, DPF_LOG_OK);
+	/* No NAT: the post-NAT view equals the packet's. */
+	assert_memory_equal(got.rows[0].post.src_addr, got.rows[0].key.src_addr, 16);
+	assert_int_equal(got.rows[0].post.src_port, 1000);
+	assert_int_equal(got.rows[1].key.src_addr[3], 6);
+	assert_int_equal(st.flows_in, 4);
+	assert_int_equal(st.records, 2);
+	assert_int_equal(st.packets, 4);
+	dpf_merge_free(m);
+	free_shard(a);
+	free_shard(b);
+	free_shard(c);
+}
+
+static void
+test_merge_result_does_not_depend_on_shard_spread(void **state)
+{
+	struct dpf_shard *one = new_shard(2, 1024);
+	struct dpf_shard *four[4];
+	struct dpf_merge *m = new_merge(2);
+	static struct collected ref;
+	uint32_t i;
+
+	(void)state;
+	for (i = 0; i < 4; i++)
+		four[i] = new_shard(2, 1024);
+	srand(3);
+	for (i = 0; i < 5000; i++) {
+		uint16_t iface = (uint16_t)(rand() % 2);
+		uint8_t host = (uint8_t)(rand() % 50);
+		uint16_t sport = (uint16_t)(rand() % 5);
+		uint32_t len = 40 + (uint32_t)(rand() % 1400);
+		uint64_t t = 1700000000000000000ull + (uint64_t)(rand() % 60) * 1000000000ull;
+		uint8_t fl = (uint8_t)rand();
+
+		add_pkt(one, iface, host, sport, len, t, fl);
+		add_pkt(four[rand() % 4], iface, host, sport, len, t, fl);
+	}
+	assert_int_equal(dpf_merge_window(m, &one, 1, 1699999980, 60, collect, &got, NULL), 0);
+	ref = got;
+	memset(&got, 0, sizeof(got));
+	assert_int_equal(dpf_merge_window(m, four, 4, 1699999980, 60, collect, &got, NULL), 0);
+	assert_int_equal(got.n, ref.n);
+	assert_memory_equal(got.rows, ref.rows, got.n * sizeof(got.rows[0]));
+	/* Output order: interface, then key order, strictly increasing. */
+	for (i = 1; i < got.n; i++)
+		if (got.rows[i].log_status == DPF_LOG_OK && got.rows[i - 1].log_status == DPF_LOG_OK)
+			assert_true(dpf_flow_key_cmp(&got.rows[i - 1].key, &got.rows[i].key) < 0);
+	dpf_merge_free(m);
+	free_shard(one);
+	for (i = 0; i < 4; i++)
+		free_shard(four[i]);
+}
+
+static void
+test_merge_without_shards_gives_nodata_row_per_interface(void **state)
+{
+	struct dpf_merge *m = new_merge(3);
+	struct dpf_merge_stats st = {0};
+	uint16_t i;
+
+	(void)state;
+	assert_int_equal(dpf_merge_window(m, NULL, 0, 1700000400, 600, collect, &got, &st), 0);
+	assert_int_equal(got.n, 3);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(got.rows[i].key.iface, i);
+		assert_int_equal(got.rows[i].log_status, DPF_LOG_NODATA);
+		assert_int_equal(got.rows[i].start, 1700000400);
+		assert_int_equal(got.rows[i].end, 1700001000);
+	}
+	assert_int_equal(st.nodata_rows, 3);
+	dpf_merge_free(m);
+}
+
+static void
+test_merge_with_losses_adds_skipdata_after_the_interface_records(void **state)
+{
+	struct dpf_shard *a = new_shard(2, 64), *b = new_shard(2, 64);
+	struct dpf_shard *shards[2] = {a, b};
+	struct dpf_merge *m = new_merge(2);
+	struct dpf_merge_stats st = {0};
+
+	(void)state;
+	add_pkt(a, 0, 1, 1, 100, 1700000001000000000ull, 0);
+	a->lost_pkts[0] = 5;
+	b->lost_pkts[0] = 2;
+	b->lost_pkts[1] = 1;
+	assert_int_equal(dpf_merge_window(m, shards, 2, 1699999980, 60, collect, &got, &st), 0);
+	assert_int_equal(got.n, 3);
+	assert_int_equal(got.rows[0].log_status, DPF_LOG_OK);
+	assert_int_equal(got.rows[1].log_status, DPF_LOG_SKIPDATA);
+	assert_int_equal(got.rows[1].key.iface, 0);
+	assert_int_equal(got.rows[1].start, 1699999980);
+	assert_int_equal(got.rows[1].end, 1700000040);
+	/* An interface with only losses gets SKIPDATA, not NODATA. */
+	assert_int_equal(got.rows[2].log_status, DPF_LOG_SKIPDATA);
+	assert_int_equal(got.rows[2].key.iface, 1);
+	assert_int_equal(st.lost_pkts, 8);
+	assert_int_equal(st.skipdata_rows, 2);
+	assert_int_equal(dpf_shard_lost_total(b), 3);
+	dpf_shard_reset(b);
+	assert_int_equal(dpf_shard_lost_total(b), 0);
+	dpf_merge_free(m);
+	free_shard(a);
+	free_shard(b);
+}
+
+static void
+test_merge_more_flows_than_sized_fails_e2big(void **state)
+{
+	struct dpf_merge_params p = {.max_flows = 2, .n_ifaces = 1, .socket_id = -1};
+	struct dpf_merge *m = dpf_merge_create(&p);
+	struct dpf_shard *a = new_shard(1, 64);
+
+	(void)state;
+	assert_non_null(m);
+	add_pkt(a, 0, 1, 1, 100, 1, 0);
+	add_pkt(a, 0, 2, 1, 100, 1, 0);
+	add_pkt(a, 0, 3, 1, 100, 1, 0);
+	assert_int_equal(dpf_merge_window(m, &a, 1, 0, 60, collect, &got, NULL), -E2BIG);
+	dpf_merge_free(m);
+	free_shard(a);
+}
+
+static int
+stop_early(void *arg, const struct dpf_record *recs, uint32_t n)
+{
+	(void)arg;
+	(void)recs;
+	(void)n;
+	return -EPIPE;
+}
+
+static void
+test_merge_emit_error_is_returned(void **state)
+{
+	struct dpf_merge *m = new_merge(1);
+
+	(void)state;
+	assert_int_equal(dpf_merge_window(m, NULL, 0, 0, 60, stop_early, NULL, NULL), -EPIPE);
+	dpf_merge_free(m);
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_merge_same_key_in_several_shards_is_summed),
+		cmocka_unit_test(test_merge_result_does_not_depend_on_shard_spread),
+		cmocka_unit_test(test_merge_without_shards_gives_nodata_row_per_interface),
+		cmocka_unit_test(test_merge_with_losses_adds_skipdata_after_the_interface_records),
+		cmocka_unit_test(test_merge_more_flows_than_sized_fails_e2big),
+		cmocka_unit_test(test_merge_emit_error_is_returned),
+	};
+
+	(void)argc;
+	if (dpf_test_eal_init(argv[0]) < 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
