@@ -1,3 +1,286 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* being written */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_errno.h>
+
 #include "dpf_cfg.h"
+
+#define LINE_MAX_LEN 4096
+
+struct dpf_cfg {
+	struct dpf_cfg_entry *entries;
+	unsigned int n;
+	unsigned int cap;
+	char *text; /* private copy; entries point into it */
+};
+
+static void
+set_err(char *err, size_t err_len, const char *name, unsigned int line, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (err == NULL || err_len == 0)
+		return;
+	n = snprintf(err, err_len, "%s:%u: ", name, line);
+	if (n < 0 || (size_t)n >= err_len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err + n, err_len - (size_t)n, fmt, ap);
+	va_end(ap);
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+		*--e = '\0';
+	return s;
+}
+
+static int
+push(struct dpf_cfg *cfg, const struct dpf_cfg_entry *e)
+{
+	if (cfg->n == cfg->cap) {
+		unsigned int cap = cfg->cap ? cfg->cap * 2 : 32;
+		struct dpf_cfg_entry *ne = realloc(cfg->entries, cap * sizeof(*ne));
+
+		if (ne == NULL)
+			return -ENOMEM;
+		cfg->entries = ne;
+		cfg->cap = cap;
+	}
+	cfg->entries[cfg->n++] = *e;
+	return 0;
+}
+
+static int
+valid_name(const char *s)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_' && *s != '.')
+			return 0;
+	return 1;
+}
+
+struct dpf_cfg *
+dpf_cfg_parse(const char *text, size_t len, const char *name, char *err, size_t err_len)
+{
+	struct dpf_cfg *cfg;
+	const char *section = "dpflow", *section_arg = "";
+	unsigned int section_line = 0, line = 0;
+	char *p, *next;
+	int rc = -EINVAL;
+
+	if (name == NULL)
+		name = "config";
+	cfg = calloc(1, sizeof(*cfg));
+	if (cfg == NULL)
+		goto nomem;
+	cfg->text = malloc(len + 1);
+	if (cfg->text == NULL)
+		goto free_cfg;
+	memcpy(cfg->text, text, len);
+	cfg->text[len] = '\0';
+	if (memchr(text, '\0', len) != NULL) {
+		set_err(err, err_len, name, 1, "file contains a NUL byte");
+		goto fail;
+	}
+
+	for (p = cfg->text; p != NULL && *p != '\0'; p = next) {
+		struct dpf_cfg_entry e;
+		char *s, *eq, *key, *val;
+
+		line++;
+		next = strchr(p, '\n');
+		if (next != NULL)
+			*next++ = '\0';
+		if (strlen(p) > LINE_MAX_LEN) {
+			set_err(err, err_len, name, line, "line longer than %d characters",
+				LINE_MAX_LEN);
+			goto fail;
+		}
+		s = trim(p);
+		if (*s == '\0' || *s == '#' || *s == ';')
+			continue;
+		if (*s == '[') {
+			char *close = strchr(s, ']'), *arg;
+
+			if (close == NULL || trim(close + 1)[0] != '\0') {
+				set_err(err, err_len, name, line,
+					"section header must be '[name]' or '[name argument]'");
+				goto fail;
+			}
+			*close = '\0';
+			s = trim(s + 1);
+			arg = strpbrk(s, " \t");
+			if (arg != NULL) {
+				*arg++ = '\0';
+				arg = trim(arg);
+			}
+			if (!valid_name(s) || (arg != NULL && strpbrk(arg, " \t") != NULL)) {
+				set_err(err, err_len, name, line, "bad section header '[%s%s%s]'", s,
+					arg ? " " : "", arg ? arg : "");
+				goto fail;
+			}
+			section = s;
+			section_arg = arg != NULL ? arg : "";
+			section_line = line;
+			continue;
+		}
+		eq = strchr(s, '=');
+		if (eq == NULL) {
+			set_err(err, err_len, name, line, "expected 'key = value', got '%s'", s);
+			goto fail;
+		}
+		*eq = '\0';
+		key = trim(s);
+		val = trim(eq + 1);
+		if (!valid_name(key)) {
+			set_err(err, err_len, name, line, "bad key '%s'", key);
+			goto fail;
+		}
+		if (*val == '"') {
+			size_t vl = strlen(val);
+
+			if (vl < 2 || val[vl - 1] != '"') {
+				set_err(err, err_len, name, line, "unterminated quote in value of '%s'",
+					key);
+				goto fail;
+			}
+			val[vl - 1] = '\0';
+			val++;
+		}
+		e.section = section;
+		e.section_arg = section_arg;
+		e.key = key;
+		e.value = val;
+		e.line = line;
+		e.section_line = section_line;
+		rc = push(cfg, &e);
+		if (rc < 0)
+			goto fail;
+	}
+	return cfg;
+
+fail:
+	dpf_cfg_free(cfg);
+	rte_errno = -rc;
+	return NULL;
+free_cfg:
+	free(cfg);
+nomem:
+	rte_errno = ENOMEM;
+	return NULL;
+}
+
+struct dpf_cfg *
+dpf_cfg_load(const char *path, char *err, size_t err_len)
+{
+	struct dpf_cfg *cfg;
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	FILE *f;
+
+	f = fopen(path, "re");
+	if (f == NULL) {
+		rte_errno = errno;
+		if (err != NULL)
+			snprintf(err, err_len, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	for (;;) {
+		size_t got;
+
+		if (len == cap) {
+			char *nb;
+
+			cap = cap ? cap * 2 : 8192;
+			if (cap > (64u << 20)) {
+				if (err != NULL)
+					snprintf(err, err_len, "%s: larger than 64 MiB", path);
+				rte_errno = EFBIG;
+				goto fail;
+			}
+			nb = realloc(buf, cap);
+			if (nb == NULL) {
+				rte_errno = ENOMEM;
+				goto fail;
+			}
+			buf = nb;
+		}
+		got = fread(buf + len, 1, cap - len, f);
+		len += got;
+		if (got == 0)
+			break;
+	}
+	if (ferror(f)) {
+		rte_errno = EIO;
+		if (err != NULL)
+			snprintf(err, err_len, "%s: read error", path);
+		goto fail;
+	}
+	fclose(f);
+	cfg = dpf_cfg_parse(buf ? buf : "", len, path, err, err_len);
+	free(buf);
+	return cfg;
+
+fail:
+	fclose(f);
+	free(buf);
+	return NULL;
+}
+
+void
+dpf_cfg_free(struct dpf_cfg *cfg)
+{
+	if (cfg == NULL)
+		return;
+	free(cfg->entries);
+	free(cfg->text);
+	free(cfg);
+}
+
+unsigned int
+dpf_cfg_count(const struct dpf_cfg *cfg)
+{
+	return cfg->n;
+}
+
+const struct dpf_cfg_entry *
+dpf_cfg_get(const struct dpf_cfg *cfg, unsigned int i)
+{
+	return i < cfg->n ? &cfg->entries[i] : NULL;
+}
+
+int
+dpf_cfg_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (s == NULL || *s == '\0')
+		return -EINVAL;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		if (v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
+			return -ERANGE;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	if (v < min || v > max)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}

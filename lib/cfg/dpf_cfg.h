@@ -1,4 +1,66 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #ifndef DPF_CFG_H
 #define DPF_CFG_H
-#endif
+
+/**
+ * @file
+ * Configuration file reader and value parsers.
+ *
+ * The file is INI-like:
+ *
+ *     # comment            ; comment
+ *     [dpflow]             global settings (keys are the long option names)
+ *     window = 60
+ *     log-format = "${version} ${srcaddr}"    quotes are optional
+ *     [interface eni-0123] a section with an argument
+ *     port = 0
+ *
+ * Keys before the first section belong to "dpflow". Every entry keeps its
+ * line number so the application can name the line in its errors. What the
+ * keys mean is the application's business (its option table); this library
+ * only reads the syntax.
+ *
+ * Thread safety: a parsed struct dpf_cfg is immutable.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct dpf_cfg_entry {
+	const char *section;     /**< "dpflow", "interface", ... */
+	const char *section_arg; /**< "eni-0123" for "[interface eni-0123]"; "" when none */
+	const char *key;
+	const char *value;       /**< trimmed, quotes removed */
+	unsigned int line;
+	unsigned int section_line; /**< line of the section header (0: implicit) */
+};
+
+struct dpf_cfg;
+
+/**
+ * Parse configuration text.
+ * @param name   shown in error messages (file name)
+ * @param err    on failure: "<name>:<line>: <problem>"
+ * @return NULL with rte_errno = EINVAL (syntax) or ENOMEM
+ */
+struct dpf_cfg *dpf_cfg_parse(const char *text, size_t len, const char *name, char *err,
+			      size_t err_len);
+
+/** Read and parse a file. rte_errno is also the errno of a failed open/read. */
+struct dpf_cfg *dpf_cfg_load(const char *path, char *err, size_t err_len);
+
+/** NULL-safe. */
+void dpf_cfg_free(struct dpf_cfg *cfg);
+
+unsigned int dpf_cfg_count(const struct dpf_cfg *cfg);
+
+/** Entry i in file order, or NULL. */
+const struct dpf_cfg_entry *dpf_cfg_get(const struct dpf_cfg *cfg, unsigned int i);
+
+/**
+ * Parse an unsigned decimal integer in [min, max]; no sign, no trailing junk.
+ * @return 0, -EINVAL (not a number) or -ERANGE (out of range)
+ */
+int dpf_cfg_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+
+#endif /* DPF_CFG_H */

@@ -1,3 +1,716 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* being written */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_common.h>
+#include <rte_errno.h>
+
 #include "dpf_fmt.h"
+
+/* Widest text of an address: ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255 */
+#define ADDR_WIDTH 45
+#define U64_WIDTH 20
+
+/*
+ * The field catalogue. Every row drives parsing, the version rule, the header,
+ * the line-length bound and (through its id) the formatter switch.
+ * X(id, name, AWS version, flow field: '-' on NODATA / SKIPDATA rows,
+ *   widest value in bytes, extension: ours, not AWS)
+ *
+ * Our extensions have no AWS version. They count as version 2, that is, they
+ * never raise the version: AWS consumers only know versions for AWS fields, and
+ * the shared checker (tools/check-records) computes the expected version with
+ * extensions counted as 2. In practice they travel with pkt-srcaddr, which is
+ * version 3 anyway.
+ */
+#define DPF_FMT_FIELD_TABLE(X)                                                          \
+	X(VERSION, "version", 2, false, 1, false)                                       \
+	X(ACCOUNT_ID, "account-id", 2, false, DPF_FMT_META_MAX, false)                  \
+	X(INTERFACE_ID, "interface-id", 2, false, DPF_FMT_META_MAX, false)              \
+	X(SRCADDR, "srcaddr", 2, true, ADDR_WIDTH, false)                               \
+	X(DSTADDR, "dstaddr", 2, true, ADDR_WIDTH, false)                               \
+	X(SRCPORT, "srcport", 2, true, 5, false)                                        \
+	X(DSTPORT, "dstport", 2, true, 5, false)                                        \
+	X(PROTOCOL, "protocol", 2, true, 3, false)                                      \
+	X(PACKETS, "packets", 2, true, U64_WIDTH, false)                                \
+	X(BYTES, "bytes", 2, true, U64_WIDTH, false)                                    \
+	X(START, "start", 2, false, U64_WIDTH, false)                                   \
+	X(END, "end", 2, false, U64_WIDTH, false)                                       \
+	X(ACTION, "action", 2, true, 6, false)                                          \
+	X(LOG_STATUS, "log-status", 2, false, 8, false)                                 \
+	X(VPC_ID, "vpc-id", 3, false, DPF_FMT_META_MAX, false)                          \
+	X(SUBNET_ID, "subnet-id", 3, false, DPF_FMT_META_MAX, false)                    \
+	X(INSTANCE_ID, "instance-id", 3, false, DPF_FMT_META_MAX, false)                \
+	X(TCP_FLAGS, "tcp-flags", 3, true, 3, false)                                    \
+	X(TYPE, "type", 3, true, 4, false)                                              \
+	X(PKT_SRCADDR, "pkt-srcaddr", 3, true, ADDR_WIDTH, false)                       \
+	X(PKT_DSTADDR, "pkt-dstaddr", 3, true, ADDR_WIDTH, false)                       \
+	X(REGION, "region", 4, false, DPF_FMT_META_MAX, false)                          \
+	X(AZ_ID, "az-id", 4, false, DPF_FMT_META_MAX, false)                            \
+	X(SUBLOCATION_TYPE, "sublocation-type", 4, false, DPF_FMT_META_MAX, false)      \
+	X(SUBLOCATION_ID, "sublocation-id", 4, false, DPF_FMT_META_MAX, false)          \
+	X(PKT_SRC_AWS_SERVICE, "pkt-src-aws-service", 5, true, DPF_FMT_META_MAX, false) \
+	X(PKT_DST_AWS_SERVICE, "pkt-dst-aws-service", 5, true, DPF_FMT_META_MAX, false) \
+	X(FLOW_DIRECTION, "flow-direction", 5, true, 7, false)                          \
+	X(TRAFFIC_PATH, "traffic-path", 5, true, 3, false)                              \
+	X(PKT_SRCPORT, "pkt-srcport", 2, true, 5, true)                                 \
+	X(PKT_DSTPORT, "pkt-dstport", 2, true, 5, true)                                 \
+	X(TCP_FLAGS_ALL, "tcp-flags-all", 2, true, 3, true)
+
+enum field_id {
+#define X_ENUM(id, name, ver, flow, width, ext) FIELD_##id,
+	DPF_FMT_FIELD_TABLE(X_ENUM)
+#undef X_ENUM
+	FIELD_COUNT
+};
+
+struct field_def {
+	const char *name;
+	uint8_t name_len;
+	uint8_t version;
+	bool flow;
+	bool extension;
+	uint16_t width;
+};
+
+static const struct field_def catalogue[FIELD_COUNT] = {
+#define X_DEF(id, nm, ver, fl, w, ext)                                                  \
+	[FIELD_##id] = {                                                                \
+		.name = nm,                                                             \
+		.name_len = sizeof(nm) - 1,                                             \
+		.version = ver,                                                         \
+		.flow = fl,                                                             \
+		.extension = ext,                                                       \
+		.width = w,                                                             \
+	},
+	DPF_FMT_FIELD_TABLE(X_DEF)
+#undef X_DEF
+};
+
+static const char *const field_names[FIELD_COUNT + 1] = {
+#define X_NAME(id, nm, ver, fl, w, ext) nm,
+	DPF_FMT_FIELD_TABLE(X_NAME)
+#undef X_NAME
+	NULL
+};
+
+/* A line of every field, each at its widest, separators and '\n' included. */
+enum {
+#define X_WIDTH(id, nm, ver, fl, w, ext) +(w)
+	ALL_FIELDS_WIDTH = 0 DPF_FMT_FIELD_TABLE(X_WIDTH)
+#undef X_WIDTH
+};
+_Static_assert(ALL_FIELDS_WIDTH + FIELD_COUNT <= DPF_FMT_LINE_MAX,
+	       "DPF_FMT_LINE_MAX must hold a line of every field at its widest");
+
+static const uint8_t default_fields[] = {
+	FIELD_VERSION, FIELD_ACCOUNT_ID, FIELD_INTERFACE_ID, FIELD_SRCADDR, FIELD_DSTADDR,
+	FIELD_SRCPORT, FIELD_DSTPORT,	 FIELD_PROTOCOL,     FIELD_PACKETS, FIELD_BYTES,
+	FIELD_START,   FIELD_END,	 FIELD_ACTION,	     FIELD_LOG_STATUS,
+};
+
+struct dpf_fmt {
+	unsigned int n_fields;
+	unsigned int version;
+	/* Bound on a line of this format: a buffer this large is written directly. */
+	unsigned int line_max;
+	bool is_default;
+	uint8_t fields[FIELD_COUNT]; /* enum field_id; no duplicates, so FIELD_COUNT is enough */
+};
+
+/* ---- parsing ---- */
+
+static void
+set_err(char *err, size_t err_len, const char *fmt, ...) __rte_format_printf(3, 4);
+
+static void
+set_err(char *err, size_t err_len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || err_len == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, err_len, fmt, ap);
+	va_end(ap);
+}
+
+static int
+field_lookup(const char *name, size_t len)
+{
+	unsigned int i;
+
+	for (i = 0; i < FIELD_COUNT; i++)
+		if (catalogue[i].name_len == len && memcmp(catalogue[i].name, name, len) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Names quoted in messages are cut here so a garbage format gives a short message. */
+#define ERR_NAME_MAX 64
+
+struct dpf_fmt *
+dpf_fmt_parse(const char *format, char *err, size_t err_len)
+{
+	bool seen[FIELD_COUNT] = {false};
+	struct dpf_fmt *f;
+	size_t pos = 0;
+
+	if (err != NULL && err_len > 0)
+		err[0] = '\0';
+	if (format == NULL || format[0] == '\0') {
+		set_err(err, err_len, "empty format");
+		goto fail;
+	}
+	if (format[0] == ' ') {
+		set_err(err, err_len, "leading space at column 1");
+		goto fail;
+	}
+
+	f = calloc(1, sizeof(*f));
+	if (f == NULL) {
+		set_err(err, err_len, "out of memory");
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+
+	for (;;) {
+		size_t name_start, name_end;
+		int id;
+
+		if (format[pos] != '$' || format[pos + 1] != '{') {
+			set_err(err, err_len, "expected '${' at column %zu", pos + 1);
+			goto free_fmt;
+		}
+		name_start = pos + 2;
+		name_end = name_start;
+		while (format[name_end] != '\0' && format[name_end] != '}' &&
+		       format[name_end] != ' ' && format[name_end] != '$' &&
+		       format[name_end] != '{')
+			name_end++;
+		if (format[name_end] != '}') {
+			set_err(err, err_len, "unterminated '${' at column %zu", pos + 1);
+			goto free_fmt;
+		}
+		if (name_end == name_start) {
+			set_err(err, err_len, "empty field name '${}' at column %zu", pos + 1);
+			goto free_fmt;
+		}
+		id = field_lookup(format + name_start, name_end - name_start);
+		if (id < 0) {
+			int shown = (int)RTE_MIN(name_end - name_start, (size_t)ERR_NAME_MAX);
+
+			set_err(err, err_len, "unknown field '%.*s' at position %u (column %zu)",
+				shown, format + name_start, f->n_fields + 1, pos + 1);
+			goto free_fmt;
+		}
+		if (seen[id]) {
+			set_err(err, err_len, "duplicate field '%s' at position %u (column %zu)",
+				catalogue[id].name, f->n_fields + 1, pos + 1);
+			goto free_fmt;
+		}
+		seen[id] = true;
+		f->fields[f->n_fields++] = (uint8_t)id;
+
+		pos = name_end + 1;
+		if (format[pos] == '\0')
+			break;
+		if (format[pos] != ' ') {
+			set_err(err, err_len, "expected ' ' or end of format at column %zu",
+				pos + 1);
+			goto free_fmt;
+		}
+		if (format[pos + 1] == '\0') {
+			set_err(err, err_len, "trailing space at column %zu", pos + 1);
+			goto free_fmt;
+		}
+		if (format[pos + 1] == ' ') {
+			set_err(err, err_len, "double space at column %zu", pos + 1);
+			goto free_fmt;
+		}
+		pos++;
+	}
+
+	f->is_default = f->n_fields == RTE_DIM(default_fields) &&
+			memcmp(f->fields, default_fields, sizeof(default_fields)) == 0;
+	f->version = 2;
+	f->line_max = f->n_fields; /* separators and '\n' */
+	for (unsigned int i = 0; i < f->n_fields; i++) {
+		const struct field_def *d = &catalogue[f->fields[i]];
+
+		if (!f->is_default && d->version > f->version)
+			f->version = d->version;
+		f->line_max += d->width;
+	}
+	return f;
+
+free_fmt:
+	free(f);
+fail:
+	rte_errno = EINVAL;
+	return NULL;
+}
+
+void
+dpf_fmt_free(struct dpf_fmt *f)
+{
+	free(f);
+}
+
+unsigned int
+dpf_fmt_version(const struct dpf_fmt *f)
+{
+	return f->version;
+}
+
+int
+dpf_fmt_is_default(const struct dpf_fmt *f)
+{
+	return f->is_default;
+}
+
+unsigned int
+dpf_fmt_field_count(const struct dpf_fmt *f)
+{
+	return f->n_fields;
+}
+
+const char *const *
+dpf_fmt_field_names(void)
+{
+	return field_names;
+}
+
+int
+dpf_fmt_field_version(const char *name)
+{
+	int id = name != NULL ? field_lookup(name, strlen(name)) : -1;
+
+	return id < 0 ? -ENOENT : catalogue[id].version;
+}
+
+bool
+dpf_fmt_field_is_extension(const char *name)
+{
+	int id = name != NULL ? field_lookup(name, strlen(name)) : -1;
+
+	return id >= 0 && catalogue[id].extension;
+}
+
+int
+dpf_fmt_header(const struct dpf_fmt *f, char *buf, size_t len)
+{
+	size_t need = 0, off = 0;
+	unsigned int i;
+
+	for (i = 0; i < f->n_fields; i++)
+		need += catalogue[f->fields[i]].name_len + 1;
+	/* The header promises a NUL; it is not on the record path, so require the room. */
+	if (need + 1 > len)
+		return -ENOSPC;
+	for (i = 0; i < f->n_fields; i++) {
+		const struct field_def *d = &catalogue[f->fields[i]];
+
+		memcpy(buf + off, d->name, d->name_len);
+		off += d->name_len;
+		buf[off++] = i + 1 < f->n_fields ? ' ' : '\n';
+	}
+	buf[off] = '\0';
+	return (int)off;
+}
+
+/* ---- value writers: no printf; the caller guarantees room for the widest value ---- */
+
+static const char digit_pairs[201] = "00010203040506070809"
+				      "10111213141516171819"
+				      "20212223242526272829"
+				      "30313233343536373839"
+				      "40414243444546474849"
+				      "50515253545556575859"
+				      "60616263646566676869"
+				      "70717273747576777879"
+				      "80818283848586878889"
+				      "90919293949596979899";
+
+static const uint64_t pow10_table[U64_WIDTH] = {
+	1ULL,
+	10ULL,
+	100ULL,
+	1000ULL,
+	10000ULL,
+	100000ULL,
+	1000000ULL,
+	10000000ULL,
+	100000000ULL,
+	1000000000ULL,
+	10000000000ULL,
+	100000000000ULL,
+	1000000000000ULL,
+	10000000000000ULL,
+	100000000000000ULL,
+	1000000000000000ULL,
+	10000000000000000ULL,
+	100000000000000000ULL,
+	1000000000000000000ULL,
+	10000000000000000000ULL,
+};
+
+static inline unsigned int
+dec_len(uint64_t v)
+{
+	unsigned int n = 1;
+
+	while (n < U64_WIDTH && v >= pow10_table[n])
+		n++;
+	return n;
+}
+
+/* Digits are produced two at a time from the end, so the length comes first. */
+static inline char *
+put_u64(char *p, uint64_t v)
+{
+	char *end = p + dec_len(v);
+	char *q = end;
+
+	while (v >= 100) {
+		unsigned int pair = (unsigned int)(v % 100);
+
+		v /= 100;
+		q -= 2;
+		memcpy(q, digit_pairs + 2 * pair, 2);
+	}
+	if (v >= 10) {
+		q -= 2;
+		memcpy(q, digit_pairs + 2 * v, 2);
+	} else {
+		*--q = (char)('0' + v);
+	}
+	return end;
+}
+
+static inline char *
+put_u8(char *p, unsigned int v)
+{
+	if (v >= 100) {
+		*p++ = (char)('0' + v / 100);
+		memcpy(p, digit_pairs + 2 * (v % 100), 2);
+		return p + 2;
+	}
+	if (v >= 10) {
+		memcpy(p, digit_pairs + 2 * v, 2);
+		return p + 2;
+	}
+	*p = (char)('0' + v);
+	return p + 1;
+}
+
+static inline char *
+put_dash(char *p)
+{
+	*p = '-';
+	return p + 1;
+}
+
+static inline char *
+put_lit(char *p, const char *s, size_t n)
+{
+	memcpy(p, s, n);
+	return p + n;
+}
+
+#define PUT_LIT(p, s) put_lit(p, s, sizeof(s) - 1)
+
+static inline bool
+meta_char_ok(unsigned char c)
+{
+	return c > 0x20 && c < 0x7f;
+}
+
+/* Copies while checking, and falls back to '-' so a bad string never breaks a line. */
+static inline char *
+put_meta(char *p, const char *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return put_dash(p);
+	for (i = 0; i < DPF_FMT_META_MAX && s[i] != '\0'; i++) {
+		if (!meta_char_ok((unsigned char)s[i]))
+			return put_dash(p);
+		p[i] = s[i];
+	}
+	if (i == 0 || s[i] != '\0')
+		return put_dash(p);
+	return p + i;
+}
+
+bool
+dpf_fmt_meta_valid(const char *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return false;
+	for (i = 0; i < DPF_FMT_META_MAX && s[i] != '\0'; i++)
+		if (!meta_char_ok((unsigned char)s[i]))
+			return false;
+	return i > 0 && s[i] == '\0';
+}
+
+static inline char *
+put_ipv4(char *p, const uint8_t *a)
+{
+	p = put_u8(p, a[0]);
+	*p++ = '.';
+	p = put_u8(p, a[1]);
+	*p++ = '.';
+	p = put_u8(p, a[2]);
+	*p++ = '.';
+	return put_u8(p, a[3]);
+}
+
+static inline char *
+put_hex16(char *p, unsigned int w)
+{
+	static const char hex[16] = "0123456789abcdef";
+
+	if (w >= 0x1000)
+		*p++ = hex[w >> 12];
+	if (w >= 0x100)
+		*p++ = hex[(w >> 8) & 0xf];
+	if (w >= 0x10)
+		*p++ = hex[(w >> 4) & 0xf];
+	*p++ = hex[w & 0xf];
+	return p;
+}
+
+/*
+ * RFC 5952 as glibc's inet_ntop writes it: the longest run of two or more zero
+ * groups becomes "::" (the first one on a tie), and an address whose first 96
+ * bits are zero with a nonzero group 6, or whose first 80 bits are zero
+ * followed by ffff (IPv4-mapped), ends in dotted decimal.
+ */
+static char *
+put_ipv6(char *p, const uint8_t *a)
+{
+	unsigned int words[8];
+	int best_base = -1, best_len = 0, cur_base = -1, cur_len = 0;
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		words[i] = (unsigned int)a[2 * i] << 8 | a[2 * i + 1];
+		if (words[i] == 0) {
+			if (cur_base < 0) {
+				cur_base = i;
+				cur_len = 0;
+			}
+			cur_len++;
+			if (cur_len > best_len) {
+				best_base = cur_base;
+				best_len = cur_len;
+			}
+		} else {
+			cur_base = -1;
+		}
+	}
+	if (best_len < 2)
+		best_base = -1;
+
+	for (i = 0; i < 8; i++) {
+		if (best_base >= 0 && i >= best_base && i < best_base + best_len) {
+			if (i == best_base)
+				*p++ = ':';
+			continue;
+		}
+		if (i != 0)
+			*p++ = ':';
+		if (i == 6 && best_base == 0 &&
+		    (best_len == 6 || (best_len == 5 && words[5] == 0xffff)))
+			return put_ipv4(p, a + 12);
+		p = put_hex16(p, words[i]);
+	}
+	/* A run reaching the last group leaves the second ':' to write. */
+	if (best_base >= 0 && best_base + best_len == 8)
+		*p++ = ':';
+	return p;
+}
+
+int
+dpf_fmt_addr(char *buf, size_t len, uint8_t family, const uint8_t *addr)
+{
+	char tmp[ADDR_WIDTH + 1];
+	size_t n;
+
+	if (family == 4)
+		n = (size_t)(put_ipv4(tmp, addr) - tmp);
+	else if (family == 6)
+		n = (size_t)(put_ipv6(tmp, addr) - tmp);
+	else
+		return -EAFNOSUPPORT;
+	if (n + 1 > len)
+		return -ENOSPC;
+	memcpy(buf, tmp, n);
+	buf[n] = '\0';
+	return (int)n;
+}
+
+static inline char *
+put_addr(char *p, uint8_t family, const uint8_t *addr)
+{
+	if (family == 4)
+		return put_ipv4(p, addr);
+	if (family == 6)
+		return put_ipv6(p, addr);
+	return put_dash(p);
+}
+
+static inline char *
+put_service(char *p, const struct dpf_fmt_ctx *ctx, uint16_t service)
+{
+	if (service == 0 || ctx == NULL || ctx->service_names == NULL ||
+	    service > ctx->n_services)
+		return put_dash(p);
+	return put_meta(p, ctx->service_names[service - 1]);
+}
+
+/* ---- records ---- */
+
+static char *
+put_field(char *p, enum field_id id, unsigned int version, const struct dpf_iface_meta *meta,
+	  const struct dpf_fmt_ctx *ctx, const struct dpf_record *r)
+{
+	switch (id) {
+	case FIELD_VERSION:
+		return put_u64(p, version);
+	case FIELD_ACCOUNT_ID:
+		return put_meta(p, meta != NULL ? meta->account_id : NULL);
+	case FIELD_INTERFACE_ID:
+		return put_meta(p, meta != NULL ? meta->interface_id : NULL);
+	case FIELD_SRCADDR:
+		return put_addr(p, r->key.family, r->post.src_addr);
+	case FIELD_DSTADDR:
+		return put_addr(p, r->key.family, r->post.dst_addr);
+	case FIELD_SRCPORT:
+		return put_u64(p, r->post.src_port);
+	case FIELD_DSTPORT:
+		return put_u64(p, r->post.dst_port);
+	case FIELD_PROTOCOL:
+		return put_u8(p, r->key.proto);
+	case FIELD_PACKETS:
+		return put_u64(p, r->packets);
+	case FIELD_BYTES:
+		return put_u64(p, r->bytes);
+	case FIELD_START:
+		return put_u64(p, r->start);
+	case FIELD_END:
+		return put_u64(p, r->end);
+	case FIELD_ACTION:
+		if (r->key.action == DPF_ACTION_ACCEPT)
+			return PUT_LIT(p, "ACCEPT");
+		if (r->key.action == DPF_ACTION_REJECT)
+			return PUT_LIT(p, "REJECT");
+		return put_dash(p);
+	case FIELD_LOG_STATUS:
+		if (r->log_status == DPF_LOG_OK)
+			return PUT_LIT(p, "OK");
+		if (r->log_status == DPF_LOG_NODATA)
+			return PUT_LIT(p, "NODATA");
+		if (r->log_status == DPF_LOG_SKIPDATA)
+			return PUT_LIT(p, "SKIPDATA");
+		return put_dash(p);
+	case FIELD_VPC_ID:
+		return put_meta(p, meta != NULL ? meta->vpc_id : NULL);
+	case FIELD_SUBNET_ID:
+		return put_meta(p, meta != NULL ? meta->subnet_id : NULL);
+	case FIELD_INSTANCE_ID:
+		return put_meta(p, meta != NULL ? meta->instance_id : NULL);
+	case FIELD_TCP_FLAGS:
+		return put_u8(p, r->tcp_flags_aws);
+	case FIELD_TYPE:
+		if (r->key.family == 4)
+			return PUT_LIT(p, "IPv4");
+		if (r->key.family == 6)
+			return PUT_LIT(p, "IPv6");
+		return put_dash(p);
+	case FIELD_PKT_SRCADDR:
+		return put_addr(p, r->key.family, r->key.src_addr);
+	case FIELD_PKT_DSTADDR:
+		return put_addr(p, r->key.family, r->key.dst_addr);
+	case FIELD_REGION:
+		return put_meta(p, meta != NULL ? meta->region : NULL);
+	case FIELD_AZ_ID:
+		return put_meta(p, meta != NULL ? meta->az_id : NULL);
+	case FIELD_SUBLOCATION_TYPE:
+		return put_meta(p, meta != NULL ? meta->sublocation_type : NULL);
+	case FIELD_SUBLOCATION_ID:
+		return put_meta(p, meta != NULL ? meta->sublocation_id : NULL);
+	case FIELD_PKT_SRC_AWS_SERVICE:
+		return put_service(p, ctx, r->src_service);
+	case FIELD_PKT_DST_AWS_SERVICE:
+		return put_service(p, ctx, r->dst_service);
+	case FIELD_FLOW_DIRECTION:
+		if (r->direction == DPF_DIR_INGRESS)
+			return PUT_LIT(p, "ingress");
+		if (r->direction == DPF_DIR_EGRESS)
+			return PUT_LIT(p, "egress");
+		return put_dash(p);
+	case FIELD_TRAFFIC_PATH:
+		return r->traffic_path == 0 ? put_dash(p) : put_u8(p, r->traffic_path);
+	case FIELD_PKT_SRCPORT:
+		return put_u64(p, r->key.src_port);
+	case FIELD_PKT_DSTPORT:
+		return put_u64(p, r->key.dst_port);
+	case FIELD_TCP_FLAGS_ALL:
+		return put_u8(p, r->tcp_flags_all);
+	case FIELD_COUNT:
+		break;
+	}
+	return put_dash(p);
+}
+
+int
+dpf_fmt_record(const struct dpf_fmt *f, const struct dpf_fmt_ctx *ctx,
+	       const struct dpf_record *r, char *buf, size_t len)
+{
+	/*
+	 * Values are written without bounds checks, so a buffer that may be too
+	 * small gets the line through this scratch copy: the writer's large
+	 * buffers take the direct path, and an exact fit still succeeds.
+	 */
+	char scratch[DPF_FMT_LINE_MAX];
+	const struct dpf_iface_meta *meta = NULL;
+	bool no_flow = r->log_status != DPF_LOG_OK;
+	char *out = len >= f->line_max ? buf : scratch;
+	char *p = out;
+	size_t n;
+	unsigned int i;
+
+	if (ctx != NULL && ctx->ifaces != NULL && r->key.iface < ctx->n_ifaces)
+		meta = &ctx->ifaces[r->key.iface];
+
+	for (i = 0; i < f->n_fields; i++) {
+		enum field_id id = (enum field_id)f->fields[i];
+
+		if (i != 0)
+			*p++ = ' ';
+		if (no_flow && catalogue[id].flow)
+			p = put_dash(p);
+		else
+			p = put_field(p, id, f->version, meta, ctx, r);
+	}
+	*p++ = '\n';
+	n = (size_t)(p - out);
+
+	if (out == scratch) {
+		if (n > len)
+			return -ENOSPC;
+		memcpy(buf, scratch, n);
+	}
+	if (n < len)
+		buf[n] = '\0';
+	return (int)n;
+}

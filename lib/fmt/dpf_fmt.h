@@ -13,6 +13,7 @@
  * may be called from any thread concurrently.
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -80,5 +81,40 @@ int dpf_fmt_record(const struct dpf_fmt *f, const struct dpf_fmt_ctx *ctx,
  * Names of every known field, NULL-terminated (for help and documentation).
  */
 const char *const *dpf_fmt_field_names(void);
+
+/**
+ * Longest configured string (interface metadata, service name) printed as is.
+ * DPF_FMT_LINE_MAX holds a line of every field with strings this long.
+ */
+#define DPF_FMT_META_MAX 255
+
+/**
+ * Whether a configured string (interface metadata, service name) prints as is:
+ * 1 to DPF_FMT_META_MAX bytes of printable ASCII, no space. dpf_fmt_record()
+ * prints '-' for any other string (NULL and "" included), so a line never
+ * breaks; the application should reject such strings when it reads them.
+ */
+bool dpf_fmt_meta_valid(const char *s);
+
+/**
+ * Version a field contributes to the version rule.
+ * @return 2..5, or -ENOENT for an unknown name. Our extensions (pkt-srcport,
+ *         pkt-dstport, tcp-flags-all) have no AWS version and return 2.
+ */
+int dpf_fmt_field_version(const char *name);
+
+/** True for our extension fields (not AWS fields); false for unknown names. */
+bool dpf_fmt_field_is_extension(const char *name);
+
+/**
+ * Write an address as inet_ntop() does (IPv6: RFC 5952, lowercase, longest
+ * zero run compressed, IPv4-mapped as ::ffff:a.b.c.d), then a NUL.
+ *
+ * @param family 4 or 6
+ * @param addr   4 bytes (family 4) or 16 bytes (family 6), network order
+ * @return length written (not counting the NUL), -ENOSPC when len cannot hold
+ *         the text and its NUL (nothing written), -EAFNOSUPPORT for another family
+ */
+int dpf_fmt_addr(char *buf, size_t len, uint8_t family, const uint8_t *addr);
 
 #endif /* DPF_FMT_H */

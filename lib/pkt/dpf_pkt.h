@@ -33,6 +33,32 @@ enum dpf_pkt_frag {
  * Parse results. DPF_PKT_OK and DPF_PKT_NOT_IP are not errors; every other
  * value is a malformed-packet reason, counted under its name.
  * X(enum suffix, counter name)
+ *
+ * When each one is returned ("end of the datagram" is the IP header's offset
+ * plus its total length, or plus 40 plus its payload length for IPv6):
+ * - OK: an IPv4 or IPv6 packet whose headers are all inside the captured bytes.
+ * - NOT_IP: the ethertype after the VLAN tags is neither IPv4 nor IPv6.
+ * - TRUNC_ETH: fewer than 14 bytes.
+ * - TRUNC_VLAN: a VLAN tag (TCI and inner ethertype) not fully captured.
+ * - TOO_MANY_VLANS: more than DPF_PKT_MAX_VLANS tags.
+ * - TRUNC_IPV4: the IPv4 header, options included, not fully captured.
+ * - BAD_IPV4_VERSION: ethertype IPv4 but the version field is not 4.
+ * - BAD_IPV4_IHL: IHL below 5.
+ * - BAD_IPV4_TOTAL_LEN: total length smaller than the header (IHL * 4).
+ * - TRUNC_IPV6: the 40-byte IPv6 header not fully captured.
+ * - BAD_IPV6_VERSION: ethertype IPv6 but the version field is not 6.
+ * - TRUNC_IPV6_EXT: an extension header not fully captured.
+ * - BAD_IPV6_EXT: an extension header ending past the end of the datagram, a
+ *   hop-by-hop header not directly after the fixed header, or more than
+ *   DPF_PKT_MAX_IPV6_EXT extension headers.
+ * - TRUNC_L4: the TCP (20 bytes), UDP / UDP-Lite (8), SCTP (12) or ICMP /
+ *   ICMPv6 (4) header not fully captured.
+ * - BAD_TCP_OFFSET: TCP data offset below 5.
+ * - L4_PAST_IP_LEN: the datagram is too short to hold its own L4 header (for
+ *   example total length 24 with protocol TCP): the header would be read from
+ *   Ethernet padding or from whatever follows the datagram.
+ * When a header is both cut by the capture and past the end of the datagram,
+ * the datagram's own inconsistency (BAD_IPV6_EXT, L4_PAST_IP_LEN) is reported.
  */
 #define DPF_PKT_RESULTS(X)                                                   \
 	X(OK, "ok")                                                          \
@@ -49,7 +75,8 @@ enum dpf_pkt_frag {
 	X(TRUNC_IPV6_EXT, "truncated-ipv6-ext")                              \
 	X(BAD_IPV6_EXT, "bad-ipv6-ext")                                      \
 	X(TRUNC_L4, "truncated-l4")                                          \
-	X(BAD_TCP_OFFSET, "bad-tcp-offset")
+	X(BAD_TCP_OFFSET, "bad-tcp-offset")                                  \
+	X(L4_PAST_IP_LEN, "l4-past-ip-length")
 
 enum dpf_pkt_result {
 #define DPF_PKT_X_ENUM(name, str) DPF_PKT_##name,
@@ -58,7 +85,13 @@ enum dpf_pkt_result {
 	DPF_PKT_RESULT_MAX
 };
 
-/** What the parser learned from one frame. Zeroed by dpf_pkt_parse(). */
+/**
+ * What the parser learned from one frame. Zeroed by dpf_pkt_parse().
+ * frag_id is set for fragments only (0 when frag is DPF_PKT_FRAG_NONE), so it
+ * never carries an unfragmented IPv4 packet's identification. An IPv6 atomic
+ * fragment (fragment header with offset 0 and M clear, RFC 6946) is not a
+ * fragment.
+ */
 struct dpf_pkt_info {
 	uint8_t src_addr[16];  /**< IPv4: bytes 0..3, rest zero */
 	uint8_t dst_addr[16];
