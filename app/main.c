@@ -1,1 +1,198 @@
-int main(void) { return 0; }
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * dpflow [EAL options] -- [options]
+ *
+ * Start-up order: EAL, options, format, ports, RX cores, pipeline, writer,
+ * then the replay source. Stop (end of replay, --idle-exit, SIGINT, SIGTERM):
+ * RX cores retire their open window, the pipeline flushes every window, the
+ * writer publishes its files, then the counters are printed.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_errno.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+
+#include "dpflow.h"
+
+struct dpf_app dpf_app;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	dpf_app.stop = true;
+}
+
+static int
+setup_format(struct dpf_app *app)
+{
+	char err[256];
+
+	app->fmt = dpf_fmt_parse(app->cfg.opt.log_format, err, sizeof(err));
+	if (app->fmt == NULL) {
+		fprintf(stderr, "dpflow: --log-format: %s\n", err);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int
+assign_lcores(struct dpf_app *app)
+{
+	unsigned int workers = rte_lcore_count() - 1;
+	unsigned int lcore, i;
+
+	app->n_cores = (uint16_t)app->cfg.opt.rxq;
+	if (workers < app->n_cores) {
+		fprintf(stderr,
+			"dpflow: --rxq %u needs %u worker lcores besides the main lcore, EAL gave "
+			"%u; add lcores with -l or --lcores\n",
+			app->n_cores, app->n_cores, workers);
+		return -EINVAL;
+	}
+	app->pipeline_lcore = RTE_MAX_LCORE;
+	if (workers > app->n_cores) {
+		lcore = rte_get_next_lcore(-1, 1, 0);
+		for (i = 0; i < app->n_cores; i++)
+			lcore = rte_get_next_lcore(lcore, 1, 0);
+		app->pipeline_lcore = lcore;
+	}
+	return 0;
+}
+
+static void
+print_lcores(const struct dpf_app *app)
+{
+	uint16_t c, q;
+
+	for (c = 0; c < app->n_cores; c++) {
+		fprintf(stderr, "dpflow: lcore %u: RX", app->cores[c].lcore_id);
+		for (q = 0; q < app->cores[c].n_rxq; q++)
+			fprintf(stderr, " port %u queue %u", app->cores[c].rxq[q].port,
+				app->cores[c].rxq[q].queue);
+		fputc('\n', stderr);
+	}
+	if (app->pipeline_lcore == RTE_MAX_LCORE)
+		fprintf(stderr, "dpflow: lcore %u: pipeline (main lcore)\n", rte_get_main_lcore());
+	else
+		fprintf(stderr, "dpflow: lcore %u: pipeline\n", app->pipeline_lcore);
+}
+
+static void
+run(struct dpf_app *app)
+{
+	uint64_t last_rx = 0, last_rx_change = dpf_wall_ns(app);
+	uint64_t next_stats = last_rx_change + app->cfg.opt.stats_period * 1000000000ull;
+	bool done = false;
+
+	while (!done) {
+		uint64_t now = dpf_wall_ns(app), rx;
+
+		if (app->pipeline_lcore == RTE_MAX_LCORE)
+			done = dpf_pipeline_poll(app);
+		else
+			done = app->pipeline_done;
+		rx = dpf_stats_rx_total(app);
+		if (rx != last_rx) {
+			last_rx = rx;
+			last_rx_change = now;
+		} else if (app->cfg.opt.idle_exit != 0 && !app->stop &&
+			   now - last_rx_change >= app->cfg.opt.idle_exit * 1000000000ull) {
+			fprintf(stderr, "dpflow: no packet for %" PRIu64 " s: flushing and exiting\n",
+				app->cfg.opt.idle_exit);
+			app->stop = true;
+		}
+		if (app->cfg.opt.stats_period != 0 && now >= next_stats) {
+			dpf_stats_line(stderr, app);
+			next_stats = now + app->cfg.opt.stats_period * 1000000000ull;
+		}
+		if (!done)
+			usleep(200);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct dpf_app *app = &dpf_app;
+	uint16_t c;
+	int ret, status = EXIT_FAILURE;
+
+	ret = rte_eal_init(argc, argv);
+	if (ret < 0) {
+		fprintf(stderr, "dpflow: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
+		return EXIT_FAILURE;
+	}
+	argc -= ret;
+	argv += ret;
+
+	ret = dpf_options_parse(&app->cfg, argc, argv);
+	if (ret != 0) {
+		status = ret > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+		goto cleanup_eal;
+	}
+	app->clock = (enum dpf_clock)app->cfg.opt.clock;
+	app->window_ns = app->cfg.opt.window * 1000000000ull;
+	app->offline = app->cfg.opt.replay != NULL;
+	dpf_clock_init(app);
+	app->start_ns = dpf_wall_ns(app);
+
+	if (setup_format(app) < 0 || assign_lcores(app) < 0)
+		goto cleanup_opts;
+	if (app->offline && dpf_replay_open(app) < 0)
+		goto cleanup_opts;
+	if (dpf_ports_init(app) < 0)
+		goto cleanup_ports;
+	app->fmt_ctx.ifaces = NULL;
+	{
+		static struct dpf_iface_meta metas[DPF_MAX_IFACES];
+		uint16_t i;
+
+		for (i = 0; i < app->n_ifaces; i++)
+			metas[i] = app->ifaces[i].meta;
+		app->fmt_ctx.ifaces = metas;
+		app->fmt_ctx.n_ifaces = app->n_ifaces;
+	}
+	if (dpf_rx_setup(app) < 0 || dpf_pipeline_setup(app) < 0)
+		goto cleanup_ports;
+	if (dpf_writer_start(app) < 0)
+		goto cleanup_ports;
+	print_lcores(app);
+	fprintf(stderr, "dpflow: window %" PRIu64 " s, %s clock, output %s\n",
+		app->cfg.opt.window, app->clock == DPF_CLOCK_PACKET ? "packet" : "wall",
+		app->cfg.opt.output);
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	for (c = 0; c < app->n_cores; c++)
+		rte_eal_remote_launch(dpf_rx_lcore_main, &app->cores[c], app->cores[c].lcore_id);
+	if (app->pipeline_lcore != RTE_MAX_LCORE)
+		rte_eal_remote_launch(dpf_pipeline_lcore_main, app, app->pipeline_lcore);
+	if (app->offline && dpf_replay_start(app) < 0)
+		app->stop = true;
+
+	run(app);
+	rte_eal_mp_wait_lcore();
+	dpf_replay_join(app);
+	dpf_writer_join(app);
+	fflush(stdout);
+	dpf_stats_print(stderr, app, true);
+	status = (app->writer_failed || dpf_replay_failed()) ? EXIT_FAILURE : EXIT_SUCCESS;
+
+cleanup_ports:
+	dpf_ports_close(app);
+cleanup_opts:
+	dpf_fmt_free(app->fmt);
+	dpf_options_free(&app->cfg);
+cleanup_eal:
+	rte_eal_cleanup();
+	return status;
+}

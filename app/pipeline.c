@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Pipeline: collects the shards RX cores retire, and once every core has
+ * moved past a window (min of their published done_upto), merges that
+ * window's shards, emits its rows in order to the writer, and gives the
+ * tables and descriptors back to their cores.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_errno.h>
+#include <rte_cycles.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_pause.h>
+
+#include "dpflow.h"
+
+#define MAX_PENDING_WINDOWS 64
+#define N_BATCHES 64
+
+struct pending_window {
+	uint64_t window;
+	uint32_t n;
+	struct dpf_shard *shards[DPF_MAX_RX_CORES];
+};
+
+static struct {
+	struct pending_window pending[MAX_PENDING_WINDOWS];
+	uint32_t n_pending;
+	uint64_t next_window;      /* DPF_WINDOW_NONE until the first data */
+	uint64_t last_data_window; /* newest window that had a shard */
+	bool have_data;
+	struct dpf_merge *merge;
+	struct dpf_batch *cur;     /* batch being filled */
+	bool stop_sent;
+} pl;
+
+int
+dpf_pipeline_setup(struct dpf_app *app)
+{
+	struct dpf_merge_params mp = {
+		.max_flows = (uint32_t)RTE_MIN((uint64_t)UINT32_MAX,
+					       app->cfg.opt.flows_per_core * app->n_cores),
+		.n_ifaces = app->n_ifaces,
+		.socket_id = (int)rte_socket_id(),
+	};
+	unsigned int i;
+
+	pl.merge = dpf_merge_create(&mp);
+	if (pl.merge == NULL) {
+		fprintf(stderr, "dpflow: merge area for %u flows: %s\n", mp.max_flows,
+			rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	app->batch_free = rte_ring_create("batch_free", N_BATCHES, rte_socket_id(),
+					  RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
+	app->batch_full = rte_ring_create("batch_full", N_BATCHES, rte_socket_id(),
+					  RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
+	if (app->batch_free == NULL || app->batch_full == NULL)
+		return -ENOMEM;
+	for (i = 0; i < N_BATCHES; i++) {
+		struct dpf_batch *b = rte_malloc("dpf_batch", sizeof(*b), RTE_CACHE_LINE_SIZE);
+
+		if (b == NULL)
+			return -ENOMEM;
+		rte_ring_sp_enqueue(app->batch_free, b);
+	}
+	pl.next_window = DPF_WINDOW_NONE;
+	if (app->clock == DPF_CLOCK_WALL) {
+		/* Wall clock: every window from start-up on is logged, empty or not. */
+		pl.next_window = dpf_wall_ns(app) / app->window_ns;
+	}
+	return 0;
+}
+
+/* The pipeline may wait for the writer: only RX cores must never block. */
+static struct dpf_batch *
+get_batch(struct dpf_app *app)
+{
+	void *b;
+
+	while (rte_ring_sc_dequeue(app->batch_free, &b) != 0) {
+		if (app->writer_failed)
+			return NULL;
+		usleep(50);
+	}
+	return b;
+}
+
+static int
+send_batch(struct dpf_app *app, uint32_t type, uint64_t window_end)
+{
+	if (pl.cur == NULL) {
+		pl.cur = get_batch(app);
+		if (pl.cur == NULL)
+			return -EPIPE;
+		pl.cur->n = 0;
+	}
+	pl.cur->type = type;
+	pl.cur->window_end = window_end;
+	while (rte_ring_sp_enqueue(app->batch_full, pl.cur) != 0)
+		usleep(50);
+	pl.cur = NULL;
+	return 0;
+}
+
+static int
+emit_rows(void *arg, const struct dpf_record *recs, uint32_t n)
+{
+	struct dpf_app *app = arg;
+	uint32_t i;
+
+	for (i = 0; i < n; i++) {
+		if (pl.cur == NULL) {
+			pl.cur = get_batch(app);
+			if (pl.cur == NULL)
+				return -EPIPE;
+			pl.cur->n = 0;
+		}
+		pl.cur->recs[pl.cur->n++] = recs[i];
+		if (pl.cur->n == DPF_BATCH_RECORDS_MAX && send_batch(app, DPF_BATCH_RECORDS, 0) < 0)
+			return -EPIPE;
+	}
+	return 0;
+}
+
+static struct pending_window *
+pending_find(uint64_t w, bool create)
+{
+	uint32_t i;
+
+	for (i = 0; i < pl.n_pending; i++)
+		if (pl.pending[i].window == w)
+			return &pl.pending[i];
+	if (!create || pl.n_pending == MAX_PENDING_WINDOWS)
+		return NULL;
+	pl.pending[pl.n_pending].window = w;
+	pl.pending[pl.n_pending].n = 0;
+	return &pl.pending[pl.n_pending++];
+}
+
+static void
+give_back(struct dpf_app *app, struct dpf_shard *s)
+{
+	struct dpf_rx_core *core = &app->cores[s->core];
+
+	dpf_shard_reset(s);
+	if (s->ft != NULL) {
+		rte_ring_sp_enqueue(core->free_tables, s->ft);
+		s->ft = NULL;
+	}
+	rte_ring_sp_enqueue(core->free_shards, s);
+}
+
+static int
+emit_window(struct dpf_app *app, uint64_t w)
+{
+	struct pending_window *pw = pending_find(w, false);
+	uint32_t len = (uint32_t)app->cfg.opt.window;
+	struct dpf_merge_stats ms = {0};
+	uint64_t t0 = rte_rdtsc();
+	uint64_t ns;
+	uint32_t i;
+	int rc;
+
+	rc = dpf_merge_window(pl.merge, pw ? pw->shards : NULL, pw ? pw->n : 0, w * len, len,
+			      emit_rows, app, &ms);
+	ns = (rte_rdtsc() - t0) * 1000000000ull / app->tsc_hz;
+	if (ns > app->pstats.merge_ns_max)
+		app->pstats.merge_ns_max = ns;
+	app->pstats.windows++;
+	app->pstats.records += ms.records;
+	app->pstats.record_packets += ms.packets;
+	app->pstats.nodata_rows += ms.nodata_rows;
+	app->pstats.skipdata_rows += ms.skipdata_rows;
+	app->pstats.lost_pkts += ms.lost_pkts;
+	if (pw != NULL) {
+		for (i = 0; i < pw->n; i++)
+			give_back(app, pw->shards[i]);
+		*pw = pl.pending[--pl.n_pending];
+	}
+	if (rc < 0)
+		return rc;
+	return send_batch(app, DPF_BATCH_WINDOW_END, (w + 1) * len);
+}
+
+static void
+collect(struct dpf_app *app)
+{
+	uint16_t c;
+	void *s;
+
+	for (c = 0; c < app->n_cores; c++) {
+		while (rte_ring_sc_dequeue(app->cores[c].retired, &s) == 0) {
+			struct dpf_shard *sh = s;
+			struct pending_window *pw = pending_find(sh->window, true);
+
+			if (pw == NULL) {
+				/* Cannot happen: descriptors per core bound the windows
+				 * in flight below MAX_PENDING_WINDOWS. */
+				give_back(app, sh);
+				continue;
+			}
+			pw->shards[pw->n++] = sh;
+			if (!pl.have_data || sh->window > pl.last_data_window)
+				pl.last_data_window = sh->window;
+			/* Only before the first emission can a shard be older than
+			 * next_window: later ones are above every core's done_upto. */
+			if (pl.next_window == DPF_WINDOW_NONE || sh->window < pl.next_window)
+				pl.next_window = sh->window;
+			pl.have_data = true;
+		}
+	}
+}
+
+bool
+dpf_pipeline_poll(struct dpf_app *app)
+{
+	uint64_t min_done = DPF_WINDOW_NONE, last;
+	uint16_t c;
+
+	if (pl.stop_sent)
+		return true;
+	/* done_upto first, then the rings: see rx.c. */
+	for (c = 0; c < app->n_cores; c++) {
+		uint64_t d = __atomic_load_n(&app->cores[c].done_upto, __ATOMIC_ACQUIRE);
+
+		if (d < min_done)
+			min_done = d;
+	}
+	collect(app);
+	if (pl.next_window == DPF_WINDOW_NONE)
+		goto check_end;
+
+	/* Packet clock: NODATA only between the first and last window with data.
+	 * Wall clock: every window up to the one open at stop. */
+	last = pl.have_data ? pl.last_data_window : 0;
+	if (app->clock == DPF_CLOCK_WALL && min_done == DPF_WINDOW_NONE) {
+		uint64_t now_w = dpf_wall_ns(app) / app->window_ns;
+
+		if (now_w > last || !pl.have_data)
+			last = now_w;
+	}
+	while (pl.next_window < min_done &&
+	       (pl.next_window <= last || (app->clock == DPF_CLOCK_WALL &&
+					   min_done != DPF_WINDOW_NONE))) {
+		if (emit_window(app, pl.next_window) < 0) {
+			app->stop = true;
+			break;
+		}
+		pl.next_window++;
+	}
+
+check_end:
+	if (min_done != DPF_WINDOW_NONE)
+		return false;
+	collect(app);
+	if (pl.n_pending != 0 && pl.next_window != DPF_WINDOW_NONE && !app->writer_failed)
+		return false; /* windows above `last` still pending: next round */
+	if (send_batch(app, DPF_BATCH_STOP, 0) < 0)
+		app->writer_failed = true;
+	pl.stop_sent = true;
+	return true;
+}
+
+int
+dpf_pipeline_lcore_main(void *arg)
+{
+	struct dpf_app *app = arg;
+
+	while (!dpf_pipeline_poll(app))
+		usleep(100);
+	app->pipeline_done = true;
+	return 0;
+}

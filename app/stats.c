@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Counters: per port, per RX core, pipeline, writer; printed as stable
+ * `key: value` lines on stderr, with the conservation check of design.md:
+ * packets received == logged + not-ip + malformed + lost + late.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+
+#include "dpflow.h"
+
+static uint64_t
+load(const uint64_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+static void
+sum_cores(const struct dpf_app *app, struct dpf_rx_counters *t)
+{
+	uint16_t c;
+	unsigned int i;
+
+	memset(t, 0, sizeof(*t));
+	for (c = 0; c < app->n_cores; c++) {
+		const struct dpf_rx_counters *k = &app->cores[c].cnt;
+
+#define DPF_X_SUM(f, name, help) t->f += load(&k->f);
+		DPF_RX_COUNTERS(DPF_X_SUM)
+#undef DPF_X_SUM
+		for (i = 0; i < DPF_PKT_RESULT_MAX; i++)
+			t->malformed_by_reason[i] += load(&k->malformed_by_reason[i]);
+		for (i = 0; i < DPF_MAX_PORTS; i++)
+			t->rx_by_port[i] += load(&k->rx_by_port[i]);
+	}
+}
+
+uint64_t
+dpf_stats_rx_total(const struct dpf_app *app)
+{
+	uint64_t t = 0;
+	uint16_t c;
+
+	for (c = 0; c < app->n_cores; c++)
+		t += load(&app->cores[c].cnt.rx_packets);
+	return t;
+}
+
+static void
+print_counters(FILE *f, const char *prefix, const struct dpf_rx_counters *k)
+{
+	unsigned int i;
+
+#define DPF_X_PRINT(fl, name, help) fprintf(f, "%s" name ": %" PRIu64 "\n", prefix, k->fl);
+	DPF_RX_COUNTERS(DPF_X_PRINT)
+#undef DPF_X_PRINT
+	for (i = DPF_PKT_NOT_IP + 1; i < DPF_PKT_RESULT_MAX; i++)
+		if (k->malformed_by_reason[i] != 0)
+			fprintf(f, "%smalformed-%s: %" PRIu64 "\n", prefix,
+				dpf_pkt_result_name((enum dpf_pkt_result)i),
+				k->malformed_by_reason[i]);
+}
+
+void
+dpf_stats_print(FILE *f, const struct dpf_app *app, bool final)
+{
+	struct dpf_rx_counters t;
+	char prefix[32];
+	uint64_t accounted;
+	uint16_t p, c;
+
+	sum_cores(app, &t);
+	for (p = 0; p < app->n_ports; p++) {
+		uint16_t port = app->ports[p];
+		struct rte_eth_stats es;
+
+		fprintf(f, "port %u interface-id: %s\n", port,
+			app->ifaces[app->port_iface[port]].meta.interface_id);
+		fprintf(f, "port %u rx-packets: %" PRIu64 "\n", port, t.rx_by_port[port]);
+		if (rte_eth_stats_get(port, &es) == 0) {
+			fprintf(f, "port %u nic-ipackets: %" PRIu64 "\n", port, es.ipackets);
+			fprintf(f, "port %u nic-imissed: %" PRIu64 "\n", port, es.imissed);
+			fprintf(f, "port %u nic-ierrors: %" PRIu64 "\n", port, es.ierrors);
+			fprintf(f, "port %u nic-rx-nombuf: %" PRIu64 "\n", port, es.rx_nombuf);
+		}
+	}
+	for (c = 0; c < app->n_cores; c++) {
+		snprintf(prefix, sizeof(prefix), "core %u ", app->cores[c].lcore_id);
+		print_counters(f, prefix, &app->cores[c].cnt);
+	}
+	print_counters(f, "total ", &t);
+	if (app->replay_port >= 0) {
+		fprintf(f, "replay read: %" PRIu64 "\n", app->rstats.read);
+		fprintf(f, "replay enqueued: %" PRIu64 "\n", app->rstats.enqueued);
+		fprintf(f, "replay late: %" PRIu64 "\n", app->rstats.late);
+		fprintf(f, "replay ring-full-waits: %" PRIu64 "\n", app->rstats.ring_full_waits);
+	}
+	fprintf(f, "pipeline windows: %" PRIu64 "\n", app->pstats.windows);
+	fprintf(f, "pipeline records: %" PRIu64 "\n", app->pstats.records);
+	fprintf(f, "pipeline record-packets: %" PRIu64 "\n", app->pstats.record_packets);
+	fprintf(f, "pipeline nodata-rows: %" PRIu64 "\n", app->pstats.nodata_rows);
+	fprintf(f, "pipeline skipdata-rows: %" PRIu64 "\n", app->pstats.skipdata_rows);
+	fprintf(f, "pipeline lost-packets: %" PRIu64 "\n", app->pstats.lost_pkts);
+	fprintf(f, "pipeline merge-ms-max: %.3f\n", (double)app->pstats.merge_ns_max / 1e6);
+	if (!final)
+		return;
+	fprintf(f, "writer lines: %" PRIu64 "\n", app->sstats.records);
+	fprintf(f, "writer bytes: %" PRIu64 "\n", app->sstats.bytes);
+	fprintf(f, "writer files: %" PRIu64 "\n", app->sstats.files_published);
+	fprintf(f, "writer errors: %" PRIu64 "\n", app->sstats.write_errors);
+	/* Conservation (design.md invariant 1). */
+	accounted = t.logged_packets + t.not_ip + t.malformed + t.lost_table_full +
+		    t.lost_no_table + t.late;
+	fprintf(f, "conservation received: %" PRIu64 "\n", t.rx_packets);
+	fprintf(f, "conservation accounted: %" PRIu64 "\n", accounted);
+	fprintf(f, "conservation logged-in-records: %" PRIu64 "\n", app->pstats.record_packets);
+	fprintf(f, "conservation: %s\n",
+		accounted == t.rx_packets && app->pstats.record_packets == t.logged_packets &&
+				app->pstats.lost_pkts == t.lost_table_full + t.lost_no_table
+			? "ok"
+			: "MISMATCH");
+}
+
+void
+dpf_stats_line(FILE *f, const struct dpf_app *app)
+{
+	static uint64_t last_rx, last_ns;
+	uint64_t now = dpf_wall_ns(app);
+	uint64_t rx = dpf_stats_rx_total(app);
+	struct dpf_rx_counters t;
+	double pps = 0;
+
+	sum_cores(app, &t);
+	if (last_ns != 0 && now > last_ns)
+		pps = (double)(rx - last_rx) * 1e9 / (double)(now - last_ns);
+	fprintf(f,
+		"dpflow: rx %" PRIu64 " pkts (%.0f pps), flows %" PRIu64 ", lost %" PRIu64
+		", windows %" PRIu64 ", records %" PRIu64 ", files %" PRIu64 "\n",
+		rx, pps, t.flows_created, t.lost_table_full + t.lost_no_table, app->pstats.windows,
+		app->pstats.records, app->sstats.files_published);
+	last_rx = rx;
+	last_ns = now;
+}

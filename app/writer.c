@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Writer thread: formats record batches and hands the lines to the sink
+ * (stdout, or files in the AWS object layout). It never runs on an RX core.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_random.h>
+#include <rte_ring.h>
+
+#include "dpflow.h"
+
+static struct {
+	pthread_t tid;
+	struct dpf_sink *sink;
+	uint64_t format_errors;
+	uint64_t write_errors;
+	int last_errno;
+} wr;
+
+static void
+write_batch(struct dpf_app *app, const struct dpf_batch *b)
+{
+	char line[DPF_FMT_LINE_MAX];
+	uint32_t i;
+
+	for (i = 0; i < b->n; i++) {
+		const struct dpf_record *r = &b->recs[i];
+		int n = dpf_fmt_record(app->fmt, &app->fmt_ctx, r, line, sizeof(line));
+		int rc;
+
+		if (n < 0) {
+			wr.format_errors++;
+			continue;
+		}
+		rc = dpf_sink_write(wr.sink, r->end, line, (size_t)n);
+		if (rc < 0) {
+			if (rc != wr.last_errno)
+				fprintf(stderr, "dpflow: writer: %s\n", strerror(-rc));
+			wr.last_errno = rc;
+			wr.write_errors++;
+		}
+	}
+}
+
+static void *
+writer_main(void *arg)
+{
+	struct dpf_app *app = arg;
+
+	for (;;) {
+		void *p;
+		struct dpf_batch *b;
+		uint32_t type;
+		int rc;
+
+		if (rte_ring_sc_dequeue(app->batch_full, &p) != 0) {
+			usleep(100);
+			continue;
+		}
+		b = p;
+		type = b->type;
+		write_batch(app, b);
+		if (type == DPF_BATCH_WINDOW_END) {
+			rc = dpf_sink_close_before(wr.sink, b->window_end);
+			if (rc < 0)
+				fprintf(stderr, "dpflow: writer: publishing files: %s\n",
+					strerror(-rc));
+		}
+		rte_ring_sp_enqueue(app->batch_free, b);
+		/* For the progress line; a torn read there is harmless. */
+		dpf_sink_get_stats(wr.sink, &app->sstats);
+		if (type == DPF_BATCH_STOP)
+			break;
+	}
+	if (dpf_sink_close_all(wr.sink) < 0)
+		fprintf(stderr, "dpflow: writer: publishing the last files failed\n");
+	dpf_sink_get_stats(wr.sink, &app->sstats);
+	app->sstats.write_errors += wr.write_errors;
+	if (wr.write_errors || wr.format_errors)
+		app->writer_failed = true;
+	return NULL;
+}
+
+int
+dpf_writer_start(struct dpf_app *app)
+{
+	const struct dpf_options *o = &app->cfg.opt;
+	struct dpf_sink_params sp;
+	char header[DPF_FMT_LINE_MAX];
+	int rc;
+
+	rc = dpf_fmt_header(app->fmt, header, sizeof(header));
+	if (rc < 0)
+		return rc;
+	memset(&sp, 0, sizeof(sp));
+	sp.header = header;
+	if (strcmp(o->output, "-") == 0) {
+		sp.stream = stdout;
+	} else {
+		sp.dir = o->output;
+		sp.compress = (enum dpf_compress)o->compress;
+		sp.level = (int)o->compress_level;
+		sp.account_id = o->account_id;
+		sp.region = o->region != NULL ? o->region : "unknown";
+		sp.flow_log_id = o->flow_log_id;
+		sp.nonce = rte_rand();
+	}
+	wr.sink = dpf_sink_create(&sp);
+	if (wr.sink == NULL) {
+		fprintf(stderr, "dpflow: --output %s: %s\n", o->output, strerror(rte_errno));
+		return -rte_errno;
+	}
+	rc = rte_ctrl_thread_create(&wr.tid, "dpf-writer", NULL, writer_main, app);
+	if (rc != 0) {
+		fprintf(stderr, "dpflow: writer thread: %s\n", strerror(rc));
+		dpf_sink_free(wr.sink);
+		wr.sink = NULL;
+		return -rc;
+	}
+	return 0;
+}
+
+void
+dpf_writer_join(struct dpf_app *app)
+{
+	(void)app;
+	if (wr.sink == NULL)
+		return;
+	pthread_join(wr.tid, NULL);
+	dpf_sink_free(wr.sink);
+	wr.sink = NULL;
+}
