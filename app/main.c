@@ -141,16 +141,19 @@ main(int argc, char **argv)
 	}
 	app->clock = (enum dpf_clock)app->cfg.opt.clock;
 	app->window_ns = app->cfg.opt.window * 1000000000ull;
-	app->offline = app->cfg.opt.replay != NULL;
 	dpf_clock_init(app);
 	app->start_ns = dpf_wall_ns(app);
 
 	if (setup_format(app) < 0 || assign_lcores(app) < 0)
 		goto cleanup_opts;
-	if (app->offline && dpf_replay_open(app) < 0)
+	if (app->cfg.opt.replay != NULL && dpf_replay_open(app) < 0)
 		goto cleanup_opts;
 	if (dpf_ports_init(app) < 0)
 		goto cleanup_ports;
+	/* Packet time comes from a file (replay, net_pcap rx_pcap): there is no
+	 * line rate to keep up with, so RX cores wait for free tables instead of
+	 * losing records. With the wall clock they never wait. */
+	app->offline = app->clock == DPF_CLOCK_PACKET;
 	app->fmt_ctx.ifaces = NULL;
 	{
 		static struct dpf_iface_meta metas[DPF_MAX_IFACES];
@@ -176,7 +179,7 @@ main(int argc, char **argv)
 		rte_eal_remote_launch(dpf_rx_lcore_main, &app->cores[c], app->cores[c].lcore_id);
 	if (app->pipeline_lcore != RTE_MAX_LCORE)
 		rte_eal_remote_launch(dpf_pipeline_lcore_main, app, app->pipeline_lcore);
-	if (app->offline && dpf_replay_start(app) < 0)
+	if (app->cfg.opt.replay != NULL && dpf_replay_start(app) < 0)
 		app->stop = true;
 
 	run(app);

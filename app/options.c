@@ -264,12 +264,14 @@ apply_config_file(struct dpf_config *cfg, const char *path)
 		const struct dpf_cfg_entry *e = dpf_cfg_get(c, i);
 
 		if (strcmp(e->section, "dpflow") == 0) {
-			const struct opt_def *d = opt_find(e->key);
+			const struct opt_def *d = e->key ? opt_find(e->key) : NULL;
 
 			if (e->section_arg[0] != '\0') {
 				fprintf(stderr, "dpflow: %s:%u: [dpflow] takes no argument\n", path,
 					e->section_line);
 				rc = -EINVAL;
+			} else if (e->key == NULL) {
+				continue;
 			} else if (d == NULL || (d->flags & OPT_CLI_ONLY)) {
 				fprintf(stderr, "dpflow: %s:%u: unknown setting '%s' in [dpflow]\n",
 					path, e->line, e->key);
@@ -283,6 +285,8 @@ apply_config_file(struct dpf_config *cfg, const char *path)
 
 			if (ifc == NULL) {
 				rc = -EINVAL;
+			} else if (e->key == NULL) {
+				continue;
 			} else if (!is_iface_key(e->key)) {
 				fprintf(stderr,
 					"dpflow: %s:%u: unknown key '%s' in [interface %s]\n",

@@ -81,6 +81,7 @@ dpf_cfg_parse(const char *text, size_t len, const char *name, char *err, size_t 
 	struct dpf_cfg *cfg;
 	const char *section = "dpflow", *section_arg = "";
 	unsigned int section_line = 0, line = 0;
+	struct dpf_cfg_entry e;
 	char *p, *next;
 	int rc = -EINVAL;
 
@@ -100,7 +101,6 @@ dpf_cfg_parse(const char *text, size_t len, const char *name, char *err, size_t 
 	}
 
 	for (p = cfg->text; p != NULL && *p != '\0'; p = next) {
-		struct dpf_cfg_entry e;
 		char *s, *eq, *key, *val;
 
 		line++;
@@ -138,6 +138,15 @@ dpf_cfg_parse(const char *text, size_t len, const char *name, char *err, size_t 
 			section = s;
 			section_arg = arg != NULL ? arg : "";
 			section_line = line;
+			e.section = section;
+			e.section_arg = section_arg;
+			e.key = NULL;
+			e.value = NULL;
+			e.line = line;
+			e.section_line = line;
+			rc = push(cfg, &e);
+			if (rc < 0)
+				goto fail;
 			continue;
 		}
 		eq = strchr(s, '=');
@@ -177,7 +186,8 @@ dpf_cfg_parse(const char *text, size_t len, const char *name, char *err, size_t 
 
 fail:
 	dpf_cfg_free(cfg);
-	rte_errno = -rc;
+	/* rc holds the last push() result; a syntax error jumps here with 0. */
+	rte_errno = rc < 0 ? -rc : EINVAL;
 	return NULL;
 free_cfg:
 	free(cfg);

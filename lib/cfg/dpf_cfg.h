@@ -15,7 +15,9 @@
  *     [interface eni-0123] a section with an argument
  *     port = 0
  *
- * Keys before the first section belong to "dpflow". Every entry keeps its
+ * Keys before the first section belong to "dpflow". Each section header
+ * also gives an entry, with key == NULL, so empty sections can be checked
+ * too. Every entry keeps its
  * line number so the application can name the line in its errors. What the
  * keys mean is the application's business (its option table); this library
  * only reads the syntax.
@@ -29,8 +31,8 @@
 struct dpf_cfg_entry {
 	const char *section;     /**< "dpflow", "interface", ... */
 	const char *section_arg; /**< "eni-0123" for "[interface eni-0123]"; "" when none */
-	const char *key;
-	const char *value;       /**< trimmed, quotes removed */
+	const char *key;         /**< NULL for the entry of a section header */
+	const char *value;       /**< trimmed, quotes removed; NULL with key */
 	unsigned int line;
 	unsigned int section_line; /**< line of the section header (0: implicit) */
 };

@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <rte_errno.h>
+
+#include "dpf_cfg.h"
+
+static struct dpf_cfg *
+parse(const char *text, char *err, size_t len)
+{
+	return dpf_cfg_parse(text, strlen(text), "t.conf", err, len);
+}
+
+static void
+test_cfg_parse_sections_keys_quotes_and_lines(void **state)
+{
+	const char *text = "# comment\nwindow = 60\n\n[dpflow]\n  log-format = \"${a} ${b}\"  \n"
+			   "; other comment\n[interface eni-1]\nport=0\n";
+	char err[128];
+	struct dpf_cfg *c = parse(text, err, sizeof(err));
+	const struct dpf_cfg_entry *e;
+
+	(void)state;
+	assert_non_null(c);
+	assert_int_equal(dpf_cfg_count(c), 5);
+	e = dpf_cfg_get(c, 0);
+	assert_string_equal(e->section, "dpflow");
+	assert_string_equal(e->key, "window");
+	assert_string_equal(e->value, "60");
+	assert_int_equal(e->line, 2);
+	e = dpf_cfg_get(c, 1);
+	assert_null(e->key); /* the [dpflow] header */
+	assert_int_equal(e->line, 4);
+	e = dpf_cfg_get(c, 2);
+	assert_string_equal(e->key, "log-format");
+	assert_string_equal(e->value, "${a} ${b}");
+	assert_int_equal(e->line, 5);
+	e = dpf_cfg_get(c, 3);
+	assert_null(e->key);
+	assert_string_equal(e->section, "interface");
+	assert_string_equal(e->section_arg, "eni-1");
+	e = dpf_cfg_get(c, 4);
+	assert_string_equal(e->key, "port");
+	assert_string_equal(e->value, "0");
+	assert_int_equal(e->section_line, 7);
+	assert_null(dpf_cfg_get(c, 5));
+	dpf_cfg_free(c);
+}
+
+static void
+test_cfg_syntax_errors_name_the_line(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *msg;
+	} bad[] = {
+		{"a = 1\nno equals here\n", "t.conf:2: expected 'key = value'"},
+		{"[dpflow\n", "t.conf:1: section header"},
+		{"[a b c]\n", "t.conf:1: bad section header"},
+		{"x = \"open\n", "t.conf:1: unterminated quote"},
+		{"\n\nbad key! = 1\n", "t.conf:3: bad key"},
+		{"[]\n", "t.conf:1: bad section header"},
+	};
+	char err[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		assert_null(parse(bad[i].text, err, sizeof(err)));
+		assert_int_equal(rte_errno, EINVAL);
+		if (strstr(err, bad[i].msg) == NULL)
+			fail_msg("'%s': got '%s', want '%s'", bad[i].text, err, bad[i].msg);
+	}
+}
+
+static void
+test_cfg_rejects_nul_bytes_and_long_lines(void **state)
+{
+	char err[256];
+	char *big = malloc(5000);
+
+	(void)state;
+	assert_null(dpf_cfg_parse("a = 1\0b", 7, "t.conf", err, sizeof(err)));
+	assert_non_null(strstr(err, "NUL"));
+	memset(big, 'a', 4999);
+	big[4999] = '\0';
+	assert_null(parse(big, err, sizeof(err)));
+	assert_non_null(strstr(err, "longer than"));
+	free(big);
+}
+
+static void
+test_cfg_load_missing_file_reports_errno(void **state)
+{
+	char err[256];
+
+	(void)state;
+	assert_null(dpf_cfg_load("/nonexistent/dpflow.conf", err, sizeof(err)));
+	assert_int_equal(rte_errno, ENOENT);
+	assert_non_null(strstr(err, "/nonexistent/dpflow.conf"));
+}
+
+static void
+test_cfg_parse_u64_checks_digits_and_range(void **state)
+{
+	uint64_t v = 0;
+
+	(void)state;
+	assert_int_equal(dpf_cfg_parse_u64("600", 1, 3600, &v), 0);
+	assert_int_equal(v, 600);
+	assert_int_equal(dpf_cfg_parse_u64("0", 1, 3600, &v), -ERANGE);
+	assert_int_equal(dpf_cfg_parse_u64("3601", 1, 3600, &v), -ERANGE);
+	assert_int_equal(dpf_cfg_parse_u64("-1", 0, 10, &v), -EINVAL);
+	assert_int_equal(dpf_cfg_parse_u64("12x", 0, 100, &v), -EINVAL);
+	assert_int_equal(dpf_cfg_parse_u64("", 0, 100, &v), -EINVAL);
+	assert_int_equal(dpf_cfg_parse_u64(" 5", 0, 100, &v), -EINVAL);
+	assert_int_equal(dpf_cfg_parse_u64("99999999999999999999999", 0, UINT64_MAX, &v), -ERANGE);
+	assert_int_equal(dpf_cfg_parse_u64("18446744073709551615", 0, UINT64_MAX, &v), 0);
+	assert_true(v == UINT64_MAX);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cfg_parse_sections_keys_quotes_and_lines),
+		cmocka_unit_test(test_cfg_syntax_errors_name_the_line),
+		cmocka_unit_test(test_cfg_rejects_nul_bytes_and_long_lines),
+		cmocka_unit_test(test_cfg_load_missing_file_reports_errno),
+		cmocka_unit_test(test_cfg_parse_u64_checks_digits_and_range),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

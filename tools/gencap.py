@@ -1,0 +1,1167 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""gencap.py - test captures for dpflow, with an independent model of its output.
+
+Python 3 standard library only. Writes classic pcap files (magic a1b2c3d4,
+version 2.4, LINKTYPE_ETHERNET, microsecond timestamps, snap length 65535
+unless --snaplen says otherwise). Every IPv4 header checksum and every
+TCP / UDP / ICMP / ICMPv6 / IGMP checksum is right; SCTP carries a correct
+CRC32c (the scenario's malformed frames aside). Frames shorter than 60 bytes
+are padded to 60 with zeros, as on the wire (dpflow must count the IP total
+length, never the frame length).
+
+Usage
+-----
+  gencap.py scenario OUT.pcap --expect OUT.expect.json [--window 60]
+            [--start 1700000000] [--snaplen 65535]
+  gencap.py random OUT.pcap [--expect OUT.expect.json] [--truth OUT.tsv]
+            --packets N --flows F [--seed 1] [--v6-share 0.2] [--window 60]
+            [--start 1700000000] [--pps 100000] [--zipf 1.1] [--snaplen 65535]
+  gencap.py render EXPECT.json [--format 'FMT'] [--account-id A]
+            [--interface-id I] [--vpc-id V] [--subnet-id S] [--instance-id I]
+            [--region R] [--az-id Z] [--sublocation-type T]
+            [--sublocation-id L] [--ext-version 2]
+
+Regenerate the committed sample:
+  tools/gencap.py scenario tests/data/sample.pcap --expect tests/data/sample.expect.json
+
+scenario
+  A deterministic hand-built capture: TCP handshake + data + FIN teardown in
+  both directions (IPv4 with TCP options, IPv6), a RST-terminated connection,
+  a SYN scan (one flow with a retransmitted SYN, a RST answer from a closed
+  port), DNS over UDP, ICMP echo, ICMPv6 echo and neighbour solicitation to a
+  multicast address, an IPv6 packet with hop-by-hop + destination-options
+  headers, IPv4 with options (IGMP with Router Alert), 802.1Q and QinQ
+  (0x88a8 outer, 0x8100 inner) frames of a flow that is also seen untagged,
+  IPv4 fragments (in order; later fragments only; the last fragment before the
+  first), an IPv6 fragmented datagram, a TCP frame cut by snap length, SCTP,
+  GRE, non-IP frames (ARP, VLAN-tagged ARP, LLDP), malformed frames (truncated
+  IPv4 header, IHL 4, truncated TCP header, a 10-byte frame), flows crossing a
+  window boundary (with packets at the last and first microsecond of the two
+  windows), one empty window, and a last window holding only non-IP frames.
+  The first packet is at --start exactly; timestamps strictly increase. The
+  layout adapts to any --window (1..3600): the windows after the first part
+  are computed from the window boundaries. --snaplen, when given, must be at
+  least 128 so that no header is cut (the model stays the same).
+
+random
+  N packets over about F unidirectional flows: F/2 conversations (TCP 70 %,
+  UDP 25 %, ICMP 5 %; IPv6 share --v6-share), each opened by a packet in each
+  direction (SYN / SYN-ACK, request / response, echo request / reply), then
+  more packets in both directions picked by Zipf popularity (--zipf S over
+  conversation ranks; 0 = uniform). TCP data packets carry ACK or PSH-ACK,
+  now and then FIN, RST or URG/ECE/CWR. Frames of 60..1514 bytes; packet i
+  at --start + floor(i * 1e6 / --pps) microseconds (strictly increasing up to
+  1M pps). Clients: 10.1.0.0/16, 10.128.0.0/9 (ICMP), 2001:db8:1::/48,
+  2001:db8:2::/48 (ICMPv6); servers 172.16.0.0/22 and 2001:db8:100::/48.
+  Same arguments, same bytes. Streams to disk: 10M packets / 1M flows takes
+  about 50 s and 170 MB here (per-flow arrays, no per-packet state).
+  --truth writes the TSV read by ../shared/bench/flowcmp.py (its truth
+  columns): header line, then per 5-tuple over the whole capture
+      flow<TAB>src<TAB>dst<TAB>proto<TAB>sport<TAB>dport<TAB>packets<TAB>bytes
+  (flow is a row number; bytes are IP total lengths). --expect writes the
+  per-window model as for scenario (keeps per-window state: small N only).
+
+render
+  Prints the header line and the expected record lines of EXPECT.json for an
+  AWS format string (default: the version 2 default format). version: 2 for
+  the default format, else the highest version of the selected fields; our
+  extension fields pkt-srcport, pkt-dstport, tcp-flags-all count as
+  --ext-version (default 2, as lib/fmt/dpf_fmt.h and check-records have it).
+  srcaddr = pkt-srcaddr, srcport = pkt-srcport (no NAT); action ACCEPT;
+  flow-direction, traffic-path and the aws-service fields '-'; metadata not
+  given '-'; NODATA rows print '-' for every flow field and the window bounds
+  as start / end. account-id defaults to 'unknown', interface-id to
+  'eni-00000000000000000'.
+
+The model (expect JSON)
+  {"window": W, "packets_total": N, "not_ip": a, "malformed": b,
+   "records": [ {flow record}, {NODATA row}, ... ]}
+  - flow = (srcaddr, dstaddr, srcport, dstport, protocol) as in the packet,
+    unidirectional, ACCEPT, interface 0; VLAN tags do not change it.
+  - window index = floor(t_us / (W * 1e6)), windows aligned to Unix time.
+  - per (window, flow): packets; bytes = sum of IP total length (IPv4 total
+    length, IPv6 payload length + 40, full length for snap-cut frames);
+    start / end = floor(min / max t in seconds); tcp_flags = OR of
+    (flags & 7) | (16 if SYN and ACK); tcp_flags_all = OR of flag bytes.
+  - ports: TCP / UDP / SCTP; 0 for ICMP, ICMPv6, GRE, IGMP, ... A later IP
+    fragment (offset > 0) takes the ports of its datagram's first fragment
+    (same family, src, dst, protocol, id) when that one came earlier in the
+    capture, else 0.
+  - non-IP frames count in not_ip, malformed frames in malformed; neither is
+    logged, both are in packets_total and in the window range.
+  - NODATA row (start = window start, end = start + W) for every window from
+    the first packet's to the last packet's with no flow record.
+  - order: windows by time; records by (family 4 before 6, src bytes, dst
+    bytes, protocol, srcport, dstport).
+  Flow records: window_start, srcaddr, dstaddr, srcport, dstport, protocol,
+  packets, bytes, start, end, tcp_flags, tcp_flags_all, type, log_status "OK".
+  NODATA rows: window_start, log_status "NODATA", start, end.
+  Addresses are written as Python's ipaddress str() (the scenario uses no
+  IPv4-mapped IPv6 address, where that form and inet_ntop's may differ).
+"""
+
+import argparse
+import bisect
+import ipaddress
+import itertools
+import json
+import random as _random
+import re
+import struct
+import sys
+import time
+from array import array
+
+PCAP_GLOBAL = struct.Struct("<IHHiIII")
+PCAP_REC = struct.Struct("<IIII")
+LINKTYPE_ETHERNET = 1
+US = 1_000_000
+
+ETH_IPV4, ETH_IPV6, ETH_ARP, ETH_VLAN, ETH_QINQ, ETH_LLDP = (
+    0x0800, 0x86DD, 0x0806, 0x8100, 0x88A8, 0x88CC)
+FIN, SYN, RST, PSH, ACK, URG, ECE, CWR = 1, 2, 4, 8, 16, 32, 64, 128
+
+
+# ---------------------------------------------------------------- checksums
+
+def _sum16(data):
+    if len(data) & 1:
+        data += b"\0"
+    return sum(struct.unpack("!%dH" % (len(data) // 2), data))
+
+
+def _fold(s):
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return s
+
+
+def inet_csum(data):
+    return ~_fold(_sum16(data)) & 0xFFFF
+
+
+def pseudo(src, dst, proto, length):
+    if len(src) == 4:
+        return src + dst + struct.pack("!BBH", 0, proto, length)
+    return src + dst + struct.pack("!I3xB", length, proto)
+
+
+def l4_csum(src, dst, proto, seg, udp=False):
+    c = inet_csum(pseudo(src, dst, proto, len(seg)) + seg)
+    if udp and c == 0:
+        c = 0xFFFF
+    return c
+
+
+_CRC32C = []
+for _n in range(256):
+    _c = _n
+    for _ in range(8):
+        _c = (_c >> 1) ^ 0x82F63B78 if _c & 1 else _c >> 1
+    _CRC32C.append(_c)
+
+
+def crc32c(data):
+    c = 0xFFFFFFFF
+    for b in data:
+        c = _CRC32C[(c ^ b) & 0xFF] ^ (c >> 8)
+    return c ^ 0xFFFFFFFF
+
+
+# ------------------------------------------------------------ L4 builders
+
+def tcp_seg(src, dst, sport, dport, seq, ack, flags, payload=b"", opts=b"",
+            win=64240):
+    assert len(opts) % 4 == 0
+    off = (20 + len(opts)) // 4
+    h = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, off << 4, flags,
+                    win, 0, 0) + opts
+    seg = h + payload
+    c = l4_csum(src, dst, 6, seg)
+    return seg[:16] + struct.pack("!H", c) + seg[18:]
+
+
+def udp_dgram(src, dst, sport, dport, payload):
+    seg = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
+    c = l4_csum(src, dst, 17, seg, udp=True)
+    return seg[:6] + struct.pack("!H", c) + seg[8:]
+
+
+def icmp4(typ, code, rest, payload=b""):
+    m = struct.pack("!BBH", typ, code, 0) + rest + payload
+    return m[:2] + struct.pack("!H", inet_csum(m)) + m[4:]
+
+
+def icmp6(src, dst, typ, code, body):
+    m = struct.pack("!BBH", typ, code, 0) + body
+    c = l4_csum(src, dst, 58, m)
+    return m[:2] + struct.pack("!H", c) + m[4:]
+
+
+def sctp_pkt(sport, dport, vtag, chunks):
+    p = struct.pack("!HHII", sport, dport, vtag, 0) + chunks
+    return p[:8] + struct.pack("<I", crc32c(p)) + p[12:]
+
+
+def sctp_chunk(typ, flags, value):
+    ch = struct.pack("!BBH", typ, flags, 4 + len(value)) + value
+    return ch + b"\0" * (-len(ch) % 4)
+
+
+# ------------------------------------------------------------ L3 builders
+
+def ipv4_hdr(src, dst, proto, payload_len, ident, ttl=64, ff=0x4000, opts=b"",
+             tos=0, ihl=None, total_len=None):
+    assert len(opts) % 4 == 0
+    hl = 20 + len(opts)
+    if ihl is None:
+        ihl = hl // 4
+    if total_len is None:
+        total_len = hl + payload_len
+    h = struct.pack("!BBHHHBBH4s4s", 0x40 | ihl, tos, total_len, ident, ff,
+                    ttl, proto, 0, src, dst) + opts
+    return h[:10] + struct.pack("!H", inet_csum(h)) + h[12:]
+
+
+def ipv6_hdr(src, dst, nh, payload_len, hlim=64, flow=0):
+    return struct.pack("!IHBB16s16s", (6 << 28) | flow, payload_len, nh, hlim,
+                       src, dst)
+
+
+def ether(dst, src, etype, body, vlans=(), pad=True):
+    """vlans: (tpid, vid) outermost first."""
+    f = bytes.fromhex(dst.replace(":", "")) + bytes.fromhex(src.replace(":", ""))
+    for tpid, vid in vlans:
+        f += struct.pack("!HH", tpid, vid & 0xFFF)
+    f += struct.pack("!H", etype) + body
+    if pad and len(f) < 60:
+        f += b"\0" * (60 - len(f))
+    return f
+
+
+def A(s):
+    return ipaddress.ip_address(s).packed
+
+
+# ------------------------------------------------------------------ model
+
+class Model:
+    """Independent model of dpflow's records for one logged interface."""
+
+    def __init__(self, window):
+        self.window = window
+        self.wus = window * US
+        self.recs = {}
+        self.frag = {}
+        self.total = self.not_ip = self.malformed = 0
+        self.first = self.last = None
+
+    def _seen(self, t):
+        self.total += 1
+        if self.first is None or t < self.first:
+            self.first = t
+        if self.last is None or t > self.last:
+            self.last = t
+
+    def note_not_ip(self, t):
+        self._seen(t)
+        self.not_ip += 1
+
+    def note_malformed(self, t):
+        self._seen(t)
+        self.malformed += 1
+
+    def note_flow(self, t, fam, src, dst, proto, sport, dport, iplen, flags=0,
+                  frag=None):
+        """frag: None, ('first', id) or ('later', id)."""
+        self._seen(t)
+        if frag is not None:
+            fk = (fam, src, dst, proto, frag[1])
+            if frag[0] == "first":
+                self.frag[fk] = (sport, dport)
+            else:
+                sport, dport = self.frag.get(fk, (0, 0))
+        if proto not in (6, 17, 132):
+            sport = dport = 0
+        if proto != 6:
+            flags = 0
+        k = (t // self.wus, fam, src, dst, proto, sport, dport)
+        r = self.recs.get(k)
+        aws = (flags & 7) | (16 if flags & 0x12 == 0x12 else 0)
+        if r is None:
+            self.recs[k] = [1, iplen, t, t, aws, flags]
+        else:
+            r[0] += 1
+            r[1] += iplen
+            if t < r[2]:
+                r[2] = t
+            if t > r[3]:
+                r[3] = t
+            r[4] |= aws
+            r[5] |= flags
+
+    def result(self):
+        out = []
+        if self.first is not None:
+            by_win = {}
+            for k in sorted(self.recs):
+                by_win.setdefault(k[0], []).append(k)
+            for w in range(self.first // self.wus, self.last // self.wus + 1):
+                ws = w * self.window
+                if w not in by_win:
+                    out.append({"window_start": ws, "log_status": "NODATA",
+                                "start": ws, "end": ws + self.window})
+                    continue
+                for k in by_win[w]:
+                    _, fam, src, dst, proto, sp, dp = k
+                    r = self.recs[k]
+                    out.append({
+                        "window_start": ws,
+                        "srcaddr": str(ipaddress.ip_address(src)),
+                        "dstaddr": str(ipaddress.ip_address(dst)),
+                        "srcport": sp, "dstport": dp, "protocol": proto,
+                        "packets": r[0], "bytes": r[1],
+                        "start": r[2] // US, "end": r[3] // US,
+                        "tcp_flags": r[4], "tcp_flags_all": r[5],
+                        "type": "IPv%d" % fam, "log_status": "OK"})
+        return {"window": self.window, "packets_total": self.total,
+                "not_ip": self.not_ip, "malformed": self.malformed,
+                "records": out}
+
+
+def write_expect(path, res):
+    with open(path, "w") as f:
+        f.write("{\n")
+        for k in ("window", "packets_total", "not_ip", "malformed"):
+            f.write(' "%s": %d,\n' % (k, res[k]))
+        f.write(' "records": [\n')
+        n = len(res["records"])
+        for i, r in enumerate(res["records"]):
+            f.write("  " + json.dumps(r) + (",\n" if i + 1 < n else "\n"))
+        f.write(" ]\n}\n")
+
+
+def pcap_header(snaplen):
+    return PCAP_GLOBAL.pack(0xA1B2C3D4, 2, 4, 0, 0, snaplen, LINKTYPE_ETHERNET)
+
+
+# --------------------------------------------------------------- scenario
+
+MAC_C, MAC_S, MAC_R = "02:00:0a:00:00:01", "02:00:c0:00:02:0a", "02:00:0a:00:00:fe"
+BCAST = "ff:ff:ff:ff:ff:ff"
+
+
+def host_mac(addr):
+    """A locally administered MAC per host: 02:00 + the address's last 4 bytes."""
+    return "02:00:" + ":".join("%02x" % b for b in addr[-4:])
+
+
+class Scenario:
+    def __init__(self, model, snaplen):
+        self.m = model
+        self.snaplen = snaplen
+        self.frames = []     # (t_us, captured bytes, original length)
+        self.ident = 0x1000
+
+    def _add(self, t, frame, caplen=None):
+        if self.frames:
+            assert t > self.frames[-1][0], "timestamps must strictly increase"
+        cap = frame[:min(caplen or len(frame), self.snaplen)]
+        self.frames.append((t, cap, len(frame)))
+
+    def _id(self):
+        self.ident = (self.ident + 1) & 0xFFFF
+        return self.ident
+
+    # raw frames with their classification
+    def not_ip(self, t, frame):
+        self._add(t, frame)
+        self.m.note_not_ip(t)
+
+    def malformed(self, t, frame, caplen=None):
+        self._add(t, frame, caplen)
+        self.m.note_malformed(t)
+
+    # IP packets: l4 is the IP payload as carried by this packet
+    def ip4(self, t, src, dst, proto, l4, ports=(0, 0), flags=0, ident=None,
+            ff=0x4000, opts=b"", vlans=(), caplen=None, frag=None, ttl=64,
+            mac=None):
+        s, d = A(src), A(dst)
+        mac = mac or (host_mac(d), host_mac(s))
+        ip = ipv4_hdr(s, d, proto, len(l4), self._id() if ident is None else ident,
+                      ttl=ttl, ff=ff, opts=opts) + l4
+        self._add(t, ether(mac[0], mac[1], ETH_IPV4, ip, vlans), caplen)
+        self.m.note_flow(t, 4, s, d, proto, ports[0], ports[1], len(ip), flags, frag)
+
+    def ip6(self, t, src, dst, nh, body, proto, ports=(0, 0), flags=0,
+            vlans=(), caplen=None, frag=None, hlim=64, mac=None):
+        s, d = A(src), A(dst)
+        mac = mac or (host_mac(d), host_mac(s))
+        ip = ipv6_hdr(s, d, nh, len(body), hlim) + body
+        self._add(t, ether(mac[0], mac[1], ETH_IPV6, ip, vlans), caplen)
+        self.m.note_flow(t, 6, s, d, proto, ports[0], ports[1], len(ip), flags, frag)
+
+    def tcp(self, t, src, dst, sp, dp, flags, seq, ack, payload=b"", opts=b"",
+            **kw):
+        seg = tcp_seg(A(src), A(dst), sp, dp, seq, ack, flags, payload, opts)
+        if ":" in src:
+            self.ip6(t, src, dst, 6, seg, 6, (sp, dp), flags, **kw)
+        else:
+            self.ip4(t, src, dst, 6, seg, (sp, dp), flags, **kw)
+
+    def udp(self, t, src, dst, sp, dp, payload, **kw):
+        seg = udp_dgram(A(src), A(dst), sp, dp, payload)
+        if ":" in src:
+            self.ip6(t, src, dst, 17, seg, 17, (sp, dp), **kw)
+        else:
+            kw.setdefault("ff", 0)
+            self.ip4(t, src, dst, 17, seg, (sp, dp), **kw)
+
+    def ping(self, t, src, dst, reply, ident, seq, payload, **kw):
+        if ":" in src:
+            m = icmp6(A(src), A(dst), 129 if reply else 128, 0,
+                      struct.pack("!HH", ident, seq) + payload)
+            self.ip6(t, src, dst, 58, m, 58, **kw)
+        else:
+            m = icmp4(0 if reply else 8, 0, struct.pack("!HH", ident, seq), payload)
+            self.ip4(t, src, dst, 1, m, ff=0, **kw)
+
+
+def dns_name(name):
+    return b"".join(bytes([len(p)]) + p.encode() for p in name.split(".")) + b"\0"
+
+
+def dns_query(qid, name):
+    return struct.pack("!HHHHHH", qid, 0x0100, 1, 0, 0, 0) + dns_name(name) + \
+        struct.pack("!HH", 1, 1)
+
+
+def dns_answer(qid, name, addr):
+    return struct.pack("!HHHHHH", qid, 0x8180, 1, 1, 0, 0) + dns_name(name) + \
+        struct.pack("!HH", 1, 1) + struct.pack("!HHHIH", 0xC00C, 1, 1, 300, 4) + A(addr)
+
+
+def text(n, seed):
+    base = ("dpflow test payload %d " % seed).encode()
+    return (base * (n // len(base) + 1))[:n]
+
+
+SYN_OPTS = bytes.fromhex("020405b4" "0402" "080a0001e24000000000" "01" "030307")
+SYNACK_OPTS = bytes.fromhex("020405b4" "0402" "080a00a1b2c30001e240" "01" "030307")
+
+
+def build_scenario(start, window, snaplen):
+    m = Model(window)
+    sc = Scenario(m, snaplen)
+    W = window * US
+    t = start * US
+
+    def at(dt_us):
+        nonlocal t
+        t += dt_us
+        return t
+
+    # ---- part 1: one of everything, starting at --start exactly
+    # ARP request: the first packet of the capture is not IP
+    arp = struct.pack("!HHBBH6s4s6s4s", 1, ETH_IPV4, 6, 4, 1,
+                      bytes.fromhex("02000a000001"), A("10.0.0.1"), b"\0" * 6,
+                      A("10.0.0.254"))
+    sc.not_ip(t, ether(BCAST, MAC_C, ETH_ARP, arp))
+    arp_r = struct.pack("!HHBBH6s4s6s4s", 1, ETH_IPV4, 6, 4, 2,
+                        bytes.fromhex("02000a0000fe"), A("10.0.0.254"),
+                        bytes.fromhex("02000a000001"), A("10.0.0.1"))
+    sc.not_ip(at(150), ether(MAC_C, MAC_R, ETH_ARP, arp_r))
+
+    # TCP connection A: 10.0.0.1:40000 -> 192.0.2.10:80, handshake with
+    # options, data both ways (one server segment cut by snap length), FIN
+    # teardown from both sides. Spans ~2 s so start != end.
+    c, s, cp, spt = "10.0.0.1", "192.0.2.10", 40000, 80
+    cs, ss = 1000, 5000
+    sc.tcp(at(1000), c, s, cp, spt, SYN, cs, 0, opts=SYN_OPTS)
+    sc.tcp(at(310), s, c, spt, cp, SYN | ACK, ss, cs + 1, opts=SYNACK_OPTS)
+    cs += 1; ss += 1
+    sc.tcp(at(290), c, s, cp, spt, ACK, cs, ss)
+    req = b"GET /index.html HTTP/1.1\r\nHost: www.example.com\r\n\r\n"
+    sc.tcp(at(120), c, s, cp, spt, PSH | ACK, cs, ss, req)
+    cs += len(req)
+    resp = b"HTTP/1.1 200 OK\r\nContent-Length: 1960\r\n\r\n" + text(500 - 41, 1)
+    sc.tcp(at(400), s, c, spt, cp, ACK, ss, cs, resp)
+    ss += len(resp)
+    # snap-length cut (a full-size segment): IP total length 1500, only 128 bytes captured
+    sc.tcp(at(15), s, c, spt, cp, ACK, ss, cs, text(1460, 2), caplen=128)
+    ss += 1460
+    sc.tcp(at(200), c, s, cp, spt, ACK, cs, ss)
+    sc.tcp(at(1_300_000), s, c, spt, cp, PSH | ACK, ss, cs, text(41, 3))
+    ss += 41
+    sc.tcp(at(250), c, s, cp, spt, ACK, cs, ss)
+    sc.tcp(at(700_000), c, s, cp, spt, FIN | ACK, cs, ss)
+    cs += 1
+    sc.tcp(at(300), s, c, spt, cp, FIN | ACK, ss, cs)
+    ss += 1
+    sc.tcp(at(280), c, s, cp, spt, ACK, cs, ss)
+
+    # long-lived TCP connection E (crosses windows later): handshake now
+    ec, es, ecp, esp = "10.0.0.7", "198.51.100.80", 41000, 8443
+    ecs, ess = 70000, 90000
+    sc.tcp(at(10_000), ec, es, ecp, esp, SYN, ecs, 0, opts=SYN_OPTS)
+    sc.tcp(at(400), es, ec, esp, ecp, SYN | ACK, ess, ecs + 1, opts=SYNACK_OPTS)
+    ecs += 1; ess += 1
+    sc.tcp(at(380), ec, es, ecp, esp, ACK, ecs, ess)
+
+    # connection B ended by RST: 10.0.0.2:40001 -> 192.0.2.11:443
+    c, s, cp, spt = "10.0.0.2", "192.0.2.11", 40001, 443
+    cs, ss = 300, 800
+    sc.tcp(at(50_000), c, s, cp, spt, SYN, cs, 0, opts=SYN_OPTS)
+    sc.tcp(at(250), s, c, spt, cp, SYN | ACK, ss, cs + 1, opts=SYNACK_OPTS)
+    cs += 1; ss += 1
+    sc.tcp(at(240), c, s, cp, spt, ACK, cs, ss)
+    sc.tcp(at(100), c, s, cp, spt, PSH | ACK, cs, ss, text(517, 4))
+    cs += 517
+    sc.tcp(at(900), s, c, spt, cp, RST | ACK, ss, cs)
+
+    # SYN scan from 203.0.113.66: port 22 twice (retransmission), 23 (closed:
+    # RST-ACK answer), 3389 (no answer)
+    sc.tcp(at(100_000), "203.0.113.66", "10.0.0.1", 55555, 22, SYN, 7777, 0)
+    sc.tcp(at(50), "203.0.113.66", "10.0.0.1", 55555, 23, SYN, 7777, 0)
+    sc.tcp(at(90), "10.0.0.1", "203.0.113.66", 23, 55555, RST | ACK, 0, 7778)
+    sc.tcp(at(60), "203.0.113.66", "10.0.0.1", 55555, 3389, SYN, 7777, 0)
+    sc.tcp(at(1_000_000), "203.0.113.66", "10.0.0.1", 55555, 22, SYN, 7777, 0)
+
+    # DNS over UDP
+    sc.udp(at(30_000), "10.0.0.1", "198.51.100.53", 53000, 53,
+           dns_query(0x1234, "www.example.com"))
+    sc.udp(at(12_000), "198.51.100.53", "10.0.0.1", 53, 53000,
+           dns_answer(0x1234, "www.example.com", "192.0.2.10"))
+
+    # ICMP echo, two requests and two replies
+    for i in range(2):
+        sc.ping(at(200_000), "10.0.0.1", "192.0.2.10", False, 0x77, i + 1, text(56, 5))
+        sc.ping(at(800), "192.0.2.10", "10.0.0.1", True, 0x77, i + 1, text(56, 5))
+
+    # IGMPv2 report with an IPv4 option (Router Alert, IHL 6), TTL 1
+    igmp = struct.pack("!BBH4s", 0x16, 0, 0, A("239.1.1.1"))
+    igmp = igmp[:2] + struct.pack("!H", inet_csum(igmp)) + igmp[4:]
+    sc.ip4(at(5_000), "10.0.0.1", "239.1.1.1", 2, igmp, ff=0, ttl=1,
+           opts=b"\x94\x04\x00\x00", mac=("01:00:5e:01:01:01", MAC_C))
+
+    # IPv6 TCP connection with FIN teardown
+    c6, s6, cp, spt = "2001:db8:0:1::10", "2001:db8:2::80", 50000, 443
+    cs, ss = 11, 22
+    sc.tcp(at(40_000), c6, s6, cp, spt, SYN, cs, 0, opts=SYN_OPTS)
+    sc.tcp(at(350), s6, c6, spt, cp, SYN | ACK, ss, cs + 1, opts=SYNACK_OPTS)
+    cs += 1; ss += 1
+    sc.tcp(at(330), c6, s6, cp, spt, ACK, cs, ss)
+    sc.tcp(at(100), c6, s6, cp, spt, PSH | ACK, cs, ss, text(300, 6))
+    cs += 300
+    sc.tcp(at(2_000), s6, c6, spt, cp, PSH | ACK, ss, cs, text(600, 7))
+    ss += 600
+    sc.tcp(at(150), c6, s6, cp, spt, FIN | ACK, cs, ss)
+    cs += 1
+    sc.tcp(at(350), s6, c6, spt, cp, FIN | ACK, ss, cs)
+    ss += 1
+    sc.tcp(at(330), c6, s6, cp, spt, ACK, cs, ss)
+
+    # ICMPv6: echo request / reply (the second reply on 802.1Q VLAN 300),
+    # neighbour solicitation to a solicited-node multicast address
+    sc.ping(at(20_000), c6, s6, False, 0x42, 1, text(32, 8))
+    sc.ping(at(400), s6, c6, True, 0x42, 1, text(32, 8))
+    sc.ping(at(1_000_000), c6, s6, False, 0x42, 2, text(32, 8))
+    sc.ping(at(400), s6, c6, True, 0x42, 2, text(32, 8), vlans=((ETH_VLAN, 300),))
+    ns_dst = "ff02::1:ff00:80"
+    ns = icmp6(A(c6), A(ns_dst), 135, 0, b"\0\0\0\0" + A(s6) +
+               b"\x01\x01" + bytes.fromhex("020000000010"))
+    sc.ip6(at(3_000), c6, ns_dst, 58, ns, 58, hlim=255,
+           mac=("33:33:ff:00:00:80", host_mac(A(c6))))
+
+    # IPv6 UDP behind hop-by-hop (Router Alert + PadN) and destination
+    # options (PadN) headers; destination with two equal zero runs
+    d6 = "2001:db8:0:0:1:0:0:1"
+    udp6 = udp_dgram(A(c6), A(d6), 40404, 9999, text(64, 9))
+    hbh = bytes([60, 0, 5, 2, 0, 0, 1, 0])
+    dst_opts = bytes([17, 0, 1, 4, 0, 0, 0, 0])
+    sc.ip6(at(10_000), c6, d6, 0, hbh + dst_opts + udp6, 17, (40404, 9999))
+
+    # one UDP flow seen on 802.1Q VLAN 100, on QinQ (0x88a8 200 / 0x8100
+    # 100) and untagged: one record, three packets
+    for vl in (((ETH_VLAN, 100),), ((ETH_QINQ, 200), (ETH_VLAN, 100)), ()):
+        sc.udp(at(7_000), "10.1.0.5", "10.1.0.6", 1234, 5678, text(100, 10), vlans=vl)
+    # ICMP echo over QinQ only
+    sc.ping(at(3_000), "10.2.0.1", "10.2.0.2", False, 9, 1, text(24, 11),
+            vlans=((ETH_QINQ, 201), (ETH_VLAN, 101)))
+    sc.ping(at(500), "10.2.0.2", "10.2.0.1", True, 9, 1, text(24, 11),
+            vlans=((ETH_QINQ, 201), (ETH_VLAN, 101)))
+    # VLAN-tagged ARP is still not IP
+    sc.not_ip(at(2_000), ether(BCAST, MAC_C, ETH_ARP, arp, vlans=((ETH_VLAN, 100),)))
+
+    # IPv4 fragments of one UDP datagram (1200 bytes of UDP), in order
+    fs, fd = A("10.0.0.3"), A("192.0.2.20")
+    dg = udp_dgram(fs, fd, 5000, 6000, text(1192, 12))
+    for off, chunk, mf in ((0, dg[:480], True), (480, dg[480:960], True),
+                           (960, dg[960:], False)):
+        sc.ip4(at(1_000 if off else 20_000), "10.0.0.3", "192.0.2.20", 17, chunk,
+               (5000, 6000) if off == 0 else (0, 0), ident=0x1234,
+               ff=(0x2000 if mf else 0) | (off // 8),
+               frag=("first" if off == 0 else "later", 0x1234))
+    # later fragments only (the first one was never seen): ports 0
+    lost = udp_dgram(A("10.0.0.4"), A("192.0.2.21"), 5001, 6001, text(1052, 13))
+    sc.ip4(at(15_000), "10.0.0.4", "192.0.2.21", 17, lost[480:960],
+           ident=0x4321, ff=0x2000 | 60, frag=("later", 0x4321))
+    sc.ip4(at(1_000), "10.0.0.4", "192.0.2.21", 17, lost[960:],
+           ident=0x4321, ff=120, frag=("later", 0x4321))
+    # the last fragment before the first: the last gets ports 0, the first
+    # carries the ports
+    ooo = udp_dgram(A("10.0.0.9"), A("192.0.2.22"), 7777, 8888, text(992, 16))
+    sc.ip4(at(9_000), "10.0.0.9", "192.0.2.22", 17, ooo[800:], ident=0x0BAD,
+           ff=100, frag=("later", 0x0BAD))
+    sc.ip4(at(700), "10.0.0.9", "192.0.2.22", 17, ooo[:800], (7777, 8888),
+           ident=0x0BAD, ff=0x2000, frag=("first", 0x0BAD))
+
+    # IPv6 fragmented UDP datagram (712 bytes of UDP): first + last
+    f6d = "2001:db8:2::53"
+    dg6 = udp_dgram(A(c6), A(f6d), 33000, 9997, text(704, 17))
+    fid = 0xABCDEF01
+    sc.ip6(at(20_000), c6, f6d, 44,
+           struct.pack("!BBHI", 17, 0, (0 << 3) | 1, fid) + dg6[:512], 17,
+           (33000, 9997), frag=("first", fid))
+    sc.ip6(at(1_000), c6, f6d, 44,
+           struct.pack("!BBHI", 17, 0, (512 // 8) << 3, fid) + dg6[512:], 17,
+           frag=("later", fid))
+
+    # SCTP INIT / INIT ACK
+    sa, sb = "10.0.0.5", "192.0.2.30"
+    init = sctp_chunk(1, 0, struct.pack("!IIHHI", 0x11223344, 65536, 10, 10, 1))
+    sc.ip4(at(30_000), sa, sb, 132, sctp_pkt(49152, 2905, 0, init), (49152, 2905))
+    cookie = struct.pack("!HH", 7, 4 + 16) + text(16, 18)
+    init_ack = sctp_chunk(2, 0, struct.pack("!IIHHI", 0x55667788, 65536, 10, 10, 1)
+                          + cookie)
+    sc.ip4(at(600), sb, sa, 132, sctp_pkt(2905, 49152, 0x11223344, init_ack),
+           (2905, 49152))
+
+    # GRE (protocol 47) carrying an IPv4 ICMP echo: the flow is the outer one
+    for i in range(2):
+        inner_icmp = icmp4(8, 0, struct.pack("!HH", 3, i + 1), text(32, 19))
+        inner = ipv4_hdr(A("172.16.0.1"), A("172.16.0.2"), 1, len(inner_icmp),
+                         0x2000 + i, ff=0) + inner_icmp
+        sc.ip4(at(25_000 if i == 0 else 1_000), "10.0.0.6", "192.0.2.40", 47,
+               struct.pack("!HH", 0, ETH_IPV4) + inner)
+
+    # LLDP (not IP)
+    lldp = (struct.pack("!H", (1 << 9) | 7) + b"\x04" + bytes.fromhex("02000a000001")
+            + struct.pack("!H", (2 << 9) | 5) + b"\x05" + b"eth0"
+            + struct.pack("!H", (3 << 9) | 2) + struct.pack("!H", 120)
+            + struct.pack("!H", 0))
+    sc.not_ip(at(40_000), ether("01:80:c2:00:00:0e", MAC_C, ETH_LLDP, lldp))
+
+    # malformed frames
+    # truncated IPv4 header: 10 of 20 bytes, a runt frame of 24 bytes
+    bad = ipv4_hdr(A("10.0.0.1"), A("192.0.2.10"), 17, 8, 1)[:10]
+    sc.malformed(at(10_000), ether(MAC_S, MAC_C, ETH_IPV4, bad, pad=False))
+    # IHL 4 (< 5)
+    udp_b = udp_dgram(A("10.0.0.1"), A("192.0.2.10"), 1, 2, b"")
+    bad = ipv4_hdr(A("10.0.0.1"), A("192.0.2.10"), 17, 8, 2, ihl=4, total_len=28)
+    sc.malformed(at(1_000), ether(MAC_S, MAC_C, ETH_IPV4, bad + udp_b))
+    # truncated TCP header: IP total length 30 (10 bytes of TCP), padded to 60
+    seg = tcp_seg(A("10.0.0.1"), A("192.0.2.10"), 40000, 80, 1, 0, SYN)[:10]
+    bad = ipv4_hdr(A("10.0.0.1"), A("192.0.2.10"), 6, 10, 3)
+    sc.malformed(at(1_000), ether(MAC_S, MAC_C, ETH_IPV4, bad + seg))
+
+    # ---- part 2: flows crossing a window boundary B
+    B = (t // W + 2) * W
+    sc.tcp(B - W // 2, ec, es, ecp, esp, PSH | ACK, ecs, ess, text(200, 20))
+    ecs += 200
+    sc.udp(B - W // 2 + 500, "10.0.0.8", "192.0.2.50", 514, 514,
+           b"<13>Nov 14 22:13:20 host app: window before")
+    sc.ping(B - W // 4, c6, s6, False, 0x42, 3, text(32, 8))
+    sc.tcp(B - 1, es, ec, esp, ecp, PSH | ACK, ess, ecs, text(700, 21))
+    ess += 700
+    sc.tcp(B, ec, es, ecp, esp, ACK, ecs, ess)
+    sc.tcp(B + W // 4, es, ec, esp, ecp, PSH | ACK, ess, ecs, text(90, 22))
+    ess += 90
+    sc.udp(B + W // 4 + 300, "10.0.0.8", "192.0.2.50", 514, 514,
+           b"<13>Nov 14 22:13:21 host app: window after")
+    sc.ping(B + W // 4 + 600, c6, s6, False, 0x42, 4, text(32, 8))
+    sc.ping(B + W // 4 + 900, s6, c6, True, 0x42, 4, text(32, 8))
+
+    # ---- part 3: window [B + W, B + 2W) is empty; then E ends, more DNS,
+    # a 10-byte frame
+    t = B + 2 * W + W // 10
+    sc.tcp(t, ec, es, ecp, esp, FIN | ACK, ecs, ess)
+    ecs += 1
+    sc.tcp(at(500), es, ec, esp, ecp, FIN | ACK, ess, ecs)
+    ess += 1
+    sc.tcp(at(450), ec, es, ecp, esp, ACK, ecs, ess)
+    sc.udp(at(2_000), "10.0.0.1", "198.51.100.53", 53001, 53,
+           dns_query(0x5678, "example.org"))
+    sc.udp(at(9_000), "198.51.100.53", "10.0.0.1", 53, 53001,
+           dns_answer(0x5678, "example.org", "192.0.2.11"))
+    sc.malformed(at(3_000), bytes.fromhex("ffffffffffff02000000"))
+
+    # ---- part 4: a last window with non-IP frames only (NODATA)
+    t = B + 3 * W + W // 5
+    sc.not_ip(t, ether("01:80:c2:00:00:0e", MAC_C, ETH_LLDP, lldp))
+    sc.not_ip(at(1_000), ether(MAC_C, MAC_R, ETH_ARP, arp_r))
+    return sc, m
+
+
+def write_frames(path, frames, snaplen):
+    with open(path, "wb") as f:
+        f.write(pcap_header(snaplen))
+        for t, cap, orig in frames:
+            f.write(PCAP_REC.pack(t // US, t % US, len(cap), orig))
+            f.write(cap)
+
+
+def cmd_scenario(a):
+    if a.snaplen < 128:
+        sys.exit("gencap: --snaplen below 128 would cut headers")
+    sc, m = build_scenario(a.start, a.window, a.snaplen)
+    write_frames(a.out, sc.frames, a.snaplen)
+    res = m.result()
+    if a.expect:
+        write_expect(a.expect, res)
+    rec = res["records"]
+    nod = sum(1 for r in rec if r["log_status"] == "NODATA")
+    print("gencap: %d packets, %d records (%d NODATA) in %d windows, not_ip %d, "
+          "malformed %d" % (res["packets_total"], len(rec), nod,
+                            len({r["window_start"] for r in rec}), res["not_ip"],
+                            res["malformed"]), file=sys.stderr)
+
+
+# ----------------------------------------------------------------- random
+
+TCP_PORTS = (443, 443, 443, 80, 80, 8080, 22, 25, 3306, 5432, 6379, 8443)
+UDP_PORTS = (53, 53, 53, 123, 514, 161, 443, 443, 1194, 5060)
+HOSTS = 65521          # client hosts per family (prime)
+SERVERS = 1000
+
+
+def cmd_random(a):
+    N, F = a.packets, a.flows
+    if N < 1 or F < 1:
+        sys.exit("gencap: --packets and --flows must be positive")
+    if a.snaplen < 128:
+        sys.exit("gencap: --snaplen below 128 would cut headers")
+    rng = _random.Random(a.seed)
+    rnd = rng.random
+    C = (F + 1) // 2                       # conversations
+    NU = 2 * C                             # unidirectional flows
+    ST = 80                                # template stride
+    tmpl = bytearray(NU * ST)
+    tmv = memoryview(tmpl)
+    hlen = bytearray(NU)                   # header bytes incl. Ethernet
+    fam6 = bytearray(NU)                   # 1 for IPv6
+    proto = bytearray(NU)
+    ipbase = array("I", bytes(4 * NU))
+    l4base = array("I", bytes(4 * NU))
+    seqs = array("I", bytes(4 * NU))
+    pk = array("Q", bytes(8 * NU))
+    by = array("Q", bytes(8 * NU))
+    opened = bytearray(C)
+
+    # payload template and its prefix one's-complement sums
+    P = bytes(rng.getrandbits(8) for _ in range(1600))
+    pmv = memoryview(P)
+    psum = [0] * 1601
+    acc = 0
+    for L in range(1, 1601):
+        if L & 1:
+            psum[L] = acc + (P[L - 1] << 8)
+        else:
+            acc += (P[L - 2] << 8) | P[L - 1]
+            psum[L] = acc
+
+    # frame sizes: IMIX-like mixture over 64..1514
+    sizes = []
+    for _ in range(4096):
+        x = rnd()
+        if x < 0.45:
+            sizes.append(64 + int(rnd() * 64))
+        elif x < 0.6:
+            sizes.append(128 + int(rnd() * 512))
+        elif x < 0.7:
+            sizes.append(576)
+        elif x < 0.8:
+            sizes.append(640 + int(rnd() * 760))
+        else:
+            sizes.append(1400 + int(rnd() * 115))
+
+    # Zipf ranks, scattered over conversation ids by a multiplicative map
+    if a.zipf > 0:
+        cum = list(itertools.accumulate((k + 1) ** -a.zipf for k in range(C)))
+        ztot = cum[-1]
+    else:
+        cum = None
+    PM = 2654435761 % C if C > 1 else 1
+    while C > 1 and _gcd(PM, C) != 1:
+        PM += 1
+
+    mac_c = bytes.fromhex("020000000001")
+    mac_s = bytes.fromhex("020000000002")
+
+    def open_conv(c):
+        x = rnd()
+        pr = 6 if x < 0.70 else 17 if x < 0.95 else 1
+        v6 = rnd() < a.v6_share
+        srv = int(rnd() * SERVERS)
+        if pr == 1:
+            cport = 0
+            sport = 0
+            icmp_id = c & 0xFFFF
+        else:
+            h = c % HOSTS
+            cport = 1024 + ((c // HOSTS) * 7919 + h * 13) % 64000
+            ports = TCP_PORTS if pr == 6 else UDP_PORTS
+            sport = ports[int(rnd() * len(ports))]
+        if v6:
+            cl = (0x20010DB8 << 96) | ((2 if pr == 1 else 1) << 80) | \
+                (1 + (c if pr == 1 else c % HOSTS))
+            sv = (0x20010DB8 << 96) | (0x100 << 80) | (srv + 1)
+            ca, sa = cl.to_bytes(16, "big"), sv.to_bytes(16, "big")
+        else:
+            if pr == 1:
+                ca = (0x0A800001 + c % 0x7FFFFE).to_bytes(4, "big")
+            else:
+                ca = (0x0A010001 + c % HOSTS).to_bytes(4, "big")
+            sa = (0xAC100000 + srv + 1).to_bytes(4, "big")
+        for d in (0, 1):
+            u = 2 * c + d
+            src, dst = (ca, sa) if d == 0 else (sa, ca)
+            sp, dp = (cport, sport) if d == 0 else (sport, cport)
+            eth = (mac_s + mac_c) if d == 0 else (mac_c + mac_s)
+            if v6:
+                nh = 58 if pr == 1 else pr
+                l3 = eth + b"\x86\xdd" + ipv6_hdr(src, dst, nh, 0)
+                ps = _sum16(src + dst) + nh
+            else:
+                ff = 0x4000 if pr == 6 else 0
+                l3 = eth + b"\x08\x00" + struct.pack(
+                    "!BBHHHBBH4s4s", 0x45, 0, 0, 0, ff, 64, pr, 0, src, dst)
+                ipbase[u] = 0x4500 + ff + (64 << 8 | pr) + _sum16(src + dst)
+                ps = _sum16(src + dst) + pr
+            if pr == 6:
+                l4 = struct.pack("!HHIIHHHH", sp, dp, 0, 0, 0, 502, 0, 0)
+                l4base[u] = ps + sp + dp + 502
+                seqs[u] = rng.getrandbits(32)
+            elif pr == 17:
+                l4 = struct.pack("!HHHH", sp, dp, 0, 0)
+                l4base[u] = ps + sp + dp
+            else:
+                typ = (128 if d == 0 else 129) if v6 else (8 if d == 0 else 0)
+                l4 = struct.pack("!BBHHH", typ, 0, 0, icmp_id, 0)
+                l4base[u] = (typ << 8) + icmp_id + (ps if v6 else 0)
+            h = l3 + l4
+            tmpl[u * ST:u * ST + len(h)] = h
+            hlen[u] = len(h)
+            fam6[u] = v6
+            proto[u] = 58 if v6 and pr == 1 else pr
+        opened[c] = 1
+
+    model = Model(a.window) if a.expect else None
+    keys = {} if model is not None else None
+
+    def key_of(u):
+        o = u * ST
+        v6 = fam6[u]
+        if v6:
+            src, dst = bytes(tmpl[o + 22:o + 38]), bytes(tmpl[o + 38:o + 54])
+            l4o = o + 54
+        else:
+            src, dst = bytes(tmpl[o + 26:o + 30]), bytes(tmpl[o + 30:o + 34])
+            l4o = o + 34
+        pr = proto[u]
+        sp, dp = (struct.unpack_from("!HH", tmpl, l4o) if pr in (6, 17) else (0, 0))
+        return (6 if v6 else 4, src, dst, pr, sp, dp)
+
+    CHUNK = 1 << 22
+    buf = bytearray(CHUNK + 4096)
+    pack_into = struct.pack_into
+    t0 = a.start * US
+    pps = a.pps
+    out = open(a.out, "wb")
+    out.write(pcap_header(a.snaplen))
+    snap = a.snaplen
+    zeros = bytes(64)
+    off = 0
+    i = 0
+    unopened = C
+    nxt = 0
+    pending = []
+    tstart = time.time()
+    while i < N:
+        R = N - i
+        if unopened and rnd() * R < 2 * unopened:
+            while opened[nxt]:
+                nxt += 1
+            c = nxt
+            open_conv(c)
+            unopened -= 1
+            pending = [(2 * c, 0), (2 * c + 1, 1)]
+        else:
+            if cum is not None:
+                r = bisect.bisect(cum, rnd() * ztot)
+                if r >= C:
+                    r = C - 1
+            else:
+                r = int(rnd() * C)
+            c = (r * PM) % C
+            if not opened[c]:
+                open_conv(c)
+                unopened -= 1
+                pending = [(2 * c, 0), (2 * c + 1, 1)]
+            else:
+                pending = [(2 * c + (rnd() < 0.55), 2)]
+        for u, kind in pending:
+            if i >= N:
+                break
+            pr = proto[u]
+            hl = hlen[u]
+            # kind 0: opener, 1: reply, 2: data
+            if kind == 2:
+                fl = int(rnd() * 65536)
+                if fl < 8192:
+                    pl = 0
+                else:
+                    pl = sizes[fl & 4095] - hl
+                    if pl < 0:
+                        pl = 0
+                if pr == 6:
+                    flags = (ACK | PSH) if pl else ACK
+                    if fl < 300:
+                        flags |= FIN
+                    elif fl < 360:
+                        flags = RST | ACK
+                    elif fl < 380:
+                        flags |= URG | ECE | CWR
+            elif pr == 6:
+                pl = 0
+                flags = SYN if kind == 0 else SYN | ACK
+            else:
+                pl = sizes[int(rnd() * 4096)] - hl
+                if pl < 0:
+                    pl = 0
+            flen = hl + pl
+            wlen = flen if flen >= 60 else 60
+            caplen = wlen if wlen <= snap else snap
+            t = t0 + (i * US) // pps
+            pack_into("<IIII", buf, off, t // US, t % US, caplen, wlen)
+            o = off + 16
+            b = u * ST
+            buf[o:o + hl] = tmv[b:b + hl]
+            if pl:
+                buf[o + hl:o + flen] = pmv[:pl]
+            if flen < 60:
+                buf[o + flen:o + 60] = zeros[:60 - flen]
+            iplen = flen - 14
+            if fam6[u]:
+                pack_into(">H", buf, o + 18, iplen - 40)
+                l4o = o + 54
+                l4len = iplen - 40
+            else:
+                ipid = i & 0xFFFF
+                s = ipbase[u] + iplen + ipid
+                s = (s & 0xFFFF) + (s >> 16)
+                s = (s & 0xFFFF) + (s >> 16)
+                pack_into(">HH", buf, o + 16, iplen, ipid)
+                pack_into(">H", buf, o + 24, s ^ 0xFFFF)
+                l4o = o + 34
+                l4len = iplen - 20
+            if pr == 6:
+                seq = seqs[u]
+                ack = seqs[u ^ 1] if kind else 0
+                fw = 0x5000 | flags
+                s = (l4base[u] + l4len + (seq >> 16) + (seq & 0xFFFF) + (ack >> 16)
+                     + (ack & 0xFFFF) + fw + psum[pl])
+                s = (s & 0xFFFF) + (s >> 16)
+                s = (s & 0xFFFF) + (s >> 16)
+                pack_into(">IIH", buf, l4o + 4, seq, ack, fw)
+                pack_into(">H", buf, l4o + 16, s ^ 0xFFFF)
+                seqs[u] = (seq + pl + (1 if flags & (SYN | FIN) else 0)) & 0xFFFFFFFF
+            elif pr == 17:
+                s = l4base[u] + 2 * l4len + psum[pl]
+                s = (s & 0xFFFF) + (s >> 16)
+                s = (s & 0xFFFF) + (s >> 16)
+                pack_into(">HH", buf, l4o + 4, l4len, (s ^ 0xFFFF) or 0xFFFF)
+                flags = 0
+            else:
+                sq = (seqs[u] + 1) & 0xFFFF
+                seqs[u] = sq
+                s = l4base[u] + sq + psum[pl] + (l4len if fam6[u] else 0)
+                s = (s & 0xFFFF) + (s >> 16)
+                s = (s & 0xFFFF) + (s >> 16)
+                pack_into(">H", buf, l4o + 2, s ^ 0xFFFF)
+                pack_into(">H", buf, l4o + 6, sq)
+                flags = 0
+            off = o + caplen
+            pk[u] += 1
+            by[u] += iplen
+            if model is not None:
+                k = keys.get(u)
+                if k is None:
+                    k = keys[u] = key_of(u)
+                model.note_flow(t, k[0], k[1], k[2], k[3], k[4], k[5], iplen, flags)
+            i += 1
+            if off >= CHUNK:
+                out.write(memoryview(buf)[:off])
+                off = 0
+    out.write(memoryview(buf)[:off])
+    out.close()
+    t_pcap = time.time() - tstart
+
+    nflows = 0
+    if a.truth:
+        with open(a.truth, "w") as f:
+            f.write("flow\tsrc\tdst\tproto\tsport\tdport\tpackets\tbytes\n")
+            lines = []
+            for u in range(NU):
+                if pk[u]:
+                    nflows += 1
+                    fam, src, dst, pr, sp, dp = key_of(u)
+                    lines.append("%d\t%s\t%s\t%d\t%d\t%d\t%d\t%d\n" % (
+                        nflows, ipaddress.ip_address(src), ipaddress.ip_address(dst),
+                        pr, sp, dp, pk[u], by[u]))
+                    if len(lines) >= 65536:
+                        f.write("".join(lines))
+                        lines = []
+            f.write("".join(lines))
+    else:
+        nflows = sum(1 for x in pk if x)
+    if model is not None:
+        write_expect(a.expect, model.result())
+    print("gencap: %d packets, %d flows (%d conversations opened), pcap in %.1f s"
+          % (N, nflows, C - unopened, t_pcap), file=sys.stderr)
+
+
+def _gcd(x, y):
+    while y:
+        x, y = y, x % y
+    return x
+
+
+# ----------------------------------------------------------------- render
+
+FIELD_VERSION = {
+    "version": 2, "account-id": 2, "interface-id": 2, "srcaddr": 2, "dstaddr": 2,
+    "srcport": 2, "dstport": 2, "protocol": 2, "packets": 2, "bytes": 2,
+    "start": 2, "end": 2, "action": 2, "log-status": 2,
+    "vpc-id": 3, "subnet-id": 3, "instance-id": 3, "tcp-flags": 3, "type": 3,
+    "pkt-srcaddr": 3, "pkt-dstaddr": 3,
+    "region": 4, "az-id": 4, "sublocation-type": 4, "sublocation-id": 4,
+    "pkt-src-aws-service": 5, "pkt-dst-aws-service": 5, "flow-direction": 5,
+    "traffic-path": 5,
+}
+EXTENSIONS = ("pkt-srcport", "pkt-dstport", "tcp-flags-all")
+DEFAULT_FORMAT = ("${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} "
+                  "${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} "
+                  "${end} ${action} ${log-status}")
+# flow field -> expect JSON key (None: constant)
+FLOW_VALUE = {
+    "srcaddr": "srcaddr", "dstaddr": "dstaddr", "srcport": "srcport",
+    "dstport": "dstport", "protocol": "protocol", "packets": "packets",
+    "bytes": "bytes", "tcp-flags": "tcp_flags", "type": "type",
+    "pkt-srcaddr": "srcaddr", "pkt-dstaddr": "dstaddr", "pkt-srcport": "srcport",
+    "pkt-dstport": "dstport", "tcp-flags-all": "tcp_flags_all",
+}
+META = ("vpc-id", "subnet-id", "instance-id", "region", "az-id",
+        "sublocation-type", "sublocation-id")
+
+
+def parse_format(fmt):
+    toks = fmt.split(" ")
+    fields = []
+    for i, tok in enumerate(toks, 1):
+        mm = re.fullmatch(r"\$\{([^}]*)\}", tok)
+        if not mm:
+            sys.exit("gencap: bad token '%s' at position %d" % (tok, i))
+        f = mm.group(1)
+        if f not in FIELD_VERSION and f not in EXTENSIONS:
+            sys.exit("gencap: unknown field '%s' at position %d" % (f, i))
+        if f in fields:
+            sys.exit("gencap: duplicate field '%s' at position %d" % (f, i))
+        fields.append(f)
+    return fields
+
+
+def cmd_render(a):
+    fmt = a.format if a.format is not None else DEFAULT_FORMAT
+    fields = parse_format(fmt)
+    if fields == parse_format(DEFAULT_FORMAT):
+        version = 2
+    else:
+        version = max(FIELD_VERSION.get(f, a.ext_version) for f in fields)
+    with open(a.expect) as f:
+        exp = json.load(f)
+    meta = {"account-id": a.account_id, "interface-id": a.interface_id}
+    for k in META:
+        v = getattr(a, k.replace("-", "_"))
+        meta[k] = v if v else "-"
+    out = [" ".join(fields)]
+    for r in exp["records"]:
+        ok = r["log_status"] == "OK"
+        vals = []
+        for f in fields:
+            if f == "version":
+                v = version
+            elif f in meta:
+                v = meta[f]
+            elif f in ("start", "end", "log-status"):
+                v = r[f.replace("-", "_")]
+            elif f == "action":
+                v = "ACCEPT" if ok else "-"
+            elif f in FLOW_VALUE:
+                v = r[FLOW_VALUE[f]] if ok else "-"
+            else:       # aws-service, flow-direction, traffic-path
+                v = "-"
+            vals.append(str(v))
+        out.append(" ".join(vals))
+    sys.stdout.write("\n".join(out) + "\n")
+
+
+# ------------------------------------------------------------------- main
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+
+    p = sub.add_parser("scenario", help="hand-built capture covering the parser's cases")
+    p.add_argument("out")
+    p.add_argument("--expect", required=True)
+    p.add_argument("--window", type=int, default=60)
+    p.add_argument("--start", type=int, default=1700000000)
+    p.add_argument("--snaplen", type=int, default=65535)
+
+    p = sub.add_parser("random", help="many flows, for scale tests and benchmarks")
+    p.add_argument("out")
+    p.add_argument("--expect")
+    p.add_argument("--truth")
+    p.add_argument("--packets", type=int, required=True)
+    p.add_argument("--flows", type=int, required=True)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--v6-share", type=float, default=0.2)
+    p.add_argument("--window", type=int, default=60)
+    p.add_argument("--start", type=int, default=1700000000)
+    p.add_argument("--pps", type=int, default=100000)
+    p.add_argument("--zipf", type=float, default=1.1)
+    p.add_argument("--snaplen", type=int, default=65535)
+
+    p = sub.add_parser("render", help="expected record lines for a format string")
+    p.add_argument("expect")
+    p.add_argument("--format")
+    p.add_argument("--account-id", default="unknown")
+    p.add_argument("--interface-id", default="eni-00000000000000000")
+    for k in META:
+        p.add_argument("--" + k)
+    p.add_argument("--ext-version", type=int, default=2, choices=(2, 3),
+                   help="version counted for pkt-srcport, pkt-dstport, tcp-flags-all")
+
+    a = ap.parse_args(argv)
+    if a.cmd != "render" and not 1 <= a.window <= 3600:
+        sys.exit("gencap: --window must be 1..3600")
+    if a.cmd == "random" and a.pps < 1:
+        sys.exit("gencap: --pps must be positive")
+    {"scenario": cmd_scenario, "random": cmd_random, "render": cmd_render}[a.cmd](a)
+
+
+if __name__ == "__main__":
+    main()
