@@ -81,6 +81,7 @@ struct dpf_config {
 /* Per-core counters: single writer (the RX lcore), relaxed loads by others. */
 #define DPF_RX_COUNTERS(X)                                                           \
 	X(rx_packets, "rx-packets", "packets taken from the queues")                  \
+	X(parsed, "parsed", "IPv4/IPv6 packets whose headers parsed")                 \
 	X(logged_packets, "logged-packets", "packets counted in a flow")              \
 	X(not_ip, "not-ip", "frames that are not IPv4/IPv6 (ARP, LLDP, ...)")         \
 	X(malformed, "malformed", "truncated or invalid headers (by reason below)")  \

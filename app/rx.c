@@ -284,6 +284,7 @@ process_burst(struct dpf_app *app, struct dpf_rx_core *core, const struct dpf_rx
 			}
 			continue;
 		}
+		core->cnt.parsed++;
 		if (unlikely(pi.frag != DPF_PKT_FRAG_NONE))
 			dpf_frag_cache_apply(core->frag, &pi);
 		if (unlikely(core->active == NULL || core->active->ft == NULL)) {

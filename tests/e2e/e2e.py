@@ -256,6 +256,37 @@ def case_signal_flush():
         check(logged == int(c["total logged-packets"]), "every logged packet is in a file")
 
 
+def case_wall_clock():
+    """--clock wall: windows follow the TSC-calibrated wall clock; every empty
+    window up to the stop gets a NODATA row, all rows are window-aligned."""
+    eal = EAL1 + ["--vdev", f"net_pcap0,rx_pcap={SAMPLE}"]
+    t0 = int(time.time())
+    rc, out, err = run(eal, ["--clock", "wall", "--window", "1", "--idle-exit", "3",
+                             "--output", "-"] + META)
+    t1 = int(time.time())
+    check(rc == 0, f"exit {rc}: {err[-2000:]}")
+    check("wall clock" in err, "the clock is reported")
+    rows = [l.split(" ") for l in out.splitlines()[1:]]
+    ok = [r for r in rows if r[13] == "OK"]
+    nodata = [r for r in rows if r[13] == "NODATA"]
+    check(sum(int(r[8]) for r in ok) == int(counters(err)["total logged-packets"]),
+          "every logged packet is in a record")
+    for r in ok:
+        check(t0 <= int(r[10]) <= t1 + 1, f"wall-clock record time {r[10]} outside the run")
+    check(len(nodata) >= 2, f"idle windows must give NODATA rows, got {len(nodata)}")
+    starts = [int(r[10]) for r in nodata]
+    check(all(b > a for a, b in zip(starts, starts[1:])), "windows in time order")
+    for r in nodata:
+        check(int(r[11]) - int(r[10]) == 1, "NODATA rows span one window")
+    # Between the first and last window every second appears, with data or NODATA.
+    windows = sorted({int(r[10]) for r in nodata} | {int(r[10]) for r in ok})
+    check(windows == list(range(windows[0], windows[-1] + 1)), f"a window is missing: {windows}")
+    with tempfile.NamedTemporaryFile("w", suffix=".log", delete=False) as f:
+        f.write(out)
+    check_records(f.name, 1)
+    os.unlink(f.name)
+
+
 def case_bad_options():
     """Bad input gets a clear message naming the problem and a non-zero exit."""
     cases = [
