@@ -235,7 +235,28 @@ int dpf_pipeline_setup(struct dpf_app *app);
 bool dpf_pipeline_poll(struct dpf_app *app);
 int dpf_pipeline_lcore_main(void *arg);
 
+/*
+ * Exporters: other consumers of the rows the writer receives (IPFIX, object
+ * storage, ...). Every callback runs in the writer thread; any may be NULL.
+ */
+struct dpf_exporter {
+	const char *name;
+	void *ctx;
+	/* Rows of a window, in output order (several calls per window). */
+	void (*rows)(void *ctx, const struct dpf_record *recs, uint32_t n);
+	/* Every row ending before window_end (Unix seconds) has been given. */
+	void (*window_end)(void *ctx, uint64_t window_end);
+	/* A record file was published under its final name. */
+	void (*file_published)(void *ctx, const char *path);
+	/* Last call, after the final files are published. */
+	void (*stop)(void *ctx);
+};
+
+#define DPF_MAX_EXPORTERS 4
+
 /* writer.c */
+/* Before dpf_writer_start(). @return 0, or -ENOSPC when the list is full. */
+int dpf_writer_add_exporter(const struct dpf_exporter *e);
 int dpf_writer_start(struct dpf_app *app);
 void dpf_writer_join(struct dpf_app *app);
 

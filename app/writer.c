@@ -19,12 +19,34 @@
 #include "dpflow.h"
 
 static struct {
+	struct dpf_exporter exporters[DPF_MAX_EXPORTERS];
+	unsigned int n_exporters;
 	pthread_t tid;
 	struct dpf_sink *sink;
 	uint64_t format_errors;
 	uint64_t write_errors;
 	int last_errno;
 } wr;
+
+int
+dpf_writer_add_exporter(const struct dpf_exporter *e)
+{
+	if (wr.n_exporters == DPF_MAX_EXPORTERS)
+		return -ENOSPC;
+	wr.exporters[wr.n_exporters++] = *e;
+	return 0;
+}
+
+static void
+on_publish(void *arg, const char *path)
+{
+	unsigned int i;
+
+	(void)arg;
+	for (i = 0; i < wr.n_exporters; i++)
+		if (wr.exporters[i].file_published != NULL)
+			wr.exporters[i].file_published(wr.exporters[i].ctx, path);
+}
 
 static void
 write_batch(struct dpf_app *app, const struct dpf_batch *b)
@@ -60,6 +82,7 @@ writer_main(void *arg)
 		void *p;
 		struct dpf_batch *b;
 		uint32_t type;
+		unsigned int i;
 		int rc;
 
 		if (rte_ring_sc_dequeue(app->batch_full, &p) != 0) {
@@ -69,6 +92,14 @@ writer_main(void *arg)
 		b = p;
 		type = b->type;
 		write_batch(app, b);
+		for (i = 0; i < wr.n_exporters; i++) {
+			const struct dpf_exporter *e = &wr.exporters[i];
+
+			if (e->rows != NULL && b->n > 0)
+				e->rows(e->ctx, b->recs, b->n);
+			if (e->window_end != NULL && type == DPF_BATCH_WINDOW_END)
+				e->window_end(e->ctx, b->window_end);
+		}
 		if (type == DPF_BATCH_WINDOW_END) {
 			rc = dpf_sink_close_before(wr.sink, b->window_end);
 			if (rc < 0)
@@ -83,6 +114,9 @@ writer_main(void *arg)
 	}
 	if (dpf_sink_close_all(wr.sink) < 0)
 		fprintf(stderr, "dpflow: writer: publishing the last files failed\n");
+	for (unsigned int i = 0; i < wr.n_exporters; i++)
+		if (wr.exporters[i].stop != NULL)
+			wr.exporters[i].stop(wr.exporters[i].ctx);
 	dpf_sink_get_stats(wr.sink, &app->sstats);
 	app->sstats.write_errors += wr.write_errors;
 	if (wr.write_errors || wr.format_errors)
@@ -113,6 +147,7 @@ dpf_writer_start(struct dpf_app *app)
 		sp.region = o->region != NULL ? o->region : "unknown";
 		sp.flow_log_id = o->flow_log_id;
 		sp.nonce = rte_rand();
+		sp.on_publish = on_publish;
 	}
 	wr.sink = dpf_sink_create(&sp);
 	if (wr.sink == NULL) {

@@ -67,6 +67,8 @@ struct dpf_sink {
 	uint32_t max_open;
 	struct sink_file *files;
 	struct dpf_sink_stats stats;
+	void (*on_publish)(void *arg, const char *path);
+	void *on_publish_arg;
 	char last_path[2 * PATH_MAX];
 };
 
@@ -690,6 +692,8 @@ file_publish(struct dpf_sink *s, struct sink_file *f)
 	if (rc != 0)
 		s->stats.write_errors++;
 	file_close_fds(f);
+	if (s->on_publish != NULL)
+		s->on_publish(s->on_publish_arg, s->last_path);
 	return rc;
 
 abandon:
@@ -988,6 +992,8 @@ dpf_sink_create(const struct dpf_sink_params *p)
 		p->max_file_bytes != 0 ? p->max_file_bytes : DPF_SINK_MAX_FILE_BYTES_DEFAULT;
 	s->slot_sec = p->slot_sec != 0 ? p->slot_sec : DPF_SINK_SLOT_SEC_DEFAULT;
 	s->nonce = p->nonce;
+	s->on_publish = p->on_publish;
+	s->on_publish_arg = p->on_publish_arg;
 	s->header = strdup(p->header);
 	if (s->header == NULL) {
 		rc = -ENOMEM;

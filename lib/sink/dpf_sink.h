@@ -87,6 +87,13 @@ struct dpf_sink_params {
 	 * when all are in use first publishes the file of the oldest slot.
 	 */
 	uint32_t max_open_files;
+	/**
+	 * Called in the writer's thread after each file is published under
+	 * its final name (path as dpf_sink_last_path()); may be NULL. For
+	 * delivery of finished files (object storage, ...).
+	 */
+	void (*on_publish)(void *arg, const char *path);
+	void *on_publish_arg;
 };
 
 struct dpf_sink_stats {

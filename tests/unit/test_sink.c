@@ -1024,6 +1024,52 @@ test_sink_free_publishes_open_files(void **state)
 	assert_int_equal(check_all_lines_once(t, DPF_COMPRESS_ZSTD, 1), 1);
 }
 
+struct published {
+	unsigned int n;
+	char path[4][4096];
+};
+
+static void
+record_publish(void *arg, const char *path)
+{
+	struct published *pub = arg;
+	struct stat st;
+
+	/* Called once the file is under its final name, complete. */
+	assert_int_equal(stat(path, &st), 0);
+	assert_false(is_tmp(path));
+	if (pub->n < 4)
+		snprintf(pub->path[pub->n], sizeof(pub->path[0]), "%s", path);
+	pub->n++;
+}
+
+static void
+test_sink_on_publish_called_once_per_published_file_with_its_path(void **state)
+{
+	struct tdir *t = *state;
+	struct dpf_sink_params p = files_params(t, DPF_COMPRESS_NONE);
+	struct published pub = {0};
+	struct dpf_sink *s;
+	char line[128];
+	size_t len = make_line(line, sizeof(line), 1);
+
+	p.on_publish = record_publish;
+	p.on_publish_arg = &pub;
+	s = dpf_sink_create(&p);
+	assert_non_null(s);
+	assert_int_equal(dpf_sink_write(s, SLOT_1910, line, len), 0);
+	assert_int_equal(dpf_sink_write(s, SLOT_1915 + 10, line, len), 0);
+	assert_int_equal(pub.n, 0);
+	assert_int_equal(dpf_sink_close_before(s, SLOT_1915), 0);
+	assert_int_equal(pub.n, 1);
+	assert_string_equal(pub.path[0], dpf_sink_last_path(s));
+	assert_int_equal(dpf_sink_close_all(s), 0);
+	assert_int_equal(pub.n, 2);
+	assert_non_null(strstr(pub.path[1], "_20190827T1915Z_"));
+	dpf_sink_free(s);
+	assert_int_equal(pub.n, 2);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_dir, teardown_dir)
 
 int
@@ -1053,6 +1099,7 @@ main(void)
 		T(test_sink_full_open_file_table_publishes_oldest_slot),
 		T(test_sink_default_slots_cover_an_hour_window),
 		T(test_sink_free_publishes_open_files),
+		T(test_sink_on_publish_called_once_per_published_file_with_its_path),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
