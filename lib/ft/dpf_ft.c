@@ -246,6 +246,14 @@ insert(struct dpf_ft *ft, uint32_t p, uint32_t s, uint16_t sig, uint32_t hash,
 	return e;
 }
 
+/* Both cache lines an entry can span (entries are 96 bytes, so every one spans two). */
+static inline void
+prefetch_entry(const struct dpf_ft_entry *e)
+{
+	rte_prefetch0(e);
+	rte_prefetch0((const char *)e + RTE_CACHE_LINE_SIZE);
+}
+
 uint32_t
 dpf_ft_lookup_or_insert_burst(struct dpf_ft *ft, const struct dpf_flow_key *keys, uint32_t n,
 			      struct dpf_flow_counters **out)
@@ -256,7 +264,15 @@ dpf_ft_lookup_or_insert_burst(struct dpf_ft *ft, const struct dpf_flow_key *keys
 
 	if (unlikely(n > MAX_BURST))
 		n = MAX_BURST;
-	/* Hash the burst and prefetch every primary bucket before touching any. */
+	/*
+	 * Three passes over the burst, so that the cache misses of different
+	 * keys overlap instead of being taken one after the other:
+	 * 1. hash every key and prefetch its primary bucket;
+	 * 2. compare signatures in the (now arriving) primary bucket and
+	 *    prefetch the entry of the first hit, or the secondary bucket when
+	 *    nothing matches;
+	 * 3. compare full keys, update or insert.
+	 */
 	for (i = 0; i < n; i++) {
 		hashes[i] = dpf_ft_hash(ft, &keys[i]);
 		rte_prefetch0(&ft->buckets[primary_of(ft, hashes[i])]);
@@ -264,11 +280,23 @@ dpf_ft_lookup_or_insert_burst(struct dpf_ft *ft, const struct dpf_flow_key *keys
 	for (i = 0; i < n; i++) {
 		uint16_t sig = sig_of(hashes[i]);
 		uint32_t p = primary_of(ft, hashes[i]);
-		struct ft_bucket *prim = &ft->buckets[p];
+		const struct ft_bucket *prim = &ft->buckets[p];
+		uint32_t m = sig_match_mask(prim, sig);
+
+		if (likely(m != 0))
+			prefetch_entry(&ft->entries[prim->idx[__builtin_ctz(m)]]);
+		else
+			rte_prefetch0(&ft->buckets[secondary_of(ft, p, sig)]);
+	}
+	for (i = 0; i < n; i++) {
+		uint16_t sig = sig_of(hashes[i]);
+		uint32_t p = primary_of(ft, hashes[i]);
 		uint32_t s;
 		struct dpf_ft_entry *e;
 
-		e = bucket_find(ft, prim, sig, &keys[i]);
+		/* Signatures are compared again: an earlier key of this burst may
+		 * have inserted this one since pass 2. */
+		e = bucket_find(ft, &ft->buckets[p], sig, &keys[i]);
 		if (likely(e != NULL)) {
 			out[i] = &e->c;
 			continue;
