@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Window merge benchmark (doc/performance.md, "Window merge").
+ *
+ * Fills --shards flow tables with --flows distinct unidirectional flows shaped
+ * like tools/gencap.py's random captures (both directions of 65521 client
+ * hosts x 1000 servers, 20% IPv6, TCP/UDP/ICMP, a flow's shard chosen by a
+ * symmetric hash as RSS would), plus --dup-share of flows also present in a
+ * second shard, then times dpf_merge_window(): gather, sort, sum, emit. The
+ * emit callback copies each row into a 256-row batch, as the pipeline does.
+ * After each run the output is checked: strictly increasing in
+ * dpf_flow_key_cmp order, one row per distinct flow, every packet accounted.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_hash_crc.h>
+#include <rte_malloc.h>
+
+#include "dpf_window.h"
+
+#include "bench_util.h"
+
+#define MAX_SHARDS 64
+#define BATCH 256
+#define HOSTS 65521
+#define SERVERS 1000
+
+static struct {
+	uint32_t flows;
+	uint32_t shards;
+	double dup_share;
+	double v6_share;
+	unsigned int reps;
+	uint64_t rng;
+	/* what the emit callback saw */
+	struct dpf_record batch[BATCH];
+	uint32_t in_batch;
+	uint64_t rows;
+	uint64_t packets;
+	uint64_t order_errors;
+	struct dpf_flow_key last;
+	bool have_last;
+} b;
+
+static int
+emit(void *arg, const struct dpf_record *recs, uint32_t n)
+{
+	uint32_t i;
+
+	(void)arg;
+	for (i = 0; i < n; i++) {
+		b.batch[b.in_batch++] = recs[i];
+		if (b.in_batch == BATCH)
+			b.in_batch = 0;
+	}
+	return 0;
+}
+
+/* Untimed: checks the rows of one run. */
+static int
+check_emit(void *arg, const struct dpf_record *recs, uint32_t n)
+{
+	uint32_t i;
+
+	(void)arg;
+	for (i = 0; i < n; i++) {
+		if (recs[i].log_status != DPF_LOG_OK)
+			continue;
+		if (b.have_last && dpf_flow_key_cmp(&b.last, &recs[i].key) >= 0)
+			b.order_errors++;
+		b.last = recs[i].key;
+		b.have_last = true;
+		b.rows++;
+		b.packets += recs[i].packets;
+	}
+	return 0;
+}
+
+/* Unidirectional flow u (2 per conversation) with its conversation's shard. */
+static void
+make_flow(uint32_t u, struct dpf_flow_key *k, uint32_t *conv_hash)
+{
+	uint32_t c = u / 2, dir = u % 2;
+	uint64_t r = c * 0x9e3779b97f4a7c15ull + 0x632be59bd9b4e019ull;
+	uint32_t pick = (uint32_t)(r >> 40) % 100;
+	uint8_t proto = pick < 70 ? 6 : pick < 95 ? 17 : 1;
+	bool v6 = (double)((r >> 8) & 0xffff) / 65536.0 < b.v6_share;
+	/* ICMP has no ports: its clients get addresses of their own (as gencap.py). */
+	uint32_t host = proto == 1 ? 0x7f0000 + c : c % HOSTS;
+	uint32_t srv = (uint32_t)(r >> 16) % SERVERS;
+	uint16_t cport = proto == 1 ? 0 : (uint16_t)(1024 + ((c / HOSTS) * 7919 + host * 13) % 64000);
+	uint16_t sport = proto == 6 ? 443 : proto == 17 ? 53 : 0;
+	uint8_t client[16] = {0}, server[16] = {0};
+
+	if (v6) {
+		client[0] = 0x20, client[1] = 0x01, client[2] = 0x0d, client[3] = 0xb8;
+		memcpy(server, client, 4);
+		client[5] = 1;
+		server[4] = 1;
+		client[12] = (uint8_t)(host >> 24), client[13] = (uint8_t)(host >> 16);
+		client[14] = (uint8_t)(host >> 8), client[15] = (uint8_t)host;
+		server[14] = (uint8_t)((srv + 1) >> 8), server[15] = (uint8_t)(srv + 1);
+	} else {
+		uint32_t a = 0x0a010001 + host, s = 0xac100001 + srv;
+
+		client[0] = (uint8_t)(a >> 24), client[1] = (uint8_t)(a >> 16);
+		client[2] = (uint8_t)(a >> 8), client[3] = (uint8_t)a;
+		server[0] = (uint8_t)(s >> 24), server[1] = (uint8_t)(s >> 16);
+		server[2] = (uint8_t)(s >> 8), server[3] = (uint8_t)s;
+	}
+	memset(k, 0, sizeof(*k));
+	k->family = v6 ? 6 : 4;
+	k->proto = v6 && proto == 1 ? 58 : proto;
+	memcpy(k->src_addr, dir == 0 ? client : server, 16);
+	memcpy(k->dst_addr, dir == 0 ? server : client, 16);
+	k->src_port = dir == 0 ? cport : sport;
+	k->dst_port = dir == 0 ? sport : cport;
+	*conv_hash = rte_hash_crc_4byte(c, 0x1234);
+}
+
+static void
+usage(const char *prog)
+{
+	fprintf(stderr,
+		"usage: %s [EAL options] -- [--flows N] [--shards N] [--dup-share F]\n"
+		"          [--v6-share F] [--reps N]\n",
+		prog);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"flows", required_argument, NULL, 'n'},    {"shards", required_argument, NULL, 's'},
+		{"dup-share", required_argument, NULL, 'd'}, {"v6-share", required_argument, NULL, '6'},
+		{"reps", required_argument, NULL, 'r'},     {NULL, 0, NULL, 0},
+	};
+	struct dpf_shard *shards[MAX_SHARDS];
+	struct bench_samples ms = {{0}};
+	struct dpf_merge_params mp = {.n_ifaces = 1, .socket_id = (int)SOCKET_ID_ANY};
+	struct dpf_merge *m;
+	uint64_t total_packets = 0, t0;
+	uint32_t cap, u, s;
+	unsigned int rep;
+	double med, min, max;
+	int ret, c;
+
+	ret = rte_eal_init(argc, argv);
+	if (ret < 0) {
+		fprintf(stderr, "bench: EAL init failed\n");
+		return 1;
+	}
+	argc -= ret;
+	argv += ret;
+	b.flows = 1000000;
+	b.shards = 4;
+	b.dup_share = 0.05;
+	b.v6_share = 0.2;
+	b.reps = 5;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			b.flows = (uint32_t)strtoul(optarg, NULL, 0);
+			break;
+		case 's':
+			b.shards = (uint32_t)strtoul(optarg, NULL, 0);
+			break;
+		case 'd':
+			b.dup_share = atof(optarg);
+			break;
+		case '6':
+			b.v6_share = atof(optarg);
+			break;
+		case 'r':
+			b.reps = (unsigned int)atoi(optarg);
+			break;
+		default:
+			usage(argv[0]);
+			return 1;
+		}
+	}
+	if (b.shards == 0 || b.shards > MAX_SHARDS || b.flows == 0 || b.reps == 0 ||
+	    b.reps > BENCH_MAX_SAMPLES) {
+		usage(argv[0]);
+		return 1;
+	}
+	/* Room for an uneven spread plus the duplicates. */
+	cap = (uint32_t)((double)b.flows / b.shards * (1.3 + b.dup_share)) + 1024;
+	for (s = 0; s < b.shards; s++) {
+		struct dpf_ft_params p = {.capacity = cap, .socket_id = (int)SOCKET_ID_ANY,
+					  .seed = 0x9747b28c};
+
+		shards[s] = dpf_shard_create(1, (int)SOCKET_ID_ANY);
+		if (shards[s] == NULL || (shards[s]->ft = dpf_ft_create(&p)) == NULL) {
+			fprintf(stderr, "bench: shard %u: %s\n", s, rte_strerror(rte_errno));
+			return 1;
+		}
+	}
+	b.rng = 0x243f6a8885a308d3ull;
+	for (u = 0; u < b.flows; u++) {
+		struct dpf_flow_key k;
+		struct dpf_flow_counters *cnt;
+		uint32_t h, copies, i;
+
+		make_flow(u, &k, &h);
+		copies = bench_rand01(&b.rng) < b.dup_share ? 2 : 1;
+		for (i = 0; i < copies; i++) {
+			uint32_t sh = (h + i) % b.shards;
+			uint32_t pk = 1 + bench_rand_below(&b.rng, 20);
+
+			dpf_ft_lookup_or_insert_burst(shards[sh]->ft, &k, 1, &cnt);
+			if (cnt == NULL) {
+				fprintf(stderr, "bench: shard %u full\n", sh);
+				return 1;
+			}
+			dpf_flow_counters_add(cnt, 40 + 40 * pk, 1700000000000000000ull + u, 0x10);
+			cnt->packets += pk - 1;
+			total_packets += pk;
+		}
+	}
+	mp.max_flows = cap * b.shards;
+	m = dpf_merge_create(&mp);
+	if (m == NULL) {
+		fprintf(stderr, "bench: merge of %u: %s\n", mp.max_flows, rte_strerror(rte_errno));
+		return 1;
+	}
+
+	bench_print_machine(stdout);
+	for (rep = 0; rep < b.reps; rep++) {
+		t0 = rte_rdtsc_precise();
+		ret = dpf_merge_window(m, shards, b.shards, 1699999800, 600, emit, NULL, NULL);
+		t0 = rte_rdtsc_precise() - t0;
+		if (ret != 0) {
+			fprintf(stderr, "bench: merge: %d\n", ret);
+			return 1;
+		}
+		bench_add(&ms, (double)t0 * 1000.0 / rte_get_tsc_hz());
+		printf("SAMPLE rep=%u merge_ms=%.1f\n", rep, (double)t0 * 1000.0 / rte_get_tsc_hz());
+		fflush(stdout);
+	}
+	memset(&b.last, 0, sizeof(b.last));
+	b.have_last = false;
+	dpf_merge_window(m, shards, b.shards, 1699999800, 600, check_emit, NULL, NULL);
+	if (b.order_errors != 0 || b.rows != b.flows || b.packets != total_packets) {
+		fprintf(stderr,
+			"bench: merge output wrong: %" PRIu64 " order errors, %" PRIu64
+			" rows for %u flows, %" PRIu64 " of %" PRIu64 " packets\n",
+			b.order_errors, b.rows, b.flows, b.packets, total_packets);
+		return 1;
+	}
+	bench_summary(&ms, &med, &min, &max);
+	printf("RESULT bench=merge flows=%u shards=%u dup_share=%.2f v6_share=%.2f reps=%u "
+	       "merge_ms_med=%.1f merge_ms_min=%.1f merge_ms_max=%.1f mflows_per_s=%.2f\n",
+	       b.flows, b.shards, b.dup_share, b.v6_share, b.reps, med, min, max,
+	       b.flows / med / 1000.0);
+	dpf_merge_free(m);
+	for (s = 0; s < b.shards; s++) {
+		dpf_ft_free(shards[s]->ft);
+		dpf_shard_free(shards[s]);
+	}
+	return 0;
+}
