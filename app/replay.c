@@ -226,12 +226,16 @@ replay_main(void *arg)
 	uint16_t nq = (uint16_t)app->cfg.opt.rxq;
 	struct queue_batch *qb;
 	struct mbuf_stock stock = {.n = 0};
+	uint16_t reta[DPF_RSS_RETA_SIZE];
 	uint64_t newest_ns = 0, newest_window = 0;
 	/* Window of the previous frame: an empty range until the first one. */
 	uint64_t win = 0, win_start_ns = 1, win_end_ns = 0;
 	bool running = true, any = false;
 	uint16_t q;
 
+	/* The RETA as an array: no division per frame. */
+	for (q = 0; q < DPF_RSS_RETA_SIZE; q++)
+		reta[q] = dpf_rss_queue(q, nq);
 	qb = rte_zmalloc("replay_batches", nq * sizeof(*qb), RTE_CACHE_LINE_SIZE);
 	if (qb == NULL) {
 		fprintf(stderr, "dpflow: replay: out of memory\n");
@@ -293,7 +297,7 @@ replay_main(void *arg)
 			m->ol_flags |= RTE_MBUF_F_RX_RSS_HASH | app->ts_flag;
 			/* Microseconds, as net_pcap writes the field. */
 			*RTE_MBUF_DYNFIELD(m, app->ts_offset, uint64_t *) = t_ns / 1000;
-			q = dpf_rss_queue(hash, nq);
+			q = reta[hash % DPF_RSS_RETA_SIZE];
 			qb[q].m[qb[q].n++] = m;
 			if (qb[q].n == DPF_BURST && !enqueue_all(app, q, &qb[q])) {
 				running = false;
