@@ -77,22 +77,25 @@ make_records(void)
 	}
 }
 
+static uint64_t tree_total;
+
+static int
+add_size(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)path;
+	(void)ftw;
+	if (flag == FTW_F)
+		tree_total += (uint64_t)st->st_size;
+	return 0;
+}
+
 /* Sum of the sizes of the files under dir. */
 static uint64_t
 tree_bytes(const char *dir)
 {
-	char cmd[512];
-	uint64_t total = 0;
-	FILE *p;
-
-	snprintf(cmd, sizeof(cmd), "find '%s' -type f -printf '%%s\\n'", dir);
-	p = popen(cmd, "r");
-	if (p == NULL)
-		return 0;
-	while (fgets(cmd, sizeof(cmd), p) != NULL)
-		total += strtoull(cmd, NULL, 10);
-	pclose(p);
-	return total;
+	tree_total = 0;
+	nftw(dir, add_size, 16, FTW_PHYS);
+	return tree_total;
 }
 
 /*
