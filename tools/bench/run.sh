@@ -45,6 +45,11 @@ else
 	EAL_MEMOPT=(--no-huge -m "$EAL_MEM" --no-shconf)
 fi
 EAL1=("${EAL_MEMOPT[@]}" --no-pci -l "${CPUS:-$LAST_CPU}" --log-level=lib.eal:error)
+# The whole program (memory, side by side): main lcore (pipeline) and one RX
+# lcore floating over every CPU, as the peers' threads do. Pinned to a CPU
+# that another busy-polling process also holds, an RX lcore that yields when
+# idle gets the CPU back only a time slice later.
+SBS_LCORES=${SBS_LCORES:-"(0-1)@(0-$LAST_CPU)"}
 
 log() { echo "[$(date +%H:%M:%S)] $*" | tee -a "$OUT/run.log" >&2; }
 # Print a command, then run it with stdout appended to a result file.
@@ -172,8 +177,8 @@ section_memory() {
 	local dir=$BENCH_DATA/memory
 	rm -rf "$dir" && mkdir -p "$dir/out"
 	log "memory: dpflow with 1M flows"
-	echo "CMD $DPFLOW ${EAL_MEMOPT[*]} --no-pci -l 0-$LAST_CPU --log-level=lib.eal:error -- --replay $BENCH_DATA/big.pcap --flows-per-core 1048576 --output $dir/out" >>"$OUT/memory.txt"
-	"$DPFLOW" "${EAL_MEMOPT[@]}" --no-pci -l "0-$LAST_CPU" --log-level=lib.eal:error -- \
+	echo "CMD $DPFLOW ${EAL_MEMOPT[*]} --no-pci --lcores '$SBS_LCORES' --log-level=lib.eal:error -- --replay $BENCH_DATA/big.pcap --flows-per-core 1048576 --output $dir/out" >>"$OUT/memory.txt"
+	"$DPFLOW" "${EAL_MEMOPT[@]}" --no-pci --lcores "$SBS_LCORES" --log-level=lib.eal:error -- \
 		--replay "$BENCH_DATA/big.pcap" --flows-per-core 1048576 --output "$dir/out" \
 		2>"$dir/stderr" &
 	local pid=$! max_anon=0 max_shmem=0 max_file=0 flows=0 line a s f
@@ -221,9 +226,9 @@ dpflow_once() {
 	local round=$1 dir=$BENCH_DATA/sidebyside/dpflow t0 t1
 	rm -rf "$dir" && mkdir -p "$dir/out"
 	# Page cache warm for everyone: each tool reads the same cached file.
-	echo "CMD $DPFLOW ${EAL_MEMOPT[*]} --no-pci -l 0-$LAST_CPU --log-level=lib.eal:error -- --replay $BENCH_DATA/big.pcap --flows-per-core 1048576 --output $dir/out" >>"$OUT/sidebyside.txt"
+	echo "CMD $DPFLOW ${EAL_MEMOPT[*]} --no-pci --lcores '$SBS_LCORES' --log-level=lib.eal:error -- --replay $BENCH_DATA/big.pcap --flows-per-core 1048576 --output $dir/out" >>"$OUT/sidebyside.txt"
 	t0=$(date +%s.%N)
-	"$DPFLOW" "${EAL_MEMOPT[@]}" --no-pci -l "0-$LAST_CPU" --log-level=lib.eal:error -- \
+	"$DPFLOW" "${EAL_MEMOPT[@]}" --no-pci --lcores "$SBS_LCORES" --log-level=lib.eal:error -- \
 		--replay "$BENCH_DATA/big.pcap" --flows-per-core 1048576 --output "$dir/out" \
 		2>"$dir/stderr"
 	t1=$(date +%s.%N)
@@ -233,7 +238,9 @@ dpflow_once() {
 	python3 "$FLOWCMP" "$BENCH_DATA/big.truth.tsv" canon "$dir/canon.tsv" >"$dir/flowcmp.txt"
 	awk -v t0="$t0" -v t1="$t1" -v r="$round" '
 		/^keys:/ { for (i = 2; i <= NF; i++) { split($i, kv, "="); k[kv[1]] = kv[2] } }
-		END { printf "SAMPLE bench=sidebyside tool=dpflow round=%d wall_s=%.3f matched=%s missing=%s extra=%s exact=%s\n", r, t1 - t0, k["matched"], k["missing"], k["extra"], k["exact(pkts&bytes)"] }' \
+		/^truth:/ { for (i = 2; i <= NF; i++) { split($i, kv, "="); t[kv[1]] = kv[2] } }
+		/^tool :/ { for (i = 3; i <= NF; i++) { split($i, kv, "="); g[kv[1]] = kv[2] } }
+		END { printf "SAMPLE bench=sidebyside tool=dpflow round=%d wall_s=%.3f matched=%s missing=%s extra=%s exact=%s packets=%s truth_packets=%s\n", r, t1 - t0, k["matched"], k["missing"], k["extra"], k["exact(pkts&bytes)"], g["packets"], t["packets"] }' \
 		"$dir/flowcmp.txt" >>"$OUT/sidebyside.txt"
 	grep -E '^(conservation|total rx-packets|pipeline merge-ms-max|replay)' "$dir/stderr" |
 		sed "s/^/dpflow round $round: /" >>"$OUT/sidebyside.txt"
@@ -255,7 +262,10 @@ for block in text.split("== ")[1:]:
     head = block.splitlines()[0]
     tool = next((v for k, v in names.items() if head.startswith(k)), head.split()[0])
     m = re.search(r"keys: matched=(\d+) missing=(\d+) extra=(\d+) exact\(pkts&bytes\)=(\d+)", block)
-    keys[tool] = m.groups() if m else ("-", "-", "-", "-")
+    t = re.search(r"truth: .*packets=(\d+)", block)
+    g = re.search(r"tool : .*packets=(\d+)", block)
+    keys[tool] = (m.groups() if m else ("-", "-", "-", "-")) + (
+        g.group(1) if g else "-", t.group(1) if t else "-")
 walls = {}
 for m in re.finditer(r"wall ([0-9.]+) s \(rc=\d+\): (\S+)(.*)", text):
     cmd = m.group(2) + m.group(3)
@@ -264,9 +274,9 @@ for m in re.finditer(r"wall ([0-9.]+) s \(rc=\d+\): (\S+)(.*)", text):
             else "pmacctd-nfprobe" if "pmnp.conf" in cmd else cmd.split()[0])
     walls[tool] = float(m.group(1))
 for tool, w in walls.items():
-    k = keys.get(tool, ("-",) * 4)
+    k = keys.get(tool, ("-",) * 6)
     print("SAMPLE bench=sidebyside tool=%s round=%s wall_s=%.3f matched=%s missing=%s extra=%s exact=%s"
-          % (tool, rnd, w, *k))
+          " packets=%s truth_packets=%s" % (tool, rnd, w, *k))
 EOF
 }
 
