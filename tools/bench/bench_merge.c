@@ -96,7 +96,7 @@ main(int argc, char **argv)
 		{"reps", required_argument, NULL, 'r'},     {NULL, 0, NULL, 0},
 	};
 	struct dpf_shard *shards[MAX_SHARDS];
-	struct bench_samples ms = {{0}};
+	struct bench_samples ms = {{0}}, cpu = {{0}};
 	struct dpf_merge_params mp = {.n_ifaces = 1, .socket_id = (int)SOCKET_ID_ANY};
 	struct dpf_merge *m;
 	uint64_t total_packets = 0, t0;
@@ -187,15 +187,20 @@ main(int argc, char **argv)
 
 	bench_print_machine(stdout);
 	for (rep = 0; rep < b.reps; rep++) {
+		double c0 = bench_thread_cpu_s();
+
 		t0 = rte_rdtsc_precise();
 		ret = dpf_merge_window(m, shards, b.shards, 1699999800, 600, emit, NULL, NULL);
 		t0 = rte_rdtsc_precise() - t0;
+		c0 = bench_thread_cpu_s() - c0;
 		if (ret != 0) {
 			fprintf(stderr, "bench: merge: %d\n", ret);
 			return 1;
 		}
 		bench_add(&ms, (double)t0 * 1000.0 / rte_get_tsc_hz());
-		printf("SAMPLE rep=%u merge_ms=%.1f\n", rep, (double)t0 * 1000.0 / rte_get_tsc_hz());
+		bench_add(&cpu, c0 * 1000.0);
+		printf("SAMPLE rep=%u merge_ms=%.1f cpu_ms=%.1f\n", rep,
+		       (double)t0 * 1000.0 / rte_get_tsc_hz(), c0 * 1000.0);
 		fflush(stdout);
 	}
 	memset(&b.last, 0, sizeof(b.last));
@@ -209,10 +214,16 @@ main(int argc, char **argv)
 		return 1;
 	}
 	bench_summary(&ms, &med, &min, &max);
-	printf("RESULT bench=merge flows=%u shards=%u dup_share=%.2f v6_share=%.2f reps=%u "
-	       "merge_ms_med=%.1f merge_ms_min=%.1f merge_ms_max=%.1f mflows_per_s=%.2f\n",
-	       b.flows, b.shards, b.dup_share, b.v6_share, b.reps, med, min, max,
-	       b.flows / med / 1000.0);
+	{
+		double cmed, cmin, cmax;
+
+		bench_summary(&cpu, &cmed, &cmin, &cmax);
+		printf("RESULT bench=merge flows=%u shards=%u dup_share=%.2f v6_share=%.2f reps=%u "
+		       "merge_ms_med=%.1f merge_ms_min=%.1f merge_ms_max=%.1f mflows_per_s=%.2f "
+		       "cpu_ms_med=%.1f cpu_ms_min=%.1f cpu_ms_max=%.1f\n",
+		       b.flows, b.shards, b.dup_share, b.v6_share, b.reps, med, min, max,
+		       b.flows / med / 1000.0, cmed, cmin, cmax);
+	}
 	dpf_merge_free(m);
 	for (s = 0; s < b.shards; s++) {
 		dpf_ft_free(shards[s]->ft);

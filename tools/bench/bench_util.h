@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <rte_cycles.h>
 
@@ -53,6 +54,19 @@ bench_summary(const struct bench_samples *s, double *med, double *min, double *m
 	*min = tmp[0];
 	*max = tmp[s->n - 1];
 	*med = s->n % 2 ? tmp[s->n / 2] : (tmp[s->n / 2 - 1] + tmp[s->n / 2]) / 2;
+}
+
+/*
+ * CPU time of the calling thread, in seconds. On a shared machine the wall
+ * time of a run includes other processes' time slices; this does not.
+ */
+static inline double
+bench_thread_cpu_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 /* xorshift64*: fast, deterministic, good enough to pick flows. */

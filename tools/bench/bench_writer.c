@@ -103,7 +103,7 @@ tree_bytes(const char *dir)
  * @return seconds, or a negative value on error
  */
 static double
-run_case(const char *c)
+run_case(const char *c, double *cpu_s)
 {
 	char line[DPF_FMT_LINE_MAX], header[DPF_FMT_LINE_MAX], dir[512];
 	struct dpf_sink_params sp;
@@ -137,6 +137,7 @@ run_case(const char *c)
 		if (sink == NULL)
 			return -1;
 	}
+	*cpu_s = bench_thread_cpu_s();
 	t0 = rte_rdtsc_precise();
 	for (i = 0; i < b.n_records; i++) {
 		const struct dpf_record *r = &b.recs[i];
@@ -152,6 +153,7 @@ run_case(const char *c)
 	if (sink != NULL && dpf_sink_close_all(sink) < 0)
 		return -1;
 	t = rte_rdtsc_precise() - t0;
+	*cpu_s = bench_thread_cpu_s() - *cpu_s;
 	if (sink != NULL) {
 		struct dpf_sink_stats st;
 
@@ -253,35 +255,41 @@ main(int argc, char **argv)
 
 	bench_print_machine(stdout);
 	{
-		struct bench_samples s[MAX_CASES];
+		struct bench_samples s[MAX_CASES], cs[MAX_CASES];
 		uint64_t bytes[MAX_CASES] = {0};
 
 		memset(s, 0, sizeof(s));
+		memset(cs, 0, sizeof(cs));
 		/* Cases alternate inside each repetition. */
 		for (rep = 0; rep < b.reps; rep++) {
 			for (ci = 0; ci < b.n_cases; ci++) {
-				double sec = run_case(b.cases[ci]);
+				double cpu_s;
+				double sec = run_case(b.cases[ci], &cpu_s);
 
 				if (sec < 0) {
 					fprintf(stderr, "bench: case %s failed\n", b.cases[ci]);
 					return 1;
 				}
 				bench_add(&s[ci], b.n_records / sec);
+				bench_add(&cs[ci], b.n_records / cpu_s);
 				bytes[ci] = b.out_bytes;
-				printf("SAMPLE case=%s rep=%u records_per_s=%.0f\n", b.cases[ci], rep,
-				       b.n_records / sec);
+				printf("SAMPLE case=%s rep=%u records_per_s=%.0f records_per_cpu_s=%.0f\n",
+				       b.cases[ci], rep, b.n_records / sec, b.n_records / cpu_s);
 				fflush(stdout);
 			}
 		}
 		for (ci = 0; ci < b.n_cases; ci++) {
-			double med, min, max;
+			double med, min, max, cmed, cmin, cmax;
 
 			bench_summary(&s[ci], &med, &min, &max);
+			bench_summary(&cs[ci], &cmed, &cmin, &cmax);
 			printf("RESULT bench=writer case=%s records=%u reps=%u mrec_per_s_med=%.3f "
-			       "mrec_per_s_min=%.3f mrec_per_s_max=%.3f out_bytes=%" PRIu64
+			       "mrec_per_s_min=%.3f mrec_per_s_max=%.3f mrec_per_cpu_s_med=%.3f "
+			       "mrec_per_cpu_s_min=%.3f mrec_per_cpu_s_max=%.3f out_bytes=%" PRIu64
 			       " bytes_per_record=%.1f\n",
 			       b.cases[ci], b.n_records, b.reps, med / 1e6, min / 1e6, max / 1e6,
-			       bytes[ci], (double)bytes[ci] / b.n_records);
+			       cmed / 1e6, cmin / 1e6, cmax / 1e6, bytes[ci],
+			       (double)bytes[ci] / b.n_records);
 		}
 	}
 	{
