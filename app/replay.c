@@ -290,14 +290,22 @@ replay_main(void *arg)
 				m->pkt_len = copy;
 			}
 			m->port = (uint16_t)app->replay_port;
-			/* The NIC's view: hash what parses, queue 0 for the rest. */
-			if (dpf_pkt_parse(f.data, f.caplen, &pi) == DPF_PKT_OK)
-				hash = dpf_rss_hash_pkt(rp.rss, &pi);
-			m->hash.rss = hash;
-			m->ol_flags |= RTE_MBUF_F_RX_RSS_HASH | app->ts_flag;
+			m->ol_flags |= app->ts_flag;
 			/* Microseconds, as net_pcap writes the field. */
 			*RTE_MBUF_DYNFIELD(m, app->ts_offset, uint64_t *) = t_ns / 1000;
-			q = reta[hash % DPF_RSS_RETA_SIZE];
+			/*
+			 * The NIC's view: hash what parses, queue 0 for the rest. With
+			 * one queue a NIC runs without RSS (ports.c) and delivers no
+			 * hash; so does the replay, which then need not parse at all.
+			 */
+			q = 0;
+			if (nq > 1) {
+				if (dpf_pkt_parse(f.data, f.caplen, &pi) == DPF_PKT_OK)
+					hash = dpf_rss_hash_pkt(rp.rss, &pi);
+				m->hash.rss = hash;
+				m->ol_flags |= RTE_MBUF_F_RX_RSS_HASH;
+				q = reta[hash % DPF_RSS_RETA_SIZE];
+			}
 			qb[q].m[qb[q].n++] = m;
 			if (qb[q].n == DPF_BURST && !enqueue_all(app, q, &qb[q])) {
 				running = false;
