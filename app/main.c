@@ -154,6 +154,8 @@ main(int argc, char **argv)
 	 * line rate to keep up with, so RX cores wait for free tables instead of
 	 * losing records. With the wall clock they never wait. */
 	app->offline = app->clock == DPF_CLOCK_PACKET;
+	if (dpf_rules_setup(app) < 0)
+		goto cleanup_rules;
 	app->fmt_ctx.ifaces = NULL;
 	{
 		static struct dpf_iface_meta metas[DPF_MAX_IFACES];
@@ -165,9 +167,9 @@ main(int argc, char **argv)
 		app->fmt_ctx.n_ifaces = app->n_ifaces;
 	}
 	if (dpf_rx_setup(app) < 0 || dpf_pipeline_setup(app) < 0)
-		goto cleanup_ports;
+		goto cleanup_rules;
 	if (dpf_writer_start(app) < 0)
-		goto cleanup_ports;
+		goto cleanup_rules;
 	print_lcores(app);
 	fprintf(stderr, "dpflow: window %" PRIu64 " s, %s clock, output %s\n",
 		app->cfg.opt.window, app->clock == DPF_CLOCK_PACKET ? "packet" : "wall",
@@ -190,6 +192,8 @@ main(int argc, char **argv)
 	dpf_stats_print(stderr, app, true);
 	status = (app->writer_failed || dpf_replay_failed()) ? EXIT_FAILURE : EXIT_SUCCESS;
 
+cleanup_rules:
+	dpf_rules_free(app);
 cleanup_ports:
 	dpf_ports_close(app);
 cleanup_opts:

@@ -48,6 +48,8 @@ dpf_pipeline_setup(struct dpf_app *app)
 					       app->cfg.opt.flows_per_core * app->n_cores),
 		.n_ifaces = app->n_ifaces,
 		.socket_id = (int)rte_socket_id(),
+		.finish = dpf_rules_finish_record,
+		.finish_arg = app,
 	};
 	unsigned int i;
 
