@@ -191,6 +191,9 @@ struct dpf_rx_core {
 	struct dpf_nat_sessions *nat; /* masquerade in forward mode, NULL otherwise */
 	uint64_t *acl_rule_hits;      /* [acl rules + 1]; [0] = default verdict */
 	uint64_t *iface_pkts;         /* [n_ifaces] logged packets per interface */
+	struct dpf_ft *tables[16];    /* this core's tables (--shards-per-core) */
+	struct dpf_flow_nat *views[16]; /* masquerade views of tables[k], or NULL */
+	uint32_t max_views;
 	struct dpf_rx_counters cnt;
 } __rte_cache_aligned;
 

@@ -156,6 +156,8 @@ give_back(struct dpf_app *app, struct dpf_shard *s)
 		rte_ring_sp_enqueue(core->free_tables, s->ft);
 		s->ft = NULL;
 	}
+	s->views = NULL;
+	s->max_views = 0;
 	rte_ring_sp_enqueue(core->free_shards, s);
 }
 

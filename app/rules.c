@@ -206,8 +206,8 @@ dpf_rules_print_stats(FILE *f, const struct dpf_app *app)
 
 	for (i = 0; i < dpf_nat_rule_count(app->nat); i++) {
 		dpf_nat_rule_format(dpf_nat_rule_get(app->nat, i), text, sizeof(text));
-		fprintf(f, "nat rule %u packets: %" PRIu64 " (%s)\n", i + 1, app->nat_rule_pkts[i],
-			text);
+		fprintf(f, "nat rule %u: %s\n", i + 1, text);
+		fprintf(f, "nat rule %u packets: %" PRIu64 "\n", i + 1, app->nat_rule_pkts[i]);
 	}
 	if (app->forward && dpf_nat_has_masquerade(app->nat)) {
 		struct dpf_nat_sessions_stats t = {0};
@@ -247,14 +247,16 @@ dpf_rules_print_stats(FILE *f, const struct dpf_app *app)
 				hits += __atomic_load_n(&app->cores[c].acl_rule_hits[i],
 							__ATOMIC_RELAXED);
 			if (i == 0) {
-				fprintf(f, "acl default packets: %" PRIu64 " (%s)\n", hits,
+				fprintf(f, "acl default: %s\n",
 					dpf_acl_default_action(app->acl) == DPF_ACTION_ACCEPT
 						? "allow"
 						: "deny");
+				fprintf(f, "acl default packets: %" PRIu64 "\n", hits);
 				continue;
 			}
 			dpf_acl_rule_format(dpf_acl_rule_get(app->acl, i - 1), text, sizeof(text));
-			fprintf(f, "acl rule %u packets: %" PRIu64 " (%s)\n", i, hits, text);
+			fprintf(f, "acl rule %u: %s\n", i, text);
+			fprintf(f, "acl rule %u packets: %" PRIu64 "\n", i, hits);
 		}
 	}
 	for (i = 0; i < app->n_ifaces; i++) {

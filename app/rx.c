@@ -141,10 +141,7 @@ dpf_rx_setup(struct dpf_app *app)
 			}
 		}
 		for (i = 0; i < SHARD_DESCRIPTORS; i++) {
-			uint32_t views = core->nat != NULL
-				? (uint32_t)RTE_MIN(app->cfg.opt.flows_per_core,
-						    (uint64_t)DPF_SHARD_MAX_VIEWS) : 0;
-			struct dpf_shard *s = dpf_shard_create(app->n_ifaces, views, socket);
+			struct dpf_shard *s = dpf_shard_create(app->n_ifaces, 0, socket);
 
 			if (s == NULL || rte_ring_sp_enqueue(core->free_shards, s) != 0) {
 				fprintf(stderr, "dpflow: RX core %u: shard descriptors: %s\n", c,
@@ -154,6 +151,18 @@ dpf_rx_setup(struct dpf_app *app)
 		}
 		for (i = 0; i < app->cfg.opt.shards_per_core; i++) {
 			struct dpf_ft *ft = dpf_ft_create(&ftp);
+
+			/* Masquerade views travel with the table they describe. */
+			core->tables[i] = ft;
+			if (core->nat != NULL) {
+				core->max_views = (uint32_t)RTE_MIN(app->cfg.opt.flows_per_core,
+								    (uint64_t)DPF_SHARD_MAX_VIEWS);
+				core->views[i] = rte_malloc_socket("dpf_views",
+					core->max_views * sizeof(struct dpf_flow_nat),
+					RTE_CACHE_LINE_SIZE, socket);
+				if (core->views[i] == NULL)
+					return -ENOMEM;
+			}
 
 			if (ft == NULL || rte_ring_sp_enqueue(core->free_tables, ft) != 0) {
 				fprintf(stderr,
@@ -196,10 +205,19 @@ attach_table(struct dpf_app *app, struct dpf_rx_core *core)
 {
 	void *ft;
 
+	unsigned int k;
+
 	while (rte_ring_sc_dequeue(core->free_tables, &ft) != 0)
 		if (!offline_wait(app))
 			return;
 	core->active->ft = ft;
+	core->active->n_views = 0;
+	for (k = 0; k < app->cfg.opt.shards_per_core; k++) {
+		if (core->tables[k] == ft) {
+			core->active->views = core->views[k];
+			core->active->max_views = core->views[k] != NULL ? core->max_views : 0;
+		}
+	}
 }
 
 /* Window flips are the core's housekeeping points: forget idle state. */
@@ -274,6 +292,7 @@ struct burst {
 	uint8_t action[DPF_BURST];
 	uint8_t masq[DPF_BURST];    /* post view comes from a masquerade session */
 	uint8_t drop[DPF_BURST];    /* forward mode: do not transmit */
+	uint8_t masq_reply[DPF_BURST]; /* accepted only if its masquerade session exists */
 	uint32_t n;
 	struct rte_mbuf *tx[DPF_BURST];
 	uint32_t n_tx;
@@ -284,6 +303,7 @@ classify(struct dpf_app *app, struct dpf_rx_core *core, struct burst *b)
 {
 	uint32_t i;
 
+	memset(b->masq_reply, 0, b->n);
 	if (app->acl == NULL) {
 		memset(b->action, DPF_ACTION_ACCEPT, b->n);
 		return;
@@ -294,10 +314,18 @@ classify(struct dpf_app *app, struct dpf_rx_core *core, struct burst *b)
 		if (core->ct == NULL)
 			continue;
 		dpf_flow_key_from_pkt(&b->keys[i], &b->pi[i], b->iface[i], DPF_ACTION_ACCEPT);
+		b->masq_reply[i] = 0;
 		if (b->action[i] == DPF_ACTION_REJECT) {
 			if (dpf_conntrack_is_reply(core->ct, &b->keys[i], b->t_ns[i])) {
 				b->action[i] = DPF_ACTION_ACCEPT;
 				core->cnt.acl_reply_accepted++;
+			} else if (core->nat != NULL &&
+				   dpf_nat_is_masquerade_outside(app->nat, b->pi[i].family,
+								 b->pi[i].dst_addr)) {
+				/* The connection state of a masqueraded flow is its
+				 * session: translate() decides. */
+				b->action[i] = DPF_ACTION_ACCEPT;
+				b->masq_reply[i] = 1;
 			}
 		} else if (!dpf_conntrack_is_reply(core->ct, &b->keys[i], b->t_ns[i]) &&
 			   dpf_conntrack_add(core->ct, &b->keys[i], b->t_ns[i]) == -ENOSPC) {
@@ -334,6 +362,17 @@ translate(struct dpf_app *app, struct dpf_rx_core *core, struct burst *b)
 					: (pi->icmp_type == 0 || pi->icmp_type == 129) ? 2 : 0;
 			rc = dpf_nat_sessions_apply(core->nat, k, is_echo, pi->icmp_id, b->t_ns[i],
 						    post, &new_id, &rule);
+			if (b->masq_reply[i]) {
+				if (rc == 1) {
+					core->cnt.acl_reply_accepted++;
+				} else {
+					/* No session: the ACL's verdict stands. */
+					b->action[i] = DPF_ACTION_REJECT;
+					b->drop[i] = 1;
+					core->cnt.acl_dropped++;
+					continue;
+				}
+			}
 			if (rc < 0) {
 				b->drop[i] = 1;
 				core->cnt.nat_dropped++;
