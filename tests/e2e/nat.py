@@ -366,6 +366,50 @@ def masquerade_forward(acl):
           "ICMP echo leaves with the outside address")
 
 
+def case_forward_static_dnat():
+    """Forward mode with static and dnat rules and an ACL: every accepted
+    packet is transmitted with exactly its record's post-NAT view (checksums
+    recomputed), rejected ones are not transmitted."""
+    cap = Capture()
+    for i in range(20):
+        cap.tcp("10.0.0.%d" % (i + 1), 40000 + i, "198.51.100.7", 443, flags=0x18,
+                payload=b"x" * i)                                   # static outbound
+        cap.udp("198.51.100.7", 53, "100.64.0.%d" % (i + 1), 5000 + i)  # static inbound
+        cap.tcp("198.51.100.9", 50000 + i, "203.0.113.10", 443, flags=0x02)  # dnat
+        cap.tcp("10.0.0.50", 8443, "198.51.100.9", 50000 + i, flags=0x12)   # dnat reply
+        cap.udp("10.0.0.%d" % (i + 1), 6000, "198.51.100.8", 9999)  # denied
+    with tempfile.TemporaryDirectory() as d:
+        txs = [os.path.join(d, "tx%d.pcap" % q) for q in range(2)]
+        vdev = "net_pcap0," + ",".join("tx_pcap=" + t for t in txs)
+        out, err = run_capture(cap, EAL4 + ["--vdev", vdev], [
+            "--rxq", "2", "--forward", "1:0",
+            "--nat-rule", "static 10.0.0.0/24 100.64.0.0/24",
+            "--nat-rule", "dnat tcp 203.0.113.10:443 10.0.0.50:8443",
+            "--acl-rule", "deny udp any any any 9999"])
+        sent = [f for t in txs for f in read_pcap(t)]
+    check(len(sent) == 80, f"{len(sent)} packets transmitted, want 80")
+    tuples = {}
+    for f in sent:
+        t = verify_checksums(f)
+        tuples[t] = tuples.get(t, 0) + 1
+    rows = [r.split(" ") for r in records(out)]
+    seen = 0
+    for r in rows:
+        if r[-1] != "OK":
+            continue
+        t = (int(r[10]), g.A(r[6]), g.A(r[7]), int(r[8]), int(r[9]))
+        if r[12] == "REJECT":
+            check(t not in tuples, f"rejected flow {r[2:6]} was transmitted")
+            continue
+        check(tuples.get(t) == int(r[11]),
+              f"record {r[2:12]}: post view transmitted {tuples.get(t)} times")
+        seen += int(r[11])
+    check(seen == 80, f"accepted packets in records: {seen}")
+    c = counters(err)
+    check(c["total acl-dropped"] == "20" and c["total nat-translated"] == "80",
+          f"counters: {c['total acl-dropped']} dropped, {c['total nat-translated']} translated")
+
+
 def case_nat_acl_determinism():
     """--rxq 1 and --rxq 4 still give byte-identical records with static NAT,
     a port forward and a stateful ACL (monitor mode)."""
