@@ -234,7 +234,6 @@ struct dpf_replay_stats {
 struct dpf_app {
 	struct dpf_config cfg;
 	enum dpf_clock clock;
-	uint64_t window_ns;
 	bool offline;              /* replay: wait instead of losing on overrun */
 
 	struct dpf_rx_core *cores;
@@ -285,6 +284,13 @@ struct dpf_app {
 };
 
 extern struct dpf_app dpf_app;
+
+/* window.c: windows are identified by their start (ns). */
+void dpf_window_init(uint64_t len_sec);
+void dpf_window_bounds(uint64_t t_ns, uint64_t *start_ns, uint64_t *end_ns);
+uint64_t dpf_window_start(uint64_t t_ns);
+uint64_t dpf_window_len_sec(void);
+uint64_t dpf_window_set_len(uint64_t len_sec, uint64_t now_ns, uint64_t margin_ns);
 
 /* iface.c */
 int dpf_ifaces_build(struct dpf_app *app);

@@ -140,7 +140,7 @@ main(int argc, char **argv)
 		goto cleanup_eal;
 	}
 	app->clock = (enum dpf_clock)app->cfg.opt.clock;
-	app->window_ns = app->cfg.opt.window * 1000000000ull;
+	dpf_window_init(app->cfg.opt.window);
 	dpf_clock_init(app);
 	app->start_ns = dpf_wall_ns(app);
 

@@ -222,19 +222,18 @@ attach_table(struct dpf_app *app, struct dpf_rx_core *core)
 
 /* Window flips are the core's housekeeping points: forget idle state. */
 static void
-expire_state(struct dpf_app *app, struct dpf_rx_core *core, uint64_t w)
+expire_state(struct dpf_app *app, struct dpf_rx_core *core, uint64_t now)
 {
-	uint64_t now = w * app->window_ns;
-
+	(void)app;
 	if (core->ct != NULL)
 		dpf_conntrack_expire(core->ct, now);
 	if (core->nat != NULL)
 		dpf_nat_sessions_expire(core->nat, now);
 }
 
-/* Close the open window and open window w (w > every window seen). */
+/* Close the open window and open the window [w, end) (w > every window seen). */
 static void
-open_window(struct dpf_app *app, struct dpf_rx_core *core, uint64_t w)
+open_window(struct dpf_app *app, struct dpf_rx_core *core, uint64_t w, uint64_t end)
 {
 	void *s;
 	uint16_t i;
@@ -242,8 +241,8 @@ open_window(struct dpf_app *app, struct dpf_rx_core *core, uint64_t w)
 	retire(core);
 	expire_state(app, core, w);
 	publish_u64(&core->done_upto, w);
-	core->active_start_ns = w * app->window_ns;
-	core->active_end_ns = core->active_start_ns + app->window_ns;
+	core->active_start_ns = w;
+	core->active_end_ns = end;
 	while (rte_ring_sc_dequeue(core->free_shards, &s) != 0) {
 		if (!offline_wait(app))
 			return; /* no descriptor: this window's packets are carried as lost */
@@ -258,7 +257,7 @@ open_window(struct dpf_app *app, struct dpf_rx_core *core, uint64_t w)
 	attach_table(app, core);
 }
 
-/* Idle: the clock passed window w without a packet for this core. */
+/* Idle: the clock reached the window starting at w without a packet here. */
 static void
 advance_to(struct dpf_app *app, struct dpf_rx_core *core, uint64_t w)
 {
@@ -529,14 +528,15 @@ process_burst(struct dpf_app *app, struct dpf_rx_core *core, const struct dpf_rx
 		if (t > newest)
 			newest = t;
 		if (unlikely(t < core->active_start_ns || t >= core->active_end_ns)) {
-			uint64_t w = t / app->window_ns;
+			uint64_t w, end;
 
+			dpf_window_bounds(t, &w, &end);
 			if (w < core->done_upto) {
 				core->cnt.late++;
 				goto pass_through;
 			}
 			flush_burst(app, core, &b);
-			open_window(app, core, w);
+			open_window(app, core, w, end);
 		}
 		/* After the flush above: the slot index restarts at 0 there. */
 		pi = &b.pi[b.n];
@@ -640,7 +640,7 @@ dpf_rx_lcore_main(void *arg)
 		else
 			t = newest_time_all_cores(app);
 		if (t != 0)
-			advance_to(app, core, t / app->window_ns);
+			advance_to(app, core, dpf_window_start(t));
 		if (++idle >= IDLE_POLLS_BEFORE_YIELD) {
 			/* Costs nothing on an isolated core; lets oversubscribed
 			 * test setups (more lcores than CPUs) make progress. */
