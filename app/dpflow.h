@@ -12,6 +12,7 @@
  *   main          options, ports, signals, counters (main.c, stats.c)
  */
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -26,6 +27,7 @@
 #include "dpf_nat.h"
 #include "dpf_pkt.h"
 #include "dpf_sink.h"
+#include "dpf_store.h"
 #include "dpf_window.h"
 
 #define DPF_MAX_RX_CORES 64
@@ -86,6 +88,9 @@ struct dpf_options {
 	uint64_t acl_stateful;    /* 0 no, 1 yes */
 	uint64_t conntrack_per_core;
 	uint64_t conntrack_timeout;
+	uint64_t interactive;     /* -i */
+	char *cmdline_file;
+	uint64_t flow_store;      /* records kept for show/export flows */
 	char *config;
 };
 
@@ -187,6 +192,10 @@ struct dpf_rx_core {
 	uint64_t done_upto;           /* windows below are retired (published) */
 	uint64_t last_ns;             /* newest packet time seen (published) */
 	bool finished;                /* published */
+	struct dpf_ruleset *rs;       /* the rule set this core applies */
+	struct dpf_ruleset *rs_seen;  /* published: the newest set it switched to */
+	uint32_t flush_seen;          /* published: last flush request handled */
+	uint32_t active_flows;        /* published after each burst */
 	struct dpf_conntrack *ct;     /* stateful ACL, NULL otherwise */
 	struct dpf_nat_sessions *nat; /* masquerade in forward mode, NULL otherwise */
 	uint64_t *acl_rule_hits;      /* [acl rules + 1]; [0] = default verdict */
@@ -259,11 +268,18 @@ struct dpf_app {
 	uint64_t watermark_ns;
 	bool source_done;
 
-	struct dpf_acl *acl;          /* NULL: every packet ACCEPT */
-	struct dpf_nat *nat;          /* NULL: no rule */
+	/*
+	 * NAT and ACL rules. A change (CLI) builds rs_next with from_ns = the
+	 * next window boundary; each RX core switches when it opens a window at
+	 * or after it, the pipeline uses rs_next for windows from there, and
+	 * frees the old set once every core has switched (rules.c, pipeline.c).
+	 */
+	struct dpf_ruleset *rs;
+	struct dpf_ruleset *rs_next;
+	struct dpf_ruleset *rs_emit;  /* the set of the window being merged */
+	pthread_mutex_t rs_lock;      /* CLI vs pipeline, never the RX path */
 	struct dpf_nat_icmp *nat_icmp;
 	struct dpf_rss *rss;          /* software Toeplitz (masquerade steering) */
-	uint64_t *nat_rule_pkts;      /* [nat rules]: packets of records a rule rewrote */
 
 	struct dpf_fmt *fmt;
 	struct dpf_fmt_ctx fmt_ctx;
@@ -276,6 +292,14 @@ struct dpf_app {
 	bool writer_failed;
 
 	volatile bool stop;        /* signal, idle exit: stop polling, flush */
+	volatile bool polling;     /* CLI start/stop: RX cores poll their queues */
+	uint32_t flush_gen;        /* CLI flush requests (RX cores acknowledge) */
+	struct dpf_store *store;   /* recent flows for show/export flows */
+	struct dpf_fmt *fmt_next;  /* set log-format: the writer switches at a boundary */
+	bool interactive;          /* -i or --cmdline-file: the CLI decides when to exit */
+	volatile bool run_done;    /* the run loop has ended (interactive mode) */
+	bool writer_done;          /* the writer has handled the stop batch */
+	struct dpf_fmt *fmt_show;  /* the CLI's copy of the record format */
 	volatile bool pipeline_done;
 	uint64_t start_ns;
 	uint64_t tsc_hz;
@@ -307,7 +331,30 @@ dpf_iface_lookup(const struct dpf_app *app, uint16_t port, const uint8_t *frame,
 }
 uint8_t dpf_iface_direction(const struct dpf_app *app, const struct dpf_flow_key *k);
 
+/* control.c: CLI and telemetry actions; key: value lines to f, 0 or -1. */
+int dpf_ctl_start(FILE *f, struct dpf_app *app);
+int dpf_ctl_stop(FILE *f, struct dpf_app *app);
+int dpf_ctl_quit(FILE *f, struct dpf_app *app);
+int dpf_ctl_flush(FILE *f, struct dpf_app *app);
+int dpf_ctl_wait(FILE *f, struct dpf_app *app);
+int dpf_ctl_show_port(FILE *f, struct dpf_app *app, const char *what, const char *which);
+int dpf_ctl_clear_port_stats(FILE *f, struct dpf_app *app, const char *which);
+int dpf_ctl_show_lcores(FILE *f, struct dpf_app *app);
+int dpf_ctl_show_flow_table(FILE *f, struct dpf_app *app);
+int dpf_ctl_show_window(FILE *f, struct dpf_app *app);
+int dpf_ctl_set_window(FILE *f, struct dpf_app *app, const char *arg);
+int dpf_ctl_set_log_format(FILE *f, struct dpf_app *app, const char *fmt);
+int dpf_ctl_show_config(FILE *f, struct dpf_app *app);
+int dpf_ctl_show_flows(FILE *f, struct dpf_app *app, int argc, char **argv);
+int dpf_ctl_export_flows(FILE *f, struct dpf_app *app, const char *path, int argc, char **argv);
+int dpf_ctl_rules(FILE *f, struct dpf_app *app, const char *kind, const char *verb,
+		  const char *arg);
+
+/* telemetry.c */
+int dpf_telemetry_register(struct dpf_app *app);
+
 /* options.c */
+void dpf_options_show(FILE *f, const struct dpf_options *o);
 int dpf_options_parse(struct dpf_config *cfg, int argc, char **argv);
 void dpf_options_usage(FILE *f, const char *prog);
 void dpf_options_free(struct dpf_config *cfg);
@@ -327,10 +374,26 @@ bool dpf_replay_failed(void);
 void dpf_replay_join(struct dpf_app *app);
 
 /* rules.c */
+#define DPF_ACL_RUNTIME_MAX_RULES 4096
+
+struct dpf_ruleset {
+	struct dpf_acl *acl;          /* NULL: every packet ACCEPT */
+	struct dpf_nat *nat;          /* NULL: no rule */
+	uint64_t from_ns;             /* first window start it applies to */
+	uint8_t acl_default;
+	struct dpf_str_list nat_text; /* the rules as given, with their origin */
+	struct dpf_str_list acl_text;
+	uint64_t *nat_rule_pkts;      /* [nat rules]: packets of records a rule rewrote */
+};
+
+struct dpf_ruleset *dpf_ruleset_build(struct dpf_app *app, const struct dpf_str_list *nat_rules,
+				      const struct dpf_str_list *acl_rules, uint8_t acl_default,
+				      FILE *errf);
+void dpf_ruleset_free(struct dpf_ruleset *rs);
 int dpf_rules_setup(struct dpf_app *app);
 void dpf_rules_free(struct dpf_app *app);
 void dpf_rules_finish_record(void *arg, struct dpf_record *r, const struct dpf_flow_nat *view);
-void dpf_rules_print_stats(FILE *f, const struct dpf_app *app);
+void dpf_rules_print_stats(FILE *f, struct dpf_app *app);
 
 /* rx.c */
 int dpf_rx_setup(struct dpf_app *app);
@@ -368,7 +431,7 @@ int dpf_writer_start(struct dpf_app *app);
 void dpf_writer_join(struct dpf_app *app);
 
 /* stats.c */
-void dpf_stats_print(FILE *f, const struct dpf_app *app, bool final);
+void dpf_stats_print(FILE *f, struct dpf_app *app, bool final);
 void dpf_stats_line(FILE *f, const struct dpf_app *app);
 uint64_t dpf_stats_rx_total(const struct dpf_app *app);
 

@@ -8,6 +8,7 @@
  * writer publishes its files, then the counters are printed.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 
+#include "cli.h"
 #include "dpflow.h"
 
 struct dpf_app dpf_app;
@@ -119,6 +121,16 @@ run(struct dpf_app *app)
 	}
 }
 
+static void *
+run_thread(void *arg)
+{
+	struct dpf_app *app = arg;
+
+	run(app);
+	app->run_done = true;
+	return NULL;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -146,6 +158,14 @@ main(int argc, char **argv)
 
 	if (setup_format(app) < 0 || assign_lcores(app) < 0)
 		goto cleanup_opts;
+	app->polling = true;
+	app->interactive = app->cfg.opt.interactive || app->cfg.opt.cmdline_file != NULL;
+	app->fmt_show = dpf_fmt_parse(app->cfg.opt.log_format, NULL, 0);
+	app->store = dpf_store_create((uint32_t)app->cfg.opt.flow_store);
+	if (app->fmt_show == NULL || app->store == NULL) {
+		fprintf(stderr, "dpflow: out of memory\n");
+		goto cleanup_opts;
+	}
 	if (app->cfg.opt.replay != NULL && dpf_replay_open(app) < 0)
 		goto cleanup_opts;
 	if (dpf_ports_init(app) < 0)
@@ -184,7 +204,25 @@ main(int argc, char **argv)
 	if (app->cfg.opt.replay != NULL && dpf_replay_start(app) < 0)
 		app->stop = true;
 
-	run(app);
+	if (dpf_telemetry_register(app) < 0)
+		fprintf(stderr, "dpflow: telemetry commands not registered\n");
+	if (app->interactive) {
+		pthread_t tid;
+
+		/* The prompt owns the main thread; the run loop moves aside. */
+		if (pthread_create(&tid, NULL, run_thread, app) != 0) {
+			fprintf(stderr, "dpflow: cannot start the run loop\n");
+			app->stop = true;
+		} else {
+			dpf_cli_run(app, app->cfg.opt.cmdline_file, app->cfg.opt.interactive);
+			/* Without -i the file ran first; then the run goes on as usual. */
+			if (app->cfg.opt.interactive)
+				app->stop = true;
+			pthread_join(tid, NULL);
+		}
+	} else {
+		run(app);
+	}
 	rte_eal_mp_wait_lcore();
 	dpf_replay_join(app);
 	dpf_writer_join(app);
@@ -198,6 +236,9 @@ cleanup_ports:
 	dpf_ports_close(app);
 cleanup_opts:
 	dpf_fmt_free(app->fmt);
+	dpf_fmt_free(app->fmt_show);
+	dpf_fmt_free(app->fmt_next);
+	dpf_store_free(app->store);
 	dpf_options_free(&app->cfg);
 cleanup_eal:
 	rte_eal_cleanup();

@@ -23,6 +23,7 @@ enum opt_type {
 	OPT_UINT,
 	OPT_ENUM,
 	OPT_LIST,  /* repeatable: each use appends */
+	OPT_FLAG,  /* no value: set to 1 */
 };
 
 #define OPT_CLI_ONLY 0x1
@@ -111,6 +112,12 @@ static const struct opt_def opt_table[] = {
 	 "connections each RX core tracks in stateful ACL mode", 0},
 	{"conntrack-timeout", OPT_UINT, O(conntrack_timeout), 1, 86400, NULL, "300", "SEC",
 	 "idle tracked connections expire after SEC seconds", 0},
+	{"interactive", OPT_FLAG, O(interactive), 0, 1, NULL, "0", "",
+	 "-i: the dpflow> prompt (testpmd style); with it the program exits on quit", OPT_CLI_ONLY},
+	{"cmdline-file", OPT_STR, O(cmdline_file), 0, 0, NULL, NULL, "FILE",
+	 "run the prompt's commands from FILE, printing their output", OPT_CLI_ONLY},
+	{"flow-store", OPT_UINT, O(flow_store), 1, 10000000, NULL, "100000", "N",
+	 "records of recent windows kept for show flows / export flows", 0},
 	{"config", OPT_STR, O(config), 0, 0, NULL, NULL, "FILE",
 	 "read settings from FILE ([dpflow] keys as above, [interface ID] sections); "
 	 "command-line options win", OPT_CLI_ONLY},
@@ -187,6 +194,10 @@ opt_set(struct dpf_options *o, const struct opt_def *d, const char *val, const c
 	int rc, i;
 
 	switch (d->type) {
+	case OPT_FLAG:
+		/* Given: on. The table's default reads "0". */
+		*uint_field(o, d) = strcmp(val, "0") != 0;
+		return 0;
 	case OPT_LIST:
 		if (val[0] == '\0') {
 			snprintf(err, err_len, "%s: empty value", d->name);
@@ -577,13 +588,48 @@ dpf_options_usage(FILE *f, const char *prog)
 		const struct opt_def *d = &opt_table[i];
 		char lhs[64];
 
-		snprintf(lhs, sizeof(lhs), "--%s %s", d->name, d->arg);
+		if (d->type == OPT_FLAG)
+			snprintf(lhs, sizeof(lhs), "-%c, --%s", d->name[0], d->name);
+		else
+			snprintf(lhs, sizeof(lhs), "--%s %s", d->name, d->arg);
 		fprintf(f, "  %-32s %s", lhs, d->help);
-		if (d->def != NULL && d->type != OPT_STR)
+		if (d->def != NULL && d->type != OPT_STR && d->type != OPT_FLAG)
 			fprintf(f, " (default %s)", d->def);
 		fputc('\n', f);
 	}
 	fprintf(f, "  %-32s %s\n", "-h, --help", "this text");
+}
+
+/* show config: every setting from the table, as key: value. */
+void
+dpf_options_show(FILE *f, const struct dpf_options *o)
+{
+	size_t i;
+
+	for (i = 0; i < N_OPTS; i++) {
+		const struct opt_def *d = &opt_table[i];
+		const char *base = (const char *)o + d->off;
+
+		switch (d->type) {
+		case OPT_STR:
+		case OPT_META: {
+			const char *v = *(char *const *)base;
+
+			fprintf(f, "%s: %s\n", d->name, v != NULL ? v : "-");
+			break;
+		}
+		case OPT_UINT:
+		case OPT_FLAG:
+			fprintf(f, "%s: %" PRIu64 "\n", d->name, *(const uint64_t *)base);
+			break;
+		case OPT_ENUM:
+			fprintf(f, "%s: %s\n", d->name, d->values[*(const uint64_t *)base]);
+			break;
+		case OPT_LIST:
+			/* Rules can change at run time: control.c prints the current set. */
+			break;
+		}
+	}
 }
 
 void
@@ -638,7 +684,7 @@ dpf_options_parse(struct dpf_config *cfg, int argc, char **argv)
 		return -EINVAL;
 	for (i = 0; i < N_OPTS; i++) {
 		longopts[i].name = opt_table[i].name;
-		longopts[i].has_arg = required_argument;
+		longopts[i].has_arg = opt_table[i].type == OPT_FLAG ? no_argument : required_argument;
 		longopts[i].flag = NULL;
 		longopts[i].val = 256 + (int)i;
 	}
@@ -648,7 +694,7 @@ dpf_options_parse(struct dpf_config *cfg, int argc, char **argv)
 	/* First pass: only --config, so the command line can override the file. */
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", longopts, &idx)) != -1)
+	while ((c = getopt_long(argc, argv, "hi", longopts, &idx)) != -1)
 		if (c >= 256 && strcmp(opt_table[c - 256].name, "config") == 0)
 			config_path = optarg;
 	if (config_path != NULL) {
@@ -659,10 +705,14 @@ dpf_options_parse(struct dpf_config *cfg, int argc, char **argv)
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":h", longopts, &idx)) != -1) {
+	while ((c = getopt_long(argc, argv, ":hi", longopts, &idx)) != -1) {
 		if (c == 'h') {
 			dpf_options_usage(stdout, argv[0]);
 			return 1;
+		}
+		if (c == 'i') {
+			cfg->opt.interactive = 1;
+			continue;
 		}
 		if (c == '?') {
 			fprintf(stderr, "dpflow: unknown option '%s' (see --help)\n",
@@ -680,7 +730,7 @@ dpf_options_parse(struct dpf_config *cfg, int argc, char **argv)
 
 			snprintf(origin, sizeof(origin), "--%s #%u", d->name,
 				 d->type == OPT_LIST ? list_field(&cfg->opt, d)->n + 1 : 1);
-			rc = opt_set(&cfg->opt, d, optarg, origin, err, sizeof(err));
+			rc = opt_set(&cfg->opt, d, optarg != NULL ? optarg : "1", origin, err, sizeof(err));
 		}
 		if (rc < 0) {
 			fprintf(stderr, "dpflow: --%s\n", err);

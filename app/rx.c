@@ -96,13 +96,15 @@ dpf_rx_setup(struct dpf_app *app)
 			fprintf(stderr, "dpflow: RX core %u: %s\n", c, rte_strerror(rte_errno));
 			return -rte_errno;
 		}
+		core->rs = app->rs;
+		core->rs_seen = app->rs;
 		core->acl_rule_hits = rte_zmalloc_socket("dpf_acl_hits",
-			(dpf_acl_rule_count(app->acl) + 1) * sizeof(uint64_t), RTE_CACHE_LINE_SIZE, socket);
+			(DPF_ACL_RUNTIME_MAX_RULES + 1) * sizeof(uint64_t), RTE_CACHE_LINE_SIZE, socket);
 		core->iface_pkts = rte_zmalloc_socket("dpf_iface_pkts",
 			app->n_ifaces * sizeof(uint64_t), RTE_CACHE_LINE_SIZE, socket);
 		if (core->acl_rule_hits == NULL || core->iface_pkts == NULL)
 			return -ENOMEM;
-		if (app->acl != NULL && app->cfg.opt.acl_stateful) {
+		if (app->cfg.opt.acl_stateful) {
 			struct dpf_conntrack_params cp = {
 				.name = name,
 				.capacity = (uint32_t)app->cfg.opt.conntrack_per_core,
@@ -118,12 +120,12 @@ dpf_rx_setup(struct dpf_app *app)
 				return -rte_errno;
 			}
 		}
-		if (app->forward && dpf_nat_has_masquerade(app->nat)) {
+		if (app->forward) {
 			struct dpf_nat_sessions_params np = {
 				.name = name,
 				.capacity = (uint32_t)app->cfg.opt.nat_sessions_per_core,
 				.socket_id = socket,
-				.nat = app->nat,
+				.nat = app->rs->nat,
 				.icmp = app->nat_icmp,
 				.rss = app->rss,
 				.n_queues = (uint16_t)app->cfg.opt.rxq,
@@ -220,11 +222,27 @@ attach_table(struct dpf_app *app, struct dpf_rx_core *core)
 	}
 }
 
+/* Rule changes take effect at the first window at or after their time. */
+static void
+maybe_switch_rules(struct dpf_app *app, struct dpf_rx_core *core, uint64_t w)
+{
+	struct dpf_ruleset *next = __atomic_load_n(&app->rs_next, __ATOMIC_ACQUIRE);
+
+	if (next == NULL || next == core->rs || w < next->from_ns)
+		return;
+	core->rs = next;
+	/* Sessions name rules by index: a new rule set starts them afresh. */
+	if (core->nat != NULL)
+		dpf_nat_sessions_reset(core->nat, next->nat);
+	memset(core->acl_rule_hits, 0, (DPF_ACL_RUNTIME_MAX_RULES + 1) * sizeof(uint64_t));
+	__atomic_store_n(&core->rs_seen, next, __ATOMIC_RELEASE);
+}
+
 /* Window flips are the core's housekeeping points: forget idle state. */
 static void
 expire_state(struct dpf_app *app, struct dpf_rx_core *core, uint64_t now)
 {
-	(void)app;
+	maybe_switch_rules(app, core, now);
 	if (core->ct != NULL)
 		dpf_conntrack_expire(core->ct, now);
 	if (core->nat != NULL)
@@ -303,11 +321,11 @@ classify(struct dpf_app *app, struct dpf_rx_core *core, struct burst *b)
 	uint32_t i;
 
 	memset(b->masq_reply, 0, b->n);
-	if (app->acl == NULL) {
+	if (core->rs->acl == NULL) {
 		memset(b->action, DPF_ACTION_ACCEPT, b->n);
 		return;
 	}
-	dpf_acl_classify_burst(app->acl, b->pip, b->n, b->action, b->rule_ids);
+	dpf_acl_classify_burst(core->rs->acl, b->pip, b->n, b->action, b->rule_ids);
 	for (i = 0; i < b->n; i++) {
 		core->acl_rule_hits[b->rule_ids[i]]++;
 		if (core->ct == NULL)
@@ -319,7 +337,7 @@ classify(struct dpf_app *app, struct dpf_rx_core *core, struct burst *b)
 				b->action[i] = DPF_ACTION_ACCEPT;
 				core->cnt.acl_reply_accepted++;
 			} else if (core->nat != NULL &&
-				   dpf_nat_is_masquerade_outside(app->nat, b->pi[i].family,
+				   dpf_nat_is_masquerade_outside(core->rs->nat, b->pi[i].family,
 								 b->pi[i].dst_addr)) {
 				/* The connection state of a masqueraded flow is its
 				 * session: translate() decides. */
@@ -354,7 +372,7 @@ translate(struct dpf_app *app, struct dpf_rx_core *core, struct burst *b)
 			core->cnt.acl_dropped++;
 			continue;
 		}
-		dpf_nat_view(app->nat, k, post, NULL, NULL);
+		dpf_nat_view(core->rs->nat, k, post, NULL, NULL);
 		if (core->nat != NULL) {
 			if (pi->has_icmp_id)
 				is_echo = (pi->icmp_type == 8 || pi->icmp_type == 128) ? 1
@@ -579,6 +597,26 @@ pass_through:
 	__atomic_store_n(&core->last_ns, newest, __ATOMIC_RELAXED);
 }
 
+/*
+ * `flush`: hand the open shard to the pipeline now. The window stays open
+ * (done_upto does not move): the next packet of it opens a new shard, which
+ * the merge sums with what comes later.
+ */
+static void
+flush_requested(struct dpf_rx_core *core)
+{
+	struct dpf_app *app = &dpf_app;
+	uint32_t gen = __atomic_load_n(&app->flush_gen, __ATOMIC_ACQUIRE);
+
+	if (likely(gen == core->flush_seen))
+		return;
+	retire(core);
+	core->active_start_ns = UINT64_MAX;
+	core->active_end_ns = 0;
+	__atomic_store_n(&core->active_flows, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&core->flush_seen, gen, __ATOMIC_RELEASE);
+}
+
 /* Packet clock without a replay source: the newest time any core has seen. */
 static uint64_t
 newest_time_all_cores(const struct dpf_app *app)
@@ -612,13 +650,14 @@ dpf_rx_lcore_main(void *arg)
 
 		if (app->stop)
 			break;
+		flush_requested(core);
 		if (replay) {
 			/* Read before polling: an empty poll after this means every
 			 * packet up to the watermark has been taken. */
 			source_done = __atomic_load_n(&app->source_done, __ATOMIC_ACQUIRE);
 			watermark = __atomic_load_n(&app->watermark_ns, __ATOMIC_ACQUIRE);
 		}
-		for (q = 0; q < core->n_rxq; q++) {
+		for (q = 0; q < core->n_rxq && app->polling; q++) {
 			n = rte_eth_rx_burst(core->rxq[q].port, core->rxq[q].queue, pkts, DPF_BURST);
 			if (n == 0)
 				continue;
@@ -629,9 +668,14 @@ dpf_rx_lcore_main(void *arg)
 			attach_table(app, core);
 		if (got != 0) {
 			idle = 0;
+			__atomic_store_n(&core->active_flows,
+					 core->active != NULL && core->active->ft != NULL
+						 ? dpf_ft_count(core->active->ft)
+						 : 0,
+					 __ATOMIC_RELAXED);
 			continue;
 		}
-		if (source_done)
+		if (source_done && app->polling)
 			break;
 		if (app->clock == DPF_CLOCK_WALL)
 			t = dpf_wall_ns(app);

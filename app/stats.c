@@ -66,7 +66,7 @@ print_counters(FILE *f, const char *prefix, const struct dpf_rx_counters *k)
 }
 
 void
-dpf_stats_print(FILE *f, const struct dpf_app *app, bool final)
+dpf_stats_print(FILE *f, struct dpf_app *app, bool final)
 {
 	struct dpf_rx_counters t;
 	char prefix[32];

@@ -18,7 +18,7 @@
 
 #include "dpf_nat.h"
 
-#define MAX_RULES 4096
+#define MAX_RULES DPF_NAT_MAX_RULES
 
 /* ------------------------------------------------------------------ */
 /* Parsing                                                              */
@@ -881,8 +881,9 @@ dpf_nat_sessions_create(const struct dpf_nat_sessions_params *p)
 				     p->socket_id);
 	s->free_stack = rte_malloc_socket("dpf_nat_free", p->capacity * sizeof(uint32_t), 0,
 					  p->socket_id);
-	s->cursor = rte_zmalloc_socket("dpf_nat_cursor",
-				       (p->nat->n_rules + 1) * sizeof(uint32_t), 0, p->socket_id);
+	/* Room for any rule set: dpf_nat_sessions_reset() may bring more rules. */
+	s->cursor = rte_zmalloc_socket("dpf_nat_cursor", (MAX_RULES + 1) * sizeof(uint32_t), 0,
+				       p->socket_id);
 	if (s->fwd == NULL || s->rev == NULL || s->sess == NULL || s->free_stack == NULL ||
 	    s->cursor == NULL) {
 		dpf_nat_sessions_free(s);
@@ -1133,6 +1134,37 @@ dpf_nat_sessions_apply(struct dpf_nat_sessions *s, const struct dpf_flow_key *k,
 		*rule = (uint32_t)ri + 1;
 		return 1;
 	}
+}
+
+int
+dpf_nat_sessions_reset(struct dpf_nat_sessions *s, const struct dpf_nat *nat)
+{
+	uint32_t i;
+
+	if (nat == NULL || nat->n_rules > MAX_RULES)
+		return -E2BIG;
+	rte_hash_reset(s->fwd);
+	rte_hash_reset(s->rev);
+	for (i = 0; i < s->capacity; i++) {
+		s->sess[i].used = 0;
+		s->free_stack[i] = s->capacity - 1 - i;
+	}
+	s->n_free = s->capacity;
+	memset(s->cursor, 0, (MAX_RULES + 1) * sizeof(uint32_t));
+	s->st.active = 0;
+	s->nat = nat;
+	if (s->icmp != NULL && s->queue == 0) {
+		struct dpf_nat_icmp *t = s->icmp;
+
+		rte_spinlock_lock(&t->lock);
+		rte_hash_reset(t->fwd);
+		rte_hash_reset(t->rev);
+		for (i = 0; i < t->capacity; i++)
+			t->free_stack[i] = t->capacity - 1 - i;
+		t->n_free = t->capacity;
+		rte_spinlock_unlock(&t->lock);
+	}
+	return 0;
 }
 
 uint32_t

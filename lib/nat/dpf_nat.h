@@ -51,6 +51,8 @@ enum dpf_nat_type {
 	DPF_NAT_MASQUERADE,
 };
 
+#define DPF_NAT_MAX_RULES 4096
+
 struct dpf_nat_rule {
 	uint8_t type;        /**< enum dpf_nat_type */
 	uint8_t family;      /**< 4 or 6 */
@@ -172,6 +174,14 @@ void dpf_nat_sessions_free(struct dpf_nat_sessions *s);
 int dpf_nat_sessions_apply(struct dpf_nat_sessions *s, const struct dpf_flow_key *k,
 			   uint8_t is_echo, uint16_t icmp_id, uint64_t now_ns,
 			   struct dpf_flow_nat *post, uint16_t *post_icmp_id, uint32_t *rule);
+
+/**
+ * Forget every session and use another rule set from now on (rule indexes
+ * change with the rules). The core of queue 0 also empties the shared ICMP
+ * table. @return 0, or -E2BIG when nat has more rules than the sessions were
+ * created for (DPF_NAT_MAX_RULES).
+ */
+int dpf_nat_sessions_reset(struct dpf_nat_sessions *s, const struct dpf_nat *nat);
 
 /** Drop sessions idle longer than the timeout (call at window flips). @return dropped */
 uint32_t dpf_nat_sessions_expire(struct dpf_nat_sessions *s, uint64_t now_ns);

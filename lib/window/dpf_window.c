@@ -15,6 +15,7 @@ struct dpf_merge {
 	uint16_t n_ifaces;
 	dpf_merge_finish_t finish;
 	void *finish_arg;
+	bool nodata;
 	const struct dpf_ft_entry **sorted;
 	struct dpf_record chunk[EMIT_CHUNK];
 };
@@ -99,6 +100,7 @@ dpf_merge_create(const struct dpf_merge_params *p)
 	m->n_ifaces = p->n_ifaces;
 	m->finish = p->finish;
 	m->finish_arg = p->finish_arg;
+	m->nodata = true;
 	return m;
 
 free_merge:
@@ -106,6 +108,12 @@ free_merge:
 nomem:
 	rte_errno = ENOMEM;
 	return NULL;
+}
+
+void
+dpf_merge_set_nodata(struct dpf_merge *m, bool on)
+{
+	m->nodata = on;
 }
 
 void
@@ -264,7 +272,7 @@ dpf_merge_window(struct dpf_merge *m, struct dpf_shard *const *shards, uint32_t 
 			local.packets += c.packets;
 		}
 		local.records += iface_records;
-		if (lost > 0 || iface_records == 0) {
+		if (lost > 0 || (iface_records == 0 && m->nodata)) {
 			r = emit_slot(&em, &rc);
 			if (r == NULL)
 				return rc;

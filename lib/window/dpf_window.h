@@ -24,6 +24,7 @@
  * neither records nor losses gets one NODATA row.
  */
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "dpf_flow.h"
@@ -117,6 +118,12 @@ struct dpf_merge *dpf_merge_create(const struct dpf_merge_params *p);
 
 /** NULL-safe. */
 void dpf_merge_free(struct dpf_merge *m);
+
+/**
+ * Whether interfaces without records get a NODATA row (default true). Off
+ * for the rest of a window whose first part was already emitted (flush).
+ */
+void dpf_merge_set_nodata(struct dpf_merge *m, bool on);
 
 /**
  * Merge the shards of one window and emit its rows in output order.
