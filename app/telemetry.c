@@ -16,6 +16,20 @@
 
 static struct dpf_app *tel_app;
 
+/* rte_telemetry accepts [A-Za-z0-9_] in names and drops the rest silently:
+ * our counter names use '-', telemetry gets '_'. */
+static void
+add_u64(struct rte_tel_data *d, const char *name, uint64_t v)
+{
+	char key[64];
+	size_t i;
+
+	for (i = 0; name[i] != '\0' && i < sizeof(key) - 1; i++)
+		key[i] = name[i] == '-' ? '_' : name[i];
+	key[i] = '\0';
+	rte_tel_data_add_dict_u64(d, key, v);
+}
+
 #define NS_PER_SEC UINT64_C(1000000000)
 
 static uint64_t
@@ -41,14 +55,14 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 #undef DPF_X_SUM
 	}
 	rte_tel_data_start_dict(d);
-#define DPF_X_DICT(f, name, help) rte_tel_data_add_dict_u64(d, name, t.f);
+#define DPF_X_DICT(f, name, help) add_u64(d, name, t.f);
 	DPF_RX_COUNTERS(DPF_X_DICT)
 #undef DPF_X_DICT
-	rte_tel_data_add_dict_u64(d, "windows", tel_app->pstats.windows);
-	rte_tel_data_add_dict_u64(d, "records", tel_app->pstats.records);
-	rte_tel_data_add_dict_u64(d, "nodata-rows", tel_app->pstats.nodata_rows);
-	rte_tel_data_add_dict_u64(d, "skipdata-rows", tel_app->pstats.skipdata_rows);
-	rte_tel_data_add_dict_u64(d, "files", tel_app->sstats.files_published);
+	add_u64(d, "windows", tel_app->pstats.windows);
+	add_u64(d, "records", tel_app->pstats.records);
+	add_u64(d, "nodata_rows", tel_app->pstats.nodata_rows);
+	add_u64(d, "skipdata_rows", tel_app->pstats.skipdata_rows);
+	add_u64(d, "files", tel_app->sstats.files_published);
 	return 0;
 }
 
@@ -75,13 +89,13 @@ tel_ports(const char *cmd, const char *params, struct rte_tel_data *d)
 			rx += load64(&tel_app->cores[c].cnt.rx_by_port[p]);
 		if (rte_eth_dev_info_get(p, &info) == 0)
 			rte_tel_data_add_dict_string(pd, "driver", info.driver_name);
-		rte_tel_data_add_dict_u64(pd, "rx-packets", rx);
-		rte_tel_data_add_dict_u64(pd, "rx-queues", tel_app->port_nq[p]);
+		add_u64(pd, "rx_packets", rx);
+		add_u64(pd, "rx_queues", tel_app->port_nq[p]);
 		if (rte_eth_stats_get(p, &es) == 0) {
-			rte_tel_data_add_dict_u64(pd, "nic-ipackets", es.ipackets);
-			rte_tel_data_add_dict_u64(pd, "nic-imissed", es.imissed);
-			rte_tel_data_add_dict_u64(pd, "nic-ierrors", es.ierrors);
-			rte_tel_data_add_dict_u64(pd, "nic-rx-nombuf", es.rx_nombuf);
+			add_u64(pd, "nic_ipackets", es.ipackets);
+			add_u64(pd, "nic_imissed", es.imissed);
+			add_u64(pd, "nic_ierrors", es.ierrors);
+			add_u64(pd, "nic_rx_nombuf", es.rx_nombuf);
 		}
 		snprintf(key, sizeof(key), "port%u", p);
 		rte_tel_data_add_dict_container(d, key, pd, 0);
@@ -109,11 +123,11 @@ tel_window(const char *cmd, const char *params, struct rte_tel_data *d)
 	dpf_window_bounds(t, &s, &e);
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_string(d, "clock", tel_app->clock == DPF_CLOCK_WALL ? "wall" : "packet");
-	rte_tel_data_add_dict_u64(d, "window-seconds", dpf_window_len_sec());
-	rte_tel_data_add_dict_u64(d, "window-start", s / NS_PER_SEC);
-	rte_tel_data_add_dict_u64(d, "window-end", e / NS_PER_SEC);
-	rte_tel_data_add_dict_u64(d, "flows-so-far", flows);
-	rte_tel_data_add_dict_u64(d, "windows-closed", tel_app->pstats.windows);
+	add_u64(d, "window_seconds", dpf_window_len_sec());
+	add_u64(d, "window_start", s / NS_PER_SEC);
+	add_u64(d, "window_end", e / NS_PER_SEC);
+	add_u64(d, "flows_so_far", flows);
+	add_u64(d, "windows_closed", tel_app->pstats.windows);
 	return 0;
 }
 
@@ -133,12 +147,12 @@ tel_flow_table(const char *cmd, const char *params, struct rte_tel_data *d)
 		if (cd == NULL)
 			return -ENOMEM;
 		rte_tel_data_start_dict(cd);
-		rte_tel_data_add_dict_u64(cd, "flows",
+		add_u64(cd, "flows",
 					  __atomic_load_n(&core->active_flows, __ATOMIC_RELAXED));
-		rte_tel_data_add_dict_u64(cd, "capacity", tel_app->cfg.opt.flows_per_core);
-		rte_tel_data_add_dict_u64(cd, "flows-created", load64(&core->cnt.flows_created));
-		rte_tel_data_add_dict_u64(cd, "lost-table-full", load64(&core->cnt.lost_table_full));
-		rte_tel_data_add_dict_u64(cd, "lost-no-table", load64(&core->cnt.lost_no_table));
+		add_u64(cd, "capacity", tel_app->cfg.opt.flows_per_core);
+		add_u64(cd, "flows_created", load64(&core->cnt.flows_created));
+		add_u64(cd, "lost_table_full", load64(&core->cnt.lost_table_full));
+		add_u64(cd, "lost_no_table", load64(&core->cnt.lost_no_table));
 		snprintf(key, sizeof(key), "lcore%u", core->lcore_id);
 		rte_tel_data_add_dict_container(d, key, cd, 0);
 	}
