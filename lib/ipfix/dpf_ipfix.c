@@ -30,6 +30,8 @@ enum {
 	IE_FWD_STATUS = 89,
 	IE_FLOW_START_SEC = 150,
 	IE_FLOW_END_SEC = 151,
+	IE_FLOW_START_MSEC = 152,
+	IE_FLOW_END_MSEC = 153,
 	IE_POST_NAT_SRC_V4 = 225,
 	IE_POST_NAT_DST_V4 = 226,
 	IE_POST_NAPT_SRC_PORT = 227,
@@ -45,7 +47,8 @@ struct field {
 
 /* Field order here is the order in the records: keep encode_flow() in step. */
 #define FLOW_FIELDS(A, ALEN)                                                     \
-	{IE_FLOW_START_SEC, 4}, {IE_FLOW_END_SEC, 4}, {A##SRC, ALEN}, {A##DST, ALEN}, \
+	{IE_FLOW_START_SEC, 4}, {IE_FLOW_END_SEC, 4}, {IE_FLOW_START_MSEC, 8},       \
+		{IE_FLOW_END_MSEC, 8}, {A##SRC, ALEN}, {A##DST, ALEN},                    \
 		{IE_SRC_PORT, 2}, {IE_DST_PORT, 2}, {IE_PROTOCOL, 1}, {IE_TCP_FLAGS, 2},  \
 		{IE_PACKET_DELTA, 8}, {IE_OCTET_DELTA, 8}, {IE_INGRESS_IF, 4},            \
 		{A##POST_SRC, ALEN}, {A##POST_DST, ALEN}, {IE_POST_NAPT_SRC_PORT, 2},     \
@@ -203,32 +206,43 @@ put_fields(uint8_t *p, const struct field *f, size_t n)
 int
 dpf_ipfix_add_templates(struct dpf_ipfix *x)
 {
-	uint32_t tmpl_len, opt_len;
+	uint32_t len;
 	uint8_t *p;
 
 	if (x == NULL)
 		return -EINVAL;
-	tmpl_len = 2 * 4 + 4 * (uint32_t)(N_FIELDS(fields_v4) + N_FIELDS(fields_v6));
-	opt_len = 6 + 4 * (uint32_t)N_FIELDS(fields_iface);
-	/* Both sets or neither: a collector must never get half the templates. */
-	if (x->len + 2 * SET_HDR_LEN + tmpl_len + opt_len > x->max_len)
+	len = 2 * 4 + 4 * (uint32_t)(N_FIELDS(fields_v4) + N_FIELDS(fields_v6));
+	p = set_reserve(x, SET_ID_TEMPLATE, len);
+	if (p == NULL)
 		return -ENOBUFS;
-
-	p = set_reserve(x, SET_ID_TEMPLATE, tmpl_len);
 	put16(p, DPF_IPFIX_TEMPLATE_V4);
 	put16(p + 2, (uint16_t)N_FIELDS(fields_v4));
 	p = put_fields(p + 4, fields_v4, N_FIELDS(fields_v4));
 	put16(p, DPF_IPFIX_TEMPLATE_V6);
 	put16(p + 2, (uint16_t)N_FIELDS(fields_v6));
 	put_fields(p + 4, fields_v6, N_FIELDS(fields_v6));
+	/* Closed, so a later call starts its own set instead of growing this one. */
+	set_close(x);
+	x->stats.template_sets++;
+	return 0;
+}
 
-	p = set_reserve(x, SET_ID_OPTIONS_TEMPLATE, opt_len);
+int
+dpf_ipfix_add_iface_template(struct dpf_ipfix *x)
+{
+	uint32_t len;
+	uint8_t *p;
+
+	if (x == NULL)
+		return -EINVAL;
+	len = 6 + 4 * (uint32_t)N_FIELDS(fields_iface);
+	p = set_reserve(x, SET_ID_OPTIONS_TEMPLATE, len);
+	if (p == NULL)
+		return -ENOBUFS;
 	put16(p, DPF_IPFIX_TEMPLATE_IFACE);
 	put16(p + 2, (uint16_t)N_FIELDS(fields_iface));
 	put16(p + 4, IFACE_SCOPE_FIELDS);
 	put_fields(p + 6, fields_iface, N_FIELDS(fields_iface));
-	/* A template set must not be followed by more templates of another
-	 * group in the same set: close it so data sets start fresh. */
 	set_close(x);
 	x->stats.template_sets++;
 	return 0;
@@ -264,7 +278,9 @@ encode_flow(uint8_t *p, const struct dpf_record *r, size_t alen)
 
 	put32(p, clamp32(r->start));
 	put32(p + 4, clamp32(r->end));
-	p += 8;
+	put64(p + 8, r->start * 1000);
+	put64(p + 16, r->end * 1000);
+	p += 24;
 	memcpy(p, k->src_addr, alen);
 	memcpy(p + alen, k->dst_addr, alen);
 	p += 2 * alen;

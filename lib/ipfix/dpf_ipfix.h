@@ -14,8 +14,9 @@
  *
  * Templates (fixed-length records, network byte order):
  *
- *   256 IPv4 flows (56 bytes):
+ *   256 IPv4 flows (72 bytes):
  *     flowStartSeconds(150) 4, flowEndSeconds(151) 4,
+ *     flowStartMilliseconds(152) 8, flowEndMilliseconds(153) 8,
  *     sourceIPv4Address(8) 4, destinationIPv4Address(12) 4,
  *     sourceTransportPort(7) 2, destinationTransportPort(11) 2,
  *     protocolIdentifier(4) 1, tcpControlBits(6) 2,
@@ -23,11 +24,18 @@
  *     postNATSourceIPv4Address(225) 4, postNATDestinationIPv4Address(226) 4,
  *     postNAPTSourceTransportPort(227) 2, postNAPTDestinationTransportPort(228) 2,
  *     forwardingStatus(89) 1
- *   257 IPv6 flows (104 bytes): the same with sourceIPv6Address(27),
+ *   257 IPv6 flows (120 bytes): the same with sourceIPv6Address(27),
  *     destinationIPv6Address(28), postNATSourceIPv6Address(281),
  *     postNATDestinationIPv6Address(282) of 16 bytes each
  *   258 options template, scope ingressInterface(10) 4, then
  *     interfaceName(82) variable length: the interface-id of each interface
+ *     (only with dpf_ipfix_add_iface_template: some collectors, nfdump 1.7
+ *     among them, ignore option records they do not know yet count them as
+ *     sequence errors)
+ *
+ * Both time pairs carry the same instants (the records hold whole seconds):
+ * the seconds pair is the natural element, the milliseconds pair is the one
+ * many collectors read (nfdump 1.7 reads only that one).
  *
  * Values: source/destination address and ports are the pre-NAT view (the
  * packet as it arrived, the record's key); the postNAT/postNAPT elements are
@@ -56,8 +64,8 @@
 #define DPF_IPFIX_TEMPLATE_V4 256
 #define DPF_IPFIX_TEMPLATE_V6 257
 #define DPF_IPFIX_TEMPLATE_IFACE 258
-#define DPF_IPFIX_RECORD_V4_LEN 56
-#define DPF_IPFIX_RECORD_V6_LEN 104
+#define DPF_IPFIX_RECORD_V4_LEN 72
+#define DPF_IPFIX_RECORD_V6_LEN 120
 #define DPF_IPFIX_FWD_FORWARDED 64     /**< forwardingStatus: forwarded, unknown reason */
 #define DPF_IPFIX_FWD_DROP_ACL_DENY 129 /**< forwardingStatus: dropped, ACL deny */
 /** Default message size: fits an Ethernet MTU over IPv4 or IPv6 with room for tunnels. */
@@ -83,7 +91,7 @@ struct dpf_ipfix_stats {
 	uint64_t messages;      /**< messages taken */
 	uint64_t flow_records;  /**< flow data records encoded */
 	uint64_t option_records; /**< interface-name option records encoded */
-	uint64_t template_sets; /**< template groups added (dpf_ipfix_add_templates) */
+	uint64_t template_sets; /**< template sets added (flow and options templates) */
 };
 
 struct dpf_ipfix;
@@ -99,12 +107,18 @@ struct dpf_ipfix *dpf_ipfix_create(const struct dpf_ipfix_params *p);
 void dpf_ipfix_free(struct dpf_ipfix *x);
 
 /**
- * Add the three templates (IPv4, IPv6, interface-name options) to the open
- * message, in one Template Set and one Options Template Set.
+ * Add the flow templates (IPv4 256, IPv6 257) to the open message, in one
+ * Template Set.
  * @return 0, -EINVAL (NULL x), -ENOBUFS (no room in the open message: take
  *         it and add again)
  */
 int dpf_ipfix_add_templates(struct dpf_ipfix *x);
+
+/**
+ * Add the interface-name options template (258) to the open message, in an
+ * Options Template Set. @return as dpf_ipfix_add_templates
+ */
+int dpf_ipfix_add_iface_template(struct dpf_ipfix *x);
 
 /**
  * Add one interface-name option record (template 258): interface index

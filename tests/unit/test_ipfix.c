@@ -86,10 +86,10 @@ decode(const uint8_t *m, int len, struct decoded *d)
 				}
 			}
 		} else if (id == 256) {
-			for (; p + 56 <= end; p += 56)
+			for (; p + 72 <= end; p += 72)
 				d->v4[d->n_v4++] = m + p;
 		} else if (id == 257) {
-			for (; p + 104 <= end; p += 104)
+			for (; p + 120 <= end; p += 120)
 				d->v6[d->n_v6++] = m + p;
 		} else if (id == 258) {
 			while (p < end) {
@@ -199,12 +199,12 @@ static void
 test_ipfix_templates_list_iana_elements_in_record_order(void **state)
 {
 	static const uint16_t v4[][2] = {
-		{150, 4}, {151, 4}, {8, 4}, {12, 4}, {7, 2}, {11, 2}, {4, 1}, {6, 2},
-		{2, 8}, {1, 8}, {10, 4}, {225, 4}, {226, 4}, {227, 2}, {228, 2}, {89, 1},
+		{150, 4}, {151, 4}, {152, 8}, {153, 8}, {8, 4}, {12, 4}, {7, 2}, {11, 2}, {4, 1},
+		{6, 2}, {2, 8}, {1, 8}, {10, 4}, {225, 4}, {226, 4}, {227, 2}, {228, 2}, {89, 1},
 	};
 	static const uint16_t v6[][2] = {
-		{150, 4}, {151, 4}, {27, 16}, {28, 16}, {7, 2}, {11, 2}, {4, 1}, {6, 2},
-		{2, 8}, {1, 8}, {10, 4}, {281, 16}, {282, 16}, {227, 2}, {228, 2}, {89, 1},
+		{150, 4}, {151, 4}, {152, 8}, {153, 8}, {27, 16}, {28, 16}, {7, 2}, {11, 2}, {4, 1},
+		{6, 2}, {2, 8}, {1, 8}, {10, 4}, {281, 16}, {282, 16}, {227, 2}, {228, 2}, {89, 1},
 	};
 	struct dpf_ipfix *x = encoder(0);
 	const uint8_t *m;
@@ -214,6 +214,7 @@ test_ipfix_templates_list_iana_elements_in_record_order(void **state)
 
 	(void)state;
 	assert_int_equal(dpf_ipfix_add_templates(x), 0);
+	assert_int_equal(dpf_ipfix_add_iface_template(x), 0);
 	len = dpf_ipfix_take(x, 1234, &m);
 	decode(m, len, &d);
 	assert_int_equal(d.version, 10);
@@ -227,9 +228,9 @@ test_ipfix_templates_list_iana_elements_in_record_order(void **state)
 	assert_int_equal(d.tmpl_id[0], 256);
 	assert_int_equal(d.tmpl_id[1], 257);
 	assert_int_equal(d.tmpl_id[2], 258);
-	assert_int_equal(d.tmpl_n[0], 16);
-	assert_int_equal(d.tmpl_n[1], 16);
-	for (i = 0; i < 16; i++) {
+	assert_int_equal(d.tmpl_n[0], 18);
+	assert_int_equal(d.tmpl_n[1], 18);
+	for (i = 0; i < 18; i++) {
 		assert_int_equal(d.tmpl_fields[0][i][0], v4[i][0]);
 		assert_int_equal(d.tmpl_fields[0][i][1], v4[i][1]);
 		assert_int_equal(d.tmpl_fields[1][i][0], v6[i][0]);
@@ -265,6 +266,9 @@ test_ipfix_v4_record_carries_both_nat_views_and_counters(void **state)
 	p = d.v4[0];
 	assert_int_equal(get32(p), 1700000000);
 	assert_int_equal(get32(p + 4), 1700000059);
+	assert_int_equal(get64(p + 8), 1700000000000ULL);
+	assert_int_equal(get64(p + 16), 1700000059000ULL);
+	p += 16; /* the rest as in the seconds-only layout */
 	assert_memory_equal(p + 8, ((uint8_t[]){10, 0, 0, 1}), 4);
 	assert_memory_equal(p + 12, ((uint8_t[]){192, 0, 2, 10}), 4);
 	assert_int_equal(get16(p + 16), 40000);
@@ -300,7 +304,7 @@ test_ipfix_v6_record_and_reject_marked_dropped_acl_deny(void **state)
 	assert_int_equal(d.n_sets, 2);
 	assert_int_equal(d.set_ids[0], 257);
 	assert_int_equal(d.set_ids[1], 256);
-	p = d.v6[0];
+	p = d.v6[0] + 16;
 	assert_memory_equal(p + 8, r6.key.src_addr, 16);
 	assert_memory_equal(p + 24, r6.key.dst_addr, 16);
 	assert_int_equal(get16(p + 40), 5353);
@@ -315,7 +319,7 @@ test_ipfix_v6_record_and_reject_marked_dropped_acl_deny(void **state)
 	assert_int_equal(get16(p + 99), 5354);
 	assert_int_equal(get16(p + 101), 54);
 	assert_int_equal(p[103], DPF_IPFIX_FWD_FORWARDED);
-	assert_int_equal(d.v4[0][55], DPF_IPFIX_FWD_DROP_ACL_DENY);
+	assert_int_equal(d.v4[0][71], DPF_IPFIX_FWD_DROP_ACL_DENY);
 	assert_int_equal(dpf_ipfix_forwarding_status(DPF_ACTION_REJECT), 129);
 	assert_int_equal(dpf_ipfix_forwarding_status(DPF_ACTION_ACCEPT), 64);
 	dpf_ipfix_free(x);
@@ -407,6 +411,7 @@ test_ipfix_iface_names_are_option_records_counted_in_sequence(void **state)
 	memset(longname, 'e', sizeof(longname) - 1);
 	longname[sizeof(longname) - 1] = '\0';
 	assert_int_equal(dpf_ipfix_add_templates(x), 0);
+	assert_int_equal(dpf_ipfix_add_iface_template(x), 0);
 	assert_int_equal(dpf_ipfix_add_iface(x, 0, "eni-1235b8ca123456789"), 0);
 	assert_int_equal(dpf_ipfix_add_iface(x, 1, longname), 0);
 	assert_int_equal(dpf_ipfix_add_iface(x, 2, NULL), -EINVAL);
