@@ -160,6 +160,11 @@ on_stop(void *ctx)
 
 	(void)ctx;
 	pthread_mutex_lock(&s3.lock);
+	if (dpf_spool_count(s3.spool) != 0 && s3.drain_ns != 0)
+		fprintf(stderr,
+			"dpflow: s3: stopping: uploading the %" PRIu32 " files left in the spool "
+			"(for up to %" PRIu64 " s)\n",
+			dpf_spool_count(s3.spool), (uint64_t)(s3.drain_ns / 1000000000ull));
 	s3.stopping = true;
 	s3.drain_deadline_ns = mono_ns() + s3.drain_ns;
 	pthread_cond_signal(&s3.wake);
