@@ -2,9 +2,10 @@
 /*
  * IPFIX exporter (--ipfix udp://HOST:PORT | tcp://HOST:PORT): the writer's
  * rows, encoded by lib/ipfix, sent to one collector. Runs in the writer
- * thread, never on an RX core; every socket call is bounded (non-blocking
- * UDP, TCP connect and send timeouts), so a slow or absent collector slows
- * the writer by at most those timeouts and costs records, which are counted.
+ * thread, never on an RX core; every socket call is bounded (send timeouts
+ * on both transports, a TCP connect timeout), so a slow or absent collector
+ * slows the writer by at most those timeouts and costs records, which are
+ * counted.
  *
  * Templates go first on every TCP connection, and over UDP in the first
  * message and again every --ipfix-template-refresh seconds (RFC 7011 8.4);
@@ -31,6 +32,8 @@
 
 #define TCP_CONNECT_TIMEOUT_MS 1000
 #define TCP_SEND_TIMEOUT_MS 2000
+/* A full UDP send buffer drains at the link's rate: wait that long, not more. */
+#define UDP_SEND_TIMEOUT_MS 200
 #define RECONNECT_MIN_NS 1000000000ull
 #define RECONNECT_MAX_NS (60 * 1000000000ull)
 
@@ -199,8 +202,12 @@ ensure_socket(void)
 	if (ix.tcp) {
 		rc = tcp_connect(fd);
 	} else {
+		struct timeval tv = {0, UDP_SEND_TIMEOUT_MS * 1000};
+
 		/* Connected UDP: the kernel reports an unreachable port on later sends. */
 		rc = connect(fd, (const struct sockaddr *)&ix.addr, ix.addr_len) == 0 ? 0 : -errno;
+		if (rc == 0 && setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) != 0)
+			rc = -errno;
 	}
 	if (rc != 0) {
 		close(fd);
@@ -222,7 +229,7 @@ static int
 send_all(const uint8_t *msg, size_t len)
 {
 	while (len > 0) {
-		ssize_t n = send(ix.fd, msg, len, MSG_NOSIGNAL | (ix.tcp ? 0 : MSG_DONTWAIT));
+		ssize_t n = send(ix.fd, msg, len, MSG_NOSIGNAL);
 
 		if (n < 0) {
 			if (errno == EINTR)

@@ -276,6 +276,7 @@ load_credentials(const struct dpf_options *o, struct dpf_s3_credentials *c)
 	const char *profile = o->s3_profile != NULL ? o->s3_profile : getenv("AWS_PROFILE");
 	char path[PATH_MAX], err[PATH_MAX + 128];
 	const char *file = o->s3_credentials;
+	struct stat st;
 	int rc;
 
 	memset(c, 0, sizeof(*c));
@@ -305,6 +306,11 @@ load_credentials(const struct dpf_options *o, struct dpf_s3_credentials *c)
 			"AWS_SECRET_ACCESS_KEY, or --s3-credentials FILE\n");
 		return -ENOENT;
 	}
+	if (stat(file, &st) == 0 && (st.st_mode & 0077) != 0)
+		fprintf(stderr,
+			"dpflow: s3: warning: %s is readable by other users (mode %04o); "
+			"chmod 600 it\n",
+			file, (unsigned int)(st.st_mode & 07777));
 	rc = dpf_s3_credentials_load(file, profile, c, err, sizeof(err));
 	if (rc != 0)
 		fprintf(stderr, "dpflow: s3: credentials: %s%s%s\n", err,

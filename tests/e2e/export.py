@@ -451,11 +451,14 @@ def case_s3_refused():
             check_no_secret(sout, err)
             check(took < 30, f"{what}: took {took:.1f} s to fail")
             check(files_under(os.path.join(out, "AWSLogs")) == [], f"{what}: captured anyway")
-        # The credentials file, named profile: accepted, and uploads.
+        # The credentials file, named profile: accepted, and uploads; a file others
+        # can read is worth a warning.
+        os.chmod(credfile, 0o644)
         rc, sout, err = run_dpflow(base + s3_opts(ep, out, "--s3-credentials", credfile,
                                                   "--s3-profile", "probe", "--s3-prefix", "cf"),
                                    env=clean_env())
         check(rc == 0, f"credentials file: exit {rc}: {err[-800:]}")
+        check("readable by other users" in err, "credentials file: no warning about mode 0644")
         check_no_secret(sout, err)
         c = counters(err)
         check(int(c["s3 files-uploaded"]) == int(c["writer files"]) > 0, "credentials file: uploads")
