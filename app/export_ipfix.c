@@ -299,7 +299,8 @@ maybe_add_templates(void)
 	if (!ix.iface_names || dpf_ipfix_add_iface_template(ix.enc) != 0)
 		return;
 	for (i = 0; i < ix.app->n_ifaces; i++) {
-		if (dpf_ipfix_add_iface(ix.enc, i, ix.app->ifaces[i].meta.interface_id) == -ENOBUFS) {
+		if (dpf_ipfix_add_iface(ix.enc, i, ix.app->ifaces[i].meta.interface_id) ==
+		    -ENOBUFS) {
 			flush_message();
 			dpf_ipfix_add_iface(ix.enc, i, ix.app->ifaces[i].meta.interface_id);
 		}

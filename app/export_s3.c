@@ -39,7 +39,7 @@ static struct {
 	bool enabled;
 	struct dpf_s3 *client;
 	struct dpf_spool *spool;
-	char *output;          /* --output, to make published paths relative */
+	char *output; /* --output, to make published paths relative */
 	char spool_dir[PATH_MAX];
 	enum dpf_s3_layout layout;
 	const char *prefix;
@@ -66,6 +66,9 @@ static struct {
 } s3 = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 };
+
+/* As --s3-layout spells them, in enum dpf_s3_layout order. */
+static const char *const layout_names[] = {"plain", "hourly", "hive", "hive-hourly"};
 
 static uint64_t
 mono_ns(void)
@@ -232,7 +235,8 @@ uploader_main(void *arg)
 			s3.files_uploaded++;
 			s3.bytes_uploaded += (uint64_t)st.st_size;
 			if (failures_in_row != 0)
-				fprintf(stderr, "dpflow: s3: uploads resumed after %u failed attempts\n",
+				fprintf(stderr,
+					"dpflow: s3: uploads resumed after %u failed attempts\n",
 					failures_in_row);
 			failures_in_row = 0;
 			last_rc = 0;
@@ -241,21 +245,23 @@ uploader_main(void *arg)
 		}
 		if (rc == -ENOENT && res.http_status == 0) {
 			/* Someone removed the spooled file: nothing left to deliver. */
-			fprintf(stderr, "dpflow: s3: spooled file %s vanished; dropping it\n", path);
+			fprintf(stderr, "dpflow: s3: spooled file %s vanished; dropping it\n",
+				path);
 			dpf_spool_remove(s3.spool, key);
 			s3.files_vanished++;
 			continue;
 		}
 		s3.upload_failures++;
 		failures_in_row++;
-		retry_at = mono_ns() + 1000000ull * dpf_s3_backoff_ms(failures_in_row,
-								      s3.retry_min_ms,
-								      s3.retry_max_ms, rte_rand());
+		retry_at =
+			mono_ns() + 1000000ull * dpf_s3_backoff_ms(failures_in_row, s3.retry_min_ms,
+								   s3.retry_max_ms, rte_rand());
 		/* The first failure of a run, and any change of cause, not every retry. */
 		if (failures_in_row == 1 || rc != last_rc) {
 			describe_result(rc, &res, what, sizeof(what));
 			dpf_s3_describe(s3.client, key, where, sizeof(where));
-			fprintf(stderr, "dpflow: s3: upload to %s failed: %s; retrying with backoff\n",
+			fprintf(stderr,
+				"dpflow: s3: upload to %s failed: %s; retrying with backoff\n",
 				where, what);
 		}
 		last_rc = rc;
@@ -301,9 +307,8 @@ load_credentials(const struct dpf_options *o, struct dpf_s3_credentials *c)
 			file = path;
 	}
 	if (file == NULL) {
-		fprintf(stderr,
-			"dpflow: s3: no credentials: set AWS_ACCESS_KEY_ID and "
-			"AWS_SECRET_ACCESS_KEY, or --s3-credentials FILE\n");
+		fprintf(stderr, "dpflow: s3: no credentials: set AWS_ACCESS_KEY_ID and "
+				"AWS_SECRET_ACCESS_KEY, or --s3-credentials FILE\n");
 		return -ENOENT;
 	}
 	if (stat(file, &st) == 0 && (st.st_mode & 0077) != 0)
@@ -434,8 +439,8 @@ dpf_export_s3_setup(struct dpf_app *app)
 	if (s3.client == NULL) {
 		fprintf(stderr,
 			"dpflow: s3: bucket '%s', endpoint '%s', region '%s': %s (bucket: 3-63 of "
-			"a-z 0-9 . -; endpoint: http:// or https:// URL; virtual-host style needs a "
-			"host name and a bucket without dots)\n",
+			"a-z 0-9 . -; endpoint: http:// or https:// URL; virtual-host style "
+			"needs a host name and a bucket without dots)\n",
 			o->s3_bucket, endpoint, region, strerror(rte_errno));
 		return -EINVAL;
 	}
@@ -474,12 +479,8 @@ dpf_export_s3_setup(struct dpf_app *app)
 	}
 	s3.thread_started = true;
 	s3.enabled = true;
-	fprintf(stderr, "dpflow: s3: uploading to s3://%s/%s (%s layout), spool %s\n",
-		o->s3_bucket, o->s3_prefix != NULL ? o->s3_prefix : "",
-		o->s3_layout == DPF_S3_LAYOUT_PLAIN ? "plain" :
-		o->s3_layout == DPF_S3_LAYOUT_HOURLY ? "hourly" :
-		o->s3_layout == DPF_S3_LAYOUT_HIVE ? "hive" : "hive-hourly",
-		s3.spool_dir);
+	fprintf(stderr, "dpflow: s3: uploading to s3://%s/%s (%s layout), spool %s\n", o->s3_bucket,
+		o->s3_prefix != NULL ? o->s3_prefix : "", layout_names[s3.layout], s3.spool_dir);
 	return 0;
 
 close_spool:

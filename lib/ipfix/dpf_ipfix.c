@@ -46,27 +46,46 @@ struct field {
 };
 
 /* Field order here is the order in the records: keep encode_flow() in step. */
-#define FLOW_FIELDS(A, ALEN)                                                     \
-	{IE_FLOW_START_SEC, 4}, {IE_FLOW_END_SEC, 4}, {IE_FLOW_START_MSEC, 8},       \
-		{IE_FLOW_END_MSEC, 8}, {A##SRC, ALEN}, {A##DST, ALEN},                    \
-		{IE_SRC_PORT, 2}, {IE_DST_PORT, 2}, {IE_PROTOCOL, 1}, {IE_TCP_FLAGS, 2},  \
-		{IE_PACKET_DELTA, 8}, {IE_OCTET_DELTA, 8}, {IE_INGRESS_IF, 4},            \
-		{A##POST_SRC, ALEN}, {A##POST_DST, ALEN}, {IE_POST_NAPT_SRC_PORT, 2},     \
-		{IE_POST_NAPT_DST_PORT, 2}, {IE_FWD_STATUS, 1}
-
-enum {
-	V4_SRC = IE_SRC_V4,
-	V4_DST = IE_DST_V4,
-	V4_POST_SRC = IE_POST_NAT_SRC_V4,
-	V4_POST_DST = IE_POST_NAT_DST_V4,
-	V6_SRC = IE_SRC_V6,
-	V6_DST = IE_DST_V6,
-	V6_POST_SRC = IE_POST_NAT_SRC_V6,
-	V6_POST_DST = IE_POST_NAT_DST_V6,
+static const struct field fields_v4[] = {
+	{IE_FLOW_START_SEC, 4},
+	{IE_FLOW_END_SEC, 4},
+	{IE_FLOW_START_MSEC, 8},
+	{IE_FLOW_END_MSEC, 8},
+	{IE_SRC_V4, 4},
+	{IE_DST_V4, 4},
+	{IE_SRC_PORT, 2},
+	{IE_DST_PORT, 2},
+	{IE_PROTOCOL, 1},
+	{IE_TCP_FLAGS, 2},
+	{IE_PACKET_DELTA, 8},
+	{IE_OCTET_DELTA, 8},
+	{IE_INGRESS_IF, 4},
+	{IE_POST_NAT_SRC_V4, 4},
+	{IE_POST_NAT_DST_V4, 4},
+	{IE_POST_NAPT_SRC_PORT, 2},
+	{IE_POST_NAPT_DST_PORT, 2},
+	{IE_FWD_STATUS, 1},
 };
-
-static const struct field fields_v4[] = {FLOW_FIELDS(V4_, 4)};
-static const struct field fields_v6[] = {FLOW_FIELDS(V6_, 16)};
+static const struct field fields_v6[] = {
+	{IE_FLOW_START_SEC, 4},
+	{IE_FLOW_END_SEC, 4},
+	{IE_FLOW_START_MSEC, 8},
+	{IE_FLOW_END_MSEC, 8},
+	{IE_SRC_V6, 16},
+	{IE_DST_V6, 16},
+	{IE_SRC_PORT, 2},
+	{IE_DST_PORT, 2},
+	{IE_PROTOCOL, 1},
+	{IE_TCP_FLAGS, 2},
+	{IE_PACKET_DELTA, 8},
+	{IE_OCTET_DELTA, 8},
+	{IE_INGRESS_IF, 4},
+	{IE_POST_NAT_SRC_V6, 16},
+	{IE_POST_NAT_DST_V6, 16},
+	{IE_POST_NAPT_SRC_PORT, 2},
+	{IE_POST_NAPT_DST_PORT, 2},
+	{IE_FWD_STATUS, 1},
+};
 static const struct field fields_iface[] = {{IE_INGRESS_IF, 4}, {IE_IF_NAME, VARLEN}};
 #define IFACE_SCOPE_FIELDS 1
 
@@ -75,10 +94,10 @@ static const struct field fields_iface[] = {{IE_INGRESS_IF, 4}, {IE_IF_NAME, VAR
 struct dpf_ipfix {
 	uint32_t domain_id;
 	uint32_t max_len;
-	uint32_t seq;            /* data records taken before the open message */
-	uint32_t len;            /* bytes in buf, header included */
-	uint32_t data_records;   /* in the open message */
-	uint16_t set_id;         /* set open at set_off, 0 when none */
+	uint32_t seq;	       /* data records taken before the open message */
+	uint32_t len;	       /* bytes in buf, header included */
+	uint32_t data_records; /* in the open message */
+	uint16_t set_id;       /* set open at set_off, 0 when none */
 	uint32_t set_off;
 	struct dpf_ipfix_stats stats;
 	uint8_t *buf;

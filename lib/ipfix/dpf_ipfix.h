@@ -66,7 +66,7 @@
 #define DPF_IPFIX_TEMPLATE_IFACE 258
 #define DPF_IPFIX_RECORD_V4_LEN 72
 #define DPF_IPFIX_RECORD_V6_LEN 120
-#define DPF_IPFIX_FWD_FORWARDED 64     /**< forwardingStatus: forwarded, unknown reason */
+#define DPF_IPFIX_FWD_FORWARDED 64	/**< forwardingStatus: forwarded, unknown reason */
 #define DPF_IPFIX_FWD_DROP_ACL_DENY 129 /**< forwardingStatus: dropped, ACL deny */
 /** Default message size: fits an Ethernet MTU over IPv4 or IPv6 with room for tunnels. */
 #define DPF_IPFIX_MSG_LEN_DEFAULT 1400
@@ -79,7 +79,7 @@
 #define DPF_IPFIX_IFNAME_MAX 254
 
 struct dpf_ipfix_params {
-	uint32_t domain_id;   /**< Observation Domain ID of every message */
+	uint32_t domain_id; /**< Observation Domain ID of every message */
 	/**
 	 * Largest message in bytes, header included; 0 = 1400.
 	 * DPF_IPFIX_MSG_LEN_MIN..DPF_IPFIX_MSG_LEN_MAX.
@@ -88,10 +88,10 @@ struct dpf_ipfix_params {
 };
 
 struct dpf_ipfix_stats {
-	uint64_t messages;      /**< messages taken */
-	uint64_t flow_records;  /**< flow data records encoded */
+	uint64_t messages;	 /**< messages taken */
+	uint64_t flow_records;	 /**< flow data records encoded */
 	uint64_t option_records; /**< interface-name option records encoded */
-	uint64_t template_sets; /**< template sets added (flow and options templates) */
+	uint64_t template_sets;	 /**< template sets added (flow and options templates) */
 };
 
 struct dpf_ipfix;

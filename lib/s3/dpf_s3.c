@@ -27,7 +27,7 @@
 
 struct dpf_s3 {
 	CURL *curl;
-	char *scheme;   /* "http" / "https" */
+	char *scheme;	 /* "http" / "https" */
 	char *authority; /* host[:port] of the endpoint */
 	char *base_path; /* endpoint path without trailing '/', may be "" */
 	char *bucket;
@@ -172,7 +172,8 @@ dpf_s3_object_key(enum dpf_s3_layout layout, const char *prefix, const char *rel
 	    strlen(comp[6]) != 2 || !all_digits(comp[6], 2))
 		return -EINVAL;
 	stamp = find_stamp(comp[7]);
-	/* The folders and the stamp must name the same day: a file out of its folder is not ours. */
+	/* The folders and the stamp must name the same day: a file out of its folder is not ours.
+	 */
 	if (stamp == NULL || memcmp(stamp + 1, comp[4], 4) != 0 ||
 	    memcmp(stamp + 5, comp[5], 2) != 0 || memcmp(stamp + 7, comp[6], 2) != 0)
 		return -EINVAL;
@@ -317,8 +318,8 @@ cred_copy(char *dst, size_t cap, const char *val)
 }
 
 int
-dpf_s3_credentials_load(const char *path, const char *profile,
-			struct dpf_s3_credentials *out, char *err, size_t err_len)
+dpf_s3_credentials_load(const char *path, const char *profile, struct dpf_s3_credentials *out,
+			char *err, size_t err_len)
 {
 	char *text = NULL, *line, *next;
 	size_t text_len;
@@ -391,7 +392,8 @@ dpf_s3_credentials_load(const char *path, const char *profile,
 	if (rc == 0 && !found) {
 		cred_err(err, err_len, path, 0, "no such profile");
 		rc = -ENOENT;
-	} else if (rc == 0 && (out->access_key_id[0] == '\0' || out->secret_access_key[0] == '\0')) {
+	} else if (rc == 0 &&
+		   (out->access_key_id[0] == '\0' || out->secret_access_key[0] == '\0')) {
 		cred_err(err, err_len, path, 0,
 			 "profile lacks aws_access_key_id or aws_secret_access_key");
 		rc = -ENOENT;
@@ -620,8 +622,8 @@ dpf_s3_describe(const struct dpf_s3 *c, const char *key, char *out, size_t cap)
 
 	if (c == NULL || key == NULL || out == NULL || cap == 0)
 		return -EINVAL;
-	n = snprintf(out, cap, "s3://%s/%s at %s://%s%s", c->bucket, key, c->scheme,
-		     c->authority, c->base_path);
+	n = snprintf(out, cap, "s3://%s/%s at %s://%s%s", c->bucket, key, c->scheme, c->authority,
+		     c->base_path);
 	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
 }
 
@@ -638,7 +640,7 @@ on_response(char *data, size_t size, size_t nmemb, void *arg)
 }
 
 struct body {
-	int fd;               /* -1: from mem */
+	int fd; /* -1: from mem */
 	const unsigned char *mem;
 	size_t len;
 	size_t pos;

@@ -26,6 +26,12 @@
  * a log, and wipes its copies when freed. libcurl's verbose mode is never
  * enabled.
  *
+ * Time: the signature's date (x-amz-date) is the system clock, read by
+ * libcurl; this is the one clock lib/s3 depends on. It cannot be a parameter:
+ * curl 7.88 signs a caller's x-amz-date but then sends that header twice,
+ * which the service reads as another value. A probe whose clock is more than
+ * 15 minutes off gets RequestTimeTooSkewed (403) from S3.
+ *
  * Thread safety: key and credential functions are reentrant. A client is not
  * thread-safe: one thread at a time (it keeps one connection open).
  */
@@ -91,15 +97,15 @@ struct dpf_s3_credentials {
  *         secret), -EINVAL (syntax), -ENAMETOOLONG (value too long), or the
  *         -errno of open/read
  */
-int dpf_s3_credentials_load(const char *path, const char *profile,
-			    struct dpf_s3_credentials *out, char *err, size_t err_len);
+int dpf_s3_credentials_load(const char *path, const char *profile, struct dpf_s3_credentials *out,
+			    char *err, size_t err_len);
 
 /** Overwrite a credentials struct with zeros in a way the compiler keeps. */
 void dpf_s3_credentials_wipe(struct dpf_s3_credentials *c);
 
 enum dpf_s3_url_style {
-	DPF_S3_URL_PATH = 0,    /**< <endpoint>/<bucket>/<key> */
-	DPF_S3_URL_VIRTUAL,     /**< <scheme>://<bucket>.<endpoint host>/<key> */
+	DPF_S3_URL_PATH = 0, /**< <endpoint>/<bucket>/<key> */
+	DPF_S3_URL_VIRTUAL,  /**< <scheme>://<bucket>.<endpoint host>/<key> */
 };
 
 struct dpf_s3_params {
@@ -108,25 +114,25 @@ struct dpf_s3_params {
 	 * path, e.g. "https://s3.eu-west-1.amazonaws.com", "http://127.0.0.1:9000".
 	 */
 	const char *endpoint;
-	const char *bucket;     /**< 3..63 of a-z 0-9 . - */
-	const char *region;     /**< signing region, e.g. "eu-west-1" */
+	const char *bucket; /**< 3..63 of a-z 0-9 . - */
+	const char *region; /**< signing region, e.g. "eu-west-1" */
 	enum dpf_s3_url_style url_style;
 	const struct dpf_s3_credentials *creds; /**< copied */
-	uint32_t connect_timeout_ms; /**< 0 = 5000 */
+	uint32_t connect_timeout_ms;		/**< 0 = 5000 */
 	/**
 	 * A transfer slower than 1 KiB/s for this long is aborted; 0 = 30 s.
 	 * There is no total time limit: a large file on a slow link may take
 	 * as long as it needs while it progresses.
 	 */
 	uint32_t stall_timeout_sec;
-	const char *ca_file;    /**< PEM bundle for https; NULL = system default */
+	const char *ca_file; /**< PEM bundle for https; NULL = system default */
 };
 
 /** Outcome of a request, for messages. Never holds a secret. */
 struct dpf_s3_result {
-	long http_status;       /**< 0 when no response */
-	char code[64];          /**< S3 error code (AccessDenied, NoSuchBucket, ...) or "" */
-	char message[256];      /**< S3 error message, or libcurl's error text, or "" */
+	long http_status;  /**< 0 when no response */
+	char code[64];	   /**< S3 error code (AccessDenied, NoSuchBucket, ...) or "" */
+	char message[256]; /**< S3 error message, or libcurl's error text, or "" */
 };
 
 struct dpf_s3;
@@ -154,8 +160,7 @@ void dpf_s3_free(struct dpf_s3 *c);
  *         not resolved), -ETIMEDOUT, -ECONNRESET (connection lost),
  *         -EIO (other transfer failure), or the -errno of open/read of path
  */
-int dpf_s3_put_file(struct dpf_s3 *c, const char *key, const char *path,
-		    struct dpf_s3_result *res);
+int dpf_s3_put_file(struct dpf_s3 *c, const char *key, const char *path, struct dpf_s3_result *res);
 
 /** PUT a buffer (len may be 0) as object key. @return as dpf_s3_put_file */
 int dpf_s3_put_buffer(struct dpf_s3 *c, const char *key, const void *data, size_t len,

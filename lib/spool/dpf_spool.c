@@ -29,7 +29,7 @@ struct dpf_spool {
 	int root_fd;
 	uint64_t max_bytes;
 	uint32_t max_files;
-	struct entry *e;     /* oldest first */
+	struct entry *e; /* oldest first */
 	uint32_t n;
 	uint32_t cap;
 	uint64_t bytes;

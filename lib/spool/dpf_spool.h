@@ -40,9 +40,9 @@
 #include <stdint.h>
 
 struct dpf_spool_params {
-	const char *dir;      /**< spool directory, created (mode 0750) when missing */
-	uint64_t max_bytes;   /**< 0 = no byte limit */
-	uint32_t max_files;   /**< 0 = no file-count limit */
+	const char *dir;    /**< spool directory, created (mode 0750) when missing */
+	uint64_t max_bytes; /**< 0 = no byte limit */
+	uint32_t max_files; /**< 0 = no file-count limit */
 };
 
 struct dpf_spool;

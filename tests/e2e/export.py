@@ -451,12 +451,14 @@ def case_s3_refused():
             check_no_secret(sout, err)
             check(took < 30, f"{what}: took {took:.1f} s to fail")
             check(files_under(os.path.join(out, "AWSLogs")) == [], f"{what}: captured anyway")
-        # The credentials file, named profile: accepted, and uploads; a file others
-        # can read is worth a warning.
+        # The credentials file, named profile, all set in the configuration file:
+        # accepted, and uploads; a file others can read is worth a warning.
         os.chmod(credfile, 0o644)
-        rc, sout, err = run_dpflow(base + s3_opts(ep, out, "--s3-credentials", credfile,
-                                                  "--s3-profile", "probe", "--s3-prefix", "cf"),
-                                   env=clean_env())
+        conf = os.path.join(tmp, "dpflow.conf")
+        with open(conf, "w") as f:
+            f.write(f"[dpflow]\ns3-bucket = {BUCKET}\ns3-endpoint = {ep}\n"
+                    f"s3-credentials = {credfile}\ns3-profile = probe\ns3-prefix = cf\n")
+        rc, sout, err = run_dpflow(base + ["--config", conf, "--output", out], env=clean_env())
         check(rc == 0, f"credentials file: exit {rc}: {err[-800:]}")
         check("readable by other users" in err, "credentials file: no warning about mode 0644")
         check_no_secret(sout, err)

@@ -199,12 +199,14 @@ static void
 test_ipfix_templates_list_iana_elements_in_record_order(void **state)
 {
 	static const uint16_t v4[][2] = {
-		{150, 4}, {151, 4}, {152, 8}, {153, 8}, {8, 4}, {12, 4}, {7, 2}, {11, 2}, {4, 1},
-		{6, 2}, {2, 8}, {1, 8}, {10, 4}, {225, 4}, {226, 4}, {227, 2}, {228, 2}, {89, 1},
+		{150, 4}, {151, 4}, {152, 8}, {153, 8}, {8, 4},	  {12, 4},
+		{7, 2},	  {11, 2},  {4, 1},   {6, 2},	{2, 8},	  {1, 8},
+		{10, 4},  {225, 4}, {226, 4}, {227, 2}, {228, 2}, {89, 1},
 	};
 	static const uint16_t v6[][2] = {
-		{150, 4}, {151, 4}, {152, 8}, {153, 8}, {27, 16}, {28, 16}, {7, 2}, {11, 2}, {4, 1},
-		{6, 2}, {2, 8}, {1, 8}, {10, 4}, {281, 16}, {282, 16}, {227, 2}, {228, 2}, {89, 1},
+		{150, 4}, {151, 4},  {152, 8},	{153, 8}, {27, 16}, {28, 16},
+		{7, 2},	  {11, 2},   {4, 1},	{6, 2},	  {2, 8},   {1, 8},
+		{10, 4},  {281, 16}, {282, 16}, {227, 2}, {228, 2}, {89, 1},
 	};
 	struct dpf_ipfix *x = encoder(0);
 	const uint8_t *m;
@@ -440,7 +442,8 @@ main(void)
 		cmocka_unit_test(test_ipfix_v4_record_carries_both_nat_views_and_counters),
 		cmocka_unit_test(test_ipfix_v6_record_and_reject_marked_dropped_acl_deny),
 		cmocka_unit_test(test_ipfix_nodata_and_skipdata_rows_are_not_flows),
-		cmocka_unit_test(test_ipfix_full_message_returns_enobufs_and_sequence_counts_records),
+		cmocka_unit_test(
+			test_ipfix_full_message_returns_enobufs_and_sequence_counts_records),
 		cmocka_unit_test(test_ipfix_iface_names_are_option_records_counted_in_sequence),
 	};
 

@@ -27,8 +27,9 @@
 
 #include "dpf_s3.h"
 
-#define REL "AWSLogs/123456789012/vpcflowlogs/eu-west-1/2019/08/27/" \
-	    "123456789012_vpcflowlogs_eu-west-1_fl-1_20190827T1910Z_0badf00d.log.zst"
+#define REL                                                                                        \
+	"AWSLogs/123456789012/vpcflowlogs/eu-west-1/2019/08/27/"                                   \
+	"123456789012_vpcflowlogs_eu-west-1_fl-1_20190827T1910Z_0badf00d.log.zst"
 #define NAME "123456789012_vpcflowlogs_eu-west-1_fl-1_20190827T1910Z_0badf00d.log.zst"
 #define SECRET "wJalrXUtnFEMI/K7MDENG+bPxRfiCYzzSECRET"
 
@@ -72,11 +73,12 @@ test_s3_object_key_in_each_layout(void **state)
 	(void)state;
 	assert_int_equal(dpf_s3_object_key(DPF_S3_LAYOUT_PLAIN, NULL, REL, key, sizeof(key)), 0);
 	assert_string_equal(key, REL);
-	assert_int_equal(dpf_s3_object_key(DPF_S3_LAYOUT_PLAIN, "/probes/p1/", REL, key,
-					   sizeof(key)), 0);
+	assert_int_equal(
+		dpf_s3_object_key(DPF_S3_LAYOUT_PLAIN, "/probes/p1/", REL, key, sizeof(key)), 0);
 	assert_string_equal(key, "probes/p1/" REL);
 	assert_int_equal(dpf_s3_object_key(DPF_S3_LAYOUT_HOURLY, "x", REL, key, sizeof(key)), 0);
-	assert_string_equal(key, "x/AWSLogs/123456789012/vpcflowlogs/eu-west-1/2019/08/27/19/" NAME);
+	assert_string_equal(key,
+			    "x/AWSLogs/123456789012/vpcflowlogs/eu-west-1/2019/08/27/19/" NAME);
 	assert_int_equal(dpf_s3_object_key(DPF_S3_LAYOUT_HIVE, "", REL, key, sizeof(key)), 0);
 	assert_string_equal(key, "AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/"
 				 "aws-region=eu-west-1/year=2019/month=08/day=27/" NAME);
@@ -85,8 +87,7 @@ test_s3_object_key_in_each_layout(void **state)
 	assert_string_equal(key, "p/AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/"
 				 "aws-region=eu-west-1/year=2019/month=08/day=27/hour=19/" NAME);
 	/* Too small a buffer is an error, never a cut key. */
-	assert_int_equal(dpf_s3_object_key(DPF_S3_LAYOUT_PLAIN, NULL, REL, key, 20),
-			 -ENAMETOOLONG);
+	assert_int_equal(dpf_s3_object_key(DPF_S3_LAYOUT_PLAIN, NULL, REL, key, 20), -ENAMETOOLONG);
 }
 
 static void
@@ -106,8 +107,9 @@ test_s3_object_key_rejects_paths_outside_the_layout(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_equal(dpf_s3_object_key(DPF_S3_LAYOUT_PLAIN, NULL, bad[i], key,
-						   sizeof(key)), -EINVAL);
+		assert_int_equal(
+			dpf_s3_object_key(DPF_S3_LAYOUT_PLAIN, NULL, bad[i], key, sizeof(key)),
+			-EINVAL);
 	assert_int_equal(dpf_s3_object_key(DPF_S3_LAYOUT_PLAIN, "a//b", REL, key, sizeof(key)),
 			 -EINVAL);
 	assert_int_equal(dpf_s3_validation_key("p/q/", key, sizeof(key)), 0);
@@ -142,11 +144,10 @@ test_s3_credentials_profiles_and_errors_never_quote_values(void **state)
 	(void)state;
 	strcpy(tmpdir, "/tmp/test_s3.XXXXXX");
 	assert_non_null(mkdtemp(tmpdir));
-	p = write_tmp("creds",
-		      "# comment\n[default]\naws_access_key_id = AKIDDEFAULT\n"
-		      "aws_secret_access_key = " SECRET "\n\n"
-		      "[profile probe]\naws_access_key_id=AKIDPROBE\n"
-		      "aws_secret_access_key=s2\naws_session_token = tok/en+==\n");
+	p = write_tmp("creds", "# comment\n[default]\naws_access_key_id = AKIDDEFAULT\n"
+			       "aws_secret_access_key = " SECRET "\n\n"
+			       "[profile probe]\naws_access_key_id=AKIDPROBE\n"
+			       "aws_secret_access_key=s2\naws_session_token = tok/en+==\n");
 	assert_int_equal(dpf_s3_credentials_load(p, NULL, &c, err, sizeof(err)), 0);
 	assert_string_equal(c.access_key_id, "AKIDDEFAULT");
 	assert_string_equal(c.secret_access_key, SECRET);
@@ -215,8 +216,10 @@ static void
 test_s3_create_rejects_bad_params(void **state)
 {
 	struct dpf_s3_credentials c = creds();
-	struct dpf_s3_params p = {.endpoint = "http://127.0.0.1:9", .bucket = "logs",
-				  .region = "eu-west-1", .creds = &c};
+	struct dpf_s3_params p = {.endpoint = "http://127.0.0.1:9",
+				  .bucket = "logs",
+				  .region = "eu-west-1",
+				  .creds = &c};
 	struct dpf_s3 *s3;
 
 	(void)state;
@@ -247,7 +250,7 @@ test_s3_create_rejects_bad_params(void **state)
 struct server {
 	int listen_fd;
 	uint16_t port;
-	const char *reply;      /* full HTTP response; NULL: close without answering */
+	const char *reply; /* full HTTP response; NULL: close without answering */
 	char request[16384];
 	size_t request_len;
 	pthread_t tid;
@@ -319,8 +322,12 @@ static struct dpf_s3 *
 client(uint16_t port, struct dpf_s3_credentials *c)
 {
 	char ep[64];
-	struct dpf_s3_params p = {.endpoint = ep, .bucket = "flow-logs", .region = "eu-west-1",
-				  .creds = c, .connect_timeout_ms = 2000, .stall_timeout_sec = 5};
+	struct dpf_s3_params p = {.endpoint = ep,
+				  .bucket = "flow-logs",
+				  .region = "eu-west-1",
+				  .creds = c,
+				  .connect_timeout_ms = 2000,
+				  .stall_timeout_sec = 5};
 	struct dpf_s3 *s3;
 
 	snprintf(ep, sizeof(ep), "http://127.0.0.1:%u/", port);
@@ -364,14 +371,17 @@ test_s3_put_file_sends_signed_path_style_request_with_payload_hash(void **state)
 	server_join(&srv);
 	assert_int_equal(res.http_status, 200);
 	/* S3's URI encoding: '=', ' ', '+' escaped, '/' kept. */
-	assert_non_null(strstr(srv.request, "PUT /flow-logs/p/year%3D2019/a%20b%2Bc.log HTTP/1.1\r\n"));
-	assert_non_null(strstr(srv.request, "Authorization: AWS4-HMAC-SHA256 Credential=AKIDTEST/"));
+	assert_non_null(
+		strstr(srv.request, "PUT /flow-logs/p/year%3D2019/a%20b%2Bc.log HTTP/1.1\r\n"));
+	assert_non_null(
+		strstr(srv.request, "Authorization: AWS4-HMAC-SHA256 Credential=AKIDTEST/"));
 	assert_non_null(strstr(srv.request, "/eu-west-1/s3/aws4_request, SignedHeaders="));
 	assert_non_null(strstr(srv.request, "x-amz-content-sha256;x-amz-date, Signature="));
 	sha256_hex(body, sizeof(body) - 1, hex);
 	snprintf(want, sizeof(want), "x-amz-content-sha256: %s\r\n", hex);
 	assert_non_null(strstr(srv.request, want));
-	assert_non_null(strstr(srv.request, "\r\n\r\n" "version account-id\n"));
+	assert_non_null(strstr(srv.request, "\r\n\r\n"
+					    "version account-id\n"));
 	/* The secret never travels. */
 	assert_null(strstr(srv.request, SECRET));
 	assert_null(strstr(srv.request, "wJalr"));
@@ -468,7 +478,8 @@ main(void)
 		cmocka_unit_test(test_s3_credentials_profiles_and_errors_never_quote_values),
 		cmocka_unit_test(test_s3_backoff_doubles_caps_and_jitters_within_half),
 		cmocka_unit_test(test_s3_create_rejects_bad_params),
-		cmocka_unit_test(test_s3_put_file_sends_signed_path_style_request_with_payload_hash),
+		cmocka_unit_test(
+			test_s3_put_file_sends_signed_path_style_request_with_payload_hash),
 		cmocka_unit_test(test_s3_errors_map_to_errno_with_s3_code),
 		cmocka_unit_test(test_s3_server_down_is_econnrefused),
 	};

@@ -88,8 +88,8 @@ make_src(const char *dir, const char *base, size_t size, time_t sec, char *buf, 
 static struct dpf_spool *
 open_spool(const struct tdir *t, uint64_t max_bytes, uint32_t max_files)
 {
-	struct dpf_spool_params p = {.dir = t->spool, .max_bytes = max_bytes,
-				     .max_files = max_files};
+	struct dpf_spool_params p = {
+		.dir = t->spool, .max_bytes = max_bytes, .max_files = max_files};
 	struct dpf_spool *s = dpf_spool_open(&p);
 
 	assert_non_null(s);
@@ -277,13 +277,15 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_spool_name_rules),
-		cmocka_unit_test_setup_teardown(test_spool_add_links_and_remove_prunes_empty_folders,
-						setup_dir, teardown_dir),
-		cmocka_unit_test_setup_teardown(test_spool_bounds_refuse_with_enospc_and_leave_source,
-						setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(
-			test_spool_reopen_finds_entries_oldest_first_and_drops_temporaries, setup_dir,
+			test_spool_add_links_and_remove_prunes_empty_folders, setup_dir,
 			teardown_dir),
+		cmocka_unit_test_setup_teardown(
+			test_spool_bounds_refuse_with_enospc_and_leave_source, setup_dir,
+			teardown_dir),
+		cmocka_unit_test_setup_teardown(
+			test_spool_reopen_finds_entries_oldest_first_and_drops_temporaries,
+			setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_spool_other_file_system_copies_and_keeps_age,
 						setup_dir, teardown_dir),
 		cmocka_unit_test(test_spool_open_rejects_missing_dir_param),
