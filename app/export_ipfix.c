@@ -47,6 +47,8 @@ static struct {
 	struct dpf_ipfix *enc;
 	const struct dpf_app *app;
 	uint64_t refresh_ns;
+	uint64_t gap_ns;       /* UDP: least time between two messages, 0: none */
+	uint64_t next_send_ns;
 	bool iface_names;
 	bool templates_due;
 	uint64_t last_templates_ns;
@@ -225,6 +227,25 @@ ensure_socket(void)
 	return 0;
 }
 
+/* UDP pacing: a window's records leave as a burst unless spaced out. */
+static void
+pace(void)
+{
+	uint64_t now;
+
+	if (ix.gap_ns == 0)
+		return;
+	now = mono_ns();
+	if (now < ix.next_send_ns) {
+		uint64_t wait = ix.next_send_ns - now;
+		struct timespec ts = {(time_t)(wait / 1000000000ull), (long)(wait % 1000000000ull)};
+
+		nanosleep(&ts, NULL);
+		now = ix.next_send_ns;
+	}
+	ix.next_send_ns = now + ix.gap_ns;
+}
+
 static int
 send_all(const uint8_t *msg, size_t len)
 {
@@ -255,6 +276,8 @@ flush_message(void)
 	if (len <= 0)
 		return;
 	rc = ensure_socket();
+	if (rc == 0 && !ix.tcp)
+		pace();
 	if (rc == 0)
 		rc = send_all(msg, (size_t)len);
 	if (rc == 0) {
@@ -380,6 +403,7 @@ dpf_export_ipfix_setup(struct dpf_app *app)
 	ix.app = app;
 	ix.refresh_ns = o->ipfix_template_refresh * 1000000000ull;
 	ix.iface_names = o->ipfix_interface_names != 0;
+	ix.gap_ns = o->ipfix_rate != 0 ? 1000000000ull / o->ipfix_rate : 0;
 	ix.reconnect_delay_ns = RECONNECT_MIN_NS;
 	ix.templates_due = true;
 	rc = dpf_writer_add_exporter(&e);

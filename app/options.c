@@ -99,6 +99,9 @@ static const struct opt_def opt_table[] = {
 	 "SEC", "resend IPFIX templates over UDP every SEC seconds", 0},
 	{"ipfix-interface-names", OPT_ENUM, O(ipfix_interface_names), 0, 0, no_yes_names, "no",
 	 "no|yes", "also send interface-id names as IPFIX option records (interfaceName)", 0},
+	{"ipfix-rate", OPT_UINT, O(ipfix_rate), 0, 10000000, NULL, "0", "MSGS",
+	 "UDP: at most MSGS IPFIX messages a second, so a collector is not flooded at each "
+	 "window end (0: no limit)", 0},
 	{"s3-bucket", OPT_STR, O(s3_bucket), 0, 0, NULL, NULL, "NAME",
 	 "upload every published file to this S3 bucket (needs --output DIR)", 0},
 	{"s3-endpoint", OPT_STR, O(s3_endpoint), 0, 0, NULL, NULL, "URL",

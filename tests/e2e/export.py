@@ -268,10 +268,14 @@ def list_objects(backend, prefix):
     return {o["Key"]: o["Size"] for o in data.get("Contents", [])}
 
 
-def get_object(backend, key, dest):
-    aws(backend, "s3api", "get-object", "--bucket", BUCKET, "--key", key, dest)
-    with open(dest, "rb") as f:
-        return f.read()
+def fetch_prefix(backend, prefix, dest):
+    """Every object under prefix, fetched with one `aws s3 sync`: key -> bytes."""
+    aws(backend, "s3", "sync", "--no-progress", f"s3://{BUCKET}/{prefix}", dest)
+    out = {}
+    for p in files_under(dest):
+        with open(p, "rb") as f:
+            out[prefix + os.path.relpath(p, dest)] = f.read()
+    return out
 
 
 def decompress(name, data):
@@ -367,8 +371,8 @@ def case_s3_upload():
             check(int(c["s3 files-uploaded"]) == n, f"{layout}: uploaded {c['s3 files-uploaded']} of {n}")
             check(int(c["s3 spool-files"]) == 0 and int(c["s3 upload-failures"]) == 0,
                   f"{layout}: spool {c['s3 spool-files']}, failures {c['s3 upload-failures']}")
-            objs = list_objects(backend, prefix + "/")
-            check(objs.get(prefix + "/validation") == 0, f"{layout}: no empty validation object")
+            objs = fetch_prefix(backend, prefix + "/", os.path.join(tmp, "fetch-" + layout))
+            check(objs.get(prefix + "/validation") == b"", f"{layout}: no empty validation object")
             keys = sorted(k for k in objs if not k.endswith("/validation"))
             check(len(keys) == n, f"{layout}: {len(keys)} objects for {n} files: {keys}")
             rows = []
@@ -376,8 +380,7 @@ def case_s3_upload():
                 check_key(k, prefix, layout)
                 check(k.endswith({"zstd": ".log.zst", "gzip": ".log.gz", "none": ".log"}[comp]),
                       f"{layout}: extension of {k}")
-                body = get_object(backend, k, os.path.join(tmp, "obj"))
-                lines = decompress(k, body).splitlines()
+                lines = decompress(k, objs[k]).splitlines()
                 check(lines[0] == header, f"{layout}: {k} does not start with the header")
                 rows += lines[1:]
             check(sorted(rows) == sorted(want), f"{layout}: the objects hold other records "
@@ -389,8 +392,7 @@ def case_s3_upload():
                 for p in local:
                     k = next(k for k in keys if k.endswith("/" + os.path.basename(p)))
                     with open(p, "rb") as f:
-                        check(f.read() == get_object(backend, k, os.path.join(tmp, "obj")),
-                              f"{layout}: {k} differs from the local file")
+                        check(f.read() == objs[k], f"{layout}: {k} differs from the local file")
             else:
                 check(local == [], f"{layout}: uploaded files left in --output: {local}")
             check(files_under(os.path.join(out, ".s3-spool")) == [], f"{layout}: spool not empty")
@@ -495,7 +497,8 @@ def case_s3_retry():
         check("retrying with backoff" in err and "uploads resumed" in err, f"messages: {err[-800:]}")
         # Backoff: 100, 200, 400, 800 ms, halves jittered: at least 750 ms in all.
         check(took > 0.75, f"retries came too fast ({took:.2f} s): no backoff")
-        objs = {k: v for k, v in list_objects(backend, "r/").items() if not k.endswith("validation")}
+        objs = {k: v for k, v in fetch_prefix(backend, "r/", os.path.join(tmp, "f")).items()
+                if not k.endswith("validation")}
         check(len(objs) == n, f"{len(objs)} objects for {n} files")
         puts = [r for r in gate_requests(log) if r[0] == "PUT" and not r[1].endswith("validation")]
         tried = collections.Counter(r[1] for r in puts)
@@ -506,8 +509,8 @@ def case_s3_retry():
         check(len(dropped) == 1 and tried[dropped[0]] >= 2,
               "the object whose answer was lost was sent again under the same key")
         rows = []
-        for k in objs:
-            rows += decompress(k, get_object(backend, k, os.path.join(tmp, "o"))).splitlines()[1:]
+        for k, body in objs.items():
+            rows += decompress(k, body).splitlines()[1:]
         check(sorted(rows) == sorted(want), "objects hold the records")
 
 
@@ -545,21 +548,27 @@ def case_s3_restart():
         with gate(backend, tmp, "--down-after-validation") as (port, _):
             cmd = [DPFLOW] + EAL + ["--"] + base + ["--s3-drain-sec", "60"] + \
                 s3_opts(f"http://127.0.0.1:{port}", out)
-            p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                  env=creds_env())
-            err2 = ""
-            deadline = time.time() + 60
-            while "stopping: uploading" not in err2 and time.time() < deadline:
-                r, _, _ = select.select([p.stderr], [], [], 1)
-                if r:
-                    line = p.stderr.readline()
-                    if not line:
-                        break
-                    err2 += line
-            check("from an earlier run" in err2, f"run 2 found the spool: {err2[-800:]}")
-            check("stopping: uploading" in err2, f"run 2 never reached the drain: {err2[-800:]}")
-            p.kill()
-            p.communicate(timeout=30)
+            try:
+                # Raw reads: a buffered reader could hold the line select() waits for.
+                fd, raw = p.stderr.fileno(), b""
+                deadline = time.time() + 60
+                while b"stopping: uploading" not in raw and time.time() < deadline:
+                    r, _, _ = select.select([fd], [], [], 1)
+                    if r:
+                        chunk = os.read(fd, 65536)
+                        if not chunk:
+                            break
+                        raw += chunk
+                err2 = raw.decode(errors="replace")
+                check("from an earlier run" in err2, f"run 2 found the spool: {err2[-800:]}")
+                check("stopping: uploading" in err2,
+                      f"run 2 never reached the drain: {err2[-800:]}")
+            finally:
+                p.kill()
+                p.wait(timeout=30)
+                p.stderr.close()
         after2 = spool_files(out)
         check(set(after1) < set(after2), f"run 2 kept run 1's files: {after1} / {after2}")
         n2 = len(after2) - len(after1)
@@ -575,14 +584,14 @@ def case_s3_restart():
         check(int(c["s3 files-recovered"]) == len(after2), f"run 3 recovered {c['s3 files-recovered']}")
         check(int(c["s3 files-uploaded"]) == len(after2) + n3, "run 3 uploaded everything")
         check(spool_files(out) == [], "run 3: spool empty")
-        objs = {k: v for k, v in list_objects(backend, "rs/").items()
+        objs = {k: v for k, v in fetch_prefix(backend, "rs/", os.path.join(tmp, "f")).items()
                 if not k.endswith("validation")}
         check(len(objs) == len(after2) + n3, f"{len(objs)} objects for {len(after2) + n3} files")
         check(set(after2) <= set(objs), "spooled files went up under their spool names")
         puts = [r for r in gate_requests(log) if r[0] == "PUT" and not r[1].endswith("validation")]
         check(len(puts) == len(objs), f"each file sent once: {len(puts)} PUTs")
-        for k in objs:
-            text = decompress(k, get_object(backend, k, os.path.join(tmp, "o")))
+        for k, body in objs.items():
+            text = decompress(k, body)
             check(text.startswith("version ") and text.endswith("\n"), f"{k} is complete")
 
         # A full spool: the file that does not fit stays in --output.
@@ -894,10 +903,15 @@ def case_ipfix_nfcapd():
             while udp_rx_queue(port) is None and time.time() < deadline and nf.poll() is None:
                 time.sleep(0.05)
             check(udp_rx_queue(port) is not None, "nfcapd did not bind its port")
+            # Paced, so that a loaded test machine cannot overflow nfcapd's socket.
+            t0 = time.monotonic()
             rc, out, err = run_dpflow(["--replay", cap, "--window", "60", "--output", "-",
                                        "--log-format", TEXT_FMT, "--ipfix",
-                                       f"udp://127.0.0.1:{port}"] + META)
+                                       f"udp://127.0.0.1:{port}", "--ipfix-rate", "2000"] + META)
+            took = time.monotonic() - t0
             check(rc == 0, f"exit {rc}: {err[-1500:]}")
+            msgs = int(counters(err)["ipfix messages"])
+            check(took >= (msgs - 1) / 2000, f"{msgs} messages in {took:.2f} s: not paced")
             # nfcapd has read every datagram once its receive queue is empty.
             deadline = time.time() + 20
             while udp_rx_queue(port) and time.time() < deadline:
@@ -997,8 +1011,9 @@ def case_query_duckdb():
             check(int(c["s3 files-uploaded"]) == int(c["writer files"]), f"{fl}: uploads")
         work = os.path.join(tmp, "work")
         os.makedirs(work)
-        aws(backend, "s3", "sync", f"s3://{BUCKET}/fleet/", os.path.join(work, "flowlogs"))
         keys = list_objects(backend, "fleet/")
+        aws(backend, "s3", "sync", "--no-progress", f"s3://{BUCKET}/fleet/",
+            os.path.join(work, "flowlogs"))
         check(any(".log.gz" in k for k in keys) and any(".log.zst" in k for k in keys),
               "both compressions in the bucket")
 
