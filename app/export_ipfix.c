@@ -55,6 +55,8 @@ static struct {
 	uint64_t reconnect_at_ns;
 	uint64_t reconnect_delay_ns;
 	uint32_t records_in_msg;
+	uint64_t conn_gen;     /* successful connects so far */
+	uint64_t msg_gen;      /* conn_gen when the open message began, 0: not connected */
 	int last_errno;
 	/* Counters, written by the writer thread, read by main after the join. */
 	uint64_t messages_sent;
@@ -220,6 +222,7 @@ ensure_socket(void)
 	}
 	ix.fd = fd;
 	ix.connects++;
+	ix.conn_gen++;
 	ix.reconnect_delay_ns = RECONNECT_MIN_NS;
 	ix.templates_due = true;
 	if (ix.last_errno != 0 && ix.tcp)
@@ -276,6 +279,13 @@ flush_message(void)
 	if (len <= 0)
 		return;
 	rc = ensure_socket();
+	/*
+	 * A TCP message begun before this connection existed lacks its
+	 * templates; the collector could not read it. The next one starts with
+	 * them.
+	 */
+	if (rc == 0 && ix.tcp && ix.msg_gen != ix.conn_gen)
+		rc = -ENOTCONN;
 	if (rc == 0 && !ix.tcp)
 		pace();
 	if (rc == 0)
@@ -290,6 +300,8 @@ flush_message(void)
 	}
 	ix.records_dropped += records;
 	ix.send_errors++;
+	if (rc == -ENOTCONN)
+		return;
 	if (rc != -EAGAIN)
 		report_error("send to", -rc);
 	if (ix.tcp) {
@@ -310,8 +322,10 @@ maybe_add_templates(void)
 
 	if (dpf_ipfix_pending(ix.enc) != 0)
 		return;
+	ix.msg_gen = 0;
 	if (ix.fd < 0 && ensure_socket() != 0)
 		return; /* the message will be dropped anyway; templates go with the next */
+	ix.msg_gen = ix.conn_gen;
 	if (!ix.templates_due && !(!ix.tcp && now - ix.last_templates_ns >= ix.refresh_ns))
 		return;
 	if (dpf_ipfix_add_templates(ix.enc) != 0)

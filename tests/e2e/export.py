@@ -719,7 +719,8 @@ def got_ipfix(rec):
 class TcpCollector:
     """Accepts connections on loopback and keeps every byte received."""
 
-    def __init__(self, family=socket.AF_INET, host="127.0.0.1"):
+    def __init__(self, family=socket.AF_INET, host="127.0.0.1", hang_up=False):
+        self.hang_up = hang_up  # reset every connection as soon as it is accepted
         self.sock = socket.socket(family, socket.SOCK_STREAM)
         self.sock.bind((host, 0))
         self.sock.listen(4)
@@ -736,9 +737,14 @@ class TcpCollector:
                 c, _ = self.sock.accept()
             except socket.timeout:
                 continue
-            c.settimeout(0.2)
             buf = bytearray()
             self.streams.append(buf)
+            if self.hang_up:
+                # Linger 0: the close sends a reset, which dpflow's next send meets.
+                c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                c.close()
+                continue
+            c.settimeout(0.2)
             while not self.stop:
                 try:
                     d = c.recv(65536)
@@ -824,6 +830,24 @@ def case_ipfix_tcp():
             check(int(c["ipfix records"]) == n == len(ok), f"{host}: records counter")
             check(int(c["ipfix rows-not-flows"]) == other, f"{host}: NODATA/SKIPDATA rows counted")
             check(int(c["ipfix records-dropped"]) == 0, f"{host}: nothing dropped")
+        # A collector that resets the connection: the records are counted as
+        # dropped, the run goes on.
+        col = TcpCollector(hang_up=True)
+        try:
+            rc, out, err = run_dpflow(["--replay", cap, "--window", "60", "--output", "-",
+                                       "--log-format", TEXT_FMT, "--ipfix",
+                                       f"tcp://127.0.0.1:{col.port}"] + META)
+        finally:
+            col.close()
+        check(rc == 0, f"hang-up: exit {rc}: {err[-800:]}")
+        c = counters(err)
+        ok, _ = text_rows(out.splitlines()[1:])
+        check(col.streams and not any(col.streams), "hang-up: the collector read nothing")
+        check(int(c["ipfix records-dropped"]) > 0, "hang-up: records counted as dropped")
+        check(int(c["ipfix records"]) + int(c["ipfix records-dropped"]) == len(ok),
+              f"hang-up: sent {c['ipfix records']} + dropped {c['ipfix records-dropped']} "
+              f"!= {len(ok)}")
+        check("ipfix send to tcp://127.0.0.1" in err, f"hang-up: message: {err[-600:]}")
         # Collector down: the records it misses are counted; the run and the text output are whole.
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
