@@ -20,8 +20,10 @@
 #include <rte_mempool.h>
 #include <rte_ring.h>
 
+#include "dpf_acl.h"
 #include "dpf_flow.h"
 #include "dpf_fmt.h"
+#include "dpf_nat.h"
 #include "dpf_pkt.h"
 #include "dpf_sink.h"
 #include "dpf_window.h"
@@ -36,6 +38,18 @@ enum dpf_clock {
 	DPF_CLOCK_AUTO = 0,
 	DPF_CLOCK_PACKET,
 	DPF_CLOCK_WALL,
+};
+
+/* A repeatable setting (rules); origin names where each came from. */
+struct dpf_str_list {
+	char **items;
+	char **origin;  /* "file.conf:12" or "--nat-rule #2" */
+	unsigned int n;
+};
+
+enum dpf_unmatched {
+	DPF_UNMATCHED_LOG = 0, /* to the port's default interface */
+	DPF_UNMATCHED_DROP,    /* counted as `unmatched`, not logged */
 };
 
 /* Every setting; option.c's table maps names to these fields. */
@@ -62,6 +76,16 @@ struct dpf_options {
 	uint64_t flows_per_core;
 	uint64_t shards_per_core;
 	uint64_t stats_period;
+	char *forward;
+	uint64_t unmatched;       /* enum dpf_unmatched */
+	struct dpf_str_list nat_rules;
+	uint64_t nat_sessions_per_core;
+	uint64_t nat_timeout;
+	struct dpf_str_list acl_rules;
+	uint64_t acl_default;     /* 0 allow, 1 deny (= enum dpf_action) */
+	uint64_t acl_stateful;    /* 0 no, 1 yes */
+	uint64_t conntrack_per_core;
+	uint64_t conntrack_timeout;
 	char *config;
 	/* IPFIX export (export_ipfix.c) */
 	char *ipfix;
@@ -90,17 +114,49 @@ struct dpf_options {
 	uint64_t s3_timeout_sec;
 };
 
-/* A logged interface: issue-2 scope is one per port. */
+#define DPF_IFACE_MAX_ADDRS 16
+
+struct dpf_cidr {
+	uint8_t family;
+	uint8_t len;
+	uint8_t addr[16];
+};
+
+/*
+ * A logged interface (a vNIC). A packet belongs to the interface of its
+ * port whose MAC is the packet's source MAC, else its destination MAC, else
+ * whose VLAN is the packet's outer VLAN id, else the port's default
+ * interface (no vlan, no mac); without one it is `unmatched`.
+ */
 struct dpf_iface {
 	struct dpf_iface_meta meta;
 	uint16_t port;
+	int32_t vlan;             /* -1: any */
+	bool has_mac;
+	uint8_t mac[6];
+	struct dpf_cidr addrs[DPF_IFACE_MAX_ADDRS]; /* first is the primary */
+	uint8_t n_addrs;
 	bool from_config;
+	unsigned int line;        /* section line in the config file */
 };
 
 struct dpf_config {
 	struct dpf_options opt;
 	struct dpf_iface ifaces[DPF_MAX_IFACES];
 	uint16_t n_ifaces;
+};
+
+#define DPF_IFACE_NONE UINT16_MAX
+#define DPF_PORT_NONE UINT16_MAX
+
+struct rte_hash;
+
+/* Packet -> interface (iface.c). */
+struct dpf_iface_map {
+	uint16_t default_iface[DPF_MAX_PORTS];  /* DPF_IFACE_NONE: unmatched */
+	uint16_t *vlan_iface[DPF_MAX_PORTS];    /* [4096] when the port has vlan interfaces */
+	bool port_has_mac[DPF_MAX_PORTS];
+	struct rte_hash *mac;                   /* (port, mac) -> interface */
 };
 
 /* Per-core counters: single writer (the RX lcore), relaxed loads by others. */
@@ -113,6 +169,15 @@ struct dpf_config {
 	X(lost_table_full, "lost-table-full", "packets of new flows, table full")     \
 	X(lost_no_table, "lost-no-table", "packets with no free shard table (overrun)") \
 	X(late, "late", "packets of a window already closed")                         \
+	X(unmatched, "unmatched", "packets of no interface (unmatched = drop)")       \
+	X(acl_rejected, "acl-rejected", "packets the ACL rejected (REJECT records)")  \
+	X(acl_reply_accepted, "acl-reply-accepted", "replies accepted by stateful mode") \
+	X(conntrack_full, "conntrack-full", "accepted connections not tracked: table full") \
+	X(acl_dropped, "acl-dropped", "forward mode: rejected packets dropped")       \
+	X(nat_translated, "nat-translated", "forward mode: packets rewritten by NAT")  \
+	X(nat_dropped, "nat-dropped", "forward mode: no masquerade port/session")     \
+	X(tx_packets, "tx-packets", "forward mode: packets sent on the peer port")    \
+	X(tx_dropped, "tx-dropped", "forward mode: peer port queue full")             \
 	X(flows_created, "flows-created", "flows inserted in shards")                 \
 	X(windows_retired, "windows-retired", "shards handed to the pipeline")
 
@@ -127,7 +192,6 @@ struct dpf_rx_counters {
 struct dpf_rxq_ref {
 	uint16_t port;
 	uint16_t queue;
-	uint16_t iface;
 };
 
 /* One RX lcore. Cache-aligned; only its own lcore writes it (but done_upto
@@ -148,6 +212,13 @@ struct dpf_rx_core {
 	uint64_t done_upto;           /* windows below are retired (published) */
 	uint64_t last_ns;             /* newest packet time seen (published) */
 	bool finished;                /* published */
+	struct dpf_conntrack *ct;     /* stateful ACL, NULL otherwise */
+	struct dpf_nat_sessions *nat; /* masquerade in forward mode, NULL otherwise */
+	uint64_t *acl_rule_hits;      /* [acl rules + 1]; [0] = default verdict */
+	uint64_t *iface_pkts;         /* [n_ifaces] logged packets per interface */
+	struct dpf_ft *tables[16];    /* this core's tables (--shards-per-core) */
+	struct dpf_flow_nat *views[16]; /* masquerade views of tables[k], or NULL */
+	uint32_t max_views;
 	struct dpf_rx_counters cnt;
 } __rte_cache_aligned;
 
@@ -188,7 +259,6 @@ struct dpf_replay_stats {
 struct dpf_app {
 	struct dpf_config cfg;
 	enum dpf_clock clock;
-	uint64_t window_ns;
 	bool offline;              /* replay: wait instead of losing on overrun */
 
 	struct dpf_rx_core *cores;
@@ -198,9 +268,12 @@ struct dpf_app {
 	uint16_t ports[DPF_MAX_PORTS];
 	uint16_t n_ports;
 	uint16_t port_nq[DPF_MAX_PORTS];    /* RX queues configured per port id */
+	uint16_t port_reta_size[DPF_MAX_PORTS];
+	bool forward;                       /* --forward given */
+	uint16_t fwd_peer[DPF_MAX_PORTS];   /* DPF_PORT_NONE: not forwarded */
 	struct dpf_iface ifaces[DPF_MAX_IFACES]; /* logged interfaces, by port order */
 	uint16_t n_ifaces;
-	uint16_t port_iface[DPF_MAX_PORTS]; /* port id -> interface index */
+	struct dpf_iface_map ifmap;
 	struct rte_mempool *replay_pool;
 	int replay_port;           /* -1 when none */
 	struct rte_ring *replay_rings[DPF_MAX_RX_CORES];
@@ -210,6 +283,12 @@ struct dpf_app {
 	/* replay -> RX cores (release/acquire) */
 	uint64_t watermark_ns;
 	bool source_done;
+
+	struct dpf_acl *acl;          /* NULL: every packet ACCEPT */
+	struct dpf_nat *nat;          /* NULL: no rule */
+	struct dpf_nat_icmp *nat_icmp;
+	struct dpf_rss *rss;          /* software Toeplitz (masquerade steering) */
+	uint64_t *nat_rule_pkts;      /* [nat rules]: packets of records a rule rewrote */
 
 	struct dpf_fmt *fmt;
 	struct dpf_fmt_ctx fmt_ctx;
@@ -231,6 +310,28 @@ struct dpf_app {
 
 extern struct dpf_app dpf_app;
 
+/* window.c: windows are identified by their start (ns). */
+void dpf_window_init(uint64_t len_sec);
+void dpf_window_bounds(uint64_t t_ns, uint64_t *start_ns, uint64_t *end_ns);
+uint64_t dpf_window_start(uint64_t t_ns);
+uint64_t dpf_window_len_sec(void);
+uint64_t dpf_window_set_len(uint64_t len_sec, uint64_t now_ns, uint64_t margin_ns);
+
+/* iface.c */
+int dpf_ifaces_build(struct dpf_app *app);
+uint16_t dpf_iface_lookup_slow(const struct dpf_app *app, uint16_t port, const uint8_t *frame,
+			       const struct dpf_pkt_info *pi);
+/* The interface of a parsed frame received on port, or DPF_IFACE_NONE. */
+static inline uint16_t
+dpf_iface_lookup(const struct dpf_app *app, uint16_t port, const uint8_t *frame,
+		 const struct dpf_pkt_info *pi)
+{
+	if (!app->ifmap.port_has_mac[port] && app->ifmap.vlan_iface[port] == NULL)
+		return app->ifmap.default_iface[port];
+	return dpf_iface_lookup_slow(app, port, frame, pi);
+}
+uint8_t dpf_iface_direction(const struct dpf_app *app, const struct dpf_flow_key *k);
+
 /* options.c */
 int dpf_options_parse(struct dpf_config *cfg, int argc, char **argv);
 void dpf_options_usage(FILE *f, const char *prog);
@@ -249,6 +350,12 @@ int dpf_replay_open(struct dpf_app *app);
 int dpf_replay_start(struct dpf_app *app);
 bool dpf_replay_failed(void);
 void dpf_replay_join(struct dpf_app *app);
+
+/* rules.c */
+int dpf_rules_setup(struct dpf_app *app);
+void dpf_rules_free(struct dpf_app *app);
+void dpf_rules_finish_record(void *arg, struct dpf_record *r, const struct dpf_flow_nat *view);
+void dpf_rules_print_stats(FILE *f, const struct dpf_app *app);
 
 /* rx.c */
 int dpf_rx_setup(struct dpf_app *app);

@@ -140,7 +140,7 @@ main(int argc, char **argv)
 		goto cleanup_eal;
 	}
 	app->clock = (enum dpf_clock)app->cfg.opt.clock;
-	app->window_ns = app->cfg.opt.window * 1000000000ull;
+	dpf_window_init(app->cfg.opt.window);
 	dpf_clock_init(app);
 	app->start_ns = dpf_wall_ns(app);
 
@@ -154,6 +154,8 @@ main(int argc, char **argv)
 	 * line rate to keep up with, so RX cores wait for free tables instead of
 	 * losing records. With the wall clock they never wait. */
 	app->offline = app->clock == DPF_CLOCK_PACKET;
+	if (dpf_rules_setup(app) < 0)
+		goto cleanup_rules;
 	app->fmt_ctx.ifaces = NULL;
 	{
 		static struct dpf_iface_meta metas[DPF_MAX_IFACES];
@@ -165,7 +167,7 @@ main(int argc, char **argv)
 		app->fmt_ctx.n_ifaces = app->n_ifaces;
 	}
 	if (dpf_rx_setup(app) < 0 || dpf_pipeline_setup(app) < 0)
-		goto cleanup_ports;
+		goto cleanup_rules;
 	/* Exporters register with the writer before it starts; S3 also checks
 	 * the bucket here, so a refused bucket stops dpflow before any packet. */
 	if (dpf_export_ipfix_setup(app) < 0 || dpf_export_s3_setup(app) < 0)
@@ -200,6 +202,8 @@ main(int argc, char **argv)
 cleanup_export:
 	dpf_export_s3_free();
 	dpf_export_ipfix_free();
+cleanup_rules:
+	dpf_rules_free(app);
 cleanup_ports:
 	dpf_ports_close(app);
 cleanup_opts:

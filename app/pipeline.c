@@ -48,6 +48,8 @@ dpf_pipeline_setup(struct dpf_app *app)
 					       app->cfg.opt.flows_per_core * app->n_cores),
 		.n_ifaces = app->n_ifaces,
 		.socket_id = (int)rte_socket_id(),
+		.finish = dpf_rules_finish_record,
+		.finish_arg = app,
 	};
 	unsigned int i;
 
@@ -73,7 +75,7 @@ dpf_pipeline_setup(struct dpf_app *app)
 	pl.next_window = DPF_WINDOW_NONE;
 	if (app->clock == DPF_CLOCK_WALL) {
 		/* Wall clock: every window from start-up on is logged, empty or not. */
-		pl.next_window = dpf_wall_ns(app) / app->window_ns;
+		pl.next_window = dpf_window_start(dpf_wall_ns(app));
 	}
 	return 0;
 }
@@ -154,6 +156,8 @@ give_back(struct dpf_app *app, struct dpf_shard *s)
 		rte_ring_sp_enqueue(core->free_tables, s->ft);
 		s->ft = NULL;
 	}
+	s->views = NULL;
+	s->max_views = 0;
 	rte_ring_sp_enqueue(core->free_shards, s);
 }
 
@@ -161,15 +165,17 @@ static int
 emit_window(struct dpf_app *app, uint64_t w)
 {
 	struct pending_window *pw = pending_find(w, false);
-	uint32_t len = (uint32_t)app->cfg.opt.window;
 	struct dpf_merge_stats ms = {0};
+	uint64_t start_ns, end_ns;
 	uint64_t t0 = rte_rdtsc();
 	uint64_t ns;
 	uint32_t i;
 	int rc;
 
-	rc = dpf_merge_window(pl.merge, pw ? pw->shards : NULL, pw ? pw->n : 0, w * len, len,
-			      emit_rows, app, &ms);
+	dpf_window_bounds(w, &start_ns, &end_ns);
+	rc = dpf_merge_window(pl.merge, pw ? pw->shards : NULL, pw ? pw->n : 0,
+			      start_ns / 1000000000ull,
+			      (uint32_t)((end_ns - start_ns) / 1000000000ull), emit_rows, app, &ms);
 	ns = (rte_rdtsc() - t0) * 1000000000ull / app->tsc_hz;
 	if (ns > app->pstats.merge_ns_max)
 		app->pstats.merge_ns_max = ns;
@@ -186,7 +192,8 @@ emit_window(struct dpf_app *app, uint64_t w)
 	}
 	if (rc < 0)
 		return rc;
-	return send_batch(app, DPF_BATCH_WINDOW_END, (w + 1) * len);
+	pl.next_window = end_ns;
+	return send_batch(app, DPF_BATCH_WINDOW_END, end_ns / 1000000000ull);
 }
 
 static void
@@ -241,7 +248,7 @@ dpf_pipeline_poll(struct dpf_app *app)
 	 * Wall clock: every window up to the one open at stop. */
 	last = pl.have_data ? pl.last_data_window : 0;
 	if (app->clock == DPF_CLOCK_WALL && min_done == DPF_WINDOW_NONE) {
-		uint64_t now_w = dpf_wall_ns(app) / app->window_ns;
+		uint64_t now_w = dpf_window_start(dpf_wall_ns(app));
 
 		if (now_w > last || !pl.have_data)
 			last = now_w;
@@ -253,7 +260,6 @@ dpf_pipeline_poll(struct dpf_app *app)
 			app->stop = true;
 			break;
 		}
-		pl.next_window++;
 	}
 
 check_end:

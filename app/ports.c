@@ -16,6 +16,7 @@
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
 
+#include "dpf_cfg.h"
 #include "dpf_rss.h"
 #include "dpflow.h"
 
@@ -35,7 +36,7 @@ static uint8_t rss_key[64];
 static int
 create_replay_port(struct dpf_app *app)
 {
-	struct rte_ring *tx[1];
+	struct rte_ring *tx[DPF_MAX_RX_CORES];
 	char name[RTE_RING_NAMESIZE];
 	uint16_t q;
 	int port;
@@ -49,19 +50,54 @@ create_replay_port(struct dpf_app *app)
 			return -rte_errno;
 		}
 	}
-	tx[0] = rte_ring_create("replay_tx", 64, rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
-	if (tx[0] == NULL) {
-		fprintf(stderr, "dpflow: replay tx ring: %s\n", rte_strerror(rte_errno));
-		return -rte_errno;
+	/* What forward mode sends back towards the capture is dropped by the
+	 * ring's consumer below (nobody): rings of one slot count it as a TX drop. */
+	for (q = 0; q < app->cfg.opt.rxq; q++) {
+		snprintf(name, sizeof(name), "replay_tx%u", q);
+		tx[q] = rte_ring_create(name, 64, rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (tx[q] == NULL) {
+			fprintf(stderr, "dpflow: replay tx ring: %s\n", rte_strerror(rte_errno));
+			return -rte_errno;
+		}
 	}
 	port = rte_eth_from_rings("dpflow_replay", app->replay_rings, (unsigned int)app->cfg.opt.rxq,
-				  tx, 1, rte_socket_id());
+				  tx, (unsigned int)app->cfg.opt.rxq, rte_socket_id());
 	if (port < 0) {
 		fprintf(stderr, "dpflow: replay port: %s\n", rte_strerror(rte_errno));
 		return -rte_errno;
 	}
 	app->replay_port = port;
 	return 0;
+}
+
+/*
+ * Fill the RETA round-robin ourselves rather than trusting the driver's
+ * default: masquerade chooses ports whose replies hash to the creating
+ * core's queue, which needs the exact table.
+ */
+static void
+program_reta(uint16_t port, const struct rte_eth_dev_info *info, uint16_t nq,
+	     struct dpf_app *app)
+{
+	struct rte_eth_rss_reta_entry64 reta[RTE_ETH_RSS_RETA_SIZE_512 / RTE_ETH_RETA_GROUP_SIZE];
+	uint16_t i;
+	int rc;
+
+	if (info->reta_size > RTE_ETH_RSS_RETA_SIZE_512)
+		return;
+	memset(reta, 0, sizeof(reta));
+	for (i = 0; i < info->reta_size; i++) {
+		reta[i / RTE_ETH_RETA_GROUP_SIZE].mask |= 1ull << (i % RTE_ETH_RETA_GROUP_SIZE);
+		reta[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE] = i % nq;
+	}
+	rc = rte_eth_dev_rss_reta_update(port, reta, info->reta_size);
+	if (rc == 0)
+		app->port_reta_size[port] = info->reta_size;
+	else
+		fprintf(stderr,
+			"dpflow: port %u (%s): requested a round-robin RETA of %u entries, "
+			"configured the driver's default (%s); masquerade steering may miss\n",
+			port, info->driver_name, info->reta_size, rte_strerror(-rc));
 }
 
 static int
@@ -71,7 +107,7 @@ configure_port(struct dpf_app *app, uint16_t port)
 	struct rte_eth_dev_info info;
 	struct rte_mempool *mp;
 	char name[RTE_MEMPOOL_NAMESIZE];
-	uint16_t nq, rxd = RX_DESC, txd = TX_DESC, q;
+	uint16_t nq, ntxq, rxd = RX_DESC, txd = TX_DESC, q;
 	unsigned int n_mbufs;
 	int socket = rte_eth_dev_socket_id(port);
 	int rc;
@@ -119,7 +155,22 @@ configure_port(struct dpf_app *app, uint16_t port)
 					port, info.driver_name, (uint64_t)WANTED_RSS_HF, hf);
 		}
 	}
-	rc = rte_eth_dev_configure(port, nq, 1, &conf);
+	ntxq = 1;
+	if (app->forward && app->fwd_peer[port] != DPF_PORT_NONE) {
+		/* Each RX core transmits on its own queue of the peer port. */
+		ntxq = (uint16_t)app->cfg.opt.rxq;
+		if (info.max_tx_queues < ntxq) {
+			fprintf(stderr,
+				"dpflow: port %u (%s): forward mode with --rxq %u needs %u TX queues, "
+				"the device has %u%s\n",
+				port, info.driver_name, ntxq, ntxq, info.max_tx_queues,
+				strcmp(info.driver_name, "net_pcap") == 0
+					? " (net_pcap: one tx_pcap= per queue)"
+					: "");
+			return -EINVAL;
+		}
+	}
+	rc = rte_eth_dev_configure(port, nq, ntxq, &conf);
 	if (rc != 0) {
 		fprintf(stderr, "dpflow: port %u (%s): configure with %u RX queues: %s\n", port,
 			info.driver_name, nq, rte_strerror(-rc));
@@ -150,10 +201,13 @@ configure_port(struct dpf_app *app, uint16_t port)
 			return rc;
 		}
 	}
-	rc = rte_eth_tx_queue_setup(port, 0, txd, (unsigned int)socket, NULL);
-	if (rc != 0) {
-		fprintf(stderr, "dpflow: port %u: TX queue: %s\n", port, rte_strerror(-rc));
-		return rc;
+	for (q = 0; q < ntxq; q++) {
+		rc = rte_eth_tx_queue_setup(port, q, txd, (unsigned int)socket, NULL);
+		if (rc != 0) {
+			fprintf(stderr, "dpflow: port %u: TX queue %u: %s\n", port, q,
+				rte_strerror(-rc));
+			return rc;
+		}
 	}
 	rc = rte_eth_dev_start(port);
 	if (rc != 0) {
@@ -167,6 +221,9 @@ configure_port(struct dpf_app *app, uint16_t port)
 	if ((int)port == app->replay_port)
 		app->replay_pool = mp;
 	app->port_nq[port] = nq;
+	app->port_reta_size[port] = DPF_RSS_RETA_SIZE;
+	if (nq > 1 && conf.rxmode.mq_mode == RTE_ETH_MQ_RX_RSS && info.reta_size > 0)
+		program_reta(port, &info, nq, app);
 	return 0;
 }
 
@@ -185,69 +242,61 @@ all_ports_are_pcap(void)
 	return any;
 }
 
-/* One logged interface per port: from an [interface] section, or a default. */
+/* --forward A:B[,C:D]: each port in at most one pair, the two ports distinct. */
 static int
-build_interfaces(struct dpf_app *app)
+parse_forward(struct dpf_app *app)
 {
-	struct dpf_config *cfg = &app->cfg;
-	struct dpf_iface sorted[DPF_MAX_IFACES];
-	uint16_t n = 0, i, k;
-	static char default_ids[DPF_MAX_PORTS][24];
+	char buf[256];
+	char *save = NULL, *tok;
+	uint16_t k;
 
-	for (i = 0; i < cfg->n_ifaces; i++) {
-		bool found = false;
+	for (k = 0; k < DPF_MAX_PORTS; k++)
+		app->fwd_peer[k] = DPF_PORT_NONE;
+	if (app->cfg.opt.forward == NULL)
+		return 0;
+	if (strlen(app->cfg.opt.forward) >= sizeof(buf))
+		goto bad;
+	strcpy(buf, app->cfg.opt.forward);
+	for (tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+		uint64_t a, b;
+		char *colon = strchr(tok, ':');
 
-		for (k = 0; k < app->n_ports; k++)
-			found |= app->ports[k] == cfg->ifaces[i].port;
-		if (!found) {
-			fprintf(stderr, "dpflow: [interface %s]: port %u does not exist (%u ports)\n",
-				cfg->ifaces[i].meta.interface_id, cfg->ifaces[i].port, app->n_ports);
+		if (colon == NULL)
+			goto bad;
+		*colon = '\0';
+		if (dpf_cfg_parse_u64(tok, 0, DPF_MAX_PORTS - 1, &a) < 0 ||
+		    dpf_cfg_parse_u64(colon + 1, 0, DPF_MAX_PORTS - 1, &b) < 0)
+			goto bad;
+		if (a == b || app->fwd_peer[a] != DPF_PORT_NONE || app->fwd_peer[b] != DPF_PORT_NONE) {
+			fprintf(stderr,
+				"dpflow: --forward %s: port %" PRIu64 " or %" PRIu64
+				" is paired twice or with itself\n",
+				app->cfg.opt.forward, a, b);
 			return -EINVAL;
 		}
-	}
-	for (k = 0; k < app->n_ports; k++) {
-		uint16_t port = app->ports[k];
-		struct dpf_iface *src = NULL;
+		for (k = 0; k < 2; k++) {
+			uint64_t p = k == 0 ? a : b;
+			uint16_t i;
+			bool found = false;
 
-		for (i = 0; i < cfg->n_ifaces; i++)
-			if (cfg->ifaces[i].port == port)
-				src = &cfg->ifaces[i];
-		if (src != NULL) {
-			sorted[n] = *src;
-		} else {
-			memset(&sorted[n], 0, sizeof(sorted[n]));
-			sorted[n].port = port;
-			if (port == 0) {
-				sorted[n].meta.interface_id = cfg->opt.interface_id;
-			} else {
-				snprintf(default_ids[port], sizeof(default_ids[port]), "eni-port%u",
-					 port);
-				sorted[n].meta.interface_id = default_ids[port];
+			for (i = 0; i < app->n_ports; i++)
+				found |= app->ports[i] == p;
+			if (!found) {
+				fprintf(stderr, "dpflow: --forward %s: port %" PRIu64
+						" does not exist (%u ports)\n",
+					app->cfg.opt.forward, p, app->n_ports);
+				return -EINVAL;
 			}
 		}
-		n++;
+		app->fwd_peer[a] = (uint16_t)b;
+		app->fwd_peer[b] = (uint16_t)a;
 	}
-	/* Interface metadata not set in its section comes from the global options. */
-	for (i = 0; i < n; i++) {
-		struct dpf_iface_meta *m = &sorted[i].meta;
-
-#define INHERIT(field) if (m->field == NULL) m->field = cfg->opt.field
-		INHERIT(account_id);
-		INHERIT(vpc_id);
-		INHERIT(subnet_id);
-		INHERIT(instance_id);
-		INHERIT(region);
-		INHERIT(az_id);
-		INHERIT(sublocation_type);
-		INHERIT(sublocation_id);
-#undef INHERIT
-	}
-	/* Keep the config's allocations owned by cfg->ifaces; app->ifaces borrows. */
-	memcpy(app->ifaces, sorted, n * sizeof(sorted[0]));
-	app->n_ifaces = n;
-	for (i = 0; i < n; i++)
-		app->port_iface[sorted[i].port] = i;
+	app->forward = true;
 	return 0;
+bad:
+	fprintf(stderr, "dpflow: --forward '%s': expected A:B[,C:D] with port numbers\n",
+		app->cfg.opt.forward);
+	return -EINVAL;
 }
 
 int
@@ -282,7 +331,10 @@ dpf_ports_init(struct dpf_app *app)
 			"(--vdev net_pcap0,rx_pcap=FILE) or use --replay FILE\n");
 		return -ENODEV;
 	}
-	rc = build_interfaces(app);
+	rc = dpf_ifaces_build(app);
+	if (rc < 0)
+		return rc;
+	rc = parse_forward(app);
 	if (rc < 0)
 		return rc;
 	if (app->clock == DPF_CLOCK_AUTO)

@@ -124,7 +124,7 @@ replay_main(void *arg)
 			app->rstats.read++;
 			/* Opened with nanosecond precision: tv_usec holds nanoseconds. */
 			t_ns = (uint64_t)h->ts.tv_sec * 1000000000ull + (uint64_t)h->ts.tv_usec;
-			w = t_ns / app->window_ns;
+			w = dpf_window_start(t_ns);
 			if (any && w < newest_window) {
 				app->rstats.late++;
 				continue;
