@@ -58,6 +58,11 @@ AKID = "AKIDDPFLOWEXPORTTEST"
 SECRET = "dpflow/Test+Secret/K7MDENG+bPxRfiCYEXAMPLEKEY"
 S3RVER_VERSION = "3.7.1"
 DUCKDB_VERSION = "1.5.6-r.1"
+# NAT and ACL rules for the IPFIX cases: post-NAT views that differ from the
+# packet (IPv4 and IPv6 clients of tools/gencap.py random) and REJECT records.
+NAT_ACL = ["--nat-rule", "static 10.1.0.0/16 100.64.0.0/16",
+           "--nat-rule", "static 2001:db8:1::/48 2001:db8:ffff::/48",
+           "--acl-rule", "deny udp any any any any"]
 TEXT_FMT = ("${interface-id} ${type} ${pkt-srcaddr} ${pkt-dstaddr} ${pkt-srcport} "
             "${pkt-dstport} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} "
             "${bytes} ${start} ${end} ${action} ${tcp-flags-all} ${log-status}")
@@ -716,6 +721,15 @@ def got_ipfix(rec):
             rec["start_s"], rec["end_s"], rec["tcp_flags"], rec["fwd"])
 
 
+def check_nat_acl_coverage(lines):
+    """The rules did their part: the comparison covers both views and both verdicts."""
+    ok, _ = text_rows(lines)
+    kinds = collections.Counter((r["type"], r["pkt_src"] != r["src"], r["action"]) for r in ok)
+    for want in (("IPv4", True, "ACCEPT"), ("IPv6", True, "ACCEPT"), ("IPv4", False, "REJECT"),
+                 ("IPv6", False, "REJECT")):
+        check(kinds[want] > 0, f"no {want} record to compare: {dict(kinds)}")
+
+
 class TcpCollector:
     """Accepts connections on loopback and keeps every byte received."""
 
@@ -816,7 +830,8 @@ def case_ipfix_tcp():
                 rc, out, err = run_dpflow(
                     ["--replay", cap, "--window", "60", "--output", "-", "--log-format", TEXT_FMT,
                      "--ipfix", f"tcp://{url_host}:{col.port}", "--ipfix-domain-id", "4242",
-                     "--ipfix-interface-names", "yes", "--ipfix-message-size", "4096"] + META)
+                     "--ipfix-interface-names", "yes", "--ipfix-message-size", "4096"] + META +
+                    NAT_ACL)
                 t1 = int(time.time())
                 time.sleep(0.3)
             finally:
@@ -824,6 +839,7 @@ def case_ipfix_tcp():
             check(rc == 0, f"{host}: exit {rc}: {err[-1500:]}")
             check(len(col.streams) == 1, f"{host}: {len(col.streams)} connections")
             lines = out.splitlines()[1:]
+            check_nat_acl_coverage(lines)
             n = check_ipfix_stream(col.streams[0], lines, 4242, t0, t1, True)
             c = counters(err)
             ok, other = text_rows(lines)
@@ -854,10 +870,10 @@ def case_ipfix_tcp():
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
-        want_hdr, want = reference(cap, fmt=TEXT_FMT)
+        want_hdr, want = reference(cap, extra=NAT_ACL, fmt=TEXT_FMT)
         rc, out, err = run_dpflow(["--replay", cap, "--window", "60", "--output", "-",
                                    "--log-format", TEXT_FMT, "--ipfix",
-                                   f"tcp://127.0.0.1:{port}"] + META)
+                                   f"tcp://127.0.0.1:{port}"] + META + NAT_ACL)
         check(rc == 0, f"collector down: exit {rc}: {err[-800:]}")
         check(out.splitlines()[1:] == want, "collector down: text records unchanged")
         c = counters(err)
@@ -933,7 +949,8 @@ def case_ipfix_nfcapd():
             t0 = time.monotonic()
             rc, out, err = run_dpflow(["--replay", cap, "--window", "60", "--output", "-",
                                        "--log-format", TEXT_FMT, "--ipfix",
-                                       f"udp://127.0.0.1:{port}", "--ipfix-rate", "2000"] + META)
+                                       f"udp://127.0.0.1:{port}", "--ipfix-rate", "2000"] + META +
+                                      NAT_ACL)
             took = time.monotonic() - t0
             check(rc == 0, f"exit {rc}: {err[-1500:]}")
             msgs = int(counters(err)["ipfix messages"])
@@ -952,6 +969,7 @@ def case_ipfix_nfcapd():
         m = re.search(r"Flows: (\d+), Packets: (\d+), Bytes: (\d+), Sequence Errors: (\d+)", log)
         check(m is not None, f"nfcapd summary: {log[-500:]}")
         lines = out.splitlines()[1:]
+        check_nat_acl_coverage(lines)
         ok, other = text_rows(lines)
         c = counters(err)
         check(int(c["ipfix records"]) == len(ok) and int(c["ipfix records-dropped"]) == 0,
