@@ -92,6 +92,31 @@ struct dpf_options {
 	char *cmdline_file;
 	uint64_t flow_store;      /* records kept for show/export flows */
 	char *config;
+	/* IPFIX export (export_ipfix.c) */
+	char *ipfix;
+	uint64_t ipfix_domain_id;
+	uint64_t ipfix_message_size;
+	uint64_t ipfix_template_refresh;
+	uint64_t ipfix_interface_names; /* 0 no, 1 yes */
+	uint64_t ipfix_rate;            /* UDP messages per second, 0: no limit */
+	/* Object storage upload (export_s3.c); no secret is ever an option. */
+	char *s3_bucket;
+	char *s3_endpoint;
+	char *s3_region;
+	char *s3_prefix;
+	uint64_t s3_url_style;   /* enum dpf_s3_url_style */
+	uint64_t s3_layout;      /* enum dpf_s3_layout */
+	char *s3_credentials;
+	char *s3_profile;
+	char *s3_ca_file;
+	char *s3_spool;
+	uint64_t s3_spool_max_mb;
+	uint64_t s3_spool_max_files;
+	uint64_t s3_keep_local;  /* 0 no, 1 yes */
+	uint64_t s3_retry_min_ms;
+	uint64_t s3_retry_max_sec;
+	uint64_t s3_drain_sec;
+	uint64_t s3_timeout_sec;
 };
 
 #define DPF_IFACE_MAX_ADDRS 16
@@ -429,6 +454,17 @@ struct dpf_exporter {
 int dpf_writer_add_exporter(const struct dpf_exporter *e);
 int dpf_writer_start(struct dpf_app *app);
 void dpf_writer_join(struct dpf_app *app);
+
+/* export_ipfix.c: --ipfix; setup registers the exporter (0 when not configured) */
+int dpf_export_ipfix_setup(struct dpf_app *app);
+void dpf_export_ipfix_print(FILE *f);
+void dpf_export_ipfix_free(void);
+
+/* export_s3.c: --s3-bucket; setup checks the bucket (validation object),
+ * opens the spool and starts the uploader thread (0 when not configured) */
+int dpf_export_s3_setup(struct dpf_app *app);
+void dpf_export_s3_print(FILE *f);
+void dpf_export_s3_free(void);
 
 /* stats.c */
 void dpf_stats_print(FILE *f, struct dpf_app *app, bool final);

@@ -188,8 +188,12 @@ main(int argc, char **argv)
 	}
 	if (dpf_rx_setup(app) < 0 || dpf_pipeline_setup(app) < 0)
 		goto cleanup_rules;
+	/* Exporters register with the writer before it starts; S3 also checks
+	 * the bucket here, so a refused bucket stops dpflow before any packet. */
+	if (dpf_export_ipfix_setup(app) < 0 || dpf_export_s3_setup(app) < 0)
+		goto cleanup_export;
 	if (dpf_writer_start(app) < 0)
-		goto cleanup_rules;
+		goto cleanup_export;
 	print_lcores(app);
 	fprintf(stderr, "dpflow: window %" PRIu64 " s, %s clock, output %s\n",
 		app->cfg.opt.window, app->clock == DPF_CLOCK_PACKET ? "packet" : "wall",
@@ -227,9 +231,15 @@ main(int argc, char **argv)
 	dpf_replay_join(app);
 	dpf_writer_join(app);
 	fflush(stdout);
+	/* Before the summary, whose last lines are the conservation check. */
+	dpf_export_ipfix_print(stderr);
+	dpf_export_s3_print(stderr);
 	dpf_stats_print(stderr, app, true);
 	status = (app->writer_failed || dpf_replay_failed()) ? EXIT_FAILURE : EXIT_SUCCESS;
 
+cleanup_export:
+	dpf_export_s3_free();
+	dpf_export_ipfix_free();
 cleanup_rules:
 	dpf_rules_free(app);
 cleanup_ports:

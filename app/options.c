@@ -33,6 +33,9 @@ static const char *const compress_names[] = {"zstd", "gzip", "none", NULL};
 static const char *const unmatched_names[] = {"log", "drop", NULL};
 static const char *const acl_default_names[] = {"allow", "deny", NULL};
 static const char *const yes_no_names[] = {"no", "yes", NULL};
+/* Same order as enum dpf_s3_url_style and enum dpf_s3_layout (lib/s3). */
+static const char *const s3_url_style_names[] = {"path", "virtual", NULL};
+static const char *const s3_layout_names[] = {"plain", "hourly", "hive", "hive-hourly", NULL};
 
 struct opt_def {
 	const char *name;
@@ -121,6 +124,55 @@ static const struct opt_def opt_table[] = {
 	{"config", OPT_STR, O(config), 0, 0, NULL, NULL, "FILE",
 	 "read settings from FILE ([dpflow] keys as above, [interface ID] sections); "
 	 "command-line options win", OPT_CLI_ONLY},
+	{"ipfix", OPT_STR, O(ipfix), 0, 0, NULL, NULL, "udp://HOST:PORT|tcp://HOST:PORT",
+	 "also export the records as IPFIX (RFC 7011) to this collector", 0},
+	{"ipfix-domain-id", OPT_UINT, O(ipfix_domain_id), 0, UINT32_MAX, NULL, "1", "N",
+	 "IPFIX observation domain id", 0},
+	{"ipfix-message-size", OPT_UINT, O(ipfix_message_size), 512, 65535, NULL, "1400", "BYTES",
+	 "largest IPFIX message (UDP: keep under the path MTU)", 0},
+	{"ipfix-template-refresh", OPT_UINT, O(ipfix_template_refresh), 1, 86400, NULL, "300",
+	 "SEC", "resend IPFIX templates over UDP every SEC seconds", 0},
+	{"ipfix-interface-names", OPT_ENUM, O(ipfix_interface_names), 0, 0, yes_no_names, "no",
+	 "no|yes", "also send interface-id names as IPFIX option records (interfaceName)", 0},
+	{"ipfix-rate", OPT_UINT, O(ipfix_rate), 0, 10000000, NULL, "0", "MSGS",
+	 "UDP: at most MSGS IPFIX messages a second, so a collector is not flooded at each "
+	 "window end (0: no limit)", 0},
+	{"s3-bucket", OPT_STR, O(s3_bucket), 0, 0, NULL, NULL, "NAME",
+	 "upload every published file to this S3 bucket (needs --output DIR)", 0},
+	{"s3-endpoint", OPT_STR, O(s3_endpoint), 0, 0, NULL, NULL, "URL",
+	 "S3-compatible service URL (default https://s3.<s3-region>.amazonaws.com)", 0},
+	{"s3-region", OPT_META, O(s3_region), 0, 0, NULL, NULL, "R",
+	 "signing region (default --region, else us-east-1)", 0},
+	{"s3-prefix", OPT_STR, O(s3_prefix), 0, 0, NULL, NULL, "PREFIX",
+	 "key prefix in the bucket (objects go under PREFIX/AWSLogs/...)", 0},
+	{"s3-url-style", OPT_ENUM, O(s3_url_style), 0, 0, s3_url_style_names, "path",
+	 "path|virtual", "bucket in the URL path, or as a host name label", 0},
+	{"s3-layout", OPT_ENUM, O(s3_layout), 0, 0, s3_layout_names, "plain",
+	 "plain|hourly|hive|hive-hourly", "object key layout (AWS flow log delivery options)", 0},
+	{"s3-credentials", OPT_STR, O(s3_credentials), 0, 0, NULL, NULL, "FILE",
+	 "AWS shared credentials file (default: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, "
+	 "else AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials)", 0},
+	{"s3-profile", OPT_META, O(s3_profile), 0, 0, NULL, NULL, "NAME",
+	 "profile in the credentials file (default AWS_PROFILE, else default)", 0},
+	{"s3-ca-file", OPT_STR, O(s3_ca_file), 0, 0, NULL, NULL, "FILE",
+	 "PEM CA bundle for an https endpoint with a private CA", 0},
+	{"s3-spool", OPT_STR, O(s3_spool), 0, 0, NULL, NULL, "DIR",
+	 "files wait here until their upload is confirmed (default <output>/.s3-spool)", 0},
+	{"s3-spool-max-mb", OPT_UINT, O(s3_spool_max_mb), 1, 1u << 30, NULL, "1024", "MB",
+	 "spool size limit; a file that does not fit stays in --output, not uploaded", 0},
+	{"s3-spool-max-files", OPT_UINT, O(s3_spool_max_files), 1, 10000000, NULL, "10000", "N",
+	 "spool file-count limit", 0},
+	{"s3-keep-local", OPT_ENUM, O(s3_keep_local), 0, 0, yes_no_names, "no", "no|yes",
+	 "keep the published file in --output besides the spool", 0},
+	{"s3-retry-min-ms", OPT_UINT, O(s3_retry_min_ms), 1, 600000, NULL, "1000", "MS",
+	 "first retry delay; doubles per failure", 0},
+	{"s3-retry-max-sec", OPT_UINT, O(s3_retry_max_sec), 1, 86400, NULL, "300", "SEC",
+	 "longest retry delay", 0},
+	{"s3-drain-sec", OPT_UINT, O(s3_drain_sec), 0, 86400, NULL, "30", "SEC",
+	 "at stop, keep uploading the spool for up to SEC seconds (the rest waits for the "
+	 "next start)", 0},
+	{"s3-timeout-sec", OPT_UINT, O(s3_timeout_sec), 1, 3600, NULL, "30", "SEC",
+	 "connect timeout, and abort a transfer stalled for SEC seconds", 0},
 };
 
 #define N_OPTS RTE_DIM(opt_table)
