@@ -277,6 +277,9 @@ struct dpf_app {
 	bool writer_failed;
 
 	volatile bool stop;        /* signal, idle exit: stop polling, flush */
+	/* SIGHUP: set by the handler, cleared by the writer once it has
+	 * published the open files (log rotation). */
+	volatile bool rotate_requested;
 	volatile bool pipeline_done;
 	uint64_t start_ns;
 	uint64_t tsc_hz;

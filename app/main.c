@@ -31,6 +31,14 @@ on_signal(int sig)
 	dpf_app.stop = true;
 }
 
+/* Log rotation: the writer thread publishes the open files and goes on. */
+static void
+on_sighup(int sig)
+{
+	(void)sig;
+	dpf_app.rotate_requested = true;
+}
+
 static int
 setup_format(struct dpf_app *app)
 {
@@ -133,6 +141,9 @@ main(int argc, char **argv)
 	}
 	argc -= ret;
 	argv += ret;
+	/* Early, so that a reload during start-up does not kill the process
+	 * (SIGHUP's default action); the writer acts on it once it runs. */
+	signal(SIGHUP, on_sighup);
 
 	ret = dpf_options_parse(&app->cfg, argc, argv);
 	if (ret != 0) {
