@@ -364,6 +364,9 @@ int dpf_writer_add_exporter(const struct dpf_exporter *e);
 int dpf_writer_start(struct dpf_app *app);
 void dpf_writer_join(struct dpf_app *app);
 
+/* numa.c: the machine's nodes, each port's node, RX lcores on another node. */
+void dpf_numa_report(FILE *f, const struct dpf_app *app);
+
 /* stats.c */
 void dpf_stats_print(FILE *f, const struct dpf_app *app, bool final);
 void dpf_stats_line(FILE *f, const struct dpf_app *app);

@@ -182,6 +182,7 @@ main(int argc, char **argv)
 	if (dpf_writer_start(app) < 0)
 		goto cleanup_rules;
 	print_lcores(app);
+	dpf_numa_report(stderr, app);
 	fprintf(stderr, "dpflow: window %" PRIu64 " s, %s clock, output %s\n",
 		app->cfg.opt.window, app->clock == DPF_CLOCK_PACKET ? "packet" : "wall",
 		app->cfg.opt.output);
