@@ -325,6 +325,9 @@ struct dpf_app {
 	volatile bool run_done;    /* the run loop has ended (interactive mode) */
 	bool writer_done;          /* the writer has handled the stop batch */
 	struct dpf_fmt *fmt_show;  /* the CLI's copy of the record format */
+	/* SIGHUP: set by the handler, cleared by the writer once it has
+	 * published the open files (log rotation). */
+	volatile bool rotate_requested;
 	volatile bool pipeline_done;
 	uint64_t start_ns;
 	uint64_t tsc_hz;
@@ -465,6 +468,8 @@ void dpf_export_ipfix_free(void);
 int dpf_export_s3_setup(struct dpf_app *app);
 void dpf_export_s3_print(FILE *f);
 void dpf_export_s3_free(void);
+/* numa.c: the machine's nodes, each port's node, RX lcores on another node. */
+void dpf_numa_report(FILE *f, const struct dpf_app *app);
 
 /* stats.c */
 void dpf_stats_print(FILE *f, struct dpf_app *app, bool final);

@@ -33,6 +33,14 @@ on_signal(int sig)
 	dpf_app.stop = true;
 }
 
+/* Log rotation: the writer thread publishes the open files and goes on. */
+static void
+on_sighup(int sig)
+{
+	(void)sig;
+	dpf_app.rotate_requested = true;
+}
+
 static int
 setup_format(struct dpf_app *app)
 {
@@ -145,6 +153,9 @@ main(int argc, char **argv)
 	}
 	argc -= ret;
 	argv += ret;
+	/* Early, so that a reload during start-up does not kill the process
+	 * (SIGHUP's default action); the writer acts on it once it runs. */
+	signal(SIGHUP, on_sighup);
 
 	ret = dpf_options_parse(&app->cfg, argc, argv);
 	if (ret != 0) {
@@ -195,6 +206,7 @@ main(int argc, char **argv)
 	if (dpf_writer_start(app) < 0)
 		goto cleanup_export;
 	print_lcores(app);
+	dpf_numa_report(stderr, app);
 	fprintf(stderr, "dpflow: window %" PRIu64 " s, %s clock, output %s\n",
 		app->cfg.opt.window, app->clock == DPF_CLOCK_PACKET ? "packet" : "wall",
 		app->cfg.opt.output);

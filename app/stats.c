@@ -134,7 +134,10 @@ dpf_stats_line(FILE *f, const struct dpf_app *app)
 	double pps = 0;
 
 	sum_cores(app, &t);
-	if (last_ns != 0 && now > last_ns)
+	/* The first line's rate covers the time since start-up, not nothing. */
+	if (last_ns == 0)
+		last_ns = app->start_ns;
+	if (now > last_ns)
 		pps = (double)(rx - last_rx) * 1e9 / (double)(now - last_ns);
 	fprintf(f,
 		"dpflow: rx %" PRIu64 " pkts (%.0f pps), flows %" PRIu64 ", lost %" PRIu64

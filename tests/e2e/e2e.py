@@ -238,22 +238,32 @@ def case_net_pcap():
 
 def case_signal_flush():
     """SIGTERM flushes the open window: a live-style run on net_pcap without
-    --idle-exit is stopped by a signal and still logs every packet it got."""
+    --idle-exit is stopped by a signal once its progress line shows every
+    packet received, and still logs every packet it got."""
+    import select
     eal = EAL1 + ["--vdev", f"net_pcap0,rx_pcap={SAMPLE}"]
     with tempfile.TemporaryDirectory() as d:
-        cmd = [DPFLOW] + eal + ["--", "--window", "60", "--output", d, "--compress", "none"] + META
-        p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        time.sleep(2.0)
+        cmd = [DPFLOW] + eal + ["--", "--window", "60", "--output", d, "--compress", "none",
+                                "--stats-period", "1"] + META
+        p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        seen, deadline = b"", time.time() + 60
+        # Steered by dpflow's own progress line, not by a sleep.
+        while b"rx 88 pkts" not in seen and time.time() < deadline and p.poll() is None:
+            r, _, _ = select.select([p.stderr], [], [], 0.5)
+            if r:
+                seen += os.read(p.stderr.fileno(), 65536)
+        check(b"rx 88 pkts" in seen, f"progress line never showed 88 packets: {seen[-500:]!r}")
         p.send_signal(signal.SIGTERM)
-        out, err = p.communicate(timeout=60)
+        out, rest = p.communicate(timeout=60)
+        err = (seen + rest).decode(errors="replace")
         check(p.returncode == 0, f"exit {p.returncode} after SIGTERM: {err[-2000:]}")
         paths = files_under(d)
         check(len(paths) >= 1, "the open window was not flushed to a file")
         c = counters(err)
         check(c["conservation"] == "ok", "conservation after a signal")
-        logged = sum(int(l.split(" ")[8]) for p in paths for l in read_any(p).splitlines()[1:]
+        logged = sum(int(l.split(" ")[8]) for p_ in paths for l in read_any(p_).splitlines()[1:]
                      if l.endswith(" OK"))
-        check(logged == int(c["total logged-packets"]), "every logged packet is in a file")
+        check(logged == int(c["total logged-packets"]) == 78, "every logged packet is in a file")
 
 
 def case_wall_clock():
