@@ -87,6 +87,7 @@ struct dpf_options {
 	uint64_t conntrack_per_core;
 	uint64_t conntrack_timeout;
 	char *config;
+	char *drivers_cfg;        /* driver profile directory (drivers.c) */
 };
 
 #define DPF_IFACE_MAX_ADDRS 16

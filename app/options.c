@@ -114,6 +114,9 @@ static const struct opt_def opt_table[] = {
 	{"config", OPT_STR, O(config), 0, 0, NULL, NULL, "FILE",
 	 "read settings from FILE ([dpflow] keys as above, [interface ID] sections); "
 	 "command-line options win", OPT_CLI_ONLY},
+	{"drivers-cfg", OPT_STR, O(drivers_cfg), 0, 0, NULL, NULL, "DIR",
+	 "driver profile directory (default: the installed drivers-cfg, else the source "
+	 "tree's); see doc/drivers-cfg.md", 0},
 };
 
 #define N_OPTS RTE_DIM(opt_table)
