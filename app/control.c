@@ -19,6 +19,7 @@
 #include <rte_malloc.h>
 
 #include "dpf_ft.h"
+#include "drivers.h"
 #include "dpflow.h"
 
 #define NS_PER_SEC UINT64_C(1000000000)
@@ -167,6 +168,8 @@ port_info(FILE *f, struct dpf_app *app, uint16_t port)
 	for (i = 0; i < app->n_ifaces; i++)
 		if (app->ifaces[i].port == port)
 			fprintf(f, "port %u interface: %s\n", port, app->ifaces[i].meta.interface_id);
+	/* The driver profile: requested -> configured, with the reason. */
+	dpf_drivers_show(f, port);
 }
 
 static void
@@ -398,6 +401,7 @@ dpf_ctl_show_config(FILE *f, struct dpf_app *app)
 		for (k = 0; k < rs->acl_text.n; k++)
 			fprintf(f, "acl-rule %u: %s\n", k + 1, rs->acl_text.items[k]);
 	}
+	dpf_drivers_show_config(f);
 	for (i = 0; i < app->n_ifaces; i++) {
 		const struct dpf_iface *ifc = &app->ifaces[i];
 		uint8_t k;

@@ -117,6 +117,7 @@ struct dpf_options {
 	uint64_t s3_retry_max_sec;
 	uint64_t s3_drain_sec;
 	uint64_t s3_timeout_sec;
+	char *drivers_cfg;        /* driver profile directory (drivers.c) */
 };
 
 #define DPF_IFACE_MAX_ADDRS 16

@@ -173,6 +173,9 @@ static const struct opt_def opt_table[] = {
 	 "next start)", 0},
 	{"s3-timeout-sec", OPT_UINT, O(s3_timeout_sec), 1, 3600, NULL, "30", "SEC",
 	 "connect timeout, and abort a transfer stalled for SEC seconds", 0},
+	{"drivers-cfg", OPT_STR, O(drivers_cfg), 0, 0, NULL, NULL, "DIR",
+	 "driver profile directory (default: the installed drivers-cfg, else the source "
+	 "tree's); see doc/drivers-cfg.md", 0},
 };
 
 #define N_OPTS RTE_DIM(opt_table)

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Ports: the replay source's ring-backed port, and every port EAL probed
- * (NICs, net_pcap, net_af_packet vdevs), configured with a symmetric RSS
- * key masked by what the device reports it can do.
+ * (NICs, net_pcap, net_af_packet vdevs), configured from its driver profile
+ * (drivers.c, drivers-cfg/) masked by what the device reports it can do.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -19,19 +19,10 @@
 #include "dpf_cfg.h"
 #include "dpf_rss.h"
 #include "dpflow.h"
+#include "drivers.h"
 
-#define RX_DESC 1024
-#define TX_DESC 512
 #define REPLAY_RING_SIZE 4096
 #define MBUF_CACHE 256
-
-/* What we ask of a NIC's RSS: IP addresses plus TCP/UDP/SCTP ports. */
-#define WANTED_RSS_HF                                                                \
-	(RTE_ETH_RSS_IP | RTE_ETH_RSS_NONFRAG_IPV4_TCP | RTE_ETH_RSS_NONFRAG_IPV4_UDP |   \
-	 RTE_ETH_RSS_NONFRAG_IPV4_SCTP | RTE_ETH_RSS_NONFRAG_IPV6_TCP |                   \
-	 RTE_ETH_RSS_NONFRAG_IPV6_UDP | RTE_ETH_RSS_NONFRAG_IPV6_SCTP)
-
-static uint8_t rss_key[64];
 
 static int
 create_replay_port(struct dpf_app *app)
@@ -70,44 +61,34 @@ create_replay_port(struct dpf_app *app)
 	return 0;
 }
 
-/*
- * Fill the RETA round-robin ourselves rather than trusting the driver's
- * default: masquerade chooses ports whose replies hash to the creating
- * core's queue, which needs the exact table.
- */
-static void
-program_reta(uint16_t port, const struct rte_eth_dev_info *info, uint16_t nq,
-	     struct dpf_app *app)
+/* Masquerade picks ports whose replies hash to the creating core's queue:
+ * the port must use exactly the key and RETA the software predicts with. */
+static bool
+needs_exact_steering(const struct dpf_app *app)
 {
-	struct rte_eth_rss_reta_entry64 reta[RTE_ETH_RSS_RETA_SIZE_512 / RTE_ETH_RETA_GROUP_SIZE];
-	uint16_t i;
-	int rc;
+	unsigned int i;
 
-	if (info->reta_size > RTE_ETH_RSS_RETA_SIZE_512)
-		return;
-	memset(reta, 0, sizeof(reta));
-	for (i = 0; i < info->reta_size; i++) {
-		reta[i / RTE_ETH_RETA_GROUP_SIZE].mask |= 1ull << (i % RTE_ETH_RETA_GROUP_SIZE);
-		reta[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE] = i % nq;
+	if (app->cfg.opt.forward == NULL)
+		return false;
+	for (i = 0; i < app->cfg.opt.nat_rules.n; i++) {
+		const char *r = app->cfg.opt.nat_rules.items[i];
+
+		r += strspn(r, " \t");
+		if (strncmp(r, "masquerade", 10) == 0 && (r[10] == ' ' || r[10] == '\t'))
+			return true;
 	}
-	rc = rte_eth_dev_rss_reta_update(port, reta, info->reta_size);
-	if (rc == 0)
-		app->port_reta_size[port] = info->reta_size;
-	else
-		fprintf(stderr,
-			"dpflow: port %u (%s): requested a round-robin RETA of %u entries, "
-			"configured the driver's default (%s); masquerade steering may miss\n",
-			port, info->driver_name, info->reta_size, rte_strerror(-rc));
+	return false;
 }
 
 static int
 configure_port(struct dpf_app *app, uint16_t port)
 {
-	struct rte_eth_conf conf;
 	struct rte_eth_dev_info info;
+	struct dpf_drv_request req;
+	struct dpf_drv_port *dp;
 	struct rte_mempool *mp;
 	char name[RTE_MEMPOOL_NAMESIZE];
-	uint16_t nq, ntxq, rxd = RX_DESC, txd = TX_DESC, q;
+	uint16_t nq, ntxq, rxd, txd, q;
 	unsigned int n_mbufs;
 	int socket = rte_eth_dev_socket_id(port);
 	int rc;
@@ -120,41 +101,6 @@ configure_port(struct dpf_app *app, uint16_t port)
 			rte_strerror(-rc));
 		return rc;
 	}
-	nq = (uint16_t)RTE_MIN(app->cfg.opt.rxq, (uint64_t)info.max_rx_queues);
-	if (nq < app->cfg.opt.rxq)
-		fprintf(stderr,
-			"dpflow: port %u (%s): requested %" PRIu64 " RX queues, configured %u "
-			"(device maximum)\n",
-			port, info.driver_name, app->cfg.opt.rxq, nq);
-
-	memset(&conf, 0, sizeof(conf));
-	if (nq > 1) {
-		uint64_t hf = WANTED_RSS_HF & info.flow_type_rss_offloads;
-		uint8_t key_len = info.hash_key_size ? info.hash_key_size : DPF_RSS_KEY_LEN;
-		unsigned int i;
-
-		/* 0x6d5a repeated is symmetric at any key length (40 or 52 bytes). */
-		for (i = 0; i < sizeof(rss_key); i++)
-			rss_key[i] = dpf_rss_symmetric_key[i % 2];
-		if (key_len > sizeof(rss_key))
-			key_len = sizeof(rss_key);
-		if (hf == 0) {
-			fprintf(stderr,
-				"dpflow: port %u (%s): requested RSS on IP/TCP/UDP/SCTP, configured "
-				"none (device offers no RSS); queues are filled by the driver\n",
-				port, info.driver_name);
-		} else {
-			conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
-			conf.rx_adv_conf.rss_conf.rss_key = rss_key;
-			conf.rx_adv_conf.rss_conf.rss_key_len = key_len;
-			conf.rx_adv_conf.rss_conf.rss_hf = hf;
-			if (hf != WANTED_RSS_HF)
-				fprintf(stderr,
-					"dpflow: port %u (%s): requested RSS hash types 0x%" PRIx64
-					", configured 0x%" PRIx64 "\n",
-					port, info.driver_name, (uint64_t)WANTED_RSS_HF, hf);
-		}
-	}
 	ntxq = 1;
 	if (app->forward && app->fwd_peer[port] != DPF_PORT_NONE) {
 		/* Each RX core transmits on its own queue of the peer port. */
@@ -162,32 +108,45 @@ configure_port(struct dpf_app *app, uint16_t port)
 		if (info.max_tx_queues < ntxq) {
 			fprintf(stderr,
 				"dpflow: port %u (%s): forward mode with --rxq %u needs %u TX queues, "
-				"the device has %u%s\n",
+				"the device has %u%s%s\n",
 				port, info.driver_name, ntxq, ntxq, info.max_tx_queues,
-				strcmp(info.driver_name, "net_pcap") == 0
-					? " (net_pcap: one tx_pcap= per queue)"
+				dpf_drivers_port_has_quirk(port, DPF_DRV_QUIRK_QUEUES_FROM_DEVARGS)
+					? "; "
+					: "",
+				dpf_drivers_port_has_quirk(port, DPF_DRV_QUIRK_QUEUES_FROM_DEVARGS)
+					? dpf_drivers_quirk_help(DPF_DRV_QUIRK_QUEUES_FROM_DEVARGS)
 					: "");
 			return -EINVAL;
 		}
 	}
-	rc = rte_eth_dev_configure(port, nq, ntxq, &conf);
+	req.rx_queues = (uint16_t)app->cfg.opt.rxq;
+	req.tx_queues = ntxq;
+	req.exact_steering = needs_exact_steering(app);
+	dp = dpf_drivers_port_plan(port, &info, &req);
+	if (dp == NULL) {
+		fprintf(stderr, "dpflow: port %u (%s): no driver profile selected\n", port,
+			info.driver_name);
+		return -EINVAL;
+	}
+	nq = dp->rx_queues;
+	rc = rte_eth_dev_configure(port, nq, ntxq, &dp->eth_conf);
 	if (rc != 0) {
+		dpf_drivers_print_notes(stderr, dp);
 		fprintf(stderr, "dpflow: port %u (%s): configure with %u RX queues: %s\n", port,
 			info.driver_name, nq, rte_strerror(-rc));
 		return rc;
 	}
-	rc = rte_eth_dev_adjust_nb_rx_tx_desc(port, &rxd, &txd);
-	if (rc != 0) {
-		fprintf(stderr, "dpflow: port %u: descriptors: %s\n", port, rte_strerror(-rc));
+	rc = dpf_drivers_port_configured(dp);
+	if (rc != 0)
 		return rc;
-	}
+	rxd = dp->configured.rx_desc;
+	txd = dp->configured.tx_desc;
 	if ((int)port == app->replay_port)
 		n_mbufs = (unsigned int)(nq * (REPLAY_RING_SIZE + 2 * DPF_BURST) + 4096);
 	else
 		n_mbufs = (unsigned int)(nq * (rxd + 2 * DPF_BURST) + txd + 2048);
 	snprintf(name, sizeof(name), "mbuf_p%u", port);
-	mp = rte_pktmbuf_pool_create(name, n_mbufs, MBUF_CACHE, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-				     socket);
+	mp = rte_pktmbuf_pool_create(name, n_mbufs, MBUF_CACHE, 0, dp->mbuf_data_room, socket);
 	if (mp == NULL) {
 		fprintf(stderr, "dpflow: port %u: mbuf pool of %u: %s\n", port, n_mbufs,
 			rte_strerror(rte_errno));
@@ -214,32 +173,28 @@ configure_port(struct dpf_app *app, uint16_t port)
 		fprintf(stderr, "dpflow: port %u: start: %s\n", port, rte_strerror(-rc));
 		return rc;
 	}
-	/* A probe must see every frame; drivers without the knob are fine. */
-	rc = rte_eth_promiscuous_enable(port);
-	if (rc != 0 && rc != -ENOTSUP)
-		fprintf(stderr, "dpflow: port %u: promiscuous mode: %s\n", port, rte_strerror(-rc));
+	/* Promiscuous mode, the RETA and the symmetric hash function: what the
+	 * device refuses becomes a note, not an error. */
+	dpf_drivers_port_started(dp);
+	dpf_drivers_print_notes(stderr, dp);
 	if ((int)port == app->replay_port)
 		app->replay_pool = mp;
 	app->port_nq[port] = nq;
-	app->port_reta_size[port] = DPF_RSS_RETA_SIZE;
-	if (nq > 1 && conf.rxmode.mq_mode == RTE_ETH_MQ_RX_RSS && info.reta_size > 0)
-		program_reta(port, &info, nq, app);
+	app->port_reta_size[port] = dp->reta_size != 0 ? dp->reta_size : DPF_RSS_RETA_SIZE;
 	return 0;
 }
 
+/* Ports whose driver stamps frames with their capture time (net_pcap reading
+ * a file: the timestamp-unix-us quirk) run on the packet clock by default. */
 static bool
-all_ports_are_pcap(void)
+all_ports_stamp_capture_time(const struct dpf_app *app)
 {
-	struct rte_eth_dev_info info;
 	uint16_t p;
-	bool any = false;
 
-	RTE_ETH_FOREACH_DEV(p) {
-		if (rte_eth_dev_info_get(p, &info) != 0 || strcmp(info.driver_name, "net_pcap") != 0)
+	for (p = 0; p < app->n_ports; p++)
+		if (!dpf_drivers_port_has_quirk(app->ports[p], DPF_DRV_QUIRK_TIMESTAMP_UNIX_US))
 			return false;
-		any = true;
-	}
-	return any;
+	return app->n_ports > 0;
 }
 
 /* --forward A:B[,C:D]: each port in at most one pair, the two ports distinct. */
@@ -331,6 +286,9 @@ dpf_ports_init(struct dpf_app *app)
 			"(--vdev net_pcap0,rx_pcap=FILE) or use --replay FILE\n");
 		return -ENODEV;
 	}
+	rc = dpf_drivers_select(app->cfg.opt.drivers_cfg, app->ports, app->n_ports);
+	if (rc < 0)
+		return rc;
 	rc = dpf_ifaces_build(app);
 	if (rc < 0)
 		return rc;
@@ -338,8 +296,22 @@ dpf_ports_init(struct dpf_app *app)
 	if (rc < 0)
 		return rc;
 	if (app->clock == DPF_CLOCK_AUTO)
-		app->clock = (app->cfg.opt.replay != NULL || all_ports_are_pcap()) ? DPF_CLOCK_PACKET
-										     : DPF_CLOCK_WALL;
+		app->clock = (app->cfg.opt.replay != NULL || all_ports_stamp_capture_time(app))
+				     ? DPF_CLOCK_PACKET
+				     : DPF_CLOCK_WALL;
+	if (app->clock == DPF_CLOCK_PACKET && app->cfg.opt.replay == NULL) {
+		/* A NIC's timestamp offload counts device clock ticks, not Unix
+		 * time: only capture-time stamps can place frames in windows. */
+		for (p = 0; p < app->n_ports; p++) {
+			if (dpf_drivers_port_has_quirk(app->ports[p], DPF_DRV_QUIRK_TIMESTAMP_UNIX_US))
+				continue;
+			fprintf(stderr,
+				"dpflow: --clock packet: port %u gives no capture time (its driver "
+				"profile has no timestamp-unix-us quirk); use --clock wall\n",
+				app->ports[p]);
+			return -ENOTSUP;
+		}
+	}
 	for (p = 0; p < app->n_ports; p++) {
 		rc = configure_port(app, app->ports[p]);
 		if (rc != 0)
@@ -370,4 +342,5 @@ dpf_ports_close(struct dpf_app *app)
 		rte_eth_dev_stop(app->ports[i]);
 		rte_eth_dev_close(app->ports[i]);
 	}
+	dpf_drivers_close();
 }
