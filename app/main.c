@@ -24,7 +24,7 @@
 #include "cli.h"
 #include "dpflow.h"
 
-struct dpf_app dpf_app;
+
 
 static void
 on_signal(int sig)
