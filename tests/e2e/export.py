@@ -448,15 +448,14 @@ def case_s3_refused():
              ["bucket 'Bad_Bucket'"]),
         ]
         for what, opts, env, msgs in cases:
-            t0 = time.monotonic()
-            rc, sout, err = run_dpflow(base + opts, env=env, timeout=60)
-            took = time.monotonic() - t0
+            # The timeout is the guard against retrying a refusal forever;
+            # how long a loaded machine takes to say no is not asserted.
+            rc, sout, err = run_dpflow(base + opts, env=env, timeout=120)
             check(rc != 0, f"{what}: exit 0")
             for m in msgs:
                 check(m in err, f"{what}: message should contain {m!r}: {err[-800:]}")
             check(sout == "", f"{what}: records on stdout")
             check_no_secret(sout, err)
-            check(took < 30, f"{what}: took {took:.1f} s to fail")
             check(files_under(os.path.join(out, "AWSLogs")) == [], f"{what}: captured anyway")
         # The credentials file, named profile, all set in the configuration file:
         # accepted, and uploads; a file others can read is worth a warning.
