@@ -12,6 +12,7 @@
  *   main          options, ports, signals, counters (main.c, stats.c)
  */
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,10 +21,13 @@
 #include <rte_mempool.h>
 #include <rte_ring.h>
 
+#include "dpf_acl.h"
 #include "dpf_flow.h"
 #include "dpf_fmt.h"
+#include "dpf_nat.h"
 #include "dpf_pkt.h"
 #include "dpf_sink.h"
+#include "dpf_store.h"
 #include "dpf_window.h"
 
 #define DPF_MAX_RX_CORES 64
@@ -36,6 +40,18 @@ enum dpf_clock {
 	DPF_CLOCK_AUTO = 0,
 	DPF_CLOCK_PACKET,
 	DPF_CLOCK_WALL,
+};
+
+/* A repeatable setting (rules); origin names where each came from. */
+struct dpf_str_list {
+	char **items;
+	char **origin;  /* "file.conf:12" or "--nat-rule #2" */
+	unsigned int n;
+};
+
+enum dpf_unmatched {
+	DPF_UNMATCHED_LOG = 0, /* to the port's default interface */
+	DPF_UNMATCHED_DROP,    /* counted as `unmatched`, not logged */
 };
 
 /* Every setting; option.c's table maps names to these fields. */
@@ -62,20 +78,91 @@ struct dpf_options {
 	uint64_t flows_per_core;
 	uint64_t shards_per_core;
 	uint64_t stats_period;
+	char *forward;
+	uint64_t unmatched;       /* enum dpf_unmatched */
+	struct dpf_str_list nat_rules;
+	uint64_t nat_sessions_per_core;
+	uint64_t nat_timeout;
+	struct dpf_str_list acl_rules;
+	uint64_t acl_default;     /* 0 allow, 1 deny (= enum dpf_action) */
+	uint64_t acl_stateful;    /* 0 no, 1 yes */
+	uint64_t conntrack_per_core;
+	uint64_t conntrack_timeout;
+	uint64_t interactive;     /* -i */
+	char *cmdline_file;
+	uint64_t flow_store;      /* records kept for show/export flows */
 	char *config;
+	/* IPFIX export (export_ipfix.c) */
+	char *ipfix;
+	uint64_t ipfix_domain_id;
+	uint64_t ipfix_message_size;
+	uint64_t ipfix_template_refresh;
+	uint64_t ipfix_interface_names; /* 0 no, 1 yes */
+	uint64_t ipfix_rate;            /* UDP messages per second, 0: no limit */
+	/* Object storage upload (export_s3.c); no secret is ever an option. */
+	char *s3_bucket;
+	char *s3_endpoint;
+	char *s3_region;
+	char *s3_prefix;
+	uint64_t s3_url_style;   /* enum dpf_s3_url_style */
+	uint64_t s3_layout;      /* enum dpf_s3_layout */
+	char *s3_credentials;
+	char *s3_profile;
+	char *s3_ca_file;
+	char *s3_spool;
+	uint64_t s3_spool_max_mb;
+	uint64_t s3_spool_max_files;
+	uint64_t s3_keep_local;  /* 0 no, 1 yes */
+	uint64_t s3_retry_min_ms;
+	uint64_t s3_retry_max_sec;
+	uint64_t s3_drain_sec;
+	uint64_t s3_timeout_sec;
+	char *drivers_cfg;        /* driver profile directory (drivers.c) */
 };
 
-/* A logged interface: issue-2 scope is one per port. */
+#define DPF_IFACE_MAX_ADDRS 16
+
+struct dpf_cidr {
+	uint8_t family;
+	uint8_t len;
+	uint8_t addr[16];
+};
+
+/*
+ * A logged interface (a vNIC). A packet belongs to the interface of its
+ * port whose MAC is the packet's source MAC, else its destination MAC, else
+ * whose VLAN is the packet's outer VLAN id, else the port's default
+ * interface (no vlan, no mac); without one it is `unmatched`.
+ */
 struct dpf_iface {
 	struct dpf_iface_meta meta;
 	uint16_t port;
+	int32_t vlan;             /* -1: any */
+	bool has_mac;
+	uint8_t mac[6];
+	struct dpf_cidr addrs[DPF_IFACE_MAX_ADDRS]; /* first is the primary */
+	uint8_t n_addrs;
 	bool from_config;
+	unsigned int line;        /* section line in the config file */
 };
 
 struct dpf_config {
 	struct dpf_options opt;
 	struct dpf_iface ifaces[DPF_MAX_IFACES];
 	uint16_t n_ifaces;
+};
+
+#define DPF_IFACE_NONE UINT16_MAX
+#define DPF_PORT_NONE UINT16_MAX
+
+struct rte_hash;
+
+/* Packet -> interface (iface.c). */
+struct dpf_iface_map {
+	uint16_t default_iface[DPF_MAX_PORTS];  /* DPF_IFACE_NONE: unmatched */
+	uint16_t *vlan_iface[DPF_MAX_PORTS];    /* [4096] when the port has vlan interfaces */
+	bool port_has_mac[DPF_MAX_PORTS];
+	struct rte_hash *mac;                   /* (port, mac) -> interface */
 };
 
 /* Per-core counters: single writer (the RX lcore), relaxed loads by others. */
@@ -88,6 +175,15 @@ struct dpf_config {
 	X(lost_table_full, "lost-table-full", "packets of new flows, table full")     \
 	X(lost_no_table, "lost-no-table", "packets with no free shard table (overrun)") \
 	X(late, "late", "packets of a window already closed")                         \
+	X(unmatched, "unmatched", "packets of no interface (unmatched = drop)")       \
+	X(acl_rejected, "acl-rejected", "packets the ACL rejected (REJECT records)")  \
+	X(acl_reply_accepted, "acl-reply-accepted", "replies accepted by stateful mode") \
+	X(conntrack_full, "conntrack-full", "accepted connections not tracked: table full") \
+	X(acl_dropped, "acl-dropped", "forward mode: rejected packets dropped")       \
+	X(nat_translated, "nat-translated", "forward mode: packets rewritten by NAT")  \
+	X(nat_dropped, "nat-dropped", "forward mode: no masquerade port/session")     \
+	X(tx_packets, "tx-packets", "forward mode: packets sent on the peer port")    \
+	X(tx_dropped, "tx-dropped", "forward mode: peer port queue full")             \
 	X(flows_created, "flows-created", "flows inserted in shards")                 \
 	X(windows_retired, "windows-retired", "shards handed to the pipeline")
 
@@ -102,7 +198,6 @@ struct dpf_rx_counters {
 struct dpf_rxq_ref {
 	uint16_t port;
 	uint16_t queue;
-	uint16_t iface;
 };
 
 /* One RX lcore. Cache-aligned; only its own lcore writes it (but done_upto
@@ -123,6 +218,17 @@ struct dpf_rx_core {
 	uint64_t done_upto;           /* windows below are retired (published) */
 	uint64_t last_ns;             /* newest packet time seen (published) */
 	bool finished;                /* published */
+	struct dpf_ruleset *rs;       /* the rule set this core applies */
+	struct dpf_ruleset *rs_seen;  /* published: the newest set it switched to */
+	uint32_t flush_seen;          /* published: last flush request handled */
+	uint32_t active_flows;        /* published after each burst */
+	struct dpf_conntrack *ct;     /* stateful ACL, NULL otherwise */
+	struct dpf_nat_sessions *nat; /* masquerade in forward mode, NULL otherwise */
+	uint64_t *acl_rule_hits;      /* [acl rules + 1]; [0] = default verdict */
+	uint64_t *iface_pkts;         /* [n_ifaces] logged packets per interface */
+	struct dpf_ft *tables[16];    /* this core's tables (--shards-per-core) */
+	struct dpf_flow_nat *views[16]; /* masquerade views of tables[k], or NULL */
+	uint32_t max_views;
 	struct dpf_rx_counters cnt;
 } __rte_cache_aligned;
 
@@ -163,7 +269,6 @@ struct dpf_replay_stats {
 struct dpf_app {
 	struct dpf_config cfg;
 	enum dpf_clock clock;
-	uint64_t window_ns;
 	bool offline;              /* replay: wait instead of losing on overrun */
 
 	struct dpf_rx_core *cores;
@@ -173,9 +278,12 @@ struct dpf_app {
 	uint16_t ports[DPF_MAX_PORTS];
 	uint16_t n_ports;
 	uint16_t port_nq[DPF_MAX_PORTS];    /* RX queues configured per port id */
+	uint16_t port_reta_size[DPF_MAX_PORTS];
+	bool forward;                       /* --forward given */
+	uint16_t fwd_peer[DPF_MAX_PORTS];   /* DPF_PORT_NONE: not forwarded */
 	struct dpf_iface ifaces[DPF_MAX_IFACES]; /* logged interfaces, by port order */
 	uint16_t n_ifaces;
-	uint16_t port_iface[DPF_MAX_PORTS]; /* port id -> interface index */
+	struct dpf_iface_map ifmap;
 	struct rte_mempool *replay_pool;
 	int replay_port;           /* -1 when none */
 	struct rte_ring *replay_rings[DPF_MAX_RX_CORES];
@@ -185,6 +293,19 @@ struct dpf_app {
 	/* replay -> RX cores (release/acquire) */
 	uint64_t watermark_ns;
 	bool source_done;
+
+	/*
+	 * NAT and ACL rules. A change (CLI) builds rs_next with from_ns = the
+	 * next window boundary; each RX core switches when it opens a window at
+	 * or after it, the pipeline uses rs_next for windows from there, and
+	 * frees the old set once every core has switched (rules.c, pipeline.c).
+	 */
+	struct dpf_ruleset *rs;
+	struct dpf_ruleset *rs_next;
+	struct dpf_ruleset *rs_emit;  /* the set of the window being merged */
+	pthread_mutex_t rs_lock;      /* CLI vs pipeline, never the RX path */
+	struct dpf_nat_icmp *nat_icmp;
+	struct dpf_rss *rss;          /* software Toeplitz (masquerade steering) */
 
 	struct dpf_fmt *fmt;
 	struct dpf_fmt_ctx fmt_ctx;
@@ -197,6 +318,17 @@ struct dpf_app {
 	bool writer_failed;
 
 	volatile bool stop;        /* signal, idle exit: stop polling, flush */
+	volatile bool polling;     /* CLI start/stop: RX cores poll their queues */
+	uint32_t flush_gen;        /* CLI flush requests (RX cores acknowledge) */
+	struct dpf_store *store;   /* recent flows for show/export flows */
+	struct dpf_fmt *fmt_next;  /* set log-format: the writer switches at a boundary */
+	bool interactive;          /* -i or --cmdline-file: the CLI decides when to exit */
+	volatile bool run_done;    /* the run loop has ended (interactive mode) */
+	bool writer_done;          /* the writer has handled the stop batch */
+	struct dpf_fmt *fmt_show;  /* the CLI's copy of the record format */
+	/* SIGHUP: set by the handler, cleared by the writer once it has
+	 * published the open files (log rotation). */
+	volatile bool rotate_requested;
 	volatile bool pipeline_done;
 	uint64_t start_ns;
 	uint64_t tsc_hz;
@@ -206,7 +338,52 @@ struct dpf_app {
 
 extern struct dpf_app dpf_app;
 
+/* window.c: windows are identified by their start (ns). */
+void dpf_window_init(uint64_t len_sec);
+void dpf_window_bounds(uint64_t t_ns, uint64_t *start_ns, uint64_t *end_ns);
+uint64_t dpf_window_start(uint64_t t_ns);
+uint64_t dpf_window_len_sec(void);
+uint64_t dpf_window_set_len(uint64_t len_sec, uint64_t now_ns, uint64_t margin_ns);
+
+/* iface.c */
+int dpf_ifaces_build(struct dpf_app *app);
+uint16_t dpf_iface_lookup_slow(const struct dpf_app *app, uint16_t port, const uint8_t *frame,
+			       const struct dpf_pkt_info *pi);
+/* The interface of a parsed frame received on port, or DPF_IFACE_NONE. */
+static inline uint16_t
+dpf_iface_lookup(const struct dpf_app *app, uint16_t port, const uint8_t *frame,
+		 const struct dpf_pkt_info *pi)
+{
+	if (!app->ifmap.port_has_mac[port] && app->ifmap.vlan_iface[port] == NULL)
+		return app->ifmap.default_iface[port];
+	return dpf_iface_lookup_slow(app, port, frame, pi);
+}
+uint8_t dpf_iface_direction(const struct dpf_app *app, const struct dpf_flow_key *k);
+
+/* control.c: CLI and telemetry actions; key: value lines to f, 0 or -1. */
+int dpf_ctl_start(FILE *f, struct dpf_app *app);
+int dpf_ctl_stop(FILE *f, struct dpf_app *app);
+int dpf_ctl_quit(FILE *f, struct dpf_app *app);
+int dpf_ctl_flush(FILE *f, struct dpf_app *app);
+int dpf_ctl_wait(FILE *f, struct dpf_app *app);
+int dpf_ctl_show_port(FILE *f, struct dpf_app *app, const char *what, const char *which);
+int dpf_ctl_clear_port_stats(FILE *f, struct dpf_app *app, const char *which);
+int dpf_ctl_show_lcores(FILE *f, struct dpf_app *app);
+int dpf_ctl_show_flow_table(FILE *f, struct dpf_app *app);
+int dpf_ctl_show_window(FILE *f, struct dpf_app *app);
+int dpf_ctl_set_window(FILE *f, struct dpf_app *app, const char *arg);
+int dpf_ctl_set_log_format(FILE *f, struct dpf_app *app, const char *fmt);
+int dpf_ctl_show_config(FILE *f, struct dpf_app *app);
+int dpf_ctl_show_flows(FILE *f, struct dpf_app *app, int argc, char **argv);
+int dpf_ctl_export_flows(FILE *f, struct dpf_app *app, const char *path, int argc, char **argv);
+int dpf_ctl_rules(FILE *f, struct dpf_app *app, const char *kind, const char *verb,
+		  const char *arg);
+
+/* telemetry.c */
+int dpf_telemetry_register(struct dpf_app *app);
+
 /* options.c */
+void dpf_options_show(FILE *f, const struct dpf_options *o);
 int dpf_options_parse(struct dpf_config *cfg, int argc, char **argv);
 void dpf_options_usage(FILE *f, const char *prog);
 void dpf_options_free(struct dpf_config *cfg);
@@ -224,6 +401,28 @@ int dpf_replay_open(struct dpf_app *app);
 int dpf_replay_start(struct dpf_app *app);
 bool dpf_replay_failed(void);
 void dpf_replay_join(struct dpf_app *app);
+
+/* rules.c */
+#define DPF_ACL_RUNTIME_MAX_RULES 4096
+
+struct dpf_ruleset {
+	struct dpf_acl *acl;          /* NULL: every packet ACCEPT */
+	struct dpf_nat *nat;          /* NULL: no rule */
+	uint64_t from_ns;             /* first window start it applies to */
+	uint8_t acl_default;
+	struct dpf_str_list nat_text; /* the rules as given, with their origin */
+	struct dpf_str_list acl_text;
+	uint64_t *nat_rule_pkts;      /* [nat rules]: packets of records a rule rewrote */
+};
+
+struct dpf_ruleset *dpf_ruleset_build(struct dpf_app *app, const struct dpf_str_list *nat_rules,
+				      const struct dpf_str_list *acl_rules, uint8_t acl_default,
+				      FILE *errf);
+void dpf_ruleset_free(struct dpf_ruleset *rs);
+int dpf_rules_setup(struct dpf_app *app);
+void dpf_rules_free(struct dpf_app *app);
+void dpf_rules_finish_record(void *arg, struct dpf_record *r, const struct dpf_flow_nat *view);
+void dpf_rules_print_stats(FILE *f, struct dpf_app *app);
 
 /* rx.c */
 int dpf_rx_setup(struct dpf_app *app);
@@ -260,8 +459,21 @@ int dpf_writer_add_exporter(const struct dpf_exporter *e);
 int dpf_writer_start(struct dpf_app *app);
 void dpf_writer_join(struct dpf_app *app);
 
+/* export_ipfix.c: --ipfix; setup registers the exporter (0 when not configured) */
+int dpf_export_ipfix_setup(struct dpf_app *app);
+void dpf_export_ipfix_print(FILE *f);
+void dpf_export_ipfix_free(void);
+
+/* export_s3.c: --s3-bucket; setup checks the bucket (validation object),
+ * opens the spool and starts the uploader thread (0 when not configured) */
+int dpf_export_s3_setup(struct dpf_app *app);
+void dpf_export_s3_print(FILE *f);
+void dpf_export_s3_free(void);
+/* numa.c: the machine's nodes, each port's node, RX lcores on another node. */
+void dpf_numa_report(FILE *f, const struct dpf_app *app);
+
 /* stats.c */
-void dpf_stats_print(FILE *f, const struct dpf_app *app, bool final);
+void dpf_stats_print(FILE *f, struct dpf_app *app, bool final);
 void dpf_stats_line(FILE *f, const struct dpf_app *app);
 uint64_t dpf_stats_rx_total(const struct dpf_app *app);
 

@@ -8,6 +8,7 @@
  * writer publishes its files, then the counters are printed.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,15 +21,24 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 
+#include "cli.h"
 #include "dpflow.h"
 
-struct dpf_app dpf_app;
+
 
 static void
 on_signal(int sig)
 {
 	(void)sig;
 	dpf_app.stop = true;
+}
+
+/* Log rotation: the writer thread publishes the open files and goes on. */
+static void
+on_sighup(int sig)
+{
+	(void)sig;
+	dpf_app.rotate_requested = true;
 }
 
 static int
@@ -119,6 +129,16 @@ run(struct dpf_app *app)
 	}
 }
 
+static void *
+run_thread(void *arg)
+{
+	struct dpf_app *app = arg;
+
+	run(app);
+	app->run_done = true;
+	return NULL;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -133,6 +153,9 @@ main(int argc, char **argv)
 	}
 	argc -= ret;
 	argv += ret;
+	/* Early, so that a reload during start-up does not kill the process
+	 * (SIGHUP's default action); the writer acts on it once it runs. */
+	signal(SIGHUP, on_sighup);
 
 	ret = dpf_options_parse(&app->cfg, argc, argv);
 	if (ret != 0) {
@@ -140,12 +163,20 @@ main(int argc, char **argv)
 		goto cleanup_eal;
 	}
 	app->clock = (enum dpf_clock)app->cfg.opt.clock;
-	app->window_ns = app->cfg.opt.window * 1000000000ull;
+	dpf_window_init(app->cfg.opt.window);
 	dpf_clock_init(app);
 	app->start_ns = dpf_wall_ns(app);
 
 	if (setup_format(app) < 0 || assign_lcores(app) < 0)
 		goto cleanup_opts;
+	app->polling = true;
+	app->interactive = app->cfg.opt.interactive || app->cfg.opt.cmdline_file != NULL;
+	app->fmt_show = dpf_fmt_parse(app->cfg.opt.log_format, NULL, 0);
+	app->store = dpf_store_create((uint32_t)app->cfg.opt.flow_store);
+	if (app->fmt_show == NULL || app->store == NULL) {
+		fprintf(stderr, "dpflow: out of memory\n");
+		goto cleanup_opts;
+	}
 	if (app->cfg.opt.replay != NULL && dpf_replay_open(app) < 0)
 		goto cleanup_opts;
 	if (dpf_ports_init(app) < 0)
@@ -154,6 +185,8 @@ main(int argc, char **argv)
 	 * line rate to keep up with, so RX cores wait for free tables instead of
 	 * losing records. With the wall clock they never wait. */
 	app->offline = app->clock == DPF_CLOCK_PACKET;
+	if (dpf_rules_setup(app) < 0)
+		goto cleanup_rules;
 	app->fmt_ctx.ifaces = NULL;
 	{
 		static struct dpf_iface_meta metas[DPF_MAX_IFACES];
@@ -165,10 +198,15 @@ main(int argc, char **argv)
 		app->fmt_ctx.n_ifaces = app->n_ifaces;
 	}
 	if (dpf_rx_setup(app) < 0 || dpf_pipeline_setup(app) < 0)
-		goto cleanup_ports;
+		goto cleanup_rules;
+	/* Exporters register with the writer before it starts; S3 also checks
+	 * the bucket here, so a refused bucket stops dpflow before any packet. */
+	if (dpf_export_ipfix_setup(app) < 0 || dpf_export_s3_setup(app) < 0)
+		goto cleanup_export;
 	if (dpf_writer_start(app) < 0)
-		goto cleanup_ports;
+		goto cleanup_export;
 	print_lcores(app);
+	dpf_numa_report(stderr, app);
 	fprintf(stderr, "dpflow: window %" PRIu64 " s, %s clock, output %s\n",
 		app->cfg.opt.window, app->clock == DPF_CLOCK_PACKET ? "packet" : "wall",
 		app->cfg.opt.output);
@@ -182,18 +220,47 @@ main(int argc, char **argv)
 	if (app->cfg.opt.replay != NULL && dpf_replay_start(app) < 0)
 		app->stop = true;
 
-	run(app);
+	if (dpf_telemetry_register(app) < 0)
+		fprintf(stderr, "dpflow: telemetry commands not registered\n");
+	if (app->interactive) {
+		pthread_t tid;
+
+		/* The prompt owns the main thread; the run loop moves aside. */
+		if (pthread_create(&tid, NULL, run_thread, app) != 0) {
+			fprintf(stderr, "dpflow: cannot start the run loop\n");
+			app->stop = true;
+		} else {
+			dpf_cli_run(app, app->cfg.opt.cmdline_file, app->cfg.opt.interactive);
+			/* Without -i the file ran first; then the run goes on as usual. */
+			if (app->cfg.opt.interactive)
+				app->stop = true;
+			pthread_join(tid, NULL);
+		}
+	} else {
+		run(app);
+	}
 	rte_eal_mp_wait_lcore();
 	dpf_replay_join(app);
 	dpf_writer_join(app);
 	fflush(stdout);
+	/* Before the summary, whose last lines are the conservation check. */
+	dpf_export_ipfix_print(stderr);
+	dpf_export_s3_print(stderr);
 	dpf_stats_print(stderr, app, true);
 	status = (app->writer_failed || dpf_replay_failed()) ? EXIT_FAILURE : EXIT_SUCCESS;
 
+cleanup_export:
+	dpf_export_s3_free();
+	dpf_export_ipfix_free();
+cleanup_rules:
+	dpf_rules_free(app);
 cleanup_ports:
 	dpf_ports_close(app);
 cleanup_opts:
 	dpf_fmt_free(app->fmt);
+	dpf_fmt_free(app->fmt_show);
+	dpf_fmt_free(app->fmt_next);
+	dpf_store_free(app->store);
 	dpf_options_free(&app->cfg);
 cleanup_eal:
 	rte_eal_cleanup();

@@ -5,7 +5,9 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <arpa/inet.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,12 +22,20 @@ enum opt_type {
 	OPT_META,  /* printed in records: printable ASCII, no space */
 	OPT_UINT,
 	OPT_ENUM,
+	OPT_LIST,  /* repeatable: each use appends */
+	OPT_FLAG,  /* no value: set to 1 */
 };
 
 #define OPT_CLI_ONLY 0x1
 
 static const char *const clock_names[] = {"auto", "packet", "wall", NULL};
 static const char *const compress_names[] = {"zstd", "gzip", "none", NULL};
+static const char *const unmatched_names[] = {"log", "drop", NULL};
+static const char *const acl_default_names[] = {"allow", "deny", NULL};
+static const char *const yes_no_names[] = {"no", "yes", NULL};
+/* Same order as enum dpf_s3_url_style and enum dpf_s3_layout (lib/s3). */
+static const char *const s3_url_style_names[] = {"path", "virtual", NULL};
+static const char *const s3_layout_names[] = {"plain", "hourly", "hive", "hive-hourly", NULL};
 
 struct opt_def {
 	const char *name;
@@ -82,17 +92,98 @@ static const struct opt_def opt_table[] = {
 	 "flow tables per RX core (open window plus windows being merged)", 0},
 	{"stats-period", OPT_UINT, O(stats_period), 0, 86400, NULL, "0", "SEC",
 	 "print a progress line every SEC seconds (0: only the summary at exit)", 0},
+	{"forward", OPT_STR, O(forward), 0, 0, NULL, NULL, "A:B[,C:D]",
+	 "forward mode: pair ports like testpmd io forwarding; accepted packets are NAT-rewritten "
+	 "and sent on the peer port, rejected ones dropped", 0},
+	{"unmatched", OPT_ENUM, O(unmatched), 0, 0, unmatched_names, "log", "log|drop",
+	 "packets matching no interface: log on the port's default interface, or count and drop",
+	 0},
+	{"nat-rule", OPT_LIST, O(nat_rules), 0, 0, NULL, NULL, "RULE",
+	 "NAT rule (repeatable): static IN-CIDR OUT-CIDR | dnat PROTO ADDR:PORT TO:PORT | "
+	 "masquerade IN-CIDR OUT-ADDR [LO-HI]", 0},
+	{"nat-sessions-per-core", OPT_UINT, O(nat_sessions_per_core), 1, 1u << 24, NULL, "65536",
+	 "N", "masquerade sessions each RX core can hold", 0},
+	{"nat-timeout", OPT_UINT, O(nat_timeout), 1, 86400, NULL, "300", "SEC",
+	 "idle masquerade sessions expire after SEC seconds", 0},
+	{"acl-rule", OPT_LIST, O(acl_rules), 0, 0, NULL, NULL, "RULE",
+	 "ACL rule (repeatable, first match wins): allow|deny PROTO SRC SPORTS DST DPORTS", 0},
+	{"acl-default", OPT_ENUM, O(acl_default), 0, 0, acl_default_names, "allow", "allow|deny",
+	 "verdict when no ACL rule matches", 0},
+	{"acl-stateful", OPT_ENUM, O(acl_stateful), 0, 0, yes_no_names, "no", "yes|no",
+	 "accept replies to accepted connections, like a security group", 0},
+	{"conntrack-per-core", OPT_UINT, O(conntrack_per_core), 1, 1u << 24, NULL, "65536", "N",
+	 "connections each RX core tracks in stateful ACL mode", 0},
+	{"conntrack-timeout", OPT_UINT, O(conntrack_timeout), 1, 86400, NULL, "300", "SEC",
+	 "idle tracked connections expire after SEC seconds", 0},
+	{"interactive", OPT_FLAG, O(interactive), 0, 1, NULL, "0", "",
+	 "-i: the dpflow> prompt (testpmd style); with it the program exits on quit", OPT_CLI_ONLY},
+	{"cmdline-file", OPT_STR, O(cmdline_file), 0, 0, NULL, NULL, "FILE",
+	 "run the prompt's commands from FILE, printing their output", OPT_CLI_ONLY},
+	{"flow-store", OPT_UINT, O(flow_store), 1, 10000000, NULL, "100000", "N",
+	 "records of recent windows kept for show flows / export flows", 0},
 	{"config", OPT_STR, O(config), 0, 0, NULL, NULL, "FILE",
 	 "read settings from FILE ([dpflow] keys as above, [interface ID] sections); "
 	 "command-line options win", OPT_CLI_ONLY},
+	{"ipfix", OPT_STR, O(ipfix), 0, 0, NULL, NULL, "udp://HOST:PORT|tcp://HOST:PORT",
+	 "also export the records as IPFIX (RFC 7011) to this collector", 0},
+	{"ipfix-domain-id", OPT_UINT, O(ipfix_domain_id), 0, UINT32_MAX, NULL, "1", "N",
+	 "IPFIX observation domain id", 0},
+	{"ipfix-message-size", OPT_UINT, O(ipfix_message_size), 512, 65535, NULL, "1400", "BYTES",
+	 "largest IPFIX message (UDP: keep under the path MTU)", 0},
+	{"ipfix-template-refresh", OPT_UINT, O(ipfix_template_refresh), 1, 86400, NULL, "300",
+	 "SEC", "resend IPFIX templates over UDP every SEC seconds", 0},
+	{"ipfix-interface-names", OPT_ENUM, O(ipfix_interface_names), 0, 0, yes_no_names, "no",
+	 "no|yes", "also send interface-id names as IPFIX option records (interfaceName)", 0},
+	{"ipfix-rate", OPT_UINT, O(ipfix_rate), 0, 10000000, NULL, "0", "MSGS",
+	 "UDP: at most MSGS IPFIX messages a second, so a collector is not flooded at each "
+	 "window end (0: no limit)", 0},
+	{"s3-bucket", OPT_STR, O(s3_bucket), 0, 0, NULL, NULL, "NAME",
+	 "upload every published file to this S3 bucket (needs --output DIR)", 0},
+	{"s3-endpoint", OPT_STR, O(s3_endpoint), 0, 0, NULL, NULL, "URL",
+	 "S3-compatible service URL (default https://s3.<s3-region>.amazonaws.com)", 0},
+	{"s3-region", OPT_META, O(s3_region), 0, 0, NULL, NULL, "R",
+	 "signing region (default --region, else us-east-1)", 0},
+	{"s3-prefix", OPT_STR, O(s3_prefix), 0, 0, NULL, NULL, "PREFIX",
+	 "key prefix in the bucket (objects go under PREFIX/AWSLogs/...)", 0},
+	{"s3-url-style", OPT_ENUM, O(s3_url_style), 0, 0, s3_url_style_names, "path",
+	 "path|virtual", "bucket in the URL path, or as a host name label", 0},
+	{"s3-layout", OPT_ENUM, O(s3_layout), 0, 0, s3_layout_names, "plain",
+	 "plain|hourly|hive|hive-hourly", "object key layout (AWS flow log delivery options)", 0},
+	{"s3-credentials", OPT_STR, O(s3_credentials), 0, 0, NULL, NULL, "FILE",
+	 "AWS shared credentials file (default: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, "
+	 "else AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials)", 0},
+	{"s3-profile", OPT_META, O(s3_profile), 0, 0, NULL, NULL, "NAME",
+	 "profile in the credentials file (default AWS_PROFILE, else default)", 0},
+	{"s3-ca-file", OPT_STR, O(s3_ca_file), 0, 0, NULL, NULL, "FILE",
+	 "PEM CA bundle for an https endpoint with a private CA", 0},
+	{"s3-spool", OPT_STR, O(s3_spool), 0, 0, NULL, NULL, "DIR",
+	 "files wait here until their upload is confirmed (default <output>/.s3-spool)", 0},
+	{"s3-spool-max-mb", OPT_UINT, O(s3_spool_max_mb), 1, 1u << 30, NULL, "1024", "MB",
+	 "spool size limit; a file that does not fit stays in --output, not uploaded", 0},
+	{"s3-spool-max-files", OPT_UINT, O(s3_spool_max_files), 1, 10000000, NULL, "10000", "N",
+	 "spool file-count limit", 0},
+	{"s3-keep-local", OPT_ENUM, O(s3_keep_local), 0, 0, yes_no_names, "no", "no|yes",
+	 "keep the published file in --output besides the spool", 0},
+	{"s3-retry-min-ms", OPT_UINT, O(s3_retry_min_ms), 1, 600000, NULL, "1000", "MS",
+	 "first retry delay; doubles per failure", 0},
+	{"s3-retry-max-sec", OPT_UINT, O(s3_retry_max_sec), 1, 86400, NULL, "300", "SEC",
+	 "longest retry delay", 0},
+	{"s3-drain-sec", OPT_UINT, O(s3_drain_sec), 0, 86400, NULL, "30", "SEC",
+	 "at stop, keep uploading the spool for up to SEC seconds (the rest waits for the "
+	 "next start)", 0},
+	{"s3-timeout-sec", OPT_UINT, O(s3_timeout_sec), 1, 3600, NULL, "30", "SEC",
+	 "connect timeout, and abort a transfer stalled for SEC seconds", 0},
+	{"drivers-cfg", OPT_STR, O(drivers_cfg), 0, 0, NULL, NULL, "DIR",
+	 "driver profile directory (default: the installed drivers-cfg, else the source "
+	 "tree's); see doc/drivers-cfg.md", 0},
 };
 
 #define N_OPTS RTE_DIM(opt_table)
 
 /* Keys of an [interface ID] section. */
 static const char *const iface_keys[] = {
-	"port", "account-id", "vpc-id", "subnet-id", "instance-id", "region", "az-id",
-	"sublocation-type", "sublocation-id", NULL,
+	"port", "vlan", "mac", "addresses", "account-id", "vpc-id", "subnet-id", "instance-id",
+	"region", "az-id", "sublocation-type", "sublocation-id", NULL,
 };
 
 static char **
@@ -108,15 +199,66 @@ uint_field(struct dpf_options *o, const struct opt_def *d)
 }
 
 /* Set one option from text; on error write a message naming it. */
+static struct dpf_str_list *
+list_field(struct dpf_options *o, const struct opt_def *d)
+{
+	return (struct dpf_str_list *)((char *)o + d->off);
+}
+
 static int
-opt_set(struct dpf_options *o, const struct opt_def *d, const char *val, char *err,
-	size_t err_len)
+list_append(struct dpf_str_list *l, const char *val, const char *origin)
+{
+	char **items = realloc(l->items, (l->n + 1) * sizeof(char *));
+	char **orig;
+
+	if (items == NULL)
+		return -ENOMEM;
+	l->items = items;
+	orig = realloc(l->origin, (l->n + 1) * sizeof(char *));
+	if (orig == NULL)
+		return -ENOMEM;
+	l->origin = orig;
+	l->items[l->n] = strdup(val);
+	l->origin[l->n] = strdup(origin);
+	if (l->items[l->n] == NULL || l->origin[l->n] == NULL)
+		return -ENOMEM;
+	l->n++;
+	return 0;
+}
+
+static void
+list_free(struct dpf_str_list *l)
+{
+	unsigned int i;
+
+	for (i = 0; i < l->n; i++) {
+		free(l->items[i]);
+		free(l->origin[i]);
+	}
+	free(l->items);
+	free(l->origin);
+	memset(l, 0, sizeof(*l));
+}
+
+static int
+opt_set(struct dpf_options *o, const struct opt_def *d, const char *val, const char *origin,
+	char *err, size_t err_len)
 {
 	uint64_t v;
 	char **sp;
 	int rc, i;
 
 	switch (d->type) {
+	case OPT_FLAG:
+		/* Given: on. The table's default reads "0". */
+		*uint_field(o, d) = strcmp(val, "0") != 0;
+		return 0;
+	case OPT_LIST:
+		if (val[0] == '\0') {
+			snprintf(err, err_len, "%s: empty value", d->name);
+			return -EINVAL;
+		}
+		return list_append(list_field(o, d), val, origin);
 	case OPT_META:
 		if (!dpf_fmt_meta_valid(val)) {
 			snprintf(err, err_len,
@@ -181,7 +323,7 @@ set_defaults(struct dpf_options *o)
 	for (i = 0; i < N_OPTS; i++) {
 		if (opt_table[i].def == NULL)
 			continue;
-		if (opt_set(o, &opt_table[i], opt_table[i].def, err, sizeof(err)) < 0) {
+		if (opt_set(o, &opt_table[i], opt_table[i].def, "default", err, sizeof(err)) < 0) {
 			fprintf(stderr, "dpflow: internal default: %s\n", err);
 			return -EINVAL;
 		}
@@ -244,8 +386,139 @@ iface_for_section(struct dpf_config *cfg, const struct dpf_cfg_entry *e, const c
 	}
 	cfg->ifaces[cfg->n_ifaces].meta.interface_id = strdup(e->section_arg);
 	cfg->ifaces[cfg->n_ifaces].port = UINT16_MAX;
+	cfg->ifaces[cfg->n_ifaces].vlan = -1;
 	cfg->ifaces[cfg->n_ifaces].from_config = true;
+	cfg->ifaces[cfg->n_ifaces].line = e->section_line;
 	return &cfg->ifaces[cfg->n_ifaces++];
+}
+
+static int
+parse_cidr_text(const char *tok, struct dpf_cidr *c)
+{
+	char buf[64];
+	char *slash, *end;
+	unsigned long len;
+	unsigned int max;
+
+	if (strlen(tok) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, tok);
+	slash = strchr(buf, '/');
+	if (slash != NULL)
+		*slash++ = '\0';
+	memset(c, 0, sizeof(*c));
+	if (inet_pton(AF_INET, buf, c->addr) == 1)
+		c->family = 4;
+	else if (inet_pton(AF_INET6, buf, c->addr) == 1)
+		c->family = 6;
+	else
+		return -EINVAL;
+	max = c->family == 4 ? 32 : 128;
+	len = max;
+	if (slash != NULL) {
+		len = strtoul(slash, &end, 10);
+		if (*slash == '\0' || *end != '\0' || len > max)
+			return -EINVAL;
+	}
+	c->len = (uint8_t)len;
+	/* An interface address keeps its host bits (10.0.0.5/24 is fine). */
+	return 0;
+}
+
+static int
+iface_set_l2l3(struct dpf_iface *ifc, const char *key, const char *val, char *err,
+	       size_t err_len)
+{
+	if (strcmp(key, "vlan") == 0) {
+		uint64_t v;
+
+		if (dpf_cfg_parse_u64(val, 0, 4095, &v) < 0) {
+			snprintf(err, err_len, "vlan '%s': expected 0..4095", val);
+			return -EINVAL;
+		}
+		ifc->vlan = (int32_t)v;
+		return 0;
+	}
+	if (strcmp(key, "mac") == 0) {
+		unsigned int b[6];
+		char tail;
+		int i;
+
+		if (sscanf(val, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4],
+			   &b[5], &tail) != 6 || strlen(val) != 17) {
+			snprintf(err, err_len, "mac '%s': expected xx:xx:xx:xx:xx:xx", val);
+			return -EINVAL;
+		}
+		for (i = 0; i < 6; i++)
+			ifc->mac[i] = (uint8_t)b[i];
+		ifc->has_mac = true;
+		return 0;
+	}
+	/* addresses = CIDR[, CIDR...] (spaces or commas); the first is the primary. */
+	{
+		char buf[1024];
+		char *save = NULL, *tok;
+
+		if (strlen(val) >= sizeof(buf)) {
+			snprintf(err, err_len, "addresses: too long");
+			return -EINVAL;
+		}
+		strcpy(buf, val);
+		ifc->n_addrs = 0;
+		for (tok = strtok_r(buf, ", \t", &save); tok != NULL;
+		     tok = strtok_r(NULL, ", \t", &save)) {
+			if (ifc->n_addrs == DPF_IFACE_MAX_ADDRS) {
+				snprintf(err, err_len, "addresses: more than %d",
+					 DPF_IFACE_MAX_ADDRS);
+				return -EINVAL;
+			}
+			if (parse_cidr_text(tok, &ifc->addrs[ifc->n_addrs]) < 0) {
+				snprintf(err, err_len, "addresses: '%s' is not an address or CIDR",
+					 tok);
+				return -EINVAL;
+			}
+			ifc->n_addrs++;
+		}
+		if (ifc->n_addrs == 0) {
+			snprintf(err, err_len, "addresses: empty");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* [nat] rule = ...; [acl] rule = ..., default = allow|deny, stateful = yes|no */
+static int
+apply_rule_section(struct dpf_config *cfg, const struct dpf_cfg_entry *e, const char *path)
+{
+	bool nat = strcmp(e->section, "nat") == 0;
+	char origin[PATH_MAX + 16], err[256];
+	const struct opt_def *d = NULL;
+	int rc;
+
+	if (e->section_arg[0] != '\0') {
+		fprintf(stderr, "dpflow: %s:%u: [%s] takes no argument\n", path, e->section_line,
+			e->section);
+		return -EINVAL;
+	}
+	if (e->key == NULL)
+		return 0;
+	if (strcmp(e->key, "rule") == 0)
+		d = opt_find(nat ? "nat-rule" : "acl-rule");
+	else if (!nat && strcmp(e->key, "default") == 0)
+		d = opt_find("acl-default");
+	else if (!nat && strcmp(e->key, "stateful") == 0)
+		d = opt_find("acl-stateful");
+	if (d == NULL) {
+		fprintf(stderr, "dpflow: %s:%u: unknown key '%s' in [%s] (expected %s)\n", path,
+			e->line, e->key, e->section, nat ? "rule" : "rule, default, stateful");
+		return -EINVAL;
+	}
+	snprintf(origin, sizeof(origin), "%s:%u", path, e->line);
+	rc = opt_set(&cfg->opt, d, e->value, origin, err, sizeof(err));
+	if (rc < 0)
+		fprintf(stderr, "dpflow: %s: %s\n", origin, err);
+	return rc;
 }
 
 static int
@@ -253,6 +526,7 @@ apply_config_file(struct dpf_config *cfg, const char *path)
 {
 	char err[512];
 	struct dpf_cfg *c = dpf_cfg_load(path, err, sizeof(err));
+	char origin[PATH_MAX + 16];
 	unsigned int i;
 	int rc = 0;
 
@@ -276,9 +550,14 @@ apply_config_file(struct dpf_config *cfg, const char *path)
 				fprintf(stderr, "dpflow: %s:%u: unknown setting '%s' in [dpflow]\n",
 					path, e->line, e->key);
 				rc = -EINVAL;
-			} else if ((rc = opt_set(&cfg->opt, d, e->value, err, sizeof(err))) < 0) {
-				fprintf(stderr, "dpflow: %s:%u: %s\n", path, e->line, err);
+			} else {
+				snprintf(origin, sizeof(origin), "%s:%u", path, e->line);
+				rc = opt_set(&cfg->opt, d, e->value, origin, err, sizeof(err));
+				if (rc < 0)
+					fprintf(stderr, "dpflow: %s: %s\n", origin, err);
 			}
+		} else if (strcmp(e->section, "nat") == 0 || strcmp(e->section, "acl") == 0) {
+			rc = apply_rule_section(cfg, e, path);
 		} else if (strcmp(e->section, "interface") == 0) {
 			struct dpf_iface *ifc = iface_for_section(cfg, e, path);
 			uint64_t port;
@@ -301,6 +580,11 @@ apply_config_file(struct dpf_config *cfg, const char *path)
 				} else {
 					ifc->port = (uint16_t)port;
 				}
+			} else if (strcmp(e->key, "vlan") == 0 || strcmp(e->key, "mac") == 0 ||
+				   strcmp(e->key, "addresses") == 0) {
+				rc = iface_set_l2l3(ifc, e->key, e->value, err, sizeof(err));
+				if (rc < 0)
+					fprintf(stderr, "dpflow: %s:%u: %s\n", path, e->line, err);
 			} else if (!dpf_fmt_meta_valid(e->value)) {
 				fprintf(stderr,
 					"dpflow: %s:%u: %s '%s': must be printable without spaces\n",
@@ -314,8 +598,8 @@ apply_config_file(struct dpf_config *cfg, const char *path)
 			}
 		} else {
 			fprintf(stderr,
-				"dpflow: %s:%u: unknown section [%s] (expected [dpflow] or "
-				"[interface ID])\n",
+				"dpflow: %s:%u: unknown section [%s] (expected [dpflow], "
+				"[interface ID], [nat] or [acl])\n",
 				path, e->section_line, e->section);
 			rc = -EINVAL;
 		}
@@ -330,12 +614,17 @@ apply_config_file(struct dpf_config *cfg, const char *path)
 			rc = -EINVAL;
 		}
 		for (j = 0; rc == 0 && j < i; j++) {
-			if (cfg->ifaces[j].port == cfg->ifaces[i].port) {
+			const struct dpf_iface *a = &cfg->ifaces[j], *b = &cfg->ifaces[i];
+
+			if (a->port != b->port)
+				continue;
+			if ((a->has_mac && b->has_mac && memcmp(a->mac, b->mac, 6) == 0) ||
+			    (!a->has_mac && !b->has_mac && a->vlan == b->vlan)) {
 				fprintf(stderr,
-					"dpflow: %s: [interface %s] and [interface %s] both log "
-					"port %u\n",
-					path, cfg->ifaces[j].meta.interface_id,
-					cfg->ifaces[i].meta.interface_id, cfg->ifaces[i].port);
+					"dpflow: %s:%u: [interface %s] matches the same packets as "
+					"[interface %s] (line %u): give each its own vlan or mac\n",
+					path, b->line, b->meta.interface_id, a->meta.interface_id,
+					a->line);
 				rc = -EINVAL;
 			}
 		}
@@ -354,13 +643,48 @@ dpf_options_usage(FILE *f, const char *prog)
 		const struct opt_def *d = &opt_table[i];
 		char lhs[64];
 
-		snprintf(lhs, sizeof(lhs), "--%s %s", d->name, d->arg);
+		if (d->type == OPT_FLAG)
+			snprintf(lhs, sizeof(lhs), "-%c, --%s", d->name[0], d->name);
+		else
+			snprintf(lhs, sizeof(lhs), "--%s %s", d->name, d->arg);
 		fprintf(f, "  %-32s %s", lhs, d->help);
-		if (d->def != NULL && d->type != OPT_STR)
+		if (d->def != NULL && d->type != OPT_STR && d->type != OPT_FLAG)
 			fprintf(f, " (default %s)", d->def);
 		fputc('\n', f);
 	}
 	fprintf(f, "  %-32s %s\n", "-h, --help", "this text");
+}
+
+/* show config: every setting from the table, as key: value. */
+void
+dpf_options_show(FILE *f, const struct dpf_options *o)
+{
+	size_t i;
+
+	for (i = 0; i < N_OPTS; i++) {
+		const struct opt_def *d = &opt_table[i];
+		const char *base = (const char *)o + d->off;
+
+		switch (d->type) {
+		case OPT_STR:
+		case OPT_META: {
+			const char *v = *(char *const *)base;
+
+			fprintf(f, "%s: %s\n", d->name, v != NULL ? v : "-");
+			break;
+		}
+		case OPT_UINT:
+		case OPT_FLAG:
+			fprintf(f, "%s: %" PRIu64 "\n", d->name, *(const uint64_t *)base);
+			break;
+		case OPT_ENUM:
+			fprintf(f, "%s: %s\n", d->name, d->values[*(const uint64_t *)base]);
+			break;
+		case OPT_LIST:
+			/* Rules can change at run time: control.c prints the current set. */
+			break;
+		}
+	}
 }
 
 void
@@ -370,6 +694,8 @@ dpf_options_free(struct dpf_config *cfg)
 	uint16_t k;
 
 	for (i = 0; i < N_OPTS; i++) {
+		if (opt_table[i].type == OPT_LIST)
+			list_free(list_field(&cfg->opt, &opt_table[i]));
 		if (opt_table[i].type == OPT_STR || opt_table[i].type == OPT_META) {
 			char **sp = str_field(&cfg->opt, &opt_table[i]);
 
@@ -413,7 +739,7 @@ dpf_options_parse(struct dpf_config *cfg, int argc, char **argv)
 		return -EINVAL;
 	for (i = 0; i < N_OPTS; i++) {
 		longopts[i].name = opt_table[i].name;
-		longopts[i].has_arg = required_argument;
+		longopts[i].has_arg = opt_table[i].type == OPT_FLAG ? no_argument : required_argument;
 		longopts[i].flag = NULL;
 		longopts[i].val = 256 + (int)i;
 	}
@@ -423,7 +749,7 @@ dpf_options_parse(struct dpf_config *cfg, int argc, char **argv)
 	/* First pass: only --config, so the command line can override the file. */
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", longopts, &idx)) != -1)
+	while ((c = getopt_long(argc, argv, "hi", longopts, &idx)) != -1)
 		if (c >= 256 && strcmp(opt_table[c - 256].name, "config") == 0)
 			config_path = optarg;
 	if (config_path != NULL) {
@@ -434,10 +760,14 @@ dpf_options_parse(struct dpf_config *cfg, int argc, char **argv)
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":h", longopts, &idx)) != -1) {
+	while ((c = getopt_long(argc, argv, ":hi", longopts, &idx)) != -1) {
 		if (c == 'h') {
 			dpf_options_usage(stdout, argv[0]);
 			return 1;
+		}
+		if (c == 'i') {
+			cfg->opt.interactive = 1;
+			continue;
 		}
 		if (c == '?') {
 			fprintf(stderr, "dpflow: unknown option '%s' (see --help)\n",
@@ -449,7 +779,14 @@ dpf_options_parse(struct dpf_config *cfg, int argc, char **argv)
 				argv[optind - 1]);
 			return -EINVAL;
 		}
-		rc = opt_set(&cfg->opt, &opt_table[c - 256], optarg, err, sizeof(err));
+		{
+			const struct opt_def *d = &opt_table[c - 256];
+			char origin[64];
+
+			snprintf(origin, sizeof(origin), "--%s #%u", d->name,
+				 d->type == OPT_LIST ? list_field(&cfg->opt, d)->n + 1 : 1);
+			rc = opt_set(&cfg->opt, d, optarg != NULL ? optarg : "1", origin, err, sizeof(err));
+		}
 		if (rc < 0) {
 			fprintf(stderr, "dpflow: --%s\n", err);
 			return rc;

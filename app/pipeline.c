@@ -38,6 +38,9 @@ static struct {
 	struct dpf_merge *merge;
 	struct dpf_batch *cur;     /* batch being filled */
 	bool stop_sent;
+	uint32_t flush_done;       /* last flush request served */
+	uint64_t partial[MAX_PENDING_WINDOWS]; /* windows partly emitted by flush */
+	uint32_t n_partial;
 } pl;
 
 int
@@ -48,6 +51,8 @@ dpf_pipeline_setup(struct dpf_app *app)
 					       app->cfg.opt.flows_per_core * app->n_cores),
 		.n_ifaces = app->n_ifaces,
 		.socket_id = (int)rte_socket_id(),
+		.finish = dpf_rules_finish_record,
+		.finish_arg = app,
 	};
 	unsigned int i;
 
@@ -73,7 +78,7 @@ dpf_pipeline_setup(struct dpf_app *app)
 	pl.next_window = DPF_WINDOW_NONE;
 	if (app->clock == DPF_CLOCK_WALL) {
 		/* Wall clock: every window from start-up on is logged, empty or not. */
-		pl.next_window = dpf_wall_ns(app) / app->window_ns;
+		pl.next_window = dpf_window_start(dpf_wall_ns(app));
 	}
 	return 0;
 }
@@ -154,22 +159,44 @@ give_back(struct dpf_app *app, struct dpf_shard *s)
 		rte_ring_sp_enqueue(core->free_tables, s->ft);
 		s->ft = NULL;
 	}
+	s->views = NULL;
+	s->max_views = 0;
 	rte_ring_sp_enqueue(core->free_shards, s);
+}
+
+static bool
+was_partial(uint64_t w, bool forget)
+{
+	uint32_t i;
+
+	for (i = 0; i < pl.n_partial; i++) {
+		if (pl.partial[i] == w) {
+			if (forget)
+				pl.partial[i] = pl.partial[--pl.n_partial];
+			return true;
+		}
+	}
+	return false;
 }
 
 static int
 emit_window(struct dpf_app *app, uint64_t w)
 {
 	struct pending_window *pw = pending_find(w, false);
-	uint32_t len = (uint32_t)app->cfg.opt.window;
 	struct dpf_merge_stats ms = {0};
+	uint64_t start_ns, end_ns;
 	uint64_t t0 = rte_rdtsc();
 	uint64_t ns;
 	uint32_t i;
 	int rc;
 
-	rc = dpf_merge_window(pl.merge, pw ? pw->shards : NULL, pw ? pw->n : 0, w * len, len,
-			      emit_rows, app, &ms);
+	dpf_window_bounds(w, &start_ns, &end_ns);
+	app->rs_emit = app->rs_next != NULL && w >= app->rs_next->from_ns ? app->rs_next : app->rs;
+	/* A window partly emitted by flush had records: no NODATA for it. */
+	dpf_merge_set_nodata(pl.merge, !was_partial(w, true));
+	rc = dpf_merge_window(pl.merge, pw ? pw->shards : NULL, pw ? pw->n : 0,
+			      start_ns / 1000000000ull,
+			      (uint32_t)((end_ns - start_ns) / 1000000000ull), emit_rows, app, &ms);
 	ns = (rte_rdtsc() - t0) * 1000000000ull / app->tsc_hz;
 	if (ns > app->pstats.merge_ns_max)
 		app->pstats.merge_ns_max = ns;
@@ -186,7 +213,8 @@ emit_window(struct dpf_app *app, uint64_t w)
 	}
 	if (rc < 0)
 		return rc;
-	return send_batch(app, DPF_BATCH_WINDOW_END, (w + 1) * len);
+	pl.next_window = end_ns;
+	return send_batch(app, DPF_BATCH_WINDOW_END, end_ns / 1000000000ull);
 }
 
 static void
@@ -218,6 +246,78 @@ collect(struct dpf_app *app)
 	}
 }
 
+/*
+ * flush: once every core has handed over its open shard, emit what the open
+ * windows hold so far. They stay open: what comes later is emitted when they
+ * close, without a NODATA row.
+ */
+static void
+serve_flush(struct dpf_app *app)
+{
+	uint32_t req = __atomic_load_n(&app->flush_gen, __ATOMIC_ACQUIRE);
+	uint16_t c;
+
+	if (req == pl.flush_done)
+		return;
+	for (c = 0; c < app->n_cores; c++)
+		if (__atomic_load_n(&app->cores[c].flush_seen, __ATOMIC_ACQUIRE) != req &&
+		    !__atomic_load_n(&app->cores[c].finished, __ATOMIC_ACQUIRE))
+			return;
+	collect(app);
+	while (pl.n_pending > 0) {
+		struct pending_window *pw = &pl.pending[0];
+		struct dpf_merge_stats ms;
+		uint64_t w = pw->window, start_ns, end_ns;
+		uint32_t i;
+
+		for (i = 1; i < pl.n_pending; i++)
+			if (pl.pending[i].window < w)
+				pw = &pl.pending[i];
+		w = pw->window;
+		dpf_window_bounds(w, &start_ns, &end_ns);
+		app->rs_emit = app->rs_next != NULL && w >= app->rs_next->from_ns ? app->rs_next
+										  : app->rs;
+		dpf_merge_set_nodata(pl.merge, false);
+		memset(&ms, 0, sizeof(ms));
+		dpf_merge_window(pl.merge, pw->shards, pw->n, start_ns / 1000000000ull,
+				 (uint32_t)((end_ns - start_ns) / 1000000000ull), emit_rows, app,
+				 &ms);
+		app->pstats.records += ms.records;
+		app->pstats.record_packets += ms.packets;
+		app->pstats.skipdata_rows += ms.skipdata_rows;
+		app->pstats.lost_pkts += ms.lost_pkts;
+		for (i = 0; i < pw->n; i++)
+			give_back(app, pw->shards[i]);
+		*pw = pl.pending[--pl.n_pending];
+		if (!was_partial(w, false) && pl.n_partial < MAX_PENDING_WINDOWS)
+			pl.partial[pl.n_partial++] = w;
+		send_batch(app, DPF_BATCH_WINDOW_END, start_ns / 1000000000ull);
+	}
+	pl.flush_done = req;
+}
+
+/* The old rule set goes once every core uses the new one and no window of
+ * the old one is left to merge. */
+static void
+retire_rules(struct dpf_app *app)
+{
+	struct dpf_ruleset *next = app->rs_next, *old;
+	uint16_t c;
+
+	if (next == NULL || pl.next_window == DPF_WINDOW_NONE || pl.next_window < next->from_ns)
+		return;
+	for (c = 0; c < app->n_cores; c++)
+		if (__atomic_load_n(&app->cores[c].rs_seen, __ATOMIC_ACQUIRE) != next &&
+		    !__atomic_load_n(&app->cores[c].finished, __ATOMIC_ACQUIRE))
+			return;
+	pthread_mutex_lock(&app->rs_lock);
+	old = app->rs;
+	app->rs = next;
+	__atomic_store_n(&app->rs_next, NULL, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&app->rs_lock);
+	dpf_ruleset_free(old);
+}
+
 bool
 dpf_pipeline_poll(struct dpf_app *app)
 {
@@ -241,7 +341,7 @@ dpf_pipeline_poll(struct dpf_app *app)
 	 * Wall clock: every window up to the one open at stop. */
 	last = pl.have_data ? pl.last_data_window : 0;
 	if (app->clock == DPF_CLOCK_WALL && min_done == DPF_WINDOW_NONE) {
-		uint64_t now_w = dpf_wall_ns(app) / app->window_ns;
+		uint64_t now_w = dpf_window_start(dpf_wall_ns(app));
 
 		if (now_w > last || !pl.have_data)
 			last = now_w;
@@ -253,10 +353,11 @@ dpf_pipeline_poll(struct dpf_app *app)
 			app->stop = true;
 			break;
 		}
-		pl.next_window++;
 	}
 
 check_end:
+	serve_flush(app);
+	retire_rules(app);
 	if (min_done != DPF_WINDOW_NONE)
 		return false;
 	collect(app);

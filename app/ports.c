@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Ports: the replay source's ring-backed port, and every port EAL probed
- * (NICs, net_pcap, net_af_packet vdevs), configured with a symmetric RSS
- * key masked by what the device reports it can do.
+ * (NICs, net_pcap, net_af_packet vdevs), configured from its driver profile
+ * (drivers.c, drivers-cfg/) masked by what the device reports it can do.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -16,26 +16,18 @@
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
 
+#include "dpf_cfg.h"
 #include "dpf_rss.h"
 #include "dpflow.h"
+#include "drivers.h"
 
-#define RX_DESC 1024
-#define TX_DESC 512
 #define REPLAY_RING_SIZE 4096
 #define MBUF_CACHE 256
-
-/* What we ask of a NIC's RSS: IP addresses plus TCP/UDP/SCTP ports. */
-#define WANTED_RSS_HF                                                                \
-	(RTE_ETH_RSS_IP | RTE_ETH_RSS_NONFRAG_IPV4_TCP | RTE_ETH_RSS_NONFRAG_IPV4_UDP |   \
-	 RTE_ETH_RSS_NONFRAG_IPV4_SCTP | RTE_ETH_RSS_NONFRAG_IPV6_TCP |                   \
-	 RTE_ETH_RSS_NONFRAG_IPV6_UDP | RTE_ETH_RSS_NONFRAG_IPV6_SCTP)
-
-static uint8_t rss_key[64];
 
 static int
 create_replay_port(struct dpf_app *app)
 {
-	struct rte_ring *tx[1];
+	struct rte_ring *tx[DPF_MAX_RX_CORES];
 	char name[RTE_RING_NAMESIZE];
 	uint16_t q;
 	int port;
@@ -49,13 +41,18 @@ create_replay_port(struct dpf_app *app)
 			return -rte_errno;
 		}
 	}
-	tx[0] = rte_ring_create("replay_tx", 64, rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
-	if (tx[0] == NULL) {
-		fprintf(stderr, "dpflow: replay tx ring: %s\n", rte_strerror(rte_errno));
-		return -rte_errno;
+	/* What forward mode sends back towards the capture is dropped by the
+	 * ring's consumer below (nobody): rings of one slot count it as a TX drop. */
+	for (q = 0; q < app->cfg.opt.rxq; q++) {
+		snprintf(name, sizeof(name), "replay_tx%u", q);
+		tx[q] = rte_ring_create(name, 64, rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (tx[q] == NULL) {
+			fprintf(stderr, "dpflow: replay tx ring: %s\n", rte_strerror(rte_errno));
+			return -rte_errno;
+		}
 	}
 	port = rte_eth_from_rings("dpflow_replay", app->replay_rings, (unsigned int)app->cfg.opt.rxq,
-				  tx, 1, rte_socket_id());
+				  tx, (unsigned int)app->cfg.opt.rxq, rte_socket_id());
 	if (port < 0) {
 		fprintf(stderr, "dpflow: replay port: %s\n", rte_strerror(rte_errno));
 		return -rte_errno;
@@ -64,14 +61,34 @@ create_replay_port(struct dpf_app *app)
 	return 0;
 }
 
+/* Masquerade picks ports whose replies hash to the creating core's queue:
+ * the port must use exactly the key and RETA the software predicts with. */
+static bool
+needs_exact_steering(const struct dpf_app *app)
+{
+	unsigned int i;
+
+	if (app->cfg.opt.forward == NULL)
+		return false;
+	for (i = 0; i < app->cfg.opt.nat_rules.n; i++) {
+		const char *r = app->cfg.opt.nat_rules.items[i];
+
+		r += strspn(r, " \t");
+		if (strncmp(r, "masquerade", 10) == 0 && (r[10] == ' ' || r[10] == '\t'))
+			return true;
+	}
+	return false;
+}
+
 static int
 configure_port(struct dpf_app *app, uint16_t port)
 {
-	struct rte_eth_conf conf;
 	struct rte_eth_dev_info info;
+	struct dpf_drv_request req;
+	struct dpf_drv_port *dp;
 	struct rte_mempool *mp;
 	char name[RTE_MEMPOOL_NAMESIZE];
-	uint16_t nq, rxd = RX_DESC, txd = TX_DESC, q;
+	uint16_t nq, ntxq, rxd, txd, q;
 	unsigned int n_mbufs;
 	int socket = rte_eth_dev_socket_id(port);
 	int rc;
@@ -84,59 +101,52 @@ configure_port(struct dpf_app *app, uint16_t port)
 			rte_strerror(-rc));
 		return rc;
 	}
-	nq = (uint16_t)RTE_MIN(app->cfg.opt.rxq, (uint64_t)info.max_rx_queues);
-	if (nq < app->cfg.opt.rxq)
-		fprintf(stderr,
-			"dpflow: port %u (%s): requested %" PRIu64 " RX queues, configured %u "
-			"(device maximum)\n",
-			port, info.driver_name, app->cfg.opt.rxq, nq);
-
-	memset(&conf, 0, sizeof(conf));
-	if (nq > 1) {
-		uint64_t hf = WANTED_RSS_HF & info.flow_type_rss_offloads;
-		uint8_t key_len = info.hash_key_size ? info.hash_key_size : DPF_RSS_KEY_LEN;
-		unsigned int i;
-
-		/* 0x6d5a repeated is symmetric at any key length (40 or 52 bytes). */
-		for (i = 0; i < sizeof(rss_key); i++)
-			rss_key[i] = dpf_rss_symmetric_key[i % 2];
-		if (key_len > sizeof(rss_key))
-			key_len = sizeof(rss_key);
-		if (hf == 0) {
+	ntxq = 1;
+	if (app->forward && app->fwd_peer[port] != DPF_PORT_NONE) {
+		/* Each RX core transmits on its own queue of the peer port. */
+		ntxq = (uint16_t)app->cfg.opt.rxq;
+		if (info.max_tx_queues < ntxq) {
 			fprintf(stderr,
-				"dpflow: port %u (%s): requested RSS on IP/TCP/UDP/SCTP, configured "
-				"none (device offers no RSS); queues are filled by the driver\n",
-				port, info.driver_name);
-		} else {
-			conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
-			conf.rx_adv_conf.rss_conf.rss_key = rss_key;
-			conf.rx_adv_conf.rss_conf.rss_key_len = key_len;
-			conf.rx_adv_conf.rss_conf.rss_hf = hf;
-			if (hf != WANTED_RSS_HF)
-				fprintf(stderr,
-					"dpflow: port %u (%s): requested RSS hash types 0x%" PRIx64
-					", configured 0x%" PRIx64 "\n",
-					port, info.driver_name, (uint64_t)WANTED_RSS_HF, hf);
+				"dpflow: port %u (%s): forward mode with --rxq %u needs %u TX queues, "
+				"the device has %u%s%s\n",
+				port, info.driver_name, ntxq, ntxq, info.max_tx_queues,
+				dpf_drivers_port_has_quirk(port, DPF_DRV_QUIRK_QUEUES_FROM_DEVARGS)
+					? "; "
+					: "",
+				dpf_drivers_port_has_quirk(port, DPF_DRV_QUIRK_QUEUES_FROM_DEVARGS)
+					? dpf_drivers_quirk_help(DPF_DRV_QUIRK_QUEUES_FROM_DEVARGS)
+					: "");
+			return -EINVAL;
 		}
 	}
-	rc = rte_eth_dev_configure(port, nq, 1, &conf);
+	req.rx_queues = (uint16_t)app->cfg.opt.rxq;
+	req.tx_queues = ntxq;
+	req.exact_steering = needs_exact_steering(app);
+	dp = dpf_drivers_port_plan(port, &info, &req);
+	if (dp == NULL) {
+		fprintf(stderr, "dpflow: port %u (%s): no driver profile selected\n", port,
+			info.driver_name);
+		return -EINVAL;
+	}
+	nq = dp->rx_queues;
+	rc = rte_eth_dev_configure(port, nq, ntxq, &dp->eth_conf);
 	if (rc != 0) {
+		dpf_drivers_print_notes(stderr, dp);
 		fprintf(stderr, "dpflow: port %u (%s): configure with %u RX queues: %s\n", port,
 			info.driver_name, nq, rte_strerror(-rc));
 		return rc;
 	}
-	rc = rte_eth_dev_adjust_nb_rx_tx_desc(port, &rxd, &txd);
-	if (rc != 0) {
-		fprintf(stderr, "dpflow: port %u: descriptors: %s\n", port, rte_strerror(-rc));
+	rc = dpf_drivers_port_configured(dp);
+	if (rc != 0)
 		return rc;
-	}
+	rxd = dp->configured.rx_desc;
+	txd = dp->configured.tx_desc;
 	if ((int)port == app->replay_port)
 		n_mbufs = (unsigned int)(nq * (REPLAY_RING_SIZE + 2 * DPF_BURST) + 4096);
 	else
 		n_mbufs = (unsigned int)(nq * (rxd + 2 * DPF_BURST) + txd + 2048);
 	snprintf(name, sizeof(name), "mbuf_p%u", port);
-	mp = rte_pktmbuf_pool_create(name, n_mbufs, MBUF_CACHE, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-				     socket);
+	mp = rte_pktmbuf_pool_create(name, n_mbufs, MBUF_CACHE, 0, dp->mbuf_data_room, socket);
 	if (mp == NULL) {
 		fprintf(stderr, "dpflow: port %u: mbuf pool of %u: %s\n", port, n_mbufs,
 			rte_strerror(rte_errno));
@@ -150,104 +160,98 @@ configure_port(struct dpf_app *app, uint16_t port)
 			return rc;
 		}
 	}
-	rc = rte_eth_tx_queue_setup(port, 0, txd, (unsigned int)socket, NULL);
-	if (rc != 0) {
-		fprintf(stderr, "dpflow: port %u: TX queue: %s\n", port, rte_strerror(-rc));
-		return rc;
+	for (q = 0; q < ntxq; q++) {
+		rc = rte_eth_tx_queue_setup(port, q, txd, (unsigned int)socket, NULL);
+		if (rc != 0) {
+			fprintf(stderr, "dpflow: port %u: TX queue %u: %s\n", port, q,
+				rte_strerror(-rc));
+			return rc;
+		}
 	}
 	rc = rte_eth_dev_start(port);
 	if (rc != 0) {
 		fprintf(stderr, "dpflow: port %u: start: %s\n", port, rte_strerror(-rc));
 		return rc;
 	}
-	/* A probe must see every frame; drivers without the knob are fine. */
-	rc = rte_eth_promiscuous_enable(port);
-	if (rc != 0 && rc != -ENOTSUP)
-		fprintf(stderr, "dpflow: port %u: promiscuous mode: %s\n", port, rte_strerror(-rc));
+	/* Promiscuous mode, the RETA and the symmetric hash function: what the
+	 * device refuses becomes a note, not an error. */
+	dpf_drivers_port_started(dp);
+	dpf_drivers_print_notes(stderr, dp);
 	if ((int)port == app->replay_port)
 		app->replay_pool = mp;
 	app->port_nq[port] = nq;
+	app->port_reta_size[port] = dp->reta_size != 0 ? dp->reta_size : DPF_RSS_RETA_SIZE;
 	return 0;
 }
 
+/* Ports whose driver stamps frames with their capture time (net_pcap reading
+ * a file: the timestamp-unix-us quirk) run on the packet clock by default. */
 static bool
-all_ports_are_pcap(void)
+all_ports_stamp_capture_time(const struct dpf_app *app)
 {
-	struct rte_eth_dev_info info;
 	uint16_t p;
-	bool any = false;
 
-	RTE_ETH_FOREACH_DEV(p) {
-		if (rte_eth_dev_info_get(p, &info) != 0 || strcmp(info.driver_name, "net_pcap") != 0)
+	for (p = 0; p < app->n_ports; p++)
+		if (!dpf_drivers_port_has_quirk(app->ports[p], DPF_DRV_QUIRK_TIMESTAMP_UNIX_US))
 			return false;
-		any = true;
-	}
-	return any;
+	return app->n_ports > 0;
 }
 
-/* One logged interface per port: from an [interface] section, or a default. */
+/* --forward A:B[,C:D]: each port in at most one pair, the two ports distinct. */
 static int
-build_interfaces(struct dpf_app *app)
+parse_forward(struct dpf_app *app)
 {
-	struct dpf_config *cfg = &app->cfg;
-	struct dpf_iface sorted[DPF_MAX_IFACES];
-	uint16_t n = 0, i, k;
-	static char default_ids[DPF_MAX_PORTS][24];
+	char buf[256];
+	char *save = NULL, *tok;
+	uint16_t k;
 
-	for (i = 0; i < cfg->n_ifaces; i++) {
-		bool found = false;
+	for (k = 0; k < DPF_MAX_PORTS; k++)
+		app->fwd_peer[k] = DPF_PORT_NONE;
+	if (app->cfg.opt.forward == NULL)
+		return 0;
+	if (strlen(app->cfg.opt.forward) >= sizeof(buf))
+		goto bad;
+	strcpy(buf, app->cfg.opt.forward);
+	for (tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+		uint64_t a, b;
+		char *colon = strchr(tok, ':');
 
-		for (k = 0; k < app->n_ports; k++)
-			found |= app->ports[k] == cfg->ifaces[i].port;
-		if (!found) {
-			fprintf(stderr, "dpflow: [interface %s]: port %u does not exist (%u ports)\n",
-				cfg->ifaces[i].meta.interface_id, cfg->ifaces[i].port, app->n_ports);
+		if (colon == NULL)
+			goto bad;
+		*colon = '\0';
+		if (dpf_cfg_parse_u64(tok, 0, DPF_MAX_PORTS - 1, &a) < 0 ||
+		    dpf_cfg_parse_u64(colon + 1, 0, DPF_MAX_PORTS - 1, &b) < 0)
+			goto bad;
+		if (a == b || app->fwd_peer[a] != DPF_PORT_NONE || app->fwd_peer[b] != DPF_PORT_NONE) {
+			fprintf(stderr,
+				"dpflow: --forward %s: port %" PRIu64 " or %" PRIu64
+				" is paired twice or with itself\n",
+				app->cfg.opt.forward, a, b);
 			return -EINVAL;
 		}
-	}
-	for (k = 0; k < app->n_ports; k++) {
-		uint16_t port = app->ports[k];
-		struct dpf_iface *src = NULL;
+		for (k = 0; k < 2; k++) {
+			uint64_t p = k == 0 ? a : b;
+			uint16_t i;
+			bool found = false;
 
-		for (i = 0; i < cfg->n_ifaces; i++)
-			if (cfg->ifaces[i].port == port)
-				src = &cfg->ifaces[i];
-		if (src != NULL) {
-			sorted[n] = *src;
-		} else {
-			memset(&sorted[n], 0, sizeof(sorted[n]));
-			sorted[n].port = port;
-			if (port == 0) {
-				sorted[n].meta.interface_id = cfg->opt.interface_id;
-			} else {
-				snprintf(default_ids[port], sizeof(default_ids[port]), "eni-port%u",
-					 port);
-				sorted[n].meta.interface_id = default_ids[port];
+			for (i = 0; i < app->n_ports; i++)
+				found |= app->ports[i] == p;
+			if (!found) {
+				fprintf(stderr, "dpflow: --forward %s: port %" PRIu64
+						" does not exist (%u ports)\n",
+					app->cfg.opt.forward, p, app->n_ports);
+				return -EINVAL;
 			}
 		}
-		n++;
+		app->fwd_peer[a] = (uint16_t)b;
+		app->fwd_peer[b] = (uint16_t)a;
 	}
-	/* Interface metadata not set in its section comes from the global options. */
-	for (i = 0; i < n; i++) {
-		struct dpf_iface_meta *m = &sorted[i].meta;
-
-#define INHERIT(field) if (m->field == NULL) m->field = cfg->opt.field
-		INHERIT(account_id);
-		INHERIT(vpc_id);
-		INHERIT(subnet_id);
-		INHERIT(instance_id);
-		INHERIT(region);
-		INHERIT(az_id);
-		INHERIT(sublocation_type);
-		INHERIT(sublocation_id);
-#undef INHERIT
-	}
-	/* Keep the config's allocations owned by cfg->ifaces; app->ifaces borrows. */
-	memcpy(app->ifaces, sorted, n * sizeof(sorted[0]));
-	app->n_ifaces = n;
-	for (i = 0; i < n; i++)
-		app->port_iface[sorted[i].port] = i;
+	app->forward = true;
 	return 0;
+bad:
+	fprintf(stderr, "dpflow: --forward '%s': expected A:B[,C:D] with port numbers\n",
+		app->cfg.opt.forward);
+	return -EINVAL;
 }
 
 int
@@ -282,12 +286,32 @@ dpf_ports_init(struct dpf_app *app)
 			"(--vdev net_pcap0,rx_pcap=FILE) or use --replay FILE\n");
 		return -ENODEV;
 	}
-	rc = build_interfaces(app);
+	rc = dpf_drivers_select(app->cfg.opt.drivers_cfg, app->ports, app->n_ports);
+	if (rc < 0)
+		return rc;
+	rc = dpf_ifaces_build(app);
+	if (rc < 0)
+		return rc;
+	rc = parse_forward(app);
 	if (rc < 0)
 		return rc;
 	if (app->clock == DPF_CLOCK_AUTO)
-		app->clock = (app->cfg.opt.replay != NULL || all_ports_are_pcap()) ? DPF_CLOCK_PACKET
-										     : DPF_CLOCK_WALL;
+		app->clock = (app->cfg.opt.replay != NULL || all_ports_stamp_capture_time(app))
+				     ? DPF_CLOCK_PACKET
+				     : DPF_CLOCK_WALL;
+	if (app->clock == DPF_CLOCK_PACKET && app->cfg.opt.replay == NULL) {
+		/* A NIC's timestamp offload counts device clock ticks, not Unix
+		 * time: only capture-time stamps can place frames in windows. */
+		for (p = 0; p < app->n_ports; p++) {
+			if (dpf_drivers_port_has_quirk(app->ports[p], DPF_DRV_QUIRK_TIMESTAMP_UNIX_US))
+				continue;
+			fprintf(stderr,
+				"dpflow: --clock packet: port %u gives no capture time (its driver "
+				"profile has no timestamp-unix-us quirk); use --clock wall\n",
+				app->ports[p]);
+			return -ENOTSUP;
+		}
+	}
 	for (p = 0; p < app->n_ports; p++) {
 		rc = configure_port(app, app->ports[p]);
 		if (rc != 0)
@@ -318,4 +342,5 @@ dpf_ports_close(struct dpf_app *app)
 		rte_eth_dev_stop(app->ports[i]);
 		rte_eth_dev_close(app->ports[i]);
 	}
+	dpf_drivers_close();
 }

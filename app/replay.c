@@ -229,7 +229,7 @@ replay_main(void *arg)
 	uint16_t reta[DPF_RSS_RETA_SIZE];
 	uint64_t newest_ns = 0, newest_window = 0;
 	/* Window of the previous frame: an empty range until the first one. */
-	uint64_t win = 0, win_start_ns = 1, win_end_ns = 0;
+	uint64_t win_start_ns = 1, win_end_ns = 0;
 	bool running = true, any = false;
 	uint16_t q;
 
@@ -260,13 +260,12 @@ replay_main(void *arg)
 			}
 			app->rstats.read++;
 			t_ns = f.t_ns;
-			/* Divide only when the frame leaves the previous frame's window. */
-			if (unlikely(t_ns < win_start_ns || t_ns >= win_end_ns)) {
-				win = t_ns / app->window_ns;
-				win_start_ns = win * app->window_ns;
-				win_end_ns = win_start_ns + app->window_ns;
-			}
-			w = win;
+			/* The window plan is read only when the frame leaves the
+			 * previous frame's window (a length change applies at a
+			 * boundary, so the cached window stays right). */
+			if (unlikely(t_ns < win_start_ns || t_ns >= win_end_ns))
+				dpf_window_bounds(t_ns, &win_start_ns, &win_end_ns);
+			w = win_start_ns;
 			if (any && w < newest_window) {
 				app->rstats.late++;
 				continue;

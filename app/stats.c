@@ -66,7 +66,7 @@ print_counters(FILE *f, const char *prefix, const struct dpf_rx_counters *k)
 }
 
 void
-dpf_stats_print(FILE *f, const struct dpf_app *app, bool final)
+dpf_stats_print(FILE *f, struct dpf_app *app, bool final)
 {
 	struct dpf_rx_counters t;
 	char prefix[32];
@@ -78,8 +78,6 @@ dpf_stats_print(FILE *f, const struct dpf_app *app, bool final)
 		uint16_t port = app->ports[p];
 		struct rte_eth_stats es;
 
-		fprintf(f, "port %u interface-id: %s\n", port,
-			app->ifaces[app->port_iface[port]].meta.interface_id);
 		fprintf(f, "port %u rx-packets: %" PRIu64 "\n", port, t.rx_by_port[port]);
 		if (rte_eth_stats_get(port, &es) == 0) {
 			fprintf(f, "port %u nic-ipackets: %" PRIu64 "\n", port, es.ipackets);
@@ -93,6 +91,7 @@ dpf_stats_print(FILE *f, const struct dpf_app *app, bool final)
 		print_counters(f, prefix, &app->cores[c].cnt);
 	}
 	print_counters(f, "total ", &t);
+	dpf_rules_print_stats(f, app);
 	if (app->replay_port >= 0) {
 		fprintf(f, "replay read: %" PRIu64 "\n", app->rstats.read);
 		fprintf(f, "replay enqueued: %" PRIu64 "\n", app->rstats.enqueued);
@@ -114,7 +113,7 @@ dpf_stats_print(FILE *f, const struct dpf_app *app, bool final)
 	fprintf(f, "writer errors: %" PRIu64 "\n", app->sstats.write_errors);
 	/* Conservation (design.md invariant 1). */
 	accounted = t.logged_packets + t.not_ip + t.malformed + t.lost_table_full +
-		    t.lost_no_table + t.late;
+		    t.lost_no_table + t.late + t.unmatched;
 	fprintf(f, "conservation received: %" PRIu64 "\n", t.rx_packets);
 	fprintf(f, "conservation accounted: %" PRIu64 "\n", accounted);
 	fprintf(f, "conservation logged-in-records: %" PRIu64 "\n", app->pstats.record_packets);
@@ -135,7 +134,10 @@ dpf_stats_line(FILE *f, const struct dpf_app *app)
 	double pps = 0;
 
 	sum_cores(app, &t);
-	if (last_ns != 0 && now > last_ns)
+	/* The first line's rate covers the time since start-up, not nothing. */
+	if (last_ns == 0)
+		last_ns = app->start_ns;
+	if (now > last_ns)
 		pps = (double)(rx - last_rx) * 1e9 / (double)(now - last_ns);
 	fprintf(f,
 		"dpflow: rx %" PRIu64 " pkts (%.0f pps), flows %" PRIu64 ", lost %" PRIu64

@@ -23,6 +23,8 @@ static struct {
 	unsigned int n_exporters;
 	pthread_t tid;
 	struct dpf_sink *sink;
+	struct dpf_sink_stats carried; /* counters of sinks replaced by a format change */
+	bool carried_valid;
 	uint64_t format_errors;
 	uint64_t write_errors;
 	int last_errno;
@@ -46,6 +48,30 @@ on_publish(void *arg, const char *path)
 	for (i = 0; i < wr.n_exporters; i++)
 		if (wr.exporters[i].file_published != NULL)
 			wr.exporters[i].file_published(wr.exporters[i].ctx, path);
+}
+
+static int open_sink(struct dpf_app *app);
+
+/* set log-format: publish what was written with the old format, start anew. */
+static void
+switch_format(struct dpf_app *app)
+{
+	struct dpf_fmt *next = __atomic_exchange_n(&app->fmt_next, NULL, __ATOMIC_ACQ_REL);
+	struct dpf_fmt *old = app->fmt;
+
+	if (next == NULL)
+		return;
+	if (dpf_sink_close_all(wr.sink) < 0)
+		fprintf(stderr, "dpflow: writer: publishing files before a format change failed\n");
+	dpf_sink_get_stats(wr.sink, &wr.carried);
+	wr.carried_valid = true;
+	dpf_sink_free(wr.sink);
+	app->fmt = next;
+	if (open_sink(app) < 0) {
+		fprintf(stderr, "dpflow: writer: cannot reopen the output after a format change\n");
+		app->writer_failed = true;
+	}
+	dpf_fmt_free(old);
 }
 
 static void
@@ -73,6 +99,46 @@ write_batch(struct dpf_app *app, const struct dpf_batch *b)
 	}
 }
 
+static void
+sink_stats(struct dpf_app *app)
+{
+	struct dpf_sink_stats st;
+
+	dpf_sink_get_stats(wr.sink, &st);
+	if (wr.carried_valid) {
+		st.records += wr.carried.records;
+		st.bytes += wr.carried.bytes;
+		st.files_published += wr.carried.files_published;
+		st.write_errors += wr.carried.write_errors;
+		st.files_abandoned += wr.carried.files_abandoned;
+	}
+	app->sstats = st;
+}
+
+/* SIGHUP (log rotation): publish every open file now; later lines open new ones. */
+static void
+rotate_if_requested(struct dpf_app *app)
+{
+	struct dpf_sink_stats before, after;
+	int rc;
+
+	if (!__atomic_exchange_n(&app->rotate_requested, false, __ATOMIC_ACQ_REL))
+		return;
+	dpf_sink_get_stats(wr.sink, &before);
+	rc = dpf_sink_rotate(wr.sink);
+	dpf_sink_get_stats(wr.sink, &after);
+	if (rc < 0)
+		fprintf(stderr, "dpflow: SIGHUP: publishing the open files: %s\n", strerror(-rc));
+	if (strcmp(app->cfg.opt.output, "-") == 0)
+		fprintf(stderr, "dpflow: SIGHUP: output flushed\n");
+	else
+		fprintf(stderr,
+			"dpflow: SIGHUP: open files published: %" PRIu64 "; new ones follow\n",
+			after.files_published - before.files_published);
+	/* The progress line shows the rotation at once, not after the next batch. */
+	sink_stats(app);
+}
+
 static void *
 writer_main(void *arg)
 {
@@ -85,6 +151,7 @@ writer_main(void *arg)
 		unsigned int i;
 		int rc;
 
+		rotate_if_requested(app);
 		if (rte_ring_sc_dequeue(app->batch_full, &p) != 0) {
 			usleep(100);
 			continue;
@@ -100,15 +167,18 @@ writer_main(void *arg)
 			if (e->window_end != NULL && type == DPF_BATCH_WINDOW_END)
 				e->window_end(e->ctx, b->window_end);
 		}
-		if (type == DPF_BATCH_WINDOW_END) {
+		if (app->store != NULL && b->n > 0)
+			dpf_store_add(app->store, b->recs, b->n);
+		if (type == DPF_BATCH_WINDOW_END && wr.sink != NULL) {
 			rc = dpf_sink_close_before(wr.sink, b->window_end);
 			if (rc < 0)
 				fprintf(stderr, "dpflow: writer: publishing files: %s\n",
 					strerror(-rc));
+			switch_format(app);
 		}
 		rte_ring_sp_enqueue(app->batch_free, b);
 		/* For the progress line; a torn read there is harmless. */
-		dpf_sink_get_stats(wr.sink, &app->sstats);
+		sink_stats(app);
 		if (type == DPF_BATCH_STOP)
 			break;
 	}
@@ -117,15 +187,16 @@ writer_main(void *arg)
 	for (unsigned int i = 0; i < wr.n_exporters; i++)
 		if (wr.exporters[i].stop != NULL)
 			wr.exporters[i].stop(wr.exporters[i].ctx);
-	dpf_sink_get_stats(wr.sink, &app->sstats);
+	sink_stats(app);
 	app->sstats.write_errors += wr.write_errors;
 	if (wr.write_errors || wr.format_errors)
 		app->writer_failed = true;
+	__atomic_store_n(&app->writer_done, true, __ATOMIC_RELEASE);
 	return NULL;
 }
 
-int
-dpf_writer_start(struct dpf_app *app)
+static int
+open_sink(struct dpf_app *app)
 {
 	const struct dpf_options *o = &app->cfg.opt;
 	struct dpf_sink_params sp;
@@ -154,6 +225,16 @@ dpf_writer_start(struct dpf_app *app)
 		fprintf(stderr, "dpflow: --output %s: %s\n", o->output, strerror(rte_errno));
 		return -rte_errno;
 	}
+	return 0;
+}
+
+int
+dpf_writer_start(struct dpf_app *app)
+{
+	int rc = open_sink(app);
+
+	if (rc < 0)
+		return rc;
 	rc = rte_ctrl_thread_create(&wr.tid, "dpf-writer", NULL, writer_main, app);
 	if (rc != 0) {
 		fprintf(stderr, "dpflow: writer thread: %s\n", strerror(rc));

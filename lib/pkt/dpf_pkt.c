@@ -1,16 +1,21 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
+#include <netinet/icmp6.h>
 #include <netinet/in.h>
 
 #include <rte_branch_prediction.h>
 #include <rte_byteorder.h>
 #include <rte_common.h>
 #include <rte_ether.h>
+#include <rte_icmp.h>
 #include <rte_ip.h>
+#include <rte_sctp.h>
 #include <rte_tcp.h>
+#include <rte_udp.h>
 
 #include "dpf_pkt.h"
 
@@ -34,6 +39,10 @@
 #define SCTP_HDR_LEN 12
 /* Type, code and checksum: all ICMP messages have them, the rest depends on the type. */
 #define ICMP_MIN_HDR_LEN 4
+/* Echo request and reply add identifier and sequence number (same layout in ICMPv6). */
+#define ICMP_ECHO_HDR_LEN 8
+/* Segments-left byte of an IPv6 routing header (RFC 8200 4.4). */
+#define IPV6_ROUTING_SEGS_LEFT 3
 
 static inline uint16_t
 load_be16(const uint8_t *p)
@@ -58,6 +67,20 @@ is_vlan_tpid(uint16_t ethertype)
 {
 	return ethertype == RTE_ETHER_TYPE_VLAN || ethertype == RTE_ETHER_TYPE_QINQ ||
 	       ethertype == RTE_ETHER_TYPE_QINQ1;
+}
+
+static inline int
+is_icmp_echo(uint8_t proto, uint8_t type)
+{
+	if (proto == IPPROTO_ICMP)
+		return type == RTE_IP_ICMP_ECHO_REQUEST || type == RTE_IP_ICMP_ECHO_REPLY;
+	return type == ICMP6_ECHO_REQUEST || type == ICMP6_ECHO_REPLY;
+}
+
+static inline int
+is_icmp_echo_request(uint8_t proto, uint8_t type)
+{
+	return type == (proto == IPPROTO_ICMP ? RTE_IP_ICMP_ECHO_REQUEST : ICMP6_ECHO_REQUEST);
 }
 
 static inline int
@@ -123,6 +146,15 @@ parse_l4(const uint8_t *data, uint32_t caplen, uint32_t l3_end, uint32_t off,
 		/* TCP, UDP, UDP-Lite and SCTP all start with source and destination port. */
 		pi->src_port = load_be16(l4);
 		pi->dst_port = load_be16(l4 + 2);
+	} else {
+		pi->icmp_type = l4[offsetof(struct rte_icmp_hdr, icmp_type)];
+		pi->icmp_code = l4[offsetof(struct rte_icmp_hdr, icmp_code)];
+		/* A short echo is still a packet of the flow, only without its identifier. */
+		if (is_icmp_echo(pi->proto, pi->icmp_type) && l3_end - off >= ICMP_ECHO_HDR_LEN &&
+		    caplen - off >= ICMP_ECHO_HDR_LEN) {
+			pi->icmp_id = load_be16(l4 + offsetof(struct rte_icmp_hdr, icmp_ident));
+			pi->has_icmp_id = 1;
+		}
 	}
 	pi->has_l4 = 1;
 	return DPF_PKT_OK;
@@ -288,4 +320,314 @@ dpf_pkt_result_name(enum dpf_pkt_result r)
 	if ((unsigned int)r >= RTE_DIM(names))
 		return "unknown";
 	return names[r];
+}
+
+/* ---- NAT rewrite ------------------------------------------------------------------------- */
+
+/*
+ * CRC32c (Castagnoli, reflected polynomial 0x82f63b78), the SCTP checksum
+ * (RFC 9260 appendix A). A byte table is enough: SCTP port translation is rare,
+ * and the DPDK hash CRC helpers read unaligned words the sanitizers reject.
+ */
+static const uint32_t crc32c_table[256] = {
+	0x00000000, 0xf26b8303, 0xe13b70f7, 0x1350f3f4, 0xc79a971f, 0x35f1141c,
+	0x26a1e7e8, 0xd4ca64eb, 0x8ad958cf, 0x78b2dbcc, 0x6be22838, 0x9989ab3b,
+	0x4d43cfd0, 0xbf284cd3, 0xac78bf27, 0x5e133c24, 0x105ec76f, 0xe235446c,
+	0xf165b798, 0x030e349b, 0xd7c45070, 0x25afd373, 0x36ff2087, 0xc494a384,
+	0x9a879fa0, 0x68ec1ca3, 0x7bbcef57, 0x89d76c54, 0x5d1d08bf, 0xaf768bbc,
+	0xbc267848, 0x4e4dfb4b, 0x20bd8ede, 0xd2d60ddd, 0xc186fe29, 0x33ed7d2a,
+	0xe72719c1, 0x154c9ac2, 0x061c6936, 0xf477ea35, 0xaa64d611, 0x580f5512,
+	0x4b5fa6e6, 0xb93425e5, 0x6dfe410e, 0x9f95c20d, 0x8cc531f9, 0x7eaeb2fa,
+	0x30e349b1, 0xc288cab2, 0xd1d83946, 0x23b3ba45, 0xf779deae, 0x05125dad,
+	0x1642ae59, 0xe4292d5a, 0xba3a117e, 0x4851927d, 0x5b016189, 0xa96ae28a,
+	0x7da08661, 0x8fcb0562, 0x9c9bf696, 0x6ef07595, 0x417b1dbc, 0xb3109ebf,
+	0xa0406d4b, 0x522bee48, 0x86e18aa3, 0x748a09a0, 0x67dafa54, 0x95b17957,
+	0xcba24573, 0x39c9c670, 0x2a993584, 0xd8f2b687, 0x0c38d26c, 0xfe53516f,
+	0xed03a29b, 0x1f682198, 0x5125dad3, 0xa34e59d0, 0xb01eaa24, 0x42752927,
+	0x96bf4dcc, 0x64d4cecf, 0x77843d3b, 0x85efbe38, 0xdbfc821c, 0x2997011f,
+	0x3ac7f2eb, 0xc8ac71e8, 0x1c661503, 0xee0d9600, 0xfd5d65f4, 0x0f36e6f7,
+	0x61c69362, 0x93ad1061, 0x80fde395, 0x72966096, 0xa65c047d, 0x5437877e,
+	0x4767748a, 0xb50cf789, 0xeb1fcbad, 0x197448ae, 0x0a24bb5a, 0xf84f3859,
+	0x2c855cb2, 0xdeeedfb1, 0xcdbe2c45, 0x3fd5af46, 0x7198540d, 0x83f3d70e,
+	0x90a324fa, 0x62c8a7f9, 0xb602c312, 0x44694011, 0x5739b3e5, 0xa55230e6,
+	0xfb410cc2, 0x092a8fc1, 0x1a7a7c35, 0xe811ff36, 0x3cdb9bdd, 0xceb018de,
+	0xdde0eb2a, 0x2f8b6829, 0x82f63b78, 0x709db87b, 0x63cd4b8f, 0x91a6c88c,
+	0x456cac67, 0xb7072f64, 0xa457dc90, 0x563c5f93, 0x082f63b7, 0xfa44e0b4,
+	0xe9141340, 0x1b7f9043, 0xcfb5f4a8, 0x3dde77ab, 0x2e8e845f, 0xdce5075c,
+	0x92a8fc17, 0x60c37f14, 0x73938ce0, 0x81f80fe3, 0x55326b08, 0xa759e80b,
+	0xb4091bff, 0x466298fc, 0x1871a4d8, 0xea1a27db, 0xf94ad42f, 0x0b21572c,
+	0xdfeb33c7, 0x2d80b0c4, 0x3ed04330, 0xccbbc033, 0xa24bb5a6, 0x502036a5,
+	0x4370c551, 0xb11b4652, 0x65d122b9, 0x97baa1ba, 0x84ea524e, 0x7681d14d,
+	0x2892ed69, 0xdaf96e6a, 0xc9a99d9e, 0x3bc21e9d, 0xef087a76, 0x1d63f975,
+	0x0e330a81, 0xfc588982, 0xb21572c9, 0x407ef1ca, 0x532e023e, 0xa145813d,
+	0x758fe5d6, 0x87e466d5, 0x94b49521, 0x66df1622, 0x38cc2a06, 0xcaa7a905,
+	0xd9f75af1, 0x2b9cd9f2, 0xff56bd19, 0x0d3d3e1a, 0x1e6dcdee, 0xec064eed,
+	0xc38d26c4, 0x31e6a5c7, 0x22b65633, 0xd0ddd530, 0x0417b1db, 0xf67c32d8,
+	0xe52cc12c, 0x1747422f, 0x49547e0b, 0xbb3ffd08, 0xa86f0efc, 0x5a048dff,
+	0x8ecee914, 0x7ca56a17, 0x6ff599e3, 0x9d9e1ae0, 0xd3d3e1ab, 0x21b862a8,
+	0x32e8915c, 0xc083125f, 0x144976b4, 0xe622f5b7, 0xf5720643, 0x07198540,
+	0x590ab964, 0xab613a67, 0xb831c993, 0x4a5a4a90, 0x9e902e7b, 0x6cfbad78,
+	0x7fab5e8c, 0x8dc0dd8f, 0xe330a81a, 0x115b2b19, 0x020bd8ed, 0xf0605bee,
+	0x24aa3f05, 0xd6c1bc06, 0xc5914ff2, 0x37faccf1, 0x69e9f0d5, 0x9b8273d6,
+	0x88d28022, 0x7ab90321, 0xae7367ca, 0x5c18e4c9, 0x4f48173d, 0xbd23943e,
+	0xf36e6f75, 0x0105ec76, 0x12551f82, 0xe03e9c81, 0x34f4f86a, 0xc69f7b69,
+	0xd5cf889d, 0x27a40b9e, 0x79b737ba, 0x8bdcb4b9, 0x988c474d, 0x6ae7c44e,
+	0xbe2da0a5, 0x4c4623a6, 0x5f16d052, 0xad7d5351,
+};
+
+static uint32_t
+crc32c_update(uint32_t crc, const uint8_t *p, uint32_t len)
+{
+	while (len-- > 0)
+		crc = crc32c_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
+	return crc;
+}
+
+/*
+ * Checksum words are handled as stored, without byte swaps: a one's-complement
+ * sum comes out the same in either byte order (RFC 1071 2.B). Every field
+ * touched starts at an even offset of the data its checksum covers.
+ */
+static inline uint16_t
+load_raw16(const uint8_t *p)
+{
+	uint16_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static inline void
+store_raw16(uint8_t *p, uint16_t v)
+{
+	memcpy(p, &v, sizeof(v));
+}
+
+/* The ~m + m' terms of RFC 1624 eqn. 3 for a field of len (even) bytes going from old to new. */
+static inline uint32_t
+csum_delta(const uint8_t *old, const uint8_t *new, uint32_t len)
+{
+	uint32_t delta = 0;
+	uint32_t i;
+
+	for (i = 0; i < len; i += 2)
+		delta += (uint16_t)~load_raw16(old + i) + load_raw16(new + i);
+	return delta;
+}
+
+/*
+ * HC' = ~(~HC + sum(~m + m')), RFC 1624 eqn. 3. The end-around sum of terms
+ * that are not all zero is never 0, so a checksum a sender computed (never
+ * 0xffff) keeps that form, and undoing a change gives back the old checksum.
+ * Returns the new field as stored.
+ */
+static inline uint16_t
+csum_update(uint8_t *field, uint32_t delta)
+{
+	uint32_t sum = (uint16_t)~load_raw16(field) + delta;
+
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	store_raw16(field, (uint16_t)~sum);
+	return (uint16_t)~sum;
+}
+
+/*
+ * 1 when the IPv6 extension headers before the L4 header hold a routing header
+ * with segments left: the address in the fixed header is then the next hop,
+ * while the pseudo-header holds the final destination (RFC 8200 8.1).
+ */
+static int
+ipv6_routing_pending(const uint8_t *data, uint32_t caplen, const struct dpf_pkt_info *pi)
+{
+	uint32_t end = RTE_MIN((uint32_t)pi->l4_offset, caplen);
+	uint32_t off = pi->l3_offset + IPV6_HDR_LEN;
+	uint8_t next = data[pi->l3_offset + offsetof(struct rte_ipv6_hdr, proto)];
+	unsigned int n_ext;
+
+	for (n_ext = 0; n_ext < DPF_PKT_MAX_IPV6_EXT && is_ipv6_ext(next); n_ext++) {
+		const uint8_t *ext = data + off;
+		uint32_t ext_len;
+
+		if (end - off < IPV6_EXT_MIN_LEN)
+			break;
+		if (next == IPPROTO_ROUTING && ext[IPV6_ROUTING_SEGS_LEFT] != 0)
+			return 1;
+		if (next == IPPROTO_FRAGMENT)
+			ext_len = RTE_IPV6_FRAG_HDR_SIZE;
+		else if (next == IPPROTO_AH)
+			ext_len = ((uint32_t)ext[1] + 2) * 4;
+		else
+			ext_len = ((uint32_t)ext[1] + 1) * 8;
+		if (end - off < ext_len)
+			break;
+		next = ext[0];
+		off += ext_len;
+	}
+	return 0;
+}
+
+/* Stored little-endian: RFC 9260 appendix A sends the reflected CRC low byte first. */
+static void
+sctp_set_crc(uint8_t *data, const struct dpf_pkt_info *pi)
+{
+	static const uint8_t zero_crc[4];
+	const uint32_t crc_at = offsetof(struct rte_sctp_hdr, cksum);
+	uint8_t *sctp = data + pi->l4_offset;
+	uint32_t len = (uint32_t)pi->l3_offset + pi->l3_len - pi->l4_offset;
+	uint32_t crc;
+
+	crc = crc32c_update(0xffffffff, sctp, crc_at);
+	crc = crc32c_update(crc, zero_crc, sizeof(zero_crc));
+	crc = crc32c_update(crc, sctp + SCTP_HDR_LEN, len - SCTP_HDR_LEN);
+	crc = ~crc;
+	sctp[crc_at] = crc & 0xff;
+	sctp[crc_at + 1] = (crc >> 8) & 0xff;
+	sctp[crc_at + 2] = (crc >> 16) & 0xff;
+	sctp[crc_at + 3] = crc >> 24;
+}
+
+int
+dpf_pkt_rewrite(uint8_t *data, uint32_t caplen, const struct dpf_pkt_info *pi,
+		const uint8_t *new_src, const uint8_t *new_dst, uint16_t new_sport,
+		uint16_t new_dport)
+{
+	uint8_t src_new[16], dst_new[16], ports_new[4];
+	uint8_t *ip, *l4, *src, *dst;
+	uint8_t *l4_csum = NULL, *port_field = NULL;
+	uint32_t addr_len, hdr_len, l3_end, l4_need = 0, port_len = 0;
+	uint32_t addr_delta = 0, port_delta = 0;
+	int src_changes, dst_changes, ports_change = 0;
+	int pseudo_hdr = 0, zero_csum_is_none = 0;
+
+	if (data == NULL || pi == NULL)
+		return -EINVAL;
+
+	/*
+	 * Check what the writes below rely on, so that a pi from another frame
+	 * fails here instead of writing outside this one.
+	 */
+	if (pi->family == 4) {
+		if (caplen < (uint32_t)pi->l3_offset + IPV4_MIN_HDR_LEN)
+			return -EINVAL;
+		ip = data + pi->l3_offset;
+		if ((ip[0] >> 4) != 4)
+			return -EINVAL;
+		hdr_len = (ip[0] & RTE_IPV4_HDR_IHL_MASK) * RTE_IPV4_IHL_MULTIPLIER;
+		if (hdr_len < IPV4_MIN_HDR_LEN || caplen - pi->l3_offset < hdr_len)
+			return -EINVAL;
+		addr_len = 4;
+		src = ip + offsetof(struct rte_ipv4_hdr, src_addr);
+		dst = ip + offsetof(struct rte_ipv4_hdr, dst_addr);
+	} else if (pi->family == 6) {
+		if (caplen < (uint32_t)pi->l3_offset + IPV6_HDR_LEN)
+			return -EINVAL;
+		ip = data + pi->l3_offset;
+		if ((ip[0] >> 4) != 6)
+			return -EINVAL;
+		hdr_len = IPV6_HDR_LEN;
+		addr_len = 16;
+		src = ip + offsetof(struct rte_ipv6_hdr, src_addr);
+		dst = ip + offsetof(struct rte_ipv6_hdr, dst_addr);
+	} else {
+		return -EINVAL;
+	}
+
+	l4 = NULL;
+	if (pi->has_l4) {
+		l4 = data + pi->l4_offset;
+		switch (pi->proto) {
+		case IPPROTO_TCP:
+			l4_need = TCP_MIN_HDR_LEN;
+			l4_csum = l4 + offsetof(struct rte_tcp_hdr, cksum);
+			pseudo_hdr = 1;
+			port_len = 4;
+			break;
+		case IPPROTO_UDP:
+		case IPPROTO_UDPLITE:
+			l4_need = UDP_HDR_LEN;
+			l4_csum = l4 + offsetof(struct rte_udp_hdr, dgram_cksum);
+			pseudo_hdr = 1;
+			zero_csum_is_none = 1;
+			port_len = 4;
+			break;
+		case IPPROTO_SCTP:
+			l4_need = SCTP_HDR_LEN;
+			port_len = 4;
+			break;
+		case IPPROTO_ICMP:
+		case IPPROTO_ICMPV6:
+			l4_need = pi->has_icmp_id ? ICMP_ECHO_HDR_LEN : ICMP_MIN_HDR_LEN;
+			l4_csum = l4 + offsetof(struct rte_icmp_hdr, icmp_cksum);
+			pseudo_hdr = pi->proto == IPPROTO_ICMPV6;
+			port_len = pi->has_icmp_id ? 2 : 0;
+			break;
+		default:
+			break;
+		}
+		if (pi->l4_offset < pi->l3_offset + hdr_len ||
+		    caplen < (uint32_t)pi->l4_offset + l4_need)
+			return -EINVAL;
+	}
+
+	if (port_len == 4) {
+		/* TCP, UDP, UDP-Lite and SCTP all start with source and destination port. */
+		port_field = l4;
+		store_raw16(ports_new, rte_cpu_to_be_16(new_sport));
+		store_raw16(ports_new + 2, rte_cpu_to_be_16(new_dport));
+	} else if (port_len == 2) {
+		port_field = l4 + offsetof(struct rte_icmp_hdr, icmp_ident);
+		store_raw16(ports_new,
+			    rte_cpu_to_be_16(is_icmp_echo_request(pi->proto, pi->icmp_type) ?
+					     new_sport : new_dport));
+	}
+	if (port_field != NULL)
+		ports_change = memcmp(port_field, ports_new, port_len) != 0;
+
+	/* Copies: the new addresses may be the frame's own (a source / destination swap). */
+	src_changes = new_src != NULL && memcmp(src, new_src, addr_len) != 0;
+	if (src_changes)
+		memcpy(src_new, new_src, addr_len);
+	dst_changes = new_dst != NULL && memcmp(dst, new_dst, addr_len) != 0;
+	if (dst_changes)
+		memcpy(dst_new, new_dst, addr_len);
+
+	/* Every refusal comes before the first write. */
+	if (pi->has_l4 && pi->proto == IPPROTO_SCTP && ports_change) {
+		l3_end = (uint32_t)pi->l3_offset + pi->l3_len;
+		if (l3_end < (uint32_t)pi->l4_offset + SCTP_HDR_LEN)
+			return -EINVAL;
+		if (pi->frag != DPF_PKT_FRAG_NONE || caplen < l3_end)
+			return -ENOTSUP;
+	}
+	if (pi->family == 6 && dst_changes && pi->l4_offset > pi->l3_offset + IPV6_HDR_LEN &&
+	    ipv6_routing_pending(data, caplen, pi))
+		return -ENOTSUP;
+
+	if (src_changes) {
+		addr_delta += csum_delta(src, src_new, addr_len);
+		memcpy(src, src_new, addr_len);
+	}
+	if (dst_changes) {
+		addr_delta += csum_delta(dst, dst_new, addr_len);
+		memcpy(dst, dst_new, addr_len);
+	}
+	if (pi->family == 4 && (src_changes || dst_changes))
+		csum_update(ip + offsetof(struct rte_ipv4_hdr, hdr_checksum), addr_delta);
+
+	if (ports_change) {
+		port_delta = csum_delta(port_field, ports_new, port_len);
+		memcpy(port_field, ports_new, port_len);
+	}
+	if (!pseudo_hdr)
+		addr_delta = 0;
+	if (l4_csum != NULL && (ports_change || (pseudo_hdr && (src_changes || dst_changes))) &&
+	    !(zero_csum_is_none && load_raw16(l4_csum) == 0)) {
+		/* UDP and UDP-Lite send a computed 0 as 0xffff: 0 says "no checksum". */
+		if (csum_update(l4_csum, addr_delta + port_delta) == 0 && zero_csum_is_none)
+			store_raw16(l4_csum, 0xffff);
+	}
+	if (pi->has_l4 && pi->proto == IPPROTO_SCTP && ports_change)
+		sctp_set_crc(data, pi);
+	return 0;
 }

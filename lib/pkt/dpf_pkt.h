@@ -7,7 +7,9 @@
  * Packet parser: Ethernet, 802.1Q / 802.1ad (QinQ, any depth up to
  * DPF_PKT_MAX_VLANS), IPv4 with options, IPv6 with extension headers
  * (hop-by-hop, routing, destination options, fragment), TCP, UDP, SCTP ports,
- * ICMP / ICMPv6 (ports 0).
+ * ICMP / ICMPv6 (ports 0; type, code and the echo identifier are recorded
+ * apart). dpf_pkt_rewrite() then rewrites addresses and ports of a parsed
+ * frame in place (NAT), keeping its checksums right.
  *
  * The parser is stateless and checks the length before every read. It never
  * reads past `caplen` bytes. A frame cut by a capture's snap length whose
@@ -91,6 +93,14 @@ enum dpf_pkt_result {
  * never carries an unfragmented IPv4 packet's identification. An IPv6 atomic
  * fragment (fragment header with offset 0 and M clear, RFC 6946) is not a
  * fragment.
+ *
+ * ICMP (protocol 1) and ICMPv6 (58): the ports stay 0, as in AWS flow logs.
+ * icmp_type and icmp_code are set whenever the 4-byte ICMP header was read
+ * (has_l4). An echo request or reply (ICMP type 8 / 0, ICMPv6 128 / 129) also
+ * gets its identifier in icmp_id and has_icmp_id 1, provided the identifier
+ * (bytes 4..5 of the ICMP header) lies both in the captured bytes and in the
+ * datagram; otherwise icmp_id and has_icmp_id stay 0 and the result is still
+ * DPF_PKT_OK.
  */
 struct dpf_pkt_info {
 	uint8_t src_addr[16];  /**< IPv4: bytes 0..3, rest zero */
@@ -108,6 +118,10 @@ struct dpf_pkt_info {
 	uint8_t tcp_flags;     /**< TCP flag byte (FIN 1 ... CWR 128); 0 otherwise */
 	uint8_t frag;          /**< enum dpf_pkt_frag */
 	uint8_t has_l4;        /**< 1 when the L4 header was read (ports valid) */
+	uint16_t icmp_id;      /**< echo identifier, host order; valid when has_icmp_id */
+	uint8_t icmp_type;     /**< ICMP / ICMPv6 type when has_l4; 0 otherwise */
+	uint8_t icmp_code;     /**< ICMP / ICMPv6 code when has_l4; 0 otherwise */
+	uint8_t has_icmp_id;   /**< 1 for an echo request or reply whose identifier was read */
 };
 
 /**
@@ -122,6 +136,66 @@ enum dpf_pkt_result dpf_pkt_parse(const uint8_t *data, uint32_t caplen, struct d
 
 /** Counter name of a result ("truncated-ipv4", ...); "unknown" when out of range. */
 const char *dpf_pkt_result_name(enum dpf_pkt_result r);
+
+/**
+ * Rewrite, in place, the addresses and transport ports of a frame that
+ * dpf_pkt_parse() returned DPF_PKT_OK for, updating checksums incrementally
+ * (RFC 1624) rather than recomputing them, so that the bytes a capture cut
+ * off need not be present and a checksum that was wrong stays wrong:
+ * - IPv4: the header checksum (addresses).
+ * - TCP, UDP, UDP-Lite: their checksum (pseudo-header addresses and ports).
+ *   A UDP / UDP-Lite checksum of 0 means "none" and stays 0 (for IPv6 UDP it
+ *   is only legal on tunnels, RFC 6936, and is left alone too); a result of 0
+ *   is written 0xffff.
+ * - ICMPv6: its checksum (pseudo-header addresses, and the identifier below).
+ * - ICMP / ICMPv6 echo: the identifier is the port. An echo request's
+ *   identifier is its "source port" (takes new_sport, new_dport is ignored),
+ *   an echo reply's its "destination port" (takes new_dport). The ICMP
+ *   checksum follows. Other ICMP messages take no port; the packet an ICMP
+ *   error quotes is not rewritten. An echo whose identifier was not read
+ *   (has_icmp_id 0) keeps it.
+ * - SCTP: the ports; when a port changes, the CRC32c is recomputed over the
+ *   SCTP packet, which is only possible when the whole datagram is captured
+ *   (l3_offset + l3_len <= caplen) and is not a fragment; else -ENOTSUP.
+ *   SCTP has no pseudo-header: a change of addresses alone always succeeds.
+ * - Later fragments (no L4 header): addresses only. A first fragment's L4
+ *   checksum covers the whole reassembled datagram and is updated.
+ * - A frame cut by the capture (caplen < l3_offset + l3_len) whose L4 checksum
+ *   covers bytes not captured is updated all the same: the update only needs
+ *   the old and new values.
+ * - IPv6 with a routing header whose segments-left is not 0: the destination
+ *   address is the next hop, while the L4 pseudo-header holds the final
+ *   destination (RFC 8200 8.1); changing the destination is -ENOTSUP.
+ * Nothing else in the frame changes. A field whose new value equals the old
+ * one is not written and its checksums are left as they are, so rewriting a
+ * frame to its own tuple is a no-op, and rewriting back to the original tuple
+ * restores the original frame byte for byte (as long as no checksum holds the
+ * 0xffff that no sender computes for IPv4, TCP or ICMP: it may come back 0).
+ *
+ * Ports have no "unchanged" value: to keep them, pass the current ones
+ * (pi->src_port, pi->dst_port; for an echo, pi->icmp_id). pi is not updated:
+ * it still describes the frame as it was.
+ *
+ * @param data, caplen  the frame, as passed to dpf_pkt_parse()
+ * @param pi            its parse result (family decides address sizes: 4 or 16)
+ * @param new_src, new_dst  16-byte addresses (IPv4 in bytes 0..3); NULL =
+ *                      unchanged. They may point into the frame (swapping
+ *                      source and destination works).
+ * @param new_sport, new_dport  host order; only applied when pi->has_l4 and the
+ *                      protocol has ports (TCP, UDP, UDP-Lite, SCTP) or is an
+ *                      ICMP / ICMPv6 echo whose identifier was read (see above)
+ * @return 0 on success;
+ *         -EINVAL: data or pi NULL, or pi does not describe a parsed IP frame
+ *         of caplen bytes (family, header offsets or version do not match);
+ *         -ENOTSUP: SCTP port change without the whole datagram, or IPv6
+ *         destination change with a routing header still to be followed.
+ *         On an error the frame is not touched.
+ *
+ * Thread safety: reentrant; the caller owns the frame.
+ */
+int dpf_pkt_rewrite(uint8_t *data, uint32_t caplen, const struct dpf_pkt_info *pi,
+		    const uint8_t *new_src, const uint8_t *new_dst, uint16_t new_sport,
+		    uint16_t new_dport);
 
 /**
  * AWS tcp-flags contribution of one TCP flag byte: FIN 1, SYN 2, RST 4, and

@@ -839,6 +839,18 @@ dpf_sink_close_all(struct dpf_sink *s)
 	return publish_until(s, 0, true);
 }
 
+/*
+ * The same work as close_all; a function of its own so that rotation keeps
+ * its contract (the sink stays usable) whatever close_all becomes.
+ */
+int
+dpf_sink_rotate(struct dpf_sink *s)
+{
+	if (s == NULL)
+		return -EINVAL;
+	return publish_until(s, 0, true);
+}
+
 void
 dpf_sink_get_stats(const struct dpf_sink *s, struct dpf_sink_stats *st)
 {

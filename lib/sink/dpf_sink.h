@@ -147,6 +147,18 @@ int dpf_sink_close_before(struct dpf_sink *s, uint64_t sec);
 /** Publish every open file. @return 0 or -errno of the first failure. */
 int dpf_sink_close_all(struct dpf_sink *s);
 
+/**
+ * Log rotation (SIGHUP): publish every open file now, whatever its slot, and
+ * stay open. The next line of any slot opens a new file under a new name
+ * (next sequence number), so the slot ends up in several files, each
+ * complete, each starting with the header, no line in two of them.
+ * Stream mode: fflush. Call it from the thread that owns the sink.
+ * @return 0 (also when no file was open), -EINVAL for a NULL s, or -errno of
+ *         the first failed publish (the others are still tried; a failed
+ *         file is abandoned as for dpf_sink_close_before).
+ */
+int dpf_sink_rotate(struct dpf_sink *s);
+
 /** Copy of the counters. */
 void dpf_sink_get_stats(const struct dpf_sink *s, struct dpf_sink_stats *st);
 

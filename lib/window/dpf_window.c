@@ -51,6 +51,9 @@ _Static_assert(sizeof(struct sort_rec) == 32, "sort record should stay half a ca
 struct dpf_merge {
 	uint32_t max_flows;
 	uint16_t n_ifaces;
+	dpf_merge_finish_t finish;
+	void *finish_arg;
+	bool nodata;
 	struct sort_rec *recs;
 	struct sort_rec *tmp;
 	uint32_t hist[DIGITS_ALL][256];
@@ -58,34 +61,49 @@ struct dpf_merge {
 };
 
 struct dpf_shard *
-dpf_shard_create(uint16_t n_ifaces, int socket_id)
+dpf_shard_create(uint16_t n_ifaces, uint32_t max_views, int socket_id)
 {
 	struct dpf_shard *s;
 
-	if (n_ifaces == 0) {
+	if (n_ifaces == 0 || max_views > DPF_SHARD_MAX_VIEWS) {
 		rte_errno = EINVAL;
 		return NULL;
 	}
 	s = rte_zmalloc_socket("dpf_shard", sizeof(*s) + n_ifaces * sizeof(uint64_t),
 			       RTE_CACHE_LINE_SIZE, socket_id);
-	if (s == NULL) {
-		rte_errno = ENOMEM;
-		return NULL;
-	}
+	if (s == NULL)
+		goto nomem;
 	s->n_ifaces = n_ifaces;
 	s->lost_pkts = (uint64_t *)(s + 1);
+	if (max_views > 0) {
+		s->views = rte_malloc_socket("dpf_shard_views", max_views * sizeof(*s->views),
+					     RTE_CACHE_LINE_SIZE, socket_id);
+		if (s->views == NULL)
+			goto free_shard;
+		s->max_views = max_views;
+	}
 	return s;
+
+free_shard:
+	rte_free(s);
+nomem:
+	rte_errno = ENOMEM;
+	return NULL;
 }
 
 void
 dpf_shard_free(struct dpf_shard *s)
 {
+	if (s == NULL)
+		return;
+	rte_free(s->views);
 	rte_free(s);
 }
 
 void
 dpf_shard_reset(struct dpf_shard *s)
 {
+	s->n_views = 0;
 	memset(s->lost_pkts, 0, s->n_ifaces * sizeof(uint64_t));
 	if (s->ft != NULL)
 		dpf_ft_reset(s->ft);
@@ -124,6 +142,9 @@ dpf_merge_create(const struct dpf_merge_params *p)
 		goto free_recs;
 	m->max_flows = p->max_flows;
 	m->n_ifaces = p->n_ifaces;
+	m->finish = p->finish;
+	m->finish_arg = p->finish_arg;
+	m->nodata = true;
 	return m;
 
 free_recs:
@@ -133,6 +154,12 @@ free_merge:
 nomem:
 	rte_errno = ENOMEM;
 	return NULL;
+}
+
+void
+dpf_merge_set_nodata(struct dpf_merge *m, bool on)
+{
+	m->nodata = on;
 }
 
 void
@@ -403,6 +430,18 @@ record_status_row(struct dpf_record *r, uint16_t iface, uint8_t status, uint64_t
 	r->end = start_sec + len_sec;
 }
 
+static const struct dpf_flow_nat *
+shard_view(struct dpf_shard *const *shards, uint32_t n_shards, uint32_t tag)
+{
+	uint16_t core = (uint16_t)((tag >> 24) & 0x7f);
+	uint32_t idx = tag & 0xffffff, s;
+
+	for (s = 0; s < n_shards; s++)
+		if (shards[s]->core == core && idx < shards[s]->n_views)
+			return &shards[s]->views[idx];
+	return NULL;
+}
+
 int
 dpf_merge_window(struct dpf_merge *m, struct dpf_shard *const *shards, uint32_t n_shards,
 		 uint64_t start_sec, uint32_t len_sec, dpf_merge_emit_t emit, void *arg,
@@ -449,25 +488,37 @@ dpf_merge_window(struct dpf_merge *m, struct dpf_shard *const *shards, uint32_t 
 		while (pos < n && sorted[pos].e->key.iface == iface) {
 			struct dpf_flow_counters c = sorted[pos].e->c;
 			const struct dpf_flow_key *k = &sorted[pos].e->key;
+			const struct dpf_flow_nat *view = NULL;
+			uint32_t tag = sorted[pos].e->pad;
 
 			if (pos + WALK_PREFETCH < n) {
 				rte_prefetch0(sorted[pos + WALK_PREFETCH].e);
 				rte_prefetch0((const char *)sorted[pos + WALK_PREFETCH].e +
 					      RTE_CACHE_LINE_SIZE);
 			}
-			for (pos++; pos < n && dpf_flow_key_equal(&sorted[pos].e->key, k); pos++)
+			for (pos++; pos < n && dpf_flow_key_equal(&sorted[pos].e->key, k); pos++) {
 				dpf_flow_counters_merge(&c, &sorted[pos].e->c);
+				/* Several shards with a view: the lowest core's, so
+				 * the choice does not depend on the sort. */
+				if (sorted[pos].e->pad != 0 &&
+				    (tag == 0 || sorted[pos].e->pad < tag))
+					tag = sorted[pos].e->pad;
+			}
 			if (c.packets == 0)
 				continue;
+			if (tag != 0)
+				view = shard_view(shards, n_shards, tag);
 			r = emit_slot(&em, &rc);
 			if (r == NULL)
 				return rc;
 			record_from_flow(r, k, &c);
+			if (m->finish != NULL)
+				m->finish(m->finish_arg, r, view);
 			iface_records++;
 			local.packets += c.packets;
 		}
 		local.records += iface_records;
-		if (lost > 0 || iface_records == 0) {
+		if (lost > 0 || (iface_records == 0 && m->nodata)) {
 			r = emit_slot(&em, &rc);
 			if (r == NULL)
 				return rc;

@@ -24,6 +24,7 @@
  * neither records nor losses gets one NODATA row.
  */
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "dpf_flow.h"
@@ -39,17 +40,36 @@ dpf_window_of(uint64_t t_ns, uint32_t len_sec)
 struct dpf_shard {
 	struct dpf_ft *ft;    /**< NULL when no table was free: everything was lost */
 	uint64_t window;      /**< window index (start = window * len) */
-	uint16_t core;        /**< RX core that filled it */
+	uint16_t core;        /**< RX core that filled it (< 128) */
 	uint16_t n_ifaces;
-	uint32_t pad;
+	uint32_t n_views;     /**< entries used in views */
 	uint64_t *lost_pkts;  /**< [n_ifaces] packets not kept (table full, no table) */
+	/*
+	 * Post-NAT views that depend on state the pipeline cannot see
+	 * (masquerade sessions of the RX core): the RX core appends the view of
+	 * such a flow here and tags its table entry (dpf_ft_entry.pad) with
+	 * dpf_shard_view_tag(). NULL / 0 when not used.
+	 */
+	struct dpf_flow_nat *views;
+	uint32_t max_views;
 };
+
+/** Tag for dpf_ft_entry.pad naming view i of the shard of `core`. */
+static inline uint32_t
+dpf_shard_view_tag(uint16_t core, uint32_t i)
+{
+	return 0x80000000u | ((uint32_t)core << 24) | i;
+}
+
+#define DPF_SHARD_MAX_VIEWS (1u << 24)
 
 /**
  * Create a shard descriptor without a table (attach one with shard->ft).
+ * @param max_views  room for session-dependent views (0: none), at most
+ *                   DPF_SHARD_MAX_VIEWS
  * @return NULL with rte_errno = EINVAL or ENOMEM
  */
-struct dpf_shard *dpf_shard_create(uint16_t n_ifaces, int socket_id);
+struct dpf_shard *dpf_shard_create(uint16_t n_ifaces, uint32_t max_views, int socket_id);
 
 /** NULL-safe. Does not free an attached table. */
 void dpf_shard_free(struct dpf_shard *s);
@@ -60,10 +80,20 @@ void dpf_shard_reset(struct dpf_shard *s);
 /** Sum of lost_pkts over interfaces. */
 uint64_t dpf_shard_lost_total(const struct dpf_shard *s);
 
+/**
+ * Completes an OK record before it is emitted: the post-NAT view (the merge
+ * fills it with the packet's own view), flow-direction, ...
+ * @param view  the flow's session view from a shard, or NULL
+ */
+typedef void (*dpf_merge_finish_t)(void *arg, struct dpf_record *r,
+				   const struct dpf_flow_nat *view);
+
 struct dpf_merge_params {
 	uint32_t max_flows;   /**< sum of the capacities of the shards of one window */
 	uint16_t n_ifaces;
 	int socket_id;
+	dpf_merge_finish_t finish; /**< may be NULL */
+	void *finish_arg;
 };
 
 struct dpf_merge_stats {
@@ -88,6 +118,12 @@ struct dpf_merge *dpf_merge_create(const struct dpf_merge_params *p);
 
 /** NULL-safe. */
 void dpf_merge_free(struct dpf_merge *m);
+
+/**
+ * Whether interfaces without records get a NODATA row (default true). Off
+ * for the rest of a window whose first part was already emitted (flush).
+ */
+void dpf_merge_set_nodata(struct dpf_merge *m, bool on);
 
 /**
  * Merge the shards of one window and emit its rows in output order.

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -53,6 +54,8 @@ struct frame {
 	uint8_t b[FRAME_MAX];
 	uint32_t len;
 	uint32_t l3; /* offset of the IP header, for the *_finish() length fix-ups */
+	uint32_t l4; /* offset of the L4 header the builders wrote last, 0 for none */
+	uint8_t l4_proto; /* and its protocol, for the rewrite checks */
 };
 
 static const uint8_t v4_src[16] = {10, 0, 0, 1};
@@ -209,6 +212,8 @@ ipv6_frag(struct frame *f, uint8_t next, uint16_t offset8, int more, uint32_t id
 static void
 tcp(struct frame *f, uint16_t sport, uint16_t dport, uint8_t flags, uint8_t doff)
 {
+	f->l4 = f->len;
+	f->l4_proto = PROTO_TCP;
 	put16(f, sport);
 	put16(f, dport);
 	put32(f, 1000);
@@ -224,6 +229,8 @@ tcp(struct frame *f, uint16_t sport, uint16_t dport, uint8_t flags, uint8_t doff
 static void
 udp(struct frame *f, uint16_t sport, uint16_t dport)
 {
+	f->l4 = f->len;
+	f->l4_proto = PROTO_UDP;
 	put16(f, sport);
 	put16(f, dport);
 	put16(f, 8);
@@ -233,6 +240,8 @@ udp(struct frame *f, uint16_t sport, uint16_t dport)
 static void
 sctp(struct frame *f, uint16_t sport, uint16_t dport)
 {
+	f->l4 = f->len;
+	f->l4_proto = PROTO_SCTP;
 	put16(f, sport);
 	put16(f, dport);
 	put32(f, 0x01020304);
@@ -242,6 +251,8 @@ sctp(struct frame *f, uint16_t sport, uint16_t dport)
 static void
 icmp_echo(struct frame *f, uint8_t type)
 {
+	f->l4 = f->len;
+	f->l4_proto = type >= 128 ? PROTO_ICMPV6 : PROTO_ICMP;
 	put8(f, type);
 	put8(f, 0);
 	put16(f, 0);
@@ -1409,6 +1420,18 @@ assert_ok_headers_inside(const struct dpf_pkt_info *pi, uint32_t caplen)
 		assert_int_equal(pi->src_port, 0);
 		assert_int_equal(pi->dst_port, 0);
 	}
+	if (pi->has_icmp_id) {
+		assert_true(pi->has_l4);
+		assert_true(pi->proto == PROTO_ICMP || pi->proto == PROTO_ICMPV6);
+		assert_true(pi->l4_offset + 8u <= caplen);
+		assert_true(pi->l4_offset + 8u <= pi->l3_offset + pi->l3_len);
+	} else {
+		assert_int_equal(pi->icmp_id, 0);
+	}
+	if (!pi->has_l4 || (pi->proto != PROTO_ICMP && pi->proto != PROTO_ICMPV6)) {
+		assert_int_equal(pi->icmp_type, 0);
+		assert_int_equal(pi->icmp_code, 0);
+	}
 }
 
 /*
@@ -1573,6 +1596,1229 @@ test_tcp_flags_aws_maps_flag_bytes(void **state)
 	assert_int_equal(dpf_pkt_tcp_flags_aws(0), 0);
 }
 
+/* ---- ICMP type, code and echo identifier ---------------------------------------------------- */
+
+static void
+icmp_msg(struct frame *f, uint8_t proto, uint8_t type, uint8_t code, uint16_t id, uint16_t seq)
+{
+	f->l4 = f->len;
+	f->l4_proto = proto;
+	put8(f, type);
+	put8(f, code);
+	put16(f, 0);
+	put16(f, id);
+	put16(f, seq);
+}
+
+static void
+build_v4_icmp(struct frame *f, uint8_t type, uint8_t code, uint16_t id, uint32_t data)
+{
+	eth(f, ETYPE_IPV4);
+	ipv4(f, PROTO_ICMP, 5);
+	icmp_msg(f, PROTO_ICMP, type, code, id, 7);
+	payload(f, data);
+	ipv4_finish(f);
+}
+
+static void
+build_v6_icmp(struct frame *f, uint8_t type, uint8_t code, uint16_t id, uint32_t data)
+{
+	eth(f, ETYPE_IPV6);
+	ipv6(f, PROTO_ICMPV6);
+	icmp_msg(f, PROTO_ICMPV6, type, code, id, 7);
+	payload(f, data);
+	ipv6_finish(f);
+}
+
+static void
+test_parse_icmp_echo_records_type_code_and_identifier(void **state)
+{
+	static const uint8_t types[] = {8, 0};
+	struct dpf_pkt_info pi;
+	struct frame f;
+	size_t i;
+
+	for (i = 0; i < sizeof(types); i++) {
+		build_v4_icmp(&f, types[i], 0, 0xabcd, 56);
+		assert_int_equal(parse(&f, &pi), DPF_PKT_OK);
+		assert_int_equal(pi.proto, PROTO_ICMP);
+		assert_int_equal(pi.icmp_type, types[i]);
+		assert_int_equal(pi.icmp_code, 0);
+		assert_int_equal(pi.has_icmp_id, 1);
+		assert_int_equal(pi.icmp_id, 0xabcd);
+		assert_int_equal(pi.src_port, 0);
+		assert_int_equal(pi.dst_port, 0);
+		assert_int_equal(pi.has_l4, 1);
+	}
+}
+
+static void
+test_parse_icmpv6_echo_records_type_code_and_identifier(void **state)
+{
+	static const uint8_t types[] = {128, 129};
+	struct dpf_pkt_info pi;
+	struct frame f;
+	size_t i;
+
+	for (i = 0; i < sizeof(types); i++) {
+		build_v6_icmp(&f, types[i], 0, 0x0102, 8);
+		assert_int_equal(parse(&f, &pi), DPF_PKT_OK);
+		assert_int_equal(pi.proto, PROTO_ICMPV6);
+		assert_int_equal(pi.icmp_type, types[i]);
+		assert_int_equal(pi.icmp_code, 0);
+		assert_int_equal(pi.has_icmp_id, 1);
+		assert_int_equal(pi.icmp_id, 0x0102);
+		assert_int_equal(pi.src_port, 0);
+		assert_int_equal(pi.dst_port, 0);
+	}
+}
+
+static void
+test_parse_icmp_non_echo_records_type_code_without_identifier(void **state)
+{
+	struct dpf_pkt_info pi;
+	struct frame f;
+
+	build_v4_icmp(&f, 3, 3, 0x1111, 28); /* port unreachable */
+	assert_int_equal(parse(&f, &pi), DPF_PKT_OK);
+	assert_int_equal(pi.icmp_type, 3);
+	assert_int_equal(pi.icmp_code, 3);
+	assert_int_equal(pi.has_icmp_id, 0);
+	assert_int_equal(pi.icmp_id, 0);
+
+	build_v6_icmp(&f, 135, 0, 0x2222, 16); /* neighbour solicitation */
+	assert_int_equal(parse(&f, &pi), DPF_PKT_OK);
+	assert_int_equal(pi.icmp_type, 135);
+	assert_int_equal(pi.has_icmp_id, 0);
+	assert_int_equal(pi.icmp_id, 0);
+
+	/* Echo type numbers belong to their protocol: 128 in ICMP, 8 in ICMPv6 are not echo. */
+	build_v4_icmp(&f, 128, 0, 0x3333, 0);
+	assert_int_equal(parse(&f, &pi), DPF_PKT_OK);
+	assert_int_equal(pi.icmp_type, 128);
+	assert_int_equal(pi.has_icmp_id, 0);
+	build_v6_icmp(&f, 8, 0, 0x4444, 0);
+	assert_int_equal(parse(&f, &pi), DPF_PKT_OK);
+	assert_int_equal(pi.icmp_type, 8);
+	assert_int_equal(pi.has_icmp_id, 0);
+}
+
+static void
+test_parse_icmp_echo_id_cut_or_past_datagram_is_ok_without_it(void **state)
+{
+	struct dpf_pkt_info pi;
+	struct frame f;
+	uint32_t caplen;
+
+	build_v4_icmp(&f, 8, 0, 0x5555, 0);
+	for (caplen = 14 + 20 + 4; caplen < 14 + 20 + 8; caplen++) {
+		assert_int_equal(parse_n(&f, caplen, &pi), DPF_PKT_OK);
+		assert_int_equal(pi.icmp_type, 8);
+		assert_int_equal(pi.has_l4, 1);
+		assert_int_equal(pi.has_icmp_id, 0);
+		assert_int_equal(pi.icmp_id, 0);
+	}
+	assert_int_equal(parse_n(&f, 14 + 20 + 8, &pi), DPF_PKT_OK);
+	assert_int_equal(pi.has_icmp_id, 1);
+	assert_int_equal(pi.icmp_id, 0x5555);
+
+	/* Total length 24: the identifier bytes are Ethernet padding, not the echo's. */
+	build_v4_icmp(&f, 8, 0, 0x5555, 0);
+	set16(&f, 14 + 2, 24);
+	assert_int_equal(parse(&f, &pi), DPF_PKT_OK);
+	assert_int_equal(pi.icmp_type, 8);
+	assert_int_equal(pi.has_icmp_id, 0);
+	assert_int_equal(pi.icmp_id, 0);
+}
+
+static void
+test_parse_non_icmp_leaves_icmp_fields_zero(void **state)
+{
+	struct dpf_pkt_info pi;
+	struct frame f;
+
+	build_v4_tcp(&f, TCP_SYN, 0);
+	assert_int_equal(parse(&f, &pi), DPF_PKT_OK);
+	assert_int_equal(pi.icmp_type, 0);
+	assert_int_equal(pi.icmp_code, 0);
+	assert_int_equal(pi.has_icmp_id, 0);
+	assert_int_equal(pi.icmp_id, 0);
+
+	/* A later ICMP fragment has no ICMP header. */
+	build_v4_icmp(&f, 8, 0, 0x6666, 64);
+	ipv4_set_frag(&f, 10);
+	assert_int_equal(parse(&f, &pi), DPF_PKT_OK);
+	assert_int_equal(pi.has_l4, 0);
+	assert_int_equal(pi.icmp_type, 0);
+	assert_int_equal(pi.has_icmp_id, 0);
+}
+
+/* ---- rewrite: reference checksums ----------------------------------------------------------- */
+
+/*
+ * Written the plain way on purpose: a full one's-complement sum of big-endian
+ * words over pseudo-header and data (RFC 1071), a bitwise CRC32c (RFC 9260).
+ * The library updates incrementally; these recompute from scratch.
+ */
+
+static uint16_t
+get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t
+ref_sum(const uint8_t *p, uint32_t len)
+{
+	uint32_t sum = 0, i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += get16(p + i);
+	if (len & 1)
+		sum += (uint32_t)p[len - 1] << 8;
+	return sum;
+}
+
+static uint16_t
+ref_finish(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static uint16_t
+ref_ipv4_csum(const uint8_t *ip)
+{
+	uint8_t hdr[60];
+	uint32_t len = (ip[0] & 0xf) * 4u;
+
+	memcpy(hdr, ip, len);
+	hdr[10] = 0;
+	hdr[11] = 0;
+	return ref_finish(ref_sum(hdr, len));
+}
+
+static uint32_t
+l4_csum_at(uint8_t proto)
+{
+	switch (proto) {
+	case PROTO_TCP:
+		return 16;
+	case PROTO_UDP:
+	case PROTO_UDPLITE:
+		return 6;
+	case PROTO_SCTP:
+		return 8;
+	default:
+		return 2; /* ICMP, ICMPv6 */
+	}
+}
+
+/*
+ * The sum a sender computes the L4 checksum from, for the datagram whose IP
+ * header is at l3 and whose L4 segment runs from l4 to l3_end, all present in
+ * b, checksum field taken as 0. Pseudo-header: RFC 9293 / 768 for IPv4,
+ * RFC 8200 8.1 for IPv6; none for ICMP.
+ */
+static uint32_t
+ref_l4_sum(const uint8_t *b, uint32_t l3, uint32_t l4, uint32_t l3_end, uint8_t proto)
+{
+	uint8_t ph[40], seg[FRAME_MAX];
+	uint32_t seg_len = l3_end - l4, covered = seg_len, sum = 0, at = l4_csum_at(proto);
+
+	memset(ph, 0, sizeof(ph));
+	memcpy(seg, b + l4, seg_len);
+	seg[at] = 0;
+	seg[at + 1] = 0;
+	if (proto == PROTO_UDPLITE && get16(seg + 4) != 0)
+		covered = get16(seg + 4); /* RFC 3828 checksum coverage */
+	if ((b[l3] >> 4) == 6) {
+		memcpy(ph, b + l3 + 8, 32);
+		ph[34] = seg_len >> 8;
+		ph[35] = seg_len & 0xff;
+		ph[39] = proto;
+		sum += ref_sum(ph, 40);
+	} else {
+		memcpy(ph, b + l3 + 12, 8);
+		ph[9] = proto;
+		ph[10] = seg_len >> 8;
+		ph[11] = seg_len & 0xff;
+		sum += ref_sum(ph, 12);
+	}
+	if (proto == PROTO_ICMP)
+		sum = 0;
+	return sum + ref_sum(seg, covered);
+}
+
+static uint16_t
+ref_l4_csum(const uint8_t *b, uint32_t l3, uint32_t l4, uint32_t l3_end, uint8_t proto)
+{
+	uint16_t csum = ref_finish(ref_l4_sum(b, l3, l4, l3_end, proto));
+
+	/* RFC 768: a computed 0 is sent as all ones, 0 meaning "no checksum". */
+	if ((proto == PROTO_UDP || proto == PROTO_UDPLITE) && csum == 0)
+		csum = 0xffff;
+	return csum;
+}
+
+static uint32_t
+ref_crc32c(const uint8_t *p, uint32_t len)
+{
+	uint32_t crc = 0xffffffff, i;
+	int bit;
+
+	for (i = 0; i < len; i++) {
+		crc ^= p[i];
+		for (bit = 0; bit < 8; bit++)
+			crc = (crc >> 1) ^ ((crc & 1) ? 0x82f63b78 : 0);
+	}
+	return ~crc;
+}
+
+static uint32_t
+ref_sctp_crc(const uint8_t *b, uint32_t l4, uint32_t l3_end)
+{
+	uint8_t seg[FRAME_MAX];
+
+	memcpy(seg, b + l4, l3_end - l4);
+	memset(seg + 8, 0, 4);
+	return ref_crc32c(seg, l3_end - l4);
+}
+
+/* Stored low byte first (RFC 9260 appendix A). */
+static uint32_t
+stored_sctp_crc(const uint8_t *b, uint32_t l4)
+{
+	return (uint32_t)b[l4 + 8] | (uint32_t)b[l4 + 9] << 8 | (uint32_t)b[l4 + 10] << 16 |
+	       (uint32_t)b[l4 + 11] << 24;
+}
+
+static uint32_t
+frame_l3_end(const struct frame *f)
+{
+	const uint8_t *ip = f->b + f->l3;
+
+	if ((ip[0] >> 4) == 4)
+		return f->l3 + get16(ip + 2);
+	return f->l3 + 40 + get16(ip + 4);
+}
+
+/* Write the checksums a sender would: IPv4 header, then the L4 one (f->l4 0: none). */
+static void
+set_csums(struct frame *f)
+{
+	uint32_t l3_end = frame_l3_end(f), crc;
+
+	assert_true(l3_end <= f->len);
+	if ((f->b[f->l3] >> 4) == 4)
+		set16(f, f->l3 + 10, ref_ipv4_csum(f->b + f->l3));
+	if (f->l4 == 0)
+		return;
+	if (f->l4_proto == PROTO_UDP)
+		set16(f, f->l4 + 4, l3_end - f->l4);
+	if (f->l4_proto == PROTO_SCTP) {
+		crc = ref_sctp_crc(f->b, f->l4, l3_end);
+		f->b[f->l4 + 8] = crc & 0xff;
+		f->b[f->l4 + 9] = (crc >> 8) & 0xff;
+		f->b[f->l4 + 10] = (crc >> 16) & 0xff;
+		f->b[f->l4 + 11] = crc >> 24;
+		return;
+	}
+	set16(f, f->l4 + l4_csum_at(f->l4_proto),
+	      ref_l4_csum(f->b, f->l3, f->l4, l3_end, f->l4_proto));
+}
+
+static void
+test_reference_crc32c_matches_check_value(void **state)
+{
+	static const uint8_t check[] = "123456789";
+	static const uint8_t zeros[32];
+
+	assert_int_equal(ref_crc32c(check, 9), 0xe3069283);
+	/* RFC 3720 B.4: 32 zero bytes give the wire bytes aa 36 91 8a, low byte first. */
+	assert_int_equal(ref_crc32c(zeros, sizeof(zeros)), 0x8a9136aa);
+}
+
+/* ---- rewrite: field map, checks, round trip ------------------------------------------------- */
+
+/* Where dpf_pkt_rewrite() may write in a frame the builders made (0 = nothing there). */
+struct rw_fields {
+	uint32_t addr_len;
+	uint32_t src_at;
+	uint32_t dst_at;
+	uint32_t ip_csum_at;
+	uint32_t sport_at;  /* for an echo request: the identifier */
+	uint32_t dport_at;  /* for an echo reply: the identifier */
+	uint32_t l4_csum_at;
+	uint32_t l4_csum_len;
+};
+
+static int
+is_echo(uint8_t proto, uint8_t type)
+{
+	if (proto == PROTO_ICMP)
+		return type == 8 || type == 0;
+	return type == 128 || type == 129;
+}
+
+static void
+rw_fields_of(const struct frame *f, struct rw_fields *w)
+{
+	uint8_t type;
+
+	memset(w, 0, sizeof(*w));
+	if ((f->b[f->l3] >> 4) == 4) {
+		w->addr_len = 4;
+		w->src_at = f->l3 + 12;
+		w->dst_at = f->l3 + 16;
+		w->ip_csum_at = f->l3 + 10;
+	} else {
+		w->addr_len = 16;
+		w->src_at = f->l3 + 8;
+		w->dst_at = f->l3 + 24;
+	}
+	if (f->l4 == 0)
+		return;
+	w->l4_csum_at = f->l4 + l4_csum_at(f->l4_proto);
+	w->l4_csum_len = f->l4_proto == PROTO_SCTP ? 4 : 2;
+	switch (f->l4_proto) {
+	case PROTO_TCP:
+	case PROTO_UDP:
+	case PROTO_UDPLITE:
+	case PROTO_SCTP:
+		w->sport_at = f->l4;
+		w->dport_at = f->l4 + 2;
+		break;
+	default:
+		type = f->b[f->l4];
+		if (!is_echo(f->l4_proto, type))
+			break;
+		if (type == 8 || type == 128)
+			w->sport_at = f->l4 + 4;
+		else
+			w->dport_at = f->l4 + 4;
+		break;
+	}
+}
+
+/*
+ * Only the fields in w may differ from orig; addresses and ports hold what was
+ * asked for (NULL: the old address).
+ */
+static void
+check_fields(const struct frame *orig, const struct frame *f, const struct rw_fields *w,
+	     const uint8_t *src, const uint8_t *dst, uint16_t sport, uint16_t dport)
+{
+	uint8_t may_change[FRAME_MAX];
+	uint32_t i;
+
+	assert_int_equal(orig->len, f->len);
+	memset(may_change, 0, sizeof(may_change));
+	memset(may_change + w->src_at, 1, w->addr_len);
+	memset(may_change + w->dst_at, 1, w->addr_len);
+	if (w->ip_csum_at)
+		memset(may_change + w->ip_csum_at, 1, 2);
+	if (w->sport_at)
+		memset(may_change + w->sport_at, 1, 2);
+	if (w->dport_at)
+		memset(may_change + w->dport_at, 1, 2);
+	if (w->l4_csum_at)
+		memset(may_change + w->l4_csum_at, 1, w->l4_csum_len);
+	for (i = 0; i < f->len; i++)
+		if (!may_change[i] && orig->b[i] != f->b[i])
+			fail_msg("byte %u changed: %02x -> %02x", i, orig->b[i], f->b[i]);
+
+	assert_memory_equal(f->b + w->src_at, src ? src : orig->b + w->src_at, w->addr_len);
+	assert_memory_equal(f->b + w->dst_at, dst ? dst : orig->b + w->dst_at, w->addr_len);
+	if (w->sport_at)
+		assert_int_equal(get16(f->b + w->sport_at), sport);
+	if (w->dport_at)
+		assert_int_equal(get16(f->b + w->dport_at), dport);
+}
+
+/* Every checksum of the whole frame f equals the one recomputed from scratch. */
+static void
+check_csums(const struct frame *orig, const struct frame *f)
+{
+	uint32_t l3_end = frame_l3_end(f), at;
+
+	if ((f->b[f->l3] >> 4) == 4)
+		assert_int_equal(get16(f->b + f->l3 + 10), ref_ipv4_csum(f->b + f->l3));
+	if (f->l4 == 0)
+		return;
+	assert_true(l3_end <= f->len);
+	if (f->l4_proto == PROTO_SCTP) {
+		assert_int_equal(stored_sctp_crc(f->b, f->l4), ref_sctp_crc(f->b, f->l4, l3_end));
+		return;
+	}
+	at = f->l4 + l4_csum_at(f->l4_proto);
+	if ((f->l4_proto == PROTO_UDP || f->l4_proto == PROTO_UDPLITE) &&
+	    get16(orig->b + at) == 0) {
+		assert_int_equal(get16(f->b + at), 0); /* "no checksum" stays */
+		return;
+	}
+	assert_int_equal(get16(f->b + at), ref_l4_csum(f->b, f->l3, f->l4, l3_end, f->l4_proto));
+}
+
+/*
+ * Parse and rewrite the first caplen bytes of f in an exact-size heap copy
+ * (AddressSanitizer catches a byte written past caplen), then put them back:
+ * f ends up as the whole frame would look on the wire.
+ */
+static int
+rewrite_n(struct frame *f, uint32_t caplen, const uint8_t *src, const uint8_t *dst,
+	  uint16_t sport, uint16_t dport)
+{
+	struct dpf_pkt_info pi;
+	uint8_t *copy;
+	int rc;
+
+	assert_true(caplen <= f->len);
+	copy = malloc(caplen);
+	assert_non_null(copy);
+	memcpy(copy, f->b, caplen);
+	assert_int_equal(dpf_pkt_parse(copy, caplen, &pi), DPF_PKT_OK);
+	rc = dpf_pkt_rewrite(copy, caplen, &pi, src, dst, sport, dport);
+	memcpy(f->b, copy, caplen);
+	free(copy);
+	return rc;
+}
+
+/*
+ * Rewrite f (first caplen bytes), check fields and every checksum from
+ * scratch, then rewrite back to the original tuple and expect the original
+ * frame byte for byte.
+ */
+static void
+rewrite_checked(struct frame *f, uint32_t caplen, const uint8_t *src, const uint8_t *dst,
+		uint16_t sport, uint16_t dport)
+{
+	uint8_t old_src[16], old_dst[16];
+	uint16_t old_sport = 0, old_dport = 0;
+	struct rw_fields w;
+	struct frame orig;
+
+	orig = *f;
+	rw_fields_of(f, &w);
+	memset(old_src, 0, sizeof(old_src));
+	memset(old_dst, 0, sizeof(old_dst));
+	memcpy(old_src, f->b + w.src_at, w.addr_len);
+	memcpy(old_dst, f->b + w.dst_at, w.addr_len);
+	if (w.sport_at)
+		old_sport = get16(f->b + w.sport_at);
+	if (w.dport_at)
+		old_dport = get16(f->b + w.dport_at);
+
+	assert_int_equal(rewrite_n(f, caplen, src, dst, sport, dport), 0);
+	check_fields(&orig, f, &w, src, dst, sport, dport);
+	check_csums(&orig, f);
+
+	assert_int_equal(rewrite_n(f, caplen, old_src, old_dst, old_sport, old_dport), 0);
+	assert_memory_equal(f->b, orig.b, f->len);
+}
+
+static const uint8_t nat_v4_src[16] = {203, 0, 113, 7};
+static const uint8_t nat_v4_dst[16] = {198, 51, 100, 200};
+static const uint8_t nat_v6_src[16] = {0xfd, 0x00, 0x12, 0x34, [8] = 0xaa, [15] = 0x42};
+static const uint8_t nat_v6_dst[16] = {0x26, 0x00, 0x1f, 0x18, [10] = 0xff, [15] = 0x09};
+
+/* Payload bytes that differ from each other, so that a misplaced write shows. */
+static void
+payload_pattern(struct frame *f, uint32_t n)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		put8(f, (uint8_t)(i * 37 + 11));
+}
+
+/* ---- rewrite: IPv4 -------------------------------------------------------------------------- */
+
+static void
+test_rewrite_ipv4_tcp_updates_ip_and_tcp_checksums(void **state)
+{
+	struct frame f;
+
+	eth(&f, ETYPE_IPV4);
+	ipv4(&f, PROTO_TCP, 5);
+	tcp(&f, 1234, 80, TCP_SYN | TCP_ACK, 5);
+	payload_pattern(&f, 33);
+	ipv4_finish(&f);
+	set_csums(&f);
+
+	rewrite_checked(&f, f.len, nat_v4_src, nat_v4_dst, 40000, 8080);
+	rewrite_checked(&f, f.len, nat_v4_src, NULL, 1234, 80);
+	rewrite_checked(&f, f.len, NULL, nat_v4_dst, 1234, 443);
+	rewrite_checked(&f, f.len, NULL, NULL, 0, 65535);
+}
+
+static void
+test_rewrite_ipv4_udp_updates_checksum(void **state)
+{
+	struct frame f;
+
+	eth(&f, ETYPE_IPV4);
+	ipv4(&f, PROTO_UDP, 5);
+	udp(&f, 5353, 53);
+	payload_pattern(&f, 41);
+	ipv4_finish(&f);
+	set_csums(&f);
+	assert_int_not_equal(get16(f.b + f.l4 + 6), 0);
+
+	rewrite_checked(&f, f.len, nat_v4_src, nat_v4_dst, 1024, 5353);
+	rewrite_checked(&f, f.len, NULL, nat_v4_dst, 5353, 53);
+}
+
+static void
+test_rewrite_ipv4_udp_zero_checksum_stays_zero(void **state)
+{
+	struct frame f;
+
+	eth(&f, ETYPE_IPV4);
+	ipv4(&f, PROTO_UDP, 5);
+	udp(&f, 4789, 4789);
+	payload_pattern(&f, 20);
+	ipv4_finish(&f);
+	set_csums(&f);
+	set16(&f, f.l4 + 6, 0);
+
+	rewrite_checked(&f, f.len, nat_v4_src, nat_v4_dst, 1000, 2000);
+	assert_int_equal(rewrite_n(&f, f.len, nat_v4_src, nat_v4_dst, 1000, 2000), 0);
+	assert_int_equal(get16(f.b + f.l4 + 6), 0);
+}
+
+/*
+ * The destination port that makes the datagram's checksum compute to 0: the
+ * folded sum with that port field 0, s, plus the port must make 0xffff.
+ */
+static uint16_t
+dport_for_zero_checksum(const struct frame *f)
+{
+	struct frame g = *f;
+	uint32_t sum;
+
+	set16(&g, g.l4 + 2, 0);
+	sum = ref_l4_sum(g.b, g.l3, g.l4, frame_l3_end(&g), g.l4_proto);
+	return 0xffff - (uint16_t)~ref_finish(sum);
+}
+
+static void
+test_rewrite_udp_checksum_computing_to_zero_is_written_ffff(void **state)
+{
+	uint16_t dport;
+	struct frame f;
+
+	eth(&f, ETYPE_IPV4);
+	ipv4(&f, PROTO_UDP, 5);
+	udp(&f, 3000, 4000);
+	payload_pattern(&f, 25);
+	ipv4_finish(&f);
+	set_csums(&f);
+	dport = dport_for_zero_checksum(&f);
+	rewrite_checked(&f, f.len, NULL, NULL, 3000, dport);
+	assert_int_equal(rewrite_n(&f, f.len, NULL, NULL, 3000, dport), 0);
+	assert_int_equal(get16(f.b + f.l4 + 6), 0xffff);
+
+	/* TCP has no "no checksum": 0 is written as 0 (RFC 1624 keeps +0). */
+	build_v4_tcp(&f, TCP_ACK, 13);
+	set_csums(&f);
+	dport = dport_for_zero_checksum(&f);
+	rewrite_checked(&f, f.len, NULL, NULL, 1234, dport);
+	assert_int_equal(rewrite_n(&f, f.len, NULL, NULL, 1234, dport), 0);
+	assert_int_equal(get16(f.b + f.l4 + 16), 0);
+	assert_int_equal(ref_l4_csum(f.b, f.l3, f.l4, frame_l3_end(&f), PROTO_TCP), 0);
+}
+
+static void
+test_rewrite_ipv4_udplite_partial_coverage_updates_checksum(void **state)
+{
+	struct frame f;
+
+	eth(&f, ETYPE_IPV4);
+	ipv4(&f, PROTO_UDPLITE, 5);
+	udp(&f, 5000, 5001); /* length field 8: RFC 3828 coverage of the header only */
+	f.l4_proto = PROTO_UDPLITE;
+	payload_pattern(&f, 30);
+	ipv4_finish(&f);
+	set_csums(&f);
+	rewrite_checked(&f, f.len, nat_v4_src, nat_v4_dst, 6000, 6001);
+}
+
+static void
+test_rewrite_ipv4_icmp_echo_identifier_is_the_port(void **state)
+{
+	struct frame f;
+
+	/* Request: the identifier takes new_sport, new_dport is not used. */
+	build_v4_icmp(&f, 8, 0, 0x1234, 56);
+	set_csums(&f);
+	rewrite_checked(&f, f.len, nat_v4_src, nat_v4_dst, 0x4321, 999);
+	assert_int_equal(rewrite_n(&f, f.len, NULL, NULL, 0xbeef, 1), 0);
+	assert_int_equal(get16(f.b + f.l4 + 4), 0xbeef);
+	assert_int_equal(get16(f.b + f.l4 + 2), ref_l4_csum(f.b, f.l3, f.l4, f.len, PROTO_ICMP));
+
+	/* Reply: the identifier takes new_dport. */
+	build_v4_icmp(&f, 0, 0, 0x1234, 56);
+	set_csums(&f);
+	rewrite_checked(&f, f.len, nat_v4_src, nat_v4_dst, 999, 0x4321);
+	assert_int_equal(rewrite_n(&f, f.len, NULL, NULL, 1, 0xbeef), 0);
+	assert_int_equal(get16(f.b + f.l4 + 4), 0xbeef);
+}
+
+static void
+test_rewrite_ipv4_icmp_non_echo_changes_addresses_only(void **state)
+{
+	struct frame f;
+	uint16_t icmp_csum;
+
+	build_v4_icmp(&f, 3, 1, 0x0000, 28);
+	set_csums(&f);
+	icmp_csum = get16(f.b + f.l4 + 2);
+	/* No port in an ICMP error: the ports given are not written anywhere. */
+	rewrite_checked(&f, f.len, nat_v4_src, nat_v4_dst, 1111, 2222);
+	assert_int_equal(rewrite_n(&f, f.len, nat_v4_src, nat_v4_dst, 1111, 2222), 0);
+	assert_int_equal(get16(f.b + f.l4 + 2), icmp_csum);
+	assert_int_equal(get16(f.b + f.l4 + 4), 0);
+}
+
+static void
+test_rewrite_icmp_echo_identifier_not_captured_is_kept(void **state)
+{
+	struct frame f, orig;
+
+	build_v4_icmp(&f, 8, 0, 0x1234, 32);
+	set_csums(&f);
+	orig = f;
+	assert_int_equal(rewrite_n(&f, 14 + 20 + 6, nat_v4_src, nat_v4_dst, 0x9999, 0), 0);
+	assert_memory_equal(f.b + f.l3 + 12, nat_v4_src, 4);
+	assert_memory_equal(f.b + f.l3 + 16, nat_v4_dst, 4);
+	assert_memory_equal(f.b + f.l4, orig.b + f.l4, f.len - f.l4);
+	check_csums(&orig, &f);
+}
+
+static void
+test_rewrite_ipv4_options_updates_checksums(void **state)
+{
+	struct frame f;
+	uint32_t i;
+
+	eth(&f, ETYPE_IPV4);
+	ipv4(&f, PROTO_TCP, 15);
+	for (i = 0; i < 40; i++)
+		f.b[f.l3 + 20 + i] = (uint8_t)(0x80 + i); /* option bytes differ from NOP fill */
+	tcp(&f, 22, 50000, TCP_PSH | TCP_ACK, 8);
+	payload_pattern(&f, 17);
+	ipv4_finish(&f);
+	set_csums(&f);
+	rewrite_checked(&f, f.len, nat_v4_src, nat_v4_dst, 2222, 50001);
+
+	eth(&f, ETYPE_IPV4);
+	ipv4(&f, PROTO_UDP, 7);
+	udp(&f, 1, 2);
+	payload_pattern(&f, 3);
+	ipv4_finish(&f);
+	set_csums(&f);
+	rewrite_checked(&f, f.len, nat_v4_src, NULL, 3, 4);
+}
+
+static void
+test_rewrite_ipv4_first_fragment_updates_whole_datagram_checksum(void **state)
+{
+	const uint32_t first_data = 104; /* L4 bytes in the first fragment, a multiple of 8 */
+	struct frame whole, f, orig, joined;
+	struct rw_fields w;
+	uint32_t l3_end;
+
+	/* The UDP datagram as its sender checksummed it, before fragmentation. */
+	eth(&whole, ETYPE_IPV4);
+	ipv4(&whole, PROTO_UDP, 5);
+	udp(&whole, 4000, 53);
+	payload_pattern(&whole, 400);
+	ipv4_finish(&whole);
+	set_csums(&whole);
+
+	f = whole;
+	f.len = f.l4 + first_data;
+	ipv4_set_frag(&f, IPV4_MF);
+	ipv4_finish(&f);
+	set16(&f, f.l3 + 10, ref_ipv4_csum(f.b + f.l3));
+	orig = f;
+
+	assert_int_equal(rewrite_n(&f, f.len, nat_v4_src, nat_v4_dst, 40000, 5353), 0);
+	rw_fields_of(&f, &w);
+	check_fields(&orig, &f, &w, nat_v4_src, nat_v4_dst, 40000, 5353);
+	assert_int_equal(get16(f.b + f.l3 + 10), ref_ipv4_csum(f.b + f.l3));
+	/* The UDP checksum covers all 408 bytes: check it on the datagram put back together. */
+	joined = whole;
+	memcpy(joined.b + joined.l3 + 12, f.b + f.l3 + 12, 8);
+	memcpy(joined.b + joined.l4, f.b + f.l4, first_data);
+	l3_end = frame_l3_end(&joined);
+	assert_int_equal(get16(f.b + f.l4 + 6),
+			 ref_l4_csum(joined.b, joined.l3, joined.l4, l3_end, PROTO_UDP));
+
+	assert_int_equal(rewrite_n(&f, f.len, v4_src, v4_dst, 4000, 53), 0);
+	assert_memory_equal(f.b, orig.b, f.len);
+}
+
+static void
+test_rewrite_ipv4_later_fragment_changes_addresses_only(void **state)
+{
+	struct frame f;
+
+	eth(&f, ETYPE_IPV4);
+	ipv4(&f, PROTO_TCP, 5);
+	ipv4_set_frag(&f, 185);
+	tcp(&f, 1111, 2222, TCP_SYN, 5); /* payload bytes that look like a TCP header */
+	payload_pattern(&f, 60);
+	ipv4_finish(&f);
+	f.l4 = 0;
+	set_csums(&f);
+	/* rw_fields_of() maps no port: a port written anywhere fails the byte comparison. */
+	rewrite_checked(&f, f.len, nat_v4_src, nat_v4_dst, 5, 6);
+
+	eth(&f, ETYPE_IPV6);
+	ipv6(&f, PROTO_FRAGMENT);
+	ipv6_frag(&f, PROTO_UDP, 181, 1, 0x01020304);
+	udp(&f, 1, 2);
+	payload_pattern(&f, 40);
+	ipv6_finish(&f);
+	f.l4 = 0;
+	set_csums(&f);
+	rewrite_checked(&f, f.len, nat_v6_src, nat_v6_dst, 5, 6);
+}
+
+static void
+test_rewrite_vlan_and_qinq_frames(void **state)
+{
+	struct frame f;
+
+	eth_macs(&f);
+	vlan_tag(&f, TPID_8021Q, 100);
+	put16(&f, ETYPE_IPV4);
+	ipv4(&f, PROTO_UDP, 5);
+	udp(&f, 67, 68);
+	payload_pattern(&f, 19);
+	ipv4_finish(&f);
+	set_csums(&f);
+	rewrite_checked(&f, f.len, nat_v4_src, nat_v4_dst, 1067, 1068);
+
+	eth_macs(&f);
+	vlan_tag(&f, TPID_8021AD, 4094);
+	vlan_tag(&f, TPID_8021Q, 7);
+	put16(&f, ETYPE_IPV4);
+	ipv4(&f, PROTO_TCP, 6);
+	tcp(&f, 33000, 443, TCP_ACK, 5);
+	payload_pattern(&f, 100);
+	ipv4_finish(&f);
+	set_csums(&f);
+	rewrite_checked(&f, f.len, nat_v4_src, nat_v4_dst, 61000, 8443);
+
+	eth_macs(&f);
+	vlan_tag(&f, TPID_9100, 10);
+	vlan_tag(&f, TPID_8021Q, 20);
+	put16(&f, ETYPE_IPV6);
+	ipv6(&f, PROTO_UDP);
+	udp(&f, 546, 547);
+	payload_pattern(&f, 31);
+	ipv6_finish(&f);
+	set_csums(&f);
+	rewrite_checked(&f, f.len, nat_v6_src, nat_v6_dst, 10546, 10547);
+}
+
+/* ---- rewrite: IPv6 -------------------------------------------------------------------------- */
+
+static void
+test_rewrite_ipv6_tcp_and_udp_update_checksums(void **state)
+{
+	struct frame f;
+
+	eth(&f, ETYPE_IPV6);
+	ipv6(&f, PROTO_TCP);
+	tcp(&f, 40000, 443, TCP_RST, 8);
+	payload_pattern(&f, 5);
+	ipv6_finish(&f);
+	set_csums(&f);
+	rewrite_checked(&f, f.len, nat_v6_src, nat_v6_dst, 1, 2);
+	rewrite_checked(&f, f.len, NULL, nat_v6_dst, 40000, 443);
+
+	eth(&f, ETYPE_IPV6);
+	ipv6(&f, PROTO_UDP);
+	udp(&f, 123, 123);
+	payload_pattern(&f, 48);
+	ipv6_finish(&f);
+	set_csums(&f);
+	rewrite_checked(&f, f.len, nat_v6_src, nat_v6_dst, 30123, 123);
+	rewrite_checked(&f, f.len, nat_v6_src, NULL, 123, 123);
+}
+
+static void
+test_rewrite_ipv6_udp_zero_checksum_stays_zero(void **state)
+{
+	struct frame f;
+
+	/* Only legal on tunnels (RFC 6936), and then left as the tunnel endpoint expects it. */
+	eth(&f, ETYPE_IPV6);
+	ipv6(&f, PROTO_UDP);
+	udp(&f, 4789, 4789);
+	payload_pattern(&f, 50);
+	ipv6_finish(&f);
+	set_csums(&f);
+	set16(&f, f.l4 + 6, 0);
+	rewrite_checked(&f, f.len, nat_v6_src, nat_v6_dst, 1, 4789);
+}
+
+static void
+test_rewrite_icmpv6_updates_pseudo_header_and_echo_identifier(void **state)
+{
+	struct frame f;
+
+	build_v6_icmp(&f, 128, 0, 0x0102, 56);
+	set_csums(&f);
+	rewrite_checked(&f, f.len, nat_v6_src, nat_v6_dst, 0x0a0b, 7);
+
+	build_v6_icmp(&f, 129, 0, 0x0102, 56);
+	set_csums(&f);
+	rewrite_checked(&f, f.len, nat_v6_src, nat_v6_dst, 7, 0x0a0b);
+
+	/* Not an echo: no identifier, but the pseudo-header still covers the addresses. */
+	build_v6_icmp(&f, 135, 0, 0, 16);
+	set_csums(&f);
+	rewrite_checked(&f, f.len, nat_v6_src, nat_v6_dst, 7, 8);
+}
+
+static void
+test_rewrite_ipv6_extension_headers_updates_checksums(void **state)
+{
+	struct frame f;
+
+	build_v6_ext_chain_tcp(&f);
+	set_csums(&f);
+	rewrite_checked(&f, f.len, nat_v6_src, nat_v6_dst, 15555, 16666);
+
+	eth(&f, ETYPE_IPV6);
+	ipv6(&f, PROTO_AH);
+	ipv6_ah(&f, PROTO_UDP, 4);
+	udp(&f, 500, 4500);
+	payload_pattern(&f, 32);
+	ipv6_finish(&f);
+	set_csums(&f);
+	rewrite_checked(&f, f.len, nat_v6_src, nat_v6_dst, 4500, 4501);
+
+	/* Atomic fragment (RFC 6946): a fragment header in a whole datagram. */
+	eth(&f, ETYPE_IPV6);
+	ipv6(&f, PROTO_HOPOPTS);
+	ipv6_ext(&f, PROTO_FRAGMENT, 0);
+	ipv6_frag(&f, PROTO_UDP, 0, 0, 0xdeadbeef);
+	udp(&f, 4000, 5000);
+	payload_pattern(&f, 64);
+	ipv6_finish(&f);
+	set_csums(&f);
+	rewrite_checked(&f, f.len, nat_v6_src, NULL, 4001, 5000);
+}
+
+static void
+test_rewrite_ipv6_destination_with_segments_left_is_enotsup(void **state)
+{
+	struct frame f, orig;
+
+	eth(&f, ETYPE_IPV6);
+	ipv6(&f, PROTO_ROUTING);
+	ipv6_ext(&f, PROTO_TCP, 2);
+	f.b[f.l3 + 40 + 3] = 1; /* segments left */
+	tcp(&f, 1000, 2000, TCP_SYN, 5);
+	ipv6_finish(&f);
+	set_csums(&f);
+	orig = f;
+
+	/* The fixed header's destination is the next hop; the pseudo-header's is not. */
+	assert_int_equal(rewrite_n(&f, f.len, NULL, nat_v6_dst, 1000, 2000), -ENOTSUP);
+	assert_memory_equal(f.b, orig.b, f.len);
+	assert_int_equal(rewrite_n(&f, f.len, nat_v6_src, nat_v6_dst, 1, 2), -ENOTSUP);
+	assert_memory_equal(f.b, orig.b, f.len);
+	/* The source and the ports are fine. */
+	rewrite_checked(&f, f.len, nat_v6_src, v6_dst, 1001, 2001);
+}
+
+/* ---- rewrite: SCTP -------------------------------------------------------------------------- */
+
+static void
+test_rewrite_sctp_whole_datagram_recomputes_crc32c(void **state)
+{
+	struct frame f;
+
+	eth(&f, ETYPE_IPV4);
+	ipv4(&f, PROTO_SCTP, 5);
+	sctp(&f, 2905, 2906);
+	payload_pattern(&f, 37);
+	ipv4_finish(&f);
+	set_csums(&f);
+	rewrite_checked(&f, f.len, nat_v4_src, nat_v4_dst, 3905, 3906);
+
+	eth_macs(&f);
+	vlan_tag(&f, TPID_8021Q, 5);
+	put16(&f, ETYPE_IPV6);
+	ipv6(&f, PROTO_DSTOPTS);
+	ipv6_ext(&f, PROTO_SCTP, 0);
+	sctp(&f, 36412, 36412);
+	payload_pattern(&f, 64);
+	ipv6_finish(&f);
+	put_fill(&f, 4, 0); /* trailer: not part of the SCTP packet */
+	set_csums(&f);
+	rewrite_checked(&f, f.len, nat_v6_src, NULL, 1, 36412);
+}
+
+static void
+test_rewrite_sctp_port_change_without_whole_datagram_is_enotsup(void **state)
+{
+	struct frame f, orig;
+
+	eth(&f, ETYPE_IPV4);
+	ipv4(&f, PROTO_SCTP, 5);
+	sctp(&f, 2905, 2906);
+	payload_pattern(&f, 100);
+	ipv4_finish(&f);
+	set_csums(&f);
+	orig = f;
+
+	/* Cut by the capture. */
+	assert_int_equal(rewrite_n(&f, f.len - 1, nat_v4_src, nat_v4_dst, 1, 2906), -ENOTSUP);
+	assert_memory_equal(f.b, orig.b, f.len);
+	assert_int_equal(rewrite_n(&f, f.l4 + 12, NULL, NULL, 2905, 1), -ENOTSUP);
+	assert_memory_equal(f.b, orig.b, f.len);
+	/* Addresses alone are not under the CRC: fine, even cut. */
+	rewrite_checked(&f, f.l4 + 12, nat_v4_src, nat_v4_dst, 2905, 2906);
+
+	/* A first fragment holds part of the SCTP packet only. */
+	ipv4_set_frag(&f, IPV4_MF);
+	set_csums(&f);
+	orig = f;
+	assert_int_equal(rewrite_n(&f, f.len, NULL, NULL, 1, 2), -ENOTSUP);
+	assert_memory_equal(f.b, orig.b, f.len);
+}
+
+/* ---- rewrite: cut frames, aliasing, no-op, errors ------------------------------------------- */
+
+static void
+test_rewrite_frame_cut_by_capture_is_still_exact(void **state)
+{
+	struct frame f;
+	uint32_t caplen;
+
+	eth(&f, ETYPE_IPV4);
+	ipv4(&f, PROTO_TCP, 5);
+	tcp(&f, 1234, 80, TCP_ACK, 5);
+	payload_pattern(&f, 900);
+	ipv4_finish(&f);
+	set_csums(&f);
+	/* The checksum covers 900 bytes the rewrite never sees. */
+	for (caplen = 14 + 20 + 20; caplen <= f.len; caplen += 97)
+		rewrite_checked(&f, caplen, nat_v4_src, nat_v4_dst, 50000 + caplen, 8080);
+
+	build_v6_ext_chain_tcp(&f);
+	set_csums(&f);
+	rewrite_checked(&f, 14 + 40 + 48 + 20, nat_v6_src, nat_v6_dst, 1, 2);
+
+	eth(&f, ETYPE_IPV6);
+	ipv6(&f, PROTO_UDP);
+	udp(&f, 500, 4500);
+	payload_pattern(&f, 300);
+	ipv6_finish(&f);
+	set_csums(&f);
+	rewrite_checked(&f, 14 + 40 + 8, nat_v6_src, nat_v6_dst, 1, 2);
+}
+
+static void
+test_rewrite_swapping_addresses_from_the_frame_itself_works(void **state)
+{
+	struct dpf_pkt_info pi;
+	struct rw_fields w;
+	struct frame f, orig;
+	uint8_t *copy;
+
+	eth(&f, ETYPE_IPV6);
+	ipv6(&f, PROTO_TCP);
+	tcp(&f, 40000, 443, TCP_ACK, 5);
+	payload_pattern(&f, 10);
+	ipv6_finish(&f);
+	set_csums(&f);
+	orig = f;
+	rw_fields_of(&f, &w);
+
+	copy = malloc(f.len);
+	assert_non_null(copy);
+	memcpy(copy, f.b, f.len);
+	assert_int_equal(dpf_pkt_parse(copy, f.len, &pi), DPF_PKT_OK);
+	assert_int_equal(dpf_pkt_rewrite(copy, f.len, &pi, copy + w.dst_at, copy + w.src_at, 443,
+					 40000), 0);
+	memcpy(f.b, copy, f.len);
+	free(copy);
+	check_fields(&orig, &f, &w, v6_dst, v6_src, 443, 40000);
+	check_csums(&orig, &f);
+}
+
+static void
+test_rewrite_to_the_same_tuple_changes_nothing(void **state)
+{
+	struct frame f, orig;
+
+	build_v4_tcp(&f, TCP_SYN, 20);
+	set_csums(&f);
+	orig = f;
+	assert_int_equal(rewrite_n(&f, f.len, v4_src, v4_dst, 1234, 80), 0);
+	assert_memory_equal(f.b, orig.b, f.len);
+	assert_int_equal(rewrite_n(&f, f.len, NULL, NULL, 1234, 80), 0);
+	assert_memory_equal(f.b, orig.b, f.len);
+
+	build_v4_icmp(&f, 8, 0, 0x1234, 8);
+	set_csums(&f);
+	orig = f;
+	assert_int_equal(rewrite_n(&f, f.len, v4_src, NULL, 0x1234, 0), 0);
+	assert_memory_equal(f.b, orig.b, f.len);
+}
+
+static void
+test_rewrite_rejects_what_is_not_a_parsed_ip_frame(void **state)
+{
+	struct dpf_pkt_info pi, pi6;
+	struct frame f, v6, orig;
+
+	build_v4_tcp(&f, TCP_SYN, 0);
+	set_csums(&f);
+	orig = f;
+	assert_int_equal(dpf_pkt_parse(f.b, f.len, &pi), DPF_PKT_OK);
+	assert_int_equal(dpf_pkt_rewrite(NULL, f.len, &pi, NULL, NULL, 1, 2), -EINVAL);
+	assert_int_equal(dpf_pkt_rewrite(f.b, f.len, NULL, NULL, NULL, 1, 2), -EINVAL);
+	/* Headers past caplen. */
+	assert_int_equal(dpf_pkt_rewrite(f.b, 14 + 20 + 19, &pi, nat_v4_src, NULL, 1, 2), -EINVAL);
+	assert_int_equal(dpf_pkt_rewrite(f.b, 14 + 19, &pi, nat_v4_src, NULL, 1, 2), -EINVAL);
+	assert_memory_equal(f.b, orig.b, f.len);
+
+	/* The parse result of another frame. */
+	eth(&v6, ETYPE_IPV6);
+	ipv6(&v6, PROTO_UDP);
+	udp(&v6, 1, 2);
+	ipv6_finish(&v6);
+	assert_int_equal(dpf_pkt_parse(v6.b, v6.len, &pi6), DPF_PKT_OK);
+	assert_int_equal(dpf_pkt_rewrite(f.b, f.len, &pi6, nat_v6_src, NULL, 1, 2), -EINVAL);
+	pi.family = 6;
+	assert_int_equal(dpf_pkt_rewrite(f.b, f.len, &pi, nat_v6_src, NULL, 1, 2), -EINVAL);
+	assert_memory_equal(f.b, orig.b, f.len);
+
+	/* Not IP: nothing to rewrite. */
+	eth(&f, ETYPE_ARP);
+	payload(&f, 28);
+	orig = f;
+	assert_int_equal(dpf_pkt_parse(f.b, f.len, &pi), DPF_PKT_NOT_IP);
+	assert_int_equal(dpf_pkt_rewrite(f.b, f.len, &pi, nat_v4_src, NULL, 1, 2), -EINVAL);
+	assert_memory_equal(f.b, orig.b, f.len);
+}
+
+/* ---- rewrite: random frames ----------------------------------------------------------------- */
+
+static uint32_t
+rnd(uint32_t *seed)
+{
+	*seed = *seed * 1103515245 + 12345;
+	return *seed >> 8;
+}
+
+/* A valid TCP or UDP frame over IPv4 or IPv6 with random tags, headers, addresses and payload. */
+static void
+build_random_frame(struct frame *f, uint32_t *seed)
+{
+	static const uint16_t tpids[] = {TPID_8021Q, TPID_8021AD, TPID_9100};
+	uint8_t proto = (rnd(seed) & 1) ? PROTO_TCP : PROTO_UDP;
+	uint32_t n_tags = rnd(seed) % 3, n_data = rnd(seed) % 400, i, n_ext;
+	uint8_t ext[3];
+
+	eth_macs(f);
+	for (i = 0; i < n_tags; i++)
+		vlan_tag(f, tpids[rnd(seed) % 3], rnd(seed) & 0xfff);
+	if (rnd(seed) & 1) {
+		put16(f, ETYPE_IPV4);
+		ipv4(f, proto, 5 + rnd(seed) % 11);
+		for (i = 1; i < 20; i++)
+			if (i != 2 && i != 3 && i != 9 && (i < 6 || i > 7))
+				f->b[f->l3 + i] = rnd(seed); /* tos, id, ttl, checksum, addresses */
+		for (i = 20; i < (f->b[f->l3] & 0xfu) * 4; i++)
+			f->b[f->l3 + i] = rnd(seed);
+		ipv4_set_frag(f, (rnd(seed) & 1) ? 0x4000 : 0); /* DF or nothing: not a fragment */
+	} else {
+		put16(f, ETYPE_IPV6);
+		n_ext = rnd(seed) % 4;
+		for (i = 0; i < n_ext; i++)
+			ext[i] = (i == 0 && (rnd(seed) & 1)) ? PROTO_HOPOPTS :
+				 (rnd(seed) & 1) ? PROTO_DSTOPTS : PROTO_ROUTING;
+		ipv6(f, n_ext > 0 ? ext[0] : proto);
+		/* Traffic class, flow label, addresses. */
+		for (i = 1; i < 40; i++)
+			if (i < 4 || i >= 8)
+				f->b[f->l3 + i] = rnd(seed);
+		for (i = 0; i < n_ext; i++)
+			ipv6_ext(f, i + 1 < n_ext ? ext[i + 1] : proto, rnd(seed) % 3);
+	}
+	if (proto == PROTO_TCP)
+		tcp(f, rnd(seed), rnd(seed), rnd(seed), 5 + rnd(seed) % 4);
+	else
+		udp(f, rnd(seed), rnd(seed));
+	for (i = 0; i < n_data; i++)
+		put8(f, rnd(seed));
+	if ((f->b[f->l3] >> 4) == 4)
+		ipv4_finish(f);
+	else
+		ipv6_finish(f);
+	set_csums(f);
+	if (proto == PROTO_UDP && rnd(seed) % 8 == 0)
+		set16(f, f->l4 + 6, 0);
+}
+
+/*
+ * 5000 random frames, random new tuples (addresses NULL, the same or new;
+ * ports the same or new), a quarter of them cut by the capture after the L4
+ * header: every checksum recomputed from scratch, every other byte compared,
+ * and the way back to the original frame checked.
+ */
+static void
+test_rewrite_random_tcp_udp_frames_keep_checksums_exact(void **state)
+{
+	uint8_t new_src[16], new_dst[16];
+	uint32_t seed = 20240611, caplen, i, min_cap;
+	uint16_t sport, dport;
+	const uint8_t *src, *dst;
+	struct frame f;
+	int iter;
+
+	for (iter = 0; iter < 5000; iter++) {
+		build_random_frame(&f, &seed);
+		for (i = 0; i < 16; i++) {
+			new_src[i] = rnd(&seed);
+			new_dst[i] = rnd(&seed);
+		}
+		switch (rnd(&seed) % 4) {
+		case 0:
+			src = NULL;
+			break;
+		case 1:
+			src = f.b + f.l3 + ((f.b[f.l3] >> 4) == 4 ? 12 : 8);
+			memcpy(new_src, src, 16);
+			src = new_src;
+			break;
+		default:
+			src = new_src;
+			break;
+		}
+		dst = (rnd(&seed) % 4 == 0) ? NULL : new_dst;
+		sport = (rnd(&seed) % 4 == 0) ? get16(f.b + f.l4) : rnd(&seed);
+		dport = (rnd(&seed) % 4 == 0) ? get16(f.b + f.l4 + 2) : rnd(&seed);
+		min_cap = f.l4 + (f.l4_proto == PROTO_TCP ? 20 : 8);
+		caplen = f.len;
+		if (rnd(&seed) % 4 == 0)
+			caplen = min_cap + rnd(&seed) % (f.len - min_cap + 1);
+		rewrite_checked(&f, caplen, src, dst, sport, dport);
+	}
+}
+
 int
 main(void)
 {
@@ -1617,6 +2863,36 @@ main(void)
 		cmocka_unit_test(test_parse_random_mutations_stay_inside_caplen),
 		cmocka_unit_test(test_result_name_gives_counter_names_and_unknown),
 		cmocka_unit_test(test_tcp_flags_aws_maps_flag_bytes),
+		cmocka_unit_test(test_parse_icmp_echo_records_type_code_and_identifier),
+		cmocka_unit_test(test_parse_icmpv6_echo_records_type_code_and_identifier),
+		cmocka_unit_test(test_parse_icmp_non_echo_records_type_code_without_identifier),
+		cmocka_unit_test(test_parse_icmp_echo_id_cut_or_past_datagram_is_ok_without_it),
+		cmocka_unit_test(test_parse_non_icmp_leaves_icmp_fields_zero),
+		cmocka_unit_test(test_reference_crc32c_matches_check_value),
+		cmocka_unit_test(test_rewrite_ipv4_tcp_updates_ip_and_tcp_checksums),
+		cmocka_unit_test(test_rewrite_ipv4_udp_updates_checksum),
+		cmocka_unit_test(test_rewrite_ipv4_udp_zero_checksum_stays_zero),
+		cmocka_unit_test(test_rewrite_udp_checksum_computing_to_zero_is_written_ffff),
+		cmocka_unit_test(test_rewrite_ipv4_udplite_partial_coverage_updates_checksum),
+		cmocka_unit_test(test_rewrite_ipv4_icmp_echo_identifier_is_the_port),
+		cmocka_unit_test(test_rewrite_ipv4_icmp_non_echo_changes_addresses_only),
+		cmocka_unit_test(test_rewrite_icmp_echo_identifier_not_captured_is_kept),
+		cmocka_unit_test(test_rewrite_ipv4_options_updates_checksums),
+		cmocka_unit_test(test_rewrite_ipv4_first_fragment_updates_whole_datagram_checksum),
+		cmocka_unit_test(test_rewrite_ipv4_later_fragment_changes_addresses_only),
+		cmocka_unit_test(test_rewrite_vlan_and_qinq_frames),
+		cmocka_unit_test(test_rewrite_ipv6_tcp_and_udp_update_checksums),
+		cmocka_unit_test(test_rewrite_ipv6_udp_zero_checksum_stays_zero),
+		cmocka_unit_test(test_rewrite_icmpv6_updates_pseudo_header_and_echo_identifier),
+		cmocka_unit_test(test_rewrite_ipv6_extension_headers_updates_checksums),
+		cmocka_unit_test(test_rewrite_ipv6_destination_with_segments_left_is_enotsup),
+		cmocka_unit_test(test_rewrite_sctp_whole_datagram_recomputes_crc32c),
+		cmocka_unit_test(test_rewrite_sctp_port_change_without_whole_datagram_is_enotsup),
+		cmocka_unit_test(test_rewrite_frame_cut_by_capture_is_still_exact),
+		cmocka_unit_test(test_rewrite_swapping_addresses_from_the_frame_itself_works),
+		cmocka_unit_test(test_rewrite_to_the_same_tuple_changes_nothing),
+		cmocka_unit_test(test_rewrite_rejects_what_is_not_a_parsed_ip_frame),
+		cmocka_unit_test(test_rewrite_random_tcp_udp_frames_keep_checksums_exact),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

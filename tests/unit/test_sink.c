@@ -1070,6 +1070,120 @@ test_sink_on_publish_called_once_per_published_file_with_its_path(void **state)
 	assert_int_equal(pub.n, 2);
 }
 
+/* Log rotation (SIGHUP): every open file is published now, the sink goes on. */
+static void
+test_sink_rotate_publishes_open_files_and_next_line_opens_new_file(void **state)
+{
+	struct tdir *t = *state;
+	struct dpf_sink_params p = files_params(t, DPF_COMPRESS_ZSTD);
+	struct dpf_sink *s = dpf_sink_create(&p);
+	struct dpf_sink_stats st;
+	struct file_list l;
+	char line[128], first_1910[4096];
+	unsigned char *before, *after;
+	size_t len, before_len, after_len;
+	unsigned int i, n_1910 = 0;
+
+	assert_non_null(s);
+	for (i = 0; i < 10; i++) {
+		len = make_line(line, sizeof(line), i);
+		assert_int_equal(dpf_sink_write(s, END_SEC, line, len), 0);
+	}
+	len = make_line(line, sizeof(line), 10);
+	assert_int_equal(dpf_sink_write(s, SLOT_1915 + 10, line, len), 0);
+	assert_int_equal(dpf_sink_open_files(s), 2);
+
+	/* Neither slot has ended: only rotation publishes them. */
+	assert_int_equal(dpf_sink_rotate(s), 0);
+	assert_int_equal(dpf_sink_open_files(s), 0);
+	dpf_sink_get_stats(s, &st);
+	assert_int_equal(st.files_published, 2);
+	list_files(t->root, &l);
+	assert_int_equal(l.n, 2);
+	assert_int_equal(count_tmp(&l), 0);
+	for (i = 0; i < l.n; i++)
+		if (strstr(l.path[i], "_20190827T1910Z_") != NULL)
+			snprintf(first_1910, sizeof(first_1910), "%s", l.path[i]);
+	list_free(&l);
+	before = read_all(first_1910, &before_len);
+
+	/* The same slot again: a new file under a new name. */
+	for (i = 11; i < 20; i++) {
+		len = make_line(line, sizeof(line), i);
+		assert_int_equal(dpf_sink_write(s, END_SEC, line, len), 0);
+	}
+	assert_int_equal(dpf_sink_open_files(s), 1);
+	assert_int_equal(dpf_sink_close_all(s), 0);
+	list_files(t->root, &l);
+	for (i = 0; i < l.n; i++)
+		n_1910 += strstr(l.path[i], "_20190827T1910Z_") != NULL;
+	list_free(&l);
+	assert_int_equal(n_1910, 2);
+	assert_int_equal(check_all_lines_once(t, DPF_COMPRESS_ZSTD, 20), 3);
+
+	/* A published file is never touched again. */
+	after = read_all(first_1910, &after_len);
+	assert_int_equal(after_len, before_len);
+	assert_memory_equal(after, before, before_len);
+	free(before);
+	free(after);
+	dpf_sink_get_stats(s, &st);
+	assert_int_equal(st.records, 20);
+	assert_int_equal(st.write_errors, 0);
+	dpf_sink_free(s);
+}
+
+static void
+test_sink_rotate_without_open_files_publishes_nothing(void **state)
+{
+	struct tdir *t = *state;
+	struct dpf_sink_params p = files_params(t, DPF_COMPRESS_NONE);
+	struct dpf_sink *s = dpf_sink_create(&p);
+	struct dpf_sink_stats st;
+	struct file_list l;
+
+	assert_non_null(s);
+	assert_int_equal(dpf_sink_rotate(s), 0);
+	assert_int_equal(dpf_sink_rotate(s), 0);
+	dpf_sink_get_stats(s, &st);
+	assert_int_equal(st.files_published, 0);
+	list_files(t->root, &l);
+	assert_int_equal(l.n, 0);
+	list_free(&l);
+	assert_int_equal(dpf_sink_rotate(NULL), -EINVAL);
+	dpf_sink_free(s);
+}
+
+static void
+test_sink_rotate_in_stream_mode_flushes_and_goes_on(void **state)
+{
+	struct dpf_sink_params p;
+	struct dpf_sink *s;
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f;
+
+	(void)state;
+	f = open_memstream(&buf, &size);
+	assert_non_null(f);
+	memset(&p, 0, sizeof(p));
+	p.stream = f;
+	p.header = HEADER;
+	s = dpf_sink_create(&p);
+	assert_non_null(s);
+	assert_int_equal(dpf_sink_write(s, END_SEC, "a b\n", 4), 0);
+	assert_int_equal(dpf_sink_rotate(s), 0);
+	/* A memstream's buffer is only brought up to date by a flush. */
+	assert_int_equal(size, strlen(HEADER) + 4);
+	assert_string_equal(buf, HEADER "a b\n");
+	assert_int_equal(dpf_sink_write(s, END_SEC, "c d\n", 4), 0);
+	dpf_sink_free(s);
+	fclose(f);
+	/* No second header: a stream is one output. */
+	assert_string_equal(buf, HEADER "a b\nc d\n");
+	free(buf);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_dir, teardown_dir)
 
 int
@@ -1100,6 +1214,9 @@ main(void)
 		T(test_sink_default_slots_cover_an_hour_window),
 		T(test_sink_free_publishes_open_files),
 		T(test_sink_on_publish_called_once_per_published_file_with_its_path),
+		T(test_sink_rotate_publishes_open_files_and_next_line_opens_new_file),
+		T(test_sink_rotate_without_open_files_publishes_nothing),
+		cmocka_unit_test(test_sink_rotate_in_stream_mode_flushes_and_goes_on),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

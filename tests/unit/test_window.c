@@ -36,7 +36,7 @@ static struct dpf_shard *
 new_shard(uint16_t n_ifaces, uint32_t capacity)
 {
 	struct dpf_ft_params p = {.capacity = capacity, .socket_id = -1, .seed = 7};
-	struct dpf_shard *s = dpf_shard_create(n_ifaces, -1);
+	struct dpf_shard *s = dpf_shard_create(n_ifaces, 0, -1);
 
 	assert_non_null(s);
 	s->ft = dpf_ft_create(&p);
@@ -351,6 +351,72 @@ test_merge_order_equals_qsort_for_keys_not_built_from_packets(void **state)
 	check_merge_order_against_qsort(true);
 }
 
+static unsigned int finished_with_view, finished_without;
+
+static void
+finish_rec(void *arg, struct dpf_record *r, const struct dpf_flow_nat *view)
+{
+	(void)arg;
+	if (view == NULL) {
+		finished_without++;
+		return;
+	}
+	finished_with_view++;
+	r->post = *view;
+	r->direction = DPF_DIR_EGRESS;
+}
+
+static void
+test_merge_resolves_session_views_from_the_lowest_core(void **state)
+{
+	struct dpf_ft_params ftp = {.capacity = 64, .socket_id = -1, .seed = 7};
+	struct dpf_shard *a = dpf_shard_create(1, 8, -1), *b = dpf_shard_create(1, 8, -1);
+	struct dpf_shard *shards[2];
+	struct dpf_merge_params mp = {.max_flows = 256, .n_ifaces = 1, .socket_id = -1,
+				      .finish = finish_rec};
+	struct dpf_merge *m = dpf_merge_create(&mp);
+	struct dpf_ft_entry *e;
+
+	(void)state;
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_non_null(m);
+	a->ft = dpf_ft_create(&ftp);
+	b->ft = dpf_ft_create(&ftp);
+	a->core = 2;
+	b->core = 1;
+	shards[0] = a;
+	shards[1] = b;
+	add_pkt(a, 0, 5, 1000, 60, 1, 0);
+	add_pkt(b, 0, 5, 1000, 60, 2, 0);
+	add_pkt(b, 0, 6, 1000, 60, 2, 0);
+	memset(&a->views[0], 0, sizeof(a->views[0]));
+	a->views[0].src_port = 2222;
+	a->n_views = 1;
+	memset(&b->views[0], 0, sizeof(b->views[0]));
+	b->views[0].src_port = 1111;
+	b->n_views = 1;
+	e = (struct dpf_ft_entry *)dpf_ft_entry(a->ft, 0);
+	e->pad = dpf_shard_view_tag(a->core, 0);
+	e = (struct dpf_ft_entry *)dpf_ft_entry(b->ft, 0);
+	e->pad = dpf_shard_view_tag(b->core, 0);
+	memset(&got, 0, sizeof(got));
+	finished_with_view = finished_without = 0;
+	assert_int_equal(dpf_merge_window(m, shards, 2, 0, 60, collect, &got, NULL), 0);
+	assert_int_equal(got.n, 2);
+	assert_int_equal(got.rows[0].packets, 2);
+	assert_int_equal(got.rows[0].post.src_port, 1111);
+	assert_int_equal(got.rows[0].direction, DPF_DIR_EGRESS);
+	assert_int_equal(finished_with_view, 1);
+	assert_int_equal(finished_without, 1);
+	/* Reset forgets the views. */
+	dpf_shard_reset(b);
+	assert_int_equal(b->n_views, 0);
+	dpf_merge_free(m);
+	free_shard(a);
+	free_shard(b);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -363,6 +429,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_merge_emit_error_is_returned),
 		cmocka_unit_test(test_merge_order_equals_qsort_by_key_cmp),
 		cmocka_unit_test(test_merge_order_equals_qsort_for_keys_not_built_from_packets),
+		cmocka_unit_test(test_merge_resolves_session_views_from_the_lowest_core),
 	};
 
 	(void)argc;

@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The prompt: assembles the nouns' command tables, `help`, and the loops. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmdline_rdline.h>
+#include <cmdline_socket.h>
+
+#include "cli.h"
+
+#define MAX_CMDS 64
+
+static cmdline_parse_ctx_t main_ctx[MAX_CMDS + 1];
+
+static cmdline_parse_inst_t *const *const tables[] = {
+	dpf_cli_run_cmds, dpf_cli_port_cmds, dpf_cli_flows_cmds, dpf_cli_window_cmds,
+	dpf_cli_config_cmds, dpf_cli_rules_cmds,
+};
+
+int
+dpf_cli_split(char *s, char **argv, int max)
+{
+	char *save = NULL, *t;
+	int n = 0;
+
+	for (t = strtok_r(s, " \t", &save); t != NULL && n < max; t = strtok_r(NULL, " \t", &save))
+		argv[n++] = t;
+	return n;
+}
+
+void
+dpf_cli_done(int rc)
+{
+	(void)rc;
+	fflush(stdout);
+}
+
+/* help [WORD]: every command whose help starts with WORD. */
+struct cmd_help_result {
+	cmdline_fixed_string_t help;
+	cmdline_multi_string_t word;
+};
+
+static void
+cmd_help_parsed(void *parsed, struct cmdline *cl, void *data)
+{
+	struct cmd_help_result *r = parsed;
+	size_t i, shown = 0;
+
+	const char *word = data != NULL ? "" : r->word;
+
+	(void)cl;
+	for (i = 0; main_ctx[i] != NULL; i++) {
+		const char *h = main_ctx[i]->help_str;
+
+		/* Argument-less twins of commands share their help text. */
+		if (i > 0 && main_ctx[i - 1]->help_str == h)
+			continue;
+		if (word[0] != '\0' && strncmp(h, word, strlen(word)) != 0)
+			continue;
+		printf("%s\n", h);
+		shown++;
+	}
+	if (shown == 0)
+		printf("error: no command starts with '%s' (type 'help')\n", word);
+	dpf_cli_done(0);
+}
+
+static cmdline_parse_token_string_t cmd_help_help =
+	TOKEN_STRING_INITIALIZER(struct cmd_help_result, help, "help");
+static cmdline_parse_token_string_t cmd_help_word =
+	TOKEN_STRING_INITIALIZER(struct cmd_help_result, word, TOKEN_STRING_MULTI);
+
+static cmdline_parse_inst_t cmd_help = {
+	.f = cmd_help_parsed,
+	.help_str = "help [COMMAND]: list the commands, or those starting with COMMAND",
+	.tokens = {(void *)&cmd_help_help, (void *)&cmd_help_word, NULL},
+};
+
+/* A MULTI token needs one word at least: the bare command is its own entry. */
+static cmdline_parse_inst_t cmd_help_bare = {
+	.f = cmd_help_parsed,
+	.data = (void *)1,
+	.help_str = "help [COMMAND]: list the commands, or those starting with COMMAND",
+	.tokens = {(void *)&cmd_help_help, NULL},
+};
+
+static void
+build_ctx(void)
+{
+	size_t t, i, n = 0;
+
+	for (t = 0; t < RTE_DIM(tables); t++)
+		for (i = 0; tables[t][i] != NULL && n < MAX_CMDS - 1; i++)
+			main_ctx[n++] = tables[t][i];
+	main_ctx[n++] = &cmd_help;
+	main_ctx[n++] = &cmd_help_bare;
+	main_ctx[n] = NULL;
+}
+
+/* The first word that the command table does not know, for the message. */
+static void
+explain(const char *line, int rc)
+{
+	if (rc == CMDLINE_PARSE_AMBIGUOUS)
+		printf("error: ambiguous command '%s' (type help)\n", line);
+	else if (rc == CMDLINE_PARSE_BAD_ARGS)
+		printf("error: bad arguments in '%s' (type help %.*s)\n", line,
+		       (int)strcspn(line, " "), line);
+	else
+		printf("error: unknown command '%s' (type help)\n", line);
+}
+
+/*
+ * --cmdline-file: librte_cmdline's file mode has no output, so run each line
+ * through cmdline_parse() here, echo it like the prompt, and name failures.
+ */
+static int
+run_file(struct dpf_app *app, const char *file)
+{
+	char line[CMDLINE_PARSE_RESULT_BUFSIZE];
+	struct cmdline *cl;
+	unsigned int lineno = 0;
+	FILE *f;
+
+	f = fopen(file, "re");
+	if (f == NULL) {
+		fprintf(stderr, "dpflow: --cmdline-file %s: %s\n", file, strerror(errno));
+		return -1;
+	}
+	/* No descriptors: callbacks print on stdout themselves. */
+	cl = cmdline_new(main_ctx, "dpflow> ", -1, -1);
+	if (cl == NULL) {
+		fclose(f);
+		return -1;
+	}
+	while (!app->stop && fgets(line, sizeof(line), f) != NULL) {
+		size_t len = strcspn(line, "\r\n");
+		char *s = line;
+		int rc;
+
+		lineno++;
+		line[len] = '\0';
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (*s == '\0' || *s == '#')
+			continue;
+		printf("dpflow> %s\n", s);
+		fflush(stdout);
+		/* cmdline_parse wants the line ending of an interactive entry. */
+		line[len] = '\n';
+		line[len + 1] = '\0';
+		rc = cmdline_parse(cl, s);
+		line[len] = '\0';
+		/* cmdline_parse() returns the parsed length on success. */
+		if (rc < 0) {
+			printf("%s:%u: ", file, lineno);
+			explain(s, rc);
+		}
+		fflush(stdout);
+	}
+	cmdline_free(cl);
+	fclose(f);
+	return 0;
+}
+
+int
+dpf_cli_run(struct dpf_app *app, const char *file, bool interactive)
+{
+	struct cmdline *cl;
+
+	build_ctx();
+	if (file != NULL && run_file(app, file) < 0)
+		return -1;
+	if (interactive && !app->stop) {
+		cl = cmdline_stdin_new(main_ctx, "dpflow> ");
+		if (cl == NULL)
+			return -1;
+		cmdline_interact(cl);
+		cmdline_stdin_exit(cl);
+		printf("\n");
+	}
+	return 0;
+}

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * NUMA report at start-up (doc/operations.md, "Lcores and NUMA"): the
+ * machine's nodes as libnuma sees them, the node of every port, and a
+ * warning for each RX lcore that polls a port attached to another node.
+ * Such a core reads every descriptor and packet across the interconnect and
+ * its flow tables live on its own node, far from the port's mbufs: it works,
+ * but slower, and the operator should know why.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <numa.h>
+
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+
+#include "dpflow.h"
+
+/* "0-3,8,10-11": the kernel's cpulist format, so it reads like lscpu. */
+static void
+print_cpu_ranges(FILE *f, const int *node_of_cpu, int n_cpus, int node)
+{
+	const char *sep = "";
+	int cpu = 0;
+
+	while (cpu < n_cpus) {
+		int last;
+
+		if (node_of_cpu[cpu] != node) {
+			cpu++;
+			continue;
+		}
+		for (last = cpu; last + 1 < n_cpus && node_of_cpu[last + 1] == node; last++)
+			;
+		if (last == cpu)
+			fprintf(f, "%s%d", sep, cpu);
+		else
+			fprintf(f, "%s%d-%d", sep, cpu, last);
+		sep = ",";
+		cpu = last + 1;
+	}
+	if (sep[0] == '\0')
+		fputs("none", f);
+}
+
+static void
+print_machine_nodes(FILE *f)
+{
+	int n_cpus, max_node, cpu, node;
+	int *node_of_cpu;
+
+	if (numa_available() < 0) {
+		fprintf(f, "dpflow: numa: not available (kernel without NUMA support); "
+			   "one node assumed\n");
+		return;
+	}
+	n_cpus = numa_num_configured_cpus();
+	max_node = numa_max_node();
+	node_of_cpu = calloc((size_t)(n_cpus > 0 ? n_cpus : 1), sizeof(*node_of_cpu));
+	if (node_of_cpu == NULL)
+		return;
+	for (cpu = 0; cpu < n_cpus; cpu++)
+		node_of_cpu[cpu] = numa_node_of_cpu(cpu); /* -1: offline or absent */
+	fprintf(f, "dpflow: numa: %d node%s\n", numa_num_configured_nodes(),
+		numa_num_configured_nodes() == 1 ? "" : "s");
+	for (node = 0; node <= max_node; node++) {
+		long long free_bytes = 0;
+		long long size = numa_node_size64(node, &free_bytes);
+		bool has_cpu = false;
+
+		for (cpu = 0; cpu < n_cpus; cpu++)
+			has_cpu |= node_of_cpu[cpu] == node;
+		if (size <= 0 && !has_cpu)
+			continue; /* a hole in the node numbering */
+		fprintf(f, "dpflow: numa: node %d: cpus ", node);
+		print_cpu_ranges(f, node_of_cpu, n_cpus, node);
+		if (size > 0)
+			fprintf(f, ", memory %lld MiB (%lld MiB free)", size >> 20,
+				free_bytes >> 20);
+		fputc('\n', f);
+	}
+	free(node_of_cpu);
+}
+
+void
+dpf_numa_report(FILE *f, const struct dpf_app *app)
+{
+	char name[RTE_ETH_NAME_MAX_LEN];
+	uint16_t p, c, q;
+
+	print_machine_nodes(f);
+	for (p = 0; p < app->n_ports; p++) {
+		int socket = rte_eth_dev_socket_id(app->ports[p]);
+
+		if (rte_eth_dev_get_name_by_port(app->ports[p], name) != 0)
+			snprintf(name, sizeof(name), "?");
+		if (socket < 0)
+			fprintf(f, "dpflow: numa: port %u (%s): node unknown\n", app->ports[p],
+				name);
+		else
+			fprintf(f, "dpflow: numa: port %u (%s): node %d\n", app->ports[p], name,
+				socket);
+	}
+	for (c = 0; c < app->n_cores; c++) {
+		unsigned int lcore = app->cores[c].lcore_id;
+		int lcore_socket = (int)rte_lcore_to_socket_id(lcore);
+
+		for (q = 0; q < app->cores[c].n_rxq; q++) {
+			uint16_t port = app->cores[c].rxq[q].port;
+			int port_socket = rte_eth_dev_socket_id(port);
+
+			/* A port of unknown node (vdev, SOCKET_ID_ANY) is nobody's remote. */
+			if (port_socket < 0 || port_socket == lcore_socket)
+				continue;
+			fprintf(f,
+				"dpflow: warning: RX lcore %u (cpu %u, node %d) polls port %u "
+				"(node %d): packets cross NUMA nodes; give -l/--lcores cpus "
+				"of node %d (see doc/operations.md)\n",
+				lcore, rte_lcore_to_cpu_id((int)lcore), lcore_socket, port,
+				port_socket, port_socket);
+		}
+	}
+}

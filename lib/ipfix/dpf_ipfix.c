@@ -1,0 +1,390 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_errno.h>
+
+#include "dpf_ipfix.h"
+
+#define MSG_HDR_LEN 16
+#define SET_HDR_LEN 4
+#define SET_ID_TEMPLATE 2
+#define SET_ID_OPTIONS_TEMPLATE 3
+#define VARLEN 65535
+
+/* Information Element IDs (IANA IPFIX registry). */
+enum {
+	IE_OCTET_DELTA = 1,
+	IE_PACKET_DELTA = 2,
+	IE_PROTOCOL = 4,
+	IE_TCP_FLAGS = 6,
+	IE_SRC_PORT = 7,
+	IE_SRC_V4 = 8,
+	IE_INGRESS_IF = 10,
+	IE_DST_PORT = 11,
+	IE_DST_V4 = 12,
+	IE_SRC_V6 = 27,
+	IE_DST_V6 = 28,
+	IE_IF_NAME = 82,
+	IE_FWD_STATUS = 89,
+	IE_FLOW_START_SEC = 150,
+	IE_FLOW_END_SEC = 151,
+	IE_FLOW_START_MSEC = 152,
+	IE_FLOW_END_MSEC = 153,
+	IE_POST_NAT_SRC_V4 = 225,
+	IE_POST_NAT_DST_V4 = 226,
+	IE_POST_NAPT_SRC_PORT = 227,
+	IE_POST_NAPT_DST_PORT = 228,
+	IE_POST_NAT_SRC_V6 = 281,
+	IE_POST_NAT_DST_V6 = 282,
+};
+
+struct field {
+	uint16_t id;
+	uint16_t len;
+};
+
+/* Field order here is the order in the records: keep encode_flow() in step. */
+static const struct field fields_v4[] = {
+	{IE_FLOW_START_SEC, 4},
+	{IE_FLOW_END_SEC, 4},
+	{IE_FLOW_START_MSEC, 8},
+	{IE_FLOW_END_MSEC, 8},
+	{IE_SRC_V4, 4},
+	{IE_DST_V4, 4},
+	{IE_SRC_PORT, 2},
+	{IE_DST_PORT, 2},
+	{IE_PROTOCOL, 1},
+	{IE_TCP_FLAGS, 2},
+	{IE_PACKET_DELTA, 8},
+	{IE_OCTET_DELTA, 8},
+	{IE_INGRESS_IF, 4},
+	{IE_POST_NAT_SRC_V4, 4},
+	{IE_POST_NAT_DST_V4, 4},
+	{IE_POST_NAPT_SRC_PORT, 2},
+	{IE_POST_NAPT_DST_PORT, 2},
+	{IE_FWD_STATUS, 1},
+};
+static const struct field fields_v6[] = {
+	{IE_FLOW_START_SEC, 4},
+	{IE_FLOW_END_SEC, 4},
+	{IE_FLOW_START_MSEC, 8},
+	{IE_FLOW_END_MSEC, 8},
+	{IE_SRC_V6, 16},
+	{IE_DST_V6, 16},
+	{IE_SRC_PORT, 2},
+	{IE_DST_PORT, 2},
+	{IE_PROTOCOL, 1},
+	{IE_TCP_FLAGS, 2},
+	{IE_PACKET_DELTA, 8},
+	{IE_OCTET_DELTA, 8},
+	{IE_INGRESS_IF, 4},
+	{IE_POST_NAT_SRC_V6, 16},
+	{IE_POST_NAT_DST_V6, 16},
+	{IE_POST_NAPT_SRC_PORT, 2},
+	{IE_POST_NAPT_DST_PORT, 2},
+	{IE_FWD_STATUS, 1},
+};
+static const struct field fields_iface[] = {{IE_INGRESS_IF, 4}, {IE_IF_NAME, VARLEN}};
+#define IFACE_SCOPE_FIELDS 1
+
+#define N_FIELDS(a) (sizeof(a) / sizeof((a)[0]))
+
+struct dpf_ipfix {
+	uint32_t domain_id;
+	uint32_t max_len;
+	uint32_t seq;	       /* data records taken before the open message */
+	uint32_t len;	       /* bytes in buf, header included */
+	uint32_t data_records; /* in the open message */
+	uint16_t set_id;       /* set open at set_off, 0 when none */
+	uint32_t set_off;
+	struct dpf_ipfix_stats stats;
+	uint8_t *buf;
+};
+
+static void
+put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void
+put32(uint8_t *p, uint32_t v)
+{
+	put16(p, (uint16_t)(v >> 16));
+	put16(p + 2, (uint16_t)v);
+}
+
+static void
+put64(uint8_t *p, uint64_t v)
+{
+	put32(p, (uint32_t)(v >> 32));
+	put32(p + 4, (uint32_t)v);
+}
+
+static uint32_t
+clamp32(uint64_t v)
+{
+	return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
+
+uint8_t
+dpf_ipfix_forwarding_status(uint8_t action)
+{
+	return action == DPF_ACTION_REJECT ? DPF_IPFIX_FWD_DROP_ACL_DENY : DPF_IPFIX_FWD_FORWARDED;
+}
+
+struct dpf_ipfix *
+dpf_ipfix_create(const struct dpf_ipfix_params *p)
+{
+	struct dpf_ipfix *x;
+	uint32_t max_len;
+
+	if (p == NULL) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	max_len = p->max_msg_len != 0 ? p->max_msg_len : DPF_IPFIX_MSG_LEN_DEFAULT;
+	if (max_len < DPF_IPFIX_MSG_LEN_MIN || max_len > DPF_IPFIX_MSG_LEN_MAX) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	x = calloc(1, sizeof(*x));
+	if (x == NULL)
+		goto no_mem;
+	x->buf = malloc(max_len);
+	if (x->buf == NULL)
+		goto free_x;
+	x->domain_id = p->domain_id;
+	x->max_len = max_len;
+	x->len = MSG_HDR_LEN;
+	return x;
+
+free_x:
+	free(x);
+no_mem:
+	rte_errno = ENOMEM;
+	return NULL;
+}
+
+void
+dpf_ipfix_free(struct dpf_ipfix *x)
+{
+	if (x == NULL)
+		return;
+	free(x->buf);
+	free(x);
+}
+
+static void
+set_close(struct dpf_ipfix *x)
+{
+	if (x->set_id != 0)
+		put16(x->buf + x->set_off + 2, (uint16_t)(x->len - x->set_off));
+	x->set_id = 0;
+}
+
+/*
+ * Room for `need` bytes of set content in a set with id `set_id`, opening
+ * that set when another one (or none) is open. Returns where to write.
+ */
+static uint8_t *
+set_reserve(struct dpf_ipfix *x, uint16_t set_id, uint32_t need)
+{
+	uint32_t hdr = x->set_id == set_id ? 0 : SET_HDR_LEN;
+	uint8_t *p;
+
+	if (x->len + hdr + need > x->max_len)
+		return NULL;
+	if (hdr != 0) {
+		set_close(x);
+		x->set_id = set_id;
+		x->set_off = x->len;
+		put16(x->buf + x->len, set_id);
+		x->len += SET_HDR_LEN;
+	}
+	p = x->buf + x->len;
+	x->len += need;
+	return p;
+}
+
+static uint8_t *
+put_fields(uint8_t *p, const struct field *f, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++, p += 4) {
+		put16(p, f[i].id);
+		put16(p + 2, f[i].len);
+	}
+	return p;
+}
+
+int
+dpf_ipfix_add_templates(struct dpf_ipfix *x)
+{
+	uint32_t len;
+	uint8_t *p;
+
+	if (x == NULL)
+		return -EINVAL;
+	len = 2 * 4 + 4 * (uint32_t)(N_FIELDS(fields_v4) + N_FIELDS(fields_v6));
+	p = set_reserve(x, SET_ID_TEMPLATE, len);
+	if (p == NULL)
+		return -ENOBUFS;
+	put16(p, DPF_IPFIX_TEMPLATE_V4);
+	put16(p + 2, (uint16_t)N_FIELDS(fields_v4));
+	p = put_fields(p + 4, fields_v4, N_FIELDS(fields_v4));
+	put16(p, DPF_IPFIX_TEMPLATE_V6);
+	put16(p + 2, (uint16_t)N_FIELDS(fields_v6));
+	put_fields(p + 4, fields_v6, N_FIELDS(fields_v6));
+	/* Closed, so a later call starts its own set instead of growing this one. */
+	set_close(x);
+	x->stats.template_sets++;
+	return 0;
+}
+
+int
+dpf_ipfix_add_iface_template(struct dpf_ipfix *x)
+{
+	uint32_t len;
+	uint8_t *p;
+
+	if (x == NULL)
+		return -EINVAL;
+	len = 6 + 4 * (uint32_t)N_FIELDS(fields_iface);
+	p = set_reserve(x, SET_ID_OPTIONS_TEMPLATE, len);
+	if (p == NULL)
+		return -ENOBUFS;
+	put16(p, DPF_IPFIX_TEMPLATE_IFACE);
+	put16(p + 2, (uint16_t)N_FIELDS(fields_iface));
+	put16(p + 4, IFACE_SCOPE_FIELDS);
+	put_fields(p + 6, fields_iface, N_FIELDS(fields_iface));
+	set_close(x);
+	x->stats.template_sets++;
+	return 0;
+}
+
+int
+dpf_ipfix_add_iface(struct dpf_ipfix *x, uint32_t ifindex, const char *name)
+{
+	size_t name_len;
+	uint32_t need;
+	uint8_t *p;
+
+	if (x == NULL || name == NULL)
+		return -EINVAL;
+	name_len = strnlen(name, DPF_IPFIX_IFNAME_MAX);
+	/* Variable length (RFC 7011 7): one length byte below 255 is enough. */
+	need = 4 + 1 + (uint32_t)name_len;
+	p = set_reserve(x, DPF_IPFIX_TEMPLATE_IFACE, need);
+	if (p == NULL)
+		return -ENOBUFS;
+	put32(p, ifindex);
+	p[4] = (uint8_t)name_len;
+	memcpy(p + 5, name, name_len);
+	x->data_records++;
+	x->stats.option_records++;
+	return 0;
+}
+
+static void
+encode_flow(uint8_t *p, const struct dpf_record *r, size_t alen)
+{
+	const struct dpf_flow_key *k = &r->key;
+
+	put32(p, clamp32(r->start));
+	put32(p + 4, clamp32(r->end));
+	put64(p + 8, r->start * 1000);
+	put64(p + 16, r->end * 1000);
+	p += 24;
+	memcpy(p, k->src_addr, alen);
+	memcpy(p + alen, k->dst_addr, alen);
+	p += 2 * alen;
+	put16(p, k->src_port);
+	put16(p + 2, k->dst_port);
+	p[4] = k->proto;
+	put16(p + 5, k->proto == 6 ? r->tcp_flags_all : 0);
+	put64(p + 7, r->packets);
+	put64(p + 15, r->bytes);
+	put32(p + 23, k->iface);
+	p += 27;
+	memcpy(p, r->post.src_addr, alen);
+	memcpy(p + alen, r->post.dst_addr, alen);
+	p += 2 * alen;
+	put16(p, r->post.src_port);
+	put16(p + 2, r->post.dst_port);
+	p[4] = dpf_ipfix_forwarding_status(k->action);
+}
+
+int
+dpf_ipfix_add_record(struct dpf_ipfix *x, const struct dpf_record *r)
+{
+	uint16_t tmpl;
+	uint32_t rec_len;
+	size_t alen;
+	uint8_t *p;
+
+	if (x == NULL || r == NULL || r->log_status != DPF_LOG_OK)
+		return -EINVAL;
+	if (r->key.family == 4) {
+		tmpl = DPF_IPFIX_TEMPLATE_V4;
+		rec_len = DPF_IPFIX_RECORD_V4_LEN;
+		alen = 4;
+	} else if (r->key.family == 6) {
+		tmpl = DPF_IPFIX_TEMPLATE_V6;
+		rec_len = DPF_IPFIX_RECORD_V6_LEN;
+		alen = 16;
+	} else {
+		return -EINVAL;
+	}
+	p = set_reserve(x, tmpl, rec_len);
+	if (p == NULL)
+		return -ENOBUFS;
+	encode_flow(p, r, alen);
+	x->data_records++;
+	x->stats.flow_records++;
+	return 0;
+}
+
+size_t
+dpf_ipfix_pending(const struct dpf_ipfix *x)
+{
+	if (x == NULL || x->len == MSG_HDR_LEN)
+		return 0;
+	return x->len;
+}
+
+int
+dpf_ipfix_take(struct dpf_ipfix *x, uint32_t export_time, const uint8_t **msg)
+{
+	uint32_t len;
+
+	if (x == NULL || msg == NULL)
+		return -EINVAL;
+	if (x->len == MSG_HDR_LEN)
+		return 0;
+	set_close(x);
+	len = x->len;
+	put16(x->buf, DPF_IPFIX_VERSION);
+	put16(x->buf + 2, (uint16_t)len);
+	put32(x->buf + 4, export_time);
+	put32(x->buf + 8, x->seq);
+	put32(x->buf + 12, x->domain_id);
+	x->seq += x->data_records;
+	x->data_records = 0;
+	x->len = MSG_HDR_LEN;
+	x->stats.messages++;
+	*msg = x->buf;
+	return (int)len;
+}
+
+void
+dpf_ipfix_get_stats(const struct dpf_ipfix *x, struct dpf_ipfix_stats *st)
+{
+	if (x == NULL || st == NULL)
+		return;
+	*st = x->stats;
+}

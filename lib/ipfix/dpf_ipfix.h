@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef DPF_IPFIX_H
+#define DPF_IPFIX_H
+
+/**
+ * @file
+ * IPFIX (RFC 7011) message encoder for window records.
+ *
+ * The encoder builds one message at a time in its own buffer; the caller adds
+ * template sets, interface-name option records and flow records, then takes
+ * the finished message and sends it (UDP datagram, or TCP stream: IPFIX
+ * messages carry their own length). Nothing here touches a socket or reads a
+ * clock: the export time is a parameter.
+ *
+ * Templates (fixed-length records, network byte order):
+ *
+ *   256 IPv4 flows (72 bytes):
+ *     flowStartSeconds(150) 4, flowEndSeconds(151) 4,
+ *     flowStartMilliseconds(152) 8, flowEndMilliseconds(153) 8,
+ *     sourceIPv4Address(8) 4, destinationIPv4Address(12) 4,
+ *     sourceTransportPort(7) 2, destinationTransportPort(11) 2,
+ *     protocolIdentifier(4) 1, tcpControlBits(6) 2,
+ *     packetDeltaCount(2) 8, octetDeltaCount(1) 8, ingressInterface(10) 4,
+ *     postNATSourceIPv4Address(225) 4, postNATDestinationIPv4Address(226) 4,
+ *     postNAPTSourceTransportPort(227) 2, postNAPTDestinationTransportPort(228) 2,
+ *     forwardingStatus(89) 1
+ *   257 IPv6 flows (120 bytes): the same with sourceIPv6Address(27),
+ *     destinationIPv6Address(28), postNATSourceIPv6Address(281),
+ *     postNATDestinationIPv6Address(282) of 16 bytes each
+ *   258 options template, scope ingressInterface(10) 4, then
+ *     interfaceName(82) variable length: the interface-id of each interface
+ *     (only with dpf_ipfix_add_iface_template: some collectors, nfdump 1.7
+ *     among them, ignore option records they do not know yet count them as
+ *     sequence errors)
+ *
+ * Both time pairs carry the same instants (the records hold whole seconds):
+ * the seconds pair is the natural element, the milliseconds pair is the one
+ * many collectors read (nfdump 1.7 reads only that one).
+ *
+ * Values: source/destination address and ports are the pre-NAT view (the
+ * packet as it arrived, the record's key); the postNAT/postNAPT elements are
+ * the post-NAT view (the record's `post`), equal to the pre-NAT values when
+ * no NAT rule applied. tcpControlBits is the OR of every TCP flag byte of the
+ * flow in the window (tcp-flags-all), 0 for other protocols. ingressInterface
+ * is the record's interface index (key.iface). forwardingStatus (RFC 7270) is
+ * 64 (forwarded, reason unknown) for ACCEPT and 129 (dropped, ACL deny) for
+ * REJECT. Deltas are the packets and the IP-layer bytes of the window.
+ *
+ * Sequence numbers (RFC 7011 3.1): each message carries the number of data
+ * records (flow and option records) of this encoder taken before it, modulo
+ * 2^32. A transport that loses an encoder's messages (a TCP reconnect) keeps
+ * using the same encoder: the collector sees the gap in the numbering.
+ *
+ * Thread safety: not thread-safe; one thread owns an encoder.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dpf_flow.h"
+
+#define DPF_IPFIX_VERSION 10
+#define DPF_IPFIX_TEMPLATE_V4 256
+#define DPF_IPFIX_TEMPLATE_V6 257
+#define DPF_IPFIX_TEMPLATE_IFACE 258
+#define DPF_IPFIX_RECORD_V4_LEN 72
+#define DPF_IPFIX_RECORD_V6_LEN 120
+#define DPF_IPFIX_FWD_FORWARDED 64	/**< forwardingStatus: forwarded, unknown reason */
+#define DPF_IPFIX_FWD_DROP_ACL_DENY 129 /**< forwardingStatus: dropped, ACL deny */
+/** Default message size: fits an Ethernet MTU over IPv4 or IPv6 with room for tunnels. */
+#define DPF_IPFIX_MSG_LEN_DEFAULT 1400
+#define DPF_IPFIX_MSG_LEN_MIN 512
+#define DPF_IPFIX_MSG_LEN_MAX 65535
+/**
+ * Longest interface name an option record carries (longer ones are cut): the
+ * short form of a variable-length field (one length byte, below 255).
+ */
+#define DPF_IPFIX_IFNAME_MAX 254
+
+struct dpf_ipfix_params {
+	uint32_t domain_id; /**< Observation Domain ID of every message */
+	/**
+	 * Largest message in bytes, header included; 0 = 1400.
+	 * DPF_IPFIX_MSG_LEN_MIN..DPF_IPFIX_MSG_LEN_MAX.
+	 */
+	uint32_t max_msg_len;
+};
+
+struct dpf_ipfix_stats {
+	uint64_t messages;	 /**< messages taken */
+	uint64_t flow_records;	 /**< flow data records encoded */
+	uint64_t option_records; /**< interface-name option records encoded */
+	uint64_t template_sets;	 /**< template sets added (flow and options templates) */
+};
+
+struct dpf_ipfix;
+
+/**
+ * Create an encoder.
+ * @return handle, or NULL with rte_errno = EINVAL (NULL p, max_msg_len out of
+ *         range) or ENOMEM
+ */
+struct dpf_ipfix *dpf_ipfix_create(const struct dpf_ipfix_params *p);
+
+/** NULL-safe. */
+void dpf_ipfix_free(struct dpf_ipfix *x);
+
+/**
+ * Add the flow templates (IPv4 256, IPv6 257) to the open message, in one
+ * Template Set.
+ * @return 0, -EINVAL (NULL x), -ENOBUFS (no room in the open message: take
+ *         it and add again)
+ */
+int dpf_ipfix_add_templates(struct dpf_ipfix *x);
+
+/**
+ * Add the interface-name options template (258) to the open message, in an
+ * Options Template Set. @return as dpf_ipfix_add_templates
+ */
+int dpf_ipfix_add_iface_template(struct dpf_ipfix *x);
+
+/**
+ * Add one interface-name option record (template 258): interface index
+ * ifindex is called name (cut to DPF_IPFIX_IFNAME_MAX bytes).
+ * @return 0, -EINVAL (NULL x or name), -ENOBUFS (take the message, add again)
+ */
+int dpf_ipfix_add_iface(struct dpf_ipfix *x, uint32_t ifindex, const char *name);
+
+/**
+ * Add one flow record. NODATA and SKIPDATA rows are not flows.
+ * @return 0, -EINVAL (NULL x or r, a row whose log_status is not OK, a
+ *         family other than 4 or 6), -ENOBUFS (no room in the open message:
+ *         take it and add again)
+ */
+int dpf_ipfix_add_record(struct dpf_ipfix *x, const struct dpf_record *r);
+
+/** Bytes in the open message (0 when nothing was added since the last take). */
+size_t dpf_ipfix_pending(const struct dpf_ipfix *x);
+
+/**
+ * Finish the open message: fill its header (length, export_time, sequence
+ * number, domain) and start a new one.
+ * @param msg  out: the message, valid until the next call on this encoder
+ * @return the message length, 0 when nothing was added (msg untouched), or
+ *         -EINVAL (NULL x or msg)
+ */
+int dpf_ipfix_take(struct dpf_ipfix *x, uint32_t export_time, const uint8_t **msg);
+
+/** Copy of the counters. */
+void dpf_ipfix_get_stats(const struct dpf_ipfix *x, struct dpf_ipfix_stats *st);
+
+/** forwardingStatus value for an action (enum dpf_action). */
+uint8_t dpf_ipfix_forwarding_status(uint8_t action);
+
+#endif /* DPF_IPFIX_H */

@@ -1,0 +1,344 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <rte_errno.h>
+
+#include "dpf_store.h"
+
+struct dpf_store {
+	pthread_mutex_t lock;
+	struct dpf_record *ring;
+	uint32_t capacity;
+	uint32_t head;  /* next slot to write */
+	uint32_t count;
+};
+
+struct dpf_store *
+dpf_store_create(uint32_t capacity)
+{
+	struct dpf_store *s;
+
+	if (capacity == 0) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		goto nomem;
+	s->ring = calloc(capacity, sizeof(*s->ring));
+	if (s->ring == NULL)
+		goto free_store;
+	s->capacity = capacity;
+	pthread_mutex_init(&s->lock, NULL);
+	return s;
+
+free_store:
+	free(s);
+nomem:
+	rte_errno = ENOMEM;
+	return NULL;
+}
+
+void
+dpf_store_free(struct dpf_store *s)
+{
+	if (s == NULL)
+		return;
+	pthread_mutex_destroy(&s->lock);
+	free(s->ring);
+	free(s);
+}
+
+void
+dpf_store_add(struct dpf_store *s, const struct dpf_record *recs, uint32_t n)
+{
+	uint32_t i;
+
+	pthread_mutex_lock(&s->lock);
+	for (i = 0; i < n; i++) {
+		if (recs[i].log_status != DPF_LOG_OK)
+			continue;
+		s->ring[s->head] = recs[i];
+		s->head = (s->head + 1) % s->capacity;
+		if (s->count < s->capacity)
+			s->count++;
+	}
+	pthread_mutex_unlock(&s->lock);
+}
+
+uint32_t
+dpf_store_count(struct dpf_store *s)
+{
+	uint32_t n;
+
+	pthread_mutex_lock(&s->lock);
+	n = s->count;
+	pthread_mutex_unlock(&s->lock);
+	return n;
+}
+
+void
+dpf_store_filter_init(struct dpf_store_filter *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->iface = -1;
+	f->port = -1;
+	f->proto = -1;
+	f->action = -1;
+}
+
+static int
+parse_cidr(const char *tok, uint8_t *family, uint8_t *len, uint8_t *addr)
+{
+	char buf[64];
+	char *slash, *end;
+	unsigned long l;
+	unsigned int max;
+
+	if (strlen(tok) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, tok);
+	slash = strchr(buf, '/');
+	if (slash != NULL)
+		*slash++ = '\0';
+	memset(addr, 0, 16);
+	if (inet_pton(AF_INET, buf, addr) == 1)
+		*family = 4;
+	else if (inet_pton(AF_INET6, buf, addr) == 1)
+		*family = 6;
+	else
+		return -EINVAL;
+	max = *family == 4 ? 32 : 128;
+	l = max;
+	if (slash != NULL) {
+		l = strtoul(slash, &end, 10);
+		if (*slash == '\0' || *end != '\0' || l > max)
+			return -EINVAL;
+	}
+	*len = (uint8_t)l;
+	return 0;
+}
+
+static int
+parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	*out = strtoul(s, &end, 10);
+	return *end == '\0' && *out <= max ? 0 : -EINVAL;
+}
+
+int
+dpf_store_filter_parse(struct dpf_store_filter *f, int argc, char **argv,
+		       int (*lookup_iface)(void *arg, const char *id), void *arg, char *err,
+		       size_t err_len)
+{
+	static const struct {
+		const char *name;
+		int proto;
+	} protos[] = {{"tcp", 6}, {"udp", 17}, {"icmp", 1}, {"icmpv6", 58}, {"sctp", 132}};
+	int i;
+
+	for (i = 0; i < argc; i++) {
+		const char *w = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		unsigned long n;
+		size_t k;
+
+		if (strcmp(w, "oldest") == 0) {
+			f->oldest_first = true;
+			continue;
+		}
+		if (v == NULL) {
+			snprintf(err, err_len, "'%s' needs a value", w);
+			return -EINVAL;
+		}
+		i++;
+		if (strcmp(w, "iface") == 0) {
+			int idx = lookup_iface != NULL ? lookup_iface(arg, v) : -1;
+
+			if (idx < 0 && parse_uint(v, 65535, &n) == 0)
+				idx = (int)n;
+			if (idx < 0) {
+				snprintf(err, err_len, "iface '%s': no such interface", v);
+				return -EINVAL;
+			}
+			f->iface = idx;
+		} else if (strcmp(w, "src") == 0 || strcmp(w, "dst") == 0) {
+			bool src = w[0] == 's';
+
+			if (parse_cidr(v, src ? &f->src.family : &f->dst.family,
+				       src ? &f->src.len : &f->dst.len,
+				       src ? f->src.addr : f->dst.addr) < 0) {
+				snprintf(err, err_len, "%s '%s': not an address or CIDR", w, v);
+				return -EINVAL;
+			}
+			if (src)
+				f->has_src = true;
+			else
+				f->has_dst = true;
+		} else if (strcmp(w, "port") == 0) {
+			if (parse_uint(v, 65535, &n) < 0) {
+				snprintf(err, err_len, "port '%s': expected 0..65535", v);
+				return -EINVAL;
+			}
+			f->port = (int32_t)n;
+		} else if (strcmp(w, "proto") == 0) {
+			f->proto = -1;
+			for (k = 0; k < sizeof(protos) / sizeof(protos[0]); k++)
+				if (strcasecmp(v, protos[k].name) == 0)
+					f->proto = protos[k].proto;
+			if (f->proto < 0) {
+				if (parse_uint(v, 255, &n) < 0) {
+					snprintf(err, err_len,
+						 "proto '%s': expected tcp, udp, icmp, icmpv6, sctp or "
+						 "0..255",
+						 v);
+					return -EINVAL;
+				}
+				f->proto = (int32_t)n;
+			}
+		} else if (strcmp(w, "action") == 0) {
+			if (strcasecmp(v, "ACCEPT") == 0)
+				f->action = DPF_ACTION_ACCEPT;
+			else if (strcasecmp(v, "REJECT") == 0)
+				f->action = DPF_ACTION_REJECT;
+			else {
+				snprintf(err, err_len, "action '%s': expected ACCEPT or REJECT", v);
+				return -EINVAL;
+			}
+		} else if (strcmp(w, "limit") == 0) {
+			if (parse_uint(v, DPF_STORE_MAX_RESULTS, &n) < 0 || n == 0) {
+				snprintf(err, err_len, "limit '%s': expected 1..%d", v,
+					 DPF_STORE_MAX_RESULTS);
+				return -EINVAL;
+			}
+			f->limit = (uint32_t)n;
+		} else {
+			snprintf(err, err_len,
+				 "unknown filter '%s' (iface, src, dst, port, proto, action, oldest, "
+				 "limit)",
+				 w);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static bool
+in_prefix(uint8_t family, uint8_t len, const uint8_t *prefix, uint8_t rfamily,
+	  const uint8_t *addr)
+{
+	unsigned int full = len / 8, rest = len % 8;
+
+	if (family != rfamily || memcmp(prefix, addr, full) != 0)
+		return false;
+	return rest == 0 || ((prefix[full] ^ addr[full]) & (uint8_t)(0xff00 >> rest)) == 0;
+}
+
+static bool
+matches(const struct dpf_store_filter *f, const struct dpf_record *r)
+{
+	const struct dpf_flow_key *k = &r->key;
+
+	if (f->iface >= 0 && k->iface != f->iface)
+		return false;
+	if (f->proto >= 0 && k->proto != f->proto)
+		return false;
+	if (f->action >= 0 && k->action != f->action)
+		return false;
+	if (f->port >= 0 && k->src_port != f->port && k->dst_port != f->port &&
+	    r->post.src_port != f->port && r->post.dst_port != f->port)
+		return false;
+	if (f->has_src && !in_prefix(f->src.family, f->src.len, f->src.addr, k->family,
+				     k->src_addr) &&
+	    !in_prefix(f->src.family, f->src.len, f->src.addr, k->family, r->post.src_addr))
+		return false;
+	if (f->has_dst && !in_prefix(f->dst.family, f->dst.len, f->dst.addr, k->family,
+				     k->dst_addr) &&
+	    !in_prefix(f->dst.family, f->dst.len, f->dst.addr, k->family, r->post.dst_addr))
+		return false;
+	return true;
+}
+
+uint32_t
+dpf_store_query(struct dpf_store *s, const struct dpf_store_filter *f, struct dpf_record *out,
+		uint32_t max)
+{
+	uint32_t limit = f->limit ? f->limit : DPF_STORE_MAX_RESULTS;
+	uint32_t i, n = 0;
+
+	if (limit > DPF_STORE_MAX_RESULTS)
+		limit = DPF_STORE_MAX_RESULTS;
+	if (max > limit)
+		max = limit;
+	pthread_mutex_lock(&s->lock);
+	for (i = 0; i < s->count && n < max; i++) {
+		/* Insertion order is window order: newest = last written. */
+		uint32_t pos = f->oldest_first
+			? (s->head + s->capacity - s->count + i) % s->capacity
+			: (s->head + s->capacity - 1 - i) % s->capacity;
+
+		if (matches(f, &s->ring[pos]))
+			out[n++] = s->ring[pos];
+	}
+	pthread_mutex_unlock(&s->lock);
+	return n;
+}
+
+void
+dpf_store_time_text(uint64_t sec, char *buf, size_t len)
+{
+	time_t t = (time_t)sec;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%m/%d/%Y %I:%M:%S %p", &tm);
+}
+
+static void
+addr_text(uint8_t family, const uint8_t *a, char *buf, size_t len)
+{
+	inet_ntop(family == 6 ? AF_INET6 : AF_INET, a, buf, (socklen_t)len);
+}
+
+int
+dpf_store_write_csv(FILE *f, const struct dpf_record *recs, uint32_t n,
+		    const struct dpf_iface_meta *ifaces, uint16_t n_ifaces)
+{
+	uint32_t i;
+
+	fprintf(f, "interface-id,pkt-srcaddr,pkt-srcport,pkt-dstaddr,pkt-dstport,srcaddr,srcport,"
+		   "dstaddr,dstport,protocol,packets,bytes,action,start,end,start-ms,end-ms\n");
+	for (i = 0; i < n; i++) {
+		const struct dpf_record *r = &recs[i];
+		char ps[46], pd[46], s[46], d[46], ts[32], te[32];
+		const char *id = r->key.iface < n_ifaces && ifaces[r->key.iface].interface_id
+					 ? ifaces[r->key.iface].interface_id
+					 : "-";
+
+		addr_text(r->key.family, r->key.src_addr, ps, sizeof(ps));
+		addr_text(r->key.family, r->key.dst_addr, pd, sizeof(pd));
+		addr_text(r->key.family, r->post.src_addr, s, sizeof(s));
+		addr_text(r->key.family, r->post.dst_addr, d, sizeof(d));
+		dpf_store_time_text(r->start, ts, sizeof(ts));
+		dpf_store_time_text(r->end, te, sizeof(te));
+		fprintf(f,
+			"%s,%s,%u,%s,%u,%s,%u,%s,%u,%u,%" PRIu64 ",%" PRIu64 ",%s,%s,%s,%" PRIu64
+			",%" PRIu64 "\n",
+			id, ps, r->key.src_port, pd, r->key.dst_port, s, r->post.src_port, d,
+			r->post.dst_port, r->key.proto, r->packets, r->bytes,
+			r->key.action == DPF_ACTION_REJECT ? "REJECT" : "ACCEPT", ts, te,
+			r->start * 1000, r->end * 1000);
+	}
+	return ferror(f) ? -EIO : 0;
+}

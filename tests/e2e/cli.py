@@ -1,0 +1,290 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""End-to-end tests of the interactive prompt, its commands and telemetry.
+
+Usage: cli.py CASE     Environment as for e2e.py.
+"""
+import csv
+import datetime
+import json
+import os
+import pty
+import re
+import select
+import subprocess
+import sys
+import tempfile
+import time
+
+from e2e import (DPFLOW, EAL1, META, SAMPLE, SAMPLE_EXPECT, Fail, check, counters,  # noqa: E402
+                 render, run)
+
+
+def cmdfile_run(commands, extra=(), eal=EAL1):
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "cmds")
+        with open(path, "w") as f:
+            f.write("\n".join(commands) + "\n")
+        rc, out, err = run(eal, ["--replay", SAMPLE, "--window", "60", "--output",
+                                 os.path.join(d, "out"), "--cmdline-file", path] + META +
+                           list(extra))
+        return rc, out, err, d
+
+
+def sections(out):
+    """Output split per command: {index: (command, [lines])}."""
+    res, cur = [], None
+    for line in out.splitlines():
+        if line.startswith("dpflow> "):
+            cur = (line[8:], [])
+            res.append(cur)
+        elif cur is not None:
+            cur[1].append(line)
+    return res
+
+
+def expected_rows():
+    """The model's OK rows in output order, as v2 lines (no header)."""
+    return [l for l in render(SAMPLE_EXPECT).splitlines()[1:] if l.endswith(" OK")]
+
+
+def case_cmdline_file():
+    """Every command through --cmdline-file on the sample capture: output
+    checked against the model; bad commands named with file:line."""
+    cmds = ["wait", "show flows oldest limit 10000", "show flows limit 5",
+            "show flows proto udp", "show flows src 10.0.0.1 oldest",
+            "show flows port 443 oldest", "show flows action REJECT",
+            "show flows iface eni-1235b8ca123456789 limit 1",
+            "show flows iface eni-nosuch", "show flows proto xyz",
+            "show window", "show lcores", "show flow-table", "show config",
+            "show port info all", "show port stats 0", "show port xstats all",
+            "clear port stats all", "show port stats 9",
+            "nat show", "acl show", "help set", "bogus", "show", "set window 0",
+            "set log-format ${srcaddr} ${bogus}", "stop", "start", "quit"]
+    rc, out, err, d = cmdfile_run(cmds)
+    check(rc == 0, f"exit {rc}: {err[-2000:]}")
+    sec = sections(out)
+    check([c for c, _ in sec] == cmds, f"commands echoed in order: {[c for c, _ in sec]}")
+    by = {c: lines for c, lines in sec}
+    want = expected_rows()
+
+    def rows(cmd):
+        lines = by[cmd]
+        check(lines[0].startswith("flows: "), f"{cmd}: {lines[:2]}")
+        check(lines[2].startswith("version account-id"), f"{cmd}: header")
+        return lines[3:]
+
+    check(rows("show flows oldest limit 10000") == want, "oldest first == output order")
+    check(rows("show flows limit 5") == list(reversed(want))[:5], "newest first, limit")
+    check(rows("show flows proto udp") == [r for r in reversed(want) if r.split()[7] == "17"],
+          "proto filter")
+    check(rows("show flows src 10.0.0.1 oldest") ==
+          [r for r in want if r.split()[3] == "10.0.0.1"], "src filter")
+    check(rows("show flows port 443 oldest") ==
+          [r for r in want if "443" in (r.split()[5], r.split()[6])], "port filter")
+    check(rows("show flows action REJECT") == [], "action filter")
+    check(len(rows("show flows iface eni-1235b8ca123456789 limit 1")) == 1, "iface by id")
+    check(by["show flows iface eni-nosuch"] == ["error: iface 'eni-nosuch': no such interface"],
+          "unknown interface named")
+    check(by["show flows proto xyz"][0].startswith("error: proto 'xyz'"), "bad proto named")
+    w = dict(l.split(": ", 1) for l in by["show window"])
+    check(w["clock"] == "packet" and w["window-seconds"] == "60", f"show window: {w}")
+    check(any(l.startswith("rx-lcore 1 queues: port0/q0") for l in by["show lcores"]),
+          "show lcores")
+    ft = dict(l.split(": ", 1) for l in by["show flow-table"])
+    check(ft["core 1 capacity"] == "65536" and ft["core 1 flows-created"] == "45",
+          f"show flow-table: {ft}")
+    cfg = dict(l.split(": ", 1) for l in by["show config"] if ": " in l)
+    check(cfg["window"] == "60" and cfg["account-id"] == "123456789010", "show config")
+    st = dict(l.split(": ", 1) for l in by["show port stats 0"])
+    check(st["port 0 rx-packets"] == "88" and st["port 0 nic-ipackets"] == "88", f"stats: {st}")
+    check(any("driver: net_ring" in l for l in by["show port info all"]), "port info")
+    check(by["show port stats 9"][0].startswith("error: port '9'"), "bad port named")
+    check(by["nat show"] == ["nat rules: 0"], "nat show")
+    check(by["help set"] == ["set window SEC: window length 1..3600 from the next boundary",
+                             "set log-format FMT: AWS format string from the next window boundary"],
+          f"help set: {by['help set']}")
+    check(re.match(r".*:23: error: unknown command 'bogus'", by["bogus"][0]) is not None,
+          f"bogus: {by['bogus']}")
+    check("bad arguments in 'show'" in by["show"][0], "incomplete command named")
+    check(by["set window 0"] == ["error: window '0': expected 1..3600 seconds"], "set window 0")
+    check("unknown field 'bogus'" in by["set log-format ${srcaddr} ${bogus}"][0], "bad format")
+    check(by["stop"][0] == "polling: no" and by["start"][0] == "polling: yes", "stop/start")
+    check(counters(err)["conservation"] == "ok", "conservation")
+
+
+def case_export_csv():
+    """export flows csv: header, every column checked against the records;
+    start/end both as MM/DD/YYYY HH:MM:SS AM/PM (UTC) and epoch ms."""
+    with tempfile.TemporaryDirectory() as d2:
+        path = os.path.join(d2, "flows.csv")
+        rc, out, err, d = cmdfile_run(["wait", f"export flows csv {path} oldest",
+                                       f"export flows csv {path}", "quit"])
+        check(rc == 0, f"exit {rc}: {err[-1000:]}")
+        sec = sections(out)
+        check(sec[1][1] == [f"exported: {len(expected_rows())}", f"file: {path}"],
+              f"export: {sec[1][1]}")
+        check("never overwrites" in sec[2][1][0], "a second export to the same file refused")
+        with open(path) as f:
+            rows = list(csv.DictReader(f))
+    check(list(rows[0].keys()) == [
+        "interface-id", "pkt-srcaddr", "pkt-srcport", "pkt-dstaddr", "pkt-dstport", "srcaddr",
+        "srcport", "dstaddr", "dstport", "protocol", "packets", "bytes", "action", "start", "end",
+        "start-ms", "end-ms"], f"header: {list(rows[0].keys())}")
+    want = [l.split() for l in expected_rows()]
+    check(len(rows) == len(want), f"{len(rows)} rows, want {len(want)}")
+    for r, w in zip(rows, want):
+        check((r["interface-id"], r["pkt-srcaddr"], r["pkt-dstaddr"], r["pkt-srcport"],
+               r["pkt-dstport"], r["protocol"], r["packets"], r["bytes"], r["action"]) ==
+              (w[2], w[3], w[4], w[5], w[6], w[7], w[8], w[9], w[12]), f"row {r} vs {w}")
+        check((r["srcaddr"], r["dstaddr"]) == (w[3], w[4]), "post view (no NAT)")
+        for col, sec_ in (("start", w[10]), ("end", w[11])):
+            t = datetime.datetime.fromtimestamp(int(sec_), datetime.timezone.utc)
+            check(r[col] == t.strftime("%m/%d/%Y %I:%M:%S %p"), f"{col} text {r[col]}")
+            check(r[col + "-ms"] == str(int(sec_) * 1000), f"{col}-ms {r[col + '-ms']}")
+
+
+class Pty:
+    """dpflow on a real pseudo-terminal."""
+
+    def __init__(self, args):
+        self.master, slave = pty.openpty()
+        self.p = subprocess.Popen([DPFLOW] + args, stdin=slave, stdout=slave,
+                                  stderr=subprocess.PIPE, close_fds=True)
+        os.close(slave)
+        self.buf = b""
+
+    def read_until(self, pattern, timeout=20):
+        end = time.time() + timeout
+        while time.time() < end:
+            m = re.search(pattern.encode(), self.buf)
+            if m:
+                self.buf = self.buf[m.end():]
+                return m
+            r, _, _ = select.select([self.master], [], [], 0.2)
+            if r:
+                try:
+                    self.buf += os.read(self.master, 65536)
+                except OSError:
+                    break
+        raise Fail(f"timed out waiting for {pattern!r}; got {self.buf[-500:]!r}")
+
+    def send(self, s):
+        os.write(self.master, s.encode())
+
+    def close(self):
+        try:
+            out, err = self.p.communicate(timeout=60)
+        finally:
+            os.close(self.master)
+        return self.p.returncode, err.decode()
+
+
+def case_pty_prompt():
+    """The prompt on a real terminal: completion, help, a bad command, a
+    command's output, quit flushing and exiting 0."""
+    with tempfile.TemporaryDirectory() as d:
+        t = Pty(EAL1 + ["--", "--replay", SAMPLE, "--window", "60", "--output",
+                        os.path.join(d, "o"), "-i"] + META)
+        t.read_until(r"dpflow> ")
+        t.send("sho\t")
+        t.read_until(r"show ")                      # completed
+        t.send("wi\t")
+        t.read_until(r"window")
+        t.send("\r")
+        t.read_until(r"window-seconds: 60")
+        t.send("frobnicate\r")
+        t.read_until(r"Command not found")
+        t.send("help flush\r")
+        t.read_until(r"flush: close the current window now")
+        t.send("wait\r")
+        t.read_until(r"records: 45")
+        t.send("show flows limit 1\r")
+        t.read_until(r"flows: 1")
+        t.send("quit\r")
+        rc, err = t.close()
+    check(rc == 0, f"exit {rc}: {err[-1000:]}")
+    check(counters(err)["conservation"] == "ok", "conservation")
+
+
+def case_set_window_next_boundary():
+    """set window takes effect at the next boundary (wall clock): windows
+    before it keep the old length, windows after it have the new one."""
+    with tempfile.TemporaryDirectory() as d:
+        t = Pty(EAL1 + ["--vdev", f"net_pcap0,rx_pcap={SAMPLE}", "--", "--clock", "wall",
+                        "--window", "2", "--output", "-", "-i"] + META)
+        t.read_until(r"dpflow> ")
+        t.send("set window 1\r")
+        m = t.read_until(r"takes-effect-at: (\d+)")
+        at = int(m.group(1))
+        while time.time() < at + 3.5:
+            time.sleep(0.2)
+        t.send("quit\r")
+        # The records go to the terminal (stdout): collect what is left.
+        end = time.time() + 30
+        while t.p.poll() is None and time.time() < end:
+            r, _, _ = select.select([t.master], [], [], 0.2)
+            if r:
+                try:
+                    t.buf += os.read(t.master, 65536)
+                except OSError:
+                    break
+        rc, err = t.close()
+    check(rc == 0, f"exit {rc}: {err[-1000:]}")
+    rows = [l.split() for l in t.buf.decode(errors="replace").splitlines()
+            if l.strip().endswith("NODATA")]
+    rows = [(int(r[10]), int(r[11])) for r in rows]
+    check(any(s >= at for s, e in rows), f"no window after the switch at {at}: {rows}")
+    for s, e in rows:
+        want = 2 if s < at else 1
+        check(e - s == want, f"window [{s}, {e}) should last {want} s (switch at {at})")
+    check(any(e - s == 2 for s, e in rows) or min(s for s, _ in rows) >= at,
+          "windows before the switch keep 2 s")
+
+
+def case_telemetry():
+    """The stock dpdk-telemetry.py client reads /dpflow/* commands."""
+    client = "/usr/bin/dpdk-telemetry.py"
+    if not os.path.exists(client):
+        print("SKIP: dpdk-telemetry.py not installed")
+        sys.exit(77)
+    prefix = "dpftel%d" % os.getpid()
+    eal = ["--no-huge", "-m", "512", "--no-pci", "--file-prefix", prefix,
+           "--log-level=lib.eal:error", "-l", "0-1"]
+    with tempfile.TemporaryDirectory() as d:
+        t = Pty(eal + ["--", "--replay", SAMPLE, "--window", "60", "--output",
+                       os.path.join(d, "o"), "-i"] + META)
+        t.read_until(r"dpflow> ")
+        t.send("wait\r")
+        t.read_until(r"records: 45")
+        q = subprocess.run([sys.executable, client, "-f", prefix],
+                           input="/dpflow/stats\n/dpflow/ports\n/dpflow/window\n/dpflow/flow_table\n",
+                           capture_output=True, text=True, timeout=30)
+        t.send("quit\r")
+        rc, err = t.close()
+    check(rc == 0, f"exit {rc}")
+    docs = {}
+    for line in q.stdout.splitlines():
+        line = line.strip()
+        if line.startswith("{"):
+            docs.update(json.loads(line))
+    check(set(docs) >= {"/dpflow/stats", "/dpflow/ports", "/dpflow/window",
+                        "/dpflow/flow_table"}, f"answers: {q.stdout[-500:]} {q.stderr[-300:]}")
+    s = docs["/dpflow/stats"]
+    check(s["rx_packets"] == 88 and s["logged_packets"] == 78 and s["records"] == 45 and
+          s["not_ip"] == 6 and s["malformed"] == 4 and s["nodata_rows"] == 2, f"stats: {s}")
+    check(docs["/dpflow/ports"]["port0"]["rx_packets"] == 88, "ports")
+    check(docs["/dpflow/window"]["window_seconds"] == 60, "window")
+    check(docs["/dpflow/flow_table"]["lcore1"]["capacity"] == 65536, "flow_table")
+
+
+CASES = {n[5:]: f for n, f in globals().items() if n.startswith("case_")}
+
+if __name__ == "__main__":
+    name = sys.argv[1]
+    try:
+        CASES[name]()
+    except Fail as e:
+        print(f"FAIL {name}: {e}")
+        sys.exit(1)
+    print(f"PASS {name}")

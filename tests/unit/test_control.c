@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The prompt's action functions, called directly with open_memstream():
+ * what they print is the contract scripts rely on.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "dpf_test_eal.h"
+#include "dpflow.h"
+
+static char *buf;
+static size_t len;
+
+static FILE *
+out(void)
+{
+	free(buf);
+	buf = NULL;
+	return open_memstream(&buf, &len);
+}
+
+static const char *
+text(FILE *f)
+{
+	fclose(f);
+	return buf;
+}
+
+static struct dpf_record
+rec(const char *src, uint16_t sp, const char *dst, uint16_t dp, uint8_t proto, uint64_t start)
+{
+	struct dpf_record r;
+
+	memset(&r, 0, sizeof(r));
+	r.key.family = 4;
+	inet_pton(AF_INET, src, r.key.src_addr);
+	inet_pton(AF_INET, dst, r.key.dst_addr);
+	r.key.src_port = sp;
+	r.key.dst_port = dp;
+	r.key.proto = proto;
+	memcpy(r.post.src_addr, r.key.src_addr, 16);
+	memcpy(r.post.dst_addr, r.key.dst_addr, 16);
+	r.post.src_port = sp;
+	r.post.dst_port = dp;
+	r.packets = 2;
+	r.bytes = 120;
+	r.start = start;
+	r.end = start + 1;
+	return r;
+}
+
+static int
+setup(void **state)
+{
+	static struct dpf_iface_meta meta = {.account_id = "123456789010",
+					     .interface_id = "eni-test"};
+	struct dpf_app *app = &dpf_app;
+	struct dpf_str_list empty = {0};
+	struct dpf_record r[3];
+
+	(void)state;
+	memset(app, 0, sizeof(*app));
+	app->clock = DPF_CLOCK_PACKET;
+	app->cfg.opt.window = 60;
+	dpf_window_init(60);
+	app->store = dpf_store_create(16);
+	app->fmt_show = dpf_fmt_parse(DPF_FMT_DEFAULT, NULL, 0);
+	app->fmt_ctx.ifaces = &meta;
+	app->fmt_ctx.n_ifaces = 1;
+	app->cfg.opt.log_format = strdup(DPF_FMT_DEFAULT);
+	pthread_mutex_init(&app->rs_lock, NULL);
+	app->rs = dpf_ruleset_build(app, &empty, &empty, DPF_ACTION_ACCEPT, stderr);
+	r[0] = rec("10.0.0.1", 1000, "192.0.2.1", 80, 6, 100);
+	r[1] = rec("10.0.0.2", 53000, "192.0.2.53", 53, 17, 110);
+	r[2] = rec("10.0.0.3", 1001, "192.0.2.1", 443, 6, 120);
+	dpf_store_add(app->store, r, 3);
+	return app->store && app->fmt_show && app->rs ? 0 : -1;
+}
+
+static int
+teardown(void **state)
+{
+	struct dpf_app *app = &dpf_app;
+
+	(void)state;
+	dpf_store_free(app->store);
+	dpf_fmt_free(app->fmt_show);
+	dpf_fmt_free(app->fmt_next);
+	dpf_ruleset_free(app->rs_next);
+	dpf_ruleset_free(app->rs);
+	free(app->cfg.opt.log_format);
+	free(buf);
+	buf = NULL;
+	return 0;
+}
+
+static void
+test_set_window_announces_the_next_boundary(void **state)
+{
+	FILE *f;
+
+	(void)state;
+	f = out();
+	assert_int_equal(dpf_ctl_set_window(f, &dpf_app, "30"), 0);
+	/* Packet clock before any packet: now is 0, the window [0, 60) ends at 60. */
+	assert_string_equal(text(f), "window-seconds: 30\ntakes-effect-at: 60\n");
+	f = out();
+	assert_int_equal(dpf_ctl_show_window(f, &dpf_app), 0);
+	assert_non_null(strstr(text(f), "window-seconds: 30\nwindow-start: 0\nwindow-end: 60\n"));
+	/* Windows after the switch have the new length. */
+	{
+		uint64_t s, e;
+
+		dpf_window_bounds(61000000000ull, &s, &e);
+		assert_true(s == 60000000000ull && e == 90000000000ull);
+	}
+	f = out();
+	assert_int_equal(dpf_ctl_set_window(f, &dpf_app, "0"), -1);
+	assert_string_equal(text(f), "error: window '0': expected 1..3600 seconds\n");
+	f = out();
+	assert_int_equal(dpf_ctl_set_window(f, &dpf_app, "12abc"), -1);
+	text(f);
+}
+
+static void
+test_show_flows_filters_in_the_record_format(void **state)
+{
+	char *argv[] = {"proto", "tcp", "oldest"};
+	char *bad[] = {"proto", "bogus"};
+	FILE *f;
+
+	(void)state;
+	f = out();
+	assert_int_equal(dpf_ctl_show_flows(f, &dpf_app, 3, argv), 0);
+	assert_string_equal(text(f),
+		"flows: 2\nstored: 3\n"
+		"version account-id interface-id srcaddr dstaddr srcport dstport protocol packets "
+		"bytes start end action log-status\n"
+		"2 123456789010 eni-test 10.0.0.1 192.0.2.1 1000 80 6 2 120 100 101 ACCEPT OK\n"
+		"2 123456789010 eni-test 10.0.0.3 192.0.2.1 1001 443 6 2 120 120 121 ACCEPT OK\n");
+	f = out();
+	assert_int_equal(dpf_ctl_show_flows(f, &dpf_app, 2, bad), -1);
+	assert_non_null(strstr(text(f), "error: proto 'bogus'"));
+}
+
+static void
+test_export_flows_writes_csv_once(void **state)
+{
+	char path[] = "/tmp/test_control.XXXXXX";
+	int fd = mkstemp(path);
+	char *argv[] = {"port", "53"};
+	FILE *f;
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	unlink(path);
+	f = out();
+	assert_int_equal(dpf_ctl_export_flows(f, &dpf_app, path, 2, argv), 0);
+	assert_non_null(strstr(text(f), "exported: 1\n"));
+	f = out();
+	assert_int_equal(dpf_ctl_export_flows(f, &dpf_app, path, 0, NULL), -1);
+	assert_non_null(strstr(text(f), "never overwrites"));
+	unlink(path);
+}
+
+static void
+test_nat_add_is_pending_until_the_boundary_and_one_at_a_time(void **state)
+{
+	FILE *f;
+
+	(void)state;
+	f = out();
+	assert_int_equal(dpf_ctl_rules(f, &dpf_app, "nat", "add",
+				       "static 10.0.0.0/24 100.64.0.0/24"), 0);
+	assert_string_equal(text(f), "nat rules: 1\ntakes-effect-at: 60\n");
+	f = out();
+	assert_int_equal(dpf_ctl_rules(f, &dpf_app, "nat", "show", ""), 0);
+	assert_string_equal(text(f), "nat rules: 1\nnat rule 1: static 10.0.0.0/24 100.64.0.0/24\n"
+				     "pending-from: 60\n");
+	f = out();
+	assert_int_equal(dpf_ctl_rules(f, &dpf_app, "acl", "add", "deny udp any any any 53"), -1);
+	assert_non_null(strstr(text(f), "error: a rule change is already pending until 60"));
+	f = out();
+	assert_int_equal(dpf_ctl_rules(f, &dpf_app, "nat", "del", "7"), -1);
+	text(f);
+}
+
+static void
+test_bad_rule_leaves_the_rules_unchanged(void **state)
+{
+	FILE *f;
+
+	(void)state;
+	/* setup() gave this test fresh rules (no pending change). */
+	f = out();
+	assert_int_equal(dpf_ctl_rules(f, &dpf_app, "acl", "add", "allow tcp nowhere any any 80"),
+			 -1);
+	assert_non_null(strstr(text(f), "error: rules unchanged"));
+	assert_null(dpf_app.rs_next);
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_set_window_announces_the_next_boundary, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_show_flows_filters_in_the_record_format, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_export_flows_writes_csv_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_nat_add_is_pending_until_the_boundary_and_one_at_a_time, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_bad_rule_leaves_the_rules_unchanged, setup,
+						teardown),
+	};
+
+	(void)argc;
+	if (dpf_test_eal_init(argv[0]) < 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "dpf_store.h"
+
+static struct dpf_record
+rec(uint16_t iface, const char *src, uint16_t sp, const char *dst, uint16_t dp, uint8_t proto,
+    uint8_t action, uint64_t start)
+{
+	struct dpf_record r;
+
+	memset(&r, 0, sizeof(r));
+	r.key.family = 4;
+	r.key.iface = iface;
+	inet_pton(AF_INET, src, r.key.src_addr);
+	inet_pton(AF_INET, dst, r.key.dst_addr);
+	r.key.src_port = sp;
+	r.key.dst_port = dp;
+	r.key.proto = proto;
+	r.key.action = action;
+	memcpy(r.post.src_addr, r.key.src_addr, 16);
+	memcpy(r.post.dst_addr, r.key.dst_addr, 16);
+	r.post.src_port = sp;
+	r.post.dst_port = dp;
+	r.packets = 3;
+	r.bytes = 300;
+	r.start = start;
+	r.end = start + 5;
+	r.log_status = DPF_LOG_OK;
+	return r;
+}
+
+static uint32_t
+query(struct dpf_store *s, const char *words, struct dpf_record *out)
+{
+	struct dpf_store_filter f;
+	char buf[256], err[128];
+	char *argv[16];
+	int argc = 0;
+	char *save = NULL, *t;
+
+	snprintf(buf, sizeof(buf), "%s", words);
+	for (t = strtok_r(buf, " ", &save); t; t = strtok_r(NULL, " ", &save))
+		argv[argc++] = t;
+	dpf_store_filter_init(&f);
+	if (dpf_store_filter_parse(&f, argc, argv, NULL, NULL, err, sizeof(err)) != 0)
+		fail_msg("'%s': %s", words, err);
+	return dpf_store_query(s, &f, out, 100);
+}
+
+static void
+test_store_newest_first_filters_and_limit(void **state)
+{
+	struct dpf_store *s = dpf_store_create(16);
+	struct dpf_record r[6], out[100];
+	struct dpf_record nodata;
+
+	(void)state;
+	assert_non_null(s);
+	r[0] = rec(0, "10.0.0.1", 1000, "192.0.2.1", 80, 6, DPF_ACTION_ACCEPT, 100);
+	r[1] = rec(0, "10.0.0.2", 1001, "192.0.2.1", 443, 6, DPF_ACTION_REJECT, 110);
+	r[2] = rec(1, "10.0.1.1", 53, "192.0.2.53", 53, 17, DPF_ACTION_ACCEPT, 120);
+	r[3] = rec(1, "172.16.0.1", 5, "10.0.0.1", 6, 1, DPF_ACTION_ACCEPT, 130);
+	/* NAT: a post-NAT source matches a src filter too. */
+	r[4] = rec(0, "10.9.9.9", 7, "192.0.2.2", 8, 17, DPF_ACTION_ACCEPT, 140);
+	inet_pton(AF_INET, "100.64.0.9", r[4].post.src_addr);
+	r[4].post.src_port = 7777;
+	memset(&nodata, 0, sizeof(nodata));
+	nodata.log_status = DPF_LOG_NODATA;
+	dpf_store_add(s, r, 5);
+	dpf_store_add(s, &nodata, 1);
+	assert_int_equal(dpf_store_count(s), 5);
+	assert_int_equal(query(s, "", out), 5);
+	assert_int_equal(out[0].start, 140);
+	assert_int_equal(out[4].start, 100);
+	assert_int_equal(query(s, "oldest", out), 5);
+	assert_int_equal(out[0].start, 100);
+	assert_int_equal(query(s, "limit 2", out), 2);
+	assert_int_equal(out[1].start, 130);
+	assert_int_equal(query(s, "iface 1", out), 2);
+	assert_int_equal(query(s, "proto udp", out), 2);
+	assert_int_equal(query(s, "proto 17 iface 1", out), 1);
+	assert_int_equal(query(s, "action REJECT", out), 1);
+	assert_int_equal(out[0].key.src_port, 1001);
+	assert_int_equal(query(s, "port 443", out), 1);
+	assert_int_equal(query(s, "port 7777", out), 1);
+	assert_int_equal(query(s, "src 10.0.0.0/24", out), 2);
+	assert_int_equal(query(s, "src 100.64.0.0/16", out), 1);
+	assert_int_equal(query(s, "dst 192.0.2.0/24 action ACCEPT", out), 3);
+	assert_int_equal(query(s, "dst 2001:db8::/32", out), 0);
+	dpf_store_free(s);
+}
+
+static void
+test_store_overwrites_oldest_when_full(void **state)
+{
+	struct dpf_store *s = dpf_store_create(3);
+	struct dpf_record r, out[10];
+	uint64_t i;
+
+	(void)state;
+	for (i = 0; i < 10; i++) {
+		r = rec(0, "10.0.0.1", 1, "10.0.0.2", 2, 6, 0, 1000 + i);
+		dpf_store_add(s, &r, 1);
+	}
+	assert_int_equal(dpf_store_count(s), 3);
+	assert_int_equal(query(s, "oldest", out), 3);
+	assert_int_equal(out[0].start, 1007);
+	assert_int_equal(out[2].start, 1009);
+	dpf_store_free(s);
+	assert_null(dpf_store_create(0));
+}
+
+static void
+test_store_filter_errors_name_the_word(void **state)
+{
+	static const struct {
+		const char *words[2];
+		int argc;
+		const char *msg;
+	} bad[] = {
+		{{"port", "70000"}, 2, "port '70000'"},
+		{{"proto", "tcpx"}, 2, "proto 'tcpx'"},
+		{{"action", "MAYBE"}, 2, "action 'MAYBE'"},
+		{{"src", "10.0.0.300"}, 2, "src '10.0.0.300'"},
+		{{"limit", "0"}, 2, "limit '0'"},
+		{{"limit", "10001"}, 2, "limit '10001'"},
+		{{"colour", "red"}, 2, "unknown filter 'colour'"},
+		{{"iface", NULL}, 1, "'iface' needs a value"},
+		{{"iface", "eni-x"}, 2, "iface 'eni-x': no such interface"},
+	};
+	struct dpf_store_filter f;
+	char err[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		dpf_store_filter_init(&f);
+		err[0] = '\0';
+		assert_int_equal(dpf_store_filter_parse(&f, bad[i].argc, (char **)bad[i].words, NULL,
+							NULL, err, sizeof(err)),
+				 -EINVAL);
+		if (strstr(err, bad[i].msg) == NULL)
+			fail_msg("case %zu: '%s' does not contain '%s'", i, err, bad[i].msg);
+	}
+}
+
+static void
+test_store_csv_has_header_and_both_time_forms(void **state)
+{
+	struct dpf_iface_meta m = {.interface_id = "eni-1"};
+	struct dpf_record r = rec(0, "10.0.0.1", 1000, "192.0.2.1", 80, 6, DPF_ACTION_REJECT,
+				  1566933133);
+	char *buf = NULL, tt[32];
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	(void)state;
+	assert_int_equal(dpf_store_write_csv(f, &r, 1, &m, 1), 0);
+	fclose(f);
+	assert_string_equal(buf,
+		"interface-id,pkt-srcaddr,pkt-srcport,pkt-dstaddr,pkt-dstport,srcaddr,srcport,"
+		"dstaddr,dstport,protocol,packets,bytes,action,start,end,start-ms,end-ms\n"
+		"eni-1,10.0.0.1,1000,192.0.2.1,80,10.0.0.1,1000,192.0.2.1,80,6,3,300,REJECT,"
+		"08/27/2019 07:12:13 PM,08/27/2019 07:12:18 PM,1566933133000,1566933138000\n");
+	free(buf);
+	dpf_store_time_text(0, tt, sizeof(tt));
+	assert_string_equal(tt, "01/01/1970 12:00:00 AM");
+	dpf_store_time_text(43200, tt, sizeof(tt));
+	assert_string_equal(tt, "01/01/1970 12:00:00 PM");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_store_newest_first_filters_and_limit),
+		cmocka_unit_test(test_store_overwrites_oldest_when_full),
+		cmocka_unit_test(test_store_filter_errors_name_the_word),
+		cmocka_unit_test(test_store_csv_has_header_and_both_time_forms),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
