@@ -308,35 +308,47 @@ flush_frame(struct rte_mbuf *m)
 static struct dpf_rx_core *core;
 static struct dpf_rxq_ref ref;
 
+/* Monitor mode, no ACL or NAT rule: every packet ACCEPT, logged on interface 0. */
+static struct dpf_ruleset no_rules;
+
 static int
 setup_core(struct dpf_ft *ft)
 {
 	struct dpf_app *app = &dpf_app;
 	struct dpf_shard *s;
-	uint64_t w = T0_NS / (WINDOW_SEC * 1000000000ull);
+	uint64_t w, end;
 	int rc;
 
 	app->clock = DPF_CLOCK_PACKET;
-	app->window_ns = WINDOW_SEC * 1000000000ull;
+	dpf_window_init(WINDOW_SEC);
+	dpf_window_bounds(T0_NS, &w, &end);
 	app->n_cores = 1;
 	app->n_ifaces = 1;
 	app->replay_port = -1;
+	app->rs = &no_rules;
 	rc = rte_mbuf_dyn_rx_timestamp_register(&app->ts_offset, &app->ts_flag);
 	if (rc != 0)
 		return -rte_errno;
 	core = rte_zmalloc("bench_core", sizeof(*core), RTE_CACHE_LINE_SIZE);
-	s = dpf_shard_create(1, (int)rte_socket_id());
+	s = dpf_shard_create(1, 0, (int)rte_socket_id());
 	if (core == NULL || s == NULL)
 		return -ENOMEM;
 	app->cores = core;
+	core->rs = app->rs;
+	core->rs_seen = app->rs;
+	core->acl_rule_hits = rte_zmalloc("bench_acl_hits",
+					  (DPF_ACL_RUNTIME_MAX_RULES + 1) * sizeof(uint64_t), 0);
+	core->iface_pkts = rte_zmalloc("bench_iface_pkts", sizeof(uint64_t), 0);
+	if (core->acl_rule_hits == NULL || core->iface_pkts == NULL)
+		return -ENOMEM;
 	core->frag = dpf_frag_cache_create(4096, (int)rte_socket_id());
 	if (core->frag == NULL)
 		return -ENOMEM;
 	s->ft = ft;
 	s->window = w;
 	core->active = s;
-	core->active_start_ns = w * app->window_ns;
-	core->active_end_ns = core->active_start_ns + app->window_ns;
+	core->active_start_ns = w;
+	core->active_end_ns = end;
 	core->done_upto = w;
 	core->n_rxq = 1;
 	core->rxq[0] = ref;

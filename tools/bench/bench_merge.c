@@ -150,7 +150,7 @@ main(int argc, char **argv)
 		struct dpf_ft_params p = {.capacity = cap, .socket_id = (int)SOCKET_ID_ANY,
 					  .seed = 0x9747b28c};
 
-		shards[s] = dpf_shard_create(1, (int)SOCKET_ID_ANY);
+		shards[s] = dpf_shard_create(1, 0, (int)SOCKET_ID_ANY);
 		if (shards[s] == NULL || (shards[s]->ft = dpf_ft_create(&p)) == NULL) {
 			fprintf(stderr, "bench: shard %u: %s\n", s, rte_strerror(rte_errno));
 			return 1;

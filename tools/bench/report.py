@@ -271,10 +271,30 @@ def main():
     scaling(d)
     memory(d)
     sidebyside(d)
-    for name in ("profile.perf.txt", "profile.callgrind.txt"):
-        p = os.path.join(d, name)
-        if os.path.exists(p):
-            print("### Profile (%s)\n\n```\n%s\n```\n" % (name, open(p).read().rstrip()))
+    p = os.path.join(d, "profile.perf.txt")
+    if os.path.exists(p):
+        lines = open(p).read().splitlines()
+        print("### Profile: perf (cpu-clock samples, user space)\n\nCommand: `%s`\n\n```\n%s\n```\n"
+              % (lines[0][4:], "\n".join(lines[1:])))
+    p = os.path.join(d, "profile.callgrind.txt")
+    if os.path.exists(p):
+        lines = open(p).read().splitlines()
+        pk = int(lines[1].split()[1]) if len(lines) > 1 and lines[1].startswith("PACKETS") else 0
+        print("### Profile: callgrind (instructions, inclusive)\n\nCommand: `%s`\n" % lines[0][4:])
+        print("| function | instructions | per packet |")
+        print("|---|---|---|")
+        seen = set()
+        for l in lines[2:]:
+            m = re.match(r"\s*([0-9,]+) \([^)]*\)\s+(?:\S+:)?(\S+?)(?: \[.*\])?$", l)
+            if not m or "=>" in l:
+                continue
+            name = m.group(2).split(":")[-1]
+            if name in seen:
+                continue
+            seen.add(name)
+            n = int(m.group(1).replace(",", ""))
+            print("| `%s` | %d | %s |" % (name, n, "%.0f" % (n / pk) if pk else "–"))
+        print()
 
 
 if __name__ == "__main__":
