@@ -63,6 +63,9 @@ struct dpf_options {
 	uint64_t shards_per_core;
 	uint64_t stats_period;
 	char *config;
+	/* reliability (doc/reliability.md) */
+	uint64_t hold_mb;           /* output held in memory while the disk refuses it */
+	uint64_t test_writer_delay; /* test knob: ms the writer waits per batch */
 };
 
 /* A logged interface: issue-2 scope is one per port. */
@@ -259,6 +262,8 @@ struct dpf_exporter {
 int dpf_writer_add_exporter(const struct dpf_exporter *e);
 int dpf_writer_start(struct dpf_app *app);
 void dpf_writer_join(struct dpf_app *app);
+/* Output-error and leftover counters, `writer ...: N` lines (after join). */
+void dpf_writer_stats_print(FILE *f);
 
 /* stats.c */
 void dpf_stats_print(FILE *f, const struct dpf_app *app, bool final);

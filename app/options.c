@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +17,8 @@
 #include "dpflow.h"
 
 enum opt_type {
-	OPT_STR,   /* free text (paths, format strings) */
+	OPT_STR,   /* free text (format strings) */
+	OPT_PATH,  /* a file or directory: checked by path_check() */
 	OPT_META,  /* printed in records: printable ASCII, no space */
 	OPT_UINT,
 	OPT_ENUM,
@@ -42,7 +44,7 @@ struct opt_def {
 #define O(field) offsetof(struct dpf_options, field)
 
 static const struct opt_def opt_table[] = {
-	{"replay", OPT_STR, O(replay), 0, 0, NULL, NULL, "FILE",
+	{"replay", OPT_PATH, O(replay), 0, 0, NULL, NULL, "FILE",
 	 "replay a pcap through the software-RSS source; exits once every window is flushed", 0},
 	{"rxq", OPT_UINT, O(rxq), 1, DPF_MAX_RX_CORES, NULL, "1", "N",
 	 "RX queues per port, one RX lcore each", 0},
@@ -52,7 +54,7 @@ static const struct opt_def opt_table[] = {
 	 "window clock; auto: packet for --replay and net_pcap ports, wall otherwise", 0},
 	{"log-format", OPT_STR, O(log_format), 0, 0, NULL, DPF_FMT_DEFAULT, "FMT",
 	 "AWS flow log format string", 0},
-	{"output", OPT_STR, O(output), 0, 0, NULL, "-", "DIR|-",
+	{"output", OPT_PATH, O(output), 0, 0, NULL, "-", "DIR|-",
 	 "DIR: files in the AWS object layout; -: header and records on stdout", 0},
 	{"compress", OPT_ENUM, O(compress), 0, 0, compress_names, "zstd", "zstd|gzip|none",
 	 "file compression (files only)", 0},
@@ -82,9 +84,15 @@ static const struct opt_def opt_table[] = {
 	 "flow tables per RX core (open window plus windows being merged)", 0},
 	{"stats-period", OPT_UINT, O(stats_period), 0, 86400, NULL, "0", "SEC",
 	 "print a progress line every SEC seconds (0: only the summary at exit)", 0},
-	{"config", OPT_STR, O(config), 0, 0, NULL, NULL, "FILE",
+	{"config", OPT_PATH, O(config), 0, 0, NULL, NULL, "FILE",
 	 "read settings from FILE ([dpflow] keys as above, [interface ID] sections); "
 	 "command-line options win", OPT_CLI_ONLY},
+	{"hold-mb", OPT_UINT, O(hold_mb), 1, 1u << 20, NULL, "64", "MB",
+	 "output kept in memory while the output directory cannot be written (full, "
+	 "read-only, unwritable), retried every 250 ms; beyond it records are counted as lost", 0},
+	{"test-writer-delay", OPT_UINT, O(test_writer_delay), 0, 60000, NULL, "0", "MS",
+	 "test knob: the writer waits MS ms before each record batch until a stop, like a slow "
+	 "disk (doc/reliability.md)", 0},
 };
 
 #define N_OPTS RTE_DIM(opt_table)
@@ -107,21 +115,86 @@ uint_field(struct dpf_options *o, const struct opt_def *d)
 	return (uint64_t *)((char *)o + d->off);
 }
 
+/* Values echoed in messages: cut, with control bytes escaped, so bad input
+ * can neither forge a log line nor drive the terminal. */
+#define SHOWN_MAX 64
+
+struct shown {
+	char s[SHOWN_MAX * 4 + 4];
+};
+
+static const char *
+shown(struct shown *b, const char *v)
+{
+	size_t o = 0, i;
+
+	for (i = 0; v[i] != '\0' && i < SHOWN_MAX; i++) {
+		unsigned char c = (unsigned char)v[i];
+
+		if (c < 0x20 || c == 0x7f || c == '\\')
+			o += (size_t)snprintf(b->s + o, sizeof(b->s) - o, "\\x%02x", c);
+		else
+			b->s[o++] = (char)c;
+	}
+	if (v[i] != '\0')
+		o += (size_t)snprintf(b->s + o, sizeof(b->s) - o, "...");
+	b->s[o] = '\0';
+	return b->s;
+}
+
+/*
+ * Paths reach logs, error messages and the file system: non-empty, shorter
+ * than PATH_MAX, no control character (a newline would forge a log line).
+ */
+static int
+path_check(const struct opt_def *d, const char *val, char *err, size_t err_len)
+{
+	size_t i, len = strlen(val);
+
+	if (len == 0) {
+		snprintf(err, err_len, "%s: empty value", d->name);
+		return -EINVAL;
+	}
+	if (len >= PATH_MAX) {
+		snprintf(err, err_len, "%s: path longer than %d bytes", d->name, PATH_MAX - 1);
+		return -ENAMETOOLONG;
+	}
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)val[i];
+
+		if (c < 0x20 || c == 0x7f) {
+			snprintf(err, err_len, "%s: control character 0x%02x at byte %zu of the path",
+				 d->name, c, i + 1);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 /* Set one option from text; on error write a message naming it. */
 static int
 opt_set(struct dpf_options *o, const struct opt_def *d, const char *val, char *err,
 	size_t err_len)
 {
+	struct shown sv;
 	uint64_t v;
 	char **sp;
 	int rc, i;
 
 	switch (d->type) {
+	case OPT_PATH:
+		rc = path_check(d, val, err, err_len);
+		if (rc < 0)
+			return rc;
+		sp = str_field(o, d);
+		free(*sp);
+		*sp = strdup(val);
+		return *sp == NULL ? -ENOMEM : 0;
 	case OPT_META:
 		if (!dpf_fmt_meta_valid(val)) {
 			snprintf(err, err_len,
 				 "%s '%s': must be 1..%d printable characters without spaces",
-				 d->name, val, DPF_FMT_META_MAX);
+				 d->name, shown(&sv, val), DPF_FMT_META_MAX);
 			return -EINVAL;
 		}
 		/* fall through */
@@ -137,12 +210,12 @@ opt_set(struct dpf_options *o, const struct opt_def *d, const char *val, char *e
 	case OPT_UINT:
 		rc = dpf_cfg_parse_u64(val, d->min, d->max, &v);
 		if (rc == -EINVAL) {
-			snprintf(err, err_len, "%s '%s': not a number", d->name, val);
+			snprintf(err, err_len, "%s '%s': not a number", d->name, shown(&sv, val));
 			return rc;
 		}
 		if (rc == -ERANGE) {
 			snprintf(err, err_len, "%s '%s': out of range %" PRIu64 "..%" PRIu64,
-				 d->name, val, d->min, d->max);
+				 d->name, shown(&sv, val), d->min, d->max);
 			return rc;
 		}
 		*uint_field(o, d) = v;
@@ -154,7 +227,7 @@ opt_set(struct dpf_options *o, const struct opt_def *d, const char *val, char *e
 				return 0;
 			}
 		}
-		snprintf(err, err_len, "%s '%s': expected %s", d->name, val, d->arg);
+		snprintf(err, err_len, "%s '%s': expected %s", d->name, shown(&sv, val), d->arg);
 		return -EINVAL;
 	}
 	return -EINVAL;
@@ -253,6 +326,7 @@ apply_config_file(struct dpf_config *cfg, const char *path)
 {
 	char err[512];
 	struct dpf_cfg *c = dpf_cfg_load(path, err, sizeof(err));
+	struct shown sv;
 	unsigned int i;
 	int rc = 0;
 
@@ -296,7 +370,8 @@ apply_config_file(struct dpf_config *cfg, const char *path)
 				if (dpf_cfg_parse_u64(e->value, 0, DPF_MAX_PORTS - 1, &port) < 0) {
 					fprintf(stderr,
 						"dpflow: %s:%u: port '%s': expected 0..%d\n",
-						path, e->line, e->value, DPF_MAX_PORTS - 1);
+						path, e->line, shown(&sv, e->value),
+						DPF_MAX_PORTS - 1);
 					rc = -EINVAL;
 				} else {
 					ifc->port = (uint16_t)port;
@@ -304,7 +379,7 @@ apply_config_file(struct dpf_config *cfg, const char *path)
 			} else if (!dpf_fmt_meta_valid(e->value)) {
 				fprintf(stderr,
 					"dpflow: %s:%u: %s '%s': must be printable without spaces\n",
-					path, e->line, e->key, e->value);
+					path, e->line, e->key, shown(&sv, e->value));
 				rc = -EINVAL;
 			} else {
 				const char **slot = iface_meta_slot(&ifc->meta, e->key);
@@ -356,7 +431,7 @@ dpf_options_usage(FILE *f, const char *prog)
 
 		snprintf(lhs, sizeof(lhs), "--%s %s", d->name, d->arg);
 		fprintf(f, "  %-32s %s", lhs, d->help);
-		if (d->def != NULL && d->type != OPT_STR)
+		if (d->def != NULL && d->type != OPT_STR && d->type != OPT_PATH)
 			fprintf(f, " (default %s)", d->def);
 		fputc('\n', f);
 	}
@@ -370,7 +445,8 @@ dpf_options_free(struct dpf_config *cfg)
 	uint16_t k;
 
 	for (i = 0; i < N_OPTS; i++) {
-		if (opt_table[i].type == OPT_STR || opt_table[i].type == OPT_META) {
+		if (opt_table[i].type == OPT_STR || opt_table[i].type == OPT_META ||
+		    opt_table[i].type == OPT_PATH) {
 			char **sp = str_field(&cfg->opt, &opt_table[i]);
 
 			free(*sp);
@@ -404,6 +480,7 @@ dpf_options_parse(struct dpf_config *cfg, int argc, char **argv)
 {
 	struct option longopts[N_OPTS + 2];
 	const char *config_path = NULL;
+	struct shown sv;
 	char err[512];
 	size_t i;
 	int c, idx, rc;
@@ -441,12 +518,12 @@ dpf_options_parse(struct dpf_config *cfg, int argc, char **argv)
 		}
 		if (c == '?') {
 			fprintf(stderr, "dpflow: unknown option '%s' (see --help)\n",
-				argv[optind - 1]);
+				shown(&sv, argv[optind - 1]));
 			return -EINVAL;
 		}
 		if (c == ':') {
 			fprintf(stderr, "dpflow: option '%s' needs a value (see --help)\n",
-				argv[optind - 1]);
+				shown(&sv, argv[optind - 1]));
 			return -EINVAL;
 		}
 		rc = opt_set(&cfg->opt, &opt_table[c - 256], optarg, err, sizeof(err));
@@ -456,7 +533,8 @@ dpf_options_parse(struct dpf_config *cfg, int argc, char **argv)
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "dpflow: unexpected argument '%s' (see --help)\n", argv[optind]);
+		fprintf(stderr, "dpflow: unexpected argument '%s' (see --help)\n",
+			shown(&sv, argv[optind]));
 		return -EINVAL;
 	}
 	return 0;

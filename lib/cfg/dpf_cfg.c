@@ -112,6 +112,18 @@ dpf_cfg_parse(const char *text, size_t len, const char *name, char *err, size_t 
 				LINE_MAX_LEN);
 			goto fail;
 		}
+		/* Values reach logs and messages: no byte there may forge a line or
+		 * drive a terminal. Tabs are blanks; a CR may end the line. */
+		for (s = p; *s != '\0'; s++) {
+			unsigned char c = (unsigned char)*s;
+
+			if ((c < 0x20 && c != '\t' && !(c == '\r' && s[1] == '\0')) || c == 0x7f) {
+				set_err(err, err_len, name, line,
+					"control character 0x%02x at column %zu", c,
+					(size_t)(s - p) + 1);
+				goto fail;
+			}
+		}
 		s = trim(p);
 		if (*s == '\0' || *s == '#' || *s == ';')
 			continue;

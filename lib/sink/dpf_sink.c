@@ -192,6 +192,26 @@ mkdir_path(const char *path)
 }
 
 /*
+ * Open a directory without following a symbolic link. Linux says ENOTDIR or
+ * ELOOP for a link; a link is always reported as ELOOP, so that the message
+ * says what is there.
+ */
+static int
+open_dir_nofollow(int dir_fd, const char *name)
+{
+	struct stat st;
+	int fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int err = errno;
+
+	if (fd >= 0)
+		return fd;
+	if ((err == ENOTDIR || err == ELOOP) &&
+	    fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+		return -ELOOP;
+	return -err;
+}
+
+/*
  * Open rel (relative to root_fd), creating missing components, never
  * following a symbolic link (ELOOP or ENOTDIR when one is there). A new
  * directory's parent is fsynced so the entry survives a crash along with the
@@ -220,9 +240,11 @@ dir_open_rel(int root_fd, const char *rel, size_t *failed_len)
 			created = true;
 		else if (errno != EEXIST)
 			goto fail_errno;
-		next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (next < 0)
-			goto fail_errno;
+		next = open_dir_nofollow(fd, comp);
+		if (next < 0) {
+			rc = next;
+			goto close_parent;
+		}
 		if (created && fsync(fd) != 0) {
 			rc = -errno;
 			close(next);
@@ -500,7 +522,8 @@ gzip_run(struct dpf_sink *s, struct sink_file *f, const void *data, size_t len, 
 		if (zr == Z_BUF_ERROR && f->gz.avail_in == in_before && f->gz.avail_out == room)
 			return -EIO;
 		file_pump(s, f);
-		if (flush == Z_FINISH ? zr == Z_STREAM_END : f->gz.avail_in == 0)
+		if (flush == Z_FINISH ? zr == Z_STREAM_END
+				      : f->gz.avail_in == 0 && (flush == Z_NO_FLUSH || f->gz.avail_out != 0))
 			return 0;
 	}
 }
@@ -541,6 +564,17 @@ file_append(struct dpf_sink *s, struct sink_file *f, const void *data, size_t le
 		return 0;
 	}
 	return -EINVAL;
+}
+
+/* Make everything accepted so far decodable from what is written (no fsync). */
+static int
+file_sync_flush(struct dpf_sink *s, struct sink_file *f)
+{
+	if (f->compress == DPF_COMPRESS_ZSTD)
+		return zstd_run(s, f, NULL, 0, ZSTD_e_flush);
+	if (f->compress == DPF_COMPRESS_GZIP)
+		return gzip_run(s, f, NULL, 0, Z_SYNC_FLUSH);
+	return 0;
 }
 
 /* End the compressed stream, in memory. */
@@ -966,6 +1000,37 @@ dpf_sink_close_before(struct dpf_sink *s, uint64_t sec)
 	if (s == NULL)
 		return -EINVAL;
 	return publish_until(s, sec, false);
+}
+
+int
+dpf_sink_flush(struct dpf_sink *s)
+{
+	int first_rc = 0;
+	uint32_t i;
+
+	if (s == NULL)
+		return -EINVAL;
+	if (s->stream != NULL)
+		return flush_stream(s);
+	for (i = 0; i < s->max_open; i++) {
+		struct sink_file *f = &s->files[i];
+		int rc;
+
+		if (f->state != FILE_OPEN)
+			continue;
+		rc = file_sync_flush(s, f);
+		if (rc != 0) {
+			s->stats.write_errors++;
+			file_abandon(s, f);
+			if (first_rc == 0)
+				first_rc = rc;
+			continue;
+		}
+		/* A failure blocks the sink; the bytes stay for the retry. */
+		if (s->blocked == 0 && f->out_len > f->out_off)
+			(void)file_output(s, f);
+	}
+	return first_rc;
 }
 
 int
@@ -1501,9 +1566,9 @@ dpf_sink_recover(struct dpf_sink *s, struct dpf_sink_recovery *r)
 	if (s == NULL || r == NULL || s->stream != NULL)
 		return -EINVAL;
 	memset(r, 0, sizeof(*r));
-	fd = openat(s->root_fd, "AWSLogs", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	fd = open_dir_nofollow(s->root_fd, "AWSLogs");
 	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
+		return fd == -ENOENT ? 0 : fd;
 	rc = recover_dir(s, fd, 1, r);
 	close(fd);
 	/* What recovery wrote went straight to disk: nothing is held. */

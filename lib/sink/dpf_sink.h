@@ -27,7 +27,7 @@
  * Publishing finishes the compressed stream, fsyncs the file, renames it,
  * closes it and fsyncs the directory. Output goes through a 128 KiB buffer
  * per open file, so a line accepted by dpf_sink_write may reach the disk
- * only at a later write or at publish.
+ * only at a later write, at dpf_sink_flush() or at publish.
  *
  * Temporary files are locked (flock LOCK_EX) while their writer holds them, so
  * dpf_sink_recover() in another process never touches a file in use.
@@ -185,6 +185,17 @@ int dpf_sink_write(struct dpf_sink *s, uint64_t end_sec, const char *line, size_
  *         abandoned (fsync, close or compressor failure: its lines are lost)
  */
 int dpf_sink_close_before(struct dpf_sink *s, uint64_t sec);
+
+/**
+ * Make every line accepted so far readable from the files on disk: flush the
+ * compressors (a zstd block end, a gzip sync point) and write what is
+ * pending, without fsync. After a kill, dpf_sink_recover() then finds every
+ * line written before the last flush. Costs a few bytes of compression per
+ * call; meant for each capture-window end. While blocked, the flushed bytes
+ * are held like any others.
+ * @return 0, or -errno of the first file abandoned (compressor failure)
+ */
+int dpf_sink_flush(struct dpf_sink *s);
 
 /** Publish every open file, as dpf_sink_close_before(). */
 int dpf_sink_close_all(struct dpf_sink *s);
