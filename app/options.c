@@ -497,9 +497,11 @@ dpf_options_parse(struct dpf_config *cfg, int argc, char **argv)
 	longopts[N_OPTS] = (struct option){"help", no_argument, NULL, 'h'};
 	longopts[N_OPTS + 1] = (struct option){NULL, 0, NULL, 0};
 
-	/* First pass: only --config, so the command line can override the file. */
+	/* First pass: only --config, so the command line can override the file.
+	 * optind 0 resets glibc's getopt fully (1 keeps a stale position inside an
+	 * option cluster when an earlier parse stopped early). */
 	opterr = 0;
-	optind = 1;
+	optind = 0;
 	while ((c = getopt_long(argc, argv, "h", longopts, &idx)) != -1)
 		if (c >= 256 && strcmp(opt_table[c - 256].name, "config") == 0)
 			config_path = optarg;
@@ -510,7 +512,7 @@ dpf_options_parse(struct dpf_config *cfg, int argc, char **argv)
 	}
 
 	opterr = 0;
-	optind = 1;
+	optind = 0;
 	while ((c = getopt_long(argc, argv, ":h", longopts, &idx)) != -1) {
 		if (c == 'h') {
 			dpf_options_usage(stdout, argv[0]);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_common.h>
 #include <rte_errno.h>
 
 #include "dpf_cfg.h"
@@ -18,6 +19,11 @@ struct dpf_cfg {
 	unsigned int cap;
 	char *text; /* private copy; entries point into it */
 };
+
+/* Formats are checked like printf's: every message has a literal format. */
+static void
+set_err(char *err, size_t err_len, const char *name, unsigned int line, const char *fmt, ...)
+	__rte_format_printf(5, 6);
 
 static void
 set_err(char *err, size_t err_len, const char *name, unsigned int line, const char *fmt, ...)

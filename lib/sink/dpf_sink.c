@@ -92,6 +92,7 @@ struct dpf_sink {
 	uint32_t max_open;
 	uint64_t hold_bytes;
 	struct sink_file *files; /* never reallocated: a z_stream must not move */
+	struct sink_file **order; /* scratch: files in slot order */
 	struct dpf_sink_stats stats;
 	int blocked;             /* errno that blocks output, 0 when writable */
 	bool retrying;           /* a failure now continues the outage, not a new one */
@@ -972,7 +973,7 @@ files_by_slot(struct dpf_sink *s, struct sink_file **out)
 static int
 publish_until(struct dpf_sink *s, uint64_t sec, bool all)
 {
-	struct sink_file *order[s->max_open];
+	struct sink_file **order = s->order;
 	uint32_t i;
 	uint32_t n;
 	int first_rc = 0;
@@ -1062,7 +1063,7 @@ root_reopen_if_gone(struct dpf_sink *s)
 int
 dpf_sink_retry(struct dpf_sink *s)
 {
-	struct sink_file *order[s != NULL && s->stream == NULL ? s->max_open : 1];
+	struct sink_file **order;
 	uint32_t i;
 	uint32_t n;
 
@@ -1070,6 +1071,7 @@ dpf_sink_retry(struct dpf_sink *s)
 		return -EINVAL;
 	if (s->stream != NULL || s->blocked == 0)
 		return 0;
+	order = s->order;
 	s->stats.retries++;
 	root_reopen_if_gone(s);
 	s->blocked = 0;
@@ -1626,6 +1628,7 @@ sink_release(struct dpf_sink *s)
 	for (i = 0; s->files != NULL && i < s->max_open; i++)
 		file_release(&s->files[i]);
 	free(s->files);
+	free(s->order);
 	if (s->root_fd >= 0)
 		close(s->root_fd);
 	free(s->dir);
@@ -1663,7 +1666,8 @@ sink_files_init(struct dpf_sink *s, const struct dpf_sink_params *p)
 	if (s->max_open == 0)
 		s->max_open = DPF_SINK_MAX_OPEN_FILES_DEFAULT;
 	s->files = calloc(s->max_open, sizeof(*s->files));
-	if (s->files == NULL)
+	s->order = calloc(s->max_open, sizeof(*s->order));
+	if (s->files == NULL || s->order == NULL)
 		return -ENOMEM;
 	for (i = 0; i < s->max_open; i++) {
 		s->files[i].fd = -1;

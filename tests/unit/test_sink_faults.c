@@ -397,7 +397,8 @@ check_lines_exactly(const char *dir, unsigned int n)
 		assert_int_equal(strncmp(text, HEADER, strlen(HEADER)), 0);
 		for (p = text + strlen(HEADER); *p != '\0';) {
 			char *nl = strchr(p, '\n');
-			char *idx = strstr(p, " eni-");
+			/* Within the line: ASan's strstr would measure the whole text each time. */
+			char *idx = nl != NULL ? memmem(p, (size_t)(nl - p), " eni-", 5) : NULL;
 			char want[128];
 			unsigned int k;
 
