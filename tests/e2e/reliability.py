@@ -511,6 +511,35 @@ def case_unwritable_dir():
               "every logged packet is in a file")
 
 
+def case_readonly_fs():
+    """The output file system is read-only (EROFS): held and retried, then
+    written once it is read-write again. (A file system with files open for
+    writing cannot be made read-only, so it is read-only from the start.)"""
+    fs = Tmpfs("16m")
+    try:
+        with tempfile.TemporaryDirectory() as d:
+            out = os.path.join(fs.dir, "out")
+            os.mkdir(out)
+            p = subprocess.run(["mount", "-o", "remount,ro", fs.dir], capture_output=True,
+                               text=True)
+            if p.returncode != 0:
+                raise Skip(f"cannot remount read-only: {p.stderr.strip()}")
+            live = output_run(out, feeds(d, 1))
+            i = live.wait_for(r"^dpflow: output: .*/out/AWSLogs: Read-only file system; "
+                              r"holding records")
+            live.wait_for(r"^dpflow: rx .* records [1-9]", start=i)
+            p = subprocess.run(["mount", "-o", "remount,rw", fs.dir], capture_output=True,
+                               text=True)
+            check(p.returncode == 0, f"remount rw: {p.stderr}")
+            live.wait_for(r"^dpflow: output: writable again .* 0 lost meanwhile", start=i)
+            rc, _, err = live.stop()
+            check(rc == 0, f"exit {rc}: {err[-2000:]}")
+            rows = check_files_complete(out)
+            check(writer_accounting(counters(err), rows) == 0, "nothing lost")
+    finally:
+        fs.close()
+
+
 def case_symlink_attack():
     """A symbolic link an attacker placed in the output tree is never
     followed: nothing is written where it points; once it is gone the held
