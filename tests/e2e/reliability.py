@@ -401,6 +401,9 @@ def case_overload_wall_clock_counts():
     for p in range(2):
         check(c[f"port {p} nic-ipackets"] == c[f"port {p} rx-packets"],
               f"port {p}: the NIC's count equals dpflow's")
+    print(f"  rx {c['total rx-packets']}, in records {rec}, lost-no-table "
+          f"{c['total lost-no-table']}, SKIPDATA rows {len(skip)}, windows "
+          f"{c['pipeline windows']}")
 
 
 # ---------------------------------------------------------------- output errors
@@ -450,6 +453,9 @@ def case_disk_full():
             check(int(c["writer held-bytes-max"]) > 128 * 1024, "records were held in memory")
             check(sum(int(r[8]) for r in rows if r[13] == "OK") ==
                   int(c["total logged-packets"]), "every logged packet is in a file")
+            m = re.search(r"writable again after ([0-9.]+) s", err)
+            print(f"  outage {m.group(1)} s, held up to {c['writer held-bytes-max']} bytes, "
+                  f"{len(rows)} rows published, 0 lost, {c['writer retries']} retries")
     finally:
         fs.close()
 
@@ -478,8 +484,11 @@ def case_disk_full_hold_limit_and_stop():
             rows = check_files_complete(out)
             _, tmp = published(out)
             check(not tmp, f"temporaries left: {tmp}")
-            check(writer_accounting(c, rows) > 0, "records were lost and counted")
+            lost = writer_accounting(c, rows)
+            check(lost > 0, "records were lost and counted")
             check(c["conservation"] == "ok", "the RX side lost nothing")
+            print(f"  {len(rows)} rows published, {lost} counted in writer lost-lines, "
+                  f"exit status {rc}")
     finally:
         fs.close()
 
@@ -587,6 +596,7 @@ def case_sigint_flush():
         _, tmp = published(out)
         check(not tmp, f"temporaries left: {tmp}")
         check(int(c["pipeline records"]) > 0, "the open window had records")
+        print(f"  {len(rows)} rows of the open window published at SIGINT")
         check(sum(int(r[8]) for r in rows if r[13] == "OK") == int(c["total logged-packets"]),
               "every logged packet of the open window is in a file")
         check(c["conservation"] == "ok", "conservation after SIGINT")
@@ -643,6 +653,8 @@ def case_nic_counters():
           "the NIC received what dpflow counted")
     for k in ("nic-imissed", "nic-ierrors", "nic-rx-nombuf"):
         check(c[f"port 0 {k}"] == "0", f"no NIC loss on a file: {k}")
+    print(f"  net_pcap: nic-ipackets {c['port 0 nic-ipackets']} = rx-packets, imissed/ierrors/"
+          "rx-nombuf 0")
     rc, _, err = run(EAL4, ["--replay", SAMPLE, "--window", "60", "--output", "-", "--rxq",
                             "4"] + META)
     c = counters(err)
