@@ -149,7 +149,7 @@ write_batch(struct dpf_app *app, const struct dpf_batch *b)
 		}
 		rc = dpf_sink_write(wr.sink, r->end, line, (size_t)n);
 		/* Files mode logs through watch_output(); the sink counts the loss. */
-		if (rc < 0 && app->cfg.opt.output[0] == '-' && rc != wr.last_errno) {
+		if (rc < 0 && strcmp(app->cfg.opt.output, "-") == 0 && rc != wr.last_errno) {
 			fprintf(stderr, "dpflow: writer: %s\n", strerror(-rc));
 			wr.last_errno = rc;
 		}
@@ -210,8 +210,8 @@ writer_main(void *arg)
 		if (type == DPF_BATCH_WINDOW_END) {
 			rc = dpf_sink_close_before(wr.sink, b->window_end);
 			/* A killed run then loses at most the open window (leftovers). */
-			if (rc == 0)
-				rc = dpf_sink_flush(wr.sink);
+			if (dpf_sink_flush(wr.sink) < 0 && rc == 0)
+				rc = -EIO;
 			if (rc < 0)
 				fprintf(stderr,
 					"dpflow: output: a file was given up (%s); its records are "

@@ -520,8 +520,12 @@ gzip_run(struct dpf_sink *s, struct sink_file *f, const void *data, size_t len, 
 			return -ENOMEM;
 		if (zr != Z_OK && zr != Z_BUF_ERROR && zr != Z_STREAM_END)
 			return -EIO;
-		if (zr == Z_BUF_ERROR && f->gz.avail_in == in_before && f->gz.avail_out == room)
+		if (zr == Z_BUF_ERROR && f->gz.avail_in == in_before && f->gz.avail_out == room) {
+			/* A flush with nothing new since the last one: nothing to do. */
+			if (flush == Z_SYNC_FLUSH && f->gz.avail_in == 0)
+				return 0;
 			return -EIO;
+		}
 		file_pump(s, f);
 		if (flush == Z_FINISH ? zr == Z_STREAM_END
 				      : f->gz.avail_in == 0 && (flush == Z_NO_FLUSH || f->gz.avail_out != 0))

@@ -1228,6 +1228,37 @@ check_flush_then_kill(struct tdir *t, enum dpf_compress c)
 }
 
 static void
+test_sink_flush_with_nothing_new_is_harmless_for_every_compression(void **state)
+{
+	static const enum dpf_compress all[] = {DPF_COMPRESS_ZSTD, DPF_COMPRESS_GZIP,
+						DPF_COMPRESS_NONE};
+	struct tdir *t = *state;
+	struct dpf_sink_stats st;
+	unsigned int i;
+
+	for (i = 0; i < 3; i++) {
+		struct dpf_sink_params p = files_params(t, all[i]);
+		struct dpf_sink *s = dpf_sink_create(&p);
+
+		assert_non_null(s);
+		write_lines(s, 0, 10);
+		/* Idle windows: flushes with no line in between. */
+		assert_int_equal(dpf_sink_flush(s), 0);
+		assert_int_equal(dpf_sink_flush(s), 0);
+		assert_int_equal(dpf_sink_flush(s), 0);
+		write_lines(s, 10, 20);
+		assert_int_equal(dpf_sink_flush(s), 0);
+		assert_int_equal(dpf_sink_close_all(s), 0);
+		dpf_sink_get_stats(s, &st);
+		assert_int_equal(st.files_abandoned, 0);
+		assert_int_equal(st.lines_lost, 0);
+		assert_int_equal(check_lines_exactly(t->out, 20), 1);
+		dpf_sink_free(s);
+		nftw(t->out, walk_remove, 16, FTW_DEPTH | FTW_PHYS);
+	}
+}
+
+static void
 test_sink_flush_makes_every_line_recoverable_after_a_kill(void **state)
 {
 	check_flush_then_kill(*state, DPF_COMPRESS_ZSTD);
@@ -1260,6 +1291,7 @@ main(void)
 		T(test_sink_recover_never_follows_links_nor_touches_others_files),
 		T(test_sink_recover_after_interrupted_recovery_is_exact),
 		T(test_sink_flush_makes_every_line_recoverable_after_a_kill),
+		T(test_sink_flush_with_nothing_new_is_harmless_for_every_compression),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
