@@ -181,6 +181,7 @@ static void *
 writer_main(void *arg)
 {
 	struct dpf_app *app = arg;
+	int last_rc;
 
 	for (;;) {
 		void *p;
@@ -225,8 +226,12 @@ writer_main(void *arg)
 		if (type == DPF_BATCH_STOP)
 			break;
 	}
-	if (dpf_sink_close_all(wr.sink) < 0)
-		fprintf(stderr, "dpflow: output: publishing the last files failed\n");
+	last_rc = dpf_sink_close_all(wr.sink);
+	if (last_rc < 0)
+		fprintf(stderr,
+			"dpflow: output: publishing the last files failed (%s): their records are "
+			"counted as lost\n",
+			strerror(-last_rc));
 	finish_output(app);
 	for (unsigned int i = 0; i < wr.n_exporters; i++)
 		if (wr.exporters[i].stop != NULL)

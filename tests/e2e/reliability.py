@@ -12,6 +12,7 @@ state (output blocked, records lost, a temporary on disk) wait for the log
 line or the file that shows it, with a generous time limit, then check
 counts that must hold exactly.
 """
+import errno
 import gzip
 import json
 import os
@@ -547,6 +548,73 @@ def case_readonly_fs():
             check(writer_accounting(counters(err), rows) == 0, "nothing lost")
     finally:
         fs.close()
+
+
+def case_fsync_fails_thin_disk():
+    """Thin-provisioned storage runs out: ext4 on a loop device whose sparse
+    image lives on a tmpfs too small for it. write() succeeds, the kernel's
+    writeback fails, and fsync at publish reports it. dpflow abandons the
+    file (its pages may be gone), removes the temporary, counts its records
+    as lost and exits non-zero: nothing partial is ever published."""
+    for tool in ("losetup", "mkfs.ext4"):
+        if subprocess.run(["which", tool], capture_output=True).returncode != 0:
+            raise Skip(f"{tool} not installed")
+    back = Tmpfs("6m")
+    loop, mnt = None, tempfile.mkdtemp(prefix="dpflow-ext4.")
+    try:
+        img = os.path.join(back.dir, "img")
+        with open(img, "wb") as f:
+            f.truncate(64 << 20)
+        subprocess.run(["mkfs.ext4", "-q", "-F", img], check=True, capture_output=True)
+        p = subprocess.run(["losetup", "-f", "--show", img], capture_output=True, text=True)
+        if p.returncode != 0:
+            raise Skip(f"no loop device: {p.stderr.strip()}")
+        loop = p.stdout.strip()
+        p = subprocess.run(["mount", "-o", "errors=continue", loop, mnt], capture_output=True,
+                           text=True)
+        if p.returncode != 0:
+            loop_dev, loop = loop, None
+            subprocess.run(["losetup", "-d", loop_dev])
+            raise Skip(f"cannot mount ext4 on a loop device: {p.stderr.strip()}")
+        # Most of the backing space goes to a file that does reach the disk.
+        fd = os.open(os.path.join(mnt, "filler"), os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            for _ in range(80):
+                os.write(fd, os.urandom(1 << 16))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        with tempfile.TemporaryDirectory() as d:
+            out = os.path.join(mnt, "out")
+            live = output_run(out, feeds(d), ["--compress", "none"])
+            i = live.wait_for(r"^dpflow: rx .* records [1-9]")
+            live.wait_for(r"^dpflow: rx .* records [1-9]", start=i + 1)
+            rc, _, err = live.stop()
+        c = counters(err)
+        check(rc != 0, "records were lost: the exit status says so")
+        check("dpflow: output: publishing the last files failed" in err, "logged")
+        check(int(c["writer files-abandoned"]) >= 1, "the file was given up")
+        rows = check_files_complete(out)
+        _, tmp = published(out)
+        if tmp:
+            # ext4 aborts its journal on such errors and turns read-only: then
+            # even the removal fails, and the next start sees a leftover.
+            try:
+                os.close(os.open(os.path.join(out, "probe"), os.O_CREAT | os.O_WRONLY, 0o600))
+                raise Fail(f"temporaries left on a writable file system: {tmp}")
+            except OSError as e:
+                check(e.errno == errno.EROFS, f"temporaries left: {tmp} ({e})")
+        lost = writer_accounting(c, rows)
+        check(lost > 0, "its records were counted as lost")
+        print(f"  fsync failed at publish: {c['writer files-abandoned']} file(s) abandoned, "
+              f"{lost} records counted lost, {len(rows)} published, temporaries left "
+              f"{len(tmp)} ({'file system now read-only' if tmp else 'removed'})")
+    finally:
+        subprocess.run(["umount", "-l", mnt], capture_output=True)
+        if loop:
+            subprocess.run(["losetup", "-d", loop], capture_output=True)
+        os.rmdir(mnt)
+        back.close()
 
 
 def case_symlink_attack():
