@@ -53,7 +53,7 @@ struct sink_file {
 	enum dpf_compress compress;
 	int level;
 	uint64_t slot_start;
-	int fd;      /* -1 until the temporary exists: creation may wait for a retry */
+	int fd; /* -1 until the temporary exists: creation may wait for a retry */
 	int dir_fd;
 	bool synced; /* CLOSING: everything written and fsynced; only the rename is left */
 	/* Bytes that left the compressor for this file (written plus pending). */
@@ -91,11 +91,11 @@ struct dpf_sink {
 	uint64_t next_seq;
 	uint32_t max_open;
 	uint64_t hold_bytes;
-	struct sink_file *files; /* never reallocated: a z_stream must not move */
+	struct sink_file *files;  /* never reallocated: a z_stream must not move */
 	struct sink_file **order; /* scratch: files in slot order */
 	struct dpf_sink_stats stats;
-	int blocked;             /* errno that blocks output, 0 when writable */
-	bool retrying;           /* a failure now continues the outage, not a new one */
+	int blocked;   /* errno that blocks output, 0 when writable */
+	bool retrying; /* a failure now continues the outage, not a new one */
 	char err_path[2 * PATH_MAX];
 	void (*on_publish)(void *arg, const char *path);
 	void *on_publish_arg;
@@ -527,8 +527,9 @@ gzip_run(struct dpf_sink *s, struct sink_file *f, const void *data, size_t len, 
 			return -EIO;
 		}
 		file_pump(s, f);
-		if (flush == Z_FINISH ? zr == Z_STREAM_END
-				      : f->gz.avail_in == 0 && (flush == Z_NO_FLUSH || f->gz.avail_out != 0))
+		if (flush == Z_FINISH
+			    ? zr == Z_STREAM_END
+			    : f->gz.avail_in == 0 && (flush == Z_NO_FLUSH || f->gz.avail_out != 0))
 			return 0;
 	}
 }
@@ -809,8 +810,7 @@ file_complete(struct dpf_sink *s, struct sink_file *f)
 		return 0;
 	}
 	s->stats.files_published++;
-	snprintf(s->last_path, sizeof(s->last_path), "%s/%s/%s", s->dir, f->rel_dir,
-		 f->final_name);
+	snprintf(s->last_path, sizeof(s->last_path), "%s/%s/%s", s->dir, f->rel_dir, f->final_name);
 	/* The data was fsynced and the name is final: these only count. */
 	if (rc != 0)
 		s->stats.write_errors++;
@@ -1163,9 +1163,9 @@ dpf_sink_last_path(const struct dpf_sink *s)
 struct line_check {
 	unsigned int fields; /* 0 until the header was seen */
 	bool stopped;
-	char *part;          /* incomplete line carried over between chunks */
+	char *part; /* incomplete line carried over between chunks */
 	size_t part_len;
-	uint64_t lines;      /* record lines kept */
+	uint64_t lines; /* record lines kept */
 };
 
 static unsigned int
@@ -1395,8 +1395,8 @@ recover_one(struct dpf_sink *s, int dir_fd, const char *name, struct dpf_sink_re
 
 	snprintf(final_name, sizeof(final_name), "%.*s", (int)(len - 1 - strlen(SINK_TMP_SUFFIX)),
 		 name + 1);
-	if (!compress_of_name(final_name, &c) || fstatat(dir_fd, final_name, &st,
-							 AT_SYMLINK_NOFOLLOW) == 0) {
+	if (!compress_of_name(final_name, &c) ||
+	    fstatat(dir_fd, final_name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		r->files_skipped++;
 		return;
 	}
@@ -1419,7 +1419,8 @@ recover_one(struct dpf_sink *s, int dir_fd, const char *name, struct dpf_sink_re
 	memset(&o, 0, sizeof(o));
 	o.s = s;
 	o.f.compress = c;
-	o.f.level = c == DPF_COMPRESS_ZSTD ? DPF_SINK_ZSTD_LEVEL_DEFAULT : DPF_SINK_GZIP_LEVEL_DEFAULT;
+	o.f.level =
+		c == DPF_COMPRESS_ZSTD ? DPF_SINK_ZSTD_LEVEL_DEFAULT : DPF_SINK_GZIP_LEVEL_DEFAULT;
 	o.f.dir_fd = -1;
 	o.f.fd = openat(dir_fd, rec_name, SINK_TMP_FLAGS, SINK_FILE_MODE);
 	lc.part = malloc(SINK_RECOVER_LINE_MAX + 1);

@@ -79,9 +79,9 @@ enum dpf_compress {
 };
 
 struct dpf_sink_params {
-	FILE *stream;             /**< non-NULL: write header + lines here, no files */
-	const char *dir;          /**< root directory for files (stream == NULL) */
-	const char *header;       /**< header line including '\n'; required */
+	FILE *stream;	    /**< non-NULL: write header + lines here, no files */
+	const char *dir;    /**< root directory for files (stream == NULL) */
+	const char *header; /**< header line including '\n'; required */
 	enum dpf_compress compress;
 	/**
 	 * Compression level; 0 = library default (zstd 3, gzip 6). zstd:
@@ -100,8 +100,8 @@ struct dpf_sink_params {
 	 * (what the compressor still holds is not counted); 0 = 75 MB.
 	 */
 	uint64_t max_file_bytes;
-	uint32_t slot_sec;        /**< file time slot, a multiple of 60; 0 = 300 */
-	uint64_t nonce;           /**< mixed into <hash> so names stay unique across runs */
+	uint32_t slot_sec; /**< file time slot, a multiple of 60; 0 = 300 */
+	uint64_t nonce;	   /**< mixed into <hash> so names stay unique across runs */
 	/**
 	 * Files open at once (one per slot); 0 = 16. A line for a new slot
 	 * when all are in use first publishes the file of the oldest slot.
@@ -123,25 +123,25 @@ struct dpf_sink_params {
 };
 
 struct dpf_sink_stats {
-	uint64_t records;         /**< lines accepted */
-	uint64_t bytes;           /**< uncompressed bytes accepted (headers included) */
+	uint64_t records;	  /**< lines accepted */
+	uint64_t bytes;		  /**< uncompressed bytes accepted (headers included) */
 	uint64_t files_published; /**< files renamed to their final name */
-	uint64_t write_errors;    /**< failed write/compress/rename calls */
+	uint64_t write_errors;	  /**< failed write/compress/rename calls */
 	uint64_t files_abandoned; /**< files given up (error, or discarded), temporary removed */
-	uint64_t lines_lost;      /**< lines refused while blocked, plus lines of abandoned files */
-	uint64_t held_bytes;      /**< output bytes in memory, not yet on disk */
+	uint64_t lines_lost;	  /**< lines refused while blocked, plus lines of abandoned files */
+	uint64_t held_bytes;	  /**< output bytes in memory, not yet on disk */
 	uint64_t held_bytes_max;  /**< highest held_bytes */
-	uint64_t retries;         /**< dpf_sink_retry() calls that found the sink blocked */
-	uint64_t blocked_count;   /**< times the sink went from writable to blocked */
+	uint64_t retries;	  /**< dpf_sink_retry() calls that found the sink blocked */
+	uint64_t blocked_count;	  /**< times the sink went from writable to blocked */
 };
 
 /** What dpf_sink_recover() did with the temporaries of earlier runs. */
 struct dpf_sink_recovery {
 	uint64_t files_finished;  /**< published under their final name */
 	uint64_t lines_recovered; /**< record lines in them (headers not counted) */
-	uint64_t files_removed;   /**< nothing worth keeping: removed */
-	uint64_t files_skipped;   /**< in use by a running writer, or not ours: left alone */
-	uint64_t errors;          /**< leftovers that could not be handled (left in place) */
+	uint64_t files_removed;	  /**< nothing worth keeping: removed */
+	uint64_t files_skipped;	  /**< in use by a running writer, or not ours: left alone */
+	uint64_t errors;	  /**< leftovers that could not be handled (left in place) */
 };
 
 struct dpf_sink;

@@ -44,8 +44,8 @@
 /* ------------------------------------------------------------ fault injection */
 
 struct fault {
-	int err;          /* errno to fail with; 0: pass through */
-	int after;        /* calls that still succeed before failing */
+	int err;	  /* errno to fail with; 0: pass through */
+	int after;	  /* calls that still succeed before failing */
 	size_t short_len; /* write: first write a part this long, then fail */
 	unsigned int hits;
 };
@@ -133,7 +133,8 @@ open_common(int dfd, const char *path, int flags, mode_t mode, bool is64)
 		errno = f_open_tmp.err;
 		return -1;
 	}
-	return is64 ? __real_openat64(dfd, path, flags, mode) : __real_openat(dfd, path, flags, mode);
+	return is64 ? __real_openat64(dfd, path, flags, mode)
+		    : __real_openat(dfd, path, flags, mode);
 }
 
 int
@@ -1059,7 +1060,8 @@ test_sink_recover_removes_leftovers_without_records_and_keeps_valid_prefix(void 
 	/* A control character ends it too. */
 	tl = (size_t)snprintf(text, sizeof(text), "%s", HEADER);
 	tl += make_line(text + tl, sizeof(text) - tl, 0);
-	tl += (size_t)snprintf(text + tl, sizeof(text) - tl, "2 " ACCOUNT " eni-\x1b[2J 1 2 ACCEPT\n");
+	tl += (size_t)snprintf(text + tl, sizeof(text) - tl,
+			       "2 " ACCOUNT " eni-\x1b[2J 1 2 ACCEPT\n");
 	left_path(t, ".a_6.log.tmp", path, sizeof(path));
 	put_file(path, text, tl);
 	/* Not ours by name: left alone. */
