@@ -153,6 +153,32 @@ field_lookup(const char *name, size_t len)
 /* Names quoted in messages are cut here so a garbage format gives a short message. */
 #define ERR_NAME_MAX 64
 
+/*
+ * A field name as quoted in a message: cut at ERR_NAME_MAX, control bytes and
+ * backslashes as \xNN, so a bad format cannot forge a log line. out holds
+ * ERR_NAME_MAX * 4 + 1 bytes.
+ */
+static void
+quote_name(char *out, const char *name, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < len && i < ERR_NAME_MAX; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if (c < 0x20 || c == 0x7f || c == '\\') {
+			*out++ = '\\';
+			*out++ = 'x';
+			*out++ = hex[c >> 4];
+			*out++ = hex[c & 15];
+		} else {
+			*out++ = (char)c;
+		}
+	}
+	*out = '\0';
+}
+
 struct dpf_fmt *
 dpf_fmt_parse(const char *format, char *err, size_t err_len)
 {
@@ -202,10 +228,11 @@ dpf_fmt_parse(const char *format, char *err, size_t err_len)
 		}
 		id = field_lookup(format + name_start, name_end - name_start);
 		if (id < 0) {
-			int shown = (int)RTE_MIN(name_end - name_start, (size_t)ERR_NAME_MAX);
+			char shown[ERR_NAME_MAX * 4 + 1];
 
-			set_err(err, err_len, "unknown field '%.*s' at position %u (column %zu)",
-				shown, format + name_start, f->n_fields + 1, pos + 1);
+			quote_name(shown, format + name_start, name_end - name_start);
+			set_err(err, err_len, "unknown field '%s' at position %u (column %zu)",
+				shown, f->n_fields + 1, pos + 1);
 			goto free_fmt;
 		}
 		if (seen[id]) {
