@@ -14,15 +14,28 @@
  * already read (a capture out of time order across a window boundary) is
  * counted as `late` here, in file order, so the result does not depend on
  * how queues were scheduled.
+ *
+ * Classic pcap files (the usual case) are mapped into memory and each
+ * frame is attached to its mbuf as an external buffer, without a copy: the
+ * RX cores read the frame where the page cache holds it, as they would read
+ * a NIC's DMA buffer. Reading through libpcap and copying every frame cost
+ * more than everything the RX core does with it. Other formats (pcapng) go
+ * through libpcap and are copied into the mbuf.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <pcap/pcap.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <rte_branch_prediction.h>
+#include <rte_byteorder.h>
 #include <rte_errno.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
@@ -35,13 +48,124 @@
 
 #define CHUNK 256
 
+/* Classic pcap: file header, then a 16-byte header before every frame. */
+#define PCAP_MAGIC_US 0xa1b2c3d4u
+#define PCAP_MAGIC_NS 0xa1b23c4du
+#define PCAP_FILE_HDR_LEN 24
+#define PCAP_REC_HDR_LEN 16
+#define PCAP_LINKTYPE_ETHERNET 1
+/* libpcap rejects larger frames as a corrupt file; so do we. */
+#define PCAP_MAX_CAPLEN 262144
+
 static struct {
 	pthread_t tid;
-	pcap_t *pc;
+	pcap_t *pc;            /* libpcap source, when the file is not mapped */
+	const uint8_t *map;    /* mapped classic pcap */
+	size_t map_len;
+	size_t off;            /* next record in map */
+	uint32_t snaplen;
+	bool swapped;          /* file written on a host of the other byte order */
+	bool nanosecond;
 	struct dpf_rss *rss;
 	bool started;
 	bool failed;
 } rp;
+
+struct frame {
+	const uint8_t *data;
+	uint32_t caplen;
+	uint64_t t_ns;
+};
+
+static inline uint32_t
+file_u32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return rp.swapped ? rte_bswap32(v) : v;
+}
+
+/* @return 1 with a frame, 0 at the end of the file, -1 on error (printed) */
+static int
+next_frame(struct dpf_app *app, struct frame *f)
+{
+	const uint8_t *h;
+	uint32_t caplen;
+
+	if (rp.pc != NULL) {
+		struct pcap_pkthdr *ph;
+		const u_char *data;
+		int rc = pcap_next_ex(rp.pc, &ph, &data);
+
+		if (rc == 1) {
+			f->data = data;
+			f->caplen = ph->caplen;
+			/* Opened with nanosecond precision: tv_usec holds nanoseconds. */
+			f->t_ns = (uint64_t)ph->ts.tv_sec * 1000000000ull + (uint64_t)ph->ts.tv_usec;
+			return 1;
+		}
+		if (rc == PCAP_ERROR_BREAK)
+			return 0;
+		fprintf(stderr, "dpflow: replay %s: %s\n", app->cfg.opt.replay, pcap_geterr(rp.pc));
+		return -1;
+	}
+	if (rp.off == rp.map_len)
+		return 0;
+	if (rp.map_len - rp.off < PCAP_REC_HDR_LEN) {
+		fprintf(stderr, "dpflow: replay %s: truncated file: %zu bytes of a record header\n",
+			app->cfg.opt.replay, rp.map_len - rp.off);
+		return -1;
+	}
+	h = rp.map + rp.off;
+	caplen = file_u32(h + 8);
+	if (caplen > PCAP_MAX_CAPLEN) {
+		fprintf(stderr,
+			"dpflow: replay %s: invalid packet capture length %u at offset %zu, bigger "
+			"than the maximum of %u\n",
+			app->cfg.opt.replay, caplen, rp.off, PCAP_MAX_CAPLEN);
+		return -1;
+	}
+	if (rp.map_len - rp.off - PCAP_REC_HDR_LEN < caplen) {
+		fprintf(stderr, "dpflow: replay %s: truncated file: frame at offset %zu\n",
+			app->cfg.opt.replay, rp.off);
+		return -1;
+	}
+	f->data = h + PCAP_REC_HDR_LEN;
+	/* As libpcap: bytes beyond the file's snapshot length are skipped. */
+	f->caplen = rp.snaplen != 0 && caplen > rp.snaplen ? rp.snaplen : caplen;
+	f->t_ns = (uint64_t)file_u32(h) * 1000000000ull +
+		  (uint64_t)file_u32(h + 4) * (rp.nanosecond ? 1 : 1000);
+	rp.off += PCAP_REC_HDR_LEN + caplen;
+	return 1;
+}
+
+static void
+extbuf_free(void *addr, void *opaque)
+{
+	/* The frame belongs to the mapped file, unmapped when replay ends. */
+	(void)addr;
+	(void)opaque;
+}
+
+/*
+ * Point m at the frame. The shared info lives in m's own (unused) data room,
+ * so its reference count is private to the mbuf and freeing it takes no
+ * atomic operation.
+ */
+static void
+attach_frame(struct rte_mbuf *m, const struct frame *f)
+{
+	struct rte_mbuf_ext_shared_info *shinfo = m->buf_addr;
+
+	shinfo->free_cb = extbuf_free;
+	shinfo->fcb_opaque = NULL;
+	rte_mbuf_ext_refcnt_set(shinfo, 1);
+	rte_pktmbuf_attach_extbuf(m, (void *)(uintptr_t)f->data, RTE_BAD_IOVA,
+				  (uint16_t)f->caplen, shinfo);
+	m->data_len = (uint16_t)f->caplen;
+	m->pkt_len = f->caplen;
+}
 
 struct queue_batch {
 	struct rte_mbuf *m[DPF_BURST];
@@ -71,17 +195,28 @@ enqueue_all(struct dpf_app *app, uint16_t q, struct queue_batch *qb)
 	return true;
 }
 
-static struct rte_mbuf *
-alloc_mbuf(struct dpf_app *app)
-{
-	struct rte_mbuf *m;
+/*
+ * mbufs come from the pool in bursts: the replay thread is not an EAL lcore,
+ * so it has no mempool cache and each allocation goes to the pool's ring.
+ */
+struct mbuf_stock {
+	struct rte_mbuf *m[DPF_BURST];
+	uint32_t n;
+};
 
-	while ((m = rte_pktmbuf_alloc(app->replay_pool)) == NULL) {
+static struct rte_mbuf *
+alloc_mbuf(struct dpf_app *app, struct mbuf_stock *st)
+{
+	while (st->n == 0) {
+		if (rte_pktmbuf_alloc_bulk(app->replay_pool, st->m, DPF_BURST) == 0) {
+			st->n = DPF_BURST;
+			break;
+		}
 		if (app->stop)
 			return NULL;
 		sched_yield();
 	}
-	return m;
+	return st->m[--st->n];
 }
 
 static void *
@@ -90,10 +225,17 @@ replay_main(void *arg)
 	struct dpf_app *app = arg;
 	uint16_t nq = (uint16_t)app->cfg.opt.rxq;
 	struct queue_batch *qb;
+	struct mbuf_stock stock = {.n = 0};
+	uint16_t reta[DPF_RSS_RETA_SIZE];
 	uint64_t newest_ns = 0, newest_window = 0;
+	/* Window of the previous frame: an empty range until the first one. */
+	uint64_t win_start_ns = 1, win_end_ns = 0;
 	bool running = true, any = false;
 	uint16_t q;
 
+	/* The RETA as an array: no division per frame. */
+	for (q = 0; q < DPF_RSS_RETA_SIZE; q++)
+		reta[q] = dpf_rss_queue(q, nq);
 	qb = rte_zmalloc("replay_batches", nq * sizeof(*qb), RTE_CACHE_LINE_SIZE);
 	if (qb == NULL) {
 		fprintf(stderr, "dpflow: replay: out of memory\n");
@@ -104,27 +246,26 @@ replay_main(void *arg)
 		unsigned int i;
 
 		for (i = 0; i < CHUNK; i++) {
-			struct pcap_pkthdr *h;
-			const u_char *data;
+			struct frame f;
 			struct rte_mbuf *m;
 			struct dpf_pkt_info pi;
 			uint64_t t_ns, w;
-			uint32_t copy, hash = 0;
-			int rc = pcap_next_ex(rp.pc, &h, &data);
+			uint32_t hash = 0;
+			int rc = next_frame(app, &f);
 
 			if (rc != 1) {
-				if (rc != PCAP_ERROR_BREAK) {
-					fprintf(stderr, "dpflow: replay %s: %s\n",
-						app->cfg.opt.replay, pcap_geterr(rp.pc));
-					rp.failed = true;
-				}
+				rp.failed = rc < 0;
 				running = false;
 				break;
 			}
 			app->rstats.read++;
-			/* Opened with nanosecond precision: tv_usec holds nanoseconds. */
-			t_ns = (uint64_t)h->ts.tv_sec * 1000000000ull + (uint64_t)h->ts.tv_usec;
-			w = dpf_window_start(t_ns);
+			t_ns = f.t_ns;
+			/* The window plan is read only when the frame leaves the
+			 * previous frame's window (a length change applies at a
+			 * boundary, so the cached window stays right). */
+			if (unlikely(t_ns < win_start_ns || t_ns >= win_end_ns))
+				dpf_window_bounds(t_ns, &win_start_ns, &win_end_ns);
+			w = win_start_ns;
 			if (any && w < newest_window) {
 				app->rstats.late++;
 				continue;
@@ -133,24 +274,37 @@ replay_main(void *arg)
 			newest_window = w;
 			if (t_ns > newest_ns)
 				newest_ns = t_ns;
-			m = alloc_mbuf(app);
+			m = alloc_mbuf(app, &stock);
 			if (m == NULL) {
 				running = false;
 				break;
 			}
-			copy = RTE_MIN(h->caplen, (uint32_t)rte_pktmbuf_tailroom(m));
-			memcpy(rte_pktmbuf_mtod(m, void *), data, copy);
-			m->data_len = (uint16_t)copy;
-			m->pkt_len = copy;
+			if (rp.map != NULL && f.caplen <= UINT16_MAX) {
+				attach_frame(m, &f);
+			} else {
+				uint32_t copy = RTE_MIN(f.caplen, (uint32_t)rte_pktmbuf_tailroom(m));
+
+				memcpy(rte_pktmbuf_mtod(m, void *), f.data, copy);
+				m->data_len = (uint16_t)copy;
+				m->pkt_len = copy;
+			}
 			m->port = (uint16_t)app->replay_port;
-			/* The NIC's view: hash what parses, queue 0 for the rest. */
-			if (dpf_pkt_parse(data, h->caplen, &pi) == DPF_PKT_OK)
-				hash = dpf_rss_hash_pkt(rp.rss, &pi);
-			m->hash.rss = hash;
-			m->ol_flags |= RTE_MBUF_F_RX_RSS_HASH | app->ts_flag;
+			m->ol_flags |= app->ts_flag;
 			/* Microseconds, as net_pcap writes the field. */
 			*RTE_MBUF_DYNFIELD(m, app->ts_offset, uint64_t *) = t_ns / 1000;
-			q = dpf_rss_queue(hash, nq);
+			/*
+			 * The NIC's view: hash what parses, queue 0 for the rest. With
+			 * one queue a NIC runs without RSS (ports.c) and delivers no
+			 * hash; so does the replay, which then need not parse at all.
+			 */
+			q = 0;
+			if (nq > 1) {
+				if (dpf_pkt_parse(f.data, f.caplen, &pi) == DPF_PKT_OK)
+					hash = dpf_rss_hash_pkt(rp.rss, &pi);
+				m->hash.rss = hash;
+				m->ol_flags |= RTE_MBUF_F_RX_RSS_HASH;
+				q = reta[hash % DPF_RSS_RETA_SIZE];
+			}
 			qb[q].m[qb[q].n++] = m;
 			if (qb[q].n == DPF_BURST && !enqueue_all(app, q, &qb[q])) {
 				running = false;
@@ -164,28 +318,91 @@ replay_main(void *arg)
 		if (newest_ns != 0)
 			__atomic_store_n(&app->watermark_ns, newest_ns, __ATOMIC_RELEASE);
 	}
+	if (stock.n > 0)
+		rte_pktmbuf_free_bulk(stock.m, stock.n);
 	rte_free(qb);
 	__atomic_store_n(&app->source_done, true, __ATOMIC_RELEASE);
 	return NULL;
+}
+
+/*
+ * Map a classic pcap file. @return 1 when mapped, 0 when the file is another
+ * format (left to libpcap), -EINVAL on an unusable file (message printed)
+ */
+static int
+map_classic_pcap(struct dpf_app *app)
+{
+	const char *path = app->cfg.opt.replay;
+	uint8_t hdr[PCAP_FILE_HDR_LEN];
+	uint32_t magic, linktype;
+	struct stat st;
+	void *map;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    pread(fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr)) {
+		if (fd >= 0)
+			close(fd);
+		return 0; /* libpcap reports what is wrong */
+	}
+	memcpy(&magic, hdr, sizeof(magic));
+	rp.swapped = magic == rte_bswap32(PCAP_MAGIC_US) || magic == rte_bswap32(PCAP_MAGIC_NS);
+	if (rp.swapped)
+		magic = rte_bswap32(magic);
+	if (magic != PCAP_MAGIC_US && magic != PCAP_MAGIC_NS) {
+		close(fd);
+		return 0;
+	}
+	rp.nanosecond = magic == PCAP_MAGIC_NS;
+	rp.snaplen = file_u32(hdr + 16);
+	/* The upper bits carry FCS information, not the link type. */
+	linktype = file_u32(hdr + 20) & 0x03ffffff;
+	if (linktype != PCAP_LINKTYPE_ETHERNET) {
+		fprintf(stderr, "dpflow: --replay %s: link type %u, only Ethernet is supported\n",
+			path, linktype);
+		close(fd);
+		return -EINVAL;
+	}
+	/* Writable but private: a forwarding RX path may rewrite headers in place
+	 * (the page is then copied); the file never changes. */
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED)
+		return 0;
+	/* Read once, front to back: let the kernel read ahead. */
+	madvise(map, (size_t)st.st_size, MADV_SEQUENTIAL);
+	rp.map = map;
+	rp.map_len = (size_t)st.st_size;
+	rp.off = PCAP_FILE_HDR_LEN;
+	return 1;
 }
 
 int
 dpf_replay_open(struct dpf_app *app)
 {
 	char errbuf[PCAP_ERRBUF_SIZE];
+	int rc;
 
-	rp.pc = pcap_open_offline_with_tstamp_precision(app->cfg.opt.replay,
-							PCAP_TSTAMP_PRECISION_NANO, errbuf);
-	if (rp.pc == NULL) {
-		fprintf(stderr, "dpflow: --replay %s: %s\n", app->cfg.opt.replay, errbuf);
-		return -EINVAL;
-	}
-	if (pcap_datalink(rp.pc) != DLT_EN10MB) {
-		fprintf(stderr, "dpflow: --replay %s: link type %s, only Ethernet is supported\n",
-			app->cfg.opt.replay, pcap_datalink_val_to_name(pcap_datalink(rp.pc)));
-		pcap_close(rp.pc);
-		rp.pc = NULL;
-		return -EINVAL;
+	rc = map_classic_pcap(app);
+	if (rc < 0)
+		return rc;
+	if (rc == 0) {
+		rp.pc = pcap_open_offline_with_tstamp_precision(
+			app->cfg.opt.replay, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+		if (rp.pc == NULL) {
+			fprintf(stderr, "dpflow: --replay %s: %s\n", app->cfg.opt.replay, errbuf);
+			return -EINVAL;
+		}
+		if (pcap_datalink(rp.pc) != DLT_EN10MB) {
+			fprintf(stderr,
+				"dpflow: --replay %s: link type %s, only Ethernet is supported\n",
+				app->cfg.opt.replay,
+				pcap_datalink_val_to_name(pcap_datalink(rp.pc)));
+			pcap_close(rp.pc);
+			rp.pc = NULL;
+			return -EINVAL;
+		}
 	}
 	rp.rss = rte_malloc("replay_rss", sizeof(*rp.rss), RTE_CACHE_LINE_SIZE);
 	if (rp.rss == NULL)
@@ -223,6 +440,10 @@ dpf_replay_join(struct dpf_app *app)
 	if (rp.pc != NULL)
 		pcap_close(rp.pc);
 	rp.pc = NULL;
+	/* RX cores have stopped: no mbuf still attached to the file is read. */
+	if (rp.map != NULL)
+		munmap((void *)(uintptr_t)rp.map, rp.map_len);
+	rp.map = NULL;
 	rte_free(rp.rss);
 	rp.rss = NULL;
 }

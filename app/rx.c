@@ -483,8 +483,15 @@ flush_burst(struct dpf_app *app, struct dpf_rx_core *core, struct burst *b)
 		for (i = 0; i < b->n; i++)
 			core->cnt.acl_rejected += b->action[i] == DPF_ACTION_REJECT;
 	record(app, core, b);
+	/* Monitor mode frees the whole burst at once (a third of the cost of
+	 * freeing one by one, bench_datapath). */
+	if (!app->forward) {
+		rte_pktmbuf_free_bulk(b->m, b->n);
+		b->n = 0;
+		return;
+	}
 	for (i = 0; i < b->n; i++) {
-		if (app->forward && !b->drop[i])
+		if (!b->drop[i])
 			b->tx[b->n_tx++] = b->m[i];
 		else
 			rte_pktmbuf_free(b->m[i]);

@@ -8,6 +8,7 @@
 
 #include <rte_common.h>
 #include <rte_errno.h>
+#include <rte_vect.h>
 
 #include "dpf_fmt.h"
 
@@ -386,14 +387,14 @@ static const uint64_t pow10_table[U64_WIDTH] = {
 	10000000000000000000ULL,
 };
 
+/* Decimal digits of v: log10 from the bit length, corrected by one comparison. */
 static inline unsigned int
 dec_len(uint64_t v)
 {
-	unsigned int n = 1;
+	uint64_t x = v | 1;
+	unsigned int t = (unsigned int)(64 - __builtin_clzll(x)) * 1233 >> 12;
 
-	while (n < U64_WIDTH && v >= pow10_table[n])
-		n++;
-	return n;
+	return t - (x < pow10_table[t]) + 1;
 }
 
 /* Digits are produced two at a time from the end, so the length comes first. */
@@ -457,35 +458,76 @@ meta_char_ok(unsigned char c)
 	return c > 0x20 && c < 0x7f;
 }
 
-/* Copies while checking, and falls back to '-' so a bad string never breaks a line. */
+/*
+ * Length of s when it prints as is (1..DPF_FMT_META_MAX bytes of printable
+ * ASCII without space), else 0. Every record prints the account and
+ * interface ids, so the check looks at 16 bytes at a time: aligned loads,
+ * which never cross into the next page, bytes before s shifted out.
+ */
+static inline size_t
+meta_len(const char *s)
+{
+#if defined(RTE_ARCH_X86)
+	const char *block = (const char *)((uintptr_t)s & ~(uintptr_t)15);
+	unsigned int skip = (unsigned int)((uintptr_t)s & 15);
+	const __m128i space = _mm_set1_epi8(0x21), del = _mm_set1_epi8(0x7f);
+	size_t done = 0;
+
+	for (;;) {
+		__m128i v = _mm_load_si128((const __m128i *)block);
+		/* Signed: bytes >= 0x80 are negative, so below 0x21 as well. */
+		uint32_t bad = (uint32_t)_mm_movemask_epi8(
+			_mm_or_si128(_mm_cmplt_epi8(v, space), _mm_cmpeq_epi8(v, del)));
+		uint32_t nul = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_setzero_si128()));
+
+		bad >>= skip;
+		nul >>= skip;
+		if (nul != 0) {
+			unsigned int end = (unsigned int)__builtin_ctz(nul);
+			size_t len = done + end;
+
+			/* The NUL itself is "bad": only bytes before it count. */
+			if ((bad & ((1u << end) - 1)) != 0 || len == 0 || len > DPF_FMT_META_MAX)
+				return 0;
+			return len;
+		}
+		if (bad != 0)
+			return 0;
+		done += 16 - skip;
+		if (done > DPF_FMT_META_MAX)
+			return 0;
+		block += 16;
+		skip = 0;
+	}
+#else
+	size_t i;
+
+	for (i = 0; i < DPF_FMT_META_MAX && s[i] != '\0'; i++)
+		if (!meta_char_ok((unsigned char)s[i]))
+			return 0;
+	return s[i] == '\0' ? i : 0;
+#endif
+}
+
+/* Copies when valid, and falls back to '-' so a bad string never breaks a line. */
 static inline char *
 put_meta(char *p, const char *s)
 {
-	size_t i;
+	size_t len;
 
 	if (s == NULL)
 		return put_dash(p);
-	for (i = 0; i < DPF_FMT_META_MAX && s[i] != '\0'; i++) {
-		if (!meta_char_ok((unsigned char)s[i]))
-			return put_dash(p);
-		p[i] = s[i];
-	}
-	if (i == 0 || s[i] != '\0')
+	len = meta_len(s);
+	if (len == 0)
 		return put_dash(p);
-	return p + i;
+	memcpy(p, s, len);
+	return p + len;
 }
 
 bool
 dpf_fmt_meta_valid(const char *s)
 {
-	size_t i;
-
-	if (s == NULL)
-		return false;
-	for (i = 0; i < DPF_FMT_META_MAX && s[i] != '\0'; i++)
-		if (!meta_char_ok((unsigned char)s[i]))
-			return false;
-	return i > 0 && s[i] == '\0';
+	return s != NULL && meta_len(s) != 0;
 }
 
 static inline char *

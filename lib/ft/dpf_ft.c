@@ -96,20 +96,42 @@ dpf_ft_free(struct dpf_ft *ft)
 	rte_free(ft);
 }
 
+/*
+ * One 8-byte CRC32-C step. rte_hash_crc_8byte() checks at every call which
+ * implementation to use; when the compiler already targets SSE4.2 the
+ * instruction is used directly (same result).
+ */
+static inline uint32_t
+crc32c_u64(uint64_t data, uint32_t h)
+{
+#if defined(RTE_ARCH_X86) && defined(__SSE4_2__)
+	return (uint32_t)_mm_crc32_u64(h, data);
+#else
+	return rte_hash_crc_8byte(data, h);
+#endif
+}
+
+static inline uint32_t
+hash_key(uint32_t seed, const struct dpf_flow_key *key)
+{
+	uint64_t w[6];
+	uint32_t h = seed;
+
+	/* 48 bytes: six 8-byte CRC32-C steps. */
+	memcpy(w, key, sizeof(w));
+	h = crc32c_u64(w[0], h);
+	h = crc32c_u64(w[1], h);
+	h = crc32c_u64(w[2], h);
+	h = crc32c_u64(w[3], h);
+	h = crc32c_u64(w[4], h);
+	h = crc32c_u64(w[5], h);
+	return h;
+}
+
 uint32_t
 dpf_ft_hash(const struct dpf_ft *ft, const struct dpf_flow_key *key)
 {
-	const uint64_t *w = (const uint64_t *)key;
-	uint32_t h = ft->seed;
-
-	/* 48 bytes: six 8-byte CRC32-C steps. */
-	h = rte_hash_crc_8byte(w[0], h);
-	h = rte_hash_crc_8byte(w[1], h);
-	h = rte_hash_crc_8byte(w[2], h);
-	h = rte_hash_crc_8byte(w[3], h);
-	h = rte_hash_crc_8byte(w[4], h);
-	h = rte_hash_crc_8byte(w[5], h);
-	return h;
+	return hash_key(ft->seed, key);
 }
 
 static inline uint16_t
@@ -246,6 +268,14 @@ insert(struct dpf_ft *ft, uint32_t p, uint32_t s, uint16_t sig, uint32_t hash,
 	return e;
 }
 
+/* Both cache lines an entry can span (entries are 96 bytes, so every one spans two). */
+static inline void
+prefetch_entry(const struct dpf_ft_entry *e)
+{
+	rte_prefetch0(e);
+	rte_prefetch0((const char *)e + RTE_CACHE_LINE_SIZE);
+}
+
 uint32_t
 dpf_ft_lookup_or_insert_burst(struct dpf_ft *ft, const struct dpf_flow_key *keys, uint32_t n,
 			      struct dpf_flow_counters **out)
@@ -256,19 +286,39 @@ dpf_ft_lookup_or_insert_burst(struct dpf_ft *ft, const struct dpf_flow_key *keys
 
 	if (unlikely(n > MAX_BURST))
 		n = MAX_BURST;
-	/* Hash the burst and prefetch every primary bucket before touching any. */
+	/*
+	 * Three passes over the burst, so that the cache misses of different
+	 * keys overlap instead of being taken one after the other:
+	 * 1. hash every key and prefetch its primary bucket;
+	 * 2. compare signatures in the (now arriving) primary bucket and
+	 *    prefetch the entry of the first hit, or the secondary bucket when
+	 *    nothing matches;
+	 * 3. compare full keys, update or insert.
+	 */
 	for (i = 0; i < n; i++) {
-		hashes[i] = dpf_ft_hash(ft, &keys[i]);
+		hashes[i] = hash_key(ft->seed, &keys[i]);
 		rte_prefetch0(&ft->buckets[primary_of(ft, hashes[i])]);
 	}
 	for (i = 0; i < n; i++) {
 		uint16_t sig = sig_of(hashes[i]);
 		uint32_t p = primary_of(ft, hashes[i]);
-		struct ft_bucket *prim = &ft->buckets[p];
+		const struct ft_bucket *prim = &ft->buckets[p];
+		uint32_t m = sig_match_mask(prim, sig);
+
+		if (likely(m != 0))
+			prefetch_entry(&ft->entries[prim->idx[__builtin_ctz(m)]]);
+		else
+			rte_prefetch0(&ft->buckets[secondary_of(ft, p, sig)]);
+	}
+	for (i = 0; i < n; i++) {
+		uint16_t sig = sig_of(hashes[i]);
+		uint32_t p = primary_of(ft, hashes[i]);
 		uint32_t s;
 		struct dpf_ft_entry *e;
 
-		e = bucket_find(ft, prim, sig, &keys[i]);
+		/* Signatures are compared again: an earlier key of this burst may
+		 * have inserted this one since pass 2. */
+		e = bucket_find(ft, &ft->buckets[p], sig, &keys[i]);
 		if (likely(e != NULL)) {
 			out[i] = &e->c;
 			continue;
@@ -287,7 +337,7 @@ dpf_ft_lookup_or_insert_burst(struct dpf_ft *ft, const struct dpf_flow_key *keys
 struct dpf_flow_counters *
 dpf_ft_lookup(struct dpf_ft *ft, const struct dpf_flow_key *key)
 {
-	uint32_t h = dpf_ft_hash(ft, key);
+	uint32_t h = hash_key(ft->seed, key);
 	uint16_t sig = sig_of(h);
 	uint32_t p = primary_of(ft, h);
 	struct dpf_ft_entry *e;

@@ -31,6 +31,10 @@ dpf_rss_init(struct dpf_rss *rss, const uint8_t key[DPF_RSS_KEY_LEN])
 {
 	unsigned int pos, val, bit;
 
+	rss->fold16 = 1;
+	for (pos = 2; pos < DPF_RSS_KEY_LEN; pos++)
+		if (key[pos] != key[pos % 2])
+			rss->fold16 = 0;
 	for (pos = 0; pos < DPF_RSS_TUPLE_MAX; pos++) {
 		uint32_t win[8];
 
@@ -47,6 +51,24 @@ dpf_rss_init(struct dpf_rss *rss, const uint8_t key[DPF_RSS_KEY_LEN])
 	}
 }
 
+static inline uint64_t
+load_be64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return rte_be_to_cpu_64(v);
+}
+
+static inline uint32_t
+load_be32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return rte_be_to_cpu_32(v);
+}
+
 uint32_t
 dpf_rss_hash_pkt(const struct dpf_rss *rss, const struct dpf_pkt_info *pi)
 {
@@ -60,11 +82,27 @@ dpf_rss_hash_pkt(const struct dpf_rss *rss, const struct dpf_pkt_info *pi)
 		alen = 16;
 	else
 		return 0;
+	with_ports = pi->frag == DPF_PKT_FRAG_NONE &&
+		     (pi->proto == 6 || pi->proto == 17 || pi->proto == 132);
+	if (rss->fold16) {
+		/* The tuple's 16-bit words XORed together (see dpf_rss.h). */
+		uint64_t w;
+		uint32_t f;
+
+		if (alen == 4)
+			w = load_be32(pi->src_addr) ^ load_be32(pi->dst_addr);
+		else
+			w = load_be64(pi->src_addr) ^ load_be64(pi->src_addr + 8) ^
+			    load_be64(pi->dst_addr) ^ load_be64(pi->dst_addr + 8);
+		w ^= w >> 32;
+		f = (uint32_t)(w ^ (w >> 16)) & 0xffff;
+		if (with_ports)
+			f ^= pi->src_port ^ pi->dst_port;
+		return rss->table[0][f >> 8] ^ rss->table[1][f & 0xff];
+	}
 	memcpy(tuple, pi->src_addr, alen);
 	memcpy(tuple + alen, pi->dst_addr, alen);
 	len = 2 * alen;
-	with_ports = pi->frag == DPF_PKT_FRAG_NONE &&
-		     (pi->proto == 6 || pi->proto == 17 || pi->proto == 132);
 	if (with_ports) {
 		rte_be16_t sp = rte_cpu_to_be_16(pi->src_port);
 		rte_be16_t dp = rte_cpu_to_be_16(pi->dst_port);

@@ -12,6 +12,12 @@
  * bits, so a 12-byte IPv4 tuple costs 12 loads and XORs instead of 96
  * conditional XORs (rte_softrss).
  *
+ * A key that repeats every 16 bits (the symmetric key) selects the same
+ * window at every other byte, and the hash is linear in the input: it is
+ * then the hash of the tuple's 16-bit words XORed together, two loads
+ * whatever the tuple's length. That fold is also why such a key leaves only
+ * 16 bits of information (never use it as a table hash).
+ *
  * Thread safety: a struct dpf_rss is read-only after dpf_rss_init().
  */
 
@@ -33,6 +39,7 @@ extern const uint8_t dpf_rss_symmetric_key[DPF_RSS_KEY_LEN];
 
 struct dpf_rss {
 	uint32_t table[DPF_RSS_TUPLE_MAX][256];
+	int fold16; /**< key repeats every 16 bits: hash the XOR of the 16-bit words */
 };
 
 /** Precompute the tables for a 40-byte key. */
@@ -45,6 +52,17 @@ dpf_rss_hash(const struct dpf_rss *rss, const uint8_t *tuple, uint32_t len)
 	uint32_t h = 0;
 	uint32_t i;
 
+	if (rss->fold16) {
+		uint8_t even = 0, odd = 0;
+
+		for (i = 0; i + 1 < len; i += 2) {
+			even ^= tuple[i];
+			odd ^= tuple[i + 1];
+		}
+		if (i < len)
+			even ^= tuple[i];
+		return rss->table[0][even] ^ rss->table[1][odd];
+	}
 	for (i = 0; i < len; i++)
 		h ^= rss->table[i][tuple[i]];
 	return h;

@@ -675,6 +675,49 @@ test_fmt_record_missing_metadata_prints_dash(void **state)
 	dpf_fmt_free(f);
 }
 
+/* The definition of a valid string, one byte at a time. */
+static bool
+meta_valid_reference(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
+			return false;
+	return i >= 1 && i <= DPF_FMT_META_MAX;
+}
+
+static void
+test_fmt_meta_valid_agrees_with_bytewise_rule_at_every_alignment(void **state)
+{
+	static const char bad[] = {' ', '\t', '\x7f', '\x80', '\xff', '\x01'};
+	char buf[DPF_FMT_META_MAX + 64] __attribute__((aligned(16)));
+	unsigned int off, len, pos, b;
+
+	(void)state;
+	for (off = 0; off < 16; off++) {
+		for (len = 0; len <= DPF_FMT_META_MAX + 20; len++) {
+			if (len > 40 && len < DPF_FMT_META_MAX - 20)
+				continue;
+			memset(buf, 'x', sizeof(buf));
+			buf[off + len] = '\0';
+			assert_int_equal(dpf_fmt_meta_valid(buf + off), meta_valid_reference(buf + off));
+			for (pos = 0; pos < len && pos < 40; pos++) {
+				for (b = 0; b < sizeof(bad); b++) {
+					buf[off + pos] = bad[b];
+					assert_int_equal(dpf_fmt_meta_valid(buf + off),
+							 meta_valid_reference(buf + off));
+				}
+				buf[off + pos] = 'x';
+			}
+		}
+		/* Bytes before the string, in the same 16-byte block, do not count. */
+		memset(buf, ' ', 16);
+		memcpy(buf + off, "eni-1", 6);
+		assert_true(dpf_fmt_meta_valid(buf + off));
+	}
+}
+
 static void
 test_fmt_record_service_index_out_of_range_prints_dash(void **state)
 {
@@ -1014,6 +1057,7 @@ main(void)
 		cmocka_unit_test(test_fmt_record_all_fields_each_token_correct),
 		cmocka_unit_test(test_fmt_record_enum_values_print_their_words),
 		cmocka_unit_test(test_fmt_record_missing_metadata_prints_dash),
+		cmocka_unit_test(test_fmt_meta_valid_agrees_with_bytewise_rule_at_every_alignment),
 		cmocka_unit_test(test_fmt_record_service_index_out_of_range_prints_dash),
 		cmocka_unit_test(test_fmt_record_post_nat_and_pre_nat_views_differ),
 		cmocka_unit_test(test_fmt_record_max_values_print_in_full),

@@ -55,6 +55,40 @@ test_rss_hash_matches_rte_softrss_on_random_tuples(void **state)
 	free(r);
 }
 
+static void
+test_rss_folded_symmetric_key_matches_rte_softrss(void **state)
+{
+	struct dpf_rss *r = malloc(sizeof(*r));
+	uint8_t tuple[DPF_RSS_TUPLE_MAX];
+	int i, j;
+
+	(void)state;
+	assert_non_null(r);
+	srand(8);
+	dpf_rss_init(r, dpf_rss_symmetric_key);
+	assert_true(r->fold16);
+	for (i = 0; i < 2000; i++) {
+		uint32_t len = (i % 3 == 0) ? 8 : (i % 3 == 1) ? 12 : 36;
+		struct dpf_pkt_info pi;
+
+		for (j = 0; j < DPF_RSS_TUPLE_MAX; j++)
+			tuple[j] = (uint8_t)rand();
+		assert_int_equal(dpf_rss_hash(r, tuple, len),
+				 reference_hash(tuple, len, dpf_rss_symmetric_key));
+		/* The packet path folds the same tuple from a parsed packet. */
+		memset(&pi, 0, sizeof(pi));
+		pi.family = len == 36 ? 6 : 4;
+		pi.proto = len == 8 ? 47 : 17;
+		memcpy(pi.src_addr, tuple, len == 36 ? 16 : 4);
+		memcpy(pi.dst_addr, tuple + (len == 36 ? 16 : 4), len == 36 ? 16 : 4);
+		pi.src_port = (uint16_t)(tuple[len - 4] << 8 | tuple[len - 3]);
+		pi.dst_port = (uint16_t)(tuple[len - 2] << 8 | tuple[len - 1]);
+		assert_int_equal(dpf_rss_hash_pkt(r, &pi),
+				 reference_hash(tuple, len, dpf_rss_symmetric_key));
+	}
+	free(r);
+}
+
 /* The classic Microsoft RSS verification vector (default 40-byte key). */
 static void
 test_rss_hash_matches_microsoft_verification_vector(void **state)
@@ -170,6 +204,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rss_hash_matches_rte_softrss_on_random_tuples),
 		cmocka_unit_test(test_rss_hash_matches_microsoft_verification_vector),
+		cmocka_unit_test(test_rss_folded_symmetric_key_matches_rte_softrss),
 		cmocka_unit_test(test_rss_symmetric_key_gives_same_hash_both_directions),
 		cmocka_unit_test(test_rss_fragments_hash_on_addresses_only),
 		cmocka_unit_test(test_rss_non_ip_hashes_to_zero),

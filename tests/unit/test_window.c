@@ -249,6 +249,108 @@ test_merge_emit_error_is_returned(void **state)
 	dpf_merge_free(m);
 }
 
+/* Keys drawn from small pools, so that every kind of tie and near-tie occurs. */
+static void
+random_key(struct dpf_flow_key *k, bool odd_keys)
+{
+	static const uint16_t ports[] = {0, 1, 80, 255, 256, 443, 65535};
+	static const uint8_t protos[] = {1, 6, 17, 58};
+	int fam = rand() % 10;
+
+	memset(k, 0, sizeof(*k));
+	k->iface = (uint16_t)(rand() % 3);
+	k->family = fam < 5 ? 4 : 6;
+	if (odd_keys && fam == 9)
+		k->family = (uint8_t)(rand() % 2 ? 0 : 200);
+	if (k->family == 4) {
+		k->src_addr[0] = (uint8_t)(rand() % 2 ? 10 : 192);
+		k->src_addr[3] = (uint8_t)(rand() % 4);
+		k->dst_addr[0] = (uint8_t)(rand() % 2 ? 10 : 255);
+		k->dst_addr[3] = (uint8_t)(rand() % 3);
+		/* Not built from a packet: bytes past the IPv4 address (the
+		 * merge must then compare them like any other). */
+		if (odd_keys && rand() % 50 == 0)
+			k->dst_addr[4 + rand() % 12] = (uint8_t)(1 + rand() % 255);
+	} else {
+		/* Sources share their first 8 bytes, so levels 0 and 1 tie. */
+		memset(k->src_addr, 0x20, 8);
+		k->src_addr[15] = (uint8_t)(rand() % 3);
+		k->src_addr[8] = (uint8_t)(rand() % 2 ? 0 : 0x80);
+		memset(k->dst_addr, 0xfe, 4);
+		k->dst_addr[15] = (uint8_t)(rand() % 3);
+	}
+	k->proto = protos[rand() % 4];
+	k->src_port = ports[rand() % 7];
+	k->dst_port = ports[rand() % 7];
+	k->action = (uint8_t)(rand() % 2);
+}
+
+static int
+ref_cmp(const void *a, const void *b)
+{
+	return dpf_flow_key_cmp(a, b);
+}
+
+static void
+check_merge_order_against_qsort(bool odd_keys)
+{
+	enum { N_PKTS = 3000, N_SHARDS = 3 };
+	static struct dpf_flow_key all[N_PKTS];
+	struct dpf_shard *sh[N_SHARDS];
+	struct dpf_merge *m = new_merge(3);
+	uint32_t i, n_ref = 0, row = 0;
+
+	for (i = 0; i < N_SHARDS; i++)
+		sh[i] = new_shard(3, N_PKTS);
+	for (i = 0; i < N_PKTS; i++) {
+		struct dpf_flow_counters *c;
+
+		random_key(&all[i], odd_keys);
+		dpf_ft_lookup_or_insert_burst(sh[rand() % N_SHARDS]->ft, &all[i], 1, &c);
+		assert_non_null(c);
+		dpf_flow_counters_add(c, 100, 1700000000000000000ull, 0);
+	}
+	qsort(all, N_PKTS, sizeof(all[0]), ref_cmp);
+	assert_int_equal(dpf_merge_window(m, sh, N_SHARDS, 1699999980, 60, collect, &got, NULL),
+			 0);
+	/* Distinct keys in qsort order, each with its packet count. */
+	for (i = 0; i < N_PKTS; i = n_ref) {
+		uint64_t pkts = 0;
+
+		for (n_ref = i; n_ref < N_PKTS && dpf_flow_key_equal(&all[n_ref], &all[i]); n_ref++)
+			pkts++;
+		while (row < got.n && got.rows[row].log_status != DPF_LOG_OK)
+			row++;
+		if (all[i].iface >= 3)
+			continue;
+		assert_true(row < got.n);
+		assert_memory_equal(&got.rows[row].key, &all[i], sizeof(all[i]));
+		assert_int_equal(got.rows[row].packets, pkts);
+		row++;
+	}
+	for (; row < got.n; row++)
+		assert_int_not_equal(got.rows[row].log_status, DPF_LOG_OK);
+	dpf_merge_free(m);
+	for (i = 0; i < N_SHARDS; i++)
+		free_shard(sh[i]);
+}
+
+static void
+test_merge_order_equals_qsort_by_key_cmp(void **state)
+{
+	(void)state;
+	srand(11);
+	check_merge_order_against_qsort(false);
+}
+
+static void
+test_merge_order_equals_qsort_for_keys_not_built_from_packets(void **state)
+{
+	(void)state;
+	srand(12);
+	check_merge_order_against_qsort(true);
+}
+
 static unsigned int finished_with_view, finished_without;
 
 static void
@@ -325,6 +427,8 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_merge_with_losses_adds_skipdata_after_the_interface_records),
 		cmocka_unit_test(test_merge_more_flows_than_sized_fails_e2big),
 		cmocka_unit_test(test_merge_emit_error_is_returned),
+		cmocka_unit_test(test_merge_order_equals_qsort_by_key_cmp),
+		cmocka_unit_test(test_merge_order_equals_qsort_for_keys_not_built_from_packets),
 		cmocka_unit_test(test_merge_resolves_session_views_from_the_lowest_core),
 	};
 

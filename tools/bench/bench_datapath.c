@@ -1,0 +1,632 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Per-core data path benchmark (doc/performance.md, "Per-core data path").
+ *
+ * Measures what one RX lcore does with bursts that are already in memory:
+ * process_burst() of app/rx.c itself. This file includes app/rx.c, so the
+ * code measured is the code that runs - parse, key, table update today, and
+ * the NAT view and ACL verdict when they land there. If such a step needs
+ * state, set it up in setup_core() below.
+ *
+ * Packets are written into freshly allocated mbufs before each timed pass of
+ * PASS_PACKETS (what a PMD does when it copies or DMAs a frame), then the
+ * pass is timed with the TSC: process_burst() on bursts of DPF_BURST,
+ * including the rte_pktmbuf_free_bulk() that ends it. --cold flushes the
+ * frames from the caches before timing (DMA to DRAM, no DDIO).
+ *
+ * The flow table can be dpflow's (lib/ft) or rte_hash, chosen per run with
+ * --table, so the two are measured side by side in one process, alternating.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+
+#include <rte_hash.h>
+#include <rte_hash_crc.h>
+#include <rte_ip.h>
+#include <rte_malloc.h>
+#include <rte_tcp.h>
+#include <rte_vect.h>
+#include <rte_udp.h>
+
+#include "dpf_ft.h"
+#include "dpflow.h"
+
+#include "bench_util.h"
+
+/* The table call of rx.c goes through here, so --table can swap the table. */
+static uint32_t bench_table_burst(struct dpf_ft *ft, const struct dpf_flow_key *keys, uint32_t n,
+				  struct dpf_flow_counters **out);
+#define dpf_ft_lookup_or_insert_burst bench_table_burst
+#include "rx.c"
+#undef dpf_ft_lookup_or_insert_burst
+
+struct dpf_app dpf_app;
+
+#define PASS_PACKETS 1024
+#define SEED 0x9747b28c
+#define WINDOW_SEC 600
+#define T0_NS 1700000000000000000ull
+
+enum table_kind {
+	TABLE_DPF = 0,
+	TABLE_RTE_HASH,
+};
+
+static const char *const table_names[] = {"dpf", "rte_hash"};
+
+/* rte_hash used the way a flow table would use it: key -> index of a dense entry array. */
+struct rh_table {
+	struct rte_hash *h;
+	struct dpf_ft_entry *entries;
+	uint32_t count;
+	uint32_t capacity;
+};
+
+static struct {
+	int family;
+	int proto;
+	uint32_t flows;
+	bool zipf;
+	double zipf_s;
+	uint64_t packets;
+	unsigned int reps;
+	bool cold;
+	bool tables[2];
+	uint64_t rng;
+	enum table_kind table;
+	struct rh_table rh;
+	struct rte_mempool *pool;
+	uint8_t tmpl[128];
+	uint16_t frame_len;
+	uint16_t l4_off;
+	/* Zipf rejection-inversion constants. */
+	double h_x1, h_n, zs;
+} b;
+
+static uint32_t
+bench_rh_burst(struct rh_table *t, const struct dpf_flow_key *keys, uint32_t n,
+	       struct dpf_flow_counters **out)
+{
+	const void *kp[RTE_HASH_LOOKUP_BULK_MAX];
+	void *data[RTE_HASH_LOOKUP_BULK_MAX];
+	uint64_t hits = 0;
+	uint32_t i, inserted = 0;
+
+	for (i = 0; i < n; i++)
+		kp[i] = &keys[i];
+	rte_hash_lookup_bulk_data(t->h, kp, n, &hits, data);
+	for (i = 0; i < n; i++) {
+		struct dpf_ft_entry *e;
+		void *d;
+
+		if (likely(hits >> i & 1)) {
+			out[i] = &t->entries[(uintptr_t)data[i]].c;
+			continue;
+		}
+		/* An earlier key of this burst may have inserted it. */
+		if (rte_hash_lookup_data(t->h, &keys[i], &d) >= 0) {
+			out[i] = &t->entries[(uintptr_t)d].c;
+			continue;
+		}
+		if (t->count == t->capacity ||
+		    rte_hash_add_key_data(t->h, &keys[i], (void *)(uintptr_t)t->count) < 0) {
+			out[i] = NULL;
+			continue;
+		}
+		e = &t->entries[t->count++];
+		e->key = keys[i];
+		memset(&e->c, 0, sizeof(e->c));
+		out[i] = &e->c;
+		inserted++;
+	}
+	return inserted;
+}
+
+static uint32_t
+bench_table_burst(struct dpf_ft *ft, const struct dpf_flow_key *keys, uint32_t n,
+		  struct dpf_flow_counters **out)
+{
+	if (b.table == TABLE_RTE_HASH)
+		return bench_rh_burst(&b.rh, keys, n, out);
+	return dpf_ft_lookup_or_insert_burst(ft, keys, n, out);
+}
+
+/* ---- Zipf ranks: rejection-inversion (Hormann and Derflinger, 1996), O(1) per sample ---- */
+
+static double
+zipf_helper1(double x)
+{
+	return fabs(x) > 1e-8 ? log1p(x) / x : 1 - x * (0.5 - x * (1.0 / 3 - 0.25 * x));
+}
+
+static double
+zipf_helper2(double x)
+{
+	return fabs(x) > 1e-8 ? expm1(x) / x : 1 + x * 0.5 * (1 + x * (1.0 / 3) * (1 + 0.25 * x));
+}
+
+static double
+zipf_h(double x)
+{
+	return exp(-b.zipf_s * log(x));
+}
+
+static double
+zipf_hint(double x)
+{
+	double lx = log(x);
+
+	return zipf_helper2((1 - b.zipf_s) * lx) * lx;
+}
+
+static double
+zipf_hint_inv(double x)
+{
+	double t = x * (1 - b.zipf_s);
+
+	if (t < -1)
+		t = -1;
+	return exp(zipf_helper1(t) * x);
+}
+
+static void
+zipf_init(void)
+{
+	b.h_x1 = zipf_hint(1.5) - 1;
+	b.h_n = zipf_hint(b.flows + 0.5);
+	b.zs = 2 - zipf_hint_inv(zipf_hint(2.5) - zipf_h(2));
+}
+
+/* Rank in [0, flows): rank 0 is the most popular flow. */
+static uint32_t
+zipf_rank(void)
+{
+	for (;;) {
+		double u = b.h_n + bench_rand01(&b.rng) * (b.h_x1 - b.h_n);
+		double x = zipf_hint_inv(u);
+		double k = floor(x + 0.5);
+
+		if (k < 1)
+			k = 1;
+		else if (k > b.flows)
+			k = b.flows;
+		if (k - x <= b.zs || u >= zipf_hint(k + 0.5) - zipf_h(k))
+			return (uint32_t)k - 1;
+	}
+}
+
+/* Flow of the next steady-state packet. Popular ranks are scattered over flow ids. */
+static uint32_t
+next_flow(void)
+{
+	if (!b.zipf)
+		return bench_rand_below(&b.rng, b.flows);
+	return (uint32_t)(((uint64_t)zipf_rank() * 2654435761ull) % b.flows);
+}
+
+/* ---- frames ---- */
+
+/*
+ * 64-byte frames on the wire (60 bytes without FCS) for IPv4; IPv6 cannot be
+ * that small, so its frames are the smallest valid ones: 74 bytes (TCP) and
+ * 62 bytes (UDP) without FCS.
+ */
+static void
+build_template(void)
+{
+	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)b.tmpl;
+	uint16_t l3 = sizeof(*eth);
+	uint16_t l4_len = b.proto == IPPROTO_TCP ? sizeof(struct rte_tcp_hdr)
+						 : sizeof(struct rte_udp_hdr);
+
+	memset(b.tmpl, 0, sizeof(b.tmpl));
+	memset(eth->dst_addr.addr_bytes, 0x02, RTE_ETHER_ADDR_LEN);
+	memset(eth->src_addr.addr_bytes, 0x04, RTE_ETHER_ADDR_LEN);
+	if (b.family == 4) {
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(b.tmpl + l3);
+
+		eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+		b.l4_off = l3 + sizeof(*ip);
+		b.frame_len = 60;
+		ip->version_ihl = RTE_IPV4_VHL_DEF;
+		ip->total_length = rte_cpu_to_be_16((uint16_t)(b.frame_len - l3));
+		ip->time_to_live = 64;
+		ip->next_proto_id = (uint8_t)b.proto;
+		ip->dst_addr = rte_cpu_to_be_32(0xac100001); /* 172.16.0.1 */
+	} else {
+		struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)(b.tmpl + l3);
+
+		eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6);
+		b.l4_off = l3 + sizeof(*ip);
+		b.frame_len = b.l4_off + l4_len;
+		ip->vtc_flow = rte_cpu_to_be_32(6u << 28);
+		ip->payload_len = rte_cpu_to_be_16(l4_len);
+		ip->proto = (uint8_t)b.proto;
+		ip->hop_limits = 64;
+		ip->src_addr[0] = 0x20;
+		ip->src_addr[1] = 0x01;
+		ip->src_addr[2] = 0x0d;
+		ip->src_addr[3] = 0xb8;
+		memcpy(ip->dst_addr, ip->src_addr, 4);
+		ip->dst_addr[5] = 0x01;
+		ip->dst_addr[15] = 0x01;
+	}
+	if (b.proto == IPPROTO_TCP) {
+		struct rte_tcp_hdr *tcp = (struct rte_tcp_hdr *)(b.tmpl + b.l4_off);
+
+		tcp->dst_port = rte_cpu_to_be_16(443);
+		tcp->data_off = 5 << 4;
+		tcp->tcp_flags = RTE_TCP_ACK_FLAG;
+	} else {
+		struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(b.tmpl + b.l4_off);
+
+		udp->dst_port = rte_cpu_to_be_16(53);
+		udp->dgram_len = rte_cpu_to_be_16(b.frame_len - b.l4_off);
+	}
+}
+
+/* Flow f: a distinct client address and port towards one of 97 servers. */
+static void
+write_frame(struct rte_mbuf *m, uint32_t f, uint64_t t_ns)
+{
+	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
+	uint16_t sport = rte_cpu_to_be_16((uint16_t)(1024 + (f * 2654435761u >> 16) % 60000));
+	uint32_t client = rte_cpu_to_be_32(f);
+
+	memcpy(p, b.tmpl, b.frame_len);
+	if (b.family == 4) {
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(p + RTE_ETHER_HDR_LEN);
+
+		ip->src_addr = rte_cpu_to_be_32(0x0a000000 | (f & 0xffffff));
+		ip->dst_addr = rte_cpu_to_be_32(0xac100001 + f % 97);
+	} else {
+		struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)(p + RTE_ETHER_HDR_LEN);
+
+		memcpy(&ip->src_addr[12], &client, 4);
+		ip->dst_addr[15] = (uint8_t)(1 + f % 97);
+	}
+	memcpy(p + b.l4_off, &sport, 2);
+	m->data_len = b.frame_len;
+	m->pkt_len = b.frame_len;
+	m->port = 0;
+	*RTE_MBUF_DYNFIELD(m, dpf_app.ts_offset, uint64_t *) = t_ns / 1000;
+	m->ol_flags |= dpf_app.ts_flag;
+}
+
+static void
+flush_frame(struct rte_mbuf *m)
+{
+	_mm_clflush(m);
+	_mm_clflush((char *)m + RTE_CACHE_LINE_SIZE);
+	_mm_clflush(rte_pktmbuf_mtod(m, char *));
+	_mm_clflush(rte_pktmbuf_mtod(m, char *) + RTE_CACHE_LINE_SIZE);
+}
+
+/* ---- the RX core ---- */
+
+static struct dpf_rx_core *core;
+static struct dpf_rxq_ref ref;
+
+/* Monitor mode, no ACL or NAT rule: every packet ACCEPT, logged on interface 0. */
+static struct dpf_ruleset no_rules;
+
+static int
+setup_core(struct dpf_ft *ft)
+{
+	struct dpf_app *app = &dpf_app;
+	struct dpf_shard *s;
+	uint64_t w, end;
+	int rc;
+
+	app->clock = DPF_CLOCK_PACKET;
+	dpf_window_init(WINDOW_SEC);
+	dpf_window_bounds(T0_NS, &w, &end);
+	app->n_cores = 1;
+	app->n_ifaces = 1;
+	app->replay_port = -1;
+	app->rs = &no_rules;
+	rc = rte_mbuf_dyn_rx_timestamp_register(&app->ts_offset, &app->ts_flag);
+	if (rc != 0)
+		return -rte_errno;
+	core = rte_zmalloc("bench_core", sizeof(*core), RTE_CACHE_LINE_SIZE);
+	s = dpf_shard_create(1, 0, (int)rte_socket_id());
+	if (core == NULL || s == NULL)
+		return -ENOMEM;
+	app->cores = core;
+	core->rs = app->rs;
+	core->rs_seen = app->rs;
+	core->acl_rule_hits = rte_zmalloc("bench_acl_hits",
+					  (DPF_ACL_RUNTIME_MAX_RULES + 1) * sizeof(uint64_t), 0);
+	core->iface_pkts = rte_zmalloc("bench_iface_pkts", sizeof(uint64_t), 0);
+	if (core->acl_rule_hits == NULL || core->iface_pkts == NULL)
+		return -ENOMEM;
+	core->frag = dpf_frag_cache_create(4096, (int)rte_socket_id());
+	if (core->frag == NULL)
+		return -ENOMEM;
+	s->ft = ft;
+	s->window = w;
+	core->active = s;
+	core->active_start_ns = w;
+	core->active_end_ns = end;
+	core->done_upto = w;
+	core->n_rxq = 1;
+	core->rxq[0] = ref;
+	return 0;
+}
+
+static uint64_t *pass_cycles;
+static uint64_t pass_cap;
+
+static int
+cmp_u64(const void *pa, const void *pb)
+{
+	uint64_t x = *(const uint64_t *)pa, y = *(const uint64_t *)pb;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * Send n packets through process_burst(): flows 0..n-1 in order when
+ * `insert`, else flows drawn from the distribution. Returns TSC cycles spent
+ * inside process_burst(); *p50 gets the median cycles per packet over the
+ * full passes, which leaves out the passes during which the OS gave the CPU
+ * to another process (the machines this runs on are shared).
+ */
+static uint64_t
+run_packets(uint64_t n, bool insert, double *p50)
+{
+	struct rte_mbuf *pkts[PASS_PACKETS];
+	uint64_t done = 0, cycles = 0, passes = 0;
+
+	while (done < n) {
+		uint32_t cnt = (uint32_t)RTE_MIN((uint64_t)PASS_PACKETS, n - done);
+		uint64_t t0;
+		uint32_t i;
+
+		if (rte_pktmbuf_alloc_bulk(b.pool, pkts, cnt) != 0) {
+			fprintf(stderr, "bench: mbuf pool empty\n");
+			exit(1);
+		}
+		for (i = 0; i < cnt; i++) {
+			uint32_t f = insert ? (uint32_t)(done + i) : next_flow();
+
+			write_frame(pkts[i], f, T0_NS + (done + i) * 1000);
+		}
+		if (b.cold) {
+			for (i = 0; i < cnt; i++)
+				flush_frame(pkts[i]);
+			rte_mb();
+		}
+		t0 = rte_rdtsc_precise();
+		for (i = 0; i < cnt; i += DPF_BURST)
+			process_burst(&dpf_app, core, &ref, &pkts[i],
+				      (uint16_t)RTE_MIN((uint32_t)DPF_BURST, cnt - i));
+		t0 = rte_rdtsc_precise() - t0;
+		cycles += t0;
+		if (cnt == PASS_PACKETS && passes < pass_cap)
+			pass_cycles[passes++] = t0;
+		done += cnt;
+	}
+	if (passes == 0) {
+		*p50 = (double)cycles / n;
+	} else {
+		qsort(pass_cycles, passes, sizeof(pass_cycles[0]), cmp_u64);
+		*p50 = (double)pass_cycles[passes / 2] / PASS_PACKETS;
+	}
+	return cycles;
+}
+
+static void
+usage(const char *prog)
+{
+	fprintf(stderr,
+		"usage: %s [EAL options] -- [--family 4|6] [--proto tcp|udp] [--flows N]\n"
+		"          [--dist uniform|zipf] [--zipf-s S] [--packets N] [--reps N]\n"
+		"          [--table dpf|rte_hash|both] [--cold]\n"
+		"One process measures one cell: first every flow is inserted (timed\n"
+		"separately), then --packets packets over the active flows, --reps times,\n"
+		"alternating tables when --table both.\n",
+		prog);
+}
+
+static int
+parse_args(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"family", required_argument, NULL, 'f'}, {"proto", required_argument, NULL, 'p'},
+		{"flows", required_argument, NULL, 'n'},  {"dist", required_argument, NULL, 'd'},
+		{"zipf-s", required_argument, NULL, 's'}, {"packets", required_argument, NULL, 'P'},
+		{"reps", required_argument, NULL, 'r'},   {"table", required_argument, NULL, 't'},
+		{"cold", no_argument, NULL, 'c'},	  {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	b.family = 4;
+	b.proto = IPPROTO_TCP;
+	b.flows = 65536;
+	b.zipf_s = 1.1;
+	b.packets = 4000000;
+	b.reps = 5;
+	b.tables[TABLE_DPF] = true;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			b.family = atoi(optarg);
+			break;
+		case 'p':
+			b.proto = strcmp(optarg, "udp") == 0 ? IPPROTO_UDP : IPPROTO_TCP;
+			break;
+		case 'n':
+			b.flows = (uint32_t)strtoul(optarg, NULL, 0);
+			break;
+		case 'd':
+			b.zipf = strcmp(optarg, "zipf") == 0;
+			break;
+		case 's':
+			b.zipf_s = atof(optarg);
+			break;
+		case 'P':
+			b.packets = strtoull(optarg, NULL, 0);
+			break;
+		case 'r':
+			b.reps = (unsigned int)atoi(optarg);
+			break;
+		case 't':
+			b.tables[TABLE_DPF] = strcmp(optarg, "rte_hash") != 0;
+			b.tables[TABLE_RTE_HASH] = strcmp(optarg, "dpf") != 0;
+			break;
+		case 'c':
+			b.cold = true;
+			break;
+		default:
+			usage(argv[0]);
+			return -1;
+		}
+	}
+	if ((b.family != 4 && b.family != 6) || b.flows == 0 || b.flows > (1u << 26) ||
+	    b.reps == 0 || b.reps > BENCH_MAX_SAMPLES || b.packets == 0) {
+		usage(argv[0]);
+		return -1;
+	}
+	return 0;
+}
+
+static size_t
+heap_used(void)
+{
+	struct rte_malloc_socket_stats st;
+
+	rte_malloc_get_socket_stats((int)rte_socket_id(), &st);
+	return st.heap_allocsz_bytes;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct bench_samples cyc[2] = {{{0}}}, ins[2] = {{{0}}}, mean[2] = {{{0}}};
+	struct dpf_ft_params ftp = {.name = "bench_ft", .socket_id = (int)SOCKET_ID_ANY,
+				    .seed = SEED};
+	struct rte_hash_parameters hp = {
+		.name = "bench_rte_hash",
+		.key_len = sizeof(struct dpf_flow_key),
+		.hash_func = rte_hash_crc,
+		.hash_func_init_val = SEED,
+		.socket_id = (int)SOCKET_ID_ANY,
+	};
+	size_t heap0, ft_bytes = 0, rh_bytes = 0;
+	struct dpf_ft *ft;
+	unsigned int rep, k;
+	int ret;
+
+	ret = rte_eal_init(argc, argv);
+	if (ret < 0) {
+		fprintf(stderr, "bench: EAL init failed\n");
+		return 1;
+	}
+	if (parse_args(argc - ret, argv + ret) < 0)
+		return 1;
+	b.rng = 0x243f6a8885a308d3ull;
+	if (b.zipf)
+		zipf_init();
+	build_template();
+	b.pool = rte_pktmbuf_pool_create("bench_pool", 4 * PASS_PACKETS, 256, 0,
+					 RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	if (b.pool == NULL) {
+		fprintf(stderr, "bench: mbuf pool: %s\n", rte_strerror(rte_errno));
+		return 1;
+	}
+
+	heap0 = heap_used();
+	ftp.capacity = b.flows;
+	ft = dpf_ft_create(&ftp);
+	if (ft == NULL) {
+		fprintf(stderr, "bench: flow table of %u: %s\n", b.flows, rte_strerror(rte_errno));
+		return 1;
+	}
+	ft_bytes = heap_used() - heap0;
+	if (b.tables[TABLE_RTE_HASH]) {
+		heap0 = heap_used();
+		/* Sized 1.25x: rte_hash's cuckoo table does not fill to 100%. */
+		hp.entries = b.flows + b.flows / 4;
+		b.rh.h = rte_hash_create(&hp);
+		b.rh.entries = rte_malloc("bench_rh_entries",
+					  (size_t)b.flows * sizeof(struct dpf_ft_entry),
+					  RTE_CACHE_LINE_SIZE);
+		if (b.rh.h == NULL || b.rh.entries == NULL) {
+			fprintf(stderr, "bench: rte_hash of %u: %s\n", b.flows,
+				rte_strerror(rte_errno));
+			return 1;
+		}
+		b.rh.capacity = b.flows;
+		rh_bytes = heap_used() - heap0;
+	}
+	if (setup_core(ft) < 0) {
+		fprintf(stderr, "bench: core setup failed\n");
+		return 1;
+	}
+
+	pass_cap = (RTE_MAX((uint64_t)b.flows, b.packets) + PASS_PACKETS - 1) / PASS_PACKETS;
+	pass_cycles = malloc(pass_cap * sizeof(pass_cycles[0]));
+	if (pass_cycles == NULL)
+		return 1;
+	bench_print_machine(stdout);
+	for (rep = 0; rep < b.reps; rep++) {
+		for (k = 0; k < 2; k++) {
+			uint64_t c_run;
+			double p50_ins, p50_run;
+
+			if (!b.tables[k])
+				continue;
+			b.table = (enum table_kind)k;
+			dpf_ft_reset(ft);
+			if (b.rh.h != NULL) {
+				rte_hash_reset(b.rh.h);
+				b.rh.count = 0;
+			}
+			memset(&core->cnt, 0, sizeof(core->cnt));
+			run_packets(b.flows, true, &p50_ins);
+			c_run = run_packets(b.packets, false, &p50_run);
+			/* Every packet must have been counted in a flow: else the cell is void. */
+			if (core->cnt.logged_packets != b.flows + b.packets ||
+			    core->cnt.flows_created != b.flows) {
+				fprintf(stderr,
+					"bench: %s: logged %" PRIu64 " of %" PRIu64
+					" packets, %" PRIu64 " flows of %u\n",
+					table_names[k], core->cnt.logged_packets,
+					b.flows + b.packets, core->cnt.flows_created, b.flows);
+				return 1;
+			}
+			bench_add(&ins[k], p50_ins);
+			bench_add(&cyc[k], p50_run);
+			bench_add(&mean[k], (double)c_run / b.packets);
+			printf("SAMPLE table=%s rep=%u cycles_per_pkt=%.2f mean_cycles_per_pkt=%.2f "
+			       "insert_cycles_per_flow=%.2f\n",
+			       table_names[k], rep, p50_run, (double)c_run / b.packets, p50_ins);
+			fflush(stdout);
+		}
+	}
+	for (k = 0; k < 2; k++) {
+		double med, min, max, imed, imin, imax, mmed, mmin, mmax;
+		double hz = (double)rte_get_tsc_hz();
+
+		if (!b.tables[k])
+			continue;
+		bench_summary(&cyc[k], &med, &min, &max);
+		bench_summary(&ins[k], &imed, &imin, &imax);
+		bench_summary(&mean[k], &mmed, &mmin, &mmax);
+		printf("RESULT bench=datapath table=%s family=%d proto=%s flows=%u dist=%s "
+		       "zipf_s=%.2f frame=%u cold=%d packets=%" PRIu64 " reps=%u "
+		       "cycles_med=%.1f cycles_min=%.1f cycles_max=%.1f "
+		       "mpps_med=%.2f mpps_min=%.2f mpps_max=%.2f "
+		       "mean_cycles_med=%.1f insert_cycles_med=%.1f insert_mpps_med=%.2f "
+		       "table_bytes_per_flow=%.1f\n",
+		       table_names[k], b.family, b.proto == IPPROTO_TCP ? "tcp" : "udp", b.flows,
+		       b.zipf ? "zipf" : "uniform", b.zipf ? b.zipf_s : 0.0, b.frame_len + 4,
+		       b.cold, b.packets, b.reps, med, min, max, hz / med / 1e6, hz / max / 1e6,
+		       hz / min / 1e6, mmed, imed, hz / imed / 1e6,
+		       (double)(k == TABLE_DPF ? ft_bytes : rh_bytes) / b.flows);
+	}
+	return 0;
+}

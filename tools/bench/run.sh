@@ -1,0 +1,335 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Runs every benchmark of doc/performance.md and writes the tables.
+#
+#   tools/bench/run.sh                  everything (about 40 minutes on 2 vCPUs)
+#   QUICK=1 tools/bench/run.sh          fewer cells and repetitions (about 8 minutes)
+#   tools/bench/run.sh datapath merge   only the named sections
+#
+# Sections: machine datapath merge writer scaling memory sidebyside profile
+#
+# Environment:
+#   BENCH_DATA  large files and results, never in the repository (default /work/bench-data)
+#   BUILD       build directory (default build-bench: the project's default buildtype)
+#   REPS        repetitions per cell (default 5; the tables show median, min and max)
+#   ROUNDS      side-by-side rounds, dpflow and the peers alternating (default 5)
+#   EAL_MEM     --no-huge -m value in MB for the benchmarks (default 2048)
+#   HUGE=1      use the hugepages already reserved instead of --no-huge
+#   CPUS        CPU list for EAL (default: the last CPU for one-core runs, all for the rest)
+#
+# Side by side needs the peers (apt-get install softflowd pmacct nfdump
+# argus-server argus-client: done here when missing) and the capture
+# $BENCH_DATA/big.pcap (10M packets, 1M flows, 4.7 GB: generated here in
+# about a minute when missing, with its truth file).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+BENCH_DATA=${BENCH_DATA:-/work/bench-data}
+BUILD=${BUILD:-build-bench}
+QUICK=${QUICK:-0}
+REPS=${REPS:-$([ "$QUICK" = 1 ] && echo 3 || echo 5)}
+ROUNDS=${ROUNDS:-$([ "$QUICK" = 1 ] && echo 1 || echo 5)}
+EAL_MEM=${EAL_MEM:-2048}
+PEERS_SH=${PEERS_SH:-$ROOT/../shared/bench/run_peers.sh}
+FLOWCMP=${FLOWCMP:-$ROOT/../shared/bench/flowcmp.py}
+NCPU=$(nproc)
+LAST_CPU=$((NCPU - 1))
+SECTIONS=${*:-machine datapath merge writer scaling memory sidebyside profile}
+STAMP=$(date -u +%Y%m%dT%H%M%SZ)
+OUT=${OUT:-$BENCH_DATA/results/$STAMP}
+mkdir -p "$OUT"
+
+if [ "${HUGE:-0}" = 1 ]; then
+	EAL_MEMOPT=(--socket-mem "$EAL_MEM" --in-memory)
+else
+	EAL_MEMOPT=(--no-huge -m "$EAL_MEM" --no-shconf)
+fi
+EAL1=("${EAL_MEMOPT[@]}" --no-pci -l "${CPUS:-$LAST_CPU}" --log-level=lib.eal:error)
+# The whole program (memory, side by side): main lcore (pipeline) and one RX
+# lcore floating over every CPU, as the peers' threads do. Pinned to a CPU
+# that another busy-polling process also holds, an RX lcore that yields when
+# idle gets the CPU back only a time slice later.
+SBS_LCORES=${SBS_LCORES:-"(0-1)@(0-$LAST_CPU)"}
+
+log() { echo "[$(date +%H:%M:%S)] $*" | tee -a "$OUT/run.log" >&2; }
+# Print a command, then run it with stdout appended to a result file.
+run_to() {
+	local file=$1
+	shift
+	echo "CMD $*" >>"$OUT/$file"
+	"$@" >>"$OUT/$file" 2>>"$OUT/$file.err"
+}
+
+build() {
+	if [ ! -f "$BUILD/build.ninja" ]; then
+		meson setup "$BUILD" -Dtests=false -Dbench=true >/dev/null
+	fi
+	ninja -C "$BUILD" >/dev/null
+	B=$BUILD/tools/bench
+	DPFLOW=$BUILD/app/dpflow
+}
+
+section_machine() {
+	{
+		echo "date: $(date -u +%FT%TZ)"
+		echo "commit: $(git rev-parse --short HEAD) $(git diff --quiet || echo '(with local changes)')"
+		echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
+		echo "cpus: $NCPU"
+		echo "cpu MHz (/proc/cpuinfo): $(grep -m1 'cpu MHz' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
+		echo "caches: $(lscpu | grep -E '^L[123]' | sed 's/  */ /g' | tr '\n' ';')"
+		echo "memory: $(free -g | awk '/Mem:/ {print $2 " GB"}')"
+		echo "kernel: $(uname -r)"
+		echo "dpdk: $(pkg-config --modversion libdpdk)"
+		echo "compiler: $(cc --version | head -1)"
+		echo "cflags (DPDK): $(pkg-config --cflags libdpdk | tr ' ' '\n' | grep -E '^-m' | tr '\n' ' ')"
+		echo "buildtype: $(meson introspect --buildoptions "$BUILD" | python3 -c 'import json,sys; print([o["value"] for o in json.load(sys.stdin) if o["name"]=="buildtype"][0])')"
+		echo "eal memory: ${EAL_MEMOPT[*]}"
+		echo "hugepages: $(grep -E 'HugePages_Total|Hugepagesize' /proc/meminfo | tr -s ' ' | tr '\n' ' ')"
+		echo "transparent hugepages: $(cat /sys/kernel/mm/transparent_hugepage/enabled)"
+		echo "load average at start: $(cat /proc/loadavg)"
+	} >"$OUT/machine.txt"
+	"$B/bench_datapath" "${EAL1[@]}" -- --flows 1024 --packets 1024 --reps 1 2>/dev/null |
+		grep MACHINE >>"$OUT/machine.txt"
+	cat "$OUT/machine.txt" >&2
+}
+
+section_datapath() {
+	local fams=(4 6) protos=(tcp udp) flows=(1024 65536 1048576 4194304) dists=(uniform zipf)
+	local packets=4000000
+	[ "$QUICK" = 1 ] && protos=(tcp) && packets=2000000
+	for fam in "${fams[@]}"; do
+		for proto in "${protos[@]}"; do
+			for n in "${flows[@]}"; do
+				for dist in "${dists[@]}"; do
+					# rte_hash side by side on TCP; UDP differs only in the parser.
+					local table=dpf
+					[ "$proto" = tcp ] && table=both
+					log "datapath IPv$fam $proto $n flows $dist ($table)"
+					run_to datapath.txt "$B/bench_datapath" "${EAL1[@]}" -- \
+						--family "$fam" --proto "$proto" --flows "$n" --dist "$dist" \
+						--packets "$packets" --reps "$REPS" --table "$table"
+				done
+			done
+		done
+	done
+	# Frames flushed from the caches before each pass: DMA to DRAM without DDIO.
+	for n in 65536 1048576; do
+		log "datapath IPv4 tcp $n flows uniform, cold frames"
+		run_to datapath.txt "$B/bench_datapath" "${EAL1[@]}" -- --family 4 --flows "$n" \
+			--packets "$packets" --reps "$REPS" --table both --cold
+	done
+}
+
+section_merge() {
+	log "merge 1M flows, 4 shards"
+	run_to merge.txt "$B/bench_merge" "${EAL1[@]}" -- --flows 1000000 --shards 4 --reps "$REPS"
+	[ "$QUICK" = 1 ] && return
+	log "merge 1M flows, 4 shards, all IPv6 (every key sorted on several levels)"
+	run_to merge.txt "$B/bench_merge" "${EAL1[@]}" -- --flows 1000000 --shards 4 \
+		--v6-share 1 --reps "$REPS"
+	log "merge 4M flows, 4 shards"
+	run_to merge.txt "$B/bench_merge" "${EAL1[@]}" -- --flows 4000000 --shards 4 --reps "$REPS"
+}
+
+section_writer() {
+	local cases=format,none,zstd-1,zstd1,zstd3,zstd6,zstd9,gzip6
+	[ "$QUICK" = 1 ] && cases=format,none,zstd1,zstd3
+	log "writer 1M records: $cases"
+	run_to writer.txt "$B/bench_writer" "${EAL1[@]}" -- --records 1000000 --reps "$REPS" \
+		--cases "$cases"
+}
+
+# Mpps of the RX cores through the real program, net_pcap replaying from memory.
+section_scaling() {
+	local dir=$BENCH_DATA/scaling q n rep
+	mkdir -p "$dir"
+	for q in 0 1 2 3; do
+		[ -f "$dir/q$q.pcap" ] || python3 tools/bench/mkpcap.py "$dir/q$q.pcap" --packets 1024 \
+			--flows 1024 --first-flow $((q * 1024))
+	done
+	for rep in $(seq "$REPS"); do
+		for n in 1 2 4; do
+			local vdev="net_pcap0" lcores last=$n secs=6
+			for q in $(seq 0 $((n - 1))); do vdev="$vdev,rx_pcap=$dir/q$q.pcap"; done
+			vdev="$vdev,infinite_rx=1"
+			# Main lcore (pipeline) plus n RX lcores, floating over every CPU.
+			lcores="(0-$last)@(0-$LAST_CPU)"
+			log "scaling: $n RX cores, run $rep"
+			rm -rf "$dir/out"
+			echo "CMD timeout -s INT $secs $DPFLOW ${EAL_MEMOPT[*]} --no-pci --lcores '$lcores' --log-level=lib.eal:error --vdev '$vdev' -- --rxq $n --clock wall --stats-period 1 --output $dir/out" >>"$OUT/scaling.txt"
+			timeout -s INT $secs "$DPFLOW" "${EAL_MEMOPT[@]}" --no-pci --lcores "$lcores" \
+				--log-level=lib.eal:error --vdev "$vdev" -- --rxq "$n" --clock wall \
+				--stats-period 1 --output "$dir/out" 2>&1 |
+				awk -v n="$n" -v rep="$rep" '
+					/^dpflow: rx .*pps/ { gsub(/[()]/, ""); v[++k] = $5 }
+					/^conservation:/ { c = $2 }
+					END {
+						# The first line has no rate, the second includes start-up.
+						for (i = 3; i <= k; i++) printf "SAMPLE bench=scaling cores=%d rep=%d pps=%s conservation=%s\n", n, rep, v[i], c
+					}' >>"$OUT/scaling.txt" || true
+		done
+	done
+}
+
+# Resident memory of the real program holding 1M flows (the side-by-side capture).
+section_memory() {
+	ensure_capture
+	local dir=$BENCH_DATA/memory
+	rm -rf "$dir" && mkdir -p "$dir/out"
+	log "memory: dpflow with 1M flows"
+	echo "CMD $DPFLOW ${EAL_MEMOPT[*]} --no-pci --lcores '$SBS_LCORES' --log-level=lib.eal:error -- --replay $BENCH_DATA/big.pcap --flows-per-core 1048576 --output $dir/out" >>"$OUT/memory.txt"
+	"$DPFLOW" "${EAL_MEMOPT[@]}" --no-pci --lcores "$SBS_LCORES" --log-level=lib.eal:error -- \
+		--replay "$BENCH_DATA/big.pcap" --flows-per-core 1048576 --output "$dir/out" \
+		2>"$dir/stderr" &
+	local pid=$! max_anon=0 max_shmem=0 max_file=0 flows=0 line a s f
+	# Sample until exit: RssAnon + RssShmem is the program's memory (EAL's
+	# --no-huge memory is a memfd, so shmem); RssFile is the mapped capture.
+	while kill -0 "$pid" 2>/dev/null; do
+		if line=$(grep -E '^(RssAnon|RssFile|RssShmem):' "/proc/$pid/status" 2>/dev/null | awk '{print $2}' | tr '\n' ' '); then
+			read -r a f s <<<"$line" || true
+			[ -n "${a:-}" ] && [ "$a" -gt "$max_anon" ] && max_anon=$a
+			[ -n "${s:-}" ] && [ "$s" -gt "$max_shmem" ] && max_shmem=$s
+			[ -n "${f:-}" ] && [ "$f" -gt "$max_file" ] && max_file=$f
+		fi
+		sleep 0.05
+	done
+	wait "$pid" || true
+	flows=$(awk '/^total flows-created:/ {print $3}' "$dir/stderr")
+	echo "RESULT bench=memory flows=$flows rss_anon_kb=$max_anon rss_shmem_kb=$max_shmem rss_file_kb=$max_file" >>"$OUT/memory.txt"
+	grep -E '^conservation:' "$dir/stderr" >>"$OUT/memory.txt" || true
+}
+
+ensure_capture() {
+	if [ ! -f "$BENCH_DATA/big.pcap" ] || [ ! -f "$BENCH_DATA/big.truth.tsv" ]; then
+		log "generating $BENCH_DATA/big.pcap (10M packets, 1M flows, 4.7 GB)"
+		python3 tools/gencap.py random "$BENCH_DATA/big.pcap" --truth "$BENCH_DATA/big.truth.tsv" \
+			--packets 10000000 --flows 1000000
+	fi
+}
+
+ensure_peers() {
+	local missing=() p
+	for p in softflowd pmacct nfdump argus-server argus-client; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+			missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	log "installing peers: ${missing[*]}"
+	local sudo=""
+	[ "$(id -u)" -eq 0 ] || sudo=sudo
+	$sudo apt-get update -q >&2
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q "${missing[@]}" >&2
+}
+
+# dpflow on the capture; its records converted to the canon TSV and compared.
+dpflow_once() {
+	local round=$1 dir=$BENCH_DATA/sidebyside/dpflow t0 t1
+	rm -rf "$dir" && mkdir -p "$dir/out"
+	# Page cache warm for everyone: each tool reads the same cached file.
+	echo "CMD $DPFLOW ${EAL_MEMOPT[*]} --no-pci --lcores '$SBS_LCORES' --log-level=lib.eal:error -- --replay $BENCH_DATA/big.pcap --flows-per-core 1048576 --output $dir/out" >>"$OUT/sidebyside.txt"
+	t0=$(date +%s.%N)
+	"$DPFLOW" "${EAL_MEMOPT[@]}" --no-pci --lcores "$SBS_LCORES" --log-level=lib.eal:error -- \
+		--replay "$BENCH_DATA/big.pcap" --flows-per-core 1048576 --output "$dir/out" \
+		2>"$dir/stderr"
+	t1=$(date +%s.%N)
+	find "$dir/out" -name '*.log.zst' -print0 | xargs -0 zstdcat |
+		awk '$1 != "version" && $14 == "OK" {print $8 "\t" $4 "\t" $6 "\t" $5 "\t" $7 "\t" $9 "\t" $10}' \
+			>"$dir/canon.tsv"
+	python3 "$FLOWCMP" "$BENCH_DATA/big.truth.tsv" canon "$dir/canon.tsv" >"$dir/flowcmp.txt"
+	awk -v t0="$t0" -v t1="$t1" -v r="$round" '
+		/^keys:/ { for (i = 2; i <= NF; i++) { split($i, kv, "="); k[kv[1]] = kv[2] } }
+		/^truth:/ { for (i = 2; i <= NF; i++) { split($i, kv, "="); t[kv[1]] = kv[2] } }
+		/^tool :/ { for (i = 3; i <= NF; i++) { split($i, kv, "="); g[kv[1]] = kv[2] } }
+		END { printf "SAMPLE bench=sidebyside tool=dpflow round=%d wall_s=%.3f matched=%s missing=%s extra=%s exact=%s packets=%s truth_packets=%s\n", r, t1 - t0, k["matched"], k["missing"], k["extra"], k["exact(pkts&bytes)"], g["packets"], t["packets"] }' \
+		"$dir/flowcmp.txt" >>"$OUT/sidebyside.txt"
+	grep -E '^(conservation|total rx-packets|pipeline merge-ms-max|replay)' "$dir/stderr" |
+		sed "s/^/dpflow round $round: /" >>"$OUT/sidebyside.txt"
+}
+
+peers_once() {
+	local round=$1 dir=$BENCH_DATA/sidebyside/peers
+	echo "CMD $PEERS_SH $BENCH_DATA/big.pcap $BENCH_DATA/big.truth.tsv $dir" >>"$OUT/sidebyside.txt"
+	"$PEERS_SH" "$BENCH_DATA/big.pcap" "$BENCH_DATA/big.truth.tsv" "$dir" >"$OUT/peers.round$round.txt" 2>&1 || true
+	python3 - "$OUT/peers.round$round.txt" "$round" >>"$OUT/sidebyside.txt" <<'EOF'
+import re, sys
+text = open(sys.argv[1]).read()
+rnd = sys.argv[2]
+# Each block: "== name ...", then flowcmp's lines; timings at the end.
+names = {"nfpcapd": "nfpcapd", "softflowd": "softflowd", "pmacctd print": "pmacctd-print",
+         "pmacctd nfprobe": "pmacctd-nfprobe", "argus": "argus"}
+keys = {}
+for block in text.split("== ")[1:]:
+    head = block.splitlines()[0]
+    tool = next((v for k, v in names.items() if head.startswith(k)), head.split()[0])
+    m = re.search(r"keys: matched=(\d+) missing=(\d+) extra=(\d+) exact\(pkts&bytes\)=(\d+)", block)
+    t = re.search(r"truth: .*packets=(\d+)", block)
+    g = re.search(r"tool : .*packets=(\d+)", block)
+    keys[tool] = (m.groups() if m else ("-", "-", "-", "-")) + (
+        g.group(1) if g else "-", t.group(1) if t else "-")
+walls = {}
+for m in re.finditer(r"wall ([0-9.]+) s \(rc=\d+\): (\S+)(.*)", text):
+    cmd = m.group(2) + m.group(3)
+    tool = ("nfpcapd" if cmd.startswith("nfpcapd") else "softflowd" if cmd.startswith("softflowd")
+            else "argus" if cmd.startswith("argus") else "pmacctd-print" if "pmacctd.conf" in cmd
+            else "pmacctd-nfprobe" if "pmnp.conf" in cmd else cmd.split()[0])
+    walls[tool] = float(m.group(1))
+for tool, w in walls.items():
+    k = keys.get(tool, ("-",) * 6)
+    print("SAMPLE bench=sidebyside tool=%s round=%s wall_s=%.3f matched=%s missing=%s extra=%s exact=%s"
+          " packets=%s truth_packets=%s" % (tool, rnd, w, *k))
+EOF
+}
+
+section_sidebyside() {
+	ensure_capture
+	ensure_peers
+	[ -x "$PEERS_SH" ] || [ -f "$PEERS_SH" ] || { log "no $PEERS_SH: side by side skipped"; return; }
+	local r
+	# Read the capture once so every tool starts with it in the page cache.
+	cat "$BENCH_DATA/big.pcap" >/dev/null
+	echo "PACKETS $(($(wc -l <"$BENCH_DATA/big.truth.tsv") - 1)) uniflows in truth; 10000000 packets" >>"$OUT/sidebyside.txt"
+	for r in $(seq "$ROUNDS"); do
+		log "side by side round $r: dpflow"
+		dpflow_once "$r"
+		log "side by side round $r: peers"
+		peers_once "$r"
+	done
+}
+
+# Where the cycles go: perf sampling (cpu-clock works on VMs without PMU
+# counters) and callgrind instruction counts, both on the 1M-flow cell.
+section_profile() {
+	local args=(--family 4 --flows 1048576 --packets 4000000 --reps 2 --table dpf)
+	if perf record -e cpu-clock -o /dev/null true >/dev/null 2>&1; then
+		log "profile: perf record"
+		echo "CMD perf record -e cpu-clock -F 4000 -- $B/bench_datapath ${EAL1[*]} -- ${args[*]}" >"$OUT/profile.perf.txt"
+		perf record -q -e cpu-clock -F 4000 -o "$OUT/perf.data" -- "$B/bench_datapath" \
+			"${EAL1[@]}" -- "${args[@]}" >/dev/null 2>&1
+		# User-space symbols: the kernel's share is the first touch of the table's pages.
+		perf report -i "$OUT/perf.data" --no-children --sort sym --stdio 2>/dev/null |
+			grep -v '^#' | grep '%' | grep '\[\.\]' | head -15 >>"$OUT/profile.perf.txt"
+		perf annotate -i "$OUT/perf.data" --stdio -s dpf_ft_lookup_or_insert_burst 2>/dev/null \
+			>"$OUT/profile.annotate.txt" || true
+	fi
+	if command -v valgrind >/dev/null; then
+		log "profile: callgrind (instruction counts)"
+		local cargs=(--family 4 --flows 65536 --packets 1000000 --reps 1 --table dpf)
+		echo "CMD valgrind --tool=callgrind $B/bench_datapath ${EAL1[*]} -- ${cargs[*]}" >"$OUT/profile.callgrind.txt"
+		echo "PACKETS $((65536 + 1000000))" >>"$OUT/profile.callgrind.txt"
+		valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind.out" "$B/bench_datapath" \
+			"${EAL1[@]}" -- "${cargs[@]}" >/dev/null 2>&1 || true
+		callgrind_annotate --inclusive=yes "$OUT/callgrind.out" 2>/dev/null |
+			grep -E 'process_burst|flush_burst|record|dpf_|rte_pktmbuf|rte_mempool' |
+			head -20 >>"$OUT/profile.callgrind.txt" || true
+	fi
+}
+
+build
+log "results in $OUT"
+start=$(date +%s)
+for s in $SECTIONS; do
+	"section_$s"
+done
+echo "load average at end: $(cat /proc/loadavg)" >>"$OUT/machine.txt"
+python3 tools/bench/report.py "$OUT" >"$OUT/tables.md"
+log "done in $(($(date +%s) - start)) s: $OUT/tables.md"
