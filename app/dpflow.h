@@ -118,6 +118,9 @@ struct dpf_options {
 	uint64_t s3_drain_sec;
 	uint64_t s3_timeout_sec;
 	char *drivers_cfg;        /* driver profile directory (drivers.c) */
+	/* reliability (doc/reliability.md) */
+	uint64_t hold_mb;           /* output held in memory while the disk refuses it */
+	uint64_t test_writer_delay; /* test knob: ms the writer waits per batch */
 };
 
 #define DPF_IFACE_MAX_ADDRS 16
@@ -458,6 +461,8 @@ struct dpf_exporter {
 int dpf_writer_add_exporter(const struct dpf_exporter *e);
 int dpf_writer_start(struct dpf_app *app);
 void dpf_writer_join(struct dpf_app *app);
+/* Output-error and leftover counters, `writer ...: N` lines (after join). */
+void dpf_writer_stats_print(FILE *f);
 
 /* export_ipfix.c: --ipfix; setup registers the exporter (0 when not configured) */
 int dpf_export_ipfix_setup(struct dpf_app *app);

@@ -18,7 +18,8 @@
 #include "dpflow.h"
 
 enum opt_type {
-	OPT_STR,   /* free text (paths, format strings) */
+	OPT_STR,   /* free text (format strings) */
+	OPT_PATH,  /* a file or directory: checked by path_check() */
 	OPT_META,  /* printed in records: printable ASCII, no space */
 	OPT_UINT,
 	OPT_ENUM,
@@ -52,7 +53,7 @@ struct opt_def {
 #define O(field) offsetof(struct dpf_options, field)
 
 static const struct opt_def opt_table[] = {
-	{"replay", OPT_STR, O(replay), 0, 0, NULL, NULL, "FILE",
+	{"replay", OPT_PATH, O(replay), 0, 0, NULL, NULL, "FILE",
 	 "replay a pcap through the software-RSS source; exits once every window is flushed", 0},
 	{"rxq", OPT_UINT, O(rxq), 1, DPF_MAX_RX_CORES, NULL, "1", "N",
 	 "RX queues per port, one RX lcore each", 0},
@@ -62,7 +63,7 @@ static const struct opt_def opt_table[] = {
 	 "window clock; auto: packet for --replay and net_pcap ports, wall otherwise", 0},
 	{"log-format", OPT_STR, O(log_format), 0, 0, NULL, DPF_FMT_DEFAULT, "FMT",
 	 "AWS flow log format string", 0},
-	{"output", OPT_STR, O(output), 0, 0, NULL, "-", "DIR|-",
+	{"output", OPT_PATH, O(output), 0, 0, NULL, "-", "DIR|-",
 	 "DIR: files in the AWS object layout; -: header and records on stdout", 0},
 	{"compress", OPT_ENUM, O(compress), 0, 0, compress_names, "zstd", "zstd|gzip|none",
 	 "file compression (files only)", 0},
@@ -121,7 +122,7 @@ static const struct opt_def opt_table[] = {
 	 "run the prompt's commands from FILE, printing their output", OPT_CLI_ONLY},
 	{"flow-store", OPT_UINT, O(flow_store), 1, 10000000, NULL, "100000", "N",
 	 "records of recent windows kept for show flows / export flows", 0},
-	{"config", OPT_STR, O(config), 0, 0, NULL, NULL, "FILE",
+	{"config", OPT_PATH, O(config), 0, 0, NULL, NULL, "FILE",
 	 "read settings from FILE ([dpflow] keys as above, [interface ID] sections); "
 	 "command-line options win", OPT_CLI_ONLY},
 	{"ipfix", OPT_STR, O(ipfix), 0, 0, NULL, NULL, "udp://HOST:PORT|tcp://HOST:PORT",
@@ -176,6 +177,12 @@ static const struct opt_def opt_table[] = {
 	{"drivers-cfg", OPT_STR, O(drivers_cfg), 0, 0, NULL, NULL, "DIR",
 	 "driver profile directory (default: the installed drivers-cfg, else the source "
 	 "tree's); see doc/drivers-cfg.md", 0},
+	{"hold-mb", OPT_UINT, O(hold_mb), 1, 1u << 20, NULL, "64", "MB",
+	 "output kept in memory while the output directory cannot be written (full, "
+	 "read-only, unwritable), retried every 250 ms; beyond it records are counted as lost", 0},
+	{"test-writer-delay", OPT_UINT, O(test_writer_delay), 0, 60000, NULL, "0", "MS",
+	 "test knob: the writer waits MS ms before each record batch until a stop, like a slow "
+	 "disk (doc/reliability.md)", 0},
 };
 
 #define N_OPTS RTE_DIM(opt_table)
@@ -196,6 +203,62 @@ static uint64_t *
 uint_field(struct dpf_options *o, const struct opt_def *d)
 {
 	return (uint64_t *)((char *)o + d->off);
+}
+
+/* Values echoed in messages: cut, with control bytes escaped, so bad input
+ * can neither forge a log line nor drive the terminal. */
+#define SHOWN_MAX 64
+
+struct shown {
+	char s[SHOWN_MAX * 4 + 4];
+};
+
+static const char *
+shown(struct shown *b, const char *v)
+{
+	size_t o = 0, i;
+
+	for (i = 0; v[i] != '\0' && i < SHOWN_MAX; i++) {
+		unsigned char c = (unsigned char)v[i];
+
+		if (c < 0x20 || c == 0x7f || c == '\\')
+			o += (size_t)snprintf(b->s + o, sizeof(b->s) - o, "\\x%02x", c);
+		else
+			b->s[o++] = (char)c;
+	}
+	if (v[i] != '\0')
+		o += (size_t)snprintf(b->s + o, sizeof(b->s) - o, "...");
+	b->s[o] = '\0';
+	return b->s;
+}
+
+/*
+ * Paths reach logs, error messages and the file system: non-empty, shorter
+ * than PATH_MAX, no control character (a newline would forge a log line).
+ */
+static int
+path_check(const struct opt_def *d, const char *val, char *err, size_t err_len)
+{
+	size_t i, len = strlen(val);
+
+	if (len == 0) {
+		snprintf(err, err_len, "%s: empty value", d->name);
+		return -EINVAL;
+	}
+	if (len >= PATH_MAX) {
+		snprintf(err, err_len, "%s: path longer than %d bytes", d->name, PATH_MAX - 1);
+		return -ENAMETOOLONG;
+	}
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)val[i];
+
+		if (c < 0x20 || c == 0x7f) {
+			snprintf(err, err_len, "%s: control character 0x%02x at byte %zu of the path",
+				 d->name, c, i + 1);
+			return -EINVAL;
+		}
+	}
+	return 0;
 }
 
 /* Set one option from text; on error write a message naming it. */
@@ -244,6 +307,7 @@ static int
 opt_set(struct dpf_options *o, const struct opt_def *d, const char *val, const char *origin,
 	char *err, size_t err_len)
 {
+	struct shown sv;
 	uint64_t v;
 	char **sp;
 	int rc, i;
@@ -259,11 +323,19 @@ opt_set(struct dpf_options *o, const struct opt_def *d, const char *val, const c
 			return -EINVAL;
 		}
 		return list_append(list_field(o, d), val, origin);
+	case OPT_PATH:
+		rc = path_check(d, val, err, err_len);
+		if (rc < 0)
+			return rc;
+		sp = str_field(o, d);
+		free(*sp);
+		*sp = strdup(val);
+		return *sp == NULL ? -ENOMEM : 0;
 	case OPT_META:
 		if (!dpf_fmt_meta_valid(val)) {
 			snprintf(err, err_len,
 				 "%s '%s': must be 1..%d printable characters without spaces",
-				 d->name, val, DPF_FMT_META_MAX);
+				 d->name, shown(&sv, val), DPF_FMT_META_MAX);
 			return -EINVAL;
 		}
 		/* fall through */
@@ -279,12 +351,12 @@ opt_set(struct dpf_options *o, const struct opt_def *d, const char *val, const c
 	case OPT_UINT:
 		rc = dpf_cfg_parse_u64(val, d->min, d->max, &v);
 		if (rc == -EINVAL) {
-			snprintf(err, err_len, "%s '%s': not a number", d->name, val);
+			snprintf(err, err_len, "%s '%s': not a number", d->name, shown(&sv, val));
 			return rc;
 		}
 		if (rc == -ERANGE) {
 			snprintf(err, err_len, "%s '%s': out of range %" PRIu64 "..%" PRIu64,
-				 d->name, val, d->min, d->max);
+				 d->name, shown(&sv, val), d->min, d->max);
 			return rc;
 		}
 		*uint_field(o, d) = v;
@@ -296,7 +368,7 @@ opt_set(struct dpf_options *o, const struct opt_def *d, const char *val, const c
 				return 0;
 			}
 		}
-		snprintf(err, err_len, "%s '%s': expected %s", d->name, val, d->arg);
+		snprintf(err, err_len, "%s '%s': expected %s", d->name, shown(&sv, val), d->arg);
 		return -EINVAL;
 	}
 	return -EINVAL;
@@ -527,6 +599,7 @@ apply_config_file(struct dpf_config *cfg, const char *path)
 	char err[512];
 	struct dpf_cfg *c = dpf_cfg_load(path, err, sizeof(err));
 	char origin[PATH_MAX + 16];
+	struct shown sv;
 	unsigned int i;
 	int rc = 0;
 
@@ -575,7 +648,8 @@ apply_config_file(struct dpf_config *cfg, const char *path)
 				if (dpf_cfg_parse_u64(e->value, 0, DPF_MAX_PORTS - 1, &port) < 0) {
 					fprintf(stderr,
 						"dpflow: %s:%u: port '%s': expected 0..%d\n",
-						path, e->line, e->value, DPF_MAX_PORTS - 1);
+						path, e->line, shown(&sv, e->value),
+						DPF_MAX_PORTS - 1);
 					rc = -EINVAL;
 				} else {
 					ifc->port = (uint16_t)port;
@@ -588,7 +662,7 @@ apply_config_file(struct dpf_config *cfg, const char *path)
 			} else if (!dpf_fmt_meta_valid(e->value)) {
 				fprintf(stderr,
 					"dpflow: %s:%u: %s '%s': must be printable without spaces\n",
-					path, e->line, e->key, e->value);
+					path, e->line, e->key, shown(&sv, e->value));
 				rc = -EINVAL;
 			} else {
 				const char **slot = iface_meta_slot(&ifc->meta, e->key);
@@ -648,7 +722,8 @@ dpf_options_usage(FILE *f, const char *prog)
 		else
 			snprintf(lhs, sizeof(lhs), "--%s %s", d->name, d->arg);
 		fprintf(f, "  %-32s %s", lhs, d->help);
-		if (d->def != NULL && d->type != OPT_STR && d->type != OPT_FLAG)
+		if (d->def != NULL && d->type != OPT_STR && d->type != OPT_FLAG &&
+		    d->type != OPT_PATH)
 			fprintf(f, " (default %s)", d->def);
 		fputc('\n', f);
 	}
@@ -667,6 +742,7 @@ dpf_options_show(FILE *f, const struct dpf_options *o)
 
 		switch (d->type) {
 		case OPT_STR:
+		case OPT_PATH:
 		case OPT_META: {
 			const char *v = *(char *const *)base;
 
@@ -696,7 +772,8 @@ dpf_options_free(struct dpf_config *cfg)
 	for (i = 0; i < N_OPTS; i++) {
 		if (opt_table[i].type == OPT_LIST)
 			list_free(list_field(&cfg->opt, &opt_table[i]));
-		if (opt_table[i].type == OPT_STR || opt_table[i].type == OPT_META) {
+		if (opt_table[i].type == OPT_STR || opt_table[i].type == OPT_META ||
+		    opt_table[i].type == OPT_PATH) {
 			char **sp = str_field(&cfg->opt, &opt_table[i]);
 
 			free(*sp);
@@ -730,6 +807,7 @@ dpf_options_parse(struct dpf_config *cfg, int argc, char **argv)
 {
 	struct option longopts[N_OPTS + 2];
 	const char *config_path = NULL;
+	struct shown sv;
 	char err[512];
 	size_t i;
 	int c, idx, rc;
@@ -746,9 +824,11 @@ dpf_options_parse(struct dpf_config *cfg, int argc, char **argv)
 	longopts[N_OPTS] = (struct option){"help", no_argument, NULL, 'h'};
 	longopts[N_OPTS + 1] = (struct option){NULL, 0, NULL, 0};
 
-	/* First pass: only --config, so the command line can override the file. */
+	/* First pass: only --config, so the command line can override the file.
+	 * optind 0 resets glibc's getopt fully (1 keeps a stale position inside an
+	 * option cluster when an earlier parse stopped early). */
 	opterr = 0;
-	optind = 1;
+	optind = 0;
 	while ((c = getopt_long(argc, argv, "hi", longopts, &idx)) != -1)
 		if (c >= 256 && strcmp(opt_table[c - 256].name, "config") == 0)
 			config_path = optarg;
@@ -759,7 +839,7 @@ dpf_options_parse(struct dpf_config *cfg, int argc, char **argv)
 	}
 
 	opterr = 0;
-	optind = 1;
+	optind = 0;
 	while ((c = getopt_long(argc, argv, ":hi", longopts, &idx)) != -1) {
 		if (c == 'h') {
 			dpf_options_usage(stdout, argv[0]);
@@ -771,12 +851,12 @@ dpf_options_parse(struct dpf_config *cfg, int argc, char **argv)
 		}
 		if (c == '?') {
 			fprintf(stderr, "dpflow: unknown option '%s' (see --help)\n",
-				argv[optind - 1]);
+				shown(&sv, argv[optind - 1]));
 			return -EINVAL;
 		}
 		if (c == ':') {
 			fprintf(stderr, "dpflow: option '%s' needs a value (see --help)\n",
-				argv[optind - 1]);
+				shown(&sv, argv[optind - 1]));
 			return -EINVAL;
 		}
 		{
@@ -793,7 +873,8 @@ dpf_options_parse(struct dpf_config *cfg, int argc, char **argv)
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "dpflow: unexpected argument '%s' (see --help)\n", argv[optind]);
+		fprintf(stderr, "dpflow: unexpected argument '%s' (see --help)\n",
+			shown(&sv, argv[optind]));
 		return -EINVAL;
 	}
 	return 0;

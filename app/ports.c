@@ -286,13 +286,14 @@ dpf_ports_init(struct dpf_app *app)
 			"(--vdev net_pcap0,rx_pcap=FILE) or use --replay FILE\n");
 		return -ENODEV;
 	}
-	rc = dpf_drivers_select(app->cfg.opt.drivers_cfg, app->ports, app->n_ports);
-	if (rc < 0)
-		return rc;
+	/* Configuration errors first: they stop the start before any port note. */
 	rc = dpf_ifaces_build(app);
 	if (rc < 0)
 		return rc;
 	rc = parse_forward(app);
+	if (rc < 0)
+		return rc;
+	rc = dpf_drivers_select(app->cfg.opt.drivers_cfg, app->ports, app->n_ports);
 	if (rc < 0)
 		return rc;
 	if (app->clock == DPF_CLOCK_AUTO)

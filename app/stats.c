@@ -111,6 +111,7 @@ dpf_stats_print(FILE *f, struct dpf_app *app, bool final)
 	fprintf(f, "writer bytes: %" PRIu64 "\n", app->sstats.bytes);
 	fprintf(f, "writer files: %" PRIu64 "\n", app->sstats.files_published);
 	fprintf(f, "writer errors: %" PRIu64 "\n", app->sstats.write_errors);
+	dpf_writer_stats_print(f);
 	/* Conservation (design.md invariant 1). */
 	accounted = t.logged_packets + t.not_ip + t.malformed + t.lost_table_full +
 		    t.lost_no_table + t.late + t.unmatched;

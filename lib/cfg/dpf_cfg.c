@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_common.h>
 #include <rte_errno.h>
 
 #include "dpf_cfg.h"
@@ -18,6 +19,11 @@ struct dpf_cfg {
 	unsigned int cap;
 	char *text; /* private copy; entries point into it */
 };
+
+/* Formats are checked like printf's: every message has a literal format. */
+static void
+set_err(char *err, size_t err_len, const char *name, unsigned int line, const char *fmt, ...)
+	__rte_format_printf(5, 6);
 
 static void
 set_err(char *err, size_t err_len, const char *name, unsigned int line, const char *fmt, ...)
@@ -111,6 +117,18 @@ dpf_cfg_parse(const char *text, size_t len, const char *name, char *err, size_t 
 			set_err(err, err_len, name, line, "line longer than %d characters",
 				LINE_MAX_LEN);
 			goto fail;
+		}
+		/* Values reach logs and messages: no byte there may forge a line or
+		 * drive a terminal. Tabs are blanks; a CR may end the line. */
+		for (s = p; *s != '\0'; s++) {
+			unsigned char c = (unsigned char)*s;
+
+			if ((c < 0x20 && c != '\t' && !(c == '\r' && s[1] == '\0')) || c == 0x7f) {
+				set_err(err, err_len, name, line,
+					"control character 0x%02x at column %zu", c,
+					(size_t)(s - p) + 1);
+				goto fail;
+			}
 		}
 		s = trim(p);
 		if (*s == '\0' || *s == '#' || *s == ';')

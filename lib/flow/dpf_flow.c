@@ -123,9 +123,14 @@ dpf_frag_cache_free(struct dpf_frag_cache *fc)
 static struct frag_slot *
 frag_slot_of(struct dpf_frag_cache *fc, const struct dpf_pkt_info *pi)
 {
-	uint32_t h = rte_hash_crc(pi->src_addr, sizeof(pi->src_addr), pi->frag_id);
+	/* rte_hash_crc reads 8 bytes at a time: hash an aligned copy, since
+	 * parse results in arrays are not 8-byte aligned. */
+	uint64_t a[4];
+	uint32_t h;
 
-	h = rte_hash_crc(pi->dst_addr, sizeof(pi->dst_addr), h);
+	memcpy(a, pi->src_addr, 16);
+	memcpy(a + 2, pi->dst_addr, 16);
+	h = rte_hash_crc(a, sizeof(a), pi->frag_id);
 	h = rte_hash_crc_4byte((uint32_t)pi->proto << 8 | pi->family, h);
 	return &fc->slots[h & fc->mask];
 }

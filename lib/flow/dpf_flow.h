@@ -47,7 +47,7 @@ struct dpf_flow_key {
 	uint8_t family;       /**< 4 or 6 */
 	uint8_t action;       /**< enum dpf_action */
 	uint8_t pad[7];       /**< always zero */
-};
+} __attribute__((aligned(8))); /* hashed and compared as 64-bit words */
 
 _Static_assert(sizeof(struct dpf_flow_key) == 48, "flow key must stay 48 bytes");
 

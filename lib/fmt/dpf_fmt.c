@@ -154,6 +154,32 @@ field_lookup(const char *name, size_t len)
 /* Names quoted in messages are cut here so a garbage format gives a short message. */
 #define ERR_NAME_MAX 64
 
+/*
+ * A field name as quoted in a message: cut at ERR_NAME_MAX, control bytes and
+ * backslashes as \xNN, so a bad format cannot forge a log line. out holds
+ * ERR_NAME_MAX * 4 + 1 bytes.
+ */
+static void
+quote_name(char *out, const char *name, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < len && i < ERR_NAME_MAX; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if (c < 0x20 || c == 0x7f || c == '\\') {
+			*out++ = '\\';
+			*out++ = 'x';
+			*out++ = hex[c >> 4];
+			*out++ = hex[c & 15];
+		} else {
+			*out++ = (char)c;
+		}
+	}
+	*out = '\0';
+}
+
 struct dpf_fmt *
 dpf_fmt_parse(const char *format, char *err, size_t err_len)
 {
@@ -203,10 +229,11 @@ dpf_fmt_parse(const char *format, char *err, size_t err_len)
 		}
 		id = field_lookup(format + name_start, name_end - name_start);
 		if (id < 0) {
-			int shown = (int)RTE_MIN(name_end - name_start, (size_t)ERR_NAME_MAX);
+			char shown[ERR_NAME_MAX * 4 + 1];
 
-			set_err(err, err_len, "unknown field '%.*s' at position %u (column %zu)",
-				shown, format + name_start, f->n_fields + 1, pos + 1);
+			quote_name(shown, format + name_start, name_end - name_start);
+			set_err(err, err_len, "unknown field '%s' at position %u (column %zu)",
+				shown, f->n_fields + 1, pos + 1);
 			goto free_fmt;
 		}
 		if (seen[id]) {
@@ -425,7 +452,20 @@ put_lit(char *p, const char *s, size_t n)
 
 #define PUT_LIT(p, s) put_lit(p, s, sizeof(s) - 1)
 
-static inline bool
+/*
+ * The vector path reads whole aligned 16-byte blocks around the string: safe
+ * (never crosses a page) but an out-of-bounds read to AddressSanitizer, so
+ * sanitized builds take the scalar loop.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define DPF_FMT_SCALAR_META 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define DPF_FMT_SCALAR_META 1
+#endif
+#endif
+
+static inline __rte_unused bool
 meta_char_ok(unsigned char c)
 {
 	return c > 0x20 && c < 0x7f;
@@ -440,7 +480,7 @@ meta_char_ok(unsigned char c)
 static inline size_t
 meta_len(const char *s)
 {
-#if defined(RTE_ARCH_X86)
+#if defined(RTE_ARCH_X86) && !defined(DPF_FMT_SCALAR_META)
 	const char *block = (const char *)((uintptr_t)s & ~(uintptr_t)15);
 	unsigned int skip = (unsigned int)((uintptr_t)s & 15);
 	const __m128i space = _mm_set1_epi8(0x21), del = _mm_set1_epi8(0x7f);

@@ -23,7 +23,7 @@
 /* ------------------------------------------------------------------ */
 /* Parsing                                                              */
 
-static void
+static void __rte_format_printf(3, 4)
 set_err(char *err, size_t len, const char *fmt, ...)
 {
 	va_list ap;

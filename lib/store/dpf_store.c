@@ -317,11 +317,17 @@ dpf_store_write_csv(FILE *f, const struct dpf_record *recs, uint32_t n,
 {
 	uint32_t i;
 
-	fprintf(f, "interface-id,pkt-srcaddr,pkt-srcport,pkt-dstaddr,pkt-dstport,srcaddr,srcport,"
-		   "dstaddr,dstport,protocol,packets,bytes,action,start,end,start-ms,end-ms\n");
+	static const char header[] =
+		"interface-id,pkt-srcaddr,pkt-srcport,pkt-dstaddr,pkt-dstport,srcaddr,srcport,"
+		"dstaddr,dstport,protocol,packets,bytes,action,start,end,start-ms,end-ms\n";
+	char line[512];
+
+	/* Formatted here, written to the caller's stream: this library prints nothing. */
+	fwrite(header, 1, sizeof(header) - 1, f);
 	for (i = 0; i < n; i++) {
 		const struct dpf_record *r = &recs[i];
 		char ps[46], pd[46], s[46], d[46], ts[32], te[32];
+		int len;
 		const char *id = r->key.iface < n_ifaces && ifaces[r->key.iface].interface_id
 					 ? ifaces[r->key.iface].interface_id
 					 : "-";
@@ -332,13 +338,16 @@ dpf_store_write_csv(FILE *f, const struct dpf_record *recs, uint32_t n,
 		addr_text(r->key.family, r->post.dst_addr, d, sizeof(d));
 		dpf_store_time_text(r->start, ts, sizeof(ts));
 		dpf_store_time_text(r->end, te, sizeof(te));
-		fprintf(f,
+		len = snprintf(line, sizeof(line),
 			"%s,%s,%u,%s,%u,%s,%u,%s,%u,%u,%" PRIu64 ",%" PRIu64 ",%s,%s,%s,%" PRIu64
 			",%" PRIu64 "\n",
 			id, ps, r->key.src_port, pd, r->key.dst_port, s, r->post.src_port, d,
 			r->post.dst_port, r->key.proto, r->packets, r->bytes,
 			r->key.action == DPF_ACTION_REJECT ? "REJECT" : "ACCEPT", ts, te,
 			r->start * 1000, r->end * 1000);
+		if (len < 0 || (size_t)len >= sizeof(line))
+			return -EIO;
+		fwrite(line, 1, (size_t)len, f);
 	}
 	return ferror(f) ? -EIO : 0;
 }

@@ -1,0 +1,892 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""Reliability end-to-end tests (doc/reliability.md): overload, full and
+unwritable output directories, stops and kills, NIC counters, conservation
+under load, bad input, and the security rules on output files.
+
+Usage: reliability.py CASE    (meson runs one test per case; exit 77 = skipped)
+Environment: as e2e.py (DPFLOW, GENCAP, DATA); helpers come from e2e.py.
+
+No case depends on timing for its verdict: cases that need the program in a
+state (output blocked, records lost, a temporary on disk) wait for the log
+line or the file that shows it, with a generous time limit, then check
+counts that must hold exactly.
+"""
+import errno
+import gzip
+import json
+import os
+import re
+import shlex
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from e2e import (DATA, DPFLOW, EAL, EAL1, EAL4, META, SAMPLE, SKIP, Fail, check,  # noqa: E402
+                 counters, run)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+T0 = 1700000000                  # aligned to every window length used here
+WAIT = 90                        # seconds to wait for a state before failing
+
+
+class Skip(Exception):
+    pass
+
+
+# ---------------------------------------------------------------- captures
+
+def ipv4_udp(src, dst, sport, dport, payload=0):
+    """An Ethernet/IPv4/UDP frame (padded to 60 bytes); IP total length
+    28 + payload. Checksums are left 0: dpflow does not read them."""
+    ip_len = 28 + payload
+    frame = (b"\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01\x08\x00"
+             + struct.pack("!BBHHHBBH4s4s", 0x45, 0, ip_len, 0, 0, 64, 17, 0, src, dst)
+             + struct.pack("!HHHH", sport, dport, 8 + payload, 0) + bytes(payload))
+    return frame + bytes(max(0, 60 - len(frame)))
+
+
+ARP = (b"\xff" * 6 + b"\x02\x00\x00\x00\x00\x01\x08\x06" + bytes(46))
+TRUNC_IPV4 = b"\x02" * 12 + b"\x08\x00" + b"\x45\x00\x00"          # 17 bytes
+
+
+def a4(x):
+    return struct.pack("!I", x)
+
+
+def write_pcap(path, packets):
+    """packets: iterable of (t_us, frame) in file order."""
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+        out = []
+        for t, fr in packets:
+            out.append(struct.pack("<IIII", t // 1000000, t % 1000000, len(fr), len(fr)))
+            out.append(fr)
+            if len(out) >= 65536:
+                f.write(b"".join(out))
+                out = []
+        f.write(b"".join(out))
+
+
+def flood_pcap(path, n_flows, port_base=0):
+    """n_flows UDP flows of one packet each: for net_pcap's infinite_rx,
+    which replays them forever (its mbuf pool takes about 2500 frames)."""
+    write_pcap(path, ((T0 * 1000000 + i, ipv4_udp(a4(0x0A010000 + port_base + i),
+                                                   a4(0xC0000201), 1024 + i, 53))
+                      for i in range(n_flows)))
+
+
+def rows_of(text):
+    """Records of a v2 output as lists of fields (header dropped)."""
+    return [l.split(" ") for l in text.splitlines()[1:]]
+
+
+def read_file(path):
+    if path.endswith(".gz"):
+        return gzip.open(path, "rt").read()
+    if path.endswith(".zst"):
+        p = subprocess.run(["zstd", "-dcq", path], capture_output=True, text=True)
+        check(p.returncode == 0, f"{path} does not decompress: {p.stderr}")
+        return p.stdout
+    return open(path).read()
+
+
+def all_files(d):
+    """Every file and symlink under d, hidden ones included (glob skips those)."""
+    out = []
+    for root, dirs, files in os.walk(d):
+        out += [os.path.join(root, f) for f in files]
+        out += [os.path.join(root, x) for x in dirs if os.path.islink(os.path.join(root, x))]
+    return sorted(out)
+
+
+def published(d):
+    """Published files under d (names not starting with '.'), and temporaries."""
+    paths = all_files(d)
+    pub = [p for p in paths if not os.path.basename(p).startswith(".")]
+    tmp = [p for p in paths if os.path.basename(p).startswith(".")]
+    return pub, tmp
+
+
+def check_files_complete(d):
+    """Every published file decompresses whole, starts with the header and
+    has well-formed lines; returns all record rows."""
+    pub, _ = published(d)
+    rows = []
+    for p in pub:
+        lines = read_file(p).splitlines()
+        check(len(lines) >= 1, f"{p}: empty")
+        n = len(lines[0].split(" "))
+        check(lines[0].startswith("version "), f"{p}: no header")
+        for l in lines[1:]:
+            f = l.split(" ")
+            check(len(f) == n and all(f), f"{p}: malformed line {l!r}")
+            rows.append(f)
+    return rows
+
+
+# ---------------------------------------------------------------- live runs
+
+class Live:
+    """dpflow in the background; stderr read line by line so a case can wait
+    for the line that shows a state."""
+
+    def __init__(self, eal, opts, prefix=()):
+        self.cmd = list(prefix) + [DPFLOW] + eal + ["--"] + opts
+        self.p = subprocess.Popen(self.cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  text=True)
+        self.err = []
+        self.out = []
+        self.cv = threading.Condition()
+        self.threads = [threading.Thread(target=self._read, args=(self.p.stderr, self.err)),
+                        threading.Thread(target=self._read, args=(self.p.stdout, self.out))]
+        for t in self.threads:
+            t.daemon = True
+            t.start()
+
+    def _read(self, stream, into):
+        for line in stream:
+            with self.cv:
+                into.append(line)
+                self.cv.notify_all()
+        with self.cv:
+            self.cv.notify_all()
+
+    def wait_for(self, pattern, timeout=WAIT, start=0):
+        """Index of the first stderr line from `start` matching pattern."""
+        rx = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        with self.cv:
+            while True:
+                for i in range(start, len(self.err)):
+                    if rx.search(self.err[i]):
+                        return i
+                if self.p.poll() is not None and all(not t.is_alive() for t in self.threads):
+                    raise Fail(f"dpflow exited ({self.p.returncode}) before {pattern!r}:\n"
+                               + "".join(self.err[-30:]))
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    self.kill()
+                    raise Fail(f"no {pattern!r} within {timeout} s:\n" + "".join(self.err[-30:]))
+                self.cv.wait(min(left, 1.0))
+
+    def wait_until(self, predicate, what, timeout=WAIT):
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if self.p.poll() is not None:
+                raise Fail(f"dpflow exited ({self.p.returncode}) before {what}:\n"
+                           + "".join(self.err[-30:]))
+            if time.monotonic() > deadline:
+                self.kill()
+                raise Fail(f"not {what} within {timeout} s")
+            time.sleep(0.05)
+
+    def stop(self, sig=signal.SIGTERM, timeout=WAIT):
+        if self.p.poll() is None:
+            self.p.send_signal(sig)
+        try:
+            self.p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise Fail(f"dpflow did not stop within {timeout} s after {sig!r}")
+        for t in self.threads:
+            t.join(timeout)
+        return self.p.returncode, "".join(self.out), "".join(self.err)
+
+    def kill(self):
+        if self.p.poll() is None:
+            self.p.kill()
+            self.p.wait()
+
+
+def flood_eal(pcaps):
+    """EAL options for net_pcap ports replaying captures forever (a live feed).
+    Three lcores: main, one RX core, and the pipeline on its own, so that the
+    main loop (progress lines, signals) runs even while the pipeline waits."""
+    eal = EAL + ["--lcores", "(0-2)@(0-1)"]
+    for i, p in enumerate(pcaps):
+        eal += ["--vdev", f"net_pcap{i},rx_pcap={p},infinite_rx=1"]
+    return eal
+
+
+class Tmpfs:
+    """A small tmpfs that the case can fill; skipped where mounting is impossible."""
+
+    def __init__(self, size):
+        self.dir = tempfile.mkdtemp(prefix="dpflow-tmpfs.")
+        p = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs",
+                            self.dir], capture_output=True, text=True)
+        if p.returncode != 0:
+            os.rmdir(self.dir)
+            raise Skip(f"cannot mount a tmpfs here ({p.stderr.strip()}): needs root "
+                       "or CAP_SYS_ADMIN")
+
+    def fill(self):
+        """Take every free byte; returns the filler's path."""
+        path = os.path.join(self.dir, "filler")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        chunk = bytes(1 << 16)
+        try:
+            while True:
+                os.write(fd, chunk)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+        return path
+
+    def close(self):
+        subprocess.run(["umount", "-l", self.dir], capture_output=True)
+        try:
+            os.rmdir(self.dir)
+        except OSError:
+            pass
+
+
+def writer_accounting(c, files_rows):
+    """Every row the pipeline emitted is in a published file or counted lost."""
+    offered = (int(c["pipeline records"]) + int(c["pipeline nodata-rows"])
+               + int(c["pipeline skipdata-rows"]))
+    lost = int(c["writer lost-lines"])
+    check(len(files_rows) + lost == offered,
+          f"rows in files {len(files_rows)} + lost {lost} != rows emitted {offered}")
+    return lost
+
+
+# ---------------------------------------------------------------- overload
+
+def case_table_full_exact():
+    """Flow table full: flows that were in the table before it filled keep
+    exact counts (against the generator's model), the new flows' packets are
+    counted as lost and reported by one SKIPDATA row for that interface and
+    window, and the table holds exactly its configured size."""
+    W, E, F, CAP, RXQ = 10, 300, 8000, 1000, 2
+    pkts, model = [], {}
+    base = T0 * 1000000
+
+    def early(e, t, payload):
+        key = ("10.0.%d.%d" % (e >> 8, e & 255), 1000 + e)
+        w = (t - base) // (W * 1000000)
+        m = model.setdefault((w, key), [0, 0])
+        m[0] += 1
+        m[1] += 28 + payload
+        return (t, ipv4_udp(a4(0x0A000000 + e), a4(0xC0000201), 1000 + e, 53, payload))
+
+    # Window 0: early flows, then a flood of new flows, then the early flows again.
+    for e in range(E):
+        pkts.append(early(e, base + e, e % 40))
+    t = base + 1000000
+    for i in range(F):
+        pkts.append((t + i * 100, ipv4_udp(a4(0x0A020000 + i), a4(0xC0000202), 2000 + i % 50000,
+                                           80)))
+    pkts.append((t + F * 100, ARP))
+    pkts.append((t + F * 100 + 1, TRUNC_IPV4))
+    t = base + 5000000
+    for k in range(7):
+        for e in range(E):
+            if k < 1 + e % 7:
+                pkts.append(early(e, t + k * 10000 + e, (e * 3 + k) % 100))
+    # Window 1: a fresh table; everything fits, no SKIPDATA.
+    t = base + W * 1000000
+    for e in range(E):
+        pkts.append(early(e, t + e, 7))
+    for i in range(500):
+        pkts.append((t + 100000 + i, ipv4_udp(a4(0x0A030000 + i), a4(0xC0000203), 3000, 80)))
+    with tempfile.TemporaryDirectory() as d:
+        pcap = os.path.join(d, "full.pcap")
+        write_pcap(pcap, pkts)
+        rc, out, err = run(EAL4, ["--replay", pcap, "--window", str(W), "--output", "-",
+                                  "--rxq", str(RXQ), "--flows-per-core", str(CAP)] + META)
+    check(rc == 0, f"exit {rc}: {err[-2000:]}")
+    c = counters(err)
+    rows = rows_of(out)
+    ok = [r for r in rows if r[13] == "OK"]
+    skip = [r for r in rows if r[13] == "SKIPDATA"]
+    # One SKIPDATA row: the interface of the replay port, window 0 only.
+    check(len(skip) == 1, f"one SKIPDATA row expected, got {len(skip)}")
+    check(skip[0][2] == META[3] and int(skip[0][10]) == T0 and int(skip[0][11]) == T0 + W,
+          f"SKIPDATA row for the wrong interface or window: {skip[0]}")
+    check(all(r[3:10] == ["-"] * 7 for r in skip), "SKIPDATA rows carry no flow fields")
+    # Early flows: exact packets and bytes in both windows.
+    got = {}
+    for r in ok:
+        w = (int(r[10]) - T0) // W
+        got[(w, (r[3], int(r[5])))] = [int(r[8]), int(r[9])]
+    for k, v in model.items():
+        check(got.get(k) == v, f"flow {k}: model {v}, dpflow {got.get(k)}")
+    # The tables held exactly their configured size in window 0, nothing more.
+    w0 = [r for r in ok if int(r[10]) < T0 + W]
+    check(len(w0) == RXQ * CAP, f"window 0: {len(w0)} flows kept, tables hold {RXQ * CAP}")
+    w1 = [r for r in ok if int(r[10]) >= T0 + W]
+    check(len(w1) == E + 500, f"window 1 has every flow: {len(w1)}")
+    lost = int(c["total lost-table-full"])
+    flood_kept = len(w0) - E
+    check(lost == F - flood_kept, f"lost-table-full {lost} != flood flows not kept {F - flood_kept}")
+    check(int(c["total lost-no-table"]) == 0, "no overrun with the packet clock")
+    check(int(c["pipeline lost-packets"]) == lost, "the SKIPDATA row reports every lost packet")
+    rec = sum(int(r[8]) for r in ok)
+    others = int(c["total not-ip"]) + int(c["total malformed"])
+    check(others == 2, f"one ARP and one truncated frame: {others}")
+    check(rec + lost + others == len(pkts), f"conservation: {rec}+{lost}+{others} != {len(pkts)}")
+    check(c["conservation"] == "ok", "dpflow's conservation line")
+    check(int(c["total flows-created"]) == len(ok), "one flow created per record")
+    print(f"  window 0: {len(w0)} flows kept ({E} early, exact), {lost} packets of "
+          f"{F - flood_kept} new flows lost-table-full, 1 SKIPDATA row")
+
+
+def case_overload_packet_clock_waits():
+    """A writer far slower than the RX cores, with the packet clock (replay):
+    the RX cores wait for the pipeline on purpose, so nothing is lost and the
+    output is the model's, record for record."""
+    W, N = 1, 6
+    pkts, model = [], {}
+    base = T0 * 1000000
+    for w in range(N):
+        for i in range(6000):
+            t = base + w * 1000000 + i * 100
+            src = a4(0x0A100000 + w * 8192 + i)
+            pkts.append((t, ipv4_udp(src, a4(0xC0000201), 1000 + i % 30000, 53, i % 64)))
+            model[(w, ".".join(map(str, src)), 1000 + i % 30000)] = 28 + i % 64
+    with tempfile.TemporaryDirectory() as d:
+        pcap = os.path.join(d, "slow.pcap")
+        write_pcap(pcap, pkts)
+        rc, out, err = run(EAL4, ["--replay", pcap, "--window", str(W), "--output", "-",
+                                  "--rxq", "2", "--shards-per-core", "2",
+                                  "--test-writer-delay", "15"] + META, timeout=300)
+    check(rc == 0, f"exit {rc}: {err[-2000:]}")
+    c = counters(err)
+    for k in ("total lost-table-full", "total lost-no-table", "total late",
+              "pipeline skipdata-rows", "writer lost-lines"):
+        check(int(c[k]) == 0, f"{k} = {c[k]}: nothing may be lost with the packet clock")
+    got = {}
+    for r in rows_of(out):
+        check(r[13] == "OK", f"unexpected row {r}")
+        got[((int(r[10]) - T0) // W, r[3], int(r[5]))] = int(r[9])
+    check(got == model, f"records differ from the model ({len(got)} vs {len(model)})")
+    print(f"  backpressure: replay ring-full-waits {c['replay ring-full-waits']}")
+
+
+def case_overload_wall_clock_counts():
+    """A writer far slower than the RX cores, with the wall clock: the RX
+    core never waits; windows it cannot keep (no free table) are counted as
+    lost-no-table and reported by SKIPDATA rows; nothing is silently lost."""
+    with tempfile.TemporaryDirectory() as d:
+        pcaps = []
+        for i in range(2):
+            pcaps.append(os.path.join(d, f"feed{i}.pcap"))
+            flood_pcap(pcaps[-1], 2000, port_base=i * 4096)
+        live = Live(flood_eal(pcaps), ["--clock", "wall", "--window", "1", "--output", "-",
+                                       "--shards-per-core", "2", "--stats-period", "1",
+                                       "--test-writer-delay", "1000"] + META)
+        live.wait_for(r"^dpflow: rx .* lost [1-9]")
+        rc, out, err = live.stop()
+    check(rc == 0, f"exit {rc}: {err[-2000:]}")
+    c = counters(err)
+    lost = int(c["total lost-no-table"]) + int(c["total lost-table-full"])
+    check(int(c["total lost-no-table"]) > 0, "the overrun was counted as lost-no-table")
+    check(int(c["pipeline lost-packets"]) == lost,
+          f"SKIPDATA rows report {c['pipeline lost-packets']} of {lost} lost packets")
+    rows = rows_of(out)
+    skip = [r for r in rows if r[13] == "SKIPDATA"]
+    check(len(skip) == int(c["pipeline skipdata-rows"]) and skip, "SKIPDATA rows in the output")
+    rec = sum(int(r[8]) for r in rows if r[13] == "OK")
+    others = int(c["total not-ip"]) + int(c["total malformed"]) + int(c["total late"])
+    check(rec + lost + others == int(c["total rx-packets"]),
+          f"conservation: {rec} + {lost} + {others} != {c['total rx-packets']}")
+    check(c["conservation"] == "ok", "dpflow's conservation line")
+    for p in range(2):
+        check(c[f"port {p} nic-ipackets"] == c[f"port {p} rx-packets"],
+              f"port {p}: the NIC's count equals dpflow's")
+    print(f"  rx {c['total rx-packets']}, in records {rec}, lost-no-table "
+          f"{c['total lost-no-table']}, SKIPDATA rows {len(skip)}, windows "
+          f"{c['pipeline windows']}")
+
+
+# ---------------------------------------------------------------- output errors
+
+def output_run(d, pcaps, extra=(), prefix=()):
+    return Live(flood_eal(pcaps), ["--clock", "wall", "--window", "1", "--output", d,
+                                   "--stats-period", "1"] + list(extra) + META, prefix=prefix)
+
+
+def feeds(d, n=2):
+    out = []
+    for i in range(n):
+        out.append(os.path.join(d, f"feed{i}.pcap"))
+        flood_pcap(out[-1], 2000, port_base=i * 4096)
+    return out
+
+
+def case_disk_full():
+    """The output file system fills up mid-run: a clear log line, records
+    held in memory and retried; space returns, everything is written, nothing
+    lost, the run goes on."""
+    fs = Tmpfs("4m")
+    try:
+        with tempfile.TemporaryDirectory() as d:
+            out = os.path.join(fs.dir, "out")
+            live = output_run(out, feeds(d), ["--compress", "none"])
+            live.wait_for(r"^dpflow: rx .* records [1-9]")
+            filler = fs.fill()
+            i = live.wait_for(r"^dpflow: output: .*: No space left on device; holding records "
+                              r"in memory \(up to 64 MB, --hold-mb\) and retrying")
+            # Held for a while: two more windows go into memory.
+            live.wait_for(r"^dpflow: rx ", start=i + 1)
+            j = live.wait_for(r"^dpflow: rx ", start=i + 1)
+            live.wait_for(r"^dpflow: rx ", start=j + 1)
+            os.unlink(filler)
+            live.wait_for(r"^dpflow: output: writable again after [0-9.]+ s; held records "
+                          r"written, 0 lost meanwhile", start=i)
+            live.wait_for(r"^dpflow: rx ", start=j + 1)
+            rc, _, err = live.stop()
+            check(rc == 0, f"exit {rc}: {err[-2000:]}")
+            c = counters(err)
+            rows = check_files_complete(out)
+            _, tmp = published(out)
+            check(not tmp, f"temporaries left: {tmp}")
+            check(writer_accounting(c, rows) == 0, "nothing lost")
+            check(int(c["writer outages"]) == 1, "one outage")
+            check(int(c["writer held-bytes-max"]) > 128 * 1024, "records were held in memory")
+            check(sum(int(r[8]) for r in rows if r[13] == "OK") ==
+                  int(c["total logged-packets"]), "every logged packet is in a file")
+            m = re.search(r"writable again after ([0-9.]+) s", err)
+            print(f"  outage {m.group(1)} s, held up to {c['writer held-bytes-max']} bytes, "
+                  f"{len(rows)} rows published, 0 lost, {c['writer retries']} retries")
+    finally:
+        fs.close()
+
+
+def case_disk_full_hold_limit_and_stop():
+    """The disk stays full: once --hold-mb is reached records are counted as
+    lost (and said so); a stop retries for 5 s, then counts what is held as
+    lost, removes its temporaries and exits non-zero. Every row emitted is in
+    a published file or in writer lost-lines."""
+    fs = Tmpfs("4m")
+    try:
+        with tempfile.TemporaryDirectory() as d:
+            out = os.path.join(fs.dir, "out")
+            live = output_run(out, feeds(d), ["--compress", "none", "--hold-mb", "1"])
+            live.wait_for(r"^dpflow: rx .* records [1-9]")
+            fs.fill()
+            i = live.wait_for(r"No space left on device; holding records in memory "
+                              r"\(up to 1 MB")
+            live.wait_for(r"^dpflow: output: 1 MB held, the --hold-mb limit: records are now "
+                          r"counted as lost", start=i)
+            rc, _, err = live.stop()
+            check("dpflow: output: still blocked after 5 s at stop: " in err,
+                  "the stop gives up after its retries, and says so")
+            check(rc != 0, "records were lost: the exit status says so")
+            c = counters(err)
+            rows = check_files_complete(out)
+            _, tmp = published(out)
+            check(not tmp, f"temporaries left: {tmp}")
+            lost = writer_accounting(c, rows)
+            check(lost > 0, "records were lost and counted")
+            check(c["conservation"] == "ok", "the RX side lost nothing")
+            print(f"  {len(rows)} rows published, {lost} counted in writer lost-lines, "
+                  f"exit status {rc}")
+    finally:
+        fs.close()
+
+
+def case_unwritable_dir():
+    """The output directory is not writable (EACCES): held and retried, then
+    written once the permission is back. Run without CAP_DAC_OVERRIDE so that
+    permissions apply to root as to anyone."""
+    prefix = []
+    if os.geteuid() == 0:
+        if subprocess.run(["which", "setpriv"], capture_output=True).returncode != 0:
+            raise Skip("root without setpriv: cannot drop CAP_DAC_OVERRIDE")
+        prefix = ["setpriv", "--bounding-set=-dac_override,-dac_read_search",
+                  "--inh-caps=-dac_override,-dac_read_search"]
+    with tempfile.TemporaryDirectory() as d:
+        out = os.path.join(d, "out")
+        os.mkdir(out, 0o555)
+        live = output_run(out, feeds(d), ["--compress", "gzip"], prefix=prefix)
+        i = live.wait_for(r"^dpflow: output: .*/out/AWSLogs: Permission denied; holding records")
+        live.wait_for(r"^dpflow: rx .* records [1-9]", start=i)
+        os.chmod(out, 0o755)
+        live.wait_for(r"^dpflow: output: writable again .* 0 lost meanwhile", start=i)
+        rc, _, err = live.stop()
+        check(rc == 0, f"exit {rc}: {err[-2000:]}")
+        c = counters(err)
+        rows = check_files_complete(out)
+        check(writer_accounting(c, rows) == 0, "nothing lost")
+        check(sum(int(r[8]) for r in rows if r[13] == "OK") == int(c["total logged-packets"]),
+              "every logged packet is in a file")
+
+
+def case_readonly_fs():
+    """The output file system is read-only (EROFS): held and retried, then
+    written once it is read-write again. (A file system with files open for
+    writing cannot be made read-only, so it is read-only from the start.)"""
+    fs = Tmpfs("16m")
+    try:
+        with tempfile.TemporaryDirectory() as d:
+            out = os.path.join(fs.dir, "out")
+            os.mkdir(out)
+            p = subprocess.run(["mount", "-o", "remount,ro", fs.dir], capture_output=True,
+                               text=True)
+            if p.returncode != 0:
+                raise Skip(f"cannot remount read-only: {p.stderr.strip()}")
+            live = output_run(out, feeds(d, 1))
+            i = live.wait_for(r"^dpflow: output: .*/out/AWSLogs: Read-only file system; "
+                              r"holding records")
+            live.wait_for(r"^dpflow: rx .* records [1-9]", start=i)
+            p = subprocess.run(["mount", "-o", "remount,rw", fs.dir], capture_output=True,
+                               text=True)
+            check(p.returncode == 0, f"remount rw: {p.stderr}")
+            live.wait_for(r"^dpflow: output: writable again .* 0 lost meanwhile", start=i)
+            rc, _, err = live.stop()
+            check(rc == 0, f"exit {rc}: {err[-2000:]}")
+            rows = check_files_complete(out)
+            check(writer_accounting(counters(err), rows) == 0, "nothing lost")
+    finally:
+        fs.close()
+
+
+def case_fsync_fails_thin_disk():
+    """Thin-provisioned storage runs out: ext4 on a loop device whose sparse
+    image lives on a tmpfs too small for it. write() succeeds, the kernel's
+    writeback fails, and fsync at publish reports it. dpflow abandons the
+    file (its pages may be gone), removes the temporary, counts its records
+    as lost and exits non-zero: nothing partial is ever published."""
+    for tool in ("losetup", "mkfs.ext4"):
+        if subprocess.run(["which", tool], capture_output=True).returncode != 0:
+            raise Skip(f"{tool} not installed")
+    back = Tmpfs("6m")
+    loop, mnt = None, tempfile.mkdtemp(prefix="dpflow-ext4.")
+    try:
+        img = os.path.join(back.dir, "img")
+        with open(img, "wb") as f:
+            f.truncate(64 << 20)
+        subprocess.run(["mkfs.ext4", "-q", "-F", img], check=True, capture_output=True)
+        p = subprocess.run(["losetup", "-f", "--show", img], capture_output=True, text=True)
+        if p.returncode != 0:
+            raise Skip(f"no loop device: {p.stderr.strip()}")
+        loop = p.stdout.strip()
+        p = subprocess.run(["mount", "-o", "errors=continue", loop, mnt], capture_output=True,
+                           text=True)
+        if p.returncode != 0:
+            loop_dev, loop = loop, None
+            subprocess.run(["losetup", "-d", loop_dev])
+            raise Skip(f"cannot mount ext4 on a loop device: {p.stderr.strip()}")
+        # Most of the backing space goes to a file that does reach the disk.
+        fd = os.open(os.path.join(mnt, "filler"), os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            for _ in range(80):
+                os.write(fd, os.urandom(1 << 16))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        with tempfile.TemporaryDirectory() as d:
+            out = os.path.join(mnt, "out")
+            live = output_run(out, feeds(d), ["--compress", "none"])
+            i = live.wait_for(r"^dpflow: rx .* records [1-9]")
+            live.wait_for(r"^dpflow: rx .* records [1-9]", start=i + 1)
+            rc, _, err = live.stop()
+        c = counters(err)
+        check(rc != 0, "records were lost: the exit status says so")
+        check("dpflow: output: publishing the last files failed" in err, "logged")
+        check(int(c["writer files-abandoned"]) >= 1, "the file was given up")
+        rows = check_files_complete(out)
+        _, tmp = published(out)
+        if tmp:
+            # ext4 aborts its journal on such errors and turns read-only: then
+            # even the removal fails, and the next start sees a leftover.
+            try:
+                os.close(os.open(os.path.join(out, "probe"), os.O_CREAT | os.O_WRONLY, 0o600))
+                raise Fail(f"temporaries left on a writable file system: {tmp}")
+            except OSError as e:
+                check(e.errno == errno.EROFS, f"temporaries left: {tmp} ({e})")
+        lost = writer_accounting(c, rows)
+        check(lost > 0, "its records were counted as lost")
+        print(f"  fsync failed at publish: {c['writer files-abandoned']} file(s) abandoned, "
+              f"{lost} records counted lost, {len(rows)} published, temporaries left "
+              f"{len(tmp)} ({'file system now read-only' if tmp else 'removed'})")
+    finally:
+        subprocess.run(["umount", "-l", mnt], capture_output=True)
+        if loop:
+            subprocess.run(["losetup", "-d", loop], capture_output=True)
+        os.rmdir(mnt)
+        back.close()
+
+
+def case_symlink_attack():
+    """A symbolic link an attacker placed in the output tree is never
+    followed: nothing is written where it points; once it is gone the held
+    records land where they belong."""
+    with tempfile.TemporaryDirectory() as d:
+        out, victim = os.path.join(d, "out"), os.path.join(d, "victim")
+        os.makedirs(out)
+        os.makedirs(victim)
+        os.symlink(victim, os.path.join(out, "AWSLogs"))
+        live = output_run(out, feeds(d, 1))
+        i = live.wait_for(r"^dpflow: output: .*/out/AWSLogs: Too many levels of symbolic links "
+                          r"\(a symbolic link: dpflow never follows one below --output\); "
+                          r"holding records")
+        live.wait_for(r"^dpflow: rx .* records [1-9]", start=i)
+        check(os.listdir(victim) == [], "nothing written through the link")
+        os.unlink(os.path.join(out, "AWSLogs"))
+        live.wait_for(r"^dpflow: output: writable again", start=i)
+        rc, _, err = live.stop()
+        check(rc == 0, f"exit {rc}: {err[-2000:]}")
+        check(os.listdir(victim) == [], "nothing written through the link")
+        rows = check_files_complete(out)
+        check(writer_accounting(counters(err), rows) == 0, "nothing lost")
+        for p in all_files(out):
+            st = os.stat(p)
+            check(st.st_mode & 0o777 == 0o640, f"{p}: mode {oct(st.st_mode & 0o777)}")
+        for root, dirs, _ in os.walk(os.path.join(out, "AWSLogs")):
+            for x in dirs:
+                m = os.stat(os.path.join(root, x)).st_mode & 0o777
+                check(m == 0o750, f"{x}: directory mode {oct(m)}")
+
+
+# ---------------------------------------------------------------- stops
+
+def case_sigint_flush():
+    """SIGINT flushes the open window and publishes every file: each logged
+    packet is in a complete file, no temporary is left, exit 0."""
+    with tempfile.TemporaryDirectory() as d:
+        out = os.path.join(d, "out")
+        live = output_run(out, feeds(d, 1), ["--window", "60"])
+        live.wait_for(r"^dpflow: rx [1-9]")
+        rc, _, err = live.stop(signal.SIGINT)
+        check(rc == 0, f"exit {rc}: {err[-2000:]}")
+        c = counters(err)
+        rows = check_files_complete(out)
+        _, tmp = published(out)
+        check(not tmp, f"temporaries left: {tmp}")
+        check(int(c["pipeline records"]) > 0, "the open window had records")
+        print(f"  {len(rows)} rows of the open window published at SIGINT")
+        check(sum(int(r[8]) for r in rows if r[13] == "OK") == int(c["total logged-packets"]),
+              "every logged packet of the open window is in a file")
+        check(c["conservation"] == "ok", "conservation after SIGINT")
+
+
+def case_sigkill_leftovers():
+    """SIGKILL mid-write leaves no partial file under a published name; the
+    next start finishes the leftover temporary (its complete records are
+    published, the temporary goes)."""
+    with tempfile.TemporaryDirectory() as d:
+        out = os.path.join(d, "out")
+        live = output_run(out, feeds(d))
+
+        def tmp_has_data():
+            _, tmp = published(out)
+            return any(os.path.getsize(p) > 0 for p in tmp)
+        live.wait_until(tmp_has_data, "a temporary with data on disk")
+        live.p.send_signal(signal.SIGKILL)
+        live.p.wait(WAIT)
+        pub, tmp = published(out)
+        check(tmp, "the killed run left its temporary")
+        check_files_complete(out)   # anything published before the kill is whole
+        before = len(check_files_complete(out))
+        rc, _, err = run(EAL1, ["--replay", SAMPLE, "--window", "60", "--output", out] + META)
+        check(rc == 0, f"restart: exit {rc}: {err[-2000:]}")
+        m = re.search(r"dpflow: output: leftovers of an earlier run in \S+: (\d+) finished "
+                      r"\((\d+) records kept\), (\d+) without records removed", err)
+        check(m is not None, f"the restart reports the leftovers: {err[-1500:]}")
+        c = counters(err)
+        check(int(m.group(1)) + int(m.group(3)) == len(tmp), "every leftover handled")
+        check(int(m.group(2)) > 0, "the leftover's complete records were kept")
+        check(int(c["writer leftovers-records"]) == int(m.group(2)), "counter")
+        _, tmp_after = published(out)
+        check(not tmp_after, f"temporaries left after the restart: {tmp_after}")
+        rows = check_files_complete(out)
+        check(len(rows) == before + int(m.group(2)) + int(c["writer lines"]),
+              "published rows = before + recovered + the restart's own")
+        print(f"  killed with {len(tmp)} temporaries; the restart finished {m.group(1)} "
+              f"({m.group(2)} records kept), removed {m.group(3)}")
+
+
+# ---------------------------------------------------------------- counters
+
+def case_nic_counters():
+    """The NIC's own counters (ipackets, imissed, ierrors, rx_nombuf) are
+    printed per port next to dpflow's, and agree with them."""
+    eal = EAL1 + ["--vdev", f"net_pcap0,rx_pcap={SAMPLE}"]
+    rc, _, err = run(eal, ["--window", "60", "--output", "-", "--idle-exit", "1"] + META)
+    check(rc == 0, f"exit {rc}: {err[-2000:]}")
+    c = counters(err)
+    for k in ("nic-ipackets", "nic-imissed", "nic-ierrors", "nic-rx-nombuf"):
+        check(f"port 0 {k}" in c, f"port 0 {k} is reported")
+    check(c["port 0 nic-ipackets"] == c["port 0 rx-packets"] == c["total rx-packets"],
+          "the NIC received what dpflow counted")
+    for k in ("nic-imissed", "nic-ierrors", "nic-rx-nombuf"):
+        check(c[f"port 0 {k}"] == "0", f"no NIC loss on a file: {k}")
+    print(f"  net_pcap: nic-ipackets {c['port 0 nic-ipackets']} = rx-packets, imissed/ierrors/"
+          "rx-nombuf 0")
+    rc, _, err = run(EAL4, ["--replay", SAMPLE, "--window", "60", "--output", "-", "--rxq",
+                            "4"] + META)
+    c = counters(err)
+    check(rc == 0 and c["port 0 nic-ipackets"] == c["total rx-packets"],
+          "the replay port's counters agree with the RX cores'")
+
+
+def case_conservation_load():
+    """Millions of packets through the replay source, four RX cores, tables
+    that overflow in every window, non-IP, malformed and out-of-order frames:
+    every packet of the capture is in a record or in exactly one named counter."""
+    n, flows = 2000000, 150000
+    with tempfile.TemporaryDirectory() as d:
+        pcap = os.path.join(d, "load.pcap")
+        frames = [ipv4_udp(a4(0x0A400000 + f), a4(0xAC100000 + f % 97), 1024 + f % 50000,
+                           53 + f % 3, f % 32) for f in range(flows)]
+        hdr = struct.Struct("<IIII")
+        with open(pcap, "wb") as fh:
+            fh.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+            x, buf = 12345, []
+            for i in range(n):
+                t = T0 * 1000000 + i * 5          # 200k pps: 2 s windows of 400k packets
+                x = (x * 1103515245 + 12345) & 0x7FFFFFFF
+                if i % 100 == 7:
+                    fr = ARP
+                elif i % 100 == 53:
+                    fr = TRUNC_IPV4
+                else:
+                    fr = frames[x % flows]
+                if i % 50000 == 49999:
+                    t -= 2500000                  # back into the previous window: late
+                buf.append(hdr.pack(t // 1000000, t % 1000000, len(fr), len(fr)))
+                buf.append(fr)
+                if len(buf) >= 131072:
+                    fh.write(b"".join(buf))
+                    buf = []
+            fh.write(b"".join(buf))
+        rc, out, err = run(EAL4, ["--replay", pcap, "--window", "2", "--output", "-",
+                                  "--rxq", "4", "--flows-per-core", "8192"] + META, timeout=600)
+    check(rc == 0, f"exit {rc}: {err[-2000:]}")
+    c = counters(err)
+    rows = rows_of(out)
+    rec = sum(int(r[8]) for r in rows if r[13] == "OK")
+    lost = int(c["total lost-table-full"]) + int(c["total lost-no-table"])
+    named = (int(c["total not-ip"]) + int(c["total malformed"]) + int(c["total late"])
+             + int(c["replay late"]))
+    check(lost > 0 and sum(r[13] == "SKIPDATA" for r in rows) > 0, "the tables overflowed")
+    check(int(c["total not-ip"]) == n // 100 and int(c["total malformed"]) == n // 100,
+          "every non-IP and malformed frame counted once")
+    check(int(c["replay late"]) + int(c["total late"]) > 0, "out-of-order packets were counted")
+    check(rec + lost + named == n,
+          f"conservation: records {rec} + lost {lost} + named {named} != {n} packets")
+    check(int(c["total rx-packets"]) + int(c["replay late"]) == n, "every packet read arrived")
+    check(int(c["pipeline lost-packets"]) == lost, "every lost packet reported by SKIPDATA")
+    check(rec == int(c["total logged-packets"]), "records hold every logged packet")
+    per_core = [int(v) for k, v in c.items() if re.fullmatch(r"core \d+ rx-packets", k)]
+    check(len(per_core) == 4 and min(per_core) > 0, f"four RX cores took part: {per_core}")
+    print(f"  {n} packets: records {rec}, lost {lost}, named {named}")
+
+
+# ---------------------------------------------------------------- bad input
+
+def bad_inputs():
+    """tests/e2e/bad_inputs.tsv: kind, input, the exact error line."""
+    out = []
+    with open(os.path.join(HERE, "bad_inputs.tsv")) as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip() or line.startswith("#"):
+                continue
+            kind, inp, msg = line.rstrip("\n").split("\t")
+            dec = lambda s: s.encode().decode("unicode_escape")  # noqa: E731
+            out.append((n, kind, dec(inp), dec(msg)))
+    return out
+
+
+def case_bad_inputs():
+    """Each hand-written bad input gets exactly its documented error line,
+    a non-zero exit, and nothing on stdout."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with tempfile.TemporaryDirectory() as d:
+        def one(item):
+            n, kind, inp, msg = item
+            if kind == "args":
+                opts = shlex.split(inp)
+            elif kind == "format":
+                opts = ["--replay", SAMPLE, "--log-format", inp]
+            elif kind == "config":
+                path = os.path.join(d, f"bad{n}.conf")
+                with open(path, "w") as f:
+                    f.write(inp)
+                opts = ["--config", path, "--replay", SAMPLE]
+                msg = msg.replace("$CONF", path)
+            else:
+                return f"bad_inputs.tsv:{n}: unknown kind {kind}"
+            opts = [o.replace("$DATA", DATA).replace("$TMP", d) for o in opts]
+            msg = msg.replace("$DATA", DATA).replace("$TMP", d)
+            rc, out, err = run(EAL1, opts, timeout=60)
+            lines = [l for l in err.splitlines() if l.startswith("dpflow: ")]
+            if rc == 0:
+                return f"bad_inputs.tsv:{n}: exit 0 for {inp!r}"
+            if out != "":
+                return f"bad_inputs.tsv:{n}: stdout not empty"
+            if lines != [msg]:
+                return f"bad_inputs.tsv:{n}: {inp!r}\n  want: {msg}\n  got:  {lines}"
+            return None
+
+        table = bad_inputs()
+        with ThreadPoolExecutor(4) as pool:
+            problems = [p for p in pool.map(one, table) if p]
+    check(not problems, "\n".join(problems))
+    print(f"  {len(table)} bad inputs, each with its exact message")
+
+
+# ---------------------------------------------------------------- security
+
+def case_control_sockets():
+    """Every unix socket the running process has bound is reachable by its
+    owner only: mode 0600, or in a directory only its owner can enter."""
+    with tempfile.TemporaryDirectory() as d:
+        live = output_run(os.path.join(d, "out"), feeds(d, 1))
+        live.wait_for(r"^dpflow: rx ")
+        inodes = set()
+        for fd in os.listdir(f"/proc/{live.p.pid}/fd"):
+            try:
+                m = re.fullmatch(r"socket:\[(\d+)\]", os.readlink(f"/proc/{live.p.pid}/fd/{fd}"))
+            except OSError:
+                continue
+            if m:
+                inodes.add(m.group(1))
+        paths = []
+        with open("/proc/net/unix") as f:
+            next(f)
+            for line in f:
+                parts = line.split()
+                if len(parts) >= 8 and parts[6] in inodes and parts[7].startswith("/"):
+                    paths.append(parts[7])
+        modes = []
+        for p in paths:
+            # Abstract or already gone: nothing on the file system to reach.
+            try:
+                modes.append((p, os.stat(p).st_mode & 0o777,
+                              os.stat(os.path.dirname(p)).st_mode & 0o777))
+            except FileNotFoundError:
+                pass
+        rc, _, err = live.stop()
+        check(rc == 0, f"exit {rc}")
+    for p, mode, parent in modes:
+        check(mode & 0o077 == 0 or parent & 0o077 == 0,
+              f"{p}: mode {oct(mode)} in a directory of mode {oct(parent)}: others can connect")
+    print("  bound unix sockets: " + (", ".join(f"{p} {oct(m)} in a {oct(d)} directory"
+                                                 for p, m, d in modes) or "none"))
+
+
+CASES = {n[5:]: f for n, f in globals().items() if n.startswith("case_")}
+
+if __name__ == "__main__":
+    name = sys.argv[1]
+    try:
+        CASES[name]()
+    except Skip as e:
+        print(f"SKIP {name}: {e}")
+        sys.exit(SKIP)
+    except Fail as e:
+        print(f"FAIL {name}: {e}")
+        sys.exit(1)
+    print(f"PASS {name}")

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Fuzz target: the packet parser (lib/pkt) on any bytes, then what the RX
+ * path and the replay source do with its result (flow key, software RSS).
+ * Aborts when a result breaks the parser's documented contract.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <netinet/in.h>
+
+#include "dpf_flow.h"
+#include "dpf_pkt.h"
+#include "dpf_rss.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define require(c)                                                                                 \
+	do {                                                                                       \
+		if (!(c))                                                                          \
+			abort();                                                                   \
+	} while (0)
+
+static struct dpf_rss rss;
+static int rss_ready;
+
+static uint32_t
+l4_min(uint8_t proto)
+{
+	switch (proto) {
+	case IPPROTO_TCP:
+		return 20;
+	case IPPROTO_UDP:
+	case IPPROTO_UDPLITE:
+		return 8;
+	case IPPROTO_SCTP:
+		return 12;
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		return 4;
+	default:
+		return 0;
+	}
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct dpf_pkt_info pi;
+	struct dpf_flow_key key;
+	enum dpf_pkt_result r;
+	uint32_t caplen = size > UINT32_MAX ? UINT32_MAX : (uint32_t)size;
+
+	if (!rss_ready) {
+		dpf_rss_init(&rss, dpf_rss_symmetric_key);
+		rss_ready = 1;
+	}
+	r = dpf_pkt_parse(data, caplen, &pi);
+	require((unsigned int)r < DPF_PKT_RESULT_MAX);
+	require(strcmp(dpf_pkt_result_name(r), "unknown") != 0);
+	require(pi.n_vlans <= DPF_PKT_MAX_VLANS);
+	if (r != DPF_PKT_OK)
+		return 0;
+
+	require(pi.family == 4 || pi.family == 6);
+	require(pi.l3_offset == 14 + 4u * pi.n_vlans);
+	require((uint32_t)pi.l3_offset + (pi.family == 4 ? 20u : 40u) <= caplen);
+	require(pi.l3_len >= (pi.family == 4 ? 20u : 40u));
+	require(pi.frag <= DPF_PKT_FRAG_LATER);
+	if (pi.frag == DPF_PKT_FRAG_NONE)
+		require(pi.frag_id == 0);
+	if (pi.has_l4) {
+		uint32_t need = l4_min(pi.proto);
+
+		require(pi.frag != DPF_PKT_FRAG_LATER);
+		/* The L4 header was inside both the capture and the datagram. */
+		require((uint32_t)pi.l4_offset + need <= caplen);
+		require((uint32_t)pi.l4_offset + need <= (uint32_t)pi.l3_offset + pi.l3_len);
+	} else {
+		require(pi.src_port == 0 && pi.dst_port == 0 && pi.tcp_flags == 0);
+	}
+	if (pi.proto != IPPROTO_TCP)
+		require(pi.tcp_flags == 0);
+	if (pi.family == 4) {
+		unsigned int i;
+
+		for (i = 4; i < 16; i++)
+			require(pi.src_addr[i] == 0 && pi.dst_addr[i] == 0);
+	}
+	dpf_flow_key_from_pkt(&key, &pi, 3, DPF_ACTION_ACCEPT);
+	require(key.family == pi.family && key.proto == pi.proto && key.iface == 3);
+	require(key.pad[0] == 0 && key.pad[6] == 0);
+	(void)dpf_rss_hash_pkt(&rss, &pi);
+	(void)dpf_pkt_tcp_flags_aws(pi.tcp_flags);
+	return 0;
+}
