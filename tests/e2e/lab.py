@@ -1,0 +1,435 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""The live lab: network namespaces, veth pairs and bridges built by a test,
+real kernel stacks on both sides, dpflow on net_af_packet ports, tcpdump on
+the same wires as the reference.
+
+A Lab owns everything it creates: namespaces (deleted at close, which also
+removes their interfaces), and processes it started (ended by PID, never by
+name). close() runs on normal exit, on an exception, at interpreter exit and
+on SIGTERM/SIGINT (meson's timeout), so a failing test leaves nothing behind.
+
+Traffic only ever flows between namespaces the lab created.
+
+    with Lab("mon") as lab:
+        a, b, sw = lab.netns("a"), lab.netns("b"), lab.netns("sw")
+        lab.veth(a, "eth0", sw, "pa")
+        ...
+
+pcap_packets() is an independent reader of the captures tcpdump writes
+(written apart from the C parser): the reference for records.
+"""
+import atexit
+import ipaddress
+import os
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+SKIP = 77
+DPFLOW = os.environ.get("DPFLOW", "")
+EAL = ["--no-huge", "-m", "512", "--no-pci", "--no-shconf", "--log-level=lib.eal:error"]
+
+_labs = []
+
+
+def _cleanup_all(*_):
+    for lab in list(_labs):
+        lab.close()
+
+
+def _on_signal(sig, _frame):
+    _cleanup_all()
+    sys.exit(128 + sig)
+
+
+atexit.register(_cleanup_all)
+signal.signal(signal.SIGTERM, _on_signal)
+
+
+def require_lab():
+    """Exit 77 unless this machine can build a lab (root, netns, veth,
+    tcpdump, ip). Only what the machine truly lacks is a reason to skip."""
+    if os.geteuid() != 0:
+        print("skip: the live lab needs root (network namespaces)", file=sys.stderr)
+        sys.exit(SKIP)
+    for tool in ("ip", "tcpdump"):
+        if shutil.which(tool) is None:
+            print(f"skip: {tool} is not installed (tools/deps.sh installs it)",
+                  file=sys.stderr)
+            sys.exit(SKIP)
+    probe = f"dpfprobe{os.getpid()}"
+    p = subprocess.run(["ip", "netns", "add", probe], capture_output=True, text=True)
+    if p.returncode != 0:
+        print(f"skip: cannot create a network namespace: {p.stderr.strip()}",
+              file=sys.stderr)
+        sys.exit(SKIP)
+    subprocess.run(["ip", "netns", "del", probe], capture_output=True)
+
+
+def sh(cmd, check=True, ns=None, **kw):
+    """Run a command (a list), in namespace ns when given."""
+    if ns is not None:
+        cmd = ["ip", "netns", "exec", ns] + list(cmd)
+    p = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    if check and p.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)}: exit {p.returncode}: {p.stderr.strip()}")
+    return p
+
+
+class Lab:
+    """Namespaces and processes of one test, all removed by close()."""
+
+    def __init__(self, tag):
+        # Names unique per process: tests run in parallel.
+        self.tag = f"d{os.getpid() % 100000}{tag[:4]}"
+        self.namespaces = []
+        self.procs = []
+        self.dir = tempfile.mkdtemp(prefix=f"dpflab-{tag}-")
+        self.closed = False
+        _labs.append(self)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    # ---------------------------------------------------------- topology
+
+    def netns(self, name):
+        ns = f"{self.tag}{name}"
+        sh(["ip", "netns", "add", ns])
+        self.namespaces.append(ns)
+        sh(["ip", "link", "set", "lo", "up"], ns=ns)
+        # Quiet links: no DAD delay, no router advertisements, and no
+        # link-local addresses (so no MLD reports or router solicitations
+        # appear in the middle of a test). Global addresses still work.
+        for k in ("net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0",
+                  "net.ipv6.conf.all.accept_ra=0", "net.ipv6.conf.default.accept_ra=0",
+                  "net.ipv6.conf.default.addr_gen_mode=1",
+                  "net.ipv6.conf.all.addr_gen_mode=1"):
+            sh(["sysctl", "-qw", k], ns=ns, check=False)
+        return ns
+
+    def veth(self, ns_a, if_a, ns_b, if_b, mtu=1500, offloads=False):
+        """A veth pair between two namespaces, both ends up. Offloads (checksum,
+        TSO, GSO, GRO) are off unless asked for: a frame on the wire is then
+        exactly what tcpdump and af_packet see."""
+        tmp_a, tmp_b = f"{self.tag}x{len(self.procs)}{if_a}"[:15], f"{self.tag}y{if_b}"[:15]
+        sh(["ip", "link", "add", tmp_a, "type", "veth", "peer", "name", tmp_b])
+        sh(["ip", "link", "set", tmp_a, "netns", ns_a, "name", if_a])
+        sh(["ip", "link", "set", tmp_b, "netns", ns_b, "name", if_b])
+        for ns, ifname in ((ns_a, if_a), (ns_b, if_b)):
+            sh(["ip", "link", "set", ifname, "mtu", str(mtu)], ns=ns)
+            if not offloads:
+                self.offloads_off(ns, ifname)
+            sh(["ip", "link", "set", ifname, "up"], ns=ns)
+
+    def offloads_off(self, ns, ifname):
+        if shutil.which("ethtool") is None:
+            raise RuntimeError("ethtool is not installed (tools/deps.sh installs it)")
+        for feat in ("tx", "rx", "tso", "gso", "gro", "sg"):
+            sh(["ethtool", "-K", ifname, feat, "off"], ns=ns, check=False)
+
+    def bridge(self, ns, name, ports):
+        sh(["ip", "link", "add", name, "type", "bridge"], ns=ns)
+        sh(["ip", "link", "set", name, "type", "bridge", "stp_state", "0",
+            "forward_delay", "0", "ageing_time", "30000", "mcast_snooping", "0"], ns=ns)
+        sh(["sysctl", "-qw", f"net.ipv6.conf.{name}.disable_ipv6=1"], ns=ns, check=False)
+        for p in ports:
+            sh(["ip", "link", "set", p, "master", name], ns=ns)
+        sh(["ip", "link", "set", name, "up"], ns=ns)
+
+    def addr(self, ns, ifname, cidr):
+        args = ["ip"] + (["-6"] if ":" in cidr else []) + ["addr", "add", cidr, "dev", ifname]
+        if ":" in cidr:
+            args.append("nodad")
+        sh(args, ns=ns)
+
+    def route(self, ns, dest, via):
+        sh(["ip"] + (["-6"] if ":" in dest else []) + ["route", "add", dest, "via", via],
+           ns=ns)
+
+    def neigh(self, ns, ifname, ip, mac):
+        """A static neighbour entry: no ARP/ND exchange in the middle of a test."""
+        sh(["ip", "neigh", "replace", ip, "lladdr", mac, "dev", ifname, "nud", "permanent"],
+           ns=ns)
+
+    def mac(self, ns, ifname):
+        p = sh(["cat", f"/sys/class/net/{ifname}/address"], ns=ns)
+        return p.stdout.strip()
+
+    # --------------------------------------------------------- processes
+
+    def popen(self, cmd, ns=None, **kw):
+        """Start a process (ended by PID at close)."""
+        if ns is not None:
+            cmd = ["ip", "netns", "exec", ns] + list(cmd)
+        p = subprocess.Popen(cmd, **kw)
+        self.procs.append(p)
+        return p
+
+    def stop(self, p, sig=signal.SIGINT, timeout=20):
+        """Signal one process this lab started and wait for it."""
+        if p.poll() is None:
+            p.send_signal(sig)
+            try:
+                p.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        return p.returncode
+
+    def tcpdump(self, ns, ifname, name, direction=None):
+        """Capture ifname into lab.path(name); returns a handle for
+        stop_tcpdump(). Waits until tcpdump listens."""
+        out = self.path(name)
+        cmd = ["tcpdump", "-i", ifname, "-w", out, "-U", "-n", "-s", "0",
+               "--immediate-mode", "-B", "16384"]
+        if direction:
+            cmd += ["-Q", direction]
+        err = open(self.path(name + ".err"), "w+")
+        p = self.popen(cmd, ns=ns, stdout=subprocess.DEVNULL, stderr=err)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            err.seek(0)
+            if "listening on" in err.read():
+                break
+            if p.poll() is not None:
+                err.seek(0)
+                raise RuntimeError(f"tcpdump on {ifname}: {err.read()}")
+            time.sleep(0.02)
+        p.pcap_path = out
+        p.err_file = err
+        return p
+
+    def stop_tcpdump(self, p):
+        """Stop a capture; returns its path once tcpdump has flushed it and
+        reported no kernel drop."""
+        self.stop(p, signal.SIGINT)
+        p.err_file.seek(0)
+        err = p.err_file.read()
+        for line in err.splitlines():
+            if line.endswith("packets dropped by kernel") and not line.startswith("0 "):
+                raise RuntimeError(f"tcpdump lost packets: {err}")
+        return p.pcap_path
+
+    def dpflow(self, ns, vdevs, opts, lcores="0-1", eal_extra=(), stdout=None):
+        """Start dpflow in ns on net_af_packet ports; returns when its start-up
+        line says it runs. vdevs: devargs strings, e.g.
+        'net_af_packet0,iface=pa,qpairs=2'."""
+        cores = ["--lcores", lcores] if lcores.startswith("(") else ["-l", lcores]
+        cmd = [DPFLOW] + EAL + cores
+        for v in vdevs:
+            cmd += ["--vdev", v]
+        cmd += list(eal_extra) + ["--"] + list(opts)
+        tag = len(self.procs)
+        outf = open(self.path(f"dpflow{tag}.out"), "w+") if stdout is None else stdout
+        errf = open(self.path(f"dpflow{tag}.err"), "w+")
+        p = self.popen(cmd, ns=ns, stdout=outf, stderr=errf)
+        p.out_file, p.err_file = outf, errf
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            errf.seek(0)
+            text = errf.read()
+            if "dpflow: window " in text:
+                break
+            if p.poll() is not None:
+                raise RuntimeError(f"dpflow exited {p.returncode} at start:\n{text[-3000:]}")
+            time.sleep(0.05)
+        else:
+            raise RuntimeError("dpflow did not start within 30 s")
+        return p
+
+    def dpflow_result(self, p, sig=signal.SIGINT, timeout=30):
+        """Stop dpflow (SIGINT by default); returns (rc, stdout, stderr)."""
+        rc = self.stop(p, sig, timeout)
+        p.out_file.seek(0)
+        p.err_file.seek(0)
+        return rc, p.out_file.read(), p.err_file.read()
+
+    # ------------------------------------------------------------ close
+
+    def close(self):
+        if self.closed:
+            return
+        self.closed = True
+        for p in reversed(self.procs):
+            if p.poll() is None:
+                try:
+                    p.terminate()
+                    p.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
+        for ns in reversed(self.namespaces):
+            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+        if self in _labs:
+            _labs.remove(self)
+        if os.environ.get("DPF_LAB_KEEP") is None:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+# ------------------------------------------------------------- captures
+
+def pcap_frames(path):
+    """(time in ns, frame bytes) of a classic pcap file (either byte order,
+    micro- or nanosecond), Ethernet link type only."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if len(data) < 24:
+        return []
+    magic = struct.unpack("<I", data[:4])[0]
+    if magic in (0xa1b2c3d4, 0xa1b23c4d):
+        e = "<"
+    else:
+        e = ">"
+        magic = struct.unpack(">I", data[:4])[0]
+    if magic not in (0xa1b2c3d4, 0xa1b23c4d):
+        raise ValueError(f"{path}: not a classic pcap file")
+    nano = magic == 0xa1b23c4d
+    link = struct.unpack(e + "I", data[20:24])[0] & 0x03ffffff
+    if link != 1:
+        raise ValueError(f"{path}: link type {link}, not Ethernet")
+    out, off = [], 24
+    while off + 16 <= len(data):
+        sec, frac, caplen, _ = struct.unpack(e + "IIII", data[off:off + 16])
+        off += 16
+        t = sec * 1_000_000_000 + (frac if nano else frac * 1000)
+        out.append((t, data[off:off + caplen]))
+        off += caplen
+    return out
+
+
+class Packet:
+    """What a flow log needs of one frame (None fields when not IP)."""
+    __slots__ = ("t_ns", "family", "src", "dst", "proto", "sport", "dport", "ip_len",
+                 "flags", "frag_id", "frag_off", "more_frags", "icmp_type", "frame_len")
+
+    def __init__(self, t_ns, frame_len):
+        self.t_ns = t_ns
+        self.frame_len = frame_len
+        self.family = None
+        self.src = self.dst = None
+        self.proto = self.sport = self.dport = 0
+        self.ip_len = 0
+        self.flags = 0
+        self.frag_id = None
+        self.frag_off = 0
+        self.more_frags = False
+        self.icmp_type = None
+
+    def key(self):
+        return (self.family, self.src, self.dst, self.proto, self.sport, self.dport)
+
+    def __repr__(self):
+        return (f"<{self.t_ns} v{self.family} {self.src}:{self.sport} > {self.dst}:"
+                f"{self.dport} p{self.proto} len {self.ip_len}>")
+
+
+_V6_EXT = (0, 43, 60, 51)  # hop-by-hop, routing, destination options, AH
+
+
+def parse_frame(t_ns, fr):
+    """Independent Ethernet/VLAN/IPv4/IPv6/L4 reader for the lab's traffic."""
+    p = Packet(t_ns, len(fr))
+    if len(fr) < 14:
+        return p
+    et, off = struct.unpack("!H", fr[12:14])[0], 14
+    while et in (0x8100, 0x88a8) and len(fr) >= off + 4:
+        et, off = struct.unpack("!H", fr[off + 2:off + 4])[0], off + 4
+    if et == 0x0800 and len(fr) >= off + 20:
+        ihl = (fr[off] & 0x0f) * 4
+        p.family = 4
+        p.ip_len = struct.unpack("!H", fr[off + 2:off + 4])[0]
+        ff = struct.unpack("!H", fr[off + 6:off + 8])[0]
+        p.frag_off = (ff & 0x1fff) * 8
+        p.more_frags = bool(ff & 0x2000)
+        if p.frag_off or p.more_frags:
+            p.frag_id = struct.unpack("!H", fr[off + 4:off + 6])[0]
+        p.proto = fr[off + 9]
+        p.src = str(ipaddress.IPv4Address(fr[off + 12:off + 16]))
+        p.dst = str(ipaddress.IPv4Address(fr[off + 16:off + 20]))
+        l4 = off + ihl
+    elif et == 0x86dd and len(fr) >= off + 40:
+        p.family = 6
+        p.ip_len = 40 + struct.unpack("!H", fr[off + 4:off + 6])[0]
+        nh = fr[off + 6]
+        p.src = str(ipaddress.IPv6Address(fr[off + 8:off + 24]))
+        p.dst = str(ipaddress.IPv6Address(fr[off + 24:off + 40]))
+        l4 = off + 40
+        while True:
+            if nh in _V6_EXT and len(fr) >= l4 + 2:
+                hl = (fr[l4 + 1] + 2) * 4 if nh == 51 else (fr[l4 + 1] + 1) * 8
+                nh, l4 = fr[l4], l4 + hl
+            elif nh == 44 and len(fr) >= l4 + 8:
+                fo = struct.unpack("!H", fr[l4 + 2:l4 + 4])[0]
+                p.frag_off = fo & 0xfff8
+                p.more_frags = bool(fo & 1)
+                p.frag_id = struct.unpack("!I", fr[l4 + 4:l4 + 8])[0]
+                nh, l4 = fr[l4], l4 + 8
+            else:
+                break
+        p.proto = nh
+    else:
+        return p
+    if p.frag_off:
+        return p  # a later fragment: no transport header
+    if p.proto in (6, 17, 132) and len(fr) >= l4 + 4:
+        p.sport, p.dport = struct.unpack("!HH", fr[l4:l4 + 4])
+        if p.proto == 6 and len(fr) >= l4 + 14:
+            p.flags = fr[l4 + 13]
+    elif p.proto in (1, 58) and len(fr) >= l4 + 1:
+        p.icmp_type = fr[l4]
+    return p
+
+
+def pcap_packets(path):
+    return [parse_frame(t, fr) for t, fr in pcap_frames(path)]
+
+
+def flow_totals(packets, window=None):
+    """Per flow (and per window when window is given, in seconds): packets,
+    bytes, AWS tcp-flags. Later fragments take their first fragment's ports,
+    as dpflow's records do. Keys: (window_start or None, family, src, dst,
+    proto, sport, dport)."""
+    first_ports = {}
+    tot = {}
+    for p in packets:
+        if p.family is None:
+            continue
+        sport, dport = p.sport, p.dport
+        if p.frag_id is not None:
+            fk = (p.family, p.src, p.dst, p.proto, p.frag_id)
+            if p.frag_off == 0:
+                first_ports[fk] = (sport, dport)
+            else:
+                sport, dport = first_ports.get(fk, (0, 0))
+        if p.proto not in (6, 17, 132):
+            sport = dport = 0
+        w = None if window is None else (p.t_ns // 1_000_000_000) // window * window
+        k = (w, p.family, p.src, p.dst, p.proto, sport, dport)
+        r = tot.setdefault(k, [0, 0, 0])
+        r[0] += 1
+        r[1] += p.ip_len
+        f = p.flags if p.proto == 6 else 0
+        r[2] |= (f & 7) | (16 if f & 0x12 == 0x12 else 0)
+    return tot
+
+
+def records(out, fields):
+    """dpflow's stdout rows as dicts, for a format of the given field names
+    (the header line is checked)."""
+    lines = out.splitlines()
+    if not lines or lines[0].split() != list(fields):
+        raise ValueError(f"unexpected header: {lines[:1]}")
+    return [dict(zip(fields, l.split())) for l in lines[1:] if l.strip()]
