@@ -118,7 +118,7 @@ static const struct opt_def opt_table[] = {
 	 "idle tracked connections expire after SEC seconds", 0},
 	{"interactive", OPT_FLAG, O(interactive), 0, 1, NULL, "0", "",
 	 "-i: the dpflow> prompt (testpmd style); with it the program exits on quit", OPT_CLI_ONLY},
-	{"cmdline-file", OPT_STR, O(cmdline_file), 0, 0, NULL, NULL, "FILE",
+	{"cmdline-file", OPT_PATH, O(cmdline_file), 0, 0, NULL, NULL, "FILE",
 	 "run the prompt's commands from FILE, printing their output", OPT_CLI_ONLY},
 	{"flow-store", OPT_UINT, O(flow_store), 1, 10000000, NULL, "100000", "N",
 	 "records of recent windows kept for show flows / export flows", 0},

@@ -816,6 +816,12 @@ def case_bad_inputs():
                     f.write(inp)
                 opts = ["--config", path, "--replay", SAMPLE]
                 msg = msg.replace("$CONF", path)
+            elif kind == "cmdfile":
+                path = os.path.join(d, f"bad{n}.cmds")
+                with open(path, "w") as f:
+                    f.write(inp)
+                opts = ["--cmdline-file", path, "--replay", SAMPLE]
+                msg = msg.replace("$CMDS", path)
             else:
                 return f"bad_inputs.tsv:{n}: unknown kind {kind}"
             opts = [o.replace("$DATA", DATA).replace("$TMP", d) for o in opts]
@@ -835,6 +841,40 @@ def case_bad_inputs():
             problems = [p for p in pool.map(one, table) if p]
     check(not problems, "\n".join(problems))
     print(f"  {len(table)} bad inputs, each with its exact message")
+
+
+def case_cmdline_file_hostile():
+    """--cmdline-file lines are read whole before the run: a line longer than
+    the limit is an error naming FILE:LINE (never split into commands: the
+    tail of this long comment is 'set window 10'), nothing runs; the longest
+    allowed line keeps the next line's number right; control bytes are
+    escaped when echoed, never written raw to the terminal."""
+    with tempfile.TemporaryDirectory() as d:
+        long_path = os.path.join(d, "long.cmds")
+        with open(long_path, "w") as f:
+            f.write("# " + "y" * 8189 + " set window 10\nshow window\n")
+        rc, out, err = run(EAL1, ["--replay", SAMPLE, "--output", "-",
+                                  "--cmdline-file", long_path], timeout=60)
+        lines = [l for l in err.splitlines() if l.startswith("dpflow: ")]
+        check(rc != 0, f"a line of 8203 bytes: exit {rc}, output {out[-300:]!r}")
+        check(lines == [f"dpflow: --cmdline-file {long_path}:1: line longer than 4096 bytes"],
+              f"the long line named: {lines}")
+        check(out == "", "nothing ran")
+
+        ok_path = os.path.join(d, "ok.cmds")
+        with open(ok_path, "wb") as f:
+            f.write(b"#" + b"x" * 4095 + b"\r\nshow \x1b[2Jwindow\n\n  show window\r\n")
+        rc, out, err = run(EAL1, ["--replay", SAMPLE, "--output", os.path.join(d, "out"),
+                                  "--window", "60", "--cmdline-file", ok_path], timeout=60)
+        check(rc == 0, f"exit {rc}: {err[-2000:]}")
+        check("\x1b" not in out and "\x07" not in out, "no raw control byte on stdout")
+        check("dpflow> show \\x1b[2Jwindow\n" in out, f"echo escaped: {out[:400]!r}")
+        check(f"{ok_path}:2: error: " in out, f"the bad command named by its line: {out[:600]!r}")
+        echoes = [l for l in out.splitlines() if l.startswith("dpflow> ")]
+        check(echoes == ["dpflow> show \\x1b[2Jwindow", "dpflow> show window"],
+              f"exactly the two commands ran: {echoes}")
+        check("window-seconds: 60" in out, "show window on line 4 ran")
+    print("  8203-byte line refused with FILE:1, 4096-byte line accepted, ESC escaped")
 
 
 # ---------------------------------------------------------------- security

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Seed corpora for the fuzz targets, written into OUTDIR.
 
-Usage: seeds.py TARGET OUTDIR      (TARGET: pkt, fmt, cfg, options)
+Usage: seeds.py TARGET OUTDIR      (TARGET: pkt, fmt, cfg, options, cmdfile)
 
 pkt: every frame of tests/data/sample.pcap (real frames), then crafted ones:
   each base frame cut at every offset, IPv4 IHL 0..4, total lengths larger
@@ -12,6 +12,9 @@ pkt: every frame of tests/data/sample.pcap (real frames), then crafted ones:
   jumbo frames.
 fmt / cfg / options: the good examples of the documentation and every bad
   input of tests/e2e/bad_inputs.tsv.
+cmdfile: the prompt's commands as a --cmdline-file, CRLF endings, comments,
+  lines of the longest length and one byte more, the long comment whose tail
+  an earlier reader ran as a command, control and NUL bytes.
 """
 import os
 import struct
@@ -181,7 +184,35 @@ def options_seeds():
     return seeds
 
 
-TARGETS = {"pkt": pkt_seeds, "fmt": fmt_seeds, "cfg": cfg_seeds, "options": options_seeds}
+CLI_CMDS = ["wait", "show flows oldest limit 10000", "show flows proto udp",
+            "show flows iface eni-1235b8ca123456789 limit 1", "show window", "show lcores",
+            "show flow-table", "show config", "show port info all", "show port stats 0",
+            "clear port stats all", "nat show", "acl show", "help set", "bogus",
+            "set window 10", "set log-format " + ALL_FIELDS, "flush", "stop", "start", "quit"]
+
+
+def cmdfile_seeds():
+    good = "".join(c + "\n" for c in CLI_CMDS).encode()
+    return {
+        "good": good,
+        "crlf": good.replace(b"\n", b"\r\n"),
+        "comments-blanks": b"# a comment\n\n   \n\t# indented comment\n  show window\n",
+        "no-final-newline": b"show window\nquit",
+        "empty": b"",
+        # The longest line, with and without a CR, and one byte more.
+        "line-max": b"#" + b"x" * 4095 + b"\nshow window\n",
+        "line-max-crlf": b"#" + b"x" * 4095 + b"\r\nshow window\n",
+        "line-too-long": b"#" + b"x" * 4096 + b"\nshow window\n",
+        # The comment whose tail an fgets() loop ran as a command.
+        "long-comment-tail": b"# " + b"y" * 8189 + b" set window 10\nshow window\n",
+        "control-bytes": b"show \x1b[2Jwindow\nshow\x07 config\r\nx\\y\x7f\n",
+        "nul-byte": b"show window\nshow \x00config\n",
+        "cr-inside": b"show\rwindow\n",
+    }
+
+
+TARGETS = {"pkt": pkt_seeds, "fmt": fmt_seeds, "cfg": cfg_seeds, "options": options_seeds,
+           "cmdfile": cmdfile_seeds}
 
 if __name__ == "__main__":
     target, out = sys.argv[1], sys.argv[2]
