@@ -115,8 +115,13 @@ dpf_rx_setup(struct dpf_app *app)
 			snprintf(name, sizeof(name), "ct%u", c);
 			core->ct = dpf_conntrack_create(&cp);
 			if (core->ct == NULL) {
-				fprintf(stderr, "dpflow: RX core %u: connection table: %s\n", c,
-					rte_strerror(rte_errno));
+				fprintf(stderr,
+					"dpflow: RX core %u: connection table of %" PRIu64
+					" connections: %s%s\n",
+					c, app->cfg.opt.conntrack_per_core, rte_strerror(rte_errno),
+					rte_errno == ENOMEM ? "; lower --conntrack-per-core or give "
+							      "EAL more memory (-m)"
+							    : "");
 				return -rte_errno;
 			}
 		}

@@ -877,6 +877,35 @@ def case_cmdline_file_hostile():
     print("  8203-byte line refused with FILE:1, 4096-byte line accepted, ESC escaped")
 
 
+def case_rule_and_memory_limits():
+    """The documented limits, each named: the 4097th ACL or NAT rule of a
+    configuration file by its file:line; a connection table EAL cannot hold
+    as out of memory, with the option to lower."""
+    with tempfile.TemporaryDirectory() as d:
+        for kind, rule in (("acl", "allow udp 10.0.0.0/8 any any {}"),
+                           ("nat", "static 10.{}.{}.0/24 192.{}.{}.0/24")):
+            path = os.path.join(d, f"{kind}.conf")
+            with open(path, "w") as f:
+                f.write(f"[dpflow]\nwindow = 60\n[{kind}]\n")
+                for i in range(4097):
+                    f.write("rule = " + (rule.format(1 + i % 60000) if kind == "acl" else
+                                         rule.format(i // 256, i % 256, i // 256, i % 256))
+                            + "\n")
+            rc, out, err = run(EAL1, ["--replay", SAMPLE, "--output", "-", "--config", path],
+                               timeout=120)
+            want = (f"dpflow: {path}:4100: {kind} rule 4097: more than 4096 "
+                    f"{kind.upper()} rules (the limit)")
+            check(rc != 0 and want in err.splitlines(), f"{kind}: exit {rc}: {err[-600:]}")
+            check(out == "", f"{kind}: nothing logged")
+    rc, out, err = run(EAL1, ["--replay", SAMPLE, "--output", "-", "--acl-stateful", "yes",
+                              "--acl-rule", "allow any any any any any",
+                              "--conntrack-per-core", "16777216"], timeout=120)
+    want = ("dpflow: RX core 0: connection table of 16777216 connections: Cannot allocate "
+            "memory; lower --conntrack-per-core or give EAL more memory (-m)")
+    check(rc != 0 and want in err.splitlines(), f"conntrack: exit {rc}: {err[-600:]}")
+    print("  4097th ACL and NAT rules named by file:line; conntrack out of memory named")
+
+
 # ---------------------------------------------------------------- security
 
 def case_control_sockets():
