@@ -254,6 +254,37 @@ bad:
 	return -EINVAL;
 }
 
+/*
+ * RX core c polls queue c of every port that has one. When the devices gave
+ * fewer queues than --rxq asked for (net_pcap: one per rx_pcap=), the cores
+ * past the largest queue count would poll nothing: run without them, and say
+ * so, rather than start lcores that never see a packet.
+ */
+static void
+cap_rx_cores(struct dpf_app *app)
+{
+	uint16_t p, most = 0, c;
+	unsigned int lcore = rte_get_next_lcore(-1, 1, 0);
+
+	for (p = 0; p < app->n_ports; p++)
+		most = RTE_MAX(most, app->port_nq[app->ports[p]]);
+	if (most == 0 || most >= app->n_cores)
+		return;
+	for (c = 0; c < most; c++)
+		lcore = rte_get_next_lcore(lcore, 1, 0);
+	fprintf(stderr,
+		"dpflow: --rxq %u: no port has more than %u RX queue%s: running %u RX core%s "
+		"(lcore%s %u",
+		app->n_cores, most, most == 1 ? "" : "s", most, most == 1 ? "" : "s",
+		app->n_cores - most > 1 ? "s" : "", lcore);
+	for (c = most + 1; c < app->n_cores; c++) {
+		lcore = rte_get_next_lcore(lcore, 1, 0);
+		fprintf(stderr, ", %u", lcore);
+	}
+	fprintf(stderr, " left idle)\n");
+	app->n_cores = most;
+}
+
 int
 dpf_ports_init(struct dpf_app *app)
 {
@@ -318,6 +349,7 @@ dpf_ports_init(struct dpf_app *app)
 		if (rc != 0)
 			return rc;
 	}
+	cap_rx_cores(app);
 	if (app->clock == DPF_CLOCK_PACKET && app->cfg.opt.replay == NULL) {
 		/* net_pcap registers the field itself and sets it without advertising
 		 * the offload: look it up rather than requesting it. */

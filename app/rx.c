@@ -133,7 +133,7 @@ dpf_rx_setup(struct dpf_app *app)
 				.nat = app->rs->nat,
 				.icmp = app->nat_icmp,
 				.rss = app->rss,
-				.n_queues = (uint16_t)app->cfg.opt.rxq,
+				.n_queues = app->n_cores,
 				.queue = c,
 				.reta_size = app->port_reta_size[app->ports[0]],
 				.timeout_ns = app->cfg.opt.nat_timeout * 1000000000ull,

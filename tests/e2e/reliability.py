@@ -28,7 +28,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from e2e import (DATA, DPFLOW, EAL, EAL1, EAL4, META, SAMPLE, SKIP, Fail, check,  # noqa: E402
-                 counters, run)
+                 counters, expect_same, gencap, render, run)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 T0 = 1700000000                  # aligned to every window length used here
@@ -875,6 +875,30 @@ def case_cmdline_file_hostile():
               f"exactly the two commands ran: {echoes}")
         check("window-seconds: 60" in out, "show window on line 4 ran")
     print("  8203-byte line refused with FILE:1, 4096-byte line accepted, ESC escaped")
+
+
+def case_rxq_more_than_queues():
+    """--rxq 3 on a net_pcap port (one queue per rx_pcap=): dpflow says it
+    runs one RX core, starts no RX lcore without a queue, and reads and logs
+    every packet of the file exactly as the model has it."""
+    with tempfile.TemporaryDirectory() as d:
+        pcap, expect = os.path.join(d, "r.pcap"), os.path.join(d, "r.json")
+        gencap("random", pcap, "--expect", expect, "--packets", "200", "--flows", "40",
+               "--pps", "20", "--window", "2")
+        eal = EAL + ["--lcores", "(0-4)@(0-1)", "--vdev", f"net_pcap0,rx_pcap={pcap}"]
+        rc, out, err = run(eal, ["--rxq", "3", "--window", "2", "--output", "-",
+                                 "--idle-exit", "2"] + META, timeout=120)
+        check(rc == 0, f"exit {rc}: {err[-2000:]}")
+        check("dpflow: --rxq 3: no port has more than 1 RX queue: running 1 RX core "
+              "(lcores 2, 3 left idle)" in err.splitlines(), f"capping announced: {err[-1500:]}")
+        rx_lines = [l for l in err.splitlines() if re.match(r"dpflow: lcore \d+: RX", l)]
+        check(rx_lines == ["dpflow: lcore 1: RX port 0 queue 0"],
+              f"one RX lcore, with a queue: {rx_lines}")
+        c = counters(err)
+        check(c["total rx-packets"] == "200" and c["conservation"] == "ok",
+              f"every packet read: {c.get('total rx-packets')}")
+        expect_same(render(expect), out, "records")
+    print("  --rxq 3 on one queue: 1 RX core announced, 200 of 200 packets logged")
 
 
 def case_rule_and_memory_limits():
