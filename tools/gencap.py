@@ -13,7 +13,7 @@ length, never the frame length).
 Usage
 -----
   gencap.py scenario OUT.pcap --expect OUT.expect.json [--window 60]
-            [--start 1700000000] [--snaplen 65535]
+            [--start 1700000000] [--snaplen 65535] [--tso]
   gencap.py random OUT.pcap [--expect OUT.expect.json] [--truth OUT.tsv]
             --packets N --flows F [--seed 1] [--v6-share 0.2] [--window 60]
             [--start 1700000000] [--pps 100000] [--zipf 1.1] [--snaplen 65535]
@@ -41,8 +41,15 @@ scenario
   windows), one empty window, and a last window holding only non-IP frames.
   The first packet is at --start exactly; timestamps strictly increase. The
   layout adapts to any --window (1..3600): the windows after the first part
-  are computed from the window boundaries. --snaplen, when given, must be at
-  least 128 so that no header is cut (the model stays the same).
+  are computed from the window boundaries. --snaplen (64 or more) cuts every
+  frame, as tcpdump -s does; the model follows dpflow's documented rule
+  (doc/records.md): a packet whose IP header (options, extension headers
+  before L4) is cut is malformed; one whose TCP / UDP / SCTP header is cut
+  keeps its ports if their 4 bytes were captured (else malformed), and a
+  TCP header cut before its flags byte counts flags 0. --tso adds
+  segmentation offload super-packets (IPv4 total length 0, IPv6 payload
+  length 0, up to 5 852 bytes), modelled with the bytes captured from the IP
+  header on as their length.
 
 random
   N packets over about F unidirectional flows: F/2 conversations (TCP 70 %,
@@ -369,6 +376,22 @@ class Scenario:
             assert t > self.frames[-1][0], "timestamps must strictly increase"
         cap = frame[:min(caplen or len(frame), self.snaplen)]
         self.frames.append((t, cap, len(frame)))
+        return len(cap)
+
+    @staticmethod
+    def _cut(captured, l3, hdr_len, proto, later):
+        """What a capture cut does to an IP packet whose IP header (with
+        IPv4 options or the IPv6 extension headers before L4) is hdr_len
+        bytes at l3: None when it is malformed, else whether its TCP flags
+        were captured. The IP header must be whole; a transport header that
+        has ports (or ICMP's type and code) needs its first 4 bytes; TCP
+        flags are byte 13 of the header."""
+        if captured < l3 + hdr_len:
+            return None
+        l4 = l3 + hdr_len
+        if not later and proto in (1, 6, 17, 58, 132, 136) and captured < l4 + 4:
+            return None
+        return not (proto == 6 and captured < l4 + 14)
 
     def _id(self):
         self.ident = (self.ident + 1) & 0xFFFF
@@ -384,23 +407,39 @@ class Scenario:
         self.m.note_malformed(t)
 
     # IP packets: l4 is the IP payload as carried by this packet
+    def _ip(self, t, fam, s, d, frame, l3, hdr_len, proto, ports, flags, frag, caplen,
+            iplen):
+        """iplen None: the length field is 0 (a TSO super-packet): the model
+        counts the bytes captured from the IP header on."""
+        captured = self._add(t, frame, caplen)
+        later = frag is not None and frag[0] == "later"
+        flags_known = self._cut(captured, l3, hdr_len, proto, later)
+        if flags_known is None:
+            self.m.note_malformed(t)
+            return
+        self.m.note_flow(t, fam, s, d, proto, ports[0], ports[1],
+                         captured - l3 if iplen is None else iplen,
+                         flags if flags_known else 0, frag)
+
     def ip4(self, t, src, dst, proto, l4, ports=(0, 0), flags=0, ident=None,
             ff=0x4000, opts=b"", vlans=(), caplen=None, frag=None, ttl=64,
-            mac=None):
+            mac=None, tso=False):
         s, d = A(src), A(dst)
         mac = mac or (host_mac(d), host_mac(s))
         ip = ipv4_hdr(s, d, proto, len(l4), self._id() if ident is None else ident,
-                      ttl=ttl, ff=ff, opts=opts) + l4
-        self._add(t, ether(mac[0], mac[1], ETH_IPV4, ip, vlans), caplen)
-        self.m.note_flow(t, 4, s, d, proto, ports[0], ports[1], len(ip), flags, frag)
+                      ttl=ttl, ff=ff, opts=opts, total_len=0 if tso else None) + l4
+        self._ip(t, 4, s, d, ether(mac[0], mac[1], ETH_IPV4, ip, vlans), 14 + 4 * len(vlans),
+                 20 + len(opts), proto, ports, flags, frag, caplen, None if tso else len(ip))
 
     def ip6(self, t, src, dst, nh, body, proto, ports=(0, 0), flags=0,
-            vlans=(), caplen=None, frag=None, hlim=64, mac=None):
+            vlans=(), caplen=None, frag=None, hlim=64, mac=None, l4_at=0, tso=False):
+        """l4_at: bytes of extension headers in body before the L4 header
+        (for a later fragment, up to the end of the fragment header)."""
         s, d = A(src), A(dst)
         mac = mac or (host_mac(d), host_mac(s))
-        ip = ipv6_hdr(s, d, nh, len(body), hlim) + body
-        self._add(t, ether(mac[0], mac[1], ETH_IPV6, ip, vlans), caplen)
-        self.m.note_flow(t, 6, s, d, proto, ports[0], ports[1], len(ip), flags, frag)
+        ip = ipv6_hdr(s, d, nh, 0 if tso else len(body), hlim) + body
+        self._ip(t, 6, s, d, ether(mac[0], mac[1], ETH_IPV6, ip, vlans), 14 + 4 * len(vlans),
+                 40 + l4_at, proto, ports, flags, frag, caplen, None if tso else len(ip))
 
     def tcp(self, t, src, dst, sp, dp, flags, seq, ack, payload=b"", opts=b"",
             **kw):
@@ -451,7 +490,7 @@ SYN_OPTS = bytes.fromhex("020405b4" "0402" "080a0001e24000000000" "01" "030307")
 SYNACK_OPTS = bytes.fromhex("020405b4" "0402" "080a00a1b2c30001e240" "01" "030307")
 
 
-def build_scenario(start, window, snaplen):
+def build_scenario(start, window, snaplen, tso=False):
     m = Model(window)
     sc = Scenario(m, snaplen)
     W = window * US
@@ -580,7 +619,7 @@ def build_scenario(start, window, snaplen):
     udp6 = udp_dgram(A(c6), A(d6), 40404, 9999, text(64, 9))
     hbh = bytes([60, 0, 5, 2, 0, 0, 1, 0])
     dst_opts = bytes([17, 0, 1, 4, 0, 0, 0, 0])
-    sc.ip6(at(10_000), c6, d6, 0, hbh + dst_opts + udp6, 17, (40404, 9999))
+    sc.ip6(at(10_000), c6, d6, 0, hbh + dst_opts + udp6, 17, (40404, 9999), l4_at=16)
 
     # one UDP flow seen on 802.1Q VLAN 100, on QinQ (0x88a8 200 / 0x8100
     # 100) and untagged: one record, three packets
@@ -623,10 +662,10 @@ def build_scenario(start, window, snaplen):
     fid = 0xABCDEF01
     sc.ip6(at(20_000), c6, f6d, 44,
            struct.pack("!BBHI", 17, 0, (0 << 3) | 1, fid) + dg6[:512], 17,
-           (33000, 9997), frag=("first", fid))
+           (33000, 9997), frag=("first", fid), l4_at=8)
     sc.ip6(at(1_000), c6, f6d, 44,
            struct.pack("!BBHI", 17, 0, (512 // 8) << 3, fid) + dg6[512:], 17,
-           frag=("later", fid))
+           frag=("later", fid), l4_at=8)
 
     # SCTP INIT / INIT ACK
     sa, sb = "10.0.0.5", "192.0.2.30"
@@ -652,6 +691,19 @@ def build_scenario(start, window, snaplen):
             + struct.pack("!H", (3 << 9) | 2) + struct.pack("!H", 120)
             + struct.pack("!H", 0))
     sc.not_ip(at(40_000), ether("01:80:c2:00:00:0e", MAC_C, ETH_LLDP, lldp))
+
+    if tso:
+        # Segmentation offload super-packets captured on the sending host
+        # (TSO, GSO, BIG TCP): IPv4 total length 0, IPv6 payload length 0;
+        # each is logged with the bytes captured from the IP header on.
+        c, s, cp, spt = "10.0.0.1", "192.0.2.10", 40100, 80
+        sc.ip4(at(5_000), c, s, 6, tcp_seg(A(c), A(s), cp, spt, 1, 1, SYN, opts=SYN_OPTS),
+               (cp, spt), SYN)
+        for i, n in enumerate((2896, 5792)):
+            seg = tcp_seg(A(c), A(s), cp, spt, 2 + i * 2896, 1, ACK, text(n, 30 + i))
+            sc.ip4(at(40), c, s, 6, seg, (cp, spt), ACK, tso=True)
+        seg = tcp_seg(A(c6), A(s6), 50100, 443, 1, 1, PSH | ACK, text(4344, 32))
+        sc.ip6(at(60), c6, s6, 6, seg, 6, (50100, 443), PSH | ACK, tso=True)
 
     # malformed frames
     # truncated IPv4 header: 10 of 20 bytes, a runt frame of 24 bytes
@@ -713,9 +765,9 @@ def write_frames(path, frames, snaplen):
 
 
 def cmd_scenario(a):
-    if a.snaplen < 128:
-        sys.exit("gencap: --snaplen below 128 would cut headers")
-    sc, m = build_scenario(a.start, a.window, a.snaplen)
+    if a.snaplen < 64:
+        sys.exit("gencap: --snaplen below 64 would cut link-layer headers (not modelled)")
+    sc, m = build_scenario(a.start, a.window, a.snaplen, a.tso)
     write_frames(a.out, sc.frames, a.snaplen)
     res = m.result()
     if a.expect:
@@ -1130,6 +1182,8 @@ def main(argv=None):
     p.add_argument("--window", type=int, default=60)
     p.add_argument("--start", type=int, default=1700000000)
     p.add_argument("--snaplen", type=int, default=65535)
+    p.add_argument("--tso", action="store_true",
+                   help="add TSO/GSO super-packets (IP length fields 0)")
 
     p = sub.add_parser("random", help="many flows, for scale tests and benchmarks")
     p.add_argument("out")

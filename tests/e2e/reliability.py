@@ -901,6 +901,29 @@ def case_rxq_more_than_queues():
     print("  --rxq 3 on one queue: 1 RX core announced, 200 of 200 packets logged")
 
 
+def case_capture_artefacts():
+    """What common captures do to headers, against gencap's model: tcpdump
+    -s 64 cuts IPv6 TCP inside its header (the ports are kept, flags 0);
+    TSO/GSO super-packets captured on the sender have IP length fields of 0
+    (logged with the bytes captured); both together."""
+    with tempfile.TemporaryDirectory() as d:
+        pcap, expect = os.path.join(d, "a.pcap"), os.path.join(d, "a.json")
+        for extra in (["--snaplen", "64"], ["--tso"], ["--tso", "--snaplen", "64"]):
+            gencap("scenario", pcap, "--expect", expect, *extra)
+            rc, out, err = run(EAL1, ["--replay", pcap, "--window", "60", "--output", "-"]
+                               + META, timeout=120)
+            check(rc == 0, f"{extra}: exit {rc}: {err[-2000:]}")
+            expect_same(render(expect), out, f"records of the scenario with {' '.join(extra)}")
+            model = json.load(open(expect))
+            c = counters(err)
+            check(int(c["total not-ip"]) == model["not_ip"]
+                  and int(c["total malformed"]) == model["malformed"],
+                  f"{extra}: malformed {c['total malformed']}, model {model['malformed']}")
+            v6_tcp = [l for l in out.splitlines() if ":" in l.split(" ")[3] and l.split(" ")[7] == "6"]
+            check(len(v6_tcp) >= 2, f"{extra}: IPv6 TCP logged")
+    print("  snap length 64, TSO super-packets, both: records and counters as modelled")
+
+
 def case_rule_and_memory_limits():
     """The documented limits, each named: the 4097th ACL or NAT rule of a
     configuration file by its file:line; a connection table EAL cannot hold
