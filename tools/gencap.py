@@ -17,6 +17,9 @@ Usage
   gencap.py random OUT.pcap [--expect OUT.expect.json] [--truth OUT.tsv]
             --packets N --flows F [--seed 1] [--v6-share 0.2] [--window 60]
             [--start 1700000000] [--pps 100000] [--zipf 1.1] [--snaplen 65535]
+  gencap.py fragments OUT.pcap [--expect OUT.expect.json] --datagrams N
+            [--open 1000] [--seed 1] [--v6-share 0.3] [--window 60]
+            [--start 1700000000]
   gencap.py render EXPECT.json [--format 'FMT'] [--account-id A]
             [--interface-id I] [--vpc-id V] [--subnet-id S] [--instance-id I]
             [--region R] [--az-id Z] [--sublocation-type T]
@@ -68,6 +71,15 @@ random
       flow<TAB>src<TAB>dst<TAB>proto<TAB>sport<TAB>dport<TAB>packets<TAB>bytes
   (flow is a row number; bytes are IP total lengths). --expect writes the
   per-window model as for scenario (keeps per-window state: small N only).
+
+fragments
+  N UDP datagrams (72 bytes: ports from 1024.., payload 64) in three
+  fragments each (24, 24 and 24 bytes of UDP), IPv4 and IPv6 (--v6-share),
+  sources among 4000 hosts, destinations among 49: datagram i's first
+  fragment at step i, its middle one at step i + open/2, its last at step
+  i + open (10 us a step), so about --open datagrams are open at a time. The
+  model (--expect) gives every later fragment its first fragment's ports, as
+  an unbounded cache would.
 
 render
   Prints the header line and the expected record lines of EXPECT.json for an
@@ -780,6 +792,67 @@ def cmd_scenario(a):
                             res["malformed"]), file=sys.stderr)
 
 
+# -------------------------------------------------------------- fragments
+
+def cmd_fragments(a):
+    """Interleaved fragmented UDP datagrams: datagram i sends its first
+    fragment at step i, its middle one at step i + open/2 and its last at
+    step i + open, so about --open datagrams are incomplete at any time.
+    Sources are spread over many addresses so that datagrams spread over RSS
+    queues (NICs hash fragments on the addresses only)."""
+    if a.datagrams < 1 or a.open < 2:
+        sys.exit("gencap: --datagrams must be positive and --open at least 2")
+    rng = _random.Random(a.seed)
+    m = Model(a.window)
+    dgs = []
+    for i in range(a.datagrams):
+        v6 = rng.random() < a.v6_share
+        h = rng.randrange(1, 4000)
+        if v6:
+            src = A("2001:db8:1::%x" % h)
+            dst = A("2001:db8:100::%x" % rng.randrange(1, 50))
+            ident = rng.getrandbits(32)
+        else:
+            src = A("10.1.%d.%d" % (h >> 8, h & 0xFF))
+            dst = A("172.16.0.%d" % rng.randrange(1, 50))
+            ident = rng.getrandbits(16)
+        sp, dp = rng.randrange(1024, 65536), rng.choice(UDP_PORTS)
+        dg = udp_dgram(src, dst, sp, dp, text(64, i))
+        dgs.append((v6, src, dst, ident, sp, dp, dg))
+    # Steps: (step, order, datagram, fragment index); at one step, later
+    # fragments of older datagrams go before the first of the new one.
+    events = []
+    half = a.open // 2
+    for i in range(a.datagrams):
+        events += [(i, 1, i, 0), (i + half, 0, i, 1), (i + a.open, 0, i, 2)]
+    events.sort()
+    t = a.start * US
+    out = open(a.out, "wb")
+    out.write(pcap_header(65535))
+    for _, _, i, k in events:
+        v6, src, dst, ident, sp, dp, dg = dgs[i]
+        chunk = dg[24 * k:24 * (k + 1)] if k < 2 else dg[48:]
+        more = k < 2
+        if v6:
+            body = struct.pack("!BBHI", 17, 0, (3 * k) << 3 | more, ident) + chunk
+            frame = ether("02:00:00:00:00:02", "02:00:00:00:00:01", ETH_IPV6,
+                          ipv6_hdr(src, dst, 44, len(body)) + body)
+            iplen = 40 + len(body)
+        else:
+            ip = ipv4_hdr(src, dst, 17, len(chunk), ident, ff=(0x2000 if more else 0) | (3 * k))
+            frame = ether("02:00:00:00:00:02", "02:00:00:00:00:01", ETH_IPV4, ip + chunk)
+            iplen = len(ip) + len(chunk)
+        out.write(PCAP_REC.pack(t // US, t % US, len(frame), len(frame)) + frame)
+        m.note_flow(t, 6 if v6 else 4, src, dst, 17, sp if k == 0 else 0, dp if k == 0 else 0,
+                    iplen, frag=("first" if k == 0 else "later", ident))
+        t += 10
+    out.close()
+    if a.expect:
+        write_expect(a.expect, m.result())
+    print("gencap: %d datagrams, %d fragments, %d open at a time" %
+          (a.datagrams, len(events), a.open), file=sys.stderr)
+
+
 # ----------------------------------------------------------------- random
 
 TCP_PORTS = (443, 443, 443, 80, 80, 8080, 22, 25, 3306, 5432, 6379, 8443)
@@ -1199,6 +1272,16 @@ def main(argv=None):
     p.add_argument("--zipf", type=float, default=1.1)
     p.add_argument("--snaplen", type=int, default=65535)
 
+    p = sub.add_parser("fragments", help="interleaved fragmented datagrams")
+    p.add_argument("out")
+    p.add_argument("--expect")
+    p.add_argument("--datagrams", type=int, required=True)
+    p.add_argument("--open", type=int, default=1000)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--v6-share", type=float, default=0.3)
+    p.add_argument("--window", type=int, default=60)
+    p.add_argument("--start", type=int, default=1700000000)
+
     p = sub.add_parser("render", help="expected record lines for a format string")
     p.add_argument("expect")
     p.add_argument("--format")
@@ -1214,7 +1297,8 @@ def main(argv=None):
         sys.exit("gencap: --window must be 1..3600")
     if a.cmd == "random" and a.pps < 1:
         sys.exit("gencap: --pps must be positive")
-    {"scenario": cmd_scenario, "random": cmd_random, "render": cmd_render}[a.cmd](a)
+    {"scenario": cmd_scenario, "random": cmd_random, "fragments": cmd_fragments,
+     "render": cmd_render}[a.cmd](a)
 
 
 if __name__ == "__main__":
