@@ -212,8 +212,14 @@ dpf_rules_setup(struct dpf_app *app)
 						    (uint32_t)app->cfg.opt.nat_sessions_per_core,
 						    (int)rte_socket_id());
 		app->rss = rte_malloc("dpf_rss", sizeof(*app->rss), RTE_CACHE_LINE_SIZE);
-		if (app->nat_icmp == NULL || app->rss == NULL)
+		if (app->nat_icmp == NULL || app->rss == NULL) {
+			fprintf(stderr,
+				"dpflow: masquerade ICMP table of %" PRIu64 " sessions: out of "
+				"memory; lower --nat-sessions-per-core or give EAL more memory "
+				"(-m)\n",
+				app->cfg.opt.nat_sessions_per_core);
 			return -ENOMEM;
+		}
 		dpf_rss_init(app->rss, dpf_rss_symmetric_key);
 	}
 	return 0;

@@ -141,9 +141,10 @@ dpf_rx_setup(struct dpf_app *app)
 					"dpflow: RX core %u: connection table of %" PRIu64
 					" connections: %s%s\n",
 					c, app->cfg.opt.conntrack_per_core, rte_strerror(rte_errno),
-					rte_errno == ENOMEM ? "; lower --conntrack-per-core or give "
-							      "EAL more memory (-m)"
-							    : "");
+					rte_errno == ENOMEM
+						? "; lower --conntrack-per-core or give "
+						  "EAL more memory (-m)"
+						: "");
 				return -rte_errno;
 			}
 		}
@@ -164,8 +165,11 @@ dpf_rx_setup(struct dpf_app *app)
 			snprintf(name, sizeof(name), "nat%u", c);
 			core->nat = dpf_nat_sessions_create(&np);
 			if (core->nat == NULL) {
-				fprintf(stderr, "dpflow: RX core %u: masquerade sessions: %s\n", c,
-					rte_strerror(rte_errno));
+				fprintf(stderr, "dpflow: RX core %u: masquerade sessions: %s%s\n",
+					c, rte_strerror(rte_errno),
+					rte_errno == ENOMEM ? "; lower --nat-sessions-per-core or "
+							      "give EAL more memory (-m)"
+							    : "");
 				return -rte_errno;
 			}
 		}

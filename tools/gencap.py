@@ -20,6 +20,7 @@ Usage
   gencap.py fragments OUT.pcap [--expect OUT.expect.json] --datagrams N
             [--open 1000] [--seed 1] [--v6-share 0.3] [--window 60]
             [--start 1700000000]
+  gencap.py convert IN.pcap OUT --linktype ethernet|sll|sll2|raw [--pcapng]
   gencap.py render EXPECT.json [--format 'FMT'] [--account-id A]
             [--interface-id I] [--vpc-id V] [--subnet-id S] [--instance-id I]
             [--region R] [--az-id Z] [--sublocation-type T]
@@ -80,6 +81,15 @@ fragments
   i + open (10 us a step), so about --open datagrams are open at a time. The
   model (--expect) gives every later fragment its first fragment's ports, as
   an unbounded cache would.
+
+convert
+  Writes the frames of a gencap capture as another link type would hold
+  them: Linux cooked SLL or SLL2 (what tcpdump -i any writes: the source MAC
+  as the link-layer address, the ethertype as the protocol, the rest of the
+  frame, VLAN tags included, after the cooked header) or raw IP (the IP
+  packet alone; frames that are not IP are left out), as classic pcap or
+  pcapng (--pcapng). Timestamps and original lengths follow the frames; the
+  model of the input capture stays the model of the output.
 
 render
   Prints the header line and the expected record lines of EXPECT.json for an
@@ -853,6 +863,92 @@ def cmd_fragments(a):
           (a.datagrams, len(events), a.open), file=sys.stderr)
 
 
+# ---------------------------------------------------------------- convert
+
+LINKTYPES = {"ethernet": 1, "raw": 101, "sll": 113, "sll2": 276}
+
+
+def read_pcap(path):
+    """(snaplen, linktype, [(t_us, captured bytes, original length)]) of a
+    classic microsecond pcap file in little-endian order (what gencap writes)."""
+    data = open(path, "rb").read()
+    magic, _, _, _, _, snaplen, linktype = PCAP_GLOBAL.unpack_from(data)
+    if magic != 0xA1B2C3D4:
+        sys.exit("gencap: %s: not a little-endian microsecond pcap file" % path)
+    off, out = PCAP_GLOBAL.size, []
+    while off + PCAP_REC.size <= len(data):
+        sec, usec, incl, orig = PCAP_REC.unpack_from(data, off)
+        off += PCAP_REC.size
+        out.append((sec * US + usec, data[off:off + incl], orig))
+        off += incl
+    return snaplen, linktype, out
+
+
+def relink(frame, linktype):
+    """The frame as a capture of linktype would hold it, or None when that
+    link type cannot carry it (raw IP: frames that are not IP). SLL and
+    SLL2 keep the Ethernet payload after the ethertype (VLAN tags included,
+    as libpcap re-inserts them after the cooked header), with the source MAC
+    as the link-layer address and the ethertype as the protocol. A frame too
+    short for an Ethernet header becomes a cooked header cut as short."""
+    if linktype == "ethernet":
+        return frame
+    if linktype == "raw":
+        off = 12
+        while len(frame) >= off + 2 and struct.unpack_from("!H", frame, off)[0] in (
+                ETH_VLAN, ETH_QINQ, 0x9100):
+            off += 4
+        if len(frame) < off + 2 or struct.unpack_from("!H", frame, off)[0] not in (
+                ETH_IPV4, ETH_IPV6):
+            return None
+        return frame[off + 2:]
+    if len(frame) < 14:
+        return frame
+    src, proto, rest = frame[6:12], frame[12:14], frame[14:]
+    if linktype == "sll":
+        # packet type 0 (to us), ARPHRD_ETHER, address length 6, address, protocol
+        return struct.pack("!HHH", 0, 1, 6) + src + b"\0\0" + proto + rest
+    # SLL2: protocol, reserved, interface index, ARPHRD_ETHER, packet type,
+    # address length, address
+    return proto + struct.pack("!HIHBB", 0, 2, 1, 0, 6) + src + b"\0\0" + rest
+
+
+def pcapng_block(typ, body):
+    body += b"\0" * (-len(body) % 4)
+    n = 12 + len(body)
+    return struct.pack("<II", typ, n) + body + struct.pack("<I", n)
+
+
+def cmd_convert(a):
+    snaplen, linktype, frames = read_pcap(a.inp)
+    if linktype != LINKTYPE_ETHERNET:
+        sys.exit("gencap: %s: convert reads Ethernet captures" % a.inp)
+    lt = LINKTYPES[a.linktype]
+    out = open(a.out, "wb")
+    if a.pcapng:
+        # Section header, one interface (microsecond timestamps: the default).
+        out.write(pcapng_block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1)))
+        out.write(pcapng_block(1, struct.pack("<HHI", lt, 0, snaplen)))
+    else:
+        out.write(PCAP_GLOBAL.pack(0xA1B2C3D4, 2, 4, 0, 0, snaplen, lt))
+    kept = 0
+    for t, cap, orig in frames:
+        f = relink(cap, a.linktype)
+        if f is None:
+            continue
+        o = max(0, orig - len(cap) + len(f))
+        if a.pcapng:
+            out.write(pcapng_block(6, struct.pack("<IIIII", 0, t >> 32, t & 0xFFFFFFFF,
+                                                  len(f), o) + f))
+        else:
+            out.write(PCAP_REC.pack(t // US, t % US, len(f), o) + f)
+        kept += 1
+    out.close()
+    print("gencap: %d of %d frames as %s%s" % (kept, len(frames), a.linktype,
+                                              " (pcapng)" if a.pcapng else ""),
+          file=sys.stderr)
+
+
 # ----------------------------------------------------------------- random
 
 TCP_PORTS = (443, 443, 443, 80, 80, 8080, 22, 25, 3306, 5432, 6379, 8443)
@@ -1282,6 +1378,12 @@ def main(argv=None):
     p.add_argument("--window", type=int, default=60)
     p.add_argument("--start", type=int, default=1700000000)
 
+    p = sub.add_parser("convert", help="an Ethernet capture in another link type")
+    p.add_argument("inp")
+    p.add_argument("out")
+    p.add_argument("--linktype", required=True, choices=sorted(LINKTYPES))
+    p.add_argument("--pcapng", action="store_true")
+
     p = sub.add_parser("render", help="expected record lines for a format string")
     p.add_argument("expect")
     p.add_argument("--format")
@@ -1293,12 +1395,12 @@ def main(argv=None):
                    help="version counted for pkt-srcport, pkt-dstport, tcp-flags-all")
 
     a = ap.parse_args(argv)
-    if a.cmd != "render" and not 1 <= a.window <= 3600:
+    if a.cmd not in ("render", "convert") and not 1 <= a.window <= 3600:
         sys.exit("gencap: --window must be 1..3600")
     if a.cmd == "random" and a.pps < 1:
         sys.exit("gencap: --pps must be positive")
     {"scenario": cmd_scenario, "random": cmd_random, "fragments": cmd_fragments,
-     "render": cmd_render}[a.cmd](a)
+     "convert": cmd_convert, "render": cmd_render}[a.cmd](a)
 
 
 if __name__ == "__main__":

@@ -90,7 +90,7 @@ struct frag_slot {
 
 struct dpf_frag_cache {
 	uint32_t sets;
-	uint32_t set_mask; /* slots per set - 1 */
+	uint32_t set_mask;  /* slots per set - 1 */
 	uint32_t set_shift; /* log2 of slots per set */
 	struct frag_slot slots[];
 };
@@ -101,8 +101,7 @@ dpf_frag_cache_create(uint32_t sets, uint32_t slots_per_set, int socket_id)
 	struct dpf_frag_cache *fc;
 	uint32_t per;
 
-	if (sets == 0 || sets > (1u << 16) || slots_per_set == 0 ||
-	    slots_per_set > (1u << 24)) {
+	if (sets == 0 || sets > (1u << 16) || slots_per_set == 0 || slots_per_set > (1u << 24)) {
 		rte_errno = EINVAL;
 		return NULL;
 	}

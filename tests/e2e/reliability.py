@@ -27,8 +27,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e import (DATA, DPFLOW, EAL, EAL1, EAL4, META, SAMPLE, SKIP, Fail, check,  # noqa: E402
-                 counters, expect_same, gencap, render, run)
+from e2e import (DATA, DPFLOW, EAL, EAL1, EAL4, META, SAMPLE, SAMPLE_EXPECT, SKIP,  # noqa: E402
+                 Fail, check, counters, expect_same, gencap, render, run)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 T0 = 1700000000                  # aligned to every window length used here
@@ -969,10 +969,142 @@ def case_fragments_rxq_determinism():
           f"frag-evicted {evicted}, frag-without-first {without}")
 
 
+def case_link_types():
+    """The same packets captured as Ethernet, Linux cooked SLL and SLL2, and
+    raw IP, in classic pcap and pcapng: --replay gives the model's records
+    for each, byte for byte (4 RX cores); the scenario (non-IP, VLAN tags,
+    malformed frames) gives the same records and counters as SLL and SLL2.
+    net_pcap ports refuse what is not Ethernet, naming the file or interface."""
+    with tempfile.TemporaryDirectory() as d:
+        pcap, expect = os.path.join(d, "r.pcap"), os.path.join(d, "r.json")
+        gencap("random", pcap, "--expect", expect, "--packets", "5000", "--flows", "1000",
+               "--v6-share", "0.3")
+        want = render(expect)
+        for lt in ("ethernet", "sll", "sll2", "raw"):
+            for ng in ([], ["--pcapng"]):
+                conv = os.path.join(d, f"r.{lt}{'.pcapng' if ng else ''}")
+                gencap("convert", pcap, conv, "--linktype", lt, *ng)
+                rc, out, err = run(EAL4, ["--replay", conv, "--rxq", "4", "--window", "60",
+                                          "--output", "-"] + META, timeout=300)
+                check(rc == 0, f"{lt} {ng}: exit {rc}: {err[-1500:]}")
+                expect_same(want, out, f"records of the {lt} capture {ng}")
+        model = json.load(open(SAMPLE_EXPECT))
+        want = render(SAMPLE_EXPECT)
+        for lt in ("sll", "sll2"):
+            conv = os.path.join(d, f"sample.{lt}")
+            gencap("convert", SAMPLE, conv, "--linktype", lt)
+            rc, out, err = run(EAL1, ["--replay", conv, "--window", "60", "--output", "-"]
+                               + META, timeout=120)
+            check(rc == 0, f"sample {lt}: exit {rc}: {err[-1500:]}")
+            expect_same(want, out, f"records of the sample as {lt}")
+            c = counters(err)
+            check(int(c["total not-ip"]) == model["not_ip"]
+                  and int(c["total malformed"]) == model["malformed"],
+                  f"sample {lt}: not-ip {c['total not-ip']}, malformed {c['total malformed']}")
+        # The documented limit of copied frames: 2048 bytes of mbuf, so a TSO
+        # super-packet (IPv6, 4404 bytes) in a cooked capture counts 2034.
+        tso, tso_json = os.path.join(d, "tso.pcap"), os.path.join(d, "tso.json")
+        gencap("scenario", tso, "--expect", tso_json, "--tso")
+        gencap("convert", tso, tso + ".sll", "--linktype", "sll")
+        got = {}
+        for path in (tso, tso + ".sll"):
+            rc, out, err = run(EAL1, ["--replay", path, "--window", "60", "--output", "-"]
+                               + META, timeout=120)
+            check(rc == 0, f"{path}: exit {rc}: {err[-1500:]}")
+            got[path] = [r[9] for r in rows_of(out) if r[5:7] == ["50100", "443"]]
+        check(got[tso] == ["4404"] and got[tso + ".sll"] == ["2034"],
+              f"TSO super-packet bytes, Ethernet / SLL: {got}")
+        for lt, name in (("sll", "LINUX_SLL (Linux cooked v1)"), ("raw", "RAW (Raw IP)")):
+            conv = os.path.join(d, f"r.{lt}")
+            rc, out, err = run(EAL1 + ["--vdev", f"net_pcap0,rx_pcap={conv}"],
+                               ["--output", "-", "--idle-exit", "1"], timeout=300)
+            line = (f"dpflow: port 0 (net_pcap): rx_pcap={conv}: link type {name}, not "
+                    "Ethernet; replay the file with --replay, which reads Linux cooked (SLL, "
+                    "SLL2) and raw IP captures")
+            check(rc != 0 and line in err.splitlines() and out == "",
+                  f"net_pcap on {lt}: exit {rc}: {err[-800:]}")
+    print("  Ethernet, SLL, SLL2, raw IP (pcap and pcapng): identical records; "
+          "net_pcap refuses cooked and raw files")
+
+
+def case_link_types_live():
+    """Real captures of the same traffic: tcpdump on the interface
+    (Ethernet), on 'any' as Linux cooked SLL and as SLL2 (libpcap 1.10's
+    default for 'any'), in a namespace lab; --replay gives the same records for the three. net_pcap
+    on iface=any is refused."""
+    sys.path.insert(0, HERE)
+    import lab as labmod
+    labmod.require_lab()
+
+    def capture(lab, ns, iface, name, extra=()):
+        out = lab.path(name)
+        err = open(lab.path(name + ".err"), "w+")
+        # Only the test's own traffic: the interfaces' multicast listener
+        # reports may go out before the last capture starts listening.
+        p = lab.popen(["tcpdump", "-i", iface, "-w", out, "-U", "-n", "-s", "0",
+                       "--immediate-mode", "-B", "16384"] + list(extra)
+                      + ["host", "10.9.0.1", "or", "host", "2001:db8:9::1"],
+                      ns=ns, stdout=subprocess.DEVNULL, stderr=err)
+        deadline = time.time() + WAIT
+        while time.time() < deadline:
+            err.seek(0)
+            if "listening on" in err.read():
+                return p, out
+            check(p.poll() is None, f"tcpdump -i {iface} exited")
+            time.sleep(0.05)
+        raise Fail(f"tcpdump -i {iface} did not start")
+
+    with labmod.Lab("lnk") as lab:
+        a, b = lab.netns("a"), lab.netns("b")
+        lab.veth(a, "eth0", b, "eth0")
+        for ns, v4, v6 in ((a, "10.9.0.1/24", "2001:db8:9::1/64"),
+                           (b, "10.9.0.2/24", "2001:db8:9::2/64")):
+            lab.addr(ns, "eth0", v4)
+            lab.addr(ns, "eth0", v6)
+        lab.neigh(a, "eth0", "10.9.0.2", lab.mac(b, "eth0"))
+        lab.neigh(a, "eth0", "2001:db8:9::2", lab.mac(b, "eth0"))
+        lab.neigh(b, "eth0", "10.9.0.1", lab.mac(a, "eth0"))
+        lab.neigh(b, "eth0", "2001:db8:9::1", lab.mac(a, "eth0"))
+        caps = [capture(lab, a, "eth0", "eth.pcap"),
+                capture(lab, a, "any", "sll.pcap", ["-y", "LINUX_SLL"]),
+                capture(lab, a, "any", "sll2.pcap", ["-y", "LINUX_SLL2"])]
+        labmod.sh(["ping", "-c", "3", "-i", "0.2", "10.9.0.2"], ns=a)
+        labmod.sh(["ping", "-6", "-c", "3", "-i", "0.2", "2001:db8:9::2"], ns=a)
+        labmod.sh([sys.executable, "-c",
+                   "import socket\n"
+                   "for fam, dst in ((socket.AF_INET, '10.9.0.2'), "
+                   "(socket.AF_INET6, '2001:db8:9::2')):\n"
+                   "    s = socket.socket(fam, socket.SOCK_DGRAM)\n"
+                   "    for i in range(5): s.sendto(bytes(100 + i), (dst, 5353))\n"], ns=a)
+        paths = []
+        for p, path in caps:
+            lab.stop(p)
+            paths.append(path)
+        links = [struct.unpack_from("<I", open(x, "rb").read(), 20)[0] for x in paths]
+        check(links == [1, 113, 276], f"capture link types {links}")
+        outs = []
+        for path in paths:
+            rc, out, err = run(EAL1, ["--replay", path, "--window", "60", "--output", "-"]
+                               + META, timeout=120)
+            check(rc == 0, f"{path}: exit {rc}: {err[-1500:]}")
+            outs.append(out)
+        check(len(rows_of(outs[0])) >= 4, f"the traffic was logged: {outs[0]}")
+        check(outs[1] == outs[0] and outs[2] == outs[0],
+              "SLL and SLL2 captures give the Ethernet capture's records:\n"
+              + "\n".join(o[-600:] for o in outs))
+        rc, out, err = run(EAL1 + ["--vdev", "net_pcap0,iface=any"],
+                           ["--output", "-", "--idle-exit", "1"], timeout=300)
+        check(rc != 0 and "dpflow: port 0 (net_pcap): iface=any: Linux cooked frames, not "
+              "Ethernet; name one Ethernet interface per port" in err.splitlines(),
+              f"net_pcap iface=any: exit {rc}: {err[-800:]}")
+    print(f"  tcpdump -i eth0 / -i any -y LINUX_SLL / -i any -y LINUX_SLL2: the same "
+          f"{len(rows_of(outs[0]))} records")
+
+
 def case_rule_and_memory_limits():
     """The documented limits, each named: the 4097th ACL or NAT rule of a
-    configuration file by its file:line; a connection table EAL cannot hold
-    as out of memory, with the option to lower."""
+    configuration file by its file:line; a connection table or masquerade
+    session table EAL cannot hold as out of memory, with the option to lower."""
     with tempfile.TemporaryDirectory() as d:
         for kind, rule in (("acl", "allow udp 10.0.0.0/8 any any {}"),
                            ("nat", "static 10.{}.{}.0/24 192.{}.{}.0/24")):
@@ -995,7 +1127,14 @@ def case_rule_and_memory_limits():
     want = ("dpflow: RX core 0: connection table of 16777216 connections: Cannot allocate "
             "memory; lower --conntrack-per-core or give EAL more memory (-m)")
     check(rc != 0 and want in err.splitlines(), f"conntrack: exit {rc}: {err[-600:]}")
-    print("  4097th ACL and NAT rules named by file:line; conntrack out of memory named")
+    rc, out, err = run(EAL1 + ["--vdev", "net_null0", "--vdev", "net_null1"],
+                       ["--forward", "0:1", "--output", "-",
+                        "--nat-sessions-per-core", "16777216"], timeout=120)
+    want = ("dpflow: masquerade ICMP table of 16777216 sessions: out of memory; lower "
+            "--nat-sessions-per-core or give EAL more memory (-m)")
+    check(rc != 0 and want in err.splitlines(), f"nat sessions: exit {rc}: {err[-600:]}")
+    print("  4097th ACL and NAT rules named by file:line; conntrack and NAT session "
+          "tables out of memory named")
 
 
 # ---------------------------------------------------------------- security

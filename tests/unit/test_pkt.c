@@ -676,6 +676,48 @@ test_parse_arp_is_not_ip(void **state)
 	assert_int_equal(parse(&f, &pi), DPF_PKT_NOT_IP);
 }
 
+/* doc/records.md, "Packets that are not logged": what dpflow does not look inside. */
+static void
+test_parse_unsupported_encapsulations_as_documented(void **state)
+{
+	struct dpf_pkt_info pi;
+	struct frame f;
+
+	/* MPLS (unicast, multicast) and PPPoE (discovery, session) carrying IPv4. */
+	static const uint16_t not_ip[] = {0x8847, 0x8848, 0x8863, 0x8864};
+	size_t i;
+
+	for (i = 0; i < sizeof(not_ip) / sizeof(not_ip[0]); i++) {
+		eth(&f, not_ip[i]);
+		put16(&f, 0x0021); /* a PPP protocol / MPLS label half: IPv4 after it */
+		put16(&f, 0x0140);
+		ipv4(&f, PROTO_UDP, 5);
+		udp(&f, 1, 2);
+		ipv4_finish(&f);
+		assert_int_equal(parse(&f, &pi), DPF_PKT_NOT_IP);
+	}
+	/* IP in IP: the outer addresses and protocol 4, ports 0. */
+	eth(&f, ETYPE_IPV4);
+	ipv4(&f, 4, 5);
+	ipv4(&f, PROTO_UDP, 5);
+	udp(&f, 7, 8);
+	assert_int_equal(parse(&f, &pi), DPF_PKT_OK);
+	assert_int_equal(pi.proto, 4);
+	assert_int_equal(pi.src_port, 0);
+	assert_int_equal(pi.has_l4, 0);
+	/* IPv6 Mobility header: protocol 135, ports 0, nothing after it read. */
+	eth(&f, ETYPE_IPV6);
+	ipv6(&f, 135);
+	put8(&f, PROTO_UDP);
+	put8(&f, 0);
+	payload(&f, 6);
+	udp(&f, 7, 8);
+	ipv6_finish(&f);
+	assert_int_equal(parse(&f, &pi), DPF_PKT_OK);
+	assert_int_equal(pi.proto, 135);
+	assert_int_equal(pi.dst_port, 0);
+}
+
 static void
 test_parse_vlan_tagged_arp_is_not_ip_with_vlan(void **state)
 {
@@ -1311,8 +1353,7 @@ static const struct malformed_case malformed_cases[] = {
 	{"ipv4 total length 19", mal_ipv4_total_len_below_20, DPF_PKT_BAD_IPV4_TOTAL_LEN},
 	{"ipv4 total length below options", mal_ipv4_total_len_below_options,
 	 DPF_PKT_BAD_IPV4_TOTAL_LEN},
-	{"ipv4 total length 0, header cut", mal_ipv4_total_len_zero_header_cut,
-	 DPF_PKT_TRUNC_IPV4},
+	{"ipv4 total length 0, header cut", mal_ipv4_total_len_zero_header_cut, DPF_PKT_TRUNC_IPV4},
 	{"ipv6 header cut", mal_ipv6_header_cut, DPF_PKT_TRUNC_IPV6},
 	{"ipv6 ethertype, version 4", mal_ipv6_version_4, DPF_PKT_BAD_IPV6_VERSION},
 	{"ipv6 ext length byte cut", mal_ipv6_ext_length_byte_cut, DPF_PKT_TRUNC_IPV6_EXT},
@@ -1374,7 +1415,8 @@ test_parse_every_malformed_reason_has_a_case(void **state)
 	}
 }
 
-/* ---- capture artefacts: snap length inside L4, length fields of 0 ------------------------------ */
+/* ---- capture artefacts: snap length inside L4, length fields of 0 ------------------------------
+ */
 
 static void
 test_parse_l4_cut_after_ports_is_logged_with_ports_and_unknown_flags(void **state)
@@ -1504,7 +1546,8 @@ assert_ok_headers_inside(const struct dpf_pkt_info *pi, uint32_t caplen)
 	if (pi->has_l4) {
 		assert_true(pi->l4_offset > pi->l3_offset);
 		/* The ports always; the whole header unless the capture cut it. */
-		assert_true(pi->l4_offset + (l4_min_len(pi->proto) < 4 ? l4_min_len(pi->proto) : 4u) <=
+		assert_true(pi->l4_offset +
+				    (l4_min_len(pi->proto) < 4 ? l4_min_len(pi->proto) : 4u) <=
 			    caplen);
 		if (!pi->l4_cut)
 			assert_true(pi->l4_offset + l4_min_len(pi->proto) <= caplen);
@@ -2945,6 +2988,7 @@ main(void)
 		cmocka_unit_test(test_parse_four_vlans_ok),
 		cmocka_unit_test(test_parse_arp_is_not_ip),
 		cmocka_unit_test(test_parse_vlan_tagged_arp_is_not_ip_with_vlan),
+		cmocka_unit_test(test_parse_unsupported_encapsulations_as_documented),
 		cmocka_unit_test(test_parse_zeroes_info_first),
 		cmocka_unit_test(test_parse_ipv6_tcp_sets_ports_and_addresses),
 		cmocka_unit_test(test_parse_ipv6_udp_sets_ports),
@@ -2959,7 +3003,8 @@ main(void)
 		cmocka_unit_test(test_parse_snaplen_cut_with_complete_headers_reports_full_l3_len),
 		cmocka_unit_test(test_parse_ethernet_padding_is_ok_and_not_counted),
 		cmocka_unit_test(test_parse_malformed_frames_return_their_reason),
-		cmocka_unit_test(test_parse_l4_cut_after_ports_is_logged_with_ports_and_unknown_flags),
+		cmocka_unit_test(
+			test_parse_l4_cut_after_ports_is_logged_with_ports_and_unknown_flags),
 		cmocka_unit_test(test_parse_length_field_0_takes_the_frame_length),
 		cmocka_unit_test(test_parse_every_malformed_reason_has_a_case),
 		cmocka_unit_test(test_parse_v4_tcp_cut_at_every_length_never_reads_past_caplen),

@@ -342,8 +342,8 @@ setup_core(struct dpf_ft *ft)
 	if (core->acl_rule_hits == NULL || core->iface_pkts == NULL)
 		return -ENOMEM;
 	/* What dpf_rx_setup() and the ports would set up for fragments. */
-	core->frag = dpf_frag_cache_create(DPF_RSS_RETA_SIZE, FRAG_SLOTS_PER_SET,
-					   (int)rte_socket_id());
+	core->frag =
+		dpf_frag_cache_create(DPF_RSS_RETA_SIZE, FRAG_SLOTS_PER_SET, (int)rte_socket_id());
 	frag_rss = rte_malloc("bench_frag_rss", sizeof(*frag_rss), RTE_CACHE_LINE_SIZE);
 	if (core->frag == NULL || frag_rss == NULL)
 		return -ENOMEM;
