@@ -1097,6 +1097,15 @@ def case_link_types_live():
         check(rc != 0 and "dpflow: port 0 (net_pcap): iface=any: Linux cooked frames, not "
               "Ethernet; name one Ethernet interface per port" in err.splitlines(),
               f"net_pcap iface=any: exit {rc}: {err[-800:]}")
+        # A tun interface delivers raw IP frames: af_packet on it is refused.
+        labmod.sh(["ip", "tuntap", "add", "dev", "tun0", "mode", "tun"], ns=a)
+        labmod.sh(["ip", "link", "set", "tun0", "up"], ns=a)
+        p = subprocess.run(["ip", "netns", "exec", a, DPFLOW] + EAL1
+                           + ["--vdev", "net_af_packet0,iface=tun0", "--", "--output", "-",
+                              "--idle-exit", "1"], capture_output=True, text=True, timeout=300)
+        check(p.returncode != 0 and "dpflow: port 0 (net_af_packet): iface=tun0: link type "
+              "ARPHRD 65534, not Ethernet; dpflow reads Ethernet ports" in p.stderr.splitlines(),
+              f"af_packet on tun0: exit {p.returncode}: {p.stderr[-800:]}")
     print(f"  tcpdump -i eth0 / -i any -y LINUX_SLL / -i any -y LINUX_SLL2: the same "
           f"{len(rows_of(outs[0]))} records")
 
