@@ -461,62 +461,39 @@ link_name(const char *name)
 	return name != NULL ? name : "unknown";
 }
 
-/* A pcap file header's LINKTYPE_ value. @return 0, or -1 for a type not read. */
-static int
-link_of_linktype(uint32_t linktype, enum link *out)
-{
-	switch (linktype) {
-	case PCAP_LINKTYPE_ETHERNET:
-		*out = LINK_ETHERNET;
-		return 0;
-	case PCAP_LINKTYPE_LINUX_SLL:
-		*out = LINK_SLL;
-		return 0;
-	case PCAP_LINKTYPE_LINUX_SLL2:
-		*out = LINK_SLL2;
-		return 0;
-	case PCAP_LINKTYPE_RAW:
-	case PCAP_LINKTYPE_RAW_DLT12:
-	case PCAP_LINKTYPE_RAW_DLT14:
-		*out = LINK_RAW;
-		return 0;
-	case PCAP_LINKTYPE_IPV4:
-		*out = LINK_IPV4;
-		return 0;
-	case PCAP_LINKTYPE_IPV6:
-		*out = LINK_IPV6;
-		return 0;
-	default:
-		return -1;
-	}
-}
+/*
+ * The link types read: the LINKTYPE_ value a pcap file header holds, and the
+ * DLT_ value libpcap reports for pcapng and other formats (they differ for
+ * raw IP; old files hold the platform's DLT_RAW, 12 or 14).
+ */
+static const struct {
+	uint32_t linktype;
+	int dlt;
+	enum link link;
+} links_read[] = {
+	{PCAP_LINKTYPE_ETHERNET, DLT_EN10MB, LINK_ETHERNET},
+	{PCAP_LINKTYPE_LINUX_SLL, DLT_LINUX_SLL, LINK_SLL},
+	{PCAP_LINKTYPE_LINUX_SLL2, DLT_LINUX_SLL2, LINK_SLL2},
+	{PCAP_LINKTYPE_RAW, DLT_RAW, LINK_RAW},
+	{PCAP_LINKTYPE_RAW_DLT12, DLT_RAW, LINK_RAW},
+	{PCAP_LINKTYPE_RAW_DLT14, DLT_RAW, LINK_RAW},
+	{PCAP_LINKTYPE_IPV4, DLT_IPV4, LINK_IPV4},
+	{PCAP_LINKTYPE_IPV6, DLT_IPV6, LINK_IPV6},
+};
 
-/* libpcap's DLT_ value (pcapng and other formats). @return 0, or -1. */
+/* By file header value (dlt < 0) or by DLT_ value. @return 0, or -1: not read. */
 static int
-link_of_dlt(int dlt, enum link *out)
+link_of(uint32_t linktype, int dlt, enum link *out)
 {
-	switch (dlt) {
-	case DLT_EN10MB:
-		*out = LINK_ETHERNET;
-		return 0;
-	case DLT_LINUX_SLL:
-		*out = LINK_SLL;
-		return 0;
-	case DLT_LINUX_SLL2:
-		*out = LINK_SLL2;
-		return 0;
-	case DLT_RAW:
-		*out = LINK_RAW;
-		return 0;
-	case DLT_IPV4:
-		*out = LINK_IPV4;
-		return 0;
-	case DLT_IPV6:
-		*out = LINK_IPV6;
-		return 0;
-	default:
-		return -1;
+	unsigned int i;
+
+	for (i = 0; i < RTE_DIM(links_read); i++) {
+		if (dlt < 0 ? links_read[i].linktype == linktype : links_read[i].dlt == dlt) {
+			*out = links_read[i].link;
+			return 0;
+		}
 	}
+	return -1;
 }
 
 /*
@@ -552,7 +529,7 @@ map_classic_pcap(struct dpf_app *app)
 	rp.snaplen = file_u32(hdr + 16);
 	/* The upper bits carry FCS information, not the link type. */
 	linktype = file_u32(hdr + 20) & 0x03ffffff;
-	if (link_of_linktype(linktype, &rp.link) < 0) {
+	if (link_of(linktype, -1, &rp.link) < 0) {
 		fprintf(stderr,
 			"dpflow: --replay %s: link type %u (%s), not one dpflow reads: "
 			"Ethernet, Linux cooked (SLL, SLL2) or raw IP\n",
@@ -591,7 +568,7 @@ dpf_replay_open(struct dpf_app *app)
 			fprintf(stderr, "dpflow: --replay %s: %s\n", app->cfg.opt.replay, errbuf);
 			return -EINVAL;
 		}
-		if (link_of_dlt(pcap_datalink(rp.pc), &rp.link) < 0) {
+		if (link_of(0, pcap_datalink(rp.pc), &rp.link) < 0) {
 			fprintf(stderr,
 				"dpflow: --replay %s: link type %s, not one dpflow reads: "
 				"Ethernet, Linux cooked (SLL, SLL2) or raw IP\n",

@@ -798,6 +798,11 @@ def bad_inputs():
     return out
 
 
+# Rows whose input is the text of a file: the option that reads it, and the
+# placeholder of its path in the message.
+FILE_KINDS = {"config": ("--config", "$CONF"), "cmdfile": ("--cmdline-file", "$CMDS")}
+
+
 def case_bad_inputs():
     """Each hand-written bad input gets exactly its documented error line,
     a non-zero exit, and nothing on stdout."""
@@ -810,18 +815,13 @@ def case_bad_inputs():
                 opts = shlex.split(inp)
             elif kind == "format":
                 opts = ["--replay", SAMPLE, "--log-format", inp]
-            elif kind == "config":
-                path = os.path.join(d, f"bad{n}.conf")
+            elif kind in FILE_KINDS:
+                option, var = FILE_KINDS[kind]
+                path = os.path.join(d, f"bad{n}.{kind}")
                 with open(path, "w") as f:
                     f.write(inp)
-                opts = ["--config", path, "--replay", SAMPLE]
-                msg = msg.replace("$CONF", path)
-            elif kind == "cmdfile":
-                path = os.path.join(d, f"bad{n}.cmds")
-                with open(path, "w") as f:
-                    f.write(inp)
-                opts = ["--cmdline-file", path, "--replay", SAMPLE]
-                msg = msg.replace("$CMDS", path)
+                opts = [option, path, "--replay", SAMPLE]
+                msg = msg.replace(var, path)
             else:
                 return f"bad_inputs.tsv:{n}: unknown kind {kind}"
             opts = [o.replace("$DATA", DATA).replace("$TMP", d) for o in opts]

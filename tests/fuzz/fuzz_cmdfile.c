@@ -15,14 +15,7 @@
 #include <string.h>
 
 #include "cmdfile.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define require(c)                                                                                 \
-	do {                                                                                       \
-		if (!(c))                                                                          \
-			abort();                                                                   \
-	} while (0)
+#include "fuzz_target.h"
 
 struct seen {
 	const uint8_t *data;

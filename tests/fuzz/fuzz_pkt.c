@@ -14,14 +14,7 @@
 #include "dpf_flow.h"
 #include "dpf_pkt.h"
 #include "dpf_rss.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define require(c)                                                                                 \
-	do {                                                                                       \
-		if (!(c))                                                                          \
-			abort();                                                                   \
-	} while (0)
+#include "fuzz_target.h"
 
 static struct dpf_rss rss;
 static int rss_ready;
