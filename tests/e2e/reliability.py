@@ -1014,6 +1014,14 @@ def case_link_types():
             got[path] = [r[9] for r in rows_of(out) if r[5:7] == ["50100", "443"]]
         check(got[tso] == ["4404"] and got[tso + ".sll"] == ["2034"],
               f"TSO super-packet bytes, Ethernet / SLL: {got}")
+        # Any other link type is refused, named (802.11 here).
+        wifi = os.path.join(d, "wifi.pcap")
+        with open(wifi, "wb") as f:
+            f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 105))
+        rc, out, err = run(EAL1, ["--replay", wifi, "--output", "-"], timeout=120)
+        check(rc != 0 and f"dpflow: --replay {wifi}: link type 105 (IEEE802_11), not one "
+              "dpflow reads: Ethernet, Linux cooked (SLL, SLL2) or raw IP" in err.splitlines(),
+              f"802.11 capture: exit {rc}: {err[-600:]}")
         for lt, name in (("sll", "LINUX_SLL (Linux cooked v1)"), ("raw", "RAW (Raw IP)")):
             conv = os.path.join(d, f"r.{lt}")
             rc, out, err = run(EAL1 + ["--vdev", f"net_pcap0,rx_pcap={conv}"],
