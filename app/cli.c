@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The prompt: assembles the nouns' command tables, `help`, and the loops. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cmdline_rdline.h>
 #include <cmdline_socket.h>
 
 #include "cli.h"
+#include "cmdfile.h"
 
 #define MAX_CMDS 64
 
@@ -112,66 +116,128 @@ explain(const char *line, int rc)
 		printf("error: unknown command '%s' (type help)\n", line);
 }
 
-/*
- * --cmdline-file: librte_cmdline's file mode has no output, so run each line
- * through cmdline_parse() here, echo it like the prompt, and name failures.
- */
+/* --cmdline-file, read whole before the run starts (dpf_cli_load). */
+struct file_cmd {
+	unsigned int lineno;
+	char *text;
+};
+
+static struct {
+	char *name;
+	struct file_cmd *cmds;
+	unsigned int n, cap;
+} cmd_file;
+
 static int
-run_file(struct dpf_app *app, const char *file)
+keep_line(void *arg, unsigned int lineno, const char *line)
 {
-	char line[CMDLINE_PARSE_RESULT_BUFSIZE];
-	struct cmdline *cl;
-	unsigned int lineno = 0;
+	(void)arg;
+	if (cmd_file.n == cmd_file.cap) {
+		unsigned int cap = cmd_file.cap ? cmd_file.cap * 2 : 64;
+		struct file_cmd *nc = realloc(cmd_file.cmds, cap * sizeof(*nc));
+
+		if (nc == NULL)
+			return -ENOMEM;
+		cmd_file.cmds = nc;
+		cmd_file.cap = cap;
+	}
+	cmd_file.cmds[cmd_file.n].lineno = lineno;
+	cmd_file.cmds[cmd_file.n].text = strdup(line);
+	if (cmd_file.cmds[cmd_file.n].text == NULL)
+		return -ENOMEM;
+	cmd_file.n++;
+	return 0;
+}
+
+void
+dpf_cli_unload(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < cmd_file.n; i++)
+		free(cmd_file.cmds[i].text);
+	free(cmd_file.cmds);
+	free(cmd_file.name);
+	memset(&cmd_file, 0, sizeof(cmd_file));
+}
+
+int
+dpf_cli_load(const char *file)
+{
+	char err[PATH_MAX + 128];
+	struct stat st;
 	FILE *f;
+	int rc;
 
 	f = fopen(file, "re");
 	if (f == NULL) {
 		fprintf(stderr, "dpflow: --cmdline-file %s: %s\n", file, strerror(errno));
 		return -1;
 	}
-	/* No descriptors: callbacks print on stdout themselves. */
-	cl = cmdline_new(main_ctx, "dpflow> ", -1, -1);
-	if (cl == NULL) {
+	/* A directory opens, then fails each read: say so before the run. */
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "dpflow: --cmdline-file %s: %s\n", file, strerror(EISDIR));
 		fclose(f);
 		return -1;
 	}
-	while (!app->stop && fgets(line, sizeof(line), f) != NULL) {
-		size_t len = strcspn(line, "\r\n");
-		char *s = line;
+	cmd_file.name = strdup(file);
+	rc = cmd_file.name == NULL ? -ENOMEM
+				   : dpf_cmdfile_read(f, file, keep_line, NULL, err, sizeof(err));
+	fclose(f);
+	if (rc == -ENOMEM)
+		snprintf(err, sizeof(err), "%s: out of memory", file);
+	if (rc != 0) {
+		fprintf(stderr, "dpflow: --cmdline-file %s\n", err);
+		dpf_cli_unload();
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * librte_cmdline's file mode has no output, so run each kept line through
+ * cmdline_parse() here, echo it like the prompt, and name failures.
+ */
+static int
+run_file(struct dpf_app *app)
+{
+	/* The line, the "\n" cmdline_parse() wants, the NUL. */
+	char line[DPF_CMDFILE_LINE_MAX + 2];
+	char shown[4 * DPF_CMDFILE_LINE_MAX + 1];
+	struct cmdline *cl;
+	unsigned int i;
+
+	/* No descriptors: callbacks print on stdout themselves. */
+	cl = cmdline_new(main_ctx, "dpflow> ", -1, -1);
+	if (cl == NULL)
+		return -1;
+	for (i = 0; i < cmd_file.n && !app->stop; i++) {
+		const struct file_cmd *fc = &cmd_file.cmds[i];
 		int rc;
 
-		lineno++;
-		line[len] = '\0';
-		while (*s == ' ' || *s == '\t')
-			s++;
-		if (*s == '\0' || *s == '#')
-			continue;
-		printf("dpflow> %s\n", s);
+		dpf_cmdfile_escape(fc->text, shown, sizeof(shown));
+		printf("dpflow> %s\n", shown);
 		fflush(stdout);
-		/* cmdline_parse wants the line ending of an interactive entry. */
-		line[len] = '\n';
-		line[len + 1] = '\0';
-		rc = cmdline_parse(cl, s);
-		line[len] = '\0';
+		snprintf(line, sizeof(line), "%s\n", fc->text);
+		rc = cmdline_parse(cl, line);
 		/* cmdline_parse() returns the parsed length on success. */
 		if (rc < 0) {
-			printf("%s:%u: ", file, lineno);
-			explain(s, rc);
+			printf("%s:%u: ", cmd_file.name, fc->lineno);
+			explain(shown, rc);
 		}
 		fflush(stdout);
 	}
 	cmdline_free(cl);
-	fclose(f);
 	return 0;
 }
 
 int
-dpf_cli_run(struct dpf_app *app, const char *file, bool interactive)
+dpf_cli_run(struct dpf_app *app, bool interactive)
 {
 	struct cmdline *cl;
 
 	build_ctx();
-	if (file != NULL && run_file(app, file) < 0)
+	if (cmd_file.n > 0 && run_file(app) < 0)
 		return -1;
 	if (interactive && !app->stop) {
 		cl = cmdline_stdin_new(main_ctx, "dpflow> ");

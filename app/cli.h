@@ -35,7 +35,15 @@ int dpf_cli_split(char *s, char **argv, int max);
 /* Print the result of an action and flush, so scripts see it in order. */
 void dpf_cli_done(int rc);
 
-/* Run commands from a file, then (interactive) from the terminal. */
-int dpf_cli_run(struct dpf_app *app, const char *file, bool interactive);
+/*
+ * --cmdline-file: read the whole file before the run starts, so that a
+ * missing file, a directory or a bad line stops dpflow there (message
+ * printed, -1). dpf_cli_run() then runs its commands.
+ */
+int dpf_cli_load(const char *file);
+void dpf_cli_unload(void);
+
+/* Run the commands of the loaded file, then (interactive) from the terminal. */
+int dpf_cli_run(struct dpf_app *app, bool interactive);
 
 #endif /* DPFLOW_CLI_H */

@@ -188,6 +188,8 @@ struct dpf_iface_map {
 	X(tx_packets, "tx-packets", "forward mode: packets sent on the peer port")    \
 	X(tx_dropped, "tx-dropped", "forward mode: peer port queue full")             \
 	X(flows_created, "flows-created", "flows inserted in shards")                 \
+	X(frag_evicted, "frag-evicted", "first fragments that replaced another datagram's ports") \
+	X(frag_without_first, "frag-without-first", "later fragments logged with ports 0") \
 	X(windows_retired, "windows-retired", "shards handed to the pipeline")
 
 struct dpf_rx_counters {

@@ -698,9 +698,7 @@ load_file(const char *path, const char *name, const struct dpf_drv_profile *base
 				     path, e->line, e->section, e->section_arg[0] ? " " : "",
 				     e->section_arg, PROFILE_SECTION,
 				     aliases != NULL ? "; default.ini may add [aliases]" : "");
-			if (*seen != 0)
-				FAIL("%s:%u: second [%s] section (the first is on line %u)", path,
-				     e->line, e->section, *seen);
+			/* lib/cfg already refused a second [port] or [aliases]. */
 			*seen = e->line;
 			continue;
 		}

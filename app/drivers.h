@@ -78,7 +78,12 @@ enum dpf_drv_reta_spread {
 	  "with the timestamp offload on, the driver leaves its vector RX path")                   \
 	X(DESC_CAPPED_BY_HOST, "desc-capped-by-host",                                              \
 	  "the host sets the ring size and the driver silently uses at most that many "            \
-	  "descriptors (QEMU: rx_queue_size=, tx_queue_size=)")
+	  "descriptors (QEMU: rx_queue_size=, tx_queue_size=)")                                    \
+	X(LINK_FROM_DEVARGS, "link-from-devargs",                                                  \
+	  "the vdev's arguments name where its frames come from (net_pcap: rx_pcap= files, "       \
+	  "iface=, rx_iface=, rx_iface_in= interfaces; net_af_packet: iface=) and the driver "     \
+	  "passes on whatever link layer that is; dpflow reads each one's link type at start "     \
+	  "and refuses what is not Ethernet")
 
 /* clang-format cannot see the enumerators the macro makes. */
 /* clang-format off */

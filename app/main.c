@@ -169,6 +169,8 @@ main(int argc, char **argv)
 
 	if (setup_format(app) < 0 || assign_lcores(app) < 0)
 		goto cleanup_opts;
+	if (app->cfg.opt.cmdline_file != NULL && dpf_cli_load(app->cfg.opt.cmdline_file) < 0)
+		goto cleanup_opts;
 	app->polling = true;
 	app->interactive = app->cfg.opt.interactive || app->cfg.opt.cmdline_file != NULL;
 	app->fmt_show = dpf_fmt_parse(app->cfg.opt.log_format, NULL, 0);
@@ -230,7 +232,7 @@ main(int argc, char **argv)
 			fprintf(stderr, "dpflow: cannot start the run loop\n");
 			app->stop = true;
 		} else {
-			dpf_cli_run(app, app->cfg.opt.cmdline_file, app->cfg.opt.interactive);
+			dpf_cli_run(app, app->cfg.opt.interactive);
 			/* Without -i the file ran first; then the run goes on as usual. */
 			if (app->cfg.opt.interactive)
 				app->stop = true;
@@ -262,6 +264,7 @@ cleanup_opts:
 	dpf_fmt_free(app->fmt_next);
 	dpf_store_free(app->store);
 	dpf_options_free(&app->cfg);
+	dpf_cli_unload();
 cleanup_eal:
 	rte_eal_cleanup();
 	return status;

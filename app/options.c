@@ -118,7 +118,7 @@ static const struct opt_def opt_table[] = {
 	 "idle tracked connections expire after SEC seconds", 0},
 	{"interactive", OPT_FLAG, O(interactive), 0, 1, NULL, "0", "",
 	 "-i: the dpflow> prompt (testpmd style); with it the program exits on quit", OPT_CLI_ONLY},
-	{"cmdline-file", OPT_STR, O(cmdline_file), 0, 0, NULL, NULL, "FILE",
+	{"cmdline-file", OPT_PATH, O(cmdline_file), 0, 0, NULL, NULL, "FILE",
 	 "run the prompt's commands from FILE, printing their output", OPT_CLI_ONLY},
 	{"flow-store", OPT_UINT, O(flow_store), 1, 10000000, NULL, "100000", "N",
 	 "records of recent windows kept for show flows / export flows", 0},
@@ -593,6 +593,27 @@ apply_rule_section(struct dpf_config *cfg, const struct dpf_cfg_entry *e, const 
 	return rc;
 }
 
+/* Rules add up ([nat] and [acl] take many); any other key set twice in one
+ * section would silently keep the last value. */
+static const struct dpf_cfg_entry *
+repeated_key(const struct dpf_cfg *c, unsigned int i)
+{
+	const struct dpf_cfg_entry *e = dpf_cfg_get(c, i);
+	unsigned int j;
+
+	if (e->key == NULL || strcmp(e->key, "rule") == 0)
+		return NULL;
+	for (j = 0; j < i; j++) {
+		const struct dpf_cfg_entry *p = dpf_cfg_get(c, j);
+
+		if (p->key != NULL && strcmp(p->key, e->key) == 0 &&
+		    strcmp(p->section, e->section) == 0 &&
+		    strcmp(p->section_arg, e->section_arg) == 0)
+			return p;
+	}
+	return NULL;
+}
+
 static int
 apply_config_file(struct dpf_config *cfg, const char *path)
 {
@@ -609,8 +630,14 @@ apply_config_file(struct dpf_config *cfg, const char *path)
 	}
 	for (i = 0; i < dpf_cfg_count(c) && rc == 0; i++) {
 		const struct dpf_cfg_entry *e = dpf_cfg_get(c, i);
+		const struct dpf_cfg_entry *first = repeated_key(c, i);
 
-		if (strcmp(e->section, "dpflow") == 0) {
+		if (first != NULL) {
+			fprintf(stderr, "dpflow: %s:%u: '%s' repeated in [%s%s%s] (first at line %u)\n",
+				path, e->line, e->key, e->section, e->section_arg[0] ? " " : "",
+				e->section_arg, first->line);
+			rc = -EINVAL;
+		} else if (strcmp(e->section, "dpflow") == 0) {
 			const struct opt_def *d = e->key ? opt_find(e->key) : NULL;
 
 			if (e->section_arg[0] != '\0') {
@@ -829,9 +856,19 @@ dpf_options_parse(struct dpf_config *cfg, int argc, char **argv)
 	 * option cluster when an earlier parse stopped early). */
 	opterr = 0;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "hi", longopts, &idx)) != -1)
-		if (c >= 256 && strcmp(opt_table[c - 256].name, "config") == 0)
-			config_path = optarg;
+	while ((c = getopt_long(argc, argv, "hi", longopts, &idx)) != -1) {
+		if (c < 256 || strcmp(opt_table[c - 256].name, "config") != 0)
+			continue;
+		/* A second file would replace the first, not add to it. */
+		if (config_path != NULL) {
+			struct shown sv2;
+
+			fprintf(stderr, "dpflow: --config given twice ('%s' and '%s'): give one file\n",
+				shown(&sv, config_path), shown(&sv2, optarg));
+			return -EINVAL;
+		}
+		config_path = optarg;
+	}
 	if (config_path != NULL) {
 		rc = apply_config_file(cfg, config_path);
 		if (rc < 0)
@@ -875,6 +912,14 @@ dpf_options_parse(struct dpf_config *cfg, int argc, char **argv)
 	if (optind < argc) {
 		fprintf(stderr, "dpflow: unexpected argument '%s' (see --help)\n",
 			shown(&sv, argv[optind]));
+		return -EINVAL;
+	}
+	/* Checked here, before EAL lcores are counted, so the limit is what is named. */
+	if (cfg->opt.replay != NULL && cfg->opt.rxq > RTE_PMD_RING_MAX_RX_RINGS) {
+		fprintf(stderr,
+			"dpflow: --rxq %" PRIu64 ": the replay source feeds at most %d queues (the "
+			"limit of its net_ring port)\n",
+			cfg->opt.rxq, RTE_PMD_RING_MAX_RX_RINGS);
 		return -EINVAL;
 	}
 	return 0;

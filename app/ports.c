@@ -9,9 +9,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <pcap/pcap.h>
+
+#include <rte_dev.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_eth_ring.h>
+#include <rte_kvargs.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
@@ -254,6 +258,140 @@ bad:
 	return -EINVAL;
 }
 
+/*
+ * A capture file's link type (rx_pcap=). @return 0 when it is Ethernet or
+ * cannot be read here (the driver opened it: it says what is wrong), else
+ * -EINVAL with a message.
+ */
+static int
+check_pcap_file(uint16_t port, const char *driver, const char *key, const char *path)
+{
+	char errbuf[PCAP_ERRBUF_SIZE];
+	pcap_t *pc = pcap_open_offline(path, errbuf);
+	int dlt;
+
+	if (pc == NULL)
+		return 0;
+	dlt = pcap_datalink(pc);
+	pcap_close(pc);
+	if (dlt == DLT_EN10MB)
+		return 0;
+	fprintf(stderr,
+		"dpflow: port %u (%s): %s=%s: link type %s (%s), not Ethernet; replay the file "
+		"with --replay, which reads Linux cooked (SLL, SLL2) and raw IP captures\n",
+		port, driver, key, path,
+		pcap_datalink_val_to_name(dlt) != NULL ? pcap_datalink_val_to_name(dlt) : "?",
+		pcap_datalink_val_to_description(dlt) != NULL
+			? pcap_datalink_val_to_description(dlt)
+			: "unknown");
+	return -EINVAL;
+}
+
+/* An interface's link layer (iface=), from its ARPHRD type in sysfs. */
+static int
+check_interface(uint16_t port, const char *driver, const char *key, const char *name)
+{
+	char path[128];
+	unsigned int type;
+	FILE *f;
+	int n;
+
+	/* libpcap's pseudo-interface of every interface gives cooked frames. */
+	if (strcmp(name, "any") == 0) {
+		fprintf(stderr,
+			"dpflow: port %u (%s): %s=any: Linux cooked frames, not Ethernet; name "
+			"one Ethernet interface per port\n",
+			port, driver, key);
+		return -EINVAL;
+	}
+	if (strchr(name, '/') != NULL ||
+	    snprintf(path, sizeof(path), "/sys/class/net/%s/type", name) >= (int)sizeof(path))
+		return 0;
+	f = fopen(path, "re");
+	if (f == NULL)
+		return 0; /* another sysfs than the interface's namespace: cannot tell */
+	n = fscanf(f, "%u", &type);
+	fclose(f);
+	/* Loopback frames carry an Ethernet header too (zero MACs). */
+	if (n != 1 || type == 1 || type == 772)
+		return 0;
+	fprintf(stderr,
+		"dpflow: port %u (%s): %s=%s: link type ARPHRD %u, not Ethernet; dpflow reads "
+		"Ethernet ports\n",
+		port, driver, key, name, type);
+	return -EINVAL;
+}
+
+/*
+ * A vdev that passes on the frames of a file or an interface passes on its
+ * link layer too: net_pcap reading a `tcpdump -i any` capture delivers cooked
+ * headers that the parser would count as not-ip (or misread, for raw IP).
+ * Check at start what the devargs name (link-from-devargs quirk).
+ */
+static int
+check_link_layer(uint16_t port)
+{
+	struct rte_eth_dev_info info;
+	const struct rte_devargs *da;
+	struct rte_kvargs *kv;
+	unsigned int i;
+	int rc = 0;
+
+	if (!dpf_drivers_port_has_quirk(port, DPF_DRV_QUIRK_LINK_FROM_DEVARGS) ||
+	    rte_eth_dev_info_get(port, &info) != 0 || info.device == NULL)
+		return 0;
+	da = rte_dev_devargs(info.device);
+	if (da == NULL || da->args == NULL || da->args[0] == '\0')
+		return 0;
+	kv = rte_kvargs_parse(da->args, NULL);
+	if (kv == NULL)
+		return 0;
+	for (i = 0; i < kv->count && rc == 0; i++) {
+		const char *k = kv->pairs[i].key, *v = kv->pairs[i].value;
+
+		if (v == NULL)
+			continue;
+		if (strcmp(k, "rx_pcap") == 0)
+			rc = check_pcap_file(port, info.driver_name, k, v);
+		else if (strcmp(k, "iface") == 0 || strcmp(k, "rx_iface") == 0 ||
+			 strcmp(k, "rx_iface_in") == 0)
+			rc = check_interface(port, info.driver_name, k, v);
+	}
+	rte_kvargs_free(kv);
+	return rc;
+}
+
+/*
+ * RX core c polls queue c of every port that has one. When the devices gave
+ * fewer queues than --rxq asked for (net_pcap: one per rx_pcap=), the cores
+ * past the largest queue count would poll nothing: run without them, and say
+ * so, rather than start lcores that never see a packet.
+ */
+static void
+cap_rx_cores(struct dpf_app *app)
+{
+	uint16_t p, most = 0, c;
+	unsigned int lcore = rte_get_next_lcore(-1, 1, 0);
+
+	for (p = 0; p < app->n_ports; p++)
+		most = RTE_MAX(most, app->port_nq[app->ports[p]]);
+	if (most == 0 || most >= app->n_cores)
+		return;
+	for (c = 0; c < most; c++)
+		lcore = rte_get_next_lcore(lcore, 1, 0);
+	fprintf(stderr,
+		"dpflow: --rxq %u: no port has more than %u RX queue%s: running %u RX core%s "
+		"(lcore%s %u",
+		app->n_cores, most, most == 1 ? "" : "s", most, most == 1 ? "" : "s",
+		app->n_cores - most > 1 ? "s" : "", lcore);
+	for (c = most + 1; c < app->n_cores; c++) {
+		lcore = rte_get_next_lcore(lcore, 1, 0);
+		fprintf(stderr, ", %u", lcore);
+	}
+	fprintf(stderr, " left idle)\n");
+	app->n_cores = most;
+}
+
 int
 dpf_ports_init(struct dpf_app *app)
 {
@@ -296,6 +434,11 @@ dpf_ports_init(struct dpf_app *app)
 	rc = dpf_drivers_select(app->cfg.opt.drivers_cfg, app->ports, app->n_ports);
 	if (rc < 0)
 		return rc;
+	for (p = 0; p < app->n_ports; p++) {
+		rc = check_link_layer(app->ports[p]);
+		if (rc < 0)
+			return rc;
+	}
 	if (app->clock == DPF_CLOCK_AUTO)
 		app->clock = (app->cfg.opt.replay != NULL || all_ports_stamp_capture_time(app))
 				     ? DPF_CLOCK_PACKET
@@ -318,6 +461,7 @@ dpf_ports_init(struct dpf_app *app)
 		if (rc != 0)
 			return rc;
 	}
+	cap_rx_cores(app);
 	if (app->clock == DPF_CLOCK_PACKET && app->cfg.opt.replay == NULL) {
 		/* net_pcap registers the field itself and sets it without advertising
 		 * the offload: look it up rather than requesting it. */

@@ -21,6 +21,14 @@
  * a NIC's DMA buffer. Reading through libpcap and copying every frame cost
  * more than everything the RX core does with it. Other formats (pcapng) go
  * through libpcap and are copied into the mbuf.
+ *
+ * Captures of other link types than Ethernet — Linux cooked (SLL, SLL2:
+ * what `tcpdump -i any` writes) and raw IP — reach the RX cores as the
+ * Ethernet frames a NIC would deliver: the replay copies each into its mbuf
+ * behind an Ethernet header made from the link header (source MAC: the SLL
+ * address; ethertype: the SLL protocol, or the IP version of a raw frame;
+ * destination MAC: zero, a cooked capture has none). The RX path, the parser
+ * and forward mode thus see one link layer only.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -37,6 +45,7 @@
 #include <rte_branch_prediction.h>
 #include <rte_byteorder.h>
 #include <rte_errno.h>
+#include <rte_ether.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
@@ -54,11 +63,39 @@
 #define PCAP_MAGIC_NS 0xa1b23c4du
 #define PCAP_FILE_HDR_LEN 24
 #define PCAP_REC_HDR_LEN 16
+/* LINKTYPE_ values of the pcap file header (libpcap's DLT_ values may differ). */
 #define PCAP_LINKTYPE_ETHERNET 1
+#define PCAP_LINKTYPE_RAW 101
+#define PCAP_LINKTYPE_LINUX_SLL 113
+#define PCAP_LINKTYPE_IPV4 228
+#define PCAP_LINKTYPE_IPV6 229
+#define PCAP_LINKTYPE_LINUX_SLL2 276
+/* Old files carry the platform's DLT_RAW in the header. */
+#define PCAP_LINKTYPE_RAW_DLT12 12
+#define PCAP_LINKTYPE_RAW_DLT14 14
+/* Linux cooked headers: SLL (v1) and SLL2 (v2). */
+#define SLL_HDR_LEN 16
+#define SLL_HALEN_AT 4
+#define SLL_ADDR_AT 6
+#define SLL_PROTO_AT 14
+#define SLL2_HDR_LEN 20
+#define SLL2_PROTO_AT 0
+#define SLL2_HALEN_AT 11
+#define SLL2_ADDR_AT 12
 /* libpcap rejects larger frames as a corrupt file; so do we. */
 #define PCAP_MAX_CAPLEN 262144
 /* How far ahead of the next record the mapped file is fetched into the cache. */
 #define MAP_PREFETCH_BYTES 4096
+
+/* The link layers the replay reads. */
+enum link {
+	LINK_ETHERNET = 0,
+	LINK_SLL,  /* Linux cooked v1 */
+	LINK_SLL2, /* Linux cooked v2 */
+	LINK_RAW,  /* raw IP: the version nibble says which */
+	LINK_IPV4,
+	LINK_IPV6,
+};
 
 static struct {
 	pthread_t tid;
@@ -70,6 +107,7 @@ static struct {
 	uint32_t snaplen;
 	bool swapped;          /* file written on a host of the other byte order */
 	bool nanosecond;
+	enum link link;
 	struct dpf_rss *rss;
 	bool started;
 	bool failed;
@@ -180,6 +218,87 @@ attach_frame(struct rte_mbuf *m, const struct frame *f)
 				  (uint16_t)f->caplen, shinfo);
 	m->data_len = (uint16_t)f->caplen;
 	m->pkt_len = f->caplen;
+}
+
+static inline uint16_t
+load_be16(const uint8_t *p)
+{
+	uint16_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return rte_be_to_cpu_16(v);
+}
+
+/*
+ * Write into dst (room bytes) the Ethernet frame a NIC would have delivered
+ * for f, a frame of the file's link type. @return its length; 0 when the
+ * link header itself is cut short (the parser counts truncated-ethernet).
+ */
+static uint32_t
+to_ethernet(const struct frame *f, uint8_t *dst, uint32_t room)
+{
+	struct rte_ether_hdr eth;
+	const uint8_t *addr = NULL;
+	uint32_t hdr_len = 0, len;
+	uint16_t proto = RTE_ETHER_TYPE_IPV4;
+
+	memset(&eth, 0, sizeof(eth));
+	switch (rp.link) {
+	case LINK_SLL:
+		if (f->caplen < SLL_HDR_LEN)
+			return 0;
+		hdr_len = SLL_HDR_LEN;
+		proto = load_be16(f->data + SLL_PROTO_AT);
+		if (load_be16(f->data + SLL_HALEN_AT) == RTE_ETHER_ADDR_LEN)
+			addr = f->data + SLL_ADDR_AT;
+		break;
+	case LINK_SLL2:
+		if (f->caplen < SLL2_HDR_LEN)
+			return 0;
+		hdr_len = SLL2_HDR_LEN;
+		proto = load_be16(f->data + SLL2_PROTO_AT);
+		if (f->data[SLL2_HALEN_AT] == RTE_ETHER_ADDR_LEN)
+			addr = f->data + SLL2_ADDR_AT;
+		break;
+	case LINK_RAW:
+		/* Everything in it is IP: a version that is neither 4 nor 6 (or an
+		 * empty frame) is parsed as IPv4 and counted malformed. */
+		if (f->caplen > 0 && (f->data[0] >> 4) == 6)
+			proto = RTE_ETHER_TYPE_IPV6;
+		break;
+	case LINK_IPV6:
+		proto = RTE_ETHER_TYPE_IPV6;
+		break;
+	case LINK_IPV4:
+	case LINK_ETHERNET:
+		break;
+	}
+	if (addr != NULL)
+		memcpy(&eth.src_addr, addr, RTE_ETHER_ADDR_LEN);
+	eth.ether_type = rte_cpu_to_be_16(proto);
+	if (room < sizeof(eth))
+		return 0;
+	memcpy(dst, &eth, sizeof(eth));
+	len = RTE_MIN(f->caplen - hdr_len, room - (uint32_t)sizeof(eth));
+	memcpy(dst + sizeof(eth), f->data + hdr_len, len);
+	return (uint32_t)sizeof(eth) + len;
+}
+
+/* A frame that is not attached: copied, behind an Ethernet header if need be. */
+static void
+copy_frame(struct rte_mbuf *m, const struct frame *f)
+{
+	uint32_t room = (uint32_t)rte_pktmbuf_tailroom(m), len;
+	uint8_t *dst = rte_pktmbuf_mtod(m, uint8_t *);
+
+	if (rp.link == LINK_ETHERNET) {
+		len = RTE_MIN(f->caplen, room);
+		memcpy(dst, f->data, len);
+	} else {
+		len = to_ethernet(f, dst, room);
+	}
+	m->data_len = (uint16_t)len;
+	m->pkt_len = len;
 }
 
 struct queue_batch {
@@ -294,15 +413,10 @@ replay_main(void *arg)
 				running = false;
 				break;
 			}
-			if (rp.map != NULL && f.caplen <= UINT16_MAX) {
+			if (rp.map != NULL && rp.link == LINK_ETHERNET && f.caplen <= UINT16_MAX)
 				attach_frame(m, &f);
-			} else {
-				uint32_t copy = RTE_MIN(f.caplen, (uint32_t)rte_pktmbuf_tailroom(m));
-
-				memcpy(rte_pktmbuf_mtod(m, void *), f.data, copy);
-				m->data_len = (uint16_t)copy;
-				m->pkt_len = copy;
-			}
+			else
+				copy_frame(m, &f);
 			m->port = (uint16_t)app->replay_port;
 			m->ol_flags |= app->ts_flag;
 			/* Microseconds, as net_pcap writes the field. */
@@ -314,7 +428,8 @@ replay_main(void *arg)
 			 */
 			q = 0;
 			if (nq > 1) {
-				if (dpf_pkt_parse(f.data, f.caplen, &pi) == DPF_PKT_OK)
+				if (dpf_pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *),
+						  rte_pktmbuf_data_len(m), &pi) == DPF_PKT_OK)
 					hash = dpf_rss_hash_pkt(rp.rss, &pi);
 				m->hash.rss = hash;
 				m->ol_flags |= RTE_MBUF_F_RX_RSS_HASH;
@@ -338,6 +453,47 @@ replay_main(void *arg)
 	rte_free(qb);
 	__atomic_store_n(&app->source_done, true, __ATOMIC_RELEASE);
 	return NULL;
+}
+
+static const char *
+link_name(const char *name)
+{
+	return name != NULL ? name : "unknown";
+}
+
+/*
+ * The link types read: the LINKTYPE_ value a pcap file header holds, and the
+ * DLT_ value libpcap reports for pcapng and other formats (they differ for
+ * raw IP; old files hold the platform's DLT_RAW, 12 or 14).
+ */
+static const struct {
+	uint32_t linktype;
+	int dlt;
+	enum link link;
+} links_read[] = {
+	{PCAP_LINKTYPE_ETHERNET, DLT_EN10MB, LINK_ETHERNET},
+	{PCAP_LINKTYPE_LINUX_SLL, DLT_LINUX_SLL, LINK_SLL},
+	{PCAP_LINKTYPE_LINUX_SLL2, DLT_LINUX_SLL2, LINK_SLL2},
+	{PCAP_LINKTYPE_RAW, DLT_RAW, LINK_RAW},
+	{PCAP_LINKTYPE_RAW_DLT12, DLT_RAW, LINK_RAW},
+	{PCAP_LINKTYPE_RAW_DLT14, DLT_RAW, LINK_RAW},
+	{PCAP_LINKTYPE_IPV4, DLT_IPV4, LINK_IPV4},
+	{PCAP_LINKTYPE_IPV6, DLT_IPV6, LINK_IPV6},
+};
+
+/* By file header value (dlt < 0) or by DLT_ value. @return 0, or -1: not read. */
+static int
+link_of(uint32_t linktype, int dlt, enum link *out)
+{
+	unsigned int i;
+
+	for (i = 0; i < RTE_DIM(links_read); i++) {
+		if (dlt < 0 ? links_read[i].linktype == linktype : links_read[i].dlt == dlt) {
+			*out = links_read[i].link;
+			return 0;
+		}
+	}
+	return -1;
 }
 
 /*
@@ -373,9 +529,11 @@ map_classic_pcap(struct dpf_app *app)
 	rp.snaplen = file_u32(hdr + 16);
 	/* The upper bits carry FCS information, not the link type. */
 	linktype = file_u32(hdr + 20) & 0x03ffffff;
-	if (linktype != PCAP_LINKTYPE_ETHERNET) {
-		fprintf(stderr, "dpflow: --replay %s: link type %u, only Ethernet is supported\n",
-			path, linktype);
+	if (link_of(linktype, -1, &rp.link) < 0) {
+		fprintf(stderr,
+			"dpflow: --replay %s: link type %u (%s), not one dpflow reads: "
+			"Ethernet, Linux cooked (SLL, SLL2) or raw IP\n",
+			path, linktype, link_name(pcap_datalink_val_to_name((int)linktype)));
 		close(fd);
 		return -EINVAL;
 	}
@@ -410,11 +568,12 @@ dpf_replay_open(struct dpf_app *app)
 			fprintf(stderr, "dpflow: --replay %s: %s\n", app->cfg.opt.replay, errbuf);
 			return -EINVAL;
 		}
-		if (pcap_datalink(rp.pc) != DLT_EN10MB) {
+		if (link_of(0, pcap_datalink(rp.pc), &rp.link) < 0) {
 			fprintf(stderr,
-				"dpflow: --replay %s: link type %s, only Ethernet is supported\n",
+				"dpflow: --replay %s: link type %s, not one dpflow reads: "
+				"Ethernet, Linux cooked (SLL, SLL2) or raw IP\n",
 				app->cfg.opt.replay,
-				pcap_datalink_val_to_name(pcap_datalink(rp.pc)));
+				link_name(pcap_datalink_val_to_name(pcap_datalink(rp.pc))));
 			pcap_close(rp.pc);
 			rp.pc = NULL;
 			return -EINVAL;

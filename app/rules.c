@@ -68,7 +68,8 @@ build_nat(struct dpf_app *app, struct dpf_ruleset *rs, FILE *errf)
 	if (l->n == 0 && !app->forward)
 		return 0;
 	if (l->n > DPF_NAT_MAX_RULES) {
-		fprintf(errf, "dpflow: more than %d NAT rules\n", DPF_NAT_MAX_RULES);
+		fprintf(errf, "dpflow: %s: nat rule %u: more than %d NAT rules (the limit)\n",
+			l->origin[DPF_NAT_MAX_RULES], DPF_NAT_MAX_RULES + 1, DPF_NAT_MAX_RULES);
 		return -E2BIG;
 	}
 	rules = calloc(l->n + 1, sizeof(*rules));
@@ -130,7 +131,9 @@ build_acl(struct dpf_app *app, struct dpf_ruleset *rs, FILE *errf)
 	if (l->n == 0 && rs->acl_default == DPF_ACTION_ACCEPT)
 		return 0;
 	if (l->n > DPF_ACL_RUNTIME_MAX_RULES) {
-		fprintf(errf, "dpflow: more than %d ACL rules\n", DPF_ACL_RUNTIME_MAX_RULES);
+		fprintf(errf, "dpflow: %s: acl rule %u: more than %d ACL rules (the limit)\n",
+			l->origin[DPF_ACL_RUNTIME_MAX_RULES], DPF_ACL_RUNTIME_MAX_RULES + 1,
+			DPF_ACL_RUNTIME_MAX_RULES);
 		return -E2BIG;
 	}
 	rules = calloc(l->n + 1, sizeof(*rules));
@@ -209,8 +212,14 @@ dpf_rules_setup(struct dpf_app *app)
 						    (uint32_t)app->cfg.opt.nat_sessions_per_core,
 						    (int)rte_socket_id());
 		app->rss = rte_malloc("dpf_rss", sizeof(*app->rss), RTE_CACHE_LINE_SIZE);
-		if (app->nat_icmp == NULL || app->rss == NULL)
+		if (app->nat_icmp == NULL || app->rss == NULL) {
+			fprintf(stderr,
+				"dpflow: masquerade ICMP table of %" PRIu64 " sessions: out of "
+				"memory; lower --nat-sessions-per-core or give EAL more memory "
+				"(-m)\n",
+				app->cfg.opt.nat_sessions_per_core);
 			return -ENOMEM;
+		}
 		dpf_rss_init(app->rss, dpf_rss_symmetric_key);
 	}
 	return 0;

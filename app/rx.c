@@ -28,6 +28,7 @@
 #include "dpf_acl.h"
 #include "dpf_ft.h"
 #include "dpf_nat.h"
+#include "dpf_rss.h"
 #include "dpflow.h"
 
 #define SHARD_DESCRIPTORS 32 /* per core: windows that can be in flight */
@@ -42,6 +43,25 @@ publish_u64(uint64_t *p, uint64_t v)
 	__atomic_store_n(p, v, __ATOMIC_RELEASE);
 }
 
+/*
+ * Fragment cache sets: one per RSS redirection-table entry of the largest
+ * table (dpf_flow.h says why), 64 slots each: 8192 with the replay's 128.
+ */
+#define FRAG_SLOTS_PER_SET 64
+
+static uint32_t
+frag_sets(const struct dpf_app *app)
+{
+	uint16_t p, most = DPF_RSS_RETA_SIZE;
+
+	for (p = 0; p < app->n_ports; p++)
+		most = RTE_MAX(most, app->port_reta_size[app->ports[p]]);
+	return most;
+}
+
+/* The symmetric Toeplitz hash, for frames that arrive without an RSS hash. */
+static struct dpf_rss *frag_rss;
+
 int
 dpf_rx_setup(struct dpf_app *app)
 {
@@ -52,8 +72,10 @@ dpf_rx_setup(struct dpf_app *app)
 
 	app->cores = rte_zmalloc("dpf_rx_cores", app->n_cores * sizeof(*app->cores),
 				 RTE_CACHE_LINE_SIZE);
-	if (app->cores == NULL)
+	frag_rss = rte_malloc("dpf_frag_rss", sizeof(*frag_rss), RTE_CACHE_LINE_SIZE);
+	if (app->cores == NULL || frag_rss == NULL)
 		return -ENOMEM;
+	dpf_rss_init(frag_rss, dpf_rss_symmetric_key);
 	for (c = 0; c < app->n_cores; c++, lcore = rte_get_next_lcore(lcore, 1, 0)) {
 		struct dpf_rx_core *core = &app->cores[c];
 		int socket = (int)rte_lcore_to_socket_id(lcore);
@@ -90,7 +112,7 @@ dpf_rx_setup(struct dpf_app *app)
 		snprintf(name, sizeof(name), "rx%u_retired", c);
 		core->retired = rte_ring_create(name, SHARD_DESCRIPTORS, socket,
 						RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
-		core->frag = dpf_frag_cache_create(4096, socket);
+		core->frag = dpf_frag_cache_create(frag_sets(app), FRAG_SLOTS_PER_SET, socket);
 		if (core->free_shards == NULL || core->free_tables == NULL ||
 		    core->retired == NULL || core->frag == NULL) {
 			fprintf(stderr, "dpflow: RX core %u: %s\n", c, rte_strerror(rte_errno));
@@ -115,8 +137,14 @@ dpf_rx_setup(struct dpf_app *app)
 			snprintf(name, sizeof(name), "ct%u", c);
 			core->ct = dpf_conntrack_create(&cp);
 			if (core->ct == NULL) {
-				fprintf(stderr, "dpflow: RX core %u: connection table: %s\n", c,
-					rte_strerror(rte_errno));
+				fprintf(stderr,
+					"dpflow: RX core %u: connection table of %" PRIu64
+					" connections: %s%s\n",
+					c, app->cfg.opt.conntrack_per_core, rte_strerror(rte_errno),
+					rte_errno == ENOMEM
+						? "; lower --conntrack-per-core or give "
+						  "EAL more memory (-m)"
+						: "");
 				return -rte_errno;
 			}
 		}
@@ -128,7 +156,7 @@ dpf_rx_setup(struct dpf_app *app)
 				.nat = app->rs->nat,
 				.icmp = app->nat_icmp,
 				.rss = app->rss,
-				.n_queues = (uint16_t)app->cfg.opt.rxq,
+				.n_queues = app->n_cores,
 				.queue = c,
 				.reta_size = app->port_reta_size[app->ports[0]],
 				.timeout_ns = app->cfg.opt.nat_timeout * 1000000000ull,
@@ -137,8 +165,11 @@ dpf_rx_setup(struct dpf_app *app)
 			snprintf(name, sizeof(name), "nat%u", c);
 			core->nat = dpf_nat_sessions_create(&np);
 			if (core->nat == NULL) {
-				fprintf(stderr, "dpflow: RX core %u: masquerade sessions: %s\n", c,
-					rte_strerror(rte_errno));
+				fprintf(stderr, "dpflow: RX core %u: masquerade sessions: %s%s\n",
+					c, rte_strerror(rte_errno),
+					rte_errno == ENOMEM ? "; lower --nat-sessions-per-core or "
+							      "give EAL more memory (-m)"
+							    : "");
 				return -rte_errno;
 			}
 		}
@@ -516,6 +547,31 @@ transmit(struct dpf_app *app, struct dpf_rx_core *core, uint16_t port, struct bu
 	b->n_tx = 0;
 }
 
+/*
+ * Ports for a fragment from the core's cache. The set is the datagram's RETA
+ * entry: from the RSS hash that steered it here, or (one queue: no RSS, no
+ * hash) the same symmetric Toeplitz hash computed here, so that one core
+ * sees exactly the competition for slots that several would.
+ */
+static void
+apply_fragment(const struct dpf_app *app, struct dpf_rx_core *core, uint16_t port,
+	       const struct rte_mbuf *m, struct dpf_pkt_info *pi)
+{
+	uint32_t hash = (m->ol_flags & RTE_MBUF_F_RX_RSS_HASH) ? m->hash.rss
+							       : dpf_rss_hash_pkt(frag_rss, pi);
+
+	switch (dpf_frag_cache_apply(core->frag, pi, hash % app->port_reta_size[port])) {
+	case DPF_FRAG_EVICTED:
+		core->cnt.frag_evicted++;
+		break;
+	case DPF_FRAG_NOT_FOUND:
+		core->cnt.frag_without_first++;
+		break;
+	default:
+		break;
+	}
+}
+
 static inline uint64_t
 packet_time_ns(const struct dpf_app *app, const struct rte_mbuf *m, uint64_t fallback)
 {
@@ -583,7 +639,7 @@ process_burst(struct dpf_app *app, struct dpf_rx_core *core, const struct dpf_rx
 			goto pass_through;
 		}
 		if (unlikely(pi->frag != DPF_PKT_FRAG_NONE))
-			dpf_frag_cache_apply(core->frag, pi);
+			apply_fragment(app, core, ref->port, m, pi);
 		b.pip[b.n] = pi;
 		b.m[b.n] = m;
 		b.t_ns[b.n] = t;

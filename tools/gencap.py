@@ -13,10 +13,14 @@ length, never the frame length).
 Usage
 -----
   gencap.py scenario OUT.pcap --expect OUT.expect.json [--window 60]
-            [--start 1700000000] [--snaplen 65535]
+            [--start 1700000000] [--snaplen 65535] [--tso]
   gencap.py random OUT.pcap [--expect OUT.expect.json] [--truth OUT.tsv]
             --packets N --flows F [--seed 1] [--v6-share 0.2] [--window 60]
             [--start 1700000000] [--pps 100000] [--zipf 1.1] [--snaplen 65535]
+  gencap.py fragments OUT.pcap [--expect OUT.expect.json] --datagrams N
+            [--open 1000] [--seed 1] [--v6-share 0.3] [--window 60]
+            [--start 1700000000]
+  gencap.py convert IN.pcap OUT --linktype ethernet|sll|sll2|raw [--pcapng]
   gencap.py render EXPECT.json [--format 'FMT'] [--account-id A]
             [--interface-id I] [--vpc-id V] [--subnet-id S] [--instance-id I]
             [--region R] [--az-id Z] [--sublocation-type T]
@@ -41,8 +45,15 @@ scenario
   windows), one empty window, and a last window holding only non-IP frames.
   The first packet is at --start exactly; timestamps strictly increase. The
   layout adapts to any --window (1..3600): the windows after the first part
-  are computed from the window boundaries. --snaplen, when given, must be at
-  least 128 so that no header is cut (the model stays the same).
+  are computed from the window boundaries. --snaplen (64 or more) cuts every
+  frame, as tcpdump -s does; the model follows dpflow's documented rule
+  (doc/records.md): a packet whose IP header (options, extension headers
+  before L4) is cut is malformed; one whose TCP / UDP / SCTP header is cut
+  keeps its ports if their 4 bytes were captured (else malformed), and a
+  TCP header cut before its flags byte counts flags 0. --tso adds
+  segmentation offload super-packets (IPv4 total length 0, IPv6 payload
+  length 0, up to 5 852 bytes), modelled with the bytes captured from the IP
+  header on as their length.
 
 random
   N packets over about F unidirectional flows: F/2 conversations (TCP 70 %,
@@ -61,6 +72,24 @@ random
       flow<TAB>src<TAB>dst<TAB>proto<TAB>sport<TAB>dport<TAB>packets<TAB>bytes
   (flow is a row number; bytes are IP total lengths). --expect writes the
   per-window model as for scenario (keeps per-window state: small N only).
+
+fragments
+  N UDP datagrams (72 bytes: ports from 1024.., payload 64) in three
+  fragments each (24, 24 and 24 bytes of UDP), IPv4 and IPv6 (--v6-share),
+  sources among 4000 hosts, destinations among 49: datagram i's first
+  fragment at step i, its middle one at step i + open/2, its last at step
+  i + open (10 us a step), so about --open datagrams are open at a time. The
+  model (--expect) gives every later fragment its first fragment's ports, as
+  an unbounded cache would.
+
+convert
+  Writes the frames of a gencap capture as another link type would hold
+  them: Linux cooked SLL or SLL2 (what tcpdump -i any writes: the source MAC
+  as the link-layer address, the ethertype as the protocol, the rest of the
+  frame, VLAN tags included, after the cooked header) or raw IP (the IP
+  packet alone; frames that are not IP are left out), as classic pcap or
+  pcapng (--pcapng). Timestamps and original lengths follow the frames; the
+  model of the input capture stays the model of the output.
 
 render
   Prints the header line and the expected record lines of EXPECT.json for an
@@ -369,6 +398,22 @@ class Scenario:
             assert t > self.frames[-1][0], "timestamps must strictly increase"
         cap = frame[:min(caplen or len(frame), self.snaplen)]
         self.frames.append((t, cap, len(frame)))
+        return len(cap)
+
+    @staticmethod
+    def _cut(captured, l3, hdr_len, proto, later):
+        """What a capture cut does to an IP packet whose IP header (with
+        IPv4 options or the IPv6 extension headers before L4) is hdr_len
+        bytes at l3: None when it is malformed, else whether its TCP flags
+        were captured. The IP header must be whole; a transport header that
+        has ports (or ICMP's type and code) needs its first 4 bytes; TCP
+        flags are byte 13 of the header."""
+        if captured < l3 + hdr_len:
+            return None
+        l4 = l3 + hdr_len
+        if not later and proto in (1, 6, 17, 58, 132, 136) and captured < l4 + 4:
+            return None
+        return not (proto == 6 and captured < l4 + 14)
 
     def _id(self):
         self.ident = (self.ident + 1) & 0xFFFF
@@ -384,23 +429,39 @@ class Scenario:
         self.m.note_malformed(t)
 
     # IP packets: l4 is the IP payload as carried by this packet
+    def _ip(self, t, fam, s, d, frame, l3, hdr_len, proto, ports, flags, frag, caplen,
+            iplen):
+        """iplen None: the length field is 0 (a TSO super-packet): the model
+        counts the bytes captured from the IP header on."""
+        captured = self._add(t, frame, caplen)
+        later = frag is not None and frag[0] == "later"
+        flags_known = self._cut(captured, l3, hdr_len, proto, later)
+        if flags_known is None:
+            self.m.note_malformed(t)
+            return
+        self.m.note_flow(t, fam, s, d, proto, ports[0], ports[1],
+                         captured - l3 if iplen is None else iplen,
+                         flags if flags_known else 0, frag)
+
     def ip4(self, t, src, dst, proto, l4, ports=(0, 0), flags=0, ident=None,
             ff=0x4000, opts=b"", vlans=(), caplen=None, frag=None, ttl=64,
-            mac=None):
+            mac=None, tso=False):
         s, d = A(src), A(dst)
         mac = mac or (host_mac(d), host_mac(s))
         ip = ipv4_hdr(s, d, proto, len(l4), self._id() if ident is None else ident,
-                      ttl=ttl, ff=ff, opts=opts) + l4
-        self._add(t, ether(mac[0], mac[1], ETH_IPV4, ip, vlans), caplen)
-        self.m.note_flow(t, 4, s, d, proto, ports[0], ports[1], len(ip), flags, frag)
+                      ttl=ttl, ff=ff, opts=opts, total_len=0 if tso else None) + l4
+        self._ip(t, 4, s, d, ether(mac[0], mac[1], ETH_IPV4, ip, vlans), 14 + 4 * len(vlans),
+                 20 + len(opts), proto, ports, flags, frag, caplen, None if tso else len(ip))
 
     def ip6(self, t, src, dst, nh, body, proto, ports=(0, 0), flags=0,
-            vlans=(), caplen=None, frag=None, hlim=64, mac=None):
+            vlans=(), caplen=None, frag=None, hlim=64, mac=None, l4_at=0, tso=False):
+        """l4_at: bytes of extension headers in body before the L4 header
+        (for a later fragment, up to the end of the fragment header)."""
         s, d = A(src), A(dst)
         mac = mac or (host_mac(d), host_mac(s))
-        ip = ipv6_hdr(s, d, nh, len(body), hlim) + body
-        self._add(t, ether(mac[0], mac[1], ETH_IPV6, ip, vlans), caplen)
-        self.m.note_flow(t, 6, s, d, proto, ports[0], ports[1], len(ip), flags, frag)
+        ip = ipv6_hdr(s, d, nh, 0 if tso else len(body), hlim) + body
+        self._ip(t, 6, s, d, ether(mac[0], mac[1], ETH_IPV6, ip, vlans), 14 + 4 * len(vlans),
+                 40 + l4_at, proto, ports, flags, frag, caplen, None if tso else len(ip))
 
     def tcp(self, t, src, dst, sp, dp, flags, seq, ack, payload=b"", opts=b"",
             **kw):
@@ -451,7 +512,7 @@ SYN_OPTS = bytes.fromhex("020405b4" "0402" "080a0001e24000000000" "01" "030307")
 SYNACK_OPTS = bytes.fromhex("020405b4" "0402" "080a00a1b2c30001e240" "01" "030307")
 
 
-def build_scenario(start, window, snaplen):
+def build_scenario(start, window, snaplen, tso=False):
     m = Model(window)
     sc = Scenario(m, snaplen)
     W = window * US
@@ -580,7 +641,7 @@ def build_scenario(start, window, snaplen):
     udp6 = udp_dgram(A(c6), A(d6), 40404, 9999, text(64, 9))
     hbh = bytes([60, 0, 5, 2, 0, 0, 1, 0])
     dst_opts = bytes([17, 0, 1, 4, 0, 0, 0, 0])
-    sc.ip6(at(10_000), c6, d6, 0, hbh + dst_opts + udp6, 17, (40404, 9999))
+    sc.ip6(at(10_000), c6, d6, 0, hbh + dst_opts + udp6, 17, (40404, 9999), l4_at=16)
 
     # one UDP flow seen on 802.1Q VLAN 100, on QinQ (0x88a8 200 / 0x8100
     # 100) and untagged: one record, three packets
@@ -623,10 +684,10 @@ def build_scenario(start, window, snaplen):
     fid = 0xABCDEF01
     sc.ip6(at(20_000), c6, f6d, 44,
            struct.pack("!BBHI", 17, 0, (0 << 3) | 1, fid) + dg6[:512], 17,
-           (33000, 9997), frag=("first", fid))
+           (33000, 9997), frag=("first", fid), l4_at=8)
     sc.ip6(at(1_000), c6, f6d, 44,
            struct.pack("!BBHI", 17, 0, (512 // 8) << 3, fid) + dg6[512:], 17,
-           frag=("later", fid))
+           frag=("later", fid), l4_at=8)
 
     # SCTP INIT / INIT ACK
     sa, sb = "10.0.0.5", "192.0.2.30"
@@ -652,6 +713,19 @@ def build_scenario(start, window, snaplen):
             + struct.pack("!H", (3 << 9) | 2) + struct.pack("!H", 120)
             + struct.pack("!H", 0))
     sc.not_ip(at(40_000), ether("01:80:c2:00:00:0e", MAC_C, ETH_LLDP, lldp))
+
+    if tso:
+        # Segmentation offload super-packets captured on the sending host
+        # (TSO, GSO, BIG TCP): IPv4 total length 0, IPv6 payload length 0;
+        # each is logged with the bytes captured from the IP header on.
+        c, s, cp, spt = "10.0.0.1", "192.0.2.10", 40100, 80
+        sc.ip4(at(5_000), c, s, 6, tcp_seg(A(c), A(s), cp, spt, 1, 1, SYN, opts=SYN_OPTS),
+               (cp, spt), SYN)
+        for i, n in enumerate((2896, 5792)):
+            seg = tcp_seg(A(c), A(s), cp, spt, 2 + i * 2896, 1, ACK, text(n, 30 + i))
+            sc.ip4(at(40), c, s, 6, seg, (cp, spt), ACK, tso=True)
+        seg = tcp_seg(A(c6), A(s6), 50100, 443, 1, 1, PSH | ACK, text(4344, 32))
+        sc.ip6(at(60), c6, s6, 6, seg, 6, (50100, 443), PSH | ACK, tso=True)
 
     # malformed frames
     # truncated IPv4 header: 10 of 20 bytes, a runt frame of 24 bytes
@@ -713,9 +787,9 @@ def write_frames(path, frames, snaplen):
 
 
 def cmd_scenario(a):
-    if a.snaplen < 128:
-        sys.exit("gencap: --snaplen below 128 would cut headers")
-    sc, m = build_scenario(a.start, a.window, a.snaplen)
+    if a.snaplen < 64:
+        sys.exit("gencap: --snaplen below 64 would cut link-layer headers (not modelled)")
+    sc, m = build_scenario(a.start, a.window, a.snaplen, a.tso)
     write_frames(a.out, sc.frames, a.snaplen)
     res = m.result()
     if a.expect:
@@ -726,6 +800,153 @@ def cmd_scenario(a):
           "malformed %d" % (res["packets_total"], len(rec), nod,
                             len({r["window_start"] for r in rec}), res["not_ip"],
                             res["malformed"]), file=sys.stderr)
+
+
+# -------------------------------------------------------------- fragments
+
+def cmd_fragments(a):
+    """Interleaved fragmented UDP datagrams: datagram i sends its first
+    fragment at step i, its middle one at step i + open/2 and its last at
+    step i + open, so about --open datagrams are incomplete at any time.
+    Sources are spread over many addresses so that datagrams spread over RSS
+    queues (NICs hash fragments on the addresses only)."""
+    if a.datagrams < 1 or a.open < 2:
+        sys.exit("gencap: --datagrams must be positive and --open at least 2")
+    rng = _random.Random(a.seed)
+    m = Model(a.window)
+    dgs = []
+    for i in range(a.datagrams):
+        v6 = rng.random() < a.v6_share
+        h = rng.randrange(1, 4000)
+        if v6:
+            src = A("2001:db8:1::%x" % h)
+            dst = A("2001:db8:100::%x" % rng.randrange(1, 50))
+            ident = rng.getrandbits(32)
+        else:
+            src = A("10.1.%d.%d" % (h >> 8, h & 0xFF))
+            dst = A("172.16.0.%d" % rng.randrange(1, 50))
+            ident = rng.getrandbits(16)
+        sp, dp = rng.randrange(1024, 65536), rng.choice(UDP_PORTS)
+        dg = udp_dgram(src, dst, sp, dp, text(64, i))
+        dgs.append((v6, src, dst, ident, sp, dp, dg))
+    # Steps: (step, order, datagram, fragment index); at one step, later
+    # fragments of older datagrams go before the first of the new one.
+    events = []
+    half = a.open // 2
+    for i in range(a.datagrams):
+        events += [(i, 1, i, 0), (i + half, 0, i, 1), (i + a.open, 0, i, 2)]
+    events.sort()
+    t = a.start * US
+    out = open(a.out, "wb")
+    out.write(pcap_header(65535))
+    for _, _, i, k in events:
+        v6, src, dst, ident, sp, dp, dg = dgs[i]
+        chunk = dg[24 * k:24 * (k + 1)] if k < 2 else dg[48:]
+        more = k < 2
+        if v6:
+            body = struct.pack("!BBHI", 17, 0, (3 * k) << 3 | more, ident) + chunk
+            frame = ether("02:00:00:00:00:02", "02:00:00:00:00:01", ETH_IPV6,
+                          ipv6_hdr(src, dst, 44, len(body)) + body)
+            iplen = 40 + len(body)
+        else:
+            ip = ipv4_hdr(src, dst, 17, len(chunk), ident, ff=(0x2000 if more else 0) | (3 * k))
+            frame = ether("02:00:00:00:00:02", "02:00:00:00:00:01", ETH_IPV4, ip + chunk)
+            iplen = len(ip) + len(chunk)
+        out.write(PCAP_REC.pack(t // US, t % US, len(frame), len(frame)) + frame)
+        m.note_flow(t, 6 if v6 else 4, src, dst, 17, sp if k == 0 else 0, dp if k == 0 else 0,
+                    iplen, frag=("first" if k == 0 else "later", ident))
+        t += 10
+    out.close()
+    if a.expect:
+        write_expect(a.expect, m.result())
+    print("gencap: %d datagrams, %d fragments, %d open at a time" %
+          (a.datagrams, len(events), a.open), file=sys.stderr)
+
+
+# ---------------------------------------------------------------- convert
+
+LINKTYPES = {"ethernet": 1, "raw": 101, "sll": 113, "sll2": 276}
+
+
+def read_pcap(path):
+    """(snaplen, linktype, [(t_us, captured bytes, original length)]) of a
+    classic microsecond pcap file in little-endian order (what gencap writes)."""
+    data = open(path, "rb").read()
+    magic, _, _, _, _, snaplen, linktype = PCAP_GLOBAL.unpack_from(data)
+    if magic != 0xA1B2C3D4:
+        sys.exit("gencap: %s: not a little-endian microsecond pcap file" % path)
+    off, out = PCAP_GLOBAL.size, []
+    while off + PCAP_REC.size <= len(data):
+        sec, usec, incl, orig = PCAP_REC.unpack_from(data, off)
+        off += PCAP_REC.size
+        out.append((sec * US + usec, data[off:off + incl], orig))
+        off += incl
+    return snaplen, linktype, out
+
+
+def relink(frame, linktype):
+    """The frame as a capture of linktype would hold it, or None when that
+    link type cannot carry it (raw IP: frames that are not IP). SLL and
+    SLL2 keep the Ethernet payload after the ethertype (VLAN tags included,
+    as libpcap re-inserts them after the cooked header), with the source MAC
+    as the link-layer address and the ethertype as the protocol. A frame too
+    short for an Ethernet header becomes a cooked header cut as short."""
+    if linktype == "ethernet":
+        return frame
+    if linktype == "raw":
+        off = 12
+        while len(frame) >= off + 2 and struct.unpack_from("!H", frame, off)[0] in (
+                ETH_VLAN, ETH_QINQ, 0x9100):
+            off += 4
+        if len(frame) < off + 2 or struct.unpack_from("!H", frame, off)[0] not in (
+                ETH_IPV4, ETH_IPV6):
+            return None
+        return frame[off + 2:]
+    if len(frame) < 14:
+        return frame
+    src, proto, rest = frame[6:12], frame[12:14], frame[14:]
+    if linktype == "sll":
+        # packet type 0 (to us), ARPHRD_ETHER, address length 6, address, protocol
+        return struct.pack("!HHH", 0, 1, 6) + src + b"\0\0" + proto + rest
+    # SLL2: protocol, reserved, interface index, ARPHRD_ETHER, packet type,
+    # address length, address
+    return proto + struct.pack("!HIHBB", 0, 2, 1, 0, 6) + src + b"\0\0" + rest
+
+
+def pcapng_block(typ, body):
+    body += b"\0" * (-len(body) % 4)
+    n = 12 + len(body)
+    return struct.pack("<II", typ, n) + body + struct.pack("<I", n)
+
+
+def cmd_convert(a):
+    snaplen, linktype, frames = read_pcap(a.inp)
+    if linktype != LINKTYPE_ETHERNET:
+        sys.exit("gencap: %s: convert reads Ethernet captures" % a.inp)
+    lt = LINKTYPES[a.linktype]
+    out = open(a.out, "wb")
+    if a.pcapng:
+        # Section header, one interface (microsecond timestamps: the default).
+        out.write(pcapng_block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1)))
+        out.write(pcapng_block(1, struct.pack("<HHI", lt, 0, snaplen)))
+    else:
+        out.write(PCAP_GLOBAL.pack(0xA1B2C3D4, 2, 4, 0, 0, snaplen, lt))
+    kept = 0
+    for t, cap, orig in frames:
+        f = relink(cap, a.linktype)
+        if f is None:
+            continue
+        o = max(0, orig - len(cap) + len(f))
+        if a.pcapng:
+            out.write(pcapng_block(6, struct.pack("<IIIII", 0, t >> 32, t & 0xFFFFFFFF,
+                                                  len(f), o) + f))
+        else:
+            out.write(PCAP_REC.pack(t // US, t % US, len(f), o) + f)
+        kept += 1
+    out.close()
+    print("gencap: %d of %d frames as %s%s" % (kept, len(frames), a.linktype,
+                                              " (pcapng)" if a.pcapng else ""),
+          file=sys.stderr)
 
 
 # ----------------------------------------------------------------- random
@@ -1130,6 +1351,8 @@ def main(argv=None):
     p.add_argument("--window", type=int, default=60)
     p.add_argument("--start", type=int, default=1700000000)
     p.add_argument("--snaplen", type=int, default=65535)
+    p.add_argument("--tso", action="store_true",
+                   help="add TSO/GSO super-packets (IP length fields 0)")
 
     p = sub.add_parser("random", help="many flows, for scale tests and benchmarks")
     p.add_argument("out")
@@ -1145,6 +1368,22 @@ def main(argv=None):
     p.add_argument("--zipf", type=float, default=1.1)
     p.add_argument("--snaplen", type=int, default=65535)
 
+    p = sub.add_parser("fragments", help="interleaved fragmented datagrams")
+    p.add_argument("out")
+    p.add_argument("--expect")
+    p.add_argument("--datagrams", type=int, required=True)
+    p.add_argument("--open", type=int, default=1000)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--v6-share", type=float, default=0.3)
+    p.add_argument("--window", type=int, default=60)
+    p.add_argument("--start", type=int, default=1700000000)
+
+    p = sub.add_parser("convert", help="an Ethernet capture in another link type")
+    p.add_argument("inp")
+    p.add_argument("out")
+    p.add_argument("--linktype", required=True, choices=sorted(LINKTYPES))
+    p.add_argument("--pcapng", action="store_true")
+
     p = sub.add_parser("render", help="expected record lines for a format string")
     p.add_argument("expect")
     p.add_argument("--format")
@@ -1156,11 +1395,12 @@ def main(argv=None):
                    help="version counted for pkt-srcport, pkt-dstport, tcp-flags-all")
 
     a = ap.parse_args(argv)
-    if a.cmd != "render" and not 1 <= a.window <= 3600:
+    if a.cmd not in ("render", "convert") and not 1 <= a.window <= 3600:
         sys.exit("gencap: --window must be 1..3600")
     if a.cmd == "random" and a.pps < 1:
         sys.exit("gencap: --pps must be positive")
-    {"scenario": cmd_scenario, "random": cmd_random, "render": cmd_render}[a.cmd](a)
+    {"scenario": cmd_scenario, "random": cmd_random, "fragments": cmd_fragments,
+     "convert": cmd_convert, "render": cmd_render}[a.cmd](a)
 
 
 if __name__ == "__main__":

@@ -950,10 +950,12 @@ dpf_conntrack_create(const struct dpf_conntrack_params *p)
 	hp.hash_func = rte_hash_crc;
 	hp.hash_func_init_val = 0;
 	hp.socket_id = p->socket_id;
-	rte_errno = 0;
 	ct->hash = rte_hash_create(&hp);
 	if (ct->hash == NULL) {
-		err = rte_errno != 0 ? rte_errno : ENOMEM;
+		/* The parameters were checked and the name is free: what is left is
+		 * memory, which rte_hash_create() may report with a stale rte_errno
+		 * (ENOENT from its own look-ups). */
+		err = rte_errno == EINVAL || rte_errno == EEXIST ? rte_errno : ENOMEM;
 		goto free_slots;
 	}
 	return ct;

@@ -81,6 +81,22 @@ valid_name(const char *s)
 	return 1;
 }
 
+/* The header entry of an earlier [name arg] section, or NULL. */
+static const struct dpf_cfg_entry *
+find_section(const struct dpf_cfg *cfg, const char *name, const char *arg)
+{
+	unsigned int i;
+
+	for (i = 0; i < cfg->n; i++) {
+		const struct dpf_cfg_entry *e = &cfg->entries[i];
+
+		if (e->key == NULL && strcmp(e->section, name) == 0 &&
+		    strcmp(e->section_arg, arg) == 0)
+			return e;
+	}
+	return NULL;
+}
+
 struct dpf_cfg *
 dpf_cfg_parse(const char *text, size_t len, const char *name, char *err, size_t err_len)
 {
@@ -106,7 +122,11 @@ dpf_cfg_parse(const char *text, size_t len, const char *name, char *err, size_t 
 		goto fail;
 	}
 
-	for (p = cfg->text; p != NULL && *p != '\0'; p = next) {
+	/* A UTF-8 byte order mark, as some Windows editors write, is not text. */
+	p = cfg->text;
+	if (len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
+		p += 3;
+	for (; p != NULL && *p != '\0'; p = next) {
 		char *s, *eq, *key, *val;
 
 		line++;
@@ -152,6 +172,18 @@ dpf_cfg_parse(const char *text, size_t len, const char *name, char *err, size_t 
 				set_err(err, err_len, name, line, "bad section header '[%s%s%s]'", s,
 					arg ? " " : "", arg ? arg : "");
 				goto fail;
+			}
+			{
+				const struct dpf_cfg_entry *prev =
+					find_section(cfg, s, arg != NULL ? arg : "");
+
+				/* Two blocks of one section would merge silently. */
+				if (prev != NULL) {
+					set_err(err, err_len, name, line,
+						"section [%s%s%s] repeated (first at line %u)", s,
+						arg ? " " : "", arg ? arg : "", prev->line);
+					goto fail;
+				}
 			}
 			section = s;
 			section_arg = arg != NULL ? arg : "";

@@ -17,7 +17,9 @@
  *
  * Keys before the first section belong to "dpflow". Each section header
  * also gives an entry, with key == NULL, so empty sections can be checked
- * too. Every entry keeps its
+ * too. A section header may appear once ("[interface eni-1]" twice is an
+ * error naming both lines). A UTF-8 byte order mark at the start is skipped.
+ * Whether a key may repeat is the application's business. Every entry keeps its
  * line number so the application can name the line in its errors. What the
  * keys mean is the application's business (its option table); this library
  * only reads the syntax.

@@ -89,28 +89,37 @@ struct frag_slot {
 };
 
 struct dpf_frag_cache {
-	uint32_t mask;
+	uint32_t sets;
+	uint32_t set_mask;  /* slots per set - 1 */
+	uint32_t set_shift; /* log2 of slots per set */
 	struct frag_slot slots[];
 };
 
 struct dpf_frag_cache *
-dpf_frag_cache_create(uint32_t slots, int socket_id)
+dpf_frag_cache_create(uint32_t sets, uint32_t slots_per_set, int socket_id)
 {
 	struct dpf_frag_cache *fc;
-	uint32_t n;
+	uint32_t per;
 
-	if (slots == 0 || slots > (1u << 24)) {
+	if (sets == 0 || sets > (1u << 16) || slots_per_set == 0 || slots_per_set > (1u << 24)) {
 		rte_errno = EINVAL;
 		return NULL;
 	}
-	n = rte_align32pow2(slots);
-	fc = rte_zmalloc_socket("dpf_frag_cache", sizeof(*fc) + (size_t)n * sizeof(fc->slots[0]),
+	per = rte_align32pow2(slots_per_set);
+	if ((uint64_t)sets * per > (1u << 24)) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	fc = rte_zmalloc_socket("dpf_frag_cache",
+				sizeof(*fc) + (size_t)sets * per * sizeof(fc->slots[0]),
 				RTE_CACHE_LINE_SIZE, socket_id);
 	if (fc == NULL) {
 		rte_errno = ENOMEM;
 		return NULL;
 	}
-	fc->mask = n - 1;
+	fc->sets = sets;
+	fc->set_mask = per - 1;
+	fc->set_shift = (uint32_t)rte_bsf32(per);
 	return fc;
 }
 
@@ -121,7 +130,7 @@ dpf_frag_cache_free(struct dpf_frag_cache *fc)
 }
 
 static struct frag_slot *
-frag_slot_of(struct dpf_frag_cache *fc, const struct dpf_pkt_info *pi)
+frag_slot_of(struct dpf_frag_cache *fc, const struct dpf_pkt_info *pi, uint32_t steer)
 {
 	/* rte_hash_crc reads 8 bytes at a time: hash an aligned copy, since
 	 * parse results in arrays are not 8-byte aligned. */
@@ -132,7 +141,7 @@ frag_slot_of(struct dpf_frag_cache *fc, const struct dpf_pkt_info *pi)
 	memcpy(a + 2, pi->dst_addr, 16);
 	h = rte_hash_crc(a, sizeof(a), pi->frag_id);
 	h = rte_hash_crc_4byte((uint32_t)pi->proto << 8 | pi->family, h);
-	return &fc->slots[h & fc->mask];
+	return &fc->slots[((steer % fc->sets) << fc->set_shift) | (h & fc->set_mask)];
 }
 
 static bool
@@ -143,15 +152,18 @@ frag_slot_matches(const struct frag_slot *s, const struct dpf_pkt_info *pi)
 	       memcmp(s->dst_addr, pi->dst_addr, 16) == 0;
 }
 
-bool
-dpf_frag_cache_apply(struct dpf_frag_cache *fc, struct dpf_pkt_info *pi)
+enum dpf_frag_result
+dpf_frag_cache_apply(struct dpf_frag_cache *fc, struct dpf_pkt_info *pi, uint32_t steer)
 {
+	enum dpf_frag_result r;
 	struct frag_slot *s;
 
 	if (pi->frag == DPF_PKT_FRAG_NONE)
-		return false;
-	s = frag_slot_of(fc, pi);
+		return DPF_FRAG_NONE;
+	s = frag_slot_of(fc, pi, steer);
 	if (pi->frag == DPF_PKT_FRAG_FIRST) {
+		/* A first fragment seen again (a retransmission) replaces nothing. */
+		r = s->used && !frag_slot_matches(s, pi) ? DPF_FRAG_EVICTED : DPF_FRAG_KEPT;
 		memcpy(s->src_addr, pi->src_addr, 16);
 		memcpy(s->dst_addr, pi->dst_addr, 16);
 		s->frag_id = pi->frag_id;
@@ -160,14 +172,14 @@ dpf_frag_cache_apply(struct dpf_frag_cache *fc, struct dpf_pkt_info *pi)
 		s->src_port = pi->src_port;
 		s->dst_port = pi->dst_port;
 		s->used = 1;
-		return false;
+		return r;
 	}
 	if (frag_slot_matches(s, pi)) {
 		pi->src_port = s->src_port;
 		pi->dst_port = s->dst_port;
-		return true;
+		return DPF_FRAG_FOUND;
 	}
 	pi->src_port = 0;
 	pi->dst_port = 0;
-	return false;
+	return DPF_FRAG_NOT_FOUND;
 }

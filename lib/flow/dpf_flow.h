@@ -149,22 +149,45 @@ struct dpf_iface_meta {
 
 /*
  * IP fragment port cache: later fragments of a datagram get the ports of its
- * first fragment when this cache saw it. Direct-mapped, per RX core (single
- * writer), fixed size; a newer datagram that maps to the same slot evicts the
- * older one. Key: (family, src, dst, proto, fragment id).
+ * first fragment when this cache saw it. Per RX core (single writer), fixed
+ * size, direct-mapped within sets. Key: (family, src, dst, proto, fragment id).
+ *
+ * The set is chosen by the caller's `steer` value: the RSS redirection-table
+ * entry of the datagram (RSS hash % RETA size; NICs hash fragments on the
+ * addresses only, so every fragment of a datagram has the same one). Every
+ * datagram of a set then reaches the same RX core, in arrival order, whatever
+ * the number of cores: which datagrams compete for a slot, and so which
+ * first fragment evicts which, is the same with one RX core or many, and the
+ * records do not depend on --rxq. Each core allocates every set and uses
+ * those of its own RETA entries; the capacity that matters (slots per set
+ * times sets) does not change with the core count.
  */
 struct dpf_frag_cache;
 
-/** Create a cache of `slots` entries (rounded up to a power of two). NULL + rte_errno. */
-struct dpf_frag_cache *dpf_frag_cache_create(uint32_t slots, int socket_id);
+/* What dpf_frag_cache_apply() did with a packet. */
+enum dpf_frag_result {
+	DPF_FRAG_NONE = 0,  /**< not a fragment: untouched */
+	DPF_FRAG_KEPT,      /**< first fragment: its ports kept */
+	DPF_FRAG_EVICTED,   /**< first fragment: kept in place of another datagram's ports */
+	DPF_FRAG_FOUND,     /**< later fragment: got its first fragment's ports */
+	DPF_FRAG_NOT_FOUND, /**< later fragment: ports 0 (first not seen before it, or evicted) */
+};
+
+/**
+ * Create a cache of `sets` sets (one per RETA entry; 1..2^16) of
+ * `slots_per_set` slots (rounded up to a power of two; sets * slots at most
+ * 2^24). NULL + rte_errno (EINVAL, ENOMEM).
+ */
+struct dpf_frag_cache *dpf_frag_cache_create(uint32_t sets, uint32_t slots_per_set, int socket_id);
 /** NULL-safe. */
 void dpf_frag_cache_free(struct dpf_frag_cache *fc);
 /**
  * Apply the fragment rule to a parsed packet: a first fragment records its
- * ports; a later fragment gets the recorded ports (and has_l4 stays 0) or
- * ports 0 when the first fragment was not seen. Not thread-safe: owning lcore.
- * @return true when a later fragment found its first fragment's ports
+ * ports; a later fragment gets the recorded ports (has_l4 stays 0) or ports
+ * 0 when its first fragment is not in the cache. steer: the datagram's RETA
+ * entry (any value: taken modulo the set count). Not thread-safe: owning lcore.
  */
-bool dpf_frag_cache_apply(struct dpf_frag_cache *fc, struct dpf_pkt_info *pi);
+enum dpf_frag_result dpf_frag_cache_apply(struct dpf_frag_cache *fc, struct dpf_pkt_info *pi,
+					  uint32_t steer);
 
 #endif /* DPF_FLOW_H */

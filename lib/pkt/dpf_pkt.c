@@ -35,6 +35,11 @@
 #define IPV6_EXT_MIN_LEN 8
 #define TCP_MIN_HDR_LEN 20
 #define TCP_MIN_DATA_OFF 5
+/* Data offset and flags: the bytes of a TCP header up to its flags. */
+#define TCP_FLAGS_END (offsetof(struct rte_tcp_hdr, tcp_flags) + 1)
+/* Source and destination port, first in TCP, UDP, UDP-Lite and SCTP; ICMP's
+ * type, code and checksum. */
+#define L4_PORTS_LEN 4
 #define UDP_HDR_LEN 8
 #define SCTP_HDR_LEN 12
 /* Type, code and checksum: all ICMP messages have them, the rest depends on the type. */
@@ -131,13 +136,23 @@ parse_l4(const uint8_t *data, uint32_t caplen, uint32_t l3_end, uint32_t off,
 		/* GRE, ESP, ...: a flow by addresses and protocol, no ports. */
 		return DPF_PKT_OK;
 	}
-	if (unlikely(l3_end - off < need))
+	/* A length taken from the frame ends where the capture does: there the
+	 * capture check below decides. */
+	if (unlikely(l3_end - off < need) && !pi->l3_len_from_frame)
 		return DPF_PKT_L4_PAST_IP_LEN;
-	if (unlikely(caplen - off < need))
-		return DPF_PKT_TRUNC_L4;
+	if (unlikely(caplen - off < need)) {
+		/*
+		 * A snap length (tcpdump -s 64) cut the header, not the sender: the
+		 * ports are all a flow needs. Fewer bytes than that say nothing.
+		 */
+		if (caplen - off < L4_PORTS_LEN)
+			return DPF_PKT_TRUNC_L4;
+		pi->l4_cut = 1;
+	}
 
-	if (pi->proto == IPPROTO_TCP) {
-		/* Options need not be captured: the flow only wants ports and flags. */
+	/* Options need not be captured: the flow only wants ports and flags. With
+	 * the header cut before its flags, they are unknown and stay 0. */
+	if (pi->proto == IPPROTO_TCP && caplen - off >= TCP_FLAGS_END) {
 		if (unlikely((l4[offsetof(struct rte_tcp_hdr, data_off)] >> 4) < TCP_MIN_DATA_OFF))
 			return DPF_PKT_BAD_TCP_OFFSET;
 		pi->tcp_flags = l4[offsetof(struct rte_tcp_hdr, tcp_flags)];
@@ -178,8 +193,17 @@ parse_ipv4(const uint8_t *data, uint32_t caplen, uint32_t off, struct dpf_pkt_in
 		return DPF_PKT_BAD_IPV4_IHL;
 	/* Checked before the options are: a wrong length field says more than a short capture. */
 	total_len = load_be16(ip + offsetof(struct rte_ipv4_hdr, total_length));
+	/*
+	 * 0 is never a datagram's length: it is a capture of a segmentation
+	 * offload super-packet (TSO, GRO, BIG TCP) whose length the stack left
+	 * out. Its length is the frame's.
+	 */
+	if (unlikely(total_len == 0)) {
+		total_len = caplen - off;
+		pi->l3_len_from_frame = 1;
+	}
 	if (unlikely(total_len < hdr_len))
-		return DPF_PKT_BAD_IPV4_TOTAL_LEN;
+		return pi->l3_len_from_frame ? DPF_PKT_TRUNC_IPV4 : DPF_PKT_BAD_IPV4_TOTAL_LEN;
 	if (unlikely(caplen - off < hdr_len))
 		return DPF_PKT_TRUNC_IPV4;
 
@@ -203,6 +227,14 @@ parse_ipv4(const uint8_t *data, uint32_t caplen, uint32_t off, struct dpf_pkt_in
 	return parse_l4(data, caplen, off + total_len, off + hdr_len, pi);
 }
 
+/* An extension header past the datagram's end: its own inconsistency, or,
+ * when the length came from the frame, a capture cut short. */
+static inline enum dpf_pkt_result
+ext_past_end(const struct dpf_pkt_info *pi)
+{
+	return pi->l3_len_from_frame ? DPF_PKT_TRUNC_IPV6_EXT : DPF_PKT_BAD_IPV6_EXT;
+}
+
 static inline enum dpf_pkt_result
 parse_ipv6(const uint8_t *data, uint32_t caplen, uint32_t off, struct dpf_pkt_info *pi)
 {
@@ -222,6 +254,15 @@ parse_ipv6(const uint8_t *data, uint32_t caplen, uint32_t off, struct dpf_pkt_in
 	memcpy(pi->src_addr, ip + offsetof(struct rte_ipv6_hdr, src_addr), 16);
 	memcpy(pi->dst_addr, ip + offsetof(struct rte_ipv6_hdr, dst_addr), 16);
 	next = ip[offsetof(struct rte_ipv6_hdr, proto)];
+	/*
+	 * Payload length 0 with something after the header: a jumbogram (RFC
+	 * 2675) or a segmentation offload super-packet (BIG TCP, GRO) captured
+	 * before the stack filled the length in. Its length is the frame's.
+	 */
+	if (unlikely(pi->l3_len == IPV6_HDR_LEN && next != IPPROTO_NONE)) {
+		pi->l3_len = caplen - off;
+		pi->l3_len_from_frame = 1;
+	}
 	l3_end = off + pi->l3_len;
 	off += IPV6_HDR_LEN;
 
@@ -239,7 +280,7 @@ parse_ipv6(const uint8_t *data, uint32_t caplen, uint32_t off, struct dpf_pkt_in
 		if (unlikely(next == IPPROTO_HOPOPTS && n_ext != 0))
 			return DPF_PKT_BAD_IPV6_EXT;
 		if (unlikely(l3_end - off < IPV6_EXT_MIN_LEN))
-			return DPF_PKT_BAD_IPV6_EXT;
+			return ext_past_end(pi);
 		if (unlikely(caplen - off < IPV6_EXT_MIN_LEN))
 			return DPF_PKT_TRUNC_IPV6_EXT;
 
@@ -268,7 +309,7 @@ parse_ipv6(const uint8_t *data, uint32_t caplen, uint32_t off, struct dpf_pkt_in
 			ext_len = ((uint32_t)ext[1] + 1) * 8;
 		}
 		if (unlikely(l3_end - off < ext_len))
-			return DPF_PKT_BAD_IPV6_EXT;
+			return ext_past_end(pi);
 		if (unlikely(caplen - off < ext_len))
 			return DPF_PKT_TRUNC_IPV6_EXT;
 		next = ext[0];
@@ -566,8 +607,11 @@ dpf_pkt_rewrite(uint8_t *data, uint32_t caplen, const struct dpf_pkt_info *pi,
 			break;
 		}
 		if (pi->l4_offset < pi->l3_offset + hdr_len ||
-		    caplen < (uint32_t)pi->l4_offset + l4_need)
+		    caplen < (uint32_t)pi->l4_offset + L4_PORTS_LEN)
 			return -EINVAL;
+		/* The checksum (and for an echo the identifier) was not captured. */
+		if (caplen < (uint32_t)pi->l4_offset + l4_need)
+			return -ENOTSUP;
 	}
 
 	if (port_len == 4) {

@@ -14,7 +14,13 @@
  * The parser is stateless and checks the length before every read. It never
  * reads past `caplen` bytes. A frame cut by a capture's snap length whose
  * headers are complete (IP total length larger than the bytes captured) is a
- * valid packet and reports its full IP total length in `l3_len`.
+ * valid packet and reports its full IP total length in `l3_len`. So is one
+ * cut inside its TCP, UDP, UDP-Lite or SCTP header after the ports (IPv6 TCP
+ * with tcpdump -s 64): l4_cut is 1, and a TCP header cut before its flags
+ * byte gives tcp_flags 0. An IPv4 total length of 0, or an IPv6 payload
+ * length of 0 with a next header, comes from a capture of a segmentation
+ * offload super-packet (TSO, GRO, BIG TCP) or a jumbogram: l3_len is then
+ * the bytes captured from the IP header on, and l3_len_from_frame is 1.
  *
  * Thread safety: every function is reentrant.
  */
@@ -46,16 +52,17 @@ enum dpf_pkt_frag {
  * - TRUNC_IPV4: the IPv4 header, options included, not fully captured.
  * - BAD_IPV4_VERSION: ethertype IPv4 but the version field is not 4.
  * - BAD_IPV4_IHL: IHL below 5.
- * - BAD_IPV4_TOTAL_LEN: total length smaller than the header (IHL * 4).
+ * - BAD_IPV4_TOTAL_LEN: total length smaller than the header (IHL * 4), and
+ *   not 0 (0 takes the frame's length, see above).
  * - TRUNC_IPV6: the 40-byte IPv6 header not fully captured.
  * - BAD_IPV6_VERSION: ethertype IPv6 but the version field is not 6.
  * - TRUNC_IPV6_EXT: an extension header not fully captured.
  * - BAD_IPV6_EXT: an extension header ending past the end of the datagram, a
  *   hop-by-hop header not directly after the fixed header, or more than
  *   DPF_PKT_MAX_IPV6_EXT extension headers.
- * - TRUNC_L4: the TCP (20 bytes), UDP / UDP-Lite (8), SCTP (12) or ICMP /
- *   ICMPv6 (4) header not fully captured.
- * - BAD_TCP_OFFSET: TCP data offset below 5.
+ * - TRUNC_L4: fewer than the first 4 bytes of the TCP, UDP / UDP-Lite, SCTP
+ *   (the ports) or ICMP / ICMPv6 header captured.
+ * - BAD_TCP_OFFSET: TCP data offset below 5 (when the capture holds it).
  * - L4_PAST_IP_LEN: the datagram is too short to hold its own L4 header (for
  *   example total length 24 with protocol TCP): the header would be read from
  *   Ethernet padding or from whatever follows the datagram.
@@ -107,7 +114,7 @@ struct dpf_pkt_info {
 	uint8_t dst_addr[16];
 	uint16_t src_port;     /**< host order; 0 for ICMP, later fragments, ... */
 	uint16_t dst_port;
-	uint32_t l3_len;       /**< IPv4 total length; IPv6 payload length + 40 */
+	uint32_t l3_len;       /**< IPv4 total length; IPv6 payload length + 40; or from the frame */
 	uint32_t frag_id;      /**< IPv4 identification or IPv6 fragment id */
 	uint16_t vlan[DPF_PKT_MAX_VLANS]; /**< VLAN ids, outermost first */
 	uint16_t l3_offset;    /**< offset of the IP header in the frame */
@@ -118,6 +125,8 @@ struct dpf_pkt_info {
 	uint8_t tcp_flags;     /**< TCP flag byte (FIN 1 ... CWR 128); 0 otherwise */
 	uint8_t frag;          /**< enum dpf_pkt_frag */
 	uint8_t has_l4;        /**< 1 when the L4 header was read (ports valid) */
+	uint8_t l4_cut;        /**< 1 when the capture cut the L4 header after its ports */
+	uint8_t l3_len_from_frame; /**< 1 when l3_len is the bytes captured (length field 0) */
 	uint16_t icmp_id;      /**< echo identifier, host order; valid when has_icmp_id */
 	uint8_t icmp_type;     /**< ICMP / ICMPv6 type when has_l4; 0 otherwise */
 	uint8_t icmp_code;     /**< ICMP / ICMPv6 code when has_l4; 0 otherwise */
@@ -187,8 +196,10 @@ const char *dpf_pkt_result_name(enum dpf_pkt_result r);
  * @return 0 on success;
  *         -EINVAL: data or pi NULL, or pi does not describe a parsed IP frame
  *         of caplen bytes (family, header offsets or version do not match);
- *         -ENOTSUP: SCTP port change without the whole datagram, or IPv6
- *         destination change with a routing header still to be followed.
+ *         -ENOTSUP: SCTP port change without the whole datagram, IPv6
+ *         destination change with a routing header still to be followed, or
+ *         an L4 header cut by the capture (l4_cut: its checksum or echo
+ *         identifier is not in the frame).
  *         On an error the frame is not touched.
  *
  * Thread safety: reentrant; the caller owns the frame.

@@ -174,7 +174,8 @@ def case_bad_profile():
             ("net_pcap.ini", ("rss_hash = ipv4 ipv6 tcp udp sctp", "rss_hash = ipv4 icmp"), None,
              "rss_hash = ipv4 icmp", "rss_hash 'ipv4 icmp': unknown name 'icmp'"),
             ("net_pcap.ini", ("quirks = timestamp-unix-us", "quirks = timestamp-unix-ms"), None,
-             "quirks =", "quirks 'timestamp-unix-ms queues-from-devargs': unknown name "
+             "quirks =", "quirks 'timestamp-unix-ms queues-from-devargs link-from-devargs': "
+             "unknown name "
              "'timestamp-unix-ms' (known: timestamp-unix-us,"),
             ("net_pcap.ini", ("promiscuous = yes", "promiscuous yes"), None, "promiscuous yes",
              "expected 'key = value'"),

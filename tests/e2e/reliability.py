@@ -27,8 +27,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e import (DATA, DPFLOW, EAL, EAL1, EAL4, META, SAMPLE, SKIP, Fail, check,  # noqa: E402
-                 counters, run)
+from e2e import (DATA, DPFLOW, EAL, EAL1, EAL4, META, SAMPLE, SAMPLE_EXPECT, SKIP,  # noqa: E402
+                 Fail, check, counters, expect_same, gencap, render, run)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 T0 = 1700000000                  # aligned to every window length used here
@@ -798,6 +798,11 @@ def bad_inputs():
     return out
 
 
+# Rows whose input is the text of a file: the option that reads it, and the
+# placeholder of its path in the message.
+FILE_KINDS = {"config": ("--config", "$CONF"), "cmdfile": ("--cmdline-file", "$CMDS")}
+
+
 def case_bad_inputs():
     """Each hand-written bad input gets exactly its documented error line,
     a non-zero exit, and nothing on stdout."""
@@ -810,12 +815,13 @@ def case_bad_inputs():
                 opts = shlex.split(inp)
             elif kind == "format":
                 opts = ["--replay", SAMPLE, "--log-format", inp]
-            elif kind == "config":
-                path = os.path.join(d, f"bad{n}.conf")
+            elif kind in FILE_KINDS:
+                option, var = FILE_KINDS[kind]
+                path = os.path.join(d, f"bad{n}.{kind}")
                 with open(path, "w") as f:
                     f.write(inp)
-                opts = ["--config", path, "--replay", SAMPLE]
-                msg = msg.replace("$CONF", path)
+                opts = [option, path, "--replay", SAMPLE]
+                msg = msg.replace(var, path)
             else:
                 return f"bad_inputs.tsv:{n}: unknown kind {kind}"
             opts = [o.replace("$DATA", DATA).replace("$TMP", d) for o in opts]
@@ -835,6 +841,317 @@ def case_bad_inputs():
             problems = [p for p in pool.map(one, table) if p]
     check(not problems, "\n".join(problems))
     print(f"  {len(table)} bad inputs, each with its exact message")
+
+
+def case_cmdline_file_hostile():
+    """--cmdline-file lines are read whole before the run: a line longer than
+    the limit is an error naming FILE:LINE (never split into commands: the
+    tail of this long comment is 'set window 10'), nothing runs; the longest
+    allowed line keeps the next line's number right; control bytes are
+    escaped when echoed, never written raw to the terminal."""
+    with tempfile.TemporaryDirectory() as d:
+        long_path = os.path.join(d, "long.cmds")
+        with open(long_path, "w") as f:
+            f.write("# " + "y" * 8189 + " set window 10\nshow window\n")
+        rc, out, err = run(EAL1, ["--replay", SAMPLE, "--output", "-",
+                                  "--cmdline-file", long_path], timeout=60)
+        lines = [l for l in err.splitlines() if l.startswith("dpflow: ")]
+        check(rc != 0, f"a line of 8203 bytes: exit {rc}, output {out[-300:]!r}")
+        check(lines == [f"dpflow: --cmdline-file {long_path}:1: line longer than 4096 bytes"],
+              f"the long line named: {lines}")
+        check(out == "", "nothing ran")
+
+        ok_path = os.path.join(d, "ok.cmds")
+        with open(ok_path, "wb") as f:
+            f.write(b"#" + b"x" * 4095 + b"\r\nshow \x1b[2Jwindow\n\n  show window\r\n")
+        rc, out, err = run(EAL1, ["--replay", SAMPLE, "--output", os.path.join(d, "out"),
+                                  "--window", "60", "--cmdline-file", ok_path], timeout=60)
+        check(rc == 0, f"exit {rc}: {err[-2000:]}")
+        check("\x1b" not in out and "\x07" not in out, "no raw control byte on stdout")
+        check("dpflow> show \\x1b[2Jwindow\n" in out, f"echo escaped: {out[:400]!r}")
+        check(f"{ok_path}:2: error: " in out, f"the bad command named by its line: {out[:600]!r}")
+        echoes = [l for l in out.splitlines() if l.startswith("dpflow> ")]
+        check(echoes == ["dpflow> show \\x1b[2Jwindow", "dpflow> show window"],
+              f"exactly the two commands ran: {echoes}")
+        check("window-seconds: 60" in out, "show window on line 4 ran")
+    print("  8203-byte line refused with FILE:1, 4096-byte line accepted, ESC escaped")
+
+
+def case_rxq_more_than_queues():
+    """--rxq 3 on a net_pcap port (one queue per rx_pcap=): dpflow says it
+    runs one RX core, starts no RX lcore without a queue, and reads and logs
+    every packet of the file exactly as the model has it."""
+    with tempfile.TemporaryDirectory() as d:
+        pcap, expect = os.path.join(d, "r.pcap"), os.path.join(d, "r.json")
+        gencap("random", pcap, "--expect", expect, "--packets", "200", "--flows", "40",
+               "--pps", "20", "--window", "2")
+        eal = EAL + ["--lcores", "(0-4)@(0-1)", "--vdev", f"net_pcap0,rx_pcap={pcap}"]
+        rc, out, err = run(eal, ["--rxq", "3", "--window", "2", "--output", "-",
+                                 "--idle-exit", "2"] + META, timeout=120)
+        check(rc == 0, f"exit {rc}: {err[-2000:]}")
+        check("dpflow: --rxq 3: no port has more than 1 RX queue: running 1 RX core "
+              "(lcores 2, 3 left idle)" in err.splitlines(), f"capping announced: {err[-1500:]}")
+        rx_lines = [l for l in err.splitlines() if re.match(r"dpflow: lcore \d+: RX", l)]
+        check(rx_lines == ["dpflow: lcore 1: RX port 0 queue 0"],
+              f"one RX lcore, with a queue: {rx_lines}")
+        c = counters(err)
+        check(c["total rx-packets"] == "200" and c["conservation"] == "ok",
+              f"every packet read: {c.get('total rx-packets')}")
+        expect_same(render(expect), out, "records")
+    print("  --rxq 3 on one queue: 1 RX core announced, 200 of 200 packets logged")
+
+
+def case_capture_artefacts():
+    """What common captures do to headers, against gencap's model: tcpdump
+    -s 64 cuts IPv6 TCP inside its header (the ports are kept, flags 0);
+    TSO/GSO super-packets captured on the sender have IP length fields of 0
+    (logged with the bytes captured); both together."""
+    with tempfile.TemporaryDirectory() as d:
+        pcap, expect = os.path.join(d, "a.pcap"), os.path.join(d, "a.json")
+        for extra in (["--snaplen", "64"], ["--tso"], ["--tso", "--snaplen", "64"]):
+            gencap("scenario", pcap, "--expect", expect, *extra)
+            rc, out, err = run(EAL1, ["--replay", pcap, "--window", "60", "--output", "-"]
+                               + META, timeout=120)
+            check(rc == 0, f"{extra}: exit {rc}: {err[-2000:]}")
+            expect_same(render(expect), out, f"records of the scenario with {' '.join(extra)}")
+            model = json.load(open(expect))
+            c = counters(err)
+            check(int(c["total not-ip"]) == model["not_ip"]
+                  and int(c["total malformed"]) == model["malformed"],
+                  f"{extra}: malformed {c['total malformed']}, model {model['malformed']}")
+            v6_tcp = [l for l in out.splitlines() if ":" in l.split(" ")[3] and l.split(" ")[7] == "6"]
+            check(len(v6_tcp) >= 2, f"{extra}: IPv6 TCP logged")
+    print("  snap length 64, TSO super-packets, both: records and counters as modelled")
+
+
+def case_fragments_rxq_determinism():
+    """20 000 interleaved fragmented datagrams, 5000 open at a time, more
+    than the fragment cache holds: --rxq 1, 2 and 4 give byte-identical
+    records and the same frag-evicted / frag-without-first counts; records
+    differ from the model (an unbounded cache) only by later fragments moved
+    to ports 0, exactly frag-without-first of them."""
+    with tempfile.TemporaryDirectory() as d:
+        pcap, expect = os.path.join(d, "f.pcap"), os.path.join(d, "f.json")
+        gencap("fragments", pcap, "--expect", expect, "--datagrams", "20000", "--open", "5000")
+        outs, cnts = {}, {}
+        for q in (1, 2, 4):
+            rc, out, err = run(EAL4, ["--replay", pcap, "--rxq", str(q), "--window", "60",
+                                      "--output", "-"] + META, timeout=300)
+            check(rc == 0, f"--rxq {q}: exit {rc}: {err[-2000:]}")
+            outs[q], cnts[q] = out, counters(err)
+        for q in (2, 4):
+            check(outs[q] == outs[1], f"--rxq {q} differs from --rxq 1: "
+                  f"{len(outs[q].splitlines())} lines against {len(outs[1].splitlines())}")
+            for k in ("total frag-evicted", "total frag-without-first"):
+                check(cnts[q][k] == cnts[1][k], f"{k}: {cnts[q][k]} with --rxq {q}, "
+                      f"{cnts[1][k]} with --rxq 1")
+        evicted, without = int(cnts[1]["total frag-evicted"]), int(cnts[1]["total frag-without-first"])
+        check(evicted > 0 and without > 0, "the cache overflowed: the case means something")
+        model = json.load(open(expect))["records"]
+        want, got = {}, {}
+        for r in model:
+            k = (r["srcaddr"], r["dstaddr"])
+            w = want.setdefault(k, [0, 0, 0])
+            w[0] += r["packets"]
+            w[1] += r["bytes"]
+            w[2] += r["packets"] if r["srcport"] == 0 else 0
+        for r in rows_of(outs[1]):
+            g = got.setdefault((r[3], r[4]), [0, 0, 0])
+            g[0] += int(r[8])
+            g[1] += int(r[9])
+            g[2] += int(r[8]) if r[5] == "0" else 0
+        check({k: v[:2] for k, v in got.items()} == {k: v[:2] for k, v in want.items()},
+              "packets and bytes per address pair as the model has them")
+        check(sum(v[2] for v in want.values()) == 0, "the model gives every fragment its ports")
+        check(sum(v[2] for v in got.values()) == without,
+              f"packets logged with ports 0 = frag-without-first ({without})")
+    print(f"  --rxq 1, 2, 4 identical ({len(outs[1].splitlines()) - 1} records); "
+          f"frag-evicted {evicted}, frag-without-first {without}")
+
+
+def case_link_types():
+    """The same packets captured as Ethernet, Linux cooked SLL and SLL2, and
+    raw IP, in classic pcap and pcapng: --replay gives the model's records
+    for each, byte for byte (4 RX cores); the scenario (non-IP, VLAN tags,
+    malformed frames) gives the same records and counters as SLL and SLL2.
+    net_pcap ports refuse what is not Ethernet, naming the file or interface."""
+    with tempfile.TemporaryDirectory() as d:
+        pcap, expect = os.path.join(d, "r.pcap"), os.path.join(d, "r.json")
+        gencap("random", pcap, "--expect", expect, "--packets", "5000", "--flows", "1000",
+               "--v6-share", "0.3")
+        want = render(expect)
+        for lt in ("ethernet", "sll", "sll2", "raw"):
+            for ng in ([], ["--pcapng"]):
+                conv = os.path.join(d, f"r.{lt}{'.pcapng' if ng else ''}")
+                gencap("convert", pcap, conv, "--linktype", lt, *ng)
+                rc, out, err = run(EAL4, ["--replay", conv, "--rxq", "4", "--window", "60",
+                                          "--output", "-"] + META, timeout=300)
+                check(rc == 0, f"{lt} {ng}: exit {rc}: {err[-1500:]}")
+                expect_same(want, out, f"records of the {lt} capture {ng}")
+        model = json.load(open(SAMPLE_EXPECT))
+        want = render(SAMPLE_EXPECT)
+        for lt in ("sll", "sll2"):
+            conv = os.path.join(d, f"sample.{lt}")
+            gencap("convert", SAMPLE, conv, "--linktype", lt)
+            rc, out, err = run(EAL1, ["--replay", conv, "--window", "60", "--output", "-"]
+                               + META, timeout=120)
+            check(rc == 0, f"sample {lt}: exit {rc}: {err[-1500:]}")
+            expect_same(want, out, f"records of the sample as {lt}")
+            c = counters(err)
+            check(int(c["total not-ip"]) == model["not_ip"]
+                  and int(c["total malformed"]) == model["malformed"],
+                  f"sample {lt}: not-ip {c['total not-ip']}, malformed {c['total malformed']}")
+        # The documented limit of copied frames: 2048 bytes of mbuf, so a TSO
+        # super-packet (IPv6, 4404 bytes) in a cooked capture counts 2034.
+        tso, tso_json = os.path.join(d, "tso.pcap"), os.path.join(d, "tso.json")
+        gencap("scenario", tso, "--expect", tso_json, "--tso")
+        gencap("convert", tso, tso + ".sll", "--linktype", "sll")
+        got = {}
+        for path in (tso, tso + ".sll"):
+            rc, out, err = run(EAL1, ["--replay", path, "--window", "60", "--output", "-"]
+                               + META, timeout=120)
+            check(rc == 0, f"{path}: exit {rc}: {err[-1500:]}")
+            got[path] = [r[9] for r in rows_of(out) if r[5:7] == ["50100", "443"]]
+        check(got[tso] == ["4404"] and got[tso + ".sll"] == ["2034"],
+              f"TSO super-packet bytes, Ethernet / SLL: {got}")
+        # Any other link type is refused, named (802.11 here).
+        wifi = os.path.join(d, "wifi.pcap")
+        with open(wifi, "wb") as f:
+            f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 105))
+        rc, out, err = run(EAL1, ["--replay", wifi, "--output", "-"], timeout=120)
+        check(rc != 0 and f"dpflow: --replay {wifi}: link type 105 (IEEE802_11), not one "
+              "dpflow reads: Ethernet, Linux cooked (SLL, SLL2) or raw IP" in err.splitlines(),
+              f"802.11 capture: exit {rc}: {err[-600:]}")
+        for lt, name in (("sll", "LINUX_SLL (Linux cooked v1)"), ("raw", "RAW (Raw IP)")):
+            conv = os.path.join(d, f"r.{lt}")
+            rc, out, err = run(EAL1 + ["--vdev", f"net_pcap0,rx_pcap={conv}"],
+                               ["--output", "-", "--idle-exit", "1"], timeout=300)
+            line = (f"dpflow: port 0 (net_pcap): rx_pcap={conv}: link type {name}, not "
+                    "Ethernet; replay the file with --replay, which reads Linux cooked (SLL, "
+                    "SLL2) and raw IP captures")
+            check(rc != 0 and line in err.splitlines() and out == "",
+                  f"net_pcap on {lt}: exit {rc}: {err[-800:]}")
+    print("  Ethernet, SLL, SLL2, raw IP (pcap and pcapng): identical records; "
+          "net_pcap refuses cooked and raw files")
+
+
+def case_link_types_live():
+    """Real captures of the same traffic: tcpdump on the interface
+    (Ethernet), on 'any' as Linux cooked SLL and as SLL2 (libpcap 1.10's
+    default for 'any'), in a namespace lab; --replay gives the same records for the three. net_pcap
+    on iface=any is refused."""
+    sys.path.insert(0, HERE)
+    import lab as labmod
+    labmod.require_lab()
+
+    def capture(lab, ns, iface, name, extra=()):
+        out = lab.path(name)
+        err = open(lab.path(name + ".err"), "w+")
+        # Only the test's own traffic: the interfaces' multicast listener
+        # reports may go out before the last capture starts listening.
+        p = lab.popen(["tcpdump", "-i", iface, "-w", out, "-U", "-n", "-s", "0",
+                       "--immediate-mode", "-B", "16384"] + list(extra)
+                      + ["host", "10.9.0.1", "or", "host", "2001:db8:9::1"],
+                      ns=ns, stdout=subprocess.DEVNULL, stderr=err)
+        deadline = time.time() + WAIT
+        while time.time() < deadline:
+            err.seek(0)
+            if "listening on" in err.read():
+                return p, out
+            check(p.poll() is None, f"tcpdump -i {iface} exited")
+            time.sleep(0.05)
+        raise Fail(f"tcpdump -i {iface} did not start")
+
+    with labmod.Lab("lnk") as lab:
+        a, b = lab.netns("a"), lab.netns("b")
+        lab.veth(a, "eth0", b, "eth0")
+        for ns, v4, v6 in ((a, "10.9.0.1/24", "2001:db8:9::1/64"),
+                           (b, "10.9.0.2/24", "2001:db8:9::2/64")):
+            lab.addr(ns, "eth0", v4)
+            lab.addr(ns, "eth0", v6)
+        lab.neigh(a, "eth0", "10.9.0.2", lab.mac(b, "eth0"))
+        lab.neigh(a, "eth0", "2001:db8:9::2", lab.mac(b, "eth0"))
+        lab.neigh(b, "eth0", "10.9.0.1", lab.mac(a, "eth0"))
+        lab.neigh(b, "eth0", "2001:db8:9::1", lab.mac(a, "eth0"))
+        caps = [capture(lab, a, "eth0", "eth.pcap"),
+                capture(lab, a, "any", "sll.pcap", ["-y", "LINUX_SLL"]),
+                capture(lab, a, "any", "sll2.pcap", ["-y", "LINUX_SLL2"])]
+        labmod.sh(["ping", "-c", "3", "-i", "0.2", "10.9.0.2"], ns=a)
+        labmod.sh(["ping", "-6", "-c", "3", "-i", "0.2", "2001:db8:9::2"], ns=a)
+        labmod.sh([sys.executable, "-c",
+                   "import socket\n"
+                   "for fam, dst in ((socket.AF_INET, '10.9.0.2'), "
+                   "(socket.AF_INET6, '2001:db8:9::2')):\n"
+                   "    s = socket.socket(fam, socket.SOCK_DGRAM)\n"
+                   "    for i in range(5): s.sendto(bytes(100 + i), (dst, 5353))\n"], ns=a)
+        paths = []
+        for p, path in caps:
+            lab.stop(p)
+            paths.append(path)
+        links = [struct.unpack_from("<I", open(x, "rb").read(), 20)[0] for x in paths]
+        check(links == [1, 113, 276], f"capture link types {links}")
+        outs = []
+        for path in paths:
+            rc, out, err = run(EAL1, ["--replay", path, "--window", "60", "--output", "-"]
+                               + META, timeout=120)
+            check(rc == 0, f"{path}: exit {rc}: {err[-1500:]}")
+            outs.append(out)
+        check(len(rows_of(outs[0])) >= 4, f"the traffic was logged: {outs[0]}")
+        check(outs[1] == outs[0] and outs[2] == outs[0],
+              "SLL and SLL2 captures give the Ethernet capture's records:\n"
+              + "\n".join(o[-600:] for o in outs))
+        rc, out, err = run(EAL1 + ["--vdev", "net_pcap0,iface=any"],
+                           ["--output", "-", "--idle-exit", "1"], timeout=300)
+        check(rc != 0 and "dpflow: port 0 (net_pcap): iface=any: Linux cooked frames, not "
+              "Ethernet; name one Ethernet interface per port" in err.splitlines(),
+              f"net_pcap iface=any: exit {rc}: {err[-800:]}")
+        # A tun interface delivers raw IP frames: af_packet on it is refused.
+        labmod.sh(["ip", "tuntap", "add", "dev", "tun0", "mode", "tun"], ns=a)
+        labmod.sh(["ip", "link", "set", "tun0", "up"], ns=a)
+        p = subprocess.run(["ip", "netns", "exec", a, DPFLOW] + EAL1
+                           + ["--vdev", "net_af_packet0,iface=tun0", "--", "--output", "-",
+                              "--idle-exit", "1"], capture_output=True, text=True, timeout=300)
+        check(p.returncode != 0 and "dpflow: port 0 (net_af_packet): iface=tun0: link type "
+              "ARPHRD 65534, not Ethernet; dpflow reads Ethernet ports" in p.stderr.splitlines(),
+              f"af_packet on tun0: exit {p.returncode}: {p.stderr[-800:]}")
+    print(f"  tcpdump -i eth0 / -i any -y LINUX_SLL / -i any -y LINUX_SLL2: the same "
+          f"{len(rows_of(outs[0]))} records")
+
+
+def case_rule_and_memory_limits():
+    """The documented limits, each named: the 4097th ACL or NAT rule of a
+    configuration file by its file:line; a connection table or masquerade
+    session table EAL cannot hold as out of memory, with the option to lower."""
+    with tempfile.TemporaryDirectory() as d:
+        for kind, rule in (("acl", "allow udp 10.0.0.0/8 any any {}"),
+                           ("nat", "static 10.{}.{}.0/24 192.{}.{}.0/24")):
+            path = os.path.join(d, f"{kind}.conf")
+            with open(path, "w") as f:
+                f.write(f"[dpflow]\nwindow = 60\n[{kind}]\n")
+                for i in range(4097):
+                    f.write("rule = " + (rule.format(1 + i % 60000) if kind == "acl" else
+                                         rule.format(i // 256, i % 256, i // 256, i % 256))
+                            + "\n")
+            rc, out, err = run(EAL1, ["--replay", SAMPLE, "--output", "-", "--config", path],
+                               timeout=120)
+            want = (f"dpflow: {path}:4100: {kind} rule 4097: more than 4096 "
+                    f"{kind.upper()} rules (the limit)")
+            check(rc != 0 and want in err.splitlines(), f"{kind}: exit {rc}: {err[-600:]}")
+            check(out == "", f"{kind}: nothing logged")
+    rc, out, err = run(EAL1, ["--replay", SAMPLE, "--output", "-", "--acl-stateful", "yes",
+                              "--acl-rule", "allow any any any any any",
+                              "--conntrack-per-core", "16777216"], timeout=120)
+    want = ("dpflow: RX core 0: connection table of 16777216 connections: Cannot allocate "
+            "memory; lower --conntrack-per-core or give EAL more memory (-m)")
+    check(rc != 0 and want in err.splitlines(), f"conntrack: exit {rc}: {err[-600:]}")
+    rc, out, err = run(EAL1 + ["--vdev", "net_null0", "--vdev", "net_null1"],
+                       ["--forward", "0:1", "--output", "-",
+                        "--nat-sessions-per-core", "16777216"], timeout=120)
+    want = ("dpflow: masquerade ICMP table of 16777216 sessions: out of memory; lower "
+            "--nat-sessions-per-core or give EAL more memory (-m)")
+    check(rc != 0 and want in err.splitlines(), f"nat sessions: exit {rc}: {err[-600:]}")
+    print("  4097th ACL and NAT rules named by file:line; conntrack and NAT session "
+          "tables out of memory named")
 
 
 # ---------------------------------------------------------------- security

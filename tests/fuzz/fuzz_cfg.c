@@ -11,14 +11,7 @@
 #include <string.h>
 
 #include "dpf_cfg.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define require(c)                                                                                 \
-	do {                                                                                       \
-		if (!(c))                                                                          \
-			abort();                                                                   \
-	} while (0)
+#include "fuzz_target.h"
 
 static void
 check_text(const char *s, int allow_space)

@@ -18,14 +18,7 @@
 
 #include "dpf_flow.h"
 #include "dpf_fmt.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define require(c)                                                                                 \
-	do {                                                                                       \
-		if (!(c))                                                                          \
-			abort();                                                                   \
-	} while (0)
+#include "fuzz_target.h"
 
 #define MAX_IN 8192
 

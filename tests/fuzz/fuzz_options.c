@@ -19,14 +19,7 @@
 #include <unistd.h>
 
 #include "dpflow.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define require(c)                                                                                 \
-	do {                                                                                       \
-		if (!(c))                                                                          \
-			abort();                                                                   \
-	} while (0)
+#include "fuzz_target.h"
 
 #define MAX_ARGS 32
 #define MAX_IN 16384

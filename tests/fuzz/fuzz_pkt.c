@@ -14,14 +14,7 @@
 #include "dpf_flow.h"
 #include "dpf_pkt.h"
 #include "dpf_rss.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define require(c)                                                                                 \
-	do {                                                                                       \
-		if (!(c))                                                                          \
-			abort();                                                                   \
-	} while (0)
+#include "fuzz_target.h"
 
 static struct dpf_rss rss;
 static int rss_ready;
@@ -71,14 +64,24 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	require(pi.frag <= DPF_PKT_FRAG_LATER);
 	if (pi.frag == DPF_PKT_FRAG_NONE)
 		require(pi.frag_id == 0);
+	if (pi.l3_len_from_frame)
+		require((uint32_t)pi.l3_offset + pi.l3_len == caplen);
 	if (pi.has_l4) {
 		uint32_t need = l4_min(pi.proto);
 
 		require(pi.frag != DPF_PKT_FRAG_LATER);
-		/* The L4 header was inside both the capture and the datagram. */
-		require((uint32_t)pi.l4_offset + need <= caplen);
-		require((uint32_t)pi.l4_offset + need <= (uint32_t)pi.l3_offset + pi.l3_len);
+		/* The L4 header was inside the datagram (unless its length is the
+		 * capture's), and inside the capture up to its ports at least (a snap
+		 * length may cut the rest: l4_cut). */
+		require((uint32_t)pi.l4_offset + (need < 4 ? need : 4) <= caplen);
+		require(pi.l4_cut == ((uint32_t)pi.l4_offset + need > caplen));
+		if (pi.proto == IPPROTO_TCP && (uint32_t)pi.l4_offset + 14 > caplen)
+			require(pi.tcp_flags == 0);
+		if (!pi.l3_len_from_frame)
+			require((uint32_t)pi.l4_offset + need <=
+				(uint32_t)pi.l3_offset + pi.l3_len);
 	} else {
+		require(pi.l4_cut == 0);
 		require(pi.src_port == 0 && pi.dst_port == 0 && pi.tcp_flags == 0);
 	}
 	if (pi.proto != IPPROTO_TCP)

@@ -2,16 +2,20 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Seed corpora for the fuzz targets, written into OUTDIR.
 
-Usage: seeds.py TARGET OUTDIR      (TARGET: pkt, fmt, cfg, options)
+Usage: seeds.py TARGET OUTDIR      (TARGET: pkt, fmt, cfg, options, cmdfile)
 
 pkt: every frame of tests/data/sample.pcap (real frames), then crafted ones:
   each base frame cut at every offset, IPv4 IHL 0..4, total lengths larger
   than the frame and smaller than the header, IPv6 payload lengths past the
   frame, extension-header chains (long, looping back to hop-by-hop, past the
-  payload, truncated), VLAN stacks of 1 to 6 tags, a zero-length frame and
-  jumbo frames.
+  payload, truncated), VLAN stacks of 1 to 6 tags, a zero-length frame,
+  jumbo frames, length fields of 0 (TSO/GRO captures, a jumbogram) and an
+  IPv6 TCP frame cut at 64 bytes.
 fmt / cfg / options: the good examples of the documentation and every bad
   input of tests/e2e/bad_inputs.tsv.
+cmdfile: the prompt's commands as a --cmdline-file, CRLF endings, comments,
+  lines of the longest length and one byte more, the long comment whose tail
+  an earlier reader ran as a command, control and NUL bytes.
 """
 import os
 import struct
@@ -108,6 +112,15 @@ def pkt_seeds():
     seeds["v4-bad-version"] = eth(0x0800, b"\x65" + ipv4(6, TCP)[1:])
     seeds["v6-plen-past-frame"] = eth(0x86DD, ipv6(6, TCP, plen=9000))
     seeds["v6-plen-zero"] = eth(0x86DD, ipv6(6, TCP, plen=0))
+    # Segmentation offload super-packets captured before the stack set the
+    # length (TSO, GRO, BIG TCP), a jumbogram, and an empty IPv6 packet.
+    seeds["v4-tso-total-zero"] = eth(0x0800, ipv4(6, TCP + bytes(4000), total=0))
+    seeds["v6-tso-plen-zero"] = eth(0x86DD, ipv6(6, TCP + bytes(4000), plen=0))
+    seeds["v6-jumbogram"] = eth(0x86DD, ipv6(0, bytes([17, 0, 0xC2, 4, 0, 1, 0, 0]) + UDP,
+                                             plen=0))
+    seeds["v6-no-next-header"] = eth(0x86DD, ipv6(59, b"", plen=0)) + bytes(6)
+    # tcpdump -s 64: the TCP header cut after the ports.
+    seeds["v6-tcp-snaplen-64"] = eth(0x86DD, ipv6(6, TCP_OPTS + bytes(100)))[:64]
     chain = b"".join(ext(60) for _ in range(12)) + TCP
     seeds["v6-long-chain"] = eth(0x86DD, ipv6(60, chain))
     seeds["v6-loop-to-hbh"] = eth(0x86DD, ipv6(0, ext(60) + ext(0) + ext(60) + TCP))
@@ -131,7 +144,8 @@ def bad_rows(kind):
             continue
         k, inp, _ = line.rstrip("\n").split("\t")
         if k == kind:
-            out.append(inp.encode().decode("unicode_escape").encode("latin-1"))
+            # As the e2e test writes them: text files in UTF-8.
+            out.append(inp.encode().decode("unicode_escape").encode("utf-8"))
     return out
 
 
@@ -181,7 +195,35 @@ def options_seeds():
     return seeds
 
 
-TARGETS = {"pkt": pkt_seeds, "fmt": fmt_seeds, "cfg": cfg_seeds, "options": options_seeds}
+CLI_CMDS = ["wait", "show flows oldest limit 10000", "show flows proto udp",
+            "show flows iface eni-1235b8ca123456789 limit 1", "show window", "show lcores",
+            "show flow-table", "show config", "show port info all", "show port stats 0",
+            "clear port stats all", "nat show", "acl show", "help set", "bogus",
+            "set window 10", "set log-format " + ALL_FIELDS, "flush", "stop", "start", "quit"]
+
+
+def cmdfile_seeds():
+    good = "".join(c + "\n" for c in CLI_CMDS).encode()
+    return {
+        "good": good,
+        "crlf": good.replace(b"\n", b"\r\n"),
+        "comments-blanks": b"# a comment\n\n   \n\t# indented comment\n  show window\n",
+        "no-final-newline": b"show window\nquit",
+        "empty": b"",
+        # The longest line, with and without a CR, and one byte more.
+        "line-max": b"#" + b"x" * 4095 + b"\nshow window\n",
+        "line-max-crlf": b"#" + b"x" * 4095 + b"\r\nshow window\n",
+        "line-too-long": b"#" + b"x" * 4096 + b"\nshow window\n",
+        # The comment whose tail an fgets() loop ran as a command.
+        "long-comment-tail": b"# " + b"y" * 8189 + b" set window 10\nshow window\n",
+        "control-bytes": b"show \x1b[2Jwindow\nshow\x07 config\r\nx\\y\x7f\n",
+        "nul-byte": b"show window\nshow \x00config\n",
+        "cr-inside": b"show\rwindow\n",
+    }
+
+
+TARGETS = {"pkt": pkt_seeds, "fmt": fmt_seeds, "cfg": cfg_seeds, "options": options_seeds,
+           "cmdfile": cmdfile_seeds}
 
 if __name__ == "__main__":
     target, out = sys.argv[1], sys.argv[2]

@@ -100,6 +100,43 @@ test_cfg_rejects_nul_bytes_and_long_lines(void **state)
 }
 
 static void
+test_cfg_skips_utf8_bom_at_start_only(void **state)
+{
+	char err[256];
+	struct dpf_cfg *c = parse("\xef\xbb\xbf[dpflow]\nwindow = 60\n", err, sizeof(err));
+
+	(void)state;
+	assert_non_null(c);
+	assert_int_equal(dpf_cfg_count(c), 2);
+	assert_string_equal(dpf_cfg_get(c, 0)->section, "dpflow");
+	assert_int_equal(dpf_cfg_get(c, 1)->line, 2);
+	dpf_cfg_free(c);
+	/* Inside the file it is text like any other. */
+	assert_null(parse("[dpflow]\n\xef\xbb\xbfwindow = 60\n", err, sizeof(err)));
+	assert_non_null(strstr(err, "t.conf:2: bad key"));
+}
+
+static void
+test_cfg_repeated_section_is_an_error_naming_both_lines(void **state)
+{
+	char err[256];
+	struct dpf_cfg *c;
+
+	(void)state;
+	assert_null(parse("[interface eni-1]\nport = 0\n\n[interface eni-1]\nvlan = 5\n", err,
+			  sizeof(err)));
+	assert_int_equal(rte_errno, EINVAL);
+	assert_string_equal(err, "t.conf:4: section [interface eni-1] repeated (first at line 1)");
+	assert_null(parse("[nat]\n[acl]\n[nat]\n", err, sizeof(err)));
+	assert_string_equal(err, "t.conf:3: section [nat] repeated (first at line 1)");
+	/* Same name, other argument: two sections. Keys before any header are
+	 * [dpflow]'s without a header of their own. */
+	c = parse("window = 5\n[dpflow]\n[interface eni-1]\n[interface eni-2]\n", err, sizeof(err));
+	assert_non_null(c);
+	dpf_cfg_free(c);
+}
+
+static void
 test_cfg_load_missing_file_reports_errno(void **state)
 {
 	char err[256];
@@ -136,6 +173,8 @@ main(void)
 		cmocka_unit_test(test_cfg_parse_sections_keys_quotes_and_lines),
 		cmocka_unit_test(test_cfg_syntax_errors_name_the_line),
 		cmocka_unit_test(test_cfg_rejects_nul_bytes_and_long_lines),
+		cmocka_unit_test(test_cfg_skips_utf8_bom_at_start_only),
+		cmocka_unit_test(test_cfg_repeated_section_is_an_error_naming_both_lines),
 		cmocka_unit_test(test_cfg_load_missing_file_reports_errno),
 		cmocka_unit_test(test_cfg_parse_u64_checks_digits_and_range),
 	};

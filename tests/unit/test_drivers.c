@@ -230,7 +230,7 @@ test_drivers_bad_profiles_name_the_file_the_line_and_the_problem(void **state)
 		{"[port]\nrx_desc = 1024\nrx_desc = 2048\n",
 		 "bad.ini:3: 'rx_desc' set twice (first on line 2)"},
 		{"rx_desc = 1024\n[port]\n", "bad.ini:1: 'rx_desc' before the [port] section"},
-		{"[port]\n[port]\n", "bad.ini:2: second [port] section (the first is on line 1)"},
+		{"[port]\n[port]\n", "bad.ini:2: section [port] repeated (first at line 1)"},
 		{"[ports]\n", "bad.ini:1: unknown section [ports]"},
 		{"[port eth0]\n", "bad.ini:1: unknown section [port eth0]"},
 		{"[aliases]\nx = y\n", "bad.ini:1: unknown section [aliases]"},

@@ -102,35 +102,121 @@ test_counters_merge_sums_and_takes_min_max_or(void **state)
 static void
 test_frag_cache_later_fragment_gets_first_fragment_ports(void **state)
 {
-	struct dpf_frag_cache *fc = dpf_frag_cache_create(1024, -1);
+	struct dpf_frag_cache *fc = dpf_frag_cache_create(128, 32, -1);
 	struct dpf_pkt_info pi;
 
 	(void)state;
 	assert_non_null(fc);
 	v4_frag(&pi, DPF_PKT_FRAG_FIRST, 77, 5000, 53);
-	assert_false(dpf_frag_cache_apply(fc, &pi));
+	assert_int_equal(dpf_frag_cache_apply(fc, &pi, 9), DPF_FRAG_KEPT);
 	assert_int_equal(pi.src_port, 5000);
 	v4_frag(&pi, DPF_PKT_FRAG_LATER, 77, 0, 0);
-	assert_true(dpf_frag_cache_apply(fc, &pi));
+	assert_int_equal(dpf_frag_cache_apply(fc, &pi, 9), DPF_FRAG_FOUND);
 	assert_int_equal(pi.src_port, 5000);
 	assert_int_equal(pi.dst_port, 53);
 	/* Another datagram id, never seen: ports 0. */
 	v4_frag(&pi, DPF_PKT_FRAG_LATER, 78, 0, 0);
-	assert_false(dpf_frag_cache_apply(fc, &pi));
+	assert_int_equal(dpf_frag_cache_apply(fc, &pi, 9), DPF_FRAG_NOT_FOUND);
 	assert_int_equal(pi.src_port, 0);
 	assert_int_equal(pi.dst_port, 0);
 	/* Not a fragment: untouched. */
 	v4_frag(&pi, DPF_PKT_FRAG_NONE, 0, 1, 2);
-	assert_false(dpf_frag_cache_apply(fc, &pi));
+	assert_int_equal(dpf_frag_cache_apply(fc, &pi, 9), DPF_FRAG_NONE);
 	assert_int_equal(pi.src_port, 1);
 	dpf_frag_cache_free(fc);
 }
 
 static void
-test_frag_cache_create_rejects_zero_slots(void **state)
+test_frag_cache_reports_evictions_and_keeps_sets_apart(void **state)
+{
+	struct dpf_frag_cache *fc = dpf_frag_cache_create(2, 1, -1);
+	struct dpf_pkt_info pi;
+
+	(void)state;
+	assert_non_null(fc);
+	v4_frag(&pi, DPF_PKT_FRAG_FIRST, 1, 1001, 53);
+	assert_int_equal(dpf_frag_cache_apply(fc, &pi, 0), DPF_FRAG_KEPT);
+	/* The other set (steer taken modulo the set count): no eviction. */
+	v4_frag(&pi, DPF_PKT_FRAG_FIRST, 2, 1002, 53);
+	assert_int_equal(dpf_frag_cache_apply(fc, &pi, 3), DPF_FRAG_KEPT);
+	/* The same set, one slot: datagram 1 is evicted. */
+	v4_frag(&pi, DPF_PKT_FRAG_FIRST, 3, 1003, 53);
+	assert_int_equal(dpf_frag_cache_apply(fc, &pi, 2), DPF_FRAG_EVICTED);
+	v4_frag(&pi, DPF_PKT_FRAG_LATER, 1, 0, 0);
+	assert_int_equal(dpf_frag_cache_apply(fc, &pi, 0), DPF_FRAG_NOT_FOUND);
+	v4_frag(&pi, DPF_PKT_FRAG_LATER, 2, 0, 0);
+	assert_int_equal(dpf_frag_cache_apply(fc, &pi, 1), DPF_FRAG_FOUND);
+	assert_int_equal(pi.src_port, 1002);
+	/* A first fragment again (retransmitted) evicts nothing. */
+	v4_frag(&pi, DPF_PKT_FRAG_FIRST, 3, 1003, 53);
+	assert_int_equal(dpf_frag_cache_apply(fc, &pi, 0), DPF_FRAG_KEPT);
+	dpf_frag_cache_free(fc);
+}
+
+/*
+ * The determinism argument of dpf_flow.h, checked: interleaved datagrams
+ * through one cache (one RX core) and through four caches that each see
+ * only the datagrams of their RETA entries (entry e on core e % 4, the
+ * round-robin RETA) get the same outcome, packet for packet, with many
+ * evictions.
+ */
+static void
+test_frag_cache_outcome_is_the_same_for_any_core_count(void **state)
+{
+	enum { SETS = 128, PER = 4, DATAGRAMS = 20000, OPEN = 600, CORES = 4 };
+	struct dpf_frag_cache *one = dpf_frag_cache_create(SETS, PER, -1);
+	struct dpf_frag_cache *four[CORES];
+	uint32_t evicted = 0, found = 0, i;
+	int c;
+
+	(void)state;
+	assert_non_null(one);
+	for (c = 0; c < CORES; c++) {
+		four[c] = dpf_frag_cache_create(SETS, PER, -1);
+		assert_non_null(four[c]);
+	}
+	/* Datagram d: first fragment at step d, later fragment at step d + OPEN,
+	 * so OPEN datagrams are open at a time (more than SETS * PER). */
+	for (i = 0; i < DATAGRAMS + OPEN; i++) {
+		int k;
+
+		for (k = 0; k < 2; k++) {
+			uint32_t d = k == 0 ? i : i - OPEN;
+			struct dpf_pkt_info a, b;
+			enum dpf_frag_result ra, rb;
+			uint32_t steer;
+
+			if ((k == 0 && i >= DATAGRAMS) || (k == 1 && i < OPEN))
+				continue;
+			v4_frag(&a, k == 0 ? DPF_PKT_FRAG_FIRST : DPF_PKT_FRAG_LATER, d,
+				k == 0 ? (uint16_t)(1024 + d % 60000) : 0, k == 0 ? 53 : 0);
+			a.src_addr[2] = (uint8_t)(d * 7919 >> 8);
+			a.src_addr[3] = (uint8_t)(d * 7919);
+			b = a;
+			/* An RSS hash of the addresses: the same for all of d's fragments. */
+			steer = (uint32_t)(a.src_addr[2] * 31 + a.src_addr[3]) % SETS;
+			ra = dpf_frag_cache_apply(one, &a, steer);
+			rb = dpf_frag_cache_apply(four[steer % CORES], &b, steer);
+			assert_int_equal(ra, rb);
+			assert_memory_equal(&a, &b, sizeof(a));
+			evicted += ra == DPF_FRAG_EVICTED;
+			found += ra == DPF_FRAG_FOUND;
+		}
+	}
+	/* The case is meaningful only with evictions and hits both. */
+	assert_true(evicted > 1000 && found > 1000);
+	dpf_frag_cache_free(one);
+	for (c = 0; c < CORES; c++)
+		dpf_frag_cache_free(four[c]);
+}
+
+static void
+test_frag_cache_create_rejects_bad_sizes(void **state)
 {
 	(void)state;
-	assert_null(dpf_frag_cache_create(0, -1));
+	assert_null(dpf_frag_cache_create(0, 32, -1));
+	assert_null(dpf_frag_cache_create(128, 0, -1));
+	assert_null(dpf_frag_cache_create(1u << 16, 1u << 9, -1));
 	dpf_frag_cache_free(NULL);
 }
 
@@ -142,7 +228,9 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_key_cmp_orders_iface_family_addresses_proto_ports_action),
 		cmocka_unit_test(test_counters_merge_sums_and_takes_min_max_or),
 		cmocka_unit_test(test_frag_cache_later_fragment_gets_first_fragment_ports),
-		cmocka_unit_test(test_frag_cache_create_rejects_zero_slots),
+		cmocka_unit_test(test_frag_cache_reports_evictions_and_keeps_sets_apart),
+		cmocka_unit_test(test_frag_cache_outcome_is_the_same_for_any_core_count),
+		cmocka_unit_test(test_frag_cache_create_rejects_bad_sizes),
 	};
 
 	(void)argc;

@@ -676,6 +676,48 @@ test_parse_arp_is_not_ip(void **state)
 	assert_int_equal(parse(&f, &pi), DPF_PKT_NOT_IP);
 }
 
+/* doc/records.md, "Packets that are not logged": what dpflow does not look inside. */
+static void
+test_parse_unsupported_encapsulations_as_documented(void **state)
+{
+	struct dpf_pkt_info pi;
+	struct frame f;
+
+	/* MPLS (unicast, multicast) and PPPoE (discovery, session) carrying IPv4. */
+	static const uint16_t not_ip[] = {0x8847, 0x8848, 0x8863, 0x8864};
+	size_t i;
+
+	for (i = 0; i < sizeof(not_ip) / sizeof(not_ip[0]); i++) {
+		eth(&f, not_ip[i]);
+		put16(&f, 0x0021); /* a PPP protocol / MPLS label half: IPv4 after it */
+		put16(&f, 0x0140);
+		ipv4(&f, PROTO_UDP, 5);
+		udp(&f, 1, 2);
+		ipv4_finish(&f);
+		assert_int_equal(parse(&f, &pi), DPF_PKT_NOT_IP);
+	}
+	/* IP in IP: the outer addresses and protocol 4, ports 0. */
+	eth(&f, ETYPE_IPV4);
+	ipv4(&f, 4, 5);
+	ipv4(&f, PROTO_UDP, 5);
+	udp(&f, 7, 8);
+	assert_int_equal(parse(&f, &pi), DPF_PKT_OK);
+	assert_int_equal(pi.proto, 4);
+	assert_int_equal(pi.src_port, 0);
+	assert_int_equal(pi.has_l4, 0);
+	/* IPv6 Mobility header: protocol 135, ports 0, nothing after it read. */
+	eth(&f, ETYPE_IPV6);
+	ipv6(&f, 135);
+	put8(&f, PROTO_UDP);
+	put8(&f, 0);
+	payload(&f, 6);
+	udp(&f, 7, 8);
+	ipv6_finish(&f);
+	assert_int_equal(parse(&f, &pi), DPF_PKT_OK);
+	assert_int_equal(pi.proto, 135);
+	assert_int_equal(pi.dst_port, 0);
+}
+
 static void
 test_parse_vlan_tagged_arp_is_not_ip_with_vlan(void **state)
 {
@@ -1085,11 +1127,12 @@ mal_ipv4_total_len_below_options(struct frame *f)
 }
 
 static uint32_t
-mal_ipv4_total_len_zero(struct frame *f)
+mal_ipv4_total_len_zero_header_cut(struct frame *f)
 {
+	/* Total length 0 takes the frame's: here too short for the header. */
 	build_v4_tcp(f, TCP_ACK, 0);
 	set16(f, 14 + 2, 0);
-	return f->len;
+	return 14 + 19;
 }
 
 static uint32_t
@@ -1178,21 +1221,11 @@ mal_ipv6_ext_past_payload_len(struct frame *f)
 }
 
 static uint32_t
-mal_ipv6_ext_with_zero_payload_len(struct frame *f)
-{
-	/* Payload length 0 (a jumbogram's) leaves no room for any extension header. */
-	eth(f, ETYPE_IPV6);
-	ipv6(f, PROTO_HOPOPTS);
-	ipv6_ext(f, PROTO_UDP, 0);
-	udp(f, 1, 2);
-	return f->len;
-}
-
-static uint32_t
 mal_ipv4_tcp_cut(struct frame *f)
 {
 	build_v4_tcp(f, TCP_ACK, 100);
-	return 14 + 20 + 19;
+	/* Cut before the destination port: a cut after it is a snap length, logged. */
+	return 14 + 20 + 3;
 }
 
 static uint32_t
@@ -1203,7 +1236,7 @@ mal_ipv4_udp_cut(struct frame *f)
 	udp(f, 1, 2);
 	payload(f, 100);
 	ipv4_finish(f);
-	return 14 + 20 + 7;
+	return 14 + 20 + 3;
 }
 
 static uint32_t
@@ -1214,7 +1247,7 @@ mal_ipv4_sctp_cut(struct frame *f)
 	sctp(f, 1, 2);
 	payload(f, 100);
 	ipv4_finish(f);
-	return 14 + 20 + 11;
+	return 14 + 20 + 2;
 }
 
 static uint32_t
@@ -1231,7 +1264,7 @@ static uint32_t
 mal_ipv6_tcp_after_ext_cut(struct frame *f)
 {
 	build_v6_ext_chain_tcp(f);
-	return 14 + 40 + 48 + 13;
+	return 14 + 40 + 48 + 3;
 }
 
 static uint32_t
@@ -1243,7 +1276,7 @@ mal_ipv6_first_fragment_udp_cut(struct frame *f)
 	udp(f, 1, 2);
 	payload(f, 100);
 	ipv6_finish(f);
-	return 14 + 40 + 8 + 5;
+	return 14 + 40 + 8 + 3;
 }
 
 static uint32_t
@@ -1320,7 +1353,7 @@ static const struct malformed_case malformed_cases[] = {
 	{"ipv4 total length 19", mal_ipv4_total_len_below_20, DPF_PKT_BAD_IPV4_TOTAL_LEN},
 	{"ipv4 total length below options", mal_ipv4_total_len_below_options,
 	 DPF_PKT_BAD_IPV4_TOTAL_LEN},
-	{"ipv4 total length 0", mal_ipv4_total_len_zero, DPF_PKT_BAD_IPV4_TOTAL_LEN},
+	{"ipv4 total length 0, header cut", mal_ipv4_total_len_zero_header_cut, DPF_PKT_TRUNC_IPV4},
 	{"ipv6 header cut", mal_ipv6_header_cut, DPF_PKT_TRUNC_IPV6},
 	{"ipv6 ethertype, version 4", mal_ipv6_version_4, DPF_PKT_BAD_IPV6_VERSION},
 	{"ipv6 ext length byte cut", mal_ipv6_ext_length_byte_cut, DPF_PKT_TRUNC_IPV6_EXT},
@@ -1329,8 +1362,6 @@ static const struct malformed_case malformed_cases[] = {
 	{"ipv6 hop-by-hop not first", mal_ipv6_hbh_not_first, DPF_PKT_BAD_IPV6_EXT},
 	{"ipv6 too many ext headers", mal_ipv6_too_many_ext, DPF_PKT_BAD_IPV6_EXT},
 	{"ipv6 ext past payload length", mal_ipv6_ext_past_payload_len, DPF_PKT_BAD_IPV6_EXT},
-	{"ipv6 ext with payload length 0", mal_ipv6_ext_with_zero_payload_len,
-	 DPF_PKT_BAD_IPV6_EXT},
 	{"ipv4 tcp cut", mal_ipv4_tcp_cut, DPF_PKT_TRUNC_L4},
 	{"ipv4 udp cut", mal_ipv4_udp_cut, DPF_PKT_TRUNC_L4},
 	{"ipv4 sctp cut", mal_ipv4_sctp_cut, DPF_PKT_TRUNC_L4},
@@ -1384,6 +1415,106 @@ test_parse_every_malformed_reason_has_a_case(void **state)
 	}
 }
 
+/* ---- capture artefacts: snap length inside L4, length fields of 0 ------------------------------
+ */
+
+static void
+test_parse_l4_cut_after_ports_is_logged_with_ports_and_unknown_flags(void **state)
+{
+	struct dpf_pkt_info pi;
+	struct frame f;
+
+	/* tcpdump -s 64: IPv6 TCP keeps 10 bytes of its header, ports included. */
+	eth(&f, ETYPE_IPV6);
+	ipv6(&f, PROTO_TCP);
+	tcp(&f, 40000, 443, TCP_SYN, 5);
+	payload(&f, 1000);
+	ipv6_finish(&f);
+	assert_int_equal(parse_n(&f, 64, &pi), DPF_PKT_OK);
+	assert_int_equal(pi.src_port, 40000);
+	assert_int_equal(pi.dst_port, 443);
+	assert_int_equal(pi.tcp_flags, 0);
+	assert_int_equal(pi.l4_cut, 1);
+	assert_int_equal(pi.has_l4, 1);
+	assert_int_equal(pi.l3_len, 40 + 20 + 1000);
+	/* Cut right after the flags byte: flags known, data offset checked. */
+	assert_int_equal(parse_n(&f, 14 + 40 + 14, &pi), DPF_PKT_OK);
+	assert_int_equal(pi.tcp_flags, TCP_SYN);
+	assert_int_equal(pi.l4_cut, 1);
+	f.b[14 + 40 + 12] = 4 << 4;
+	assert_int_equal(parse_n(&f, 14 + 40 + 14, &pi), DPF_PKT_BAD_TCP_OFFSET);
+	assert_int_equal(parse_n(&f, 14 + 40 + 12, &pi), DPF_PKT_OK);
+	/* Three bytes say nothing. */
+	assert_int_equal(parse_n(&f, 14 + 40 + 3, &pi), DPF_PKT_TRUNC_L4);
+
+	/* UDP cut after its ports; the whole header: not cut. */
+	eth(&f, ETYPE_IPV4);
+	ipv4(&f, PROTO_UDP, 5);
+	udp(&f, 5353, 53);
+	payload(&f, 100);
+	ipv4_finish(&f);
+	assert_int_equal(parse_n(&f, 14 + 20 + 4, &pi), DPF_PKT_OK);
+	assert_int_equal(pi.dst_port, 53);
+	assert_int_equal(pi.l4_cut, 1);
+	assert_int_equal(parse_n(&f, 14 + 20 + 8, &pi), DPF_PKT_OK);
+	assert_int_equal(pi.l4_cut, 0);
+}
+
+static void
+test_parse_length_field_0_takes_the_frame_length(void **state)
+{
+	struct dpf_pkt_info pi;
+	struct frame f;
+
+	/* A TSO super-packet captured before segmentation: IPv4 total length 0. */
+	build_v4_tcp(&f, TCP_ACK, 1400);
+	set16(&f, 14 + 2, 0);
+	assert_int_equal(parse_n(&f, f.len, &pi), DPF_PKT_OK);
+	assert_int_equal(pi.l3_len, f.len - 14);
+	assert_int_equal(pi.l3_len_from_frame, 1);
+	assert_int_equal(pi.src_port, 1234);
+	/* Cut by a snap length as well: the bytes captured. */
+	assert_int_equal(parse_n(&f, 100, &pi), DPF_PKT_OK);
+	assert_int_equal(pi.l3_len, 100 - 14);
+
+	/* IPv6 payload length 0 with TCP after the header (BIG TCP, GRO). */
+	eth(&f, ETYPE_IPV6);
+	ipv6(&f, PROTO_TCP);
+	tcp(&f, 1, 2, TCP_ACK, 5);
+	payload(&f, 1500);
+	ipv6_finish(&f);
+	set16(&f, 14 + 4, 0);
+	assert_int_equal(parse_n(&f, f.len, &pi), DPF_PKT_OK);
+	assert_int_equal(pi.l3_len, f.len - 14);
+	assert_int_equal(pi.l3_len_from_frame, 1);
+	/* And cut at 64 bytes: the datagram ends with the capture, inside the
+	 * TCP header, which is a snap length's cut, not a short datagram. */
+	assert_int_equal(parse_n(&f, 64, &pi), DPF_PKT_OK);
+	assert_int_equal(pi.l3_len, 64 - 14);
+	assert_int_equal(pi.dst_port, 2);
+	assert_int_equal(pi.tcp_flags, 0);
+	assert_int_equal(parse_n(&f, 14 + 40 + 3, &pi), DPF_PKT_TRUNC_L4);
+
+	/* A jumbogram (RFC 2675): payload length 0, hop-by-hop header first. */
+	eth(&f, ETYPE_IPV6);
+	ipv6(&f, PROTO_HOPOPTS);
+	ipv6_ext(&f, PROTO_UDP, 0);
+	udp(&f, 1, 2);
+	payload(&f, 200);
+	assert_int_equal(parse_n(&f, f.len, &pi), DPF_PKT_OK);
+	assert_int_equal(pi.l3_len, f.len - 14);
+	assert_int_equal(pi.dst_port, 2);
+
+	/* An empty IPv6 packet (no next header) is 40 bytes, padding aside. */
+	eth(&f, ETYPE_IPV6);
+	ipv6(&f, 59);
+	ipv6_finish(&f);
+	payload(&f, 6); /* Ethernet padding */
+	assert_int_equal(parse_n(&f, f.len, &pi), DPF_PKT_OK);
+	assert_int_equal(pi.l3_len, 40);
+	assert_int_equal(pi.l3_len_from_frame, 0);
+}
+
 /* ---- truncation at every length and mutation ------------------------------------------------ */
 
 static uint32_t
@@ -1414,8 +1545,22 @@ assert_ok_headers_inside(const struct dpf_pkt_info *pi, uint32_t caplen)
 	assert_true(pi->l3_offset + (pi->family == 4 ? 20u : 40u) <= caplen);
 	if (pi->has_l4) {
 		assert_true(pi->l4_offset > pi->l3_offset);
-		assert_true(pi->l4_offset + l4_min_len(pi->proto) <= caplen);
-		assert_true(pi->l4_offset + l4_min_len(pi->proto) <= pi->l3_offset + pi->l3_len);
+		/* The ports always; the whole header unless the capture cut it. */
+		assert_true(pi->l4_offset +
+				    (l4_min_len(pi->proto) < 4 ? l4_min_len(pi->proto) : 4u) <=
+			    caplen);
+		if (!pi->l4_cut)
+			assert_true(pi->l4_offset + l4_min_len(pi->proto) <= caplen);
+		else
+			assert_true(pi->l4_offset + l4_min_len(pi->proto) > caplen);
+		if (pi->proto == PROTO_TCP && pi->l4_offset + 14u > caplen)
+			assert_int_equal(pi->tcp_flags, 0);
+		/* Inside the datagram, unless its length is the capture's. */
+		if (!pi->l3_len_from_frame)
+			assert_true(pi->l4_offset + l4_min_len(pi->proto) <=
+				    pi->l3_offset + pi->l3_len);
+		else
+			assert_int_equal(pi->l3_offset + pi->l3_len, caplen);
 	} else {
 		assert_int_equal(pi->src_port, 0);
 		assert_int_equal(pi->dst_port, 0);
@@ -1476,7 +1621,7 @@ test_parse_v4_tcp_cut_at_every_length_never_reads_past_caplen(void **state)
 	static const struct cut_boundary b[] = {
 		{14, DPF_PKT_TRUNC_ETH},
 		{14 + 20, DPF_PKT_TRUNC_IPV4},
-		{14 + 20 + 20, DPF_PKT_TRUNC_L4},
+		{14 + 20 + 4, DPF_PKT_TRUNC_L4},
 	};
 	struct frame f;
 
@@ -1491,7 +1636,7 @@ test_parse_v6_ext_tcp_cut_at_every_length_never_reads_past_caplen(void **state)
 		{14, DPF_PKT_TRUNC_ETH},
 		{14 + 40, DPF_PKT_TRUNC_IPV6},
 		{14 + 40 + 48, DPF_PKT_TRUNC_IPV6_EXT},
-		{14 + 40 + 48 + 20, DPF_PKT_TRUNC_L4},
+		{14 + 40 + 48 + 4, DPF_PKT_TRUNC_L4},
 	};
 	struct frame f;
 
@@ -1506,7 +1651,7 @@ test_parse_qinq_cut_at_every_length_never_reads_past_caplen(void **state)
 		{14, DPF_PKT_TRUNC_ETH},
 		{22, DPF_PKT_TRUNC_VLAN},
 		{22 + 24, DPF_PKT_TRUNC_IPV4},
-		{22 + 24 + 8, DPF_PKT_TRUNC_L4},
+		{22 + 24 + 4, DPF_PKT_TRUNC_L4},
 	};
 	struct frame f;
 
@@ -2689,8 +2834,9 @@ test_rewrite_rejects_what_is_not_a_parsed_ip_frame(void **state)
 	assert_int_equal(dpf_pkt_parse(f.b, f.len, &pi), DPF_PKT_OK);
 	assert_int_equal(dpf_pkt_rewrite(NULL, f.len, &pi, NULL, NULL, 1, 2), -EINVAL);
 	assert_int_equal(dpf_pkt_rewrite(f.b, f.len, NULL, NULL, NULL, 1, 2), -EINVAL);
-	/* Headers past caplen. */
-	assert_int_equal(dpf_pkt_rewrite(f.b, 14 + 20 + 19, &pi, nat_v4_src, NULL, 1, 2), -EINVAL);
+	/* Headers past caplen; a TCP header cut after its ports has no checksum to keep. */
+	assert_int_equal(dpf_pkt_rewrite(f.b, 14 + 20 + 3, &pi, nat_v4_src, NULL, 1, 2), -EINVAL);
+	assert_int_equal(dpf_pkt_rewrite(f.b, 14 + 20 + 19, &pi, nat_v4_src, NULL, 1, 2), -ENOTSUP);
 	assert_int_equal(dpf_pkt_rewrite(f.b, 14 + 19, &pi, nat_v4_src, NULL, 1, 2), -EINVAL);
 	assert_memory_equal(f.b, orig.b, f.len);
 
@@ -2842,6 +2988,7 @@ main(void)
 		cmocka_unit_test(test_parse_four_vlans_ok),
 		cmocka_unit_test(test_parse_arp_is_not_ip),
 		cmocka_unit_test(test_parse_vlan_tagged_arp_is_not_ip_with_vlan),
+		cmocka_unit_test(test_parse_unsupported_encapsulations_as_documented),
 		cmocka_unit_test(test_parse_zeroes_info_first),
 		cmocka_unit_test(test_parse_ipv6_tcp_sets_ports_and_addresses),
 		cmocka_unit_test(test_parse_ipv6_udp_sets_ports),
@@ -2856,6 +3003,9 @@ main(void)
 		cmocka_unit_test(test_parse_snaplen_cut_with_complete_headers_reports_full_l3_len),
 		cmocka_unit_test(test_parse_ethernet_padding_is_ok_and_not_counted),
 		cmocka_unit_test(test_parse_malformed_frames_return_their_reason),
+		cmocka_unit_test(
+			test_parse_l4_cut_after_ports_is_logged_with_ports_and_unknown_flags),
+		cmocka_unit_test(test_parse_length_field_0_takes_the_frame_length),
 		cmocka_unit_test(test_parse_every_malformed_reason_has_a_case),
 		cmocka_unit_test(test_parse_v4_tcp_cut_at_every_length_never_reads_past_caplen),
 		cmocka_unit_test(test_parse_v6_ext_tcp_cut_at_every_length_never_reads_past_caplen),

@@ -341,9 +341,14 @@ setup_core(struct dpf_ft *ft)
 	core->iface_pkts = rte_zmalloc("bench_iface_pkts", sizeof(uint64_t), 0);
 	if (core->acl_rule_hits == NULL || core->iface_pkts == NULL)
 		return -ENOMEM;
-	core->frag = dpf_frag_cache_create(4096, (int)rte_socket_id());
-	if (core->frag == NULL)
+	/* What dpf_rx_setup() and the ports would set up for fragments. */
+	core->frag =
+		dpf_frag_cache_create(DPF_RSS_RETA_SIZE, FRAG_SLOTS_PER_SET, (int)rte_socket_id());
+	frag_rss = rte_malloc("bench_frag_rss", sizeof(*frag_rss), RTE_CACHE_LINE_SIZE);
+	if (core->frag == NULL || frag_rss == NULL)
 		return -ENOMEM;
+	dpf_rss_init(frag_rss, dpf_rss_symmetric_key);
+	app->port_reta_size[ref.port] = DPF_RSS_RETA_SIZE;
 	s->ft = ft;
 	s->window = w;
 	core->active = s;
