@@ -28,7 +28,7 @@
  * wall clock only after it was held up or the clock jumped): up to this many
  * get a NODATA row per interface each; a longer run gets rows for its first
  * and last window only, the windows between are counted (gap-windows). During
- * a stop every run longer than two windows is treated so.
+ * a stop with the packet clock every run longer than two windows is treated so.
  */
 #define GAP_NODATA_WINDOWS 60
 /* Gaps described in a log line; later ones are only counted. */
@@ -384,7 +384,10 @@ static int
 emit_next(struct dpf_app *app, uint64_t limit)
 {
 	uint64_t w = pl.next_window, end = next_busy_window(w), n, last;
-	uint64_t max_rows = app->stop ? 2 : GAP_NODATA_WINDOWS;
+	/* A stop drains queues that may hold thousands of windows of a capture;
+	 * with the wall clock the windows left are those of the last moments. */
+	uint64_t max_rows =
+		app->stop && app->clock == DPF_CLOCK_PACKET ? 2 : GAP_NODATA_WINDOWS;
 	int rc;
 
 	if (end > limit)

@@ -14,6 +14,7 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rte_errno.h>
 #include <rte_branch_prediction.h>
@@ -190,8 +191,9 @@ offline_wait(struct dpf_app *app)
 	 */
 	if ((!app->offline && !app->stop) || app->writer_failed)
 		return false;
-	rte_pause();
-	sched_yield();
+	/* Asleep rather than yielding: with more lcores than CPUs a spinning
+	 * core would take the CPU the pipeline needs to free a table. */
+	usleep(20);
 	return true;
 }
 
