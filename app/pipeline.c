@@ -386,8 +386,7 @@ emit_next(struct dpf_app *app, uint64_t limit)
 	uint64_t w = pl.next_window, end = next_busy_window(w), n, last;
 	/* A stop drains queues that may hold thousands of windows of a capture;
 	 * with the wall clock the windows left are those of the last moments. */
-	uint64_t max_rows =
-		app->stop && app->clock == DPF_CLOCK_PACKET ? 2 : GAP_NODATA_WINDOWS;
+	uint64_t max_rows = app->stop && app->clock == DPF_CLOCK_PACKET ? 2 : GAP_NODATA_WINDOWS;
 	int rc;
 
 	if (end > limit)
