@@ -121,6 +121,7 @@ struct dpf_options {
 	/* reliability (doc/reliability.md) */
 	uint64_t hold_mb;           /* output held in memory while the disk refuses it */
 	uint64_t test_writer_delay; /* test knob: ms the writer waits per batch */
+	uint64_t max_time_gap;      /* packet clock: implausible times are bad-time (window.c) */
 };
 
 #define DPF_IFACE_MAX_ADDRS 16
@@ -178,6 +179,7 @@ struct dpf_iface_map {
 	X(lost_table_full, "lost-table-full", "packets of new flows, table full")     \
 	X(lost_no_table, "lost-no-table", "packets with no free shard table (overrun)") \
 	X(late, "late", "packets of a window already closed")                         \
+	X(bad_time, "bad-time", "packets with an implausible time (--max-time-gap)")  \
 	X(unmatched, "unmatched", "packets of no interface (unmatched = drop)")       \
 	X(acl_rejected, "acl-rejected", "packets the ACL rejected (REJECT records)")  \
 	X(acl_reply_accepted, "acl-reply-accepted", "replies accepted by stateful mode") \
@@ -261,12 +263,14 @@ struct dpf_pipeline_stats {
 	uint64_t skipdata_rows;
 	uint64_t lost_pkts;
 	uint64_t merge_ns_max;
+	uint64_t gap_windows; /* empty windows of long gaps: no rows (doc/records.md) */
 };
 
 struct dpf_replay_stats {
 	uint64_t read;
 	uint64_t enqueued;
 	uint64_t late;
+	uint64_t bad_time;
 	uint64_t ring_full_waits;
 };
 
@@ -298,6 +302,23 @@ struct dpf_app {
 	/* replay -> RX cores (release/acquire) */
 	uint64_t watermark_ns;
 	bool source_done;
+	/*
+	 * A stop ended the replay inside this window (start, ns): packets of it
+	 * were left unread, so its rows end with SKIPDATA (pipeline.c). Written
+	 * before source_done; DPF_WINDOW_NONE when the replay was not cut.
+	 */
+	uint64_t replay_cut_window;
+
+	/*
+	 * Packet-clock plausibility (window.c, doc/records.md "Implausible
+	 * times"): a packet is bad-time when its time is outside 1970..2554, or
+	 * (time_gap_ns != 0) later than time_hi_ns, earlier than the window of
+	 * time_anchor_ns by more than the gap, or later than the newest
+	 * plausible time by more than the gap.
+	 */
+	uint64_t time_gap_ns;
+	uint64_t time_hi_ns;     /* wall clock at start + gap */
+	uint64_t time_anchor_ns; /* median of the first packets; 0 until known (published) */
 
 	/*
 	 * NAT and ACL rules. A change (CLI) builds rs_next with from_ns = the
@@ -322,7 +343,8 @@ struct dpf_app {
 	struct dpf_sink_stats sstats; /* copied by the writer when it ends */
 	bool writer_failed;
 
-	volatile bool stop;        /* signal, idle exit: stop polling, flush */
+	volatile bool stop;        /* signal, idle exit: stop reading, drain the queues, flush */
+	uint64_t stop_mono_ns;     /* CLOCK_MONOTONIC when the stop signal came (0: none) */
 	volatile bool polling;     /* CLI start/stop: RX cores poll their queues */
 	uint32_t flush_gen;        /* CLI flush requests (RX cores acknowledge) */
 	struct dpf_store *store;   /* recent flows for show/export flows */
@@ -349,6 +371,31 @@ void dpf_window_bounds(uint64_t t_ns, uint64_t *start_ns, uint64_t *end_ns);
 uint64_t dpf_window_start(uint64_t t_ns);
 uint64_t dpf_window_len_sec(void);
 uint64_t dpf_window_set_len(uint64_t len_sec, uint64_t now_ns, uint64_t margin_ns);
+/* Windows in [a, b), both window starts (a < b), under the current plan. */
+uint64_t dpf_window_count(uint64_t a, uint64_t b);
+
+/* window.c: packet-clock plausibility. A time that is no time: outside 1970..2554. */
+#define DPF_TIME_INVALID UINT64_MAX
+
+enum dpf_time_verdict {
+	DPF_TIME_OK = 0,
+	DPF_TIME_UNREPRESENTABLE, /* outside 1970-01-01 .. 2554-07-21 */
+	DPF_TIME_AHEAD_OF_CLOCK,  /* later than this host's clock at start + gap */
+	DPF_TIME_BEFORE_FIRST,    /* before the window of the anchor by more than the gap */
+	DPF_TIME_AFTER_NEWEST,    /* later than the newest plausible time + gap */
+};
+
+void dpf_time_check_init(struct dpf_app *app);
+/* Median of t[0..n) (n > 0); reorders t. */
+uint64_t dpf_time_median(uint64_t *t, unsigned int n);
+/*
+ * The verdict on time t given the anchor (0: not known yet) and the newest
+ * plausible time so far (0: none).
+ */
+enum dpf_time_verdict dpf_time_check(const struct dpf_app *app, uint64_t t, uint64_t anchor,
+				     uint64_t newest);
+/* "not a time between ...", or "... by more than" (the caller adds the gap). */
+const char *dpf_time_verdict_text(enum dpf_time_verdict v);
 
 /* iface.c */
 int dpf_ifaces_build(struct dpf_app *app);

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rte_errno.h>
@@ -24,12 +25,22 @@
 #include "cli.h"
 #include "dpflow.h"
 
+static uint64_t
+mono_ns(void)
+{
+	struct timespec ts;
 
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 static void
 on_signal(int sig)
 {
 	(void)sig;
+	/* clock_gettime is async-signal-safe; the first signal times the stop. */
+	if (dpf_app.stop_mono_ns == 0)
+		dpf_app.stop_mono_ns = mono_ns();
 	dpf_app.stop = true;
 }
 
@@ -166,6 +177,8 @@ main(int argc, char **argv)
 	dpf_window_init(app->cfg.opt.window);
 	dpf_clock_init(app);
 	app->start_ns = dpf_wall_ns(app);
+	dpf_time_check_init(app);
+	app->replay_cut_window = DPF_WINDOW_NONE;
 
 	if (setup_format(app) < 0 || assign_lcores(app) < 0)
 		goto cleanup_opts;
@@ -219,8 +232,11 @@ main(int argc, char **argv)
 		rte_eal_remote_launch(dpf_rx_lcore_main, &app->cores[c], app->cores[c].lcore_id);
 	if (app->pipeline_lcore != RTE_MAX_LCORE)
 		rte_eal_remote_launch(dpf_pipeline_lcore_main, app, app->pipeline_lcore);
-	if (app->cfg.opt.replay != NULL && dpf_replay_start(app) < 0)
+	if (app->cfg.opt.replay != NULL && dpf_replay_start(app) < 0) {
+		/* No replay thread to say so: RX cores wait for it to end. */
+		__atomic_store_n(&app->source_done, true, __ATOMIC_RELEASE);
 		app->stop = true;
+	}
 
 	if (dpf_telemetry_register(app) < 0)
 		fprintf(stderr, "dpflow: telemetry commands not registered\n");
@@ -250,6 +266,10 @@ main(int argc, char **argv)
 	dpf_export_s3_print(stderr);
 	dpf_stats_print(stderr, app, true);
 	status = (app->writer_failed || dpf_replay_failed()) ? EXIT_FAILURE : EXIT_SUCCESS;
+	/* doc/reliability.md: a signal stops any run within 2 s. */
+	if (app->stop_mono_ns != 0)
+		fprintf(stderr, "dpflow: stopped %.3f s after the signal\n",
+			(double)(mono_ns() - app->stop_mono_ns) / 1e9);
 
 cleanup_export:
 	dpf_export_s3_free();

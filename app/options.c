@@ -180,6 +180,10 @@ static const struct opt_def opt_table[] = {
 	{"hold-mb", OPT_UINT, O(hold_mb), 1, 1u << 20, NULL, "64", "MB",
 	 "output kept in memory while the output directory cannot be written (full, "
 	 "read-only, unwritable), retried every 250 ms; beyond it records are counted as lost", 0},
+	{"max-time-gap", OPT_UINT, O(max_time_gap), 0, 100ull * 366 * 86400, NULL, "86400", "SEC",
+	 "packet clock: a packet more than SEC ahead of this host's clock or of the newest "
+	 "plausible time, or more than SEC before the first window, is counted bad-time and not "
+	 "logged; times outside 1970..2554 always are (0: only those)", 0},
 	{"test-writer-delay", OPT_UINT, O(test_writer_delay), 0, 60000, NULL, "0", "MS",
 	 "test knob: the writer waits MS ms before each record batch until a stop, like a slow "
 	 "disk (doc/reliability.md)", 0},

@@ -6,6 +6,7 @@
  * tables and descriptors back to their cores.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,6 +23,16 @@
 
 #define MAX_PENDING_WINDOWS 64
 #define N_BATCHES 64
+/*
+ * Empty windows the pipeline closes at once (a gap in a capture; with the
+ * wall clock only after it was held up or the clock jumped): up to this many
+ * get a NODATA row per interface each; a longer run gets rows for its first
+ * and last window only, the windows between are counted (gap-windows). During
+ * a stop with the packet clock every run longer than two windows is treated so.
+ */
+#define GAP_NODATA_WINDOWS 60
+/* Gaps described in a log line; later ones are only counted. */
+#define GAP_LOG_MAX 5
 
 struct pending_window {
 	uint64_t window;
@@ -41,6 +52,7 @@ static struct {
 	uint32_t flush_done;       /* last flush request served */
 	uint64_t partial[MAX_PENDING_WINDOWS]; /* windows partly emitted by flush */
 	uint32_t n_partial;
+	uint32_t gaps_logged;
 } pl;
 
 int
@@ -194,9 +206,13 @@ emit_window(struct dpf_app *app, uint64_t w)
 	app->rs_emit = app->rs_next != NULL && w >= app->rs_next->from_ns ? app->rs_next : app->rs;
 	/* A window partly emitted by flush had records: no NODATA for it. */
 	dpf_merge_set_nodata(pl.merge, !was_partial(w, true));
+	/* A stop left packets of this window unread (replay.c): SKIPDATA. */
+	dpf_merge_set_cut(pl.merge,
+			  w == __atomic_load_n(&app->replay_cut_window, __ATOMIC_RELAXED));
 	rc = dpf_merge_window(pl.merge, pw ? pw->shards : NULL, pw ? pw->n : 0,
 			      start_ns / 1000000000ull,
 			      (uint32_t)((end_ns - start_ns) / 1000000000ull), emit_rows, app, &ms);
+	dpf_merge_set_cut(pl.merge, false);
 	ns = (rte_rdtsc() - t0) * 1000000000ull / app->tsc_hz;
 	if (ns > app->pstats.merge_ns_max)
 		app->pstats.merge_ns_max = ns;
@@ -318,6 +334,77 @@ retire_rules(struct dpf_app *app)
 	dpf_ruleset_free(old);
 }
 
+/* The first window at or after w that has shards or was partly emitted. */
+static uint64_t
+next_busy_window(uint64_t w)
+{
+	uint64_t best = DPF_WINDOW_NONE;
+	uint32_t i;
+
+	for (i = 0; i < pl.n_pending; i++)
+		if (pl.pending[i].window >= w && pl.pending[i].window < best)
+			best = pl.pending[i].window;
+	for (i = 0; i < pl.n_partial; i++)
+		if (pl.partial[i] >= w && pl.partial[i] < best)
+			best = pl.partial[i];
+	return best;
+}
+
+static void
+say_gap(uint64_t from_ns, uint64_t to_ns, uint64_t windows)
+{
+	char a[32] = "", b[32] = "";
+	time_t ta = (time_t)(from_ns / 1000000000ull), tb = (time_t)(to_ns / 1000000000ull);
+	struct tm tm;
+
+	if (pl.gaps_logged > GAP_LOG_MAX)
+		return;
+	if (pl.gaps_logged++ == GAP_LOG_MAX) {
+		fprintf(stderr, "dpflow: further gaps are only counted (pipeline gap-windows)\n");
+		return;
+	}
+	if (gmtime_r(&ta, &tm) != NULL)
+		strftime(a, sizeof(a), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (gmtime_r(&tb, &tm) != NULL)
+		strftime(b, sizeof(b), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	fprintf(stderr,
+		"dpflow: no packet from %s to %s (%" PRIu64 " windows): NODATA rows for its first "
+		"and last window, the %" PRIu64 " between counted in pipeline gap-windows\n",
+		a, b, windows, windows - 2);
+}
+
+/*
+ * Emit window w, or, when w starts a run of empty windows that ends before
+ * `limit` (exclusive) and is too long, its first window, then its last. A
+ * run is bounded by the next window that has data, so with the packet clock
+ * it is the same run whatever the number of RX cores (no core's done_upto
+ * ever falls inside a gap: it is always the window of some packet).
+ */
+static int
+emit_next(struct dpf_app *app, uint64_t limit)
+{
+	uint64_t w = pl.next_window, end = next_busy_window(w), n, last;
+	/* A stop drains queues that may hold thousands of windows of a capture;
+	 * with the wall clock the windows left are those of the last moments. */
+	uint64_t max_rows = app->stop && app->clock == DPF_CLOCK_PACKET ? 2 : GAP_NODATA_WINDOWS;
+	int rc;
+
+	if (end > limit)
+		end = limit;
+	if (end == w || end == DPF_WINDOW_NONE)
+		return emit_window(app, w);
+	n = dpf_window_count(w, end);
+	if (n <= max_rows)
+		return emit_window(app, w);
+	last = dpf_window_start(end - 1);
+	rc = emit_window(app, w);
+	if (rc < 0)
+		return rc;
+	app->pstats.gap_windows += n - 2;
+	say_gap(w, end, n);
+	return emit_window(app, last);
+}
+
 bool
 dpf_pipeline_poll(struct dpf_app *app)
 {
@@ -349,7 +436,16 @@ dpf_pipeline_poll(struct dpf_app *app)
 	while (pl.next_window < min_done &&
 	       (pl.next_window <= last || (app->clock == DPF_CLOCK_WALL &&
 					   min_done != DPF_WINDOW_NONE))) {
-		if (emit_window(app, pl.next_window) < 0) {
+		/* Windows below min_done are complete; with the packet clock and at
+		 * a wall-clock stop, nothing after `last` is emitted. */
+		uint64_t limit = min_done, s, e;
+
+		if (app->clock == DPF_CLOCK_PACKET || min_done == DPF_WINDOW_NONE) {
+			dpf_window_bounds(last, &s, &e);
+			if (e < limit)
+				limit = e;
+		}
+		if (emit_next(app, limit) < 0) {
 			app->stop = true;
 			break;
 		}

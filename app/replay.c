@@ -13,7 +13,14 @@
  * A packet whose time falls in a window earlier than the newest window
  * already read (a capture out of time order across a window boundary) is
  * counted as `late` here, in file order, so the result does not depend on
- * how queues were scheduled.
+ * how queues were scheduled. So is a packet whose time is implausible
+ * (`bad-time`, window.c): the capture's reference time is the median of its
+ * first ANCHOR_FRAMES packets, read ahead before anything is sent, so a
+ * single bad first packet does not anchor the run.
+ *
+ * A stop (signal) ends the reading at once; what was read is still sent, so
+ * RX cores log it (nothing read is dropped). When packets of the last window
+ * were left unread, that window is marked cut (app->replay_cut_window).
  *
  * Classic pcap files (the usual case) are mapped into memory and each
  * frame is attached to its mbuf as an external buffer, without a copy: the
@@ -37,9 +44,11 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rte_branch_prediction.h>
@@ -57,6 +66,10 @@
 #include "dpflow.h"
 
 #define CHUNK 256
+/* Packets read ahead to find the capture's reference time (their median). */
+#define ANCHOR_FRAMES 64
+/* At a stop, packets looked at to tell whether the last window was complete. */
+#define CUT_PEEK_FRAMES 256
 
 /* Classic pcap: file header, then a 16-byte header before every frame. */
 #define PCAP_MAGIC_US 0xa1b2c3d4u
@@ -111,13 +124,33 @@ static struct {
 	struct dpf_rss *rss;
 	bool started;
 	bool failed;
+	bool regular;          /* a regular file: peeking past a stop cannot block */
 } rp;
 
 struct frame {
 	const uint8_t *data;
 	uint32_t caplen;
-	uint64_t t_ns;
+	uint64_t t_ns;	 /* DPF_TIME_INVALID: outside 1970..2554 */
+	int64_t raw_sec; /* seconds as the file has them, for messages */
 };
+
+/* Frames read ahead (ANCHOR_FRAMES), handed out before the rest of the file. */
+static struct {
+	struct frame f[ANCHOR_FRAMES];
+	uint8_t *copy[ANCHOR_FRAMES]; /* libpcap reuses its buffer: frames are copied */
+	unsigned int n, next;
+	int end_rc; /* what next_frame() returned after them: 1 when the file goes on */
+} ahead = {.end_rc = 1};
+
+/* Seconds and a fraction in ns to ns since 1970, or DPF_TIME_INVALID. */
+static uint64_t
+time_ns(int64_t sec, uint64_t frac_ns)
+{
+	if (sec < 0 || frac_ns >= 1000000000ull ||
+	    (uint64_t)sec > (DPF_TIME_INVALID - 1 - frac_ns) / 1000000000ull)
+		return DPF_TIME_INVALID;
+	return (uint64_t)sec * 1000000000ull + frac_ns;
+}
 
 static inline uint32_t
 file_u32(const uint8_t *p)
@@ -143,8 +176,12 @@ next_frame(struct dpf_app *app, struct frame *f)
 		if (rc == 1) {
 			f->data = data;
 			f->caplen = ph->caplen;
-			/* Opened with nanosecond precision: tv_usec holds nanoseconds. */
-			f->t_ns = (uint64_t)ph->ts.tv_sec * 1000000000ull + (uint64_t)ph->ts.tv_usec;
+			/* Opened with nanosecond precision: tv_usec holds nanoseconds.
+			 * pcapng's if_tsoffset can make the seconds negative. */
+			f->raw_sec = (int64_t)ph->ts.tv_sec;
+			f->t_ns = ph->ts.tv_usec < 0
+					  ? DPF_TIME_INVALID
+					  : time_ns(f->raw_sec, (uint64_t)ph->ts.tv_usec);
 			return 1;
 		}
 		if (rc == PCAP_ERROR_BREAK)
@@ -187,10 +224,76 @@ next_frame(struct dpf_app *app, struct frame *f)
 	f->data = h + PCAP_REC_HDR_LEN;
 	/* As libpcap: bytes beyond the file's snapshot length are skipped. */
 	f->caplen = rp.snaplen != 0 && caplen > rp.snaplen ? rp.snaplen : caplen;
-	f->t_ns = (uint64_t)file_u32(h) * 1000000000ull +
-		  (uint64_t)file_u32(h + 4) * (rp.nanosecond ? 1 : 1000);
+	f->raw_sec = file_u32(h);
+	/* A fraction of a second past its unit's range is no time either. */
+	if (!rp.nanosecond && file_u32(h + 4) >= 1000000)
+		f->t_ns = DPF_TIME_INVALID;
+	else
+		f->t_ns =
+			time_ns(f->raw_sec, (uint64_t)file_u32(h + 4) * (rp.nanosecond ? 1 : 1000));
 	rp.off += PCAP_REC_HDR_LEN + caplen;
 	return 1;
+}
+
+/* The next frame: the ones read ahead first. Same returns as next_frame(). */
+static int
+pull_frame(struct dpf_app *app, struct frame *f)
+{
+	if (ahead.next < ahead.n) {
+		*f = ahead.f[ahead.next++];
+		return 1;
+	}
+	if (ahead.end_rc != 1)
+		return ahead.end_rc;
+	return next_frame(app, f);
+}
+
+/*
+ * Read the first ANCHOR_FRAMES frames and take the median of their times that
+ * are representable and not ahead of the clock as the capture's reference
+ * time: a few bad packets at the start cannot anchor the run.
+ */
+static void
+read_ahead(struct dpf_app *app)
+{
+	uint64_t t[ANCHOR_FRAMES];
+	unsigned int n = 0;
+
+	while (ahead.n < ANCHOR_FRAMES) {
+		struct frame *f = &ahead.f[ahead.n];
+		int rc = next_frame(app, f);
+
+		if (rc != 1) {
+			ahead.end_rc = rc;
+			break;
+		}
+		if (rp.pc != NULL) {
+			ahead.copy[ahead.n] = malloc(f->caplen > 0 ? f->caplen : 1);
+			if (ahead.copy[ahead.n] == NULL) {
+				fprintf(stderr, "dpflow: replay: out of memory\n");
+				ahead.end_rc = -1;
+				break;
+			}
+			memcpy(ahead.copy[ahead.n], f->data, f->caplen);
+			f->data = ahead.copy[ahead.n];
+		}
+		ahead.n++;
+		if (dpf_time_check(app, f->t_ns, 0, 0) == DPF_TIME_OK)
+			t[n++] = f->t_ns;
+	}
+	if (n > 0)
+		__atomic_store_n(&app->time_anchor_ns, dpf_time_median(t, n), __ATOMIC_RELEASE);
+}
+
+static void
+ahead_free(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < ahead.n; i++)
+		free(ahead.copy[i]);
+	memset(&ahead, 0, sizeof(ahead));
+	ahead.end_rc = 1;
 }
 
 static void
@@ -306,7 +409,7 @@ struct queue_batch {
 	uint32_t n;
 };
 
-static bool
+static void
 enqueue_all(struct dpf_app *app, uint16_t q, struct queue_batch *qb)
 {
 	uint32_t done = 0;
@@ -314,19 +417,15 @@ enqueue_all(struct dpf_app *app, uint16_t q, struct queue_batch *qb)
 	while (done < qb->n) {
 		done += rte_ring_sp_enqueue_burst(app->replay_rings[q], (void **)&qb->m[done],
 						  qb->n - done, NULL);
+		/* Also during a stop: the RX cores drain the rings until this
+		 * thread says it is done, so every frame read is logged. */
 		if (done < qb->n) {
-			if (app->stop) {
-				rte_pktmbuf_free_bulk(&qb->m[done], qb->n - done);
-				qb->n = 0;
-				return false;
-			}
 			app->rstats.ring_full_waits++;
 			sched_yield();
 		}
 	}
 	app->rstats.enqueued += qb->n;
 	qb->n = 0;
-	return true;
 }
 
 /*
@@ -346,11 +445,97 @@ alloc_mbuf(struct dpf_app *app, struct mbuf_stock *st)
 			st->n = DPF_BURST;
 			break;
 		}
-		if (app->stop)
-			return NULL;
+		/* RX cores free mbufs as they go, during a stop too. */
 		sched_yield();
 	}
 	return st->m[--st->n];
+}
+
+/* File-order state of the classification (late, bad-time), for the main loop and the peek. */
+struct order {
+	uint64_t newest_ns;	/* newest time sent */
+	uint64_t newest_window; /* its window */
+	uint64_t win_start_ns;	/* window of the previous frame (cache) */
+	uint64_t win_end_ns;
+	bool any;			      /* a frame was sent */
+	bool said[DPF_TIME_AFTER_NEWEST + 1]; /* each kind of bad time is logged once */
+};
+
+enum fate { FATE_SEND, FATE_LATE, FATE_BAD_TIME };
+
+static enum fate
+classify(struct dpf_app *app, struct order *o, const struct frame *f, uint64_t *window,
+	 enum dpf_time_verdict *verdict)
+{
+	uint64_t anchor = __atomic_load_n(&app->time_anchor_ns, __ATOMIC_RELAXED);
+	uint64_t t_ns = f->t_ns;
+
+	*verdict = dpf_time_check(app, t_ns, anchor, o->newest_ns);
+	if (*verdict != DPF_TIME_OK)
+		return FATE_BAD_TIME;
+	/* The window plan is read only when the frame leaves the previous
+	 * frame's window (a length change applies at a boundary, so the cached
+	 * window stays right). */
+	if (unlikely(t_ns < o->win_start_ns || t_ns >= o->win_end_ns))
+		dpf_window_bounds(t_ns, &o->win_start_ns, &o->win_end_ns);
+	*window = o->win_start_ns;
+	if (o->any && *window < o->newest_window)
+		return FATE_LATE;
+	return FATE_SEND;
+}
+
+/* The first packet of each kind of bad time is named; the rest are counted. */
+static void
+say_bad_time(struct dpf_app *app, struct order *o, const struct frame *f, enum dpf_time_verdict v)
+{
+	char when[64] = "", gap[64];
+	struct tm tm;
+	time_t sec = (time_t)f->raw_sec;
+
+	if (o->said[v])
+		return;
+	o->said[v] = true;
+	if (v != DPF_TIME_UNREPRESENTABLE && gmtime_r(&sec, &tm) != NULL)
+		strftime(when, sizeof(when), " (%Y-%m-%dT%H:%M:%SZ)", &tm);
+	if (v == DPF_TIME_UNREPRESENTABLE)
+		gap[0] = '\0';
+	else
+		snprintf(gap, sizeof(gap), " %" PRIu64 " s (--max-time-gap)",
+			 app->cfg.opt.max_time_gap);
+	fprintf(stderr,
+		"dpflow: --replay %s: packet %" PRIu64 ": time %" PRId64 " s%s is %s%s: not "
+		"logged, counted as bad-time (later packets like it are only counted)\n",
+		app->cfg.opt.replay, app->rstats.read, f->raw_sec, when, dpf_time_verdict_text(v),
+		gap);
+}
+
+/*
+ * A stop ended the reading: was the last window complete? Look at what
+ * follows (without sending it): the next frame that would have been sent
+ * tells; late and bad-time frames in between do not count.
+ */
+static void
+mark_cut(struct dpf_app *app, struct order *o)
+{
+	unsigned int i;
+
+	if (!o->any)
+		return;
+	/* A pipe may hold nothing yet: the window counts as cut. */
+	for (i = 0; rp.regular && i < CUT_PEEK_FRAMES; i++) {
+		enum dpf_time_verdict v;
+		struct frame f;
+		uint64_t w;
+
+		if (pull_frame(app, &f) != 1)
+			return; /* the end of the file: nothing of it was left */
+		if (classify(app, o, &f, &w, &v) == FATE_SEND) {
+			if (w == o->newest_window)
+				break;
+			return; /* a later window: the last one was whole */
+		}
+	}
+	__atomic_store_n(&app->replay_cut_window, o->newest_window, __ATOMIC_RELAXED);
 }
 
 static void *
@@ -361,10 +546,9 @@ replay_main(void *arg)
 	struct queue_batch *qb;
 	struct mbuf_stock stock = {.n = 0};
 	uint16_t reta[DPF_RSS_RETA_SIZE];
-	uint64_t newest_ns = 0, newest_window = 0;
-	/* Window of the previous frame: an empty range until the first one. */
-	uint64_t win_start_ns = 1, win_end_ns = 0;
-	bool running = true, any = false;
+	/* The window of the previous frame: an empty range until the first one. */
+	struct order o = {.win_start_ns = 1, .win_end_ns = 0};
+	bool running = true, stopped = false;
 	uint16_t q;
 
 	/* The RETA as an array: no division per frame. */
@@ -376,43 +560,52 @@ replay_main(void *arg)
 		rp.failed = true;
 		running = false;
 	}
+	if (running)
+		read_ahead(app);
 	while (running) {
 		unsigned int i;
 
 		for (i = 0; i < CHUNK; i++) {
+			enum dpf_time_verdict verdict;
 			struct frame f;
 			struct rte_mbuf *m;
 			struct dpf_pkt_info pi;
-			uint64_t t_ns, w;
+			uint64_t w;
 			uint32_t hash = 0;
-			int rc = next_frame(app, &f);
+			int rc;
 
+			/* A stop ends the reading here; what was read goes on. */
+			if (unlikely(app->stop)) {
+				stopped = true;
+				running = false;
+				break;
+			}
+			rc = pull_frame(app, &f);
 			if (rc != 1) {
 				rp.failed = rc < 0;
 				running = false;
 				break;
 			}
 			app->rstats.read++;
-			t_ns = f.t_ns;
-			/* The window plan is read only when the frame leaves the
-			 * previous frame's window (a length change applies at a
-			 * boundary, so the cached window stays right). */
-			if (unlikely(t_ns < win_start_ns || t_ns >= win_end_ns))
-				dpf_window_bounds(t_ns, &win_start_ns, &win_end_ns);
-			w = win_start_ns;
-			if (any && w < newest_window) {
+			switch (classify(app, &o, &f, &w, &verdict)) {
+			case FATE_BAD_TIME:
+				app->rstats.bad_time++;
+				say_bad_time(app, &o, &f, verdict);
+				continue;
+			case FATE_LATE:
 				app->rstats.late++;
 				continue;
-			}
-			any = true;
-			newest_window = w;
-			if (t_ns > newest_ns)
-				newest_ns = t_ns;
-			m = alloc_mbuf(app, &stock);
-			if (m == NULL) {
-				running = false;
+			case FATE_SEND:
 				break;
 			}
+			/* No reference time in the first frames: the first sent is it. */
+			if (unlikely(__atomic_load_n(&app->time_anchor_ns, __ATOMIC_RELAXED) == 0))
+				__atomic_store_n(&app->time_anchor_ns, f.t_ns, __ATOMIC_RELEASE);
+			o.any = true;
+			o.newest_window = w;
+			if (f.t_ns > o.newest_ns)
+				o.newest_ns = f.t_ns;
+			m = alloc_mbuf(app, &stock);
 			if (rp.map != NULL && rp.link == LINK_ETHERNET && f.caplen <= UINT16_MAX)
 				attach_frame(m, &f);
 			else
@@ -420,7 +613,7 @@ replay_main(void *arg)
 			m->port = (uint16_t)app->replay_port;
 			m->ol_flags |= app->ts_flag;
 			/* Microseconds, as net_pcap writes the field. */
-			*RTE_MBUF_DYNFIELD(m, app->ts_offset, uint64_t *) = t_ns / 1000;
+			*RTE_MBUF_DYNFIELD(m, app->ts_offset, uint64_t *) = f.t_ns / 1000;
 			/*
 			 * The NIC's view: hash what parses, queue 0 for the rest. With
 			 * one queue a NIC runs without RSS (ports.c) and delivers no
@@ -436,21 +629,22 @@ replay_main(void *arg)
 				q = reta[hash % DPF_RSS_RETA_SIZE];
 			}
 			qb[q].m[qb[q].n++] = m;
-			if (qb[q].n == DPF_BURST && !enqueue_all(app, q, &qb[q])) {
-				running = false;
-				break;
-			}
+			if (qb[q].n == DPF_BURST)
+				enqueue_all(app, q, &qb[q]);
 		}
 		for (q = 0; q < nq && qb != NULL; q++)
-			if (qb[q].n > 0 && !enqueue_all(app, q, &qb[q]))
-				running = false;
+			if (qb[q].n > 0)
+				enqueue_all(app, q, &qb[q]);
 		/* Everything read so far is enqueued: publish its time. */
-		if (newest_ns != 0)
-			__atomic_store_n(&app->watermark_ns, newest_ns, __ATOMIC_RELEASE);
+		if (o.newest_ns != 0)
+			__atomic_store_n(&app->watermark_ns, o.newest_ns, __ATOMIC_RELEASE);
 	}
+	if (stopped)
+		mark_cut(app, &o);
 	if (stock.n > 0)
 		rte_pktmbuf_free_bulk(stock.m, stock.n);
 	rte_free(qb);
+	/* After replay_cut_window: RX cores read this with acquire. */
 	__atomic_store_n(&app->source_done, true, __ATOMIC_RELEASE);
 	return NULL;
 }
@@ -556,8 +750,10 @@ int
 dpf_replay_open(struct dpf_app *app)
 {
 	char errbuf[PCAP_ERRBUF_SIZE];
+	struct stat st;
 	int rc;
 
+	rp.regular = stat(app->cfg.opt.replay, &st) == 0 && S_ISREG(st.st_mode);
 	rc = map_classic_pcap(app);
 	if (rc < 0)
 		return rc;
@@ -612,6 +808,7 @@ dpf_replay_join(struct dpf_app *app)
 	if (rp.started)
 		pthread_join(rp.tid, NULL);
 	rp.started = false;
+	ahead_free();
 	if (rp.pc != NULL)
 		pcap_close(rp.pc);
 	rp.pc = NULL;

@@ -14,6 +14,7 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rte_errno.h>
 #include <rte_branch_prediction.h>
@@ -214,11 +215,16 @@ dpf_rx_setup(struct dpf_app *app)
 static inline bool
 offline_wait(struct dpf_app *app)
 {
-	/* Offline sources wait for the pipeline instead of losing packets. */
-	if (!app->offline || app->stop)
+	/*
+	 * Offline sources wait for the pipeline instead of losing packets; so
+	 * does every source while a stop drains the queues (there is no line
+	 * rate left to keep up with). A failed writer frees nothing any more.
+	 */
+	if ((!app->offline && !app->stop) || app->writer_failed)
 		return false;
-	rte_pause();
-	sched_yield();
+	/* Asleep rather than yielding: with more lcores than CPUs a spinning
+	 * core would take the CPU the pipeline needs to free a table. */
+	usleep(20);
 	return true;
 }
 
@@ -575,10 +581,43 @@ apply_fragment(const struct dpf_app *app, struct dpf_rx_core *core, uint16_t por
 static inline uint64_t
 packet_time_ns(const struct dpf_app *app, const struct rte_mbuf *m, uint64_t fallback)
 {
-	if (likely(m->ol_flags & app->ts_flag))
-		return *RTE_MBUF_DYNFIELD(m, app->ts_offset, const uint64_t *) * 1000ull;
+	if (likely(m->ol_flags & app->ts_flag)) {
+		uint64_t us = *RTE_MBUF_DYNFIELD(m, app->ts_offset, const uint64_t *);
+
+		/* net_pcap turns negative seconds into huge values; past 2554
+		 * nanoseconds no longer fit. */
+		if (unlikely(us >= DPF_TIME_INVALID / 1000ull))
+			return DPF_TIME_INVALID;
+		return us * 1000ull;
+	}
 	return fallback;
 }
+
+/*
+ * Packet clock without the replay source (net_pcap files): until some core
+ * has set it, the reference time of the run is the median of the first
+ * burst's plausible times, so one bad first packet does not anchor the run.
+ */
+static void
+anchor_from_burst(struct dpf_app *app, struct rte_mbuf **pkts, uint16_t n)
+{
+	uint64_t t[DPF_BURST], expected = 0;
+	unsigned int k = 0;
+	uint16_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!(pkts[i]->ol_flags & app->ts_flag))
+			continue;
+		t[k] = packet_time_ns(app, pkts[i], 0);
+		if (dpf_time_check(app, t[k], 0, 0) == DPF_TIME_OK)
+			k++;
+	}
+	if (k > 0)
+		__atomic_compare_exchange_n(&app->time_anchor_ns, &expected, dpf_time_median(t, k),
+					    false, __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+}
+
+static uint64_t newest_time_all_cores(const struct dpf_app *app);
 
 static void
 process_burst(struct dpf_app *app, struct dpf_rx_core *core, const struct dpf_rxq_ref *ref,
@@ -587,8 +626,19 @@ process_burst(struct dpf_app *app, struct dpf_rx_core *core, const struct dpf_rx
 	struct burst b;
 	uint64_t now_ns = app->clock == DPF_CLOCK_WALL ? dpf_wall_ns(app) : 0;
 	uint64_t newest = core->last_ns;
+	/* The replay source has judged its packets' times already (replay.c). */
+	bool check_time = app->clock == DPF_CLOCK_PACKET && ref->port != app->replay_port;
+	uint64_t anchor = 0, newest_all = 0;
 	uint16_t i;
 
+	if (unlikely(check_time)) {
+		anchor = __atomic_load_n(&app->time_anchor_ns, __ATOMIC_ACQUIRE);
+		if (anchor == 0) {
+			anchor_from_burst(app, pkts, n);
+			anchor = __atomic_load_n(&app->time_anchor_ns, __ATOMIC_ACQUIRE);
+		}
+		newest_all = newest_time_all_cores(app);
+	}
 	b.n = 0;
 	b.n_tx = 0;
 	for (i = 0; i < n && i < PREFETCH_AHEAD; i++)
@@ -606,6 +656,11 @@ process_burst(struct dpf_app *app, struct dpf_rx_core *core, const struct dpf_rx
 		if (i + PREFETCH_AHEAD < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
 		t = now_ns ? now_ns : packet_time_ns(app, m, newest);
+		if (unlikely(check_time) &&
+		    dpf_time_check(app, t, anchor, RTE_MAX(newest, newest_all)) != DPF_TIME_OK) {
+			core->cnt.bad_time++;
+			goto pass_through;
+		}
 		if (t > newest)
 			newest = t;
 		if (unlikely(t < core->active_start_ns || t >= core->active_end_ns)) {
@@ -696,13 +751,41 @@ newest_time_all_cores(const struct dpf_app *app)
 	return t;
 }
 
+/*
+ * A stop: how many bursts each queue may still give. The replay rings are
+ * drained until the replay thread has ended (it stops reading first); other
+ * queues once, a ring's worth of descriptors, since a live port keeps
+ * receiving (net_pcap's infinite_rx never runs dry).
+ */
+static void
+drain_budget(const struct dpf_app *app, const struct dpf_rx_core *core, uint32_t *budget)
+{
+	uint16_t q;
+
+	for (q = 0; q < core->n_rxq; q++) {
+		struct rte_eth_rxq_info qi;
+		uint32_t desc = 4096;
+
+		if (core->rxq[q].port == app->replay_port) {
+			budget[q] = UINT32_MAX;
+			continue;
+		}
+		if (rte_eth_rx_queue_info_get(core->rxq[q].port, core->rxq[q].queue, &qi) == 0 &&
+		    qi.nb_desc != 0)
+			desc = qi.nb_desc;
+		budget[q] = desc / DPF_BURST + 1;
+	}
+}
+
 int
 dpf_rx_lcore_main(void *arg)
 {
 	struct dpf_rx_core *core = arg;
 	struct dpf_app *app = &dpf_app;
 	struct rte_mbuf *pkts[DPF_BURST];
+	uint32_t budget[DPF_MAX_PORTS];
 	bool replay = app->replay_port >= 0;
+	bool draining = false;
 	unsigned int idle = 0;
 
 	for (;;) {
@@ -711,8 +794,11 @@ dpf_rx_lcore_main(void *arg)
 		uint32_t got = 0;
 		uint16_t q, n;
 
-		if (app->stop)
-			break;
+		if (unlikely(app->stop) && !draining) {
+			/* Packets already queued go into records, not nowhere. */
+			draining = true;
+			drain_budget(app, core, budget);
+		}
 		flush_requested(core);
 		if (replay) {
 			/* Read before polling: an empty poll after this means every
@@ -720,8 +806,12 @@ dpf_rx_lcore_main(void *arg)
 			source_done = __atomic_load_n(&app->source_done, __ATOMIC_ACQUIRE);
 			watermark = __atomic_load_n(&app->watermark_ns, __ATOMIC_ACQUIRE);
 		}
-		for (q = 0; q < core->n_rxq && app->polling; q++) {
+		for (q = 0; q < core->n_rxq; q++) {
+			if (draining ? budget[q] == 0 : !app->polling)
+				continue;
 			n = rte_eth_rx_burst(core->rxq[q].port, core->rxq[q].queue, pkts, DPF_BURST);
+			if (draining && budget[q] != UINT32_MAX && (n == 0 || --budget[q] == 0))
+				budget[q] = 0;
 			if (n == 0)
 				continue;
 			got += n;
@@ -738,6 +828,10 @@ dpf_rx_lcore_main(void *arg)
 					 __ATOMIC_RELAXED);
 			continue;
 		}
+		/* Drained: every queue's budget is spent or it ran dry, and the
+		 * replay source (if any) has ended with its rings empty. */
+		if (draining && (!replay || source_done))
+			break;
 		if (source_done && app->polling)
 			break;
 		if (app->clock == DPF_CLOCK_WALL)

@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Counters: per port, per RX core, pipeline, writer; printed as stable
- * `key: value` lines on stderr, with the conservation check of design.md:
- * packets received == logged + not-ip + malformed + lost + late.
+ * `key: value` lines on stderr, with the conservation check of design.md,
+ * from the source on (doc/reliability.md, "Conservation"):
+ *   replay read == replay late + replay bad-time + replay port rx-packets
+ *   NIC ipackets == rx-packets + not-polled (per port that reports them)
+ *   rx-packets == logged + every named counter
+ *   packets in records == logged; lost reported by SKIPDATA == lost counted
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -70,7 +74,8 @@ dpf_stats_print(FILE *f, struct dpf_app *app, bool final)
 {
 	struct dpf_rx_counters t;
 	char prefix[32];
-	uint64_t accounted;
+	uint64_t accounted, nic_in = 0, nic_rx = 0, nic_not_polled = 0;
+	bool nic_ok = true, replay_ok = true;
 	uint16_t p, c;
 
 	sum_cores(app, &t);
@@ -84,6 +89,18 @@ dpf_stats_print(FILE *f, struct dpf_app *app, bool final)
 			fprintf(f, "port %u nic-imissed: %" PRIu64 "\n", port, es.imissed);
 			fprintf(f, "port %u nic-ierrors: %" PRIu64 "\n", port, es.ierrors);
 			fprintf(f, "port %u nic-rx-nombuf: %" PRIu64 "\n", port, es.rx_nombuf);
+			/* Received by the NIC after the stop's last poll of its queue. */
+			if (es.ipackets >= t.rx_by_port[port])
+				fprintf(f, "port %u not-polled: %" PRIu64 "\n", port,
+					es.ipackets - t.rx_by_port[port]);
+			if ((int)port == app->replay_port)
+				continue;
+			nic_in += es.ipackets;
+			nic_rx += t.rx_by_port[port];
+			if (es.ipackets >= t.rx_by_port[port])
+				nic_not_polled += es.ipackets - t.rx_by_port[port];
+			else
+				nic_ok = false; /* the NIC delivered more than it counted */
 		}
 	}
 	for (c = 0; c < app->n_cores; c++) {
@@ -93,16 +110,23 @@ dpf_stats_print(FILE *f, struct dpf_app *app, bool final)
 	print_counters(f, "total ", &t);
 	dpf_rules_print_stats(f, app);
 	if (app->replay_port >= 0) {
+		uint64_t rx = t.rx_by_port[app->replay_port];
+
 		fprintf(f, "replay read: %" PRIu64 "\n", app->rstats.read);
 		fprintf(f, "replay enqueued: %" PRIu64 "\n", app->rstats.enqueued);
 		fprintf(f, "replay late: %" PRIu64 "\n", app->rstats.late);
+		fprintf(f, "replay bad-time: %" PRIu64 "\n", app->rstats.bad_time);
 		fprintf(f, "replay ring-full-waits: %" PRIu64 "\n", app->rstats.ring_full_waits);
+		replay_ok = app->rstats.read == app->rstats.late + app->rstats.bad_time +
+							app->rstats.enqueued &&
+			    app->rstats.enqueued == rx;
 	}
 	fprintf(f, "pipeline windows: %" PRIu64 "\n", app->pstats.windows);
 	fprintf(f, "pipeline records: %" PRIu64 "\n", app->pstats.records);
 	fprintf(f, "pipeline record-packets: %" PRIu64 "\n", app->pstats.record_packets);
 	fprintf(f, "pipeline nodata-rows: %" PRIu64 "\n", app->pstats.nodata_rows);
 	fprintf(f, "pipeline skipdata-rows: %" PRIu64 "\n", app->pstats.skipdata_rows);
+	fprintf(f, "pipeline gap-windows: %" PRIu64 "\n", app->pstats.gap_windows);
 	fprintf(f, "pipeline lost-packets: %" PRIu64 "\n", app->pstats.lost_pkts);
 	fprintf(f, "pipeline merge-ms-max: %.3f\n", (double)app->pstats.merge_ns_max / 1e6);
 	if (!final)
@@ -112,14 +136,24 @@ dpf_stats_print(FILE *f, struct dpf_app *app, bool final)
 	fprintf(f, "writer files: %" PRIu64 "\n", app->sstats.files_published);
 	fprintf(f, "writer errors: %" PRIu64 "\n", app->sstats.write_errors);
 	dpf_writer_stats_print(f);
-	/* Conservation (design.md invariant 1). */
+	/* Conservation (design.md invariant 1), from the source on. */
+	if (app->replay_port >= 0) {
+		fprintf(f, "conservation replay-read: %" PRIu64 "\n", app->rstats.read);
+		fprintf(f, "conservation replay-accounted: %" PRIu64 "\n",
+			app->rstats.late + app->rstats.bad_time + t.rx_by_port[app->replay_port]);
+	}
+	if (nic_in != 0 || !nic_ok) {
+		fprintf(f, "conservation nic-ipackets: %" PRIu64 "\n", nic_in);
+		fprintf(f, "conservation nic-accounted: %" PRIu64 "\n", nic_rx + nic_not_polled);
+	}
 	accounted = t.logged_packets + t.not_ip + t.malformed + t.lost_table_full +
-		    t.lost_no_table + t.late + t.unmatched;
+		    t.lost_no_table + t.late + t.unmatched + t.bad_time;
 	fprintf(f, "conservation received: %" PRIu64 "\n", t.rx_packets);
 	fprintf(f, "conservation accounted: %" PRIu64 "\n", accounted);
 	fprintf(f, "conservation logged-in-records: %" PRIu64 "\n", app->pstats.record_packets);
 	fprintf(f, "conservation: %s\n",
-		accounted == t.rx_packets && app->pstats.record_packets == t.logged_packets &&
+		replay_ok && nic_ok && accounted == t.rx_packets &&
+				app->pstats.record_packets == t.logged_packets &&
 				app->pstats.lost_pkts == t.lost_table_full + t.lost_no_table
 			? "ok"
 			: "MISMATCH");

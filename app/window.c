@@ -139,3 +139,104 @@ dpf_window_set_len(uint64_t len_sec, uint64_t now_ns, uint64_t margin_ns)
 	__atomic_store_n(&wp.seq, wp.seq + 1, __ATOMIC_RELEASE);
 	return e;
 }
+
+uint64_t
+dpf_window_count(uint64_t a, uint64_t b)
+{
+	struct plan p;
+	uint64_t n = 0;
+
+	plan_read(&p);
+	while (a < b) {
+		uint64_t s, e, len, lim, k;
+
+		bounds(&p, a, &s, &e);
+		n++;
+		if (e >= b)
+			break;
+		/* The windows after [a, e) of the same length: aligned, the last
+		 * one before a length change ends at the switch. */
+		len = a < p.switch_ns ? p.len0_ns : p.len1_ns;
+		lim = a < p.switch_ns && p.switch_ns < b ? p.switch_ns : b;
+		k = lim > e ? (lim - e + len - 1) / len : 0;
+		n += k;
+		a = e + k * len;
+		if (lim == p.switch_ns && a > lim)
+			a = lim;
+	}
+	return n;
+}
+
+/* ------------------------------------------------------------ plausible times */
+
+void
+dpf_time_check_init(struct dpf_app *app)
+{
+	uint64_t gap = app->cfg.opt.max_time_gap;
+	uint64_t now = dpf_wall_ns(app);
+
+	/* Read once: the verdict must not change while a capture is replayed. */
+	app->time_gap_ns = gap * 1000000000ull;
+	app->time_hi_ns = DPF_TIME_INVALID - 1;
+	if (gap != 0 && now < DPF_TIME_INVALID - 1 - app->time_gap_ns)
+		app->time_hi_ns = now + app->time_gap_ns;
+	app->time_anchor_ns = 0;
+}
+
+uint64_t
+dpf_time_median(uint64_t *t, unsigned int n)
+{
+	unsigned int i, j;
+
+	/* n is at most a few dozen: insertion sort. */
+	for (i = 1; i < n; i++) {
+		uint64_t v = t[i];
+
+		for (j = i; j > 0 && t[j - 1] > v; j--)
+			t[j] = t[j - 1];
+		t[j] = v;
+	}
+	return t[n / 2];
+}
+
+enum dpf_time_verdict
+dpf_time_check(const struct dpf_app *app, uint64_t t, uint64_t anchor, uint64_t newest)
+{
+	uint64_t gap = app->time_gap_ns;
+
+	if (t == DPF_TIME_INVALID)
+		return DPF_TIME_UNREPRESENTABLE;
+	if (gap == 0)
+		return DPF_TIME_OK;
+	if (t > app->time_hi_ns)
+		return DPF_TIME_AHEAD_OF_CLOCK;
+	if (anchor != 0) {
+		uint64_t first = dpf_window_start(anchor);
+
+		if (first > gap && t < first - gap)
+			return DPF_TIME_BEFORE_FIRST;
+		if (anchor > newest)
+			newest = anchor;
+	}
+	if (newest != 0 && t > newest && t - newest > gap)
+		return DPF_TIME_AFTER_NEWEST;
+	return DPF_TIME_OK;
+}
+
+const char *
+dpf_time_verdict_text(enum dpf_time_verdict v)
+{
+	switch (v) {
+	case DPF_TIME_OK:
+		return "plausible";
+	case DPF_TIME_UNREPRESENTABLE:
+		return "not a time between 1970-01-01 and 2554-07-21";
+	case DPF_TIME_AHEAD_OF_CLOCK:
+		return "ahead of this host's clock by more than";
+	case DPF_TIME_BEFORE_FIRST:
+		return "before the capture's first window by more than";
+	case DPF_TIME_AFTER_NEWEST:
+		return "after the newest plausible time by more than";
+	}
+	return "?";
+}

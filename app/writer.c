@@ -280,8 +280,13 @@ writer_main(void *arg)
 			dpf_store_add(app->store, b->recs, b->n);
 		if (type == DPF_BATCH_WINDOW_END && wr.sink != NULL) {
 			rc = dpf_sink_close_before(wr.sink, b->window_end);
-			/* A killed run then loses at most the open window (leftovers). */
-			if (dpf_sink_flush(wr.sink) < 0 && rc == 0)
+			/*
+			 * A killed run then loses at most the open window: recovery
+			 * keeps the lines written before the last flush. During a
+			 * stop the files are published at its end anyway: the drain
+			 * (many windows at once) skips the per-window syscalls.
+			 */
+			if (!app->stop && dpf_sink_flush(wr.sink) < 0 && rc == 0)
 				rc = -EIO;
 			if (rc < 0)
 				fprintf(stderr,
@@ -329,8 +334,10 @@ recover_leftovers(const char *dir)
 		fprintf(stderr,
 			"dpflow: output: leftovers of an earlier run in %s: %" PRIu64
 			" finished (%" PRIu64 " records kept), %" PRIu64 " without records "
-			"removed\n",
-			dir, r->files_finished, r->lines_recovered, r->files_removed);
+			"removed; %" PRIu64 " records of the window the kill cut short dropped "
+			"(whole windows only)\n",
+			dir, r->files_finished, r->lines_recovered, r->files_removed,
+			r->lines_dropped);
 	if (r->files_skipped != 0 || r->errors != 0)
 		fprintf(stderr,
 			"dpflow: output: left alone in %s: %" PRIu64 " temporaries in use or not "
@@ -356,6 +363,7 @@ dpf_writer_stats_print(FILE *f)
 	fprintf(f, "writer leftovers-finished: %" PRIu64 "\n", wr.recovered.files_finished);
 	fprintf(f, "writer leftovers-records: %" PRIu64 "\n", wr.recovered.lines_recovered);
 	fprintf(f, "writer leftovers-removed: %" PRIu64 "\n", wr.recovered.files_removed);
+	fprintf(f, "writer leftovers-dropped: %" PRIu64 "\n", wr.recovered.lines_dropped);
 }
 
 static int

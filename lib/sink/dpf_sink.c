@@ -41,6 +41,8 @@
 #define SINK_RECOVER_DEPTH 8
 /* Longest line recovery accepts; formatted lines are far shorter. */
 #define SINK_RECOVER_LINE_MAX 65536
+/* Past this many times max_file_bytes a file is rotated before the next flush. */
+#define SINK_HARD_ROTATE_FACTOR 4
 
 enum file_state {
 	FILE_FREE = 0,
@@ -59,6 +61,8 @@ struct sink_file {
 	/* Bytes that left the compressor for this file (written plus pending). */
 	uint64_t bytes_out;
 	uint64_t lines;
+	/* Lines the temporary's name says are whole (written at the last flush). */
+	uint64_t marked_lines;
 	/* outbuf[out_off, out_len) is pending: produced, not yet written. */
 	unsigned char *outbuf;
 	size_t out_cap;
@@ -314,10 +318,15 @@ out_discard(struct dpf_sink *s, struct sink_file *f)
 	f->out_off = 0;
 }
 
+/*
+ * ".<final>.<lines>.tmp": the record lines written before the last
+ * dpf_sink_flush() (a window end). Recovery keeps those and no more, so a
+ * window cut by a kill is never published as if it were whole.
+ */
 static int
-tmp_name(const char *final_name, char *out, size_t cap)
+tmp_name(const char *final_name, uint64_t lines, char *out, size_t cap)
 {
-	int n = snprintf(out, cap, ".%s" SINK_TMP_SUFFIX, final_name);
+	int n = snprintf(out, cap, ".%s.%" PRIu64 SINK_TMP_SUFFIX, final_name, lines);
 
 	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
 }
@@ -389,7 +398,7 @@ file_create(struct dpf_sink *s, struct sink_file *f)
 		rc = file_name(s, f->ts, f->slot_start, s->next_seq++, f->final_name,
 			       sizeof(f->final_name));
 		if (rc == 0)
-			rc = tmp_name(f->final_name, f->tmp_name, sizeof(f->tmp_name));
+			rc = tmp_name(f->final_name, 0, f->tmp_name, sizeof(f->tmp_name));
 		if (rc != 0)
 			return rc;
 		if (fstatat(f->dir_fd, f->final_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
@@ -400,8 +409,10 @@ file_create(struct dpf_sink *s, struct sink_file *f)
 			return rc;
 		}
 		f->fd = openat(f->dir_fd, f->tmp_name, SINK_TMP_FLAGS, SINK_FILE_MODE);
-		if (f->fd >= 0)
+		if (f->fd >= 0) {
+			f->marked_lines = 0;
 			break;
+		}
 		if (errno != EEXIST) {
 			rc = -errno;
 			sink_block(s, rc, f->rel_dir, f->tmp_name);
@@ -709,6 +720,7 @@ file_start(struct dpf_sink *s, struct sink_file *f, uint64_t slot_start)
 	f->synced = false;
 	f->bytes_out = 0;
 	f->lines = 0;
+	f->marked_lines = 0;
 	f->out_len = 0;
 	f->out_off = 0;
 	f->state = FILE_OPEN;
@@ -935,7 +947,10 @@ dpf_sink_write(struct dpf_sink *s, uint64_t end_sec, const char *line, size_t le
 	f->lines++;
 	s->stats.records++;
 	s->stats.bytes += len;
-	if (f->bytes_out >= s->max_file_bytes)
+	/* Size rotation waits for the window end (dpf_sink_flush), so that no
+	 * window is split between a published file and a temporary that a kill
+	 * could cut; only a window far too big for one file is split. */
+	if (f->bytes_out >= SINK_HARD_ROTATE_FACTOR * s->max_file_bytes)
 		return file_publish(s, f);
 	return 0;
 }
@@ -1007,6 +1022,29 @@ dpf_sink_close_before(struct dpf_sink *s, uint64_t sec)
 	return publish_until(s, sec, false);
 }
 
+/*
+ * Everything up to here is written: say so in the temporary's name. A rename
+ * that fails leaves the older count, which recovery trusts just as well (it
+ * then keeps fewer lines, never a cut window).
+ */
+static void
+file_mark(struct dpf_sink *s, struct sink_file *f)
+{
+	char name[NAME_MAX + 1];
+
+	if (f->fd < 0 || f->dir_fd < 0 || f->lines == f->marked_lines || f->out_len != f->out_off ||
+	    tmp_name(f->final_name, f->lines, name, sizeof(name)) != 0)
+		return;
+	if (renameat2(f->dir_fd, f->tmp_name, f->dir_fd, name, RENAME_NOREPLACE) != 0 &&
+	    ((errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP) ||
+	     renameat(f->dir_fd, f->tmp_name, f->dir_fd, name) != 0)) {
+		s->stats.write_errors++;
+		return;
+	}
+	memcpy(f->tmp_name, name, sizeof(name));
+	f->marked_lines = f->lines;
+}
+
 int
 dpf_sink_flush(struct dpf_sink *s)
 {
@@ -1023,6 +1061,13 @@ dpf_sink_flush(struct dpf_sink *s)
 
 		if (f->state != FILE_OPEN)
 			continue;
+		/* Big enough: published now, between two windows. */
+		if (f->bytes_out >= s->max_file_bytes) {
+			rc = file_publish(s, f);
+			if (rc != 0 && first_rc == 0)
+				first_rc = rc;
+			continue;
+		}
 		rc = file_sync_flush(s, f);
 		if (rc != 0) {
 			s->stats.write_errors++;
@@ -1034,6 +1079,8 @@ dpf_sink_flush(struct dpf_sink *s)
 		/* A failure blocks the sink; the bytes stay for the retry. */
 		if (s->blocked == 0 && f->out_len > f->out_off)
 			(void)file_output(s, f);
+		if (s->blocked == 0)
+			file_mark(s, f);
 	}
 	return first_rc;
 }
@@ -1177,7 +1224,9 @@ struct line_check {
 	bool stopped;
 	char *part; /* incomplete line carried over between chunks */
 	size_t part_len;
-	uint64_t lines; /* record lines kept */
+	uint64_t lines;	  /* record lines kept */
+	uint64_t keep;	  /* record lines the name says are whole */
+	uint64_t dropped; /* well-formed record lines after those: a cut window */
 };
 
 static unsigned int
@@ -1222,10 +1271,14 @@ recover_line(struct recover_out *o, struct line_check *lc, const char *l, size_t
 		lc->stopped = true;
 		return;
 	}
-	if (lc->fields == 0)
+	if (lc->fields == 0) {
 		lc->fields = n;
-	else
+	} else if (lc->lines == lc->keep) {
+		lc->dropped++;
+		return;
+	} else {
 		lc->lines++;
+	}
 	if (o->rc == 0)
 		o->rc = file_append(o->s, &o->f, l, len + 1);
 	if (o->rc == 0 && o->f.out_len - o->f.out_off >= SINK_OUTBUF_SIZE)
@@ -1302,8 +1355,11 @@ recover_copy(struct recover_out *o, struct line_check *lc, int src_fd, enum dpf_
 			recover_feed(o, lc, (const char *)in, (size_t)got);
 		} else if (c == DPF_COMPRESS_ZSTD) {
 			ZSTD_inBuffer ib = {in, (size_t)got, 0};
+			bool full = false;
 
-			while (ib.pos < ib.size && !done) {
+			/* A full output buffer may leave decoded bytes inside the
+			 * decoder although the input is used up: drain them too. */
+			while ((ib.pos < ib.size || full) && !done) {
 				ZSTD_outBuffer ob = {out, CHUNK, 0};
 				size_t r = ZSTD_decompressStream(dz, &ob, &ib);
 
@@ -1311,11 +1367,13 @@ recover_copy(struct recover_out *o, struct line_check *lc, int src_fd, enum dpf_
 				done = ZSTD_isError(r) || (r == 0 && ib.pos < ib.size);
 				if (!ZSTD_isError(r))
 					recover_feed(o, lc, out, ob.pos);
+				full = ob.pos == ob.size;
 			}
 		} else {
 			zs.next_in = in;
 			zs.avail_in = (uInt)got;
-			while (zs.avail_in > 0 && !done) {
+			zs.avail_out = 1;
+			while ((zs.avail_in > 0 || zs.avail_out == 0) && !done) {
 				int zr;
 
 				zs.next_out = (Bytef *)out;
@@ -1388,32 +1446,62 @@ publish_noreplace(int dir_fd, const char *from, const char *to)
 }
 
 /*
- * .<final>.tmp: write its good lines to .<final>.recovering.tmp, fsync, remove
- * the leftover, rename to <final>. A crash in between leaves either both (the
- * recovering file is redone) or only the recovering file (complete: renamed).
+ * The part of a leftover's name between '.' and `suffix_len` bytes of suffix,
+ * "<final>.<lines>" (a temporary of this version: the lines written before
+ * its last window end) or "<final>" (of an older version, which had no such
+ * count: every well-formed line is kept). Fills stem, final and keep.
+ */
+static bool
+leftover_name(const char *name, size_t suffix_len, char *stem, char *final, uint64_t *keep)
+{
+	size_t len = strlen(name), digits = 0;
+
+	if (len < 2 + suffix_len || len - 1 - suffix_len > NAME_MAX)
+		return false;
+	snprintf(stem, NAME_MAX + 1, "%.*s", (int)(len - 1 - suffix_len), name + 1);
+	len = strlen(stem);
+	while (digits < len && digits < 20 && stem[len - 1 - digits] >= '0' &&
+	       stem[len - 1 - digits] <= '9')
+		digits++;
+	*keep = UINT64_MAX;
+	if (digits > 0 && digits < len && stem[len - 1 - digits] == '.') {
+		errno = 0;
+		*keep = strtoull(stem + len - digits, NULL, 10);
+		if (errno != 0)
+			return false;
+		len -= digits + 1;
+	}
+	snprintf(final, NAME_MAX + 1, "%.*s", (int)len, stem);
+	return true;
+}
+
+/*
+ * .<final>.<lines>.tmp: write its good lines, the first <lines> of them, to
+ * .<final>.<lines>.recovering.tmp, fsync, remove the leftover, rename to
+ * <final>. A crash in between leaves either both (the recovering file is
+ * redone) or only the recovering file (complete: renamed).
  */
 static void
 recover_one(struct dpf_sink *s, int dir_fd, const char *name, struct dpf_sink_recovery *r)
 {
 	char final_name[NAME_MAX + 1];
+	char stem[NAME_MAX + 1];
 	char rec_name[NAME_MAX + 1];
 	struct line_check lc = {0};
 	struct recover_out o;
 	struct stat st;
 	enum dpf_compress c;
-	size_t len = strlen(name);
 	int src, old;
 	int rc;
 
-	snprintf(final_name, sizeof(final_name), "%.*s", (int)(len - 1 - strlen(SINK_TMP_SUFFIX)),
-		 name + 1);
-	if (!compress_of_name(final_name, &c) ||
+	if (!leftover_name(name, strlen(SINK_TMP_SUFFIX), stem, final_name, &lc.keep) ||
+	    !compress_of_name(final_name, &c) ||
 	    fstatat(dir_fd, final_name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		r->files_skipped++;
 		return;
 	}
 	if (snprintf(rec_name, sizeof(rec_name), ".%s" SINK_RECOVERING_SUFFIX SINK_TMP_SUFFIX,
-		     final_name) >= (int)sizeof(rec_name)) {
+		     stem) >= (int)sizeof(rec_name)) {
 		r->errors++;
 		return;
 	}
@@ -1457,6 +1545,7 @@ recover_one(struct dpf_sink *s, int dir_fd, const char *name, struct dpf_sink_re
 		unlinkat(dir_fd, rec_name, 0);
 		unlinkat(dir_fd, name, 0);
 		r->files_removed++;
+		r->lines_dropped += lc.dropped;
 	} else if (unlinkat(dir_fd, name, 0) != 0 ||
 		   publish_noreplace(dir_fd, rec_name, final_name) != 0) {
 		r->errors++;
@@ -1464,6 +1553,7 @@ recover_one(struct dpf_sink *s, int dir_fd, const char *name, struct dpf_sink_re
 		(void)fsync(dir_fd);
 		r->files_finished++;
 		r->lines_recovered += lc.lines;
+		r->lines_dropped += lc.dropped;
 	}
 	out_discard(s, &o.f);
 close_src:
@@ -1475,19 +1565,21 @@ close_src:
 	close(src);
 }
 
-/* .<final>.recovering.tmp without its leftover: complete, only the rename is left. */
+/* .<stem>.recovering.tmp without its leftover: complete, only the rename is left. */
 static void
 recover_finish_rename(int dir_fd, const char *name, struct dpf_sink_recovery *r)
 {
 	size_t cut = strlen(SINK_RECOVERING_SUFFIX) + strlen(SINK_TMP_SUFFIX);
 	char final_name[NAME_MAX + 1];
+	char stem[NAME_MAX + 1];
 	char leftover[NAME_MAX + 1];
 	struct stat st;
+	uint64_t keep;
 	int fd;
 
-	snprintf(final_name, sizeof(final_name), "%.*s", (int)(strlen(name) - 1 - cut), name + 1);
-	if (snprintf(leftover, sizeof(leftover), ".%s" SINK_TMP_SUFFIX, final_name) >=
-	    (int)sizeof(leftover))
+	if (!leftover_name(name, cut, stem, final_name, &keep) ||
+	    snprintf(leftover, sizeof(leftover), ".%s" SINK_TMP_SUFFIX, stem) >=
+		    (int)sizeof(leftover))
 		return;
 	if (fstatat(dir_fd, leftover, &st, AT_SYMLINK_NOFOLLOW) == 0)
 		return; /* redone from the leftover, in its own turn */

@@ -22,8 +22,12 @@
  * never replaces an existing file (renameat2 RENAME_NOREPLACE, or link and
  * unlink where the file system lacks it).
  *
- * Files: the temporary is ".<final name>.tmp" in the final directory, opened
- * O_EXCL|O_NOFOLLOW with mode 0640; directories are created with mode 0750.
+ * Files: the temporary is ".<final name>.<lines>.tmp" in the final directory,
+ * opened O_EXCL|O_NOFOLLOW with mode 0640; directories are created with mode
+ * 0750. <lines> is the number of record lines written before the last
+ * dpf_sink_flush() (a capture-window end; 0 at first): each flush renames the
+ * temporary to the new count, after its bytes are written, so that recovery
+ * keeps whole windows only.
  * Publishing finishes the compressed stream, fsyncs the file, renames it,
  * closes it and fsyncs the directory. Output goes through a 128 KiB buffer
  * per open file, so a line accepted by dpf_sink_write may reach the disk
@@ -97,7 +101,9 @@ struct dpf_sink_params {
 	const char *flow_log_id;
 	/**
 	 * Rotate once the bytes that left the compressor for a file reach this
-	 * (what the compressor still holds is not counted); 0 = 75 MB.
+	 * (what the compressor still holds is not counted), at the next
+	 * dpf_sink_flush(), so a window is not split between files; at once
+	 * only past 4 times this. 0 = 75 MB.
 	 */
 	uint64_t max_file_bytes;
 	uint32_t slot_sec; /**< file time slot, a multiple of 60; 0 = 300 */
@@ -139,6 +145,7 @@ struct dpf_sink_stats {
 struct dpf_sink_recovery {
 	uint64_t files_finished;  /**< published under their final name */
 	uint64_t lines_recovered; /**< record lines in them (headers not counted) */
+	uint64_t lines_dropped;	  /**< well-formed record lines of a cut window: not kept */
 	uint64_t files_removed;	  /**< nothing worth keeping: removed */
 	uint64_t files_skipped;	  /**< in use by a running writer, or not ours: left alone */
 	uint64_t errors;	  /**< leftovers that could not be handled (left in place) */
@@ -187,12 +194,14 @@ int dpf_sink_write(struct dpf_sink *s, uint64_t end_sec, const char *line, size_
 int dpf_sink_close_before(struct dpf_sink *s, uint64_t sec);
 
 /**
- * Make every line accepted so far readable from the files on disk: flush the
- * compressors (a zstd block end, a gzip sync point) and write what is
- * pending, without fsync. After a kill, dpf_sink_recover() then finds every
- * line written before the last flush. Costs a few bytes of compression per
- * call; meant for each capture-window end. While blocked, the flushed bytes
- * are held like any others.
+ * A capture-window end: make every line accepted so far readable from the
+ * files on disk: flush the compressors (a zstd block end, a gzip sync point),
+ * write what is pending, without fsync, and record the count of lines in the
+ * temporary's name. After a kill, dpf_sink_recover() then keeps exactly the
+ * lines written before the last flush, never part of the window after it.
+ * Files past max_file_bytes are published here. Costs a few bytes of
+ * compression per call. While blocked, the flushed bytes are held like any
+ * others (and the count is not updated).
  * @return 0, or -errno of the first file abandoned (compressor failure)
  */
 int dpf_sink_flush(struct dpf_sink *s);
@@ -238,15 +247,19 @@ uint64_t dpf_sink_discard(struct dpf_sink *s);
 
 /**
  * Finish or clean the temporaries an earlier run left under dir/AWSLogs (a
- * SIGKILL, a crash, a power cut): for each ".<final>.tmp" that is a regular
- * file owned by this user with a single link and not locked by a running
- * writer, the complete, well-formed lines it holds (the header, then lines
- * with as many fields as the header, printable, no control character) are
- * written to a new file, compressed as the name says, which is published
- * under <final> (never replacing anything); the leftover is then removed. A
- * leftover with no complete record line is removed. Crash-safe: an
- * interrupted recovery is finished or redone by the next one. Symbolic links
- * are never followed. Files mode only; call before writing.
+ * SIGKILL, a crash, a power cut): for each ".<final>.<lines>.tmp" that is a
+ * regular file owned by this user with a single link and not locked by a
+ * running writer, its first <lines> complete, well-formed record lines (the
+ * header, then lines with as many fields as the header, printable, no
+ * control character) are written to a new file, compressed as the name says,
+ * which is published under <final> (never replacing anything); the leftover
+ * is then removed. The well-formed lines after the first <lines> belong to
+ * the window the kill cut: they are counted in lines_dropped, not kept. A
+ * leftover of an older version, ".<final>.tmp", has no count: all its
+ * well-formed lines are kept. A leftover with no record line to keep is
+ * removed. Crash-safe: an interrupted recovery is finished or redone by the
+ * next one. Symbolic links are never followed. Files mode only; call before
+ * writing.
  * @return 0, -EINVAL (NULL, stream mode), or -errno of a failure to read the
  *         tree (what was done until then is in r)
  */

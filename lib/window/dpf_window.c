@@ -54,6 +54,7 @@ struct dpf_merge {
 	dpf_merge_finish_t finish;
 	void *finish_arg;
 	bool nodata;
+	bool cut;
 	struct sort_rec *recs;
 	struct sort_rec *tmp;
 	uint32_t hist[DIGITS_ALL][256];
@@ -160,6 +161,12 @@ void
 dpf_merge_set_nodata(struct dpf_merge *m, bool on)
 {
 	m->nodata = on;
+}
+
+void
+dpf_merge_set_cut(struct dpf_merge *m, bool on)
+{
+	m->cut = on;
 }
 
 void
@@ -518,13 +525,14 @@ dpf_merge_window(struct dpf_merge *m, struct dpf_shard *const *shards, uint32_t 
 			local.packets += c.packets;
 		}
 		local.records += iface_records;
-		if (lost > 0 || (iface_records == 0 && m->nodata)) {
+		if (lost > 0 || m->cut || (iface_records == 0 && m->nodata)) {
 			r = emit_slot(&em, &rc);
 			if (r == NULL)
 				return rc;
-			record_status_row(r, iface, lost > 0 ? DPF_LOG_SKIPDATA : DPF_LOG_NODATA,
+			record_status_row(r, iface,
+					  lost > 0 || m->cut ? DPF_LOG_SKIPDATA : DPF_LOG_NODATA,
 					  start_sec, len_sec);
-			if (lost > 0) {
+			if (lost > 0 || m->cut) {
 				local.skipdata_rows++;
 				local.lost_pkts += lost;
 			} else {

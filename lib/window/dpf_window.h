@@ -126,6 +126,14 @@ void dpf_merge_free(struct dpf_merge *m);
 void dpf_merge_set_nodata(struct dpf_merge *m, bool on);
 
 /**
+ * Whether every interface gets a SKIPDATA row (default false): the window
+ * was cut short (a stop left packets of it unread), so even an interface
+ * with records or without packets may miss some. Counted in skipdata_rows;
+ * lost_pkts counts only the packets shards report.
+ */
+void dpf_merge_set_cut(struct dpf_merge *m, bool on);
+
+/**
  * Merge the shards of one window and emit its rows in output order.
  * With n_shards == 0 every interface gets a NODATA row.
  *

@@ -266,8 +266,10 @@ def case_sighup_rotation():
             # new temporary after the rotation, which is fine.)
             open_now = temporaries(out)
             check(len(open_now) == 1, f"one slot, one open file: {open_now}")
+            # The temporary is .<final>.<lines whole at the last window end>.tmp
             final = os.path.join(os.path.dirname(open_now[0]),
-                                 os.path.basename(open_now[0])[1:-len(".tmp")])
+                                 re.sub(r"\.[0-9]+\.tmp$", "",
+                                        os.path.basename(open_now[0])[1:]))
             proc.p.send_signal(signal.SIGHUP)
             proc.wait_for(f"{final} published by SIGHUP", lambda: os.path.exists(final))
             proc.wait_line("SIGHUP message", lambda l: "SIGHUP: open files published: 1;" in l)

@@ -491,13 +491,14 @@ test_sink_nothing_under_final_name_before_publish(void **state)
 	assert_int_equal(l.n, 1);
 	assert_int_equal(count_tmp(&l), 0);
 	assert_string_equal(l.path[0], dpf_sink_last_path(s));
-	/* The temporary was ".<final name>.tmp" in the final directory. */
+	/* The temporary was ".<final name>.0.tmp" in the final directory: no
+	 * window had ended (dpf_sink_flush) while it was written. */
 	slash = strrchr(l.path[0], '/');
 	assert_non_null(slash);
 	{
 		char want[PATH_MAX];
 
-		snprintf(want, sizeof(want), "%.*s/.%s.tmp", (int)(slash - l.path[0]), l.path[0],
+		snprintf(want, sizeof(want), "%.*s/.%s.0.tmp", (int)(slash - l.path[0]), l.path[0],
 			 slash + 1);
 		assert_string_equal(expect_tmp, want);
 	}
@@ -616,13 +617,16 @@ test_sink_rotation_at_max_bytes_keeps_every_line_once(void **state)
 		size_t len = make_line(line, sizeof(line), i);
 
 		assert_int_equal(dpf_sink_write(s, END_SEC, line, len), 0);
+		/* A window end after each line. */
+		assert_int_equal(dpf_sink_flush(s), 0);
 	}
 	assert_int_equal(dpf_sink_close_all(s), 0);
 	dpf_sink_get_stats(s, &st);
 	files = check_all_lines_once(t, DPF_COMPRESS_NONE, 200);
 	assert_true(files > 5);
 	assert_int_equal(st.files_published, files);
-	/* Every file but the last is published as soon as it reaches the limit. */
+	/* Every file but the last is published at the first window end after it
+	 * reached the limit. */
 	list_files(t->root, &l);
 	for (i = 0; i < l.n; i++) {
 		struct stat sb;
@@ -631,6 +635,45 @@ test_sink_rotation_at_max_bytes_keeps_every_line_once(void **state)
 		assert_true((uint64_t)sb.st_size < 1000 + sizeof(line));
 	}
 	list_free(&l);
+	dpf_sink_free(s);
+}
+
+static void
+test_sink_rotation_waits_for_the_window_end(void **state)
+{
+	struct tdir *t = *state;
+	struct dpf_sink_params p = files_params(t, DPF_COMPRESS_NONE);
+	struct dpf_sink *s;
+	struct dpf_sink_stats st;
+	char line[128];
+	unsigned int i;
+
+	p.max_file_bytes = 1000;
+	s = dpf_sink_create(&p);
+	assert_non_null(s);
+	/* A window of 3000 bytes: one file, though past the limit, until its end. */
+	for (i = 0; i < 40; i++) {
+		size_t len = make_line(line, sizeof(line), i);
+
+		assert_int_equal(dpf_sink_write(s, END_SEC, line, len), 0);
+	}
+	dpf_sink_get_stats(s, &st);
+	assert_int_equal(st.files_published, 0);
+	assert_int_equal(dpf_sink_open_files(s), 1);
+	assert_int_equal(dpf_sink_flush(s), 0);
+	dpf_sink_get_stats(s, &st);
+	assert_int_equal(st.files_published, 1);
+	assert_int_equal(dpf_sink_open_files(s), 0);
+	/* Only a window past 4 times the limit is split. */
+	for (i = 40; i < 200; i++) {
+		size_t len = make_line(line, sizeof(line), i);
+
+		assert_int_equal(dpf_sink_write(s, END_SEC, line, len), 0);
+	}
+	dpf_sink_get_stats(s, &st);
+	assert_true(st.files_published >= 2);
+	assert_int_equal(dpf_sink_close_all(s), 0);
+	check_all_lines_once(t, DPF_COMPRESS_NONE, 200);
 	dpf_sink_free(s);
 }
 
@@ -1220,6 +1263,7 @@ main(void)
 		T(test_sink_nothing_under_final_name_before_publish),
 		T(test_sink_two_slots_close_before_publishes_only_older),
 		T(test_sink_rotation_at_max_bytes_keeps_every_line_once),
+		T(test_sink_rotation_waits_for_the_window_end),
 		T(test_sink_rotation_of_zstd_files_gives_whole_frames),
 		T(test_sink_names_differ_across_sinks_with_different_nonce),
 		T(test_sink_same_nonce_moves_to_next_sequence_when_name_exists),

@@ -805,7 +805,7 @@ test_sink_symlink_at_temporary_or_final_name_is_never_followed(void **state)
 	}
 	/* Links at the temporary name and at the final name of that same file. */
 	slash = strrchr(first, '/');
-	snprintf(tmp_link, sizeof(tmp_link), "%.*s/.%s.tmp", (int)(slash - first), first,
+	snprintf(tmp_link, sizeof(tmp_link), "%.*s/.%s.0.tmp", (int)(slash - first), first,
 		 slash + 1);
 	assert_int_equal(symlink(victim, tmp_link), 0);
 	s = dpf_sink_create(&p);
@@ -1184,9 +1184,30 @@ test_sink_recover_after_interrupted_recovery_is_exact(void **state)
 	dpf_sink_free(s);
 }
 
-/* What a SIGKILL right after dpf_sink_flush() leaves: every line is recoverable. */
+/*
+ * What a SIGKILL leaves after a window end (dpf_sink_flush) and part of the
+ * next window: recovery keeps exactly the lines written before the flush,
+ * never the cut window's, and counts those it drops.
+ */
+static void check_flush_then_kill_n(struct tdir *t, enum dpf_compress c, unsigned int whole,
+				    unsigned int cut);
+
 static void
 check_flush_then_kill(struct tdir *t, enum dpf_compress c)
+{
+	check_flush_then_kill_n(t, c, 7777, 30000);
+	/*
+	 * Killed right after the window end: nothing after it on disk. 2000
+	 * lines make a last compressed block that decodes to more than the
+	 * recovery's 64 KiB output buffer: what the decoder holds past it is
+	 * read too.
+	 */
+	check_flush_then_kill_n(t, c, 2000, 2000);
+}
+
+static void
+check_flush_then_kill_n(struct tdir *t, enum dpf_compress c, unsigned int whole,
+			unsigned int cut)
 {
 	struct dpf_sink_params p = files_params(t, c);
 	struct dpf_sink *s = dpf_sink_create(&p);
@@ -1196,14 +1217,23 @@ check_flush_then_kill(struct tdir *t, enum dpf_compress c)
 	char other[128];
 	char path[PATH_MAX];
 	char final[PATH_MAX];
+	const char *base;
+	char mark[32];
 	unsigned char *data;
 	size_t len;
 
 	assert_non_null(s);
-	write_lines(s, 0, 777);
+	write_lines(s, 0, whole);
 	assert_int_equal(dpf_sink_flush(s), 0);
+	/* The cut window: with enough lines some reach the disk. */
+	write_lines(s, whole, cut);
 	list_files(t->out, &l);
 	assert_int_equal(l.n, 1);
+	/* The name says how many lines were whole at the last window end. */
+	base = strrchr(l.path[0], '/') + 1;
+	snprintf(mark, sizeof(mark), ".%u.tmp", whole);
+	assert_true(strlen(base) > strlen(mark));
+	assert_string_equal(base + strlen(base) - strlen(mark), mark);
 	data = read_all(l.path[0], &len);
 	list_free(&l);
 	/* The copy is the file as the killed process left it. */
@@ -1213,20 +1243,67 @@ check_flush_then_kill(struct tdir *t, enum dpf_compress c)
 	assert_non_null(b);
 	snprintf(path, sizeof(path), "mkdir -p %s/" LEFT_DIR, other);
 	assert_int_equal(system(path), 0);
-	snprintf(path, sizeof(path), "%s/" LEFT_DIR "/." LEFT_FINAL "%s.tmp", other,
-		 dpf_sink_compress_ext(c));
+	snprintf(path, sizeof(path), "%s/" LEFT_DIR "/." LEFT_FINAL "%s%s", other,
+		 dpf_sink_compress_ext(c), mark);
 	snprintf(final, sizeof(final), "%s/" LEFT_DIR "/" LEFT_FINAL "%s", other,
 		 dpf_sink_compress_ext(c));
 	put_file(path, data, len);
 	free(data);
 	assert_int_equal(dpf_sink_recover(b, &r), 0);
 	assert_int_equal(r.files_finished, 1);
-	assert_int_equal(r.lines_recovered, 777);
-	assert_int_equal(check_prefix(final), 777);
+	assert_int_equal(r.lines_recovered, whole);
+	/* Whole lines of a big cut window are on disk: dropped. */
+	if (cut - whole > 20000)
+		assert_true(r.lines_dropped > 0);
+	assert_true(r.lines_dropped <= cut - whole);
+	assert_int_equal(check_prefix(final), whole);
 	dpf_sink_free(b);
 	dpf_sink_free(s);
 	nftw(t->root, walk_remove, 16, FTW_DEPTH | FTW_PHYS);
 	assert_int_equal(mkdir(t->root, 0700), 0);
+}
+
+/* Killed before its first window end: nothing of the file is whole. */
+static void
+test_sink_leftover_without_a_window_end_is_removed_and_counted(void **state)
+{
+	struct tdir *t = *state;
+	struct dpf_sink_params p = files_params(t, DPF_COMPRESS_NONE);
+	struct dpf_sink_recovery r;
+	struct dpf_sink *s;
+	struct file_list l;
+	char path[PATH_MAX];
+	size_t len;
+	unsigned char *plain = make_stream(DPF_COMPRESS_NONE, 50, &len);
+
+	make_left_dir(t);
+	left_path(t, ".d_1.log.0.tmp", path, sizeof(path));
+	put_file(path, plain, len);
+	/* A count past what the file holds (a power cut): what is there is kept. */
+	left_path(t, ".d_2.log.80.tmp", path, sizeof(path));
+	put_file(path, plain, len);
+	left_path(t, ".d_3.log.20.recovering.tmp", path, sizeof(path));
+	put_file(path, plain, len / 2);
+	left_path(t, ".d_3.log.20.tmp", path, sizeof(path));
+	put_file(path, plain, len);
+	free(plain);
+	s = dpf_sink_create(&p);
+	assert_non_null(s);
+	assert_int_equal(dpf_sink_recover(s, &r), 0);
+	assert_int_equal(r.files_removed, 1);
+	assert_int_equal(r.files_finished, 2);
+	assert_int_equal(r.lines_recovered, 50 + 20);
+	assert_int_equal(r.lines_dropped, 50 + 30);
+	assert_int_equal(r.errors, 0);
+	left_path(t, "d_2.log", path, sizeof(path));
+	assert_int_equal(check_prefix(path), 50);
+	left_path(t, "d_3.log", path, sizeof(path));
+	assert_int_equal(check_prefix(path), 20);
+	list_files(t->out, &l);
+	assert_int_equal(l.n, 2);
+	assert_int_equal(count_tmp(&l), 0);
+	list_free(&l);
+	dpf_sink_free(s);
 }
 
 static void
@@ -1261,7 +1338,7 @@ test_sink_flush_with_nothing_new_is_harmless_for_every_compression(void **state)
 }
 
 static void
-test_sink_flush_makes_every_line_recoverable_after_a_kill(void **state)
+test_sink_kill_after_a_window_end_recovers_exactly_the_whole_windows(void **state)
 {
 	check_flush_then_kill(*state, DPF_COMPRESS_ZSTD);
 	check_flush_then_kill(*state, DPF_COMPRESS_GZIP);
@@ -1292,7 +1369,8 @@ main(void)
 		T(test_sink_recover_removes_leftovers_without_records_and_keeps_valid_prefix),
 		T(test_sink_recover_never_follows_links_nor_touches_others_files),
 		T(test_sink_recover_after_interrupted_recovery_is_exact),
-		T(test_sink_flush_makes_every_line_recoverable_after_a_kill),
+		T(test_sink_kill_after_a_window_end_recovers_exactly_the_whole_windows),
+		T(test_sink_leftover_without_a_window_end_is_removed_and_counted),
 		T(test_sink_flush_with_nothing_new_is_harmless_for_every_compression),
 	};
 

@@ -417,6 +417,44 @@ test_merge_resolves_session_views_from_the_lowest_core(void **state)
 	free_shard(b);
 }
 
+static void
+test_merge_cut_window_gives_every_interface_a_skipdata_row(void **state)
+{
+	struct dpf_shard *a = new_shard(3, 64);
+	struct dpf_shard *shards[1] = {a};
+	struct dpf_merge *m = new_merge(3);
+	struct dpf_merge_stats st = {0};
+
+	(void)state;
+	/* Interface 0 has a record, 1 lost packets, 2 nothing. */
+	add_pkt(a, 0, 5, 1000, 60, 1700000005500000000ull, 0x02);
+	a->lost_pkts[1] = 7;
+	dpf_merge_set_cut(m, true);
+	assert_int_equal(dpf_merge_window(m, shards, 1, 1699999980, 60, collect, &got, &st), 0);
+	assert_int_equal(got.n, 4);
+	assert_int_equal(got.rows[0].log_status, DPF_LOG_OK);
+	assert_int_equal(got.rows[1].log_status, DPF_LOG_SKIPDATA);
+	assert_int_equal(got.rows[1].key.iface, 0);
+	assert_int_equal(got.rows[2].log_status, DPF_LOG_SKIPDATA);
+	assert_int_equal(got.rows[2].key.iface, 1);
+	assert_int_equal(got.rows[3].log_status, DPF_LOG_SKIPDATA);
+	assert_int_equal(got.rows[3].key.iface, 2);
+	assert_int_equal(got.rows[3].start, 1699999980);
+	assert_int_equal(got.rows[3].end, 1700000040);
+	assert_int_equal(st.skipdata_rows, 3);
+	assert_int_equal(st.nodata_rows, 0);
+	/* Only the packets shards report are counted as lost. */
+	assert_int_equal(st.lost_pkts, 7);
+	/* Off again: the next window is an ordinary one. */
+	dpf_merge_set_cut(m, false);
+	memset(&got, 0, sizeof(got));
+	assert_int_equal(dpf_merge_window(m, NULL, 0, 1700000040, 60, collect, &got, NULL), 0);
+	assert_int_equal(got.n, 3);
+	assert_int_equal(got.rows[0].log_status, DPF_LOG_NODATA);
+	dpf_merge_free(m);
+	free_shard(a);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -430,6 +468,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_merge_order_equals_qsort_by_key_cmp),
 		cmocka_unit_test(test_merge_order_equals_qsort_for_keys_not_built_from_packets),
 		cmocka_unit_test(test_merge_resolves_session_views_from_the_lowest_core),
+		cmocka_unit_test(test_merge_cut_window_gives_every_interface_a_skipdata_row),
 	};
 
 	(void)argc;
