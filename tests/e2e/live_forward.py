@@ -68,6 +68,7 @@ STATIC_IN6, STATIC_OUT6 = "fd88::/64", "2001:db8:64::/64"
 NAT4, NAT6 = "100.64.0.1", "2001:db8:64::1"       # in's static outside addresses
 DNAT4 = "100.64.1.10"                              # dnat public address
 HTTP_PORT, ECHO_PORT, CLOSED_PORT = 8000, 7007, 9
+DNAT_CLOSED_INSIDE = 19   # not CLOSED_PORT: every datagram from IN4:19 is a port-forward reply
 DNAT_HTTP, DNAT_UDP, DNAT_CLOSED = 8080, 7070, 9090
 
 FIELDS = ("interface-id", "pkt-srcaddr", "pkt-dstaddr", "pkt-srcport", "pkt-dstport",
@@ -427,7 +428,7 @@ NAT_RULES = {
     "static_dnat": [f"static {STATIC_IN4} {STATIC_OUT4}", f"static {STATIC_IN6} {STATIC_OUT6}",
                     f"dnat tcp {DNAT4}:{DNAT_HTTP} {IN4}:{HTTP_PORT}",
                     f"dnat udp {DNAT4}:{DNAT_UDP} {IN4}:{ECHO_PORT}",
-                    f"dnat udp {DNAT4}:{DNAT_CLOSED} {IN4}:{CLOSED_PORT}"],
+                    f"dnat udp {DNAT4}:{DNAT_CLOSED} {IN4}:{DNAT_CLOSED_INSIDE}"],
     "masquerade": [f"masquerade 10.99.0.0/24 {MASQ4} 20000-29999",
                    f"masquerade fd88::/64 {MASQ6} 20000-29999"],
 }
