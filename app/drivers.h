@@ -78,7 +78,13 @@ enum dpf_drv_reta_spread {
 	  "with the timestamp offload on, the driver leaves its vector RX path")                   \
 	X(DESC_CAPPED_BY_HOST, "desc-capped-by-host",                                              \
 	  "the host sets the ring size and the driver silently uses at most that many "            \
-	  "descriptors (QEMU: rx_queue_size=, tx_queue_size=)")
+	  "descriptors (QEMU: rx_queue_size=, tx_queue_size=)")                                    \
+	X(KERNEL_FANOUT, "kernel-fanout",                                                          \
+	  "the kernel's PACKET_FANOUT hash, not dpflow's Toeplitz key, spreads packets over the "  \
+	  "queues, so forward mode shares masquerade sessions between RX cores")                  \
+	X(FRAME_SIZE_FROM_DEVARGS, "frame-size-from-devargs",                                      \
+	  "the vdev's framesz= argument (default 2048) is the largest frame a queue delivers, "    \
+	  "longer ones arrive cut (net_af_packet); dpflow sizes its mbufs to hold a whole frame")
 
 /* clang-format cannot see the enumerators the macro makes. */
 /* clang-format off */

@@ -2,7 +2,8 @@
 /*
  * Counters: per port, per RX core, pipeline, writer; printed as stable
  * `key: value` lines on stderr, with the conservation check of design.md:
- * packets received == logged + not-ip + malformed + lost + late.
+ * packets received == logged + not-ip + malformed + lost + late + unmatched
+ * (+ forward mode's short-frames, tx-dropped, tx-too-big).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -84,6 +85,10 @@ dpf_stats_print(FILE *f, struct dpf_app *app, bool final)
 			fprintf(f, "port %u nic-imissed: %" PRIu64 "\n", port, es.imissed);
 			fprintf(f, "port %u nic-ierrors: %" PRIu64 "\n", port, es.ierrors);
 			fprintf(f, "port %u nic-rx-nombuf: %" PRIu64 "\n", port, es.rx_nombuf);
+			/* af_packet counts here what the kernel refused after its
+			 * tx_burst had taken it (doc/operations.md). */
+			fprintf(f, "port %u nic-opackets: %" PRIu64 "\n", port, es.opackets);
+			fprintf(f, "port %u nic-oerrors: %" PRIu64 "\n", port, es.oerrors);
 		}
 	}
 	for (c = 0; c < app->n_cores; c++) {
@@ -113,8 +118,11 @@ dpf_stats_print(FILE *f, struct dpf_app *app, bool final)
 	fprintf(f, "writer errors: %" PRIu64 "\n", app->sstats.write_errors);
 	dpf_writer_stats_print(f);
 	/* Conservation (design.md invariant 1). */
+	/* Forward mode: a packet not sent is not logged either (tx-dropped,
+	 * tx-too-big), nor one that arrived cut (short-frames). */
 	accounted = t.logged_packets + t.not_ip + t.malformed + t.lost_table_full +
-		    t.lost_no_table + t.late + t.unmatched;
+		    t.lost_no_table + t.late + t.unmatched + t.short_frames + t.tx_dropped +
+		    t.tx_too_big;
 	fprintf(f, "conservation received: %" PRIu64 "\n", t.rx_packets);
 	fprintf(f, "conservation accounted: %" PRIu64 "\n", accounted);
 	fprintf(f, "conservation logged-in-records: %" PRIu64 "\n", app->pstats.record_packets);

@@ -162,7 +162,10 @@ void dpf_frag_cache_free(struct dpf_frag_cache *fc);
 /**
  * Apply the fragment rule to a parsed packet: a first fragment records its
  * ports; a later fragment gets the recorded ports (and has_l4 stays 0) or
- * ports 0 when the first fragment was not seen. Not thread-safe: owning lcore.
+ * ports 0 when the first fragment was not seen. An ICMP / ICMPv6 echo's
+ * identifier travels the same way (icmp_id, icmp_type, has_icmp_id), so that
+ * forward mode translates later fragments like their first. Not
+ * thread-safe: owning lcore.
  * @return true when a later fragment found its first fragment's ports
  */
 bool dpf_frag_cache_apply(struct dpf_frag_cache *fc, struct dpf_pkt_info *pi);

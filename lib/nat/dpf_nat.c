@@ -733,6 +733,40 @@ dpf_nat_is_masquerade_outside(const struct dpf_nat *nat, uint8_t family, const u
 	return false;
 }
 
+bool
+dpf_nat_needs_ports(const struct dpf_nat *nat, const struct dpf_flow_key *k)
+{
+	uint32_t i;
+
+	if (nat == NULL)
+		return false;
+	if (nat->has_masquerade && (prefix_lookup(&nat->masq_in, k->family, k->src_addr) >= 0 ||
+				    dpf_nat_is_masquerade_outside(nat, k->family, k->dst_addr)))
+		return true;
+	for (i = 0; i < nat->n_rules; i++) {
+		const struct dpf_nat_rule *r = &nat->rules[i];
+
+		if (r->type == DPF_NAT_DNAT && r->family == k->family && r->proto == k->proto &&
+		    (memcmp(r->out_addr, k->dst_addr, 16) == 0 ||
+		     memcmp(r->in_addr, k->src_addr, 16) == 0))
+			return true;
+	}
+	return false;
+}
+
+bool
+dpf_nat_masquerade_missed(const struct dpf_nat *nat, const struct dpf_flow_key *k,
+			  const struct dpf_flow_nat *post)
+{
+	if (nat == NULL || !nat->has_masquerade)
+		return false;
+	if (memcmp(post->src_addr, k->src_addr, 16) == 0 &&
+	    prefix_lookup(&nat->masq_in, k->family, k->src_addr) >= 0)
+		return true;
+	return memcmp(post->dst_addr, k->dst_addr, 16) == 0 &&
+	       dpf_nat_is_masquerade_outside(nat, k->family, k->dst_addr);
+}
+
 /* ------------------------------------------------------------------ */
 /* Masquerade sessions                                                  */
 

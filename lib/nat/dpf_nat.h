@@ -126,6 +126,24 @@ void dpf_nat_view(const struct dpf_nat *nat, const struct dpf_flow_key *k,
 /** True when addr (family 4/6) is the outside address of a masquerade rule. */
 bool dpf_nat_is_masquerade_outside(const struct dpf_nat *nat, uint8_t family, const uint8_t *addr);
 
+/**
+ * True when a rule that translates by port (dnat, masquerade) may concern a
+ * packet of these addresses and protocol whatever its ports: a later IP
+ * fragment whose first fragment was not seen cannot be translated then.
+ * Walks the rules (for rare packets only).
+ */
+bool dpf_nat_needs_ports(const struct dpf_nat *nat, const struct dpf_flow_key *k);
+
+/**
+ * True when masquerade should have translated a packet but post (its view
+ * after every rule) shows it was not: a source inside a masquerade prefix
+ * that no rule rewrote, or a destination that is a masquerade outside
+ * address. Forward mode drops such a packet instead of sending an inside
+ * address out, or a packet to nowhere in.
+ */
+bool dpf_nat_masquerade_missed(const struct dpf_nat *nat, const struct dpf_flow_key *k,
+			       const struct dpf_flow_nat *post);
+
 /* ------------------------------------------------------------------ */
 /* Masquerade sessions (forward mode).                                 */
 

@@ -322,7 +322,10 @@ def masquerade_forward(acl):
     for (src, sp, dst, dp, proto) in flows:
         (cap.tcp if proto == 6 else cap.udp)(dst, dp, outside, mapping[(src, sp)])
     cap.ping("10.0.0.1", "198.51.100.1", False, 4242)
-    opts = ["--rxq", str(nq), "--forward", "1:0",
+    # Port 0 (net_pcap, tx_pcap only) never receives: only the replay port's
+    # software RSS spreads packets, so the steered ports hold (auto would
+    # share the sessions, since net_pcap has no RSS).
+    opts = ["--rxq", str(nq), "--forward", "1:0", "--nat-sessions", "per-core",
             "--nat-rule", f"masquerade 10.0.0.0/16 {outside} {lo}-{hi}"]
     if acl:
         cap.tcp("198.51.100.9", 80, outside, 29999, flags=0x12)   # no session

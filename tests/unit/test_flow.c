@@ -127,6 +127,31 @@ test_frag_cache_later_fragment_gets_first_fragment_ports(void **state)
 }
 
 static void
+test_frag_cache_later_fragment_gets_the_echo_identifier(void **state)
+{
+	struct dpf_frag_cache *fc = dpf_frag_cache_create(1024, -1);
+	struct dpf_pkt_info pi;
+
+	(void)state;
+	assert_non_null(fc);
+	v4_frag(&pi, DPF_PKT_FRAG_FIRST, 91, 0, 0);
+	pi.proto = 1;
+	pi.has_l4 = 1;
+	pi.icmp_type = 8;
+	pi.icmp_id = 0x4242;
+	pi.has_icmp_id = 1;
+	assert_false(dpf_frag_cache_apply(fc, &pi));
+	v4_frag(&pi, DPF_PKT_FRAG_LATER, 91, 0, 0);
+	pi.proto = 1;
+	assert_true(dpf_frag_cache_apply(fc, &pi));
+	assert_int_equal(pi.has_icmp_id, 1);
+	assert_int_equal(pi.icmp_id, 0x4242);
+	assert_int_equal(pi.icmp_type, 8);
+	assert_int_equal(pi.has_l4, 0);
+	dpf_frag_cache_free(fc);
+}
+
+static void
 test_frag_cache_create_rejects_zero_slots(void **state)
 {
 	(void)state;
@@ -142,6 +167,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_key_cmp_orders_iface_family_addresses_proto_ports_action),
 		cmocka_unit_test(test_counters_merge_sums_and_takes_min_max_or),
 		cmocka_unit_test(test_frag_cache_later_fragment_gets_first_fragment_ports),
+		cmocka_unit_test(test_frag_cache_later_fragment_gets_the_echo_identifier),
 		cmocka_unit_test(test_frag_cache_create_rejects_zero_slots),
 	};
 
