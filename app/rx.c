@@ -554,23 +554,40 @@ record(struct dpf_app *app, struct dpf_rx_core *core, struct burst *b)
 	(void)app;
 }
 
+/* A fragment in one mbuf of pool, for a port that takes no chains. */
+static struct rte_mbuf *
+linearize(struct rte_mbuf *frag, struct rte_mempool *pool)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	uint32_t len = rte_pktmbuf_pkt_len(frag);
+	char *dst = m != NULL ? rte_pktmbuf_append(m, (uint16_t)len) : NULL;
+
+	if (dst == NULL || rte_pktmbuf_read(frag, 0, len, dst) == NULL) {
+		rte_pktmbuf_free(m);
+		m = NULL;
+	}
+	rte_pktmbuf_free(frag);
+	return m;
+}
+
 /*
  * An IPv4 packet above the peer port's MTU, as fragments (rte_ip_frag) with
- * the packet's own Ethernet header. The packet is consumed. Returns the
- * number of fragments, -EMSGSIZE when it may not be fragmented (IPv6: only
- * its source fragments; DF set; a port without chained mbufs), -ENOBUFS
- * when the fragment mbufs ran out.
+ * the packet's own Ethernet header; copied into single mbufs of the packet's
+ * own pool when the peer takes no chained mbufs. The packet is consumed.
+ * Returns the number of fragments, -EMSGSIZE when it may not be fragmented
+ * (IPv6: only its source fragments it; DF set), -ENOBUFS when mbufs ran out.
  */
 static int
 fragment(struct dpf_app *app, uint16_t peer, struct rte_mbuf *m, const struct dpf_pkt_info *pi,
 	 struct rte_mbuf **out)
 {
 	uint8_t l2[RTE_ETHER_HDR_LEN + 4 * DPF_PKT_MAX_VLANS];
+	struct rte_mempool *pool = m->pool;
 	uint16_t l2_len = pi->l3_offset;
 	uint32_t whole = (uint32_t)l2_len + pi->l3_len;
 	int nf, k;
 
-	if (pi->family != 4 || !app->port_multiseg[peer] || l2_len > sizeof(l2)) {
+	if (pi->family != 4 || l2_len > sizeof(l2)) {
 		rte_pktmbuf_free(m);
 		return -EMSGSIZE;
 	}
@@ -597,6 +614,16 @@ fragment(struct dpf_app *app, uint16_t peer, struct rte_mbuf *m, const struct dp
 		ip = (struct rte_ipv4_hdr *)(h + l2_len);
 		ip->hdr_checksum = 0;
 		ip->hdr_checksum = rte_ipv4_cksum(ip);
+	}
+	for (k = 0; k < nf && !app->port_multiseg[peer]; k++) {
+		out[k] = linearize(out[k], pool);
+		if (out[k] == NULL) {
+			while (++k < nf)
+				rte_pktmbuf_free(out[k]);
+			while (nf-- > 0)
+				rte_pktmbuf_free(out[nf]);
+			return -ENOBUFS;
+		}
 	}
 	return nf;
 }

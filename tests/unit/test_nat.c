@@ -752,6 +752,46 @@ test_nat_icmp_error_static_and_dnat_both_directions(void **state)
 	dpf_nat_free(nat);
 }
 
+static void
+test_nat_needs_ports_and_masquerade_missed(void **state)
+{
+	static const char *const rules[] = {"masquerade 10.0.1.0/24 10.0.0.220",
+					    "dnat udp 203.0.113.10:53 10.0.2.5:5353",
+					    "static 10.0.3.0/24 100.64.0.0/24"};
+	char err[256];
+	struct dpf_nat *nat = make_nat(rules, 3, err, sizeof(err));
+	struct dpf_flow_key k;
+	struct dpf_flow_nat post;
+
+	(void)state;
+	assert_non_null(nat);
+	/* Ports matter: masquerade either way, a port forward's two addresses. */
+	key_of(&k, 17, "10.0.1.5", 0, "198.51.100.1", 0);
+	assert_true(dpf_nat_needs_ports(nat, &k));
+	key_of(&k, 17, "198.51.100.1", 0, "10.0.0.220", 0);
+	assert_true(dpf_nat_needs_ports(nat, &k));
+	key_of(&k, 17, "198.51.100.1", 0, "203.0.113.10", 0);
+	assert_true(dpf_nat_needs_ports(nat, &k));
+	key_of(&k, 17, "10.0.2.5", 0, "198.51.100.1", 0);
+	assert_true(dpf_nat_needs_ports(nat, &k));
+	/* Not the forward's protocol; static only: addresses suffice. */
+	key_of(&k, 6, "198.51.100.1", 0, "203.0.113.10", 0);
+	assert_false(dpf_nat_needs_ports(nat, &k));
+	key_of(&k, 17, "10.0.3.9", 0, "198.51.100.1", 0);
+	assert_false(dpf_nat_needs_ports(nat, &k));
+	/* A GRE packet from the masquerade prefix: no rule translates it. */
+	key_of(&k, 47, "10.0.1.5", 0, "198.51.100.1", 0);
+	dpf_nat_view(nat, &k, &post, NULL, NULL);
+	assert_true(dpf_nat_masquerade_missed(nat, &k, &post));
+	key_of(&k, 47, "198.51.100.1", 0, "10.0.0.220", 0);
+	dpf_nat_view(nat, &k, &post, NULL, NULL);
+	assert_true(dpf_nat_masquerade_missed(nat, &k, &post));
+	key_of(&k, 47, "10.0.3.9", 0, "198.51.100.1", 0);
+	dpf_nat_view(nat, &k, &post, NULL, NULL);
+	assert_false(dpf_nat_masquerade_missed(nat, &k, &post));
+	dpf_nat_free(nat);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -771,6 +811,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_nat_shared_expired_session_reused_after_grace_period),
 		cmocka_unit_test(test_nat_icmp_error_masquerade_quoted_source_detranslated),
 		cmocka_unit_test(test_nat_icmp_error_static_and_dnat_both_directions),
+		cmocka_unit_test(test_nat_needs_ports_and_masquerade_missed),
 	};
 
 	(void)argc;
