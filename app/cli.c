@@ -112,7 +112,7 @@ static void explain(const char *line, int rc);
  * the `error:` way.
  */
 struct cmd_rejected_result {
-	int code;      /* CMDLINE_PARSE_NOMATCH, _BAD_ARGS or _AMBIGUOUS */
+	int code; /* CMDLINE_PARSE_NOMATCH, _BAD_ARGS or _AMBIGUOUS */
 	char line[256];
 };
 

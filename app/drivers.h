@@ -81,7 +81,7 @@ enum dpf_drv_reta_spread {
 	  "descriptors (QEMU: rx_queue_size=, tx_queue_size=)")                                    \
 	X(KERNEL_FANOUT, "kernel-fanout",                                                          \
 	  "the kernel's PACKET_FANOUT hash, not dpflow's Toeplitz key, spreads packets over the "  \
-	  "queues, so forward mode shares masquerade sessions between RX cores")                  \
+	  "queues, so forward mode shares masquerade sessions between RX cores")                   \
 	X(FRAME_SIZE_FROM_DEVARGS, "frame-size-from-devargs",                                      \
 	  "the vdev's framesz= argument (default 2048) is the largest frame a queue delivers, "    \
 	  "longer ones arrive cut (net_af_packet); dpflow sizes its mbufs to hold a whole frame")

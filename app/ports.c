@@ -204,9 +204,8 @@ create_fragment_pools(struct dpf_app *app)
 {
 	unsigned int n = (unsigned int)app->n_cores * (2048 + 2 * DPF_BURST * 8) + 1024;
 
-	app->frag_direct = rte_pktmbuf_pool_create("frag_direct", n, MBUF_CACHE, 0,
-						   RTE_PKTMBUF_HEADROOM + 128,
-						   (int)rte_socket_id());
+	app->frag_direct = rte_pktmbuf_pool_create(
+		"frag_direct", n, MBUF_CACHE, 0, RTE_PKTMBUF_HEADROOM + 128, (int)rte_socket_id());
 	app->frag_indirect =
 		rte_pktmbuf_pool_create("frag_indirect", n, MBUF_CACHE, 0, 0, (int)rte_socket_id());
 	if (app->frag_direct == NULL || app->frag_indirect == NULL) {
@@ -241,7 +240,8 @@ not_steerable(const struct dpf_app *app, char *why, size_t len)
 			snprintf(why, len, "port %u (%s) has %u RX queues for %u RX cores", port,
 				 dp->driver, app->port_nq[port], app->n_cores);
 		else if (dpf_drivers_port_has_quirk(port, DPF_DRV_QUIRK_KERNEL_FANOUT))
-			snprintf(why, len, "port %u (%s): RSS is the kernel's fanout, not dpflow's Toeplitz",
+			snprintf(why, len,
+				 "port %u (%s): RSS is the kernel's fanout, not dpflow's Toeplitz",
 				 port, dp->driver);
 		else if (c->rss_hash == 0)
 			snprintf(why, len, "port %u (%s): no RSS", port, dp->driver);
@@ -272,7 +272,8 @@ choose_masquerade_sessions(struct dpf_app *app)
 		return;
 	case DPF_NAT_SESSIONS_PER_CORE:
 		app->nat_shared = false;
-		fprintf(stderr, "dpflow: masquerade: sessions per RX core (--nat-sessions per-core)%s%s\n",
+		fprintf(stderr,
+			"dpflow: masquerade: sessions per RX core (--nat-sessions per-core)%s%s\n",
 			reason != NULL ? "; replies may miss them: " : "",
 			reason != NULL ? reason : "");
 		return;
@@ -281,10 +282,12 @@ choose_masquerade_sessions(struct dpf_app *app)
 	}
 	app->nat_shared = reason != NULL;
 	if (reason != NULL)
-		fprintf(stderr, "dpflow: masquerade: sessions shared by all RX cores (%s)\n", reason);
+		fprintf(stderr, "dpflow: masquerade: sessions shared by all RX cores (%s)\n",
+			reason);
 	else if (app->n_cores > 1)
-		fprintf(stderr, "dpflow: masquerade: sessions per RX core, ports chosen so that "
-				"replies hash to their core (dpflow's Toeplitz RSS on every port)\n");
+		fprintf(stderr,
+			"dpflow: masquerade: sessions per RX core, ports chosen so that "
+			"replies hash to their core (dpflow's Toeplitz RSS on every port)\n");
 	else
 		fprintf(stderr, "dpflow: masquerade: sessions of the one RX core\n");
 }

@@ -315,7 +315,7 @@ struct burst {
 	uint32_t rule_ids[DPF_BURST];
 	uint16_t iface[DPF_BURST];
 	uint8_t action[DPF_BURST];
-	uint8_t keep_view[DPF_BURST]; /* post view the pipeline cannot compute (session, ICMP error) */
+	uint8_t keep_view[DPF_BURST]; /* a view the pipeline cannot compute (session, ICMP error) */
 	uint8_t drop[DPF_BURST];    /* forward mode: do not transmit */
 	uint8_t masq_reply[DPF_BURST]; /* accepted only if its masquerade session exists */
 	uint8_t frag_unknown[DPF_BURST]; /* later fragment whose first fragment was not seen */

@@ -274,8 +274,15 @@ make_member(struct dpf_nat *nat, struct dpf_nat_group *g, uint16_t m, uint32_t c
 	    struct dpf_nat_icmp *icmp)
 {
 	struct dpf_nat_sessions_params p = {
-		.capacity = cap, .socket_id = -1, .nat = nat, .icmp = icmp, .rss = NULL,
-		.n_queues = DPF_NAT_GROUP_MAX, .queue = m, .timeout_ns = 1000, .group = g,
+		.capacity = cap,
+		.socket_id = -1,
+		.nat = nat,
+		.icmp = icmp,
+		.rss = NULL,
+		.n_queues = DPF_NAT_GROUP_MAX,
+		.queue = m,
+		.timeout_ns = 1000,
+		.group = g,
 	};
 	char name[32];
 
@@ -480,7 +487,6 @@ test_nat_masquerade_icmp_echo_shared_across_cores(void **state)
 	dpf_nat_free(nat);
 }
 
-
 static void
 test_nat_shared_reply_found_in_the_owners_table(void **state)
 {
@@ -649,9 +655,8 @@ test_nat_icmp_error_masquerade_quoted_source_detranslated(void **state)
 	/* Port unreachable from the remote, to the outside address, quoting the
 	 * translated datagram; it reaches the other member. */
 	key_of(&q, 17, "10.0.0.220", post.src_port, "203.0.113.5", 9);
-	assert_int_equal(error_view(nat, b, "203.0.113.5", "10.0.0.220", &q, 0, 0, &opost, &qpost,
-				    &qid),
-			 1);
+	assert_int_equal(
+		error_view(nat, b, "203.0.113.5", "10.0.0.220", &q, 0, 0, &opost, &qpost, &qid), 1);
 	assert_string_equal(txt(4, opost.src_addr), "203.0.113.5");
 	assert_string_equal(txt(4, opost.dst_addr), "10.0.1.5");
 	assert_string_equal(txt(4, qpost.src_addr), "10.0.1.5");
@@ -659,25 +664,24 @@ test_nat_icmp_error_masquerade_quoted_source_detranslated(void **state)
 	assert_string_equal(txt(4, qpost.dst_addr), "203.0.113.5");
 	assert_int_equal(qpost.dst_port, 9);
 	/* A router on the way reports it (outer source is not the quoted destination). */
-	assert_int_equal(error_view(nat, a, "198.51.100.254", "10.0.0.220", &q, 0, 0, &opost,
-				    &qpost, &qid),
-			 1);
+	assert_int_equal(
+		error_view(nat, a, "198.51.100.254", "10.0.0.220", &q, 0, 0, &opost, &qpost, &qid),
+		1);
 	assert_string_equal(txt(4, opost.src_addr), "198.51.100.254");
 	assert_string_equal(txt(4, opost.dst_addr), "10.0.1.5");
 	/* A router inside the prefix reports a reply it could not deliver: it
 	 * speaks with the outside address, the quote shows the translated port. */
 	key_of(&q, 17, "203.0.113.5", 9, "10.0.1.5", 33000);
-	assert_int_equal(error_view(nat, b, "10.0.1.254", "203.0.113.5", &q, 0, 0, &opost, &qpost,
-				    &qid),
-			 1);
+	assert_int_equal(
+		error_view(nat, b, "10.0.1.254", "203.0.113.5", &q, 0, 0, &opost, &qpost, &qid), 1);
 	assert_string_equal(txt(4, opost.src_addr), "10.0.0.220");
 	assert_string_equal(txt(4, qpost.dst_addr), "10.0.0.220");
 	assert_int_equal(qpost.dst_port, post.src_port);
 	/* No session for the quoted port: drop. */
 	key_of(&q, 17, "10.0.0.220", post.src_port + 2, "203.0.113.5", 9);
-	assert_int_equal(error_view(nat, b, "203.0.113.5", "10.0.0.220", &q, 0, 0, &opost, &qpost,
-				    &qid),
-			 -ENOENT);
+	assert_int_equal(
+		error_view(nat, b, "203.0.113.5", "10.0.0.220", &q, 0, 0, &opost, &qpost, &qid),
+		-ENOENT);
 	/* ICMPv6: an echo request quoted with the outside identifier. */
 	key_of(&k, 58, "fd88::1", 0, "2001:db8:1::100", 0);
 	dpf_nat_view(nat, &k, &post, NULL, NULL);
@@ -693,9 +697,9 @@ test_nat_icmp_error_masquerade_quoted_source_detranslated(void **state)
 	 * and no session is opened for it. */
 	dpf_nat_sessions_get_stats(a, &st);
 	key_of(&q, 17, "203.0.113.7", 7, "10.0.1.9", 7000);
-	assert_int_equal(error_view(nat, a, "10.0.1.9", "203.0.113.7", &q, 0, 0, &opost, &qpost,
-				    &qid),
-			 -ENOENT);
+	assert_int_equal(
+		error_view(nat, a, "10.0.1.9", "203.0.113.7", &q, 0, 0, &opost, &qpost, &qid),
+		-ENOENT);
 	dpf_nat_sessions_get_stats(a, &st2);
 	assert_int_equal(st2.created, st.created);
 	(void)id;
@@ -730,17 +734,17 @@ test_nat_icmp_error_static_and_dnat_both_directions(void **state)
 	assert_string_equal(txt(4, qpost.dst_addr), "203.0.113.100");
 	/* The inside host refuses a datagram that came in by the static rule. */
 	key_of(&q, 17, "203.0.113.102", 5000, "10.99.0.1", 9);
-	assert_int_equal(error_view(nat, NULL, "10.99.0.1", "203.0.113.102", &q, 0, 0, &opost,
-				    &qpost, &qid),
-			 1);
+	assert_int_equal(
+		error_view(nat, NULL, "10.99.0.1", "203.0.113.102", &q, 0, 0, &opost, &qpost, &qid),
+		1);
 	assert_string_equal(txt(4, opost.src_addr), "100.64.0.1");
 	assert_string_equal(txt(4, qpost.dst_addr), "100.64.0.1");
 	assert_int_equal(qpost.dst_port, 9);
 	/* ... and one that came in by the port forward: the public address:port. */
 	key_of(&q, 17, "203.0.113.101", 5001, "10.99.0.1", 19);
-	assert_int_equal(error_view(nat, NULL, "10.99.0.1", "203.0.113.101", &q, 0, 0, &opost,
-				    &qpost, &qid),
-			 1);
+	assert_int_equal(
+		error_view(nat, NULL, "10.99.0.1", "203.0.113.101", &q, 0, 0, &opost, &qpost, &qid),
+		1);
 	assert_string_equal(txt(4, opost.src_addr), "100.64.1.10");
 	assert_string_equal(txt(4, qpost.dst_addr), "100.64.1.10");
 	assert_int_equal(qpost.dst_port, 9090);
@@ -802,7 +806,8 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_nat_view_static_both_sides_and_replies),
 		cmocka_unit_test(test_nat_view_prefix_keeps_host_bits_v4_and_v6),
 		cmocka_unit_test(test_nat_view_dnat_forward_and_reply),
-		cmocka_unit_test(test_nat_masquerade_session_created_reused_and_replies_detranslated),
+		cmocka_unit_test(
+			test_nat_masquerade_session_created_reused_and_replies_detranslated),
 		cmocka_unit_test(test_nat_masquerade_port_makes_reply_hash_to_the_same_queue),
 		cmocka_unit_test(test_nat_masquerade_exhausted_range_fails_enospc_and_counts),
 		cmocka_unit_test(test_nat_masquerade_icmp_echo_shared_across_cores),

@@ -133,8 +133,8 @@ report(const char *mode, const char *what, const struct bench_samples *s)
 static int
 run_mode(bool shared, const struct dpf_nat *nat, struct flow *f, const uint32_t *order)
 {
-	static const char *const names[] = {"outbound-owner", "outbound-other-core",
-					    "reply-owner", "reply-other-core"};
+	static const char *const names[] = {"outbound-owner", "outbound-other-core", "reply-owner",
+					    "reply-other-core"};
 	struct dpf_nat_group *g = shared ? dpf_nat_group_create(MEMBERS, SOCKET_ID_ANY) : NULL;
 	struct dpf_nat_sessions *m[MEMBERS];
 	struct bench_samples s[4] = {{{0}}}, create = {{0}}, qs = {{0}};
@@ -149,15 +149,22 @@ run_mode(bool shared, const struct dpf_nat *nat, struct flow *f, const uint32_t 
 		for (c = 0; c < MEMBERS; c++) {
 			char name[32];
 			struct dpf_nat_sessions_params p = {
-				.name = name, .capacity = 2 * n_flows, .socket_id = SOCKET_ID_ANY,
-				.nat = nat, .rss = &rss, .n_queues = MEMBERS, .queue = c,
-				.timeout_ns = 300000000000ull, .group = g,
+				.name = name,
+				.capacity = 2 * n_flows,
+				.socket_id = SOCKET_ID_ANY,
+				.nat = nat,
+				.rss = &rss,
+				.n_queues = MEMBERS,
+				.queue = c,
+				.timeout_ns = 300000000000ull,
+				.group = g,
 			};
 
 			snprintf(name, sizeof(name), "bn%c%u%u", shared ? 's' : 'p', r, c);
 			m[c] = dpf_nat_sessions_create(&p);
 			if (m[c] == NULL) {
-				fprintf(stderr, "bench_nat: sessions: %s\n", rte_strerror(rte_errno));
+				fprintf(stderr, "bench_nat: sessions: %s\n",
+					rte_strerror(rte_errno));
 				return 1;
 			}
 		}
