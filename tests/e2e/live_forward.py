@@ -230,27 +230,10 @@ if __name__ == "__main__" and len(sys.argv) > 1 and sys.argv[1] == "agent":
     sys.exit(agent(sys.argv[2:]))
 
 import lab  # noqa: E402  (after the agent: namespaces only need the lines above)
+from e2e import Fail, check, counters  # noqa: E402
 from lab import Lab, pcap_frames, parse_frame, records  # noqa: E402
 
 SELF = os.path.abspath(__file__)
-
-
-class Fail(Exception):
-    pass
-
-
-def check(cond, msg):
-    if not cond:
-        raise Fail(msg)
-
-
-def counters(stderr):
-    out = {}
-    for line in stderr.splitlines():
-        m = re.fullmatch(r"([a-z0-9 -]+): (\S+)", line)
-        if m:
-            out[m.group(1)] = m.group(2)
-    return out
 
 
 def build(lb):
