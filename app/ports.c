@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -216,6 +217,18 @@ create_fragment_pools(struct dpf_app *app)
 	return 0;
 }
 
+static void __rte_format_printf(2, 3)
+note(FILE *f, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (f == NULL)
+		return;
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+}
+
 /*
  * Masquerade ports are chosen so that a reply's Toeplitz hash brings it to
  * the session's core (lib/nat): that only holds when every port's queues are
@@ -258,21 +271,24 @@ not_steerable(const struct dpf_app *app, char *why, size_t len)
 	return NULL;
 }
 
+/* Chosen in forward mode even without masquerade rules: the prompt may add
+ * some; said at start when there are. */
 static void
 choose_masquerade_sessions(struct dpf_app *app)
 {
 	char why[192];
 	const char *reason = app->n_cores > 1 ? not_steerable(app, why, sizeof(why)) : NULL;
+	FILE *f = needs_exact_steering(app) ? stderr : NULL;
 
 	switch (app->cfg.opt.nat_sessions) {
 	case DPF_NAT_SESSIONS_SHARED:
 		app->nat_shared = true;
-		fprintf(stderr, "dpflow: masquerade: sessions shared by all RX cores "
+		note(f, "dpflow: masquerade: sessions shared by all RX cores "
 				"(--nat-sessions shared)\n");
 		return;
 	case DPF_NAT_SESSIONS_PER_CORE:
 		app->nat_shared = false;
-		fprintf(stderr,
+		note(f,
 			"dpflow: masquerade: sessions per RX core (--nat-sessions per-core)%s%s\n",
 			reason != NULL ? "; replies may miss them: " : "",
 			reason != NULL ? reason : "");
@@ -282,14 +298,14 @@ choose_masquerade_sessions(struct dpf_app *app)
 	}
 	app->nat_shared = reason != NULL;
 	if (reason != NULL)
-		fprintf(stderr, "dpflow: masquerade: sessions shared by all RX cores (%s)\n",
+		note(f, "dpflow: masquerade: sessions shared by all RX cores (%s)\n",
 			reason);
 	else if (app->n_cores > 1)
-		fprintf(stderr,
+		note(f,
 			"dpflow: masquerade: sessions per RX core, ports chosen so that "
 			"replies hash to their core (dpflow's Toeplitz RSS on every port)\n");
 	else
-		fprintf(stderr, "dpflow: masquerade: sessions of the one RX core\n");
+		note(f, "dpflow: masquerade: sessions of the one RX core\n");
 }
 
 /* Ports whose driver stamps frames with their capture time (net_pcap reading

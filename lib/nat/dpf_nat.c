@@ -754,11 +754,22 @@ dpf_nat_needs_ports(const struct dpf_nat *nat, const struct dpf_flow_key *k)
 	return false;
 }
 
+/* Multicast, broadcast and link-local destinations: traffic of the link (ND,
+ * MLD, DHCP, ...), which no NAT translates. */
+static bool
+link_scope(uint8_t family, const uint8_t *dst)
+{
+	if (family == 4)
+		return (dst[0] & 0xf0) == 224 || (dst[0] == 169 && dst[1] == 254) ||
+		       (dst[0] == 255 && dst[1] == 255 && dst[2] == 255 && dst[3] == 255);
+	return dst[0] == 0xff || (dst[0] == 0xfe && (dst[1] & 0xc0) == 0x80);
+}
+
 bool
 dpf_nat_masquerade_missed(const struct dpf_nat *nat, const struct dpf_flow_key *k,
 			  const struct dpf_flow_nat *post)
 {
-	if (nat == NULL || !nat->has_masquerade)
+	if (nat == NULL || !nat->has_masquerade || link_scope(k->family, k->dst_addr))
 		return false;
 	if (memcmp(post->src_addr, k->src_addr, 16) == 0 &&
 	    prefix_lookup(&nat->masq_in, k->family, k->src_addr) >= 0)

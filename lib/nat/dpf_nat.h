@@ -139,7 +139,9 @@ bool dpf_nat_needs_ports(const struct dpf_nat *nat, const struct dpf_flow_key *k
  * after every rule) shows it was not: a source inside a masquerade prefix
  * that no rule rewrote, or a destination that is a masquerade outside
  * address. Forward mode drops such a packet instead of sending an inside
- * address out, or a packet to nowhere in.
+ * address out, or a packet to nowhere in. Packets to multicast, broadcast
+ * and link-local destinations (ND, MLD, DHCP: the link's own traffic) are
+ * never missed.
  */
 bool dpf_nat_masquerade_missed(const struct dpf_nat *nat, const struct dpf_flow_key *k,
 			       const struct dpf_flow_nat *post);

@@ -793,6 +793,10 @@ test_nat_needs_ports_and_masquerade_missed(void **state)
 	key_of(&k, 47, "10.0.3.9", 0, "198.51.100.1", 0);
 	dpf_nat_view(nat, &k, &post, NULL, NULL);
 	assert_false(dpf_nat_masquerade_missed(nat, &k, &post));
+	/* The link's own traffic from the prefix passes as it is. */
+	key_of(&k, 2, "10.0.1.5", 0, "224.0.0.22", 0);
+	dpf_nat_view(nat, &k, &post, NULL, NULL);
+	assert_false(dpf_nat_masquerade_missed(nat, &k, &post));
 	dpf_nat_free(nat);
 }
 
