@@ -618,8 +618,7 @@ fragment(struct dpf_app *app, uint16_t peer, struct rte_mbuf *m, const struct dp
 	for (k = 0; k < nf && !app->port_multiseg[peer]; k++) {
 		out[k] = linearize(out[k], pool);
 		if (out[k] == NULL) {
-			while (++k < nf)
-				rte_pktmbuf_free(out[k]);
+			/* Copies before k, chains after it; k itself is gone. */
 			while (nf-- > 0)
 				rte_pktmbuf_free(out[nf]);
 			return -ENOBUFS;
