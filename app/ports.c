@@ -264,6 +264,11 @@ not_steerable(const struct dpf_app *app, char *why, size_t len)
 				 "port %u (%s): RSS is not the symmetric key with the round-robin "
 				 "RETA dpflow predicts",
 				 port, dp->driver);
+		else if (app->port_reta_size[port] != app->port_reta_size[app->ports[0]])
+			/* The prediction uses one RETA size for every port. */
+			snprintf(why, len, "port %u (%s): a RETA of %u entries, port %u's has %u",
+				 port, dp->driver, app->port_reta_size[port], app->ports[0],
+				 app->port_reta_size[app->ports[0]]);
 		else
 			continue;
 		return why;
