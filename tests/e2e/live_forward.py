@@ -426,23 +426,48 @@ def capture(lb, ns, ifname, name, timeout=120):
     raise Fail(f"tcpdump on {ns} {ifname} did not start within {timeout} s")
 
 
-def settle(p, paths_macs, timeout=60):
-    """Wait until dpflow has read every frame that reached its ports: its
-    progress line's rx count (--stats-period 1) equals what the captures
-    hold, two lines in a row. A loaded machine may run dpflow late; a stop
-    before then would leave frames in its rings that the captures have."""
-    deadline = time.time() + timeout
-    stable = 0
+def counts(p, paths_macs):
+    """(progress lines' rx counts of dpflow so far, frames the captures hold
+    as dpflow's ports receive them)."""
+    want = sum(arrived_count(path, mac) for path, mac in paths_macs)
+    p.err_file.seek(0)
+    got = [int(n) for n in re.findall(r"dpflow: rx (\d+) pkts", p.err_file.read())]
+    return got, want
+
+
+def quiet(p, paths_macs, timeout=60):
+    """Wait for a moment when nothing moves: dpflow's last two progress lines
+    (--stats-period 1) agree and the captures hold what they held a second
+    ago. Returns (dpflow's rx, the captures' count) then: between two quiet
+    moments both count the same frames. (Before the captures start, the
+    kernels' MLD reports reach dpflow only: absolute counts never agree.)"""
+    deadline, last = time.time() + timeout, None
     while time.time() < deadline:
         time.sleep(1)
-        want = sum(arrived_count(path, mac) for path, mac in paths_macs)
-        p.err_file.seek(0)
-        got = re.findall(r"dpflow: rx (\d+) pkts", p.err_file.read())
-        stable = stable + 1 if got and int(got[-1]) == want else 0
+        got, want = counts(p, paths_macs)
+        if len(got) >= 2 and got[-1] == got[-2] and last == (got[-1], want):
+            return got[-1], want
+        last = (got[-1], want) if got else None
+    raise Fail(f"dpflow and the captures never came to rest within {timeout} s "
+               f"(rx {got[-1:] if got else '?'}, captured {want})")
+
+
+def settle(p, paths_macs, base, timeout=60):
+    """Wait until dpflow has read every frame that reached its ports since the
+    quiet moment base: as many as the captures gained, at rest. A loaded
+    machine may run dpflow late; a stop before then would leave frames in
+    its rings that the captures have."""
+    deadline = time.time() + timeout
+    stable, got, want = 0, [], 0
+    while time.time() < deadline:
+        time.sleep(1)
+        got, want = counts(p, paths_macs)
+        done = got and got[-1] - base[0] == want - base[1]
+        stable = stable + 1 if done else 0
         if stable >= 2:
             return
-    print(f"settle: dpflow read {got[-1] if got else '?'} frames, the captures hold {want}",
-          file=sys.stderr)
+    print(f"settle: dpflow read {got[-1] - base[0] if got else '?'} frames since the start, "
+          f"the captures hold {want - base[1]}", file=sys.stderr)
 
 
 def model_flows(packets):
@@ -632,8 +657,10 @@ def run_case(kind, nq):
         p = lb.dpflow(dp, vdevs, opts, lcores=lcores)
         in_cap = capture(lb, inn, "eth0", "in.pcap")
         out_cap = capture(lb, out, "eth0", "out.pcap")
+        wires = ((in_cap.pcap_path, in_mac), (out_cap.pcap_path, out_mac))
+        base = quiet(p, wires)
         failures = traffic(lb, kind, inn, out, digest)
-        settle(p, ((in_cap.pcap_path, in_mac), (out_cap.pcap_path, out_mac)))
+        settle(p, wires, base)
         in_path = lb.stop_tcpdump(in_cap)
         out_path = lb.stop_tcpdump(out_cap)
         rc, stdout, stderr = lb.dpflow_result(p)
