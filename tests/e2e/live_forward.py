@@ -452,17 +452,36 @@ def quiet(p, paths_macs, timeout=60):
                f"(rx {got[-1:] if got else '?'}, captured {want})")
 
 
+def dump_threads(p):
+    """What dpflow's threads are doing (state, kernel wait channel, syscall)."""
+    for task in sorted(os.listdir(f"/proc/{p.pid}/task")):
+        info = []
+        for f in ("comm", "wchan", "syscall"):
+            try:
+                with open(f"/proc/{p.pid}/task/{task}/{f}") as fh:
+                    info.append(fh.read().strip().split(" ")[0])
+            except OSError:
+                info.append("?")
+        with open(f"/proc/{p.pid}/task/{task}/stat") as fh:
+            state = fh.read().rsplit(")", 1)[1].split()[0]
+        print(f"dpflow thread {task}: {info[0]} state {state} wchan {info[1]} "
+              f"syscall {info[2]}", file=sys.stderr)
+
+
 def settle(p, paths_macs, base, timeout=60):
     """Wait until dpflow has read every frame that reached its ports since the
     quiet moment base: as many as the captures gained, at rest. A loaded
     machine may run dpflow late; a stop before then would leave frames in
     its rings that the captures have."""
     deadline = time.time() + timeout
-    stable, got, want = 0, [], 0
+    stable, got, want, dumped = 0, [], 0, False
     while time.time() < deadline:
         time.sleep(1)
         got, want = counts(p, paths_macs)
         done = got and got[-1] - base[0] == want - base[1]
+        if not done and not dumped and time.time() > deadline - timeout + 10:
+            dump_threads(p)
+            dumped = True
         stable = stable + 1 if done else 0
         if stable >= 2:
             return
@@ -658,9 +677,15 @@ def run_case(kind, nq):
         in_cap = capture(lb, inn, "eth0", "in.pcap")
         out_cap = capture(lb, out, "eth0", "out.pcap")
         wires = ((in_cap.pcap_path, in_mac), (out_cap.pcap_path, out_mac))
+        t0 = time.time()
         base = quiet(p, wires)
+        t1 = time.time()
         failures = traffic(lb, kind, inn, out, digest)
+        t2 = time.time()
         settle(p, wires, base)
+        # Where the time went, for a machine slower than expected.
+        print(f"phases: quiet {t1 - t0:.1f} s, traffic {t2 - t1:.1f} s, "
+              f"settle {time.time() - t2:.1f} s")
         in_path = lb.stop_tcpdump(in_cap)
         out_path = lb.stop_tcpdump(out_cap)
         rc, stdout, stderr = lb.dpflow_result(p)
