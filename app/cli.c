@@ -16,6 +16,8 @@
 #define MAX_CMDS 64
 
 static cmdline_parse_ctx_t main_ctx[MAX_CMDS + 1];
+/* The terminal's commands: main_ctx's, then the one that explains rejections. */
+static cmdline_parse_ctx_t prompt_ctx[MAX_CMDS + 2];
 
 static cmdline_parse_inst_t *const *const tables[] = {
 	dpf_cli_run_cmds, dpf_cli_port_cmds, dpf_cli_flows_cmds, dpf_cli_window_cmds,
@@ -101,6 +103,114 @@ build_ctx(void)
 	main_ctx[n++] = &cmd_help;
 	main_ctx[n++] = &cmd_help_bare;
 	main_ctx[n] = NULL;
+}
+
+static void explain(const char *line, int rc);
+
+/*
+ * librte_cmdline answers a line no command takes in its own words ("Command
+ * not found", "Bad arguments") at the terminal. The prompt's last command
+ * takes exactly those lines instead: its one token parses the line with a
+ * twin of every other command whose callback does nothing (check_ctx), takes
+ * all of it only when they reject it, and its callback names the problem
+ * the `error:` way.
+ */
+struct cmd_rejected_result {
+	int code; /* CMDLINE_PARSE_NOMATCH, _BAD_ARGS or _AMBIGUOUS */
+	char line[256];
+};
+
+static cmdline_parse_ctx_t check_ctx[MAX_CMDS + 1];
+static struct cmdline *checker;
+
+static void
+cmd_check_only(void *parsed, struct cmdline *cl, void *data)
+{
+	(void)parsed;
+	(void)cl;
+	(void)data;
+}
+
+/* A twin of inst that only checks: same tokens, no action. */
+static cmdline_parse_inst_t *
+check_twin(const cmdline_parse_inst_t *inst)
+{
+	cmdline_parse_inst_t *t;
+	size_t n = 0;
+
+	while (inst->tokens[n] != NULL)
+		n++;
+	t = calloc(1, sizeof(*t) + (n + 1) * sizeof(t->tokens[0]));
+	if (t == NULL)
+		return NULL;
+	t->f = cmd_check_only;
+	t->help_str = inst->help_str;
+	memcpy(t->tokens, inst->tokens, (n + 1) * sizeof(t->tokens[0]));
+	return t;
+}
+
+static int
+rejected_parse(cmdline_parse_token_hdr_t *tk, const char *buf, void *res, unsigned int ressize)
+{
+	size_t len = strcspn(buf, "\r\n");
+	int rc;
+
+	(void)tk;
+	if (len == 0 || checker == NULL)
+		return -1;
+	rc = cmdline_parse(checker, buf);
+	if (rc >= 0)
+		return -1; /* a command takes it */
+	if (res != NULL && ressize >= sizeof(struct cmd_rejected_result)) {
+		struct cmd_rejected_result *r = res;
+
+		r->code = rc;
+		snprintf(r->line, sizeof(r->line), "%.*s", (int)len, buf);
+	}
+	return (int)len;
+}
+
+static struct cmdline_token_ops rejected_ops = {.parse = rejected_parse};
+
+static cmdline_parse_token_hdr_t cmd_rejected_line = {
+	.ops = &rejected_ops,
+	.offset = 0,
+};
+
+static void
+cmd_rejected_parsed(void *parsed, struct cmdline *cl, void *data)
+{
+	struct cmd_rejected_result *r = parsed;
+
+	(void)cl;
+	(void)data;
+	explain(r->line, r->code);
+	dpf_cli_done(-1);
+}
+
+static cmdline_parse_inst_t cmd_rejected = {
+	.f = cmd_rejected_parsed,
+	.help_str = "",
+	.tokens = {&cmd_rejected_line, NULL},
+};
+
+/* The terminal's table: the commands, then cmd_rejected. NULL when memory runs out. */
+static cmdline_parse_ctx_t *
+build_prompt_ctx(void)
+{
+	size_t i;
+
+	for (i = 0; main_ctx[i] != NULL; i++) {
+		if (check_ctx[i] == NULL)
+			check_ctx[i] = check_twin(main_ctx[i]);
+		if (check_ctx[i] == NULL)
+			return NULL;
+		prompt_ctx[i] = main_ctx[i];
+	}
+	check_ctx[i] = NULL;
+	prompt_ctx[i] = &cmd_rejected;
+	prompt_ctx[i + 1] = NULL;
+	return prompt_ctx;
 }
 
 /* The first word that the command table does not know, for the message. */
@@ -240,11 +350,19 @@ dpf_cli_run(struct dpf_app *app, bool interactive)
 	if (cmd_file.n > 0 && run_file(app) < 0)
 		return -1;
 	if (interactive && !app->stop) {
-		cl = cmdline_stdin_new(main_ctx, "dpflow> ");
-		if (cl == NULL)
+		cmdline_parse_ctx_t *ctx = build_prompt_ctx();
+
+		/* No descriptors: it only checks lines, it never reads or writes. */
+		checker = ctx != NULL ? cmdline_new(check_ctx, "", -1, -1) : NULL;
+		cl = cmdline_stdin_new(checker != NULL ? ctx : main_ctx, "dpflow> ");
+		if (cl == NULL) {
+			cmdline_free(checker);
 			return -1;
+		}
 		cmdline_interact(cl);
 		cmdline_stdin_exit(cl);
+		cmdline_free(checker);
+		checker = NULL;
 		printf("\n");
 	}
 	return 0;

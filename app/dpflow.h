@@ -49,6 +49,13 @@ struct dpf_str_list {
 	unsigned int n;
 };
 
+/* Where masquerade keeps its sessions (--nat-sessions). */
+enum dpf_nat_sessions_mode {
+	DPF_NAT_SESSIONS_AUTO = 0, /* per core when every port is spread by our Toeplitz RSS */
+	DPF_NAT_SESSIONS_PER_CORE, /* ports steered to the session's core */
+	DPF_NAT_SESSIONS_SHARED,   /* one table per core, read by all (lib/nat) */
+};
+
 enum dpf_unmatched {
 	DPF_UNMATCHED_LOG = 0, /* to the port's default interface */
 	DPF_UNMATCHED_DROP,    /* counted as `unmatched`, not logged */
@@ -83,6 +90,7 @@ struct dpf_options {
 	struct dpf_str_list nat_rules;
 	uint64_t nat_sessions_per_core;
 	uint64_t nat_timeout;
+	uint64_t nat_sessions;    /* enum dpf_nat_sessions_mode */
 	struct dpf_str_list acl_rules;
 	uint64_t acl_default;     /* 0 allow, 1 deny (= enum dpf_action) */
 	uint64_t acl_stateful;    /* 0 no, 1 yes */
@@ -186,9 +194,22 @@ struct dpf_iface_map {
 	X(conntrack_full, "conntrack-full", "accepted connections not tracked: table full") \
 	X(acl_dropped, "acl-dropped", "forward mode: rejected packets dropped")       \
 	X(nat_translated, "nat-translated", "forward mode: packets rewritten by NAT")  \
-	X(nat_dropped, "nat-dropped", "forward mode: no masquerade port/session")     \
-	X(tx_packets, "tx-packets", "forward mode: packets sent on the peer port")    \
-	X(tx_dropped, "tx-dropped", "forward mode: peer port queue full")             \
+	X(nat_dropped, "nat-dropped",                                                 \
+	  "forward mode: packets NAT cannot translate (no port/session, fragment without " \
+	  "its first), dropped: REJECT records")                                       \
+	X(short_frames, "short-frames",                                               \
+	  "forward mode: frames shorter than their IP length (cut by the port), "     \
+	  "neither sent nor logged")                                                    \
+	X(tx_packets, "tx-packets", "forward mode: frames sent on the peer port (each fragment)") \
+	X(tx_fragmented, "tx-fragmented",                                             \
+	  "forward mode: IPv4 packets above the peer port's MTU, sent as fragments")    \
+	X(tx_too_big, "tx-too-big",                                                   \
+	  "forward mode: packets above the peer port's MTU that may not be fragmented " \
+	  "(IPv6, DF set), not logged")                                                 \
+	X(tx_dropped, "tx-dropped",                                                   \
+	  "forward mode: accepted packets the peer port refused, not logged")          \
+	X(tx_dropped_unlogged, "tx-dropped-unlogged",                                 \
+	  "forward mode: unlogged frames (not-ip, unmatched, late) the peer port refused") \
 	X(flows_created, "flows-created", "flows inserted in shards")                 \
 	X(frag_evicted, "frag-evicted", "first fragments that replaced another datagram's ports") \
 	X(frag_without_first, "frag-without-first", "later fragments logged with ports 0") \
@@ -288,6 +309,11 @@ struct dpf_app {
 	uint16_t n_ports;
 	uint16_t port_nq[DPF_MAX_PORTS];    /* RX queues configured per port id */
 	uint16_t port_reta_size[DPF_MAX_PORTS];
+	uint16_t port_mtu[DPF_MAX_PORTS];   /* largest IP packet the port sends */
+	bool port_multiseg[DPF_MAX_PORTS];  /* TX takes chained mbufs (IPv4 fragments) */
+	/* Forward mode: fragments of IPv4 packets above the peer's MTU (rte_ip_frag). */
+	struct rte_mempool *frag_direct;
+	struct rte_mempool *frag_indirect;
 	bool forward;                       /* --forward given */
 	uint16_t fwd_peer[DPF_MAX_PORTS];   /* DPF_PORT_NONE: not forwarded */
 	struct dpf_iface ifaces[DPF_MAX_IFACES]; /* logged interfaces, by port order */
@@ -332,6 +358,8 @@ struct dpf_app {
 	pthread_mutex_t rs_lock;      /* CLI vs pipeline, never the RX path */
 	struct dpf_nat_icmp *nat_icmp;
 	struct dpf_rss *rss;          /* software Toeplitz (masquerade steering) */
+	bool nat_shared;              /* masquerade sessions shared by the RX cores */
+	struct dpf_nat_group *nat_group; /* their group, when shared */
 
 	struct dpf_fmt *fmt;
 	struct dpf_fmt_ctx fmt_ctx;

@@ -24,11 +24,14 @@
 #include <unistd.h>
 
 #include <rte_cfgfile.h>
+#include <rte_dev.h>
+#include <rte_devargs.h>
 #include <rte_common.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_ether.h>
 #include <rte_flow.h>
+#include <rte_kvargs.h>
 #include <rte_mbuf.h>
 
 #include "dpf_cfg.h"
@@ -1145,6 +1148,29 @@ plan_rss(struct dpf_drv_port *dp, const struct rte_eth_dev_info *info,
 	conf->rx_adv_conf.rss_conf.rss_hf = hf;
 }
 
+/* net_af_packet's framesz= devarg (its default 2048 when absent or unreadable). */
+#define AF_PACKET_FRAME_SIZE_DEFAULT 2048
+
+static uint32_t
+devargs_frame_size(const struct rte_eth_dev_info *info)
+{
+	const struct rte_devargs *da = info->device != NULL ? rte_dev_devargs(info->device) : NULL;
+	struct rte_kvargs *kv;
+	const char *v;
+	uint64_t size = AF_PACKET_FRAME_SIZE_DEFAULT;
+
+	if (da == NULL || da->args == NULL)
+		return (uint32_t)size;
+	kv = rte_kvargs_parse(da->args, NULL);
+	if (kv == NULL)
+		return (uint32_t)size;
+	v = rte_kvargs_get(kv, "framesz");
+	if (v != NULL && dpf_cfg_parse_u64(v, 1, UINT16_MAX, &size) < 0)
+		size = AF_PACKET_FRAME_SIZE_DEFAULT;
+	rte_kvargs_free(kv);
+	return (uint32_t)size;
+}
+
 static void
 plan_mtu_offloads(struct dpf_drv_port *dp, const struct rte_eth_dev_info *info)
 {
@@ -1194,6 +1220,10 @@ plan_mtu_offloads(struct dpf_drv_port *dp, const struct rte_eth_dev_info *info)
 	 * port chains segments. */
 	need = got->mtu + RTE_MAX(overhead, (uint32_t)(RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN)) +
 	       VLAN_TAGS_LEN + RTE_PKTMBUF_HEADROOM;
+	/* The driver delivers frames up to its ring frame, which can exceed the
+	 * MTU (af_packet: IPv4 datagrams the kernel reassembled). */
+	if (want->quirks & (1ull << DPF_DRV_QUIRK_FRAME_SIZE_FROM_DEVARGS))
+		need = RTE_MAX(need, devargs_frame_size(info) + RTE_PKTMBUF_HEADROOM);
 	dp->mbuf_data_room = RTE_MBUF_DEFAULT_BUF_SIZE;
 	if (need > RTE_MBUF_DEFAULT_BUF_SIZE && !(hw & RTE_ETH_RX_OFFLOAD_SCATTER))
 		dp->mbuf_data_room =

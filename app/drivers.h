@@ -83,7 +83,13 @@ enum dpf_drv_reta_spread {
 	  "the vdev's arguments name where its frames come from (net_pcap: rx_pcap= files, "       \
 	  "iface=, rx_iface=, rx_iface_in= interfaces; net_af_packet: iface=) and the driver "     \
 	  "passes on whatever link layer that is; dpflow reads each one's link type at start "     \
-	  "and refuses what is not Ethernet")
+	  "and refuses what is not Ethernet")                                                     \
+	X(KERNEL_FANOUT, "kernel-fanout",                                                          \
+	  "the kernel's PACKET_FANOUT hash, not dpflow's Toeplitz key, spreads packets over the "  \
+	  "queues, so forward mode shares masquerade sessions between RX cores")                   \
+	X(FRAME_SIZE_FROM_DEVARGS, "frame-size-from-devargs",                                      \
+	  "the vdev's framesz= argument (default 2048) is the largest frame a queue delivers, "    \
+	  "longer ones arrive cut (net_af_packet); dpflow sizes its mbufs to hold a whole frame")
 
 /* clang-format cannot see the enumerators the macro makes. */
 /* clang-format off */

@@ -34,6 +34,8 @@ static const char *const compress_names[] = {"zstd", "gzip", "none", NULL};
 static const char *const unmatched_names[] = {"log", "drop", NULL};
 static const char *const acl_default_names[] = {"allow", "deny", NULL};
 static const char *const yes_no_names[] = {"no", "yes", NULL};
+/* Same order as enum dpf_nat_sessions_mode. */
+static const char *const nat_sessions_names[] = {"auto", "per-core", "shared", NULL};
 /* Same order as enum dpf_s3_url_style and enum dpf_s3_layout (lib/s3). */
 static const char *const s3_url_style_names[] = {"path", "virtual", NULL};
 static const char *const s3_layout_names[] = {"plain", "hourly", "hive", "hive-hourly", NULL};
@@ -106,6 +108,11 @@ static const struct opt_def opt_table[] = {
 	 "N", "masquerade sessions each RX core can hold", 0},
 	{"nat-timeout", OPT_UINT, O(nat_timeout), 1, 86400, NULL, "300", "SEC",
 	 "idle masquerade sessions expire after SEC seconds", 0},
+	{"nat-sessions", OPT_ENUM, O(nat_sessions), 0, 0, nat_sessions_names, "auto",
+	 "auto|per-core|shared",
+	 "masquerade sessions: per-core (ports chosen so replies hash to their core: needs "
+	 "dpflow's Toeplitz RSS on every port), shared (every RX core finds every session), "
+	 "auto: per-core where the ports allow it", 0},
 	{"acl-rule", OPT_LIST, O(acl_rules), 0, 0, NULL, NULL, "RULE",
 	 "ACL rule (repeatable, first match wins): allow|deny PROTO SRC SPORTS DST DPORTS", 0},
 	{"acl-default", OPT_ENUM, O(acl_default), 0, 0, acl_default_names, "allow", "allow|deny",

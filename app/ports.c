@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -133,6 +134,13 @@ configure_port(struct dpf_app *app, uint16_t port)
 		return -EINVAL;
 	}
 	nq = dp->rx_queues;
+	/* IPv4 packets above the peer's MTU leave as fragments: chains of a
+	 * header mbuf and the payload (rte_ip_frag), where the port takes them. */
+	app->port_multiseg[port] = false;
+	if (app->forward && (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS)) {
+		dp->eth_conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+		app->port_multiseg[port] = true;
+	}
 	rc = rte_eth_dev_configure(port, nq, ntxq, &dp->eth_conf);
 	if (rc != 0) {
 		dpf_drivers_print_notes(stderr, dp);
@@ -185,7 +193,128 @@ configure_port(struct dpf_app *app, uint16_t port)
 		app->replay_pool = mp;
 	app->port_nq[port] = nq;
 	app->port_reta_size[port] = dp->reta_size != 0 ? dp->reta_size : DPF_RSS_RETA_SIZE;
+	if (rte_eth_dev_get_mtu(port, &app->port_mtu[port]) != 0)
+		app->port_mtu[port] = dp->configured.mtu;
 	return 0;
+}
+
+/*
+ * Forward mode: mbufs for IPv4 fragments (rte_ipv4_fragment_packet): a small
+ * direct one per fragment for its header (the Ethernet header is prepended
+ * in its headroom), an indirect one for the payload it shares with the
+ * packet. Enough for every RX core's TX ring and two bursts of fragments.
+ */
+static int
+create_fragment_pools(struct dpf_app *app)
+{
+	unsigned int n = (unsigned int)app->n_cores * (2048 + 2 * DPF_BURST * 8) + 1024;
+
+	app->frag_direct = rte_pktmbuf_pool_create(
+		"frag_direct", n, MBUF_CACHE, 0, RTE_PKTMBUF_HEADROOM + 128, (int)rte_socket_id());
+	app->frag_indirect =
+		rte_pktmbuf_pool_create("frag_indirect", n, MBUF_CACHE, 0, 0, (int)rte_socket_id());
+	if (app->frag_direct == NULL || app->frag_indirect == NULL) {
+		fprintf(stderr, "dpflow: fragment mbuf pools of %u: %s\n", n,
+			rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void __rte_format_printf(2, 3)
+note(FILE *f, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (f == NULL)
+		return;
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Masquerade ports are chosen so that a reply's Toeplitz hash brings it to
+ * the session's core (lib/nat): that only holds when every port's queues are
+ * spread by exactly that hash, the key and the round-robin RETA dpflow
+ * programmed (or the replay source's software RSS), one queue per RX core.
+ * Anywhere else a reply may reach any core, and the sessions are shared.
+ * Returns why not, or NULL.
+ */
+static const char *
+not_steerable(const struct dpf_app *app, char *why, size_t len)
+{
+	uint16_t p;
+
+	for (p = 0; p < app->n_ports; p++) {
+		uint16_t port = app->ports[p];
+		const struct dpf_drv_port *dp = dpf_drivers_port(port);
+		const struct dpf_drv_settings *c = &dp->configured;
+
+		if (dpf_drivers_port_has_quirk(port, DPF_DRV_QUIRK_SOFTWARE_RSS))
+			continue;
+		if (app->port_nq[port] != app->n_cores)
+			snprintf(why, len, "port %u (%s) has %u RX queues for %u RX cores", port,
+				 dp->driver, app->port_nq[port], app->n_cores);
+		else if (dpf_drivers_port_has_quirk(port, DPF_DRV_QUIRK_KERNEL_FANOUT))
+			snprintf(why, len,
+				 "port %u (%s): RSS is the kernel's fanout, not dpflow's Toeplitz",
+				 port, dp->driver);
+		else if (c->rss_hash == 0)
+			snprintf(why, len, "port %u (%s): no RSS", port, dp->driver);
+		else if (!c->rss_key_symmetric || c->symmetric_hash_function ||
+			 c->reta_spread != DPF_DRV_RETA_ROUND_ROBIN || dp->reta_size == 0)
+			snprintf(why, len,
+				 "port %u (%s): RSS is not the symmetric key with the round-robin "
+				 "RETA dpflow predicts",
+				 port, dp->driver);
+		else if (app->port_reta_size[port] != app->port_reta_size[app->ports[0]])
+			/* The prediction uses one RETA size for every port. */
+			snprintf(why, len, "port %u (%s): a RETA of %u entries, port %u's has %u",
+				 port, dp->driver, app->port_reta_size[port], app->ports[0],
+				 app->port_reta_size[app->ports[0]]);
+		else
+			continue;
+		return why;
+	}
+	return NULL;
+}
+
+/* Chosen in forward mode even without masquerade rules: the prompt may add
+ * some; said at start when there are. */
+static void
+choose_masquerade_sessions(struct dpf_app *app)
+{
+	char why[192];
+	const char *reason = app->n_cores > 1 ? not_steerable(app, why, sizeof(why)) : NULL;
+	FILE *f = needs_exact_steering(app) ? stderr : NULL;
+
+	switch (app->cfg.opt.nat_sessions) {
+	case DPF_NAT_SESSIONS_SHARED:
+		app->nat_shared = true;
+		note(f, "dpflow: masquerade: sessions shared by all RX cores "
+				"(--nat-sessions shared)\n");
+		return;
+	case DPF_NAT_SESSIONS_PER_CORE:
+		app->nat_shared = false;
+		note(f,
+			"dpflow: masquerade: sessions per RX core (--nat-sessions per-core)%s%s\n",
+			reason != NULL ? "; replies may miss them: " : "",
+			reason != NULL ? reason : "");
+		return;
+	default:
+		break;
+	}
+	app->nat_shared = reason != NULL;
+	if (reason != NULL)
+		note(f, "dpflow: masquerade: sessions shared by all RX cores (%s)\n",
+			reason);
+	else if (app->n_cores > 1)
+		note(f,
+			"dpflow: masquerade: sessions per RX core, ports chosen so that "
+			"replies hash to their core (dpflow's Toeplitz RSS on every port)\n");
+	else
+		note(f, "dpflow: masquerade: sessions of the one RX core\n");
 }
 
 /* Ports whose driver stamps frames with their capture time (net_pcap reading
@@ -462,6 +591,12 @@ dpf_ports_init(struct dpf_app *app)
 			return rc;
 	}
 	cap_rx_cores(app);
+	if (app->forward) {
+		rc = create_fragment_pools(app);
+		if (rc != 0)
+			return rc;
+		choose_masquerade_sessions(app);
+	}
 	if (app->clock == DPF_CLOCK_PACKET && app->cfg.opt.replay == NULL) {
 		/* net_pcap registers the field itself and sets it without advertising
 		 * the offload: look it up rather than requesting it. */

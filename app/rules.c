@@ -221,6 +221,11 @@ dpf_rules_setup(struct dpf_app *app)
 			return -ENOMEM;
 		}
 		dpf_rss_init(app->rss, dpf_rss_symmetric_key);
+		if (app->nat_shared) {
+			app->nat_group = dpf_nat_group_create(app->n_cores, (int)rte_socket_id());
+			if (app->nat_group == NULL)
+				return -ENOMEM;
+		}
 	}
 	return 0;
 }
@@ -235,6 +240,8 @@ dpf_rules_free(struct dpf_app *app)
 	app->rs = app->rs_next = NULL;
 	app->nat_icmp = NULL;
 	app->rss = NULL;
+	/* The members (RX cores' sessions) live as long as the process. */
+	app->nat_group = NULL;
 }
 
 static void
@@ -315,6 +322,8 @@ dpf_rules_print_stats(FILE *f, struct dpf_app *app)
 			t.table_full += st.table_full;
 			t.no_session += st.no_session;
 			t.port_tries += st.port_tries;
+			t.remote_hits += st.remote_hits;
+			t.retired += st.retired;
 		}
 		fprintf(f, "nat sessions-created: %" PRIu64 "\n", t.created);
 		fprintf(f, "nat sessions-active: %" PRIu64 "\n", t.active);
@@ -324,6 +333,11 @@ dpf_rules_print_stats(FILE *f, struct dpf_app *app)
 		fprintf(f, "nat no-session: %" PRIu64 "\n", t.no_session);
 		fprintf(f, "nat port-tries-per-session: %.2f\n",
 			t.created ? (double)t.port_tries / (double)t.created : 0.0);
+		fprintf(f, "nat sessions: %s\n", app->nat_shared ? "shared" : "per-core");
+		if (app->nat_shared) {
+			fprintf(f, "nat remote-session-hits: %" PRIu64 "\n", t.remote_hits);
+			fprintf(f, "nat sessions-retired: %" PRIu64 "\n", t.retired);
+		}
 	}
 	if (rs != NULL && rs->acl != NULL) {
 		uint32_t n = dpf_acl_rule_count(rs->acl);

@@ -19,6 +19,8 @@
 #include <rte_errno.h>
 #include <rte_branch_prediction.h>
 #include <rte_ethdev.h>
+#include <rte_ip.h>
+#include <rte_ip_frag.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
@@ -35,6 +37,10 @@
 #define SHARD_DESCRIPTORS 32 /* per core: windows that can be in flight */
 #define PREFETCH_AHEAD 4
 #define IDLE_POLLS_BEFORE_YIELD 64
+/* Forward mode: frames handed to the peer port in one call, fragments included. */
+#define TX_MAX (4 * DPF_BURST)
+/* Fragments of one IPv4 packet (64 KiB at MTUs from about 1100 bytes). */
+#define MAX_FRAGS 64
 
 static uint64_t carry_lost[DPF_MAX_RX_CORES][DPF_MAX_IFACES];
 
@@ -161,6 +167,7 @@ dpf_rx_setup(struct dpf_app *app)
 				.queue = c,
 				.reta_size = app->port_reta_size[app->ports[0]],
 				.timeout_ns = app->cfg.opt.nat_timeout * 1000000000ull,
+				.group = app->nat_group,
 			};
 
 			snprintf(name, sizeof(name), "nat%u", c);
@@ -328,6 +335,7 @@ advance_to(struct dpf_app *app, struct dpf_rx_core *core, uint64_t w)
 static void
 finish(struct dpf_rx_core *core)
 {
+	dpf_nat_sessions_offline(core->nat);
 	retire(core);
 	publish_u64(&core->done_upto, DPF_WINDOW_NONE);
 	__atomic_store_n(&core->finished, true, __ATOMIC_RELEASE);
@@ -344,9 +352,12 @@ struct burst {
 	uint32_t rule_ids[DPF_BURST];
 	uint16_t iface[DPF_BURST];
 	uint8_t action[DPF_BURST];
-	uint8_t masq[DPF_BURST];    /* post view comes from a masquerade session */
+	uint8_t keep_view[DPF_BURST]; /* a view the pipeline cannot compute (session, ICMP error) */
 	uint8_t drop[DPF_BURST];    /* forward mode: do not transmit */
 	uint8_t masq_reply[DPF_BURST]; /* accepted only if its masquerade session exists */
+	uint8_t frag_unknown[DPF_BURST]; /* later fragment whose first fragment was not seen */
+	uint8_t nat_reject[DPF_BURST];   /* REJECT because NAT cannot translate it */
+	uint8_t unsent[DPF_BURST];       /* forward mode: accepted, not sent: not logged */
 	uint32_t n;
 	struct rte_mbuf *tx[DPF_BURST];
 	uint32_t n_tx;
@@ -388,6 +399,80 @@ classify(struct dpf_app *app, struct dpf_rx_core *core, struct burst *b)
 	}
 }
 
+/* NAT cannot translate it, and it is never sent untranslated: dropped and
+ * logged as REJECT (doc/records.md). */
+static void
+nat_drop(struct dpf_rx_core *core, struct burst *b, uint32_t i)
+{
+	b->drop[i] = 1;
+	b->action[i] = DPF_ACTION_REJECT;
+	b->nat_reject[i] = 1;
+	core->cnt.nat_dropped++;
+}
+
+/*
+ * ICMP and ICMPv6 error messages (RFC 5508): the outer header and the quoted
+ * packet are translated together. Returns false when the packet is not an
+ * error message whose quote can be read (it is then handled like any other).
+ */
+static bool
+translate_icmp_error(struct dpf_rx_core *core, struct burst *b, uint32_t i)
+{
+	const struct dpf_pkt_info *pi = &b->pi[i];
+	uint8_t *frame = rte_pktmbuf_mtod(b->m[i], uint8_t *);
+	uint32_t len = rte_pktmbuf_data_len(b->m[i]);
+	struct dpf_pkt_inner in;
+	struct dpf_flow_key q;
+	struct dpf_flow_nat qpost;
+	uint8_t echo = 0;
+	uint16_t qid;
+	uint32_t rule;
+	int rc;
+
+	if (dpf_pkt_icmp_error_parse(frame, len, pi, &in) != 0)
+		return false;
+	memset(&q, 0, sizeof(q));
+	q.family = in.family;
+	q.proto = in.proto;
+	memcpy(q.src_addr, in.src_addr, 16);
+	memcpy(q.dst_addr, in.dst_addr, 16);
+	if (in.has_ports) {
+		q.src_port = in.src_port;
+		q.dst_port = in.dst_port;
+	} else if (in.has_icmp_id) {
+		echo = (in.icmp_type == 8 || in.icmp_type == 128) ? 1 : 2;
+	}
+	rc = dpf_nat_icmp_error_view(core->rs->nat, core->nat, &b->keys[i], &q, echo, in.icmp_id,
+				     &b->post[i], &qpost, &qid, &rule);
+	if (b->masq_reply[i]) {
+		/* Only a masquerade session admits it past the stateful ACL. */
+		if (rc != 1) {
+			b->action[i] = DPF_ACTION_REJECT;
+			b->drop[i] = 1;
+			core->cnt.acl_dropped++;
+			return true;
+		}
+		core->cnt.acl_reply_accepted++;
+	}
+	if (rc < 0) {
+		nat_drop(core, b, i);
+		return true;
+	}
+	if (rc == 0)
+		return true;
+	if (dpf_pkt_icmp_error_rewrite(frame, len, pi, &in, b->post[i].src_addr,
+				       b->post[i].dst_addr, qpost.src_addr, qpost.dst_addr,
+				       in.has_icmp_id ? qid : qpost.src_port,
+				       in.has_icmp_id ? qid : qpost.dst_port) < 0) {
+		nat_drop(core, b, i);
+		return true;
+	}
+	/* The pipeline cannot compute this view again from the tuple. */
+	b->keep_view[i] = 1;
+	core->cnt.nat_translated++;
+	return true;
+}
+
 /* Forward mode: rewrite accepted packets to their post-NAT view. */
 static void
 translate(struct dpf_app *app, struct dpf_rx_core *core, struct burst *b)
@@ -403,10 +488,20 @@ translate(struct dpf_app *app, struct dpf_rx_core *core, struct burst *b)
 		uint8_t is_echo = 0;
 		int rc;
 
-		b->masq[i] = 0;
+		b->keep_view[i] = 0;
+		b->nat_reject[i] = 0;
 		if (b->action[i] != DPF_ACTION_ACCEPT) {
 			b->drop[i] = 1;
 			core->cnt.acl_dropped++;
+			continue;
+		}
+		if (unlikely((pi->proto == IPPROTO_ICMP || pi->proto == IPPROTO_ICMPV6) &&
+			     pi->has_l4 && !pi->has_icmp_id) &&
+		    translate_icmp_error(core, b, i))
+			continue;
+		/* Its ports are unknown: a rule that translates by port cannot be applied. */
+		if (unlikely(b->frag_unknown[i]) && dpf_nat_needs_ports(core->rs->nat, k)) {
+			nat_drop(core, b, i);
 			continue;
 		}
 		dpf_nat_view(core->rs->nat, k, post, NULL, NULL);
@@ -427,12 +522,12 @@ translate(struct dpf_app *app, struct dpf_rx_core *core, struct burst *b)
 					continue;
 				}
 			}
-			if (rc < 0) {
-				b->drop[i] = 1;
-				core->cnt.nat_dropped++;
+			if (rc < 0 ||
+			    (rc == 0 && dpf_nat_masquerade_missed(core->rs->nat, k, post))) {
+				nat_drop(core, b, i);
 				continue;
 			}
-			b->masq[i] = rc == 1;
+			b->keep_view[i] = rc == 1;
 		}
 		if (memcmp(post, k->src_addr, 32) == 0 && post->src_port == k->src_port &&
 		    post->dst_port == k->dst_port && new_id == pi->icmp_id)
@@ -448,8 +543,7 @@ translate(struct dpf_app *app, struct dpf_rx_core *core, struct burst *b)
 		if (dpf_pkt_rewrite(rte_pktmbuf_mtod(b->m[i], uint8_t *),
 				    rte_pktmbuf_data_len(b->m[i]), pi, post->src_addr, post->dst_addr,
 				    sport, dport) < 0) {
-			b->drop[i] = 1;
-			core->cnt.nat_dropped++;
+			nat_drop(core, b, i);
 			continue;
 		}
 		core->cnt.nat_translated++;
@@ -485,7 +579,7 @@ record(struct dpf_app *app, struct dpf_rx_core *core, struct burst *b)
 		dpf_flow_counters_add(out[i], b->pi[i].l3_len, b->t_ns[i], b->pi[i].tcp_flags);
 		core->cnt.logged_packets++;
 		core->iface_pkts[b->iface[i]]++;
-		if (unlikely(b->masq[i])) {
+		if (unlikely(b->keep_view[i])) {
 			struct dpf_ft_entry *e = container_of(out[i], struct dpf_ft_entry, c);
 
 			if (e->pad == 0 && sh->n_views < sh->max_views) {
@@ -497,11 +591,182 @@ record(struct dpf_app *app, struct dpf_rx_core *core, struct burst *b)
 	(void)app;
 }
 
-/* Classify, translate, count, then transmit or free the collected packets. */
-static void
-flush_burst(struct dpf_app *app, struct dpf_rx_core *core, struct burst *b)
+/* A fragment in one mbuf of pool, for a port that takes no chains. */
+static struct rte_mbuf *
+linearize(struct rte_mbuf *frag, struct rte_mempool *pool)
 {
-	uint32_t i;
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	uint32_t len = rte_pktmbuf_pkt_len(frag);
+	char *dst = m != NULL ? rte_pktmbuf_append(m, (uint16_t)len) : NULL;
+
+	if (dst == NULL || rte_pktmbuf_read(frag, 0, len, dst) == NULL) {
+		rte_pktmbuf_free(m);
+		m = NULL;
+	}
+	rte_pktmbuf_free(frag);
+	return m;
+}
+
+/*
+ * An IPv4 packet above the peer port's MTU, as fragments (rte_ip_frag) with
+ * the packet's own Ethernet header; copied into single mbufs of the packet's
+ * own pool when the peer takes no chained mbufs. The packet is consumed.
+ * Returns the number of fragments, -EMSGSIZE when it may not be fragmented
+ * (IPv6: only its source fragments it; DF set), -ENOBUFS when mbufs ran out.
+ */
+static int
+fragment(struct dpf_app *app, uint16_t peer, struct rte_mbuf *m, const struct dpf_pkt_info *pi,
+	 struct rte_mbuf **out)
+{
+	uint8_t l2[RTE_ETHER_HDR_LEN + 4 * DPF_PKT_MAX_VLANS];
+	struct rte_mempool *pool = m->pool;
+	uint16_t l2_len = pi->l3_offset;
+	uint32_t whole = (uint32_t)l2_len + pi->l3_len;
+	int nf, k;
+
+	if (pi->family != 4 || l2_len > sizeof(l2)) {
+		rte_pktmbuf_free(m);
+		return -EMSGSIZE;
+	}
+	memcpy(l2, rte_pktmbuf_mtod(m, uint8_t *), l2_len);
+	/* Ethernet padding is no payload. */
+	if (rte_pktmbuf_pkt_len(m) > whole)
+		rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - whole));
+	rte_pktmbuf_adj(m, l2_len);
+	nf = rte_ipv4_fragment_packet(m, out, MAX_FRAGS, app->port_mtu[peer], app->frag_direct,
+				      app->frag_indirect);
+	/* The fragments hold references to what they carry. */
+	rte_pktmbuf_free(m);
+	if (nf < 0)
+		return nf == -ENOMEM ? -ENOBUFS : -EMSGSIZE;
+	for (k = 0; k < nf; k++) {
+		uint8_t *h = (uint8_t *)rte_pktmbuf_prepend(out[k], l2_len);
+		struct rte_ipv4_hdr *ip;
+
+		if (h == NULL) {
+			rte_pktmbuf_free_bulk(out, (unsigned int)nf);
+			return -ENOBUFS;
+		}
+		memcpy(h, l2, l2_len);
+		ip = (struct rte_ipv4_hdr *)(h + l2_len);
+		ip->hdr_checksum = 0;
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+	}
+	for (k = 0; k < nf && !app->port_multiseg[peer]; k++) {
+		out[k] = linearize(out[k], pool);
+		if (out[k] == NULL) {
+			/* Copies before k, chains after it; k itself is gone. */
+			while (nf-- > 0)
+				rte_pktmbuf_free(out[nf]);
+			return -ENOBUFS;
+		}
+	}
+	return nf;
+}
+
+/* Hand tx[0..n) to the peer port; the packets of what it refused are unsent. */
+static void
+tx_flush(struct dpf_rx_core *core, uint16_t peer, struct rte_mbuf **tx, const uint8_t *owner,
+	 uint32_t n, struct burst *b)
+{
+	uint16_t sent = n != 0 ? rte_eth_tx_burst(peer, core->index, tx, (uint16_t)n) : 0;
+	uint32_t j;
+
+	core->cnt.tx_packets += sent;
+	for (j = sent; j < n; j++) {
+		if (!b->unsent[owner[j]]) {
+			b->unsent[owner[j]] = 1;
+			core->cnt.tx_dropped++;
+		}
+		rte_pktmbuf_free(tx[j]);
+	}
+}
+
+/*
+ * Forward mode: send the accepted packets on the peer port before they are
+ * counted, so that records count what was sent. A packet the port refused,
+ * or too big for it, is counted (tx-dropped, tx-too-big) and not logged.
+ */
+static void
+send_accepted(struct dpf_app *app, struct dpf_rx_core *core, uint16_t port, struct burst *b)
+{
+	struct rte_mbuf *tx[TX_MAX];
+	uint8_t owner[TX_MAX];
+	uint16_t peer = app->fwd_peer[port];
+	uint32_t n = 0, i;
+
+	for (i = 0; i < b->n; i++) {
+		struct rte_mbuf *frags[MAX_FRAGS];
+		int nf, k;
+
+		if (b->drop[i])
+			continue;
+		if (unlikely(peer == DPF_PORT_NONE)) {
+			b->unsent[i] = 1;
+			core->cnt.tx_dropped++;
+			rte_pktmbuf_free(b->m[i]);
+			continue;
+		}
+		if (likely(b->pi[i].l3_len <= app->port_mtu[peer])) {
+			if (n == TX_MAX) {
+				tx_flush(core, peer, tx, owner, n, b);
+				n = 0;
+			}
+			tx[n] = b->m[i];
+			owner[n++] = (uint8_t)i;
+			continue;
+		}
+		nf = fragment(app, peer, b->m[i], &b->pi[i], frags);
+		if (nf < 0) {
+			b->unsent[i] = 1;
+			if (nf == -EMSGSIZE)
+				core->cnt.tx_too_big++;
+			else
+				core->cnt.tx_dropped++;
+			continue;
+		}
+		core->cnt.tx_fragmented++;
+		if (n + (uint32_t)nf > TX_MAX) {
+			tx_flush(core, peer, tx, owner, n, b);
+			n = 0;
+		}
+		for (k = 0; k < nf; k++) {
+			tx[n] = frags[k];
+			owner[n++] = (uint8_t)i;
+		}
+	}
+	tx_flush(core, peer, tx, owner, n, b);
+}
+
+/* Drop the burst's unsent packets (their mbufs are gone) before counting. */
+static void
+compact_unsent(struct burst *b)
+{
+	uint32_t i, n = 0;
+
+	for (i = 0; i < b->n; i++) {
+		if (b->unsent[i])
+			continue;
+		if (n != i) {
+			b->pi[n] = b->pi[i];
+			b->m[n] = b->m[i];
+			b->t_ns[n] = b->t_ns[i];
+			b->iface[n] = b->iface[i];
+			b->action[n] = b->action[i];
+			b->keep_view[n] = b->keep_view[i];
+			b->drop[n] = b->drop[i];
+			b->post[n] = b->post[i];
+		}
+		n++;
+	}
+	b->n = n;
+}
+
+/* Classify, translate, send (forward mode), count; then free what is left. */
+static void
+flush_burst(struct dpf_app *app, struct dpf_rx_core *core, uint16_t port, struct burst *b)
+{
+	uint32_t i, unsent = 0;
 
 	if (b->n == 0)
 		return;
@@ -509,16 +774,22 @@ flush_burst(struct dpf_app *app, struct dpf_rx_core *core, struct burst *b)
 	if (app->forward) {
 		for (i = 0; i < b->n; i++) {
 			b->drop[i] = 0;
+			b->unsent[i] = 0;
 			dpf_flow_key_from_pkt(&b->keys[i], &b->pi[i], b->iface[i], b->action[i]);
 		}
 		translate(app, core, b);
+		for (i = 0; i < b->n; i++)
+			core->cnt.acl_rejected +=
+				b->action[i] == DPF_ACTION_REJECT && !b->nat_reject[i];
+		send_accepted(app, core, port, b);
+		for (i = 0; i < b->n; i++)
+			unsent += b->unsent[i];
+		if (unlikely(unsent != 0))
+			compact_unsent(b);
 	} else {
 		for (i = 0; i < b->n; i++)
 			core->cnt.acl_rejected += b->action[i] == DPF_ACTION_REJECT;
 	}
-	if (app->forward)
-		for (i = 0; i < b->n; i++)
-			core->cnt.acl_rejected += b->action[i] == DPF_ACTION_REJECT;
 	record(app, core, b);
 	/* Monitor mode frees the whole burst at once (a third of the cost of
 	 * freeing one by one, bench_datapath). */
@@ -527,15 +798,14 @@ flush_burst(struct dpf_app *app, struct dpf_rx_core *core, struct burst *b)
 		b->n = 0;
 		return;
 	}
-	for (i = 0; i < b->n; i++) {
-		if (!b->drop[i])
-			b->tx[b->n_tx++] = b->m[i];
-		else
+	/* What was sent belongs to the peer port now. */
+	for (i = 0; i < b->n; i++)
+		if (b->drop[i])
 			rte_pktmbuf_free(b->m[i]);
-	}
 	b->n = 0;
 }
 
+/* Forward mode: frames passed on unlogged (not IP, no interface, late). */
 static void
 transmit(struct dpf_app *app, struct dpf_rx_core *core, uint16_t port, struct burst *b)
 {
@@ -547,7 +817,7 @@ transmit(struct dpf_app *app, struct dpf_rx_core *core, uint16_t port, struct bu
 		sent = rte_eth_tx_burst(peer, core->index, b->tx, (uint16_t)b->n_tx);
 	core->cnt.tx_packets += sent;
 	if (sent < b->n_tx) {
-		core->cnt.tx_dropped += b->n_tx - sent;
+		core->cnt.tx_dropped_unlogged += b->n_tx - sent;
 		rte_pktmbuf_free_bulk(&b->tx[sent], b->n_tx - sent);
 	}
 	b->n_tx = 0;
@@ -559,23 +829,20 @@ transmit(struct dpf_app *app, struct dpf_rx_core *core, uint16_t port, struct bu
  * hash) the same symmetric Toeplitz hash computed here, so that one core
  * sees exactly the competition for slots that several would.
  */
-static void
+static enum dpf_frag_result
 apply_fragment(const struct dpf_app *app, struct dpf_rx_core *core, uint16_t port,
 	       const struct rte_mbuf *m, struct dpf_pkt_info *pi)
 {
 	uint32_t hash = (m->ol_flags & RTE_MBUF_F_RX_RSS_HASH) ? m->hash.rss
 							       : dpf_rss_hash_pkt(frag_rss, pi);
+	enum dpf_frag_result r =
+		dpf_frag_cache_apply(core->frag, pi, hash % app->port_reta_size[port]);
 
-	switch (dpf_frag_cache_apply(core->frag, pi, hash % app->port_reta_size[port])) {
-	case DPF_FRAG_EVICTED:
+	if (r == DPF_FRAG_EVICTED)
 		core->cnt.frag_evicted++;
-		break;
-	case DPF_FRAG_NOT_FOUND:
+	else if (r == DPF_FRAG_NOT_FOUND)
 		core->cnt.frag_without_first++;
-		break;
-	default:
-		break;
-	}
+	return r;
 }
 
 static inline uint64_t
@@ -671,7 +938,7 @@ process_burst(struct dpf_app *app, struct dpf_rx_core *core, const struct dpf_rx
 				core->cnt.late++;
 				goto pass_through;
 			}
-			flush_burst(app, core, &b);
+			flush_burst(app, core, ref->port, &b);
 			open_window(app, core, w, end);
 		}
 		/* After the flush above: the slot index restarts at 0 there. */
@@ -688,13 +955,23 @@ process_burst(struct dpf_app *app, struct dpf_rx_core *core, const struct dpf_rx
 			continue;
 		}
 		core->cnt.parsed++;
+		if (unlikely(app->forward &&
+			     (uint32_t)pi->l3_offset + pi->l3_len > rte_pktmbuf_data_len(m))) {
+			/* Cut by the receiving port (af_packet: a reassembled datagram
+			 * longer than its ring frame): it cannot be sent whole. */
+			core->cnt.short_frames++;
+			rte_pktmbuf_free(m);
+			continue;
+		}
 		iface = dpf_iface_lookup(app, ref->port, frame, pi);
 		if (unlikely(iface == DPF_IFACE_NONE)) {
 			core->cnt.unmatched++;
 			goto pass_through;
 		}
+		b.frag_unknown[b.n] = 0;
 		if (unlikely(pi->frag != DPF_PKT_FRAG_NONE))
-			apply_fragment(app, core, ref->port, m, pi);
+			b.frag_unknown[b.n] = apply_fragment(app, core, ref->port, m, pi) ==
+					      DPF_FRAG_NOT_FOUND;
 		b.pip[b.n] = pi;
 		b.m[b.n] = m;
 		b.t_ns[b.n] = t;
@@ -710,7 +987,7 @@ pass_through:
 		else
 			rte_pktmbuf_free(m);
 	}
-	flush_burst(app, core, &b);
+	flush_burst(app, core, ref->port, &b);
 	transmit(app, core, ref->port, &b);
 	__atomic_store_n(&core->last_ns, newest, __ATOMIC_RELAXED);
 }
@@ -799,6 +1076,8 @@ dpf_rx_lcore_main(void *arg)
 			draining = true;
 			drain_budget(app, core, budget);
 		}
+		/* Shared masquerade sessions: no session pointer is held here. */
+		dpf_nat_sessions_quiescent(core->nat);
 		flush_requested(core);
 		if (replay) {
 			/* Read before polling: an empty poll after this means every

@@ -7,6 +7,7 @@
  *   NIC ipackets == rx-packets + not-polled (per port that reports them)
  *   rx-packets == logged + every named counter
  *   packets in records == logged; lost reported by SKIPDATA == lost counted
+ *   forward mode adds short-frames, tx-dropped, tx-too-big to the named counters
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -89,6 +90,10 @@ dpf_stats_print(FILE *f, struct dpf_app *app, bool final)
 			fprintf(f, "port %u nic-imissed: %" PRIu64 "\n", port, es.imissed);
 			fprintf(f, "port %u nic-ierrors: %" PRIu64 "\n", port, es.ierrors);
 			fprintf(f, "port %u nic-rx-nombuf: %" PRIu64 "\n", port, es.rx_nombuf);
+			/* af_packet counts here what the kernel refused after its
+			 * tx_burst had taken it (doc/operations.md). */
+			fprintf(f, "port %u nic-opackets: %" PRIu64 "\n", port, es.opackets);
+			fprintf(f, "port %u nic-oerrors: %" PRIu64 "\n", port, es.oerrors);
 			/* Received by the NIC after the stop's last poll of its queue. */
 			if (es.ipackets >= t.rx_by_port[port])
 				fprintf(f, "port %u not-polled: %" PRIu64 "\n", port,
@@ -136,7 +141,9 @@ dpf_stats_print(FILE *f, struct dpf_app *app, bool final)
 	fprintf(f, "writer files: %" PRIu64 "\n", app->sstats.files_published);
 	fprintf(f, "writer errors: %" PRIu64 "\n", app->sstats.write_errors);
 	dpf_writer_stats_print(f);
-	/* Conservation (design.md invariant 1), from the source on. */
+	/* Conservation (design.md invariant 1), from the source on. Forward mode:
+	 * a packet not sent is not logged either (tx-dropped, tx-too-big), nor
+	 * one that arrived cut (short-frames). */
 	if (app->replay_port >= 0) {
 		fprintf(f, "conservation replay-read: %" PRIu64 "\n", app->rstats.read);
 		fprintf(f, "conservation replay-accounted: %" PRIu64 "\n",
@@ -147,7 +154,8 @@ dpf_stats_print(FILE *f, struct dpf_app *app, bool final)
 		fprintf(f, "conservation nic-accounted: %" PRIu64 "\n", nic_rx + nic_not_polled);
 	}
 	accounted = t.logged_packets + t.not_ip + t.malformed + t.lost_table_full +
-		    t.lost_no_table + t.late + t.unmatched + t.bad_time;
+		    t.lost_no_table + t.late + t.unmatched + t.bad_time +
+		    t.short_frames + t.tx_dropped + t.tx_too_big;
 	fprintf(f, "conservation received: %" PRIu64 "\n", t.rx_packets);
 	fprintf(f, "conservation accounted: %" PRIu64 "\n", accounted);
 	fprintf(f, "conservation logged-in-records: %" PRIu64 "\n", app->pstats.record_packets);

@@ -85,7 +85,9 @@ struct frag_slot {
 	uint8_t family;
 	uint8_t proto;
 	uint8_t used;
-	uint8_t pad;
+	uint8_t has_icmp_id;
+	uint16_t icmp_id; /* an echo's identifier: what masquerade translates it by */
+	uint8_t icmp_type;
 };
 
 struct dpf_frag_cache {
@@ -171,12 +173,18 @@ dpf_frag_cache_apply(struct dpf_frag_cache *fc, struct dpf_pkt_info *pi, uint32_
 		s->proto = pi->proto;
 		s->src_port = pi->src_port;
 		s->dst_port = pi->dst_port;
+		s->has_icmp_id = pi->has_icmp_id;
+		s->icmp_id = pi->icmp_id;
+		s->icmp_type = pi->icmp_type;
 		s->used = 1;
 		return r;
 	}
 	if (frag_slot_matches(s, pi)) {
 		pi->src_port = s->src_port;
 		pi->dst_port = s->dst_port;
+		pi->has_icmp_id = s->has_icmp_id;
+		pi->icmp_id = s->icmp_id;
+		pi->icmp_type = s->icmp_type;
 		return DPF_FRAG_FOUND;
 	}
 	pi->src_port = 0;

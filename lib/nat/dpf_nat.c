@@ -14,6 +14,7 @@
 #include <rte_rib6.h>
 #include <rte_malloc.h>
 #include <rte_memzone.h>
+#include <rte_rcu_qsbr.h>
 #include <rte_spinlock.h>
 
 #include "dpf_nat.h"
@@ -732,42 +733,106 @@ dpf_nat_is_masquerade_outside(const struct dpf_nat *nat, uint8_t family, const u
 	return false;
 }
 
+bool
+dpf_nat_needs_ports(const struct dpf_nat *nat, const struct dpf_flow_key *k)
+{
+	uint32_t i;
+
+	if (nat == NULL)
+		return false;
+	if (nat->has_masquerade && (prefix_lookup(&nat->masq_in, k->family, k->src_addr) >= 0 ||
+				    dpf_nat_is_masquerade_outside(nat, k->family, k->dst_addr)))
+		return true;
+	for (i = 0; i < nat->n_rules; i++) {
+		const struct dpf_nat_rule *r = &nat->rules[i];
+
+		if (r->type == DPF_NAT_DNAT && r->family == k->family && r->proto == k->proto &&
+		    (memcmp(r->out_addr, k->dst_addr, 16) == 0 ||
+		     memcmp(r->in_addr, k->src_addr, 16) == 0))
+			return true;
+	}
+	return false;
+}
+
+/* Multicast, broadcast and link-local destinations: traffic of the link (ND,
+ * MLD, DHCP, ...), which no NAT translates. */
+static bool
+link_scope(uint8_t family, const uint8_t *dst)
+{
+	if (family == 4)
+		return (dst[0] & 0xf0) == 224 || (dst[0] == 169 && dst[1] == 254) ||
+		       (dst[0] == 255 && dst[1] == 255 && dst[2] == 255 && dst[3] == 255);
+	return dst[0] == 0xff || (dst[0] == 0xfe && (dst[1] & 0xc0) == 0x80);
+}
+
+bool
+dpf_nat_masquerade_missed(const struct dpf_nat *nat, const struct dpf_flow_key *k,
+			  const struct dpf_flow_nat *post)
+{
+	if (nat == NULL || !nat->has_masquerade || link_scope(k->family, k->dst_addr))
+		return false;
+	if (memcmp(post->src_addr, k->src_addr, 16) == 0 &&
+	    prefix_lookup(&nat->masq_in, k->family, k->src_addr) >= 0)
+		return true;
+	return memcmp(post->dst_addr, k->dst_addr, 16) == 0 &&
+	       dpf_nat_is_masquerade_outside(nat, k->family, k->dst_addr);
+}
+
 /* ------------------------------------------------------------------ */
 /* Masquerade sessions                                                  */
 
 struct sess_key {
 	uint8_t family;
 	uint8_t proto;
-	uint16_t local_port;  /* inside port (fwd) or outside port (rev) */
+	uint16_t local_port; /* inside port (fwd) or outside port (rev) */
 	uint16_t remote_port;
 	uint16_t pad;
-	uint8_t local[16];    /* inside addr (fwd) or outside addr (rev) */
+	uint8_t local[16]; /* inside addr (fwd) or outside addr (rev) */
 	uint8_t remote[16];
 };
 
 struct session {
 	struct sess_key fwd;
 	struct sess_key rev;
-	uint64_t last_ns;
+	uint64_t last_ns; /* shared mode: refreshed by any core (relaxed atomics) */
 	uint32_t rule;
 	uint32_t used;
+};
+
+/* Shared mode: a session whose keys were deleted, reusable after a grace period. */
+struct retired_session {
+	uint64_t token; /* rte_rcu_qsbr_start() after the deletion */
+	uint32_t idx;
+	int32_t fwd_pos; /* key slots, freed with the session */
+	int32_t rev_pos;
+};
+
+struct dpf_nat_group {
+	uint16_t n_members;
+	struct rte_rcu_qsbr *qsbr;
+	struct dpf_nat_sessions *members[DPF_NAT_GROUP_MAX]; /* published at create */
 };
 
 struct dpf_nat_sessions {
 	const struct dpf_nat *nat;
 	struct dpf_nat_icmp *icmp;
 	const struct dpf_rss *rss;
+	struct dpf_nat_group *group; /* NULL: sessions of this core only */
 	struct rte_hash *fwd;
 	struct rte_hash *rev;
 	struct session *sess;
 	uint32_t *free_stack;
 	uint32_t n_free;
 	uint32_t capacity;
-	uint32_t *cursor;     /* per rule */
+	uint32_t *cursor;		 /* per rule */
+	struct retired_session *retired; /* shared mode: FIFO of capacity entries */
+	uint32_t retired_head;
+	uint32_t retired_n;
 	uint16_t n_queues;
 	uint16_t queue;
 	uint16_t reta_size;
 	uint64_t timeout_ns;
+	uint64_t touch_ns; /* last_ns is rewritten when it is older than this */
 	struct dpf_nat_sessions_stats st;
 };
 
@@ -781,8 +846,8 @@ struct icmp_entry {
 
 struct dpf_nat_icmp {
 	rte_spinlock_t lock;
-	struct rte_hash *fwd;  /* (inside, remote, inside id) -> entry */
-	struct rte_hash *rev;  /* (outside, remote, outside id) -> entry */
+	struct rte_hash *fwd; /* (inside, remote, inside id) -> entry */
+	struct rte_hash *rev; /* (outside, remote, outside id) -> entry */
 	struct icmp_entry *entries;
 	uint32_t *free_stack;
 	uint32_t n_free;
@@ -791,7 +856,7 @@ struct dpf_nat_icmp {
 };
 
 static struct rte_hash *
-sess_hash(const char *name, const char *suffix, uint32_t entries, int socket)
+sess_hash(const char *name, const char *suffix, uint32_t entries, int socket, uint8_t flags)
 {
 	char n[RTE_HASH_NAMESIZE];
 	struct rte_hash_parameters hp = {
@@ -800,6 +865,7 @@ sess_hash(const char *name, const char *suffix, uint32_t entries, int socket)
 		.key_len = sizeof(struct sess_key),
 		.hash_func = rte_hash_crc,
 		.socket_id = socket,
+		.extra_flag = flags,
 	};
 
 	snprintf(n, sizeof(n), "%.20s_%s", name, suffix);
@@ -821,12 +887,12 @@ dpf_nat_icmp_create(const char *name, uint32_t capacity, int socket_id)
 		goto nomem;
 	rte_spinlock_init(&t->lock);
 	t->capacity = capacity;
-	t->fwd = sess_hash(name, "if", capacity, socket_id);
-	t->rev = sess_hash(name, "ir", capacity, socket_id);
-	t->entries = rte_zmalloc_socket("dpf_nat_icmp_e", capacity * sizeof(*t->entries), 0,
-					socket_id);
-	t->free_stack = rte_malloc_socket("dpf_nat_icmp_f", capacity * sizeof(uint32_t), 0,
-					  socket_id);
+	t->fwd = sess_hash(name, "if", capacity, socket_id, 0);
+	t->rev = sess_hash(name, "ir", capacity, socket_id, 0);
+	t->entries =
+		rte_zmalloc_socket("dpf_nat_icmp_e", capacity * sizeof(*t->entries), 0, socket_id);
+	t->free_stack =
+		rte_malloc_socket("dpf_nat_icmp_f", capacity * sizeof(uint32_t), 0, socket_id);
 	if (t->fwd == NULL || t->rev == NULL || t->entries == NULL || t->free_stack == NULL) {
 		dpf_nat_icmp_free(t);
 		goto nomem;
@@ -853,14 +919,58 @@ dpf_nat_icmp_free(struct dpf_nat_icmp *t)
 	rte_free(t);
 }
 
+struct dpf_nat_group *
+dpf_nat_group_create(uint16_t n_members, int socket_id)
+{
+	struct dpf_nat_group *g;
+	size_t sz;
+
+	if (n_members == 0 || n_members > DPF_NAT_GROUP_MAX) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	g = rte_zmalloc_socket("dpf_nat_group", sizeof(*g), RTE_CACHE_LINE_SIZE, socket_id);
+	if (g == NULL)
+		goto nomem;
+	g->n_members = n_members;
+	sz = rte_rcu_qsbr_get_memsize(n_members);
+	g->qsbr = rte_zmalloc_socket("dpf_nat_qsbr", sz, RTE_CACHE_LINE_SIZE, socket_id);
+	if (g->qsbr == NULL) {
+		rte_free(g);
+		goto nomem;
+	}
+	if (rte_rcu_qsbr_init(g->qsbr, n_members) != 0) {
+		rte_free(g->qsbr);
+		rte_free(g);
+		return NULL;
+	}
+	return g;
+nomem:
+	rte_errno = ENOMEM;
+	return NULL;
+}
+
+void
+dpf_nat_group_free(struct dpf_nat_group *g)
+{
+	if (g == NULL)
+		return;
+	rte_free(g->qsbr);
+	rte_free(g);
+}
+
 struct dpf_nat_sessions *
 dpf_nat_sessions_create(const struct dpf_nat_sessions_params *p)
 {
 	struct dpf_nat_sessions *s;
+	uint8_t flags = 0;
 	uint32_t i;
 
 	if (p == NULL || p->name == NULL || p->nat == NULL || p->capacity == 0 ||
-	    p->n_queues == 0 || p->queue >= p->n_queues || (p->n_queues > 1 && p->rss == NULL)) {
+	    p->n_queues == 0 || p->queue >= p->n_queues ||
+	    (p->group == NULL && p->n_queues > 1 && p->rss == NULL) ||
+	    (p->group != NULL &&
+	     (p->queue >= p->group->n_members || p->group->members[p->queue] != NULL))) {
 		rte_errno = EINVAL;
 		return NULL;
 	}
@@ -870,28 +980,46 @@ dpf_nat_sessions_create(const struct dpf_nat_sessions_params *p)
 	s->nat = p->nat;
 	s->icmp = p->icmp;
 	s->rss = p->rss;
+	s->group = p->group;
 	s->capacity = p->capacity;
 	s->n_queues = p->n_queues;
 	s->queue = p->queue;
 	s->reta_size = p->reta_size ? p->reta_size : DPF_RSS_RETA_SIZE;
 	s->timeout_ns = p->timeout_ns;
-	s->fwd = sess_hash(p->name, "sf", p->capacity, p->socket_id);
-	s->rev = sess_hash(p->name, "sr", p->capacity, p->socket_id);
-	s->sess = rte_zmalloc_socket("dpf_nat_sess", p->capacity * sizeof(*s->sess), 0,
-				     p->socket_id);
-	s->free_stack = rte_malloc_socket("dpf_nat_free", p->capacity * sizeof(uint32_t), 0,
-					  p->socket_id);
+	/* Idle time is measured to an eighth of the timeout: other cores then
+	 * rarely write a session's cache line. */
+	s->touch_ns = p->timeout_ns / 8;
+	/* Shared mode: every core reads the tables lock-free while their owner
+	 * writes them; deleted keys keep their slots until a grace period. */
+	if (s->group != NULL)
+		flags = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF;
+	s->fwd = sess_hash(p->name, "sf", p->capacity, p->socket_id, flags);
+	s->rev = sess_hash(p->name, "sr", p->capacity, p->socket_id, flags);
+	s->sess =
+		rte_zmalloc_socket("dpf_nat_sess", p->capacity * sizeof(*s->sess), 0, p->socket_id);
+	s->free_stack =
+		rte_malloc_socket("dpf_nat_free", p->capacity * sizeof(uint32_t), 0, p->socket_id);
 	/* Room for any rule set: dpf_nat_sessions_reset() may bring more rules. */
 	s->cursor = rte_zmalloc_socket("dpf_nat_cursor", (MAX_RULES + 1) * sizeof(uint32_t), 0,
 				       p->socket_id);
+	if (s->group != NULL)
+		s->retired = rte_malloc_socket("dpf_nat_retired", p->capacity * sizeof(*s->retired),
+					       0, p->socket_id);
 	if (s->fwd == NULL || s->rev == NULL || s->sess == NULL || s->free_stack == NULL ||
-	    s->cursor == NULL) {
+	    s->cursor == NULL || (s->group != NULL && s->retired == NULL)) {
+		s->group = NULL; /* not registered yet */
 		dpf_nat_sessions_free(s);
 		goto nomem;
 	}
 	for (i = 0; i < p->capacity; i++)
 		s->free_stack[i] = p->capacity - 1 - i;
 	s->n_free = p->capacity;
+	if (s->group != NULL) {
+		/* Each member reads every table: it is a reader thread of the group. */
+		rte_rcu_qsbr_thread_register(s->group->qsbr, s->queue);
+		rte_rcu_qsbr_thread_online(s->group->qsbr, s->queue);
+		__atomic_store_n(&s->group->members[s->queue], s, __ATOMIC_RELEASE);
+	}
 	return s;
 nomem:
 	rte_errno = ENOMEM;
@@ -903,12 +1031,32 @@ dpf_nat_sessions_free(struct dpf_nat_sessions *s)
 {
 	if (s == NULL)
 		return;
+	if (s->group != NULL) {
+		__atomic_store_n(&s->group->members[s->queue], NULL, __ATOMIC_RELEASE);
+		rte_rcu_qsbr_thread_offline(s->group->qsbr, s->queue);
+		rte_rcu_qsbr_thread_unregister(s->group->qsbr, s->queue);
+	}
 	rte_hash_free(s->fwd);
 	rte_hash_free(s->rev);
 	rte_free(s->sess);
 	rte_free(s->free_stack);
 	rte_free(s->cursor);
+	rte_free(s->retired);
 	rte_free(s);
+}
+
+void
+dpf_nat_sessions_quiescent(struct dpf_nat_sessions *s)
+{
+	if (s != NULL && s->group != NULL)
+		rte_rcu_qsbr_quiescent(s->group->qsbr, s->queue);
+}
+
+void
+dpf_nat_sessions_offline(struct dpf_nat_sessions *s)
+{
+	if (s != NULL && s->group != NULL)
+		rte_rcu_qsbr_thread_offline(s->group->qsbr, s->queue);
 }
 
 static void
@@ -926,8 +1074,8 @@ sess_key_make(struct sess_key *k, uint8_t family, uint8_t proto, const uint8_t *
 
 /* The queue a NIC with our key and RETA gives the reply remote -> outside:port. */
 static uint16_t
-reply_queue(const struct dpf_nat_sessions *s, uint8_t family, const uint8_t *remote,
-	    uint16_t rport, const uint8_t *outside, uint16_t oport)
+reply_queue(const struct dpf_nat_sessions *s, uint8_t family, const uint8_t *remote, uint16_t rport,
+	    const uint8_t *outside, uint16_t oport)
 {
 	uint8_t t[DPF_RSS_TUPLE_MAX];
 	uint32_t alen = family == 4 ? 4 : 16;
@@ -940,24 +1088,81 @@ reply_queue(const struct dpf_nat_sessions *s, uint8_t family, const uint8_t *rem
 	return (uint16_t)((dpf_rss_hash(s->rss, t, 2 * alen + 4) % s->reta_size) % s->n_queues);
 }
 
+/* Shared mode: sessions whose grace period has passed become free again. */
+static void
+reclaim(struct dpf_nat_sessions *s)
+{
+	while (s->retired_n != 0) {
+		struct retired_session *r = &s->retired[s->retired_head];
+
+		if (rte_rcu_qsbr_check(s->group->qsbr, r->token, false) != 1)
+			break;
+		if (r->fwd_pos >= 0)
+			rte_hash_free_key_with_position(s->fwd, r->fwd_pos);
+		if (r->rev_pos >= 0)
+			rte_hash_free_key_with_position(s->rev, r->rev_pos);
+		s->free_stack[s->n_free++] = r->idx;
+		s->retired_head = (s->retired_head + 1) % s->capacity;
+		s->retired_n--;
+	}
+}
+
+/*
+ * Take a session out of the tables. Per core it is free at once; shared,
+ * another core may still be reading it: it waits for a grace period (every
+ * member reported a quiescent state after the deletion) in the retired FIFO.
+ */
+static void
+session_unlink(struct dpf_nat_sessions *s, uint32_t idx, bool rev_added)
+{
+	struct session *se = &s->sess[idx];
+	int32_t fwd_pos = rte_hash_del_key(s->fwd, &se->fwd);
+	int32_t rev_pos = rev_added ? rte_hash_del_key(s->rev, &se->rev) : -1;
+	struct retired_session *r;
+
+	se->used = 0;
+	if (s->group == NULL) {
+		s->free_stack[s->n_free++] = idx;
+		return;
+	}
+	/* The FIFO holds every session at most once: it cannot overflow. */
+	r = &s->retired[(s->retired_head + s->retired_n) % s->capacity];
+	r->idx = idx;
+	r->fwd_pos = fwd_pos;
+	r->rev_pos = rev_pos;
+	r->token = rte_rcu_qsbr_start(s->group->qsbr);
+	s->retired_n++;
+}
+
 static int
-session_new(struct dpf_nat_sessions *s, const struct dpf_flow_key *k, uint32_t ri,
-	    uint64_t now_ns, uint16_t *oport)
+session_new(struct dpf_nat_sessions *s, const struct dpf_flow_key *k, uint32_t ri, uint64_t now_ns,
+	    uint16_t *oport)
 {
 	const struct dpf_nat_rule *r = &s->nat->rules[ri];
 	uint32_t range = (uint32_t)r->port_hi - r->port_lo + 1;
+	uint32_t step = 1, first = 0, count = range;
 	struct sess_key rev;
 	uint32_t t, idx;
 
+	if (s->group != NULL) {
+		/* Shared: port p belongs to member (p - lo) % members, so the
+		 * reply's destination port names the table to look in. */
+		step = s->group->n_members;
+		first = s->queue;
+		count = range > first ? (range - first + step - 1) / step : 0;
+		if (s->n_free == 0)
+			reclaim(s);
+	}
 	if (s->n_free == 0) {
 		s->st.table_full++;
 		return -ENOSPC;
 	}
-	for (t = 0; t < range; t++) {
-		uint16_t p = (uint16_t)(r->port_lo + (s->cursor[ri] + t) % range);
+	for (t = 0; t < count; t++) {
+		uint32_t j = (s->cursor[ri] + t) % count;
+		uint16_t p = (uint16_t)(r->port_lo + first + j * step);
 
 		s->st.port_tries++;
-		if (s->n_queues > 1 &&
+		if (s->group == NULL && s->n_queues > 1 &&
 		    reply_queue(s, k->family, k->dst_addr, k->dst_port, r->out_addr, p) != s->queue)
 			continue;
 		sess_key_make(&rev, k->family, k->proto, r->out_addr, p, k->dst_addr, k->dst_port);
@@ -970,15 +1175,19 @@ session_new(struct dpf_nat_sessions *s, const struct dpf_flow_key *k, uint32_t r
 		s->sess[idx].rule = ri;
 		s->sess[idx].last_ns = now_ns;
 		s->sess[idx].used = 1;
-		if (rte_hash_add_key_data(s->fwd, &s->sess[idx].fwd, (void *)(uintptr_t)idx) < 0 ||
-		    rte_hash_add_key_data(s->rev, &rev, (void *)(uintptr_t)idx) < 0) {
-			rte_hash_del_key(s->fwd, &s->sess[idx].fwd);
+		/* rev first: a core that finds fwd may look rev up at once. */
+		if (rte_hash_add_key_data(s->rev, &rev, (void *)(uintptr_t)idx) < 0) {
 			s->sess[idx].used = 0;
 			s->free_stack[s->n_free++] = idx;
 			s->st.table_full++;
 			return -ENOSPC;
 		}
-		s->cursor[ri] = (p - r->port_lo + 1) % range;
+		if (rte_hash_add_key_data(s->fwd, &s->sess[idx].fwd, (void *)(uintptr_t)idx) < 0) {
+			session_unlink(s, idx, true);
+			s->st.table_full++;
+			return -ENOSPC;
+		}
+		s->cursor[ri] = (j + 1) % count;
 		s->st.created++;
 		s->st.active++;
 		*oport = p;
@@ -988,10 +1197,91 @@ session_new(struct dpf_nat_sessions *s, const struct dpf_flow_key *k, uint32_t r
 	return -ENOSPC;
 }
 
+static inline void
+touch(struct dpf_nat_sessions *s, struct session *se, uint64_t now_ns)
+{
+	uint64_t last = __atomic_load_n(&se->last_ns, __ATOMIC_RELAXED);
+
+	if (now_ns > last + s->touch_ns)
+		__atomic_store_n(&se->last_ns, now_ns, __ATOMIC_RELAXED);
+}
+
+/* The masquerade rule whose outside address:port range holds addr:port. */
+static const struct dpf_nat_rule *
+masq_rule_of(const struct dpf_nat *nat, uint8_t family, const uint8_t *addr, uint16_t port)
+{
+	uint32_t i;
+
+	for (i = 0; i < nat->n_rules; i++) {
+		const struct dpf_nat_rule *r = &nat->rules[i];
+
+		if (r->type == DPF_NAT_MASQUERADE && r->family == family && port >= r->port_lo &&
+		    port <= r->port_hi && memcmp(r->out_addr, addr, 16) == 0)
+			return r;
+	}
+	return NULL;
+}
+
+/*
+ * The session of a reply (rev key). Per core: this core's table. Shared:
+ * the table of the member that owns the port.
+ */
+static struct session *
+find_rev(struct dpf_nat_sessions *s, const struct sess_key *key)
+{
+	struct dpf_nat_sessions *owner = s;
+	void *data;
+
+	if (s->group != NULL) {
+		const struct dpf_nat_rule *r =
+			masq_rule_of(s->nat, key->family, key->local, key->local_port);
+
+		if (r == NULL)
+			return NULL;
+		owner = __atomic_load_n(
+			&s->group->members[(key->local_port - r->port_lo) % s->group->n_members],
+			__ATOMIC_ACQUIRE);
+		if (owner == NULL)
+			return NULL;
+		if (owner != s)
+			s->st.remote_hits++;
+	}
+	if (rte_hash_lookup_data(owner->rev, key, &data) < 0)
+		return NULL;
+	return &owner->sess[(uintptr_t)data];
+}
+
+/* The session of an outbound packet (fwd key): this core's, else (shared) any member's. */
+static struct session *
+find_fwd(struct dpf_nat_sessions *s, const struct sess_key *key)
+{
+	void *data;
+	uint16_t m;
+
+	if (rte_hash_lookup_data(s->fwd, key, &data) >= 0)
+		return &s->sess[(uintptr_t)data];
+	if (s->group == NULL)
+		return NULL;
+	for (m = 0; m < s->group->n_members; m++) {
+		struct dpf_nat_sessions *o =
+			__atomic_load_n(&s->group->members[m], __ATOMIC_ACQUIRE);
+
+		if (o == NULL || o == s || rte_hash_lookup_data(o->fwd, key, &data) < 0)
+			continue;
+		s->st.remote_hits++;
+		return &o->sess[(uintptr_t)data];
+	}
+	return NULL;
+}
+
+/*
+ * ICMP echo sessions (shared table, locked). is_echo 1: an echo request from
+ * inside (create: may make a session); 2: a reply from outside.
+ */
 static int
 icmp_apply(struct dpf_nat_sessions *s, const struct dpf_flow_key *k, uint8_t is_echo,
-	   uint16_t icmp_id, uint64_t now_ns, struct dpf_flow_nat *post, uint16_t *post_id,
-	   uint32_t *rule)
+	   uint16_t icmp_id, uint64_t now_ns, bool create, struct dpf_flow_nat *post,
+	   uint16_t *post_id, uint32_t *rule)
 {
 	struct dpf_nat_icmp *t = s->icmp;
 	struct sess_key key;
@@ -1015,6 +1305,10 @@ icmp_apply(struct dpf_nat_sessions *s, const struct dpf_flow_key *k, uint8_t is_
 			struct sess_key rk;
 			uint32_t tries;
 
+			if (!create) {
+				rc = -ENOENT;
+				goto out;
+			}
 			if (t->n_free == 0) {
 				s->st.table_full++;
 				rc = -ENOSPC;
@@ -1025,8 +1319,8 @@ icmp_apply(struct dpf_nat_sessions *s, const struct dpf_flow_key *k, uint8_t is_
 
 				if (id == 0)
 					continue;
-				sess_key_make(&rk, k->family, k->proto, r->out_addr, id, k->dst_addr,
-					      0);
+				sess_key_make(&rk, k->family, k->proto, r->out_addr, id,
+					      k->dst_addr, 0);
 				if (rte_hash_lookup(t->rev, &rk) < 0)
 					break;
 			}
@@ -1051,7 +1345,8 @@ icmp_apply(struct dpf_nat_sessions *s, const struct dpf_flow_key *k, uint8_t is_
 			}
 			s->st.created++;
 		}
-		e->last_ns = now_ns;
+		if (create)
+			e->last_ns = now_ns;
 		memcpy(post->src_addr, r->out_addr, 16);
 		*post_id = e->outside_id;
 		*rule = e->rule + 1;
@@ -1059,13 +1354,15 @@ icmp_apply(struct dpf_nat_sessions *s, const struct dpf_flow_key *k, uint8_t is_
 	} else if (is_echo == 2 && dpf_nat_is_masquerade_outside(s->nat, k->family, k->dst_addr)) {
 		sess_key_make(&key, k->family, k->proto, k->dst_addr, icmp_id, k->src_addr, 0);
 		if (rte_hash_lookup_data(t->rev, &key, &data) < 0) {
-			s->st.no_session++;
+			if (create)
+				s->st.no_session++;
 			rc = -ENOENT;
 			goto out;
 		}
 		struct icmp_entry *e = &t->entries[(uintptr_t)data];
 
-		e->last_ns = now_ns;
+		if (create)
+			e->last_ns = now_ns;
 		memcpy(post->dst_addr, e->inside, 16);
 		*post_id = e->inside_id;
 		*rule = e->rule + 1;
@@ -1076,32 +1373,30 @@ out:
 	return rc;
 }
 
-int
-dpf_nat_sessions_apply(struct dpf_nat_sessions *s, const struct dpf_flow_key *k, uint8_t is_echo,
-		       uint16_t icmp_id, uint64_t now_ns, struct dpf_flow_nat *post,
-		       uint16_t *post_icmp_id, uint32_t *rule)
+/*
+ * Masquerade for TCP, UDP, SCTP. create: an outbound packet may open a
+ * session and counts what it misses (false: ICMP errors only look up).
+ */
+static int
+ports_apply(struct dpf_nat_sessions *s, const struct dpf_flow_key *k, uint64_t now_ns, bool create,
+	    struct dpf_flow_nat *post, uint32_t *rule)
 {
 	struct sess_key key;
-	void *data;
+	struct session *se;
 	int64_t ri;
 
-	*post_icmp_id = icmp_id;
-	if (is_echo != 0)
-		return icmp_apply(s, k, is_echo, icmp_id, now_ns, post, post_icmp_id, rule);
-	if (!has_ports(k->proto))
-		return 0;
 	/* Inbound: a reply to one of our outside addresses. */
 	if (dpf_nat_is_masquerade_outside(s->nat, k->family, k->dst_addr)) {
-		struct session *se;
-
 		sess_key_make(&key, k->family, k->proto, k->dst_addr, k->dst_port, k->src_addr,
 			      k->src_port);
-		if (rte_hash_lookup_data(s->rev, &key, &data) < 0) {
-			s->st.no_session++;
+		se = find_rev(s, &key);
+		if (se == NULL) {
+			if (create)
+				s->st.no_session++;
 			return -ENOENT;
 		}
-		se = &s->sess[(uintptr_t)data];
-		se->last_ns = now_ns;
+		if (create)
+			touch(s, se, now_ns);
 		memcpy(post->dst_addr, se->fwd.local, 16);
 		post->dst_port = se->fwd.local_port;
 		*rule = se->rule + 1;
@@ -1115,18 +1410,21 @@ dpf_nat_sessions_apply(struct dpf_nat_sessions *s, const struct dpf_flow_key *k,
 		return 0;
 	sess_key_make(&key, k->family, k->proto, k->src_addr, k->src_port, k->dst_addr,
 		      k->dst_port);
-	if (rte_hash_lookup_data(s->fwd, &key, &data) >= 0) {
-		struct session *se = &s->sess[(uintptr_t)data];
-
-		se->last_ns = now_ns;
+	se = find_fwd(s, &key);
+	if (se != NULL) {
+		if (create)
+			touch(s, se, now_ns);
 		memcpy(post->src_addr, se->rev.local, 16);
 		post->src_port = se->rev.local_port;
 		*rule = se->rule + 1;
 		return 1;
 	} else {
 		uint16_t oport;
-		int rc = session_new(s, k, (uint32_t)ri, now_ns, &oport);
+		int rc;
 
+		if (!create)
+			return -ENOENT;
+		rc = session_new(s, k, (uint32_t)ri, now_ns, &oport);
 		if (rc < 0)
 			return rc;
 		memcpy(post->src_addr, s->nat->rules[ri].out_addr, 16);
@@ -1137,19 +1435,114 @@ dpf_nat_sessions_apply(struct dpf_nat_sessions *s, const struct dpf_flow_key *k,
 }
 
 int
+dpf_nat_sessions_apply(struct dpf_nat_sessions *s, const struct dpf_flow_key *k, uint8_t is_echo,
+		       uint16_t icmp_id, uint64_t now_ns, struct dpf_flow_nat *post,
+		       uint16_t *post_icmp_id, uint32_t *rule)
+{
+	*post_icmp_id = icmp_id;
+	if (is_echo != 0)
+		return icmp_apply(s, k, is_echo, icmp_id, now_ns, true, post, post_icmp_id, rule);
+	if (!has_ports(k->proto))
+		return 0;
+	return ports_apply(s, k, now_ns, true, post, rule);
+}
+
+int
+dpf_nat_icmp_error_view(const struct dpf_nat *nat, struct dpf_nat_sessions *s,
+			const struct dpf_flow_key *outer, const struct dpf_flow_key *quoted,
+			uint8_t quoted_echo, uint16_t quoted_id, struct dpf_flow_nat *outer_post,
+			struct dpf_flow_nat *quoted_post, uint16_t *quoted_post_id, uint32_t *rule)
+{
+	struct dpf_flow_key r;
+	struct dpf_flow_nat rpost;
+	uint32_t sr = 0, dr = 0, mr = 0;
+	uint16_t rid = quoted_id;
+	int rc = 0;
+
+	*quoted_post_id = quoted_id;
+	*rule = 0;
+	/* The quoted packet crossed the NAT the other way: it gets the inverse of
+	 * its own translation, which is the translation of a reply to it. */
+	memset(&r, 0, sizeof(r));
+	r.family = quoted->family;
+	r.proto = quoted->proto;
+	memcpy(r.src_addr, quoted->dst_addr, 16);
+	memcpy(r.dst_addr, quoted->src_addr, 16);
+	r.src_port = quoted->dst_port;
+	r.dst_port = quoted->src_port;
+	dpf_nat_view(nat, &r, &rpost, &sr, &dr);
+	if (s != NULL && nat != NULL && nat->has_masquerade) {
+		if (quoted_echo != 0)
+			/* A quoted request is answered by a reply, and the other way. */
+			rc = icmp_apply(s, &r, quoted_echo == 1 ? 2 : 1, quoted_id, 0, false,
+					&rpost, &rid, &mr);
+		else if (has_ports(r.proto))
+			rc = ports_apply(s, &r, 0, false, &rpost, &mr);
+		if (rc < 0 && dpf_nat_is_masquerade_outside(nat, r.family, r.dst_addr))
+			return -ENOENT;
+		if (rc < 0)
+			rc = 0;
+	}
+	memcpy(quoted_post->src_addr, rpost.dst_addr, 16);
+	memcpy(quoted_post->dst_addr, rpost.src_addr, 16);
+	quoted_post->src_port = rpost.dst_port;
+	quoted_post->dst_port = rpost.src_port;
+	*quoted_post_id = rid;
+
+	/* The outer header: the message goes to the quoted packet's source, from
+	 * its destination or from a node on the way (RFC 5508 4.2). */
+	dpf_nat_view(nat, outer, outer_post, NULL, NULL);
+	if (memcmp(outer->dst_addr, quoted->src_addr, 16) == 0)
+		memcpy(outer_post->dst_addr, quoted_post->src_addr, 16);
+	if (memcmp(outer->src_addr, quoted->dst_addr, 16) == 0)
+		memcpy(outer_post->src_addr, quoted_post->dst_addr, 16);
+	outer_post->src_port = outer_post->dst_port = 0;
+	if (s != NULL && nat != NULL && nat->has_masquerade) {
+		int64_t ri = prefix_lookup(&nat->masq_in, outer->family, outer->src_addr);
+
+		/* RFC 5508 4.1: an error about a packet the NAT has no mapping for
+		 * is dropped, from either side: to an outside address it would go
+		 * nowhere, from inside it would show inside addresses. */
+		if (dpf_nat_is_masquerade_outside(nat, outer->family, outer->dst_addr) &&
+		    memcmp(outer_post->dst_addr, outer->dst_addr, 16) == 0)
+			return -ENOENT;
+		if (ri >= 0 && rc != 1 && sr == 0 && dr == 0)
+			return -ENOENT;
+		/* A router inside the prefix speaks with the outside address. */
+		if (ri >= 0 && memcmp(outer_post->src_addr, outer->src_addr, 16) == 0)
+			memcpy(outer_post->src_addr, nat->rules[ri].out_addr, 16);
+	}
+	*rule = mr != 0 ? mr : (sr != 0 ? sr : dr);
+	if (memcmp(outer_post, outer->src_addr, 32) != 0 ||
+	    memcmp(quoted_post->src_addr, quoted->src_addr, 16) != 0 ||
+	    memcmp(quoted_post->dst_addr, quoted->dst_addr, 16) != 0 ||
+	    quoted_post->src_port != quoted->src_port ||
+	    quoted_post->dst_port != quoted->dst_port || rid != quoted_id)
+		return 1;
+	return 0;
+}
+
+int
 dpf_nat_sessions_reset(struct dpf_nat_sessions *s, const struct dpf_nat *nat)
 {
 	uint32_t i;
 
 	if (nat == NULL || nat->n_rules > MAX_RULES)
 		return -E2BIG;
-	rte_hash_reset(s->fwd);
-	rte_hash_reset(s->rev);
-	for (i = 0; i < s->capacity; i++) {
-		s->sess[i].used = 0;
-		s->free_stack[i] = s->capacity - 1 - i;
+	if (s->group != NULL) {
+		/* Other cores may be reading: one key at a time, through the grace period. */
+		for (i = 0; i < s->capacity; i++)
+			if (s->sess[i].used)
+				session_unlink(s, i, true);
+	} else {
+		rte_hash_reset(s->fwd);
+		rte_hash_reset(s->rev);
+		for (i = 0; i < s->capacity; i++) {
+			s->sess[i].used = 0;
+			s->free_stack[i] = s->capacity - 1 - i;
+		}
+		s->n_free = s->capacity;
 	}
-	s->n_free = s->capacity;
 	memset(s->cursor, 0, (MAX_RULES + 1) * sizeof(uint32_t));
 	s->st.active = 0;
 	s->nat = nat;
@@ -1172,15 +1565,15 @@ dpf_nat_sessions_expire(struct dpf_nat_sessions *s, uint64_t now_ns)
 {
 	uint32_t i, n = 0;
 
+	if (s->group != NULL)
+		reclaim(s);
 	for (i = 0; i < s->capacity; i++) {
 		struct session *se = &s->sess[i];
+		uint64_t last = __atomic_load_n(&se->last_ns, __ATOMIC_RELAXED);
 
-		if (!se->used || now_ns < se->last_ns || now_ns - se->last_ns <= s->timeout_ns)
+		if (!se->used || now_ns < last || now_ns - last <= s->timeout_ns)
 			continue;
-		rte_hash_del_key(s->fwd, &se->fwd);
-		rte_hash_del_key(s->rev, &se->rev);
-		se->used = 0;
-		s->free_stack[s->n_free++] = i;
+		session_unlink(s, i, true);
 		n++;
 	}
 	s->st.expired += n;
@@ -1218,4 +1611,5 @@ void
 dpf_nat_sessions_get_stats(const struct dpf_nat_sessions *s, struct dpf_nat_sessions_stats *st)
 {
 	*st = s->st;
+	st->retired = s->retired_n;
 }

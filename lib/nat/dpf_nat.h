@@ -36,6 +36,20 @@
  * every RX core. struct dpf_nat_sessions is per RX core (single writer),
  * except the ICMP echo table, which is shared and internally locked because
  * NICs hash ICMP on addresses only, so a reply may reach another core.
+ *
+ * Two ways to find a reply's session (dpf_nat_sessions_params):
+ * - steered (group NULL): the port is chosen so that the reply's Toeplitz
+ *   hash brings it to the creating core's queue; nobody else ever looks.
+ * - shared (a dpf_nat_group): for ports whose queues are not spread by that
+ *   hash (the kernel's fanout on af_packet, ...). Each member still writes
+ *   only its own tables, and the port range is split between members
+ *   (port p belongs to member (p - lo) % members), so a reply names the
+ *   table that holds its session; an outbound packet looks in its own
+ *   table first, then in the others'. Other members read the tables
+ *   lock-free (rte_hash RW_CONCURRENCY_LF); a deleted session is reused
+ *   only after every member has reported a quiescent state (rte_rcu_qsbr):
+ *   each member calls dpf_nat_sessions_quiescent() when it holds no
+ *   session, once per poll loop.
  */
 
 #include <stdbool.h>
@@ -112,6 +126,26 @@ void dpf_nat_view(const struct dpf_nat *nat, const struct dpf_flow_key *k,
 /** True when addr (family 4/6) is the outside address of a masquerade rule. */
 bool dpf_nat_is_masquerade_outside(const struct dpf_nat *nat, uint8_t family, const uint8_t *addr);
 
+/**
+ * True when a rule that translates by port (dnat, masquerade) may concern a
+ * packet of these addresses and protocol whatever its ports: a later IP
+ * fragment whose first fragment was not seen cannot be translated then.
+ * Walks the rules (for rare packets only).
+ */
+bool dpf_nat_needs_ports(const struct dpf_nat *nat, const struct dpf_flow_key *k);
+
+/**
+ * True when masquerade should have translated a packet but post (its view
+ * after every rule) shows it was not: a source inside a masquerade prefix
+ * that no rule rewrote, or a destination that is a masquerade outside
+ * address. Forward mode drops such a packet instead of sending an inside
+ * address out, or a packet to nowhere in. Packets to multicast, broadcast
+ * and link-local destinations (ND, MLD, DHCP: the link's own traffic) are
+ * never missed.
+ */
+bool dpf_nat_masquerade_missed(const struct dpf_nat *nat, const struct dpf_flow_key *k,
+			       const struct dpf_flow_nat *post);
+
 /* ------------------------------------------------------------------ */
 /* Masquerade sessions (forward mode).                                 */
 
@@ -120,6 +154,19 @@ struct dpf_nat_icmp;
 /** Shared ICMP echo session table. @return NULL + rte_errno. Needs EAL. */
 struct dpf_nat_icmp *dpf_nat_icmp_create(const char *name, uint32_t capacity, int socket_id);
 void dpf_nat_icmp_free(struct dpf_nat_icmp *t);
+
+#define DPF_NAT_GROUP_MAX 64
+
+/** The session tables of every RX core, in shared mode (see the file comment). */
+struct dpf_nat_group;
+
+/**
+ * @param n_members  RX cores (members 0 .. n-1), at most DPF_NAT_GROUP_MAX
+ * @return NULL + rte_errno (EINVAL, ENOMEM). Needs EAL.
+ */
+struct dpf_nat_group *dpf_nat_group_create(uint16_t n_members, int socket_id);
+/** After every member's dpf_nat_sessions_free(). NULL-safe. */
+void dpf_nat_group_free(struct dpf_nat_group *g);
 
 struct dpf_nat_sessions_params {
 	const char *name;            /**< unique per process */
@@ -134,9 +181,14 @@ struct dpf_nat_sessions_params {
 	 */
 	const struct dpf_rss *rss;
 	uint16_t n_queues;
-	uint16_t queue;
+	uint16_t queue;              /**< also the member index in a group */
 	uint16_t reta_size;          /**< RETA entries, filled round-robin; 0 = DPF_RSS_RETA_SIZE */
 	uint64_t timeout_ns;         /**< idle sessions expire after this */
+	/*
+	 * Shared mode: the group this core's tables join as member `queue`
+	 * (steering is then off). NULL: steered, or one queue.
+	 */
+	struct dpf_nat_group *group;
 };
 
 struct dpf_nat_sessions_stats {
@@ -147,13 +199,30 @@ struct dpf_nat_sessions_stats {
 	uint64_t table_full;
 	uint64_t no_session;         /**< packets to a masquerade address without a session */
 	uint64_t port_tries;         /**< candidate ports hashed (steering cost) */
+	uint64_t remote_hits;        /**< shared: packets whose session another core owns */
+	uint64_t retired;            /**< shared: deleted sessions waiting for a grace period */
 };
 
 struct dpf_nat_sessions;
 
-/** @return NULL + rte_errno (EINVAL, ENOMEM, rte_hash errors). Needs EAL. */
+/**
+ * In a group, the tables join it as member p->queue (registered as an RCU
+ * reader, online) and must be created and freed on the main lcore before or
+ * after the RX cores run.
+ * @return NULL + rte_errno (EINVAL, ENOMEM, rte_hash errors). Needs EAL.
+ */
 struct dpf_nat_sessions *dpf_nat_sessions_create(const struct dpf_nat_sessions_params *p);
+/** Leaves the group first. NULL-safe. */
 void dpf_nat_sessions_free(struct dpf_nat_sessions *s);
+
+/**
+ * Shared mode: this core holds no session pointer now (call once per poll
+ * loop). A few stores; nothing in steered mode. Owning lcore only.
+ */
+void dpf_nat_sessions_quiescent(struct dpf_nat_sessions *s);
+
+/** Shared mode: this core stops reading (its loop ends). Owning lcore only. */
+void dpf_nat_sessions_offline(struct dpf_nat_sessions *s);
 
 /**
  * Apply masquerade to a packet whose stateless view is already in post.
@@ -174,6 +243,33 @@ void dpf_nat_sessions_free(struct dpf_nat_sessions *s);
 int dpf_nat_sessions_apply(struct dpf_nat_sessions *s, const struct dpf_flow_key *k,
 			   uint8_t is_echo, uint16_t icmp_id, uint64_t now_ns,
 			   struct dpf_flow_nat *post, uint16_t *post_icmp_id, uint32_t *rule);
+
+/**
+ * Translate an ICMP error message (RFC 5508): the quoted packet crossed the
+ * NAT the other way, so it gets the inverse of its own translation, which
+ * is what a reply to it gets (stateless rules, then masquerade sessions,
+ * looked up only: an error neither creates nor refreshes a session). The
+ * outer destination, when it is the quoted source, becomes the translated
+ * quoted source; the outer source, when it is the quoted destination, the
+ * translated quoted destination; otherwise the outer addresses get the
+ * stateless view, and a source inside a masquerade prefix (a router there)
+ * the rule's outside address.
+ *
+ * @param s            this core's sessions, or NULL (no masquerade)
+ * @param outer        the error's own tuple (ports 0)
+ * @param quoted       the quoted packet's tuple (echo: ports 0)
+ * @param quoted_echo  1 / 2 when it is an echo request / reply (its
+ *                     identifier in quoted_id), else 0
+ * @param outer_post, quoted_post, quoted_post_id  out: the translation
+ * @param rule         out: a rule index + 1 that applied, else 0
+ * @return 1 something changes, 0 nothing does, -ENOENT the quoted packet
+ *         was sent from a masquerade address:port that has no session
+ */
+int dpf_nat_icmp_error_view(const struct dpf_nat *nat, struct dpf_nat_sessions *s,
+			    const struct dpf_flow_key *outer, const struct dpf_flow_key *quoted,
+			    uint8_t quoted_echo, uint16_t quoted_id, struct dpf_flow_nat *outer_post,
+			    struct dpf_flow_nat *quoted_post, uint16_t *quoted_post_id,
+			    uint32_t *rule);
 
 /**
  * Forget every session and use another rule set from now on (rule indexes

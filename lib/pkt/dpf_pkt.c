@@ -675,3 +675,280 @@ dpf_pkt_rewrite(uint8_t *data, uint32_t caplen, const struct dpf_pkt_info *pi,
 		sctp_set_crc(data, pi);
 	return 0;
 }
+
+/* ---- ICMP errors (RFC 5508) ---------------------------------------------------------------- */
+
+/* Type, code, checksum and 4 bytes (unused, pointer or MTU) before the quoted packet. */
+#define ICMP_ERR_HDR_LEN 8
+#define IPV4_FRAG_OFFSET_MASK 0x1fff
+/* Quoted checksums: TCP's at byte 16, UDP's at 6, ICMP echo's at 2. */
+#define TCP_CSUM_AT 16
+#define UDP_CSUM_AT 6
+#define ICMP_CSUM_AT 2
+#define ICMP_ID_AT 4
+/* RFC 792 error types (<netinet/ip_icmp.h> cannot be included: its field macros). */
+#define ICMP4_DEST_UNREACH 3
+#define ICMP4_SOURCE_QUENCH 4
+#define ICMP4_REDIRECT 5
+#define ICMP4_TIME_EXCEEDED 11
+#define ICMP4_PARAMETER_PROBLEM 12
+
+static inline int
+is_icmp_error(uint8_t proto, uint8_t type)
+{
+	if (proto == IPPROTO_ICMP)
+		return type == ICMP4_DEST_UNREACH || type == ICMP4_SOURCE_QUENCH ||
+		       type == ICMP4_REDIRECT || type == ICMP4_TIME_EXCEEDED ||
+		       type == ICMP4_PARAMETER_PROBLEM;
+	/* RFC 4443 2.1: error messages are the types below 128. */
+	return type >= ICMP6_DST_UNREACH && type <= ICMP6_PARAM_PROB;
+}
+
+int
+dpf_pkt_icmp_error_parse(const uint8_t *data, uint32_t caplen, const struct dpf_pkt_info *pi,
+			 struct dpf_pkt_inner *in)
+{
+	uint32_t end, off, l4;
+	const uint8_t *ip;
+	int later_fragment = 0;
+	uint8_t next;
+
+	memset(in, 0, sizeof(*in));
+	if (data == NULL || pi == NULL || !pi->has_l4 ||
+	    !((pi->proto == IPPROTO_ICMP && pi->family == 4) ||
+	      (pi->proto == IPPROTO_ICMPV6 && pi->family == 6)) ||
+	    !is_icmp_error(pi->proto, pi->icmp_type))
+		return -ENOENT;
+	/* What the message holds: this frame's datagram, as far as it was captured. */
+	end = RTE_MIN(caplen, (uint32_t)pi->l3_offset + pi->l3_len);
+	off = (uint32_t)pi->l4_offset + ICMP_ERR_HDR_LEN;
+	if (end < off)
+		return -EINVAL;
+	ip = data + off;
+	in->family = pi->family;
+	in->l3_offset = (uint16_t)off;
+	if (pi->family == 4) {
+		uint32_t ihl;
+
+		if (end - off < IPV4_MIN_HDR_LEN || (ip[0] >> 4) != 4)
+			return -EINVAL;
+		ihl = (ip[0] & RTE_IPV4_HDR_IHL_MASK) * RTE_IPV4_IHL_MULTIPLIER;
+		if (ihl < IPV4_MIN_HDR_LEN || end - off < ihl)
+			return -EINVAL;
+		in->proto = ip[offsetof(struct rte_ipv4_hdr, next_proto_id)];
+		memcpy(in->src_addr, ip + offsetof(struct rte_ipv4_hdr, src_addr), 4);
+		memcpy(in->dst_addr, ip + offsetof(struct rte_ipv4_hdr, dst_addr), 4);
+		later_fragment = (load_be16(ip + offsetof(struct rte_ipv4_hdr, fragment_offset)) &
+				  IPV4_FRAG_OFFSET_MASK) != 0;
+		l4 = off + ihl;
+	} else {
+		unsigned int n_ext;
+
+		if (end - off < IPV6_HDR_LEN || (ip[0] >> 4) != 6)
+			return -EINVAL;
+		memcpy(in->src_addr, ip + offsetof(struct rte_ipv6_hdr, src_addr), 16);
+		memcpy(in->dst_addr, ip + offsetof(struct rte_ipv6_hdr, dst_addr), 16);
+		next = ip[offsetof(struct rte_ipv6_hdr, proto)];
+		l4 = off + IPV6_HDR_LEN;
+		for (n_ext = 0; is_ipv6_ext(next); n_ext++) {
+			const uint8_t *ext = data + l4;
+			uint32_t ext_len;
+
+			/* A chain the quote cuts: the addresses are all there is. */
+			if (n_ext == DPF_PKT_MAX_IPV6_EXT || end - l4 < IPV6_EXT_MIN_LEN) {
+				in->proto = next;
+				return 0;
+			}
+			if (next == IPPROTO_FRAGMENT) {
+				ext_len = RTE_IPV6_FRAG_HDR_SIZE;
+				later_fragment |=
+					(load_be16(ext + offsetof(struct rte_ipv6_fragment_ext,
+								  frag_data)) &
+					 RTE_IPV6_EHDR_FO_MASK) != 0;
+			} else if (next == IPPROTO_AH) {
+				ext_len = ((uint32_t)ext[1] + 2) * 4;
+			} else {
+				ext_len = ((uint32_t)ext[1] + 1) * 8;
+			}
+			if (end - l4 < ext_len) {
+				in->proto = next;
+				return 0;
+			}
+			next = ext[0];
+			l4 += ext_len;
+		}
+		in->proto = next;
+	}
+	if (later_fragment)
+		return 0;
+	in->l4_offset = (uint16_t)l4;
+	in->l4_len = (uint16_t)RTE_MIN(end - l4, (uint32_t)UINT16_MAX);
+	switch (in->proto) {
+	case IPPROTO_TCP:
+	case IPPROTO_UDP:
+	case IPPROTO_UDPLITE:
+	case IPPROTO_SCTP:
+		if (in->l4_len >= 4) {
+			in->src_port = load_be16(data + l4);
+			in->dst_port = load_be16(data + l4 + 2);
+			in->has_ports = 1;
+		}
+		break;
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		if ((in->proto == IPPROTO_ICMP) == (in->family == 4) &&
+		    in->l4_len >= ICMP_ECHO_HDR_LEN && is_icmp_echo(in->proto, data[l4])) {
+			in->icmp_type = data[l4];
+			in->icmp_id = load_be16(data + l4 + ICMP_ID_AT);
+			in->has_icmp_id = 1;
+		}
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+/* Write len bytes of a field inside the ICMP message; the checksum terms go to *delta. */
+static inline void
+put_tracked(uint8_t *field, const uint8_t *val, uint32_t len, uint32_t *delta)
+{
+	*delta += csum_delta(field, val, len);
+	memcpy(field, val, len);
+}
+
+/* Update a checksum inside the ICMP message; its own change goes to *delta. */
+static inline void
+csum_update_tracked(uint8_t *field, uint32_t change, int zero_is_none, uint32_t *delta)
+{
+	uint8_t old[2];
+	uint16_t v;
+
+	if (zero_is_none && load_raw16(field) == 0)
+		return;
+	memcpy(old, field, 2);
+	v = csum_update(field, change);
+	if (v == 0 && zero_is_none)
+		store_raw16(field, 0xffff);
+	*delta += csum_delta(old, field, 2);
+}
+
+int
+dpf_pkt_icmp_error_rewrite(uint8_t *data, uint32_t caplen, const struct dpf_pkt_info *pi,
+			   const struct dpf_pkt_inner *in, const uint8_t *new_src,
+			   const uint8_t *new_dst, const uint8_t *in_src, const uint8_t *in_dst,
+			   uint16_t in_sport, uint16_t in_dport)
+{
+	uint8_t osrc[16], odst[16], qsrc[16], qdst[16], ports[4];
+	uint8_t *ip, *q, *ql4 = NULL, *port_field = NULL, *q_csum = NULL;
+	uint32_t alen, ip_hdr, q_hdr, port_len = 0;
+	uint32_t outer_delta = 0, icmp_delta = 0, q_addr_delta = 0, q_port_delta = 0;
+	int o_src, o_dst, q_src, q_dst, q_pseudo = 0, q_zero_none = 0;
+
+	if (data == NULL || pi == NULL || in == NULL || in->family != pi->family)
+		return -EINVAL;
+	alen = pi->family == 4 ? 4 : 16;
+	ip_hdr = pi->family == 4 ? IPV4_MIN_HDR_LEN : IPV6_HDR_LEN;
+	q_hdr = ip_hdr;
+	/* What the writes below rely on: a description of this frame's quote. */
+	if (caplen < (uint32_t)pi->l3_offset + ip_hdr || !pi->has_l4 ||
+	    pi->l4_offset < pi->l3_offset + ip_hdr ||
+	    in->l3_offset != (uint32_t)pi->l4_offset + ICMP_ERR_HDR_LEN ||
+	    caplen < (uint32_t)in->l3_offset + q_hdr)
+		return -EINVAL;
+	ip = data + pi->l3_offset;
+	q = data + in->l3_offset;
+	if ((ip[0] >> 4) != pi->family || (q[0] >> 4) != pi->family)
+		return -EINVAL;
+	if (pi->family == 4 && (q[0] & RTE_IPV4_HDR_IHL_MASK) * RTE_IPV4_IHL_MULTIPLIER < q_hdr)
+		return -EINVAL;
+	if (in->l4_offset != 0) {
+		if (in->l4_offset < in->l3_offset + q_hdr ||
+		    caplen < (uint32_t)in->l4_offset + in->l4_len ||
+		    (in->has_ports && in->l4_len < 4) ||
+		    (in->has_icmp_id && in->l4_len < ICMP_ECHO_HDR_LEN))
+			return -EINVAL;
+		ql4 = data + in->l4_offset;
+	} else if (in->has_ports || in->has_icmp_id) {
+		return -EINVAL;
+	}
+
+	/* Copies: the new values may point into the frame. */
+	o_src = new_src != NULL && memcmp(ip + (pi->family == 4 ? 12 : 8), new_src, alen) != 0;
+	o_dst = new_dst != NULL && memcmp(ip + (pi->family == 4 ? 16 : 24), new_dst, alen) != 0;
+	q_src = in_src != NULL && memcmp(q + (pi->family == 4 ? 12 : 8), in_src, alen) != 0;
+	q_dst = in_dst != NULL && memcmp(q + (pi->family == 4 ? 16 : 24), in_dst, alen) != 0;
+	if (o_src)
+		memcpy(osrc, new_src, alen);
+	if (o_dst)
+		memcpy(odst, new_dst, alen);
+	if (q_src)
+		memcpy(qsrc, in_src, alen);
+	if (q_dst)
+		memcpy(qdst, in_dst, alen);
+	if (in->has_ports) {
+		port_field = ql4;
+		port_len = 4;
+		store_raw16(ports, rte_cpu_to_be_16(in_sport));
+		store_raw16(ports + 2, rte_cpu_to_be_16(in_dport));
+		switch (in->proto) {
+		case IPPROTO_TCP:
+			if (in->l4_len >= TCP_CSUM_AT + 2)
+				q_csum = ql4 + TCP_CSUM_AT;
+			q_pseudo = 1;
+			break;
+		case IPPROTO_UDP:
+		case IPPROTO_UDPLITE:
+			if (in->l4_len >= UDP_CSUM_AT + 2)
+				q_csum = ql4 + UDP_CSUM_AT;
+			q_pseudo = 1;
+			q_zero_none = 1;
+			break;
+		default: /* SCTP: its CRC covers what is not quoted */
+			break;
+		}
+	} else if (in->has_icmp_id) {
+		port_field = ql4 + ICMP_ID_AT;
+		port_len = 2;
+		store_raw16(ports, rte_cpu_to_be_16(is_icmp_echo_request(in->proto, in->icmp_type)
+							    ? in_sport
+							    : in_dport));
+		q_csum = ql4 + ICMP_CSUM_AT;
+		q_pseudo = in->proto == IPPROTO_ICMPV6;
+	}
+
+	/* Outer header. */
+	if (o_src) {
+		outer_delta += csum_delta(ip + (pi->family == 4 ? 12 : 8), osrc, alen);
+		memcpy(ip + (pi->family == 4 ? 12 : 8), osrc, alen);
+	}
+	if (o_dst) {
+		outer_delta += csum_delta(ip + (pi->family == 4 ? 16 : 24), odst, alen);
+		memcpy(ip + (pi->family == 4 ? 16 : 24), odst, alen);
+	}
+	if (pi->family == 4 && (o_src || o_dst))
+		csum_update(ip + offsetof(struct rte_ipv4_hdr, hdr_checksum), outer_delta);
+
+	/* The quoted packet: every change is also a change of the ICMP message. */
+	if (q_src)
+		put_tracked(q + (pi->family == 4 ? 12 : 8), qsrc, alen, &q_addr_delta);
+	if (q_dst)
+		put_tracked(q + (pi->family == 4 ? 16 : 24), qdst, alen, &q_addr_delta);
+	icmp_delta += q_addr_delta;
+	if (pi->family == 4 && (q_src || q_dst))
+		csum_update_tracked(q + offsetof(struct rte_ipv4_hdr, hdr_checksum), q_addr_delta,
+				    0, &icmp_delta);
+	if (port_field != NULL && memcmp(port_field, ports, port_len) != 0)
+		put_tracked(port_field, ports, port_len, &q_port_delta);
+	icmp_delta += q_port_delta;
+	if (q_csum != NULL && (q_port_delta != 0 || (q_pseudo && q_addr_delta != 0)))
+		csum_update_tracked(q_csum, q_port_delta + (q_pseudo ? q_addr_delta : 0),
+				    q_zero_none, &icmp_delta);
+
+	/* The ICMP checksum: the message, and for ICMPv6 the outer pseudo-header. */
+	if (pi->proto == IPPROTO_ICMPV6)
+		icmp_delta += outer_delta;
+	if (icmp_delta != 0 && caplen >= (uint32_t)pi->l4_offset + ICMP_CSUM_AT + 2)
+		csum_update(data + pi->l4_offset + ICMP_CSUM_AT, icmp_delta);
+	return 0;
+}

@@ -209,6 +209,67 @@ int dpf_pkt_rewrite(uint8_t *data, uint32_t caplen, const struct dpf_pkt_info *p
 		    uint16_t new_dport);
 
 /**
+ * The packet an ICMP or ICMPv6 error message quotes (RFC 792, RFC 4443):
+ * what dpf_pkt_icmp_error_parse() read of it. Offsets are from the start of
+ * the frame; the quoted packet is usually cut (RFC 792 quotes its header and
+ * 8 bytes, Linux as much as fits in 576 / 1280 bytes).
+ */
+struct dpf_pkt_inner {
+	uint8_t src_addr[16]; /**< IPv4: bytes 0..3, rest zero */
+	uint8_t dst_addr[16];
+	uint16_t src_port; /**< host order, when has_ports */
+	uint16_t dst_port;
+	uint16_t icmp_id;    /**< echo identifier, host order, when has_icmp_id */
+	uint16_t l3_offset;  /**< offset of the quoted IP header */
+	uint16_t l4_offset;  /**< offset of the quoted L4 header (0: not reached) */
+	uint16_t l4_len;     /**< quoted L4 bytes present (captured and in the message) */
+	uint8_t family;	     /**< 4 or 6: always the outer packet's */
+	uint8_t proto;	     /**< protocol of the quoted packet */
+	uint8_t has_ports;   /**< TCP, UDP, UDP-Lite or SCTP ports quoted */
+	uint8_t has_icmp_id; /**< an ICMP / ICMPv6 echo quoted with its identifier */
+	uint8_t icmp_type;   /**< the quoted echo's type, when has_icmp_id */
+};
+
+/**
+ * Whether a parsed frame is an ICMP error message (ICMP types 3, 4, 5, 11, 12;
+ * ICMPv6 types 1..4) and what it quotes. The quoted IP header must lie in the
+ * captured bytes and in the outer datagram, and be of the outer packet's
+ * family; its ports (4 bytes) or echo header (8 bytes) are read when quoted,
+ * and not for a quoted later fragment. The outer packet must carry its ICMP
+ * header (not a later fragment).
+ *
+ * @return 0 and in filled; -ENOENT: not an ICMP error message; -EINVAL: an
+ *         error message whose quoted packet cannot be read (cut before the
+ *         end of its IP header, wrong version, bad IPv4 IHL)
+ */
+int dpf_pkt_icmp_error_parse(const uint8_t *data, uint32_t caplen, const struct dpf_pkt_info *pi,
+			     struct dpf_pkt_inner *in);
+
+/**
+ * Translate an ICMP error message in place, as RFC 5508 (section 4) asks of
+ * a NAT: the outer addresses, the quoted packet's addresses and ports (or
+ * echo identifier: an echo request's takes in_sport, an echo reply's
+ * in_dport), and every checksum, each updated incrementally (RFC 1624):
+ * - the outer IPv4 header checksum;
+ * - the quoted IPv4 header checksum;
+ * - the quoted TCP, UDP or UDP-Lite checksum, when quoted (TCP: 18 bytes;
+ *   a UDP checksum of 0 stays 0), and the quoted ICMPv6 / ICMP echo
+ *   checksum (pseudo-header, identifier); a quoted SCTP CRC is left alone
+ *   (it covers bytes that are not quoted);
+ * - the ICMP / ICMPv6 checksum, which covers every quoted byte changed
+ *   above (and for ICMPv6 the outer pseudo-header).
+ * Addresses are 16-byte buffers (IPv4 in bytes 0..3); NULL leaves one as it
+ * is. Ports are only applied when in->has_ports or in->has_icmp_id.
+ *
+ * @return 0; -EINVAL when in does not describe this frame's quoted packet
+ *         (the frame is then not touched)
+ */
+int dpf_pkt_icmp_error_rewrite(uint8_t *data, uint32_t caplen, const struct dpf_pkt_info *pi,
+			       const struct dpf_pkt_inner *in, const uint8_t *new_src,
+			       const uint8_t *new_dst, const uint8_t *in_src, const uint8_t *in_dst,
+			       uint16_t in_sport, uint16_t in_dport);
+
+/**
  * AWS tcp-flags contribution of one TCP flag byte: FIN 1, SYN 2, RST 4, and
  * 18 for SYN together with ACK; every other flag alone gives 0.
  */

@@ -193,8 +193,12 @@ def case_pty_prompt():
         t.read_until(r"window")
         t.send("\r")
         t.read_until(r"window-seconds: 60")
+        # Errors start with error: and name the problem (doc/cli.md), as in
+        # --cmdline-file; never librte_cmdline's own "Command not found".
         t.send("frobnicate\r")
-        t.read_until(r"Command not found")
+        t.read_until(r"error: unknown command 'frobnicate'")
+        t.send("show bogus\r")
+        t.read_until(r"error: bad arguments in 'show bogus'")
         t.send("help flush\r")
         t.read_until(r"flush: close the current window now")
         t.send("wait\r")

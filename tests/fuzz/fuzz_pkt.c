@@ -38,6 +38,33 @@ l4_min(uint8_t proto)
 	}
 }
 
+/*
+ * What forward mode does with an ICMP error (RFC 5508): read the quoted
+ * packet, then translate outer and quoted headers in an exact-size copy, so
+ * that a write past the frame is a heap overflow the sanitizer reports.
+ */
+static void
+icmp_error(const uint8_t *data, uint32_t caplen, const struct dpf_pkt_info *pi)
+{
+	static const uint8_t a[16] = {192, 0, 2, 1, 0x20, 0x01, 0x0d, 0xb8, 9, 9, 9, 9, 9, 9, 9, 9};
+	static const uint8_t b[16] = {10, 9, 8, 7, 0xfd, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8};
+	struct dpf_pkt_inner in;
+	uint8_t *copy;
+
+	if (dpf_pkt_icmp_error_parse(data, caplen, pi, &in) != 0)
+		return;
+	require(in.family == pi->family);
+	require((uint32_t)in.l3_offset + (pi->family == 4 ? 20u : 40u) <= caplen);
+	require(in.l4_offset == 0 || (uint32_t)in.l4_offset + in.l4_len <= caplen);
+	require(!in.has_ports || in.l4_len >= 4);
+	require(!in.has_icmp_id || in.l4_len >= 8);
+	copy = malloc(caplen);
+	require(copy != NULL);
+	memcpy(copy, data, caplen);
+	require(dpf_pkt_icmp_error_rewrite(copy, caplen, pi, &in, a, b, b, a, 4242, 53) == 0);
+	free(copy);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -97,5 +124,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	require(key.pad[0] == 0 && key.pad[6] == 0);
 	(void)dpf_rss_hash_pkt(&rss, &pi);
 	(void)dpf_pkt_tcp_flags_aws(pi.tcp_flags);
+	icmp_error(data, caplen, &pi);
 	return 0;
 }

@@ -8,9 +8,10 @@ pkt: every frame of tests/data/sample.pcap (real frames), then crafted ones:
   each base frame cut at every offset, IPv4 IHL 0..4, total lengths larger
   than the frame and smaller than the header, IPv6 payload lengths past the
   frame, extension-header chains (long, looping back to hop-by-hop, past the
-  payload, truncated), VLAN stacks of 1 to 6 tags, a zero-length frame,
-  jumbo frames, length fields of 0 (TSO/GRO captures, a jumbogram) and an
-  IPv6 TCP frame cut at 64 bytes.
+  payload, truncated), VLAN stacks of 1 to 6 tags, ICMP and ICMPv6 errors
+  quoting UDP, TCP, an echo and a fragment, a zero-length frame, jumbo
+  frames, length fields of 0 (TSO/GRO captures, a jumbogram) and an IPv6
+  TCP frame cut at 64 bytes.
 fmt / cfg / options: the good examples of the documentation and every bad
   input of tests/e2e/bad_inputs.tsv.
 cmdfile: the prompt's commands as a --cmdline-file, CRLF endings, comments,
@@ -99,6 +100,16 @@ def pkt_seeds():
         "v6-ext-tcp": eth(0x86DD, ipv6(0, ext(60) + ext(43, 0) + ext(6) + TCP)),
         "v6-frag-udp": eth(0x86DD, ipv6(44, bytes([17, 0, 0, 1, 0, 0, 0, 7]) + UDP)),
         "v6-ah-icmp": eth(0x86DD, ipv6(51, bytes([58, 1]) + bytes(10) + bytes(8))),
+        # ICMP errors quoting what they are about (forward mode translates both).
+        "v4-icmp-unreach-udp": eth(0x0800, ipv4(1, bytes([3, 3, 0, 0, 0, 0, 0, 0])
+                                                + ipv4(17, UDP))),
+        "v4-icmp-ttl-echo": eth(0x0800, ipv4(1, bytes([11, 0, 0, 0, 0, 0, 0, 0])
+                                             + ipv4(1, bytes([8, 0, 0, 0, 0x12, 0x34, 0, 1])))),
+        "v6-icmp-unreach-tcp": eth(0x86DD, ipv6(58, bytes([1, 4, 0, 0, 0, 0, 0, 0])
+                                                + ipv6(6, TCP))),
+        "v6-icmp-too-big-frag": eth(0x86DD, ipv6(58, bytes([2, 0, 0, 0, 0, 0, 5, 0x28])
+                                                 + ipv6(44, bytes([17, 0, 0, 1, 0, 0, 0, 7])
+                                                        + UDP))),
     }
     for name, fr in base.items():
         seeds[name] = fr

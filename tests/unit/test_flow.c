@@ -211,6 +211,31 @@ test_frag_cache_outcome_is_the_same_for_any_core_count(void **state)
 }
 
 static void
+test_frag_cache_later_fragment_gets_the_echo_identifier(void **state)
+{
+	struct dpf_frag_cache *fc = dpf_frag_cache_create(128, 8, -1);
+	struct dpf_pkt_info pi;
+
+	(void)state;
+	assert_non_null(fc);
+	v4_frag(&pi, DPF_PKT_FRAG_FIRST, 91, 0, 0);
+	pi.proto = 1;
+	pi.has_l4 = 1;
+	pi.icmp_type = 8;
+	pi.icmp_id = 0x4242;
+	pi.has_icmp_id = 1;
+	assert_int_equal(dpf_frag_cache_apply(fc, &pi, 5), DPF_FRAG_KEPT);
+	v4_frag(&pi, DPF_PKT_FRAG_LATER, 91, 0, 0);
+	pi.proto = 1;
+	assert_int_equal(dpf_frag_cache_apply(fc, &pi, 5), DPF_FRAG_FOUND);
+	assert_int_equal(pi.has_icmp_id, 1);
+	assert_int_equal(pi.icmp_id, 0x4242);
+	assert_int_equal(pi.icmp_type, 8);
+	assert_int_equal(pi.has_l4, 0);
+	dpf_frag_cache_free(fc);
+}
+
+static void
 test_frag_cache_create_rejects_bad_sizes(void **state)
 {
 	(void)state;
@@ -230,6 +255,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_frag_cache_later_fragment_gets_first_fragment_ports),
 		cmocka_unit_test(test_frag_cache_reports_evictions_and_keeps_sets_apart),
 		cmocka_unit_test(test_frag_cache_outcome_is_the_same_for_any_core_count),
+		cmocka_unit_test(test_frag_cache_later_fragment_gets_the_echo_identifier),
 		cmocka_unit_test(test_frag_cache_create_rejects_bad_sizes),
 	};
 

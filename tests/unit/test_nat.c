@@ -268,6 +268,41 @@ make_sessions(struct dpf_nat *nat, uint16_t nq, uint16_t q, uint32_t cap,
 	return dpf_nat_sessions_create(&p);
 }
 
+/* Member m of a shared group: no steering, the port range split by member. */
+static struct dpf_nat_sessions *
+make_member(struct dpf_nat *nat, struct dpf_nat_group *g, uint16_t m, uint32_t cap,
+	    struct dpf_nat_icmp *icmp)
+{
+	struct dpf_nat_sessions_params p = {
+		.capacity = cap,
+		.socket_id = -1,
+		.nat = nat,
+		.icmp = icmp,
+		.rss = NULL,
+		.n_queues = DPF_NAT_GROUP_MAX,
+		.queue = m,
+		.timeout_ns = 1000,
+		.group = g,
+	};
+	char name[32];
+
+	snprintf(name, sizeof(name), "tm%u", name_seq++);
+	p.name = name;
+	return dpf_nat_sessions_create(&p);
+}
+
+/* Apply to a packet whose stateless view comes first, as the RX path does. */
+static int
+apply(struct dpf_nat_sessions *s, const struct dpf_nat *nat, const struct dpf_flow_key *k,
+      uint64_t now, struct dpf_flow_nat *post)
+{
+	uint16_t id;
+	uint32_t rule;
+
+	dpf_nat_view(nat, k, post, NULL, NULL);
+	return dpf_nat_sessions_apply(s, k, 0, 0, now, post, &id, &rule);
+}
+
 static void
 test_nat_masquerade_session_created_reused_and_replies_detranslated(void **state)
 {
@@ -452,6 +487,319 @@ test_nat_masquerade_icmp_echo_shared_across_cores(void **state)
 	dpf_nat_free(nat);
 }
 
+static void
+test_nat_shared_reply_found_in_the_owners_table(void **state)
+{
+	static const char *const rules[] = {"masquerade 10.0.1.0/24 10.0.0.220 20000-20999"};
+	char err[256];
+	struct dpf_nat *nat = make_nat(rules, 1, err, sizeof(err));
+	struct dpf_nat_group *g = dpf_nat_group_create(2, -1);
+	struct dpf_nat_sessions *a, *b;
+	struct dpf_nat_sessions_stats st;
+	struct dpf_flow_key k, reply;
+	struct dpf_flow_nat post, post2;
+
+	(void)state;
+	assert_non_null(g);
+	a = make_member(nat, g, 0, 64, NULL);
+	b = make_member(nat, g, 1, 64, NULL);
+	assert_non_null(a);
+	assert_non_null(b);
+	/* Member 0 opens the session: an even offset in the range. */
+	key_of(&k, 17, "10.0.1.5", 33000, "203.0.113.5", 53);
+	assert_int_equal(apply(a, nat, &k, 10, &post), 1);
+	assert_int_equal((post.src_port - 20000) % 2, 0);
+	/* The reply reaches member 1 (the kernel's fanout chose its queue). */
+	key_of(&reply, 17, "203.0.113.5", 53, "10.0.0.220", post.src_port);
+	assert_int_equal(apply(b, nat, &reply, 11, &post2), 1);
+	assert_string_equal(txt(4, post2.dst_addr), "10.0.1.5");
+	assert_int_equal(post2.dst_port, 33000);
+	/* The next outbound packet on member 1 uses the same session. */
+	assert_int_equal(apply(b, nat, &k, 12, &post2), 1);
+	assert_int_equal(post2.src_port, post.src_port);
+	dpf_nat_sessions_get_stats(b, &st);
+	assert_int_equal(st.created, 0);
+	assert_int_equal(st.remote_hits, 2);
+	/* A port of member 1's share without a session: not found, counted. */
+	key_of(&reply, 17, "203.0.113.5", 53, "10.0.0.220", post.src_port + 1);
+	assert_int_equal(apply(a, nat, &reply, 13, &post2), -ENOENT);
+	dpf_nat_sessions_get_stats(a, &st);
+	assert_int_equal(st.no_session, 1);
+	dpf_nat_sessions_free(a);
+	dpf_nat_sessions_free(b);
+	dpf_nat_group_free(g);
+	dpf_nat_free(nat);
+}
+
+static void
+test_nat_shared_members_split_the_port_range(void **state)
+{
+	static const char *const rules[] = {"masquerade 10.0.0.0/8 192.0.2.1 5000-5004"};
+	char err[256];
+	struct dpf_nat *nat = make_nat(rules, 1, err, sizeof(err));
+	struct dpf_nat_group *g = dpf_nat_group_create(2, -1);
+	struct dpf_nat_sessions *m[2];
+	struct dpf_flow_key k;
+	struct dpf_flow_nat post;
+	uint16_t port;
+	int seen[5] = {0};
+	uint16_t i;
+
+	(void)state;
+	m[0] = make_member(nat, g, 0, 64, NULL);
+	m[1] = make_member(nat, g, 1, 64, NULL);
+	/* Member 0 owns 5000, 5002, 5004; member 1 5001, 5003. */
+	for (i = 0; i < 2; i++) {
+		for (port = 1; port <= 4; port++) {
+			key_of(&k, 17, "10.0.0.1", (uint16_t)(i * 100 + port), "198.51.100.1", 53);
+			if (port > (i == 0 ? 3 : 2)) {
+				assert_int_equal(apply(m[i], nat, &k, 1, &post), -ENOSPC);
+				continue;
+			}
+			assert_int_equal(apply(m[i], nat, &k, 1, &post), 1);
+			assert_int_equal((post.src_port - 5000) % 2, i);
+			seen[post.src_port - 5000]++;
+		}
+	}
+	for (i = 0; i < 5; i++)
+		assert_int_equal(seen[i], 1);
+	dpf_nat_sessions_free(m[0]);
+	dpf_nat_sessions_free(m[1]);
+	dpf_nat_group_free(g);
+	dpf_nat_free(nat);
+}
+
+static void
+test_nat_shared_expired_session_reused_after_grace_period(void **state)
+{
+	static const char *const rules[] = {"masquerade 10.0.0.0/8 192.0.2.1 6000-6001"};
+	char err[256];
+	struct dpf_nat *nat = make_nat(rules, 1, err, sizeof(err));
+	struct dpf_nat_group *g = dpf_nat_group_create(2, -1);
+	struct dpf_nat_sessions *a, *b;
+	struct dpf_nat_sessions_stats st;
+	struct dpf_flow_key k, k2, reply;
+	struct dpf_flow_nat post, post2;
+
+	(void)state;
+	/* One session slot on member 0. */
+	a = make_member(nat, g, 0, 1, NULL);
+	b = make_member(nat, g, 1, 8, NULL);
+	dpf_nat_sessions_quiescent(a);
+	dpf_nat_sessions_quiescent(b);
+	key_of(&k, 6, "10.0.0.1", 1000, "198.51.100.1", 80);
+	assert_int_equal(apply(a, nat, &k, 10, &post), 1);
+	key_of(&reply, 6, "198.51.100.1", 80, "192.0.2.1", post.src_port);
+	assert_int_equal(apply(b, nat, &reply, 11, &post2), 1);
+	/* Idle past the timeout: deleted, but member 1 may still hold it. */
+	assert_int_equal(dpf_nat_sessions_expire(a, 5000), 1);
+	assert_int_equal(apply(b, nat, &reply, 5001, &post2), -ENOENT);
+	dpf_nat_sessions_get_stats(a, &st);
+	assert_int_equal(st.retired, 1);
+	key_of(&k2, 6, "10.0.0.2", 1000, "198.51.100.1", 80);
+	assert_int_equal(apply(a, nat, &k2, 5002, &post), -ENOSPC);
+	/* Member 1 passes a quiescent state, but the owner has not yet. */
+	dpf_nat_sessions_quiescent(b);
+	assert_int_equal(apply(a, nat, &k2, 5003, &post), -ENOSPC);
+	/* Both have: the slot comes back. */
+	dpf_nat_sessions_quiescent(a);
+	assert_int_equal(apply(a, nat, &k2, 5004, &post), 1);
+	dpf_nat_sessions_get_stats(a, &st);
+	assert_int_equal(st.retired, 0);
+	assert_int_equal(st.created, 2);
+	/* An offline member does not hold grace periods back. */
+	dpf_nat_sessions_offline(b);
+	assert_int_equal(dpf_nat_sessions_expire(a, 100000), 1);
+	dpf_nat_sessions_quiescent(a);
+	assert_int_equal(apply(a, nat, &k, 100001, &post), 1);
+	dpf_nat_sessions_free(a);
+	dpf_nat_sessions_free(b);
+	dpf_nat_group_free(g);
+	dpf_nat_free(nat);
+}
+
+/* An ICMP error's view: outer tuple and quoted tuple (echo: id). */
+static int
+error_view(const struct dpf_nat *nat, struct dpf_nat_sessions *s, const char *osrc,
+	   const char *odst, const struct dpf_flow_key *quoted, uint8_t echo, uint16_t id,
+	   struct dpf_flow_nat *opost, struct dpf_flow_nat *qpost, uint16_t *qid)
+{
+	struct dpf_flow_key outer;
+	uint32_t rule;
+
+	key_of(&outer, quoted->family == 4 ? 1 : 58, osrc, 0, odst, 0);
+	return dpf_nat_icmp_error_view(nat, s, &outer, quoted, echo, id, opost, qpost, qid, &rule);
+}
+
+static void
+test_nat_icmp_error_masquerade_quoted_source_detranslated(void **state)
+{
+	static const char *const rules[] = {"masquerade 10.0.1.0/24 10.0.0.220 20000-20999",
+					    "masquerade fd88::/64 2001:db8::1"};
+	char err[256];
+	struct dpf_nat *nat = make_nat(rules, 2, err, sizeof(err));
+	struct dpf_nat_icmp *icmp = dpf_nat_icmp_create("ticmp2", 64, -1);
+	struct dpf_nat_group *g = dpf_nat_group_create(2, -1);
+	struct dpf_nat_sessions *a, *b;
+	struct dpf_nat_sessions_stats st, st2;
+	struct dpf_flow_key k, q;
+	struct dpf_flow_nat post, opost, qpost;
+	uint16_t id, out_id, qid;
+	uint32_t rule;
+
+	(void)state;
+	a = make_member(nat, g, 0, 64, icmp);
+	b = make_member(nat, g, 1, 64, icmp);
+	key_of(&k, 17, "10.0.1.5", 33000, "203.0.113.5", 9);
+	assert_int_equal(apply(a, nat, &k, 10, &post), 1);
+	/* Port unreachable from the remote, to the outside address, quoting the
+	 * translated datagram; it reaches the other member. */
+	key_of(&q, 17, "10.0.0.220", post.src_port, "203.0.113.5", 9);
+	assert_int_equal(
+		error_view(nat, b, "203.0.113.5", "10.0.0.220", &q, 0, 0, &opost, &qpost, &qid), 1);
+	assert_string_equal(txt(4, opost.src_addr), "203.0.113.5");
+	assert_string_equal(txt(4, opost.dst_addr), "10.0.1.5");
+	assert_string_equal(txt(4, qpost.src_addr), "10.0.1.5");
+	assert_int_equal(qpost.src_port, 33000);
+	assert_string_equal(txt(4, qpost.dst_addr), "203.0.113.5");
+	assert_int_equal(qpost.dst_port, 9);
+	/* A router on the way reports it (outer source is not the quoted destination). */
+	assert_int_equal(
+		error_view(nat, a, "198.51.100.254", "10.0.0.220", &q, 0, 0, &opost, &qpost, &qid),
+		1);
+	assert_string_equal(txt(4, opost.src_addr), "198.51.100.254");
+	assert_string_equal(txt(4, opost.dst_addr), "10.0.1.5");
+	/* A router inside the prefix reports a reply it could not deliver: it
+	 * speaks with the outside address, the quote shows the translated port. */
+	key_of(&q, 17, "203.0.113.5", 9, "10.0.1.5", 33000);
+	assert_int_equal(
+		error_view(nat, b, "10.0.1.254", "203.0.113.5", &q, 0, 0, &opost, &qpost, &qid), 1);
+	assert_string_equal(txt(4, opost.src_addr), "10.0.0.220");
+	assert_string_equal(txt(4, qpost.dst_addr), "10.0.0.220");
+	assert_int_equal(qpost.dst_port, post.src_port);
+	/* No session for the quoted port: drop. */
+	key_of(&q, 17, "10.0.0.220", post.src_port + 2, "203.0.113.5", 9);
+	assert_int_equal(
+		error_view(nat, b, "203.0.113.5", "10.0.0.220", &q, 0, 0, &opost, &qpost, &qid),
+		-ENOENT);
+	/* ICMPv6: an echo request quoted with the outside identifier. */
+	key_of(&k, 58, "fd88::1", 0, "2001:db8:1::100", 0);
+	dpf_nat_view(nat, &k, &post, NULL, NULL);
+	assert_int_equal(dpf_nat_sessions_apply(a, &k, 1, 4242, 20, &post, &out_id, &rule), 1);
+	key_of(&q, 58, "2001:db8::1", 0, "2001:db8:1::100", 0);
+	assert_int_equal(error_view(nat, b, "2001:db8:1::100", "2001:db8::1", &q, 1, out_id, &opost,
+				    &qpost, &qid),
+			 1);
+	assert_string_equal(txt(6, opost.dst_addr), "fd88::1");
+	assert_string_equal(txt(6, qpost.src_addr), "fd88::1");
+	assert_int_equal(qid, 4242);
+	/* From inside, about a packet without a mapping: dropped (RFC 5508 4.1),
+	 * and no session is opened for it. */
+	dpf_nat_sessions_get_stats(a, &st);
+	key_of(&q, 17, "203.0.113.7", 7, "10.0.1.9", 7000);
+	assert_int_equal(
+		error_view(nat, a, "10.0.1.9", "203.0.113.7", &q, 0, 0, &opost, &qpost, &qid),
+		-ENOENT);
+	dpf_nat_sessions_get_stats(a, &st2);
+	assert_int_equal(st2.created, st.created);
+	(void)id;
+	dpf_nat_sessions_free(a);
+	dpf_nat_sessions_free(b);
+	dpf_nat_group_free(g);
+	dpf_nat_icmp_free(icmp);
+	dpf_nat_free(nat);
+}
+
+static void
+test_nat_icmp_error_static_and_dnat_both_directions(void **state)
+{
+	static const char *const rules[] = {"static 10.99.0.0/24 100.64.0.0/24",
+					    "dnat udp 100.64.1.10:9090 10.99.0.1:19"};
+	char err[256];
+	struct dpf_nat *nat = make_nat(rules, 2, err, sizeof(err));
+	struct dpf_flow_key q;
+	struct dpf_flow_nat opost, qpost;
+	uint16_t qid;
+
+	(void)state;
+	assert_non_null(nat);
+	/* Outside answers a statically translated datagram: both de-translated. */
+	key_of(&q, 17, "100.64.0.1", 40003, "203.0.113.100", 9);
+	assert_int_equal(error_view(nat, NULL, "203.0.113.100", "100.64.0.1", &q, 0, 0, &opost,
+				    &qpost, &qid),
+			 1);
+	assert_string_equal(txt(4, opost.dst_addr), "10.99.0.1");
+	assert_string_equal(txt(4, qpost.src_addr), "10.99.0.1");
+	assert_int_equal(qpost.src_port, 40003);
+	assert_string_equal(txt(4, qpost.dst_addr), "203.0.113.100");
+	/* The inside host refuses a datagram that came in by the static rule. */
+	key_of(&q, 17, "203.0.113.102", 5000, "10.99.0.1", 9);
+	assert_int_equal(
+		error_view(nat, NULL, "10.99.0.1", "203.0.113.102", &q, 0, 0, &opost, &qpost, &qid),
+		1);
+	assert_string_equal(txt(4, opost.src_addr), "100.64.0.1");
+	assert_string_equal(txt(4, qpost.dst_addr), "100.64.0.1");
+	assert_int_equal(qpost.dst_port, 9);
+	/* ... and one that came in by the port forward: the public address:port. */
+	key_of(&q, 17, "203.0.113.101", 5001, "10.99.0.1", 19);
+	assert_int_equal(
+		error_view(nat, NULL, "10.99.0.1", "203.0.113.101", &q, 0, 0, &opost, &qpost, &qid),
+		1);
+	assert_string_equal(txt(4, opost.src_addr), "100.64.1.10");
+	assert_string_equal(txt(4, qpost.dst_addr), "100.64.1.10");
+	assert_int_equal(qpost.dst_port, 9090);
+	/* Nothing of ours: unchanged. */
+	key_of(&q, 17, "198.51.100.1", 1, "198.51.100.2", 2);
+	assert_int_equal(error_view(nat, NULL, "198.51.100.2", "198.51.100.1", &q, 0, 0, &opost,
+				    &qpost, &qid),
+			 0);
+	dpf_nat_free(nat);
+}
+
+static void
+test_nat_needs_ports_and_masquerade_missed(void **state)
+{
+	static const char *const rules[] = {"masquerade 10.0.1.0/24 10.0.0.220",
+					    "dnat udp 203.0.113.10:53 10.0.2.5:5353",
+					    "static 10.0.3.0/24 100.64.0.0/24"};
+	char err[256];
+	struct dpf_nat *nat = make_nat(rules, 3, err, sizeof(err));
+	struct dpf_flow_key k;
+	struct dpf_flow_nat post;
+
+	(void)state;
+	assert_non_null(nat);
+	/* Ports matter: masquerade either way, a port forward's two addresses. */
+	key_of(&k, 17, "10.0.1.5", 0, "198.51.100.1", 0);
+	assert_true(dpf_nat_needs_ports(nat, &k));
+	key_of(&k, 17, "198.51.100.1", 0, "10.0.0.220", 0);
+	assert_true(dpf_nat_needs_ports(nat, &k));
+	key_of(&k, 17, "198.51.100.1", 0, "203.0.113.10", 0);
+	assert_true(dpf_nat_needs_ports(nat, &k));
+	key_of(&k, 17, "10.0.2.5", 0, "198.51.100.1", 0);
+	assert_true(dpf_nat_needs_ports(nat, &k));
+	/* Not the forward's protocol; static only: addresses suffice. */
+	key_of(&k, 6, "198.51.100.1", 0, "203.0.113.10", 0);
+	assert_false(dpf_nat_needs_ports(nat, &k));
+	key_of(&k, 17, "10.0.3.9", 0, "198.51.100.1", 0);
+	assert_false(dpf_nat_needs_ports(nat, &k));
+	/* A GRE packet from the masquerade prefix: no rule translates it. */
+	key_of(&k, 47, "10.0.1.5", 0, "198.51.100.1", 0);
+	dpf_nat_view(nat, &k, &post, NULL, NULL);
+	assert_true(dpf_nat_masquerade_missed(nat, &k, &post));
+	key_of(&k, 47, "198.51.100.1", 0, "10.0.0.220", 0);
+	dpf_nat_view(nat, &k, &post, NULL, NULL);
+	assert_true(dpf_nat_masquerade_missed(nat, &k, &post));
+	key_of(&k, 47, "10.0.3.9", 0, "198.51.100.1", 0);
+	dpf_nat_view(nat, &k, &post, NULL, NULL);
+	assert_false(dpf_nat_masquerade_missed(nat, &k, &post));
+	/* The link's own traffic from the prefix passes as it is. */
+	key_of(&k, 2, "10.0.1.5", 0, "224.0.0.22", 0);
+	dpf_nat_view(nat, &k, &post, NULL, NULL);
+	assert_false(dpf_nat_masquerade_missed(nat, &k, &post));
+	dpf_nat_free(nat);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -462,10 +810,17 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_nat_view_static_both_sides_and_replies),
 		cmocka_unit_test(test_nat_view_prefix_keeps_host_bits_v4_and_v6),
 		cmocka_unit_test(test_nat_view_dnat_forward_and_reply),
-		cmocka_unit_test(test_nat_masquerade_session_created_reused_and_replies_detranslated),
+		cmocka_unit_test(
+			test_nat_masquerade_session_created_reused_and_replies_detranslated),
 		cmocka_unit_test(test_nat_masquerade_port_makes_reply_hash_to_the_same_queue),
 		cmocka_unit_test(test_nat_masquerade_exhausted_range_fails_enospc_and_counts),
 		cmocka_unit_test(test_nat_masquerade_icmp_echo_shared_across_cores),
+		cmocka_unit_test(test_nat_shared_reply_found_in_the_owners_table),
+		cmocka_unit_test(test_nat_shared_members_split_the_port_range),
+		cmocka_unit_test(test_nat_shared_expired_session_reused_after_grace_period),
+		cmocka_unit_test(test_nat_icmp_error_masquerade_quoted_source_detranslated),
+		cmocka_unit_test(test_nat_icmp_error_static_and_dnat_both_directions),
+		cmocka_unit_test(test_nat_needs_ports_and_masquerade_missed),
 	};
 
 	(void)argc;

@@ -2965,6 +2965,350 @@ test_rewrite_random_tcp_udp_frames_keep_checksums_exact(void **state)
 	}
 }
 
+/* ---- ICMP errors (RFC 5508) ------------------------------------------------------------------ */
+
+/*
+ * An ICMP error from v4_src (or v6_src) to v4_dst about a packet v4_dst sent
+ * to v4_src: the quoted datagram (qproto, ports 5353 -> 53 or echo id 0x1234)
+ * is built whole with its checksums, then cut to quote_l4 bytes of L4 header
+ * and payload. The offsets of the pieces are returned for the checks.
+ */
+struct icmp_err_frame {
+	struct frame f;
+	uint32_t icmp;	/* outer ICMP header */
+	uint32_t q;	/* quoted IP header */
+	uint32_t ql4;	/* quoted L4 header */
+	uint32_t q_end; /* end of the quoted datagram as built (before the cut) */
+	uint8_t qproto;
+};
+
+static void
+build_icmp_error(struct icmp_err_frame *e, int v6, uint8_t qproto, uint32_t quote_l4)
+{
+	struct frame *f = &e->f;
+	struct frame q;
+	uint32_t i, qlen;
+
+	/* The quoted datagram, alone, with its own checksums. */
+	memset(&q, 0, sizeof(q));
+	if (v6) {
+		ipv6(&q, qproto);
+		/* It went the other way: swap the addresses. */
+		memcpy(q.b + q.l3 + 8, v6_dst, 16);
+		memcpy(q.b + q.l3 + 24, v6_src, 16);
+	} else {
+		ipv4(&q, qproto, 5);
+		memcpy(q.b + q.l3 + 12, v4_dst, 4);
+		memcpy(q.b + q.l3 + 16, v4_src, 4);
+	}
+	if (qproto == PROTO_UDP)
+		udp(&q, 5353, 53);
+	else if (qproto == PROTO_TCP)
+		tcp(&q, 40000, 443, TCP_SYN, 5);
+	else {
+		icmp_echo(&q, v6 ? 128 : 8);
+		set16(&q, q.l4 + 4, 0x1234);
+	}
+	payload_pattern(&q, 24);
+	if (v6)
+		ipv6_finish(&q);
+	else
+		ipv4_finish(&q);
+	set_csums(&q);
+	e->qproto = qproto;
+
+	eth(f, v6 ? ETYPE_IPV6 : ETYPE_IPV4);
+	if (v6)
+		ipv6(f, PROTO_ICMPV6);
+	else
+		ipv4(f, PROTO_ICMP, 5);
+	e->icmp = f->len;
+	f->l4 = f->len;
+	f->l4_proto = v6 ? PROTO_ICMPV6 : PROTO_ICMP;
+	put8(f, v6 ? 1 : 3); /* destination / port unreachable */
+	put8(f, v6 ? 4 : 3);
+	put16(f, 0);
+	put32(f, 0);
+	e->q = f->len;
+	e->ql4 = e->q + (q.l4 - q.l3);
+	qlen = (q.l4 - q.l3) + quote_l4;
+	e->q_end = e->q + (q.len - q.l3);
+	assert_true(qlen <= q.len - q.l3);
+	for (i = 0; i < qlen; i++)
+		put8(f, q.b[q.l3 + i]);
+	if (v6)
+		ipv6_finish(f);
+	else
+		ipv4_finish(f);
+	set_csums(f);
+}
+
+/* The whole quoted datagram (quote_l4 large enough), for the quoted L4 checksum. */
+static void
+assert_icmp_error_csums(const struct icmp_err_frame *e, int quoted_l4_csum)
+{
+	const struct frame *f = &e->f;
+	uint32_t l3_end = frame_l3_end(f);
+
+	if ((f->b[f->l3] >> 4) == 4) {
+		assert_int_equal(get16(f->b + f->l3 + 10), ref_ipv4_csum(f->b + f->l3));
+		assert_int_equal(get16(f->b + e->q + 10), ref_ipv4_csum(f->b + e->q));
+	}
+	assert_int_equal(get16(f->b + e->icmp + 2),
+			 ref_l4_csum(f->b, f->l3, e->icmp, l3_end, f->l4_proto));
+	if (quoted_l4_csum)
+		assert_int_equal(get16(f->b + e->ql4 + l4_csum_at(e->qproto)),
+				 ref_l4_csum(f->b, e->q, e->ql4, e->q_end, e->qproto));
+}
+
+static int
+icmp_error_parse(const struct frame *f, struct dpf_pkt_info *pi, struct dpf_pkt_inner *in)
+{
+	assert_int_equal(dpf_pkt_parse(f->b, f->len, pi), DPF_PKT_OK);
+	return dpf_pkt_icmp_error_parse(f->b, f->len, pi, in);
+}
+
+static void
+test_icmp_error_parse_ipv4_reads_the_quoted_tuple(void **state)
+{
+	struct icmp_err_frame e;
+	struct dpf_pkt_info pi;
+	struct dpf_pkt_inner in;
+
+	(void)state;
+	build_icmp_error(&e, 0, PROTO_UDP, 8);
+	assert_int_equal(icmp_error_parse(&e.f, &pi, &in), 0);
+	assert_int_equal(in.family, 4);
+	assert_int_equal(in.proto, PROTO_UDP);
+	assert_memory_equal(in.src_addr, v4_dst, 16);
+	assert_memory_equal(in.dst_addr, v4_src, 16);
+	assert_int_equal(in.has_ports, 1);
+	assert_int_equal(in.src_port, 5353);
+	assert_int_equal(in.dst_port, 53);
+	assert_int_equal(in.l3_offset, e.q);
+	assert_int_equal(in.l4_offset, e.ql4);
+	assert_int_equal(in.l4_len, 8);
+
+	build_icmp_error(&e, 0, PROTO_ICMP, 8);
+	assert_int_equal(icmp_error_parse(&e.f, &pi, &in), 0);
+	assert_int_equal(in.has_ports, 0);
+	assert_int_equal(in.has_icmp_id, 1);
+	assert_int_equal(in.icmp_id, 0x1234);
+	assert_int_equal(in.icmp_type, 8);
+}
+
+static void
+test_icmp_error_parse_ipv6_reads_the_quoted_tuple(void **state)
+{
+	struct icmp_err_frame e;
+	struct dpf_pkt_info pi;
+	struct dpf_pkt_inner in;
+
+	(void)state;
+	build_icmp_error(&e, 1, PROTO_TCP, 20);
+	assert_int_equal(icmp_error_parse(&e.f, &pi, &in), 0);
+	assert_int_equal(in.family, 6);
+	assert_int_equal(in.proto, PROTO_TCP);
+	assert_memory_equal(in.src_addr, v6_dst, 16);
+	assert_memory_equal(in.dst_addr, v6_src, 16);
+	assert_int_equal(in.src_port, 40000);
+	assert_int_equal(in.dst_port, 443);
+	assert_int_equal(in.l4_len, 20);
+}
+
+static void
+test_icmp_error_parse_other_messages_are_enoent(void **state)
+{
+	struct dpf_pkt_info pi;
+	struct dpf_pkt_inner in;
+	struct frame f;
+
+	(void)state;
+	eth(&f, ETYPE_IPV4);
+	ipv4(&f, PROTO_ICMP, 5);
+	icmp_echo(&f, 8);
+	ipv4_finish(&f);
+	assert_int_equal(icmp_error_parse(&f, &pi, &in), -ENOENT);
+	build_v4_tcp(&f, TCP_SYN, 0);
+	assert_int_equal(icmp_error_parse(&f, &pi, &in), -ENOENT);
+	eth(&f, ETYPE_IPV6);
+	ipv6(&f, PROTO_ICMPV6);
+	icmp_echo(&f, 129);
+	ipv6_finish(&f);
+	assert_int_equal(icmp_error_parse(&f, &pi, &in), -ENOENT);
+}
+
+static void
+test_icmp_error_parse_quote_cut_in_its_ip_header_is_einval(void **state)
+{
+	struct icmp_err_frame e;
+	struct dpf_pkt_info pi;
+	struct dpf_pkt_inner in;
+
+	(void)state;
+	build_icmp_error(&e, 0, PROTO_UDP, 8);
+	/* Cut inside the quoted IPv4 header (the outer length agrees). */
+	e.f.len = e.q + 12;
+	ipv4_finish(&e.f);
+	assert_int_equal(icmp_error_parse(&e.f, &pi, &in), -EINVAL);
+	/* Quoted version 6 in an ICMPv4 message. */
+	build_icmp_error(&e, 0, PROTO_UDP, 8);
+	e.f.b[e.q] = 0x65;
+	assert_int_equal(icmp_error_parse(&e.f, &pi, &in), -EINVAL);
+}
+
+static void
+test_icmp_error_parse_quoted_later_fragment_has_no_ports(void **state)
+{
+	struct icmp_err_frame e;
+	struct dpf_pkt_inner in;
+	struct dpf_pkt_info pi;
+
+	(void)state;
+	build_icmp_error(&e, 0, PROTO_UDP, 8);
+	set16(&e.f, e.q + 6, 0x0010); /* offset 128 bytes */
+	assert_int_equal(icmp_error_parse(&e.f, &pi, &in), 0);
+	assert_int_equal(in.has_ports, 0);
+	assert_int_equal(in.l4_offset, 0);
+	assert_memory_equal(in.src_addr, v4_dst, 16);
+}
+
+/* Rewrite, check every checksum from scratch, rewrite back: the original frame. */
+static void
+icmp_error_rewrite_checked(struct icmp_err_frame *e, int quoted_l4_csum, const uint8_t *osrc,
+			   const uint8_t *odst, const uint8_t *qsrc, const uint8_t *qdst,
+			   uint16_t qsport, uint16_t qdport)
+{
+	struct icmp_err_frame orig = *e;
+	struct dpf_pkt_info pi;
+	struct dpf_pkt_inner in, in2;
+	uint8_t old_osrc[16] = {0}, old_odst[16] = {0}, old_qsrc[16], old_qdst[16];
+	uint32_t alen = (e->f.b[e->f.l3] >> 4) == 4 ? 4 : 16;
+	uint32_t sat = alen == 4 ? 12 : 8, dat = alen == 4 ? 16 : 24;
+	uint8_t *copy;
+
+	assert_int_equal(icmp_error_parse(&e->f, &pi, &in), 0);
+	memcpy(old_osrc, e->f.b + e->f.l3 + sat, alen);
+	memcpy(old_odst, e->f.b + e->f.l3 + dat, alen);
+	memcpy(old_qsrc, in.src_addr, 16);
+	memcpy(old_qdst, in.dst_addr, 16);
+	/* An exact-size copy: a write past the captured bytes is an overflow. */
+	copy = malloc(e->f.len);
+	assert_non_null(copy);
+	memcpy(copy, e->f.b, e->f.len);
+	assert_int_equal(dpf_pkt_icmp_error_rewrite(copy, e->f.len, &pi, &in, osrc, odst, qsrc,
+						    qdst, qsport, qdport),
+			 0);
+	memcpy(e->f.b, copy, e->f.len);
+	free(copy);
+	if (osrc != NULL)
+		assert_memory_equal(e->f.b + e->f.l3 + sat, osrc, alen);
+	if (odst != NULL)
+		assert_memory_equal(e->f.b + e->f.l3 + dat, odst, alen);
+	assert_int_equal(icmp_error_parse(&e->f, &pi, &in2), 0);
+	if (qsrc != NULL)
+		assert_memory_equal(in2.src_addr, qsrc, 16);
+	if (qdst != NULL)
+		assert_memory_equal(in2.dst_addr, qdst, 16);
+	if (in.has_ports) {
+		assert_int_equal(in2.src_port, qsport);
+		assert_int_equal(in2.dst_port, qdport);
+	}
+	if (in.has_icmp_id)
+		assert_int_equal(in2.icmp_id, qsport);
+	assert_icmp_error_csums(e, quoted_l4_csum);
+	/* Only what the rewrite names changed: nothing else differs. */
+	assert_int_equal(dpf_pkt_icmp_error_rewrite(
+				 e->f.b, e->f.len, &pi, &in2, old_osrc, old_odst, old_qsrc,
+				 old_qdst, in.has_icmp_id ? in.icmp_id : in.src_port, in.dst_port),
+			 0);
+	assert_memory_equal(e->f.b, orig.f.b, e->f.len);
+}
+
+static void
+test_icmp_error_rewrite_ipv4_udp_updates_every_checksum(void **state)
+{
+	struct icmp_err_frame e;
+
+	(void)state;
+	/* The whole quoted datagram: its UDP checksum can be checked too. */
+	build_icmp_error(&e, 0, PROTO_UDP, 8 + 24);
+	assert_icmp_error_csums(&e, 1);
+	/* Masquerade, inbound: outer destination and quoted source de-translated. */
+	icmp_error_rewrite_checked(&e, 1, NULL, nat_v4_src, nat_v4_src, NULL, 40001, 53);
+	/* Static, both sides. */
+	icmp_error_rewrite_checked(&e, 1, nat_v4_dst, nat_v4_src, nat_v4_src, nat_v4_dst, 5353,
+				   8053);
+}
+
+static void
+test_icmp_error_rewrite_ipv4_tcp_quote_of_8_bytes(void **state)
+{
+	struct icmp_err_frame e;
+
+	(void)state;
+	/* RFC 792's minimum: the TCP checksum is not quoted, the ports are. */
+	build_icmp_error(&e, 0, PROTO_TCP, 8);
+	icmp_error_rewrite_checked(&e, 0, nat_v4_dst, NULL, NULL, nat_v4_dst, 40000, 8443);
+	/* Quoted whole: its checksum follows the quoted addresses and ports. */
+	build_icmp_error(&e, 0, PROTO_TCP, 20 + 24);
+	icmp_error_rewrite_checked(&e, 1, nat_v4_dst, NULL, NULL, nat_v4_dst, 40000, 8443);
+}
+
+static void
+test_icmp_error_rewrite_ipv4_quoted_echo_identifier(void **state)
+{
+	struct icmp_err_frame e;
+
+	(void)state;
+	build_icmp_error(&e, 0, PROTO_ICMP, 8 + 24);
+	icmp_error_rewrite_checked(&e, 1, NULL, nat_v4_src, nat_v4_src, NULL, 0x4321, 0);
+}
+
+static void
+test_icmp_error_rewrite_ipv6_updates_every_checksum(void **state)
+{
+	struct icmp_err_frame e;
+
+	(void)state;
+	build_icmp_error(&e, 1, PROTO_UDP, 8 + 24);
+	assert_icmp_error_csums(&e, 1);
+	icmp_error_rewrite_checked(&e, 1, NULL, nat_v6_src, nat_v6_src, NULL, 20001, 53);
+	icmp_error_rewrite_checked(&e, 1, nat_v6_dst, nat_v6_src, nat_v6_src, nat_v6_dst, 1, 2);
+	build_icmp_error(&e, 1, PROTO_TCP, 20 + 24);
+	icmp_error_rewrite_checked(&e, 1, nat_v6_dst, NULL, NULL, nat_v6_dst, 40000, 8443);
+	build_icmp_error(&e, 1, PROTO_ICMPV6, 8 + 24);
+	icmp_error_rewrite_checked(&e, 1, NULL, nat_v6_src, nat_v6_src, NULL, 0x0777, 0);
+}
+
+static void
+test_icmp_error_rewrite_rejects_a_foreign_description(void **state)
+{
+	struct icmp_err_frame e, orig;
+	struct dpf_pkt_info pi;
+	struct dpf_pkt_inner in;
+
+	(void)state;
+	build_icmp_error(&e, 0, PROTO_UDP, 8);
+	orig = e;
+	assert_int_equal(icmp_error_parse(&e.f, &pi, &in), 0);
+	in.l3_offset += 4;
+	assert_int_equal(dpf_pkt_icmp_error_rewrite(e.f.b, e.f.len, &pi, &in, nat_v4_src, NULL,
+						    NULL, NULL, 1, 2),
+			 -EINVAL);
+	in.l3_offset -= 4;
+	in.l4_len = 2; /* ports would be written past the quote */
+	assert_int_equal(dpf_pkt_icmp_error_rewrite(e.f.b, e.f.len, &pi, &in, nat_v4_src, NULL,
+						    NULL, NULL, 1, 2),
+			 -EINVAL);
+	in.l4_len = 8;
+	in.family = 6;
+	assert_int_equal(dpf_pkt_icmp_error_rewrite(e.f.b, e.f.len, &pi, &in, nat_v4_src, NULL,
+						    NULL, NULL, 1, 2),
+			 -EINVAL);
+	assert_memory_equal(e.f.b, orig.f.b, e.f.len);
+}
+
 int
 main(void)
 {
@@ -3043,6 +3387,16 @@ main(void)
 		cmocka_unit_test(test_rewrite_to_the_same_tuple_changes_nothing),
 		cmocka_unit_test(test_rewrite_rejects_what_is_not_a_parsed_ip_frame),
 		cmocka_unit_test(test_rewrite_random_tcp_udp_frames_keep_checksums_exact),
+		cmocka_unit_test(test_icmp_error_parse_ipv4_reads_the_quoted_tuple),
+		cmocka_unit_test(test_icmp_error_parse_ipv6_reads_the_quoted_tuple),
+		cmocka_unit_test(test_icmp_error_parse_other_messages_are_enoent),
+		cmocka_unit_test(test_icmp_error_parse_quote_cut_in_its_ip_header_is_einval),
+		cmocka_unit_test(test_icmp_error_parse_quoted_later_fragment_has_no_ports),
+		cmocka_unit_test(test_icmp_error_rewrite_ipv4_udp_updates_every_checksum),
+		cmocka_unit_test(test_icmp_error_rewrite_ipv4_tcp_quote_of_8_bytes),
+		cmocka_unit_test(test_icmp_error_rewrite_ipv4_quoted_echo_identifier),
+		cmocka_unit_test(test_icmp_error_rewrite_ipv6_updates_every_checksum),
+		cmocka_unit_test(test_icmp_error_rewrite_rejects_a_foreign_description),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
