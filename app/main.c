@@ -104,7 +104,10 @@ run(struct dpf_app *app)
 	bool done = false;
 
 	while (!done) {
-		uint64_t now = dpf_wall_ns(app), rx;
+		uint64_t now, rx;
+
+		dpf_wall_poll();
+		now = dpf_wall_ns(app);
 
 		if (app->pipeline_lcore == RTE_MAX_LCORE)
 			done = dpf_pipeline_poll(app);
@@ -164,7 +167,7 @@ main(int argc, char **argv)
 	}
 	app->clock = (enum dpf_clock)app->cfg.opt.clock;
 	dpf_window_init(app->cfg.opt.window);
-	dpf_clock_init(app);
+	dpf_wall_init(app);
 	app->start_ns = dpf_wall_ns(app);
 
 	if (setup_format(app) < 0 || assign_lcores(app) < 0)
@@ -207,6 +210,17 @@ main(int argc, char **argv)
 		goto cleanup_export;
 	print_lcores(app);
 	dpf_numa_report(stderr, app);
+	dpf_wall_calibrate(app);
+	{
+		struct dpf_wall_stats w;
+
+		if (app->clock == DPF_CLOCK_WALL && dpf_wall_stats(&w))
+			fprintf(stderr,
+				"dpflow: clock: TSC %.6f MHz measured, EAL says %.6f MHz (%+.0f ppm); "
+				"kept on CLOCK_REALTIME\n",
+				(double)w.disc.tsc_hz / 1e6, (double)w.tsc_hz_eal / 1e6,
+				((double)w.tsc_hz_eal / (double)w.disc.tsc_hz - 1) * 1e6);
+	}
 	fprintf(stderr, "dpflow: window %" PRIu64 " s, %s clock, output %s\n",
 		app->cfg.opt.window, app->clock == DPF_CLOCK_PACKET ? "packet" : "wall",
 		app->cfg.opt.output);
@@ -262,6 +276,7 @@ cleanup_opts:
 	dpf_fmt_free(app->fmt_next);
 	dpf_store_free(app->store);
 	dpf_options_free(&app->cfg);
+	dpf_wall_free();
 cleanup_eal:
 	rte_eal_cleanup();
 	return status;

@@ -533,6 +533,13 @@ process_burst(struct dpf_app *app, struct dpf_rx_core *core, const struct dpf_rx
 	uint64_t newest = core->last_ns;
 	uint16_t i;
 
+	/* The wall clock never steps back (lib/clock holds instead), but a read
+	 * racing a new conversion can come out a few ns early: never earlier
+	 * than this core has already seen, or a packet could land in a window
+	 * the core has closed. */
+	if (now_ns != 0 && now_ns < newest)
+		now_ns = newest;
+
 	b.n = 0;
 	b.n_tx = 0;
 	for (i = 0; i < n && i < PREFETCH_AHEAD; i++)

@@ -105,6 +105,7 @@ dpf_stats_print(FILE *f, struct dpf_app *app, bool final)
 	fprintf(f, "pipeline skipdata-rows: %" PRIu64 "\n", app->pstats.skipdata_rows);
 	fprintf(f, "pipeline lost-packets: %" PRIu64 "\n", app->pstats.lost_pkts);
 	fprintf(f, "pipeline merge-ms-max: %.3f\n", (double)app->pstats.merge_ns_max / 1e6);
+	dpf_wall_print(f, "clock ");
 	if (!final)
 		return;
 	fprintf(f, "writer lines: %" PRIu64 "\n", app->sstats.records);
@@ -132,9 +133,12 @@ dpf_stats_line(FILE *f, const struct dpf_app *app)
 	uint64_t now = dpf_wall_ns(app);
 	uint64_t rx = dpf_stats_rx_total(app);
 	struct dpf_rx_counters t;
+	struct dpf_wall_stats w;
 	double pps = 0;
 
 	sum_cores(app, &t);
+	if (!dpf_wall_stats(&w))
+		memset(&w, 0, sizeof(w));
 	/* The first line's rate covers the time since start-up, not nothing. */
 	if (last_ns == 0)
 		last_ns = app->start_ns;
@@ -142,9 +146,10 @@ dpf_stats_line(FILE *f, const struct dpf_app *app)
 		pps = (double)(rx - last_rx) * 1e9 / (double)(now - last_ns);
 	fprintf(f,
 		"dpflow: rx %" PRIu64 " pkts (%.0f pps), flows %" PRIu64 ", lost %" PRIu64
-		", windows %" PRIu64 ", records %" PRIu64 ", files %" PRIu64 "\n",
+		", windows %" PRIu64 ", records %" PRIu64 ", files %" PRIu64
+		", clock error %+" PRId64 " us\n",
 		rx, pps, t.flows_created, t.lost_table_full + t.lost_no_table, app->pstats.windows,
-		app->pstats.records, app->sstats.files_published);
+		app->pstats.records, app->sstats.files_published, w.disc.error_ns / 1000);
 	last_rx = rx;
 	last_ns = now;
 }
