@@ -387,6 +387,9 @@ int dpf_telemetry_register(struct dpf_app *app);
 /* options.c */
 void dpf_options_show(FILE *f, const struct dpf_options *o);
 int dpf_options_parse(struct dpf_config *cfg, int argc, char **argv);
+/* A setting's value before EAL runs (argv after "--", else --config), into
+ * buf; NULL when not set. Quiet: the real parse reports problems. */
+const char *dpf_options_peek(int argc, char **argv, const char *name, char *buf, size_t len);
 void dpf_options_usage(FILE *f, const char *prog);
 void dpf_options_free(struct dpf_config *cfg);
 

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 
 #include "cli.h"
 #include "dpflow.h"
+#include "drivers.h"
 
 
 
@@ -149,9 +151,24 @@ main(int argc, char **argv)
 	uint16_t c;
 	int ret, status = EXIT_FAILURE;
 
+	/* Driver profiles may add devargs to --vdev arguments (default_devargs,
+	 * doc/drivers-cfg.md): EAL must see them, so before it starts. */
+	{
+		char dir[PATH_MAX];
+		char **eal_argv;
+
+		if (dpf_drivers_vdev_defaults(dpf_options_peek(argc, argv, "drivers-cfg", dir,
+							       sizeof(dir)),
+					      argc, argv, &eal_argv) < 0) {
+			fprintf(stderr, "dpflow: out of memory\n");
+			return EXIT_FAILURE;
+		}
+		argv = eal_argv;
+	}
 	ret = rte_eal_init(argc, argv);
 	if (ret < 0) {
 		fprintf(stderr, "dpflow: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
+		dpf_drivers_vdev_free();
 		return EXIT_FAILURE;
 	}
 	argc -= ret;
@@ -279,5 +296,6 @@ cleanup_opts:
 	dpf_wall_free();
 cleanup_eal:
 	rte_eal_cleanup();
+	dpf_drivers_vdev_free();
 	return status;
 }

@@ -12,6 +12,7 @@
 #include <rte_ethdev.h>
 
 #include "dpflow.h"
+#include "drivers.h"
 
 static uint64_t
 load(const uint64_t *p)
@@ -82,6 +83,9 @@ dpf_stats_print(FILE *f, struct dpf_app *app, bool final)
 		if (rte_eth_stats_get(port, &es) == 0) {
 			fprintf(f, "port %u nic-ipackets: %" PRIu64 "\n", port, es.ipackets);
 			fprintf(f, "port %u nic-imissed: %" PRIu64 "\n", port, es.imissed);
+			/* imissed 0 means nothing from a driver that cannot count. */
+			if (dpf_drivers_port_has_quirk(port, DPF_DRV_QUIRK_RX_DROPS_UNREPORTED))
+				fprintf(f, "port %u nic-imissed-reported: no\n", port);
 			fprintf(f, "port %u nic-ierrors: %" PRIu64 "\n", port, es.ierrors);
 			fprintf(f, "port %u nic-rx-nombuf: %" PRIu64 "\n", port, es.rx_nombuf);
 		}
