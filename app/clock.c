@@ -119,10 +119,27 @@ sample_locked(void)
 {
 	struct dpf_clock_sample s;
 	struct dpf_clock_conv c;
+	struct dpf_clock_stats st;
+	enum dpf_clock_action a;
+	bool was_holding;
 
 	read_clocks(&s);
-	if (dpf_clock_update(wall.disc, &s, &c) != DPF_CLOCK_REJECTED)
+	dpf_clock_stats_get(wall.disc, &st);
+	was_holding = st.holding;
+	a = dpf_clock_update(wall.disc, &s, &c);
+	if (a != DPF_CLOCK_REJECTED)
 		publish(&c);
+	/* An operator wants to know when realtime jumped (NTP, date -s). */
+	if (a == DPF_CLOCK_STEP || (a == DPF_CLOCK_HOLD && !was_holding)) {
+		dpf_clock_stats_get(wall.disc, &st);
+		fprintf(stderr,
+			"dpflow: clock: realtime is %+.3f ms from the wall clock: %s (tsc %" PRIu64
+			", bracket %" PRIu64 " ticks, monotonic %" PRIu64 ", realtime %" PRIu64 ")\n",
+			-(double)st.last_step_ns / 1e6,
+			a == DPF_CLOCK_STEP ? "stepped forward to it"
+					    : "slowing the wall clock until it catches up",
+			s.tsc, s.tsc_width, s.mono_ns, s.real_ns);
+	}
 	wall.next_sample_tsc = s.tsc + SAMPLE_PERIOD_NS * wall.tsc_hz_eal / 1000000000ull;
 }
 

@@ -22,6 +22,7 @@ Exit 0 pass, 1 fail, 77 skip (no root, network namespaces or tcpdump).
 import hashlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -36,7 +37,7 @@ FIELDS = ["interface-id", "srcaddr", "dstaddr", "srcport", "dstport", "protocol"
           "bytes", "start", "end", "tcp-flags", "tcp-flags-all", "log-status"]
 FORMAT = " ".join("${%s}" % f for f in FIELDS)
 A4, B4, A6, B6 = "10.77.0.1", "10.77.0.2", "fd77::1", "fd77::2"
-HTTP_PORT, ECHO_PORT, SINK_PORT, CLOSED_PORT = 8080, 7007, 7008, 9
+HTTP_PORT, ECHO_PORT, SINK_PORT, CLOSED_PORT, WARM_PORT = 8080, 7007, 7008, 9, 7009
 NS = 1_000_000_000
 
 # In b: UDP echo and a TCP sink, both dual-stack.
@@ -78,15 +79,25 @@ for n in (10, 200, 1200, 64):
     assert len(d) == n, (len(d), n)
 """
 
-# In a: a connection that sends 20 bytes every 0.5 s for the given seconds.
+# In a: a datagram from a fixed port every 50 ms until stopped.
+WARM_UP = r"""
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("", int(sys.argv[3])))
+while True:
+    s.sendto(b"warm", (sys.argv[1], int(sys.argv[2])))
+    time.sleep(0.05)
+"""
+
+# In a: a connection that sends 20 bytes every 0.5 s, 13 times (6 s or
+# more: three windows at least).
 TRICKLE = r"""
 import socket, sys, time
-host, port, secs = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
-c = socket.create_connection((host, port), timeout=5)
-end = time.time() + secs
-while time.time() < end:
+c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=30)
+for i in range(13):
+    if i:
+        time.sleep(0.5)
     c.sendall(b"t" * 20)
-    time.sleep(0.5)
 c.close()
 """
 
@@ -163,13 +174,54 @@ def counters(err):
     return c
 
 
-def start_dpflow(L, sw, qpairs, extra_devargs=""):
+def start_dpflow(L, a, sw, qpairs, extra_devargs=""):
+    """dpflow on pa, polling: datagrams from WARM_PORT to the echo server
+    until a progress line counts one. The start-up line comes before the RX
+    lcores run, and a packet left in the ring until they do would be
+    stamped late: only the warm-up flows' totals are compared."""
     vdev = f"net_af_packet0,iface=pa{',qpairs=%d' % qpairs if qpairs > 1 else ''}"
     vdev += extra_devargs
-    lcores = "0-1" if qpairs == 1 else "(0-%d)@(0-1)" % qpairs
+    # Floating lcores: the scheduler moves a polling thread off a CPU that
+    # something else holds (pinned, it waits there).
+    lcores = "(0-%d)@(0-1)" % qpairs
     opts = ["--clock", "wall", "--window", str(WINDOW), "--output", "-", "--log-format",
-            FORMAT, "--rxq", str(qpairs)]
-    return L.dpflow(sw, [vdev], opts, lcores=lcores)
+            FORMAT, "--rxq", str(qpairs), "--stats-period", "1"]
+    dp = L.dpflow(sw, [vdev], opts, lcores=lcores)
+    warm = L.popen(["python3", "-c", WARM_UP, B4, str(ECHO_PORT), str(WARM_PORT)], ns=a)
+    deadline = time.time() + 60
+    try:
+        while time.time() < deadline:
+            dp.err_file.seek(0)
+            if re.search(r"^dpflow: rx [1-9]", dp.err_file.read(), re.M):
+                return dp
+            check(dp.poll() is None, "dpflow exited during the warm-up")
+            time.sleep(0.05)
+        raise Fail("dpflow counted no warm-up packet within 60 s")
+    finally:
+        L.stop(warm, signal.SIGTERM)
+
+
+def warm_up_flow(key):
+    """Whether a flow key of lab.flow_keys() is the warm-up's."""
+    return WARM_PORT in (key[4], key[5])
+
+
+def clock_jumps(c, err):
+    """The discipline's own account, checked: within 1 ms of realtime at
+    every sample while slewing, and every step or hold announced. Steps and
+    holds happen when realtime jumps against the TSC, and on this project's
+    test VMs it does: several processes saw the same +13.7 ms at the same
+    moment. Returns the largest jump (ns): until the next sample (100 ms)
+    the wall clock is that far from realtime, so a comparison allows it."""
+    notes = [l for l in err.splitlines() if l.startswith("dpflow: clock: realtime is ")]
+    lines = {k: v for k, v in c.items() if k.startswith("clock ")}
+    check(int(c["clock error-max-ns"]) < 1_000_000, f"clock error above 1 ms: {lines}")
+    check(len(notes) == int(c["clock steps"]) + int(c["clock holds"]),
+          f"steps and holds without a note: {lines} {notes}")
+    jumps = [abs(float(l.split()[4])) * 1e6 for l in notes]
+    if notes:
+        print("realtime jumped during the run: " + "; ".join(notes))
+    return int(max(jumps, default=0))
 
 
 def finish(L, dp, td):
@@ -212,7 +264,7 @@ def monitor(qpairs):
         td = L.tcpdump(sw, "pa", "pa.pcap")
         stalls = lab.StallWatch().start()
         # Two queues: the user's own framecnt wins over the profile's.
-        dp = start_dpflow(L, sw, qpairs, ",framecnt=16384" if qpairs > 1 else "")
+        dp = start_dpflow(L, a, sw, qpairs, ",framecnt=16384" if qpairs > 1 else "")
         dp.err_file.seek(0)
         start_lines = dp.err_file.read()
 
@@ -220,8 +272,8 @@ def monitor(qpairs):
         def bg(name, cmd):
             return name, L.popen(cmd, ns=a, stdout=subprocess.DEVNULL,
                                  stderr=subprocess.PIPE, text=True)
-        procs = [bg("trickle v4", ["python3", "-c", TRICKLE, B4, str(SINK_PORT), "6"]),
-                 bg("trickle v6", ["python3", "-c", TRICKLE, B6, str(SINK_PORT), "6"])]
+        procs = [bg("trickle v4", ["python3", "-c", TRICKLE, B4, str(SINK_PORT)]),
+                 bg("trickle v6", ["python3", "-c", TRICKLE, B6, str(SINK_PORT)])]
         got = {}
         for fam, host in (("v4", B4), ("v6", f"[{B6}]")):
             out = L.path(f"blob.{fam}")
@@ -271,10 +323,12 @@ def monitor(qpairs):
               f"incomplete (want 4, 0)")
         check(any(p.family == 6 and p.frag_id is not None for p in packets),
               "IPv6 fragments in the capture")
+        early = 2_000_000 + clock_jumps(c, err)
         quiet = []
-        problems = lab.check_records(rows, packets, WINDOW, late_ns=late, quiet=quiet)
+        problems = lab.check_records(rows, packets, WINDOW, late_ns=late, early_ns=early,
+                                     quiet=quiet, loose=warm_up_flow)
         check(not problems, f"records differ from the capture (stamps up to {late / 1e6:.0f} ms "
-              "late allowed):\n" + "\n".join(problems[:20]))
+              f"late and {early / 1e6:.1f} ms early allowed):\n" + "\n".join(problems[:20]))
         # A stall longer than the quiet gap leaves no window that is quiet
         # for sure; that does not happen on a machine that is merely busy.
         check(quiet or late > 2 * NS, f"no window without traffic (stamps up to "
@@ -288,12 +342,11 @@ def monitor(qpairs):
                       and int(r["tcp-flags"]) & 4 for r in rows),
                   f"no RST from {src}:{CLOSED_PORT} in the records")
         trickles = {}
-        for r in rows:
-            if r["log-status"] == "OK" and r["dstport"] == str(SINK_PORT):
-                trickles.setdefault((r["srcaddr"], r["srcport"]), set()).add(
-                    int(r["start"]) // WINDOW)
+        for p in packets:
+            if p.dport == SINK_PORT:
+                trickles.setdefault((p.src, p.sport), set()).add(p.t_ns // NS // WINDOW)
         check(len(trickles) == 2 and all(len(w) >= 3 for w in trickles.values()),
-              f"trickles by window: {trickles}")
+              f"trickles by window (capture): {trickles}")
         check(int(c["conservation received"]) == len(packets),
               f"dpflow received {c['conservation received']} frames, the wire carried "
               f"{len(packets)}")
@@ -313,8 +366,6 @@ def monitor(qpairs):
         check("warning: rx-drops-unreported:" in start_lines,
               f"start-up: unreportable ring drops are announced:\n{start_lines}")
         check(c.get("port 0 nic-imissed-reported") == "no", "summary: imissed unreported")
-        check(int(c["clock steps"]) == 0 and int(c["clock error-max-ns"]) < 1_000_000,
-              f"clock: steps {c['clock steps']}, error-max {c['clock error-max-ns']} ns")
         print(f"ok: {len(rows)} rows, {len(packets)} packets ({len(captured)} frames "
               f"captured, {reassembled} IPv4 datagrams reassembled), NODATA windows {quiet}, "
               f"stamps up to {late / 1e6:.0f} ms late allowed")
@@ -337,7 +388,7 @@ def clock_probes():
         wait_listening(b, ECHO_PORT, udp=True)
         td = L.tcpdump(sw, "pa", "pa.pcap")
         stalls = lab.StallWatch().start()
-        dp = start_dpflow(L, sw, 1)
+        dp = start_dpflow(L, a, sw, 1)
         r = sh(["python3", "-c", PROBES, B4, str(ECHO_PORT), str(seconds), str(base),
                 ",".join(map(str, offsets))], ns=a, timeout=seconds + 30)
         sent = json.loads(r.stdout)
@@ -345,6 +396,7 @@ def clock_probes():
         pcap, rows, err, c = finish(L, dp, td)
         stalls.stop()
         late = stalls.late_ns(floor_ns=0)
+        early = 2_000_000 + clock_jumps(c, err)
 
         kts = {}
         for p in lab.pcap_packets(pcap):
@@ -362,8 +414,9 @@ def clock_probes():
             second = k // NS
             start = int(r["start"])
             check(int(r["end"]) == start, f"probe {s}: row {r}")
-            # Never early (2 ms: the clock's target error and then some).
-            if start < (k - 2_000_000) // NS:
+            # Never early (2 ms: the clock's target error and then some; plus
+            # any realtime jump dpflow announced, until its next sample).
+            if start < (k - early) // NS:
                 wrong.append(("early", s, start, k))
             elif start > second and start > (k + late) // NS:
                 wrong.append(("late", s, start, k))
@@ -374,8 +427,6 @@ def clock_probes():
         near = sum(1 for s in sent if kts[s["sport"]] % NS < 100_000_000)
         check(near >= len(sent) // 6, f"only {near} probes in the first 100 ms of a second: "
               f"the sender missed its times")
-        check(int(c["clock steps"]) == 0 and int(c["clock error-max-ns"]) < 1_000_000,
-              f"clock: steps {c['clock steps']}, error-max {c['clock error-max-ns']} ns")
         print(f"ok: {len(sent)} probes over {seconds} s in their second ({len(polled_late)} "
               f"taken from the ring after the next second began; longest stall "
               f"{stalls.max_gap_ns / 1e6:.1f} ms); clock tsc-hz {c['clock tsc-hz']} "
