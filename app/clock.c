@@ -134,7 +134,8 @@ sample_locked(void)
 		dpf_clock_stats_get(wall.disc, &st);
 		fprintf(stderr,
 			"dpflow: clock: realtime is %+.3f ms from the wall clock: %s (tsc %" PRIu64
-			", bracket %" PRIu64 " ticks, monotonic %" PRIu64 ", realtime %" PRIu64 ")\n",
+			", bracket %" PRIu64 " ticks, monotonic %" PRIu64 ", realtime %" PRIu64
+			")\n",
 			-(double)st.last_step_ns / 1e6,
 			a == DPF_CLOCK_STEP ? "stepped forward to it"
 					    : "slowing the wall clock until it catches up",
