@@ -147,15 +147,27 @@ sample_locked(void)
 void
 dpf_wall_calibrate(struct dpf_app *app)
 {
+	struct dpf_clock_sample s;
+	struct dpf_clock_conv c;
 	struct dpf_clock_stats st;
+	unsigned int tries;
 
 	if (wall.disc == NULL)
 		return;
 	/* Start-up usually took longer than this already: no wait then. */
 	while (ts_ns(CLOCK_MONOTONIC) - wall.first_mono_ns < MIN_CALIBRATION_NS)
 		;
+	/* No RX core runs yet: the conversion may jump to realtime, however
+	 * far EAL's rate took it during a slow start-up. */
 	pthread_mutex_lock(&wall.lock);
-	sample_locked();
+	for (tries = 0; tries < 16; tries++) {
+		read_clocks(&s);
+		if (dpf_clock_calibrate(wall.disc, &s, &c) == 0) {
+			publish(&c);
+			break;
+		}
+	}
+	wall.next_sample_tsc = s.tsc + SAMPLE_PERIOD_NS * wall.tsc_hz_eal / 1000000000ull;
 	dpf_clock_stats_get(wall.disc, &st);
 	pthread_mutex_unlock(&wall.lock);
 	app->tsc_hz = st.tsc_hz;

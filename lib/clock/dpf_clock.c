@@ -126,6 +126,37 @@ measure_rate(struct dpf_clock_disc *c, const struct dpf_clock_sample *s)
 		ring_push(c, s);
 }
 
+static bool
+sample_usable(struct dpf_clock_disc *c, const struct dpf_clock_sample *s)
+{
+	/* A wide bracket: the reader was interrupted between the TSC and the
+	 * clock reads, so the TSC does not say when the clocks were read. */
+	if ((double)s->tsc_width * c->ns_per_tick > (double)c->p.max_read_ns ||
+	    (int64_t)(s->tsc - c->last.tsc) <= 0 || s->mono_ns <= c->last.mono_ns) {
+		c->st.rejected++;
+		return false;
+	}
+	c->last = *s;
+	c->st.samples++;
+	measure_rate(c, s);
+	return true;
+}
+
+int
+dpf_clock_calibrate(struct dpf_clock_disc *c, const struct dpf_clock_sample *s,
+		    struct dpf_clock_conv *out)
+{
+	if (!sample_usable(c, s))
+		return -EINVAL;
+	c->conv.base_tsc = s->tsc;
+	c->conv.base_ns = s->real_ns;
+	c->conv.mult = mult_of(c->ns_per_tick);
+	c->st.error_ns = 0;
+	c->st.adjustments++;
+	*out = c->conv;
+	return 0;
+}
+
 enum dpf_clock_action
 dpf_clock_update(struct dpf_clock_disc *c, const struct dpf_clock_sample *s,
 		 struct dpf_clock_conv *out)
@@ -136,17 +167,8 @@ dpf_clock_update(struct dpf_clock_disc *c, const struct dpf_clock_sample *s,
 	int64_t err;
 	double corr;
 
-	/* A wide bracket: the reader was interrupted between the TSC and the
-	 * clock reads, so the TSC does not say when the clocks were read. */
-	if ((double)s->tsc_width * c->ns_per_tick > (double)c->p.max_read_ns ||
-	    (int64_t)(s->tsc - c->last.tsc) <= 0 || s->mono_ns <= c->last.mono_ns) {
-		c->st.rejected++;
+	if (!sample_usable(c, s))
 		return DPF_CLOCK_REJECTED;
-	}
-	c->last = *s;
-	c->st.samples++;
-	measure_rate(c, s);
-
 	now = dpf_clock_ns(&c->conv, s->tsc);
 	err = (int64_t)(now - s->real_ns);
 	c->st.error_ns = err;

@@ -132,6 +132,18 @@ void dpf_clock_free(struct dpf_clock_disc *c);
 enum dpf_clock_action dpf_clock_update(struct dpf_clock_disc *c, const struct dpf_clock_sample *s,
 				       struct dpf_clock_conv *out);
 
+/**
+ * The end of start-up: measure the rate with a sample and anchor the
+ * conversion at the sample's realtime, however far the hinted rate has
+ * taken it (EAL's rate can be 0.2% off: 1 ms after half a second of a slow
+ * start-up). The conversion jumps, either way: only for when nothing has
+ * read it yet that must not see time go back. Counts no step.
+ * @return 0 with *out the conversion to publish, or -EINVAL: a sample
+ *         update() would reject (nothing changed)
+ */
+int dpf_clock_calibrate(struct dpf_clock_disc *c, const struct dpf_clock_sample *s,
+			struct dpf_clock_conv *out);
+
 /** The conversion in force. */
 void dpf_clock_conv_get(const struct dpf_clock_disc *c, struct dpf_clock_conv *out);
 

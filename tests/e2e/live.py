@@ -23,6 +23,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -445,7 +446,12 @@ def main():
         print(f"usage: {sys.argv[0]} {'|'.join(CASES)}", file=sys.stderr)
         return 2
     t0 = time.time()
+    lab.require_lab()
     try:
+        # tools/deps.sh installs these: missing, the test fails, it does not skip.
+        for tool in ("curl", "ping", "ethtool", "ss"):
+            check(shutil.which(tool) is not None,
+                  f"{tool} is not installed (tools/deps.sh installs it)")
         CASES[sys.argv[1]]()
     except Fail as e:
         print(f"FAIL {sys.argv[1]}: {e}", file=sys.stderr)

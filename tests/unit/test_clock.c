@@ -270,6 +270,38 @@ test_clock_backward_step_holds_never_backwards(void **state)
 	dpf_clock_free(c);
 }
 
+/* The end of a slow start-up: 2 s on EAL's rate is 3.8 ms behind; the
+ * calibration measures the rate and anchors at realtime, counting no step,
+ * and the discipline goes on from there within 1 ms. */
+static void
+test_clock_calibrate_anchors_at_realtime_without_a_step(void **state)
+{
+	struct sim m = {.hz = TRUE_HZ, .step_at = UINT64_MAX};
+	struct dpf_clock_disc *c = sim_clock(&m);
+	struct dpf_clock_sample s = sim_sample(&m, 2 * SEC, 2 * 1000 * 1000);
+	struct dpf_clock_conv conv;
+	struct dpf_clock_stats st;
+	uint64_t t;
+
+	(void)state;
+	dpf_clock_conv_get(c, &conv);
+	assert_true(error_at(&conv, &m, 2 * SEC) < -(int64_t)(3 * MS));
+	assert_int_equal(dpf_clock_calibrate(c, &s, &conv), -EINVAL); /* wide */
+	s = sim_sample(&m, 2 * SEC, 130);
+	assert_int_equal(dpf_clock_calibrate(c, &s, &conv), 0);
+	assert_true(llabs(error_at(&conv, &m, 2 * SEC)) < 1000);
+	for (t = 2 * SEC + 100 * MS; t < 10 * SEC; t += 100 * MS) {
+		s = sim_sample(&m, t, 130);
+		assert_int_equal(dpf_clock_update(c, &s, &conv), DPF_CLOCK_SLEW);
+		assert_true(llabs(error_at(&conv, &m, t + 50 * MS)) < (long long)MS);
+	}
+	dpf_clock_stats_get(c, &st);
+	assert_int_equal(st.steps, 0);
+	assert_int_equal(st.rejected, 1);
+	assert_true(fabs((double)st.tsc_hz - TRUE_HZ) < TRUE_HZ * 1e-6);
+	dpf_clock_free(c);
+}
+
 /* A reading interrupted between its TSC reads says nothing: ignored. */
 static void
 test_clock_wide_or_backward_sample_is_rejected(void **state)
@@ -308,6 +340,7 @@ main(void)
 		cmocka_unit_test(test_clock_forward_step_steps_at_once),
 		cmocka_unit_test(test_clock_backward_step_holds_never_backwards),
 		cmocka_unit_test(test_clock_wide_or_backward_sample_is_rejected),
+		cmocka_unit_test(test_clock_calibrate_anchors_at_realtime_without_a_step),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
