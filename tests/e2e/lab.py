@@ -229,7 +229,8 @@ class Lab:
                 raise RuntimeError(f"tcpdump lost packets: {err}")
         return p.pcap_path
 
-    def dpflow(self, ns, vdevs, opts, lcores="0-1", eal_extra=(), stdout=None):
+    def dpflow(self, ns, vdevs, opts, lcores="0-1", eal_extra=(), stdout=None,
+               start_timeout=120):
         """Start dpflow in ns on net_af_packet ports; returns when its start-up
         line says it runs. vdevs: devargs strings, e.g.
         'net_af_packet0,iface=pa,qpairs=2'."""
@@ -243,7 +244,8 @@ class Lab:
         errf = open(self.path(f"dpflow{tag}.err"), "w+")
         p = self.popen(cmd, ns=ns, stdout=outf, stderr=errf)
         p.out_file, p.err_file = outf, errf
-        deadline = time.time() + 30
+        # Generous: a sanitizer build on a loaded machine has taken over 30 s.
+        deadline = time.time() + start_timeout
         while time.time() < deadline:
             errf.seek(0)
             text = errf.read()
@@ -253,7 +255,9 @@ class Lab:
                 raise RuntimeError(f"dpflow exited {p.returncode} at start:\n{text[-3000:]}")
             time.sleep(0.05)
         else:
-            raise RuntimeError("dpflow did not start within 30 s")
+            errf.seek(0)
+            raise RuntimeError(f"dpflow did not start within {start_timeout} s:\n"
+                               f"{errf.read()[-3000:]}")
         return p
 
     def dpflow_result(self, p, sig=signal.SIGINT, timeout=30):
