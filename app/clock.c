@@ -1,32 +1,240 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Wall clock for RX cores: the TSC, calibrated once against the realtime
- * clock, so the fast path reads a cycle counter instead of making a call.
+ * Wall clock for RX cores: the TSC, converted to Unix time with a
+ * multiply and a shift, the conversion kept on CLOCK_REALTIME by lib/clock
+ * (dpf_clock.h, doc/operations.md "How the clock is kept true").
+ *
+ * The run loop (main thread, or its own thread with the prompt) reads the
+ * three clocks every SAMPLE_PERIOD_NS and feeds lib/clock; each conversion
+ * it returns is published under a sequence counter, which RX cores read
+ * without a lock once per burst.
  */
+/* rte_seqcount is experimental in DPDK 22.11: a single writer publishing
+ * a few words to lock-free readers is exactly what it is for. */
+#define ALLOW_EXPERIMENTAL_API
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <time.h>
 
 #include <rte_cycles.h>
+#include <rte_seqcount.h>
 
+#include "dpf_clock.h"
 #include "dpflow.h"
 
-static uint64_t ns_per_tsc_q32; /* (1e9 << 32) / tsc_hz */
+#define SAMPLE_PERIOD_NS 100000000ull /* 100 ms */
+#define READS_PER_SAMPLE 8
+/* The first measured rate needs a baseline this long (read jitter ~50 ns). */
+#define MIN_CALIBRATION_NS 2000000ull
 
-void
-dpf_clock_init(struct dpf_app *app)
+/* Read by every RX core once per burst: alone on its cache line. */
+static struct {
+	rte_seqcount_t seq;
+	struct dpf_clock_conv conv;
+} pub __rte_cache_aligned;
+
+/* The run loop's: the discipline, and when to sample next. Readers of the
+ * counters (prompt, telemetry, exit summary) take the mutex. */
+static struct {
+	pthread_mutex_t lock;
+	struct dpf_clock_disc *disc;
+	uint64_t tsc_hz_eal;
+	uint64_t next_sample_tsc;
+	uint64_t first_mono_ns;
+} wall = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static uint64_t
+ts_ns(clockid_t id)
 {
 	struct timespec ts;
 
-	app->tsc_hz = rte_get_tsc_hz();
-	clock_gettime(CLOCK_REALTIME, &ts);
-	app->tsc_base = rte_rdtsc();
-	app->wall_base_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-	ns_per_tsc_q32 = (uint64_t)(((unsigned __int128)1000000000ull << 32) / app->tsc_hz);
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* The narrowest of a few TSC brackets around reads of both clocks: a
+ * bracket an interrupt or a preemption widened is not the one kept. */
+static void
+read_clocks(struct dpf_clock_sample *s)
+{
+	unsigned int i;
+
+	s->tsc_width = UINT64_MAX;
+	for (i = 0; i < READS_PER_SAMPLE; i++) {
+		uint64_t t0 = rte_rdtsc_precise();
+		uint64_t real = ts_ns(CLOCK_REALTIME);
+		uint64_t mono = ts_ns(CLOCK_MONOTONIC);
+		uint64_t t1 = rte_rdtsc_precise();
+
+		if (t1 - t0 < s->tsc_width) {
+			s->tsc_width = t1 - t0;
+			s->tsc = t0 + (t1 - t0) / 2;
+			s->real_ns = real;
+			s->mono_ns = mono;
+		}
+	}
+}
+
+static void
+publish(const struct dpf_clock_conv *c)
+{
+	rte_seqcount_write_begin(&pub.seq);
+	pub.conv = *c;
+	rte_seqcount_write_end(&pub.seq);
+}
+
+void
+dpf_wall_init(struct dpf_app *app)
+{
+	struct dpf_clock_params p = {.tsc_hz_hint = rte_get_tsc_hz()};
+	struct dpf_clock_conv c;
+	struct dpf_clock_sample s;
+
+	rte_seqcount_init(&pub.seq);
+	wall.tsc_hz_eal = p.tsc_hz_hint;
+	app->tsc_hz = p.tsc_hz_hint;
+	read_clocks(&s);
+	wall.first_mono_ns = s.mono_ns;
+	wall.disc = dpf_clock_create(&p, &s);
+	if (wall.disc == NULL) {
+		/* Only a zero rate from EAL or no memory: keep EAL's rate. */
+		fprintf(stderr, "dpflow: clock discipline unavailable: the wall clock uses EAL's "
+				"TSC rate uncorrected\n");
+		c.base_tsc = s.tsc;
+		c.base_ns = s.real_ns;
+		c.mult = (uint64_t)(((unsigned __int128)1000000000ull << 32) / p.tsc_hz_hint);
+		publish(&c);
+		return;
+	}
+	dpf_clock_conv_get(wall.disc, &c);
+	publish(&c);
+	wall.next_sample_tsc = s.tsc;
+}
+
+/* One sample; the caller holds wall.lock. */
+static void
+sample_locked(void)
+{
+	struct dpf_clock_sample s;
+	struct dpf_clock_conv c;
+	struct dpf_clock_stats st;
+	enum dpf_clock_action a;
+	bool was_holding;
+
+	read_clocks(&s);
+	dpf_clock_stats_get(wall.disc, &st);
+	was_holding = st.holding;
+	a = dpf_clock_update(wall.disc, &s, &c);
+	if (a != DPF_CLOCK_REJECTED)
+		publish(&c);
+	/* An operator wants to know when realtime jumped (NTP, date -s). */
+	if (a == DPF_CLOCK_STEP || (a == DPF_CLOCK_HOLD && !was_holding)) {
+		dpf_clock_stats_get(wall.disc, &st);
+		fprintf(stderr,
+			"dpflow: clock: realtime is %+.3f ms from the wall clock: %s (tsc %" PRIu64
+			", bracket %" PRIu64 " ticks, monotonic %" PRIu64 ", realtime %" PRIu64
+			")\n",
+			-(double)st.last_step_ns / 1e6,
+			a == DPF_CLOCK_STEP ? "stepped forward to it"
+					    : "slowing the wall clock until it catches up",
+			s.tsc, s.tsc_width, s.mono_ns, s.real_ns);
+	}
+	wall.next_sample_tsc = s.tsc + SAMPLE_PERIOD_NS * wall.tsc_hz_eal / 1000000000ull;
+}
+
+void
+dpf_wall_calibrate(struct dpf_app *app)
+{
+	struct dpf_clock_sample s;
+	struct dpf_clock_conv c;
+	struct dpf_clock_stats st;
+	unsigned int tries;
+
+	if (wall.disc == NULL)
+		return;
+	/* Start-up usually took longer than this already: no wait then. */
+	while (ts_ns(CLOCK_MONOTONIC) - wall.first_mono_ns < MIN_CALIBRATION_NS)
+		;
+	/* No RX core runs yet: the conversion may jump to realtime, however
+	 * far EAL's rate took it during a slow start-up. */
+	pthread_mutex_lock(&wall.lock);
+	for (tries = 0; tries < 16; tries++) {
+		read_clocks(&s);
+		if (dpf_clock_calibrate(wall.disc, &s, &c) == 0) {
+			publish(&c);
+			break;
+		}
+	}
+	wall.next_sample_tsc = s.tsc + SAMPLE_PERIOD_NS * wall.tsc_hz_eal / 1000000000ull;
+	dpf_clock_stats_get(wall.disc, &st);
+	pthread_mutex_unlock(&wall.lock);
+	app->tsc_hz = st.tsc_hz;
+}
+
+void
+dpf_wall_poll(void)
+{
+	if (wall.disc == NULL || rte_rdtsc() < wall.next_sample_tsc)
+		return;
+	pthread_mutex_lock(&wall.lock);
+	sample_locked();
+	pthread_mutex_unlock(&wall.lock);
 }
 
 uint64_t
 dpf_wall_ns(const struct dpf_app *app)
 {
-	uint64_t d = rte_rdtsc() - app->tsc_base;
+	struct dpf_clock_conv c;
+	uint32_t sn;
 
-	return app->wall_base_ns + (uint64_t)(((unsigned __int128)d * ns_per_tsc_q32) >> 32);
+	(void)app;
+	do {
+		sn = rte_seqcount_read_begin(&pub.seq);
+		c = pub.conv;
+	} while (rte_seqcount_read_retry(&pub.seq, sn));
+	return dpf_clock_ns(&c, rte_rdtsc());
+}
+
+bool
+dpf_wall_stats(struct dpf_wall_stats *out)
+{
+	if (wall.disc == NULL)
+		return false;
+	pthread_mutex_lock(&wall.lock);
+	dpf_clock_stats_get(wall.disc, &out->disc);
+	pthread_mutex_unlock(&wall.lock);
+	out->tsc_hz_eal = wall.tsc_hz_eal;
+	return true;
+}
+
+void
+dpf_wall_print(FILE *f, const char *prefix)
+{
+	struct dpf_wall_stats w;
+	const struct dpf_clock_stats *s = &w.disc;
+
+	if (!dpf_wall_stats(&w))
+		return;
+	fprintf(f, "%serror-ns: %" PRId64 "\n", prefix, s->error_ns);
+	fprintf(f, "%serror-max-ns: %" PRIu64 "\n", prefix, s->error_max_ns);
+	fprintf(f, "%stsc-hz: %" PRIu64 "\n", prefix, s->tsc_hz);
+	fprintf(f, "%stsc-hz-eal: %" PRIu64 "\n", prefix, w.tsc_hz_eal);
+	fprintf(f, "%ssamples: %" PRIu64 "\n", prefix, s->samples);
+	fprintf(f, "%ssamples-rejected: %" PRIu64 "\n", prefix, s->rejected);
+	fprintf(f, "%sadjustments: %" PRIu64 "\n", prefix, s->adjustments);
+	fprintf(f, "%ssteps: %" PRIu64 "\n", prefix, s->steps);
+	fprintf(f, "%sholds: %" PRIu64 "\n", prefix, s->holds);
+	fprintf(f, "%sholding: %s\n", prefix, s->holding ? "yes" : "no");
+	fprintf(f, "%slast-step-ns: %" PRId64 "\n", prefix, s->last_step_ns);
+}
+
+void
+dpf_wall_free(void)
+{
+	pthread_mutex_lock(&wall.lock);
+	dpf_clock_free(wall.disc);
+	wall.disc = NULL;
+	pthread_mutex_unlock(&wall.lock);
 }

@@ -327,6 +327,7 @@ dpf_ctl_show_window(FILE *f, struct dpf_app *app)
 	fprintf(f, "next-boundary-in: %" PRIu64 "\n", (e - t) / NS_PER_SEC);
 	fprintf(f, "flows-so-far: %" PRIu64 "\n", flows);
 	fprintf(f, "windows-closed: %" PRIu64 "\n", app->pstats.windows);
+	dpf_wall_print(f, "clock-");
 	return 0;
 }
 

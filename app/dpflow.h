@@ -22,6 +22,7 @@
 #include <rte_ring.h>
 
 #include "dpf_acl.h"
+#include "dpf_clock.h"
 #include "dpf_flow.h"
 #include "dpf_fmt.h"
 #include "dpf_nat.h"
@@ -386,9 +387,7 @@ struct dpf_app {
 	volatile bool rotate_requested;
 	volatile bool pipeline_done;
 	uint64_t start_ns;
-	uint64_t tsc_hz;
-	uint64_t tsc_base;
-	uint64_t wall_base_ns;
+	uint64_t tsc_hz;           /* measured at start-up (clock.c) */
 };
 
 extern struct dpf_app dpf_app;
@@ -465,12 +464,33 @@ int dpf_telemetry_register(struct dpf_app *app);
 /* options.c */
 void dpf_options_show(FILE *f, const struct dpf_options *o);
 int dpf_options_parse(struct dpf_config *cfg, int argc, char **argv);
+/* A setting's value before EAL runs (argv after "--", else --config), into
+ * buf; NULL when not set. Quiet: the real parse reports problems. */
+const char *dpf_options_peek(int argc, char **argv, const char *name, char *buf, size_t len);
 void dpf_options_usage(FILE *f, const char *prog);
 void dpf_options_free(struct dpf_config *cfg);
 
-/* clock.c */
-void dpf_clock_init(struct dpf_app *app);
+/*
+ * clock.c: the wall clock, the TSC kept on CLOCK_REALTIME by lib/clock.
+ * init and calibrate run at start-up (main lcore); poll only in the run loop;
+ * dpf_wall_ns() anywhere (lock-free); stats and print anywhere but RX cores.
+ */
+struct dpf_wall_stats {
+	struct dpf_clock_stats disc;
+	uint64_t tsc_hz_eal; /* rte_get_tsc_hz() */
+};
+
+void dpf_wall_init(struct dpf_app *app);
+/* The first measured rate (sets app->tsc_hz); waits at most 2 ms after init. */
+void dpf_wall_calibrate(struct dpf_app *app);
+/* Samples the clocks when the sample period has passed (run loop). */
+void dpf_wall_poll(void);
 uint64_t dpf_wall_ns(const struct dpf_app *app);
+/* false when there is no discipline (its creation failed). */
+bool dpf_wall_stats(struct dpf_wall_stats *out);
+/* `<prefix>error-ns: N` ... lines. */
+void dpf_wall_print(FILE *f, const char *prefix);
+void dpf_wall_free(void);
 
 /* ports.c */
 int dpf_ports_init(struct dpf_app *app);

@@ -13,6 +13,7 @@
  * the line, rather than guessing which reading the author meant.
  */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -64,6 +65,7 @@ enum drv_type {
 	DRV_ENUM,  /* one name of names[], stored as that name's bits (an enum value) */
 	DRV_FLAGS, /* names of names[] separated by spaces or commas, or "none" */
 	DRV_KEY,   /* symmetric | hex */
+	DRV_DEVARGS, /* key=value[,key=value...] | none */
 };
 
 struct drv_name {
@@ -184,6 +186,12 @@ static const struct drv_key_def key_table[DPF_DRV_N_KEYS] = {
 	[DPF_DRV_QUIRKS] = {"quirks", DRV_FLAGS, S(quirks), 0, 0, quirk_names, "none",
 			    "names below, or `none`", "-",
 			    "known quirks of the driver (the quirk table below)"},
+	[DPF_DRV_DEFAULT_DEVARGS] =
+		{"default_devargs", DRV_DEVARGS, 0, 0, 0, NULL, "none",
+		 "`key=value[,key=value...]`, or `none`",
+		 "the `--vdev` argument: a key it gives itself is not added",
+		 "devargs added to the `--vdev` arguments of this driver's virtual devices before "
+		 "EAL starts, printed at start-up (net_af_packet: the ring size)"},
 };
 
 #undef S
@@ -282,6 +290,41 @@ parse_hex_key(const char *text, struct dpf_drv_settings *s)
 	return 0;
 }
 
+/* key=value[,key=value...]: keys of letters, digits and '_', values without
+ * ',', '=' or blanks, as rte_kvargs reads them. */
+static int
+parse_devargs(const struct drv_key_def *d, const char *text, char *out, char *err, size_t err_len)
+{
+	const char *p = text;
+
+	if (strcmp(text, "none") == 0) {
+		out[0] = '\0';
+		return 0;
+	}
+	if (strlen(text) >= DPF_DRV_DEVARGS_LEN) {
+		snprintf(err, err_len, "%s: longer than %d characters", d->name,
+			 DPF_DRV_DEVARGS_LEN - 1);
+		return -EINVAL;
+	}
+	for (;;) {
+		size_t k = strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
+		size_t v = k > 0 && p[k] == '=' ? strcspn(p + k + 1, ",= \t") : 0;
+
+		if (v == 0 || (p[k + 1 + v] != '\0' && p[k + 1 + v] != ',')) {
+			snprintf(err, err_len,
+				 "%s '%s': expected key=value[,key=value...] (as on --vdev) or none",
+				 d->name, text);
+			return -EINVAL;
+		}
+		p += k + 1 + v;
+		if (*p == '\0')
+			break;
+		p++;
+	}
+	strcpy(out, text);
+	return 0;
+}
+
 static int
 parse_flags(const struct drv_key_def *d, const char *text, uint64_t *out, char *err, size_t err_len)
 {
@@ -374,6 +417,8 @@ dpf_drivers_key_parse(enum dpf_drv_key k, const char *text, struct dpf_drv_setti
 		return -EINVAL;
 	case DRV_FLAGS:
 		return parse_flags(d, text, flags_field(s, d), err, err_len);
+	case DRV_DEVARGS:
+		return parse_devargs(d, text, s->default_devargs, err, err_len);
 	case DRV_KEY:
 		if (strcmp(text, "symmetric") == 0) {
 			s->rss_key_symmetric = true;
@@ -471,6 +516,9 @@ dpf_drivers_key_format(enum dpf_drv_key k, const struct dpf_drv_settings *s, cha
 		return;
 	case DRV_FLAGS:
 		format_flags(d->names, *(const uint64_t *)const_field(s, d), buf, len);
+		return;
+	case DRV_DEVARGS:
+		snprintf(buf, len, "%s", s->default_devargs[0] ? s->default_devargs : "none");
 		return;
 	case DRV_KEY:
 		if (s->rss_key_symmetric) {
@@ -981,6 +1029,242 @@ dpf_drivers_profile(const char *driver_name, char *err, size_t err_len)
 	return p;
 }
 
+/* ---- before EAL: devargs of vdevs ---- */
+
+#define MAX_VDEVS 32
+
+struct vdev_note {
+	char name[DPF_DRV_NAME_LEN];	       /* "net_af_packet0" */
+	char profile[DPF_DRV_PATH_LEN];	       /* the file the defaults came from */
+	char added[DPF_DRV_DEVARGS_LEN];       /* "" when none */
+	char given[DPF_DRV_DEVARGS_LEN];       /* default keys the --vdev set itself */
+};
+
+static struct {
+	struct vdev_note notes[MAX_VDEVS];
+	unsigned int n;
+	char **argv;	/* given to rte_eal_init; NULL when argv was used */
+	char **owned;	/* the --vdev strings made here */
+	unsigned int n_owned;
+} vd;
+
+/* The length of a kvargs key at p (up to '=' or ','). */
+static size_t
+kv_key_len(const char *p)
+{
+	return strcspn(p, "=,");
+}
+
+/* Whether devargs (after the vdev name) set key. */
+static bool
+devargs_have(const char *devargs, const char *key, size_t key_len)
+{
+	const char *p = devargs;
+
+	while (p != NULL && *p != '\0') {
+		if (kv_key_len(p) == key_len && strncmp(p, key, key_len) == 0)
+			return true;
+		p = strchr(p, ',');
+		if (p != NULL)
+			p++;
+	}
+	return false;
+}
+
+static void
+append_item(char *buf, size_t len, const char *item, size_t item_len)
+{
+	size_t used = strlen(buf);
+
+	snprintf(buf + used, len - used, "%s%.*s", used ? "," : "", (int)item_len, item);
+}
+
+/* The profile for a vdev name: the longest profile file name or alias that
+ * begins it (the vdev bus matches driver names and aliases as prefixes). */
+static bool
+vdev_profile_name(const char *vdev, char *out, size_t len)
+{
+	size_t best = 0, l;
+	struct dirent *de;
+	unsigned int a;
+	DIR *d;
+
+	out[0] = '\0';
+	if (drv.dir[0] == '\0')
+		return false;
+	d = opendir(drv.dir);
+	if (d == NULL)
+		return false;
+	while ((de = readdir(d)) != NULL) {
+		l = strlen(de->d_name);
+		if (l <= 4 || strcmp(de->d_name + l - 4, ".ini") != 0 ||
+		    strcmp(de->d_name, "default.ini") == 0)
+			continue;
+		l -= 4;
+		if (l > best && l < len && strncmp(vdev, de->d_name, l) == 0) {
+			best = l;
+			snprintf(out, len, "%.*s", (int)l, de->d_name);
+		}
+	}
+	closedir(d);
+	for (a = 0; a < drv.n_aliases; a++) {
+		l = strlen(drv.aliases[a].from);
+		if (l > best && strncmp(vdev, drv.aliases[a].from, l) == 0) {
+			best = l;
+			snprintf(out, len, "%s", drv.aliases[a].to);
+		}
+	}
+	return best > 0;
+}
+
+/* A --vdev value with the profile's defaults it lacks; NULL when it lacks
+ * none (or on no memory: the value stays as given). */
+static char *
+vdev_with_defaults(const char *value)
+{
+	const char *comma = strchr(value, ','), *p;
+	char name[DPF_DRV_NAME_LEN], pname[DPF_DRV_NAME_LEN], err[512];
+	const struct dpf_drv_profile *prof;
+	struct vdev_note *note;
+	size_t name_len = comma != NULL ? (size_t)(comma - value) : strlen(value);
+	char *out;
+
+	if (name_len == 0 || name_len >= sizeof(name) || vd.n == MAX_VDEVS)
+		return NULL;
+	snprintf(name, sizeof(name), "%.*s", (int)name_len, value);
+	if (!vdev_profile_name(name, pname, sizeof(pname)))
+		return NULL;
+	prof = dpf_drivers_profile(pname, err, sizeof(err));
+	if (prof == NULL || prof->s.default_devargs[0] == '\0')
+		return NULL;
+	note = &vd.notes[vd.n];
+	memset(note, 0, sizeof(*note));
+	snprintf(note->name, sizeof(note->name), "%s", name);
+	snprintf(note->profile, sizeof(note->profile), "%s", prof->path);
+	for (p = prof->s.default_devargs; *p != '\0';) {
+		size_t item = strcspn(p, ",");
+
+		if (devargs_have(comma != NULL ? comma + 1 : NULL, p, kv_key_len(p)))
+			append_item(note->given, sizeof(note->given), p, kv_key_len(p));
+		else
+			append_item(note->added, sizeof(note->added), p, item);
+		p += item;
+		if (*p == ',')
+			p++;
+	}
+	vd.n++;
+	if (note->added[0] == '\0')
+		return NULL;
+	out = malloc(strlen(value) + strlen(note->added) + 2);
+	if (out != NULL)
+		sprintf(out, "%s,%s", value, note->added);
+	return out;
+}
+
+void
+dpf_drivers_vdev_free(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < vd.n_owned; i++)
+		free(vd.owned[i]);
+	free(vd.owned);
+	free(vd.argv);
+	memset(&vd, 0, sizeof(vd));
+}
+
+int
+dpf_drivers_vdev_defaults(const char *dir, int argc, char **argv, char ***eal_argv)
+{
+	char err[512];
+	int i, end;
+
+	*eal_argv = argv;
+	dpf_drivers_vdev_free();
+	for (end = 1; end < argc && strcmp(argv[end], "--") != 0; end++)
+		;
+	for (i = 1; i < end; i++)
+		if (strcmp(argv[i], "--vdev") == 0 || strncmp(argv[i], "--vdev=", 7) == 0)
+			break;
+	if (i == end || dpf_drivers_open(dir, err, sizeof(err)) < 0)
+		return 0; /* no vdev; or dpf_drivers_select() will name the problem */
+	vd.argv = calloc((size_t)argc + 1, sizeof(*vd.argv));
+	vd.owned = calloc((size_t)argc, sizeof(*vd.owned));
+	if (vd.argv == NULL || vd.owned == NULL) {
+		dpf_drivers_vdev_free();
+		dpf_drivers_close();
+		return -ENOMEM;
+	}
+	memcpy(vd.argv, argv, (size_t)argc * sizeof(*argv));
+	for (i = 1; i < end; i++) {
+		bool sep = strcmp(argv[i], "--vdev") == 0;
+		const char *value;
+		char *with;
+
+		if (sep && i + 1 < end)
+			value = argv[++i];
+		else if (strncmp(argv[i], "--vdev=", 7) == 0)
+			value = argv[i] + 7;
+		else
+			continue;
+		with = vdev_with_defaults(value);
+		if (with == NULL)
+			continue;
+		if (!sep) {
+			char *opt = malloc(strlen(with) + 8);
+
+			if (opt != NULL)
+				sprintf(opt, "--vdev=%s", with);
+			free(with);
+			with = opt;
+			if (with == NULL)
+				continue;
+		}
+		vd.owned[vd.n_owned++] = with;
+		vd.argv[i] = with;
+	}
+	dpf_drivers_close();
+	if (vd.n_owned == 0) {
+		free(vd.argv);
+		vd.argv = NULL;
+		return 0;
+	}
+	*eal_argv = vd.argv;
+	return 0;
+}
+
+static const struct vdev_note *
+vdev_note_of(uint16_t port)
+{
+	char name[RTE_ETH_NAME_MAX_LEN];
+	unsigned int i;
+
+	if (rte_eth_dev_get_name_by_port(port, name) != 0)
+		return NULL;
+	for (i = 0; i < vd.n; i++)
+		if (strcmp(vd.notes[i].name, name) == 0)
+			return &vd.notes[i];
+	return NULL;
+}
+
+/* The devargs dpf_drivers_vdev_defaults() added to the port's --vdev. */
+static void
+print_vdev_note(uint16_t port, const char *driver)
+{
+	const struct vdev_note *n = vdev_note_of(port);
+
+	if (n == NULL)
+		return;
+	if (n->added[0] != '\0')
+		fprintf(stderr,
+			"dpflow: port %u (%s): devargs: added %s (default_devargs of %s)%s%s%s\n",
+			port, driver, n->added, n->profile, n->given[0] ? "; --vdev gave " : "",
+			n->given, n->given[0] ? " itself" : "");
+	else
+		fprintf(stderr, "dpflow: port %u (%s): devargs: none added (--vdev gave %s itself)\n",
+			port, driver, n->given);
+}
+
 /* ---- planning ---- */
 
 static void set_reason(struct dpf_drv_port *dp, enum dpf_drv_key k, bool quiet, const char *fmt,
@@ -1302,6 +1586,11 @@ dpf_drivers_select(const char *dir, const uint16_t *ports, uint16_t n_ports)
 				ports[i], info.driver_name,
 				p->path[0] ? p->path : "built-in defaults", drv.dir,
 				drv.dir[0] ? "/" : "", p->name);
+		print_vdev_note(ports[i], info.driver_name);
+		if (p->s.quirks & (1ull << DPF_DRV_QUIRK_RX_DROPS_UNREPORTED))
+			fprintf(stderr, "dpflow: port %u (%s): warning: rx-drops-unreported: %s\n",
+				ports[i], info.driver_name,
+				quirk_names[DPF_DRV_QUIRK_RX_DROPS_UNREPORTED].doc);
 	}
 	return 0;
 }
@@ -1447,6 +1736,19 @@ dpf_drivers_port_started(struct dpf_drv_port *dp)
 	struct rte_eth_txq_info txq;
 	char why[DPF_DRV_REASON_LEN];
 	int rc;
+
+	/* default_devargs: what was added to this port's --vdev. */
+	{
+		const struct vdev_note *n = vdev_note_of(dp->port);
+
+		snprintf(got->default_devargs, sizeof(got->default_devargs), "%s",
+			 n != NULL ? n->added : "");
+		if (n != NULL && n->given[0] != '\0')
+			set_reason(dp, DPF_DRV_DEFAULT_DEVARGS, true, "--vdev gave %s itself",
+				   n->given);
+		else if (n == NULL && want->default_devargs[0] != '\0')
+			set_reason(dp, DPF_DRV_DEFAULT_DEVARGS, true, "not a --vdev argument");
+	}
 
 	/* What the queues report beats what was asked (virtio caps silently). */
 	if (rte_eth_rx_queue_info_get(dp->port, 0, &rxq) == 0 && rxq.nb_desc != 0 &&

@@ -36,6 +36,7 @@
 #define DPF_DRV_SOURCE_LEN 96
 #define DPF_DRV_REASON_LEN 384
 #define DPF_DRV_MAX_SYM_FLOWS 8
+#define DPF_DRV_DEVARGS_LEN 128
 
 /* The keys of a [port] section, in the order files, show and docs use. */
 enum dpf_drv_key {
@@ -49,6 +50,7 @@ enum dpf_drv_key {
 	DPF_DRV_PROMISCUOUS,
 	DPF_DRV_RX_OFFLOADS,
 	DPF_DRV_QUIRKS,
+	DPF_DRV_DEFAULT_DEVARGS,
 	DPF_DRV_N_KEYS,
 };
 
@@ -89,7 +91,11 @@ enum dpf_drv_reta_spread {
 	  "queues, so forward mode shares masquerade sessions between RX cores")                   \
 	X(FRAME_SIZE_FROM_DEVARGS, "frame-size-from-devargs",                                      \
 	  "the vdev's framesz= argument (default 2048) is the largest frame a queue delivers, "    \
-	  "longer ones arrive cut (net_af_packet); dpflow sizes its mbufs to hold a whole frame")
+	  "longer ones arrive cut (net_af_packet); dpflow sizes its mbufs to hold a whole frame")                                                     \
+	X(RX_DROPS_UNREPORTED, "rx-drops-unreported",                                              \
+	  "the driver does not count frames its receive ring dropped (imissed stays 0): a loss "   \
+	  "before dpflow shows in no counter and the conservation check still says ok; size the "  \
+	  "ring for the traffic's bursts (net_af_packet: framecnt=)")
 
 /* clang-format cannot see the enumerators the macro makes. */
 /* clang-format off */
@@ -115,6 +121,9 @@ struct dpf_drv_settings {
 	bool promiscuous;
 	uint64_t rx_offloads; /* RTE_ETH_RX_OFFLOAD_* bits */
 	uint64_t quirks;      /* 1 << enum dpf_drv_quirk */
+	/* "key=value,..." added to --vdev arguments that lack the keys; "" none.
+	 * Configured: what was added to this port's --vdev. */
+	char default_devargs[DPF_DRV_DEVARGS_LEN];
 };
 
 /* A loaded profile and where each value came from. */
@@ -236,6 +245,28 @@ void dpf_drivers_show_record(FILE *f, const struct dpf_drv_port *dp);
 
 /** The key and quirk reference tables of doc/drivers-cfg.md (markdown). */
 void dpf_drivers_doc(FILE *f);
+
+/* ---- before EAL: devargs of vdevs ---- */
+
+/**
+ * Add the default_devargs of each --vdev's driver profile to the --vdev
+ * arguments that lack those keys (devargs given on the command line win).
+ * A vdev's profile is the one whose name, or an alias of default.ini's
+ * [aliases], is the longest prefix of the vdev's name (as the vdev bus
+ * matches drivers). Runs before rte_eal_init; what was added is printed
+ * with the port's start-up lines (dpf_drivers_select). A profile that does
+ * not load adds nothing: the port's start-up names the problem.
+ * @param dir       --drivers-cfg, or NULL (as dpf_drivers_open())
+ * @param argc      arguments of main() (EAL's end at "--")
+ * @param eal_argv  the arguments to give rte_eal_init: argv itself when
+ *                  nothing was added, else a copy valid until
+ *                  dpf_drivers_vdev_free()
+ * @return 0, or -ENOMEM
+ */
+int dpf_drivers_vdev_defaults(const char *dir, int argc, char **argv, char ***eal_argv);
+
+/** Free what dpf_drivers_vdev_defaults() made (after rte_eal_cleanup). */
+void dpf_drivers_vdev_free(void);
 
 /* ---- ports: the application's start-up steps (main lcore) ---- */
 

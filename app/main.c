@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@
 
 #include "cli.h"
 #include "dpflow.h"
+#include "drivers.h"
 
 static uint64_t
 mono_ns(void)
@@ -115,7 +117,10 @@ run(struct dpf_app *app)
 	bool done = false;
 
 	while (!done) {
-		uint64_t now = dpf_wall_ns(app), rx;
+		uint64_t now, rx;
+
+		dpf_wall_poll();
+		now = dpf_wall_ns(app);
 
 		if (app->pipeline_lcore == RTE_MAX_LCORE)
 			done = dpf_pipeline_poll(app);
@@ -157,9 +162,24 @@ main(int argc, char **argv)
 	uint16_t c;
 	int ret, status = EXIT_FAILURE;
 
+	/* Driver profiles may add devargs to --vdev arguments (default_devargs,
+	 * doc/drivers-cfg.md): EAL must see them, so before it starts. */
+	{
+		char dir[PATH_MAX];
+		char **eal_argv;
+
+		if (dpf_drivers_vdev_defaults(dpf_options_peek(argc, argv, "drivers-cfg", dir,
+							       sizeof(dir)),
+					      argc, argv, &eal_argv) < 0) {
+			fprintf(stderr, "dpflow: out of memory\n");
+			return EXIT_FAILURE;
+		}
+		argv = eal_argv;
+	}
 	ret = rte_eal_init(argc, argv);
 	if (ret < 0) {
 		fprintf(stderr, "dpflow: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
+		dpf_drivers_vdev_free();
 		return EXIT_FAILURE;
 	}
 	argc -= ret;
@@ -175,7 +195,7 @@ main(int argc, char **argv)
 	}
 	app->clock = (enum dpf_clock)app->cfg.opt.clock;
 	dpf_window_init(app->cfg.opt.window);
-	dpf_clock_init(app);
+	dpf_wall_init(app);
 	app->start_ns = dpf_wall_ns(app);
 	dpf_time_check_init(app);
 	app->replay_cut_window = DPF_WINDOW_NONE;
@@ -222,6 +242,17 @@ main(int argc, char **argv)
 		goto cleanup_export;
 	print_lcores(app);
 	dpf_numa_report(stderr, app);
+	dpf_wall_calibrate(app);
+	{
+		struct dpf_wall_stats w;
+
+		if (app->clock == DPF_CLOCK_WALL && dpf_wall_stats(&w))
+			fprintf(stderr,
+				"dpflow: clock: TSC %.6f MHz measured, EAL says %.6f MHz (%+.0f ppm); "
+				"kept on CLOCK_REALTIME\n",
+				(double)w.disc.tsc_hz / 1e6, (double)w.tsc_hz_eal / 1e6,
+				((double)w.tsc_hz_eal / (double)w.disc.tsc_hz - 1) * 1e6);
+	}
 	fprintf(stderr, "dpflow: window %" PRIu64 " s, %s clock, output %s\n",
 		app->cfg.opt.window, app->clock == DPF_CLOCK_PACKET ? "packet" : "wall",
 		app->cfg.opt.output);
@@ -285,7 +316,9 @@ cleanup_opts:
 	dpf_store_free(app->store);
 	dpf_options_free(&app->cfg);
 	dpf_cli_unload();
+	dpf_wall_free();
 cleanup_eal:
 	rte_eal_cleanup();
+	dpf_drivers_vdev_free();
 	return status;
 }

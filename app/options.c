@@ -837,6 +837,57 @@ dpf_options_free(struct dpf_config *cfg)
 }
 
 /*
+ * The value of setting `name` before EAL has run: from `--name V` or
+ * `--name=V` after "--", else from the [dpflow] section of --config.
+ * Quiet: dpf_options_parse() reports any problem later. NULL when unset.
+ */
+const char *
+dpf_options_peek(int argc, char **argv, const char *name, char *buf, size_t len)
+{
+	const char *config = NULL;
+	size_t nl = strlen(name);
+	struct dpf_cfg *c;
+	char err[256];
+	unsigned int k;
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		;
+	for (i++; i < argc; i++) {
+		const char *a = argv[i], *v = NULL;
+
+		if (strncmp(a, "--", 2) != 0)
+			continue;
+		if (strncmp(a + 2, name, nl) == 0 && a[2 + nl] == '=')
+			v = a + 3 + nl;
+		else if (strcmp(a + 2, name) == 0 && i + 1 < argc)
+			v = argv[i + 1];
+		if (v != NULL) {
+			snprintf(buf, len, "%s", v);
+			return buf;
+		}
+		if (strncmp(a, "--config=", 9) == 0)
+			config = a + 9;
+		else if (strcmp(a, "--config") == 0 && i + 1 < argc)
+			config = argv[i + 1];
+	}
+	if (config == NULL || (c = dpf_cfg_load(config, err, sizeof(err))) == NULL)
+		return NULL;
+	for (k = 0; k < dpf_cfg_count(c); k++) {
+		const struct dpf_cfg_entry *e = dpf_cfg_get(c, k);
+
+		if (e->key != NULL && strcmp(e->section, "dpflow") == 0 &&
+		    strcmp(e->key, name) == 0) {
+			snprintf(buf, len, "%s", e->value);
+			dpf_cfg_free(c);
+			return buf;
+		}
+	}
+	dpf_cfg_free(c);
+	return NULL;
+}
+
+/*
  * Returns 0 to run, 1 when help was printed (exit 0), negative on a bad
  * option (message already printed).
  */

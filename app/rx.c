@@ -898,6 +898,13 @@ process_burst(struct dpf_app *app, struct dpf_rx_core *core, const struct dpf_rx
 	uint64_t anchor = 0, newest_all = 0;
 	uint16_t i;
 
+	/* The wall clock never steps back (lib/clock holds instead), but a read
+	 * racing a new conversion can come out a few ns early: never earlier
+	 * than this core has already seen, or a packet could land in a window
+	 * the core has closed. */
+	if (now_ns != 0 && now_ns < newest)
+		now_ns = newest;
+
 	if (unlikely(check_time)) {
 		anchor = __atomic_load_n(&app->time_anchor_ns, __ATOMIC_ACQUIRE);
 		if (anchor == 0) {

@@ -17,6 +17,7 @@
 #include <rte_ethdev.h>
 
 #include "dpflow.h"
+#include "drivers.h"
 
 static uint64_t
 load(const uint64_t *p)
@@ -88,6 +89,9 @@ dpf_stats_print(FILE *f, struct dpf_app *app, bool final)
 		if (rte_eth_stats_get(port, &es) == 0) {
 			fprintf(f, "port %u nic-ipackets: %" PRIu64 "\n", port, es.ipackets);
 			fprintf(f, "port %u nic-imissed: %" PRIu64 "\n", port, es.imissed);
+			/* imissed 0 means nothing from a driver that cannot count. */
+			if (dpf_drivers_port_has_quirk(port, DPF_DRV_QUIRK_RX_DROPS_UNREPORTED))
+				fprintf(f, "port %u nic-imissed-reported: no\n", port);
 			fprintf(f, "port %u nic-ierrors: %" PRIu64 "\n", port, es.ierrors);
 			fprintf(f, "port %u nic-rx-nombuf: %" PRIu64 "\n", port, es.rx_nombuf);
 			/* af_packet counts here what the kernel refused after its
@@ -134,6 +138,7 @@ dpf_stats_print(FILE *f, struct dpf_app *app, bool final)
 	fprintf(f, "pipeline gap-windows: %" PRIu64 "\n", app->pstats.gap_windows);
 	fprintf(f, "pipeline lost-packets: %" PRIu64 "\n", app->pstats.lost_pkts);
 	fprintf(f, "pipeline merge-ms-max: %.3f\n", (double)app->pstats.merge_ns_max / 1e6);
+	dpf_wall_print(f, "clock ");
 	if (!final)
 		return;
 	fprintf(f, "writer lines: %" PRIu64 "\n", app->sstats.records);
@@ -174,9 +179,12 @@ dpf_stats_line(FILE *f, const struct dpf_app *app)
 	uint64_t now = dpf_wall_ns(app);
 	uint64_t rx = dpf_stats_rx_total(app);
 	struct dpf_rx_counters t;
+	struct dpf_wall_stats w;
 	double pps = 0;
 
 	sum_cores(app, &t);
+	if (!dpf_wall_stats(&w))
+		memset(&w, 0, sizeof(w));
 	/* The first line's rate covers the time since start-up, not nothing. */
 	if (last_ns == 0)
 		last_ns = app->start_ns;
@@ -184,9 +192,10 @@ dpf_stats_line(FILE *f, const struct dpf_app *app)
 		pps = (double)(rx - last_rx) * 1e9 / (double)(now - last_ns);
 	fprintf(f,
 		"dpflow: rx %" PRIu64 " pkts (%.0f pps), flows %" PRIu64 ", lost %" PRIu64
-		", windows %" PRIu64 ", records %" PRIu64 ", files %" PRIu64 "\n",
+		", windows %" PRIu64 ", records %" PRIu64 ", files %" PRIu64
+		", clock error %+" PRId64 " us\n",
 		rx, pps, t.flows_created, t.lost_table_full + t.lost_no_table, app->pstats.windows,
-		app->pstats.records, app->sstats.files_published);
+		app->pstats.records, app->sstats.files_published, w.disc.error_ns / 1000);
 	last_rx = rx;
 	last_ns = now;
 }

@@ -32,6 +32,31 @@ add_u64(struct rte_tel_data *d, const char *name, uint64_t v)
 
 #define NS_PER_SEC UINT64_C(1000000000)
 
+/* The wall clock's discipline (clock.c): the error is signed, telemetry's
+ * integers are 32-bit, so it is given in microseconds, clamped. */
+static void
+add_clock(struct rte_tel_data *d)
+{
+	struct dpf_wall_stats w;
+	int64_t us;
+
+	if (!dpf_wall_stats(&w))
+		return;
+	us = w.disc.error_ns / 1000;
+	if (us > INT32_MAX)
+		us = INT32_MAX;
+	if (us < INT32_MIN)
+		us = INT32_MIN;
+	rte_tel_data_add_dict_int(d, "clock_error_us", (int)us);
+	add_u64(d, "clock_error_max_ns", w.disc.error_max_ns);
+	add_u64(d, "clock_tsc_hz", w.disc.tsc_hz);
+	add_u64(d, "clock_tsc_hz_eal", w.tsc_hz_eal);
+	add_u64(d, "clock_adjustments", w.disc.adjustments);
+	add_u64(d, "clock_steps", w.disc.steps);
+	add_u64(d, "clock_holds", w.disc.holds);
+	add_u64(d, "clock_samples_rejected", w.disc.rejected);
+}
+
 static uint64_t
 load64(const uint64_t *p)
 {
@@ -63,6 +88,7 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 	add_u64(d, "nodata_rows", tel_app->pstats.nodata_rows);
 	add_u64(d, "skipdata_rows", tel_app->pstats.skipdata_rows);
 	add_u64(d, "files", tel_app->sstats.files_published);
+	add_clock(d);
 	return 0;
 }
 
@@ -128,6 +154,7 @@ tel_window(const char *cmd, const char *params, struct rte_tel_data *d)
 	add_u64(d, "window_end", e / NS_PER_SEC);
 	add_u64(d, "flows_so_far", flows);
 	add_u64(d, "windows_closed", tel_app->pstats.windows);
+	add_clock(d);
 	return 0;
 }
 

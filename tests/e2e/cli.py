@@ -89,6 +89,11 @@ def case_cmdline_file():
     check(by["show flows proto xyz"][0].startswith("error: proto 'xyz'"), "bad proto named")
     w = dict(l.split(": ", 1) for l in by["show window"])
     check(w["clock"] == "packet" and w["window-seconds"] == "60", f"show window: {w}")
+    # The wall clock's discipline runs whatever the packet clock: its error
+    # and the measured TSC rate are shown (lib/clock, doc/operations.md).
+    check(int(w["clock-error-max-ns"]) < 1_000_000 and int(w["clock-tsc-hz"]) > 0
+          and int(w["clock-samples"]) >= 2 and "clock-error-ns" in w and "clock-steps" in w,
+          f"show window clock lines: {w}")
     check(any(l.startswith("rx-lcore 1 queues: port0/q0") for l in by["show lcores"]),
           "show lcores")
     ft = dict(l.split(": ", 1) for l in by["show flow-table"])
@@ -279,6 +284,11 @@ def case_telemetry():
           s["not_ip"] == 6 and s["malformed"] == 4 and s["nodata_rows"] == 2, f"stats: {s}")
     check(docs["/dpflow/ports"]["port0"]["rx_packets"] == 88, "ports")
     check(docs["/dpflow/window"]["window_seconds"] == 60, "window")
+    # The error of the last sample may be a realtime jump being followed;
+    # the largest error while slewing may not exceed 1 ms.
+    w = docs["/dpflow/window"]
+    check(w["clock_tsc_hz"] > 0 and isinstance(w["clock_error_us"], int)
+          and w["clock_error_max_ns"] < 1_000_000, f"window: clock: {w}")
     check(docs["/dpflow/flow_table"]["lcore1"]["capacity"] == 65536, "flow_table")
 
 

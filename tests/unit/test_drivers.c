@@ -54,6 +54,15 @@ write_file(const char *name, const char *text)
 	fclose(f);
 }
 
+static void
+remove_file(const char *name)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", tmp_dir, name);
+	unlink(path);
+}
+
 static int
 load_text(const char *text, struct dpf_drv_profile *out, char *err, size_t err_len)
 {
@@ -144,6 +153,9 @@ test_drivers_every_shipped_profile_loads_and_the_issue_list_is_there(void **stat
 	assert_string_equal(p->name, "net_mlx5");
 	assert_true(p->own_file);
 	/* Quirks the program relies on. */
+	p = dpf_drivers_profile("net_af_packet", err, sizeof(err));
+	assert_true(p->s.quirks & (1ull << DPF_DRV_QUIRK_RX_DROPS_UNREPORTED));
+	assert_string_equal(p->s.default_devargs, "framecnt=16384");
 	p = dpf_drivers_profile("net_pcap", err, sizeof(err));
 	assert_true(p->s.quirks & (1ull << DPF_DRV_QUIRK_TIMESTAMP_UNIX_US));
 	p = dpf_drivers_profile("net_ring", err, sizeof(err));
@@ -227,6 +239,11 @@ test_drivers_bad_profiles_name_the_file_the_line_and_the_problem(void **state)
 		{"[port]\nrx_offloads = vlan-strip\n",
 		 "bad.ini:2: rx_offloads 'vlan-strip': unknown name"},
 		{"[port]\nquirks = fast\n", "bad.ini:2: quirks 'fast': unknown name 'fast'"},
+		{"[port]\ndefault_devargs = framecnt\n",
+		 "bad.ini:2: default_devargs 'framecnt': expected key=value[,key=value...]"},
+		{"[port]\ndefault_devargs = framecnt=1,,x=2\n",
+		 "bad.ini:2: default_devargs 'framecnt=1,,x=2': expected key=value"},
+		{"[port]\ndefault_devargs = a=b=c\n", "bad.ini:2: default_devargs 'a=b=c': expected"},
 		{"[port]\nrx_desc = 1024\nrx_desc = 2048\n",
 		 "bad.ini:3: 'rx_desc' set twice (first on line 2)"},
 		{"rx_desc = 1024\n[port]\n", "bad.ini:1: 'rx_desc' before the [port] section"},
@@ -718,6 +735,65 @@ make_tmp_dir(void **state)
 	return mkdtemp(tmp_dir) != NULL ? 0 : -1;
 }
 
+/* --vdev arguments get the default_devargs of their driver's profile, found
+ * by the longest prefix of the vdev name (file or alias); what a --vdev
+ * gives itself wins; the application's arguments after "--" are not EAL's. */
+static void
+test_drivers_vdev_defaults_add_missing_devargs_only(void **state)
+{
+	char *argv[] = {
+		(char *)"dpflow",
+		(char *)"--vdev",
+		(char *)"net_af_packet0,iface=pa,qpairs=2",
+		(char *)"--vdev=net_af_packet1,iface=pb,blocksz=8192",
+		(char *)"--vdev",
+		(char *)"eth_af_packet2,iface=pc",
+		(char *)"--vdev",
+		(char *)"net_af_packet_x3,framecnt=64,iface=pd",
+		(char *)"--vdev",
+		(char *)"net_null0",
+		(char *)"--",
+		(char *)"--vdev",
+		(char *)"net_af_packet9,iface=z",
+		NULL,
+	};
+	int argc = (int)RTE_DIM(argv) - 1;
+	char **out;
+
+	(void)state;
+	write_file("default.ini", "[port]\n[aliases]\neth_af_packet = net_af_packet\n");
+	write_file("net_af_packet.ini", "[port]\ndefault_devargs = framecnt=16384,blocksz=4096\n");
+	write_file("net_af.ini", "[port]\ndefault_devargs = wrong=1\n");
+	assert_int_equal(dpf_drivers_vdev_defaults(tmp_dir, argc, argv, &out), 0);
+	assert_ptr_not_equal(out, argv);
+	assert_string_equal(out[2], "net_af_packet0,iface=pa,qpairs=2,framecnt=16384,blocksz=4096");
+	assert_string_equal(out[3], "--vdev=net_af_packet1,iface=pb,blocksz=8192,framecnt=16384");
+	assert_string_equal(out[5], "eth_af_packet2,iface=pc,framecnt=16384,blocksz=4096");
+	assert_string_equal(out[7], "net_af_packet_x3,framecnt=64,iface=pd,blocksz=4096");
+	assert_ptr_equal(out[9], argv[9]);
+	assert_ptr_equal(out[12], argv[12]);
+	assert_null(out[argc]);
+	dpf_drivers_vdev_free();
+
+	/* Nothing to add: main()'s argv goes to EAL as it is. */
+	argv[2] = (char *)"net_af_packet0,iface=pa,framecnt=64,blocksz=65536";
+	argv[3] = (char *)"--vdev=net_null1";
+	argv[5] = (char *)"net_null2";
+	argv[7] = (char *)"net_null3";
+	assert_int_equal(dpf_drivers_vdev_defaults(tmp_dir, argc, argv, &out), 0);
+	assert_ptr_equal(out, argv);
+	dpf_drivers_vdev_free();
+	/* A profile that does not load adds nothing (the port's start names it). */
+	write_file("net_af_packet.ini", "[port]\nmtu = big\n");
+	argv[2] = (char *)"net_af_packet0,iface=pa";
+	assert_int_equal(dpf_drivers_vdev_defaults(tmp_dir, argc, argv, &out), 0);
+	assert_ptr_equal(out, argv);
+	dpf_drivers_vdev_free();
+	remove_file("net_af_packet.ini");
+	remove_file("net_af.ini");
+	remove_file("default.ini");
+}
+
 static int
 remove_tmp_dir(void **state)
 {
@@ -758,6 +834,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_drivers_show_record_prints_requested_and_configured_lines),
 		cmocka_unit_test(test_drivers_doc_tables_match_the_key_table),
 		cmocka_unit_test(test_drivers_ring_port_goes_through_every_step),
+		cmocka_unit_test(test_drivers_vdev_defaults_add_missing_devargs_only),
 	};
 
 	(void)argc;

@@ -260,6 +260,20 @@ def sidebyside(d):
                                                     next((cmd[t] for t in peers), "")))
 
 
+def clock(d):
+    res = [(c, kv) for c, k, kv in parse(os.path.join(d, "clock.txt")) if k == "RESULT"]
+    if not res:
+        return
+    print("### Wall clock over a simulated day\n")
+    print("| command | max abs error outside step settling (us) | p99 (us) | backwards |"
+          " old conversion at the end (s) |")
+    print("|---|---|---|---|---|")
+    for c, kv in res:
+        print("| `%s` | %s | %s | %s | %s |" % (c, kv["max_abs_error_us"], kv["p99_us"],
+                                             kv["backwards"], kv["old_error_s"]))
+    print()
+
+
 def main():
     d = sys.argv[1]
     m = os.path.join(d, "machine.txt")
@@ -271,6 +285,7 @@ def main():
     scaling(d)
     memory(d)
     sidebyside(d)
+    clock(d)
     p = os.path.join(d, "profile.perf.txt")
     if os.path.exists(p):
         lines = open(p).read().splitlines()

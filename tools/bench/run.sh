@@ -6,7 +6,7 @@
 #   QUICK=1 tools/bench/run.sh          fewer cells and repetitions (about 8 minutes)
 #   tools/bench/run.sh datapath merge   only the named sections
 #
-# Sections: machine datapath merge writer scaling memory sidebyside profile
+# Sections: machine datapath merge writer scaling memory sidebyside profile clock
 #
 # Environment:
 #   BENCH_DATA  large files and results, never in the repository (default /work/bench-data)
@@ -34,7 +34,7 @@ PEERS_SH=${PEERS_SH:-$ROOT/../shared/bench/run_peers.sh}
 FLOWCMP=${FLOWCMP:-$ROOT/../shared/bench/flowcmp.py}
 NCPU=$(nproc)
 LAST_CPU=$((NCPU - 1))
-SECTIONS=${*:-machine datapath merge writer scaling memory sidebyside profile}
+SECTIONS=${*:-machine datapath merge writer scaling memory sidebyside profile clock}
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 OUT=${OUT:-$BENCH_DATA/results/$STAMP}
 mkdir -p "$OUT"
@@ -298,6 +298,15 @@ section_sidebyside() {
 
 # Where the cycles go: perf sampling (cpu-clock works on VMs without PMU
 # counters) and callgrind instruction counts, both on the 1M-flow cell.
+# The wall clock's discipline over a simulated day (lib/clock, no EAL):
+# the skew, then this machine's (EAL's rounded rate against the
+# measured one).
+section_clock() {
+	log "clock: 24 h simulated"
+	run_to clock.txt "$B/bench_clock" --hours 24
+	run_to clock.txt "$B/bench_clock" --hours 24 --true-mhz 2596.146 --nominal-mhz 2600
+}
+
 section_profile() {
 	local args=(--family 4 --flows 1048576 --packets 4000000 --reps 2 --table dpf)
 	if perf record -e cpu-clock -o /dev/null true >/dev/null 2>&1; then
