@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Fuzz target: the --cmdline-file line reader (app/cmdfile.c) on any bytes.
+ * Fuzz target: the --cmdline-file line reader (app/control/cmdfile.c) on any bytes.
  * Checks what the prompt relies on: each command handed over is exactly
  * its line of the input (found again here by counting newlines), at most
  * DPF_CMDFILE_LINE_MAX bytes, never a blank or comment line, never split;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Fuzz target: the option table (app/options.c) through dpflow's own parser,
+ * Fuzz target: the option table (app/config/options.c) through dpflow's own parser,
  * from the command line or from a configuration file.
  *
  * Input: a mode byte, then either NUL-separated arguments (even mode byte)

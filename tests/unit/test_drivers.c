@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Driver profiles (app/drivers.c): the parser and validator (file and line
+ * Driver profiles (app/ports/drivers.c): the parser and validator (file and line
  * in every error, both readers agreeing), the shipped profiles, the
  * fall-back to default.ini, masking by device capabilities, show port info,
  * and the generated part of doc/drivers-cfg.md. The last test configures a
@@ -637,7 +637,7 @@ test_drivers_doc_tables_match_the_key_table(void **state)
 		fwrite(end, 1, doc_len - (size_t)(end - doc), f);
 		fclose(f);
 	} else if ((size_t)(end - begin) != gen_len || memcmp(begin, gen, gen_len) != 0) {
-		fail_msg("%s is out of date with app/drivers.c's key table; run "
+		fail_msg("%s is out of date with app/ports/drivers.c's key table; run "
 			 "DPF_UPDATE_DOC=1 meson test -C build unit-drivers. Generated:\n%s",
 			 DPF_TEST_DOC, gen);
 	}

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The wall clock over a simulated day (doc/performance.md, "Wall clock over
- * a day"): lib/clock fed the samples app/clock.c would take, on a machine
+ * a day"): lib/clock fed the samples app/dataplane/clock.c would take, on a machine
  * whose clocks are simulated, and the error of the conversion checked every
  * --eval-us of simulated time, between samples too.
  *

@@ -3,7 +3,7 @@
  * Per-core data path benchmark (doc/performance.md, "Per-core data path").
  *
  * Measures what one RX lcore does with bursts that are already in memory:
- * process_burst() of app/rx.c itself. This file includes app/rx.c, so the
+ * process_burst() of app/dataplane/rx.c itself. This file includes app/dataplane/rx.c, so the
  * code measured is the code that runs - parse, key, table update today, and
  * the NAT view and ACL verdict when they land there. If such a step needs
  * state, set it up in setup_core() below.

@@ -4,7 +4,7 @@
  *
  * Two members (RX cores) and one masquerade rule, --flows TCP connections
  * opened; then, per packet, the stateless view and dpf_nat_sessions_apply()
- * as app/rx.c calls them, with flows taken in random order (so the table
+ * as app/dataplane/rx.c calls them, with flows taken in random order (so the table
  * lookups miss the cache as they would with many flows):
  *   per-core  the steered scheme: every packet on the core of its session
  *             (the NIC's Toeplitz hash brings replies there);

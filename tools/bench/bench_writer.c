@@ -3,7 +3,7 @@
  * Writer benchmark (doc/performance.md, "Writer").
  *
  * Records per second through what the writer thread does with each row
- * (app/writer.c write_batch): dpf_fmt_record() then dpf_sink_write() into
+ * (app/output/writer.c write_batch): dpf_fmt_record() then dpf_sink_write() into
  * files in the AWS layout, compressed with zstd at each --levels value (and
  * gzip / none for reference), publish included. --records rows shaped like
  * gencap.py flows. One core: the benchmark is single-threaded.
