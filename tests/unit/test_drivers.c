@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Driver profiles (app/ports/drivers.c): the parser and validator (file and line
- * in every error, both readers agreeing), the shipped profiles, the
- * fall-back to default.ini, masking by device capabilities, show port info,
- * and the generated part of doc/drivers-cfg.md. The last test configures a
- * real net_ring port through the same steps dpflow takes.
+ * Driver profiles (app/ports/drivers.h and drv_*.c): the loader and validator
+ * (file and line in every error, lib/cfg the one reader), the shipped
+ * profiles, the fall-back to default.ini, show port info and the start-up
+ * notes, the generated part of doc/drivers-cfg.md, and --vdev devargs. The
+ * ring port test configures a real net_ring port through the same steps
+ * dpflow takes. The planner's own cases are in test_drv_plan.c.
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +21,7 @@
 
 #include <cmocka.h>
 
+#include <rte_dev.h>
 #include <rte_errno.h>
 #include <rte_eth_ring.h>
 #include <rte_ethdev.h>
@@ -26,8 +29,10 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
+#include "dpf_test_drv.h"
 #include "dpf_test_eal.h"
 #include "drivers.h"
+#include "drv_vdev.h"
 
 #ifndef DPF_TEST_PROFILES
 #error "DPF_TEST_PROFILES (the source tree's drivers-cfg) must be defined"
@@ -86,14 +91,16 @@ test_drivers_builtin_defaults_equal_the_shipped_default_ini(void **state)
 {
 	struct dpf_drv_profile builtin;
 	const struct dpf_drv_profile *shipped;
+	struct dpf_drv_profiles *ps;
 	char err[512], a[128], b[128];
 	int k;
 
 	(void)state;
 	dpf_drivers_builtin(&builtin);
-	if (dpf_drivers_open(DPF_TEST_PROFILES, err, sizeof(err)) != 0)
+	ps = dpf_drv_profiles_open(DPF_TEST_PROFILES, err, sizeof(err));
+	if (ps == NULL)
 		fail_msg("%s", err);
-	shipped = dpf_drivers_base();
+	shipped = dpf_drv_profiles_base(ps);
 	assert_string_equal(shipped->path, DPF_TEST_PROFILES "/default.ini");
 	for (k = 0; k < DPF_DRV_N_KEYS; k++) {
 		fmt((enum dpf_drv_key)k, &builtin.s, a, sizeof(a));
@@ -105,7 +112,7 @@ test_drivers_builtin_defaults_equal_the_shipped_default_ini(void **state)
 		if (strncmp(shipped->source[k], "default.ini:", 12) != 0)
 			fail_msg("default.ini does not set %s", dpf_drivers_key_name(k));
 	}
-	dpf_drivers_close();
+	dpf_drv_profiles_free(ps);
 }
 
 static void
@@ -117,14 +124,16 @@ test_drivers_every_shipped_profile_loads_and_the_issue_list_is_there(void **stat
 	};
 	char err[512];
 	const struct dpf_drv_profile *p;
+	struct dpf_drv_profiles *ps;
 	struct dirent *de;
 	unsigned int n = 0, i;
 	DIR *d;
 
 	(void)state;
-	assert_int_equal(dpf_drivers_open(DPF_TEST_PROFILES, err, sizeof(err)), 0);
+	ps = dpf_drv_profiles_open(DPF_TEST_PROFILES, err, sizeof(err));
+	assert_non_null(ps);
 	for (i = 0; i < RTE_DIM(wanted); i++) {
-		p = dpf_drivers_profile(wanted[i], err, sizeof(err));
+		p = dpf_drv_profiles_get(ps, wanted[i], err, sizeof(err));
 		if (p == NULL)
 			fail_msg("%s: %s", wanted[i], err);
 		if (!p->own_file)
@@ -140,7 +149,7 @@ test_drivers_every_shipped_profile_loads_and_the_issue_list_is_there(void **stat
 		    strcmp(de->d_name, "default.ini") == 0)
 			continue;
 		snprintf(name, sizeof(name), "%.*s", (int)(l - 4), de->d_name);
-		p = dpf_drivers_profile(name, err, sizeof(err));
+		p = dpf_drv_profiles_get(ps, name, err, sizeof(err));
 		if (p == NULL)
 			fail_msg("%s: %s", de->d_name, err);
 		n++;
@@ -148,19 +157,19 @@ test_drivers_every_shipped_profile_loads_and_the_issue_list_is_there(void **stat
 	closedir(d);
 	assert_true(n >= RTE_DIM(wanted));
 	/* The aliases of default.ini: ethdev calls mlx5 ports mlx5_pci. */
-	p = dpf_drivers_profile("mlx5_pci", err, sizeof(err));
+	p = dpf_drv_profiles_get(ps, "mlx5_pci", err, sizeof(err));
 	assert_non_null(p);
 	assert_string_equal(p->name, "net_mlx5");
 	assert_true(p->own_file);
 	/* Quirks the program relies on. */
-	p = dpf_drivers_profile("net_af_packet", err, sizeof(err));
+	p = dpf_drv_profiles_get(ps, "net_af_packet", err, sizeof(err));
 	assert_true(p->s.quirks & (1ull << DPF_DRV_QUIRK_RX_DROPS_UNREPORTED));
 	assert_string_equal(p->s.default_devargs, "framecnt=16384");
-	p = dpf_drivers_profile("net_pcap", err, sizeof(err));
+	p = dpf_drv_profiles_get(ps, "net_pcap", err, sizeof(err));
 	assert_true(p->s.quirks & (1ull << DPF_DRV_QUIRK_TIMESTAMP_UNIX_US));
-	p = dpf_drivers_profile("net_ring", err, sizeof(err));
+	p = dpf_drv_profiles_get(ps, "net_ring", err, sizeof(err));
 	assert_true(p->s.quirks & (1ull << DPF_DRV_QUIRK_SOFTWARE_RSS));
-	dpf_drivers_close();
+	dpf_drv_profiles_free(ps);
 }
 
 static void
@@ -168,15 +177,17 @@ test_drivers_missing_keys_fall_back_to_default_ini_then_builtin(void **state)
 {
 	char err[512], v[128];
 	const struct dpf_drv_profile *p;
+	struct dpf_drv_profiles *ps;
 
 	(void)state;
 	write_file("default.ini",
 		   "# defaults\n[port]\nrx_desc = 2048\n\n[aliases]\nfoo_pci = net_foo\n");
 	write_file("net_foo.ini", "[port]\ntx_desc = 256   # a comment after the value\n");
-	assert_int_equal(dpf_drivers_open(tmp_dir, err, sizeof(err)), 0);
-	assert_string_equal(dpf_drivers_dir_origin(), "--drivers-cfg");
+	ps = dpf_drv_profiles_open(tmp_dir, err, sizeof(err));
+	assert_non_null(ps);
+	assert_string_equal(dpf_drv_profiles_origin(ps), "--drivers-cfg");
 
-	p = dpf_drivers_profile("net_foo", err, sizeof(err));
+	p = dpf_drv_profiles_get(ps, "net_foo", err, sizeof(err));
 	assert_non_null(p);
 	assert_true(p->own_file);
 	assert_int_equal(p->s.rx_desc, 2048);
@@ -189,30 +200,31 @@ test_drivers_missing_keys_fall_back_to_default_ini_then_builtin(void **state)
 	assert_string_equal(v, "ipv4 ipv6 tcp udp sctp");
 
 	/* The alias reaches the same profile, cached. */
-	assert_ptr_equal(dpf_drivers_profile("foo_pci", err, sizeof(err)), p);
+	assert_ptr_equal(dpf_drv_profiles_get(ps, "foo_pci", err, sizeof(err)), p);
 
 	/* No file of its own: default.ini's values. */
-	p = dpf_drivers_profile("net_bar", err, sizeof(err));
+	p = dpf_drv_profiles_get(ps, "net_bar", err, sizeof(err));
 	assert_non_null(p);
 	assert_false(p->own_file);
 	assert_int_equal(p->s.rx_desc, 2048);
 	assert_int_equal(p->s.tx_desc, 512);
-	dpf_drivers_close();
+	dpf_drv_profiles_free(ps);
 
 	/* A directory without default.ini: the built-in defaults. */
 	unlink(strcat(strcpy(v, tmp_dir), "/default.ini"));
-	assert_int_equal(dpf_drivers_open(tmp_dir, err, sizeof(err)), 0);
-	p = dpf_drivers_profile("net_bar", err, sizeof(err));
+	ps = dpf_drv_profiles_open(tmp_dir, err, sizeof(err));
+	assert_non_null(ps);
+	p = dpf_drv_profiles_get(ps, "net_bar", err, sizeof(err));
 	assert_int_equal(p->s.rx_desc, 1024);
 	assert_string_equal(p->source[DPF_DRV_RX_DESC], "built-in");
-	dpf_drivers_close();
+	dpf_drv_profiles_free(ps);
 	unlink(strcat(strcpy(v, tmp_dir), "/net_foo.ini"));
 }
 
 static void
 test_drivers_bad_profiles_name_the_file_the_line_and_the_problem(void **state)
 {
-	static char long_comment[400];
+	static char long_line[4200];
 	static const struct {
 		const char *text;
 		const char *msg;
@@ -243,7 +255,8 @@ test_drivers_bad_profiles_name_the_file_the_line_and_the_problem(void **state)
 		 "bad.ini:2: default_devargs 'framecnt': expected key=value[,key=value...]"},
 		{"[port]\ndefault_devargs = framecnt=1,,x=2\n",
 		 "bad.ini:2: default_devargs 'framecnt=1,,x=2': expected key=value"},
-		{"[port]\ndefault_devargs = a=b=c\n", "bad.ini:2: default_devargs 'a=b=c': expected"},
+		{"[port]\ndefault_devargs = a=b=c\n",
+		 "bad.ini:2: default_devargs 'a=b=c': expected"},
 		{"[port]\nrx_desc = 1024\nrx_desc = 2048\n",
 		 "bad.ini:3: 'rx_desc' set twice (first on line 2)"},
 		{"rx_desc = 1024\n[port]\n", "bad.ini:1: 'rx_desc' before the [port] section"},
@@ -251,24 +264,26 @@ test_drivers_bad_profiles_name_the_file_the_line_and_the_problem(void **state)
 		{"[ports]\n", "bad.ini:1: unknown section [ports]"},
 		{"[port eth0]\n", "bad.ini:1: unknown section [port eth0]"},
 		{"[aliases]\nx = y\n", "bad.ini:1: unknown section [aliases]"},
-		/* rte_cfgfile alone would skip this line silently. */
+		/* DPDK's rte_cfgfile would skip this line silently; lib/cfg names it. */
 		{"[port]\nrx_desc 1024\n", "bad.ini:2: expected 'key = value'"},
-		{"[port]\nmtu = \"1500\"\n",
-		 "bad.ini:2: rte_cfgfile reads mtu '\"1500\"' where dpflow's reader reads '1500'"},
-		{"[port]\n; mtu = 9000\n", "bad.ini:2: rte_cfgfile reads a key '; mtu' in [port]"},
+		{"[port]\nrx_desc 1024 # = 2048\n", "bad.ini:2: expected 'key = value'"},
 		{"[port]\nrx_desc = 1024 \\# x\n", "bad.ini:2: rx_desc: value has a backslash"},
 		{"[port]\nrx_desc =\n", "bad.ini:2: rx_desc '': not a number"},
+		{"[port]\nmtu = \"1500\n", "bad.ini:2: unterminated quote in value of 'mtu'"},
+		{"[port]\nmtu = 15\x01"
+		 "00\n",
+		 "bad.ini:2: control character 0x01"},
 		{"# nothing\n", "bad.ini: no [port] section"},
-		{long_comment, "bad.ini:2: line longer than 320 characters"},
+		{long_line, "bad.ini:2: line longer than 4096 characters"},
 	};
 	struct dpf_drv_profile p;
 	char err[512];
 	size_t i;
 
 	(void)state;
-	strcpy(long_comment, "[port]\n# ");
-	memset(long_comment + 9, 'x', 330);
-	long_comment[339] = '\n';
+	strcpy(long_line, "[port]\n# ");
+	memset(long_line + 9, 'x', 4100);
+	long_line[4109] = '\n';
 	for (i = 0; i < RTE_DIM(bad); i++) {
 		err[0] = '\0';
 		if (load_text(bad[i].text, &p, err, sizeof(err)) != -EINVAL)
@@ -319,247 +334,82 @@ test_drivers_good_profile_values_parse_as_written(void **state)
 	assert_string_equal(p.source[DPF_DRV_MTU], "built-in");
 }
 
+/*
+ * One reader: a profile is lib/cfg's syntax with '#' comments anywhere on a
+ * line. What DPDK's rte_cfgfile read differently (and the second reading
+ * refused) now reads as lib/cfg says: quotes are optional, ';' starts a
+ * whole-line comment, a header may carry a comment, a comment line may be
+ * long.
+ */
+static void
+test_drivers_profile_syntax_is_lib_cfg_with_hash_comments(void **state)
+{
+	static char text[1024];
+	struct dpf_drv_profile p;
+	char err[512], v[128];
+
+	(void)state;
+	snprintf(text, sizeof(text),
+		 "[port]   # the one section\n"
+		 "mtu = \"9000\"   # quotes are optional\n"
+		 "; rx_desc = 4096\n"
+		 "rss_hash = \"ipv4 tcp\" # q\n"
+		 "# %0400d\n"
+		 "tx_desc=256#no blanks needed\n",
+		 0);
+	if (load_text(text, &p, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(p.s.mtu, 9000);
+	assert_string_equal(p.source[DPF_DRV_MTU], "bad.ini:2");
+	assert_int_equal(p.s.rx_desc, 1024); /* the ';' line is a comment */
+	assert_string_equal(p.source[DPF_DRV_RX_DESC], "built-in");
+	dpf_drivers_key_format(DPF_DRV_RSS_HASH, &p.s, v, sizeof(v));
+	assert_string_equal(v, "ipv4 tcp");
+	assert_int_equal(p.s.tx_desc, 256);
+	assert_string_equal(p.source[DPF_DRV_TX_DESC], "bad.ini:6");
+}
+
+static void
+test_drivers_devargs_split_adds_only_missing_keys(void **state)
+{
+	char added[DPF_DRV_DEVARGS_LEN], given[DPF_DRV_DEVARGS_LEN];
+
+	(void)state;
+	dpf_drv_devargs_split("framecnt=16384,blocksz=4096", "iface=eth0,blocksz=8192", added,
+			      sizeof(added), given, sizeof(given));
+	assert_string_equal(added, "framecnt=16384");
+	assert_string_equal(given, "blocksz");
+	dpf_drv_devargs_split("framecnt=16384", NULL, added, sizeof(added), given, sizeof(given));
+	assert_string_equal(added, "framecnt=16384");
+	assert_string_equal(given, "");
+	/* A key is a whole key: framecnt2= is not framecnt=. */
+	dpf_drv_devargs_split("framecnt=1,a=2", "framecnt2=5,a", added, sizeof(added), given,
+			      sizeof(given));
+	assert_string_equal(added, "framecnt=1");
+	assert_string_equal(given, "a");
+}
+
 static void
 test_drivers_open_missing_directory_names_it(void **state)
 {
 	char err[512];
 
 	(void)state;
-	assert_int_equal(dpf_drivers_open("/nonexistent/drivers-cfg", err, sizeof(err)), -ENOENT);
+	assert_null(dpf_drv_profiles_open("/nonexistent/drivers-cfg", err, sizeof(err)));
+	assert_int_equal(rte_errno, ENOENT);
 	assert_non_null(strstr(err, "--drivers-cfg /nonexistent/drivers-cfg: No such file"));
-	assert_int_equal(dpf_drivers_open(DPF_TEST_PROFILES "/default.ini", err, sizeof(err)),
-			 -ENOTDIR);
+	assert_null(dpf_drv_profiles_open(DPF_TEST_PROFILES "/default.ini", err, sizeof(err)));
+	assert_int_equal(rte_errno, ENOTDIR);
 	assert_non_null(strstr(err, "not a directory"));
 	/* A bad default.ini stops every port. */
 	write_file("default.ini", "[port]\nmtu = big\n");
-	assert_int_equal(dpf_drivers_open(tmp_dir, err, sizeof(err)), -EINVAL);
+	assert_null(dpf_drv_profiles_open(tmp_dir, err, sizeof(err)));
+	assert_int_equal(rte_errno, EINVAL);
 	assert_non_null(strstr(err, "default.ini:2: mtu 'big': not a number"));
-	dpf_drivers_close();
+	remove_file("default.ini");
 }
 
-/* ---- masking by device capabilities ---- */
-
-static void
-nic_info(struct rte_eth_dev_info *info, const char *driver)
-{
-	memset(info, 0, sizeof(*info));
-	info->driver_name = driver;
-	info->max_rx_queues = 16;
-	info->max_tx_queues = 16;
-	info->min_mtu = 68;
-	info->max_mtu = UINT16_MAX;
-	info->max_rx_pktlen = UINT32_MAX;
-	info->hash_key_size = 40;
-	info->reta_size = 128;
-	info->flow_type_rss_offloads =
-		RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP | RTE_ETH_RSS_SCTP;
-	info->rx_desc_lim.nb_max = UINT16_MAX;
-	info->tx_desc_lim.nb_max = UINT16_MAX;
-}
-
-static void
-builtin_with(struct dpf_drv_profile *p, const char *key, const char *value)
-{
-	char err[256];
-	int k;
-
-	dpf_drivers_builtin(p);
-	if (key == NULL)
-		return;
-	for (k = 0; k < DPF_DRV_N_KEYS; k++)
-		if (strcmp(dpf_drivers_key_name(k), key) == 0)
-			break;
-	assert_true(k < DPF_DRV_N_KEYS);
-	if (dpf_drivers_key_parse((enum dpf_drv_key)k, value, &p->s, err, sizeof(err)) != 0)
-		fail_msg("%s", err);
-}
-
-static void
-test_drivers_device_without_rss_masks_rss_and_notes_it(void **state)
-{
-	struct dpf_drv_request req = {.rx_queues = 1, .tx_queues = 1};
-	struct rte_eth_dev_info info;
-	struct dpf_drv_profile p;
-	struct dpf_drv_port dp = {0};
-	char v[128];
-
-	(void)state;
-	nic_info(&info, "net_pcap");
-	info.flow_type_rss_offloads = 0;
-	info.max_rx_queues = 1;
-	builtin_with(&p, NULL, NULL);
-	dpf_drivers_plan(&dp, &p, &info, &req);
-	assert_int_equal(dp.configured.rss_hash, 0);
-	assert_string_equal(dp.reason[DPF_DRV_RSS_HASH], "the device reports no RSS hash types");
-	assert_false(dp.quiet[DPF_DRV_RSS_HASH]);
-	fmt(DPF_DRV_RSS_KEY, &dp.configured, v, sizeof(v));
-	assert_string_equal(v, "none");
-	assert_true(dp.quiet[DPF_DRV_RSS_KEY]); /* a consequence, not a second limit */
-	fmt(DPF_DRV_RETA_SPREAD, &dp.configured, v, sizeof(v));
-	assert_string_equal(v, "none");
-	assert_int_equal(dp.eth_conf.rxmode.mq_mode, RTE_ETH_MQ_RX_NONE);
-	assert_int_equal(dp.eth_conf.rx_adv_conf.rss_conf.rss_hf, 0);
-
-	/* The replay ring's profile says who does the hashing instead. */
-	builtin_with(&p, "quirks", "software-rss");
-	dpf_drivers_plan(&dp, &p, &info, &req);
-	assert_non_null(strstr(dp.reason[DPF_DRV_RSS_HASH],
-			       "no RSS hash types; software-rss: the replay source computes"));
-}
-
-static void
-test_drivers_rss_types_are_masked_by_name_and_partial_loss_is_noted(void **state)
-{
-	struct dpf_drv_request req = {.rx_queues = 4, .tx_queues = 1};
-	struct rte_eth_dev_info info;
-	struct dpf_drv_profile p;
-	struct dpf_drv_port dp = {0};
-	char v[128];
-
-	(void)state;
-	builtin_with(&p, NULL, NULL);
-	/* i40e spells IPv4 as FRAG_IPV4 + NONFRAG_IPV4_OTHER: all of "ipv4". */
-	nic_info(&info, "net_i40e");
-	info.hash_key_size = 52;
-	info.flow_type_rss_offloads = RTE_ETH_RSS_FRAG_IPV4 | RTE_ETH_RSS_NONFRAG_IPV4_OTHER |
-				      RTE_ETH_RSS_NONFRAG_IPV4_TCP | RTE_ETH_RSS_NONFRAG_IPV4_UDP |
-				      RTE_ETH_RSS_NONFRAG_IPV4_SCTP | RTE_ETH_RSS_FRAG_IPV6 |
-				      RTE_ETH_RSS_NONFRAG_IPV6_OTHER |
-				      RTE_ETH_RSS_NONFRAG_IPV6_TCP | RTE_ETH_RSS_NONFRAG_IPV6_UDP |
-				      RTE_ETH_RSS_NONFRAG_IPV6_SCTP;
-	dpf_drivers_plan(&dp, &p, &info, &req);
-	fmt(DPF_DRV_RSS_HASH, &dp.configured, v, sizeof(v));
-	assert_string_equal(v, "ipv4 ipv6 tcp udp sctp");
-	assert_true(dp.quiet[DPF_DRV_RSS_HASH]);
-	/* What ethdev will check: no bit beyond the device's. */
-	assert_int_equal(dp.eth_conf.rx_adv_conf.rss_conf.rss_hf & ~info.flow_type_rss_offloads, 0);
-	assert_int_equal(dp.eth_conf.rxmode.mq_mode, RTE_ETH_MQ_RX_RSS);
-	assert_int_equal(dp.configured.rss_key_len, 52);
-	assert_true(dp.configured.rss_key_symmetric);
-	assert_int_equal(dp.configured.rss_key[50], 0x6d);
-	assert_int_equal(dp.configured.rss_key[51], 0x5a);
-	assert_ptr_equal(dp.eth_conf.rx_adv_conf.rss_conf.rss_key, dp.configured.rss_key);
-
-	/* vmxnet3 before version 4: no UDP ports. */
-	nic_info(&info, "net_vmxnet3");
-	info.hash_key_size = 0;
-	info.flow_type_rss_offloads = RTE_ETH_RSS_IPV4 | RTE_ETH_RSS_NONFRAG_IPV4_TCP |
-				      RTE_ETH_RSS_IPV6 | RTE_ETH_RSS_NONFRAG_IPV6_TCP;
-	dpf_drivers_plan(&dp, &p, &info, &req);
-	fmt(DPF_DRV_RSS_HASH, &dp.configured, v, sizeof(v));
-	assert_string_equal(v, "ipv4 ipv6 tcp");
-	assert_false(dp.quiet[DPF_DRV_RSS_HASH]);
-	assert_non_null(strstr(dp.reason[DPF_DRV_RSS_HASH], "the device hashes ipv4 ipv6 tcp"));
-	assert_int_equal(dp.configured.rss_key_len, 40); /* no key size reported */
-
-	/* One queue: nothing to spread, said quietly. */
-	req.rx_queues = 1;
-	nic_info(&info, "net_ice");
-	dpf_drivers_plan(&dp, &p, &info, &req);
-	assert_int_equal(dp.configured.rss_hash, 0);
-	assert_true(dp.quiet[DPF_DRV_RSS_HASH]);
-	assert_string_equal(dp.reason[DPF_DRV_RSS_HASH], "one RX queue: nothing to spread");
-}
-
-static void
-test_drivers_queues_descriptors_mtu_and_offloads_are_masked_with_reasons(void **state)
-{
-	struct dpf_drv_request req = {.rx_queues = 4, .tx_queues = 1};
-	struct rte_eth_dev_info info;
-	struct dpf_drv_profile p;
-	struct dpf_drv_port dp = {0};
-
-	(void)state;
-	builtin_with(&p, "rx_desc", "5000");
-	p.s.mtu = 9000;
-	p.s.rx_offloads = RTE_ETH_RX_OFFLOAD_TIMESTAMP;
-	p.s.quirks = 1ull << DPF_DRV_QUIRK_QUEUES_FROM_DEVARGS;
-	nic_info(&info, "net_x");
-	info.max_rx_queues = 2;
-	info.rx_desc_lim = (struct rte_eth_desc_lim){.nb_max = 4096, .nb_min = 64, .nb_align = 32};
-	info.max_mtu = 1500;
-	info.max_rx_pktlen = 1518;
-	dpf_drivers_plan(&dp, &p, &info, &req);
-	assert_int_equal(dp.rx_queues, 2);
-	assert_non_null(strstr(dp.rx_queues_reason, "device maximum; queues-from-devargs: "));
-	assert_int_equal(dp.configured.rx_desc, 4096);
-	assert_string_equal(dp.reason[DPF_DRV_RX_DESC], "device limits 64..4096, multiple of 32");
-	assert_int_equal(dp.configured.mtu, 1500);
-	assert_string_equal(dp.reason[DPF_DRV_MTU], "device MTU range 68..1500");
-	assert_int_equal(dp.eth_conf.rxmode.mtu, 1500);
-	assert_int_equal(dp.configured.rx_offloads, 0);
-	assert_non_null(
-		strstr(dp.reason[DPF_DRV_RX_OFFLOADS], "the device does not offer timestamp"));
-	assert_int_equal(dp.eth_conf.rxmode.offloads, 0);
-	assert_int_equal(dp.mbuf_data_room, RTE_MBUF_DEFAULT_BUF_SIZE);
-
-	/* net_pcap stamps frames without the offload: configured, not requested of ethdev. */
-	p.s.quirks = 1ull << DPF_DRV_QUIRK_TIMESTAMP_UNIX_US;
-	dpf_drivers_plan(&dp, &p, &info, &req);
-	assert_int_equal(dp.configured.rx_offloads, RTE_ETH_RX_OFFLOAD_TIMESTAMP);
-	assert_int_equal(dp.eth_conf.rxmode.offloads, 0);
-	assert_true(dp.quiet[DPF_DRV_RX_OFFLOADS]);
-
-	/* ice: the offload is there, and the note says what it costs. */
-	p.s.quirks = 1ull << DPF_DRV_QUIRK_TIMESTAMP_SLOW_PATH;
-	info.rx_offload_capa = RTE_ETH_RX_OFFLOAD_TIMESTAMP;
-	dpf_drivers_plan(&dp, &p, &info, &req);
-	assert_int_equal(dp.eth_conf.rxmode.offloads, RTE_ETH_RX_OFFLOAD_TIMESTAMP);
-	assert_false(dp.quiet[DPF_DRV_RX_OFFLOADS]);
-	assert_non_null(strstr(dp.reason[DPF_DRV_RX_OFFLOADS], "timestamp-slow-path"));
-
-	/* Jumbo frames: larger mbufs, unless scatter chains them. */
-	info.max_mtu = 9702;
-	info.max_rx_pktlen = 9728;
-	dpf_drivers_plan(&dp, &p, &info, &req);
-	assert_int_equal(dp.configured.mtu, 9000);
-	assert_true(dp.mbuf_data_room >= 9000 + 26 + RTE_PKTMBUF_HEADROOM);
-	p.s.rx_offloads = RTE_ETH_RX_OFFLOAD_SCATTER;
-	info.rx_offload_capa = RTE_ETH_RX_OFFLOAD_SCATTER;
-	dpf_drivers_plan(&dp, &p, &info, &req);
-	assert_int_equal(dp.mbuf_data_room, RTE_MBUF_DEFAULT_BUF_SIZE);
-}
-
-static void
-test_drivers_keys_of_another_size_and_masquerade_steering_fall_back_to_symmetric(void **state)
-{
-	struct dpf_drv_request req = {.rx_queues = 4, .tx_queues = 1};
-	struct rte_eth_dev_info info;
-	struct dpf_drv_profile p;
-	struct dpf_drv_port dp = {0};
-	char hex40[81];
-	int i;
-
-	(void)state;
-	for (i = 0; i < 40; i++)
-		sprintf(hex40 + 2 * i, "%02x", i + 1);
-	builtin_with(&p, "rss_key", hex40);
-	nic_info(&info, "net_ice");
-	info.hash_key_size = 52;
-	dpf_drivers_plan(&dp, &p, &info, &req);
-	assert_true(dp.configured.rss_key_symmetric);
-	assert_int_equal(dp.configured.rss_key_len, 52);
-	assert_non_null(strstr(dp.reason[DPF_DRV_RSS_KEY], "the device's key is 52 bytes"));
-	assert_false(dp.quiet[DPF_DRV_RSS_KEY]);
-
-	/* Same size: the profile's key as written. */
-	info.hash_key_size = 40;
-	dpf_drivers_plan(&dp, &p, &info, &req);
-	assert_false(dp.configured.rss_key_symmetric);
-	assert_memory_equal(dp.configured.rss_key, p.s.rss_key, 40);
-
-	/* Masquerade steering: the 6d5a key, plain Toeplitz, round-robin RETA. */
-	p.s.symmetric_hash_function = true;
-	p.s.reta_spread = DPF_DRV_RETA_DRIVER;
-	req.exact_steering = true;
-	dpf_drivers_plan(&dp, &p, &info, &req);
-	assert_true(dp.configured.rss_key_symmetric);
-	assert_false(dp.configured.symmetric_hash_function);
-	assert_int_equal(dp.configured.reta_spread, DPF_DRV_RETA_ROUND_ROBIN);
-	assert_non_null(strstr(dp.reason[DPF_DRV_RSS_KEY], "masquerade steering"));
-	assert_non_null(strstr(dp.reason[DPF_DRV_SYMMETRIC_HASH_FUNCTION], "masquerade steering"));
-	assert_non_null(strstr(dp.reason[DPF_DRV_RETA_SPREAD], "masquerade steering"));
-}
+/* ---- show port info and the start-up notes ---- */
 
 static void
 test_drivers_show_record_prints_requested_and_configured_lines(void **state)
@@ -573,11 +423,11 @@ test_drivers_show_record_prints_requested_and_configured_lines(void **state)
 	FILE *f;
 
 	(void)state;
-	builtin_with(&p, NULL, NULL);
+	dpf_test_builtin_with(&p, NULL, NULL);
 	snprintf(p.name, sizeof(p.name), "net_pcap");
 	snprintf(p.path, sizeof(p.path), "/x/net_pcap.ini");
 	p.own_file = true;
-	nic_info(&info, "net_pcap");
+	dpf_test_nic_info(&info, "net_pcap");
 	info.flow_type_rss_offloads = 0;
 	dp.port = 3;
 	dpf_drivers_plan(&dp, &p, &info, &req);
@@ -652,6 +502,7 @@ test_drivers_ring_port_goes_through_every_step(void **state)
 {
 	struct rte_ring *rings[2];
 	struct dpf_drv_request req = {.rx_queues = 2, .tx_queues = 1};
+	struct dpf_drivers *d = dpf_drivers_create();
 	struct rte_eth_dev_info info;
 	struct dpf_drv_port *dp;
 	struct rte_mempool *mp;
@@ -671,11 +522,18 @@ test_drivers_ring_port_goes_through_every_step(void **state)
 	}
 	port = rte_eth_from_rings("drv_test", rings, 2, rings, 1, 0);
 	assert_true(port >= 0);
-	assert_int_equal(dpf_drivers_select(DPF_TEST_PROFILES, (uint16_t[]){(uint16_t)port}, 1), 0);
-	assert_true(dpf_drivers_port_has_quirk((uint16_t)port, DPF_DRV_QUIRK_SOFTWARE_RSS));
-	assert_false(dpf_drivers_port_has_quirk((uint16_t)port, DPF_DRV_QUIRK_TIMESTAMP_UNIX_US));
+	assert_non_null(d);
+	/* Before select: no profile, no quirk, nothing to show. */
+	assert_false(dpf_drivers_port_has_quirk(d, (uint16_t)port, DPF_DRV_QUIRK_SOFTWARE_RSS));
+	assert_null(dpf_drivers_port(d, (uint16_t)port));
+	assert_int_equal(dpf_drivers_select(d, DPF_TEST_PROFILES, (uint16_t[]){(uint16_t)port}, 1),
+			 0);
+	assert_true(dpf_drivers_port_has_quirk(d, (uint16_t)port, DPF_DRV_QUIRK_SOFTWARE_RSS));
+	assert_false(
+		dpf_drivers_port_has_quirk(d, (uint16_t)port, DPF_DRV_QUIRK_TIMESTAMP_UNIX_US));
+	assert_false(dpf_drivers_port_has_quirk(NULL, (uint16_t)port, DPF_DRV_QUIRK_SOFTWARE_RSS));
 	assert_int_equal(rte_eth_dev_info_get((uint16_t)port, &info), 0);
-	dp = dpf_drivers_port_plan((uint16_t)port, &info, &req);
+	dp = dpf_drivers_port_plan(d, (uint16_t)port, &info, &req);
 	assert_non_null(dp);
 	assert_int_equal(rte_eth_dev_configure((uint16_t)port, dp->rx_queues, 1, &dp->eth_conf), 0);
 	assert_int_equal(dpf_drivers_port_configured(dp), 0);
@@ -690,14 +548,14 @@ test_drivers_ring_port_goes_through_every_step(void **state)
 	assert_int_equal(rte_eth_dev_start((uint16_t)port), 0);
 	dpf_drivers_port_started(dp);
 
-	assert_ptr_equal(dpf_drivers_port((uint16_t)port), dp);
+	assert_ptr_equal(dpf_drivers_port(d, (uint16_t)port), dp);
 	assert_int_equal(dp->rx_queues, 2);
 	assert_true(dp->configured.promiscuous);
 	assert_int_equal(dp->configured.rss_hash, 0);
 	assert_int_equal(dp->reta_size, 0);
 	f = open_memstream(&buf, &len);
-	dpf_drivers_show(f, (uint16_t)port);
-	dpf_drivers_show(f, RTE_MAX_ETHPORTS - 1);
+	dpf_drivers_show(f, d, (uint16_t)port);
+	dpf_drivers_show(f, d, RTE_MAX_ETHPORTS - 1);
 	fclose(f);
 	assert_non_null(
 		strstr(buf, "driver: net_ring\nprofile: " DPF_TEST_PROFILES "/net_ring.ini\n"));
@@ -711,7 +569,7 @@ test_drivers_ring_port_goes_through_every_step(void **state)
 
 	buf = NULL;
 	f = open_memstream(&buf, &len);
-	dpf_drivers_show_config(f);
+	dpf_drivers_show_config(f, d);
 	fclose(f);
 	assert_non_null(strstr(buf, "drivers-cfg: " DPF_TEST_PROFILES " (--drivers-cfg)\n"));
 	assert_non_null(strstr(buf, "\ndrivers-cfg.aliases.mlx5_pci: net_mlx5\n"));
@@ -723,8 +581,10 @@ test_drivers_ring_port_goes_through_every_step(void **state)
 
 	rte_eth_dev_stop((uint16_t)port);
 	rte_eth_dev_close((uint16_t)port);
-	dpf_drivers_close();
-	assert_null(dpf_drivers_port((uint16_t)port));
+	dpf_drivers_close(d);
+	assert_null(dpf_drivers_port(d, (uint16_t)port));
+	assert_false(dpf_drivers_port_has_quirk(d, (uint16_t)port, DPF_DRV_QUIRK_SOFTWARE_RSS));
+	dpf_drivers_free(d);
 }
 
 static int
@@ -758,13 +618,15 @@ test_drivers_vdev_defaults_add_missing_devargs_only(void **state)
 		NULL,
 	};
 	int argc = (int)RTE_DIM(argv) - 1;
+	struct dpf_drivers *d = dpf_drivers_create();
 	char **out;
 
 	(void)state;
+	assert_non_null(d);
 	write_file("default.ini", "[port]\n[aliases]\neth_af_packet = net_af_packet\n");
 	write_file("net_af_packet.ini", "[port]\ndefault_devargs = framecnt=16384,blocksz=4096\n");
 	write_file("net_af.ini", "[port]\ndefault_devargs = wrong=1\n");
-	assert_int_equal(dpf_drivers_vdev_defaults(tmp_dir, argc, argv, &out), 0);
+	assert_int_equal(dpf_drivers_vdev_defaults(d, tmp_dir, argc, argv, &out), 0);
 	assert_ptr_not_equal(out, argv);
 	assert_string_equal(out[2], "net_af_packet0,iface=pa,qpairs=2,framecnt=16384,blocksz=4096");
 	assert_string_equal(out[3], "--vdev=net_af_packet1,iface=pb,blocksz=8192,framecnt=16384");
@@ -773,24 +635,119 @@ test_drivers_vdev_defaults_add_missing_devargs_only(void **state)
 	assert_ptr_equal(out[9], argv[9]);
 	assert_ptr_equal(out[12], argv[12]);
 	assert_null(out[argc]);
-	dpf_drivers_vdev_free();
 
 	/* Nothing to add: main()'s argv goes to EAL as it is. */
 	argv[2] = (char *)"net_af_packet0,iface=pa,framecnt=64,blocksz=65536";
 	argv[3] = (char *)"--vdev=net_null1";
 	argv[5] = (char *)"net_null2";
 	argv[7] = (char *)"net_null3";
-	assert_int_equal(dpf_drivers_vdev_defaults(tmp_dir, argc, argv, &out), 0);
+	assert_int_equal(dpf_drivers_vdev_defaults(d, tmp_dir, argc, argv, &out), 0);
 	assert_ptr_equal(out, argv);
-	dpf_drivers_vdev_free();
 	/* A profile that does not load adds nothing (the port's start names it). */
 	write_file("net_af_packet.ini", "[port]\nmtu = big\n");
 	argv[2] = (char *)"net_af_packet0,iface=pa";
-	assert_int_equal(dpf_drivers_vdev_defaults(tmp_dir, argc, argv, &out), 0);
+	assert_int_equal(dpf_drivers_vdev_defaults(d, tmp_dir, argc, argv, &out), 0);
 	assert_ptr_equal(out, argv);
-	dpf_drivers_vdev_free();
+	dpf_drivers_free(d);
 	remove_file("net_af_packet.ini");
 	remove_file("net_af.ini");
+	remove_file("default.ini");
+}
+
+/* What fn prints on stderr. */
+static char *
+stderr_of(void (*fn)(void *), void *arg)
+{
+	char path[128], *buf;
+	int saved, fd;
+	FILE *f;
+	long n;
+
+	snprintf(path, sizeof(path), "%s/stderr", tmp_dir);
+	fflush(stderr);
+	saved = dup(2);
+	fd = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0600);
+	assert_true(saved >= 0 && fd >= 0);
+	dup2(fd, 2);
+	close(fd);
+	fn(arg);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	buf = calloc(1, 8192);
+	n = (long)fread(buf, 1, 8191, f);
+	fclose(f);
+	unlink(path);
+	assert_true(n >= 0);
+	return buf;
+}
+
+struct select_args {
+	struct dpf_drivers *d;
+	uint16_t port;
+	int rc;
+};
+
+static void
+run_select(void *arg)
+{
+	struct select_args *a = arg;
+
+	a->rc = dpf_drivers_select(a->d, tmp_dir, &a->port, 1);
+}
+
+/* A --vdev through every step main() and the port set-up take: the devargs
+ * added before EAL, the device probed with them, the start-up lines, and
+ * the plan's configured default_devargs. */
+static void
+test_drivers_vdev_port_shows_the_devargs_added_in_its_lines_and_plan(void **state)
+{
+	char *argv[] = {(char *)"dpflow", (char *)"--vdev", (char *)"net_null7,size=64", NULL};
+	struct dpf_drv_request req = {.rx_queues = 1, .tx_queues = 1};
+	struct select_args sel = {.d = dpf_drivers_create()};
+	struct rte_eth_dev_info info;
+	const struct dpf_drv_port *dp;
+	char **out, want[512], *err, *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(sel.d);
+	write_file("default.ini", "[port]\n");
+	write_file("net_null.ini", "[port]\nrss_hash = none\ndefault_devargs = copy=1,size=128\n");
+	assert_int_equal(dpf_drivers_vdev_defaults(sel.d, tmp_dir, 3, argv, &out), 0);
+	assert_string_equal(out[2], "net_null7,size=64,copy=1");
+	/* As rte_eal_init would, from the arguments it was given. */
+	if (rte_dev_probe(out[2]) != 0)
+		skip(); /* no net_null PMD here */
+	assert_int_equal(rte_eth_dev_get_port_by_name("net_null7", &sel.port), 0);
+
+	err = stderr_of(run_select, &sel);
+	assert_int_equal(sel.rc, 0);
+	snprintf(want, sizeof(want),
+		 "dpflow: port %u (net_null): driver profile %s/net_null.ini\n"
+		 "dpflow: port %u (net_null): devargs: added copy=1 (default_devargs of "
+		 "%s/net_null.ini); --vdev gave size itself\n",
+		 sel.port, tmp_dir, sel.port, tmp_dir);
+	assert_string_equal(err, want);
+	free(err);
+
+	assert_int_equal(rte_eth_dev_info_get(sel.port, &info), 0);
+	assert_non_null(dpf_drivers_port_plan(sel.d, sel.port, &info, &req));
+	dp = dpf_drivers_port(sel.d, sel.port);
+	f = open_memstream(&buf, &len);
+	dpf_drivers_show(f, sel.d, sel.port);
+	fclose(f);
+	assert_non_null(strstr(
+		buf, "\ndefault_devargs: copy=1,size=128 -> copy=1 (--vdev gave size itself)\n"));
+	assert_true(dp->quiet[DPF_DRV_DEFAULT_DEVARGS]);
+	free(buf);
+
+	rte_eth_dev_close(sel.port);
+	dpf_drivers_free(sel.d);
+	remove_file("net_null.ini");
 	remove_file("default.ini");
 }
 
@@ -823,18 +780,15 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_drivers_missing_keys_fall_back_to_default_ini_then_builtin),
 		cmocka_unit_test(test_drivers_bad_profiles_name_the_file_the_line_and_the_problem),
 		cmocka_unit_test(test_drivers_good_profile_values_parse_as_written),
+		cmocka_unit_test(test_drivers_profile_syntax_is_lib_cfg_with_hash_comments),
+		cmocka_unit_test(test_drivers_devargs_split_adds_only_missing_keys),
 		cmocka_unit_test(test_drivers_open_missing_directory_names_it),
-		cmocka_unit_test(test_drivers_device_without_rss_masks_rss_and_notes_it),
-		cmocka_unit_test(
-			test_drivers_rss_types_are_masked_by_name_and_partial_loss_is_noted),
-		cmocka_unit_test(
-			test_drivers_queues_descriptors_mtu_and_offloads_are_masked_with_reasons),
-		cmocka_unit_test(
-			test_drivers_keys_of_another_size_and_masquerade_steering_fall_back_to_symmetric),
 		cmocka_unit_test(test_drivers_show_record_prints_requested_and_configured_lines),
 		cmocka_unit_test(test_drivers_doc_tables_match_the_key_table),
 		cmocka_unit_test(test_drivers_ring_port_goes_through_every_step),
 		cmocka_unit_test(test_drivers_vdev_defaults_add_missing_devargs_only),
+		cmocka_unit_test(
+			test_drivers_vdev_port_shows_the_devargs_added_in_its_lines_and_plan),
 	};
 
 	(void)argc;
