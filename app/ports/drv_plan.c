@@ -385,3 +385,52 @@ dpf_drivers_plan(struct dpf_drv_port *dp, const struct dpf_drv_profile *prof,
 	plan_mbuf(dp, info, hw_offloads, req);
 	plan_default_devargs(dp, req);
 }
+
+uint16_t
+dpf_drivers_plan_reta(struct dpf_drv_port *dp, uint16_t reta_size,
+		      struct rte_eth_rss_reta_entry64 *reta)
+{
+	uint16_t i;
+
+	if (dp->configured.rss_hash == 0 || dp->configured.reta_spread != DPF_DRV_RETA_ROUND_ROBIN)
+		return 0;
+	if (reta_size == 0 || reta_size > DPF_DRV_RETA_MAX) {
+		dp->configured.reta_spread = DPF_DRV_RETA_DRIVER;
+		dpf_drv_port_set_reason(dp, DPF_DRV_RETA_SPREAD, false,
+					"the device reports a RETA of %u entries", reta_size);
+		return 0;
+	}
+	memset(reta, 0, DPF_DRV_RETA_GROUPS * sizeof(*reta));
+	for (i = 0; i < reta_size; i++) {
+		reta[i / RTE_ETH_RETA_GROUP_SIZE].mask |= 1ull << (i % RTE_ETH_RETA_GROUP_SIZE);
+		reta[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE] =
+			i % dp->rx_queues;
+	}
+	return reta_size;
+}
+
+unsigned int
+dpf_drivers_plan_sym_rules(const struct dpf_drv_port *dp,
+			   struct dpf_drv_sym_rule rules[DPF_DRV_MAX_SYM_FLOWS])
+{
+	/* The RSS type of each pattern eth / l3 [/ l4]. */
+	static const struct dpf_drv_sym_rule all[] = {
+		{RTE_FLOW_ITEM_TYPE_IPV4, RTE_FLOW_ITEM_TYPE_END, RTE_ETH_RSS_IPV4},
+		{RTE_FLOW_ITEM_TYPE_IPV4, RTE_FLOW_ITEM_TYPE_TCP, RTE_ETH_RSS_NONFRAG_IPV4_TCP},
+		{RTE_FLOW_ITEM_TYPE_IPV4, RTE_FLOW_ITEM_TYPE_UDP, RTE_ETH_RSS_NONFRAG_IPV4_UDP},
+		{RTE_FLOW_ITEM_TYPE_IPV4, RTE_FLOW_ITEM_TYPE_SCTP, RTE_ETH_RSS_NONFRAG_IPV4_SCTP},
+		{RTE_FLOW_ITEM_TYPE_IPV6, RTE_FLOW_ITEM_TYPE_END, RTE_ETH_RSS_IPV6},
+		{RTE_FLOW_ITEM_TYPE_IPV6, RTE_FLOW_ITEM_TYPE_TCP, RTE_ETH_RSS_NONFRAG_IPV6_TCP},
+		{RTE_FLOW_ITEM_TYPE_IPV6, RTE_FLOW_ITEM_TYPE_UDP, RTE_ETH_RSS_NONFRAG_IPV6_UDP},
+		{RTE_FLOW_ITEM_TYPE_IPV6, RTE_FLOW_ITEM_TYPE_SCTP, RTE_ETH_RSS_NONFRAG_IPV6_SCTP},
+	};
+	unsigned int i, n = 0;
+
+	RTE_BUILD_BUG_ON(RTE_DIM(all) > DPF_DRV_MAX_SYM_FLOWS);
+	if (!dp->configured.symmetric_hash_function || dp->configured.rss_hash == 0)
+		return 0;
+	for (i = 0; i < RTE_DIM(all); i++)
+		if ((dp->configured.rss_hash & all[i].type) != 0)
+			rules[n++] = all[i];
+	return n;
+}

@@ -14,8 +14,6 @@
 #include "dpf_rss.h"
 #include "drv_program.h"
 
-#define RETA_MAX 4096
-
 int
 dpf_drv_program_configured(struct dpf_drv_port *dp)
 {
@@ -77,36 +75,26 @@ program_promiscuous(struct dpf_drv_port *dp)
 static void
 program_reta(struct dpf_drv_port *dp)
 {
-	struct rte_eth_rss_reta_entry64 reta[RETA_MAX / RTE_ETH_RETA_GROUP_SIZE];
+	struct rte_eth_rss_reta_entry64 reta[DPF_DRV_RETA_GROUPS];
 	struct rte_eth_dev_info info;
-	uint16_t i;
+	uint16_t n;
 	int rc;
 
 	/* Some drivers (vmxnet3) know their RETA size only once configured. */
 	rc = rte_eth_dev_info_get(dp->port, &info);
-	if (rc != 0 || info.reta_size == 0 || info.reta_size > RETA_MAX) {
-		dp->configured.reta_spread = DPF_DRV_RETA_DRIVER;
-		dpf_drv_port_set_reason(dp, DPF_DRV_RETA_SPREAD, false,
-					"the device reports a RETA of %u entries",
-					rc == 0 ? info.reta_size : 0);
+	n = dpf_drivers_plan_reta(dp, rc == 0 ? info.reta_size : 0, reta);
+	if (n == 0)
 		return;
-	}
-	memset(reta, 0, sizeof(reta));
-	for (i = 0; i < info.reta_size; i++) {
-		reta[i / RTE_ETH_RETA_GROUP_SIZE].mask |= 1ull << (i % RTE_ETH_RETA_GROUP_SIZE);
-		reta[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE] =
-			i % dp->rx_queues;
-	}
-	rc = rte_eth_dev_rss_reta_update(dp->port, reta, info.reta_size);
+	rc = rte_eth_dev_rss_reta_update(dp->port, reta, n);
 	if (rc != 0) {
 		dp->configured.reta_spread = DPF_DRV_RETA_DRIVER;
 		dpf_drv_port_set_reason(
 			dp, DPF_DRV_RETA_SPREAD, false,
-			"the RETA update of %u entries failed: %s; masquerade steering may miss",
-			info.reta_size, rte_strerror(-rc));
+			"the RETA update of %u entries failed: %s; masquerade steering may miss", n,
+			rte_strerror(-rc));
 		return;
 	}
-	dp->reta_size = info.reta_size;
+	dp->reta_size = n;
 }
 
 static void
@@ -120,40 +108,26 @@ destroy_symmetric_flows(struct dpf_drv_port *dp)
 
 /*
  * The device's symmetric Toeplitz function is reached through rte_flow in
- * DPDK 22.11 (ethdev gained rss_conf.algorithm only in 23.11): one RSS rule
- * per hashed packet type, as ice and i40e expect (no queue list, no key,
- * types of the pattern). Any refusal undoes every rule made.
+ * DPDK 22.11 (ethdev gained rss_conf.algorithm only in 23.11): the planned
+ * rules (no queue list, no key). Any refusal undoes every rule made.
  */
 static int
-create_symmetric_flows(struct dpf_drv_port *dp, char *why, size_t why_len)
+create_symmetric_flows(struct dpf_drv_port *dp, const struct dpf_drv_sym_rule *rules,
+		       unsigned int n, char *why, size_t why_len)
 {
-	static const enum rte_flow_item_type l3[] = {RTE_FLOW_ITEM_TYPE_IPV4,
-						     RTE_FLOW_ITEM_TYPE_IPV6};
-	static const enum rte_flow_item_type l4[] = {RTE_FLOW_ITEM_TYPE_END, RTE_FLOW_ITEM_TYPE_TCP,
-						     RTE_FLOW_ITEM_TYPE_UDP,
-						     RTE_FLOW_ITEM_TYPE_SCTP};
-	/* The RSS type of each pattern eth / l3[i] [/ l4[j]]. */
-	static const uint64_t types[RTE_DIM(l3)][RTE_DIM(l4)] = {
-		{RTE_ETH_RSS_IPV4, RTE_ETH_RSS_NONFRAG_IPV4_TCP, RTE_ETH_RSS_NONFRAG_IPV4_UDP,
-		 RTE_ETH_RSS_NONFRAG_IPV4_SCTP},
-		{RTE_ETH_RSS_IPV6, RTE_ETH_RSS_NONFRAG_IPV6_TCP, RTE_ETH_RSS_NONFRAG_IPV6_UDP,
-		 RTE_ETH_RSS_NONFRAG_IPV6_SCTP},
-	};
 	const struct rte_flow_attr attr = {.ingress = 1};
 	unsigned int r;
 
-	RTE_BUILD_BUG_ON(RTE_DIM(l3) * RTE_DIM(l4) > DPF_DRV_MAX_SYM_FLOWS);
-	for (r = 0; r < RTE_DIM(l3) * RTE_DIM(l4); r++) {
-		uint64_t type = types[r / RTE_DIM(l4)][r % RTE_DIM(l4)];
+	for (r = 0; r < n; r++) {
 		struct rte_flow_action_rss rss = {
 			.func = RTE_ETH_HASH_FUNCTION_SYMMETRIC_TOEPLITZ,
 			.level = 0,
-			.types = type,
+			.types = rules[r].type,
 		};
 		struct rte_flow_item pattern[] = {
 			{.type = RTE_FLOW_ITEM_TYPE_ETH},
-			{.type = l3[r / RTE_DIM(l4)]},
-			{.type = l4[r % RTE_DIM(l4)]},
+			{.type = rules[r].l3},
+			{.type = rules[r].l4},
 			{.type = RTE_FLOW_ITEM_TYPE_END},
 		};
 		struct rte_flow_action actions[] = {
@@ -163,8 +137,6 @@ create_symmetric_flows(struct dpf_drv_port *dp, char *why, size_t why_len)
 		struct rte_flow_error ferr;
 		struct rte_flow *flow = NULL;
 
-		if ((dp->configured.rss_hash & type) == 0)
-			continue;
 		memset(&ferr, 0, sizeof(ferr));
 		if (rte_flow_validate(dp->port, &attr, pattern, actions, &ferr) == 0)
 			flow = rte_flow_create(dp->port, &attr, pattern, actions, &ferr);
@@ -228,15 +200,16 @@ void
 dpf_drv_program_started(struct dpf_drv_port *dp)
 {
 	struct dpf_drv_settings *got = &dp->configured;
+	struct dpf_drv_sym_rule rules[DPF_DRV_MAX_SYM_FLOWS];
+	unsigned int n_rules = dpf_drivers_plan_sym_rules(dp, rules);
 	char why[DPF_DRV_REASON_LEN];
 
 	program_queue_report(dp);
 	program_promiscuous(dp);
 	if (got->rss_hash == 0)
 		return;
-	if (got->reta_spread == DPF_DRV_RETA_ROUND_ROBIN)
-		program_reta(dp);
-	if (got->symmetric_hash_function && create_symmetric_flows(dp, why, sizeof(why)) < 0) {
+	program_reta(dp);
+	if (n_rules > 0 && create_symmetric_flows(dp, rules, n_rules, why, sizeof(why)) < 0) {
 		got->symmetric_hash_function = false;
 		dpf_drv_port_set_reason(dp, DPF_DRV_SYMMETRIC_HASH_FUNCTION, false, "%s", why);
 		if (!got->rss_key_symmetric)

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The port planner (app/ports/drv_plan.c): profile x rte_eth_dev_info x
- * request -> plan, on hand-built devices. The planner is pure, so this
- * binary never starts EAL. Expected reasons are the texts of
- * doc/drivers-cfg.md ("Requested and configured") and the quirk table.
+ * request -> plan, on hand-built devices, with the RETA and the rte_flow
+ * rules it plans, and profiles read from files by the loader
+ * (drv_profiles.c). Neither needs EAL, so this binary never starts it. Expected reasons are the
+ * texts of doc/drivers-cfg.md ("Requested and configured") and the quirk table.
  */
 #include <inttypes.h>
 #include <setjmp.h>
@@ -606,6 +607,230 @@ test_plan_rss_type_the_device_does_in_part_shows_partial(void **state)
 	assert_true(dp->eth_conf.rx_adv_conf.rss_conf.rss_hf == f->info.flow_type_rss_offloads);
 }
 
+/* ---- what is programmed once the port is started ---- */
+
+/* Entry i of a filled RETA (rte_eth_rss_reta_entry64 groups of 64). */
+static uint16_t
+reta_entry(const struct rte_eth_rss_reta_entry64 *reta, unsigned int i)
+{
+	return reta[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE];
+}
+
+static void
+test_plan_reta_spreads_the_device_table_round_robin_over_the_queues(void **state)
+{
+	static const struct {
+		uint16_t queues, size;
+	} cases[] = {{4, 128}, {3, 512}, {16, 64}, {5, 4096}};
+	struct rte_eth_rss_reta_entry64 reta[DPF_DRV_RETA_GROUPS];
+	struct fx *f = *state;
+	unsigned int c, i, g;
+
+	for (c = 0; c < RTE_DIM(cases); c++) {
+		f->req.rx_queues = cases[c].queues;
+		plan(f);
+		memset(reta, 0xa5, sizeof(reta));
+		assert_int_equal(dpf_drivers_plan_reta(&f->dp, cases[c].size, reta), cases[c].size);
+		/* Every entry of the device's table, and only those, is written. */
+		for (g = 0; g < DPF_DRV_RETA_GROUPS; g++) {
+			unsigned int first = g * RTE_ETH_RETA_GROUP_SIZE;
+			uint64_t want = first >= cases[c].size ? 0 : UINT64_MAX;
+
+			if (reta[g].mask != want)
+				fail_msg("%u entries: group %u mask 0x%" PRIx64, cases[c].size, g,
+					 reta[g].mask);
+		}
+		for (i = 0; i < cases[c].size; i++)
+			if (reta_entry(reta, i) != i % cases[c].queues)
+				fail_msg("%u queues, %u entries: entry %u -> %u", cases[c].queues,
+					 cases[c].size, i, reta_entry(reta, i));
+		expect_key(&f->dp, DPF_DRV_RETA_SPREAD, "round-robin", "", false);
+	}
+}
+
+static void
+test_plan_reta_of_no_usable_size_or_the_driver_spread_programs_nothing(void **state)
+{
+	struct rte_eth_rss_reta_entry64 reta[DPF_DRV_RETA_GROUPS];
+	struct fx *f = *state;
+
+	/* A device that reports no table, or one larger than dpflow programs. */
+	plan(f);
+	assert_int_equal(dpf_drivers_plan_reta(&f->dp, 0, reta), 0);
+	expect_key(&f->dp, DPF_DRV_RETA_SPREAD, "driver", "the device reports a RETA of 0 entries",
+		   false);
+	plan(f);
+	assert_int_equal(dpf_drivers_plan_reta(&f->dp, DPF_DRV_RETA_MAX * 2, reta), 0);
+	expect_key(&f->dp, DPF_DRV_RETA_SPREAD, "driver",
+		   "the device reports a RETA of 8192 entries", false);
+
+	/* The profile keeps the driver's table: nothing to program, nothing to say. */
+	set(f, "reta_spread", "driver");
+	plan(f);
+	assert_int_equal(dpf_drivers_plan_reta(&f->dp, 128, reta), 0);
+	expect_key(&f->dp, DPF_DRV_RETA_SPREAD, "driver", "", false);
+
+	/* ... unless masquerade steering needs round-robin. */
+	f->req.exact_steering = true;
+	plan(f);
+	assert_int_equal(dpf_drivers_plan_reta(&f->dp, 128, reta), 128);
+	assert_int_equal(reta_entry(reta, 127), 1);
+
+	/* One queue: no RSS, so no RETA. */
+	f->req.rx_queues = 1;
+	plan(f);
+	assert_int_equal(dpf_drivers_plan_reta(&f->dp, 128, reta), 0);
+	expect_key(&f->dp, DPF_DRV_RETA_SPREAD, "none", "no RSS", true);
+}
+
+/* rte_flow's item for each RSS type (DPDK's rte_flow and rte_ethdev docs). */
+struct rule_want {
+	enum rte_flow_item_type l3, l4;
+	uint64_t type;
+};
+
+static void
+expect_rules(struct fx *f, const struct rule_want *want, unsigned int n_want)
+{
+	struct dpf_drv_sym_rule rules[DPF_DRV_MAX_SYM_FLOWS];
+	unsigned int n = dpf_drivers_plan_sym_rules(plan(f), rules), i;
+
+	if (n != n_want)
+		fail_msg("%u rules, want %u", n, n_want);
+	for (i = 0; i < n; i++)
+		if (rules[i].l3 != want[i].l3 || rules[i].l4 != want[i].l4 ||
+		    rules[i].type != want[i].type)
+			fail_msg("rule %u: items %d/%d type 0x%" PRIx64 ", want %d/%d 0x%" PRIx64,
+				 i, (int)rules[i].l3, (int)rules[i].l4, rules[i].type,
+				 (int)want[i].l3, (int)want[i].l4, want[i].type);
+}
+
+static void
+test_plan_rte_flow_rules_only_when_the_profile_asks_for_the_function(void **state)
+{
+	static const struct rule_want every[] = {
+		{RTE_FLOW_ITEM_TYPE_IPV4, RTE_FLOW_ITEM_TYPE_END, RTE_ETH_RSS_IPV4},
+		{RTE_FLOW_ITEM_TYPE_IPV4, RTE_FLOW_ITEM_TYPE_TCP, RTE_ETH_RSS_NONFRAG_IPV4_TCP},
+		{RTE_FLOW_ITEM_TYPE_IPV4, RTE_FLOW_ITEM_TYPE_UDP, RTE_ETH_RSS_NONFRAG_IPV4_UDP},
+		{RTE_FLOW_ITEM_TYPE_IPV4, RTE_FLOW_ITEM_TYPE_SCTP, RTE_ETH_RSS_NONFRAG_IPV4_SCTP},
+		{RTE_FLOW_ITEM_TYPE_IPV6, RTE_FLOW_ITEM_TYPE_END, RTE_ETH_RSS_IPV6},
+		{RTE_FLOW_ITEM_TYPE_IPV6, RTE_FLOW_ITEM_TYPE_TCP, RTE_ETH_RSS_NONFRAG_IPV6_TCP},
+		{RTE_FLOW_ITEM_TYPE_IPV6, RTE_FLOW_ITEM_TYPE_UDP, RTE_ETH_RSS_NONFRAG_IPV6_UDP},
+		{RTE_FLOW_ITEM_TYPE_IPV6, RTE_FLOW_ITEM_TYPE_SCTP, RTE_ETH_RSS_NONFRAG_IPV6_SCTP},
+	};
+	static const struct rule_want ipv4_tcp[] = {
+		{RTE_FLOW_ITEM_TYPE_IPV4, RTE_FLOW_ITEM_TYPE_END, RTE_ETH_RSS_IPV4},
+		{RTE_FLOW_ITEM_TYPE_IPV4, RTE_FLOW_ITEM_TYPE_TCP, RTE_ETH_RSS_NONFRAG_IPV4_TCP},
+		{RTE_FLOW_ITEM_TYPE_IPV6, RTE_FLOW_ITEM_TYPE_TCP, RTE_ETH_RSS_NONFRAG_IPV6_TCP},
+	};
+	struct fx *f = *state;
+
+	/* The built-in profile does not ask: no rule. */
+	expect_rules(f, NULL, 0);
+
+	set(f, "symmetric_hash_function", "yes");
+	expect_rules(f, every, RTE_DIM(every));
+	/* One rule per type the port hashes: the profile's, masked by the device's. */
+	set(f, "rss_hash", "ipv4 tcp");
+	expect_rules(f, ipv4_tcp, RTE_DIM(ipv4_tcp));
+	set(f, "rss_hash", "ipv4 ipv6 tcp udp sctp");
+	f->info.flow_type_rss_offloads = RTE_ETH_RSS_IPV4 | RTE_ETH_RSS_TCP;
+	expect_rules(f, ipv4_tcp, RTE_DIM(ipv4_tcp));
+
+	/* Masquerade steering predicts with plain Toeplitz; one queue has no RSS. */
+	f->req.exact_steering = true;
+	expect_rules(f, NULL, 0);
+	f->req.exact_steering = false;
+	f->req.rx_queues = 1;
+	expect_rules(f, NULL, 0);
+}
+
+/* ---- profiles as files: the loader's profile through the planner ---- */
+
+static void
+test_plan_profile_files_are_planned_and_a_driver_without_one_gets_defaults(void **state)
+{
+	struct fx *f = *state;
+	const struct dpf_drv_profile *p;
+	struct dpf_drv_profiles *ps;
+	char err[512];
+
+	write_file("default.ini", "[port]\nrx_desc = 2048\nsymmetric_hash_function = yes\n");
+	write_file("net_x.ini", "[port]\n# asks what the device lacks\nrx_offloads = timestamp\n"
+				"rss_hash = ipv4 tcp\n");
+	ps = dpf_drv_profiles_open(tmp_dir, err, sizeof(err));
+	if (ps == NULL)
+		fail_msg("%s", err);
+
+	/* net_x's file over default.ini, masked by a device without timestamp. */
+	p = dpf_drv_profiles_get(ps, "net_x", err, sizeof(err));
+	assert_non_null(p);
+	assert_true(p->own_file);
+	f->p = *p;
+	f->req.rx_queues = 4;
+	expect_key(plan(f), DPF_DRV_RX_DESC, "2048", "", false);
+	expect_key(&f->dp, DPF_DRV_RX_OFFLOADS, "none",
+		   "the device does not offer timestamp (rx_offload_capa 0x0)", false);
+	expect_key(&f->dp, DPF_DRV_RSS_HASH, "ipv4 tcp", "", false);
+	expect_key(&f->dp, DPF_DRV_SYMMETRIC_HASH_FUNCTION, "yes", "", false);
+
+	/* A driver with no file: default.ini's values, planned the same way. */
+	p = dpf_drv_profiles_get(ps, "net_other", err, sizeof(err));
+	assert_non_null(p);
+	assert_false(p->own_file);
+	f->p = *p;
+	expect_key(plan(f), DPF_DRV_RX_DESC, "2048", "", false);
+	expect_key(&f->dp, DPF_DRV_RX_OFFLOADS, "none", "", false);
+	expect_key(&f->dp, DPF_DRV_RSS_HASH, "ipv4 ipv6 tcp udp sctp", "", false);
+	dpf_drv_profiles_free(ps);
+
+	/* No default.ini either: the built-in defaults (the shipped default.ini's). */
+	remove_file("default.ini");
+	ps = dpf_drv_profiles_open(tmp_dir, err, sizeof(err));
+	assert_non_null(ps);
+	p = dpf_drv_profiles_get(ps, "net_other", err, sizeof(err));
+	assert_non_null(p);
+	f->p = *p;
+	expect_key(plan(f), DPF_DRV_RX_DESC, "1024", "", false);
+	expect_key(&f->dp, DPF_DRV_SYMMETRIC_HASH_FUNCTION, "no", "", false);
+	dpf_drv_profiles_free(ps);
+	remove_file("net_x.ini");
+}
+
+static void
+test_plan_bad_profile_keys_are_refused_naming_the_file_line_and_key(void **state)
+{
+	static const struct {
+		const char *text, *msg;
+	} bad[] = {
+		{"[port]\nrx_desc = 1024\nreta_size = 128\n",
+		 "/net_bad.ini:3: unknown key 'reta_size' (keys: rx_desc, tx_desc,"},
+		{"[port]\n\n\nrss_hash = ipv4 gre\n",
+		 "/net_bad.ini:4: rss_hash 'ipv4 gre': unknown name 'gre'"},
+		{"[port]\nrx_offloads = lro\n", "/net_bad.ini:2: rx_offloads 'lro': unknown name"},
+	};
+	struct dpf_drv_profiles *ps;
+	char err[512], want[512];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < RTE_DIM(bad); i++) {
+		write_file("net_bad.ini", bad[i].text);
+		ps = dpf_drv_profiles_open(tmp_dir, err, sizeof(err));
+		assert_non_null(ps);
+		err[0] = '\0';
+		if (dpf_drv_profiles_get(ps, "net_bad", err, sizeof(err)) != NULL)
+			fail_msg("'%s': accepted", bad[i].text);
+		snprintf(want, sizeof(want), "%s%s", tmp_dir, bad[i].msg);
+		if (strncmp(err, want, strlen(want)) != 0)
+			fail_msg("got '%s', want '%s...'", err, want);
+		/* Other drivers still get their profile. */
+		assert_non_null(dpf_drv_profiles_get(ps, "net_x", err, sizeof(err)));
+		dpf_drv_profiles_free(ps);
+	}
+	remove_file("net_bad.ini");
+}
+
 #define FX_TEST(t) cmocka_unit_test_setup_teardown(t, fx_setup, fx_teardown)
 
 int
@@ -628,7 +853,12 @@ main(void)
 		FX_TEST(test_plan_quirks_acted_on_elsewhere_change_only_the_quirks),
 		FX_TEST(test_plan_exact_steering_on_a_port_without_rss_forces_nothing),
 		FX_TEST(test_plan_rss_type_the_device_does_in_part_shows_partial),
+		FX_TEST(test_plan_reta_spreads_the_device_table_round_robin_over_the_queues),
+		FX_TEST(test_plan_reta_of_no_usable_size_or_the_driver_spread_programs_nothing),
+		FX_TEST(test_plan_rte_flow_rules_only_when_the_profile_asks_for_the_function),
+		FX_TEST(test_plan_profile_files_are_planned_and_a_driver_without_one_gets_defaults),
+		FX_TEST(test_plan_bad_profile_keys_are_refused_naming_the_file_line_and_key),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, make_tmp_dir, remove_tmp_dir);
 }
