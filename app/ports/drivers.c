@@ -21,7 +21,12 @@
 #include "drv_vdev.h"
 
 struct dpf_drivers {
-	struct dpf_drv_profiles *profiles; /* NULL before dpf_drivers_select() */
+	/* The profile set: opened by dpf_drivers_vdev_defaults() before EAL and
+	 * kept, so dpf_drivers_select() reads no file a second time; NULL when
+	 * not opened yet or the directory did not load. */
+	struct dpf_drv_profiles *profiles;
+	bool profiles_dir_given;	     /* opened for a --drivers-cfg ... */
+	char profiles_dir[DPF_DRV_PATH_LEN]; /* ... this one */
 	const struct dpf_drv_profile *port_profile[RTE_MAX_ETHPORTS];
 	struct dpf_drv_port ports[RTE_MAX_ETHPORTS];
 	struct dpf_drv_vdevs *vdevs; /* NULL: no --vdev */
@@ -48,6 +53,26 @@ dpf_drivers_close(struct dpf_drivers *d)
 	memset(d->ports, 0, sizeof(d->ports));
 }
 
+/* Open the profile set for dir, or keep the one open for the same dir.
+ * @return 0, or -rte_errno with err set */
+static int
+profiles_open(struct dpf_drivers *d, const char *dir, char *err, size_t err_len)
+{
+	bool given = dir != NULL;
+
+	if (d->profiles != NULL && given == d->profiles_dir_given &&
+	    (!given || strcmp(dir, d->profiles_dir) == 0))
+		return 0;
+	dpf_drv_profiles_free(d->profiles);
+	d->profiles = dpf_drv_profiles_open(dir, err, err_len);
+	if (d->profiles == NULL)
+		return -rte_errno;
+	/* A name too long to keep is cut, so never matches: opened afresh. */
+	d->profiles_dir_given = given;
+	snprintf(d->profiles_dir, sizeof(d->profiles_dir), "%s", given ? dir : "");
+	return 0;
+}
+
 void
 dpf_drivers_free(struct dpf_drivers *d)
 {
@@ -62,9 +87,15 @@ int
 dpf_drivers_vdev_defaults(struct dpf_drivers *d, const char *dir, int argc, char **argv,
 			  char ***eal_argv)
 {
+	char err[512];
+
+	dpf_drivers_close(d); /* a new run: every file read afresh, once */
 	dpf_drv_vdevs_free(d->vdevs);
 	d->vdevs = NULL;
-	return dpf_drv_vdevs_apply(dir, argc, argv, eal_argv, &d->vdevs);
+	/* A directory that does not load adds nothing: dpf_drivers_select()
+	 * tries again and names the problem. */
+	profiles_open(d, dir, err, sizeof(err));
+	return dpf_drv_vdevs_apply(d->profiles, argc, argv, eal_argv, &d->vdevs);
 }
 
 static const struct dpf_drv_vdev_note *
@@ -122,11 +153,12 @@ dpf_drivers_select(struct dpf_drivers *d, const char *dir, const uint16_t *ports
 	uint16_t i;
 	int rc;
 
-	dpf_drivers_close(d);
-	d->profiles = dpf_drv_profiles_open(dir, err, sizeof(err));
-	if (d->profiles == NULL) {
+	memset(d->port_profile, 0, sizeof(d->port_profile));
+	memset(d->ports, 0, sizeof(d->ports));
+	rc = profiles_open(d, dir, err, sizeof(err));
+	if (rc < 0) {
 		fprintf(stderr, "dpflow: %s\n", err);
-		return -rte_errno;
+		return rc;
 	}
 	for (i = 0; i < n_ports; i++) {
 		struct rte_eth_dev_info info;

@@ -52,9 +52,12 @@ struct dpf_drivers *dpf_drivers_create(void);
 void dpf_drivers_free(struct dpf_drivers *d);
 
 /**
- * Before rte_eal_init: add the default_devargs of each --vdev's driver
- * profile to the --vdev arguments that lack those keys (drv_vdev.h), and
- * keep what was done for the port's start-up lines.
+ * Before rte_eal_init: open the profile directory, add the default_devargs
+ * of each --vdev's driver profile to the --vdev arguments that lack those
+ * keys (drv_vdev.h), and keep both the profiles read and what was done for
+ * the ports' start-up, so dpf_drivers_select() reads no file again. Forgets
+ * what an earlier call or dpf_drivers_select() read. A directory that does
+ * not load adds nothing (dpf_drivers_select() names the problem).
  * @param dir       --drivers-cfg, or NULL (the usual search)
  * @param eal_argv  the arguments to give rte_eal_init (argv, or a copy
  *                  valid until dpf_drivers_free())
@@ -64,9 +67,10 @@ int dpf_drivers_vdev_defaults(struct dpf_drivers *d, const char *dir, int argc, 
 			      char ***eal_argv);
 
 /**
- * Open the profile directory and select each port's profile; print which
- * file each port uses, the devargs added to its --vdev, and the warning of
- * rx-drops-unreported. Prints errors.
+ * Select each port's profile from the profile directory (the profiles
+ * dpf_drivers_vdev_defaults() read when dir is the same, else read now);
+ * print which file each port uses, the devargs added to its --vdev, and the
+ * warning of rx-drops-unreported. Prints errors.
  * @param dir  --drivers-cfg, or NULL (the installed, then the source tree's)
  * @return 0 or -errno
  */
@@ -118,7 +122,7 @@ void dpf_drivers_show(FILE *f, const struct dpf_drivers *d, uint16_t port);
 /**
  * show config: the profile directory and, for each profile in use, every
  * key as `drivers-cfg.<profile>.<key>: <value> (<file:line>|built-in)`.
- * Prints "drivers-cfg: - (not opened)" before dpf_drivers_select().
+ * Prints "drivers-cfg: - (not opened)" before the directory was opened.
  */
 void dpf_drivers_show_config(FILE *f, const struct dpf_drivers *d);
 

@@ -142,12 +142,10 @@ rewrite_vdev(struct dpf_drv_vdevs *v, struct dpf_drv_profiles *ps, int i, const 
 }
 
 int
-dpf_drv_vdevs_apply(const char *dir, int argc, char **argv, char ***eal_argv,
+dpf_drv_vdevs_apply(struct dpf_drv_profiles *ps, int argc, char **argv, char ***eal_argv,
 		    struct dpf_drv_vdevs **out)
 {
-	struct dpf_drv_profiles *ps;
 	struct dpf_drv_vdevs *v;
-	char err[512];
 	int i, end;
 
 	*eal_argv = argv;
@@ -157,11 +155,8 @@ dpf_drv_vdevs_apply(const char *dir, int argc, char **argv, char ***eal_argv,
 	for (i = 1; i < end; i++)
 		if (strcmp(argv[i], "--vdev") == 0 || strncmp(argv[i], "--vdev=", 7) == 0)
 			break;
-	if (i == end)
+	if (i == end || ps == NULL)
 		return 0;
-	ps = dpf_drv_profiles_open(dir, err, sizeof(err));
-	if (ps == NULL)
-		return 0; /* the port's start-up (dpf_drivers_select()) names the problem */
 	v = calloc(1, sizeof(*v));
 	if (v != NULL) {
 		v->argv = calloc((size_t)argc + 1, sizeof(*v->argv));
@@ -169,7 +164,6 @@ dpf_drv_vdevs_apply(const char *dir, int argc, char **argv, char ***eal_argv,
 	}
 	if (v == NULL || v->argv == NULL || v->owned == NULL) {
 		dpf_drv_vdevs_free(v);
-		dpf_drv_profiles_free(ps);
 		return -ENOMEM;
 	}
 	memcpy(v->argv, argv, (size_t)argc * sizeof(*argv));
@@ -181,7 +175,6 @@ dpf_drv_vdevs_apply(const char *dir, int argc, char **argv, char ***eal_argv,
 			rewrite_vdev(v, ps, i, argv[i] + 7, false);
 		}
 	}
-	dpf_drv_profiles_free(ps);
 	if (v->n_owned == 0) {
 		free(v->argv);
 		v->argv = NULL;

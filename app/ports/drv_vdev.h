@@ -29,10 +29,10 @@ struct dpf_drv_vdevs;
 /**
  * Add the default_devargs of each --vdev's driver profile to the --vdev
  * arguments that lack those keys (devargs given on the command line win).
- * A vdev's profile is dpf_drv_profiles_match_vdev()'s. A directory or a
- * profile that does not load adds nothing: the port's start-up names the
- * problem.
- * @param dir       --drivers-cfg, or NULL (as dpf_drv_profiles_open())
+ * A vdev's profile is dpf_drv_profiles_match_vdev()'s, read from ps (and
+ * kept there for the ports' start-up). A profile that does not load adds
+ * nothing: the port's start-up names the problem.
+ * @param ps        the profile set; NULL (the directory did not load): nothing added
  * @param argc      arguments of main() (EAL's end at "--")
  * @param eal_argv  the arguments to give rte_eal_init: argv itself when
  *                  nothing was added, else a copy owned by *out
@@ -40,7 +40,7 @@ struct dpf_drv_vdevs;
  *                  free with dpf_drv_vdevs_free() after rte_eal_cleanup
  * @return 0, or -ENOMEM
  */
-int dpf_drv_vdevs_apply(const char *dir, int argc, char **argv, char ***eal_argv,
+int dpf_drv_vdevs_apply(struct dpf_drv_profiles *ps, int argc, char **argv, char ***eal_argv,
 			struct dpf_drv_vdevs **out);
 
 /** The note of a device by its name (rte_eth_dev_get_name_by_port); NULL: none. */

@@ -667,8 +667,8 @@ run_select(void *arg)
 }
 
 /* A --vdev through every step main() and the port set-up take: the devargs
- * added before EAL, the device probed with them, the start-up lines, and
- * the plan's configured default_devargs. */
+ * added before EAL, the device probed with them, the profiles not read
+ * again, the start-up lines, and the plan's configured default_devargs. */
 static void
 test_drivers_vdev_port_shows_the_devargs_added_in_its_lines_and_plan(void **state)
 {
@@ -692,6 +692,10 @@ test_drivers_vdev_port_shows_the_devargs_added_in_its_lines_and_plan(void **stat
 		skip(); /* no net_null PMD here */
 	assert_int_equal(rte_eth_dev_get_port_by_name("net_null7", &sel.port), 0);
 
+	/* Each file is read once, before EAL: the ports' start-up reuses what
+	 * was read (files broken now would fail it if it read them again). */
+	write_file("default.ini", "[port]\nrx_desc = read twice\n");
+	write_file("net_null.ini", "[port]\nrx_desc = read twice\n");
 	err = stderr_of(run_select, &sel);
 	assert_int_equal(sel.rc, 0);
 	snprintf(want, sizeof(want),
