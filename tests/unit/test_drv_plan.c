@@ -683,66 +683,87 @@ test_plan_reta_of_no_usable_size_or_the_driver_spread_programs_nothing(void **st
 	expect_key(&f->dp, DPF_DRV_RETA_SPREAD, "none", "no RSS", true);
 }
 
-/* rte_flow's item for each RSS type (DPDK's rte_flow and rte_ethdev docs). */
-struct rule_want {
-	enum rte_flow_item_type l3, l4;
-	uint64_t type;
-};
+/* The planned rules in testpmd's words ("flow create 0 ingress pattern eth /
+ * ipv4 / tcp / end actions rss func symmetric_toeplitz types ipv4-tcp end"),
+ * written "eth / ipv4 / tcp: ipv4-tcp", joined by " | ". */
+static void
+rules_text(struct fx *f, char *buf, size_t len)
+{
+	static const struct {
+		uint64_t bit;
+		const char *name;
+	} types[] = {
+		{RTE_ETH_RSS_IPV4, "ipv4"},
+		{RTE_ETH_RSS_NONFRAG_IPV4_TCP, "ipv4-tcp"},
+		{RTE_ETH_RSS_NONFRAG_IPV4_UDP, "ipv4-udp"},
+		{RTE_ETH_RSS_NONFRAG_IPV4_SCTP, "ipv4-sctp"},
+		{RTE_ETH_RSS_IPV6, "ipv6"},
+		{RTE_ETH_RSS_NONFRAG_IPV6_TCP, "ipv6-tcp"},
+		{RTE_ETH_RSS_NONFRAG_IPV6_UDP, "ipv6-udp"},
+		{RTE_ETH_RSS_NONFRAG_IPV6_SCTP, "ipv6-sctp"},
+	};
+	struct dpf_drv_sym_rule rules[DPF_DRV_MAX_SYM_FLOWS];
+	unsigned int n = dpf_drivers_plan_sym_rules(plan(f), rules), i, t;
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < n && used < len; i++) {
+		const char *type = "?";
+		enum rte_flow_item_type l4 = rules[i].l4;
+
+		for (t = 0; t < RTE_DIM(types); t++)
+			if (rules[i].type == types[t].bit)
+				type = types[t].name;
+		used += (size_t)snprintf(buf + used, len - used, "%seth / %s%s: %s", i ? " | " : "",
+					 rules[i].l3 == RTE_FLOW_ITEM_TYPE_IPV4	  ? "ipv4"
+					 : rules[i].l3 == RTE_FLOW_ITEM_TYPE_IPV6 ? "ipv6"
+										  : "?",
+					 l4 == RTE_FLOW_ITEM_TYPE_END	 ? ""
+					 : l4 == RTE_FLOW_ITEM_TYPE_TCP	 ? " / tcp"
+					 : l4 == RTE_FLOW_ITEM_TYPE_UDP	 ? " / udp"
+					 : l4 == RTE_FLOW_ITEM_TYPE_SCTP ? " / sctp"
+									 : " / ?",
+					 type);
+	}
+}
 
 static void
-expect_rules(struct fx *f, const struct rule_want *want, unsigned int n_want)
+expect_rules(struct fx *f, const char *want)
 {
-	struct dpf_drv_sym_rule rules[DPF_DRV_MAX_SYM_FLOWS];
-	unsigned int n = dpf_drivers_plan_sym_rules(plan(f), rules), i;
+	char got[1024];
 
-	if (n != n_want)
-		fail_msg("%u rules, want %u", n, n_want);
-	for (i = 0; i < n; i++)
-		if (rules[i].l3 != want[i].l3 || rules[i].l4 != want[i].l4 ||
-		    rules[i].type != want[i].type)
-			fail_msg("rule %u: items %d/%d type 0x%" PRIx64 ", want %d/%d 0x%" PRIx64,
-				 i, (int)rules[i].l3, (int)rules[i].l4, rules[i].type,
-				 (int)want[i].l3, (int)want[i].l4, want[i].type);
+	rules_text(f, got, sizeof(got));
+	assert_string_equal(got, want);
 }
 
 static void
 test_plan_rte_flow_rules_only_when_the_profile_asks_for_the_function(void **state)
 {
-	static const struct rule_want every[] = {
-		{RTE_FLOW_ITEM_TYPE_IPV4, RTE_FLOW_ITEM_TYPE_END, RTE_ETH_RSS_IPV4},
-		{RTE_FLOW_ITEM_TYPE_IPV4, RTE_FLOW_ITEM_TYPE_TCP, RTE_ETH_RSS_NONFRAG_IPV4_TCP},
-		{RTE_FLOW_ITEM_TYPE_IPV4, RTE_FLOW_ITEM_TYPE_UDP, RTE_ETH_RSS_NONFRAG_IPV4_UDP},
-		{RTE_FLOW_ITEM_TYPE_IPV4, RTE_FLOW_ITEM_TYPE_SCTP, RTE_ETH_RSS_NONFRAG_IPV4_SCTP},
-		{RTE_FLOW_ITEM_TYPE_IPV6, RTE_FLOW_ITEM_TYPE_END, RTE_ETH_RSS_IPV6},
-		{RTE_FLOW_ITEM_TYPE_IPV6, RTE_FLOW_ITEM_TYPE_TCP, RTE_ETH_RSS_NONFRAG_IPV6_TCP},
-		{RTE_FLOW_ITEM_TYPE_IPV6, RTE_FLOW_ITEM_TYPE_UDP, RTE_ETH_RSS_NONFRAG_IPV6_UDP},
-		{RTE_FLOW_ITEM_TYPE_IPV6, RTE_FLOW_ITEM_TYPE_SCTP, RTE_ETH_RSS_NONFRAG_IPV6_SCTP},
-	};
-	static const struct rule_want ipv4_tcp[] = {
-		{RTE_FLOW_ITEM_TYPE_IPV4, RTE_FLOW_ITEM_TYPE_END, RTE_ETH_RSS_IPV4},
-		{RTE_FLOW_ITEM_TYPE_IPV4, RTE_FLOW_ITEM_TYPE_TCP, RTE_ETH_RSS_NONFRAG_IPV4_TCP},
-		{RTE_FLOW_ITEM_TYPE_IPV6, RTE_FLOW_ITEM_TYPE_TCP, RTE_ETH_RSS_NONFRAG_IPV6_TCP},
-	};
 	struct fx *f = *state;
 
 	/* The built-in profile does not ask: no rule. */
-	expect_rules(f, NULL, 0);
+	expect_rules(f, "");
 
 	set(f, "symmetric_hash_function", "yes");
-	expect_rules(f, every, RTE_DIM(every));
+	expect_rules(f,
+		     "eth / ipv4: ipv4 | eth / ipv4 / tcp: ipv4-tcp | eth / ipv4 / udp: ipv4-udp "
+		     "| eth / ipv4 / sctp: ipv4-sctp | eth / ipv6: ipv6 | eth / ipv6 / tcp: "
+		     "ipv6-tcp | eth / ipv6 / udp: ipv6-udp | eth / ipv6 / sctp: ipv6-sctp");
 	/* One rule per type the port hashes: the profile's, masked by the device's. */
 	set(f, "rss_hash", "ipv4 tcp");
-	expect_rules(f, ipv4_tcp, RTE_DIM(ipv4_tcp));
+	expect_rules(f,
+		     "eth / ipv4: ipv4 | eth / ipv4 / tcp: ipv4-tcp | eth / ipv6 / tcp: ipv6-tcp");
 	set(f, "rss_hash", "ipv4 ipv6 tcp udp sctp");
 	f->info.flow_type_rss_offloads = RTE_ETH_RSS_IPV4 | RTE_ETH_RSS_TCP;
-	expect_rules(f, ipv4_tcp, RTE_DIM(ipv4_tcp));
+	expect_rules(f,
+		     "eth / ipv4: ipv4 | eth / ipv4 / tcp: ipv4-tcp | eth / ipv6 / tcp: ipv6-tcp");
 
 	/* Masquerade steering predicts with plain Toeplitz; one queue has no RSS. */
 	f->req.exact_steering = true;
-	expect_rules(f, NULL, 0);
+	expect_rules(f, "");
 	f->req.exact_steering = false;
 	f->req.rx_queues = 1;
-	expect_rules(f, NULL, 0);
+	expect_rules(f, "");
 }
 
 /* ---- profiles as files: the loader's profile through the planner ---- */
