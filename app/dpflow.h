@@ -308,6 +308,7 @@ struct dpf_app {
 
 	uint16_t ports[DPF_MAX_PORTS];
 	uint16_t n_ports;
+	struct dpf_drivers *drivers; /* driver profiles, each port's plan (ports/drivers.h) */
 	uint16_t port_nq[DPF_MAX_PORTS];    /* RX queues configured per port id */
 	uint16_t port_reta_size[DPF_MAX_PORTS];
 	uint16_t port_mtu[DPF_MAX_PORTS];   /* largest IP packet the port sends */

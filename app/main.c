@@ -168,10 +168,14 @@ main(int argc, char **argv)
 		char dir[PATH_MAX];
 		char **eal_argv;
 
-		if (dpf_drivers_vdev_defaults(dpf_options_peek(argc, argv, "drivers-cfg", dir,
-							       sizeof(dir)),
-					      argc, argv, &eal_argv) < 0) {
+		app->drivers = dpf_drivers_create();
+		if (app->drivers == NULL ||
+		    dpf_drivers_vdev_defaults(
+			    app->drivers,
+			    dpf_options_peek(argc, argv, "drivers-cfg", dir, sizeof(dir)), argc,
+			    argv, &eal_argv) < 0) {
 			fprintf(stderr, "dpflow: out of memory\n");
+			dpf_drivers_free(app->drivers);
 			return EXIT_FAILURE;
 		}
 		argv = eal_argv;
@@ -179,7 +183,7 @@ main(int argc, char **argv)
 	ret = rte_eal_init(argc, argv);
 	if (ret < 0) {
 		fprintf(stderr, "dpflow: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
-		dpf_drivers_vdev_free();
+		dpf_drivers_free(app->drivers);
 		return EXIT_FAILURE;
 	}
 	argc -= ret;
@@ -319,6 +323,6 @@ cleanup_opts:
 	dpf_wall_free();
 cleanup_eal:
 	rte_eal_cleanup();
-	dpf_drivers_vdev_free();
+	dpf_drivers_free(app->drivers);
 	return status;
 }

@@ -169,7 +169,7 @@ port_info(FILE *f, struct dpf_app *app, uint16_t port)
 		if (app->ifaces[i].port == port)
 			fprintf(f, "port %u interface: %s\n", port, app->ifaces[i].meta.interface_id);
 	/* The driver profile: requested -> configured, with the reason. */
-	dpf_drivers_show(f, port);
+	dpf_drivers_show(f, app->drivers, port);
 }
 
 static void
@@ -402,7 +402,7 @@ dpf_ctl_show_config(FILE *f, struct dpf_app *app)
 		for (k = 0; k < rs->acl_text.n; k++)
 			fprintf(f, "acl-rule %u: %s\n", k + 1, rs->acl_text.items[k]);
 	}
-	dpf_drivers_show_config(f);
+	dpf_drivers_show_config(f, app->drivers);
 	for (i = 0; i < app->n_ifaces; i++) {
 		const struct dpf_iface *ifc = &app->ifaces[i];
 		uint8_t k;

@@ -90,7 +90,8 @@ dpf_stats_print(FILE *f, struct dpf_app *app, bool final)
 			fprintf(f, "port %u nic-ipackets: %" PRIu64 "\n", port, es.ipackets);
 			fprintf(f, "port %u nic-imissed: %" PRIu64 "\n", port, es.imissed);
 			/* imissed 0 means nothing from a driver that cannot count. */
-			if (dpf_drivers_port_has_quirk(port, DPF_DRV_QUIRK_RX_DROPS_UNREPORTED))
+			if (dpf_drivers_port_has_quirk(app->drivers, port,
+						       DPF_DRV_QUIRK_RX_DROPS_UNREPORTED))
 				fprintf(f, "port %u nic-imissed-reported: no\n", port);
 			fprintf(f, "port %u nic-ierrors: %" PRIu64 "\n", port, es.ierrors);
 			fprintf(f, "port %u nic-rx-nombuf: %" PRIu64 "\n", port, es.rx_nombuf);

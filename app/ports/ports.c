@@ -115,10 +115,12 @@ configure_port(struct dpf_app *app, uint16_t port)
 				"dpflow: port %u (%s): forward mode with --rxq %u needs %u TX queues, "
 				"the device has %u%s%s\n",
 				port, info.driver_name, ntxq, ntxq, info.max_tx_queues,
-				dpf_drivers_port_has_quirk(port, DPF_DRV_QUIRK_QUEUES_FROM_DEVARGS)
+				dpf_drivers_port_has_quirk(app->drivers, port,
+							   DPF_DRV_QUIRK_QUEUES_FROM_DEVARGS)
 					? "; "
 					: "",
-				dpf_drivers_port_has_quirk(port, DPF_DRV_QUIRK_QUEUES_FROM_DEVARGS)
+				dpf_drivers_port_has_quirk(app->drivers, port,
+							   DPF_DRV_QUIRK_QUEUES_FROM_DEVARGS)
 					? dpf_drivers_quirk_help(DPF_DRV_QUIRK_QUEUES_FROM_DEVARGS)
 					: "");
 			return -EINVAL;
@@ -127,7 +129,7 @@ configure_port(struct dpf_app *app, uint16_t port)
 	req.rx_queues = (uint16_t)app->cfg.opt.rxq;
 	req.tx_queues = ntxq;
 	req.exact_steering = needs_exact_steering(app);
-	dp = dpf_drivers_port_plan(port, &info, &req);
+	dp = dpf_drivers_port_plan(app->drivers, port, &info, &req);
 	if (dp == NULL) {
 		fprintf(stderr, "dpflow: port %u (%s): no driver profile selected\n", port,
 			info.driver_name);
@@ -248,15 +250,16 @@ not_steerable(const struct dpf_app *app, char *why, size_t len)
 
 	for (p = 0; p < app->n_ports; p++) {
 		uint16_t port = app->ports[p];
-		const struct dpf_drv_port *dp = dpf_drivers_port(port);
+		const struct dpf_drv_port *dp = dpf_drivers_port(app->drivers, port);
 		const struct dpf_drv_settings *c = &dp->configured;
 
-		if (dpf_drivers_port_has_quirk(port, DPF_DRV_QUIRK_SOFTWARE_RSS))
+		if (dpf_drivers_port_has_quirk(app->drivers, port, DPF_DRV_QUIRK_SOFTWARE_RSS))
 			continue;
 		if (app->port_nq[port] != app->n_cores)
 			snprintf(why, len, "port %u (%s) has %u RX queues for %u RX cores", port,
 				 dp->driver, app->port_nq[port], app->n_cores);
-		else if (dpf_drivers_port_has_quirk(port, DPF_DRV_QUIRK_KERNEL_FANOUT))
+		else if (dpf_drivers_port_has_quirk(app->drivers, port,
+						    DPF_DRV_QUIRK_KERNEL_FANOUT))
 			snprintf(why, len,
 				 "port %u (%s): RSS is the kernel's fanout, not dpflow's Toeplitz",
 				 port, dp->driver);
@@ -325,7 +328,8 @@ all_ports_stamp_capture_time(const struct dpf_app *app)
 	uint16_t p;
 
 	for (p = 0; p < app->n_ports; p++)
-		if (!dpf_drivers_port_has_quirk(app->ports[p], DPF_DRV_QUIRK_TIMESTAMP_UNIX_US))
+		if (!dpf_drivers_port_has_quirk(app->drivers, app->ports[p],
+						DPF_DRV_QUIRK_TIMESTAMP_UNIX_US))
 			return false;
 	return app->n_ports > 0;
 }
@@ -458,7 +462,7 @@ check_interface(uint16_t port, const char *driver, const char *key, const char *
  * Check at start what the devargs name (link-from-devargs quirk).
  */
 static int
-check_link_layer(uint16_t port)
+check_link_layer(const struct dpf_drivers *drivers, uint16_t port)
 {
 	struct rte_eth_dev_info info;
 	const struct rte_devargs *da;
@@ -466,7 +470,7 @@ check_link_layer(uint16_t port)
 	unsigned int i;
 	int rc = 0;
 
-	if (!dpf_drivers_port_has_quirk(port, DPF_DRV_QUIRK_LINK_FROM_DEVARGS) ||
+	if (!dpf_drivers_port_has_quirk(drivers, port, DPF_DRV_QUIRK_LINK_FROM_DEVARGS) ||
 	    rte_eth_dev_info_get(port, &info) != 0 || info.device == NULL)
 		return 0;
 	da = rte_dev_devargs(info.device);
@@ -560,11 +564,11 @@ dpf_ports_init(struct dpf_app *app)
 	rc = parse_forward(app);
 	if (rc < 0)
 		return rc;
-	rc = dpf_drivers_select(app->cfg.opt.drivers_cfg, app->ports, app->n_ports);
+	rc = dpf_drivers_select(app->drivers, app->cfg.opt.drivers_cfg, app->ports, app->n_ports);
 	if (rc < 0)
 		return rc;
 	for (p = 0; p < app->n_ports; p++) {
-		rc = check_link_layer(app->ports[p]);
+		rc = check_link_layer(app->drivers, app->ports[p]);
 		if (rc < 0)
 			return rc;
 	}
@@ -576,7 +580,8 @@ dpf_ports_init(struct dpf_app *app)
 		/* A NIC's timestamp offload counts device clock ticks, not Unix
 		 * time: only capture-time stamps can place frames in windows. */
 		for (p = 0; p < app->n_ports; p++) {
-			if (dpf_drivers_port_has_quirk(app->ports[p], DPF_DRV_QUIRK_TIMESTAMP_UNIX_US))
+			if (dpf_drivers_port_has_quirk(app->drivers, app->ports[p],
+						       DPF_DRV_QUIRK_TIMESTAMP_UNIX_US))
 				continue;
 			fprintf(stderr,
 				"dpflow: --clock packet: port %u gives no capture time (its driver "
@@ -622,5 +627,5 @@ dpf_ports_close(struct dpf_app *app)
 		rte_eth_dev_stop(app->ports[i]);
 		rte_eth_dev_close(app->ports[i]);
 	}
-	dpf_drivers_close();
+	dpf_drivers_close(app->drivers);
 }

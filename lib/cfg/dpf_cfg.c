@@ -100,15 +100,24 @@ find_section(const struct dpf_cfg *cfg, const char *name, const char *arg)
 struct dpf_cfg *
 dpf_cfg_parse(const char *text, size_t len, const char *name, char *err, size_t err_len)
 {
+	const struct dpf_cfg_params params = {.name = name};
+
+	return dpf_cfg_parse_with(text, len, &params, err, err_len);
+}
+
+struct dpf_cfg *
+dpf_cfg_parse_with(const char *text, size_t len, const struct dpf_cfg_params *params, char *err,
+		   size_t err_len)
+{
 	struct dpf_cfg *cfg;
 	const char *section = "dpflow", *section_arg = "";
+	const char *name = params != NULL && params->name != NULL ? params->name : "config";
+	char inline_comment = params != NULL ? params->inline_comment : '\0';
 	unsigned int section_line = 0, line = 0;
 	struct dpf_cfg_entry e;
 	char *p, *next;
 	int rc = -EINVAL;
 
-	if (name == NULL)
-		name = "config";
 	cfg = calloc(1, sizeof(*cfg));
 	if (cfg == NULL)
 		goto nomem;
@@ -149,6 +158,11 @@ dpf_cfg_parse(const char *text, size_t len, const char *name, char *err, size_t 
 					(size_t)(s - p) + 1);
 				goto fail;
 			}
+		}
+		if (inline_comment != '\0') {
+			s = strchr(p, inline_comment);
+			if (s != NULL)
+				*s = '\0';
 		}
 		s = trim(p);
 		if (*s == '\0' || *s == '#' || *s == ';')
@@ -249,6 +263,13 @@ nomem:
 struct dpf_cfg *
 dpf_cfg_load(const char *path, char *err, size_t err_len)
 {
+	return dpf_cfg_load_with(path, NULL, err, err_len);
+}
+
+struct dpf_cfg *
+dpf_cfg_load_with(const char *path, const struct dpf_cfg_params *params, char *err, size_t err_len)
+{
+	struct dpf_cfg_params with_name = {.name = path};
 	struct dpf_cfg *cfg;
 	char *buf = NULL;
 	size_t len = 0, cap = 0;
@@ -293,7 +314,12 @@ dpf_cfg_load(const char *path, char *err, size_t err_len)
 		goto fail;
 	}
 	fclose(f);
-	cfg = dpf_cfg_parse(buf ? buf : "", len, path, err, err_len);
+	if (params != NULL) {
+		with_name = *params;
+		if (with_name.name == NULL)
+			with_name.name = path;
+	}
+	cfg = dpf_cfg_parse_with(buf ? buf : "", len, &with_name, err, err_len);
 	free(buf);
 	return cfg;
 

@@ -15,6 +15,9 @@
  *     [interface eni-0123] a section with an argument
  *     port = 0
  *
+ * With dpf_cfg_params.inline_comment ('#', driver profiles) a comment may
+ * also follow a value or a section header.
+ *
  * Keys before the first section belong to "dpflow". Each section header
  * also gives an entry, with key == NULL, so empty sections can be checked
  * too. A section header may appear once ("[interface eni-1]" twice is an
@@ -41,6 +44,18 @@ struct dpf_cfg_entry {
 
 struct dpf_cfg;
 
+/** How to read a file; zero means the defaults. */
+struct dpf_cfg_params {
+	const char *name; /**< shown in error messages (file name); NULL: "config" (parse) or
+			   *   the path (load) */
+	/**
+	 * 0: a comment is a whole line starting with '#' or ';'. A character
+	 * ('#'): it also starts a comment anywhere on a line, after a value or a
+	 * section header, quoted or not (driver profiles, doc/drivers-cfg.md).
+	 */
+	char inline_comment;
+};
+
 /**
  * Parse configuration text.
  * @param name   shown in error messages (file name)
@@ -50,8 +65,16 @@ struct dpf_cfg;
 struct dpf_cfg *dpf_cfg_parse(const char *text, size_t len, const char *name, char *err,
 			      size_t err_len);
 
+/** dpf_cfg_parse() with parameters (p may be NULL: the defaults). */
+struct dpf_cfg *dpf_cfg_parse_with(const char *text, size_t len, const struct dpf_cfg_params *p,
+				   char *err, size_t err_len);
+
 /** Read and parse a file. rte_errno is also the errno of a failed open/read. */
 struct dpf_cfg *dpf_cfg_load(const char *path, char *err, size_t err_len);
+
+/** dpf_cfg_load() with parameters (p may be NULL: the defaults). */
+struct dpf_cfg *dpf_cfg_load_with(const char *path, const struct dpf_cfg_params *p, char *err,
+				  size_t err_len);
 
 /** NULL-safe. */
 void dpf_cfg_free(struct dpf_cfg *cfg);

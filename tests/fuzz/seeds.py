@@ -183,6 +183,12 @@ def cfg_seeds():
     seeds = {"good": GOOD_CONF, "empty": b"", "crlf": GOOD_CONF.replace(b"\n", b"\r\n")}
     for i, c in enumerate(bad_rows("config")):
         seeds[f"bad-{i:02d}"] = c
+    # The driver profiles are read with '#' comments after values too.
+    profiles = os.path.join(ROOT, "drivers-cfg")
+    for name in sorted(os.listdir(profiles)):
+        if name.endswith(".ini"):
+            with open(os.path.join(profiles, name), "rb") as f:
+                seeds[f"profile-{name[:-4]}"] = f.read()
     return seeds
 
 

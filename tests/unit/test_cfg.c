@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -166,6 +167,61 @@ test_cfg_parse_u64_checks_digits_and_range(void **state)
 	assert_true(v == UINT64_MAX);
 }
 
+/* Driver profiles allow a '#' comment after a value or a section header; the
+ * --config syntax does not (its values may hold '#'). */
+static void
+test_cfg_inline_comments_only_when_asked(void **state)
+{
+	const struct dpf_cfg_params hash = {.name = "p.ini", .inline_comment = '#'};
+	const char *text =
+		"[port]   # the port\nrx_desc = 2048  # ring\nrss_hash = \"ipv4 tcp\" # q\n"
+		"# whole line\n; also whole\nmtu = 1500\n";
+	char err[256];
+	struct dpf_cfg *c;
+
+	(void)state;
+	c = dpf_cfg_parse_with(text, strlen(text), &hash, err, sizeof(err));
+	assert_non_null(c);
+	assert_int_equal(dpf_cfg_count(c), 4);
+	assert_null(dpf_cfg_get(c, 0)->key);
+	assert_string_equal(dpf_cfg_get(c, 0)->section, "port");
+	assert_string_equal(dpf_cfg_get(c, 1)->value, "2048");
+	assert_int_equal(dpf_cfg_get(c, 1)->line, 2);
+	assert_string_equal(dpf_cfg_get(c, 2)->value, "ipv4 tcp");
+	assert_string_equal(dpf_cfg_get(c, 3)->key, "mtu");
+	assert_int_equal(dpf_cfg_get(c, 3)->line, 6);
+	dpf_cfg_free(c);
+	/* A line that is only a key and a comment still needs '='. */
+	assert_null(
+		dpf_cfg_parse_with("[port]\nrx_desc 2048 # = x\n", 26, &hash, err, sizeof(err)));
+	assert_string_equal(err, "p.ini:2: expected 'key = value', got 'rx_desc 2048'");
+	/* Without the parameter '#' is part of the value, and a header must end at ']'. */
+	c = parse("x = a # b\n", err, sizeof(err));
+	assert_non_null(c);
+	assert_string_equal(dpf_cfg_get(c, 0)->value, "a # b");
+	dpf_cfg_free(c);
+	assert_null(parse("[port] # c\n", err, sizeof(err)));
+	assert_non_null(strstr(err, "t.conf:1: section header"));
+}
+
+static void
+test_cfg_load_with_names_the_path_unless_given_a_name(void **state)
+{
+	const struct dpf_cfg_params hash = {.inline_comment = '#'};
+	char path[] = "/tmp/dpf_cfg_XXXXXX";
+	char err[256], want[64];
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "[port]\nmtu = 9000 # jumbo\nbad\n", 30), 30);
+	close(fd);
+	assert_null(dpf_cfg_load_with(path, &hash, err, sizeof(err)));
+	snprintf(want, sizeof(want), "%s:3: expected 'key = value'", path);
+	assert_non_null(strstr(err, want));
+	unlink(path);
+}
+
 int
 main(void)
 {
@@ -177,6 +233,8 @@ main(void)
 		cmocka_unit_test(test_cfg_repeated_section_is_an_error_naming_both_lines),
 		cmocka_unit_test(test_cfg_load_missing_file_reports_errno),
 		cmocka_unit_test(test_cfg_parse_u64_checks_digits_and_range),
+		cmocka_unit_test(test_cfg_inline_comments_only_when_asked),
+		cmocka_unit_test(test_cfg_load_with_names_the_path_unless_given_a_name),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
