@@ -60,7 +60,11 @@ test_util_be_stores_write_network_order_and_leave_neighbours(void **state)
 	assert_memory_equal(buf, want64, sizeof(want64));
 }
 
-static void __rte_format_printf(3, 4) prefixed_err(char *err, size_t len, const char *fmt, ...)
+static void prefixed_err(char *err, size_t len, const char *fmt, ...) __rte_format_printf(3, 4);
+
+/* A parser's message behind a "file:line: " prefix, as lib/cfg writes them. */
+static void
+prefixed_err(char *err, size_t len, const char *fmt, ...)
 {
 	va_list ap;
 
