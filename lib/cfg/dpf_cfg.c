@@ -10,6 +10,7 @@
 #include <rte_errno.h>
 
 #include "dpf_cfg.h"
+#include "dpf_util.h"
 
 #define LINE_MAX_LEN 4096
 
@@ -25,33 +26,16 @@ static void
 set_err(char *err, size_t err_len, const char *name, unsigned int line, const char *fmt, ...)
 	__rte_format_printf(5, 6);
 
+/* "<name>:<line>: <problem>", as the header promises. */
 static void
 set_err(char *err, size_t err_len, const char *name, unsigned int line, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
 
-	if (err == NULL || err_len == 0)
-		return;
-	n = snprintf(err, err_len, "%s:%u: ", name, line);
-	if (n < 0 || (size_t)n >= err_len)
-		return;
+	dpf_set_err(err, err_len, "%s:%u: ", name, line);
 	va_start(ap, fmt);
-	vsnprintf(err + n, err_len - (size_t)n, fmt, ap);
+	dpf_vadd_err(err, err_len, fmt, ap);
 	va_end(ap);
-}
-
-static char *
-trim(char *s)
-{
-	char *e;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
-		*--e = '\0';
-	return s;
 }
 
 static int
@@ -150,23 +134,23 @@ dpf_cfg_parse(const char *text, size_t len, const char *name, char *err, size_t 
 				goto fail;
 			}
 		}
-		s = trim(p);
+		s = dpf_trim(p);
 		if (*s == '\0' || *s == '#' || *s == ';')
 			continue;
 		if (*s == '[') {
 			char *close = strchr(s, ']'), *arg;
 
-			if (close == NULL || trim(close + 1)[0] != '\0') {
+			if (close == NULL || dpf_trim(close + 1)[0] != '\0') {
 				set_err(err, err_len, name, line,
 					"section header must be '[name]' or '[name argument]'");
 				goto fail;
 			}
 			*close = '\0';
-			s = trim(s + 1);
+			s = dpf_trim(s + 1);
 			arg = strpbrk(s, " \t");
 			if (arg != NULL) {
 				*arg++ = '\0';
-				arg = trim(arg);
+				arg = dpf_trim(arg);
 			}
 			if (!valid_name(s) || (arg != NULL && strpbrk(arg, " \t") != NULL)) {
 				set_err(err, err_len, name, line, "bad section header '[%s%s%s]'", s,
@@ -205,8 +189,8 @@ dpf_cfg_parse(const char *text, size_t len, const char *name, char *err, size_t 
 			goto fail;
 		}
 		*eq = '\0';
-		key = trim(s);
-		val = trim(eq + 1);
+		key = dpf_trim(s);
+		val = dpf_trim(eq + 1);
 		if (!valid_name(key)) {
 			set_err(err, err_len, name, line, "bad key '%s'", key);
 			goto fail;
@@ -328,18 +312,12 @@ dpf_cfg_get(const struct dpf_cfg *cfg, unsigned int i)
 int
 dpf_cfg_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
-	uint64_t v = 0;
+	uint64_t v;
+	int rc = dpf_parse_u64(s, max, &v);
 
-	if (s == NULL || *s == '\0')
-		return -EINVAL;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return -EINVAL;
-		if (v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
-			return -ERANGE;
-		v = v * 10 + (uint64_t)(*s - '0');
-	}
-	if (v < min || v > max)
+	if (rc < 0)
+		return rc;
+	if (v < min)
 		return -ERANGE;
 	*out = v;
 	return 0;

@@ -6,6 +6,7 @@
 #include <rte_errno.h>
 
 #include "dpf_ipfix.h"
+#include "dpf_util.h"
 
 #define MSG_HDR_LEN 16
 #define SET_HDR_LEN 4
@@ -103,27 +104,6 @@ struct dpf_ipfix {
 	uint8_t *buf;
 };
 
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
-static void
-put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)(v >> 32));
-	put32(p + 4, (uint32_t)v);
-}
-
 static uint32_t
 clamp32(uint64_t v)
 {
@@ -182,7 +162,7 @@ static void
 set_close(struct dpf_ipfix *x)
 {
 	if (x->set_id != 0)
-		put16(x->buf + x->set_off + 2, (uint16_t)(x->len - x->set_off));
+		dpf_store_be16(x->buf + x->set_off + 2, (uint16_t)(x->len - x->set_off));
 	x->set_id = 0;
 }
 
@@ -202,7 +182,7 @@ set_reserve(struct dpf_ipfix *x, uint16_t set_id, uint32_t need)
 		set_close(x);
 		x->set_id = set_id;
 		x->set_off = x->len;
-		put16(x->buf + x->len, set_id);
+		dpf_store_be16(x->buf + x->len, set_id);
 		x->len += SET_HDR_LEN;
 	}
 	p = x->buf + x->len;
@@ -216,8 +196,8 @@ put_fields(uint8_t *p, const struct field *f, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++, p += 4) {
-		put16(p, f[i].id);
-		put16(p + 2, f[i].len);
+		dpf_store_be16(p, f[i].id);
+		dpf_store_be16(p + 2, f[i].len);
 	}
 	return p;
 }
@@ -234,11 +214,11 @@ dpf_ipfix_add_templates(struct dpf_ipfix *x)
 	p = set_reserve(x, SET_ID_TEMPLATE, len);
 	if (p == NULL)
 		return -ENOBUFS;
-	put16(p, DPF_IPFIX_TEMPLATE_V4);
-	put16(p + 2, (uint16_t)N_FIELDS(fields_v4));
+	dpf_store_be16(p, DPF_IPFIX_TEMPLATE_V4);
+	dpf_store_be16(p + 2, (uint16_t)N_FIELDS(fields_v4));
 	p = put_fields(p + 4, fields_v4, N_FIELDS(fields_v4));
-	put16(p, DPF_IPFIX_TEMPLATE_V6);
-	put16(p + 2, (uint16_t)N_FIELDS(fields_v6));
+	dpf_store_be16(p, DPF_IPFIX_TEMPLATE_V6);
+	dpf_store_be16(p + 2, (uint16_t)N_FIELDS(fields_v6));
 	put_fields(p + 4, fields_v6, N_FIELDS(fields_v6));
 	/* Closed, so a later call starts its own set instead of growing this one. */
 	set_close(x);
@@ -258,9 +238,9 @@ dpf_ipfix_add_iface_template(struct dpf_ipfix *x)
 	p = set_reserve(x, SET_ID_OPTIONS_TEMPLATE, len);
 	if (p == NULL)
 		return -ENOBUFS;
-	put16(p, DPF_IPFIX_TEMPLATE_IFACE);
-	put16(p + 2, (uint16_t)N_FIELDS(fields_iface));
-	put16(p + 4, IFACE_SCOPE_FIELDS);
+	dpf_store_be16(p, DPF_IPFIX_TEMPLATE_IFACE);
+	dpf_store_be16(p + 2, (uint16_t)N_FIELDS(fields_iface));
+	dpf_store_be16(p + 4, IFACE_SCOPE_FIELDS);
 	put_fields(p + 6, fields_iface, N_FIELDS(fields_iface));
 	set_close(x);
 	x->stats.template_sets++;
@@ -282,7 +262,7 @@ dpf_ipfix_add_iface(struct dpf_ipfix *x, uint32_t ifindex, const char *name)
 	p = set_reserve(x, DPF_IPFIX_TEMPLATE_IFACE, need);
 	if (p == NULL)
 		return -ENOBUFS;
-	put32(p, ifindex);
+	dpf_store_be32(p, ifindex);
 	p[4] = (uint8_t)name_len;
 	memcpy(p + 5, name, name_len);
 	x->data_records++;
@@ -295,27 +275,27 @@ encode_flow(uint8_t *p, const struct dpf_record *r, size_t alen)
 {
 	const struct dpf_flow_key *k = &r->key;
 
-	put32(p, clamp32(r->start));
-	put32(p + 4, clamp32(r->end));
-	put64(p + 8, r->start * 1000);
-	put64(p + 16, r->end * 1000);
+	dpf_store_be32(p, clamp32(r->start));
+	dpf_store_be32(p + 4, clamp32(r->end));
+	dpf_store_be64(p + 8, r->start * 1000);
+	dpf_store_be64(p + 16, r->end * 1000);
 	p += 24;
 	memcpy(p, k->src_addr, alen);
 	memcpy(p + alen, k->dst_addr, alen);
 	p += 2 * alen;
-	put16(p, k->src_port);
-	put16(p + 2, k->dst_port);
+	dpf_store_be16(p, k->src_port);
+	dpf_store_be16(p + 2, k->dst_port);
 	p[4] = k->proto;
-	put16(p + 5, k->proto == 6 ? r->tcp_flags_all : 0);
-	put64(p + 7, r->packets);
-	put64(p + 15, r->bytes);
-	put32(p + 23, k->iface);
+	dpf_store_be16(p + 5, k->proto == 6 ? r->tcp_flags_all : 0);
+	dpf_store_be64(p + 7, r->packets);
+	dpf_store_be64(p + 15, r->bytes);
+	dpf_store_be32(p + 23, k->iface);
 	p += 27;
 	memcpy(p, r->post.src_addr, alen);
 	memcpy(p + alen, r->post.dst_addr, alen);
 	p += 2 * alen;
-	put16(p, r->post.src_port);
-	put16(p + 2, r->post.dst_port);
+	dpf_store_be16(p, r->post.src_port);
+	dpf_store_be16(p + 2, r->post.dst_port);
 	p[4] = dpf_ipfix_forwarding_status(k->action);
 }
 
@@ -368,11 +348,11 @@ dpf_ipfix_take(struct dpf_ipfix *x, uint32_t export_time, const uint8_t **msg)
 		return 0;
 	set_close(x);
 	len = x->len;
-	put16(x->buf, DPF_IPFIX_VERSION);
-	put16(x->buf + 2, (uint16_t)len);
-	put32(x->buf + 4, export_time);
-	put32(x->buf + 8, x->seq);
-	put32(x->buf + 12, x->domain_id);
+	dpf_store_be16(x->buf, DPF_IPFIX_VERSION);
+	dpf_store_be16(x->buf + 2, (uint16_t)len);
+	dpf_store_be32(x->buf + 4, export_time);
+	dpf_store_be32(x->buf + 8, x->seq);
+	dpf_store_be32(x->buf + 12, x->domain_id);
 	x->seq += x->data_records;
 	x->data_records = 0;
 	x->len = MSG_HDR_LEN;

@@ -18,6 +18,7 @@
 #include <rte_udp.h>
 
 #include "dpf_pkt.h"
+#include "dpf_util.h"
 
 /*
  * Every read below is preceded by a check of the form `end - off < need`.
@@ -48,24 +49,6 @@
 #define ICMP_ECHO_HDR_LEN 8
 /* Segments-left byte of an IPv6 routing header (RFC 8200 4.4). */
 #define IPV6_ROUTING_SEGS_LEFT 3
-
-static inline uint16_t
-load_be16(const uint8_t *p)
-{
-	uint16_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return rte_be_to_cpu_16(v);
-}
-
-static inline uint32_t
-load_be32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return rte_be_to_cpu_32(v);
-}
 
 static inline int
 is_vlan_tpid(uint16_t ethertype)
@@ -159,15 +142,15 @@ parse_l4(const uint8_t *data, uint32_t caplen, uint32_t l3_end, uint32_t off,
 	}
 	if (has_ports) {
 		/* TCP, UDP, UDP-Lite and SCTP all start with source and destination port. */
-		pi->src_port = load_be16(l4);
-		pi->dst_port = load_be16(l4 + 2);
+		pi->src_port = dpf_load_be16(l4);
+		pi->dst_port = dpf_load_be16(l4 + 2);
 	} else {
 		pi->icmp_type = l4[offsetof(struct rte_icmp_hdr, icmp_type)];
 		pi->icmp_code = l4[offsetof(struct rte_icmp_hdr, icmp_code)];
 		/* A short echo is still a packet of the flow, only without its identifier. */
 		if (is_icmp_echo(pi->proto, pi->icmp_type) && l3_end - off >= ICMP_ECHO_HDR_LEN &&
 		    caplen - off >= ICMP_ECHO_HDR_LEN) {
-			pi->icmp_id = load_be16(l4 + offsetof(struct rte_icmp_hdr, icmp_ident));
+			pi->icmp_id = dpf_load_be16(l4 + offsetof(struct rte_icmp_hdr, icmp_ident));
 			pi->has_icmp_id = 1;
 		}
 	}
@@ -192,7 +175,7 @@ parse_ipv4(const uint8_t *data, uint32_t caplen, uint32_t off, struct dpf_pkt_in
 	if (unlikely(hdr_len < IPV4_MIN_HDR_LEN))
 		return DPF_PKT_BAD_IPV4_IHL;
 	/* Checked before the options are: a wrong length field says more than a short capture. */
-	total_len = load_be16(ip + offsetof(struct rte_ipv4_hdr, total_length));
+	total_len = dpf_load_be16(ip + offsetof(struct rte_ipv4_hdr, total_length));
 	/*
 	 * 0 is never a datagram's length: it is a capture of a segmentation
 	 * offload super-packet (TSO, GRO, BIG TCP) whose length the stack left
@@ -213,9 +196,9 @@ parse_ipv4(const uint8_t *data, uint32_t caplen, uint32_t off, struct dpf_pkt_in
 	memcpy(pi->src_addr, ip + offsetof(struct rte_ipv4_hdr, src_addr), 4);
 	memcpy(pi->dst_addr, ip + offsetof(struct rte_ipv4_hdr, dst_addr), 4);
 
-	frag_field = load_be16(ip + offsetof(struct rte_ipv4_hdr, fragment_offset));
+	frag_field = dpf_load_be16(ip + offsetof(struct rte_ipv4_hdr, fragment_offset));
 	if (unlikely(frag_field & (RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK))) {
-		pi->frag_id = load_be16(ip + offsetof(struct rte_ipv4_hdr, packet_id));
+		pi->frag_id = dpf_load_be16(ip + offsetof(struct rte_ipv4_hdr, packet_id));
 		if (frag_field & RTE_IPV4_HDR_OFFSET_MASK) {
 			/* What follows is the middle of the payload, not an L4 header. */
 			pi->frag = DPF_PKT_FRAG_LATER;
@@ -250,7 +233,7 @@ parse_ipv6(const uint8_t *data, uint32_t caplen, uint32_t off, struct dpf_pkt_in
 	if (unlikely((ip[0] >> 4) != 6))
 		return DPF_PKT_BAD_IPV6_VERSION;
 
-	pi->l3_len = load_be16(ip + offsetof(struct rte_ipv6_hdr, payload_len)) + IPV6_HDR_LEN;
+	pi->l3_len = dpf_load_be16(ip + offsetof(struct rte_ipv6_hdr, payload_len)) + IPV6_HDR_LEN;
 	memcpy(pi->src_addr, ip + offsetof(struct rte_ipv6_hdr, src_addr), 16);
 	memcpy(pi->dst_addr, ip + offsetof(struct rte_ipv6_hdr, dst_addr), 16);
 	next = ip[offsetof(struct rte_ipv6_hdr, proto)];
@@ -287,12 +270,12 @@ parse_ipv6(const uint8_t *data, uint32_t caplen, uint32_t off, struct dpf_pkt_in
 		if (next == IPPROTO_FRAGMENT) {
 			const size_t data_at = offsetof(struct rte_ipv6_fragment_ext, frag_data);
 			const size_t id_at = offsetof(struct rte_ipv6_fragment_ext, id);
-			uint16_t frag_data = load_be16(ext + data_at);
+			uint16_t frag_data = dpf_load_be16(ext + data_at);
 
 			ext_len = RTE_IPV6_FRAG_HDR_SIZE;
 			if (frag_data & RTE_IPV6_EHDR_FO_MASK) {
 				pi->frag = DPF_PKT_FRAG_LATER;
-				pi->frag_id = load_be32(ext + id_at);
+				pi->frag_id = dpf_load_be32(ext + id_at);
 				pi->proto = ext[0];
 				pi->l4_offset = off + ext_len;
 				return DPF_PKT_OK;
@@ -300,7 +283,7 @@ parse_ipv6(const uint8_t *data, uint32_t caplen, uint32_t off, struct dpf_pkt_in
 			/* Offset 0 without M is an atomic fragment (RFC 6946): a whole packet. */
 			if (frag_data & RTE_IPV6_EHDR_MF_MASK) {
 				pi->frag = DPF_PKT_FRAG_FIRST;
-				pi->frag_id = load_be32(ext + id_at);
+				pi->frag_id = dpf_load_be32(ext + id_at);
 			}
 		} else if (next == IPPROTO_AH) {
 			/* RFC 4302: AH counts its length in 4-byte words, minus 2. */
@@ -328,7 +311,7 @@ dpf_pkt_parse(const uint8_t *data, uint32_t caplen, struct dpf_pkt_info *pi)
 	memset(pi, 0, sizeof(*pi));
 	if (unlikely(caplen < RTE_ETHER_HDR_LEN))
 		return DPF_PKT_TRUNC_ETH;
-	ethertype = load_be16(data + offsetof(struct rte_ether_hdr, ether_type));
+	ethertype = dpf_load_be16(data + offsetof(struct rte_ether_hdr, ether_type));
 	off = RTE_ETHER_HDR_LEN;
 
 	while (is_vlan_tpid(ethertype)) {
@@ -336,8 +319,8 @@ dpf_pkt_parse(const uint8_t *data, uint32_t caplen, struct dpf_pkt_info *pi)
 			return DPF_PKT_TOO_MANY_VLANS;
 		if (unlikely(caplen - off < VLAN_TAG_LEN))
 			return DPF_PKT_TRUNC_VLAN;
-		pi->vlan[pi->n_vlans++] = load_be16(data + off) & VLAN_ID_MASK;
-		ethertype = load_be16(data + off + 2);
+		pi->vlan[pi->n_vlans++] = dpf_load_be16(data + off) & VLAN_ID_MASK;
+		ethertype = dpf_load_be16(data + off + 2);
 		off += VLAN_TAG_LEN;
 	}
 
@@ -738,7 +721,7 @@ dpf_pkt_icmp_error_parse(const uint8_t *data, uint32_t caplen, const struct dpf_
 		in->proto = ip[offsetof(struct rte_ipv4_hdr, next_proto_id)];
 		memcpy(in->src_addr, ip + offsetof(struct rte_ipv4_hdr, src_addr), 4);
 		memcpy(in->dst_addr, ip + offsetof(struct rte_ipv4_hdr, dst_addr), 4);
-		later_fragment = (load_be16(ip + offsetof(struct rte_ipv4_hdr, fragment_offset)) &
+		later_fragment = (dpf_load_be16(ip + offsetof(struct rte_ipv4_hdr, fragment_offset)) &
 				  IPV4_FRAG_OFFSET_MASK) != 0;
 		l4 = off + ihl;
 	} else {
@@ -762,7 +745,7 @@ dpf_pkt_icmp_error_parse(const uint8_t *data, uint32_t caplen, const struct dpf_
 			if (next == IPPROTO_FRAGMENT) {
 				ext_len = RTE_IPV6_FRAG_HDR_SIZE;
 				later_fragment |=
-					(load_be16(ext + offsetof(struct rte_ipv6_fragment_ext,
+					(dpf_load_be16(ext + offsetof(struct rte_ipv6_fragment_ext,
 								  frag_data)) &
 					 RTE_IPV6_EHDR_FO_MASK) != 0;
 			} else if (next == IPPROTO_AH) {
@@ -789,8 +772,8 @@ dpf_pkt_icmp_error_parse(const uint8_t *data, uint32_t caplen, const struct dpf_
 	case IPPROTO_UDPLITE:
 	case IPPROTO_SCTP:
 		if (in->l4_len >= 4) {
-			in->src_port = load_be16(data + l4);
-			in->dst_port = load_be16(data + l4 + 2);
+			in->src_port = dpf_load_be16(data + l4);
+			in->dst_port = dpf_load_be16(data + l4 + 2);
 			in->has_ports = 1;
 		}
 		break;
@@ -799,7 +782,7 @@ dpf_pkt_icmp_error_parse(const uint8_t *data, uint32_t caplen, const struct dpf_
 		if ((in->proto == IPPROTO_ICMP) == (in->family == 4) &&
 		    in->l4_len >= ICMP_ECHO_HDR_LEN && is_icmp_echo(in->proto, data[l4])) {
 			in->icmp_type = data[l4];
-			in->icmp_id = load_be16(data + l4 + ICMP_ID_AT);
+			in->icmp_id = dpf_load_be16(data + l4 + ICMP_ID_AT);
 			in->has_icmp_id = 1;
 		}
 		break;

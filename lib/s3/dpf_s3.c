@@ -15,6 +15,7 @@
 #include <rte_errno.h>
 
 #include "dpf_s3.h"
+#include "dpf_util.h"
 
 #define RESPONSE_MAX 8192
 #define URL_MAX (DPF_S3_KEY_MAX * 3 + 1024)
@@ -246,19 +247,6 @@ cred_err(char *err, size_t err_len, const char *path, unsigned int line, const c
 		snprintf(err, err_len, "%s: %s", path, what);
 }
 
-static char *
-trim(char *s)
-{
-	char *e;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
-		*--e = '\0';
-	return s;
-}
-
 static int
 read_file_text(const char *path, char **text)
 {
@@ -346,22 +334,22 @@ dpf_s3_credentials_load(const char *path, const char *profile, struct dpf_s3_cre
 		next = strchr(line, '\n');
 		if (next != NULL)
 			*next++ = '\0';
-		s = trim(line);
+		s = dpf_trim(line);
 		if (*s == '\0' || *s == '#' || *s == ';')
 			continue;
 		if (*s == '[') {
 			char *close = strchr(s, ']');
 
-			if (close == NULL || *trim(close + 1) != '\0') {
+			if (close == NULL || *dpf_trim(close + 1) != '\0') {
 				cred_err(err, err_len, path, lineno, "bad section header");
 				rc = -EINVAL;
 				break;
 			}
 			*close = '\0';
-			s = trim(s + 1);
+			s = dpf_trim(s + 1);
 			/* ~/.aws/config spells sections "[profile NAME]". */
 			if (strncmp(s, "profile ", 8) == 0)
-				s = trim(s + 8);
+				s = dpf_trim(s + 8);
 			in_profile = strcmp(s, profile) == 0;
 			found |= in_profile;
 			continue;
@@ -376,8 +364,8 @@ dpf_s3_credentials_load(const char *path, const char *profile, struct dpf_s3_cre
 		if (!in_profile)
 			continue;
 		*eq = '\0';
-		key = trim(s);
-		val = trim(eq + 1);
+		key = dpf_trim(s);
+		val = dpf_trim(eq + 1);
 		if (strcmp(key, "aws_access_key_id") == 0)
 			rc = cred_copy(out->access_key_id, sizeof(out->access_key_id), val);
 		else if (strcmp(key, "aws_secret_access_key") == 0)

@@ -22,6 +22,7 @@
 #include <rte_errno.h>
 
 #include "dpf_sink.h"
+#include "dpf_util.h"
 
 /* Pending output is written once a file's buffer holds this much. */
 #define SINK_OUTBUF_SIZE (128 * 1024)
@@ -170,30 +171,6 @@ sink_block(struct dpf_sink *s, int rc, const char *rel_dir, const char *name)
 		snprintf(s->err_path, sizeof(s->err_path), "%s/%s/%s", s->dir, rel_dir, name);
 	else
 		snprintf(s->err_path, sizeof(s->err_path), "%s/%s", s->dir, rel_dir);
-}
-
-/* mkdir -p for the root directory given as a path string. */
-static int
-mkdir_path(const char *path)
-{
-	char buf[PATH_MAX];
-	size_t len = strlen(path);
-	size_t i;
-
-	if (len >= sizeof(buf))
-		return -ENAMETOOLONG;
-	memcpy(buf, path, len + 1);
-	for (i = 1; i <= len; i++) {
-		if (buf[i] != '/' && buf[i] != '\0')
-			continue;
-		if (buf[i - 1] == '/')
-			continue;
-		buf[i] = '\0';
-		if (mkdir(buf, SINK_DIR_MODE) != 0 && errno != EEXIST)
-			return -errno;
-		buf[i] = path[i];
-	}
-	return 0;
 }
 
 /*
@@ -1114,7 +1091,7 @@ root_reopen_if_gone(struct dpf_sink *s)
 
 	if (fstat(s->root_fd, &st) != 0 || st.st_nlink != 0)
 		return;
-	if (mkdir_path(s->dir) != 0)
+	if (dpf_mkdir_p(s->dir, SINK_DIR_MODE) != 0)
 		return;
 	fd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
@@ -1782,7 +1759,7 @@ sink_files_init(struct dpf_sink *s, const struct dpf_sink_params *p)
 		s->files[i].fd = -1;
 		s->files[i].dir_fd = -1;
 	}
-	rc = mkdir_path(s->dir);
+	rc = dpf_mkdir_p(s->dir, SINK_DIR_MODE);
 	if (rc != 0)
 		return rc;
 	s->root_fd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -12,6 +12,7 @@
 #include <rte_errno.h>
 
 #include "dpf_spool.h"
+#include "dpf_util.h"
 
 #define SPOOL_DIR_MODE 0750
 #define SPOOL_FILE_MODE 0640
@@ -162,28 +163,6 @@ scan(struct dpf_spool *s, int dir_fd, const char *rel, unsigned int depth)
 	return rc;
 }
 
-static int
-mkdir_path(const char *path)
-{
-	char buf[PATH_MAX];
-	size_t len = strlen(path), i;
-
-	if (len >= sizeof(buf))
-		return -ENAMETOOLONG;
-	memcpy(buf, path, len + 1);
-	for (i = 1; i <= len; i++) {
-		if (buf[i] != '/' && buf[i] != '\0')
-			continue;
-		if (buf[i - 1] == '/')
-			continue;
-		buf[i] = '\0';
-		if (mkdir(buf, SPOOL_DIR_MODE) != 0 && errno != EEXIST)
-			return -errno;
-		buf[i] = path[i];
-	}
-	return 0;
-}
-
 struct dpf_spool *
 dpf_spool_open(const struct dpf_spool_params *p)
 {
@@ -207,7 +186,7 @@ dpf_spool_open(const struct dpf_spool_params *p)
 		rc = -ENOMEM;
 		goto close_spool;
 	}
-	rc = mkdir_path(s->dir);
+	rc = dpf_mkdir_p(s->dir, SPOOL_DIR_MODE);
 	if (rc != 0)
 		goto close_spool;
 	s->root_fd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

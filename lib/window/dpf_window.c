@@ -9,6 +9,7 @@
 #include <rte_malloc.h>
 #include <rte_prefetch.h>
 
+#include "dpf_util.h"
 #include "dpf_window.h"
 
 #define EMIT_CHUNK 256
@@ -180,24 +181,6 @@ dpf_merge_free(struct dpf_merge *m)
 }
 
 static inline uint64_t
-load_be64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return rte_be_to_cpu_64(v);
-}
-
-static inline uint32_t
-load_be32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return rte_be_to_cpu_32(v);
-}
-
-static inline uint64_t
 ports_word(const struct dpf_flow_key *k)
 {
 	return (uint64_t)k->proto << 40 | (uint64_t)k->src_port << 24 |
@@ -227,15 +210,15 @@ rec_set(struct sort_rec *r, const struct dpf_ft_entry *e, uint32_t level, bool s
 	r->top = (uint32_t)k->iface << 8 | k->family;
 	r->level = level;
 	if (level == 0 && short_v4 && k->family == 4) {
-		r->hi = (uint64_t)load_be32(k->src_addr) << 32 | load_be32(k->dst_addr);
+		r->hi = (uint64_t)dpf_load_be32(k->src_addr) << 32 | dpf_load_be32(k->dst_addr);
 		r->lo = ports_word(k);
 		r->level = 2; /* complete: no further level */
 	} else if (level == 0) {
-		r->hi = load_be64(k->src_addr);
-		r->lo = load_be64(k->src_addr + 8);
+		r->hi = dpf_load_be64(k->src_addr);
+		r->lo = dpf_load_be64(k->src_addr + 8);
 	} else if (level == 1) {
-		r->hi = load_be64(k->dst_addr);
-		r->lo = load_be64(k->dst_addr + 8);
+		r->hi = dpf_load_be64(k->dst_addr);
+		r->lo = dpf_load_be64(k->dst_addr + 8);
 	} else {
 		r->hi = 0;
 		r->lo = ports_word(k);
@@ -419,8 +402,8 @@ record_from_flow(struct dpf_record *r, const struct dpf_flow_key *k,
 	r->post.dst_port = k->dst_port;
 	r->packets = c->packets;
 	r->bytes = c->bytes;
-	r->start = c->first_ns / 1000000000ull;
-	r->end = c->last_ns / 1000000000ull;
+	r->start = c->first_ns / DPF_NS_PER_SEC;
+	r->end = c->last_ns / DPF_NS_PER_SEC;
 	r->tcp_flags_aws = c->tcp_flags_aws;
 	r->tcp_flags_all = c->tcp_flags_all;
 	r->direction = c->direction;
