@@ -29,6 +29,7 @@
 #include <rte_prefetch.h>
 
 #include "dpf_acl.h"
+#include "dpf_conntrack.h"
 #include "dpf_ft.h"
 #include "dpf_nat.h"
 #include "dpf_rss.h"

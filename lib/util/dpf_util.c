@@ -16,8 +16,6 @@
 #define CIDR_TEXT_MAX 64
 /* Names tried by dpf_unique_name() before giving up. */
 #define UNIQUE_NAME_ATTEMPTS 16
-/* rte_hash's smallest table is one bucket (RTE_HASH_BUCKET_ENTRIES is private). */
-#define HASH_MIN_ENTRIES 8
 /* Room for "<name>_<suffix>" in a ring name "HT_..." of 28 characters. */
 #define HASH_NAME_PREFIX_MAX 20
 
@@ -282,7 +280,7 @@ dpf_hash_create(const char *name, const char *suffix, uint32_t entries, uint32_t
 	char n[RTE_HASH_NAMESIZE];
 	struct rte_hash_parameters hp = {
 		.name = n,
-		.entries = RTE_MAX(entries, (uint32_t)HASH_MIN_ENTRIES),
+		.entries = RTE_MAX(entries, (uint32_t)DPF_HASH_MIN_ENTRIES),
 		.key_len = key_len,
 		.hash_func = rte_hash_crc,
 		.hash_func_init_val = 0,

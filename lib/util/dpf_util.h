@@ -222,12 +222,15 @@ int dpf_unique_name(char *buf, size_t size, const char *tag, const char *name,
 
 struct rte_hash;
 
+/** Entries of rte_hash's smallest table: one bucket (RTE_HASH_BUCKET_ENTRIES is private). */
+#define DPF_HASH_MIN_ENTRIES 8
+
 /**
  * rte_hash_create() for the tables of fixed-size keys dpflow keeps: keys
- * hashed with rte_hash_crc (seed 0), at least 8 entries (rte_hash's one
- * bucket), named "<name>_<suffix>" with name cut to 20 characters (rte_hash
- * names a ring "HT_<name>", and ring names hold 28), or name as it is when
- * suffix is NULL.
+ * hashed with rte_hash_crc (seed 0), at least DPF_HASH_MIN_ENTRIES entries,
+ * named "<name>_<suffix>" with name cut to 20 characters (rte_hash names a
+ * ring "HT_<name>", and ring names hold 28), or name as it is when suffix
+ * is NULL.
  * @param extra_flag  RTE_HASH_EXTRA_FLAGS_* (0: single writer, no reader
  *                    on other lcores)
  * @return the table, or NULL with rte_errno (EINVAL, EEXIST: the name is in
