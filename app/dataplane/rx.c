@@ -32,6 +32,7 @@
 #include "dpf_conntrack.h"
 #include "dpf_ft.h"
 #include "dpf_nat.h"
+#include "dpf_nat_session.h"
 #include "dpf_rss.h"
 #include "dpflow.h"
 
