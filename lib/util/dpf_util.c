@@ -63,6 +63,15 @@ dpf_trim(char *s)
 	return s;
 }
 
+bool
+dpf_has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s);
+	size_t k = strlen(suffix);
+
+	return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
 int
 dpf_parse_u64(const char *s, uint64_t max, uint64_t *out)
 {

@@ -127,6 +127,9 @@ void dpf_vadd_err(char *err, size_t err_len, const char *fmt, va_list ap) __rte_
  */
 char *dpf_trim(char *s);
 
+/** True when s ends with suffix (every string ends with ""). */
+bool dpf_has_suffix(const char *s, const char *suffix);
+
 /**
  * Parse an unsigned decimal number: digits only (no sign, no blank, no
  * base prefix), at least one.

@@ -118,6 +118,17 @@ test_util_trim_strips_blanks_and_the_cr_of_crlf(void **state)
 }
 
 static void
+test_util_has_suffix_compares_the_tail_only(void **state)
+{
+	(void)state;
+	assert_true(dpf_has_suffix(".a.log.zst.tmp", ".tmp"));
+	assert_true(dpf_has_suffix(".tmp", ".tmp"));
+	assert_true(dpf_has_suffix("x", ""));
+	assert_false(dpf_has_suffix("tmp", ".tmp"));
+	assert_false(dpf_has_suffix("a.tmp.x", ".tmp"));
+}
+
+static void
 test_util_parse_u64_takes_digits_only_and_checks_range(void **state)
 {
 	uint64_t v = 42;
@@ -402,6 +413,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_util_set_err_cuts_to_fit_and_ignores_missing_buffer),
 		cmocka_unit_test(test_util_add_err_appends_after_a_prefix_and_stops_when_full),
 		cmocka_unit_test(test_util_trim_strips_blanks_and_the_cr_of_crlf),
+		cmocka_unit_test(test_util_has_suffix_compares_the_tail_only),
 		cmocka_unit_test(test_util_parse_u64_takes_digits_only_and_checks_range),
 		cmocka_unit_test(
 			test_util_mkdir_p_makes_parents_accepts_existing_and_names_failures),
