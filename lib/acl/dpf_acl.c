@@ -43,91 +43,56 @@ enum { V6_PROTO, V6_SRC0, V6_DST0 = V6_SRC0 + 4, V6_SPORT = V6_DST0 + 4, V6_DPOR
 
 RTE_ACL_RULE_DEF(acl_rule_buf, V6_FIELDS);
 
+static struct rte_acl_field_def
+field_def(uint8_t type, uint8_t size, uint8_t field, uint8_t input, size_t offset)
+{
+	struct rte_acl_field_def d = {
+		.type = type,
+		.size = size,
+		.field_index = field,
+		.input_index = input,
+		.offset = (uint32_t)offset,
+	};
+
+	return d;
+}
+
 static void
 field_defs(uint8_t family, struct rte_acl_config *cfg)
 {
 	struct rte_acl_field_def *d = cfg->defs;
-	unsigned int i;
+	uint8_t i;
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->num_categories = 1;
 	if (family == 4) {
 		cfg->num_fields = V4_FIELDS;
-		d[V4_PROTO] = (struct rte_acl_field_def){
-			.type = RTE_ACL_FIELD_TYPE_BITMASK,
-			.size = sizeof(uint8_t),
-			.field_index = V4_PROTO,
-			.input_index = 0,
-			.offset = offsetof(struct acl_v4_tuple, proto),
-		};
-		d[V4_SRC] = (struct rte_acl_field_def){
-			.type = RTE_ACL_FIELD_TYPE_MASK,
-			.size = sizeof(uint32_t),
-			.field_index = V4_SRC,
-			.input_index = 1,
-			.offset = offsetof(struct acl_v4_tuple, src),
-		};
-		d[V4_DST] = (struct rte_acl_field_def){
-			.type = RTE_ACL_FIELD_TYPE_MASK,
-			.size = sizeof(uint32_t),
-			.field_index = V4_DST,
-			.input_index = 2,
-			.offset = offsetof(struct acl_v4_tuple, dst),
-		};
-		d[V4_SPORT] = (struct rte_acl_field_def){
-			.type = RTE_ACL_FIELD_TYPE_RANGE,
-			.size = sizeof(uint16_t),
-			.field_index = V4_SPORT,
-			.input_index = 3,
-			.offset = offsetof(struct acl_v4_tuple, sport),
-		};
-		d[V4_DPORT] = (struct rte_acl_field_def){
-			.type = RTE_ACL_FIELD_TYPE_RANGE,
-			.size = sizeof(uint16_t),
-			.field_index = V4_DPORT,
-			.input_index = 3,
-			.offset = offsetof(struct acl_v4_tuple, dport),
-		};
+		d[V4_PROTO] = field_def(RTE_ACL_FIELD_TYPE_BITMASK, sizeof(uint8_t), V4_PROTO, 0,
+					offsetof(struct acl_v4_tuple, proto));
+		d[V4_SRC] = field_def(RTE_ACL_FIELD_TYPE_MASK, sizeof(uint32_t), V4_SRC, 1,
+				      offsetof(struct acl_v4_tuple, src));
+		d[V4_DST] = field_def(RTE_ACL_FIELD_TYPE_MASK, sizeof(uint32_t), V4_DST, 2,
+				      offsetof(struct acl_v4_tuple, dst));
+		d[V4_SPORT] = field_def(RTE_ACL_FIELD_TYPE_RANGE, sizeof(uint16_t), V4_SPORT, 3,
+					offsetof(struct acl_v4_tuple, sport));
+		d[V4_DPORT] = field_def(RTE_ACL_FIELD_TYPE_RANGE, sizeof(uint16_t), V4_DPORT, 3,
+					offsetof(struct acl_v4_tuple, dport));
 		return;
 	}
 	cfg->num_fields = V6_FIELDS;
-	d[V6_PROTO] = (struct rte_acl_field_def){
-		.type = RTE_ACL_FIELD_TYPE_BITMASK,
-		.size = sizeof(uint8_t),
-		.field_index = V6_PROTO,
-		.input_index = 0,
-		.offset = offsetof(struct acl_v6_tuple, proto),
-	};
+	d[V6_PROTO] = field_def(RTE_ACL_FIELD_TYPE_BITMASK, sizeof(uint8_t), V6_PROTO, 0,
+				offsetof(struct acl_v6_tuple, proto));
+	/* An IPv6 address is four 32-bit fields, each an input index of its own. */
 	for (i = 0; i < 4; i++) {
-		d[V6_SRC0 + i] = (struct rte_acl_field_def){
-			.type = RTE_ACL_FIELD_TYPE_MASK,
-			.size = sizeof(uint32_t),
-			.field_index = (uint8_t)(V6_SRC0 + i),
-			.input_index = (uint8_t)(1 + i),
-			.offset = (uint32_t)(offsetof(struct acl_v6_tuple, src) + 4 * i),
-		};
-		d[V6_DST0 + i] = (struct rte_acl_field_def){
-			.type = RTE_ACL_FIELD_TYPE_MASK,
-			.size = sizeof(uint32_t),
-			.field_index = (uint8_t)(V6_DST0 + i),
-			.input_index = (uint8_t)(5 + i),
-			.offset = (uint32_t)(offsetof(struct acl_v6_tuple, dst) + 4 * i),
-		};
+		d[V6_SRC0 + i] = field_def(RTE_ACL_FIELD_TYPE_MASK, sizeof(uint32_t), V6_SRC0 + i,
+					   1 + i, offsetof(struct acl_v6_tuple, src) + 4 * i);
+		d[V6_DST0 + i] = field_def(RTE_ACL_FIELD_TYPE_MASK, sizeof(uint32_t), V6_DST0 + i,
+					   5 + i, offsetof(struct acl_v6_tuple, dst) + 4 * i);
 	}
-	d[V6_SPORT] = (struct rte_acl_field_def){
-		.type = RTE_ACL_FIELD_TYPE_RANGE,
-		.size = sizeof(uint16_t),
-		.field_index = V6_SPORT,
-		.input_index = 9,
-		.offset = offsetof(struct acl_v6_tuple, sport),
-	};
-	d[V6_DPORT] = (struct rte_acl_field_def){
-		.type = RTE_ACL_FIELD_TYPE_RANGE,
-		.size = sizeof(uint16_t),
-		.field_index = V6_DPORT,
-		.input_index = 9,
-		.offset = offsetof(struct acl_v6_tuple, dport),
-	};
+	d[V6_SPORT] = field_def(RTE_ACL_FIELD_TYPE_RANGE, sizeof(uint16_t), V6_SPORT, 9,
+				offsetof(struct acl_v6_tuple, sport));
+	d[V6_DPORT] = field_def(RTE_ACL_FIELD_TYPE_RANGE, sizeof(uint16_t), V6_DPORT, 9,
+				offsetof(struct acl_v6_tuple, dport));
 }
 
 /* Host-order 32-bit word w of an address and the part of a prefix inside it. */

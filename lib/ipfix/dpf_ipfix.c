@@ -202,49 +202,67 @@ put_fields(uint8_t *p, const struct field *f, size_t n)
 	return p;
 }
 
-int
-dpf_ipfix_add_templates(struct dpf_ipfix *x)
+/* One template record; scope_fields 0 for a template, > 0 for an options template. */
+struct template_def {
+	uint16_t id;
+	uint16_t scope_fields;
+	const struct field *fields;
+	size_t n_fields;
+};
+
+/*
+ * A set of template records of its own (RFC 7011 3.4.1, 3.4.2.2), closed so
+ * that a later call starts its own set instead of growing this one.
+ */
+static int
+add_template_set(struct dpf_ipfix *x, uint16_t set_id, const struct template_def *t, size_t n)
 {
-	uint32_t len;
+	uint32_t len = 0;
 	uint8_t *p;
+	size_t i;
 
 	if (x == NULL)
 		return -EINVAL;
-	len = 2 * 4 + 4 * (uint32_t)(N_FIELDS(fields_v4) + N_FIELDS(fields_v6));
-	p = set_reserve(x, SET_ID_TEMPLATE, len);
+	for (i = 0; i < n; i++)
+		len += (t[i].scope_fields != 0 ? 6 : 4) + 4 * (uint32_t)t[i].n_fields;
+	p = set_reserve(x, set_id, len);
 	if (p == NULL)
 		return -ENOBUFS;
-	dpf_store_be16(p, DPF_IPFIX_TEMPLATE_V4);
-	dpf_store_be16(p + 2, (uint16_t)N_FIELDS(fields_v4));
-	p = put_fields(p + 4, fields_v4, N_FIELDS(fields_v4));
-	dpf_store_be16(p, DPF_IPFIX_TEMPLATE_V6);
-	dpf_store_be16(p + 2, (uint16_t)N_FIELDS(fields_v6));
-	put_fields(p + 4, fields_v6, N_FIELDS(fields_v6));
-	/* Closed, so a later call starts its own set instead of growing this one. */
+	for (i = 0; i < n; i++) {
+		dpf_store_be16(p, t[i].id);
+		dpf_store_be16(p + 2, (uint16_t)t[i].n_fields);
+		p += 4;
+		if (t[i].scope_fields != 0) {
+			dpf_store_be16(p, t[i].scope_fields);
+			p += 2;
+		}
+		p = put_fields(p, t[i].fields, t[i].n_fields);
+	}
 	set_close(x);
 	x->stats.template_sets++;
 	return 0;
 }
 
 int
+dpf_ipfix_add_templates(struct dpf_ipfix *x)
+{
+	static const struct template_def t[] = {
+		{DPF_IPFIX_TEMPLATE_V4, 0, fields_v4, N_FIELDS(fields_v4)},
+		{DPF_IPFIX_TEMPLATE_V6, 0, fields_v6, N_FIELDS(fields_v6)},
+	};
+
+	return add_template_set(x, SET_ID_TEMPLATE, t, N_FIELDS(t));
+}
+
+int
 dpf_ipfix_add_iface_template(struct dpf_ipfix *x)
 {
-	uint32_t len;
-	uint8_t *p;
+	static const struct template_def t[] = {
+		{DPF_IPFIX_TEMPLATE_IFACE, IFACE_SCOPE_FIELDS, fields_iface,
+		 N_FIELDS(fields_iface)},
+	};
 
-	if (x == NULL)
-		return -EINVAL;
-	len = 6 + 4 * (uint32_t)N_FIELDS(fields_iface);
-	p = set_reserve(x, SET_ID_OPTIONS_TEMPLATE, len);
-	if (p == NULL)
-		return -ENOBUFS;
-	dpf_store_be16(p, DPF_IPFIX_TEMPLATE_IFACE);
-	dpf_store_be16(p + 2, (uint16_t)N_FIELDS(fields_iface));
-	dpf_store_be16(p + 4, IFACE_SCOPE_FIELDS);
-	put_fields(p + 6, fields_iface, N_FIELDS(fields_iface));
-	set_close(x);
-	x->stats.template_sets++;
-	return 0;
+	return add_template_set(x, SET_ID_OPTIONS_TEMPLATE, t, N_FIELDS(t));
 }
 
 int

@@ -158,19 +158,34 @@ parse_l4(const uint8_t *data, uint32_t caplen, uint32_t l3_end, uint32_t off,
 	return DPF_PKT_OK;
 }
 
+/*
+ * What both IP headers start with: the family (4 or 6, the version number),
+ * where the header is, enough captured bytes for its fixed part, and the
+ * version field that says so.
+ */
+static inline enum dpf_pkt_result
+ip_start(const uint8_t *ip, uint32_t caplen, uint32_t off, uint8_t version, uint32_t fixed_len,
+	 struct dpf_pkt_info *pi)
+{
+	pi->family = version;
+	pi->l3_offset = off;
+	if (unlikely(caplen - off < fixed_len))
+		return version == 4 ? DPF_PKT_TRUNC_IPV4 : DPF_PKT_TRUNC_IPV6;
+	if (unlikely((ip[0] >> 4) != version))
+		return version == 4 ? DPF_PKT_BAD_IPV4_VERSION : DPF_PKT_BAD_IPV6_VERSION;
+	return DPF_PKT_OK;
+}
+
 static inline enum dpf_pkt_result
 parse_ipv4(const uint8_t *data, uint32_t caplen, uint32_t off, struct dpf_pkt_info *pi)
 {
 	const uint8_t *ip = data + off;
 	uint32_t hdr_len, total_len;
 	uint16_t frag_field;
+	enum dpf_pkt_result r = ip_start(ip, caplen, off, 4, IPV4_MIN_HDR_LEN, pi);
 
-	pi->family = 4;
-	pi->l3_offset = off;
-	if (unlikely(caplen - off < IPV4_MIN_HDR_LEN))
-		return DPF_PKT_TRUNC_IPV4;
-	if (unlikely((ip[0] >> 4) != 4))
-		return DPF_PKT_BAD_IPV4_VERSION;
+	if (unlikely(r != DPF_PKT_OK))
+		return r;
 	hdr_len = (ip[0] & RTE_IPV4_HDR_IHL_MASK) * RTE_IPV4_IHL_MULTIPLIER;
 	if (unlikely(hdr_len < IPV4_MIN_HDR_LEN))
 		return DPF_PKT_BAD_IPV4_IHL;
@@ -225,13 +240,10 @@ parse_ipv6(const uint8_t *data, uint32_t caplen, uint32_t off, struct dpf_pkt_in
 	unsigned int n_ext;
 	uint32_t l3_end;
 	uint8_t next;
+	enum dpf_pkt_result r = ip_start(ip, caplen, off, 6, IPV6_HDR_LEN, pi);
 
-	pi->family = 6;
-	pi->l3_offset = off;
-	if (unlikely(caplen - off < IPV6_HDR_LEN))
-		return DPF_PKT_TRUNC_IPV6;
-	if (unlikely((ip[0] >> 4) != 6))
-		return DPF_PKT_BAD_IPV6_VERSION;
+	if (unlikely(r != DPF_PKT_OK))
+		return r;
 
 	pi->l3_len = dpf_load_be16(ip + offsetof(struct rte_ipv6_hdr, payload_len)) + IPV6_HDR_LEN;
 	memcpy(pi->src_addr, ip + offsetof(struct rte_ipv6_hdr, src_addr), 16);

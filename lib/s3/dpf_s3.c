@@ -148,6 +148,16 @@ int
 dpf_s3_object_key(enum dpf_s3_layout layout, const char *prefix, const char *rel, char *out,
 		  size_t cap)
 {
+	/* How each layout names the day folders, and its hour folder (NULL: none). */
+	static const struct {
+		bool hive;
+		const char *hour_key;
+	} layouts[] = {
+		[DPF_S3_LAYOUT_PLAIN] = {false, NULL},
+		[DPF_S3_LAYOUT_HOURLY] = {false, ""},
+		[DPF_S3_LAYOUT_HIVE] = {true, NULL},
+		[DPF_S3_LAYOUT_HIVE_HOURLY] = {true, "hour="},
+	};
 	char buf[DPF_S3_KEY_MAX + 1];
 	char hour[16];
 	char *comp[REL_COMPONENTS];
@@ -179,24 +189,13 @@ dpf_s3_object_key(enum dpf_s3_layout layout, const char *prefix, const char *rel
 	    memcmp(stamp + 5, comp[5], 2) != 0 || memcmp(stamp + 7, comp[6], 2) != 0)
 		return -EINVAL;
 
-	prefix_span(prefix, &pfx, &pfx_len);
-	switch (layout) {
-	case DPF_S3_LAYOUT_PLAIN:
-		hour[0] = '\0';
-		break;
-	case DPF_S3_LAYOUT_HOURLY:
-		snprintf(hour, sizeof(hour), "%.2s/", stamp + 10);
-		break;
-	case DPF_S3_LAYOUT_HIVE:
-		hour[0] = '\0';
-		break;
-	case DPF_S3_LAYOUT_HIVE_HOURLY:
-		snprintf(hour, sizeof(hour), "hour=%.2s/", stamp + 10);
-		break;
-	default:
+	if ((unsigned int)layout >= RTE_DIM(layouts))
 		return -EINVAL;
-	}
-	if (layout == DPF_S3_LAYOUT_PLAIN || layout == DPF_S3_LAYOUT_HOURLY)
+	prefix_span(prefix, &pfx, &pfx_len);
+	hour[0] = '\0';
+	if (layouts[layout].hour_key != NULL)
+		snprintf(hour, sizeof(hour), "%s%.2s/", layouts[layout].hour_key, stamp + 10);
+	if (!layouts[layout].hive)
 		len = snprintf(out, cap, "%.*s%sAWSLogs/%s/vpcflowlogs/%s/%s/%s/%s/%s%s",
 			       (int)pfx_len, pfx, pfx_len ? "/" : "", comp[1], comp[3], comp[4],
 			       comp[5], comp[6], hour, comp[7]);
@@ -272,12 +271,10 @@ read_file_text(const char *path, char **text)
 		goto close_fd;
 	}
 	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+		ssize_t n = dpf_read(fd, buf + got, (size_t)st.st_size - got);
 
-		if (n < 0 && errno == EINTR)
-			continue;
 		if (n <= 0) {
-			rc = n < 0 ? -errno : -EIO;
+			rc = n < 0 ? (int)n : -EIO;
 			explicit_bzero(buf, got);
 			free(buf);
 			goto close_fd;
@@ -640,26 +637,22 @@ on_read(char *buf, size_t size, size_t nmemb, void *arg)
 {
 	struct body *b = arg;
 	size_t want = size * nmemb;
+	ssize_t n;
 
 	if (b->fd < 0) {
-		size_t n = RTE_MIN(want, b->len - b->pos);
+		size_t m = RTE_MIN(want, b->len - b->pos);
 
-		memcpy(buf, b->mem + b->pos, n);
-		b->pos += n;
-		return n;
+		memcpy(buf, b->mem + b->pos, m);
+		b->pos += m;
+		return m;
 	}
-	for (;;) {
-		ssize_t n = read(b->fd, buf, want);
-
-		if (n >= 0) {
-			b->pos += (size_t)n;
-			return (size_t)n;
-		}
-		if (errno != EINTR) {
-			b->read_errno = errno;
-			return CURL_READFUNC_ABORT;
-		}
+	n = dpf_read(b->fd, buf, want);
+	if (n < 0) {
+		b->read_errno = (int)-n;
+		return CURL_READFUNC_ABORT;
 	}
+	b->pos += (size_t)n;
+	return (size_t)n;
 }
 
 /* Copy the text between <tag> and </tag> of the response, printable only. */
@@ -756,12 +749,10 @@ body_sha256(struct body *b, char hex[65])
 		size_t total = 0;
 
 		for (;;) {
-			ssize_t n = read(b->fd, buf, sizeof(buf));
+			ssize_t n = dpf_read(b->fd, buf, sizeof(buf));
 
-			if (n < 0 && errno == EINTR)
-				continue;
 			if (n < 0) {
-				rc = -errno;
+				rc = (int)n;
 				goto free_ctx;
 			}
 			if (n == 0)

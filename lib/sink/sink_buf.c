@@ -2,8 +2,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "dpf_util.h"
 #include "sink_buf.h"
 
 int
@@ -35,16 +35,13 @@ sink_buf_room(struct sink_buf *b)
 int
 sink_buf_write(struct sink_buf *b, int fd, uint64_t *written)
 {
-	while (b->off < b->len) {
-		ssize_t n = write(fd, b->data + b->off, b->len - b->off);
+	size_t n = 0;
+	int rc = dpf_write_all(fd, b->data + b->off, b->len - b->off, &n);
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		b->off += (size_t)n;
-		*written += (uint64_t)n;
-	}
+	b->off += n;
+	*written += n;
+	if (rc != 0)
+		return rc;
 	b->off = 0;
 	b->len = 0;
 	/* Back to the usual size after an outage grew the buffer. */

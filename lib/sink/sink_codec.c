@@ -192,24 +192,28 @@ sink_codec_append(struct sink_codec *c, const struct sink_codec_out *o, const vo
 	return -EINVAL;
 }
 
+/* Drain the compressor as zstd's mode or zlib's flush asks (no new input). */
+static int
+codec_drain(struct sink_codec *c, const struct sink_codec_out *o, ZSTD_EndDirective zstd_mode,
+	    int gzip_flush)
+{
+	if (c->compress == DPF_COMPRESS_ZSTD)
+		return zstd_run(c, o, NULL, 0, zstd_mode);
+	if (c->compress == DPF_COMPRESS_GZIP)
+		return gzip_run(c, o, NULL, 0, gzip_flush);
+	return 0;
+}
+
 int
 sink_codec_flush(struct sink_codec *c, const struct sink_codec_out *o)
 {
-	if (c->compress == DPF_COMPRESS_ZSTD)
-		return zstd_run(c, o, NULL, 0, ZSTD_e_flush);
-	if (c->compress == DPF_COMPRESS_GZIP)
-		return gzip_run(c, o, NULL, 0, Z_SYNC_FLUSH);
-	return 0;
+	return codec_drain(c, o, ZSTD_e_flush, Z_SYNC_FLUSH);
 }
 
 int
 sink_codec_finish(struct sink_codec *c, const struct sink_codec_out *o)
 {
-	if (c->compress == DPF_COMPRESS_ZSTD)
-		return zstd_run(c, o, NULL, 0, ZSTD_e_end);
-	if (c->compress == DPF_COMPRESS_GZIP)
-		return gzip_run(c, o, NULL, 0, Z_FINISH);
-	return 0;
+	return codec_drain(c, o, ZSTD_e_end, Z_FINISH);
 }
 
 static int
@@ -382,12 +386,10 @@ sink_codec_decode_fd(int fd, enum dpf_compress c,
 	d.arg = arg;
 	rc = in == NULL ? -ENOMEM : decoder_init(&d);
 	while (rc == 0 && !d.done) {
-		ssize_t got = read(fd, in, DECODE_CHUNK);
+		ssize_t got = dpf_read(fd, in, DECODE_CHUNK);
 
-		if (got < 0 && errno == EINTR)
-			continue;
 		if (got < 0) {
-			rc = -errno;
+			rc = (int)got;
 			break;
 		}
 		if (got == 0)

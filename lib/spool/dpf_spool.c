@@ -297,30 +297,16 @@ copy_fd(int in, int out)
 	if (buf == NULL)
 		return -ENOMEM;
 	for (;;) {
-		ssize_t n = read(in, buf, COPY_BUF);
-		ssize_t off = 0;
+		ssize_t n = dpf_read(in, buf, COPY_BUF);
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = -errno;
+		if (n <= 0) {
+			rc = (int)n;
 			break;
 		}
-		if (n == 0)
+		rc = dpf_write_all(out, buf, (size_t)n, NULL);
+		if (rc != 0)
 			break;
-		while (off < n) {
-			ssize_t w = write(out, buf + off, (size_t)(n - off));
-
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0) {
-				rc = w < 0 ? -errno : -EIO;
-				goto done;
-			}
-			off += w;
-		}
 	}
-done:
 	free(buf);
 	return rc;
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <rte_errno.h>
 #include <rte_hash.h>
@@ -119,6 +120,42 @@ dpf_mkdir_p(const char *path, mode_t mode)
 		buf[i] = path[i];
 	}
 	return 0;
+}
+
+ssize_t
+dpf_read(int fd, void *buf, size_t len)
+{
+	for (;;) {
+		ssize_t n = read(fd, buf, len);
+
+		if (n >= 0)
+			return n;
+		if (errno != EINTR)
+			return -errno;
+	}
+}
+
+int
+dpf_write_all(int fd, const void *buf, size_t len, size_t *written)
+{
+	const unsigned char *p = buf;
+	size_t off = 0;
+	int rc = 0;
+
+	while (off < len) {
+		ssize_t n = write(fd, p + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			rc = n < 0 ? -errno : -EIO;
+			break;
+		}
+		off += (size_t)n;
+	}
+	if (written != NULL)
+		*written = off;
+	return rc;
 }
 
 int

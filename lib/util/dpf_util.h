@@ -149,6 +149,19 @@ int dpf_parse_u64(const char *s, uint64_t max, uint64_t *out);
  */
 int dpf_mkdir_p(const char *path, mode_t mode);
 
+/**
+ * read(2) of at most len bytes, again after EINTR.
+ * @return bytes read (0 at the end of the file), or -errno of the read
+ */
+ssize_t dpf_read(int fd, void *buf, size_t len);
+
+/**
+ * Write all of buf: write(2) again after EINTR and after a partial write.
+ * @param written  out (may be NULL): bytes written, also on failure
+ * @return 0, or -errno of the failed write (-EIO for a write of 0 bytes)
+ */
+int dpf_write_all(int fd, const void *buf, size_t len, size_t *written);
+
 /* ------------------------------------------------------------ addresses */
 
 /** Text of the longest address dpf_addr_format() writes, NUL included. */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
 #include <netdb.h>
@@ -196,6 +197,30 @@ test_util_mkdir_p_makes_parents_accepts_existing_and_names_failures(void **state
 	assert_int_equal(dpf_mkdir_p(big, 0750), -ENAMETOOLONG);
 	free(big);
 	assert_int_equal(nftw(root, remove_entry, 8, FTW_DEPTH | FTW_PHYS), 0);
+}
+
+static void
+test_util_read_and_write_all_report_bytes_and_errno(void **state)
+{
+	static char big[256 * 1024];
+	char back[16];
+	size_t written = 7;
+	int p[2];
+
+	(void)state;
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(dpf_write_all(p[1], "hello", 5, &written), 0);
+	assert_int_equal(written, 5);
+	assert_int_equal(dpf_read(p[0], back, sizeof(back)), 5);
+	assert_memory_equal(back, "hello", 5);
+	/* A full non-blocking pipe takes part: the part is counted, the errno told. */
+	assert_int_equal(fcntl(p[1], F_SETFL, O_NONBLOCK), 0);
+	assert_int_equal(dpf_write_all(p[1], big, sizeof(big), &written), -EAGAIN);
+	assert_true(written > 0 && written < sizeof(big));
+	close(p[1]);
+	assert_int_equal(dpf_read(-1, back, sizeof(back)), -EBADF);
+	assert_int_equal(dpf_write_all(-1, "x", 1, NULL), -EBADF);
+	close(p[0]);
 }
 
 static void
@@ -417,6 +442,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_util_parse_u64_takes_digits_only_and_checks_range),
 		cmocka_unit_test(
 			test_util_mkdir_p_makes_parents_accepts_existing_and_names_failures),
+		cmocka_unit_test(test_util_read_and_write_all_report_bytes_and_errno),
 		cmocka_unit_test(test_util_addr_parse_and_format_agree_with_inet_pton),
 		cmocka_unit_test(test_util_cidr_parse_tells_each_problem_apart),
 		cmocka_unit_test(test_util_prefix_mask_host_bits_and_match_cut_at_the_length),
