@@ -46,47 +46,37 @@ struct field {
 	uint16_t len;
 };
 
-/* Field order here is the order in the records: keep encode_flow() in step. */
+/*
+ * Field order here is the order in the records: keep encode_flow() in step.
+ * Both families send the same fields but for the addresses' elements and
+ * length, so one list makes both templates.
+ */
+/* clang-format off */
+#define FLOW_FIELDS(src, dst, post_src, post_dst, addr_len) \
+	{IE_FLOW_START_SEC, 4},                             \
+	{IE_FLOW_END_SEC, 4},                               \
+	{IE_FLOW_START_MSEC, 8},                            \
+	{IE_FLOW_END_MSEC, 8},                              \
+	{src, addr_len},                                    \
+	{dst, addr_len},                                    \
+	{IE_SRC_PORT, 2},                                   \
+	{IE_DST_PORT, 2},                                   \
+	{IE_PROTOCOL, 1},                                   \
+	{IE_TCP_FLAGS, 2},                                  \
+	{IE_PACKET_DELTA, 8},                               \
+	{IE_OCTET_DELTA, 8},                                \
+	{IE_INGRESS_IF, 4},                                 \
+	{post_src, addr_len},                               \
+	{post_dst, addr_len},                               \
+	{IE_POST_NAPT_SRC_PORT, 2},                         \
+	{IE_POST_NAPT_DST_PORT, 2},                         \
+	{IE_FWD_STATUS, 1}
+/* clang-format on */
+
 static const struct field fields_v4[] = {
-	{IE_FLOW_START_SEC, 4},
-	{IE_FLOW_END_SEC, 4},
-	{IE_FLOW_START_MSEC, 8},
-	{IE_FLOW_END_MSEC, 8},
-	{IE_SRC_V4, 4},
-	{IE_DST_V4, 4},
-	{IE_SRC_PORT, 2},
-	{IE_DST_PORT, 2},
-	{IE_PROTOCOL, 1},
-	{IE_TCP_FLAGS, 2},
-	{IE_PACKET_DELTA, 8},
-	{IE_OCTET_DELTA, 8},
-	{IE_INGRESS_IF, 4},
-	{IE_POST_NAT_SRC_V4, 4},
-	{IE_POST_NAT_DST_V4, 4},
-	{IE_POST_NAPT_SRC_PORT, 2},
-	{IE_POST_NAPT_DST_PORT, 2},
-	{IE_FWD_STATUS, 1},
-};
+	FLOW_FIELDS(IE_SRC_V4, IE_DST_V4, IE_POST_NAT_SRC_V4, IE_POST_NAT_DST_V4, 4)};
 static const struct field fields_v6[] = {
-	{IE_FLOW_START_SEC, 4},
-	{IE_FLOW_END_SEC, 4},
-	{IE_FLOW_START_MSEC, 8},
-	{IE_FLOW_END_MSEC, 8},
-	{IE_SRC_V6, 16},
-	{IE_DST_V6, 16},
-	{IE_SRC_PORT, 2},
-	{IE_DST_PORT, 2},
-	{IE_PROTOCOL, 1},
-	{IE_TCP_FLAGS, 2},
-	{IE_PACKET_DELTA, 8},
-	{IE_OCTET_DELTA, 8},
-	{IE_INGRESS_IF, 4},
-	{IE_POST_NAT_SRC_V6, 16},
-	{IE_POST_NAT_DST_V6, 16},
-	{IE_POST_NAPT_SRC_PORT, 2},
-	{IE_POST_NAPT_DST_PORT, 2},
-	{IE_FWD_STATUS, 1},
-};
+	FLOW_FIELDS(IE_SRC_V6, IE_DST_V6, IE_POST_NAT_SRC_V6, IE_POST_NAT_DST_V6, 16)};
 static const struct field fields_iface[] = {{IE_INGRESS_IF, 4}, {IE_IF_NAME, VARLEN}};
 #define IFACE_SCOPE_FIELDS 1
 
