@@ -612,13 +612,13 @@ dpf_pkt_rewrite(uint8_t *data, uint32_t caplen, const struct dpf_pkt_info *pi,
 	if (port_len == 4) {
 		/* TCP, UDP, UDP-Lite and SCTP all start with source and destination port. */
 		port_field = l4;
-		store_raw16(ports_new, rte_cpu_to_be_16(new_sport));
-		store_raw16(ports_new + 2, rte_cpu_to_be_16(new_dport));
+		dpf_store_be16(ports_new, new_sport);
+		dpf_store_be16(ports_new + 2, new_dport);
 	} else if (port_len == 2) {
 		port_field = l4 + offsetof(struct rte_icmp_hdr, icmp_ident);
-		store_raw16(ports_new,
-			    rte_cpu_to_be_16(is_icmp_echo_request(pi->proto, pi->icmp_type) ?
-					     new_sport : new_dport));
+		dpf_store_be16(ports_new, is_icmp_echo_request(pi->proto, pi->icmp_type)
+						  ? new_sport
+						  : new_dport);
 	}
 	if (port_field != NULL)
 		ports_change = memcmp(port_field, ports_new, port_len) != 0;
@@ -884,8 +884,8 @@ dpf_pkt_icmp_error_rewrite(uint8_t *data, uint32_t caplen, const struct dpf_pkt_
 	if (in->has_ports) {
 		port_field = ql4;
 		port_len = 4;
-		store_raw16(ports, rte_cpu_to_be_16(in_sport));
-		store_raw16(ports + 2, rte_cpu_to_be_16(in_dport));
+		dpf_store_be16(ports, in_sport);
+		dpf_store_be16(ports + 2, in_dport);
 		switch (in->proto) {
 		case IPPROTO_TCP:
 			if (in->l4_len >= TCP_CSUM_AT + 2)
@@ -905,9 +905,8 @@ dpf_pkt_icmp_error_rewrite(uint8_t *data, uint32_t caplen, const struct dpf_pkt_
 	} else if (in->has_icmp_id) {
 		port_field = ql4 + ICMP_ID_AT;
 		port_len = 2;
-		store_raw16(ports, rte_cpu_to_be_16(is_icmp_echo_request(in->proto, in->icmp_type)
-							    ? in_sport
-							    : in_dport));
+		dpf_store_be16(ports, is_icmp_echo_request(in->proto, in->icmp_type) ? in_sport
+										     : in_dport);
 		q_csum = ql4 + ICMP_CSUM_AT;
 		q_pseudo = in->proto == IPPROTO_ICMPV6;
 	}

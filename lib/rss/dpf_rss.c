@@ -87,11 +87,8 @@ dpf_rss_hash_pkt(const struct dpf_rss *rss, const struct dpf_pkt_info *pi)
 	memcpy(tuple + alen, pi->dst_addr, alen);
 	len = 2 * alen;
 	if (with_ports) {
-		rte_be16_t sp = rte_cpu_to_be_16(pi->src_port);
-		rte_be16_t dp = rte_cpu_to_be_16(pi->dst_port);
-
-		memcpy(tuple + len, &sp, 2);
-		memcpy(tuple + len + 2, &dp, 2);
+		dpf_store_be16(tuple + len, pi->src_port);
+		dpf_store_be16(tuple + len + 2, pi->dst_port);
 		len += 4;
 	}
 	return dpf_rss_hash(rss, tuple, len);
