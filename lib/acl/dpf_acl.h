@@ -148,10 +148,10 @@ void dpf_acl_classify_burst(const struct dpf_acl *acl, const struct dpf_pkt_info
 /** Rules held; 0 for a NULL acl (no ACL configured). */
 uint32_t dpf_acl_rule_count(const struct dpf_acl *acl);
 
-/** Rule i (0 <= i < dpf_acl_rule_count()) as given to dpf_acl_create(), or NULL. */
+/** Rule i as given to dpf_acl_create(), or NULL when i >= dpf_acl_rule_count(). acl not NULL. */
 const struct dpf_acl_rule *dpf_acl_rule_get(const struct dpf_acl *acl, uint32_t i);
 
-/** The action of packets no rule matches. */
+/** The action of packets no rule matches. acl not NULL. */
 uint8_t dpf_acl_default_action(const struct dpf_acl *acl);
 
 #endif /* DPF_ACL_H */
