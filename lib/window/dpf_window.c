@@ -432,17 +432,14 @@ shard_view(struct dpf_shard *const *shards, uint32_t n_shards, uint32_t tag)
 	return NULL;
 }
 
-int
-dpf_merge_window(struct dpf_merge *m, struct dpf_shard *const *shards, uint32_t n_shards,
-		 uint64_t start_sec, uint32_t len_sec, dpf_merge_emit_t emit, void *arg,
-		 struct dpf_merge_stats *st)
+/*
+ * Step 1: every entry of every shard as a sort record.
+ * @return the records gathered, or -E2BIG (more than max_flows)
+ */
+static int64_t
+gather(struct dpf_merge *m, struct dpf_shard *const *shards, uint32_t n_shards)
 {
-	struct dpf_merge_stats local = {0};
-	struct emitter em = {.m = m, .n = 0, .emit = emit, .arg = arg};
-	struct sort_rec *sorted;
-	uint32_t n = 0, i, s, pos, long_v4 = 0;
-	uint16_t iface;
-	int rc;
+	uint32_t n = 0, i, s, long_v4 = 0;
 
 	for (s = 0; s < n_shards; s++) {
 		const struct dpf_ft *ft = shards[s]->ft;
@@ -460,68 +457,114 @@ dpf_merge_window(struct dpf_merge *m, struct dpf_shard *const *shards, uint32_t 
 	if (unlikely(long_v4 != 0))
 		for (i = 0; i < n; i++)
 			rec_set(&m->recs[i], m->recs[i].e, 0, false);
-	local.flows_in = n;
-	sorted = n == 0 ? m->recs : sort_entries(m, n);
+	return n;
+}
 
-	pos = 0;
+/*
+ * Steps 3 and 4 for one interface's flows, sorted[*pos] onwards: equal keys
+ * are adjacent after the sort, so they are summed into one row. The entries
+ * are read in sort order, so they are fetched ahead.
+ * @return the rows emitted, or -errno of the emit callback
+ */
+static int64_t
+emit_iface_flows(struct dpf_merge *m, struct emitter *em, struct dpf_shard *const *shards,
+		 uint32_t n_shards, const struct sort_rec *sorted, uint32_t n, uint32_t *pos,
+		 uint16_t iface, struct dpf_merge_stats *local)
+{
+	uint32_t p = *pos;
+	int64_t rows = 0;
+	int rc;
+
+	while (p < n && sorted[p].e->key.iface == iface) {
+		struct dpf_flow_counters c = sorted[p].e->c;
+		const struct dpf_flow_key *k = &sorted[p].e->key;
+		uint32_t tag = sorted[p].e->pad;
+		struct dpf_record *r;
+
+		if (p + WALK_PREFETCH < n) {
+			rte_prefetch0(sorted[p + WALK_PREFETCH].e);
+			rte_prefetch0((const char *)sorted[p + WALK_PREFETCH].e +
+				      RTE_CACHE_LINE_SIZE);
+		}
+		for (p++; p < n && dpf_flow_key_equal(&sorted[p].e->key, k); p++) {
+			dpf_flow_counters_merge(&c, &sorted[p].e->c);
+			/* Several shards with a view: the lowest core's, so the choice
+			 * does not depend on the sort. */
+			if (sorted[p].e->pad != 0 && (tag == 0 || sorted[p].e->pad < tag))
+				tag = sorted[p].e->pad;
+		}
+		if (c.packets == 0)
+			continue;
+		r = emit_slot(em, &rc);
+		if (r == NULL)
+			return rc;
+		record_from_flow(r, k, &c);
+		if (m->finish != NULL)
+			m->finish(m->finish_arg, r,
+				  tag != 0 ? shard_view(shards, n_shards, tag) : NULL);
+		rows++;
+		local->packets += c.packets;
+	}
+	*pos = p;
+	return rows;
+}
+
+/* Step 4's last row of an interface: SKIPDATA when packets were lost, NODATA when empty. */
+static int
+emit_status(struct dpf_merge *m, struct emitter *em, uint16_t iface, uint64_t lost,
+	    uint64_t records, uint64_t start_sec, uint32_t len_sec, struct dpf_merge_stats *local)
+{
+	bool skip = lost > 0 || m->cut;
+	struct dpf_record *r;
+	int rc;
+
+	if (!skip && !(records == 0 && m->nodata))
+		return 0;
+	r = emit_slot(em, &rc);
+	if (r == NULL)
+		return rc;
+	record_status_row(r, iface, skip ? DPF_LOG_SKIPDATA : DPF_LOG_NODATA, start_sec, len_sec);
+	if (skip) {
+		local->skipdata_rows++;
+		local->lost_pkts += lost;
+	} else {
+		local->nodata_rows++;
+	}
+	return 0;
+}
+
+int
+dpf_merge_window(struct dpf_merge *m, struct dpf_shard *const *shards, uint32_t n_shards,
+		 uint64_t start_sec, uint32_t len_sec, dpf_merge_emit_t emit, void *arg,
+		 struct dpf_merge_stats *st)
+{
+	struct dpf_merge_stats local = {0};
+	struct emitter em = {.m = m, .n = 0, .emit = emit, .arg = arg};
+	const struct sort_rec *sorted;
+	int64_t n = gather(m, shards, n_shards);
+	uint32_t pos = 0, s;
+	uint16_t iface;
+	int rc;
+
+	if (n < 0)
+		return (int)n;
+	local.flows_in = (uint64_t)n;
+	sorted = n == 0 ? m->recs : sort_entries(m, (uint32_t)n);
 	for (iface = 0; iface < m->n_ifaces; iface++) {
 		uint64_t lost = 0;
-		uint64_t iface_records = 0;
-		struct dpf_record *r;
+		int64_t rows;
 
 		for (s = 0; s < n_shards; s++)
 			if (iface < shards[s]->n_ifaces)
 				lost += shards[s]->lost_pkts[iface];
-
-		/* Equal keys are adjacent after the sort: sum them into one row. The
-		 * entries are read in sort order, so they are fetched ahead. */
-		while (pos < n && sorted[pos].e->key.iface == iface) {
-			struct dpf_flow_counters c = sorted[pos].e->c;
-			const struct dpf_flow_key *k = &sorted[pos].e->key;
-			const struct dpf_flow_nat *view = NULL;
-			uint32_t tag = sorted[pos].e->pad;
-
-			if (pos + WALK_PREFETCH < n) {
-				rte_prefetch0(sorted[pos + WALK_PREFETCH].e);
-				rte_prefetch0((const char *)sorted[pos + WALK_PREFETCH].e +
-					      RTE_CACHE_LINE_SIZE);
-			}
-			for (pos++; pos < n && dpf_flow_key_equal(&sorted[pos].e->key, k); pos++) {
-				dpf_flow_counters_merge(&c, &sorted[pos].e->c);
-				/* Several shards with a view: the lowest core's, so
-				 * the choice does not depend on the sort. */
-				if (sorted[pos].e->pad != 0 &&
-				    (tag == 0 || sorted[pos].e->pad < tag))
-					tag = sorted[pos].e->pad;
-			}
-			if (c.packets == 0)
-				continue;
-			if (tag != 0)
-				view = shard_view(shards, n_shards, tag);
-			r = emit_slot(&em, &rc);
-			if (r == NULL)
-				return rc;
-			record_from_flow(r, k, &c);
-			if (m->finish != NULL)
-				m->finish(m->finish_arg, r, view);
-			iface_records++;
-			local.packets += c.packets;
-		}
-		local.records += iface_records;
-		if (lost > 0 || m->cut || (iface_records == 0 && m->nodata)) {
-			r = emit_slot(&em, &rc);
-			if (r == NULL)
-				return rc;
-			record_status_row(r, iface,
-					  lost > 0 || m->cut ? DPF_LOG_SKIPDATA : DPF_LOG_NODATA,
-					  start_sec, len_sec);
-			if (lost > 0 || m->cut) {
-				local.skipdata_rows++;
-				local.lost_pkts += lost;
-			} else {
-				local.nodata_rows++;
-			}
-		}
+		rows = emit_iface_flows(m, &em, shards, n_shards, sorted, (uint32_t)n, &pos, iface,
+					&local);
+		if (rows < 0)
+			return (int)rows;
+		local.records += (uint64_t)rows;
+		rc = emit_status(m, &em, iface, lost, (uint64_t)rows, start_sec, len_sec, &local);
+		if (rc < 0)
+			return rc;
 	}
 	rc = emit_flush(&em);
 	if (st != NULL) {
