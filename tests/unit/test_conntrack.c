@@ -15,17 +15,14 @@
 
 #include "dpf_conntrack.h"
 #include "dpf_test_eal.h"
+#include "dpf_test_util.h"
 
 /* Helpers */
 
 static void
 addr_of(const char *text, uint8_t *addr)
 {
-	memset(addr, 0, 16);
-	if (strchr(text, ':') != NULL)
-		assert_int_equal(inet_pton(AF_INET6, text, addr), 1);
-	else
-		assert_int_equal(inet_pton(AF_INET, text, addr), 1);
+	assert_int_equal(dpf_test_addr(text, addr), 0);
 }
 
 /* A key as the RX core builds it: from the parsed packet. */

@@ -124,6 +124,16 @@ decode(enum dpf_compress c, const struct sink_buf *b, char *out, size_t cap, boo
 	return sink_buf_pending(b);
 }
 
+/* A started codec of the default level. */
+static void
+codec_open(struct sink_codec *codec, enum dpf_compress c)
+{
+	memset(codec, 0, sizeof(*codec));
+	codec->compress = c;
+	assert_int_equal(sink_codec_level(c, &codec->level), 0);
+	assert_int_equal(sink_codec_start(codec), 0);
+}
+
 static const enum dpf_compress all_codecs[] = {DPF_COMPRESS_ZSTD, DPF_COMPRESS_GZIP,
 					       DPF_COMPRESS_NONE};
 
@@ -233,12 +243,11 @@ test_sink_codec_output_decodes_with_each_library_and_counts_every_byte(void **st
 	for (i = 0; i < RTE_DIM(all_codecs); i++) {
 		struct counting_out c = {0};
 		struct sink_codec_out o = out_of(&c);
-		struct sink_codec codec = {.compress = all_codecs[i]};
+		struct sink_codec codec;
 		bool complete;
 		size_t off, n;
 
-		assert_int_equal(sink_codec_level(codec.compress, &codec.level), 0);
-		assert_int_equal(sink_codec_start(&codec), 0);
+		codec_open(&codec, all_codecs[i]);
 		/* Line by line, as the sink appends. */
 		for (off = 0; off < len; off += n) {
 			n = (size_t)(strchr(text + off, '\n') - (text + off)) + 1;
@@ -280,11 +289,10 @@ test_sink_codec_flush_makes_every_line_so_far_decodable(void **state)
 	for (i = 0; i < RTE_DIM(all_codecs); i++) {
 		struct counting_out c = {0};
 		struct sink_codec_out o = out_of(&c);
-		struct sink_codec codec = {.compress = all_codecs[i]};
+		struct sink_codec codec;
 		bool complete;
 
-		assert_int_equal(sink_codec_level(codec.compress, &codec.level), 0);
-		assert_int_equal(sink_codec_start(&codec), 0);
+		codec_open(&codec, all_codecs[i]);
 		assert_int_equal(sink_codec_append(&codec, &o, text, len), 0);
 		assert_int_equal(sink_codec_flush(&codec, &o), 0);
 		/* Not finished, yet every byte so far comes back. */

@@ -6,7 +6,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <regex.h>
 #include <setjmp.h>
@@ -22,6 +21,7 @@
 
 #include <cmocka.h>
 
+#include "dpf_test_util.h"
 #include "sink_file.h"
 
 #define HEADER "version account-id interface-id action\n"
@@ -31,15 +31,6 @@
 struct tdir {
 	char root[64];
 };
-
-static int
-remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)type;
-	(void)ftw;
-	return remove(path);
-}
 
 static int
 setup_dir(void **state)
@@ -60,7 +51,7 @@ teardown_dir(void **state)
 {
 	struct tdir *t = *state;
 
-	nftw(t->root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	dpf_test_rmtree(t->root);
 	free(t);
 	return 0;
 }

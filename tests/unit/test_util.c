@@ -2,7 +2,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -22,6 +21,7 @@
 #include <rte_hash.h>
 
 #include "dpf_test_eal.h"
+#include "dpf_test_util.h"
 #include "dpf_util.h"
 
 static void
@@ -153,15 +153,6 @@ test_util_parse_u64_takes_digits_only_and_checks_range(void **state)
 	assert_true(v == UINT64_MAX); /* untouched by every failure */
 }
 
-static int
-remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)type;
-	(void)ftw;
-	return remove(path);
-}
-
 static void
 test_util_mkdir_p_makes_parents_accepts_existing_and_names_failures(void **state)
 {
@@ -196,7 +187,7 @@ test_util_mkdir_p_makes_parents_accepts_existing_and_names_failures(void **state
 	big[PATH_MAX] = '\0';
 	assert_int_equal(dpf_mkdir_p(big, 0750), -ENAMETOOLONG);
 	free(big);
-	assert_int_equal(nftw(root, remove_entry, 8, FTW_DEPTH | FTW_PHYS), 0);
+	assert_int_equal(dpf_test_rmtree(root), 0);
 }
 
 static void
