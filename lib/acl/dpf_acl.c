@@ -209,6 +209,16 @@ free_ctx:
 	return -rc;
 }
 
+void
+dpf_acl_free(struct dpf_acl *acl)
+{
+	if (acl == NULL)
+		return;
+	rte_acl_free(acl->ctx4);
+	rte_acl_free(acl->ctx6);
+	rte_free(acl);
+}
+
 struct dpf_acl *
 dpf_acl_create(const struct dpf_acl_params *p)
 {
@@ -217,22 +227,16 @@ dpf_acl_create(const struct dpf_acl_params *p)
 	int rc;
 
 	if (p == NULL || (p->rules == NULL && p->n_rules > 0) || p->n_rules > DPF_ACL_MAX_RULES ||
-	    (p->default_action != DPF_ACTION_ACCEPT && p->default_action != DPF_ACTION_REJECT)) {
-		rte_errno = EINVAL;
-		return NULL;
-	}
+	    (p->default_action != DPF_ACTION_ACCEPT && p->default_action != DPF_ACTION_REJECT))
+		return dpf_null_errno(EINVAL);
 	for (i = 0; i < p->n_rules; i++) {
-		if (dpf_acl_rule_check(&p->rules[i], NULL, 0) < 0) {
-			rte_errno = EINVAL;
-			return NULL;
-		}
+		if (dpf_acl_rule_check(&p->rules[i], NULL, 0) < 0)
+			return dpf_null_errno(EINVAL);
 	}
 	acl = rte_zmalloc_socket(p->name, sizeof(*acl) + (size_t)p->n_rules * sizeof(acl->rules[0]),
 				 RTE_CACHE_LINE_SIZE, p->socket_id);
-	if (acl == NULL) {
-		rte_errno = ENOMEM;
-		return NULL;
-	}
+	if (acl == NULL)
+		return dpf_null_errno(ENOMEM);
 	acl->n_rules = p->n_rules;
 	acl->default_action = p->default_action;
 	if (p->n_rules > 0)
@@ -242,25 +246,12 @@ dpf_acl_create(const struct dpf_acl_params *p)
 		goto free_acl;
 	rc = build_family(p, 6, &acl->ctx6);
 	if (rc != 0)
-		goto free_ctx4;
+		goto free_acl;
 	return acl;
 
-free_ctx4:
-	rte_acl_free(acl->ctx4);
 free_acl:
-	rte_free(acl);
-	rte_errno = rc;
-	return NULL;
-}
-
-void
-dpf_acl_free(struct dpf_acl *acl)
-{
-	if (acl == NULL)
-		return;
-	rte_acl_free(acl->ctx4);
-	rte_acl_free(acl->ctx6);
-	rte_free(acl);
+	dpf_acl_free(acl);
+	return dpf_null_errno(rc);
 }
 
 uint32_t

@@ -195,6 +195,16 @@ parse_key_value(struct cfg_parser *ps, char *s)
 	return push_entry(ps, key, val);
 }
 
+void
+dpf_cfg_free(struct dpf_cfg *cfg)
+{
+	if (cfg == NULL)
+		return;
+	free(cfg->entries);
+	free(cfg->text);
+	free(cfg);
+}
+
 struct dpf_cfg *
 dpf_cfg_parse(const char *text, size_t len, const char *name, char *err, size_t err_len)
 {
@@ -251,10 +261,9 @@ fail:
 	rte_errno = -rc; /* EINVAL (syntax) or ENOMEM */
 	return NULL;
 free_cfg:
-	free(ps.cfg);
+	dpf_cfg_free(ps.cfg);
 nomem:
-	rte_errno = ENOMEM;
-	return NULL;
+	return dpf_null_errno(ENOMEM);
 }
 
 struct dpf_cfg *
@@ -312,16 +321,6 @@ fail:
 	fclose(f);
 	free(buf);
 	return NULL;
-}
-
-void
-dpf_cfg_free(struct dpf_cfg *cfg)
-{
-	if (cfg == NULL)
-		return;
-	free(cfg->entries);
-	free(cfg->text);
-	free(cfg);
 }
 
 unsigned int

@@ -49,6 +49,16 @@ ct_hash_create(struct dpf_conntrack *ct, const struct dpf_conntrack_params *p, u
 	return rte_errno == EINVAL || rte_errno == EEXIST ? rte_errno : ENOMEM;
 }
 
+void
+dpf_conntrack_free(struct dpf_conntrack *ct)
+{
+	if (ct == NULL)
+		return;
+	rte_hash_free(ct->hash);
+	rte_free(ct->last_ns);
+	rte_free(ct);
+}
+
 struct dpf_conntrack *
 dpf_conntrack_create(const struct dpf_conntrack_params *p)
 {
@@ -57,15 +67,11 @@ dpf_conntrack_create(const struct dpf_conntrack_params *p)
 	int err;
 
 	if (p == NULL || p->capacity == 0 || p->capacity > DPF_CONNTRACK_MAX_CAPACITY ||
-	    p->timeout_ns == 0) {
-		rte_errno = EINVAL;
-		return NULL;
-	}
+	    p->timeout_ns == 0)
+		return dpf_null_errno(EINVAL);
 	ct = rte_zmalloc_socket(p->name, sizeof(*ct), RTE_CACHE_LINE_SIZE, p->socket_id);
-	if (ct == NULL) {
-		rte_errno = ENOMEM;
-		return NULL;
-	}
+	if (ct == NULL)
+		return dpf_null_errno(ENOMEM);
 	ct->capacity = p->capacity;
 	ct->timeout_ns = p->timeout_ns;
 	/*
@@ -85,25 +91,12 @@ dpf_conntrack_create(const struct dpf_conntrack_params *p)
 		ct->last_ns[i] = CT_SLOT_FREE;
 	err = ct_hash_create(ct, p, entries);
 	if (err != 0)
-		goto free_slots;
+		goto free_ct;
 	return ct;
 
-free_slots:
-	rte_free(ct->last_ns);
 free_ct:
-	rte_free(ct);
-	rte_errno = err;
-	return NULL;
-}
-
-void
-dpf_conntrack_free(struct dpf_conntrack *ct)
-{
-	if (ct == NULL)
-		return;
-	rte_hash_free(ct->hash);
-	rte_free(ct->last_ns);
-	rte_free(ct);
+	dpf_conntrack_free(ct);
+	return dpf_null_errno(err);
 }
 
 /* The tuple only: keys are compared in full, so action and pad must not differ. */

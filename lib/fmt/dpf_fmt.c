@@ -187,8 +187,7 @@ dpf_fmt_parse(const char *format, char *err, size_t err_len)
 	f = calloc(1, sizeof(*f));
 	if (f == NULL) {
 		dpf_set_err(err, err_len, "out of memory");
-		rte_errno = ENOMEM;
-		return NULL;
+		return dpf_null_errno(ENOMEM);
 	}
 
 	for (;;) {
@@ -265,8 +264,7 @@ dpf_fmt_parse(const char *format, char *err, size_t err_len)
 free_fmt:
 	free(f);
 fail:
-	rte_errno = EINVAL;
-	return NULL;
+	return dpf_null_errno(EINVAL);
 }
 
 void

@@ -106,21 +106,26 @@ dpf_ipfix_forwarding_status(uint8_t action)
 	return action == DPF_ACTION_REJECT ? DPF_IPFIX_FWD_DROP_ACL_DENY : DPF_IPFIX_FWD_FORWARDED;
 }
 
+void
+dpf_ipfix_free(struct dpf_ipfix *x)
+{
+	if (x == NULL)
+		return;
+	free(x->buf);
+	free(x);
+}
+
 struct dpf_ipfix *
 dpf_ipfix_create(const struct dpf_ipfix_params *p)
 {
 	struct dpf_ipfix *x;
 	uint32_t max_len;
 
-	if (p == NULL) {
-		rte_errno = EINVAL;
-		return NULL;
-	}
+	if (p == NULL)
+		return dpf_null_errno(EINVAL);
 	max_len = p->max_msg_len != 0 ? p->max_msg_len : DPF_IPFIX_MSG_LEN_DEFAULT;
-	if (max_len < DPF_IPFIX_MSG_LEN_MIN || max_len > DPF_IPFIX_MSG_LEN_MAX) {
-		rte_errno = EINVAL;
-		return NULL;
-	}
+	if (max_len < DPF_IPFIX_MSG_LEN_MIN || max_len > DPF_IPFIX_MSG_LEN_MAX)
+		return dpf_null_errno(EINVAL);
 	x = calloc(1, sizeof(*x));
 	if (x == NULL)
 		goto no_mem;
@@ -133,19 +138,9 @@ dpf_ipfix_create(const struct dpf_ipfix_params *p)
 	return x;
 
 free_x:
-	free(x);
+	dpf_ipfix_free(x);
 no_mem:
-	rte_errno = ENOMEM;
-	return NULL;
-}
-
-void
-dpf_ipfix_free(struct dpf_ipfix *x)
-{
-	if (x == NULL)
-		return;
-	free(x->buf);
-	free(x);
+	return dpf_null_errno(ENOMEM);
 }
 
 static void

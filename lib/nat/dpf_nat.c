@@ -134,6 +134,20 @@ rule_add(struct dpf_nat *nat, const struct dpf_nat_params *p, uint32_t i)
 	return 0;
 }
 
+void
+dpf_nat_free(struct dpf_nat *nat)
+{
+	if (nat == NULL)
+		return;
+	prefix_free(&nat->static_in);
+	prefix_free(&nat->static_out);
+	prefix_free(&nat->masq_in);
+	rte_hash_free(nat->dnat_pub);
+	rte_hash_free(nat->dnat_to);
+	rte_free(nat->rules);
+	rte_free(nat);
+}
+
 struct dpf_nat *
 dpf_nat_create(const struct dpf_nat_params *p, char *err, size_t err_len)
 {
@@ -144,13 +158,10 @@ dpf_nat_create(const struct dpf_nat_params *p, char *err, size_t err_len)
 	if (p == NULL || p->name == NULL || p->n_rules > MAX_RULES ||
 	    (p->n_rules > 0 && p->rules == NULL)) {
 		dpf_set_err(err, err_len, "bad parameters (at most %d rules)", MAX_RULES);
-		rte_errno = EINVAL;
-		return NULL;
+		return dpf_null_errno(EINVAL);
 	}
-	if (nat_rules_validate(p->rules, p->n_rules, err, err_len) < 0) {
-		rte_errno = EINVAL;
-		return NULL;
-	}
+	if (nat_rules_validate(p->rules, p->n_rules, err, err_len) < 0)
+		return dpf_null_errno(EINVAL);
 	nat = rte_zmalloc_socket("dpf_nat", sizeof(*nat), 0, p->socket_id);
 	if (nat == NULL)
 		goto nomem;
@@ -166,31 +177,15 @@ dpf_nat_create(const struct dpf_nat_params *p, char *err, size_t err_len)
 			dpf_set_err(err, err_len, "rule %u: cannot build lookup: %s", i + 1,
 				    rte_strerror(-rc));
 			dpf_nat_free(nat);
-			rte_errno = -rc;
-			return NULL;
+			return dpf_null_errno(-rc);
 		}
 	}
 	return nat;
 
 free_nat:
-	rte_free(nat);
+	dpf_nat_free(nat);
 nomem:
-	rte_errno = ENOMEM;
-	return NULL;
-}
-
-void
-dpf_nat_free(struct dpf_nat *nat)
-{
-	if (nat == NULL)
-		return;
-	prefix_free(&nat->static_in);
-	prefix_free(&nat->static_out);
-	prefix_free(&nat->masq_in);
-	rte_hash_free(nat->dnat_pub);
-	rte_hash_free(nat->dnat_to);
-	rte_free(nat->rules);
-	rte_free(nat);
+	return dpf_null_errno(ENOMEM);
 }
 
 uint32_t

@@ -47,15 +47,25 @@ icmp_free_all(struct dpf_nat_icmp *t)
 	t->n_free = t->capacity;
 }
 
+void
+dpf_nat_icmp_free(struct dpf_nat_icmp *t)
+{
+	if (t == NULL)
+		return;
+	rte_hash_free(t->fwd);
+	rte_hash_free(t->rev);
+	rte_free(t->entries);
+	rte_free(t->free_stack);
+	rte_free(t);
+}
+
 struct dpf_nat_icmp *
 dpf_nat_icmp_create(const char *name, uint32_t capacity, int socket_id)
 {
 	struct dpf_nat_icmp *t;
 
-	if (name == NULL || capacity == 0) {
-		rte_errno = EINVAL;
-		return NULL;
-	}
+	if (name == NULL || capacity == 0)
+		return dpf_null_errno(EINVAL);
 	t = rte_zmalloc_socket("dpf_nat_icmp", sizeof(*t), 0, socket_id);
 	if (t == NULL)
 		goto nomem;
@@ -75,20 +85,7 @@ dpf_nat_icmp_create(const char *name, uint32_t capacity, int socket_id)
 	t->next_id = 1;
 	return t;
 nomem:
-	rte_errno = ENOMEM;
-	return NULL;
-}
-
-void
-dpf_nat_icmp_free(struct dpf_nat_icmp *t)
-{
-	if (t == NULL)
-		return;
-	rte_hash_free(t->fwd);
-	rte_hash_free(t->rev);
-	rte_free(t->entries);
-	rte_free(t->free_stack);
-	rte_free(t);
+	return dpf_null_errno(ENOMEM);
 }
 
 /*

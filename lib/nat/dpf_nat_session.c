@@ -15,37 +15,6 @@
 
 #include "nat_private.h"
 
-struct dpf_nat_group *
-dpf_nat_group_create(uint16_t n_members, int socket_id)
-{
-	struct dpf_nat_group *g;
-	size_t sz;
-
-	if (n_members == 0 || n_members > DPF_NAT_GROUP_MAX) {
-		rte_errno = EINVAL;
-		return NULL;
-	}
-	g = rte_zmalloc_socket("dpf_nat_group", sizeof(*g), RTE_CACHE_LINE_SIZE, socket_id);
-	if (g == NULL)
-		goto nomem;
-	g->n_members = n_members;
-	sz = rte_rcu_qsbr_get_memsize(n_members);
-	g->qsbr = rte_zmalloc_socket("dpf_nat_qsbr", sz, RTE_CACHE_LINE_SIZE, socket_id);
-	if (g->qsbr == NULL) {
-		rte_free(g);
-		goto nomem;
-	}
-	if (rte_rcu_qsbr_init(g->qsbr, n_members) != 0) {
-		rte_free(g->qsbr);
-		rte_free(g);
-		return NULL;
-	}
-	return g;
-nomem:
-	rte_errno = ENOMEM;
-	return NULL;
-}
-
 void
 dpf_nat_group_free(struct dpf_nat_group *g)
 {
@@ -53,6 +22,53 @@ dpf_nat_group_free(struct dpf_nat_group *g)
 		return;
 	rte_free(g->qsbr);
 	rte_free(g);
+}
+
+struct dpf_nat_group *
+dpf_nat_group_create(uint16_t n_members, int socket_id)
+{
+	struct dpf_nat_group *g;
+	size_t sz;
+
+	if (n_members == 0 || n_members > DPF_NAT_GROUP_MAX)
+		return dpf_null_errno(EINVAL);
+	g = rte_zmalloc_socket("dpf_nat_group", sizeof(*g), RTE_CACHE_LINE_SIZE, socket_id);
+	if (g == NULL)
+		goto nomem;
+	g->n_members = n_members;
+	sz = rte_rcu_qsbr_get_memsize(n_members);
+	g->qsbr = rte_zmalloc_socket("dpf_nat_qsbr", sz, RTE_CACHE_LINE_SIZE, socket_id);
+	if (g->qsbr == NULL)
+		goto free_group;
+	if (rte_rcu_qsbr_init(g->qsbr, n_members) != 0) {
+		dpf_nat_group_free(g);
+		return NULL;
+	}
+	return g;
+
+free_group:
+	dpf_nat_group_free(g);
+nomem:
+	return dpf_null_errno(ENOMEM);
+}
+
+void
+dpf_nat_sessions_free(struct dpf_nat_sessions *s)
+{
+	if (s == NULL)
+		return;
+	if (s->group != NULL) {
+		__atomic_store_n(&s->group->members[s->queue], NULL, __ATOMIC_RELEASE);
+		rte_rcu_qsbr_thread_offline(s->group->qsbr, s->queue);
+		rte_rcu_qsbr_thread_unregister(s->group->qsbr, s->queue);
+	}
+	rte_hash_free(s->fwd);
+	rte_hash_free(s->rev);
+	rte_free(s->sess);
+	rte_free(s->free_stack);
+	rte_free(s->cursor);
+	rte_free(s->retired);
+	rte_free(s);
 }
 
 struct dpf_nat_sessions *
@@ -66,10 +82,8 @@ dpf_nat_sessions_create(const struct dpf_nat_sessions_params *p)
 	    p->n_queues == 0 || p->queue >= p->n_queues ||
 	    (p->group == NULL && p->n_queues > 1 && p->rss == NULL) ||
 	    (p->group != NULL &&
-	     (p->queue >= p->group->n_members || p->group->members[p->queue] != NULL))) {
-		rte_errno = EINVAL;
-		return NULL;
-	}
+	     (p->queue >= p->group->n_members || p->group->members[p->queue] != NULL)))
+		return dpf_null_errno(EINVAL);
 	s = rte_zmalloc_socket("dpf_nat_sessions", sizeof(*s), 0, p->socket_id);
 	if (s == NULL)
 		goto nomem;
@@ -120,27 +134,7 @@ dpf_nat_sessions_create(const struct dpf_nat_sessions_params *p)
 	}
 	return s;
 nomem:
-	rte_errno = ENOMEM;
-	return NULL;
-}
-
-void
-dpf_nat_sessions_free(struct dpf_nat_sessions *s)
-{
-	if (s == NULL)
-		return;
-	if (s->group != NULL) {
-		__atomic_store_n(&s->group->members[s->queue], NULL, __ATOMIC_RELEASE);
-		rte_rcu_qsbr_thread_offline(s->group->qsbr, s->queue);
-		rte_rcu_qsbr_thread_unregister(s->group->qsbr, s->queue);
-	}
-	rte_hash_free(s->fwd);
-	rte_hash_free(s->rev);
-	rte_free(s->sess);
-	rte_free(s->free_stack);
-	rte_free(s->cursor);
-	rte_free(s->retired);
-	rte_free(s);
+	return dpf_null_errno(ENOMEM);
 }
 
 void

@@ -532,8 +532,7 @@ dpf_s3_create(const struct dpf_s3_params *p)
 free_client:
 	dpf_s3_free(c);
 fail:
-	rte_errno = -rc;
-	return NULL;
+	return dpf_null_errno(-rc);
 }
 
 void

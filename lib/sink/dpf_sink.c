@@ -519,8 +519,7 @@ dpf_sink_create(const struct dpf_sink_params *p)
 release_sink:
 	sink_release(s);
 fail:
-	rte_errno = -rc;
-	return NULL;
+	return dpf_null_errno(-rc);
 }
 
 void

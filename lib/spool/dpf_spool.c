@@ -169,10 +169,8 @@ dpf_spool_open(const struct dpf_spool_params *p)
 	struct dpf_spool *s;
 	int rc;
 
-	if (p == NULL || p->dir == NULL || p->dir[0] == '\0') {
-		rte_errno = EINVAL;
-		return NULL;
-	}
+	if (p == NULL || p->dir == NULL || p->dir[0] == '\0')
+		return dpf_null_errno(EINVAL);
 	s = calloc(1, sizeof(*s));
 	if (s == NULL) {
 		rc = -ENOMEM;
@@ -204,8 +202,7 @@ dpf_spool_open(const struct dpf_spool_params *p)
 close_spool:
 	dpf_spool_close(s);
 fail:
-	rte_errno = -rc;
-	return NULL;
+	return dpf_null_errno(-rc);
 }
 
 void

@@ -21,32 +21,6 @@ struct dpf_store {
 	uint32_t count;
 };
 
-struct dpf_store *
-dpf_store_create(uint32_t capacity)
-{
-	struct dpf_store *s;
-
-	if (capacity == 0) {
-		rte_errno = EINVAL;
-		return NULL;
-	}
-	s = calloc(1, sizeof(*s));
-	if (s == NULL)
-		goto nomem;
-	s->ring = calloc(capacity, sizeof(*s->ring));
-	if (s->ring == NULL)
-		goto free_store;
-	s->capacity = capacity;
-	pthread_mutex_init(&s->lock, NULL);
-	return s;
-
-free_store:
-	free(s);
-nomem:
-	rte_errno = ENOMEM;
-	return NULL;
-}
-
 void
 dpf_store_free(struct dpf_store *s)
 {
@@ -55,6 +29,29 @@ dpf_store_free(struct dpf_store *s)
 	pthread_mutex_destroy(&s->lock);
 	free(s->ring);
 	free(s);
+}
+
+struct dpf_store *
+dpf_store_create(uint32_t capacity)
+{
+	struct dpf_store *s;
+
+	if (capacity == 0)
+		return dpf_null_errno(EINVAL);
+	s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		goto nomem;
+	pthread_mutex_init(&s->lock, NULL);
+	s->ring = calloc(capacity, sizeof(*s->ring));
+	if (s->ring == NULL)
+		goto free_store;
+	s->capacity = capacity;
+	return s;
+
+free_store:
+	dpf_store_free(s);
+nomem:
+	return dpf_null_errno(ENOMEM);
 }
 
 void

@@ -334,10 +334,8 @@ dpf_hash_create(const char *name, const char *suffix, uint32_t entries, uint32_t
 		.extra_flag = extra_flag,
 	};
 
-	if (name == NULL) {
-		rte_errno = EINVAL;
-		return NULL;
-	}
+	if (name == NULL)
+		return dpf_null_errno(EINVAL);
 	if (suffix != NULL)
 		snprintf(n, sizeof(n), "%.*s_%s", HASH_NAME_PREFIX_MAX, name, suffix);
 	else

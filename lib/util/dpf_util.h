@@ -29,6 +29,7 @@
 
 #include <rte_byteorder.h>
 #include <rte_common.h>
+#include <rte_errno.h>
 
 /* ------------------------------------------------------------ byte order */
 
@@ -36,60 +37,43 @@
  * Loads and stores of big-endian (network order) values at any alignment:
  * a memcpy the compiler turns into one move, then a byte swap. Inline,
  * because the packet parser and the merge call them per packet and per flow.
+ * One definition makes all six, so the widths cannot drift apart:
+ *
+ *   uint16_t dpf_load_be16(const void *p)     void dpf_store_be16(void *p, uint16_t v)
+ *   uint32_t dpf_load_be32(const void *p)     void dpf_store_be32(void *p, uint32_t v)
+ *   uint64_t dpf_load_be64(const void *p)     void dpf_store_be64(void *p, uint64_t v)
+ *
+ * dpf_load_beN() returns the value at p; dpf_store_beN() writes v at p.
  */
+#define DPF_BE_ACCESSORS(bits)                                                                     \
+	static inline uint##bits##_t dpf_load_be##bits(const void *p)                              \
+	{                                                                                          \
+		uint##bits##_t v;                                                                  \
+		memcpy(&v, p, sizeof(v));                                                          \
+		return rte_be_to_cpu_##bits(v);                                                    \
+	}                                                                                          \
+	static inline void dpf_store_be##bits(void *p, uint##bits##_t v)                           \
+	{                                                                                          \
+		v = rte_cpu_to_be_##bits(v);                                                       \
+		memcpy(p, &v, sizeof(v));                                                          \
+	}
 
-/** The big-endian 16-bit value at p (any alignment). */
-static inline uint16_t
-dpf_load_be16(const void *p)
+DPF_BE_ACCESSORS(16)
+DPF_BE_ACCESSORS(32)
+DPF_BE_ACCESSORS(64)
+
+/* ------------------------------------------------------------ failures */
+
+/**
+ * The failure of a function that returns a pointer (style: NULL and
+ * rte_errno): sets rte_errno to err.
+ * @return NULL, always
+ */
+static inline void *
+dpf_null_errno(int err)
 {
-	uint16_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return rte_be_to_cpu_16(v);
-}
-
-/** The big-endian 32-bit value at p (any alignment). */
-static inline uint32_t
-dpf_load_be32(const void *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return rte_be_to_cpu_32(v);
-}
-
-/** The big-endian 64-bit value at p (any alignment). */
-static inline uint64_t
-dpf_load_be64(const void *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return rte_be_to_cpu_64(v);
-}
-
-/** Store v at p in big-endian order (any alignment). */
-static inline void
-dpf_store_be16(void *p, uint16_t v)
-{
-	v = rte_cpu_to_be_16(v);
-	memcpy(p, &v, sizeof(v));
-}
-
-/** Store v at p in big-endian order (any alignment). */
-static inline void
-dpf_store_be32(void *p, uint32_t v)
-{
-	v = rte_cpu_to_be_32(v);
-	memcpy(p, &v, sizeof(v));
-}
-
-/** Store v at p in big-endian order (any alignment). */
-static inline void
-dpf_store_be64(void *p, uint64_t v)
-{
-	v = rte_cpu_to_be_64(v);
-	memcpy(p, &v, sizeof(v));
+	rte_errno = err;
+	return NULL;
 }
 
 /* ------------------------------------------------------------ time */

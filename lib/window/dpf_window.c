@@ -62,15 +62,22 @@ struct dpf_merge {
 	struct dpf_record chunk[EMIT_CHUNK];
 };
 
+void
+dpf_shard_free(struct dpf_shard *s)
+{
+	if (s == NULL)
+		return;
+	rte_free(s->views);
+	rte_free(s);
+}
+
 struct dpf_shard *
 dpf_shard_create(uint16_t n_ifaces, uint32_t max_views, int socket_id)
 {
 	struct dpf_shard *s;
 
-	if (n_ifaces == 0 || max_views > DPF_SHARD_MAX_VIEWS) {
-		rte_errno = EINVAL;
-		return NULL;
-	}
+	if (n_ifaces == 0 || max_views > DPF_SHARD_MAX_VIEWS)
+		return dpf_null_errno(EINVAL);
 	s = rte_zmalloc_socket("dpf_shard", sizeof(*s) + n_ifaces * sizeof(uint64_t),
 			       RTE_CACHE_LINE_SIZE, socket_id);
 	if (s == NULL)
@@ -87,19 +94,9 @@ dpf_shard_create(uint16_t n_ifaces, uint32_t max_views, int socket_id)
 	return s;
 
 free_shard:
-	rte_free(s);
+	dpf_shard_free(s);
 nomem:
-	rte_errno = ENOMEM;
-	return NULL;
-}
-
-void
-dpf_shard_free(struct dpf_shard *s)
-{
-	if (s == NULL)
-		return;
-	rte_free(s->views);
-	rte_free(s);
+	return dpf_null_errno(ENOMEM);
 }
 
 void
@@ -122,15 +119,23 @@ dpf_shard_lost_total(const struct dpf_shard *s)
 	return t;
 }
 
+void
+dpf_merge_free(struct dpf_merge *m)
+{
+	if (m == NULL)
+		return;
+	rte_free(m->tmp);
+	rte_free(m->recs);
+	rte_free(m);
+}
+
 struct dpf_merge *
 dpf_merge_create(const struct dpf_merge_params *p)
 {
 	struct dpf_merge *m;
 
-	if (p == NULL || p->max_flows == 0 || p->n_ifaces == 0) {
-		rte_errno = EINVAL;
-		return NULL;
-	}
+	if (p == NULL || p->max_flows == 0 || p->n_ifaces == 0)
+		return dpf_null_errno(EINVAL);
 	m = rte_zmalloc_socket("dpf_merge", sizeof(*m), RTE_CACHE_LINE_SIZE, p->socket_id);
 	if (m == NULL)
 		goto nomem;
@@ -141,7 +146,7 @@ dpf_merge_create(const struct dpf_merge_params *p)
 	m->tmp = rte_malloc_socket("dpf_merge_tmp", (size_t)p->max_flows * sizeof(m->tmp[0]),
 				   RTE_CACHE_LINE_SIZE, p->socket_id);
 	if (m->tmp == NULL)
-		goto free_recs;
+		goto free_merge;
 	m->max_flows = p->max_flows;
 	m->n_ifaces = p->n_ifaces;
 	m->finish = p->finish;
@@ -149,13 +154,10 @@ dpf_merge_create(const struct dpf_merge_params *p)
 	m->nodata = true;
 	return m;
 
-free_recs:
-	rte_free(m->recs);
 free_merge:
-	rte_free(m);
+	dpf_merge_free(m);
 nomem:
-	rte_errno = ENOMEM;
-	return NULL;
+	return dpf_null_errno(ENOMEM);
 }
 
 void
@@ -168,16 +170,6 @@ void
 dpf_merge_set_cut(struct dpf_merge *m, bool on)
 {
 	m->cut = on;
-}
-
-void
-dpf_merge_free(struct dpf_merge *m)
-{
-	if (m == NULL)
-		return;
-	rte_free(m->tmp);
-	rte_free(m->recs);
-	rte_free(m);
 }
 
 static inline uint64_t
