@@ -29,8 +29,10 @@
 #include <rte_prefetch.h>
 
 #include "dpf_acl.h"
+#include "dpf_conntrack.h"
 #include "dpf_ft.h"
 #include "dpf_nat.h"
+#include "dpf_nat_session.h"
 #include "dpf_rss.h"
 #include "dpflow.h"
 

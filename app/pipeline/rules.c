@@ -15,6 +15,7 @@
 #include <rte_errno.h>
 #include <rte_malloc.h>
 
+#include "dpf_nat_session.h"
 #include "dpf_rss.h"
 #include "dpflow.h"
 

@@ -4,8 +4,8 @@
 
 /**
  * @file
- * Access control: an ordered rule list classified with DPDK's rte_acl, and a
- * connection tracker for stateful (security-group-like) filtering.
+ * Access control: an ordered rule list classified with DPDK's rte_acl. The
+ * connection tracker of stateful mode is lib/conntrack (dpf_conntrack.h).
  *
  * Rule text (one rule, tokens separated by blanks):
  *
@@ -148,82 +148,10 @@ void dpf_acl_classify_burst(const struct dpf_acl *acl, const struct dpf_pkt_info
 /** Rules held; 0 for a NULL acl (no ACL configured). */
 uint32_t dpf_acl_rule_count(const struct dpf_acl *acl);
 
-/** Rule i (0 <= i < dpf_acl_rule_count()) as given to dpf_acl_create(), or NULL. */
+/** Rule i as given to dpf_acl_create(), or NULL when i >= dpf_acl_rule_count(). acl not NULL. */
 const struct dpf_acl_rule *dpf_acl_rule_get(const struct dpf_acl *acl, uint32_t i);
 
-/** The action of packets no rule matches. */
+/** The action of packets no rule matches. acl not NULL. */
 uint8_t dpf_acl_default_action(const struct dpf_acl *acl);
-
-/*
- * Connection tracking for stateful mode: an RX lcore remembers each flow its
- * rules accepted, and accepts the reverse direction of a remembered flow
- * (the reply) whatever the rules say, like a security group.
- *
- * An entry is keyed by (iface, family, proto, src, dst, sport, dport); a
- * reply must arrive on the same interface. ICMP and ICMPv6 keys have ports 0,
- * so once A -> B ICMP was accepted, any ICMP from B to A is a reply (echo
- * replies, but also errors such as destination unreachable), and the same
- * holds for every protocol without ports.
- *
- * Entries live until dpf_conntrack_expire() drops them; an entry idle for
- * more than timeout_ns no longer counts as a reply even before that.
- *
- * Thread safety: not thread-safe. One table per RX lcore; only that lcore
- * calls add, is_reply and expire (is_reply writes: it refreshes the entry).
- */
-
-/** Largest capacity. */
-#define DPF_CONNTRACK_MAX_CAPACITY (1u << 26)
-
-struct dpf_conntrack_params {
-	const char *name;    /**< label for the hash; NULL gives "ct" */
-	uint32_t capacity;   /**< flows; 1 .. DPF_CONNTRACK_MAX_CAPACITY */
-	int socket_id;	     /**< NUMA node of the owning lcore, or SOCKET_ID_ANY */
-	uint64_t timeout_ns; /**< idle time after which a flow is forgotten; > 0 */
-};
-
-struct dpf_conntrack;
-
-/**
- * Create an empty tracker (rte_hash based; names made unique per process
- * like dpf_acl_create()'s). Needs EAL.
- * @return the tracker, or NULL with rte_errno = EINVAL (p NULL, capacity or
- *         timeout out of range), ENOMEM, or what rte_hash_create reported
- */
-struct dpf_conntrack *dpf_conntrack_create(const struct dpf_conntrack_params *p);
-
-/** NULL-safe. */
-void dpf_conntrack_free(struct dpf_conntrack *ct);
-
-/**
- * Remember an accepted flow, or refresh its time when it is known (an entry
- * that had already gone idle is revived). The key's action and pad are
- * ignored. Not thread-safe: owning lcore.
- * @return 0, or -ENOSPC when the tracker holds capacity flows (or, rarely,
- *         when the hash finds no free slot for this key)
- */
-int dpf_conntrack_add(struct dpf_conntrack *ct, const struct dpf_flow_key *k, uint64_t now_ns);
-
-/**
- * True when the reverse of k (src <-> dst, sport <-> dport; same iface,
- * family and proto) was added and has not been idle for more than
- * timeout_ns; then its time is refreshed. Not thread-safe: owning lcore.
- */
-bool dpf_conntrack_is_reply(struct dpf_conntrack *ct, const struct dpf_flow_key *k,
-			    uint64_t now_ns);
-
-/**
- * Drop every entry idle for more than timeout_ns at now_ns. Costs a walk of
- * the whole table: call it at window flips, not per packet. Not thread-safe:
- * owning lcore.
- * @return entries dropped
- */
-uint32_t dpf_conntrack_expire(struct dpf_conntrack *ct, uint64_t now_ns);
-
-/** Entries held (idle ones included until expired). */
-uint32_t dpf_conntrack_count(const struct dpf_conntrack *ct);
-
-/** Flows the tracker can hold. */
-uint32_t dpf_conntrack_capacity(const struct dpf_conntrack *ct);
 
 #endif /* DPF_ACL_H */

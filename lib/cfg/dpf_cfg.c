@@ -10,6 +10,7 @@
 #include <rte_errno.h>
 
 #include "dpf_cfg.h"
+#include "dpf_util.h"
 
 #define LINE_MAX_LEN 4096
 
@@ -19,40 +20,6 @@ struct dpf_cfg {
 	unsigned int cap;
 	char *text; /* private copy; entries point into it */
 };
-
-/* Formats are checked like printf's: every message has a literal format. */
-static void
-set_err(char *err, size_t err_len, const char *name, unsigned int line, const char *fmt, ...)
-	__rte_format_printf(5, 6);
-
-static void
-set_err(char *err, size_t err_len, const char *name, unsigned int line, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (err == NULL || err_len == 0)
-		return;
-	n = snprintf(err, err_len, "%s:%u: ", name, line);
-	if (n < 0 || (size_t)n >= err_len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err + n, err_len - (size_t)n, fmt, ap);
-	va_end(ap);
-}
-
-static char *
-trim(char *s)
-{
-	char *e;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
-		*--e = '\0';
-	return s;
-}
 
 static int
 push(struct dpf_cfg *cfg, const struct dpf_cfg_entry *e)
@@ -97,6 +64,148 @@ find_section(const struct dpf_cfg *cfg, const char *name, const char *arg)
 	return NULL;
 }
 
+/* Where the parser is: the section entries belong to, and how errors name the line. */
+struct cfg_parser {
+	struct dpf_cfg *cfg;
+	const char *name;
+	char *err;
+	size_t err_len;
+	unsigned int line;
+	const char *section;
+	const char *section_arg;
+	unsigned int section_line;
+	char inline_comment; /* dpf_cfg_params.inline_comment */
+};
+
+/* Formats are checked like printf's: every message has a literal format. */
+static void parse_err(const struct cfg_parser *ps, const char *fmt, ...) __rte_format_printf(2, 3);
+
+/* "<name>:<line>: <problem>", as the header promises. */
+static void
+parse_err(const struct cfg_parser *ps, const char *fmt, ...)
+{
+	va_list ap;
+
+	dpf_set_err(ps->err, ps->err_len, "%s:%u: ", ps->name, ps->line);
+	va_start(ap, fmt);
+	dpf_vadd_err(ps->err, ps->err_len, fmt, ap);
+	va_end(ap);
+}
+
+/* An entry of the current section at the current line (key NULL: the header's). */
+static int
+push_entry(struct cfg_parser *ps, const char *key, const char *value)
+{
+	struct dpf_cfg_entry e = {
+		.section = ps->section,
+		.section_arg = ps->section_arg,
+		.key = key,
+		.value = value,
+		.line = ps->line,
+		.section_line = ps->section_line,
+	};
+
+	return push(ps->cfg, &e);
+}
+
+/* Values reach logs and messages: no byte there may forge a line or drive a
+ * terminal. Tabs are blanks; a CR may end the line. */
+static int
+check_line(const struct cfg_parser *ps, const char *p)
+{
+	const char *s;
+
+	if (strlen(p) > LINE_MAX_LEN) {
+		parse_err(ps, "line longer than %d characters", LINE_MAX_LEN);
+		return -EINVAL;
+	}
+	for (s = p; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c < 0x20 && c != '\t' && !(c == '\r' && s[1] == '\0')) || c == 0x7f) {
+			parse_err(ps, "control character 0x%02x at column %zu", c,
+				  (size_t)(s - p) + 1);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* "[name]" or "[name argument]": a new section, once per file. */
+static int
+parse_section(struct cfg_parser *ps, char *s)
+{
+	char *close = strchr(s, ']'), *arg;
+	const struct dpf_cfg_entry *prev;
+
+	if (close == NULL || dpf_trim(close + 1)[0] != '\0') {
+		parse_err(ps, "section header must be '[name]' or '[name argument]'");
+		return -EINVAL;
+	}
+	*close = '\0';
+	s = dpf_trim(s + 1);
+	arg = strpbrk(s, " \t");
+	if (arg != NULL) {
+		*arg++ = '\0';
+		arg = dpf_trim(arg);
+	}
+	if (!valid_name(s) || (arg != NULL && strpbrk(arg, " \t") != NULL)) {
+		parse_err(ps, "bad section header '[%s%s%s]'", s, arg ? " " : "", arg ? arg : "");
+		return -EINVAL;
+	}
+	/* Two blocks of one section would merge silently. */
+	prev = find_section(ps->cfg, s, arg != NULL ? arg : "");
+	if (prev != NULL) {
+		parse_err(ps, "section [%s%s%s] repeated (first at line %u)", s, arg ? " " : "",
+			  arg ? arg : "", prev->line);
+		return -EINVAL;
+	}
+	ps->section = s;
+	ps->section_arg = arg != NULL ? arg : "";
+	ps->section_line = ps->line;
+	return push_entry(ps, NULL, NULL);
+}
+
+/* "key = value", the value trimmed and its quotes removed. */
+static int
+parse_key_value(struct cfg_parser *ps, char *s)
+{
+	char *eq = strchr(s, '='), *key, *val;
+
+	if (eq == NULL) {
+		parse_err(ps, "expected 'key = value', got '%s'", s);
+		return -EINVAL;
+	}
+	*eq = '\0';
+	key = dpf_trim(s);
+	val = dpf_trim(eq + 1);
+	if (!valid_name(key)) {
+		parse_err(ps, "bad key '%s'", key);
+		return -EINVAL;
+	}
+	if (*val == '"') {
+		size_t vl = strlen(val);
+
+		if (vl < 2 || val[vl - 1] != '"') {
+			parse_err(ps, "unterminated quote in value of '%s'", key);
+			return -EINVAL;
+		}
+		val[vl - 1] = '\0';
+		val++;
+	}
+	return push_entry(ps, key, val);
+}
+
+void
+dpf_cfg_free(struct dpf_cfg *cfg)
+{
+	if (cfg == NULL)
+		return;
+	free(cfg->entries);
+	free(cfg->text);
+	free(cfg);
+}
+
 struct dpf_cfg *
 dpf_cfg_parse(const char *text, size_t len, const char *name, char *err, size_t err_len)
 {
@@ -109,155 +218,68 @@ struct dpf_cfg *
 dpf_cfg_parse_with(const char *text, size_t len, const struct dpf_cfg_params *params, char *err,
 		   size_t err_len)
 {
-	struct dpf_cfg *cfg;
-	const char *section = "dpflow", *section_arg = "";
-	const char *name = params != NULL && params->name != NULL ? params->name : "config";
-	char inline_comment = params != NULL ? params->inline_comment : '\0';
-	unsigned int section_line = 0, line = 0;
-	struct dpf_cfg_entry e;
+	struct cfg_parser ps = {
+		.name = params != NULL && params->name != NULL ? params->name : "config",
+		.err = err,
+		.err_len = err_len,
+		.section = "dpflow",
+		.section_arg = "",
+		.inline_comment = params != NULL ? params->inline_comment : '\0',
+	};
 	char *p, *next;
-	int rc = -EINVAL;
+	int rc = 0;
 
-	cfg = calloc(1, sizeof(*cfg));
-	if (cfg == NULL)
+	ps.cfg = calloc(1, sizeof(*ps.cfg));
+	if (ps.cfg == NULL)
 		goto nomem;
-	cfg->text = malloc(len + 1);
-	if (cfg->text == NULL)
+	ps.cfg->text = malloc(len + 1);
+	if (ps.cfg->text == NULL)
 		goto free_cfg;
-	memcpy(cfg->text, text, len);
-	cfg->text[len] = '\0';
+	memcpy(ps.cfg->text, text, len);
+	ps.cfg->text[len] = '\0';
 	if (memchr(text, '\0', len) != NULL) {
-		set_err(err, err_len, name, 1, "file contains a NUL byte");
+		ps.line = 1;
+		parse_err(&ps, "file contains a NUL byte");
+		rc = -EINVAL;
 		goto fail;
 	}
 
 	/* A UTF-8 byte order mark, as some Windows editors write, is not text. */
-	p = cfg->text;
+	p = ps.cfg->text;
 	if (len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
 		p += 3;
 	for (; p != NULL && *p != '\0'; p = next) {
-		char *s, *eq, *key, *val;
+		char *s;
 
-		line++;
+		ps.line++;
 		next = strchr(p, '\n');
 		if (next != NULL)
 			*next++ = '\0';
-		if (strlen(p) > LINE_MAX_LEN) {
-			set_err(err, err_len, name, line, "line longer than %d characters",
-				LINE_MAX_LEN);
+		rc = check_line(&ps, p);
+		if (rc < 0)
 			goto fail;
-		}
-		/* Values reach logs and messages: no byte there may forge a line or
-		 * drive a terminal. Tabs are blanks; a CR may end the line. */
-		for (s = p; *s != '\0'; s++) {
-			unsigned char c = (unsigned char)*s;
-
-			if ((c < 0x20 && c != '\t' && !(c == '\r' && s[1] == '\0')) || c == 0x7f) {
-				set_err(err, err_len, name, line,
-					"control character 0x%02x at column %zu", c,
-					(size_t)(s - p) + 1);
-				goto fail;
-			}
-		}
-		if (inline_comment != '\0') {
-			s = strchr(p, inline_comment);
+		if (ps.inline_comment != '\0') {
+			s = strchr(p, ps.inline_comment);
 			if (s != NULL)
 				*s = '\0';
 		}
-		s = trim(p);
+		s = dpf_trim(p);
 		if (*s == '\0' || *s == '#' || *s == ';')
 			continue;
-		if (*s == '[') {
-			char *close = strchr(s, ']'), *arg;
-
-			if (close == NULL || trim(close + 1)[0] != '\0') {
-				set_err(err, err_len, name, line,
-					"section header must be '[name]' or '[name argument]'");
-				goto fail;
-			}
-			*close = '\0';
-			s = trim(s + 1);
-			arg = strpbrk(s, " \t");
-			if (arg != NULL) {
-				*arg++ = '\0';
-				arg = trim(arg);
-			}
-			if (!valid_name(s) || (arg != NULL && strpbrk(arg, " \t") != NULL)) {
-				set_err(err, err_len, name, line, "bad section header '[%s%s%s]'", s,
-					arg ? " " : "", arg ? arg : "");
-				goto fail;
-			}
-			{
-				const struct dpf_cfg_entry *prev =
-					find_section(cfg, s, arg != NULL ? arg : "");
-
-				/* Two blocks of one section would merge silently. */
-				if (prev != NULL) {
-					set_err(err, err_len, name, line,
-						"section [%s%s%s] repeated (first at line %u)", s,
-						arg ? " " : "", arg ? arg : "", prev->line);
-					goto fail;
-				}
-			}
-			section = s;
-			section_arg = arg != NULL ? arg : "";
-			section_line = line;
-			e.section = section;
-			e.section_arg = section_arg;
-			e.key = NULL;
-			e.value = NULL;
-			e.line = line;
-			e.section_line = line;
-			rc = push(cfg, &e);
-			if (rc < 0)
-				goto fail;
-			continue;
-		}
-		eq = strchr(s, '=');
-		if (eq == NULL) {
-			set_err(err, err_len, name, line, "expected 'key = value', got '%s'", s);
-			goto fail;
-		}
-		*eq = '\0';
-		key = trim(s);
-		val = trim(eq + 1);
-		if (!valid_name(key)) {
-			set_err(err, err_len, name, line, "bad key '%s'", key);
-			goto fail;
-		}
-		if (*val == '"') {
-			size_t vl = strlen(val);
-
-			if (vl < 2 || val[vl - 1] != '"') {
-				set_err(err, err_len, name, line, "unterminated quote in value of '%s'",
-					key);
-				goto fail;
-			}
-			val[vl - 1] = '\0';
-			val++;
-		}
-		e.section = section;
-		e.section_arg = section_arg;
-		e.key = key;
-		e.value = val;
-		e.line = line;
-		e.section_line = section_line;
-		rc = push(cfg, &e);
+		rc = *s == '[' ? parse_section(&ps, s) : parse_key_value(&ps, s);
 		if (rc < 0)
 			goto fail;
 	}
-	return cfg;
+	return ps.cfg;
 
 fail:
-	dpf_cfg_free(cfg);
-	/* rc holds the last push() result; a syntax error jumps here with 0. */
-	rte_errno = rc < 0 ? -rc : EINVAL;
+	dpf_cfg_free(ps.cfg);
+	rte_errno = -rc; /* EINVAL (syntax) or ENOMEM */
 	return NULL;
 free_cfg:
-	free(cfg);
+	dpf_cfg_free(ps.cfg);
 nomem:
-	rte_errno = ENOMEM;
-	return NULL;
+	return dpf_null_errno(ENOMEM);
 }
 
 struct dpf_cfg *
@@ -329,16 +351,6 @@ fail:
 	return NULL;
 }
 
-void
-dpf_cfg_free(struct dpf_cfg *cfg)
-{
-	if (cfg == NULL)
-		return;
-	free(cfg->entries);
-	free(cfg->text);
-	free(cfg);
-}
-
 unsigned int
 dpf_cfg_count(const struct dpf_cfg *cfg)
 {
@@ -354,18 +366,12 @@ dpf_cfg_get(const struct dpf_cfg *cfg, unsigned int i)
 int
 dpf_cfg_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
-	uint64_t v = 0;
+	uint64_t v;
+	int rc = dpf_parse_u64(s, max, &v);
 
-	if (s == NULL || *s == '\0')
-		return -EINVAL;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return -EINVAL;
-		if (v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
-			return -ERANGE;
-		v = v * 10 + (uint64_t)(*s - '0');
-	}
-	if (v < min || v > max)
+	if (rc < 0)
+		return rc;
+	if (v < min)
 		return -ERANGE;
 	*out = v;
 	return 0;

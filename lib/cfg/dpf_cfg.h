@@ -57,10 +57,13 @@ struct dpf_cfg_params {
 };
 
 /**
- * Parse configuration text.
- * @param name   shown in error messages (file name)
- * @param err    on failure: "<name>:<line>: <problem>"
- * @return NULL with rte_errno = EINVAL (syntax) or ENOMEM
+ * Parse configuration text (a copy is kept: text may go). Needs no EAL.
+ * @param name   shown in error messages (file name); NULL gives "config"
+ * @param err    on failure: "<name>:<line>: <problem>"; may be NULL
+ * @return the parsed file, or NULL with rte_errno = EINVAL (syntax: a NUL
+ *         byte, a control character, a line over 4096 characters, a bad
+ *         section header or key, a repeated section, an unterminated quote)
+ *         or ENOMEM
  */
 struct dpf_cfg *dpf_cfg_parse(const char *text, size_t len, const char *name, char *err,
 			      size_t err_len);
@@ -69,7 +72,11 @@ struct dpf_cfg *dpf_cfg_parse(const char *text, size_t len, const char *name, ch
 struct dpf_cfg *dpf_cfg_parse_with(const char *text, size_t len, const struct dpf_cfg_params *p,
 				   char *err, size_t err_len);
 
-/** Read and parse a file. rte_errno is also the errno of a failed open/read. */
+/**
+ * Read and parse a file (at most 64 MiB), as dpf_cfg_parse().
+ * @return NULL with rte_errno also the errno of a failed open, EFBIG (too
+ *         large) or EIO (read error); err names the path
+ */
 struct dpf_cfg *dpf_cfg_load(const char *path, char *err, size_t err_len);
 
 /** dpf_cfg_load() with parameters (p may be NULL: the defaults). */
@@ -79,14 +86,17 @@ struct dpf_cfg *dpf_cfg_load_with(const char *path, const struct dpf_cfg_params 
 /** NULL-safe. */
 void dpf_cfg_free(struct dpf_cfg *cfg);
 
+/** Entries (section headers included). */
 unsigned int dpf_cfg_count(const struct dpf_cfg *cfg);
 
 /** Entry i in file order, or NULL. */
 const struct dpf_cfg_entry *dpf_cfg_get(const struct dpf_cfg *cfg, unsigned int i);
 
 /**
- * Parse an unsigned decimal integer in [min, max]; no sign, no trailing junk.
- * @return 0, -EINVAL (not a number) or -ERANGE (out of range)
+ * Parse an unsigned decimal integer in [min, max]; no sign, no blank, no
+ * trailing junk (dpf_parse_u64() of lib/util, with a minimum).
+ * @return 0 and *out, -EINVAL (NULL, empty, or not digits only) or -ERANGE
+ *         (digits only, but outside [min, max])
  */
 int dpf_cfg_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 

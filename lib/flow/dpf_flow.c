@@ -9,6 +9,7 @@
 #include <rte_malloc.h>
 
 #include "dpf_flow.h"
+#include "dpf_util.h"
 
 void
 dpf_flow_key_from_pkt(struct dpf_flow_key *key, const struct dpf_pkt_info *pi, uint16_t iface,
@@ -103,22 +104,16 @@ dpf_frag_cache_create(uint32_t sets, uint32_t slots_per_set, int socket_id)
 	struct dpf_frag_cache *fc;
 	uint32_t per;
 
-	if (sets == 0 || sets > (1u << 16) || slots_per_set == 0 || slots_per_set > (1u << 24)) {
-		rte_errno = EINVAL;
-		return NULL;
-	}
+	if (sets == 0 || sets > (1u << 16) || slots_per_set == 0 || slots_per_set > (1u << 24))
+		return dpf_null_errno(EINVAL);
 	per = rte_align32pow2(slots_per_set);
-	if ((uint64_t)sets * per > (1u << 24)) {
-		rte_errno = EINVAL;
-		return NULL;
-	}
+	if ((uint64_t)sets * per > (1u << 24))
+		return dpf_null_errno(EINVAL);
 	fc = rte_zmalloc_socket("dpf_frag_cache",
 				sizeof(*fc) + (size_t)sets * per * sizeof(fc->slots[0]),
 				RTE_CACHE_LINE_SIZE, socket_id);
-	if (fc == NULL) {
-		rte_errno = ENOMEM;
-		return NULL;
-	}
+	if (fc == NULL)
+		return dpf_null_errno(ENOMEM);
 	fc->sets = sets;
 	fc->set_mask = per - 1;
 	fc->set_shift = (uint32_t)rte_bsf32(per);

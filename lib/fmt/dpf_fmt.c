@@ -11,6 +11,7 @@
 #include <rte_vect.h>
 
 #include "dpf_fmt.h"
+#include "dpf_util.h"
 
 /* Widest text of an address: ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255 */
 #define ADDR_WIDTH 45
@@ -125,21 +126,6 @@ struct dpf_fmt {
 
 /* ---- parsing ---- */
 
-static void
-set_err(char *err, size_t err_len, const char *fmt, ...) __rte_format_printf(3, 4);
-
-static void
-set_err(char *err, size_t err_len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || err_len == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, err_len, fmt, ap);
-	va_end(ap);
-}
-
 static int
 field_lookup(const char *name, size_t len)
 {
@@ -190,19 +176,18 @@ dpf_fmt_parse(const char *format, char *err, size_t err_len)
 	if (err != NULL && err_len > 0)
 		err[0] = '\0';
 	if (format == NULL || format[0] == '\0') {
-		set_err(err, err_len, "empty format");
+		dpf_set_err(err, err_len, "empty format");
 		goto fail;
 	}
 	if (format[0] == ' ') {
-		set_err(err, err_len, "leading space at column 1");
+		dpf_set_err(err, err_len, "leading space at column 1");
 		goto fail;
 	}
 
 	f = calloc(1, sizeof(*f));
 	if (f == NULL) {
-		set_err(err, err_len, "out of memory");
-		rte_errno = ENOMEM;
-		return NULL;
+		dpf_set_err(err, err_len, "out of memory");
+		return dpf_null_errno(ENOMEM);
 	}
 
 	for (;;) {
@@ -210,7 +195,7 @@ dpf_fmt_parse(const char *format, char *err, size_t err_len)
 		int id;
 
 		if (format[pos] != '$' || format[pos + 1] != '{') {
-			set_err(err, err_len, "expected '${' at column %zu", pos + 1);
+			dpf_set_err(err, err_len, "expected '${' at column %zu", pos + 1);
 			goto free_fmt;
 		}
 		name_start = pos + 2;
@@ -220,11 +205,11 @@ dpf_fmt_parse(const char *format, char *err, size_t err_len)
 		       format[name_end] != '{')
 			name_end++;
 		if (format[name_end] != '}') {
-			set_err(err, err_len, "unterminated '${' at column %zu", pos + 1);
+			dpf_set_err(err, err_len, "unterminated '${' at column %zu", pos + 1);
 			goto free_fmt;
 		}
 		if (name_end == name_start) {
-			set_err(err, err_len, "empty field name '${}' at column %zu", pos + 1);
+			dpf_set_err(err, err_len, "empty field name '${}' at column %zu", pos + 1);
 			goto free_fmt;
 		}
 		id = field_lookup(format + name_start, name_end - name_start);
@@ -232,12 +217,12 @@ dpf_fmt_parse(const char *format, char *err, size_t err_len)
 			char shown[ERR_NAME_MAX * 4 + 1];
 
 			quote_name(shown, format + name_start, name_end - name_start);
-			set_err(err, err_len, "unknown field '%s' at position %u (column %zu)",
+			dpf_set_err(err, err_len, "unknown field '%s' at position %u (column %zu)",
 				shown, f->n_fields + 1, pos + 1);
 			goto free_fmt;
 		}
 		if (seen[id]) {
-			set_err(err, err_len, "duplicate field '%s' at position %u (column %zu)",
+			dpf_set_err(err, err_len, "duplicate field '%s' at position %u (column %zu)",
 				catalogue[id].name, f->n_fields + 1, pos + 1);
 			goto free_fmt;
 		}
@@ -248,16 +233,16 @@ dpf_fmt_parse(const char *format, char *err, size_t err_len)
 		if (format[pos] == '\0')
 			break;
 		if (format[pos] != ' ') {
-			set_err(err, err_len, "expected ' ' or end of format at column %zu",
+			dpf_set_err(err, err_len, "expected ' ' or end of format at column %zu",
 				pos + 1);
 			goto free_fmt;
 		}
 		if (format[pos + 1] == '\0') {
-			set_err(err, err_len, "trailing space at column %zu", pos + 1);
+			dpf_set_err(err, err_len, "trailing space at column %zu", pos + 1);
 			goto free_fmt;
 		}
 		if (format[pos + 1] == ' ') {
-			set_err(err, err_len, "double space at column %zu", pos + 1);
+			dpf_set_err(err, err_len, "double space at column %zu", pos + 1);
 			goto free_fmt;
 		}
 		pos++;
@@ -279,8 +264,7 @@ dpf_fmt_parse(const char *format, char *err, size_t err_len)
 free_fmt:
 	free(f);
 fail:
-	rte_errno = EINVAL;
-	return NULL;
+	return dpf_null_errno(EINVAL);
 }
 
 void

@@ -10,6 +10,7 @@
 #include <rte_vect.h>
 
 #include "dpf_ft.h"
+#include "dpf_util.h"
 
 #define BUCKET_SLOTS 8
 #define MAX_BURST 64
@@ -51,15 +52,23 @@ dpf_ft_bytes_per_flow(uint32_t capacity)
 	       (size_t)n_buckets_for(capacity) * sizeof(struct ft_bucket) / capacity;
 }
 
+void
+dpf_ft_free(struct dpf_ft *ft)
+{
+	if (ft == NULL)
+		return;
+	rte_free(ft->entries);
+	rte_free(ft->buckets);
+	rte_free(ft);
+}
+
 struct dpf_ft *
 dpf_ft_create(const struct dpf_ft_params *p)
 {
 	struct dpf_ft *ft;
 
-	if (p == NULL || p->capacity == 0 || p->capacity > (1u << 27)) {
-		rte_errno = EINVAL;
-		return NULL;
-	}
+	if (p == NULL || p->capacity == 0 || p->capacity > (1u << 27))
+		return dpf_null_errno(EINVAL);
 	ft = rte_zmalloc_socket(p->name, sizeof(*ft), RTE_CACHE_LINE_SIZE, p->socket_id);
 	if (ft == NULL)
 		goto nomem;
@@ -74,26 +83,13 @@ dpf_ft_create(const struct dpf_ft_params *p)
 	ft->entries = rte_malloc_socket(p->name, (size_t)p->capacity * sizeof(struct dpf_ft_entry),
 					RTE_CACHE_LINE_SIZE, p->socket_id);
 	if (ft->entries == NULL)
-		goto free_buckets;
+		goto free_ft;
 	return ft;
 
-free_buckets:
-	rte_free(ft->buckets);
 free_ft:
-	rte_free(ft);
+	dpf_ft_free(ft);
 nomem:
-	rte_errno = ENOMEM;
-	return NULL;
-}
-
-void
-dpf_ft_free(struct dpf_ft *ft)
-{
-	if (ft == NULL)
-		return;
-	rte_free(ft->entries);
-	rte_free(ft->buckets);
-	rte_free(ft);
+	return dpf_null_errno(ENOMEM);
 }
 
 /*

@@ -6,6 +6,7 @@
 #include <rte_errno.h>
 
 #include "dpf_ipfix.h"
+#include "dpf_util.h"
 
 #define MSG_HDR_LEN 16
 #define SET_HDR_LEN 4
@@ -45,47 +46,37 @@ struct field {
 	uint16_t len;
 };
 
-/* Field order here is the order in the records: keep encode_flow() in step. */
+/*
+ * Field order here is the order in the records: keep encode_flow() in step.
+ * Both families send the same fields but for the addresses' elements and
+ * length, so one list makes both templates.
+ */
+/* clang-format off */
+#define FLOW_FIELDS(src, dst, post_src, post_dst, addr_len) \
+	{IE_FLOW_START_SEC, 4},                             \
+	{IE_FLOW_END_SEC, 4},                               \
+	{IE_FLOW_START_MSEC, 8},                            \
+	{IE_FLOW_END_MSEC, 8},                              \
+	{src, addr_len},                                    \
+	{dst, addr_len},                                    \
+	{IE_SRC_PORT, 2},                                   \
+	{IE_DST_PORT, 2},                                   \
+	{IE_PROTOCOL, 1},                                   \
+	{IE_TCP_FLAGS, 2},                                  \
+	{IE_PACKET_DELTA, 8},                               \
+	{IE_OCTET_DELTA, 8},                                \
+	{IE_INGRESS_IF, 4},                                 \
+	{post_src, addr_len},                               \
+	{post_dst, addr_len},                               \
+	{IE_POST_NAPT_SRC_PORT, 2},                         \
+	{IE_POST_NAPT_DST_PORT, 2},                         \
+	{IE_FWD_STATUS, 1}
+/* clang-format on */
+
 static const struct field fields_v4[] = {
-	{IE_FLOW_START_SEC, 4},
-	{IE_FLOW_END_SEC, 4},
-	{IE_FLOW_START_MSEC, 8},
-	{IE_FLOW_END_MSEC, 8},
-	{IE_SRC_V4, 4},
-	{IE_DST_V4, 4},
-	{IE_SRC_PORT, 2},
-	{IE_DST_PORT, 2},
-	{IE_PROTOCOL, 1},
-	{IE_TCP_FLAGS, 2},
-	{IE_PACKET_DELTA, 8},
-	{IE_OCTET_DELTA, 8},
-	{IE_INGRESS_IF, 4},
-	{IE_POST_NAT_SRC_V4, 4},
-	{IE_POST_NAT_DST_V4, 4},
-	{IE_POST_NAPT_SRC_PORT, 2},
-	{IE_POST_NAPT_DST_PORT, 2},
-	{IE_FWD_STATUS, 1},
-};
+	FLOW_FIELDS(IE_SRC_V4, IE_DST_V4, IE_POST_NAT_SRC_V4, IE_POST_NAT_DST_V4, 4)};
 static const struct field fields_v6[] = {
-	{IE_FLOW_START_SEC, 4},
-	{IE_FLOW_END_SEC, 4},
-	{IE_FLOW_START_MSEC, 8},
-	{IE_FLOW_END_MSEC, 8},
-	{IE_SRC_V6, 16},
-	{IE_DST_V6, 16},
-	{IE_SRC_PORT, 2},
-	{IE_DST_PORT, 2},
-	{IE_PROTOCOL, 1},
-	{IE_TCP_FLAGS, 2},
-	{IE_PACKET_DELTA, 8},
-	{IE_OCTET_DELTA, 8},
-	{IE_INGRESS_IF, 4},
-	{IE_POST_NAT_SRC_V6, 16},
-	{IE_POST_NAT_DST_V6, 16},
-	{IE_POST_NAPT_SRC_PORT, 2},
-	{IE_POST_NAPT_DST_PORT, 2},
-	{IE_FWD_STATUS, 1},
-};
+	FLOW_FIELDS(IE_SRC_V6, IE_DST_V6, IE_POST_NAT_SRC_V6, IE_POST_NAT_DST_V6, 16)};
 static const struct field fields_iface[] = {{IE_INGRESS_IF, 4}, {IE_IF_NAME, VARLEN}};
 #define IFACE_SCOPE_FIELDS 1
 
@@ -103,27 +94,6 @@ struct dpf_ipfix {
 	uint8_t *buf;
 };
 
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
-static void
-put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)(v >> 32));
-	put32(p + 4, (uint32_t)v);
-}
-
 static uint32_t
 clamp32(uint64_t v)
 {
@@ -136,21 +106,26 @@ dpf_ipfix_forwarding_status(uint8_t action)
 	return action == DPF_ACTION_REJECT ? DPF_IPFIX_FWD_DROP_ACL_DENY : DPF_IPFIX_FWD_FORWARDED;
 }
 
+void
+dpf_ipfix_free(struct dpf_ipfix *x)
+{
+	if (x == NULL)
+		return;
+	free(x->buf);
+	free(x);
+}
+
 struct dpf_ipfix *
 dpf_ipfix_create(const struct dpf_ipfix_params *p)
 {
 	struct dpf_ipfix *x;
 	uint32_t max_len;
 
-	if (p == NULL) {
-		rte_errno = EINVAL;
-		return NULL;
-	}
+	if (p == NULL)
+		return dpf_null_errno(EINVAL);
 	max_len = p->max_msg_len != 0 ? p->max_msg_len : DPF_IPFIX_MSG_LEN_DEFAULT;
-	if (max_len < DPF_IPFIX_MSG_LEN_MIN || max_len > DPF_IPFIX_MSG_LEN_MAX) {
-		rte_errno = EINVAL;
-		return NULL;
-	}
+	if (max_len < DPF_IPFIX_MSG_LEN_MIN || max_len > DPF_IPFIX_MSG_LEN_MAX)
+		return dpf_null_errno(EINVAL);
 	x = calloc(1, sizeof(*x));
 	if (x == NULL)
 		goto no_mem;
@@ -163,26 +138,16 @@ dpf_ipfix_create(const struct dpf_ipfix_params *p)
 	return x;
 
 free_x:
-	free(x);
+	dpf_ipfix_free(x);
 no_mem:
-	rte_errno = ENOMEM;
-	return NULL;
-}
-
-void
-dpf_ipfix_free(struct dpf_ipfix *x)
-{
-	if (x == NULL)
-		return;
-	free(x->buf);
-	free(x);
+	return dpf_null_errno(ENOMEM);
 }
 
 static void
 set_close(struct dpf_ipfix *x)
 {
 	if (x->set_id != 0)
-		put16(x->buf + x->set_off + 2, (uint16_t)(x->len - x->set_off));
+		dpf_store_be16(x->buf + x->set_off + 2, (uint16_t)(x->len - x->set_off));
 	x->set_id = 0;
 }
 
@@ -202,7 +167,7 @@ set_reserve(struct dpf_ipfix *x, uint16_t set_id, uint32_t need)
 		set_close(x);
 		x->set_id = set_id;
 		x->set_off = x->len;
-		put16(x->buf + x->len, set_id);
+		dpf_store_be16(x->buf + x->len, set_id);
 		x->len += SET_HDR_LEN;
 	}
 	p = x->buf + x->len;
@@ -216,55 +181,73 @@ put_fields(uint8_t *p, const struct field *f, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++, p += 4) {
-		put16(p, f[i].id);
-		put16(p + 2, f[i].len);
+		dpf_store_be16(p, f[i].id);
+		dpf_store_be16(p + 2, f[i].len);
 	}
 	return p;
+}
+
+/* One template record; scope_fields 0 for a template, > 0 for an options template. */
+struct template_def {
+	uint16_t id;
+	uint16_t scope_fields;
+	const struct field *fields;
+	size_t n_fields;
+};
+
+/*
+ * A set of template records of its own (RFC 7011 3.4.1, 3.4.2.2), closed so
+ * that a later call starts its own set instead of growing this one.
+ */
+static int
+add_template_set(struct dpf_ipfix *x, uint16_t set_id, const struct template_def *t, size_t n)
+{
+	uint32_t len = 0;
+	uint8_t *p;
+	size_t i;
+
+	if (x == NULL)
+		return -EINVAL;
+	for (i = 0; i < n; i++)
+		len += (t[i].scope_fields != 0 ? 6 : 4) + 4 * (uint32_t)t[i].n_fields;
+	p = set_reserve(x, set_id, len);
+	if (p == NULL)
+		return -ENOBUFS;
+	for (i = 0; i < n; i++) {
+		dpf_store_be16(p, t[i].id);
+		dpf_store_be16(p + 2, (uint16_t)t[i].n_fields);
+		p += 4;
+		if (t[i].scope_fields != 0) {
+			dpf_store_be16(p, t[i].scope_fields);
+			p += 2;
+		}
+		p = put_fields(p, t[i].fields, t[i].n_fields);
+	}
+	set_close(x);
+	x->stats.template_sets++;
+	return 0;
 }
 
 int
 dpf_ipfix_add_templates(struct dpf_ipfix *x)
 {
-	uint32_t len;
-	uint8_t *p;
+	static const struct template_def t[] = {
+		{DPF_IPFIX_TEMPLATE_V4, 0, fields_v4, N_FIELDS(fields_v4)},
+		{DPF_IPFIX_TEMPLATE_V6, 0, fields_v6, N_FIELDS(fields_v6)},
+	};
 
-	if (x == NULL)
-		return -EINVAL;
-	len = 2 * 4 + 4 * (uint32_t)(N_FIELDS(fields_v4) + N_FIELDS(fields_v6));
-	p = set_reserve(x, SET_ID_TEMPLATE, len);
-	if (p == NULL)
-		return -ENOBUFS;
-	put16(p, DPF_IPFIX_TEMPLATE_V4);
-	put16(p + 2, (uint16_t)N_FIELDS(fields_v4));
-	p = put_fields(p + 4, fields_v4, N_FIELDS(fields_v4));
-	put16(p, DPF_IPFIX_TEMPLATE_V6);
-	put16(p + 2, (uint16_t)N_FIELDS(fields_v6));
-	put_fields(p + 4, fields_v6, N_FIELDS(fields_v6));
-	/* Closed, so a later call starts its own set instead of growing this one. */
-	set_close(x);
-	x->stats.template_sets++;
-	return 0;
+	return add_template_set(x, SET_ID_TEMPLATE, t, N_FIELDS(t));
 }
 
 int
 dpf_ipfix_add_iface_template(struct dpf_ipfix *x)
 {
-	uint32_t len;
-	uint8_t *p;
+	static const struct template_def t[] = {
+		{DPF_IPFIX_TEMPLATE_IFACE, IFACE_SCOPE_FIELDS, fields_iface,
+		 N_FIELDS(fields_iface)},
+	};
 
-	if (x == NULL)
-		return -EINVAL;
-	len = 6 + 4 * (uint32_t)N_FIELDS(fields_iface);
-	p = set_reserve(x, SET_ID_OPTIONS_TEMPLATE, len);
-	if (p == NULL)
-		return -ENOBUFS;
-	put16(p, DPF_IPFIX_TEMPLATE_IFACE);
-	put16(p + 2, (uint16_t)N_FIELDS(fields_iface));
-	put16(p + 4, IFACE_SCOPE_FIELDS);
-	put_fields(p + 6, fields_iface, N_FIELDS(fields_iface));
-	set_close(x);
-	x->stats.template_sets++;
-	return 0;
+	return add_template_set(x, SET_ID_OPTIONS_TEMPLATE, t, N_FIELDS(t));
 }
 
 int
@@ -282,7 +265,7 @@ dpf_ipfix_add_iface(struct dpf_ipfix *x, uint32_t ifindex, const char *name)
 	p = set_reserve(x, DPF_IPFIX_TEMPLATE_IFACE, need);
 	if (p == NULL)
 		return -ENOBUFS;
-	put32(p, ifindex);
+	dpf_store_be32(p, ifindex);
 	p[4] = (uint8_t)name_len;
 	memcpy(p + 5, name, name_len);
 	x->data_records++;
@@ -295,27 +278,27 @@ encode_flow(uint8_t *p, const struct dpf_record *r, size_t alen)
 {
 	const struct dpf_flow_key *k = &r->key;
 
-	put32(p, clamp32(r->start));
-	put32(p + 4, clamp32(r->end));
-	put64(p + 8, r->start * 1000);
-	put64(p + 16, r->end * 1000);
+	dpf_store_be32(p, clamp32(r->start));
+	dpf_store_be32(p + 4, clamp32(r->end));
+	dpf_store_be64(p + 8, r->start * 1000);
+	dpf_store_be64(p + 16, r->end * 1000);
 	p += 24;
 	memcpy(p, k->src_addr, alen);
 	memcpy(p + alen, k->dst_addr, alen);
 	p += 2 * alen;
-	put16(p, k->src_port);
-	put16(p + 2, k->dst_port);
+	dpf_store_be16(p, k->src_port);
+	dpf_store_be16(p + 2, k->dst_port);
 	p[4] = k->proto;
-	put16(p + 5, k->proto == 6 ? r->tcp_flags_all : 0);
-	put64(p + 7, r->packets);
-	put64(p + 15, r->bytes);
-	put32(p + 23, k->iface);
+	dpf_store_be16(p + 5, k->proto == 6 ? r->tcp_flags_all : 0);
+	dpf_store_be64(p + 7, r->packets);
+	dpf_store_be64(p + 15, r->bytes);
+	dpf_store_be32(p + 23, k->iface);
 	p += 27;
 	memcpy(p, r->post.src_addr, alen);
 	memcpy(p + alen, r->post.dst_addr, alen);
 	p += 2 * alen;
-	put16(p, r->post.src_port);
-	put16(p + 2, r->post.dst_port);
+	dpf_store_be16(p, r->post.src_port);
+	dpf_store_be16(p + 2, r->post.dst_port);
 	p[4] = dpf_ipfix_forwarding_status(k->action);
 }
 
@@ -368,11 +351,11 @@ dpf_ipfix_take(struct dpf_ipfix *x, uint32_t export_time, const uint8_t **msg)
 		return 0;
 	set_close(x);
 	len = x->len;
-	put16(x->buf, DPF_IPFIX_VERSION);
-	put16(x->buf + 2, (uint16_t)len);
-	put32(x->buf + 4, export_time);
-	put32(x->buf + 8, x->seq);
-	put32(x->buf + 12, x->domain_id);
+	dpf_store_be16(x->buf, DPF_IPFIX_VERSION);
+	dpf_store_be16(x->buf + 2, (uint16_t)len);
+	dpf_store_be32(x->buf + 4, export_time);
+	dpf_store_be32(x->buf + 8, x->seq);
+	dpf_store_be32(x->buf + 12, x->domain_id);
 	x->seq += x->data_records;
 	x->data_records = 0;
 	x->len = MSG_HDR_LEN;

@@ -18,6 +18,7 @@
 #include <rte_udp.h>
 
 #include "dpf_pkt.h"
+#include "dpf_util.h"
 
 /*
  * Every read below is preceded by a check of the form `end - off < need`.
@@ -48,24 +49,6 @@
 #define ICMP_ECHO_HDR_LEN 8
 /* Segments-left byte of an IPv6 routing header (RFC 8200 4.4). */
 #define IPV6_ROUTING_SEGS_LEFT 3
-
-static inline uint16_t
-load_be16(const uint8_t *p)
-{
-	uint16_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return rte_be_to_cpu_16(v);
-}
-
-static inline uint32_t
-load_be32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return rte_be_to_cpu_32(v);
-}
 
 static inline int
 is_vlan_tpid(uint16_t ethertype)
@@ -159,19 +142,37 @@ parse_l4(const uint8_t *data, uint32_t caplen, uint32_t l3_end, uint32_t off,
 	}
 	if (has_ports) {
 		/* TCP, UDP, UDP-Lite and SCTP all start with source and destination port. */
-		pi->src_port = load_be16(l4);
-		pi->dst_port = load_be16(l4 + 2);
+		pi->src_port = dpf_load_be16(l4);
+		pi->dst_port = dpf_load_be16(l4 + 2);
 	} else {
 		pi->icmp_type = l4[offsetof(struct rte_icmp_hdr, icmp_type)];
 		pi->icmp_code = l4[offsetof(struct rte_icmp_hdr, icmp_code)];
 		/* A short echo is still a packet of the flow, only without its identifier. */
 		if (is_icmp_echo(pi->proto, pi->icmp_type) && l3_end - off >= ICMP_ECHO_HDR_LEN &&
 		    caplen - off >= ICMP_ECHO_HDR_LEN) {
-			pi->icmp_id = load_be16(l4 + offsetof(struct rte_icmp_hdr, icmp_ident));
+			pi->icmp_id = dpf_load_be16(l4 + offsetof(struct rte_icmp_hdr, icmp_ident));
 			pi->has_icmp_id = 1;
 		}
 	}
 	pi->has_l4 = 1;
+	return DPF_PKT_OK;
+}
+
+/*
+ * What both IP headers start with: the family (4 or 6, the version number),
+ * where the header is, enough captured bytes for its fixed part, and the
+ * version field that says so.
+ */
+static inline enum dpf_pkt_result
+ip_start(const uint8_t *ip, uint32_t caplen, uint32_t off, uint8_t version, uint32_t fixed_len,
+	 struct dpf_pkt_info *pi)
+{
+	pi->family = version;
+	pi->l3_offset = off;
+	if (unlikely(caplen - off < fixed_len))
+		return version == 4 ? DPF_PKT_TRUNC_IPV4 : DPF_PKT_TRUNC_IPV6;
+	if (unlikely((ip[0] >> 4) != version))
+		return version == 4 ? DPF_PKT_BAD_IPV4_VERSION : DPF_PKT_BAD_IPV6_VERSION;
 	return DPF_PKT_OK;
 }
 
@@ -181,18 +182,15 @@ parse_ipv4(const uint8_t *data, uint32_t caplen, uint32_t off, struct dpf_pkt_in
 	const uint8_t *ip = data + off;
 	uint32_t hdr_len, total_len;
 	uint16_t frag_field;
+	enum dpf_pkt_result r = ip_start(ip, caplen, off, 4, IPV4_MIN_HDR_LEN, pi);
 
-	pi->family = 4;
-	pi->l3_offset = off;
-	if (unlikely(caplen - off < IPV4_MIN_HDR_LEN))
-		return DPF_PKT_TRUNC_IPV4;
-	if (unlikely((ip[0] >> 4) != 4))
-		return DPF_PKT_BAD_IPV4_VERSION;
+	if (unlikely(r != DPF_PKT_OK))
+		return r;
 	hdr_len = (ip[0] & RTE_IPV4_HDR_IHL_MASK) * RTE_IPV4_IHL_MULTIPLIER;
 	if (unlikely(hdr_len < IPV4_MIN_HDR_LEN))
 		return DPF_PKT_BAD_IPV4_IHL;
 	/* Checked before the options are: a wrong length field says more than a short capture. */
-	total_len = load_be16(ip + offsetof(struct rte_ipv4_hdr, total_length));
+	total_len = dpf_load_be16(ip + offsetof(struct rte_ipv4_hdr, total_length));
 	/*
 	 * 0 is never a datagram's length: it is a capture of a segmentation
 	 * offload super-packet (TSO, GRO, BIG TCP) whose length the stack left
@@ -213,9 +211,9 @@ parse_ipv4(const uint8_t *data, uint32_t caplen, uint32_t off, struct dpf_pkt_in
 	memcpy(pi->src_addr, ip + offsetof(struct rte_ipv4_hdr, src_addr), 4);
 	memcpy(pi->dst_addr, ip + offsetof(struct rte_ipv4_hdr, dst_addr), 4);
 
-	frag_field = load_be16(ip + offsetof(struct rte_ipv4_hdr, fragment_offset));
+	frag_field = dpf_load_be16(ip + offsetof(struct rte_ipv4_hdr, fragment_offset));
 	if (unlikely(frag_field & (RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK))) {
-		pi->frag_id = load_be16(ip + offsetof(struct rte_ipv4_hdr, packet_id));
+		pi->frag_id = dpf_load_be16(ip + offsetof(struct rte_ipv4_hdr, packet_id));
 		if (frag_field & RTE_IPV4_HDR_OFFSET_MASK) {
 			/* What follows is the middle of the payload, not an L4 header. */
 			pi->frag = DPF_PKT_FRAG_LATER;
@@ -242,15 +240,12 @@ parse_ipv6(const uint8_t *data, uint32_t caplen, uint32_t off, struct dpf_pkt_in
 	unsigned int n_ext;
 	uint32_t l3_end;
 	uint8_t next;
+	enum dpf_pkt_result r = ip_start(ip, caplen, off, 6, IPV6_HDR_LEN, pi);
 
-	pi->family = 6;
-	pi->l3_offset = off;
-	if (unlikely(caplen - off < IPV6_HDR_LEN))
-		return DPF_PKT_TRUNC_IPV6;
-	if (unlikely((ip[0] >> 4) != 6))
-		return DPF_PKT_BAD_IPV6_VERSION;
+	if (unlikely(r != DPF_PKT_OK))
+		return r;
 
-	pi->l3_len = load_be16(ip + offsetof(struct rte_ipv6_hdr, payload_len)) + IPV6_HDR_LEN;
+	pi->l3_len = dpf_load_be16(ip + offsetof(struct rte_ipv6_hdr, payload_len)) + IPV6_HDR_LEN;
 	memcpy(pi->src_addr, ip + offsetof(struct rte_ipv6_hdr, src_addr), 16);
 	memcpy(pi->dst_addr, ip + offsetof(struct rte_ipv6_hdr, dst_addr), 16);
 	next = ip[offsetof(struct rte_ipv6_hdr, proto)];
@@ -287,12 +282,12 @@ parse_ipv6(const uint8_t *data, uint32_t caplen, uint32_t off, struct dpf_pkt_in
 		if (next == IPPROTO_FRAGMENT) {
 			const size_t data_at = offsetof(struct rte_ipv6_fragment_ext, frag_data);
 			const size_t id_at = offsetof(struct rte_ipv6_fragment_ext, id);
-			uint16_t frag_data = load_be16(ext + data_at);
+			uint16_t frag_data = dpf_load_be16(ext + data_at);
 
 			ext_len = RTE_IPV6_FRAG_HDR_SIZE;
 			if (frag_data & RTE_IPV6_EHDR_FO_MASK) {
 				pi->frag = DPF_PKT_FRAG_LATER;
-				pi->frag_id = load_be32(ext + id_at);
+				pi->frag_id = dpf_load_be32(ext + id_at);
 				pi->proto = ext[0];
 				pi->l4_offset = off + ext_len;
 				return DPF_PKT_OK;
@@ -300,7 +295,7 @@ parse_ipv6(const uint8_t *data, uint32_t caplen, uint32_t off, struct dpf_pkt_in
 			/* Offset 0 without M is an atomic fragment (RFC 6946): a whole packet. */
 			if (frag_data & RTE_IPV6_EHDR_MF_MASK) {
 				pi->frag = DPF_PKT_FRAG_FIRST;
-				pi->frag_id = load_be32(ext + id_at);
+				pi->frag_id = dpf_load_be32(ext + id_at);
 			}
 		} else if (next == IPPROTO_AH) {
 			/* RFC 4302: AH counts its length in 4-byte words, minus 2. */
@@ -328,7 +323,7 @@ dpf_pkt_parse(const uint8_t *data, uint32_t caplen, struct dpf_pkt_info *pi)
 	memset(pi, 0, sizeof(*pi));
 	if (unlikely(caplen < RTE_ETHER_HDR_LEN))
 		return DPF_PKT_TRUNC_ETH;
-	ethertype = load_be16(data + offsetof(struct rte_ether_hdr, ether_type));
+	ethertype = dpf_load_be16(data + offsetof(struct rte_ether_hdr, ether_type));
 	off = RTE_ETHER_HDR_LEN;
 
 	while (is_vlan_tpid(ethertype)) {
@@ -336,8 +331,8 @@ dpf_pkt_parse(const uint8_t *data, uint32_t caplen, struct dpf_pkt_info *pi)
 			return DPF_PKT_TOO_MANY_VLANS;
 		if (unlikely(caplen - off < VLAN_TAG_LEN))
 			return DPF_PKT_TRUNC_VLAN;
-		pi->vlan[pi->n_vlans++] = load_be16(data + off) & VLAN_ID_MASK;
-		ethertype = load_be16(data + off + 2);
+		pi->vlan[pi->n_vlans++] = dpf_load_be16(data + off) & VLAN_ID_MASK;
+		ethertype = dpf_load_be16(data + off + 2);
 		off += VLAN_TAG_LEN;
 	}
 
@@ -528,117 +523,149 @@ sctp_set_crc(uint8_t *data, const struct dpf_pkt_info *pi)
 	sctp[crc_at + 3] = crc >> 24;
 }
 
-int
-dpf_pkt_rewrite(uint8_t *data, uint32_t caplen, const struct dpf_pkt_info *pi,
-		const uint8_t *new_src, const uint8_t *new_dst, uint16_t new_sport,
-		uint16_t new_dport)
+/* Where a transport header keeps what a NAT rewrite touches. */
+struct l4_layout {
+	uint32_t need;	   /* bytes from the L4 header's start the rewrite reads or writes */
+	int32_t csum_at;   /* the 16-bit checksum's offset; -1: none (SCTP has a CRC) */
+	uint32_t port_at;  /* the ports' (or the echo identifier's) offset */
+	uint32_t port_len; /* 4: source and destination port; 2: an echo identifier; 0: none */
+	int pseudo_hdr;	   /* the checksum covers the addresses (a pseudo-header) */
+	int zero_is_none;  /* UDP: a checksum of 0 means none was computed */
+};
+
+static inline void
+l4_layout_of(uint8_t proto, int has_icmp_id, struct l4_layout *lay)
 {
-	uint8_t src_new[16], dst_new[16], ports_new[4];
-	uint8_t *ip, *l4, *src, *dst;
-	uint8_t *l4_csum = NULL, *port_field = NULL;
-	uint32_t addr_len, hdr_len, l3_end, l4_need = 0, port_len = 0;
-	uint32_t addr_delta = 0, port_delta = 0;
-	int src_changes, dst_changes, ports_change = 0;
-	int pseudo_hdr = 0, zero_csum_is_none = 0;
+	memset(lay, 0, sizeof(*lay));
+	lay->csum_at = -1;
+	switch (proto) {
+	case IPPROTO_TCP:
+		lay->need = TCP_MIN_HDR_LEN;
+		lay->csum_at = offsetof(struct rte_tcp_hdr, cksum);
+		lay->pseudo_hdr = 1;
+		lay->port_len = 4;
+		break;
+	case IPPROTO_UDP:
+	case IPPROTO_UDPLITE:
+		lay->need = UDP_HDR_LEN;
+		lay->csum_at = offsetof(struct rte_udp_hdr, dgram_cksum);
+		lay->pseudo_hdr = 1;
+		lay->zero_is_none = 1;
+		lay->port_len = 4;
+		break;
+	case IPPROTO_SCTP:
+		lay->need = SCTP_HDR_LEN;
+		lay->port_len = 4;
+		break;
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		lay->need = has_icmp_id ? ICMP_ECHO_HDR_LEN : ICMP_MIN_HDR_LEN;
+		lay->csum_at = offsetof(struct rte_icmp_hdr, icmp_cksum);
+		lay->pseudo_hdr = proto == IPPROTO_ICMPV6;
+		lay->port_at = offsetof(struct rte_icmp_hdr, icmp_ident);
+		lay->port_len = has_icmp_id ? 2 : 0;
+		break;
+	default:
+		break;
+	}
+}
 
-	if (data == NULL || pi == NULL)
+/* The new ports as stored: both ports, or an echo's identifier (the one the rewrite names). */
+static inline void
+l4_ports_make(uint8_t *out, const struct l4_layout *lay, uint8_t proto, uint8_t icmp_type,
+	      uint16_t sport, uint16_t dport)
+{
+	if (lay->port_len == 4) {
+		dpf_store_be16(out, sport);
+		dpf_store_be16(out + 2, dport);
+	} else if (lay->port_len == 2) {
+		dpf_store_be16(out, is_icmp_echo_request(proto, icmp_type) ? sport : dport);
+	}
+}
+
+/* Offsets of the source and destination address in an IP header of a family. */
+static inline uint32_t
+src_addr_at(uint8_t family)
+{
+	return family == 4 ? offsetof(struct rte_ipv4_hdr, src_addr)
+			   : offsetof(struct rte_ipv6_hdr, src_addr);
+}
+
+static inline uint32_t
+dst_addr_at(uint8_t family)
+{
+	return family == 4 ? offsetof(struct rte_ipv4_hdr, dst_addr)
+			   : offsetof(struct rte_ipv6_hdr, dst_addr);
+}
+
+/* This frame's IP header as a rewrite needs it. */
+struct rewrite_l3 {
+	uint8_t *ip;
+	uint8_t *src;
+	uint8_t *dst;
+	uint32_t addr_len;
+	uint32_t hdr_len;
+};
+
+/*
+ * Check what the writes rely on, so that a pi from another frame fails here
+ * instead of writing outside this one. @return 0 or -EINVAL
+ */
+static inline int
+rewrite_l3_of(uint8_t *data, uint32_t caplen, const struct dpf_pkt_info *pi, struct rewrite_l3 *l3)
+{
+	uint32_t fixed = pi->family == 4 ? IPV4_MIN_HDR_LEN : IPV6_HDR_LEN;
+
+	if ((pi->family != 4 && pi->family != 6) || caplen < (uint32_t)pi->l3_offset + fixed)
 		return -EINVAL;
-
-	/*
-	 * Check what the writes below rely on, so that a pi from another frame
-	 * fails here instead of writing outside this one.
-	 */
+	l3->ip = data + pi->l3_offset;
+	if ((l3->ip[0] >> 4) != pi->family)
+		return -EINVAL;
+	l3->hdr_len = fixed;
 	if (pi->family == 4) {
-		if (caplen < (uint32_t)pi->l3_offset + IPV4_MIN_HDR_LEN)
+		l3->hdr_len = (l3->ip[0] & RTE_IPV4_HDR_IHL_MASK) * RTE_IPV4_IHL_MULTIPLIER;
+		if (l3->hdr_len < IPV4_MIN_HDR_LEN || caplen - pi->l3_offset < l3->hdr_len)
 			return -EINVAL;
-		ip = data + pi->l3_offset;
-		if ((ip[0] >> 4) != 4)
-			return -EINVAL;
-		hdr_len = (ip[0] & RTE_IPV4_HDR_IHL_MASK) * RTE_IPV4_IHL_MULTIPLIER;
-		if (hdr_len < IPV4_MIN_HDR_LEN || caplen - pi->l3_offset < hdr_len)
-			return -EINVAL;
-		addr_len = 4;
-		src = ip + offsetof(struct rte_ipv4_hdr, src_addr);
-		dst = ip + offsetof(struct rte_ipv4_hdr, dst_addr);
-	} else if (pi->family == 6) {
-		if (caplen < (uint32_t)pi->l3_offset + IPV6_HDR_LEN)
-			return -EINVAL;
-		ip = data + pi->l3_offset;
-		if ((ip[0] >> 4) != 6)
-			return -EINVAL;
-		hdr_len = IPV6_HDR_LEN;
-		addr_len = 16;
-		src = ip + offsetof(struct rte_ipv6_hdr, src_addr);
-		dst = ip + offsetof(struct rte_ipv6_hdr, dst_addr);
-	} else {
+	}
+	l3->addr_len = pi->family == 4 ? 4 : 16;
+	l3->src = l3->ip + src_addr_at(pi->family);
+	l3->dst = l3->ip + dst_addr_at(pi->family);
+	return 0;
+}
+
+/*
+ * The transport header's layout, checked against the frame.
+ * @return 0, -EINVAL (pi is not this frame's), -ENOTSUP (what the rewrite
+ *         writes was not captured)
+ */
+static inline int
+rewrite_l4_of(uint8_t *data, uint32_t caplen, const struct dpf_pkt_info *pi, uint32_t hdr_len,
+	      struct l4_layout *lay, uint8_t **l4)
+{
+	*l4 = NULL;
+	if (!pi->has_l4) {
+		l4_layout_of(0, 0, lay); /* nothing to rewrite there */
+		return 0;
+	}
+	l4_layout_of(pi->proto, pi->has_icmp_id, lay);
+	*l4 = data + pi->l4_offset;
+	if (pi->l4_offset < pi->l3_offset + hdr_len ||
+	    caplen < (uint32_t)pi->l4_offset + L4_PORTS_LEN)
 		return -EINVAL;
-	}
+	/* The checksum (and for an echo the identifier) was not captured. */
+	if (caplen < (uint32_t)pi->l4_offset + lay->need)
+		return -ENOTSUP;
+	return 0;
+}
 
-	l4 = NULL;
-	if (pi->has_l4) {
-		l4 = data + pi->l4_offset;
-		switch (pi->proto) {
-		case IPPROTO_TCP:
-			l4_need = TCP_MIN_HDR_LEN;
-			l4_csum = l4 + offsetof(struct rte_tcp_hdr, cksum);
-			pseudo_hdr = 1;
-			port_len = 4;
-			break;
-		case IPPROTO_UDP:
-		case IPPROTO_UDPLITE:
-			l4_need = UDP_HDR_LEN;
-			l4_csum = l4 + offsetof(struct rte_udp_hdr, dgram_cksum);
-			pseudo_hdr = 1;
-			zero_csum_is_none = 1;
-			port_len = 4;
-			break;
-		case IPPROTO_SCTP:
-			l4_need = SCTP_HDR_LEN;
-			port_len = 4;
-			break;
-		case IPPROTO_ICMP:
-		case IPPROTO_ICMPV6:
-			l4_need = pi->has_icmp_id ? ICMP_ECHO_HDR_LEN : ICMP_MIN_HDR_LEN;
-			l4_csum = l4 + offsetof(struct rte_icmp_hdr, icmp_cksum);
-			pseudo_hdr = pi->proto == IPPROTO_ICMPV6;
-			port_len = pi->has_icmp_id ? 2 : 0;
-			break;
-		default:
-			break;
-		}
-		if (pi->l4_offset < pi->l3_offset + hdr_len ||
-		    caplen < (uint32_t)pi->l4_offset + L4_PORTS_LEN)
-			return -EINVAL;
-		/* The checksum (and for an echo the identifier) was not captured. */
-		if (caplen < (uint32_t)pi->l4_offset + l4_need)
-			return -ENOTSUP;
-	}
-
-	if (port_len == 4) {
-		/* TCP, UDP, UDP-Lite and SCTP all start with source and destination port. */
-		port_field = l4;
-		store_raw16(ports_new, rte_cpu_to_be_16(new_sport));
-		store_raw16(ports_new + 2, rte_cpu_to_be_16(new_dport));
-	} else if (port_len == 2) {
-		port_field = l4 + offsetof(struct rte_icmp_hdr, icmp_ident);
-		store_raw16(ports_new,
-			    rte_cpu_to_be_16(is_icmp_echo_request(pi->proto, pi->icmp_type) ?
-					     new_sport : new_dport));
-	}
-	if (port_field != NULL)
-		ports_change = memcmp(port_field, ports_new, port_len) != 0;
-
-	/* Copies: the new addresses may be the frame's own (a source / destination swap). */
-	src_changes = new_src != NULL && memcmp(src, new_src, addr_len) != 0;
-	if (src_changes)
-		memcpy(src_new, new_src, addr_len);
-	dst_changes = new_dst != NULL && memcmp(dst, new_dst, addr_len) != 0;
-	if (dst_changes)
-		memcpy(dst_new, new_dst, addr_len);
-
-	/* Every refusal comes before the first write. */
+/* Refusals that depend on what changes: each comes before the first write. */
+static inline int
+rewrite_refused(const uint8_t *data, uint32_t caplen, const struct dpf_pkt_info *pi,
+		int dst_changes, int ports_change)
+{
 	if (pi->has_l4 && pi->proto == IPPROTO_SCTP && ports_change) {
-		l3_end = (uint32_t)pi->l3_offset + pi->l3_len;
+		uint32_t l3_end = (uint32_t)pi->l3_offset + pi->l3_len;
+
 		if (l3_end < (uint32_t)pi->l4_offset + SCTP_HDR_LEN)
 			return -EINVAL;
 		if (pi->frag != DPF_PKT_FRAG_NONE || caplen < l3_end)
@@ -647,28 +674,67 @@ dpf_pkt_rewrite(uint8_t *data, uint32_t caplen, const struct dpf_pkt_info *pi,
 	if (pi->family == 6 && dst_changes && pi->l4_offset > pi->l3_offset + IPV6_HDR_LEN &&
 	    ipv6_routing_pending(data, caplen, pi))
 		return -ENOTSUP;
+	return 0;
+}
+
+int
+dpf_pkt_rewrite(uint8_t *data, uint32_t caplen, const struct dpf_pkt_info *pi,
+		const uint8_t *new_src, const uint8_t *new_dst, uint16_t new_sport,
+		uint16_t new_dport)
+{
+	uint8_t src_new[16], dst_new[16], ports_new[4];
+	uint8_t *l4, *l4_csum, *port_field = NULL;
+	uint32_t addr_delta = 0, port_delta = 0;
+	int src_changes, dst_changes, ports_change = 0, rc;
+	struct rewrite_l3 l3;
+	struct l4_layout lay;
+
+	if (data == NULL || pi == NULL)
+		return -EINVAL;
+	rc = rewrite_l3_of(data, caplen, pi, &l3);
+	if (rc == 0)
+		rc = rewrite_l4_of(data, caplen, pi, l3.hdr_len, &lay, &l4);
+	if (rc != 0)
+		return rc;
+	if (lay.port_len != 0) {
+		port_field = l4 + lay.port_at;
+		l4_ports_make(ports_new, &lay, pi->proto, pi->icmp_type, new_sport, new_dport);
+		ports_change = memcmp(port_field, ports_new, lay.port_len) != 0;
+	}
+
+	/* Copies: the new addresses may be the frame's own (a source / destination swap). */
+	src_changes = new_src != NULL && memcmp(l3.src, new_src, l3.addr_len) != 0;
+	if (src_changes)
+		memcpy(src_new, new_src, l3.addr_len);
+	dst_changes = new_dst != NULL && memcmp(l3.dst, new_dst, l3.addr_len) != 0;
+	if (dst_changes)
+		memcpy(dst_new, new_dst, l3.addr_len);
+	rc = rewrite_refused(data, caplen, pi, dst_changes, ports_change);
+	if (rc != 0)
+		return rc;
 
 	if (src_changes) {
-		addr_delta += csum_delta(src, src_new, addr_len);
-		memcpy(src, src_new, addr_len);
+		addr_delta += csum_delta(l3.src, src_new, l3.addr_len);
+		memcpy(l3.src, src_new, l3.addr_len);
 	}
 	if (dst_changes) {
-		addr_delta += csum_delta(dst, dst_new, addr_len);
-		memcpy(dst, dst_new, addr_len);
+		addr_delta += csum_delta(l3.dst, dst_new, l3.addr_len);
+		memcpy(l3.dst, dst_new, l3.addr_len);
 	}
 	if (pi->family == 4 && (src_changes || dst_changes))
-		csum_update(ip + offsetof(struct rte_ipv4_hdr, hdr_checksum), addr_delta);
+		csum_update(l3.ip + offsetof(struct rte_ipv4_hdr, hdr_checksum), addr_delta);
 
 	if (ports_change) {
-		port_delta = csum_delta(port_field, ports_new, port_len);
-		memcpy(port_field, ports_new, port_len);
+		port_delta = csum_delta(port_field, ports_new, lay.port_len);
+		memcpy(port_field, ports_new, lay.port_len);
 	}
-	if (!pseudo_hdr)
+	if (!lay.pseudo_hdr)
 		addr_delta = 0;
-	if (l4_csum != NULL && (ports_change || (pseudo_hdr && (src_changes || dst_changes))) &&
-	    !(zero_csum_is_none && load_raw16(l4_csum) == 0)) {
+	l4_csum = lay.csum_at >= 0 ? l4 + lay.csum_at : NULL;
+	if (l4_csum != NULL && (ports_change || (lay.pseudo_hdr && (src_changes || dst_changes))) &&
+	    !(lay.zero_is_none && load_raw16(l4_csum) == 0)) {
 		/* UDP and UDP-Lite send a computed 0 as 0xffff: 0 says "no checksum". */
-		if (csum_update(l4_csum, addr_delta + port_delta) == 0 && zero_csum_is_none)
+		if (csum_update(l4_csum, addr_delta + port_delta) == 0 && lay.zero_is_none)
 			store_raw16(l4_csum, 0xffff);
 	}
 	if (pi->has_l4 && pi->proto == IPPROTO_SCTP && ports_change)
@@ -681,9 +747,7 @@ dpf_pkt_rewrite(uint8_t *data, uint32_t caplen, const struct dpf_pkt_info *pi,
 /* Type, code, checksum and 4 bytes (unused, pointer or MTU) before the quoted packet. */
 #define ICMP_ERR_HDR_LEN 8
 #define IPV4_FRAG_OFFSET_MASK 0x1fff
-/* Quoted checksums: TCP's at byte 16, UDP's at 6, ICMP echo's at 2. */
-#define TCP_CSUM_AT 16
-#define UDP_CSUM_AT 6
+/* An ICMP message's checksum and an echo's identifier. */
 #define ICMP_CSUM_AT 2
 #define ICMP_ID_AT 4
 /* RFC 792 error types (<netinet/ip_icmp.h> cannot be included: its field macros). */
@@ -704,14 +768,117 @@ is_icmp_error(uint8_t proto, uint8_t type)
 	return type >= ICMP6_DST_UNREACH && type <= ICMP6_PARAM_PROB;
 }
 
+/*
+ * The quoted IPv4 header at off (end: where the message's bytes end): its
+ * addresses and protocol. @return the quoted transport header's offset, or
+ * -EINVAL
+ */
+static inline int64_t
+quoted_ipv4(const uint8_t *data, uint32_t end, uint32_t off, struct dpf_pkt_inner *in,
+	    int *later_fragment)
+{
+	const uint8_t *ip = data + off;
+	uint32_t ihl;
+
+	if (end - off < IPV4_MIN_HDR_LEN || (ip[0] >> 4) != 4)
+		return -EINVAL;
+	ihl = (ip[0] & RTE_IPV4_HDR_IHL_MASK) * RTE_IPV4_IHL_MULTIPLIER;
+	if (ihl < IPV4_MIN_HDR_LEN || end - off < ihl)
+		return -EINVAL;
+	in->proto = ip[offsetof(struct rte_ipv4_hdr, next_proto_id)];
+	memcpy(in->src_addr, ip + offsetof(struct rte_ipv4_hdr, src_addr), 4);
+	memcpy(in->dst_addr, ip + offsetof(struct rte_ipv4_hdr, dst_addr), 4);
+	*later_fragment = (dpf_load_be16(ip + offsetof(struct rte_ipv4_hdr, fragment_offset)) &
+			   IPV4_FRAG_OFFSET_MASK) != 0;
+	return off + ihl;
+}
+
+/*
+ * The quoted IPv6 header at off and its extension headers: addresses and
+ * protocol. @return the quoted transport header's offset; 0 when the quote
+ * ends inside the chain (the addresses and the next header are all there
+ * is); -EINVAL
+ */
+static inline int64_t
+quoted_ipv6(const uint8_t *data, uint32_t end, uint32_t off, struct dpf_pkt_inner *in,
+	    int *later_fragment)
+{
+	const uint8_t *ip = data + off;
+	uint32_t l4 = off + IPV6_HDR_LEN;
+	unsigned int n_ext;
+	uint8_t next;
+
+	if (end - off < IPV6_HDR_LEN || (ip[0] >> 4) != 6)
+		return -EINVAL;
+	memcpy(in->src_addr, ip + offsetof(struct rte_ipv6_hdr, src_addr), 16);
+	memcpy(in->dst_addr, ip + offsetof(struct rte_ipv6_hdr, dst_addr), 16);
+	next = ip[offsetof(struct rte_ipv6_hdr, proto)];
+	for (n_ext = 0; is_ipv6_ext(next); n_ext++) {
+		const uint8_t *ext = data + l4;
+		uint32_t ext_len;
+
+		in->proto = next;
+		/* A chain the quote cuts: the addresses are all there is. */
+		if (n_ext == DPF_PKT_MAX_IPV6_EXT || end - l4 < IPV6_EXT_MIN_LEN)
+			return 0;
+		if (next == IPPROTO_FRAGMENT) {
+			ext_len = RTE_IPV6_FRAG_HDR_SIZE;
+			*later_fragment |=
+				(dpf_load_be16(ext +
+					       offsetof(struct rte_ipv6_fragment_ext, frag_data)) &
+				 RTE_IPV6_EHDR_FO_MASK) != 0;
+		} else if (next == IPPROTO_AH) {
+			ext_len = ((uint32_t)ext[1] + 2) * 4;
+		} else {
+			ext_len = ((uint32_t)ext[1] + 1) * 8;
+		}
+		if (end - l4 < ext_len)
+			return 0;
+		next = ext[0];
+		l4 += ext_len;
+	}
+	in->proto = next;
+	return l4;
+}
+
+/* The quoted transport header at l4: its ports, or an echo's identifier. */
+static inline void
+quoted_l4(const uint8_t *data, uint32_t end, uint32_t l4, struct dpf_pkt_inner *in)
+{
+	in->l4_offset = (uint16_t)l4;
+	in->l4_len = (uint16_t)RTE_MIN(end - l4, (uint32_t)UINT16_MAX);
+	switch (in->proto) {
+	case IPPROTO_TCP:
+	case IPPROTO_UDP:
+	case IPPROTO_UDPLITE:
+	case IPPROTO_SCTP:
+		if (in->l4_len >= 4) {
+			in->src_port = dpf_load_be16(data + l4);
+			in->dst_port = dpf_load_be16(data + l4 + 2);
+			in->has_ports = 1;
+		}
+		break;
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		if ((in->proto == IPPROTO_ICMP) == (in->family == 4) &&
+		    in->l4_len >= ICMP_ECHO_HDR_LEN && is_icmp_echo(in->proto, data[l4])) {
+			in->icmp_type = data[l4];
+			in->icmp_id = dpf_load_be16(data + l4 + ICMP_ID_AT);
+			in->has_icmp_id = 1;
+		}
+		break;
+	default:
+		break;
+	}
+}
+
 int
 dpf_pkt_icmp_error_parse(const uint8_t *data, uint32_t caplen, const struct dpf_pkt_info *pi,
 			 struct dpf_pkt_inner *in)
 {
-	uint32_t end, off, l4;
-	const uint8_t *ip;
+	uint32_t end, off;
 	int later_fragment = 0;
-	uint8_t next;
+	int64_t l4;
 
 	memset(in, 0, sizeof(*in));
 	if (data == NULL || pi == NULL || !pi->has_l4 ||
@@ -724,89 +891,14 @@ dpf_pkt_icmp_error_parse(const uint8_t *data, uint32_t caplen, const struct dpf_
 	off = (uint32_t)pi->l4_offset + ICMP_ERR_HDR_LEN;
 	if (end < off)
 		return -EINVAL;
-	ip = data + off;
 	in->family = pi->family;
 	in->l3_offset = (uint16_t)off;
-	if (pi->family == 4) {
-		uint32_t ihl;
-
-		if (end - off < IPV4_MIN_HDR_LEN || (ip[0] >> 4) != 4)
-			return -EINVAL;
-		ihl = (ip[0] & RTE_IPV4_HDR_IHL_MASK) * RTE_IPV4_IHL_MULTIPLIER;
-		if (ihl < IPV4_MIN_HDR_LEN || end - off < ihl)
-			return -EINVAL;
-		in->proto = ip[offsetof(struct rte_ipv4_hdr, next_proto_id)];
-		memcpy(in->src_addr, ip + offsetof(struct rte_ipv4_hdr, src_addr), 4);
-		memcpy(in->dst_addr, ip + offsetof(struct rte_ipv4_hdr, dst_addr), 4);
-		later_fragment = (load_be16(ip + offsetof(struct rte_ipv4_hdr, fragment_offset)) &
-				  IPV4_FRAG_OFFSET_MASK) != 0;
-		l4 = off + ihl;
-	} else {
-		unsigned int n_ext;
-
-		if (end - off < IPV6_HDR_LEN || (ip[0] >> 4) != 6)
-			return -EINVAL;
-		memcpy(in->src_addr, ip + offsetof(struct rte_ipv6_hdr, src_addr), 16);
-		memcpy(in->dst_addr, ip + offsetof(struct rte_ipv6_hdr, dst_addr), 16);
-		next = ip[offsetof(struct rte_ipv6_hdr, proto)];
-		l4 = off + IPV6_HDR_LEN;
-		for (n_ext = 0; is_ipv6_ext(next); n_ext++) {
-			const uint8_t *ext = data + l4;
-			uint32_t ext_len;
-
-			/* A chain the quote cuts: the addresses are all there is. */
-			if (n_ext == DPF_PKT_MAX_IPV6_EXT || end - l4 < IPV6_EXT_MIN_LEN) {
-				in->proto = next;
-				return 0;
-			}
-			if (next == IPPROTO_FRAGMENT) {
-				ext_len = RTE_IPV6_FRAG_HDR_SIZE;
-				later_fragment |=
-					(load_be16(ext + offsetof(struct rte_ipv6_fragment_ext,
-								  frag_data)) &
-					 RTE_IPV6_EHDR_FO_MASK) != 0;
-			} else if (next == IPPROTO_AH) {
-				ext_len = ((uint32_t)ext[1] + 2) * 4;
-			} else {
-				ext_len = ((uint32_t)ext[1] + 1) * 8;
-			}
-			if (end - l4 < ext_len) {
-				in->proto = next;
-				return 0;
-			}
-			next = ext[0];
-			l4 += ext_len;
-		}
-		in->proto = next;
-	}
-	if (later_fragment)
-		return 0;
-	in->l4_offset = (uint16_t)l4;
-	in->l4_len = (uint16_t)RTE_MIN(end - l4, (uint32_t)UINT16_MAX);
-	switch (in->proto) {
-	case IPPROTO_TCP:
-	case IPPROTO_UDP:
-	case IPPROTO_UDPLITE:
-	case IPPROTO_SCTP:
-		if (in->l4_len >= 4) {
-			in->src_port = load_be16(data + l4);
-			in->dst_port = load_be16(data + l4 + 2);
-			in->has_ports = 1;
-		}
-		break;
-	case IPPROTO_ICMP:
-	case IPPROTO_ICMPV6:
-		if ((in->proto == IPPROTO_ICMP) == (in->family == 4) &&
-		    in->l4_len >= ICMP_ECHO_HDR_LEN && is_icmp_echo(in->proto, data[l4])) {
-			in->icmp_type = data[l4];
-			in->icmp_id = load_be16(data + l4 + ICMP_ID_AT);
-			in->has_icmp_id = 1;
-		}
-		break;
-	default:
-		break;
-	}
-	return 0;
+	l4 = pi->family == 4 ? quoted_ipv4(data, end, off, in, &later_fragment)
+			     : quoted_ipv6(data, end, off, in, &later_fragment);
+	/* A later fragment quotes the middle of the payload, not a transport header. */
+	if (l4 > 0 && !later_fragment)
+		quoted_l4(data, end, (uint32_t)l4, in);
+	return l4 < 0 ? (int)l4 : 0;
 }
 
 /* Write len bytes of a field inside the ICMP message; the checksum terms go to *delta. */
@@ -833,51 +925,68 @@ csum_update_tracked(uint8_t *field, uint32_t change, int zero_is_none, uint32_t 
 	*delta += csum_delta(old, field, 2);
 }
 
+/* The parts of an ICMP error a rewrite writes: this frame's, checked. */
+struct icmp_error_frame {
+	uint8_t *ip;  /* outer IP header */
+	uint8_t *q;   /* quoted IP header */
+	uint8_t *ql4; /* quoted transport header; NULL when not quoted */
+};
+
+/* What the writes rely on: in describes this frame's quote. @return 0 or -EINVAL */
+static inline int
+icmp_error_frame_of(uint8_t *data, uint32_t caplen, const struct dpf_pkt_info *pi,
+		    const struct dpf_pkt_inner *in, struct icmp_error_frame *fr)
+{
+	uint32_t ip_hdr = pi->family == 4 ? IPV4_MIN_HDR_LEN : IPV6_HDR_LEN;
+
+	if (caplen < (uint32_t)pi->l3_offset + ip_hdr || !pi->has_l4 ||
+	    pi->l4_offset < pi->l3_offset + ip_hdr ||
+	    in->l3_offset != (uint32_t)pi->l4_offset + ICMP_ERR_HDR_LEN ||
+	    caplen < (uint32_t)in->l3_offset + ip_hdr)
+		return -EINVAL;
+	fr->ip = data + pi->l3_offset;
+	fr->q = data + in->l3_offset;
+	fr->ql4 = NULL;
+	if ((fr->ip[0] >> 4) != pi->family || (fr->q[0] >> 4) != pi->family)
+		return -EINVAL;
+	if (pi->family == 4 &&
+	    (fr->q[0] & RTE_IPV4_HDR_IHL_MASK) * RTE_IPV4_IHL_MULTIPLIER < ip_hdr)
+		return -EINVAL;
+	if (in->l4_offset != 0) {
+		if (in->l4_offset < in->l3_offset + ip_hdr ||
+		    caplen < (uint32_t)in->l4_offset + in->l4_len ||
+		    (in->has_ports && in->l4_len < 4) ||
+		    (in->has_icmp_id && in->l4_len < ICMP_ECHO_HDR_LEN))
+			return -EINVAL;
+		fr->ql4 = data + in->l4_offset;
+	} else if (in->has_ports || in->has_icmp_id) {
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int
 dpf_pkt_icmp_error_rewrite(uint8_t *data, uint32_t caplen, const struct dpf_pkt_info *pi,
 			   const struct dpf_pkt_inner *in, const uint8_t *new_src,
 			   const uint8_t *new_dst, const uint8_t *in_src, const uint8_t *in_dst,
 			   uint16_t in_sport, uint16_t in_dport)
 {
+	struct icmp_error_frame fr;
+	struct l4_layout lay;
 	uint8_t osrc[16], odst[16], qsrc[16], qdst[16], ports[4];
-	uint8_t *ip, *q, *ql4 = NULL, *port_field = NULL, *q_csum = NULL;
-	uint32_t alen, ip_hdr, q_hdr, port_len = 0;
-	uint32_t outer_delta = 0, icmp_delta = 0, q_addr_delta = 0, q_port_delta = 0;
-	int o_src, o_dst, q_src, q_dst, q_pseudo = 0, q_zero_none = 0;
+	uint8_t *port_field = NULL, *q_csum = NULL;
+	uint32_t alen, outer_delta = 0, icmp_delta = 0, q_addr_delta = 0, q_port_delta = 0;
+	int o_src, o_dst, q_src, q_dst;
 
-	if (data == NULL || pi == NULL || in == NULL || in->family != pi->family)
+	if (data == NULL || pi == NULL || in == NULL || in->family != pi->family ||
+	    icmp_error_frame_of(data, caplen, pi, in, &fr) != 0)
 		return -EINVAL;
 	alen = pi->family == 4 ? 4 : 16;
-	ip_hdr = pi->family == 4 ? IPV4_MIN_HDR_LEN : IPV6_HDR_LEN;
-	q_hdr = ip_hdr;
-	/* What the writes below rely on: a description of this frame's quote. */
-	if (caplen < (uint32_t)pi->l3_offset + ip_hdr || !pi->has_l4 ||
-	    pi->l4_offset < pi->l3_offset + ip_hdr ||
-	    in->l3_offset != (uint32_t)pi->l4_offset + ICMP_ERR_HDR_LEN ||
-	    caplen < (uint32_t)in->l3_offset + q_hdr)
-		return -EINVAL;
-	ip = data + pi->l3_offset;
-	q = data + in->l3_offset;
-	if ((ip[0] >> 4) != pi->family || (q[0] >> 4) != pi->family)
-		return -EINVAL;
-	if (pi->family == 4 && (q[0] & RTE_IPV4_HDR_IHL_MASK) * RTE_IPV4_IHL_MULTIPLIER < q_hdr)
-		return -EINVAL;
-	if (in->l4_offset != 0) {
-		if (in->l4_offset < in->l3_offset + q_hdr ||
-		    caplen < (uint32_t)in->l4_offset + in->l4_len ||
-		    (in->has_ports && in->l4_len < 4) ||
-		    (in->has_icmp_id && in->l4_len < ICMP_ECHO_HDR_LEN))
-			return -EINVAL;
-		ql4 = data + in->l4_offset;
-	} else if (in->has_ports || in->has_icmp_id) {
-		return -EINVAL;
-	}
-
-	/* Copies: the new values may point into the frame. */
-	o_src = new_src != NULL && memcmp(ip + (pi->family == 4 ? 12 : 8), new_src, alen) != 0;
-	o_dst = new_dst != NULL && memcmp(ip + (pi->family == 4 ? 16 : 24), new_dst, alen) != 0;
-	q_src = in_src != NULL && memcmp(q + (pi->family == 4 ? 12 : 8), in_src, alen) != 0;
-	q_dst = in_dst != NULL && memcmp(q + (pi->family == 4 ? 16 : 24), in_dst, alen) != 0;
+	o_src = new_src != NULL && memcmp(fr.ip + src_addr_at(pi->family), new_src, alen) != 0;
+	o_dst = new_dst != NULL && memcmp(fr.ip + dst_addr_at(pi->family), new_dst, alen) != 0;
+	q_src = in_src != NULL && memcmp(fr.q + src_addr_at(pi->family), in_src, alen) != 0;
+	q_dst = in_dst != NULL && memcmp(fr.q + dst_addr_at(pi->family), in_dst, alen) != 0;
+	/* Copies, all before the first write: the new values may point into the frame. */
 	if (o_src)
 		memcpy(osrc, new_src, alen);
 	if (o_dst)
@@ -886,64 +995,38 @@ dpf_pkt_icmp_error_rewrite(uint8_t *data, uint32_t caplen, const struct dpf_pkt_
 		memcpy(qsrc, in_src, alen);
 	if (q_dst)
 		memcpy(qdst, in_dst, alen);
-	if (in->has_ports) {
-		port_field = ql4;
-		port_len = 4;
-		store_raw16(ports, rte_cpu_to_be_16(in_sport));
-		store_raw16(ports + 2, rte_cpu_to_be_16(in_dport));
-		switch (in->proto) {
-		case IPPROTO_TCP:
-			if (in->l4_len >= TCP_CSUM_AT + 2)
-				q_csum = ql4 + TCP_CSUM_AT;
-			q_pseudo = 1;
-			break;
-		case IPPROTO_UDP:
-		case IPPROTO_UDPLITE:
-			if (in->l4_len >= UDP_CSUM_AT + 2)
-				q_csum = ql4 + UDP_CSUM_AT;
-			q_pseudo = 1;
-			q_zero_none = 1;
-			break;
-		default: /* SCTP: its CRC covers what is not quoted */
-			break;
-		}
-	} else if (in->has_icmp_id) {
-		port_field = ql4 + ICMP_ID_AT;
-		port_len = 2;
-		store_raw16(ports, rte_cpu_to_be_16(is_icmp_echo_request(in->proto, in->icmp_type)
-							    ? in_sport
-							    : in_dport));
-		q_csum = ql4 + ICMP_CSUM_AT;
-		q_pseudo = in->proto == IPPROTO_ICMPV6;
+	/* The quoted transport header, where its ports (or echo identifier) were quoted. */
+	l4_layout_of(in->has_ports || in->has_icmp_id ? in->proto : 0, in->has_icmp_id, &lay);
+	if (lay.port_len != 0) {
+		port_field = fr.ql4 + lay.port_at;
+		l4_ports_make(ports, &lay, in->proto, in->icmp_type, in_sport, in_dport);
+		if (lay.csum_at >= 0 && in->l4_len >= (uint32_t)lay.csum_at + 2)
+			q_csum = fr.ql4 + lay.csum_at;
 	}
 
-	/* Outer header. */
-	if (o_src) {
-		outer_delta += csum_delta(ip + (pi->family == 4 ? 12 : 8), osrc, alen);
-		memcpy(ip + (pi->family == 4 ? 12 : 8), osrc, alen);
-	}
-	if (o_dst) {
-		outer_delta += csum_delta(ip + (pi->family == 4 ? 16 : 24), odst, alen);
-		memcpy(ip + (pi->family == 4 ? 16 : 24), odst, alen);
-	}
+	/* Outer header: its checksum (IPv4) and, for ICMPv6, the pseudo-header's share. */
+	if (o_src)
+		put_tracked(fr.ip + src_addr_at(pi->family), osrc, alen, &outer_delta);
+	if (o_dst)
+		put_tracked(fr.ip + dst_addr_at(pi->family), odst, alen, &outer_delta);
 	if (pi->family == 4 && (o_src || o_dst))
-		csum_update(ip + offsetof(struct rte_ipv4_hdr, hdr_checksum), outer_delta);
+		csum_update(fr.ip + offsetof(struct rte_ipv4_hdr, hdr_checksum), outer_delta);
 
 	/* The quoted packet: every change is also a change of the ICMP message. */
 	if (q_src)
-		put_tracked(q + (pi->family == 4 ? 12 : 8), qsrc, alen, &q_addr_delta);
+		put_tracked(fr.q + src_addr_at(pi->family), qsrc, alen, &q_addr_delta);
 	if (q_dst)
-		put_tracked(q + (pi->family == 4 ? 16 : 24), qdst, alen, &q_addr_delta);
+		put_tracked(fr.q + dst_addr_at(pi->family), qdst, alen, &q_addr_delta);
 	icmp_delta += q_addr_delta;
 	if (pi->family == 4 && (q_src || q_dst))
-		csum_update_tracked(q + offsetof(struct rte_ipv4_hdr, hdr_checksum), q_addr_delta,
-				    0, &icmp_delta);
-	if (port_field != NULL && memcmp(port_field, ports, port_len) != 0)
-		put_tracked(port_field, ports, port_len, &q_port_delta);
+		csum_update_tracked(fr.q + offsetof(struct rte_ipv4_hdr, hdr_checksum),
+				    q_addr_delta, 0, &icmp_delta);
+	if (port_field != NULL && memcmp(port_field, ports, lay.port_len) != 0)
+		put_tracked(port_field, ports, lay.port_len, &q_port_delta);
 	icmp_delta += q_port_delta;
-	if (q_csum != NULL && (q_port_delta != 0 || (q_pseudo && q_addr_delta != 0)))
-		csum_update_tracked(q_csum, q_port_delta + (q_pseudo ? q_addr_delta : 0),
-				    q_zero_none, &icmp_delta);
+	if (q_csum != NULL && (q_port_delta != 0 || (lay.pseudo_hdr && q_addr_delta != 0)))
+		csum_update_tracked(q_csum, q_port_delta + (lay.pseudo_hdr ? q_addr_delta : 0),
+				    lay.zero_is_none, &icmp_delta);
 
 	/* The ICMP checksum: the message, and for ICMPv6 the outer pseudo-header. */
 	if (pi->proto == IPPROTO_ICMPV6)

@@ -5,6 +5,7 @@
 #include <rte_byteorder.h>
 
 #include "dpf_rss.h"
+#include "dpf_util.h"
 
 const uint8_t dpf_rss_symmetric_key[DPF_RSS_KEY_LEN] = {
 	0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
@@ -51,24 +52,6 @@ dpf_rss_init(struct dpf_rss *rss, const uint8_t key[DPF_RSS_KEY_LEN])
 	}
 }
 
-static inline uint64_t
-load_be64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return rte_be_to_cpu_64(v);
-}
-
-static inline uint32_t
-load_be32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return rte_be_to_cpu_32(v);
-}
-
 uint32_t
 dpf_rss_hash_pkt(const struct dpf_rss *rss, const struct dpf_pkt_info *pi)
 {
@@ -90,10 +73,10 @@ dpf_rss_hash_pkt(const struct dpf_rss *rss, const struct dpf_pkt_info *pi)
 		uint32_t f;
 
 		if (alen == 4)
-			w = load_be32(pi->src_addr) ^ load_be32(pi->dst_addr);
+			w = dpf_load_be32(pi->src_addr) ^ dpf_load_be32(pi->dst_addr);
 		else
-			w = load_be64(pi->src_addr) ^ load_be64(pi->src_addr + 8) ^
-			    load_be64(pi->dst_addr) ^ load_be64(pi->dst_addr + 8);
+			w = dpf_load_be64(pi->src_addr) ^ dpf_load_be64(pi->src_addr + 8) ^
+			    dpf_load_be64(pi->dst_addr) ^ dpf_load_be64(pi->dst_addr + 8);
 		w ^= w >> 32;
 		f = (uint32_t)(w ^ (w >> 16)) & 0xffff;
 		if (with_ports)
@@ -104,11 +87,8 @@ dpf_rss_hash_pkt(const struct dpf_rss *rss, const struct dpf_pkt_info *pi)
 	memcpy(tuple + alen, pi->dst_addr, alen);
 	len = 2 * alen;
 	if (with_ports) {
-		rte_be16_t sp = rte_cpu_to_be_16(pi->src_port);
-		rte_be16_t dp = rte_cpu_to_be_16(pi->dst_port);
-
-		memcpy(tuple + len, &sp, 2);
-		memcpy(tuple + len + 2, &dp, 2);
+		dpf_store_be16(tuple + len, pi->src_port);
+		dpf_store_be16(tuple + len + 2, pi->dst_port);
 		len += 4;
 	}
 	return dpf_rss_hash(rss, tuple, len);

@@ -15,6 +15,7 @@
 #include <rte_errno.h>
 
 #include "dpf_s3.h"
+#include "dpf_util.h"
 
 #define RESPONSE_MAX 8192
 #define URL_MAX (DPF_S3_KEY_MAX * 3 + 1024)
@@ -147,6 +148,16 @@ int
 dpf_s3_object_key(enum dpf_s3_layout layout, const char *prefix, const char *rel, char *out,
 		  size_t cap)
 {
+	/* How each layout names the day folders, and its hour folder (NULL: none). */
+	static const struct {
+		bool hive;
+		const char *hour_key;
+	} layouts[] = {
+		[DPF_S3_LAYOUT_PLAIN] = {false, NULL},
+		[DPF_S3_LAYOUT_HOURLY] = {false, ""},
+		[DPF_S3_LAYOUT_HIVE] = {true, NULL},
+		[DPF_S3_LAYOUT_HIVE_HOURLY] = {true, "hour="},
+	};
 	char buf[DPF_S3_KEY_MAX + 1];
 	char hour[16];
 	char *comp[REL_COMPONENTS];
@@ -178,24 +189,13 @@ dpf_s3_object_key(enum dpf_s3_layout layout, const char *prefix, const char *rel
 	    memcmp(stamp + 5, comp[5], 2) != 0 || memcmp(stamp + 7, comp[6], 2) != 0)
 		return -EINVAL;
 
-	prefix_span(prefix, &pfx, &pfx_len);
-	switch (layout) {
-	case DPF_S3_LAYOUT_PLAIN:
-		hour[0] = '\0';
-		break;
-	case DPF_S3_LAYOUT_HOURLY:
-		snprintf(hour, sizeof(hour), "%.2s/", stamp + 10);
-		break;
-	case DPF_S3_LAYOUT_HIVE:
-		hour[0] = '\0';
-		break;
-	case DPF_S3_LAYOUT_HIVE_HOURLY:
-		snprintf(hour, sizeof(hour), "hour=%.2s/", stamp + 10);
-		break;
-	default:
+	if ((unsigned int)layout >= RTE_DIM(layouts))
 		return -EINVAL;
-	}
-	if (layout == DPF_S3_LAYOUT_PLAIN || layout == DPF_S3_LAYOUT_HOURLY)
+	prefix_span(prefix, &pfx, &pfx_len);
+	hour[0] = '\0';
+	if (layouts[layout].hour_key != NULL)
+		snprintf(hour, sizeof(hour), "%s%.2s/", layouts[layout].hour_key, stamp + 10);
+	if (!layouts[layout].hive)
 		len = snprintf(out, cap, "%.*s%sAWSLogs/%s/vpcflowlogs/%s/%s/%s/%s/%s%s",
 			       (int)pfx_len, pfx, pfx_len ? "/" : "", comp[1], comp[3], comp[4],
 			       comp[5], comp[6], hour, comp[7]);
@@ -246,19 +246,6 @@ cred_err(char *err, size_t err_len, const char *path, unsigned int line, const c
 		snprintf(err, err_len, "%s: %s", path, what);
 }
 
-static char *
-trim(char *s)
-{
-	char *e;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
-		*--e = '\0';
-	return s;
-}
-
 static int
 read_file_text(const char *path, char **text)
 {
@@ -284,12 +271,10 @@ read_file_text(const char *path, char **text)
 		goto close_fd;
 	}
 	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+		ssize_t n = dpf_read(fd, buf + got, (size_t)st.st_size - got);
 
-		if (n < 0 && errno == EINTR)
-			continue;
 		if (n <= 0) {
-			rc = n < 0 ? -errno : -EIO;
+			rc = n < 0 ? (int)n : -EIO;
 			explicit_bzero(buf, got);
 			free(buf);
 			goto close_fd;
@@ -346,22 +331,22 @@ dpf_s3_credentials_load(const char *path, const char *profile, struct dpf_s3_cre
 		next = strchr(line, '\n');
 		if (next != NULL)
 			*next++ = '\0';
-		s = trim(line);
+		s = dpf_trim(line);
 		if (*s == '\0' || *s == '#' || *s == ';')
 			continue;
 		if (*s == '[') {
 			char *close = strchr(s, ']');
 
-			if (close == NULL || *trim(close + 1) != '\0') {
+			if (close == NULL || *dpf_trim(close + 1) != '\0') {
 				cred_err(err, err_len, path, lineno, "bad section header");
 				rc = -EINVAL;
 				break;
 			}
 			*close = '\0';
-			s = trim(s + 1);
+			s = dpf_trim(s + 1);
 			/* ~/.aws/config spells sections "[profile NAME]". */
 			if (strncmp(s, "profile ", 8) == 0)
-				s = trim(s + 8);
+				s = dpf_trim(s + 8);
 			in_profile = strcmp(s, profile) == 0;
 			found |= in_profile;
 			continue;
@@ -376,8 +361,8 @@ dpf_s3_credentials_load(const char *path, const char *profile, struct dpf_s3_cre
 		if (!in_profile)
 			continue;
 		*eq = '\0';
-		key = trim(s);
-		val = trim(eq + 1);
+		key = dpf_trim(s);
+		val = dpf_trim(eq + 1);
 		if (strcmp(key, "aws_access_key_id") == 0)
 			rc = cred_copy(out->access_key_id, sizeof(out->access_key_id), val);
 		else if (strcmp(key, "aws_secret_access_key") == 0)
@@ -547,8 +532,7 @@ dpf_s3_create(const struct dpf_s3_params *p)
 free_client:
 	dpf_s3_free(c);
 fail:
-	rte_errno = -rc;
-	return NULL;
+	return dpf_null_errno(-rc);
 }
 
 void
@@ -652,26 +636,22 @@ on_read(char *buf, size_t size, size_t nmemb, void *arg)
 {
 	struct body *b = arg;
 	size_t want = size * nmemb;
+	ssize_t n;
 
 	if (b->fd < 0) {
-		size_t n = RTE_MIN(want, b->len - b->pos);
+		size_t m = RTE_MIN(want, b->len - b->pos);
 
-		memcpy(buf, b->mem + b->pos, n);
-		b->pos += n;
-		return n;
+		memcpy(buf, b->mem + b->pos, m);
+		b->pos += m;
+		return m;
 	}
-	for (;;) {
-		ssize_t n = read(b->fd, buf, want);
-
-		if (n >= 0) {
-			b->pos += (size_t)n;
-			return (size_t)n;
-		}
-		if (errno != EINTR) {
-			b->read_errno = errno;
-			return CURL_READFUNC_ABORT;
-		}
+	n = dpf_read(b->fd, buf, want);
+	if (n < 0) {
+		b->read_errno = (int)-n;
+		return CURL_READFUNC_ABORT;
 	}
+	b->pos += (size_t)n;
+	return (size_t)n;
 }
 
 /* Copy the text between <tag> and </tag> of the response, printable only. */
@@ -768,12 +748,10 @@ body_sha256(struct body *b, char hex[65])
 		size_t total = 0;
 
 		for (;;) {
-			ssize_t n = read(b->fd, buf, sizeof(buf));
+			ssize_t n = dpf_read(b->fd, buf, sizeof(buf));
 
-			if (n < 0 && errno == EINTR)
-				continue;
 			if (n < 0) {
-				rc = -errno;
+				rc = (int)n;
 				goto free_ctx;
 			}
 			if (n == 0)

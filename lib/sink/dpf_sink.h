@@ -188,8 +188,10 @@ int dpf_sink_write(struct dpf_sink *s, uint64_t end_sec, const char *line, size_
  * it. Oldest slot first. Stream mode: fflush.
  * While blocked, the files are finished in memory and published by a later
  * successful dpf_sink_retry().
- * @return 0 (published, or held for retry), or -errno of the first file
- *         abandoned (fsync, close or compressor failure: its lines are lost)
+ * @return 0 (published, or held for retry), -EINVAL (NULL s), or -errno of
+ *         the first file abandoned (fsync, close or compressor failure: its
+ *         lines are lost); stream mode: the errno of a failed fflush (EIO if
+ *         unknown)
  */
 int dpf_sink_close_before(struct dpf_sink *s, uint64_t sec);
 
@@ -202,11 +204,12 @@ int dpf_sink_close_before(struct dpf_sink *s, uint64_t sec);
  * Files past max_file_bytes are published here. Costs a few bytes of
  * compression per call. While blocked, the flushed bytes are held like any
  * others (and the count is not updated).
- * @return 0, or -errno of the first file abandoned (compressor failure)
+ * @return 0, -EINVAL (NULL s), or -errno of the first file abandoned
+ *         (compressor failure); stream mode: as dpf_sink_close_before()
  */
 int dpf_sink_flush(struct dpf_sink *s);
 
-/** Publish every open file, as dpf_sink_close_before(). */
+/** Publish every open file. @return as dpf_sink_close_before() */
 int dpf_sink_close_all(struct dpf_sink *s);
 
 /**
@@ -227,7 +230,8 @@ int dpf_sink_rotate(struct dpf_sink *s);
  * slot first). Does nothing when the sink is not blocked. If the root
  * directory was removed, it is created again.
  * @return 0 when the sink is writable again (nothing held but the usual
- *         buffers), or the -errno that still blocks it
+ *         buffers; also in stream mode), -EINVAL (NULL s), or the -errno
+ *         that still blocks it
  */
 int dpf_sink_retry(struct dpf_sink *s);
 

@@ -12,6 +12,7 @@
 #include <rte_errno.h>
 
 #include "dpf_spool.h"
+#include "dpf_util.h"
 
 #define SPOOL_DIR_MODE 0750
 #define SPOOL_FILE_MODE 0640
@@ -162,38 +163,14 @@ scan(struct dpf_spool *s, int dir_fd, const char *rel, unsigned int depth)
 	return rc;
 }
 
-static int
-mkdir_path(const char *path)
-{
-	char buf[PATH_MAX];
-	size_t len = strlen(path), i;
-
-	if (len >= sizeof(buf))
-		return -ENAMETOOLONG;
-	memcpy(buf, path, len + 1);
-	for (i = 1; i <= len; i++) {
-		if (buf[i] != '/' && buf[i] != '\0')
-			continue;
-		if (buf[i - 1] == '/')
-			continue;
-		buf[i] = '\0';
-		if (mkdir(buf, SPOOL_DIR_MODE) != 0 && errno != EEXIST)
-			return -errno;
-		buf[i] = path[i];
-	}
-	return 0;
-}
-
 struct dpf_spool *
 dpf_spool_open(const struct dpf_spool_params *p)
 {
 	struct dpf_spool *s;
 	int rc;
 
-	if (p == NULL || p->dir == NULL || p->dir[0] == '\0') {
-		rte_errno = EINVAL;
-		return NULL;
-	}
+	if (p == NULL || p->dir == NULL || p->dir[0] == '\0')
+		return dpf_null_errno(EINVAL);
 	s = calloc(1, sizeof(*s));
 	if (s == NULL) {
 		rc = -ENOMEM;
@@ -207,7 +184,7 @@ dpf_spool_open(const struct dpf_spool_params *p)
 		rc = -ENOMEM;
 		goto close_spool;
 	}
-	rc = mkdir_path(s->dir);
+	rc = dpf_mkdir_p(s->dir, SPOOL_DIR_MODE);
 	if (rc != 0)
 		goto close_spool;
 	s->root_fd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -225,8 +202,7 @@ dpf_spool_open(const struct dpf_spool_params *p)
 close_spool:
 	dpf_spool_close(s);
 fail:
-	rte_errno = -rc;
-	return NULL;
+	return dpf_null_errno(-rc);
 }
 
 void
@@ -318,30 +294,16 @@ copy_fd(int in, int out)
 	if (buf == NULL)
 		return -ENOMEM;
 	for (;;) {
-		ssize_t n = read(in, buf, COPY_BUF);
-		ssize_t off = 0;
+		ssize_t n = dpf_read(in, buf, COPY_BUF);
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = -errno;
+		if (n <= 0) {
+			rc = (int)n;
 			break;
 		}
-		if (n == 0)
+		rc = dpf_write_all(out, buf, (size_t)n, NULL);
+		if (rc != 0)
 			break;
-		while (off < n) {
-			ssize_t w = write(out, buf + off, (size_t)(n - off));
-
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0) {
-				rc = w < 0 ? -errno : -EIO;
-				goto done;
-			}
-			off += w;
-		}
 	}
-done:
 	free(buf);
 	return rc;
 }

@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -12,6 +11,7 @@
 #include <rte_errno.h>
 
 #include "dpf_store.h"
+#include "dpf_util.h"
 
 struct dpf_store {
 	pthread_mutex_t lock;
@@ -21,32 +21,6 @@ struct dpf_store {
 	uint32_t count;
 };
 
-struct dpf_store *
-dpf_store_create(uint32_t capacity)
-{
-	struct dpf_store *s;
-
-	if (capacity == 0) {
-		rte_errno = EINVAL;
-		return NULL;
-	}
-	s = calloc(1, sizeof(*s));
-	if (s == NULL)
-		goto nomem;
-	s->ring = calloc(capacity, sizeof(*s->ring));
-	if (s->ring == NULL)
-		goto free_store;
-	s->capacity = capacity;
-	pthread_mutex_init(&s->lock, NULL);
-	return s;
-
-free_store:
-	free(s);
-nomem:
-	rte_errno = ENOMEM;
-	return NULL;
-}
-
 void
 dpf_store_free(struct dpf_store *s)
 {
@@ -55,6 +29,29 @@ dpf_store_free(struct dpf_store *s)
 	pthread_mutex_destroy(&s->lock);
 	free(s->ring);
 	free(s);
+}
+
+struct dpf_store *
+dpf_store_create(uint32_t capacity)
+{
+	struct dpf_store *s;
+
+	if (capacity == 0)
+		return dpf_null_errno(EINVAL);
+	s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		goto nomem;
+	pthread_mutex_init(&s->lock, NULL);
+	s->ring = calloc(capacity, sizeof(*s->ring));
+	if (s->ring == NULL)
+		goto free_store;
+	s->capacity = capacity;
+	return s;
+
+free_store:
+	dpf_store_free(s);
+nomem:
+	return dpf_null_errno(ENOMEM);
 }
 
 void
@@ -95,64 +92,17 @@ dpf_store_filter_init(struct dpf_store_filter *f)
 	f->action = -1;
 }
 
-static int
-parse_cidr(const char *tok, uint8_t *family, uint8_t *len, uint8_t *addr)
-{
-	char buf[64];
-	char *slash, *end;
-	unsigned long l;
-	unsigned int max;
-
-	if (strlen(tok) >= sizeof(buf))
-		return -EINVAL;
-	strcpy(buf, tok);
-	slash = strchr(buf, '/');
-	if (slash != NULL)
-		*slash++ = '\0';
-	memset(addr, 0, 16);
-	if (inet_pton(AF_INET, buf, addr) == 1)
-		*family = 4;
-	else if (inet_pton(AF_INET6, buf, addr) == 1)
-		*family = 6;
-	else
-		return -EINVAL;
-	max = *family == 4 ? 32 : 128;
-	l = max;
-	if (slash != NULL) {
-		l = strtoul(slash, &end, 10);
-		if (*slash == '\0' || *end != '\0' || l > max)
-			return -EINVAL;
-	}
-	*len = (uint8_t)l;
-	return 0;
-}
-
-static int
-parse_uint(const char *s, unsigned long max, unsigned long *out)
-{
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	*out = strtoul(s, &end, 10);
-	return *end == '\0' && *out <= max ? 0 : -EINVAL;
-}
-
 int
 dpf_store_filter_parse(struct dpf_store_filter *f, int argc, char **argv,
 		       int (*lookup_iface)(void *arg, const char *id), void *arg, char *err,
 		       size_t err_len)
 {
-	static const struct {
-		const char *name;
-		int proto;
-	} protos[] = {{"tcp", 6}, {"udp", 17}, {"icmp", 1}, {"icmpv6", 58}, {"sctp", 132}};
 	int i;
 
 	for (i = 0; i < argc; i++) {
 		const char *w = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		unsigned long n;
-		size_t k;
+		uint64_t n;
+		uint8_t proto;
 
 		if (strcmp(w, "oldest") == 0) {
 			f->oldest_first = true;
@@ -166,7 +116,7 @@ dpf_store_filter_parse(struct dpf_store_filter *f, int argc, char **argv,
 		if (strcmp(w, "iface") == 0) {
 			int idx = lookup_iface != NULL ? lookup_iface(arg, v) : -1;
 
-			if (idx < 0 && parse_uint(v, 65535, &n) == 0)
+			if (idx < 0 && dpf_parse_u64(v, 65535, &n) == 0)
 				idx = (int)n;
 			if (idx < 0) {
 				snprintf(err, err_len, "iface '%s': no such interface", v);
@@ -176,9 +126,10 @@ dpf_store_filter_parse(struct dpf_store_filter *f, int argc, char **argv,
 		} else if (strcmp(w, "src") == 0 || strcmp(w, "dst") == 0) {
 			bool src = w[0] == 's';
 
-			if (parse_cidr(v, src ? &f->src.family : &f->dst.family,
-				       src ? &f->src.len : &f->dst.len,
-				       src ? f->src.addr : f->dst.addr) < 0) {
+			/* Host bits may be set: records inside the prefix match. */
+			if (dpf_cidr_parse(v, src ? f->src.addr : f->dst.addr,
+					   src ? &f->src.family : &f->dst.family,
+					   src ? &f->src.len : &f->dst.len) < 0) {
 				snprintf(err, err_len, "%s '%s': not an address or CIDR", w, v);
 				return -EINVAL;
 			}
@@ -187,26 +138,18 @@ dpf_store_filter_parse(struct dpf_store_filter *f, int argc, char **argv,
 			else
 				f->has_dst = true;
 		} else if (strcmp(w, "port") == 0) {
-			if (parse_uint(v, 65535, &n) < 0) {
+			if (dpf_parse_u64(v, 65535, &n) < 0) {
 				snprintf(err, err_len, "port '%s': expected 0..65535", v);
 				return -EINVAL;
 			}
 			f->port = (int32_t)n;
 		} else if (strcmp(w, "proto") == 0) {
-			f->proto = -1;
-			for (k = 0; k < sizeof(protos) / sizeof(protos[0]); k++)
-				if (strcasecmp(v, protos[k].name) == 0)
-					f->proto = protos[k].proto;
-			if (f->proto < 0) {
-				if (parse_uint(v, 255, &n) < 0) {
-					snprintf(err, err_len,
-						 "proto '%s': expected tcp, udp, icmp, icmpv6, sctp or "
-						 "0..255",
-						 v);
-					return -EINVAL;
-				}
-				f->proto = (int32_t)n;
+			if (dpf_proto_parse(v, true, &proto) < 0) {
+				snprintf(err, err_len,
+					 "proto '%s': expected tcp, udp, icmp, icmpv6, sctp or 0..255", v);
+				return -EINVAL;
 			}
+			f->proto = proto;
 		} else if (strcmp(w, "action") == 0) {
 			if (strcasecmp(v, "ACCEPT") == 0)
 				f->action = DPF_ACTION_ACCEPT;
@@ -217,7 +160,7 @@ dpf_store_filter_parse(struct dpf_store_filter *f, int argc, char **argv,
 				return -EINVAL;
 			}
 		} else if (strcmp(w, "limit") == 0) {
-			if (parse_uint(v, DPF_STORE_MAX_RESULTS, &n) < 0 || n == 0) {
+			if (dpf_parse_u64(v, DPF_STORE_MAX_RESULTS, &n) < 0 || n == 0) {
 				snprintf(err, err_len, "limit '%s': expected 1..%d", v,
 					 DPF_STORE_MAX_RESULTS);
 				return -EINVAL;
@@ -238,11 +181,7 @@ static bool
 in_prefix(uint8_t family, uint8_t len, const uint8_t *prefix, uint8_t rfamily,
 	  const uint8_t *addr)
 {
-	unsigned int full = len / 8, rest = len % 8;
-
-	if (family != rfamily || memcmp(prefix, addr, full) != 0)
-		return false;
-	return rest == 0 || ((prefix[full] ^ addr[full]) & (uint8_t)(0xff00 >> rest)) == 0;
+	return family == rfamily && dpf_prefix_match(prefix, addr, len);
 }
 
 static bool
@@ -305,12 +244,6 @@ dpf_store_time_text(uint64_t sec, char *buf, size_t len)
 	strftime(buf, len, "%m/%d/%Y %I:%M:%S %p", &tm);
 }
 
-static void
-addr_text(uint8_t family, const uint8_t *a, char *buf, size_t len)
-{
-	inet_ntop(family == 6 ? AF_INET6 : AF_INET, a, buf, (socklen_t)len);
-}
-
 int
 dpf_store_write_csv(FILE *f, const struct dpf_record *recs, uint32_t n,
 		    const struct dpf_iface_meta *ifaces, uint16_t n_ifaces)
@@ -326,16 +259,17 @@ dpf_store_write_csv(FILE *f, const struct dpf_record *recs, uint32_t n,
 	fwrite(header, 1, sizeof(header) - 1, f);
 	for (i = 0; i < n; i++) {
 		const struct dpf_record *r = &recs[i];
-		char ps[46], pd[46], s[46], d[46], ts[32], te[32];
+		char ps[DPF_ADDR_TEXT_MAX], pd[DPF_ADDR_TEXT_MAX], s[DPF_ADDR_TEXT_MAX], d[DPF_ADDR_TEXT_MAX];
+		char ts[32], te[32];
 		int len;
 		const char *id = r->key.iface < n_ifaces && ifaces[r->key.iface].interface_id
 					 ? ifaces[r->key.iface].interface_id
 					 : "-";
 
-		addr_text(r->key.family, r->key.src_addr, ps, sizeof(ps));
-		addr_text(r->key.family, r->key.dst_addr, pd, sizeof(pd));
-		addr_text(r->key.family, r->post.src_addr, s, sizeof(s));
-		addr_text(r->key.family, r->post.dst_addr, d, sizeof(d));
+		dpf_addr_format(r->key.family, r->key.src_addr, ps, sizeof(ps));
+		dpf_addr_format(r->key.family, r->key.dst_addr, pd, sizeof(pd));
+		dpf_addr_format(r->key.family, r->post.src_addr, s, sizeof(s));
+		dpf_addr_format(r->key.family, r->post.dst_addr, d, sizeof(d));
 		dpf_store_time_text(r->start, ts, sizeof(ts));
 		dpf_store_time_text(r->end, te, sizeof(te));
 		len = snprintf(line, sizeof(line),

@@ -23,8 +23,13 @@
 
 struct dpf_store;
 
-/** @return NULL + rte_errno (EINVAL capacity 0, ENOMEM). */
+/**
+ * An empty store of capacity records. Needs no EAL.
+ * @return the store, or NULL with rte_errno = EINVAL (capacity 0) or ENOMEM
+ */
 struct dpf_store *dpf_store_create(uint32_t capacity);
+
+/** NULL-safe. Once no thread uses the store. */
 void dpf_store_free(struct dpf_store *s);
 
 /** Append OK records (other rows are ignored); the oldest are overwritten. */
@@ -51,8 +56,9 @@ struct dpf_store_filter {
 void dpf_store_filter_init(struct dpf_store_filter *f);
 
 /**
- * Parse filter words: iface N | src CIDR | dst CIDR | port N | proto P (number,
- * tcp, udp, icmp, icmpv6) | action ACCEPT|REJECT | oldest | limit N.
+ * Parse filter words: iface N | src CIDR | dst CIDR | port N | proto P (0..255
+ * or a name, in any letter case: tcp, udp, icmp, icmpv6, sctp, gre, esp) |
+ * action ACCEPT|REJECT | oldest | limit N. Reentrant.
  * iface takes an interface index; the caller maps ids to indexes with
  * lookup_iface (may be NULL: only numbers accepted).
  * @return 0, or -EINVAL with a message naming the word

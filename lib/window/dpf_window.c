@@ -9,6 +9,7 @@
 #include <rte_malloc.h>
 #include <rte_prefetch.h>
 
+#include "dpf_util.h"
 #include "dpf_window.h"
 
 #define EMIT_CHUNK 256
@@ -61,15 +62,22 @@ struct dpf_merge {
 	struct dpf_record chunk[EMIT_CHUNK];
 };
 
+void
+dpf_shard_free(struct dpf_shard *s)
+{
+	if (s == NULL)
+		return;
+	rte_free(s->views);
+	rte_free(s);
+}
+
 struct dpf_shard *
 dpf_shard_create(uint16_t n_ifaces, uint32_t max_views, int socket_id)
 {
 	struct dpf_shard *s;
 
-	if (n_ifaces == 0 || max_views > DPF_SHARD_MAX_VIEWS) {
-		rte_errno = EINVAL;
-		return NULL;
-	}
+	if (n_ifaces == 0 || max_views > DPF_SHARD_MAX_VIEWS)
+		return dpf_null_errno(EINVAL);
 	s = rte_zmalloc_socket("dpf_shard", sizeof(*s) + n_ifaces * sizeof(uint64_t),
 			       RTE_CACHE_LINE_SIZE, socket_id);
 	if (s == NULL)
@@ -86,19 +94,9 @@ dpf_shard_create(uint16_t n_ifaces, uint32_t max_views, int socket_id)
 	return s;
 
 free_shard:
-	rte_free(s);
+	dpf_shard_free(s);
 nomem:
-	rte_errno = ENOMEM;
-	return NULL;
-}
-
-void
-dpf_shard_free(struct dpf_shard *s)
-{
-	if (s == NULL)
-		return;
-	rte_free(s->views);
-	rte_free(s);
+	return dpf_null_errno(ENOMEM);
 }
 
 void
@@ -121,15 +119,23 @@ dpf_shard_lost_total(const struct dpf_shard *s)
 	return t;
 }
 
+void
+dpf_merge_free(struct dpf_merge *m)
+{
+	if (m == NULL)
+		return;
+	rte_free(m->tmp);
+	rte_free(m->recs);
+	rte_free(m);
+}
+
 struct dpf_merge *
 dpf_merge_create(const struct dpf_merge_params *p)
 {
 	struct dpf_merge *m;
 
-	if (p == NULL || p->max_flows == 0 || p->n_ifaces == 0) {
-		rte_errno = EINVAL;
-		return NULL;
-	}
+	if (p == NULL || p->max_flows == 0 || p->n_ifaces == 0)
+		return dpf_null_errno(EINVAL);
 	m = rte_zmalloc_socket("dpf_merge", sizeof(*m), RTE_CACHE_LINE_SIZE, p->socket_id);
 	if (m == NULL)
 		goto nomem;
@@ -140,7 +146,7 @@ dpf_merge_create(const struct dpf_merge_params *p)
 	m->tmp = rte_malloc_socket("dpf_merge_tmp", (size_t)p->max_flows * sizeof(m->tmp[0]),
 				   RTE_CACHE_LINE_SIZE, p->socket_id);
 	if (m->tmp == NULL)
-		goto free_recs;
+		goto free_merge;
 	m->max_flows = p->max_flows;
 	m->n_ifaces = p->n_ifaces;
 	m->finish = p->finish;
@@ -148,13 +154,10 @@ dpf_merge_create(const struct dpf_merge_params *p)
 	m->nodata = true;
 	return m;
 
-free_recs:
-	rte_free(m->recs);
 free_merge:
-	rte_free(m);
+	dpf_merge_free(m);
 nomem:
-	rte_errno = ENOMEM;
-	return NULL;
+	return dpf_null_errno(ENOMEM);
 }
 
 void
@@ -167,34 +170,6 @@ void
 dpf_merge_set_cut(struct dpf_merge *m, bool on)
 {
 	m->cut = on;
-}
-
-void
-dpf_merge_free(struct dpf_merge *m)
-{
-	if (m == NULL)
-		return;
-	rte_free(m->tmp);
-	rte_free(m->recs);
-	rte_free(m);
-}
-
-static inline uint64_t
-load_be64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return rte_be_to_cpu_64(v);
-}
-
-static inline uint32_t
-load_be32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return rte_be_to_cpu_32(v);
 }
 
 static inline uint64_t
@@ -227,15 +202,15 @@ rec_set(struct sort_rec *r, const struct dpf_ft_entry *e, uint32_t level, bool s
 	r->top = (uint32_t)k->iface << 8 | k->family;
 	r->level = level;
 	if (level == 0 && short_v4 && k->family == 4) {
-		r->hi = (uint64_t)load_be32(k->src_addr) << 32 | load_be32(k->dst_addr);
+		r->hi = (uint64_t)dpf_load_be32(k->src_addr) << 32 | dpf_load_be32(k->dst_addr);
 		r->lo = ports_word(k);
 		r->level = 2; /* complete: no further level */
 	} else if (level == 0) {
-		r->hi = load_be64(k->src_addr);
-		r->lo = load_be64(k->src_addr + 8);
+		r->hi = dpf_load_be64(k->src_addr);
+		r->lo = dpf_load_be64(k->src_addr + 8);
 	} else if (level == 1) {
-		r->hi = load_be64(k->dst_addr);
-		r->lo = load_be64(k->dst_addr + 8);
+		r->hi = dpf_load_be64(k->dst_addr);
+		r->lo = dpf_load_be64(k->dst_addr + 8);
 	} else {
 		r->hi = 0;
 		r->lo = ports_word(k);
@@ -419,8 +394,8 @@ record_from_flow(struct dpf_record *r, const struct dpf_flow_key *k,
 	r->post.dst_port = k->dst_port;
 	r->packets = c->packets;
 	r->bytes = c->bytes;
-	r->start = c->first_ns / 1000000000ull;
-	r->end = c->last_ns / 1000000000ull;
+	r->start = c->first_ns / DPF_NS_PER_SEC;
+	r->end = c->last_ns / DPF_NS_PER_SEC;
 	r->tcp_flags_aws = c->tcp_flags_aws;
 	r->tcp_flags_all = c->tcp_flags_all;
 	r->direction = c->direction;
@@ -449,17 +424,14 @@ shard_view(struct dpf_shard *const *shards, uint32_t n_shards, uint32_t tag)
 	return NULL;
 }
 
-int
-dpf_merge_window(struct dpf_merge *m, struct dpf_shard *const *shards, uint32_t n_shards,
-		 uint64_t start_sec, uint32_t len_sec, dpf_merge_emit_t emit, void *arg,
-		 struct dpf_merge_stats *st)
+/*
+ * Step 1: every entry of every shard as a sort record.
+ * @return the records gathered, or -E2BIG (more than max_flows)
+ */
+static int64_t
+gather(struct dpf_merge *m, struct dpf_shard *const *shards, uint32_t n_shards)
 {
-	struct dpf_merge_stats local = {0};
-	struct emitter em = {.m = m, .n = 0, .emit = emit, .arg = arg};
-	struct sort_rec *sorted;
-	uint32_t n = 0, i, s, pos, long_v4 = 0;
-	uint16_t iface;
-	int rc;
+	uint32_t n = 0, i, s, long_v4 = 0;
 
 	for (s = 0; s < n_shards; s++) {
 		const struct dpf_ft *ft = shards[s]->ft;
@@ -477,68 +449,114 @@ dpf_merge_window(struct dpf_merge *m, struct dpf_shard *const *shards, uint32_t 
 	if (unlikely(long_v4 != 0))
 		for (i = 0; i < n; i++)
 			rec_set(&m->recs[i], m->recs[i].e, 0, false);
-	local.flows_in = n;
-	sorted = n == 0 ? m->recs : sort_entries(m, n);
+	return n;
+}
 
-	pos = 0;
+/*
+ * Steps 3 and 4 for one interface's flows, sorted[*pos] onwards: equal keys
+ * are adjacent after the sort, so they are summed into one row. The entries
+ * are read in sort order, so they are fetched ahead.
+ * @return the rows emitted, or -errno of the emit callback
+ */
+static int64_t
+emit_iface_flows(struct dpf_merge *m, struct emitter *em, struct dpf_shard *const *shards,
+		 uint32_t n_shards, const struct sort_rec *sorted, uint32_t n, uint32_t *pos,
+		 uint16_t iface, struct dpf_merge_stats *local)
+{
+	uint32_t p = *pos;
+	int64_t rows = 0;
+	int rc;
+
+	while (p < n && sorted[p].e->key.iface == iface) {
+		struct dpf_flow_counters c = sorted[p].e->c;
+		const struct dpf_flow_key *k = &sorted[p].e->key;
+		uint32_t tag = sorted[p].e->pad;
+		struct dpf_record *r;
+
+		if (p + WALK_PREFETCH < n) {
+			rte_prefetch0(sorted[p + WALK_PREFETCH].e);
+			rte_prefetch0((const char *)sorted[p + WALK_PREFETCH].e +
+				      RTE_CACHE_LINE_SIZE);
+		}
+		for (p++; p < n && dpf_flow_key_equal(&sorted[p].e->key, k); p++) {
+			dpf_flow_counters_merge(&c, &sorted[p].e->c);
+			/* Several shards with a view: the lowest core's, so the choice
+			 * does not depend on the sort. */
+			if (sorted[p].e->pad != 0 && (tag == 0 || sorted[p].e->pad < tag))
+				tag = sorted[p].e->pad;
+		}
+		if (c.packets == 0)
+			continue;
+		r = emit_slot(em, &rc);
+		if (r == NULL)
+			return rc;
+		record_from_flow(r, k, &c);
+		if (m->finish != NULL)
+			m->finish(m->finish_arg, r,
+				  tag != 0 ? shard_view(shards, n_shards, tag) : NULL);
+		rows++;
+		local->packets += c.packets;
+	}
+	*pos = p;
+	return rows;
+}
+
+/* Step 4's last row of an interface: SKIPDATA when packets were lost, NODATA when empty. */
+static int
+emit_status(struct dpf_merge *m, struct emitter *em, uint16_t iface, uint64_t lost,
+	    uint64_t records, uint64_t start_sec, uint32_t len_sec, struct dpf_merge_stats *local)
+{
+	bool skip = lost > 0 || m->cut;
+	struct dpf_record *r;
+	int rc;
+
+	if (!skip && !(records == 0 && m->nodata))
+		return 0;
+	r = emit_slot(em, &rc);
+	if (r == NULL)
+		return rc;
+	record_status_row(r, iface, skip ? DPF_LOG_SKIPDATA : DPF_LOG_NODATA, start_sec, len_sec);
+	if (skip) {
+		local->skipdata_rows++;
+		local->lost_pkts += lost;
+	} else {
+		local->nodata_rows++;
+	}
+	return 0;
+}
+
+int
+dpf_merge_window(struct dpf_merge *m, struct dpf_shard *const *shards, uint32_t n_shards,
+		 uint64_t start_sec, uint32_t len_sec, dpf_merge_emit_t emit, void *arg,
+		 struct dpf_merge_stats *st)
+{
+	struct dpf_merge_stats local = {0};
+	struct emitter em = {.m = m, .n = 0, .emit = emit, .arg = arg};
+	const struct sort_rec *sorted;
+	int64_t n = gather(m, shards, n_shards);
+	uint32_t pos = 0, s;
+	uint16_t iface;
+	int rc;
+
+	if (n < 0)
+		return (int)n;
+	local.flows_in = (uint64_t)n;
+	sorted = n == 0 ? m->recs : sort_entries(m, (uint32_t)n);
 	for (iface = 0; iface < m->n_ifaces; iface++) {
 		uint64_t lost = 0;
-		uint64_t iface_records = 0;
-		struct dpf_record *r;
+		int64_t rows;
 
 		for (s = 0; s < n_shards; s++)
 			if (iface < shards[s]->n_ifaces)
 				lost += shards[s]->lost_pkts[iface];
-
-		/* Equal keys are adjacent after the sort: sum them into one row. The
-		 * entries are read in sort order, so they are fetched ahead. */
-		while (pos < n && sorted[pos].e->key.iface == iface) {
-			struct dpf_flow_counters c = sorted[pos].e->c;
-			const struct dpf_flow_key *k = &sorted[pos].e->key;
-			const struct dpf_flow_nat *view = NULL;
-			uint32_t tag = sorted[pos].e->pad;
-
-			if (pos + WALK_PREFETCH < n) {
-				rte_prefetch0(sorted[pos + WALK_PREFETCH].e);
-				rte_prefetch0((const char *)sorted[pos + WALK_PREFETCH].e +
-					      RTE_CACHE_LINE_SIZE);
-			}
-			for (pos++; pos < n && dpf_flow_key_equal(&sorted[pos].e->key, k); pos++) {
-				dpf_flow_counters_merge(&c, &sorted[pos].e->c);
-				/* Several shards with a view: the lowest core's, so
-				 * the choice does not depend on the sort. */
-				if (sorted[pos].e->pad != 0 &&
-				    (tag == 0 || sorted[pos].e->pad < tag))
-					tag = sorted[pos].e->pad;
-			}
-			if (c.packets == 0)
-				continue;
-			if (tag != 0)
-				view = shard_view(shards, n_shards, tag);
-			r = emit_slot(&em, &rc);
-			if (r == NULL)
-				return rc;
-			record_from_flow(r, k, &c);
-			if (m->finish != NULL)
-				m->finish(m->finish_arg, r, view);
-			iface_records++;
-			local.packets += c.packets;
-		}
-		local.records += iface_records;
-		if (lost > 0 || m->cut || (iface_records == 0 && m->nodata)) {
-			r = emit_slot(&em, &rc);
-			if (r == NULL)
-				return rc;
-			record_status_row(r, iface,
-					  lost > 0 || m->cut ? DPF_LOG_SKIPDATA : DPF_LOG_NODATA,
-					  start_sec, len_sec);
-			if (lost > 0 || m->cut) {
-				local.skipdata_rows++;
-				local.lost_pkts += lost;
-			} else {
-				local.nodata_rows++;
-			}
-		}
+		rows = emit_iface_flows(m, &em, shards, n_shards, sorted, (uint32_t)n, &pos, iface,
+					&local);
+		if (rows < 0)
+			return (int)rows;
+		local.records += (uint64_t)rows;
+		rc = emit_status(m, &em, iface, lost, (uint64_t)rows, start_sec, len_sec, &local);
+		if (rc < 0)
+			return rc;
 	}
 	rc = emit_flush(&em);
 	if (st != NULL) {

@@ -14,6 +14,7 @@
 #include <rte_errno.h>
 
 #include "dpf_nat.h"
+#include "dpf_nat_session.h"
 #include "dpf_test_eal.h"
 
 static unsigned int name_seq;
@@ -114,6 +115,10 @@ test_nat_parse_errors_name_the_token(void **state)
 		{"masquerade 10.0.0.0/8 192.0.2.1 3000-2000", "'3000-2000': port range"},
 		{"masquerade 10.0.0.0/8 192.0.2.1 0-2000", "port range"},
 		{"masquerade 10.0.0.0/8 192.0.2.1 1000", "port range"},
+		/* Numbers are digits only, as in ACL rules: no sign. */
+		{"static 10.0.0.0/+8 100.0.0.0/8", "'10.0.0.0/+8': prefix length must be 0..32"},
+		{"masquerade 10.0.0.0/8 192.0.2.1 +1000-2000", "'+1000-2000': port range"},
+		{"masquerade 10.0.0.0/8 192.0.2.1 1000-+2000", "'1000-+2000': port range"},
 	};
 	struct dpf_nat_rule r;
 	char err[256];

@@ -23,6 +23,7 @@
 #include <rte_errno.h>
 
 #include "dpf_sink.h"
+#include "dpf_test_util.h"
 
 #define HEADER "version account-id interface-id start end action\n"
 #define ACCOUNT "123456789012"
@@ -107,15 +108,6 @@ count_tmp(const struct file_list *l)
 }
 
 static int
-walk_remove(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)type;
-	(void)ftw;
-	return remove(path);
-}
-
-static int
 setup_dir(void **state)
 {
 	struct tdir *t = calloc(1, sizeof(*t));
@@ -138,7 +130,7 @@ teardown_dir(void **state)
 	struct tdir *t = *state;
 
 	chmod(t->root, 0700);
-	nftw(t->root, walk_remove, 16, FTW_DEPTH | FTW_PHYS);
+	dpf_test_rmtree(t->root);
 	free(t);
 	return 0;
 }

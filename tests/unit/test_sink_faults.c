@@ -31,6 +31,7 @@
 #include <zstd.h>
 
 #include "dpf_sink.h"
+#include "dpf_test_util.h"
 
 #define HEADER "version account-id interface-id start end action\n"
 #define ACCOUNT "123456789012"
@@ -250,15 +251,6 @@ count_tmp(const struct file_list *l)
 }
 
 static int
-walk_remove(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)type;
-	(void)ftw;
-	return remove(path);
-}
-
-static int
 setup_dir(void **state)
 {
 	struct tdir *t = calloc(1, sizeof(*t));
@@ -282,7 +274,7 @@ teardown_dir(void **state)
 	struct tdir *t = *state;
 
 	faults_clear();
-	nftw(t->root, walk_remove, 16, FTW_DEPTH | FTW_PHYS);
+	dpf_test_rmtree(t->root);
 	free(t);
 	return 0;
 }
@@ -476,7 +468,7 @@ test_sink_enospc_mid_buffer_holds_every_line_and_writes_each_once_after_retry(vo
 {
 	check_write_error_holds_then_recovers(*state, DPF_COMPRESS_NONE, ENOSPC, 1000);
 	faults_clear();
-	nftw(((struct tdir *)*state)->out, walk_remove, 16, FTW_DEPTH | FTW_PHYS);
+	dpf_test_rmtree(((struct tdir *)*state)->out);
 	check_write_error_holds_then_recovers(*state, DPF_COMPRESS_ZSTD, ENOSPC, 777);
 }
 
@@ -485,7 +477,7 @@ test_sink_edquot_and_eio_on_write_hold_then_recover(void **state)
 {
 	check_write_error_holds_then_recovers(*state, DPF_COMPRESS_GZIP, EDQUOT, 0);
 	faults_clear();
-	nftw(((struct tdir *)*state)->out, walk_remove, 16, FTW_DEPTH | FTW_PHYS);
+	dpf_test_rmtree(((struct tdir *)*state)->out);
 	check_write_error_holds_then_recovers(*state, DPF_COMPRESS_NONE, EIO, 0);
 }
 
@@ -1259,7 +1251,7 @@ check_flush_then_kill_n(struct tdir *t, enum dpf_compress c, unsigned int whole,
 	assert_int_equal(check_prefix(final), whole);
 	dpf_sink_free(b);
 	dpf_sink_free(s);
-	nftw(t->root, walk_remove, 16, FTW_DEPTH | FTW_PHYS);
+	dpf_test_rmtree(t->root);
 	assert_int_equal(mkdir(t->root, 0700), 0);
 }
 
@@ -1333,7 +1325,7 @@ test_sink_flush_with_nothing_new_is_harmless_for_every_compression(void **state)
 		assert_int_equal(st.lines_lost, 0);
 		assert_int_equal(check_lines_exactly(t->out, 20), 1);
 		dpf_sink_free(s);
-		nftw(t->out, walk_remove, 16, FTW_DEPTH | FTW_PHYS);
+		dpf_test_rmtree(t->out);
 	}
 }
 

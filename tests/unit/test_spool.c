@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +17,7 @@
 #include <rte_errno.h>
 
 #include "dpf_spool.h"
+#include "dpf_test_util.h"
 
 #define NAME_A "AWSLogs/1/vpcflowlogs/r/2024/01/02/a_20240102T0300Z_00000001.log.zst"
 #define NAME_B "AWSLogs/1/vpcflowlogs/r/2024/01/02/b_20240102T0305Z_00000002.log.zst"
@@ -28,15 +28,6 @@ struct tdir {
 	char spool[96];
 	char src[96];
 };
-
-static int
-walk_remove(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)type;
-	(void)ftw;
-	return remove(path);
-}
 
 static int
 setup_dir(void **state)
@@ -62,7 +53,7 @@ teardown_dir(void **state)
 {
 	struct tdir *t = *state;
 
-	nftw(t->root, walk_remove, 16, FTW_DEPTH | FTW_PHYS);
+	dpf_test_rmtree(t->root);
 	free(t);
 	return 0;
 }

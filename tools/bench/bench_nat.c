@@ -32,6 +32,7 @@
 #include <rte_malloc.h>
 
 #include "dpf_nat.h"
+#include "dpf_nat_session.h"
 #include "dpf_rss.h"
 
 #include "bench_util.h"

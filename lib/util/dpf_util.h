@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef DPF_UTIL_H
+#define DPF_UTIL_H
+
+/**
+ * @file
+ * The small internals every other library needs and used to write again:
+ * big-endian loads and stores, the NULL + rte_errno failure, time units,
+ * error messages for parsers, text trimming and decimal numbers, mkdir -p,
+ * IP addresses and prefixes, protocol names, and unique names for DPDK
+ * objects and the rte_hash tables built from them.
+ *
+ * It is the first library in lib/meson.build: it depends on no other dpflow
+ * library, so any of them may use it. Like every library it never prints,
+ * never exits and never reads a clock.
+ *
+ * Thread safety: every function is reentrant and may be called from any
+ * thread, lcore or not; dpf_unique_name() draws from one process-wide atomic
+ * counter. dpf_hash_create() needs EAL (it is rte_hash_create()); nothing
+ * else does.
+ */
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/types.h>
+
+#include <rte_byteorder.h>
+#include <rte_common.h>
+#include <rte_errno.h>
+
+/* ------------------------------------------------------------ byte order */
+
+/*
+ * Loads and stores of big-endian (network order) values at any alignment:
+ * a memcpy the compiler turns into one move, then a byte swap. Inline,
+ * because the packet parser and the merge call them per packet and per flow.
+ * One definition makes all six, so the widths cannot drift apart:
+ *
+ *   uint16_t dpf_load_be16(const void *p)     void dpf_store_be16(void *p, uint16_t v)
+ *   uint32_t dpf_load_be32(const void *p)     void dpf_store_be32(void *p, uint32_t v)
+ *   uint64_t dpf_load_be64(const void *p)     void dpf_store_be64(void *p, uint64_t v)
+ *
+ * dpf_load_beN() returns the value at p; dpf_store_beN() writes v at p.
+ */
+#define DPF_BE_ACCESSORS(bits)                                                                     \
+	static inline uint##bits##_t dpf_load_be##bits(const void *p)                              \
+	{                                                                                          \
+		uint##bits##_t v;                                                                  \
+		memcpy(&v, p, sizeof(v));                                                          \
+		return rte_be_to_cpu_##bits(v);                                                    \
+	}                                                                                          \
+	static inline void dpf_store_be##bits(void *p, uint##bits##_t v)                           \
+	{                                                                                          \
+		v = rte_cpu_to_be_##bits(v);                                                       \
+		memcpy(p, &v, sizeof(v));                                                          \
+	}
+
+DPF_BE_ACCESSORS(16)
+DPF_BE_ACCESSORS(32)
+DPF_BE_ACCESSORS(64)
+
+/* ------------------------------------------------------------ failures */
+
+/**
+ * The failure of a function that returns a pointer (style: NULL and
+ * rte_errno): sets rte_errno to err.
+ * @return NULL, always
+ */
+static inline void *
+dpf_null_errno(int err)
+{
+	rte_errno = err;
+	return NULL;
+}
+
+/* ------------------------------------------------------------ time */
+
+/** Nanoseconds in a second: times are Unix nanoseconds below app/. */
+#define DPF_NS_PER_SEC UINT64_C(1000000000)
+
+/* ------------------------------------------------------------ error messages */
+
+/**
+ * Write a message into a caller's error buffer, the way every parser of
+ * dpflow reports what it refused ("<token>: <problem>"). The text is cut to
+ * fit and always NUL-terminated.
+ *
+ * @param err      the buffer; NULL (or err_len 0) writes nothing
+ * @param err_len  its size
+ */
+void dpf_set_err(char *err, size_t err_len, const char *fmt, ...) __rte_format_printf(3, 4);
+
+/** dpf_set_err() with a va_list. */
+void dpf_vset_err(char *err, size_t err_len, const char *fmt, va_list ap) __rte_format_printf(3, 0);
+
+/**
+ * Append to the message already in err (a prefix such as "file:line: "),
+ * cut to fit. Nothing happens when err is NULL, err_len is 0 or err is full.
+ */
+void dpf_vadd_err(char *err, size_t err_len, const char *fmt, va_list ap) __rte_format_printf(3, 0);
+
+/* ------------------------------------------------------------ text */
+
+/**
+ * Trim a line in place: blanks (space, tab) at the start; blanks and the
+ * carriage return of a CRLF line at the end.
+ * @return s advanced past the leading blanks (s itself is cut at the end)
+ */
+char *dpf_trim(char *s);
+
+/** True when s ends with suffix (every string ends with ""). */
+bool dpf_has_suffix(const char *s, const char *suffix);
+
+/**
+ * Parse an unsigned decimal number: digits only (no sign, no blank, no
+ * base prefix), at least one.
+ * @return 0 and *out, -EINVAL (NULL, empty, or a character that is not a
+ *         digit anywhere in s), -ERANGE (digits only, but above max)
+ */
+int dpf_parse_u64(const char *s, uint64_t max, uint64_t *out);
+
+/* ------------------------------------------------------------ files */
+
+/**
+ * mkdir -p: create path and every missing parent with mode (an existing
+ * directory is fine). Symbolic links in path are followed: this is for a
+ * directory the operator names, not for paths below it.
+ * @return 0, -ENAMETOOLONG (path of PATH_MAX or more), or -errno of the
+ *         mkdir that failed (EACCES, ENOTDIR, EROFS, ENOSPC, ...)
+ */
+int dpf_mkdir_p(const char *path, mode_t mode);
+
+/**
+ * read(2) of at most len bytes, again after EINTR.
+ * @return bytes read (0 at the end of the file), or -errno of the read
+ */
+ssize_t dpf_read(int fd, void *buf, size_t len);
+
+/**
+ * Write all of buf: write(2) again after EINTR and after a partial write.
+ * @param written  out (may be NULL): bytes written, also on failure
+ * @return 0, or -errno of the failed write (-EIO for a write of 0 bytes)
+ */
+int dpf_write_all(int fd, const void *buf, size_t len, size_t *written);
+
+/* ------------------------------------------------------------ addresses */
+
+/** Text of the longest address dpf_addr_format() writes, NUL included. */
+#define DPF_ADDR_TEXT_MAX 46
+
+/**
+ * Parse an IPv4 (dotted quad) or IPv6 address.
+ * @param addr    out: 16 bytes, IPv4 in bytes 0..3 and the rest zero
+ * @param family  out: 4 or 6
+ * @return 0, or -EINVAL (neither; addr is then zero)
+ */
+int dpf_addr_parse(const char *text, uint8_t addr[16], uint8_t *family);
+
+/**
+ * Text of an address (inet_ntop), "?" when it cannot be written.
+ * @param family  4, else IPv6
+ * @param len     DPF_ADDR_TEXT_MAX is always enough
+ * @return buf
+ */
+const char *dpf_addr_format(uint8_t family, const uint8_t *addr, char *buf, size_t len);
+
+/**
+ * Parse "<address>/<length>" or a bare address (length 32 or 128). Host
+ * bits are allowed (an interface address keeps them): check them with
+ * dpf_prefix_has_host_bits() where a prefix must not have any.
+ * @param addr, family  out, as dpf_addr_parse()
+ * @param len           out: the prefix length
+ * @return 0, -ENAMETOOLONG (text of 64 characters or more), -EINVAL (the
+ *         part before '/' is no address), -EDOM (the length is not a
+ *         decimal number), -ERANGE (the length is above 32 or 128)
+ */
+int dpf_cidr_parse(const char *text, uint8_t addr[16], uint8_t *family, uint8_t *len);
+
+/** Clear every bit of a 16-byte address past the first len bits. */
+void dpf_prefix_mask(uint8_t addr[16], unsigned int len);
+
+/** True when a 16-byte address has a bit set past its first len bits. */
+bool dpf_prefix_has_host_bits(const uint8_t addr[16], unsigned int len);
+
+/** True when the first len bits of the 16-byte addresses a and b agree. */
+bool dpf_prefix_match(const uint8_t a[16], const uint8_t b[16], unsigned int len);
+
+/* ------------------------------------------------------------ protocols */
+
+/**
+ * The IANA number of a protocol name: tcp, udp, icmp, icmpv6 (and its
+ * alias ipv6-icmp), sctp, gre, esp.
+ * @param any_case  true: "TCP" is tcp too
+ * @return 0..255, or -EINVAL (no such name)
+ */
+int dpf_proto_by_name(const char *name, bool any_case);
+
+/**
+ * A protocol as a name (dpf_proto_by_name()) or a decimal number 0..255.
+ * @return 0 and *proto, -ERANGE (a number above 255), -EINVAL (neither)
+ */
+int dpf_proto_parse(const char *text, bool any_case, uint8_t *proto);
+
+/** The first name of a protocol number, or NULL when it has none. */
+const char *dpf_proto_name(uint8_t proto);
+
+/* ------------------------------------------------------------ DPDK objects */
+
+/**
+ * Make a name for a DPDK object that no object of this process has yet:
+ * "<tag><n>-<name>", n from a process-wide counter (first, so that a name
+ * cut to size stays unique), cut to size - 1 characters. Tries again with
+ * the next n while taken() says the name is in use.
+ * @param taken  may be NULL (the first name is taken as it is)
+ * @return 0, or -EEXIST when 16 names in a row were taken
+ */
+int dpf_unique_name(char *buf, size_t size, const char *tag, const char *name,
+		    bool (*taken)(const char *name));
+
+struct rte_hash;
+
+/** Entries of rte_hash's smallest table: one bucket (RTE_HASH_BUCKET_ENTRIES is private). */
+#define DPF_HASH_MIN_ENTRIES 8
+
+/**
+ * rte_hash_create() for the tables of fixed-size keys dpflow keeps: keys
+ * hashed with rte_hash_crc (seed 0), at least DPF_HASH_MIN_ENTRIES entries,
+ * named "<name>_<suffix>" with name cut to 20 characters (rte_hash names a
+ * ring "HT_<name>", and ring names hold 28), or name as it is when suffix
+ * is NULL.
+ * @param extra_flag  RTE_HASH_EXTRA_FLAGS_* (0: single writer, no reader
+ *                    on other lcores)
+ * @return the table, or NULL with rte_errno (EINVAL, EEXIST: the name is in
+ *         use, ENOMEM, or what rte_hash_create() reported). Needs EAL;
+ *         control path only.
+ */
+struct rte_hash *dpf_hash_create(const char *name, const char *suffix, uint32_t entries,
+				 uint32_t key_len, int socket_id, uint8_t extra_flag);
+
+#endif /* DPF_UTIL_H */
