@@ -30,6 +30,7 @@
 #include "dpf_sink.h"
 #include "dpf_store.h"
 #include "dpf_window.h"
+#include "run.h"
 
 #define DPF_MAX_RX_CORES 64
 #define DPF_MAX_PORTS 32
@@ -370,22 +371,16 @@ struct dpf_app {
 	struct dpf_pipeline_stats pstats;
 	struct dpf_replay_stats rstats;
 	struct dpf_sink_stats sstats; /* copied by the writer when it ends */
-	bool writer_failed;
 
-	volatile bool stop;        /* signal, idle exit: stop reading, drain the queues, flush */
-	uint64_t stop_mono_ns;     /* CLOCK_MONOTONIC when the stop signal came (0: none) */
-	volatile bool polling;     /* CLI start/stop: RX cores poll their queues */
+	struct dpf_run run;        /* stop, polling, output failed, rotate (run.h) */
 	uint32_t flush_gen;        /* CLI flush requests (RX cores acknowledge) */
 	struct dpf_store *store;   /* recent flows for show/export flows */
 	struct dpf_fmt *fmt_next;  /* set log-format: the writer switches at a boundary */
 	bool interactive;          /* -i or --cmdline-file: the CLI decides when to exit */
-	volatile bool run_done;    /* the run loop has ended (interactive mode) */
+	bool run_done;             /* the run loop has ended (interactive mode; release/acquire) */
 	bool writer_done;          /* the writer has handled the stop batch */
 	struct dpf_fmt *fmt_show;  /* the CLI's copy of the record format */
-	/* SIGHUP: set by the handler, cleared by the writer once it has
-	 * published the open files (log rotation). */
-	volatile bool rotate_requested;
-	volatile bool pipeline_done;
+	bool pipeline_done;        /* the pipeline lcore has ended (release/acquire) */
 	uint64_t start_ns;
 	uint64_t tsc_hz;           /* measured at start-up (clock.c) */
 };
@@ -572,11 +567,11 @@ int dpf_export_s3_setup(struct dpf_app *app);
 void dpf_export_s3_print(FILE *f);
 void dpf_export_s3_free(void);
 /* numa.c: the machine's nodes, each port's node, RX lcores on another node. */
-void dpf_numa_report(FILE *f, const struct dpf_app *app);
+void dpf_numa_report(const struct dpf_app *app);
 
 /* stats.c */
 void dpf_stats_print(FILE *f, struct dpf_app *app, bool final);
-void dpf_stats_line(FILE *f, const struct dpf_app *app);
+void dpf_stats_line(const struct dpf_app *app);
 uint64_t dpf_stats_rx_total(const struct dpf_app *app);
 
 #endif /* DPFLOW_APP_H */

@@ -26,6 +26,7 @@
 #include "cli.h"
 #include "dpflow.h"
 #include "drivers.h"
+#include "log.h"
 
 static uint64_t
 mono_ns(void)
@@ -41,9 +42,9 @@ on_signal(int sig)
 {
 	(void)sig;
 	/* clock_gettime is async-signal-safe; the first signal times the stop. */
-	if (dpf_app.stop_mono_ns == 0)
-		dpf_app.stop_mono_ns = mono_ns();
-	dpf_app.stop = true;
+	if (__atomic_load_n(&dpf_app.run.stop_mono_ns, __ATOMIC_RELAXED) == 0)
+		__atomic_store_n(&dpf_app.run.stop_mono_ns, mono_ns(), __ATOMIC_RELAXED);
+	dpf_run_stop(&dpf_app.run);
 }
 
 /* Log rotation: the writer thread publishes the open files and goes on. */
@@ -51,7 +52,7 @@ static void
 on_sighup(int sig)
 {
 	(void)sig;
-	dpf_app.rotate_requested = true;
+	__atomic_store_n(&dpf_app.run.rotate, true, __ATOMIC_RELAXED);
 }
 
 static int
@@ -61,7 +62,7 @@ setup_format(struct dpf_app *app)
 
 	app->fmt = dpf_fmt_parse(app->cfg.opt.log_format, err, sizeof(err));
 	if (app->fmt == NULL) {
-		fprintf(stderr, "dpflow: --log-format: %s\n", err);
+		DPF_LOG(ERR, main, "--log-format: %s\n", err);
 		return -EINVAL;
 	}
 	return 0;
@@ -75,8 +76,8 @@ assign_lcores(struct dpf_app *app)
 
 	app->n_cores = (uint16_t)app->cfg.opt.rxq;
 	if (workers < app->n_cores) {
-		fprintf(stderr,
-			"dpflow: --rxq %u needs %u worker lcores besides the main lcore, EAL gave "
+		DPF_LOG(ERR, main,
+			"--rxq %u needs %u worker lcores besides the main lcore, EAL gave "
 			"%u; add lcores with -l or --lcores\n",
 			app->n_cores, app->n_cores, workers);
 		return -EINVAL;
@@ -94,19 +95,21 @@ assign_lcores(struct dpf_app *app)
 static void
 print_lcores(const struct dpf_app *app)
 {
+	char line[64 + DPF_MAX_PORTS * 24];
 	uint16_t c, q;
+	int n;
 
 	for (c = 0; c < app->n_cores; c++) {
-		fprintf(stderr, "dpflow: lcore %u: RX", app->cores[c].lcore_id);
+		n = 0;
 		for (q = 0; q < app->cores[c].n_rxq; q++)
-			fprintf(stderr, " port %u queue %u", app->cores[c].rxq[q].port,
-				app->cores[c].rxq[q].queue);
-		fputc('\n', stderr);
+			n += snprintf(line + n, sizeof(line) - (size_t)n, " port %u queue %u",
+				      app->cores[c].rxq[q].port, app->cores[c].rxq[q].queue);
+		DPF_LOG(INFO, main, "lcore %u: RX%s\n", app->cores[c].lcore_id, line);
 	}
 	if (app->pipeline_lcore == RTE_MAX_LCORE)
-		fprintf(stderr, "dpflow: lcore %u: pipeline (main lcore)\n", rte_get_main_lcore());
+		DPF_LOG(INFO, main, "lcore %u: pipeline (main lcore)\n", rte_get_main_lcore());
 	else
-		fprintf(stderr, "dpflow: lcore %u: pipeline\n", app->pipeline_lcore);
+		DPF_LOG(INFO, main, "lcore %u: pipeline\n", app->pipeline_lcore);
 }
 
 static void
@@ -125,19 +128,19 @@ run(struct dpf_app *app)
 		if (app->pipeline_lcore == RTE_MAX_LCORE)
 			done = dpf_pipeline_poll(app);
 		else
-			done = app->pipeline_done;
+			done = __atomic_load_n(&app->pipeline_done, __ATOMIC_ACQUIRE);
 		rx = dpf_stats_rx_total(app);
 		if (rx != last_rx) {
 			last_rx = rx;
 			last_rx_change = now;
-		} else if (app->cfg.opt.idle_exit != 0 && !app->stop &&
+		} else if (app->cfg.opt.idle_exit != 0 && !dpf_run_stopping(&app->run) &&
 			   now - last_rx_change >= app->cfg.opt.idle_exit * 1000000000ull) {
-			fprintf(stderr, "dpflow: no packet for %" PRIu64 " s: flushing and exiting\n",
+			DPF_LOG(NOTICE, main, "no packet for %" PRIu64 " s: flushing and exiting\n",
 				app->cfg.opt.idle_exit);
-			app->stop = true;
+			dpf_run_stop(&app->run);
 		}
 		if (app->cfg.opt.stats_period != 0 && now >= next_stats) {
-			dpf_stats_line(stderr, app);
+			dpf_stats_line(app);
 			next_stats = now + app->cfg.opt.stats_period * 1000000000ull;
 		}
 		if (!done)
@@ -151,7 +154,7 @@ run_thread(void *arg)
 	struct dpf_app *app = arg;
 
 	run(app);
-	app->run_done = true;
+	__atomic_store_n(&app->run_done, true, __ATOMIC_RELEASE);
 	return NULL;
 }
 
@@ -162,6 +165,8 @@ main(int argc, char **argv)
 	uint16_t c;
 	int ret, status = EXIT_FAILURE;
 
+	/* Before anything logs: stderr, not EAL's stdout (records go there). */
+	dpf_log_init();
 	/* Driver profiles may add devargs to --vdev arguments (default_devargs,
 	 * doc/drivers-cfg.md): EAL must see them, so before it starts. */
 	{
@@ -171,14 +176,14 @@ main(int argc, char **argv)
 		if (dpf_drivers_vdev_defaults(dpf_options_peek(argc, argv, "drivers-cfg", dir,
 							       sizeof(dir)),
 					      argc, argv, &eal_argv) < 0) {
-			fprintf(stderr, "dpflow: out of memory\n");
+			DPF_LOG(ERR, main, "out of memory\n");
 			return EXIT_FAILURE;
 		}
 		argv = eal_argv;
 	}
 	ret = rte_eal_init(argc, argv);
 	if (ret < 0) {
-		fprintf(stderr, "dpflow: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
+		DPF_LOG(ERR, main, "EAL initialisation failed: %s\n", rte_strerror(rte_errno));
 		dpf_drivers_vdev_free();
 		return EXIT_FAILURE;
 	}
@@ -204,12 +209,12 @@ main(int argc, char **argv)
 		goto cleanup_opts;
 	if (app->cfg.opt.cmdline_file != NULL && dpf_cli_load(app->cfg.opt.cmdline_file) < 0)
 		goto cleanup_opts;
-	app->polling = true;
+	dpf_run_set_polling(&app->run, true);
 	app->interactive = app->cfg.opt.interactive || app->cfg.opt.cmdline_file != NULL;
 	app->fmt_show = dpf_fmt_parse(app->cfg.opt.log_format, NULL, 0);
 	app->store = dpf_store_create((uint32_t)app->cfg.opt.flow_store);
 	if (app->fmt_show == NULL || app->store == NULL) {
-		fprintf(stderr, "dpflow: out of memory\n");
+		DPF_LOG(ERR, main, "out of memory\n");
 		goto cleanup_opts;
 	}
 	if (app->cfg.opt.replay != NULL && dpf_replay_open(app) < 0)
@@ -241,19 +246,19 @@ main(int argc, char **argv)
 	if (dpf_writer_start(app) < 0)
 		goto cleanup_export;
 	print_lcores(app);
-	dpf_numa_report(stderr, app);
+	dpf_numa_report(app);
 	dpf_wall_calibrate(app);
 	{
 		struct dpf_wall_stats w;
 
 		if (app->clock == DPF_CLOCK_WALL && dpf_wall_stats(&w))
-			fprintf(stderr,
-				"dpflow: clock: TSC %.6f MHz measured, EAL says %.6f MHz (%+.0f ppm); "
+			DPF_LOG(INFO, main,
+				"clock: TSC %.6f MHz measured, EAL says %.6f MHz (%+.0f ppm); "
 				"kept on CLOCK_REALTIME\n",
 				(double)w.disc.tsc_hz / 1e6, (double)w.tsc_hz_eal / 1e6,
 				((double)w.tsc_hz_eal / (double)w.disc.tsc_hz - 1) * 1e6);
 	}
-	fprintf(stderr, "dpflow: window %" PRIu64 " s, %s clock, output %s\n",
+	DPF_LOG(INFO, main, "window %" PRIu64 " s, %s clock, output %s\n",
 		app->cfg.opt.window, app->clock == DPF_CLOCK_PACKET ? "packet" : "wall",
 		app->cfg.opt.output);
 
@@ -266,23 +271,23 @@ main(int argc, char **argv)
 	if (app->cfg.opt.replay != NULL && dpf_replay_start(app) < 0) {
 		/* No replay thread to say so: RX cores wait for it to end. */
 		__atomic_store_n(&app->source_done, true, __ATOMIC_RELEASE);
-		app->stop = true;
+		dpf_run_stop(&app->run);
 	}
 
 	if (dpf_telemetry_register(app) < 0)
-		fprintf(stderr, "dpflow: telemetry commands not registered\n");
+		DPF_LOG(WARNING, main, "telemetry commands not registered\n");
 	if (app->interactive) {
 		pthread_t tid;
 
 		/* The prompt owns the main thread; the run loop moves aside. */
 		if (pthread_create(&tid, NULL, run_thread, app) != 0) {
-			fprintf(stderr, "dpflow: cannot start the run loop\n");
-			app->stop = true;
+			DPF_LOG(ERR, main, "cannot start the run loop\n");
+			dpf_run_stop(&app->run);
 		} else {
 			dpf_cli_run(app, app->cfg.opt.interactive);
 			/* Without -i the file ran first; then the run goes on as usual. */
 			if (app->cfg.opt.interactive)
-				app->stop = true;
+				dpf_run_stop(&app->run);
 			pthread_join(tid, NULL);
 		}
 	} else {
@@ -296,11 +301,11 @@ main(int argc, char **argv)
 	dpf_export_ipfix_print(stderr);
 	dpf_export_s3_print(stderr);
 	dpf_stats_print(stderr, app, true);
-	status = (app->writer_failed || dpf_replay_failed()) ? EXIT_FAILURE : EXIT_SUCCESS;
+	status = (dpf_run_output_failed(&app->run) || dpf_replay_failed()) ? EXIT_FAILURE : EXIT_SUCCESS;
 	/* doc/reliability.md: a signal stops any run within 2 s. */
-	if (app->stop_mono_ns != 0)
-		fprintf(stderr, "dpflow: stopped %.3f s after the signal\n",
-			(double)(mono_ns() - app->stop_mono_ns) / 1e9);
+	if (app->run.stop_mono_ns != 0)
+		DPF_LOG(NOTICE, main, "stopped %.3f s after the signal\n",
+			(double)(mono_ns() - app->run.stop_mono_ns) / 1e9);
 
 cleanup_export:
 	dpf_export_s3_free();

@@ -16,6 +16,7 @@
 #include "dpf_cfg.h"
 #include "dpf_fmt.h"
 #include "dpflow.h"
+#include "log.h"
 
 enum opt_type {
 	OPT_STR,   /* free text (format strings) */
@@ -407,7 +408,7 @@ set_defaults(struct dpf_options *o)
 		if (opt_table[i].def == NULL)
 			continue;
 		if (opt_set(o, &opt_table[i], opt_table[i].def, "default", err, sizeof(err)) < 0) {
-			fprintf(stderr, "dpflow: internal default: %s\n", err);
+			DPF_LOG(ERR, config, "internal default: %s\n", err);
 			return -EINVAL;
 		}
 	}
@@ -456,13 +457,13 @@ iface_for_section(struct dpf_config *cfg, const struct dpf_cfg_entry *e, const c
 		if (strcmp(cfg->ifaces[i].meta.interface_id, e->section_arg) == 0)
 			return &cfg->ifaces[i];
 	if (cfg->n_ifaces == DPF_MAX_IFACES) {
-		fprintf(stderr, "dpflow: %s:%u: more than %d interfaces\n", file, e->section_line,
+		DPF_LOG(ERR, config, "%s:%u: more than %d interfaces\n", file, e->section_line,
 			DPF_MAX_IFACES);
 		return NULL;
 	}
 	if (!dpf_fmt_meta_valid(e->section_arg)) {
-		fprintf(stderr,
-			"dpflow: %s:%u: interface section needs an id: [interface eni-...] "
+		DPF_LOG(ERR, config,
+			"%s:%u: interface section needs an id: [interface eni-...] "
 			"(printable, no spaces)\n",
 			file, e->section_line);
 		return NULL;
@@ -580,7 +581,7 @@ apply_rule_section(struct dpf_config *cfg, const struct dpf_cfg_entry *e, const 
 	int rc;
 
 	if (e->section_arg[0] != '\0') {
-		fprintf(stderr, "dpflow: %s:%u: [%s] takes no argument\n", path, e->section_line,
+		DPF_LOG(ERR, config, "%s:%u: [%s] takes no argument\n", path, e->section_line,
 			e->section);
 		return -EINVAL;
 	}
@@ -593,14 +594,14 @@ apply_rule_section(struct dpf_config *cfg, const struct dpf_cfg_entry *e, const 
 	else if (!nat && strcmp(e->key, "stateful") == 0)
 		d = opt_find("acl-stateful");
 	if (d == NULL) {
-		fprintf(stderr, "dpflow: %s:%u: unknown key '%s' in [%s] (expected %s)\n", path,
+		DPF_LOG(ERR, config, "%s:%u: unknown key '%s' in [%s] (expected %s)\n", path,
 			e->line, e->key, e->section, nat ? "rule" : "rule, default, stateful");
 		return -EINVAL;
 	}
 	snprintf(origin, sizeof(origin), "%s:%u", path, e->line);
 	rc = opt_set(&cfg->opt, d, e->value, origin, err, sizeof(err));
 	if (rc < 0)
-		fprintf(stderr, "dpflow: %s: %s\n", origin, err);
+		DPF_LOG(ERR, config, "%s: %s\n", origin, err);
 	return rc;
 }
 
@@ -636,7 +637,7 @@ apply_config_file(struct dpf_config *cfg, const char *path)
 	int rc = 0;
 
 	if (c == NULL) {
-		fprintf(stderr, "dpflow: --config: %s\n", err);
+		DPF_LOG(ERR, config, "--config: %s\n", err);
 		return -EINVAL;
 	}
 	for (i = 0; i < dpf_cfg_count(c) && rc == 0; i++) {
@@ -644,7 +645,7 @@ apply_config_file(struct dpf_config *cfg, const char *path)
 		const struct dpf_cfg_entry *first = repeated_key(c, i);
 
 		if (first != NULL) {
-			fprintf(stderr, "dpflow: %s:%u: '%s' repeated in [%s%s%s] (first at line %u)\n",
+			DPF_LOG(ERR, config, "%s:%u: '%s' repeated in [%s%s%s] (first at line %u)\n",
 				path, e->line, e->key, e->section, e->section_arg[0] ? " " : "",
 				e->section_arg, first->line);
 			rc = -EINVAL;
@@ -652,20 +653,20 @@ apply_config_file(struct dpf_config *cfg, const char *path)
 			const struct opt_def *d = e->key ? opt_find(e->key) : NULL;
 
 			if (e->section_arg[0] != '\0') {
-				fprintf(stderr, "dpflow: %s:%u: [dpflow] takes no argument\n", path,
+				DPF_LOG(ERR, config, "%s:%u: [dpflow] takes no argument\n", path,
 					e->section_line);
 				rc = -EINVAL;
 			} else if (e->key == NULL) {
 				continue;
 			} else if (d == NULL || (d->flags & OPT_CLI_ONLY)) {
-				fprintf(stderr, "dpflow: %s:%u: unknown setting '%s' in [dpflow]\n",
+				DPF_LOG(ERR, config, "%s:%u: unknown setting '%s' in [dpflow]\n",
 					path, e->line, e->key);
 				rc = -EINVAL;
 			} else {
 				snprintf(origin, sizeof(origin), "%s:%u", path, e->line);
 				rc = opt_set(&cfg->opt, d, e->value, origin, err, sizeof(err));
 				if (rc < 0)
-					fprintf(stderr, "dpflow: %s: %s\n", origin, err);
+					DPF_LOG(ERR, config, "%s: %s\n", origin, err);
 			}
 		} else if (strcmp(e->section, "nat") == 0 || strcmp(e->section, "acl") == 0) {
 			rc = apply_rule_section(cfg, e, path);
@@ -678,14 +679,14 @@ apply_config_file(struct dpf_config *cfg, const char *path)
 			} else if (e->key == NULL) {
 				continue;
 			} else if (!is_iface_key(e->key)) {
-				fprintf(stderr,
-					"dpflow: %s:%u: unknown key '%s' in [interface %s]\n",
+				DPF_LOG(ERR, config,
+					"%s:%u: unknown key '%s' in [interface %s]\n",
 					path, e->line, e->key, e->section_arg);
 				rc = -EINVAL;
 			} else if (strcmp(e->key, "port") == 0) {
 				if (dpf_cfg_parse_u64(e->value, 0, DPF_MAX_PORTS - 1, &port) < 0) {
-					fprintf(stderr,
-						"dpflow: %s:%u: port '%s': expected 0..%d\n",
+					DPF_LOG(ERR, config,
+						"%s:%u: port '%s': expected 0..%d\n",
 						path, e->line, shown(&sv, e->value),
 						DPF_MAX_PORTS - 1);
 					rc = -EINVAL;
@@ -696,10 +697,10 @@ apply_config_file(struct dpf_config *cfg, const char *path)
 				   strcmp(e->key, "addresses") == 0) {
 				rc = iface_set_l2l3(ifc, e->key, e->value, err, sizeof(err));
 				if (rc < 0)
-					fprintf(stderr, "dpflow: %s:%u: %s\n", path, e->line, err);
+					DPF_LOG(ERR, config, "%s:%u: %s\n", path, e->line, err);
 			} else if (!dpf_fmt_meta_valid(e->value)) {
-				fprintf(stderr,
-					"dpflow: %s:%u: %s '%s': must be printable without spaces\n",
+				DPF_LOG(ERR, config,
+					"%s:%u: %s '%s': must be printable without spaces\n",
 					path, e->line, e->key, shown(&sv, e->value));
 				rc = -EINVAL;
 			} else {
@@ -709,8 +710,8 @@ apply_config_file(struct dpf_config *cfg, const char *path)
 				*slot = strdup(e->value);
 			}
 		} else {
-			fprintf(stderr,
-				"dpflow: %s:%u: unknown section [%s] (expected [dpflow], "
+			DPF_LOG(ERR, config,
+				"%s:%u: unknown section [%s] (expected [dpflow], "
 				"[interface ID], [nat] or [acl])\n",
 				path, e->section_line, e->section);
 			rc = -EINVAL;
@@ -721,7 +722,7 @@ apply_config_file(struct dpf_config *cfg, const char *path)
 		uint16_t j;
 
 		if (cfg->ifaces[i].port == UINT16_MAX) {
-			fprintf(stderr, "dpflow: %s: [interface %s] has no 'port = N'\n", path,
+			DPF_LOG(ERR, config, "%s: [interface %s] has no 'port = N'\n", path,
 				cfg->ifaces[i].meta.interface_id);
 			rc = -EINVAL;
 		}
@@ -732,8 +733,8 @@ apply_config_file(struct dpf_config *cfg, const char *path)
 				continue;
 			if ((a->has_mac && b->has_mac && memcmp(a->mac, b->mac, 6) == 0) ||
 			    (!a->has_mac && !b->has_mac && a->vlan == b->vlan)) {
-				fprintf(stderr,
-					"dpflow: %s:%u: [interface %s] matches the same packets as "
+				DPF_LOG(ERR, config,
+					"%s:%u: [interface %s] matches the same packets as "
 					"[interface %s] (line %u): give each its own vlan or mac\n",
 					path, b->line, b->meta.interface_id, a->meta.interface_id,
 					a->line);
@@ -925,7 +926,7 @@ dpf_options_parse(struct dpf_config *cfg, int argc, char **argv)
 		if (config_path != NULL) {
 			struct shown sv2;
 
-			fprintf(stderr, "dpflow: --config given twice ('%s' and '%s'): give one file\n",
+			DPF_LOG(ERR, config, "--config given twice ('%s' and '%s'): give one file\n",
 				shown(&sv, config_path), shown(&sv2, optarg));
 			return -EINVAL;
 		}
@@ -949,12 +950,12 @@ dpf_options_parse(struct dpf_config *cfg, int argc, char **argv)
 			continue;
 		}
 		if (c == '?') {
-			fprintf(stderr, "dpflow: unknown option '%s' (see --help)\n",
+			DPF_LOG(ERR, config, "unknown option '%s' (see --help)\n",
 				shown(&sv, argv[optind - 1]));
 			return -EINVAL;
 		}
 		if (c == ':') {
-			fprintf(stderr, "dpflow: option '%s' needs a value (see --help)\n",
+			DPF_LOG(ERR, config, "option '%s' needs a value (see --help)\n",
 				shown(&sv, argv[optind - 1]));
 			return -EINVAL;
 		}
@@ -967,19 +968,19 @@ dpf_options_parse(struct dpf_config *cfg, int argc, char **argv)
 			rc = opt_set(&cfg->opt, d, optarg != NULL ? optarg : "1", origin, err, sizeof(err));
 		}
 		if (rc < 0) {
-			fprintf(stderr, "dpflow: --%s\n", err);
+			DPF_LOG(ERR, config, "--%s\n", err);
 			return rc;
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "dpflow: unexpected argument '%s' (see --help)\n",
+		DPF_LOG(ERR, config, "unexpected argument '%s' (see --help)\n",
 			shown(&sv, argv[optind]));
 		return -EINVAL;
 	}
 	/* Checked here, before EAL lcores are counted, so the limit is what is named. */
 	if (cfg->opt.replay != NULL && cfg->opt.rxq > RTE_PMD_RING_MAX_RX_RINGS) {
-		fprintf(stderr,
-			"dpflow: --rxq %" PRIu64 ": the replay source feeds at most %d queues (the "
+		DPF_LOG(ERR, config,
+			"--rxq %" PRIu64 ": the replay source feeds at most %d queues (the "
 			"limit of its net_ring port)\n",
 			cfg->opt.rxq, RTE_PMD_RING_MAX_RX_RINGS);
 		return -EINVAL;

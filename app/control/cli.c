@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "cmdfile.h"
+#include "log.h"
 
 #define MAX_CMDS 64
 
@@ -281,12 +282,12 @@ dpf_cli_load(const char *file)
 
 	f = fopen(file, "re");
 	if (f == NULL) {
-		fprintf(stderr, "dpflow: --cmdline-file %s: %s\n", file, strerror(errno));
+		DPF_LOG(ERR, control, "--cmdline-file %s: %s\n", file, strerror(errno));
 		return -1;
 	}
 	/* A directory opens, then fails each read: say so before the run. */
 	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "dpflow: --cmdline-file %s: %s\n", file, strerror(EISDIR));
+		DPF_LOG(ERR, control, "--cmdline-file %s: %s\n", file, strerror(EISDIR));
 		fclose(f);
 		return -1;
 	}
@@ -297,7 +298,7 @@ dpf_cli_load(const char *file)
 	if (rc == -ENOMEM)
 		snprintf(err, sizeof(err), "%s: out of memory", file);
 	if (rc != 0) {
-		fprintf(stderr, "dpflow: --cmdline-file %s\n", err);
+		DPF_LOG(ERR, control, "--cmdline-file %s\n", err);
 		dpf_cli_unload();
 		return -1;
 	}
@@ -321,7 +322,7 @@ run_file(struct dpf_app *app)
 	cl = cmdline_new(main_ctx, "dpflow> ", -1, -1);
 	if (cl == NULL)
 		return -1;
-	for (i = 0; i < cmd_file.n && !app->stop; i++) {
+	for (i = 0; i < cmd_file.n && !dpf_run_stopping(&app->run); i++) {
 		const struct file_cmd *fc = &cmd_file.cmds[i];
 		int rc;
 
@@ -349,7 +350,7 @@ dpf_cli_run(struct dpf_app *app, bool interactive)
 	build_ctx();
 	if (cmd_file.n > 0 && run_file(app) < 0)
 		return -1;
-	if (interactive && !app->stop) {
+	if (interactive && !dpf_run_stopping(&app->run)) {
 		cmdline_parse_ctx_t *ctx = build_prompt_ctx();
 
 		/* No descriptors: it only checks lines, it never reads or writes. */

@@ -51,7 +51,7 @@ now_ns(const struct dpf_app *app)
 int
 dpf_ctl_start(FILE *f, struct dpf_app *app)
 {
-	app->polling = true;
+	dpf_run_set_polling(&app->run, true);
 	fprintf(f, "polling: yes\n");
 	return 0;
 }
@@ -59,7 +59,7 @@ dpf_ctl_start(FILE *f, struct dpf_app *app)
 int
 dpf_ctl_stop(FILE *f, struct dpf_app *app)
 {
-	app->polling = false;
+	dpf_run_set_polling(&app->run, false);
 	fprintf(f, "polling: no\n");
 	fprintf(f, "note: counted data is kept; 'start' resumes, 'quit' flushes and exits\n");
 	return 0;
@@ -69,8 +69,8 @@ int
 dpf_ctl_quit(FILE *f, struct dpf_app *app)
 {
 	fprintf(f, "quitting: flushing the open window\n");
-	app->polling = true;
-	app->stop = true;
+	dpf_run_set_polling(&app->run, true);
+	dpf_run_stop(&app->run);
 	return 0;
 }
 
@@ -105,7 +105,7 @@ dpf_ctl_wait(FILE *f, struct dpf_app *app)
 		return -1;
 	}
 	/* The writer has stored every record once it has seen the stop batch. */
-	while (!__atomic_load_n(&app->writer_done, __ATOMIC_ACQUIRE) && !app->writer_failed)
+	while (!__atomic_load_n(&app->writer_done, __ATOMIC_ACQUIRE) && !dpf_run_output_failed(&app->run))
 		usleep(1000);
 	fprintf(f, "wait: every window is flushed\n");
 	fprintf(f, "windows: %" PRIu64 "\n", app->pstats.windows);

@@ -18,6 +18,7 @@
 
 #include "dpflow.h"
 #include "drivers.h"
+#include "log.h"
 
 static uint64_t
 load(const uint64_t *p)
@@ -173,7 +174,7 @@ dpf_stats_print(FILE *f, struct dpf_app *app, bool final)
 }
 
 void
-dpf_stats_line(FILE *f, const struct dpf_app *app)
+dpf_stats_line(const struct dpf_app *app)
 {
 	static uint64_t last_rx, last_ns;
 	uint64_t now = dpf_wall_ns(app);
@@ -190,12 +191,13 @@ dpf_stats_line(FILE *f, const struct dpf_app *app)
 		last_ns = app->start_ns;
 	if (now > last_ns)
 		pps = (double)(rx - last_rx) * 1e9 / (double)(now - last_ns);
-	fprintf(f,
-		"dpflow: rx %" PRIu64 " pkts (%.0f pps), flows %" PRIu64 ", lost %" PRIu64
+	DPF_LOG(INFO, control,
+		"rx %" PRIu64 " pkts (%.0f pps), flows %" PRIu64 ", lost %" PRIu64
 		", windows %" PRIu64 ", records %" PRIu64 ", files %" PRIu64
 		", clock error %+" PRId64 " us\n",
 		rx, pps, t.flows_created, t.lost_table_full + t.lost_no_table, app->pstats.windows,
-		app->pstats.records, app->sstats.files_published, w.disc.error_ns / 1000);
+		dpf_counter_read(&app->pstats.records),
+		dpf_counter_read(&app->sstats.files_published), w.disc.error_ns / 1000);
 	last_rx = rx;
 	last_ns = now;
 }

@@ -23,6 +23,7 @@
 
 #include "dpf_clock.h"
 #include "dpflow.h"
+#include "log.h"
 
 #define SAMPLE_PERIOD_NS 100000000ull /* 100 ms */
 #define READS_PER_SAMPLE 8
@@ -100,7 +101,7 @@ dpf_wall_init(struct dpf_app *app)
 	wall.disc = dpf_clock_create(&p, &s);
 	if (wall.disc == NULL) {
 		/* Only a zero rate from EAL or no memory: keep EAL's rate. */
-		fprintf(stderr, "dpflow: clock discipline unavailable: the wall clock uses EAL's "
+		DPF_LOG(WARNING, dataplane, "clock discipline unavailable: the wall clock uses EAL's "
 				"TSC rate uncorrected\n");
 		c.base_tsc = s.tsc;
 		c.base_ns = s.real_ns;
@@ -132,8 +133,8 @@ sample_locked(void)
 	/* An operator wants to know when realtime jumped (NTP, date -s). */
 	if (a == DPF_CLOCK_STEP || (a == DPF_CLOCK_HOLD && !was_holding)) {
 		dpf_clock_stats_get(wall.disc, &st);
-		fprintf(stderr,
-			"dpflow: clock: realtime is %+.3f ms from the wall clock: %s (tsc %" PRIu64
+		DPF_LOG(NOTICE, dataplane,
+			"clock: realtime is %+.3f ms from the wall clock: %s (tsc %" PRIu64
 			", bracket %" PRIu64 " ticks, monotonic %" PRIu64 ", realtime %" PRIu64
 			")\n",
 			-(double)st.last_step_ns / 1e6,

@@ -20,6 +20,7 @@
 #include <rte_malloc.h>
 
 #include "dpflow.h"
+#include "log.h"
 
 struct mac_key {
 	uint16_t port;
@@ -47,7 +48,7 @@ dpf_ifaces_build(struct dpf_app *app)
 
 	for (i = 0; i < cfg->n_ifaces; i++) {
 		if (!port_exists(app, cfg->ifaces[i].port)) {
-			fprintf(stderr, "dpflow: [interface %s]: port %u does not exist (%u ports)\n",
+			DPF_LOG(ERR, dataplane, "[interface %s]: port %u does not exist (%u ports)\n",
 				cfg->ifaces[i].meta.interface_id, cfg->ifaces[i].port, app->n_ports);
 			return -EINVAL;
 		}
@@ -89,7 +90,7 @@ dpf_ifaces_build(struct dpf_app *app)
 	}
 	app->n_ifaces = n;
 	if (n == 0) {
-		fprintf(stderr, "dpflow: no interface to log (unmatched = drop and no [interface])\n");
+		DPF_LOG(ERR, dataplane, "no interface to log (unmatched = drop and no [interface])\n");
 		return -EINVAL;
 	}
 	/* Interface metadata not set in its section comes from the global options. */
@@ -146,7 +147,7 @@ dpf_ifaces_build(struct dpf_app *app)
 	return 0;
 
 too_many:
-	fprintf(stderr, "dpflow: more than %d interfaces\n", DPF_MAX_IFACES);
+	DPF_LOG(ERR, dataplane, "more than %d interfaces\n", DPF_MAX_IFACES);
 	return -E2BIG;
 }
 

@@ -33,6 +33,7 @@
 #include "dpf_nat.h"
 #include "dpf_rss.h"
 #include "dpflow.h"
+#include "log.h"
 
 #define SHARD_DESCRIPTORS 32 /* per core: windows that can be in flight */
 #define PREFETCH_AHEAD 4
@@ -122,7 +123,7 @@ dpf_rx_setup(struct dpf_app *app)
 		core->frag = dpf_frag_cache_create(frag_sets(app), FRAG_SLOTS_PER_SET, socket);
 		if (core->free_shards == NULL || core->free_tables == NULL ||
 		    core->retired == NULL || core->frag == NULL) {
-			fprintf(stderr, "dpflow: RX core %u: %s\n", c, rte_strerror(rte_errno));
+			DPF_LOG(ERR, dataplane, "RX core %u: %s\n", c, rte_strerror(rte_errno));
 			return -rte_errno;
 		}
 		core->rs = app->rs;
@@ -144,8 +145,8 @@ dpf_rx_setup(struct dpf_app *app)
 			snprintf(name, sizeof(name), "ct%u", c);
 			core->ct = dpf_conntrack_create(&cp);
 			if (core->ct == NULL) {
-				fprintf(stderr,
-					"dpflow: RX core %u: connection table of %" PRIu64
+				DPF_LOG(ERR, dataplane,
+					"RX core %u: connection table of %" PRIu64
 					" connections: %s%s\n",
 					c, app->cfg.opt.conntrack_per_core, rte_strerror(rte_errno),
 					rte_errno == ENOMEM
@@ -173,7 +174,7 @@ dpf_rx_setup(struct dpf_app *app)
 			snprintf(name, sizeof(name), "nat%u", c);
 			core->nat = dpf_nat_sessions_create(&np);
 			if (core->nat == NULL) {
-				fprintf(stderr, "dpflow: RX core %u: masquerade sessions: %s%s\n",
+				DPF_LOG(ERR, dataplane, "RX core %u: masquerade sessions: %s%s\n",
 					c, rte_strerror(rte_errno),
 					rte_errno == ENOMEM ? "; lower --nat-sessions-per-core or "
 							      "give EAL more memory (-m)"
@@ -185,7 +186,7 @@ dpf_rx_setup(struct dpf_app *app)
 			struct dpf_shard *s = dpf_shard_create(app->n_ifaces, 0, socket);
 
 			if (s == NULL || rte_ring_sp_enqueue(core->free_shards, s) != 0) {
-				fprintf(stderr, "dpflow: RX core %u: shard descriptors: %s\n", c,
+				DPF_LOG(ERR, dataplane, "RX core %u: shard descriptors: %s\n", c,
 					rte_strerror(rte_errno));
 				return -ENOMEM;
 			}
@@ -206,8 +207,8 @@ dpf_rx_setup(struct dpf_app *app)
 			}
 
 			if (ft == NULL || rte_ring_sp_enqueue(core->free_tables, ft) != 0) {
-				fprintf(stderr,
-					"dpflow: RX core %u: flow table of %" PRIu64
+				DPF_LOG(ERR, dataplane,
+					"RX core %u: flow table of %" PRIu64
 					" flows (%zu bytes per flow): %s; lower --flows-per-core "
 					"or give EAL more memory (-m)\n",
 					c, app->cfg.opt.flows_per_core,
@@ -227,7 +228,7 @@ offline_wait(struct dpf_app *app)
 	 * does every source while a stop drains the queues (there is no line
 	 * rate left to keep up with). A failed writer frees nothing any more.
 	 */
-	if ((!app->offline && !app->stop) || app->writer_failed)
+	if ((!app->offline && !dpf_run_stopping(&app->run)) || dpf_run_output_failed(&app->run))
 		return false;
 	/* Asleep rather than yielding: with more lcores than CPUs a spinning
 	 * core would take the CPU the pipeline needs to free a table. */
@@ -1078,7 +1079,7 @@ dpf_rx_lcore_main(void *arg)
 		uint32_t got = 0;
 		uint16_t q, n;
 
-		if (unlikely(app->stop) && !draining) {
+		if (unlikely(dpf_run_stopping(&app->run)) && !draining) {
 			/* Packets already queued go into records, not nowhere. */
 			draining = true;
 			drain_budget(app, core, budget);
@@ -1093,7 +1094,7 @@ dpf_rx_lcore_main(void *arg)
 			watermark = __atomic_load_n(&app->watermark_ns, __ATOMIC_ACQUIRE);
 		}
 		for (q = 0; q < core->n_rxq; q++) {
-			if (draining ? budget[q] == 0 : !app->polling)
+			if (draining ? budget[q] == 0 : !dpf_run_polling(&app->run))
 				continue;
 			n = rte_eth_rx_burst(core->rxq[q].port, core->rxq[q].queue, pkts, DPF_BURST);
 			if (draining && budget[q] != UINT32_MAX && (n == 0 || --budget[q] == 0))
@@ -1118,7 +1119,7 @@ dpf_rx_lcore_main(void *arg)
 		 * replay source (if any) has ended with its rings empty. */
 		if (draining && (!replay || source_done))
 			break;
-		if (source_done && app->polling)
+		if (source_done && dpf_run_polling(&app->run))
 			break;
 		if (app->clock == DPF_CLOCK_WALL)
 			t = dpf_wall_ns(app);

@@ -29,6 +29,7 @@
 
 #include "dpf_ipfix.h"
 #include "dpflow.h"
+#include "log.h"
 
 #define TCP_CONNECT_TIMEOUT_MS 1000
 #define TCP_SEND_TIMEOUT_MS 2000
@@ -128,7 +129,7 @@ parse_dest(const char *spec)
 	hints.ai_flags = AI_NUMERICSERV;
 	rc = getaddrinfo(host, port, &hints, &res);
 	if (rc != 0) {
-		fprintf(stderr, "dpflow: --ipfix %s: %s\n", spec, gai_strerror(rc));
+		DPF_LOG(ERR, output, "--ipfix %s: %s\n", spec, gai_strerror(rc));
 		return -EINVAL;
 	}
 	memcpy(&ix.addr, res->ai_addr, res->ai_addrlen);
@@ -138,7 +139,7 @@ parse_dest(const char *spec)
 	return 0;
 
 bad:
-	fprintf(stderr, "dpflow: --ipfix '%s': expected udp://HOST:PORT or tcp://HOST:PORT\n",
+	DPF_LOG(ERR, output, "--ipfix '%s': expected udp://HOST:PORT or tcp://HOST:PORT\n",
 		spec);
 	return -EINVAL;
 }
@@ -148,7 +149,7 @@ report_error(const char *what, int err)
 {
 	/* Once per kind of failure, not once per message. */
 	if (err != ix.last_errno)
-		fprintf(stderr, "dpflow: ipfix %s %s: %s\n", what, ix.dest, strerror(err));
+		DPF_LOG(WARNING, output, "ipfix %s %s: %s\n", what, ix.dest, strerror(err));
 	ix.last_errno = err;
 }
 
@@ -226,7 +227,7 @@ ensure_socket(void)
 	ix.reconnect_delay_ns = RECONNECT_MIN_NS;
 	ix.templates_due = true;
 	if (ix.last_errno != 0 && ix.tcp)
-		fprintf(stderr, "dpflow: ipfix connected to %s\n", ix.dest);
+		DPF_LOG(NOTICE, output, "ipfix connected to %s\n", ix.dest);
 	return 0;
 }
 
@@ -294,7 +295,7 @@ flush_message(void)
 		ix.messages_sent++;
 		ix.records_sent += records;
 		if (ix.last_errno != 0 && !ix.tcp)
-			fprintf(stderr, "dpflow: ipfix sending to %s again\n", ix.dest);
+			DPF_LOG(NOTICE, output, "ipfix sending to %s again\n", ix.dest);
 		ix.last_errno = 0;
 		return;
 	}
@@ -411,7 +412,7 @@ dpf_export_ipfix_setup(struct dpf_app *app)
 	p.max_msg_len = (uint32_t)o->ipfix_message_size;
 	ix.enc = dpf_ipfix_create(&p);
 	if (ix.enc == NULL) {
-		fprintf(stderr, "dpflow: ipfix encoder: %s\n", strerror(rte_errno));
+		DPF_LOG(ERR, output, "ipfix encoder: %s\n", strerror(rte_errno));
 		return -rte_errno;
 	}
 	ix.app = app;
@@ -424,14 +425,14 @@ dpf_export_ipfix_setup(struct dpf_app *app)
 	if (rc != 0) {
 		dpf_ipfix_free(ix.enc);
 		ix.enc = NULL;
-		fprintf(stderr, "dpflow: ipfix: %s\n", strerror(-rc));
+		DPF_LOG(ERR, output, "ipfix: %s\n", strerror(-rc));
 		return rc;
 	}
 	ix.enabled = true;
 	/* A first connection now, so a wrong address shows at start; it is not
 	 * fatal: the collector may come up later. */
 	ensure_socket();
-	fprintf(stderr, "dpflow: ipfix export to %s (%s, domain %" PRIu64 ")\n", ix.dest,
+	DPF_LOG(INFO, output, "ipfix export to %s (%s, domain %" PRIu64 ")\n", ix.dest,
 		ix.tcp ? "tcp" : "udp", o->ipfix_domain_id);
 	return 0;
 }

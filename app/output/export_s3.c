@@ -34,6 +34,7 @@
 #include "dpf_s3.h"
 #include "dpf_spool.h"
 #include "dpflow.h"
+#include "log.h"
 
 static struct {
 	bool enabled;
@@ -117,7 +118,7 @@ on_published(void *ctx, const char *path)
 		rel++;
 	rc = dpf_s3_object_key(s3.layout, s3.prefix, rel, key, sizeof(key));
 	if (rc != 0) {
-		fprintf(stderr, "dpflow: s3: %s: no object key (%s); the file stays there\n", path,
+		DPF_LOG(WARNING, output, "s3: %s: no object key (%s); the file stays there\n", path,
 			strerror(-rc));
 		pthread_mutex_lock(&s3.lock);
 		s3.files_not_spooled++;
@@ -138,18 +139,18 @@ on_published(void *ctx, const char *path)
 	if (rc == 0) {
 		/* The spool's link is durable now: the output copy may go. */
 		if (!s3.keep_local && unlink(path) != 0)
-			fprintf(stderr, "dpflow: s3: removing %s after spooling: %s\n", path,
+			DPF_LOG(WARNING, output, "s3: removing %s after spooling: %s\n", path,
 				strerror(errno));
 		return;
 	}
 	if (rc != s3.last_spool_error) {
 		if (rc == -ENOSPC)
-			fprintf(stderr,
-				"dpflow: s3: spool %s is full (--s3-spool-max-mb, "
+			DPF_LOG(WARNING, output,
+				"s3: spool %s is full (--s3-spool-max-mb, "
 				"--s3-spool-max-files); %s stays in --output and is not uploaded\n",
 				s3.spool_dir, path);
 		else
-			fprintf(stderr, "dpflow: s3: spooling %s: %s; it stays in --output\n", path,
+			DPF_LOG(WARNING, output, "s3: spooling %s: %s; it stays in --output\n", path,
 				strerror(-rc));
 	}
 	s3.last_spool_error = rc;
@@ -164,8 +165,8 @@ on_stop(void *ctx)
 	(void)ctx;
 	pthread_mutex_lock(&s3.lock);
 	if (dpf_spool_count(s3.spool) != 0 && s3.drain_ns != 0)
-		fprintf(stderr,
-			"dpflow: s3: stopping: uploading the %" PRIu32 " files left in the spool "
+		DPF_LOG(NOTICE, output,
+			"s3: stopping: uploading the %" PRIu32 " files left in the spool "
 			"(for up to %" PRIu64 " s)\n",
 			dpf_spool_count(s3.spool), (uint64_t)(s3.drain_ns / 1000000000ull));
 	s3.stopping = true;
@@ -179,8 +180,8 @@ on_stop(void *ctx)
 	left = dpf_spool_count(s3.spool);
 	bytes = dpf_spool_bytes(s3.spool);
 	if (left != 0)
-		fprintf(stderr,
-			"dpflow: s3: %" PRIu32 " files (%" PRIu64 " bytes) wait in %s; they are "
+		DPF_LOG(WARNING, output,
+			"s3: %" PRIu32 " files (%" PRIu64 " bytes) wait in %s; they are "
 			"uploaded at the next start\n",
 			left, bytes, s3.spool_dir);
 }
@@ -235,8 +236,8 @@ uploader_main(void *arg)
 			s3.files_uploaded++;
 			s3.bytes_uploaded += (uint64_t)st.st_size;
 			if (failures_in_row != 0)
-				fprintf(stderr,
-					"dpflow: s3: uploads resumed after %u failed attempts\n",
+				DPF_LOG(NOTICE, output,
+					"s3: uploads resumed after %u failed attempts\n",
 					failures_in_row);
 			failures_in_row = 0;
 			last_rc = 0;
@@ -245,7 +246,7 @@ uploader_main(void *arg)
 		}
 		if (rc == -ENOENT && res.http_status == 0) {
 			/* Someone removed the spooled file: nothing left to deliver. */
-			fprintf(stderr, "dpflow: s3: spooled file %s vanished; dropping it\n",
+			DPF_LOG(WARNING, output, "s3: spooled file %s vanished; dropping it\n",
 				path);
 			dpf_spool_remove(s3.spool, key);
 			s3.files_vanished++;
@@ -260,8 +261,8 @@ uploader_main(void *arg)
 		if (failures_in_row == 1 || rc != last_rc) {
 			describe_result(rc, &res, what, sizeof(what));
 			dpf_s3_describe(s3.client, key, where, sizeof(where));
-			fprintf(stderr,
-				"dpflow: s3: upload to %s failed: %s; retrying with backoff\n",
+			DPF_LOG(WARNING, output,
+				"s3: upload to %s failed: %s; retrying with backoff\n",
 				where, what);
 		}
 		last_rc = rc;
@@ -290,7 +291,7 @@ load_credentials(const struct dpf_options *o, struct dpf_s3_credentials *c)
 		if (strlen(id) >= sizeof(c->access_key_id) ||
 		    strlen(secret) >= sizeof(c->secret_access_key) ||
 		    (token != NULL && strlen(token) >= sizeof(c->session_token))) {
-			fprintf(stderr, "dpflow: s3: AWS_* credential variables are too long\n");
+			DPF_LOG(ERR, output, "s3: AWS_* credential variables are too long\n");
 			return -EINVAL;
 		}
 		strcpy(c->access_key_id, id);
@@ -307,18 +308,18 @@ load_credentials(const struct dpf_options *o, struct dpf_s3_credentials *c)
 			file = path;
 	}
 	if (file == NULL) {
-		fprintf(stderr, "dpflow: s3: no credentials: set AWS_ACCESS_KEY_ID and "
+		DPF_LOG(ERR, output, "s3: no credentials: set AWS_ACCESS_KEY_ID and "
 				"AWS_SECRET_ACCESS_KEY, or --s3-credentials FILE\n");
 		return -ENOENT;
 	}
 	if (stat(file, &st) == 0 && (st.st_mode & 0077) != 0)
-		fprintf(stderr,
-			"dpflow: s3: warning: %s is readable by other users (mode %04o); "
+		DPF_LOG(WARNING, output,
+			"s3: warning: %s is readable by other users (mode %04o); "
 			"chmod 600 it\n",
 			file, (unsigned int)(st.st_mode & 07777));
 	rc = dpf_s3_credentials_load(file, profile, c, err, sizeof(err));
 	if (rc != 0)
-		fprintf(stderr, "dpflow: s3: credentials: %s%s%s\n", err,
+		DPF_LOG(ERR, output, "s3: credentials: %s%s%s\n", err,
 			profile != NULL ? ", profile " : "", profile != NULL ? profile : "");
 	return rc;
 }
@@ -327,12 +328,12 @@ static int
 check_options(const struct dpf_options *o)
 {
 	if (strcmp(o->output, "-") == 0) {
-		fprintf(stderr, "dpflow: --s3-bucket needs --output DIR (files to upload)\n");
+		DPF_LOG(ERR, output, "--s3-bucket needs --output DIR (files to upload)\n");
 		return -EINVAL;
 	}
 	if (!dpf_s3_prefix_valid(o->s3_prefix)) {
-		fprintf(stderr,
-			"dpflow: --s3-prefix '%s': use letters, digits and ! - _ . * ' ( ) = "
+		DPF_LOG(ERR, output,
+			"--s3-prefix '%s': use letters, digits and ! - _ . * ' ( ) = "
 			"in '/'-separated parts, none empty or starting with '.'\n",
 			o->s3_prefix);
 		return -EINVAL;
@@ -353,15 +354,15 @@ validate_bucket(const char *prefix)
 	rc = dpf_s3_put_buffer(s3.client, key, NULL, 0, &res);
 	dpf_s3_describe(s3.client, key, where, sizeof(where));
 	if (rc == 0) {
-		fprintf(stderr, "dpflow: s3: wrote %s\n", where);
+		DPF_LOG(INFO, output, "s3: wrote %s\n", where);
 		return 0;
 	}
 	describe_result(rc, &res, what, sizeof(what));
 	if (res.http_status != 0)
-		fprintf(stderr, "dpflow: s3: the bucket refused the validation object %s: %s\n",
+		DPF_LOG(ERR, output, "s3: the bucket refused the validation object %s: %s\n",
 			where, what);
 	else
-		fprintf(stderr, "dpflow: s3: cannot write the validation object %s: %s\n", where,
+		DPF_LOG(ERR, output, "s3: cannot write the validation object %s: %s\n", where,
 			what);
 	return rc;
 }
@@ -384,13 +385,13 @@ open_spool(const struct dpf_options *o)
 	sp.max_files = (uint32_t)o->s3_spool_max_files;
 	s3.spool = dpf_spool_open(&sp);
 	if (s3.spool == NULL) {
-		fprintf(stderr, "dpflow: --s3-spool %s: %s\n", s3.spool_dir, strerror(rte_errno));
+		DPF_LOG(ERR, output, "--s3-spool %s: %s\n", s3.spool_dir, strerror(rte_errno));
 		return -rte_errno;
 	}
 	s3.files_recovered = dpf_spool_count(s3.spool);
 	if (s3.files_recovered != 0)
-		fprintf(stderr,
-			"dpflow: s3: %" PRIu32 " files (%" PRIu64 " bytes) from an earlier run "
+		DPF_LOG(NOTICE, output,
+			"s3: %" PRIu32 " files (%" PRIu64 " bytes) from an earlier run "
 			"wait in %s; uploading them first\n",
 			dpf_spool_count(s3.spool), dpf_spool_bytes(s3.spool), s3.spool_dir);
 	return 0;
@@ -437,8 +438,8 @@ dpf_export_s3_setup(struct dpf_app *app)
 	s3.client = dpf_s3_create(&p);
 	dpf_s3_credentials_wipe(&creds);
 	if (s3.client == NULL) {
-		fprintf(stderr,
-			"dpflow: s3: bucket '%s', endpoint '%s', region '%s': %s (bucket: 3-63 of "
+		DPF_LOG(ERR, output,
+			"s3: bucket '%s', endpoint '%s', region '%s': %s (bucket: 3-63 of "
 			"a-z 0-9 . -; endpoint: http:// or https:// URL; virtual-host style "
 			"needs a host name and a bucket without dots)\n",
 			o->s3_bucket, endpoint, region, strerror(rte_errno));
@@ -468,18 +469,18 @@ dpf_export_s3_setup(struct dpf_app *app)
 	pthread_condattr_destroy(&ca);
 	rc = dpf_writer_add_exporter(&e);
 	if (rc != 0) {
-		fprintf(stderr, "dpflow: s3: %s\n", strerror(-rc));
+		DPF_LOG(ERR, output, "s3: %s\n", strerror(-rc));
 		goto close_spool;
 	}
 	rc = rte_ctrl_thread_create(&s3.tid, "dpf-s3", NULL, uploader_main, NULL);
 	if (rc != 0) {
 		/* Registered already: the exporter stays, and on_stop sees no thread. */
-		fprintf(stderr, "dpflow: s3: uploader thread: %s\n", strerror(rc));
+		DPF_LOG(ERR, output, "s3: uploader thread: %s\n", strerror(rc));
 		return -rc;
 	}
 	s3.thread_started = true;
 	s3.enabled = true;
-	fprintf(stderr, "dpflow: s3: uploading to s3://%s/%s (%s layout), spool %s\n", o->s3_bucket,
+	DPF_LOG(INFO, output, "s3: uploading to s3://%s/%s (%s layout), spool %s\n", o->s3_bucket,
 		o->s3_prefix != NULL ? o->s3_prefix : "", layout_names[s3.layout], s3.spool_dir);
 	return 0;
 

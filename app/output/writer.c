@@ -23,6 +23,7 @@
 #include <rte_ring.h>
 
 #include "dpflow.h"
+#include "log.h"
 
 #define RETRY_MS 250
 #define STOP_RETRY_MS 5000
@@ -74,8 +75,8 @@ watch_output(struct dpf_app *app, bool force_retry)
 			wr.blocked_since_ms = now;
 			wr.lost_at_block = st.lines_lost;
 			wr.loss_logged = false;
-			fprintf(stderr,
-				"dpflow: output: %s: %s%s; holding records in memory (up to %" PRIu64
+			DPF_LOG(WARNING, output,
+				"output: %s: %s%s; holding records in memory (up to %" PRIu64
 				" MB, --hold-mb) and retrying every %u ms\n",
 				path, strerror(err),
 				err == ELOOP ? " (a symbolic link: dpflow never follows one below "
@@ -83,11 +84,11 @@ watch_output(struct dpf_app *app, bool force_retry)
 					     : "",
 				app->cfg.opt.hold_mb, RETRY_MS);
 		} else if (err != 0) {
-			fprintf(stderr, "dpflow: output: still blocked: %s: %s\n", path,
+			DPF_LOG(WARNING, output, "output: still blocked: %s: %s\n", path,
 				strerror(err));
 		} else {
-			fprintf(stderr,
-				"dpflow: output: writable again after %.1f s; held records "
+			DPF_LOG(NOTICE, output,
+				"output: writable again after %.1f s; held records "
 				"written, %" PRIu64 " lost meanwhile\n",
 				(double)(now - wr.blocked_since_ms) / 1000.0,
 				st.lines_lost - wr.lost_at_block);
@@ -95,8 +96,8 @@ watch_output(struct dpf_app *app, bool force_retry)
 		wr.blocked_errno = err;
 	}
 	if (err != 0 && !wr.loss_logged && st.lines_lost > wr.lost_at_block) {
-		fprintf(stderr,
-			"dpflow: output: %" PRIu64 " MB held, the --hold-mb limit: records "
+		DPF_LOG(WARNING, output,
+			"output: %" PRIu64 " MB held, the --hold-mb limit: records "
 			"are now counted as lost (writer lost-lines) until the output is "
 			"writable\n",
 			app->cfg.opt.hold_mb);
@@ -110,7 +111,7 @@ test_delay(const struct dpf_app *app)
 {
 	uint64_t end = mono_ms() + app->cfg.opt.test_writer_delay;
 
-	while (!app->stop && mono_ms() < end)
+	while (!dpf_run_stopping(&app->run) && mono_ms() < end)
 		usleep(1000);
 }
 
@@ -146,14 +147,14 @@ switch_format(struct dpf_app *app)
 	if (next == NULL)
 		return;
 	if (dpf_sink_close_all(wr.sink) < 0)
-		fprintf(stderr, "dpflow: writer: publishing files before a format change failed\n");
+		DPF_LOG(ERR, output, "writer: publishing files before a format change failed\n");
 	dpf_sink_get_stats(wr.sink, &wr.carried);
 	wr.carried_valid = true;
 	dpf_sink_free(wr.sink);
 	app->fmt = next;
 	if (open_sink(app) < 0) {
-		fprintf(stderr, "dpflow: writer: cannot reopen the output after a format change\n");
-		app->writer_failed = true;
+		DPF_LOG(ERR, output, "writer: cannot reopen the output after a format change\n");
+		dpf_run_set_output_failed(&app->run);
 	}
 	dpf_fmt_free(old);
 }
@@ -176,7 +177,7 @@ write_batch(struct dpf_app *app, const struct dpf_batch *b)
 		rc = dpf_sink_write(wr.sink, r->end, line, (size_t)n);
 		/* Files mode logs through watch_output(); the sink counts the loss. */
 		if (rc < 0 && strcmp(app->cfg.opt.output, "-") == 0 && rc != wr.last_errno) {
-			fprintf(stderr, "dpflow: writer: %s\n", strerror(-rc));
+			DPF_LOG(ERR, output, "writer: %s\n", strerror(-rc));
 			wr.last_errno = rc;
 		}
 	}
@@ -206,18 +207,18 @@ rotate_if_requested(struct dpf_app *app)
 	struct dpf_sink_stats before, after;
 	int rc;
 
-	if (!__atomic_exchange_n(&app->rotate_requested, false, __ATOMIC_ACQ_REL))
+	if (!__atomic_exchange_n(&app->run.rotate, false, __ATOMIC_RELAXED))
 		return;
 	dpf_sink_get_stats(wr.sink, &before);
 	rc = dpf_sink_rotate(wr.sink);
 	dpf_sink_get_stats(wr.sink, &after);
 	if (rc < 0)
-		fprintf(stderr, "dpflow: SIGHUP: publishing the open files: %s\n", strerror(-rc));
+		DPF_LOG(ERR, output, "SIGHUP: publishing the open files: %s\n", strerror(-rc));
 	if (strcmp(app->cfg.opt.output, "-") == 0)
-		fprintf(stderr, "dpflow: SIGHUP: output flushed\n");
+		DPF_LOG(NOTICE, output, "SIGHUP: output flushed\n");
 	else
-		fprintf(stderr,
-			"dpflow: SIGHUP: open files published: %" PRIu64 "; new ones follow\n",
+		DPF_LOG(NOTICE, output,
+			"SIGHUP: open files published: %" PRIu64 "; new ones follow\n",
 			after.files_published - before.files_published);
 	/* The progress line shows the rotation at once, not after the next batch. */
 	sink_stats(app);
@@ -238,8 +239,8 @@ finish_output(struct dpf_app *app)
 	if (wr.blocked_errno == 0)
 		return;
 	n = dpf_sink_discard(wr.sink);
-	fprintf(stderr,
-		"dpflow: output: still blocked after %u s at stop: %" PRIu64
+	DPF_LOG(ERR, output,
+		"output: still blocked after %u s at stop: %" PRIu64
 		" held records counted as lost\n",
 		STOP_RETRY_MS / 1000, n);
 }
@@ -286,11 +287,11 @@ writer_main(void *arg)
 			 * stop the files are published at its end anyway: the drain
 			 * (many windows at once) skips the per-window syscalls.
 			 */
-			if (!app->stop && dpf_sink_flush(wr.sink) < 0 && rc == 0)
+			if (!dpf_run_stopping(&app->run) && dpf_sink_flush(wr.sink) < 0 && rc == 0)
 				rc = -EIO;
 			if (rc < 0)
-				fprintf(stderr,
-					"dpflow: output: a file was given up (%s); its records are "
+				DPF_LOG(ERR, output,
+					"output: a file was given up (%s); its records are "
 					"counted as lost\n",
 					strerror(-rc));
 			switch_format(app);
@@ -304,8 +305,8 @@ writer_main(void *arg)
 	}
 	last_rc = dpf_sink_close_all(wr.sink);
 	if (last_rc < 0)
-		fprintf(stderr,
-			"dpflow: output: publishing the last files failed (%s): their records are "
+		DPF_LOG(ERR, output,
+			"output: publishing the last files failed (%s): their records are "
 			"counted as lost\n",
 			strerror(-last_rc));
 	finish_output(app);
@@ -315,7 +316,7 @@ writer_main(void *arg)
 	sink_stats(app);
 	/* Records that never reached a published file fail the run. */
 	if (app->sstats.lines_lost != 0 || wr.format_errors != 0)
-		app->writer_failed = true;
+		dpf_run_set_output_failed(&app->run);
 	__atomic_store_n(&app->writer_done, true, __ATOMIC_RELEASE);
 	return NULL;
 }
@@ -328,19 +329,19 @@ recover_leftovers(const char *dir)
 	int rc = dpf_sink_recover(wr.sink, r);
 
 	if (rc < 0)
-		fprintf(stderr, "dpflow: output: looking for leftovers in %s: %s\n", dir,
+		DPF_LOG(WARNING, output, "output: looking for leftovers in %s: %s\n", dir,
 			strerror(-rc));
 	if (r->files_finished != 0 || r->files_removed != 0)
-		fprintf(stderr,
-			"dpflow: output: leftovers of an earlier run in %s: %" PRIu64
+		DPF_LOG(NOTICE, output,
+			"output: leftovers of an earlier run in %s: %" PRIu64
 			" finished (%" PRIu64 " records kept), %" PRIu64 " without records "
 			"removed; %" PRIu64 " records of the window the kill cut short dropped "
 			"(whole windows only)\n",
 			dir, r->files_finished, r->lines_recovered, r->files_removed,
 			r->lines_dropped);
 	if (r->files_skipped != 0 || r->errors != 0)
-		fprintf(stderr,
-			"dpflow: output: left alone in %s: %" PRIu64 " temporaries in use or not "
+		DPF_LOG(WARNING, output,
+			"output: left alone in %s: %" PRIu64 " temporaries in use or not "
 			"ours, %" PRIu64 " that could not be handled\n",
 			dir, r->files_skipped, r->errors);
 }
@@ -394,7 +395,7 @@ open_sink(struct dpf_app *app)
 	}
 	wr.sink = dpf_sink_create(&sp);
 	if (wr.sink == NULL) {
-		fprintf(stderr, "dpflow: --output %s: %s\n", o->output, strerror(rte_errno));
+		DPF_LOG(ERR, output, "--output %s: %s\n", o->output, strerror(rte_errno));
 		return -rte_errno;
 	}
 	return 0;
@@ -411,7 +412,7 @@ dpf_writer_start(struct dpf_app *app)
 		recover_leftovers(app->cfg.opt.output);
 	rc = rte_ctrl_thread_create(&wr.tid, "dpf-writer", NULL, writer_main, app);
 	if (rc != 0) {
-		fprintf(stderr, "dpflow: writer thread: %s\n", strerror(rc));
+		DPF_LOG(ERR, output, "writer thread: %s\n", strerror(rc));
 		dpf_sink_free(wr.sink);
 		wr.sink = NULL;
 		return -rc;

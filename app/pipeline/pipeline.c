@@ -20,6 +20,7 @@
 #include <rte_pause.h>
 
 #include "dpflow.h"
+#include "log.h"
 
 #define MAX_PENDING_WINDOWS 64
 #define N_BATCHES 64
@@ -70,7 +71,7 @@ dpf_pipeline_setup(struct dpf_app *app)
 
 	pl.merge = dpf_merge_create(&mp);
 	if (pl.merge == NULL) {
-		fprintf(stderr, "dpflow: merge area for %u flows: %s\n", mp.max_flows,
+		DPF_LOG(ERR, pipeline, "merge area for %u flows: %s\n", mp.max_flows,
 			rte_strerror(rte_errno));
 		return -ENOMEM;
 	}
@@ -102,7 +103,7 @@ get_batch(struct dpf_app *app)
 	void *b;
 
 	while (rte_ring_sc_dequeue(app->batch_free, &b) != 0) {
-		if (app->writer_failed)
+		if (dpf_run_output_failed(&app->run))
 			return NULL;
 		usleep(50);
 	}
@@ -360,15 +361,15 @@ say_gap(uint64_t from_ns, uint64_t to_ns, uint64_t windows)
 	if (pl.gaps_logged > GAP_LOG_MAX)
 		return;
 	if (pl.gaps_logged++ == GAP_LOG_MAX) {
-		fprintf(stderr, "dpflow: further gaps are only counted (pipeline gap-windows)\n");
+		DPF_LOG(NOTICE, pipeline, "further gaps are only counted (pipeline gap-windows)\n");
 		return;
 	}
 	if (gmtime_r(&ta, &tm) != NULL)
 		strftime(a, sizeof(a), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	if (gmtime_r(&tb, &tm) != NULL)
 		strftime(b, sizeof(b), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	fprintf(stderr,
-		"dpflow: no packet from %s to %s (%" PRIu64 " windows): NODATA rows for its first "
+	DPF_LOG(NOTICE, pipeline,
+		"no packet from %s to %s (%" PRIu64 " windows): NODATA rows for its first "
 		"and last window, the %" PRIu64 " between counted in pipeline gap-windows\n",
 		a, b, windows, windows - 2);
 }
@@ -386,7 +387,7 @@ emit_next(struct dpf_app *app, uint64_t limit)
 	uint64_t w = pl.next_window, end = next_busy_window(w), n, last;
 	/* A stop drains queues that may hold thousands of windows of a capture;
 	 * with the wall clock the windows left are those of the last moments. */
-	uint64_t max_rows = app->stop && app->clock == DPF_CLOCK_PACKET ? 2 : GAP_NODATA_WINDOWS;
+	uint64_t max_rows = dpf_run_stopping(&app->run) && app->clock == DPF_CLOCK_PACKET ? 2 : GAP_NODATA_WINDOWS;
 	int rc;
 
 	if (end > limit)
@@ -446,7 +447,7 @@ dpf_pipeline_poll(struct dpf_app *app)
 				limit = e;
 		}
 		if (emit_next(app, limit) < 0) {
-			app->stop = true;
+			dpf_run_stop(&app->run);
 			break;
 		}
 	}
@@ -457,10 +458,10 @@ check_end:
 	if (min_done != DPF_WINDOW_NONE)
 		return false;
 	collect(app);
-	if (pl.n_pending != 0 && pl.next_window != DPF_WINDOW_NONE && !app->writer_failed)
+	if (pl.n_pending != 0 && pl.next_window != DPF_WINDOW_NONE && !dpf_run_output_failed(&app->run))
 		return false; /* windows above `last` still pending: next round */
 	if (send_batch(app, DPF_BATCH_STOP, 0) < 0)
-		app->writer_failed = true;
+		dpf_run_set_output_failed(&app->run);
 	pl.stop_sent = true;
 	return true;
 }
@@ -472,6 +473,6 @@ dpf_pipeline_lcore_main(void *arg)
 
 	while (!dpf_pipeline_poll(app))
 		usleep(100);
-	app->pipeline_done = true;
+	__atomic_store_n(&app->pipeline_done, true, __ATOMIC_RELEASE);
 	return 0;
 }

@@ -17,6 +17,7 @@
 
 #include "dpf_rss.h"
 #include "dpflow.h"
+#include "log.h"
 
 static int
 list_copy(struct dpf_str_list *dst, const struct dpf_str_list *src)
@@ -198,12 +199,16 @@ dpf_ruleset_free(struct dpf_ruleset *rs)
 int
 dpf_rules_setup(struct dpf_app *app)
 {
+	FILE *log = dpf_log_stream(dpf_logtype_pipeline, RTE_LOG_ERR);
+
 	app->rs = dpf_ruleset_build(app, &app->cfg.opt.nat_rules, &app->cfg.opt.acl_rules,
-				    (uint8_t)app->cfg.opt.acl_default, stderr);
+				    (uint8_t)app->cfg.opt.acl_default, log != NULL ? log : stderr);
+	if (log != NULL)
+		fclose(log);
 	if (app->rs == NULL)
 		return -EINVAL;
 	if (app->rs->acl == NULL && app->cfg.opt.acl_stateful)
-		fprintf(stderr, "dpflow: acl-stateful without ACL rules: nothing to do\n");
+		DPF_LOG(WARNING, pipeline, "acl-stateful without ACL rules: nothing to do\n");
 	pthread_mutex_init(&app->rs_lock, NULL);
 	if (app->forward) {
 		/* Masquerade may be added at run time: forward mode always keeps
@@ -213,8 +218,8 @@ dpf_rules_setup(struct dpf_app *app)
 						    (int)rte_socket_id());
 		app->rss = rte_malloc("dpf_rss", sizeof(*app->rss), RTE_CACHE_LINE_SIZE);
 		if (app->nat_icmp == NULL || app->rss == NULL) {
-			fprintf(stderr,
-				"dpflow: masquerade ICMP table of %" PRIu64 " sessions: out of "
+			DPF_LOG(ERR, pipeline,
+				"masquerade ICMP table of %" PRIu64 " sessions: out of "
 				"memory; lower --nat-sessions-per-core or give EAL more memory "
 				"(-m)\n",
 				app->cfg.opt.nat_sessions_per_core);

@@ -6,7 +6,6 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -25,6 +24,7 @@
 #include "dpf_rss.h"
 #include "dpflow.h"
 #include "drivers.h"
+#include "log.h"
 
 #define REPLAY_RING_SIZE 4096
 #define MBUF_CACHE 256
@@ -42,7 +42,7 @@ create_replay_port(struct dpf_app *app)
 		app->replay_rings[q] = rte_ring_create(name, REPLAY_RING_SIZE, rte_socket_id(),
 						       RING_F_SP_ENQ | RING_F_SC_DEQ);
 		if (app->replay_rings[q] == NULL) {
-			fprintf(stderr, "dpflow: replay ring %u: %s\n", q, rte_strerror(rte_errno));
+			DPF_LOG(ERR, ports, "replay ring %u: %s\n", q, rte_strerror(rte_errno));
 			return -rte_errno;
 		}
 	}
@@ -52,14 +52,14 @@ create_replay_port(struct dpf_app *app)
 		snprintf(name, sizeof(name), "replay_tx%u", q);
 		tx[q] = rte_ring_create(name, 64, rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
 		if (tx[q] == NULL) {
-			fprintf(stderr, "dpflow: replay tx ring: %s\n", rte_strerror(rte_errno));
+			DPF_LOG(ERR, ports, "replay tx ring: %s\n", rte_strerror(rte_errno));
 			return -rte_errno;
 		}
 	}
 	port = rte_eth_from_rings("dpflow_replay", app->replay_rings, (unsigned int)app->cfg.opt.rxq,
 				  tx, (unsigned int)app->cfg.opt.rxq, rte_socket_id());
 	if (port < 0) {
-		fprintf(stderr, "dpflow: replay port: %s\n", rte_strerror(rte_errno));
+		DPF_LOG(ERR, ports, "replay port: %s\n", rte_strerror(rte_errno));
 		return -rte_errno;
 	}
 	app->replay_port = port;
@@ -85,6 +85,17 @@ needs_exact_steering(const struct dpf_app *app)
 	return false;
 }
 
+/* The driver profile's notes (requested -> configured) are log messages. */
+static void
+print_notes(struct dpf_drv_port *dp)
+{
+	FILE *log = dpf_log_stream(dpf_logtype_ports, RTE_LOG_NOTICE);
+
+	dpf_drivers_print_notes(log != NULL ? log : stderr, dp);
+	if (log != NULL)
+		fclose(log);
+}
+
 static int
 configure_port(struct dpf_app *app, uint16_t port)
 {
@@ -102,7 +113,7 @@ configure_port(struct dpf_app *app, uint16_t port)
 		socket = (int)rte_socket_id();
 	rc = rte_eth_dev_info_get(port, &info);
 	if (rc != 0) {
-		fprintf(stderr, "dpflow: port %u: cannot get device info: %s\n", port,
+		DPF_LOG(ERR, ports, "port %u: cannot get device info: %s\n", port,
 			rte_strerror(-rc));
 		return rc;
 	}
@@ -111,8 +122,8 @@ configure_port(struct dpf_app *app, uint16_t port)
 		/* Each RX core transmits on its own queue of the peer port. */
 		ntxq = (uint16_t)app->cfg.opt.rxq;
 		if (info.max_tx_queues < ntxq) {
-			fprintf(stderr,
-				"dpflow: port %u (%s): forward mode with --rxq %u needs %u TX queues, "
+			DPF_LOG(ERR, ports,
+				"port %u (%s): forward mode with --rxq %u needs %u TX queues, "
 				"the device has %u%s%s\n",
 				port, info.driver_name, ntxq, ntxq, info.max_tx_queues,
 				dpf_drivers_port_has_quirk(port, DPF_DRV_QUIRK_QUEUES_FROM_DEVARGS)
@@ -129,7 +140,7 @@ configure_port(struct dpf_app *app, uint16_t port)
 	req.exact_steering = needs_exact_steering(app);
 	dp = dpf_drivers_port_plan(port, &info, &req);
 	if (dp == NULL) {
-		fprintf(stderr, "dpflow: port %u (%s): no driver profile selected\n", port,
+		DPF_LOG(ERR, ports, "port %u (%s): no driver profile selected\n", port,
 			info.driver_name);
 		return -EINVAL;
 	}
@@ -143,8 +154,8 @@ configure_port(struct dpf_app *app, uint16_t port)
 	}
 	rc = rte_eth_dev_configure(port, nq, ntxq, &dp->eth_conf);
 	if (rc != 0) {
-		dpf_drivers_print_notes(stderr, dp);
-		fprintf(stderr, "dpflow: port %u (%s): configure with %u RX queues: %s\n", port,
+		print_notes(dp);
+		DPF_LOG(ERR, ports, "port %u (%s): configure with %u RX queues: %s\n", port,
 			info.driver_name, nq, rte_strerror(-rc));
 		return rc;
 	}
@@ -160,14 +171,14 @@ configure_port(struct dpf_app *app, uint16_t port)
 	snprintf(name, sizeof(name), "mbuf_p%u", port);
 	mp = rte_pktmbuf_pool_create(name, n_mbufs, MBUF_CACHE, 0, dp->mbuf_data_room, socket);
 	if (mp == NULL) {
-		fprintf(stderr, "dpflow: port %u: mbuf pool of %u: %s\n", port, n_mbufs,
+		DPF_LOG(ERR, ports, "port %u: mbuf pool of %u: %s\n", port, n_mbufs,
 			rte_strerror(rte_errno));
 		return -rte_errno;
 	}
 	for (q = 0; q < nq; q++) {
 		rc = rte_eth_rx_queue_setup(port, q, rxd, (unsigned int)socket, NULL, mp);
 		if (rc != 0) {
-			fprintf(stderr, "dpflow: port %u: RX queue %u: %s\n", port, q,
+			DPF_LOG(ERR, ports, "port %u: RX queue %u: %s\n", port, q,
 				rte_strerror(-rc));
 			return rc;
 		}
@@ -175,20 +186,20 @@ configure_port(struct dpf_app *app, uint16_t port)
 	for (q = 0; q < ntxq; q++) {
 		rc = rte_eth_tx_queue_setup(port, q, txd, (unsigned int)socket, NULL);
 		if (rc != 0) {
-			fprintf(stderr, "dpflow: port %u: TX queue %u: %s\n", port, q,
+			DPF_LOG(ERR, ports, "port %u: TX queue %u: %s\n", port, q,
 				rte_strerror(-rc));
 			return rc;
 		}
 	}
 	rc = rte_eth_dev_start(port);
 	if (rc != 0) {
-		fprintf(stderr, "dpflow: port %u: start: %s\n", port, rte_strerror(-rc));
+		DPF_LOG(ERR, ports, "port %u: start: %s\n", port, rte_strerror(-rc));
 		return rc;
 	}
 	/* Promiscuous mode, the RETA and the symmetric hash function: what the
 	 * device refuses becomes a note, not an error. */
 	dpf_drivers_port_started(dp);
-	dpf_drivers_print_notes(stderr, dp);
+	print_notes(dp);
 	if ((int)port == app->replay_port)
 		app->replay_pool = mp;
 	app->port_nq[port] = nq;
@@ -214,23 +225,11 @@ create_fragment_pools(struct dpf_app *app)
 	app->frag_indirect =
 		rte_pktmbuf_pool_create("frag_indirect", n, MBUF_CACHE, 0, 0, (int)rte_socket_id());
 	if (app->frag_direct == NULL || app->frag_indirect == NULL) {
-		fprintf(stderr, "dpflow: fragment mbuf pools of %u: %s\n", n,
+		DPF_LOG(ERR, ports, "fragment mbuf pools of %u: %s\n", n,
 			rte_strerror(rte_errno));
 		return -ENOMEM;
 	}
 	return 0;
-}
-
-static void __rte_format_printf(2, 3)
-note(FILE *f, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (f == NULL)
-		return;
-	va_start(ap, fmt);
-	vfprintf(f, fmt, ap);
-	va_end(ap);
 }
 
 /*
@@ -287,34 +286,35 @@ choose_masquerade_sessions(struct dpf_app *app)
 {
 	char why[192];
 	const char *reason = app->n_cores > 1 ? not_steerable(app, why, sizeof(why)) : NULL;
-	FILE *f = needs_exact_steering(app) ? stderr : NULL;
+	const char *how;
 
 	switch (app->cfg.opt.nat_sessions) {
 	case DPF_NAT_SESSIONS_SHARED:
 		app->nat_shared = true;
-		note(f, "dpflow: masquerade: sessions shared by all RX cores "
-				"(--nat-sessions shared)\n");
-		return;
+		how = "sessions shared by all RX cores (--nat-sessions shared)";
+		reason = NULL;
+		break;
 	case DPF_NAT_SESSIONS_PER_CORE:
 		app->nat_shared = false;
-		note(f,
-			"dpflow: masquerade: sessions per RX core (--nat-sessions per-core)%s%s\n",
-			reason != NULL ? "; replies may miss them: " : "",
-			reason != NULL ? reason : "");
-		return;
+		how = reason != NULL ? "sessions per RX core (--nat-sessions per-core); replies "
+				       "may miss them: "
+				     : "sessions per RX core (--nat-sessions per-core)";
+		break;
 	default:
+		app->nat_shared = reason != NULL;
+		if (reason != NULL)
+			how = "sessions shared by all RX cores (";
+		else if (app->n_cores > 1)
+			how = "sessions per RX core, ports chosen so that replies hash to their "
+			      "core (dpflow's Toeplitz RSS on every port)";
+		else
+			how = "sessions of the one RX core";
 		break;
 	}
-	app->nat_shared = reason != NULL;
-	if (reason != NULL)
-		note(f, "dpflow: masquerade: sessions shared by all RX cores (%s)\n",
-			reason);
-	else if (app->n_cores > 1)
-		note(f,
-			"dpflow: masquerade: sessions per RX core, ports chosen so that "
-			"replies hash to their core (dpflow's Toeplitz RSS on every port)\n");
-	else
-		note(f, "dpflow: masquerade: sessions of the one RX core\n");
+	if (!needs_exact_steering(app))
+		return;
+	DPF_LOG(INFO, ports, "masquerade: %s%s%s\n", how, reason != NULL ? reason : "",
+		reason != NULL && app->cfg.opt.nat_sessions == DPF_NAT_SESSIONS_AUTO ? ")" : "");
 }
 
 /* Ports whose driver stamps frames with their capture time (net_pcap reading
@@ -356,8 +356,8 @@ parse_forward(struct dpf_app *app)
 		    dpf_cfg_parse_u64(colon + 1, 0, DPF_MAX_PORTS - 1, &b) < 0)
 			goto bad;
 		if (a == b || app->fwd_peer[a] != DPF_PORT_NONE || app->fwd_peer[b] != DPF_PORT_NONE) {
-			fprintf(stderr,
-				"dpflow: --forward %s: port %" PRIu64 " or %" PRIu64
+			DPF_LOG(ERR, ports,
+				"--forward %s: port %" PRIu64 " or %" PRIu64
 				" is paired twice or with itself\n",
 				app->cfg.opt.forward, a, b);
 			return -EINVAL;
@@ -370,7 +370,7 @@ parse_forward(struct dpf_app *app)
 			for (i = 0; i < app->n_ports; i++)
 				found |= app->ports[i] == p;
 			if (!found) {
-				fprintf(stderr, "dpflow: --forward %s: port %" PRIu64
+				DPF_LOG(ERR, ports, "--forward %s: port %" PRIu64
 						" does not exist (%u ports)\n",
 					app->cfg.opt.forward, p, app->n_ports);
 				return -EINVAL;
@@ -382,7 +382,7 @@ parse_forward(struct dpf_app *app)
 	app->forward = true;
 	return 0;
 bad:
-	fprintf(stderr, "dpflow: --forward '%s': expected A:B[,C:D] with port numbers\n",
+	DPF_LOG(ERR, ports, "--forward '%s': expected A:B[,C:D] with port numbers\n",
 		app->cfg.opt.forward);
 	return -EINVAL;
 }
@@ -405,8 +405,8 @@ check_pcap_file(uint16_t port, const char *driver, const char *key, const char *
 	pcap_close(pc);
 	if (dlt == DLT_EN10MB)
 		return 0;
-	fprintf(stderr,
-		"dpflow: port %u (%s): %s=%s: link type %s (%s), not Ethernet; replay the file "
+	DPF_LOG(ERR, ports,
+		"port %u (%s): %s=%s: link type %s (%s), not Ethernet; replay the file "
 		"with --replay, which reads Linux cooked (SLL, SLL2) and raw IP captures\n",
 		port, driver, key, path,
 		pcap_datalink_val_to_name(dlt) != NULL ? pcap_datalink_val_to_name(dlt) : "?",
@@ -427,8 +427,8 @@ check_interface(uint16_t port, const char *driver, const char *key, const char *
 
 	/* libpcap's pseudo-interface of every interface gives cooked frames. */
 	if (strcmp(name, "any") == 0) {
-		fprintf(stderr,
-			"dpflow: port %u (%s): %s=any: Linux cooked frames, not Ethernet; name "
+		DPF_LOG(ERR, ports,
+			"port %u (%s): %s=any: Linux cooked frames, not Ethernet; name "
 			"one Ethernet interface per port\n",
 			port, driver, key);
 		return -EINVAL;
@@ -444,8 +444,8 @@ check_interface(uint16_t port, const char *driver, const char *key, const char *
 	/* Loopback frames carry an Ethernet header too (zero MACs). */
 	if (n != 1 || type == 1 || type == 772)
 		return 0;
-	fprintf(stderr,
-		"dpflow: port %u (%s): %s=%s: link type ARPHRD %u, not Ethernet; dpflow reads "
+	DPF_LOG(ERR, ports,
+		"port %u (%s): %s=%s: link type ARPHRD %u, not Ethernet; dpflow reads "
 		"Ethernet ports\n",
 		port, driver, key, name, type);
 	return -EINVAL;
@@ -500,7 +500,9 @@ static void
 cap_rx_cores(struct dpf_app *app)
 {
 	uint16_t p, most = 0, c;
-	unsigned int lcore = rte_get_next_lcore(-1, 1, 0);
+	unsigned int lcore = rte_get_next_lcore(-1, 1, 0), first_idle;
+	char idle[DPF_MAX_RX_CORES * 8] = "";
+	int n = 0;
 
 	for (p = 0; p < app->n_ports; p++)
 		most = RTE_MAX(most, app->port_nq[app->ports[p]]);
@@ -508,16 +510,16 @@ cap_rx_cores(struct dpf_app *app)
 		return;
 	for (c = 0; c < most; c++)
 		lcore = rte_get_next_lcore(lcore, 1, 0);
-	fprintf(stderr,
-		"dpflow: --rxq %u: no port has more than %u RX queue%s: running %u RX core%s "
-		"(lcore%s %u",
-		app->n_cores, most, most == 1 ? "" : "s", most, most == 1 ? "" : "s",
-		app->n_cores - most > 1 ? "s" : "", lcore);
+	first_idle = lcore;
 	for (c = most + 1; c < app->n_cores; c++) {
 		lcore = rte_get_next_lcore(lcore, 1, 0);
-		fprintf(stderr, ", %u", lcore);
+		n += snprintf(idle + n, sizeof(idle) - (size_t)n, ", %u", lcore);
 	}
-	fprintf(stderr, " left idle)\n");
+	DPF_LOG(WARNING, ports,
+		"--rxq %u: no port has more than %u RX queue%s: running %u RX core%s "
+		"(lcore%s %u%s left idle)\n",
+		app->n_cores, most, most == 1 ? "" : "s", most, most == 1 ? "" : "s",
+		app->n_cores - most > 1 ? "s" : "", first_idle, idle);
 	app->n_cores = most;
 }
 
@@ -531,7 +533,7 @@ dpf_ports_init(struct dpf_app *app)
 	if (app->cfg.opt.replay != NULL) {
 		rc = rte_mbuf_dyn_rx_timestamp_register(&app->ts_offset, &app->ts_flag);
 		if (rc != 0) {
-			fprintf(stderr, "dpflow: cannot register the mbuf timestamp field: %s\n",
+			DPF_LOG(ERR, ports, "cannot register the mbuf timestamp field: %s\n",
 				rte_strerror(rte_errno));
 			return -rte_errno;
 		}
@@ -542,14 +544,14 @@ dpf_ports_init(struct dpf_app *app)
 	app->n_ports = 0;
 	RTE_ETH_FOREACH_DEV(p) {
 		if (app->n_ports == DPF_MAX_PORTS || p >= DPF_MAX_PORTS) {
-			fprintf(stderr, "dpflow: more than %d ports\n", DPF_MAX_PORTS);
+			DPF_LOG(ERR, ports, "more than %d ports\n", DPF_MAX_PORTS);
 			return -E2BIG;
 		}
 		app->ports[app->n_ports++] = p;
 	}
 	if (app->n_ports == 0) {
-		fprintf(stderr,
-			"dpflow: no port to poll: bind a NIC to a DPDK driver, add a vdev "
+		DPF_LOG(ERR, ports,
+			"no port to poll: bind a NIC to a DPDK driver, add a vdev "
 			"(--vdev net_pcap0,rx_pcap=FILE) or use --replay FILE\n");
 		return -ENODEV;
 	}
@@ -578,8 +580,8 @@ dpf_ports_init(struct dpf_app *app)
 		for (p = 0; p < app->n_ports; p++) {
 			if (dpf_drivers_port_has_quirk(app->ports[p], DPF_DRV_QUIRK_TIMESTAMP_UNIX_US))
 				continue;
-			fprintf(stderr,
-				"dpflow: --clock packet: port %u gives no capture time (its driver "
+			DPF_LOG(ERR, ports,
+				"--clock packet: port %u gives no capture time (its driver "
 				"profile has no timestamp-unix-us quirk); use --clock wall\n",
 				app->ports[p]);
 			return -ENOTSUP;
@@ -603,8 +605,8 @@ dpf_ports_init(struct dpf_app *app)
 		app->ts_offset = rte_mbuf_dynfield_lookup(RTE_MBUF_DYNFIELD_TIMESTAMP_NAME, NULL);
 		rc = rte_mbuf_dynflag_lookup(RTE_MBUF_DYNFLAG_RX_TIMESTAMP_NAME, NULL);
 		if (app->ts_offset < 0 || rc < 0) {
-			fprintf(stderr,
-				"dpflow: --clock packet: no port provides packet timestamps; use "
+			DPF_LOG(ERR, ports,
+				"--clock packet: no port provides packet timestamps; use "
 				"--clock wall\n");
 			return -ENOTSUP;
 		}

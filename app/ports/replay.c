@@ -64,6 +64,7 @@
 
 #include "dpf_rss.h"
 #include "dpflow.h"
+#include "log.h"
 
 #define CHUNK 256
 /* Packets read ahead to find the capture's reference time (their median). */
@@ -186,7 +187,7 @@ next_frame(struct dpf_app *app, struct frame *f)
 		}
 		if (rc == PCAP_ERROR_BREAK)
 			return 0;
-		fprintf(stderr, "dpflow: replay %s: %s\n", app->cfg.opt.replay, pcap_geterr(rp.pc));
+		DPF_LOG(ERR, ports, "replay %s: %s\n", app->cfg.opt.replay, pcap_geterr(rp.pc));
 		return -1;
 	}
 	if (rp.off == rp.map_len)
@@ -203,21 +204,21 @@ next_frame(struct dpf_app *app, struct frame *f)
 		rp.prefetched += RTE_CACHE_LINE_SIZE;
 	}
 	if (rp.map_len - rp.off < PCAP_REC_HDR_LEN) {
-		fprintf(stderr, "dpflow: replay %s: truncated file: %zu bytes of a record header\n",
+		DPF_LOG(ERR, ports, "replay %s: truncated file: %zu bytes of a record header\n",
 			app->cfg.opt.replay, rp.map_len - rp.off);
 		return -1;
 	}
 	h = rp.map + rp.off;
 	caplen = file_u32(h + 8);
 	if (caplen > PCAP_MAX_CAPLEN) {
-		fprintf(stderr,
-			"dpflow: replay %s: invalid packet capture length %u at offset %zu, bigger "
+		DPF_LOG(ERR, ports,
+			"replay %s: invalid packet capture length %u at offset %zu, bigger "
 			"than the maximum of %u\n",
 			app->cfg.opt.replay, caplen, rp.off, PCAP_MAX_CAPLEN);
 		return -1;
 	}
 	if (rp.map_len - rp.off - PCAP_REC_HDR_LEN < caplen) {
-		fprintf(stderr, "dpflow: replay %s: truncated file: frame at offset %zu\n",
+		DPF_LOG(ERR, ports, "replay %s: truncated file: frame at offset %zu\n",
 			app->cfg.opt.replay, rp.off);
 		return -1;
 	}
@@ -270,7 +271,7 @@ read_ahead(struct dpf_app *app)
 		if (rp.pc != NULL) {
 			ahead.copy[ahead.n] = malloc(f->caplen > 0 ? f->caplen : 1);
 			if (ahead.copy[ahead.n] == NULL) {
-				fprintf(stderr, "dpflow: replay: out of memory\n");
+				DPF_LOG(ERR, ports, "replay: out of memory\n");
 				ahead.end_rc = -1;
 				break;
 			}
@@ -502,8 +503,8 @@ say_bad_time(struct dpf_app *app, struct order *o, const struct frame *f, enum d
 	else
 		snprintf(gap, sizeof(gap), " %" PRIu64 " s (--max-time-gap)",
 			 app->cfg.opt.max_time_gap);
-	fprintf(stderr,
-		"dpflow: --replay %s: packet %" PRIu64 ": time %" PRId64 " s%s is %s%s: not "
+	DPF_LOG(WARNING, ports,
+		"--replay %s: packet %" PRIu64 ": time %" PRId64 " s%s is %s%s: not "
 		"logged, counted as bad-time (later packets like it are only counted)\n",
 		app->cfg.opt.replay, app->rstats.read, f->raw_sec, when, dpf_time_verdict_text(v),
 		gap);
@@ -556,7 +557,7 @@ replay_main(void *arg)
 		reta[q] = dpf_rss_queue(q, nq);
 	qb = rte_zmalloc("replay_batches", nq * sizeof(*qb), RTE_CACHE_LINE_SIZE);
 	if (qb == NULL) {
-		fprintf(stderr, "dpflow: replay: out of memory\n");
+		DPF_LOG(ERR, ports, "replay: out of memory\n");
 		rp.failed = true;
 		running = false;
 	}
@@ -575,7 +576,7 @@ replay_main(void *arg)
 			int rc;
 
 			/* A stop ends the reading here; what was read goes on. */
-			if (unlikely(app->stop)) {
+			if (unlikely(dpf_run_stopping(&app->run))) {
 				stopped = true;
 				running = false;
 				break;
@@ -724,8 +725,8 @@ map_classic_pcap(struct dpf_app *app)
 	/* The upper bits carry FCS information, not the link type. */
 	linktype = file_u32(hdr + 20) & 0x03ffffff;
 	if (link_of(linktype, -1, &rp.link) < 0) {
-		fprintf(stderr,
-			"dpflow: --replay %s: link type %u (%s), not one dpflow reads: "
+		DPF_LOG(ERR, ports,
+			"--replay %s: link type %u (%s), not one dpflow reads: "
 			"Ethernet, Linux cooked (SLL, SLL2) or raw IP\n",
 			path, linktype, link_name(pcap_datalink_val_to_name((int)linktype)));
 		close(fd);
@@ -761,12 +762,12 @@ dpf_replay_open(struct dpf_app *app)
 		rp.pc = pcap_open_offline_with_tstamp_precision(
 			app->cfg.opt.replay, PCAP_TSTAMP_PRECISION_NANO, errbuf);
 		if (rp.pc == NULL) {
-			fprintf(stderr, "dpflow: --replay %s: %s\n", app->cfg.opt.replay, errbuf);
+			DPF_LOG(ERR, ports, "--replay %s: %s\n", app->cfg.opt.replay, errbuf);
 			return -EINVAL;
 		}
 		if (link_of(0, pcap_datalink(rp.pc), &rp.link) < 0) {
-			fprintf(stderr,
-				"dpflow: --replay %s: link type %s, not one dpflow reads: "
+			DPF_LOG(ERR, ports,
+				"--replay %s: link type %s, not one dpflow reads: "
 				"Ethernet, Linux cooked (SLL, SLL2) or raw IP\n",
 				app->cfg.opt.replay,
 				link_name(pcap_datalink_val_to_name(pcap_datalink(rp.pc))));
@@ -788,7 +789,7 @@ dpf_replay_start(struct dpf_app *app)
 	int rc = rte_ctrl_thread_create(&rp.tid, "dpf-replay", NULL, replay_main, app);
 
 	if (rc != 0) {
-		fprintf(stderr, "dpflow: replay thread: %s\n", strerror(rc));
+		DPF_LOG(ERR, ports, "replay thread: %s\n", strerror(rc));
 		return -rc;
 	}
 	rp.started = true;
