@@ -30,154 +30,17 @@
 #include "dpf_sink.h"
 #include "dpf_store.h"
 #include "dpf_window.h"
+#include "dpf_window_plan.h"
+
+#include "clock.h"
+#include "common.h"
+#include "config.h"
+#include "iface.h"
+#include "log.h"
 #include "run.h"
-
-#define DPF_MAX_RX_CORES 64
-#define DPF_MAX_PORTS 32
-#define DPF_MAX_IFACES 256
-#define DPF_BURST 32
-#define DPF_WINDOW_NONE UINT64_MAX
-
-enum dpf_clock {
-	DPF_CLOCK_AUTO = 0,
-	DPF_CLOCK_PACKET,
-	DPF_CLOCK_WALL,
-};
-
-/* A repeatable setting (rules); origin names where each came from. */
-struct dpf_str_list {
-	char **items;
-	char **origin;  /* "file.conf:12" or "--nat-rule #2" */
-	unsigned int n;
-};
-
-/* Where masquerade keeps its sessions (--nat-sessions). */
-enum dpf_nat_sessions_mode {
-	DPF_NAT_SESSIONS_AUTO = 0, /* per core when every port is spread by our Toeplitz RSS */
-	DPF_NAT_SESSIONS_PER_CORE, /* ports steered to the session's core */
-	DPF_NAT_SESSIONS_SHARED,   /* one table per core, read by all (lib/nat) */
-};
-
-enum dpf_unmatched {
-	DPF_UNMATCHED_LOG = 0, /* to the port's default interface */
-	DPF_UNMATCHED_DROP,    /* counted as `unmatched`, not logged */
-};
-
-/* Every setting; option.c's table maps names to these fields. */
-struct dpf_options {
-	char *replay;
-	uint64_t rxq;
-	uint64_t window;
-	uint64_t clock;          /* enum dpf_clock */
-	char *log_format;
-	char *output;
-	uint64_t compress;       /* enum dpf_compress */
-	uint64_t compress_level;
-	char *account_id;
-	char *interface_id;
-	char *vpc_id;
-	char *subnet_id;
-	char *instance_id;
-	char *region;
-	char *az_id;
-	char *sublocation_type;
-	char *sublocation_id;
-	char *flow_log_id;
-	uint64_t idle_exit;
-	uint64_t flows_per_core;
-	uint64_t shards_per_core;
-	uint64_t stats_period;
-	char *forward;
-	uint64_t unmatched;       /* enum dpf_unmatched */
-	struct dpf_str_list nat_rules;
-	uint64_t nat_sessions_per_core;
-	uint64_t nat_timeout;
-	uint64_t nat_sessions;    /* enum dpf_nat_sessions_mode */
-	struct dpf_str_list acl_rules;
-	uint64_t acl_default;     /* 0 allow, 1 deny (= enum dpf_action) */
-	uint64_t acl_stateful;    /* 0 no, 1 yes */
-	uint64_t conntrack_per_core;
-	uint64_t conntrack_timeout;
-	uint64_t interactive;     /* -i */
-	char *cmdline_file;
-	uint64_t flow_store;      /* records kept for show/export flows */
-	char *config;
-	/* IPFIX export (export_ipfix.c) */
-	char *ipfix;
-	uint64_t ipfix_domain_id;
-	uint64_t ipfix_message_size;
-	uint64_t ipfix_template_refresh;
-	uint64_t ipfix_interface_names; /* 0 no, 1 yes */
-	uint64_t ipfix_rate;            /* UDP messages per second, 0: no limit */
-	/* Object storage upload (export_s3.c); no secret is ever an option. */
-	char *s3_bucket;
-	char *s3_endpoint;
-	char *s3_region;
-	char *s3_prefix;
-	uint64_t s3_url_style;   /* enum dpf_s3_url_style */
-	uint64_t s3_layout;      /* enum dpf_s3_layout */
-	char *s3_credentials;
-	char *s3_profile;
-	char *s3_ca_file;
-	char *s3_spool;
-	uint64_t s3_spool_max_mb;
-	uint64_t s3_spool_max_files;
-	uint64_t s3_keep_local;  /* 0 no, 1 yes */
-	uint64_t s3_retry_min_ms;
-	uint64_t s3_retry_max_sec;
-	uint64_t s3_drain_sec;
-	uint64_t s3_timeout_sec;
-	char *drivers_cfg;        /* driver profile directory (drivers.c) */
-	/* reliability (doc/reliability.md) */
-	uint64_t hold_mb;           /* output held in memory while the disk refuses it */
-	uint64_t test_writer_delay; /* test knob: ms the writer waits per batch */
-	uint64_t max_time_gap;      /* packet clock: implausible times are bad-time (window.c) */
-};
-
-#define DPF_IFACE_MAX_ADDRS 16
-
-struct dpf_cidr {
-	uint8_t family;
-	uint8_t len;
-	uint8_t addr[16];
-};
-
-/*
- * A logged interface (a vNIC). A packet belongs to the interface of its
- * port whose MAC is the packet's source MAC, else its destination MAC, else
- * whose VLAN is the packet's outer VLAN id, else the port's default
- * interface (no vlan, no mac); without one it is `unmatched`.
- */
-struct dpf_iface {
-	struct dpf_iface_meta meta;
-	uint16_t port;
-	int32_t vlan;             /* -1: any */
-	bool has_mac;
-	uint8_t mac[6];
-	struct dpf_cidr addrs[DPF_IFACE_MAX_ADDRS]; /* first is the primary */
-	uint8_t n_addrs;
-	bool from_config;
-	unsigned int line;        /* section line in the config file */
-};
-
-struct dpf_config {
-	struct dpf_options opt;
-	struct dpf_iface ifaces[DPF_MAX_IFACES];
-	uint16_t n_ifaces;
-};
-
-#define DPF_IFACE_NONE UINT16_MAX
-#define DPF_PORT_NONE UINT16_MAX
+#include "timecheck.h"
 
 struct rte_hash;
-
-/* Packet -> interface (iface.c). */
-struct dpf_iface_map {
-	uint16_t default_iface[DPF_MAX_PORTS];  /* DPF_IFACE_NONE: unmatched */
-	uint16_t *vlan_iface[DPF_MAX_PORTS];    /* [4096] when the port has vlan interfaces */
-	bool port_has_mac[DPF_MAX_PORTS];
-	struct rte_hash *mac;                   /* (port, mac) -> interface */
-};
 
 /* Per-core counters: single writer (the RX lcore), relaxed loads by others. */
 #define DPF_RX_COUNTERS(X)                                                           \
@@ -299,7 +162,11 @@ struct dpf_replay_stats {
 
 /* The whole running program. */
 struct dpf_app {
-	struct dpf_config cfg;
+	struct dpf_config *cfg;
+	const struct dpf_options *opt; /* the configuration's settings */
+	struct dpf_window_plan *plan;
+	struct dpf_wall *wall;
+	struct dpf_timecheck *tc;
 	enum dpf_clock clock;
 	bool offline;              /* replay: wait instead of losing on overrun */
 
@@ -318,9 +185,7 @@ struct dpf_app {
 	struct rte_mempool *frag_indirect;
 	bool forward;                       /* --forward given */
 	uint16_t fwd_peer[DPF_MAX_PORTS];   /* DPF_PORT_NONE: not forwarded */
-	struct dpf_iface ifaces[DPF_MAX_IFACES]; /* logged interfaces, by port order */
-	uint16_t n_ifaces;
-	struct dpf_iface_map ifmap;
+	struct dpf_ifmap *ifmap;            /* logged interfaces (dataplane/iface.h) */
 	struct rte_mempool *replay_pool;
 	int replay_port;           /* -1 when none */
 	struct rte_ring *replay_rings[DPF_MAX_RX_CORES];
@@ -336,17 +201,6 @@ struct dpf_app {
 	 * before source_done; DPF_WINDOW_NONE when the replay was not cut.
 	 */
 	uint64_t replay_cut_window;
-
-	/*
-	 * Packet-clock plausibility (window.c, doc/records.md "Implausible
-	 * times"): a packet is bad-time when its time is outside 1970..2554, or
-	 * (time_gap_ns != 0) later than time_hi_ns, earlier than the window of
-	 * time_anchor_ns by more than the gap, or later than the newest
-	 * plausible time by more than the gap.
-	 */
-	uint64_t time_gap_ns;
-	uint64_t time_hi_ns;     /* wall clock at start + gap */
-	uint64_t time_anchor_ns; /* median of the first packets; 0 until known (published) */
 
 	/*
 	 * NAT and ACL rules. A change (CLI) builds rs_next with from_ns = the
@@ -382,57 +236,9 @@ struct dpf_app {
 	struct dpf_fmt *fmt_show;  /* the CLI's copy of the record format */
 	bool pipeline_done;        /* the pipeline lcore has ended (release/acquire) */
 	uint64_t start_ns;
-	uint64_t tsc_hz;           /* measured at start-up (clock.c) */
 };
 
 extern struct dpf_app dpf_app;
-
-/* window.c: windows are identified by their start (ns). */
-void dpf_window_init(uint64_t len_sec);
-void dpf_window_bounds(uint64_t t_ns, uint64_t *start_ns, uint64_t *end_ns);
-uint64_t dpf_window_start(uint64_t t_ns);
-uint64_t dpf_window_len_sec(void);
-uint64_t dpf_window_set_len(uint64_t len_sec, uint64_t now_ns, uint64_t margin_ns);
-/* Windows in [a, b), both window starts (a < b), under the current plan. */
-uint64_t dpf_window_count(uint64_t a, uint64_t b);
-
-/* window.c: packet-clock plausibility. A time that is no time: outside 1970..2554. */
-#define DPF_TIME_INVALID UINT64_MAX
-
-enum dpf_time_verdict {
-	DPF_TIME_OK = 0,
-	DPF_TIME_UNREPRESENTABLE, /* outside 1970-01-01 .. 2554-07-21 */
-	DPF_TIME_AHEAD_OF_CLOCK,  /* later than this host's clock at start + gap */
-	DPF_TIME_BEFORE_FIRST,    /* before the window of the anchor by more than the gap */
-	DPF_TIME_AFTER_NEWEST,    /* later than the newest plausible time + gap */
-};
-
-void dpf_time_check_init(struct dpf_app *app);
-/* Median of t[0..n) (n > 0); reorders t. */
-uint64_t dpf_time_median(uint64_t *t, unsigned int n);
-/*
- * The verdict on time t given the anchor (0: not known yet) and the newest
- * plausible time so far (0: none).
- */
-enum dpf_time_verdict dpf_time_check(const struct dpf_app *app, uint64_t t, uint64_t anchor,
-				     uint64_t newest);
-/* "not a time between ...", or "... by more than" (the caller adds the gap). */
-const char *dpf_time_verdict_text(enum dpf_time_verdict v);
-
-/* iface.c */
-int dpf_ifaces_build(struct dpf_app *app);
-uint16_t dpf_iface_lookup_slow(const struct dpf_app *app, uint16_t port, const uint8_t *frame,
-			       const struct dpf_pkt_info *pi);
-/* The interface of a parsed frame received on port, or DPF_IFACE_NONE. */
-static inline uint16_t
-dpf_iface_lookup(const struct dpf_app *app, uint16_t port, const uint8_t *frame,
-		 const struct dpf_pkt_info *pi)
-{
-	if (!app->ifmap.port_has_mac[port] && app->ifmap.vlan_iface[port] == NULL)
-		return app->ifmap.default_iface[port];
-	return dpf_iface_lookup_slow(app, port, frame, pi);
-}
-uint8_t dpf_iface_direction(const struct dpf_app *app, const struct dpf_flow_key *k);
 
 /* control.c: CLI and telemetry actions; key: value lines to f, 0 or -1. */
 int dpf_ctl_start(FILE *f, struct dpf_app *app);
@@ -455,37 +261,6 @@ int dpf_ctl_rules(FILE *f, struct dpf_app *app, const char *kind, const char *ve
 
 /* telemetry.c */
 int dpf_telemetry_register(struct dpf_app *app);
-
-/* options.c */
-void dpf_options_show(FILE *f, const struct dpf_options *o);
-int dpf_options_parse(struct dpf_config *cfg, int argc, char **argv);
-/* A setting's value before EAL runs (argv after "--", else --config), into
- * buf; NULL when not set. Quiet: the real parse reports problems. */
-const char *dpf_options_peek(int argc, char **argv, const char *name, char *buf, size_t len);
-void dpf_options_usage(FILE *f, const char *prog);
-void dpf_options_free(struct dpf_config *cfg);
-
-/*
- * clock.c: the wall clock, the TSC kept on CLOCK_REALTIME by lib/clock.
- * init and calibrate run at start-up (main lcore); poll only in the run loop;
- * dpf_wall_ns() anywhere (lock-free); stats and print anywhere but RX cores.
- */
-struct dpf_wall_stats {
-	struct dpf_clock_stats disc;
-	uint64_t tsc_hz_eal; /* rte_get_tsc_hz() */
-};
-
-void dpf_wall_init(struct dpf_app *app);
-/* The first measured rate (sets app->tsc_hz); waits at most 2 ms after init. */
-void dpf_wall_calibrate(struct dpf_app *app);
-/* Samples the clocks when the sample period has passed (run loop). */
-void dpf_wall_poll(void);
-uint64_t dpf_wall_ns(const struct dpf_app *app);
-/* false when there is no discipline (its creation failed). */
-bool dpf_wall_stats(struct dpf_wall_stats *out);
-/* `<prefix>error-ns: N` ... lines. */
-void dpf_wall_print(FILE *f, const char *prefix);
-void dpf_wall_free(void);
 
 /* ports.c */
 int dpf_ports_init(struct dpf_app *app);
@@ -572,6 +347,7 @@ void dpf_numa_report(const struct dpf_app *app);
 /* stats.c */
 void dpf_stats_print(FILE *f, struct dpf_app *app, bool final);
 void dpf_stats_line(const struct dpf_app *app);
+void dpf_stats_clock_print(FILE *f, const char *prefix, struct dpf_wall *wall);
 uint64_t dpf_stats_rx_total(const struct dpf_app *app);
 
 #endif /* DPFLOW_APP_H */

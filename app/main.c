@@ -60,7 +60,7 @@ setup_format(struct dpf_app *app)
 {
 	char err[256];
 
-	app->fmt = dpf_fmt_parse(app->cfg.opt.log_format, err, sizeof(err));
+	app->fmt = dpf_fmt_parse(app->opt->log_format, err, sizeof(err));
 	if (app->fmt == NULL) {
 		DPF_LOG(ERR, main, "--log-format: %s\n", err);
 		return -EINVAL;
@@ -74,7 +74,7 @@ assign_lcores(struct dpf_app *app)
 	unsigned int workers = rte_lcore_count() - 1;
 	unsigned int lcore, i;
 
-	app->n_cores = (uint16_t)app->cfg.opt.rxq;
+	app->n_cores = (uint16_t)app->opt->rxq;
 	if (workers < app->n_cores) {
 		DPF_LOG(ERR, main,
 			"--rxq %u needs %u worker lcores besides the main lcore, EAL gave "
@@ -115,15 +115,15 @@ print_lcores(const struct dpf_app *app)
 static void
 run(struct dpf_app *app)
 {
-	uint64_t last_rx = 0, last_rx_change = dpf_wall_ns(app);
-	uint64_t next_stats = last_rx_change + app->cfg.opt.stats_period * 1000000000ull;
+	uint64_t last_rx = 0, last_rx_change = dpf_wall_ns(app->wall);
+	uint64_t next_stats = last_rx_change + app->opt->stats_period * 1000000000ull;
 	bool done = false;
 
 	while (!done) {
 		uint64_t now, rx;
 
-		dpf_wall_poll();
-		now = dpf_wall_ns(app);
+		dpf_wall_poll(app->wall);
+		now = dpf_wall_ns(app->wall);
 
 		if (app->pipeline_lcore == RTE_MAX_LCORE)
 			done = dpf_pipeline_poll(app);
@@ -133,15 +133,15 @@ run(struct dpf_app *app)
 		if (rx != last_rx) {
 			last_rx = rx;
 			last_rx_change = now;
-		} else if (app->cfg.opt.idle_exit != 0 && !dpf_run_stopping(&app->run) &&
-			   now - last_rx_change >= app->cfg.opt.idle_exit * 1000000000ull) {
+		} else if (app->opt->idle_exit != 0 && !dpf_run_stopping(&app->run) &&
+			   now - last_rx_change >= app->opt->idle_exit * 1000000000ull) {
 			DPF_LOG(NOTICE, main, "no packet for %" PRIu64 " s: flushing and exiting\n",
-				app->cfg.opt.idle_exit);
+				app->opt->idle_exit);
 			dpf_run_stop(&app->run);
 		}
-		if (app->cfg.opt.stats_period != 0 && now >= next_stats) {
+		if (app->opt->stats_period != 0 && now >= next_stats) {
 			dpf_stats_line(app);
-			next_stats = now + app->cfg.opt.stats_period * 1000000000ull;
+			next_stats = now + app->opt->stats_period * 1000000000ull;
 		}
 		if (!done)
 			usleep(200);
@@ -173,7 +173,7 @@ main(int argc, char **argv)
 		char dir[PATH_MAX];
 		char **eal_argv;
 
-		if (dpf_drivers_vdev_defaults(dpf_options_peek(argc, argv, "drivers-cfg", dir,
+		if (dpf_drivers_vdev_defaults(dpf_config_peek(argc, argv, "drivers-cfg", dir,
 							       sizeof(dir)),
 					      argc, argv, &eal_argv) < 0) {
 			DPF_LOG(ERR, main, "out of memory\n");
@@ -193,31 +193,48 @@ main(int argc, char **argv)
 	 * (SIGHUP's default action); the writer acts on it once it runs. */
 	signal(SIGHUP, on_sighup);
 
-	ret = dpf_options_parse(&app->cfg, argc, argv);
+	ret = dpf_config_parse(argc, argv, &app->cfg);
 	if (ret != 0) {
 		status = ret > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 		goto cleanup_eal;
 	}
-	app->clock = (enum dpf_clock)app->cfg.opt.clock;
-	dpf_window_init(app->cfg.opt.window);
-	dpf_wall_init(app);
-	app->start_ns = dpf_wall_ns(app);
-	dpf_time_check_init(app);
+	app->opt = dpf_config_options(app->cfg);
+	app->clock = (enum dpf_clock)app->opt->clock;
+	app->plan = dpf_window_plan_create((uint32_t)app->opt->window);
+	app->wall = dpf_wall_create();
+	if (app->plan == NULL || app->wall == NULL) {
+		DPF_LOG(ERR, main, "out of memory\n");
+		goto cleanup_opts;
+	}
+	app->start_ns = dpf_wall_ns(app->wall);
+	{
+		struct dpf_timecheck_params tp = {
+			.max_gap_sec = app->opt->max_time_gap,
+			.now_ns = app->start_ns,
+			.plan = app->plan,
+		};
+
+		app->tc = dpf_timecheck_create(&tp);
+		if (app->tc == NULL) {
+			DPF_LOG(ERR, main, "out of memory\n");
+			goto cleanup_opts;
+		}
+	}
 	app->replay_cut_window = DPF_WINDOW_NONE;
 
 	if (setup_format(app) < 0 || assign_lcores(app) < 0)
 		goto cleanup_opts;
-	if (app->cfg.opt.cmdline_file != NULL && dpf_cli_load(app->cfg.opt.cmdline_file) < 0)
+	if (app->opt->cmdline_file != NULL && dpf_cli_load(app->opt->cmdline_file) < 0)
 		goto cleanup_opts;
 	dpf_run_set_polling(&app->run, true);
-	app->interactive = app->cfg.opt.interactive || app->cfg.opt.cmdline_file != NULL;
-	app->fmt_show = dpf_fmt_parse(app->cfg.opt.log_format, NULL, 0);
-	app->store = dpf_store_create((uint32_t)app->cfg.opt.flow_store);
+	app->interactive = app->opt->interactive || app->opt->cmdline_file != NULL;
+	app->fmt_show = dpf_fmt_parse(app->opt->log_format, NULL, 0);
+	app->store = dpf_store_create((uint32_t)app->opt->flow_store);
 	if (app->fmt_show == NULL || app->store == NULL) {
 		DPF_LOG(ERR, main, "out of memory\n");
 		goto cleanup_opts;
 	}
-	if (app->cfg.opt.replay != NULL && dpf_replay_open(app) < 0)
+	if (app->opt->replay != NULL && dpf_replay_open(app) < 0)
 		goto cleanup_opts;
 	if (dpf_ports_init(app) < 0)
 		goto cleanup_ports;
@@ -232,10 +249,10 @@ main(int argc, char **argv)
 		static struct dpf_iface_meta metas[DPF_MAX_IFACES];
 		uint16_t i;
 
-		for (i = 0; i < app->n_ifaces; i++)
-			metas[i] = app->ifaces[i].meta;
+		for (i = 0; i < app->ifmap->n_ifaces; i++)
+			metas[i] = app->ifmap->ifaces[i].meta;
 		app->fmt_ctx.ifaces = metas;
-		app->fmt_ctx.n_ifaces = app->n_ifaces;
+		app->fmt_ctx.n_ifaces = app->ifmap->n_ifaces;
 	}
 	if (dpf_rx_setup(app) < 0 || dpf_pipeline_setup(app) < 0)
 		goto cleanup_rules;
@@ -247,11 +264,12 @@ main(int argc, char **argv)
 		goto cleanup_export;
 	print_lcores(app);
 	dpf_numa_report(app);
-	dpf_wall_calibrate(app);
+	dpf_wall_calibrate(app->wall);
 	{
 		struct dpf_wall_stats w;
 
-		if (app->clock == DPF_CLOCK_WALL && dpf_wall_stats(&w))
+		dpf_wall_stats_get(app->wall, &w);
+		if (app->clock == DPF_CLOCK_WALL && w.disciplined)
 			DPF_LOG(INFO, main,
 				"clock: TSC %.6f MHz measured, EAL says %.6f MHz (%+.0f ppm); "
 				"kept on CLOCK_REALTIME\n",
@@ -259,8 +277,8 @@ main(int argc, char **argv)
 				((double)w.tsc_hz_eal / (double)w.disc.tsc_hz - 1) * 1e6);
 	}
 	DPF_LOG(INFO, main, "window %" PRIu64 " s, %s clock, output %s\n",
-		app->cfg.opt.window, app->clock == DPF_CLOCK_PACKET ? "packet" : "wall",
-		app->cfg.opt.output);
+		app->opt->window, app->clock == DPF_CLOCK_PACKET ? "packet" : "wall",
+		app->opt->output);
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
@@ -268,7 +286,7 @@ main(int argc, char **argv)
 		rte_eal_remote_launch(dpf_rx_lcore_main, &app->cores[c], app->cores[c].lcore_id);
 	if (app->pipeline_lcore != RTE_MAX_LCORE)
 		rte_eal_remote_launch(dpf_pipeline_lcore_main, app, app->pipeline_lcore);
-	if (app->cfg.opt.replay != NULL && dpf_replay_start(app) < 0) {
+	if (app->opt->replay != NULL && dpf_replay_start(app) < 0) {
 		/* No replay thread to say so: RX cores wait for it to end. */
 		__atomic_store_n(&app->source_done, true, __ATOMIC_RELEASE);
 		dpf_run_stop(&app->run);
@@ -284,9 +302,9 @@ main(int argc, char **argv)
 			DPF_LOG(ERR, main, "cannot start the run loop\n");
 			dpf_run_stop(&app->run);
 		} else {
-			dpf_cli_run(app, app->cfg.opt.interactive);
+			dpf_cli_run(app, app->opt->interactive);
 			/* Without -i the file ran first; then the run goes on as usual. */
-			if (app->cfg.opt.interactive)
+			if (app->opt->interactive)
 				dpf_run_stop(&app->run);
 			pthread_join(tid, NULL);
 		}
@@ -319,9 +337,12 @@ cleanup_opts:
 	dpf_fmt_free(app->fmt_show);
 	dpf_fmt_free(app->fmt_next);
 	dpf_store_free(app->store);
-	dpf_options_free(&app->cfg);
+	dpf_ifmap_free(app->ifmap);
+	dpf_timecheck_free(app->tc);
+	dpf_wall_free(app->wall);
+	dpf_window_plan_free(app->plan);
+	dpf_config_free(app->cfg);
 	dpf_cli_unload();
-	dpf_wall_free();
 cleanup_eal:
 	rte_eal_cleanup();
 	dpf_drivers_vdev_free();

@@ -38,7 +38,7 @@ now_ns(const struct dpf_app *app)
 	uint16_t c;
 
 	if (app->clock == DPF_CLOCK_WALL)
-		return dpf_wall_ns(app);
+		return dpf_wall_ns(app->wall);
 	for (c = 0; c < app->n_cores; c++) {
 		uint64_t v = load64(&app->cores[c].last_ns);
 
@@ -100,7 +100,7 @@ dpf_ctl_flush(FILE *f, struct dpf_app *app)
 int
 dpf_ctl_wait(FILE *f, struct dpf_app *app)
 {
-	if (app->cfg.opt.replay == NULL && app->cfg.opt.idle_exit == 0) {
+	if (app->opt->replay == NULL && app->opt->idle_exit == 0) {
 		fprintf(f, "error: nothing to wait for: live ports without --idle-exit never end\n");
 		return -1;
 	}
@@ -165,9 +165,9 @@ port_info(FILE *f, struct dpf_app *app, uint16_t port)
 		fprintf(f, "%u\n", app->fwd_peer[port]);
 	else
 		fprintf(f, "-\n");
-	for (i = 0; i < app->n_ifaces; i++)
-		if (app->ifaces[i].port == port)
-			fprintf(f, "port %u interface: %s\n", port, app->ifaces[i].meta.interface_id);
+	for (i = 0; i < app->ifmap->n_ifaces; i++)
+		if (app->ifmap->ifaces[i].port == port)
+			fprintf(f, "port %u interface: %s\n", port, app->ifmap->ifaces[i].meta.interface_id);
 	/* The driver profile: requested -> configured, with the reason. */
 	dpf_drivers_show(f, port);
 }
@@ -281,14 +281,14 @@ dpf_ctl_show_lcores(FILE *f, struct dpf_app *app)
 		fputc('\n', f);
 	}
 	fprintf(f, "writer: control thread\n");
-	fprintf(f, "replay: %s\n", app->cfg.opt.replay ? "control thread" : "-");
+	fprintf(f, "replay: %s\n", app->opt->replay ? "control thread" : "-");
 	return 0;
 }
 
 int
 dpf_ctl_show_flow_table(FILE *f, struct dpf_app *app)
 {
-	uint64_t cap = app->cfg.opt.flows_per_core;
+	uint64_t cap = app->opt->flows_per_core;
 	uint16_t c;
 
 	for (c = 0; c < app->n_cores; c++) {
@@ -298,7 +298,7 @@ dpf_ctl_show_flow_table(FILE *f, struct dpf_app *app)
 		fprintf(f, "core %u flows: %u\n", id,
 			__atomic_load_n(&core->active_flows, __ATOMIC_RELAXED));
 		fprintf(f, "core %u capacity: %" PRIu64 "\n", id, cap);
-		fprintf(f, "core %u tables: %" PRIu64 "\n", id, app->cfg.opt.shards_per_core);
+		fprintf(f, "core %u tables: %" PRIu64 "\n", id, app->opt->shards_per_core);
 		fprintf(f, "core %u flows-created: %" PRIu64 "\n", id,
 			load64(&core->cnt.flows_created));
 		fprintf(f, "core %u lost-table-full: %" PRIu64 "\n", id,
@@ -316,24 +316,25 @@ dpf_ctl_show_window(FILE *f, struct dpf_app *app)
 	uint64_t t = now_ns(app), s, e, flows = 0;
 	uint16_t c;
 
-	dpf_window_bounds(t, &s, &e);
+	dpf_window_plan_bounds(app->plan, t, &s, &e);
 	for (c = 0; c < app->n_cores; c++)
 		flows += __atomic_load_n(&app->cores[c].active_flows, __ATOMIC_RELAXED);
 	fprintf(f, "clock: %s\n", app->clock == DPF_CLOCK_WALL ? "wall" : "packet");
-	fprintf(f, "window-seconds: %" PRIu64 "\n", dpf_window_len_sec());
+	fprintf(f, "window-seconds: %u\n", dpf_window_plan_len_sec(app->plan));
 	fprintf(f, "window-start: %" PRIu64 "\n", s / NS_PER_SEC);
 	fprintf(f, "window-end: %" PRIu64 "\n", e / NS_PER_SEC);
 	fprintf(f, "now: %" PRIu64 "\n", t / NS_PER_SEC);
 	fprintf(f, "next-boundary-in: %" PRIu64 "\n", (e - t) / NS_PER_SEC);
 	fprintf(f, "flows-so-far: %" PRIu64 "\n", flows);
 	fprintf(f, "windows-closed: %" PRIu64 "\n", app->pstats.windows);
-	dpf_wall_print(f, "clock-");
+	dpf_stats_clock_print(f, "clock-", app->wall);
 	return 0;
 }
 
 int
 dpf_ctl_set_window(FILE *f, struct dpf_app *app, const char *arg)
 {
+	char err[128];
 	uint64_t sec, at;
 	char *end;
 
@@ -342,9 +343,9 @@ dpf_ctl_set_window(FILE *f, struct dpf_app *app, const char *arg)
 		fprintf(f, "error: window '%s': expected 1..3600 seconds\n", arg);
 		return -1;
 	}
-	at = dpf_window_set_len(sec, now_ns(app),
+	at = dpf_window_plan_set_len(app->plan, sec, now_ns(app),
 				app->clock == DPF_CLOCK_WALL ? 100000000ull : 0);
-	app->cfg.opt.window = sec;
+	dpf_config_set(app->cfg, "window", arg, err, sizeof(err));
 	fprintf(f, "window-seconds: %" PRIu64 "\n", sec);
 	fprintf(f, "takes-effect-at: %" PRIu64 "\n", at / NS_PER_SEC);
 	return 0;
@@ -376,10 +377,8 @@ dpf_ctl_set_log_format(FILE *f, struct dpf_app *app, const char *fmt)
 		dpf_fmt_free(app->fmt_show);
 		app->fmt_show = nf;
 	}
-	pthread_mutex_lock(&app->rs_lock);
-	free(app->cfg.opt.log_format);
-	app->cfg.opt.log_format = copy;
-	pthread_mutex_unlock(&app->rs_lock);
+	dpf_config_set(app->cfg, "log-format", copy, err, sizeof(err));
+	free(copy);
 	fprintf(f, "log-format: %s\n", fmt);
 	fprintf(f, "version: %u\n", dpf_fmt_version(nf));
 	fprintf(f, "takes-effect: at the next window boundary (new files, new header)\n");
@@ -392,7 +391,7 @@ dpf_ctl_show_config(FILE *f, struct dpf_app *app)
 	uint16_t i;
 
 	pthread_mutex_lock(&app->rs_lock);
-	dpf_options_show(f, &app->cfg.opt);
+	dpf_config_show(app->cfg, f);
 	{
 		const struct dpf_ruleset *rs = app->rs;
 		unsigned int k;
@@ -403,8 +402,8 @@ dpf_ctl_show_config(FILE *f, struct dpf_app *app)
 			fprintf(f, "acl-rule %u: %s\n", k + 1, rs->acl_text.items[k]);
 	}
 	dpf_drivers_show_config(f);
-	for (i = 0; i < app->n_ifaces; i++) {
-		const struct dpf_iface *ifc = &app->ifaces[i];
+	for (i = 0; i < app->ifmap->n_ifaces; i++) {
+		const struct dpf_iface *ifc = &app->ifmap->ifaces[i];
 		uint8_t k;
 
 		fprintf(f, "interface %s port: %u\n", ifc->meta.interface_id, ifc->port);
@@ -433,8 +432,8 @@ iface_by_id(void *arg, const char *id)
 	const struct dpf_app *app = arg;
 	uint16_t i;
 
-	for (i = 0; i < app->n_ifaces; i++)
-		if (strcmp(app->ifaces[i].meta.interface_id, id) == 0)
+	for (i = 0; i < app->ifmap->n_ifaces; i++)
+		if (strcmp(app->ifmap->ifaces[i].meta.interface_id, id) == 0)
 			return i;
 	return -1;
 }
@@ -605,7 +604,7 @@ dpf_ctl_rules(FILE *f, struct dpf_app *app, const char *kind, const char *verb, 
 		fprintf(f, "error: rules unchanged\n");
 		goto out;
 	}
-	dpf_window_bounds(now_ns(app), &s, &e);
+	dpf_window_plan_bounds(app->plan, now_ns(app), &s, &e);
 	next->from_ns = e;
 	__atomic_store_n(&app->rs_next, next, __ATOMIC_RELEASE);
 	fprintf(f, "%s rules: %u\n", kind, nat ? next->nat_text.n : next->acl_text.n);

@@ -46,6 +46,29 @@ sum_cores(const struct dpf_app *app, struct dpf_rx_counters *t)
 	}
 }
 
+/* `<prefix>error-ns: N` ... lines: the wall clock's discipline. */
+void
+dpf_stats_clock_print(FILE *f, const char *prefix, struct dpf_wall *wall)
+{
+	struct dpf_wall_stats w;
+	const struct dpf_clock_stats *s = &w.disc;
+
+	dpf_wall_stats_get(wall, &w);
+	if (!w.disciplined)
+		return;
+	fprintf(f, "%serror-ns: %" PRId64 "\n", prefix, s->error_ns);
+	fprintf(f, "%serror-max-ns: %" PRIu64 "\n", prefix, s->error_max_ns);
+	fprintf(f, "%stsc-hz: %" PRIu64 "\n", prefix, s->tsc_hz);
+	fprintf(f, "%stsc-hz-eal: %" PRIu64 "\n", prefix, w.tsc_hz_eal);
+	fprintf(f, "%ssamples: %" PRIu64 "\n", prefix, s->samples);
+	fprintf(f, "%ssamples-rejected: %" PRIu64 "\n", prefix, s->rejected);
+	fprintf(f, "%sadjustments: %" PRIu64 "\n", prefix, s->adjustments);
+	fprintf(f, "%ssteps: %" PRIu64 "\n", prefix, s->steps);
+	fprintf(f, "%sholds: %" PRIu64 "\n", prefix, s->holds);
+	fprintf(f, "%sholding: %s\n", prefix, s->holding ? "yes" : "no");
+	fprintf(f, "%slast-step-ns: %" PRId64 "\n", prefix, s->last_step_ns);
+}
+
 uint64_t
 dpf_stats_rx_total(const struct dpf_app *app)
 {
@@ -139,7 +162,7 @@ dpf_stats_print(FILE *f, struct dpf_app *app, bool final)
 	fprintf(f, "pipeline gap-windows: %" PRIu64 "\n", app->pstats.gap_windows);
 	fprintf(f, "pipeline lost-packets: %" PRIu64 "\n", app->pstats.lost_pkts);
 	fprintf(f, "pipeline merge-ms-max: %.3f\n", (double)app->pstats.merge_ns_max / 1e6);
-	dpf_wall_print(f, "clock ");
+	dpf_stats_clock_print(f, "clock ", app->wall);
 	if (!final)
 		return;
 	fprintf(f, "writer lines: %" PRIu64 "\n", app->sstats.records);
@@ -177,15 +200,14 @@ void
 dpf_stats_line(const struct dpf_app *app)
 {
 	static uint64_t last_rx, last_ns;
-	uint64_t now = dpf_wall_ns(app);
+	uint64_t now = dpf_wall_ns(app->wall);
 	uint64_t rx = dpf_stats_rx_total(app);
 	struct dpf_rx_counters t;
 	struct dpf_wall_stats w;
 	double pps = 0;
 
 	sum_cores(app, &t);
-	if (!dpf_wall_stats(&w))
-		memset(&w, 0, sizeof(w));
+	dpf_wall_stats_get(app->wall, &w);
 	/* The first line's rate covers the time since start-up, not nothing. */
 	if (last_ns == 0)
 		last_ns = app->start_ns;

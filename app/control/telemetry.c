@@ -40,7 +40,8 @@ add_clock(struct rte_tel_data *d)
 	struct dpf_wall_stats w;
 	int64_t us;
 
-	if (!dpf_wall_stats(&w))
+	dpf_wall_stats_get(tel_app->wall, &w);
+	if (!w.disciplined)
 		return;
 	us = w.disc.error_ns / 1000;
 	if (us > INT32_MAX)
@@ -145,11 +146,11 @@ tel_window(const char *cmd, const char *params, struct rte_tel_data *d)
 			t = v;
 	}
 	if (tel_app->clock == DPF_CLOCK_WALL)
-		t = dpf_wall_ns(tel_app);
-	dpf_window_bounds(t, &s, &e);
+		t = dpf_wall_ns(tel_app->wall);
+	dpf_window_plan_bounds(tel_app->plan, t, &s, &e);
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_string(d, "clock", tel_app->clock == DPF_CLOCK_WALL ? "wall" : "packet");
-	add_u64(d, "window_seconds", dpf_window_len_sec());
+	add_u64(d, "window_seconds", dpf_window_plan_len_sec(tel_app->plan));
 	add_u64(d, "window_start", s / NS_PER_SEC);
 	add_u64(d, "window_end", e / NS_PER_SEC);
 	add_u64(d, "flows_so_far", flows);
@@ -176,7 +177,7 @@ tel_flow_table(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_start_dict(cd);
 		add_u64(cd, "flows",
 					  __atomic_load_n(&core->active_flows, __ATOMIC_RELAXED));
-		add_u64(cd, "capacity", tel_app->cfg.opt.flows_per_core);
+		add_u64(cd, "capacity", tel_app->opt->flows_per_core);
 		add_u64(cd, "flows_created", load64(&core->cnt.flows_created));
 		add_u64(cd, "lost_table_full", load64(&core->cnt.lost_table_full));
 		add_u64(cd, "lost_no_table", load64(&core->cnt.lost_no_table));

@@ -88,7 +88,7 @@ dpf_rx_setup(struct dpf_app *app)
 		struct dpf_rx_core *core = &app->cores[c];
 		int socket = (int)rte_lcore_to_socket_id(lcore);
 		struct dpf_ft_params ftp = {
-			.capacity = (uint32_t)app->cfg.opt.flows_per_core,
+			.capacity = (uint32_t)app->opt->flows_per_core,
 			.socket_id = socket,
 			/* The same seed everywhere: merge order never depends on it. */
 			.seed = 0x9747b28c,
@@ -114,7 +114,7 @@ dpf_rx_setup(struct dpf_app *app)
 		core->free_shards = rte_ring_create(name, SHARD_DESCRIPTORS, socket,
 						    RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
 		snprintf(name, sizeof(name), "rx%u_free_ft", c);
-		core->free_tables = rte_ring_create(name, (unsigned int)app->cfg.opt.shards_per_core,
+		core->free_tables = rte_ring_create(name, (unsigned int)app->opt->shards_per_core,
 						    socket,
 						    RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
 		snprintf(name, sizeof(name), "rx%u_retired", c);
@@ -131,15 +131,15 @@ dpf_rx_setup(struct dpf_app *app)
 		core->acl_rule_hits = rte_zmalloc_socket("dpf_acl_hits",
 			(DPF_ACL_RUNTIME_MAX_RULES + 1) * sizeof(uint64_t), RTE_CACHE_LINE_SIZE, socket);
 		core->iface_pkts = rte_zmalloc_socket("dpf_iface_pkts",
-			app->n_ifaces * sizeof(uint64_t), RTE_CACHE_LINE_SIZE, socket);
+			app->ifmap->n_ifaces * sizeof(uint64_t), RTE_CACHE_LINE_SIZE, socket);
 		if (core->acl_rule_hits == NULL || core->iface_pkts == NULL)
 			return -ENOMEM;
-		if (app->cfg.opt.acl_stateful) {
+		if (app->opt->acl_stateful) {
 			struct dpf_conntrack_params cp = {
 				.name = name,
-				.capacity = (uint32_t)app->cfg.opt.conntrack_per_core,
+				.capacity = (uint32_t)app->opt->conntrack_per_core,
 				.socket_id = socket,
-				.timeout_ns = app->cfg.opt.conntrack_timeout * 1000000000ull,
+				.timeout_ns = app->opt->conntrack_timeout * 1000000000ull,
 			};
 
 			snprintf(name, sizeof(name), "ct%u", c);
@@ -148,7 +148,7 @@ dpf_rx_setup(struct dpf_app *app)
 				DPF_LOG(ERR, dataplane,
 					"RX core %u: connection table of %" PRIu64
 					" connections: %s%s\n",
-					c, app->cfg.opt.conntrack_per_core, rte_strerror(rte_errno),
+					c, app->opt->conntrack_per_core, rte_strerror(rte_errno),
 					rte_errno == ENOMEM
 						? "; lower --conntrack-per-core or give "
 						  "EAL more memory (-m)"
@@ -159,7 +159,7 @@ dpf_rx_setup(struct dpf_app *app)
 		if (app->forward) {
 			struct dpf_nat_sessions_params np = {
 				.name = name,
-				.capacity = (uint32_t)app->cfg.opt.nat_sessions_per_core,
+				.capacity = (uint32_t)app->opt->nat_sessions_per_core,
 				.socket_id = socket,
 				.nat = app->rs->nat,
 				.icmp = app->nat_icmp,
@@ -167,7 +167,7 @@ dpf_rx_setup(struct dpf_app *app)
 				.n_queues = app->n_cores,
 				.queue = c,
 				.reta_size = app->port_reta_size[app->ports[0]],
-				.timeout_ns = app->cfg.opt.nat_timeout * 1000000000ull,
+				.timeout_ns = app->opt->nat_timeout * 1000000000ull,
 				.group = app->nat_group,
 			};
 
@@ -183,7 +183,7 @@ dpf_rx_setup(struct dpf_app *app)
 			}
 		}
 		for (i = 0; i < SHARD_DESCRIPTORS; i++) {
-			struct dpf_shard *s = dpf_shard_create(app->n_ifaces, 0, socket);
+			struct dpf_shard *s = dpf_shard_create(app->ifmap->n_ifaces, 0, socket);
 
 			if (s == NULL || rte_ring_sp_enqueue(core->free_shards, s) != 0) {
 				DPF_LOG(ERR, dataplane, "RX core %u: shard descriptors: %s\n", c,
@@ -191,13 +191,13 @@ dpf_rx_setup(struct dpf_app *app)
 				return -ENOMEM;
 			}
 		}
-		for (i = 0; i < app->cfg.opt.shards_per_core; i++) {
+		for (i = 0; i < app->opt->shards_per_core; i++) {
 			struct dpf_ft *ft = dpf_ft_create(&ftp);
 
 			/* Masquerade views travel with the table they describe. */
 			core->tables[i] = ft;
 			if (core->nat != NULL) {
-				core->max_views = (uint32_t)RTE_MIN(app->cfg.opt.flows_per_core,
+				core->max_views = (uint32_t)RTE_MIN(app->opt->flows_per_core,
 								    (uint64_t)DPF_SHARD_MAX_VIEWS);
 				core->views[i] = rte_malloc_socket("dpf_views",
 					core->max_views * sizeof(struct dpf_flow_nat),
@@ -211,7 +211,7 @@ dpf_rx_setup(struct dpf_app *app)
 					"RX core %u: flow table of %" PRIu64
 					" flows (%zu bytes per flow): %s; lower --flows-per-core "
 					"or give EAL more memory (-m)\n",
-					c, app->cfg.opt.flows_per_core,
+					c, app->opt->flows_per_core,
 					dpf_ft_bytes_per_flow(ftp.capacity), rte_strerror(rte_errno));
 				return -ENOMEM;
 			}
@@ -259,7 +259,7 @@ attach_table(struct dpf_app *app, struct dpf_rx_core *core)
 			return;
 	core->active->ft = ft;
 	core->active->n_views = 0;
-	for (k = 0; k < app->cfg.opt.shards_per_core; k++) {
+	for (k = 0; k < app->opt->shards_per_core; k++) {
 		if (core->tables[k] == ft) {
 			core->active->views = core->views[k];
 			core->active->max_views = core->views[k] != NULL ? core->max_views : 0;
@@ -313,7 +313,7 @@ open_window(struct dpf_app *app, struct dpf_rx_core *core, uint64_t w, uint64_t 
 	core->active = s;
 	core->active->window = w;
 	core->active->core = core->index;
-	for (i = 0; i < app->n_ifaces; i++) {
+	for (i = 0; i < app->ifmap->n_ifaces; i++) {
 		core->active->lost_pkts[i] += carry_lost[core->index][i];
 		carry_lost[core->index][i] = 0;
 	}
@@ -869,7 +869,7 @@ packet_time_ns(const struct dpf_app *app, const struct rte_mbuf *m, uint64_t fal
 static void
 anchor_from_burst(struct dpf_app *app, struct rte_mbuf **pkts, uint16_t n)
 {
-	uint64_t t[DPF_BURST], expected = 0;
+	uint64_t t[DPF_BURST];
 	unsigned int k = 0;
 	uint16_t i;
 
@@ -877,12 +877,11 @@ anchor_from_burst(struct dpf_app *app, struct rte_mbuf **pkts, uint16_t n)
 		if (!(pkts[i]->ol_flags & app->ts_flag))
 			continue;
 		t[k] = packet_time_ns(app, pkts[i], 0);
-		if (dpf_time_check(app, t[k], 0, 0) == DPF_TIME_OK)
+		if (dpf_timecheck_verdict(app->tc, t[k], 0, 0) == DPF_TIME_OK)
 			k++;
 	}
 	if (k > 0)
-		__atomic_compare_exchange_n(&app->time_anchor_ns, &expected, dpf_time_median(t, k),
-					    false, __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+		dpf_timecheck_offer_anchor(app->tc, dpf_time_median(t, k));
 }
 
 static uint64_t newest_time_all_cores(const struct dpf_app *app);
@@ -892,7 +891,7 @@ process_burst(struct dpf_app *app, struct dpf_rx_core *core, const struct dpf_rx
 	      struct rte_mbuf **pkts, uint16_t n)
 {
 	struct burst b;
-	uint64_t now_ns = app->clock == DPF_CLOCK_WALL ? dpf_wall_ns(app) : 0;
+	uint64_t now_ns = app->clock == DPF_CLOCK_WALL ? dpf_wall_ns(app->wall) : 0;
 	uint64_t newest = core->last_ns;
 	/* The replay source has judged its packets' times already (replay.c). */
 	bool check_time = app->clock == DPF_CLOCK_PACKET && ref->port != app->replay_port;
@@ -907,10 +906,10 @@ process_burst(struct dpf_app *app, struct dpf_rx_core *core, const struct dpf_rx
 		now_ns = newest;
 
 	if (unlikely(check_time)) {
-		anchor = __atomic_load_n(&app->time_anchor_ns, __ATOMIC_ACQUIRE);
+		anchor = dpf_timecheck_anchor(app->tc);
 		if (anchor == 0) {
 			anchor_from_burst(app, pkts, n);
-			anchor = __atomic_load_n(&app->time_anchor_ns, __ATOMIC_ACQUIRE);
+			anchor = dpf_timecheck_anchor(app->tc);
 		}
 		newest_all = newest_time_all_cores(app);
 	}
@@ -932,7 +931,7 @@ process_burst(struct dpf_app *app, struct dpf_rx_core *core, const struct dpf_rx
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
 		t = now_ns ? now_ns : packet_time_ns(app, m, newest);
 		if (unlikely(check_time) &&
-		    dpf_time_check(app, t, anchor, RTE_MAX(newest, newest_all)) != DPF_TIME_OK) {
+		    dpf_timecheck_verdict(app->tc, t, anchor, RTE_MAX(newest, newest_all)) != DPF_TIME_OK) {
 			core->cnt.bad_time++;
 			goto pass_through;
 		}
@@ -941,7 +940,7 @@ process_burst(struct dpf_app *app, struct dpf_rx_core *core, const struct dpf_rx
 		if (unlikely(t < core->active_start_ns || t >= core->active_end_ns)) {
 			uint64_t w, end;
 
-			dpf_window_bounds(t, &w, &end);
+			dpf_window_plan_bounds(app->plan, t, &w, &end);
 			if (w < core->done_upto) {
 				core->cnt.late++;
 				goto pass_through;
@@ -971,7 +970,7 @@ process_burst(struct dpf_app *app, struct dpf_rx_core *core, const struct dpf_rx
 			rte_pktmbuf_free(m);
 			continue;
 		}
-		iface = dpf_iface_lookup(app, ref->port, frame, pi);
+		iface = dpf_ifmap_lookup(app->ifmap, ref->port, frame, pi);
 		if (unlikely(iface == DPF_IFACE_NONE)) {
 			core->cnt.unmatched++;
 			goto pass_through;
@@ -1122,13 +1121,13 @@ dpf_rx_lcore_main(void *arg)
 		if (source_done && dpf_run_polling(&app->run))
 			break;
 		if (app->clock == DPF_CLOCK_WALL)
-			t = dpf_wall_ns(app);
+			t = dpf_wall_ns(app->wall);
 		else if (replay)
 			t = watermark;
 		else
 			t = newest_time_all_cores(app);
 		if (t != 0)
-			advance_to(app, core, dpf_window_start(t));
+			advance_to(app, core, dpf_window_plan_start(app->plan, t));
 		if (++idle >= IDLE_POLLS_BEFORE_YIELD) {
 			/* Costs nothing on an isolated core; lets oversubscribed
 			 * test setups (more lcores than CPUs) make progress. */

@@ -336,11 +336,11 @@ maybe_add_templates(void)
 	ix.templates_sent++;
 	if (!ix.iface_names || dpf_ipfix_add_iface_template(ix.enc) != 0)
 		return;
-	for (i = 0; i < ix.app->n_ifaces; i++) {
-		if (dpf_ipfix_add_iface(ix.enc, i, ix.app->ifaces[i].meta.interface_id) ==
+	for (i = 0; i < ix.app->ifmap->n_ifaces; i++) {
+		if (dpf_ipfix_add_iface(ix.enc, i, ix.app->ifmap->ifaces[i].meta.interface_id) ==
 		    -ENOBUFS) {
 			flush_message();
-			dpf_ipfix_add_iface(ix.enc, i, ix.app->ifaces[i].meta.interface_id);
+			dpf_ipfix_add_iface(ix.enc, i, ix.app->ifmap->ifaces[i].meta.interface_id);
 		}
 	}
 }
@@ -392,7 +392,7 @@ on_stop(void *ctx)
 int
 dpf_export_ipfix_setup(struct dpf_app *app)
 {
-	const struct dpf_options *o = &app->cfg.opt;
+	const struct dpf_options *o = app->opt;
 	struct dpf_ipfix_params p;
 	struct dpf_exporter e = {
 		.name = "ipfix",

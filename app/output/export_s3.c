@@ -400,7 +400,7 @@ open_spool(const struct dpf_options *o)
 int
 dpf_export_s3_setup(struct dpf_app *app)
 {
-	const struct dpf_options *o = &app->cfg.opt;
+	const struct dpf_options *o = app->opt;
 	struct dpf_exporter e = {
 		.name = "s3",
 		.file_published = on_published,

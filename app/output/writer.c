@@ -82,7 +82,7 @@ watch_output(struct dpf_app *app, bool force_retry)
 				err == ELOOP ? " (a symbolic link: dpflow never follows one below "
 					       "--output)"
 					     : "",
-				app->cfg.opt.hold_mb, RETRY_MS);
+				app->opt->hold_mb, RETRY_MS);
 		} else if (err != 0) {
 			DPF_LOG(WARNING, output, "output: still blocked: %s: %s\n", path,
 				strerror(err));
@@ -100,7 +100,7 @@ watch_output(struct dpf_app *app, bool force_retry)
 			"output: %" PRIu64 " MB held, the --hold-mb limit: records "
 			"are now counted as lost (writer lost-lines) until the output is "
 			"writable\n",
-			app->cfg.opt.hold_mb);
+			app->opt->hold_mb);
 		wr.loss_logged = true;
 	}
 }
@@ -109,7 +109,7 @@ watch_output(struct dpf_app *app, bool force_retry)
 static void
 test_delay(const struct dpf_app *app)
 {
-	uint64_t end = mono_ms() + app->cfg.opt.test_writer_delay;
+	uint64_t end = mono_ms() + app->opt->test_writer_delay;
 
 	while (!dpf_run_stopping(&app->run) && mono_ms() < end)
 		usleep(1000);
@@ -176,7 +176,7 @@ write_batch(struct dpf_app *app, const struct dpf_batch *b)
 		}
 		rc = dpf_sink_write(wr.sink, r->end, line, (size_t)n);
 		/* Files mode logs through watch_output(); the sink counts the loss. */
-		if (rc < 0 && strcmp(app->cfg.opt.output, "-") == 0 && rc != wr.last_errno) {
+		if (rc < 0 && strcmp(app->opt->output, "-") == 0 && rc != wr.last_errno) {
 			DPF_LOG(ERR, output, "writer: %s\n", strerror(-rc));
 			wr.last_errno = rc;
 		}
@@ -214,7 +214,7 @@ rotate_if_requested(struct dpf_app *app)
 	dpf_sink_get_stats(wr.sink, &after);
 	if (rc < 0)
 		DPF_LOG(ERR, output, "SIGHUP: publishing the open files: %s\n", strerror(-rc));
-	if (strcmp(app->cfg.opt.output, "-") == 0)
+	if (strcmp(app->opt->output, "-") == 0)
 		DPF_LOG(NOTICE, output, "SIGHUP: output flushed\n");
 	else
 		DPF_LOG(NOTICE, output,
@@ -264,7 +264,7 @@ writer_main(void *arg)
 			usleep(100);
 			continue;
 		}
-		if (app->cfg.opt.test_writer_delay != 0)
+		if (app->opt->test_writer_delay != 0)
 			test_delay(app);
 		b = p;
 		type = b->type;
@@ -370,7 +370,7 @@ dpf_writer_stats_print(FILE *f)
 static int
 open_sink(struct dpf_app *app)
 {
-	const struct dpf_options *o = &app->cfg.opt;
+	const struct dpf_options *o = app->opt;
 	struct dpf_sink_params sp;
 	char header[DPF_FMT_LINE_MAX];
 	int rc;
@@ -408,8 +408,8 @@ dpf_writer_start(struct dpf_app *app)
 
 	if (rc < 0)
 		return rc;
-	if (strcmp(app->cfg.opt.output, "-") != 0)
-		recover_leftovers(app->cfg.opt.output);
+	if (strcmp(app->opt->output, "-") != 0)
+		recover_leftovers(app->opt->output);
 	rc = rte_ctrl_thread_create(&wr.tid, "dpf-writer", NULL, writer_main, app);
 	if (rc != 0) {
 		DPF_LOG(ERR, output, "writer thread: %s\n", strerror(rc));

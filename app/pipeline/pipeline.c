@@ -61,8 +61,8 @@ dpf_pipeline_setup(struct dpf_app *app)
 {
 	struct dpf_merge_params mp = {
 		.max_flows = (uint32_t)RTE_MIN((uint64_t)UINT32_MAX,
-					       app->cfg.opt.flows_per_core * app->n_cores),
-		.n_ifaces = app->n_ifaces,
+					       app->opt->flows_per_core * app->n_cores),
+		.n_ifaces = app->ifmap->n_ifaces,
 		.socket_id = (int)rte_socket_id(),
 		.finish = dpf_rules_finish_record,
 		.finish_arg = app,
@@ -91,7 +91,7 @@ dpf_pipeline_setup(struct dpf_app *app)
 	pl.next_window = DPF_WINDOW_NONE;
 	if (app->clock == DPF_CLOCK_WALL) {
 		/* Wall clock: every window from start-up on is logged, empty or not. */
-		pl.next_window = dpf_window_start(dpf_wall_ns(app));
+		pl.next_window = dpf_window_plan_start(app->plan, dpf_wall_ns(app->wall));
 	}
 	return 0;
 }
@@ -203,7 +203,7 @@ emit_window(struct dpf_app *app, uint64_t w)
 	uint32_t i;
 	int rc;
 
-	dpf_window_bounds(w, &start_ns, &end_ns);
+	dpf_window_plan_bounds(app->plan, w, &start_ns, &end_ns);
 	app->rs_emit = app->rs_next != NULL && w >= app->rs_next->from_ns ? app->rs_next : app->rs;
 	/* A window partly emitted by flush had records: no NODATA for it. */
 	dpf_merge_set_nodata(pl.merge, !was_partial(w, true));
@@ -214,7 +214,7 @@ emit_window(struct dpf_app *app, uint64_t w)
 			      start_ns / 1000000000ull,
 			      (uint32_t)((end_ns - start_ns) / 1000000000ull), emit_rows, app, &ms);
 	dpf_merge_set_cut(pl.merge, false);
-	ns = (rte_rdtsc() - t0) * 1000000000ull / app->tsc_hz;
+	ns = (rte_rdtsc() - t0) * 1000000000ull / dpf_wall_tsc_hz(app->wall);
 	if (ns > app->pstats.merge_ns_max)
 		app->pstats.merge_ns_max = ns;
 	app->pstats.windows++;
@@ -291,7 +291,7 @@ serve_flush(struct dpf_app *app)
 			if (pl.pending[i].window < w)
 				pw = &pl.pending[i];
 		w = pw->window;
-		dpf_window_bounds(w, &start_ns, &end_ns);
+		dpf_window_plan_bounds(app->plan, w, &start_ns, &end_ns);
 		app->rs_emit = app->rs_next != NULL && w >= app->rs_next->from_ns ? app->rs_next
 										  : app->rs;
 		dpf_merge_set_nodata(pl.merge, false);
@@ -394,10 +394,10 @@ emit_next(struct dpf_app *app, uint64_t limit)
 		end = limit;
 	if (end == w || end == DPF_WINDOW_NONE)
 		return emit_window(app, w);
-	n = dpf_window_count(w, end);
+	n = dpf_window_plan_count(app->plan, w, end);
 	if (n <= max_rows)
 		return emit_window(app, w);
-	last = dpf_window_start(end - 1);
+	last = dpf_window_plan_start(app->plan, end - 1);
 	rc = emit_window(app, w);
 	if (rc < 0)
 		return rc;
@@ -429,7 +429,7 @@ dpf_pipeline_poll(struct dpf_app *app)
 	 * Wall clock: every window up to the one open at stop. */
 	last = pl.have_data ? pl.last_data_window : 0;
 	if (app->clock == DPF_CLOCK_WALL && min_done == DPF_WINDOW_NONE) {
-		uint64_t now_w = dpf_window_start(dpf_wall_ns(app));
+		uint64_t now_w = dpf_window_plan_start(app->plan, dpf_wall_ns(app->wall));
 
 		if (now_w > last || !pl.have_data)
 			last = now_w;
@@ -442,7 +442,7 @@ dpf_pipeline_poll(struct dpf_app *app)
 		uint64_t limit = min_done, s, e;
 
 		if (app->clock == DPF_CLOCK_PACKET || min_done == DPF_WINDOW_NONE) {
-			dpf_window_bounds(last, &s, &e);
+			dpf_window_plan_bounds(app->plan, last, &s, &e);
 			if (e < limit)
 				limit = e;
 		}

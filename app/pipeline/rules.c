@@ -19,40 +19,6 @@
 #include "dpflow.h"
 #include "log.h"
 
-static int
-list_copy(struct dpf_str_list *dst, const struct dpf_str_list *src)
-{
-	unsigned int i;
-
-	memset(dst, 0, sizeof(*dst));
-	dst->items = calloc(src->n + 1, sizeof(char *));
-	dst->origin = calloc(src->n + 1, sizeof(char *));
-	if (dst->items == NULL || dst->origin == NULL)
-		return -ENOMEM;
-	for (i = 0; i < src->n; i++) {
-		dst->items[i] = strdup(src->items[i]);
-		dst->origin[i] = strdup(src->origin[i]);
-		if (dst->items[i] == NULL || dst->origin[i] == NULL)
-			return -ENOMEM;
-		dst->n++;
-	}
-	return 0;
-}
-
-static void
-list_release(struct dpf_str_list *l)
-{
-	unsigned int i;
-
-	for (i = 0; i < l->n; i++) {
-		free(l->items[i]);
-		free(l->origin[i]);
-	}
-	free(l->items);
-	free(l->origin);
-	memset(l, 0, sizeof(*l));
-}
-
 static unsigned int ruleset_seq;
 
 static int
@@ -175,7 +141,8 @@ dpf_ruleset_build(struct dpf_app *app, const struct dpf_str_list *nat_rules,
 		return NULL;
 	ruleset_seq++;
 	rs->acl_default = acl_default;
-	if (list_copy(&rs->nat_text, nat_rules) < 0 || list_copy(&rs->acl_text, acl_rules) < 0 ||
+	if (dpf_str_list_copy(&rs->nat_text, nat_rules) < 0 ||
+	    dpf_str_list_copy(&rs->acl_text, acl_rules) < 0 ||
 	    build_nat(app, rs, errf) < 0 || build_acl(app, rs, errf) < 0) {
 		dpf_ruleset_free(rs);
 		return NULL;
@@ -191,8 +158,8 @@ dpf_ruleset_free(struct dpf_ruleset *rs)
 	dpf_acl_free(rs->acl);
 	dpf_nat_free(rs->nat);
 	free(rs->nat_rule_pkts);
-	list_release(&rs->nat_text);
-	list_release(&rs->acl_text);
+	dpf_str_list_free(&rs->nat_text);
+	dpf_str_list_free(&rs->acl_text);
 	free(rs);
 }
 
@@ -201,20 +168,20 @@ dpf_rules_setup(struct dpf_app *app)
 {
 	FILE *log = dpf_log_stream(dpf_logtype_pipeline, RTE_LOG_ERR);
 
-	app->rs = dpf_ruleset_build(app, &app->cfg.opt.nat_rules, &app->cfg.opt.acl_rules,
-				    (uint8_t)app->cfg.opt.acl_default, log != NULL ? log : stderr);
+	app->rs = dpf_ruleset_build(app, &app->opt->nat_rules, &app->opt->acl_rules,
+				    (uint8_t)app->opt->acl_default, log != NULL ? log : stderr);
 	if (log != NULL)
 		fclose(log);
 	if (app->rs == NULL)
 		return -EINVAL;
-	if (app->rs->acl == NULL && app->cfg.opt.acl_stateful)
+	if (app->rs->acl == NULL && app->opt->acl_stateful)
 		DPF_LOG(WARNING, pipeline, "acl-stateful without ACL rules: nothing to do\n");
 	pthread_mutex_init(&app->rs_lock, NULL);
 	if (app->forward) {
 		/* Masquerade may be added at run time: forward mode always keeps
 		 * session tables and steering ready. */
 		app->nat_icmp = dpf_nat_icmp_create("dpf_nat_icmp",
-						    (uint32_t)app->cfg.opt.nat_sessions_per_core,
+						    (uint32_t)app->opt->nat_sessions_per_core,
 						    (int)rte_socket_id());
 		app->rss = rte_malloc("dpf_rss", sizeof(*app->rss), RTE_CACHE_LINE_SIZE);
 		if (app->nat_icmp == NULL || app->rss == NULL) {
@@ -222,7 +189,7 @@ dpf_rules_setup(struct dpf_app *app)
 				"masquerade ICMP table of %" PRIu64 " sessions: out of "
 				"memory; lower --nat-sessions-per-core or give EAL more memory "
 				"(-m)\n",
-				app->cfg.opt.nat_sessions_per_core);
+				app->opt->nat_sessions_per_core);
 			return -ENOMEM;
 		}
 		dpf_rss_init(app->rss, dpf_rss_symmetric_key);
@@ -279,7 +246,7 @@ dpf_rules_finish_record(void *arg, struct dpf_record *r, const struct dpf_flow_n
 	struct dpf_ruleset *rs = app->rs_emit;
 	uint32_t sr = 0, dr = 0;
 
-	r->direction = dpf_iface_direction(app, &r->key);
+	r->direction = dpf_ifmap_direction(app->ifmap, &r->key);
 	if (rs == NULL || rs->nat == NULL || r->key.action != DPF_ACTION_ACCEPT)
 		return;
 	if (view != NULL) {
@@ -366,13 +333,13 @@ dpf_rules_print_stats(FILE *f, struct dpf_app *app)
 			fprintf(f, "acl rule %u packets: %" PRIu64 "\n", i, hits);
 		}
 	}
-	for (i = 0; i < app->n_ifaces; i++) {
+	for (i = 0; i < app->ifmap->n_ifaces; i++) {
 		uint64_t pk = 0;
 
 		for (c = 0; c < app->n_cores; c++)
 			pk += __atomic_load_n(&app->cores[c].iface_pkts[i], __ATOMIC_RELAXED);
 		fprintf(f, "interface %s port %u logged-packets: %" PRIu64 "\n",
-			app->ifaces[i].meta.interface_id, app->ifaces[i].port, pk);
+			app->ifmap->ifaces[i].meta.interface_id, app->ifmap->ifaces[i].port, pk);
 	}
 	pthread_mutex_unlock(&app->rs_lock);
 }

@@ -37,7 +37,7 @@ create_replay_port(struct dpf_app *app)
 	uint16_t q;
 	int port;
 
-	for (q = 0; q < app->cfg.opt.rxq; q++) {
+	for (q = 0; q < app->opt->rxq; q++) {
 		snprintf(name, sizeof(name), "replay_rx%u", q);
 		app->replay_rings[q] = rte_ring_create(name, REPLAY_RING_SIZE, rte_socket_id(),
 						       RING_F_SP_ENQ | RING_F_SC_DEQ);
@@ -48,7 +48,7 @@ create_replay_port(struct dpf_app *app)
 	}
 	/* What forward mode sends back towards the capture is dropped by the
 	 * ring's consumer below (nobody): rings of one slot count it as a TX drop. */
-	for (q = 0; q < app->cfg.opt.rxq; q++) {
+	for (q = 0; q < app->opt->rxq; q++) {
 		snprintf(name, sizeof(name), "replay_tx%u", q);
 		tx[q] = rte_ring_create(name, 64, rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
 		if (tx[q] == NULL) {
@@ -56,8 +56,8 @@ create_replay_port(struct dpf_app *app)
 			return -rte_errno;
 		}
 	}
-	port = rte_eth_from_rings("dpflow_replay", app->replay_rings, (unsigned int)app->cfg.opt.rxq,
-				  tx, (unsigned int)app->cfg.opt.rxq, rte_socket_id());
+	port = rte_eth_from_rings("dpflow_replay", app->replay_rings, (unsigned int)app->opt->rxq,
+				  tx, (unsigned int)app->opt->rxq, rte_socket_id());
 	if (port < 0) {
 		DPF_LOG(ERR, ports, "replay port: %s\n", rte_strerror(rte_errno));
 		return -rte_errno;
@@ -73,10 +73,10 @@ needs_exact_steering(const struct dpf_app *app)
 {
 	unsigned int i;
 
-	if (app->cfg.opt.forward == NULL)
+	if (app->opt->forward == NULL)
 		return false;
-	for (i = 0; i < app->cfg.opt.nat_rules.n; i++) {
-		const char *r = app->cfg.opt.nat_rules.items[i];
+	for (i = 0; i < app->opt->nat_rules.n; i++) {
+		const char *r = app->opt->nat_rules.items[i];
 
 		r += strspn(r, " \t");
 		if (strncmp(r, "masquerade", 10) == 0 && (r[10] == ' ' || r[10] == '\t'))
@@ -120,7 +120,7 @@ configure_port(struct dpf_app *app, uint16_t port)
 	ntxq = 1;
 	if (app->forward && app->fwd_peer[port] != DPF_PORT_NONE) {
 		/* Each RX core transmits on its own queue of the peer port. */
-		ntxq = (uint16_t)app->cfg.opt.rxq;
+		ntxq = (uint16_t)app->opt->rxq;
 		if (info.max_tx_queues < ntxq) {
 			DPF_LOG(ERR, ports,
 				"port %u (%s): forward mode with --rxq %u needs %u TX queues, "
@@ -135,7 +135,7 @@ configure_port(struct dpf_app *app, uint16_t port)
 			return -EINVAL;
 		}
 	}
-	req.rx_queues = (uint16_t)app->cfg.opt.rxq;
+	req.rx_queues = (uint16_t)app->opt->rxq;
 	req.tx_queues = ntxq;
 	req.exact_steering = needs_exact_steering(app);
 	dp = dpf_drivers_port_plan(port, &info, &req);
@@ -288,7 +288,7 @@ choose_masquerade_sessions(struct dpf_app *app)
 	const char *reason = app->n_cores > 1 ? not_steerable(app, why, sizeof(why)) : NULL;
 	const char *how;
 
-	switch (app->cfg.opt.nat_sessions) {
+	switch (app->opt->nat_sessions) {
 	case DPF_NAT_SESSIONS_SHARED:
 		app->nat_shared = true;
 		how = "sessions shared by all RX cores (--nat-sessions shared)";
@@ -314,7 +314,7 @@ choose_masquerade_sessions(struct dpf_app *app)
 	if (!needs_exact_steering(app))
 		return;
 	DPF_LOG(INFO, ports, "masquerade: %s%s%s\n", how, reason != NULL ? reason : "",
-		reason != NULL && app->cfg.opt.nat_sessions == DPF_NAT_SESSIONS_AUTO ? ")" : "");
+		reason != NULL && app->opt->nat_sessions == DPF_NAT_SESSIONS_AUTO ? ")" : "");
 }
 
 /* Ports whose driver stamps frames with their capture time (net_pcap reading
@@ -340,11 +340,11 @@ parse_forward(struct dpf_app *app)
 
 	for (k = 0; k < DPF_MAX_PORTS; k++)
 		app->fwd_peer[k] = DPF_PORT_NONE;
-	if (app->cfg.opt.forward == NULL)
+	if (app->opt->forward == NULL)
 		return 0;
-	if (strlen(app->cfg.opt.forward) >= sizeof(buf))
+	if (strlen(app->opt->forward) >= sizeof(buf))
 		goto bad;
-	strcpy(buf, app->cfg.opt.forward);
+	strcpy(buf, app->opt->forward);
 	for (tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
 		uint64_t a, b;
 		char *colon = strchr(tok, ':');
@@ -359,7 +359,7 @@ parse_forward(struct dpf_app *app)
 			DPF_LOG(ERR, ports,
 				"--forward %s: port %" PRIu64 " or %" PRIu64
 				" is paired twice or with itself\n",
-				app->cfg.opt.forward, a, b);
+				app->opt->forward, a, b);
 			return -EINVAL;
 		}
 		for (k = 0; k < 2; k++) {
@@ -372,7 +372,7 @@ parse_forward(struct dpf_app *app)
 			if (!found) {
 				DPF_LOG(ERR, ports, "--forward %s: port %" PRIu64
 						" does not exist (%u ports)\n",
-					app->cfg.opt.forward, p, app->n_ports);
+					app->opt->forward, p, app->n_ports);
 				return -EINVAL;
 			}
 		}
@@ -383,7 +383,7 @@ parse_forward(struct dpf_app *app)
 	return 0;
 bad:
 	DPF_LOG(ERR, ports, "--forward '%s': expected A:B[,C:D] with port numbers\n",
-		app->cfg.opt.forward);
+		app->opt->forward);
 	return -EINVAL;
 }
 
@@ -530,7 +530,7 @@ dpf_ports_init(struct dpf_app *app)
 	int rc;
 
 	app->replay_port = -1;
-	if (app->cfg.opt.replay != NULL) {
+	if (app->opt->replay != NULL) {
 		rc = rte_mbuf_dyn_rx_timestamp_register(&app->ts_offset, &app->ts_flag);
 		if (rc != 0) {
 			DPF_LOG(ERR, ports, "cannot register the mbuf timestamp field: %s\n",
@@ -556,13 +556,18 @@ dpf_ports_init(struct dpf_app *app)
 		return -ENODEV;
 	}
 	/* Configuration errors first: they stop the start before any port note. */
-	rc = dpf_ifaces_build(app);
-	if (rc < 0)
-		return rc;
+	{
+		struct dpf_ifmap_params ip = {
+			.cfg = app->cfg, .ports = app->ports, .n_ports = app->n_ports};
+
+		app->ifmap = dpf_ifmap_create(&ip);
+		if (app->ifmap == NULL)
+			return -rte_errno;
+	}
 	rc = parse_forward(app);
 	if (rc < 0)
 		return rc;
-	rc = dpf_drivers_select(app->cfg.opt.drivers_cfg, app->ports, app->n_ports);
+	rc = dpf_drivers_select(app->opt->drivers_cfg, app->ports, app->n_ports);
 	if (rc < 0)
 		return rc;
 	for (p = 0; p < app->n_ports; p++) {
@@ -571,10 +576,10 @@ dpf_ports_init(struct dpf_app *app)
 			return rc;
 	}
 	if (app->clock == DPF_CLOCK_AUTO)
-		app->clock = (app->cfg.opt.replay != NULL || all_ports_stamp_capture_time(app))
+		app->clock = (app->opt->replay != NULL || all_ports_stamp_capture_time(app))
 				     ? DPF_CLOCK_PACKET
 				     : DPF_CLOCK_WALL;
-	if (app->clock == DPF_CLOCK_PACKET && app->cfg.opt.replay == NULL) {
+	if (app->clock == DPF_CLOCK_PACKET && app->opt->replay == NULL) {
 		/* A NIC's timestamp offload counts device clock ticks, not Unix
 		 * time: only capture-time stamps can place frames in windows. */
 		for (p = 0; p < app->n_ports; p++) {
@@ -599,7 +604,7 @@ dpf_ports_init(struct dpf_app *app)
 			return rc;
 		choose_masquerade_sessions(app);
 	}
-	if (app->clock == DPF_CLOCK_PACKET && app->cfg.opt.replay == NULL) {
+	if (app->clock == DPF_CLOCK_PACKET && app->opt->replay == NULL) {
 		/* net_pcap registers the field itself and sets it without advertising
 		 * the offload: look it up rather than requesting it. */
 		app->ts_offset = rte_mbuf_dynfield_lookup(RTE_MBUF_DYNFIELD_TIMESTAMP_NAME, NULL);

@@ -187,7 +187,7 @@ next_frame(struct dpf_app *app, struct frame *f)
 		}
 		if (rc == PCAP_ERROR_BREAK)
 			return 0;
-		DPF_LOG(ERR, ports, "replay %s: %s\n", app->cfg.opt.replay, pcap_geterr(rp.pc));
+		DPF_LOG(ERR, ports, "replay %s: %s\n", app->opt->replay, pcap_geterr(rp.pc));
 		return -1;
 	}
 	if (rp.off == rp.map_len)
@@ -205,7 +205,7 @@ next_frame(struct dpf_app *app, struct frame *f)
 	}
 	if (rp.map_len - rp.off < PCAP_REC_HDR_LEN) {
 		DPF_LOG(ERR, ports, "replay %s: truncated file: %zu bytes of a record header\n",
-			app->cfg.opt.replay, rp.map_len - rp.off);
+			app->opt->replay, rp.map_len - rp.off);
 		return -1;
 	}
 	h = rp.map + rp.off;
@@ -214,12 +214,12 @@ next_frame(struct dpf_app *app, struct frame *f)
 		DPF_LOG(ERR, ports,
 			"replay %s: invalid packet capture length %u at offset %zu, bigger "
 			"than the maximum of %u\n",
-			app->cfg.opt.replay, caplen, rp.off, PCAP_MAX_CAPLEN);
+			app->opt->replay, caplen, rp.off, PCAP_MAX_CAPLEN);
 		return -1;
 	}
 	if (rp.map_len - rp.off - PCAP_REC_HDR_LEN < caplen) {
 		DPF_LOG(ERR, ports, "replay %s: truncated file: frame at offset %zu\n",
-			app->cfg.opt.replay, rp.off);
+			app->opt->replay, rp.off);
 		return -1;
 	}
 	f->data = h + PCAP_REC_HDR_LEN;
@@ -279,11 +279,11 @@ read_ahead(struct dpf_app *app)
 			f->data = ahead.copy[ahead.n];
 		}
 		ahead.n++;
-		if (dpf_time_check(app, f->t_ns, 0, 0) == DPF_TIME_OK)
+		if (dpf_timecheck_verdict(app->tc, f->t_ns, 0, 0) == DPF_TIME_OK)
 			t[n++] = f->t_ns;
 	}
 	if (n > 0)
-		__atomic_store_n(&app->time_anchor_ns, dpf_time_median(t, n), __ATOMIC_RELEASE);
+		dpf_timecheck_offer_anchor(app->tc, dpf_time_median(t, n));
 }
 
 static void
@@ -468,17 +468,17 @@ static enum fate
 classify(struct dpf_app *app, struct order *o, const struct frame *f, uint64_t *window,
 	 enum dpf_time_verdict *verdict)
 {
-	uint64_t anchor = __atomic_load_n(&app->time_anchor_ns, __ATOMIC_RELAXED);
+	uint64_t anchor = dpf_timecheck_anchor(app->tc);
 	uint64_t t_ns = f->t_ns;
 
-	*verdict = dpf_time_check(app, t_ns, anchor, o->newest_ns);
+	*verdict = dpf_timecheck_verdict(app->tc, t_ns, anchor, o->newest_ns);
 	if (*verdict != DPF_TIME_OK)
 		return FATE_BAD_TIME;
 	/* The window plan is read only when the frame leaves the previous
 	 * frame's window (a length change applies at a boundary, so the cached
 	 * window stays right). */
 	if (unlikely(t_ns < o->win_start_ns || t_ns >= o->win_end_ns))
-		dpf_window_bounds(t_ns, &o->win_start_ns, &o->win_end_ns);
+		dpf_window_plan_bounds(app->plan, t_ns, &o->win_start_ns, &o->win_end_ns);
 	*window = o->win_start_ns;
 	if (o->any && *window < o->newest_window)
 		return FATE_LATE;
@@ -502,11 +502,11 @@ say_bad_time(struct dpf_app *app, struct order *o, const struct frame *f, enum d
 		gap[0] = '\0';
 	else
 		snprintf(gap, sizeof(gap), " %" PRIu64 " s (--max-time-gap)",
-			 app->cfg.opt.max_time_gap);
+			 app->opt->max_time_gap);
 	DPF_LOG(WARNING, ports,
 		"--replay %s: packet %" PRIu64 ": time %" PRId64 " s%s is %s%s: not "
 		"logged, counted as bad-time (later packets like it are only counted)\n",
-		app->cfg.opt.replay, app->rstats.read, f->raw_sec, when, dpf_time_verdict_text(v),
+		app->opt->replay, app->rstats.read, f->raw_sec, when, dpf_time_verdict_text(v),
 		gap);
 }
 
@@ -543,7 +543,7 @@ static void *
 replay_main(void *arg)
 {
 	struct dpf_app *app = arg;
-	uint16_t nq = (uint16_t)app->cfg.opt.rxq;
+	uint16_t nq = (uint16_t)app->opt->rxq;
 	struct queue_batch *qb;
 	struct mbuf_stock stock = {.n = 0};
 	uint16_t reta[DPF_RSS_RETA_SIZE];
@@ -600,8 +600,8 @@ replay_main(void *arg)
 				break;
 			}
 			/* No reference time in the first frames: the first sent is it. */
-			if (unlikely(__atomic_load_n(&app->time_anchor_ns, __ATOMIC_RELAXED) == 0))
-				__atomic_store_n(&app->time_anchor_ns, f.t_ns, __ATOMIC_RELEASE);
+			if (unlikely(dpf_timecheck_anchor(app->tc) == 0))
+				dpf_timecheck_offer_anchor(app->tc, f.t_ns);
 			o.any = true;
 			o.newest_window = w;
 			if (f.t_ns > o.newest_ns)
@@ -698,7 +698,7 @@ link_of(uint32_t linktype, int dlt, enum link *out)
 static int
 map_classic_pcap(struct dpf_app *app)
 {
-	const char *path = app->cfg.opt.replay;
+	const char *path = app->opt->replay;
 	uint8_t hdr[PCAP_FILE_HDR_LEN];
 	uint32_t magic, linktype;
 	struct stat st;
@@ -754,22 +754,22 @@ dpf_replay_open(struct dpf_app *app)
 	struct stat st;
 	int rc;
 
-	rp.regular = stat(app->cfg.opt.replay, &st) == 0 && S_ISREG(st.st_mode);
+	rp.regular = stat(app->opt->replay, &st) == 0 && S_ISREG(st.st_mode);
 	rc = map_classic_pcap(app);
 	if (rc < 0)
 		return rc;
 	if (rc == 0) {
 		rp.pc = pcap_open_offline_with_tstamp_precision(
-			app->cfg.opt.replay, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+			app->opt->replay, PCAP_TSTAMP_PRECISION_NANO, errbuf);
 		if (rp.pc == NULL) {
-			DPF_LOG(ERR, ports, "--replay %s: %s\n", app->cfg.opt.replay, errbuf);
+			DPF_LOG(ERR, ports, "--replay %s: %s\n", app->opt->replay, errbuf);
 			return -EINVAL;
 		}
 		if (link_of(0, pcap_datalink(rp.pc), &rp.link) < 0) {
 			DPF_LOG(ERR, ports,
 				"--replay %s: link type %s, not one dpflow reads: "
 				"Ethernet, Linux cooked (SLL, SLL2) or raw IP\n",
-				app->cfg.opt.replay,
+				app->opt->replay,
 				link_name(pcap_datalink_val_to_name(pcap_datalink(rp.pc))));
 			pcap_close(rp.pc);
 			rp.pc = NULL;

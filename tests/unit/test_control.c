@@ -70,15 +70,19 @@ setup(void **state)
 	struct dpf_record r[3];
 
 	(void)state;
+	char *argv[] = {"dpflow", "--window", "60"};
+
 	memset(app, 0, sizeof(*app));
 	app->clock = DPF_CLOCK_PACKET;
-	app->cfg.opt.window = 60;
-	dpf_window_init(60);
+	if (dpf_config_parse(3, argv, &app->cfg) != 0)
+		return -1;
+	app->opt = dpf_config_options(app->cfg);
+	app->plan = dpf_window_plan_create(60);
+	app->wall = dpf_wall_create();
 	app->store = dpf_store_create(16);
 	app->fmt_show = dpf_fmt_parse(DPF_FMT_DEFAULT, NULL, 0);
 	app->fmt_ctx.ifaces = &meta;
 	app->fmt_ctx.n_ifaces = 1;
-	app->cfg.opt.log_format = strdup(DPF_FMT_DEFAULT);
 	pthread_mutex_init(&app->rs_lock, NULL);
 	app->rs = dpf_ruleset_build(app, &empty, &empty, DPF_ACTION_ACCEPT, stderr);
 	r[0] = rec("10.0.0.1", 1000, "192.0.2.1", 80, 6, 100);
@@ -99,7 +103,9 @@ teardown(void **state)
 	dpf_fmt_free(app->fmt_next);
 	dpf_ruleset_free(app->rs_next);
 	dpf_ruleset_free(app->rs);
-	free(app->cfg.opt.log_format);
+	dpf_wall_free(app->wall);
+	dpf_window_plan_free(app->plan);
+	dpf_config_free(app->cfg);
 	free(buf);
 	buf = NULL;
 	return 0;
@@ -122,7 +128,7 @@ test_set_window_announces_the_next_boundary(void **state)
 	{
 		uint64_t s, e;
 
-		dpf_window_bounds(61000000000ull, &s, &e);
+		dpf_window_plan_bounds(dpf_app.plan, 61000000000ull, &s, &e);
 		assert_true(s == 60000000000ull && e == 90000000000ull);
 	}
 	f = out();

@@ -320,10 +320,15 @@ setup_core(struct dpf_ft *ft)
 	int rc;
 
 	app->clock = DPF_CLOCK_PACKET;
-	dpf_window_init(WINDOW_SEC);
-	dpf_window_bounds(T0_NS, &w, &end);
+	app->plan = dpf_window_plan_create(WINDOW_SEC);
+	app->ifmap = rte_zmalloc("bench_ifmap", sizeof(*app->ifmap), 0);
+	if (app->plan == NULL || app->ifmap == NULL)
+		return -ENOMEM;
+	dpf_window_plan_bounds(app->plan, T0_NS, &w, &end);
 	app->n_cores = 1;
-	app->n_ifaces = 1;
+	/* One interface, the default of port 0. */
+	app->ifmap->n_ifaces = 1;
+	app->ifmap->default_iface[0] = 0;
 	app->replay_port = -1;
 	app->rs = &no_rules;
 	rc = rte_mbuf_dyn_rx_timestamp_register(&app->ts_offset, &app->ts_flag);
