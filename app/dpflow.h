@@ -36,7 +36,13 @@
 #include "common.h"
 #include "config.h"
 #include "iface.h"
+#include "batch.h"
+#include "handoff.h"
+#include "pipeline.h"
+#include "rules.h"
+#include "source.h"
 #include "log.h"
+#include "output.h"
 #include "run.h"
 #include "timecheck.h"
 
@@ -100,20 +106,14 @@ struct dpf_rx_core {
 	uint16_t index;
 	uint16_t n_rxq;
 	struct dpf_rxq_ref rxq[DPF_MAX_PORTS];
-	struct rte_ring *free_shards; /* pipeline -> core: shard descriptors */
-	struct rte_ring *free_tables; /* pipeline -> core: flow tables */
-	struct rte_ring *retired;     /* core -> pipeline: filled shards */
+	struct dpf_handoff *ho;       /* rings and published values (handoff.h) */
 	struct dpf_frag_cache *frag;
 	struct dpf_shard *active;
 	uint64_t active_start_ns;
 	uint64_t active_end_ns;
 	uint64_t carry_lost;          /* lost without a descriptor, reported with the next */
-	uint64_t done_upto;           /* windows below are retired (published) */
 	uint64_t last_ns;             /* newest packet time seen (published) */
-	bool finished;                /* published */
-	struct dpf_ruleset *rs;       /* the rule set this core applies */
-	struct dpf_ruleset *rs_seen;  /* published: the newest set it switched to */
-	uint32_t flush_seen;          /* published: last flush request handled */
+	const struct dpf_ruleset *rs; /* the rule set this core applies */
 	uint32_t active_flows;        /* published after each burst */
 	struct dpf_conntrack *ct;     /* stateful ACL, NULL otherwise */
 	struct dpf_nat_sessions *nat; /* masquerade in forward mode, NULL otherwise */
@@ -124,33 +124,6 @@ struct dpf_rx_core {
 	uint32_t max_views;
 	struct dpf_rx_counters cnt;
 } __rte_cache_aligned;
-
-/* Record batches from the pipeline to the writer. */
-enum dpf_batch_type {
-	DPF_BATCH_RECORDS = 0,
-	DPF_BATCH_WINDOW_END, /* every record ending before `window_end` was sent */
-	DPF_BATCH_STOP,
-};
-
-#define DPF_BATCH_RECORDS_MAX 256
-
-struct dpf_batch {
-	uint32_t type;
-	uint32_t n;
-	uint64_t window_end;
-	struct dpf_record recs[DPF_BATCH_RECORDS_MAX];
-};
-
-struct dpf_pipeline_stats {
-	uint64_t windows;
-	uint64_t records;
-	uint64_t record_packets;
-	uint64_t nodata_rows;
-	uint64_t skipdata_rows;
-	uint64_t lost_pkts;
-	uint64_t merge_ns_max;
-	uint64_t gap_windows; /* empty windows of long gaps: no rows (doc/records.md) */
-};
 
 struct dpf_replay_stats {
 	uint64_t read;
@@ -192,49 +165,28 @@ struct dpf_app {
 	int ts_offset;             /* mbuf timestamp dynfield, -1 when none */
 	uint64_t ts_flag;
 
-	/* replay -> RX cores (release/acquire) */
-	uint64_t watermark_ns;
-	bool source_done;
-	/*
-	 * A stop ended the replay inside this window (start, ns): packets of it
-	 * were left unread, so its rows end with SKIPDATA (pipeline.c). Written
-	 * before source_done; DPF_WINDOW_NONE when the replay was not cut.
-	 */
-	uint64_t replay_cut_window;
+	struct dpf_source source;  /* replay -> RX cores and pipeline (source.h) */
+	struct dpf_handoffs handoffs; /* RX cores -> pipeline (handoff.h) */
 
-	/*
-	 * NAT and ACL rules. A change (CLI) builds rs_next with from_ns = the
-	 * next window boundary; each RX core switches when it opens a window at
-	 * or after it, the pipeline uses rs_next for windows from there, and
-	 * frees the old set once every core has switched (rules.c, pipeline.c).
-	 */
-	struct dpf_ruleset *rs;
-	struct dpf_ruleset *rs_next;
-	struct dpf_ruleset *rs_emit;  /* the set of the window being merged */
-	pthread_mutex_t rs_lock;      /* CLI vs pipeline, never the RX path */
+	struct dpf_rules *rules;      /* NAT and ACL rule versions (rules.h) */
 	struct dpf_nat_icmp *nat_icmp;
 	struct dpf_rss *rss;          /* software Toeplitz (masquerade steering) */
 	bool nat_shared;              /* masquerade sessions shared by the RX cores */
 	struct dpf_nat_group *nat_group; /* their group, when shared */
 
-	struct dpf_fmt *fmt;
-	struct dpf_fmt_ctx fmt_ctx;
-	struct rte_ring *batch_free;
-	struct rte_ring *batch_full;
+	struct dpf_fmt_ctx fmt_ctx;    /* interface metadata for the formatter */
+	struct dpf_batchq *batches;    /* pipeline -> writer */
+	struct dpf_writer *writer;
+	struct dpf_export_file *file;  /* the record files (set log-format) */
 
-	struct dpf_pipeline_stats pstats;
+	struct dpf_pipeline *pipeline;
 	struct dpf_replay_stats rstats;
-	struct dpf_sink_stats sstats; /* copied by the writer when it ends */
 
 	struct dpf_run run;        /* stop, polling, output failed, rotate (run.h) */
-	uint32_t flush_gen;        /* CLI flush requests (RX cores acknowledge) */
 	struct dpf_store *store;   /* recent flows for show/export flows */
-	struct dpf_fmt *fmt_next;  /* set log-format: the writer switches at a boundary */
 	bool interactive;          /* -i or --cmdline-file: the CLI decides when to exit */
 	bool run_done;             /* the run loop has ended (interactive mode; release/acquire) */
-	bool writer_done;          /* the writer has handled the stop batch */
 	struct dpf_fmt *fmt_show;  /* the CLI's copy of the record format */
-	bool pipeline_done;        /* the pipeline lcore has ended (release/acquire) */
 	uint64_t start_ns;
 };
 
@@ -272,81 +224,18 @@ int dpf_replay_start(struct dpf_app *app);
 bool dpf_replay_failed(void);
 void dpf_replay_join(struct dpf_app *app);
 
-/* rules.c */
-#define DPF_ACL_RUNTIME_MAX_RULES 4096
-
-struct dpf_ruleset {
-	struct dpf_acl *acl;          /* NULL: every packet ACCEPT */
-	struct dpf_nat *nat;          /* NULL: no rule */
-	uint64_t from_ns;             /* first window start it applies to */
-	uint8_t acl_default;
-	struct dpf_str_list nat_text; /* the rules as given, with their origin */
-	struct dpf_str_list acl_text;
-	uint64_t *nat_rule_pkts;      /* [nat rules]: packets of records a rule rewrote */
-};
-
-struct dpf_ruleset *dpf_ruleset_build(struct dpf_app *app, const struct dpf_str_list *nat_rules,
-				      const struct dpf_str_list *acl_rules, uint8_t acl_default,
-				      FILE *errf);
-void dpf_ruleset_free(struct dpf_ruleset *rs);
-int dpf_rules_setup(struct dpf_app *app);
-void dpf_rules_free(struct dpf_app *app);
-void dpf_rules_finish_record(void *arg, struct dpf_record *r, const struct dpf_flow_nat *view);
-void dpf_rules_print_stats(FILE *f, struct dpf_app *app);
-
 /* rx.c */
 int dpf_rx_setup(struct dpf_app *app);
 int dpf_rx_lcore_main(void *arg);
 
-/* pipeline.c */
-int dpf_pipeline_setup(struct dpf_app *app);
-/* One step; returns true when everything has been flushed to the writer. */
-bool dpf_pipeline_poll(struct dpf_app *app);
-int dpf_pipeline_lcore_main(void *arg);
-
-/*
- * Exporters: other consumers of the rows the writer receives (IPFIX, object
- * storage, ...). Every callback runs in the writer thread; any may be NULL.
- */
-struct dpf_exporter {
-	const char *name;
-	void *ctx;
-	/* Rows of a window, in output order (several calls per window). */
-	void (*rows)(void *ctx, const struct dpf_record *recs, uint32_t n);
-	/* Every row ending before window_end (Unix seconds) has been given. */
-	void (*window_end)(void *ctx, uint64_t window_end);
-	/* A record file was published under its final name. */
-	void (*file_published)(void *ctx, const char *path);
-	/* Last call, after the final files are published. */
-	void (*stop)(void *ctx);
-};
-
-#define DPF_MAX_EXPORTERS 4
-
-/* writer.c */
-/* Before dpf_writer_start(). @return 0, or -ENOSPC when the list is full. */
-int dpf_writer_add_exporter(const struct dpf_exporter *e);
-int dpf_writer_start(struct dpf_app *app);
-void dpf_writer_join(struct dpf_app *app);
-/* Output-error and leftover counters, `writer ...: N` lines (after join). */
-void dpf_writer_stats_print(FILE *f);
-
-/* export_ipfix.c: --ipfix; setup registers the exporter (0 when not configured) */
-int dpf_export_ipfix_setup(struct dpf_app *app);
-void dpf_export_ipfix_print(FILE *f);
-void dpf_export_ipfix_free(void);
-
-/* export_s3.c: --s3-bucket; setup checks the bucket (validation object),
- * opens the spool and starts the uploader thread (0 when not configured) */
-int dpf_export_s3_setup(struct dpf_app *app);
-void dpf_export_s3_print(FILE *f);
-void dpf_export_s3_free(void);
 /* numa.c: the machine's nodes, each port's node, RX lcores on another node. */
 void dpf_numa_report(const struct dpf_app *app);
 
 /* stats.c */
 void dpf_stats_print(FILE *f, struct dpf_app *app, bool final);
-void dpf_stats_line(const struct dpf_app *app);
+void dpf_stats_line(struct dpf_app *app);
+void dpf_stats_exporters_print(FILE *f, struct dpf_app *app, bool files);
+uint64_t dpf_stats_files(struct dpf_app *app);
 void dpf_stats_clock_print(FILE *f, const char *prefix, struct dpf_wall *wall);
 uint64_t dpf_stats_rx_total(const struct dpf_app *app);
 

@@ -22,6 +22,7 @@
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
+#include <rte_malloc.h>
 
 #include "cli.h"
 #include "dpflow.h"
@@ -55,17 +56,34 @@ on_sighup(int sig)
 	__atomic_store_n(&dpf_app.run.rotate, true, __ATOMIC_RELAXED);
 }
 
+/* The writer and its exporters; S3 checks its bucket here, so a refused
+ * bucket stops dpflow before any packet. */
 static int
-setup_format(struct dpf_app *app)
+setup_output(struct dpf_app *app)
 {
-	char err[256];
+	struct dpf_writer_params wp = {
+		.in = app->batches,
+		.run = &app->run,
+		.test_delay_ms = app->opt->test_writer_delay,
+	};
+	struct dpf_export_file_params fp = {
+		.opt = app->opt,
+		.fmt_ctx = &app->fmt_ctx,
+		.run = &app->run,
+	};
 
-	app->fmt = dpf_fmt_parse(app->opt->log_format, err, sizeof(err));
-	if (app->fmt == NULL) {
-		DPF_LOG(ERR, main, "--log-format: %s\n", err);
+	app->writer = dpf_writer_create(&wp);
+	if (app->writer == NULL)
+		return -ENOMEM;
+	if (dpf_export_store_add(app->writer, app->store) < 0 ||
+	    dpf_export_ipfix_add(app->writer, app->opt, &app->fmt_ctx) < 0 ||
+	    dpf_export_s3_add(app->writer, app->opt) < 0)
 		return -EINVAL;
-	}
-	return 0;
+	/* Last: its stop publishes the files S3 then uploads (output.h). */
+	app->file = dpf_export_file_add(app->writer, &fp);
+	if (app->file == NULL)
+		return -rte_errno;
+	return dpf_writer_start(app->writer);
 }
 
 static int
@@ -126,9 +144,9 @@ run(struct dpf_app *app)
 		now = dpf_wall_ns(app->wall);
 
 		if (app->pipeline_lcore == RTE_MAX_LCORE)
-			done = dpf_pipeline_poll(app);
+			done = dpf_pipeline_poll(app->pipeline);
 		else
-			done = __atomic_load_n(&app->pipeline_done, __ATOMIC_ACQUIRE);
+			done = dpf_pipeline_done(app->pipeline);
 		rx = dpf_stats_rx_total(app);
 		if (rx != last_rx) {
 			last_rx = rx;
@@ -220,9 +238,9 @@ main(int argc, char **argv)
 			goto cleanup_opts;
 		}
 	}
-	app->replay_cut_window = DPF_WINDOW_NONE;
+	app->source.cut_window = DPF_WINDOW_NONE;
 
-	if (setup_format(app) < 0 || assign_lcores(app) < 0)
+	if (assign_lcores(app) < 0)
 		goto cleanup_opts;
 	if (app->opt->cmdline_file != NULL && dpf_cli_load(app->opt->cmdline_file) < 0)
 		goto cleanup_opts;
@@ -242,25 +260,52 @@ main(int argc, char **argv)
 	 * line rate to keep up with, so RX cores wait for free tables instead of
 	 * losing records. With the wall clock they never wait. */
 	app->offline = app->clock == DPF_CLOCK_PACKET;
-	if (dpf_rules_setup(app) < 0)
-		goto cleanup_rules;
-	app->fmt_ctx.ifaces = NULL;
 	{
-		static struct dpf_iface_meta metas[DPF_MAX_IFACES];
-		uint16_t i;
+		struct dpf_rules_params rp = {
+			.nat_rules = &app->opt->nat_rules,
+			.acl_rules = &app->opt->acl_rules,
+			.acl_default = (uint8_t)app->opt->acl_default,
+			.acl_stateful = app->opt->acl_stateful != 0,
+			.forward = app->forward,
+			.n_readers = app->n_cores,
+			.socket_id = (int)rte_socket_id(),
+		};
 
-		for (i = 0; i < app->ifmap->n_ifaces; i++)
-			metas[i] = app->ifmap->ifaces[i].meta;
-		app->fmt_ctx.ifaces = metas;
-		app->fmt_ctx.n_ifaces = app->ifmap->n_ifaces;
+		app->rules = dpf_rules_create(&rp);
+		if (app->rules == NULL)
+			goto cleanup_rules;
 	}
-	if (dpf_rx_setup(app) < 0 || dpf_pipeline_setup(app) < 0)
+	app->fmt_ctx.ifaces = app->ifmap->metas;
+	app->fmt_ctx.n_ifaces = app->ifmap->n_ifaces;
+	app->batches = dpf_batchq_create(64, (int)rte_socket_id());
+	if (app->batches == NULL) {
+		DPF_LOG(ERR, main, "record batches: %s\n", rte_strerror(rte_errno));
 		goto cleanup_rules;
-	/* Exporters register with the writer before it starts; S3 also checks
-	 * the bucket here, so a refused bucket stops dpflow before any packet. */
-	if (dpf_export_ipfix_setup(app) < 0 || dpf_export_s3_setup(app) < 0)
-		goto cleanup_export;
-	if (dpf_writer_start(app) < 0)
+	}
+	if (dpf_rx_setup(app) < 0)
+		goto cleanup_rules;
+	{
+		struct dpf_pipeline_params pp = {
+			.in = &app->handoffs,
+			.n_ifaces = app->ifmap->n_ifaces,
+			.max_flows = (uint32_t)RTE_MIN((uint64_t)UINT32_MAX,
+						       app->opt->flows_per_core * app->n_cores),
+			.socket_id = (int)rte_socket_id(),
+			.clock = app->clock,
+			.plan = app->plan,
+			.wall = app->wall,
+			.rules = app->rules,
+			.ifmap = app->ifmap,
+			.source = &app->source,
+			.out = app->batches,
+			.run = &app->run,
+		};
+
+		app->pipeline = dpf_pipeline_create(&pp);
+		if (app->pipeline == NULL)
+			goto cleanup_rules;
+	}
+	if (setup_output(app) < 0)
 		goto cleanup_export;
 	print_lcores(app);
 	dpf_numa_report(app);
@@ -285,10 +330,10 @@ main(int argc, char **argv)
 	for (c = 0; c < app->n_cores; c++)
 		rte_eal_remote_launch(dpf_rx_lcore_main, &app->cores[c], app->cores[c].lcore_id);
 	if (app->pipeline_lcore != RTE_MAX_LCORE)
-		rte_eal_remote_launch(dpf_pipeline_lcore_main, app, app->pipeline_lcore);
+		rte_eal_remote_launch(dpf_pipeline_lcore_main, app->pipeline, app->pipeline_lcore);
 	if (app->opt->replay != NULL && dpf_replay_start(app) < 0) {
 		/* No replay thread to say so: RX cores wait for it to end. */
-		__atomic_store_n(&app->source_done, true, __ATOMIC_RELEASE);
+		__atomic_store_n(&app->source.done, true, __ATOMIC_RELEASE);
 		dpf_run_stop(&app->run);
 	}
 
@@ -313,11 +358,10 @@ main(int argc, char **argv)
 	}
 	rte_eal_mp_wait_lcore();
 	dpf_replay_join(app);
-	dpf_writer_join(app);
+	dpf_writer_join(app->writer);
 	fflush(stdout);
 	/* Before the summary, whose last lines are the conservation check. */
-	dpf_export_ipfix_print(stderr);
-	dpf_export_s3_print(stderr);
+	dpf_stats_exporters_print(stderr, app, false);
 	dpf_stats_print(stderr, app, true);
 	status = (dpf_run_output_failed(&app->run) || dpf_replay_failed()) ? EXIT_FAILURE : EXIT_SUCCESS;
 	/* doc/reliability.md: a signal stops any run within 2 s. */
@@ -326,16 +370,17 @@ main(int argc, char **argv)
 			(double)(mono_ns() - app->run.stop_mono_ns) / 1e9);
 
 cleanup_export:
-	dpf_export_s3_free();
-	dpf_export_ipfix_free();
+	dpf_writer_free(app->writer);
 cleanup_rules:
-	dpf_rules_free(app);
+	dpf_pipeline_free(app->pipeline);
+	dpf_rules_free(app->rules);
+	dpf_nat_icmp_free(app->nat_icmp);
+	rte_free(app->rss);
 cleanup_ports:
 	dpf_ports_close(app);
 cleanup_opts:
-	dpf_fmt_free(app->fmt);
+	dpf_batchq_free(app->batches);
 	dpf_fmt_free(app->fmt_show);
-	dpf_fmt_free(app->fmt_next);
 	dpf_store_free(app->store);
 	dpf_ifmap_free(app->ifmap);
 	dpf_timecheck_free(app->tc);

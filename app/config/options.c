@@ -701,6 +701,21 @@ apply_command_line(struct dpf_config *cfg, int argc, char **argv, const struct o
 	return 0;
 }
 
+/* The record format, checked before anything starts. */
+static int
+check_format(const struct dpf_options *o)
+{
+	char err[256];
+	struct dpf_fmt *f = dpf_fmt_parse(o->log_format, err, sizeof(err));
+
+	if (f == NULL) {
+		DPF_LOG(ERR, config, "--log-format: %s\n", err);
+		return -EINVAL;
+	}
+	dpf_fmt_free(f);
+	return 0;
+}
+
 int
 dpf_config_parse(int argc, char **argv, struct dpf_config **out)
 {
@@ -732,6 +747,8 @@ dpf_config_parse(int argc, char **argv, struct dpf_config **out)
 			cfg->opt.rxq, RTE_PMD_RING_MAX_RX_RINGS);
 		rc = -EINVAL;
 	}
+	if (rc == 0)
+		rc = check_format(&cfg->opt);
 	if (rc != 0) {
 		dpf_config_free(cfg);
 		return rc;

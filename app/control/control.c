@@ -22,7 +22,6 @@
 #include "drivers.h"
 #include "dpflow.h"
 
-#define NS_PER_SEC UINT64_C(1000000000)
 
 static uint64_t
 load64(const uint64_t *p)
@@ -77,7 +76,7 @@ dpf_ctl_quit(FILE *f, struct dpf_app *app)
 int
 dpf_ctl_flush(FILE *f, struct dpf_app *app)
 {
-	uint32_t gen = __atomic_add_fetch(&app->flush_gen, 1, __ATOMIC_RELEASE);
+	uint32_t gen = __atomic_add_fetch(&app->handoffs.flush_gen, 1, __ATOMIC_RELEASE);
 	unsigned int waited = 0;
 
 	/* The pipeline serves it once every core has handed over its shard. */
@@ -85,8 +84,7 @@ dpf_ctl_flush(FILE *f, struct dpf_app *app)
 		uint16_t c, acked = 0;
 
 		for (c = 0; c < app->n_cores; c++)
-			acked += __atomic_load_n(&app->cores[c].flush_seen, __ATOMIC_ACQUIRE) == gen ||
-				 __atomic_load_n(&app->cores[c].finished, __ATOMIC_ACQUIRE);
+			acked += dpf_handoff_flushed(&app->handoffs.core[c], gen);
 		if (acked == app->n_cores)
 			break;
 		usleep(1000);
@@ -100,16 +98,19 @@ dpf_ctl_flush(FILE *f, struct dpf_app *app)
 int
 dpf_ctl_wait(FILE *f, struct dpf_app *app)
 {
+	struct dpf_pipeline_stats ps;
+
 	if (app->opt->replay == NULL && app->opt->idle_exit == 0) {
 		fprintf(f, "error: nothing to wait for: live ports without --idle-exit never end\n");
 		return -1;
 	}
 	/* The writer has stored every record once it has seen the stop batch. */
-	while (!__atomic_load_n(&app->writer_done, __ATOMIC_ACQUIRE) && !dpf_run_output_failed(&app->run))
+	while (!dpf_writer_done(app->writer) && !dpf_run_output_failed(&app->run))
 		usleep(1000);
+	dpf_pipeline_stats_get(app->pipeline, &ps);
 	fprintf(f, "wait: every window is flushed\n");
-	fprintf(f, "windows: %" PRIu64 "\n", app->pstats.windows);
-	fprintf(f, "records: %" PRIu64 "\n", app->pstats.records);
+	fprintf(f, "windows: %" PRIu64 "\n", ps.windows);
+	fprintf(f, "records: %" PRIu64 "\n", ps.records);
 	return 0;
 }
 
@@ -313,6 +314,7 @@ dpf_ctl_show_flow_table(FILE *f, struct dpf_app *app)
 int
 dpf_ctl_show_window(FILE *f, struct dpf_app *app)
 {
+	struct dpf_pipeline_stats ps;
 	uint64_t t = now_ns(app), s, e, flows = 0;
 	uint16_t c;
 
@@ -326,7 +328,8 @@ dpf_ctl_show_window(FILE *f, struct dpf_app *app)
 	fprintf(f, "now: %" PRIu64 "\n", t / NS_PER_SEC);
 	fprintf(f, "next-boundary-in: %" PRIu64 "\n", (e - t) / NS_PER_SEC);
 	fprintf(f, "flows-so-far: %" PRIu64 "\n", flows);
-	fprintf(f, "windows-closed: %" PRIu64 "\n", app->pstats.windows);
+	dpf_pipeline_stats_get(app->pipeline, &ps);
+	fprintf(f, "windows-closed: %" PRIu64 "\n", ps.windows);
 	dpf_stats_clock_print(f, "clock-", app->wall);
 	return 0;
 }
@@ -355,32 +358,21 @@ int
 dpf_ctl_set_log_format(FILE *f, struct dpf_app *app, const char *fmt)
 {
 	char err[256];
-	struct dpf_fmt *nf = dpf_fmt_parse(fmt, err, sizeof(err));
-	struct dpf_fmt *old;
-	char *copy;
+	struct dpf_fmt *nf;
 
-	if (nf == NULL) {
+	if (dpf_export_file_set_format(app->file, fmt, err, sizeof(err)) < 0) {
 		fprintf(f, "error: log-format: %s\n", err);
 		return -1;
 	}
-	copy = strdup(fmt);
-	if (copy == NULL) {
-		dpf_fmt_free(nf);
-		fprintf(f, "error: out of memory\n");
-		return -1;
-	}
-	old = __atomic_exchange_n(&app->fmt_next, nf, __ATOMIC_ACQ_REL);
-	dpf_fmt_free(old);
 	/* show flows prints in the format too; only this thread uses that copy. */
 	nf = dpf_fmt_parse(fmt, err, sizeof(err));
 	if (nf != NULL) {
 		dpf_fmt_free(app->fmt_show);
 		app->fmt_show = nf;
 	}
-	dpf_config_set(app->cfg, "log-format", copy, err, sizeof(err));
-	free(copy);
+	dpf_config_set(app->cfg, "log-format", fmt, err, sizeof(err));
 	fprintf(f, "log-format: %s\n", fmt);
-	fprintf(f, "version: %u\n", dpf_fmt_version(nf));
+	fprintf(f, "version: %u\n", dpf_fmt_version(app->fmt_show));
 	fprintf(f, "takes-effect: at the next window boundary (new files, new header)\n");
 	return 0;
 }
@@ -390,17 +382,8 @@ dpf_ctl_show_config(FILE *f, struct dpf_app *app)
 {
 	uint16_t i;
 
-	pthread_mutex_lock(&app->rs_lock);
 	dpf_config_show(app->cfg, f);
-	{
-		const struct dpf_ruleset *rs = app->rs;
-		unsigned int k;
-
-		for (k = 0; k < rs->nat_text.n; k++)
-			fprintf(f, "nat-rule %u: %s\n", k + 1, rs->nat_text.items[k]);
-		for (k = 0; k < rs->acl_text.n; k++)
-			fprintf(f, "acl-rule %u: %s\n", k + 1, rs->acl_text.items[k]);
-	}
+	dpf_rules_show_config(app->rules, f);
 	dpf_drivers_show_config(f);
 	for (i = 0; i < app->ifmap->n_ifaces; i++) {
 		const struct dpf_iface *ifc = &app->ifmap->ifaces[i];
@@ -422,7 +405,6 @@ dpf_ctl_show_config(FILE *f, struct dpf_app *app)
 				ifc->addrs[k].len);
 		}
 	}
-	pthread_mutex_unlock(&app->rs_lock);
 	return 0;
 }
 
@@ -514,103 +496,43 @@ dpf_ctl_export_flows(FILE *f, struct dpf_app *app, const char *path, int argc, c
 	return 0;
 }
 
-/* nat|acl show|add|del: a new rule set, effective at the next window boundary. */
+/* nat|acl show|add|del: changes are queued for the next window boundary (rules.h). */
 int
 dpf_ctl_rules(FILE *f, struct dpf_app *app, const char *kind, const char *verb, const char *arg)
 {
-	bool nat = strcmp(kind, "nat") == 0;
-	struct dpf_str_list nl, al, *list;
-	struct dpf_ruleset *cur, *next;
-	char origin[32];
-	unsigned int i;
-	uint64_t s, e;
-	int rc = -1;
+	struct dpf_rules_change c = {
+		.kind = strcmp(kind, "nat") == 0 ? DPF_RULES_NAT : DPF_RULES_ACL,
+		.now_ns = now_ns(app),
+		.plan = app->plan,
+	};
+	unsigned int n = 0;
+	char err[512];
+	uint64_t at = 0;
+	int rc;
 
-	pthread_mutex_lock(&app->rs_lock);
-	cur = app->rs_next != NULL ? app->rs_next : app->rs;
-	list = nat ? &cur->nat_text : &cur->acl_text;
 	if (strcmp(verb, "show") == 0) {
-		fprintf(f, "%s rules: %u\n", kind, list->n);
-		for (i = 0; i < list->n; i++)
-			fprintf(f, "%s rule %u: %s\n", kind, i + 1, list->items[i]);
-		if (!nat)
-			fprintf(f, "acl default: %s\n", cur->acl_default ? "deny" : "allow");
-		if (app->rs_next != NULL)
-			fprintf(f, "pending-from: %" PRIu64 "\n",
-				app->rs_next->from_ns / NS_PER_SEC);
-		rc = 0;
-		goto out;
+		dpf_rules_show(app->rules, c.kind, f);
+		return 0;
 	}
-	if (app->rs_next != NULL) {
-		fprintf(f, "error: a rule change is already pending until %" PRIu64
-			   "; try again after that boundary\n",
-			app->rs_next->from_ns / NS_PER_SEC);
-		goto out;
-	}
-	/* Build the new lists from the current ones. */
-	memset(&nl, 0, sizeof(nl));
-	memset(&al, 0, sizeof(al));
-	nl = cur->nat_text;
-	al = cur->acl_text;
-	list = nat ? &nl : &al;
 	if (strcmp(verb, "add") == 0) {
-		char **items = malloc((list->n + 1) * sizeof(char *));
-		char **orig = malloc((list->n + 1) * sizeof(char *));
-
-		if (items == NULL || orig == NULL) {
-			free(items);
-			free(orig);
-			fprintf(f, "error: out of memory\n");
-			goto out;
-		}
-		memcpy(items, list->items, list->n * sizeof(char *));
-		memcpy(orig, list->origin, list->n * sizeof(char *));
-		snprintf(origin, sizeof(origin), "cli %s add", kind);
-		items[list->n] = (char *)arg;
-		orig[list->n] = origin;
-		list->items = items;
-		list->origin = orig;
-		list->n++;
+		c.add = arg;
 	} else {
 		char *end;
 		unsigned long idx = strtoul(arg, &end, 10);
-		char **items, **orig;
 
-		if (*end != '\0' || idx < 1 || idx > list->n) {
-			fprintf(f, "error: %s del '%s': expected a rule number 1..%u\n", kind, arg,
-				list->n);
-			goto out;
+		if (*end != '\0' || arg[0] == '\0' || idx == 0 || idx > UINT32_MAX) {
+			fprintf(f, "error: %s del '%s': expected a rule number\n", kind, arg);
+			return -1;
 		}
-		items = malloc((list->n + 1) * sizeof(char *));
-		orig = malloc((list->n + 1) * sizeof(char *));
-		if (items == NULL || orig == NULL) {
-			free(items);
-			free(orig);
-			fprintf(f, "error: out of memory\n");
-			goto out;
-		}
-		for (i = 0; i < list->n - 1; i++) {
-			items[i] = list->items[i < idx - 1 ? i : i + 1];
-			orig[i] = list->origin[i < idx - 1 ? i : i + 1];
-		}
-		list->items = items;
-		list->origin = orig;
-		list->n--;
+		c.del = (unsigned int)idx;
 	}
-	next = dpf_ruleset_build(app, &nl, &al, cur->acl_default, f);
-	free(list->items);
-	free(list->origin);
-	if (next == NULL) {
+	rc = dpf_rules_change(app->rules, &c, &at, &n, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(f, "error: %s\n", rc == -ENOMEM ? "out of memory" : err);
 		fprintf(f, "error: rules unchanged\n");
-		goto out;
+		return -1;
 	}
-	dpf_window_plan_bounds(app->plan, now_ns(app), &s, &e);
-	next->from_ns = e;
-	__atomic_store_n(&app->rs_next, next, __ATOMIC_RELEASE);
-	fprintf(f, "%s rules: %u\n", kind, nat ? next->nat_text.n : next->acl_text.n);
-	fprintf(f, "takes-effect-at: %" PRIu64 "\n", e / NS_PER_SEC);
-	rc = 0;
-out:
-	pthread_mutex_unlock(&app->rs_lock);
-	return rc;
+	fprintf(f, "%s rules: %u\n", kind, n);
+	fprintf(f, "takes-effect-at: %" PRIu64 "\n", at / NS_PER_SEC);
+	return 0;
 }

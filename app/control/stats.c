@@ -69,6 +69,131 @@ dpf_stats_clock_print(FILE *f, const char *prefix, struct dpf_wall *wall)
 	fprintf(f, "%slast-step-ns: %" PRId64 "\n", prefix, s->last_step_ns);
 }
 
+/* The exporters' counters: the record files' ("writer ...") or the others'. */
+void
+dpf_stats_exporters_print(FILE *f, struct dpf_app *app, bool files)
+{
+	struct dpf_export_counters c[DPF_MAX_EXPORTERS];
+	unsigned int n = dpf_writer_counters(app->writer, c, DPF_MAX_EXPORTERS), i, k;
+
+	for (i = 0; i < n; i++) {
+		if ((strcmp(c[i].prefix, "writer") == 0) != files)
+			continue;
+		for (k = 0; k < c[i].n; k++)
+			fprintf(f, "%s %s: %" PRIu64 "\n", c[i].prefix, c[i].name[k], c[i].value[k]);
+	}
+}
+
+/* Files published so far. */
+uint64_t
+dpf_stats_files(struct dpf_app *app)
+{
+	struct dpf_export_counters c[DPF_MAX_EXPORTERS];
+	unsigned int n = dpf_writer_counters(app->writer, c, DPF_MAX_EXPORTERS), i, k;
+
+	for (i = 0; i < n; i++)
+		for (k = 0; k < c[i].n; k++)
+			if (strcmp(c[i].prefix, "writer") == 0 && strcmp(c[i].name[k], "files") == 0)
+				return c[i].value[k];
+	return 0;
+}
+
+struct rules_print {
+	FILE *f;
+	struct dpf_app *app;
+};
+
+static void
+print_rules_of(void *arg, const struct dpf_ruleset *rs)
+{
+	struct rules_print *rp = arg;
+	struct dpf_app *app = rp->app;
+	FILE *f = rp->f;
+	char text[DPF_ACL_RULE_TEXT_MAX + 64];
+	uint32_t i;
+	uint16_t c;
+
+	for (i = 0; rs != NULL && i < dpf_nat_rule_count(rs->nat); i++) {
+		dpf_nat_rule_format(dpf_nat_rule_get(rs->nat, i), text, sizeof(text));
+		fprintf(f, "nat rule %u: %s\n", i + 1, text);
+		fprintf(f, "nat rule %u packets: %" PRIu64 "\n", i + 1,
+			dpf_counter_read(&rs->nat_rule_pkts[i]));
+	}
+	if (app->forward && rs != NULL && dpf_nat_has_masquerade(rs->nat)) {
+		struct dpf_nat_sessions_stats t = {0};
+
+		for (c = 0; c < app->n_cores; c++) {
+			struct dpf_nat_sessions_stats st;
+
+			if (app->cores[c].nat == NULL)
+				continue;
+			dpf_nat_sessions_get_stats(app->cores[c].nat, &st);
+			fprintf(f, "core %u nat sessions-created: %" PRIu64 "\n",
+				app->cores[c].lcore_id, st.created);
+			t.created += st.created;
+			t.active += st.active;
+			t.expired += st.expired;
+			t.port_exhausted += st.port_exhausted;
+			t.table_full += st.table_full;
+			t.no_session += st.no_session;
+			t.port_tries += st.port_tries;
+			t.remote_hits += st.remote_hits;
+			t.retired += st.retired;
+		}
+		fprintf(f, "nat sessions-created: %" PRIu64 "\n", t.created);
+		fprintf(f, "nat sessions-active: %" PRIu64 "\n", t.active);
+		fprintf(f, "nat sessions-expired: %" PRIu64 "\n", t.expired);
+		fprintf(f, "nat port-exhausted: %" PRIu64 "\n", t.port_exhausted);
+		fprintf(f, "nat sessions-table-full: %" PRIu64 "\n", t.table_full);
+		fprintf(f, "nat no-session: %" PRIu64 "\n", t.no_session);
+		fprintf(f, "nat port-tries-per-session: %.2f\n",
+			t.created ? (double)t.port_tries / (double)t.created : 0.0);
+		fprintf(f, "nat sessions: %s\n", app->nat_shared ? "shared" : "per-core");
+		if (app->nat_shared) {
+			fprintf(f, "nat remote-session-hits: %" PRIu64 "\n", t.remote_hits);
+			fprintf(f, "nat sessions-retired: %" PRIu64 "\n", t.retired);
+		}
+	}
+	if (rs != NULL && rs->acl != NULL) {
+		uint32_t n = dpf_acl_rule_count(rs->acl);
+
+		for (i = 0; i <= n; i++) {
+			uint64_t hits = 0;
+
+			for (c = 0; c < app->n_cores; c++)
+				hits += __atomic_load_n(&app->cores[c].acl_rule_hits[i],
+							__ATOMIC_RELAXED);
+			if (i == 0) {
+				fprintf(f, "acl default: %s\n",
+					dpf_acl_default_action(rs->acl) == DPF_ACTION_ACCEPT
+						? "allow"
+						: "deny");
+				fprintf(f, "acl default packets: %" PRIu64 "\n", hits);
+				continue;
+			}
+			dpf_acl_rule_format(dpf_acl_rule_get(rs->acl, i - 1), text, sizeof(text));
+			fprintf(f, "acl rule %u: %s\n", i, text);
+			fprintf(f, "acl rule %u packets: %" PRIu64 "\n", i, hits);
+		}
+	}
+	for (i = 0; i < app->ifmap->n_ifaces; i++) {
+		uint64_t pk = 0;
+
+		for (c = 0; c < app->n_cores; c++)
+			pk += __atomic_load_n(&app->cores[c].iface_pkts[i], __ATOMIC_RELAXED);
+		fprintf(f, "interface %s port %u logged-packets: %" PRIu64 "\n",
+			app->ifmap->ifaces[i].meta.interface_id, app->ifmap->ifaces[i].port, pk);
+	}
+}
+
+static void
+print_rules(FILE *f, struct dpf_app *app)
+{
+	struct rules_print rp = {.f = f, .app = app};
+
+	dpf_rules_with_current(app->rules, print_rules_of, &rp);
+}
+
 uint64_t
 dpf_stats_rx_total(const struct dpf_app *app)
 {
@@ -98,6 +223,7 @@ print_counters(FILE *f, const char *prefix, const struct dpf_rx_counters *k)
 void
 dpf_stats_print(FILE *f, struct dpf_app *app, bool final)
 {
+	struct dpf_pipeline_stats ps;
 	struct dpf_rx_counters t;
 	char prefix[32];
 	uint64_t accounted, nic_in = 0, nic_rx = 0, nic_not_polled = 0;
@@ -105,6 +231,7 @@ dpf_stats_print(FILE *f, struct dpf_app *app, bool final)
 	uint16_t p, c;
 
 	sum_cores(app, &t);
+	dpf_pipeline_stats_get(app->pipeline, &ps);
 	for (p = 0; p < app->n_ports; p++) {
 		uint16_t port = app->ports[p];
 		struct rte_eth_stats es;
@@ -141,7 +268,7 @@ dpf_stats_print(FILE *f, struct dpf_app *app, bool final)
 		print_counters(f, prefix, &app->cores[c].cnt);
 	}
 	print_counters(f, "total ", &t);
-	dpf_rules_print_stats(f, app);
+	print_rules(f, app);
 	if (app->replay_port >= 0) {
 		uint64_t rx = t.rx_by_port[app->replay_port];
 
@@ -154,22 +281,18 @@ dpf_stats_print(FILE *f, struct dpf_app *app, bool final)
 							app->rstats.enqueued &&
 			    app->rstats.enqueued == rx;
 	}
-	fprintf(f, "pipeline windows: %" PRIu64 "\n", app->pstats.windows);
-	fprintf(f, "pipeline records: %" PRIu64 "\n", app->pstats.records);
-	fprintf(f, "pipeline record-packets: %" PRIu64 "\n", app->pstats.record_packets);
-	fprintf(f, "pipeline nodata-rows: %" PRIu64 "\n", app->pstats.nodata_rows);
-	fprintf(f, "pipeline skipdata-rows: %" PRIu64 "\n", app->pstats.skipdata_rows);
-	fprintf(f, "pipeline gap-windows: %" PRIu64 "\n", app->pstats.gap_windows);
-	fprintf(f, "pipeline lost-packets: %" PRIu64 "\n", app->pstats.lost_pkts);
-	fprintf(f, "pipeline merge-ms-max: %.3f\n", (double)app->pstats.merge_ns_max / 1e6);
+	fprintf(f, "pipeline windows: %" PRIu64 "\n", ps.windows);
+	fprintf(f, "pipeline records: %" PRIu64 "\n", ps.records);
+	fprintf(f, "pipeline record-packets: %" PRIu64 "\n", ps.record_packets);
+	fprintf(f, "pipeline nodata-rows: %" PRIu64 "\n", ps.nodata_rows);
+	fprintf(f, "pipeline skipdata-rows: %" PRIu64 "\n", ps.skipdata_rows);
+	fprintf(f, "pipeline gap-windows: %" PRIu64 "\n", ps.gap_windows);
+	fprintf(f, "pipeline lost-packets: %" PRIu64 "\n", ps.lost_pkts);
+	fprintf(f, "pipeline merge-ms-max: %.3f\n", (double)ps.merge_ns_max / 1e6);
 	dpf_stats_clock_print(f, "clock ", app->wall);
 	if (!final)
 		return;
-	fprintf(f, "writer lines: %" PRIu64 "\n", app->sstats.records);
-	fprintf(f, "writer bytes: %" PRIu64 "\n", app->sstats.bytes);
-	fprintf(f, "writer files: %" PRIu64 "\n", app->sstats.files_published);
-	fprintf(f, "writer errors: %" PRIu64 "\n", app->sstats.write_errors);
-	dpf_writer_stats_print(f);
+	dpf_stats_exporters_print(f, app, true);
 	/* Conservation (design.md invariant 1), from the source on. Forward mode:
 	 * a packet not sent is not logged either (tx-dropped, tx-too-big), nor
 	 * one that arrived cut (short-frames). */
@@ -187,26 +310,28 @@ dpf_stats_print(FILE *f, struct dpf_app *app, bool final)
 		    t.short_frames + t.tx_dropped + t.tx_too_big;
 	fprintf(f, "conservation received: %" PRIu64 "\n", t.rx_packets);
 	fprintf(f, "conservation accounted: %" PRIu64 "\n", accounted);
-	fprintf(f, "conservation logged-in-records: %" PRIu64 "\n", app->pstats.record_packets);
+	fprintf(f, "conservation logged-in-records: %" PRIu64 "\n", ps.record_packets);
 	fprintf(f, "conservation: %s\n",
 		replay_ok && nic_ok && accounted == t.rx_packets &&
-				app->pstats.record_packets == t.logged_packets &&
-				app->pstats.lost_pkts == t.lost_table_full + t.lost_no_table
+				ps.record_packets == t.logged_packets &&
+				ps.lost_pkts == t.lost_table_full + t.lost_no_table
 			? "ok"
 			: "MISMATCH");
 }
 
 void
-dpf_stats_line(const struct dpf_app *app)
+dpf_stats_line(struct dpf_app *app)
 {
 	static uint64_t last_rx, last_ns;
 	uint64_t now = dpf_wall_ns(app->wall);
 	uint64_t rx = dpf_stats_rx_total(app);
 	struct dpf_rx_counters t;
 	struct dpf_wall_stats w;
+	struct dpf_pipeline_stats ps;
 	double pps = 0;
 
 	sum_cores(app, &t);
+	dpf_pipeline_stats_get(app->pipeline, &ps);
 	dpf_wall_stats_get(app->wall, &w);
 	/* The first line's rate covers the time since start-up, not nothing. */
 	if (last_ns == 0)
@@ -217,9 +342,9 @@ dpf_stats_line(const struct dpf_app *app)
 		"rx %" PRIu64 " pkts (%.0f pps), flows %" PRIu64 ", lost %" PRIu64
 		", windows %" PRIu64 ", records %" PRIu64 ", files %" PRIu64
 		", clock error %+" PRId64 " us\n",
-		rx, pps, t.flows_created, t.lost_table_full + t.lost_no_table, app->pstats.windows,
-		dpf_counter_read(&app->pstats.records),
-		dpf_counter_read(&app->sstats.files_published), w.disc.error_ns / 1000);
+		rx, pps, t.flows_created, t.lost_table_full + t.lost_no_table, ps.windows,
+		ps.records,
+		dpf_stats_files(app), w.disc.error_ns / 1000);
 	last_rx = rx;
 	last_ns = now;
 }

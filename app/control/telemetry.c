@@ -30,7 +30,6 @@ add_u64(struct rte_tel_data *d, const char *name, uint64_t v)
 	rte_tel_data_add_dict_u64(d, key, v);
 }
 
-#define NS_PER_SEC UINT64_C(1000000000)
 
 /* The wall clock's discipline (clock.c): the error is signed, telemetry's
  * integers are 32-bit, so it is given in microseconds, clamped. */
@@ -67,6 +66,7 @@ load64(const uint64_t *p)
 static int
 tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 {
+	struct dpf_pipeline_stats ps;
 	struct dpf_rx_counters t;
 	uint16_t c;
 
@@ -84,11 +84,12 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 #define DPF_X_DICT(f, name, help) add_u64(d, name, t.f);
 	DPF_RX_COUNTERS(DPF_X_DICT)
 #undef DPF_X_DICT
-	add_u64(d, "windows", tel_app->pstats.windows);
-	add_u64(d, "records", tel_app->pstats.records);
-	add_u64(d, "nodata_rows", tel_app->pstats.nodata_rows);
-	add_u64(d, "skipdata_rows", tel_app->pstats.skipdata_rows);
-	add_u64(d, "files", tel_app->sstats.files_published);
+	dpf_pipeline_stats_get(tel_app->pipeline, &ps);
+	add_u64(d, "windows", ps.windows);
+	add_u64(d, "records", ps.records);
+	add_u64(d, "nodata_rows", ps.nodata_rows);
+	add_u64(d, "skipdata_rows", ps.skipdata_rows);
+	add_u64(d, "files", dpf_stats_files(tel_app));
 	add_clock(d);
 	return 0;
 }
@@ -133,6 +134,7 @@ tel_ports(const char *cmd, const char *params, struct rte_tel_data *d)
 static int
 tel_window(const char *cmd, const char *params, struct rte_tel_data *d)
 {
+	struct dpf_pipeline_stats ps;
 	uint64_t t = 0, s, e, flows = 0;
 	uint16_t c;
 
@@ -154,7 +156,8 @@ tel_window(const char *cmd, const char *params, struct rte_tel_data *d)
 	add_u64(d, "window_start", s / NS_PER_SEC);
 	add_u64(d, "window_end", e / NS_PER_SEC);
 	add_u64(d, "flows_so_far", flows);
-	add_u64(d, "windows_closed", tel_app->pstats.windows);
+	dpf_pipeline_stats_get(tel_app->pipeline, &ps);
+	add_u64(d, "windows_closed", ps.windows);
 	add_clock(d);
 	return 0;
 }

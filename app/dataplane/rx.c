@@ -80,9 +80,34 @@ dpf_rx_setup(struct dpf_app *app)
 
 	app->cores = rte_zmalloc("dpf_rx_cores", app->n_cores * sizeof(*app->cores),
 				 RTE_CACHE_LINE_SIZE);
+	app->handoffs.core = rte_zmalloc("dpf_handoffs", app->n_cores * sizeof(struct dpf_handoff),
+					 RTE_CACHE_LINE_SIZE);
+	app->handoffs.n = app->n_cores;
 	frag_rss = rte_malloc("dpf_frag_rss", sizeof(*frag_rss), RTE_CACHE_LINE_SIZE);
-	if (app->cores == NULL || frag_rss == NULL)
+	if (app->cores == NULL || app->handoffs.core == NULL || frag_rss == NULL)
 		return -ENOMEM;
+	if (app->forward) {
+		/* Masquerade may be added at run time: forward mode always keeps
+		 * session tables and steering ready. */
+		app->nat_icmp = dpf_nat_icmp_create("dpf_nat_icmp",
+						    (uint32_t)app->opt->nat_sessions_per_core,
+						    (int)rte_socket_id());
+		app->rss = rte_malloc("dpf_rss", sizeof(*app->rss), RTE_CACHE_LINE_SIZE);
+		if (app->nat_icmp == NULL || app->rss == NULL) {
+			DPF_LOG(ERR, dataplane,
+				"masquerade ICMP table of %" PRIu64 " sessions: out of "
+				"memory; lower --nat-sessions-per-core or give EAL more memory "
+				"(-m)\n",
+				app->opt->nat_sessions_per_core);
+			return -ENOMEM;
+		}
+		dpf_rss_init(app->rss, dpf_rss_symmetric_key);
+		if (app->nat_shared) {
+			app->nat_group = dpf_nat_group_create(app->n_cores, (int)rte_socket_id());
+			if (app->nat_group == NULL)
+				return -ENOMEM;
+		}
+	}
 	dpf_rss_init(frag_rss, dpf_rss_symmetric_key);
 	for (c = 0; c < app->n_cores; c++, lcore = rte_get_next_lcore(lcore, 1, 0)) {
 		struct dpf_rx_core *core = &app->cores[c];
@@ -96,10 +121,10 @@ dpf_rx_setup(struct dpf_app *app)
 
 		core->lcore_id = lcore;
 		core->index = c;
+		core->ho = &app->handoffs.core[c];
 		core->active = NULL;
 		core->active_start_ns = UINT64_MAX;
 		core->active_end_ns = 0;
-		core->done_upto = 0;
 		/* Core c polls queue c of every port that has one. */
 		for (p = 0; p < app->n_ports; p++) {
 			uint16_t port = app->ports[p];
@@ -111,23 +136,22 @@ dpf_rx_setup(struct dpf_app *app)
 			}
 		}
 		snprintf(name, sizeof(name), "rx%u_free_sh", c);
-		core->free_shards = rte_ring_create(name, SHARD_DESCRIPTORS, socket,
+		core->ho->free_shards = rte_ring_create(name, SHARD_DESCRIPTORS, socket,
 						    RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
 		snprintf(name, sizeof(name), "rx%u_free_ft", c);
-		core->free_tables = rte_ring_create(name, (unsigned int)app->opt->shards_per_core,
+		core->ho->free_tables = rte_ring_create(name, (unsigned int)app->opt->shards_per_core,
 						    socket,
 						    RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
 		snprintf(name, sizeof(name), "rx%u_retired", c);
-		core->retired = rte_ring_create(name, SHARD_DESCRIPTORS, socket,
+		core->ho->retired = rte_ring_create(name, SHARD_DESCRIPTORS, socket,
 						RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
 		core->frag = dpf_frag_cache_create(frag_sets(app), FRAG_SLOTS_PER_SET, socket);
-		if (core->free_shards == NULL || core->free_tables == NULL ||
-		    core->retired == NULL || core->frag == NULL) {
+		if (core->ho->free_shards == NULL || core->ho->free_tables == NULL ||
+		    core->ho->retired == NULL || core->frag == NULL) {
 			DPF_LOG(ERR, dataplane, "RX core %u: %s\n", c, rte_strerror(rte_errno));
 			return -rte_errno;
 		}
-		core->rs = app->rs;
-		core->rs_seen = app->rs;
+		core->rs = dpf_rules_first(app->rules);
 		core->acl_rule_hits = rte_zmalloc_socket("dpf_acl_hits",
 			(DPF_ACL_RUNTIME_MAX_RULES + 1) * sizeof(uint64_t), RTE_CACHE_LINE_SIZE, socket);
 		core->iface_pkts = rte_zmalloc_socket("dpf_iface_pkts",
@@ -161,7 +185,7 @@ dpf_rx_setup(struct dpf_app *app)
 				.name = name,
 				.capacity = (uint32_t)app->opt->nat_sessions_per_core,
 				.socket_id = socket,
-				.nat = app->rs->nat,
+				.nat = core->rs->nat,
 				.icmp = app->nat_icmp,
 				.rss = app->rss,
 				.n_queues = app->n_cores,
@@ -185,7 +209,7 @@ dpf_rx_setup(struct dpf_app *app)
 		for (i = 0; i < SHARD_DESCRIPTORS; i++) {
 			struct dpf_shard *s = dpf_shard_create(app->ifmap->n_ifaces, 0, socket);
 
-			if (s == NULL || rte_ring_sp_enqueue(core->free_shards, s) != 0) {
+			if (s == NULL || rte_ring_sp_enqueue(core->ho->free_shards, s) != 0) {
 				DPF_LOG(ERR, dataplane, "RX core %u: shard descriptors: %s\n", c,
 					rte_strerror(rte_errno));
 				return -ENOMEM;
@@ -206,7 +230,7 @@ dpf_rx_setup(struct dpf_app *app)
 					return -ENOMEM;
 			}
 
-			if (ft == NULL || rte_ring_sp_enqueue(core->free_tables, ft) != 0) {
+			if (ft == NULL || rte_ring_sp_enqueue(core->ho->free_tables, ft) != 0) {
 				DPF_LOG(ERR, dataplane,
 					"RX core %u: flow table of %" PRIu64
 					" flows (%zu bytes per flow): %s; lower --flows-per-core "
@@ -242,7 +266,7 @@ retire(struct dpf_rx_core *core)
 	if (core->active == NULL)
 		return;
 	/* The ring holds every descriptor of this core: it cannot be full. */
-	rte_ring_sp_enqueue(core->retired, core->active);
+	rte_ring_sp_enqueue(core->ho->retired, core->active);
 	core->cnt.windows_retired++;
 	core->active = NULL;
 }
@@ -254,7 +278,7 @@ attach_table(struct dpf_app *app, struct dpf_rx_core *core)
 
 	unsigned int k;
 
-	while (rte_ring_sc_dequeue(core->free_tables, &ft) != 0)
+	while (rte_ring_sc_dequeue(core->ho->free_tables, &ft) != 0)
 		if (!offline_wait(app))
 			return;
 	core->active->ft = ft;
@@ -271,16 +295,15 @@ attach_table(struct dpf_app *app, struct dpf_rx_core *core)
 static void
 maybe_switch_rules(struct dpf_app *app, struct dpf_rx_core *core, uint64_t w)
 {
-	struct dpf_ruleset *next = __atomic_load_n(&app->rs_next, __ATOMIC_ACQUIRE);
+	const struct dpf_ruleset *next = dpf_rules_enter_window(app->rules, w);
 
-	if (next == NULL || next == core->rs || w < next->from_ns)
+	if (next == core->rs)
 		return;
 	core->rs = next;
 	/* Sessions name rules by index: a new rule set starts them afresh. */
 	if (core->nat != NULL)
 		dpf_nat_sessions_reset(core->nat, next->nat);
 	memset(core->acl_rule_hits, 0, (DPF_ACL_RUNTIME_MAX_RULES + 1) * sizeof(uint64_t));
-	__atomic_store_n(&core->rs_seen, next, __ATOMIC_RELEASE);
 }
 
 /* Window flips are the core's housekeeping points: forget idle state. */
@@ -303,10 +326,10 @@ open_window(struct dpf_app *app, struct dpf_rx_core *core, uint64_t w, uint64_t 
 
 	retire(core);
 	expire_state(app, core, w);
-	publish_u64(&core->done_upto, w);
+	publish_u64(&core->ho->done_upto, w);
 	core->active_start_ns = w;
 	core->active_end_ns = end;
-	while (rte_ring_sc_dequeue(core->free_shards, &s) != 0) {
+	while (rte_ring_sc_dequeue(core->ho->free_shards, &s) != 0) {
 		if (!offline_wait(app))
 			return; /* no descriptor: this window's packets are carried as lost */
 	}
@@ -324,13 +347,13 @@ open_window(struct dpf_app *app, struct dpf_rx_core *core, uint64_t w, uint64_t 
 static void
 advance_to(struct dpf_app *app, struct dpf_rx_core *core, uint64_t w)
 {
-	if (w <= core->done_upto)
+	if (w <= core->ho->done_upto)
 		return;
 	retire(core);
 	expire_state(app, core, w);
 	core->active_start_ns = UINT64_MAX;
 	core->active_end_ns = 0;
-	publish_u64(&core->done_upto, w);
+	publish_u64(&core->ho->done_upto, w);
 }
 
 static void
@@ -338,8 +361,9 @@ finish(struct dpf_rx_core *core)
 {
 	dpf_nat_sessions_offline(core->nat);
 	retire(core);
-	publish_u64(&core->done_upto, DPF_WINDOW_NONE);
-	__atomic_store_n(&core->finished, true, __ATOMIC_RELEASE);
+	dpf_rules_offline(dpf_app.rules, core->index);
+	publish_u64(&core->ho->done_upto, DPF_WINDOW_NONE);
+	__atomic_store_n(&core->ho->finished, true, __ATOMIC_RELEASE);
 }
 
 /* The packets of one burst that belong to the open window, after parsing. */
@@ -941,7 +965,7 @@ process_burst(struct dpf_app *app, struct dpf_rx_core *core, const struct dpf_rx
 			uint64_t w, end;
 
 			dpf_window_plan_bounds(app->plan, t, &w, &end);
-			if (w < core->done_upto) {
+			if (w < core->ho->done_upto) {
 				core->cnt.late++;
 				goto pass_through;
 			}
@@ -1008,15 +1032,15 @@ static void
 flush_requested(struct dpf_rx_core *core)
 {
 	struct dpf_app *app = &dpf_app;
-	uint32_t gen = __atomic_load_n(&app->flush_gen, __ATOMIC_ACQUIRE);
+	uint32_t gen = __atomic_load_n(&app->handoffs.flush_gen, __ATOMIC_ACQUIRE);
 
-	if (likely(gen == core->flush_seen))
+	if (likely(gen == core->ho->flush_seen))
 		return;
 	retire(core);
 	core->active_start_ns = UINT64_MAX;
 	core->active_end_ns = 0;
 	__atomic_store_n(&core->active_flows, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&core->flush_seen, gen, __ATOMIC_RELEASE);
+	__atomic_store_n(&core->ho->flush_seen, gen, __ATOMIC_RELEASE);
 }
 
 /* Packet clock without a replay source: the newest time any core has seen. */
@@ -1083,14 +1107,15 @@ dpf_rx_lcore_main(void *arg)
 			draining = true;
 			drain_budget(app, core, budget);
 		}
-		/* Shared masquerade sessions: no session pointer is held here. */
+		/* No rule set or shared session pointer is held across this point. */
+		dpf_rules_quiescent(app->rules, core->index);
 		dpf_nat_sessions_quiescent(core->nat);
 		flush_requested(core);
 		if (replay) {
 			/* Read before polling: an empty poll after this means every
 			 * packet up to the watermark has been taken. */
-			source_done = __atomic_load_n(&app->source_done, __ATOMIC_ACQUIRE);
-			watermark = __atomic_load_n(&app->watermark_ns, __ATOMIC_ACQUIRE);
+			source_done = __atomic_load_n(&app->source.done, __ATOMIC_ACQUIRE);
+			watermark = __atomic_load_n(&app->source.watermark_ns, __ATOMIC_ACQUIRE);
 		}
 		for (q = 0; q < core->n_rxq; q++) {
 			if (draining ? budget[q] == 0 : !dpf_run_polling(&app->run))

@@ -536,7 +536,7 @@ mark_cut(struct dpf_app *app, struct order *o)
 			return; /* a later window: the last one was whole */
 		}
 	}
-	__atomic_store_n(&app->replay_cut_window, o->newest_window, __ATOMIC_RELAXED);
+	__atomic_store_n(&app->source.cut_window, o->newest_window, __ATOMIC_RELAXED);
 }
 
 static void *
@@ -638,15 +638,15 @@ replay_main(void *arg)
 				enqueue_all(app, q, &qb[q]);
 		/* Everything read so far is enqueued: publish its time. */
 		if (o.newest_ns != 0)
-			__atomic_store_n(&app->watermark_ns, o.newest_ns, __ATOMIC_RELEASE);
+			__atomic_store_n(&app->source.watermark_ns, o.newest_ns, __ATOMIC_RELEASE);
 	}
 	if (stopped)
 		mark_cut(app, &o);
 	if (stock.n > 0)
 		rte_pktmbuf_free_bulk(stock.m, stock.n);
 	rte_free(qb);
-	/* After replay_cut_window: RX cores read this with acquire. */
-	__atomic_store_n(&app->source_done, true, __ATOMIC_RELEASE);
+	/* After cut_window: RX cores read this with acquire. */
+	__atomic_store_n(&app->source.done, true, __ATOMIC_RELEASE);
 	return NULL;
 }
 

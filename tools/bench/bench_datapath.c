@@ -309,8 +309,6 @@ static struct dpf_rx_core *core;
 static struct dpf_rxq_ref ref;
 
 /* Monitor mode, no ACL or NAT rule: every packet ACCEPT, logged on interface 0. */
-static struct dpf_ruleset no_rules;
-
 static int
 setup_core(struct dpf_ft *ft)
 {
@@ -330,7 +328,19 @@ setup_core(struct dpf_ft *ft)
 	app->ifmap->n_ifaces = 1;
 	app->ifmap->default_iface[0] = 0;
 	app->replay_port = -1;
-	app->rs = &no_rules;
+	{
+		struct dpf_str_list none = {0};
+		struct dpf_rules_params rp = {
+			.nat_rules = &none,
+			.acl_rules = &none,
+			.acl_default = DPF_ACTION_ACCEPT,
+			.n_readers = 1,
+		};
+
+		app->rules = dpf_rules_create(&rp);
+		if (app->rules == NULL)
+			return -ENOMEM;
+	}
 	rc = rte_mbuf_dyn_rx_timestamp_register(&app->ts_offset, &app->ts_flag);
 	if (rc != 0)
 		return -rte_errno;
@@ -339,8 +349,10 @@ setup_core(struct dpf_ft *ft)
 	if (core == NULL || s == NULL)
 		return -ENOMEM;
 	app->cores = core;
-	core->rs = app->rs;
-	core->rs_seen = app->rs;
+	core->rs = dpf_rules_first(app->rules);
+	core->ho = rte_zmalloc("bench_handoff", sizeof(*core->ho), RTE_CACHE_LINE_SIZE);
+	if (core->ho == NULL)
+		return -ENOMEM;
 	core->acl_rule_hits = rte_zmalloc("bench_acl_hits",
 					  (DPF_ACL_RUNTIME_MAX_RULES + 1) * sizeof(uint64_t), 0);
 	core->iface_pkts = rte_zmalloc("bench_iface_pkts", sizeof(uint64_t), 0);
@@ -359,7 +371,7 @@ setup_core(struct dpf_ft *ft)
 	core->active = s;
 	core->active_start_ns = w;
 	core->active_end_ns = end;
-	core->done_upto = w;
+	core->ho->done_upto = w;
 	core->n_rxq = 1;
 	core->rxq[0] = ref;
 	return 0;
