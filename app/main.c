@@ -2,15 +2,16 @@
 /*
  * dpflow [EAL options] -- [options]
  *
- * Start-up order: EAL, options, format, ports, RX cores, pipeline, writer,
- * then the replay source. Stop (end of replay, --idle-exit, SIGINT, SIGTERM):
- * RX cores retire their open window, the pipeline flushes every window, the
+ * The only file that sees every subsystem: it starts them in order, runs,
+ * and stops them in reverse (each start step has its stop, run on failure
+ * and at exit). Stop (end of replay, --idle-exit, SIGINT, SIGTERM, quit): RX
+ * cores retire their open window, the pipeline flushes every window, the
  * writer publishes its files, then the counters are printed.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,16 +19,59 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <rte_errno.h>
 #include <rte_eal.h>
-#include <rte_ethdev.h>
+#include <rte_errno.h>
 #include <rte_lcore.h>
-#include <rte_malloc.h>
 
-#include "cli.h"
-#include "dpflow.h"
+#include "clock.h"
+#include "config.h"
+#include "control.h"
+#include "dataplane.h"
 #include "drivers.h"
+#include "dpf_store.h"
+#include "dpf_window_plan.h"
+#include "iface.h"
 #include "log.h"
+#include "output.h"
+#include "pipeline.h"
+#include "ports.h"
+#include "replay.h"
+#include "rules.h"
+#include "run.h"
+#include "timecheck.h"
+
+#define BATCHES 64
+
+/* The running program: its subsystems' handles and the run flags. */
+struct dpf_app {
+	struct dpf_run run;
+	const struct dpf_options *opt; /* cfg's settings */
+	enum dpf_clock clock;	       /* settled by the ports */
+	uint16_t n_cores;	       /* RX lcores */
+	unsigned int pipeline_lcore;   /* RTE_MAX_LCORE: the run loop polls the pipeline */
+	uint64_t start_ns;
+	struct dpf_config *cfg;
+	struct dpf_window_plan *plan;
+	struct dpf_wall *wall;
+	struct dpf_timecheck *tc;
+	struct dpf_cli *cli;
+	struct dpf_store *store;
+	struct dpf_replay *replay;
+	struct dpf_ports *ports;
+	struct dpf_ifmap *ifmap;
+	struct dpf_fmt_ctx fmt_ctx; /* the interfaces' metadata, for the formatter */
+	struct dpf_rules *rules;
+	struct dpf_dataplane *dp;
+	struct dpf_batchq *batches;
+	struct dpf_pipeline *pipeline;
+	struct dpf_writer *writer;
+	struct dpf_export_file *file;
+	struct dpf_ctl *ctl;
+	bool run_done; /* the run loop has ended (its own thread with the prompt) */
+};
+
+/* The signal handlers' way to the run flags: the one instance, set before they are installed. */
+static struct dpf_app *sig_app;
 
 static uint64_t
 mono_ns(void)
@@ -35,31 +79,277 @@ mono_ns(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
 static void
 on_signal(int sig)
 {
-	(void)sig;
+	struct dpf_run *run = &sig_app->run;
+
 	/* clock_gettime is async-signal-safe; the first signal times the stop. */
-	if (__atomic_load_n(&dpf_app.run.stop_mono_ns, __ATOMIC_RELAXED) == 0)
-		__atomic_store_n(&dpf_app.run.stop_mono_ns, mono_ns(), __ATOMIC_RELAXED);
-	dpf_run_stop(&dpf_app.run);
+	if (__atomic_load_n(&run->stop_mono_ns, __ATOMIC_RELAXED) == 0)
+		__atomic_store_n(&run->stop_mono_ns, mono_ns(), __ATOMIC_RELAXED);
+	dpf_run_stop(run);
 }
 
-/* Log rotation: the writer thread publishes the open files and goes on. */
+/* Log rotation: the writer publishes the open files and goes on. */
 static void
 on_sighup(int sig)
 {
-	(void)sig;
-	__atomic_store_n(&dpf_app.run.rotate, true, __ATOMIC_RELAXED);
+	__atomic_store_n(&sig_app->run.rotate, true, __ATOMIC_RELAXED);
+}
+
+/* ---------------------------------------------------------------- start steps */
+
+static int
+start_clocks(struct dpf_app *app)
+{
+	struct dpf_timecheck_params tp = {.max_gap_sec = app->opt->max_time_gap};
+
+	app->plan = dpf_window_plan_create((uint32_t)app->opt->window);
+	app->wall = dpf_wall_create();
+	if (app->plan == NULL || app->wall == NULL)
+		return -ENOMEM;
+	app->start_ns = dpf_wall_ns(app->wall);
+	tp.now_ns = app->start_ns;
+	tp.plan = app->plan;
+	app->tc = dpf_timecheck_create(&tp);
+	return app->tc == NULL ? -ENOMEM : 0;
+}
+
+static void
+stop_clocks(struct dpf_app *app)
+{
+	dpf_timecheck_free(app->tc);
+	dpf_wall_free(app->wall);
+	dpf_window_plan_free(app->plan);
+}
+
+/* RX cores on the first worker lcores, the pipeline on the next if one is spare. */
+static int
+start_lcores(struct dpf_app *app)
+{
+	unsigned int workers = rte_lcore_count() - 1;
+	unsigned int lcore, i;
+
+	app->n_cores = (uint16_t)app->opt->rxq;
+	if (workers < app->n_cores) {
+		DPF_LOG(ERR, main,
+			"--rxq %u needs %u worker lcores besides the main lcore, EAL gave "
+			"%u; add lcores with -l or --lcores\n",
+			app->n_cores, app->n_cores, workers);
+		return -EINVAL;
+	}
+	app->pipeline_lcore = RTE_MAX_LCORE;
+	if (workers > app->n_cores) {
+		lcore = rte_get_next_lcore(-1, 1, 0);
+		for (i = 0; i < app->n_cores; i++)
+			lcore = rte_get_next_lcore(lcore, 1, 0);
+		app->pipeline_lcore = lcore;
+	}
+	return 0;
+}
+
+static int
+start_cli(struct dpf_app *app)
+{
+	/* The file is read whole now: a bad one stops dpflow before the run. */
+	app->cli = dpf_cli_create(app->opt->cmdline_file);
+	return app->cli == NULL ? -rte_errno : 0;
+}
+
+static void
+stop_cli(struct dpf_app *app)
+{
+	dpf_cli_free(app->cli);
+}
+
+static int
+start_store(struct dpf_app *app)
+{
+	app->store = dpf_store_create((uint32_t)app->opt->flow_store);
+	if (app->store == NULL) {
+		DPF_LOG(ERR, main, "out of memory\n");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void
+stop_store(struct dpf_app *app)
+{
+	dpf_store_free(app->store);
+}
+
+static int
+start_replay(struct dpf_app *app)
+{
+	struct dpf_replay_params rp = {
+		.path = app->opt->replay,
+		.n_queues = app->n_cores,
+		.plan = app->plan,
+		.tc = app->tc,
+		.run = &app->run,
+	};
+
+	if (app->opt->replay == NULL)
+		return 0;
+	app->replay = dpf_replay_open(&rp);
+	return app->replay == NULL ? -rte_errno : 0;
+}
+
+static void
+stop_replay(struct dpf_app *app)
+{
+	/* After the RX cores stopped: their mbufs point into the mapped file. */
+	dpf_replay_free(app->replay);
+}
+
+static int
+start_ports(struct dpf_app *app)
+{
+	struct dpf_ports_params pp = {.opt = app->opt};
+
+	if (app->replay != NULL) {
+		pp.replay_rings = dpf_replay_rings(app->replay);
+		pp.n_replay_rings = app->n_cores;
+	}
+	app->ports = dpf_ports_probe(&pp);
+	return app->ports == NULL ? -rte_errno : 0;
+}
+
+static void
+stop_ports(struct dpf_app *app)
+{
+	dpf_ports_free(app->ports);
+}
+
+/* Before the ports are configured: configuration errors stop the start before any port note. */
+static int
+start_ifmap(struct dpf_app *app)
+{
+	struct dpf_ifmap_params ip = {
+		.cfg = app->cfg,
+		.ports = dpf_ports_ids(app->ports),
+		.n_ports = dpf_ports_count(app->ports),
+	};
+
+	app->ifmap = dpf_ifmap_create(&ip);
+	if (app->ifmap == NULL)
+		return -rte_errno;
+	app->fmt_ctx.ifaces = app->ifmap->metas;
+	app->fmt_ctx.n_ifaces = dpf_ifmap_count(app->ifmap);
+	return 0;
+}
+
+static void
+stop_ifmap(struct dpf_app *app)
+{
+	dpf_ifmap_free(app->ifmap);
+}
+
+static int
+configure_ports(struct dpf_app *app)
+{
+	app->clock = (enum dpf_clock)app->opt->clock;
+	return dpf_ports_start(app->ports, &app->clock, &app->n_cores);
+}
+
+static int
+start_rules(struct dpf_app *app)
+{
+	struct dpf_rules_params rp = {
+		.nat_rules = &app->opt->nat_rules,
+		.acl_rules = &app->opt->acl_rules,
+		.acl_default = (uint8_t)app->opt->acl_default,
+		.acl_stateful = app->opt->acl_stateful != 0,
+		.forward = dpf_ports_forward(app->ports),
+		.n_readers = app->n_cores,
+		.socket_id = (int)rte_socket_id(),
+	};
+
+	app->rules = dpf_rules_create(&rp);
+	return app->rules == NULL ? -rte_errno : 0;
+}
+
+static void
+stop_rules(struct dpf_app *app)
+{
+	dpf_rules_free(app->rules);
+}
+
+static int
+start_dataplane(struct dpf_app *app)
+{
+	struct dpf_dataplane_params dp = {
+		.n_cores = app->n_cores,
+		.opt = app->opt,
+		.clock = app->clock,
+		/* Packet time comes from a file (replay, net_pcap rx_pcap): there
+		 * is no line rate to keep up with, so RX cores wait for free
+		 * tables instead of losing records. With the wall clock they
+		 * never wait. */
+		.offline = app->clock == DPF_CLOCK_PACKET,
+		.ports = app->ports,
+		.ifmap = app->ifmap,
+		.rules = app->rules,
+		.plan = app->plan,
+		.wall = app->wall,
+		.tc = app->tc,
+		.source = app->replay != NULL ? dpf_replay_source(app->replay) : NULL,
+		.run = &app->run,
+	};
+
+	app->dp = dpf_dataplane_create(&dp);
+	return app->dp == NULL ? -rte_errno : 0;
+}
+
+static void
+stop_dataplane(struct dpf_app *app)
+{
+	dpf_dataplane_free(app->dp);
+}
+
+static int
+start_pipeline(struct dpf_app *app)
+{
+	struct dpf_pipeline_params pp = {
+		.in = dpf_dataplane_handoffs(app->dp),
+		.n_ifaces = dpf_ifmap_count(app->ifmap),
+		.max_flows = (uint32_t)RTE_MIN((uint64_t)UINT32_MAX,
+					       app->opt->flows_per_core * app->n_cores),
+		.socket_id = (int)rte_socket_id(),
+		.clock = app->clock,
+		.plan = app->plan,
+		.wall = app->wall,
+		.rules = app->rules,
+		.ifmap = app->ifmap,
+		.source = app->replay != NULL ? dpf_replay_source(app->replay) : NULL,
+		.run = &app->run,
+	};
+
+	app->batches = dpf_batchq_create(BATCHES, (int)rte_socket_id());
+	if (app->batches == NULL) {
+		DPF_LOG(ERR, main, "record batches: %s\n", rte_strerror(rte_errno));
+		return -rte_errno;
+	}
+	pp.out = app->batches;
+	app->pipeline = dpf_pipeline_create(&pp);
+	return app->pipeline == NULL ? -rte_errno : 0;
+}
+
+static void
+stop_pipeline(struct dpf_app *app)
+{
+	dpf_pipeline_free(app->pipeline);
+	dpf_batchq_free(app->batches);
 }
 
 /* The writer and its exporters; S3 checks its bucket here, so a refused
  * bucket stops dpflow before any packet. */
 static int
-setup_output(struct dpf_app *app)
+start_output(struct dpf_app *app)
 {
 	struct dpf_writer_params wp = {
 		.in = app->batches,
@@ -86,55 +376,136 @@ setup_output(struct dpf_app *app)
 	return dpf_writer_start(app->writer);
 }
 
-static int
-assign_lcores(struct dpf_app *app)
+static void
+stop_output(struct dpf_app *app)
 {
-	unsigned int workers = rte_lcore_count() - 1;
-	unsigned int lcore, i;
+	dpf_writer_join(app->writer);
+	dpf_writer_free(app->writer);
+}
 
-	app->n_cores = (uint16_t)app->opt->rxq;
-	if (workers < app->n_cores) {
-		DPF_LOG(ERR, main,
-			"--rxq %u needs %u worker lcores besides the main lcore, EAL gave "
-			"%u; add lcores with -l or --lcores\n",
-			app->n_cores, app->n_cores, workers);
-		return -EINVAL;
-	}
-	app->pipeline_lcore = RTE_MAX_LCORE;
-	if (workers > app->n_cores) {
-		lcore = rte_get_next_lcore(-1, 1, 0);
-		for (i = 0; i < app->n_cores; i++)
-			lcore = rte_get_next_lcore(lcore, 1, 0);
-		app->pipeline_lcore = lcore;
-	}
-	return 0;
+static int
+start_control(struct dpf_app *app)
+{
+	struct dpf_ctl_params cp = {
+		.cfg = app->cfg,
+		.run = &app->run,
+		.clock = app->clock,
+		.start_ns = app->start_ns,
+		.plan = app->plan,
+		.wall = app->wall,
+		.ports = app->ports,
+		.ifmap = app->ifmap,
+		.replay = app->replay,
+		.dp = app->dp,
+		.rules = app->rules,
+		.pipeline = app->pipeline,
+		.pipeline_lcore = app->pipeline_lcore,
+		.writer = app->writer,
+		.file = app->file,
+		.store = app->store,
+		.fmt_ctx = &app->fmt_ctx,
+	};
+
+	app->ctl = dpf_ctl_create(&cp);
+	return app->ctl == NULL ? -rte_errno : 0;
 }
 
 static void
-print_lcores(const struct dpf_app *app)
+stop_control(struct dpf_app *app)
 {
+	dpf_ctl_free(app->ctl);
+}
+
+static const struct {
+	int (*start)(struct dpf_app *app);
+	void (*stop)(struct dpf_app *app);
+} steps[] = {
+	{start_clocks, stop_clocks},
+	{start_lcores, NULL},
+	{start_cli, stop_cli},
+	{start_store, stop_store},
+	{start_replay, stop_replay},
+	{start_ports, stop_ports},
+	{start_ifmap, stop_ifmap},
+	{configure_ports, NULL},
+	{start_rules, stop_rules},
+	{start_dataplane, stop_dataplane},
+	{start_pipeline, stop_pipeline},
+	{start_output, stop_output},
+	{start_control, stop_control},
+};
+
+/* Undo steps [0, n) in reverse. */
+static void
+stop_steps(struct dpf_app *app, size_t n)
+{
+	while (n-- > 0)
+		if (steps[n].stop != NULL)
+			steps[n].stop(app);
+}
+
+/* @return how many steps started; all of them on success */
+static size_t
+start_steps(struct dpf_app *app)
+{
+	size_t i;
+
+	for (i = 0; i < RTE_DIM(steps); i++)
+		if (steps[i].start(app) < 0)
+			break;
+	return i;
+}
+
+/* ---------------------------------------------------------------- running */
+
+static void
+report_start(struct dpf_app *app)
+{
+	struct dpf_numa_poll polls[DPF_MAX_RX_CORES * DPF_MAX_PORTS];
 	char line[64 + DPF_MAX_PORTS * 24];
+	struct dpf_wall_stats w;
+	unsigned int n_polls = 0;
 	uint16_t c, q;
-	int n;
 
 	for (c = 0; c < app->n_cores; c++) {
-		n = 0;
-		for (q = 0; q < app->cores[c].n_rxq; q++)
+		struct dpf_rx_core_info ci;
+		int n = 0;
+
+		dpf_dataplane_core_info(app->dp, c, &ci);
+		line[0] = '\0';
+		for (q = 0; q < ci.n_rxq; q++) {
 			n += snprintf(line + n, sizeof(line) - (size_t)n, " port %u queue %u",
-				      app->cores[c].rxq[q].port, app->cores[c].rxq[q].queue);
-		DPF_LOG(INFO, main, "lcore %u: RX%s\n", app->cores[c].lcore_id, line);
+				      ci.rxq[q].port, ci.rxq[q].queue);
+			polls[n_polls].lcore = ci.lcore_id;
+			polls[n_polls++].port = ci.rxq[q].port;
+		}
+		DPF_LOG(INFO, main, "lcore %u: RX%s\n", ci.lcore_id, line);
 	}
 	if (app->pipeline_lcore == RTE_MAX_LCORE)
 		DPF_LOG(INFO, main, "lcore %u: pipeline (main lcore)\n", rte_get_main_lcore());
 	else
 		DPF_LOG(INFO, main, "lcore %u: pipeline\n", app->pipeline_lcore);
+	dpf_ports_numa_report(app->ports, polls, n_polls);
+	dpf_wall_calibrate(app->wall);
+	dpf_wall_stats_get(app->wall, &w);
+	if (app->clock == DPF_CLOCK_WALL && w.disciplined)
+		DPF_LOG(INFO, main,
+			"clock: TSC %.6f MHz measured, EAL says %.6f MHz (%+.0f ppm); "
+			"kept on CLOCK_REALTIME\n",
+			(double)w.disc.tsc_hz / 1e6, (double)w.tsc_hz_eal / 1e6,
+			((double)w.tsc_hz_eal / (double)w.disc.tsc_hz - 1) * 1e6);
+	DPF_LOG(INFO, main, "window %" PRIu64 " s, %s clock, output %s\n", app->opt->window,
+		app->clock == DPF_CLOCK_PACKET ? "packet" : "wall", app->opt->output);
 }
 
+/* The main lcore's loop: the wall clock's samples, the pipeline when it has
+ * no lcore of its own, --idle-exit, --stats-period. Ends when every window is
+ * flushed to the writer. */
 static void
 run(struct dpf_app *app)
 {
 	uint64_t last_rx = 0, last_rx_change = dpf_wall_ns(app->wall);
-	uint64_t next_stats = last_rx_change + app->opt->stats_period * 1000000000ull;
+	uint64_t next_stats = last_rx_change + app->opt->stats_period * NS_PER_SEC;
 	bool done = false;
 
 	while (!done) {
@@ -142,24 +513,23 @@ run(struct dpf_app *app)
 
 		dpf_wall_poll(app->wall);
 		now = dpf_wall_ns(app->wall);
-
 		if (app->pipeline_lcore == RTE_MAX_LCORE)
 			done = dpf_pipeline_poll(app->pipeline);
 		else
 			done = dpf_pipeline_done(app->pipeline);
-		rx = dpf_stats_rx_total(app);
+		rx = dpf_dataplane_rx_total(app->dp);
 		if (rx != last_rx) {
 			last_rx = rx;
 			last_rx_change = now;
 		} else if (app->opt->idle_exit != 0 && !dpf_run_stopping(&app->run) &&
-			   now - last_rx_change >= app->opt->idle_exit * 1000000000ull) {
+			   now - last_rx_change >= app->opt->idle_exit * NS_PER_SEC) {
 			DPF_LOG(NOTICE, main, "no packet for %" PRIu64 " s: flushing and exiting\n",
 				app->opt->idle_exit);
 			dpf_run_stop(&app->run);
 		}
 		if (app->opt->stats_period != 0 && now >= next_stats) {
-			dpf_stats_line(app);
-			next_stats = now + app->opt->stats_period * 1000000000ull;
+			dpf_ctl_progress(app->ctl);
+			next_stats = now + app->opt->stats_period * NS_PER_SEC;
 		}
 		if (!done)
 			usleep(200);
@@ -176,219 +546,122 @@ run_thread(void *arg)
 	return NULL;
 }
 
-int
-main(int argc, char **argv)
+/* With -i or --cmdline-file the prompt owns the main thread; the run loop moves aside. */
+static void
+run_with_prompt(struct dpf_app *app)
 {
-	struct dpf_app *app = &dpf_app;
-	uint16_t c;
-	int ret, status = EXIT_FAILURE;
+	pthread_t tid;
 
-	/* Before anything logs: stderr, not EAL's stdout (records go there). */
-	dpf_log_init();
-	/* Driver profiles may add devargs to --vdev arguments (default_devargs,
-	 * doc/drivers-cfg.md): EAL must see them, so before it starts. */
-	{
-		char dir[PATH_MAX];
-		char **eal_argv;
+	if (pthread_create(&tid, NULL, run_thread, app) != 0) {
+		DPF_LOG(ERR, main, "cannot start the run loop\n");
+		dpf_run_stop(&app->run);
+		run(app);
+		return;
+	}
+	dpf_cli_run(app->cli, app->ctl, app->opt->interactive);
+	/* Without -i the file ran first; then the run goes on as usual. */
+	if (app->opt->interactive)
+		dpf_run_stop(&app->run);
+	pthread_join(tid, NULL);
+}
 
-		if (dpf_drivers_vdev_defaults(dpf_config_peek(argc, argv, "drivers-cfg", dir,
-							       sizeof(dir)),
-					      argc, argv, &eal_argv) < 0) {
-			DPF_LOG(ERR, main, "out of memory\n");
-			return EXIT_FAILURE;
-		}
-		argv = eal_argv;
-	}
-	ret = rte_eal_init(argc, argv);
-	if (ret < 0) {
-		DPF_LOG(ERR, main, "EAL initialisation failed: %s\n", rte_strerror(rte_errno));
-		dpf_drivers_vdev_free();
-		return EXIT_FAILURE;
-	}
-	argc -= ret;
-	argv += ret;
-	/* Early, so that a reload during start-up does not kill the process
-	 * (SIGHUP's default action); the writer acts on it once it runs. */
-	signal(SIGHUP, on_sighup);
+/* Launch, run until the stop, wait for every thread. @return the exit status */
+static int
+run_all(struct dpf_app *app)
+{
+	int ts_offset;
+	uint64_t ts_flag;
+	bool ok;
 
-	ret = dpf_config_parse(argc, argv, &app->cfg);
-	if (ret != 0) {
-		status = ret > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-		goto cleanup_eal;
-	}
-	app->opt = dpf_config_options(app->cfg);
-	app->clock = (enum dpf_clock)app->opt->clock;
-	app->plan = dpf_window_plan_create((uint32_t)app->opt->window);
-	app->wall = dpf_wall_create();
-	if (app->plan == NULL || app->wall == NULL) {
-		DPF_LOG(ERR, main, "out of memory\n");
-		goto cleanup_opts;
-	}
-	app->start_ns = dpf_wall_ns(app->wall);
-	{
-		struct dpf_timecheck_params tp = {
-			.max_gap_sec = app->opt->max_time_gap,
-			.now_ns = app->start_ns,
-			.plan = app->plan,
-		};
-
-		app->tc = dpf_timecheck_create(&tp);
-		if (app->tc == NULL) {
-			DPF_LOG(ERR, main, "out of memory\n");
-			goto cleanup_opts;
-		}
-	}
-	app->source.cut_window = DPF_WINDOW_NONE;
-
-	if (assign_lcores(app) < 0)
-		goto cleanup_opts;
-	if (app->opt->cmdline_file != NULL && dpf_cli_load(app->opt->cmdline_file) < 0)
-		goto cleanup_opts;
-	dpf_run_set_polling(&app->run, true);
-	app->interactive = app->opt->interactive || app->opt->cmdline_file != NULL;
-	app->fmt_show = dpf_fmt_parse(app->opt->log_format, NULL, 0);
-	app->store = dpf_store_create((uint32_t)app->opt->flow_store);
-	if (app->fmt_show == NULL || app->store == NULL) {
-		DPF_LOG(ERR, main, "out of memory\n");
-		goto cleanup_opts;
-	}
-	if (app->opt->replay != NULL && dpf_replay_open(app) < 0)
-		goto cleanup_opts;
-	if (dpf_ports_init(app) < 0)
-		goto cleanup_ports;
-	/* Packet time comes from a file (replay, net_pcap rx_pcap): there is no
-	 * line rate to keep up with, so RX cores wait for free tables instead of
-	 * losing records. With the wall clock they never wait. */
-	app->offline = app->clock == DPF_CLOCK_PACKET;
-	{
-		struct dpf_rules_params rp = {
-			.nat_rules = &app->opt->nat_rules,
-			.acl_rules = &app->opt->acl_rules,
-			.acl_default = (uint8_t)app->opt->acl_default,
-			.acl_stateful = app->opt->acl_stateful != 0,
-			.forward = app->forward,
-			.n_readers = app->n_cores,
-			.socket_id = (int)rte_socket_id(),
-		};
-
-		app->rules = dpf_rules_create(&rp);
-		if (app->rules == NULL)
-			goto cleanup_rules;
-	}
-	app->fmt_ctx.ifaces = app->ifmap->metas;
-	app->fmt_ctx.n_ifaces = app->ifmap->n_ifaces;
-	app->batches = dpf_batchq_create(64, (int)rte_socket_id());
-	if (app->batches == NULL) {
-		DPF_LOG(ERR, main, "record batches: %s\n", rte_strerror(rte_errno));
-		goto cleanup_rules;
-	}
-	if (dpf_rx_setup(app) < 0)
-		goto cleanup_rules;
-	{
-		struct dpf_pipeline_params pp = {
-			.in = &app->handoffs,
-			.n_ifaces = app->ifmap->n_ifaces,
-			.max_flows = (uint32_t)RTE_MIN((uint64_t)UINT32_MAX,
-						       app->opt->flows_per_core * app->n_cores),
-			.socket_id = (int)rte_socket_id(),
-			.clock = app->clock,
-			.plan = app->plan,
-			.wall = app->wall,
-			.rules = app->rules,
-			.ifmap = app->ifmap,
-			.source = &app->source,
-			.out = app->batches,
-			.run = &app->run,
-		};
-
-		app->pipeline = dpf_pipeline_create(&pp);
-		if (app->pipeline == NULL)
-			goto cleanup_rules;
-	}
-	if (setup_output(app) < 0)
-		goto cleanup_export;
-	print_lcores(app);
-	dpf_numa_report(app);
-	dpf_wall_calibrate(app->wall);
-	{
-		struct dpf_wall_stats w;
-
-		dpf_wall_stats_get(app->wall, &w);
-		if (app->clock == DPF_CLOCK_WALL && w.disciplined)
-			DPF_LOG(INFO, main,
-				"clock: TSC %.6f MHz measured, EAL says %.6f MHz (%+.0f ppm); "
-				"kept on CLOCK_REALTIME\n",
-				(double)w.disc.tsc_hz / 1e6, (double)w.tsc_hz_eal / 1e6,
-				((double)w.tsc_hz_eal / (double)w.disc.tsc_hz - 1) * 1e6);
-	}
-	DPF_LOG(INFO, main, "window %" PRIu64 " s, %s clock, output %s\n",
-		app->opt->window, app->clock == DPF_CLOCK_PACKET ? "packet" : "wall",
-		app->opt->output);
-
+	report_start(app);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	for (c = 0; c < app->n_cores; c++)
-		rte_eal_remote_launch(dpf_rx_lcore_main, &app->cores[c], app->cores[c].lcore_id);
+	dpf_dataplane_launch(app->dp);
 	if (app->pipeline_lcore != RTE_MAX_LCORE)
 		rte_eal_remote_launch(dpf_pipeline_lcore_main, app->pipeline, app->pipeline_lcore);
-	if (app->opt->replay != NULL && dpf_replay_start(app) < 0) {
-		/* No replay thread to say so: RX cores wait for it to end. */
-		__atomic_store_n(&app->source.done, true, __ATOMIC_RELEASE);
+	dpf_ports_timestamp(app->ports, &ts_offset, &ts_flag);
+	if (app->replay != NULL &&
+	    dpf_replay_start(app->replay, dpf_ports_replay_pool(app->ports),
+			     (uint16_t)dpf_ports_replay_port(app->ports), ts_offset, ts_flag) < 0)
 		dpf_run_stop(&app->run);
-	}
-
-	if (dpf_telemetry_register(app) < 0)
+	if (dpf_ctl_telemetry_register(app->ctl) < 0)
 		DPF_LOG(WARNING, main, "telemetry commands not registered\n");
-	if (app->interactive) {
-		pthread_t tid;
-
-		/* The prompt owns the main thread; the run loop moves aside. */
-		if (pthread_create(&tid, NULL, run_thread, app) != 0) {
-			DPF_LOG(ERR, main, "cannot start the run loop\n");
-			dpf_run_stop(&app->run);
-		} else {
-			dpf_cli_run(app, app->opt->interactive);
-			/* Without -i the file ran first; then the run goes on as usual. */
-			if (app->opt->interactive)
-				dpf_run_stop(&app->run);
-			pthread_join(tid, NULL);
-		}
-	} else {
+	if (app->opt->interactive || app->opt->cmdline_file != NULL)
+		run_with_prompt(app);
+	else
 		run(app);
-	}
 	rte_eal_mp_wait_lcore();
-	dpf_replay_join(app);
+	if (app->replay != NULL)
+		dpf_replay_join(app->replay);
 	dpf_writer_join(app->writer);
 	fflush(stdout);
-	/* Before the summary, whose last lines are the conservation check. */
-	dpf_stats_exporters_print(stderr, app, false);
-	dpf_stats_print(stderr, app, true);
-	status = (dpf_run_output_failed(&app->run) || dpf_replay_failed()) ? EXIT_FAILURE : EXIT_SUCCESS;
+	/* The summary's last lines are the conservation check. */
+	ok = dpf_ctl_summary(app->ctl, stderr);
+	(void)ok;
 	/* doc/reliability.md: a signal stops any run within 2 s. */
 	if (app->run.stop_mono_ns != 0)
 		DPF_LOG(NOTICE, main, "stopped %.3f s after the signal\n",
 			(double)(mono_ns() - app->run.stop_mono_ns) / 1e9);
+	return dpf_run_output_failed(&app->run) ||
+			       (app->replay != NULL && dpf_replay_failed(app->replay))
+		       ? EXIT_FAILURE
+		       : EXIT_SUCCESS;
+}
 
-cleanup_export:
-	dpf_writer_free(app->writer);
-cleanup_rules:
-	dpf_pipeline_free(app->pipeline);
-	dpf_rules_free(app->rules);
-	dpf_nat_icmp_free(app->nat_icmp);
-	rte_free(app->rss);
-cleanup_ports:
-	dpf_ports_close(app);
-cleanup_opts:
-	dpf_batchq_free(app->batches);
-	dpf_fmt_free(app->fmt_show);
-	dpf_store_free(app->store);
-	dpf_ifmap_free(app->ifmap);
-	dpf_timecheck_free(app->tc);
-	dpf_wall_free(app->wall);
-	dpf_window_plan_free(app->plan);
-	dpf_config_free(app->cfg);
-	dpf_cli_unload();
-cleanup_eal:
+/* Driver profiles may add devargs to --vdev arguments (default_devargs,
+ * doc/drivers-cfg.md): EAL must see them, so before it starts. */
+static int
+start_eal(int argc, char **argv, char ***eal_argv)
+{
+	char dir[PATH_MAX];
+	int ret;
+
+	if (dpf_drivers_vdev_defaults(dpf_config_peek(argc, argv, "drivers-cfg", dir, sizeof(dir)),
+				      argc, argv, eal_argv) < 0) {
+		DPF_LOG(ERR, main, "out of memory\n");
+		return -ENOMEM;
+	}
+	ret = rte_eal_init(argc, *eal_argv);
+	if (ret < 0) {
+		DPF_LOG(ERR, main, "EAL initialisation failed: %s\n", rte_strerror(rte_errno));
+		dpf_drivers_vdev_free();
+		return -rte_errno;
+	}
+	return ret;
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct dpf_app app;
+	int ret, status = EXIT_FAILURE;
+	size_t started;
+
+	/* Before anything logs: stderr, not EAL's stdout (records go there). */
+	dpf_log_init();
+	ret = start_eal(argc, argv, &argv);
+	if (ret < 0)
+		return EXIT_FAILURE;
+	/* EAL took its own arguments: ours follow. */
+	argc -= ret;
+	argv += ret;
+	sig_app = &app;
+	/* Early, so that a reload during start-up does not kill the process
+	 * (SIGHUP's default action); the writer acts on it once it runs. */
+	signal(SIGHUP, on_sighup);
+	ret = dpf_config_parse(argc, argv, &app.cfg);
+	if (ret != 0) {
+		status = ret > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+		goto stop_eal;
+	}
+	app.opt = dpf_config_options(app.cfg);
+	dpf_run_set_polling(&app.run, true);
+	started = start_steps(&app);
+	if (started == RTE_DIM(steps))
+		status = run_all(&app);
+	stop_steps(&app, started);
+	dpf_config_free(app.cfg);
+stop_eal:
 	rte_eal_cleanup();
 	dpf_drivers_vdev_free();
 	return status;

@@ -16,8 +16,8 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 
-#include "dpflow.h"
 #include "log.h"
+#include "ports.h"
 
 /* "0-3,8,10-11": the kernel's cpulist format, so it reads like lscpu. */
 static void
@@ -92,41 +92,39 @@ print_machine_nodes(void)
 }
 
 void
-dpf_numa_report(const struct dpf_app *app)
+dpf_ports_numa_report(const struct dpf_ports *ps, const struct dpf_numa_poll *polls,
+		      unsigned int n_polls)
 {
+	const uint16_t *ports = dpf_ports_ids(ps);
 	char name[RTE_ETH_NAME_MAX_LEN];
-	uint16_t p, c, q;
+	unsigned int i;
+	uint16_t p;
 
 	print_machine_nodes();
-	for (p = 0; p < app->n_ports; p++) {
-		int socket = rte_eth_dev_socket_id(app->ports[p]);
+	for (p = 0; p < dpf_ports_count(ps); p++) {
+		int socket = rte_eth_dev_socket_id(ports[p]);
 
-		if (rte_eth_dev_get_name_by_port(app->ports[p], name) != 0)
+		if (rte_eth_dev_get_name_by_port(ports[p], name) != 0)
 			snprintf(name, sizeof(name), "?");
 		if (socket < 0)
-			DPF_LOG(INFO, ports, "numa: port %u (%s): node unknown\n", app->ports[p],
-				name);
+			DPF_LOG(INFO, ports, "numa: port %u (%s): node unknown\n", ports[p], name);
 		else
-			DPF_LOG(INFO, ports, "numa: port %u (%s): node %d\n", app->ports[p], name,
+			DPF_LOG(INFO, ports, "numa: port %u (%s): node %d\n", ports[p], name,
 				socket);
 	}
-	for (c = 0; c < app->n_cores; c++) {
-		unsigned int lcore = app->cores[c].lcore_id;
+	for (i = 0; i < n_polls; i++) {
+		unsigned int lcore = polls[i].lcore;
 		int lcore_socket = (int)rte_lcore_to_socket_id(lcore);
+		int port_socket = rte_eth_dev_socket_id(polls[i].port);
 
-		for (q = 0; q < app->cores[c].n_rxq; q++) {
-			uint16_t port = app->cores[c].rxq[q].port;
-			int port_socket = rte_eth_dev_socket_id(port);
-
-			/* A port of unknown node (vdev, SOCKET_ID_ANY) is nobody's remote. */
-			if (port_socket < 0 || port_socket == lcore_socket)
-				continue;
-			DPF_LOG(WARNING, ports,
-				"warning: RX lcore %u (cpu %u, node %d) polls port %u "
-				"(node %d): packets cross NUMA nodes; give -l/--lcores cpus "
-				"of node %d (see doc/operations.md)\n",
-				lcore, rte_lcore_to_cpu_id((int)lcore), lcore_socket, port,
-				port_socket, port_socket);
-		}
+		/* A port of unknown node (vdev, SOCKET_ID_ANY) is nobody's remote. */
+		if (port_socket < 0 || port_socket == lcore_socket)
+			continue;
+		DPF_LOG(WARNING, ports,
+			"warning: RX lcore %u (cpu %u, node %d) polls port %u "
+			"(node %d): packets cross NUMA nodes; give -l/--lcores cpus "
+			"of node %d (see doc/operations.md)\n",
+			lcore, rte_lcore_to_cpu_id((int)lcore), lcore_socket, polls[i].port,
+			port_socket, port_socket);
 	}
 }
