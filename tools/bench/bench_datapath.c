@@ -327,6 +327,10 @@ setup_shared(struct dpf_dp_shared *sh)
 
 	if (ifmap == NULL || ho == NULL)
 		return -ENOMEM;
+	ho->n = 1;
+	ho->core = rte_zmalloc("bench_handoff", sizeof(*ho->core), RTE_CACHE_LINE_SIZE);
+	if (ho->core == NULL)
+		return -ENOMEM;
 	/* One interface, the default of port 0. */
 	ifmap->n_ifaces = 1;
 	ifmap->default_iface[0] = 0;
