@@ -444,15 +444,22 @@ stop_steps(struct dpf_app *app, size_t n)
 			steps[n].stop(app);
 }
 
-/* @return how many steps started; all of them on success */
+/*
+ * @return how many steps started; all of them on success. A step that fails
+ * has its own stop run at once (every stop takes what its start left
+ * half-made: NULL-safe frees), so the caller undoes only the steps before it.
+ */
 static size_t
 start_steps(struct dpf_app *app)
 {
 	size_t i;
 
 	for (i = 0; i < RTE_DIM(steps); i++)
-		if (steps[i].start(app) < 0)
+		if (steps[i].start(app) < 0) {
+			if (steps[i].stop != NULL)
+				steps[i].stop(app);
 			break;
+		}
 	return i;
 }
 

@@ -100,7 +100,7 @@ int dpf_writer_add(struct dpf_writer *w, const struct dpf_exporter_ops *ops, voi
 /** Start the writer thread. @return 0 or -errno (logged) */
 int dpf_writer_start(struct dpf_writer *w);
 
-/** Wait for the writer to end (after the pipeline sent its stop batch). */
+/** Wait for the writer to end (after the pipeline sent its stop batch). NULL-safe; returns at once for a writer never started. */
 void dpf_writer_join(struct dpf_writer *w);
 
 /** The writer has handled the stop batch: every record is stored (acquire). */

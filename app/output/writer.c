@@ -175,7 +175,7 @@ dpf_writer_start(struct dpf_writer *w)
 void
 dpf_writer_join(struct dpf_writer *w)
 {
-	if (!w->started)
+	if (w == NULL || !w->started)
 		return;
 	pthread_join(w->tid, NULL);
 	w->started = false;
