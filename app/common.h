@@ -9,6 +9,7 @@
  */
 
 #include <stdint.h>
+#include <time.h>
 
 #define DPF_MAX_RX_CORES 64
 #define DPF_MAX_PORTS 32
@@ -22,6 +23,23 @@
 #ifndef NS_PER_SEC
 #define NS_PER_SEC UINT64_C(1000000000)
 #endif
+
+/* CLOCK_MONOTONIC: timeouts, retries and rates, never record times.
+ * clock_gettime is async-signal-safe, so signal handlers may call it. */
+static inline uint64_t
+dpf_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+static inline uint64_t
+dpf_mono_ms(void)
+{
+	return dpf_mono_ns() / 1000000;
+}
 
 /* Which clock places packets in windows (--clock). */
 enum dpf_clock {

@@ -73,15 +73,6 @@ struct dpf_app {
 /* The signal handlers' way to the run flags: the one instance, set before they are installed. */
 static struct dpf_app *sig_app;
 
-static uint64_t
-mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
-}
-
 static void
 on_signal(int sig)
 {
@@ -89,7 +80,7 @@ on_signal(int sig)
 
 	/* clock_gettime is async-signal-safe; the first signal times the stop. */
 	if (__atomic_load_n(&run->stop_mono_ns, __ATOMIC_RELAXED) == 0)
-		__atomic_store_n(&run->stop_mono_ns, mono_ns(), __ATOMIC_RELAXED);
+		__atomic_store_n(&run->stop_mono_ns, dpf_mono_ns(), __ATOMIC_RELAXED);
 	dpf_run_stop(run);
 }
 
@@ -608,7 +599,7 @@ run_all(struct dpf_app *app)
 	/* doc/reliability.md: a signal stops any run within 2 s. */
 	if (app->run.stop_mono_ns != 0)
 		DPF_LOG(NOTICE, main, "stopped %.3f s after the signal\n",
-			(double)(mono_ns() - app->run.stop_mono_ns) / 1e9);
+			(double)(dpf_mono_ns() - app->run.stop_mono_ns) / 1e9);
 	return dpf_run_output_failed(&app->run) ||
 			       (app->replay != NULL && dpf_replay_failed(app->replay))
 		       ? EXIT_FAILURE

@@ -71,110 +71,130 @@ add_clock(struct rte_tel_data *d, const struct dpf_wall_stats *w)
 	add_u64(d, "clock_samples_rejected", w->disc.rejected);
 }
 
-TEL_CB(tel_stats)
+/* Each command renders one counters snapshot into a dictionary. */
+typedef int (*tel_render_t)(struct dpf_ctl *ctl, const struct dpf_snapshot *s,
+			    struct rte_tel_data *d);
+
+static int
+tel_run(struct dpf_ctl *ctl, unsigned int flags, tel_render_t render, struct rte_tel_data *d)
 {
 	struct dpf_snapshot s;
+	int rc;
 
-	if (dpf_snapshot_take(TEL_CTL(), 0, &s) < 0)
+	if (dpf_snapshot_take(ctl, flags, &s) < 0)
 		return -ENOMEM;
 	rte_tel_data_start_dict(d);
-#define DPF_X_DICT(f, name, help) add_u64(d, name, s.total.f);
+	rc = render(ctl, &s, d);
+	dpf_snapshot_release(&s);
+	return rc;
+}
+
+/* Child dictionary c under the key "<prefix><id>" of d, which frees it. */
+static void
+tel_add_child(struct rte_tel_data *d, const char *prefix, unsigned int id, struct rte_tel_data *c)
+{
+	char key[32];
+
+	snprintf(key, sizeof(key), "%s%u", prefix, id);
+	rte_tel_data_add_dict_container(d, key, c, 0);
+}
+
+static int
+render_stats(struct dpf_ctl *ctl, const struct dpf_snapshot *s, struct rte_tel_data *d)
+{
+#define DPF_X_DICT(f, name, help) add_u64(d, name, s->total.f);
 	DPF_RX_COUNTERS(DPF_X_DICT)
 #undef DPF_X_DICT
-	add_u64(d, "windows", s.pipeline.windows);
-	add_u64(d, "records", s.pipeline.records);
-	add_u64(d, "nodata_rows", s.pipeline.nodata_rows);
-	add_u64(d, "skipdata_rows", s.pipeline.skipdata_rows);
-	add_u64(d, "files", dpf_snapshot_exporter(&s, "writer", "files"));
-	add_clock(d, &s.wall);
-	dpf_snapshot_release(&s);
+	add_u64(d, "windows", s->pipeline.windows);
+	add_u64(d, "records", s->pipeline.records);
+	add_u64(d, "nodata_rows", s->pipeline.nodata_rows);
+	add_u64(d, "skipdata_rows", s->pipeline.skipdata_rows);
+	add_u64(d, "files", dpf_snapshot_exporter(s, "writer", "files"));
+	add_clock(d, &s->wall);
 	return 0;
 }
 
-TEL_CB(tel_ports)
+static int
+render_ports(struct dpf_ctl *ctl, const struct dpf_snapshot *s, struct rte_tel_data *d)
 {
-	struct dpf_snapshot s;
 	uint16_t i;
-	int rc = 0;
 
-	if (dpf_snapshot_take(TEL_CTL(), DPF_SNAP_NIC, &s) < 0)
-		return -ENOMEM;
-	rte_tel_data_start_dict(d);
-	for (i = 0; i < s.n_ports && rc == 0; i++) {
-		const struct dpf_snap_port *p = &s.port[i];
-		struct rte_tel_data *pd = rte_tel_data_alloc();
+	for (i = 0; i < s->n_ports; i++) {
+		const struct dpf_snap_port *p = &s->port[i];
 		struct rte_eth_dev_info info;
-		char key[32];
+		struct rte_tel_data *pd = rte_tel_data_alloc();
 
-		if (pd == NULL) {
-			rc = -ENOMEM;
-			break;
-		}
+		if (pd == NULL)
+			return -ENOMEM;
 		rte_tel_data_start_dict(pd);
 		if (rte_eth_dev_info_get(p->id, &info) == 0)
 			rte_tel_data_add_dict_string(pd, "driver", info.driver_name);
 		add_u64(pd, "rx_packets", p->rx_packets);
-		add_u64(pd, "rx_queues", dpf_ports_conf(TEL_CTL()->p.ports, p->id)->n_rxq);
+		add_u64(pd, "rx_queues", dpf_ports_conf(ctl->p.ports, p->id)->n_rxq);
 		if (p->nic) {
 			add_u64(pd, "nic_ipackets", p->nic_stats.ipackets);
 			add_u64(pd, "nic_imissed", p->nic_stats.imissed);
 			add_u64(pd, "nic_ierrors", p->nic_stats.ierrors);
 			add_u64(pd, "nic_rx_nombuf", p->nic_stats.rx_nombuf);
 		}
-		snprintf(key, sizeof(key), "port%u", p->id);
-		rte_tel_data_add_dict_container(d, key, pd, 0);
+		tel_add_child(d, "port", p->id, pd);
 	}
-	dpf_snapshot_release(&s);
-	return rc;
+	return 0;
+}
+
+static int
+render_window(struct dpf_ctl *ctl, const struct dpf_snapshot *s, struct rte_tel_data *d)
+{
+	rte_tel_data_add_dict_string(d, "clock", s->clock == DPF_CLOCK_WALL ? "wall" : "packet");
+	add_u64(d, "window_seconds", s->window_sec);
+	add_u64(d, "window_start", s->window_start_ns / NS_PER_SEC);
+	add_u64(d, "window_end", s->window_end_ns / NS_PER_SEC);
+	add_u64(d, "flows_so_far", s->flows);
+	add_u64(d, "windows_closed", s->pipeline.windows);
+	add_clock(d, &s->wall);
+	return 0;
+}
+
+static int
+render_flow_table(struct dpf_ctl *ctl, const struct dpf_snapshot *s, struct rte_tel_data *d)
+{
+	uint16_t c;
+
+	for (c = 0; c < s->n_cores; c++) {
+		const struct dpf_snap_core *k = &s->core[c];
+		struct rte_tel_data *cd = rte_tel_data_alloc();
+
+		if (cd == NULL)
+			return -ENOMEM;
+		rte_tel_data_start_dict(cd);
+		add_u64(cd, "flows", k->flows);
+		add_u64(cd, "capacity", s->flows_per_core);
+		add_u64(cd, "flows_created", k->c.flows_created);
+		add_u64(cd, "lost_table_full", k->c.lost_table_full);
+		add_u64(cd, "lost_no_table", k->c.lost_no_table);
+		tel_add_child(d, "lcore", k->lcore_id, cd);
+	}
+	return 0;
+}
+
+TEL_CB(tel_stats)
+{
+	return tel_run(TEL_CTL(), 0, render_stats, d);
+}
+
+TEL_CB(tel_ports)
+{
+	return tel_run(TEL_CTL(), DPF_SNAP_NIC, render_ports, d);
 }
 
 TEL_CB(tel_window)
 {
-	struct dpf_snapshot s;
-
-	if (dpf_snapshot_take(TEL_CTL(), 0, &s) < 0)
-		return -ENOMEM;
-	rte_tel_data_start_dict(d);
-	rte_tel_data_add_dict_string(d, "clock", s.clock == DPF_CLOCK_WALL ? "wall" : "packet");
-	add_u64(d, "window_seconds", s.window_sec);
-	add_u64(d, "window_start", s.window_start_ns / NS_PER_SEC);
-	add_u64(d, "window_end", s.window_end_ns / NS_PER_SEC);
-	add_u64(d, "flows_so_far", s.flows);
-	add_u64(d, "windows_closed", s.pipeline.windows);
-	add_clock(d, &s.wall);
-	dpf_snapshot_release(&s);
-	return 0;
+	return tel_run(TEL_CTL(), 0, render_window, d);
 }
 
 TEL_CB(tel_flow_table)
 {
-	struct dpf_snapshot s;
-	uint16_t c;
-	int rc = 0;
-
-	if (dpf_snapshot_take(TEL_CTL(), 0, &s) < 0)
-		return -ENOMEM;
-	rte_tel_data_start_dict(d);
-	for (c = 0; c < s.n_cores; c++) {
-		const struct dpf_snap_core *k = &s.core[c];
-		struct rte_tel_data *cd = rte_tel_data_alloc();
-		char key[32];
-
-		if (cd == NULL) {
-			rc = -ENOMEM;
-			break;
-		}
-		rte_tel_data_start_dict(cd);
-		add_u64(cd, "flows", k->flows);
-		add_u64(cd, "capacity", s.flows_per_core);
-		add_u64(cd, "flows_created", k->c.flows_created);
-		add_u64(cd, "lost_table_full", k->c.lost_table_full);
-		add_u64(cd, "lost_no_table", k->c.lost_no_table);
-		snprintf(key, sizeof(key), "lcore%u", k->lcore_id);
-		rte_tel_data_add_dict_container(d, key, cd, 0);
-	}
-	dpf_snapshot_release(&s);
-	return rc;
+	return tel_run(TEL_CTL(), 0, render_flow_table, d);
 }
 
 static const struct {

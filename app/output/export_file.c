@@ -58,15 +58,6 @@ struct dpf_export_file {
 	uint64_t format_errors;
 };
 
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* The sink's counters plus those of sinks a format change replaced. */
 static void
 publish_stats(struct dpf_export_file *x)
@@ -120,7 +111,7 @@ watch_output(struct dpf_export_file *x, bool force_retry)
 {
 	struct dpf_sink_stats st;
 	const char *path;
-	uint64_t now = mono_ms();
+	uint64_t now = dpf_mono_ms();
 	int err = dpf_sink_blocked(x->sink, &path);
 
 	if (err != 0 && (force_retry || now >= x->next_retry_ms)) {
@@ -307,7 +298,7 @@ static int
 file_stop(void *ctx)
 {
 	struct dpf_export_file *x = ctx;
-	uint64_t deadline = mono_ms() + STOP_RETRY_MS;
+	uint64_t deadline = dpf_mono_ms() + STOP_RETRY_MS;
 	uint64_t n;
 	int rc;
 
@@ -320,7 +311,7 @@ file_stop(void *ctx)
 			"counted as lost\n",
 			strerror(-rc));
 	watch_output(x, true);
-	while (x->blocked_errno != 0 && mono_ms() < deadline) {
+	while (x->blocked_errno != 0 && dpf_mono_ms() < deadline) {
 		usleep(RETRY_MS * 1000);
 		watch_output(x, true);
 	}

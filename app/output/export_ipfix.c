@@ -73,15 +73,6 @@ struct ipfix {
 	uint64_t rows;
 };
 
-static uint64_t
-mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static uint32_t
 export_time(void)
 {
@@ -198,7 +189,7 @@ tcp_connect(struct ipfix *ix, int fd)
 static int
 ensure_socket(struct ipfix *ix)
 {
-	uint64_t now = mono_ns();
+	uint64_t now = dpf_mono_ns();
 	int fd, rc;
 
 	if (ix->fd >= 0)
@@ -243,7 +234,7 @@ pace(struct ipfix *ix)
 
 	if (ix->gap_ns == 0)
 		return;
-	now = mono_ns();
+	now = dpf_mono_ns();
 	if (now < ix->next_send_ns) {
 		uint64_t wait = ix->next_send_ns - now;
 		struct timespec ts = {(time_t)(wait / 1000000000ull), (long)(wait % 1000000000ull)};
@@ -312,8 +303,8 @@ flush_message(struct ipfix *ix)
 	if (ix->tcp) {
 		/* The stream may hold half a message: start over on a new one. */
 		close_fd(ix);
-		if (ix->reconnect_at_ns < mono_ns())
-			ix->reconnect_at_ns = mono_ns() + ix->reconnect_delay_ns;
+		if (ix->reconnect_at_ns < dpf_mono_ns())
+			ix->reconnect_at_ns = dpf_mono_ns() + ix->reconnect_delay_ns;
 	}
 	ix->templates_due = true;
 }
@@ -322,7 +313,7 @@ flush_message(struct ipfix *ix)
 static void
 maybe_add_templates(struct ipfix *ix)
 {
-	uint64_t now = mono_ns();
+	uint64_t now = dpf_mono_ns();
 	uint16_t i;
 
 	if (dpf_ipfix_pending(ix->enc) != 0)

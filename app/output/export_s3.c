@@ -68,15 +68,6 @@ struct s3 {
 /* As --s3-layout spells them, in enum dpf_s3_layout order. */
 static const char *const layout_names[] = {"plain", "hourly", "hive", "hive-hourly"};
 
-static uint64_t
-mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static struct timespec
 mono_ts(uint64_t ns)
 {
@@ -167,7 +158,7 @@ on_stop(void *ctx)
 			"(for up to %" PRIu64 " s)\n",
 			dpf_spool_count(s3->spool), (uint64_t)(s3->drain_ns / NS_PER_SEC));
 	s3->stopping = true;
-	s3->drain_deadline_ns = mono_ns() + s3->drain_ns;
+	s3->drain_deadline_ns = dpf_mono_ns() + s3->drain_ns;
 	pthread_cond_signal(&s3->wake);
 	pthread_mutex_unlock(&s3->lock);
 	if (s3->thread_started) {
@@ -198,7 +189,7 @@ uploader_main(void *arg)
 	pthread_mutex_lock(&s3->lock);
 	for (;;) {
 		struct dpf_s3_result res;
-		uint64_t now = mono_ns();
+		uint64_t now = dpf_mono_ns();
 		const char *name;
 		struct stat st;
 		int rc;
@@ -253,7 +244,7 @@ uploader_main(void *arg)
 		s3->upload_failures++;
 		failures_in_row++;
 		retry_at =
-			mono_ns() + 1000000ull * dpf_s3_backoff_ms(failures_in_row, s3->retry_min_ms,
+			dpf_mono_ns() + 1000000ull * dpf_s3_backoff_ms(failures_in_row, s3->retry_min_ms,
 								   s3->retry_max_ms, rte_rand());
 		/* The first failure of a run, and any change of cause, not every retry. */
 		if (failures_in_row == 1 || rc != last_rc) {

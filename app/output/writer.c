@@ -64,22 +64,13 @@ dpf_writer_add(struct dpf_writer *w, const struct dpf_exporter_ops *ops, void *c
 	return 0;
 }
 
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* Test knob --test-writer-delay: a slow disk, until a stop is asked for. */
 static void
 test_delay(const struct dpf_writer *w)
 {
-	uint64_t end = mono_ms() + w->test_delay_ms;
+	uint64_t end = dpf_mono_ms() + w->test_delay_ms;
 
-	while (!dpf_run_stopping(w->run) && mono_ms() < end)
+	while (!dpf_run_stopping(w->run) && dpf_mono_ms() < end)
 		usleep(1000);
 }
 

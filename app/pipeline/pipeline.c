@@ -55,15 +55,6 @@ struct dpf_pipeline {
 	struct dpf_pipeline_stats st; /* one writer: this thread */
 };
 
-static uint64_t
-mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
-}
-
 struct dpf_pipeline *
 dpf_pipeline_create(const struct dpf_pipeline_params *p)
 {
@@ -276,7 +267,7 @@ emit_window(struct dpf_pipeline *pl, uint64_t w)
 			       ? __atomic_load_n(&pl->p.source->cut_window, __ATOMIC_RELAXED)
 			       : DPF_WINDOW_NONE;
 	struct dpf_merge_stats ms;
-	uint64_t t0 = mono_ns(), ns, start_ns, end_ns;
+	uint64_t t0 = dpf_mono_ns(), ns, start_ns, end_ns;
 	int rc;
 
 	/* A window partly emitted by flush had records: no NODATA for it. */
@@ -285,7 +276,7 @@ emit_window(struct dpf_pipeline *pl, uint64_t w)
 	dpf_merge_set_cut(pl->merge, w == cut);
 	rc = merge(pl, w, pw, &ms);
 	dpf_merge_set_cut(pl->merge, false);
-	ns = mono_ns() - t0;
+	ns = dpf_mono_ns() - t0;
 	if (ns > pl->st.merge_ns_max)
 		__atomic_store_n(&pl->st.merge_ns_max, ns, __ATOMIC_RELAXED);
 	count(&pl->st.windows, 1);
