@@ -45,11 +45,6 @@
 /* The running program: its subsystems' handles and the run flags. */
 struct dpf_app {
 	struct dpf_run run;
-	const struct dpf_options *opt; /* cfg's settings */
-	enum dpf_clock clock;	       /* settled by the ports */
-	uint16_t n_cores;	       /* RX lcores */
-	unsigned int pipeline_lcore;   /* RTE_MAX_LCORE: the run loop polls the pipeline */
-	uint64_t start_ns;
 	struct dpf_config *cfg;
 	struct dpf_window_plan *plan;
 	struct dpf_wall *wall;
@@ -59,7 +54,6 @@ struct dpf_app {
 	struct dpf_replay *replay;
 	struct dpf_ports *ports;
 	struct dpf_ifmap *ifmap;
-	struct dpf_fmt_ctx fmt_ctx; /* the interfaces' metadata, for the formatter */
 	struct dpf_rules *rules;
 	struct dpf_dataplane *dp;
 	struct dpf_batchq *batches;
@@ -67,8 +61,27 @@ struct dpf_app {
 	struct dpf_writer *writer;
 	struct dpf_export_file *file;
 	struct dpf_ctl *ctl;
-	bool run_done; /* the run loop has ended (its own thread with the prompt) */
 };
+
+/* The settings (cfg's): read by the start steps and the run loop. */
+static inline const struct dpf_options *
+opts(const struct dpf_app *app)
+{
+	return dpf_config_options(app->cfg);
+}
+
+/* The clock and the RX cores, settled by the ports (configure_ports onwards). */
+static inline enum dpf_clock
+clock_of(const struct dpf_app *app)
+{
+	return dpf_ports_clock(app->ports);
+}
+
+static inline uint16_t
+rx_cores(const struct dpf_app *app)
+{
+	return dpf_ports_rx_cores(app->ports);
+}
 
 /* The signal handlers' way to the run flags: the one instance, set before they are installed. */
 static struct dpf_app *sig_app;
@@ -96,14 +109,13 @@ on_sighup(int sig)
 static int
 start_clocks(struct dpf_app *app)
 {
-	struct dpf_timecheck_params tp = {.max_gap_sec = app->opt->max_time_gap};
+	struct dpf_timecheck_params tp = {.max_gap_sec = opts(app)->max_time_gap};
 
-	app->plan = dpf_window_plan_create((uint32_t)app->opt->window);
+	app->plan = dpf_window_plan_create((uint32_t)opts(app)->window);
 	app->wall = dpf_wall_create();
 	if (app->plan == NULL || app->wall == NULL)
 		return -ENOMEM;
-	app->start_ns = dpf_wall_ns(app->wall);
-	tp.now_ns = app->start_ns;
+	tp.now_ns = dpf_wall_start_ns(app->wall);
 	tp.plan = app->plan;
 	app->tc = dpf_timecheck_create(&tp);
 	return app->tc == NULL ? -ENOMEM : 0;
@@ -117,27 +129,21 @@ stop_clocks(struct dpf_app *app)
 	dpf_window_plan_free(app->plan);
 }
 
-/* RX cores on the first worker lcores, the pipeline on the next if one is spare. */
+/* RX cores on the first worker lcores (the dataplane places them, and the
+ * pipeline on the next if one is spare): checked first, before any other
+ * start step. */
 static int
-start_lcores(struct dpf_app *app)
+check_lcores(struct dpf_app *app)
 {
 	unsigned int workers = rte_lcore_count() - 1;
-	unsigned int lcore, i;
+	unsigned int rxq = (unsigned int)opts(app)->rxq;
 
-	app->n_cores = (uint16_t)app->opt->rxq;
-	if (workers < app->n_cores) {
+	if (workers < rxq) {
 		DPF_LOG(ERR, main,
 			"--rxq %u needs %u worker lcores besides the main lcore, EAL gave "
 			"%u; add lcores with -l or --lcores\n",
-			app->n_cores, app->n_cores, workers);
+			rxq, rxq, workers);
 		return -EINVAL;
-	}
-	app->pipeline_lcore = RTE_MAX_LCORE;
-	if (workers > app->n_cores) {
-		lcore = rte_get_next_lcore(-1, 1, 0);
-		for (i = 0; i < app->n_cores; i++)
-			lcore = rte_get_next_lcore(lcore, 1, 0);
-		app->pipeline_lcore = lcore;
 	}
 	return 0;
 }
@@ -146,7 +152,7 @@ static int
 start_cli(struct dpf_app *app)
 {
 	/* The file is read whole now: a bad one stops dpflow before the run. */
-	app->cli = dpf_cli_create(app->opt->cmdline_file);
+	app->cli = dpf_cli_create(opts(app)->cmdline_file);
 	return app->cli == NULL ? -rte_errno : 0;
 }
 
@@ -159,7 +165,7 @@ stop_cli(struct dpf_app *app)
 static int
 start_store(struct dpf_app *app)
 {
-	app->store = dpf_store_create((uint32_t)app->opt->flow_store);
+	app->store = dpf_store_create((uint32_t)opts(app)->flow_store);
 	if (app->store == NULL) {
 		DPF_LOG(ERR, main, "out of memory\n");
 		return -ENOMEM;
@@ -177,14 +183,14 @@ static int
 start_replay(struct dpf_app *app)
 {
 	struct dpf_replay_params rp = {
-		.path = app->opt->replay,
-		.n_queues = app->n_cores,
+		.path = opts(app)->replay,
+		.n_queues = (uint16_t)opts(app)->rxq,
 		.plan = app->plan,
 		.tc = app->tc,
 		.run = &app->run,
 	};
 
-	if (app->opt->replay == NULL)
+	if (opts(app)->replay == NULL)
 		return 0;
 	app->replay = dpf_replay_open(&rp);
 	return app->replay == NULL ? -rte_errno : 0;
@@ -200,11 +206,11 @@ stop_replay(struct dpf_app *app)
 static int
 start_ports(struct dpf_app *app)
 {
-	struct dpf_ports_params pp = {.opt = app->opt};
+	struct dpf_ports_params pp = {.opt = opts(app)};
 
 	if (app->replay != NULL) {
 		pp.replay_rings = dpf_replay_rings(app->replay);
-		pp.n_replay_rings = app->n_cores;
+		pp.n_replay_rings = (uint16_t)opts(app)->rxq;
 	}
 	app->ports = dpf_ports_probe(&pp);
 	return app->ports == NULL ? -rte_errno : 0;
@@ -227,11 +233,7 @@ start_ifmap(struct dpf_app *app)
 	};
 
 	app->ifmap = dpf_ifmap_create(&ip);
-	if (app->ifmap == NULL)
-		return -rte_errno;
-	app->fmt_ctx.ifaces = app->ifmap->metas;
-	app->fmt_ctx.n_ifaces = dpf_ifmap_count(app->ifmap);
-	return 0;
+	return app->ifmap == NULL ? -rte_errno : 0;
 }
 
 static void
@@ -243,20 +245,19 @@ stop_ifmap(struct dpf_app *app)
 static int
 configure_ports(struct dpf_app *app)
 {
-	app->clock = (enum dpf_clock)app->opt->clock;
-	return dpf_ports_start(app->ports, &app->clock, &app->n_cores);
+	return dpf_ports_start(app->ports);
 }
 
 static int
 start_rules(struct dpf_app *app)
 {
 	struct dpf_rules_params rp = {
-		.nat_rules = &app->opt->nat_rules,
-		.acl_rules = &app->opt->acl_rules,
-		.acl_default = (uint8_t)app->opt->acl_default,
-		.acl_stateful = app->opt->acl_stateful != 0,
+		.nat_rules = &opts(app)->nat_rules,
+		.acl_rules = &opts(app)->acl_rules,
+		.acl_default = (uint8_t)opts(app)->acl_default,
+		.acl_stateful = opts(app)->acl_stateful != 0,
 		.forward = dpf_ports_forward(app->ports),
-		.n_readers = app->n_cores,
+		.n_readers = rx_cores(app),
 		.socket_id = (int)rte_socket_id(),
 	};
 
@@ -274,14 +275,14 @@ static int
 start_dataplane(struct dpf_app *app)
 {
 	struct dpf_dataplane_params dp = {
-		.n_cores = app->n_cores,
-		.opt = app->opt,
-		.clock = app->clock,
+		.n_cores = rx_cores(app),
+		.opt = opts(app),
+		.clock = clock_of(app),
 		/* Packet time comes from a file (replay, net_pcap rx_pcap): there
 		 * is no line rate to keep up with, so RX cores wait for free
 		 * tables instead of losing records. With the wall clock they
 		 * never wait. */
-		.offline = app->clock == DPF_CLOCK_PACKET,
+		.offline = clock_of(app) == DPF_CLOCK_PACKET,
 		.ports = app->ports,
 		.ifmap = app->ifmap,
 		.rules = app->rules,
@@ -309,9 +310,9 @@ start_pipeline(struct dpf_app *app)
 		.in = dpf_dataplane_handoffs(app->dp),
 		.n_ifaces = dpf_ifmap_count(app->ifmap),
 		.max_flows = (uint32_t)RTE_MIN((uint64_t)UINT32_MAX,
-					       app->opt->flows_per_core * app->n_cores),
+					       opts(app)->flows_per_core * rx_cores(app)),
 		.socket_id = (int)rte_socket_id(),
-		.clock = app->clock,
+		.clock = clock_of(app),
 		.plan = app->plan,
 		.wall = app->wall,
 		.rules = app->rules,
@@ -345,11 +346,11 @@ start_output(struct dpf_app *app)
 	struct dpf_writer_params wp = {
 		.in = app->batches,
 		.run = &app->run,
-		.test_delay_ms = app->opt->test_writer_delay,
+		.test_delay_ms = opts(app)->test_writer_delay,
 	};
 	struct dpf_export_file_params fp = {
-		.opt = app->opt,
-		.fmt_ctx = &app->fmt_ctx,
+		.opt = opts(app),
+		.fmt_ctx = dpf_ifmap_fmt_ctx(app->ifmap),
 		.run = &app->run,
 	};
 
@@ -357,8 +358,8 @@ start_output(struct dpf_app *app)
 	if (app->writer == NULL)
 		return -ENOMEM;
 	if (dpf_export_store_add(app->writer, app->store) < 0 ||
-	    dpf_export_ipfix_add(app->writer, app->opt, &app->fmt_ctx) < 0 ||
-	    dpf_export_s3_add(app->writer, app->opt) < 0)
+	    dpf_export_ipfix_add(app->writer, opts(app), dpf_ifmap_fmt_ctx(app->ifmap)) < 0 ||
+	    dpf_export_s3_add(app->writer, opts(app)) < 0)
 		return -EINVAL;
 	/* Last: its stop publishes the files S3 then uploads (output.h). */
 	app->file = dpf_export_file_add(app->writer, &fp);
@@ -380,8 +381,8 @@ start_control(struct dpf_app *app)
 	struct dpf_ctl_params cp = {
 		.cfg = app->cfg,
 		.run = &app->run,
-		.clock = app->clock,
-		.start_ns = app->start_ns,
+		.clock = clock_of(app),
+		.start_ns = dpf_wall_start_ns(app->wall),
 		.plan = app->plan,
 		.wall = app->wall,
 		.ports = app->ports,
@@ -390,11 +391,11 @@ start_control(struct dpf_app *app)
 		.dp = app->dp,
 		.rules = app->rules,
 		.pipeline = app->pipeline,
-		.pipeline_lcore = app->pipeline_lcore,
+		.pipeline_lcore = dpf_dataplane_pipeline_lcore(app->dp),
 		.writer = app->writer,
 		.file = app->file,
 		.store = app->store,
-		.fmt_ctx = &app->fmt_ctx,
+		.fmt_ctx = dpf_ifmap_fmt_ctx(app->ifmap),
 	};
 
 	app->ctl = dpf_ctl_create(&cp);
@@ -412,7 +413,7 @@ static const struct {
 	void (*stop)(struct dpf_app *app);
 } steps[] = {
 	{start_clocks, stop_clocks},
-	{start_lcores, NULL},
+	{check_lcores, NULL},
 	{start_cli, stop_cli},
 	{start_store, stop_store},
 	{start_replay, stop_replay},
@@ -463,9 +464,10 @@ report_start(struct dpf_app *app)
 	char line[64 + DPF_MAX_PORTS * 24];
 	struct dpf_wall_stats w;
 	unsigned int n_polls = 0;
+	unsigned int pl = dpf_dataplane_pipeline_lcore(app->dp);
 	uint16_t c, q;
 
-	for (c = 0; c < app->n_cores; c++) {
+	for (c = 0; c < rx_cores(app); c++) {
 		struct dpf_rx_core_info ci;
 		int n = 0;
 
@@ -479,21 +481,21 @@ report_start(struct dpf_app *app)
 		}
 		DPF_LOG(INFO, main, "lcore %u: RX%s\n", ci.lcore_id, line);
 	}
-	if (app->pipeline_lcore == RTE_MAX_LCORE)
+	if (pl == RTE_MAX_LCORE)
 		DPF_LOG(INFO, main, "lcore %u: pipeline (main lcore)\n", rte_get_main_lcore());
 	else
-		DPF_LOG(INFO, main, "lcore %u: pipeline\n", app->pipeline_lcore);
+		DPF_LOG(INFO, main, "lcore %u: pipeline\n", pl);
 	dpf_ports_numa_report(app->ports, polls, n_polls);
 	dpf_wall_calibrate(app->wall);
 	dpf_wall_stats_get(app->wall, &w);
-	if (app->clock == DPF_CLOCK_WALL && w.disciplined)
+	if (clock_of(app) == DPF_CLOCK_WALL && w.disciplined)
 		DPF_LOG(INFO, main,
 			"clock: TSC %.6f MHz measured, EAL says %.6f MHz (%+.0f ppm); "
 			"kept on CLOCK_REALTIME\n",
 			(double)w.disc.tsc_hz / 1e6, (double)w.tsc_hz_eal / 1e6,
 			((double)w.tsc_hz_eal / (double)w.disc.tsc_hz - 1) * 1e6);
-	DPF_LOG(INFO, main, "window %" PRIu64 " s, %s clock, output %s\n", app->opt->window,
-		app->clock == DPF_CLOCK_PACKET ? "packet" : "wall", app->opt->output);
+	DPF_LOG(INFO, main, "window %" PRIu64 " s, %s clock, output %s\n", opts(app)->window,
+		clock_of(app) == DPF_CLOCK_PACKET ? "packet" : "wall", opts(app)->output);
 }
 
 /* The main lcore's loop: the wall clock's samples, the pipeline when it has
@@ -503,7 +505,9 @@ static void
 run(struct dpf_app *app)
 {
 	uint64_t last_rx = 0, last_rx_change = dpf_wall_ns(app->wall);
-	uint64_t next_stats = last_rx_change + app->opt->stats_period * NS_PER_SEC;
+	const struct dpf_options *o = opts(app);
+	bool own_pipeline = dpf_dataplane_pipeline_lcore(app->dp) == RTE_MAX_LCORE;
+	uint64_t next_stats = last_rx_change + o->stats_period * NS_PER_SEC;
 	bool done = false;
 
 	while (!done) {
@@ -511,7 +515,7 @@ run(struct dpf_app *app)
 
 		dpf_wall_poll(app->wall);
 		now = dpf_wall_ns(app->wall);
-		if (app->pipeline_lcore == RTE_MAX_LCORE)
+		if (own_pipeline)
 			done = dpf_pipeline_poll(app->pipeline);
 		else
 			done = dpf_pipeline_done(app->pipeline);
@@ -519,15 +523,15 @@ run(struct dpf_app *app)
 		if (rx != last_rx) {
 			last_rx = rx;
 			last_rx_change = now;
-		} else if (app->opt->idle_exit != 0 && !dpf_run_stopping(&app->run) &&
-			   now - last_rx_change >= app->opt->idle_exit * NS_PER_SEC) {
+		} else if (o->idle_exit != 0 && !dpf_run_stopping(&app->run) &&
+			   now - last_rx_change >= o->idle_exit * NS_PER_SEC) {
 			DPF_LOG(NOTICE, main, "no packet for %" PRIu64 " s: flushing and exiting\n",
-				app->opt->idle_exit);
+				o->idle_exit);
 			dpf_run_stop(&app->run);
 		}
-		if (app->opt->stats_period != 0 && now >= next_stats) {
+		if (o->stats_period != 0 && now >= next_stats) {
 			dpf_ctl_progress(app->ctl);
-			next_stats = now + app->opt->stats_period * NS_PER_SEC;
+			next_stats = now + o->stats_period * NS_PER_SEC;
 		}
 		if (!done)
 			usleep(200);
@@ -540,7 +544,6 @@ run_thread(void *arg)
 	struct dpf_app *app = arg;
 
 	run(app);
-	__atomic_store_n(&app->run_done, true, __ATOMIC_RELEASE);
 	return NULL;
 }
 
@@ -556,9 +559,9 @@ run_with_prompt(struct dpf_app *app)
 		run(app);
 		return;
 	}
-	dpf_cli_run(app->cli, app->ctl, app->opt->interactive);
+	dpf_cli_run(app->cli, app->ctl, opts(app)->interactive);
 	/* Without -i the file ran first; then the run goes on as usual. */
-	if (app->opt->interactive)
+	if (opts(app)->interactive)
 		dpf_run_stop(&app->run);
 	pthread_join(tid, NULL);
 }
@@ -567,6 +570,7 @@ run_with_prompt(struct dpf_app *app)
 static int
 run_all(struct dpf_app *app)
 {
+	unsigned int pl = dpf_dataplane_pipeline_lcore(app->dp);
 	int ts_offset;
 	uint64_t ts_flag;
 	bool ok;
@@ -575,8 +579,8 @@ run_all(struct dpf_app *app)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	dpf_dataplane_launch(app->dp);
-	if (app->pipeline_lcore != RTE_MAX_LCORE)
-		rte_eal_remote_launch(dpf_pipeline_lcore_main, app->pipeline, app->pipeline_lcore);
+	if (pl != RTE_MAX_LCORE)
+		rte_eal_remote_launch(dpf_pipeline_lcore_main, app->pipeline, pl);
 	dpf_ports_timestamp(app->ports, &ts_offset, &ts_flag);
 	if (app->replay != NULL &&
 	    dpf_replay_start(app->replay, dpf_ports_replay_pool(app->ports),
@@ -584,7 +588,7 @@ run_all(struct dpf_app *app)
 		dpf_run_stop(&app->run);
 	if (dpf_ctl_telemetry_register(app->ctl) < 0)
 		DPF_LOG(WARNING, main, "telemetry commands not registered\n");
-	if (app->opt->interactive || app->opt->cmdline_file != NULL)
+	if (opts(app)->interactive || opts(app)->cmdline_file != NULL)
 		run_with_prompt(app);
 	else
 		run(app);
@@ -652,7 +656,6 @@ main(int argc, char **argv)
 		status = ret > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 		goto stop_eal;
 	}
-	app.opt = dpf_config_options(app.cfg);
 	dpf_run_set_polling(&app.run, true);
 	started = start_steps(&app);
 	if (started == RTE_DIM(steps))

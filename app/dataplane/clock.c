@@ -49,6 +49,7 @@ struct dpf_wall {
 	uint64_t tsc_hz; /* measured (EAL's until calibrated) */
 	uint64_t next_sample_tsc;
 	uint64_t first_mono_ns;
+	uint64_t start_ns; /* Unix time when the clock started */
 };
 
 static uint64_t
@@ -119,11 +120,13 @@ dpf_wall_create(void)
 		c.base_ns = s.real_ns;
 		c.mult = (uint64_t)(((unsigned __int128)1000000000ull << 32) / p.tsc_hz_hint);
 		publish(w, &c);
+		w->start_ns = dpf_wall_ns(w);
 		return w;
 	}
 	dpf_clock_conv_get(w->disc, &c);
 	publish(w, &c);
 	w->next_sample_tsc = s.tsc;
+	w->start_ns = dpf_wall_ns(w);
 	return w;
 }
 
@@ -208,6 +211,12 @@ dpf_wall_ns(const struct dpf_wall *w)
 		c = w->pub.conv;
 	} while (rte_seqcount_read_retry(&w->pub.seq, sn));
 	return dpf_clock_ns(&c, rte_rdtsc());
+}
+
+uint64_t
+dpf_wall_start_ns(const struct dpf_wall *w)
+{
+	return w->start_ns;
 }
 
 uint64_t

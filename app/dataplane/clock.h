@@ -45,6 +45,9 @@ void dpf_wall_poll(struct dpf_wall *w);
 /** Unix time in ns. Any thread, lock-free. */
 uint64_t dpf_wall_ns(const struct dpf_wall *w);
 
+/** Unix time in ns when dpf_wall_create() started the clock. Any thread. */
+uint64_t dpf_wall_start_ns(const struct dpf_wall *w);
+
 /** The measured TSC rate (EAL's before dpf_wall_calibrate()). */
 uint64_t dpf_wall_tsc_hz(const struct dpf_wall *w);
 

@@ -33,6 +33,7 @@ struct dpf_dataplane {
 	struct dpf_nat_group *nat_group; /* shared masquerade sessions */
 	const struct dpf_options *opt;
 	uint32_t frag_sets;
+	unsigned int pipeline_lcore; /* RTE_MAX_LCORE: none spare, the run loop polls */
 };
 
 /* What every core reads: the ports', the clocks', the subsystems' handles. */
@@ -273,6 +274,24 @@ create_core(struct dpf_dataplane *dp, const struct dpf_dataplane_params *p, uint
 	return rc;
 }
 
+/*
+ * The worker lcore after the --rxq RX lcores, if EAL gave one: counted from
+ * --rxq, not from the cores the ports left (p->n_cores), so that the
+ * pipeline's lcore does not move when a port has fewer queues.
+ */
+static unsigned int
+spare_lcore(unsigned int rxq)
+{
+	unsigned int lcore, i;
+
+	if (rte_lcore_count() - 1 <= rxq)
+		return RTE_MAX_LCORE;
+	lcore = rte_get_next_lcore(-1, 1, 0);
+	for (i = 0; i < rxq; i++)
+		lcore = rte_get_next_lcore(lcore, 1, 0);
+	return lcore;
+}
+
 struct dpf_dataplane *
 dpf_dataplane_create(const struct dpf_dataplane_params *p)
 {
@@ -284,6 +303,7 @@ dpf_dataplane_create(const struct dpf_dataplane_params *p)
 	if (dp == NULL)
 		goto fail;
 	dp->opt = p->opt;
+	dp->pipeline_lcore = spare_lcore((unsigned int)p->opt->rxq);
 	dp->lcores = rte_zmalloc("dpf_lcores", p->n_cores * sizeof(*dp->lcores),
 				 RTE_CACHE_LINE_SIZE);
 	dp->handoffs.core = rte_zmalloc("dpf_handoffs", p->n_cores * sizeof(struct dpf_handoff),
@@ -305,6 +325,12 @@ fail:
 	dpf_dataplane_free(dp);
 	rte_errno = -rc;
 	return NULL;
+}
+
+unsigned int
+dpf_dataplane_pipeline_lcore(const struct dpf_dataplane *dp)
+{
+	return dp->pipeline_lcore;
 }
 
 void

@@ -109,6 +109,12 @@ struct dpf_dataplane;
 /** Set up every RX core (tables, rings, sessions). @return NULL + rte_errno (logged) */
 struct dpf_dataplane *dpf_dataplane_create(const struct dpf_dataplane_params *p);
 
+/**
+ * The lcore plan's other half: the worker lcore after the RX lcores for the
+ * pipeline, RTE_MAX_LCORE when EAL gave none spare (the run loop polls it).
+ */
+unsigned int dpf_dataplane_pipeline_lcore(const struct dpf_dataplane *dp);
+
 /** Start the RX lcores. */
 void dpf_dataplane_launch(struct dpf_dataplane *dp);
 

@@ -178,6 +178,8 @@ dpf_ifmap_create(const struct dpf_ifmap_params *p)
 		rte_errno = -rc;
 		return NULL;
 	}
+	m->fmt_ctx.ifaces = m->metas;
+	m->fmt_ctx.n_ifaces = m->n_ifaces;
 	return m;
 }
 

@@ -26,6 +26,7 @@
 #include "common.h"
 #include "config.h"
 #include "dpf_flow.h"
+#include "dpf_fmt.h"
 #include "dpf_pkt.h"
 
 struct rte_hash;
@@ -40,6 +41,7 @@ struct dpf_ifmap {
 	struct dpf_iface ifaces[DPF_MAX_IFACES];     /* by index */
 	struct dpf_iface_meta metas[DPF_MAX_IFACES]; /* their metadata, for the formatter */
 	char default_ids[DPF_MAX_PORTS][24];	     /* eni-port<N> */
+	struct dpf_fmt_ctx fmt_ctx;		     /* metas, as the formatter takes them */
 };
 
 struct dpf_ifmap_params {
@@ -63,6 +65,13 @@ static inline uint16_t
 dpf_ifmap_count(const struct dpf_ifmap *m)
 {
 	return m->n_ifaces;
+}
+
+/* The interfaces' metadata as the formatter takes it; lives as long as m. */
+static inline const struct dpf_fmt_ctx *
+dpf_ifmap_fmt_ctx(const struct dpf_ifmap *m)
+{
+	return &m->fmt_ctx;
 }
 
 static inline const struct dpf_iface *

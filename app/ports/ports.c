@@ -663,13 +663,13 @@ find_timestamps(struct dpf_ports *ps)
 }
 
 int
-dpf_ports_start(struct dpf_ports *ps, enum dpf_clock *clock, uint16_t *n_cores)
+dpf_ports_start(struct dpf_ports *ps)
 {
 	uint16_t p;
 	int rc;
 
-	ps->clock = *clock;
-	ps->n_cores = *n_cores;
+	ps->clock = (enum dpf_clock)ps->opt->clock;
+	ps->n_cores = (uint16_t)ps->opt->rxq;
 	rc = parse_forward(ps);
 	if (rc == 0)
 		rc = dpf_drivers_select(ps->opt->drivers_cfg, ps->ports, ps->n_ports);
@@ -688,10 +688,19 @@ dpf_ports_start(struct dpf_ports *ps, enum dpf_clock *clock, uint16_t *n_cores)
 			return rc;
 		choose_masquerade_sessions(ps);
 	}
-	rc = find_timestamps(ps);
-	*clock = ps->clock;
-	*n_cores = ps->n_cores;
-	return rc;
+	return find_timestamps(ps);
+}
+
+enum dpf_clock
+dpf_ports_clock(const struct dpf_ports *ps)
+{
+	return ps->clock;
+}
+
+uint16_t
+dpf_ports_rx_cores(const struct dpf_ports *ps)
+{
+	return ps->n_cores;
 }
 
 void

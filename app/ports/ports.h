@@ -57,13 +57,17 @@ struct dpf_ports *dpf_ports_probe(const struct dpf_ports_params *p);
 
 /**
  * Pair the ports (--forward), select their driver profiles, check their
- * link layers, settle the clock, configure and start every port, and lower
- * *n_cores when no port has that many queues.
- * @param clock    in: --clock; out: DPF_CLOCK_PACKET or DPF_CLOCK_WALL
- * @param n_cores  in: --rxq; out: the RX cores that have a queue
+ * link layers, settle the clock (--clock), configure and start every port,
+ * and lower the RX cores (--rxq) when no port has that many queues.
  * @return 0, or -errno (logged)
  */
-int dpf_ports_start(struct dpf_ports *ps, enum dpf_clock *clock, uint16_t *n_cores);
+int dpf_ports_start(struct dpf_ports *ps);
+
+/** The clock dpf_ports_start() settled: DPF_CLOCK_PACKET or DPF_CLOCK_WALL. */
+enum dpf_clock dpf_ports_clock(const struct dpf_ports *ps);
+
+/** The RX cores that have a queue (--rxq, lowered by dpf_ports_start()). */
+uint16_t dpf_ports_rx_cores(const struct dpf_ports *ps);
 
 /** Stop and close every port; forget the driver profiles. NULL-safe. */
 void dpf_ports_free(struct dpf_ports *ps);
