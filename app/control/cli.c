@@ -42,6 +42,7 @@ enum call {
 	CALL_REST, /* fn(ctl, f, argc, argv): the REST words; optional */
 	CALL_LINE, /* fn(ctl, f, the REST text) */
 	CALL_ARG_REST, /* fn(ctl, f, ARG word, argc, argv); REST optional */
+	CALL_RULES, /* dpf_ctl_rules(ctl, f, fn.rules, the ARG word, the REST text or NULL) */
 };
 
 struct command {
@@ -52,6 +53,10 @@ struct command {
 		int (*arg)(struct dpf_ctl *, FILE *, const char *);
 		int (*rest)(struct dpf_ctl *, FILE *, int, char **);
 		int (*arg_rest)(struct dpf_ctl *, FILE *, const char *, int, char **);
+		struct {
+			enum dpf_rules_kind kind;
+			enum dpf_ctl_rules_verb verb;
+		} rules; /* the one rules action's data: which set, what to do */
 	} fn;
 	const char *help; /* NULL: the previous row's (listed once) */
 	bool quit;	  /* ends the prompt */
@@ -97,14 +102,14 @@ static const struct command commands[] = {
 	{{"show", "flow-table"}, CALL_NONE, {.none = dpf_ctl_show_flow_table}},
 	{{"set", "log-format", REST}, CALL_LINE, {.arg = dpf_ctl_set_log_format},
 	 "set log-format FMT: AWS format string from the next window boundary"},
-	{{"nat", "show"}, CALL_NONE, {.none = dpf_ctl_nat_show},
+	{{"nat", "show"}, CALL_RULES, {.rules = {DPF_RULES_NAT, DPF_CTL_RULES_SHOW}},
 	 "nat|acl show | add RULE | del N: rules, checked when entered, queued for the next "
 	 "window boundary"},
-	{{"nat", "add", REST}, CALL_LINE, {.arg = dpf_ctl_nat_add}},
-	{{"nat", "del", ARG}, CALL_ARG, {.arg = dpf_ctl_nat_del}},
-	{{"acl", "show"}, CALL_NONE, {.none = dpf_ctl_acl_show}},
-	{{"acl", "add", REST}, CALL_LINE, {.arg = dpf_ctl_acl_add}},
-	{{"acl", "del", ARG}, CALL_ARG, {.arg = dpf_ctl_acl_del}},
+	{{"nat", "add", REST}, CALL_RULES, {.rules = {DPF_RULES_NAT, DPF_CTL_RULES_ADD}}},
+	{{"nat", "del", ARG}, CALL_RULES, {.rules = {DPF_RULES_NAT, DPF_CTL_RULES_DEL}}},
+	{{"acl", "show"}, CALL_RULES, {.rules = {DPF_RULES_ACL, DPF_CTL_RULES_SHOW}}},
+	{{"acl", "add", REST}, CALL_RULES, {.rules = {DPF_RULES_ACL, DPF_CTL_RULES_ADD}}},
+	{{"acl", "del", ARG}, CALL_RULES, {.rules = {DPF_RULES_ACL, DPF_CTL_RULES_DEL}}},
 };
 
 /* Room for every row, a twin without its optional REST, and help's two. */
@@ -176,6 +181,18 @@ arg_word(const struct command *cmd, const struct parsed *r)
 	return "";
 }
 
+/* A rules row's argument: its ARG word (del), its REST text (add), none (show). */
+static const char *
+rules_arg(const struct command *cmd, const struct parsed *r)
+{
+	unsigned int i;
+
+	for (i = 0; cmd->tokens[i] != NULL; i++)
+		if (cmd->tokens[i] == REST)
+			return r->rest;
+	return cmd->tokens[i - 1] == ARG ? arg_word(cmd, r) : NULL;
+}
+
 static void
 cmd_parsed(void *parsed, struct cmdline *cl, void *data)
 {
@@ -204,6 +221,10 @@ cmd_parsed(void *parsed, struct cmdline *cl, void *data)
 		break;
 	case CALL_ARG_REST:
 		cmd->fn.arg_rest(d->cli->ctl, stdout, arg_word(cmd, r), argc, argv);
+		break;
+	case CALL_RULES:
+		dpf_ctl_rules(d->cli->ctl, stdout, cmd->fn.rules.kind, cmd->fn.rules.verb,
+			      rules_arg(cmd, r));
 		break;
 	}
 	if (cmd->quit)

@@ -109,7 +109,8 @@ dpf_ctl_wait(struct dpf_ctl *ctl, FILE *f)
 	struct dpf_pipeline_stats ps;
 
 	if (o->replay == NULL && o->idle_exit == 0) {
-		fprintf(f, "error: nothing to wait for: live ports without --idle-exit never end\n");
+		fprintf(f,
+			"error: nothing to wait for: live ports without --idle-exit never end\n");
 		return -1;
 	}
 	/* The writer has stored every record once it has seen the stop batch. */
@@ -552,39 +553,17 @@ rules_del(struct dpf_ctl *ctl, FILE *f, enum dpf_rules_kind kind, const char *nu
 }
 
 int
-dpf_ctl_nat_show(struct dpf_ctl *ctl, FILE *f)
+dpf_ctl_rules(struct dpf_ctl *ctl, FILE *f, enum dpf_rules_kind kind, enum dpf_ctl_rules_verb verb,
+	      const char *arg)
 {
-	dpf_rules_show(ctl->p.rules, DPF_RULES_NAT, f);
+	switch (verb) {
+	case DPF_CTL_RULES_ADD:
+		return rules_change(ctl, f, kind, arg, 0);
+	case DPF_CTL_RULES_DEL:
+		return rules_del(ctl, f, kind, arg);
+	case DPF_CTL_RULES_SHOW:
+		break;
+	}
+	dpf_rules_show(ctl->p.rules, kind, f);
 	return 0;
-}
-
-int
-dpf_ctl_nat_add(struct dpf_ctl *ctl, FILE *f, const char *rule)
-{
-	return rules_change(ctl, f, DPF_RULES_NAT, rule, 0);
-}
-
-int
-dpf_ctl_nat_del(struct dpf_ctl *ctl, FILE *f, const char *number)
-{
-	return rules_del(ctl, f, DPF_RULES_NAT, number);
-}
-
-int
-dpf_ctl_acl_show(struct dpf_ctl *ctl, FILE *f)
-{
-	dpf_rules_show(ctl->p.rules, DPF_RULES_ACL, f);
-	return 0;
-}
-
-int
-dpf_ctl_acl_add(struct dpf_ctl *ctl, FILE *f, const char *rule)
-{
-	return rules_change(ctl, f, DPF_RULES_ACL, rule, 0);
-}
-
-int
-dpf_ctl_acl_del(struct dpf_ctl *ctl, FILE *f, const char *number)
-{
-	return rules_del(ctl, f, DPF_RULES_ACL, number);
 }

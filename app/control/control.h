@@ -88,12 +88,17 @@ int dpf_ctl_show_config(struct dpf_ctl *ctl, FILE *f);
 /* argv: the filters (dpf_store_filter_parse) */
 int dpf_ctl_show_flows(struct dpf_ctl *ctl, FILE *f, int argc, char **argv);
 int dpf_ctl_export_flows(struct dpf_ctl *ctl, FILE *f, const char *path, int argc, char **argv);
-int dpf_ctl_nat_show(struct dpf_ctl *ctl, FILE *f);
-int dpf_ctl_nat_add(struct dpf_ctl *ctl, FILE *f, const char *rule);
-int dpf_ctl_nat_del(struct dpf_ctl *ctl, FILE *f, const char *number);
-int dpf_ctl_acl_show(struct dpf_ctl *ctl, FILE *f);
-int dpf_ctl_acl_add(struct dpf_ctl *ctl, FILE *f, const char *rule);
-int dpf_ctl_acl_del(struct dpf_ctl *ctl, FILE *f, const char *number);
+
+/* nat|acl show | add RULE | del N */
+enum dpf_ctl_rules_verb {
+	DPF_CTL_RULES_SHOW,
+	DPF_CTL_RULES_ADD, /* arg: the rule, checked now, queued for the next boundary */
+	DPF_CTL_RULES_DEL, /* arg: the rule number (1..), queued likewise */
+};
+
+/** The rule set of one kind: show it (arg unused), or queue a change. */
+int dpf_ctl_rules(struct dpf_ctl *ctl, FILE *f, enum dpf_rules_kind kind,
+		  enum dpf_ctl_rules_verb verb, const char *arg);
 
 /* ---- renderers of the counters snapshot ---- */
 

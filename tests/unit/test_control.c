@@ -166,7 +166,8 @@ test_show_flows_filters_in_the_record_format(void **state)
 	(void)state;
 	f = out();
 	assert_int_equal(dpf_ctl_show_flows(t.ctl, f, 3, argv), 0);
-	assert_string_equal(text(f),
+	assert_string_equal(
+		text(f),
 		"flows: 2\nstored: 3\n"
 		"version account-id interface-id srcaddr dstaddr srcport dstport protocol packets "
 		"bytes start end action log-status\n"
@@ -205,19 +206,23 @@ test_rule_changes_queue_until_the_boundary(void **state)
 
 	(void)state;
 	f = out();
-	assert_int_equal(dpf_ctl_nat_add(t.ctl, f, "static 10.0.0.0/24 100.64.0.0/24"), 0);
+	assert_int_equal(dpf_ctl_rules(t.ctl, f, DPF_RULES_NAT, DPF_CTL_RULES_ADD,
+				       "static 10.0.0.0/24 100.64.0.0/24"),
+			 0);
 	assert_string_equal(text(f), "nat rules: 1\ntakes-effect-at: 60\n");
 	/* A second change in the same window is queued with the first (it was
 	 * refused until the boundary). */
 	f = out();
-	assert_int_equal(dpf_ctl_acl_add(t.ctl, f, "deny udp any any any 53"), 0);
+	assert_int_equal(dpf_ctl_rules(t.ctl, f, DPF_RULES_ACL, DPF_CTL_RULES_ADD,
+				       "deny udp any any any 53"),
+			 0);
 	assert_string_equal(text(f), "acl rules: 1\ntakes-effect-at: 60\n");
 	f = out();
-	assert_int_equal(dpf_ctl_nat_show(t.ctl, f), 0);
+	assert_int_equal(dpf_ctl_rules(t.ctl, f, DPF_RULES_NAT, DPF_CTL_RULES_SHOW, NULL), 0);
 	assert_string_equal(text(f), "nat rules: 1\nnat rule 1: static 10.0.0.0/24 100.64.0.0/24\n"
 				     "pending-from: 60\npending-changes: 2\n");
 	f = out();
-	assert_int_equal(dpf_ctl_nat_del(t.ctl, f, "7"), -1);
+	assert_int_equal(dpf_ctl_rules(t.ctl, f, DPF_RULES_NAT, DPF_CTL_RULES_DEL, "7"), -1);
 	assert_non_null(strstr(text(f), "expected a rule number 1..1"));
 }
 
@@ -229,11 +234,12 @@ test_bad_rule_leaves_the_rules_unchanged(void **state)
 	(void)state;
 	/* setup() gave this test fresh rules (no pending change). */
 	f = out();
-	assert_int_equal(dpf_ctl_acl_add(t.ctl, f, "allow tcp nowhere any any 80"),
+	assert_int_equal(dpf_ctl_rules(t.ctl, f, DPF_RULES_ACL, DPF_CTL_RULES_ADD,
+				       "allow tcp nowhere any any 80"),
 			 -1);
 	assert_non_null(strstr(text(f), "error: rules unchanged"));
 	f = out();
-	assert_int_equal(dpf_ctl_acl_show(t.ctl, f), 0);
+	assert_int_equal(dpf_ctl_rules(t.ctl, f, DPF_RULES_ACL, DPF_CTL_RULES_SHOW, NULL), 0);
 	assert_string_equal(text(f), "acl rules: 0\nacl default: allow\n");
 }
 
