@@ -94,14 +94,14 @@ on_signal(int sig)
 	/* clock_gettime is async-signal-safe; the first signal times the stop. */
 	if (__atomic_load_n(&run->stop_mono_ns, __ATOMIC_RELAXED) == 0)
 		__atomic_store_n(&run->stop_mono_ns, dpf_mono_ns(), __ATOMIC_RELAXED);
-	dpf_run_stop(run);
+	dpf_run_set_stopping(run, true);
 }
 
 /* Log rotation: the writer publishes the open files and goes on. */
 static void
 on_sighup(int sig)
 {
-	__atomic_store_n(&sig_app->run.rotate, true, __ATOMIC_RELAXED);
+	dpf_run_set_rotate(&sig_app->run, true);
 }
 
 /* ---------------------------------------------------------------- start steps */
@@ -527,7 +527,7 @@ run(struct dpf_app *app)
 			   now - last_rx_change >= o->idle_exit * NS_PER_SEC) {
 			DPF_LOG(NOTICE, main, "no packet for %" PRIu64 " s: flushing and exiting\n",
 				o->idle_exit);
-			dpf_run_stop(&app->run);
+			dpf_run_set_stopping(&app->run, true);
 		}
 		if (o->stats_period != 0 && now >= next_stats) {
 			dpf_ctl_progress(app->ctl);
@@ -555,14 +555,14 @@ run_with_prompt(struct dpf_app *app)
 
 	if (pthread_create(&tid, NULL, run_thread, app) != 0) {
 		DPF_LOG(ERR, main, "cannot start the run loop\n");
-		dpf_run_stop(&app->run);
+		dpf_run_set_stopping(&app->run, true);
 		run(app);
 		return;
 	}
 	dpf_cli_run(app->cli, app->ctl, opts(app)->interactive);
 	/* Without -i the file ran first; then the run goes on as usual. */
 	if (opts(app)->interactive)
-		dpf_run_stop(&app->run);
+		dpf_run_set_stopping(&app->run, true);
 	pthread_join(tid, NULL);
 }
 
@@ -585,7 +585,7 @@ run_all(struct dpf_app *app)
 	if (app->replay != NULL &&
 	    dpf_replay_start(app->replay, dpf_ports_replay_pool(app->ports),
 			     (uint16_t)dpf_ports_replay_port(app->ports), ts_offset, ts_flag) < 0)
-		dpf_run_stop(&app->run);
+		dpf_run_set_stopping(&app->run, true);
 	if (dpf_ctl_telemetry_register(app->ctl) < 0)
 		DPF_LOG(WARNING, main, "telemetry commands not registered\n");
 	if (opts(app)->interactive || opts(app)->cmdline_file != NULL)

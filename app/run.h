@@ -21,17 +21,26 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/*
+ * The flags, each X(name, what it means). Each has a getter dpf_run_<name>()
+ * and a setter dpf_run_set_<name>(), both relaxed: a flag publishes no data.
+ */
+#define DPF_RUN_FLAGS(X)                                                                           \
+	/* Signal, quit, idle exit, a failed pipeline: stop reading, drain the                     \
+	 * queues into records, flush every window. Set by any thread and by the                   \
+	 * signal handler (lock-free atomics are async-signal-safe). */                            \
+	X(stopping)                                                                                \
+	/* CLI start/stop: RX cores poll their queues. */                                          \
+	X(polling)                                                                                 \
+	/* The writer lost records or cannot write: nothing waits for it any more. */              \
+	X(output_failed)                                                                           \
+	/* SIGHUP: the writer publishes the open files and clears it. */                           \
+	X(rotate)
+
 struct dpf_run {
-	/* Signal, quit, idle exit, a failed pipeline: stop reading, drain the
-	 * queues into records, flush every window. Set by any thread and by the
-	 * signal handler (lock-free atomics are async-signal-safe). */
-	bool stop;
-	/* CLI start/stop: RX cores poll their queues. */
-	bool polling;
-	/* The writer lost records or cannot write: nothing waits for it any more. */
-	bool output_failed;
-	/* SIGHUP: the writer publishes the open files and clears it. */
-	bool rotate;
+#define DPF_RUN_FIELD(name) bool name;
+	DPF_RUN_FLAGS(DPF_RUN_FIELD)
+#undef DPF_RUN_FIELD
 	/* CLOCK_MONOTONIC when the first stop signal came, 0: none. */
 	uint64_t stop_mono_ns;
 };
@@ -42,40 +51,16 @@ dpf_counter_read(const uint64_t *c)
 	return __atomic_load_n(c, __ATOMIC_RELAXED);
 }
 
-static inline bool
-dpf_run_stopping(const struct dpf_run *r)
-{
-	return __atomic_load_n(&r->stop, __ATOMIC_RELAXED);
-}
-
-static inline void
-dpf_run_stop(struct dpf_run *r)
-{
-	__atomic_store_n(&r->stop, true, __ATOMIC_RELAXED);
-}
-
-static inline bool
-dpf_run_polling(const struct dpf_run *r)
-{
-	return __atomic_load_n(&r->polling, __ATOMIC_RELAXED);
-}
-
-static inline void
-dpf_run_set_polling(struct dpf_run *r, bool on)
-{
-	__atomic_store_n(&r->polling, on, __ATOMIC_RELAXED);
-}
-
-static inline bool
-dpf_run_output_failed(const struct dpf_run *r)
-{
-	return __atomic_load_n(&r->output_failed, __ATOMIC_RELAXED);
-}
-
-static inline void
-dpf_run_set_output_failed(struct dpf_run *r)
-{
-	__atomic_store_n(&r->output_failed, true, __ATOMIC_RELAXED);
-}
+#define DPF_RUN_ACCESSORS(name)                                                                    \
+	static inline bool dpf_run_##name(const struct dpf_run *r)                                 \
+	{                                                                                          \
+		return __atomic_load_n(&r->name, __ATOMIC_RELAXED);                                \
+	}                                                                                          \
+	static inline void dpf_run_set_##name(struct dpf_run *r, bool on)                          \
+	{                                                                                          \
+		__atomic_store_n(&r->name, on, __ATOMIC_RELAXED);                                  \
+	}
+DPF_RUN_FLAGS(DPF_RUN_ACCESSORS)
+#undef DPF_RUN_ACCESSORS
 
 #endif /* DPFLOW_RUN_H */

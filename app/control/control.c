@@ -88,7 +88,7 @@ dpf_ctl_quit(struct dpf_ctl *ctl, FILE *f)
 {
 	fprintf(f, "quitting: flushing the open window\n");
 	dpf_run_set_polling(ctl->p.run, true);
-	dpf_run_stop(ctl->p.run);
+	dpf_run_set_stopping(ctl->p.run, true);
 	return 0;
 }
 

@@ -201,7 +201,7 @@ switch_format(struct dpf_export_file *x)
 	x->fmt = next;
 	if (open_sink(x) < 0) {
 		DPF_LOG(ERR, output, "writer: cannot reopen the output after a format change\n");
-		dpf_run_set_output_failed(x->run);
+		dpf_run_set_output_failed(x->run, true);
 	}
 }
 

@@ -145,7 +145,7 @@ writer_main(void *arg)
 	/* Reverse order: an exporter added after another may feed it (output.h). */
 	for (i = w->n; i-- > 0;)
 		if (w->ex[i].ops->stop != NULL && w->ex[i].ops->stop(w->ex[i].ctx) < 0)
-			dpf_run_set_output_failed(w->run);
+			dpf_run_set_output_failed(w->run, true);
 	__atomic_store_n(&w->done, true, __ATOMIC_RELEASE);
 	return NULL;
 }

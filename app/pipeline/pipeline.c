@@ -476,7 +476,7 @@ emit_complete(struct dpf_pipeline *pl, uint64_t done)
 				limit = e;
 		}
 		if (emit_next(pl, limit) < 0) {
-			dpf_run_stop(pl->p.run);
+			dpf_run_set_stopping(pl->p.run, true);
 			break;
 		}
 	}
@@ -515,7 +515,7 @@ dpf_pipeline_poll(struct dpf_pipeline *pl)
 	    !dpf_run_output_failed(pl->p.run))
 		return false; /* windows above `last` still pending: next round */
 	if (send_batch(pl, DPF_BATCH_STOP, 0) < 0)
-		dpf_run_set_output_failed(pl->p.run);
+		dpf_run_set_output_failed(pl->p.run, true);
 	pl->stop_sent = true;
 	return true;
 }
