@@ -2,15 +2,16 @@
 /*
  * dpflow [EAL options] -- [options]
  *
- * Start-up order: EAL, options, format, ports, RX cores, pipeline, writer,
- * then the replay source. Stop (end of replay, --idle-exit, SIGINT, SIGTERM):
- * RX cores retire their open window, the pipeline flushes every window, the
+ * The only file that sees every subsystem: it starts them in order, runs,
+ * and stops them in reverse (each start step has its stop, run on failure
+ * and at exit). Stop (end of replay, --idle-exit, SIGINT, SIGTERM, quit): RX
+ * cores retire their open window, the pipeline flushes every window, the
  * writer publishes its files, then the counters are printed.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,127 +19,520 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <rte_errno.h>
 #include <rte_eal.h>
-#include <rte_ethdev.h>
+#include <rte_errno.h>
 #include <rte_lcore.h>
 
-#include "cli.h"
-#include "dpflow.h"
+#include "clock.h"
+#include "config.h"
+#include "control.h"
+#include "dataplane.h"
 #include "drivers.h"
+#include "dpf_store.h"
+#include "dpf_window_plan.h"
+#include "iface.h"
+#include "log.h"
+#include "output.h"
+#include "pipeline.h"
+#include "ports.h"
+#include "replay.h"
+#include "rules.h"
+#include "run.h"
+#include "timecheck.h"
 
-static uint64_t
-mono_ns(void)
+#define BATCHES 64
+
+/* The running program: its subsystems' handles and the run flags. */
+struct dpf_app {
+	struct dpf_run run;
+	struct dpf_config *cfg;
+	struct dpf_window_plan *plan;
+	struct dpf_wall *wall;
+	struct dpf_timecheck *tc;
+	struct dpf_cli *cli;
+	struct dpf_store *store;
+	struct dpf_replay *replay;
+	struct dpf_ports *ports;
+	struct dpf_ifmap *ifmap;
+	struct dpf_rules *rules;
+	struct dpf_dataplane *dp;
+	struct dpf_batchq *batches;
+	struct dpf_pipeline *pipeline;
+	struct dpf_writer *writer;
+	struct dpf_export_file *file;
+	struct dpf_ctl *ctl;
+	struct dpf_drivers *drivers; /* driver profiles: read before EAL, freed after it */
+};
+
+/* The settings (cfg's): read by the start steps and the run loop. */
+static inline const struct dpf_options *
+opts(const struct dpf_app *app)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return dpf_config_options(app->cfg);
 }
+
+/* The clock and the RX cores, settled by the ports (configure_ports onwards). */
+static inline enum dpf_clock
+clock_of(const struct dpf_app *app)
+{
+	return dpf_ports_clock(app->ports);
+}
+
+static inline uint16_t
+rx_cores(const struct dpf_app *app)
+{
+	return dpf_ports_rx_cores(app->ports);
+}
+
+/* The signal handlers' way to the run flags: the one instance, set before they are installed. */
+static struct dpf_app *sig_app;
 
 static void
 on_signal(int sig)
 {
-	(void)sig;
+	struct dpf_run *run = &sig_app->run;
+
 	/* clock_gettime is async-signal-safe; the first signal times the stop. */
-	if (dpf_app.stop_mono_ns == 0)
-		dpf_app.stop_mono_ns = mono_ns();
-	dpf_app.stop = true;
+	if (__atomic_load_n(&run->stop_mono_ns, __ATOMIC_RELAXED) == 0)
+		__atomic_store_n(&run->stop_mono_ns, dpf_mono_ns(), __ATOMIC_RELAXED);
+	dpf_run_set_stopping(run, true);
 }
 
-/* Log rotation: the writer thread publishes the open files and goes on. */
+/* Log rotation: the writer publishes the open files and goes on. */
 static void
 on_sighup(int sig)
 {
-	(void)sig;
-	dpf_app.rotate_requested = true;
+	dpf_run_set_rotate(&sig_app->run, true);
 }
 
-static int
-setup_format(struct dpf_app *app)
-{
-	char err[256];
+/* ---------------------------------------------------------------- start steps */
 
-	app->fmt = dpf_fmt_parse(app->cfg.opt.log_format, err, sizeof(err));
-	if (app->fmt == NULL) {
-		fprintf(stderr, "dpflow: --log-format: %s\n", err);
+static int
+start_clocks(struct dpf_app *app)
+{
+	struct dpf_timecheck_params tp = {.max_gap_sec = opts(app)->max_time_gap};
+
+	app->plan = dpf_window_plan_create((uint32_t)opts(app)->window);
+	app->wall = dpf_wall_create();
+	if (app->plan == NULL || app->wall == NULL)
+		return -ENOMEM;
+	tp.now_ns = dpf_wall_start_ns(app->wall);
+	tp.plan = app->plan;
+	app->tc = dpf_timecheck_create(&tp);
+	return app->tc == NULL ? -ENOMEM : 0;
+}
+
+static void
+stop_clocks(struct dpf_app *app)
+{
+	dpf_timecheck_free(app->tc);
+	dpf_wall_free(app->wall);
+	dpf_window_plan_free(app->plan);
+}
+
+/* RX cores on the first worker lcores (the dataplane places them, and the
+ * pipeline on the next if one is spare): checked first, before any other
+ * start step. */
+static int
+check_lcores(struct dpf_app *app)
+{
+	unsigned int workers = rte_lcore_count() - 1;
+	unsigned int rxq = (unsigned int)opts(app)->rxq;
+
+	if (workers < rxq) {
+		DPF_LOG(ERR, main,
+			"--rxq %u needs %u worker lcores besides the main lcore, EAL gave "
+			"%u; add lcores with -l or --lcores\n",
+			rxq, rxq, workers);
 		return -EINVAL;
 	}
 	return 0;
 }
 
 static int
-assign_lcores(struct dpf_app *app)
+start_cli(struct dpf_app *app)
 {
-	unsigned int workers = rte_lcore_count() - 1;
-	unsigned int lcore, i;
+	/* The file is read whole now: a bad one stops dpflow before the run. */
+	app->cli = dpf_cli_create(opts(app)->cmdline_file);
+	return app->cli == NULL ? -rte_errno : 0;
+}
 
-	app->n_cores = (uint16_t)app->cfg.opt.rxq;
-	if (workers < app->n_cores) {
-		fprintf(stderr,
-			"dpflow: --rxq %u needs %u worker lcores besides the main lcore, EAL gave "
-			"%u; add lcores with -l or --lcores\n",
-			app->n_cores, app->n_cores, workers);
-		return -EINVAL;
-	}
-	app->pipeline_lcore = RTE_MAX_LCORE;
-	if (workers > app->n_cores) {
-		lcore = rte_get_next_lcore(-1, 1, 0);
-		for (i = 0; i < app->n_cores; i++)
-			lcore = rte_get_next_lcore(lcore, 1, 0);
-		app->pipeline_lcore = lcore;
+static void
+stop_cli(struct dpf_app *app)
+{
+	dpf_cli_free(app->cli);
+}
+
+static int
+start_store(struct dpf_app *app)
+{
+	app->store = dpf_store_create((uint32_t)opts(app)->flow_store);
+	if (app->store == NULL) {
+		DPF_LOG(ERR, main, "out of memory\n");
+		return -ENOMEM;
 	}
 	return 0;
 }
 
 static void
-print_lcores(const struct dpf_app *app)
+stop_store(struct dpf_app *app)
 {
-	uint16_t c, q;
-
-	for (c = 0; c < app->n_cores; c++) {
-		fprintf(stderr, "dpflow: lcore %u: RX", app->cores[c].lcore_id);
-		for (q = 0; q < app->cores[c].n_rxq; q++)
-			fprintf(stderr, " port %u queue %u", app->cores[c].rxq[q].port,
-				app->cores[c].rxq[q].queue);
-		fputc('\n', stderr);
-	}
-	if (app->pipeline_lcore == RTE_MAX_LCORE)
-		fprintf(stderr, "dpflow: lcore %u: pipeline (main lcore)\n", rte_get_main_lcore());
-	else
-		fprintf(stderr, "dpflow: lcore %u: pipeline\n", app->pipeline_lcore);
+	dpf_store_free(app->store);
 }
 
+static int
+start_replay(struct dpf_app *app)
+{
+	struct dpf_replay_params rp = {
+		.path = opts(app)->replay,
+		.n_queues = (uint16_t)opts(app)->rxq,
+		.plan = app->plan,
+		.tc = app->tc,
+		.run = &app->run,
+	};
+
+	if (opts(app)->replay == NULL)
+		return 0;
+	app->replay = dpf_replay_open(&rp);
+	return app->replay == NULL ? -rte_errno : 0;
+}
+
+static void
+stop_replay(struct dpf_app *app)
+{
+	/* After the RX cores stopped: their mbufs point into the mapped file. */
+	dpf_replay_free(app->replay);
+}
+
+static int
+start_ports(struct dpf_app *app)
+{
+	struct dpf_ports_params pp = {.opt = opts(app), .drivers = app->drivers};
+
+	if (app->replay != NULL) {
+		pp.replay_rings = dpf_replay_rings(app->replay);
+		pp.n_replay_rings = (uint16_t)opts(app)->rxq;
+	}
+	app->ports = dpf_ports_probe(&pp);
+	return app->ports == NULL ? -rte_errno : 0;
+}
+
+static void
+stop_ports(struct dpf_app *app)
+{
+	dpf_ports_free(app->ports);
+}
+
+/* Before the ports are configured: configuration errors stop the start before any port note. */
+static int
+start_ifmap(struct dpf_app *app)
+{
+	struct dpf_ifmap_params ip = {
+		.cfg = app->cfg,
+		.ports = dpf_ports_ids(app->ports),
+		.n_ports = dpf_ports_count(app->ports),
+	};
+
+	app->ifmap = dpf_ifmap_create(&ip);
+	return app->ifmap == NULL ? -rte_errno : 0;
+}
+
+static void
+stop_ifmap(struct dpf_app *app)
+{
+	dpf_ifmap_free(app->ifmap);
+}
+
+static int
+configure_ports(struct dpf_app *app)
+{
+	return dpf_ports_start(app->ports);
+}
+
+static int
+start_rules(struct dpf_app *app)
+{
+	struct dpf_rules_params rp = {
+		.nat_rules = &opts(app)->nat_rules,
+		.acl_rules = &opts(app)->acl_rules,
+		.acl_default = (uint8_t)opts(app)->acl_default,
+		.acl_stateful = opts(app)->acl_stateful != 0,
+		.forward = dpf_ports_forward(app->ports),
+		.n_readers = rx_cores(app),
+		.socket_id = (int)rte_socket_id(),
+	};
+
+	app->rules = dpf_rules_create(&rp);
+	return app->rules == NULL ? -rte_errno : 0;
+}
+
+static void
+stop_rules(struct dpf_app *app)
+{
+	dpf_rules_free(app->rules);
+}
+
+static int
+start_dataplane(struct dpf_app *app)
+{
+	struct dpf_dataplane_params dp = {
+		.n_cores = rx_cores(app),
+		.opt = opts(app),
+		.clock = clock_of(app),
+		/* Packet time comes from a file (replay, net_pcap rx_pcap): there
+		 * is no line rate to keep up with, so RX cores wait for free
+		 * tables instead of losing records. With the wall clock they
+		 * never wait. */
+		.offline = clock_of(app) == DPF_CLOCK_PACKET,
+		.ports = app->ports,
+		.ifmap = app->ifmap,
+		.rules = app->rules,
+		.plan = app->plan,
+		.wall = app->wall,
+		.tc = app->tc,
+		.source = app->replay != NULL ? dpf_replay_source(app->replay) : NULL,
+		.run = &app->run,
+	};
+
+	app->dp = dpf_dataplane_create(&dp);
+	return app->dp == NULL ? -rte_errno : 0;
+}
+
+static void
+stop_dataplane(struct dpf_app *app)
+{
+	dpf_dataplane_free(app->dp);
+}
+
+static int
+start_pipeline(struct dpf_app *app)
+{
+	struct dpf_pipeline_params pp = {
+		.in = dpf_dataplane_handoffs(app->dp),
+		.n_ifaces = dpf_ifmap_count(app->ifmap),
+		.max_flows = (uint32_t)RTE_MIN((uint64_t)UINT32_MAX,
+					       opts(app)->flows_per_core * rx_cores(app)),
+		.socket_id = (int)rte_socket_id(),
+		.clock = clock_of(app),
+		.plan = app->plan,
+		.wall = app->wall,
+		.rules = app->rules,
+		.ifmap = app->ifmap,
+		.source = app->replay != NULL ? dpf_replay_source(app->replay) : NULL,
+		.run = &app->run,
+	};
+
+	app->batches = dpf_batchq_create(BATCHES, (int)rte_socket_id());
+	if (app->batches == NULL) {
+		DPF_LOG(ERR, main, "record batches: %s\n", rte_strerror(rte_errno));
+		return -rte_errno;
+	}
+	pp.out = app->batches;
+	app->pipeline = dpf_pipeline_create(&pp);
+	return app->pipeline == NULL ? -rte_errno : 0;
+}
+
+static void
+stop_pipeline(struct dpf_app *app)
+{
+	dpf_pipeline_free(app->pipeline);
+	dpf_batchq_free(app->batches);
+}
+
+/* The writer and its exporters; S3 checks its bucket here, so a refused
+ * bucket stops dpflow before any packet. */
+static int
+start_output(struct dpf_app *app)
+{
+	struct dpf_writer_params wp = {
+		.in = app->batches,
+		.run = &app->run,
+		.test_delay_ms = opts(app)->test_writer_delay,
+	};
+	struct dpf_export_file_params fp = {
+		.opt = opts(app),
+		.fmt_ctx = dpf_ifmap_fmt_ctx(app->ifmap),
+		.run = &app->run,
+	};
+
+	app->writer = dpf_writer_create(&wp);
+	if (app->writer == NULL)
+		return -ENOMEM;
+	if (dpf_export_store_add(app->writer, app->store) < 0 ||
+	    dpf_export_ipfix_add(app->writer, opts(app), dpf_ifmap_fmt_ctx(app->ifmap)) < 0 ||
+	    dpf_export_s3_add(app->writer, opts(app)) < 0)
+		return -EINVAL;
+	/* Last: its stop publishes the files S3 then uploads (output.h). */
+	app->file = dpf_export_file_add(app->writer, &fp);
+	if (app->file == NULL)
+		return -rte_errno;
+	return dpf_writer_start(app->writer);
+}
+
+static void
+stop_output(struct dpf_app *app)
+{
+	dpf_writer_join(app->writer);
+	dpf_writer_free(app->writer);
+}
+
+static int
+start_control(struct dpf_app *app)
+{
+	struct dpf_ctl_params cp = {
+		.cfg = app->cfg,
+		.run = &app->run,
+		.clock = clock_of(app),
+		.start_ns = dpf_wall_start_ns(app->wall),
+		.plan = app->plan,
+		.wall = app->wall,
+		.ports = app->ports,
+		.ifmap = app->ifmap,
+		.replay = app->replay,
+		.dp = app->dp,
+		.rules = app->rules,
+		.pipeline = app->pipeline,
+		.pipeline_lcore = dpf_dataplane_pipeline_lcore(app->dp),
+		.writer = app->writer,
+		.file = app->file,
+		.store = app->store,
+		.fmt_ctx = dpf_ifmap_fmt_ctx(app->ifmap),
+	};
+
+	app->ctl = dpf_ctl_create(&cp);
+	return app->ctl == NULL ? -rte_errno : 0;
+}
+
+static void
+stop_control(struct dpf_app *app)
+{
+	dpf_ctl_free(app->ctl);
+}
+
+static const struct {
+	int (*start)(struct dpf_app *app);
+	void (*stop)(struct dpf_app *app);
+} steps[] = {
+	{start_clocks, stop_clocks},
+	{check_lcores, NULL},
+	{start_cli, stop_cli},
+	{start_store, stop_store},
+	{start_replay, stop_replay},
+	{start_ports, stop_ports},
+	{start_ifmap, stop_ifmap},
+	{configure_ports, NULL},
+	{start_rules, stop_rules},
+	{start_dataplane, stop_dataplane},
+	{start_pipeline, stop_pipeline},
+	{start_output, stop_output},
+	{start_control, stop_control},
+};
+
+/* Undo steps [0, n) in reverse. */
+static void
+stop_steps(struct dpf_app *app, size_t n)
+{
+	while (n-- > 0)
+		if (steps[n].stop != NULL)
+			steps[n].stop(app);
+}
+
+/*
+ * @return how many steps started; all of them on success. A step that fails
+ * has its own stop run at once (every stop takes what its start left
+ * half-made: NULL-safe frees), so the caller undoes only the steps before it.
+ */
+static size_t
+start_steps(struct dpf_app *app)
+{
+	size_t i;
+
+	for (i = 0; i < RTE_DIM(steps); i++)
+		if (steps[i].start(app) < 0) {
+			if (steps[i].stop != NULL)
+				steps[i].stop(app);
+			break;
+		}
+	return i;
+}
+
+/* ---------------------------------------------------------------- running */
+
+static void
+report_start(struct dpf_app *app)
+{
+	struct dpf_numa_poll polls[DPF_MAX_RX_CORES * DPF_MAX_PORTS];
+	char line[64 + DPF_MAX_PORTS * 24];
+	struct dpf_wall_stats w;
+	unsigned int n_polls = 0;
+	unsigned int pl = dpf_dataplane_pipeline_lcore(app->dp);
+	uint16_t c, q;
+
+	for (c = 0; c < rx_cores(app); c++) {
+		struct dpf_rx_core_info ci;
+		int n = 0;
+
+		dpf_dataplane_core_info(app->dp, c, &ci);
+		line[0] = '\0';
+		for (q = 0; q < ci.n_rxq; q++) {
+			n += snprintf(line + n, sizeof(line) - (size_t)n, " port %u queue %u",
+				      ci.rxq[q].port, ci.rxq[q].queue);
+			polls[n_polls].lcore = ci.lcore_id;
+			polls[n_polls++].port = ci.rxq[q].port;
+		}
+		DPF_LOG(INFO, main, "lcore %u: RX%s\n", ci.lcore_id, line);
+	}
+	if (pl == RTE_MAX_LCORE)
+		DPF_LOG(INFO, main, "lcore %u: pipeline (main lcore)\n", rte_get_main_lcore());
+	else
+		DPF_LOG(INFO, main, "lcore %u: pipeline\n", pl);
+	dpf_ports_numa_report(app->ports, polls, n_polls);
+	dpf_wall_calibrate(app->wall);
+	dpf_wall_stats_get(app->wall, &w);
+	if (clock_of(app) == DPF_CLOCK_WALL && w.disciplined)
+		DPF_LOG(INFO, main,
+			"clock: TSC %.6f MHz measured, EAL says %.6f MHz (%+.0f ppm); "
+			"kept on CLOCK_REALTIME\n",
+			(double)w.disc.tsc_hz / 1e6, (double)w.tsc_hz_eal / 1e6,
+			((double)w.tsc_hz_eal / (double)w.disc.tsc_hz - 1) * 1e6);
+	DPF_LOG(INFO, main, "window %" PRIu64 " s, %s clock, output %s\n", opts(app)->window,
+		clock_of(app) == DPF_CLOCK_PACKET ? "packet" : "wall", opts(app)->output);
+}
+
+/* The main lcore's loop: the wall clock's samples, the pipeline when it has
+ * no lcore of its own, --idle-exit, --stats-period. Ends when every window is
+ * flushed to the writer. */
 static void
 run(struct dpf_app *app)
 {
-	uint64_t last_rx = 0, last_rx_change = dpf_wall_ns(app);
-	uint64_t next_stats = last_rx_change + app->cfg.opt.stats_period * 1000000000ull;
+	uint64_t last_rx = 0, last_rx_change = dpf_wall_ns(app->wall);
+	const struct dpf_options *o = opts(app);
+	bool own_pipeline = dpf_dataplane_pipeline_lcore(app->dp) == RTE_MAX_LCORE;
+	uint64_t next_stats = last_rx_change + o->stats_period * NS_PER_SEC;
 	bool done = false;
 
 	while (!done) {
 		uint64_t now, rx;
 
-		dpf_wall_poll();
-		now = dpf_wall_ns(app);
-
-		if (app->pipeline_lcore == RTE_MAX_LCORE)
-			done = dpf_pipeline_poll(app);
+		dpf_wall_poll(app->wall);
+		now = dpf_wall_ns(app->wall);
+		if (own_pipeline)
+			done = dpf_pipeline_poll(app->pipeline);
 		else
-			done = app->pipeline_done;
-		rx = dpf_stats_rx_total(app);
+			done = dpf_pipeline_done(app->pipeline);
+		rx = dpf_dataplane_rx_total(app->dp);
 		if (rx != last_rx) {
 			last_rx = rx;
 			last_rx_change = now;
-		} else if (app->cfg.opt.idle_exit != 0 && !app->stop &&
-			   now - last_rx_change >= app->cfg.opt.idle_exit * 1000000000ull) {
-			fprintf(stderr, "dpflow: no packet for %" PRIu64 " s: flushing and exiting\n",
-				app->cfg.opt.idle_exit);
-			app->stop = true;
+		} else if (o->idle_exit != 0 && !dpf_run_stopping(&app->run) &&
+			   now - last_rx_change >= o->idle_exit * NS_PER_SEC) {
+			DPF_LOG(NOTICE, main, "no packet for %" PRIu64 " s: flushing and exiting\n",
+				o->idle_exit);
+			dpf_run_set_stopping(&app->run, true);
 		}
-		if (app->cfg.opt.stats_period != 0 && now >= next_stats) {
-			dpf_stats_line(stderr, app);
-			next_stats = now + app->cfg.opt.stats_period * 1000000000ull;
+		if (o->stats_period != 0 && now >= next_stats) {
+			dpf_ctl_progress(app->ctl);
+			next_stats = now + o->stats_period * NS_PER_SEC;
 		}
 		if (!done)
 			usleep(200);
@@ -151,178 +545,132 @@ run_thread(void *arg)
 	struct dpf_app *app = arg;
 
 	run(app);
-	app->run_done = true;
 	return NULL;
+}
+
+/* With -i or --cmdline-file the prompt owns the main thread; the run loop moves aside. */
+static void
+run_with_prompt(struct dpf_app *app)
+{
+	pthread_t tid;
+
+	if (pthread_create(&tid, NULL, run_thread, app) != 0) {
+		DPF_LOG(ERR, main, "cannot start the run loop\n");
+		dpf_run_set_stopping(&app->run, true);
+		run(app);
+		return;
+	}
+	dpf_cli_run(app->cli, app->ctl, opts(app)->interactive);
+	/* Without -i the file ran first; then the run goes on as usual. */
+	if (opts(app)->interactive)
+		dpf_run_set_stopping(&app->run, true);
+	pthread_join(tid, NULL);
+}
+
+/* Launch, run until the stop, wait for every thread. @return the exit status */
+static int
+run_all(struct dpf_app *app)
+{
+	unsigned int pl = dpf_dataplane_pipeline_lcore(app->dp);
+	int ts_offset;
+	uint64_t ts_flag;
+	bool ok;
+
+	report_start(app);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	dpf_dataplane_launch(app->dp);
+	if (pl != RTE_MAX_LCORE)
+		rte_eal_remote_launch(dpf_pipeline_lcore_main, app->pipeline, pl);
+	dpf_ports_timestamp(app->ports, &ts_offset, &ts_flag);
+	if (app->replay != NULL &&
+	    dpf_replay_start(app->replay, dpf_ports_replay_pool(app->ports),
+			     (uint16_t)dpf_ports_replay_port(app->ports), ts_offset, ts_flag) < 0)
+		dpf_run_set_stopping(&app->run, true);
+	if (dpf_ctl_telemetry_register(app->ctl) < 0)
+		DPF_LOG(WARNING, main, "telemetry commands not registered\n");
+	if (opts(app)->interactive || opts(app)->cmdline_file != NULL)
+		run_with_prompt(app);
+	else
+		run(app);
+	rte_eal_mp_wait_lcore();
+	if (app->replay != NULL)
+		dpf_replay_join(app->replay);
+	dpf_writer_join(app->writer);
+	fflush(stdout);
+	/* The summary's last lines are the conservation check. */
+	ok = dpf_ctl_summary(app->ctl, stderr);
+	(void)ok;
+	/* doc/reliability.md: a signal stops any run within 2 s. */
+	if (app->run.stop_mono_ns != 0)
+		DPF_LOG(NOTICE, main, "stopped %.3f s after the signal\n",
+			(double)(dpf_mono_ns() - app->run.stop_mono_ns) / 1e9);
+	return dpf_run_output_failed(&app->run) ||
+			       (app->replay != NULL && dpf_replay_failed(app->replay))
+		       ? EXIT_FAILURE
+		       : EXIT_SUCCESS;
+}
+
+/* Driver profiles may add devargs to --vdev arguments (default_devargs,
+ * doc/drivers-cfg.md): EAL must see them, so before it starts. */
+static int
+start_eal(struct dpf_app *app, int argc, char **argv, char ***eal_argv)
+{
+	char dir[PATH_MAX];
+	int ret;
+
+	app->drivers = dpf_drivers_create();
+	if (app->drivers == NULL ||
+	    dpf_drivers_vdev_defaults(app->drivers,
+				      dpf_config_peek(argc, argv, "drivers-cfg", dir, sizeof(dir)),
+				      argc, argv, eal_argv) < 0) {
+		DPF_LOG(ERR, main, "out of memory\n");
+		dpf_drivers_free(app->drivers);
+		app->drivers = NULL;
+		return -ENOMEM;
+	}
+	ret = rte_eal_init(argc, *eal_argv);
+	if (ret < 0) {
+		DPF_LOG(ERR, main, "EAL initialisation failed: %s\n", rte_strerror(rte_errno));
+		dpf_drivers_free(app->drivers);
+		app->drivers = NULL;
+		return -rte_errno;
+	}
+	return ret;
 }
 
 int
 main(int argc, char **argv)
 {
-	struct dpf_app *app = &dpf_app;
-	uint16_t c;
+	static struct dpf_app app;
 	int ret, status = EXIT_FAILURE;
+	size_t started;
 
-	/* Driver profiles may add devargs to --vdev arguments (default_devargs,
-	 * doc/drivers-cfg.md): EAL must see them, so before it starts. */
-	{
-		char dir[PATH_MAX];
-		char **eal_argv;
-
-		app->drivers = dpf_drivers_create();
-		if (app->drivers == NULL ||
-		    dpf_drivers_vdev_defaults(
-			    app->drivers,
-			    dpf_options_peek(argc, argv, "drivers-cfg", dir, sizeof(dir)), argc,
-			    argv, &eal_argv) < 0) {
-			fprintf(stderr, "dpflow: out of memory\n");
-			dpf_drivers_free(app->drivers);
-			return EXIT_FAILURE;
-		}
-		argv = eal_argv;
-	}
-	ret = rte_eal_init(argc, argv);
-	if (ret < 0) {
-		fprintf(stderr, "dpflow: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
-		dpf_drivers_free(app->drivers);
+	/* Before anything logs: stderr, not EAL's stdout (records go there). */
+	dpf_log_init();
+	ret = start_eal(&app, argc, argv, &argv);
+	if (ret < 0)
 		return EXIT_FAILURE;
-	}
+	/* EAL took its own arguments: ours follow. */
 	argc -= ret;
 	argv += ret;
+	sig_app = &app;
 	/* Early, so that a reload during start-up does not kill the process
 	 * (SIGHUP's default action); the writer acts on it once it runs. */
 	signal(SIGHUP, on_sighup);
-
-	ret = dpf_options_parse(&app->cfg, argc, argv);
+	ret = dpf_config_parse(argc, argv, &app.cfg);
 	if (ret != 0) {
 		status = ret > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-		goto cleanup_eal;
+		goto stop_eal;
 	}
-	app->clock = (enum dpf_clock)app->cfg.opt.clock;
-	dpf_window_init(app->cfg.opt.window);
-	dpf_wall_init(app);
-	app->start_ns = dpf_wall_ns(app);
-	dpf_time_check_init(app);
-	app->replay_cut_window = DPF_WINDOW_NONE;
-
-	if (setup_format(app) < 0 || assign_lcores(app) < 0)
-		goto cleanup_opts;
-	if (app->cfg.opt.cmdline_file != NULL && dpf_cli_load(app->cfg.opt.cmdline_file) < 0)
-		goto cleanup_opts;
-	app->polling = true;
-	app->interactive = app->cfg.opt.interactive || app->cfg.opt.cmdline_file != NULL;
-	app->fmt_show = dpf_fmt_parse(app->cfg.opt.log_format, NULL, 0);
-	app->store = dpf_store_create((uint32_t)app->cfg.opt.flow_store);
-	if (app->fmt_show == NULL || app->store == NULL) {
-		fprintf(stderr, "dpflow: out of memory\n");
-		goto cleanup_opts;
-	}
-	if (app->cfg.opt.replay != NULL && dpf_replay_open(app) < 0)
-		goto cleanup_opts;
-	if (dpf_ports_init(app) < 0)
-		goto cleanup_ports;
-	/* Packet time comes from a file (replay, net_pcap rx_pcap): there is no
-	 * line rate to keep up with, so RX cores wait for free tables instead of
-	 * losing records. With the wall clock they never wait. */
-	app->offline = app->clock == DPF_CLOCK_PACKET;
-	if (dpf_rules_setup(app) < 0)
-		goto cleanup_rules;
-	app->fmt_ctx.ifaces = NULL;
-	{
-		static struct dpf_iface_meta metas[DPF_MAX_IFACES];
-		uint16_t i;
-
-		for (i = 0; i < app->n_ifaces; i++)
-			metas[i] = app->ifaces[i].meta;
-		app->fmt_ctx.ifaces = metas;
-		app->fmt_ctx.n_ifaces = app->n_ifaces;
-	}
-	if (dpf_rx_setup(app) < 0 || dpf_pipeline_setup(app) < 0)
-		goto cleanup_rules;
-	/* Exporters register with the writer before it starts; S3 also checks
-	 * the bucket here, so a refused bucket stops dpflow before any packet. */
-	if (dpf_export_ipfix_setup(app) < 0 || dpf_export_s3_setup(app) < 0)
-		goto cleanup_export;
-	if (dpf_writer_start(app) < 0)
-		goto cleanup_export;
-	print_lcores(app);
-	dpf_numa_report(stderr, app);
-	dpf_wall_calibrate(app);
-	{
-		struct dpf_wall_stats w;
-
-		if (app->clock == DPF_CLOCK_WALL && dpf_wall_stats(&w))
-			fprintf(stderr,
-				"dpflow: clock: TSC %.6f MHz measured, EAL says %.6f MHz (%+.0f ppm); "
-				"kept on CLOCK_REALTIME\n",
-				(double)w.disc.tsc_hz / 1e6, (double)w.tsc_hz_eal / 1e6,
-				((double)w.tsc_hz_eal / (double)w.disc.tsc_hz - 1) * 1e6);
-	}
-	fprintf(stderr, "dpflow: window %" PRIu64 " s, %s clock, output %s\n",
-		app->cfg.opt.window, app->clock == DPF_CLOCK_PACKET ? "packet" : "wall",
-		app->cfg.opt.output);
-
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	for (c = 0; c < app->n_cores; c++)
-		rte_eal_remote_launch(dpf_rx_lcore_main, &app->cores[c], app->cores[c].lcore_id);
-	if (app->pipeline_lcore != RTE_MAX_LCORE)
-		rte_eal_remote_launch(dpf_pipeline_lcore_main, app, app->pipeline_lcore);
-	if (app->cfg.opt.replay != NULL && dpf_replay_start(app) < 0) {
-		/* No replay thread to say so: RX cores wait for it to end. */
-		__atomic_store_n(&app->source_done, true, __ATOMIC_RELEASE);
-		app->stop = true;
-	}
-
-	if (dpf_telemetry_register(app) < 0)
-		fprintf(stderr, "dpflow: telemetry commands not registered\n");
-	if (app->interactive) {
-		pthread_t tid;
-
-		/* The prompt owns the main thread; the run loop moves aside. */
-		if (pthread_create(&tid, NULL, run_thread, app) != 0) {
-			fprintf(stderr, "dpflow: cannot start the run loop\n");
-			app->stop = true;
-		} else {
-			dpf_cli_run(app, app->cfg.opt.interactive);
-			/* Without -i the file ran first; then the run goes on as usual. */
-			if (app->cfg.opt.interactive)
-				app->stop = true;
-			pthread_join(tid, NULL);
-		}
-	} else {
-		run(app);
-	}
-	rte_eal_mp_wait_lcore();
-	dpf_replay_join(app);
-	dpf_writer_join(app);
-	fflush(stdout);
-	/* Before the summary, whose last lines are the conservation check. */
-	dpf_export_ipfix_print(stderr);
-	dpf_export_s3_print(stderr);
-	dpf_stats_print(stderr, app, true);
-	status = (app->writer_failed || dpf_replay_failed()) ? EXIT_FAILURE : EXIT_SUCCESS;
-	/* doc/reliability.md: a signal stops any run within 2 s. */
-	if (app->stop_mono_ns != 0)
-		fprintf(stderr, "dpflow: stopped %.3f s after the signal\n",
-			(double)(mono_ns() - app->stop_mono_ns) / 1e9);
-
-cleanup_export:
-	dpf_export_s3_free();
-	dpf_export_ipfix_free();
-cleanup_rules:
-	dpf_rules_free(app);
-cleanup_ports:
-	dpf_ports_close(app);
-cleanup_opts:
-	dpf_fmt_free(app->fmt);
-	dpf_fmt_free(app->fmt_show);
-	dpf_fmt_free(app->fmt_next);
-	dpf_store_free(app->store);
-	dpf_options_free(&app->cfg);
-	dpf_cli_unload();
-	dpf_wall_free();
-cleanup_eal:
+	dpf_run_set_polling(&app.run, true);
+	started = start_steps(&app);
+	if (started == RTE_DIM(steps))
+		status = run_all(&app);
+	stop_steps(&app, started);
+	dpf_config_free(app.cfg);
+stop_eal:
 	rte_eal_cleanup();
-	dpf_drivers_free(app->drivers);
+	dpf_drivers_free(app.drivers);
 	return status;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Options: one table drives the command line, the [dpflow] section of the
- * configuration file, the usage text and the configuration dump.
+ * configuration file (sections.c), the usage text and `show config`.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -13,9 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_common.h>
+#include <rte_eth_ring.h>
+
+#include "config_internal.h"
 #include "dpf_cfg.h"
 #include "dpf_fmt.h"
-#include "dpflow.h"
+#include "log.h"
 
 enum opt_type {
 	OPT_STR,   /* free text (format strings) */
@@ -198,12 +202,6 @@ static const struct opt_def opt_table[] = {
 
 #define N_OPTS RTE_DIM(opt_table)
 
-/* Keys of an [interface ID] section. */
-static const char *const iface_keys[] = {
-	"port", "vlan", "mac", "addresses", "account-id", "vpc-id", "subnet-id", "instance-id",
-	"region", "az-id", "sublocation-type", "sublocation-id", NULL,
-};
-
 static char **
 str_field(struct dpf_options *o, const struct opt_def *d)
 {
@@ -216,20 +214,12 @@ uint_field(struct dpf_options *o, const struct opt_def *d)
 	return (uint64_t *)((char *)o + d->off);
 }
 
-/* Values echoed in messages: cut, with control bytes escaped, so bad input
- * can neither forge a log line nor drive the terminal. */
-#define SHOWN_MAX 64
-
-struct shown {
-	char s[SHOWN_MAX * 4 + 4];
-};
-
-static const char *
-shown(struct shown *b, const char *v)
+const char *
+dpf_config_shown(struct dpf_config_shown *b, const char *v)
 {
 	size_t o = 0, i;
 
-	for (i = 0; v[i] != '\0' && i < SHOWN_MAX; i++) {
+	for (i = 0; v[i] != '\0' && i < DPF_CONFIG_SHOWN_MAX; i++) {
 		unsigned char c = (unsigned char)v[i];
 
 		if (c < 0x20 || c == 0x7f || c == '\\')
@@ -279,11 +269,12 @@ list_field(struct dpf_options *o, const struct opt_def *d)
 	return (struct dpf_str_list *)((char *)o + d->off);
 }
 
-static int
-list_append(struct dpf_str_list *l, const char *val, const char *origin)
+int
+dpf_str_list_append(struct dpf_str_list *l, const char *val, const char *origin)
 {
 	char **items = realloc(l->items, (l->n + 1) * sizeof(char *));
 	char **orig;
+	char *v, *o;
 
 	if (items == NULL)
 		return -ENOMEM;
@@ -292,16 +283,36 @@ list_append(struct dpf_str_list *l, const char *val, const char *origin)
 	if (orig == NULL)
 		return -ENOMEM;
 	l->origin = orig;
-	l->items[l->n] = strdup(val);
-	l->origin[l->n] = strdup(origin);
-	if (l->items[l->n] == NULL || l->origin[l->n] == NULL)
+	v = strdup(val);
+	o = strdup(origin);
+	if (v == NULL || o == NULL) {
+		free(v);
+		free(o);
 		return -ENOMEM;
+	}
+	l->items[l->n] = v;
+	l->origin[l->n] = o;
 	l->n++;
 	return 0;
 }
 
-static void
-list_free(struct dpf_str_list *l)
+int
+dpf_str_list_copy(struct dpf_str_list *dst, const struct dpf_str_list *src)
+{
+	unsigned int i;
+	int rc;
+
+	memset(dst, 0, sizeof(*dst));
+	for (i = 0; i < src->n; i++) {
+		rc = dpf_str_list_append(dst, src->items[i], src->origin[i]);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+void
+dpf_str_list_free(struct dpf_str_list *l)
 {
 	unsigned int i;
 
@@ -318,7 +329,7 @@ static int
 opt_set(struct dpf_options *o, const struct opt_def *d, const char *val, const char *origin,
 	char *err, size_t err_len)
 {
-	struct shown sv;
+	struct dpf_config_shown sv;
 	uint64_t v;
 	char **sp;
 	int rc, i;
@@ -333,7 +344,7 @@ opt_set(struct dpf_options *o, const struct opt_def *d, const char *val, const c
 			snprintf(err, err_len, "%s: empty value", d->name);
 			return -EINVAL;
 		}
-		return list_append(list_field(o, d), val, origin);
+		return dpf_str_list_append(list_field(o, d), val, origin);
 	case OPT_PATH:
 		rc = path_check(d, val, err, err_len);
 		if (rc < 0)
@@ -346,7 +357,7 @@ opt_set(struct dpf_options *o, const struct opt_def *d, const char *val, const c
 		if (!dpf_fmt_meta_valid(val)) {
 			snprintf(err, err_len,
 				 "%s '%s': must be 1..%d printable characters without spaces",
-				 d->name, shown(&sv, val), DPF_FMT_META_MAX);
+				 d->name, dpf_config_shown(&sv, val), DPF_FMT_META_MAX);
 			return -EINVAL;
 		}
 		/* fall through */
@@ -362,12 +373,12 @@ opt_set(struct dpf_options *o, const struct opt_def *d, const char *val, const c
 	case OPT_UINT:
 		rc = dpf_cfg_parse_u64(val, d->min, d->max, &v);
 		if (rc == -EINVAL) {
-			snprintf(err, err_len, "%s '%s': not a number", d->name, shown(&sv, val));
+			snprintf(err, err_len, "%s '%s': not a number", d->name, dpf_config_shown(&sv, val));
 			return rc;
 		}
 		if (rc == -ERANGE) {
 			snprintf(err, err_len, "%s '%s': out of range %" PRIu64 "..%" PRIu64,
-				 d->name, shown(&sv, val), d->min, d->max);
+				 d->name, dpf_config_shown(&sv, val), d->min, d->max);
 			return rc;
 		}
 		*uint_field(o, d) = v;
@@ -379,7 +390,7 @@ opt_set(struct dpf_options *o, const struct opt_def *d, const char *val, const c
 				return 0;
 			}
 		}
-		snprintf(err, err_len, "%s '%s': expected %s", d->name, shown(&sv, val), d->arg);
+		snprintf(err, err_len, "%s '%s': expected %s", d->name, dpf_config_shown(&sv, val), d->arg);
 		return -EINVAL;
 	}
 	return -EINVAL;
@@ -396,6 +407,17 @@ opt_find(const char *name)
 	return NULL;
 }
 
+int
+dpf_config_opt_set(struct dpf_options *o, const char *name, bool file_only, const char *val,
+		   const char *origin, char *err, size_t err_len)
+{
+	const struct opt_def *d = opt_find(name);
+
+	if (d == NULL || (file_only && (d->flags & OPT_CLI_ONLY)))
+		return -ENOENT;
+	return opt_set(o, d, val, origin, err, err_len);
+}
+
 static int
 set_defaults(struct dpf_options *o)
 {
@@ -407,346 +429,15 @@ set_defaults(struct dpf_options *o)
 		if (opt_table[i].def == NULL)
 			continue;
 		if (opt_set(o, &opt_table[i], opt_table[i].def, "default", err, sizeof(err)) < 0) {
-			fprintf(stderr, "dpflow: internal default: %s\n", err);
+			DPF_LOG(ERR, config, "internal default: %s\n", err);
 			return -EINVAL;
 		}
 	}
 	return 0;
-}
-
-static int
-is_iface_key(const char *k)
-{
-	int i;
-
-	for (i = 0; iface_keys[i] != NULL; i++)
-		if (strcmp(iface_keys[i], k) == 0)
-			return 1;
-	return 0;
-}
-
-static const char **
-iface_meta_slot(struct dpf_iface_meta *m, const char *key)
-{
-	if (strcmp(key, "account-id") == 0)
-		return &m->account_id;
-	if (strcmp(key, "vpc-id") == 0)
-		return &m->vpc_id;
-	if (strcmp(key, "subnet-id") == 0)
-		return &m->subnet_id;
-	if (strcmp(key, "instance-id") == 0)
-		return &m->instance_id;
-	if (strcmp(key, "region") == 0)
-		return &m->region;
-	if (strcmp(key, "az-id") == 0)
-		return &m->az_id;
-	if (strcmp(key, "sublocation-type") == 0)
-		return &m->sublocation_type;
-	if (strcmp(key, "sublocation-id") == 0)
-		return &m->sublocation_id;
-	return NULL;
-}
-
-static struct dpf_iface *
-iface_for_section(struct dpf_config *cfg, const struct dpf_cfg_entry *e, const char *file)
-{
-	uint16_t i;
-
-	for (i = 0; i < cfg->n_ifaces; i++)
-		if (strcmp(cfg->ifaces[i].meta.interface_id, e->section_arg) == 0)
-			return &cfg->ifaces[i];
-	if (cfg->n_ifaces == DPF_MAX_IFACES) {
-		fprintf(stderr, "dpflow: %s:%u: more than %d interfaces\n", file, e->section_line,
-			DPF_MAX_IFACES);
-		return NULL;
-	}
-	if (!dpf_fmt_meta_valid(e->section_arg)) {
-		fprintf(stderr,
-			"dpflow: %s:%u: interface section needs an id: [interface eni-...] "
-			"(printable, no spaces)\n",
-			file, e->section_line);
-		return NULL;
-	}
-	cfg->ifaces[cfg->n_ifaces].meta.interface_id = strdup(e->section_arg);
-	cfg->ifaces[cfg->n_ifaces].port = UINT16_MAX;
-	cfg->ifaces[cfg->n_ifaces].vlan = -1;
-	cfg->ifaces[cfg->n_ifaces].from_config = true;
-	cfg->ifaces[cfg->n_ifaces].line = e->section_line;
-	return &cfg->ifaces[cfg->n_ifaces++];
-}
-
-static int
-parse_cidr_text(const char *tok, struct dpf_cidr *c)
-{
-	char buf[64];
-	char *slash, *end;
-	unsigned long len;
-	unsigned int max;
-
-	if (strlen(tok) >= sizeof(buf))
-		return -EINVAL;
-	strcpy(buf, tok);
-	slash = strchr(buf, '/');
-	if (slash != NULL)
-		*slash++ = '\0';
-	memset(c, 0, sizeof(*c));
-	if (inet_pton(AF_INET, buf, c->addr) == 1)
-		c->family = 4;
-	else if (inet_pton(AF_INET6, buf, c->addr) == 1)
-		c->family = 6;
-	else
-		return -EINVAL;
-	max = c->family == 4 ? 32 : 128;
-	len = max;
-	if (slash != NULL) {
-		len = strtoul(slash, &end, 10);
-		if (*slash == '\0' || *end != '\0' || len > max)
-			return -EINVAL;
-	}
-	c->len = (uint8_t)len;
-	/* An interface address keeps its host bits (10.0.0.5/24 is fine). */
-	return 0;
-}
-
-static int
-iface_set_l2l3(struct dpf_iface *ifc, const char *key, const char *val, char *err,
-	       size_t err_len)
-{
-	if (strcmp(key, "vlan") == 0) {
-		uint64_t v;
-
-		if (dpf_cfg_parse_u64(val, 0, 4095, &v) < 0) {
-			snprintf(err, err_len, "vlan '%s': expected 0..4095", val);
-			return -EINVAL;
-		}
-		ifc->vlan = (int32_t)v;
-		return 0;
-	}
-	if (strcmp(key, "mac") == 0) {
-		unsigned int b[6];
-		char tail;
-		int i;
-
-		if (sscanf(val, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4],
-			   &b[5], &tail) != 6 || strlen(val) != 17) {
-			snprintf(err, err_len, "mac '%s': expected xx:xx:xx:xx:xx:xx", val);
-			return -EINVAL;
-		}
-		for (i = 0; i < 6; i++)
-			ifc->mac[i] = (uint8_t)b[i];
-		ifc->has_mac = true;
-		return 0;
-	}
-	/* addresses = CIDR[, CIDR...] (spaces or commas); the first is the primary. */
-	{
-		char buf[1024];
-		char *save = NULL, *tok;
-
-		if (strlen(val) >= sizeof(buf)) {
-			snprintf(err, err_len, "addresses: too long");
-			return -EINVAL;
-		}
-		strcpy(buf, val);
-		ifc->n_addrs = 0;
-		for (tok = strtok_r(buf, ", \t", &save); tok != NULL;
-		     tok = strtok_r(NULL, ", \t", &save)) {
-			if (ifc->n_addrs == DPF_IFACE_MAX_ADDRS) {
-				snprintf(err, err_len, "addresses: more than %d",
-					 DPF_IFACE_MAX_ADDRS);
-				return -EINVAL;
-			}
-			if (parse_cidr_text(tok, &ifc->addrs[ifc->n_addrs]) < 0) {
-				snprintf(err, err_len, "addresses: '%s' is not an address or CIDR",
-					 tok);
-				return -EINVAL;
-			}
-			ifc->n_addrs++;
-		}
-		if (ifc->n_addrs == 0) {
-			snprintf(err, err_len, "addresses: empty");
-			return -EINVAL;
-		}
-	}
-	return 0;
-}
-
-/* [nat] rule = ...; [acl] rule = ..., default = allow|deny, stateful = yes|no */
-static int
-apply_rule_section(struct dpf_config *cfg, const struct dpf_cfg_entry *e, const char *path)
-{
-	bool nat = strcmp(e->section, "nat") == 0;
-	char origin[PATH_MAX + 16], err[256];
-	const struct opt_def *d = NULL;
-	int rc;
-
-	if (e->section_arg[0] != '\0') {
-		fprintf(stderr, "dpflow: %s:%u: [%s] takes no argument\n", path, e->section_line,
-			e->section);
-		return -EINVAL;
-	}
-	if (e->key == NULL)
-		return 0;
-	if (strcmp(e->key, "rule") == 0)
-		d = opt_find(nat ? "nat-rule" : "acl-rule");
-	else if (!nat && strcmp(e->key, "default") == 0)
-		d = opt_find("acl-default");
-	else if (!nat && strcmp(e->key, "stateful") == 0)
-		d = opt_find("acl-stateful");
-	if (d == NULL) {
-		fprintf(stderr, "dpflow: %s:%u: unknown key '%s' in [%s] (expected %s)\n", path,
-			e->line, e->key, e->section, nat ? "rule" : "rule, default, stateful");
-		return -EINVAL;
-	}
-	snprintf(origin, sizeof(origin), "%s:%u", path, e->line);
-	rc = opt_set(&cfg->opt, d, e->value, origin, err, sizeof(err));
-	if (rc < 0)
-		fprintf(stderr, "dpflow: %s: %s\n", origin, err);
-	return rc;
-}
-
-/* Rules add up ([nat] and [acl] take many); any other key set twice in one
- * section would silently keep the last value. */
-static const struct dpf_cfg_entry *
-repeated_key(const struct dpf_cfg *c, unsigned int i)
-{
-	const struct dpf_cfg_entry *e = dpf_cfg_get(c, i);
-	unsigned int j;
-
-	if (e->key == NULL || strcmp(e->key, "rule") == 0)
-		return NULL;
-	for (j = 0; j < i; j++) {
-		const struct dpf_cfg_entry *p = dpf_cfg_get(c, j);
-
-		if (p->key != NULL && strcmp(p->key, e->key) == 0 &&
-		    strcmp(p->section, e->section) == 0 &&
-		    strcmp(p->section_arg, e->section_arg) == 0)
-			return p;
-	}
-	return NULL;
-}
-
-static int
-apply_config_file(struct dpf_config *cfg, const char *path)
-{
-	char err[512];
-	struct dpf_cfg *c = dpf_cfg_load(path, err, sizeof(err));
-	char origin[PATH_MAX + 16];
-	struct shown sv;
-	unsigned int i;
-	int rc = 0;
-
-	if (c == NULL) {
-		fprintf(stderr, "dpflow: --config: %s\n", err);
-		return -EINVAL;
-	}
-	for (i = 0; i < dpf_cfg_count(c) && rc == 0; i++) {
-		const struct dpf_cfg_entry *e = dpf_cfg_get(c, i);
-		const struct dpf_cfg_entry *first = repeated_key(c, i);
-
-		if (first != NULL) {
-			fprintf(stderr, "dpflow: %s:%u: '%s' repeated in [%s%s%s] (first at line %u)\n",
-				path, e->line, e->key, e->section, e->section_arg[0] ? " " : "",
-				e->section_arg, first->line);
-			rc = -EINVAL;
-		} else if (strcmp(e->section, "dpflow") == 0) {
-			const struct opt_def *d = e->key ? opt_find(e->key) : NULL;
-
-			if (e->section_arg[0] != '\0') {
-				fprintf(stderr, "dpflow: %s:%u: [dpflow] takes no argument\n", path,
-					e->section_line);
-				rc = -EINVAL;
-			} else if (e->key == NULL) {
-				continue;
-			} else if (d == NULL || (d->flags & OPT_CLI_ONLY)) {
-				fprintf(stderr, "dpflow: %s:%u: unknown setting '%s' in [dpflow]\n",
-					path, e->line, e->key);
-				rc = -EINVAL;
-			} else {
-				snprintf(origin, sizeof(origin), "%s:%u", path, e->line);
-				rc = opt_set(&cfg->opt, d, e->value, origin, err, sizeof(err));
-				if (rc < 0)
-					fprintf(stderr, "dpflow: %s: %s\n", origin, err);
-			}
-		} else if (strcmp(e->section, "nat") == 0 || strcmp(e->section, "acl") == 0) {
-			rc = apply_rule_section(cfg, e, path);
-		} else if (strcmp(e->section, "interface") == 0) {
-			struct dpf_iface *ifc = iface_for_section(cfg, e, path);
-			uint64_t port;
-
-			if (ifc == NULL) {
-				rc = -EINVAL;
-			} else if (e->key == NULL) {
-				continue;
-			} else if (!is_iface_key(e->key)) {
-				fprintf(stderr,
-					"dpflow: %s:%u: unknown key '%s' in [interface %s]\n",
-					path, e->line, e->key, e->section_arg);
-				rc = -EINVAL;
-			} else if (strcmp(e->key, "port") == 0) {
-				if (dpf_cfg_parse_u64(e->value, 0, DPF_MAX_PORTS - 1, &port) < 0) {
-					fprintf(stderr,
-						"dpflow: %s:%u: port '%s': expected 0..%d\n",
-						path, e->line, shown(&sv, e->value),
-						DPF_MAX_PORTS - 1);
-					rc = -EINVAL;
-				} else {
-					ifc->port = (uint16_t)port;
-				}
-			} else if (strcmp(e->key, "vlan") == 0 || strcmp(e->key, "mac") == 0 ||
-				   strcmp(e->key, "addresses") == 0) {
-				rc = iface_set_l2l3(ifc, e->key, e->value, err, sizeof(err));
-				if (rc < 0)
-					fprintf(stderr, "dpflow: %s:%u: %s\n", path, e->line, err);
-			} else if (!dpf_fmt_meta_valid(e->value)) {
-				fprintf(stderr,
-					"dpflow: %s:%u: %s '%s': must be printable without spaces\n",
-					path, e->line, e->key, shown(&sv, e->value));
-				rc = -EINVAL;
-			} else {
-				const char **slot = iface_meta_slot(&ifc->meta, e->key);
-
-				free((char *)*slot);
-				*slot = strdup(e->value);
-			}
-		} else {
-			fprintf(stderr,
-				"dpflow: %s:%u: unknown section [%s] (expected [dpflow], "
-				"[interface ID], [nat] or [acl])\n",
-				path, e->section_line, e->section);
-			rc = -EINVAL;
-		}
-	}
-	/* Every interface section must say which port it logs. */
-	for (i = 0; rc == 0 && i < cfg->n_ifaces; i++) {
-		uint16_t j;
-
-		if (cfg->ifaces[i].port == UINT16_MAX) {
-			fprintf(stderr, "dpflow: %s: [interface %s] has no 'port = N'\n", path,
-				cfg->ifaces[i].meta.interface_id);
-			rc = -EINVAL;
-		}
-		for (j = 0; rc == 0 && j < i; j++) {
-			const struct dpf_iface *a = &cfg->ifaces[j], *b = &cfg->ifaces[i];
-
-			if (a->port != b->port)
-				continue;
-			if ((a->has_mac && b->has_mac && memcmp(a->mac, b->mac, 6) == 0) ||
-			    (!a->has_mac && !b->has_mac && a->vlan == b->vlan)) {
-				fprintf(stderr,
-					"dpflow: %s:%u: [interface %s] matches the same packets as "
-					"[interface %s] (line %u): give each its own vlan or mac\n",
-					path, b->line, b->meta.interface_id, a->meta.interface_id,
-					a->line);
-				rc = -EINVAL;
-			}
-		}
-	}
-	dpf_cfg_free(c);
-	return rc;
 }
 
 void
-dpf_options_usage(FILE *f, const char *prog)
+dpf_config_usage(FILE *f, const char *prog)
 {
 	size_t i;
 
@@ -770,10 +461,12 @@ dpf_options_usage(FILE *f, const char *prog)
 
 /* show config: every setting from the table, as key: value. */
 void
-dpf_options_show(FILE *f, const struct dpf_options *o)
+dpf_config_show(struct dpf_config *c, FILE *f)
 {
+	const struct dpf_options *o = &c->opt;
 	size_t i;
 
+	pthread_mutex_lock(&c->lock);
 	for (i = 0; i < N_OPTS; i++) {
 		const struct opt_def *d = &opt_table[i];
 		const char *base = (const char *)o + d->off;
@@ -795,34 +488,63 @@ dpf_options_show(FILE *f, const struct dpf_options *o)
 			fprintf(f, "%s: %s\n", d->name, d->values[*(const uint64_t *)base]);
 			break;
 		case OPT_LIST:
-			/* Rules can change at run time: control.c prints the current set. */
+			/* Rules change at run time: the rules subsystem shows the current set. */
 			break;
 		}
 	}
+	pthread_mutex_unlock(&c->lock);
+}
+
+int
+dpf_config_set(struct dpf_config *c, const char *name, const char *value, char *err,
+	       size_t err_len)
+{
+	int rc;
+
+	pthread_mutex_lock(&c->lock);
+	rc = dpf_config_opt_set(&c->opt, name, false, value, "run time", err, err_len);
+	pthread_mutex_unlock(&c->lock);
+	if (rc == -ENOENT)
+		snprintf(err, err_len, "%s: no such setting", name);
+	return rc;
+}
+
+const struct dpf_options *
+dpf_config_options(const struct dpf_config *c)
+{
+	return &c->opt;
+}
+
+uint16_t
+dpf_config_iface_count(const struct dpf_config *c)
+{
+	return c->n_ifaces;
+}
+
+const struct dpf_iface *
+dpf_config_iface(const struct dpf_config *c, uint16_t i)
+{
+	return i < c->n_ifaces ? &c->ifaces[i] : NULL;
 }
 
 void
-dpf_options_free(struct dpf_config *cfg)
+dpf_config_free(struct dpf_config *c)
 {
 	size_t i;
 	uint16_t k;
 
+	if (c == NULL)
+		return;
 	for (i = 0; i < N_OPTS; i++) {
 		if (opt_table[i].type == OPT_LIST)
-			list_free(list_field(&cfg->opt, &opt_table[i]));
+			dpf_str_list_free(list_field(&c->opt, &opt_table[i]));
 		if (opt_table[i].type == OPT_STR || opt_table[i].type == OPT_META ||
-		    opt_table[i].type == OPT_PATH) {
-			char **sp = str_field(&cfg->opt, &opt_table[i]);
-
-			free(*sp);
-			*sp = NULL;
-		}
+		    opt_table[i].type == OPT_PATH)
+			free(*str_field(&c->opt, &opt_table[i]));
 	}
-	for (k = 0; k < cfg->n_ifaces; k++) {
-		struct dpf_iface_meta *m = &cfg->ifaces[k].meta;
+	for (k = 0; k < c->n_ifaces; k++) {
+		struct dpf_iface_meta *m = &c->ifaces[k].meta;
 
-		if (!cfg->ifaces[k].from_config)
-			continue;
 		free((char *)m->interface_id);
 		free((char *)m->account_id);
 		free((char *)m->vpc_id);
@@ -833,16 +555,17 @@ dpf_options_free(struct dpf_config *cfg)
 		free((char *)m->sublocation_type);
 		free((char *)m->sublocation_id);
 	}
-	cfg->n_ifaces = 0;
+	pthread_mutex_destroy(&c->lock);
+	free(c);
 }
 
 /*
  * The value of setting `name` before EAL has run: from `--name V` or
  * `--name=V` after "--", else from the [dpflow] section of --config.
- * Quiet: dpf_options_parse() reports any problem later. NULL when unset.
+ * Quiet: dpf_config_parse() reports any problem later. NULL when unset.
  */
 const char *
-dpf_options_peek(int argc, char **argv, const char *name, char *buf, size_t len)
+dpf_config_peek(int argc, char **argv, const char *name, char *buf, size_t len)
 {
 	const char *config = NULL;
 	size_t nl = strlen(name);
@@ -887,23 +610,11 @@ dpf_options_peek(int argc, char **argv, const char *name, char *buf, size_t len)
 	return NULL;
 }
 
-/*
- * Returns 0 to run, 1 when help was printed (exit 0), negative on a bad
- * option (message already printed).
- */
-int
-dpf_options_parse(struct dpf_config *cfg, int argc, char **argv)
+static void
+long_options(struct option *longopts)
 {
-	struct option longopts[N_OPTS + 2];
-	const char *config_path = NULL;
-	struct shown sv;
-	char err[512];
 	size_t i;
-	int c, idx, rc;
 
-	memset(cfg, 0, sizeof(*cfg));
-	if (set_defaults(&cfg->opt) < 0)
-		return -EINVAL;
 	for (i = 0; i < N_OPTS; i++) {
 		longopts[i].name = opt_table[i].name;
 		longopts[i].has_arg = opt_table[i].type == OPT_FLAG ? no_argument : required_argument;
@@ -912,36 +623,51 @@ dpf_options_parse(struct dpf_config *cfg, int argc, char **argv)
 	}
 	longopts[N_OPTS] = (struct option){"help", no_argument, NULL, 'h'};
 	longopts[N_OPTS + 1] = (struct option){NULL, 0, NULL, 0};
+}
 
-	/* First pass: only --config, so the command line can override the file.
-	 * optind 0 resets glibc's getopt fully (1 keeps a stale position inside an
-	 * option cluster when an earlier parse stopped early). */
+/*
+ * First pass: only --config, so the command line can override the file.
+ * optind 0 resets glibc's getopt fully (1 keeps a stale position inside an
+ * option cluster when an earlier parse stopped early).
+ */
+static int
+find_config_file(int argc, char **argv, const struct option *longopts, const char **path)
+{
+	struct dpf_config_shown sv, sv2;
+	int c, idx;
+
+	*path = NULL;
 	opterr = 0;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "hi", longopts, &idx)) != -1) {
 		if (c < 256 || strcmp(opt_table[c - 256].name, "config") != 0)
 			continue;
 		/* A second file would replace the first, not add to it. */
-		if (config_path != NULL) {
-			struct shown sv2;
-
-			fprintf(stderr, "dpflow: --config given twice ('%s' and '%s'): give one file\n",
-				shown(&sv, config_path), shown(&sv2, optarg));
+		if (*path != NULL) {
+			DPF_LOG(ERR, config, "--config given twice ('%s' and '%s'): give one file\n",
+				dpf_config_shown(&sv, *path), dpf_config_shown(&sv2, optarg));
 			return -EINVAL;
 		}
-		config_path = optarg;
+		*path = optarg;
 	}
-	if (config_path != NULL) {
-		rc = apply_config_file(cfg, config_path);
-		if (rc < 0)
-			return rc;
-	}
+	return 0;
+}
+
+/* Second pass: every option; 1 when help was printed. */
+static int
+apply_command_line(struct dpf_config *cfg, int argc, char **argv, const struct option *longopts)
+{
+	struct dpf_config_shown sv;
+	char err[512], origin[64];
+	int c, idx, rc;
 
 	opterr = 0;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, ":hi", longopts, &idx)) != -1) {
+		const struct opt_def *d;
+
 		if (c == 'h') {
-			dpf_options_usage(stdout, argv[0]);
+			dpf_config_usage(stdout, argv[0]);
 			return 1;
 		}
 		if (c == 'i') {
@@ -949,40 +675,84 @@ dpf_options_parse(struct dpf_config *cfg, int argc, char **argv)
 			continue;
 		}
 		if (c == '?') {
-			fprintf(stderr, "dpflow: unknown option '%s' (see --help)\n",
-				shown(&sv, argv[optind - 1]));
+			DPF_LOG(ERR, config, "unknown option '%s' (see --help)\n",
+				dpf_config_shown(&sv, argv[optind - 1]));
 			return -EINVAL;
 		}
 		if (c == ':') {
-			fprintf(stderr, "dpflow: option '%s' needs a value (see --help)\n",
-				shown(&sv, argv[optind - 1]));
+			DPF_LOG(ERR, config, "option '%s' needs a value (see --help)\n",
+				dpf_config_shown(&sv, argv[optind - 1]));
 			return -EINVAL;
 		}
-		{
-			const struct opt_def *d = &opt_table[c - 256];
-			char origin[64];
-
-			snprintf(origin, sizeof(origin), "--%s #%u", d->name,
-				 d->type == OPT_LIST ? list_field(&cfg->opt, d)->n + 1 : 1);
-			rc = opt_set(&cfg->opt, d, optarg != NULL ? optarg : "1", origin, err, sizeof(err));
-		}
+		d = &opt_table[c - 256];
+		snprintf(origin, sizeof(origin), "--%s #%u", d->name,
+			 d->type == OPT_LIST ? list_field(&cfg->opt, d)->n + 1 : 1);
+		rc = opt_set(&cfg->opt, d, optarg != NULL ? optarg : "1", origin, err, sizeof(err));
 		if (rc < 0) {
-			fprintf(stderr, "dpflow: --%s\n", err);
+			DPF_LOG(ERR, config, "--%s\n", err);
 			return rc;
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "dpflow: unexpected argument '%s' (see --help)\n",
-			shown(&sv, argv[optind]));
+		DPF_LOG(ERR, config, "unexpected argument '%s' (see --help)\n",
+			dpf_config_shown(&sv, argv[optind]));
 		return -EINVAL;
 	}
+	return 0;
+}
+
+/* The record format, checked before anything starts. */
+static int
+check_format(const struct dpf_options *o)
+{
+	char err[256];
+	struct dpf_fmt *f = dpf_fmt_parse(o->log_format, err, sizeof(err));
+
+	if (f == NULL) {
+		DPF_LOG(ERR, config, "--log-format: %s\n", err);
+		return -EINVAL;
+	}
+	dpf_fmt_free(f);
+	return 0;
+}
+
+int
+dpf_config_parse(int argc, char **argv, struct dpf_config **out)
+{
+	struct option longopts[N_OPTS + 2];
+	const char *config_path;
+	struct dpf_config *cfg;
+	int rc;
+
+	*out = NULL;
+	cfg = calloc(1, sizeof(*cfg));
+	if (cfg == NULL) {
+		DPF_LOG(ERR, config, "out of memory\n");
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&cfg->lock, NULL);
+	long_options(longopts);
+	rc = set_defaults(&cfg->opt);
+	if (rc == 0)
+		rc = find_config_file(argc, argv, longopts, &config_path);
+	if (rc == 0 && config_path != NULL)
+		rc = dpf_config_read_file(cfg, config_path);
+	if (rc == 0)
+		rc = apply_command_line(cfg, argc, argv, longopts);
 	/* Checked here, before EAL lcores are counted, so the limit is what is named. */
-	if (cfg->opt.replay != NULL && cfg->opt.rxq > RTE_PMD_RING_MAX_RX_RINGS) {
-		fprintf(stderr,
-			"dpflow: --rxq %" PRIu64 ": the replay source feeds at most %d queues (the "
+	if (rc == 0 && cfg->opt.replay != NULL && cfg->opt.rxq > RTE_PMD_RING_MAX_RX_RINGS) {
+		DPF_LOG(ERR, config,
+			"--rxq %" PRIu64 ": the replay source feeds at most %d queues (the "
 			"limit of its net_ring port)\n",
 			cfg->opt.rxq, RTE_PMD_RING_MAX_RX_RINGS);
-		return -EINVAL;
+		rc = -EINVAL;
 	}
+	if (rc == 0)
+		rc = check_format(&cfg->opt);
+	if (rc != 0) {
+		dpf_config_free(cfg);
+		return rc;
+	}
+	*out = cfg;
 	return 0;
 }

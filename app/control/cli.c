@@ -1,5 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* The prompt: assembles the nouns' command tables, `help`, and the loops. */
+/*
+ * The prompt (librte_cmdline, as in dpdk-testpmd): one table of commands,
+ * each a row of tokens, a help text and the control action it calls
+ * (control.h); the tokens and instances librte_cmdline parses with are made
+ * from the table when the prompt starts. Also `help`, the explanation of a
+ * line no command takes, and --cmdline-file.
+ */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -7,25 +13,153 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <cmdline.h>
+#include <cmdline_parse.h>
+#include <cmdline_parse_string.h>
 #include <cmdline_rdline.h>
 #include <cmdline_socket.h>
 
-#include "cli.h"
+#include <rte_common.h>
+#include <rte_errno.h>
+
 #include "cmdfile.h"
+#include "control.h"
+#include "log.h"
 
-#define MAX_CMDS 64
+#define MAX_TOKENS 6
+#define MAX_ARGS 32
 
-static cmdline_parse_ctx_t main_ctx[MAX_CMDS + 1];
-/* The terminal's commands: main_ctx's, then the one that explains rejections. */
-static cmdline_parse_ctx_t prompt_ctx[MAX_CMDS + 2];
+/* Tokens of a row: a keyword ("a#b": one of them), or these, told apart by address. */
+static const char arg_token[] = "ARG";	 /* one word, given to the action */
+static const char rest_token[] = "REST"; /* the rest of the line, at least one word */
+#define ARG arg_token
+#define REST rest_token
 
-static cmdline_parse_inst_t *const *const tables[] = {
-	dpf_cli_run_cmds, dpf_cli_port_cmds, dpf_cli_flows_cmds, dpf_cli_window_cmds,
-	dpf_cli_config_cmds, dpf_cli_rules_cmds,
+/* How a row's action is called. */
+enum call {
+	CALL_NONE, /* fn(ctl, f) */
+	CALL_ARG,  /* fn(ctl, f, the ARG word) */
+	CALL_REST, /* fn(ctl, f, argc, argv): the REST words; optional */
+	CALL_LINE, /* fn(ctl, f, the REST text) */
+	CALL_ARG_REST, /* fn(ctl, f, ARG word, argc, argv); REST optional */
+	CALL_RULES, /* dpf_ctl_rules(ctl, f, fn.rules, the ARG word, the REST text or NULL) */
 };
 
-int
-dpf_cli_split(char *s, char **argv, int max)
+struct command {
+	const char *tokens[MAX_TOKENS + 1];
+	enum call call;
+	union {
+		int (*none)(struct dpf_ctl *, FILE *);
+		int (*arg)(struct dpf_ctl *, FILE *, const char *);
+		int (*rest)(struct dpf_ctl *, FILE *, int, char **);
+		int (*arg_rest)(struct dpf_ctl *, FILE *, const char *, int, char **);
+		struct {
+			enum dpf_rules_kind kind;
+			enum dpf_ctl_rules_verb verb;
+		} rules; /* the one rules action's data: which set, what to do */
+	} fn;
+	const char *help; /* NULL: the previous row's (listed once) */
+	bool quit;	  /* ends the prompt */
+};
+
+#define HELP_HELP "help [COMMAND]: list the commands, or those starting with COMMAND"
+
+#define FILTER_HELP                                                                                \
+	"[iface ID] [src CIDR] [dst CIDR] [port N] [proto P] [action ACCEPT|REJECT] "              \
+	"[oldest] [limit N]"
+
+static const struct command commands[] = {
+	{{"start"}, CALL_NONE, {.none = dpf_ctl_start}, "start: poll the ports again"},
+	{{"stop"}, CALL_NONE, {.none = dpf_ctl_stop},
+	 "stop: stop polling the ports; counted data is kept"},
+	{{"quit"}, CALL_NONE, {.none = dpf_ctl_quit},
+	 "quit: flush the open window, publish the files, exit 0", true},
+	{{"flush"}, CALL_NONE, {.none = dpf_ctl_flush},
+	 "flush: close the current window now (its records are written)"},
+	{{"wait"}, CALL_NONE, {.none = dpf_ctl_wait},
+	 "wait: wait until the replay (or --idle-exit run) has ended and every window is "
+	 "flushed"},
+	{{"show", "port", "info", ARG}, CALL_ARG, {.arg = dpf_ctl_show_port_info},
+	 "show port info|stats|xstats <port>|all: device, counters, driver counters"},
+	{{"show", "port", "stats", ARG}, CALL_ARG, {.arg = dpf_ctl_show_port_stats}},
+	{{"show", "port", "xstats", ARG}, CALL_ARG, {.arg = dpf_ctl_show_port_xstats}},
+	{{"clear", "port", "stats", ARG}, CALL_ARG, {.arg = dpf_ctl_clear_port_stats},
+	 "clear port stats <port>|all: reset the NIC counters"},
+	{{"show", "flows", REST}, CALL_REST, {.rest = dpf_ctl_show_flows},
+	 "show flows " FILTER_HELP
+	 ": newest flows of the recent closed windows first (limit 100, at most 10000)"},
+	{{"export", "flows", "csv", ARG, REST}, CALL_ARG_REST, {.arg_rest = dpf_ctl_export_flows},
+	 "export flows csv FILE " FILTER_HELP
+	 ": write the matching flows as CSV (times as MM/DD/YYYY HH:MM:SS AM/PM and epoch ms)"},
+	{{"show", "window"}, CALL_NONE, {.none = dpf_ctl_show_window},
+	 "show window: the current window, its boundary, flows so far"},
+	{{"set", "window", ARG}, CALL_ARG, {.arg = dpf_ctl_set_window},
+	 "set window SEC: window length 1..3600 from the next boundary"},
+	{{"show", "config"}, CALL_NONE, {.none = dpf_ctl_show_config},
+	 "show config|lcores|flow-table: settings; which lcore does what; per-core "
+	 "table fill and losses"},
+	{{"show", "lcores"}, CALL_NONE, {.none = dpf_ctl_show_lcores}},
+	{{"show", "flow-table"}, CALL_NONE, {.none = dpf_ctl_show_flow_table}},
+	{{"set", "log-format", REST}, CALL_LINE, {.arg = dpf_ctl_set_log_format},
+	 "set log-format FMT: AWS format string from the next window boundary"},
+	{{"nat", "show"}, CALL_RULES, {.rules = {DPF_RULES_NAT, DPF_CTL_RULES_SHOW}},
+	 "nat|acl show | add RULE | del N: rules, checked when entered, queued for the next "
+	 "window boundary"},
+	{{"nat", "add", REST}, CALL_RULES, {.rules = {DPF_RULES_NAT, DPF_CTL_RULES_ADD}}},
+	{{"nat", "del", ARG}, CALL_RULES, {.rules = {DPF_RULES_NAT, DPF_CTL_RULES_DEL}}},
+	{{"acl", "show"}, CALL_RULES, {.rules = {DPF_RULES_ACL, DPF_CTL_RULES_SHOW}}},
+	{{"acl", "add", REST}, CALL_RULES, {.rules = {DPF_RULES_ACL, DPF_CTL_RULES_ADD}}},
+	{{"acl", "del", ARG}, CALL_RULES, {.rules = {DPF_RULES_ACL, DPF_CTL_RULES_DEL}}},
+};
+
+/* Room for every row, a twin without its optional REST, and help's two. */
+#define MAX_INSTS (2 * RTE_DIM(commands) + 2)
+
+/* What librte_cmdline fills: a row's words, then its REST. */
+struct parsed {
+	cmdline_fixed_string_t word[MAX_TOKENS];
+	cmdline_multi_string_t rest;
+};
+
+/* An instance's data: its row (NULL: help), and whether REST was left out. */
+struct inst_data {
+	struct dpf_cli *cli;
+	const struct command *cmd;
+	bool no_rest;
+};
+
+/* --cmdline-file, read whole before the run starts. */
+struct file_cmd {
+	unsigned int lineno;
+	char *text;
+};
+
+/* A token whose parse checks a line against every command (cmd_rejected below). */
+struct rejected_token {
+	cmdline_parse_token_hdr_t hdr;
+	struct dpf_cli *cli;
+};
+
+struct dpf_cli {
+	struct dpf_ctl *ctl;
+	cmdline_parse_ctx_t main_ctx[MAX_INSTS + 1];
+	/* The terminal's: main_ctx's, then the one that explains rejections. */
+	cmdline_parse_ctx_t prompt_ctx[MAX_INSTS + 2];
+	cmdline_parse_ctx_t check_ctx[MAX_INSTS + 1];
+	struct cmdline *checker;
+	cmdline_parse_inst_t *insts[MAX_INSTS + 1]; /* owned: every instance made */
+	unsigned int n_insts;
+	struct rejected_token rejected_tok;
+	cmdline_parse_inst_t *rejected;
+	/* --cmdline-file */
+	char *file;
+	struct file_cmd *cmds;
+	unsigned int n, cap;
+};
+
+/* Split s in place on spaces; returns the word count (at most max). */
+static int
+split(char *s, char **argv, int max)
 {
 	char *save = NULL, *t;
 	int n = 0;
@@ -35,77 +169,199 @@ dpf_cli_split(char *s, char **argv, int max)
 	return n;
 }
 
-void
-dpf_cli_done(int rc)
+/* The first ARG word of a parsed row. */
+static const char *
+arg_word(const struct command *cmd, const struct parsed *r)
 {
-	(void)rc;
+	unsigned int i;
+
+	for (i = 0; cmd->tokens[i] != NULL; i++)
+		if (cmd->tokens[i] == ARG)
+			return r->word[i];
+	return "";
+}
+
+/* A rules row's argument: its ARG word (del), its REST text (add), none (show). */
+static const char *
+rules_arg(const struct command *cmd, const struct parsed *r)
+{
+	unsigned int i;
+
+	for (i = 0; cmd->tokens[i] != NULL; i++)
+		if (cmd->tokens[i] == REST)
+			return r->rest;
+	return cmd->tokens[i - 1] == ARG ? arg_word(cmd, r) : NULL;
+}
+
+static void
+cmd_parsed(void *parsed, struct cmdline *cl, void *data)
+{
+	const struct inst_data *d = data;
+	const struct command *cmd = d->cmd;
+	struct parsed *r = parsed;
+	char *argv[MAX_ARGS];
+	int argc = 0;
+
+	if (d->no_rest)
+		r->rest[0] = '\0';
+	else if (cmd->call == CALL_REST || cmd->call == CALL_ARG_REST)
+		argc = split(r->rest, argv, MAX_ARGS);
+	switch (cmd->call) {
+	case CALL_NONE:
+		cmd->fn.none(d->cli->ctl, stdout);
+		break;
+	case CALL_ARG:
+		cmd->fn.arg(d->cli->ctl, stdout, arg_word(cmd, r));
+		break;
+	case CALL_LINE:
+		cmd->fn.arg(d->cli->ctl, stdout, r->rest);
+		break;
+	case CALL_REST:
+		cmd->fn.rest(d->cli->ctl, stdout, argc, argv);
+		break;
+	case CALL_ARG_REST:
+		cmd->fn.arg_rest(d->cli->ctl, stdout, arg_word(cmd, r), argc, argv);
+		break;
+	case CALL_RULES:
+		dpf_ctl_rules(d->cli->ctl, stdout, cmd->fn.rules.kind, cmd->fn.rules.verb,
+			      rules_arg(cmd, r));
+		break;
+	}
+	if (cmd->quit)
+		cmdline_quit(cl);
+	/* Flushed, so that scripts see each answer in order. */
 	fflush(stdout);
 }
 
 /* help [WORD]: every command whose help starts with WORD. */
-struct cmd_help_result {
-	cmdline_fixed_string_t help;
-	cmdline_multi_string_t word;
-};
-
 static void
 cmd_help_parsed(void *parsed, struct cmdline *cl, void *data)
 {
-	struct cmd_help_result *r = parsed;
+	const struct inst_data *d = data;
+	struct parsed *r = parsed;
+	const char *word = d->no_rest ? "" : r->rest;
 	size_t i, shown = 0;
 
-	const char *word = data != NULL ? "" : r->word;
+	for (i = 0; i < RTE_DIM(commands); i++) {
+		const char *h = commands[i].help;
 
-	(void)cl;
-	for (i = 0; main_ctx[i] != NULL; i++) {
-		const char *h = main_ctx[i]->help_str;
-
-		/* Argument-less twins of commands share their help text. */
-		if (i > 0 && main_ctx[i - 1]->help_str == h)
-			continue;
-		if (word[0] != '\0' && strncmp(h, word, strlen(word)) != 0)
+		if (h == NULL || (word[0] != '\0' && strncmp(h, word, strlen(word)) != 0))
 			continue;
 		printf("%s\n", h);
 		shown++;
 	}
+	if (word[0] == '\0' || strncmp(HELP_HELP, word, strlen(word)) == 0) {
+		printf("%s\n", HELP_HELP);
+		shown++;
+	}
 	if (shown == 0)
 		printf("error: no command starts with '%s' (type 'help')\n", word);
-	dpf_cli_done(0);
+	fflush(stdout);
 }
 
-static cmdline_parse_token_string_t cmd_help_help =
-	TOKEN_STRING_INITIALIZER(struct cmd_help_result, help, "help");
-static cmdline_parse_token_string_t cmd_help_word =
-	TOKEN_STRING_INITIALIZER(struct cmd_help_result, word, TOKEN_STRING_MULTI);
+/* ---------------------------------------------------------------- the table */
 
-static cmdline_parse_inst_t cmd_help = {
-	.f = cmd_help_parsed,
-	.help_str = "help [COMMAND]: list the commands, or those starting with COMMAND",
-	.tokens = {(void *)&cmd_help_help, (void *)&cmd_help_word, NULL},
-};
-
-/* A MULTI token needs one word at least: the bare command is its own entry. */
-static cmdline_parse_inst_t cmd_help_bare = {
-	.f = cmd_help_parsed,
-	.data = (void *)1,
-	.help_str = "help [COMMAND]: list the commands, or those starting with COMMAND",
-	.tokens = {(void *)&cmd_help_help, NULL},
-};
-
-static void
-build_ctx(void)
+static cmdline_parse_token_hdr_t *
+make_token(const char *word, unsigned int slot)
 {
-	size_t t, i, n = 0;
+	cmdline_parse_token_string_t *t = calloc(1, sizeof(*t));
 
-	for (t = 0; t < RTE_DIM(tables); t++)
-		for (i = 0; tables[t][i] != NULL && n < MAX_CMDS - 1; i++)
-			main_ctx[n++] = tables[t][i];
-	main_ctx[n++] = &cmd_help;
-	main_ctx[n++] = &cmd_help_bare;
-	main_ctx[n] = NULL;
+	if (t == NULL)
+		return NULL;
+	t->hdr.ops = &cmdline_token_string_ops;
+	if (word == REST) {
+		t->hdr.offset = offsetof(struct parsed, rest);
+		t->string_data.str = TOKEN_STRING_MULTI;
+	} else {
+		t->hdr.offset = (unsigned int)(offsetof(struct parsed, word) +
+					       slot * sizeof(cmdline_fixed_string_t));
+		t->string_data.str = word == ARG ? NULL : word;
+	}
+	return &t->hdr;
 }
 
-static void explain(const char *line, int rc);
+/* An instance of cmd (without its REST when no_rest), with its data. */
+static cmdline_parse_inst_t *
+make_inst(struct dpf_cli *cli, const struct command *cmd, const char *const *tokens,
+	  bool no_rest, void (*f)(void *, struct cmdline *, void *), const char *help)
+{
+	cmdline_parse_inst_t *inst;
+	struct inst_data *d;
+	unsigned int n = 0, i;
+
+	while (tokens[n] != NULL && !(no_rest && tokens[n] == REST))
+		n++;
+	inst = calloc(1, sizeof(*inst) + (n + 1) * sizeof(inst->tokens[0]) + sizeof(*d));
+	if (inst == NULL || cli->n_insts == MAX_INSTS) {
+		free(inst);
+		return NULL;
+	}
+	d = (struct inst_data *)(void *)&inst->tokens[n + 1];
+	d->cli = cli;
+	d->cmd = cmd;
+	d->no_rest = no_rest;
+	inst->f = f;
+	inst->data = d;
+	inst->help_str = help;
+	cli->insts[cli->n_insts++] = inst;
+	for (i = 0; i < n; i++) {
+		inst->tokens[i] = make_token(tokens[i], i);
+		if (inst->tokens[i] == NULL)
+			return NULL;
+	}
+	return inst;
+}
+
+static bool
+rest_optional(const struct command *cmd)
+{
+	return cmd->call == CALL_REST || cmd->call == CALL_ARG_REST;
+}
+
+/* Every row as librte_cmdline instances, then help. */
+static int
+build_ctx(struct dpf_cli *cli)
+{
+	static const char *const help_tokens[] = {"help", REST, NULL};
+	const char *help = NULL;
+	size_t i, n = 0;
+
+	for (i = 0; i < RTE_DIM(commands); i++) {
+		const struct command *cmd = &commands[i];
+
+		help = cmd->help != NULL ? cmd->help : help;
+		cli->main_ctx[n] = make_inst(cli, cmd, cmd->tokens, false, cmd_parsed, help);
+		if (cli->main_ctx[n++] == NULL)
+			return -ENOMEM;
+		/* A REST token needs one word: the bare command is its own entry. */
+		if (!rest_optional(cmd))
+			continue;
+		cli->main_ctx[n] = make_inst(cli, cmd, cmd->tokens, true, cmd_parsed, help);
+		if (cli->main_ctx[n++] == NULL)
+			return -ENOMEM;
+	}
+	cli->main_ctx[n] = make_inst(cli, NULL, help_tokens, false, cmd_help_parsed, HELP_HELP);
+	cli->main_ctx[n + 1] = make_inst(cli, NULL, help_tokens, true, cmd_help_parsed, HELP_HELP);
+	if (cli->main_ctx[n] == NULL || cli->main_ctx[n + 1] == NULL)
+		return -ENOMEM;
+	cli->main_ctx[n + 2] = NULL;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- rejected lines */
+
+/* The first word that the command table does not know, for the message. */
+static void
+explain(const char *line, int rc)
+{
+	if (rc == CMDLINE_PARSE_AMBIGUOUS)
+		printf("error: ambiguous command '%s' (type help)\n", line);
+	else if (rc == CMDLINE_PARSE_BAD_ARGS)
+		printf("error: bad arguments in '%s' (type help %.*s)\n", line,
+		       (int)strcspn(line, " "), line);
+	else
+		printf("error: unknown command '%s' (type help)\n", line);
+}
 
 /*
  * librte_cmdline answers a line no command takes in its own words ("Command
@@ -115,20 +371,14 @@ static void explain(const char *line, int rc);
  * all of it only when they reject it, and its callback names the problem
  * the `error:` way.
  */
-struct cmd_rejected_result {
+struct rejected_result {
 	int code; /* CMDLINE_PARSE_NOMATCH, _BAD_ARGS or _AMBIGUOUS */
 	char line[256];
 };
 
-static cmdline_parse_ctx_t check_ctx[MAX_CMDS + 1];
-static struct cmdline *checker;
-
 static void
 cmd_check_only(void *parsed, struct cmdline *cl, void *data)
 {
-	(void)parsed;
-	(void)cl;
-	(void)data;
 }
 
 /* A twin of inst that only checks: same tokens, no action. */
@@ -152,17 +402,17 @@ check_twin(const cmdline_parse_inst_t *inst)
 static int
 rejected_parse(cmdline_parse_token_hdr_t *tk, const char *buf, void *res, unsigned int ressize)
 {
+	const struct rejected_token *rt = container_of(tk, struct rejected_token, hdr);
 	size_t len = strcspn(buf, "\r\n");
 	int rc;
 
-	(void)tk;
-	if (len == 0 || checker == NULL)
+	if (len == 0 || rt->cli->checker == NULL)
 		return -1;
-	rc = cmdline_parse(checker, buf);
+	rc = cmdline_parse(rt->cli->checker, buf);
 	if (rc >= 0)
 		return -1; /* a command takes it */
-	if (res != NULL && ressize >= sizeof(struct cmd_rejected_result)) {
-		struct cmd_rejected_result *r = res;
+	if (res != NULL && ressize >= sizeof(struct rejected_result)) {
+		struct rejected_result *r = res;
 
 		r->code = rc;
 		snprintf(r->line, sizeof(r->line), "%.*s", (int)len, buf);
@@ -172,107 +422,68 @@ rejected_parse(cmdline_parse_token_hdr_t *tk, const char *buf, void *res, unsign
 
 static struct cmdline_token_ops rejected_ops = {.parse = rejected_parse};
 
-static cmdline_parse_token_hdr_t cmd_rejected_line = {
-	.ops = &rejected_ops,
-	.offset = 0,
-};
-
 static void
 cmd_rejected_parsed(void *parsed, struct cmdline *cl, void *data)
 {
-	struct cmd_rejected_result *r = parsed;
+	struct rejected_result *r = parsed;
 
-	(void)cl;
-	(void)data;
 	explain(r->line, r->code);
-	dpf_cli_done(-1);
+	fflush(stdout);
 }
 
-static cmdline_parse_inst_t cmd_rejected = {
-	.f = cmd_rejected_parsed,
-	.help_str = "",
-	.tokens = {&cmd_rejected_line, NULL},
-};
-
-/* The terminal's table: the commands, then cmd_rejected. NULL when memory runs out. */
+/* The terminal's table: the commands, then the rejected-line one. NULL when memory runs out. */
 static cmdline_parse_ctx_t *
-build_prompt_ctx(void)
+build_prompt_ctx(struct dpf_cli *cli)
 {
 	size_t i;
 
-	for (i = 0; main_ctx[i] != NULL; i++) {
-		if (check_ctx[i] == NULL)
-			check_ctx[i] = check_twin(main_ctx[i]);
-		if (check_ctx[i] == NULL)
+	cli->rejected_tok.hdr.ops = &rejected_ops;
+	cli->rejected_tok.cli = cli;
+	cli->rejected = calloc(1, sizeof(*cli->rejected) + 2 * sizeof(cli->rejected->tokens[0]));
+	if (cli->rejected == NULL)
+		return NULL;
+	cli->rejected->f = cmd_rejected_parsed;
+	cli->rejected->help_str = "";
+	cli->rejected->tokens[0] = &cli->rejected_tok.hdr;
+	for (i = 0; cli->main_ctx[i] != NULL; i++) {
+		if (cli->check_ctx[i] == NULL)
+			cli->check_ctx[i] = check_twin(cli->main_ctx[i]);
+		if (cli->check_ctx[i] == NULL)
 			return NULL;
-		prompt_ctx[i] = main_ctx[i];
+		cli->prompt_ctx[i] = cli->main_ctx[i];
 	}
-	check_ctx[i] = NULL;
-	prompt_ctx[i] = &cmd_rejected;
-	prompt_ctx[i + 1] = NULL;
-	return prompt_ctx;
+	cli->check_ctx[i] = NULL;
+	cli->prompt_ctx[i] = cli->rejected;
+	cli->prompt_ctx[i + 1] = NULL;
+	return cli->prompt_ctx;
 }
 
-/* The first word that the command table does not know, for the message. */
-static void
-explain(const char *line, int rc)
-{
-	if (rc == CMDLINE_PARSE_AMBIGUOUS)
-		printf("error: ambiguous command '%s' (type help)\n", line);
-	else if (rc == CMDLINE_PARSE_BAD_ARGS)
-		printf("error: bad arguments in '%s' (type help %.*s)\n", line,
-		       (int)strcspn(line, " "), line);
-	else
-		printf("error: unknown command '%s' (type help)\n", line);
-}
-
-/* --cmdline-file, read whole before the run starts (dpf_cli_load). */
-struct file_cmd {
-	unsigned int lineno;
-	char *text;
-};
-
-static struct {
-	char *name;
-	struct file_cmd *cmds;
-	unsigned int n, cap;
-} cmd_file;
+/* ---------------------------------------------------------------- --cmdline-file */
 
 static int
 keep_line(void *arg, unsigned int lineno, const char *line)
 {
-	(void)arg;
-	if (cmd_file.n == cmd_file.cap) {
-		unsigned int cap = cmd_file.cap ? cmd_file.cap * 2 : 64;
-		struct file_cmd *nc = realloc(cmd_file.cmds, cap * sizeof(*nc));
+	struct dpf_cli *cli = arg;
+
+	if (cli->n == cli->cap) {
+		unsigned int cap = cli->cap ? cli->cap * 2 : 64;
+		struct file_cmd *nc = realloc(cli->cmds, cap * sizeof(*nc));
 
 		if (nc == NULL)
 			return -ENOMEM;
-		cmd_file.cmds = nc;
-		cmd_file.cap = cap;
+		cli->cmds = nc;
+		cli->cap = cap;
 	}
-	cmd_file.cmds[cmd_file.n].lineno = lineno;
-	cmd_file.cmds[cmd_file.n].text = strdup(line);
-	if (cmd_file.cmds[cmd_file.n].text == NULL)
+	cli->cmds[cli->n].lineno = lineno;
+	cli->cmds[cli->n].text = strdup(line);
+	if (cli->cmds[cli->n].text == NULL)
 		return -ENOMEM;
-	cmd_file.n++;
+	cli->n++;
 	return 0;
 }
 
-void
-dpf_cli_unload(void)
-{
-	unsigned int i;
-
-	for (i = 0; i < cmd_file.n; i++)
-		free(cmd_file.cmds[i].text);
-	free(cmd_file.cmds);
-	free(cmd_file.name);
-	memset(&cmd_file, 0, sizeof(cmd_file));
-}
-
-int
-dpf_cli_load(const char *file)
+static int
+load_file(struct dpf_cli *cli, const char *file)
 {
 	char err[PATH_MAX + 128];
 	struct stat st;
@@ -281,27 +492,65 @@ dpf_cli_load(const char *file)
 
 	f = fopen(file, "re");
 	if (f == NULL) {
-		fprintf(stderr, "dpflow: --cmdline-file %s: %s\n", file, strerror(errno));
+		DPF_LOG(ERR, control, "--cmdline-file %s: %s\n", file, strerror(errno));
 		return -1;
 	}
 	/* A directory opens, then fails each read: say so before the run. */
 	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "dpflow: --cmdline-file %s: %s\n", file, strerror(EISDIR));
+		DPF_LOG(ERR, control, "--cmdline-file %s: %s\n", file, strerror(EISDIR));
 		fclose(f);
 		return -1;
 	}
-	cmd_file.name = strdup(file);
-	rc = cmd_file.name == NULL ? -ENOMEM
-				   : dpf_cmdfile_read(f, file, keep_line, NULL, err, sizeof(err));
+	cli->file = strdup(file);
+	rc = cli->file == NULL ? -ENOMEM
+			       : dpf_cmdfile_read(f, file, keep_line, cli, err, sizeof(err));
 	fclose(f);
 	if (rc == -ENOMEM)
 		snprintf(err, sizeof(err), "%s: out of memory", file);
 	if (rc != 0) {
-		fprintf(stderr, "dpflow: --cmdline-file %s\n", err);
-		dpf_cli_unload();
+		DPF_LOG(ERR, control, "--cmdline-file %s\n", err);
 		return -1;
 	}
 	return 0;
+}
+
+struct dpf_cli *
+dpf_cli_create(const char *file)
+{
+	struct dpf_cli *cli = calloc(1, sizeof(*cli));
+
+	if (cli == NULL) {
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	if (file != NULL && load_file(cli, file) < 0) {
+		dpf_cli_free(cli);
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	return cli;
+}
+
+void
+dpf_cli_free(struct dpf_cli *cli)
+{
+	unsigned int i, k;
+
+	if (cli == NULL)
+		return;
+	for (i = 0; i < cli->n; i++)
+		free(cli->cmds[i].text);
+	free(cli->cmds);
+	free(cli->file);
+	for (i = 0; i < cli->n_insts; i++) {
+		for (k = 0; cli->insts[i]->tokens[k] != NULL; k++)
+			free(cli->insts[i]->tokens[k]);
+		free(cli->insts[i]);
+	}
+	for (i = 0; cli->check_ctx[i] != NULL; i++)
+		free(cli->check_ctx[i]);
+	free(cli->rejected);
+	free(cli);
 }
 
 /*
@@ -309,7 +558,7 @@ dpf_cli_load(const char *file)
  * cmdline_parse() here, echo it like the prompt, and name failures.
  */
 static int
-run_file(struct dpf_app *app)
+run_file(struct dpf_cli *cli, struct dpf_run *run)
 {
 	/* The line, the "\n" cmdline_parse() wants, the NUL. */
 	char line[DPF_CMDFILE_LINE_MAX + 2];
@@ -318,11 +567,11 @@ run_file(struct dpf_app *app)
 	unsigned int i;
 
 	/* No descriptors: callbacks print on stdout themselves. */
-	cl = cmdline_new(main_ctx, "dpflow> ", -1, -1);
+	cl = cmdline_new(cli->main_ctx, "dpflow> ", -1, -1);
 	if (cl == NULL)
 		return -1;
-	for (i = 0; i < cmd_file.n && !app->stop; i++) {
-		const struct file_cmd *fc = &cmd_file.cmds[i];
+	for (i = 0; i < cli->n && !dpf_run_stopping(run); i++) {
+		const struct file_cmd *fc = &cli->cmds[i];
 		int rc;
 
 		dpf_cmdfile_escape(fc->text, shown, sizeof(shown));
@@ -332,7 +581,7 @@ run_file(struct dpf_app *app)
 		rc = cmdline_parse(cl, line);
 		/* cmdline_parse() returns the parsed length on success. */
 		if (rc < 0) {
-			printf("%s:%u: ", cmd_file.name, fc->lineno);
+			printf("%s:%u: ", cli->file, fc->lineno);
 			explain(shown, rc);
 		}
 		fflush(stdout);
@@ -342,28 +591,32 @@ run_file(struct dpf_app *app)
 }
 
 int
-dpf_cli_run(struct dpf_app *app, bool interactive)
+dpf_cli_run(struct dpf_cli *cli, struct dpf_ctl *ctl, bool interactive)
 {
+	struct dpf_run *run = dpf_ctl_run_flags(ctl);
+	cmdline_parse_ctx_t *ctx;
 	struct cmdline *cl;
 
-	build_ctx();
-	if (cmd_file.n > 0 && run_file(app) < 0)
+	cli->ctl = ctl;
+	if (build_ctx(cli) < 0)
 		return -1;
-	if (interactive && !app->stop) {
-		cmdline_parse_ctx_t *ctx = build_prompt_ctx();
-
-		/* No descriptors: it only checks lines, it never reads or writes. */
-		checker = ctx != NULL ? cmdline_new(check_ctx, "", -1, -1) : NULL;
-		cl = cmdline_stdin_new(checker != NULL ? ctx : main_ctx, "dpflow> ");
-		if (cl == NULL) {
-			cmdline_free(checker);
-			return -1;
-		}
-		cmdline_interact(cl);
-		cmdline_stdin_exit(cl);
-		cmdline_free(checker);
-		checker = NULL;
-		printf("\n");
+	if (cli->n > 0 && run_file(cli, run) < 0)
+		return -1;
+	if (!interactive || dpf_run_stopping(run))
+		return 0;
+	ctx = build_prompt_ctx(cli);
+	/* No descriptors: it only checks lines, it never reads or writes. */
+	cli->checker = ctx != NULL ? cmdline_new(cli->check_ctx, "", -1, -1) : NULL;
+	cl = cmdline_stdin_new(cli->checker != NULL ? ctx : cli->main_ctx, "dpflow> ");
+	if (cl == NULL) {
+		cmdline_free(cli->checker);
+		cli->checker = NULL;
+		return -1;
 	}
+	cmdline_interact(cl);
+	cmdline_stdin_exit(cl);
+	cmdline_free(cli->checker);
+	cli->checker = NULL;
+	printf("\n");
 	return 0;
 }

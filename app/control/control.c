@@ -1,11 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/*
- * Control actions: what the CLI commands (cli_*.c) and telemetry do. Each
- * writes stable `key: value` lines to a FILE * and returns 0, or writes
- * "error: ..." and returns -1. None reads an RX core's table: cores publish
- * counters and their table fill, and flows come from closed windows (the
- * recent-flows store).
- */
+/* The control actions, one per verb (control.h). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -14,173 +8,194 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
-#include <rte_malloc.h>
 
+#include "ctl_internal.h"
 #include "dpf_ft.h"
-#include "drivers.h"
-#include "dpflow.h"
+#include "snapshot.h"
 
-#define NS_PER_SEC UINT64_C(1000000000)
+#define FLUSH_WAIT_MS 5000
+/* set window with the wall clock: never a boundary closer than this (RX cores
+ * read the plan only when they cross one). */
+#define SET_WINDOW_MARGIN_NS 100000000ull
 
-static uint64_t
-load64(const uint64_t *p)
+struct dpf_ctl *
+dpf_ctl_create(const struct dpf_ctl_params *p)
 {
-	return __atomic_load_n(p, __ATOMIC_RELAXED);
-}
+	struct dpf_ctl *ctl = calloc(1, sizeof(*ctl));
 
-/* "Now" in the run's clock: wall time, or the newest packet time. */
-static uint64_t
-now_ns(const struct dpf_app *app)
-{
-	uint64_t t = 0;
-	uint16_t c;
-
-	if (app->clock == DPF_CLOCK_WALL)
-		return dpf_wall_ns(app);
-	for (c = 0; c < app->n_cores; c++) {
-		uint64_t v = load64(&app->cores[c].last_ns);
-
-		if (v > t)
-			t = v;
+	if (ctl == NULL) {
+		rte_errno = ENOMEM;
+		return NULL;
 	}
-	return t;
+	ctl->p = *p;
+	ctl->fmt_show = dpf_fmt_parse(dpf_config_options(p->cfg)->log_format, NULL, 0);
+	if (ctl->fmt_show == NULL) {
+		free(ctl);
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	ctl->progress_ns = p->start_ns;
+	return ctl;
 }
+
+void
+dpf_ctl_free(struct dpf_ctl *ctl)
+{
+	if (ctl == NULL)
+		return;
+	dpf_fmt_free(ctl->fmt_show);
+	free(ctl);
+}
+
+struct dpf_run *
+dpf_ctl_run_flags(struct dpf_ctl *ctl)
+{
+	return ctl->p.run;
+}
+
+uint64_t
+dpf_ctl_now_ns(const struct dpf_ctl *ctl)
+{
+	if (ctl->p.clock == DPF_CLOCK_WALL)
+		return dpf_wall_ns(ctl->p.wall);
+	return ctl->p.dp != NULL ? dpf_dataplane_newest_ns(ctl->p.dp) : 0;
+}
+
+/* ---------------------------------------------------------------- running */
 
 int
-dpf_ctl_start(FILE *f, struct dpf_app *app)
+dpf_ctl_start(struct dpf_ctl *ctl, FILE *f)
 {
-	app->polling = true;
+	dpf_run_set_polling(ctl->p.run, true);
 	fprintf(f, "polling: yes\n");
 	return 0;
 }
 
 int
-dpf_ctl_stop(FILE *f, struct dpf_app *app)
+dpf_ctl_stop(struct dpf_ctl *ctl, FILE *f)
 {
-	app->polling = false;
+	dpf_run_set_polling(ctl->p.run, false);
 	fprintf(f, "polling: no\n");
 	fprintf(f, "note: counted data is kept; 'start' resumes, 'quit' flushes and exits\n");
 	return 0;
 }
 
 int
-dpf_ctl_quit(FILE *f, struct dpf_app *app)
+dpf_ctl_quit(struct dpf_ctl *ctl, FILE *f)
 {
 	fprintf(f, "quitting: flushing the open window\n");
-	app->polling = true;
-	app->stop = true;
+	dpf_run_set_polling(ctl->p.run, true);
+	dpf_run_set_stopping(ctl->p.run, true);
 	return 0;
 }
 
 int
-dpf_ctl_flush(FILE *f, struct dpf_app *app)
+dpf_ctl_flush(struct dpf_ctl *ctl, FILE *f)
 {
-	uint32_t gen = __atomic_add_fetch(&app->flush_gen, 1, __ATOMIC_RELEASE);
-	unsigned int waited = 0;
+	uint32_t gen = dpf_dataplane_flush(ctl->p.dp, FLUSH_WAIT_MS);
 
-	/* The pipeline serves it once every core has handed over its shard. */
-	while (waited < 5000) {
-		uint16_t c, acked = 0;
-
-		for (c = 0; c < app->n_cores; c++)
-			acked += __atomic_load_n(&app->cores[c].flush_seen, __ATOMIC_ACQUIRE) == gen ||
-				 __atomic_load_n(&app->cores[c].finished, __ATOMIC_ACQUIRE);
-		if (acked == app->n_cores)
-			break;
-		usleep(1000);
-		waited++;
-	}
 	fprintf(f, "flush: requested\n");
 	fprintf(f, "flush-generation: %u\n", gen);
 	return 0;
 }
 
 int
-dpf_ctl_wait(FILE *f, struct dpf_app *app)
+dpf_ctl_wait(struct dpf_ctl *ctl, FILE *f)
 {
-	if (app->cfg.opt.replay == NULL && app->cfg.opt.idle_exit == 0) {
-		fprintf(f, "error: nothing to wait for: live ports without --idle-exit never end\n");
+	const struct dpf_options *o = dpf_config_options(ctl->p.cfg);
+	struct dpf_pipeline_stats ps;
+
+	if (o->replay == NULL && o->idle_exit == 0) {
+		fprintf(f,
+			"error: nothing to wait for: live ports without --idle-exit never end\n");
 		return -1;
 	}
 	/* The writer has stored every record once it has seen the stop batch. */
-	while (!__atomic_load_n(&app->writer_done, __ATOMIC_ACQUIRE) && !app->writer_failed)
+	while (!dpf_writer_done(ctl->p.writer) && !dpf_run_output_failed(ctl->p.run))
 		usleep(1000);
+	dpf_pipeline_stats_get(ctl->p.pipeline, &ps);
 	fprintf(f, "wait: every window is flushed\n");
-	fprintf(f, "windows: %" PRIu64 "\n", app->pstats.windows);
-	fprintf(f, "records: %" PRIu64 "\n", app->pstats.records);
+	fprintf(f, "windows: %" PRIu64 "\n", ps.windows);
+	fprintf(f, "records: %" PRIu64 "\n", ps.records);
 	return 0;
 }
 
+/* ---------------------------------------------------------------- ports */
+
+/* A port id of the run, or -1 for "all"; an error names the ports. */
 static int
-port_arg(FILE *f, const struct dpf_app *app, const char *arg, int *port)
+port_arg(const struct dpf_ctl *ctl, FILE *f, const char *arg, int *port)
 {
+	const uint16_t *ids = dpf_ports_ids(ctl->p.ports);
+	uint16_t i, n = dpf_ports_count(ctl->p.ports);
 	char *end;
 	long v;
-	uint16_t i;
 
 	if (strcmp(arg, "all") == 0) {
 		*port = -1;
 		return 0;
 	}
 	v = strtol(arg, &end, 10);
-	for (i = 0; *end == '\0' && arg[0] != '\0' && i < app->n_ports; i++) {
-		if (app->ports[i] == v) {
+	for (i = 0; *end == '\0' && arg[0] != '\0' && i < n; i++) {
+		if (ids[i] == v) {
 			*port = (int)v;
 			return 0;
 		}
 	}
 	fprintf(f, "error: port '%s': expected a port id (", arg);
-	for (i = 0; i < app->n_ports; i++)
-		fprintf(f, "%s%u", i ? ", " : "", app->ports[i]);
+	for (i = 0; i < n; i++)
+		fprintf(f, "%s%u", i ? ", " : "", ids[i]);
 	fprintf(f, ") or all\n");
 	return -1;
 }
 
-static void
-port_info(FILE *f, struct dpf_app *app, uint16_t port)
-{
-	struct rte_eth_dev_info info;
-	struct rte_eth_link link;
-	char name[RTE_ETH_NAME_MAX_LEN];
-	uint16_t i;
+typedef void (*port_fn)(struct dpf_ctl *ctl, FILE *f, uint16_t port);
 
-	if (rte_eth_dev_info_get(port, &info) != 0)
-		return;
-	rte_eth_dev_get_name_by_port(port, name);
-	memset(&link, 0, sizeof(link));
-	rte_eth_link_get_nowait(port, &link);
-	fprintf(f, "port %u name: %s\n", port, name);
-	fprintf(f, "port %u driver: %s\n", port, info.driver_name);
-	fprintf(f, "port %u socket: %d\n", port, rte_eth_dev_socket_id(port));
-	fprintf(f, "port %u link: %s\n", port, link.link_status ? "up" : "down");
-	fprintf(f, "port %u link-speed-mbps: %u\n", port, link.link_speed);
-	fprintf(f, "port %u rx-queues: %u\n", port, app->port_nq[port]);
-	fprintf(f, "port %u max-rx-queues: %u\n", port, info.max_rx_queues);
-	fprintf(f, "port %u rss-offloads: 0x%" PRIx64 "\n", port, info.flow_type_rss_offloads);
-	fprintf(f, "port %u reta-size: %u\n", port, app->port_reta_size[port]);
-	fprintf(f, "port %u forward-peer: ", port);
-	if (app->forward && app->fwd_peer[port] != DPF_PORT_NONE)
-		fprintf(f, "%u\n", app->fwd_peer[port]);
-	else
-		fprintf(f, "-\n");
-	for (i = 0; i < app->n_ifaces; i++)
-		if (app->ifaces[i].port == port)
-			fprintf(f, "port %u interface: %s\n", port, app->ifaces[i].meta.interface_id);
-	/* The driver profile: requested -> configured, with the reason. */
-	dpf_drivers_show(f, app->drivers, port);
+/* fn for the port `which` names, or for every port. */
+static int
+for_ports(struct dpf_ctl *ctl, FILE *f, const char *which, port_fn fn)
+{
+	const uint16_t *ids = dpf_ports_ids(ctl->p.ports);
+	uint16_t i;
+	int port;
+
+	if (port_arg(ctl, f, which, &port) < 0)
+		return -1;
+	for (i = 0; i < dpf_ports_count(ctl->p.ports); i++)
+		if (port < 0 || ids[i] == port)
+			fn(ctl, f, ids[i]);
+	return 0;
 }
 
 static void
-port_stats(FILE *f, const struct dpf_app *app, uint16_t port)
+port_info(struct dpf_ctl *ctl, FILE *f, uint16_t port)
+{
+	uint16_t i;
+
+	dpf_ports_show_info(ctl->p.ports, f, port);
+	for (i = 0; i < dpf_ifmap_count(ctl->p.ifmap); i++)
+		if (dpf_ifmap_iface(ctl->p.ifmap, i)->port == port)
+			fprintf(f, "port %u interface: %s\n", port,
+				dpf_ifmap_iface(ctl->p.ifmap, i)->meta.interface_id);
+	dpf_ports_show_profile(ctl->p.ports, f, port);
+}
+
+static void
+port_stats(struct dpf_ctl *ctl, FILE *f, uint16_t port)
 {
 	struct rte_eth_stats es;
 	uint64_t rx = 0;
 	uint16_t c;
 
-	for (c = 0; c < app->n_cores; c++)
-		rx += load64(&app->cores[c].cnt.rx_by_port[port]);
+	for (c = 0; c < dpf_dataplane_cores(ctl->p.dp); c++) {
+		struct dpf_rx_counters k;
+
+		dpf_dataplane_core_counters(ctl->p.dp, c, &k);
+		rx += k.rx_by_port[port];
+	}
 	fprintf(f, "port %u rx-packets: %" PRIu64 "\n", port, rx);
 	if (rte_eth_stats_get(port, &es) != 0)
 		return;
@@ -194,7 +209,7 @@ port_stats(FILE *f, const struct dpf_app *app, uint16_t port)
 }
 
 static void
-port_xstats(FILE *f, uint16_t port)
+port_xstats(struct dpf_ctl *ctl, FILE *f, uint16_t port)
 {
 	struct rte_eth_xstat_name *names;
 	struct rte_eth_xstat *xs;
@@ -207,8 +222,9 @@ port_xstats(FILE *f, uint16_t port)
 	}
 	names = calloc((size_t)n, sizeof(*names));
 	xs = calloc((size_t)n, sizeof(*xs));
-	if (names != NULL && xs != NULL && rte_eth_xstats_get_names(port, names, (unsigned)n) == n &&
-	    rte_eth_xstats_get(port, xs, (unsigned)n) == n) {
+	if (names != NULL && xs != NULL &&
+	    rte_eth_xstats_get_names(port, names, (unsigned int)n) == n &&
+	    rte_eth_xstats_get(port, xs, (unsigned int)n) == n) {
 		for (i = 0; i < n; i++)
 			fprintf(f, "port %u %s: %" PRIu64 "\n", port, names[xs[i].id].name,
 				xs[i].value);
@@ -217,123 +233,122 @@ port_xstats(FILE *f, uint16_t port)
 	free(xs);
 }
 
-int
-dpf_ctl_show_port(FILE *f, struct dpf_app *app, const char *what, const char *which)
+static void
+port_clear(struct dpf_ctl *ctl, FILE *f, uint16_t port)
 {
-	int port;
-	uint16_t i;
-
-	if (port_arg(f, app, which, &port) < 0)
-		return -1;
-	for (i = 0; i < app->n_ports; i++) {
-		uint16_t p = app->ports[i];
-
-		if (port >= 0 && p != port)
-			continue;
-		if (strcmp(what, "info") == 0)
-			port_info(f, app, p);
-		else if (strcmp(what, "stats") == 0)
-			port_stats(f, app, p);
-		else
-			port_xstats(f, p);
-	}
-	return 0;
+	rte_eth_stats_reset(port);
+	rte_eth_xstats_reset(port);
+	fprintf(f, "port %u nic-stats: cleared\n", port);
 }
 
 int
-dpf_ctl_clear_port_stats(FILE *f, struct dpf_app *app, const char *which)
+dpf_ctl_show_port_info(struct dpf_ctl *ctl, FILE *f, const char *which)
 {
-	int port;
-	uint16_t i;
+	return for_ports(ctl, f, which, port_info);
+}
 
-	if (port_arg(f, app, which, &port) < 0)
+int
+dpf_ctl_show_port_stats(struct dpf_ctl *ctl, FILE *f, const char *which)
+{
+	return for_ports(ctl, f, which, port_stats);
+}
+
+int
+dpf_ctl_show_port_xstats(struct dpf_ctl *ctl, FILE *f, const char *which)
+{
+	return for_ports(ctl, f, which, port_xstats);
+}
+
+int
+dpf_ctl_clear_port_stats(struct dpf_ctl *ctl, FILE *f, const char *which)
+{
+	if (for_ports(ctl, f, which, port_clear) < 0)
 		return -1;
-	for (i = 0; i < app->n_ports; i++) {
-		uint16_t p = app->ports[i];
-
-		if (port >= 0 && p != port)
-			continue;
-		rte_eth_stats_reset(p);
-		rte_eth_xstats_reset(p);
-		fprintf(f, "port %u nic-stats: cleared\n", p);
-	}
 	fprintf(f, "note: dpflow's own counters are never cleared (conservation)\n");
 	return 0;
 }
 
+/* ---------------------------------------------------------------- lcores, windows */
+
 int
-dpf_ctl_show_lcores(FILE *f, struct dpf_app *app)
+dpf_ctl_show_lcores(struct dpf_ctl *ctl, FILE *f)
 {
+	unsigned int pl = ctl->p.pipeline_lcore;
 	uint16_t c, q;
 
 	fprintf(f, "main-lcore: %u\n", rte_get_main_lcore());
-	fprintf(f, "pipeline-lcore: %u%s\n",
-		app->pipeline_lcore == RTE_MAX_LCORE ? rte_get_main_lcore() : app->pipeline_lcore,
-		app->pipeline_lcore == RTE_MAX_LCORE ? " (main)" : "");
-	for (c = 0; c < app->n_cores; c++) {
-		const struct dpf_rx_core *core = &app->cores[c];
+	fprintf(f, "pipeline-lcore: %u%s\n", pl == RTE_MAX_LCORE ? rte_get_main_lcore() : pl,
+		pl == RTE_MAX_LCORE ? " (main)" : "");
+	for (c = 0; c < dpf_dataplane_cores(ctl->p.dp); c++) {
+		struct dpf_rx_core_info ci;
 
-		fprintf(f, "rx-lcore %u socket: %u\n", core->lcore_id,
-			rte_lcore_to_socket_id(core->lcore_id));
-		fprintf(f, "rx-lcore %u queues:", core->lcore_id);
-		for (q = 0; q < core->n_rxq; q++)
-			fprintf(f, " port%u/q%u", core->rxq[q].port, core->rxq[q].queue);
+		dpf_dataplane_core_info(ctl->p.dp, c, &ci);
+		fprintf(f, "rx-lcore %u socket: %u\n", ci.lcore_id,
+			rte_lcore_to_socket_id(ci.lcore_id));
+		fprintf(f, "rx-lcore %u queues:", ci.lcore_id);
+		for (q = 0; q < ci.n_rxq; q++)
+			fprintf(f, " port%u/q%u", ci.rxq[q].port, ci.rxq[q].queue);
 		fputc('\n', f);
 	}
 	fprintf(f, "writer: control thread\n");
-	fprintf(f, "replay: %s\n", app->cfg.opt.replay ? "control thread" : "-");
+	fprintf(f, "replay: %s\n", ctl->p.replay != NULL ? "control thread" : "-");
 	return 0;
 }
 
 int
-dpf_ctl_show_flow_table(FILE *f, struct dpf_app *app)
+dpf_ctl_show_flow_table(struct dpf_ctl *ctl, FILE *f)
 {
-	uint64_t cap = app->cfg.opt.flows_per_core;
+	struct dpf_snapshot s;
 	uint16_t c;
 
-	for (c = 0; c < app->n_cores; c++) {
-		const struct dpf_rx_core *core = &app->cores[c];
-		unsigned int id = core->lcore_id;
-
-		fprintf(f, "core %u flows: %u\n", id,
-			__atomic_load_n(&core->active_flows, __ATOMIC_RELAXED));
-		fprintf(f, "core %u capacity: %" PRIu64 "\n", id, cap);
-		fprintf(f, "core %u tables: %" PRIu64 "\n", id, app->cfg.opt.shards_per_core);
-		fprintf(f, "core %u flows-created: %" PRIu64 "\n", id,
-			load64(&core->cnt.flows_created));
-		fprintf(f, "core %u lost-table-full: %" PRIu64 "\n", id,
-			load64(&core->cnt.lost_table_full));
-		fprintf(f, "core %u lost-no-table: %" PRIu64 "\n", id,
-			load64(&core->cnt.lost_no_table));
+	if (dpf_snapshot_take(ctl, 0, &s) < 0) {
+		fprintf(f, "error: out of memory\n");
+		return -1;
 	}
-	fprintf(f, "bytes-per-flow: %zu\n", dpf_ft_bytes_per_flow((uint32_t)cap));
+	for (c = 0; c < s.n_cores; c++) {
+		const struct dpf_snap_core *k = &s.core[c];
+		unsigned int id = k->lcore_id;
+
+		fprintf(f, "core %u flows: %u\n", id, k->flows);
+		fprintf(f, "core %u capacity: %" PRIu64 "\n", id, s.flows_per_core);
+		fprintf(f, "core %u tables: %" PRIu64 "\n", id, s.tables_per_core);
+		fprintf(f, "core %u flows-created: %" PRIu64 "\n", id, k->c.flows_created);
+		fprintf(f, "core %u lost-table-full: %" PRIu64 "\n", id, k->c.lost_table_full);
+		fprintf(f, "core %u lost-no-table: %" PRIu64 "\n", id, k->c.lost_no_table);
+	}
+	fprintf(f, "bytes-per-flow: %zu\n", dpf_ft_bytes_per_flow((uint32_t)s.flows_per_core));
+	dpf_snapshot_release(&s);
 	return 0;
 }
 
 int
-dpf_ctl_show_window(FILE *f, struct dpf_app *app)
+dpf_ctl_show_window(struct dpf_ctl *ctl, FILE *f)
 {
-	uint64_t t = now_ns(app), s, e, flows = 0;
-	uint16_t c;
+	struct dpf_snapshot s;
+	uint64_t t;
 
-	dpf_window_bounds(t, &s, &e);
-	for (c = 0; c < app->n_cores; c++)
-		flows += __atomic_load_n(&app->cores[c].active_flows, __ATOMIC_RELAXED);
-	fprintf(f, "clock: %s\n", app->clock == DPF_CLOCK_WALL ? "wall" : "packet");
-	fprintf(f, "window-seconds: %" PRIu64 "\n", dpf_window_len_sec());
-	fprintf(f, "window-start: %" PRIu64 "\n", s / NS_PER_SEC);
-	fprintf(f, "window-end: %" PRIu64 "\n", e / NS_PER_SEC);
+	if (dpf_snapshot_take(ctl, 0, &s) < 0) {
+		fprintf(f, "error: out of memory\n");
+		return -1;
+	}
+	t = s.now_ns;
+	fprintf(f, "clock: %s\n", s.clock == DPF_CLOCK_WALL ? "wall" : "packet");
+	fprintf(f, "window-seconds: %u\n", s.window_sec);
+	fprintf(f, "window-start: %" PRIu64 "\n", s.window_start_ns / NS_PER_SEC);
+	fprintf(f, "window-end: %" PRIu64 "\n", s.window_end_ns / NS_PER_SEC);
 	fprintf(f, "now: %" PRIu64 "\n", t / NS_PER_SEC);
-	fprintf(f, "next-boundary-in: %" PRIu64 "\n", (e - t) / NS_PER_SEC);
-	fprintf(f, "flows-so-far: %" PRIu64 "\n", flows);
-	fprintf(f, "windows-closed: %" PRIu64 "\n", app->pstats.windows);
-	dpf_wall_print(f, "clock-");
+	fprintf(f, "next-boundary-in: %" PRIu64 "\n", (s.window_end_ns - t) / NS_PER_SEC);
+	fprintf(f, "flows-so-far: %" PRIu64 "\n", s.flows);
+	fprintf(f, "windows-closed: %" PRIu64 "\n", s.pipeline.windows);
+	dpf_ctl_print_clock(f, "clock-", &s.wall);
+	dpf_snapshot_release(&s);
 	return 0;
 }
 
 int
-dpf_ctl_set_window(FILE *f, struct dpf_app *app, const char *arg)
+dpf_ctl_set_window(struct dpf_ctl *ctl, FILE *f, const char *arg)
 {
+	char err[128];
 	uint64_t sec, at;
 	char *end;
 
@@ -342,105 +357,83 @@ dpf_ctl_set_window(FILE *f, struct dpf_app *app, const char *arg)
 		fprintf(f, "error: window '%s': expected 1..3600 seconds\n", arg);
 		return -1;
 	}
-	at = dpf_window_set_len(sec, now_ns(app),
-				app->clock == DPF_CLOCK_WALL ? 100000000ull : 0);
-	app->cfg.opt.window = sec;
+	at = dpf_window_plan_set_len(ctl->p.plan, (uint32_t)sec, dpf_ctl_now_ns(ctl),
+				     ctl->p.clock == DPF_CLOCK_WALL ? SET_WINDOW_MARGIN_NS : 0);
+	dpf_config_set(ctl->p.cfg, "window", arg, err, sizeof(err));
 	fprintf(f, "window-seconds: %" PRIu64 "\n", sec);
 	fprintf(f, "takes-effect-at: %" PRIu64 "\n", at / NS_PER_SEC);
 	return 0;
 }
 
 int
-dpf_ctl_set_log_format(FILE *f, struct dpf_app *app, const char *fmt)
+dpf_ctl_set_log_format(struct dpf_ctl *ctl, FILE *f, const char *fmt)
 {
 	char err[256];
-	struct dpf_fmt *nf = dpf_fmt_parse(fmt, err, sizeof(err));
-	struct dpf_fmt *old;
-	char *copy;
+	struct dpf_fmt *nf;
 
-	if (nf == NULL) {
+	if (dpf_export_file_set_format(ctl->p.file, fmt, err, sizeof(err)) < 0) {
 		fprintf(f, "error: log-format: %s\n", err);
 		return -1;
 	}
-	copy = strdup(fmt);
-	if (copy == NULL) {
-		dpf_fmt_free(nf);
-		fprintf(f, "error: out of memory\n");
-		return -1;
-	}
-	old = __atomic_exchange_n(&app->fmt_next, nf, __ATOMIC_ACQ_REL);
-	dpf_fmt_free(old);
-	/* show flows prints in the format too; only this thread uses that copy. */
+	/* show flows prints in the format too. */
 	nf = dpf_fmt_parse(fmt, err, sizeof(err));
 	if (nf != NULL) {
-		dpf_fmt_free(app->fmt_show);
-		app->fmt_show = nf;
+		dpf_fmt_free(ctl->fmt_show);
+		ctl->fmt_show = nf;
 	}
-	pthread_mutex_lock(&app->rs_lock);
-	free(app->cfg.opt.log_format);
-	app->cfg.opt.log_format = copy;
-	pthread_mutex_unlock(&app->rs_lock);
+	dpf_config_set(ctl->p.cfg, "log-format", fmt, err, sizeof(err));
 	fprintf(f, "log-format: %s\n", fmt);
-	fprintf(f, "version: %u\n", dpf_fmt_version(nf));
+	fprintf(f, "version: %u\n", dpf_fmt_version(ctl->fmt_show));
 	fprintf(f, "takes-effect: at the next window boundary (new files, new header)\n");
 	return 0;
 }
 
+/* ---------------------------------------------------------------- config */
+
+static void
+show_iface(FILE *f, const struct dpf_iface *ifc)
+{
+	const char *id = ifc->meta.interface_id;
+	uint8_t k;
+
+	fprintf(f, "interface %s port: %u\n", id, ifc->port);
+	if (ifc->vlan >= 0)
+		fprintf(f, "interface %s vlan: %d\n", id, ifc->vlan);
+	if (ifc->has_mac)
+		fprintf(f, "interface %s mac: %02x:%02x:%02x:%02x:%02x:%02x\n", id, ifc->mac[0],
+			ifc->mac[1], ifc->mac[2], ifc->mac[3], ifc->mac[4], ifc->mac[5]);
+	for (k = 0; k < ifc->n_addrs; k++) {
+		char a[64];
+
+		inet_ntop(ifc->addrs[k].family == 4 ? AF_INET : AF_INET6, ifc->addrs[k].addr, a,
+			  sizeof(a));
+		fprintf(f, "interface %s address: %s/%u\n", id, a, ifc->addrs[k].len);
+	}
+}
+
 int
-dpf_ctl_show_config(FILE *f, struct dpf_app *app)
+dpf_ctl_show_config(struct dpf_ctl *ctl, FILE *f)
 {
 	uint16_t i;
 
-	pthread_mutex_lock(&app->rs_lock);
-	dpf_options_show(f, &app->cfg.opt);
-	{
-		const struct dpf_ruleset *rs = app->rs;
-		unsigned int k;
-
-		for (k = 0; k < rs->nat_text.n; k++)
-			fprintf(f, "nat-rule %u: %s\n", k + 1, rs->nat_text.items[k]);
-		for (k = 0; k < rs->acl_text.n; k++)
-			fprintf(f, "acl-rule %u: %s\n", k + 1, rs->acl_text.items[k]);
-	}
-	dpf_drivers_show_config(f, app->drivers);
-	for (i = 0; i < app->n_ifaces; i++) {
-		const struct dpf_iface *ifc = &app->ifaces[i];
-		uint8_t k;
-
-		fprintf(f, "interface %s port: %u\n", ifc->meta.interface_id, ifc->port);
-		if (ifc->vlan >= 0)
-			fprintf(f, "interface %s vlan: %d\n", ifc->meta.interface_id, ifc->vlan);
-		if (ifc->has_mac)
-			fprintf(f, "interface %s mac: %02x:%02x:%02x:%02x:%02x:%02x\n",
-				ifc->meta.interface_id, ifc->mac[0], ifc->mac[1], ifc->mac[2],
-				ifc->mac[3], ifc->mac[4], ifc->mac[5]);
-		for (k = 0; k < ifc->n_addrs; k++) {
-			char a[64];
-
-			inet_ntop(ifc->addrs[k].family == 4 ? AF_INET : AF_INET6, ifc->addrs[k].addr,
-				  a, sizeof(a));
-			fprintf(f, "interface %s address: %s/%u\n", ifc->meta.interface_id, a,
-				ifc->addrs[k].len);
-		}
-	}
-	pthread_mutex_unlock(&app->rs_lock);
+	dpf_config_show(ctl->p.cfg, f);
+	dpf_rules_show_config(ctl->p.rules, f);
+	dpf_ports_show_config(ctl->p.ports, f);
+	for (i = 0; i < dpf_ifmap_count(ctl->p.ifmap); i++)
+		show_iface(f, dpf_ifmap_iface(ctl->p.ifmap, i));
 	return 0;
 }
+
+/* ---------------------------------------------------------------- flows */
 
 static int
 iface_by_id(void *arg, const char *id)
 {
-	const struct dpf_app *app = arg;
-	uint16_t i;
-
-	for (i = 0; i < app->n_ifaces; i++)
-		if (strcmp(app->ifaces[i].meta.interface_id, id) == 0)
-			return i;
-	return -1;
+	return dpf_ifmap_find(arg, id);
 }
 
 static struct dpf_record *
-query_flows(FILE *f, struct dpf_app *app, int argc, char **argv, uint32_t *n,
+query_flows(struct dpf_ctl *ctl, FILE *f, int argc, char **argv, uint32_t *n,
 	    uint32_t default_limit)
 {
 	struct dpf_store_filter flt;
@@ -449,7 +442,8 @@ query_flows(FILE *f, struct dpf_app *app, int argc, char **argv, uint32_t *n,
 
 	dpf_store_filter_init(&flt);
 	flt.limit = default_limit;
-	if (dpf_store_filter_parse(&flt, argc, argv, iface_by_id, app, err, sizeof(err)) < 0) {
+	if (dpf_store_filter_parse(&flt, argc, argv, iface_by_id, (void *)(uintptr_t)ctl->p.ifmap,
+				   err, sizeof(err)) < 0) {
 		fprintf(f, "error: %s\n", err);
 		return NULL;
 	}
@@ -458,41 +452,41 @@ query_flows(FILE *f, struct dpf_app *app, int argc, char **argv, uint32_t *n,
 		fprintf(f, "error: out of memory\n");
 		return NULL;
 	}
-	*n = dpf_store_query(app->store, &flt, recs, DPF_STORE_MAX_RESULTS);
+	*n = dpf_store_query(ctl->p.store, &flt, recs, DPF_STORE_MAX_RESULTS);
 	return recs;
 }
 
 int
-dpf_ctl_show_flows(FILE *f, struct dpf_app *app, int argc, char **argv)
+dpf_ctl_show_flows(struct dpf_ctl *ctl, FILE *f, int argc, char **argv)
 {
 	char line[DPF_FMT_LINE_MAX];
 	struct dpf_record *recs;
 	uint32_t n, i;
 
-	recs = query_flows(f, app, argc, argv, &n, 100);
+	recs = query_flows(ctl, f, argc, argv, &n, 100);
 	if (recs == NULL)
 		return -1;
 	fprintf(f, "flows: %u\n", n);
-	fprintf(f, "stored: %u\n", dpf_store_count(app->store));
+	fprintf(f, "stored: %u\n", dpf_store_count(ctl->p.store));
 	/* Rows in the configured record format, under its header. */
-	if (dpf_fmt_header(app->fmt_show, line, sizeof(line)) > 0)
+	if (dpf_fmt_header(ctl->fmt_show, line, sizeof(line)) > 0)
 		fputs(line, f);
 	for (i = 0; i < n; i++)
-		if (dpf_fmt_record(app->fmt_show, &app->fmt_ctx, &recs[i], line, sizeof(line)) > 0)
+		if (dpf_fmt_record(ctl->fmt_show, ctl->p.fmt_ctx, &recs[i], line, sizeof(line)) > 0)
 			fputs(line, f);
 	free(recs);
 	return 0;
 }
 
 int
-dpf_ctl_export_flows(FILE *f, struct dpf_app *app, const char *path, int argc, char **argv)
+dpf_ctl_export_flows(struct dpf_ctl *ctl, FILE *f, const char *path, int argc, char **argv)
 {
 	struct dpf_record *recs;
 	uint32_t n;
 	FILE *out;
 	int rc;
 
-	recs = query_flows(f, app, argc, argv, &n, DPF_STORE_MAX_RESULTS);
+	recs = query_flows(ctl, f, argc, argv, &n, DPF_STORE_MAX_RESULTS);
 	if (recs == NULL)
 		return -1;
 	out = fopen(path, "wx");
@@ -502,7 +496,7 @@ dpf_ctl_export_flows(FILE *f, struct dpf_app *app, const char *path, int argc, c
 		free(recs);
 		return -1;
 	}
-	rc = dpf_store_write_csv(out, recs, n, app->fmt_ctx.ifaces, app->fmt_ctx.n_ifaces);
+	rc = dpf_store_write_csv(out, recs, n, ctl->p.fmt_ctx->ifaces, ctl->p.fmt_ctx->n_ifaces);
 	if (fclose(out) != 0)
 		rc = -EIO;
 	free(recs);
@@ -515,103 +509,61 @@ dpf_ctl_export_flows(FILE *f, struct dpf_app *app, const char *path, int argc, c
 	return 0;
 }
 
-/* nat|acl show|add|del: a new rule set, effective at the next window boundary. */
-int
-dpf_ctl_rules(FILE *f, struct dpf_app *app, const char *kind, const char *verb, const char *arg)
+/* ---------------------------------------------------------------- rules */
+
+/* A change, queued for the next window boundary (rules.h). */
+static int
+rules_change(struct dpf_ctl *ctl, FILE *f, enum dpf_rules_kind kind, const char *add,
+	     unsigned int del)
 {
-	bool nat = strcmp(kind, "nat") == 0;
-	struct dpf_str_list nl, al, *list;
-	struct dpf_ruleset *cur, *next;
-	char origin[32];
-	unsigned int i;
-	uint64_t s, e;
-	int rc = -1;
+	struct dpf_rules_change c = {
+		.kind = kind,
+		.add = add,
+		.del = del,
+		.now_ns = dpf_ctl_now_ns(ctl),
+		.plan = ctl->p.plan,
+	};
+	unsigned int n = 0;
+	char err[512];
+	uint64_t at = 0;
+	int rc = dpf_rules_change(ctl->p.rules, &c, &at, &n, err, sizeof(err));
 
-	pthread_mutex_lock(&app->rs_lock);
-	cur = app->rs_next != NULL ? app->rs_next : app->rs;
-	list = nat ? &cur->nat_text : &cur->acl_text;
-	if (strcmp(verb, "show") == 0) {
-		fprintf(f, "%s rules: %u\n", kind, list->n);
-		for (i = 0; i < list->n; i++)
-			fprintf(f, "%s rule %u: %s\n", kind, i + 1, list->items[i]);
-		if (!nat)
-			fprintf(f, "acl default: %s\n", cur->acl_default ? "deny" : "allow");
-		if (app->rs_next != NULL)
-			fprintf(f, "pending-from: %" PRIu64 "\n",
-				app->rs_next->from_ns / NS_PER_SEC);
-		rc = 0;
-		goto out;
-	}
-	if (app->rs_next != NULL) {
-		fprintf(f, "error: a rule change is already pending until %" PRIu64
-			   "; try again after that boundary\n",
-			app->rs_next->from_ns / NS_PER_SEC);
-		goto out;
-	}
-	/* Build the new lists from the current ones. */
-	memset(&nl, 0, sizeof(nl));
-	memset(&al, 0, sizeof(al));
-	nl = cur->nat_text;
-	al = cur->acl_text;
-	list = nat ? &nl : &al;
-	if (strcmp(verb, "add") == 0) {
-		char **items = malloc((list->n + 1) * sizeof(char *));
-		char **orig = malloc((list->n + 1) * sizeof(char *));
-
-		if (items == NULL || orig == NULL) {
-			free(items);
-			free(orig);
-			fprintf(f, "error: out of memory\n");
-			goto out;
-		}
-		memcpy(items, list->items, list->n * sizeof(char *));
-		memcpy(orig, list->origin, list->n * sizeof(char *));
-		snprintf(origin, sizeof(origin), "cli %s add", kind);
-		items[list->n] = (char *)arg;
-		orig[list->n] = origin;
-		list->items = items;
-		list->origin = orig;
-		list->n++;
-	} else {
-		char *end;
-		unsigned long idx = strtoul(arg, &end, 10);
-		char **items, **orig;
-
-		if (*end != '\0' || idx < 1 || idx > list->n) {
-			fprintf(f, "error: %s del '%s': expected a rule number 1..%u\n", kind, arg,
-				list->n);
-			goto out;
-		}
-		items = malloc((list->n + 1) * sizeof(char *));
-		orig = malloc((list->n + 1) * sizeof(char *));
-		if (items == NULL || orig == NULL) {
-			free(items);
-			free(orig);
-			fprintf(f, "error: out of memory\n");
-			goto out;
-		}
-		for (i = 0; i < list->n - 1; i++) {
-			items[i] = list->items[i < idx - 1 ? i : i + 1];
-			orig[i] = list->origin[i < idx - 1 ? i : i + 1];
-		}
-		list->items = items;
-		list->origin = orig;
-		list->n--;
-	}
-	next = dpf_ruleset_build(app, &nl, &al, cur->acl_default, f);
-	free(list->items);
-	free(list->origin);
-	if (next == NULL) {
+	if (rc < 0) {
+		fprintf(f, "error: %s\n", rc == -ENOMEM ? "out of memory" : err);
 		fprintf(f, "error: rules unchanged\n");
-		goto out;
+		return -1;
 	}
-	dpf_window_bounds(now_ns(app), &s, &e);
-	next->from_ns = e;
-	__atomic_store_n(&app->rs_next, next, __ATOMIC_RELEASE);
-	fprintf(f, "%s rules: %u\n", kind, nat ? next->nat_text.n : next->acl_text.n);
-	fprintf(f, "takes-effect-at: %" PRIu64 "\n", e / NS_PER_SEC);
-	rc = 0;
-out:
-	pthread_mutex_unlock(&app->rs_lock);
-	return rc;
+	fprintf(f, "%s rules: %u\n", kind == DPF_RULES_NAT ? "nat" : "acl", n);
+	fprintf(f, "takes-effect-at: %" PRIu64 "\n", at / NS_PER_SEC);
+	return 0;
+}
+
+static int
+rules_del(struct dpf_ctl *ctl, FILE *f, enum dpf_rules_kind kind, const char *number)
+{
+	char *end;
+	unsigned long idx = strtoul(number, &end, 10);
+
+	if (*end != '\0' || number[0] < '0' || number[0] > '9' || idx > UINT32_MAX) {
+		fprintf(f, "error: %s del '%s': expected a rule number\n",
+			kind == DPF_RULES_NAT ? "nat" : "acl", number);
+		return -1;
+	}
+	return rules_change(ctl, f, kind, NULL, (unsigned int)idx);
+}
+
+int
+dpf_ctl_rules(struct dpf_ctl *ctl, FILE *f, enum dpf_rules_kind kind, enum dpf_ctl_rules_verb verb,
+	      const char *arg)
+{
+	switch (verb) {
+	case DPF_CTL_RULES_ADD:
+		return rules_change(ctl, f, kind, arg, 0);
+	case DPF_CTL_RULES_DEL:
+		return rules_del(ctl, f, kind, arg);
+	case DPF_CTL_RULES_SHOW:
+		break;
+	}
+	dpf_rules_show(ctl->p.rules, kind, f);
+	return 0;
 }

@@ -1,20 +1,37 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * rte_telemetry commands, read with the stock client:
+ * rte_telemetry commands, read with the stock client, rendering the counters
+ * snapshot (snapshot.h):
  *   dpdk-telemetry.py -f PREFIX   then  /dpflow/stats  /dpflow/ports
  *                                      /dpflow/window /dpflow/flow_table
  * Callbacks run in DPDK's telemetry thread and only read published counters.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <rte_ethdev.h>
 #include <rte_telemetry.h>
+#include <rte_version.h>
 
-#include "dpflow.h"
+#include "ctl_internal.h"
+#include "snapshot.h"
 
-static struct dpf_app *tel_app;
+/*
+ * DPDK before 23.11 gives telemetry callbacks no argument: the one control
+ * handle they render is kept here, written once, before the commands are
+ * registered. Newer releases pass it to each callback.
+ */
+#if RTE_VERSION < RTE_VERSION_NUM(23, 11, 0, 0)
+static struct dpf_ctl *tel_ctl;
+#define TEL_CB(name) static int name(const char *cmd, const char *params, struct rte_tel_data *d)
+#define TEL_CTL() tel_ctl
+#else
+#define TEL_CB(name)                                                                               \
+	static int name(const char *cmd, const char *params, void *arg, struct rte_tel_data *d)
+#define TEL_CTL() ((struct dpf_ctl *)arg)
+#endif
 
 /* rte_telemetry accepts [A-Za-z0-9_] in names and drops the rest silently:
  * our counter names use '-', telemetry gets '_'. */
@@ -30,174 +47,188 @@ add_u64(struct rte_tel_data *d, const char *name, uint64_t v)
 	rte_tel_data_add_dict_u64(d, key, v);
 }
 
-#define NS_PER_SEC UINT64_C(1000000000)
-
-/* The wall clock's discipline (clock.c): the error is signed, telemetry's
- * integers are 32-bit, so it is given in microseconds, clamped. */
+/* The wall clock's discipline: the error is signed, telemetry's integers
+ * are 32-bit, so it is given in microseconds, clamped. */
 static void
-add_clock(struct rte_tel_data *d)
+add_clock(struct rte_tel_data *d, const struct dpf_wall_stats *w)
 {
-	struct dpf_wall_stats w;
 	int64_t us;
 
-	if (!dpf_wall_stats(&w))
+	if (!w->disciplined)
 		return;
-	us = w.disc.error_ns / 1000;
+	us = w->disc.error_ns / 1000;
 	if (us > INT32_MAX)
 		us = INT32_MAX;
 	if (us < INT32_MIN)
 		us = INT32_MIN;
 	rte_tel_data_add_dict_int(d, "clock_error_us", (int)us);
-	add_u64(d, "clock_error_max_ns", w.disc.error_max_ns);
-	add_u64(d, "clock_tsc_hz", w.disc.tsc_hz);
-	add_u64(d, "clock_tsc_hz_eal", w.tsc_hz_eal);
-	add_u64(d, "clock_adjustments", w.disc.adjustments);
-	add_u64(d, "clock_steps", w.disc.steps);
-	add_u64(d, "clock_holds", w.disc.holds);
-	add_u64(d, "clock_samples_rejected", w.disc.rejected);
+	add_u64(d, "clock_error_max_ns", w->disc.error_max_ns);
+	add_u64(d, "clock_tsc_hz", w->disc.tsc_hz);
+	add_u64(d, "clock_tsc_hz_eal", w->tsc_hz_eal);
+	add_u64(d, "clock_adjustments", w->disc.adjustments);
+	add_u64(d, "clock_steps", w->disc.steps);
+	add_u64(d, "clock_holds", w->disc.holds);
+	add_u64(d, "clock_samples_rejected", w->disc.rejected);
 }
 
-static uint64_t
-load64(const uint64_t *p)
+/* Each command renders one counters snapshot into a dictionary. */
+typedef int (*tel_render_t)(struct dpf_ctl *ctl, const struct dpf_snapshot *s,
+			    struct rte_tel_data *d);
+
+static int
+tel_run(struct dpf_ctl *ctl, unsigned int flags, tel_render_t render, struct rte_tel_data *d)
 {
-	return __atomic_load_n(p, __ATOMIC_RELAXED);
+	struct dpf_snapshot s;
+	int rc;
+
+	if (dpf_snapshot_take(ctl, flags, &s) < 0)
+		return -ENOMEM;
+	rte_tel_data_start_dict(d);
+	rc = render(ctl, &s, d);
+	dpf_snapshot_release(&s);
+	return rc;
+}
+
+/* Child dictionary c under the key "<prefix><id>" of d, which frees it. */
+static void
+tel_add_child(struct rte_tel_data *d, const char *prefix, unsigned int id, struct rte_tel_data *c)
+{
+	char key[32];
+
+	snprintf(key, sizeof(key), "%s%u", prefix, id);
+	rte_tel_data_add_dict_container(d, key, c, 0);
 }
 
 static int
-tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
+render_stats(struct dpf_ctl *ctl, const struct dpf_snapshot *s, struct rte_tel_data *d)
 {
-	struct dpf_rx_counters t;
-	uint16_t c;
-
-	(void)cmd;
-	(void)params;
-	memset(&t, 0, sizeof(t));
-	for (c = 0; c < tel_app->n_cores; c++) {
-		const struct dpf_rx_counters *k = &tel_app->cores[c].cnt;
-
-#define DPF_X_SUM(f, name, help) t.f += load64(&k->f);
-		DPF_RX_COUNTERS(DPF_X_SUM)
-#undef DPF_X_SUM
-	}
-	rte_tel_data_start_dict(d);
-#define DPF_X_DICT(f, name, help) add_u64(d, name, t.f);
+#define DPF_X_DICT(f, name, help) add_u64(d, name, s->total.f);
 	DPF_RX_COUNTERS(DPF_X_DICT)
 #undef DPF_X_DICT
-	add_u64(d, "windows", tel_app->pstats.windows);
-	add_u64(d, "records", tel_app->pstats.records);
-	add_u64(d, "nodata_rows", tel_app->pstats.nodata_rows);
-	add_u64(d, "skipdata_rows", tel_app->pstats.skipdata_rows);
-	add_u64(d, "files", tel_app->sstats.files_published);
-	add_clock(d);
+	add_u64(d, "windows", s->pipeline.windows);
+	add_u64(d, "records", s->pipeline.records);
+	add_u64(d, "nodata_rows", s->pipeline.nodata_rows);
+	add_u64(d, "skipdata_rows", s->pipeline.skipdata_rows);
+	add_u64(d, "files", dpf_snapshot_exporter(s, "writer", "files"));
+	add_clock(d, &s->wall);
 	return 0;
 }
 
 static int
-tel_ports(const char *cmd, const char *params, struct rte_tel_data *d)
+render_ports(struct dpf_ctl *ctl, const struct dpf_snapshot *s, struct rte_tel_data *d)
 {
-	uint16_t i, c;
+	uint16_t i;
 
-	(void)cmd;
-	(void)params;
-	rte_tel_data_start_dict(d);
-	for (i = 0; i < tel_app->n_ports; i++) {
-		uint16_t p = tel_app->ports[i];
-		struct rte_tel_data *pd = rte_tel_data_alloc();
+	for (i = 0; i < s->n_ports; i++) {
+		const struct dpf_snap_port *p = &s->port[i];
 		struct rte_eth_dev_info info;
-		struct rte_eth_stats es;
-		uint64_t rx = 0;
-		char key[32];
+		struct rte_tel_data *pd = rte_tel_data_alloc();
 
 		if (pd == NULL)
 			return -ENOMEM;
 		rte_tel_data_start_dict(pd);
-		for (c = 0; c < tel_app->n_cores; c++)
-			rx += load64(&tel_app->cores[c].cnt.rx_by_port[p]);
-		if (rte_eth_dev_info_get(p, &info) == 0)
+		if (rte_eth_dev_info_get(p->id, &info) == 0)
 			rte_tel_data_add_dict_string(pd, "driver", info.driver_name);
-		add_u64(pd, "rx_packets", rx);
-		add_u64(pd, "rx_queues", tel_app->port_nq[p]);
-		if (rte_eth_stats_get(p, &es) == 0) {
-			add_u64(pd, "nic_ipackets", es.ipackets);
-			add_u64(pd, "nic_imissed", es.imissed);
-			add_u64(pd, "nic_ierrors", es.ierrors);
-			add_u64(pd, "nic_rx_nombuf", es.rx_nombuf);
+		add_u64(pd, "rx_packets", p->rx_packets);
+		add_u64(pd, "rx_queues", dpf_ports_conf(ctl->p.ports, p->id)->n_rxq);
+		if (p->nic) {
+			add_u64(pd, "nic_ipackets", p->nic_stats.ipackets);
+			add_u64(pd, "nic_imissed", p->nic_stats.imissed);
+			add_u64(pd, "nic_ierrors", p->nic_stats.ierrors);
+			add_u64(pd, "nic_rx_nombuf", p->nic_stats.rx_nombuf);
 		}
-		snprintf(key, sizeof(key), "port%u", p);
-		rte_tel_data_add_dict_container(d, key, pd, 0);
+		tel_add_child(d, "port", p->id, pd);
 	}
 	return 0;
 }
 
 static int
-tel_window(const char *cmd, const char *params, struct rte_tel_data *d)
+render_window(struct dpf_ctl *ctl, const struct dpf_snapshot *s, struct rte_tel_data *d)
 {
-	uint64_t t = 0, s, e, flows = 0;
-	uint16_t c;
-
-	(void)cmd;
-	(void)params;
-	for (c = 0; c < tel_app->n_cores; c++) {
-		uint64_t v = load64(&tel_app->cores[c].last_ns);
-
-		flows += __atomic_load_n(&tel_app->cores[c].active_flows, __ATOMIC_RELAXED);
-		if (v > t)
-			t = v;
-	}
-	if (tel_app->clock == DPF_CLOCK_WALL)
-		t = dpf_wall_ns(tel_app);
-	dpf_window_bounds(t, &s, &e);
-	rte_tel_data_start_dict(d);
-	rte_tel_data_add_dict_string(d, "clock", tel_app->clock == DPF_CLOCK_WALL ? "wall" : "packet");
-	add_u64(d, "window_seconds", dpf_window_len_sec());
-	add_u64(d, "window_start", s / NS_PER_SEC);
-	add_u64(d, "window_end", e / NS_PER_SEC);
-	add_u64(d, "flows_so_far", flows);
-	add_u64(d, "windows_closed", tel_app->pstats.windows);
-	add_clock(d);
+	rte_tel_data_add_dict_string(d, "clock", s->clock == DPF_CLOCK_WALL ? "wall" : "packet");
+	add_u64(d, "window_seconds", s->window_sec);
+	add_u64(d, "window_start", s->window_start_ns / NS_PER_SEC);
+	add_u64(d, "window_end", s->window_end_ns / NS_PER_SEC);
+	add_u64(d, "flows_so_far", s->flows);
+	add_u64(d, "windows_closed", s->pipeline.windows);
+	add_clock(d, &s->wall);
 	return 0;
 }
 
 static int
-tel_flow_table(const char *cmd, const char *params, struct rte_tel_data *d)
+render_flow_table(struct dpf_ctl *ctl, const struct dpf_snapshot *s, struct rte_tel_data *d)
 {
 	uint16_t c;
 
-	(void)cmd;
-	(void)params;
-	rte_tel_data_start_dict(d);
-	for (c = 0; c < tel_app->n_cores; c++) {
-		const struct dpf_rx_core *core = &tel_app->cores[c];
+	for (c = 0; c < s->n_cores; c++) {
+		const struct dpf_snap_core *k = &s->core[c];
 		struct rte_tel_data *cd = rte_tel_data_alloc();
-		char key[32];
 
 		if (cd == NULL)
 			return -ENOMEM;
 		rte_tel_data_start_dict(cd);
-		add_u64(cd, "flows",
-					  __atomic_load_n(&core->active_flows, __ATOMIC_RELAXED));
-		add_u64(cd, "capacity", tel_app->cfg.opt.flows_per_core);
-		add_u64(cd, "flows_created", load64(&core->cnt.flows_created));
-		add_u64(cd, "lost_table_full", load64(&core->cnt.lost_table_full));
-		add_u64(cd, "lost_no_table", load64(&core->cnt.lost_no_table));
-		snprintf(key, sizeof(key), "lcore%u", core->lcore_id);
-		rte_tel_data_add_dict_container(d, key, cd, 0);
+		add_u64(cd, "flows", k->flows);
+		add_u64(cd, "capacity", s->flows_per_core);
+		add_u64(cd, "flows_created", k->c.flows_created);
+		add_u64(cd, "lost_table_full", k->c.lost_table_full);
+		add_u64(cd, "lost_no_table", k->c.lost_no_table);
+		tel_add_child(d, "lcore", k->lcore_id, cd);
 	}
 	return 0;
 }
 
-int
-dpf_telemetry_register(struct dpf_app *app)
+TEL_CB(tel_stats)
 {
-	tel_app = app;
-	if (rte_telemetry_register_cmd("/dpflow/stats", tel_stats,
-				       "dpflow counters (totals over RX cores), windows, records") ||
-	    rte_telemetry_register_cmd("/dpflow/ports", tel_ports,
-				       "per port: driver, packets, NIC loss counters") ||
-	    rte_telemetry_register_cmd("/dpflow/window", tel_window,
-				       "current window, its bounds, flows so far") ||
-	    rte_telemetry_register_cmd("/dpflow/flow_table", tel_flow_table,
-				       "per RX core: flows in the open table, capacity, losses"))
-		return -1;
+	return tel_run(TEL_CTL(), 0, render_stats, d);
+}
+
+TEL_CB(tel_ports)
+{
+	return tel_run(TEL_CTL(), DPF_SNAP_NIC, render_ports, d);
+}
+
+TEL_CB(tel_window)
+{
+	return tel_run(TEL_CTL(), 0, render_window, d);
+}
+
+TEL_CB(tel_flow_table)
+{
+	return tel_run(TEL_CTL(), 0, render_flow_table, d);
+}
+
+static const struct {
+	const char *cmd;
+#if RTE_VERSION < RTE_VERSION_NUM(23, 11, 0, 0)
+	telemetry_cb fn;
+#else
+	telemetry_arg_cb fn;
+#endif
+	const char *help;
+} commands[] = {
+	{"/dpflow/stats", tel_stats, "dpflow counters (totals over RX cores), windows, records"},
+	{"/dpflow/ports", tel_ports, "per port: driver, packets, NIC loss counters"},
+	{"/dpflow/window", tel_window, "current window, its bounds, flows so far"},
+	{"/dpflow/flow_table", tel_flow_table,
+	 "per RX core: flows in the open table, capacity, losses"},
+};
+
+int
+dpf_ctl_telemetry_register(struct dpf_ctl *ctl)
+{
+	size_t i;
+
+#if RTE_VERSION < RTE_VERSION_NUM(23, 11, 0, 0)
+	tel_ctl = ctl;
+#endif
+	for (i = 0; i < RTE_DIM(commands); i++) {
+#if RTE_VERSION < RTE_VERSION_NUM(23, 11, 0, 0)
+		if (rte_telemetry_register_cmd(commands[i].cmd, commands[i].fn, commands[i].help))
+#else
+		if (rte_telemetry_register_cmd_arg(commands[i].cmd, commands[i].fn, ctl,
+						   commands[i].help))
+#endif
+			return -1;
+	}
 	return 0;
 }

@@ -16,13 +16,17 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_malloc.h>
 #include <rte_seqcount.h>
 
+#include "clock.h"
 #include "dpf_clock.h"
-#include "dpflow.h"
+#include "log.h"
 
 #define SAMPLE_PERIOD_NS 100000000ull /* 100 ms */
 #define READS_PER_SAMPLE 8
@@ -30,20 +34,23 @@
 #define MIN_CALIBRATION_NS 2000000ull
 
 /* Read by every RX core once per burst: alone on its cache line. */
-static struct {
+struct wall_pub {
 	rte_seqcount_t seq;
 	struct dpf_clock_conv conv;
-} pub __rte_cache_aligned;
+} __rte_cache_aligned;
 
-/* The run loop's: the discipline, and when to sample next. Readers of the
- * counters (prompt, telemetry, exit summary) take the mutex. */
-static struct {
+struct dpf_wall {
+	struct wall_pub pub;
+	/* The run loop's: the discipline, and when to sample next. Readers of
+	 * the counters (prompt, telemetry, exit summary) take the mutex. */
 	pthread_mutex_t lock;
 	struct dpf_clock_disc *disc;
 	uint64_t tsc_hz_eal;
+	uint64_t tsc_hz; /* measured (EAL's until calibrated) */
 	uint64_t next_sample_tsc;
 	uint64_t first_mono_ns;
-} wall = {.lock = PTHREAD_MUTEX_INITIALIZER};
+	uint64_t start_ns; /* Unix time when the clock started */
+};
 
 static uint64_t
 ts_ns(clockid_t id)
@@ -78,44 +85,54 @@ read_clocks(struct dpf_clock_sample *s)
 }
 
 static void
-publish(const struct dpf_clock_conv *c)
+publish(struct dpf_wall *w, const struct dpf_clock_conv *c)
 {
-	rte_seqcount_write_begin(&pub.seq);
-	pub.conv = *c;
-	rte_seqcount_write_end(&pub.seq);
+	rte_seqcount_write_begin(&w->pub.seq);
+	w->pub.conv = *c;
+	rte_seqcount_write_end(&w->pub.seq);
 }
 
-void
-dpf_wall_init(struct dpf_app *app)
+struct dpf_wall *
+dpf_wall_create(void)
 {
 	struct dpf_clock_params p = {.tsc_hz_hint = rte_get_tsc_hz()};
 	struct dpf_clock_conv c;
 	struct dpf_clock_sample s;
+	struct dpf_wall *w;
 
-	rte_seqcount_init(&pub.seq);
-	wall.tsc_hz_eal = p.tsc_hz_hint;
-	app->tsc_hz = p.tsc_hz_hint;
+	w = rte_zmalloc("dpf_wall", sizeof(*w), RTE_CACHE_LINE_SIZE);
+	if (w == NULL) {
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	pthread_mutex_init(&w->lock, NULL);
+	rte_seqcount_init(&w->pub.seq);
+	w->tsc_hz_eal = p.tsc_hz_hint;
+	w->tsc_hz = p.tsc_hz_hint;
 	read_clocks(&s);
-	wall.first_mono_ns = s.mono_ns;
-	wall.disc = dpf_clock_create(&p, &s);
-	if (wall.disc == NULL) {
+	w->first_mono_ns = s.mono_ns;
+	w->disc = dpf_clock_create(&p, &s);
+	if (w->disc == NULL) {
 		/* Only a zero rate from EAL or no memory: keep EAL's rate. */
-		fprintf(stderr, "dpflow: clock discipline unavailable: the wall clock uses EAL's "
+		DPF_LOG(WARNING, dataplane, "clock discipline unavailable: the wall clock uses EAL's "
 				"TSC rate uncorrected\n");
 		c.base_tsc = s.tsc;
 		c.base_ns = s.real_ns;
 		c.mult = (uint64_t)(((unsigned __int128)1000000000ull << 32) / p.tsc_hz_hint);
-		publish(&c);
-		return;
+		publish(w, &c);
+		w->start_ns = dpf_wall_ns(w);
+		return w;
 	}
-	dpf_clock_conv_get(wall.disc, &c);
-	publish(&c);
-	wall.next_sample_tsc = s.tsc;
+	dpf_clock_conv_get(w->disc, &c);
+	publish(w, &c);
+	w->next_sample_tsc = s.tsc;
+	w->start_ns = dpf_wall_ns(w);
+	return w;
 }
 
-/* One sample; the caller holds wall.lock. */
+/* One sample; the caller holds w->lock. */
 static void
-sample_locked(void)
+sample_locked(struct dpf_wall *w)
 {
 	struct dpf_clock_sample s;
 	struct dpf_clock_conv c;
@@ -124,16 +141,16 @@ sample_locked(void)
 	bool was_holding;
 
 	read_clocks(&s);
-	dpf_clock_stats_get(wall.disc, &st);
+	dpf_clock_stats_get(w->disc, &st);
 	was_holding = st.holding;
-	a = dpf_clock_update(wall.disc, &s, &c);
+	a = dpf_clock_update(w->disc, &s, &c);
 	if (a != DPF_CLOCK_REJECTED)
-		publish(&c);
+		publish(w, &c);
 	/* An operator wants to know when realtime jumped (NTP, date -s). */
 	if (a == DPF_CLOCK_STEP || (a == DPF_CLOCK_HOLD && !was_holding)) {
-		dpf_clock_stats_get(wall.disc, &st);
-		fprintf(stderr,
-			"dpflow: clock: realtime is %+.3f ms from the wall clock: %s (tsc %" PRIu64
+		dpf_clock_stats_get(w->disc, &st);
+		DPF_LOG(NOTICE, dataplane,
+			"clock: realtime is %+.3f ms from the wall clock: %s (tsc %" PRIu64
 			", bracket %" PRIu64 " ticks, monotonic %" PRIu64 ", realtime %" PRIu64
 			")\n",
 			-(double)st.last_step_ns / 1e6,
@@ -141,100 +158,92 @@ sample_locked(void)
 					    : "slowing the wall clock until it catches up",
 			s.tsc, s.tsc_width, s.mono_ns, s.real_ns);
 	}
-	wall.next_sample_tsc = s.tsc + SAMPLE_PERIOD_NS * wall.tsc_hz_eal / 1000000000ull;
+	w->next_sample_tsc = s.tsc + SAMPLE_PERIOD_NS * w->tsc_hz_eal / 1000000000ull;
 }
 
 void
-dpf_wall_calibrate(struct dpf_app *app)
+dpf_wall_calibrate(struct dpf_wall *w)
 {
 	struct dpf_clock_sample s;
 	struct dpf_clock_conv c;
 	struct dpf_clock_stats st;
 	unsigned int tries;
 
-	if (wall.disc == NULL)
+	if (w->disc == NULL)
 		return;
 	/* Start-up usually took longer than this already: no wait then. */
-	while (ts_ns(CLOCK_MONOTONIC) - wall.first_mono_ns < MIN_CALIBRATION_NS)
+	while (ts_ns(CLOCK_MONOTONIC) - w->first_mono_ns < MIN_CALIBRATION_NS)
 		;
 	/* No RX core runs yet: the conversion may jump to realtime, however
 	 * far EAL's rate took it during a slow start-up. */
-	pthread_mutex_lock(&wall.lock);
+	pthread_mutex_lock(&w->lock);
 	for (tries = 0; tries < 16; tries++) {
 		read_clocks(&s);
-		if (dpf_clock_calibrate(wall.disc, &s, &c) == 0) {
-			publish(&c);
+		if (dpf_clock_calibrate(w->disc, &s, &c) == 0) {
+			publish(w, &c);
 			break;
 		}
 	}
-	wall.next_sample_tsc = s.tsc + SAMPLE_PERIOD_NS * wall.tsc_hz_eal / 1000000000ull;
-	dpf_clock_stats_get(wall.disc, &st);
-	pthread_mutex_unlock(&wall.lock);
-	app->tsc_hz = st.tsc_hz;
+	w->next_sample_tsc = s.tsc + SAMPLE_PERIOD_NS * w->tsc_hz_eal / 1000000000ull;
+	dpf_clock_stats_get(w->disc, &st);
+	pthread_mutex_unlock(&w->lock);
+	__atomic_store_n(&w->tsc_hz, st.tsc_hz, __ATOMIC_RELAXED);
 }
 
 void
-dpf_wall_poll(void)
+dpf_wall_poll(struct dpf_wall *w)
 {
-	if (wall.disc == NULL || rte_rdtsc() < wall.next_sample_tsc)
+	if (w->disc == NULL || rte_rdtsc() < w->next_sample_tsc)
 		return;
-	pthread_mutex_lock(&wall.lock);
-	sample_locked();
-	pthread_mutex_unlock(&wall.lock);
+	pthread_mutex_lock(&w->lock);
+	sample_locked(w);
+	pthread_mutex_unlock(&w->lock);
 }
 
 uint64_t
-dpf_wall_ns(const struct dpf_app *app)
+dpf_wall_ns(const struct dpf_wall *w)
 {
 	struct dpf_clock_conv c;
 	uint32_t sn;
 
-	(void)app;
 	do {
-		sn = rte_seqcount_read_begin(&pub.seq);
-		c = pub.conv;
-	} while (rte_seqcount_read_retry(&pub.seq, sn));
+		sn = rte_seqcount_read_begin(&w->pub.seq);
+		c = w->pub.conv;
+	} while (rte_seqcount_read_retry(&w->pub.seq, sn));
 	return dpf_clock_ns(&c, rte_rdtsc());
 }
 
-bool
-dpf_wall_stats(struct dpf_wall_stats *out)
+uint64_t
+dpf_wall_start_ns(const struct dpf_wall *w)
 {
-	if (wall.disc == NULL)
-		return false;
-	pthread_mutex_lock(&wall.lock);
-	dpf_clock_stats_get(wall.disc, &out->disc);
-	pthread_mutex_unlock(&wall.lock);
-	out->tsc_hz_eal = wall.tsc_hz_eal;
-	return true;
+	return w->start_ns;
+}
+
+uint64_t
+dpf_wall_tsc_hz(const struct dpf_wall *w)
+{
+	return __atomic_load_n(&w->tsc_hz, __ATOMIC_RELAXED);
 }
 
 void
-dpf_wall_print(FILE *f, const char *prefix)
+dpf_wall_stats_get(struct dpf_wall *w, struct dpf_wall_stats *out)
 {
-	struct dpf_wall_stats w;
-	const struct dpf_clock_stats *s = &w.disc;
-
-	if (!dpf_wall_stats(&w))
+	memset(out, 0, sizeof(*out));
+	out->tsc_hz_eal = w->tsc_hz_eal;
+	if (w->disc == NULL)
 		return;
-	fprintf(f, "%serror-ns: %" PRId64 "\n", prefix, s->error_ns);
-	fprintf(f, "%serror-max-ns: %" PRIu64 "\n", prefix, s->error_max_ns);
-	fprintf(f, "%stsc-hz: %" PRIu64 "\n", prefix, s->tsc_hz);
-	fprintf(f, "%stsc-hz-eal: %" PRIu64 "\n", prefix, w.tsc_hz_eal);
-	fprintf(f, "%ssamples: %" PRIu64 "\n", prefix, s->samples);
-	fprintf(f, "%ssamples-rejected: %" PRIu64 "\n", prefix, s->rejected);
-	fprintf(f, "%sadjustments: %" PRIu64 "\n", prefix, s->adjustments);
-	fprintf(f, "%ssteps: %" PRIu64 "\n", prefix, s->steps);
-	fprintf(f, "%sholds: %" PRIu64 "\n", prefix, s->holds);
-	fprintf(f, "%sholding: %s\n", prefix, s->holding ? "yes" : "no");
-	fprintf(f, "%slast-step-ns: %" PRId64 "\n", prefix, s->last_step_ns);
+	pthread_mutex_lock(&w->lock);
+	dpf_clock_stats_get(w->disc, &out->disc);
+	pthread_mutex_unlock(&w->lock);
+	out->disciplined = true;
 }
 
 void
-dpf_wall_free(void)
+dpf_wall_free(struct dpf_wall *w)
 {
-	pthread_mutex_lock(&wall.lock);
-	dpf_clock_free(wall.disc);
-	wall.disc = NULL;
-	pthread_mutex_unlock(&wall.lock);
+	if (w == NULL)
+		return;
+	dpf_clock_free(w->disc);
+	pthread_mutex_destroy(&w->lock);
+	rte_free(w);
 }

@@ -1,15 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/*
- * Logged interfaces (vNICs): which interface a packet belongs to, and the
- * direction of a flow relative to it.
- *
- * Precedence, per port: the interface whose MAC is the packet's source MAC
- * (its egress), else the one whose MAC is the destination MAC (its ingress),
- * else the one whose VLAN is the packet's outer VLAN id, else the port's
- * default interface (no vlan, no mac). With `unmatched = log` every port has
- * a default interface (configured, or eni-port<N>); with `drop` a packet that
- * matches nothing is counted as `unmatched` and not logged.
- */
+/* The interface map (iface.h): which interface a packet belongs to. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,7 +9,8 @@
 #include <rte_hash_crc.h>
 #include <rte_malloc.h>
 
-#include "dpflow.h"
+#include "iface.h"
+#include "log.h"
 
 struct mac_key {
 	uint16_t port;
@@ -27,76 +18,68 @@ struct mac_key {
 };
 
 static bool
-port_exists(const struct dpf_app *app, uint16_t port)
+port_exists(const struct dpf_ifmap_params *p, uint16_t port)
 {
 	uint16_t k;
 
-	for (k = 0; k < app->n_ports; k++)
-		if (app->ports[k] == port)
+	for (k = 0; k < p->n_ports; k++)
+		if (p->ports[k] == port)
 			return true;
 	return false;
 }
 
-int
-dpf_ifaces_build(struct dpf_app *app)
+/* A port's interfaces: its configured ones, then its default one if it needs one. */
+static int
+add_port_ifaces(struct dpf_ifmap *m, const struct dpf_ifmap_params *p, uint16_t port)
 {
-	struct dpf_config *cfg = &app->cfg;
-	static char default_ids[DPF_MAX_PORTS][24];
-	struct dpf_iface_map *map = &app->ifmap;
-	uint16_t n = 0, i, k;
+	const struct dpf_options *o = dpf_config_options(p->cfg);
+	bool have_default = false;
+	uint16_t i;
 
-	for (i = 0; i < cfg->n_ifaces; i++) {
-		if (!port_exists(app, cfg->ifaces[i].port)) {
-			fprintf(stderr, "dpflow: [interface %s]: port %u does not exist (%u ports)\n",
-				cfg->ifaces[i].meta.interface_id, cfg->ifaces[i].port, app->n_ports);
-			return -EINVAL;
-		}
-	}
-	/* Interfaces in port order, each port's configured ones in file order. */
-	for (k = 0; k < app->n_ports; k++) {
-		uint16_t port = app->ports[k];
-		bool have_default = false;
+	m->default_iface[port] = DPF_IFACE_NONE;
+	for (i = 0; i < dpf_config_iface_count(p->cfg); i++) {
+		const struct dpf_iface *ifc = dpf_config_iface(p->cfg, i);
 
-		map->default_iface[port] = DPF_IFACE_NONE;
-		for (i = 0; i < cfg->n_ifaces; i++) {
-			if (cfg->ifaces[i].port != port)
-				continue;
-			if (n == DPF_MAX_IFACES)
-				goto too_many;
-			app->ifaces[n] = cfg->ifaces[i];
-			if (cfg->ifaces[i].vlan < 0 && !cfg->ifaces[i].has_mac) {
-				map->default_iface[port] = n;
-				have_default = true;
-			}
-			n++;
+		if (ifc->port != port)
+			continue;
+		if (m->n_ifaces == DPF_MAX_IFACES)
+			return -E2BIG;
+		m->ifaces[m->n_ifaces] = *ifc;
+		if (ifc->vlan < 0 && !ifc->has_mac) {
+			m->default_iface[port] = m->n_ifaces;
+			have_default = true;
 		}
-		if (!have_default && cfg->opt.unmatched == DPF_UNMATCHED_LOG) {
-			if (n == DPF_MAX_IFACES)
-				goto too_many;
-			memset(&app->ifaces[n], 0, sizeof(app->ifaces[n]));
-			app->ifaces[n].port = port;
-			app->ifaces[n].vlan = -1;
-			if (port == 0) {
-				app->ifaces[n].meta.interface_id = cfg->opt.interface_id;
-			} else {
-				snprintf(default_ids[port], sizeof(default_ids[port]), "eni-port%u",
-					 port);
-				app->ifaces[n].meta.interface_id = default_ids[port];
-			}
-			map->default_iface[port] = n;
-			n++;
-		}
+		m->n_ifaces++;
 	}
-	app->n_ifaces = n;
-	if (n == 0) {
-		fprintf(stderr, "dpflow: no interface to log (unmatched = drop and no [interface])\n");
-		return -EINVAL;
+	if (have_default || o->unmatched != DPF_UNMATCHED_LOG)
+		return 0;
+	if (m->n_ifaces == DPF_MAX_IFACES)
+		return -E2BIG;
+	memset(&m->ifaces[m->n_ifaces], 0, sizeof(m->ifaces[0]));
+	m->ifaces[m->n_ifaces].port = port;
+	m->ifaces[m->n_ifaces].vlan = -1;
+	if (port == 0) {
+		m->ifaces[m->n_ifaces].meta.interface_id = o->interface_id;
+	} else {
+		snprintf(m->default_ids[port], sizeof(m->default_ids[port]), "eni-port%u", port);
+		m->ifaces[m->n_ifaces].meta.interface_id = m->default_ids[port];
 	}
-	/* Interface metadata not set in its section comes from the global options. */
-	for (i = 0; i < n; i++) {
-		struct dpf_iface_meta *m = &app->ifaces[i].meta;
+	m->default_iface[port] = m->n_ifaces++;
+	return 0;
+}
 
-#define INHERIT(field) if (m->field == NULL) m->field = cfg->opt.field
+/* Interface metadata not set in its section comes from the global options. */
+static void
+inherit_meta(struct dpf_ifmap *m, const struct dpf_options *o)
+{
+	uint16_t i;
+
+	for (i = 0; i < m->n_ifaces; i++) {
+		struct dpf_iface_meta *mt = &m->ifaces[i].meta;
+
+#define INHERIT(field)                                                                             \
+	if (mt->field == NULL)                                                                     \
+	mt->field = o->field
 		INHERIT(account_id);
 		INHERIT(vpc_id);
 		INHERIT(subnet_id);
@@ -106,14 +89,23 @@ dpf_ifaces_build(struct dpf_app *app)
 		INHERIT(sublocation_type);
 		INHERIT(sublocation_id);
 #undef INHERIT
+		m->metas[i] = *mt;
 	}
-	for (i = 0; i < n; i++) {
-		const struct dpf_iface *ifc = &app->ifaces[i];
+}
+
+/* The lookup structures: a (port, MAC) hash, a VLAN array per port. */
+static int
+build_lookup(struct dpf_ifmap *m)
+{
+	uint16_t i;
+
+	for (i = 0; i < m->n_ifaces; i++) {
+		const struct dpf_iface *ifc = &m->ifaces[i];
 
 		if (ifc->has_mac) {
 			struct mac_key mk;
 
-			if (map->mac == NULL) {
+			if (m->mac == NULL) {
 				struct rte_hash_parameters hp = {
 					.name = "dpf_iface_mac",
 					.entries = DPF_MAX_IFACES * 2,
@@ -122,39 +114,103 @@ dpf_ifaces_build(struct dpf_app *app)
 					.socket_id = (int)rte_socket_id(),
 				};
 
-				map->mac = rte_hash_create(&hp);
-				if (map->mac == NULL)
+				m->mac = rte_hash_create(&hp);
+				if (m->mac == NULL)
 					return -ENOMEM;
 			}
 			memset(&mk, 0, sizeof(mk));
 			mk.port = ifc->port;
 			memcpy(mk.mac, ifc->mac, 6);
-			if (rte_hash_add_key_data(map->mac, &mk, (void *)(uintptr_t)i) < 0)
+			if (rte_hash_add_key_data(m->mac, &mk, (void *)(uintptr_t)i) < 0)
 				return -ENOMEM;
-			map->port_has_mac[ifc->port] = true;
+			m->port_has_mac[ifc->port] = true;
 		} else if (ifc->vlan >= 0) {
-			if (map->vlan_iface[ifc->port] == NULL) {
-				map->vlan_iface[ifc->port] =
+			if (m->vlan_iface[ifc->port] == NULL) {
+				m->vlan_iface[ifc->port] =
 					rte_malloc("dpf_vlan_iface", 4096 * sizeof(uint16_t), 0);
-				if (map->vlan_iface[ifc->port] == NULL)
+				if (m->vlan_iface[ifc->port] == NULL)
 					return -ENOMEM;
-				memset(map->vlan_iface[ifc->port], 0xff, 4096 * sizeof(uint16_t));
+				memset(m->vlan_iface[ifc->port], 0xff, 4096 * sizeof(uint16_t));
 			}
-			map->vlan_iface[ifc->port][ifc->vlan] = i;
+			m->vlan_iface[ifc->port][ifc->vlan] = i;
 		}
 	}
 	return 0;
+}
 
-too_many:
-	fprintf(stderr, "dpflow: more than %d interfaces\n", DPF_MAX_IFACES);
-	return -E2BIG;
+struct dpf_ifmap *
+dpf_ifmap_create(const struct dpf_ifmap_params *p)
+{
+	struct dpf_ifmap *m;
+	uint16_t i, k;
+	int rc = 0;
+
+	for (i = 0; i < dpf_config_iface_count(p->cfg); i++) {
+		const struct dpf_iface *ifc = dpf_config_iface(p->cfg, i);
+
+		if (!port_exists(p, ifc->port)) {
+			DPF_LOG(ERR, dataplane, "[interface %s]: port %u does not exist (%u ports)\n",
+				ifc->meta.interface_id, ifc->port, p->n_ports);
+			rte_errno = EINVAL;
+			return NULL;
+		}
+	}
+	m = rte_zmalloc("dpf_ifmap", sizeof(*m), RTE_CACHE_LINE_SIZE);
+	if (m == NULL) {
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	for (k = 0; k < p->n_ports && rc == 0; k++)
+		rc = add_port_ifaces(m, p, p->ports[k]);
+	if (rc == -E2BIG)
+		DPF_LOG(ERR, dataplane, "more than %d interfaces\n", DPF_MAX_IFACES);
+	if (rc == 0 && m->n_ifaces == 0) {
+		DPF_LOG(ERR, dataplane,
+			"no interface to log (unmatched = drop and no [interface])\n");
+		rc = -EINVAL;
+	}
+	if (rc == 0) {
+		inherit_meta(m, dpf_config_options(p->cfg));
+		rc = build_lookup(m);
+	}
+	if (rc != 0) {
+		dpf_ifmap_free(m);
+		rte_errno = -rc;
+		return NULL;
+	}
+	m->fmt_ctx.ifaces = m->metas;
+	m->fmt_ctx.n_ifaces = m->n_ifaces;
+	return m;
+}
+
+void
+dpf_ifmap_free(struct dpf_ifmap *m)
+{
+	uint16_t p;
+
+	if (m == NULL)
+		return;
+	rte_hash_free(m->mac);
+	for (p = 0; p < DPF_MAX_PORTS; p++)
+		rte_free(m->vlan_iface[p]);
+	rte_free(m);
+}
+
+int
+dpf_ifmap_find(const struct dpf_ifmap *m, const char *id)
+{
+	uint16_t i;
+
+	for (i = 0; i < m->n_ifaces; i++)
+		if (strcmp(m->ifaces[i].meta.interface_id, id) == 0)
+			return i;
+	return -1;
 }
 
 uint16_t
-dpf_iface_lookup_slow(const struct dpf_app *app, uint16_t port, const uint8_t *frame,
+dpf_ifmap_lookup_slow(const struct dpf_ifmap *map, uint16_t port, const uint8_t *frame,
 		      const struct dpf_pkt_info *pi)
 {
-	const struct dpf_iface_map *map = &app->ifmap;
 	uint16_t v;
 
 	if (map->port_has_mac[port]) {
@@ -189,14 +245,14 @@ cidr_contains(const struct dpf_cidr *c, uint8_t family, const uint8_t *addr)
 }
 
 uint8_t
-dpf_iface_direction(const struct dpf_app *app, const struct dpf_flow_key *k)
+dpf_ifmap_direction(const struct dpf_ifmap *m, const struct dpf_flow_key *k)
 {
 	const struct dpf_iface *ifc;
 	uint8_t i;
 
-	if (k->iface >= app->n_ifaces)
+	if (k->iface >= m->n_ifaces)
 		return DPF_DIR_UNKNOWN;
-	ifc = &app->ifaces[k->iface];
+	ifc = &m->ifaces[k->iface];
 	for (i = 0; i < ifc->n_addrs; i++)
 		if (cidr_contains(&ifc->addrs[i], k->family, k->src_addr))
 			return DPF_DIR_EGRESS;

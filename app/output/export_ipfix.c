@@ -7,6 +7,9 @@
  * slows the writer by at most those timeouts and costs records, which are
  * counted.
  *
+ * One exporter of the writer (output.h): every callback runs in the writer
+ * thread but counters (any thread: relaxed loads).
+ *
  * Templates go first on every TCP connection, and over UDP in the first
  * message and again every --ipfix-template-refresh seconds (RFC 7011 8.4);
  * with --ipfix-interface-names the interface-name options template and its
@@ -25,27 +28,28 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <rte_common.h>
 #include <rte_errno.h>
 
 #include "dpf_ipfix.h"
-#include "dpflow.h"
+#include "log.h"
+#include "output.h"
 
 #define TCP_CONNECT_TIMEOUT_MS 1000
 #define TCP_SEND_TIMEOUT_MS 2000
 /* A full UDP send buffer drains at the link's rate: wait that long, not more. */
 #define UDP_SEND_TIMEOUT_MS 200
-#define RECONNECT_MIN_NS 1000000000ull
-#define RECONNECT_MAX_NS (60 * 1000000000ull)
+#define RECONNECT_MIN_NS NS_PER_SEC
+#define RECONNECT_MAX_NS (60 * NS_PER_SEC)
 
-static struct {
-	bool enabled;
+struct ipfix {
 	bool tcp;
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
 	char dest[300];
 	int fd;
 	struct dpf_ipfix *enc;
-	const struct dpf_app *app;
+	const struct dpf_fmt_ctx *ifaces; /* interface names */
 	uint64_t refresh_ns;
 	uint64_t gap_ns;       /* UDP: least time between two messages, 0: none */
 	uint64_t next_send_ns;
@@ -58,7 +62,7 @@ static struct {
 	uint64_t conn_gen;     /* successful connects so far */
 	uint64_t msg_gen;      /* conn_gen when the open message began, 0: not connected */
 	int last_errno;
-	/* Counters, written by the writer thread, read by main after the join. */
+	/* Counters: written by the writer thread, read with relaxed loads. */
 	uint64_t messages_sent;
 	uint64_t records_sent;
 	uint64_t rows_not_flows;
@@ -66,16 +70,8 @@ static struct {
 	uint64_t send_errors;
 	uint64_t connects;
 	uint64_t templates_sent;
-} ix = {.fd = -1};
-
-static uint64_t
-mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
+	uint64_t rows;
+};
 
 static uint32_t
 export_time(void)
@@ -85,7 +81,7 @@ export_time(void)
 
 /* "udp://HOST:PORT", "tcp://[V6]:PORT". 0, or -EINVAL with a message. */
 static int
-parse_dest(const char *spec)
+parse_dest(struct ipfix *ix, const char *spec)
 {
 	char host[256], port[16];
 	const char *rest, *colon;
@@ -94,9 +90,9 @@ parse_dest(const char *spec)
 	int rc;
 
 	if (strncmp(spec, "udp://", 6) == 0) {
-		ix.tcp = false;
+		ix->tcp = false;
 	} else if (strncmp(spec, "tcp://", 6) == 0) {
-		ix.tcp = true;
+		ix->tcp = true;
 	} else {
 		goto bad;
 	}
@@ -124,45 +120,45 @@ parse_dest(const char *spec)
 	if (strspn(port, "0123456789") != strlen(port) || atoi(port) < 1 || atoi(port) > 65535)
 		goto bad;
 	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = ix.tcp ? SOCK_STREAM : SOCK_DGRAM;
+	hints.ai_socktype = ix->tcp ? SOCK_STREAM : SOCK_DGRAM;
 	hints.ai_flags = AI_NUMERICSERV;
 	rc = getaddrinfo(host, port, &hints, &res);
 	if (rc != 0) {
-		fprintf(stderr, "dpflow: --ipfix %s: %s\n", spec, gai_strerror(rc));
+		DPF_LOG(ERR, output, "--ipfix %s: %s\n", spec, gai_strerror(rc));
 		return -EINVAL;
 	}
-	memcpy(&ix.addr, res->ai_addr, res->ai_addrlen);
-	ix.addr_len = res->ai_addrlen;
+	memcpy(&ix->addr, res->ai_addr, res->ai_addrlen);
+	ix->addr_len = res->ai_addrlen;
 	freeaddrinfo(res);
-	snprintf(ix.dest, sizeof(ix.dest), "%s", spec);
+	snprintf(ix->dest, sizeof(ix->dest), "%s", spec);
 	return 0;
 
 bad:
-	fprintf(stderr, "dpflow: --ipfix '%s': expected udp://HOST:PORT or tcp://HOST:PORT\n",
+	DPF_LOG(ERR, output, "--ipfix '%s': expected udp://HOST:PORT or tcp://HOST:PORT\n",
 		spec);
 	return -EINVAL;
 }
 
 static void
-report_error(const char *what, int err)
+report_error(struct ipfix *ix, const char *what, int err)
 {
 	/* Once per kind of failure, not once per message. */
-	if (err != ix.last_errno)
-		fprintf(stderr, "dpflow: ipfix %s %s: %s\n", what, ix.dest, strerror(err));
-	ix.last_errno = err;
+	if (err != ix->last_errno)
+		DPF_LOG(WARNING, output, "ipfix %s %s: %s\n", what, ix->dest, strerror(err));
+	ix->last_errno = err;
 }
 
 static void
-close_fd(void)
+close_fd(struct ipfix *ix)
 {
-	if (ix.fd >= 0)
-		close(ix.fd);
-	ix.fd = -1;
+	if (ix->fd >= 0)
+		close(ix->fd);
+	ix->fd = -1;
 }
 
 /* Bounded TCP connect: non-blocking connect, poll, then blocking with a send timeout. */
 static int
-tcp_connect(int fd)
+tcp_connect(struct ipfix *ix, int fd)
 {
 	struct timeval tv = {TCP_SEND_TIMEOUT_MS / 1000, (TCP_SEND_TIMEOUT_MS % 1000) * 1000};
 	struct pollfd pfd = {.fd = fd, .events = POLLOUT};
@@ -172,7 +168,7 @@ tcp_connect(int fd)
 
 	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
 		return -errno;
-	if (connect(fd, (const struct sockaddr *)&ix.addr, ix.addr_len) != 0) {
+	if (connect(fd, (const struct sockaddr *)&ix->addr, ix->addr_len) != 0) {
 		if (errno != EINPROGRESS)
 			return -errno;
 		if (poll(&pfd, 1, TCP_CONNECT_TIMEOUT_MS) <= 0)
@@ -191,69 +187,69 @@ tcp_connect(int fd)
 
 /* A socket to the collector, or -errno (TCP: not before the backoff expires). */
 static int
-ensure_socket(void)
+ensure_socket(struct ipfix *ix)
 {
-	uint64_t now = mono_ns();
+	uint64_t now = dpf_mono_ns();
 	int fd, rc;
 
-	if (ix.fd >= 0)
+	if (ix->fd >= 0)
 		return 0;
-	if (now < ix.reconnect_at_ns)
+	if (now < ix->reconnect_at_ns)
 		return -EAGAIN;
-	fd = socket(ix.addr.ss_family, (ix.tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
+	fd = socket(ix->addr.ss_family, (ix->tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (ix.tcp) {
-		rc = tcp_connect(fd);
+	if (ix->tcp) {
+		rc = tcp_connect(ix, fd);
 	} else {
 		struct timeval tv = {0, UDP_SEND_TIMEOUT_MS * 1000};
 
 		/* Connected UDP: the kernel reports an unreachable port on later sends. */
-		rc = connect(fd, (const struct sockaddr *)&ix.addr, ix.addr_len) == 0 ? 0 : -errno;
+		rc = connect(fd, (const struct sockaddr *)&ix->addr, ix->addr_len) == 0 ? 0 : -errno;
 		if (rc == 0 && setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) != 0)
 			rc = -errno;
 	}
 	if (rc != 0) {
 		close(fd);
-		ix.reconnect_at_ns = now + ix.reconnect_delay_ns;
-		ix.reconnect_delay_ns = RTE_MIN(ix.reconnect_delay_ns * 2, RECONNECT_MAX_NS);
-		report_error("connect", -rc);
+		ix->reconnect_at_ns = now + ix->reconnect_delay_ns;
+		ix->reconnect_delay_ns = RTE_MIN(ix->reconnect_delay_ns * 2, RECONNECT_MAX_NS);
+		report_error(ix, "connect", -rc);
 		return rc;
 	}
-	ix.fd = fd;
-	ix.connects++;
-	ix.conn_gen++;
-	ix.reconnect_delay_ns = RECONNECT_MIN_NS;
-	ix.templates_due = true;
-	if (ix.last_errno != 0 && ix.tcp)
-		fprintf(stderr, "dpflow: ipfix connected to %s\n", ix.dest);
+	ix->fd = fd;
+	ix->connects++;
+	ix->conn_gen++;
+	ix->reconnect_delay_ns = RECONNECT_MIN_NS;
+	ix->templates_due = true;
+	if (ix->last_errno != 0 && ix->tcp)
+		DPF_LOG(NOTICE, output, "ipfix connected to %s\n", ix->dest);
 	return 0;
 }
 
 /* UDP pacing: a window's records leave as a burst unless spaced out. */
 static void
-pace(void)
+pace(struct ipfix *ix)
 {
 	uint64_t now;
 
-	if (ix.gap_ns == 0)
+	if (ix->gap_ns == 0)
 		return;
-	now = mono_ns();
-	if (now < ix.next_send_ns) {
-		uint64_t wait = ix.next_send_ns - now;
+	now = dpf_mono_ns();
+	if (now < ix->next_send_ns) {
+		uint64_t wait = ix->next_send_ns - now;
 		struct timespec ts = {(time_t)(wait / 1000000000ull), (long)(wait % 1000000000ull)};
 
 		nanosleep(&ts, NULL);
-		now = ix.next_send_ns;
+		now = ix->next_send_ns;
 	}
-	ix.next_send_ns = now + ix.gap_ns;
+	ix->next_send_ns = now + ix->gap_ns;
 }
 
 static int
-send_all(const uint8_t *msg, size_t len)
+send_all(struct ipfix *ix, const uint8_t *msg, size_t len)
 {
 	while (len > 0) {
-		ssize_t n = send(ix.fd, msg, len, MSG_NOSIGNAL);
+		ssize_t n = send(ix->fd, msg, len, MSG_NOSIGNAL);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -268,78 +264,79 @@ send_all(const uint8_t *msg, size_t len)
 
 /* Send the open message; its records count as dropped when it cannot go. */
 static void
-flush_message(void)
+flush_message(struct ipfix *ix)
 {
 	const uint8_t *msg;
-	uint32_t records = ix.records_in_msg;
-	int len = dpf_ipfix_take(ix.enc, export_time(), &msg);
+	uint32_t records = ix->records_in_msg;
+	int len = dpf_ipfix_take(ix->enc, export_time(), &msg);
 	int rc;
 
-	ix.records_in_msg = 0;
+	ix->records_in_msg = 0;
 	if (len <= 0)
 		return;
-	rc = ensure_socket();
+	rc = ensure_socket(ix);
 	/*
 	 * A TCP message begun before this connection existed lacks its
 	 * templates; the collector could not read it. The next one starts with
 	 * them.
 	 */
-	if (rc == 0 && ix.tcp && ix.msg_gen != ix.conn_gen)
+	if (rc == 0 && ix->tcp && ix->msg_gen != ix->conn_gen)
 		rc = -ENOTCONN;
-	if (rc == 0 && !ix.tcp)
-		pace();
+	if (rc == 0 && !ix->tcp)
+		pace(ix);
 	if (rc == 0)
-		rc = send_all(msg, (size_t)len);
+		rc = send_all(ix, msg, (size_t)len);
 	if (rc == 0) {
-		ix.messages_sent++;
-		ix.records_sent += records;
-		if (ix.last_errno != 0 && !ix.tcp)
-			fprintf(stderr, "dpflow: ipfix sending to %s again\n", ix.dest);
-		ix.last_errno = 0;
+		ix->messages_sent++;
+		ix->records_sent += records;
+		if (ix->last_errno != 0 && !ix->tcp)
+			DPF_LOG(NOTICE, output, "ipfix sending to %s again\n", ix->dest);
+		ix->last_errno = 0;
 		return;
 	}
-	ix.records_dropped += records;
-	ix.send_errors++;
+	ix->records_dropped += records;
+	ix->send_errors++;
 	if (rc == -ENOTCONN)
 		return;
 	if (rc != -EAGAIN)
-		report_error("send to", -rc);
-	if (ix.tcp) {
+		report_error(ix, "send to", -rc);
+	if (ix->tcp) {
 		/* The stream may hold half a message: start over on a new one. */
-		close_fd();
-		if (ix.reconnect_at_ns < mono_ns())
-			ix.reconnect_at_ns = mono_ns() + ix.reconnect_delay_ns;
+		close_fd(ix);
+		if (ix->reconnect_at_ns < dpf_mono_ns())
+			ix->reconnect_at_ns = dpf_mono_ns() + ix->reconnect_delay_ns;
 	}
-	ix.templates_due = true;
+	ix->templates_due = true;
 }
 
 /* Templates and interface names at the head of an empty message, when due. */
 static void
-maybe_add_templates(void)
+maybe_add_templates(struct ipfix *ix)
 {
-	uint64_t now = mono_ns();
+	uint64_t now = dpf_mono_ns();
 	uint16_t i;
 
-	if (dpf_ipfix_pending(ix.enc) != 0)
+	if (dpf_ipfix_pending(ix->enc) != 0)
 		return;
-	ix.msg_gen = 0;
-	if (ix.fd < 0 && ensure_socket() != 0)
+	ix->msg_gen = 0;
+	if (ix->fd < 0 && ensure_socket(ix) != 0)
 		return; /* the message will be dropped anyway; templates go with the next */
-	ix.msg_gen = ix.conn_gen;
-	if (!ix.templates_due && !(!ix.tcp && now - ix.last_templates_ns >= ix.refresh_ns))
+	ix->msg_gen = ix->conn_gen;
+	if (!ix->templates_due && !(!ix->tcp && now - ix->last_templates_ns >= ix->refresh_ns))
 		return;
-	if (dpf_ipfix_add_templates(ix.enc) != 0)
+	if (dpf_ipfix_add_templates(ix->enc) != 0)
 		return;
-	ix.templates_due = false;
-	ix.last_templates_ns = now;
-	ix.templates_sent++;
-	if (!ix.iface_names || dpf_ipfix_add_iface_template(ix.enc) != 0)
+	ix->templates_due = false;
+	ix->last_templates_ns = now;
+	ix->templates_sent++;
+	if (!ix->iface_names || dpf_ipfix_add_iface_template(ix->enc) != 0)
 		return;
-	for (i = 0; i < ix.app->n_ifaces; i++) {
-		if (dpf_ipfix_add_iface(ix.enc, i, ix.app->ifaces[i].meta.interface_id) ==
-		    -ENOBUFS) {
-			flush_message();
-			dpf_ipfix_add_iface(ix.enc, i, ix.app->ifaces[i].meta.interface_id);
+	for (i = 0; i < ix->ifaces->n_ifaces; i++) {
+		const char *name = ix->ifaces->ifaces[i].interface_id;
+
+		if (dpf_ipfix_add_iface(ix->enc, i, name) == -ENOBUFS) {
+			flush_message(ix);
+			dpf_ipfix_add_iface(ix->enc, i, name);
 		}
 	}
 }
@@ -347,116 +344,124 @@ maybe_add_templates(void)
 static void
 on_rows(void *ctx, const struct dpf_record *recs, uint32_t n)
 {
+	struct ipfix *ix = ctx;
 	uint32_t i;
 
-	(void)ctx;
+	ix->rows += n;
 	for (i = 0; i < n; i++) {
 		int rc;
 
 		if (recs[i].log_status != DPF_LOG_OK) {
-			ix.rows_not_flows++;
+			ix->rows_not_flows++;
 			continue;
 		}
-		maybe_add_templates();
-		rc = dpf_ipfix_add_record(ix.enc, &recs[i]);
+		maybe_add_templates(ix);
+		rc = dpf_ipfix_add_record(ix->enc, &recs[i]);
 		if (rc == -ENOBUFS) {
-			flush_message();
-			maybe_add_templates();
-			rc = dpf_ipfix_add_record(ix.enc, &recs[i]);
+			flush_message(ix);
+			maybe_add_templates(ix);
+			rc = dpf_ipfix_add_record(ix->enc, &recs[i]);
 		}
 		if (rc == 0)
-			ix.records_in_msg++;
+			ix->records_in_msg++;
 		else
-			ix.records_dropped++;
+			ix->records_dropped++;
 	}
 }
 
 static void
 on_window_end(void *ctx, uint64_t window_end)
 {
-	(void)ctx;
-	(void)window_end;
 	/* The collector gets each window as soon as it is complete. */
-	flush_message();
+	flush_message(ctx);
+}
+
+static int
+on_stop(void *ctx)
+{
+	flush_message(ctx);
+	close_fd(ctx);
+	return 0;
 }
 
 static void
-on_stop(void *ctx)
+on_counters(void *ctx, struct dpf_export_counters *c)
 {
-	(void)ctx;
-	flush_message();
-	close_fd();
+	const struct ipfix *ix = ctx;
+
+	c->rows = dpf_counter_read(&ix->rows);
+	c->lost = dpf_counter_read(&ix->records_dropped);
+	dpf_export_counter(c, "messages", dpf_counter_read(&ix->messages_sent));
+	dpf_export_counter(c, "records", dpf_counter_read(&ix->records_sent));
+	dpf_export_counter(c, "records-dropped", c->lost);
+	dpf_export_counter(c, "rows-not-flows", dpf_counter_read(&ix->rows_not_flows));
+	dpf_export_counter(c, "send-errors", dpf_counter_read(&ix->send_errors));
+	dpf_export_counter(c, "connects", dpf_counter_read(&ix->connects));
+	dpf_export_counter(c, "template-sends", dpf_counter_read(&ix->templates_sent));
 }
 
-int
-dpf_export_ipfix_setup(struct dpf_app *app)
+static void
+on_free(void *ctx)
 {
-	const struct dpf_options *o = &app->cfg.opt;
+	struct ipfix *ix = ctx;
+
+	close_fd(ix);
+	dpf_ipfix_free(ix->enc);
+	free(ix);
+}
+
+static const struct dpf_exporter_ops ipfix_ops = {
+	.name = "ipfix",
+	.rows = on_rows,
+	.window_end = on_window_end,
+	.stop = on_stop,
+	.counters = on_counters,
+	.free = on_free,
+};
+
+int
+dpf_export_ipfix_add(struct dpf_writer *w, const struct dpf_options *o,
+		     const struct dpf_fmt_ctx *fmt_ctx)
+{
 	struct dpf_ipfix_params p;
-	struct dpf_exporter e = {
-		.name = "ipfix",
-		.rows = on_rows,
-		.window_end = on_window_end,
-		.stop = on_stop,
-	};
+	struct ipfix *ix;
 	int rc;
 
 	if (o->ipfix == NULL)
 		return 0;
-	rc = parse_dest(o->ipfix);
-	if (rc != 0)
+	ix = calloc(1, sizeof(*ix));
+	if (ix == NULL)
+		return -ENOMEM;
+	ix->fd = -1;
+	rc = parse_dest(ix, o->ipfix);
+	if (rc != 0) {
+		free(ix);
 		return rc;
+	}
 	memset(&p, 0, sizeof(p));
 	p.domain_id = (uint32_t)o->ipfix_domain_id;
 	p.max_msg_len = (uint32_t)o->ipfix_message_size;
-	ix.enc = dpf_ipfix_create(&p);
-	if (ix.enc == NULL) {
-		fprintf(stderr, "dpflow: ipfix encoder: %s\n", strerror(rte_errno));
+	ix->enc = dpf_ipfix_create(&p);
+	if (ix->enc == NULL) {
+		DPF_LOG(ERR, output, "ipfix encoder: %s\n", strerror(rte_errno));
+		free(ix);
 		return -rte_errno;
 	}
-	ix.app = app;
-	ix.refresh_ns = o->ipfix_template_refresh * 1000000000ull;
-	ix.iface_names = o->ipfix_interface_names != 0;
-	ix.gap_ns = o->ipfix_rate != 0 ? 1000000000ull / o->ipfix_rate : 0;
-	ix.reconnect_delay_ns = RECONNECT_MIN_NS;
-	ix.templates_due = true;
-	rc = dpf_writer_add_exporter(&e);
+	ix->ifaces = fmt_ctx;
+	ix->refresh_ns = o->ipfix_template_refresh * NS_PER_SEC;
+	ix->iface_names = o->ipfix_interface_names != 0;
+	ix->gap_ns = o->ipfix_rate != 0 ? NS_PER_SEC / o->ipfix_rate : 0;
+	ix->reconnect_delay_ns = RECONNECT_MIN_NS;
+	ix->templates_due = true;
+	rc = dpf_writer_add(w, &ipfix_ops, ix);
 	if (rc != 0) {
-		dpf_ipfix_free(ix.enc);
-		ix.enc = NULL;
-		fprintf(stderr, "dpflow: ipfix: %s\n", strerror(-rc));
+		DPF_LOG(ERR, output, "ipfix: %s\n", strerror(-rc));
 		return rc;
 	}
-	ix.enabled = true;
 	/* A first connection now, so a wrong address shows at start; it is not
 	 * fatal: the collector may come up later. */
-	ensure_socket();
-	fprintf(stderr, "dpflow: ipfix export to %s (%s, domain %" PRIu64 ")\n", ix.dest,
-		ix.tcp ? "tcp" : "udp", o->ipfix_domain_id);
+	ensure_socket(ix);
+	DPF_LOG(INFO, output, "ipfix export to %s (%s, domain %" PRIu64 ")\n", ix->dest,
+		ix->tcp ? "tcp" : "udp", o->ipfix_domain_id);
 	return 0;
-}
-
-void
-dpf_export_ipfix_print(FILE *f)
-{
-	struct dpf_ipfix_stats st;
-
-	if (!ix.enabled)
-		return;
-	dpf_ipfix_get_stats(ix.enc, &st);
-	fprintf(f, "ipfix messages: %" PRIu64 "\n", ix.messages_sent);
-	fprintf(f, "ipfix records: %" PRIu64 "\n", ix.records_sent);
-	fprintf(f, "ipfix records-dropped: %" PRIu64 "\n", ix.records_dropped);
-	fprintf(f, "ipfix rows-not-flows: %" PRIu64 "\n", ix.rows_not_flows);
-	fprintf(f, "ipfix send-errors: %" PRIu64 "\n", ix.send_errors);
-	fprintf(f, "ipfix connects: %" PRIu64 "\n", ix.connects);
-	fprintf(f, "ipfix template-sends: %" PRIu64 "\n", ix.templates_sent);
-}
-
-void
-dpf_export_ipfix_free(void)
-{
-	close_fd();
-	dpf_ipfix_free(ix.enc);
-	ix.enc = NULL;
 }

@@ -1,28 +1,24 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Pipeline: collects the shards RX cores retire, and once every core has
- * moved past a window (min of their published done_upto), merges that
- * window's shards, emits its rows in order to the writer, and gives the
- * tables and descriptors back to their cores.
+ * The pipeline (pipeline.h): pending windows, the merge of complete ones,
+ * NODATA and SKIPDATA rows, record batches to the writer.
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <rte_errno.h>
-#include <rte_cycles.h>
-#include <rte_lcore.h>
 #include <rte_malloc.h>
-#include <rte_pause.h>
 
-#include "dpflow.h"
+#include "dpf_window.h"
+#include "log.h"
+#include "pipeline.h"
 
 #define MAX_PENDING_WINDOWS 64
-#define N_BATCHES 64
 /*
  * Empty windows the pipeline closes at once (a gap in a capture; with the
  * wall clock only after it was held up or the clock jumped): up to this many
@@ -40,224 +36,285 @@ struct pending_window {
 	struct dpf_shard *shards[DPF_MAX_RX_CORES];
 };
 
-static struct {
+struct dpf_pipeline {
+	struct dpf_pipeline_params p;
 	struct pending_window pending[MAX_PENDING_WINDOWS];
 	uint32_t n_pending;
-	uint64_t next_window;      /* DPF_WINDOW_NONE until the first data */
+	uint64_t next_window;	   /* DPF_WINDOW_NONE until the first data */
 	uint64_t last_data_window; /* newest window that had a shard */
 	bool have_data;
 	struct dpf_merge *merge;
-	struct dpf_batch *cur;     /* batch being filled */
+	struct dpf_rules_finish finish; /* the rule set of the window being merged */
+	struct dpf_batch *cur;		/* batch being filled */
 	bool stop_sent;
-	uint32_t flush_done;       /* last flush request served */
+	bool done;			       /* the lcore's loop has ended (release) */
+	uint32_t flush_done;		       /* last flush request served */
 	uint64_t partial[MAX_PENDING_WINDOWS]; /* windows partly emitted by flush */
 	uint32_t n_partial;
 	uint32_t gaps_logged;
-} pl;
+	struct dpf_pipeline_stats st; /* one writer: this thread */
+};
 
-int
-dpf_pipeline_setup(struct dpf_app *app)
+struct dpf_pipeline *
+dpf_pipeline_create(const struct dpf_pipeline_params *p)
 {
+	struct dpf_pipeline *pl =
+		rte_zmalloc_socket("dpf_pipeline", sizeof(*pl), RTE_CACHE_LINE_SIZE, p->socket_id);
 	struct dpf_merge_params mp = {
-		.max_flows = (uint32_t)RTE_MIN((uint64_t)UINT32_MAX,
-					       app->cfg.opt.flows_per_core * app->n_cores),
-		.n_ifaces = app->n_ifaces,
-		.socket_id = (int)rte_socket_id(),
-		.finish = dpf_rules_finish_record,
-		.finish_arg = app,
+		.max_flows = p->max_flows,
+		.n_ifaces = p->n_ifaces,
+		.socket_id = p->socket_id,
 	};
-	unsigned int i;
 
-	pl.merge = dpf_merge_create(&mp);
-	if (pl.merge == NULL) {
-		fprintf(stderr, "dpflow: merge area for %u flows: %s\n", mp.max_flows,
+	if (pl == NULL) {
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	pl->p = *p;
+	pl->finish.ifmap = p->ifmap;
+	if (p->rules != NULL) {
+		mp.finish = dpf_rules_finish_record;
+		mp.finish_arg = &pl->finish;
+	}
+	pl->merge = dpf_merge_create(&mp);
+	if (pl->merge == NULL) {
+		DPF_LOG(ERR, pipeline, "merge area for %u flows: %s\n", mp.max_flows,
 			rte_strerror(rte_errno));
-		return -ENOMEM;
+		rte_free(pl);
+		rte_errno = ENOMEM;
+		return NULL;
 	}
-	app->batch_free = rte_ring_create("batch_free", N_BATCHES, rte_socket_id(),
-					  RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
-	app->batch_full = rte_ring_create("batch_full", N_BATCHES, rte_socket_id(),
-					  RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
-	if (app->batch_free == NULL || app->batch_full == NULL)
-		return -ENOMEM;
-	for (i = 0; i < N_BATCHES; i++) {
-		struct dpf_batch *b = rte_malloc("dpf_batch", sizeof(*b), RTE_CACHE_LINE_SIZE);
-
-		if (b == NULL)
-			return -ENOMEM;
-		rte_ring_sp_enqueue(app->batch_free, b);
-	}
-	pl.next_window = DPF_WINDOW_NONE;
-	if (app->clock == DPF_CLOCK_WALL) {
-		/* Wall clock: every window from start-up on is logged, empty or not. */
-		pl.next_window = dpf_window_start(dpf_wall_ns(app));
-	}
-	return 0;
+	pl->next_window = DPF_WINDOW_NONE;
+	/* Wall clock: every window from start-up on is logged, empty or not. */
+	if (p->clock == DPF_CLOCK_WALL)
+		pl->next_window = dpf_window_plan_start(p->plan, dpf_wall_ns(p->wall));
+	return pl;
 }
+
+void
+dpf_pipeline_free(struct dpf_pipeline *pl)
+{
+	if (pl == NULL)
+		return;
+	dpf_merge_free(pl->merge);
+	rte_free(pl);
+}
+
+bool
+dpf_pipeline_done(const struct dpf_pipeline *pl)
+{
+	return __atomic_load_n(&pl->done, __ATOMIC_ACQUIRE);
+}
+
+void
+dpf_pipeline_stats_get(const struct dpf_pipeline *pl, struct dpf_pipeline_stats *st)
+{
+	const uint64_t *in = (const uint64_t *)&pl->st;
+	uint64_t *out = (uint64_t *)st;
+	size_t i;
+
+	for (i = 0; i < sizeof(*st) / sizeof(uint64_t); i++)
+		out[i] = dpf_counter_read(&in[i]);
+}
+
+/* Single writer, relaxed readers (run.h): a store, not a read-modify-write. */
+static inline void
+count(uint64_t *c, uint64_t n)
+{
+	__atomic_store_n(c, *c + n, __ATOMIC_RELAXED);
+}
+
+/* ---------------------------------------------------------------- batches */
 
 /* The pipeline may wait for the writer: only RX cores must never block. */
 static struct dpf_batch *
-get_batch(struct dpf_app *app)
+get_batch(struct dpf_pipeline *pl)
 {
-	void *b;
+	struct dpf_batch *b;
 
-	while (rte_ring_sc_dequeue(app->batch_free, &b) != 0) {
-		if (app->writer_failed)
+	while ((b = dpf_batchq_get(pl->p.out)) == NULL) {
+		if (dpf_run_output_failed(pl->p.run))
 			return NULL;
 		usleep(50);
 	}
+	b->n = 0;
 	return b;
 }
 
 static int
-send_batch(struct dpf_app *app, uint32_t type, uint64_t window_end)
+send_batch(struct dpf_pipeline *pl, uint32_t type, uint64_t window_end)
 {
-	if (pl.cur == NULL) {
-		pl.cur = get_batch(app);
-		if (pl.cur == NULL)
+	if (pl->cur == NULL) {
+		pl->cur = get_batch(pl);
+		if (pl->cur == NULL)
 			return -EPIPE;
-		pl.cur->n = 0;
 	}
-	pl.cur->type = type;
-	pl.cur->window_end = window_end;
-	while (rte_ring_sp_enqueue(app->batch_full, pl.cur) != 0)
-		usleep(50);
-	pl.cur = NULL;
+	pl->cur->type = type;
+	pl->cur->window_end = window_end;
+	dpf_batchq_send(pl->p.out, pl->cur);
+	pl->cur = NULL;
 	return 0;
 }
 
 static int
 emit_rows(void *arg, const struct dpf_record *recs, uint32_t n)
 {
-	struct dpf_app *app = arg;
+	struct dpf_pipeline *pl = arg;
 	uint32_t i;
 
 	for (i = 0; i < n; i++) {
-		if (pl.cur == NULL) {
-			pl.cur = get_batch(app);
-			if (pl.cur == NULL)
+		if (pl->cur == NULL) {
+			pl->cur = get_batch(pl);
+			if (pl->cur == NULL)
 				return -EPIPE;
-			pl.cur->n = 0;
 		}
-		pl.cur->recs[pl.cur->n++] = recs[i];
-		if (pl.cur->n == DPF_BATCH_RECORDS_MAX && send_batch(app, DPF_BATCH_RECORDS, 0) < 0)
+		pl->cur->recs[pl->cur->n++] = recs[i];
+		if (pl->cur->n == DPF_BATCH_RECORDS_MAX && send_batch(pl, DPF_BATCH_RECORDS, 0) < 0)
 			return -EPIPE;
 	}
 	return 0;
 }
 
+/* ---------------------------------------------------------------- windows */
+
 static struct pending_window *
-pending_find(uint64_t w, bool create)
+pending_find(struct dpf_pipeline *pl, uint64_t w, bool create)
 {
 	uint32_t i;
 
-	for (i = 0; i < pl.n_pending; i++)
-		if (pl.pending[i].window == w)
-			return &pl.pending[i];
-	if (!create || pl.n_pending == MAX_PENDING_WINDOWS)
+	for (i = 0; i < pl->n_pending; i++)
+		if (pl->pending[i].window == w)
+			return &pl->pending[i];
+	if (!create || pl->n_pending == MAX_PENDING_WINDOWS)
 		return NULL;
-	pl.pending[pl.n_pending].window = w;
-	pl.pending[pl.n_pending].n = 0;
-	return &pl.pending[pl.n_pending++];
+	pl->pending[pl->n_pending].window = w;
+	pl->pending[pl->n_pending].n = 0;
+	return &pl->pending[pl->n_pending++];
 }
 
+/* The shard's table and descriptor go back to the core that filled it. */
 static void
-give_back(struct dpf_app *app, struct dpf_shard *s)
+give_back(struct dpf_pipeline *pl, struct dpf_shard *s)
 {
-	struct dpf_rx_core *core = &app->cores[s->core];
+	struct dpf_handoff *h = &pl->p.in->core[s->core];
 
 	dpf_shard_reset(s);
 	if (s->ft != NULL) {
-		rte_ring_sp_enqueue(core->free_tables, s->ft);
+		rte_ring_sp_enqueue(h->free_tables, s->ft);
 		s->ft = NULL;
 	}
 	s->views = NULL;
 	s->max_views = 0;
-	rte_ring_sp_enqueue(core->free_shards, s);
+	rte_ring_sp_enqueue(h->free_shards, s);
 }
 
-static bool
-was_partial(uint64_t w, bool forget)
+/* A pending window is done: its shards go back, its slot is reused. */
+static void
+pending_release(struct dpf_pipeline *pl, struct pending_window *pw)
 {
 	uint32_t i;
 
-	for (i = 0; i < pl.n_partial; i++) {
-		if (pl.partial[i] == w) {
+	for (i = 0; i < pw->n; i++)
+		give_back(pl, pw->shards[i]);
+	*pw = pl->pending[--pl->n_pending];
+}
+
+static bool
+was_partial(struct dpf_pipeline *pl, uint64_t w, bool forget)
+{
+	uint32_t i;
+
+	for (i = 0; i < pl->n_partial; i++) {
+		if (pl->partial[i] == w) {
 			if (forget)
-				pl.partial[i] = pl.partial[--pl.n_partial];
+				pl->partial[i] = pl->partial[--pl->n_partial];
 			return true;
 		}
 	}
 	return false;
 }
 
+/* Merge the shards of window w (any of them: none gives NODATA rows) into rows. */
 static int
-emit_window(struct dpf_app *app, uint64_t w)
+merge(struct dpf_pipeline *pl, uint64_t w, struct pending_window *pw, struct dpf_merge_stats *ms)
 {
-	struct pending_window *pw = pending_find(w, false);
-	struct dpf_merge_stats ms = {0};
 	uint64_t start_ns, end_ns;
-	uint64_t t0 = rte_rdtsc();
-	uint64_t ns;
-	uint32_t i;
-	int rc;
 
-	dpf_window_bounds(w, &start_ns, &end_ns);
-	app->rs_emit = app->rs_next != NULL && w >= app->rs_next->from_ns ? app->rs_next : app->rs;
-	/* A window partly emitted by flush had records: no NODATA for it. */
-	dpf_merge_set_nodata(pl.merge, !was_partial(w, true));
-	/* A stop left packets of this window unread (replay.c): SKIPDATA. */
-	dpf_merge_set_cut(pl.merge,
-			  w == __atomic_load_n(&app->replay_cut_window, __ATOMIC_RELAXED));
-	rc = dpf_merge_window(pl.merge, pw ? pw->shards : NULL, pw ? pw->n : 0,
-			      start_ns / 1000000000ull,
-			      (uint32_t)((end_ns - start_ns) / 1000000000ull), emit_rows, app, &ms);
-	dpf_merge_set_cut(pl.merge, false);
-	ns = (rte_rdtsc() - t0) * 1000000000ull / app->tsc_hz;
-	if (ns > app->pstats.merge_ns_max)
-		app->pstats.merge_ns_max = ns;
-	app->pstats.windows++;
-	app->pstats.records += ms.records;
-	app->pstats.record_packets += ms.packets;
-	app->pstats.nodata_rows += ms.nodata_rows;
-	app->pstats.skipdata_rows += ms.skipdata_rows;
-	app->pstats.lost_pkts += ms.lost_pkts;
-	if (pw != NULL) {
-		for (i = 0; i < pw->n; i++)
-			give_back(app, pw->shards[i]);
-		*pw = pl.pending[--pl.n_pending];
-	}
-	if (rc < 0)
-		return rc;
-	pl.next_window = end_ns;
-	return send_batch(app, DPF_BATCH_WINDOW_END, end_ns / 1000000000ull);
+	dpf_window_plan_bounds(pl->p.plan, w, &start_ns, &end_ns);
+	if (pl->p.rules != NULL)
+		pl->finish.rs = dpf_rules_for_window(pl->p.rules, w);
+	memset(ms, 0, sizeof(*ms));
+	return dpf_merge_window(pl->merge, pw != NULL ? pw->shards : NULL, pw != NULL ? pw->n : 0,
+				start_ns / NS_PER_SEC, (uint32_t)((end_ns - start_ns) / NS_PER_SEC),
+				emit_rows, pl, ms);
 }
 
 static void
-collect(struct dpf_app *app)
+count_merge(struct dpf_pipeline *pl, const struct dpf_merge_stats *ms)
+{
+	count(&pl->st.records, ms->records);
+	count(&pl->st.record_packets, ms->packets);
+	count(&pl->st.nodata_rows, ms->nodata_rows);
+	count(&pl->st.skipdata_rows, ms->skipdata_rows);
+	count(&pl->st.lost_pkts, ms->lost_pkts);
+}
+
+static int
+emit_window(struct dpf_pipeline *pl, uint64_t w)
+{
+	struct pending_window *pw = pending_find(pl, w, false);
+	uint64_t cut = pl->p.source != NULL
+			       ? __atomic_load_n(&pl->p.source->cut_window, __ATOMIC_RELAXED)
+			       : DPF_WINDOW_NONE;
+	struct dpf_merge_stats ms;
+	uint64_t t0 = dpf_mono_ns(), ns, start_ns, end_ns;
+	int rc;
+
+	/* A window partly emitted by flush had records: no NODATA for it. */
+	dpf_merge_set_nodata(pl->merge, !was_partial(pl, w, true));
+	/* A stop left packets of this window unread (replay.c): SKIPDATA. */
+	dpf_merge_set_cut(pl->merge, w == cut);
+	rc = merge(pl, w, pw, &ms);
+	dpf_merge_set_cut(pl->merge, false);
+	ns = dpf_mono_ns() - t0;
+	if (ns > pl->st.merge_ns_max)
+		__atomic_store_n(&pl->st.merge_ns_max, ns, __ATOMIC_RELAXED);
+	count(&pl->st.windows, 1);
+	count_merge(pl, &ms);
+	if (pw != NULL)
+		pending_release(pl, pw);
+	if (rc < 0)
+		return rc;
+	dpf_window_plan_bounds(pl->p.plan, w, &start_ns, &end_ns);
+	pl->next_window = end_ns;
+	return send_batch(pl, DPF_BATCH_WINDOW_END, end_ns / NS_PER_SEC);
+}
+
+static void
+collect(struct dpf_pipeline *pl)
 {
 	uint16_t c;
 	void *s;
 
-	for (c = 0; c < app->n_cores; c++) {
-		while (rte_ring_sc_dequeue(app->cores[c].retired, &s) == 0) {
+	for (c = 0; c < pl->p.in->n; c++) {
+		while (rte_ring_sc_dequeue(pl->p.in->core[c].retired, &s) == 0) {
 			struct dpf_shard *sh = s;
-			struct pending_window *pw = pending_find(sh->window, true);
+			struct pending_window *pw = pending_find(pl, sh->window, true);
 
 			if (pw == NULL) {
 				/* Cannot happen: descriptors per core bound the windows
 				 * in flight below MAX_PENDING_WINDOWS. */
-				give_back(app, sh);
+				give_back(pl, sh);
 				continue;
 			}
 			pw->shards[pw->n++] = sh;
-			if (!pl.have_data || sh->window > pl.last_data_window)
-				pl.last_data_window = sh->window;
+			if (!pl->have_data || sh->window > pl->last_data_window)
+				pl->last_data_window = sh->window;
 			/* Only before the first emission can a shard be older than
 			 * next_window: later ones are above every core's done_upto. */
-			if (pl.next_window == DPF_WINDOW_NONE || sh->window < pl.next_window)
-				pl.next_window = sh->window;
-			pl.have_data = true;
+			if (pl->next_window == DPF_WINDOW_NONE || sh->window < pl->next_window)
+				pl->next_window = sh->window;
+			pl->have_data = true;
 		}
 	}
 }
@@ -268,107 +325,74 @@ collect(struct dpf_app *app)
  * close, without a NODATA row.
  */
 static void
-serve_flush(struct dpf_app *app)
+serve_flush(struct dpf_pipeline *pl)
 {
-	uint32_t req = __atomic_load_n(&app->flush_gen, __ATOMIC_ACQUIRE);
+	uint32_t req = __atomic_load_n(&pl->p.in->flush_gen, __ATOMIC_ACQUIRE);
 	uint16_t c;
 
-	if (req == pl.flush_done)
+	if (req == pl->flush_done)
 		return;
-	for (c = 0; c < app->n_cores; c++)
-		if (__atomic_load_n(&app->cores[c].flush_seen, __ATOMIC_ACQUIRE) != req &&
-		    !__atomic_load_n(&app->cores[c].finished, __ATOMIC_ACQUIRE))
+	for (c = 0; c < pl->p.in->n; c++)
+		if (!dpf_handoff_flushed(&pl->p.in->core[c], req))
 			return;
-	collect(app);
-	while (pl.n_pending > 0) {
-		struct pending_window *pw = &pl.pending[0];
+	collect(pl);
+	while (pl->n_pending > 0) {
+		struct pending_window *pw = &pl->pending[0];
 		struct dpf_merge_stats ms;
-		uint64_t w = pw->window, start_ns, end_ns;
+		uint64_t w, s, e;
 		uint32_t i;
 
-		for (i = 1; i < pl.n_pending; i++)
-			if (pl.pending[i].window < w)
-				pw = &pl.pending[i];
+		for (i = 1; i < pl->n_pending; i++)
+			if (pl->pending[i].window < pw->window)
+				pw = &pl->pending[i];
 		w = pw->window;
-		dpf_window_bounds(w, &start_ns, &end_ns);
-		app->rs_emit = app->rs_next != NULL && w >= app->rs_next->from_ns ? app->rs_next
-										  : app->rs;
-		dpf_merge_set_nodata(pl.merge, false);
-		memset(&ms, 0, sizeof(ms));
-		dpf_merge_window(pl.merge, pw->shards, pw->n, start_ns / 1000000000ull,
-				 (uint32_t)((end_ns - start_ns) / 1000000000ull), emit_rows, app,
-				 &ms);
-		app->pstats.records += ms.records;
-		app->pstats.record_packets += ms.packets;
-		app->pstats.skipdata_rows += ms.skipdata_rows;
-		app->pstats.lost_pkts += ms.lost_pkts;
-		for (i = 0; i < pw->n; i++)
-			give_back(app, pw->shards[i]);
-		*pw = pl.pending[--pl.n_pending];
-		if (!was_partial(w, false) && pl.n_partial < MAX_PENDING_WINDOWS)
-			pl.partial[pl.n_partial++] = w;
-		send_batch(app, DPF_BATCH_WINDOW_END, start_ns / 1000000000ull);
+		dpf_merge_set_nodata(pl->merge, false);
+		merge(pl, w, pw, &ms);
+		count_merge(pl, &ms);
+		pending_release(pl, pw);
+		if (!was_partial(pl, w, false) && pl->n_partial < MAX_PENDING_WINDOWS)
+			pl->partial[pl->n_partial++] = w;
+		dpf_window_plan_bounds(pl->p.plan, w, &s, &e);
+		send_batch(pl, DPF_BATCH_WINDOW_END, s / NS_PER_SEC);
 	}
-	pl.flush_done = req;
-}
-
-/* The old rule set goes once every core uses the new one and no window of
- * the old one is left to merge. */
-static void
-retire_rules(struct dpf_app *app)
-{
-	struct dpf_ruleset *next = app->rs_next, *old;
-	uint16_t c;
-
-	if (next == NULL || pl.next_window == DPF_WINDOW_NONE || pl.next_window < next->from_ns)
-		return;
-	for (c = 0; c < app->n_cores; c++)
-		if (__atomic_load_n(&app->cores[c].rs_seen, __ATOMIC_ACQUIRE) != next &&
-		    !__atomic_load_n(&app->cores[c].finished, __ATOMIC_ACQUIRE))
-			return;
-	pthread_mutex_lock(&app->rs_lock);
-	old = app->rs;
-	app->rs = next;
-	__atomic_store_n(&app->rs_next, NULL, __ATOMIC_RELEASE);
-	pthread_mutex_unlock(&app->rs_lock);
-	dpf_ruleset_free(old);
+	pl->flush_done = req;
 }
 
 /* The first window at or after w that has shards or was partly emitted. */
 static uint64_t
-next_busy_window(uint64_t w)
+next_busy_window(const struct dpf_pipeline *pl, uint64_t w)
 {
 	uint64_t best = DPF_WINDOW_NONE;
 	uint32_t i;
 
-	for (i = 0; i < pl.n_pending; i++)
-		if (pl.pending[i].window >= w && pl.pending[i].window < best)
-			best = pl.pending[i].window;
-	for (i = 0; i < pl.n_partial; i++)
-		if (pl.partial[i] >= w && pl.partial[i] < best)
-			best = pl.partial[i];
+	for (i = 0; i < pl->n_pending; i++)
+		if (pl->pending[i].window >= w && pl->pending[i].window < best)
+			best = pl->pending[i].window;
+	for (i = 0; i < pl->n_partial; i++)
+		if (pl->partial[i] >= w && pl->partial[i] < best)
+			best = pl->partial[i];
 	return best;
 }
 
 static void
-say_gap(uint64_t from_ns, uint64_t to_ns, uint64_t windows)
+say_gap(struct dpf_pipeline *pl, uint64_t from_ns, uint64_t to_ns, uint64_t windows)
 {
 	char a[32] = "", b[32] = "";
-	time_t ta = (time_t)(from_ns / 1000000000ull), tb = (time_t)(to_ns / 1000000000ull);
+	time_t ta = (time_t)(from_ns / NS_PER_SEC), tb = (time_t)(to_ns / NS_PER_SEC);
 	struct tm tm;
 
-	if (pl.gaps_logged > GAP_LOG_MAX)
+	if (pl->gaps_logged > GAP_LOG_MAX)
 		return;
-	if (pl.gaps_logged++ == GAP_LOG_MAX) {
-		fprintf(stderr, "dpflow: further gaps are only counted (pipeline gap-windows)\n");
+	if (pl->gaps_logged++ == GAP_LOG_MAX) {
+		DPF_LOG(NOTICE, pipeline, "further gaps are only counted (pipeline gap-windows)\n");
 		return;
 	}
 	if (gmtime_r(&ta, &tm) != NULL)
 		strftime(a, sizeof(a), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	if (gmtime_r(&tb, &tm) != NULL)
 		strftime(b, sizeof(b), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	fprintf(stderr,
-		"dpflow: no packet from %s to %s (%" PRIu64 " windows): NODATA rows for its first "
+	DPF_LOG(NOTICE, pipeline,
+		"no packet from %s to %s (%" PRIu64 " windows): NODATA rows for its first "
 		"and last window, the %" PRIu64 " between counted in pipeline gap-windows\n",
 		a, b, windows, windows - 2);
 }
@@ -381,97 +405,128 @@ say_gap(uint64_t from_ns, uint64_t to_ns, uint64_t windows)
  * ever falls inside a gap: it is always the window of some packet).
  */
 static int
-emit_next(struct dpf_app *app, uint64_t limit)
+emit_next(struct dpf_pipeline *pl, uint64_t limit)
 {
-	uint64_t w = pl.next_window, end = next_busy_window(w), n, last;
+	uint64_t w = pl->next_window, end = next_busy_window(pl, w), n, last;
 	/* A stop drains queues that may hold thousands of windows of a capture;
 	 * with the wall clock the windows left are those of the last moments. */
-	uint64_t max_rows = app->stop && app->clock == DPF_CLOCK_PACKET ? 2 : GAP_NODATA_WINDOWS;
+	uint64_t max_rows = dpf_run_stopping(pl->p.run) && pl->p.clock == DPF_CLOCK_PACKET
+				    ? 2
+				    : GAP_NODATA_WINDOWS;
 	int rc;
 
 	if (end > limit)
 		end = limit;
 	if (end == w || end == DPF_WINDOW_NONE)
-		return emit_window(app, w);
-	n = dpf_window_count(w, end);
+		return emit_window(pl, w);
+	n = dpf_window_plan_count(pl->p.plan, w, end);
 	if (n <= max_rows)
-		return emit_window(app, w);
-	last = dpf_window_start(end - 1);
-	rc = emit_window(app, w);
+		return emit_window(pl, w);
+	last = dpf_window_plan_start(pl->p.plan, end - 1);
+	rc = emit_window(pl, w);
 	if (rc < 0)
 		return rc;
-	app->pstats.gap_windows += n - 2;
-	say_gap(w, end, n);
-	return emit_window(app, last);
+	count(&pl->st.gap_windows, n - 2);
+	say_gap(pl, w, end, n);
+	return emit_window(pl, last);
 }
 
-bool
-dpf_pipeline_poll(struct dpf_app *app)
+/* done_upto first, then the rings (handoff.h): the minimum over the cores. */
+static uint64_t
+min_done(const struct dpf_pipeline *pl)
 {
-	uint64_t min_done = DPF_WINDOW_NONE, last;
+	uint64_t m = DPF_WINDOW_NONE;
 	uint16_t c;
 
-	if (pl.stop_sent)
-		return true;
-	/* done_upto first, then the rings: see rx.c. */
-	for (c = 0; c < app->n_cores; c++) {
-		uint64_t d = __atomic_load_n(&app->cores[c].done_upto, __ATOMIC_ACQUIRE);
+	for (c = 0; c < pl->p.in->n; c++) {
+		uint64_t d = __atomic_load_n(&pl->p.in->core[c].done_upto, __ATOMIC_ACQUIRE);
 
-		if (d < min_done)
-			min_done = d;
+		if (d < m)
+			m = d;
 	}
-	collect(app);
-	if (pl.next_window == DPF_WINDOW_NONE)
-		goto check_end;
+	return m;
+}
 
-	/* Packet clock: NODATA only between the first and last window with data.
-	 * Wall clock: every window up to the one open at stop. */
-	last = pl.have_data ? pl.last_data_window : 0;
-	if (app->clock == DPF_CLOCK_WALL && min_done == DPF_WINDOW_NONE) {
-		uint64_t now_w = dpf_window_start(dpf_wall_ns(app));
+/*
+ * Emit the complete windows. Packet clock: NODATA only between the first
+ * and last window with data. Wall clock: every window up to the one open at
+ * stop.
+ */
+static void
+emit_complete(struct dpf_pipeline *pl, uint64_t done)
+{
+	bool wall = pl->p.clock == DPF_CLOCK_WALL;
+	uint64_t last = pl->have_data ? pl->last_data_window : 0;
 
-		if (now_w > last || !pl.have_data)
+	if (wall && done == DPF_WINDOW_NONE) {
+		uint64_t now_w = dpf_window_plan_start(pl->p.plan, dpf_wall_ns(pl->p.wall));
+
+		if (now_w > last || !pl->have_data)
 			last = now_w;
 	}
-	while (pl.next_window < min_done &&
-	       (pl.next_window <= last || (app->clock == DPF_CLOCK_WALL &&
-					   min_done != DPF_WINDOW_NONE))) {
-		/* Windows below min_done are complete; with the packet clock and at
-		 * a wall-clock stop, nothing after `last` is emitted. */
-		uint64_t limit = min_done, s, e;
+	while (pl->next_window < done &&
+	       (pl->next_window <= last || (wall && done != DPF_WINDOW_NONE))) {
+		/* Windows below done are complete; with the packet clock and at a
+		 * wall-clock stop, nothing after `last` is emitted. */
+		uint64_t limit = done, s, e;
 
-		if (app->clock == DPF_CLOCK_PACKET || min_done == DPF_WINDOW_NONE) {
-			dpf_window_bounds(last, &s, &e);
+		if (!wall || done == DPF_WINDOW_NONE) {
+			dpf_window_plan_bounds(pl->p.plan, last, &s, &e);
 			if (e < limit)
 				limit = e;
 		}
-		if (emit_next(app, limit) < 0) {
-			app->stop = true;
+		if (emit_next(pl, limit) < 0) {
+			dpf_run_set_stopping(pl->p.run, true);
 			break;
 		}
 	}
+}
 
-check_end:
-	serve_flush(app);
-	retire_rules(app);
-	if (min_done != DPF_WINDOW_NONE)
+/* The oldest window an RX core may still open or this pipeline still merge. */
+static uint64_t
+oldest_window(const struct dpf_pipeline *pl, uint64_t done)
+{
+	uint64_t oldest = RTE_MIN(done, pl->next_window);
+	uint32_t i;
+
+	for (i = 0; i < pl->n_pending; i++)
+		oldest = RTE_MIN(oldest, pl->pending[i].window);
+	return oldest;
+}
+
+bool
+dpf_pipeline_poll(struct dpf_pipeline *pl)
+{
+	uint64_t done;
+
+	if (pl->stop_sent)
+		return true;
+	done = min_done(pl);
+	collect(pl);
+	if (pl->next_window != DPF_WINDOW_NONE)
+		emit_complete(pl, done);
+	serve_flush(pl);
+	if (pl->p.rules != NULL)
+		dpf_rules_reclaim(pl->p.rules, oldest_window(pl, done));
+	if (done != DPF_WINDOW_NONE)
 		return false;
-	collect(app);
-	if (pl.n_pending != 0 && pl.next_window != DPF_WINDOW_NONE && !app->writer_failed)
+	collect(pl);
+	if (pl->n_pending != 0 && pl->next_window != DPF_WINDOW_NONE &&
+	    !dpf_run_output_failed(pl->p.run))
 		return false; /* windows above `last` still pending: next round */
-	if (send_batch(app, DPF_BATCH_STOP, 0) < 0)
-		app->writer_failed = true;
-	pl.stop_sent = true;
+	if (send_batch(pl, DPF_BATCH_STOP, 0) < 0)
+		dpf_run_set_output_failed(pl->p.run, true);
+	pl->stop_sent = true;
 	return true;
 }
 
 int
 dpf_pipeline_lcore_main(void *arg)
 {
-	struct dpf_app *app = arg;
+	struct dpf_pipeline *pl = arg;
 
-	while (!dpf_pipeline_poll(app))
+	while (!dpf_pipeline_poll(pl))
 		usleep(100);
-	app->pipeline_done = true;
+	__atomic_store_n(&pl->done, true, __ATOMIC_RELEASE);
 	return 0;
 }

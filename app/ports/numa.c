@@ -16,14 +16,18 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 
-#include "dpflow.h"
+#include "log.h"
+#include "ports.h"
 
 /* "0-3,8,10-11": the kernel's cpulist format, so it reads like lscpu. */
 static void
-print_cpu_ranges(FILE *f, const int *node_of_cpu, int n_cpus, int node)
+cpu_ranges(char *buf, size_t len, const int *node_of_cpu, int n_cpus, int node)
 {
 	const char *sep = "";
+	size_t o = 0;
 	int cpu = 0;
+
+	buf[0] = '\0';
 
 	while (cpu < n_cpus) {
 		int last;
@@ -34,26 +38,28 @@ print_cpu_ranges(FILE *f, const int *node_of_cpu, int n_cpus, int node)
 		}
 		for (last = cpu; last + 1 < n_cpus && node_of_cpu[last + 1] == node; last++)
 			;
-		if (last == cpu)
-			fprintf(f, "%s%d", sep, cpu);
-		else
-			fprintf(f, "%s%d-%d", sep, cpu, last);
+		if (o < len) {
+			if (last == cpu)
+				o += (size_t)snprintf(buf + o, len - o, "%s%d", sep, cpu);
+			else
+				o += (size_t)snprintf(buf + o, len - o, "%s%d-%d", sep, cpu, last);
+		}
 		sep = ",";
 		cpu = last + 1;
 	}
 	if (sep[0] == '\0')
-		fputs("none", f);
+		snprintf(buf, len, "none");
 }
 
 static void
-print_machine_nodes(FILE *f)
+print_machine_nodes(void)
 {
 	int n_cpus, max_node, cpu, node;
 	int *node_of_cpu;
 
 	if (numa_available() < 0) {
-		fprintf(f, "dpflow: numa: not available (kernel without NUMA support); "
-			   "one node assumed\n");
+		DPF_LOG(INFO, ports, "numa: not available (kernel without NUMA support); "
+				     "one node assumed\n");
 		return;
 	}
 	n_cpus = numa_num_configured_cpus();
@@ -63,9 +69,10 @@ print_machine_nodes(FILE *f)
 		return;
 	for (cpu = 0; cpu < n_cpus; cpu++)
 		node_of_cpu[cpu] = numa_node_of_cpu(cpu); /* -1: offline or absent */
-	fprintf(f, "dpflow: numa: %d node%s\n", numa_num_configured_nodes(),
+	DPF_LOG(INFO, ports, "numa: %d node%s\n", numa_num_configured_nodes(),
 		numa_num_configured_nodes() == 1 ? "" : "s");
 	for (node = 0; node <= max_node; node++) {
+		char cpus[512], mem[64];
 		long long free_bytes = 0;
 		long long size = numa_node_size64(node, &free_bytes);
 		bool has_cpu = false;
@@ -74,52 +81,50 @@ print_machine_nodes(FILE *f)
 			has_cpu |= node_of_cpu[cpu] == node;
 		if (size <= 0 && !has_cpu)
 			continue; /* a hole in the node numbering */
-		fprintf(f, "dpflow: numa: node %d: cpus ", node);
-		print_cpu_ranges(f, node_of_cpu, n_cpus, node);
+		cpu_ranges(cpus, sizeof(cpus), node_of_cpu, n_cpus, node);
+		mem[0] = '\0';
 		if (size > 0)
-			fprintf(f, ", memory %lld MiB (%lld MiB free)", size >> 20,
-				free_bytes >> 20);
-		fputc('\n', f);
+			snprintf(mem, sizeof(mem), ", memory %lld MiB (%lld MiB free)", size >> 20,
+				 free_bytes >> 20);
+		DPF_LOG(INFO, ports, "numa: node %d: cpus %s%s\n", node, cpus, mem);
 	}
 	free(node_of_cpu);
 }
 
 void
-dpf_numa_report(FILE *f, const struct dpf_app *app)
+dpf_ports_numa_report(const struct dpf_ports *ps, const struct dpf_numa_poll *polls,
+		      unsigned int n_polls)
 {
+	const uint16_t *ports = dpf_ports_ids(ps);
 	char name[RTE_ETH_NAME_MAX_LEN];
-	uint16_t p, c, q;
+	unsigned int i;
+	uint16_t p;
 
-	print_machine_nodes(f);
-	for (p = 0; p < app->n_ports; p++) {
-		int socket = rte_eth_dev_socket_id(app->ports[p]);
+	print_machine_nodes();
+	for (p = 0; p < dpf_ports_count(ps); p++) {
+		int socket = rte_eth_dev_socket_id(ports[p]);
 
-		if (rte_eth_dev_get_name_by_port(app->ports[p], name) != 0)
+		if (rte_eth_dev_get_name_by_port(ports[p], name) != 0)
 			snprintf(name, sizeof(name), "?");
 		if (socket < 0)
-			fprintf(f, "dpflow: numa: port %u (%s): node unknown\n", app->ports[p],
-				name);
+			DPF_LOG(INFO, ports, "numa: port %u (%s): node unknown\n", ports[p], name);
 		else
-			fprintf(f, "dpflow: numa: port %u (%s): node %d\n", app->ports[p], name,
+			DPF_LOG(INFO, ports, "numa: port %u (%s): node %d\n", ports[p], name,
 				socket);
 	}
-	for (c = 0; c < app->n_cores; c++) {
-		unsigned int lcore = app->cores[c].lcore_id;
+	for (i = 0; i < n_polls; i++) {
+		unsigned int lcore = polls[i].lcore;
 		int lcore_socket = (int)rte_lcore_to_socket_id(lcore);
+		int port_socket = rte_eth_dev_socket_id(polls[i].port);
 
-		for (q = 0; q < app->cores[c].n_rxq; q++) {
-			uint16_t port = app->cores[c].rxq[q].port;
-			int port_socket = rte_eth_dev_socket_id(port);
-
-			/* A port of unknown node (vdev, SOCKET_ID_ANY) is nobody's remote. */
-			if (port_socket < 0 || port_socket == lcore_socket)
-				continue;
-			fprintf(f,
-				"dpflow: warning: RX lcore %u (cpu %u, node %d) polls port %u "
-				"(node %d): packets cross NUMA nodes; give -l/--lcores cpus "
-				"of node %d (see doc/operations.md)\n",
-				lcore, rte_lcore_to_cpu_id((int)lcore), lcore_socket, port,
-				port_socket, port_socket);
-		}
+		/* A port of unknown node (vdev, SOCKET_ID_ANY) is nobody's remote. */
+		if (port_socket < 0 || port_socket == lcore_socket)
+			continue;
+		DPF_LOG(WARNING, ports,
+			"warning: RX lcore %u (cpu %u, node %d) polls port %u "
+			"(node %d): packets cross NUMA nodes; give -l/--lcores cpus "
+			"of node %d (see doc/operations.md)\n",
+			lcore, rte_lcore_to_cpu_id((int)lcore), lcore_socket, polls[i].port,
+			port_socket, port_socket);
 	}
 }

@@ -6,8 +6,8 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <pcap/pcap.h>
@@ -23,60 +23,74 @@
 
 #include "dpf_cfg.h"
 #include "dpf_rss.h"
-#include "dpflow.h"
 #include "drivers.h"
+#include "log.h"
+#include "ports.h"
 
-#define REPLAY_RING_SIZE 4096
+#define REPLAY_RING_SIZE 4096 /* as the replay's rings (replay.c) */
 #define MBUF_CACHE 256
 
+struct dpf_ports {
+	const struct dpf_options *opt;
+	struct dpf_drivers *drivers; /* not owned: main frees it after EAL */
+	uint16_t ports[DPF_MAX_PORTS];
+	uint16_t n_ports;
+	struct dpf_port_conf conf[DPF_MAX_PORTS]; /* by port id */
+	struct rte_mempool *pool[DPF_MAX_PORTS];  /* by port id */
+	int replay_port;			  /* -1 when none */
+	struct rte_ring *replay_tx[DPF_MAX_RX_CORES];
+	uint16_t n_replay_tx;
+	bool forward;
+	bool nat_shared;
+	struct rte_mempool *frag_direct;
+	struct rte_mempool *frag_indirect;
+	int ts_offset;
+	uint64_t ts_flag;
+	enum dpf_clock clock;
+	uint16_t n_cores;
+	bool started[DPF_MAX_PORTS];
+};
+
+/* The replay source's queues as a port (rte_eth_from_rings). */
 static int
-create_replay_port(struct dpf_app *app)
+create_replay_port(struct dpf_ports *ps, struct rte_ring **rx, uint16_t nq)
 {
-	struct rte_ring *tx[DPF_MAX_RX_CORES];
 	char name[RTE_RING_NAMESIZE];
 	uint16_t q;
 	int port;
 
-	for (q = 0; q < app->cfg.opt.rxq; q++) {
-		snprintf(name, sizeof(name), "replay_rx%u", q);
-		app->replay_rings[q] = rte_ring_create(name, REPLAY_RING_SIZE, rte_socket_id(),
-						       RING_F_SP_ENQ | RING_F_SC_DEQ);
-		if (app->replay_rings[q] == NULL) {
-			fprintf(stderr, "dpflow: replay ring %u: %s\n", q, rte_strerror(rte_errno));
-			return -rte_errno;
-		}
-	}
 	/* What forward mode sends back towards the capture is dropped by the
 	 * ring's consumer below (nobody): rings of one slot count it as a TX drop. */
-	for (q = 0; q < app->cfg.opt.rxq; q++) {
+	for (q = 0; q < nq; q++) {
 		snprintf(name, sizeof(name), "replay_tx%u", q);
-		tx[q] = rte_ring_create(name, 64, rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
-		if (tx[q] == NULL) {
-			fprintf(stderr, "dpflow: replay tx ring: %s\n", rte_strerror(rte_errno));
+		ps->replay_tx[q] =
+			rte_ring_create(name, 64, rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (ps->replay_tx[q] == NULL) {
+			DPF_LOG(ERR, ports, "replay tx ring: %s\n", rte_strerror(rte_errno));
 			return -rte_errno;
 		}
+		ps->n_replay_tx++;
 	}
-	port = rte_eth_from_rings("dpflow_replay", app->replay_rings, (unsigned int)app->cfg.opt.rxq,
-				  tx, (unsigned int)app->cfg.opt.rxq, rte_socket_id());
+	port = rte_eth_from_rings("dpflow_replay", rx, nq, ps->replay_tx, nq, rte_socket_id());
 	if (port < 0) {
-		fprintf(stderr, "dpflow: replay port: %s\n", rte_strerror(rte_errno));
+		DPF_LOG(ERR, ports, "replay port: %s\n", rte_strerror(rte_errno));
 		return -rte_errno;
 	}
-	app->replay_port = port;
+	ps->replay_port = port;
 	return 0;
 }
 
 /* Masquerade picks ports whose replies hash to the creating core's queue:
  * the port must use exactly the key and RETA the software predicts with. */
 static bool
-needs_exact_steering(const struct dpf_app *app)
+needs_exact_steering(const struct dpf_ports *ps)
 {
 	unsigned int i;
 
-	if (app->cfg.opt.forward == NULL)
+	if (ps->opt->forward == NULL)
 		return false;
-	for (i = 0; i < app->cfg.opt.nat_rules.n; i++) {
-		const char *r = app->cfg.opt.nat_rules.items[i];
+	for (i = 0; i < ps->opt->nat_rules.n; i++) {
+		const char *r = ps->opt->nat_rules.items[i];
 
 		r += strspn(r, " \t");
 		if (strncmp(r, "masquerade", 10) == 0 && (r[10] == ' ' || r[10] == '\t'))
@@ -85,91 +99,113 @@ needs_exact_steering(const struct dpf_app *app)
 	return false;
 }
 
+/* The driver profile's notes (requested -> configured) are log messages. */
+static void
+print_notes(struct dpf_drv_port *dp)
+{
+	FILE *log = dpf_log_stream(dpf_logtype_ports, RTE_LOG_NOTICE);
+
+	dpf_drivers_print_notes(log != NULL ? log : stderr, dp);
+	if (log != NULL)
+		fclose(log);
+}
+
+/* Forward mode: each RX core transmits on its own queue of the peer port. */
 static int
-configure_port(struct dpf_app *app, uint16_t port)
+tx_queues(const struct dpf_ports *ps, uint16_t port, const struct rte_eth_dev_info *info,
+	  uint16_t *ntxq)
+{
+	bool devargs = dpf_drivers_port_has_quirk(ps->drivers, port, DPF_DRV_QUIRK_QUEUES_FROM_DEVARGS);
+
+	*ntxq = 1;
+	if (!ps->forward || ps->conf[port].peer == DPF_PORT_NONE)
+		return 0;
+	*ntxq = (uint16_t)ps->opt->rxq;
+	if (info->max_tx_queues >= *ntxq)
+		return 0;
+	DPF_LOG(ERR, ports,
+		"port %u (%s): forward mode with --rxq %u needs %u TX queues, "
+		"the device has %u%s%s\n",
+		port, info->driver_name, *ntxq, *ntxq, info->max_tx_queues, devargs ? "; " : "",
+		devargs ? dpf_drivers_quirk_help(DPF_DRV_QUIRK_QUEUES_FROM_DEVARGS) : "");
+	return -EINVAL;
+}
+
+/* The profile's plan for a port, configured on the device. */
+static struct dpf_drv_port *
+plan_port(struct dpf_ports *ps, uint16_t port, uint16_t *ntxq, int *rc)
 {
 	struct rte_eth_dev_info info;
 	struct dpf_drv_request req;
 	struct dpf_drv_port *dp;
-	struct rte_mempool *mp;
+
+	*rc = rte_eth_dev_info_get(port, &info);
+	if (*rc != 0) {
+		DPF_LOG(ERR, ports, "port %u: cannot get device info: %s\n", port,
+			rte_strerror(-*rc));
+		return NULL;
+	}
+	*rc = tx_queues(ps, port, &info, ntxq);
+	if (*rc != 0)
+		return NULL;
+	req.rx_queues = (uint16_t)ps->opt->rxq;
+	req.tx_queues = *ntxq;
+	req.exact_steering = needs_exact_steering(ps);
+	dp = dpf_drivers_port_plan(ps->drivers, port, &info, &req);
+	if (dp == NULL) {
+		DPF_LOG(ERR, ports, "port %u (%s): no driver profile selected\n", port,
+			info.driver_name);
+		*rc = -EINVAL;
+		return NULL;
+	}
+	/* IPv4 packets above the peer's MTU leave as fragments: chains of a
+	 * header mbuf and the payload (rte_ip_frag), where the port takes them. */
+	ps->conf[port].multiseg = false;
+	if (ps->forward && (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS)) {
+		dp->eth_conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+		ps->conf[port].multiseg = true;
+	}
+	*rc = rte_eth_dev_configure(port, dp->rx_queues, *ntxq, &dp->eth_conf);
+	if (*rc != 0) {
+		print_notes(dp);
+		DPF_LOG(ERR, ports, "port %u (%s): configure with %u RX queues: %s\n", port,
+			info.driver_name, dp->rx_queues, rte_strerror(-*rc));
+		return NULL;
+	}
+	*rc = dpf_drivers_port_configured(dp);
+	return *rc == 0 ? dp : NULL;
+}
+
+/* The port's mbuf pool and its RX and TX queues. */
+static int
+setup_queues(struct dpf_ports *ps, uint16_t port, const struct dpf_drv_port *dp, uint16_t ntxq)
+{
 	char name[RTE_MEMPOOL_NAMESIZE];
-	uint16_t nq, ntxq, rxd, txd, q;
-	unsigned int n_mbufs;
+	uint16_t nq = dp->rx_queues, rxd = dp->configured.rx_desc, txd = dp->configured.tx_desc;
 	int socket = rte_eth_dev_socket_id(port);
+	unsigned int n_mbufs;
+	uint16_t q;
 	int rc;
 
 	if (socket < 0)
 		socket = (int)rte_socket_id();
-	rc = rte_eth_dev_info_get(port, &info);
-	if (rc != 0) {
-		fprintf(stderr, "dpflow: port %u: cannot get device info: %s\n", port,
-			rte_strerror(-rc));
-		return rc;
-	}
-	ntxq = 1;
-	if (app->forward && app->fwd_peer[port] != DPF_PORT_NONE) {
-		/* Each RX core transmits on its own queue of the peer port. */
-		ntxq = (uint16_t)app->cfg.opt.rxq;
-		if (info.max_tx_queues < ntxq) {
-			fprintf(stderr,
-				"dpflow: port %u (%s): forward mode with --rxq %u needs %u TX queues, "
-				"the device has %u%s%s\n",
-				port, info.driver_name, ntxq, ntxq, info.max_tx_queues,
-				dpf_drivers_port_has_quirk(app->drivers, port,
-							   DPF_DRV_QUIRK_QUEUES_FROM_DEVARGS)
-					? "; "
-					: "",
-				dpf_drivers_port_has_quirk(app->drivers, port,
-							   DPF_DRV_QUIRK_QUEUES_FROM_DEVARGS)
-					? dpf_drivers_quirk_help(DPF_DRV_QUIRK_QUEUES_FROM_DEVARGS)
-					: "");
-			return -EINVAL;
-		}
-	}
-	req.rx_queues = (uint16_t)app->cfg.opt.rxq;
-	req.tx_queues = ntxq;
-	req.exact_steering = needs_exact_steering(app);
-	dp = dpf_drivers_port_plan(app->drivers, port, &info, &req);
-	if (dp == NULL) {
-		fprintf(stderr, "dpflow: port %u (%s): no driver profile selected\n", port,
-			info.driver_name);
-		return -EINVAL;
-	}
-	nq = dp->rx_queues;
-	/* IPv4 packets above the peer's MTU leave as fragments: chains of a
-	 * header mbuf and the payload (rte_ip_frag), where the port takes them. */
-	app->port_multiseg[port] = false;
-	if (app->forward && (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS)) {
-		dp->eth_conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
-		app->port_multiseg[port] = true;
-	}
-	rc = rte_eth_dev_configure(port, nq, ntxq, &dp->eth_conf);
-	if (rc != 0) {
-		dpf_drivers_print_notes(stderr, dp);
-		fprintf(stderr, "dpflow: port %u (%s): configure with %u RX queues: %s\n", port,
-			info.driver_name, nq, rte_strerror(-rc));
-		return rc;
-	}
-	rc = dpf_drivers_port_configured(dp);
-	if (rc != 0)
-		return rc;
-	rxd = dp->configured.rx_desc;
-	txd = dp->configured.tx_desc;
-	if ((int)port == app->replay_port)
+	if ((int)port == ps->replay_port)
 		n_mbufs = (unsigned int)(nq * (REPLAY_RING_SIZE + 2 * DPF_BURST) + 4096);
 	else
 		n_mbufs = (unsigned int)(nq * (rxd + 2 * DPF_BURST) + txd + 2048);
 	snprintf(name, sizeof(name), "mbuf_p%u", port);
-	mp = rte_pktmbuf_pool_create(name, n_mbufs, MBUF_CACHE, 0, dp->mbuf_data_room, socket);
-	if (mp == NULL) {
-		fprintf(stderr, "dpflow: port %u: mbuf pool of %u: %s\n", port, n_mbufs,
+	ps->pool[port] =
+		rte_pktmbuf_pool_create(name, n_mbufs, MBUF_CACHE, 0, dp->mbuf_data_room, socket);
+	if (ps->pool[port] == NULL) {
+		DPF_LOG(ERR, ports, "port %u: mbuf pool of %u: %s\n", port, n_mbufs,
 			rte_strerror(rte_errno));
 		return -rte_errno;
 	}
 	for (q = 0; q < nq; q++) {
-		rc = rte_eth_rx_queue_setup(port, q, rxd, (unsigned int)socket, NULL, mp);
+		rc = rte_eth_rx_queue_setup(port, q, rxd, (unsigned int)socket, NULL,
+					    ps->pool[port]);
 		if (rc != 0) {
-			fprintf(stderr, "dpflow: port %u: RX queue %u: %s\n", port, q,
+			DPF_LOG(ERR, ports, "port %u: RX queue %u: %s\n", port, q,
 				rte_strerror(-rc));
 			return rc;
 		}
@@ -177,26 +213,41 @@ configure_port(struct dpf_app *app, uint16_t port)
 	for (q = 0; q < ntxq; q++) {
 		rc = rte_eth_tx_queue_setup(port, q, txd, (unsigned int)socket, NULL);
 		if (rc != 0) {
-			fprintf(stderr, "dpflow: port %u: TX queue %u: %s\n", port, q,
+			DPF_LOG(ERR, ports, "port %u: TX queue %u: %s\n", port, q,
 				rte_strerror(-rc));
 			return rc;
 		}
 	}
+	return 0;
+}
+
+static int
+configure_port(struct dpf_ports *ps, uint16_t port)
+{
+	struct dpf_drv_port *dp;
+	uint16_t ntxq;
+	int rc;
+
+	dp = plan_port(ps, port, &ntxq, &rc);
+	if (dp == NULL)
+		return rc;
+	rc = setup_queues(ps, port, dp, ntxq);
+	if (rc != 0)
+		return rc;
 	rc = rte_eth_dev_start(port);
 	if (rc != 0) {
-		fprintf(stderr, "dpflow: port %u: start: %s\n", port, rte_strerror(-rc));
+		DPF_LOG(ERR, ports, "port %u: start: %s\n", port, rte_strerror(-rc));
 		return rc;
 	}
+	ps->started[port] = true;
 	/* Promiscuous mode, the RETA and the symmetric hash function: what the
 	 * device refuses becomes a note, not an error. */
 	dpf_drivers_port_started(dp);
-	dpf_drivers_print_notes(stderr, dp);
-	if ((int)port == app->replay_port)
-		app->replay_pool = mp;
-	app->port_nq[port] = nq;
-	app->port_reta_size[port] = dp->reta_size != 0 ? dp->reta_size : DPF_RSS_RETA_SIZE;
-	if (rte_eth_dev_get_mtu(port, &app->port_mtu[port]) != 0)
-		app->port_mtu[port] = dp->configured.mtu;
+	print_notes(dp);
+	ps->conf[port].n_rxq = dp->rx_queues;
+	ps->conf[port].reta_size = dp->reta_size != 0 ? dp->reta_size : DPF_RSS_RETA_SIZE;
+	if (rte_eth_dev_get_mtu(port, &ps->conf[port].mtu) != 0)
+		ps->conf[port].mtu = dp->configured.mtu;
 	return 0;
 }
 
@@ -207,32 +258,20 @@ configure_port(struct dpf_app *app, uint16_t port)
  * packet. Enough for every RX core's TX ring and two bursts of fragments.
  */
 static int
-create_fragment_pools(struct dpf_app *app)
+create_fragment_pools(struct dpf_ports *ps)
 {
-	unsigned int n = (unsigned int)app->n_cores * (2048 + 2 * DPF_BURST * 8) + 1024;
+	unsigned int n = (unsigned int)ps->n_cores * (2048 + 2 * DPF_BURST * 8) + 1024;
 
-	app->frag_direct = rte_pktmbuf_pool_create(
+	ps->frag_direct = rte_pktmbuf_pool_create(
 		"frag_direct", n, MBUF_CACHE, 0, RTE_PKTMBUF_HEADROOM + 128, (int)rte_socket_id());
-	app->frag_indirect =
+	ps->frag_indirect =
 		rte_pktmbuf_pool_create("frag_indirect", n, MBUF_CACHE, 0, 0, (int)rte_socket_id());
-	if (app->frag_direct == NULL || app->frag_indirect == NULL) {
-		fprintf(stderr, "dpflow: fragment mbuf pools of %u: %s\n", n,
+	if (ps->frag_direct == NULL || ps->frag_indirect == NULL) {
+		DPF_LOG(ERR, ports, "fragment mbuf pools of %u: %s\n", n,
 			rte_strerror(rte_errno));
 		return -ENOMEM;
 	}
 	return 0;
-}
-
-static void __rte_format_printf(2, 3)
-note(FILE *f, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (f == NULL)
-		return;
-	va_start(ap, fmt);
-	vfprintf(f, fmt, ap);
-	va_end(ap);
 }
 
 /*
@@ -244,22 +283,21 @@ note(FILE *f, const char *fmt, ...)
  * Returns why not, or NULL.
  */
 static const char *
-not_steerable(const struct dpf_app *app, char *why, size_t len)
+not_steerable(const struct dpf_ports *ps, char *why, size_t len)
 {
 	uint16_t p;
 
-	for (p = 0; p < app->n_ports; p++) {
-		uint16_t port = app->ports[p];
-		const struct dpf_drv_port *dp = dpf_drivers_port(app->drivers, port);
+	for (p = 0; p < ps->n_ports; p++) {
+		uint16_t port = ps->ports[p];
+		const struct dpf_drv_port *dp = dpf_drivers_port(ps->drivers, port);
 		const struct dpf_drv_settings *c = &dp->configured;
 
-		if (dpf_drivers_port_has_quirk(app->drivers, port, DPF_DRV_QUIRK_SOFTWARE_RSS))
+		if (dpf_drivers_port_has_quirk(ps->drivers, port, DPF_DRV_QUIRK_SOFTWARE_RSS))
 			continue;
-		if (app->port_nq[port] != app->n_cores)
+		if (ps->conf[port].n_rxq != ps->n_cores)
 			snprintf(why, len, "port %u (%s) has %u RX queues for %u RX cores", port,
-				 dp->driver, app->port_nq[port], app->n_cores);
-		else if (dpf_drivers_port_has_quirk(app->drivers, port,
-						    DPF_DRV_QUIRK_KERNEL_FANOUT))
+				 dp->driver, ps->conf[port].n_rxq, ps->n_cores);
+		else if (dpf_drivers_port_has_quirk(ps->drivers, port, DPF_DRV_QUIRK_KERNEL_FANOUT))
 			snprintf(why, len,
 				 "port %u (%s): RSS is the kernel's fanout, not dpflow's Toeplitz",
 				 port, dp->driver);
@@ -271,11 +309,11 @@ not_steerable(const struct dpf_app *app, char *why, size_t len)
 				 "port %u (%s): RSS is not the symmetric key with the round-robin "
 				 "RETA dpflow predicts",
 				 port, dp->driver);
-		else if (app->port_reta_size[port] != app->port_reta_size[app->ports[0]])
+		else if (ps->conf[port].reta_size != ps->conf[ps->ports[0]].reta_size)
 			/* The prediction uses one RETA size for every port. */
 			snprintf(why, len, "port %u (%s): a RETA of %u entries, port %u's has %u",
-				 port, dp->driver, app->port_reta_size[port], app->ports[0],
-				 app->port_reta_size[app->ports[0]]);
+				 port, dp->driver, ps->conf[port].reta_size, ps->ports[0],
+				 ps->conf[ps->ports[0]].reta_size);
 		else
 			continue;
 		return why;
@@ -286,69 +324,69 @@ not_steerable(const struct dpf_app *app, char *why, size_t len)
 /* Chosen in forward mode even without masquerade rules: the prompt may add
  * some; said at start when there are. */
 static void
-choose_masquerade_sessions(struct dpf_app *app)
+choose_masquerade_sessions(struct dpf_ports *ps)
 {
 	char why[192];
-	const char *reason = app->n_cores > 1 ? not_steerable(app, why, sizeof(why)) : NULL;
-	FILE *f = needs_exact_steering(app) ? stderr : NULL;
+	const char *reason = ps->n_cores > 1 ? not_steerable(ps, why, sizeof(why)) : NULL;
+	const char *how;
 
-	switch (app->cfg.opt.nat_sessions) {
+	switch (ps->opt->nat_sessions) {
 	case DPF_NAT_SESSIONS_SHARED:
-		app->nat_shared = true;
-		note(f, "dpflow: masquerade: sessions shared by all RX cores "
-				"(--nat-sessions shared)\n");
-		return;
+		ps->nat_shared = true;
+		how = "sessions shared by all RX cores (--nat-sessions shared)";
+		reason = NULL;
+		break;
 	case DPF_NAT_SESSIONS_PER_CORE:
-		app->nat_shared = false;
-		note(f,
-			"dpflow: masquerade: sessions per RX core (--nat-sessions per-core)%s%s\n",
-			reason != NULL ? "; replies may miss them: " : "",
-			reason != NULL ? reason : "");
-		return;
+		ps->nat_shared = false;
+		how = reason != NULL ? "sessions per RX core (--nat-sessions per-core); replies "
+				       "may miss them: "
+				     : "sessions per RX core (--nat-sessions per-core)";
+		break;
 	default:
+		ps->nat_shared = reason != NULL;
+		if (reason != NULL)
+			how = "sessions shared by all RX cores (";
+		else if (ps->n_cores > 1)
+			how = "sessions per RX core, ports chosen so that replies hash to their "
+			      "core (dpflow's Toeplitz RSS on every port)";
+		else
+			how = "sessions of the one RX core";
 		break;
 	}
-	app->nat_shared = reason != NULL;
-	if (reason != NULL)
-		note(f, "dpflow: masquerade: sessions shared by all RX cores (%s)\n",
-			reason);
-	else if (app->n_cores > 1)
-		note(f,
-			"dpflow: masquerade: sessions per RX core, ports chosen so that "
-			"replies hash to their core (dpflow's Toeplitz RSS on every port)\n");
-	else
-		note(f, "dpflow: masquerade: sessions of the one RX core\n");
+	if (!needs_exact_steering(ps))
+		return;
+	DPF_LOG(INFO, ports, "masquerade: %s%s%s\n", how, reason != NULL ? reason : "",
+		reason != NULL && ps->opt->nat_sessions == DPF_NAT_SESSIONS_AUTO ? ")" : "");
 }
 
 /* Ports whose driver stamps frames with their capture time (net_pcap reading
  * a file: the timestamp-unix-us quirk) run on the packet clock by default. */
 static bool
-all_ports_stamp_capture_time(const struct dpf_app *app)
+all_ports_stamp_capture_time(const struct dpf_ports *ps)
 {
 	uint16_t p;
 
-	for (p = 0; p < app->n_ports; p++)
-		if (!dpf_drivers_port_has_quirk(app->drivers, app->ports[p],
-						DPF_DRV_QUIRK_TIMESTAMP_UNIX_US))
+	for (p = 0; p < ps->n_ports; p++)
+		if (!dpf_drivers_port_has_quirk(ps->drivers, ps->ports[p], DPF_DRV_QUIRK_TIMESTAMP_UNIX_US))
 			return false;
-	return app->n_ports > 0;
+	return ps->n_ports > 0;
 }
 
 /* --forward A:B[,C:D]: each port in at most one pair, the two ports distinct. */
 static int
-parse_forward(struct dpf_app *app)
+parse_forward(struct dpf_ports *ps)
 {
 	char buf[256];
 	char *save = NULL, *tok;
 	uint16_t k;
 
 	for (k = 0; k < DPF_MAX_PORTS; k++)
-		app->fwd_peer[k] = DPF_PORT_NONE;
-	if (app->cfg.opt.forward == NULL)
+		ps->conf[k].peer = DPF_PORT_NONE;
+	if (ps->opt->forward == NULL)
 		return 0;
-	if (strlen(app->cfg.opt.forward) >= sizeof(buf))
+	if (strlen(ps->opt->forward) >= sizeof(buf))
 		goto bad;
-	strcpy(buf, app->cfg.opt.forward);
+	strcpy(buf, ps->opt->forward);
 	for (tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
 		uint64_t a, b;
 		char *colon = strchr(tok, ':');
@@ -359,11 +397,11 @@ parse_forward(struct dpf_app *app)
 		if (dpf_cfg_parse_u64(tok, 0, DPF_MAX_PORTS - 1, &a) < 0 ||
 		    dpf_cfg_parse_u64(colon + 1, 0, DPF_MAX_PORTS - 1, &b) < 0)
 			goto bad;
-		if (a == b || app->fwd_peer[a] != DPF_PORT_NONE || app->fwd_peer[b] != DPF_PORT_NONE) {
-			fprintf(stderr,
-				"dpflow: --forward %s: port %" PRIu64 " or %" PRIu64
+		if (a == b || ps->conf[a].peer != DPF_PORT_NONE || ps->conf[b].peer != DPF_PORT_NONE) {
+			DPF_LOG(ERR, ports,
+				"--forward %s: port %" PRIu64 " or %" PRIu64
 				" is paired twice or with itself\n",
-				app->cfg.opt.forward, a, b);
+				ps->opt->forward, a, b);
 			return -EINVAL;
 		}
 		for (k = 0; k < 2; k++) {
@@ -371,23 +409,23 @@ parse_forward(struct dpf_app *app)
 			uint16_t i;
 			bool found = false;
 
-			for (i = 0; i < app->n_ports; i++)
-				found |= app->ports[i] == p;
+			for (i = 0; i < ps->n_ports; i++)
+				found |= ps->ports[i] == p;
 			if (!found) {
-				fprintf(stderr, "dpflow: --forward %s: port %" PRIu64
+				DPF_LOG(ERR, ports, "--forward %s: port %" PRIu64
 						" does not exist (%u ports)\n",
-					app->cfg.opt.forward, p, app->n_ports);
+					ps->opt->forward, p, ps->n_ports);
 				return -EINVAL;
 			}
 		}
-		app->fwd_peer[a] = (uint16_t)b;
-		app->fwd_peer[b] = (uint16_t)a;
+		ps->conf[a].peer = (uint16_t)b;
+		ps->conf[b].peer = (uint16_t)a;
 	}
-	app->forward = true;
+	ps->forward = true;
 	return 0;
 bad:
-	fprintf(stderr, "dpflow: --forward '%s': expected A:B[,C:D] with port numbers\n",
-		app->cfg.opt.forward);
+	DPF_LOG(ERR, ports, "--forward '%s': expected A:B[,C:D] with port numbers\n",
+		ps->opt->forward);
 	return -EINVAL;
 }
 
@@ -409,8 +447,8 @@ check_pcap_file(uint16_t port, const char *driver, const char *key, const char *
 	pcap_close(pc);
 	if (dlt == DLT_EN10MB)
 		return 0;
-	fprintf(stderr,
-		"dpflow: port %u (%s): %s=%s: link type %s (%s), not Ethernet; replay the file "
+	DPF_LOG(ERR, ports,
+		"port %u (%s): %s=%s: link type %s (%s), not Ethernet; replay the file "
 		"with --replay, which reads Linux cooked (SLL, SLL2) and raw IP captures\n",
 		port, driver, key, path,
 		pcap_datalink_val_to_name(dlt) != NULL ? pcap_datalink_val_to_name(dlt) : "?",
@@ -431,8 +469,8 @@ check_interface(uint16_t port, const char *driver, const char *key, const char *
 
 	/* libpcap's pseudo-interface of every interface gives cooked frames. */
 	if (strcmp(name, "any") == 0) {
-		fprintf(stderr,
-			"dpflow: port %u (%s): %s=any: Linux cooked frames, not Ethernet; name "
+		DPF_LOG(ERR, ports,
+			"port %u (%s): %s=any: Linux cooked frames, not Ethernet; name "
 			"one Ethernet interface per port\n",
 			port, driver, key);
 		return -EINVAL;
@@ -448,8 +486,8 @@ check_interface(uint16_t port, const char *driver, const char *key, const char *
 	/* Loopback frames carry an Ethernet header too (zero MACs). */
 	if (n != 1 || type == 1 || type == 772)
 		return 0;
-	fprintf(stderr,
-		"dpflow: port %u (%s): %s=%s: link type ARPHRD %u, not Ethernet; dpflow reads "
+	DPF_LOG(ERR, ports,
+		"port %u (%s): %s=%s: link type ARPHRD %u, not Ethernet; dpflow reads "
 		"Ethernet ports\n",
 		port, driver, key, name, type);
 	return -EINVAL;
@@ -501,131 +539,294 @@ check_link_layer(const struct dpf_drivers *drivers, uint16_t port)
  * so, rather than start lcores that never see a packet.
  */
 static void
-cap_rx_cores(struct dpf_app *app)
+cap_rx_cores(struct dpf_ports *ps)
 {
 	uint16_t p, most = 0, c;
-	unsigned int lcore = rte_get_next_lcore(-1, 1, 0);
+	unsigned int lcore = rte_get_next_lcore(-1, 1, 0), first_idle;
+	char idle[DPF_MAX_RX_CORES * 8] = "";
+	int n = 0;
 
-	for (p = 0; p < app->n_ports; p++)
-		most = RTE_MAX(most, app->port_nq[app->ports[p]]);
-	if (most == 0 || most >= app->n_cores)
+	for (p = 0; p < ps->n_ports; p++)
+		most = RTE_MAX(most, ps->conf[ps->ports[p]].n_rxq);
+	if (most == 0 || most >= ps->n_cores)
 		return;
 	for (c = 0; c < most; c++)
 		lcore = rte_get_next_lcore(lcore, 1, 0);
-	fprintf(stderr,
-		"dpflow: --rxq %u: no port has more than %u RX queue%s: running %u RX core%s "
-		"(lcore%s %u",
-		app->n_cores, most, most == 1 ? "" : "s", most, most == 1 ? "" : "s",
-		app->n_cores - most > 1 ? "s" : "", lcore);
-	for (c = most + 1; c < app->n_cores; c++) {
+	first_idle = lcore;
+	for (c = most + 1; c < ps->n_cores; c++) {
 		lcore = rte_get_next_lcore(lcore, 1, 0);
-		fprintf(stderr, ", %u", lcore);
+		n += snprintf(idle + n, sizeof(idle) - (size_t)n, ", %u", lcore);
 	}
-	fprintf(stderr, " left idle)\n");
-	app->n_cores = most;
+	DPF_LOG(WARNING, ports,
+		"--rxq %u: no port has more than %u RX queue%s: running %u RX core%s "
+		"(lcore%s %u%s left idle)\n",
+		ps->n_cores, most, most == 1 ? "" : "s", most, most == 1 ? "" : "s",
+		ps->n_cores - most > 1 ? "s" : "", first_idle, idle);
+	ps->n_cores = most;
 }
 
-int
-dpf_ports_init(struct dpf_app *app)
+struct dpf_ports *
+dpf_ports_probe(const struct dpf_ports_params *p)
+{
+	struct dpf_ports *ps = calloc(1, sizeof(*ps));
+	uint16_t port;
+	int rc = 0;
+
+	if (ps == NULL) {
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	ps->opt = p->opt;
+	ps->drivers = p->drivers;
+	ps->replay_port = -1;
+	ps->ts_offset = -1;
+	for (port = 0; port < DPF_MAX_PORTS; port++)
+		ps->conf[port].peer = DPF_PORT_NONE;
+	if (p->replay_rings != NULL) {
+		rc = rte_mbuf_dyn_rx_timestamp_register(&ps->ts_offset, &ps->ts_flag);
+		if (rc != 0)
+			DPF_LOG(ERR, ports, "cannot register the mbuf timestamp field: %s\n",
+				rte_strerror(rte_errno));
+		else
+			rc = create_replay_port(ps, p->replay_rings, p->n_replay_rings);
+	}
+	RTE_ETH_FOREACH_DEV(port) {
+		if (rc != 0)
+			break;
+		if (ps->n_ports == DPF_MAX_PORTS || port >= DPF_MAX_PORTS) {
+			DPF_LOG(ERR, ports, "more than %d ports\n", DPF_MAX_PORTS);
+			rc = -E2BIG;
+			break;
+		}
+		ps->ports[ps->n_ports++] = port;
+	}
+	if (rc == 0 && ps->n_ports == 0) {
+		DPF_LOG(ERR, ports,
+			"no port to poll: bind a NIC to a DPDK driver, add a vdev "
+			"(--vdev net_pcap0,rx_pcap=FILE) or use --replay FILE\n");
+		rc = -ENODEV;
+	}
+	if (rc != 0) {
+		dpf_ports_free(ps);
+		rte_errno = -rc;
+		return NULL;
+	}
+	return ps;
+}
+
+/*
+ * The clock: packet for the replay and for ports that stamp frames with
+ * their capture time, wall otherwise. A NIC's timestamp offload counts
+ * device clock ticks, not Unix time: only capture-time stamps can place
+ * frames in windows.
+ */
+static int
+settle_clock(struct dpf_ports *ps)
 {
 	uint16_t p;
-	int rc;
 
-	app->replay_port = -1;
-	if (app->cfg.opt.replay != NULL) {
-		rc = rte_mbuf_dyn_rx_timestamp_register(&app->ts_offset, &app->ts_flag);
-		if (rc != 0) {
-			fprintf(stderr, "dpflow: cannot register the mbuf timestamp field: %s\n",
-				rte_strerror(rte_errno));
-			return -rte_errno;
-		}
-		rc = create_replay_port(app);
-		if (rc < 0)
-			return rc;
-	}
-	app->n_ports = 0;
-	RTE_ETH_FOREACH_DEV(p) {
-		if (app->n_ports == DPF_MAX_PORTS || p >= DPF_MAX_PORTS) {
-			fprintf(stderr, "dpflow: more than %d ports\n", DPF_MAX_PORTS);
-			return -E2BIG;
-		}
-		app->ports[app->n_ports++] = p;
-	}
-	if (app->n_ports == 0) {
-		fprintf(stderr,
-			"dpflow: no port to poll: bind a NIC to a DPDK driver, add a vdev "
-			"(--vdev net_pcap0,rx_pcap=FILE) or use --replay FILE\n");
-		return -ENODEV;
-	}
-	/* Configuration errors first: they stop the start before any port note. */
-	rc = dpf_ifaces_build(app);
-	if (rc < 0)
-		return rc;
-	rc = parse_forward(app);
-	if (rc < 0)
-		return rc;
-	rc = dpf_drivers_select(app->drivers, app->cfg.opt.drivers_cfg, app->ports, app->n_ports);
-	if (rc < 0)
-		return rc;
-	for (p = 0; p < app->n_ports; p++) {
-		rc = check_link_layer(app->drivers, app->ports[p]);
-		if (rc < 0)
-			return rc;
-	}
-	if (app->clock == DPF_CLOCK_AUTO)
-		app->clock = (app->cfg.opt.replay != NULL || all_ports_stamp_capture_time(app))
-				     ? DPF_CLOCK_PACKET
-				     : DPF_CLOCK_WALL;
-	if (app->clock == DPF_CLOCK_PACKET && app->cfg.opt.replay == NULL) {
-		/* A NIC's timestamp offload counts device clock ticks, not Unix
-		 * time: only capture-time stamps can place frames in windows. */
-		for (p = 0; p < app->n_ports; p++) {
-			if (dpf_drivers_port_has_quirk(app->drivers, app->ports[p],
-						       DPF_DRV_QUIRK_TIMESTAMP_UNIX_US))
-				continue;
-			fprintf(stderr,
-				"dpflow: --clock packet: port %u gives no capture time (its driver "
-				"profile has no timestamp-unix-us quirk); use --clock wall\n",
-				app->ports[p]);
-			return -ENOTSUP;
-		}
-	}
-	for (p = 0; p < app->n_ports; p++) {
-		rc = configure_port(app, app->ports[p]);
-		if (rc != 0)
-			return rc;
-	}
-	cap_rx_cores(app);
-	if (app->forward) {
-		rc = create_fragment_pools(app);
-		if (rc != 0)
-			return rc;
-		choose_masquerade_sessions(app);
-	}
-	if (app->clock == DPF_CLOCK_PACKET && app->cfg.opt.replay == NULL) {
-		/* net_pcap registers the field itself and sets it without advertising
-		 * the offload: look it up rather than requesting it. */
-		app->ts_offset = rte_mbuf_dynfield_lookup(RTE_MBUF_DYNFIELD_TIMESTAMP_NAME, NULL);
-		rc = rte_mbuf_dynflag_lookup(RTE_MBUF_DYNFLAG_RX_TIMESTAMP_NAME, NULL);
-		if (app->ts_offset < 0 || rc < 0) {
-			fprintf(stderr,
-				"dpflow: --clock packet: no port provides packet timestamps; use "
-				"--clock wall\n");
-			return -ENOTSUP;
-		}
-		app->ts_flag = 1ull << rc;
+	if (ps->clock == DPF_CLOCK_AUTO)
+		ps->clock = (ps->opt->replay != NULL || all_ports_stamp_capture_time(ps))
+				    ? DPF_CLOCK_PACKET
+				    : DPF_CLOCK_WALL;
+	if (ps->clock != DPF_CLOCK_PACKET || ps->opt->replay != NULL)
+		return 0;
+	for (p = 0; p < ps->n_ports; p++) {
+		if (dpf_drivers_port_has_quirk(ps->drivers, ps->ports[p], DPF_DRV_QUIRK_TIMESTAMP_UNIX_US))
+			continue;
+		DPF_LOG(ERR, ports,
+			"--clock packet: port %u gives no capture time (its driver "
+			"profile has no timestamp-unix-us quirk); use --clock wall\n",
+			ps->ports[p]);
+		return -ENOTSUP;
 	}
 	return 0;
 }
 
+/* net_pcap registers the timestamp field itself and sets it without
+ * advertising the offload: look it up rather than requesting it. */
+static int
+find_timestamps(struct dpf_ports *ps)
+{
+	int flag;
+
+	if (ps->clock != DPF_CLOCK_PACKET || ps->opt->replay != NULL)
+		return 0;
+	ps->ts_offset = rte_mbuf_dynfield_lookup(RTE_MBUF_DYNFIELD_TIMESTAMP_NAME, NULL);
+	flag = rte_mbuf_dynflag_lookup(RTE_MBUF_DYNFLAG_RX_TIMESTAMP_NAME, NULL);
+	if (ps->ts_offset < 0 || flag < 0) {
+		DPF_LOG(ERR, ports,
+			"--clock packet: no port provides packet timestamps; use "
+			"--clock wall\n");
+		return -ENOTSUP;
+	}
+	ps->ts_flag = 1ull << flag;
+	return 0;
+}
+
+int
+dpf_ports_start(struct dpf_ports *ps)
+{
+	uint16_t p;
+	int rc;
+
+	ps->clock = (enum dpf_clock)ps->opt->clock;
+	ps->n_cores = (uint16_t)ps->opt->rxq;
+	rc = parse_forward(ps);
+	if (rc == 0)
+		rc = dpf_drivers_select(ps->drivers, ps->opt->drivers_cfg, ps->ports, ps->n_ports);
+	for (p = 0; p < ps->n_ports && rc == 0; p++)
+		rc = check_link_layer(ps->drivers, ps->ports[p]);
+	if (rc == 0)
+		rc = settle_clock(ps);
+	for (p = 0; p < ps->n_ports && rc == 0; p++)
+		rc = configure_port(ps, ps->ports[p]);
+	if (rc != 0)
+		return rc;
+	cap_rx_cores(ps);
+	if (ps->forward) {
+		rc = create_fragment_pools(ps);
+		if (rc != 0)
+			return rc;
+		choose_masquerade_sessions(ps);
+	}
+	return find_timestamps(ps);
+}
+
+enum dpf_clock
+dpf_ports_clock(const struct dpf_ports *ps)
+{
+	return ps->clock;
+}
+
+uint16_t
+dpf_ports_rx_cores(const struct dpf_ports *ps)
+{
+	return ps->n_cores;
+}
+
 void
-dpf_ports_close(struct dpf_app *app)
+dpf_ports_free(struct dpf_ports *ps)
 {
 	uint16_t i;
 
-	for (i = 0; i < app->n_ports; i++) {
-		rte_eth_dev_stop(app->ports[i]);
-		rte_eth_dev_close(app->ports[i]);
+	if (ps == NULL)
+		return;
+	for (i = 0; i < ps->n_ports; i++) {
+		if (ps->started[ps->ports[i]])
+			rte_eth_dev_stop(ps->ports[i]);
+		rte_eth_dev_close(ps->ports[i]);
 	}
-	dpf_drivers_close(app->drivers);
+	dpf_drivers_close(ps->drivers);
+	for (i = 0; i < DPF_MAX_PORTS; i++)
+		rte_mempool_free(ps->pool[i]);
+	rte_mempool_free(ps->frag_direct);
+	rte_mempool_free(ps->frag_indirect);
+	for (i = 0; i < ps->n_replay_tx; i++)
+		rte_ring_free(ps->replay_tx[i]);
+	free(ps);
+}
+
+uint16_t
+dpf_ports_count(const struct dpf_ports *ps)
+{
+	return ps->n_ports;
+}
+
+const uint16_t *
+dpf_ports_ids(const struct dpf_ports *ps)
+{
+	return ps->ports;
+}
+
+const struct dpf_port_conf *
+dpf_ports_conf(const struct dpf_ports *ps, uint16_t port)
+{
+	return &ps->conf[port];
+}
+
+int
+dpf_ports_replay_port(const struct dpf_ports *ps)
+{
+	return ps->replay_port;
+}
+
+struct rte_mempool *
+dpf_ports_replay_pool(const struct dpf_ports *ps)
+{
+	return ps->replay_port >= 0 ? ps->pool[ps->replay_port] : NULL;
+}
+
+bool
+dpf_ports_forward(const struct dpf_ports *ps)
+{
+	return ps->forward;
+}
+
+bool
+dpf_ports_nat_shared(const struct dpf_ports *ps)
+{
+	return ps->nat_shared;
+}
+
+void
+dpf_ports_frag_pools(const struct dpf_ports *ps, struct rte_mempool **direct,
+		     struct rte_mempool **indirect)
+{
+	*direct = ps->frag_direct;
+	*indirect = ps->frag_indirect;
+}
+
+void
+dpf_ports_timestamp(const struct dpf_ports *ps, int *offset, uint64_t *flag)
+{
+	*offset = ps->ts_offset;
+	*flag = ps->ts_flag;
+}
+
+bool
+dpf_ports_drops_unreported(const struct dpf_ports *ps, uint16_t port)
+{
+	return dpf_drivers_port_has_quirk(ps->drivers, port, DPF_DRV_QUIRK_RX_DROPS_UNREPORTED);
+}
+
+void
+dpf_ports_show_config(const struct dpf_ports *ps, FILE *f)
+{
+	dpf_drivers_show_config(f, ps->drivers);
+}
+
+void
+dpf_ports_show_info(const struct dpf_ports *ps, FILE *f, uint16_t port)
+{
+	const struct dpf_port_conf *c = &ps->conf[port];
+	struct rte_eth_dev_info info;
+	struct rte_eth_link link;
+	char name[RTE_ETH_NAME_MAX_LEN];
+
+	if (rte_eth_dev_info_get(port, &info) != 0)
+		return;
+	rte_eth_dev_get_name_by_port(port, name);
+	memset(&link, 0, sizeof(link));
+	rte_eth_link_get_nowait(port, &link);
+	fprintf(f, "port %u name: %s\n", port, name);
+	fprintf(f, "port %u driver: %s\n", port, info.driver_name);
+	fprintf(f, "port %u socket: %d\n", port, rte_eth_dev_socket_id(port));
+	fprintf(f, "port %u link: %s\n", port, link.link_status ? "up" : "down");
+	fprintf(f, "port %u link-speed-mbps: %u\n", port, link.link_speed);
+	fprintf(f, "port %u rx-queues: %u\n", port, c->n_rxq);
+	fprintf(f, "port %u max-rx-queues: %u\n", port, info.max_rx_queues);
+	fprintf(f, "port %u rss-offloads: 0x%" PRIx64 "\n", port, info.flow_type_rss_offloads);
+	fprintf(f, "port %u reta-size: %u\n", port, c->reta_size);
+	if (ps->forward && c->peer != DPF_PORT_NONE)
+		fprintf(f, "port %u forward-peer: %u\n", port, c->peer);
+	else
+		fprintf(f, "port %u forward-peer: -\n", port);
+}
+
+void
+dpf_ports_show_profile(const struct dpf_ports *ps, FILE *f, uint16_t port)
+{
+	/* The driver profile: requested -> configured, with the reason. */
+	dpf_drivers_show(f, ps->drivers, port);
 }

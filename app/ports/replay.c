@@ -20,7 +20,7 @@
  *
  * A stop (signal) ends the reading at once; what was read is still sent, so
  * RX cores log it (nothing read is dropped). When packets of the last window
- * were left unread, that window is marked cut (app->replay_cut_window).
+ * were left unread, that window is marked cut (the source's cut_window).
  *
  * Classic pcap files (the usual case) are mapped into memory and each
  * frame is attached to its mbuf as an external buffer, without a copy: the
@@ -62,10 +62,14 @@
 #include <rte_pause.h>
 #include <rte_prefetch.h>
 
+#include "common.h"
+#include "dpf_pkt.h"
 #include "dpf_rss.h"
-#include "dpflow.h"
+#include "log.h"
+#include "replay.h"
 
 #define CHUNK 256
+#define REPLAY_RING_SIZE 4096
 /* Packets read ahead to find the capture's reference time (their median). */
 #define ANCHOR_FRAMES 64
 /* At a stop, packets looked at to tell whether the last window was complete. */
@@ -110,7 +114,26 @@ enum link {
 	LINK_IPV6,
 };
 
-static struct {
+struct frame {
+	const uint8_t *data;
+	uint32_t caplen;
+	uint64_t t_ns;	 /* DPF_TIME_INVALID: outside 1970..2554 */
+	int64_t raw_sec; /* seconds as the file has them, for messages */
+};
+
+struct dpf_replay {
+	const char *path;
+	uint16_t nq;
+	const struct dpf_window_plan *plan;
+	struct dpf_timecheck *tc;
+	struct dpf_run *run;
+	struct dpf_source source;
+	struct rte_ring *rings[DPF_MAX_RX_CORES];
+	struct rte_mempool *pool;
+	uint16_t port;
+	int ts_offset;
+	uint64_t ts_flag;
+	struct dpf_replay_stats st; /* one writer: the replay thread */
 	pthread_t tid;
 	pcap_t *pc;            /* libpcap source, when the file is not mapped */
 	const uint8_t *map;    /* mapped classic pcap */
@@ -125,22 +148,16 @@ static struct {
 	bool started;
 	bool failed;
 	bool regular;          /* a regular file: peeking past a stop cannot block */
-} rp;
-
-struct frame {
-	const uint8_t *data;
-	uint32_t caplen;
-	uint64_t t_ns;	 /* DPF_TIME_INVALID: outside 1970..2554 */
-	int64_t raw_sec; /* seconds as the file has them, for messages */
+	/* Frames read ahead (ANCHOR_FRAMES), handed out before the rest of the file. */
+	struct {
+		struct frame f[ANCHOR_FRAMES];
+		uint8_t *copy[ANCHOR_FRAMES]; /* libpcap reuses its buffer: frames are copied */
+		unsigned int n, next;
+		int end_rc; /* what next_frame() returned after them: 1 when the file goes on */
+	} ahead;
 };
 
-/* Frames read ahead (ANCHOR_FRAMES), handed out before the rest of the file. */
-static struct {
-	struct frame f[ANCHOR_FRAMES];
-	uint8_t *copy[ANCHOR_FRAMES]; /* libpcap reuses its buffer: frames are copied */
-	unsigned int n, next;
-	int end_rc; /* what next_frame() returned after them: 1 when the file goes on */
-} ahead = {.end_rc = 1};
+
 
 /* Seconds and a fraction in ns to ns since 1970, or DPF_TIME_INVALID. */
 static uint64_t
@@ -153,25 +170,25 @@ time_ns(int64_t sec, uint64_t frac_ns)
 }
 
 static inline uint32_t
-file_u32(const uint8_t *p)
+file_u32(const struct dpf_replay *rp, const uint8_t *p)
 {
 	uint32_t v;
 
 	memcpy(&v, p, sizeof(v));
-	return rp.swapped ? rte_bswap32(v) : v;
+	return rp->swapped ? rte_bswap32(v) : v;
 }
 
 /* @return 1 with a frame, 0 at the end of the file, -1 on error (printed) */
 static int
-next_frame(struct dpf_app *app, struct frame *f)
+next_frame(struct dpf_replay *rp, struct frame *f)
 {
 	const uint8_t *h;
 	uint32_t caplen;
 
-	if (rp.pc != NULL) {
+	if (rp->pc != NULL) {
 		struct pcap_pkthdr *ph;
 		const u_char *data;
-		int rc = pcap_next_ex(rp.pc, &ph, &data);
+		int rc = pcap_next_ex(rp->pc, &ph, &data);
 
 		if (rc == 1) {
 			f->data = data;
@@ -186,10 +203,10 @@ next_frame(struct dpf_app *app, struct frame *f)
 		}
 		if (rc == PCAP_ERROR_BREAK)
 			return 0;
-		fprintf(stderr, "dpflow: replay %s: %s\n", app->cfg.opt.replay, pcap_geterr(rp.pc));
+		DPF_LOG(ERR, ports, "replay %s: %s\n", rp->path, pcap_geterr(rp->pc));
 		return -1;
 	}
-	if (rp.off == rp.map_len)
+	if (rp->off == rp->map_len)
 		return 0;
 	/*
 	 * Record headers form a chain (each one's length gives the next one's
@@ -198,54 +215,54 @@ next_frame(struct dpf_app *app, struct frame *f)
 	 * is read front to back, so keep the next MAP_PREFETCH_BYTES of it on
 	 * their way to the cache.
 	 */
-	while (rp.prefetched < rp.map_len && rp.prefetched < rp.off + MAP_PREFETCH_BYTES) {
-		rte_prefetch0(rp.map + rp.prefetched);
-		rp.prefetched += RTE_CACHE_LINE_SIZE;
+	while (rp->prefetched < rp->map_len && rp->prefetched < rp->off + MAP_PREFETCH_BYTES) {
+		rte_prefetch0(rp->map + rp->prefetched);
+		rp->prefetched += RTE_CACHE_LINE_SIZE;
 	}
-	if (rp.map_len - rp.off < PCAP_REC_HDR_LEN) {
-		fprintf(stderr, "dpflow: replay %s: truncated file: %zu bytes of a record header\n",
-			app->cfg.opt.replay, rp.map_len - rp.off);
+	if (rp->map_len - rp->off < PCAP_REC_HDR_LEN) {
+		DPF_LOG(ERR, ports, "replay %s: truncated file: %zu bytes of a record header\n",
+			rp->path, rp->map_len - rp->off);
 		return -1;
 	}
-	h = rp.map + rp.off;
-	caplen = file_u32(h + 8);
+	h = rp->map + rp->off;
+	caplen = file_u32(rp, h + 8);
 	if (caplen > PCAP_MAX_CAPLEN) {
-		fprintf(stderr,
-			"dpflow: replay %s: invalid packet capture length %u at offset %zu, bigger "
+		DPF_LOG(ERR, ports,
+			"replay %s: invalid packet capture length %u at offset %zu, bigger "
 			"than the maximum of %u\n",
-			app->cfg.opt.replay, caplen, rp.off, PCAP_MAX_CAPLEN);
+			rp->path, caplen, rp->off, PCAP_MAX_CAPLEN);
 		return -1;
 	}
-	if (rp.map_len - rp.off - PCAP_REC_HDR_LEN < caplen) {
-		fprintf(stderr, "dpflow: replay %s: truncated file: frame at offset %zu\n",
-			app->cfg.opt.replay, rp.off);
+	if (rp->map_len - rp->off - PCAP_REC_HDR_LEN < caplen) {
+		DPF_LOG(ERR, ports, "replay %s: truncated file: frame at offset %zu\n",
+			rp->path, rp->off);
 		return -1;
 	}
 	f->data = h + PCAP_REC_HDR_LEN;
 	/* As libpcap: bytes beyond the file's snapshot length are skipped. */
-	f->caplen = rp.snaplen != 0 && caplen > rp.snaplen ? rp.snaplen : caplen;
-	f->raw_sec = file_u32(h);
+	f->caplen = rp->snaplen != 0 && caplen > rp->snaplen ? rp->snaplen : caplen;
+	f->raw_sec = file_u32(rp, h);
 	/* A fraction of a second past its unit's range is no time either. */
-	if (!rp.nanosecond && file_u32(h + 4) >= 1000000)
+	if (!rp->nanosecond && file_u32(rp, h + 4) >= 1000000)
 		f->t_ns = DPF_TIME_INVALID;
 	else
 		f->t_ns =
-			time_ns(f->raw_sec, (uint64_t)file_u32(h + 4) * (rp.nanosecond ? 1 : 1000));
-	rp.off += PCAP_REC_HDR_LEN + caplen;
+			time_ns(f->raw_sec, (uint64_t)file_u32(rp, h + 4) * (rp->nanosecond ? 1 : 1000));
+	rp->off += PCAP_REC_HDR_LEN + caplen;
 	return 1;
 }
 
 /* The next frame: the ones read ahead first. Same returns as next_frame(). */
 static int
-pull_frame(struct dpf_app *app, struct frame *f)
+pull_frame(struct dpf_replay *rp, struct frame *f)
 {
-	if (ahead.next < ahead.n) {
-		*f = ahead.f[ahead.next++];
+	if (rp->ahead.next < rp->ahead.n) {
+		*f = rp->ahead.f[rp->ahead.next++];
 		return 1;
 	}
-	if (ahead.end_rc != 1)
-		return ahead.end_rc;
-	return next_frame(app, f);
+	if (rp->ahead.end_rc != 1)
+		return rp->ahead.end_rc;
+	return next_frame(rp, f);
 }
 
 /*
@@ -254,46 +271,46 @@ pull_frame(struct dpf_app *app, struct frame *f)
  * time: a few bad packets at the start cannot anchor the run.
  */
 static void
-read_ahead(struct dpf_app *app)
+read_ahead(struct dpf_replay *rp)
 {
 	uint64_t t[ANCHOR_FRAMES];
 	unsigned int n = 0;
 
-	while (ahead.n < ANCHOR_FRAMES) {
-		struct frame *f = &ahead.f[ahead.n];
-		int rc = next_frame(app, f);
+	while (rp->ahead.n < ANCHOR_FRAMES) {
+		struct frame *f = &rp->ahead.f[rp->ahead.n];
+		int rc = next_frame(rp, f);
 
 		if (rc != 1) {
-			ahead.end_rc = rc;
+			rp->ahead.end_rc = rc;
 			break;
 		}
-		if (rp.pc != NULL) {
-			ahead.copy[ahead.n] = malloc(f->caplen > 0 ? f->caplen : 1);
-			if (ahead.copy[ahead.n] == NULL) {
-				fprintf(stderr, "dpflow: replay: out of memory\n");
-				ahead.end_rc = -1;
+		if (rp->pc != NULL) {
+			rp->ahead.copy[rp->ahead.n] = malloc(f->caplen > 0 ? f->caplen : 1);
+			if (rp->ahead.copy[rp->ahead.n] == NULL) {
+				DPF_LOG(ERR, ports, "replay: out of memory\n");
+				rp->ahead.end_rc = -1;
 				break;
 			}
-			memcpy(ahead.copy[ahead.n], f->data, f->caplen);
-			f->data = ahead.copy[ahead.n];
+			memcpy(rp->ahead.copy[rp->ahead.n], f->data, f->caplen);
+			f->data = rp->ahead.copy[rp->ahead.n];
 		}
-		ahead.n++;
-		if (dpf_time_check(app, f->t_ns, 0, 0) == DPF_TIME_OK)
+		rp->ahead.n++;
+		if (dpf_timecheck_verdict(rp->tc, f->t_ns, 0, 0) == DPF_TIME_OK)
 			t[n++] = f->t_ns;
 	}
 	if (n > 0)
-		__atomic_store_n(&app->time_anchor_ns, dpf_time_median(t, n), __ATOMIC_RELEASE);
+		dpf_timecheck_offer_anchor(rp->tc, dpf_time_median(t, n));
 }
 
 static void
-ahead_free(void)
+ahead_free(struct dpf_replay *rp)
 {
 	unsigned int i;
 
-	for (i = 0; i < ahead.n; i++)
-		free(ahead.copy[i]);
-	memset(&ahead, 0, sizeof(ahead));
-	ahead.end_rc = 1;
+	for (i = 0; i < rp->ahead.n; i++)
+		free(rp->ahead.copy[i]);
+	memset(&rp->ahead, 0, sizeof(rp->ahead));
+	rp->ahead.end_rc = 1;
 }
 
 static void
@@ -338,7 +355,7 @@ load_be16(const uint8_t *p)
  * link header itself is cut short (the parser counts truncated-ethernet).
  */
 static uint32_t
-to_ethernet(const struct frame *f, uint8_t *dst, uint32_t room)
+to_ethernet(const struct dpf_replay *rp, const struct frame *f, uint8_t *dst, uint32_t room)
 {
 	struct rte_ether_hdr eth;
 	const uint8_t *addr = NULL;
@@ -346,7 +363,7 @@ to_ethernet(const struct frame *f, uint8_t *dst, uint32_t room)
 	uint16_t proto = RTE_ETHER_TYPE_IPV4;
 
 	memset(&eth, 0, sizeof(eth));
-	switch (rp.link) {
+	switch (rp->link) {
 	case LINK_SLL:
 		if (f->caplen < SLL_HDR_LEN)
 			return 0;
@@ -389,16 +406,16 @@ to_ethernet(const struct frame *f, uint8_t *dst, uint32_t room)
 
 /* A frame that is not attached: copied, behind an Ethernet header if need be. */
 static void
-copy_frame(struct rte_mbuf *m, const struct frame *f)
+copy_frame(const struct dpf_replay *rp, struct rte_mbuf *m, const struct frame *f)
 {
 	uint32_t room = (uint32_t)rte_pktmbuf_tailroom(m), len;
 	uint8_t *dst = rte_pktmbuf_mtod(m, uint8_t *);
 
-	if (rp.link == LINK_ETHERNET) {
+	if (rp->link == LINK_ETHERNET) {
 		len = RTE_MIN(f->caplen, room);
 		memcpy(dst, f->data, len);
 	} else {
-		len = to_ethernet(f, dst, room);
+		len = to_ethernet(rp, f, dst, room);
 	}
 	m->data_len = (uint16_t)len;
 	m->pkt_len = len;
@@ -410,21 +427,21 @@ struct queue_batch {
 };
 
 static void
-enqueue_all(struct dpf_app *app, uint16_t q, struct queue_batch *qb)
+enqueue_all(struct dpf_replay *rp, uint16_t q, struct queue_batch *qb)
 {
 	uint32_t done = 0;
 
 	while (done < qb->n) {
-		done += rte_ring_sp_enqueue_burst(app->replay_rings[q], (void **)&qb->m[done],
+		done += rte_ring_sp_enqueue_burst(rp->rings[q], (void **)&qb->m[done],
 						  qb->n - done, NULL);
 		/* Also during a stop: the RX cores drain the rings until this
 		 * thread says it is done, so every frame read is logged. */
 		if (done < qb->n) {
-			app->rstats.ring_full_waits++;
+			rp->st.ring_full_waits++;
 			sched_yield();
 		}
 	}
-	app->rstats.enqueued += qb->n;
+	rp->st.enqueued += qb->n;
 	qb->n = 0;
 }
 
@@ -438,10 +455,10 @@ struct mbuf_stock {
 };
 
 static struct rte_mbuf *
-alloc_mbuf(struct dpf_app *app, struct mbuf_stock *st)
+alloc_mbuf(struct dpf_replay *rp, struct mbuf_stock *st)
 {
 	while (st->n == 0) {
-		if (rte_pktmbuf_alloc_bulk(app->replay_pool, st->m, DPF_BURST) == 0) {
+		if (rte_pktmbuf_alloc_bulk(rp->pool, st->m, DPF_BURST) == 0) {
 			st->n = DPF_BURST;
 			break;
 		}
@@ -464,20 +481,20 @@ struct order {
 enum fate { FATE_SEND, FATE_LATE, FATE_BAD_TIME };
 
 static enum fate
-classify(struct dpf_app *app, struct order *o, const struct frame *f, uint64_t *window,
+classify(struct dpf_replay *rp, struct order *o, const struct frame *f, uint64_t *window,
 	 enum dpf_time_verdict *verdict)
 {
-	uint64_t anchor = __atomic_load_n(&app->time_anchor_ns, __ATOMIC_RELAXED);
+	uint64_t anchor = dpf_timecheck_anchor(rp->tc);
 	uint64_t t_ns = f->t_ns;
 
-	*verdict = dpf_time_check(app, t_ns, anchor, o->newest_ns);
+	*verdict = dpf_timecheck_verdict(rp->tc, t_ns, anchor, o->newest_ns);
 	if (*verdict != DPF_TIME_OK)
 		return FATE_BAD_TIME;
 	/* The window plan is read only when the frame leaves the previous
 	 * frame's window (a length change applies at a boundary, so the cached
 	 * window stays right). */
 	if (unlikely(t_ns < o->win_start_ns || t_ns >= o->win_end_ns))
-		dpf_window_bounds(t_ns, &o->win_start_ns, &o->win_end_ns);
+		dpf_window_plan_bounds(rp->plan, t_ns, &o->win_start_ns, &o->win_end_ns);
 	*window = o->win_start_ns;
 	if (o->any && *window < o->newest_window)
 		return FATE_LATE;
@@ -486,7 +503,7 @@ classify(struct dpf_app *app, struct order *o, const struct frame *f, uint64_t *
 
 /* The first packet of each kind of bad time is named; the rest are counted. */
 static void
-say_bad_time(struct dpf_app *app, struct order *o, const struct frame *f, enum dpf_time_verdict v)
+say_bad_time(struct dpf_replay *rp, struct order *o, const struct frame *f, enum dpf_time_verdict v)
 {
 	char when[64] = "", gap[64];
 	struct tm tm;
@@ -501,11 +518,11 @@ say_bad_time(struct dpf_app *app, struct order *o, const struct frame *f, enum d
 		gap[0] = '\0';
 	else
 		snprintf(gap, sizeof(gap), " %" PRIu64 " s (--max-time-gap)",
-			 app->cfg.opt.max_time_gap);
-	fprintf(stderr,
-		"dpflow: --replay %s: packet %" PRIu64 ": time %" PRId64 " s%s is %s%s: not "
+			 dpf_timecheck_gap_sec(rp->tc));
+	DPF_LOG(WARNING, ports,
+		"--replay %s: packet %" PRIu64 ": time %" PRId64 " s%s is %s%s: not "
 		"logged, counted as bad-time (later packets like it are only counted)\n",
-		app->cfg.opt.replay, app->rstats.read, f->raw_sec, when, dpf_time_verdict_text(v),
+		rp->path, rp->st.read, f->raw_sec, when, dpf_time_verdict_text(v),
 		gap);
 }
 
@@ -515,137 +532,154 @@ say_bad_time(struct dpf_app *app, struct order *o, const struct frame *f, enum d
  * tells; late and bad-time frames in between do not count.
  */
 static void
-mark_cut(struct dpf_app *app, struct order *o)
+mark_cut(struct dpf_replay *rp, struct order *o)
 {
 	unsigned int i;
 
 	if (!o->any)
 		return;
 	/* A pipe may hold nothing yet: the window counts as cut. */
-	for (i = 0; rp.regular && i < CUT_PEEK_FRAMES; i++) {
+	for (i = 0; rp->regular && i < CUT_PEEK_FRAMES; i++) {
 		enum dpf_time_verdict v;
 		struct frame f;
 		uint64_t w;
 
-		if (pull_frame(app, &f) != 1)
+		if (pull_frame(rp, &f) != 1)
 			return; /* the end of the file: nothing of it was left */
-		if (classify(app, o, &f, &w, &v) == FATE_SEND) {
+		if (classify(rp, o, &f, &w, &v) == FATE_SEND) {
 			if (w == o->newest_window)
 				break;
 			return; /* a later window: the last one was whole */
 		}
 	}
-	__atomic_store_n(&app->replay_cut_window, o->newest_window, __ATOMIC_RELAXED);
+	__atomic_store_n(&rp->source.cut_window, o->newest_window, __ATOMIC_RELAXED);
+}
+
+/* The replay thread's state between chunks. */
+struct feed {
+	struct queue_batch *qb; /* [nq] */
+	struct mbuf_stock stock;
+	uint16_t reta[DPF_RSS_RETA_SIZE]; /* the RETA as an array: no division per frame */
+	struct order o;
+};
+
+/* A frame to be sent: into an mbuf, hashed and queued as a NIC would. */
+static void
+send_frame(struct dpf_replay *rp, struct feed *fd, const struct frame *f)
+{
+	struct rte_mbuf *m = alloc_mbuf(rp, &fd->stock);
+	struct dpf_pkt_info pi;
+	uint32_t hash = 0;
+	uint16_t q = 0;
+
+	if (rp->map != NULL && rp->link == LINK_ETHERNET && f->caplen <= UINT16_MAX)
+		attach_frame(m, f);
+	else
+		copy_frame(rp, m, f);
+	m->port = rp->port;
+	m->ol_flags |= rp->ts_flag;
+	/* Microseconds, as net_pcap writes the field. */
+	*RTE_MBUF_DYNFIELD(m, rp->ts_offset, uint64_t *) = f->t_ns / 1000;
+	/*
+	 * The NIC's view: hash what parses, queue 0 for the rest. With one
+	 * queue a NIC runs without RSS (ports.c) and delivers no hash; so does
+	 * the replay, which then need not parse at all.
+	 */
+	if (rp->nq > 1) {
+		if (dpf_pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m),
+				  &pi) == DPF_PKT_OK)
+			hash = dpf_rss_hash_pkt(rp->rss, &pi);
+		m->hash.rss = hash;
+		m->ol_flags |= RTE_MBUF_F_RX_RSS_HASH;
+		q = fd->reta[hash % DPF_RSS_RETA_SIZE];
+	}
+	fd->qb[q].m[fd->qb[q].n++] = m;
+	if (fd->qb[q].n == DPF_BURST)
+		enqueue_all(rp, q, &fd->qb[q]);
+}
+
+enum chunk_end { CHUNK_MORE, CHUNK_EOF, CHUNK_STOPPED };
+
+/* Up to CHUNK frames, in file order: each is sent, or counted late or bad-time. */
+static enum chunk_end
+read_chunk(struct dpf_replay *rp, struct feed *fd)
+{
+	struct order *o = &fd->o;
+	unsigned int i;
+
+	for (i = 0; i < CHUNK; i++) {
+		enum dpf_time_verdict verdict;
+		struct frame f;
+		uint64_t w;
+		int rc;
+
+		/* A stop ends the reading here; what was read goes on. */
+		if (unlikely(dpf_run_stopping(rp->run)))
+			return CHUNK_STOPPED;
+		rc = pull_frame(rp, &f);
+		if (rc != 1) {
+			rp->failed = rc < 0;
+			return CHUNK_EOF;
+		}
+		rp->st.read++;
+		switch (classify(rp, o, &f, &w, &verdict)) {
+		case FATE_BAD_TIME:
+			rp->st.bad_time++;
+			say_bad_time(rp, o, &f, verdict);
+			continue;
+		case FATE_LATE:
+			rp->st.late++;
+			continue;
+		case FATE_SEND:
+			break;
+		}
+		/* No reference time in the first frames: the first sent is it. */
+		if (unlikely(dpf_timecheck_anchor(rp->tc) == 0))
+			dpf_timecheck_offer_anchor(rp->tc, f.t_ns);
+		o->any = true;
+		o->newest_window = w;
+		if (f.t_ns > o->newest_ns)
+			o->newest_ns = f.t_ns;
+		send_frame(rp, fd, &f);
+	}
+	return CHUNK_MORE;
 }
 
 static void *
 replay_main(void *arg)
 {
-	struct dpf_app *app = arg;
-	uint16_t nq = (uint16_t)app->cfg.opt.rxq;
-	struct queue_batch *qb;
-	struct mbuf_stock stock = {.n = 0};
-	uint16_t reta[DPF_RSS_RETA_SIZE];
+	struct dpf_replay *rp = arg;
 	/* The window of the previous frame: an empty range until the first one. */
-	struct order o = {.win_start_ns = 1, .win_end_ns = 0};
-	bool running = true, stopped = false;
+	struct feed fd = {.o = {.win_start_ns = 1, .win_end_ns = 0}};
+	enum chunk_end end = CHUNK_MORE;
 	uint16_t q;
 
-	/* The RETA as an array: no division per frame. */
 	for (q = 0; q < DPF_RSS_RETA_SIZE; q++)
-		reta[q] = dpf_rss_queue(q, nq);
-	qb = rte_zmalloc("replay_batches", nq * sizeof(*qb), RTE_CACHE_LINE_SIZE);
-	if (qb == NULL) {
-		fprintf(stderr, "dpflow: replay: out of memory\n");
-		rp.failed = true;
-		running = false;
+		fd.reta[q] = dpf_rss_queue(q, rp->nq);
+	fd.qb = rte_zmalloc("replay_batches", rp->nq * sizeof(*fd.qb), RTE_CACHE_LINE_SIZE);
+	if (fd.qb == NULL) {
+		DPF_LOG(ERR, ports, "replay: out of memory\n");
+		rp->failed = true;
+		end = CHUNK_EOF;
+	} else {
+		read_ahead(rp);
 	}
-	if (running)
-		read_ahead(app);
-	while (running) {
-		unsigned int i;
-
-		for (i = 0; i < CHUNK; i++) {
-			enum dpf_time_verdict verdict;
-			struct frame f;
-			struct rte_mbuf *m;
-			struct dpf_pkt_info pi;
-			uint64_t w;
-			uint32_t hash = 0;
-			int rc;
-
-			/* A stop ends the reading here; what was read goes on. */
-			if (unlikely(app->stop)) {
-				stopped = true;
-				running = false;
-				break;
-			}
-			rc = pull_frame(app, &f);
-			if (rc != 1) {
-				rp.failed = rc < 0;
-				running = false;
-				break;
-			}
-			app->rstats.read++;
-			switch (classify(app, &o, &f, &w, &verdict)) {
-			case FATE_BAD_TIME:
-				app->rstats.bad_time++;
-				say_bad_time(app, &o, &f, verdict);
-				continue;
-			case FATE_LATE:
-				app->rstats.late++;
-				continue;
-			case FATE_SEND:
-				break;
-			}
-			/* No reference time in the first frames: the first sent is it. */
-			if (unlikely(__atomic_load_n(&app->time_anchor_ns, __ATOMIC_RELAXED) == 0))
-				__atomic_store_n(&app->time_anchor_ns, f.t_ns, __ATOMIC_RELEASE);
-			o.any = true;
-			o.newest_window = w;
-			if (f.t_ns > o.newest_ns)
-				o.newest_ns = f.t_ns;
-			m = alloc_mbuf(app, &stock);
-			if (rp.map != NULL && rp.link == LINK_ETHERNET && f.caplen <= UINT16_MAX)
-				attach_frame(m, &f);
-			else
-				copy_frame(m, &f);
-			m->port = (uint16_t)app->replay_port;
-			m->ol_flags |= app->ts_flag;
-			/* Microseconds, as net_pcap writes the field. */
-			*RTE_MBUF_DYNFIELD(m, app->ts_offset, uint64_t *) = f.t_ns / 1000;
-			/*
-			 * The NIC's view: hash what parses, queue 0 for the rest. With
-			 * one queue a NIC runs without RSS (ports.c) and delivers no
-			 * hash; so does the replay, which then need not parse at all.
-			 */
-			q = 0;
-			if (nq > 1) {
-				if (dpf_pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *),
-						  rte_pktmbuf_data_len(m), &pi) == DPF_PKT_OK)
-					hash = dpf_rss_hash_pkt(rp.rss, &pi);
-				m->hash.rss = hash;
-				m->ol_flags |= RTE_MBUF_F_RX_RSS_HASH;
-				q = reta[hash % DPF_RSS_RETA_SIZE];
-			}
-			qb[q].m[qb[q].n++] = m;
-			if (qb[q].n == DPF_BURST)
-				enqueue_all(app, q, &qb[q]);
-		}
-		for (q = 0; q < nq && qb != NULL; q++)
-			if (qb[q].n > 0)
-				enqueue_all(app, q, &qb[q]);
+	while (end == CHUNK_MORE) {
+		end = read_chunk(rp, &fd);
+		for (q = 0; q < rp->nq && fd.qb != NULL; q++)
+			if (fd.qb[q].n > 0)
+				enqueue_all(rp, q, &fd.qb[q]);
 		/* Everything read so far is enqueued: publish its time. */
-		if (o.newest_ns != 0)
-			__atomic_store_n(&app->watermark_ns, o.newest_ns, __ATOMIC_RELEASE);
+		if (fd.o.newest_ns != 0)
+			__atomic_store_n(&rp->source.watermark_ns, fd.o.newest_ns, __ATOMIC_RELEASE);
 	}
-	if (stopped)
-		mark_cut(app, &o);
-	if (stock.n > 0)
-		rte_pktmbuf_free_bulk(stock.m, stock.n);
-	rte_free(qb);
-	/* After replay_cut_window: RX cores read this with acquire. */
-	__atomic_store_n(&app->source_done, true, __ATOMIC_RELEASE);
+	if (end == CHUNK_STOPPED)
+		mark_cut(rp, &fd.o);
+	if (fd.stock.n > 0)
+		rte_pktmbuf_free_bulk(fd.stock.m, fd.stock.n);
+	rte_free(fd.qb);
+	/* After cut_window: RX cores read this with acquire. */
+	__atomic_store_n(&rp->source.done, true, __ATOMIC_RELEASE);
 	return NULL;
 }
 
@@ -695,9 +729,9 @@ link_of(uint32_t linktype, int dlt, enum link *out)
  * format (left to libpcap), -EINVAL on an unusable file (message printed)
  */
 static int
-map_classic_pcap(struct dpf_app *app)
+map_classic_pcap(struct dpf_replay *rp)
 {
-	const char *path = app->cfg.opt.replay;
+	const char *path = rp->path;
 	uint8_t hdr[PCAP_FILE_HDR_LEN];
 	uint32_t magic, linktype;
 	struct stat st;
@@ -712,20 +746,20 @@ map_classic_pcap(struct dpf_app *app)
 		return 0; /* libpcap reports what is wrong */
 	}
 	memcpy(&magic, hdr, sizeof(magic));
-	rp.swapped = magic == rte_bswap32(PCAP_MAGIC_US) || magic == rte_bswap32(PCAP_MAGIC_NS);
-	if (rp.swapped)
+	rp->swapped = magic == rte_bswap32(PCAP_MAGIC_US) || magic == rte_bswap32(PCAP_MAGIC_NS);
+	if (rp->swapped)
 		magic = rte_bswap32(magic);
 	if (magic != PCAP_MAGIC_US && magic != PCAP_MAGIC_NS) {
 		close(fd);
 		return 0;
 	}
-	rp.nanosecond = magic == PCAP_MAGIC_NS;
-	rp.snaplen = file_u32(hdr + 16);
+	rp->nanosecond = magic == PCAP_MAGIC_NS;
+	rp->snaplen = file_u32(rp, hdr + 16);
 	/* The upper bits carry FCS information, not the link type. */
-	linktype = file_u32(hdr + 20) & 0x03ffffff;
-	if (link_of(linktype, -1, &rp.link) < 0) {
-		fprintf(stderr,
-			"dpflow: --replay %s: link type %u (%s), not one dpflow reads: "
+	linktype = file_u32(rp, hdr + 20) & 0x03ffffff;
+	if (link_of(linktype, -1, &rp->link) < 0) {
+		DPF_LOG(ERR, ports,
+			"--replay %s: link type %u (%s), not one dpflow reads: "
 			"Ethernet, Linux cooked (SLL, SLL2) or raw IP\n",
 			path, linktype, link_name(pcap_datalink_val_to_name((int)linktype)));
 		close(fd);
@@ -737,85 +771,171 @@ map_classic_pcap(struct dpf_app *app)
 	close(fd);
 	if (map == MAP_FAILED)
 		return 0;
-	/* Read once, front to back: let the kernel read ahead. */
+	/* Read once, front to back: let the kernel read rp->ahead. */
 	madvise(map, (size_t)st.st_size, MADV_SEQUENTIAL);
-	rp.map = map;
-	rp.map_len = (size_t)st.st_size;
-	rp.off = PCAP_FILE_HDR_LEN;
-	rp.prefetched = 0;
+	rp->map = map;
+	rp->map_len = (size_t)st.st_size;
+	rp->off = PCAP_FILE_HDR_LEN;
+	rp->prefetched = 0;
 	return 1;
 }
 
-int
-dpf_replay_open(struct dpf_app *app)
+/* The file: mapped when it is a classic pcap, else opened with libpcap. */
+static int
+open_file(struct dpf_replay *rp)
 {
 	char errbuf[PCAP_ERRBUF_SIZE];
 	struct stat st;
 	int rc;
 
-	rp.regular = stat(app->cfg.opt.replay, &st) == 0 && S_ISREG(st.st_mode);
-	rc = map_classic_pcap(app);
+	rp->regular = stat(rp->path, &st) == 0 && S_ISREG(st.st_mode);
+	rc = map_classic_pcap(rp);
 	if (rc < 0)
 		return rc;
-	if (rc == 0) {
-		rp.pc = pcap_open_offline_with_tstamp_precision(
-			app->cfg.opt.replay, PCAP_TSTAMP_PRECISION_NANO, errbuf);
-		if (rp.pc == NULL) {
-			fprintf(stderr, "dpflow: --replay %s: %s\n", app->cfg.opt.replay, errbuf);
-			return -EINVAL;
-		}
-		if (link_of(0, pcap_datalink(rp.pc), &rp.link) < 0) {
-			fprintf(stderr,
-				"dpflow: --replay %s: link type %s, not one dpflow reads: "
-				"Ethernet, Linux cooked (SLL, SLL2) or raw IP\n",
-				app->cfg.opt.replay,
-				link_name(pcap_datalink_val_to_name(pcap_datalink(rp.pc))));
-			pcap_close(rp.pc);
-			rp.pc = NULL;
-			return -EINVAL;
-		}
+	if (rc == 1)
+		return 0;
+	rp->pc = pcap_open_offline_with_tstamp_precision(rp->path, PCAP_TSTAMP_PRECISION_NANO,
+							 errbuf);
+	if (rp->pc == NULL) {
+		DPF_LOG(ERR, ports, "--replay %s: %s\n", rp->path, errbuf);
+		return -EINVAL;
 	}
-	rp.rss = rte_malloc("replay_rss", sizeof(*rp.rss), RTE_CACHE_LINE_SIZE);
-	if (rp.rss == NULL)
-		return -ENOMEM;
-	dpf_rss_init(rp.rss, dpf_rss_symmetric_key);
+	if (link_of(0, pcap_datalink(rp->pc), &rp->link) < 0) {
+		DPF_LOG(ERR, ports,
+			"--replay %s: link type %s, not one dpflow reads: "
+			"Ethernet, Linux cooked (SLL, SLL2) or raw IP\n",
+			rp->path, link_name(pcap_datalink_val_to_name(pcap_datalink(rp->pc))));
+		return -EINVAL;
+	}
 	return 0;
 }
 
-int
-dpf_replay_start(struct dpf_app *app)
+/* One ring per RX core: the queues of the ring-backed port. */
+static int
+create_rings(struct dpf_replay *rp)
 {
-	int rc = rte_ctrl_thread_create(&rp.tid, "dpf-replay", NULL, replay_main, app);
+	char name[RTE_RING_NAMESIZE];
+	uint16_t q;
 
+	for (q = 0; q < rp->nq; q++) {
+		snprintf(name, sizeof(name), "replay_rx%u", q);
+		rp->rings[q] = rte_ring_create(name, REPLAY_RING_SIZE, rte_socket_id(),
+					       RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (rp->rings[q] == NULL) {
+			DPF_LOG(ERR, ports, "replay ring %u: %s\n", q, rte_strerror(rte_errno));
+			return -rte_errno;
+		}
+	}
+	return 0;
+}
+
+struct dpf_replay *
+dpf_replay_open(const struct dpf_replay_params *p)
+{
+	struct dpf_replay *rp = rte_zmalloc("dpf_replay", sizeof(*rp), RTE_CACHE_LINE_SIZE);
+	int rc;
+
+	if (rp == NULL) {
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	rp->path = p->path;
+	rp->nq = p->n_queues;
+	rp->plan = p->plan;
+	rp->tc = p->tc;
+	rp->run = p->run;
+	rp->source.cut_window = DPF_WINDOW_NONE;
+	rp->ahead.end_rc = 1;
+	rc = open_file(rp);
+	if (rc == 0) {
+		rp->rss = rte_malloc("replay_rss", sizeof(*rp->rss), RTE_CACHE_LINE_SIZE);
+		rc = rp->rss == NULL ? -ENOMEM : 0;
+	}
+	if (rc == 0) {
+		dpf_rss_init(rp->rss, dpf_rss_symmetric_key);
+		rc = create_rings(rp);
+	}
 	if (rc != 0) {
-		fprintf(stderr, "dpflow: replay thread: %s\n", strerror(rc));
+		dpf_replay_free(rp);
+		rte_errno = -rc;
+		return NULL;
+	}
+	return rp;
+}
+
+struct rte_ring **
+dpf_replay_rings(struct dpf_replay *rp)
+{
+	return rp->rings;
+}
+
+struct dpf_source *
+dpf_replay_source(struct dpf_replay *rp)
+{
+	return &rp->source;
+}
+
+int
+dpf_replay_start(struct dpf_replay *rp, struct rte_mempool *pool, uint16_t port, int ts_offset,
+		 uint64_t ts_flag)
+{
+	int rc;
+
+	rp->pool = pool;
+	rp->port = port;
+	rp->ts_offset = ts_offset;
+	rp->ts_flag = ts_flag;
+	rc = rte_ctrl_thread_create(&rp->tid, "dpf-replay", NULL, replay_main, rp);
+	if (rc != 0) {
+		DPF_LOG(ERR, ports, "replay thread: %s\n", strerror(rc));
+		/* No replay thread to say so: RX cores wait for it to end. */
+		__atomic_store_n(&rp->source.done, true, __ATOMIC_RELEASE);
 		return -rc;
 	}
-	rp.started = true;
+	rp->started = true;
 	return 0;
 }
 
 bool
-dpf_replay_failed(void)
+dpf_replay_failed(const struct dpf_replay *rp)
 {
-	return rp.failed;
+	return rp->failed;
 }
 
 void
-dpf_replay_join(struct dpf_app *app)
+dpf_replay_stats_get(const struct dpf_replay *rp, struct dpf_replay_stats *st)
 {
-	(void)app;
-	if (rp.started)
-		pthread_join(rp.tid, NULL);
-	rp.started = false;
-	ahead_free();
-	if (rp.pc != NULL)
-		pcap_close(rp.pc);
-	rp.pc = NULL;
+	st->read = dpf_counter_read(&rp->st.read);
+	st->enqueued = dpf_counter_read(&rp->st.enqueued);
+	st->late = dpf_counter_read(&rp->st.late);
+	st->bad_time = dpf_counter_read(&rp->st.bad_time);
+	st->ring_full_waits = dpf_counter_read(&rp->st.ring_full_waits);
+}
+
+void
+dpf_replay_join(struct dpf_replay *rp)
+{
+	if (rp->started)
+		pthread_join(rp->tid, NULL);
+	rp->started = false;
+}
+
+void
+dpf_replay_free(struct dpf_replay *rp)
+{
+	uint16_t q;
+
+	if (rp == NULL)
+		return;
+	dpf_replay_join(rp);
+	ahead_free(rp);
+	if (rp->pc != NULL)
+		pcap_close(rp->pc);
 	/* RX cores have stopped: no mbuf still attached to the file is read. */
-	if (rp.map != NULL)
-		munmap((void *)(uintptr_t)rp.map, rp.map_len);
-	rp.map = NULL;
-	rte_free(rp.rss);
-	rp.rss = NULL;
+	if (rp->map != NULL)
+		munmap((void *)(uintptr_t)rp->map, rp->map_len);
+	rte_free(rp->rss);
+	for (q = 0; q < rp->nq; q++)
+		rte_ring_free(rp->rings[q]);
+	rte_free(rp);
 }

@@ -18,13 +18,12 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "dpflow.h"
+#include "config.h"
+#include "dpf_sink.h"
 #include "fuzz_target.h"
 
 #define MAX_ARGS 32
 #define MAX_IN 16384
-
-static struct dpf_config cfg;
 
 static void
 check_parsed(const struct dpf_options *o)
@@ -45,6 +44,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char buf[MAX_IN + 1];
 	char *argv[MAX_ARGS + 2];
+	struct dpf_config *cfg;
 	char path[64];
 	int argc = 0, fd = -1, rc;
 
@@ -74,10 +74,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	argv[argc] = NULL;
-	rc = dpf_options_parse(&cfg, argc, argv);
+	rc = dpf_config_parse(argc, argv, &cfg);
 	if (rc == 0)
-		check_parsed(&cfg.opt);
-	dpf_options_free(&cfg);
+		check_parsed(dpf_config_options(cfg));
+	dpf_config_free(cfg);
 	if (fd >= 0)
 		close(fd);
 	return 0;

@@ -16,8 +16,8 @@
 
 #include <cmocka.h>
 
+#include "control.h"
 #include "dpf_test_eal.h"
-#include "dpflow.h"
 
 static char *buf;
 static size_t len;
@@ -60,46 +60,69 @@ rec(const char *src, uint16_t sp, const char *dst, uint16_t dp, uint8_t proto, u
 	return r;
 }
 
+/* The subsystems the actions under test use; the others stay NULL. */
+static struct {
+	struct dpf_run run;
+	struct dpf_config *cfg;
+	struct dpf_window_plan *plan;
+	struct dpf_wall *wall;
+	struct dpf_store *store;
+	struct dpf_rules *rules;
+	struct dpf_fmt_ctx fmt_ctx;
+	struct dpf_ctl *ctl;
+} t;
+
 static int
 setup(void **state)
 {
 	static struct dpf_iface_meta meta = {.account_id = "123456789010",
 					     .interface_id = "eni-test"};
-	struct dpf_app *app = &dpf_app;
+	char *argv[] = {"dpflow", "--window", "60"};
 	struct dpf_str_list empty = {0};
+	struct dpf_rules_params rp = {
+		.nat_rules = &empty,
+		.acl_rules = &empty,
+		.acl_default = DPF_ACTION_ACCEPT,
+		.n_readers = 1,
+	};
+	struct dpf_ctl_params cp = {.clock = DPF_CLOCK_PACKET};
 	struct dpf_record r[3];
 
 	(void)state;
-	memset(app, 0, sizeof(*app));
-	app->clock = DPF_CLOCK_PACKET;
-	app->cfg.opt.window = 60;
-	dpf_window_init(60);
-	app->store = dpf_store_create(16);
-	app->fmt_show = dpf_fmt_parse(DPF_FMT_DEFAULT, NULL, 0);
-	app->fmt_ctx.ifaces = &meta;
-	app->fmt_ctx.n_ifaces = 1;
-	app->cfg.opt.log_format = strdup(DPF_FMT_DEFAULT);
-	pthread_mutex_init(&app->rs_lock, NULL);
-	app->rs = dpf_ruleset_build(app, &empty, &empty, DPF_ACTION_ACCEPT, stderr);
+	memset(&t, 0, sizeof(t));
+	if (dpf_config_parse(3, argv, &t.cfg) != 0)
+		return -1;
+	t.plan = dpf_window_plan_create(60);
+	t.wall = dpf_wall_create();
+	t.store = dpf_store_create(16);
+	t.rules = dpf_rules_create(&rp);
+	t.fmt_ctx.ifaces = &meta;
+	t.fmt_ctx.n_ifaces = 1;
+	cp.cfg = t.cfg;
+	cp.run = &t.run;
+	cp.plan = t.plan;
+	cp.wall = t.wall;
+	cp.rules = t.rules;
+	cp.store = t.store;
+	cp.fmt_ctx = &t.fmt_ctx;
+	t.ctl = dpf_ctl_create(&cp);
 	r[0] = rec("10.0.0.1", 1000, "192.0.2.1", 80, 6, 100);
 	r[1] = rec("10.0.0.2", 53000, "192.0.2.53", 53, 17, 110);
 	r[2] = rec("10.0.0.3", 1001, "192.0.2.1", 443, 6, 120);
-	dpf_store_add(app->store, r, 3);
-	return app->store && app->fmt_show && app->rs ? 0 : -1;
+	dpf_store_add(t.store, r, 3);
+	return t.store != NULL && t.rules != NULL && t.ctl != NULL ? 0 : -1;
 }
 
 static int
 teardown(void **state)
 {
-	struct dpf_app *app = &dpf_app;
-
 	(void)state;
-	dpf_store_free(app->store);
-	dpf_fmt_free(app->fmt_show);
-	dpf_fmt_free(app->fmt_next);
-	dpf_ruleset_free(app->rs_next);
-	dpf_ruleset_free(app->rs);
-	free(app->cfg.opt.log_format);
+	dpf_ctl_free(t.ctl);
+	dpf_store_free(t.store);
+	dpf_rules_free(t.rules);
+	dpf_wall_free(t.wall);
+	dpf_window_plan_free(t.plan);
+	dpf_config_free(t.cfg);
 	free(buf);
 	buf = NULL;
 	return 0;
@@ -112,24 +135,24 @@ test_set_window_announces_the_next_boundary(void **state)
 
 	(void)state;
 	f = out();
-	assert_int_equal(dpf_ctl_set_window(f, &dpf_app, "30"), 0);
+	assert_int_equal(dpf_ctl_set_window(t.ctl, f, "30"), 0);
 	/* Packet clock before any packet: now is 0, the window [0, 60) ends at 60. */
 	assert_string_equal(text(f), "window-seconds: 30\ntakes-effect-at: 60\n");
 	f = out();
-	assert_int_equal(dpf_ctl_show_window(f, &dpf_app), 0);
+	assert_int_equal(dpf_ctl_show_window(t.ctl, f), 0);
 	assert_non_null(strstr(text(f), "window-seconds: 30\nwindow-start: 0\nwindow-end: 60\n"));
 	/* Windows after the switch have the new length. */
 	{
 		uint64_t s, e;
 
-		dpf_window_bounds(61000000000ull, &s, &e);
+		dpf_window_plan_bounds(t.plan, 61000000000ull, &s, &e);
 		assert_true(s == 60000000000ull && e == 90000000000ull);
 	}
 	f = out();
-	assert_int_equal(dpf_ctl_set_window(f, &dpf_app, "0"), -1);
+	assert_int_equal(dpf_ctl_set_window(t.ctl, f, "0"), -1);
 	assert_string_equal(text(f), "error: window '0': expected 1..3600 seconds\n");
 	f = out();
-	assert_int_equal(dpf_ctl_set_window(f, &dpf_app, "12abc"), -1);
+	assert_int_equal(dpf_ctl_set_window(t.ctl, f, "12abc"), -1);
 	text(f);
 }
 
@@ -142,15 +165,16 @@ test_show_flows_filters_in_the_record_format(void **state)
 
 	(void)state;
 	f = out();
-	assert_int_equal(dpf_ctl_show_flows(f, &dpf_app, 3, argv), 0);
-	assert_string_equal(text(f),
+	assert_int_equal(dpf_ctl_show_flows(t.ctl, f, 3, argv), 0);
+	assert_string_equal(
+		text(f),
 		"flows: 2\nstored: 3\n"
 		"version account-id interface-id srcaddr dstaddr srcport dstport protocol packets "
 		"bytes start end action log-status\n"
 		"2 123456789010 eni-test 10.0.0.1 192.0.2.1 1000 80 6 2 120 100 101 ACCEPT OK\n"
 		"2 123456789010 eni-test 10.0.0.3 192.0.2.1 1001 443 6 2 120 120 121 ACCEPT OK\n");
 	f = out();
-	assert_int_equal(dpf_ctl_show_flows(f, &dpf_app, 2, bad), -1);
+	assert_int_equal(dpf_ctl_show_flows(t.ctl, f, 2, bad), -1);
 	assert_non_null(strstr(text(f), "error: proto 'bogus'"));
 }
 
@@ -167,34 +191,39 @@ test_export_flows_writes_csv_once(void **state)
 	close(fd);
 	unlink(path);
 	f = out();
-	assert_int_equal(dpf_ctl_export_flows(f, &dpf_app, path, 2, argv), 0);
+	assert_int_equal(dpf_ctl_export_flows(t.ctl, f, path, 2, argv), 0);
 	assert_non_null(strstr(text(f), "exported: 1\n"));
 	f = out();
-	assert_int_equal(dpf_ctl_export_flows(f, &dpf_app, path, 0, NULL), -1);
+	assert_int_equal(dpf_ctl_export_flows(t.ctl, f, path, 0, NULL), -1);
 	assert_non_null(strstr(text(f), "never overwrites"));
 	unlink(path);
 }
 
 static void
-test_nat_add_is_pending_until_the_boundary_and_one_at_a_time(void **state)
+test_rule_changes_queue_until_the_boundary(void **state)
 {
 	FILE *f;
 
 	(void)state;
 	f = out();
-	assert_int_equal(dpf_ctl_rules(f, &dpf_app, "nat", "add",
-				       "static 10.0.0.0/24 100.64.0.0/24"), 0);
+	assert_int_equal(dpf_ctl_rules(t.ctl, f, DPF_RULES_NAT, DPF_CTL_RULES_ADD,
+				       "static 10.0.0.0/24 100.64.0.0/24"),
+			 0);
 	assert_string_equal(text(f), "nat rules: 1\ntakes-effect-at: 60\n");
+	/* A second change in the same window is queued with the first (it was
+	 * refused until the boundary). */
 	f = out();
-	assert_int_equal(dpf_ctl_rules(f, &dpf_app, "nat", "show", ""), 0);
+	assert_int_equal(dpf_ctl_rules(t.ctl, f, DPF_RULES_ACL, DPF_CTL_RULES_ADD,
+				       "deny udp any any any 53"),
+			 0);
+	assert_string_equal(text(f), "acl rules: 1\ntakes-effect-at: 60\n");
+	f = out();
+	assert_int_equal(dpf_ctl_rules(t.ctl, f, DPF_RULES_NAT, DPF_CTL_RULES_SHOW, NULL), 0);
 	assert_string_equal(text(f), "nat rules: 1\nnat rule 1: static 10.0.0.0/24 100.64.0.0/24\n"
-				     "pending-from: 60\n");
+				     "pending-from: 60\npending-changes: 2\n");
 	f = out();
-	assert_int_equal(dpf_ctl_rules(f, &dpf_app, "acl", "add", "deny udp any any any 53"), -1);
-	assert_non_null(strstr(text(f), "error: a rule change is already pending until 60"));
-	f = out();
-	assert_int_equal(dpf_ctl_rules(f, &dpf_app, "nat", "del", "7"), -1);
-	text(f);
+	assert_int_equal(dpf_ctl_rules(t.ctl, f, DPF_RULES_NAT, DPF_CTL_RULES_DEL, "7"), -1);
+	assert_non_null(strstr(text(f), "expected a rule number 1..1"));
 }
 
 static void
@@ -205,10 +234,13 @@ test_bad_rule_leaves_the_rules_unchanged(void **state)
 	(void)state;
 	/* setup() gave this test fresh rules (no pending change). */
 	f = out();
-	assert_int_equal(dpf_ctl_rules(f, &dpf_app, "acl", "add", "allow tcp nowhere any any 80"),
+	assert_int_equal(dpf_ctl_rules(t.ctl, f, DPF_RULES_ACL, DPF_CTL_RULES_ADD,
+				       "allow tcp nowhere any any 80"),
 			 -1);
 	assert_non_null(strstr(text(f), "error: rules unchanged"));
-	assert_null(dpf_app.rs_next);
+	f = out();
+	assert_int_equal(dpf_ctl_rules(t.ctl, f, DPF_RULES_ACL, DPF_CTL_RULES_SHOW, NULL), 0);
+	assert_string_equal(text(f), "acl rules: 0\nacl default: allow\n");
 }
 
 int
@@ -220,9 +252,8 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_show_flows_filters_in_the_record_format, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_export_flows_writes_csv_once, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-			test_nat_add_is_pending_until_the_boundary_and_one_at_a_time, setup,
-			teardown),
+		cmocka_unit_test_setup_teardown(test_rule_changes_queue_until_the_boundary, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_bad_rule_leaves_the_rules_unchanged, setup,
 						teardown),
 	};

@@ -3,14 +3,16 @@
  * Per-core data path benchmark (doc/performance.md, "Per-core data path").
  *
  * Measures what one RX lcore does with bursts that are already in memory:
- * process_burst() of app/dataplane/rx.c itself. This file includes app/dataplane/rx.c, so the
- * code measured is the code that runs - parse, key, table update today, and
- * the NAT view and ACL verdict when they land there. If such a step needs
+ * the monitor engine's burst (app/dataplane/engine_monitor.c), called the
+ * way the RX loop calls it, through the core's engine ops. This file
+ * includes engine_monitor.c and links the rest of the RX core's code
+ * (rx.c: window flips), so the code measured is the code that runs - time,
+ * parse, interface, ACL verdict, key, table update. If such a step needs
  * state, set it up in setup_core() below.
  *
  * Packets are written into freshly allocated mbufs before each timed pass of
  * PASS_PACKETS (what a PMD does when it copies or DMAs a frame), then the
- * pass is timed with the TSC: process_burst() on bursts of DPF_BURST,
+ * pass is timed with the TSC: the engine's burst on bursts of DPF_BURST,
  * including the rte_pktmbuf_free_bulk() that ends it. --cold flushes the
  * frames from the caches before timing (DMA to DRAM, no DDIO).
  *
@@ -21,6 +23,8 @@
 #include <inttypes.h>
 #include <math.h>
 
+#include <rte_errno.h>
+#include <rte_ether.h>
 #include <rte_hash.h>
 #include <rte_hash_crc.h>
 #include <rte_ip.h>
@@ -30,18 +34,18 @@
 #include <rte_udp.h>
 
 #include "dpf_ft.h"
-#include "dpflow.h"
 
 #include "bench_util.h"
 
-/* The table call of rx.c goes through here, so --table can swap the table. */
+/* The table call of the RX path goes through here, so --table can swap the table. */
 static uint32_t bench_table_burst(struct dpf_ft *ft, const struct dpf_flow_key *keys, uint32_t n,
 				  struct dpf_flow_counters **out);
-#define dpf_ft_lookup_or_insert_burst bench_table_burst
-#include "rx.c"
-#undef dpf_ft_lookup_or_insert_burst
+#define DPF_RX_TABLE_BURST bench_table_burst
+#include "engine_monitor.c"
 
-struct dpf_app dpf_app;
+/* The one RX core measured, and the queue its bursts come from. */
+static struct dpf_lcore *core;
+static struct dpf_rxq_ref ref;
 
 #define PASS_PACKETS 1024
 #define SEED 0x9747b28c
@@ -290,8 +294,8 @@ write_frame(struct rte_mbuf *m, uint32_t f, uint64_t t_ns)
 	m->data_len = b.frame_len;
 	m->pkt_len = b.frame_len;
 	m->port = 0;
-	*RTE_MBUF_DYNFIELD(m, dpf_app.ts_offset, uint64_t *) = t_ns / 1000;
-	m->ol_flags |= dpf_app.ts_flag;
+	*RTE_MBUF_DYNFIELD(m, core->sh->ts_offset, uint64_t *) = t_ns / 1000;
+	m->ol_flags |= core->sh->ts_flag;
 }
 
 static void
@@ -305,56 +309,82 @@ flush_frame(struct rte_mbuf *m)
 
 /* ---- the RX core ---- */
 
-static struct dpf_rx_core *core;
-static struct dpf_rxq_ref ref;
+/* What the dataplane shares with its cores: here, one core in monitor mode,
+ * no ACL or NAT rule (every packet ACCEPT), logged on interface 0, the
+ * packet clock. */
+static int
+setup_shared(struct dpf_dp_shared *sh)
+{
+	struct dpf_str_list none = {0};
+	struct dpf_rules_params rp = {
+		.nat_rules = &none,
+		.acl_rules = &none,
+		.acl_default = DPF_ACTION_ACCEPT,
+		.n_readers = 1,
+	};
+	struct dpf_ifmap *ifmap = rte_zmalloc("bench_ifmap", sizeof(*ifmap), 0);
+	struct dpf_handoffs *ho = rte_zmalloc("bench_handoffs", sizeof(*ho), 0);
 
-/* Monitor mode, no ACL or NAT rule: every packet ACCEPT, logged on interface 0. */
-static struct dpf_ruleset no_rules;
+	if (ifmap == NULL || ho == NULL)
+		return -ENOMEM;
+	ho->n = 1;
+	ho->core = rte_zmalloc("bench_handoff", sizeof(*ho->core), RTE_CACHE_LINE_SIZE);
+	if (ho->core == NULL)
+		return -ENOMEM;
+	/* One interface, the default of port 0. */
+	ifmap->n_ifaces = 1;
+	ifmap->default_iface[0] = 0;
+	sh->ifmap = ifmap;
+	sh->handoffs = ho;
+	sh->clock = DPF_CLOCK_PACKET;
+	sh->replay_port = -1;
+	sh->n_cores = 1;
+	sh->n_ifaces = 1;
+	sh->shards_per_core = 1;
+	sh->port[ref.port].reta_size = DPF_RSS_RETA_SIZE;
+	sh->plan = dpf_window_plan_create(WINDOW_SEC);
+	sh->rules = dpf_rules_create(&rp);
+	sh->frag_rss = rte_malloc("bench_frag_rss", sizeof(*sh->frag_rss), RTE_CACHE_LINE_SIZE);
+	if (sh->plan == NULL || sh->rules == NULL || sh->frag_rss == NULL)
+		return -ENOMEM;
+	dpf_rss_init(sh->frag_rss, dpf_rss_symmetric_key);
+	if (rte_mbuf_dyn_rx_timestamp_register(&sh->ts_offset, &sh->ts_flag) != 0)
+		return -rte_errno;
+	return 0;
+}
 
 static int
 setup_core(struct dpf_ft *ft)
 {
-	struct dpf_app *app = &dpf_app;
+	struct dpf_dp_shared *sh = rte_zmalloc("bench_shared", sizeof(*sh), RTE_CACHE_LINE_SIZE);
 	struct dpf_shard *s;
 	uint64_t w, end;
-	int rc;
 
-	app->clock = DPF_CLOCK_PACKET;
-	dpf_window_init(WINDOW_SEC);
-	dpf_window_bounds(T0_NS, &w, &end);
-	app->n_cores = 1;
-	app->n_ifaces = 1;
-	app->replay_port = -1;
-	app->rs = &no_rules;
-	rc = rte_mbuf_dyn_rx_timestamp_register(&app->ts_offset, &app->ts_flag);
-	if (rc != 0)
-		return -rte_errno;
 	core = rte_zmalloc("bench_core", sizeof(*core), RTE_CACHE_LINE_SIZE);
 	s = dpf_shard_create(1, 0, (int)rte_socket_id());
-	if (core == NULL || s == NULL)
+	if (sh == NULL || core == NULL || s == NULL || setup_shared(sh) < 0)
 		return -ENOMEM;
-	app->cores = core;
-	core->rs = app->rs;
-	core->rs_seen = app->rs;
+	sh->lcores = core;
+	core->sh = sh;
+	core->engine = &dpf_engine_monitor;
+	core->ho = &sh->handoffs->core[0];
+	core->rs = dpf_rules_first(sh->rules);
 	core->acl_rule_hits = rte_zmalloc("bench_acl_hits",
 					  (DPF_ACL_RUNTIME_MAX_RULES + 1) * sizeof(uint64_t), 0);
 	core->iface_pkts = rte_zmalloc("bench_iface_pkts", sizeof(uint64_t), 0);
-	if (core->acl_rule_hits == NULL || core->iface_pkts == NULL)
+	core->carry_lost = rte_zmalloc("bench_carry_lost", sizeof(uint64_t), 0);
+	/* What the dataplane and the ports would set up for fragments. */
+	core->frag = dpf_frag_cache_create(DPF_RSS_RETA_SIZE, 64, (int)rte_socket_id());
+	if (core->ho == NULL || core->acl_rule_hits == NULL || core->iface_pkts == NULL ||
+	    core->carry_lost == NULL || core->frag == NULL)
 		return -ENOMEM;
-	/* What dpf_rx_setup() and the ports would set up for fragments. */
-	core->frag =
-		dpf_frag_cache_create(DPF_RSS_RETA_SIZE, FRAG_SLOTS_PER_SET, (int)rte_socket_id());
-	frag_rss = rte_malloc("bench_frag_rss", sizeof(*frag_rss), RTE_CACHE_LINE_SIZE);
-	if (core->frag == NULL || frag_rss == NULL)
-		return -ENOMEM;
-	dpf_rss_init(frag_rss, dpf_rss_symmetric_key);
-	app->port_reta_size[ref.port] = DPF_RSS_RETA_SIZE;
+	dpf_window_plan_bounds(sh->plan, T0_NS, &w, &end);
 	s->ft = ft;
 	s->window = w;
 	core->active = s;
 	core->active_start_ns = w;
 	core->active_end_ns = end;
-	core->done_upto = w;
+	core->ho->done_upto = w;
 	core->n_rxq = 1;
 	core->rxq[0] = ref;
 	return 0;
@@ -405,8 +435,8 @@ run_packets(uint64_t n, bool insert, double *p50)
 		}
 		t0 = rte_rdtsc_precise();
 		for (i = 0; i < cnt; i += DPF_BURST)
-			process_burst(&dpf_app, core, &ref, &pkts[i],
-				      (uint16_t)RTE_MIN((uint32_t)DPF_BURST, cnt - i));
+			core->engine->burst(core, &ref, &pkts[i],
+					    (uint16_t)RTE_MIN((uint32_t)DPF_BURST, cnt - i));
 		t0 = rte_rdtsc_precise() - t0;
 		cycles += t0;
 		if (cnt == PASS_PACKETS && passes < pass_cap)

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef DPFLOW_CONFIG_INTERNAL_H
+#define DPFLOW_CONFIG_INTERNAL_H
+
+/* Between options.c (the option table) and sections.c (the file's sections). */
+
+#include <pthread.h>
+
+#include "config.h"
+
+struct dpf_config {
+	struct dpf_options opt;
+	struct dpf_iface ifaces[DPF_MAX_IFACES];
+	uint16_t n_ifaces;
+	/* set window / set log-format (control thread) vs show config. */
+	pthread_mutex_t lock;
+};
+
+/* Values echoed in messages: cut, with control bytes escaped, so bad input
+ * can neither forge a log line nor drive the terminal. */
+#define DPF_CONFIG_SHOWN_MAX 64
+
+struct dpf_config_shown {
+	char s[DPF_CONFIG_SHOWN_MAX * 4 + 4];
+};
+
+const char *dpf_config_shown(struct dpf_config_shown *b, const char *v);
+
+/*
+ * Set option `name` from text. OPT_CLI_ONLY options are refused when
+ * file_only. @return 0; -ENOENT for an unknown name (err not set); else
+ * -errno with err naming the option and the problem.
+ */
+int dpf_config_opt_set(struct dpf_options *o, const char *name, bool file_only, const char *val,
+		       const char *origin, char *err, size_t err_len);
+
+/* Read --config FILE into c: 0, or negative (logged). */
+int dpf_config_read_file(struct dpf_config *c, const char *path);
+
+#endif /* DPFLOW_CONFIG_INTERNAL_H */

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef DPFLOW_CTL_INTERNAL_H
+#define DPFLOW_CTL_INTERNAL_H
+
+/* Inside the control subsystem: its handle (control.c, snapshot.c, render.c, telemetry.c). */
+
+#include "control.h"
+#include "dpf_fmt.h"
+
+struct dpf_ctl {
+	struct dpf_ctl_params p;
+	struct dpf_fmt *fmt_show; /* show flows prints in the record format (control thread) */
+	/* The progress line's previous reading (run loop thread). */
+	uint64_t progress_rx;
+	uint64_t progress_ns;
+};
+
+/* "Now" in the run's clock: wall time, or the newest packet time. */
+uint64_t dpf_ctl_now_ns(const struct dpf_ctl *ctl);
+
+/* `<prefix>error-ns: N` ... lines: the wall clock's discipline (render.c). */
+void dpf_ctl_print_clock(FILE *f, const char *prefix, const struct dpf_wall_stats *w);
+
+#endif /* DPFLOW_CTL_INTERNAL_H */

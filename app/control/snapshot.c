@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * One counters snapshot from every subsystem's getters (snapshot.h). A
+ * subsystem the control handle was not given (NULL: a test of the control
+ * actions alone) counts nothing.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_ethdev.h>
+
+#include "ctl_internal.h"
+#include "snapshot.h"
+
+static void
+take_ports(const struct dpf_ctl *ctl, bool nic, struct dpf_snapshot *s)
+{
+	const uint16_t *ids;
+	uint16_t p;
+
+	if (ctl->p.ports == NULL)
+		return;
+	ids = dpf_ports_ids(ctl->p.ports);
+	s->n_ports = dpf_ports_count(ctl->p.ports);
+	for (p = 0; p < s->n_ports; p++) {
+		struct dpf_snap_port *sp = &s->port[p];
+
+		sp->id = ids[p];
+		sp->replay = (int)ids[p] == dpf_ports_replay_port(ctl->p.ports);
+		sp->rx_packets = s->total.rx_by_port[ids[p]];
+		sp->drops_unreported = dpf_ports_drops_unreported(ctl->p.ports, ids[p]);
+		sp->nic = nic && rte_eth_stats_get(ids[p], &sp->nic_stats) == 0;
+	}
+}
+
+static int
+take_cores(const struct dpf_ctl *ctl, struct dpf_snapshot *s)
+{
+	const uint64_t *in;
+	uint64_t *t = (uint64_t *)&s->total;
+	uint16_t c;
+	size_t i;
+
+	s->n_cores = ctl->p.dp != NULL ? dpf_dataplane_cores(ctl->p.dp) : 0;
+	s->core = calloc(s->n_cores + 1, sizeof(*s->core));
+	if (s->core == NULL)
+		return -ENOMEM;
+	for (c = 0; c < s->n_cores; c++) {
+		struct dpf_snap_core *k = &s->core[c];
+		struct dpf_rx_core_info ci;
+
+		dpf_dataplane_core_info(ctl->p.dp, c, &ci);
+		k->lcore_id = ci.lcore_id;
+		k->flows = dpf_dataplane_core_flows(ctl->p.dp, c);
+		dpf_dataplane_core_counters(ctl->p.dp, c, &k->c);
+		k->has_nat = dpf_dataplane_core_nat(ctl->p.dp, c, &k->nat);
+		s->flows += k->flows;
+		in = (const uint64_t *)&k->c;
+		/* Every field of the counters is a uint64_t: the totals add up field by field. */
+		for (i = 0; i < sizeof(k->c) / sizeof(uint64_t); i++)
+			t[i] += in[i];
+	}
+	return 0;
+}
+
+static uint64_t
+hits(const struct dpf_ctl *ctl, uint32_t i)
+{
+	return ctl->p.dp != NULL ? dpf_dataplane_acl_hits(ctl->p.dp, i) : 0;
+}
+
+/* Filled under the rules' mutex: the texts and counters of the set in effect. */
+struct rules_take {
+	const struct dpf_ctl *ctl;
+	struct dpf_snapshot *s;
+	int rc;
+};
+
+static void
+take_rule_set(void *arg, const struct dpf_ruleset *rs)
+{
+	struct rules_take *rt = arg;
+	struct dpf_snapshot *s = rt->s;
+	uint32_t i, n_nat = dpf_nat_rule_count(rs->nat);
+	uint32_t n_acl = rs->acl != NULL ? dpf_acl_rule_count(rs->acl) : 0;
+
+	s->nat = calloc(n_nat + 1, sizeof(*s->nat));
+	s->acl_rule = calloc(n_acl + 1, sizeof(*s->acl_rule));
+	if (s->nat == NULL || s->acl_rule == NULL) {
+		rt->rc = -ENOMEM;
+		return;
+	}
+	s->n_nat = n_nat;
+	for (i = 0; i < n_nat; i++) {
+		dpf_nat_rule_format(dpf_nat_rule_get(rs->nat, i), s->nat[i].text,
+				    sizeof(s->nat[i].text));
+		s->nat[i].packets = dpf_counter_read(&rs->nat_rule_pkts[i]);
+	}
+	s->masquerade = dpf_nat_has_masquerade(rs->nat);
+	s->acl = rs->acl != NULL;
+	if (!s->acl)
+		return;
+	s->n_acl = n_acl;
+	s->acl_allow = dpf_acl_default_action(rs->acl) == DPF_ACTION_ACCEPT;
+	s->acl_default_packets = hits(rt->ctl, 0);
+	for (i = 0; i < n_acl; i++) {
+		dpf_acl_rule_format(dpf_acl_rule_get(rs->acl, i), s->acl_rule[i].text,
+				    sizeof(s->acl_rule[i].text));
+		s->acl_rule[i].packets = hits(rt->ctl, i + 1);
+	}
+}
+
+static int
+take_rules(const struct dpf_ctl *ctl, struct dpf_snapshot *s)
+{
+	struct rules_take rt = {.ctl = ctl, .s = s};
+	uint16_t i;
+
+	dpf_rules_with_current(ctl->p.rules, take_rule_set, &rt);
+	if (rt.rc != 0)
+		return rt.rc;
+	s->n_ifaces = dpf_ifmap_count(ctl->p.ifmap);
+	s->iface = calloc(s->n_ifaces + 1, sizeof(*s->iface));
+	if (s->iface == NULL)
+		return -ENOMEM;
+	for (i = 0; i < s->n_ifaces; i++) {
+		const struct dpf_iface *ifc = dpf_ifmap_iface(ctl->p.ifmap, i);
+
+		s->iface[i].id = ifc->meta.interface_id;
+		s->iface[i].port = ifc->port;
+		s->iface[i].packets = ctl->p.dp != NULL ? dpf_dataplane_iface_packets(ctl->p.dp, i) : 0;
+	}
+	return 0;
+}
+
+int
+dpf_snapshot_take(struct dpf_ctl *ctl, unsigned int parts, struct dpf_snapshot *s)
+{
+	const struct dpf_options *o = dpf_config_options(ctl->p.cfg);
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	s->clock = ctl->p.clock;
+	s->now_ns = dpf_ctl_now_ns(ctl);
+	dpf_window_plan_bounds(ctl->p.plan, s->now_ns, &s->window_start_ns, &s->window_end_ns);
+	s->window_sec = dpf_window_plan_len_sec(ctl->p.plan);
+	s->flows_per_core = o->flows_per_core;
+	s->tables_per_core = o->shards_per_core;
+	s->forward = ctl->p.ports != NULL && dpf_ports_forward(ctl->p.ports);
+	s->nat_shared = ctl->p.ports != NULL && dpf_ports_nat_shared(ctl->p.ports);
+	rc = take_cores(ctl, s);
+	if (rc == 0 && (parts & DPF_SNAP_RULES))
+		rc = take_rules(ctl, s);
+	if (rc != 0) {
+		dpf_snapshot_release(s);
+		return rc;
+	}
+	take_ports(ctl, parts & DPF_SNAP_NIC, s);
+	s->replay = ctl->p.replay != NULL;
+	if (s->replay)
+		dpf_replay_stats_get(ctl->p.replay, &s->replay_st);
+	if (ctl->p.pipeline != NULL)
+		dpf_pipeline_stats_get(ctl->p.pipeline, &s->pipeline);
+	dpf_wall_stats_get(ctl->p.wall, &s->wall);
+	if (ctl->p.writer != NULL)
+		s->n_exporters = dpf_writer_counters(ctl->p.writer, s->exporter, DPF_MAX_EXPORTERS);
+	return 0;
+}
+
+void
+dpf_snapshot_release(struct dpf_snapshot *s)
+{
+	free(s->core);
+	free(s->nat);
+	free(s->acl_rule);
+	free(s->iface);
+	s->core = NULL;
+	s->nat = NULL;
+	s->acl_rule = NULL;
+	s->iface = NULL;
+}
+
+uint64_t
+dpf_snapshot_exporter(const struct dpf_snapshot *s, const char *prefix, const char *name)
+{
+	unsigned int i, k;
+
+	for (i = 0; i < s->n_exporters; i++) {
+		if (strcmp(s->exporter[i].prefix, prefix) != 0)
+			continue;
+		for (k = 0; k < s->exporter[i].n; k++)
+			if (strcmp(s->exporter[i].name[k], name) == 0)
+				return s->exporter[i].value[k];
+	}
+	return 0;
+}

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef DPFLOW_IFACE_H
+#define DPFLOW_IFACE_H
+
+/*
+ * The interface map: the logged interfaces (vNICs) and which one a packet
+ * belongs to.
+ *
+ * Precedence, per port: the interface whose MAC is the packet's source MAC
+ * (its egress), else the one whose MAC is the destination MAC (its ingress),
+ * else the one whose VLAN is the packet's outer VLAN id, else the port's
+ * default interface (no vlan, no mac). With `unmatched = log` every port has
+ * a default interface (configured, or eni-port<N>; port 0's is
+ * --interface-id); with `drop` a packet that matches nothing is counted as
+ * `unmatched` and not logged. Interfaces are numbered in port order, each
+ * port's configured ones in file order; records name them by that index.
+ *
+ * Threads: built on the main thread at start; read-only afterwards, read by
+ * any thread (RX cores per packet: dpf_ifmap_lookup() is inline and costs
+ * one array read on a port without MAC or VLAN interfaces).
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common.h"
+#include "config.h"
+#include "dpf_flow.h"
+#include "dpf_fmt.h"
+#include "dpf_pkt.h"
+
+struct rte_hash;
+
+/* Read-only after dpf_ifmap_create(); the fields serve the inline lookup. */
+struct dpf_ifmap {
+	uint16_t default_iface[DPF_MAX_PORTS]; /* DPF_IFACE_NONE: unmatched */
+	uint16_t *vlan_iface[DPF_MAX_PORTS];   /* [4096] when the port has vlan interfaces */
+	bool port_has_mac[DPF_MAX_PORTS];
+	struct rte_hash *mac; /* (port, mac) -> interface */
+	uint16_t n_ifaces;
+	struct dpf_iface ifaces[DPF_MAX_IFACES];     /* by index */
+	struct dpf_iface_meta metas[DPF_MAX_IFACES]; /* their metadata, for the formatter */
+	char default_ids[DPF_MAX_PORTS][24];	     /* eni-port<N> */
+	struct dpf_fmt_ctx fmt_ctx;		     /* metas, as the formatter takes them */
+};
+
+struct dpf_ifmap_params {
+	const struct dpf_config *cfg;
+	const uint16_t *ports; /* the ports being polled */
+	uint16_t n_ports;
+};
+
+/**
+ * Resolve the interfaces of every port.
+ * @return NULL + rte_errno: EINVAL (a configuration problem, logged: a
+ *         section naming a port that does not exist, nothing to log), E2BIG
+ *         (more than DPF_MAX_IFACES), ENOMEM. Needs EAL.
+ */
+struct dpf_ifmap *dpf_ifmap_create(const struct dpf_ifmap_params *p);
+
+/** NULL-safe. */
+void dpf_ifmap_free(struct dpf_ifmap *m);
+
+static inline uint16_t
+dpf_ifmap_count(const struct dpf_ifmap *m)
+{
+	return m->n_ifaces;
+}
+
+/* The interfaces' metadata as the formatter takes it; lives as long as m. */
+static inline const struct dpf_fmt_ctx *
+dpf_ifmap_fmt_ctx(const struct dpf_ifmap *m)
+{
+	return &m->fmt_ctx;
+}
+
+static inline const struct dpf_iface *
+dpf_ifmap_iface(const struct dpf_ifmap *m, uint16_t i)
+{
+	return &m->ifaces[i];
+}
+
+/** The index of the interface with this interface-id, or -1. */
+int dpf_ifmap_find(const struct dpf_ifmap *m, const char *id);
+
+uint16_t dpf_ifmap_lookup_slow(const struct dpf_ifmap *m, uint16_t port, const uint8_t *frame,
+			       const struct dpf_pkt_info *pi);
+
+/** The interface of a parsed frame received on port, or DPF_IFACE_NONE. */
+static inline uint16_t
+dpf_ifmap_lookup(const struct dpf_ifmap *m, uint16_t port, const uint8_t *frame,
+		 const struct dpf_pkt_info *pi)
+{
+	if (!m->port_has_mac[port] && m->vlan_iface[port] == NULL)
+		return m->default_iface[port];
+	return dpf_ifmap_lookup_slow(m, port, frame, pi);
+}
+
+/** flow-direction of a flow relative to its interface's addresses (DPF_DIR_*). */
+uint8_t dpf_ifmap_direction(const struct dpf_ifmap *m, const struct dpf_flow_key *k);
+
+#endif /* DPFLOW_IFACE_H */

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef DPFLOW_PORTS_H
+#define DPFLOW_PORTS_H
+
+/*
+ * The ports subsystem: every port EAL probed (NICs, net_pcap and
+ * net_af_packet vdevs) and the replay source's ring-backed port, configured
+ * from its driver profile (drivers.h, drivers-cfg/) masked by what the
+ * device reports it can do; forward-mode port pairs; the machine's NUMA
+ * report.
+ *
+ * Start-up is two steps so that configuration errors come before any port
+ * note: dpf_ports_probe() lists the ports (the interface map is built from
+ * that list), dpf_ports_start() configures and starts them.
+ *
+ * Threads: probe, start and free on the main thread; afterwards the port
+ * table (dpf_ports_conf()) is read-only and read by any thread (RX cores
+ * copy what they need at their creation); the show functions run on the
+ * control thread.
+ *
+ * Errors are logged (log type dpflow.ports) and returned as -errno.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <rte_mempool.h>
+#include <rte_ring.h>
+
+#include "common.h"
+#include "config.h"
+
+/* A configured port: read-only after dpf_ports_start(). */
+struct dpf_port_conf {
+	uint16_t n_rxq;	    /* RX queues configured */
+	uint16_t reta_size; /* RSS redirection table entries (the replay's 128 without RSS) */
+	uint16_t mtu;	    /* largest IP packet the port sends */
+	bool multiseg;	    /* TX takes chained mbufs (IPv4 fragments) */
+	uint16_t peer;	    /* forward mode: the port it forwards to; DPF_PORT_NONE */
+};
+
+struct dpf_drivers;
+
+struct dpf_ports_params {
+	const struct dpf_options *opt;
+	struct dpf_drivers *drivers; /* driver profiles, read before EAL (main); the ports use it */
+	struct rte_ring **replay_rings; /* the replay's queues, NULL without --replay */
+	uint16_t n_replay_rings;
+};
+
+struct dpf_ports;
+
+/**
+ * List the ports (the replay's ring-backed port first, created here).
+ * @return NULL + rte_errno: ENODEV (no port), E2BIG (too many), or the
+ *         replay port's error (logged)
+ */
+struct dpf_ports *dpf_ports_probe(const struct dpf_ports_params *p);
+
+/**
+ * Pair the ports (--forward), select their driver profiles, check their
+ * link layers, settle the clock (--clock), configure and start every port,
+ * and lower the RX cores (--rxq) when no port has that many queues.
+ * @return 0, or -errno (logged)
+ */
+int dpf_ports_start(struct dpf_ports *ps);
+
+/** The clock dpf_ports_start() settled: DPF_CLOCK_PACKET or DPF_CLOCK_WALL. */
+enum dpf_clock dpf_ports_clock(const struct dpf_ports *ps);
+
+/** The RX cores that have a queue (--rxq, lowered by dpf_ports_start()). */
+uint16_t dpf_ports_rx_cores(const struct dpf_ports *ps);
+
+/** Stop and close every port; forget the driver profiles. NULL-safe. */
+void dpf_ports_free(struct dpf_ports *ps);
+
+uint16_t dpf_ports_count(const struct dpf_ports *ps);
+const uint16_t *dpf_ports_ids(const struct dpf_ports *ps);
+const struct dpf_port_conf *dpf_ports_conf(const struct dpf_ports *ps, uint16_t port);
+
+/** The replay source's port id, -1 without --replay. */
+int dpf_ports_replay_port(const struct dpf_ports *ps);
+/** Its mbuf pool (the replay thread allocates from it). */
+struct rte_mempool *dpf_ports_replay_pool(const struct dpf_ports *ps);
+
+/** --forward was given (ports are paired). */
+bool dpf_ports_forward(const struct dpf_ports *ps);
+/** Forward mode: masquerade sessions shared by all RX cores (--nat-sessions). */
+bool dpf_ports_nat_shared(const struct dpf_ports *ps);
+/** Forward mode: mbufs for IPv4 fragments (rte_ip_frag). */
+void dpf_ports_frag_pools(const struct dpf_ports *ps, struct rte_mempool **direct,
+			  struct rte_mempool **indirect);
+
+/** The mbuf timestamp field and flag (packet clock); offset -1 when none. */
+void dpf_ports_timestamp(const struct dpf_ports *ps, int *offset, uint64_t *flag);
+
+/** The port's driver does not count what its receive ring dropped. */
+bool dpf_ports_drops_unreported(const struct dpf_ports *ps, uint16_t port);
+
+/** show port info: device, queues, RSS, link, forward peer. */
+void dpf_ports_show_info(const struct dpf_ports *ps, FILE *f, uint16_t port);
+
+/** show port info, continued: the driver profile's settings, requested -> configured. */
+void dpf_ports_show_profile(const struct dpf_ports *ps, FILE *f, uint16_t port);
+
+/** show config: the driver profiles in use. */
+void dpf_ports_show_config(const struct dpf_ports *ps, FILE *f);
+
+/* An RX lcore polling a port, for the NUMA report. */
+struct dpf_numa_poll {
+	unsigned int lcore;
+	uint16_t port;
+};
+
+/**
+ * The machine's NUMA nodes, each port's node, and a warning for each RX
+ * lcore that polls a port attached to another node (logged).
+ */
+void dpf_ports_numa_report(const struct dpf_ports *ps, const struct dpf_numa_poll *polls,
+			   unsigned int n_polls);
+
+#endif /* DPFLOW_PORTS_H */

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef DPFLOW_REPLAY_H
+#define DPFLOW_REPLAY_H
+
+/*
+ * The replay source (--replay FILE; design.md section 4): reads a capture,
+ * computes the symmetric Toeplitz hash in software exactly as a NIC would,
+ * sets hash.rss, the RSS flag and the timestamp dynamic field, and feeds
+ * the queues of a ring-backed port (ports.h) through a RETA. It never
+ * drops: when a queue's ring is full it waits. It tells the RX cores and
+ * the pipeline how far it got through a struct dpf_source (source.h).
+ *
+ * Threads: open, start, join and free on the main thread (free after the RX
+ * cores stopped: their mbufs may point into the mapped file); the replay
+ * thread does the rest; stats on any thread (relaxed loads).
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_mempool.h>
+#include <rte_ring.h>
+
+#include "dpf_window_plan.h"
+#include "run.h"
+#include "source.h"
+#include "timecheck.h"
+
+struct dpf_replay_params {
+	const char *path;
+	uint16_t n_queues; /* --rxq: one ring per RX core */
+	const struct dpf_window_plan *plan;
+	struct dpf_timecheck *tc; /* bad-time, and the capture's anchor */
+	struct dpf_run *run;	  /* a stop ends the reading */
+};
+
+/* Counters: written by the replay thread, read with relaxed loads. */
+struct dpf_replay_stats {
+	uint64_t read;
+	uint64_t enqueued;
+	uint64_t late;
+	uint64_t bad_time;
+	uint64_t ring_full_waits;
+};
+
+struct dpf_replay;
+
+/**
+ * Open the capture (map a classic pcap, else libpcap) and create the rings.
+ * @return NULL + rte_errno: EINVAL (an unusable file or link type, logged),
+ *         ENOMEM, or a ring's error
+ */
+struct dpf_replay *dpf_replay_open(const struct dpf_replay_params *p);
+
+/** The rings the ring-backed port is made of ([n_queues]). */
+struct rte_ring **dpf_replay_rings(struct dpf_replay *rp);
+
+/** What the RX cores and the pipeline read. */
+struct dpf_source *dpf_replay_source(struct dpf_replay *rp);
+
+/**
+ * Start the replay thread.
+ * @param pool       the replay port's mbuf pool
+ * @param port       the replay port's id (stamped on every mbuf)
+ * @param ts_offset  the mbuf timestamp field, ts_flag its flag
+ * @return 0, or -errno (logged); then the source is marked done
+ */
+int dpf_replay_start(struct dpf_replay *rp, struct rte_mempool *pool, uint16_t port,
+		     int ts_offset, uint64_t ts_flag);
+
+/** Wait for the replay thread (it ends at the end of the file or at a stop). */
+void dpf_replay_join(struct dpf_replay *rp);
+
+/** The file could not be read to its end. */
+bool dpf_replay_failed(const struct dpf_replay *rp);
+
+void dpf_replay_stats_get(const struct dpf_replay *rp, struct dpf_replay_stats *st);
+
+/** NULL-safe; after join and after the RX cores stopped. */
+void dpf_replay_free(struct dpf_replay *rp);
+
+#endif /* DPFLOW_REPLAY_H */
