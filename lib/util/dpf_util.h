@@ -6,10 +6,10 @@
  * @file
  * The small internals every other library needs and used to write again:
  * big-endian loads and stores, the NULL + rte_errno failure, one allocation
- * for a handle and its arrays, time units,
- * error messages for parsers, text trimming and decimal numbers, mkdir -p,
- * IP addresses and prefixes, protocol names, and unique names for DPDK
- * objects and the rte_hash tables built from them.
+ * for a handle and its arrays, time units, error messages for parsers, text
+ * trimming and decimal numbers, mkdir -p, IP addresses and prefixes,
+ * protocol names, and unique names for DPDK objects and the rte_hash tables
+ * built from them.
  *
  * It is the first library in lib/meson.build: it depends on no other dpflow
  * library, so any of them may use it. Like every library it never prints,
