@@ -18,7 +18,7 @@ struct dpf_cfg {
 	struct dpf_cfg_entry *entries;
 	unsigned int n;
 	unsigned int cap;
-	char *text; /* private copy; entries point into it */
+	char text[]; /* private copy, NUL-terminated; entries point into it */
 };
 
 static int
@@ -202,7 +202,6 @@ dpf_cfg_free(struct dpf_cfg *cfg)
 	if (cfg == NULL)
 		return;
 	free(cfg->entries);
-	free(cfg->text);
 	free(cfg);
 }
 
@@ -229,12 +228,10 @@ dpf_cfg_parse_with(const char *text, size_t len, const struct dpf_cfg_params *pa
 	char *p, *next;
 	int rc = 0;
 
-	ps.cfg = calloc(1, sizeof(*ps.cfg));
+	ps.cfg = malloc(sizeof(*ps.cfg) + len + 1);
 	if (ps.cfg == NULL)
-		goto nomem;
-	ps.cfg->text = malloc(len + 1);
-	if (ps.cfg->text == NULL)
-		goto free_cfg;
+		return dpf_null_errno(ENOMEM);
+	memset(ps.cfg, 0, sizeof(*ps.cfg));
 	memcpy(ps.cfg->text, text, len);
 	ps.cfg->text[len] = '\0';
 	if (memchr(text, '\0', len) != NULL) {
@@ -274,12 +271,7 @@ dpf_cfg_parse_with(const char *text, size_t len, const struct dpf_cfg_params *pa
 
 fail:
 	dpf_cfg_free(ps.cfg);
-	rte_errno = -rc; /* EINVAL (syntax) or ENOMEM */
-	return NULL;
-free_cfg:
-	dpf_cfg_free(ps.cfg);
-nomem:
-	return dpf_null_errno(ENOMEM);
+	return dpf_null_errno(-rc); /* EINVAL (syntax) or ENOMEM */
 }
 
 struct dpf_cfg *

@@ -17,11 +17,13 @@
 
 struct dpf_conntrack {
 	struct rte_hash *hash;
-	uint64_t *last_ns; /* by hash position; CT_SLOT_FREE when unused */
 	uint64_t timeout_ns;
 	uint32_t n_slots; /* positions the hash can return */
 	uint32_t capacity;
 	uint32_t count;
+	/* n_slots, by hash position; CT_SLOT_FREE when unused. From a cache line
+	 * on, as an allocation of its own would be. */
+	uint64_t last_ns[] __rte_cache_aligned;
 };
 
 static bool
@@ -55,7 +57,6 @@ dpf_conntrack_free(struct dpf_conntrack *ct)
 	if (ct == NULL)
 		return;
 	rte_hash_free(ct->hash);
-	rte_free(ct->last_ns);
 	rte_free(ct);
 }
 
@@ -69,34 +70,29 @@ dpf_conntrack_create(const struct dpf_conntrack_params *p)
 	if (p == NULL || p->capacity == 0 || p->capacity > DPF_CONNTRACK_MAX_CAPACITY ||
 	    p->timeout_ns == 0)
 		return dpf_null_errno(EINVAL);
-	ct = rte_zmalloc_socket(p->name, sizeof(*ct), RTE_CACHE_LINE_SIZE, p->socket_id);
-	if (ct == NULL)
-		return dpf_null_errno(ENOMEM);
-	ct->capacity = p->capacity;
-	ct->timeout_ns = p->timeout_ns;
 	/*
 	 * Cuckoo insertion can fail before every bucket slot is taken: give the
 	 * hash an eighth more room than the capacity we enforce ourselves.
+	 * Positions run from 0 to entries - 1; one spare slot costs nothing.
 	 */
 	entries = RTE_MAX(p->capacity + p->capacity / 8, (uint32_t)DPF_HASH_MIN_ENTRIES);
-	/* Positions run from 0 to entries - 1; one spare slot costs nothing. */
+	ct = rte_malloc_socket(p->name,
+			       sizeof(*ct) + (size_t)(entries + 1) * sizeof(ct->last_ns[0]),
+			       RTE_CACHE_LINE_SIZE, p->socket_id);
+	if (ct == NULL)
+		return dpf_null_errno(ENOMEM);
+	memset(ct, 0, sizeof(*ct));
+	ct->capacity = p->capacity;
+	ct->timeout_ns = p->timeout_ns;
 	ct->n_slots = entries + 1;
-	ct->last_ns = rte_malloc_socket(p->name, (size_t)ct->n_slots * sizeof(ct->last_ns[0]),
-					RTE_CACHE_LINE_SIZE, p->socket_id);
-	if (ct->last_ns == NULL) {
-		err = ENOMEM;
-		goto free_ct;
-	}
 	for (i = 0; i < ct->n_slots; i++)
 		ct->last_ns[i] = CT_SLOT_FREE;
 	err = ct_hash_create(ct, p, entries);
-	if (err != 0)
-		goto free_ct;
+	if (err != 0) {
+		rte_free(ct);
+		return dpf_null_errno(err);
+	}
 	return ct;
-
-free_ct:
-	dpf_conntrack_free(ct);
-	return dpf_null_errno(err);
 }
 
 /* The tuple only: keys are compared in full, so action and pad must not differ. */

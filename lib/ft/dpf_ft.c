@@ -55,41 +55,38 @@ dpf_ft_bytes_per_flow(uint32_t capacity)
 void
 dpf_ft_free(struct dpf_ft *ft)
 {
-	if (ft == NULL)
-		return;
-	rte_free(ft->entries);
-	rte_free(ft->buckets);
 	rte_free(ft);
 }
 
+/*
+ * One allocation: the table, its buckets and its entries, each from a cache
+ * line on (the lookups read them exactly as from allocations of their own).
+ * Entries are written before they are read: only the table and the buckets
+ * are zeroed.
+ */
 struct dpf_ft *
 dpf_ft_create(const struct dpf_ft_params *p)
 {
+	size_t size = sizeof(struct dpf_ft), buckets_off, entries_off;
 	struct dpf_ft *ft;
+	uint32_t n_buckets;
 
 	if (p == NULL || p->capacity == 0 || p->capacity > (1u << 27))
 		return dpf_null_errno(EINVAL);
-	ft = rte_zmalloc_socket(p->name, sizeof(*ft), RTE_CACHE_LINE_SIZE, p->socket_id);
+	n_buckets = n_buckets_for(p->capacity);
+	buckets_off = dpf_layout_place(&size, (size_t)n_buckets * sizeof(struct ft_bucket));
+	entries_off = dpf_layout_place(&size, (size_t)p->capacity * sizeof(struct dpf_ft_entry));
+	ft = rte_malloc_socket(p->name, size, RTE_CACHE_LINE_SIZE, p->socket_id);
 	if (ft == NULL)
-		goto nomem;
+		return dpf_null_errno(ENOMEM);
+	memset(ft, 0, entries_off);
+	ft->buckets = RTE_PTR_ADD(ft, buckets_off);
+	ft->entries = RTE_PTR_ADD(ft, entries_off);
 	ft->capacity = p->capacity;
-	ft->n_buckets = n_buckets_for(p->capacity);
-	ft->bucket_mask = ft->n_buckets - 1;
+	ft->n_buckets = n_buckets;
+	ft->bucket_mask = n_buckets - 1;
 	ft->seed = p->seed;
-	ft->buckets = rte_zmalloc_socket(p->name, (size_t)ft->n_buckets * sizeof(struct ft_bucket),
-					 RTE_CACHE_LINE_SIZE, p->socket_id);
-	if (ft->buckets == NULL)
-		goto free_ft;
-	ft->entries = rte_malloc_socket(p->name, (size_t)p->capacity * sizeof(struct dpf_ft_entry),
-					RTE_CACHE_LINE_SIZE, p->socket_id);
-	if (ft->entries == NULL)
-		goto free_ft;
 	return ft;
-
-free_ft:
-	dpf_ft_free(ft);
-nomem:
-	return dpf_null_errno(ENOMEM);
 }
 
 /*

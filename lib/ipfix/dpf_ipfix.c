@@ -91,7 +91,7 @@ struct dpf_ipfix {
 	uint16_t set_id;       /* set open at set_off, 0 when none */
 	uint32_t set_off;
 	struct dpf_ipfix_stats stats;
-	uint8_t *buf;
+	uint8_t buf[]; /* max_len bytes: the message being built */
 };
 
 static uint32_t
@@ -109,9 +109,6 @@ dpf_ipfix_forwarding_status(uint8_t action)
 void
 dpf_ipfix_free(struct dpf_ipfix *x)
 {
-	if (x == NULL)
-		return;
-	free(x->buf);
 	free(x);
 }
 
@@ -126,21 +123,13 @@ dpf_ipfix_create(const struct dpf_ipfix_params *p)
 	max_len = p->max_msg_len != 0 ? p->max_msg_len : DPF_IPFIX_MSG_LEN_DEFAULT;
 	if (max_len < DPF_IPFIX_MSG_LEN_MIN || max_len > DPF_IPFIX_MSG_LEN_MAX)
 		return dpf_null_errno(EINVAL);
-	x = calloc(1, sizeof(*x));
+	x = calloc(1, sizeof(*x) + max_len);
 	if (x == NULL)
-		goto no_mem;
-	x->buf = malloc(max_len);
-	if (x->buf == NULL)
-		goto free_x;
+		return dpf_null_errno(ENOMEM);
 	x->domain_id = p->domain_id;
 	x->max_len = max_len;
 	x->len = MSG_HDR_LEN;
 	return x;
-
-free_x:
-	dpf_ipfix_free(x);
-no_mem:
-	return dpf_null_errno(ENOMEM);
 }
 
 static void

@@ -144,7 +144,6 @@ dpf_nat_free(struct dpf_nat *nat)
 	prefix_free(&nat->masq_in);
 	rte_hash_free(nat->dnat_pub);
 	rte_hash_free(nat->dnat_to);
-	rte_free(nat->rules);
 	rte_free(nat);
 }
 
@@ -162,14 +161,12 @@ dpf_nat_create(const struct dpf_nat_params *p, char *err, size_t err_len)
 	}
 	if (nat_rules_validate(p->rules, p->n_rules, err, err_len) < 0)
 		return dpf_null_errno(EINVAL);
-	nat = rte_zmalloc_socket("dpf_nat", sizeof(*nat), 0, p->socket_id);
+	nat = rte_zmalloc_socket("dpf_nat", sizeof(*nat) + p->n_rules * sizeof(nat->rules[0]),
+				 RTE_CACHE_LINE_SIZE, p->socket_id);
 	if (nat == NULL)
-		goto nomem;
-	nat->rules = rte_malloc_socket("dpf_nat_rules", (p->n_rules + 1) * sizeof(*nat->rules), 0,
-				       p->socket_id);
-	if (nat->rules == NULL)
-		goto free_nat;
-	memcpy(nat->rules, p->rules, p->n_rules * sizeof(*nat->rules));
+		return dpf_null_errno(ENOMEM);
+	if (p->n_rules > 0)
+		memcpy(nat->rules, p->rules, p->n_rules * sizeof(nat->rules[0]));
 	nat->n_rules = p->n_rules;
 	for (i = 0; i < p->n_rules; i++) {
 		rc = rule_add(nat, p, i);
@@ -181,11 +178,6 @@ dpf_nat_create(const struct dpf_nat_params *p, char *err, size_t err_len)
 		}
 	}
 	return nat;
-
-free_nat:
-	dpf_nat_free(nat);
-nomem:
-	return dpf_null_errno(ENOMEM);
 }
 
 uint32_t

@@ -54,38 +54,36 @@ dpf_nat_icmp_free(struct dpf_nat_icmp *t)
 		return;
 	rte_hash_free(t->fwd);
 	rte_hash_free(t->rev);
-	rte_free(t->entries);
-	rte_free(t->free_stack);
 	rte_free(t);
 }
 
+/* One allocation: the table, its entries and its free stack, each from a cache line on. */
 struct dpf_nat_icmp *
 dpf_nat_icmp_create(const char *name, uint32_t capacity, int socket_id)
 {
+	size_t size = sizeof(struct dpf_nat_icmp);
+	size_t entries_off = dpf_layout_place(&size, capacity * sizeof(struct icmp_entry));
+	size_t free_off = dpf_layout_place(&size, capacity * sizeof(uint32_t));
 	struct dpf_nat_icmp *t;
 
 	if (name == NULL || capacity == 0)
 		return dpf_null_errno(EINVAL);
-	t = rte_zmalloc_socket("dpf_nat_icmp", sizeof(*t), 0, socket_id);
+	t = rte_zmalloc_socket("dpf_nat_icmp", size, RTE_CACHE_LINE_SIZE, socket_id);
 	if (t == NULL)
-		goto nomem;
+		return dpf_null_errno(ENOMEM);
 	rte_spinlock_init(&t->lock);
 	t->capacity = capacity;
+	t->entries = RTE_PTR_ADD(t, entries_off);
+	t->free_stack = RTE_PTR_ADD(t, free_off);
 	t->fwd = dpf_hash_create(name, "if", capacity, sizeof(struct sess_key), socket_id, 0);
 	t->rev = dpf_hash_create(name, "ir", capacity, sizeof(struct sess_key), socket_id, 0);
-	t->entries =
-		rte_zmalloc_socket("dpf_nat_icmp_e", capacity * sizeof(*t->entries), 0, socket_id);
-	t->free_stack =
-		rte_malloc_socket("dpf_nat_icmp_f", capacity * sizeof(uint32_t), 0, socket_id);
-	if (t->fwd == NULL || t->rev == NULL || t->entries == NULL || t->free_stack == NULL) {
+	if (t->fwd == NULL || t->rev == NULL) {
 		dpf_nat_icmp_free(t);
-		goto nomem;
+		return dpf_null_errno(ENOMEM);
 	}
 	icmp_free_all(t);
 	t->next_id = 1;
 	return t;
-nomem:
-	return dpf_null_errno(ENOMEM);
 }
 
 /*

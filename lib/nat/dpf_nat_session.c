@@ -18,38 +18,29 @@
 void
 dpf_nat_group_free(struct dpf_nat_group *g)
 {
-	if (g == NULL)
-		return;
-	rte_free(g->qsbr);
 	rte_free(g);
 }
 
+/* One allocation: the group, its QSBR variable from a cache line on. */
 struct dpf_nat_group *
 dpf_nat_group_create(uint16_t n_members, int socket_id)
 {
+	size_t size = sizeof(struct dpf_nat_group), qsbr_off;
 	struct dpf_nat_group *g;
-	size_t sz;
 
 	if (n_members == 0 || n_members > DPF_NAT_GROUP_MAX)
 		return dpf_null_errno(EINVAL);
-	g = rte_zmalloc_socket("dpf_nat_group", sizeof(*g), RTE_CACHE_LINE_SIZE, socket_id);
+	qsbr_off = dpf_layout_place(&size, rte_rcu_qsbr_get_memsize(n_members));
+	g = rte_zmalloc_socket("dpf_nat_group", size, RTE_CACHE_LINE_SIZE, socket_id);
 	if (g == NULL)
-		goto nomem;
+		return dpf_null_errno(ENOMEM);
 	g->n_members = n_members;
-	sz = rte_rcu_qsbr_get_memsize(n_members);
-	g->qsbr = rte_zmalloc_socket("dpf_nat_qsbr", sz, RTE_CACHE_LINE_SIZE, socket_id);
-	if (g->qsbr == NULL)
-		goto free_group;
+	g->qsbr = RTE_PTR_ADD(g, qsbr_off);
 	if (rte_rcu_qsbr_init(g->qsbr, n_members) != 0) {
-		dpf_nat_group_free(g);
-		return NULL;
+		rte_free(g);
+		return dpf_null_errno(EINVAL);
 	}
 	return g;
-
-free_group:
-	dpf_nat_group_free(g);
-nomem:
-	return dpf_null_errno(ENOMEM);
 }
 
 void
@@ -64,11 +55,45 @@ dpf_nat_sessions_free(struct dpf_nat_sessions *s)
 	}
 	rte_hash_free(s->fwd);
 	rte_hash_free(s->rev);
-	rte_free(s->sess);
-	rte_free(s->free_stack);
-	rte_free(s->cursor);
-	rte_free(s->retired);
 	rte_free(s);
+}
+
+static bool
+sessions_params_ok(const struct dpf_nat_sessions_params *p)
+{
+	return p != NULL && p->name != NULL && p->nat != NULL && p->capacity != 0 &&
+	       p->n_queues != 0 && p->queue < p->n_queues &&
+	       (p->group != NULL || p->n_queues == 1 || p->rss != NULL) &&
+	       (p->group == NULL ||
+		(p->queue < p->group->n_members && p->group->members[p->queue] == NULL));
+}
+
+/*
+ * One allocation: the handle, then the sessions, the free stack, the
+ * per-rule cursors (room for any rule set: dpf_nat_sessions_reset() may
+ * bring more rules) and, shared mode only, the retired FIFO, each from a
+ * cache line on as with allocations of their own.
+ */
+static struct dpf_nat_sessions *
+sessions_alloc(const struct dpf_nat_sessions_params *p)
+{
+	size_t size = sizeof(struct dpf_nat_sessions), sess_off, free_off, cursor_off, retired_off;
+	struct dpf_nat_sessions *s;
+
+	sess_off = dpf_layout_place(&size, p->capacity * sizeof(struct session));
+	free_off = dpf_layout_place(&size, p->capacity * sizeof(uint32_t));
+	cursor_off = dpf_layout_place(&size, (MAX_RULES + 1) * sizeof(uint32_t));
+	retired_off = dpf_layout_place(
+		&size, p->group != NULL ? p->capacity * sizeof(struct retired_session) : 0);
+	s = rte_zmalloc_socket("dpf_nat_sessions", size, RTE_CACHE_LINE_SIZE, p->socket_id);
+	if (s == NULL)
+		return NULL;
+	s->sess = RTE_PTR_ADD(s, sess_off);
+	s->free_stack = RTE_PTR_ADD(s, free_off);
+	s->cursor = RTE_PTR_ADD(s, cursor_off);
+	if (p->group != NULL)
+		s->retired = RTE_PTR_ADD(s, retired_off);
+	return s;
 }
 
 struct dpf_nat_sessions *
@@ -78,19 +103,14 @@ dpf_nat_sessions_create(const struct dpf_nat_sessions_params *p)
 	uint8_t flags = 0;
 	uint32_t i;
 
-	if (p == NULL || p->name == NULL || p->nat == NULL || p->capacity == 0 ||
-	    p->n_queues == 0 || p->queue >= p->n_queues ||
-	    (p->group == NULL && p->n_queues > 1 && p->rss == NULL) ||
-	    (p->group != NULL &&
-	     (p->queue >= p->group->n_members || p->group->members[p->queue] != NULL)))
+	if (!sessions_params_ok(p))
 		return dpf_null_errno(EINVAL);
-	s = rte_zmalloc_socket("dpf_nat_sessions", sizeof(*s), 0, p->socket_id);
+	s = sessions_alloc(p);
 	if (s == NULL)
-		goto nomem;
+		return dpf_null_errno(ENOMEM);
 	s->nat = p->nat;
 	s->icmp = p->icmp;
 	s->rss = p->rss;
-	s->group = p->group;
 	s->capacity = p->capacity;
 	s->n_queues = p->n_queues;
 	s->queue = p->queue;
@@ -101,31 +121,20 @@ dpf_nat_sessions_create(const struct dpf_nat_sessions_params *p)
 	s->touch_ns = p->timeout_ns / 8;
 	/* Shared mode: every core reads the tables lock-free while their owner
 	 * writes them; deleted keys keep their slots until a grace period. */
-	if (s->group != NULL)
+	if (p->group != NULL)
 		flags = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF;
 	s->fwd = dpf_hash_create(p->name, "sf", p->capacity, sizeof(struct sess_key), p->socket_id,
 				 flags);
 	s->rev = dpf_hash_create(p->name, "sr", p->capacity, sizeof(struct sess_key), p->socket_id,
 				 flags);
-	s->sess =
-		rte_zmalloc_socket("dpf_nat_sess", p->capacity * sizeof(*s->sess), 0, p->socket_id);
-	s->free_stack =
-		rte_malloc_socket("dpf_nat_free", p->capacity * sizeof(uint32_t), 0, p->socket_id);
-	/* Room for any rule set: dpf_nat_sessions_reset() may bring more rules. */
-	s->cursor = rte_zmalloc_socket("dpf_nat_cursor", (MAX_RULES + 1) * sizeof(uint32_t), 0,
-				       p->socket_id);
-	if (s->group != NULL)
-		s->retired = rte_malloc_socket("dpf_nat_retired", p->capacity * sizeof(*s->retired),
-					       0, p->socket_id);
-	if (s->fwd == NULL || s->rev == NULL || s->sess == NULL || s->free_stack == NULL ||
-	    s->cursor == NULL || (s->group != NULL && s->retired == NULL)) {
-		s->group = NULL; /* not registered yet */
-		dpf_nat_sessions_free(s);
-		goto nomem;
+	if (s->fwd == NULL || s->rev == NULL) {
+		dpf_nat_sessions_free(s); /* not registered in the group yet */
+		return dpf_null_errno(ENOMEM);
 	}
 	for (i = 0; i < p->capacity; i++)
 		s->free_stack[i] = p->capacity - 1 - i;
 	s->n_free = p->capacity;
+	s->group = p->group;
 	if (s->group != NULL) {
 		/* Each member reads every table: it is a reader thread of the group. */
 		rte_rcu_qsbr_thread_register(s->group->qsbr, s->queue);
@@ -133,8 +142,6 @@ dpf_nat_sessions_create(const struct dpf_nat_sessions_params *p)
 		__atomic_store_n(&s->group->members[s->queue], s, __ATOMIC_RELEASE);
 	}
 	return s;
-nomem:
-	return dpf_null_errno(ENOMEM);
 }
 
 void

@@ -39,7 +39,6 @@ struct prefix_table {
 };
 
 struct dpf_nat {
-	struct dpf_nat_rule *rules;
 	uint32_t n_rules;
 	bool has_masquerade;
 	struct prefix_table static_in;	/* source side, outbound */
@@ -47,6 +46,8 @@ struct dpf_nat {
 	struct prefix_table masq_in;
 	struct rte_hash *dnat_pub; /* (proto, public addr, port) -> rule */
 	struct rte_hash *dnat_to;  /* (proto, to-addr, to-port) -> rule */
+	/* n_rules, from a cache line on as an allocation of its own would be */
+	struct dpf_nat_rule rules[] __rte_cache_aligned;
 };
 
 /*

@@ -477,12 +477,10 @@ dpf_sink_create(const struct dpf_sink_params *p)
 
 	rc = params_check(p, &level);
 	if (rc != 0)
-		goto fail;
+		return dpf_null_errno(-rc);
 	s = calloc(1, sizeof(*s));
-	if (s == NULL) {
-		rc = -ENOMEM;
-		goto fail;
-	}
+	if (s == NULL)
+		return dpf_null_errno(ENOMEM);
 	s->root_fd = -1;
 	s->stream = p->stream;
 	s->compress = p->compress;
@@ -518,7 +516,6 @@ dpf_sink_create(const struct dpf_sink_params *p)
 
 release_sink:
 	sink_release(s);
-fail:
 	return dpf_null_errno(-rc);
 }
 

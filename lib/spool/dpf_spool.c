@@ -26,7 +26,6 @@ struct entry {
 };
 
 struct dpf_spool {
-	char *dir;
 	int root_fd;
 	uint64_t max_bytes;
 	uint32_t max_files;
@@ -34,6 +33,7 @@ struct dpf_spool {
 	uint32_t n;
 	uint32_t cap;
 	uint64_t bytes;
+	char dir[]; /* dpf_spool_params.dir, copied */
 };
 
 bool
@@ -171,19 +171,13 @@ dpf_spool_open(const struct dpf_spool_params *p)
 
 	if (p == NULL || p->dir == NULL || p->dir[0] == '\0')
 		return dpf_null_errno(EINVAL);
-	s = calloc(1, sizeof(*s));
-	if (s == NULL) {
-		rc = -ENOMEM;
-		goto fail;
-	}
+	s = calloc(1, sizeof(*s) + strlen(p->dir) + 1);
+	if (s == NULL)
+		return dpf_null_errno(ENOMEM);
 	s->root_fd = -1;
 	s->max_bytes = p->max_bytes;
 	s->max_files = p->max_files;
-	s->dir = strdup(p->dir);
-	if (s->dir == NULL) {
-		rc = -ENOMEM;
-		goto close_spool;
-	}
+	strcpy(s->dir, p->dir);
 	rc = dpf_mkdir_p(s->dir, SPOOL_DIR_MODE);
 	if (rc != 0)
 		goto close_spool;
@@ -201,7 +195,6 @@ dpf_spool_open(const struct dpf_spool_params *p)
 
 close_spool:
 	dpf_spool_close(s);
-fail:
 	return dpf_null_errno(-rc);
 }
 
@@ -217,7 +210,6 @@ dpf_spool_close(struct dpf_spool *s)
 	free(s->e);
 	if (s->root_fd >= 0)
 		close(s->root_fd);
-	free(s->dir);
 	free(s);
 }
 

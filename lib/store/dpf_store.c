@@ -15,10 +15,10 @@
 
 struct dpf_store {
 	pthread_mutex_t lock;
-	struct dpf_record *ring;
 	uint32_t capacity;
 	uint32_t head;  /* next slot to write */
 	uint32_t count;
+	struct dpf_record ring[]; /* capacity records, the oldest at head once full */
 };
 
 void
@@ -27,7 +27,6 @@ dpf_store_free(struct dpf_store *s)
 	if (s == NULL)
 		return;
 	pthread_mutex_destroy(&s->lock);
-	free(s->ring);
 	free(s);
 }
 
@@ -38,20 +37,12 @@ dpf_store_create(uint32_t capacity)
 
 	if (capacity == 0)
 		return dpf_null_errno(EINVAL);
-	s = calloc(1, sizeof(*s));
+	s = calloc(1, sizeof(*s) + (size_t)capacity * sizeof(s->ring[0]));
 	if (s == NULL)
-		goto nomem;
+		return dpf_null_errno(ENOMEM);
 	pthread_mutex_init(&s->lock, NULL);
-	s->ring = calloc(capacity, sizeof(*s->ring));
-	if (s->ring == NULL)
-		goto free_store;
 	s->capacity = capacity;
 	return s;
-
-free_store:
-	dpf_store_free(s);
-nomem:
-	return dpf_null_errno(ENOMEM);
 }
 
 void

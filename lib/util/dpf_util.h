@@ -5,10 +5,11 @@
 /**
  * @file
  * The small internals every other library needs and used to write again:
- * big-endian loads and stores, the NULL + rte_errno failure, time units,
- * error messages for parsers, text trimming and decimal numbers, mkdir -p,
- * IP addresses and prefixes, protocol names, and unique names for DPDK
- * objects and the rte_hash tables built from them.
+ * big-endian loads and stores, the NULL + rte_errno failure, one allocation
+ * for a handle and its arrays, time units, error messages for parsers, text
+ * trimming and decimal numbers, mkdir -p, IP addresses and prefixes,
+ * protocol names, and unique names for DPDK objects and the rte_hash tables
+ * built from them.
  *
  * It is the first library in lib/meson.build: it depends on no other dpflow
  * library, so any of them may use it. Like every library it never prints,
@@ -74,6 +75,27 @@ dpf_null_errno(int err)
 {
 	rte_errno = err;
 	return NULL;
+}
+
+/* ------------------------------------------------------------ one allocation */
+
+/**
+ * Lay out a handle and the arrays it owns in one allocation: place an array
+ * of `bytes` at the first cache line past the `*size` bytes laid out so far,
+ * and grow *size to its end. A create function starts from sizeof(handle),
+ * places every array whose size it knows, allocates *size bytes once
+ * (cache-line aligned) and sets each array to RTE_PTR_ADD(handle, offset):
+ * one failure path, and a free that is one call. Arrays on the data path
+ * keep a cache line to themselves at the start, as with their own allocation.
+ * @return the offset of the array from the start of the allocation
+ */
+static inline size_t
+dpf_layout_place(size_t *size, size_t bytes)
+{
+	size_t off = RTE_ALIGN_CEIL(*size, RTE_CACHE_LINE_SIZE);
+
+	*size = off + bytes;
+	return off;
 }
 
 /* ------------------------------------------------------------ time */

@@ -65,38 +65,29 @@ struct dpf_merge {
 void
 dpf_shard_free(struct dpf_shard *s)
 {
-	if (s == NULL)
-		return;
-	rte_free(s->views);
 	rte_free(s);
 }
 
+/* One allocation: the shard, lost_pkts right behind it, the views from a cache line on. */
 struct dpf_shard *
 dpf_shard_create(uint16_t n_ifaces, uint32_t max_views, int socket_id)
 {
+	size_t size = sizeof(struct dpf_shard) + n_ifaces * sizeof(uint64_t);
+	size_t views_off = dpf_layout_place(&size, max_views * sizeof(struct dpf_flow_nat));
 	struct dpf_shard *s;
 
 	if (n_ifaces == 0 || max_views > DPF_SHARD_MAX_VIEWS)
 		return dpf_null_errno(EINVAL);
-	s = rte_zmalloc_socket("dpf_shard", sizeof(*s) + n_ifaces * sizeof(uint64_t),
-			       RTE_CACHE_LINE_SIZE, socket_id);
+	s = rte_zmalloc_socket("dpf_shard", size, RTE_CACHE_LINE_SIZE, socket_id);
 	if (s == NULL)
-		goto nomem;
+		return dpf_null_errno(ENOMEM);
 	s->n_ifaces = n_ifaces;
 	s->lost_pkts = (uint64_t *)(s + 1);
 	if (max_views > 0) {
-		s->views = rte_malloc_socket("dpf_shard_views", max_views * sizeof(*s->views),
-					     RTE_CACHE_LINE_SIZE, socket_id);
-		if (s->views == NULL)
-			goto free_shard;
+		s->views = RTE_PTR_ADD(s, views_off);
 		s->max_views = max_views;
 	}
 	return s;
-
-free_shard:
-	dpf_shard_free(s);
-nomem:
-	return dpf_null_errno(ENOMEM);
 }
 
 void
@@ -122,42 +113,36 @@ dpf_shard_lost_total(const struct dpf_shard *s)
 void
 dpf_merge_free(struct dpf_merge *m)
 {
-	if (m == NULL)
-		return;
-	rte_free(m->tmp);
-	rte_free(m->recs);
 	rte_free(m);
 }
 
+/*
+ * One allocation for the merge and its two record arrays, each from a cache
+ * line on; the arrays are written before they are read, so only the merge
+ * itself is zeroed.
+ */
 struct dpf_merge *
 dpf_merge_create(const struct dpf_merge_params *p)
 {
+	size_t size = sizeof(struct dpf_merge), recs_off, tmp_off;
 	struct dpf_merge *m;
 
 	if (p == NULL || p->max_flows == 0 || p->n_ifaces == 0)
 		return dpf_null_errno(EINVAL);
-	m = rte_zmalloc_socket("dpf_merge", sizeof(*m), RTE_CACHE_LINE_SIZE, p->socket_id);
+	recs_off = dpf_layout_place(&size, (size_t)p->max_flows * sizeof(struct sort_rec));
+	tmp_off = dpf_layout_place(&size, (size_t)p->max_flows * sizeof(struct sort_rec));
+	m = rte_malloc_socket("dpf_merge", size, RTE_CACHE_LINE_SIZE, p->socket_id);
 	if (m == NULL)
-		goto nomem;
-	m->recs = rte_malloc_socket("dpf_merge_recs", (size_t)p->max_flows * sizeof(m->recs[0]),
-				    RTE_CACHE_LINE_SIZE, p->socket_id);
-	if (m->recs == NULL)
-		goto free_merge;
-	m->tmp = rte_malloc_socket("dpf_merge_tmp", (size_t)p->max_flows * sizeof(m->tmp[0]),
-				   RTE_CACHE_LINE_SIZE, p->socket_id);
-	if (m->tmp == NULL)
-		goto free_merge;
+		return dpf_null_errno(ENOMEM);
+	memset(m, 0, sizeof(*m));
+	m->recs = RTE_PTR_ADD(m, recs_off);
+	m->tmp = RTE_PTR_ADD(m, tmp_off);
 	m->max_flows = p->max_flows;
 	m->n_ifaces = p->n_ifaces;
 	m->finish = p->finish;
 	m->finish_arg = p->finish_arg;
 	m->nodata = true;
 	return m;
-
-free_merge:
-	dpf_merge_free(m);
-nomem:
-	return dpf_null_errno(ENOMEM);
 }
 
 void

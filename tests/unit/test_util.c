@@ -420,6 +420,26 @@ test_util_hash_create_names_the_table_and_keeps_one_bucket_at_least(void **state
 	rte_hash_free(h);
 }
 
+/* Arrays laid out behind a handle start on cache lines and never overlap what came before. */
+static void
+test_util_layout_place_starts_each_array_on_a_cache_line(void **state)
+{
+	const size_t line = RTE_CACHE_LINE_SIZE;
+	size_t size = line / 2; /* a handle smaller than a line */
+	size_t a, b, c;
+
+	(void)state;
+	a = dpf_layout_place(&size, line + line / 2);
+	assert_int_equal(a, line);
+	assert_int_equal(size, 2 * line + line / 2);
+	b = dpf_layout_place(&size, 0); /* an empty array still gets its own line */
+	assert_int_equal(b, 3 * line);
+	assert_int_equal(size, 3 * line);
+	c = dpf_layout_place(&size, 8); /* already on a line: no gap */
+	assert_int_equal(c, 3 * line);
+	assert_int_equal(size, 3 * line + 8);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -441,6 +461,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_util_unique_name_skips_taken_names_and_gives_up),
 		cmocka_unit_test(
 			test_util_hash_create_names_the_table_and_keeps_one_bucket_at_least),
+		cmocka_unit_test(test_util_layout_place_starts_each_array_on_a_cache_line),
 	};
 
 	(void)argc;
