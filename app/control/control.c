@@ -15,6 +15,7 @@
 #include "ctl_internal.h"
 #include "dpf_ft.h"
 #include "snapshot.h"
+#include "dpf_util.h"
 
 #define FLUSH_WAIT_MS 5000
 /* set window with the wall clock: never a boundary closer than this (RX cores
@@ -26,16 +27,13 @@ dpf_ctl_create(const struct dpf_ctl_params *p)
 {
 	struct dpf_ctl *ctl = calloc(1, sizeof(*ctl));
 
-	if (ctl == NULL) {
-		rte_errno = ENOMEM;
-		return NULL;
-	}
+	if (ctl == NULL)
+		return dpf_null_errno(ENOMEM);
 	ctl->p = *p;
 	ctl->fmt_show = dpf_fmt_parse(dpf_config_options(p->cfg)->log_format, NULL, 0);
 	if (ctl->fmt_show == NULL) {
 		free(ctl);
-		rte_errno = ENOMEM;
-		return NULL;
+		return dpf_null_errno(ENOMEM);
 	}
 	ctl->progress_ns = p->start_ns;
 	return ctl;
