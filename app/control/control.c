@@ -293,52 +293,86 @@ dpf_ctl_show_lcores(struct dpf_ctl *ctl, FILE *f)
 	return 0;
 }
 
+/* `<prefix><name>: <value>` lines, one a field. */
+struct kv {
+	const char *name;
+	uint64_t v;
+};
+
+static void
+print_kv(FILE *f, const char *prefix, const struct kv *kv, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		fprintf(f, "%s%s: %" PRIu64 "\n", prefix, kv[i].name, kv[i].v);
+}
+
+/* A snapshot with the counters only; says so on f when there is none. */
+static int
+take_counters(struct dpf_ctl *ctl, FILE *f, struct dpf_snapshot *s)
+{
+	if (dpf_snapshot_take(ctl, 0, s) < 0) {
+		fprintf(f, "error: out of memory\n");
+		return -1;
+	}
+	return 0;
+}
+
 int
 dpf_ctl_show_flow_table(struct dpf_ctl *ctl, FILE *f)
 {
 	struct dpf_snapshot s;
+	char prefix[32];
 	uint16_t c;
 
-	if (dpf_snapshot_take(ctl, 0, &s) < 0) {
-		fprintf(f, "error: out of memory\n");
+	if (take_counters(ctl, f, &s) < 0)
 		return -1;
-	}
 	for (c = 0; c < s.n_cores; c++) {
 		const struct dpf_snap_core *k = &s.core[c];
-		unsigned int id = k->lcore_id;
+		const struct kv kv[] = {
+			{"flows", k->flows},
+			{"capacity", s.flows_per_core},
+			{"tables", s.tables_per_core},
+			{"flows-created", k->c.flows_created},
+			{"lost-table-full", k->c.lost_table_full},
+			{"lost-no-table", k->c.lost_no_table},
+		};
 
-		fprintf(f, "core %u flows: %u\n", id, k->flows);
-		fprintf(f, "core %u capacity: %" PRIu64 "\n", id, s.flows_per_core);
-		fprintf(f, "core %u tables: %" PRIu64 "\n", id, s.tables_per_core);
-		fprintf(f, "core %u flows-created: %" PRIu64 "\n", id, k->c.flows_created);
-		fprintf(f, "core %u lost-table-full: %" PRIu64 "\n", id, k->c.lost_table_full);
-		fprintf(f, "core %u lost-no-table: %" PRIu64 "\n", id, k->c.lost_no_table);
+		snprintf(prefix, sizeof(prefix), "core %u ", k->lcore_id);
+		print_kv(f, prefix, kv, RTE_DIM(kv));
 	}
 	fprintf(f, "bytes-per-flow: %zu\n", dpf_ft_bytes_per_flow((uint32_t)s.flows_per_core));
 	dpf_snapshot_release(&s);
 	return 0;
 }
 
+static void
+print_window(FILE *f, const struct dpf_snapshot *s)
+{
+	const struct kv kv[] = {
+		{"window-seconds", s->window_sec},
+		{"window-start", s->window_start_ns / NS_PER_SEC},
+		{"window-end", s->window_end_ns / NS_PER_SEC},
+		{"now", s->now_ns / NS_PER_SEC},
+		{"next-boundary-in", (s->window_end_ns - s->now_ns) / NS_PER_SEC},
+		{"flows-so-far", s->flows},
+		{"windows-closed", s->pipeline.windows},
+	};
+
+	fprintf(f, "clock: %s\n", s->clock == DPF_CLOCK_WALL ? "wall" : "packet");
+	print_kv(f, "", kv, RTE_DIM(kv));
+	dpf_ctl_print_clock(f, "clock-", &s->wall);
+}
+
 int
 dpf_ctl_show_window(struct dpf_ctl *ctl, FILE *f)
 {
 	struct dpf_snapshot s;
-	uint64_t t;
 
-	if (dpf_snapshot_take(ctl, 0, &s) < 0) {
-		fprintf(f, "error: out of memory\n");
+	if (take_counters(ctl, f, &s) < 0)
 		return -1;
-	}
-	t = s.now_ns;
-	fprintf(f, "clock: %s\n", s.clock == DPF_CLOCK_WALL ? "wall" : "packet");
-	fprintf(f, "window-seconds: %u\n", s.window_sec);
-	fprintf(f, "window-start: %" PRIu64 "\n", s.window_start_ns / NS_PER_SEC);
-	fprintf(f, "window-end: %" PRIu64 "\n", s.window_end_ns / NS_PER_SEC);
-	fprintf(f, "now: %" PRIu64 "\n", t / NS_PER_SEC);
-	fprintf(f, "next-boundary-in: %" PRIu64 "\n", (s.window_end_ns - t) / NS_PER_SEC);
-	fprintf(f, "flows-so-far: %" PRIu64 "\n", s.flows);
-	fprintf(f, "windows-closed: %" PRIu64 "\n", s.pipeline.windows);
-	dpf_ctl_print_clock(f, "clock-", &s.wall);
+	print_window(f, &s);
 	dpf_snapshot_release(&s);
 	return 0;
 }
