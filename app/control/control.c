@@ -30,11 +30,6 @@ dpf_ctl_create(const struct dpf_ctl_params *p)
 	if (ctl == NULL)
 		return dpf_null_errno(ENOMEM);
 	ctl->p = *p;
-	ctl->fmt_show = dpf_fmt_parse(dpf_config_options(p->cfg)->log_format, NULL, 0);
-	if (ctl->fmt_show == NULL) {
-		free(ctl);
-		return dpf_null_errno(ENOMEM);
-	}
 	ctl->progress_ns = p->start_ns;
 	return ctl;
 }
@@ -42,9 +37,6 @@ dpf_ctl_create(const struct dpf_ctl_params *p)
 void
 dpf_ctl_free(struct dpf_ctl *ctl)
 {
-	if (ctl == NULL)
-		return;
-	dpf_fmt_free(ctl->fmt_show);
 	free(ctl);
 }
 
@@ -397,25 +389,42 @@ dpf_ctl_set_window(struct dpf_ctl *ctl, FILE *f, const char *arg)
 	return 0;
 }
 
+/*
+ * The record format in effect, parsed from the config (which set log-format
+ * updates; the control thread is its only writer at run time), so the handle
+ * keeps no copy of it that could disagree. NULL, said on f, if it cannot be.
+ */
+static struct dpf_fmt *
+format_in_effect(struct dpf_ctl *ctl, FILE *f)
+{
+	const char *s = dpf_config_options(ctl->p.cfg)->log_format;
+	struct dpf_fmt *fmt = NULL;
+	char err[256] = "out of memory";
+
+	if (s != NULL)
+		fmt = dpf_fmt_parse(s, err, sizeof(err));
+	if (fmt == NULL)
+		fprintf(f, "error: log-format: %s\n", err);
+	return fmt;
+}
+
 int
 dpf_ctl_set_log_format(struct dpf_ctl *ctl, FILE *f, const char *fmt)
 {
-	char err[256];
 	struct dpf_fmt *nf;
+	char err[256];
 
 	if (dpf_export_file_set_format(ctl->p.file, fmt, err, sizeof(err)) < 0) {
 		fprintf(f, "error: log-format: %s\n", err);
 		return -1;
 	}
-	/* show flows prints in the format too. */
-	nf = dpf_fmt_parse(fmt, err, sizeof(err));
-	if (nf != NULL) {
-		dpf_fmt_free(ctl->fmt_show);
-		ctl->fmt_show = nf;
-	}
+	/* show flows prints in the format too: it reads it from the config. */
 	dpf_config_set(ctl->p.cfg, "log-format", fmt, err, sizeof(err));
 	fprintf(f, "log-format: %s\n", fmt);
-	fprintf(f, "version: %u\n", dpf_fmt_version(ctl->fmt_show));
+	nf = format_in_effect(ctl, f);
+	if (nf != NULL)
+		fprintf(f, "version: %u\n", dpf_fmt_version(nf));
+	dpf_fmt_free(nf);
 	fprintf(f, "takes-effect: at the next window boundary (new files, new header)\n");
 	return 0;
 }
@@ -493,19 +502,26 @@ dpf_ctl_show_flows(struct dpf_ctl *ctl, FILE *f, int argc, char **argv)
 {
 	char line[DPF_FMT_LINE_MAX];
 	struct dpf_record *recs;
+	struct dpf_fmt *fmt;
 	uint32_t n, i;
 
 	recs = query_flows(ctl, f, argc, argv, &n, 100);
 	if (recs == NULL)
 		return -1;
+	fmt = format_in_effect(ctl, f);
+	if (fmt == NULL) {
+		free(recs);
+		return -1;
+	}
 	fprintf(f, "flows: %u\n", n);
 	fprintf(f, "stored: %u\n", dpf_store_count(ctl->p.store));
 	/* Rows in the configured record format, under its header. */
-	if (dpf_fmt_header(ctl->fmt_show, line, sizeof(line)) > 0)
+	if (dpf_fmt_header(fmt, line, sizeof(line)) > 0)
 		fputs(line, f);
 	for (i = 0; i < n; i++)
-		if (dpf_fmt_record(ctl->fmt_show, ctl->p.fmt_ctx, &recs[i], line, sizeof(line)) > 0)
+		if (dpf_fmt_record(fmt, ctl->p.fmt_ctx, &recs[i], line, sizeof(line)) > 0)
 			fputs(line, f);
+	dpf_fmt_free(fmt);
 	free(recs);
 	return 0;
 }

@@ -9,7 +9,6 @@
 
 struct dpf_ctl {
 	struct dpf_ctl_params p;
-	struct dpf_fmt *fmt_show; /* show flows prints in the record format (control thread) */
 	/* The progress line's previous reading (run loop thread). */
 	uint64_t progress_rx;
 	uint64_t progress_ns;
