@@ -265,8 +265,8 @@ main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_set_window_announces_the_next_boundary, setup,
 						teardown),
-		cmocka_unit_test_setup_teardown(test_show_flows_follows_the_configured_format, setup,
-						teardown),
+		cmocka_unit_test_setup_teardown(test_show_flows_follows_the_configured_format,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_show_flows_filters_in_the_record_format, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_export_flows_writes_csv_once, setup, teardown),
