@@ -285,21 +285,6 @@ dpf_ctl_show_lcores(struct dpf_ctl *ctl, FILE *f)
 	return 0;
 }
 
-/* `<prefix><name>: <value>` lines, one a field. */
-struct kv {
-	const char *name;
-	uint64_t v;
-};
-
-static void
-print_kv(FILE *f, const char *prefix, const struct kv *kv, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		fprintf(f, "%s%s: %" PRIu64 "\n", prefix, kv[i].name, kv[i].v);
-}
-
 /* A snapshot with the counters only; says so on f when there is none. */
 static int
 take_counters(struct dpf_ctl *ctl, FILE *f, struct dpf_snapshot *s)
@@ -315,24 +300,16 @@ int
 dpf_ctl_show_flow_table(struct dpf_ctl *ctl, FILE *f)
 {
 	struct dpf_snapshot s;
+	struct dpf_snap_rows r;
 	char prefix[32];
 	uint16_t c;
 
 	if (take_counters(ctl, f, &s) < 0)
 		return -1;
 	for (c = 0; c < s.n_cores; c++) {
-		const struct dpf_snap_core *k = &s.core[c];
-		const struct kv kv[] = {
-			{"flows", k->flows},
-			{"capacity", s.flows_per_core},
-			{"tables", s.tables_per_core},
-			{"flows-created", k->c.flows_created},
-			{"lost-table-full", k->c.lost_table_full},
-			{"lost-no-table", k->c.lost_no_table},
-		};
-
-		snprintf(prefix, sizeof(prefix), "core %u ", k->lcore_id);
-		print_kv(f, prefix, kv, RTE_DIM(kv));
+		dpf_snapshot_core_rows(&s, c, &r);
+		snprintf(prefix, sizeof(prefix), "core %u ", s.core[c].lcore_id);
+		dpf_ctl_print_rows(f, prefix, &r);
 	}
 	fprintf(f, "bytes-per-flow: %zu\n", dpf_ft_bytes_per_flow((uint32_t)s.flows_per_core));
 	dpf_snapshot_release(&s);
@@ -342,18 +319,11 @@ dpf_ctl_show_flow_table(struct dpf_ctl *ctl, FILE *f)
 static void
 print_window(FILE *f, const struct dpf_snapshot *s)
 {
-	const struct kv kv[] = {
-		{"window-seconds", s->window_sec},
-		{"window-start", s->window_start_ns / NS_PER_SEC},
-		{"window-end", s->window_end_ns / NS_PER_SEC},
-		{"now", s->now_ns / NS_PER_SEC},
-		{"next-boundary-in", (s->window_end_ns - s->now_ns) / NS_PER_SEC},
-		{"flows-so-far", s->flows},
-		{"windows-closed", s->pipeline.windows},
-	};
+	struct dpf_snap_rows r;
 
+	dpf_snapshot_window_rows(s, &r);
 	fprintf(f, "clock: %s\n", s->clock == DPF_CLOCK_WALL ? "wall" : "packet");
-	print_kv(f, "", kv, RTE_DIM(kv));
+	dpf_ctl_print_rows(f, "", &r);
 	dpf_ctl_print_clock(f, "clock-", &s->wall);
 }
 
