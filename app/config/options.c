@@ -22,13 +22,13 @@
 #include "log.h"
 
 enum opt_type {
-	OPT_STR,   /* free text (format strings) */
-	OPT_PATH,  /* a file or directory: checked by path_check() */
-	OPT_META,  /* printed in records: printable ASCII, no space */
+	OPT_STR,  /* free text (format strings) */
+	OPT_PATH, /* a file or directory: checked by path_check() */
+	OPT_META, /* printed in records: printable ASCII, no space */
 	OPT_UINT,
 	OPT_ENUM,
-	OPT_LIST,  /* repeatable: each use appends */
-	OPT_FLAG,  /* no value: set to 1 */
+	OPT_LIST, /* repeatable: each use appends */
+	OPT_FLAG, /* no value: set to 1 */
 };
 
 #define OPT_CLI_ONLY 0x1
@@ -56,149 +56,176 @@ struct opt_def {
 	unsigned int flags;
 };
 
-#define O(field) offsetof(struct dpf_options, field)
+/*
+ * A row of each type names only what the type uses (O_UINT its range, O_ENUM
+ * its names; _CLI: not a [dpflow] key): one option a row, its help below.
+ */
+#define O_ROW(name, type, field, min, max, values, def, arg, flags, help)                          \
+	{                                                                                          \
+		name, type, offsetof(struct dpf_options, field), min, max, values, def, arg, help, \
+			flags                                                                      \
+	}
+#define O_STR(name, field, def, arg, help)                                                         \
+	O_ROW(name, OPT_STR, field, 0, 0, NULL, def, arg, 0, help)
+#define O_META(name, field, def, arg, help)                                                        \
+	O_ROW(name, OPT_META, field, 0, 0, NULL, def, arg, 0, help)
+#define O_PATH(name, field, def, arg, help)                                                        \
+	O_ROW(name, OPT_PATH, field, 0, 0, NULL, def, arg, 0, help)
+#define O_PATH_CLI(name, field, def, arg, help)                                                    \
+	O_ROW(name, OPT_PATH, field, 0, 0, NULL, def, arg, OPT_CLI_ONLY, help)
+#define O_UINT(name, field, min, max, def, arg, help)                                              \
+	O_ROW(name, OPT_UINT, field, min, max, NULL, def, arg, 0, help)
+#define O_ENUM(name, field, values, def, arg, help)                                                \
+	O_ROW(name, OPT_ENUM, field, 0, 0, values, def, arg, 0, help)
+#define O_LIST(name, field, arg, help) O_ROW(name, OPT_LIST, field, 0, 0, NULL, NULL, arg, 0, help)
+#define O_FLAG_CLI(name, field, help)                                                              \
+	O_ROW(name, OPT_FLAG, field, 0, 1, NULL, "0", "", OPT_CLI_ONLY, help)
 
 static const struct opt_def opt_table[] = {
-	{"replay", OPT_PATH, O(replay), 0, 0, NULL, NULL, "FILE",
-	 "replay a pcap through the software-RSS source; exits once every window is flushed", 0},
-	{"rxq", OPT_UINT, O(rxq), 1, DPF_MAX_RX_CORES, NULL, "1", "N",
-	 "RX queues per port, one RX lcore each", 0},
-	{"window", OPT_UINT, O(window), 1, 3600, NULL, "600", "SEC",
-	 "capture window length, aligned to Unix time", 0},
-	{"clock", OPT_ENUM, O(clock), 0, 0, clock_names, "auto", "packet|wall",
-	 "window clock; auto: packet for --replay and net_pcap ports, wall otherwise", 0},
-	{"log-format", OPT_STR, O(log_format), 0, 0, NULL, DPF_FMT_DEFAULT, "FMT",
-	 "AWS flow log format string", 0},
-	{"output", OPT_PATH, O(output), 0, 0, NULL, "-", "DIR|-",
-	 "DIR: files in the AWS object layout; -: header and records on stdout", 0},
-	{"compress", OPT_ENUM, O(compress), 0, 0, compress_names, "zstd", "zstd|gzip|none",
-	 "file compression (files only)", 0},
-	{"compress-level", OPT_UINT, O(compress_level), 0, 22, NULL, "0", "N",
-	 "compression level; 0: zstd 3, gzip 6", 0},
-	{"account-id", OPT_META, O(account_id), 0, 0, NULL, "unknown", "ID",
-	 "account-id of every interface (and the object path)", 0},
-	{"interface-id", OPT_META, O(interface_id), 0, 0, NULL, "eni-port0", "ID",
-	 "interface-id of port 0 (other ports: eni-port<N>, or [interface] sections)", 0},
-	{"vpc-id", OPT_META, O(vpc_id), 0, 0, NULL, NULL, "ID", "vpc-id field", 0},
-	{"subnet-id", OPT_META, O(subnet_id), 0, 0, NULL, NULL, "ID", "subnet-id field", 0},
-	{"instance-id", OPT_META, O(instance_id), 0, 0, NULL, NULL, "ID", "instance-id field", 0},
-	{"region", OPT_META, O(region), 0, 0, NULL, NULL, "R",
-	 "region field (and the object path, where unset is 'unknown')", 0},
-	{"az-id", OPT_META, O(az_id), 0, 0, NULL, NULL, "A", "az-id field", 0},
-	{"sublocation-type", OPT_META, O(sublocation_type), 0, 0, NULL, NULL, "T",
-	 "sublocation-type field", 0},
-	{"sublocation-id", OPT_META, O(sublocation_id), 0, 0, NULL, NULL, "ID",
-	 "sublocation-id field", 0},
-	{"flow-log-id", OPT_META, O(flow_log_id), 0, 0, NULL, "fl-dpflow", "ID",
-	 "flow log id in object names", 0},
-	{"idle-exit", OPT_UINT, O(idle_exit), 0, 86400 * 365, NULL, "0", "SEC",
-	 "flush everything and exit after SEC seconds without packets (0: never)", 0},
-	{"flows-per-core", OPT_UINT, O(flows_per_core), 1, 1u << 27, NULL, "65536", "N",
-	 "flow table capacity of each RX core, per window", 0},
-	{"shards-per-core", OPT_UINT, O(shards_per_core), 2, 16, NULL, "3", "N",
-	 "flow tables per RX core (open window plus windows being merged)", 0},
-	{"stats-period", OPT_UINT, O(stats_period), 0, 86400, NULL, "0", "SEC",
-	 "print a progress line every SEC seconds (0: only the summary at exit)", 0},
-	{"forward", OPT_STR, O(forward), 0, 0, NULL, NULL, "A:B[,C:D]",
-	 "forward mode: pair ports like testpmd io forwarding; accepted packets are NAT-rewritten "
-	 "and sent on the peer port, rejected ones dropped", 0},
-	{"unmatched", OPT_ENUM, O(unmatched), 0, 0, unmatched_names, "log", "log|drop",
-	 "packets matching no interface: log on the port's default interface, or count and drop",
-	 0},
-	{"nat-rule", OPT_LIST, O(nat_rules), 0, 0, NULL, NULL, "RULE",
-	 "NAT rule (repeatable): static IN-CIDR OUT-CIDR | dnat PROTO ADDR:PORT TO:PORT | "
-	 "masquerade IN-CIDR OUT-ADDR [LO-HI]", 0},
-	{"nat-sessions-per-core", OPT_UINT, O(nat_sessions_per_core), 1, 1u << 24, NULL, "65536",
-	 "N", "masquerade sessions each RX core can hold", 0},
-	{"nat-timeout", OPT_UINT, O(nat_timeout), 1, 86400, NULL, "300", "SEC",
-	 "idle masquerade sessions expire after SEC seconds", 0},
-	{"nat-sessions", OPT_ENUM, O(nat_sessions), 0, 0, nat_sessions_names, "auto",
-	 "auto|per-core|shared",
-	 "masquerade sessions: per-core (ports chosen so replies hash to their core: needs "
-	 "dpflow's Toeplitz RSS on every port), shared (every RX core finds every session), "
-	 "auto: per-core where the ports allow it", 0},
-	{"acl-rule", OPT_LIST, O(acl_rules), 0, 0, NULL, NULL, "RULE",
-	 "ACL rule (repeatable, first match wins): allow|deny PROTO SRC SPORTS DST DPORTS", 0},
-	{"acl-default", OPT_ENUM, O(acl_default), 0, 0, acl_default_names, "allow", "allow|deny",
-	 "verdict when no ACL rule matches", 0},
-	{"acl-stateful", OPT_ENUM, O(acl_stateful), 0, 0, yes_no_names, "no", "yes|no",
-	 "accept replies to accepted connections, like a security group", 0},
-	{"conntrack-per-core", OPT_UINT, O(conntrack_per_core), 1, 1u << 24, NULL, "65536", "N",
-	 "connections each RX core tracks in stateful ACL mode", 0},
-	{"conntrack-timeout", OPT_UINT, O(conntrack_timeout), 1, 86400, NULL, "300", "SEC",
-	 "idle tracked connections expire after SEC seconds", 0},
-	{"interactive", OPT_FLAG, O(interactive), 0, 1, NULL, "0", "",
-	 "-i: the dpflow> prompt (testpmd style); with it the program exits on quit", OPT_CLI_ONLY},
-	{"cmdline-file", OPT_PATH, O(cmdline_file), 0, 0, NULL, NULL, "FILE",
-	 "run the prompt's commands from FILE, printing their output", OPT_CLI_ONLY},
-	{"flow-store", OPT_UINT, O(flow_store), 1, 10000000, NULL, "100000", "N",
-	 "records of recent windows kept for show flows / export flows", 0},
-	{"config", OPT_PATH, O(config), 0, 0, NULL, NULL, "FILE",
-	 "read settings from FILE ([dpflow] keys as above, [interface ID] sections); "
-	 "command-line options win", OPT_CLI_ONLY},
-	{"ipfix", OPT_STR, O(ipfix), 0, 0, NULL, NULL, "udp://HOST:PORT|tcp://HOST:PORT",
-	 "also export the records as IPFIX (RFC 7011) to this collector", 0},
-	{"ipfix-domain-id", OPT_UINT, O(ipfix_domain_id), 0, UINT32_MAX, NULL, "1", "N",
-	 "IPFIX observation domain id", 0},
-	{"ipfix-message-size", OPT_UINT, O(ipfix_message_size), 512, 65535, NULL, "1400", "BYTES",
-	 "largest IPFIX message (UDP: keep under the path MTU)", 0},
-	{"ipfix-template-refresh", OPT_UINT, O(ipfix_template_refresh), 1, 86400, NULL, "300",
-	 "SEC", "resend IPFIX templates over UDP every SEC seconds", 0},
-	{"ipfix-interface-names", OPT_ENUM, O(ipfix_interface_names), 0, 0, yes_no_names, "no",
-	 "no|yes", "also send interface-id names as IPFIX option records (interfaceName)", 0},
-	{"ipfix-rate", OPT_UINT, O(ipfix_rate), 0, 10000000, NULL, "0", "MSGS",
-	 "UDP: at most MSGS IPFIX messages a second, so a collector is not flooded at each "
-	 "window end (0: no limit)", 0},
-	{"s3-bucket", OPT_STR, O(s3_bucket), 0, 0, NULL, NULL, "NAME",
-	 "upload every published file to this S3 bucket (needs --output DIR)", 0},
-	{"s3-endpoint", OPT_STR, O(s3_endpoint), 0, 0, NULL, NULL, "URL",
-	 "S3-compatible service URL (default https://s3.<s3-region>.amazonaws.com)", 0},
-	{"s3-region", OPT_META, O(s3_region), 0, 0, NULL, NULL, "R",
-	 "signing region (default --region, else us-east-1)", 0},
-	{"s3-prefix", OPT_STR, O(s3_prefix), 0, 0, NULL, NULL, "PREFIX",
-	 "key prefix in the bucket (objects go under PREFIX/AWSLogs/...)", 0},
-	{"s3-url-style", OPT_ENUM, O(s3_url_style), 0, 0, s3_url_style_names, "path",
-	 "path|virtual", "bucket in the URL path, or as a host name label", 0},
-	{"s3-layout", OPT_ENUM, O(s3_layout), 0, 0, s3_layout_names, "plain",
-	 "plain|hourly|hive|hive-hourly", "object key layout (AWS flow log delivery options)", 0},
-	{"s3-credentials", OPT_STR, O(s3_credentials), 0, 0, NULL, NULL, "FILE",
-	 "AWS shared credentials file (default: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, "
-	 "else AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials)", 0},
-	{"s3-profile", OPT_META, O(s3_profile), 0, 0, NULL, NULL, "NAME",
-	 "profile in the credentials file (default AWS_PROFILE, else default)", 0},
-	{"s3-ca-file", OPT_STR, O(s3_ca_file), 0, 0, NULL, NULL, "FILE",
-	 "PEM CA bundle for an https endpoint with a private CA", 0},
-	{"s3-spool", OPT_STR, O(s3_spool), 0, 0, NULL, NULL, "DIR",
-	 "files wait here until their upload is confirmed (default <output>/.s3-spool)", 0},
-	{"s3-spool-max-mb", OPT_UINT, O(s3_spool_max_mb), 1, 1u << 30, NULL, "1024", "MB",
-	 "spool size limit; a file that does not fit stays in --output, not uploaded", 0},
-	{"s3-spool-max-files", OPT_UINT, O(s3_spool_max_files), 1, 10000000, NULL, "10000", "N",
-	 "spool file-count limit", 0},
-	{"s3-keep-local", OPT_ENUM, O(s3_keep_local), 0, 0, yes_no_names, "no", "no|yes",
-	 "keep the published file in --output besides the spool", 0},
-	{"s3-retry-min-ms", OPT_UINT, O(s3_retry_min_ms), 1, 600000, NULL, "1000", "MS",
-	 "first retry delay; doubles per failure", 0},
-	{"s3-retry-max-sec", OPT_UINT, O(s3_retry_max_sec), 1, 86400, NULL, "300", "SEC",
-	 "longest retry delay", 0},
-	{"s3-drain-sec", OPT_UINT, O(s3_drain_sec), 0, 86400, NULL, "30", "SEC",
-	 "at stop, keep uploading the spool for up to SEC seconds (the rest waits for the "
-	 "next start)", 0},
-	{"s3-timeout-sec", OPT_UINT, O(s3_timeout_sec), 1, 3600, NULL, "30", "SEC",
-	 "connect timeout, and abort a transfer stalled for SEC seconds", 0},
-	{"drivers-cfg", OPT_STR, O(drivers_cfg), 0, 0, NULL, NULL, "DIR",
-	 "driver profile directory (default: the installed drivers-cfg, else the source "
-	 "tree's); see doc/drivers-cfg.md", 0},
-	{"hold-mb", OPT_UINT, O(hold_mb), 1, 1u << 20, NULL, "64", "MB",
-	 "output kept in memory while the output directory cannot be written (full, "
-	 "read-only, unwritable), retried every 250 ms; beyond it records are counted as lost", 0},
-	{"max-time-gap", OPT_UINT, O(max_time_gap), 0, 100ull * 366 * 86400, NULL, "86400", "SEC",
-	 "packet clock: a packet more than SEC ahead of this host's clock or of the newest "
-	 "plausible time, or more than SEC before the first window, is counted bad-time and not "
-	 "logged; times outside 1970..2554 always are (0: only those)", 0},
-	{"test-writer-delay", OPT_UINT, O(test_writer_delay), 0, 60000, NULL, "0", "MS",
-	 "test knob: the writer waits MS ms before each record batch until a stop, like a slow "
-	 "disk (doc/reliability.md)", 0},
+	O_PATH("replay", replay, NULL, "FILE",
+	       "replay a pcap through the software-RSS source; exits once every window is flushed"),
+	O_UINT("rxq", rxq, 1, DPF_MAX_RX_CORES, "1", "N", "RX queues per port, one RX lcore each"),
+	O_UINT("window", window, 1, 3600, "600", "SEC",
+	       "capture window length, aligned to Unix time"),
+	O_ENUM("clock", clock, clock_names, "auto", "packet|wall",
+	       "window clock; auto: packet for --replay and net_pcap ports, wall otherwise"),
+	O_STR("log-format", log_format, DPF_FMT_DEFAULT, "FMT", "AWS flow log format string"),
+	O_PATH("output", output, "-", "DIR|-",
+	       "DIR: files in the AWS object layout; -: header and records on stdout"),
+	O_ENUM("compress", compress, compress_names, "zstd", "zstd|gzip|none",
+	       "file compression (files only)"),
+	O_UINT("compress-level", compress_level, 0, 22, "0", "N",
+	       "compression level; 0: zstd 3, gzip 6"),
+	O_META("account-id", account_id, "unknown", "ID",
+	       "account-id of every interface (and the object path)"),
+	O_META("interface-id", interface_id, "eni-port0", "ID",
+	       "interface-id of port 0 (other ports: eni-port<N>, or [interface] sections)"),
+	O_META("vpc-id", vpc_id, NULL, "ID", "vpc-id field"),
+	O_META("subnet-id", subnet_id, NULL, "ID", "subnet-id field"),
+	O_META("instance-id", instance_id, NULL, "ID", "instance-id field"),
+	O_META("region", region, NULL, "R",
+	       "region field (and the object path, where unset is 'unknown')"),
+	O_META("az-id", az_id, NULL, "A", "az-id field"),
+	O_META("sublocation-type", sublocation_type, NULL, "T", "sublocation-type field"),
+	O_META("sublocation-id", sublocation_id, NULL, "ID", "sublocation-id field"),
+	O_META("flow-log-id", flow_log_id, "fl-dpflow", "ID", "flow log id in object names"),
+	O_UINT("idle-exit", idle_exit, 0, 86400 * 365, "0", "SEC",
+	       "flush everything and exit after SEC seconds without packets (0: never)"),
+	O_UINT("flows-per-core", flows_per_core, 1, 1u << 27, "65536", "N",
+	       "flow table capacity of each RX core, per window"),
+	O_UINT("shards-per-core", shards_per_core, 2, 16, "3", "N",
+	       "flow tables per RX core (open window plus windows being merged)"),
+	O_UINT("stats-period", stats_period, 0, 86400, "0", "SEC",
+	       "print a progress line every SEC seconds (0: only the summary at exit)"),
+	O_STR("forward", forward, NULL, "A:B[,C:D]",
+	      "forward mode: pair ports like testpmd io forwarding; accepted packets are "
+	      "NAT-rewritten and sent on the peer port, rejected ones dropped"),
+	O_ENUM("unmatched", unmatched, unmatched_names, "log", "log|drop",
+	       "packets matching no interface: log on the port's default interface, or count and "
+	       "drop"),
+	O_LIST("nat-rule", nat_rules, "RULE",
+	       "NAT rule (repeatable): static IN-CIDR OUT-CIDR | dnat PROTO ADDR:PORT TO:PORT | "
+	       "masquerade IN-CIDR OUT-ADDR [LO-HI]"),
+	O_UINT("nat-sessions-per-core", nat_sessions_per_core, 1, 1u << 24, "65536", "N",
+	       "masquerade sessions each RX core can hold"),
+	O_UINT("nat-timeout", nat_timeout, 1, 86400, "300", "SEC",
+	       "idle masquerade sessions expire after SEC seconds"),
+	O_ENUM("nat-sessions", nat_sessions, nat_sessions_names, "auto", "auto|per-core|shared",
+	       "masquerade sessions: per-core (ports chosen so replies hash to their core: needs "
+	       "dpflow's Toeplitz RSS on every port), shared (every RX core finds every session), "
+	       "auto: per-core where the ports allow it"),
+	O_LIST("acl-rule", acl_rules, "RULE",
+	       "ACL rule (repeatable, first match wins): allow|deny PROTO SRC SPORTS DST DPORTS"),
+	O_ENUM("acl-default", acl_default, acl_default_names, "allow", "allow|deny",
+	       "verdict when no ACL rule matches"),
+	O_ENUM("acl-stateful", acl_stateful, yes_no_names, "no", "yes|no",
+	       "accept replies to accepted connections, like a security group"),
+	O_UINT("conntrack-per-core", conntrack_per_core, 1, 1u << 24, "65536", "N",
+	       "connections each RX core tracks in stateful ACL mode"),
+	O_UINT("conntrack-timeout", conntrack_timeout, 1, 86400, "300", "SEC",
+	       "idle tracked connections expire after SEC seconds"),
+	O_FLAG_CLI("interactive", interactive,
+		   "-i: the dpflow> prompt (testpmd style); with it the program exits on quit"),
+	O_PATH_CLI("cmdline-file", cmdline_file, NULL, "FILE",
+		   "run the prompt's commands from FILE, printing their output"),
+	O_UINT("flow-store", flow_store, 1, 10000000, "100000", "N",
+	       "records of recent windows kept for show flows / export flows"),
+	O_PATH_CLI("config", config, NULL, "FILE",
+		   "read settings from FILE ([dpflow] keys as above, [interface ID] sections); "
+		   "command-line options win"),
+	O_STR("ipfix", ipfix, NULL, "udp://HOST:PORT|tcp://HOST:PORT",
+	      "also export the records as IPFIX (RFC 7011) to this collector"),
+	O_UINT("ipfix-domain-id", ipfix_domain_id, 0, UINT32_MAX, "1", "N",
+	       "IPFIX observation domain id"),
+	O_UINT("ipfix-message-size", ipfix_message_size, 512, 65535, "1400", "BYTES",
+	       "largest IPFIX message (UDP: keep under the path MTU)"),
+	O_UINT("ipfix-template-refresh", ipfix_template_refresh, 1, 86400, "300", "SEC",
+	       "resend IPFIX templates over UDP every SEC seconds"),
+	O_ENUM("ipfix-interface-names", ipfix_interface_names, yes_no_names, "no", "no|yes",
+	       "also send interface-id names as IPFIX option records (interfaceName)"),
+	O_UINT("ipfix-rate", ipfix_rate, 0, 10000000, "0", "MSGS",
+	       "UDP: at most MSGS IPFIX messages a second, so a collector is not flooded at each "
+	       "window end (0: no limit)"),
+	O_STR("s3-bucket", s3_bucket, NULL, "NAME",
+	      "upload every published file to this S3 bucket (needs --output DIR)"),
+	O_STR("s3-endpoint", s3_endpoint, NULL, "URL",
+	      "S3-compatible service URL (default https://s3.<s3-region>.amazonaws.com)"),
+	O_META("s3-region", s3_region, NULL, "R",
+	       "signing region (default --region, else us-east-1)"),
+	O_STR("s3-prefix", s3_prefix, NULL, "PREFIX",
+	      "key prefix in the bucket (objects go under PREFIX/AWSLogs/...)"),
+	O_ENUM("s3-url-style", s3_url_style, s3_url_style_names, "path", "path|virtual",
+	       "bucket in the URL path, or as a host name label"),
+	O_ENUM("s3-layout", s3_layout, s3_layout_names, "plain", "plain|hourly|hive|hive-hourly",
+	       "object key layout (AWS flow log delivery options)"),
+	O_STR("s3-credentials", s3_credentials, NULL, "FILE",
+	      "AWS shared credentials file (default: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, "
+	      "else AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials)"),
+	O_META("s3-profile", s3_profile, NULL, "NAME",
+	       "profile in the credentials file (default AWS_PROFILE, else default)"),
+	O_STR("s3-ca-file", s3_ca_file, NULL, "FILE",
+	      "PEM CA bundle for an https endpoint with a private CA"),
+	O_STR("s3-spool", s3_spool, NULL, "DIR",
+	      "files wait here until their upload is confirmed (default <output>/.s3-spool)"),
+	O_UINT("s3-spool-max-mb", s3_spool_max_mb, 1, 1u << 30, "1024", "MB",
+	       "spool size limit; a file that does not fit stays in --output, not uploaded"),
+	O_UINT("s3-spool-max-files", s3_spool_max_files, 1, 10000000, "10000", "N",
+	       "spool file-count limit"),
+	O_ENUM("s3-keep-local", s3_keep_local, yes_no_names, "no", "no|yes",
+	       "keep the published file in --output besides the spool"),
+	O_UINT("s3-retry-min-ms", s3_retry_min_ms, 1, 600000, "1000", "MS",
+	       "first retry delay; doubles per failure"),
+	O_UINT("s3-retry-max-sec", s3_retry_max_sec, 1, 86400, "300", "SEC", "longest retry delay"),
+	O_UINT("s3-drain-sec", s3_drain_sec, 0, 86400, "30", "SEC",
+	       "at stop, keep uploading the spool for up to SEC seconds (the rest waits for the "
+	       "next start)"),
+	O_UINT("s3-timeout-sec", s3_timeout_sec, 1, 3600, "30", "SEC",
+	       "connect timeout, and abort a transfer stalled for SEC seconds"),
+	O_STR("drivers-cfg", drivers_cfg, NULL, "DIR",
+	      "driver profile directory (default: the installed drivers-cfg, else the source "
+	      "tree's); see doc/drivers-cfg.md"),
+	O_UINT("hold-mb", hold_mb, 1, 1u << 20, "64", "MB",
+	       "output kept in memory while the output directory cannot be written (full, "
+	       "read-only, unwritable), retried every 250 ms; beyond it records are counted as "
+	       "lost"),
+	O_UINT("max-time-gap", max_time_gap, 0, 100ull * 366 * 86400, "86400", "SEC",
+	       "packet clock: a packet more than SEC ahead of this host's clock or of the newest "
+	       "plausible time, or more than SEC before the first window, is counted bad-time and "
+	       "not logged; times outside 1970..2554 always are (0: only those)"),
+	O_UINT("test-writer-delay", test_writer_delay, 0, 60000, "0", "MS",
+	       "test knob: the writer waits MS ms before each record batch until a stop, like a "
+	       "slow disk (doc/reliability.md)"),
 };
+
+#undef O_ROW
+#undef O_STR
+#undef O_META
+#undef O_PATH
+#undef O_PATH_CLI
+#undef O_UINT
+#undef O_ENUM
+#undef O_LIST
+#undef O_FLAG_CLI
 
 #define N_OPTS RTE_DIM(opt_table)
 
@@ -254,8 +281,9 @@ path_check(const struct opt_def *d, const char *val, char *err, size_t err_len)
 		unsigned char c = (unsigned char)val[i];
 
 		if (c < 0x20 || c == 0x7f) {
-			snprintf(err, err_len, "%s: control character 0x%02x at byte %zu of the path",
-				 d->name, c, i + 1);
+			snprintf(err, err_len,
+				 "%s: control character 0x%02x at byte %zu of the path", d->name, c,
+				 i + 1);
 			return -EINVAL;
 		}
 	}
@@ -373,7 +401,8 @@ opt_set(struct dpf_options *o, const struct opt_def *d, const char *val, const c
 	case OPT_UINT:
 		rc = dpf_cfg_parse_u64(val, d->min, d->max, &v);
 		if (rc == -EINVAL) {
-			snprintf(err, err_len, "%s '%s': not a number", d->name, dpf_config_shown(&sv, val));
+			snprintf(err, err_len, "%s '%s': not a number", d->name,
+				 dpf_config_shown(&sv, val));
 			return rc;
 		}
 		if (rc == -ERANGE) {
@@ -390,7 +419,8 @@ opt_set(struct dpf_options *o, const struct opt_def *d, const char *val, const c
 				return 0;
 			}
 		}
-		snprintf(err, err_len, "%s '%s': expected %s", d->name, dpf_config_shown(&sv, val), d->arg);
+		snprintf(err, err_len, "%s '%s': expected %s", d->name, dpf_config_shown(&sv, val),
+			 d->arg);
 		return -EINVAL;
 	}
 	return -EINVAL;
@@ -496,8 +526,7 @@ dpf_config_show(struct dpf_config *c, FILE *f)
 }
 
 int
-dpf_config_set(struct dpf_config *c, const char *name, const char *value, char *err,
-	       size_t err_len)
+dpf_config_set(struct dpf_config *c, const char *name, const char *value, char *err, size_t err_len)
 {
 	int rc;
 
@@ -617,7 +646,8 @@ long_options(struct option *longopts)
 
 	for (i = 0; i < N_OPTS; i++) {
 		longopts[i].name = opt_table[i].name;
-		longopts[i].has_arg = opt_table[i].type == OPT_FLAG ? no_argument : required_argument;
+		longopts[i].has_arg =
+			opt_table[i].type == OPT_FLAG ? no_argument : required_argument;
 		longopts[i].flag = NULL;
 		longopts[i].val = 256 + (int)i;
 	}
@@ -644,7 +674,8 @@ find_config_file(int argc, char **argv, const struct option *longopts, const cha
 			continue;
 		/* A second file would replace the first, not add to it. */
 		if (*path != NULL) {
-			DPF_LOG(ERR, config, "--config given twice ('%s' and '%s'): give one file\n",
+			DPF_LOG(ERR, config,
+				"--config given twice ('%s' and '%s'): give one file\n",
 				dpf_config_shown(&sv, *path), dpf_config_shown(&sv2, optarg));
 			return -EINVAL;
 		}

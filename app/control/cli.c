@@ -25,6 +25,7 @@
 #include "cmdfile.h"
 #include "control.h"
 #include "log.h"
+#include "dpf_util.h"
 
 #define MAX_TOKENS 6
 #define MAX_ARGS 32
@@ -519,14 +520,11 @@ dpf_cli_create(const char *file)
 {
 	struct dpf_cli *cli = calloc(1, sizeof(*cli));
 
-	if (cli == NULL) {
-		rte_errno = ENOMEM;
-		return NULL;
-	}
+	if (cli == NULL)
+		return dpf_null_errno(ENOMEM);
 	if (file != NULL && load_file(cli, file) < 0) {
 		dpf_cli_free(cli);
-		rte_errno = EINVAL;
-		return NULL;
+		return dpf_null_errno(EINVAL);
 	}
 	return cli;
 }

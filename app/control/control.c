@@ -15,6 +15,7 @@
 #include "ctl_internal.h"
 #include "dpf_ft.h"
 #include "snapshot.h"
+#include "dpf_util.h"
 
 #define FLUSH_WAIT_MS 5000
 /* set window with the wall clock: never a boundary closer than this (RX cores
@@ -26,17 +27,9 @@ dpf_ctl_create(const struct dpf_ctl_params *p)
 {
 	struct dpf_ctl *ctl = calloc(1, sizeof(*ctl));
 
-	if (ctl == NULL) {
-		rte_errno = ENOMEM;
-		return NULL;
-	}
+	if (ctl == NULL)
+		return dpf_null_errno(ENOMEM);
 	ctl->p = *p;
-	ctl->fmt_show = dpf_fmt_parse(dpf_config_options(p->cfg)->log_format, NULL, 0);
-	if (ctl->fmt_show == NULL) {
-		free(ctl);
-		rte_errno = ENOMEM;
-		return NULL;
-	}
 	ctl->progress_ns = p->start_ns;
 	return ctl;
 }
@@ -44,9 +37,6 @@ dpf_ctl_create(const struct dpf_ctl_params *p)
 void
 dpf_ctl_free(struct dpf_ctl *ctl)
 {
-	if (ctl == NULL)
-		return;
-	dpf_fmt_free(ctl->fmt_show);
 	free(ctl);
 }
 
@@ -295,52 +285,56 @@ dpf_ctl_show_lcores(struct dpf_ctl *ctl, FILE *f)
 	return 0;
 }
 
+/* A snapshot with the counters only; says so on f when there is none. */
+static int
+take_counters(struct dpf_ctl *ctl, FILE *f, struct dpf_snapshot *s)
+{
+	if (dpf_snapshot_take(ctl, 0, s) < 0) {
+		fprintf(f, "error: out of memory\n");
+		return -1;
+	}
+	return 0;
+}
+
 int
 dpf_ctl_show_flow_table(struct dpf_ctl *ctl, FILE *f)
 {
 	struct dpf_snapshot s;
+	struct dpf_snap_rows r;
+	char prefix[32];
 	uint16_t c;
 
-	if (dpf_snapshot_take(ctl, 0, &s) < 0) {
-		fprintf(f, "error: out of memory\n");
+	if (take_counters(ctl, f, &s) < 0)
 		return -1;
-	}
 	for (c = 0; c < s.n_cores; c++) {
-		const struct dpf_snap_core *k = &s.core[c];
-		unsigned int id = k->lcore_id;
-
-		fprintf(f, "core %u flows: %u\n", id, k->flows);
-		fprintf(f, "core %u capacity: %" PRIu64 "\n", id, s.flows_per_core);
-		fprintf(f, "core %u tables: %" PRIu64 "\n", id, s.tables_per_core);
-		fprintf(f, "core %u flows-created: %" PRIu64 "\n", id, k->c.flows_created);
-		fprintf(f, "core %u lost-table-full: %" PRIu64 "\n", id, k->c.lost_table_full);
-		fprintf(f, "core %u lost-no-table: %" PRIu64 "\n", id, k->c.lost_no_table);
+		dpf_snapshot_core_rows(&s, c, &r);
+		snprintf(prefix, sizeof(prefix), "core %u ", s.core[c].lcore_id);
+		dpf_ctl_print_rows(f, prefix, &r);
 	}
 	fprintf(f, "bytes-per-flow: %zu\n", dpf_ft_bytes_per_flow((uint32_t)s.flows_per_core));
 	dpf_snapshot_release(&s);
 	return 0;
 }
 
+static void
+print_window(FILE *f, const struct dpf_snapshot *s)
+{
+	struct dpf_snap_rows r;
+
+	dpf_snapshot_window_rows(s, &r);
+	fprintf(f, "clock: %s\n", s->clock == DPF_CLOCK_WALL ? "wall" : "packet");
+	dpf_ctl_print_rows(f, "", &r);
+	dpf_ctl_print_clock(f, "clock-", &s->wall);
+}
+
 int
 dpf_ctl_show_window(struct dpf_ctl *ctl, FILE *f)
 {
 	struct dpf_snapshot s;
-	uint64_t t;
 
-	if (dpf_snapshot_take(ctl, 0, &s) < 0) {
-		fprintf(f, "error: out of memory\n");
+	if (take_counters(ctl, f, &s) < 0)
 		return -1;
-	}
-	t = s.now_ns;
-	fprintf(f, "clock: %s\n", s.clock == DPF_CLOCK_WALL ? "wall" : "packet");
-	fprintf(f, "window-seconds: %u\n", s.window_sec);
-	fprintf(f, "window-start: %" PRIu64 "\n", s.window_start_ns / NS_PER_SEC);
-	fprintf(f, "window-end: %" PRIu64 "\n", s.window_end_ns / NS_PER_SEC);
-	fprintf(f, "now: %" PRIu64 "\n", t / NS_PER_SEC);
-	fprintf(f, "next-boundary-in: %" PRIu64 "\n", (s.window_end_ns - t) / NS_PER_SEC);
-	fprintf(f, "flows-so-far: %" PRIu64 "\n", s.flows);
-	fprintf(f, "windows-closed: %" PRIu64 "\n", s.pipeline.windows);
-	dpf_ctl_print_clock(f, "clock-", &s.wall);
+	print_window(f, &s);
 	dpf_snapshot_release(&s);
 	return 0;
 }
@@ -365,25 +359,42 @@ dpf_ctl_set_window(struct dpf_ctl *ctl, FILE *f, const char *arg)
 	return 0;
 }
 
+/*
+ * The record format in effect, parsed from the config (which set log-format
+ * updates; the control thread is its only writer at run time), so the handle
+ * keeps no copy of it that could disagree. NULL, said on f, if it cannot be.
+ */
+static struct dpf_fmt *
+format_in_effect(struct dpf_ctl *ctl, FILE *f)
+{
+	const char *s = dpf_config_options(ctl->p.cfg)->log_format;
+	struct dpf_fmt *fmt = NULL;
+	char err[256] = "out of memory";
+
+	if (s != NULL)
+		fmt = dpf_fmt_parse(s, err, sizeof(err));
+	if (fmt == NULL)
+		fprintf(f, "error: log-format: %s\n", err);
+	return fmt;
+}
+
 int
 dpf_ctl_set_log_format(struct dpf_ctl *ctl, FILE *f, const char *fmt)
 {
-	char err[256];
 	struct dpf_fmt *nf;
+	char err[256];
 
 	if (dpf_export_file_set_format(ctl->p.file, fmt, err, sizeof(err)) < 0) {
 		fprintf(f, "error: log-format: %s\n", err);
 		return -1;
 	}
-	/* show flows prints in the format too. */
-	nf = dpf_fmt_parse(fmt, err, sizeof(err));
-	if (nf != NULL) {
-		dpf_fmt_free(ctl->fmt_show);
-		ctl->fmt_show = nf;
-	}
+	/* show flows prints in the format too: it reads it from the config. */
 	dpf_config_set(ctl->p.cfg, "log-format", fmt, err, sizeof(err));
 	fprintf(f, "log-format: %s\n", fmt);
-	fprintf(f, "version: %u\n", dpf_fmt_version(ctl->fmt_show));
+	nf = format_in_effect(ctl, f);
+	if (nf != NULL)
+		fprintf(f, "version: %u\n", dpf_fmt_version(nf));
+	dpf_fmt_free(nf);
 	fprintf(f, "takes-effect: at the next window boundary (new files, new header)\n");
 	return 0;
 }
@@ -461,19 +472,26 @@ dpf_ctl_show_flows(struct dpf_ctl *ctl, FILE *f, int argc, char **argv)
 {
 	char line[DPF_FMT_LINE_MAX];
 	struct dpf_record *recs;
+	struct dpf_fmt *fmt;
 	uint32_t n, i;
 
 	recs = query_flows(ctl, f, argc, argv, &n, 100);
 	if (recs == NULL)
 		return -1;
+	fmt = format_in_effect(ctl, f);
+	if (fmt == NULL) {
+		free(recs);
+		return -1;
+	}
 	fprintf(f, "flows: %u\n", n);
 	fprintf(f, "stored: %u\n", dpf_store_count(ctl->p.store));
 	/* Rows in the configured record format, under its header. */
-	if (dpf_fmt_header(ctl->fmt_show, line, sizeof(line)) > 0)
+	if (dpf_fmt_header(fmt, line, sizeof(line)) > 0)
 		fputs(line, f);
 	for (i = 0; i < n; i++)
-		if (dpf_fmt_record(ctl->fmt_show, ctl->p.fmt_ctx, &recs[i], line, sizeof(line)) > 0)
+		if (dpf_fmt_record(fmt, ctl->p.fmt_ctx, &recs[i], line, sizeof(line)) > 0)
 			fputs(line, f);
+	dpf_fmt_free(fmt);
 	free(recs);
 	return 0;
 }

@@ -9,7 +9,6 @@
 
 struct dpf_ctl {
 	struct dpf_ctl_params p;
-	struct dpf_fmt *fmt_show; /* show flows prints in the record format (control thread) */
 	/* The progress line's previous reading (run loop thread). */
 	uint64_t progress_rx;
 	uint64_t progress_ns;
@@ -20,5 +19,10 @@ uint64_t dpf_ctl_now_ns(const struct dpf_ctl *ctl);
 
 /* `<prefix>error-ns: N` ... lines: the wall clock's discipline (render.c). */
 void dpf_ctl_print_clock(FILE *f, const char *prefix, const struct dpf_wall_stats *w);
+
+struct dpf_snap_rows;
+
+/* `<prefix>name: v` lines, one a row (render.c). */
+void dpf_ctl_print_rows(FILE *f, const char *prefix, const struct dpf_snap_rows *r);
 
 #endif /* DPFLOW_CTL_INTERNAL_H */

@@ -154,17 +154,23 @@ print_rules(FILE *f, const struct dpf_snapshot *s)
 			s->iface[i].port, s->iface[i].packets);
 }
 
-static void
-print_pipeline(FILE *f, const struct dpf_pipeline_stats *ps)
+void
+dpf_ctl_print_rows(FILE *f, const char *prefix, const struct dpf_snap_rows *r)
 {
-	fprintf(f, "pipeline windows: %" PRIu64 "\n", ps->windows);
-	fprintf(f, "pipeline records: %" PRIu64 "\n", ps->records);
-	fprintf(f, "pipeline record-packets: %" PRIu64 "\n", ps->record_packets);
-	fprintf(f, "pipeline nodata-rows: %" PRIu64 "\n", ps->nodata_rows);
-	fprintf(f, "pipeline skipdata-rows: %" PRIu64 "\n", ps->skipdata_rows);
-	fprintf(f, "pipeline gap-windows: %" PRIu64 "\n", ps->gap_windows);
-	fprintf(f, "pipeline lost-packets: %" PRIu64 "\n", ps->lost_pkts);
-	fprintf(f, "pipeline merge-ms-max: %.3f\n", (double)ps->merge_ns_max / 1e6);
+	unsigned int i;
+
+	for (i = 0; i < r->n; i++)
+		fprintf(f, "%s%s: %" PRIu64 "\n", prefix, r->row[i].name, r->row[i].v);
+}
+
+static void
+print_pipeline(FILE *f, const struct dpf_snapshot *s)
+{
+	struct dpf_snap_rows r;
+
+	dpf_snapshot_pipeline_rows(s, &r);
+	dpf_ctl_print_rows(f, "pipeline ", &r);
+	fprintf(f, "pipeline merge-ms-max: %.3f\n", (double)s->pipeline.merge_ns_max / 1e6);
 }
 
 /* The exporters' counters: the record files' ("writer ...") or the others'. */
@@ -252,7 +258,7 @@ dpf_ctl_summary(struct dpf_ctl *ctl, FILE *f)
 		fprintf(f, "replay bad-time: %" PRIu64 "\n", r->bad_time);
 		fprintf(f, "replay ring-full-waits: %" PRIu64 "\n", r->ring_full_waits);
 	}
-	print_pipeline(f, &s.pipeline);
+	print_pipeline(f, &s);
 	dpf_ctl_print_clock(f, "clock ", &s.wall);
 	print_exporters(f, &s, true);
 	ok = print_conservation(f, &s, &n);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_common.h>
 #include <rte_ethdev.h>
 
 #include "ctl_internal.h"
@@ -194,4 +195,63 @@ dpf_snapshot_exporter(const struct dpf_snapshot *s, const char *prefix, const ch
 				return s->exporter[i].value[k];
 	}
 	return 0;
+}
+
+static void
+set_rows(struct dpf_snap_rows *r, const struct dpf_snap_row *row, size_t n)
+{
+	memcpy(r->row, row, n * sizeof(*row));
+	r->n = (unsigned int)n;
+}
+
+void
+dpf_snapshot_window_rows(const struct dpf_snapshot *s, struct dpf_snap_rows *r)
+{
+	const struct dpf_snap_row row[] = {
+		{"window-seconds", s->window_sec},
+		{"window-start", s->window_start_ns / NS_PER_SEC},
+		{"window-end", s->window_end_ns / NS_PER_SEC},
+		{"now", s->now_ns / NS_PER_SEC},
+		{"next-boundary-in", (s->window_end_ns - s->now_ns) / NS_PER_SEC},
+		{"flows-so-far", s->flows},
+		{"windows-closed", s->pipeline.windows},
+	};
+
+	RTE_BUILD_BUG_ON(RTE_DIM(row) > DPF_SNAP_ROWS_MAX);
+	set_rows(r, row, RTE_DIM(row));
+}
+
+void
+dpf_snapshot_core_rows(const struct dpf_snapshot *s, uint16_t c, struct dpf_snap_rows *r)
+{
+	const struct dpf_snap_core *k = &s->core[c];
+	const struct dpf_snap_row row[] = {
+		{"flows", k->flows},
+		{"capacity", s->flows_per_core},
+		{"tables", s->tables_per_core},
+		{"flows-created", k->c.flows_created},
+		{"lost-table-full", k->c.lost_table_full},
+		{"lost-no-table", k->c.lost_no_table},
+	};
+
+	RTE_BUILD_BUG_ON(RTE_DIM(row) > DPF_SNAP_ROWS_MAX);
+	set_rows(r, row, RTE_DIM(row));
+}
+
+void
+dpf_snapshot_pipeline_rows(const struct dpf_snapshot *s, struct dpf_snap_rows *r)
+{
+	const struct dpf_pipeline_stats *ps = &s->pipeline;
+	const struct dpf_snap_row row[] = {
+		{"windows", ps->windows},
+		{"records", ps->records},
+		{"record-packets", ps->record_packets},
+		{"nodata-rows", ps->nodata_rows},
+		{"skipdata-rows", ps->skipdata_rows},
+		{"gap-windows", ps->gap_windows},
+		{"lost-packets", ps->lost_pkts},
+	};
+
+	RTE_BUILD_BUG_ON(RTE_DIM(row) > DPF_SNAP_ROWS_MAX);
+	set_rows(r, row, RTE_DIM(row));
 }

@@ -97,6 +97,32 @@ struct dpf_snapshot {
 	struct dpf_export_counters exporter[DPF_MAX_EXPORTERS];
 };
 
+/*
+ * Rows of a snapshot's counters, named once for every renderer: the prompt's
+ * show commands and the exit summary print `<prefix>name: v`, telemetry adds
+ * name (with '_' for '-') to its dictionary.
+ */
+struct dpf_snap_row {
+	const char *name;
+	uint64_t v;
+};
+
+#define DPF_SNAP_ROWS_MAX 8
+
+struct dpf_snap_rows {
+	unsigned int n;
+	struct dpf_snap_row row[DPF_SNAP_ROWS_MAX];
+};
+
+/** The open window: its length, bounds, the clock's now, flows so far, windows closed. */
+void dpf_snapshot_window_rows(const struct dpf_snapshot *s, struct dpf_snap_rows *r);
+
+/** RX core c's open table: flows, capacity, tables, flows created, losses. */
+void dpf_snapshot_core_rows(const struct dpf_snapshot *s, uint16_t c, struct dpf_snap_rows *r);
+
+/** The pipeline's counters (windows, records, NODATA/SKIPDATA rows, gaps, losses). */
+void dpf_snapshot_pipeline_rows(const struct dpf_snapshot *s, struct dpf_snap_rows *r);
+
 /**
  * Fill s (DPF_SNAP_* parts besides the counters every snapshot has).
  * @return 0, or -ENOMEM (s is then empty)

@@ -47,6 +47,15 @@ add_u64(struct rte_tel_data *d, const char *name, uint64_t v)
 	rte_tel_data_add_dict_u64(d, key, v);
 }
 
+static void
+add_rows(struct rte_tel_data *d, const struct dpf_snap_rows *r)
+{
+	unsigned int i;
+
+	for (i = 0; i < r->n; i++)
+		add_u64(d, r->row[i].name, r->row[i].v);
+}
+
 /* The wall clock's discipline: the error is signed, telemetry's integers
  * are 32-bit, so it is given in microseconds, clamped. */
 static void
@@ -102,13 +111,13 @@ tel_add_child(struct rte_tel_data *d, const char *prefix, unsigned int id, struc
 static int
 render_stats(struct dpf_ctl *ctl, const struct dpf_snapshot *s, struct rte_tel_data *d)
 {
+	struct dpf_snap_rows r;
+
 #define DPF_X_DICT(f, name, help) add_u64(d, name, s->total.f);
 	DPF_RX_COUNTERS(DPF_X_DICT)
 #undef DPF_X_DICT
-	add_u64(d, "windows", s->pipeline.windows);
-	add_u64(d, "records", s->pipeline.records);
-	add_u64(d, "nodata_rows", s->pipeline.nodata_rows);
-	add_u64(d, "skipdata_rows", s->pipeline.skipdata_rows);
+	dpf_snapshot_pipeline_rows(s, &r);
+	add_rows(d, &r);
 	add_u64(d, "files", dpf_snapshot_exporter(s, "writer", "files"));
 	add_clock(d, &s->wall);
 	return 0;
@@ -145,12 +154,11 @@ render_ports(struct dpf_ctl *ctl, const struct dpf_snapshot *s, struct rte_tel_d
 static int
 render_window(struct dpf_ctl *ctl, const struct dpf_snapshot *s, struct rte_tel_data *d)
 {
+	struct dpf_snap_rows r;
+
+	dpf_snapshot_window_rows(s, &r);
 	rte_tel_data_add_dict_string(d, "clock", s->clock == DPF_CLOCK_WALL ? "wall" : "packet");
-	add_u64(d, "window_seconds", s->window_sec);
-	add_u64(d, "window_start", s->window_start_ns / NS_PER_SEC);
-	add_u64(d, "window_end", s->window_end_ns / NS_PER_SEC);
-	add_u64(d, "flows_so_far", s->flows);
-	add_u64(d, "windows_closed", s->pipeline.windows);
+	add_rows(d, &r);
 	add_clock(d, &s->wall);
 	return 0;
 }
@@ -158,21 +166,18 @@ render_window(struct dpf_ctl *ctl, const struct dpf_snapshot *s, struct rte_tel_
 static int
 render_flow_table(struct dpf_ctl *ctl, const struct dpf_snapshot *s, struct rte_tel_data *d)
 {
+	struct dpf_snap_rows r;
 	uint16_t c;
 
 	for (c = 0; c < s->n_cores; c++) {
-		const struct dpf_snap_core *k = &s->core[c];
 		struct rte_tel_data *cd = rte_tel_data_alloc();
 
 		if (cd == NULL)
 			return -ENOMEM;
 		rte_tel_data_start_dict(cd);
-		add_u64(cd, "flows", k->flows);
-		add_u64(cd, "capacity", s->flows_per_core);
-		add_u64(cd, "flows_created", k->c.flows_created);
-		add_u64(cd, "lost_table_full", k->c.lost_table_full);
-		add_u64(cd, "lost_no_table", k->c.lost_no_table);
-		tel_add_child(d, "lcore", k->lcore_id, cd);
+		dpf_snapshot_core_rows(s, c, &r);
+		add_rows(cd, &r);
+		tel_add_child(d, "lcore", s->core[c].lcore_id, cd);
 	}
 	return 0;
 }

@@ -363,4 +363,24 @@ rx_record(struct dpf_lcore *lc, struct burst *b, const bool views)
 	}
 }
 
+/*
+ * An engine's burst, the one template both engines instantiate (forward is a
+ * constant, so each keeps no per-packet test of the mode): the packets of the
+ * open window through flush; the unlogged ones passed on by transmit (forward)
+ * or freed (monitor, which gives no transmit).
+ */
+static __rte_always_inline void
+rx_burst(struct dpf_lcore *lc, const struct dpf_rxq_ref *ref, struct rte_mbuf **pkts, uint16_t n,
+	 const bool forward, dpf_burst_flush_t flush, dpf_burst_flush_t transmit)
+{
+	struct burst b;
+
+	rx_collect(lc, ref, pkts, n, &b, forward, flush);
+	flush(lc, ref->port, &b);
+	if (forward)
+		transmit(lc, ref->port, &b);
+	else if (b.n_tx != 0)
+		rte_pktmbuf_free_bulk(b.tx, b.n_tx);
+}
+
 #endif /* DPFLOW_BURST_H */

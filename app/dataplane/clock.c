@@ -27,6 +27,7 @@
 #include "clock.h"
 #include "dpf_clock.h"
 #include "log.h"
+#include "dpf_util.h"
 
 #define SAMPLE_PERIOD_NS 100000000ull /* 100 ms */
 #define READS_PER_SAMPLE 8
@@ -101,10 +102,8 @@ dpf_wall_create(void)
 	struct dpf_wall *w;
 
 	w = rte_zmalloc("dpf_wall", sizeof(*w), RTE_CACHE_LINE_SIZE);
-	if (w == NULL) {
-		rte_errno = ENOMEM;
-		return NULL;
-	}
+	if (w == NULL)
+		return dpf_null_errno(ENOMEM);
 	pthread_mutex_init(&w->lock, NULL);
 	rte_seqcount_init(&w->pub.seq);
 	w->tsc_hz_eal = p.tsc_hz_hint;

@@ -392,11 +392,7 @@ static void
 forward_burst(struct dpf_lcore *lc, const struct dpf_rxq_ref *ref, struct rte_mbuf **pkts,
 	      uint16_t n)
 {
-	struct burst b;
-
-	rx_collect(lc, ref, pkts, n, &b, true, forward_flush);
-	forward_flush(lc, ref->port, &b);
-	transmit(lc, ref->port, &b);
+	rx_burst(lc, ref, pkts, n, true, forward_flush, transmit);
 }
 
 const struct dpf_engine dpf_engine_forward = {

@@ -27,12 +27,7 @@ static void
 monitor_burst(struct dpf_lcore *lc, const struct dpf_rxq_ref *ref, struct rte_mbuf **pkts,
 	      uint16_t n)
 {
-	struct burst b;
-
-	rx_collect(lc, ref, pkts, n, &b, false, monitor_flush);
-	monitor_flush(lc, ref->port, &b);
-	if (b.n_tx != 0)
-		rte_pktmbuf_free_bulk(b.tx, b.n_tx);
+	rx_burst(lc, ref, pkts, n, false, monitor_flush, NULL);
 }
 
 const struct dpf_engine dpf_engine_monitor = {

@@ -11,6 +11,7 @@
 
 #include "iface.h"
 #include "log.h"
+#include "dpf_util.h"
 
 struct mac_key {
 	uint16_t port;
@@ -156,10 +157,8 @@ dpf_ifmap_create(const struct dpf_ifmap_params *p)
 		}
 	}
 	m = rte_zmalloc("dpf_ifmap", sizeof(*m), RTE_CACHE_LINE_SIZE);
-	if (m == NULL) {
-		rte_errno = ENOMEM;
-		return NULL;
-	}
+	if (m == NULL)
+		return dpf_null_errno(ENOMEM);
 	for (k = 0; k < p->n_ports && rc == 0; k++)
 		rc = add_port_ifaces(m, p, p->ports[k]);
 	if (rc == -E2BIG)

@@ -9,6 +9,7 @@
 
 #include "common.h"
 #include "timecheck.h"
+#include "dpf_util.h"
 
 struct dpf_timecheck {
 	uint64_t gap_ns;
@@ -23,10 +24,8 @@ dpf_timecheck_create(const struct dpf_timecheck_params *p)
 {
 	struct dpf_timecheck *tc = rte_zmalloc("dpf_timecheck", sizeof(*tc), RTE_CACHE_LINE_SIZE);
 
-	if (tc == NULL) {
-		rte_errno = ENOMEM;
-		return NULL;
-	}
+	if (tc == NULL)
+		return dpf_null_errno(ENOMEM);
 	tc->plan = p->plan;
 	tc->gap_sec = p->max_gap_sec;
 	tc->gap_ns = p->max_gap_sec * NS_PER_SEC;

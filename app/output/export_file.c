@@ -30,6 +30,7 @@
 #include "dpf_sink.h"
 #include "log.h"
 #include "output.h"
+#include "dpf_util.h"
 
 #define RETRY_MS 250
 #define STOP_RETRY_MS 5000
@@ -406,10 +407,8 @@ dpf_export_file_add(struct dpf_writer *w, const struct dpf_export_file_params *p
 	struct dpf_export_file *x = calloc(1, sizeof(*x));
 	char err[256];
 
-	if (x == NULL) {
-		rte_errno = ENOMEM;
-		return NULL;
-	}
+	if (x == NULL)
+		return dpf_null_errno(ENOMEM);
 	x->writer = w;
 	x->run = p->run;
 	x->opt = p->opt;
@@ -419,15 +418,13 @@ dpf_export_file_add(struct dpf_writer *w, const struct dpf_export_file_params *p
 	if (x->fmt == NULL) {
 		DPF_LOG(ERR, output, "--log-format: %s\n", err);
 		free(x);
-		rte_errno = EINVAL;
-		return NULL;
+		return dpf_null_errno(EINVAL);
 	}
 	if (open_sink(x) < 0) {
 		int e = rte_errno;
 
 		file_free(x);
-		rte_errno = e;
-		return NULL;
+		return dpf_null_errno(e);
 	}
 	if (!x->stream)
 		recover_leftovers(x, p->opt->output);

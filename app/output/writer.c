@@ -18,6 +18,7 @@
 
 #include "log.h"
 #include "output.h"
+#include "dpf_util.h"
 
 struct exporter {
 	const struct dpf_exporter_ops *ops;
@@ -40,10 +41,8 @@ dpf_writer_create(const struct dpf_writer_params *p)
 {
 	struct dpf_writer *w = calloc(1, sizeof(*w));
 
-	if (w == NULL) {
-		rte_errno = ENOMEM;
-		return NULL;
-	}
+	if (w == NULL)
+		return dpf_null_errno(ENOMEM);
 	w->in = p->in;
 	w->run = p->run;
 	w->test_delay_ms = p->test_delay_ms;

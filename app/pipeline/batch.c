@@ -7,71 +7,62 @@
 #include <rte_ring.h>
 
 #include "batch.h"
+#include "dpf_util.h"
 
+/* One allocation: the handle and its batches. */
 struct dpf_batchq {
 	struct rte_ring *free; /* writer -> pipeline */
 	struct rte_ring *full; /* pipeline -> writer */
-	unsigned int n;
-	struct dpf_batch **all;
+	struct dpf_batch all[] __rte_cache_aligned;
 };
 
 struct dpf_batchq *
 dpf_batchq_create(unsigned int n_batches, int socket_id)
 {
 	const unsigned int flags = RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ;
-	struct dpf_batchq *q = rte_zmalloc_socket("dpf_batchq", sizeof(*q), 0, socket_id);
+	struct dpf_batchq *q =
+		rte_zmalloc_socket("dpf_batchq", sizeof(*q) + n_batches * sizeof(q->all[0]),
+				   RTE_CACHE_LINE_SIZE, socket_id);
 	unsigned int i;
+	int err;
 
 	if (q == NULL)
-		goto nomem;
-	q->all = rte_zmalloc_socket("dpf_batches", n_batches * sizeof(q->all[0]), 0, socket_id);
-	if (q->all == NULL)
-		goto nomem;
+		return dpf_null_errno(ENOMEM);
 	q->free = rte_ring_create("dpf_batch_free", n_batches, socket_id, flags);
 	q->full = rte_ring_create("dpf_batch_full", n_batches, socket_id, flags);
 	if (q->free == NULL || q->full == NULL) {
-		int err = rte_errno;
-
+		err = rte_errno;
 		dpf_batchq_free(q);
-		rte_errno = err;
-		return NULL;
+		return dpf_null_errno(err);
 	}
-	for (i = 0; i < n_batches; i++) {
-		q->all[i] = rte_malloc_socket("dpf_batch", sizeof(struct dpf_batch),
-					      RTE_CACHE_LINE_SIZE, socket_id);
-		if (q->all[i] == NULL)
-			goto nomem;
-		q->n++;
-		rte_ring_sp_enqueue(q->free, q->all[i]);
-	}
+	for (i = 0; i < n_batches; i++)
+		rte_ring_sp_enqueue(q->free, &q->all[i]);
 	return q;
-nomem:
-	dpf_batchq_free(q);
-	rte_errno = ENOMEM;
-	return NULL;
 }
 
 void
 dpf_batchq_free(struct dpf_batchq *q)
 {
-	unsigned int i;
-
 	if (q == NULL)
 		return;
-	for (i = 0; i < q->n; i++)
-		rte_free(q->all[i]);
 	rte_ring_free(q->free);
 	rte_ring_free(q->full);
-	rte_free(q->all);
 	rte_free(q);
+}
+
+/* The single consumer's take from either ring. */
+static struct dpf_batch *
+take(struct rte_ring *r)
+{
+	void *b;
+
+	return rte_ring_sc_dequeue(r, &b) == 0 ? b : NULL;
 }
 
 struct dpf_batch *
 dpf_batchq_get(struct dpf_batchq *q)
 {
-	void *b;
-
-	return rte_ring_sc_dequeue(q->free, &b) == 0 ? b : NULL;
+	return take(q->free);
 }
 
 void
@@ -84,9 +75,7 @@ dpf_batchq_send(struct dpf_batchq *q, struct dpf_batch *b)
 struct dpf_batch *
 dpf_batchq_receive(struct dpf_batchq *q)
 {
-	void *b;
-
-	return rte_ring_sc_dequeue(q->full, &b) == 0 ? b : NULL;
+	return take(q->full);
 }
 
 void

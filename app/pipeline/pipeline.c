@@ -17,6 +17,7 @@
 #include "dpf_window.h"
 #include "log.h"
 #include "pipeline.h"
+#include "dpf_util.h"
 
 #define MAX_PENDING_WINDOWS 64
 /*
@@ -66,10 +67,8 @@ dpf_pipeline_create(const struct dpf_pipeline_params *p)
 		.socket_id = p->socket_id,
 	};
 
-	if (pl == NULL) {
-		rte_errno = ENOMEM;
-		return NULL;
-	}
+	if (pl == NULL)
+		return dpf_null_errno(ENOMEM);
 	pl->p = *p;
 	pl->finish.ifmap = p->ifmap;
 	if (p->rules != NULL) {
@@ -81,8 +80,7 @@ dpf_pipeline_create(const struct dpf_pipeline_params *p)
 		DPF_LOG(ERR, pipeline, "merge area for %u flows: %s\n", mp.max_flows,
 			rte_strerror(rte_errno));
 		rte_free(pl);
-		rte_errno = ENOMEM;
-		return NULL;
+		return dpf_null_errno(ENOMEM);
 	}
 	pl->next_window = DPF_WINDOW_NONE;
 	/* Wall clock: every window from start-up on is logged, empty or not. */

@@ -26,6 +26,7 @@
 #include "drivers.h"
 #include "log.h"
 #include "ports.h"
+#include "dpf_util.h"
 
 #define REPLAY_RING_SIZE 4096 /* as the replay's rings (replay.c) */
 #define MBUF_CACHE 256
@@ -572,10 +573,8 @@ dpf_ports_probe(const struct dpf_ports_params *p)
 	uint16_t port;
 	int rc = 0;
 
-	if (ps == NULL) {
-		rte_errno = ENOMEM;
-		return NULL;
-	}
+	if (ps == NULL)
+		return dpf_null_errno(ENOMEM);
 	ps->opt = p->opt;
 	ps->drivers = p->drivers;
 	ps->replay_port = -1;

@@ -67,6 +67,7 @@
 #include "dpf_rss.h"
 #include "log.h"
 #include "replay.h"
+#include "dpf_util.h"
 
 #define CHUNK 256
 #define REPLAY_RING_SIZE 4096
@@ -835,10 +836,8 @@ dpf_replay_open(const struct dpf_replay_params *p)
 	struct dpf_replay *rp = rte_zmalloc("dpf_replay", sizeof(*rp), RTE_CACHE_LINE_SIZE);
 	int rc;
 
-	if (rp == NULL) {
-		rte_errno = ENOMEM;
-		return NULL;
-	}
+	if (rp == NULL)
+		return dpf_null_errno(ENOMEM);
 	rp->path = p->path;
 	rp->nq = p->n_queues;
 	rp->plan = p->plan;

@@ -178,6 +178,22 @@ test_show_flows_filters_in_the_record_format(void **state)
 	assert_non_null(strstr(text(f), "error: proto 'bogus'"));
 }
 
+/* show flows prints in the format in effect: the config's, which set log-format changes. */
+static void
+test_show_flows_follows_the_configured_format(void **state)
+{
+	char *argv[] = {"proto", "udp"};
+	char err[256];
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(
+		dpf_config_set(t.cfg, "log-format", "${srcaddr} ${dstport}", err, sizeof(err)), 0);
+	f = out();
+	assert_int_equal(dpf_ctl_show_flows(t.ctl, f, 2, argv), 0);
+	assert_string_equal(text(f), "flows: 1\nstored: 3\nsrcaddr dstport\n10.0.0.2 53\n");
+}
+
 static void
 test_export_flows_writes_csv_once(void **state)
 {
@@ -249,6 +265,8 @@ main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_set_window_announces_the_next_boundary, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_show_flows_follows_the_configured_format,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_show_flows_filters_in_the_record_format, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_export_flows_writes_csv_once, setup, teardown),
