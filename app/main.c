@@ -75,13 +75,13 @@ opts(const struct dpf_app *app)
 static inline enum dpf_clock
 clock_of(const struct dpf_app *app)
 {
-	return dpf_ports_clock(app->ports);
+	return dpf_ports_settled(app->ports)->clock;
 }
 
 static inline uint16_t
 rx_cores(const struct dpf_app *app)
 {
-	return dpf_ports_rx_cores(app->ports);
+	return dpf_ports_settled(app->ports)->n_cores;
 }
 
 /* The signal handlers' way to the run flags: the one instance, set before they are installed. */
@@ -257,7 +257,7 @@ start_rules(struct dpf_app *app)
 		.acl_rules = &opts(app)->acl_rules,
 		.acl_default = (uint8_t)opts(app)->acl_default,
 		.acl_stateful = opts(app)->acl_stateful != 0,
-		.forward = dpf_ports_forward(app->ports),
+		.forward = dpf_ports_settled(app->ports)->forward,
 		.n_readers = rx_cores(app),
 		.socket_id = (int)rte_socket_id(),
 	};
@@ -572,8 +572,7 @@ static int
 run_all(struct dpf_app *app)
 {
 	unsigned int pl = dpf_dataplane_pipeline_lcore(app->dp);
-	int ts_offset;
-	uint64_t ts_flag;
+	const struct dpf_ports_settled *ps = dpf_ports_settled(app->ports);
 	bool ok;
 
 	report_start(app);
@@ -582,10 +581,9 @@ run_all(struct dpf_app *app)
 	dpf_dataplane_launch(app->dp);
 	if (pl != RTE_MAX_LCORE)
 		rte_eal_remote_launch(dpf_pipeline_lcore_main, app->pipeline, pl);
-	dpf_ports_timestamp(app->ports, &ts_offset, &ts_flag);
 	if (app->replay != NULL &&
 	    dpf_replay_start(app->replay, dpf_ports_replay_pool(app->ports),
-			     (uint16_t)dpf_ports_replay_port(app->ports), ts_offset, ts_flag) < 0)
+			     (uint16_t)ps->replay_port, ps->ts_offset, ps->ts_flag) < 0)
 		dpf_run_set_stopping(&app->run, true);
 	if (dpf_ctl_telemetry_register(app->ctl) < 0)
 		DPF_LOG(WARNING, main, "telemetry commands not registered\n");
