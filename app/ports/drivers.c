@@ -132,7 +132,7 @@ static void
 print_selected(const struct dpf_drivers *d, uint16_t port, const char *driver,
 	       const struct dpf_drv_profile *p)
 {
-	const char *dir = dpf_drv_profiles_dir(d->profiles);
+	const char *dir = dpf_drv_profiles_loaded(d->profiles)->dir;
 
 	if (p->own_file)
 		fprintf(stderr, "dpflow: port %u (%s): driver profile %s\n", port, driver, p->path);
