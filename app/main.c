@@ -75,13 +75,27 @@ opts(const struct dpf_app *app)
 static inline enum dpf_clock
 clock_of(const struct dpf_app *app)
 {
-	return dpf_ports_clock(app->ports);
+	return dpf_ports_settled(app->ports)->clock;
 }
 
 static inline uint16_t
 rx_cores(const struct dpf_app *app)
 {
-	return dpf_ports_rx_cores(app->ports);
+	return dpf_ports_settled(app->ports)->n_cores;
+}
+
+/* The replay's packet source for the RX cores and the pipeline, NULL without --replay. */
+static inline struct dpf_source *
+source_of(const struct dpf_app *app)
+{
+	return app->replay != NULL ? dpf_replay_source(app->replay) : NULL;
+}
+
+/* A constructor's NULL + rte_errno as a start step's -errno. */
+static int
+made(const void *handle)
+{
+	return handle == NULL ? -rte_errno : 0;
 }
 
 /* The signal handlers' way to the run flags: the one instance, set before they are installed. */
@@ -122,14 +136,6 @@ start_clocks(struct dpf_app *app)
 	return app->tc == NULL ? -ENOMEM : 0;
 }
 
-static void
-stop_clocks(struct dpf_app *app)
-{
-	dpf_timecheck_free(app->tc);
-	dpf_wall_free(app->wall);
-	dpf_window_plan_free(app->plan);
-}
-
 /* RX cores on the first worker lcores (the dataplane places them, and the
  * pipeline on the next if one is spare): checked first, before any other
  * start step. */
@@ -154,13 +160,7 @@ start_cli(struct dpf_app *app)
 {
 	/* The file is read whole now: a bad one stops dpflow before the run. */
 	app->cli = dpf_cli_create(opts(app)->cmdline_file);
-	return app->cli == NULL ? -rte_errno : 0;
-}
-
-static void
-stop_cli(struct dpf_app *app)
-{
-	dpf_cli_free(app->cli);
+	return made(app->cli);
 }
 
 static int
@@ -172,12 +172,6 @@ start_store(struct dpf_app *app)
 		return -ENOMEM;
 	}
 	return 0;
-}
-
-static void
-stop_store(struct dpf_app *app)
-{
-	dpf_store_free(app->store);
 }
 
 static int
@@ -194,14 +188,7 @@ start_replay(struct dpf_app *app)
 	if (opts(app)->replay == NULL)
 		return 0;
 	app->replay = dpf_replay_open(&rp);
-	return app->replay == NULL ? -rte_errno : 0;
-}
-
-static void
-stop_replay(struct dpf_app *app)
-{
-	/* After the RX cores stopped: their mbufs point into the mapped file. */
-	dpf_replay_free(app->replay);
+	return made(app->replay);
 }
 
 static int
@@ -214,13 +201,7 @@ start_ports(struct dpf_app *app)
 		pp.n_replay_rings = (uint16_t)opts(app)->rxq;
 	}
 	app->ports = dpf_ports_probe(&pp);
-	return app->ports == NULL ? -rte_errno : 0;
-}
-
-static void
-stop_ports(struct dpf_app *app)
-{
-	dpf_ports_free(app->ports);
+	return made(app->ports);
 }
 
 /* Before the ports are configured: configuration errors stop the start before any port note. */
@@ -234,13 +215,7 @@ start_ifmap(struct dpf_app *app)
 	};
 
 	app->ifmap = dpf_ifmap_create(&ip);
-	return app->ifmap == NULL ? -rte_errno : 0;
-}
-
-static void
-stop_ifmap(struct dpf_app *app)
-{
-	dpf_ifmap_free(app->ifmap);
+	return made(app->ifmap);
 }
 
 static int
@@ -257,19 +232,13 @@ start_rules(struct dpf_app *app)
 		.acl_rules = &opts(app)->acl_rules,
 		.acl_default = (uint8_t)opts(app)->acl_default,
 		.acl_stateful = opts(app)->acl_stateful != 0,
-		.forward = dpf_ports_forward(app->ports),
+		.forward = dpf_ports_settled(app->ports)->forward,
 		.n_readers = rx_cores(app),
 		.socket_id = (int)rte_socket_id(),
 	};
 
 	app->rules = dpf_rules_create(&rp);
-	return app->rules == NULL ? -rte_errno : 0;
-}
-
-static void
-stop_rules(struct dpf_app *app)
-{
-	dpf_rules_free(app->rules);
+	return made(app->rules);
 }
 
 static int
@@ -290,18 +259,12 @@ start_dataplane(struct dpf_app *app)
 		.plan = app->plan,
 		.wall = app->wall,
 		.tc = app->tc,
-		.source = app->replay != NULL ? dpf_replay_source(app->replay) : NULL,
+		.source = source_of(app),
 		.run = &app->run,
 	};
 
 	app->dp = dpf_dataplane_create(&dp);
-	return app->dp == NULL ? -rte_errno : 0;
-}
-
-static void
-stop_dataplane(struct dpf_app *app)
-{
-	dpf_dataplane_free(app->dp);
+	return made(app->dp);
 }
 
 static int
@@ -318,7 +281,7 @@ start_pipeline(struct dpf_app *app)
 		.wall = app->wall,
 		.rules = app->rules,
 		.ifmap = app->ifmap,
-		.source = app->replay != NULL ? dpf_replay_source(app->replay) : NULL,
+		.source = source_of(app),
 		.run = &app->run,
 	};
 
@@ -329,14 +292,7 @@ start_pipeline(struct dpf_app *app)
 	}
 	pp.out = app->batches;
 	app->pipeline = dpf_pipeline_create(&pp);
-	return app->pipeline == NULL ? -rte_errno : 0;
-}
-
-static void
-stop_pipeline(struct dpf_app *app)
-{
-	dpf_pipeline_free(app->pipeline);
-	dpf_batchq_free(app->batches);
+	return made(app->pipeline);
 }
 
 /* The writer and its exporters; S3 checks its bucket here, so a refused
@@ -369,13 +325,6 @@ start_output(struct dpf_app *app)
 	return dpf_writer_start(app->writer);
 }
 
-static void
-stop_output(struct dpf_app *app)
-{
-	dpf_writer_join(app->writer);
-	dpf_writer_free(app->writer);
-}
-
 static int
 start_control(struct dpf_app *app)
 {
@@ -400,60 +349,62 @@ start_control(struct dpf_app *app)
 	};
 
 	app->ctl = dpf_ctl_create(&cp);
-	return app->ctl == NULL ? -rte_errno : 0;
+	return made(app->ctl);
 }
 
-static void
-stop_control(struct dpf_app *app)
-{
-	dpf_ctl_free(app->ctl);
-}
-
-static const struct {
-	int (*start)(struct dpf_app *app);
-	void (*stop)(struct dpf_app *app);
-} steps[] = {
-	{start_clocks, stop_clocks},
-	{check_lcores, NULL},
-	{start_cli, stop_cli},
-	{start_store, stop_store},
-	{start_replay, stop_replay},
-	{start_ports, stop_ports},
-	{start_ifmap, stop_ifmap},
-	{configure_ports, NULL},
-	{start_rules, stop_rules},
-	{start_dataplane, stop_dataplane},
-	{start_pipeline, stop_pipeline},
-	{start_output, stop_output},
-	{start_control, stop_control},
+/* The start steps, in order. */
+static int (*const steps[])(struct dpf_app *app) = {
+	start_clocks,
+	check_lcores,
+	start_cli,
+	start_store,
+	start_replay,
+	start_ports,
+	start_ifmap,
+	configure_ports,
+	start_rules,
+	start_dataplane,
+	start_pipeline,
+	start_output,
+	start_control,
 };
 
-/* Undo steps [0, n) in reverse. */
+/*
+ * Undo every step, in reverse: the whole run's, or what a failed start left.
+ * Every handle starts NULL and every free is NULL-safe, so one teardown
+ * serves however far the start went, the failed step's half-made handle too.
+ */
 static void
-stop_steps(struct dpf_app *app, size_t n)
+stop_all(struct dpf_app *app)
 {
-	while (n-- > 0)
-		if (steps[n].stop != NULL)
-			steps[n].stop(app);
+	dpf_ctl_free(app->ctl);
+	dpf_writer_join(app->writer);
+	dpf_writer_free(app->writer);
+	dpf_pipeline_free(app->pipeline);
+	dpf_batchq_free(app->batches);
+	dpf_dataplane_free(app->dp);
+	dpf_rules_free(app->rules);
+	dpf_ifmap_free(app->ifmap);
+	dpf_ports_free(app->ports);
+	/* After the RX cores stopped: their mbufs point into the mapped file. */
+	dpf_replay_free(app->replay);
+	dpf_store_free(app->store);
+	dpf_cli_free(app->cli);
+	dpf_timecheck_free(app->tc);
+	dpf_wall_free(app->wall);
+	dpf_window_plan_free(app->plan);
 }
 
-/*
- * @return how many steps started; all of them on success. A step that fails
- * has its own stop run at once (every stop takes what its start left
- * half-made: NULL-safe frees), so the caller undoes only the steps before it.
- */
-static size_t
-start_steps(struct dpf_app *app)
+/* @return 0 when every step started, else the failed step's -errno. */
+static int
+start_all(struct dpf_app *app)
 {
 	size_t i;
+	int rc = 0;
 
-	for (i = 0; i < RTE_DIM(steps); i++)
-		if (steps[i].start(app) < 0) {
-			if (steps[i].stop != NULL)
-				steps[i].stop(app);
-			break;
-		}
-	return i;
+	for (i = 0; i < RTE_DIM(steps) && rc == 0; i++)
+		rc = steps[i](app);
+	return rc;
 }
 
 /* ---------------------------------------------------------------- running */
@@ -572,8 +523,7 @@ static int
 run_all(struct dpf_app *app)
 {
 	unsigned int pl = dpf_dataplane_pipeline_lcore(app->dp);
-	int ts_offset;
-	uint64_t ts_flag;
+	const struct dpf_ports_settled *ps = dpf_ports_settled(app->ports);
 	bool ok;
 
 	report_start(app);
@@ -582,10 +532,9 @@ run_all(struct dpf_app *app)
 	dpf_dataplane_launch(app->dp);
 	if (pl != RTE_MAX_LCORE)
 		rte_eal_remote_launch(dpf_pipeline_lcore_main, app->pipeline, pl);
-	dpf_ports_timestamp(app->ports, &ts_offset, &ts_flag);
 	if (app->replay != NULL &&
 	    dpf_replay_start(app->replay, dpf_ports_replay_pool(app->ports),
-			     (uint16_t)dpf_ports_replay_port(app->ports), ts_offset, ts_flag) < 0)
+			     (uint16_t)ps->replay_port, ps->ts_offset, ps->ts_flag) < 0)
 		dpf_run_set_stopping(&app->run, true);
 	if (dpf_ctl_telemetry_register(app->ctl) < 0)
 		DPF_LOG(WARNING, main, "telemetry commands not registered\n");
@@ -644,7 +593,6 @@ main(int argc, char **argv)
 {
 	static struct dpf_app app;
 	int ret, status = EXIT_FAILURE;
-	size_t started;
 
 	/* Before anything logs: stderr, not EAL's stdout (records go there). */
 	dpf_log_init();
@@ -664,10 +612,9 @@ main(int argc, char **argv)
 		goto stop_eal;
 	}
 	dpf_run_set_polling(&app.run, true);
-	started = start_steps(&app);
-	if (started == RTE_DIM(steps))
+	if (start_all(&app) == 0)
 		status = run_all(&app);
-	stop_steps(&app, started);
+	stop_all(&app);
 	dpf_config_free(app.cfg);
 stop_eal:
 	rte_eal_cleanup();

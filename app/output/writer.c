@@ -127,7 +127,7 @@ writer_main(void *arg)
 		uint32_t type;
 
 		between_batches(w, false);
-		b = dpf_batchq_receive(w->in);
+		b = dpf_batchq_take(w->in, DPF_BATCHQ_FULL);
 		if (b == NULL) {
 			between_batches(w, true);
 			usleep(100);
@@ -137,7 +137,7 @@ writer_main(void *arg)
 			test_delay(w);
 		type = b->type;
 		fan_out(w, b);
-		dpf_batchq_recycle(w->in, b);
+		dpf_batchq_put(w->in, DPF_BATCHQ_EMPTY, b);
 		if (type == DPF_BATCH_STOP)
 			break;
 	}

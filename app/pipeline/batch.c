@@ -11,8 +11,7 @@
 
 /* One allocation: the handle and its batches. */
 struct dpf_batchq {
-	struct rte_ring *free; /* writer -> pipeline */
-	struct rte_ring *full; /* pipeline -> writer */
+	struct rte_ring *ring[DPF_BATCHQ_RINGS]; /* batch.h: enum dpf_batchq_ring */
 	struct dpf_batch all[] __rte_cache_aligned;
 };
 
@@ -23,63 +22,50 @@ dpf_batchq_create(unsigned int n_batches, int socket_id)
 	struct dpf_batchq *q =
 		rte_zmalloc_socket("dpf_batchq", sizeof(*q) + n_batches * sizeof(q->all[0]),
 				   RTE_CACHE_LINE_SIZE, socket_id);
+	static const char *const names[DPF_BATCHQ_RINGS] = {
+		[DPF_BATCHQ_EMPTY] = "dpf_batch_free",
+		[DPF_BATCHQ_FULL] = "dpf_batch_full",
+	};
 	unsigned int i;
 	int err;
 
 	if (q == NULL)
 		return dpf_null_errno(ENOMEM);
-	q->free = rte_ring_create("dpf_batch_free", n_batches, socket_id, flags);
-	q->full = rte_ring_create("dpf_batch_full", n_batches, socket_id, flags);
-	if (q->free == NULL || q->full == NULL) {
-		err = rte_errno;
-		dpf_batchq_free(q);
-		return dpf_null_errno(err);
+	for (i = 0; i < DPF_BATCHQ_RINGS; i++) {
+		q->ring[i] = rte_ring_create(names[i], n_batches, socket_id, flags);
+		if (q->ring[i] == NULL) {
+			err = rte_errno;
+			dpf_batchq_free(q);
+			return dpf_null_errno(err);
+		}
 	}
 	for (i = 0; i < n_batches; i++)
-		rte_ring_sp_enqueue(q->free, &q->all[i]);
+		dpf_batchq_put(q, DPF_BATCHQ_EMPTY, &q->all[i]);
 	return q;
 }
 
 void
 dpf_batchq_free(struct dpf_batchq *q)
 {
-	if (q == NULL)
-		return;
-	rte_ring_free(q->free);
-	rte_ring_free(q->full);
+	unsigned int i;
+
+	/* A half-made queue (create failed) has NULL rings: rte_ring_free takes NULL. */
+	for (i = 0; q != NULL && i < DPF_BATCHQ_RINGS; i++)
+		rte_ring_free(q->ring[i]);
 	rte_free(q);
 }
 
-/* The single consumer's take from either ring. */
-static struct dpf_batch *
-take(struct rte_ring *r)
+struct dpf_batch *
+dpf_batchq_take(struct dpf_batchq *q, enum dpf_batchq_ring which)
 {
 	void *b;
 
-	return rte_ring_sc_dequeue(r, &b) == 0 ? b : NULL;
-}
-
-struct dpf_batch *
-dpf_batchq_get(struct dpf_batchq *q)
-{
-	return take(q->free);
+	return rte_ring_sc_dequeue(q->ring[which], &b) == 0 ? b : NULL;
 }
 
 void
-dpf_batchq_send(struct dpf_batchq *q, struct dpf_batch *b)
+dpf_batchq_put(struct dpf_batchq *q, enum dpf_batchq_ring which, struct dpf_batch *b)
 {
 	/* The ring is as large as the number of batches: it cannot be full. */
-	rte_ring_sp_enqueue(q->full, b);
-}
-
-struct dpf_batch *
-dpf_batchq_receive(struct dpf_batchq *q)
-{
-	return take(q->full);
-}
-
-void
-dpf_batchq_recycle(struct dpf_batchq *q, struct dpf_batch *b)
-{
-	rte_ring_sp_enqueue(q->free, b);
+	rte_ring_sp_enqueue(q->ring[which], b);
 }

@@ -40,16 +40,23 @@ struct dpf_batchq *dpf_batchq_create(unsigned int n_batches, int socket_id);
 /** NULL-safe; every batch must be back (both threads ended). */
 void dpf_batchq_free(struct dpf_batchq *q);
 
-/** Pipeline: an empty batch, or NULL when all are in use (the writer is behind). */
-struct dpf_batch *dpf_batchq_get(struct dpf_batchq *q);
+/*
+ * The two rings, named by what their batches hold. The pipeline takes from
+ * DPF_BATCHQ_EMPTY and puts into DPF_BATCHQ_FULL; the writer takes from
+ * DPF_BATCHQ_FULL and puts back into DPF_BATCHQ_EMPTY. Each ring has one
+ * producer and one consumer, so each side of a ring is called from one thread.
+ */
+enum dpf_batchq_ring {
+	DPF_BATCHQ_EMPTY, /* writer -> pipeline: batches free to fill */
+	DPF_BATCHQ_FULL,  /* pipeline -> writer: batches to write */
+	DPF_BATCHQ_RINGS,
+};
 
-/** Pipeline: hand a batch to the writer (never fails: the ring holds every batch). */
-void dpf_batchq_send(struct dpf_batchq *q, struct dpf_batch *b);
+/** The next batch on ring `which`, or NULL when it has none (pipeline:
+ * every batch is in use, the writer is behind; writer: none is waiting). */
+struct dpf_batch *dpf_batchq_take(struct dpf_batchq *q, enum dpf_batchq_ring which);
 
-/** Writer: the next batch, or NULL when none is waiting. */
-struct dpf_batch *dpf_batchq_receive(struct dpf_batchq *q);
-
-/** Writer: give a batch back to the pipeline. */
-void dpf_batchq_recycle(struct dpf_batchq *q, struct dpf_batch *b);
+/** Put a batch on ring `which`. Never fails: each ring holds every batch. */
+void dpf_batchq_put(struct dpf_batchq *q, enum dpf_batchq_ring which, struct dpf_batch *b);
 
 #endif /* DPFLOW_BATCH_H */

@@ -130,7 +130,7 @@ get_batch(struct dpf_pipeline *pl)
 {
 	struct dpf_batch *b;
 
-	while ((b = dpf_batchq_get(pl->p.out)) == NULL) {
+	while ((b = dpf_batchq_take(pl->p.out, DPF_BATCHQ_EMPTY)) == NULL) {
 		if (dpf_run_output_failed(pl->p.run))
 			return NULL;
 		usleep(50);
@@ -149,7 +149,7 @@ send_batch(struct dpf_pipeline *pl, uint32_t type, uint64_t window_end)
 	}
 	pl->cur->type = type;
 	pl->cur->window_end = window_end;
-	dpf_batchq_send(pl->p.out, pl->cur);
+	dpf_batchq_put(pl->p.out, DPF_BATCHQ_FULL, pl->cur);
 	pl->cur = NULL;
 	return 0;
 }

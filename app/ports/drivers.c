@@ -27,8 +27,12 @@ struct dpf_drivers {
 	struct dpf_drv_profiles *profiles;
 	bool profiles_dir_given;	     /* opened for a --drivers-cfg ... */
 	char profiles_dir[DPF_DRV_PATH_LEN]; /* ... this one */
-	const struct dpf_drv_profile *port_profile[RTE_MAX_ETHPORTS];
-	struct dpf_drv_port ports[RTE_MAX_ETHPORTS];
+	/* By port id: what dpf_drivers_select() and dpf_drivers_configure()
+	 * settled; forgotten together (a new selection, a close). */
+	struct {
+		const struct dpf_drv_profile *profile;
+		struct dpf_drv_port plan;
+	} port[RTE_MAX_ETHPORTS];
 	struct dpf_drv_vdevs *vdevs; /* NULL: no --vdev */
 };
 
@@ -49,8 +53,7 @@ dpf_drivers_close(struct dpf_drivers *d)
 		return;
 	dpf_drv_profiles_free(d->profiles);
 	d->profiles = NULL;
-	memset(d->port_profile, 0, sizeof(d->port_profile));
-	memset(d->ports, 0, sizeof(d->ports));
+	memset(d->port, 0, sizeof(d->port));
 }
 
 /* Open the profile set for dir, or keep the one open for the same dir.
@@ -132,7 +135,7 @@ static void
 print_selected(const struct dpf_drivers *d, uint16_t port, const char *driver,
 	       const struct dpf_drv_profile *p)
 {
-	const char *dir = dpf_drv_profiles_dir(d->profiles);
+	const char *dir = dpf_drv_profiles_loaded(d->profiles)->dir;
 
 	if (p->own_file)
 		fprintf(stderr, "dpflow: port %u (%s): driver profile %s\n", port, driver, p->path);
@@ -153,8 +156,7 @@ dpf_drivers_select(struct dpf_drivers *d, const char *dir, const uint16_t *ports
 	uint16_t i;
 	int rc;
 
-	memset(d->port_profile, 0, sizeof(d->port_profile));
-	memset(d->ports, 0, sizeof(d->ports));
+	memset(d->port, 0, sizeof(d->port));
 	rc = profiles_open(d, dir, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "dpflow: %s\n", err);
@@ -177,7 +179,7 @@ dpf_drivers_select(struct dpf_drivers *d, const char *dir, const uint16_t *ports
 			return -EINVAL;
 		}
 		if (ports[i] < RTE_MAX_ETHPORTS)
-			d->port_profile[ports[i]] = p;
+			d->port[ports[i]].profile = p;
 		print_selected(d, ports[i], info.driver_name, p);
 	}
 	return 0;
@@ -192,15 +194,15 @@ dpf_drivers_port_plan(struct dpf_drivers *d, uint16_t port, const struct rte_eth
 	struct dpf_drv_request full = *req;
 	struct dpf_drv_port *dp;
 
-	if (port >= RTE_MAX_ETHPORTS || d->port_profile[port] == NULL)
+	if (port >= RTE_MAX_ETHPORTS || d->port[port].profile == NULL)
 		return NULL;
 	note = vdev_note_of(d, port);
 	full.devargs = da != NULL ? da->args : NULL;
 	full.devargs_added = note != NULL ? note->added : NULL;
 	full.devargs_given = note != NULL ? note->given : NULL;
-	dp = &d->ports[port];
+	dp = &d->port[port].plan;
 	dp->port = port;
-	dpf_drivers_plan(dp, d->port_profile[port], info, &full);
+	dpf_drivers_plan(dp, d->port[port].profile, info, &full);
 	return dp;
 }
 
@@ -247,18 +249,18 @@ dpf_drivers_print_notes(FILE *f, struct dpf_drv_port *dp)
 const struct dpf_drv_port *
 dpf_drivers_port(const struct dpf_drivers *d, uint16_t port)
 {
-	if (d == NULL || port >= RTE_MAX_ETHPORTS || !d->ports[port].planned)
+	if (d == NULL || port >= RTE_MAX_ETHPORTS || !d->port[port].plan.planned)
 		return NULL;
-	return &d->ports[port];
+	return &d->port[port].plan;
 }
 
 bool
 dpf_drivers_port_has_quirk(const struct dpf_drivers *d, uint16_t port, enum dpf_drv_quirk q)
 {
-	if (d == NULL || port >= RTE_MAX_ETHPORTS || d->port_profile[port] == NULL ||
+	if (d == NULL || port >= RTE_MAX_ETHPORTS || d->port[port].profile == NULL ||
 	    (unsigned int)q >= DPF_DRV_N_QUIRKS)
 		return false;
-	return (d->port_profile[port]->s.quirks & (1ull << q)) != 0;
+	return (d->port[port].profile->s.quirks & (1ull << q)) != 0;
 }
 
 void

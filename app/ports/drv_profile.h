@@ -215,14 +215,16 @@ const struct dpf_drv_profile *dpf_drv_profiles_get(struct dpf_drv_profiles *ps,
 						   const char *driver_name, char *err,
 						   size_t err_len);
 
-/** default.ini over the built-in defaults. */
-const struct dpf_drv_profile *dpf_drv_profiles_base(const struct dpf_drv_profiles *ps);
+/* What dpf_drv_profiles_open() settled: where the set comes from and its base. */
+struct dpf_drv_profiles_loaded {
+	char dir[DPF_DRV_PATH_LEN]; /* the directory in use ("" with the built-in defaults) */
+	/* How it was chosen: "--drivers-cfg", "installed", "source tree", "built-in". */
+	const char *origin;
+	struct dpf_drv_profile base; /* default.ini over the built-in defaults */
+};
 
-/** The directory in use ("" with the built-in defaults). */
-const char *dpf_drv_profiles_dir(const struct dpf_drv_profiles *ps);
-
-/** How the directory was chosen: "--drivers-cfg", "installed", "source tree", "built-in". */
-const char *dpf_drv_profiles_origin(const struct dpf_drv_profiles *ps);
+/** Valid until the set is freed; read-only. */
+const struct dpf_drv_profiles_loaded *dpf_drv_profiles_loaded(const struct dpf_drv_profiles *ps);
 
 /**
  * The profile a virtual device's name selects, as the vdev bus matches

@@ -43,9 +43,7 @@ struct alias {
 };
 
 struct dpf_drv_profiles {
-	char dir[DPF_DRV_PATH_LEN];
-	const char *origin;
-	struct dpf_drv_profile base; /* default.ini over the built-in defaults */
+	struct dpf_drv_profiles_loaded l; /* drv_profile.h: directory, origin, base */
 	struct alias aliases[MAX_ALIASES];
 	unsigned int n_aliases;
 	/* Profiles read so far; inline, so that the pointers handed out stay
@@ -262,17 +260,17 @@ static void
 choose_dir(struct dpf_drv_profiles *ps, const char *dir)
 {
 	if (dir != NULL) {
-		snprintf(ps->dir, sizeof(ps->dir), "%s", dir);
-		ps->origin = "--drivers-cfg";
+		snprintf(ps->l.dir, sizeof(ps->l.dir), "%s", dir);
+		ps->l.origin = "--drivers-cfg";
 	} else if (has_default_ini(DPF_DRIVERS_CFG_DIR)) {
-		snprintf(ps->dir, sizeof(ps->dir), "%s", DPF_DRIVERS_CFG_DIR);
-		ps->origin = "installed";
+		snprintf(ps->l.dir, sizeof(ps->l.dir), "%s", DPF_DRIVERS_CFG_DIR);
+		ps->l.origin = "installed";
 	} else if (has_default_ini(DPF_DRIVERS_CFG_SRC)) {
-		snprintf(ps->dir, sizeof(ps->dir), "%s", DPF_DRIVERS_CFG_SRC);
-		ps->origin = "source tree";
+		snprintf(ps->l.dir, sizeof(ps->l.dir), "%s", DPF_DRIVERS_CFG_SRC);
+		ps->l.origin = "source tree";
 	} else {
-		ps->dir[0] = '\0';
-		ps->origin = "built-in";
+		ps->l.dir[0] = '\0';
+		ps->l.origin = "built-in";
 	}
 }
 
@@ -300,12 +298,12 @@ dpf_drv_profiles_open(const char *dir, char *err, size_t err_len)
 		rc = -ENOMEM;
 		goto fail;
 	}
-	dpf_drivers_builtin(&ps->base);
+	dpf_drivers_builtin(&ps->l.base);
 	choose_dir(ps, dir);
-	if (ps->dir[0] != '\0' && has_default_ini(ps->dir)) {
-		snprintf(path, sizeof(path), "%s/default.ini", ps->dir);
-		rc = load_file(path, "default", &ps->base, &ps->base, ps->aliases, &ps->n_aliases,
-			       err, err_len);
+	if (ps->l.dir[0] != '\0' && has_default_ini(ps->l.dir)) {
+		snprintf(path, sizeof(path), "%s/default.ini", ps->l.dir);
+		rc = load_file(path, "default", &ps->l.base, &ps->l.base, ps->aliases,
+			       &ps->n_aliases, err, err_len);
 		if (rc < 0)
 			goto free_set;
 	}
@@ -317,22 +315,10 @@ fail:
 	return NULL;
 }
 
-const struct dpf_drv_profile *
-dpf_drv_profiles_base(const struct dpf_drv_profiles *ps)
+const struct dpf_drv_profiles_loaded *
+dpf_drv_profiles_loaded(const struct dpf_drv_profiles *ps)
 {
-	return &ps->base;
-}
-
-const char *
-dpf_drv_profiles_dir(const struct dpf_drv_profiles *ps)
-{
-	return ps->dir;
-}
-
-const char *
-dpf_drv_profiles_origin(const struct dpf_drv_profiles *ps)
-{
-	return ps->origin;
+	return &ps->l;
 }
 
 static const char *
@@ -363,13 +349,13 @@ dpf_drv_profiles_get(struct dpf_drv_profiles *ps, const char *driver_name, char 
 		return NULL;
 	}
 	p = &ps->profiles[ps->n_profiles];
-	*p = ps->base;
+	*p = ps->l.base;
 	snprintf(p->name, sizeof(p->name), "%s", name);
 	/* A driver name is a file name only if it cannot leave the directory. */
-	snprintf(path, sizeof(path), "%s/%s.ini", ps->dir, name);
-	if (ps->dir[0] != '\0' && strchr(name, '/') == NULL && name[0] != '.' &&
+	snprintf(path, sizeof(path), "%s/%s.ini", ps->l.dir, name);
+	if (ps->l.dir[0] != '\0' && strchr(name, '/') == NULL && name[0] != '.' &&
 	    strcmp(name, "default") != 0 && access(path, F_OK) == 0) {
-		if (dpf_drivers_profile_load(path, name, &ps->base, p, err, err_len) < 0)
+		if (dpf_drivers_profile_load(path, name, &ps->l.base, p, err, err_len) < 0)
 			return NULL;
 	} else {
 		/* default.ini's values; path still names default.ini (or is ""). */
@@ -389,9 +375,9 @@ dpf_drv_profiles_match_vdev(const struct dpf_drv_profiles *ps, const char *vdev_
 	DIR *d;
 
 	out[0] = '\0';
-	if (ps->dir[0] == '\0')
+	if (ps->l.dir[0] == '\0')
 		return false;
-	d = opendir(ps->dir);
+	d = opendir(ps->l.dir);
 	if (d == NULL)
 		return false;
 	while ((de = readdir(d)) != NULL) {
@@ -434,10 +420,10 @@ dpf_drv_profiles_show(FILE *f, const struct dpf_drv_profiles *ps)
 {
 	unsigned int i;
 
-	fprintf(f, "drivers-cfg: %s (%s)\n", ps->dir[0] ? ps->dir : "-", ps->origin);
+	fprintf(f, "drivers-cfg: %s (%s)\n", ps->l.dir[0] ? ps->l.dir : "-", ps->l.origin);
 	for (i = 0; i < ps->n_aliases; i++)
 		fprintf(f, "drivers-cfg.aliases.%s: %s\n", ps->aliases[i].from, ps->aliases[i].to);
-	show_profile(f, &ps->base);
+	show_profile(f, &ps->l.base);
 	for (i = 0; i < ps->n_profiles; i++)
 		show_profile(f, &ps->profiles[i]);
 }

@@ -38,17 +38,9 @@ struct dpf_ports {
 	uint16_t n_ports;
 	struct dpf_port_conf conf[DPF_MAX_PORTS]; /* by port id */
 	struct rte_mempool *pool[DPF_MAX_PORTS];  /* by port id */
-	int replay_port;			  /* -1 when none */
 	struct rte_ring *replay_tx[DPF_MAX_RX_CORES];
 	uint16_t n_replay_tx;
-	bool forward;
-	bool nat_shared;
-	struct rte_mempool *frag_direct;
-	struct rte_mempool *frag_indirect;
-	int ts_offset;
-	uint64_t ts_flag;
-	enum dpf_clock clock;
-	uint16_t n_cores;
+	struct dpf_ports_settled s; /* ports.h: what probe and start settled */
 	bool started[DPF_MAX_PORTS];
 };
 
@@ -77,7 +69,7 @@ create_replay_port(struct dpf_ports *ps, struct rte_ring **rx, uint16_t nq)
 		DPF_LOG(ERR, ports, "replay port: %s\n", rte_strerror(rte_errno));
 		return -rte_errno;
 	}
-	ps->replay_port = port;
+	ps->s.replay_port = port;
 	return 0;
 }
 
@@ -116,10 +108,11 @@ static int
 tx_queues(const struct dpf_ports *ps, uint16_t port, const struct rte_eth_dev_info *info,
 	  uint16_t *ntxq)
 {
-	bool devargs = dpf_drivers_port_has_quirk(ps->drivers, port, DPF_DRV_QUIRK_QUEUES_FROM_DEVARGS);
+	bool devargs =
+		dpf_drivers_port_has_quirk(ps->drivers, port, DPF_DRV_QUIRK_QUEUES_FROM_DEVARGS);
 
 	*ntxq = 1;
-	if (!ps->forward || ps->conf[port].peer == DPF_PORT_NONE)
+	if (!ps->s.forward || ps->conf[port].peer == DPF_PORT_NONE)
 		return 0;
 	*ntxq = (uint16_t)ps->opt->rxq;
 	if (info->max_tx_queues >= *ntxq)
@@ -162,7 +155,7 @@ plan_port(struct dpf_ports *ps, uint16_t port, uint16_t *ntxq, int *rc)
 	/* IPv4 packets above the peer's MTU leave as fragments: chains of a
 	 * header mbuf and the payload (rte_ip_frag), where the port takes them. */
 	ps->conf[port].multiseg = false;
-	if (ps->forward && (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS)) {
+	if (ps->s.forward && (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS)) {
 		dp->eth_conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
 		ps->conf[port].multiseg = true;
 	}
@@ -190,7 +183,7 @@ setup_queues(struct dpf_ports *ps, uint16_t port, const struct dpf_drv_port *dp,
 
 	if (socket < 0)
 		socket = (int)rte_socket_id();
-	if ((int)port == ps->replay_port)
+	if ((int)port == ps->s.replay_port)
 		n_mbufs = (unsigned int)(nq * (REPLAY_RING_SIZE + 2 * DPF_BURST) + 4096);
 	else
 		n_mbufs = (unsigned int)(nq * (rxd + 2 * DPF_BURST) + txd + 2048);
@@ -261,15 +254,14 @@ configure_port(struct dpf_ports *ps, uint16_t port)
 static int
 create_fragment_pools(struct dpf_ports *ps)
 {
-	unsigned int n = (unsigned int)ps->n_cores * (2048 + 2 * DPF_BURST * 8) + 1024;
+	unsigned int n = (unsigned int)ps->s.n_cores * (2048 + 2 * DPF_BURST * 8) + 1024;
 
-	ps->frag_direct = rte_pktmbuf_pool_create(
+	ps->s.frag_direct = rte_pktmbuf_pool_create(
 		"frag_direct", n, MBUF_CACHE, 0, RTE_PKTMBUF_HEADROOM + 128, (int)rte_socket_id());
-	ps->frag_indirect =
+	ps->s.frag_indirect =
 		rte_pktmbuf_pool_create("frag_indirect", n, MBUF_CACHE, 0, 0, (int)rte_socket_id());
-	if (ps->frag_direct == NULL || ps->frag_indirect == NULL) {
-		DPF_LOG(ERR, ports, "fragment mbuf pools of %u: %s\n", n,
-			rte_strerror(rte_errno));
+	if (ps->s.frag_direct == NULL || ps->s.frag_indirect == NULL) {
+		DPF_LOG(ERR, ports, "fragment mbuf pools of %u: %s\n", n, rte_strerror(rte_errno));
 		return -ENOMEM;
 	}
 	return 0;
@@ -295,9 +287,9 @@ not_steerable(const struct dpf_ports *ps, char *why, size_t len)
 
 		if (dpf_drivers_port_has_quirk(ps->drivers, port, DPF_DRV_QUIRK_SOFTWARE_RSS))
 			continue;
-		if (ps->conf[port].n_rxq != ps->n_cores)
+		if (ps->conf[port].n_rxq != ps->s.n_cores)
 			snprintf(why, len, "port %u (%s) has %u RX queues for %u RX cores", port,
-				 dp->driver, ps->conf[port].n_rxq, ps->n_cores);
+				 dp->driver, ps->conf[port].n_rxq, ps->s.n_cores);
 		else if (dpf_drivers_port_has_quirk(ps->drivers, port, DPF_DRV_QUIRK_KERNEL_FANOUT))
 			snprintf(why, len,
 				 "port %u (%s): RSS is the kernel's fanout, not dpflow's Toeplitz",
@@ -328,26 +320,26 @@ static void
 choose_masquerade_sessions(struct dpf_ports *ps)
 {
 	char why[192];
-	const char *reason = ps->n_cores > 1 ? not_steerable(ps, why, sizeof(why)) : NULL;
+	const char *reason = ps->s.n_cores > 1 ? not_steerable(ps, why, sizeof(why)) : NULL;
 	const char *how;
 
 	switch (ps->opt->nat_sessions) {
 	case DPF_NAT_SESSIONS_SHARED:
-		ps->nat_shared = true;
+		ps->s.nat_shared = true;
 		how = "sessions shared by all RX cores (--nat-sessions shared)";
 		reason = NULL;
 		break;
 	case DPF_NAT_SESSIONS_PER_CORE:
-		ps->nat_shared = false;
+		ps->s.nat_shared = false;
 		how = reason != NULL ? "sessions per RX core (--nat-sessions per-core); replies "
 				       "may miss them: "
 				     : "sessions per RX core (--nat-sessions per-core)";
 		break;
 	default:
-		ps->nat_shared = reason != NULL;
+		ps->s.nat_shared = reason != NULL;
 		if (reason != NULL)
 			how = "sessions shared by all RX cores (";
-		else if (ps->n_cores > 1)
+		else if (ps->s.n_cores > 1)
 			how = "sessions per RX core, ports chosen so that replies hash to their "
 			      "core (dpflow's Toeplitz RSS on every port)";
 		else
@@ -368,7 +360,8 @@ all_ports_stamp_capture_time(const struct dpf_ports *ps)
 	uint16_t p;
 
 	for (p = 0; p < ps->n_ports; p++)
-		if (!dpf_drivers_port_has_quirk(ps->drivers, ps->ports[p], DPF_DRV_QUIRK_TIMESTAMP_UNIX_US))
+		if (!dpf_drivers_port_has_quirk(ps->drivers, ps->ports[p],
+						DPF_DRV_QUIRK_TIMESTAMP_UNIX_US))
 			return false;
 	return ps->n_ports > 0;
 }
@@ -398,7 +391,8 @@ parse_forward(struct dpf_ports *ps)
 		if (dpf_cfg_parse_u64(tok, 0, DPF_MAX_PORTS - 1, &a) < 0 ||
 		    dpf_cfg_parse_u64(colon + 1, 0, DPF_MAX_PORTS - 1, &b) < 0)
 			goto bad;
-		if (a == b || ps->conf[a].peer != DPF_PORT_NONE || ps->conf[b].peer != DPF_PORT_NONE) {
+		if (a == b || ps->conf[a].peer != DPF_PORT_NONE ||
+		    ps->conf[b].peer != DPF_PORT_NONE) {
 			DPF_LOG(ERR, ports,
 				"--forward %s: port %" PRIu64 " or %" PRIu64
 				" is paired twice or with itself\n",
@@ -413,8 +407,9 @@ parse_forward(struct dpf_ports *ps)
 			for (i = 0; i < ps->n_ports; i++)
 				found |= ps->ports[i] == p;
 			if (!found) {
-				DPF_LOG(ERR, ports, "--forward %s: port %" PRIu64
-						" does not exist (%u ports)\n",
+				DPF_LOG(ERR, ports,
+					"--forward %s: port %" PRIu64
+					" does not exist (%u ports)\n",
 					ps->opt->forward, p, ps->n_ports);
 				return -EINVAL;
 			}
@@ -422,7 +417,7 @@ parse_forward(struct dpf_ports *ps)
 		ps->conf[a].peer = (uint16_t)b;
 		ps->conf[b].peer = (uint16_t)a;
 	}
-	ps->forward = true;
+	ps->s.forward = true;
 	return 0;
 bad:
 	DPF_LOG(ERR, ports, "--forward '%s': expected A:B[,C:D] with port numbers\n",
@@ -549,21 +544,21 @@ cap_rx_cores(struct dpf_ports *ps)
 
 	for (p = 0; p < ps->n_ports; p++)
 		most = RTE_MAX(most, ps->conf[ps->ports[p]].n_rxq);
-	if (most == 0 || most >= ps->n_cores)
+	if (most == 0 || most >= ps->s.n_cores)
 		return;
 	for (c = 0; c < most; c++)
 		lcore = rte_get_next_lcore(lcore, 1, 0);
 	first_idle = lcore;
-	for (c = most + 1; c < ps->n_cores; c++) {
+	for (c = most + 1; c < ps->s.n_cores; c++) {
 		lcore = rte_get_next_lcore(lcore, 1, 0);
 		n += snprintf(idle + n, sizeof(idle) - (size_t)n, ", %u", lcore);
 	}
 	DPF_LOG(WARNING, ports,
 		"--rxq %u: no port has more than %u RX queue%s: running %u RX core%s "
 		"(lcore%s %u%s left idle)\n",
-		ps->n_cores, most, most == 1 ? "" : "s", most, most == 1 ? "" : "s",
-		ps->n_cores - most > 1 ? "s" : "", first_idle, idle);
-	ps->n_cores = most;
+		ps->s.n_cores, most, most == 1 ? "" : "s", most, most == 1 ? "" : "s",
+		ps->s.n_cores - most > 1 ? "s" : "", first_idle, idle);
+	ps->s.n_cores = most;
 }
 
 struct dpf_ports *
@@ -577,19 +572,20 @@ dpf_ports_probe(const struct dpf_ports_params *p)
 		return dpf_null_errno(ENOMEM);
 	ps->opt = p->opt;
 	ps->drivers = p->drivers;
-	ps->replay_port = -1;
-	ps->ts_offset = -1;
+	ps->s.replay_port = -1;
+	ps->s.ts_offset = -1;
 	for (port = 0; port < DPF_MAX_PORTS; port++)
 		ps->conf[port].peer = DPF_PORT_NONE;
 	if (p->replay_rings != NULL) {
-		rc = rte_mbuf_dyn_rx_timestamp_register(&ps->ts_offset, &ps->ts_flag);
+		rc = rte_mbuf_dyn_rx_timestamp_register(&ps->s.ts_offset, &ps->s.ts_flag);
 		if (rc != 0)
 			DPF_LOG(ERR, ports, "cannot register the mbuf timestamp field: %s\n",
 				rte_strerror(rte_errno));
 		else
 			rc = create_replay_port(ps, p->replay_rings, p->n_replay_rings);
 	}
-	RTE_ETH_FOREACH_DEV(port) {
+	RTE_ETH_FOREACH_DEV(port)
+	{
 		if (rc != 0)
 			break;
 		if (ps->n_ports == DPF_MAX_PORTS || port >= DPF_MAX_PORTS) {
@@ -624,14 +620,15 @@ settle_clock(struct dpf_ports *ps)
 {
 	uint16_t p;
 
-	if (ps->clock == DPF_CLOCK_AUTO)
-		ps->clock = (ps->opt->replay != NULL || all_ports_stamp_capture_time(ps))
-				    ? DPF_CLOCK_PACKET
-				    : DPF_CLOCK_WALL;
-	if (ps->clock != DPF_CLOCK_PACKET || ps->opt->replay != NULL)
+	if (ps->s.clock == DPF_CLOCK_AUTO)
+		ps->s.clock = (ps->opt->replay != NULL || all_ports_stamp_capture_time(ps))
+				      ? DPF_CLOCK_PACKET
+				      : DPF_CLOCK_WALL;
+	if (ps->s.clock != DPF_CLOCK_PACKET || ps->opt->replay != NULL)
 		return 0;
 	for (p = 0; p < ps->n_ports; p++) {
-		if (dpf_drivers_port_has_quirk(ps->drivers, ps->ports[p], DPF_DRV_QUIRK_TIMESTAMP_UNIX_US))
+		if (dpf_drivers_port_has_quirk(ps->drivers, ps->ports[p],
+					       DPF_DRV_QUIRK_TIMESTAMP_UNIX_US))
 			continue;
 		DPF_LOG(ERR, ports,
 			"--clock packet: port %u gives no capture time (its driver "
@@ -649,17 +646,17 @@ find_timestamps(struct dpf_ports *ps)
 {
 	int flag;
 
-	if (ps->clock != DPF_CLOCK_PACKET || ps->opt->replay != NULL)
+	if (ps->s.clock != DPF_CLOCK_PACKET || ps->opt->replay != NULL)
 		return 0;
-	ps->ts_offset = rte_mbuf_dynfield_lookup(RTE_MBUF_DYNFIELD_TIMESTAMP_NAME, NULL);
+	ps->s.ts_offset = rte_mbuf_dynfield_lookup(RTE_MBUF_DYNFIELD_TIMESTAMP_NAME, NULL);
 	flag = rte_mbuf_dynflag_lookup(RTE_MBUF_DYNFLAG_RX_TIMESTAMP_NAME, NULL);
-	if (ps->ts_offset < 0 || flag < 0) {
+	if (ps->s.ts_offset < 0 || flag < 0) {
 		DPF_LOG(ERR, ports,
 			"--clock packet: no port provides packet timestamps; use "
 			"--clock wall\n");
 		return -ENOTSUP;
 	}
-	ps->ts_flag = 1ull << flag;
+	ps->s.ts_flag = 1ull << flag;
 	return 0;
 }
 
@@ -669,8 +666,8 @@ dpf_ports_start(struct dpf_ports *ps)
 	uint16_t p;
 	int rc;
 
-	ps->clock = (enum dpf_clock)ps->opt->clock;
-	ps->n_cores = (uint16_t)ps->opt->rxq;
+	ps->s.clock = (enum dpf_clock)ps->opt->clock;
+	ps->s.n_cores = (uint16_t)ps->opt->rxq;
 	rc = parse_forward(ps);
 	if (rc == 0)
 		rc = dpf_drivers_select(ps->drivers, ps->opt->drivers_cfg, ps->ports, ps->n_ports);
@@ -683,25 +680,13 @@ dpf_ports_start(struct dpf_ports *ps)
 	if (rc != 0)
 		return rc;
 	cap_rx_cores(ps);
-	if (ps->forward) {
+	if (ps->s.forward) {
 		rc = create_fragment_pools(ps);
 		if (rc != 0)
 			return rc;
 		choose_masquerade_sessions(ps);
 	}
 	return find_timestamps(ps);
-}
-
-enum dpf_clock
-dpf_ports_clock(const struct dpf_ports *ps)
-{
-	return ps->clock;
-}
-
-uint16_t
-dpf_ports_rx_cores(const struct dpf_ports *ps)
-{
-	return ps->n_cores;
 }
 
 void
@@ -719,11 +704,17 @@ dpf_ports_free(struct dpf_ports *ps)
 	dpf_drivers_close(ps->drivers);
 	for (i = 0; i < DPF_MAX_PORTS; i++)
 		rte_mempool_free(ps->pool[i]);
-	rte_mempool_free(ps->frag_direct);
-	rte_mempool_free(ps->frag_indirect);
+	rte_mempool_free(ps->s.frag_direct);
+	rte_mempool_free(ps->s.frag_indirect);
 	for (i = 0; i < ps->n_replay_tx; i++)
 		rte_ring_free(ps->replay_tx[i]);
 	free(ps);
+}
+
+const struct dpf_ports_settled *
+dpf_ports_settled(const struct dpf_ports *ps)
+{
+	return &ps->s;
 }
 
 uint16_t
@@ -747,40 +738,40 @@ dpf_ports_conf(const struct dpf_ports *ps, uint16_t port)
 int
 dpf_ports_replay_port(const struct dpf_ports *ps)
 {
-	return ps->replay_port;
+	return ps->s.replay_port;
 }
 
 struct rte_mempool *
 dpf_ports_replay_pool(const struct dpf_ports *ps)
 {
-	return ps->replay_port >= 0 ? ps->pool[ps->replay_port] : NULL;
+	return ps->s.replay_port >= 0 ? ps->pool[ps->s.replay_port] : NULL;
 }
 
 bool
 dpf_ports_forward(const struct dpf_ports *ps)
 {
-	return ps->forward;
+	return ps->s.forward;
 }
 
 bool
 dpf_ports_nat_shared(const struct dpf_ports *ps)
 {
-	return ps->nat_shared;
+	return ps->s.nat_shared;
 }
 
 void
 dpf_ports_frag_pools(const struct dpf_ports *ps, struct rte_mempool **direct,
 		     struct rte_mempool **indirect)
 {
-	*direct = ps->frag_direct;
-	*indirect = ps->frag_indirect;
+	*direct = ps->s.frag_direct;
+	*indirect = ps->s.frag_indirect;
 }
 
 void
 dpf_ports_timestamp(const struct dpf_ports *ps, int *offset, uint64_t *flag)
 {
-	*offset = ps->ts_offset;
-	*flag = ps->ts_flag;
+	*offset = ps->s.ts_offset;
+	*flag = ps->s.ts_flag;
 }
 
 bool
@@ -817,7 +808,7 @@ dpf_ports_show_info(const struct dpf_ports *ps, FILE *f, uint16_t port)
 	fprintf(f, "port %u max-rx-queues: %u\n", port, info.max_rx_queues);
 	fprintf(f, "port %u rss-offloads: 0x%" PRIx64 "\n", port, info.flow_type_rss_offloads);
 	fprintf(f, "port %u reta-size: %u\n", port, c->reta_size);
-	if (ps->forward && c->peer != DPF_PORT_NONE)
+	if (ps->s.forward && c->peer != DPF_PORT_NONE)
 		fprintf(f, "port %u forward-peer: %u\n", port, c->peer);
 	else
 		fprintf(f, "port %u forward-peer: -\n", port);

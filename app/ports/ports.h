@@ -66,11 +66,23 @@ struct dpf_ports *dpf_ports_probe(const struct dpf_ports_params *p);
  */
 int dpf_ports_start(struct dpf_ports *ps);
 
-/** The clock dpf_ports_start() settled: DPF_CLOCK_PACKET or DPF_CLOCK_WALL. */
-enum dpf_clock dpf_ports_clock(const struct dpf_ports *ps);
+/* What dpf_ports_probe() and dpf_ports_start() settled for every port at
+ * once (per-port settings: dpf_ports_conf()). Read-only after
+ * dpf_ports_start(); any thread may read it. */
+struct dpf_ports_settled {
+	enum dpf_clock clock;		   /* DPF_CLOCK_PACKET or DPF_CLOCK_WALL */
+	uint16_t n_cores;		   /* RX cores that have a queue (--rxq, lowered) */
+	bool forward;			   /* --forward was given (ports are paired) */
+	bool nat_shared;		   /* forward: masquerade sessions shared by all RX cores */
+	struct rte_mempool *frag_direct;   /* forward: mbufs for IPv4 fragments */
+	struct rte_mempool *frag_indirect; /* (rte_ip_frag) */
+	int ts_offset;			   /* mbuf timestamp field (packet clock), -1: none */
+	uint64_t ts_flag;		   /* and its flag */
+	int replay_port;		   /* the replay source's port id, -1 without --replay */
+};
 
-/** The RX cores that have a queue (--rxq, lowered by dpf_ports_start()). */
-uint16_t dpf_ports_rx_cores(const struct dpf_ports *ps);
+/** Valid from dpf_ports_probe() (replay_port) and dpf_ports_start() (the rest). */
+const struct dpf_ports_settled *dpf_ports_settled(const struct dpf_ports *ps);
 
 /** Stop and close every port; forget the driver profiles. NULL-safe. */
 void dpf_ports_free(struct dpf_ports *ps);
@@ -84,6 +96,9 @@ int dpf_ports_replay_port(const struct dpf_ports *ps);
 /** Its mbuf pool (the replay thread allocates from it). */
 struct rte_mempool *dpf_ports_replay_pool(const struct dpf_ports *ps);
 
+/* The accessors below read dpf_ports_settled() one field at a time: kept
+ * only for the callers in dataplane/ and control/ until they read the
+ * struct (issue 12, another worktree); new code reads dpf_ports_settled(). */
 /** --forward was given (ports are paired). */
 bool dpf_ports_forward(const struct dpf_ports *ps);
 /** Forward mode: masquerade sessions shared by all RX cores (--nat-sessions). */

@@ -76,7 +76,7 @@ test_drivers_builtin_defaults_equal_the_shipped_default_ini(void **state)
 	ps = dpf_drv_profiles_open(DPF_TEST_PROFILES, err, sizeof(err));
 	if (ps == NULL)
 		fail_msg("%s", err);
-	shipped = dpf_drv_profiles_base(ps);
+	shipped = &dpf_drv_profiles_loaded(ps)->base;
 	assert_string_equal(shipped->path, DPF_TEST_PROFILES "/default.ini");
 	for (k = 0; k < DPF_DRV_N_KEYS; k++) {
 		fmt((enum dpf_drv_key)k, &builtin.s, a, sizeof(a));
@@ -161,7 +161,7 @@ test_drivers_missing_keys_fall_back_to_default_ini_then_builtin(void **state)
 	write_file("net_foo.ini", "[port]\ntx_desc = 256   # a comment after the value\n");
 	ps = dpf_drv_profiles_open(tmp_dir, err, sizeof(err));
 	assert_non_null(ps);
-	assert_string_equal(dpf_drv_profiles_origin(ps), "--drivers-cfg");
+	assert_string_equal(dpf_drv_profiles_loaded(ps)->origin, "--drivers-cfg");
 
 	p = dpf_drv_profiles_get(ps, "net_foo", err, sizeof(err));
 	assert_non_null(p);

@@ -181,7 +181,7 @@ receive(void)
 {
 	struct dpf_batch *b;
 
-	while ((b = dpf_batchq_receive(t.q)) != NULL) {
+	while ((b = dpf_batchq_take(t.q, DPF_BATCHQ_FULL)) != NULL) {
 		uint32_t i;
 
 		for (i = 0; i < b->n && t.n_rows < 256; i++)
@@ -190,7 +190,7 @@ receive(void)
 			t.window_ends[t.n_window_ends++] = b->window_end;
 		if (b->type == DPF_BATCH_STOP)
 			t.stopped = true;
-		dpf_batchq_recycle(t.q, b);
+		dpf_batchq_put(t.q, DPF_BATCHQ_EMPTY, b);
 	}
 }
 

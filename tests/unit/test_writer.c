@@ -119,7 +119,7 @@ send(struct dpf_batchq *q, uint32_t type, uint32_t n_rows, uint64_t window_end)
 	struct dpf_batch *b;
 	uint32_t i;
 
-	while ((b = dpf_batchq_get(q)) == NULL)
+	while ((b = dpf_batchq_take(q, DPF_BATCHQ_EMPTY)) == NULL)
 		usleep(100);
 	memset(b->recs, 0, n_rows * sizeof(b->recs[0]));
 	for (i = 0; i < n_rows; i++)
@@ -127,7 +127,7 @@ send(struct dpf_batchq *q, uint32_t type, uint32_t n_rows, uint64_t window_end)
 	b->type = type;
 	b->n = n_rows;
 	b->window_end = window_end;
-	dpf_batchq_send(q, b);
+	dpf_batchq_put(q, DPF_BATCHQ_FULL, b);
 }
 
 static void
