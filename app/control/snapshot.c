@@ -28,7 +28,7 @@ take_ports(const struct dpf_ctl *ctl, bool nic, struct dpf_snapshot *s)
 		struct dpf_snap_port *sp = &s->port[p];
 
 		sp->id = ids[p];
-		sp->replay = (int)ids[p] == dpf_ports_replay_port(ctl->p.ports);
+		sp->replay = (int)ids[p] == dpf_ports_settled(ctl->p.ports)->replay_port;
 		sp->rx_packets = s->total.rx_by_port[ids[p]];
 		sp->drops_unreported = dpf_ports_drops_unreported(ctl->p.ports, ids[p]);
 		sp->nic = nic && rte_eth_stats_get(ids[p], &sp->nic_stats) == 0;
@@ -148,8 +148,8 @@ dpf_snapshot_take(struct dpf_ctl *ctl, unsigned int parts, struct dpf_snapshot *
 	s->window_sec = dpf_window_plan_len_sec(ctl->p.plan);
 	s->flows_per_core = o->flows_per_core;
 	s->tables_per_core = o->shards_per_core;
-	s->forward = ctl->p.ports != NULL && dpf_ports_forward(ctl->p.ports);
-	s->nat_shared = ctl->p.ports != NULL && dpf_ports_nat_shared(ctl->p.ports);
+	s->forward = ctl->p.ports != NULL && dpf_ports_settled(ctl->p.ports)->forward;
+	s->nat_shared = ctl->p.ports != NULL && dpf_ports_settled(ctl->p.ports)->nat_shared;
 	rc = take_cores(ctl, s);
 	if (rc == 0 && (parts & DPF_SNAP_RULES))
 		rc = take_rules(ctl, s);

@@ -61,8 +61,8 @@ rx_packet_time(const struct dpf_lcore *lc, const struct rte_mbuf *m, uint64_t fa
 {
 	const struct dpf_dp_shared *sh = lc->sh;
 
-	if (likely(m->ol_flags & sh->ts_flag)) {
-		uint64_t us = *RTE_MBUF_DYNFIELD(m, sh->ts_offset, const uint64_t *);
+	if (likely(m->ol_flags & sh->ports.ts_flag)) {
+		uint64_t us = *RTE_MBUF_DYNFIELD(m, sh->ports.ts_offset, const uint64_t *);
 
 		/* net_pcap turns negative seconds into huge values; past 2554
 		 * nanoseconds no longer fit. */
@@ -86,7 +86,7 @@ rx_anchor_from_burst(struct dpf_lcore *lc, struct rte_mbuf **pkts, uint16_t n)
 	uint16_t i;
 
 	for (i = 0; i < n; i++) {
-		if (!(pkts[i]->ol_flags & lc->sh->ts_flag))
+		if (!(pkts[i]->ol_flags & lc->sh->ports.ts_flag))
 			continue;
 		t[k] = rx_packet_time(lc, pkts[i], 0);
 		if (dpf_timecheck_verdict(lc->sh->tc, t[k], 0, 0) == DPF_TIME_OK)

@@ -46,12 +46,10 @@ fill_shared(struct dpf_dataplane *dp, const struct dpf_dataplane_params *p)
 
 	sh->clock = p->clock;
 	sh->offline = p->offline;
-	sh->replay_port = dpf_ports_replay_port(p->ports);
-	dpf_ports_timestamp(p->ports, &sh->ts_offset, &sh->ts_flag);
+	sh->ports = *dpf_ports_settled(p->ports);
 	sh->n_cores = p->n_cores;
 	sh->n_ifaces = dpf_ifmap_count(p->ifmap);
 	sh->shards_per_core = (uint32_t)p->opt->shards_per_core;
-	dpf_ports_frag_pools(p->ports, &sh->frag_direct, &sh->frag_indirect);
 	sh->ifmap = p->ifmap;
 	sh->rules = p->rules;
 	sh->plan = p->plan;
@@ -70,7 +68,7 @@ fill_shared(struct dpf_dataplane *dp, const struct dpf_dataplane_params *p)
 		dpp->mtu = c->mtu;
 		dpp->multiseg = c->multiseg;
 		dpp->peer = c->peer;
-		dpp->check_time = p->clock == DPF_CLOCK_PACKET && ports[i] != sh->replay_port;
+		dpp->check_time = p->clock == DPF_CLOCK_PACKET && ports[i] != sh->ports.replay_port;
 		dp->frag_sets = RTE_MAX(dp->frag_sets, (uint32_t)c->reta_size);
 	}
 }
@@ -243,7 +241,8 @@ create_core(struct dpf_dataplane *dp, const struct dpf_dataplane_params *p, uint
 	int socket = (int)rte_lcore_to_socket_id(lcore);
 	int rc;
 
-	lc->engine = dpf_ports_forward(p->ports) ? &dpf_engine_forward : &dpf_engine_monitor;
+	lc->engine =
+		dpf_ports_settled(p->ports)->forward ? &dpf_engine_forward : &dpf_engine_monitor;
 	lc->sh = &dp->sh;
 	lc->lcore_id = lcore;
 	lc->index = c;
@@ -267,7 +266,7 @@ create_core(struct dpf_dataplane *dp, const struct dpf_dataplane_params *p, uint
 	rc = create_rings(lc, dp->sh.shards_per_core, socket);
 	if (rc == 0)
 		rc = create_conntrack(lc, p->opt, socket);
-	if (rc == 0 && dpf_ports_forward(p->ports))
+	if (rc == 0 && dpf_ports_settled(p->ports)->forward)
 		rc = create_sessions(dp, lc, p->ports, socket);
 	if (rc == 0)
 		rc = create_shards(dp, lc, socket);
@@ -314,8 +313,9 @@ dpf_dataplane_create(const struct dpf_dataplane_params *p)
 	dp->handoffs.n = p->n_cores;
 	dpf_rss_init(dp->sh.frag_rss, dpf_rss_symmetric_key);
 	fill_shared(dp, p);
-	rc = dpf_ports_forward(p->ports) ? create_nat_shared(dp, dpf_ports_nat_shared(p->ports))
-					 : 0;
+	rc = dpf_ports_settled(p->ports)->forward
+		     ? create_nat_shared(dp, dpf_ports_settled(p->ports)->nat_shared)
+		     : 0;
 	for (c = 0; c < p->n_cores && rc == 0; c++, lcore = rte_get_next_lcore(lcore, 1, 0))
 		rc = create_core(dp, p, c, lcore);
 	if (rc != 0)

@@ -211,8 +211,8 @@ fragment(struct dpf_lcore *lc, uint16_t peer, struct rte_mbuf *m, const struct d
 	if (rte_pktmbuf_pkt_len(m) > whole)
 		rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - whole));
 	rte_pktmbuf_adj(m, l2_len);
-	nf = rte_ipv4_fragment_packet(m, out, MAX_FRAGS, lc->sh->port[peer].mtu, lc->sh->frag_direct,
-				      lc->sh->frag_indirect);
+	nf = rte_ipv4_fragment_packet(m, out, MAX_FRAGS, lc->sh->port[peer].mtu,
+				      lc->sh->ports.frag_direct, lc->sh->ports.frag_indirect);
 	/* The fragments hold references to what they carry. */
 	rte_pktmbuf_free(m);
 	if (nf < 0)

@@ -50,17 +50,14 @@ struct dpf_dp_port {
 
 /* What every RX core reads and no one writes once the cores run. */
 struct dpf_dp_shared {
+	/* What the ports settled (timestamp field, replay port, fragment pools), copied. */
+	struct dpf_ports_settled ports;
 	enum dpf_clock clock;
 	bool offline; /* wait for free tables instead of losing packets */
-	int replay_port;
-	int ts_offset;
-	uint64_t ts_flag;
 	uint16_t n_cores;
 	uint16_t n_ifaces;
 	uint32_t shards_per_core;
 	struct dpf_dp_port port[DPF_MAX_PORTS];
-	struct rte_mempool *frag_direct; /* forward mode: IPv4 fragments */
-	struct rte_mempool *frag_indirect;
 	struct dpf_rss *frag_rss; /* the symmetric Toeplitz hash, for frames without one */
 	const struct dpf_ifmap *ifmap;
 	struct dpf_rules *rules;

@@ -196,7 +196,7 @@ drain_budget(const struct dpf_lcore *lc, uint32_t *budget)
 		struct rte_eth_rxq_info qi;
 		uint32_t desc = 4096;
 
-		if (lc->rxq[q].port == lc->sh->replay_port) {
+		if (lc->rxq[q].port == lc->sh->ports.replay_port) {
 			budget[q] = UINT32_MAX;
 			continue;
 		}

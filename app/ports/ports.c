@@ -735,43 +735,10 @@ dpf_ports_conf(const struct dpf_ports *ps, uint16_t port)
 	return &ps->conf[port];
 }
 
-int
-dpf_ports_replay_port(const struct dpf_ports *ps)
-{
-	return ps->s.replay_port;
-}
-
 struct rte_mempool *
 dpf_ports_replay_pool(const struct dpf_ports *ps)
 {
 	return ps->s.replay_port >= 0 ? ps->pool[ps->s.replay_port] : NULL;
-}
-
-bool
-dpf_ports_forward(const struct dpf_ports *ps)
-{
-	return ps->s.forward;
-}
-
-bool
-dpf_ports_nat_shared(const struct dpf_ports *ps)
-{
-	return ps->s.nat_shared;
-}
-
-void
-dpf_ports_frag_pools(const struct dpf_ports *ps, struct rte_mempool **direct,
-		     struct rte_mempool **indirect)
-{
-	*direct = ps->s.frag_direct;
-	*indirect = ps->s.frag_indirect;
-}
-
-void
-dpf_ports_timestamp(const struct dpf_ports *ps, int *offset, uint64_t *flag)
-{
-	*offset = ps->s.ts_offset;
-	*flag = ps->s.ts_flag;
 }
 
 bool

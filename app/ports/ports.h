@@ -91,24 +91,8 @@ uint16_t dpf_ports_count(const struct dpf_ports *ps);
 const uint16_t *dpf_ports_ids(const struct dpf_ports *ps);
 const struct dpf_port_conf *dpf_ports_conf(const struct dpf_ports *ps, uint16_t port);
 
-/** The replay source's port id, -1 without --replay. */
-int dpf_ports_replay_port(const struct dpf_ports *ps);
-/** Its mbuf pool (the replay thread allocates from it). */
+/** The replay source's mbuf pool (the replay thread allocates from it). */
 struct rte_mempool *dpf_ports_replay_pool(const struct dpf_ports *ps);
-
-/* The accessors below read dpf_ports_settled() one field at a time: kept
- * only for the callers in dataplane/ and control/ until they read the
- * struct (issue 12, another worktree); new code reads dpf_ports_settled(). */
-/** --forward was given (ports are paired). */
-bool dpf_ports_forward(const struct dpf_ports *ps);
-/** Forward mode: masquerade sessions shared by all RX cores (--nat-sessions). */
-bool dpf_ports_nat_shared(const struct dpf_ports *ps);
-/** Forward mode: mbufs for IPv4 fragments (rte_ip_frag). */
-void dpf_ports_frag_pools(const struct dpf_ports *ps, struct rte_mempool **direct,
-			  struct rte_mempool **indirect);
-
-/** The mbuf timestamp field and flag (packet clock); offset -1 when none. */
-void dpf_ports_timestamp(const struct dpf_ports *ps, int *offset, uint64_t *flag);
 
 /** The port's driver does not count what its receive ring dropped. */
 bool dpf_ports_drops_unreported(const struct dpf_ports *ps, uint16_t port);

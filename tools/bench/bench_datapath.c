@@ -294,8 +294,8 @@ write_frame(struct rte_mbuf *m, uint32_t f, uint64_t t_ns)
 	m->data_len = b.frame_len;
 	m->pkt_len = b.frame_len;
 	m->port = 0;
-	*RTE_MBUF_DYNFIELD(m, core->sh->ts_offset, uint64_t *) = t_ns / 1000;
-	m->ol_flags |= core->sh->ts_flag;
+	*RTE_MBUF_DYNFIELD(m, core->sh->ports.ts_offset, uint64_t *) = t_ns / 1000;
+	m->ol_flags |= core->sh->ports.ts_flag;
 }
 
 static void
@@ -337,7 +337,7 @@ setup_shared(struct dpf_dp_shared *sh)
 	sh->ifmap = ifmap;
 	sh->handoffs = ho;
 	sh->clock = DPF_CLOCK_PACKET;
-	sh->replay_port = -1;
+	sh->ports.replay_port = -1;
 	sh->n_cores = 1;
 	sh->n_ifaces = 1;
 	sh->shards_per_core = 1;
@@ -348,7 +348,7 @@ setup_shared(struct dpf_dp_shared *sh)
 	if (sh->plan == NULL || sh->rules == NULL || sh->frag_rss == NULL)
 		return -ENOMEM;
 	dpf_rss_init(sh->frag_rss, dpf_rss_symmetric_key);
-	if (rte_mbuf_dyn_rx_timestamp_register(&sh->ts_offset, &sh->ts_flag) != 0)
+	if (rte_mbuf_dyn_rx_timestamp_register(&sh->ports.ts_offset, &sh->ports.ts_flag) != 0)
 		return -rte_errno;
 	return 0;
 }
