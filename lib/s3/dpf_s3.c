@@ -28,9 +28,10 @@
 
 struct dpf_s3 {
 	CURL *curl;
-	char *scheme;	 /* "http" / "https" */
-	char *authority; /* host[:port] of the endpoint */
-	char *base_path; /* endpoint path without trailing '/', may be "" */
+	/* The strings lie after the handle, in its one allocation. */
+	const char *scheme; /* "http" / "https" */
+	char *authority;    /* host[:port] of the endpoint */
+	char *base_path;    /* endpoint path without trailing '/', may be "" */
 	char *bucket;
 	char *region;
 	char *ca_file;
@@ -428,36 +429,40 @@ cred_token_valid(const char *s, bool may_be_empty)
 	return true;
 }
 
-/* Split "scheme://authority/path" into the client. */
-static int
-parse_endpoint(struct dpf_s3 *c, const char *ep)
-{
-	const char *auth, *slash;
+/* "scheme://authority/path", split in place: the parts are copied once the
+ * client's allocation is made (together they are shorter than the endpoint). */
+struct endpoint {
+	const char *scheme;
+	const char *auth;
+	size_t auth_len;
+	const char *path;
 	size_t path_len;
+};
+
+static int
+parse_endpoint(const char *ep, struct endpoint *e)
+{
+	const char *slash;
 
 	if (strncmp(ep, "http://", 7) == 0) {
-		c->scheme = strdup("http");
-		auth = ep + 7;
+		e->scheme = "http";
+		e->auth = ep + 7;
 	} else if (strncmp(ep, "https://", 8) == 0) {
-		c->scheme = strdup("https");
-		auth = ep + 8;
+		e->scheme = "https";
+		e->auth = ep + 8;
 	} else {
 		return -EINVAL;
 	}
-	if (c->scheme == NULL)
-		return -ENOMEM;
-	slash = strchr(auth, '/');
+	slash = strchr(e->auth, '/');
 	if (slash == NULL)
-		slash = auth + strlen(auth);
-	if (slash == auth || strpbrk(auth, "?#@ ") != NULL)
+		slash = e->auth + strlen(e->auth);
+	if (slash == e->auth || strpbrk(e->auth, "?#@ ") != NULL)
 		return -EINVAL;
-	c->authority = strndup(auth, (size_t)(slash - auth));
-	path_len = strlen(slash);
-	while (path_len > 0 && slash[path_len - 1] == '/')
-		path_len--;
-	c->base_path = strndup(slash, path_len);
-	if (c->authority == NULL || c->base_path == NULL)
-		return -ENOMEM;
+	e->auth_len = (size_t)(slash - e->auth);
+	e->path = slash;
+	e->path_len = strlen(slash);
+	while (e->path_len > 0 && slash[e->path_len - 1] == '/')
+		e->path_len--;
 	return 0;
 }
 
@@ -478,7 +483,10 @@ authority_is_ip(const char *a)
 struct dpf_s3 *
 dpf_s3_create(const struct dpf_s3_params *p)
 {
+	size_t bucket_len, region_len, ca_len;
+	struct endpoint ep;
 	struct dpf_s3 *c;
+	char *tail;
 	int rc = -EINVAL;
 
 	if (p == NULL || p->endpoint == NULL || p->bucket == NULL || p->region == NULL ||
@@ -489,25 +497,30 @@ dpf_s3_create(const struct dpf_s3_params *p)
 	    strchr(p->creds->access_key_id, ':') != NULL ||
 	    (p->url_style != DPF_S3_URL_PATH && p->url_style != DPF_S3_URL_VIRTUAL))
 		goto fail;
-	c = calloc(1, sizeof(*c));
+	rc = parse_endpoint(p->endpoint, &ep);
+	if (rc != 0)
+		goto fail;
+	bucket_len = strlen(p->bucket);
+	region_len = strlen(p->region);
+	ca_len = p->ca_file != NULL ? strlen(p->ca_file) : 0;
+	c = calloc(1, sizeof(*c) + ep.auth_len + 1 + ep.path_len + 1 + bucket_len + 1 + region_len +
+			      1 + ca_len + 1);
 	if (c == NULL) {
 		rc = -ENOMEM;
 		goto fail;
 	}
-	rc = parse_endpoint(c, p->endpoint);
-	if (rc != 0)
-		goto free_client;
+	tail = (char *)(c + 1);
+	c->scheme = ep.scheme;
+	c->authority = dpf_layout_str(&tail, ep.auth, ep.auth_len);
+	c->base_path = dpf_layout_str(&tail, ep.path, ep.path_len);
+	c->bucket = dpf_layout_str(&tail, p->bucket, bucket_len);
+	c->region = dpf_layout_str(&tail, p->region, region_len);
+	if (p->ca_file != NULL)
+		c->ca_file = dpf_layout_str(&tail, p->ca_file, ca_len);
 	/* A dotted bucket would not be one host label under TLS wildcards either. */
 	if (p->url_style == DPF_S3_URL_VIRTUAL &&
 	    (authority_is_ip(c->authority) || strchr(p->bucket, '.') != NULL)) {
 		rc = -EINVAL;
-		goto free_client;
-	}
-	c->bucket = strdup(p->bucket);
-	c->region = strdup(p->region);
-	c->ca_file = p->ca_file != NULL ? strdup(p->ca_file) : NULL;
-	if (c->bucket == NULL || c->region == NULL || (p->ca_file != NULL && c->ca_file == NULL)) {
-		rc = -ENOMEM;
 		goto free_client;
 	}
 	snprintf(c->sigv4, sizeof(c->sigv4), "aws:amz:%s:s3", c->region);
@@ -544,12 +557,6 @@ dpf_s3_free(struct dpf_s3 *c)
 		curl_easy_cleanup(c->curl);
 		curl_global_cleanup();
 	}
-	free(c->scheme);
-	free(c->authority);
-	free(c->base_path);
-	free(c->bucket);
-	free(c->region);
-	free(c->ca_file);
 	dpf_s3_credentials_wipe(&c->creds);
 	free(c);
 }

@@ -415,32 +415,18 @@ sink_release(struct dpf_sink *s)
 
 	for (i = 0; s->files != NULL && i < s->max_open; i++)
 		sink_file_release(&s->files[i]);
-	free(s->files);
-	free(s->order);
 	if (s->root_fd >= 0)
 		close(s->root_fd);
-	free(s->dir);
-	free(s->header);
-	free(s->account_id);
-	free(s->region);
-	free(s->flow_log_id);
 	free(s);
 }
 
 static int
-sink_files_init(struct dpf_sink *s, const struct dpf_sink_params *p)
+sink_files_init(struct dpf_sink *s)
 {
 	char name[NAME_MAX + 1];
 	char tmp[NAME_MAX + 1];
-	uint32_t i;
 	int rc;
 
-	s->account_id = strdup(p->account_id);
-	s->region = strdup(p->region);
-	s->flow_log_id = strdup(p->flow_log_id);
-	s->dir = strdup(p->dir);
-	if (s->account_id == NULL || s->region == NULL || s->flow_log_id == NULL || s->dir == NULL)
-		return -ENOMEM;
 	/* Fail now, not at the first record, when the components cannot fit a name
 	 * (the recovery temporary is the longest). */
 	rc = sink_file_name(s, "20190827T1910Z", 0, 0, name, sizeof(name));
@@ -449,16 +435,6 @@ sink_files_init(struct dpf_sink *s, const struct dpf_sink_params *p)
 		rc = -ENAMETOOLONG;
 	if (rc != 0)
 		return rc;
-
-	s->max_open = p->max_open_files;
-	if (s->max_open == 0)
-		s->max_open = DPF_SINK_MAX_OPEN_FILES_DEFAULT;
-	s->files = calloc(s->max_open, sizeof(*s->files));
-	s->order = calloc(s->max_open, sizeof(*s->order));
-	if (s->files == NULL || s->order == NULL)
-		return -ENOMEM;
-	for (i = 0; i < s->max_open; i++)
-		sink_file_init(&s->files[i]);
 	rc = dpf_mkdir_p(s->dir, SINK_DIR_MODE);
 	if (rc != 0)
 		return rc;
@@ -471,16 +447,50 @@ sink_files_init(struct dpf_sink *s, const struct dpf_sink_params *p)
 struct dpf_sink *
 dpf_sink_create(const struct dpf_sink_params *p)
 {
+	size_t size = sizeof(struct dpf_sink), files_off = 0, order_off = 0, strings;
+	size_t header_len, account_len = 0, region_len = 0, log_id_len = 0, dir_len = 0;
+	uint32_t max_open = 0, i;
 	struct dpf_sink *s;
+	char *tail;
 	int level;
 	int rc;
 
 	rc = params_check(p, &level);
 	if (rc != 0)
 		return dpf_null_errno(-rc);
-	s = calloc(1, sizeof(*s));
+	/* One allocation: the sink, its files and their order, then its strings. */
+	header_len = strlen(p->header);
+	strings = header_len + 1;
+	if (p->stream == NULL) {
+		max_open = p->max_open_files != 0 ? p->max_open_files
+						  : DPF_SINK_MAX_OPEN_FILES_DEFAULT;
+		files_off = dpf_layout_place(&size, max_open * sizeof(struct sink_file));
+		order_off = dpf_layout_place(&size, max_open * sizeof(struct sink_file *));
+		account_len = strlen(p->account_id);
+		region_len = strlen(p->region);
+		log_id_len = strlen(p->flow_log_id);
+		dir_len = strlen(p->dir);
+		strings += account_len + 1 + region_len + 1 + log_id_len + 1 + dir_len + 1;
+	}
+	size = RTE_ALIGN_CEIL(size + strings, RTE_CACHE_LINE_SIZE);
+	s = aligned_alloc(RTE_CACHE_LINE_SIZE, size);
 	if (s == NULL)
 		return dpf_null_errno(ENOMEM);
+	memset(s, 0, size);
+	tail = RTE_PTR_ADD(s, size - strings);
+	s->header = dpf_layout_str(&tail, p->header, header_len);
+	s->header_len = header_len;
+	if (p->stream == NULL) {
+		s->max_open = max_open;
+		s->files = RTE_PTR_ADD(s, files_off);
+		s->order = RTE_PTR_ADD(s, order_off);
+		for (i = 0; i < max_open; i++)
+			sink_file_init(&s->files[i]);
+		s->account_id = dpf_layout_str(&tail, p->account_id, account_len);
+		s->region = dpf_layout_str(&tail, p->region, region_len);
+		s->flow_log_id = dpf_layout_str(&tail, p->flow_log_id, log_id_len);
+		s->dir = dpf_layout_str(&tail, p->dir, dir_len);
+	}
 	s->root_fd = -1;
 	s->stream = p->stream;
 	s->compress = p->compress;
@@ -492,12 +502,6 @@ dpf_sink_create(const struct dpf_sink_params *p)
 	s->nonce = p->nonce;
 	s->on_publish = p->on_publish;
 	s->on_publish_arg = p->on_publish_arg;
-	s->header = strdup(p->header);
-	if (s->header == NULL) {
-		rc = -ENOMEM;
-		goto release_sink;
-	}
-	s->header_len = strlen(s->header);
 
 	if (s->stream != NULL) {
 		/* Header now, so that a run without records still prints it. */
@@ -509,7 +513,7 @@ dpf_sink_create(const struct dpf_sink_params *p)
 		s->stats.bytes = s->header_len;
 		return s;
 	}
-	rc = sink_files_init(s, p);
+	rc = sink_files_init(s);
 	if (rc != 0)
 		goto release_sink;
 	return s;

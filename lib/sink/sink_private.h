@@ -61,6 +61,7 @@ struct sink_file {
 	char final_name[NAME_MAX + 1];
 };
 
+/* files, order and the strings lie after the sink, in its one allocation. */
 struct dpf_sink {
 	FILE *stream;
 	int root_fd;

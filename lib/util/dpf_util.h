@@ -98,6 +98,24 @@ dpf_layout_place(size_t *size, size_t bytes)
 	return off;
 }
 
+/**
+ * Copy the first len bytes of s and a NUL to *tail, the handle's strings
+ * after its arrays (they need no cache line of their own: the create
+ * function adds len + 1 to the size it allocates for each), and move *tail
+ * past the copy. The strings then go with the handle's one free().
+ * @return the copy
+ */
+static inline char *
+dpf_layout_str(char **tail, const char *s, size_t len)
+{
+	char *copy = *tail;
+
+	memcpy(copy, s, len);
+	copy[len] = '\0';
+	*tail = copy + len + 1;
+	return copy;
+}
+
 /* ------------------------------------------------------------ time */
 
 /** Nanoseconds in a second: times are Unix nanoseconds below app/. */

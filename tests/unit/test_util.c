@@ -440,6 +440,27 @@ test_util_layout_place_starts_each_array_on_a_cache_line(void **state)
 	assert_int_equal(size, 3 * line + 8);
 }
 
+/* Strings packed behind a handle: each a NUL-terminated copy of its first len bytes, back to back.
+ */
+static void
+test_util_layout_str_packs_strings_back_to_back(void **state)
+{
+	char area[16];
+	char *tail = area;
+	char *a, *b;
+
+	(void)state;
+	memset(area, 'x', sizeof(area));
+	a = dpf_layout_str(&tail, "host:80/path", 7);
+	b = dpf_layout_str(&tail, "", 0);
+	assert_ptr_equal(a, area);
+	assert_string_equal(a, "host:80");
+	assert_ptr_equal(b, area + 8);
+	assert_string_equal(b, "");
+	assert_ptr_equal(tail, area + 9);
+	assert_int_equal(area[9], 'x'); /* nothing written past the copies */
+}
+
 int
 main(int argc, char **argv)
 {
@@ -462,6 +483,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(
 			test_util_hash_create_names_the_table_and_keeps_one_bucket_at_least),
 		cmocka_unit_test(test_util_layout_place_starts_each_array_on_a_cache_line),
+		cmocka_unit_test(test_util_layout_str_packs_strings_back_to_back),
 	};
 
 	(void)argc;
