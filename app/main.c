@@ -91,6 +91,25 @@ source_of(const struct dpf_app *app)
 	return app->replay != NULL ? dpf_replay_source(app->replay) : NULL;
 }
 
+/*
+ * What the dataplane, the pipeline and control all read (handles.h): the
+ * subsystems started before them and the clock the ports settled.
+ */
+static struct dpf_handles
+handles_of(struct dpf_app *app)
+{
+	return (struct dpf_handles){
+		.run = &app->run,
+		.clock = clock_of(app),
+		.plan = app->plan,
+		.wall = app->wall,
+		.ports = app->ports,
+		.ifmap = app->ifmap,
+		.rules = app->rules,
+		.source = source_of(app),
+	};
+}
+
 /* A constructor's NULL + rte_errno as a start step's -errno. */
 static int
 made(const void *handle)
@@ -245,22 +264,15 @@ static int
 start_dataplane(struct dpf_app *app)
 {
 	struct dpf_dataplane_params dp = {
+		.h = handles_of(app),
 		.n_cores = rx_cores(app),
 		.opt = opts(app),
-		.clock = clock_of(app),
 		/* Packet time comes from a file (replay, net_pcap rx_pcap): there
 		 * is no line rate to keep up with, so RX cores wait for free
 		 * tables instead of losing records. With the wall clock they
 		 * never wait. */
 		.offline = clock_of(app) == DPF_CLOCK_PACKET,
-		.ports = app->ports,
-		.ifmap = app->ifmap,
-		.rules = app->rules,
-		.plan = app->plan,
-		.wall = app->wall,
 		.tc = app->tc,
-		.source = source_of(app),
-		.run = &app->run,
 	};
 
 	app->dp = dpf_dataplane_create(&dp);
@@ -271,18 +283,12 @@ static int
 start_pipeline(struct dpf_app *app)
 {
 	struct dpf_pipeline_params pp = {
+		.h = handles_of(app),
 		.in = dpf_dataplane_handoffs(app->dp),
 		.n_ifaces = dpf_ifmap_count(app->ifmap),
 		.max_flows = (uint32_t)RTE_MIN((uint64_t)UINT32_MAX,
 					       opts(app)->flows_per_core * rx_cores(app)),
 		.socket_id = (int)rte_socket_id(),
-		.clock = clock_of(app),
-		.plan = app->plan,
-		.wall = app->wall,
-		.rules = app->rules,
-		.ifmap = app->ifmap,
-		.source = source_of(app),
-		.run = &app->run,
 	};
 
 	app->batches = dpf_batchq_create(BATCHES, (int)rte_socket_id());
@@ -329,17 +335,11 @@ static int
 start_control(struct dpf_app *app)
 {
 	struct dpf_ctl_params cp = {
+		.h = handles_of(app),
 		.cfg = app->cfg,
-		.run = &app->run,
-		.clock = clock_of(app),
 		.start_ns = dpf_wall_start_ns(app->wall),
-		.plan = app->plan,
-		.wall = app->wall,
-		.ports = app->ports,
-		.ifmap = app->ifmap,
 		.replay = app->replay,
 		.dp = app->dp,
-		.rules = app->rules,
 		.pipeline = app->pipeline,
 		.pipeline_lcore = dpf_dataplane_pipeline_lcore(app->dp),
 		.writer = app->writer,

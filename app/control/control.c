@@ -43,14 +43,14 @@ dpf_ctl_free(struct dpf_ctl *ctl)
 struct dpf_run *
 dpf_ctl_run_flags(struct dpf_ctl *ctl)
 {
-	return ctl->p.run;
+	return ctl->p.h.run;
 }
 
 uint64_t
 dpf_ctl_now_ns(const struct dpf_ctl *ctl)
 {
-	if (ctl->p.clock == DPF_CLOCK_WALL)
-		return dpf_wall_ns(ctl->p.wall);
+	if (ctl->p.h.clock == DPF_CLOCK_WALL)
+		return dpf_wall_ns(ctl->p.h.wall);
 	return ctl->p.dp != NULL ? dpf_dataplane_newest_ns(ctl->p.dp) : 0;
 }
 
@@ -59,7 +59,7 @@ dpf_ctl_now_ns(const struct dpf_ctl *ctl)
 int
 dpf_ctl_start(struct dpf_ctl *ctl, FILE *f)
 {
-	dpf_run_set_polling(ctl->p.run, true);
+	dpf_run_set_polling(ctl->p.h.run, true);
 	fprintf(f, "polling: yes\n");
 	return 0;
 }
@@ -67,7 +67,7 @@ dpf_ctl_start(struct dpf_ctl *ctl, FILE *f)
 int
 dpf_ctl_stop(struct dpf_ctl *ctl, FILE *f)
 {
-	dpf_run_set_polling(ctl->p.run, false);
+	dpf_run_set_polling(ctl->p.h.run, false);
 	fprintf(f, "polling: no\n");
 	fprintf(f, "note: counted data is kept; 'start' resumes, 'quit' flushes and exits\n");
 	return 0;
@@ -77,8 +77,8 @@ int
 dpf_ctl_quit(struct dpf_ctl *ctl, FILE *f)
 {
 	fprintf(f, "quitting: flushing the open window\n");
-	dpf_run_set_polling(ctl->p.run, true);
-	dpf_run_set_stopping(ctl->p.run, true);
+	dpf_run_set_polling(ctl->p.h.run, true);
+	dpf_run_set_stopping(ctl->p.h.run, true);
 	return 0;
 }
 
@@ -104,7 +104,7 @@ dpf_ctl_wait(struct dpf_ctl *ctl, FILE *f)
 		return -1;
 	}
 	/* The writer has stored every record once it has seen the stop batch. */
-	while (!dpf_writer_done(ctl->p.writer) && !dpf_run_output_failed(ctl->p.run))
+	while (!dpf_writer_done(ctl->p.writer) && !dpf_run_output_failed(ctl->p.h.run))
 		usleep(1000);
 	dpf_pipeline_stats_get(ctl->p.pipeline, &ps);
 	fprintf(f, "wait: every window is flushed\n");
@@ -119,8 +119,8 @@ dpf_ctl_wait(struct dpf_ctl *ctl, FILE *f)
 static int
 port_arg(const struct dpf_ctl *ctl, FILE *f, const char *arg, int *port)
 {
-	const uint16_t *ids = dpf_ports_ids(ctl->p.ports);
-	uint16_t i, n = dpf_ports_count(ctl->p.ports);
+	const uint16_t *ids = dpf_ports_ids(ctl->p.h.ports);
+	uint16_t i, n = dpf_ports_count(ctl->p.h.ports);
 	char *end;
 	long v;
 
@@ -148,13 +148,13 @@ typedef void (*port_fn)(struct dpf_ctl *ctl, FILE *f, uint16_t port);
 static int
 for_ports(struct dpf_ctl *ctl, FILE *f, const char *which, port_fn fn)
 {
-	const uint16_t *ids = dpf_ports_ids(ctl->p.ports);
+	const uint16_t *ids = dpf_ports_ids(ctl->p.h.ports);
 	uint16_t i;
 	int port;
 
 	if (port_arg(ctl, f, which, &port) < 0)
 		return -1;
-	for (i = 0; i < dpf_ports_count(ctl->p.ports); i++)
+	for (i = 0; i < dpf_ports_count(ctl->p.h.ports); i++)
 		if (port < 0 || ids[i] == port)
 			fn(ctl, f, ids[i]);
 	return 0;
@@ -165,12 +165,12 @@ port_info(struct dpf_ctl *ctl, FILE *f, uint16_t port)
 {
 	uint16_t i;
 
-	dpf_ports_show_info(ctl->p.ports, f, port);
-	for (i = 0; i < dpf_ifmap_count(ctl->p.ifmap); i++)
-		if (dpf_ifmap_iface(ctl->p.ifmap, i)->port == port)
+	dpf_ports_show_info(ctl->p.h.ports, f, port);
+	for (i = 0; i < dpf_ifmap_count(ctl->p.h.ifmap); i++)
+		if (dpf_ifmap_iface(ctl->p.h.ifmap, i)->port == port)
 			fprintf(f, "port %u interface: %s\n", port,
-				dpf_ifmap_iface(ctl->p.ifmap, i)->meta.interface_id);
-	dpf_ports_show_profile(ctl->p.ports, f, port);
+				dpf_ifmap_iface(ctl->p.h.ifmap, i)->meta.interface_id);
+	dpf_ports_show_profile(ctl->p.h.ports, f, port);
 }
 
 static void
@@ -351,8 +351,8 @@ dpf_ctl_set_window(struct dpf_ctl *ctl, FILE *f, const char *arg)
 		fprintf(f, "error: window '%s': expected 1..3600 seconds\n", arg);
 		return -1;
 	}
-	at = dpf_window_plan_set_len(ctl->p.plan, (uint32_t)sec, dpf_ctl_now_ns(ctl),
-				     ctl->p.clock == DPF_CLOCK_WALL ? SET_WINDOW_MARGIN_NS : 0);
+	at = dpf_window_plan_set_len(ctl->p.h.plan, (uint32_t)sec, dpf_ctl_now_ns(ctl),
+				     ctl->p.h.clock == DPF_CLOCK_WALL ? SET_WINDOW_MARGIN_NS : 0);
 	dpf_config_set(ctl->p.cfg, "window", arg, err, sizeof(err));
 	fprintf(f, "window-seconds: %" PRIu64 "\n", sec);
 	fprintf(f, "takes-effect-at: %" PRIu64 "\n", at / NS_PER_SEC);
@@ -428,10 +428,10 @@ dpf_ctl_show_config(struct dpf_ctl *ctl, FILE *f)
 	uint16_t i;
 
 	dpf_config_show(ctl->p.cfg, f);
-	dpf_rules_show_config(ctl->p.rules, f);
-	dpf_ports_show_config(ctl->p.ports, f);
-	for (i = 0; i < dpf_ifmap_count(ctl->p.ifmap); i++)
-		show_iface(f, dpf_ifmap_iface(ctl->p.ifmap, i));
+	dpf_rules_show_config(ctl->p.h.rules, f);
+	dpf_ports_show_config(ctl->p.h.ports, f);
+	for (i = 0; i < dpf_ifmap_count(ctl->p.h.ifmap); i++)
+		show_iface(f, dpf_ifmap_iface(ctl->p.h.ifmap, i));
 	return 0;
 }
 
@@ -453,7 +453,7 @@ query_flows(struct dpf_ctl *ctl, FILE *f, int argc, char **argv, uint32_t *n,
 
 	dpf_store_filter_init(&flt);
 	flt.limit = default_limit;
-	if (dpf_store_filter_parse(&flt, argc, argv, iface_by_id, (void *)(uintptr_t)ctl->p.ifmap,
+	if (dpf_store_filter_parse(&flt, argc, argv, iface_by_id, (void *)(uintptr_t)ctl->p.h.ifmap,
 				   err, sizeof(err)) < 0) {
 		fprintf(f, "error: %s\n", err);
 		return NULL;
@@ -539,12 +539,12 @@ rules_change(struct dpf_ctl *ctl, FILE *f, enum dpf_rules_kind kind, const char 
 		.add = add,
 		.del = del,
 		.now_ns = dpf_ctl_now_ns(ctl),
-		.plan = ctl->p.plan,
+		.plan = ctl->p.h.plan,
 	};
 	unsigned int n = 0;
 	char err[512];
 	uint64_t at = 0;
-	int rc = dpf_rules_change(ctl->p.rules, &c, &at, &n, err, sizeof(err));
+	int rc = dpf_rules_change(ctl->p.h.rules, &c, &at, &n, err, sizeof(err));
 
 	if (rc < 0) {
 		fprintf(f, "error: %s\n", rc == -ENOMEM ? "out of memory" : err);
@@ -582,6 +582,6 @@ dpf_ctl_rules(struct dpf_ctl *ctl, FILE *f, enum dpf_rules_kind kind, enum dpf_c
 	case DPF_CTL_RULES_SHOW:
 		break;
 	}
-	dpf_rules_show(ctl->p.rules, kind, f);
+	dpf_rules_show(ctl->p.h.rules, kind, f);
 	return 0;
 }

@@ -29,6 +29,7 @@
 #include "dataplane.h"
 #include "dpf_store.h"
 #include "dpf_window_plan.h"
+#include "handles.h"
 #include "output.h"
 #include "pipeline.h"
 #include "ports.h"
@@ -36,18 +37,13 @@
 #include "rules.h"
 #include "run.h"
 
+/* Of the shared handles (h) control reads all but the source (it has the replay). */
 struct dpf_ctl_params {
+	struct dpf_handles h;
 	struct dpf_config *cfg;
-	struct dpf_run *run;
-	enum dpf_clock clock;
-	uint64_t start_ns; /* the wall clock at start (the first progress line's rate) */
-	struct dpf_window_plan *plan;
-	struct dpf_wall *wall;
-	struct dpf_ports *ports;
-	const struct dpf_ifmap *ifmap;
+	uint64_t start_ns;	   /* the wall clock at start (the first progress line's rate) */
 	struct dpf_replay *replay; /* NULL without --replay */
 	struct dpf_dataplane *dp;
-	struct dpf_rules *rules;
 	struct dpf_pipeline *pipeline;
 	unsigned int pipeline_lcore; /* RTE_MAX_LCORE: it runs on the main lcore */
 	struct dpf_writer *writer;

@@ -275,7 +275,7 @@ dpf_ctl_progress(struct dpf_ctl *ctl)
 
 	if (dpf_snapshot_take(ctl, 0, &s) < 0)
 		return;
-	now = dpf_wall_ns(ctl->p.wall);
+	now = dpf_wall_ns(ctl->p.h.wall);
 	rx = s.total.rx_packets;
 	/* The first line's rate covers the time since start-up, not nothing. */
 	if (now > ctl->progress_ns)

@@ -20,17 +20,17 @@ take_ports(const struct dpf_ctl *ctl, bool nic, struct dpf_snapshot *s)
 	const uint16_t *ids;
 	uint16_t p;
 
-	if (ctl->p.ports == NULL)
+	if (ctl->p.h.ports == NULL)
 		return;
-	ids = dpf_ports_ids(ctl->p.ports);
-	s->n_ports = dpf_ports_count(ctl->p.ports);
+	ids = dpf_ports_ids(ctl->p.h.ports);
+	s->n_ports = dpf_ports_count(ctl->p.h.ports);
 	for (p = 0; p < s->n_ports; p++) {
 		struct dpf_snap_port *sp = &s->port[p];
 
 		sp->id = ids[p];
-		sp->replay = (int)ids[p] == dpf_ports_settled(ctl->p.ports)->replay_port;
+		sp->replay = (int)ids[p] == dpf_ports_settled(ctl->p.h.ports)->replay_port;
 		sp->rx_packets = s->total.rx_by_port[ids[p]];
-		sp->drops_unreported = dpf_ports_drops_unreported(ctl->p.ports, ids[p]);
+		sp->drops_unreported = dpf_ports_drops_unreported(ctl->p.h.ports, ids[p]);
 		sp->nic = nic && rte_eth_stats_get(ids[p], &sp->nic_stats) == 0;
 	}
 }
@@ -118,15 +118,15 @@ take_rules(const struct dpf_ctl *ctl, struct dpf_snapshot *s)
 	struct rules_take rt = {.ctl = ctl, .s = s};
 	uint16_t i;
 
-	dpf_rules_with_current(ctl->p.rules, take_rule_set, &rt);
+	dpf_rules_with_current(ctl->p.h.rules, take_rule_set, &rt);
 	if (rt.rc != 0)
 		return rt.rc;
-	s->n_ifaces = dpf_ifmap_count(ctl->p.ifmap);
+	s->n_ifaces = dpf_ifmap_count(ctl->p.h.ifmap);
 	s->iface = calloc(s->n_ifaces + 1, sizeof(*s->iface));
 	if (s->iface == NULL)
 		return -ENOMEM;
 	for (i = 0; i < s->n_ifaces; i++) {
-		const struct dpf_iface *ifc = dpf_ifmap_iface(ctl->p.ifmap, i);
+		const struct dpf_iface *ifc = dpf_ifmap_iface(ctl->p.h.ifmap, i);
 
 		s->iface[i].id = ifc->meta.interface_id;
 		s->iface[i].port = ifc->port;
@@ -142,14 +142,14 @@ dpf_snapshot_take(struct dpf_ctl *ctl, unsigned int parts, struct dpf_snapshot *
 	int rc;
 
 	memset(s, 0, sizeof(*s));
-	s->clock = ctl->p.clock;
+	s->clock = ctl->p.h.clock;
 	s->now_ns = dpf_ctl_now_ns(ctl);
-	dpf_window_plan_bounds(ctl->p.plan, s->now_ns, &s->window_start_ns, &s->window_end_ns);
-	s->window_sec = dpf_window_plan_len_sec(ctl->p.plan);
+	dpf_window_plan_bounds(ctl->p.h.plan, s->now_ns, &s->window_start_ns, &s->window_end_ns);
+	s->window_sec = dpf_window_plan_len_sec(ctl->p.h.plan);
 	s->flows_per_core = o->flows_per_core;
 	s->tables_per_core = o->shards_per_core;
-	s->forward = ctl->p.ports != NULL && dpf_ports_settled(ctl->p.ports)->forward;
-	s->nat_shared = ctl->p.ports != NULL && dpf_ports_settled(ctl->p.ports)->nat_shared;
+	s->forward = ctl->p.h.ports != NULL && dpf_ports_settled(ctl->p.h.ports)->forward;
+	s->nat_shared = ctl->p.h.ports != NULL && dpf_ports_settled(ctl->p.h.ports)->nat_shared;
 	rc = take_cores(ctl, s);
 	if (rc == 0 && (parts & DPF_SNAP_RULES))
 		rc = take_rules(ctl, s);
@@ -163,7 +163,7 @@ dpf_snapshot_take(struct dpf_ctl *ctl, unsigned int parts, struct dpf_snapshot *
 		dpf_replay_stats_get(ctl->p.replay, &s->replay_st);
 	if (ctl->p.pipeline != NULL)
 		dpf_pipeline_stats_get(ctl->p.pipeline, &s->pipeline);
-	dpf_wall_stats_get(ctl->p.wall, &s->wall);
+	dpf_wall_stats_get(ctl->p.h.wall, &s->wall);
 	if (ctl->p.writer != NULL)
 		s->n_exporters = dpf_writer_counters(ctl->p.writer, s->exporter, DPF_MAX_EXPORTERS);
 	return 0;

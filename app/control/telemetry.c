@@ -139,7 +139,7 @@ render_ports(struct dpf_ctl *ctl, const struct dpf_snapshot *s, struct rte_tel_d
 		if (rte_eth_dev_info_get(p->id, &info) == 0)
 			rte_tel_data_add_dict_string(pd, "driver", info.driver_name);
 		add_u64(pd, "rx_packets", p->rx_packets);
-		add_u64(pd, "rx_queues", dpf_ports_conf(ctl->p.ports, p->id)->n_rxq);
+		add_u64(pd, "rx_queues", dpf_ports_conf(ctl->p.h.ports, p->id)->n_rxq);
 		if (p->nic) {
 			add_u64(pd, "nic_ipackets", p->nic_stats.ipackets);
 			add_u64(pd, "nic_imissed", p->nic_stats.imissed);

@@ -41,34 +41,35 @@ static void
 fill_shared(struct dpf_dataplane *dp, const struct dpf_dataplane_params *p)
 {
 	struct dpf_dp_shared *sh = &dp->sh;
-	const uint16_t *ports = dpf_ports_ids(p->ports);
+	const uint16_t *ports = dpf_ports_ids(p->h.ports);
 	uint16_t i;
 
-	sh->clock = p->clock;
+	sh->clock = p->h.clock;
 	sh->offline = p->offline;
-	sh->ports = *dpf_ports_settled(p->ports);
+	sh->ports = *dpf_ports_settled(p->h.ports);
 	sh->n_cores = p->n_cores;
-	sh->n_ifaces = dpf_ifmap_count(p->ifmap);
+	sh->n_ifaces = dpf_ifmap_count(p->h.ifmap);
 	sh->shards_per_core = (uint32_t)p->opt->shards_per_core;
-	sh->ifmap = p->ifmap;
-	sh->rules = p->rules;
-	sh->plan = p->plan;
-	sh->wall = p->wall;
+	sh->ifmap = p->h.ifmap;
+	sh->rules = p->h.rules;
+	sh->plan = p->h.plan;
+	sh->wall = p->h.wall;
 	sh->tc = p->tc;
-	sh->source = p->source;
-	sh->run = p->run;
+	sh->source = p->h.source;
+	sh->run = p->h.run;
 	sh->handoffs = &dp->handoffs;
 	sh->lcores = dp->lcores;
 	dp->frag_sets = DPF_RSS_RETA_SIZE;
-	for (i = 0; i < dpf_ports_count(p->ports); i++) {
-		const struct dpf_port_conf *c = dpf_ports_conf(p->ports, ports[i]);
+	for (i = 0; i < dpf_ports_count(p->h.ports); i++) {
+		const struct dpf_port_conf *c = dpf_ports_conf(p->h.ports, ports[i]);
 		struct dpf_dp_port *dpp = &sh->port[ports[i]];
 
 		dpp->reta_size = c->reta_size;
 		dpp->mtu = c->mtu;
 		dpp->multiseg = c->multiseg;
 		dpp->peer = c->peer;
-		dpp->check_time = p->clock == DPF_CLOCK_PACKET && ports[i] != sh->ports.replay_port;
+		dpp->check_time =
+			p->h.clock == DPF_CLOCK_PACKET && ports[i] != sh->ports.replay_port;
 		dp->frag_sets = RTE_MAX(dp->frag_sets, (uint32_t)c->reta_size);
 	}
 }
@@ -242,14 +243,14 @@ create_core(struct dpf_dataplane *dp, const struct dpf_dataplane_params *p, uint
 	int rc;
 
 	lc->engine =
-		dpf_ports_settled(p->ports)->forward ? &dpf_engine_forward : &dpf_engine_monitor;
+		dpf_ports_settled(p->h.ports)->forward ? &dpf_engine_forward : &dpf_engine_monitor;
 	lc->sh = &dp->sh;
 	lc->lcore_id = lcore;
 	lc->index = c;
 	lc->ho = &dp->handoffs.core[c];
 	lc->active_start_ns = UINT64_MAX;
-	lc->rs = dpf_rules_first(p->rules);
-	assign_queues(lc, p->ports);
+	lc->rs = dpf_rules_first(p->h.rules);
+	assign_queues(lc, p->h.ports);
 	lc->acl_rule_hits = rte_zmalloc_socket(
 		"dpf_acl_hits", (DPF_ACL_RUNTIME_MAX_RULES + 1) * sizeof(uint64_t),
 		RTE_CACHE_LINE_SIZE, socket);
@@ -266,8 +267,8 @@ create_core(struct dpf_dataplane *dp, const struct dpf_dataplane_params *p, uint
 	rc = create_rings(lc, dp->sh.shards_per_core, socket);
 	if (rc == 0)
 		rc = create_conntrack(lc, p->opt, socket);
-	if (rc == 0 && dpf_ports_settled(p->ports)->forward)
-		rc = create_sessions(dp, lc, p->ports, socket);
+	if (rc == 0 && dpf_ports_settled(p->h.ports)->forward)
+		rc = create_sessions(dp, lc, p->h.ports, socket);
 	if (rc == 0)
 		rc = create_shards(dp, lc, socket);
 	return rc;
@@ -313,8 +314,8 @@ dpf_dataplane_create(const struct dpf_dataplane_params *p)
 	dp->handoffs.n = p->n_cores;
 	dpf_rss_init(dp->sh.frag_rss, dpf_rss_symmetric_key);
 	fill_shared(dp, p);
-	rc = dpf_ports_settled(p->ports)->forward
-		     ? create_nat_shared(dp, dpf_ports_settled(p->ports)->nat_shared)
+	rc = dpf_ports_settled(p->h.ports)->forward
+		     ? create_nat_shared(dp, dpf_ports_settled(p->h.ports)->nat_shared)
 		     : 0;
 	for (c = 0; c < p->n_cores && rc == 0; c++, lcore = rte_get_next_lcore(lcore, 1, 0))
 		rc = create_core(dp, p, c, lcore);

@@ -31,6 +31,7 @@
 #include "dpf_nat.h"
 #include "dpf_nat_session.h"
 #include "dpf_pkt.h"
+#include "handles.h"
 #include "dpf_window_plan.h"
 #include "handoff.h"
 #include "iface.h"
@@ -91,18 +92,11 @@ struct dpf_rxq_ref {
 };
 
 struct dpf_dataplane_params {
-	uint16_t n_cores;		/* RX lcores: the first n_cores worker lcores */
-	const struct dpf_options *opt;	/* flows/shards per core, conntrack, NAT sessions */
-	enum dpf_clock clock;		/* DPF_CLOCK_PACKET or DPF_CLOCK_WALL */
-	bool offline;			/* packet clock: wait for free tables, never lose */
-	const struct dpf_ports *ports;	/* queues, peers, MTUs, RETA sizes, timestamps */
-	const struct dpf_ifmap *ifmap;
-	struct dpf_rules *rules;
-	const struct dpf_window_plan *plan;
-	const struct dpf_wall *wall;
+	struct dpf_handles h;	       /* clock, plan, wall, ports, ifmap, rules, source, run */
+	uint16_t n_cores;	       /* RX lcores: the first n_cores worker lcores */
+	const struct dpf_options *opt; /* flows/shards per core, conntrack, NAT sessions */
+	bool offline;		       /* packet clock: wait for free tables, never lose */
 	struct dpf_timecheck *tc;
-	const struct dpf_source *source; /* the replay's; NULL without replay */
-	struct dpf_run *run;
 };
 
 struct dpf_dataplane;

@@ -70,8 +70,8 @@ dpf_pipeline_create(const struct dpf_pipeline_params *p)
 	if (pl == NULL)
 		return dpf_null_errno(ENOMEM);
 	pl->p = *p;
-	pl->finish.ifmap = p->ifmap;
-	if (p->rules != NULL) {
+	pl->finish.ifmap = p->h.ifmap;
+	if (p->h.rules != NULL) {
 		mp.finish = dpf_rules_finish_record;
 		mp.finish_arg = &pl->finish;
 	}
@@ -84,8 +84,8 @@ dpf_pipeline_create(const struct dpf_pipeline_params *p)
 	}
 	pl->next_window = DPF_WINDOW_NONE;
 	/* Wall clock: every window from start-up on is logged, empty or not. */
-	if (p->clock == DPF_CLOCK_WALL)
-		pl->next_window = dpf_window_plan_start(p->plan, dpf_wall_ns(p->wall));
+	if (p->h.clock == DPF_CLOCK_WALL)
+		pl->next_window = dpf_window_plan_start(p->h.plan, dpf_wall_ns(p->h.wall));
 	return pl;
 }
 
@@ -131,7 +131,7 @@ get_batch(struct dpf_pipeline *pl)
 	struct dpf_batch *b;
 
 	while ((b = dpf_batchq_take(pl->p.out, DPF_BATCHQ_EMPTY)) == NULL) {
-		if (dpf_run_output_failed(pl->p.run))
+		if (dpf_run_output_failed(pl->p.h.run))
 			return NULL;
 		usleep(50);
 	}
@@ -238,9 +238,9 @@ merge(struct dpf_pipeline *pl, uint64_t w, struct pending_window *pw, struct dpf
 {
 	uint64_t start_ns, end_ns;
 
-	dpf_window_plan_bounds(pl->p.plan, w, &start_ns, &end_ns);
-	if (pl->p.rules != NULL)
-		pl->finish.rs = dpf_rules_for_window(pl->p.rules, w);
+	dpf_window_plan_bounds(pl->p.h.plan, w, &start_ns, &end_ns);
+	if (pl->p.h.rules != NULL)
+		pl->finish.rs = dpf_rules_for_window(pl->p.h.rules, w);
 	memset(ms, 0, sizeof(*ms));
 	return dpf_merge_window(pl->merge, pw != NULL ? pw->shards : NULL, pw != NULL ? pw->n : 0,
 				start_ns / NS_PER_SEC, (uint32_t)((end_ns - start_ns) / NS_PER_SEC),
@@ -261,8 +261,8 @@ static int
 emit_window(struct dpf_pipeline *pl, uint64_t w)
 {
 	struct pending_window *pw = pending_find(pl, w, false);
-	uint64_t cut = pl->p.source != NULL
-			       ? __atomic_load_n(&pl->p.source->cut_window, __ATOMIC_RELAXED)
+	uint64_t cut = pl->p.h.source != NULL
+			       ? __atomic_load_n(&pl->p.h.source->cut_window, __ATOMIC_RELAXED)
 			       : DPF_WINDOW_NONE;
 	struct dpf_merge_stats ms;
 	uint64_t t0 = dpf_mono_ns(), ns, start_ns, end_ns;
@@ -283,7 +283,7 @@ emit_window(struct dpf_pipeline *pl, uint64_t w)
 		pending_release(pl, pw);
 	if (rc < 0)
 		return rc;
-	dpf_window_plan_bounds(pl->p.plan, w, &start_ns, &end_ns);
+	dpf_window_plan_bounds(pl->p.h.plan, w, &start_ns, &end_ns);
 	pl->next_window = end_ns;
 	return send_batch(pl, DPF_BATCH_WINDOW_END, end_ns / NS_PER_SEC);
 }
@@ -350,7 +350,7 @@ serve_flush(struct dpf_pipeline *pl)
 		pending_release(pl, pw);
 		if (!was_partial(pl, w, false) && pl->n_partial < MAX_PENDING_WINDOWS)
 			pl->partial[pl->n_partial++] = w;
-		dpf_window_plan_bounds(pl->p.plan, w, &s, &e);
+		dpf_window_plan_bounds(pl->p.h.plan, w, &s, &e);
 		send_batch(pl, DPF_BATCH_WINDOW_END, s / NS_PER_SEC);
 	}
 	pl->flush_done = req;
@@ -408,7 +408,7 @@ emit_next(struct dpf_pipeline *pl, uint64_t limit)
 	uint64_t w = pl->next_window, end = next_busy_window(pl, w), n, last;
 	/* A stop drains queues that may hold thousands of windows of a capture;
 	 * with the wall clock the windows left are those of the last moments. */
-	uint64_t max_rows = dpf_run_stopping(pl->p.run) && pl->p.clock == DPF_CLOCK_PACKET
+	uint64_t max_rows = dpf_run_stopping(pl->p.h.run) && pl->p.h.clock == DPF_CLOCK_PACKET
 				    ? 2
 				    : GAP_NODATA_WINDOWS;
 	int rc;
@@ -417,10 +417,10 @@ emit_next(struct dpf_pipeline *pl, uint64_t limit)
 		end = limit;
 	if (end == w || end == DPF_WINDOW_NONE)
 		return emit_window(pl, w);
-	n = dpf_window_plan_count(pl->p.plan, w, end);
+	n = dpf_window_plan_count(pl->p.h.plan, w, end);
 	if (n <= max_rows)
 		return emit_window(pl, w);
-	last = dpf_window_plan_start(pl->p.plan, end - 1);
+	last = dpf_window_plan_start(pl->p.h.plan, end - 1);
 	rc = emit_window(pl, w);
 	if (rc < 0)
 		return rc;
@@ -453,11 +453,11 @@ min_done(const struct dpf_pipeline *pl)
 static void
 emit_complete(struct dpf_pipeline *pl, uint64_t done)
 {
-	bool wall = pl->p.clock == DPF_CLOCK_WALL;
+	bool wall = pl->p.h.clock == DPF_CLOCK_WALL;
 	uint64_t last = pl->have_data ? pl->last_data_window : 0;
 
 	if (wall && done == DPF_WINDOW_NONE) {
-		uint64_t now_w = dpf_window_plan_start(pl->p.plan, dpf_wall_ns(pl->p.wall));
+		uint64_t now_w = dpf_window_plan_start(pl->p.h.plan, dpf_wall_ns(pl->p.h.wall));
 
 		if (now_w > last || !pl->have_data)
 			last = now_w;
@@ -469,12 +469,12 @@ emit_complete(struct dpf_pipeline *pl, uint64_t done)
 		uint64_t limit = done, s, e;
 
 		if (!wall || done == DPF_WINDOW_NONE) {
-			dpf_window_plan_bounds(pl->p.plan, last, &s, &e);
+			dpf_window_plan_bounds(pl->p.h.plan, last, &s, &e);
 			if (e < limit)
 				limit = e;
 		}
 		if (emit_next(pl, limit) < 0) {
-			dpf_run_set_stopping(pl->p.run, true);
+			dpf_run_set_stopping(pl->p.h.run, true);
 			break;
 		}
 	}
@@ -504,16 +504,16 @@ dpf_pipeline_poll(struct dpf_pipeline *pl)
 	if (pl->next_window != DPF_WINDOW_NONE)
 		emit_complete(pl, done);
 	serve_flush(pl);
-	if (pl->p.rules != NULL)
-		dpf_rules_reclaim(pl->p.rules, oldest_window(pl, done));
+	if (pl->p.h.rules != NULL)
+		dpf_rules_reclaim(pl->p.h.rules, oldest_window(pl, done));
 	if (done != DPF_WINDOW_NONE)
 		return false;
 	collect(pl);
 	if (pl->n_pending != 0 && pl->next_window != DPF_WINDOW_NONE &&
-	    !dpf_run_output_failed(pl->p.run))
+	    !dpf_run_output_failed(pl->p.h.run))
 		return false; /* windows above `last` still pending: next round */
 	if (send_batch(pl, DPF_BATCH_STOP, 0) < 0)
-		dpf_run_set_output_failed(pl->p.run, true);
+		dpf_run_set_output_failed(pl->p.h.run, true);
 	pl->stop_sent = true;
 	return true;
 }

@@ -32,25 +32,26 @@
 #include "clock.h"
 #include "common.h"
 #include "dpf_window_plan.h"
+#include "handles.h"
 #include "handoff.h"
 #include "iface.h"
 #include "rules.h"
 #include "run.h"
 #include "source.h"
 
+/*
+ * Of the shared handles (h) the pipeline reads the clock, plan, wall, rules
+ * (NULL: records are not completed), ifmap (flow-direction, with rules), the
+ * source (a replay's cut window) and the run flags (stop read, output failed
+ * read and set); not the ports.
+ */
 struct dpf_pipeline_params {
+	struct dpf_handles h;
 	struct dpf_handoffs *in; /* the RX cores' hand-offs */
 	uint16_t n_ifaces;
 	uint32_t max_flows; /* flows one window may hold: flows-per-core x RX cores */
 	int socket_id;
-	enum dpf_clock clock; /* DPF_CLOCK_PACKET or DPF_CLOCK_WALL */
-	const struct dpf_window_plan *plan;
-	const struct dpf_wall *wall;	 /* the wall clock (used with DPF_CLOCK_WALL) */
-	struct dpf_rules *rules;	 /* NULL: records are not completed */
-	const struct dpf_ifmap *ifmap;	 /* flow-direction (with rules) */
-	const struct dpf_source *source; /* a replay's cut window; NULL without replay */
-	struct dpf_batchq *out;		 /* to the writer */
-	struct dpf_run *run;		 /* stop (read), output failed (read and set) */
+	struct dpf_batchq *out; /* to the writer */
 };
 
 /* Counters: written by the pipeline thread, read with relaxed loads. */

@@ -85,7 +85,7 @@ setup(void **state)
 		.acl_default = DPF_ACTION_ACCEPT,
 		.n_readers = 1,
 	};
-	struct dpf_ctl_params cp = {.clock = DPF_CLOCK_PACKET};
+	struct dpf_ctl_params cp = {.h.clock = DPF_CLOCK_PACKET};
 	struct dpf_record r[3];
 
 	(void)state;
@@ -99,10 +99,10 @@ setup(void **state)
 	t.fmt_ctx.ifaces = &meta;
 	t.fmt_ctx.n_ifaces = 1;
 	cp.cfg = t.cfg;
-	cp.run = &t.run;
-	cp.plan = t.plan;
-	cp.wall = t.wall;
-	cp.rules = t.rules;
+	cp.h.run = &t.run;
+	cp.h.plan = t.plan;
+	cp.h.wall = t.wall;
+	cp.h.rules = t.rules;
 	cp.store = t.store;
 	cp.fmt_ctx = &t.fmt_ctx;
 	t.ctl = dpf_ctl_create(&cp);

@@ -66,9 +66,7 @@ setup(void **state)
 		.n_ifaces = IFACES,
 		.max_flows = 1024,
 		.socket_id = 0,
-		.clock = DPF_CLOCK_PACKET,
-		.source = &t.source,
-		.run = &t.run,
+		.h = {.clock = DPF_CLOCK_PACKET, .source = &t.source, .run = &t.run},
 	};
 	uint16_t c;
 	unsigned int i;
@@ -93,7 +91,7 @@ setup(void **state)
 	}
 	t.in.n = CORES;
 	t.in.core = t.ho;
-	pp.plan = t.plan;
+	pp.h.plan = t.plan;
 	pp.out = t.q;
 	t.pl = dpf_pipeline_create(&pp);
 	assert_non_null(t.pl);
