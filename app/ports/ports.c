@@ -33,7 +33,7 @@
 
 struct dpf_ports {
 	const struct dpf_options *opt;
-	struct dpf_drivers *drivers; /* not owned: main frees it after EAL */
+	struct dpf_drivers *drivers;		  /* not owned: main frees it after EAL */
 	struct dpf_port_conf conf[DPF_MAX_PORTS]; /* by port id */
 	struct rte_mempool *pool[DPF_MAX_PORTS];  /* by port id */
 	struct rte_ring *replay_tx[DPF_MAX_RX_CORES];
@@ -668,7 +668,8 @@ dpf_ports_start(struct dpf_ports *ps)
 	ps->s.n_cores = (uint16_t)ps->opt->rxq;
 	rc = parse_forward(ps);
 	if (rc == 0)
-		rc = dpf_drivers_select(ps->drivers, ps->opt->drivers_cfg, ps->s.ids, ps->s.n_ports);
+		rc = dpf_drivers_select(ps->drivers, ps->opt->drivers_cfg, ps->s.ids,
+					ps->s.n_ports);
 	for (p = 0; p < ps->s.n_ports && rc == 0; p++)
 		rc = check_link_layer(ps->drivers, ps->s.ids[p]);
 	if (rc == 0)
