@@ -26,17 +26,31 @@ struct dpf_ctl *
 dpf_ctl_create(const struct dpf_ctl_params *p)
 {
 	struct dpf_ctl *ctl = calloc(1, sizeof(*ctl));
+	const struct dpf_options *o;
 
 	if (ctl == NULL)
 		return dpf_null_errno(ENOMEM);
 	ctl->p = *p;
 	ctl->progress_ns = p->start_ns;
+	o = p->cfg != NULL ? dpf_config_options(p->cfg) : NULL;
+	if (o != NULL && o->metrics != NULL) {
+		ctl->metrics = dpf_metrics_start(ctl, o->metrics);
+		if (ctl->metrics == NULL) {
+			int e = rte_errno;
+
+			free(ctl);
+			return dpf_null_errno(e);
+		}
+	}
 	return ctl;
 }
 
 void
 dpf_ctl_free(struct dpf_ctl *ctl)
 {
+	if (ctl == NULL)
+		return;
+	dpf_metrics_stop(ctl->metrics);
 	free(ctl);
 }
 

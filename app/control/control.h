@@ -54,7 +54,11 @@ struct dpf_ctl_params {
 
 struct dpf_ctl;
 
-/** @return NULL + rte_errno (ENOMEM) */
+/**
+ * Starts the --metrics HTTP server when the options ask for it.
+ * @return NULL + rte_errno (ENOMEM; a --metrics address that cannot be
+ *         listened on, logged naming the option)
+ */
 struct dpf_ctl *dpf_ctl_create(const struct dpf_ctl_params *p);
 
 /** NULL-safe. */
@@ -108,6 +112,13 @@ bool dpf_ctl_summary(struct dpf_ctl *ctl, FILE *f);
 
 /** The progress line (--stats-period), a log message. Run loop only. */
 void dpf_ctl_progress(struct dpf_ctl *ctl);
+
+/**
+ * The counters snapshot as Prometheus text (metrics.c), what GET /metrics
+ * answers with --metrics (doc/operations.md, "Metrics"). Any thread.
+ * @return 0, or -ENOMEM (nothing written)
+ */
+int dpf_ctl_metrics(struct dpf_ctl *ctl, FILE *f);
 
 /** Register the /dpflow/ telemetry commands (telemetry.c). @return 0 or -1 */
 int dpf_ctl_telemetry_register(struct dpf_ctl *ctl);

@@ -12,7 +12,14 @@ struct dpf_ctl {
 	/* The progress line's previous reading (run loop thread). */
 	uint64_t progress_rx;
 	uint64_t progress_ns;
+	struct dpf_metrics *metrics; /* --metrics: the HTTP server, or NULL */
 };
+
+/* --metrics ADDR:PORT: listen and serve (metrics_http.c). @return NULL + rte_errno (logged) */
+struct dpf_metrics *dpf_metrics_start(struct dpf_ctl *ctl, const char *spec);
+
+/* Stop serving (waits for the thread). NULL-safe. */
+void dpf_metrics_stop(struct dpf_metrics *m);
 
 /* "Now" in the run's clock: wall time, or the newest packet time. */
 uint64_t dpf_ctl_now_ns(const struct dpf_ctl *ctl);
