@@ -54,11 +54,7 @@ struct dpf_ctl_params {
 
 struct dpf_ctl;
 
-/**
- * Starts the --metrics HTTP server when the options ask for it.
- * @return NULL + rte_errno (ENOMEM; a --metrics address that cannot be
- *         listened on, logged naming the option)
- */
+/** @return NULL + rte_errno (ENOMEM) */
 struct dpf_ctl *dpf_ctl_create(const struct dpf_ctl_params *p);
 
 /** NULL-safe. */
@@ -119,6 +115,24 @@ void dpf_ctl_progress(struct dpf_ctl *ctl);
  * @return 0, or -ENOMEM (nothing written)
  */
 int dpf_ctl_metrics(struct dpf_ctl *ctl, FILE *f);
+
+/* ---- the --metrics HTTP server (metrics_http.c) ---- */
+
+struct dpf_metrics;
+
+/**
+ * --metrics ADDR:PORT: listen now (a bad value or a port in use stops the
+ * start before any port does, logged naming the option), serve from a
+ * control thread; until attached, GET /metrics answers 503.
+ * @return NULL + rte_errno (EINVAL, the socket's errno, ENOMEM)
+ */
+struct dpf_metrics *dpf_metrics_start(const char *spec);
+
+/** From now on answer with ctl's snapshot. NULL-safe (m). */
+void dpf_metrics_attach(struct dpf_metrics *m, struct dpf_ctl *ctl);
+
+/** Stop serving, wait for the thread: before ctl is freed. NULL-safe. */
+void dpf_metrics_stop(struct dpf_metrics *m);
 
 /** Register the /dpflow/ telemetry commands (telemetry.c). @return 0 or -1 */
 int dpf_ctl_telemetry_register(struct dpf_ctl *ctl);

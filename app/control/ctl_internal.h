@@ -12,14 +12,14 @@ struct dpf_ctl {
 	/* The progress line's previous reading (run loop thread). */
 	uint64_t progress_rx;
 	uint64_t progress_ns;
-	struct dpf_metrics *metrics; /* --metrics: the HTTP server, or NULL */
+	/* show port stats: each port's previous reading, for its rates (control thread). */
+	struct dpf_port_reading {
+		uint64_t mono_ns; /* 0: none yet, the rates run from start-up */
+		uint64_t ipackets, ibytes, opackets, obytes;
+	} port_prev[DPF_MAX_PORTS];
+	uint64_t start_mono_ns;
 };
 
-/* --metrics ADDR:PORT: listen and serve (metrics_http.c). @return NULL + rte_errno (logged) */
-struct dpf_metrics *dpf_metrics_start(struct dpf_ctl *ctl, const char *spec);
-
-/* Stop serving (waits for the thread). NULL-safe. */
-void dpf_metrics_stop(struct dpf_metrics *m);
 
 /* "Now" in the run's clock: wall time, or the newest packet time. */
 uint64_t dpf_ctl_now_ns(const struct dpf_ctl *ctl);

@@ -29,7 +29,7 @@
 #define METRICS_TIMEOUT_SEC 10
 
 struct dpf_metrics {
-	struct dpf_ctl *ctl;
+	struct dpf_ctl *ctl; /* release-stored once by attach */
 	struct MHD_Daemon *daemon;
 	pthread_t tid;
 	bool stop; /* relaxed: the thread ends at its next wake-up */
@@ -63,6 +63,10 @@ split_spec(const char *spec, char *host, size_t host_len, char *port, size_t por
 	p = strtol(colon + 1, &end, 10);
 	if (*end != '\0' || errno != 0 || p < 1 || p > 65535) {
 		snprintf(err, err_len, "port '%s': expected 1..65535", colon + 1);
+		return -EINVAL;
+	}
+	if (spec[0] != '[' && memchr(spec, ':', hl) != NULL) {
+		snprintf(err, err_len, "an IPv6 address goes in brackets: [ADDR]:PORT");
 		return -EINVAL;
 	}
 	if (hl >= host_len) {
@@ -135,6 +139,7 @@ answer(void *cls, struct MHD_Connection *conn, const char *url, const char *meth
        const char *version, const char *upload_data, size_t *upload_data_size, void **req_cls)
 {
 	struct dpf_metrics *m = cls;
+	struct dpf_ctl *ctl = __atomic_load_n(&m->ctl, __ATOMIC_ACQUIRE);
 	char *body = NULL;
 	size_t len = 0;
 	FILE *f;
@@ -145,10 +150,12 @@ answer(void *cls, struct MHD_Connection *conn, const char *url, const char *meth
 	if (strcmp(url, "/metrics") != 0)
 		return reply_text(conn, MHD_HTTP_NOT_FOUND,
 				  "dpflow: the metrics are at /metrics\n");
+	if (ctl == NULL)
+		return reply_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "dpflow is starting\n");
 	f = open_memstream(&body, &len);
 	if (f == NULL)
 		return MHD_NO;
-	rc = dpf_ctl_metrics(m->ctl, f);
+	rc = dpf_ctl_metrics(ctl, f);
 	if (fclose(f) != 0 || rc < 0) {
 		free(body);
 		return reply_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
@@ -167,7 +174,7 @@ metrics_main(void *arg)
 }
 
 struct dpf_metrics *
-dpf_metrics_start(struct dpf_ctl *ctl, const char *spec)
+dpf_metrics_start(const char *spec)
 {
 	struct dpf_metrics *m;
 	char err[512];
@@ -184,7 +191,6 @@ dpf_metrics_start(struct dpf_ctl *ctl, const char *spec)
 		DPF_LOG(ERR, control, "--metrics: out of memory\n");
 		return dpf_null_errno(ENOMEM);
 	}
-	m->ctl = ctl;
 	/* No thread of its own: metrics_main runs it (MHD_run_wait). */
 	m->daemon = MHD_start_daemon(
 		MHD_USE_EPOLL, 0, NULL, NULL, answer, m, MHD_OPTION_LISTEN_SOCKET, fd,
@@ -201,6 +207,13 @@ dpf_metrics_start(struct dpf_ctl *ctl, const char *spec)
 	}
 	DPF_LOG(INFO, control, "metrics: http://%s/metrics\n", spec);
 	return m;
+}
+
+void
+dpf_metrics_attach(struct dpf_metrics *m, struct dpf_ctl *ctl)
+{
+	if (m != NULL)
+		__atomic_store_n(&m->ctl, ctl, __ATOMIC_RELEASE);
 }
 
 void
