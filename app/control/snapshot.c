@@ -121,7 +121,7 @@ take_rules(const struct dpf_ctl *ctl, struct dpf_snapshot *s)
 	dpf_rules_with_current(ctl->p.h.rules, take_rule_set, &rt);
 	if (rt.rc != 0)
 		return rt.rc;
-	s->n_ifaces = dpf_ifmap_count(ctl->p.h.ifmap);
+	s->n_ifaces = ctl->p.h.ifmap != NULL ? dpf_ifmap_count(ctl->p.h.ifmap) : 0;
 	s->iface = calloc(s->n_ifaces + 1, sizeof(*s->iface));
 	if (s->iface == NULL)
 		return -ENOMEM;
