@@ -71,9 +71,10 @@ label_value(FILE *f, const char *v)
 	fputc('"', f);
 }
 
-/* Up to two labels: key=value pairs, NULL key for none. */
+/* Up to two labels: key=value pairs, NULL key for none; b1, b2 hold numbers. */
 struct labels {
 	const char *k1, *v1, *k2, *v2;
+	char b1[16], b2[16];
 };
 
 static void
@@ -114,51 +115,115 @@ single_seconds(FILE *f, const char *name, const char *help, double ns)
 	fprintf(f, "%s %.9f\n", fam.name, ns / 1e9);
 }
 
-/* The counters of one X-macro row, for the per-core families. */
-static const struct {
-	const char *name;
-	const char *help;
+/* A uint64_t field of a struct, and the family it makes. */
+struct field {
+	const char *name, *help;
 	size_t off;
-} rx_counters[] = {
-#define DPF_X_ROW(fl, name, help) {name, help, offsetof(struct dpf_rx_counters, fl)},
+	bool counter;
+};
+
+#define FIELD(type, fl, name, help, counter)                                                       \
+	{                                                                                          \
+		name, help, offsetof(type, fl), counter                                            \
+	}
+
+/* The structs a table of fields is read from: n of them, stride bytes apart;
+ * label names item i (false: it has none of these fields). */
+struct items {
+	const void *base;
+	size_t stride;
+	unsigned int n;
+	bool (*label)(const struct dpf_snapshot *s, unsigned int i, struct labels *l);
+};
+
+/* One family per field, one sample per item. */
+static void
+render_fields(FILE *f, const struct dpf_snapshot *s, const struct field *fl, size_t n_fields,
+	      const struct items *it)
+{
+	struct family fam;
+	struct labels l;
+	unsigned int i;
+	size_t k;
+
+	for (k = 0; k < n_fields; k++) {
+		family_name(&fam, fl[k].name, NULL, fl[k].counter);
+		family_start(f, &fam, fl[k].help);
+		for (i = 0; i < it->n; i++)
+			if (it->label(s, i, &l))
+				sample(f, &fam, &l,
+				       *(const uint64_t *)((const char *)it->base + i * it->stride +
+							   fl[k].off));
+	}
+}
+
+static bool
+core_label(const struct dpf_snapshot *s, unsigned int c, struct labels *l)
+{
+	*l = (struct labels){.k1 = "core", .v1 = l->b1};
+	snprintf(l->b1, sizeof(l->b1), "%u", s->core[c].lcore_id);
+	return true;
+}
+
+static bool
+core_nat_label(const struct dpf_snapshot *s, unsigned int c, struct labels *l)
+{
+	return core_label(s, c, l) && s->core[c].has_nat;
+}
+
+static bool
+nic_label(const struct dpf_snapshot *s, unsigned int p, struct labels *l)
+{
+	*l = (struct labels){.k1 = "port", .v1 = l->b1};
+	snprintf(l->b1, sizeof(l->b1), "%u", s->port[p].id);
+	return s->port[p].nic;
+}
+
+/* Rules are numbered from 1, as nat show and acl show do. */
+static bool
+rule_label(const struct dpf_snapshot *s, unsigned int i, struct labels *l)
+{
+	*l = (struct labels){.k1 = "rule", .v1 = l->b1};
+	snprintf(l->b1, sizeof(l->b1), "%u", i + 1);
+	return true;
+}
+
+static bool
+iface_label(const struct dpf_snapshot *s, unsigned int i, struct labels *l)
+{
+	*l = (struct labels){.k1 = "interface", .v1 = s->iface[i].id, .k2 = "port", .v2 = l->b2};
+	snprintf(l->b2, sizeof(l->b2), "%u", s->iface[i].port);
+	return true;
+}
+
+/* The RX counters (X-macro) but rx_packets, which comes by port too. */
+static const struct field rx_counters[] = {
+#define DPF_X_ROW(fl, name, help) FIELD(struct dpf_rx_counters, fl, name, help, true),
 	DPF_RX_COUNTERS(DPF_X_ROW)
 #undef DPF_X_ROW
 };
-
-static uint64_t
-rx_counter(const struct dpf_rx_counters *c, size_t off)
-{
-	return *(const uint64_t *)((const char *)c + off);
-}
 
 /* rx_packets by port and core; the others by core. */
 static void
 render_rx(FILE *f, const struct dpf_snapshot *s)
 {
-	char core[12], port[8];
+	const struct items cores = {&s->core[0].c, sizeof(s->core[0]), s->n_cores, core_label};
 	struct family fam;
+	struct labels l;
 	uint16_t c, p;
-	size_t i;
 
-	for (i = 0; i < RTE_DIM(rx_counters); i++) {
-		family_name(&fam, rx_counters[i].name, NULL, true);
-		family_start(f, &fam, rx_counters[i].help);
-		for (c = 0; c < s->n_cores; c++) {
-			const struct dpf_rx_counters *k = &s->core[c].c;
-			struct labels l = {"core", core, NULL, NULL};
-
-			snprintf(core, sizeof(core), "%u", s->core[c].lcore_id);
-			if (rx_counters[i].off != offsetof(struct dpf_rx_counters, rx_packets)) {
-				sample(f, &fam, &l, rx_counter(k, rx_counters[i].off));
-				continue;
-			}
-			l = (struct labels){"port", port, "core", core};
-			for (p = 0; p < s->n_ports; p++) {
-				snprintf(port, sizeof(port), "%u", s->port[p].id);
-				sample(f, &fam, &l, k->rx_by_port[s->port[p].id]);
-			}
+	RTE_BUILD_BUG_ON(offsetof(struct dpf_rx_counters, rx_packets) != 0);
+	family_name(&fam, rx_counters[0].name, NULL, true);
+	family_start(f, &fam, rx_counters[0].help);
+	for (c = 0; c < s->n_cores; c++) {
+		for (p = 0; p < s->n_ports; p++) {
+			l = (struct labels){.k1 = "port", .v1 = l.b1, .k2 = "core", .v2 = l.b2};
+			snprintf(l.b1, sizeof(l.b1), "%u", s->port[p].id);
+			snprintf(l.b2, sizeof(l.b2), "%u", s->core[c].lcore_id);
+			sample(f, &fam, &l, s->core[c].c.rx_by_port[s->port[p].id]);
 		}
 	}
+	render_fields(f, s, rx_counters + 1, RTE_DIM(rx_counters) - 1, &cores);
 }
 
 /* Malformed packets by reason, and each core's open table. */
@@ -166,27 +231,24 @@ static void
 render_cores(FILE *f, const struct dpf_snapshot *s)
 {
 	struct family fam;
-	char core[12];
+	struct labels l;
 	uint16_t c;
 	int i;
 
 	family_name(&fam, "malformed_by_reason", NULL, true);
 	family_start(f, &fam, "truncated or invalid headers, by reason");
 	for (c = 0; c < s->n_cores; c++) {
-		snprintf(core, sizeof(core), "%u", s->core[c].lcore_id);
 		for (i = DPF_PKT_NOT_IP + 1; i < DPF_PKT_RESULT_MAX; i++) {
-			struct labels l = {"core", core, "reason",
-					   dpf_pkt_result_name((enum dpf_pkt_result)i)};
-
+			core_label(s, c, &l);
+			l.k2 = "reason";
+			l.v2 = dpf_pkt_result_name((enum dpf_pkt_result)i);
 			sample(f, &fam, &l, s->core[c].c.malformed_by_reason[i]);
 		}
 	}
 	family_name(&fam, "flows", NULL, false);
 	family_start(f, &fam, "flows in the core's open table (this window so far)");
 	for (c = 0; c < s->n_cores; c++) {
-		struct labels l = {"core", core, NULL, NULL};
-
-		snprintf(core, sizeof(core), "%u", s->core[c].lcore_id);
+		core_label(s, c, &l);
 		sample(f, &fam, &l, s->core[c].flows);
 	}
 	single(f, "flow_table_capacity", NULL, false,
@@ -199,156 +261,86 @@ render_cores(FILE *f, const struct dpf_snapshot *s)
 static void
 render_ports(FILE *f, const struct dpf_snapshot *s)
 {
-	static const struct {
-		const char *name, *help;
-		size_t off;
-	} nic[] = {
-		{"nic_ipackets", "packets the device received",
-		 offsetof(struct rte_eth_stats, ipackets)},
-		{"nic_ibytes", "bytes the device received", offsetof(struct rte_eth_stats, ibytes)},
-		{"nic_imissed", "packets the device dropped: RX ring full",
-		 offsetof(struct rte_eth_stats, imissed)},
-		{"nic_ierrors", "erroneous packets received",
-		 offsetof(struct rte_eth_stats, ierrors)},
-		{"nic_rx_nombuf", "RX mbuf allocation failures",
-		 offsetof(struct rte_eth_stats, rx_nombuf)},
-		{"nic_opackets", "packets the device sent",
-		 offsetof(struct rte_eth_stats, opackets)},
-		{"nic_obytes", "bytes the device sent", offsetof(struct rte_eth_stats, obytes)},
-		{"nic_oerrors", "packets the device failed to send",
-		 offsetof(struct rte_eth_stats, oerrors)},
+#define NIC(fl, help) FIELD(struct rte_eth_stats, fl, "nic_" #fl, help, true)
+	static const struct field nic[] = {
+		NIC(ipackets, "packets the device received"),
+		NIC(ibytes, "bytes the device received"),
+		NIC(imissed, "packets the device dropped: RX ring full"),
+		NIC(ierrors, "erroneous packets received"),
+		NIC(rx_nombuf, "RX mbuf allocation failures"),
+		NIC(opackets, "packets the device sent"),
+		NIC(obytes, "bytes the device sent"),
+		NIC(oerrors, "packets the device failed to send"),
 	};
-	struct family fam;
-	char port[8];
-	uint16_t p;
-	size_t i;
+#undef NIC
+	const struct items ports = {&s->port[0].nic_stats, sizeof(s->port[0]), s->n_ports,
+				    nic_label};
 
-	for (i = 0; i < RTE_DIM(nic); i++) {
-		family_name(&fam, nic[i].name, NULL, true);
-		family_start(f, &fam, nic[i].help);
-		for (p = 0; p < s->n_ports; p++) {
-			struct labels l = {"port", port, NULL, NULL};
-
-			if (!s->port[p].nic)
-				continue;
-			snprintf(port, sizeof(port), "%u", s->port[p].id);
-			sample(f, &fam, &l,
-			       *(const uint64_t *)((const char *)&s->port[p].nic_stats +
-						   nic[i].off));
-		}
-	}
+	render_fields(f, s, nic, RTE_DIM(nic), &ports);
 }
 
 /* Logged packets, their bytes and flows, per interface (the records' sums). */
 static void
 render_ifaces(FILE *f, const struct dpf_snapshot *s)
 {
-	static const struct {
-		const char *name, *help;
-		size_t off;
-	} rows[] = {
-		{"interface_packets", "packets logged on the interface",
-		 offsetof(struct dpf_iface_counters, packets)},
-		{"interface_bytes", "bytes (IP length) logged on the interface",
-		 offsetof(struct dpf_iface_counters, bytes)},
-		{"interface_flows", "flows of the interface (one per flow and window)",
-		 offsetof(struct dpf_iface_counters, flows)},
+	static const struct field rows[] = {
+		FIELD(struct dpf_iface_counters, packets, "interface_packets",
+		      "packets logged on the interface", true),
+		FIELD(struct dpf_iface_counters, bytes, "interface_bytes",
+		      "bytes (IP length) logged on the interface", true),
+		FIELD(struct dpf_iface_counters, flows, "interface_flows",
+		      "flows of the interface (one per flow and window)", true),
 	};
-	struct family fam;
-	char port[8];
-	uint16_t i;
-	size_t k;
+	const struct items ifaces = {s->iface != NULL ? &s->iface[0].c : NULL, sizeof(s->iface[0]),
+				     s->n_ifaces, iface_label};
 
-	for (k = 0; k < RTE_DIM(rows); k++) {
-		family_name(&fam, rows[k].name, NULL, true);
-		family_start(f, &fam, rows[k].help);
-		for (i = 0; i < s->n_ifaces; i++) {
-			struct labels l = {"interface", s->iface[i].id, "port", port};
-
-			snprintf(port, sizeof(port), "%u", s->iface[i].port);
-			sample(f, &fam, &l,
-			       *(const uint64_t *)((const char *)&s->iface[i].c + rows[k].off));
-		}
-	}
+	render_fields(f, s, rows, RTE_DIM(rows), &ifaces);
 }
 
 /* Packets per NAT and ACL rule (numbered as `nat show`, `acl show`). */
 static void
 render_rules(FILE *f, const struct dpf_snapshot *s)
 {
-	struct family fam;
-	char rule[12];
-	uint32_t i;
+	static const struct field nat = {"nat_rule_packets",
+					 "packets of the NAT rule (as numbered by nat show)",
+					 offsetof(struct dpf_snap_rule, packets), true};
+	static const struct field acl = {"acl_rule_packets",
+					 "packets of the ACL rule (as numbered by acl show)",
+					 offsetof(struct dpf_snap_rule, packets), true};
+	const struct items nat_rules = {s->nat, sizeof(s->nat[0]), s->n_nat, rule_label};
+	const struct items acl_rules = {s->acl_rule, sizeof(s->acl_rule[0]), s->n_acl, rule_label};
 
-	family_name(&fam, "nat_rule_packets", NULL, true);
-	family_start(f, &fam, "packets of the NAT rule (as numbered by nat show)");
-	for (i = 0; i < s->n_nat; i++) {
-		struct labels l = {"rule", rule, NULL, NULL};
-
-		snprintf(rule, sizeof(rule), "%u", i + 1);
-		sample(f, &fam, &l, s->nat[i].packets);
-	}
+	render_fields(f, s, &nat, 1, &nat_rules);
 	if (!s->acl)
 		return;
 	single(f, "acl_default_packets", NULL, true, "packets no ACL rule matched",
 	       s->acl_default_packets);
-	family_name(&fam, "acl_rule_packets", NULL, true);
-	family_start(f, &fam, "packets of the ACL rule (as numbered by acl show)");
-	for (i = 0; i < s->n_acl; i++) {
-		struct labels l = {"rule", rule, NULL, NULL};
-
-		snprintf(rule, sizeof(rule), "%u", i + 1);
-		sample(f, &fam, &l, s->acl_rule[i].packets);
-	}
+	render_fields(f, s, &acl, 1, &acl_rules);
 }
 
 /* Forward mode's masquerade sessions, per core. */
 static void
 render_sessions(FILE *f, const struct dpf_snapshot *s)
 {
-	static const struct {
-		const char *name, *help;
-		size_t off;
-		bool counter;
-	} rows[] = {
-#define NAT_ROW(fl, name, help, counter)                                                           \
-	{name, help, offsetof(struct dpf_nat_sessions_stats, fl), counter}
-		NAT_ROW(created, "nat_sessions_created", "masquerade sessions created", true),
-		NAT_ROW(active, "nat_sessions_active", "masquerade sessions open", false),
-		NAT_ROW(expired, "nat_sessions_expired", "masquerade sessions expired", true),
-		NAT_ROW(port_exhausted, "nat_port_exhausted", "no free port for a new session",
-			true),
-		NAT_ROW(table_full, "nat_sessions_table_full", "sessions not made: table full",
-			true),
-		NAT_ROW(no_session, "nat_no_session", "packets to a masquerade address, no session",
-			true),
-		NAT_ROW(port_tries, "nat_port_tries", "candidate ports hashed", true),
-		NAT_ROW(remote_hits, "nat_remote_session_hits", "shared: another core's session",
-			true),
-		NAT_ROW(retired, "nat_sessions_retired", "shared: deleted, waiting for readers",
-			true),
-#undef NAT_ROW
+#define NAT(fl, name, help, counter) FIELD(struct dpf_nat_sessions_stats, fl, name, help, counter)
+	static const struct field rows[] = {
+		NAT(created, "nat_sessions_created", "masquerade sessions created", true),
+		NAT(active, "nat_sessions_active", "masquerade sessions open", false),
+		NAT(expired, "nat_sessions_expired", "masquerade sessions expired", true),
+		NAT(port_exhausted, "nat_port_exhausted", "no free port for a new session", true),
+		NAT(table_full, "nat_sessions_table_full", "sessions not made: table full", true),
+		NAT(no_session, "nat_no_session", "packets to a masquerade address, no session",
+		    true),
+		NAT(port_tries, "nat_port_tries", "candidate ports hashed", true),
+		NAT(remote_hits, "nat_remote_session_hits", "shared: another core's session", true),
+		NAT(retired, "nat_sessions_retired", "shared: deleted, waiting for readers", true),
 	};
-	struct family fam;
-	char core[12];
-	uint16_t c;
-	size_t k;
+#undef NAT
+	const struct items cores = {&s->core[0].nat, sizeof(s->core[0]), s->n_cores,
+				    core_nat_label};
 
-	if (!s->forward || !s->masquerade)
-		return;
-	for (k = 0; k < RTE_DIM(rows); k++) {
-		family_name(&fam, rows[k].name, NULL, rows[k].counter);
-		family_start(f, &fam, rows[k].help);
-		for (c = 0; c < s->n_cores; c++) {
-			struct labels l = {"core", core, NULL, NULL};
-
-			if (!s->core[c].has_nat)
-				continue;
-			snprintf(core, sizeof(core), "%u", s->core[c].lcore_id);
-			sample(f, &fam, &l,
-			       *(const uint64_t *)((const char *)&s->core[c].nat + rows[k].off));
-		}
-	}
+	if (s->forward && s->masquerade)
+		render_fields(f, s, rows, RTE_DIM(rows), &cores);
 }
 
 /* Rows of one part as counters dpflow_<part>_<row>_total. */
