@@ -169,7 +169,9 @@ metrics_main(void *arg)
 	struct dpf_metrics *m = arg;
 
 	while (!__atomic_load_n(&m->stop, __ATOMIC_RELAXED))
-		MHD_run_wait(m->daemon, METRICS_POLL_MS);
+		/* An error (out of file descriptors) is retried, not spun on. */
+		if (MHD_run_wait(m->daemon, METRICS_POLL_MS) != MHD_YES)
+			usleep(METRICS_POLL_MS * 1000);
 	return NULL;
 }
 
