@@ -61,6 +61,7 @@ struct dpf_app {
 	struct dpf_writer *writer;
 	struct dpf_export_file *file;
 	struct dpf_ctl *ctl;
+	struct dpf_metrics *metrics; /* --metrics, or NULL */
 	struct dpf_drivers *drivers; /* driver profiles: read before EAL, freed after it */
 };
 
@@ -349,7 +350,18 @@ start_control(struct dpf_app *app)
 	};
 
 	app->ctl = dpf_ctl_create(&cp);
+	dpf_metrics_attach(app->metrics, app->ctl);
 	return made(app->ctl);
+}
+
+/* Early: a --metrics address that cannot be served stops the start before the ports. */
+static int
+start_metrics(struct dpf_app *app)
+{
+	if (opts(app)->metrics == NULL)
+		return 0;
+	app->metrics = dpf_metrics_start(opts(app)->metrics);
+	return made(app->metrics);
 }
 
 /* The start steps, in order. */
@@ -357,6 +369,7 @@ static int (*const steps[])(struct dpf_app *app) = {
 	start_clocks,
 	check_lcores,
 	start_cli,
+	start_metrics,
 	start_store,
 	start_replay,
 	start_ports,
@@ -377,6 +390,8 @@ static int (*const steps[])(struct dpf_app *app) = {
 static void
 stop_all(struct dpf_app *app)
 {
+	/* Its thread reads through the control handle. */
+	dpf_metrics_stop(app->metrics);
 	dpf_ctl_free(app->ctl);
 	dpf_writer_join(app->writer);
 	dpf_writer_free(app->writer);

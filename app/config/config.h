@@ -76,6 +76,7 @@ struct dpf_options {
 	uint64_t flows_per_core;
 	uint64_t shards_per_core;
 	uint64_t stats_period;
+	char *metrics; /* ADDR:PORT of the Prometheus endpoint (control/metrics_http.c) */
 	char *forward;
 	uint64_t unmatched; /* enum dpf_unmatched */
 	struct dpf_str_list nat_rules;

@@ -117,6 +117,9 @@ static const struct opt_def opt_table[] = {
 	       "flow tables per RX core (open window plus windows being merged)"),
 	O_UINT("stats-period", stats_period, 0, 86400, "0", "SEC",
 	       "print a progress line every SEC seconds (0: only the summary at exit)"),
+	O_STR("metrics", metrics, NULL, "ADDR:PORT",
+	      "serve the counters as Prometheus metrics on http://ADDR:PORT/metrics (ADDR: an "
+	      "IPv4 address, [IPv6 address] or host name); off by default"),
 	O_STR("forward", forward, NULL, "A:B[,C:D]",
 	      "forward mode: pair ports like testpmd io forwarding; accepted packets are "
 	      "NAT-rewritten and sent on the peer port, rejected ones dropped"),

@@ -31,6 +31,7 @@ dpf_ctl_create(const struct dpf_ctl_params *p)
 		return dpf_null_errno(ENOMEM);
 	ctl->p = *p;
 	ctl->progress_ns = p->start_ns;
+	ctl->start_mono_ns = dpf_mono_ns();
 	return ctl;
 }
 
@@ -173,6 +174,38 @@ port_info(struct dpf_ctl *ctl, FILE *f, uint16_t port)
 	dpf_ports_show_profile(ctl->p.h.ports, f, port);
 }
 
+/* a - b per second over sec, 0 when the counter went back (cleared) or no time passed. */
+static uint64_t
+per_sec(uint64_t a, uint64_t b, double sec)
+{
+	return a >= b && sec > 0 ? (uint64_t)((double)(a - b) / sec) : 0;
+}
+
+/*
+ * testpmd's Rx-pps, Rx-bps, Tx-pps, Tx-bps: the device's counters since this
+ * command's previous reading of the port (the first time: since start-up).
+ * bps counts the bytes the device counts (no preamble, no gap), times 8.
+ */
+static void
+port_rates(struct dpf_ctl *ctl, FILE *f, uint16_t port, const struct rte_eth_stats *es)
+{
+	struct dpf_port_reading *prev = &ctl->port_prev[port];
+	uint64_t now = dpf_mono_ns();
+	double sec =
+		(double)(now - (prev->mono_ns != 0 ? prev->mono_ns : ctl->start_mono_ns)) / 1e9;
+
+	fprintf(f, "port %u rates-over-sec: %.3f\n", port, sec);
+	fprintf(f, "port %u rx-pps: %" PRIu64 "\n", port,
+		per_sec(es->ipackets, prev->ipackets, sec));
+	fprintf(f, "port %u rx-bps: %" PRIu64 "\n", port,
+		8 * per_sec(es->ibytes, prev->ibytes, sec));
+	fprintf(f, "port %u tx-pps: %" PRIu64 "\n", port,
+		per_sec(es->opackets, prev->opackets, sec));
+	fprintf(f, "port %u tx-bps: %" PRIu64 "\n", port,
+		8 * per_sec(es->obytes, prev->obytes, sec));
+	*prev = (struct dpf_port_reading){now, es->ipackets, es->ibytes, es->opackets, es->obytes};
+}
+
 static void
 port_stats(struct dpf_ctl *ctl, FILE *f, uint16_t port)
 {
@@ -195,7 +228,9 @@ port_stats(struct dpf_ctl *ctl, FILE *f, uint16_t port)
 	fprintf(f, "port %u nic-ierrors: %" PRIu64 "\n", port, es.ierrors);
 	fprintf(f, "port %u nic-rx-nombuf: %" PRIu64 "\n", port, es.rx_nombuf);
 	fprintf(f, "port %u nic-opackets: %" PRIu64 "\n", port, es.opackets);
+	fprintf(f, "port %u nic-obytes: %" PRIu64 "\n", port, es.obytes);
 	fprintf(f, "port %u nic-oerrors: %" PRIu64 "\n", port, es.oerrors);
+	port_rates(ctl, f, port, &es);
 }
 
 static void
@@ -228,6 +263,8 @@ port_clear(struct dpf_ctl *ctl, FILE *f, uint16_t port)
 {
 	rte_eth_stats_reset(port);
 	rte_eth_xstats_reset(port);
+	/* The next rates run from here, from zero. */
+	ctl->port_prev[port] = (struct dpf_port_reading){.mono_ns = dpf_mono_ns()};
 	fprintf(f, "port %u nic-stats: cleared\n", port);
 }
 

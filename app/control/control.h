@@ -109,6 +109,31 @@ bool dpf_ctl_summary(struct dpf_ctl *ctl, FILE *f);
 /** The progress line (--stats-period), a log message. Run loop only. */
 void dpf_ctl_progress(struct dpf_ctl *ctl);
 
+/**
+ * The counters snapshot as Prometheus text (metrics.c), what GET /metrics
+ * answers with --metrics (doc/operations.md, "Metrics"). Any thread.
+ * @return 0, or -ENOMEM (nothing written)
+ */
+int dpf_ctl_metrics(struct dpf_ctl *ctl, FILE *f);
+
+/* ---- the --metrics HTTP server (metrics_http.c) ---- */
+
+struct dpf_metrics;
+
+/**
+ * --metrics ADDR:PORT: listen now (a bad value or a port in use stops the
+ * start before any port does, logged naming the option), serve from a
+ * control thread; until attached, GET /metrics answers 503.
+ * @return NULL + rte_errno (EINVAL, the socket's errno, ENOMEM)
+ */
+struct dpf_metrics *dpf_metrics_start(const char *spec);
+
+/** From now on answer with ctl's snapshot. NULL-safe (m). */
+void dpf_metrics_attach(struct dpf_metrics *m, struct dpf_ctl *ctl);
+
+/** Stop serving, wait for the thread: before ctl is freed. NULL-safe. */
+void dpf_metrics_stop(struct dpf_metrics *m);
+
 /** Register the /dpflow/ telemetry commands (telemetry.c). @return 0 or -1 */
 int dpf_ctl_telemetry_register(struct dpf_ctl *ctl);
 

@@ -12,7 +12,14 @@ struct dpf_ctl {
 	/* The progress line's previous reading (run loop thread). */
 	uint64_t progress_rx;
 	uint64_t progress_ns;
+	/* show port stats: each port's previous reading, for its rates (control thread). */
+	struct dpf_port_reading {
+		uint64_t mono_ns; /* 0: none yet, the rates run from start-up */
+		uint64_t ipackets, ibytes, opackets, obytes;
+	} port_prev[DPF_MAX_PORTS];
+	uint64_t start_mono_ns;
 };
+
 
 /* "Now" in the run's clock: wall time, or the newest packet time. */
 uint64_t dpf_ctl_now_ns(const struct dpf_ctl *ctl);

@@ -38,14 +38,8 @@ dpf_ctl_print_clock(FILE *f, const char *prefix, const struct dpf_wall_stats *w)
 	fprintf(f, "%slast-step-ns: %" PRId64 "\n", prefix, s->last_step_ns);
 }
 
-/* Sums of the NIC ports (the replay's aside) for the conservation check. */
-struct nic_sums {
-	uint64_t in, rx, not_polled;
-	bool ok; /* no NIC delivered more than it counted */
-};
-
 static void
-print_port(FILE *f, const struct dpf_snap_port *p, struct nic_sums *n)
+print_port(FILE *f, const struct dpf_snap_port *p)
 {
 	const struct rte_eth_stats *es = &p->nic_stats;
 
@@ -65,16 +59,7 @@ print_port(FILE *f, const struct dpf_snap_port *p, struct nic_sums *n)
 	fprintf(f, "port %u nic-oerrors: %" PRIu64 "\n", p->id, es->oerrors);
 	/* Received by the NIC after the stop's last poll of its queue. */
 	if (es->ipackets >= p->rx_packets)
-		fprintf(f, "port %u not-polled: %" PRIu64 "\n", p->id,
-			es->ipackets - p->rx_packets);
-	if (p->replay)
-		return;
-	n->in += es->ipackets;
-	n->rx += p->rx_packets;
-	if (es->ipackets >= p->rx_packets)
-		n->not_polled += es->ipackets - p->rx_packets;
-	else
-		n->ok = false;
+		fprintf(f, "port %u not-polled: %" PRIu64 "\n", p->id, dpf_snap_port_not_polled(p));
 }
 
 static void
@@ -149,9 +134,16 @@ print_rules(FILE *f, const struct dpf_snapshot *s)
 			fprintf(f, "acl rule %u packets: %" PRIu64 "\n", i + 1, s->acl_rule[i].packets);
 		}
 	}
-	for (i = 0; i < s->n_ifaces; i++)
-		fprintf(f, "interface %s port %u logged-packets: %" PRIu64 "\n", s->iface[i].id,
-			s->iface[i].port, s->iface[i].packets);
+	for (i = 0; i < s->n_ifaces; i++) {
+		const struct dpf_snap_iface *fc = &s->iface[i];
+
+		fprintf(f, "interface %s port %u logged-packets: %" PRIu64 "\n", fc->id, fc->port,
+			fc->c.packets);
+		fprintf(f, "interface %s port %u logged-bytes: %" PRIu64 "\n", fc->id, fc->port,
+			fc->c.bytes);
+		fprintf(f, "interface %s port %u flows: %" PRIu64 "\n", fc->id, fc->port,
+			fc->c.flows);
+	}
 }
 
 void
@@ -189,49 +181,24 @@ print_exporters(FILE *f, const struct dpf_snapshot *s, bool files)
 	}
 }
 
-/* Conservation (design.md invariant 1), from the source on. Forward mode: a
- * packet not sent is not logged either (tx-dropped, tx-too-big), nor one that
- * arrived cut (short-frames). */
+/* Conservation (design.md invariant 1), from the source on (snapshot.c). */
 static bool
-print_conservation(FILE *f, const struct dpf_snapshot *s, const struct nic_sums *n)
+print_conservation(FILE *f, const struct dpf_snapshot *s)
 {
-	const struct dpf_rx_counters *t = &s->total;
-	const struct dpf_replay_stats *r = &s->replay_st;
-	uint64_t replay_rx = 0, accounted;
-	bool replay_ok = true;
-	uint16_t p;
-	bool ok;
+	struct dpf_snap_conservation c;
+	struct dpf_snap_rows r;
 
-	for (p = 0; p < s->n_ports; p++)
-		if (s->port[p].replay)
-			replay_rx = s->port[p].rx_packets;
-	if (s->replay) {
-		replay_ok = r->read == r->late + r->bad_time + r->enqueued && r->enqueued == replay_rx;
-		fprintf(f, "conservation replay-read: %" PRIu64 "\n", r->read);
-		fprintf(f, "conservation replay-accounted: %" PRIu64 "\n",
-			r->late + r->bad_time + replay_rx);
-	}
-	if (n->in != 0 || !n->ok) {
-		fprintf(f, "conservation nic-ipackets: %" PRIu64 "\n", n->in);
-		fprintf(f, "conservation nic-accounted: %" PRIu64 "\n", n->rx + n->not_polled);
-	}
-	accounted = t->logged_packets + t->not_ip + t->malformed + t->lost_table_full +
-		    t->lost_no_table + t->late + t->unmatched + t->bad_time + t->short_frames +
-		    t->tx_dropped + t->tx_too_big;
-	ok = replay_ok && n->ok && accounted == t->rx_packets &&
-	     s->pipeline.record_packets == t->logged_packets &&
-	     s->pipeline.lost_pkts == t->lost_table_full + t->lost_no_table;
-	fprintf(f, "conservation received: %" PRIu64 "\n", t->rx_packets);
-	fprintf(f, "conservation accounted: %" PRIu64 "\n", accounted);
-	fprintf(f, "conservation logged-in-records: %" PRIu64 "\n", s->pipeline.record_packets);
-	fprintf(f, "conservation: %s\n", ok ? "ok" : "MISMATCH");
-	return ok;
+	dpf_snapshot_conservation(s, &c);
+	dpf_snapshot_conservation_rows(&c, &r);
+	r.n--; /* ok: said in words */
+	dpf_ctl_print_rows(f, "conservation ", &r);
+	fprintf(f, "conservation: %s\n", c.ok ? "ok" : "MISMATCH");
+	return c.ok;
 }
 
 bool
 dpf_ctl_summary(struct dpf_ctl *ctl, FILE *f)
 {
-	struct nic_sums n = {.ok = true};
 	struct dpf_snapshot s;
 	const struct dpf_replay_stats *r = &s.replay_st;
 	char prefix[32];
@@ -244,7 +211,7 @@ dpf_ctl_summary(struct dpf_ctl *ctl, FILE *f)
 	}
 	print_exporters(f, &s, false);
 	for (p = 0; p < s.n_ports; p++)
-		print_port(f, &s.port[p], &n);
+		print_port(f, &s.port[p]);
 	for (c = 0; c < s.n_cores; c++) {
 		snprintf(prefix, sizeof(prefix), "core %u ", s.core[c].lcore_id);
 		print_counters(f, prefix, &s.core[c].c);
@@ -261,7 +228,7 @@ dpf_ctl_summary(struct dpf_ctl *ctl, FILE *f)
 	print_pipeline(f, &s);
 	dpf_ctl_print_clock(f, "clock ", &s.wall);
 	print_exporters(f, &s, true);
-	ok = print_conservation(f, &s, &n);
+	ok = print_conservation(f, &s);
 	dpf_snapshot_release(&s);
 	return ok;
 }

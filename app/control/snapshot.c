@@ -121,7 +121,7 @@ take_rules(const struct dpf_ctl *ctl, struct dpf_snapshot *s)
 	dpf_rules_with_current(ctl->p.h.rules, take_rule_set, &rt);
 	if (rt.rc != 0)
 		return rt.rc;
-	s->n_ifaces = dpf_ifmap_count(ctl->p.h.ifmap);
+	s->n_ifaces = ctl->p.h.ifmap != NULL ? dpf_ifmap_count(ctl->p.h.ifmap) : 0;
 	s->iface = calloc(s->n_ifaces + 1, sizeof(*s->iface));
 	if (s->iface == NULL)
 		return -ENOMEM;
@@ -130,7 +130,8 @@ take_rules(const struct dpf_ctl *ctl, struct dpf_snapshot *s)
 
 		s->iface[i].id = ifc->meta.interface_id;
 		s->iface[i].port = ifc->port;
-		s->iface[i].packets = ctl->p.dp != NULL ? dpf_dataplane_iface_packets(ctl->p.dp, i) : 0;
+		if (ctl->p.dp != NULL)
+			dpf_dataplane_iface_counters(ctl->p.dp, i, &s->iface[i].c);
 	}
 	return 0;
 }
@@ -254,4 +255,75 @@ dpf_snapshot_pipeline_rows(const struct dpf_snapshot *s, struct dpf_snap_rows *r
 
 	RTE_BUILD_BUG_ON(RTE_DIM(row) > DPF_SNAP_ROWS_MAX);
 	set_rows(r, row, RTE_DIM(row));
+}
+
+/* NIC ports only: the replay's port counts what the replay enqueued. A NIC
+ * that delivered more than it counted breaks the check. */
+static bool
+conservation_nic(const struct dpf_snapshot *s, struct dpf_snap_conservation *c)
+{
+	bool ok = true;
+	uint16_t p;
+
+	for (p = 0; p < s->n_ports; p++) {
+		const struct dpf_snap_port *sp = &s->port[p];
+
+		if (!sp->nic || sp->replay)
+			continue;
+		c->nic_ipackets += sp->nic_stats.ipackets;
+		c->nic_accounted += sp->rx_packets + dpf_snap_port_not_polled(sp);
+		ok = ok && sp->nic_stats.ipackets >= sp->rx_packets;
+	}
+	c->nic = c->nic_ipackets != 0 || !ok;
+	return ok;
+}
+
+/* Forward mode: a packet not sent is not logged either (tx-dropped,
+ * tx-too-big), nor one that arrived cut (short-frames). */
+void
+dpf_snapshot_conservation(const struct dpf_snapshot *s, struct dpf_snap_conservation *c)
+{
+	const struct dpf_rx_counters *t = &s->total;
+	const struct dpf_replay_stats *r = &s->replay_st;
+	uint64_t replay_rx = 0;
+	bool nic_ok;
+	uint16_t p;
+
+	memset(c, 0, sizeof(*c));
+	for (p = 0; p < s->n_ports; p++)
+		if (s->port[p].replay)
+			replay_rx = s->port[p].rx_packets;
+	c->replay = s->replay;
+	if (s->replay) {
+		c->replay_read = r->read;
+		c->replay_accounted = r->late + r->bad_time + replay_rx;
+	}
+	nic_ok = conservation_nic(s, c);
+	c->received = t->rx_packets;
+	c->accounted = t->logged_packets + t->not_ip + t->malformed + t->lost_table_full +
+		       t->lost_no_table + t->late + t->unmatched + t->bad_time + t->short_frames +
+		       t->tx_dropped + t->tx_too_big;
+	c->logged_in_records = s->pipeline.record_packets;
+	c->ok = (!s->replay || (r->read == c->replay_accounted && r->enqueued == replay_rx)) &&
+		nic_ok && c->accounted == c->received &&
+		c->logged_in_records == t->logged_packets &&
+		s->pipeline.lost_pkts == t->lost_table_full + t->lost_no_table;
+}
+
+void
+dpf_snapshot_conservation_rows(const struct dpf_snap_conservation *c, struct dpf_snap_rows *r)
+{
+	r->n = 0;
+	if (c->replay) {
+		r->row[r->n++] = (struct dpf_snap_row){"replay-read", c->replay_read};
+		r->row[r->n++] = (struct dpf_snap_row){"replay-accounted", c->replay_accounted};
+	}
+	if (c->nic) {
+		r->row[r->n++] = (struct dpf_snap_row){"nic-ipackets", c->nic_ipackets};
+		r->row[r->n++] = (struct dpf_snap_row){"nic-accounted", c->nic_accounted};
+	}
+	r->row[r->n++] = (struct dpf_snap_row){"received", c->received};
+	r->row[r->n++] = (struct dpf_snap_row){"accounted", c->accounted};
+	r->row[r->n++] = (struct dpf_snap_row){"logged-in-records", c->logged_in_records};
+	r->row[r->n++] = (struct dpf_snap_row){"ok", c->ok};
 }

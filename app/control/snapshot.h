@@ -55,7 +55,7 @@ struct dpf_snap_rule {
 struct dpf_snap_iface {
 	const char *id;
 	uint16_t port;
-	uint64_t packets; /* logged */
+	struct dpf_iface_counters c; /* logged packets, their bytes, flows */
 };
 
 enum dpf_snap_part {
@@ -122,6 +122,39 @@ void dpf_snapshot_core_rows(const struct dpf_snapshot *s, uint16_t c, struct dpf
 
 /** The pipeline's counters (windows, records, NODATA/SKIPDATA rows, gaps, losses). */
 void dpf_snapshot_pipeline_rows(const struct dpf_snapshot *s, struct dpf_snap_rows *r);
+
+/*
+ * The conservation check of design.md (render.c's header lists its sums),
+ * computed once for every renderer. replay/nic: those sums apply.
+ */
+struct dpf_snap_conservation {
+	bool replay;
+	uint64_t replay_read;
+	uint64_t replay_accounted; /* late + bad-time + the replay port's rx-packets */
+	bool nic;
+	uint64_t nic_ipackets;	/* of the NIC ports (the replay's aside) */
+	uint64_t nic_accounted; /* their rx-packets + not-polled */
+	uint64_t received;
+	uint64_t accounted; /* logged + every named counter */
+	uint64_t logged_in_records;
+	bool ok;
+};
+
+/** The conservation sums of s (taken with DPF_SNAP_NIC for the NIC's). */
+void dpf_snapshot_conservation(const struct dpf_snapshot *s, struct dpf_snap_conservation *c);
+
+/** The same as rows (names as the summary's `conservation <name>`; ok is 1 or 0). */
+void dpf_snapshot_conservation_rows(const struct dpf_snap_conservation *c,
+				    struct dpf_snap_rows *r);
+
+/** A port's packets the NIC received after the last poll of its queues (0 when none). */
+static inline uint64_t
+dpf_snap_port_not_polled(const struct dpf_snap_port *p)
+{
+	return p->nic && p->nic_stats.ipackets >= p->rx_packets
+		       ? p->nic_stats.ipackets - p->rx_packets
+		       : 0;
+}
 
 /**
  * Fill s (DPF_SNAP_* parts besides the counters every snapshot has).

@@ -4,18 +4,26 @@
  * snapshot (snapshot.h):
  *   dpdk-telemetry.py -f PREFIX   then  /dpflow/stats  /dpflow/ports
  *                                      /dpflow/window /dpflow/flow_table
+ *                                      /dpflow/exporters /dpflow/interfaces
+ *                                      /dpflow/conservation
  * Callbacks run in DPDK's telemetry thread and only read published counters.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <rte_ethdev.h>
 #include <rte_telemetry.h>
 #include <rte_version.h>
 
 #include "ctl_internal.h"
+#include "log.h"
 #include "snapshot.h"
 
 /*
@@ -182,6 +190,63 @@ render_flow_table(struct dpf_ctl *ctl, const struct dpf_snapshot *s, struct rte_
 	return 0;
 }
 
+/* Every exporter's named counters, one dictionary per exporter (writer, ipfix, s3). */
+static int
+render_exporters(struct dpf_ctl *ctl, const struct dpf_snapshot *s, struct rte_tel_data *d)
+{
+	unsigned int i, k;
+
+	for (i = 0; i < s->n_exporters; i++) {
+		const struct dpf_export_counters *c = &s->exporter[i];
+		struct rte_tel_data *ed;
+
+		if (c->n == 0)
+			continue;
+		ed = rte_tel_data_alloc();
+		if (ed == NULL)
+			return -ENOMEM;
+		rte_tel_data_start_dict(ed);
+		for (k = 0; k < c->n; k++)
+			add_u64(ed, c->name[k], c->value[k]);
+		rte_tel_data_add_dict_container(d, c->prefix, ed, 0);
+	}
+	return 0;
+}
+
+/* Per interface: its id, port, logged packets, their bytes, flows. */
+static int
+render_interfaces(struct dpf_ctl *ctl, const struct dpf_snapshot *s, struct rte_tel_data *d)
+{
+	uint16_t i;
+
+	for (i = 0; i < s->n_ifaces; i++) {
+		struct rte_tel_data *id = rte_tel_data_alloc();
+
+		if (id == NULL)
+			return -ENOMEM;
+		rte_tel_data_start_dict(id);
+		rte_tel_data_add_dict_string(id, "id", s->iface[i].id);
+		add_u64(id, "port", s->iface[i].port);
+		add_u64(id, "packets", s->iface[i].c.packets);
+		add_u64(id, "bytes", s->iface[i].c.bytes);
+		add_u64(id, "flows", s->iface[i].c.flows);
+		tel_add_child(d, "iface", i, id);
+	}
+	return 0;
+}
+
+static int
+render_conservation(struct dpf_ctl *ctl, const struct dpf_snapshot *s, struct rte_tel_data *d)
+{
+	struct dpf_snap_conservation c;
+	struct dpf_snap_rows r;
+
+	dpf_snapshot_conservation(s, &c);
+	dpf_snapshot_conservation_rows(&c, &r);
+	add_rows(d, &r);
+	return 0;
+}
+
 TEL_CB(tel_stats)
 {
 	return tel_run(TEL_CTL(), 0, render_stats, d);
@@ -202,6 +267,21 @@ TEL_CB(tel_flow_table)
 	return tel_run(TEL_CTL(), 0, render_flow_table, d);
 }
 
+TEL_CB(tel_exporters)
+{
+	return tel_run(TEL_CTL(), 0, render_exporters, d);
+}
+
+TEL_CB(tel_interfaces)
+{
+	return tel_run(TEL_CTL(), DPF_SNAP_RULES, render_interfaces, d);
+}
+
+TEL_CB(tel_conservation)
+{
+	return tel_run(TEL_CTL(), DPF_SNAP_NIC, render_conservation, d);
+}
+
 static const struct {
 	const char *cmd;
 #if RTE_VERSION < RTE_VERSION_NUM(23, 11, 0, 0)
@@ -216,7 +296,55 @@ static const struct {
 	{"/dpflow/window", tel_window, "current window, its bounds, flows so far"},
 	{"/dpflow/flow_table", tel_flow_table,
 	 "per RX core: flows in the open table, capacity, losses"},
+	{"/dpflow/exporters", tel_exporters, "per exporter (writer, ipfix, s3): its counters"},
+	{"/dpflow/interfaces", tel_interfaces,
+	 "per interface: id, port, logged packets, bytes, flows"},
+	{"/dpflow/conservation", tel_conservation,
+	 "the conservation sums of the exit summary; ok: 1 when they match"},
 };
+
+#if RTE_VERSION < RTE_VERSION_NUM(23, 3, 0, 0)
+/*
+ * DPDK 22.11 gives a second process of the same --file-prefix (possible with
+ * --no-shconf or --in-memory) no telemetry socket, and says so only at debug
+ * level: the socket stays the first one's. Its greeting names its pid.
+ */
+static void
+telemetry_check_socket(void)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	struct timeval tv = {.tv_sec = 2};
+	char buf[1024];
+	const char *pid;
+	ssize_t n;
+	int fd;
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/dpdk_telemetry.v2",
+		 rte_eal_get_runtime_dir());
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		/* --no-telemetry, or no runtime directory: nothing to share. */
+		DPF_LOG(INFO, control, "telemetry: no socket at %s\n", sun.sun_path);
+		close(fd);
+		return;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	n = recv(fd, buf, sizeof(buf) - 1, 0);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	pid = strstr(buf, "\"pid\":");
+	if (pid != NULL && strtol(pid + 6, NULL, 10) != (long)getpid())
+		DPF_LOG(WARNING, control,
+			"telemetry: %s belongs to process %ld, which has the same --file-prefix: "
+			"this instance has no telemetry; give each instance its own --file-prefix "
+			"(doc/operations.md, \"Telemetry\")\n",
+			sun.sun_path, strtol(pid + 6, NULL, 10));
+}
+#endif
 
 int
 dpf_ctl_telemetry_register(struct dpf_ctl *ctl)
@@ -235,5 +363,9 @@ dpf_ctl_telemetry_register(struct dpf_ctl *ctl)
 #endif
 			return -1;
 	}
+#if RTE_VERSION < RTE_VERSION_NUM(23, 3, 0, 0)
+	/* Later releases give a second instance a socket of its own (".v2:N"). */
+	telemetry_check_socket();
+#endif
 	return 0;
 }

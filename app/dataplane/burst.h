@@ -349,9 +349,12 @@ rx_record(struct dpf_lcore *lc, struct burst *b, const bool views)
 			sh->lost_pkts[b->iface[i]]++;
 			continue;
 		}
+		/* A new flow's counters start zeroed: its first packet is this one. */
+		lc->iface_cnt[b->iface[i]].flows += out[i]->packets == 0;
 		dpf_flow_counters_add(out[i], b->pi[i].l3_len, b->t_ns[i], b->pi[i].tcp_flags);
 		lc->cnt.logged_packets++;
-		lc->iface_pkts[b->iface[i]]++;
+		lc->iface_cnt[b->iface[i]].packets++;
+		lc->iface_cnt[b->iface[i]].bytes += b->pi[i].l3_len;
 		if (views && unlikely(b->keep_view[i])) {
 			struct dpf_ft_entry *e = container_of(out[i], struct dpf_ft_entry, c);
 

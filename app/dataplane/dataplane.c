@@ -254,12 +254,12 @@ create_core(struct dpf_dataplane *dp, const struct dpf_dataplane_params *p, uint
 	lc->acl_rule_hits = rte_zmalloc_socket(
 		"dpf_acl_hits", (DPF_ACL_RUNTIME_MAX_RULES + 1) * sizeof(uint64_t),
 		RTE_CACHE_LINE_SIZE, socket);
-	lc->iface_pkts = rte_zmalloc_socket("dpf_iface_pkts", dp->sh.n_ifaces * sizeof(uint64_t),
-					    RTE_CACHE_LINE_SIZE, socket);
+	lc->iface_cnt = rte_zmalloc_socket("dpf_iface_cnt", dp->sh.n_ifaces * sizeof(*lc->iface_cnt),
+					   RTE_CACHE_LINE_SIZE, socket);
 	lc->carry_lost = rte_zmalloc_socket("dpf_carry_lost", dp->sh.n_ifaces * sizeof(uint64_t),
 					    RTE_CACHE_LINE_SIZE, socket);
 	lc->frag = dpf_frag_cache_create(dp->frag_sets, FRAG_SLOTS_PER_SET, socket);
-	if (lc->acl_rule_hits == NULL || lc->iface_pkts == NULL || lc->carry_lost == NULL ||
+	if (lc->acl_rule_hits == NULL || lc->iface_cnt == NULL || lc->carry_lost == NULL ||
 	    lc->frag == NULL) {
 		DPF_LOG(ERR, dataplane, "RX core %u: out of memory\n", c);
 		return -ENOMEM;
@@ -363,7 +363,7 @@ free_core(struct dpf_lcore *lc)
 	}
 	dpf_frag_cache_free(lc->frag);
 	rte_free(lc->carry_lost);
-	rte_free(lc->iface_pkts);
+	rte_free(lc->iface_cnt);
 	rte_free(lc->acl_rule_hits);
 }
 
@@ -465,15 +465,20 @@ dpf_dataplane_acl_hits(const struct dpf_dataplane *dp, uint32_t i)
 	return t;
 }
 
-uint64_t
-dpf_dataplane_iface_packets(const struct dpf_dataplane *dp, uint16_t i)
+void
+dpf_dataplane_iface_counters(const struct dpf_dataplane *dp, uint16_t i,
+			     struct dpf_iface_counters *out)
 {
-	uint64_t t = 0;
 	uint16_t c;
 
-	for (c = 0; c < dp->sh.n_cores && i < dp->sh.n_ifaces; c++)
-		t += dpf_counter_read(&dp->lcores[c].iface_pkts[i]);
-	return t;
+	memset(out, 0, sizeof(*out));
+	for (c = 0; c < dp->sh.n_cores && i < dp->sh.n_ifaces; c++) {
+		const struct dpf_iface_counters *k = &dp->lcores[c].iface_cnt[i];
+
+		out->packets += dpf_counter_read(&k->packets);
+		out->bytes += dpf_counter_read(&k->bytes);
+		out->flows += dpf_counter_read(&k->flows);
+	}
 }
 
 uint32_t

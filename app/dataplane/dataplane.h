@@ -156,8 +156,16 @@ uint64_t dpf_dataplane_newest_ns(const struct dpf_dataplane *dp);
 /** Packets of ACL rule i (0: the default verdict) of the rule set in effect, all cores. */
 uint64_t dpf_dataplane_acl_hits(const struct dpf_dataplane *dp, uint32_t i);
 
-/** Packets logged on interface i, all cores. */
-uint64_t dpf_dataplane_iface_packets(const struct dpf_dataplane *dp, uint16_t i);
+/* What one interface logged: the sums of the records it will have. */
+struct dpf_iface_counters {
+	uint64_t packets; /* logged */
+	uint64_t bytes;	  /* their IP lengths (the records' bytes) */
+	uint64_t flows;	  /* flows created in an open table (a flow is one per window) */
+};
+
+/** Interface i's counters, summed over every core (relaxed loads). */
+void dpf_dataplane_iface_counters(const struct dpf_dataplane *dp, uint16_t i,
+				  struct dpf_iface_counters *out);
 
 /**
  * flush: every core hands its open shard to the pipeline (the window stays

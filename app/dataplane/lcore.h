@@ -84,7 +84,7 @@ struct dpf_lcore {
 	struct dpf_conntrack *ct;     /* stateful ACL, NULL otherwise */
 	struct dpf_nat_sessions *nat; /* masquerade in forward mode, NULL otherwise */
 	uint64_t *acl_rule_hits;      /* [DPF_ACL_RUNTIME_MAX_RULES + 1]; [0] = default verdict */
-	uint64_t *iface_pkts;	      /* [n_ifaces] logged packets per interface */
+	struct dpf_iface_counters *iface_cnt; /* [n_ifaces] logged per interface */
 	uint64_t *carry_lost;	      /* [n_ifaces] lost without a descriptor, for the next one */
 	struct dpf_handoff *ho;	      /* rings and published values (handoff.h) */
 	uint16_t index;

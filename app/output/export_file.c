@@ -346,7 +346,7 @@ file_counters(void *ctx, struct dpf_export_counters *c)
 	dpf_export_counter(c, "files-abandoned", dpf_counter_read(&p->files_abandoned));
 	dpf_export_counter(c, "outages", dpf_counter_read(&p->blocked_count));
 	dpf_export_counter(c, "retries", dpf_counter_read(&p->retries));
-	dpf_export_counter(c, "held-bytes-max", dpf_counter_read(&p->held_bytes_max));
+	dpf_export_gauge(c, "held-bytes-max", dpf_counter_read(&p->held_bytes_max));
 	/* Written once at start, before the writer runs. */
 	dpf_export_counter(c, "leftovers-finished", r->files_finished);
 	dpf_export_counter(c, "leftovers-records", r->lines_recovered);

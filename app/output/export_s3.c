@@ -401,8 +401,8 @@ on_counters(void *ctx, struct dpf_export_counters *c)
 	dpf_export_counter(c, "bytes-uploaded", s3->bytes_uploaded);
 	dpf_export_counter(c, "upload-failures", s3->upload_failures);
 	dpf_export_counter(c, "files-vanished", s3->files_vanished);
-	dpf_export_counter(c, "spool-files", dpf_spool_count(s3->spool));
-	dpf_export_counter(c, "spool-bytes", dpf_spool_bytes(s3->spool));
+	dpf_export_gauge(c, "spool-files", dpf_spool_count(s3->spool));
+	dpf_export_gauge(c, "spool-bytes", dpf_spool_bytes(s3->spool));
 	pthread_mutex_unlock(&s3->lock);
 }
 

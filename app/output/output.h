@@ -30,7 +30,7 @@
 #include "dpf_store.h"
 #include "run.h"
 
-#define DPF_EXPORT_COUNTERS_MAX 16
+#define DPF_EXPORT_COUNTERS_MAX 16 /* at most 32: the gauges' bits */
 
 /*
  * Every exporter's counters in one shape: what it received and lost, then
@@ -44,6 +44,7 @@ struct dpf_export_counters {
 	uint16_t n;
 	const char *name[DPF_EXPORT_COUNTERS_MAX];
 	uint64_t value[DPF_EXPORT_COUNTERS_MAX];
+	uint32_t gauges; /* bit k: value[k] is a level (it may go down), not a count */
 };
 
 /* Append one named counter (n < DPF_EXPORT_COUNTERS_MAX). */
@@ -54,6 +55,15 @@ dpf_export_counter(struct dpf_export_counters *c, const char *name, uint64_t val
 		c->name[c->n] = name;
 		c->value[c->n++] = value;
 	}
+}
+
+/* Append one level (a size, a maximum): Prometheus gives it as a gauge. */
+static inline void
+dpf_export_gauge(struct dpf_export_counters *c, const char *name, uint64_t value)
+{
+	if (c->n < DPF_EXPORT_COUNTERS_MAX)
+		c->gauges |= 1u << c->n;
+	dpf_export_counter(c, name, value);
 }
 
 /* Any callback may be NULL. */

@@ -11,6 +11,7 @@ import os
 import pty
 import re
 import select
+import socket
 import subprocess
 import sys
 import tempfile
@@ -159,7 +160,7 @@ class Pty:
         os.close(slave)
         self.buf = b""
 
-    def read_until(self, pattern, timeout=20):
+    def read_until(self, pattern, timeout=90):
         end = time.time() + timeout
         while time.time() < end:
             m = re.search(pattern.encode(), self.buf)
@@ -251,34 +252,63 @@ def case_set_window_next_boundary():
           "windows before the switch keep 2 s")
 
 
-def case_telemetry():
-    """The stock dpdk-telemetry.py client reads /dpflow/* commands."""
-    client = "/usr/bin/dpdk-telemetry.py"
-    if not os.path.exists(client):
+TELEMETRY_CLIENT = "/usr/bin/dpdk-telemetry.py"
+
+
+def telemetry_query(prefix, cmds):
+    """The stock client's answers to cmds: {command: dictionary}."""
+    if not os.path.exists(TELEMETRY_CLIENT):
         print("SKIP: dpdk-telemetry.py not installed")
         sys.exit(77)
-    prefix = "dpftel%d" % os.getpid()
-    eal = ["--no-huge", "-m", "512", "--no-pci", "--file-prefix", prefix,
-           "--log-level=lib.eal:error", "-l", "0-1"]
-    with tempfile.TemporaryDirectory() as d:
-        t = Pty(eal + ["--", "--replay", SAMPLE, "--window", "60", "--output",
-                       os.path.join(d, "o"), "-i"] + META)
-        t.read_until(r"dpflow> ")
-        t.send("wait\r")
-        t.read_until(r"records: 45")
-        q = subprocess.run([sys.executable, client, "-f", prefix],
-                           input="/dpflow/stats\n/dpflow/ports\n/dpflow/window\n/dpflow/flow_table\n",
-                           capture_output=True, text=True, timeout=30)
-        t.send("quit\r")
-        rc, err = t.close()
-    check(rc == 0, f"exit {rc}")
+    q = subprocess.run([sys.executable, TELEMETRY_CLIENT, "-f", prefix],
+                       input="".join(c + "\n" for c in cmds),
+                       capture_output=True, text=True, timeout=30)
     docs = {}
     for line in q.stdout.splitlines():
         line = line.strip()
         if line.startswith("{"):
             docs.update(json.loads(line))
-    check(set(docs) >= {"/dpflow/stats", "/dpflow/ports", "/dpflow/window",
-                        "/dpflow/flow_table"}, f"answers: {q.stdout[-500:]} {q.stderr[-300:]}")
+    check(set(docs) >= set(cmds), f"answers: {q.stdout[-500:]} {q.stderr[-300:]}")
+    return docs
+
+
+def telemetry_eal(prefix):
+    return ["--no-huge", "-m", "512", "--no-pci", "--file-prefix", prefix,
+            "--log-level=lib.eal:error", "-l", "0-1"]
+
+
+TELEMETRY_CMDS = ["/dpflow/stats", "/dpflow/ports", "/dpflow/window", "/dpflow/flow_table",
+                  "/dpflow/exporters", "/dpflow/interfaces", "/dpflow/conservation"]
+
+
+def case_telemetry():
+    """The stock dpdk-telemetry.py client reads /dpflow/* commands: the same
+    counters as the exit summary, the exporters' and conservation's too, and
+    per-interface packets, bytes and flows equal to the model's records."""
+    prefix = "dpftel%d" % os.getpid()
+    collector = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    collector.bind(("127.0.0.1", 0))
+    ipfix = "udp://127.0.0.1:%d" % collector.getsockname()[1]
+    with tempfile.TemporaryDirectory() as d, collector:
+        t = Pty(telemetry_eal(prefix) + ["--", "--replay", SAMPLE, "--window", "60",
+                                         "--output", os.path.join(d, "o"), "--ipfix", ipfix,
+                                         "-i"] + META)
+        t.read_until(r"dpflow> ")
+        t.send("wait\r")
+        t.read_until(r"records: 45")
+        docs = telemetry_query(prefix, TELEMETRY_CMDS)
+        t.send("quit\r")
+        rc, err = t.close()
+        collector.setblocking(False)
+        datagrams = 0
+        while select.select([collector], [], [], 0)[0]:
+            collector.recv(65536)
+            datagrams += 1
+    check(rc == 0, f"exit {rc}")
+    c = counters(err)
+    ix = docs["/dpflow/exporters"]["ipfix"]
+    check(ix["records"] == len(expected_rows()) == int(c["ipfix records"]) and
+          0 < ix["messages"] <= datagrams, f"exporters: ipfix {ix}, {datagrams} datagrams")
     s = docs["/dpflow/stats"]
     check(s["rx_packets"] == 88 and s["logged_packets"] == 78 and s["records"] == 45 and
           s["not_ip"] == 6 and s["malformed"] == 4 and s["nodata_rows"] == 2, f"stats: {s}")
@@ -290,6 +320,100 @@ def case_telemetry():
     check(w["clock_tsc_hz"] > 0 and isinstance(w["clock_error_us"], int)
           and w["clock_error_max_ns"] < 1_000_000, f"window: clock: {w}")
     check(docs["/dpflow/flow_table"]["lcore1"]["capacity"] == 65536, "flow_table")
+    # After wait every record is written: the writer's counters are final.
+    wr = docs["/dpflow/exporters"]["writer"]
+    check(wr["files"] == int(c["writer files"]) and wr["lines"] == int(c["writer lines"])
+          and wr["lost_lines"] == 0, f"exporters: writer {wr} vs summary")
+    cons = docs["/dpflow/conservation"]
+    check(cons["ok"] == 1 and cons["received"] == int(c["conservation received"]) == 88 and
+          cons["accounted"] == 88 and cons["logged_in_records"] == 78 and
+          cons["replay_read"] == int(c["conservation replay-read"]),
+          f"conservation: {cons}")
+    ok = [l.split() for l in expected_rows()]
+    ifc = docs["/dpflow/interfaces"]["iface0"]
+    check(ifc["id"] == "eni-1235b8ca123456789" and ifc["port"] == 0 and
+          ifc["packets"] == sum(int(r[8]) for r in ok) and
+          ifc["bytes"] == sum(int(r[9]) for r in ok) and ifc["flows"] == len(ok),
+          f"interfaces: {ifc} vs the model's {len(ok)} records")
+
+
+def case_telemetry_shared_prefix():
+    """A second instance with the same --file-prefix (--no-shconf lets it
+    start) gets no telemetry socket from DPDK 22.11: dpflow says so, naming
+    the owner; the first instance does not warn and keeps answering."""
+    prefix = "dpfshr%d" % os.getpid()
+    eal = telemetry_eal(prefix) + ["--no-shconf"]
+    with tempfile.TemporaryDirectory() as d:
+        first = Pty(eal + ["--", "--replay", SAMPLE, "--window", "60",
+                           "--output", os.path.join(d, "o1"), "-i"] + META)
+        try:
+            first.read_until(r"dpflow> ")
+            rc2, _, err2 = run(eal, ["--replay", SAMPLE, "--window", "60",
+                                     "--output", os.path.join(d, "o2")] + META)
+            docs = telemetry_query(prefix, ["/dpflow/stats"])
+        finally:
+            first.send("quit\r")
+            rc1, err1 = first.close()
+    check(rc1 == 0 and rc2 == 0, f"exits {rc1} {rc2}: {err2[-800:]}")
+    want = (f"telemetry: /var/run/dpdk/{prefix}/dpdk_telemetry.v2 belongs to process "
+            f"{first.p.pid}, which has the same --file-prefix")
+    check(want in err2, f"the second instance's warning: {err2[:1500]}")
+    check("telemetry:" not in err1, f"the first instance warned: {err1[:800]}")
+    check("rx_packets" in docs["/dpflow/stats"], "the first instance still answers")
+
+
+def stats_of(lines):
+    return dict(l.split(": ", 1) for l in lines if ": " in l)
+
+
+def frame_lengths(path):
+    """Frame lengths of a classic pcap (the reference for bytes per packet)."""
+    import struct
+    with open(path, "rb") as f:
+        data = f.read()
+    endian = "<" if data[:4] == b"\xd4\xc3\xb2\xa1" or data[:4] == b"\x4d\x3c\xb2\xa1" else ">"
+    off, lens = 24, []
+    while off + 16 <= len(data):
+        incl, orig = struct.unpack(endian + "II", data[off + 8:off + 16])
+        lens.append(incl)
+        off += 16 + incl
+    return lens
+
+
+def case_port_rates():
+    """show port stats gives testpmd's rates since its previous call: with
+    the replay finished, the next call's rates are 0; on a port receiving
+    without pause (net_pcap infinite_rx) they become positive, and bits per
+    packet lie between the capture's smallest and largest frame."""
+    rc, out, err, _ = cmdfile_run(["wait", "show port stats 0", "show port stats 0", "quit"])
+    check(rc == 0, f"exit {rc}: {err[-1000:]}")
+    sec = sections(out)
+    first, second = stats_of(sec[1][1]), stats_of(sec[2][1])
+    for k in ("rx-pps", "rx-bps", "tx-pps", "tx-bps", "rates-over-sec"):
+        check(f"port 0 {k}" in first and f"port 0 {k}" in second, f"{k} missing: {first}")
+    check(int(first["port 0 rx-pps"]) > 0, f"88 packets since start-up: {first}")
+    check(all(second[f"port 0 {k}"] == "0" for k in ("rx-pps", "rx-bps", "tx-pps", "tx-bps")),
+          f"no traffic since the previous call: {second}")
+    lens = frame_lengths(SAMPLE)
+    with tempfile.TemporaryDirectory() as d:
+        t = Pty(EAL1 + ["--vdev", f"net_pcap0,rx_pcap={SAMPLE},infinite_rx=1", "--",
+                        "--clock", "wall", "--output", os.path.join(d, "o"), "-i"] + META)
+        try:
+            t.read_until(r"dpflow> ")
+            st, end = {}, time.time() + 120
+            while time.time() < end:
+                t.send("show port stats 0\r")
+                m = t.read_until(r"rx-pps: (\d+)\r?\n.*rx-bps: (\d+)")
+                pps, bps = int(m.group(1)), int(m.group(2))
+                if pps >= 1000:
+                    break
+        finally:
+            t.send("quit\r")
+            t.close()
+    check(pps >= 1000, f"rx-pps stayed {pps} while the port received")
+    per = bps / 8 / pps
+    check(min(lens) * 0.99 <= per <= max(lens) * 1.01,
+          f"bytes per packet {per:.1f} outside the capture's {min(lens)}..{max(lens)}")
 
 
 CASES = {n[5:]: f for n, f in globals().items() if n.startswith("case_")}

@@ -37,6 +37,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 
 DPFLOW = os.environ["DPFLOW"]
 GENCAP = os.environ["GENCAP"]
@@ -1093,6 +1094,70 @@ def case_query_duckdb():
             want += [(eni, a, b, i + 1) for i, (a, b) in enumerate(ranked[:5])]
         check(len(want) == 10, f"two interfaces, five talkers each: {want}")
         check(got == want, f"top talkers per interface:\n  duckdb {got}\n  want   {want}")
+
+
+def case_telemetry_exporters():
+    """The writer's, IPFIX's and S3's counters (and conservation's) through
+    DPDK telemetry (/dpflow/exporters, /dpflow/conservation) and --metrics:
+    once every window is written (wait), they are the exit summary's."""
+    need_s3()
+    import cli  # the prompt on a pty, the stock telemetry client
+    try:
+        telemetry_exporters(cli)
+    except cli.Fail as e:
+        raise Fail(str(e))
+
+
+def telemetry_exporters(cli):
+    prefix = "dpfexp%d" % os.getpid()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        mport = s.getsockname()[1]
+    collector = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    collector.bind(("127.0.0.1", 0))
+    eal = ["--no-huge", "-m", "512", "--no-pci", "--file-prefix", prefix,
+           "--log-level=lib.eal:error", "-l", "0-1"]
+    with tempfile.TemporaryDirectory() as tmp, s3rver(tmp) as backend, \
+            gate(backend, tmp) as (port, log), collector:
+        # The prompt's process inherits this one's environment: credentials, no proxy.
+        os.environ.clear()
+        os.environ.update(creds_env())
+        t = cli.Pty(eal + ["--", "--replay", SAMPLE, "--window", "60", "--ipfix",
+                           "udp://127.0.0.1:%d" % collector.getsockname()[1],
+                           "--metrics", f"127.0.0.1:{mport}", "-i"] + META +
+                    s3_opts(f"http://127.0.0.1:{port}", os.path.join(tmp, "out")))
+        try:
+            t.read_until(r"dpflow> ")
+            t.send("wait\r")
+            t.read_until(r"records: 45")
+            docs = cli.telemetry_query(prefix, ["/dpflow/exporters", "/dpflow/conservation"])
+            with urllib.request.urlopen(f"http://127.0.0.1:{mport}/metrics", timeout=60) as r:
+                scrape = r.read().decode()
+        finally:
+            t.send("quit\r")
+            rc, err = t.close()
+    check(rc == 0, f"exit {rc}: {err[-1500:]}")
+    check_no_secret(err, json.dumps(docs), scrape)
+    c = counters(err)
+    ex = docs["/dpflow/exporters"]
+    check(set(ex) >= {"writer", "ipfix", "s3"}, f"exporters: {sorted(ex)}")
+    n = int(c["writer files"])
+    check(ex["writer"]["files"] == n >= 2 and ex["writer"]["lines"] == int(c["writer lines"]),
+          f"writer: {ex['writer']} vs summary")
+    check(ex["ipfix"]["records"] == int(c["ipfix records"]) == 45, f"ipfix: {ex['ipfix']}")
+    # Spooling is the writer's (final after wait); uploads go on until the stop.
+    check(ex["s3"]["files_spooled"] == int(c["s3 files-spooled"]) == n and
+          ex["s3"]["files_uploaded"] <= int(c["s3 files-uploaded"]) == n and
+          "spool_files" in ex["s3"] and "upload_failures" in ex["s3"], f"s3: {ex['s3']}")
+    cons = docs["/dpflow/conservation"]
+    check(cons["ok"] == 1 and cons["received"] == 88 == int(c["conservation received"]),
+          f"conservation: {cons}")
+    prom = dict(l.rsplit(" ", 1) for l in scrape.splitlines() if l and not l.startswith("#"))
+    check(int(prom["dpflow_s3_files_spooled_total"]) == n and
+          int(prom["dpflow_ipfix_records_total"]) == 45 and
+          int(prom["dpflow_writer_files_total"]) == n, "metrics: exporters' counters")
+    check("# TYPE dpflow_s3_spool_files gauge" in scrape and
+          "# TYPE dpflow_s3_files_uploaded_total counter" in scrape, "metrics: s3 types")
 
 
 CASES = {n[5:]: f for n, f in globals().items() if n.startswith("case_")}

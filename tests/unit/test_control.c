@@ -12,9 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <rte_errno.h>
 
 #include "control.h"
 #include "dpf_test_eal.h"
@@ -259,6 +262,154 @@ test_bad_rule_leaves_the_rules_unchanged(void **state)
 	assert_string_equal(text(f), "acl rules: 0\nacl default: allow\n");
 }
 
+#define MAX_FAMILIES 512
+
+/* One family's lines: HELP, then TYPE, then its samples. */
+static void
+check_type_line(const char *line, const char *family)
+{
+	char name[128], type[16];
+	size_t n;
+	bool total;
+
+	assert_int_equal(sscanf(line, "# TYPE %127s %15s", name, type), 2);
+	assert_string_equal(name, family);
+	n = strlen(name);
+	total = n > 6 && strcmp(name + n - 6, "_total") == 0;
+	if (strcmp(type, "counter") == 0)
+		assert_true(total);
+	else
+		assert_true(strcmp(type, "gauge") == 0 && !total);
+}
+
+/* Prometheus text of the counters snapshot: every sample under its family's
+ * HELP and TYPE, dpflow_ names, counters ending in _total and gauges not, no
+ * family twice (promtool checks the rest in tests/e2e/metrics.py). */
+static void
+test_metrics_families_are_well_formed(void **state)
+{
+	static char seen[MAX_FAMILIES][128];
+	unsigned int n_seen = 0, samples = 0, i;
+	char *copy, *save, *line;
+	char family[128] = "";
+	bool typed = false;
+	FILE *f = out();
+
+	(void)state;
+	assert_int_equal(dpf_ctl_metrics(t.ctl, f), 0);
+	copy = strdup(text(f));
+	assert_non_null(copy);
+	for (line = strtok_r(copy, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+		char name[128];
+
+		if (sscanf(line, "# HELP %127s", name) == 1) {
+			assert_int_equal(strncmp(name, "dpflow_", 7), 0);
+			for (i = 0; i < n_seen; i++)
+				assert_string_not_equal(seen[i], name);
+			assert_true(n_seen < MAX_FAMILIES);
+			strcpy(seen[n_seen++], name);
+			strcpy(family, name);
+			typed = false;
+		} else if (strncmp(line, "# TYPE ", 7) == 0) {
+			assert_false(typed);
+			check_type_line(line, family);
+			typed = true;
+		} else {
+			assert_int_equal(sscanf(line, "%127[^{ ]", name), 1);
+			assert_string_equal(name, family);
+			assert_true(typed);
+			samples++;
+		}
+	}
+	free(copy);
+	/* Without a dataplane or ports, the pipeline, window, clock and conservation ones. */
+	assert_true(n_seen > 40 && samples > 15);
+}
+
+/* A port bound (and listening) here, or the port a socket just released. */
+static int
+tcp_port(bool keep, int *fd)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t l = sizeof(a);
+
+	*fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(*fd >= 0);
+	assert_int_equal(bind(*fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(*fd, 1), 0);
+	assert_int_equal(getsockname(*fd, (struct sockaddr *)&a, &l), 0);
+	if (!keep)
+		close(*fd);
+	return ntohs(a.sin_port);
+}
+
+static void
+test_metrics_refuses_what_it_cannot_serve(void **state)
+{
+	const char *bad[] = {
+		"127.0.0.1",	   "127.0.0.1:", ":9100",     "127.0.0.1:0",
+		"127.0.0.1:65536", "::1:9100",	 "[::1:9100", "no-such-host.invalid:9100"};
+	char spec[64];
+	size_t i;
+	int fd;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_null(dpf_metrics_start(bad[i]));
+		assert_int_equal(rte_errno, EINVAL);
+	}
+	snprintf(spec, sizeof(spec), "127.0.0.1:%d", tcp_port(true, &fd));
+	assert_null(dpf_metrics_start(spec));
+	assert_int_equal(rte_errno, EADDRINUSE);
+	close(fd);
+}
+
+/* The status line and body of one HTTP/1.0 GET of path. */
+static char *
+http_get(int port, const char *path)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET,
+				.sin_port = htons((uint16_t)port),
+				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	static char answer[1 << 20];
+	char req[128];
+	size_t got = 0;
+	ssize_t n;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\n\r\n", path);
+	assert_int_equal(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+	while ((n = read(fd, answer + got, sizeof(answer) - 1 - got)) > 0)
+		got += (size_t)n;
+	close(fd);
+	answer[got] = '\0';
+	return answer;
+}
+
+static void
+test_metrics_serves_the_snapshot_once_attached(void **state)
+{
+	struct dpf_metrics *m;
+	char spec[64];
+	int fd, port = tcp_port(false, &fd);
+
+	(void)state;
+	snprintf(spec, sizeof(spec), "127.0.0.1:%d", port);
+	m = dpf_metrics_start(spec);
+	assert_non_null(m);
+	assert_non_null(strstr(http_get(port, "/metrics"), " 503 Service Unavailable\r\n"));
+	dpf_metrics_attach(m, t.ctl);
+	assert_non_null(strstr(http_get(port, "/metrics"), " 200 OK\r\n"));
+	assert_non_null(strstr(http_get(port, "/metrics"), "text/plain; version=0.0.4"));
+	assert_non_null(strstr(http_get(port, "/metrics"), "\ndpflow_pipeline_records_total 0\n"));
+	assert_non_null(strstr(http_get(port, "/"), " 404 Not Found\r\n"));
+	dpf_metrics_stop(m);
+	/* Stopped: the port is free again. */
+	assert_non_null(m = dpf_metrics_start(spec));
+	dpf_metrics_stop(m);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -274,6 +425,12 @@ main(int argc, char **argv)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_bad_rule_leaves_the_rules_unchanged, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_metrics_families_are_well_formed, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_metrics_refuses_what_it_cannot_serve, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_metrics_serves_the_snapshot_once_attached,
+						setup, teardown),
 	};
 
 	(void)argc;

@@ -371,11 +371,11 @@ setup_core(struct dpf_ft *ft)
 	core->rs = dpf_rules_first(sh->rules);
 	core->acl_rule_hits = rte_zmalloc("bench_acl_hits",
 					  (DPF_ACL_RUNTIME_MAX_RULES + 1) * sizeof(uint64_t), 0);
-	core->iface_pkts = rte_zmalloc("bench_iface_pkts", sizeof(uint64_t), 0);
+	core->iface_cnt = rte_zmalloc("bench_iface_cnt", sizeof(*core->iface_cnt), 0);
 	core->carry_lost = rte_zmalloc("bench_carry_lost", sizeof(uint64_t), 0);
 	/* What the dataplane and the ports would set up for fragments. */
 	core->frag = dpf_frag_cache_create(DPF_RSS_RETA_SIZE, 64, (int)rte_socket_id());
-	if (core->ho == NULL || core->acl_rule_hits == NULL || core->iface_pkts == NULL ||
+	if (core->ho == NULL || core->acl_rule_hits == NULL || core->iface_cnt == NULL ||
 	    core->carry_lost == NULL || core->frag == NULL)
 		return -ENOMEM;
 	dpf_window_plan_bounds(sh->plan, T0_NS, &w, &end);
