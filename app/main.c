@@ -327,9 +327,7 @@ start_output(struct dpf_app *app)
 		return -EINVAL;
 	/* Last: its stop publishes the files S3 then uploads (output.h). */
 	app->file = dpf_export_file_add(app->writer, &fp);
-	if (app->file == NULL)
-		return -rte_errno;
-	return dpf_writer_start(app->writer);
+	return made(app->file);
 }
 
 static int
@@ -364,6 +362,14 @@ start_metrics(struct dpf_app *app)
 	return made(app->metrics);
 }
 
+/* Last: once its thread runs, only the pipeline's stop batch ends it, so no
+ * step may fail after this one (stop_all would wait for the writer forever). */
+static int
+start_writer(struct dpf_app *app)
+{
+	return dpf_writer_start(app->writer);
+}
+
 /* The start steps, in order. */
 static int (*const steps[])(struct dpf_app *app) = {
 	start_clocks,
@@ -380,6 +386,7 @@ static int (*const steps[])(struct dpf_app *app) = {
 	start_pipeline,
 	start_output,
 	start_control,
+	start_writer,
 };
 
 /*
