@@ -6,6 +6,7 @@ Usage: cli.py CASE     Environment as for e2e.py.
 """
 import csv
 import datetime
+import io
 import json
 import os
 import pty
@@ -147,6 +148,22 @@ def case_export_csv():
             t = datetime.datetime.fromtimestamp(int(sec_), datetime.timezone.utc)
             check(r[col] == t.strftime("%m/%d/%Y %I:%M:%S %p"), f"{col} text {r[col]}")
             check(r[col + "-ms"] == str(int(sec_) * 1000), f"{col}-ms {r[col + '-ms']}")
+    # RFC 4180: a field with a comma or a quote is quoted, its quotes doubled,
+    # every record ends with CRLF; Python's csv module reads it back whole.
+    odd = 'eni-a,b"c'
+    with tempfile.TemporaryDirectory() as d2:
+        path = os.path.join(d2, "odd.csv")
+        rc, out, err, d = cmdfile_run(["wait", f"export flows csv {path} oldest", "quit"],
+                                      extra=["--interface-id", odd])
+        check(rc == 0, f"odd interface-id: exit {rc}: {err[-1000:]}")
+        with open(path, newline="") as f:
+            raw = f.read()
+    check(raw.count("\r\n") == raw.count("\n") == len(want) + 1,
+          f"{raw.count(chr(10))} lines, {raw.count(chr(13) + chr(10))} CRLF, want {len(want) + 1}")
+    table = list(csv.reader(io.StringIO(raw, newline="")))
+    check(all(len(r) == 17 for r in table), f"column counts {sorted({len(r) for r in table})}")
+    check([r[0] for r in table[1:]] == [odd] * len(want),
+          f"interface-id read back as {sorted({r[0] for r in table[1:]})}")
 
 
 class Pty:
