@@ -747,6 +747,81 @@ check_format(const struct dpf_options *o)
 	return 0;
 }
 
+/* A setting that still holds its table default (never given, or given as the default). */
+static bool
+opt_is_default(const struct dpf_options *o, const struct opt_def *d)
+{
+	const char *base = (const char *)o + d->off;
+	uint64_t v = *(const uint64_t *)base;
+	size_t i;
+
+	switch (d->type) {
+	case OPT_STR:
+	case OPT_PATH:
+	case OPT_META:
+		return *(char *const *)base == NULL ||
+		       (d->def != NULL && strcmp(*(char *const *)base, d->def) == 0);
+	case OPT_UINT:
+	case OPT_FLAG:
+		return d->def == NULL || dpf_cfg_parse_u64(d->def, 0, UINT64_MAX, &v) < 0 ||
+		       v == *(const uint64_t *)base;
+	case OPT_ENUM:
+		for (i = 0; d->values[i] != NULL; i++)
+			if (strcmp(d->values[i], d->def) == 0)
+				return v == i;
+		return true;
+	case OPT_LIST:
+		return ((const struct dpf_str_list *)base)->n == 0;
+	}
+	return true;
+}
+
+/*
+ * Settings that would be ignored are errors: compression of a stream that is
+ * never compressed, upload settings without a bucket, and ids that name a
+ * folder of the object path (--output DIR) but could not be one.
+ */
+static int
+check_combinations(const struct dpf_options *o)
+{
+	static const char *const path_ids[] = {"account-id", "region", "flow-log-id"};
+	struct dpf_config_shown sv;
+	size_t i;
+
+	for (i = 0; i < N_OPTS; i++) {
+		const struct opt_def *d = &opt_table[i];
+
+		if (opt_is_default(o, d))
+			continue;
+		if (strcmp(o->output, "-") == 0 && strncmp(d->name, "compress", 8) == 0) {
+			DPF_LOG(ERR, config,
+				"--%s: --output - writes uncompressed text to stdout; compression "
+				"applies to --output DIR files only\n",
+				d->name);
+			return -EINVAL;
+		}
+		if (o->s3_bucket == NULL && strncmp(d->name, "s3-", 3) == 0) {
+			DPF_LOG(ERR, config,
+				"--%s: has no effect without --s3-bucket (it configures the upload)\n",
+				d->name);
+			return -EINVAL;
+		}
+	}
+	for (i = 0; i < RTE_DIM(path_ids) && strcmp(o->output, "-") != 0; i++) {
+		const char *v = *str_field((struct dpf_options *)o, opt_find(path_ids[i]));
+
+		if (v != NULL && (strchr(v, '/') != NULL || strcmp(v, ".") == 0 ||
+				  strcmp(v, "..") == 0)) {
+			DPF_LOG(ERR, config,
+				"--%s '%s': is part of the object path of --output DIR files, so it "
+				"cannot contain '/' or be '.' or '..'\n",
+				path_ids[i], dpf_config_shown(&sv, v));
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 int
 dpf_config_parse(int argc, char **argv, struct dpf_config **out)
 {
@@ -780,6 +855,8 @@ dpf_config_parse(int argc, char **argv, struct dpf_config **out)
 	}
 	if (rc == 0)
 		rc = check_format(&cfg->opt);
+	if (rc == 0)
+		rc = check_combinations(&cfg->opt);
 	if (rc != 0) {
 		dpf_config_free(cfg);
 		return rc;
