@@ -85,6 +85,21 @@ dpf_store_filter_init(struct dpf_store_filter *f)
 	f->action = -1;
 }
 
+/*
+ * Where filter word `w` (at position `at`) came earlier, or -1: a second value
+ * would silently replace the first. Words take one value but "oldest".
+ */
+static int
+filter_seen_at(char **argv, int at, const char *w)
+{
+	int j;
+
+	for (j = 0; j < at; j += strcmp(argv[j], "oldest") == 0 ? 1 : 2)
+		if (strcmp(argv[j], w) == 0)
+			return j;
+	return -1;
+}
+
 int
 dpf_store_filter_parse(struct dpf_store_filter *f, int argc, char **argv,
 		       int (*lookup_iface)(void *arg, const char *id), void *arg, char *err,
@@ -94,9 +109,19 @@ dpf_store_filter_parse(struct dpf_store_filter *f, int argc, char **argv,
 
 	for (i = 0; i < argc; i++) {
 		const char *w = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		int first = filter_seen_at(argv, i, w);
 		uint64_t n;
 		uint8_t proto;
 
+		if (first >= 0 && strcmp(w, "oldest") == 0) {
+			snprintf(err, err_len, "filter 'oldest' given twice: give it once");
+			return -EINVAL;
+		}
+		if (first >= 0) {
+			snprintf(err, err_len, "filter '%s' given twice ('%s', then '%s'): give it once",
+				 w, argv[first + 1], v != NULL ? v : "");
+			return -EINVAL;
+		}
 		if (strcmp(w, "oldest") == 0) {
 			f->oldest_first = true;
 			continue;

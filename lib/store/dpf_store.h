@@ -61,6 +61,7 @@ void dpf_store_filter_init(struct dpf_store_filter *f);
  * action ACCEPT|REJECT | oldest | limit N. Reentrant.
  * iface takes an interface index; the caller maps ids to indexes with
  * lookup_iface (may be NULL: only numbers accepted).
+ * A word given twice is an error (the second value would replace the first).
  * @return 0, or -EINVAL with a message naming the word
  */
 int dpf_store_filter_parse(struct dpf_store_filter *f, int argc, char **argv,

@@ -56,7 +56,7 @@ def case_cmdline_file():
             "show flows proto udp", "show flows src 10.0.0.1 oldest",
             "show flows port 443 oldest", "show flows action REJECT",
             "show flows iface eni-1235b8ca123456789 limit 1",
-            "show flows iface eni-nosuch", "show flows proto xyz",
+            "show flows iface eni-nosuch", "show flows proto xyz", "show flows proto udp proto tcp",
             "show window", "show lcores", "show flow-table", "show config",
             "show port info all", "show port stats 0", "show port xstats all",
             "clear port stats all", "show port stats 9",
@@ -88,6 +88,9 @@ def case_cmdline_file():
     check(by["show flows iface eni-nosuch"] == ["error: iface 'eni-nosuch': no such interface"],
           "unknown interface named")
     check(by["show flows proto xyz"][0].startswith("error: proto 'xyz'"), "bad proto named")
+    check(by["show flows proto udp proto tcp"] ==
+          ["error: filter 'proto' given twice ('udp', then 'tcp'): give it once"],
+          f"repeated filter: {by['show flows proto udp proto tcp']}")
     w = dict(l.split(": ", 1) for l in by["show window"])
     check(w["clock"] == "packet" and w["window-seconds"] == "60", f"show window: {w}")
     # The wall clock's discipline runs whatever the packet clock: its error
@@ -110,7 +113,7 @@ def case_cmdline_file():
     check(by["help set"] == ["set window SEC: window length 1..3600 from the next boundary",
                              "set log-format FMT: AWS format string from the next window boundary"],
           f"help set: {by['help set']}")
-    check(re.match(r".*:23: error: unknown command 'bogus'", by["bogus"][0]) is not None,
+    check(re.match(r".*:24: error: unknown command 'bogus'", by["bogus"][0]) is not None,
           f"bogus: {by['bogus']}")
     check("bad arguments in 'show'" in by["show"][0], "incomplete command named")
     check(by["set window 0"] == ["error: window '0': expected 1..3600 seconds"], "set window 0")

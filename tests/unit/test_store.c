@@ -125,10 +125,12 @@ static void
 test_store_filter_errors_name_the_word(void **state)
 {
 	static const struct {
-		const char *words[2];
+		const char *words[4];
 		int argc;
 		const char *msg;
 	} bad[] = {
+		{{"proto", "udp", "proto", "tcp"}, 4, "filter 'proto' given twice ('udp', then 'tcp')"},
+		{{"oldest", "port", "1", "oldest"}, 4, "filter 'oldest' given twice"},
 		{{"port", "70000"}, 2, "port '70000'"},
 		{{"proto", "tcpx"}, 2, "proto 'tcpx'"},
 		{{"action", "MAYBE"}, 2, "action 'MAYBE'"},
