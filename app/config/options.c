@@ -163,9 +163,9 @@ static const struct opt_def opt_table[] = {
 	       "resend IPFIX templates over UDP every SEC seconds"),
 	O_ENUM("ipfix-interface-names", ipfix_interface_names, yes_no_names, "no", "no|yes",
 	       "also send interface-id names as IPFIX option records (interfaceName)"),
-	O_UINT("ipfix-rate", ipfix_rate, 0, 10000000, "0", "MSGS",
-	       "UDP: at most MSGS IPFIX messages a second, so a collector is not flooded at each "
-	       "window end (0: no limit)"),
+	O_UINT("ipfix-rate", ipfix_rate, 0, 10000000, "5000", "MSGS",
+	       "UDP: after a burst of 32, at most MSGS IPFIX messages a second, so a window's "
+	       "records do not overflow the collector's socket (0: no pacing)"),
 	O_STR("s3-bucket", s3_bucket, NULL, "NAME",
 	      "upload every published file to this S3 bucket (needs --output DIR)"),
 	O_STR("s3-endpoint", s3_endpoint, NULL, "URL",
@@ -802,7 +802,8 @@ check_combinations(const struct dpf_options *o)
 		}
 		if (o->s3_bucket == NULL && strncmp(d->name, "s3-", 3) == 0) {
 			DPF_LOG(ERR, config,
-				"--%s: has no effect without --s3-bucket (it configures the upload)\n",
+				"--%s: has no effect without --s3-bucket (it configures "
+				"the upload)\n",
 				d->name);
 			return -EINVAL;
 		}
@@ -810,11 +811,11 @@ check_combinations(const struct dpf_options *o)
 	for (i = 0; i < RTE_DIM(path_ids) && strcmp(o->output, "-") != 0; i++) {
 		const char *v = *str_field((struct dpf_options *)o, opt_find(path_ids[i]));
 
-		if (v != NULL && (strchr(v, '/') != NULL || strcmp(v, ".") == 0 ||
-				  strcmp(v, "..") == 0)) {
+		if (v != NULL &&
+		    (strchr(v, '/') != NULL || strcmp(v, ".") == 0 || strcmp(v, "..") == 0)) {
 			DPF_LOG(ERR, config,
-				"--%s '%s': is part of the object path of --output DIR files, so it "
-				"cannot contain '/' or be '.' or '..'\n",
+				"--%s '%s': is part of the object path of --output DIR files, "
+				"so it cannot contain '/' or be '.' or '..'\n",
 				path_ids[i], dpf_config_shown(&sv, v));
 			return -EINVAL;
 		}

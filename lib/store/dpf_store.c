@@ -118,8 +118,9 @@ dpf_store_filter_parse(struct dpf_store_filter *f, int argc, char **argv,
 			return -EINVAL;
 		}
 		if (first >= 0) {
-			snprintf(err, err_len, "filter '%s' given twice ('%s', then '%s'): give it once",
-				 w, argv[first + 1], v != NULL ? v : "");
+			snprintf(err, err_len,
+				 "filter '%s' given twice ('%s', then '%s'): give it once", w,
+				 argv[first + 1], v != NULL ? v : "");
 			return -EINVAL;
 		}
 		if (strcmp(w, "oldest") == 0) {

@@ -129,7 +129,9 @@ test_store_filter_errors_name_the_word(void **state)
 		int argc;
 		const char *msg;
 	} bad[] = {
-		{{"proto", "udp", "proto", "tcp"}, 4, "filter 'proto' given twice ('udp', then 'tcp')"},
+		{{"proto", "udp", "proto", "tcp"},
+		 4,
+		 "filter 'proto' given twice ('udp', then 'tcp')"},
 		{{"oldest", "port", "1", "oldest"}, 4, "filter 'oldest' given twice"},
 		{{"port", "70000"}, 2, "port '70000'"},
 		{{"proto", "tcpx"}, 2, "proto 'tcpx'"},
@@ -170,7 +172,8 @@ test_store_csv_has_header_and_both_time_forms(void **state)
 	(void)state;
 	assert_int_equal(dpf_store_write_csv(f, &r, 1, &m, 1), 0);
 	fclose(f);
-	assert_string_equal(buf,
+	assert_string_equal(
+		buf,
 		"interface-id,pkt-srcaddr,pkt-srcport,pkt-dstaddr,pkt-dstport,srcaddr,srcport,"
 		"dstaddr,dstport,protocol,packets,bytes,action,start,end,start-ms,end-ms\r\n"
 		"eni-1,10.0.0.1,1000,192.0.2.1,80,10.0.0.1,1000,192.0.2.1,80,6,3,300,REJECT,"
@@ -186,8 +189,8 @@ static void
 test_store_csv_quotes_fields_with_comma_or_quote(void **state)
 {
 	struct dpf_iface_meta m = {.interface_id = "eni-a,b\"c"};
-	struct dpf_record r = rec(0, "10.0.0.1", 1000, "192.0.2.1", 80, 17, DPF_ACTION_ACCEPT,
-				  1566933133);
+	struct dpf_record r =
+		rec(0, "10.0.0.1", 1000, "192.0.2.1", 80, 17, DPF_ACTION_ACCEPT, 1566933133);
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
