@@ -785,8 +785,16 @@ static int
 check_combinations(const struct dpf_options *o)
 {
 	static const char *const path_ids[] = {"account-id", "region", "flow-log-id"};
+	/* Options named PREFIX* configure what OPTION turns on. */
+	static const struct {
+		const char *prefix, *option, *what;
+		size_t off;
+	} needs[] = {
+		{"s3-", "s3-bucket", "the upload", offsetof(struct dpf_options, s3_bucket)},
+		{"ipfix-", "ipfix", "the IPFIX export", offsetof(struct dpf_options, ipfix)},
+	};
 	struct dpf_config_shown sv;
-	size_t i;
+	size_t i, k;
 
 	for (i = 0; i < N_OPTS; i++) {
 		const struct opt_def *d = &opt_table[i];
@@ -800,11 +808,15 @@ check_combinations(const struct dpf_options *o)
 				d->name);
 			return -EINVAL;
 		}
-		if (o->s3_bucket == NULL && strncmp(d->name, "s3-", 3) == 0) {
+		for (k = 0; k < RTE_DIM(needs); k++) {
+			const char *base = (const char *)o + needs[k].off;
+
+			if (*(char *const *)base != NULL ||
+			    strncmp(d->name, needs[k].prefix, strlen(needs[k].prefix)) != 0)
+				continue;
 			DPF_LOG(ERR, config,
-				"--%s: has no effect without --s3-bucket (it configures "
-				"the upload)\n",
-				d->name);
+				"--%s: has no effect without --%s (it configures %s)\n", d->name,
+				needs[k].option, needs[k].what);
 			return -EINVAL;
 		}
 	}
