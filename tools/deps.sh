@@ -5,6 +5,8 @@
 DPF_PACKAGES="gcc meson ninja-build pkg-config python3 zstd dpdk-dev libdpdk-dev libnuma-dev
 libzstd-dev zlib1g-dev libcmocka-dev libpcap-dev libcurl4-openssl-dev libssl-dev libmicrohttpd-dev
 tcpdump ethtool iproute2 iputils-ping curl prometheus"
+# nfcapd and nfdump: the IPFIX collector of tests/e2e/export.py ipfix_nfcapd.
+DPF_PACKAGES="$DPF_PACKAGES nfdump"
 
 dpf_install_deps() {
 	local missing=()

@@ -98,7 +98,7 @@ struct dpf_options {
 	uint64_t ipfix_message_size;
 	uint64_t ipfix_template_refresh;
 	uint64_t ipfix_interface_names; /* 0 no, 1 yes */
-	uint64_t ipfix_rate;		/* UDP messages per second, 0: no limit */
+	uint64_t ipfix_rate;		/* UDP messages per second after a burst, 0: no pacing */
 	/* Object storage upload (output/export_s3.c); no secret is ever an option. */
 	char *s3_bucket;
 	char *s3_endpoint;

@@ -166,9 +166,9 @@ static const struct opt_def opt_table[] = {
 	       "resend IPFIX templates over UDP every SEC seconds"),
 	O_ENUM("ipfix-interface-names", ipfix_interface_names, yes_no_names, "no", "no|yes",
 	       "also send interface-id names as IPFIX option records (interfaceName)"),
-	O_UINT("ipfix-rate", ipfix_rate, 0, 10000000, "0", "MSGS",
-	       "UDP: at most MSGS IPFIX messages a second, so a collector is not flooded at each "
-	       "window end (0: no limit)"),
+	O_UINT("ipfix-rate", ipfix_rate, 0, 10000000, "5000", "MSGS",
+	       "UDP: after a burst of 32, at most MSGS IPFIX messages a second, so a window's "
+	       "records do not overflow the collector's socket (0: no pacing)"),
 	O_STR("s3-bucket", s3_bucket, NULL, "NAME",
 	      "upload every published file to this S3 bucket (needs --output DIR)"),
 	O_STR("s3-endpoint", s3_endpoint, NULL, "URL",
@@ -750,6 +750,94 @@ check_format(const struct dpf_options *o)
 	return 0;
 }
 
+/* A setting that still holds its table default (never given, or given as the default). */
+static bool
+opt_is_default(const struct dpf_options *o, const struct opt_def *d)
+{
+	const char *base = (const char *)o + d->off;
+	uint64_t v = *(const uint64_t *)base;
+	size_t i;
+
+	switch (d->type) {
+	case OPT_STR:
+	case OPT_PATH:
+	case OPT_META:
+		return *(char *const *)base == NULL ||
+		       (d->def != NULL && strcmp(*(char *const *)base, d->def) == 0);
+	case OPT_UINT:
+	case OPT_FLAG:
+		return d->def == NULL || dpf_cfg_parse_u64(d->def, 0, UINT64_MAX, &v) < 0 ||
+		       v == *(const uint64_t *)base;
+	case OPT_ENUM:
+		for (i = 0; d->values[i] != NULL; i++)
+			if (strcmp(d->values[i], d->def) == 0)
+				return v == i;
+		return true;
+	case OPT_LIST:
+		return ((const struct dpf_str_list *)base)->n == 0;
+	}
+	return true;
+}
+
+/*
+ * Settings that would be ignored are errors: compression of a stream that is
+ * never compressed, upload settings without a bucket, and ids that name a
+ * folder of the object path (--output DIR) but could not be one.
+ */
+static int
+check_combinations(const struct dpf_options *o)
+{
+	static const char *const path_ids[] = {"account-id", "region", "flow-log-id"};
+	/* Options named PREFIX* configure what OPTION turns on. */
+	static const struct {
+		const char *prefix, *option, *what;
+		size_t off;
+	} needs[] = {
+		{"s3-", "s3-bucket", "the upload", offsetof(struct dpf_options, s3_bucket)},
+		{"ipfix-", "ipfix", "the IPFIX export", offsetof(struct dpf_options, ipfix)},
+	};
+	struct dpf_config_shown sv;
+	size_t i, k;
+
+	for (i = 0; i < N_OPTS; i++) {
+		const struct opt_def *d = &opt_table[i];
+
+		if (opt_is_default(o, d))
+			continue;
+		if (strcmp(o->output, "-") == 0 && strncmp(d->name, "compress", 8) == 0) {
+			DPF_LOG(ERR, config,
+				"--%s: --output - writes uncompressed text to stdout; compression "
+				"applies to --output DIR files only\n",
+				d->name);
+			return -EINVAL;
+		}
+		for (k = 0; k < RTE_DIM(needs); k++) {
+			const char *base = (const char *)o + needs[k].off;
+
+			if (*(char *const *)base != NULL ||
+			    strncmp(d->name, needs[k].prefix, strlen(needs[k].prefix)) != 0)
+				continue;
+			DPF_LOG(ERR, config,
+				"--%s: has no effect without --%s (it configures %s)\n", d->name,
+				needs[k].option, needs[k].what);
+			return -EINVAL;
+		}
+	}
+	for (i = 0; i < RTE_DIM(path_ids) && strcmp(o->output, "-") != 0; i++) {
+		const char *v = *str_field((struct dpf_options *)o, opt_find(path_ids[i]));
+
+		if (v != NULL &&
+		    (strchr(v, '/') != NULL || strcmp(v, ".") == 0 || strcmp(v, "..") == 0)) {
+			DPF_LOG(ERR, config,
+				"--%s '%s': is part of the object path of --output DIR files, "
+				"so it cannot contain '/' or be '.' or '..'\n",
+				path_ids[i], dpf_config_shown(&sv, v));
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 int
 dpf_config_parse(int argc, char **argv, struct dpf_config **out)
 {
@@ -783,6 +871,8 @@ dpf_config_parse(int argc, char **argv, struct dpf_config **out)
 	}
 	if (rc == 0)
 		rc = check_format(&cfg->opt);
+	if (rc == 0)
+		rc = check_combinations(&cfg->opt);
 	if (rc != 0) {
 		dpf_config_free(cfg);
 		return rc;

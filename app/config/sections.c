@@ -238,6 +238,16 @@ apply_dpflow_entry(struct dpf_config *cfg, const struct dpf_cfg_entry *e, const 
 	if (e->key == NULL)
 		return 0;
 	snprintf(origin, sizeof(origin), "%s:%u", path, e->line);
+	/* Checked here, where the file and line are known (the command line's is checked later). */
+	if (strcmp(e->key, "log-format") == 0) {
+		struct dpf_fmt *f = dpf_fmt_parse(e->value, err, sizeof(err));
+
+		if (f == NULL) {
+			DPF_LOG(ERR, config, "%s: log-format: %s\n", origin, err);
+			return -EINVAL;
+		}
+		dpf_fmt_free(f);
+	}
 	rc = dpf_config_opt_set(&cfg->opt, e->key, true, e->value, origin, err, sizeof(err));
 	if (rc == -ENOENT)
 		DPF_LOG(ERR, config, "%s:%u: unknown setting '%s' in [dpflow]\n", path, e->line,

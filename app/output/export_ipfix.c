@@ -29,7 +29,9 @@
 #include <unistd.h>
 
 #include <rte_common.h>
+#include <rte_cycles.h>
 #include <rte_errno.h>
+#include <rte_meter.h>
 
 #include "dpf_ipfix.h"
 #include "log.h"
@@ -39,6 +41,12 @@
 #define TCP_SEND_TIMEOUT_MS 2000
 /* A full UDP send buffer drains at the link's rate: wait that long, not more. */
 #define UDP_SEND_TIMEOUT_MS 200
+/*
+ * UDP pacing: messages a window close may send at once before --ipfix-rate
+ * applies. 32 messages of 1400 bytes take about 75 KB of a receive buffer
+ * (kernel overhead included), a third of Linux's default 208 KB.
+ */
+#define UDP_PACE_BURST 32
 #define RECONNECT_MIN_NS NS_PER_SEC
 #define RECONNECT_MAX_NS (60 * NS_PER_SEC)
 
@@ -51,8 +59,10 @@ struct ipfix {
 	struct dpf_ipfix *enc;
 	const struct dpf_fmt_ctx *ifaces; /* interface names */
 	uint64_t refresh_ns;
-	uint64_t gap_ns;       /* UDP: least time between two messages, 0: none */
-	uint64_t next_send_ns;
+	bool paced;	       /* UDP with --ipfix-rate > 0 */
+	uint64_t pace_wait_ns; /* one token's time: how long to wait for the next */
+	struct rte_meter_srtcm_profile pace_profile;
+	struct rte_meter_srtcm pace_meter;
 	bool iface_names;
 	bool templates_due;
 	uint64_t last_templates_ns;
@@ -70,6 +80,7 @@ struct ipfix {
 	uint64_t send_errors;
 	uint64_t connects;
 	uint64_t templates_sent;
+	uint64_t pace_waits;
 	uint64_t rows;
 };
 
@@ -226,23 +237,47 @@ ensure_socket(struct ipfix *ix)
 	return 0;
 }
 
-/* UDP pacing: a window's records leave as a burst unless spaced out. */
+/*
+ * UDP pacing: a window's records would leave as one burst, more than a
+ * collector's receive buffer holds. A token bucket (DPDK's meter, one token
+ * a message, UDP_PACE_BURST deep) lets a short burst go at once, then one
+ * message per token at --ipfix-rate. The writer thread waits here, never an
+ * RX core.
+ */
 static void
 pace(struct ipfix *ix)
 {
-	uint64_t now;
+	struct timespec ts = {(time_t)(ix->pace_wait_ns / NS_PER_SEC),
+			      (long)(ix->pace_wait_ns % NS_PER_SEC)};
 
-	if (ix->gap_ns == 0)
+	if (!ix->paced)
 		return;
-	now = dpf_mono_ns();
-	if (now < ix->next_send_ns) {
-		uint64_t wait = ix->next_send_ns - now;
-		struct timespec ts = {(time_t)(wait / 1000000000ull), (long)(wait % 1000000000ull)};
-
+	while (rte_meter_srtcm_color_blind_check(&ix->pace_meter, &ix->pace_profile,
+						 rte_get_tsc_cycles(), 1) != RTE_COLOR_GREEN) {
+		ix->pace_waits++;
 		nanosleep(&ts, NULL);
-		now = ix->next_send_ns;
 	}
-	ix->next_send_ns = now + ix->gap_ns;
+}
+
+/* The bucket of --ipfix-rate (UDP only: TCP has its own flow control). 0, or -errno. */
+static int
+pace_init(struct ipfix *ix, uint64_t rate)
+{
+	struct rte_meter_srtcm_params mp = {.cir = rate, .cbs = UDP_PACE_BURST, .ebs = 0};
+	int rc;
+
+	if (ix->tcp || rate == 0)
+		return 0;
+	rc = rte_meter_srtcm_profile_config(&ix->pace_profile, &mp);
+	if (rc == 0)
+		rc = rte_meter_srtcm_config(&ix->pace_meter, &ix->pace_profile);
+	if (rc != 0) {
+		DPF_LOG(ERR, output, "--ipfix-rate %" PRIu64 ": %s\n", rate, strerror(-rc));
+		return rc;
+	}
+	ix->paced = true;
+	ix->pace_wait_ns = RTE_MAX(NS_PER_SEC / rate, (uint64_t)1000);
+	return 0;
 }
 
 static int
@@ -398,6 +433,7 @@ on_counters(void *ctx, struct dpf_export_counters *c)
 	dpf_export_counter(c, "send-errors", dpf_counter_read(&ix->send_errors));
 	dpf_export_counter(c, "connects", dpf_counter_read(&ix->connects));
 	dpf_export_counter(c, "template-sends", dpf_counter_read(&ix->templates_sent));
+	dpf_export_counter(c, "pace-waits", dpf_counter_read(&ix->pace_waits));
 }
 
 static void
@@ -450,7 +486,12 @@ dpf_export_ipfix_add(struct dpf_writer *w, const struct dpf_options *o,
 	ix->ifaces = fmt_ctx;
 	ix->refresh_ns = o->ipfix_template_refresh * NS_PER_SEC;
 	ix->iface_names = o->ipfix_interface_names != 0;
-	ix->gap_ns = o->ipfix_rate != 0 ? NS_PER_SEC / o->ipfix_rate : 0;
+	rc = pace_init(ix, o->ipfix_rate);
+	if (rc != 0) {
+		dpf_ipfix_free(ix->enc);
+		free(ix);
+		return rc;
+	}
 	ix->reconnect_delay_ns = RECONNECT_MIN_NS;
 	ix->templates_due = true;
 	rc = dpf_writer_add(w, &ipfix_ops, ix);

@@ -37,8 +37,10 @@ enum {
 	IE_POST_NAT_DST_V4 = 226,
 	IE_POST_NAPT_SRC_PORT = 227,
 	IE_POST_NAPT_DST_PORT = 228,
+	IE_NAT_EVENT = 230,
 	IE_POST_NAT_SRC_V6 = 281,
 	IE_POST_NAT_DST_V6 = 282,
+	IE_OBSERVATION_TIME_MSEC = 323,
 };
 
 struct field {
@@ -70,7 +72,9 @@ struct field {
 	{post_dst, addr_len},                               \
 	{IE_POST_NAPT_SRC_PORT, 2},                         \
 	{IE_POST_NAPT_DST_PORT, 2},                         \
-	{IE_FWD_STATUS, 1}
+	{IE_FWD_STATUS, 1},                                 \
+	{IE_NAT_EVENT, 1},                                  \
+	{IE_OBSERVATION_TIME_MSEC, 8}
 /* clang-format on */
 
 static const struct field fields_v4[] = {
@@ -104,6 +108,12 @@ uint8_t
 dpf_ipfix_forwarding_status(uint8_t action)
 {
 	return action == DPF_ACTION_REJECT ? DPF_IPFIX_FWD_DROP_ACL_DENY : DPF_IPFIX_FWD_FORWARDED;
+}
+
+uint32_t
+dpf_ipfix_ifindex(uint16_t iface)
+{
+	return (uint32_t)iface + 1;
 }
 
 void
@@ -240,7 +250,7 @@ dpf_ipfix_add_iface_template(struct dpf_ipfix *x)
 }
 
 int
-dpf_ipfix_add_iface(struct dpf_ipfix *x, uint32_t ifindex, const char *name)
+dpf_ipfix_add_iface(struct dpf_ipfix *x, uint16_t iface, const char *name)
 {
 	size_t name_len;
 	uint32_t need;
@@ -254,7 +264,7 @@ dpf_ipfix_add_iface(struct dpf_ipfix *x, uint32_t ifindex, const char *name)
 	p = set_reserve(x, DPF_IPFIX_TEMPLATE_IFACE, need);
 	if (p == NULL)
 		return -ENOBUFS;
-	dpf_store_be32(p, ifindex);
+	dpf_store_be32(p, dpf_ipfix_ifindex(iface));
 	p[4] = (uint8_t)name_len;
 	memcpy(p + 5, name, name_len);
 	x->data_records++;
@@ -281,7 +291,7 @@ encode_flow(uint8_t *p, const struct dpf_record *r, size_t alen)
 	dpf_store_be16(p + 5, k->proto == 6 ? r->tcp_flags_all : 0);
 	dpf_store_be64(p + 7, r->packets);
 	dpf_store_be64(p + 15, r->bytes);
-	dpf_store_be32(p + 23, k->iface);
+	dpf_store_be32(p + 23, dpf_ipfix_ifindex(k->iface));
 	p += 27;
 	memcpy(p, r->post.src_addr, alen);
 	memcpy(p + alen, r->post.dst_addr, alen);
@@ -289,6 +299,8 @@ encode_flow(uint8_t *p, const struct dpf_record *r, size_t alen)
 	dpf_store_be16(p, r->post.src_port);
 	dpf_store_be16(p + 2, r->post.dst_port);
 	p[4] = dpf_ipfix_forwarding_status(k->action);
+	p[5] = DPF_IPFIX_NAT_EVENT_CREATE;
+	dpf_store_be64(p + 6, r->start * 1000);
 }
 
 int

@@ -14,7 +14,7 @@
  *
  * Templates (fixed-length records, network byte order):
  *
- *   256 IPv4 flows (72 bytes):
+ *   256 IPv4 flows (81 bytes):
  *     flowStartSeconds(150) 4, flowEndSeconds(151) 4,
  *     flowStartMilliseconds(152) 8, flowEndMilliseconds(153) 8,
  *     sourceIPv4Address(8) 4, destinationIPv4Address(12) 4,
@@ -23,8 +23,8 @@
  *     packetDeltaCount(2) 8, octetDeltaCount(1) 8, ingressInterface(10) 4,
  *     postNATSourceIPv4Address(225) 4, postNATDestinationIPv4Address(226) 4,
  *     postNAPTSourceTransportPort(227) 2, postNAPTDestinationTransportPort(228) 2,
- *     forwardingStatus(89) 1
- *   257 IPv6 flows (120 bytes): the same with sourceIPv6Address(27),
+ *     forwardingStatus(89) 1, natEvent(230) 1, observationTimeMilliseconds(323) 8
+ *   257 IPv6 flows (129 bytes): the same with sourceIPv6Address(27),
  *     destinationIPv6Address(28), postNATSourceIPv6Address(281),
  *     postNATDestinationIPv6Address(282) of 16 bytes each
  *   258 options template, scope ingressInterface(10) 4, then
@@ -42,9 +42,14 @@
  * the post-NAT view (the record's `post`), equal to the pre-NAT values when
  * no NAT rule applied. tcpControlBits is the OR of every TCP flag byte of the
  * flow in the window (tcp-flags-all), 0 for other protocols. ingressInterface
- * is the record's interface index (key.iface). forwardingStatus (RFC 7270) is
- * 64 (forwarded, reason unknown) for ACCEPT and 129 (dropped, ACL deny) for
- * REJECT. Deltas are the packets and the IP-layer bytes of the window.
+ * is the record's interface index (key.iface) plus one: ifIndex values start
+ * at 1, and collectors read 0 as "no interface". forwardingStatus (RFC 7270,
+ * unsigned8) is 64 (forwarded, reason unknown) for ACCEPT and 129 (dropped,
+ * ACL deny) for REJECT. Deltas are the packets and the IP-layer bytes of the
+ * window. natEvent (RFC 8158) is 1, "NAT translation create": the record
+ * reports the translation the flow used in the window (the identity when no
+ * rule applied), and observationTimeMilliseconds, the time of that event, is
+ * the flow's start; NAT event loggers (nfdump -o nel) need both.
  *
  * Sequence numbers (RFC 7011 3.1): each message carries the number of data
  * records (flow and option records) of this encoder taken before it, modulo
@@ -64,10 +69,11 @@
 #define DPF_IPFIX_TEMPLATE_V4 256
 #define DPF_IPFIX_TEMPLATE_V6 257
 #define DPF_IPFIX_TEMPLATE_IFACE 258
-#define DPF_IPFIX_RECORD_V4_LEN 72
-#define DPF_IPFIX_RECORD_V6_LEN 120
+#define DPF_IPFIX_RECORD_V4_LEN 81
+#define DPF_IPFIX_RECORD_V6_LEN 129
 #define DPF_IPFIX_FWD_FORWARDED 64	/**< forwardingStatus: forwarded, unknown reason */
 #define DPF_IPFIX_FWD_DROP_ACL_DENY 129 /**< forwardingStatus: dropped, ACL deny */
+#define DPF_IPFIX_NAT_EVENT_CREATE 1	/**< natEvent: NAT translation create */
 /** Default message size: fits an Ethernet MTU over IPv4 or IPv6 with room for tunnels. */
 #define DPF_IPFIX_MSG_LEN_DEFAULT 1400
 #define DPF_IPFIX_MSG_LEN_MIN 512
@@ -121,11 +127,15 @@ int dpf_ipfix_add_templates(struct dpf_ipfix *x);
 int dpf_ipfix_add_iface_template(struct dpf_ipfix *x);
 
 /**
- * Add one interface-name option record (template 258): interface index
- * ifindex is called name (cut to DPF_IPFIX_IFNAME_MAX bytes).
+ * Add one interface-name option record (template 258): the interface of
+ * records with key.iface == iface (sent as dpf_ipfix_ifindex(iface), as in
+ * flow records) is called name (cut to DPF_IPFIX_IFNAME_MAX bytes).
  * @return 0, -EINVAL (NULL x or name), -ENOBUFS (take the message, add again)
  */
-int dpf_ipfix_add_iface(struct dpf_ipfix *x, uint32_t ifindex, const char *name);
+int dpf_ipfix_add_iface(struct dpf_ipfix *x, uint16_t iface, const char *name);
+
+/** ingressInterface value of an interface index (key.iface): iface + 1. */
+uint32_t dpf_ipfix_ifindex(uint16_t iface);
 
 /**
  * Add one flow record. NODATA and SKIPDATA rows are not flows.

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include <rte_common.h>
 #include <rte_errno.h>
 
 #include "dpf_store.h"
@@ -83,6 +85,21 @@ dpf_store_filter_init(struct dpf_store_filter *f)
 	f->action = -1;
 }
 
+/*
+ * Where filter word `w` (at position `at`) came earlier, or -1: a second value
+ * would silently replace the first. Words take one value but "oldest".
+ */
+static int
+filter_seen_at(char **argv, int at, const char *w)
+{
+	int j;
+
+	for (j = 0; j < at; j += strcmp(argv[j], "oldest") == 0 ? 1 : 2)
+		if (strcmp(argv[j], w) == 0)
+			return j;
+	return -1;
+}
+
 int
 dpf_store_filter_parse(struct dpf_store_filter *f, int argc, char **argv,
 		       int (*lookup_iface)(void *arg, const char *id), void *arg, char *err,
@@ -92,9 +109,20 @@ dpf_store_filter_parse(struct dpf_store_filter *f, int argc, char **argv,
 
 	for (i = 0; i < argc; i++) {
 		const char *w = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		int first = filter_seen_at(argv, i, w);
 		uint64_t n;
 		uint8_t proto;
 
+		if (first >= 0 && strcmp(w, "oldest") == 0) {
+			snprintf(err, err_len, "filter 'oldest' given twice: give it once");
+			return -EINVAL;
+		}
+		if (first >= 0) {
+			snprintf(err, err_len,
+				 "filter '%s' given twice ('%s', then '%s'): give it once", w,
+				 argv[first + 1], v != NULL ? v : "");
+			return -EINVAL;
+		}
 		if (strcmp(w, "oldest") == 0) {
 			f->oldest_first = true;
 			continue;
@@ -235,44 +263,98 @@ dpf_store_time_text(uint64_t sec, char *buf, size_t len)
 	strftime(buf, len, "%m/%d/%Y %I:%M:%S %p", &tm);
 }
 
+/*
+ * One RFC 4180 field: quoted when it holds a comma, a quote, CR or LF (an
+ * interface-id may hold any printable character), its quotes doubled.
+ */
+static void
+csv_field(FILE *f, const char *v, bool last)
+{
+	if (strpbrk(v, ",\"\r\n") == NULL) {
+		fputs(v, f);
+	} else {
+		fputc('"', f);
+		for (; *v != '\0'; v++) {
+			if (*v == '"')
+				fputc('"', f);
+			fputc(*v, f);
+		}
+		fputc('"', f);
+	}
+	fputs(last ? "\r\n" : ",", f);
+}
+
+static const char *const csv_columns[] = {
+	"interface-id", "pkt-srcaddr", "pkt-srcport", "pkt-dstaddr", "pkt-dstport", "srcaddr",
+	"srcport",	"dstaddr",     "dstport",     "protocol",    "packets",	    "bytes",
+	"action",	"start",       "end",	      "start-ms",    "end-ms",
+};
+#define CSV_COLUMNS RTE_DIM(csv_columns)
+
+/* The text of every column of one record, in csv_columns order. */
+struct csv_row {
+	char ps[DPF_ADDR_TEXT_MAX], pd[DPF_ADDR_TEXT_MAX], s[DPF_ADDR_TEXT_MAX],
+		d[DPF_ADDR_TEXT_MAX];
+	char num[9][24];
+	char ts[32], te[32];
+	const char *col[CSV_COLUMNS];
+};
+
+static void
+csv_row_fill(struct csv_row *w, const struct dpf_record *r, const char *id)
+{
+	const uint64_t nums[] = {r->key.src_port,  r->key.dst_port, r->post.src_port,
+				 r->post.dst_port, r->key.proto,    r->packets,
+				 r->bytes,	   r->start * 1000, r->end * 1000};
+	size_t i;
+
+	dpf_addr_format(r->key.family, r->key.src_addr, w->ps, sizeof(w->ps));
+	dpf_addr_format(r->key.family, r->key.dst_addr, w->pd, sizeof(w->pd));
+	dpf_addr_format(r->key.family, r->post.src_addr, w->s, sizeof(w->s));
+	dpf_addr_format(r->key.family, r->post.dst_addr, w->d, sizeof(w->d));
+	dpf_store_time_text(r->start, w->ts, sizeof(w->ts));
+	dpf_store_time_text(r->end, w->te, sizeof(w->te));
+	for (i = 0; i < RTE_DIM(nums); i++)
+		snprintf(w->num[i], sizeof(w->num[i]), "%" PRIu64, nums[i]);
+	w->col[0] = id;
+	w->col[1] = w->ps;
+	w->col[2] = w->num[0];
+	w->col[3] = w->pd;
+	w->col[4] = w->num[1];
+	w->col[5] = w->s;
+	w->col[6] = w->num[2];
+	w->col[7] = w->d;
+	w->col[8] = w->num[3];
+	w->col[9] = w->num[4];
+	w->col[10] = w->num[5];
+	w->col[11] = w->num[6];
+	w->col[12] = r->key.action == DPF_ACTION_REJECT ? "REJECT" : "ACCEPT";
+	w->col[13] = w->ts;
+	w->col[14] = w->te;
+	w->col[15] = w->num[7];
+	w->col[16] = w->num[8];
+}
+
 int
 dpf_store_write_csv(FILE *f, const struct dpf_record *recs, uint32_t n,
 		    const struct dpf_iface_meta *ifaces, uint16_t n_ifaces)
 {
+	struct csv_row w;
 	uint32_t i;
-
-	static const char header[] =
-		"interface-id,pkt-srcaddr,pkt-srcport,pkt-dstaddr,pkt-dstport,srcaddr,srcport,"
-		"dstaddr,dstport,protocol,packets,bytes,action,start,end,start-ms,end-ms\n";
-	char line[512];
+	size_t c;
 
 	/* Formatted here, written to the caller's stream: this library prints nothing. */
-	fwrite(header, 1, sizeof(header) - 1, f);
+	for (c = 0; c < CSV_COLUMNS; c++)
+		csv_field(f, csv_columns[c], c + 1 == CSV_COLUMNS);
 	for (i = 0; i < n; i++) {
 		const struct dpf_record *r = &recs[i];
-		char ps[DPF_ADDR_TEXT_MAX], pd[DPF_ADDR_TEXT_MAX], s[DPF_ADDR_TEXT_MAX], d[DPF_ADDR_TEXT_MAX];
-		char ts[32], te[32];
-		int len;
 		const char *id = r->key.iface < n_ifaces && ifaces[r->key.iface].interface_id
 					 ? ifaces[r->key.iface].interface_id
 					 : "-";
 
-		dpf_addr_format(r->key.family, r->key.src_addr, ps, sizeof(ps));
-		dpf_addr_format(r->key.family, r->key.dst_addr, pd, sizeof(pd));
-		dpf_addr_format(r->key.family, r->post.src_addr, s, sizeof(s));
-		dpf_addr_format(r->key.family, r->post.dst_addr, d, sizeof(d));
-		dpf_store_time_text(r->start, ts, sizeof(ts));
-		dpf_store_time_text(r->end, te, sizeof(te));
-		len = snprintf(line, sizeof(line),
-			"%s,%s,%u,%s,%u,%s,%u,%s,%u,%u,%" PRIu64 ",%" PRIu64 ",%s,%s,%s,%" PRIu64
-			",%" PRIu64 "\n",
-			id, ps, r->key.src_port, pd, r->key.dst_port, s, r->post.src_port, d,
-			r->post.dst_port, r->key.proto, r->packets, r->bytes,
-			r->key.action == DPF_ACTION_REJECT ? "REJECT" : "ACCEPT", ts, te,
-			r->start * 1000, r->end * 1000);
-		if (len < 0 || (size_t)len >= sizeof(line))
-			return -EIO;
-		fwrite(line, 1, (size_t)len, f);
+		csv_row_fill(&w, r, id);
+		for (c = 0; c < CSV_COLUMNS; c++)
+			csv_field(f, w.col[c], c + 1 == CSV_COLUMNS);
 	}
 	return ferror(f) ? -EIO : 0;
 }

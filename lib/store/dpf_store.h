@@ -61,6 +61,7 @@ void dpf_store_filter_init(struct dpf_store_filter *f);
  * action ACCEPT|REJECT | oldest | limit N. Reentrant.
  * iface takes an interface index; the caller maps ids to indexes with
  * lookup_iface (may be NULL: only numbers accepted).
+ * A word given twice is an error (the second value would replace the first).
  * @return 0, or -EINVAL with a message naming the word
  */
 int dpf_store_filter_parse(struct dpf_store_filter *f, int argc, char **argv,
@@ -78,6 +79,8 @@ uint32_t dpf_store_query(struct dpf_store *s, const struct dpf_store_filter *f,
  * Write records as CSV with a header: interface-id, pre- and post-NAT tuple,
  * protocol, packets, bytes, action, start and end both as
  * "MM/DD/YYYY HH:MM:SS AM/PM" (UTC) and as milliseconds since the epoch.
+ * RFC 4180: CRLF after every record, header included; a field holding a
+ * comma, a double quote, CR or LF is quoted and its quotes doubled.
  * @return 0 or -EIO
  */
 int dpf_store_write_csv(FILE *f, const struct dpf_record *recs, uint32_t n,

@@ -6,6 +6,7 @@ Usage: cli.py CASE     Environment as for e2e.py.
 """
 import csv
 import datetime
+import io
 import json
 import os
 import pty
@@ -56,7 +57,7 @@ def case_cmdline_file():
             "show flows proto udp", "show flows src 10.0.0.1 oldest",
             "show flows port 443 oldest", "show flows action REJECT",
             "show flows iface eni-1235b8ca123456789 limit 1",
-            "show flows iface eni-nosuch", "show flows proto xyz",
+            "show flows iface eni-nosuch", "show flows proto xyz", "show flows proto udp proto tcp",
             "show window", "show lcores", "show flow-table", "show config",
             "show port info all", "show port stats 0", "show port xstats all",
             "clear port stats all", "show port stats 9",
@@ -88,6 +89,9 @@ def case_cmdline_file():
     check(by["show flows iface eni-nosuch"] == ["error: iface 'eni-nosuch': no such interface"],
           "unknown interface named")
     check(by["show flows proto xyz"][0].startswith("error: proto 'xyz'"), "bad proto named")
+    check(by["show flows proto udp proto tcp"] ==
+          ["error: filter 'proto' given twice ('udp', then 'tcp'): give it once"],
+          f"repeated filter: {by['show flows proto udp proto tcp']}")
     w = dict(l.split(": ", 1) for l in by["show window"])
     check(w["clock"] == "packet" and w["window-seconds"] == "60", f"show window: {w}")
     # The wall clock's discipline runs whatever the packet clock: its error
@@ -110,7 +114,7 @@ def case_cmdline_file():
     check(by["help set"] == ["set window SEC: window length 1..3600 from the next boundary",
                              "set log-format FMT: AWS format string from the next window boundary"],
           f"help set: {by['help set']}")
-    check(re.match(r".*:23: error: unknown command 'bogus'", by["bogus"][0]) is not None,
+    check(re.match(r".*:24: error: unknown command 'bogus'", by["bogus"][0]) is not None,
           f"bogus: {by['bogus']}")
     check("bad arguments in 'show'" in by["show"][0], "incomplete command named")
     check(by["set window 0"] == ["error: window '0': expected 1..3600 seconds"], "set window 0")
@@ -148,6 +152,22 @@ def case_export_csv():
             t = datetime.datetime.fromtimestamp(int(sec_), datetime.timezone.utc)
             check(r[col] == t.strftime("%m/%d/%Y %I:%M:%S %p"), f"{col} text {r[col]}")
             check(r[col + "-ms"] == str(int(sec_) * 1000), f"{col}-ms {r[col + '-ms']}")
+    # RFC 4180: a field with a comma or a quote is quoted, its quotes doubled,
+    # every record ends with CRLF; Python's csv module reads it back whole.
+    odd = 'eni-a,b"c'
+    with tempfile.TemporaryDirectory() as d2:
+        path = os.path.join(d2, "odd.csv")
+        rc, out, err, d = cmdfile_run(["wait", f"export flows csv {path} oldest", "quit"],
+                                      extra=["--interface-id", odd])
+        check(rc == 0, f"odd interface-id: exit {rc}: {err[-1000:]}")
+        with open(path, newline="") as f:
+            raw = f.read()
+    check(raw.count("\r\n") == raw.count("\n") == len(want) + 1,
+          f"{raw.count(chr(10))} lines, {raw.count(chr(13) + chr(10))} CRLF, want {len(want) + 1}")
+    table = list(csv.reader(io.StringIO(raw, newline="")))
+    check(all(len(r) == 17 for r in table), f"column counts {sorted({len(r) for r in table})}")
+    check([r[0] for r in table[1:]] == [odd] * len(want),
+          f"interface-id read back as {sorted({r[0] for r in table[1:]})}")
 
 
 class Pty:

@@ -86,10 +86,10 @@ decode(const uint8_t *m, int len, struct decoded *d)
 				}
 			}
 		} else if (id == 256) {
-			for (; p + 72 <= end; p += 72)
+			for (; p + 81 <= end; p += 81)
 				d->v4[d->n_v4++] = m + p;
 		} else if (id == 257) {
-			for (; p + 120 <= end; p += 120)
+			for (; p + 129 <= end; p += 129)
 				d->v6[d->n_v6++] = m + p;
 		} else if (id == 258) {
 			while (p < end) {
@@ -199,14 +199,14 @@ static void
 test_ipfix_templates_list_iana_elements_in_record_order(void **state)
 {
 	static const uint16_t v4[][2] = {
-		{150, 4}, {151, 4}, {152, 8}, {153, 8}, {8, 4},	  {12, 4},
-		{7, 2},	  {11, 2},  {4, 1},   {6, 2},	{2, 8},	  {1, 8},
-		{10, 4},  {225, 4}, {226, 4}, {227, 2}, {228, 2}, {89, 1},
+		{150, 4}, {151, 4}, {152, 8}, {153, 8}, {8, 4},	  {12, 4},  {7, 2},
+		{11, 2},  {4, 1},   {6, 2},   {2, 8},	{1, 8},	  {10, 4},  {225, 4},
+		{226, 4}, {227, 2}, {228, 2}, {89, 1},	{230, 1}, {323, 8},
 	};
 	static const uint16_t v6[][2] = {
-		{150, 4}, {151, 4},  {152, 8},	{153, 8}, {27, 16}, {28, 16},
-		{7, 2},	  {11, 2},   {4, 1},	{6, 2},	  {2, 8},   {1, 8},
-		{10, 4},  {281, 16}, {282, 16}, {227, 2}, {228, 2}, {89, 1},
+		{150, 4},  {151, 4}, {152, 8}, {153, 8}, {27, 16}, {28, 16}, {7, 2},
+		{11, 2},   {4, 1},   {6, 2},   {2, 8},	 {1, 8},   {10, 4},  {281, 16},
+		{282, 16}, {227, 2}, {228, 2}, {89, 1},	 {230, 1}, {323, 8},
 	};
 	struct dpf_ipfix *x = encoder(0);
 	const uint8_t *m;
@@ -230,9 +230,9 @@ test_ipfix_templates_list_iana_elements_in_record_order(void **state)
 	assert_int_equal(d.tmpl_id[0], 256);
 	assert_int_equal(d.tmpl_id[1], 257);
 	assert_int_equal(d.tmpl_id[2], 258);
-	assert_int_equal(d.tmpl_n[0], 18);
-	assert_int_equal(d.tmpl_n[1], 18);
-	for (i = 0; i < 18; i++) {
+	assert_int_equal(d.tmpl_n[0], 20);
+	assert_int_equal(d.tmpl_n[1], 20);
+	for (i = 0; i < 20; i++) {
 		assert_int_equal(d.tmpl_fields[0][i][0], v4[i][0]);
 		assert_int_equal(d.tmpl_fields[0][i][1], v4[i][1]);
 		assert_int_equal(d.tmpl_fields[1][i][0], v6[i][0]);
@@ -279,12 +279,14 @@ test_ipfix_v4_record_carries_both_nat_views_and_counters(void **state)
 	assert_int_equal(get16(p + 21), 0x1b);
 	assert_int_equal(get64(p + 23), 5000000000ULL);
 	assert_int_equal(get64(p + 31), 7000000000ULL);
-	assert_int_equal(get32(p + 39), 3);
+	assert_int_equal(get32(p + 39), 4); /* key.iface 3: ifIndex numbering starts at 1 */
 	assert_memory_equal(p + 43, ((uint8_t[]){203, 0, 113, 7}), 4);
 	assert_memory_equal(p + 47, ((uint8_t[]){10, 9, 8, 7}), 4);
 	assert_int_equal(get16(p + 51), 61000);
 	assert_int_equal(get16(p + 53), 8080);
 	assert_int_equal(p[55], DPF_IPFIX_FWD_FORWARDED);
+	assert_int_equal(p[56], 1); /* natEvent: NAT translation create */
+	assert_int_equal(get64(p + 57), 1700000000000ULL);
 	dpf_ipfix_free(x);
 }
 
@@ -315,12 +317,14 @@ test_ipfix_v6_record_and_reject_marked_dropped_acl_deny(void **state)
 	assert_int_equal(get16(p + 45), 0); /* no TCP flags for UDP */
 	assert_int_equal(get64(p + 47), 2);
 	assert_int_equal(get64(p + 55), 180);
-	assert_int_equal(get32(p + 63), 1);
+	assert_int_equal(get32(p + 63), 2);
 	assert_memory_equal(p + 67, r6.post.src_addr, 16);
 	assert_memory_equal(p + 83, r6.post.dst_addr, 16);
 	assert_int_equal(get16(p + 99), 5354);
 	assert_int_equal(get16(p + 101), 54);
 	assert_int_equal(p[103], DPF_IPFIX_FWD_FORWARDED);
+	assert_int_equal(p[104], 1);
+	assert_int_equal(get64(p + 105), 1700000001000ULL);
 	assert_int_equal(d.v4[0][71], DPF_IPFIX_FWD_DROP_ACL_DENY);
 	assert_int_equal(dpf_ipfix_forwarding_status(DPF_ACTION_REJECT), 129);
 	assert_int_equal(dpf_ipfix_forwarding_status(DPF_ACTION_ACCEPT), 64);
@@ -421,9 +425,9 @@ test_ipfix_iface_names_are_option_records_counted_in_sequence(void **state)
 	len = dpf_ipfix_take(x, 9, &m);
 	decode(m, len, &d);
 	assert_int_equal(d.n_iface, 2);
-	assert_int_equal(d.iface_idx[0], 0);
+	assert_int_equal(d.iface_idx[0], 1); /* as ingressInterface: index + 1 */
 	assert_string_equal(d.iface_name[0], "eni-1235b8ca123456789");
-	assert_int_equal(d.iface_idx[1], 1);
+	assert_int_equal(d.iface_idx[1], 2);
 	assert_int_equal(strlen(d.iface_name[1]), DPF_IPFIX_IFNAME_MAX);
 	assert_int_equal(d.n_v4, 1);
 	assert_int_equal(dpf_ipfix_add_record(x, &r), 0);

@@ -125,10 +125,14 @@ static void
 test_store_filter_errors_name_the_word(void **state)
 {
 	static const struct {
-		const char *words[2];
+		const char *words[4];
 		int argc;
 		const char *msg;
 	} bad[] = {
+		{{"proto", "udp", "proto", "tcp"},
+		 4,
+		 "filter 'proto' given twice ('udp', then 'tcp')"},
+		{{"oldest", "port", "1", "oldest"}, 4, "filter 'oldest' given twice"},
 		{{"port", "70000"}, 2, "port '70000'"},
 		{{"proto", "tcpx"}, 2, "proto 'tcpx'"},
 		{{"action", "MAYBE"}, 2, "action 'MAYBE'"},
@@ -168,16 +172,34 @@ test_store_csv_has_header_and_both_time_forms(void **state)
 	(void)state;
 	assert_int_equal(dpf_store_write_csv(f, &r, 1, &m, 1), 0);
 	fclose(f);
-	assert_string_equal(buf,
+	assert_string_equal(
+		buf,
 		"interface-id,pkt-srcaddr,pkt-srcport,pkt-dstaddr,pkt-dstport,srcaddr,srcport,"
-		"dstaddr,dstport,protocol,packets,bytes,action,start,end,start-ms,end-ms\n"
+		"dstaddr,dstport,protocol,packets,bytes,action,start,end,start-ms,end-ms\r\n"
 		"eni-1,10.0.0.1,1000,192.0.2.1,80,10.0.0.1,1000,192.0.2.1,80,6,3,300,REJECT,"
-		"08/27/2019 07:12:13 PM,08/27/2019 07:12:18 PM,1566933133000,1566933138000\n");
+		"08/27/2019 07:12:13 PM,08/27/2019 07:12:18 PM,1566933133000,1566933138000\r\n");
 	free(buf);
 	dpf_store_time_text(0, tt, sizeof(tt));
 	assert_string_equal(tt, "01/01/1970 12:00:00 AM");
 	dpf_store_time_text(43200, tt, sizeof(tt));
 	assert_string_equal(tt, "01/01/1970 12:00:00 PM");
+}
+
+static void
+test_store_csv_quotes_fields_with_comma_or_quote(void **state)
+{
+	struct dpf_iface_meta m = {.interface_id = "eni-a,b\"c"};
+	struct dpf_record r =
+		rec(0, "10.0.0.1", 1000, "192.0.2.1", 80, 17, DPF_ACTION_ACCEPT, 1566933133);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	(void)state;
+	assert_int_equal(dpf_store_write_csv(f, &r, 1, &m, 1), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, "\r\n\"eni-a,b\"\"c\",10.0.0.1,1000,"));
+	free(buf);
 }
 
 int
@@ -188,6 +210,7 @@ main(void)
 		cmocka_unit_test(test_store_overwrites_oldest_when_full),
 		cmocka_unit_test(test_store_filter_errors_name_the_word),
 		cmocka_unit_test(test_store_csv_has_header_and_both_time_forms),
+		cmocka_unit_test(test_store_csv_quotes_fields_with_comma_or_quote),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
