@@ -22,6 +22,7 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_lcore.h>
+#include <rte_version.h>
 
 #include "clock.h"
 #include "config.h"
@@ -596,6 +597,16 @@ main(int argc, char **argv)
 
 	/* Before anything logs: stderr, not EAL's stdout (records go there). */
 	dpf_log_init();
+	switch (dpf_config_early(argc, argv)) {
+	case DPF_CONFIG_HELP:
+		dpf_config_usage(stdout, argv[0]);
+		return EXIT_SUCCESS;
+	case DPF_CONFIG_VERSION:
+		printf("dpflow %s (%s)\n", DPF_VERSION, rte_version());
+		return EXIT_SUCCESS;
+	case DPF_CONFIG_RUN:
+		break;
+	}
 	ret = start_eal(&app, argc, argv, &argv);
 	if (ret < 0)
 		return EXIT_FAILURE;

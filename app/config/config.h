@@ -189,4 +189,17 @@ const char *dpf_config_peek(int argc, char **argv, const char *name, char *buf, 
 
 void dpf_config_usage(FILE *f, const char *prog);
 
+/* What the command line asks before anything starts. */
+enum dpf_config_early {
+	DPF_CONFIG_RUN,
+	DPF_CONFIG_HELP,    /* -h, --help: anywhere, before or after "--" */
+	DPF_CONFIG_VERSION, /* -V (after "--"), --version: anywhere */
+};
+
+/**
+ * Whole argv (EAL's and ours), read before EAL starts and quietly (the real
+ * parse reports problems): --help and --version need no EAL.
+ */
+enum dpf_config_early dpf_config_early(int argc, char **argv);
+
 #endif /* DPFLOW_CONFIG_H */

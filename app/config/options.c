@@ -487,6 +487,10 @@ dpf_config_usage(FILE *f, const char *prog)
 		fputc('\n', f);
 	}
 	fprintf(f, "  %-32s %s\n", "-h, --help", "this text");
+	fprintf(f, "  %-32s %s\n", "-V, --version", "the version of dpflow and of DPDK");
+	fprintf(f,
+		"\nEAL options (before --): DPDK's, e.g. -l, --lcores, -a, --vdev, --no-huge; "
+		"--help and --version need none of them (nor hugepages)\n");
 }
 
 /* show config: every setting from the table, as key: value. */
@@ -652,7 +656,44 @@ long_options(struct option *longopts)
 		longopts[i].val = 256 + (int)i;
 	}
 	longopts[N_OPTS] = (struct option){"help", no_argument, NULL, 'h'};
-	longopts[N_OPTS + 1] = (struct option){NULL, 0, NULL, 0};
+	longopts[N_OPTS + 1] = (struct option){"version", no_argument, NULL, 'V'};
+	longopts[N_OPTS + 2] = (struct option){NULL, 0, NULL, 0};
+}
+
+/*
+ * --help and --version are answered before EAL starts, so they work on any
+ * machine (no hugepages, no NIC, no EAL option). Before "--" (EAL's part)
+ * only the literal words count; after it, getopt reads our options, so an
+ * option's value that happens to read "--help" is not taken for it.
+ */
+enum dpf_config_early
+dpf_config_early(int argc, char **argv)
+{
+	struct option longopts[N_OPTS + 3];
+	enum dpf_config_early res = DPF_CONFIG_RUN;
+	int i, c, idx;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return DPF_CONFIG_HELP;
+		if (strcmp(argv[i], "--version") == 0)
+			return DPF_CONFIG_VERSION;
+	}
+	if (i >= argc)
+		return DPF_CONFIG_RUN;
+	long_options(longopts);
+	opterr = 0;
+	optind = 0;
+	/* Our options as getopt sees them: argv[i] ("--") stands for the program name. */
+	while (res == DPF_CONFIG_RUN &&
+	       (c = getopt_long(argc - i, argv + i, ":hiV", longopts, &idx)) != -1) {
+		if (c == 'h')
+			res = DPF_CONFIG_HELP;
+		else if (c == 'V')
+			res = DPF_CONFIG_VERSION;
+	}
+	optind = 0;
+	return res;
 }
 
 /*
@@ -669,7 +710,7 @@ find_config_file(int argc, char **argv, const struct option *longopts, const cha
 	*path = NULL;
 	opterr = 0;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "hi", longopts, &idx)) != -1) {
+	while ((c = getopt_long(argc, argv, "hiV", longopts, &idx)) != -1) {
 		if (c < 256 || strcmp(opt_table[c - 256].name, "config") != 0)
 			continue;
 		/* A second file would replace the first, not add to it. */
@@ -694,10 +735,11 @@ apply_command_line(struct dpf_config *cfg, int argc, char **argv, const struct o
 
 	opterr = 0;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, ":hi", longopts, &idx)) != -1) {
+	while ((c = getopt_long(argc, argv, ":hiV", longopts, &idx)) != -1) {
 		const struct opt_def *d;
 
-		if (c == 'h') {
+		/* Answered before EAL (dpf_config_early); here only if called without it. */
+		if (c == 'h' || c == 'V') {
 			dpf_config_usage(stdout, argv[0]);
 			return 1;
 		}
@@ -750,7 +792,7 @@ check_format(const struct dpf_options *o)
 int
 dpf_config_parse(int argc, char **argv, struct dpf_config **out)
 {
-	struct option longopts[N_OPTS + 2];
+	struct option longopts[N_OPTS + 3];
 	const char *config_path;
 	struct dpf_config *cfg;
 	int rc;
