@@ -488,9 +488,8 @@ dpf_config_usage(FILE *f, const char *prog)
 	}
 	fprintf(f, "  %-32s %s\n", "-h, --help", "this text");
 	fprintf(f, "  %-32s %s\n", "-V, --version", "the version of dpflow and of DPDK");
-	fprintf(f,
-		"\nEAL options (before --): DPDK's, e.g. -l, --lcores, -a, --vdev, --no-huge; "
-		"--help and --version need none of them (nor hugepages)\n");
+	fprintf(f, "\nEAL options (before --): DPDK's, e.g. -l, --lcores, -a, --vdev, --no-huge; "
+		   "--help and --version need none of them (nor hugepages)\n");
 }
 
 /* show config: every setting from the table, as key: value. */

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include <cmdline.h>
 #include <cmdline_parse.h>
@@ -27,6 +29,7 @@
 #include "log.h"
 #include "dpf_util.h"
 
+#define PROMPT "dpflow> "
 #define MAX_TOKENS 6
 #define MAX_ARGS 32
 
@@ -143,6 +146,12 @@ struct rejected_token {
 
 struct dpf_cli {
 	struct dpf_ctl *ctl;
+	/* Where the echoes and answers go: stdout, or with records there the
+	 * terminal (tty, opened by name) or stderr (dpf_cli_run). */
+	FILE *out;
+	FILE *tty;
+	struct termios old_term; /* the terminal's mode, while the prompt has it raw */
+	bool term_saved;
 	cmdline_parse_ctx_t main_ctx[MAX_INSTS + 1];
 	/* The terminal's: main_ctx's, then the one that explains rejections. */
 	cmdline_parse_ctx_t prompt_ctx[MAX_INSTS + 2];
@@ -200,6 +209,7 @@ cmd_parsed(void *parsed, struct cmdline *cl, void *data)
 	const struct inst_data *d = data;
 	const struct command *cmd = d->cmd;
 	struct parsed *r = parsed;
+	FILE *out = d->cli->out;
 	char *argv[MAX_ARGS];
 	int argc = 0;
 
@@ -209,29 +219,29 @@ cmd_parsed(void *parsed, struct cmdline *cl, void *data)
 		argc = split(r->rest, argv, MAX_ARGS);
 	switch (cmd->call) {
 	case CALL_NONE:
-		cmd->fn.none(d->cli->ctl, stdout);
+		cmd->fn.none(d->cli->ctl, out);
 		break;
 	case CALL_ARG:
-		cmd->fn.arg(d->cli->ctl, stdout, arg_word(cmd, r));
+		cmd->fn.arg(d->cli->ctl, out, arg_word(cmd, r));
 		break;
 	case CALL_LINE:
-		cmd->fn.arg(d->cli->ctl, stdout, r->rest);
+		cmd->fn.arg(d->cli->ctl, out, r->rest);
 		break;
 	case CALL_REST:
-		cmd->fn.rest(d->cli->ctl, stdout, argc, argv);
+		cmd->fn.rest(d->cli->ctl, out, argc, argv);
 		break;
 	case CALL_ARG_REST:
-		cmd->fn.arg_rest(d->cli->ctl, stdout, arg_word(cmd, r), argc, argv);
+		cmd->fn.arg_rest(d->cli->ctl, out, arg_word(cmd, r), argc, argv);
 		break;
 	case CALL_RULES:
-		dpf_ctl_rules(d->cli->ctl, stdout, cmd->fn.rules.kind, cmd->fn.rules.verb,
+		dpf_ctl_rules(d->cli->ctl, out, cmd->fn.rules.kind, cmd->fn.rules.verb,
 			      rules_arg(cmd, r));
 		break;
 	}
 	if (cmd->quit)
 		cmdline_quit(cl);
 	/* Flushed, so that scripts see each answer in order. */
-	fflush(stdout);
+	fflush(out);
 }
 
 /* help [WORD]: every command whose help starts with WORD. */
@@ -241,6 +251,7 @@ cmd_help_parsed(void *parsed, struct cmdline *cl, void *data)
 	const struct inst_data *d = data;
 	struct parsed *r = parsed;
 	const char *word = d->no_rest ? "" : r->rest;
+	FILE *out = d->cli->out;
 	size_t i, shown = 0;
 
 	for (i = 0; i < RTE_DIM(commands); i++) {
@@ -248,16 +259,16 @@ cmd_help_parsed(void *parsed, struct cmdline *cl, void *data)
 
 		if (h == NULL || (word[0] != '\0' && strncmp(h, word, strlen(word)) != 0))
 			continue;
-		printf("%s\n", h);
+		fprintf(out, "%s\n", h);
 		shown++;
 	}
 	if (word[0] == '\0' || strncmp(HELP_HELP, word, strlen(word)) == 0) {
-		printf("%s\n", HELP_HELP);
+		fprintf(out, "%s\n", HELP_HELP);
 		shown++;
 	}
 	if (shown == 0)
-		printf("error: no command starts with '%s' (type 'help')\n", word);
-	fflush(stdout);
+		fprintf(out, "error: no command starts with '%s' (type 'help')\n", word);
+	fflush(out);
 }
 
 /* ---------------------------------------------------------------- the table */
@@ -353,15 +364,15 @@ build_ctx(struct dpf_cli *cli)
 
 /* The first word that the command table does not know, for the message. */
 static void
-explain(const char *line, int rc)
+explain(FILE *f, const char *line, int rc)
 {
 	if (rc == CMDLINE_PARSE_AMBIGUOUS)
-		printf("error: ambiguous command '%s' (type help)\n", line);
+		fprintf(f, "error: ambiguous command '%s' (type help)\n", line);
 	else if (rc == CMDLINE_PARSE_BAD_ARGS)
-		printf("error: bad arguments in '%s' (type help %.*s)\n", line,
-		       (int)strcspn(line, " "), line);
+		fprintf(f, "error: bad arguments in '%s' (type help %.*s)\n", line,
+			(int)strcspn(line, " "), line);
 	else
-		printf("error: unknown command '%s' (type help)\n", line);
+		fprintf(f, "error: unknown command '%s' (type help)\n", line);
 }
 
 /*
@@ -427,9 +438,10 @@ static void
 cmd_rejected_parsed(void *parsed, struct cmdline *cl, void *data)
 {
 	struct rejected_result *r = parsed;
+	const struct dpf_cli *cli = data;
 
-	explain(r->line, r->code);
-	fflush(stdout);
+	explain(cli->out, r->line, r->code);
+	fflush(cli->out);
 }
 
 /* The terminal's table: the commands, then the rejected-line one. NULL when memory runs out. */
@@ -444,6 +456,7 @@ build_prompt_ctx(struct dpf_cli *cli)
 	if (cli->rejected == NULL)
 		return NULL;
 	cli->rejected->f = cmd_rejected_parsed;
+	cli->rejected->data = cli;
 	cli->rejected->help_str = "";
 	cli->rejected->tokens[0] = &cli->rejected_tok.hdr;
 	for (i = 0; cli->main_ctx[i] != NULL; i++) {
@@ -548,6 +561,8 @@ dpf_cli_free(struct dpf_cli *cli)
 	for (i = 0; cli->check_ctx[i] != NULL; i++)
 		free(cli->check_ctx[i]);
 	free(cli->rejected);
+	if (cli->tty != NULL)
+		fclose(cli->tty);
 	free(cli);
 }
 
@@ -565,7 +580,7 @@ run_file(struct dpf_cli *cli, struct dpf_run *run)
 	unsigned int i;
 
 	/* No descriptors: callbacks print on stdout themselves. */
-	cl = cmdline_new(cli->main_ctx, "dpflow> ", -1, -1);
+	cl = cmdline_new(cli->main_ctx, PROMPT, -1, -1);
 	if (cl == NULL)
 		return -1;
 	for (i = 0; i < cli->n && !dpf_run_stopping(run); i++) {
@@ -573,19 +588,63 @@ run_file(struct dpf_cli *cli, struct dpf_run *run)
 		int rc;
 
 		dpf_cmdfile_escape(fc->text, shown, sizeof(shown));
-		printf("dpflow> %s\n", shown);
-		fflush(stdout);
+		fprintf(cli->out, PROMPT "%s\n", shown);
+		fflush(cli->out);
 		snprintf(line, sizeof(line), "%s\n", fc->text);
 		rc = cmdline_parse(cl, line);
 		/* cmdline_parse() returns the parsed length on success. */
 		if (rc < 0) {
-			printf("%s:%u: ", cli->file, fc->lineno);
-			explain(shown, rc);
+			fprintf(cli->out, "%s:%u: ", cli->file, fc->lineno);
+			explain(cli->out, shown, rc);
 		}
-		fflush(stdout);
+		fflush(cli->out);
 	}
 	cmdline_free(cl);
 	return 0;
+}
+
+/* Records on stdout (--output -): the terminal the commands come from, else stderr. */
+static FILE *
+prompt_stream(struct dpf_cli *cli)
+{
+	const char *tty;
+
+	if (!dpf_ctl_records_on_stdout(cli->ctl))
+		return stdout;
+	tty = isatty(STDIN_FILENO) ? ttyname(STDIN_FILENO) : NULL;
+	if (tty != NULL && cli->tty == NULL)
+		cli->tty = fopen(tty, "we");
+	return cli->tty != NULL ? cli->tty : stderr;
+}
+
+/* cmdline_stdin_new(), which talks on stdout, or its like on cli->out. */
+static struct cmdline *
+prompt_open(struct dpf_cli *cli, cmdline_parse_ctx_t *ctx)
+{
+	struct termios raw;
+
+	if (cli->out == stdout)
+		return cmdline_stdin_new(ctx, PROMPT);
+	/* The terminal mode cmdline_stdin_new() sets: keys one by one, no echo. */
+	if (tcgetattr(STDIN_FILENO, &cli->old_term) == 0) {
+		raw = cli->old_term;
+		raw.c_lflag &= ~(tcflag_t)(ICANON | ECHO | ISIG);
+		cli->term_saved = tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0;
+	}
+	return cmdline_new(ctx, PROMPT, STDIN_FILENO, fileno(cli->out));
+}
+
+static void
+prompt_close(struct dpf_cli *cli, struct cmdline *cl)
+{
+	if (cli->out == stdout) {
+		cmdline_stdin_exit(cl);
+		return;
+	}
+	cmdline_free(cl);
+	if (cli->term_saved)
+		tcsetattr(STDIN_FILENO, TCSANOW, &cli->old_term);
+	cli->term_saved = false;
 }
 
 int
@@ -596,6 +655,7 @@ dpf_cli_run(struct dpf_cli *cli, struct dpf_ctl *ctl, bool interactive)
 	struct cmdline *cl;
 
 	cli->ctl = ctl;
+	cli->out = prompt_stream(cli);
 	if (build_ctx(cli) < 0)
 		return -1;
 	if (cli->n > 0 && run_file(cli, run) < 0)
@@ -605,16 +665,17 @@ dpf_cli_run(struct dpf_cli *cli, struct dpf_ctl *ctl, bool interactive)
 	ctx = build_prompt_ctx(cli);
 	/* No descriptors: it only checks lines, it never reads or writes. */
 	cli->checker = ctx != NULL ? cmdline_new(cli->check_ctx, "", -1, -1) : NULL;
-	cl = cmdline_stdin_new(cli->checker != NULL ? ctx : cli->main_ctx, "dpflow> ");
+	cl = prompt_open(cli, cli->checker != NULL ? ctx : cli->main_ctx);
 	if (cl == NULL) {
 		cmdline_free(cli->checker);
 		cli->checker = NULL;
 		return -1;
 	}
 	cmdline_interact(cl);
-	cmdline_stdin_exit(cl);
+	prompt_close(cli, cl);
 	cmdline_free(cli->checker);
 	cli->checker = NULL;
-	printf("\n");
+	fprintf(cli->out, "\n");
+	fflush(cli->out);
 	return 0;
 }

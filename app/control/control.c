@@ -46,6 +46,14 @@ dpf_ctl_run_flags(struct dpf_ctl *ctl)
 	return ctl->p.h.run;
 }
 
+bool
+dpf_ctl_records_on_stdout(const struct dpf_ctl *ctl)
+{
+	const char *out = dpf_config_options(ctl->p.cfg)->output;
+
+	return out != NULL && strcmp(out, "-") == 0;
+}
+
 uint64_t
 dpf_ctl_now_ns(const struct dpf_ctl *ctl)
 {

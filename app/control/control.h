@@ -63,6 +63,9 @@ void dpf_ctl_free(struct dpf_ctl *ctl);
 /** The run flags the actions act on. */
 struct dpf_run *dpf_ctl_run_flags(struct dpf_ctl *ctl);
 
+/** --output -: stdout is the record stream, so the prompt must talk elsewhere. */
+bool dpf_ctl_records_on_stdout(const struct dpf_ctl *ctl);
+
 /* ---- actions ---- */
 
 int dpf_ctl_start(struct dpf_ctl *ctl, FILE *f);
@@ -127,7 +130,12 @@ struct dpf_cli *dpf_cli_create(const char *file);
 /** NULL-safe. */
 void dpf_cli_free(struct dpf_cli *cli);
 
-/** Run the file's commands, then (interactive) the terminal's, until quit or its end. */
+/**
+ * Run the file's commands, then (interactive) the terminal's, until quit or
+ * its end. The echoed commands and their answers go to stdout, unless the
+ * records do (--output -): then to the terminal stdin is (when it is one),
+ * else to stderr, so that stdout carries records only.
+ */
 int dpf_cli_run(struct dpf_cli *cli, struct dpf_ctl *ctl, bool interactive);
 
 #endif /* DPFLOW_CONTROL_H */

@@ -16,8 +16,8 @@ import sys
 import tempfile
 import time
 
-from e2e import (DPFLOW, EAL1, META, SAMPLE, SAMPLE_EXPECT, Fail, check, counters,  # noqa: E402
-                 render, run)
+from e2e import (DPFLOW, EAL1, META, SAMPLE, SAMPLE_EXPECT, Fail, check, check_records,  # noqa: E402
+                 counters, expect_same, render, run)
 
 
 def cmdfile_run(commands, extra=(), eal=EAL1):
@@ -214,6 +214,76 @@ def case_pty_prompt():
         rc, err = t.close()
     check(rc == 0, f"exit {rc}: {err[-1000:]}")
     check(counters(err)["conservation"] == "ok", "conservation")
+
+
+def case_records_only_stdout():
+    """--output - with --cmdline-file or -i: stdout carries the records only
+    (byte for byte the model's output, and check-records passes); the echoed
+    commands and answers go to the terminal (-i on one) or stderr; set
+    log-format is refused with the reason, since one stream has one header."""
+    want = render(SAMPLE_EXPECT)
+    refusal = "error: log-format: not changed: the records go to stdout (--output -)"
+    fmt = "set log-format ${srcaddr} ${dstaddr}"
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "cmds")
+        with open(path, "w") as f:
+            f.write(f"show window\n{fmt}\nbogus\nwait\nshow flows limit 2\n")
+        p = subprocess.run([DPFLOW] + EAL1 + ["--", "--replay", SAMPLE, "--window", "60",
+                                              "--output", "-", "--cmdline-file", path] + META,
+                           capture_output=True, text=True, timeout=120,
+                           stdin=subprocess.DEVNULL)
+        check(p.returncode == 0, f"cmdline-file: exit {p.returncode}: {p.stderr[-2000:]}")
+        expect_same(want, p.stdout, "--cmdline-file --output - stdout")
+        check_records_text(p.stdout)
+        check("dpflow> show window" in p.stderr and "window-seconds: 60" in p.stderr,
+              f"echo and answer on stderr: {p.stderr[:1000]}")
+        check(f"dpflow> {fmt}\n{refusal}" in p.stderr, f"refusal with reason: {p.stderr[:2000]}")
+        check("error: unknown command 'bogus'" in p.stderr, "bad command named on stderr")
+        # -i, commands from a pipe: no terminal, so stderr.
+        p = subprocess.run([DPFLOW] + EAL1 + ["--", "--replay", SAMPLE, "--window", "60",
+                                              "--output", "-", "-i"] + META,
+                           input=f"show window\n{fmt}\nwait\nquit\n", capture_output=True,
+                           text=True, timeout=120)
+        check(p.returncode == 0, f"-i piped: exit {p.returncode}: {p.stderr[-2000:]}")
+        expect_same(want, p.stdout, "-i --output - stdout (stdin a pipe)")
+        check(refusal in p.stderr and "records: 45" in p.stderr, f"-i piped: {p.stderr[:2000]}")
+    # -i on a terminal, stdout a pipe: the prompt talks on the terminal.
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([DPFLOW] + EAL1 + ["--", "--replay", SAMPLE, "--window", "60",
+                                               "--output", "-", "-i"] + META,
+                            stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            close_fds=True)
+    os.close(slave)
+    t = Pty.__new__(Pty)
+    t.master, t.p, t.buf = master, proc, b""
+    try:
+        t.read_until(r"dpflow> ")
+        t.send("show window\r")
+        t.read_until(r"window-seconds: 60")
+        t.send(fmt + "\r")
+        t.read_until(re.escape(refusal))
+        t.send("wait\r")
+        t.read_until(r"records: 45")
+        t.send("quit\r")
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+    check(proc.returncode == 0, f"-i tty: exit {proc.returncode}: {err[-1000:]}")
+    expect_same(want, out.decode(), "-i --output - stdout (stdin a terminal)")
+    check(counters(err.decode())["conservation"] == "ok", "conservation")
+
+
+def check_records_text(text):
+    """The shared checker (CHECK_RECORDS) on a record stream, when present."""
+    with tempfile.NamedTemporaryFile("w", suffix=".log", delete=False) as f:
+        f.write(text)
+    try:
+        check_records(f.name, 60)
+    finally:
+        os.unlink(f.name)
 
 
 def case_set_window_next_boundary():
