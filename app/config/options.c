@@ -116,7 +116,7 @@ static const struct opt_def opt_table[] = {
 	O_UINT("shards-per-core", shards_per_core, 2, 16, "3", "N",
 	       "flow tables per RX core (open window plus windows being merged)"),
 	O_UINT("stats-period", stats_period, 0, 86400, "0", "SEC",
-	       "print a progress line every SEC seconds (0: only the summary at exit)"),
+	       "print a progress line every SEC seconds (0: only the summary at exit); not with -i"),
 	O_STR("forward", forward, NULL, "A:B[,C:D]",
 	      "forward mode: pair ports like testpmd io forwarding; accepted packets are "
 	      "NAT-rewritten and sent on the peer port, rejected ones dropped"),
@@ -788,6 +788,24 @@ check_format(const struct dpf_options *o)
 	return 0;
 }
 
+/*
+ * The progress line is a log line from the run loop's thread: at the prompt
+ * it would land in the middle of the line being typed. dpdk-testpmd shows
+ * --stats-period only without -i; dpflow says so instead of ignoring it.
+ */
+static int
+check_prompt(const struct dpf_options *o)
+{
+	if (o->interactive == 0 || o->stats_period == 0)
+		return 0;
+	DPF_LOG(ERR, config,
+		"--stats-period %" PRIu64 " and -i: the progress lines would break the line being "
+		"typed at the prompt; ask there instead (show window, show flow-table, show port "
+		"stats all), or run without -i (--cmdline-file works with --stats-period)\n",
+		o->stats_period);
+	return -EINVAL;
+}
+
 int
 dpf_config_parse(int argc, char **argv, struct dpf_config **out)
 {
@@ -821,6 +839,8 @@ dpf_config_parse(int argc, char **argv, struct dpf_config **out)
 	}
 	if (rc == 0)
 		rc = check_format(&cfg->opt);
+	if (rc == 0)
+		rc = check_prompt(&cfg->opt);
 	if (rc != 0) {
 		dpf_config_free(cfg);
 		return rc;

@@ -276,6 +276,28 @@ def case_records_only_stdout():
     check(counters(err.decode())["conservation"] == "ok", "conservation")
 
 
+def case_stats_period_prompt():
+    """--stats-period with -i is refused before the run, naming both and what
+    to use instead (its lines would break the typed line; testpmd shows
+    periodic stats only without -i), from the command line or a config file;
+    with --cmdline-file alone it runs and prints progress lines."""
+    with tempfile.TemporaryDirectory() as d:
+        conf = os.path.join(d, "c.conf")
+        with open(conf, "w") as f:
+            f.write("[dpflow]\nstats-period = 5\n")
+        for extra in (["--stats-period", "1"], ["--config", conf]):
+            p = subprocess.run([DPFLOW] + EAL1 + ["--", "--replay", SAMPLE, "--output", "-",
+                                                  "-i"] + extra + META,
+                               input="quit\n", capture_output=True, text=True, timeout=120)
+            check(p.returncode != 0, f"{extra}: -i with --stats-period ran")
+            check(re.search(r"--stats-period \d+ and -i: .*break the line being typed",
+                            p.stderr) is not None and "show window" in p.stderr,
+                  f"{extra}: reason named: {p.stderr[-800:]}")
+            check(p.stdout == "", f"{extra}: nothing on stdout")
+        rc, out, err, _ = cmdfile_run(["wait"], ["--stats-period", "1"])
+        check(rc == 0, f"--cmdline-file with --stats-period: exit {rc}: {err[-1000:]}")
+
+
 def check_records_text(text):
     """The shared checker (CHECK_RECORDS) on a record stream, when present."""
     with tempfile.NamedTemporaryFile("w", suffix=".log", delete=False) as f:
