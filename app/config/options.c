@@ -116,7 +116,8 @@ static const struct opt_def opt_table[] = {
 	O_UINT("shards-per-core", shards_per_core, 2, 16, "3", "N",
 	       "flow tables per RX core (open window plus windows being merged)"),
 	O_UINT("stats-period", stats_period, 0, 86400, "0", "SEC",
-	       "print a progress line every SEC seconds (0: only the summary at exit); not with -i"),
+	       "print a progress line every SEC seconds (0: only the summary at exit); not with "
+	       "-i"),
 	O_STR("forward", forward, NULL, "A:B[,C:D]",
 	      "forward mode: pair ports like testpmd io forwarding; accepted packets are "
 	      "NAT-rewritten and sent on the peer port, rejected ones dropped"),
