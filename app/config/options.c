@@ -32,6 +32,8 @@ enum opt_type {
 };
 
 #define OPT_CLI_ONLY 0x1
+/* show config leaves it to its subsystem, which shows the value in use and its origin. */
+#define OPT_SHOWN_BY_OWNER 0x2
 
 static const char *const clock_names[] = {"auto", "packet", "wall", NULL};
 static const char *const compress_names[] = {"zstd", "gzip", "none", NULL};
@@ -202,7 +204,7 @@ static const struct opt_def opt_table[] = {
 	       "next start)"),
 	O_UINT("s3-timeout-sec", s3_timeout_sec, 1, 3600, "30", "SEC",
 	       "connect timeout, and abort a transfer stalled for SEC seconds"),
-	O_STR("drivers-cfg", drivers_cfg, NULL, "DIR",
+	O_ROW("drivers-cfg", OPT_STR, drivers_cfg, 0, 0, NULL, NULL, "DIR", OPT_SHOWN_BY_OWNER,
 	      "driver profile directory (default: the installed drivers-cfg, else the source "
 	      "tree's); see doc/drivers-cfg.md"),
 	O_UINT("hold-mb", hold_mb, 1, 1u << 20, "64", "MB",
@@ -505,6 +507,8 @@ dpf_config_show(struct dpf_config *c, FILE *f)
 		const struct opt_def *d = &opt_table[i];
 		const char *base = (const char *)o + d->off;
 
+		if (d->flags & OPT_SHOWN_BY_OWNER)
+			continue;
 		switch (d->type) {
 		case OPT_STR:
 		case OPT_PATH:

@@ -75,11 +75,13 @@ struct command {
 static const struct command commands[] = {
 	{{"start"}, CALL_NONE, {.none = dpf_ctl_start}, "start: poll the ports again"},
 	{{"stop"}, CALL_NONE, {.none = dpf_ctl_stop},
-	 "stop: stop polling the ports; counted data is kept"},
+	 "stop: stop polling the ports; counted data is kept, windows keep closing on the clock "
+	 "(nothing is flushed)"},
 	{{"quit"}, CALL_NONE, {.none = dpf_ctl_quit},
 	 "quit: flush the open window, publish the files, exit 0", true},
 	{{"flush"}, CALL_NONE, {.none = dpf_ctl_flush},
-	 "flush: close the current window now (its records are written)"},
+	 "flush: write what the open window holds now; the window stays open (what comes "
+	 "later is written when it closes)"},
 	{{"wait"}, CALL_NONE, {.none = dpf_ctl_wait},
 	 "wait: wait until the replay (or --idle-exit run) has ended and every window is "
 	 "flushed"},
@@ -96,9 +98,11 @@ static const struct command commands[] = {
 	 "export flows csv FILE " FILTER_HELP
 	 ": write the matching flows as CSV (times as MM/DD/YYYY HH:MM:SS AM/PM and epoch ms)"},
 	{{"show", "window"}, CALL_NONE, {.none = dpf_ctl_show_window},
-	 "show window: the current window, its boundary, flows so far"},
+	 "show window: the open window (its own length), the length set, its boundary, flows "
+	 "so far"},
 	{{"set", "window", ARG}, CALL_ARG, {.arg = dpf_ctl_set_window},
-	 "set window SEC: window length 1..3600 from the next boundary"},
+	 "set window SEC: window length 1..3600 from the next boundary (show window: "
+	 "window-seconds-set)"},
 	{{"show", "config"}, CALL_NONE, {.none = dpf_ctl_show_config},
 	 "show config|lcores|flow-table: settings; which lcore does what; per-core "
 	 "table fill and losses"},

@@ -106,7 +106,8 @@ def case_cmdline_file():
     check(any("driver: net_ring" in l for l in by["show port info all"]), "port info")
     check(by["show port stats 9"][0].startswith("error: port '9'"), "bad port named")
     check(by["nat show"] == ["nat rules: 0"], "nat show")
-    check(by["help set"] == ["set window SEC: window length 1..3600 from the next boundary",
+    check(by["help set"] == ["set window SEC: window length 1..3600 from the next boundary "
+                             "(show window: window-seconds-set)",
                              "set log-format FMT: AWS format string from the next window boundary"],
           f"help set: {by['help set']}")
     check(re.match(r".*:23: error: unknown command 'bogus'", by["bogus"][0]) is not None,
@@ -205,7 +206,7 @@ def case_pty_prompt():
         t.send("show bogus\r")
         t.read_until(r"error: bad arguments in 'show bogus'")
         t.send("help flush\r")
-        t.read_until(r"flush: close the current window now")
+        t.read_until(r"flush: write what the open window holds now; the window stays open")
         t.send("wait\r")
         t.read_until(r"records: 45")
         t.send("show flows limit 1\r")
@@ -296,6 +297,59 @@ def case_stats_period_prompt():
             check(p.stdout == "", f"{extra}: nothing on stdout")
         rc, out, err, _ = cmdfile_run(["wait"], ["--stats-period", "1"])
         check(rc == 0, f"--cmdline-file with --stats-period: exit {rc}: {err[-1000:]}")
+
+
+def case_window_and_docs_agree():
+    """show config names drivers-cfg once (the directory in use); set window
+    before the first packet (packet clock) does not name a 1970 boundary;
+    after set window, show window gives the open window's own length (its
+    bounds' difference) and the length set apart; stop and flush mean in
+    help, doc/cli.md and the man page what the code does."""
+    cmds = ["show config", "wait", "set window 120", "show window"]
+    rc, out, err, _ = cmdfile_run(cmds)
+    check(rc == 0, f"exit {rc}: {err[-1000:]}")
+    by = {c: lines for c, lines in sections(out)}
+    dc = [l for l in by["show config"] if l.startswith("drivers-cfg:")]
+    check(len(dc) == 1 and dc[0].endswith(")"), f"drivers-cfg lines: {dc}")
+    w = dict(l.split(": ", 1) for l in by["show window"])
+    length = int(w["window-end"]) - int(w["window-start"])
+    check(int(w["window-seconds"]) == length == 60 and w["window-seconds-set"] == "120",
+          f"show window after set window 120: {w}")
+    with tempfile.TemporaryDirectory() as d:
+        empty = os.path.join(d, "empty.pcap")
+        with open(empty, "wb") as f:    # a pcap header, no packet: the clock never starts
+            f.write(bytes.fromhex("d4c3b2a1020004000000000000000000ffff000001000000"))
+        path = os.path.join(d, "cmds")
+        with open(path, "w") as f:
+            f.write("set window 120\nshow window\n")
+        rc, out, err = run(EAL1 + ["--vdev", f"net_pcap0,rx_pcap={empty}"],
+                           ["--output", os.path.join(d, "o"), "--idle-exit", "1",
+                            "--cmdline-file", path] + META)
+    check(rc == 0, f"empty capture: exit {rc}: {err[-1000:]}")
+    by = {c: lines for c, lines in sections(out)}
+    check(not any(l.startswith("takes-effect-at:") for l in by["set window 120"]) and
+          "takes-effect: with the first window" in "\n".join(by["set window 120"]),
+          f"set window before the first packet: {by['set window 120']}")
+    w = by["show window"]
+    check("window: none yet (the packet clock starts with the first packet)" in w and
+          "window-seconds-set: 120" in w and not any(l.startswith("window-start") for l in w),
+          f"show window before the first packet: {w}")
+    # The words of help, doc/cli.md and the man page agree with the code:
+    # flush leaves the window open; stop flushes nothing.
+    src = os.path.join(os.environ["DATA"], "..", "..")
+    rc, out, err, _ = cmdfile_run(["help flush", "help stop"])
+    by = {c: lines for c, lines in sections(out)}
+    check("the window stays open" in by["help flush"][0], f"help flush: {by['help flush']}")
+    check("nothing is flushed" in by["help stop"][0], f"help stop: {by['help stop']}")
+    with open(os.path.join(src, "doc", "cli.md")) as f:
+        md = f.read()
+    check(re.search(r"\| `flush` \|[^\n]*the window stays open", md) is not None, "cli.md flush")
+    with open(os.path.join(src, "doc", "dpflow.8")) as f:
+        man = f.read()
+    stop = re.search(r"^\.B stop\n(.*?)^\.TP", man, re.M | re.S).group(1)
+    flush = re.search(r"^\.B flush\n(.*?)^\.TP", man, re.M | re.S).group(1)
+    check("flushed" not in stop.replace("nothing is flushed", ""), f"man page stop: {stop}")
+    check("stays open" in flush and "Close the open window" not in flush, f"man flush: {flush}")
 
 
 def check_records_text(text):
