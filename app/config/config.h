@@ -88,6 +88,8 @@ struct dpf_options {
 	uint64_t conntrack_per_core;
 	uint64_t conntrack_timeout;
 	uint64_t interactive; /* -i */
+	uint64_t stats_detail;	       /* the exit summary's lines of value 0 too */
+	uint64_t exit_status_on_loss; /* exit DPF_EXIT_LOSS when the run lost packets or records */
 	char *cmdline_file;
 	uint64_t flow_store; /* records kept for show/export flows */
 	char *config;

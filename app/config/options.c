@@ -34,6 +34,8 @@ enum opt_type {
 #define OPT_CLI_ONLY 0x1
 /* show config leaves it to its subsystem, which shows the value in use and its origin. */
 #define OPT_SHOWN_BY_OWNER 0x2
+/* A flag with a one-letter form, -<its first letter> (-i). */
+#define OPT_SHORT 0x4
 
 static const char *const clock_names[] = {"auto", "packet", "wall", NULL};
 static const char *const compress_names[] = {"zstd", "gzip", "none", NULL};
@@ -82,6 +84,8 @@ struct opt_def {
 #define O_LIST(name, field, arg, help) O_ROW(name, OPT_LIST, field, 0, 0, NULL, NULL, arg, 0, help)
 #define O_FLAG_CLI(name, field, help)                                                              \
 	O_ROW(name, OPT_FLAG, field, 0, 1, NULL, "0", "", OPT_CLI_ONLY, help)
+#define O_FLAG_SHORT(name, field, help)                                                            \
+	O_ROW(name, OPT_FLAG, field, 0, 1, NULL, "0", "", OPT_CLI_ONLY | OPT_SHORT, help)
 
 static const struct opt_def opt_table[] = {
 	O_PATH("replay", replay, NULL, "FILE",
@@ -147,7 +151,12 @@ static const struct opt_def opt_table[] = {
 	       "connections each RX core tracks in stateful ACL mode"),
 	O_UINT("conntrack-timeout", conntrack_timeout, 1, 86400, "300", "SEC",
 	       "idle tracked connections expire after SEC seconds"),
-	O_FLAG_CLI("interactive", interactive,
+	O_FLAG_CLI("stats-detail", stats_detail,
+		   "the exit summary prints its counters of value 0 too (also with "
+		   "--log-level=dpflow.control:debug)"),
+	O_FLAG_CLI("exit-status-on-loss", exit_status_on_loss,
+		   "exit 3 when the run lost packets or records (a LOST line of the summary)"),
+	O_FLAG_SHORT("interactive", interactive,
 		   "-i: the dpflow> prompt (testpmd style); with it the program exits on quit"),
 	O_PATH_CLI("cmdline-file", cmdline_file, NULL, "FILE",
 		   "run the prompt's commands from FILE, printing their output"),
@@ -229,6 +238,7 @@ static const struct opt_def opt_table[] = {
 #undef O_ENUM
 #undef O_LIST
 #undef O_FLAG_CLI
+#undef O_FLAG_SHORT
 
 #define N_OPTS RTE_DIM(opt_table)
 
@@ -479,8 +489,10 @@ dpf_config_usage(FILE *f, const char *prog)
 		const struct opt_def *d = &opt_table[i];
 		char lhs[64];
 
-		if (d->type == OPT_FLAG)
+		if (d->flags & OPT_SHORT)
 			snprintf(lhs, sizeof(lhs), "-%c, --%s", d->name[0], d->name);
+		else if (d->type == OPT_FLAG)
+			snprintf(lhs, sizeof(lhs), "--%s", d->name);
 		else
 			snprintf(lhs, sizeof(lhs), "--%s %s", d->name, d->arg);
 		fprintf(f, "  %-32s %s", lhs, d->help);

@@ -104,10 +104,27 @@ int dpf_ctl_rules(struct dpf_ctl *ctl, FILE *f, enum dpf_rules_kind kind,
 /**
  * The exit summary: `key: value` lines per port, per RX core and in total,
  * rules, replay, pipeline, clock, exporters, and the conservation check of
- * design.md last (doc/reliability.md, "Conservation").
+ * design.md (doc/reliability.md, "Conservation"); lines of value 0 only with
+ * --stats-detail (or dpflow.control at debug level). Then the readable end:
+ * `summary: ` lines with packets, records, files, and every loss with its
+ * cause and the option that avoids it.
  * @return true when the conservation check is ok
  */
 bool dpf_ctl_summary(struct dpf_ctl *ctl, FILE *f);
+
+/**
+ * Whether the run lost packets or records (a limit or a failure: the
+ * summary's LOST lines), for --exit-status-on-loss. After every thread ended.
+ */
+bool dpf_ctl_lost(struct dpf_ctl *ctl);
+
+/**
+ * Warn (a log message) the first time each cause of loss shows, naming the
+ * window, the cause and the option that avoids it. Run loop only; looks at
+ * the counters at most every 100 ms whatever the call rate, and always when
+ * last (the loop's last turn: a short run still warns before its summary).
+ */
+void dpf_ctl_watch_losses(struct dpf_ctl *ctl, bool last);
 
 /** The progress line (--stats-period), a log message. Run loop only. */
 void dpf_ctl_progress(struct dpf_ctl *ctl);

@@ -12,6 +12,10 @@ struct dpf_ctl {
 	/* The progress line's previous reading (run loop thread). */
 	uint64_t progress_rx;
 	uint64_t progress_ns;
+	/* The loss watch (run loop thread): its last look, the causes warned of. */
+	uint64_t watch_ns;
+	const char *warned[32];
+	unsigned int n_warned;
 };
 
 /* "Now" in the run's clock: wall time, or the newest packet time. */
@@ -21,6 +25,10 @@ uint64_t dpf_ctl_now_ns(const struct dpf_ctl *ctl);
 void dpf_ctl_print_clock(FILE *f, const char *prefix, const struct dpf_wall_stats *w);
 
 struct dpf_snap_rows;
+struct dpf_snapshot;
+
+/* The exit summary's readable end: packets, records, files, every loss (summary.c). */
+void dpf_ctl_print_short_summary(FILE *f, const struct dpf_snapshot *s, bool conserved);
 
 /* `<prefix>name: v` lines, one a row (render.c). */
 void dpf_ctl_print_rows(FILE *f, const char *prefix, const struct dpf_snap_rows *r);

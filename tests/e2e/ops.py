@@ -29,6 +29,8 @@ DPFLOW = os.environ["DPFLOW"]
 DATA = os.environ["DATA"]
 SRC = os.environ["SRC"]
 EAL = ["--no-huge", "-m", "512", "--no-pci", "--no-shconf", "--log-level=lib.eal:error",
+       # The exit summary whole, lines of value 0 too: these tests read them.
+       "--log-level=dpflow.control:debug",
        "-l", "0-1"]
 SAMPLE = os.path.join(DATA, "sample.pcap")
 SKIP = 77
