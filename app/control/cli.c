@@ -26,8 +26,9 @@
 
 #include "cmdfile.h"
 #include "control.h"
-#include "log.h"
+#include "dpf_store.h"
 #include "dpf_util.h"
+#include "log.h"
 
 #define PROMPT "dpflow> "
 #define MAX_TOKENS 6
@@ -70,7 +71,10 @@ struct command {
 
 #define FILTER_HELP                                                                                \
 	"[iface ID] [src CIDR] [dst CIDR] [port N] [proto P] [action ACCEPT|REJECT] "              \
-	"[oldest] [limit N]"
+	"[since TIME] [until TIME] [oldest] [limit N]"
+
+/* Filter words Tab completes after `show flows` (keywords at any even place). */
+#define MAX_FILTER_WORDS 24
 
 static const struct command commands[] = {
 	{{"start"}, CALL_NONE, {.none = dpf_ctl_start}, "start: poll the ports again"},
@@ -142,6 +146,12 @@ struct file_cmd {
 	char *text;
 };
 
+/* A filter word of show flows, for completion (completion below). */
+struct word_token {
+	cmdline_parse_token_hdr_t hdr;
+	bool before_keyword; /* the word before a keyword: not one that takes a value */
+};
+
 /* A token whose parse checks a line against every command (cmd_rejected below). */
 struct rejected_token {
 	cmdline_parse_token_hdr_t hdr;
@@ -157,14 +167,19 @@ struct dpf_cli {
 	struct termios old_term; /* the terminal's mode, while the prompt has it raw */
 	bool term_saved;
 	cmdline_parse_ctx_t main_ctx[MAX_INSTS + 1];
-	/* The terminal's: main_ctx's, then the one that explains rejections. */
-	cmdline_parse_ctx_t prompt_ctx[MAX_INSTS + 2];
+	/* The terminal's: main_ctx's, the completion rows, the one that explains rejections. */
+	cmdline_parse_ctx_t prompt_ctx[MAX_INSTS + MAX_FILTER_WORDS + 2];
 	cmdline_parse_ctx_t check_ctx[MAX_INSTS + 1];
 	struct cmdline *checker;
 	cmdline_parse_inst_t *insts[MAX_INSTS + 1]; /* owned: every instance made */
 	unsigned int n_insts;
 	struct rejected_token rejected_tok;
 	cmdline_parse_inst_t *rejected;
+	/* Completion of show flows' filter keywords (the prompt's table only). */
+	cmdline_parse_token_string_t show_tok, flows_tok;
+	struct word_token any_word, prev_word;
+	cmdline_parse_token_hdr_t keyword_tok;
+	cmdline_parse_inst_t *completers[MAX_FILTER_WORDS + 1];
 	/* --cmdline-file */
 	char *file;
 	struct file_cmd *cmds;
@@ -273,6 +288,18 @@ cmd_help_parsed(void *parsed, struct cmdline *cl, void *data)
 	if (shown == 0)
 		fprintf(out, "error: no command starts with '%s' (type 'help')\n", word);
 	fflush(out);
+}
+
+/* show flows' help line (completion rows show it at `?`). */
+static const char *
+show_flows_help(void)
+{
+	size_t i;
+
+	for (i = 0; i < RTE_DIM(commands); i++)
+		if (commands[i].fn.rest == dpf_ctl_show_flows)
+			return commands[i].help;
+	return "";
 }
 
 /* ---------------------------------------------------------------- the table */
@@ -448,11 +475,125 @@ cmd_rejected_parsed(void *parsed, struct cmdline *cl, void *data)
 	fflush(cli->out);
 }
 
-/* The terminal's table: the commands, then the rejected-line one. NULL when memory runs out. */
+/* ---------------------------------------------------------------- completion */
+
+/*
+ * show flows takes its filters as one REST token, which librte_cmdline
+ * cannot complete past its first word. The prompt's table also holds, for
+ * k = 0..MAX_FILTER_WORDS, `show flows` + k words + a keyword token: Tab
+ * after k typed filter words offers the keywords (not after a keyword that
+ * takes a value). The keyword token never parses, so these rows never run
+ * and never make a line ambiguous.
+ */
+static bool
+takes_value(const char *w, size_t len)
+{
+	size_t i;
+
+	for (i = 0; dpf_store_filter_words[i] != NULL; i++)
+		if (strlen(dpf_store_filter_words[i]) == len &&
+		    strncmp(dpf_store_filter_words[i], w, len) == 0)
+			return strcmp(dpf_store_filter_words[i], "oldest") != 0;
+	return false;
+}
+
+static int
+word_parse(cmdline_parse_token_hdr_t *tk, const char *buf, void *res, unsigned int ressize)
+{
+	const struct word_token *wt = container_of(tk, struct word_token, hdr);
+	size_t len = 0;
+
+	while (!cmdline_isendoftoken(buf[len]))
+		len++;
+	if (len == 0 || (wt->before_keyword && takes_value(buf, len)))
+		return -1;
+	return (int)len;
+}
+
+static int
+keyword_parse(cmdline_parse_token_hdr_t *tk, const char *buf, void *res, unsigned int ressize)
+{
+	return -1;
+}
+
+static int
+keyword_count(cmdline_parse_token_hdr_t *tk)
+{
+	int n = 0;
+
+	while (dpf_store_filter_words[n] != NULL)
+		n++;
+	return n;
+}
+
+static int
+keyword_get(cmdline_parse_token_hdr_t *tk, int i, char *dst, unsigned int size)
+{
+	if (i < 0 || i >= keyword_count(tk))
+		return -1;
+	snprintf(dst, size, "%s", dpf_store_filter_words[i]);
+	return 0;
+}
+
+static int
+keyword_help(cmdline_parse_token_hdr_t *tk, char *dst, unsigned int size)
+{
+	snprintf(dst, size, "filter");
+	return 0;
+}
+
+static struct cmdline_token_ops word_ops = {.parse = word_parse};
+static struct cmdline_token_ops keyword_ops = {
+	.parse = keyword_parse,
+	.complete_get_nb = keyword_count,
+	.complete_get_elt = keyword_get,
+	.get_help = keyword_help,
+};
+
+static void
+string_token(cmdline_parse_token_string_t *t, const char *word)
+{
+	t->hdr.ops = &cmdline_token_string_ops;
+	t->hdr.offset = 0;
+	t->string_data.str = word;
+}
+
+/* The completion rows, NULL-terminated in cli->completers. @return 0 or -ENOMEM */
+static int
+build_completers(struct dpf_cli *cli, const char *help)
+{
+	unsigned int k, i;
+
+	string_token(&cli->show_tok, "show");
+	string_token(&cli->flows_tok, "flows");
+	cli->any_word.hdr.ops = &word_ops;
+	cli->prev_word.hdr.ops = &word_ops;
+	cli->prev_word.before_keyword = true;
+	cli->keyword_tok.ops = &keyword_ops;
+	for (k = 0; k < MAX_FILTER_WORDS; k++) {
+		cmdline_parse_inst_t *inst = calloc(1, sizeof(*inst) + (k + 4) *
+								    sizeof(inst->tokens[0]));
+
+		if (inst == NULL)
+			return -ENOMEM;
+		cli->completers[k] = inst;
+		inst->f = cmd_check_only;
+		inst->help_str = help;
+		inst->tokens[0] = &cli->show_tok.hdr;
+		inst->tokens[1] = &cli->flows_tok.hdr;
+		for (i = 0; i < k; i++)
+			inst->tokens[2 + i] = i + 1 == k ? &cli->prev_word.hdr : &cli->any_word.hdr;
+		inst->tokens[2 + k] = &cli->keyword_tok;
+	}
+	cli->completers[k] = NULL;
+	return 0;
+}
+
+/* The terminal's table: the commands, the completion rows, then the rejected-line one. NULL when memory runs out. */
 static cmdline_parse_ctx_t *
 build_prompt_ctx(struct dpf_cli *cli)
 {
-	size_t i;
+	size_t i, k;
 
 	cli->rejected_tok.hdr.ops = &rejected_ops;
 	cli->rejected_tok.cli = cli;
@@ -471,6 +612,10 @@ build_prompt_ctx(struct dpf_cli *cli)
 		cli->prompt_ctx[i] = cli->main_ctx[i];
 	}
 	cli->check_ctx[i] = NULL;
+	if (build_completers(cli, show_flows_help()) < 0)
+		return NULL;
+	for (k = 0; cli->completers[k] != NULL; k++)
+		cli->prompt_ctx[i++] = cli->completers[k];
 	cli->prompt_ctx[i] = cli->rejected;
 	cli->prompt_ctx[i + 1] = NULL;
 	return cli->prompt_ctx;
@@ -564,6 +709,8 @@ dpf_cli_free(struct dpf_cli *cli)
 	}
 	for (i = 0; cli->check_ctx[i] != NULL; i++)
 		free(cli->check_ctx[i]);
+	for (i = 0; cli->completers[i] != NULL; i++)
+		free(cli->completers[i]);
 	free(cli->rejected);
 	if (cli->tty != NULL)
 		fclose(cli->tty);

@@ -352,6 +352,53 @@ def case_window_and_docs_agree():
     check("stays open" in flush and "Close the open window" not in flush, f"man flush: {flush}")
 
 
+def case_filter_completion_and_time():
+    """Tab completes show flows' filter keywords after any number of filter
+    words (not where a value is due); since/until take readable UTC times
+    (or Unix seconds) and keep the flows active in that span, as the model
+    says; a bad time is named."""
+    want = expected_rows()
+    since, until = 1700000040, 1700000130   # 2023-11-14T22:14:00Z, 22:15:30Z
+    span = [r for r in want if int(r.split()[11]) >= since and int(r.split()[10]) <= until]
+    check(0 < len(span) < len(want), f"the span must split the sample: {len(span)}")
+    cmds = ["wait", "show flows since 2023-11-14T22:14:00Z until 2023-11-14T22:15:30 oldest "
+            "limit 10000", f"show flows since {since} until {until} oldest limit 10000",
+            "show flows since 2023-11-14T22:15:31 until 2023-11-14T22:14:00",
+            "show flows until noon"]
+    rc, out, err, _ = cmdfile_run(cmds)
+    check(rc == 0, f"exit {rc}: {err[-1000:]}")
+    by = {c: lines for c, lines in sections(out)}
+    check(by[cmds[1]][3:] == span, f"ISO span: {by[cmds[1]][:6]} want {span[:3]}")
+    check(by[cmds[2]][3:] == span, "Unix seconds span")
+    check(by[cmds[3]] == ["error: until '2023-11-14T22:14:00': since is after until"],
+          f"{by[cmds[3]]}")
+    check(by[cmds[4]][0].startswith("error: until 'noon': expected a UTC time"), f"{by[cmds[4]]}")
+    udp = [r for r in want if r.split()[7] == "17"]
+    with tempfile.TemporaryDirectory() as d:
+        t = Pty(EAL1 + ["--", "--replay", SAMPLE, "--window", "60", "--output",
+                        os.path.join(d, "o"), "-i"] + META)
+        t.read_until(r"dpflow> ")
+        t.send("wait\r")
+        t.read_until(r"records: 45")
+        t.send("show flows pr\t")
+        t.read_until(r"oto ")   # the completed rest of the word
+        t.send("udp ol\t")
+        t.read_until(r"dest ")
+        t.send("li\t")
+        t.read_until(r"mit ")
+        t.send("100 si\t")
+        t.read_until(r"nce ")
+        # Had a Tab not completed, the line would not parse: the answer proves them.
+        t.send("2023-11-14T22:13:00Z\r")
+        t.read_until(rf"flows: {len(udp)}\r?\n")
+        # After a keyword that takes a value, Tab offers no keyword.
+        t.send("show flows port p\t\r")
+        t.read_until(r"error: port 'p': expected 0..65535")
+        t.send("quit\r")
+        rc, err = t.close()
+    check(rc == 0, f"exit {rc}: {err[-1000:]}")
+
+
 def check_records_text(text):
     """The shared checker (CHECK_RECORDS) on a record stream, when present."""
     with tempfile.NamedTemporaryFile("w", suffix=".log", delete=False) as f:
