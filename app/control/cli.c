@@ -571,8 +571,8 @@ build_completers(struct dpf_cli *cli, const char *help)
 	cli->prev_word.before_keyword = true;
 	cli->keyword_tok.ops = &keyword_ops;
 	for (k = 0; k < MAX_FILTER_WORDS; k++) {
-		cmdline_parse_inst_t *inst = calloc(1, sizeof(*inst) + (k + 4) *
-								    sizeof(inst->tokens[0]));
+		cmdline_parse_inst_t *inst =
+			calloc(1, sizeof(*inst) + (k + 4) * sizeof(inst->tokens[0]));
 
 		if (inst == NULL)
 			return -ENOMEM;
@@ -589,7 +589,8 @@ build_completers(struct dpf_cli *cli, const char *help)
 	return 0;
 }
 
-/* The terminal's table: the commands, the completion rows, then the rejected-line one. NULL when memory runs out. */
+/* The terminal's table: the commands, the completion rows, then the rejected-line one. NULL
+ * when memory runs out. */
 static cmdline_parse_ctx_t *
 build_prompt_ctx(struct dpf_cli *cli)
 {

@@ -178,6 +178,12 @@ class Pty:
     def send(self, s):
         os.write(self.master, s.encode())
 
+    def exchange(self, steps):
+        """Each (keys, pattern): type the keys, wait for the pattern."""
+        for keys, pattern in steps:
+            self.send(keys)
+            self.read_until(pattern)
+
     def close(self):
         try:
             out, err = self.p.communicate(timeout=60)
@@ -258,13 +264,8 @@ def case_records_only_stdout():
     t = Pty.__new__(Pty)
     t.master, t.p, t.buf = master, proc, b""
     try:
-        t.read_until(r"dpflow> ")
-        t.send("show window\r")
-        t.read_until(r"window-seconds: 60")
-        t.send(fmt + "\r")
-        t.read_until(re.escape(refusal))
-        t.send("wait\r")
-        t.read_until(r"records: 45")
+        t.exchange([("", r"dpflow> "), ("show window\r", r"window-seconds: 60"),
+                    (fmt + "\r", re.escape(refusal)), ("wait\r", r"records: 45")])
         t.send("quit\r")
         out, err = proc.communicate(timeout=60)
     finally:
@@ -377,23 +378,14 @@ def case_filter_completion_and_time():
     with tempfile.TemporaryDirectory() as d:
         t = Pty(EAL1 + ["--", "--replay", SAMPLE, "--window", "60", "--output",
                         os.path.join(d, "o"), "-i"] + META)
-        t.read_until(r"dpflow> ")
-        t.send("wait\r")
-        t.read_until(r"records: 45")
-        t.send("show flows pr\t")
-        t.read_until(r"oto ")   # the completed rest of the word
-        t.send("udp ol\t")
-        t.read_until(r"dest ")
-        t.send("li\t")
-        t.read_until(r"mit ")
-        t.send("100 si\t")
-        t.read_until(r"nce ")
-        # Had a Tab not completed, the line would not parse: the answer proves them.
-        t.send("2023-11-14T22:13:00Z\r")
-        t.read_until(rf"flows: {len(udp)}\r?\n")
+        # Each Tab's pattern is the completed rest of the word; had one not
+        # completed, the line would not parse: the answer proves them all.
         # After a keyword that takes a value, Tab offers no keyword.
-        t.send("show flows port p\t\r")
-        t.read_until(r"error: port 'p': expected 0..65535")
+        t.exchange([("", r"dpflow> "), ("wait\r", r"records: 45"),
+                    ("show flows pr\t", r"oto "), ("udp ol\t", r"dest "), ("li\t", r"mit "),
+                    ("100 si\t", r"nce "),
+                    ("2023-11-14T22:13:00Z\r", rf"flows: {len(udp)}\r?\n"),
+                    ("show flows port p\t\r", r"error: port 'p': expected 0..65535")])
         t.send("quit\r")
         rc, err = t.close()
     check(rc == 0, f"exit {rc}: {err[-1000:]}")
