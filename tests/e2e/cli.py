@@ -204,7 +204,8 @@ def case_pty_prompt():
         t.send("wi\t")
         t.read_until(r"window")
         t.send("\r")
-        t.read_until(r"window-seconds: 60")
+        # Set either way: before the replay's first packet there is no window yet.
+        t.read_until(r"window-seconds-set: 60")
         # Errors start with error: and name the problem (doc/cli.md), as in
         # --cmdline-file; never librte_cmdline's own "Command not found".
         t.send("frobnicate\r")
@@ -242,7 +243,7 @@ def case_records_only_stdout():
         check(p.returncode == 0, f"cmdline-file: exit {p.returncode}: {p.stderr[-2000:]}")
         expect_same(want, p.stdout, "--cmdline-file --output - stdout")
         check_records_text(p.stdout)
-        check("dpflow> show window" in p.stderr and "window-seconds: 60" in p.stderr,
+        check("dpflow> show window" in p.stderr and "window-seconds-set: 60" in p.stderr,
               f"echo and answer on stderr: {p.stderr[:1000]}")
         check(f"dpflow> {fmt}\n{refusal}" in p.stderr, f"refusal with reason: {p.stderr[:2000]}")
         check("error: unknown command 'bogus'" in p.stderr, "bad command named on stderr")
@@ -264,7 +265,7 @@ def case_records_only_stdout():
     t = Pty.__new__(Pty)
     t.master, t.p, t.buf = master, proc, b""
     try:
-        t.exchange([("", r"dpflow> "), ("show window\r", r"window-seconds: 60"),
+        t.exchange([("", r"dpflow> "), ("show window\r", r"window-seconds-set: 60"),
                     (fmt + "\r", re.escape(refusal)), ("wait\r", r"records: 45")])
         t.send("quit\r")
         out, err = proc.communicate(timeout=60)
