@@ -22,6 +22,7 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_lcore.h>
+#include <rte_version.h>
 
 #include "clock.h"
 #include "config.h"
@@ -41,6 +42,8 @@
 #include "timecheck.h"
 
 #define BATCHES 64
+/* --exit-status-on-loss: the run lost packets or records (1 stays "failed"). */
+#define DPF_EXIT_LOSS 3
 
 /* The running program: its subsystems' handles and the run flags. */
 struct dpf_app {
@@ -503,6 +506,7 @@ run(struct dpf_app *app)
 				o->idle_exit);
 			dpf_run_set_stopping(&app->run, true);
 		}
+		dpf_ctl_watch_losses(app->ctl, done);
 		if (o->stats_period != 0 && now >= next_stats) {
 			dpf_ctl_progress(app->ctl);
 			next_stats = now + o->stats_period * NS_PER_SEC;
@@ -546,7 +550,7 @@ run_all(struct dpf_app *app)
 {
 	unsigned int pl = dpf_dataplane_pipeline_lcore(app->dp);
 	const struct dpf_ports_settled *ps = dpf_ports_settled(app->ports);
-	bool ok;
+	bool ok, lost;
 
 	report_start(app);
 	signal(SIGINT, on_signal);
@@ -572,14 +576,15 @@ run_all(struct dpf_app *app)
 	/* The summary's last lines are the conservation check. */
 	ok = dpf_ctl_summary(app->ctl, stderr);
 	(void)ok;
+	lost = opts(app)->exit_status_on_loss != 0 && dpf_ctl_lost(app->ctl);
 	/* doc/reliability.md: a signal stops any run within 2 s. */
 	if (app->run.stop_mono_ns != 0)
 		DPF_LOG(NOTICE, main, "stopped %.3f s after the signal\n",
 			(double)(dpf_mono_ns() - app->run.stop_mono_ns) / 1e9);
-	return dpf_run_output_failed(&app->run) ||
-			       (app->replay != NULL && dpf_replay_failed(app->replay))
-		       ? EXIT_FAILURE
-		       : EXIT_SUCCESS;
+	if (dpf_run_output_failed(&app->run) ||
+	    (app->replay != NULL && dpf_replay_failed(app->replay)))
+		return EXIT_FAILURE;
+	return lost ? DPF_EXIT_LOSS : EXIT_SUCCESS;
 }
 
 /* Driver profiles may add devargs to --vdev arguments (default_devargs,
@@ -618,6 +623,16 @@ main(int argc, char **argv)
 
 	/* Before anything logs: stderr, not EAL's stdout (records go there). */
 	dpf_log_init();
+	switch (dpf_config_early(argc, argv)) {
+	case DPF_CONFIG_HELP:
+		dpf_config_usage(stdout, argv[0]);
+		return EXIT_SUCCESS;
+	case DPF_CONFIG_VERSION:
+		printf("dpflow %s (%s)\n", DPF_VERSION, rte_version());
+		return EXIT_SUCCESS;
+	case DPF_CONFIG_RUN:
+		break;
+	}
 	ret = start_eal(&app, argc, argv, &argv);
 	if (ret < 0)
 		return EXIT_FAILURE;

@@ -58,7 +58,7 @@ FEED_PID=$!
 lcores="(0-$((RXQ + 1)))@(0-$(($(nproc) - 1)))"
 "$BUILD/app/dpflow" --no-huge -m 1024 --no-pci --no-shconf --lcores "$lcores" \
 	--log-level=lib.eal:error -- --replay "$WORK/feed" --rxq "$RXQ" --window 10 \
-	--output "$WORK/out" --stats-period "$SAMPLE" --account-id 123456789010 \
+	--output "$WORK/out" --stats-period "$SAMPLE" --stats-detail --account-id 123456789010 \
 	--region eu-west-1 2> "$WORK/stderr" &
 DPF_PID=$!
 

@@ -89,6 +89,8 @@ struct dpf_options {
 	uint64_t conntrack_per_core;
 	uint64_t conntrack_timeout;
 	uint64_t interactive; /* -i */
+	uint64_t stats_detail;	       /* the exit summary's lines of value 0 too */
+	uint64_t exit_status_on_loss; /* exit DPF_EXIT_LOSS when the run lost packets or records */
 	char *cmdline_file;
 	uint64_t flow_store; /* records kept for show/export flows */
 	char *config;
@@ -189,5 +191,18 @@ void dpf_config_show(struct dpf_config *c, FILE *f);
 const char *dpf_config_peek(int argc, char **argv, const char *name, char *buf, size_t len);
 
 void dpf_config_usage(FILE *f, const char *prog);
+
+/* What the command line asks before anything starts. */
+enum dpf_config_early {
+	DPF_CONFIG_RUN,
+	DPF_CONFIG_HELP,    /* -h, --help: anywhere, before or after "--" */
+	DPF_CONFIG_VERSION, /* -V (after "--"), --version: anywhere */
+};
+
+/**
+ * Whole argv (EAL's and ours), read before EAL starts and quietly (the real
+ * parse reports problems): --help and --version need no EAL.
+ */
+enum dpf_config_early dpf_config_early(int argc, char **argv);
 
 #endif /* DPFLOW_CONFIG_H */

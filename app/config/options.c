@@ -32,6 +32,10 @@ enum opt_type {
 };
 
 #define OPT_CLI_ONLY 0x1
+/* show config leaves it to its subsystem, which shows the value in use and its origin. */
+#define OPT_SHOWN_BY_OWNER 0x2
+/* A flag with a one-letter form, -<its first letter> (-i). */
+#define OPT_SHORT 0x4
 
 static const char *const clock_names[] = {"auto", "packet", "wall", NULL};
 static const char *const compress_names[] = {"zstd", "gzip", "none", NULL};
@@ -80,6 +84,8 @@ struct opt_def {
 #define O_LIST(name, field, arg, help) O_ROW(name, OPT_LIST, field, 0, 0, NULL, NULL, arg, 0, help)
 #define O_FLAG_CLI(name, field, help)                                                              \
 	O_ROW(name, OPT_FLAG, field, 0, 1, NULL, "0", "", OPT_CLI_ONLY, help)
+#define O_FLAG_SHORT(name, field, help)                                                            \
+	O_ROW(name, OPT_FLAG, field, 0, 1, NULL, "0", "", OPT_CLI_ONLY | OPT_SHORT, help)
 
 static const struct opt_def opt_table[] = {
 	O_PATH("replay", replay, NULL, "FILE",
@@ -116,7 +122,8 @@ static const struct opt_def opt_table[] = {
 	O_UINT("shards-per-core", shards_per_core, 2, 16, "3", "N",
 	       "flow tables per RX core (open window plus windows being merged)"),
 	O_UINT("stats-period", stats_period, 0, 86400, "0", "SEC",
-	       "print a progress line every SEC seconds (0: only the summary at exit)"),
+	       "print a progress line every SEC seconds (0: only the summary at exit); not with "
+	       "-i"),
 	O_STR("metrics", metrics, NULL, "ADDR:PORT",
 	      "serve the counters as Prometheus metrics on http://ADDR:PORT/metrics (ADDR: an "
 	      "IPv4 address, [IPv6 address] or host name); off by default"),
@@ -147,7 +154,12 @@ static const struct opt_def opt_table[] = {
 	       "connections each RX core tracks in stateful ACL mode"),
 	O_UINT("conntrack-timeout", conntrack_timeout, 1, 86400, "300", "SEC",
 	       "idle tracked connections expire after SEC seconds"),
-	O_FLAG_CLI("interactive", interactive,
+	O_FLAG_CLI("stats-detail", stats_detail,
+		   "the exit summary prints its counters of value 0 too (also with "
+		   "--log-level=dpflow.control:debug)"),
+	O_FLAG_CLI("exit-status-on-loss", exit_status_on_loss,
+		   "exit 3 when the run lost packets or records (a LOST line of the summary)"),
+	O_FLAG_SHORT("interactive", interactive,
 		   "-i: the dpflow> prompt (testpmd style); with it the program exits on quit"),
 	O_PATH_CLI("cmdline-file", cmdline_file, NULL, "FILE",
 		   "run the prompt's commands from FILE, printing their output"),
@@ -204,7 +216,7 @@ static const struct opt_def opt_table[] = {
 	       "next start)"),
 	O_UINT("s3-timeout-sec", s3_timeout_sec, 1, 3600, "30", "SEC",
 	       "connect timeout, and abort a transfer stalled for SEC seconds"),
-	O_STR("drivers-cfg", drivers_cfg, NULL, "DIR",
+	O_ROW("drivers-cfg", OPT_STR, drivers_cfg, 0, 0, NULL, NULL, "DIR", OPT_SHOWN_BY_OWNER,
 	      "driver profile directory (default: the installed drivers-cfg, else the source "
 	      "tree's); see doc/drivers-cfg.md"),
 	O_UINT("hold-mb", hold_mb, 1, 1u << 20, "64", "MB",
@@ -229,6 +241,7 @@ static const struct opt_def opt_table[] = {
 #undef O_ENUM
 #undef O_LIST
 #undef O_FLAG_CLI
+#undef O_FLAG_SHORT
 
 #define N_OPTS RTE_DIM(opt_table)
 
@@ -479,8 +492,10 @@ dpf_config_usage(FILE *f, const char *prog)
 		const struct opt_def *d = &opt_table[i];
 		char lhs[64];
 
-		if (d->type == OPT_FLAG)
+		if (d->flags & OPT_SHORT)
 			snprintf(lhs, sizeof(lhs), "-%c, --%s", d->name[0], d->name);
+		else if (d->type == OPT_FLAG)
+			snprintf(lhs, sizeof(lhs), "--%s", d->name);
 		else
 			snprintf(lhs, sizeof(lhs), "--%s %s", d->name, d->arg);
 		fprintf(f, "  %-32s %s", lhs, d->help);
@@ -490,6 +505,9 @@ dpf_config_usage(FILE *f, const char *prog)
 		fputc('\n', f);
 	}
 	fprintf(f, "  %-32s %s\n", "-h, --help", "this text");
+	fprintf(f, "  %-32s %s\n", "-V, --version", "the version of dpflow and of DPDK");
+	fprintf(f, "\nEAL options (before --): DPDK's, e.g. -l, --lcores, -a, --vdev, --no-huge; "
+		   "--help and --version need none of them (nor hugepages)\n");
 }
 
 /* show config: every setting from the table, as key: value. */
@@ -504,6 +522,8 @@ dpf_config_show(struct dpf_config *c, FILE *f)
 		const struct opt_def *d = &opt_table[i];
 		const char *base = (const char *)o + d->off;
 
+		if (d->flags & OPT_SHOWN_BY_OWNER)
+			continue;
 		switch (d->type) {
 		case OPT_STR:
 		case OPT_PATH:
@@ -655,7 +675,44 @@ long_options(struct option *longopts)
 		longopts[i].val = 256 + (int)i;
 	}
 	longopts[N_OPTS] = (struct option){"help", no_argument, NULL, 'h'};
-	longopts[N_OPTS + 1] = (struct option){NULL, 0, NULL, 0};
+	longopts[N_OPTS + 1] = (struct option){"version", no_argument, NULL, 'V'};
+	longopts[N_OPTS + 2] = (struct option){NULL, 0, NULL, 0};
+}
+
+/*
+ * --help and --version are answered before EAL starts, so they work on any
+ * machine (no hugepages, no NIC, no EAL option). Before "--" (EAL's part)
+ * only the literal words count; after it, getopt reads our options, so an
+ * option's value that happens to read "--help" is not taken for it.
+ */
+enum dpf_config_early
+dpf_config_early(int argc, char **argv)
+{
+	struct option longopts[N_OPTS + 3];
+	enum dpf_config_early res = DPF_CONFIG_RUN;
+	int i, c, idx;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return DPF_CONFIG_HELP;
+		if (strcmp(argv[i], "--version") == 0)
+			return DPF_CONFIG_VERSION;
+	}
+	if (i >= argc)
+		return DPF_CONFIG_RUN;
+	long_options(longopts);
+	opterr = 0;
+	optind = 0;
+	/* Our options as getopt sees them: argv[i] ("--") stands for the program name. */
+	while (res == DPF_CONFIG_RUN &&
+	       (c = getopt_long(argc - i, argv + i, ":hiV", longopts, &idx)) != -1) {
+		if (c == 'h')
+			res = DPF_CONFIG_HELP;
+		else if (c == 'V')
+			res = DPF_CONFIG_VERSION;
+	}
+	optind = 0;
+	return res;
 }
 
 /*
@@ -672,7 +729,7 @@ find_config_file(int argc, char **argv, const struct option *longopts, const cha
 	*path = NULL;
 	opterr = 0;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "hi", longopts, &idx)) != -1) {
+	while ((c = getopt_long(argc, argv, "hiV", longopts, &idx)) != -1) {
 		if (c < 256 || strcmp(opt_table[c - 256].name, "config") != 0)
 			continue;
 		/* A second file would replace the first, not add to it. */
@@ -697,10 +754,11 @@ apply_command_line(struct dpf_config *cfg, int argc, char **argv, const struct o
 
 	opterr = 0;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, ":hi", longopts, &idx)) != -1) {
+	while ((c = getopt_long(argc, argv, ":hiV", longopts, &idx)) != -1) {
 		const struct opt_def *d;
 
-		if (c == 'h') {
+		/* Answered before EAL (dpf_config_early); here only if called without it. */
+		if (c == 'h' || c == 'V') {
 			dpf_config_usage(stdout, argv[0]);
 			return 1;
 		}
@@ -838,10 +896,28 @@ check_combinations(const struct dpf_options *o)
 	return 0;
 }
 
+/*
+ * The progress line is a log line from the run loop's thread: at the prompt
+ * it would land in the middle of the line being typed. dpdk-testpmd shows
+ * --stats-period only without -i; dpflow says so instead of ignoring it.
+ */
+static int
+check_prompt(const struct dpf_options *o)
+{
+	if (o->interactive == 0 || o->stats_period == 0)
+		return 0;
+	DPF_LOG(ERR, config,
+		"--stats-period %" PRIu64 " and -i: the progress lines would break the line being "
+		"typed at the prompt; ask there instead (show window, show flow-table, show port "
+		"stats all), or run without -i (--cmdline-file works with --stats-period)\n",
+		o->stats_period);
+	return -EINVAL;
+}
+
 int
 dpf_config_parse(int argc, char **argv, struct dpf_config **out)
 {
-	struct option longopts[N_OPTS + 2];
+	struct option longopts[N_OPTS + 3];
 	const char *config_path;
 	struct dpf_config *cfg;
 	int rc;
@@ -873,6 +949,8 @@ dpf_config_parse(int argc, char **argv, struct dpf_config **out)
 		rc = check_format(&cfg->opt);
 	if (rc == 0)
 		rc = check_combinations(&cfg->opt);
+	if (rc == 0)
+		rc = check_prompt(&cfg->opt);
 	if (rc != 0) {
 		dpf_config_free(cfg);
 		return rc;

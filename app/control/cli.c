@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include <cmdline.h>
 #include <cmdline_parse.h>
@@ -24,9 +26,11 @@
 
 #include "cmdfile.h"
 #include "control.h"
-#include "log.h"
+#include "dpf_store.h"
 #include "dpf_util.h"
+#include "log.h"
 
+#define PROMPT "dpflow> "
 #define MAX_TOKENS 6
 #define MAX_ARGS 32
 
@@ -67,16 +71,21 @@ struct command {
 
 #define FILTER_HELP                                                                                \
 	"[iface ID] [src CIDR] [dst CIDR] [port N] [proto P] [action ACCEPT|REJECT] "              \
-	"[oldest] [limit N]"
+	"[since TIME] [until TIME] [oldest] [limit N]"
+
+/* Filter words Tab completes after `show flows` (keywords at any even place). */
+#define MAX_FILTER_WORDS 24
 
 static const struct command commands[] = {
 	{{"start"}, CALL_NONE, {.none = dpf_ctl_start}, "start: poll the ports again"},
 	{{"stop"}, CALL_NONE, {.none = dpf_ctl_stop},
-	 "stop: stop polling the ports; counted data is kept"},
+	 "stop: stop polling the ports; counted data is kept, windows keep closing on the clock "
+	 "(nothing is flushed)"},
 	{{"quit"}, CALL_NONE, {.none = dpf_ctl_quit},
 	 "quit: flush the open window, publish the files, exit 0", true},
 	{{"flush"}, CALL_NONE, {.none = dpf_ctl_flush},
-	 "flush: close the current window now (its records are written)"},
+	 "flush: write what the open window holds now; the window stays open (what comes "
+	 "later is written when it closes)"},
 	{{"wait"}, CALL_NONE, {.none = dpf_ctl_wait},
 	 "wait: wait until the replay (or --idle-exit run) has ended and every window is "
 	 "flushed"},
@@ -93,9 +102,11 @@ static const struct command commands[] = {
 	 "export flows csv FILE " FILTER_HELP
 	 ": write the matching flows as CSV (times as MM/DD/YYYY HH:MM:SS AM/PM and epoch ms)"},
 	{{"show", "window"}, CALL_NONE, {.none = dpf_ctl_show_window},
-	 "show window: the current window, its boundary, flows so far"},
+	 "show window: the open window (its own length), the length set, its boundary, flows "
+	 "so far"},
 	{{"set", "window", ARG}, CALL_ARG, {.arg = dpf_ctl_set_window},
-	 "set window SEC: window length 1..3600 from the next boundary"},
+	 "set window SEC: window length 1..3600 from the next boundary (show window: "
+	 "window-seconds-set)"},
 	{{"show", "config"}, CALL_NONE, {.none = dpf_ctl_show_config},
 	 "show config|lcores|flow-table: settings; which lcore does what; per-core "
 	 "table fill and losses"},
@@ -135,6 +146,12 @@ struct file_cmd {
 	char *text;
 };
 
+/* A filter word of show flows, for completion (completion below). */
+struct word_token {
+	cmdline_parse_token_hdr_t hdr;
+	bool before_keyword; /* the word before a keyword: not one that takes a value */
+};
+
 /* A token whose parse checks a line against every command (cmd_rejected below). */
 struct rejected_token {
 	cmdline_parse_token_hdr_t hdr;
@@ -143,15 +160,26 @@ struct rejected_token {
 
 struct dpf_cli {
 	struct dpf_ctl *ctl;
+	/* Where the echoes and answers go: stdout, or with records there the
+	 * terminal (tty, opened by name) or stderr (dpf_cli_run). */
+	FILE *out;
+	FILE *tty;
+	struct termios old_term; /* the terminal's mode, while the prompt has it raw */
+	bool term_saved;
 	cmdline_parse_ctx_t main_ctx[MAX_INSTS + 1];
-	/* The terminal's: main_ctx's, then the one that explains rejections. */
-	cmdline_parse_ctx_t prompt_ctx[MAX_INSTS + 2];
+	/* The terminal's: main_ctx's, the completion rows, the one that explains rejections. */
+	cmdline_parse_ctx_t prompt_ctx[MAX_INSTS + MAX_FILTER_WORDS + 2];
 	cmdline_parse_ctx_t check_ctx[MAX_INSTS + 1];
 	struct cmdline *checker;
 	cmdline_parse_inst_t *insts[MAX_INSTS + 1]; /* owned: every instance made */
 	unsigned int n_insts;
 	struct rejected_token rejected_tok;
 	cmdline_parse_inst_t *rejected;
+	/* Completion of show flows' filter keywords (the prompt's table only). */
+	cmdline_parse_token_string_t show_tok, flows_tok;
+	struct word_token any_word, prev_word;
+	cmdline_parse_token_hdr_t keyword_tok;
+	cmdline_parse_inst_t *completers[MAX_FILTER_WORDS + 1];
 	/* --cmdline-file */
 	char *file;
 	struct file_cmd *cmds;
@@ -200,6 +228,7 @@ cmd_parsed(void *parsed, struct cmdline *cl, void *data)
 	const struct inst_data *d = data;
 	const struct command *cmd = d->cmd;
 	struct parsed *r = parsed;
+	FILE *out = d->cli->out;
 	char *argv[MAX_ARGS];
 	int argc = 0;
 
@@ -209,29 +238,29 @@ cmd_parsed(void *parsed, struct cmdline *cl, void *data)
 		argc = split(r->rest, argv, MAX_ARGS);
 	switch (cmd->call) {
 	case CALL_NONE:
-		cmd->fn.none(d->cli->ctl, stdout);
+		cmd->fn.none(d->cli->ctl, out);
 		break;
 	case CALL_ARG:
-		cmd->fn.arg(d->cli->ctl, stdout, arg_word(cmd, r));
+		cmd->fn.arg(d->cli->ctl, out, arg_word(cmd, r));
 		break;
 	case CALL_LINE:
-		cmd->fn.arg(d->cli->ctl, stdout, r->rest);
+		cmd->fn.arg(d->cli->ctl, out, r->rest);
 		break;
 	case CALL_REST:
-		cmd->fn.rest(d->cli->ctl, stdout, argc, argv);
+		cmd->fn.rest(d->cli->ctl, out, argc, argv);
 		break;
 	case CALL_ARG_REST:
-		cmd->fn.arg_rest(d->cli->ctl, stdout, arg_word(cmd, r), argc, argv);
+		cmd->fn.arg_rest(d->cli->ctl, out, arg_word(cmd, r), argc, argv);
 		break;
 	case CALL_RULES:
-		dpf_ctl_rules(d->cli->ctl, stdout, cmd->fn.rules.kind, cmd->fn.rules.verb,
+		dpf_ctl_rules(d->cli->ctl, out, cmd->fn.rules.kind, cmd->fn.rules.verb,
 			      rules_arg(cmd, r));
 		break;
 	}
 	if (cmd->quit)
 		cmdline_quit(cl);
 	/* Flushed, so that scripts see each answer in order. */
-	fflush(stdout);
+	fflush(out);
 }
 
 /* help [WORD]: every command whose help starts with WORD. */
@@ -241,6 +270,7 @@ cmd_help_parsed(void *parsed, struct cmdline *cl, void *data)
 	const struct inst_data *d = data;
 	struct parsed *r = parsed;
 	const char *word = d->no_rest ? "" : r->rest;
+	FILE *out = d->cli->out;
 	size_t i, shown = 0;
 
 	for (i = 0; i < RTE_DIM(commands); i++) {
@@ -248,16 +278,28 @@ cmd_help_parsed(void *parsed, struct cmdline *cl, void *data)
 
 		if (h == NULL || (word[0] != '\0' && strncmp(h, word, strlen(word)) != 0))
 			continue;
-		printf("%s\n", h);
+		fprintf(out, "%s\n", h);
 		shown++;
 	}
 	if (word[0] == '\0' || strncmp(HELP_HELP, word, strlen(word)) == 0) {
-		printf("%s\n", HELP_HELP);
+		fprintf(out, "%s\n", HELP_HELP);
 		shown++;
 	}
 	if (shown == 0)
-		printf("error: no command starts with '%s' (type 'help')\n", word);
-	fflush(stdout);
+		fprintf(out, "error: no command starts with '%s' (type 'help')\n", word);
+	fflush(out);
+}
+
+/* show flows' help line (completion rows show it at `?`). */
+static const char *
+show_flows_help(void)
+{
+	size_t i;
+
+	for (i = 0; i < RTE_DIM(commands); i++)
+		if (commands[i].fn.rest == dpf_ctl_show_flows)
+			return commands[i].help;
+	return "";
 }
 
 /* ---------------------------------------------------------------- the table */
@@ -353,15 +395,15 @@ build_ctx(struct dpf_cli *cli)
 
 /* The first word that the command table does not know, for the message. */
 static void
-explain(const char *line, int rc)
+explain(FILE *f, const char *line, int rc)
 {
 	if (rc == CMDLINE_PARSE_AMBIGUOUS)
-		printf("error: ambiguous command '%s' (type help)\n", line);
+		fprintf(f, "error: ambiguous command '%s' (type help)\n", line);
 	else if (rc == CMDLINE_PARSE_BAD_ARGS)
-		printf("error: bad arguments in '%s' (type help %.*s)\n", line,
-		       (int)strcspn(line, " "), line);
+		fprintf(f, "error: bad arguments in '%s' (type help %.*s)\n", line,
+			(int)strcspn(line, " "), line);
 	else
-		printf("error: unknown command '%s' (type help)\n", line);
+		fprintf(f, "error: unknown command '%s' (type help)\n", line);
 }
 
 /*
@@ -427,16 +469,132 @@ static void
 cmd_rejected_parsed(void *parsed, struct cmdline *cl, void *data)
 {
 	struct rejected_result *r = parsed;
+	const struct dpf_cli *cli = data;
 
-	explain(r->line, r->code);
-	fflush(stdout);
+	explain(cli->out, r->line, r->code);
+	fflush(cli->out);
 }
 
-/* The terminal's table: the commands, then the rejected-line one. NULL when memory runs out. */
+/* ---------------------------------------------------------------- completion */
+
+/*
+ * show flows takes its filters as one REST token, which librte_cmdline
+ * cannot complete past its first word. The prompt's table also holds, for
+ * k = 0..MAX_FILTER_WORDS, `show flows` + k words + a keyword token: Tab
+ * after k typed filter words offers the keywords (not after a keyword that
+ * takes a value). The keyword token never parses, so these rows never run
+ * and never make a line ambiguous.
+ */
+static bool
+takes_value(const char *w, size_t len)
+{
+	size_t i;
+
+	for (i = 0; dpf_store_filter_words[i] != NULL; i++)
+		if (strlen(dpf_store_filter_words[i]) == len &&
+		    strncmp(dpf_store_filter_words[i], w, len) == 0)
+			return strcmp(dpf_store_filter_words[i], "oldest") != 0;
+	return false;
+}
+
+static int
+word_parse(cmdline_parse_token_hdr_t *tk, const char *buf, void *res, unsigned int ressize)
+{
+	const struct word_token *wt = container_of(tk, struct word_token, hdr);
+	size_t len = 0;
+
+	while (!cmdline_isendoftoken(buf[len]))
+		len++;
+	if (len == 0 || (wt->before_keyword && takes_value(buf, len)))
+		return -1;
+	return (int)len;
+}
+
+static int
+keyword_parse(cmdline_parse_token_hdr_t *tk, const char *buf, void *res, unsigned int ressize)
+{
+	return -1;
+}
+
+static int
+keyword_count(cmdline_parse_token_hdr_t *tk)
+{
+	int n = 0;
+
+	while (dpf_store_filter_words[n] != NULL)
+		n++;
+	return n;
+}
+
+static int
+keyword_get(cmdline_parse_token_hdr_t *tk, int i, char *dst, unsigned int size)
+{
+	if (i < 0 || i >= keyword_count(tk))
+		return -1;
+	snprintf(dst, size, "%s", dpf_store_filter_words[i]);
+	return 0;
+}
+
+static int
+keyword_help(cmdline_parse_token_hdr_t *tk, char *dst, unsigned int size)
+{
+	snprintf(dst, size, "filter");
+	return 0;
+}
+
+static struct cmdline_token_ops word_ops = {.parse = word_parse};
+static struct cmdline_token_ops keyword_ops = {
+	.parse = keyword_parse,
+	.complete_get_nb = keyword_count,
+	.complete_get_elt = keyword_get,
+	.get_help = keyword_help,
+};
+
+static void
+string_token(cmdline_parse_token_string_t *t, const char *word)
+{
+	t->hdr.ops = &cmdline_token_string_ops;
+	t->hdr.offset = 0;
+	t->string_data.str = word;
+}
+
+/* The completion rows, NULL-terminated in cli->completers. @return 0 or -ENOMEM */
+static int
+build_completers(struct dpf_cli *cli, const char *help)
+{
+	unsigned int k, i;
+
+	string_token(&cli->show_tok, "show");
+	string_token(&cli->flows_tok, "flows");
+	cli->any_word.hdr.ops = &word_ops;
+	cli->prev_word.hdr.ops = &word_ops;
+	cli->prev_word.before_keyword = true;
+	cli->keyword_tok.ops = &keyword_ops;
+	for (k = 0; k < MAX_FILTER_WORDS; k++) {
+		cmdline_parse_inst_t *inst =
+			calloc(1, sizeof(*inst) + (k + 4) * sizeof(inst->tokens[0]));
+
+		if (inst == NULL)
+			return -ENOMEM;
+		cli->completers[k] = inst;
+		inst->f = cmd_check_only;
+		inst->help_str = help;
+		inst->tokens[0] = &cli->show_tok.hdr;
+		inst->tokens[1] = &cli->flows_tok.hdr;
+		for (i = 0; i < k; i++)
+			inst->tokens[2 + i] = i + 1 == k ? &cli->prev_word.hdr : &cli->any_word.hdr;
+		inst->tokens[2 + k] = &cli->keyword_tok;
+	}
+	cli->completers[k] = NULL;
+	return 0;
+}
+
+/* The terminal's table: the commands, the completion rows, then the rejected-line one. NULL
+ * when memory runs out. */
 static cmdline_parse_ctx_t *
 build_prompt_ctx(struct dpf_cli *cli)
 {
-	size_t i;
+	size_t i, k;
 
 	cli->rejected_tok.hdr.ops = &rejected_ops;
 	cli->rejected_tok.cli = cli;
@@ -444,6 +602,7 @@ build_prompt_ctx(struct dpf_cli *cli)
 	if (cli->rejected == NULL)
 		return NULL;
 	cli->rejected->f = cmd_rejected_parsed;
+	cli->rejected->data = cli;
 	cli->rejected->help_str = "";
 	cli->rejected->tokens[0] = &cli->rejected_tok.hdr;
 	for (i = 0; cli->main_ctx[i] != NULL; i++) {
@@ -454,6 +613,10 @@ build_prompt_ctx(struct dpf_cli *cli)
 		cli->prompt_ctx[i] = cli->main_ctx[i];
 	}
 	cli->check_ctx[i] = NULL;
+	if (build_completers(cli, show_flows_help()) < 0)
+		return NULL;
+	for (k = 0; cli->completers[k] != NULL; k++)
+		cli->prompt_ctx[i++] = cli->completers[k];
 	cli->prompt_ctx[i] = cli->rejected;
 	cli->prompt_ctx[i + 1] = NULL;
 	return cli->prompt_ctx;
@@ -547,7 +710,11 @@ dpf_cli_free(struct dpf_cli *cli)
 	}
 	for (i = 0; cli->check_ctx[i] != NULL; i++)
 		free(cli->check_ctx[i]);
+	for (i = 0; cli->completers[i] != NULL; i++)
+		free(cli->completers[i]);
 	free(cli->rejected);
+	if (cli->tty != NULL)
+		fclose(cli->tty);
 	free(cli);
 }
 
@@ -565,7 +732,7 @@ run_file(struct dpf_cli *cli, struct dpf_run *run)
 	unsigned int i;
 
 	/* No descriptors: callbacks print on stdout themselves. */
-	cl = cmdline_new(cli->main_ctx, "dpflow> ", -1, -1);
+	cl = cmdline_new(cli->main_ctx, PROMPT, -1, -1);
 	if (cl == NULL)
 		return -1;
 	for (i = 0; i < cli->n && !dpf_run_stopping(run); i++) {
@@ -573,19 +740,63 @@ run_file(struct dpf_cli *cli, struct dpf_run *run)
 		int rc;
 
 		dpf_cmdfile_escape(fc->text, shown, sizeof(shown));
-		printf("dpflow> %s\n", shown);
-		fflush(stdout);
+		fprintf(cli->out, PROMPT "%s\n", shown);
+		fflush(cli->out);
 		snprintf(line, sizeof(line), "%s\n", fc->text);
 		rc = cmdline_parse(cl, line);
 		/* cmdline_parse() returns the parsed length on success. */
 		if (rc < 0) {
-			printf("%s:%u: ", cli->file, fc->lineno);
-			explain(shown, rc);
+			fprintf(cli->out, "%s:%u: ", cli->file, fc->lineno);
+			explain(cli->out, shown, rc);
 		}
-		fflush(stdout);
+		fflush(cli->out);
 	}
 	cmdline_free(cl);
 	return 0;
+}
+
+/* Records on stdout (--output -): the terminal the commands come from, else stderr. */
+static FILE *
+prompt_stream(struct dpf_cli *cli)
+{
+	const char *tty;
+
+	if (!dpf_ctl_records_on_stdout(cli->ctl))
+		return stdout;
+	tty = isatty(STDIN_FILENO) ? ttyname(STDIN_FILENO) : NULL;
+	if (tty != NULL && cli->tty == NULL)
+		cli->tty = fopen(tty, "we");
+	return cli->tty != NULL ? cli->tty : stderr;
+}
+
+/* cmdline_stdin_new(), which talks on stdout, or its like on cli->out. */
+static struct cmdline *
+prompt_open(struct dpf_cli *cli, cmdline_parse_ctx_t *ctx)
+{
+	struct termios raw;
+
+	if (cli->out == stdout)
+		return cmdline_stdin_new(ctx, PROMPT);
+	/* The terminal mode cmdline_stdin_new() sets: keys one by one, no echo. */
+	if (tcgetattr(STDIN_FILENO, &cli->old_term) == 0) {
+		raw = cli->old_term;
+		raw.c_lflag &= ~(tcflag_t)(ICANON | ECHO | ISIG);
+		cli->term_saved = tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0;
+	}
+	return cmdline_new(ctx, PROMPT, STDIN_FILENO, fileno(cli->out));
+}
+
+static void
+prompt_close(struct dpf_cli *cli, struct cmdline *cl)
+{
+	if (cli->out == stdout) {
+		cmdline_stdin_exit(cl);
+		return;
+	}
+	cmdline_free(cl);
+	if (cli->term_saved)
+		tcsetattr(STDIN_FILENO, TCSANOW, &cli->old_term);
+	cli->term_saved = false;
 }
 
 int
@@ -596,6 +807,7 @@ dpf_cli_run(struct dpf_cli *cli, struct dpf_ctl *ctl, bool interactive)
 	struct cmdline *cl;
 
 	cli->ctl = ctl;
+	cli->out = prompt_stream(cli);
 	if (build_ctx(cli) < 0)
 		return -1;
 	if (cli->n > 0 && run_file(cli, run) < 0)
@@ -605,16 +817,17 @@ dpf_cli_run(struct dpf_cli *cli, struct dpf_ctl *ctl, bool interactive)
 	ctx = build_prompt_ctx(cli);
 	/* No descriptors: it only checks lines, it never reads or writes. */
 	cli->checker = ctx != NULL ? cmdline_new(cli->check_ctx, "", -1, -1) : NULL;
-	cl = cmdline_stdin_new(cli->checker != NULL ? ctx : cli->main_ctx, "dpflow> ");
+	cl = prompt_open(cli, cli->checker != NULL ? ctx : cli->main_ctx);
 	if (cl == NULL) {
 		cmdline_free(cli->checker);
 		cli->checker = NULL;
 		return -1;
 	}
 	cmdline_interact(cl);
-	cmdline_stdin_exit(cl);
+	prompt_close(cli, cl);
 	cmdline_free(cli->checker);
 	cli->checker = NULL;
-	printf("\n");
+	fprintf(cli->out, "\n");
+	fflush(cli->out);
 	return 0;
 }

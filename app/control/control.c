@@ -47,6 +47,14 @@ dpf_ctl_run_flags(struct dpf_ctl *ctl)
 	return ctl->p.h.run;
 }
 
+bool
+dpf_ctl_records_on_stdout(const struct dpf_ctl *ctl)
+{
+	const char *out = dpf_config_options(ctl->p.cfg)->output;
+
+	return out != NULL && strcmp(out, "-") == 0;
+}
+
 uint64_t
 dpf_ctl_now_ns(const struct dpf_ctl *ctl)
 {
@@ -360,7 +368,13 @@ print_window(FILE *f, const struct dpf_snapshot *s)
 
 	dpf_snapshot_window_rows(s, &r);
 	fprintf(f, "clock: %s\n", s->clock == DPF_CLOCK_WALL ? "wall" : "packet");
-	dpf_ctl_print_rows(f, "", &r);
+	/* Bounds around time 0 would name a window of 1970. */
+	if (s->clock_started) {
+		dpf_ctl_print_rows(f, "", &r);
+	} else {
+		fprintf(f, "window-seconds-set: %u\n", s->window_sec_set);
+		fprintf(f, "window: none yet (the packet clock starts with the first packet)\n");
+	}
 	dpf_ctl_print_clock(f, "clock-", &s->wall);
 }
 
@@ -379,8 +393,8 @@ dpf_ctl_show_window(struct dpf_ctl *ctl, FILE *f)
 int
 dpf_ctl_set_window(struct dpf_ctl *ctl, FILE *f, const char *arg)
 {
+	uint64_t sec, at, now;
 	char err[128];
-	uint64_t sec, at;
 	char *end;
 
 	sec = strtoull(arg, &end, 10);
@@ -388,11 +402,18 @@ dpf_ctl_set_window(struct dpf_ctl *ctl, FILE *f, const char *arg)
 		fprintf(f, "error: window '%s': expected 1..3600 seconds\n", arg);
 		return -1;
 	}
-	at = dpf_window_plan_set_len(ctl->p.h.plan, (uint32_t)sec, dpf_ctl_now_ns(ctl),
+	now = dpf_ctl_now_ns(ctl);
+	at = dpf_window_plan_set_len(ctl->p.h.plan, (uint32_t)sec, now,
 				     ctl->p.h.clock == DPF_CLOCK_WALL ? SET_WINDOW_MARGIN_NS : 0);
 	dpf_config_set(ctl->p.cfg, "window", arg, err, sizeof(err));
 	fprintf(f, "window-seconds: %" PRIu64 "\n", sec);
-	fprintf(f, "takes-effect-at: %" PRIu64 "\n", at / NS_PER_SEC);
+	/* Packet clock before the first packet: the boundary after time 0 (in
+	 * 1970) means the first window of the run. */
+	if (ctl->p.h.clock == DPF_CLOCK_PACKET && now == 0)
+		fprintf(f, "takes-effect: with the first window (no packet yet: the packet clock "
+			   "starts with the first packet)\n");
+	else
+		fprintf(f, "takes-effect-at: %" PRIu64 "\n", at / NS_PER_SEC);
 	return 0;
 }
 

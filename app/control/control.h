@@ -63,6 +63,9 @@ void dpf_ctl_free(struct dpf_ctl *ctl);
 /** The run flags the actions act on. */
 struct dpf_run *dpf_ctl_run_flags(struct dpf_ctl *ctl);
 
+/** --output -: stdout is the record stream, so the prompt must talk elsewhere. */
+bool dpf_ctl_records_on_stdout(const struct dpf_ctl *ctl);
+
 /* ---- actions ---- */
 
 int dpf_ctl_start(struct dpf_ctl *ctl, FILE *f);
@@ -101,10 +104,27 @@ int dpf_ctl_rules(struct dpf_ctl *ctl, FILE *f, enum dpf_rules_kind kind,
 /**
  * The exit summary: `key: value` lines per port, per RX core and in total,
  * rules, replay, pipeline, clock, exporters, and the conservation check of
- * design.md last (doc/reliability.md, "Conservation").
+ * design.md (doc/reliability.md, "Conservation"); lines of value 0 only with
+ * --stats-detail (or dpflow.control at debug level). Then the readable end:
+ * `summary: ` lines with packets, records, files, and every loss with its
+ * cause and the option that avoids it.
  * @return true when the conservation check is ok
  */
 bool dpf_ctl_summary(struct dpf_ctl *ctl, FILE *f);
+
+/**
+ * Whether the run lost packets or records (a limit or a failure: the
+ * summary's LOST lines), for --exit-status-on-loss. After every thread ended.
+ */
+bool dpf_ctl_lost(struct dpf_ctl *ctl);
+
+/**
+ * Warn (a log message) the first time each cause of loss shows, naming the
+ * window, the cause and the option that avoids it. Run loop only; looks at
+ * the counters at most every 100 ms whatever the call rate, and always when
+ * last (the loop's last turn: a short run still warns before its summary).
+ */
+void dpf_ctl_watch_losses(struct dpf_ctl *ctl, bool last);
 
 /** The progress line (--stats-period), a log message. Run loop only. */
 void dpf_ctl_progress(struct dpf_ctl *ctl);
@@ -152,7 +172,12 @@ struct dpf_cli *dpf_cli_create(const char *file);
 /** NULL-safe. */
 void dpf_cli_free(struct dpf_cli *cli);
 
-/** Run the file's commands, then (interactive) the terminal's, until quit or its end. */
+/**
+ * Run the file's commands, then (interactive) the terminal's, until quit or
+ * its end. The echoed commands and their answers go to stdout, unless the
+ * records do (--output -): then to the terminal stdin is (when it is one),
+ * else to stderr, so that stdout carries records only.
+ */
 int dpf_cli_run(struct dpf_cli *cli, struct dpf_ctl *ctl, bool interactive);
 
 #endif /* DPFLOW_CONTROL_H */

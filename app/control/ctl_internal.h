@@ -18,6 +18,10 @@ struct dpf_ctl {
 		uint64_t ipackets, ibytes, opackets, obytes;
 	} port_prev[DPF_MAX_PORTS];
 	uint64_t start_mono_ns;
+	/* The loss watch (run loop thread): its last look, the causes warned of. */
+	uint64_t watch_ns;
+	const char *warned[32];
+	unsigned int n_warned;
 };
 
 
@@ -28,6 +32,10 @@ uint64_t dpf_ctl_now_ns(const struct dpf_ctl *ctl);
 void dpf_ctl_print_clock(FILE *f, const char *prefix, const struct dpf_wall_stats *w);
 
 struct dpf_snap_rows;
+struct dpf_snapshot;
+
+/* The exit summary's readable end: packets, records, files, every loss (summary.c). */
+void dpf_ctl_print_short_summary(FILE *f, const struct dpf_snapshot *s, bool conserved);
 
 /* `<prefix>name: v` lines, one a row (render.c). */
 void dpf_ctl_print_rows(FILE *f, const char *prefix, const struct dpf_snap_rows *r);

@@ -38,48 +38,97 @@ dpf_ctl_print_clock(FILE *f, const char *prefix, const struct dpf_wall_stats *w)
 	fprintf(f, "%slast-step-ns: %" PRId64 "\n", prefix, s->last_step_ns);
 }
 
-static void
-print_port(FILE *f, const struct dpf_snap_port *p)
-{
-	const struct rte_eth_stats *es = &p->nic_stats;
+/* The exit summary's stream, and whether lines of value 0 are printed. */
+struct sum_out {
+	FILE *f;
+	bool detail;
+};
 
-	fprintf(f, "port %u rx-packets: %" PRIu64 "\n", p->id, p->rx_packets);
-	if (!p->nic)
+/* `<prefix><name>: v`, unless v is 0 and the detail was not asked for. */
+static void
+put(const struct sum_out *o, const char *prefix, const char *name, uint64_t v)
+{
+	if (v != 0 || o->detail)
+		fprintf(o->f, "%s%s: %" PRIu64 "\n", prefix, name, v);
+}
+
+/* put() for an interface's row (its id has no length limit: no prefix buffer). */
+static void
+put_iface(const struct sum_out *o, const struct dpf_snap_iface *fc, const char *name, uint64_t v)
+{
+	if (v != 0 || o->detail)
+		fprintf(o->f, "interface %s port %u %s: %" PRIu64 "\n", fc->id, fc->port, name, v);
+}
+
+/* The wall clock's discipline, as show window's but through put(). */
+static void
+put_clock(const struct sum_out *o, const struct dpf_wall_stats *w)
+{
+	const struct dpf_clock_stats *s = &w->disc;
+
+	if (!w->disciplined)
 		return;
-	fprintf(f, "port %u nic-ipackets: %" PRIu64 "\n", p->id, es->ipackets);
-	fprintf(f, "port %u nic-imissed: %" PRIu64 "\n", p->id, es->imissed);
-	/* imissed 0 means nothing from a driver that cannot count. */
-	if (p->drops_unreported)
-		fprintf(f, "port %u nic-imissed-reported: no\n", p->id);
-	fprintf(f, "port %u nic-ierrors: %" PRIu64 "\n", p->id, es->ierrors);
-	fprintf(f, "port %u nic-rx-nombuf: %" PRIu64 "\n", p->id, es->rx_nombuf);
-	/* af_packet counts here what the kernel refused after its tx_burst had
-	 * taken it (doc/operations.md). */
-	fprintf(f, "port %u nic-opackets: %" PRIu64 "\n", p->id, es->opackets);
-	fprintf(f, "port %u nic-oerrors: %" PRIu64 "\n", p->id, es->oerrors);
-	/* Received by the NIC after the stop's last poll of its queue. */
-	if (es->ipackets >= p->rx_packets)
-		fprintf(f, "port %u not-polled: %" PRIu64 "\n", p->id, dpf_snap_port_not_polled(p));
+	if (s->error_ns != 0 || o->detail)
+		fprintf(o->f, "clock error-ns: %" PRId64 "\n", s->error_ns);
+	put(o, "clock ", "error-max-ns", s->error_max_ns);
+	put(o, "clock ", "tsc-hz", s->tsc_hz);
+	put(o, "clock ", "tsc-hz-eal", w->tsc_hz_eal);
+	put(o, "clock ", "samples", s->samples);
+	put(o, "clock ", "samples-rejected", s->rejected);
+	put(o, "clock ", "adjustments", s->adjustments);
+	put(o, "clock ", "steps", s->steps);
+	put(o, "clock ", "holds", s->holds);
+	if (s->holding || o->detail)
+		fprintf(o->f, "clock holding: %s\n", s->holding ? "yes" : "no");
+	if (s->last_step_ns != 0 || o->detail)
+		fprintf(o->f, "clock last-step-ns: %" PRId64 "\n", s->last_step_ns);
 }
 
 static void
-print_counters(FILE *f, const char *prefix, const struct dpf_rx_counters *k)
+print_port(const struct sum_out *o, const struct dpf_snap_port *p)
+{
+	const struct rte_eth_stats *es = &p->nic_stats;
+	char prefix[32];
+
+	snprintf(prefix, sizeof(prefix), "port %u ", p->id);
+	put(o, prefix, "rx-packets", p->rx_packets);
+	if (!p->nic)
+		return;
+	put(o, prefix, "nic-ipackets", es->ipackets);
+	put(o, prefix, "nic-imissed", es->imissed);
+	/* imissed 0 means nothing from a driver that cannot count. */
+	if (p->drops_unreported)
+		fprintf(o->f, "port %u nic-imissed-reported: no\n", p->id);
+	put(o, prefix, "nic-ierrors", es->ierrors);
+	put(o, prefix, "nic-rx-nombuf", es->rx_nombuf);
+	/* af_packet counts here what the kernel refused after its tx_burst had
+	 * taken it (doc/operations.md). */
+	put(o, prefix, "nic-opackets", es->opackets);
+	put(o, prefix, "nic-oerrors", es->oerrors);
+	/* Received by the NIC after the stop's last poll of its queue. */
+	if (es->ipackets >= p->rx_packets)
+		put(o, prefix, "not-polled", dpf_snap_port_not_polled(p));
+}
+
+static void
+print_counters(const struct sum_out *o, const char *prefix, const struct dpf_rx_counters *k)
 {
 	unsigned int i;
 
-#define DPF_X_PRINT(fl, name, help) fprintf(f, "%s" name ": %" PRIu64 "\n", prefix, k->fl);
+#define DPF_X_PRINT(fl, name, help) put(o, prefix, name, k->fl);
 	DPF_RX_COUNTERS(DPF_X_PRINT)
 #undef DPF_X_PRINT
 	for (i = DPF_PKT_NOT_IP + 1; i < DPF_PKT_RESULT_MAX; i++)
 		if (k->malformed_by_reason[i] != 0)
-			fprintf(f, "%smalformed-%s: %" PRIu64 "\n", prefix,
+			fprintf(o->f, "%smalformed-%s: %" PRIu64 "\n", prefix,
 				dpf_pkt_result_name((enum dpf_pkt_result)i),
 				k->malformed_by_reason[i]);
 }
 
 static void
-print_sessions(FILE *f, const struct dpf_snapshot *s)
+print_sessions(const struct sum_out *o, const struct dpf_snapshot *s)
 {
+	FILE *f = o->f;
 	struct dpf_nat_sessions_stats t = {0};
 	uint16_t c;
 
@@ -100,24 +149,25 @@ print_sessions(FILE *f, const struct dpf_snapshot *s)
 		t.remote_hits += st->remote_hits;
 		t.retired += st->retired;
 	}
-	fprintf(f, "nat sessions-created: %" PRIu64 "\n", t.created);
-	fprintf(f, "nat sessions-active: %" PRIu64 "\n", t.active);
-	fprintf(f, "nat sessions-expired: %" PRIu64 "\n", t.expired);
-	fprintf(f, "nat port-exhausted: %" PRIu64 "\n", t.port_exhausted);
-	fprintf(f, "nat sessions-table-full: %" PRIu64 "\n", t.table_full);
-	fprintf(f, "nat no-session: %" PRIu64 "\n", t.no_session);
+	put(o, "nat ", "sessions-created", t.created);
+	put(o, "nat ", "sessions-active", t.active);
+	put(o, "nat ", "sessions-expired", t.expired);
+	put(o, "nat ", "port-exhausted", t.port_exhausted);
+	put(o, "nat ", "sessions-table-full", t.table_full);
+	put(o, "nat ", "no-session", t.no_session);
 	fprintf(f, "nat port-tries-per-session: %.2f\n",
 		t.created ? (double)t.port_tries / (double)t.created : 0.0);
 	fprintf(f, "nat sessions: %s\n", s->nat_shared ? "shared" : "per-core");
 	if (s->nat_shared) {
-		fprintf(f, "nat remote-session-hits: %" PRIu64 "\n", t.remote_hits);
-		fprintf(f, "nat sessions-retired: %" PRIu64 "\n", t.retired);
+		put(o, "nat ", "remote-session-hits", t.remote_hits);
+		put(o, "nat ", "sessions-retired", t.retired);
 	}
 }
 
 static void
-print_rules(FILE *f, const struct dpf_snapshot *s)
+print_rules(const struct sum_out *o, const struct dpf_snapshot *s)
 {
+	FILE *f = o->f;
 	uint32_t i;
 
 	for (i = 0; i < s->n_nat; i++) {
@@ -125,7 +175,7 @@ print_rules(FILE *f, const struct dpf_snapshot *s)
 		fprintf(f, "nat rule %u packets: %" PRIu64 "\n", i + 1, s->nat[i].packets);
 	}
 	if (s->forward && s->masquerade)
-		print_sessions(f, s);
+		print_sessions(o, s);
 	if (s->acl) {
 		fprintf(f, "acl default: %s\n", s->acl_allow ? "allow" : "deny");
 		fprintf(f, "acl default packets: %" PRIu64 "\n", s->acl_default_packets);
@@ -135,14 +185,9 @@ print_rules(FILE *f, const struct dpf_snapshot *s)
 		}
 	}
 	for (i = 0; i < s->n_ifaces; i++) {
-		const struct dpf_snap_iface *fc = &s->iface[i];
-
-		fprintf(f, "interface %s port %u logged-packets: %" PRIu64 "\n", fc->id, fc->port,
-			fc->c.packets);
-		fprintf(f, "interface %s port %u logged-bytes: %" PRIu64 "\n", fc->id, fc->port,
-			fc->c.bytes);
-		fprintf(f, "interface %s port %u flows: %" PRIu64 "\n", fc->id, fc->port,
-			fc->c.flows);
+		put_iface(o, &s->iface[i], "logged-packets", s->iface[i].c.packets);
+		put_iface(o, &s->iface[i], "logged-bytes", s->iface[i].c.bytes);
+		put_iface(o, &s->iface[i], "flows", s->iface[i].c.flows);
 	}
 }
 
@@ -156,19 +201,24 @@ dpf_ctl_print_rows(FILE *f, const char *prefix, const struct dpf_snap_rows *r)
 }
 
 static void
-print_pipeline(FILE *f, const struct dpf_snapshot *s)
+print_pipeline(const struct sum_out *o, const struct dpf_snapshot *s)
 {
 	struct dpf_snap_rows r;
+	unsigned int i;
 
 	dpf_snapshot_pipeline_rows(s, &r);
-	dpf_ctl_print_rows(f, "pipeline ", &r);
-	fprintf(f, "pipeline merge-ms-max: %.3f\n", (double)s->pipeline.merge_ns_max / 1e6);
+	for (i = 0; i < r.n; i++)
+		put(o, "pipeline ", r.row[i].name, r.row[i].v);
+	if (s->pipeline.merge_ns_max != 0 || o->detail)
+		fprintf(o->f, "pipeline merge-ms-max: %.3f\n",
+			(double)s->pipeline.merge_ns_max / 1e6);
 }
 
 /* The exporters' counters: the record files' ("writer ...") or the others'. */
 static void
-print_exporters(FILE *f, const struct dpf_snapshot *s, bool files)
+print_exporters(const struct sum_out *o, const struct dpf_snapshot *s, bool files)
 {
+	char prefix[32];
 	unsigned int i, k;
 
 	for (i = 0; i < s->n_exporters; i++) {
@@ -176,8 +226,9 @@ print_exporters(FILE *f, const struct dpf_snapshot *s, bool files)
 
 		if ((strcmp(c->prefix, "writer") == 0) != files)
 			continue;
+		snprintf(prefix, sizeof(prefix), "%s ", c->prefix);
 		for (k = 0; k < c->n; k++)
-			fprintf(f, "%s %s: %" PRIu64 "\n", c->prefix, c->name[k], c->value[k]);
+			put(o, prefix, c->name[k], c->value[k]);
 	}
 }
 
@@ -196,9 +247,17 @@ print_conservation(FILE *f, const struct dpf_snapshot *s)
 	return c.ok;
 }
 
+/* Lines of value 0 too: --stats-detail, or dpflow.control at debug level. */
+static bool
+want_detail(const struct dpf_ctl *ctl)
+{
+	return dpf_config_options(ctl->p.cfg)->stats_detail != 0 || DPF_LOG_ENABLED(DEBUG, control);
+}
+
 bool
 dpf_ctl_summary(struct dpf_ctl *ctl, FILE *f)
 {
+	const struct sum_out o = {.f = f, .detail = want_detail(ctl)};
 	struct dpf_snapshot s;
 	const struct dpf_replay_stats *r = &s.replay_st;
 	char prefix[32];
@@ -209,26 +268,28 @@ dpf_ctl_summary(struct dpf_ctl *ctl, FILE *f)
 		fprintf(f, "summary: out of memory\n");
 		return false;
 	}
-	print_exporters(f, &s, false);
+	print_exporters(&o, &s, false);
 	for (p = 0; p < s.n_ports; p++)
-		print_port(f, &s.port[p]);
+		print_port(&o, &s.port[p]);
 	for (c = 0; c < s.n_cores; c++) {
 		snprintf(prefix, sizeof(prefix), "core %u ", s.core[c].lcore_id);
-		print_counters(f, prefix, &s.core[c].c);
+		print_counters(&o, prefix, &s.core[c].c);
 	}
-	print_counters(f, "total ", &s.total);
-	print_rules(f, &s);
+	print_counters(&o, "total ", &s.total);
+	print_rules(&o, &s);
 	if (s.replay) {
-		fprintf(f, "replay read: %" PRIu64 "\n", r->read);
-		fprintf(f, "replay enqueued: %" PRIu64 "\n", r->enqueued);
-		fprintf(f, "replay late: %" PRIu64 "\n", r->late);
-		fprintf(f, "replay bad-time: %" PRIu64 "\n", r->bad_time);
-		fprintf(f, "replay ring-full-waits: %" PRIu64 "\n", r->ring_full_waits);
+		put(&o, "replay ", "read", r->read);
+		put(&o, "replay ", "enqueued", r->enqueued);
+		put(&o, "replay ", "late", r->late);
+		put(&o, "replay ", "bad-time", r->bad_time);
+		put(&o, "replay ", "ring-full-waits", r->ring_full_waits);
 	}
-	print_pipeline(f, &s);
-	dpf_ctl_print_clock(f, "clock ", &s.wall);
-	print_exporters(f, &s, true);
+	print_pipeline(&o, &s);
+	put_clock(&o, &s.wall);
+	print_exporters(&o, &s, true);
+	/* Always whole: it is the check. */
 	ok = print_conservation(f, &s);
+	dpf_ctl_print_short_summary(f, &s, ok);
 	dpf_snapshot_release(&s);
 	return ok;
 }

@@ -146,7 +146,10 @@ dpf_snapshot_take(struct dpf_ctl *ctl, unsigned int parts, struct dpf_snapshot *
 	s->clock = ctl->p.h.clock;
 	s->now_ns = dpf_ctl_now_ns(ctl);
 	dpf_window_plan_bounds(ctl->p.h.plan, s->now_ns, &s->window_start_ns, &s->window_end_ns);
-	s->window_sec = dpf_window_plan_len_sec(ctl->p.h.plan);
+	/* The open window's own length: a set window applies from a later boundary. */
+	s->window_sec = (uint32_t)((s->window_end_ns - s->window_start_ns) / NS_PER_SEC);
+	s->window_sec_set = dpf_window_plan_len_sec(ctl->p.h.plan);
+	s->clock_started = s->clock == DPF_CLOCK_WALL || s->now_ns != 0;
 	s->flows_per_core = o->flows_per_core;
 	s->tables_per_core = o->shards_per_core;
 	s->forward = ctl->p.h.ports != NULL && dpf_ports_settled(ctl->p.h.ports)->forward;
@@ -210,6 +213,7 @@ dpf_snapshot_window_rows(const struct dpf_snapshot *s, struct dpf_snap_rows *r)
 {
 	const struct dpf_snap_row row[] = {
 		{"window-seconds", s->window_sec},
+		{"window-seconds-set", s->window_sec_set},
 		{"window-start", s->window_start_ns / NS_PER_SEC},
 		{"window-end", s->window_end_ns / NS_PER_SEC},
 		{"now", s->now_ns / NS_PER_SEC},

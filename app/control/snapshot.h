@@ -68,7 +68,9 @@ struct dpf_snapshot {
 	uint64_t now_ns; /* the run's clock: wall time, or the newest packet time */
 	uint64_t window_start_ns;
 	uint64_t window_end_ns;
-	uint32_t window_sec;
+	uint32_t window_sec;	 /* the open window's length (end - start) */
+	uint32_t window_sec_set; /* the plan's length: --window, or the last set window */
+	bool clock_started;	 /* packet clock: a packet was seen; the wall clock always is */
 	uint64_t flows_per_core;
 	uint64_t tables_per_core;
 	uint16_t n_ports;
@@ -114,7 +116,10 @@ struct dpf_snap_rows {
 	struct dpf_snap_row row[DPF_SNAP_ROWS_MAX];
 };
 
-/** The open window: its length, bounds, the clock's now, flows so far, windows closed. */
+/**
+ * The open window: its length, the length set (set window: from the next
+ * boundary), bounds, the clock's now, flows so far, windows closed.
+ */
 void dpf_snapshot_window_rows(const struct dpf_snapshot *s, struct dpf_snap_rows *r);
 
 /** RX core c's open table: flows, capacity, tables, flows created, losses. */

@@ -439,8 +439,19 @@ dpf_export_file_add(struct dpf_writer *w, const struct dpf_export_file_params *p
 int
 dpf_export_file_set_format(struct dpf_export_file *x, const char *fmt, char *err, size_t err_len)
 {
-	struct dpf_fmt *nf = dpf_fmt_parse(fmt, err, err_len);
+	struct dpf_fmt *nf;
 
+	/* One stream has one header: a second one mid-stream would break every
+	 * reader (files start a new file with its own header instead). */
+	if (x->stream) {
+		snprintf(err, err_len,
+			 "not changed: the records go to stdout (--output -), one stream under "
+			 "one header, and a new format would start a second header inside it; "
+			 "restart with --log-format, or write files (--output DIR), where a new "
+			 "format starts new files");
+		return -EPERM;
+	}
+	nf = dpf_fmt_parse(fmt, err, err_len);
 	if (nf == NULL)
 		return -EINVAL;
 	dpf_fmt_free(__atomic_exchange_n(&x->fmt_next, nf, __ATOMIC_ACQ_REL));

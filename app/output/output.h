@@ -156,7 +156,8 @@ struct dpf_export_file *dpf_export_file_add(struct dpf_writer *w,
 /**
  * set log-format: from the next window end the files are published and new
  * ones start with the new header. Control thread.
- * @return 0, or -EINVAL with err (the format's problem), -ENOMEM
+ * @return 0, or -EINVAL with err (the format's problem), -ENOMEM, -EPERM
+ *         with err on stdout (--output -: one stream keeps its one header)
  */
 int dpf_export_file_set_format(struct dpf_export_file *f, const char *fmt, char *err,
 			       size_t err_len);

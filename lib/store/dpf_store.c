@@ -83,6 +83,60 @@ dpf_store_filter_init(struct dpf_store_filter *f)
 	f->port = -1;
 	f->proto = -1;
 	f->action = -1;
+	f->until = UINT64_MAX;
+}
+
+const char *const dpf_store_filter_words[] = {
+	"iface", "src", "dst", "port", "proto", "action", "oldest", "limit", "since", "until", NULL,
+};
+
+int
+dpf_store_time_parse(const char *s, uint64_t *sec)
+{
+	static const char *const forms[] = {"%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d"};
+	size_t i;
+
+	if (dpf_parse_u64(s, UINT64_MAX / 2, sec) == 0)
+		return 0;
+	for (i = 0; i < RTE_DIM(forms); i++) {
+		struct tm tm = {0};
+		const char *end = strptime(s, forms[i], &tm);
+		time_t t;
+
+		/* Whole words only, UTC: a trailing Z is allowed, nothing else. */
+		if (end == NULL || (end[0] != '\0' && !(end[0] == 'Z' && end[1] == '\0')))
+			continue;
+		t = timegm(&tm);
+		if (t < 0)
+			return -EINVAL;
+		*sec = (uint64_t)t;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* since/until TIME, checked against each other. */
+static int
+parse_time_word(struct dpf_store_filter *f, const char *w, const char *v, char *err, size_t err_len)
+{
+	uint64_t t;
+
+	if (dpf_store_time_parse(v, &t) < 0) {
+		snprintf(err, err_len,
+			 "%s '%s': expected a UTC time YYYY-MM-DDTHH:MM:SS (or YYYY-MM-DD, "
+			 "YYYY-MM-DDTHH:MM; a trailing Z is allowed) or Unix seconds",
+			 w, v);
+		return -EINVAL;
+	}
+	if (w[0] == 's')
+		f->since = t;
+	else
+		f->until = t;
+	if (f->since > f->until) {
+		snprintf(err, err_len, "%s '%s': since is after until", w, v);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 /*
@@ -185,10 +239,13 @@ dpf_store_filter_parse(struct dpf_store_filter *f, int argc, char **argv,
 				return -EINVAL;
 			}
 			f->limit = (uint32_t)n;
+		} else if (strcmp(w, "since") == 0 || strcmp(w, "until") == 0) {
+			if (parse_time_word(f, w, v, err, err_len) < 0)
+				return -EINVAL;
 		} else {
 			snprintf(err, err_len,
-				 "unknown filter '%s' (iface, src, dst, port, proto, action, oldest, "
-				 "limit)",
+				 "unknown filter '%s' (iface, src, dst, port, proto, action, "
+				 "oldest, limit, since, until)",
 				 w);
 			return -EINVAL;
 		}
@@ -213,6 +270,9 @@ matches(const struct dpf_store_filter *f, const struct dpf_record *r)
 	if (f->proto >= 0 && k->proto != f->proto)
 		return false;
 	if (f->action >= 0 && k->action != f->action)
+		return false;
+	/* Active at some second of [since, until]. */
+	if (r->end < f->since || r->start > f->until)
 		return false;
 	if (f->port >= 0 && k->src_port != f->port && k->dst_port != f->port &&
 	    r->post.src_port != f->port && r->post.dst_port != f->port)

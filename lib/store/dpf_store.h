@@ -50,6 +50,8 @@ struct dpf_store_filter {
 	int32_t action;       /**< -1: any, else enum dpf_action */
 	bool oldest_first;
 	uint32_t limit;       /**< 0 = DPF_STORE_MAX_RESULTS; capped there */
+	uint64_t since;       /**< Unix seconds: flows whose end is at or after it (0: any) */
+	uint64_t until;       /**< Unix seconds: flows whose start is at or before it */
 };
 
 /** Filter that matches everything, newest first. */
@@ -58,7 +60,9 @@ void dpf_store_filter_init(struct dpf_store_filter *f);
 /**
  * Parse filter words: iface N | src CIDR | dst CIDR | port N | proto P (0..255
  * or a name, in any letter case: tcp, udp, icmp, icmpv6, sctp, gre, esp) |
- * action ACCEPT|REJECT | oldest | limit N. Reentrant.
+ * action ACCEPT|REJECT | oldest | limit N | since TIME | until TIME (a flow
+ * matches when it was active at some second of [since, until]; TIME is Unix
+ * seconds or a UTC time YYYY-MM-DD[THH:MM[:SS]][Z]). Reentrant.
  * iface takes an interface index; the caller maps ids to indexes with
  * lookup_iface (may be NULL: only numbers accepted).
  * A word given twice is an error (the second value would replace the first).
@@ -67,6 +71,15 @@ void dpf_store_filter_init(struct dpf_store_filter *f);
 int dpf_store_filter_parse(struct dpf_store_filter *f, int argc, char **argv,
 			   int (*lookup_iface)(void *arg, const char *id), void *arg,
 			   char *err, size_t err_len);
+
+/** The filter keywords dpf_store_filter_parse() takes, NULL-terminated (completion). */
+extern const char *const dpf_store_filter_words[];
+
+/**
+ * A UTC time YYYY-MM-DD[THH:MM[:SS]][Z], or Unix seconds, as Unix seconds.
+ * @return 0, or -EINVAL
+ */
+int dpf_store_time_parse(const char *s, uint64_t *sec);
 
 /**
  * Copy matching records, newest first (or oldest first), at most max.

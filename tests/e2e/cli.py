@@ -18,8 +18,8 @@ import sys
 import tempfile
 import time
 
-from e2e import (DPFLOW, EAL1, META, SAMPLE, SAMPLE_EXPECT, Fail, check, counters,  # noqa: E402
-                 render, run)
+from e2e import (DPFLOW, EAL1, META, SAMPLE, SAMPLE_EXPECT, Fail, check, check_records,  # noqa: E402
+                 counters, expect_same, render, run)
 
 
 def cmdfile_run(commands, extra=(), eal=EAL1):
@@ -111,7 +111,8 @@ def case_cmdline_file():
     check(any("driver: net_ring" in l for l in by["show port info all"]), "port info")
     check(by["show port stats 9"][0].startswith("error: port '9'"), "bad port named")
     check(by["nat show"] == ["nat rules: 0"], "nat show")
-    check(by["help set"] == ["set window SEC: window length 1..3600 from the next boundary",
+    check(by["help set"] == ["set window SEC: window length 1..3600 from the next boundary "
+                             "(show window: window-seconds-set)",
                              "set log-format FMT: AWS format string from the next window boundary"],
           f"help set: {by['help set']}")
     check(re.match(r".*:24: error: unknown command 'bogus'", by["bogus"][0]) is not None,
@@ -198,6 +199,12 @@ class Pty:
     def send(self, s):
         os.write(self.master, s.encode())
 
+    def exchange(self, steps):
+        """Each (keys, pattern): type the keys, wait for the pattern."""
+        for keys, pattern in steps:
+            self.send(keys)
+            self.read_until(pattern)
+
     def close(self):
         try:
             out, err = self.p.communicate(timeout=60)
@@ -218,7 +225,8 @@ def case_pty_prompt():
         t.send("wi\t")
         t.read_until(r"window")
         t.send("\r")
-        t.read_until(r"window-seconds: 60")
+        # Set either way: before the replay's first packet there is no window yet.
+        t.read_until(r"window-seconds-set: 60")
         # Errors start with error: and name the problem (doc/cli.md), as in
         # --cmdline-file; never librte_cmdline's own "Command not found".
         t.send("frobnicate\r")
@@ -226,7 +234,7 @@ def case_pty_prompt():
         t.send("show bogus\r")
         t.read_until(r"error: bad arguments in 'show bogus'")
         t.send("help flush\r")
-        t.read_until(r"flush: close the current window now")
+        t.read_until(r"flush: write what the open window holds now; the window stays open")
         t.send("wait\r")
         t.read_until(r"records: 45")
         t.send("show flows limit 1\r")
@@ -235,6 +243,184 @@ def case_pty_prompt():
         rc, err = t.close()
     check(rc == 0, f"exit {rc}: {err[-1000:]}")
     check(counters(err)["conservation"] == "ok", "conservation")
+
+
+def case_records_only_stdout():
+    """--output - with --cmdline-file or -i: stdout carries the records only
+    (byte for byte the model's output, and check-records passes); the echoed
+    commands and answers go to the terminal (-i on one) or stderr; set
+    log-format is refused with the reason, since one stream has one header."""
+    want = render(SAMPLE_EXPECT)
+    refusal = "error: log-format: not changed: the records go to stdout (--output -)"
+    fmt = "set log-format ${srcaddr} ${dstaddr}"
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "cmds")
+        with open(path, "w") as f:
+            f.write(f"show window\n{fmt}\nbogus\nwait\nshow flows limit 2\n")
+        p = subprocess.run([DPFLOW] + EAL1 + ["--", "--replay", SAMPLE, "--window", "60",
+                                              "--output", "-", "--cmdline-file", path] + META,
+                           capture_output=True, text=True, timeout=120,
+                           stdin=subprocess.DEVNULL)
+        check(p.returncode == 0, f"cmdline-file: exit {p.returncode}: {p.stderr[-2000:]}")
+        expect_same(want, p.stdout, "--cmdline-file --output - stdout")
+        check_records_text(p.stdout)
+        check("dpflow> show window" in p.stderr and "window-seconds-set: 60" in p.stderr,
+              f"echo and answer on stderr: {p.stderr[:1000]}")
+        check(f"dpflow> {fmt}\n{refusal}" in p.stderr, f"refusal with reason: {p.stderr[:2000]}")
+        check("error: unknown command 'bogus'" in p.stderr, "bad command named on stderr")
+        # -i, commands from a pipe: no terminal, so stderr.
+        p = subprocess.run([DPFLOW] + EAL1 + ["--", "--replay", SAMPLE, "--window", "60",
+                                              "--output", "-", "-i"] + META,
+                           input=f"show window\n{fmt}\nwait\nquit\n", capture_output=True,
+                           text=True, timeout=120)
+        check(p.returncode == 0, f"-i piped: exit {p.returncode}: {p.stderr[-2000:]}")
+        expect_same(want, p.stdout, "-i --output - stdout (stdin a pipe)")
+        check(refusal in p.stderr and "records: 45" in p.stderr, f"-i piped: {p.stderr[:2000]}")
+    # -i on a terminal, stdout a pipe: the prompt talks on the terminal.
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([DPFLOW] + EAL1 + ["--", "--replay", SAMPLE, "--window", "60",
+                                               "--output", "-", "-i"] + META,
+                            stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            close_fds=True)
+    os.close(slave)
+    t = Pty.__new__(Pty)
+    t.master, t.p, t.buf = master, proc, b""
+    try:
+        t.exchange([("", r"dpflow> "), ("show window\r", r"window-seconds-set: 60"),
+                    (fmt + "\r", re.escape(refusal)), ("wait\r", r"records: 45")])
+        t.send("quit\r")
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+    check(proc.returncode == 0, f"-i tty: exit {proc.returncode}: {err[-1000:]}")
+    expect_same(want, out.decode(), "-i --output - stdout (stdin a terminal)")
+    check(counters(err.decode())["conservation"] == "ok", "conservation")
+
+
+def case_stats_period_prompt():
+    """--stats-period with -i is refused before the run, naming both and what
+    to use instead (its lines would break the typed line; testpmd shows
+    periodic stats only without -i), from the command line or a config file;
+    with --cmdline-file alone it runs and prints progress lines."""
+    with tempfile.TemporaryDirectory() as d:
+        conf = os.path.join(d, "c.conf")
+        with open(conf, "w") as f:
+            f.write("[dpflow]\nstats-period = 5\n")
+        for extra in (["--stats-period", "1"], ["--config", conf]):
+            p = subprocess.run([DPFLOW] + EAL1 + ["--", "--replay", SAMPLE, "--output", "-",
+                                                  "-i"] + extra + META,
+                               input="quit\n", capture_output=True, text=True, timeout=120)
+            check(p.returncode != 0, f"{extra}: -i with --stats-period ran")
+            check(re.search(r"--stats-period \d+ and -i: .*break the line being typed",
+                            p.stderr) is not None and "show window" in p.stderr,
+                  f"{extra}: reason named: {p.stderr[-800:]}")
+            check(p.stdout == "", f"{extra}: nothing on stdout")
+        rc, out, err, _ = cmdfile_run(["wait"], ["--stats-period", "1"])
+        check(rc == 0, f"--cmdline-file with --stats-period: exit {rc}: {err[-1000:]}")
+
+
+def case_window_and_docs_agree():
+    """show config names drivers-cfg once (the directory in use); set window
+    before the first packet (packet clock) does not name a 1970 boundary;
+    after set window, show window gives the open window's own length (its
+    bounds' difference) and the length set apart; stop and flush mean in
+    help, doc/cli.md and the man page what the code does."""
+    cmds = ["show config", "wait", "set window 120", "show window"]
+    rc, out, err, _ = cmdfile_run(cmds)
+    check(rc == 0, f"exit {rc}: {err[-1000:]}")
+    by = {c: lines for c, lines in sections(out)}
+    dc = [l for l in by["show config"] if l.startswith("drivers-cfg:")]
+    check(len(dc) == 1 and dc[0].endswith(")"), f"drivers-cfg lines: {dc}")
+    w = dict(l.split(": ", 1) for l in by["show window"])
+    length = int(w["window-end"]) - int(w["window-start"])
+    check(int(w["window-seconds"]) == length == 60 and w["window-seconds-set"] == "120",
+          f"show window after set window 120: {w}")
+    with tempfile.TemporaryDirectory() as d:
+        empty = os.path.join(d, "empty.pcap")
+        with open(empty, "wb") as f:    # a pcap header, no packet: the clock never starts
+            f.write(bytes.fromhex("d4c3b2a1020004000000000000000000ffff000001000000"))
+        path = os.path.join(d, "cmds")
+        with open(path, "w") as f:
+            f.write("set window 120\nshow window\n")
+        rc, out, err = run(EAL1 + ["--vdev", f"net_pcap0,rx_pcap={empty}"],
+                           ["--output", os.path.join(d, "o"), "--idle-exit", "1",
+                            "--cmdline-file", path] + META)
+    check(rc == 0, f"empty capture: exit {rc}: {err[-1000:]}")
+    by = {c: lines for c, lines in sections(out)}
+    check(not any(l.startswith("takes-effect-at:") for l in by["set window 120"]) and
+          "takes-effect: with the first window" in "\n".join(by["set window 120"]),
+          f"set window before the first packet: {by['set window 120']}")
+    w = by["show window"]
+    check("window: none yet (the packet clock starts with the first packet)" in w and
+          "window-seconds-set: 120" in w and not any(l.startswith("window-start") for l in w),
+          f"show window before the first packet: {w}")
+    # The words of help, doc/cli.md and the man page agree with the code:
+    # flush leaves the window open; stop flushes nothing.
+    src = os.path.join(os.environ["DATA"], "..", "..")
+    rc, out, err, _ = cmdfile_run(["help flush", "help stop"])
+    by = {c: lines for c, lines in sections(out)}
+    check("the window stays open" in by["help flush"][0], f"help flush: {by['help flush']}")
+    check("nothing is flushed" in by["help stop"][0], f"help stop: {by['help stop']}")
+    with open(os.path.join(src, "doc", "cli.md")) as f:
+        md = f.read()
+    check(re.search(r"\| `flush` \|[^\n]*the window stays open", md) is not None, "cli.md flush")
+    with open(os.path.join(src, "doc", "dpflow.8")) as f:
+        man = f.read()
+    stop = re.search(r"^\.B stop\n(.*?)^\.TP", man, re.M | re.S).group(1)
+    flush = re.search(r"^\.B flush\n(.*?)^\.TP", man, re.M | re.S).group(1)
+    check("flushed" not in stop.replace("nothing is flushed", ""), f"man page stop: {stop}")
+    check("stays open" in flush and "Close the open window" not in flush, f"man flush: {flush}")
+
+
+def case_filter_completion_and_time():
+    """Tab completes show flows' filter keywords after any number of filter
+    words (not where a value is due); since/until take readable UTC times
+    (or Unix seconds) and keep the flows active in that span, as the model
+    says; a bad time is named."""
+    want = expected_rows()
+    since, until = 1700000040, 1700000130   # 2023-11-14T22:14:00Z, 22:15:30Z
+    span = [r for r in want if int(r.split()[11]) >= since and int(r.split()[10]) <= until]
+    check(0 < len(span) < len(want), f"the span must split the sample: {len(span)}")
+    cmds = ["wait", "show flows since 2023-11-14T22:14:00Z until 2023-11-14T22:15:30 oldest "
+            "limit 10000", f"show flows since {since} until {until} oldest limit 10000",
+            "show flows since 2023-11-14T22:15:31 until 2023-11-14T22:14:00",
+            "show flows until noon"]
+    rc, out, err, _ = cmdfile_run(cmds)
+    check(rc == 0, f"exit {rc}: {err[-1000:]}")
+    by = {c: lines for c, lines in sections(out)}
+    check(by[cmds[1]][3:] == span, f"ISO span: {by[cmds[1]][:6]} want {span[:3]}")
+    check(by[cmds[2]][3:] == span, "Unix seconds span")
+    check(by[cmds[3]] == ["error: until '2023-11-14T22:14:00': since is after until"],
+          f"{by[cmds[3]]}")
+    check(by[cmds[4]][0].startswith("error: until 'noon': expected a UTC time"), f"{by[cmds[4]]}")
+    udp = [r for r in want if r.split()[7] == "17"]
+    with tempfile.TemporaryDirectory() as d:
+        t = Pty(EAL1 + ["--", "--replay", SAMPLE, "--window", "60", "--output",
+                        os.path.join(d, "o"), "-i"] + META)
+        # Each Tab's pattern is the completed rest of the word; had one not
+        # completed, the line would not parse: the answer proves them all.
+        # After a keyword that takes a value, Tab offers no keyword.
+        t.exchange([("", r"dpflow> "), ("wait\r", r"records: 45"),
+                    ("show flows pr\t", r"oto "), ("udp ol\t", r"dest "), ("li\t", r"mit "),
+                    ("100 si\t", r"nce "),
+                    ("2023-11-14T22:13:00Z\r", rf"flows: {len(udp)}\r?\n"),
+                    ("show flows port p\t\r", r"error: port 'p': expected 0..65535")])
+        t.send("quit\r")
+        rc, err = t.close()
+    check(rc == 0, f"exit {rc}: {err[-1000:]}")
+
+
+def check_records_text(text):
+    """The shared checker (CHECK_RECORDS) on a record stream, when present."""
+    with tempfile.NamedTemporaryFile("w", suffix=".log", delete=False) as f:
+        f.write(text)
+    try:
+        check_records(f.name, 60)
+    finally:
+        os.unlink(f.name)
 
 
 def case_set_window_next_boundary():

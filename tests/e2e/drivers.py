@@ -18,7 +18,9 @@ DPFLOW = os.environ["DPFLOW"]
 DATA = os.environ["DATA"]
 PROFILES = os.environ["PROFILES"]
 SAMPLE = os.path.join(DATA, "sample.pcap")
-EAL = ["--no-huge", "-m", "512", "--no-pci", "--no-shconf", "--log-level=lib.eal:error"]
+EAL = ["--no-huge", "-m", "512", "--no-pci", "--no-shconf", "--log-level=lib.eal:error",
+       # The exit summary whole, lines of value 0 too: these tests read them.
+       "--log-level=dpflow.control:debug"]
 EAL1 = EAL + ["-l", "0-1"]
 EAL4 = EAL + ["--lcores", "(0-3)@(0-1)"]
 PCAP = ["--vdev", f"net_pcap0,rx_pcap={SAMPLE}"]

@@ -22,7 +22,9 @@ DPFLOW = os.environ["DPFLOW"]
 GENCAP = os.environ["GENCAP"]
 DATA = os.environ["DATA"]
 CHECK = os.environ.get("CHECK_RECORDS", "")
-EAL = ["--no-huge", "-m", "512", "--no-pci", "--no-shconf", "--log-level=lib.eal:error"]
+EAL = ["--no-huge", "-m", "512", "--no-pci", "--no-shconf", "--log-level=lib.eal:error",
+       # The exit summary whole, lines of value 0 too: these tests read them.
+       "--log-level=dpflow.control:debug"]
 EAL1 = EAL + ["-l", "0-1"]
 EAL4 = EAL + ["--lcores", "(0-5)@(0-1)"]
 META = ["--account-id", "123456789010", "--interface-id", "eni-1235b8ca123456789"]
@@ -171,6 +173,60 @@ def case_conservation():
         # Flows already in the table keep counting: the model's per-flow totals for
         # flows that were logged are never exceeded, and most flows made it.
         check(int(c["pipeline skipdata-rows"]) == len(skip), "SKIPDATA rows counted")
+
+
+def case_loss_summary():
+    """The exit summary ends readable: packets, records, files, and the loss
+    to a full flow table with its share and --flows-per-core named, the
+    numbers from the capture model and the records (not dpflow's counters);
+    counters of value 0 only with --stats-detail; a warning on stderr as soon
+    as the loss shows, before the summary; --exit-status-on-loss exits 3 on
+    a lossy run and 0 on a clean one."""
+    plain = [a for a in EAL1 if not a.startswith("--log-level=dpflow")]
+    with tempfile.TemporaryDirectory() as d:
+        pcap, exp = os.path.join(d, "c.pcap"), os.path.join(d, "c.json")
+        gencap("random", pcap, "--expect", exp, "--packets", "6000", "--flows", "600",
+               "--seed", "9", "--window", "60", "--pps", "1000")
+        model = json.load(open(exp))
+        check(model["not_ip"] == 0 and model["malformed"] == 0, f"model: {model.keys()}")
+        total = model["packets_total"]
+        base = ["--replay", pcap, "--window", "60", "--output", "-", "--flows-per-core", "150"]
+        rc, out, err = run(plain, base + META)
+        check(rc == 0, f"lossy run without --exit-status-on-loss: exit {rc}: {err[-2000:]}")
+        rows = [l.split(" ") for l in out.splitlines()[1:]]
+        logged = sum(int(r[8]) for r in rows if r[13] == "OK")
+        lost = total - logged
+        check(lost > 0, "the table was sized to overflow")
+        lines = err.splitlines()
+        summ = [l for l in lines if l.startswith("summary: ")]
+        check(summ and summ[0] == (
+            f"summary: {total} packets received, {logged} in records "
+            f"({100 * logged / total:.1f}%); records {sum(1 for r in rows if r[13] == 'OK')}, "
+            f"windows 1, files 0"), f"first summary line: {summ[:1]}")
+        want = (f"summary: LOST {lost} packets ({100 * lost / total:.1f}%): new flows found "
+                f"their RX core's flow table full; avoid with a larger --flows-per-core "
+                f"(it is 150)")
+        check(want in summ, f"loss line {want!r} not in {summ}")
+        check(summ[-1] == "summary: packets or records were LOST; counters add up "
+              "(conservation ok)", f"last line: {summ[-1]}")
+        check(lines[-len(summ):] == summ, "the readable summary ends the output")
+        warn = [i for i, l in enumerate(lines)
+                if re.match(r"dpflow: window \d+: losing packets: \d+ so far, new flows found "
+                            r"their RX core's flow table full; avoid with a larger "
+                            r"--flows-per-core", l)]
+        check(len(warn) == 1 and warn[0] < lines.index(summ[0]),
+              f"one warning before the summary: {warn}, {err[-1500:]}")
+        check("total late: 0" not in lines and "total lost-table-full: " + str(lost) in lines,
+              "zero-valued lines left out by default, the loss kept")
+        rc, out2, err2 = run(plain, base + META + ["--stats-detail", "--exit-status-on-loss"])
+        check(rc == 3, f"--exit-status-on-loss on a lossy run: exit {rc}")
+        check(out2 == out, "same records")
+        check("total late: 0" in err2.splitlines(), "--stats-detail prints the zeros")
+        rc, out3, err3 = run(plain, ["--replay", pcap, "--window", "60", "--output", "-",
+                                     "--exit-status-on-loss"] + META)
+        check(rc == 0, f"--exit-status-on-loss on a clean run: exit {rc}: {err3[-1000:]}")
+        check("summary: no loss; counters add up (conservation ok)" in err3.splitlines() and
+              "LOST" not in err3 and "losing" not in err3, f"clean run: {err3[-600:]}")
 
 
 def files_under(d):

@@ -48,6 +48,8 @@ SCALE_OUT_DOC = os.environ["SCALE_OUT_DOC"]
 SAMPLE = os.path.join(DATA, "sample.pcap")
 SKIP = 77
 EAL = ["--no-huge", "-m", "512", "--no-pci", "--no-shconf", "--log-level=lib.eal:error",
+       # The exit summary whole, lines of value 0 too: these tests read them.
+       "--log-level=dpflow.control:debug",
        "-l", "0-1"]
 ACCOUNT = "123456789010"
 ENI = "eni-1235b8ca123456789"

@@ -33,7 +33,9 @@ import time
 
 SKIP = 77
 DPFLOW = os.environ.get("DPFLOW", "")
-EAL = ["--no-huge", "-m", "512", "--no-pci", "--no-shconf", "--log-level=lib.eal:error"]
+EAL = ["--no-huge", "-m", "512", "--no-pci", "--no-shconf", "--log-level=lib.eal:error",
+       # The exit summary whole, lines of value 0 too: these tests read them.
+       "--log-level=dpflow.control:debug"]
 
 _labs = []
 

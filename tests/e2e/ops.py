@@ -29,6 +29,8 @@ DPFLOW = os.environ["DPFLOW"]
 DATA = os.environ["DATA"]
 SRC = os.environ["SRC"]
 EAL = ["--no-huge", "-m", "512", "--no-pci", "--no-shconf", "--log-level=lib.eal:error",
+       # The exit summary whole, lines of value 0 too: these tests read them.
+       "--log-level=dpflow.control:debug",
        "-l", "0-1"]
 SAMPLE = os.path.join(DATA, "sample.pcap")
 SKIP = 77
@@ -512,6 +514,34 @@ def case_man_page():
     check(len(settings) > 20, f"Settings subsection has only {sorted(settings)}")
     for name in settings:
         check(name in opts, f"doc/dpflow.8 documents --{name}, which --help does not list")
+
+
+def case_help_version():
+    """--help and --version (-h/-V after "--") are answered before EAL starts:
+    no EAL option, no hugepages, nothing from EAL on stderr, exit 0; the
+    version is meson's project version and the DPDK it was built with."""
+    with open(os.path.join(SRC, "meson.build")) as f:
+        want = re.search(r"project\([^)]*?version:\s*'([^']+)'", f.read(), re.S).group(1)
+    dpdk = subprocess.run(["pkg-config", "--modversion", "libdpdk"], capture_output=True,
+                          text=True).stdout.strip()
+    # Memory that EAL cannot have: if it started, it would fail (or print).
+    for argv in (["--help"], ["-h"], ["--", "--help"], ["--", "-h"],
+                 ["--", "--window", "5", "--help"], ["-l", "0", "--", "--help"]):
+        p = subprocess.run([DPFLOW] + argv, capture_output=True, text=True, timeout=60)
+        check(p.returncode == 0, f"{argv}: exit {p.returncode}: {p.stderr[-500:]}")
+        check("--flows-per-core N" in p.stdout and "--version" in p.stdout,
+              f"{argv}: usage on stdout: {p.stdout[:300]!r}")
+        check(p.stderr == "", f"{argv}: EAL started (stderr {p.stderr[-300:]!r})")
+    for argv in (["--version"], ["--", "--version"], ["--", "-V"]):
+        p = subprocess.run([DPFLOW] + argv, capture_output=True, text=True, timeout=60)
+        check(p.returncode == 0 and p.stderr == "", f"{argv}: exit {p.returncode} {p.stderr!r}")
+        check(p.stdout.startswith(f"dpflow {want} "), f"{argv}: {p.stdout!r}, want {want}")
+        check(not dpdk or dpdk.split(".")[:2] == p.stdout.split("DPDK ")[1].split(".")[:2],
+              f"{argv}: DPDK version {p.stdout!r}, pkg-config says {dpdk}")
+    # A value that reads "--help" is a value, not the option.
+    p = subprocess.run([DPFLOW] + EAL + ["--", "--log-format", "--help"], capture_output=True,
+                       text=True, timeout=60)
+    check(p.returncode != 0 and "usage" not in p.stdout, f"--log-format --help: {p.stdout!r}")
 
 
 def case_systemd_unit():

@@ -139,11 +139,16 @@ test_set_window_announces_the_next_boundary(void **state)
 	(void)state;
 	f = out();
 	assert_int_equal(dpf_ctl_set_window(t.ctl, f, "30"), 0);
-	/* Packet clock before any packet: now is 0, the window [0, 60) ends at 60. */
-	assert_string_equal(text(f), "window-seconds: 30\ntakes-effect-at: 60\n");
+	/* Packet clock before any packet: no window yet, so no 1970 boundary is
+	 * named (the plan switches at 60 s, before any packet time). */
+	assert_string_equal(text(f),
+			    "window-seconds: 30\ntakes-effect: with the first window (no "
+			    "packet yet: the packet clock starts with the first packet)\n");
 	f = out();
 	assert_int_equal(dpf_ctl_show_window(t.ctl, f), 0);
-	assert_non_null(strstr(text(f), "window-seconds: 30\nwindow-start: 0\nwindow-end: 60\n"));
+	text(f);
+	assert_non_null(strstr(buf, "window-seconds-set: 30\nwindow: none yet"));
+	assert_null(strstr(buf, "window-start"));
 	/* Windows after the switch have the new length. */
 	{
 		uint64_t s, e;

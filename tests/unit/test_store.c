@@ -160,6 +160,57 @@ test_store_filter_errors_name_the_word(void **state)
 }
 
 static void
+test_store_time_range_matches_flows_active_in_it(void **state)
+{
+	struct dpf_store *s = dpf_store_create(16);
+	struct dpf_record r[3], out[100];
+	struct dpf_store_filter f;
+	char *bad[] = {"since", "yesterday"}, *swap[] = {"since", "200", "until", "100"};
+	static const struct {
+		const char *words;
+		uint32_t n;
+	} span[] = {
+		{"since 2023-11-14T22:13:25Z", 3},
+		{"since 2023-11-14T22:13:26Z", 2},
+		{"until 2023-11-14T22:14:20", 2},
+		{"since 2023-11-15", 0},
+	};
+	char err[256];
+	uint64_t t;
+	size_t i;
+
+	(void)state;
+	assert_non_null(s);
+	/* 2023-11-14T22:13:20Z is Unix 1700000000; each flow lasts 5 s. */
+	r[0] = rec(0, "10.0.0.1", 1, "192.0.2.1", 80, 6, DPF_ACTION_ACCEPT, 1700000000);
+	r[1] = rec(0, "10.0.0.2", 2, "192.0.2.1", 80, 6, DPF_ACTION_ACCEPT, 1700000060);
+	r[2] = rec(0, "10.0.0.3", 3, "192.0.2.1", 80, 6, DPF_ACTION_ACCEPT, 1700000120);
+	dpf_store_add(s, r, 3);
+	assert_int_equal(dpf_store_time_parse("2023-11-14T22:13:20Z", &t), 0);
+	assert_int_equal(t, 1700000000);
+	assert_int_equal(dpf_store_time_parse("2023-11-14T22:13", &t), 0);
+	assert_int_equal(t, 1699999980);
+	assert_int_equal(dpf_store_time_parse("2023-11-15", &t), 0);
+	assert_int_equal(t, 1700006400);
+	assert_int_equal(dpf_store_time_parse("1700000000", &t), 0);
+	assert_int_equal(dpf_store_time_parse("2023-11-14T22:13:20+01", &t), -EINVAL);
+	/* Active at some second of [since, until]: ends and starts count. */
+	for (i = 0; i < sizeof(span) / sizeof(span[0]); i++)
+		if (query(s, span[i].words, out) != span[i].n)
+			fail_msg("'%s': not %u flows", span[i].words, span[i].n);
+	assert_int_equal(query(s, "since 1700000061 until 1700000065 oldest", out), 1);
+	assert_int_equal(out[0].key.src_port, 2);
+	dpf_store_filter_init(&f);
+	assert_int_equal(dpf_store_filter_parse(&f, 2, bad, NULL, NULL, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "since 'yesterday': expected a UTC time"));
+	dpf_store_filter_init(&f);
+	assert_int_equal(dpf_store_filter_parse(&f, 4, swap, NULL, NULL, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "since is after until"));
+	dpf_store_free(s);
+}
+
+static void
 test_store_csv_has_header_and_both_time_forms(void **state)
 {
 	struct dpf_iface_meta m = {.interface_id = "eni-1"};
@@ -209,6 +260,7 @@ main(void)
 		cmocka_unit_test(test_store_newest_first_filters_and_limit),
 		cmocka_unit_test(test_store_overwrites_oldest_when_full),
 		cmocka_unit_test(test_store_filter_errors_name_the_word),
+		cmocka_unit_test(test_store_time_range_matches_flows_active_in_it),
 		cmocka_unit_test(test_store_csv_has_header_and_both_time_forms),
 		cmocka_unit_test(test_store_csv_quotes_fields_with_comma_or_quote),
 	};
