@@ -98,6 +98,13 @@ struct dpf_options {
 	uint64_t ipfix_template_refresh;
 	uint64_t ipfix_interface_names; /* 0 no, 1 yes */
 	uint64_t ipfix_rate;		/* UDP messages per second, 0: no limit */
+	/* Connection records (output/export_ibm.c, lib/conn) */
+	char *ibm_output;
+	uint64_t ibm_max_flows;
+	char *ibm_collector_crn;
+	uint64_t ibm_nat_view; /* 0 no, 1 yes */
+	uint64_t conn_timeout;
+	uint64_t conn_max;
 	/* Object storage upload (output/export_s3.c); no secret is ever an option. */
 	char *s3_bucket;
 	char *s3_endpoint;

@@ -166,6 +166,21 @@ static const struct opt_def opt_table[] = {
 	O_UINT("ipfix-rate", ipfix_rate, 0, 10000000, "0", "MSGS",
 	       "UDP: at most MSGS IPFIX messages a second, so a collector is not flooded at each "
 	       "window end (0: no limit)"),
+	O_PATH("ibm-output", ibm_output, NULL, "DIR|-",
+	       "also write connection records as IBM Cloud VPC flow log objects (gzip JSON) under "
+	       "DIR, or one JSON line per object on stdout (doc/records.md)"),
+	O_UINT("ibm-max-flows", ibm_max_flows, 1, 10000000, "100000", "N",
+	       "flow logs per IBM object; a window with more gets several objects"),
+	O_STR("ibm-collector-crn", ibm_collector_crn, NULL, "CRN",
+	      "collector_crn of the IBM objects (default built from region, account-id and "
+	      "flow-log-id)"),
+	O_ENUM("ibm-nat-view", ibm_nat_view, yes_no_names, "no", "no|yes",
+	       "add the post-NAT view to each IBM flow log (dpflow_nat_* fields)"),
+	O_UINT("conn-timeout", conn_timeout, 1, 86400, "300", "SEC",
+	       "a connection idle longer than SEC seconds is over; its next packet begins a new one"),
+	O_UINT("conn-max", conn_max, 1, 1u << 26, "131072", "N",
+	       "connections held at once for connection records; beyond it new ones are counted "
+	       "and their window's objects say skip data"),
 	O_STR("s3-bucket", s3_bucket, NULL, "NAME",
 	      "upload every published file to this S3 bucket (needs --output DIR)"),
 	O_STR("s3-endpoint", s3_endpoint, NULL, "URL",

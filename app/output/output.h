@@ -162,4 +162,17 @@ int dpf_export_ipfix_add(struct dpf_writer *w, const struct dpf_options *o,
  * uploader thread. 0 when not configured or added; negative (logged) otherwise. */
 int dpf_export_s3_add(struct dpf_writer *w, const struct dpf_options *o);
 
+/* --ibm-output: connection records as IBM Cloud VPC flow log objects (export_ibm.c). */
+struct dpf_ifmap;
+struct dpf_window_plan;
+
+struct dpf_export_ibm_params {
+	const struct dpf_options *opt;	    /* ibm-*, conn-*, metadata defaults */
+	const struct dpf_ifmap *ifmap;	    /* metadata and addresses (direction); outlives the writer */
+	const struct dpf_window_plan *plan; /* window bounds */
+};
+
+/* 0 when not configured or added; negative (logged) when it cannot start. */
+int dpf_export_ibm_add(struct dpf_writer *w, const struct dpf_export_ibm_params *p);
+
 #endif /* DPFLOW_OUTPUT_H */

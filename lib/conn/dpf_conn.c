@@ -62,6 +62,8 @@ struct dpf_conn_table {
 	uint8_t iter_action;
 	struct dpf_conn_stats st;
 	uint32_t *touched; /* positions with records in the window, in first-record order */
+	uint32_t *sorted;  /* scratch for sorting touched by interface */
+	uint32_t *per_iface; /* [UINT16_MAX + 1] counts, then offsets, for that sort */
 	struct conn_entry *entries; /* n_slots, by hash position */
 };
 
@@ -79,6 +81,8 @@ dpf_conn_free(struct dpf_conn_table *t)
 	rte_hash_free(t->hash);
 	rte_free(t->entries);
 	rte_free(t->touched);
+	rte_free(t->sorted);
+	rte_free(t->per_iface);
 	rte_free(t);
 }
 
@@ -120,7 +124,12 @@ dpf_conn_create(const struct dpf_conn_params *p)
 					RTE_CACHE_LINE_SIZE, p->socket_id);
 	t->touched = rte_malloc_socket(p->name, (size_t)p->capacity * sizeof(t->touched[0]), 0,
 				       p->socket_id);
-	if (t->entries == NULL || t->touched == NULL) {
+	t->sorted = rte_malloc_socket(p->name, (size_t)p->capacity * sizeof(t->sorted[0]), 0,
+				      p->socket_id);
+	t->per_iface = rte_malloc_socket(p->name, (UINT16_MAX + 1) * sizeof(t->per_iface[0]), 0,
+					 p->socket_id);
+	if (t->entries == NULL || t->touched == NULL || t->sorted == NULL ||
+	    t->per_iface == NULL) {
 		dpf_conn_free(t);
 		return dpf_null_errno(ENOMEM);
 	}
@@ -347,6 +356,46 @@ conn_expire(struct dpf_conn_table *t, uint64_t window_end_ns)
 	}
 }
 
+/*
+ * Group the touched connections by interface, keeping their order within
+ * one (a stable counting sort), so that each interface's flow logs come
+ * together. Records arrive sorted by interface, so this is usually a check;
+ * a flushed window (records of one window in several passes) needs the sort.
+ */
+static void
+conn_group_by_iface(struct dpf_conn_table *t)
+{
+	uint32_t i, sum = 0, *tmp;
+	unsigned int f;
+
+	for (i = 1; i < t->n_touched; i++)
+		if (t->entries[t->touched[i]].key.iface < t->entries[t->touched[i - 1]].key.iface)
+			break;
+	if (i >= t->n_touched)
+		return;
+	memset(t->per_iface, 0, (UINT16_MAX + 1) * sizeof(t->per_iface[0]));
+	for (i = 0; i < t->n_touched; i++)
+		t->per_iface[t->entries[t->touched[i]].key.iface]++;
+	for (f = 0; f <= UINT16_MAX; f++) {
+		uint32_t c = t->per_iface[f];
+
+		t->per_iface[f] = sum;
+		sum += c;
+	}
+	for (i = 0; i < t->n_touched; i++)
+		t->sorted[t->per_iface[t->entries[t->touched[i]].key.iface]++] = t->touched[i];
+	tmp = t->touched;
+	t->touched = t->sorted;
+	t->sorted = tmp;
+}
+
+void
+dpf_conn_log_rewind(struct dpf_conn_table *t)
+{
+	t->iter_pos = 0;
+	t->iter_action = 0;
+}
+
 uint32_t
 dpf_conn_window_close(struct dpf_conn_table *t, uint64_t window_end_ns)
 {
@@ -357,9 +406,9 @@ dpf_conn_window_close(struct dpf_conn_table *t, uint64_t window_end_ns)
 	for (i = 0; i < t->n_touched; i++)
 		conn_close_one(t, &t->entries[t->touched[i]]);
 	conn_expire(t, window_end_ns);
+	conn_group_by_iface(t);
 	t->closed = true;
-	t->iter_pos = 0;
-	t->iter_action = 0;
+	dpf_conn_log_rewind(t);
 	return t->n_touched;
 }
 

@@ -117,13 +117,16 @@ int dpf_conn_add(struct dpf_conn_table *t, const struct dpf_record *r);
 uint32_t dpf_conn_window_close(struct dpf_conn_table *t, uint64_t window_end_ns);
 
 /**
- * The next flow log of the window just closed: connections in the order of
- * their first record in the window (records come in output order, so the
- * order does not depend on how packets were spread over cores), accepted
- * before rejected.
+ * The next flow log of the window just closed: by interface, then
+ * connections in the order of their first record in the window (records
+ * come in output order, so the order does not depend on how packets were
+ * spread over cores), accepted before rejected.
  * @return false when there is none left
  */
 bool dpf_conn_log_next(struct dpf_conn_table *t, struct dpf_conn_log *l);
+
+/** Read the window's flow logs again from the first. */
+void dpf_conn_log_rewind(struct dpf_conn_table *t);
 
 /** Counters. */
 void dpf_conn_stats_get(const struct dpf_conn_table *t, struct dpf_conn_stats *s);

@@ -1,0 +1,562 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Connection records as IBM Cloud VPC flow log objects (--ibm-output DIR|-):
+ * the writer's rows feed the connection table (lib/conn); at each window end
+ * every interface gets one gzip JSON object (several past --ibm-max-flows,
+ * an empty flow_logs array without traffic) under IBM's object key, written
+ * to a hidden temporary name and renamed; with `-` each object is one JSON
+ * line on stdout. doc/records.md, "Connection records", has the semantics.
+ *
+ * One exporter of the writer (output.h): every callback runs in the writer
+ * thread but counters (any thread: relaxed loads). The connection pass runs
+ * here, never on an RX core.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <zlib.h>
+
+#include <rte_errno.h>
+#include <rte_memory.h>
+
+#include "dpf_conn.h"
+#include "dpf_util.h"
+#include "dpf_window_plan.h"
+#include "iface.h"
+#include "log.h"
+#include "output.h"
+
+#define IBM_VERSION "0.0.1"
+#define OUT_BUF_LEN (64 * 1024)
+#define FIELD_MAX 256
+#define KEY_MAX 2048
+#define CRN_MAX 600
+#define LOG_JSON_MAX 1024
+#define NO_HOUR UINT64_MAX
+
+/* Each interface's object names and where its folder's stream stands. */
+struct ibm_iface {
+	char prefix[KEY_MAX - 128]; /* ibm_vpc_flowlogs_v1/account=.../record-type=all */
+	char instance_crn[CRN_MAX];
+	char vpc_crn[CRN_MAX];
+	const char *vnic_id;
+	uint64_t hour; /* the hour folder the stream belongs to, NO_HOUR before the first */
+	char stream_id[20];
+	uint32_t seq;
+	bool skip; /* records lost in the open window: state "skip data" */
+};
+
+struct ibm {
+	const struct dpf_options *opt;
+	const struct dpf_ifmap *ifmap;
+	const struct dpf_window_plan *plan;
+	struct dpf_conn_table *conns;
+	bool stream; /* --ibm-output - */
+	bool nat_view;
+	uint32_t max_flows;
+	uint16_t n_ifaces;
+	struct ibm_iface *ifs;
+	uint32_t *logs_of_iface;
+	char collector_crn[CRN_MAX];
+	/* The object being written: its final and temporary paths. */
+	char path[KEY_MAX + PATH_MAX];
+	char tmp[KEY_MAX + PATH_MAX + 8];
+	int fd;
+	bool failed;
+	z_stream z;
+	size_t out_len;
+	char out[OUT_BUF_LEN];
+	uint8_t zbuf[OUT_BUF_LEN];
+	int last_errno; /* last error logged */
+	/* Counters: written by the writer thread, read with relaxed loads. */
+	uint64_t rows;
+	uint64_t records;
+	uint64_t other_proto_records;
+	uint64_t other_proto_packets;
+	uint64_t skipped_records;
+	uint64_t skipped_packets;
+	uint64_t logged_packets;
+	uint64_t flow_logs;
+	uint64_t objects;
+	uint64_t objects_failed;
+	uint64_t flow_logs_lost;
+};
+
+/* ------------------------------------------------------------ text helpers */
+
+/* RFC 3339 UTC, whole seconds. */
+static void
+time_text(uint64_t sec, char *buf, size_t len)
+{
+	time_t t = (time_t)sec;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* A key segment: everything but unreserved characters percent-encoded. */
+static void
+key_part(char *out, size_t len, const char *v)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	for (; *v != '\0' && o + 4 < len; v++) {
+		unsigned char c = (unsigned char)*v;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '_' || c == '.' || c == '~') {
+			out[o++] = (char)c;
+		} else {
+			out[o++] = '%';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		}
+	}
+	out[o] = '\0';
+}
+
+static const char *
+meta_or(const char *v, const char *dflt)
+{
+	return v != NULL && v[0] != '\0' ? v : dflt;
+}
+
+/* --------------------------------------------------------------- writing */
+
+static void
+obj_error(struct ibm *x, const char *what, int err)
+{
+	x->failed = true;
+	if (err != x->last_errno)
+		DPF_LOG(ERR, output, "ibm-output: %s: %s\n", what, strerror(err));
+	x->last_errno = err;
+}
+
+static void
+obj_emit(struct ibm *x, const void *buf, size_t len)
+{
+	if (x->failed || len == 0)
+		return;
+	if (dpf_write_all(x->fd, buf, len, NULL) < 0)
+		obj_error(x, "write", errno);
+}
+
+/* Hand the buffered text on: deflated into the file, or as is to stdout. */
+static void
+obj_flush(struct ibm *x, int flush)
+{
+	if (x->stream) {
+		obj_emit(x, x->out, x->out_len);
+		x->out_len = 0;
+		return;
+	}
+	x->z.next_in = (Bytef *)x->out;
+	x->z.avail_in = (uInt)x->out_len;
+	do {
+		x->z.next_out = x->zbuf;
+		x->z.avail_out = sizeof(x->zbuf);
+		if (deflate(&x->z, flush) == Z_STREAM_ERROR) {
+			obj_error(x, "deflate", EIO);
+			break;
+		}
+		obj_emit(x, x->zbuf, sizeof(x->zbuf) - x->z.avail_out);
+	} while (x->z.avail_out == 0);
+	x->out_len = 0;
+}
+
+static void
+obj_put(struct ibm *x, const char *s, size_t len)
+{
+	if (x->out_len + len > sizeof(x->out))
+		obj_flush(x, Z_NO_FLUSH);
+	memcpy(x->out + x->out_len, s, len);
+	x->out_len += len;
+}
+
+static void
+obj_puts(struct ibm *x, const char *s)
+{
+	obj_put(x, s, strlen(s));
+}
+
+/* ------------------------------------------------------------- flow logs */
+
+static size_t
+log_json(const struct ibm *x, const struct dpf_conn_log *l, char *b, size_t len)
+{
+	char st[24], en[24], cs[24], ia[48], ta[48];
+	struct dpf_flow_key k = {0};
+	int n;
+
+	time_text(l->start_ns / NS_PER_SEC, st, sizeof(st));
+	time_text(l->end_ns / NS_PER_SEC, en, sizeof(en));
+	time_text(l->connection_start_ns / NS_PER_SEC, cs, sizeof(cs));
+	dpf_addr_format(l->family, l->initiator_addr, ia, sizeof(ia));
+	dpf_addr_format(l->family, l->target_addr, ta, sizeof(ta));
+	/* 'O' as flow-direction says egress: the initiator is the interface's. */
+	k.iface = l->iface;
+	k.family = l->family;
+	memcpy(k.src_addr, l->initiator_addr, 16);
+	memcpy(k.dst_addr, l->target_addr, 16);
+	n = snprintf(b, len,
+		     "{\"start_time\":\"%s\",\"end_time\":\"%s\",\"connection_start_time\":\"%s\","
+		     "\"direction\":\"%s\",\"action\":\"%s\",\"initiator_ip\":\"%s\","
+		     "\"target_ip\":\"%s\",\"initiator_port\":%u,\"target_port\":%u,"
+		     "\"transport_protocol\":%u,\"ether_type\":\"%s\",\"was_initiated\":%s,"
+		     "\"was_terminated\":%s,\"bytes_from_initiator\":%" PRIu64
+		     ",\"packets_from_initiator\":%" PRIu64 ",\"bytes_from_target\":%" PRIu64
+		     ",\"packets_from_target\":%" PRIu64
+		     ",\"cumulative_bytes_from_initiator\":%" PRIu64
+		     ",\"cumulative_packets_from_initiator\":%" PRIu64
+		     ",\"cumulative_bytes_from_target\":%" PRIu64
+		     ",\"cumulative_packets_from_target\":%" PRIu64,
+		     st, en, cs, dpf_ifmap_direction(x->ifmap, &k) == DPF_DIR_EGRESS ? "O" : "I",
+		     l->action == DPF_ACTION_ACCEPT ? "accepted" : "rejected", ia, ta,
+		     l->initiator_port, l->target_port, l->proto, l->family == 6 ? "IPv6" : "IPv4",
+		     l->was_initiated ? "true" : "false", l->was_terminated ? "true" : "false",
+		     l->bytes_from_initiator, l->packets_from_initiator, l->bytes_from_target,
+		     l->packets_from_target, l->cumulative_bytes_from_initiator,
+		     l->cumulative_packets_from_initiator, l->cumulative_bytes_from_target,
+		     l->cumulative_packets_from_target);
+	if (x->nat_view && n > 0 && (size_t)n < len) {
+		dpf_addr_format(l->family, l->post.src_addr, ia, sizeof(ia));
+		dpf_addr_format(l->family, l->post.dst_addr, ta, sizeof(ta));
+		n += snprintf(b + n, len - (size_t)n,
+			      ",\"dpflow_nat_initiator_ip\":\"%s\",\"dpflow_nat_target_ip\":\"%s\","
+			      "\"dpflow_nat_initiator_port\":%u,\"dpflow_nat_target_port\":%u",
+			      ia, ta, l->post.src_port, l->post.dst_port);
+	}
+	if (n > 0 && (size_t)n + 1 < len)
+		b[n++] = '}';
+	return n > 0 && (size_t)n < len ? (size_t)n : 0;
+}
+
+/* ---------------------------------------------------------------- objects */
+
+/* The object's key below DIR, and its folder's stream (a new hour: a new stream). */
+static void
+object_key(struct ibm_iface *f, uint64_t start_sec, char *key, size_t len)
+{
+	time_t t = (time_t)start_sec;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	if (f->hour != start_sec / 3600) {
+		f->hour = start_sec / 3600;
+		strftime(f->stream_id, sizeof(f->stream_id), "%Y%m%dT%H%M%SZ", &tm);
+		f->seq = 0;
+	}
+	/* The prefix is shorter than KEY_MAX - 128: nothing is cut (the return is
+	 * checked to tell the compiler so). */
+	if (snprintf(key, len,
+		     "%s/year=%04d/month=%02d/day=%02d/hour=%02d/stream-id=%s/%08" PRIu32 ".gz",
+		     f->prefix, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		     f->stream_id, f->seq++) >= (int)len)
+		key[0] = '\0';
+}
+
+/* Open the object (a temporary name in its folder) and write its header. */
+static void
+object_begin(struct ibm *x, struct ibm_iface *f, uint64_t start_sec, uint64_t end_sec,
+	     uint32_t n_logs)
+{
+	char key[KEY_MAX], hdr[3 * CRN_MAX + 512], cst[24], cet[24], *slash;
+	char *path = x->path, *tmp = x->tmp;
+
+	x->failed = false;
+	x->out_len = 0;
+	object_key(f, start_sec, key, sizeof(key));
+	if (x->stream) {
+		x->fd = STDOUT_FILENO;
+	} else {
+		if (snprintf(path, sizeof(x->path), "%s/%s", x->opt->ibm_output, key) >=
+		    (int)sizeof(x->path))
+			obj_error(x, "object path", ENAMETOOLONG);
+		slash = strrchr(path, '/');
+		*slash = '\0';
+		if (!x->failed && dpf_mkdir_p(path, 0755) < 0)
+			obj_error(x, path, errno);
+		if (snprintf(tmp, sizeof(x->tmp), "%s/.%s.tmp", path, slash + 1) >=
+		    (int)sizeof(x->tmp))
+			obj_error(x, "object path", ENAMETOOLONG);
+		*slash = '/';
+		x->fd = x->failed ? -1 : open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (!x->failed && x->fd < 0)
+			obj_error(x, tmp, errno);
+		memset(&x->z, 0, sizeof(x->z));
+		/* windowBits 15 + 16: a gzip stream; its header has mtime 0, so
+		 * objects are byte-identical from run to run. */
+		if (deflateInit2(&x->z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
+				 Z_DEFAULT_STRATEGY) != Z_OK)
+			obj_error(x, "deflateInit2", ENOMEM);
+	}
+	time_text(start_sec, cst, sizeof(cst));
+	time_text(end_sec, cet, sizeof(cet));
+	snprintf(hdr, sizeof(hdr),
+		 "{\"version\":\"%s\",\"collector_crn\":\"%s\",\"attached_endpoint_type\":\"vnic\","
+		 "\"network_interface_id\":\"%s\",\"instance_crn\":\"%s\",\"vpc_crn\":\"%s\","
+		 "\"capture_start_time\":\"%s\",\"capture_end_time\":\"%s\",\"state\":\"%s\","
+		 "\"number_of_flow_logs\":%" PRIu32 ",\"flow_logs\":[",
+		 IBM_VERSION, x->collector_crn, f->vnic_id, f->instance_crn, f->vpc_crn, cst, cet,
+		 f->skip ? "skip data" : "ok", n_logs);
+	obj_puts(x, hdr);
+}
+
+/* Close the array, finish the stream and publish under the final name. */
+static void
+object_end(struct ibm *x, uint32_t n_logs)
+{
+	obj_puts(x, x->stream ? "]}\n" : "]}");
+	obj_flush(x, x->stream ? Z_NO_FLUSH : Z_FINISH);
+	if (!x->stream) {
+		deflateEnd(&x->z);
+		if (x->fd >= 0 && close(x->fd) < 0)
+			obj_error(x, "close", errno);
+		if (!x->failed && rename(x->tmp, x->path) < 0)
+			obj_error(x, "rename", errno);
+		if (x->failed)
+			unlink(x->tmp);
+	}
+	x->fd = -1;
+	if (x->failed) {
+		__atomic_fetch_add(&x->objects_failed, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&x->flow_logs_lost, n_logs, __ATOMIC_RELAXED);
+		return;
+	}
+	x->last_errno = 0;
+	__atomic_fetch_add(&x->objects, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&x->flow_logs, n_logs, __ATOMIC_RELAXED);
+}
+
+/*
+ * Write the objects of one interface: its logs come next from the
+ * connection table (grouped by interface); an interface without any gets one
+ * object with an empty array.
+ */
+static void
+write_iface(struct ibm *x, uint16_t i, uint64_t start_sec, uint64_t end_sec)
+{
+	uint32_t left = x->logs_of_iface[i], in_obj;
+	struct ibm_iface *f = &x->ifs[i];
+	char js[LOG_JSON_MAX];
+	struct dpf_conn_log l;
+
+	do {
+		in_obj = RTE_MIN(left, x->max_flows);
+		object_begin(x, f, start_sec, end_sec, in_obj);
+		for (uint32_t k = 0; k < in_obj && dpf_conn_log_next(x->conns, &l); k++) {
+			size_t len = log_json(x, &l, js, sizeof(js));
+
+			if (k > 0)
+				obj_put(x, ",", 1);
+			obj_put(x, js, len);
+			__atomic_fetch_add(&x->logged_packets,
+					   l.packets_from_initiator + l.packets_from_target,
+					   __ATOMIC_RELAXED);
+		}
+		object_end(x, in_obj);
+		left -= in_obj;
+	} while (left > 0);
+}
+
+static void
+on_window_end(void *ctx, uint64_t window_end)
+{
+	struct ibm *x = ctx;
+	uint64_t start_ns, end_ns;
+	struct dpf_conn_log l;
+	uint16_t i;
+
+	dpf_window_plan_bounds(x->plan, window_end * NS_PER_SEC - 1, &start_ns, &end_ns);
+	dpf_conn_window_close(x->conns, window_end * NS_PER_SEC);
+	memset(x->logs_of_iface, 0, x->n_ifaces * sizeof(x->logs_of_iface[0]));
+	while (dpf_conn_log_next(x->conns, &l))
+		if (l.iface < x->n_ifaces)
+			x->logs_of_iface[l.iface]++;
+	dpf_conn_log_rewind(x->conns);
+	for (i = 0; i < x->n_ifaces; i++) {
+		write_iface(x, i, start_ns / NS_PER_SEC, window_end);
+		x->ifs[i].skip = false;
+	}
+}
+
+static void
+on_rows(void *ctx, const struct dpf_record *recs, uint32_t n)
+{
+	struct ibm *x = ctx;
+	uint32_t i;
+
+	__atomic_fetch_add(&x->rows, n, __ATOMIC_RELAXED);
+	for (i = 0; i < n; i++) {
+		const struct dpf_record *r = &recs[i];
+
+		if (r->key.iface >= x->n_ifaces)
+			continue;
+		if (r->log_status == DPF_LOG_SKIPDATA)
+			x->ifs[r->key.iface].skip = true;
+		if (r->log_status != DPF_LOG_OK)
+			continue;
+		__atomic_fetch_add(&x->records, 1, __ATOMIC_RELAXED);
+		if (!dpf_conn_proto(r->key.proto)) {
+			__atomic_fetch_add(&x->other_proto_records, 1, __ATOMIC_RELAXED);
+			__atomic_fetch_add(&x->other_proto_packets, r->packets, __ATOMIC_RELAXED);
+		} else if (dpf_conn_add(x->conns, r) == -ENOSPC) {
+			x->ifs[r->key.iface].skip = true;
+			__atomic_fetch_add(&x->skipped_records, 1, __ATOMIC_RELAXED);
+			__atomic_fetch_add(&x->skipped_packets, r->packets, __ATOMIC_RELAXED);
+		}
+	}
+}
+
+static void
+on_counters(void *ctx, struct dpf_export_counters *c)
+{
+	const struct ibm *x = ctx;
+	struct dpf_conn_stats st;
+
+	c->rows = dpf_counter_read(&x->rows);
+	c->lost = dpf_counter_read(&x->flow_logs_lost);
+	dpf_export_counter(c, "records", dpf_counter_read(&x->records));
+	dpf_export_counter(c, "flow-logs", dpf_counter_read(&x->flow_logs));
+	dpf_export_counter(c, "logged-packets", dpf_counter_read(&x->logged_packets));
+	dpf_export_counter(c, "objects", dpf_counter_read(&x->objects));
+	dpf_export_counter(c, "objects-failed", dpf_counter_read(&x->objects_failed));
+	dpf_export_counter(c, "flow-logs-lost", c->lost);
+	dpf_export_counter(c, "other-proto-records", dpf_counter_read(&x->other_proto_records));
+	dpf_export_counter(c, "other-proto-packets", dpf_counter_read(&x->other_proto_packets));
+	dpf_export_counter(c, "table-full-records", dpf_counter_read(&x->skipped_records));
+	dpf_export_counter(c, "table-full-packets", dpf_counter_read(&x->skipped_packets));
+	/* The table's own counters are the writer thread's: read without a lock,
+	 * as plain words (a torn read shows at worst a stale value). */
+	dpf_conn_stats_get(x->conns, &st);
+	dpf_export_counter(c, "connections", st.active);
+	dpf_export_counter(c, "connections-opened", st.opened);
+	dpf_export_counter(c, "connections-expired", st.expired);
+}
+
+static void
+on_free(void *ctx)
+{
+	struct ibm *x = ctx;
+
+	dpf_conn_free(x->conns);
+	free(x->ifs);
+	free(x->logs_of_iface);
+	free(x);
+}
+
+static const struct dpf_exporter_ops ibm_ops = {
+	.name = "ibm",
+	.rows = on_rows,
+	.window_end = on_window_end,
+	.counters = on_counters,
+	.free = on_free,
+};
+
+/* Names and CRNs of one interface, from its metadata. */
+static void
+iface_names(struct ibm_iface *f, const struct dpf_iface_meta *m)
+{
+	char acc[FIELD_MAX], reg[FIELD_MAX], vpc[FIELD_MAX], sub[FIELD_MAX], ins[FIELD_MAX],
+		vnic[FIELD_MAX];
+	const char *region = meta_or(m->region, "unknown");
+
+	key_part(acc, sizeof(acc), m->account_id);
+	key_part(reg, sizeof(reg), region);
+	key_part(vpc, sizeof(vpc), meta_or(m->vpc_id, "unknown"));
+	key_part(sub, sizeof(sub), meta_or(m->subnet_id, "unknown"));
+	key_part(ins, sizeof(ins), meta_or(m->instance_id, "unknown"));
+	key_part(vnic, sizeof(vnic), m->interface_id);
+	snprintf(f->prefix, sizeof(f->prefix),
+		 "ibm_vpc_flowlogs_v1/account=%s/region=%s/vpc-id=%s/subnet-id=%s/"
+		 "endpoint-type=vnics/instance-id=%s/vnic-id=%s/record-type=all",
+		 acc, reg, vpc, sub, ins, vnic);
+	snprintf(f->instance_crn, sizeof(f->instance_crn),
+		 "crn:v1:bluemix:public:is:%s:a/%s::instance:%s", region, m->account_id,
+		 meta_or(m->instance_id, "unknown"));
+	snprintf(f->vpc_crn, sizeof(f->vpc_crn), "crn:v1:bluemix:public:is:%s:a/%s::vpc:%s", region,
+		 m->account_id, meta_or(m->vpc_id, "unknown"));
+	f->vnic_id = m->interface_id;
+	f->hour = NO_HOUR;
+}
+
+static int
+ibm_setup(struct ibm *x, const struct dpf_options *o, const struct dpf_ifmap *ifmap)
+{
+	const struct dpf_fmt_ctx *fc = dpf_ifmap_fmt_ctx(ifmap);
+	struct dpf_conn_params cp = {
+		.name = "ibm",
+		.capacity = (uint32_t)o->conn_max,
+		.timeout_ns = o->conn_timeout * NS_PER_SEC,
+		.socket_id = SOCKET_ID_ANY,
+	};
+	uint16_t i;
+
+	x->n_ifaces = dpf_ifmap_count(ifmap);
+	x->ifs = calloc(RTE_MAX(x->n_ifaces, 1), sizeof(x->ifs[0]));
+	x->logs_of_iface = calloc(RTE_MAX(x->n_ifaces, 1), sizeof(x->logs_of_iface[0]));
+	if (x->ifs == NULL || x->logs_of_iface == NULL)
+		return -ENOMEM;
+	for (i = 0; i < x->n_ifaces; i++)
+		iface_names(&x->ifs[i], &fc->ifaces[i]);
+	if (o->ibm_collector_crn != NULL)
+		snprintf(x->collector_crn, sizeof(x->collector_crn), "%s", o->ibm_collector_crn);
+	else
+		snprintf(x->collector_crn, sizeof(x->collector_crn),
+			 "crn:v1:bluemix:public:is:%s:a/%s::flow-log-collector:%s",
+			 meta_or(o->region, "unknown"), o->account_id, o->flow_log_id);
+	x->conns = dpf_conn_create(&cp);
+	if (x->conns == NULL) {
+		DPF_LOG(ERR, output, "ibm-output: connection table of %" PRIu64 " entries: %s\n",
+			o->conn_max, rte_strerror(rte_errno));
+		return -rte_errno;
+	}
+	return 0;
+}
+
+int
+dpf_export_ibm_add(struct dpf_writer *w, const struct dpf_export_ibm_params *p)
+{
+	const struct dpf_options *o = p->opt;
+	struct ibm *x;
+	int rc;
+
+	if (o->ibm_output == NULL)
+		return 0;
+	x = calloc(1, sizeof(*x));
+	if (x == NULL)
+		return -ENOMEM;
+	x->opt = o;
+	x->ifmap = p->ifmap;
+	x->plan = p->plan;
+	x->fd = -1;
+	x->stream = strcmp(o->ibm_output, "-") == 0;
+	x->nat_view = o->ibm_nat_view != 0;
+	x->max_flows = (uint32_t)o->ibm_max_flows;
+	if (x->stream && strcmp(o->output, "-") == 0) {
+		DPF_LOG(ERR, output,
+			"--ibm-output -: stdout already carries the records of --output -; give "
+			"one of them a directory\n");
+		free(x);
+		return -EINVAL;
+	}
+	rc = ibm_setup(x, o, p->ifmap);
+	if (rc == 0 && !x->stream && dpf_mkdir_p(o->ibm_output, 0755) < 0) {
+		rc = -errno;
+		DPF_LOG(ERR, output, "--ibm-output %s: %s\n", o->ibm_output, strerror(errno));
+	}
+	if (rc != 0) {
+		on_free(x);
+		return rc;
+	}
+	return dpf_writer_add(w, &ibm_ops, x);
+}
