@@ -40,6 +40,8 @@
 #define CRN_MAX 600
 #define LOG_JSON_MAX 1024
 #define NO_HOUR UINT64_MAX
+/* Records handed to the connection table at once. */
+#define ROWS_CHUNK 64
 
 /* Each interface's object names and where its folder's stream stands. */
 struct ibm_iface {
@@ -389,30 +391,42 @@ on_window_end(void *ctx, uint64_t window_end)
 	}
 }
 
+/* The records the connection table did not take: other protocols, or a full table. */
+static void
+count_refused(struct ibm *x, const struct dpf_record *r, int rc)
+{
+	if (rc == -EINVAL && r->log_status == DPF_LOG_OK) {
+		__atomic_fetch_add(&x->other_proto_records, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&x->other_proto_packets, r->packets, __ATOMIC_RELAXED);
+	} else if (rc == -ENOSPC) {
+		x->ifs[r->key.iface].skip = true;
+		__atomic_fetch_add(&x->skipped_records, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&x->skipped_packets, r->packets, __ATOMIC_RELAXED);
+	}
+}
+
 static void
 on_rows(void *ctx, const struct dpf_record *recs, uint32_t n)
 {
 	struct ibm *x = ctx;
-	uint32_t i;
+	int rc[ROWS_CHUNK];
+	uint32_t i, done;
 
 	__atomic_fetch_add(&x->rows, n, __ATOMIC_RELAXED);
-	for (i = 0; i < n; i++) {
-		const struct dpf_record *r = &recs[i];
+	for (done = 0; done < n; done += ROWS_CHUNK) {
+		const struct dpf_record *r = recs + done;
+		uint32_t c = RTE_MIN(n - done, (uint32_t)ROWS_CHUNK);
 
-		if (r->key.iface >= x->n_ifaces)
-			continue;
-		if (r->log_status == DPF_LOG_SKIPDATA)
-			x->ifs[r->key.iface].skip = true;
-		if (r->log_status != DPF_LOG_OK)
-			continue;
-		__atomic_fetch_add(&x->records, 1, __ATOMIC_RELAXED);
-		if (!dpf_conn_proto(r->key.proto)) {
-			__atomic_fetch_add(&x->other_proto_records, 1, __ATOMIC_RELAXED);
-			__atomic_fetch_add(&x->other_proto_packets, r->packets, __ATOMIC_RELAXED);
-		} else if (dpf_conn_add(x->conns, r) == -ENOSPC) {
-			x->ifs[r->key.iface].skip = true;
-			__atomic_fetch_add(&x->skipped_records, 1, __ATOMIC_RELAXED);
-			__atomic_fetch_add(&x->skipped_packets, r->packets, __ATOMIC_RELAXED);
+		dpf_conn_add_burst(x->conns, r, c, rc);
+		for (i = 0; i < c; i++) {
+			if (r[i].key.iface >= x->n_ifaces)
+				continue;
+			if (r[i].log_status == DPF_LOG_SKIPDATA)
+				x->ifs[r[i].key.iface].skip = true;
+			if (r[i].log_status == DPF_LOG_OK)
+				__atomic_fetch_add(&x->records, 1, __ATOMIC_RELAXED);
+			if (rc[i] != 0)
+				count_refused(x, &r[i], rc[i]);
 		}
 	}
 }

@@ -6,12 +6,19 @@
 #include <rte_errno.h>
 #include <rte_hash.h>
 #include <rte_malloc.h>
+#include <rte_prefetch.h>
 
 #include "dpf_conn.h"
 #include "dpf_util.h"
 
 /* rte_hash names end up in "HT_<name>" ring names, which hold 28 characters. */
 #define CONN_NAME_MAX 24
+/* Records looked up together (at most RTE_HASH_LOOKUP_BULK_MAX). */
+#define CONN_BURST 64
+/* last_seen of a position without a connection. */
+#define SLOT_FREE UINT64_MAX
+/* Entries prefetched ahead in the passes over the window's connections. */
+#define PREFETCH_AHEAD 8
 
 #define TCP_FIN 0x01
 #define TCP_SYN 0x02
@@ -33,7 +40,15 @@ struct conn_side {
  * (the lower endpoint) to its dst; init_dir names the initiator's.
  */
 struct conn_entry {
-	struct dpf_flow_key key;     /* canonical: lower endpoint first, action 0 */
+	/* What a record's update reads and writes first: the first four lines. */
+	struct dpf_flow_key key; /* canonical: lower endpoint first, action 0 */
+	uint8_t post_set;	 /* bit per direction */
+	uint8_t init_dir;
+	uint8_t fins; /* bit per direction that sent a FIN */
+	bool live;    /* holds a connection (not only this window's records) */
+	bool terminated;
+	bool initiated;		     /* began in the window just closed */
+	bool touched;		     /* has records in the open window */
 	struct conn_side win[2][2];  /* [action][direction], the open window */
 	struct dpf_flow_nat post[2]; /* post-NAT view per direction, first seen in the window */
 	uint64_t cum[2][2][2];	     /* [action][initiator 0, target 1][bytes 0, packets 1] */
@@ -41,13 +56,6 @@ struct conn_entry {
 	uint64_t last_ns;	     /* last packet of the closed windows */
 	uint64_t win_first_ns;	     /* this window's first and last packet */
 	uint64_t win_last_ns;
-	uint8_t post_set; /* bit per direction */
-	uint8_t init_dir;
-	uint8_t fins; /* bit per direction that sent a FIN */
-	bool live;    /* holds a connection (not only this window's records) */
-	bool terminated;
-	bool initiated; /* began in the window just closed */
-	bool touched;	/* has records in the open window */
 };
 
 struct dpf_conn_table {
@@ -61,10 +69,13 @@ struct dpf_conn_table {
 	uint32_t iter_pos; /* the flow log iterator: touched index and action */
 	uint8_t iter_action;
 	struct dpf_conn_stats st;
-	uint32_t *touched; /* positions with records in the window, in first-record order */
-	uint32_t *sorted;  /* scratch for sorting touched by interface */
+	uint32_t *touched;   /* positions with records in the window, in first-record order */
+	uint32_t *sorted;    /* scratch for sorting touched by interface */
 	uint32_t *per_iface; /* [UINT16_MAX + 1] counts, then offsets, for that sort */
 	struct conn_entry *entries; /* n_slots, by hash position */
+	/* n_slots, by hash position: a live connection's last packet, SLOT_FREE
+	 * otherwise. The expiry scan reads this, not the entries (50 times larger). */
+	uint64_t *last_seen;
 };
 
 static bool
@@ -83,6 +94,7 @@ dpf_conn_free(struct dpf_conn_table *t)
 	rte_free(t->touched);
 	rte_free(t->sorted);
 	rte_free(t->per_iface);
+	rte_free(t->last_seen);
 	rte_free(t);
 }
 
@@ -128,11 +140,15 @@ dpf_conn_create(const struct dpf_conn_params *p)
 				      p->socket_id);
 	t->per_iface = rte_malloc_socket(p->name, (UINT16_MAX + 1) * sizeof(t->per_iface[0]), 0,
 					 p->socket_id);
-	if (t->entries == NULL || t->touched == NULL || t->sorted == NULL ||
-	    t->per_iface == NULL) {
+	t->last_seen = rte_malloc_socket(p->name, (size_t)t->n_slots * sizeof(t->last_seen[0]),
+					 RTE_CACHE_LINE_SIZE, p->socket_id);
+	if (t->entries == NULL || t->touched == NULL || t->sorted == NULL || t->per_iface == NULL ||
+	    t->last_seen == NULL) {
 		dpf_conn_free(t);
 		return dpf_null_errno(ENOMEM);
 	}
+	for (uint32_t i = 0; i < t->n_slots; i++)
+		t->last_seen[i] = SLOT_FREE;
 	err = conn_hash_create(t, p, entries);
 	if (err != 0) {
 		dpf_conn_free(t);
@@ -198,32 +214,25 @@ conn_find_or_add(struct dpf_conn_table *t, const struct dpf_flow_key *key)
 	return e;
 }
 
-int
-dpf_conn_add(struct dpf_conn_table *t, const struct dpf_record *r)
+static bool
+conn_record_ok(const struct dpf_record *r)
 {
-	struct dpf_flow_key key;
-	struct conn_entry *e;
-	struct conn_side *s;
-	unsigned int dir;
+	return r->log_status == DPF_LOG_OK && dpf_conn_proto(r->key.proto) && r->packets != 0 &&
+	       r->key.action <= DPF_ACTION_REJECT;
+}
 
-	if (r->log_status != DPF_LOG_OK || !dpf_conn_proto(r->key.proto) || r->packets == 0 ||
-	    r->key.action > DPF_ACTION_REJECT)
-		return -EINVAL;
-	if (t->closed)
-		conn_reset_window(t);
-	dir = conn_key(&key, &r->key);
-	e = conn_find_or_add(t, &key);
-	if (e == NULL) {
-		t->st.records_full++;
-		t->st.packets_full += r->packets;
-		return -ENOSPC;
-	}
+/* Add a record to its connection's side of the window. */
+static void
+conn_apply(struct dpf_conn_table *t, struct conn_entry *e, unsigned int dir,
+	   const struct dpf_record *r)
+{
+	struct conn_side *s = &e->win[r->key.action][dir];
+
 	t->st.records++;
 	if (!e->touched) {
 		e->touched = true;
 		t->touched[t->n_touched++] = (uint32_t)(e - t->entries);
 	}
-	s = &e->win[r->key.action][dir];
 	if (s->packets == 0 || r->first_ns < s->first_ns)
 		s->first_ns = r->first_ns;
 	s->last_ns = RTE_MAX(s->last_ns, r->last_ns);
@@ -235,7 +244,117 @@ dpf_conn_add(struct dpf_conn_table *t, const struct dpf_record *r)
 		e->post[dir] = r->post;
 		e->post_set |= (uint8_t)(1u << dir);
 	}
+}
+
+static int
+conn_add_one(struct dpf_conn_table *t, const struct dpf_record *r, const struct dpf_flow_key *key,
+	     unsigned int dir)
+{
+	struct conn_entry *e = conn_find_or_add(t, key);
+
+	if (e == NULL) {
+		t->st.records_full++;
+		t->st.packets_full += r->packets;
+		return -ENOSPC;
+	}
+	conn_apply(t, e, dir, r);
 	return 0;
+}
+
+int
+dpf_conn_add(struct dpf_conn_table *t, const struct dpf_record *r)
+{
+	struct dpf_flow_key key;
+
+	if (!conn_record_ok(r))
+		return -EINVAL;
+	if (t->closed)
+		conn_reset_window(t);
+	return conn_add_one(t, r, &key, conn_key(&key, &r->key));
+}
+
+/*
+ * A burst: the keys looked up together (rte_hash_lookup_bulk prefetches
+ * their buckets), the entries found prefetched before they are updated, so
+ * that the cache misses of a burst overlap instead of following each other.
+ */
+/* The lines an update touches: the key and flags, the window's counters. */
+static void
+conn_prefetch_update(const struct conn_entry *e)
+{
+	size_t off;
+
+	for (off = 0; off < offsetof(struct conn_entry, post); off += RTE_CACHE_LINE_SIZE)
+		rte_prefetch0((const char *)e + off);
+}
+
+static void
+conn_prefetch(const struct conn_entry *e)
+{
+	size_t off;
+
+	for (off = 0; off < sizeof(*e); off += RTE_CACHE_LINE_SIZE)
+		rte_prefetch0((const char *)e + off);
+}
+
+static uint32_t
+conn_add_chunk(struct dpf_conn_table *t, const struct dpf_record *r, uint32_t n, int *rc)
+{
+	struct dpf_flow_key keys[CONN_BURST];
+	const void *kp[CONN_BURST];
+	int32_t pos[CONN_BURST];
+	uint8_t dir[CONN_BURST];
+	uint32_t i, m = 0, idx[CONN_BURST], taken = 0;
+
+	for (i = 0; i < n; i++) {
+		if (rc != NULL)
+			rc[i] = 0;
+		if (!conn_record_ok(&r[i])) {
+			if (rc != NULL)
+				rc[i] = -EINVAL;
+			continue;
+		}
+		dir[m] = (uint8_t)conn_key(&keys[m], &r[i].key);
+		kp[m] = &keys[m];
+		idx[m++] = i;
+	}
+	if (m == 0)
+		return 0;
+	if (rte_hash_lookup_bulk(t->hash, kp, m, pos) < 0)
+		for (i = 0; i < m; i++)
+			pos[i] = -ENOENT;
+	for (i = 0; i < m; i++)
+		if (pos[i] >= 0)
+			conn_prefetch_update(&t->entries[pos[i]]);
+	for (i = 0; i < m; i++) {
+		int err = 0;
+
+		/* Not found: new, or added by an earlier record of this burst. */
+		if (pos[i] >= 0)
+			conn_apply(t, &t->entries[pos[i]], dir[i], &r[idx[i]]);
+		else
+			err = conn_add_one(t, &r[idx[i]], &keys[i], dir[i]);
+		if (rc != NULL)
+			rc[idx[i]] = err;
+		taken += err == 0;
+	}
+	return taken;
+}
+
+uint32_t
+dpf_conn_add_burst(struct dpf_conn_table *t, const struct dpf_record *recs, uint32_t n, int *rc)
+{
+	uint32_t done = 0, taken = 0;
+
+	if (t->closed)
+		conn_reset_window(t);
+	while (done < n) {
+		uint32_t c = RTE_MIN(n - done, (uint32_t)CONN_BURST);
+
+		taken += conn_add_chunk(t, recs + done, c, rc != NULL ? rc + done : NULL);
+		done += c;
+	}
+	return taken;
 }
 
 /* What a direction did over both actions in the window. */
@@ -336,21 +455,27 @@ conn_close_one(struct dpf_conn_table *t, struct conn_entry *e)
 	e->last_ns = RTE_MAX(e->last_ns, e->win_last_ns);
 }
 
-/* Drop connections idle longer than the timeout (not touched in this window). */
+/*
+ * Drop connections idle longer than the timeout at the window's end. One
+ * with packets in this window may go too (a timeout shorter than the
+ * window): its flow logs are still read from its entry, which only the next
+ * window's first record can reuse, after conn_reset_window().
+ */
 static void
 conn_expire(struct dpf_conn_table *t, uint64_t window_end_ns)
 {
 	uint32_t pos;
 
 	for (pos = 0; pos < t->n_slots && t->count > 0; pos++) {
-		struct conn_entry *e = &t->entries[pos];
+		uint64_t last = t->last_seen[pos];
 
-		if (!e->live || e->touched || window_end_ns < e->last_ns ||
-		    window_end_ns - e->last_ns <= t->timeout_ns)
+		if (last == SLOT_FREE || window_end_ns < last ||
+		    window_end_ns - last <= t->timeout_ns)
 			continue;
-		if (rte_hash_del_key(t->hash, &e->key) < 0)
+		if (rte_hash_del_key(t->hash, &t->entries[pos].key) < 0)
 			continue;
-		e->live = false;
+		t->entries[pos].live = false;
+		t->last_seen[pos] = SLOT_FREE;
 		t->count--;
 		t->st.expired++;
 	}
@@ -403,8 +528,14 @@ dpf_conn_window_close(struct dpf_conn_table *t, uint64_t window_end_ns)
 
 	if (t->closed)
 		conn_reset_window(t);
-	for (i = 0; i < t->n_touched; i++)
-		conn_close_one(t, &t->entries[t->touched[i]]);
+	for (i = 0; i < t->n_touched; i++) {
+		uint32_t pos = t->touched[i];
+
+		if (i + PREFETCH_AHEAD < t->n_touched)
+			conn_prefetch(&t->entries[t->touched[i + PREFETCH_AHEAD]]);
+		conn_close_one(t, &t->entries[pos]);
+		t->last_seen[pos] = t->entries[pos].last_ns;
+	}
 	conn_expire(t, window_end_ns);
 	conn_group_by_iface(t);
 	t->closed = true;
@@ -468,6 +599,8 @@ dpf_conn_log_next(struct dpf_conn_table *t, struct dpf_conn_log *l)
 		const struct conn_entry *e = &t->entries[t->touched[t->iter_pos]];
 		unsigned int a = t->iter_action;
 
+		if (a == 0 && t->iter_pos + PREFETCH_AHEAD < t->n_touched)
+			conn_prefetch(&t->entries[t->touched[t->iter_pos + PREFETCH_AHEAD]]);
 		if (++t->iter_action == 2) {
 			t->iter_action = 0;
 			t->iter_pos++;

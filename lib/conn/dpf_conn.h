@@ -108,6 +108,14 @@ dpf_conn_proto(uint8_t proto)
 int dpf_conn_add(struct dpf_conn_table *t, const struct dpf_record *r);
 
 /**
+ * dpf_conn_add() for every record of a burst, their look-ups overlapped.
+ * @param rc  NULL, or n results: what dpf_conn_add() would have returned
+ * @return the records taken
+ */
+uint32_t dpf_conn_add_burst(struct dpf_conn_table *t, const struct dpf_record *recs, uint32_t n,
+			    int *rc);
+
+/**
  * Close the window: decide which connections are new, update cumulative
  * counters and termination, then drop connections idle longer than the
  * timeout at window_end_ns. The window's flow logs are then read with

@@ -340,6 +340,59 @@ test_conn_full_table_counts_overflow(void **state)
 	dpf_conn_free(t);
 }
 
+/* Both directions of a new connection in one burst, an ICMP row, a full table. */
+static void
+test_conn_burst_results_match_single_adds(void **state)
+{
+	struct dpf_conn_table *t = table_new(2);
+	struct dpf_record r[5];
+	struct dpf_conn_log l[4];
+	int rc[5];
+
+	(void)state;
+	r[0] = rec(6, "10.0.0.9", 5000, "10.0.0.1", 22, 0, 1, W0 + 1, W0 + 1, SYN);
+	r[1] = rec(6, "10.0.0.1", 22, "10.0.0.9", 5000, 0, 1, W0 + 2, W0 + 2, SYN | ACK);
+	r[2] = rec(1, "10.0.0.9", 0, "10.0.0.1", 0, 0, 1, W0, W0, 0);
+	r[3] = rec(17, "10.0.0.9", 1, "10.0.0.1", 1, 0, 1, W0, W0, 0);
+	r[4] = rec(17, "10.0.0.9", 2, "10.0.0.1", 2, 0, 1, W0, W0, 0);
+	assert_int_equal(dpf_conn_add_burst(t, r, 5, rc), 3);
+	assert_int_equal(rc[0], 0);
+	assert_int_equal(rc[1], 0);
+	assert_int_equal(rc[2], -EINVAL);
+	assert_int_equal(rc[3], 0);
+	assert_int_equal(rc[4], -ENOSPC);
+	assert_int_equal(close_window(t, W0, l, 4), 2);
+	assert_int_equal(l[0].packets_from_initiator, 1);
+	assert_int_equal(l[0].packets_from_target, 1);
+	dpf_conn_free(t);
+}
+
+/* A flushed window hands records over twice: interface 1 first, then 0. */
+static void
+test_conn_logs_grouped_by_interface(void **state)
+{
+	struct dpf_conn_table *t = table_new(16);
+	struct dpf_conn_log l[4];
+	struct dpf_record r;
+
+	(void)state;
+	r = rec(17, "10.0.0.9", 1, "10.0.0.1", 1, 0, 1, W0, W0, 0);
+	r.key.iface = 1;
+	add_ok(t, r);
+	r = rec(17, "10.0.0.9", 2, "10.0.0.1", 2, 0, 1, W0, W0, 0);
+	add_ok(t, r);
+	r = rec(17, "10.0.0.9", 3, "10.0.0.1", 3, 0, 1, W0, W0, 0);
+	r.key.iface = 1;
+	add_ok(t, r);
+	assert_int_equal(close_window(t, W0, l, 4), 3);
+	assert_int_equal(l[0].iface, 0);
+	assert_int_equal(l[1].iface, 1);
+	assert_int_equal(l[1].initiator_port, 1);
+	assert_int_equal(l[2].iface, 1);
+	assert_int_equal(l[2].initiator_port, 3);
+	dpf_conn_free(t);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -355,6 +408,8 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_conn_rejected_replies_give_two_logs),
 		cmocka_unit_test(test_conn_ipv6_and_other_protocols),
 		cmocka_unit_test(test_conn_full_table_counts_overflow),
+		cmocka_unit_test(test_conn_burst_results_match_single_adds),
+		cmocka_unit_test(test_conn_logs_grouped_by_interface),
 	};
 
 	(void)argc;
