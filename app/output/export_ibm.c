@@ -89,6 +89,10 @@ struct ibm {
 	uint64_t objects;
 	uint64_t objects_failed;
 	uint64_t flow_logs_lost;
+	/* The connection table's counters, published after each window end. */
+	uint64_t conns_active;
+	uint64_t conns_opened;
+	uint64_t conns_expired;
 };
 
 /* ------------------------------------------------------------ text helpers */
@@ -375,6 +379,7 @@ on_window_end(void *ctx, uint64_t window_end)
 {
 	struct ibm *x = ctx;
 	uint64_t start_ns, end_ns;
+	struct dpf_conn_stats st;
 	struct dpf_conn_log l;
 	uint16_t i;
 
@@ -389,6 +394,11 @@ on_window_end(void *ctx, uint64_t window_end)
 		write_iface(x, i, start_ns / NS_PER_SEC, window_end);
 		x->ifs[i].skip = false;
 	}
+	/* The table is the writer thread's: other threads read these copies. */
+	dpf_conn_stats_get(x->conns, &st);
+	__atomic_store_n(&x->conns_active, st.active, __ATOMIC_RELAXED);
+	__atomic_store_n(&x->conns_opened, st.opened, __ATOMIC_RELAXED);
+	__atomic_store_n(&x->conns_expired, st.expired, __ATOMIC_RELAXED);
 }
 
 /* The records the connection table did not take: other protocols, or a full table. */
@@ -435,7 +445,6 @@ static void
 on_counters(void *ctx, struct dpf_export_counters *c)
 {
 	const struct ibm *x = ctx;
-	struct dpf_conn_stats st;
 
 	c->rows = dpf_counter_read(&x->rows);
 	c->lost = dpf_counter_read(&x->flow_logs_lost);
@@ -449,12 +458,9 @@ on_counters(void *ctx, struct dpf_export_counters *c)
 	dpf_export_counter(c, "other-proto-packets", dpf_counter_read(&x->other_proto_packets));
 	dpf_export_counter(c, "table-full-records", dpf_counter_read(&x->skipped_records));
 	dpf_export_counter(c, "table-full-packets", dpf_counter_read(&x->skipped_packets));
-	/* The table's own counters are the writer thread's: read without a lock,
-	 * as plain words (a torn read shows at worst a stale value). */
-	dpf_conn_stats_get(x->conns, &st);
-	dpf_export_counter(c, "connections", st.active);
-	dpf_export_counter(c, "connections-opened", st.opened);
-	dpf_export_counter(c, "connections-expired", st.expired);
+	dpf_export_counter(c, "connections", dpf_counter_read(&x->conns_active));
+	dpf_export_counter(c, "connections-opened", dpf_counter_read(&x->conns_opened));
+	dpf_export_counter(c, "connections-expired", dpf_counter_read(&x->conns_expired));
 }
 
 static void

@@ -1095,6 +1095,67 @@ def case_query_duckdb():
         check(got == want, f"top talkers per interface:\n  duckdb {got}\n  want   {want}")
 
 
+def doc_block(path, name):
+    """The fenced block of a doc that follows '<!-- test: NAME -->'."""
+    with open(path) as f:
+        m = re.search(rf"<!-- test: {name} -->\s*```[a-z]*\n(.*?)```", f.read(), re.S)
+    check(m is not None, f"{path} has no '<!-- test: {name} -->' block")
+    return m.group(1)
+
+
+def duckdb_run(stmts, cwd):
+    """Rows of the last statement, DuckDB (npm) run in cwd."""
+    with open(os.path.join(cwd, "stmts.json"), "w") as f:
+        json.dump(stmts, f)
+    runner = os.path.join(NPM_DIR, "dpflow-duckdb-runner.mjs")
+    with open(runner + ".tmp", "w") as f:
+        f.write(DUCK_RUNNER)
+    os.replace(runner + ".tmp", runner)
+    p = subprocess.run(["node", runner, os.path.join(cwd, "stmts.json")], cwd=cwd,
+                       capture_output=True, text=True, timeout=120, env=clean_env())
+    check(p.returncode == 0, f"duckdb: {p.stderr[-1500:]}")
+    return json.loads(p.stdout)
+
+
+def case_ibm_duckdb():
+    """DuckDB reads dpflow's IBM objects with IBM's column types through the
+    view of doc/records.md, as written; its rows equal tools/connmodel.py's
+    flow logs for the same capture (tests/e2e/conn.py's scenario)."""
+    npm_install()
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        "conn", os.path.join(os.path.dirname(os.path.abspath(__file__)), "conn.py"))
+    conn = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conn)
+    sql = doc_block(os.environ["RECORDS_DOC"], "ibm-duckdb")
+    stmts = [x.strip() for x in sql.split(";") if x.strip()]
+    with tempfile.TemporaryDirectory() as tmp:
+        cap = os.path.join(tmp, "conn.pcap")
+        conn.build(cap)
+        rc, out, err = run_dpflow(conn.base_opts(tmp, cap, [
+            "--output", os.path.join(tmp, "aws"), "--ibm-output", os.path.join(tmp, "ibm")]))
+        check(rc == 0, f"dpflow: {err[-1500:]}")
+        rows = duckdb_run(stmts, tmp)
+        want = []
+        for w, logs in conn.model(cap)["windows"].items():
+            start = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(int(w)))
+            for x in logs:
+                r = {k: (v.replace("T", " ").rstrip("Z") if k.endswith("_time") else v)
+                     for k, v in x.items()}
+                r.update(capture_start_time=start, state="ok",
+                         network_interface_id=conn.ENI)
+                want.append(r)
+        check(len(want) > 10, f"the model has {len(want)} flow logs")
+        norm = lambda r: json.dumps({k: (int(v) if isinstance(v, str) and v.isdigit() else v)
+                                     for k, v in r.items() if k != "capture_end_time"},
+                                    sort_keys=True)
+        got = sorted(norm(r) for r in rows)
+        check(got == sorted(norm(r) for r in want),
+              f"DuckDB rows differ from the model:\n  duckdb {got[:3]}\n  model  "
+              f"{sorted(norm(r) for r in want)[:3]}")
+        print(f"ibm_duckdb: {len(rows)} flow logs read by DuckDB equal the model")
+
+
 CASES = {n[5:]: f for n, f in globals().items() if n.startswith("case_")}
 
 if __name__ == "__main__":
