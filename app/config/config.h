@@ -101,6 +101,7 @@ struct dpf_options {
 	/* Connection records (output/export_ibm.c, lib/conn) */
 	char *ibm_output;
 	uint64_t ibm_max_flows;
+	uint64_t ibm_compress_level;
 	char *ibm_collector_crn;
 	uint64_t ibm_nat_view; /* 0 no, 1 yes */
 	uint64_t conn_timeout;
