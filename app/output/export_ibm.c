@@ -12,6 +12,7 @@
  * here, never on an RX core.
  */
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -106,9 +107,10 @@ struct ibm {
 	uint64_t conns_active;
 	uint64_t conns_opened;
 	uint64_t conns_expired;
-	uint64_t pass_us_max;	 /* the connection pass of one window, longest */
-	uint64_t write_us_total; /* formatting, compressing, writing the objects */
-	uint64_t rows_us_total;	 /* records into the connection table */
+	uint64_t pass_us_max;	    /* the connection pass of one window, longest */
+	uint64_t write_us_total;    /* formatting, compressing, writing the objects */
+	uint64_t rows_us_total;	    /* records into the connection table */
+	uint64_t leftovers_removed; /* temporary objects of a killed run, removed at start */
 };
 
 /* ------------------------------------------------------------ text helpers */
@@ -569,6 +571,7 @@ on_counters(void *ctx, struct dpf_export_counters *c)
 	dpf_export_counter(c, "connections", dpf_counter_read(&x->conns_active));
 	dpf_export_counter(c, "connections-opened", dpf_counter_read(&x->conns_opened));
 	dpf_export_counter(c, "connections-expired", dpf_counter_read(&x->conns_expired));
+	dpf_export_counter(c, "leftovers-removed", dpf_counter_read(&x->leftovers_removed));
 	dpf_export_counter(c, "rows-cpu-us", dpf_counter_read(&x->rows_us_total));
 	dpf_export_counter(c, "pass-cpu-us-max", dpf_counter_read(&x->pass_us_max));
 	dpf_export_counter(c, "write-cpu-us", dpf_counter_read(&x->write_us_total));
@@ -662,6 +665,52 @@ ibm_setup(struct ibm *x, const struct dpf_options *o, const struct dpf_ifmap *if
 	return 0;
 }
 
+/*
+ * A run killed while writing leaves a hidden temporary object: never
+ * published, never complete (its window's flow logs are lost; the AWS files
+ * say which). Remove them at start so that nothing half-written stays. The
+ * key layout is 14 folders deep; depth bounds the walk.
+ */
+static uint64_t
+remove_leftovers_in(const char *dir, unsigned int depth)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	uint64_t n = 0;
+	DIR *d;
+
+	if (depth > 16 || (d = opendir(dir)) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+		    snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= (int)sizeof(path))
+			continue;
+		if (de->d_type == DT_DIR)
+			n += remove_leftovers_in(path, depth + 1);
+		else if (de->d_type == DT_REG && de->d_name[0] == '.' &&
+			 dpf_has_suffix(de->d_name, ".gz.tmp") && unlink(path) == 0)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+static void
+remove_leftovers(struct ibm *x)
+{
+	char root[PATH_MAX];
+
+	if (snprintf(root, sizeof(root), "%s/ibm_vpc_flowlogs_v1", x->opt->ibm_output) >=
+	    (int)sizeof(root))
+		return;
+	x->leftovers_removed = remove_leftovers_in(root, 0);
+	if (x->leftovers_removed > 0)
+		DPF_LOG(WARNING, output,
+			"ibm-output: removed %" PRIu64
+			" unfinished objects of an earlier run (their windows are lost)\n",
+			x->leftovers_removed);
+}
+
 int
 dpf_export_ibm_add(struct dpf_writer *w, const struct dpf_export_ibm_params *p)
 {
@@ -697,5 +746,7 @@ dpf_export_ibm_add(struct dpf_writer *w, const struct dpf_export_ibm_params *p)
 		on_free(x);
 		return rc;
 	}
+	if (!x->stream)
+		remove_leftovers(x);
 	return dpf_writer_add(w, &ibm_ops, x);
 }

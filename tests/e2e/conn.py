@@ -12,7 +12,6 @@ issue's text, and must be byte-identical with --rxq 1 and --rxq 4.
 Usage: conn.py CASE
 Environment: DPFLOW, GENCAP, CONNMODEL
 """
-import glob
 import gzip
 import importlib.util
 import json
@@ -158,10 +157,11 @@ def counters(stderr):
 
 
 def objects(d):
-    """{key below d: bytes}"""
+    """{key below d: bytes}, hidden files included (temporary objects are)."""
     out = {}
-    for p in glob.glob(os.path.join(d, "**", "*"), recursive=True):
-        if os.path.isfile(p):
+    for root, _, names in os.walk(d):
+        for n in names:
+            p = os.path.join(root, n)
             out[os.path.relpath(p, d)] = open(p, "rb").read()
     return out
 
@@ -260,8 +260,17 @@ def case_ibm_stdout_and_split():
         cap = os.path.join(tmp, "conn.pcap")
         build(cap)
         d = os.path.join(tmp, "ibm")
-        run(EAL1, base_opts(tmp, cap, ["--output", os.path.join(tmp, "aws"),
-                                       "--ibm-output", d]))
+        # A killed run's temporary object goes at start; other files stay.
+        old = os.path.join(d, "ibm_vpc_flowlogs_v1", "account=x", "stream-id=y")
+        os.makedirs(old)
+        for n in (".00000003.gz.tmp", "notes.txt"):
+            with open(os.path.join(old, n), "w") as f:
+                f.write("{")
+        p = run(EAL1, base_opts(tmp, cap, ["--output", os.path.join(tmp, "aws"),
+                                           "--ibm-output", d]))
+        check(counters(p.stderr).get("ibm leftovers-removed") == "1" and
+              sorted(os.listdir(old)) == ["notes.txt"], f"leftovers: {os.listdir(old)}")
+        os.unlink(os.path.join(old, "notes.txt"))
         files = [json.loads(gzip.decompress(v)) for k, v in sorted(objects(d).items())]
         p = run(EAL1, base_opts(tmp, cap, ["--output", os.path.join(tmp, "aws2"),
                                            "--ibm-output", "-"]))
