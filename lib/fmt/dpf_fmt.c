@@ -29,45 +29,45 @@
  * extensions counted as 2. In practice they travel with pkt-srcaddr, which is
  * version 3 anyway.
  */
-#define DPF_FMT_FIELD_TABLE(X)                                                                     \
-	X(VERSION, "version", 2, false, 1, false)                                                  \
-	X(ACCOUNT_ID, "account-id", 2, false, DPF_FMT_META_MAX, false)                             \
-	X(INTERFACE_ID, "interface-id", 2, false, DPF_FMT_META_MAX, false)                         \
-	X(SRCADDR, "srcaddr", 2, true, ADDR_WIDTH, false)                                          \
-	X(DSTADDR, "dstaddr", 2, true, ADDR_WIDTH, false)                                          \
-	X(SRCPORT, "srcport", 2, true, 5, false)                                                   \
-	X(DSTPORT, "dstport", 2, true, 5, false)                                                   \
-	X(PROTOCOL, "protocol", 2, true, 3, false)                                                 \
-	X(PACKETS, "packets", 2, true, U64_WIDTH, false)                                           \
-	X(BYTES, "bytes", 2, true, U64_WIDTH, false)                                               \
-	X(START, "start", 2, false, U64_WIDTH, false)                                              \
-	X(END, "end", 2, false, U64_WIDTH, false)                                                  \
-	X(ACTION, "action", 2, true, 6, false)                                                     \
-	X(LOG_STATUS, "log-status", 2, false, 8, false)                                            \
-	X(VPC_ID, "vpc-id", 3, false, DPF_FMT_META_MAX, false)                                     \
-	X(SUBNET_ID, "subnet-id", 3, false, DPF_FMT_META_MAX, false)                               \
-	X(INSTANCE_ID, "instance-id", 3, false, DPF_FMT_META_MAX, false)                           \
-	X(TCP_FLAGS, "tcp-flags", 3, true, 3, false)                                               \
-	X(TYPE, "type", 3, true, 4, false)                                                         \
-	X(PKT_SRCADDR, "pkt-srcaddr", 3, true, ADDR_WIDTH, false)                                  \
-	X(PKT_DSTADDR, "pkt-dstaddr", 3, true, ADDR_WIDTH, false)                                  \
-	X(REGION, "region", 4, false, DPF_FMT_META_MAX, false)                                     \
-	X(AZ_ID, "az-id", 4, false, DPF_FMT_META_MAX, false)                                       \
-	X(SUBLOCATION_TYPE, "sublocation-type", 4, false, DPF_FMT_META_MAX, false)                 \
-	X(SUBLOCATION_ID, "sublocation-id", 4, false, DPF_FMT_META_MAX, false)                     \
-	X(PKT_SRC_AWS_SERVICE, "pkt-src-aws-service", 5, true, DPF_FMT_META_MAX, false)            \
-	X(PKT_DST_AWS_SERVICE, "pkt-dst-aws-service", 5, true, DPF_FMT_META_MAX, false)            \
-	X(FLOW_DIRECTION, "flow-direction", 5, true, 7, false)                                     \
-	X(TRAFFIC_PATH, "traffic-path", 5, true, 3, false)                                         \
-	X(PKT_SRCPORT, "pkt-srcport", 2, true, 5, true)                                            \
-	X(PKT_DSTPORT, "pkt-dstport", 2, true, 5, true)                                            \
+#define DPF_FMT_FIELD_TABLE(X)                                                          \
+	X(VERSION, "version", 2, false, 1, false)                                       \
+	X(ACCOUNT_ID, "account-id", 2, false, DPF_FMT_META_MAX, false)                  \
+	X(INTERFACE_ID, "interface-id", 2, false, DPF_FMT_META_MAX, false)              \
+	X(SRCADDR, "srcaddr", 2, true, ADDR_WIDTH, false)                               \
+	X(DSTADDR, "dstaddr", 2, true, ADDR_WIDTH, false)                               \
+	X(SRCPORT, "srcport", 2, true, 5, false)                                        \
+	X(DSTPORT, "dstport", 2, true, 5, false)                                        \
+	X(PROTOCOL, "protocol", 2, true, 3, false)                                      \
+	X(PACKETS, "packets", 2, true, U64_WIDTH, false)                                \
+	X(BYTES, "bytes", 2, true, U64_WIDTH, false)                                    \
+	X(START, "start", 2, false, U64_WIDTH, false)                                   \
+	X(END, "end", 2, false, U64_WIDTH, false)                                       \
+	X(ACTION, "action", 2, true, 6, false)                                          \
+	X(LOG_STATUS, "log-status", 2, false, 8, false)                                 \
+	X(VPC_ID, "vpc-id", 3, false, DPF_FMT_META_MAX, false)                          \
+	X(SUBNET_ID, "subnet-id", 3, false, DPF_FMT_META_MAX, false)                    \
+	X(INSTANCE_ID, "instance-id", 3, false, DPF_FMT_META_MAX, false)                \
+	X(TCP_FLAGS, "tcp-flags", 3, true, 3, false)                                    \
+	X(TYPE, "type", 3, true, 4, false)                                              \
+	X(PKT_SRCADDR, "pkt-srcaddr", 3, true, ADDR_WIDTH, false)                       \
+	X(PKT_DSTADDR, "pkt-dstaddr", 3, true, ADDR_WIDTH, false)                       \
+	X(REGION, "region", 4, false, DPF_FMT_META_MAX, false)                          \
+	X(AZ_ID, "az-id", 4, false, DPF_FMT_META_MAX, false)                            \
+	X(SUBLOCATION_TYPE, "sublocation-type", 4, false, DPF_FMT_META_MAX, false)      \
+	X(SUBLOCATION_ID, "sublocation-id", 4, false, DPF_FMT_META_MAX, false)          \
+	X(PKT_SRC_AWS_SERVICE, "pkt-src-aws-service", 5, true, DPF_FMT_META_MAX, false) \
+	X(PKT_DST_AWS_SERVICE, "pkt-dst-aws-service", 5, true, DPF_FMT_META_MAX, false) \
+	X(FLOW_DIRECTION, "flow-direction", 5, true, 7, false)                          \
+	X(TRAFFIC_PATH, "traffic-path", 5, true, 3, false)                              \
+	X(PKT_SRCPORT, "pkt-srcport", 2, true, 5, true)                                 \
+	X(PKT_DSTPORT, "pkt-dstport", 2, true, 5, true)                                 \
 	X(TCP_FLAGS_ALL, "tcp-flags-all", 2, true, 3, true)
 
 enum field_id {
 #define X_ENUM(id, name, ver, flow, width, ext) FIELD_##id,
 	DPF_FMT_FIELD_TABLE(X_ENUM)
 #undef X_ENUM
-		FIELD_COUNT
+	FIELD_COUNT
 };
 
 struct field_def {
@@ -80,14 +80,14 @@ struct field_def {
 };
 
 static const struct field_def catalogue[FIELD_COUNT] = {
-#define X_DEF(id, nm, ver, fl, w, ext)                                                             \
-	[FIELD_##id] = {                                                                           \
-		.name = nm,                                                                        \
-		.name_len = sizeof(nm) - 1,                                                        \
-		.version = ver,                                                                    \
-		.flow = fl,                                                                        \
-		.extension = ext,                                                                  \
-		.width = w,                                                                        \
+#define X_DEF(id, nm, ver, fl, w, ext)                                                  \
+	[FIELD_##id] = {                                                                \
+		.name = nm,                                                             \
+		.name_len = sizeof(nm) - 1,                                             \
+		.version = ver,                                                         \
+		.flow = fl,                                                             \
+		.extension = ext,                                                       \
+		.width = w,                                                             \
 	},
 	DPF_FMT_FIELD_TABLE(X_DEF)
 #undef X_DEF
@@ -97,7 +97,8 @@ static const char *const field_names[FIELD_COUNT + 1] = {
 #define X_NAME(id, nm, ver, fl, w, ext) nm,
 	DPF_FMT_FIELD_TABLE(X_NAME)
 #undef X_NAME
-		NULL};
+	NULL
+};
 
 /* A line of every field, each at its widest, separators and '\n' included. */
 enum {
@@ -109,8 +110,8 @@ _Static_assert(ALL_FIELDS_WIDTH + FIELD_COUNT <= DPF_FMT_LINE_MAX,
 	       "DPF_FMT_LINE_MAX must hold a line of every field at its widest");
 
 static const uint8_t default_fields[] = {
-	FIELD_VERSION, FIELD_ACCOUNT_ID, FIELD_INTERFACE_ID, FIELD_SRCADDR,    FIELD_DSTADDR,
-	FIELD_SRCPORT, FIELD_DSTPORT,	 FIELD_PROTOCOL,     FIELD_PACKETS,    FIELD_BYTES,
+	FIELD_VERSION, FIELD_ACCOUNT_ID, FIELD_INTERFACE_ID, FIELD_SRCADDR, FIELD_DSTADDR,
+	FIELD_SRCPORT, FIELD_DSTPORT,	 FIELD_PROTOCOL,     FIELD_PACKETS, FIELD_BYTES,
 	FIELD_START,   FIELD_END,	 FIELD_ACTION,	     FIELD_LOG_STATUS,
 };
 
@@ -217,13 +218,12 @@ dpf_fmt_parse(const char *format, char *err, size_t err_len)
 
 			quote_name(shown, format + name_start, name_end - name_start);
 			dpf_set_err(err, err_len, "unknown field '%s' at position %u (column %zu)",
-				    shown, f->n_fields + 1, pos + 1);
+				shown, f->n_fields + 1, pos + 1);
 			goto free_fmt;
 		}
 		if (seen[id]) {
-			dpf_set_err(err, err_len,
-				    "duplicate field '%s' at position %u (column %zu)",
-				    catalogue[id].name, f->n_fields + 1, pos + 1);
+			dpf_set_err(err, err_len, "duplicate field '%s' at position %u (column %zu)",
+				catalogue[id].name, f->n_fields + 1, pos + 1);
 			goto free_fmt;
 		}
 		seen[id] = true;
@@ -234,7 +234,7 @@ dpf_fmt_parse(const char *format, char *err, size_t err_len)
 			break;
 		if (format[pos] != ' ') {
 			dpf_set_err(err, err_len, "expected ' ' or end of format at column %zu",
-				    pos + 1);
+				pos + 1);
 			goto free_fmt;
 		}
 		if (format[pos + 1] == '\0') {
@@ -338,15 +338,15 @@ dpf_fmt_header(const struct dpf_fmt *f, char *buf, size_t len)
 /* ---- value writers: no printf; the caller guarantees room for the widest value ---- */
 
 static const char digit_pairs[201] = "00010203040506070809"
-				     "10111213141516171819"
-				     "20212223242526272829"
-				     "30313233343536373839"
-				     "40414243444546474849"
-				     "50515253545556575859"
-				     "60616263646566676869"
-				     "70717273747576777879"
-				     "80818283848586878889"
-				     "90919293949596979899";
+				      "10111213141516171819"
+				      "20212223242526272829"
+				      "30313233343536373839"
+				      "40414243444546474849"
+				      "50515253545556575859"
+				      "60616263646566676869"
+				      "70717273747576777879"
+				      "80818283848586878889"
+				      "90919293949596979899";
 
 static const uint64_t pow10_table[U64_WIDTH] = {
 	1ULL,
@@ -649,7 +649,8 @@ dpf_fmt_put_addr(char *p, uint8_t family, const uint8_t *addr)
 static inline char *
 put_service(char *p, const struct dpf_fmt_ctx *ctx, uint16_t service)
 {
-	if (service == 0 || ctx == NULL || ctx->service_names == NULL || service > ctx->n_services)
+	if (service == 0 || ctx == NULL || ctx->service_names == NULL ||
+	    service > ctx->n_services)
 		return put_dash(p);
 	return put_meta(p, ctx->service_names[service - 1]);
 }
@@ -750,8 +751,8 @@ put_field(char *p, enum field_id id, unsigned int version, const struct dpf_ifac
 }
 
 int
-dpf_fmt_record(const struct dpf_fmt *f, const struct dpf_fmt_ctx *ctx, const struct dpf_record *r,
-	       char *buf, size_t len)
+dpf_fmt_record(const struct dpf_fmt *f, const struct dpf_fmt_ctx *ctx,
+	       const struct dpf_record *r, char *buf, size_t len)
 {
 	/*
 	 * Values are written without bounds checks, so a buffer that may be too

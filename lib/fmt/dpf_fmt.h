@@ -20,9 +20,9 @@
 #include "dpf_flow.h"
 
 /** The AWS default (version 2) format string. */
-#define DPF_FMT_DEFAULT                                                                            \
-	"${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} "               \
-	"${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} "                    \
+#define DPF_FMT_DEFAULT                                                               \
+	"${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} "   \
+	"${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} "        \
 	"${log-status}"
 
 /** Longest line dpf_fmt_record() can produce for any format, '\n' included. */
@@ -34,7 +34,7 @@ struct dpf_fmt;
 struct dpf_fmt_ctx {
 	const struct dpf_iface_meta *ifaces; /**< indexed by record key.iface */
 	uint16_t n_ifaces;
-	const char *const *service_names; /**< record src/dst_service - 1 */
+	const char *const *service_names;    /**< record src/dst_service - 1 */
 	uint16_t n_services;
 };
 
