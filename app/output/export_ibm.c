@@ -15,6 +15,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -274,25 +275,42 @@ put_time(struct ibm *x, char *p, uint64_t sec)
 
 #define PUT_LIT(p, s) (memcpy((p), (s), sizeof(s) - 1), (p) + sizeof(s) - 1)
 
+/* The eight counters, in IBM's order, by their place in the flow log. */
+#define COUNTER_KEY(name)                                                                          \
+	{                                                                                          \
+		",\"" #name "\":", sizeof(",\"" #name "\":") - 1,                                  \
+			offsetof(struct dpf_conn_log, name)                                        \
+	}
+static const struct {
+	const char *key;
+	size_t key_len;
+	size_t off;
+} counter_keys[] = {
+	COUNTER_KEY(bytes_from_initiator),
+	COUNTER_KEY(packets_from_initiator),
+	COUNTER_KEY(bytes_from_target),
+	COUNTER_KEY(packets_from_target),
+	COUNTER_KEY(cumulative_bytes_from_initiator),
+	COUNTER_KEY(cumulative_packets_from_initiator),
+	COUNTER_KEY(cumulative_bytes_from_target),
+	COUNTER_KEY(cumulative_packets_from_target),
+};
+#undef COUNTER_KEY
+
 static char *
 put_counters(char *p, const struct dpf_conn_log *l)
 {
-	p = PUT_LIT(p, ",\"bytes_from_initiator\":");
-	p = dpf_fmt_put_u64(p, l->bytes_from_initiator);
-	p = PUT_LIT(p, ",\"packets_from_initiator\":");
-	p = dpf_fmt_put_u64(p, l->packets_from_initiator);
-	p = PUT_LIT(p, ",\"bytes_from_target\":");
-	p = dpf_fmt_put_u64(p, l->bytes_from_target);
-	p = PUT_LIT(p, ",\"packets_from_target\":");
-	p = dpf_fmt_put_u64(p, l->packets_from_target);
-	p = PUT_LIT(p, ",\"cumulative_bytes_from_initiator\":");
-	p = dpf_fmt_put_u64(p, l->cumulative_bytes_from_initiator);
-	p = PUT_LIT(p, ",\"cumulative_packets_from_initiator\":");
-	p = dpf_fmt_put_u64(p, l->cumulative_packets_from_initiator);
-	p = PUT_LIT(p, ",\"cumulative_bytes_from_target\":");
-	p = dpf_fmt_put_u64(p, l->cumulative_bytes_from_target);
-	p = PUT_LIT(p, ",\"cumulative_packets_from_target\":");
-	return dpf_fmt_put_u64(p, l->cumulative_packets_from_target);
+	size_t i;
+
+	for (i = 0; i < RTE_DIM(counter_keys); i++) {
+		uint64_t v;
+
+		memcpy(p, counter_keys[i].key, counter_keys[i].key_len);
+		p += counter_keys[i].key_len;
+		memcpy(&v, (const char *)l + counter_keys[i].off, sizeof(v));
+		p = dpf_fmt_put_u64(p, v);
+	}
+	return p;
 }
 
 static char *

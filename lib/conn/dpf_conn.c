@@ -11,8 +11,6 @@
 #include "dpf_conn.h"
 #include "dpf_util.h"
 
-/* rte_hash names end up in "HT_<name>" ring names, which hold 28 characters. */
-#define CONN_NAME_MAX 24
 /* Records looked up together (at most RTE_HASH_LOOKUP_BULK_MAX). */
 #define CONN_BURST 64
 /* last_seen of a position without a connection. */
@@ -78,12 +76,6 @@ struct dpf_conn_table {
 	uint64_t *last_seen;
 };
 
-static bool
-hash_name_taken(const char *name)
-{
-	return rte_hash_find_existing(name) != NULL;
-}
-
 void
 dpf_conn_free(struct dpf_conn_table *t)
 {
@@ -96,21 +88,6 @@ dpf_conn_free(struct dpf_conn_table *t)
 	rte_free(t->per_iface);
 	rte_free(t->last_seen);
 	rte_free(t);
-}
-
-static int
-conn_hash_create(struct dpf_conn_table *t, const struct dpf_conn_params *p, uint32_t entries)
-{
-	char name[CONN_NAME_MAX + 1];
-
-	if (dpf_unique_name(name, sizeof(name), "cn", p->name != NULL ? p->name : "conn",
-			    hash_name_taken) < 0)
-		return EEXIST;
-	t->hash =
-		dpf_hash_create(name, NULL, entries, sizeof(struct dpf_flow_key), p->socket_id, 0);
-	if (t->hash != NULL)
-		return 0;
-	return rte_errno == EINVAL || rte_errno == EEXIST ? rte_errno : ENOMEM;
 }
 
 struct dpf_conn_table *
@@ -149,8 +126,10 @@ dpf_conn_create(const struct dpf_conn_params *p)
 	}
 	for (uint32_t i = 0; i < t->n_slots; i++)
 		t->last_seen[i] = SLOT_FREE;
-	err = conn_hash_create(t, p, entries);
-	if (err != 0) {
+	t->hash = dpf_hash_create_unique("cn", p->name != NULL ? p->name : "conn", entries,
+					 sizeof(struct dpf_flow_key), p->socket_id, 0);
+	if (t->hash == NULL) {
+		err = rte_errno;
 		dpf_conn_free(t);
 		return dpf_null_errno(err);
 	}

@@ -10,7 +10,7 @@ compared with tools/connmodel.py, a packet-by-packet model written from the
 issue's text, and must be byte-identical with --rxq 1 and --rxq 4.
 
 Usage: conn.py CASE
-Environment: DPFLOW, GENCAP, CONNMODEL
+Environment: DPFLOW, GENCAP, CONNMODEL, DATA (for e2e.py's helpers)
 """
 import gzip
 import importlib.util
@@ -33,6 +33,9 @@ W = 1700000040  # a window start (a multiple of 60)
 CLIENT, CLIENT6 = "10.0.0.1", "2001:db8::1"
 REJECTED = "192.0.2.30"  # its packets are denied by the ACL
 ENI = "eni-conn0"
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from e2e import counters  # noqa: E402  (the exit summary's `key: value` lines)
 
 spec = importlib.util.spec_from_file_location("gencap", GENCAP)
 gc = importlib.util.module_from_spec(spec)
@@ -145,15 +148,6 @@ def run(eal, opts, timeout=180):
                        timeout=timeout)
     check(p.returncode == 0, f"dpflow exit {p.returncode}: {p.stderr[-3000:]}")
     return p
-
-
-def counters(stderr):
-    out = {}
-    for line in stderr.splitlines():
-        m = re.fullmatch(r"([a-z0-9 -]+): (\S+)", line)
-        if m:
-            out[m.group(1)] = m.group(2)
-    return out
 
 
 def objects(d):

@@ -1075,17 +1075,8 @@ def case_query_duckdb():
         # DuckDB, as the doc writes it, from the directory the doc syncs to.
         stmts = [s.strip() for s in (blocks["duckdb-table"] + ";" + blocks["top-talkers"]).split(";")
                  if s.strip()]
-        with open(os.path.join(work, "stmts.json"), "w") as f:
-            json.dump(stmts, f)
-        runner = os.path.join(NPM_DIR, "dpflow-duckdb-runner.mjs")
-        with open(runner + ".tmp", "w") as f:
-            f.write(DUCK_RUNNER)
-        os.replace(runner + ".tmp", runner)
-        p = subprocess.run(["node", runner, os.path.join(work, "stmts.json")], cwd=work,
-                           capture_output=True, text=True, timeout=120, env=clean_env())
-        check(p.returncode == 0, f"duckdb: {p.stderr[-1500:]}")
         got = [(r["interface_id"], r["srcaddr"], int(r["total_bytes"]), int(r["talker_rank"]))
-               for r in json.loads(p.stdout)]
+               for r in duckdb_run(stmts, work)]
         want = []
         for eni in sorted({e for e, _ in talkers}):
             ranked = sorted(((a, b) for (e, a), b in talkers.items() if e == eni),
