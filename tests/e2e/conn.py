@@ -297,7 +297,33 @@ def case_ibm_stdout_and_split():
               f"rc {p.returncode} {p.stderr[-500:]}")
 
 
+def case_ibm_table_full():
+    """A table too small: the windows that lost records say skip data, the
+    loss is counted, and every record packet is still accounted for."""
+    with tempfile.TemporaryDirectory() as tmp:
+        cap = os.path.join(tmp, "conn.pcap")
+        build(cap)
+        d = os.path.join(tmp, "ibm")
+        p = run(EAL1, base_opts(tmp, cap, ["--output", os.path.join(tmp, "aws"),
+                                           "--ibm-output", d, "--conn-max", "3"]))
+        c = counters(p.stderr)
+        full = int(c["ibm table-full-packets"])
+        check(full > 0 and int(c["ibm table-full-records"]) > 0, f"nothing refused: {c}")
+        check(int(c["ibm logged-packets"]) + int(c["ibm other-proto-packets"]) + full ==
+              int(c["pipeline record-packets"]), f"ibm conservation: {c}")
+        states = {}
+        for k, v in objects(d).items():
+            o = json.loads(gzip.decompress(v))
+            states[o["capture_start_time"]] = o["state"]
+            check(len(o["flow_logs"]) <= 3 * 2, f"{k}: more flow logs than connections held")
+        # Window 0 opens more than three connections: records were lost there.
+        first = min(states)
+        check(states[first] == "skip data", f"states {states}")
+        check(any(s == "ok" for s in states.values()), f"states {states}")
+
+
 CASES = {
+    "ibm_table_full": case_ibm_table_full,
     "ibm_model": case_ibm_model,
     "ibm_stdout_and_split": case_ibm_stdout_and_split,
 }
