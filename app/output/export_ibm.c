@@ -68,6 +68,7 @@ struct ibm_iface {
 };
 
 struct ibm {
+	struct dpf_writer *writer; /* told of every object published (S3 uploads them) */
 	const struct dpf_options *opt;
 	const struct dpf_ifmap *ifmap;
 	const struct dpf_window_plan *plan;
@@ -460,6 +461,8 @@ object_end(struct ibm *x, uint32_t n_logs)
 		return;
 	}
 	x->last_errno = 0;
+	if (!x->stream)
+		dpf_writer_published(x->writer, x->path);
 	__atomic_fetch_add(&x->objects, 1, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&x->flow_logs, n_logs, __ATOMIC_RELAXED);
 }
@@ -741,6 +744,7 @@ dpf_export_ibm_add(struct dpf_writer *w, const struct dpf_export_ibm_params *p)
 	x = calloc(1, sizeof(*x));
 	if (x == NULL)
 		return -ENOMEM;
+	x->writer = w;
 	x->opt = o;
 	x->ifmap = p->ifmap;
 	x->plan = p->plan;

@@ -1108,16 +1108,50 @@ def duckdb_run(stmts, cwd):
     return json.loads(p.stdout)
 
 
-def case_ibm_duckdb():
-    """DuckDB reads dpflow's IBM objects with IBM's column types through the
-    view of doc/records.md, as written; its rows equal tools/connmodel.py's
-    flow logs for the same capture (tests/e2e/conn.py's scenario)."""
-    npm_install()
+def load_conn():
+    """tests/e2e/conn.py: the connection scenario and its model."""
     import importlib.util
     spec = importlib.util.spec_from_file_location(
         "conn", os.path.join(os.path.dirname(os.path.abspath(__file__)), "conn.py"))
     conn = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(conn)
+    return conn
+
+
+def case_ibm_s3():
+    """IBM objects go to the bucket through the spool, next to the AWS files,
+    under the prefix and IBM's own key (COS speaks S3): byte for byte the
+    objects dpflow wrote."""
+    need_s3()
+    conn = load_conn()
+    with tempfile.TemporaryDirectory() as tmp, s3rver(tmp) as backend, \
+            gate(backend, tmp) as (port, _):
+        cap = os.path.join(tmp, "conn.pcap")
+        conn.build(cap)
+        ibm = os.path.join(tmp, "ibm")
+        rc, out, err = run_dpflow(conn.base_opts(tmp, cap, [
+            "--ibm-output", ibm, "--s3-prefix", "cos", "--s3-keep-local", "yes"]) +
+            s3_opts(f"http://127.0.0.1:{port}", os.path.join(tmp, "aws")), env=creds_env())
+        check(rc == 0, f"exit {rc}: {err[-1500:]}")
+        check_no_secret(out, err)
+        c = counters(err)
+        n_ibm, n_aws = int(c["ibm objects"]), int(c["writer files"])
+        check(n_ibm >= 5, f"{n_ibm} IBM objects")
+        check(int(c["s3 files-uploaded"]) == n_ibm + n_aws and int(c["s3 spool-files"]) == 0,
+              f"uploaded {c['s3 files-uploaded']} of {n_ibm} + {n_aws}")
+        objs = fetch_prefix(backend, "cos/ibm_vpc_flowlogs_v1/", os.path.join(tmp, "fetch"))
+        local = {os.path.relpath(p, ibm): open(p, "rb").read() for p in files_under(ibm)}
+        check(len(local) == n_ibm, f"{len(local)} local objects")
+        check({"cos/" + k: v for k, v in local.items()} == objs,
+              f"bucket {sorted(objs)[:2]} vs local {sorted(local)[:2]}")
+
+
+def case_ibm_duckdb():
+    """DuckDB reads dpflow's IBM objects with IBM's column types through the
+    view of doc/records.md, as written; its rows equal tools/connmodel.py's
+    flow logs for the same capture (tests/e2e/conn.py's scenario)."""
+    npm_install()
+    conn = load_conn()
     sql = doc_block(os.environ["RECORDS_DOC"], "ibm-duckdb")
     stmts = [x.strip() for x in sql.split(";") if x.strip()]
     with tempfile.TemporaryDirectory() as tmp:
