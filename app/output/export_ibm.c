@@ -47,8 +47,20 @@
 #define LOG_JSON_MAX 1280
 #define TIME_CACHE 8
 #define NO_HOUR UINT64_MAX
+/* Retries of held objects: every RETRY_NS; at stop for STOP_RETRY_NS (as the AWS files). */
+#define RETRY_NS (250 * 1000 * 1000ull)
+#define STOP_RETRY_NS (5 * NS_PER_SEC)
 /* Records handed to the connection table at once. */
 #define ROWS_CHUNK 64
+
+/* An object the disk refused, waiting for a retry. */
+struct held_obj {
+	struct held_obj *next;
+	size_t len;
+	uint32_t n_logs;
+	char *path;	/* after the data */
+	uint8_t data[]; /* the gzip stream */
+};
 
 struct time_text {
 	uint64_t sec;
@@ -81,10 +93,18 @@ struct ibm {
 	uint32_t *logs_of_iface;
 	char collector_crn[CRN_MAX];
 	struct time_text times[TIME_CACHE];
-	/* The object being written: its final and temporary paths. */
+	/* The object being written: its final path. */
 	char path[KEY_MAX + PATH_MAX];
-	char tmp[KEY_MAX + PATH_MAX + 8];
 	int fd;
+	size_t zlen; /* its gzip stream's length in zbuf */
+	/* Objects the disk refused, oldest first (--hold-mb in all). */
+	struct held_obj *held_head;
+	struct held_obj *held_tail;
+	uint64_t held_bytes;
+	uint64_t hold_max;
+	uint64_t held_since_ns;
+	uint64_t next_retry_ns;
+	bool hold_full_logged;
 	bool failed;
 	struct libdeflate_compressor *gz;
 	char *out; /* the object's JSON; grows to the largest object */
@@ -105,6 +125,8 @@ struct ibm {
 	uint64_t objects;
 	uint64_t objects_failed;
 	uint64_t flow_logs_lost;
+	uint64_t outages;
+	uint64_t held_now;
 	/* The connection table's counters, published after each window end. */
 	uint64_t conns_active;
 	uint64_t conns_opened;
@@ -210,8 +232,9 @@ obj_room(struct ibm *x, size_t len)
 }
 
 /*
- * The object as a whole: gzip in one call (libdeflate: measured faster than
- * zlib's stream at a smaller size, doc/performance.md), or the JSON line.
+ * The object as a whole: gzip in one call into zbuf (libdeflate: measured
+ * faster than zlib's stream at a smaller size, doc/performance.md), or the
+ * JSON line written to stdout.
  */
 static void
 obj_finish(struct ibm *x)
@@ -238,8 +261,7 @@ obj_finish(struct ibm *x)
 	n = libdeflate_gzip_compress(x->gz, x->out, x->out_len, x->zbuf, x->zbuf_cap);
 	if (n == 0)
 		obj_error(x, "gzip", EIO);
-	else
-		obj_emit(x, x->zbuf, n);
+	x->zlen = n;
 }
 
 static void
@@ -399,35 +421,21 @@ object_key(struct ibm_iface *f, uint64_t start_sec, char *key, size_t len)
 		key[0] = '\0';
 }
 
-/* Open the object (a temporary name in its folder) and write its header. */
+/* Name the object and write its header. */
 static void
 object_begin(struct ibm *x, struct ibm_iface *f, uint64_t start_sec, uint64_t end_sec,
 	     uint32_t n_logs)
 {
-	char key[KEY_MAX], hdr[3 * CRN_MAX + 512], cst[24], cet[24], *slash;
-	char *path = x->path, *tmp = x->tmp;
+	char key[KEY_MAX], hdr[3 * CRN_MAX + 512], cst[24], cet[24];
 
 	x->failed = false;
 	x->out_len = 0;
+	x->zlen = 0;
 	object_key(f, start_sec, key, sizeof(key));
-	if (x->stream) {
-		x->fd = STDOUT_FILENO;
-	} else {
-		if (snprintf(path, sizeof(x->path), "%s/%s", x->opt->ibm_output, key) >=
-		    (int)sizeof(x->path))
-			obj_error(x, "object path", ENAMETOOLONG);
-		slash = strrchr(path, '/');
-		*slash = '\0';
-		if (!x->failed && dpf_mkdir_p(path, 0755) < 0)
-			obj_error(x, path, errno);
-		if (snprintf(tmp, sizeof(x->tmp), "%s/.%s.tmp", path, slash + 1) >=
-		    (int)sizeof(x->tmp))
-			obj_error(x, "object path", ENAMETOOLONG);
-		*slash = '/';
-		x->fd = x->failed ? -1 : open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (!x->failed && x->fd < 0)
-			obj_error(x, tmp, errno);
-	}
+	x->fd = x->stream ? STDOUT_FILENO : -1;
+	if (!x->stream && snprintf(x->path, sizeof(x->path), "%s/%s", x->opt->ibm_output, key) >=
+				  (int)sizeof(x->path))
+		obj_error(x, "object path", ENAMETOOLONG);
 	time_text(start_sec, cst, sizeof(cst));
 	time_text(end_sec, cet, sizeof(cet));
 	snprintf(hdr, sizeof(hdr),
@@ -440,31 +448,177 @@ object_begin(struct ibm *x, struct ibm_iface *f, uint64_t start_sec, uint64_t en
 	obj_puts(x, hdr);
 }
 
-/* Close the array, finish the stream and publish under the final name. */
+static void
+count_published(struct ibm *x, const char *path, uint32_t n_logs)
+{
+	if (path != NULL)
+		dpf_writer_published(x->writer, path);
+	__atomic_fetch_add(&x->objects, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&x->flow_logs, n_logs, __ATOMIC_RELAXED);
+}
+
+static void
+count_lost(struct ibm *x, uint32_t n_logs)
+{
+	__atomic_fetch_add(&x->objects_failed, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&x->flow_logs_lost, n_logs, __ATOMIC_RELAXED);
+}
+
+/*
+ * Write an object under a hidden temporary name in its folder, then rename
+ * it: nothing half-written is ever published. @return 0 or an errno
+ */
+static int
+publish(const char *path, const void *data, size_t len)
+{
+	char dir[KEY_MAX + PATH_MAX], tmp[KEY_MAX + PATH_MAX + 8];
+	const char *slash = strrchr(path, '/');
+	int fd, err = 0;
+
+	if (slash == NULL ||
+	    snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path) >= (int)sizeof(dir))
+		return ENAMETOOLONG;
+	if (snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, slash + 1) >= (int)sizeof(tmp))
+		return ENAMETOOLONG;
+	if (dpf_mkdir_p(dir, 0755) < 0)
+		return errno;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return errno;
+	if (dpf_write_all(fd, data, len, NULL) < 0)
+		err = errno;
+	if (close(fd) < 0 && err == 0)
+		err = errno;
+	if (err == 0 && rename(tmp, path) < 0)
+		err = errno;
+	if (err != 0)
+		unlink(tmp);
+	return err;
+}
+
+/* Keep an object the disk refused, up to --hold-mb; beyond it, lost. */
+static void
+hold(struct ibm *x, const void *data, size_t len, uint32_t n_logs, int err)
+{
+	size_t plen = strlen(x->path) + 1;
+	struct held_obj *h;
+
+	if (x->held_bytes + len > x->hold_max || (h = malloc(sizeof(*h) + plen + len)) == NULL) {
+		if (!x->hold_full_logged)
+			DPF_LOG(ERR, output,
+				"ibm-output: %" PRIu64 " MB held, the --hold-mb limit: objects are "
+				"now counted as lost\n",
+				x->opt->hold_mb);
+		x->hold_full_logged = true;
+		count_lost(x, n_logs);
+		return;
+	}
+	h->next = NULL;
+	h->len = len;
+	h->n_logs = n_logs;
+	memcpy(h->data, data, len);
+	h->path = (char *)h->data + len;
+	memcpy(h->path, x->path, plen);
+	if (x->held_head == NULL) {
+		DPF_LOG(ERR, output,
+			"ibm-output: %s: %s; holding objects in memory (up to %" PRIu64
+			" MB, --hold-mb) and retrying\n",
+			x->path, strerror(err), x->opt->hold_mb);
+		x->held_head = h;
+		x->held_since_ns = dpf_mono_ns();
+		__atomic_fetch_add(&x->outages, 1, __ATOMIC_RELAXED);
+	} else {
+		x->held_tail->next = h;
+	}
+	x->held_tail = h;
+	x->held_bytes += len;
+	__atomic_store_n(&x->held_now, x->held_bytes, __ATOMIC_RELAXED);
+}
+
+/* Write what is held, oldest first, until the disk refuses again. */
+static void
+retry_held(struct ibm *x, bool now)
+{
+	uint64_t t = dpf_mono_ns();
+	struct held_obj *h;
+
+	if (x->held_head == NULL || (!now && t < x->next_retry_ns))
+		return;
+	x->next_retry_ns = t + RETRY_NS;
+	while ((h = x->held_head) != NULL && publish(h->path, h->data, h->len) == 0) {
+		count_published(x, h->path, h->n_logs);
+		x->held_head = h->next;
+		x->held_bytes -= h->len;
+		free(h);
+	}
+	__atomic_store_n(&x->held_now, x->held_bytes, __ATOMIC_RELAXED);
+	if (x->held_head == NULL) {
+		DPF_LOG(NOTICE, output,
+			"ibm-output: writable again after %.1f s; held objects written\n",
+			(double)(t - x->held_since_ns) / 1e9);
+		x->hold_full_logged = false;
+	}
+}
+
+/* Close the array and publish: stdout, or the file (held when refused). */
 static void
 object_end(struct ibm *x, uint32_t n_logs)
 {
+	int err;
+
 	obj_puts(x, x->stream ? "]}\n" : "]}");
 	obj_finish(x);
-	if (!x->stream) {
-		if (x->fd >= 0 && close(x->fd) < 0)
-			obj_error(x, "close", errno);
-		if (!x->failed && rename(x->tmp, x->path) < 0)
-			obj_error(x, "rename", errno);
-		if (x->failed)
-			unlink(x->tmp);
-	}
-	x->fd = -1;
 	if (x->failed) {
-		__atomic_fetch_add(&x->objects_failed, 1, __ATOMIC_RELAXED);
-		__atomic_fetch_add(&x->flow_logs_lost, n_logs, __ATOMIC_RELAXED);
+		count_lost(x, n_logs);
 		return;
 	}
-	x->last_errno = 0;
-	if (!x->stream)
-		dpf_writer_published(x->writer, x->path);
-	__atomic_fetch_add(&x->objects, 1, __ATOMIC_RELAXED);
-	__atomic_fetch_add(&x->flow_logs, n_logs, __ATOMIC_RELAXED);
+	if (x->stream) {
+		x->last_errno = 0;
+		count_published(x, NULL, n_logs);
+		return;
+	}
+	/* Behind held objects the disk is known to refuse: queue, keep the order. */
+	err = x->held_head != NULL ? EAGAIN : publish(x->path, x->zbuf, x->zlen);
+	if (err == 0)
+		count_published(x, x->path, n_logs);
+	else
+		hold(x, x->zbuf, x->zlen, n_logs, err);
+}
+
+static void
+on_idle(void *ctx)
+{
+	retry_held(ctx, false);
+}
+
+/* A stop keeps retrying for STOP_RETRY_NS, then counts what is held as lost. */
+static int
+on_stop(void *ctx)
+{
+	struct ibm *x = ctx;
+	uint64_t end = dpf_mono_ns() + STOP_RETRY_NS, lost = 0, n = 0;
+	struct held_obj *h;
+
+	while (x->held_head != NULL && dpf_mono_ns() < end) {
+		retry_held(x, true);
+		if (x->held_head != NULL)
+			usleep(50 * 1000);
+	}
+	while ((h = x->held_head) != NULL) {
+		x->held_head = h->next;
+		count_lost(x, h->n_logs);
+		lost += h->n_logs;
+		n++;
+		free(h);
+	}
+	x->held_bytes = 0;
+	__atomic_store_n(&x->held_now, 0, __ATOMIC_RELAXED);
+	if (n > 0)
+		DPF_LOG(ERR, output,
+			"ibm-output: still blocked after %u s at stop: %" PRIu64
+			" objects (%" PRIu64 " flow logs) lost\n",
+			(unsigned int)(STOP_RETRY_NS / NS_PER_SEC), n, lost);
+	return dpf_counter_read(&x->flow_logs_lost) > 0 ? -EIO : 0;
 }
 
 /*
@@ -508,6 +662,7 @@ on_window_end(void *ctx, uint64_t window_end)
 
 	uint64_t t0 = thread_cpu_ns(), t1;
 
+	retry_held(x, false);
 	dpf_window_plan_bounds(x->plan, window_end * NS_PER_SEC - 1, &start_ns, &end_ns);
 	dpf_conn_window_close(x->conns, window_end * NS_PER_SEC);
 	memset(x->logs_of_iface, 0, x->n_ifaces * sizeof(x->logs_of_iface[0]));
@@ -585,6 +740,8 @@ on_counters(void *ctx, struct dpf_export_counters *c)
 	dpf_export_counter(c, "objects", dpf_counter_read(&x->objects));
 	dpf_export_counter(c, "objects-failed", dpf_counter_read(&x->objects_failed));
 	dpf_export_counter(c, "flow-logs-lost", c->lost);
+	dpf_export_counter(c, "outages", dpf_counter_read(&x->outages));
+	dpf_export_counter(c, "held-bytes", dpf_counter_read(&x->held_now));
 	dpf_export_counter(c, "other-proto-records", dpf_counter_read(&x->other_proto_records));
 	dpf_export_counter(c, "other-proto-packets", dpf_counter_read(&x->other_proto_packets));
 	dpf_export_counter(c, "table-full-records", dpf_counter_read(&x->skipped_records));
@@ -602,7 +759,12 @@ static void
 on_free(void *ctx)
 {
 	struct ibm *x = ctx;
+	struct held_obj *h;
 
+	while ((h = x->held_head) != NULL) {
+		x->held_head = h->next;
+		free(h);
+	}
 	dpf_conn_free(x->conns);
 	libdeflate_free_compressor(x->gz);
 	free(x->out);
@@ -616,6 +778,8 @@ static const struct dpf_exporter_ops ibm_ops = {
 	.name = "ibm",
 	.rows = on_rows,
 	.window_end = on_window_end,
+	.idle = on_idle,
+	.stop = on_stop,
 	.counters = on_counters,
 	.free = on_free,
 };
@@ -752,6 +916,7 @@ dpf_export_ibm_add(struct dpf_writer *w, const struct dpf_export_ibm_params *p)
 	x->stream = strcmp(o->ibm_output, "-") == 0;
 	x->nat_view = o->ibm_nat_view != 0;
 	x->max_flows = (uint32_t)o->ibm_max_flows;
+	x->hold_max = o->hold_mb << 20;
 	if (x->stream && strcmp(o->output, "-") == 0) {
 		DPF_LOG(ERR, output,
 			"--ibm-output -: stdout already carries the records of --output -; give "

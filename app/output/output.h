@@ -30,7 +30,7 @@
 #include "dpf_store.h"
 #include "run.h"
 
-#define DPF_EXPORT_COUNTERS_MAX 16
+#define DPF_EXPORT_COUNTERS_MAX 24
 
 /*
  * Every exporter's counters in one shape: what it received and lost, then
