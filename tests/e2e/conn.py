@@ -240,6 +240,8 @@ def case_ibm_model():
                   f"ibm conservation: {c}")
             check(int(c["ibm other-proto-packets"]) == want["other_packets"],
                   f"other protocols: {c['ibm other-proto-packets']}")
+            check(c["conservation ibm-accounted"] == c["pipeline record-packets"] and
+                  c["conservation"] == "ok", "the summary's conservation check")
             outs[rxq] = objects(d)
             check(not any(os.path.basename(k).startswith(".") for k in outs[rxq]),
                   "a temporary object was left")
