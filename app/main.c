@@ -321,10 +321,17 @@ start_output(struct dpf_app *app)
 		.run = &app->run,
 	};
 
+	struct dpf_export_ibm_params ip = {
+		.opt = opts(app),
+		.ifmap = app->ifmap,
+		.plan = app->plan,
+	};
+
 	app->writer = dpf_writer_create(&wp);
 	if (app->writer == NULL)
 		return -ENOMEM;
 	if (dpf_export_store_add(app->writer, app->store) < 0 ||
+	    dpf_export_ibm_add(app->writer, &ip) < 0 ||
 	    dpf_export_ipfix_add(app->writer, opts(app), dpf_ifmap_fmt_ctx(app->ifmap)) < 0 ||
 	    dpf_export_s3_add(app->writer, opts(app)) < 0)
 		return -EINVAL;

@@ -101,6 +101,14 @@ struct dpf_options {
 	uint64_t ipfix_template_refresh;
 	uint64_t ipfix_interface_names; /* 0 no, 1 yes */
 	uint64_t ipfix_rate;		/* UDP messages per second after a burst, 0: no pacing */
+	/* Connection records (output/export_ibm.c, lib/conn) */
+	char *ibm_output;
+	uint64_t ibm_max_flows;
+	uint64_t ibm_compress_level;
+	char *ibm_collector_crn;
+	uint64_t ibm_nat_view; /* 0 no, 1 yes */
+	uint64_t conn_timeout;
+	uint64_t conn_max;
 	/* Object storage upload (output/export_s3.c); no secret is ever an option. */
 	char *s3_bucket;
 	char *s3_endpoint;

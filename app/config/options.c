@@ -181,6 +181,23 @@ static const struct opt_def opt_table[] = {
 	O_UINT("ipfix-rate", ipfix_rate, 0, 10000000, "5000", "MSGS",
 	       "UDP: after a burst of 32, at most MSGS IPFIX messages a second, so a window's "
 	       "records do not overflow the collector's socket (0: no pacing)"),
+	O_PATH("ibm-output", ibm_output, NULL, "DIR|-",
+	       "also write connection records as IBM Cloud VPC flow log objects (gzip JSON) under "
+	       "DIR, or one JSON line per object on stdout (doc/records.md)"),
+	O_UINT("ibm-max-flows", ibm_max_flows, 1, 10000000, "100000", "N",
+	       "flow logs per IBM object; a window with more gets several objects"),
+	O_UINT("ibm-compress-level", ibm_compress_level, 1, 12, "6", "N",
+	       "gzip level of the IBM objects (libdeflate; 1 fastest, 12 smallest)"),
+	O_STR("ibm-collector-crn", ibm_collector_crn, NULL, "CRN",
+	      "collector_crn of the IBM objects (default built from region, account-id and "
+	      "flow-log-id)"),
+	O_ENUM("ibm-nat-view", ibm_nat_view, yes_no_names, "no", "no|yes",
+	       "add the post-NAT view to each IBM flow log (dpflow_nat_* fields)"),
+	O_UINT("conn-timeout", conn_timeout, 1, 86400, "300", "SEC",
+	       "a connection idle longer than SEC seconds is over; its next packet begins a new one"),
+	O_UINT("conn-max", conn_max, 1, 1u << 26, "131072", "N",
+	       "connections held at once for connection records; beyond it new ones are counted "
+	       "and their window's objects say skip data"),
 	O_STR("s3-bucket", s3_bucket, NULL, "NAME",
 	      "upload every published file to this S3 bucket (needs --output DIR)"),
 	O_STR("s3-endpoint", s3_endpoint, NULL, "URL",
@@ -853,6 +870,10 @@ check_combinations(const struct dpf_options *o)
 	} needs[] = {
 		{"s3-", "s3-bucket", "the upload", offsetof(struct dpf_options, s3_bucket)},
 		{"ipfix-", "ipfix", "the IPFIX export", offsetof(struct dpf_options, ipfix)},
+		{"ibm-", "ibm-output", "the connection records",
+		 offsetof(struct dpf_options, ibm_output)},
+		{"conn-", "ibm-output", "the connection records",
+		 offsetof(struct dpf_options, ibm_output)},
 	};
 	struct dpf_config_shown sv;
 	size_t i, k;

@@ -284,6 +284,42 @@ conservation_nic(const struct dpf_snapshot *s, struct dpf_snap_conservation *c)
 
 /* Forward mode: a packet not sent is not logged either (tx-dropped,
  * tx-too-big), nor one that arrived cut (short-frames). */
+/* A named counter of an exporter: 0 when it has no such counter. */
+static uint64_t
+export_value(const struct dpf_export_counters *c, const char *name)
+{
+	uint16_t i;
+
+	for (i = 0; i < c->n; i++)
+		if (strcmp(c->name[i], name) == 0)
+			return c->value[i];
+	return 0;
+}
+
+/*
+ * Connection records (--ibm-output): every packet of the flow records is in
+ * a flow log, or counted as another protocol's or as refused by a full
+ * connection table. @return whether it holds (true without the exporter)
+ */
+static bool
+conservation_ibm(const struct dpf_snapshot *s, struct dpf_snap_conservation *c)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->n_exporters; i++) {
+		const struct dpf_export_counters *x = &s->exporter[i];
+
+		if (x->prefix == NULL || strcmp(x->prefix, "ibm") != 0)
+			continue;
+		c->ibm = true;
+		c->ibm_accounted = export_value(x, "logged-packets") +
+				   export_value(x, "other-proto-packets") +
+				   export_value(x, "table-full-packets");
+		return c->ibm_accounted == s->pipeline.record_packets;
+	}
+	return true;
+}
+
 void
 dpf_snapshot_conservation(const struct dpf_snapshot *s, struct dpf_snap_conservation *c)
 {
@@ -312,6 +348,7 @@ dpf_snapshot_conservation(const struct dpf_snapshot *s, struct dpf_snap_conserva
 		nic_ok && c->accounted == c->received &&
 		c->logged_in_records == t->logged_packets &&
 		s->pipeline.lost_pkts == t->lost_table_full + t->lost_no_table;
+	c->ok = conservation_ibm(s, c) && c->ok;
 }
 
 void
@@ -329,5 +366,7 @@ dpf_snapshot_conservation_rows(const struct dpf_snap_conservation *c, struct dpf
 	r->row[r->n++] = (struct dpf_snap_row){"received", c->received};
 	r->row[r->n++] = (struct dpf_snap_row){"accounted", c->accounted};
 	r->row[r->n++] = (struct dpf_snap_row){"logged-in-records", c->logged_in_records};
+	if (c->ibm)
+		r->row[r->n++] = (struct dpf_snap_row){"ibm-accounted", c->ibm_accounted};
 	r->row[r->n++] = (struct dpf_snap_row){"ok", c->ok};
 }

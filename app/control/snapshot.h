@@ -109,7 +109,7 @@ struct dpf_snap_row {
 	uint64_t v;
 };
 
-#define DPF_SNAP_ROWS_MAX 8
+#define DPF_SNAP_ROWS_MAX 12
 
 struct dpf_snap_rows {
 	unsigned int n;
@@ -142,6 +142,8 @@ struct dpf_snap_conservation {
 	uint64_t received;
 	uint64_t accounted; /* logged + every named counter */
 	uint64_t logged_in_records;
+	bool ibm;		/* --ibm-output: connection records account for the records' packets */
+	uint64_t ibm_accounted; /* in a flow log, other protocol's, or refused by a full table */
 	bool ok;
 };
 

@@ -39,7 +39,8 @@
 struct s3 {
 	struct dpf_s3 *client;
 	struct dpf_spool *spool;
-	char *output; /* --output, to make published paths relative */
+	char *output;	  /* --output, to make published paths relative */
+	const char *ibm_output; /* --ibm-output DIR, NULL: none (its objects keep IBM's keys) */
 	char spool_dir[PATH_MAX];
 	enum dpf_s3_layout layout;
 	const char *prefix;
@@ -98,13 +99,21 @@ on_published(void *ctx, const char *path)
 	char key[DPF_S3_KEY_MAX + 1];
 	size_t olen = strlen(s3->output);
 	const char *rel = path;
+	bool ibm = false;
 	int rc;
 
-	if (strncmp(path, s3->output, olen) == 0)
+	if (s3->ibm_output != NULL &&
+	    strncmp(path, s3->ibm_output, strlen(s3->ibm_output)) == 0 &&
+	    path[strlen(s3->ibm_output)] == '/') {
+		rel = path + strlen(s3->ibm_output);
+		ibm = true;
+	} else if (strncmp(path, s3->output, olen) == 0) {
 		rel = path + olen;
+	}
 	while (*rel == '/')
 		rel++;
-	rc = dpf_s3_object_key(s3->layout, s3->prefix, rel, key, sizeof(key));
+	rc = ibm ? dpf_s3_ibm_object_key(s3->prefix, rel, key, sizeof(key))
+		 : dpf_s3_object_key(s3->layout, s3->prefix, rel, key, sizeof(key));
 	if (rc != 0) {
 		DPF_LOG(WARNING, output, "s3: %s: no object key (%s); the file stays there\n", path,
 			strerror(-rc));
@@ -496,6 +505,8 @@ s3_new(const struct dpf_options *o)
 	s3->retry_max_ms = RTE_MAX(o->s3_retry_max_sec * 1000, o->s3_retry_min_ms);
 	s3->drain_ns = o->s3_drain_sec * NS_PER_SEC;
 	s3->output = strdup(o->output);
+	if (o->ibm_output != NULL && strcmp(o->ibm_output, "-") != 0)
+		s3->ibm_output = o->ibm_output;
 	if (s3->output == NULL) {
 		on_free(s3);
 		return NULL;

@@ -30,7 +30,7 @@
 #include "dpf_store.h"
 #include "run.h"
 
-#define DPF_EXPORT_COUNTERS_MAX 16 /* at most 32: the gauges' bits */
+#define DPF_EXPORT_COUNTERS_MAX 24 /* at most 32: the gauges' bits */
 
 /*
  * Every exporter's counters in one shape: what it received and lost, then
@@ -172,5 +172,18 @@ int dpf_export_ipfix_add(struct dpf_writer *w, const struct dpf_options *o,
 /* --s3-bucket: checks the bucket (validation object), opens the spool and starts the
  * uploader thread. 0 when not configured or added; negative (logged) otherwise. */
 int dpf_export_s3_add(struct dpf_writer *w, const struct dpf_options *o);
+
+/* --ibm-output: connection records as IBM Cloud VPC flow log objects (export_ibm.c). */
+struct dpf_ifmap;
+struct dpf_window_plan;
+
+struct dpf_export_ibm_params {
+	const struct dpf_options *opt;	    /* ibm-*, conn-*, metadata defaults */
+	const struct dpf_ifmap *ifmap;	    /* metadata and addresses (direction); outlives the writer */
+	const struct dpf_window_plan *plan; /* window bounds */
+};
+
+/* 0 when not configured or added; negative (logged) when it cannot start. */
+int dpf_export_ibm_add(struct dpf_writer *w, const struct dpf_export_ibm_params *p);
 
 #endif /* DPFLOW_OUTPUT_H */

@@ -12,8 +12,6 @@
 
 /* last_ns of a hash position that holds no key. */
 #define CT_SLOT_FREE UINT64_MAX
-/* rte_hash names end up in "HT_<name>" ring names, which hold 28 characters. */
-#define CT_NAME_MAX 24
 
 struct dpf_conntrack {
 	struct rte_hash *hash;
@@ -25,31 +23,6 @@ struct dpf_conntrack {
 	 * on, as an allocation of its own would be. */
 	uint64_t last_ns[] __rte_cache_aligned;
 };
-
-static bool
-hash_name_taken(const char *name)
-{
-	return rte_hash_find_existing(name) != NULL;
-}
-
-/* The hash of a new tracker, under a name no other table of the process has. */
-static int
-ct_hash_create(struct dpf_conntrack *ct, const struct dpf_conntrack_params *p, uint32_t entries)
-{
-	char name[CT_NAME_MAX + 1];
-
-	if (dpf_unique_name(name, sizeof(name), "ct", p->name != NULL ? p->name : "ct",
-			    hash_name_taken) < 0)
-		return EEXIST;
-	ct->hash =
-		dpf_hash_create(name, NULL, entries, sizeof(struct dpf_flow_key), p->socket_id, 0);
-	if (ct->hash != NULL)
-		return 0;
-	/* The parameters were checked and the name is free: what is left is
-	 * memory, which rte_hash_create() may report with a stale rte_errno
-	 * (ENOENT from its own look-ups). */
-	return rte_errno == EINVAL || rte_errno == EEXIST ? rte_errno : ENOMEM;
-}
 
 void
 dpf_conntrack_free(struct dpf_conntrack *ct)
@@ -87,8 +60,10 @@ dpf_conntrack_create(const struct dpf_conntrack_params *p)
 	ct->n_slots = entries + 1;
 	for (i = 0; i < ct->n_slots; i++)
 		ct->last_ns[i] = CT_SLOT_FREE;
-	err = ct_hash_create(ct, p, entries);
-	if (err != 0) {
+	ct->hash = dpf_hash_create_unique("ct", p->name != NULL ? p->name : "ct", entries,
+					  sizeof(struct dpf_flow_key), p->socket_id, 0);
+	if (ct->hash == NULL) {
+		err = rte_errno;
 		rte_free(ct);
 		return dpf_null_errno(err);
 	}

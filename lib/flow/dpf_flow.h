@@ -79,6 +79,9 @@ struct dpf_record {
 	uint64_t bytes;
 	uint64_t start;                /**< Unix seconds */
 	uint64_t end;                  /**< Unix seconds */
+	uint64_t first_ns;             /**< first packet (Unix ns): orders the directions of a
+					    connection (lib/conn); 0 in NODATA/SKIPDATA rows */
+	uint64_t last_ns;              /**< last packet (Unix ns) */
 	uint8_t tcp_flags_aws;
 	uint8_t tcp_flags_all;
 	uint8_t log_status;            /**< enum dpf_log_status */

@@ -634,6 +634,18 @@ put_addr(char *p, uint8_t family, const uint8_t *addr)
 	return put_dash(p);
 }
 
+char *
+dpf_fmt_put_u64(char *p, uint64_t v)
+{
+	return put_u64(p, v);
+}
+
+char *
+dpf_fmt_put_addr(char *p, uint8_t family, const uint8_t *addr)
+{
+	return put_addr(p, family, addr);
+}
+
 static inline char *
 put_service(char *p, const struct dpf_fmt_ctx *ctx, uint16_t service)
 {

@@ -78,6 +78,20 @@ int dpf_fmt_record(const struct dpf_fmt *f, const struct dpf_fmt_ctx *ctx,
 		   const struct dpf_record *r, char *buf, size_t len);
 
 /**
+ * The number writer of the formatter, for other text outputs (the IBM
+ * objects): v in decimal at p, at most 20 characters, no NUL.
+ * @return the end of what was written
+ */
+char *dpf_fmt_put_u64(char *p, uint64_t v);
+
+/**
+ * An address as records print it (dotted IPv4, RFC 5952 IPv6; `-` for
+ * another family) at p, at most 39 characters, no NUL.
+ * @return the end of what was written
+ */
+char *dpf_fmt_put_addr(char *p, uint8_t family, const uint8_t *addr);
+
+/**
  * Names of every known field, NULL-terminated (for help and documentation).
  */
 const char *const *dpf_fmt_field_names(void);

@@ -212,6 +212,25 @@ dpf_s3_object_key(enum dpf_s3_layout layout, const char *prefix, const char *rel
 }
 
 int
+dpf_s3_ibm_object_key(const char *prefix, const char *rel, char *out, size_t cap)
+{
+	static const char root[] = "ibm_vpc_flowlogs_v1/";
+	const char *pfx;
+	size_t pfx_len;
+	int len;
+
+	if (rel == NULL || out == NULL || cap == 0 || !dpf_s3_prefix_valid(prefix) ||
+	    strncmp(rel, root, sizeof(root) - 1) != 0 || !dpf_has_suffix(rel, ".gz") ||
+	    strstr(rel, "/../") != NULL || strstr(rel, "//") != NULL)
+		return -EINVAL;
+	prefix_span(prefix, &pfx, &pfx_len);
+	len = snprintf(out, cap, "%.*s%s%s", (int)pfx_len, pfx, pfx_len ? "/" : "", rel);
+	if (len < 0 || (size_t)len >= cap || len > DPF_S3_KEY_MAX)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int
 dpf_s3_validation_key(const char *prefix, char *out, size_t cap)
 {
 	const char *pfx;

@@ -76,6 +76,16 @@ int dpf_s3_object_key(enum dpf_s3_layout layout, const char *prefix, const char 
 		      size_t cap);
 
 /**
+ * Object key of an IBM Cloud VPC flow log object (--ibm-output): its path
+ * below the IBM output directory, which is IBM's key already, under the
+ * prefix (--s3-layout does not apply).
+ * @param rel  "ibm_vpc_flowlogs_v1/.../NNNNNNNN.gz"
+ * @return 0, -EINVAL (invalid prefix, or rel not an IBM object path),
+ *         -ENAMETOOLONG
+ */
+int dpf_s3_ibm_object_key(const char *prefix, const char *rel, char *out, size_t cap);
+
+/**
  * Key of the start-up validation object: "<prefix>/validation", or
  * "validation" without a prefix. @return as dpf_s3_object_key
  */

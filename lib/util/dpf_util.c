@@ -342,3 +342,28 @@ dpf_hash_create(const char *name, const char *suffix, uint32_t entries, uint32_t
 		snprintf(n, sizeof(n), "%s", name);
 	return rte_hash_create(&hp);
 }
+
+static bool
+hash_name_taken(const char *name)
+{
+	return rte_hash_find_existing(name) != NULL;
+}
+
+struct rte_hash *
+dpf_hash_create_unique(const char *tag, const char *name, uint32_t entries, uint32_t key_len,
+		       int socket_id, uint8_t extra_flag)
+{
+	/* rte_hash names end up in "HT_<name>" ring names, which hold 28 characters. */
+	char n[25];
+	struct rte_hash *h;
+
+	if (dpf_unique_name(n, sizeof(n), tag, name, hash_name_taken) < 0)
+		return dpf_null_errno(EEXIST);
+	h = dpf_hash_create(n, NULL, entries, key_len, socket_id, extra_flag);
+	if (h != NULL)
+		return h;
+	/* The name is free: what is left is a bad parameter or memory, which
+	 * rte_hash_create() may report with a stale rte_errno (ENOENT from its
+	 * own look-ups). */
+	return dpf_null_errno(rte_errno == EINVAL || rte_errno == EEXIST ? rte_errno : ENOMEM);
+}

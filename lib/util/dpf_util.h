@@ -280,4 +280,14 @@ struct rte_hash;
 struct rte_hash *dpf_hash_create(const char *name, const char *suffix, uint32_t entries,
 				 uint32_t key_len, int socket_id, uint8_t extra_flag);
 
+/**
+ * dpf_hash_create() under a name no object of the process has yet
+ * (dpf_unique_name(): "<tag><n>-<name>"), for tables of which a process may
+ * hold several.
+ * @return the table, or NULL with rte_errno: EEXIST (no free name), EINVAL,
+ *         ENOMEM. Needs EAL; control path only.
+ */
+struct rte_hash *dpf_hash_create_unique(const char *tag, const char *name, uint32_t entries,
+					uint32_t key_len, int socket_id, uint8_t extra_flag);
+
 #endif /* DPF_UTIL_H */

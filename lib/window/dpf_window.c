@@ -381,6 +381,8 @@ record_from_flow(struct dpf_record *r, const struct dpf_flow_key *k,
 	r->bytes = c->bytes;
 	r->start = c->first_ns / DPF_NS_PER_SEC;
 	r->end = c->last_ns / DPF_NS_PER_SEC;
+	r->first_ns = c->first_ns;
+	r->last_ns = c->last_ns;
 	r->tcp_flags_aws = c->tcp_flags_aws;
 	r->tcp_flags_all = c->tcp_flags_all;
 	r->direction = c->direction;

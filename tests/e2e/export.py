@@ -1192,17 +1192,8 @@ def case_query_duckdb():
         # DuckDB, as the doc writes it, from the directory the doc syncs to.
         stmts = [s.strip() for s in (blocks["duckdb-table"] + ";" + blocks["top-talkers"]).split(";")
                  if s.strip()]
-        with open(os.path.join(work, "stmts.json"), "w") as f:
-            json.dump(stmts, f)
-        runner = os.path.join(NPM_DIR, "dpflow-duckdb-runner.mjs")
-        with open(runner + ".tmp", "w") as f:
-            f.write(DUCK_RUNNER)
-        os.replace(runner + ".tmp", runner)
-        p = subprocess.run(["node", runner, os.path.join(work, "stmts.json")], cwd=work,
-                           capture_output=True, text=True, timeout=120, env=clean_env())
-        check(p.returncode == 0, f"duckdb: {p.stderr[-1500:]}")
         got = [(r["interface_id"], r["srcaddr"], int(r["total_bytes"]), int(r["talker_rank"]))
-               for r in json.loads(p.stdout)]
+               for r in duckdb_run(stmts, work)]
         want = []
         for eni in sorted({e for e, _ in talkers}):
             ranked = sorted(((a, b) for (e, a), b in talkers.items() if e == eni),
@@ -1274,6 +1265,101 @@ def telemetry_exporters(cli):
           int(prom["dpflow_writer_files_total"]) == n, "metrics: exporters' counters")
     check("# TYPE dpflow_s3_spool_files gauge" in scrape and
           "# TYPE dpflow_s3_files_uploaded_total counter" in scrape, "metrics: s3 types")
+
+
+def doc_block(path, name):
+    """The fenced block of a doc that follows '<!-- test: NAME -->'."""
+    with open(path) as f:
+        m = re.search(rf"<!-- test: {name} -->\s*```[a-z]*\n(.*?)```", f.read(), re.S)
+    check(m is not None, f"{path} has no '<!-- test: {name} -->' block")
+    return m.group(1)
+
+
+def duckdb_run(stmts, cwd):
+    """Rows of the last statement, DuckDB (npm) run in cwd."""
+    with open(os.path.join(cwd, "stmts.json"), "w") as f:
+        json.dump(stmts, f)
+    runner = os.path.join(NPM_DIR, "dpflow-duckdb-runner.mjs")
+    with open(runner + ".tmp", "w") as f:
+        f.write(DUCK_RUNNER)
+    os.replace(runner + ".tmp", runner)
+    p = subprocess.run(["node", runner, os.path.join(cwd, "stmts.json")], cwd=cwd,
+                       capture_output=True, text=True, timeout=120, env=clean_env())
+    check(p.returncode == 0, f"duckdb: {p.stderr[-1500:]}")
+    return json.loads(p.stdout)
+
+
+def load_conn():
+    """tests/e2e/conn.py: the connection scenario and its model."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        "conn", os.path.join(os.path.dirname(os.path.abspath(__file__)), "conn.py"))
+    conn = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conn)
+    return conn
+
+
+def case_ibm_s3():
+    """IBM objects go to the bucket through the spool, next to the AWS files,
+    under the prefix and IBM's own key (COS speaks S3): byte for byte the
+    objects dpflow wrote."""
+    need_s3()
+    conn = load_conn()
+    with tempfile.TemporaryDirectory() as tmp, s3rver(tmp) as backend, \
+            gate(backend, tmp) as (port, _):
+        cap = os.path.join(tmp, "conn.pcap")
+        conn.build(cap)
+        ibm = os.path.join(tmp, "ibm")
+        rc, out, err = run_dpflow(conn.base_opts(tmp, cap, [
+            "--ibm-output", ibm, "--s3-prefix", "cos", "--s3-keep-local", "yes"]) +
+            s3_opts(f"http://127.0.0.1:{port}", os.path.join(tmp, "aws")), env=creds_env())
+        check(rc == 0, f"exit {rc}: {err[-1500:]}")
+        check_no_secret(out, err)
+        c = counters(err)
+        n_ibm, n_aws = int(c["ibm objects"]), int(c["writer files"])
+        check(n_ibm >= 5, f"{n_ibm} IBM objects")
+        check(int(c["s3 files-uploaded"]) == n_ibm + n_aws and int(c["s3 spool-files"]) == 0,
+              f"uploaded {c['s3 files-uploaded']} of {n_ibm} + {n_aws}")
+        objs = fetch_prefix(backend, "cos/ibm_vpc_flowlogs_v1/", os.path.join(tmp, "fetch"))
+        local = {os.path.relpath(p, ibm): open(p, "rb").read() for p in files_under(ibm)}
+        check(len(local) == n_ibm, f"{len(local)} local objects")
+        check({"cos/" + k: v for k, v in local.items()} == objs,
+              f"bucket {sorted(objs)[:2]} vs local {sorted(local)[:2]}")
+
+
+def case_ibm_duckdb():
+    """DuckDB reads dpflow's IBM objects with IBM's column types through the
+    view of doc/records.md, as written; its rows equal tools/connmodel.py's
+    flow logs for the same capture (tests/e2e/conn.py's scenario)."""
+    npm_install()
+    conn = load_conn()
+    sql = doc_block(os.environ["RECORDS_DOC"], "ibm-duckdb")
+    stmts = [x.strip() for x in sql.split(";") if x.strip()]
+    with tempfile.TemporaryDirectory() as tmp:
+        cap = os.path.join(tmp, "conn.pcap")
+        conn.build(cap)
+        rc, out, err = run_dpflow(conn.base_opts(tmp, cap, [
+            "--output", os.path.join(tmp, "aws"), "--ibm-output", os.path.join(tmp, "ibm")]))
+        check(rc == 0, f"dpflow: {err[-1500:]}")
+        rows = duckdb_run(stmts, tmp)
+        want = []
+        for w, logs in conn.model(cap)["windows"].items():
+            start = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(int(w)))
+            for x in logs:
+                r = {k: (v.replace("T", " ").rstrip("Z") if k.endswith("_time") else v)
+                     for k, v in x.items()}
+                r.update(capture_start_time=start, state="ok",
+                         network_interface_id=conn.ENI)
+                want.append(r)
+        check(len(want) > 10, f"the model has {len(want)} flow logs")
+        norm = lambda r: json.dumps({k: (int(v) if isinstance(v, str) and v.isdigit() else v)
+                                     for k, v in r.items() if k != "capture_end_time"},
+                                    sort_keys=True)
+        got = sorted(norm(r) for r in rows)
+        check(got == sorted(norm(r) for r in want),
+              f"DuckDB rows differ from the model:\n  duckdb {got[:3]}\n  model  "
+              f"{sorted(norm(r) for r in want)[:3]}")
+        print(f"ibm_duckdb: {len(rows)} flow logs read by DuckDB equal the model")
 
 
 CASES = {n[5:]: f for n, f in globals().items() if n.startswith("case_")}

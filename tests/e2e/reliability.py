@@ -461,6 +461,60 @@ def case_disk_full():
         fs.close()
 
 
+def case_ibm_disk_full():
+    """The IBM objects' file system fills up mid-run: a clear log line, the
+    objects held in memory and retried; space returns, every window's object
+    is published whole, nothing lost, no temporary left."""
+    fs = Tmpfs("4m")
+    try:
+        with tempfile.TemporaryDirectory() as d:
+            ibm = os.path.join(fs.dir, "ibm")
+            live = output_run(os.path.join(d, "out"), feeds(d),
+                              ["--compress", "none", "--ibm-output", ibm])
+            live.wait_for(r"^dpflow: rx .* records [1-9]")
+            filler = fs.fill()
+            i = live.wait_for(r"^dpflow: ibm-output: .*: No space left on device; holding "
+                              r"objects in memory \(up to 64 MB, --hold-mb\) and retrying")
+            j = live.wait_for(r"^dpflow: rx ", start=i + 1)
+            live.wait_for(r"^dpflow: rx ", start=j + 1)
+            os.unlink(filler)
+            live.wait_for(r"^dpflow: ibm-output: writable again after [0-9.]+ s; held "
+                          r"objects written", start=i)
+            live.wait_for(r"^dpflow: rx ", start=j + 1)
+            rc, _, err = live.stop()
+            check(rc == 0, f"exit {rc}: {err[-2000:]}")
+            c = counters(err)
+            check(c["ibm objects-failed"] == "0" and c["ibm flow-logs-lost"] == "0",
+                  f"lost: {c['ibm objects-failed']} objects")
+            check(int(c["ibm outages"]) == 1 and c["ibm held-bytes"] == "0", "one outage")
+            names, starts, logs = [], [], 0
+            for root, _, files in os.walk(ibm):
+                for n in files:
+                    names.append(n)
+                    with open(os.path.join(root, n), "rb") as f:
+                        o = json.loads(gzip.decompress(f.read()))
+                    starts.append((o["network_interface_id"], o["capture_start_time"]))
+                    logs += len(o["flow_logs"])
+            check(not [n for n in names if n.startswith(".")], f"temporaries left: {names}")
+            check(len(names) == int(c["ibm objects"]), f"{len(names)} objects on disk, "
+                  f"{c['ibm objects']} counted")
+            check(logs == int(c["ibm flow-logs"]), "every flow log is in an object")
+            # One object a window and interface (few flows): no window missing.
+            for eni in {e for e, _ in starts}:
+                secs = sorted(calendar_seconds(t) for e, t in starts if e == eni)
+                check(len(secs) > 3 and secs == list(range(secs[0], secs[0] + len(secs))),
+                      f"{eni}: windows {secs}")
+            print(f"  {len(names)} objects, {logs} flow logs, 0 lost, outage of "
+                  f"{re.search(r'writable again after ([0-9.]+) s', err).group(1)} s")
+    finally:
+        fs.close()
+
+
+def calendar_seconds(rfc3339):
+    import calendar
+    return calendar.timegm(time.strptime(rfc3339, "%Y-%m-%dT%H:%M:%SZ"))
+
+
 def case_disk_full_hold_limit_and_stop():
     """The disk stays full: once --hold-mb is reached records are counted as
     lost (and said so); a stop retries for 5 s, then counts what is held as

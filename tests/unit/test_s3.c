@@ -118,6 +118,34 @@ test_s3_object_key_rejects_paths_outside_the_layout(void **state)
 	assert_string_equal(key, "validation");
 }
 
+/* An IBM object keeps its own key, under the prefix; nothing else passes. */
+static void
+test_s3_ibm_object_key_keeps_ibm_key_under_prefix(void **state)
+{
+	static const char rel[] = "ibm_vpc_flowlogs_v1/account=a/region=r/vpc-id=v/subnet-id=s/"
+				  "endpoint-type=vnics/instance-id=i/vnic-id=n/record-type=all/"
+				  "year=2023/month=11/day=14/hour=22/stream-id=20231114T221000Z/"
+				  "00000000.gz";
+	char key[DPF_S3_KEY_MAX + 1];
+
+	(void)state;
+	assert_int_equal(dpf_s3_ibm_object_key("/cos/", rel, key, sizeof(key)), 0);
+	assert_string_equal(key, "cos/ibm_vpc_flowlogs_v1/account=a/region=r/vpc-id=v/"
+				 "subnet-id=s/endpoint-type=vnics/instance-id=i/vnic-id=n/"
+				 "record-type=all/year=2023/month=11/day=14/hour=22/"
+				 "stream-id=20231114T221000Z/00000000.gz");
+	assert_int_equal(dpf_s3_ibm_object_key(NULL, rel, key, sizeof(key)), 0);
+	assert_string_equal(key, rel);
+	assert_int_equal(dpf_s3_ibm_object_key(NULL, "AWSLogs/x.gz", key, sizeof(key)), -EINVAL);
+	assert_int_equal(
+		dpf_s3_ibm_object_key(NULL, "ibm_vpc_flowlogs_v1/a/../b.gz", key, sizeof(key)),
+		-EINVAL);
+	assert_int_equal(
+		dpf_s3_ibm_object_key(NULL, "ibm_vpc_flowlogs_v1/a/.0.gz.tmp", key, sizeof(key)),
+		-EINVAL);
+	assert_int_equal(dpf_s3_ibm_object_key(NULL, rel, key, 20), -ENAMETOOLONG);
+}
+
 static char tmpdir[64];
 
 static const char *
@@ -474,6 +502,7 @@ main(void)
 		cmocka_unit_test(test_s3_layout_parse_names),
 		cmocka_unit_test(test_s3_prefix_rules),
 		cmocka_unit_test(test_s3_object_key_in_each_layout),
+		cmocka_unit_test(test_s3_ibm_object_key_keeps_ibm_key_under_prefix),
 		cmocka_unit_test(test_s3_object_key_rejects_paths_outside_the_layout),
 		cmocka_unit_test(test_s3_credentials_profiles_and_errors_never_quote_values),
 		cmocka_unit_test(test_s3_backoff_doubles_caps_and_jitters_within_half),

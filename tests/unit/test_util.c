@@ -420,6 +420,24 @@ test_util_hash_create_names_the_table_and_keeps_one_bucket_at_least(void **state
 	rte_hash_free(h);
 }
 
+/* Two tables of one name each get their own: the second is not refused. */
+static void
+test_util_hash_create_unique_gives_each_table_a_free_name(void **state)
+{
+	struct rte_hash *a, *b;
+
+	(void)state;
+	a = dpf_hash_create_unique("t", "same", 8, 8, SOCKET_ID_ANY, 0);
+	b = dpf_hash_create_unique("t", "same", 8, 8, SOCKET_ID_ANY, 0);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_ptr_not_equal(a, b);
+	assert_null(dpf_hash_create_unique("t", "bad", 8, 0, SOCKET_ID_ANY, 0));
+	assert_int_equal(rte_errno, EINVAL);
+	rte_hash_free(a);
+	rte_hash_free(b);
+}
+
 /* Arrays laid out behind a handle start on cache lines and never overlap what came before. */
 static void
 test_util_layout_place_starts_each_array_on_a_cache_line(void **state)
@@ -482,6 +500,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_util_unique_name_skips_taken_names_and_gives_up),
 		cmocka_unit_test(
 			test_util_hash_create_names_the_table_and_keeps_one_bucket_at_least),
+		cmocka_unit_test(test_util_hash_create_unique_gives_each_table_a_free_name),
 		cmocka_unit_test(test_util_layout_place_starts_each_array_on_a_cache_line),
 		cmocka_unit_test(test_util_layout_str_packs_strings_back_to_back),
 	};

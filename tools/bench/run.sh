@@ -6,7 +6,7 @@
 #   QUICK=1 tools/bench/run.sh          fewer cells and repetitions (about 8 minutes)
 #   tools/bench/run.sh datapath merge   only the named sections
 #
-# Sections: machine datapath merge writer scaling memory sidebyside profile clock
+# Sections: machine datapath merge writer scaling memory sidebyside profile clock conn ibm
 #
 # Environment:
 #   BENCH_DATA  large files and results, never in the repository (default /work/bench-data)
@@ -34,7 +34,7 @@ PEERS_SH=${PEERS_SH:-$ROOT/../shared/bench/run_peers.sh}
 FLOWCMP=${FLOWCMP:-$ROOT/../shared/bench/flowcmp.py}
 NCPU=$(nproc)
 LAST_CPU=$((NCPU - 1))
-SECTIONS=${*:-machine datapath merge writer scaling memory sidebyside profile clock}
+SECTIONS=${*:-machine datapath merge writer scaling memory sidebyside profile clock conn ibm}
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 OUT=${OUT:-$BENCH_DATA/results/$STAMP}
 mkdir -p "$OUT"
@@ -140,6 +140,11 @@ section_writer() {
 }
 
 # Mpps of the RX cores through the real program, net_pcap replaying from memory.
+section_conn() {
+	log "connection pass, 1M connections"
+	run_to conn.txt "$B/bench_conn" "${EAL1[@]}" -- --conns 1000000 --reps "$REPS"
+}
+
 section_scaling() {
 	local dir=$BENCH_DATA/scaling q n rep
 	mkdir -p "$dir"
@@ -278,6 +283,34 @@ for tool, w in walls.items():
     print("SAMPLE bench=sidebyside tool=%s round=%s wall_s=%.3f matched=%s missing=%s extra=%s exact=%s"
           " packets=%s truth_packets=%s" % (tool, rnd, w, *k))
 EOF
+}
+
+# --ibm-output on and off, side by side (alternating rounds): the RX core's
+# rate must not change, since the connection pass runs in the writer thread.
+# net_pcap with infinite_rx (its mbufs hold the file: 1024 frames, as in scaling), 1024 flows, 2 s windows so that the IBM exporter
+# works during the run.
+section_ibm() {
+	local dir=$BENCH_DATA/ibm r mode
+	mkdir -p "$dir"
+	[ -f "$dir/q.pcap" ] || python3 tools/bench/mkpcap.py "$dir/q.pcap" --packets 1024 \
+		--flows 1024
+	for r in $(seq "$ROUNDS"); do
+		for mode in off on; do
+			local extra=()
+			[ "$mode" = on ] && extra=(--ibm-output "$dir/ibm")
+			rm -rf "$dir/out" "$dir/ibm"
+			log "ibm side by side round $r: --ibm-output $mode"
+			echo "CMD timeout -s INT 8 $DPFLOW ${EAL_MEMOPT[*]} --no-pci --lcores '(0-1)@(0-$LAST_CPU)' --vdev net_pcap0,rx_pcap=$dir/q.pcap,infinite_rx=1 -- --clock wall --window 2 --stats-period 1 --output $dir/out ${extra[*]}" >>"$OUT/ibm.txt"
+			timeout -s INT 8 "$DPFLOW" "${EAL_MEMOPT[@]}" --no-pci --lcores "(0-1)@(0-$LAST_CPU)" \
+				--log-level=lib.eal:error --vdev "net_pcap0,rx_pcap=$dir/q.pcap,infinite_rx=1" \
+				-- --clock wall --window 2 --stats-period 1 --output "$dir/out" "${extra[@]}" 2>&1 |
+				awk -v mode="$mode" -v r="$r" '
+					/^dpflow: rx .*pps/ { gsub(/[()]/, ""); v[++k] = $5 }
+					/^ibm flow-logs:/ { f = $3 }
+					END { for (i = 3; i <= k; i++) printf "SAMPLE bench=ibm ibm=%s round=%d pps=%s flow_logs=%s\n", mode, r, v[i], f }' \
+				>>"$OUT/ibm.txt" || true
+		done
+	done
 }
 
 section_sidebyside() {

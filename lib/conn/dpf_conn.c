@@ -1,0 +1,601 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_common.h>
+#include <rte_errno.h>
+#include <rte_hash.h>
+#include <rte_malloc.h>
+#include <rte_prefetch.h>
+
+#include "dpf_conn.h"
+#include "dpf_util.h"
+
+/* Records looked up together (at most RTE_HASH_LOOKUP_BULK_MAX). */
+#define CONN_BURST 64
+/* last_seen of a position without a connection. */
+#define SLOT_FREE UINT64_MAX
+/* Entries prefetched ahead in the passes over the window's connections. */
+#define PREFETCH_AHEAD 8
+
+#define TCP_FIN 0x01
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
+#define TCP_ACK 0x10
+
+/* What one direction carried with one action in the open window. */
+struct conn_side {
+	uint64_t packets;
+	uint64_t bytes;
+	uint64_t first_ns;
+	uint64_t last_ns;
+	uint8_t flags_all;
+	uint8_t flags_aws;
+};
+
+/*
+ * A connection, by hash position. Direction 0 goes from the key's src
+ * (the lower endpoint) to its dst; init_dir names the initiator's.
+ */
+struct conn_entry {
+	/* What a record's update reads and writes first: the first four lines. */
+	struct dpf_flow_key key; /* canonical: lower endpoint first, action 0 */
+	uint8_t post_set;	 /* bit per direction */
+	uint8_t init_dir;
+	uint8_t fins; /* bit per direction that sent a FIN */
+	bool live;    /* holds a connection (not only this window's records) */
+	bool terminated;
+	bool initiated;		     /* began in the window just closed */
+	bool touched;		     /* has records in the open window */
+	struct conn_side win[2][2];  /* [action][direction], the open window */
+	struct dpf_flow_nat post[2]; /* post-NAT view per direction, first seen in the window */
+	uint64_t cum[2][2][2];	     /* [action][initiator 0, target 1][bytes 0, packets 1] */
+	uint64_t start_ns;	     /* first packet of the connection */
+	uint64_t last_ns;	     /* last packet of the closed windows */
+	uint64_t win_first_ns;	     /* this window's first and last packet */
+	uint64_t win_last_ns;
+};
+
+struct dpf_conn_table {
+	struct rte_hash *hash;
+	uint64_t timeout_ns;
+	uint32_t capacity;
+	uint32_t n_slots;
+	uint32_t count;
+	uint32_t n_touched;
+	bool closed;	   /* the touched entries belong to the window just closed */
+	uint32_t iter_pos; /* the flow log iterator: touched index and action */
+	uint8_t iter_action;
+	struct dpf_conn_stats st;
+	uint32_t *touched;   /* positions with records in the window, in first-record order */
+	uint32_t *sorted;    /* scratch for sorting touched by interface */
+	uint32_t *per_iface; /* [UINT16_MAX + 1] counts, then offsets, for that sort */
+	struct conn_entry *entries; /* n_slots, by hash position */
+	/* n_slots, by hash position: a live connection's last packet, SLOT_FREE
+	 * otherwise. The expiry scan reads this, not the entries (50 times larger). */
+	uint64_t *last_seen;
+};
+
+void
+dpf_conn_free(struct dpf_conn_table *t)
+{
+	if (t == NULL)
+		return;
+	rte_hash_free(t->hash);
+	rte_free(t->entries);
+	rte_free(t->touched);
+	rte_free(t->sorted);
+	rte_free(t->per_iface);
+	rte_free(t->last_seen);
+	rte_free(t);
+}
+
+struct dpf_conn_table *
+dpf_conn_create(const struct dpf_conn_params *p)
+{
+	struct dpf_conn_table *t;
+	uint32_t entries;
+	int err;
+
+	if (p == NULL || p->capacity == 0 || p->capacity > DPF_CONN_MAX_CAPACITY ||
+	    p->timeout_ns == 0)
+		return dpf_null_errno(EINVAL);
+	t = rte_zmalloc_socket(p->name, sizeof(*t), RTE_CACHE_LINE_SIZE, p->socket_id);
+	if (t == NULL)
+		return dpf_null_errno(ENOMEM);
+	/* Cuckoo insertion can fail before every slot is taken: an eighth more
+	 * room than the capacity we enforce ourselves (as lib/conntrack). */
+	entries = RTE_MAX(p->capacity + p->capacity / 8, (uint32_t)DPF_HASH_MIN_ENTRIES);
+	t->capacity = p->capacity;
+	t->timeout_ns = p->timeout_ns;
+	t->n_slots = entries + 1;
+	t->entries = rte_zmalloc_socket(p->name, (size_t)t->n_slots * sizeof(t->entries[0]),
+					RTE_CACHE_LINE_SIZE, p->socket_id);
+	t->touched = rte_malloc_socket(p->name, (size_t)p->capacity * sizeof(t->touched[0]), 0,
+				       p->socket_id);
+	t->sorted = rte_malloc_socket(p->name, (size_t)p->capacity * sizeof(t->sorted[0]), 0,
+				      p->socket_id);
+	t->per_iface = rte_malloc_socket(p->name, (UINT16_MAX + 1) * sizeof(t->per_iface[0]), 0,
+					 p->socket_id);
+	t->last_seen = rte_malloc_socket(p->name, (size_t)t->n_slots * sizeof(t->last_seen[0]),
+					 RTE_CACHE_LINE_SIZE, p->socket_id);
+	if (t->entries == NULL || t->touched == NULL || t->sorted == NULL || t->per_iface == NULL ||
+	    t->last_seen == NULL) {
+		dpf_conn_free(t);
+		return dpf_null_errno(ENOMEM);
+	}
+	for (uint32_t i = 0; i < t->n_slots; i++)
+		t->last_seen[i] = SLOT_FREE;
+	t->hash = dpf_hash_create_unique("cn", p->name != NULL ? p->name : "conn", entries,
+					 sizeof(struct dpf_flow_key), p->socket_id, 0);
+	if (t->hash == NULL) {
+		err = rte_errno;
+		dpf_conn_free(t);
+		return dpf_null_errno(err);
+	}
+	return t;
+}
+
+/* The window's records start over: forget what the closed window carried. */
+static void
+conn_reset_window(struct dpf_conn_table *t)
+{
+	uint32_t i;
+
+	for (i = 0; i < t->n_touched; i++) {
+		struct conn_entry *e = &t->entries[t->touched[i]];
+
+		memset(e->win, 0, sizeof(e->win));
+		e->post_set = 0;
+		e->touched = false;
+		e->initiated = false;
+	}
+	t->n_touched = 0;
+	t->closed = false;
+}
+
+/* Canonical key: the lower (address, port) endpoint first. @return the record's direction */
+static unsigned int
+conn_key(struct dpf_flow_key *out, const struct dpf_flow_key *k)
+{
+	int c = memcmp(k->src_addr, k->dst_addr, sizeof(k->src_addr));
+	unsigned int dir = c > 0 || (c == 0 && k->src_port > k->dst_port);
+
+	memset(out, 0, sizeof(*out));
+	memcpy(out->src_addr, dir ? k->dst_addr : k->src_addr, sizeof(out->src_addr));
+	memcpy(out->dst_addr, dir ? k->src_addr : k->dst_addr, sizeof(out->dst_addr));
+	out->src_port = dir ? k->dst_port : k->src_port;
+	out->dst_port = dir ? k->src_port : k->dst_port;
+	out->iface = k->iface;
+	out->proto = k->proto;
+	out->family = k->family;
+	return dir;
+}
+
+static struct conn_entry *
+conn_find_or_add(struct dpf_conn_table *t, const struct dpf_flow_key *key)
+{
+	hash_sig_t sig = rte_hash_hash(t->hash, key);
+	int32_t pos = rte_hash_lookup_with_hash(t->hash, key, sig);
+	struct conn_entry *e;
+
+	if (pos >= 0)
+		return &t->entries[pos];
+	if (t->count >= t->capacity)
+		return NULL;
+	pos = rte_hash_add_key_with_hash(t->hash, key, sig);
+	if (pos < 0 || (uint32_t)pos >= t->n_slots)
+		return NULL;
+	t->count++;
+	e = &t->entries[pos];
+	memset(e, 0, sizeof(*e));
+	e->key = *key;
+	return e;
+}
+
+static bool
+conn_record_ok(const struct dpf_record *r)
+{
+	return r->log_status == DPF_LOG_OK && dpf_conn_proto(r->key.proto) && r->packets != 0 &&
+	       r->key.action <= DPF_ACTION_REJECT;
+}
+
+/* Add a record to its connection's side of the window. */
+static void
+conn_apply(struct dpf_conn_table *t, struct conn_entry *e, unsigned int dir,
+	   const struct dpf_record *r)
+{
+	struct conn_side *s = &e->win[r->key.action][dir];
+
+	t->st.records++;
+	if (!e->touched) {
+		e->touched = true;
+		t->touched[t->n_touched++] = (uint32_t)(e - t->entries);
+	}
+	if (s->packets == 0 || r->first_ns < s->first_ns)
+		s->first_ns = r->first_ns;
+	s->last_ns = RTE_MAX(s->last_ns, r->last_ns);
+	s->packets += r->packets;
+	s->bytes += r->bytes;
+	s->flags_all |= r->tcp_flags_all;
+	s->flags_aws |= r->tcp_flags_aws;
+	if (!(e->post_set & (1u << dir))) {
+		e->post[dir] = r->post;
+		e->post_set |= (uint8_t)(1u << dir);
+	}
+}
+
+static int
+conn_add_one(struct dpf_conn_table *t, const struct dpf_record *r, const struct dpf_flow_key *key,
+	     unsigned int dir)
+{
+	struct conn_entry *e = conn_find_or_add(t, key);
+
+	if (e == NULL) {
+		t->st.records_full++;
+		t->st.packets_full += r->packets;
+		return -ENOSPC;
+	}
+	conn_apply(t, e, dir, r);
+	return 0;
+}
+
+int
+dpf_conn_add(struct dpf_conn_table *t, const struct dpf_record *r)
+{
+	struct dpf_flow_key key;
+
+	if (!conn_record_ok(r))
+		return -EINVAL;
+	if (t->closed)
+		conn_reset_window(t);
+	return conn_add_one(t, r, &key, conn_key(&key, &r->key));
+}
+
+/*
+ * A burst: the keys looked up together (rte_hash_lookup_bulk prefetches
+ * their buckets), the entries found prefetched before they are updated, so
+ * that the cache misses of a burst overlap instead of following each other.
+ */
+/* The lines an update touches: the key and flags, the window's counters. */
+static void
+conn_prefetch_update(const struct conn_entry *e)
+{
+	size_t off;
+
+	for (off = 0; off < offsetof(struct conn_entry, post); off += RTE_CACHE_LINE_SIZE)
+		rte_prefetch0((const char *)e + off);
+}
+
+static void
+conn_prefetch(const struct conn_entry *e)
+{
+	size_t off;
+
+	for (off = 0; off < sizeof(*e); off += RTE_CACHE_LINE_SIZE)
+		rte_prefetch0((const char *)e + off);
+}
+
+static uint32_t
+conn_add_chunk(struct dpf_conn_table *t, const struct dpf_record *r, uint32_t n, int *rc)
+{
+	struct dpf_flow_key keys[CONN_BURST];
+	const void *kp[CONN_BURST];
+	int32_t pos[CONN_BURST];
+	uint8_t dir[CONN_BURST];
+	uint32_t i, m = 0, idx[CONN_BURST], taken = 0;
+
+	for (i = 0; i < n; i++) {
+		if (rc != NULL)
+			rc[i] = 0;
+		if (!conn_record_ok(&r[i])) {
+			if (rc != NULL)
+				rc[i] = -EINVAL;
+			continue;
+		}
+		dir[m] = (uint8_t)conn_key(&keys[m], &r[i].key);
+		kp[m] = &keys[m];
+		idx[m++] = i;
+	}
+	if (m == 0)
+		return 0;
+	if (rte_hash_lookup_bulk(t->hash, kp, m, pos) < 0)
+		for (i = 0; i < m; i++)
+			pos[i] = -ENOENT;
+	for (i = 0; i < m; i++)
+		if (pos[i] >= 0)
+			conn_prefetch_update(&t->entries[pos[i]]);
+	for (i = 0; i < m; i++) {
+		int err = 0;
+
+		/* Not found: new, or added by an earlier record of this burst. */
+		if (pos[i] >= 0)
+			conn_apply(t, &t->entries[pos[i]], dir[i], &r[idx[i]]);
+		else
+			err = conn_add_one(t, &r[idx[i]], &keys[i], dir[i]);
+		if (rc != NULL)
+			rc[idx[i]] = err;
+		taken += err == 0;
+	}
+	return taken;
+}
+
+uint32_t
+dpf_conn_add_burst(struct dpf_conn_table *t, const struct dpf_record *recs, uint32_t n, int *rc)
+{
+	uint32_t done = 0, taken = 0;
+
+	if (t->closed)
+		conn_reset_window(t);
+	while (done < n) {
+		uint32_t c = RTE_MIN(n - done, (uint32_t)CONN_BURST);
+
+		taken += conn_add_chunk(t, recs + done, c, rc != NULL ? rc + done : NULL);
+		done += c;
+	}
+	return taken;
+}
+
+/* What a direction did over both actions in the window. */
+struct conn_dir_view {
+	uint64_t packets;
+	uint64_t first_ns;
+	uint64_t last_ns;
+	uint8_t flags_all;
+	bool pure_syn; /* sent a SYN without ACK (from the AWS flags: SYN-ACK sets 0x10) */
+};
+
+static void
+conn_dir_view(const struct conn_entry *e, unsigned int dir, struct conn_dir_view *v)
+{
+	unsigned int a;
+
+	memset(v, 0, sizeof(*v));
+	for (a = 0; a < 2; a++) {
+		const struct conn_side *s = &e->win[a][dir];
+
+		if (s->packets == 0)
+			continue;
+		if (v->packets == 0 || s->first_ns < v->first_ns)
+			v->first_ns = s->first_ns;
+		v->last_ns = RTE_MAX(v->last_ns, s->last_ns);
+		v->packets += s->packets;
+		v->flags_all |= s->flags_all;
+		v->pure_syn |= (s->flags_aws & (TCP_SYN | TCP_ACK)) == TCP_SYN;
+	}
+}
+
+/*
+ * The direction of the connection's first packet: the earlier first
+ * packet; at the same nanosecond the one that sent a bare SYN; else the
+ * lower endpoint (any fixed choice keeps the output deterministic).
+ */
+static uint8_t
+conn_first_dir(const struct conn_dir_view v[2])
+{
+	if (v[0].packets == 0 || v[1].packets == 0)
+		return v[0].packets == 0;
+	if (v[0].first_ns != v[1].first_ns)
+		return v[1].first_ns < v[0].first_ns;
+	return !v[0].pure_syn && v[1].pure_syn;
+}
+
+static bool
+conn_is_new(const struct dpf_conn_table *t, const struct conn_entry *e,
+	    const struct conn_dir_view v[2], uint64_t first_ns)
+{
+	if (!e->live)
+		return true;
+	if (first_ns > e->last_ns && first_ns - e->last_ns > t->timeout_ns)
+		return true;
+	return e->terminated && e->key.proto == 6 && (v[0].pure_syn || v[1].pure_syn);
+}
+
+static void
+conn_close_one(struct dpf_conn_table *t, struct conn_entry *e)
+{
+	struct conn_dir_view v[2];
+	unsigned int a, d;
+
+	conn_dir_view(e, 0, &v[0]);
+	conn_dir_view(e, 1, &v[1]);
+	e->win_first_ns = v[0].packets == 0   ? v[1].first_ns
+			  : v[1].packets == 0 ? v[0].first_ns
+					      : RTE_MIN(v[0].first_ns, v[1].first_ns);
+	e->win_last_ns = RTE_MAX(v[0].last_ns, v[1].last_ns);
+	if (conn_is_new(t, e, v, e->win_first_ns)) {
+		e->live = true;
+		e->initiated = true;
+		e->init_dir = conn_first_dir(v);
+		e->start_ns = e->win_first_ns;
+		e->terminated = false;
+		e->fins = 0;
+		memset(e->cum, 0, sizeof(e->cum));
+		t->st.opened++;
+	}
+	for (a = 0; a < 2; a++)
+		for (d = 0; d < 2; d++) {
+			const struct conn_side *s = &e->win[a][d];
+			unsigned int role = d != e->init_dir;
+
+			e->cum[a][role][0] += s->bytes;
+			e->cum[a][role][1] += s->packets;
+		}
+	if (e->key.proto == 6) {
+		for (d = 0; d < 2; d++) {
+			if (v[d].flags_all & TCP_RST)
+				e->terminated = true;
+			if (v[d].flags_all & TCP_FIN)
+				e->fins |= (uint8_t)(1u << d);
+		}
+		if (e->fins == 3)
+			e->terminated = true;
+	}
+	e->last_ns = RTE_MAX(e->last_ns, e->win_last_ns);
+}
+
+/*
+ * Drop connections idle longer than the timeout at the window's end. One
+ * with packets in this window may go too (a timeout shorter than the
+ * window): its flow logs are still read from its entry, which only the next
+ * window's first record can reuse, after conn_reset_window().
+ */
+static void
+conn_expire(struct dpf_conn_table *t, uint64_t window_end_ns)
+{
+	uint32_t pos;
+
+	for (pos = 0; pos < t->n_slots && t->count > 0; pos++) {
+		uint64_t last = t->last_seen[pos];
+
+		if (last == SLOT_FREE || window_end_ns < last ||
+		    window_end_ns - last <= t->timeout_ns)
+			continue;
+		if (rte_hash_del_key(t->hash, &t->entries[pos].key) < 0)
+			continue;
+		t->entries[pos].live = false;
+		t->last_seen[pos] = SLOT_FREE;
+		t->count--;
+		t->st.expired++;
+	}
+}
+
+/*
+ * Group the touched connections by interface, keeping their order within
+ * one (a stable counting sort), so that each interface's flow logs come
+ * together. Records arrive sorted by interface, so this is usually a check;
+ * a flushed window (records of one window in several passes) needs the sort.
+ */
+static void
+conn_group_by_iface(struct dpf_conn_table *t)
+{
+	uint32_t i, sum = 0, *tmp;
+	unsigned int f;
+
+	for (i = 1; i < t->n_touched; i++)
+		if (t->entries[t->touched[i]].key.iface < t->entries[t->touched[i - 1]].key.iface)
+			break;
+	if (i >= t->n_touched)
+		return;
+	memset(t->per_iface, 0, (UINT16_MAX + 1) * sizeof(t->per_iface[0]));
+	for (i = 0; i < t->n_touched; i++)
+		t->per_iface[t->entries[t->touched[i]].key.iface]++;
+	for (f = 0; f <= UINT16_MAX; f++) {
+		uint32_t c = t->per_iface[f];
+
+		t->per_iface[f] = sum;
+		sum += c;
+	}
+	for (i = 0; i < t->n_touched; i++)
+		t->sorted[t->per_iface[t->entries[t->touched[i]].key.iface]++] = t->touched[i];
+	tmp = t->touched;
+	t->touched = t->sorted;
+	t->sorted = tmp;
+}
+
+void
+dpf_conn_log_rewind(struct dpf_conn_table *t)
+{
+	t->iter_pos = 0;
+	t->iter_action = 0;
+}
+
+uint32_t
+dpf_conn_window_close(struct dpf_conn_table *t, uint64_t window_end_ns)
+{
+	uint32_t i;
+
+	if (t->closed)
+		conn_reset_window(t);
+	for (i = 0; i < t->n_touched; i++) {
+		uint32_t pos = t->touched[i];
+
+		if (i + PREFETCH_AHEAD < t->n_touched)
+			conn_prefetch(&t->entries[t->touched[i + PREFETCH_AHEAD]]);
+		conn_close_one(t, &t->entries[pos]);
+		t->last_seen[pos] = t->entries[pos].last_ns;
+	}
+	conn_expire(t, window_end_ns);
+	conn_group_by_iface(t);
+	t->closed = true;
+	dpf_conn_log_rewind(t);
+	return t->n_touched;
+}
+
+static void
+conn_post_view(const struct conn_entry *e, struct dpf_flow_nat *out)
+{
+	unsigned int i = e->init_dir, r = !i;
+
+	if (e->post_set & (1u << i)) {
+		*out = e->post[i];
+		return;
+	}
+	/* Only the target's packets in this window: their view, turned round. */
+	memcpy(out->src_addr, e->post[r].dst_addr, sizeof(out->src_addr));
+	memcpy(out->dst_addr, e->post[r].src_addr, sizeof(out->dst_addr));
+	out->src_port = e->post[r].dst_port;
+	out->dst_port = e->post[r].src_port;
+}
+
+static void
+conn_fill_log(const struct conn_entry *e, unsigned int a, struct dpf_conn_log *l)
+{
+	const struct conn_side *si = &e->win[a][e->init_dir], *st = &e->win[a][!e->init_dir];
+	const struct dpf_flow_key *k = &e->key;
+
+	memset(l, 0, sizeof(*l));
+	l->iface = k->iface;
+	l->proto = k->proto;
+	l->family = k->family;
+	l->action = (uint8_t)a;
+	l->was_initiated = e->initiated;
+	l->was_terminated = e->terminated;
+	l->tcp_flags_initiator = si->flags_all;
+	l->tcp_flags_target = st->flags_all;
+	memcpy(l->initiator_addr, e->init_dir ? k->dst_addr : k->src_addr, 16);
+	memcpy(l->target_addr, e->init_dir ? k->src_addr : k->dst_addr, 16);
+	l->initiator_port = e->init_dir ? k->dst_port : k->src_port;
+	l->target_port = e->init_dir ? k->src_port : k->dst_port;
+	conn_post_view(e, &l->post);
+	l->connection_start_ns = e->start_ns;
+	l->start_ns = e->win_first_ns;
+	l->end_ns = e->win_last_ns;
+	l->bytes_from_initiator = si->bytes;
+	l->packets_from_initiator = si->packets;
+	l->bytes_from_target = st->bytes;
+	l->packets_from_target = st->packets;
+	l->cumulative_bytes_from_initiator = e->cum[a][0][0];
+	l->cumulative_packets_from_initiator = e->cum[a][0][1];
+	l->cumulative_bytes_from_target = e->cum[a][1][0];
+	l->cumulative_packets_from_target = e->cum[a][1][1];
+}
+
+bool
+dpf_conn_log_next(struct dpf_conn_table *t, struct dpf_conn_log *l)
+{
+	while (t->closed && t->iter_pos < t->n_touched) {
+		const struct conn_entry *e = &t->entries[t->touched[t->iter_pos]];
+		unsigned int a = t->iter_action;
+
+		if (a == 0 && t->iter_pos + PREFETCH_AHEAD < t->n_touched)
+			conn_prefetch(&t->entries[t->touched[t->iter_pos + PREFETCH_AHEAD]]);
+		if (++t->iter_action == 2) {
+			t->iter_action = 0;
+			t->iter_pos++;
+		}
+		if (e->win[a][0].packets + e->win[a][1].packets == 0)
+			continue;
+		conn_fill_log(e, a, l);
+		t->st.logs++;
+		return true;
+	}
+	return false;
+}
+
+void
+dpf_conn_stats_get(const struct dpf_conn_table *t, struct dpf_conn_stats *s)
+{
+	*s = t->st;
+	s->active = t->count;
+}

@@ -1,0 +1,419 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <rte_errno.h>
+
+#include "dpf_conn.h"
+#include "dpf_pkt.h"
+#include "dpf_test_eal.h"
+#include "dpf_test_util.h"
+
+#define SEC 1000000000ull
+#define W0 (1700000000ull * SEC) /* a window start */
+#define TIMEOUT (300 * SEC)
+
+#define FIN 0x01
+#define SYN 0x02
+#define RST 0x04
+#define ACK 0x10
+
+/* Helpers */
+
+/* A merged flow record as the pipeline emits it. */
+static struct dpf_record
+rec(uint8_t proto, const char *src, uint16_t sport, const char *dst, uint16_t dport, uint8_t action,
+    uint64_t packets, uint64_t first_ns, uint64_t last_ns, uint8_t flags)
+{
+	struct dpf_record r;
+
+	memset(&r, 0, sizeof(r));
+	r.key.family = strchr(src, ':') != NULL ? 6 : 4;
+	assert_int_equal(dpf_test_addr(src, r.key.src_addr), 0);
+	assert_int_equal(dpf_test_addr(dst, r.key.dst_addr), 0);
+	r.key.src_port = sport;
+	r.key.dst_port = dport;
+	r.key.proto = proto;
+	r.key.action = action;
+	memcpy(r.post.src_addr, r.key.src_addr, 16);
+	memcpy(r.post.dst_addr, r.key.dst_addr, 16);
+	r.post.src_port = sport;
+	r.post.dst_port = dport;
+	r.packets = packets;
+	r.bytes = packets * 100;
+	r.first_ns = first_ns;
+	r.last_ns = last_ns;
+	r.tcp_flags_all = flags;
+	r.tcp_flags_aws = dpf_pkt_tcp_flags_aws(flags);
+	return r;
+}
+
+static struct dpf_conn_table *
+table_new(uint32_t capacity)
+{
+	struct dpf_conn_params p = {
+		.name = "test",
+		.capacity = capacity,
+		.timeout_ns = TIMEOUT,
+		.socket_id = 0,
+	};
+	struct dpf_conn_table *t = dpf_conn_create(&p);
+
+	assert_non_null(t);
+	return t;
+}
+
+static void
+add_ok(struct dpf_conn_table *t, struct dpf_record r)
+{
+	assert_int_equal(dpf_conn_add(t, &r), 0);
+}
+
+/* Close the window [start, start + 60 s) and collect its logs. */
+static unsigned int
+close_window(struct dpf_conn_table *t, uint64_t start_ns, struct dpf_conn_log *logs,
+	     unsigned int max)
+{
+	unsigned int n = 0;
+	struct dpf_conn_log l;
+
+	dpf_conn_window_close(t, start_ns + 60 * SEC);
+	while (dpf_conn_log_next(t, &l)) {
+		assert_true(n < max);
+		logs[n++] = l;
+	}
+	return n;
+}
+
+static void
+assert_addr(const uint8_t *addr, const char *text)
+{
+	uint8_t want[16];
+
+	assert_int_equal(dpf_test_addr(text, want), 0);
+	assert_memory_equal(addr, want, 16);
+}
+
+/* Tests */
+
+static void
+test_conn_create_rejects_bad_params(void **state)
+{
+	struct dpf_conn_params p = {.capacity = 0, .timeout_ns = 1};
+
+	(void)state;
+	assert_null(dpf_conn_create(&p));
+	assert_int_equal(rte_errno, EINVAL);
+	p.capacity = 4;
+	p.timeout_ns = 0;
+	assert_null(dpf_conn_create(&p));
+	assert_null(dpf_conn_create(NULL));
+	dpf_conn_free(NULL);
+}
+
+/* The server's records sort first (lower address) but the client sent the first packet. */
+static void
+test_conn_handshake_initiator_is_first_packet(void **state)
+{
+	struct dpf_conn_table *t = table_new(16);
+	struct dpf_conn_log l[4];
+
+	(void)state;
+	add_ok(t, rec(6, "10.0.0.1", 80, "10.0.0.9", 40000, 0, 3, W0 + 2, W0 + 9, SYN | ACK | FIN));
+	add_ok(t,
+	       rec(6, "10.0.0.9", 40000, "10.0.0.1", 80, 0, 4, W0 + 1, W0 + 10, SYN | ACK | FIN));
+	assert_int_equal(close_window(t, W0, l, 4), 1);
+	assert_addr(l[0].initiator_addr, "10.0.0.9");
+	assert_addr(l[0].target_addr, "10.0.0.1");
+	assert_int_equal(l[0].initiator_port, 40000);
+	assert_int_equal(l[0].target_port, 80);
+	assert_int_equal(l[0].packets_from_initiator, 4);
+	assert_int_equal(l[0].bytes_from_initiator, 400);
+	assert_int_equal(l[0].packets_from_target, 3);
+	assert_int_equal(l[0].cumulative_packets_from_target, 3);
+	assert_int_equal(l[0].start_ns, W0 + 1);
+	assert_int_equal(l[0].end_ns, W0 + 10);
+	assert_int_equal(l[0].connection_start_ns, W0 + 1);
+	assert_true(l[0].was_initiated);
+	assert_true(l[0].was_terminated); /* both sides sent FIN */
+	assert_addr(l[0].post.src_addr, "10.0.0.9");
+	dpf_conn_free(t);
+}
+
+/* Same nanosecond: the side that sent a bare SYN began it. */
+static void
+test_conn_same_time_bare_syn_wins(void **state)
+{
+	struct dpf_conn_table *t = table_new(16);
+	struct dpf_conn_log l[2];
+
+	(void)state;
+	add_ok(t, rec(6, "10.0.0.1", 80, "10.0.0.9", 1234, 0, 1, W0 + 5, W0 + 5, SYN | ACK));
+	add_ok(t, rec(6, "10.0.0.9", 1234, "10.0.0.1", 80, 0, 1, W0 + 5, W0 + 5, SYN));
+	assert_int_equal(close_window(t, W0, l, 2), 1);
+	assert_addr(l[0].initiator_addr, "10.0.0.9");
+	dpf_conn_free(t);
+}
+
+static void
+test_conn_cumulative_across_windows(void **state)
+{
+	struct dpf_conn_table *t = table_new(16);
+	struct dpf_conn_log l[2];
+	uint64_t w1 = W0 + 60 * SEC;
+
+	(void)state;
+	add_ok(t, rec(6, "10.0.0.9", 5000, "10.0.0.1", 22, 0, 2, W0 + 1, W0 + 3, SYN | ACK));
+	add_ok(t, rec(6, "10.0.0.1", 22, "10.0.0.9", 5000, 0, 1, W0 + 2, W0 + 2, SYN | ACK));
+	assert_int_equal(close_window(t, W0, l, 2), 1);
+	assert_false(l[0].was_terminated);
+	/* Next window: only the target speaks; the initiator stays. */
+	add_ok(t, rec(6, "10.0.0.1", 22, "10.0.0.9", 5000, 0, 5, w1 + 1, w1 + 7, ACK));
+	assert_int_equal(close_window(t, w1, l, 2), 1);
+	assert_addr(l[0].initiator_addr, "10.0.0.9");
+	assert_false(l[0].was_initiated);
+	assert_int_equal(l[0].packets_from_initiator, 0);
+	assert_int_equal(l[0].packets_from_target, 5);
+	assert_int_equal(l[0].cumulative_packets_from_initiator, 2);
+	assert_int_equal(l[0].cumulative_packets_from_target, 6);
+	assert_int_equal(l[0].cumulative_bytes_from_target, 600);
+	assert_int_equal(l[0].connection_start_ns, W0 + 1);
+	assert_int_equal(l[0].start_ns, w1 + 1);
+	/* The post-NAT view follows the initiator even from the target's packets. */
+	assert_addr(l[0].post.src_addr, "10.0.0.9");
+	assert_int_equal(l[0].post.src_port, 5000);
+	dpf_conn_free(t);
+}
+
+static void
+test_conn_rst_terminates_then_bare_syn_starts_new(void **state)
+{
+	struct dpf_conn_table *t = table_new(16);
+	struct dpf_conn_log l[2];
+	uint64_t w1 = W0 + 60 * SEC;
+
+	(void)state;
+	add_ok(t, rec(6, "10.0.0.9", 5000, "10.0.0.1", 22, 0, 1, W0 + 1, W0 + 1, SYN));
+	add_ok(t, rec(6, "10.0.0.1", 22, "10.0.0.9", 5000, 0, 1, W0 + 2, W0 + 2, RST | ACK));
+	assert_int_equal(close_window(t, W0, l, 2), 1);
+	assert_true(l[0].was_terminated);
+	/* Port reuse, the other way round this time. */
+	add_ok(t, rec(6, "10.0.0.1", 22, "10.0.0.9", 5000, 0, 1, w1 + 1, w1 + 1, SYN));
+	assert_int_equal(close_window(t, w1, l, 2), 1);
+	assert_true(l[0].was_initiated);
+	assert_false(l[0].was_terminated);
+	assert_addr(l[0].initiator_addr, "10.0.0.1");
+	assert_int_equal(l[0].cumulative_packets_from_initiator, 1);
+	assert_int_equal(l[0].cumulative_packets_from_target, 0);
+	dpf_conn_free(t);
+}
+
+/* The last ACK after both FINs still belongs to the terminated connection. */
+static void
+test_conn_ack_after_termination_stays(void **state)
+{
+	struct dpf_conn_table *t = table_new(16);
+	struct dpf_conn_log l[2];
+	uint64_t w1 = W0 + 60 * SEC;
+
+	(void)state;
+	add_ok(t, rec(6, "10.0.0.9", 5000, "10.0.0.1", 22, 0, 3, W0 + 1, W0 + 5, SYN | FIN | ACK));
+	add_ok(t, rec(6, "10.0.0.1", 22, "10.0.0.9", 5000, 0, 2, W0 + 2, W0 + 6, SYN | FIN | ACK));
+	assert_int_equal(close_window(t, W0, l, 2), 1);
+	add_ok(t, rec(6, "10.0.0.9", 5000, "10.0.0.1", 22, 0, 1, w1 + 1, w1 + 1, ACK));
+	assert_int_equal(close_window(t, w1, l, 2), 1);
+	assert_false(l[0].was_initiated);
+	assert_true(l[0].was_terminated);
+	assert_int_equal(l[0].cumulative_packets_from_initiator, 4);
+	dpf_conn_free(t);
+}
+
+static void
+test_conn_idle_timeout_starts_new(void **state)
+{
+	struct dpf_conn_table *t = table_new(16);
+	struct dpf_conn_log l[2];
+	uint64_t w1 = W0 + 60 * SEC, w_late = W0 + 600 * SEC;
+
+	(void)state;
+	add_ok(t, rec(17, "10.0.0.9", 53000, "10.0.0.1", 53, 0, 1, W0 + 1, W0 + 1, 0));
+	assert_int_equal(close_window(t, W0, l, 2), 1);
+	/* 299 s later: the same connection (timeout is 300 s). */
+	add_ok(t, rec(17, "10.0.0.1", 53, "10.0.0.9", 53000, 0, 1, w1 + 1, w1 + 1, 0));
+	assert_int_equal(close_window(t, w1, l, 2), 1);
+	assert_false(l[0].was_initiated);
+	assert_addr(l[0].initiator_addr, "10.0.0.9");
+	/* More than 300 s after the last packet: a new connection, the sender initiates. */
+	add_ok(t, rec(17, "10.0.0.1", 53, "10.0.0.9", 53000, 0, 1, w_late, w_late, 0));
+	assert_int_equal(close_window(t, w_late, l, 2), 1);
+	assert_true(l[0].was_initiated);
+	assert_addr(l[0].initiator_addr, "10.0.0.1");
+	assert_int_equal(l[0].cumulative_packets_from_initiator, 1);
+	dpf_conn_free(t);
+}
+
+static void
+test_conn_idle_connection_expires(void **state)
+{
+	struct dpf_conn_table *t = table_new(16);
+	struct dpf_conn_log l[2];
+	struct dpf_conn_stats st;
+
+	(void)state;
+	add_ok(t, rec(17, "10.0.0.9", 1, "10.0.0.1", 2, 0, 1, W0 + 1, W0 + 1, 0));
+	close_window(t, W0, l, 2);
+	dpf_conn_stats_get(t, &st);
+	assert_int_equal(st.active, 1);
+	assert_int_equal(close_window(t, W0 + 300 * SEC, l, 2), 0);
+	dpf_conn_stats_get(t, &st);
+	assert_int_equal(st.active, 0);
+	assert_int_equal(st.expired, 1);
+	dpf_conn_free(t);
+}
+
+/* An ACL rejects the replies: one accepted and one rejected flow log. */
+static void
+test_conn_rejected_replies_give_two_logs(void **state)
+{
+	struct dpf_conn_table *t = table_new(16);
+	struct dpf_conn_log l[4];
+
+	(void)state;
+	add_ok(t, rec(6, "10.0.0.1", 22, "10.0.0.9", 5000, DPF_ACTION_REJECT, 2, W0 + 2, W0 + 4,
+		      SYN | ACK));
+	add_ok(t,
+	       rec(6, "10.0.0.9", 5000, "10.0.0.1", 22, DPF_ACTION_ACCEPT, 3, W0 + 1, W0 + 5, SYN));
+	assert_int_equal(close_window(t, W0, l, 4), 2);
+	assert_int_equal(l[0].action, DPF_ACTION_ACCEPT);
+	assert_int_equal(l[0].packets_from_initiator, 3);
+	assert_int_equal(l[0].packets_from_target, 0);
+	assert_int_equal(l[1].action, DPF_ACTION_REJECT);
+	assert_int_equal(l[1].packets_from_initiator, 0);
+	assert_int_equal(l[1].packets_from_target, 2);
+	assert_addr(l[1].initiator_addr, "10.0.0.9");
+	dpf_conn_free(t);
+}
+
+static void
+test_conn_ipv6_and_other_protocols(void **state)
+{
+	struct dpf_conn_table *t = table_new(16);
+	struct dpf_conn_log l[2];
+	struct dpf_record icmp = rec(1, "10.0.0.1", 0, "10.0.0.2", 0, 0, 1, W0, W0, 0);
+
+	(void)state;
+	assert_int_equal(dpf_conn_add(t, &icmp), -EINVAL);
+	add_ok(t, rec(17, "2001:db8::2", 9, "2001:db8::1", 9, 0, 1, W0 + 1, W0 + 1, 0));
+	assert_int_equal(close_window(t, W0, l, 2), 1);
+	assert_int_equal(l[0].family, 6);
+	assert_addr(l[0].initiator_addr, "2001:db8::2");
+	dpf_conn_free(t);
+}
+
+static void
+test_conn_full_table_counts_overflow(void **state)
+{
+	struct dpf_conn_table *t = table_new(2);
+	struct dpf_conn_log l[4];
+	struct dpf_conn_stats st;
+	struct dpf_record r;
+
+	(void)state;
+	add_ok(t, rec(17, "10.0.0.1", 1, "10.0.0.2", 1, 0, 1, W0, W0, 0));
+	add_ok(t, rec(17, "10.0.0.1", 2, "10.0.0.2", 2, 0, 1, W0, W0, 0));
+	r = rec(17, "10.0.0.1", 3, "10.0.0.2", 3, 0, 7, W0, W0, 0);
+	assert_int_equal(dpf_conn_add(t, &r), -ENOSPC);
+	/* Existing connections keep counting. */
+	add_ok(t, rec(17, "10.0.0.2", 1, "10.0.0.1", 1, 0, 1, W0 + 1, W0 + 1, 0));
+	assert_int_equal(close_window(t, W0, l, 4), 2);
+	dpf_conn_stats_get(t, &st);
+	assert_int_equal(st.records_full, 1);
+	assert_int_equal(st.packets_full, 7);
+	assert_int_equal(st.records, 3);
+	dpf_conn_free(t);
+}
+
+/* Both directions of a new connection in one burst, an ICMP row, a full table. */
+static void
+test_conn_burst_results_match_single_adds(void **state)
+{
+	struct dpf_conn_table *t = table_new(2);
+	struct dpf_record r[5];
+	struct dpf_conn_log l[4];
+	int rc[5];
+
+	(void)state;
+	r[0] = rec(6, "10.0.0.9", 5000, "10.0.0.1", 22, 0, 1, W0 + 1, W0 + 1, SYN);
+	r[1] = rec(6, "10.0.0.1", 22, "10.0.0.9", 5000, 0, 1, W0 + 2, W0 + 2, SYN | ACK);
+	r[2] = rec(1, "10.0.0.9", 0, "10.0.0.1", 0, 0, 1, W0, W0, 0);
+	r[3] = rec(17, "10.0.0.9", 1, "10.0.0.1", 1, 0, 1, W0, W0, 0);
+	r[4] = rec(17, "10.0.0.9", 2, "10.0.0.1", 2, 0, 1, W0, W0, 0);
+	assert_int_equal(dpf_conn_add_burst(t, r, 5, rc), 3);
+	assert_int_equal(rc[0], 0);
+	assert_int_equal(rc[1], 0);
+	assert_int_equal(rc[2], -EINVAL);
+	assert_int_equal(rc[3], 0);
+	assert_int_equal(rc[4], -ENOSPC);
+	assert_int_equal(close_window(t, W0, l, 4), 2);
+	assert_int_equal(l[0].packets_from_initiator, 1);
+	assert_int_equal(l[0].packets_from_target, 1);
+	dpf_conn_free(t);
+}
+
+/* A flushed window hands records over twice: interface 1 first, then 0. */
+static void
+test_conn_logs_grouped_by_interface(void **state)
+{
+	struct dpf_conn_table *t = table_new(16);
+	struct dpf_conn_log l[4];
+	struct dpf_record r;
+
+	(void)state;
+	r = rec(17, "10.0.0.9", 1, "10.0.0.1", 1, 0, 1, W0, W0, 0);
+	r.key.iface = 1;
+	add_ok(t, r);
+	r = rec(17, "10.0.0.9", 2, "10.0.0.1", 2, 0, 1, W0, W0, 0);
+	add_ok(t, r);
+	r = rec(17, "10.0.0.9", 3, "10.0.0.1", 3, 0, 1, W0, W0, 0);
+	r.key.iface = 1;
+	add_ok(t, r);
+	assert_int_equal(close_window(t, W0, l, 4), 3);
+	assert_int_equal(l[0].iface, 0);
+	assert_int_equal(l[1].iface, 1);
+	assert_int_equal(l[1].initiator_port, 1);
+	assert_int_equal(l[2].iface, 1);
+	assert_int_equal(l[2].initiator_port, 3);
+	dpf_conn_free(t);
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_conn_create_rejects_bad_params),
+		cmocka_unit_test(test_conn_handshake_initiator_is_first_packet),
+		cmocka_unit_test(test_conn_same_time_bare_syn_wins),
+		cmocka_unit_test(test_conn_cumulative_across_windows),
+		cmocka_unit_test(test_conn_rst_terminates_then_bare_syn_starts_new),
+		cmocka_unit_test(test_conn_ack_after_termination_stays),
+		cmocka_unit_test(test_conn_idle_timeout_starts_new),
+		cmocka_unit_test(test_conn_idle_connection_expires),
+		cmocka_unit_test(test_conn_rejected_replies_give_two_logs),
+		cmocka_unit_test(test_conn_ipv6_and_other_protocols),
+		cmocka_unit_test(test_conn_full_table_counts_overflow),
+		cmocka_unit_test(test_conn_burst_results_match_single_adds),
+		cmocka_unit_test(test_conn_logs_grouped_by_interface),
+	};
+
+	(void)argc;
+	if (dpf_test_eal_init(argv[0]) < 0)
+		return 77;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
