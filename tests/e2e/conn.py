@@ -24,7 +24,8 @@ import tempfile
 DPFLOW = os.environ["DPFLOW"]
 GENCAP = os.environ["GENCAP"]
 CONNMODEL = os.environ["CONNMODEL"]
-EAL = ["--no-huge", "-m", "512", "--no-pci", "--no-shconf", "--log-level=lib.eal:error"]
+EAL = ["--no-huge", "-m", "512", "--no-pci", "--no-shconf", "--log-level=lib.eal:error",
+       "--log-level=dpflow.control:debug"]  # the summary with its zero-valued lines
 EAL1 = EAL + ["-l", "0-1"]
 EAL4 = EAL + ["--lcores", "(0-5)@(0-1)"]
 WINDOW = 60
