@@ -314,8 +314,8 @@ classify_slice(const struct dpf_acl *acl, const struct dpf_pkt_info *const *pis,
 			memset(t->pad, 0, sizeof(t->pad));
 			memcpy(&t->src, pi->src_addr, sizeof(t->src));
 			memcpy(&t->dst, pi->dst_addr, sizeof(t->dst));
-			t->sport = rte_cpu_to_be_16(pi->src_port);
-			t->dport = rte_cpu_to_be_16(pi->dst_port);
+			t->sport = rte_cpu_to_be_16(pi->l4.src_port);
+			t->dport = rte_cpu_to_be_16(pi->l4.dst_port);
 			d4[n4] = (const uint8_t *)t;
 			idx4[n4++] = (uint8_t)i;
 		} else if (pi->family == 6 && acl->ctx6 != NULL) {
@@ -325,8 +325,8 @@ classify_slice(const struct dpf_acl *acl, const struct dpf_pkt_info *const *pis,
 			memset(t->pad, 0, sizeof(t->pad));
 			memcpy(t->src, pi->src_addr, sizeof(t->src));
 			memcpy(t->dst, pi->dst_addr, sizeof(t->dst));
-			t->sport = rte_cpu_to_be_16(pi->src_port);
-			t->dport = rte_cpu_to_be_16(pi->dst_port);
+			t->sport = rte_cpu_to_be_16(pi->l4.src_port);
+			t->dport = rte_cpu_to_be_16(pi->l4.dst_port);
 			d6[n6] = (const uint8_t *)t;
 			idx6[n6++] = (uint8_t)i;
 		}
