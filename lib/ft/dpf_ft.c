@@ -376,12 +376,6 @@ dpf_ft_count(const struct dpf_ft *ft)
 	return ft->count;
 }
 
-uint32_t
-dpf_ft_capacity(const struct dpf_ft *ft)
-{
-	return ft->capacity;
-}
-
 bool
 dpf_ft_is_full(const struct dpf_ft *ft)
 {
