@@ -229,8 +229,8 @@ start_ifmap(struct dpf_app *app)
 {
 	struct dpf_ifmap_params ip = {
 		.cfg = app->cfg,
-		.ports = dpf_ports_ids(app->ports),
-		.n_ports = dpf_ports_count(app->ports),
+		.ports = dpf_ports_settled(app->ports)->ids,
+		.n_ports = dpf_ports_settled(app->ports)->n_ports,
 	};
 
 	app->ifmap = dpf_ifmap_create(&ip);

@@ -119,8 +119,8 @@ dpf_ctl_wait(struct dpf_ctl *ctl, FILE *f)
 static int
 port_arg(const struct dpf_ctl *ctl, FILE *f, const char *arg, int *port)
 {
-	const uint16_t *ids = dpf_ports_ids(ctl->p.h.ports);
-	uint16_t i, n = dpf_ports_count(ctl->p.h.ports);
+	const uint16_t *ids = dpf_ports_settled(ctl->p.h.ports)->ids;
+	uint16_t i, n = dpf_ports_settled(ctl->p.h.ports)->n_ports;
 	char *end;
 	long v;
 
@@ -148,13 +148,13 @@ typedef void (*port_fn)(struct dpf_ctl *ctl, FILE *f, uint16_t port);
 static int
 for_ports(struct dpf_ctl *ctl, FILE *f, const char *which, port_fn fn)
 {
-	const uint16_t *ids = dpf_ports_ids(ctl->p.h.ports);
+	const uint16_t *ids = dpf_ports_settled(ctl->p.h.ports)->ids;
 	uint16_t i;
 	int port;
 
 	if (port_arg(ctl, f, which, &port) < 0)
 		return -1;
-	for (i = 0; i < dpf_ports_count(ctl->p.h.ports); i++)
+	for (i = 0; i < dpf_ports_settled(ctl->p.h.ports)->n_ports; i++)
 		if (port < 0 || ids[i] == port)
 			fn(ctl, f, ids[i]);
 	return 0;

@@ -22,8 +22,8 @@ take_ports(const struct dpf_ctl *ctl, bool nic, struct dpf_snapshot *s)
 
 	if (ctl->p.h.ports == NULL)
 		return;
-	ids = dpf_ports_ids(ctl->p.h.ports);
-	s->n_ports = dpf_ports_count(ctl->p.h.ports);
+	ids = dpf_ports_settled(ctl->p.h.ports)->ids;
+	s->n_ports = dpf_ports_settled(ctl->p.h.ports)->n_ports;
 	for (p = 0; p < s->n_ports; p++) {
 		struct dpf_snap_port *sp = &s->port[p];
 

@@ -383,4 +383,17 @@ rx_burst(struct dpf_lcore *lc, const struct dpf_rxq_ref *ref, struct rte_mbuf **
 		rte_pktmbuf_free_bulk(b.tx, b.n_tx);
 }
 
+/*
+ * Defines engine E (const struct dpf_engine dpf_engine_E, named "E") as the
+ * rx_burst template instantiated with its mode, flush and transmit: an engine
+ * file writes its flush (and transmit) and this one line.
+ */
+#define DPF_ENGINE_DEFINE(e, forward, flush, transmit)                                             \
+	static void e##_burst(struct dpf_lcore *lc, const struct dpf_rxq_ref *ref,                 \
+			      struct rte_mbuf **pkts, uint16_t n)                                  \
+	{                                                                                          \
+		rx_burst(lc, ref, pkts, n, forward, flush, transmit);                              \
+	}                                                                                          \
+	const struct dpf_engine dpf_engine_##e = {.name = #e, .burst = e##_burst}
+
 #endif /* DPFLOW_BURST_H */

@@ -41,7 +41,7 @@ static void
 fill_shared(struct dpf_dataplane *dp, const struct dpf_dataplane_params *p)
 {
 	struct dpf_dp_shared *sh = &dp->sh;
-	const uint16_t *ports = dpf_ports_ids(p->h.ports);
+	const uint16_t *ports = dpf_ports_settled(p->h.ports)->ids;
 	uint16_t i;
 
 	sh->clock = p->h.clock;
@@ -60,7 +60,7 @@ fill_shared(struct dpf_dataplane *dp, const struct dpf_dataplane_params *p)
 	sh->handoffs = &dp->handoffs;
 	sh->lcores = dp->lcores;
 	dp->frag_sets = DPF_RSS_RETA_SIZE;
-	for (i = 0; i < dpf_ports_count(p->h.ports); i++) {
+	for (i = 0; i < dpf_ports_settled(p->h.ports)->n_ports; i++) {
 		const struct dpf_port_conf *c = dpf_ports_conf(p->h.ports, ports[i]);
 		struct dpf_dp_port *dpp = &sh->port[ports[i]];
 
@@ -103,10 +103,10 @@ create_nat_shared(struct dpf_dataplane *dp, bool shared)
 static void
 assign_queues(struct dpf_lcore *lc, const struct dpf_ports *ports)
 {
-	const uint16_t *ids = dpf_ports_ids(ports);
+	const uint16_t *ids = dpf_ports_settled(ports)->ids;
 	uint16_t p;
 
-	for (p = 0; p < dpf_ports_count(ports); p++) {
+	for (p = 0; p < dpf_ports_settled(ports)->n_ports; p++) {
 		if (lc->index < dpf_ports_conf(ports, ids[p])->n_rxq) {
 			lc->rxq[lc->n_rxq].port = ids[p];
 			lc->rxq[lc->n_rxq].queue = lc->index;
@@ -164,7 +164,7 @@ static int
 create_sessions(struct dpf_dataplane *dp, struct dpf_lcore *lc, const struct dpf_ports *ports,
 		int socket)
 {
-	const uint16_t *ids = dpf_ports_ids(ports);
+	const uint16_t *ids = dpf_ports_settled(ports)->ids;
 	char name[RTE_RING_NAMESIZE];
 	struct dpf_nat_sessions_params np = {
 		.name = name,

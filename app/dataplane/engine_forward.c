@@ -390,14 +390,4 @@ transmit(struct dpf_lcore *lc, uint16_t port, struct burst *b)
 	b->n_tx = 0;
 }
 
-static void
-forward_burst(struct dpf_lcore *lc, const struct dpf_rxq_ref *ref, struct rte_mbuf **pkts,
-	      uint16_t n)
-{
-	rx_burst(lc, ref, pkts, n, true, forward_flush, transmit);
-}
-
-const struct dpf_engine dpf_engine_forward = {
-	.name = "forward",
-	.burst = forward_burst,
-};
+DPF_ENGINE_DEFINE(forward, true, forward_flush, transmit);

@@ -23,14 +23,4 @@ monitor_flush(struct dpf_lcore *lc, uint16_t port, struct burst *b)
 	b->n = 0;
 }
 
-static void
-monitor_burst(struct dpf_lcore *lc, const struct dpf_rxq_ref *ref, struct rte_mbuf **pkts,
-	      uint16_t n)
-{
-	rx_burst(lc, ref, pkts, n, false, monitor_flush, NULL);
-}
-
-const struct dpf_engine dpf_engine_monitor = {
-	.name = "monitor",
-	.burst = monitor_burst,
-};
+DPF_ENGINE_DEFINE(monitor, false, monitor_flush, NULL);

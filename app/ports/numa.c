@@ -95,13 +95,13 @@ void
 dpf_ports_numa_report(const struct dpf_ports *ps, const struct dpf_numa_poll *polls,
 		      unsigned int n_polls)
 {
-	const uint16_t *ports = dpf_ports_ids(ps);
+	const uint16_t *ports = dpf_ports_settled(ps)->ids;
 	char name[RTE_ETH_NAME_MAX_LEN];
 	unsigned int i;
 	uint16_t p;
 
 	print_machine_nodes();
-	for (p = 0; p < dpf_ports_count(ps); p++) {
+	for (p = 0; p < dpf_ports_settled(ps)->n_ports; p++) {
 		int socket = rte_eth_dev_socket_id(ports[p]);
 
 		if (rte_eth_dev_get_name_by_port(ports[p], name) != 0)

@@ -33,9 +33,7 @@
 
 struct dpf_ports {
 	const struct dpf_options *opt;
-	struct dpf_drivers *drivers; /* not owned: main frees it after EAL */
-	uint16_t ports[DPF_MAX_PORTS];
-	uint16_t n_ports;
+	struct dpf_drivers *drivers;		  /* not owned: main frees it after EAL */
 	struct dpf_port_conf conf[DPF_MAX_PORTS]; /* by port id */
 	struct rte_mempool *pool[DPF_MAX_PORTS];  /* by port id */
 	struct rte_ring *replay_tx[DPF_MAX_RX_CORES];
@@ -280,8 +278,8 @@ not_steerable(const struct dpf_ports *ps, char *why, size_t len)
 {
 	uint16_t p;
 
-	for (p = 0; p < ps->n_ports; p++) {
-		uint16_t port = ps->ports[p];
+	for (p = 0; p < ps->s.n_ports; p++) {
+		uint16_t port = ps->s.ids[p];
 		const struct dpf_drv_port *dp = dpf_drivers_port(ps->drivers, port);
 		const struct dpf_drv_settings *c = &dp->configured;
 
@@ -302,11 +300,11 @@ not_steerable(const struct dpf_ports *ps, char *why, size_t len)
 				 "port %u (%s): RSS is not the symmetric key with the round-robin "
 				 "RETA dpflow predicts",
 				 port, dp->driver);
-		else if (ps->conf[port].reta_size != ps->conf[ps->ports[0]].reta_size)
+		else if (ps->conf[port].reta_size != ps->conf[ps->s.ids[0]].reta_size)
 			/* The prediction uses one RETA size for every port. */
 			snprintf(why, len, "port %u (%s): a RETA of %u entries, port %u's has %u",
-				 port, dp->driver, ps->conf[port].reta_size, ps->ports[0],
-				 ps->conf[ps->ports[0]].reta_size);
+				 port, dp->driver, ps->conf[port].reta_size, ps->s.ids[0],
+				 ps->conf[ps->s.ids[0]].reta_size);
 		else
 			continue;
 		return why;
@@ -359,11 +357,11 @@ all_ports_stamp_capture_time(const struct dpf_ports *ps)
 {
 	uint16_t p;
 
-	for (p = 0; p < ps->n_ports; p++)
-		if (!dpf_drivers_port_has_quirk(ps->drivers, ps->ports[p],
+	for (p = 0; p < ps->s.n_ports; p++)
+		if (!dpf_drivers_port_has_quirk(ps->drivers, ps->s.ids[p],
 						DPF_DRV_QUIRK_TIMESTAMP_UNIX_US))
 			return false;
-	return ps->n_ports > 0;
+	return ps->s.n_ports > 0;
 }
 
 /* --forward A:B[,C:D]: each port in at most one pair, the two ports distinct. */
@@ -404,13 +402,13 @@ parse_forward(struct dpf_ports *ps)
 			uint16_t i;
 			bool found = false;
 
-			for (i = 0; i < ps->n_ports; i++)
-				found |= ps->ports[i] == p;
+			for (i = 0; i < ps->s.n_ports; i++)
+				found |= ps->s.ids[i] == p;
 			if (!found) {
 				DPF_LOG(ERR, ports,
 					"--forward %s: port %" PRIu64
 					" does not exist (%u ports)\n",
-					ps->opt->forward, p, ps->n_ports);
+					ps->opt->forward, p, ps->s.n_ports);
 				return -EINVAL;
 			}
 		}
@@ -542,8 +540,8 @@ cap_rx_cores(struct dpf_ports *ps)
 	char idle[DPF_MAX_RX_CORES * 8] = "";
 	int n = 0;
 
-	for (p = 0; p < ps->n_ports; p++)
-		most = RTE_MAX(most, ps->conf[ps->ports[p]].n_rxq);
+	for (p = 0; p < ps->s.n_ports; p++)
+		most = RTE_MAX(most, ps->conf[ps->s.ids[p]].n_rxq);
 	if (most == 0 || most >= ps->s.n_cores)
 		return;
 	for (c = 0; c < most; c++)
@@ -588,14 +586,14 @@ dpf_ports_probe(const struct dpf_ports_params *p)
 	{
 		if (rc != 0)
 			break;
-		if (ps->n_ports == DPF_MAX_PORTS || port >= DPF_MAX_PORTS) {
+		if (ps->s.n_ports == DPF_MAX_PORTS || port >= DPF_MAX_PORTS) {
 			DPF_LOG(ERR, ports, "more than %d ports\n", DPF_MAX_PORTS);
 			rc = -E2BIG;
 			break;
 		}
-		ps->ports[ps->n_ports++] = port;
+		ps->s.ids[ps->s.n_ports++] = port;
 	}
-	if (rc == 0 && ps->n_ports == 0) {
+	if (rc == 0 && ps->s.n_ports == 0) {
 		DPF_LOG(ERR, ports,
 			"no port to poll: bind a NIC to a DPDK driver, add a vdev "
 			"(--vdev net_pcap0,rx_pcap=FILE) or use --replay FILE\n");
@@ -626,14 +624,14 @@ settle_clock(struct dpf_ports *ps)
 				      : DPF_CLOCK_WALL;
 	if (ps->s.clock != DPF_CLOCK_PACKET || ps->opt->replay != NULL)
 		return 0;
-	for (p = 0; p < ps->n_ports; p++) {
-		if (dpf_drivers_port_has_quirk(ps->drivers, ps->ports[p],
+	for (p = 0; p < ps->s.n_ports; p++) {
+		if (dpf_drivers_port_has_quirk(ps->drivers, ps->s.ids[p],
 					       DPF_DRV_QUIRK_TIMESTAMP_UNIX_US))
 			continue;
 		DPF_LOG(ERR, ports,
 			"--clock packet: port %u gives no capture time (its driver "
 			"profile has no timestamp-unix-us quirk); use --clock wall\n",
-			ps->ports[p]);
+			ps->s.ids[p]);
 		return -ENOTSUP;
 	}
 	return 0;
@@ -670,13 +668,14 @@ dpf_ports_start(struct dpf_ports *ps)
 	ps->s.n_cores = (uint16_t)ps->opt->rxq;
 	rc = parse_forward(ps);
 	if (rc == 0)
-		rc = dpf_drivers_select(ps->drivers, ps->opt->drivers_cfg, ps->ports, ps->n_ports);
-	for (p = 0; p < ps->n_ports && rc == 0; p++)
-		rc = check_link_layer(ps->drivers, ps->ports[p]);
+		rc = dpf_drivers_select(ps->drivers, ps->opt->drivers_cfg, ps->s.ids,
+					ps->s.n_ports);
+	for (p = 0; p < ps->s.n_ports && rc == 0; p++)
+		rc = check_link_layer(ps->drivers, ps->s.ids[p]);
 	if (rc == 0)
 		rc = settle_clock(ps);
-	for (p = 0; p < ps->n_ports && rc == 0; p++)
-		rc = configure_port(ps, ps->ports[p]);
+	for (p = 0; p < ps->s.n_ports && rc == 0; p++)
+		rc = configure_port(ps, ps->s.ids[p]);
 	if (rc != 0)
 		return rc;
 	cap_rx_cores(ps);
@@ -696,10 +695,10 @@ dpf_ports_free(struct dpf_ports *ps)
 
 	if (ps == NULL)
 		return;
-	for (i = 0; i < ps->n_ports; i++) {
-		if (ps->started[ps->ports[i]])
-			rte_eth_dev_stop(ps->ports[i]);
-		rte_eth_dev_close(ps->ports[i]);
+	for (i = 0; i < ps->s.n_ports; i++) {
+		if (ps->started[ps->s.ids[i]])
+			rte_eth_dev_stop(ps->s.ids[i]);
+		rte_eth_dev_close(ps->s.ids[i]);
 	}
 	dpf_drivers_close(ps->drivers);
 	for (i = 0; i < DPF_MAX_PORTS; i++)
@@ -715,18 +714,6 @@ const struct dpf_ports_settled *
 dpf_ports_settled(const struct dpf_ports *ps)
 {
 	return &ps->s;
-}
-
-uint16_t
-dpf_ports_count(const struct dpf_ports *ps)
-{
-	return ps->n_ports;
-}
-
-const uint16_t *
-dpf_ports_ids(const struct dpf_ports *ps)
-{
-	return ps->ports;
 }
 
 const struct dpf_port_conf *

@@ -79,16 +79,16 @@ struct dpf_ports_settled {
 	int ts_offset;			   /* mbuf timestamp field (packet clock), -1: none */
 	uint64_t ts_flag;		   /* and its flag */
 	int replay_port;		   /* the replay source's port id, -1 without --replay */
+	uint16_t n_ports;		   /* probed ports, in EAL order */
+	uint16_t ids[DPF_MAX_PORTS];	   /* their port ids */
 };
 
-/** Valid from dpf_ports_probe() (replay_port) and dpf_ports_start() (the rest). */
+/** Valid from dpf_ports_probe() (replay_port, n_ports, ids) and dpf_ports_start() (the rest). */
 const struct dpf_ports_settled *dpf_ports_settled(const struct dpf_ports *ps);
 
 /** Stop and close every port; forget the driver profiles. NULL-safe. */
 void dpf_ports_free(struct dpf_ports *ps);
 
-uint16_t dpf_ports_count(const struct dpf_ports *ps);
-const uint16_t *dpf_ports_ids(const struct dpf_ports *ps);
 const struct dpf_port_conf *dpf_ports_conf(const struct dpf_ports *ps, uint16_t port);
 
 /** The replay source's mbuf pool (the replay thread allocates from it). */
