@@ -1775,6 +1775,18 @@ build_v6_icmp(struct frame *f, uint8_t type, uint8_t code, uint16_t id, uint32_t
 	ipv6_finish(f);
 }
 
+/* Every L4 field a parse gave: what want does not name must be 0. */
+static void
+assert_l4_is(const struct dpf_pkt_l4 *got, struct dpf_pkt_l4 want)
+{
+	assert_int_equal(got->src_port, want.src_port);
+	assert_int_equal(got->dst_port, want.dst_port);
+	assert_int_equal(got->icmp_id, want.icmp_id);
+	assert_int_equal(got->icmp_type, want.icmp_type);
+	assert_int_equal(got->icmp_code, want.icmp_code);
+	assert_int_equal(got->has_icmp_id, want.has_icmp_id);
+}
+
 static void
 test_parse_icmp_echo_records_type_code_and_identifier(void **state)
 {
@@ -1787,12 +1799,9 @@ test_parse_icmp_echo_records_type_code_and_identifier(void **state)
 		build_v4_icmp(&f, types[i], 0, 0xabcd, 56);
 		assert_int_equal(parse(&f, &pi), DPF_PKT_OK);
 		assert_int_equal(pi.proto, PROTO_ICMP);
-		assert_int_equal(pi.l4.icmp_type, types[i]);
-		assert_int_equal(pi.l4.icmp_code, 0);
-		assert_int_equal(pi.l4.has_icmp_id, 1);
-		assert_int_equal(pi.l4.icmp_id, 0xabcd);
-		assert_int_equal(pi.l4.src_port, 0);
-		assert_int_equal(pi.l4.dst_port, 0);
+		assert_l4_is(&pi.l4, (struct dpf_pkt_l4){.icmp_type = types[i],
+							 .has_icmp_id = 1,
+							 .icmp_id = 0xabcd});
 		assert_int_equal(pi.has_l4, 1);
 	}
 }
@@ -1809,12 +1818,9 @@ test_parse_icmpv6_echo_records_type_code_and_identifier(void **state)
 		build_v6_icmp(&f, types[i], 0, 0x0102, 8);
 		assert_int_equal(parse(&f, &pi), DPF_PKT_OK);
 		assert_int_equal(pi.proto, PROTO_ICMPV6);
-		assert_int_equal(pi.l4.icmp_type, types[i]);
-		assert_int_equal(pi.l4.icmp_code, 0);
-		assert_int_equal(pi.l4.has_icmp_id, 1);
-		assert_int_equal(pi.l4.icmp_id, 0x0102);
-		assert_int_equal(pi.l4.src_port, 0);
-		assert_int_equal(pi.l4.dst_port, 0);
+		assert_l4_is(&pi.l4, (struct dpf_pkt_l4){.icmp_type = types[i],
+							 .has_icmp_id = 1,
+							 .icmp_id = 0x0102});
 	}
 }
 
@@ -1826,26 +1832,19 @@ test_parse_icmp_non_echo_records_type_code_without_identifier(void **state)
 
 	build_v4_icmp(&f, 3, 3, 0x1111, 28); /* port unreachable */
 	assert_int_equal(parse(&f, &pi), DPF_PKT_OK);
-	assert_int_equal(pi.l4.icmp_type, 3);
-	assert_int_equal(pi.l4.icmp_code, 3);
-	assert_int_equal(pi.l4.has_icmp_id, 0);
-	assert_int_equal(pi.l4.icmp_id, 0);
+	assert_l4_is(&pi.l4, (struct dpf_pkt_l4){.icmp_type = 3, .icmp_code = 3});
 
 	build_v6_icmp(&f, 135, 0, 0x2222, 16); /* neighbour solicitation */
 	assert_int_equal(parse(&f, &pi), DPF_PKT_OK);
-	assert_int_equal(pi.l4.icmp_type, 135);
-	assert_int_equal(pi.l4.has_icmp_id, 0);
-	assert_int_equal(pi.l4.icmp_id, 0);
+	assert_l4_is(&pi.l4, (struct dpf_pkt_l4){.icmp_type = 135});
 
 	/* Echo type numbers belong to their protocol: 128 in ICMP, 8 in ICMPv6 are not echo. */
 	build_v4_icmp(&f, 128, 0, 0x3333, 0);
 	assert_int_equal(parse(&f, &pi), DPF_PKT_OK);
-	assert_int_equal(pi.l4.icmp_type, 128);
-	assert_int_equal(pi.l4.has_icmp_id, 0);
+	assert_l4_is(&pi.l4, (struct dpf_pkt_l4){.icmp_type = 128});
 	build_v6_icmp(&f, 8, 0, 0x4444, 0);
 	assert_int_equal(parse(&f, &pi), DPF_PKT_OK);
-	assert_int_equal(pi.l4.icmp_type, 8);
-	assert_int_equal(pi.l4.has_icmp_id, 0);
+	assert_l4_is(&pi.l4, (struct dpf_pkt_l4){.icmp_type = 8});
 }
 
 static void
@@ -1858,22 +1857,18 @@ test_parse_icmp_echo_id_cut_or_past_datagram_is_ok_without_it(void **state)
 	build_v4_icmp(&f, 8, 0, 0x5555, 0);
 	for (caplen = 14 + 20 + 4; caplen < 14 + 20 + 8; caplen++) {
 		assert_int_equal(parse_n(&f, caplen, &pi), DPF_PKT_OK);
-		assert_int_equal(pi.l4.icmp_type, 8);
 		assert_int_equal(pi.has_l4, 1);
-		assert_int_equal(pi.l4.has_icmp_id, 0);
-		assert_int_equal(pi.l4.icmp_id, 0);
+		assert_l4_is(&pi.l4, (struct dpf_pkt_l4){.icmp_type = 8});
 	}
 	assert_int_equal(parse_n(&f, 14 + 20 + 8, &pi), DPF_PKT_OK);
-	assert_int_equal(pi.l4.has_icmp_id, 1);
-	assert_int_equal(pi.l4.icmp_id, 0x5555);
+	assert_l4_is(&pi.l4,
+		     (struct dpf_pkt_l4){.icmp_type = 8, .has_icmp_id = 1, .icmp_id = 0x5555});
 
 	/* Total length 24: the identifier bytes are Ethernet padding, not the echo's. */
 	build_v4_icmp(&f, 8, 0, 0x5555, 0);
 	set16(&f, 14 + 2, 24);
 	assert_int_equal(parse(&f, &pi), DPF_PKT_OK);
-	assert_int_equal(pi.l4.icmp_type, 8);
-	assert_int_equal(pi.l4.has_icmp_id, 0);
-	assert_int_equal(pi.l4.icmp_id, 0);
+	assert_l4_is(&pi.l4, (struct dpf_pkt_l4){.icmp_type = 8});
 }
 
 static void
@@ -1894,8 +1889,7 @@ test_parse_non_icmp_leaves_icmp_fields_zero(void **state)
 	ipv4_set_frag(&f, 10);
 	assert_int_equal(parse(&f, &pi), DPF_PKT_OK);
 	assert_int_equal(pi.has_l4, 0);
-	assert_int_equal(pi.l4.icmp_type, 0);
-	assert_int_equal(pi.l4.has_icmp_id, 0);
+	assert_l4_is(&pi.l4, (struct dpf_pkt_l4){0});
 }
 
 /* ---- rewrite: reference checksums ----------------------------------------------------------- */
