@@ -124,22 +124,24 @@ struct dpf_pkt_l4 {
  * DPF_PKT_OK.
  */
 struct dpf_pkt_info {
+	/* What a flow key and its counters read first, in the first 56 bytes
+	 * (a burst's array of these is read one after another). */
 	uint8_t src_addr[16];  /**< IPv4: bytes 0..3, rest zero */
 	uint8_t dst_addr[16];
 	struct dpf_pkt_l4 l4;  /**< ports and ICMP header (valid when has_l4) */
-	uint32_t l3_len;       /**< IPv4 total length; IPv6 payload length + 40; or from the frame */
-	uint32_t frag_id;      /**< IPv4 identification or IPv6 fragment id */
-	uint16_t vlan[DPF_PKT_MAX_VLANS]; /**< VLAN ids, outermost first */
-	uint16_t l3_offset;    /**< offset of the IP header in the frame */
-	uint16_t l4_offset;    /**< offset of the L4 header (valid when has_l4) */
-	uint8_t n_vlans;
 	uint8_t family;        /**< 4 or 6 */
 	uint8_t proto;         /**< IANA protocol of the L4 payload (after IPv6 ext) */
+	uint32_t l3_len;  /**< IPv4 total length; IPv6 payload length + 40; or from the frame */
+	uint32_t frag_id; /**< IPv4 identification or IPv6 fragment id */
 	uint8_t tcp_flags;     /**< TCP flag byte (FIN 1 ... CWR 128); 0 otherwise */
 	uint8_t frag;          /**< enum dpf_pkt_frag */
 	uint8_t has_l4;        /**< 1 when the L4 header was read (ports valid) */
 	uint8_t l4_cut;        /**< 1 when the capture cut the L4 header after its ports */
+	uint16_t l3_offset;    /**< offset of the IP header in the frame */
+	uint16_t l4_offset;    /**< offset of the L4 header (valid when has_l4) */
+	uint8_t n_vlans;
 	uint8_t l3_len_from_frame; /**< 1 when l3_len is the bytes captured (length field 0) */
+	uint16_t vlan[DPF_PKT_MAX_VLANS]; /**< VLAN ids, outermost first */
 };
 
 /**
