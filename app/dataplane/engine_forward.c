@@ -102,7 +102,7 @@ translate(struct dpf_lcore *lc, struct burst *b)
 		struct dpf_pkt_info *pi = &b->pi[i];
 		const struct dpf_flow_key *k = &b->keys[i];
 		struct dpf_flow_nat *post = &b->post[i];
-		uint16_t sport, dport, new_id = pi->icmp_id;
+		uint16_t sport, dport, new_id = pi->l4.icmp_id;
 		uint32_t rule = 0;
 		uint8_t is_echo = 0;
 		int rc;
@@ -115,7 +115,7 @@ translate(struct dpf_lcore *lc, struct burst *b)
 			continue;
 		}
 		if (unlikely((pi->proto == IPPROTO_ICMP || pi->proto == IPPROTO_ICMPV6) &&
-			     pi->has_l4 && !pi->has_icmp_id) &&
+			     pi->has_l4 && !pi->l4.has_icmp_id) &&
 		    translate_icmp_error(lc, b, i))
 			continue;
 		/* Its ports are unknown: a rule that translates by port cannot be applied. */
@@ -125,10 +125,12 @@ translate(struct dpf_lcore *lc, struct burst *b)
 		}
 		dpf_nat_view(lc->rs->nat, k, post, NULL, NULL);
 		if (lc->nat != NULL) {
-			if (pi->has_icmp_id)
-				is_echo = (pi->icmp_type == 8 || pi->icmp_type == 128) ? 1
-					: (pi->icmp_type == 0 || pi->icmp_type == 129) ? 2 : 0;
-			rc = dpf_nat_sessions_apply(lc->nat, k, is_echo, pi->icmp_id, b->t_ns[i],
+			if (pi->l4.has_icmp_id) {
+				uint8_t t = pi->l4.icmp_type;
+
+				is_echo = (t == 8 || t == 128) ? 1 : (t == 0 || t == 129) ? 2 : 0;
+			}
+			rc = dpf_nat_sessions_apply(lc->nat, k, is_echo, pi->l4.icmp_id, b->t_ns[i],
 						    post, &new_id, &rule);
 			if (b->masq_reply[i]) {
 				if (rc == 1) {
@@ -149,7 +151,7 @@ translate(struct dpf_lcore *lc, struct burst *b)
 			b->keep_view[i] = rc == 1;
 		}
 		if (memcmp(post, k->src_addr, 32) == 0 && post->src_port == k->src_port &&
-		    post->dst_port == k->dst_port && new_id == pi->icmp_id)
+		    post->dst_port == k->dst_port && new_id == pi->l4.icmp_id)
 			continue;
 		sport = post->src_port;
 		dport = post->dst_port;
@@ -157,8 +159,8 @@ translate(struct dpf_lcore *lc, struct burst *b)
 			sport = new_id;
 		else if (is_echo == 2)
 			dport = new_id;
-		else if (pi->has_icmp_id)
-			sport = dport = pi->icmp_id;
+		else if (pi->l4.has_icmp_id)
+			sport = dport = pi->l4.icmp_id;
 		if (dpf_pkt_rewrite(rte_pktmbuf_mtod(b->m[i], uint8_t *),
 				    rte_pktmbuf_data_len(b->m[i]), pi, post->src_addr, post->dst_addr,
 				    sport, dport) < 0) {

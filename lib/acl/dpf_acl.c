@@ -146,9 +146,12 @@ acl_name_taken(const char *name)
 	return rte_acl_find_existing(name) != NULL;
 }
 
+/* The families a rule set classifies, each with a classifier of its own. */
+static const uint8_t acl_families[] = {4, 6};
+enum { ACL_V4, ACL_V6 }; /* index of each in acl_families[] and dpf_acl.ctx[] */
+
 struct dpf_acl {
-	struct rte_acl_ctx *ctx4; /* NULL when no rule applies to IPv4 */
-	struct rte_acl_ctx *ctx6;
+	struct rte_acl_ctx *ctx[RTE_DIM(acl_families)]; /* NULL when no rule applies */
 	uint32_t n_rules;
 	uint8_t default_action;
 	struct dpf_acl_rule rules[];
@@ -212,10 +215,12 @@ free_ctx:
 void
 dpf_acl_free(struct dpf_acl *acl)
 {
+	unsigned int f;
+
 	if (acl == NULL)
 		return;
-	rte_acl_free(acl->ctx4);
-	rte_acl_free(acl->ctx6);
+	for (f = 0; f < RTE_DIM(acl->ctx); f++)
+		rte_acl_free(acl->ctx[f]);
 	rte_free(acl);
 }
 
@@ -223,6 +228,7 @@ struct dpf_acl *
 dpf_acl_create(const struct dpf_acl_params *p)
 {
 	struct dpf_acl *acl;
+	unsigned int f;
 	uint32_t i;
 	int rc;
 
@@ -241,12 +247,11 @@ dpf_acl_create(const struct dpf_acl_params *p)
 	acl->default_action = p->default_action;
 	if (p->n_rules > 0)
 		memcpy(acl->rules, p->rules, (size_t)p->n_rules * sizeof(acl->rules[0]));
-	rc = build_family(p, 4, &acl->ctx4);
-	if (rc != 0)
-		goto free_acl;
-	rc = build_family(p, 6, &acl->ctx6);
-	if (rc != 0)
-		goto free_acl;
+	for (f = 0; f < RTE_DIM(acl_families); f++) {
+		rc = build_family(p, acl_families[f], &acl->ctx[f]);
+		if (rc != 0)
+			goto free_acl;
+	}
 	return acl;
 
 free_acl:
@@ -307,34 +312,34 @@ classify_slice(const struct dpf_acl *acl, const struct dpf_pkt_info *const *pis,
 		actions[i] = acl->default_action;
 		if (rule_ids != NULL)
 			rule_ids[i] = 0;
-		if (pi->family == 4 && acl->ctx4 != NULL) {
+		if (pi->family == 4 && acl->ctx[ACL_V4] != NULL) {
 			struct acl_v4_tuple *t = &t4[n4];
 
 			t->proto = pi->proto;
 			memset(t->pad, 0, sizeof(t->pad));
 			memcpy(&t->src, pi->src_addr, sizeof(t->src));
 			memcpy(&t->dst, pi->dst_addr, sizeof(t->dst));
-			t->sport = rte_cpu_to_be_16(pi->src_port);
-			t->dport = rte_cpu_to_be_16(pi->dst_port);
+			t->sport = rte_cpu_to_be_16(pi->l4.src_port);
+			t->dport = rte_cpu_to_be_16(pi->l4.dst_port);
 			d4[n4] = (const uint8_t *)t;
 			idx4[n4++] = (uint8_t)i;
-		} else if (pi->family == 6 && acl->ctx6 != NULL) {
+		} else if (pi->family == 6 && acl->ctx[ACL_V6] != NULL) {
 			struct acl_v6_tuple *t = &t6[n6];
 
 			t->proto = pi->proto;
 			memset(t->pad, 0, sizeof(t->pad));
 			memcpy(t->src, pi->src_addr, sizeof(t->src));
 			memcpy(t->dst, pi->dst_addr, sizeof(t->dst));
-			t->sport = rte_cpu_to_be_16(pi->src_port);
-			t->dport = rte_cpu_to_be_16(pi->dst_port);
+			t->sport = rte_cpu_to_be_16(pi->l4.src_port);
+			t->dport = rte_cpu_to_be_16(pi->l4.dst_port);
 			d6[n6] = (const uint8_t *)t;
 			idx6[n6++] = (uint8_t)i;
 		}
 	}
 	/* rte_acl_classify fails only on bad arguments; then the defaults stay. */
-	if (n4 > 0 && rte_acl_classify(acl->ctx4, d4, res4, n4, 1) == 0)
+	if (n4 > 0 && rte_acl_classify(acl->ctx[ACL_V4], d4, res4, n4, 1) == 0)
 		apply_results(acl, res4, idx4, n4, actions, rule_ids);
-	if (n6 > 0 && rte_acl_classify(acl->ctx6, d6, res6, n6, 1) == 0)
+	if (n6 > 0 && rte_acl_classify(acl->ctx[ACL_V6], d6, res6, n6, 1) == 0)
 		apply_results(acl, res6, idx6, n6, actions, rule_ids);
 }
 

@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,25 +15,44 @@
 
 #define LINE_MAX_LEN 4096
 
+/* One allocation: the handle, its entries, then the text they point into. */
 struct dpf_cfg {
-	struct dpf_cfg_entry *entries;
+	char *text; /* private copy, NUL-terminated, after the entries */
 	unsigned int n;
 	unsigned int cap;
-	char text[]; /* private copy, NUL-terminated; entries point into it */
+	struct dpf_cfg_entry entries[];
 };
+
+/*
+ * Every entry is one line that holds a '=' (key = value) or a '[' (section
+ * header): the entries can be no more than such lines, counted before
+ * parsing so that they share the handle's allocation and are never moved.
+ * A file of valid entries needs that many anyway.
+ */
+static unsigned int
+max_entries(const char *text, size_t len)
+{
+	unsigned int n = 0;
+	bool may = false;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (text[i] == '\n') {
+			n += may;
+			may = false;
+		} else if (text[i] == '=' || text[i] == '[') {
+			may = true;
+		}
+	}
+	return n + may;
+}
 
 static int
 push(struct dpf_cfg *cfg, const struct dpf_cfg_entry *e)
 {
-	if (cfg->n == cfg->cap) {
-		unsigned int cap = cfg->cap ? cfg->cap * 2 : 32;
-		struct dpf_cfg_entry *ne = realloc(cfg->entries, cap * sizeof(*ne));
-
-		if (ne == NULL)
-			return -ENOMEM;
-		cfg->entries = ne;
-		cfg->cap = cap;
-	}
+	/* Unreachable while max_entries() counts every line that makes an entry. */
+	if (cfg->n == cfg->cap)
+		return -ENOMEM;
 	cfg->entries[cfg->n++] = *e;
 	return 0;
 }
@@ -199,9 +219,6 @@ parse_key_value(struct cfg_parser *ps, char *s)
 void
 dpf_cfg_free(struct dpf_cfg *cfg)
 {
-	if (cfg == NULL)
-		return;
-	free(cfg->entries);
 	free(cfg);
 }
 
@@ -225,13 +242,16 @@ dpf_cfg_parse_with(const char *text, size_t len, const struct dpf_cfg_params *pa
 		.section_arg = "",
 		.inline_comment = params != NULL ? params->inline_comment : '\0',
 	};
+	unsigned int cap = max_entries(text, len);
 	char *p, *next;
 	int rc = 0;
 
-	ps.cfg = malloc(sizeof(*ps.cfg) + len + 1);
+	ps.cfg = malloc(sizeof(*ps.cfg) + (size_t)cap * sizeof(ps.cfg->entries[0]) + len + 1);
 	if (ps.cfg == NULL)
 		return dpf_null_errno(ENOMEM);
 	memset(ps.cfg, 0, sizeof(*ps.cfg));
+	ps.cfg->cap = cap;
+	ps.cfg->text = (char *)&ps.cfg->entries[cap];
 	memcpy(ps.cfg->text, text, len);
 	ps.cfg->text[len] = '\0';
 	if (memchr(text, '\0', len) != NULL) {

@@ -18,8 +18,8 @@ dpf_flow_key_from_pkt(struct dpf_flow_key *key, const struct dpf_pkt_info *pi, u
 	memset(key, 0, sizeof(*key));
 	memcpy(key->src_addr, pi->src_addr, sizeof(key->src_addr));
 	memcpy(key->dst_addr, pi->dst_addr, sizeof(key->dst_addr));
-	key->src_port = pi->src_port;
-	key->dst_port = pi->dst_port;
+	key->src_port = pi->l4.src_port;
+	key->dst_port = pi->l4.dst_port;
 	key->iface = iface;
 	key->proto = pi->proto;
 	key->family = pi->family;
@@ -81,14 +81,12 @@ struct frag_slot {
 	uint8_t src_addr[16];
 	uint8_t dst_addr[16];
 	uint32_t frag_id;
-	uint16_t src_port;
-	uint16_t dst_port;
+	/* The first fragment's ports and ICMP header, an echo's identifier
+	 * included: what masquerade translates later fragments by. */
+	struct dpf_pkt_l4 l4;
 	uint8_t family;
 	uint8_t proto;
 	uint8_t used;
-	uint8_t has_icmp_id;
-	uint16_t icmp_id; /* an echo's identifier: what masquerade translates it by */
-	uint8_t icmp_type;
 };
 
 struct dpf_frag_cache {
@@ -166,23 +164,15 @@ dpf_frag_cache_apply(struct dpf_frag_cache *fc, struct dpf_pkt_info *pi, uint32_
 		s->frag_id = pi->frag_id;
 		s->family = pi->family;
 		s->proto = pi->proto;
-		s->src_port = pi->src_port;
-		s->dst_port = pi->dst_port;
-		s->has_icmp_id = pi->has_icmp_id;
-		s->icmp_id = pi->icmp_id;
-		s->icmp_type = pi->icmp_type;
+		s->l4 = pi->l4;
 		s->used = 1;
 		return r;
 	}
 	if (frag_slot_matches(s, pi)) {
-		pi->src_port = s->src_port;
-		pi->dst_port = s->dst_port;
-		pi->has_icmp_id = s->has_icmp_id;
-		pi->icmp_id = s->icmp_id;
-		pi->icmp_type = s->icmp_type;
+		pi->l4 = s->l4;
 		return DPF_FRAG_FOUND;
 	}
-	pi->src_port = 0;
-	pi->dst_port = 0;
+	pi->l4.src_port = 0;
+	pi->l4.dst_port = 0;
 	return DPF_FRAG_NOT_FOUND;
 }

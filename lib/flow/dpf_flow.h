@@ -187,9 +187,10 @@ void dpf_frag_cache_free(struct dpf_frag_cache *fc);
 /**
  * Apply the fragment rule to a parsed packet: a first fragment records its
  * ports; a later fragment gets the recorded ports (has_l4 stays 0) or ports
- * 0 when its first fragment is not in the cache. An ICMP / ICMPv6 echo's
- * identifier travels the same way (icmp_id, icmp_type, has_icmp_id), so that
- * forward mode translates later fragments like their first. steer: the
+ * 0 when its first fragment is not in the cache. The rest of the first
+ * fragment's L4 fields (struct dpf_pkt_l4: an ICMP / ICMPv6 echo's
+ * identifier, type and code) travel the same way, so that forward mode
+ * translates later fragments like their first. steer: the
  * datagram's RETA entry (any value: taken modulo the set count). Not
  * thread-safe: owning lcore.
  */

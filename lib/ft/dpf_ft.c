@@ -64,24 +64,31 @@ dpf_ft_free(struct dpf_ft *ft)
  * Entries are written before they are read: only the table and the buckets
  * are zeroed.
  */
+static struct dpf_ft *
+ft_alloc(const struct dpf_ft_params *p, uint32_t n_buckets)
+{
+	const struct dpf_layout_part parts[] = {
+		{offsetof(struct dpf_ft, buckets), (size_t)n_buckets * sizeof(struct ft_bucket),
+		 true},
+		{offsetof(struct dpf_ft, entries),
+		 (size_t)p->capacity * sizeof(struct dpf_ft_entry), false},
+	};
+
+	return dpf_layout_new(p->name, sizeof(struct dpf_ft), parts, RTE_DIM(parts), p->socket_id);
+}
+
 struct dpf_ft *
 dpf_ft_create(const struct dpf_ft_params *p)
 {
-	size_t size = sizeof(struct dpf_ft), buckets_off, entries_off;
 	struct dpf_ft *ft;
 	uint32_t n_buckets;
 
 	if (p == NULL || p->capacity == 0 || p->capacity > (1u << 27))
 		return dpf_null_errno(EINVAL);
 	n_buckets = n_buckets_for(p->capacity);
-	buckets_off = dpf_layout_place(&size, (size_t)n_buckets * sizeof(struct ft_bucket));
-	entries_off = dpf_layout_place(&size, (size_t)p->capacity * sizeof(struct dpf_ft_entry));
-	ft = rte_malloc_socket(p->name, size, RTE_CACHE_LINE_SIZE, p->socket_id);
+	ft = ft_alloc(p, n_buckets);
 	if (ft == NULL)
-		return dpf_null_errno(ENOMEM);
-	memset(ft, 0, entries_off);
-	ft->buckets = RTE_PTR_ADD(ft, buckets_off);
-	ft->entries = RTE_PTR_ADD(ft, entries_off);
+		return NULL;
 	ft->capacity = p->capacity;
 	ft->n_buckets = n_buckets;
 	ft->bucket_mask = n_buckets - 1;
@@ -367,12 +374,6 @@ uint32_t
 dpf_ft_count(const struct dpf_ft *ft)
 {
 	return ft->count;
-}
-
-uint32_t
-dpf_ft_capacity(const struct dpf_ft *ft)
-{
-	return ft->capacity;
 }
 
 bool

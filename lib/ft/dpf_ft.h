@@ -78,9 +78,6 @@ struct dpf_flow_counters *dpf_ft_lookup(struct dpf_ft *ft, const struct dpf_flow
 /** Flows held. */
 uint32_t dpf_ft_count(const struct dpf_ft *ft);
 
-/** Flows the table can hold. */
-uint32_t dpf_ft_capacity(const struct dpf_ft *ft);
-
 /** True when no new flow can be inserted. */
 bool dpf_ft_is_full(const struct dpf_ft *ft);
 

@@ -22,41 +22,51 @@ struct dnat_key {
 	uint8_t addr[16];
 };
 
+static bool
+prefix_has_trie(const struct prefix_table *t, uint8_t family)
+{
+	return family == 4 ? t->v4 != NULL : t->v6 != NULL;
+}
+
+/*
+ * The family's trie, made with its first prefix ("<name>4" / "<name>6"):
+ * rte_rib and rte_rib6 are two APIs with their own types, so only their
+ * create calls differ. @return 0 or -rte_errno
+ */
+static int
+prefix_trie_make(struct prefix_table *t, const char *name, int socket, uint8_t family)
+{
+	const struct rte_rib_conf c = {.ext_sz = 0, .max_nodes = 2 * MAX_RULES + 2};
+	const struct rte_rib6_conf c6 = {.ext_sz = c.ext_sz, .max_nodes = c.max_nodes};
+	char n[RTE_MEMZONE_NAMESIZE];
+
+	if (prefix_has_trie(t, family))
+		return 0;
+	snprintf(n, sizeof(n), "%s%u", name, family);
+	if (family == 4)
+		t->v4 = rte_rib_create(n, socket, &c);
+	else
+		t->v6 = rte_rib6_create(n, socket, &c6);
+	return prefix_has_trie(t, family) ? 0 : -rte_errno;
+}
+
+/* Rule `rule` as the next hop of addr/len in the family's trie. @return 0 or -errno */
 static int
 prefix_add(struct prefix_table *t, const char *name, int socket, uint8_t family,
 	   const uint8_t *addr, uint8_t len, uint32_t rule)
 {
-	struct rte_rib_conf c = {.ext_sz = 0, .max_nodes = 2 * MAX_RULES + 2};
-	char n[RTE_MEMZONE_NAMESIZE];
+	struct rte_rib6_node *node6;
+	struct rte_rib_node *node;
+	int rc = prefix_trie_make(t, name, socket, family);
 
+	if (rc != 0)
+		return rc;
 	if (family == 4) {
-		struct rte_rib_node *node;
-
-		if (t->v4 == NULL) {
-			snprintf(n, sizeof(n), "%s4", name);
-			t->v4 = rte_rib_create(n, socket, &c);
-			if (t->v4 == NULL)
-				return -rte_errno;
-		}
 		node = rte_rib_insert(t->v4, dpf_load_be32(addr), len);
-		if (node == NULL)
-			return -rte_errno;
-		return rte_rib_set_nh(node, rule);
-	} else {
-		struct rte_rib6_conf c6 = {.ext_sz = 0, .max_nodes = 2 * MAX_RULES + 2};
-		struct rte_rib6_node *node;
-
-		if (t->v6 == NULL) {
-			snprintf(n, sizeof(n), "%s6", name);
-			t->v6 = rte_rib6_create(n, socket, &c6);
-			if (t->v6 == NULL)
-				return -rte_errno;
-		}
-		node = rte_rib6_insert(t->v6, addr, len);
-		if (node == NULL)
-			return -rte_errno;
-		return rte_rib6_set_nh(node, rule);
+		return node != NULL ? rte_rib_set_nh(node, rule) : -rte_errno;
 	}
+	node6 = rte_rib6_insert(t->v6, addr, len);
+	return node6 != NULL ? rte_rib6_set_nh(node6, rule) : -rte_errno;
 }
 
 static void

@@ -61,20 +61,21 @@ dpf_nat_icmp_free(struct dpf_nat_icmp *t)
 struct dpf_nat_icmp *
 dpf_nat_icmp_create(const char *name, uint32_t capacity, int socket_id)
 {
-	size_t size = sizeof(struct dpf_nat_icmp);
-	size_t entries_off = dpf_layout_place(&size, capacity * sizeof(struct icmp_entry));
-	size_t free_off = dpf_layout_place(&size, capacity * sizeof(uint32_t));
+	const struct dpf_layout_part parts[] = {
+		{offsetof(struct dpf_nat_icmp, entries), capacity * sizeof(struct icmp_entry),
+		 true},
+		{offsetof(struct dpf_nat_icmp, free_stack), capacity * sizeof(uint32_t), true},
+	};
 	struct dpf_nat_icmp *t;
 
 	if (name == NULL || capacity == 0)
 		return dpf_null_errno(EINVAL);
-	t = rte_zmalloc_socket("dpf_nat_icmp", size, RTE_CACHE_LINE_SIZE, socket_id);
+	t = dpf_layout_new("dpf_nat_icmp", sizeof(struct dpf_nat_icmp), parts, RTE_DIM(parts),
+			   socket_id);
 	if (t == NULL)
-		return dpf_null_errno(ENOMEM);
+		return NULL;
 	rte_spinlock_init(&t->lock);
 	t->capacity = capacity;
-	t->entries = RTE_PTR_ADD(t, entries_off);
-	t->free_stack = RTE_PTR_ADD(t, free_off);
 	t->fwd = dpf_hash_create(name, "if", capacity, sizeof(struct sess_key), socket_id, 0);
 	t->rev = dpf_hash_create(name, "ir", capacity, sizeof(struct sess_key), socket_id, 0);
 	if (t->fwd == NULL || t->rev == NULL) {

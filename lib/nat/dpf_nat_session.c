@@ -77,23 +77,19 @@ sessions_params_ok(const struct dpf_nat_sessions_params *p)
 static struct dpf_nat_sessions *
 sessions_alloc(const struct dpf_nat_sessions_params *p)
 {
-	size_t size = sizeof(struct dpf_nat_sessions), sess_off, free_off, cursor_off, retired_off;
-	struct dpf_nat_sessions *s;
+	const struct dpf_layout_part parts[] = {
+		{offsetof(struct dpf_nat_sessions, sess), p->capacity * sizeof(struct session),
+		 true},
+		{offsetof(struct dpf_nat_sessions, free_stack), p->capacity * sizeof(uint32_t),
+		 true},
+		{offsetof(struct dpf_nat_sessions, cursor), (MAX_RULES + 1) * sizeof(uint32_t),
+		 true},
+		{offsetof(struct dpf_nat_sessions, retired),
+		 p->group != NULL ? p->capacity * sizeof(struct retired_session) : 0, true},
+	};
 
-	sess_off = dpf_layout_place(&size, p->capacity * sizeof(struct session));
-	free_off = dpf_layout_place(&size, p->capacity * sizeof(uint32_t));
-	cursor_off = dpf_layout_place(&size, (MAX_RULES + 1) * sizeof(uint32_t));
-	retired_off = dpf_layout_place(
-		&size, p->group != NULL ? p->capacity * sizeof(struct retired_session) : 0);
-	s = rte_zmalloc_socket("dpf_nat_sessions", size, RTE_CACHE_LINE_SIZE, p->socket_id);
-	if (s == NULL)
-		return NULL;
-	s->sess = RTE_PTR_ADD(s, sess_off);
-	s->free_stack = RTE_PTR_ADD(s, free_off);
-	s->cursor = RTE_PTR_ADD(s, cursor_off);
-	if (p->group != NULL)
-		s->retired = RTE_PTR_ADD(s, retired_off);
-	return s;
+	return dpf_layout_new("dpf_nat_sessions", sizeof(struct dpf_nat_sessions), parts,
+			      RTE_DIM(parts), p->socket_id);
 }
 
 struct dpf_nat_sessions *

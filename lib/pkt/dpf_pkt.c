@@ -142,16 +142,17 @@ parse_l4(const uint8_t *data, uint32_t caplen, uint32_t l3_end, uint32_t off,
 	}
 	if (has_ports) {
 		/* TCP, UDP, UDP-Lite and SCTP all start with source and destination port. */
-		pi->src_port = dpf_load_be16(l4);
-		pi->dst_port = dpf_load_be16(l4 + 2);
+		pi->l4.src_port = dpf_load_be16(l4);
+		pi->l4.dst_port = dpf_load_be16(l4 + 2);
 	} else {
-		pi->icmp_type = l4[offsetof(struct rte_icmp_hdr, icmp_type)];
-		pi->icmp_code = l4[offsetof(struct rte_icmp_hdr, icmp_code)];
+		pi->l4.icmp_type = l4[offsetof(struct rte_icmp_hdr, icmp_type)];
+		pi->l4.icmp_code = l4[offsetof(struct rte_icmp_hdr, icmp_code)];
 		/* A short echo is still a packet of the flow, only without its identifier. */
-		if (is_icmp_echo(pi->proto, pi->icmp_type) && l3_end - off >= ICMP_ECHO_HDR_LEN &&
-		    caplen - off >= ICMP_ECHO_HDR_LEN) {
-			pi->icmp_id = dpf_load_be16(l4 + offsetof(struct rte_icmp_hdr, icmp_ident));
-			pi->has_icmp_id = 1;
+		if (is_icmp_echo(pi->proto, pi->l4.icmp_type) &&
+		    l3_end - off >= ICMP_ECHO_HDR_LEN && caplen - off >= ICMP_ECHO_HDR_LEN) {
+			pi->l4.icmp_id =
+				dpf_load_be16(l4 + offsetof(struct rte_icmp_hdr, icmp_ident));
+			pi->l4.has_icmp_id = 1;
 		}
 	}
 	pi->has_l4 = 1;
@@ -647,7 +648,7 @@ rewrite_l4_of(uint8_t *data, uint32_t caplen, const struct dpf_pkt_info *pi, uin
 		l4_layout_of(0, 0, lay); /* nothing to rewrite there */
 		return 0;
 	}
-	l4_layout_of(pi->proto, pi->has_icmp_id, lay);
+	l4_layout_of(pi->proto, pi->l4.has_icmp_id, lay);
 	*l4 = data + pi->l4_offset;
 	if (pi->l4_offset < pi->l3_offset + hdr_len ||
 	    caplen < (uint32_t)pi->l4_offset + L4_PORTS_LEN)
@@ -698,7 +699,7 @@ dpf_pkt_rewrite(uint8_t *data, uint32_t caplen, const struct dpf_pkt_info *pi,
 		return rc;
 	if (lay.port_len != 0) {
 		port_field = l4 + lay.port_at;
-		l4_ports_make(ports_new, &lay, pi->proto, pi->icmp_type, new_sport, new_dport);
+		l4_ports_make(ports_new, &lay, pi->proto, pi->l4.icmp_type, new_sport, new_dport);
 		ports_change = memcmp(port_field, ports_new, lay.port_len) != 0;
 	}
 
@@ -884,7 +885,7 @@ dpf_pkt_icmp_error_parse(const uint8_t *data, uint32_t caplen, const struct dpf_
 	if (data == NULL || pi == NULL || !pi->has_l4 ||
 	    !((pi->proto == IPPROTO_ICMP && pi->family == 4) ||
 	      (pi->proto == IPPROTO_ICMPV6 && pi->family == 6)) ||
-	    !is_icmp_error(pi->proto, pi->icmp_type))
+	    !is_icmp_error(pi->proto, pi->l4.icmp_type))
 		return -ENOENT;
 	/* What the message holds: this frame's datagram, as far as it was captured. */
 	end = RTE_MIN(caplen, (uint32_t)pi->l3_offset + pi->l3_len);

@@ -95,6 +95,20 @@ enum dpf_pkt_result {
 };
 
 /**
+ * What a frame's L4 header says, in one struct because it travels as one: a
+ * later fragment has no L4 header and takes its first fragment's (the
+ * fragment cache keeps and restores it with one assignment).
+ */
+struct dpf_pkt_l4 {
+	uint16_t src_port; /**< host order; 0 for ICMP, later fragments, ... */
+	uint16_t dst_port;
+	uint16_t icmp_id;    /**< echo identifier, host order; valid when has_icmp_id */
+	uint8_t icmp_type;   /**< ICMP / ICMPv6 type when has_l4; 0 otherwise */
+	uint8_t icmp_code;   /**< ICMP / ICMPv6 code when has_l4; 0 otherwise */
+	uint8_t has_icmp_id; /**< 1 for an echo request or reply whose identifier was read */
+};
+
+/**
  * What the parser learned from one frame. Zeroed by dpf_pkt_parse().
  * frag_id is set for fragments only (0 when frag is DPF_PKT_FRAG_NONE), so it
  * never carries an unfragmented IPv4 packet's identification. An IPv6 atomic
@@ -110,27 +124,24 @@ enum dpf_pkt_result {
  * DPF_PKT_OK.
  */
 struct dpf_pkt_info {
+	/* What a flow key and its counters read first, in the first 56 bytes
+	 * (a burst's array of these is read one after another). */
 	uint8_t src_addr[16];  /**< IPv4: bytes 0..3, rest zero */
 	uint8_t dst_addr[16];
-	uint16_t src_port;     /**< host order; 0 for ICMP, later fragments, ... */
-	uint16_t dst_port;
-	uint32_t l3_len;       /**< IPv4 total length; IPv6 payload length + 40; or from the frame */
-	uint32_t frag_id;      /**< IPv4 identification or IPv6 fragment id */
-	uint16_t vlan[DPF_PKT_MAX_VLANS]; /**< VLAN ids, outermost first */
-	uint16_t l3_offset;    /**< offset of the IP header in the frame */
-	uint16_t l4_offset;    /**< offset of the L4 header (valid when has_l4) */
-	uint8_t n_vlans;
+	struct dpf_pkt_l4 l4;  /**< ports and ICMP header (valid when has_l4) */
 	uint8_t family;        /**< 4 or 6 */
 	uint8_t proto;         /**< IANA protocol of the L4 payload (after IPv6 ext) */
+	uint32_t l3_len;  /**< IPv4 total length; IPv6 payload length + 40; or from the frame */
+	uint32_t frag_id; /**< IPv4 identification or IPv6 fragment id */
 	uint8_t tcp_flags;     /**< TCP flag byte (FIN 1 ... CWR 128); 0 otherwise */
 	uint8_t frag;          /**< enum dpf_pkt_frag */
 	uint8_t has_l4;        /**< 1 when the L4 header was read (ports valid) */
 	uint8_t l4_cut;        /**< 1 when the capture cut the L4 header after its ports */
+	uint16_t l3_offset;    /**< offset of the IP header in the frame */
+	uint16_t l4_offset;    /**< offset of the L4 header (valid when has_l4) */
+	uint8_t n_vlans;
 	uint8_t l3_len_from_frame; /**< 1 when l3_len is the bytes captured (length field 0) */
-	uint16_t icmp_id;      /**< echo identifier, host order; valid when has_icmp_id */
-	uint8_t icmp_type;     /**< ICMP / ICMPv6 type when has_l4; 0 otherwise */
-	uint8_t icmp_code;     /**< ICMP / ICMPv6 code when has_l4; 0 otherwise */
-	uint8_t has_icmp_id;   /**< 1 for an echo request or reply whose identifier was read */
+	uint16_t vlan[DPF_PKT_MAX_VLANS]; /**< VLAN ids, outermost first */
 };
 
 /**

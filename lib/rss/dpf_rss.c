@@ -80,15 +80,15 @@ dpf_rss_hash_pkt(const struct dpf_rss *rss, const struct dpf_pkt_info *pi)
 		w ^= w >> 32;
 		f = (uint32_t)(w ^ (w >> 16)) & 0xffff;
 		if (with_ports)
-			f ^= pi->src_port ^ pi->dst_port;
+			f ^= pi->l4.src_port ^ pi->l4.dst_port;
 		return rss->table[0][f >> 8] ^ rss->table[1][f & 0xff];
 	}
 	memcpy(tuple, pi->src_addr, alen);
 	memcpy(tuple + alen, pi->dst_addr, alen);
 	len = 2 * alen;
 	if (with_ports) {
-		dpf_store_be16(tuple + len, pi->src_port);
-		dpf_store_be16(tuple + len + 2, pi->dst_port);
+		dpf_store_be16(tuple + len, pi->l4.src_port);
+		dpf_store_be16(tuple + len + 2, pi->l4.dst_port);
 		len += 4;
 	}
 	return dpf_rss_hash(rss, tuple, len);

@@ -444,6 +444,23 @@ sink_files_init(struct dpf_sink *s)
 	return 0;
 }
 
+/*
+ * What each mode needs before its first record: stream mode writes the
+ * header now, so that a run without records still prints it; file mode
+ * checks its names and opens its directory. @return 0 or -errno
+ */
+static int
+sink_start(struct dpf_sink *s)
+{
+	if (s->stream == NULL)
+		return sink_files_init(s);
+	errno = 0;
+	if (fwrite(s->header, 1, s->header_len, s->stream) != s->header_len)
+		return -errno_or(EIO);
+	s->stats.bytes = s->header_len;
+	return 0;
+}
+
 struct dpf_sink *
 dpf_sink_create(const struct dpf_sink_params *p)
 {
@@ -502,25 +519,12 @@ dpf_sink_create(const struct dpf_sink_params *p)
 	s->nonce = p->nonce;
 	s->on_publish = p->on_publish;
 	s->on_publish_arg = p->on_publish_arg;
-
-	if (s->stream != NULL) {
-		/* Header now, so that a run without records still prints it. */
-		errno = 0;
-		if (fwrite(s->header, 1, s->header_len, s->stream) != s->header_len) {
-			rc = -errno_or(EIO);
-			goto release_sink;
-		}
-		s->stats.bytes = s->header_len;
-		return s;
+	rc = sink_start(s);
+	if (rc != 0) {
+		sink_release(s);
+		return dpf_null_errno(-rc);
 	}
-	rc = sink_files_init(s);
-	if (rc != 0)
-		goto release_sink;
 	return s;
-
-release_sink:
-	sink_release(s);
-	return dpf_null_errno(-rc);
 }
 
 void

@@ -10,6 +10,7 @@
 #include <rte_errno.h>
 #include <rte_hash.h>
 #include <rte_hash_crc.h>
+#include <rte_malloc.h>
 
 #include "dpf_util.h"
 
@@ -317,6 +318,32 @@ dpf_unique_name(char *buf, size_t size, const char *tag, const char *name,
 			return 0;
 	}
 	return -EEXIST;
+}
+
+void *
+dpf_layout_new(const char *name, size_t handle_size, const struct dpf_layout_part *parts,
+	       unsigned int n_parts, int socket_id)
+{
+	size_t size = handle_size, off[DPF_LAYOUT_MAX_PARTS];
+	unsigned int i;
+	void *h;
+
+	if (n_parts > DPF_LAYOUT_MAX_PARTS)
+		return dpf_null_errno(EINVAL);
+	for (i = 0; i < n_parts; i++)
+		off[i] = dpf_layout_place(&size, parts[i].bytes);
+	h = rte_malloc_socket(name, size, RTE_CACHE_LINE_SIZE, socket_id);
+	if (h == NULL)
+		return dpf_null_errno(ENOMEM);
+	memset(h, 0, handle_size);
+	for (i = 0; i < n_parts; i++) {
+		void *array = parts[i].bytes > 0 ? RTE_PTR_ADD(h, off[i]) : NULL;
+
+		if (parts[i].zero)
+			memset(RTE_PTR_ADD(h, off[i]), 0, parts[i].bytes);
+		memcpy(RTE_PTR_ADD(h, parts[i].field), &array, sizeof(array));
+	}
+	return h;
 }
 
 struct rte_hash *

@@ -17,8 +17,8 @@
  *
  * Thread safety: every function is reentrant and may be called from any
  * thread, lcore or not; dpf_unique_name() draws from one process-wide atomic
- * counter. dpf_hash_create() needs EAL (it is rte_hash_create()); nothing
- * else does.
+ * counter. dpf_hash_create() and dpf_layout_new() need EAL (rte_hash,
+ * rte_malloc); nothing else does.
  */
 
 #include <stdarg.h>
@@ -97,6 +97,31 @@ dpf_layout_place(size_t *size, size_t bytes)
 	*size = off + bytes;
 	return off;
 }
+
+/** One array a handle owns, for dpf_layout_new(). */
+struct dpf_layout_part {
+	size_t field; /**< offsetof() the handle's pointer to the array */
+	size_t bytes; /**< the array's size (0: the pointer is left NULL) */
+	bool zero;    /**< zeroed at create: the array is read before it is written */
+};
+
+/**
+ * One allocation for a handle and the arrays it owns, laid out as
+ * dpf_layout_place() does (each array from a cache line on), on socket_id
+ * (rte_malloc, cache-line aligned), with each array's pointer field set. A
+ * create function describes its arrays in a table of parts instead of
+ * placing, allocating and pointing each by hand. The handle and the parts
+ * marked zero are zeroed; the others are not, so that a large table that is
+ * written before it is read does not have all its pages touched at create.
+ * Needs EAL; control path only. Free with rte_free().
+ * @return the handle, or NULL and rte_errno ENOMEM (or EINVAL: more than
+ *         DPF_LAYOUT_MAX_PARTS parts)
+ */
+void *dpf_layout_new(const char *name, size_t handle_size, const struct dpf_layout_part *parts,
+		     unsigned int n_parts, int socket_id);
+
+/** The most parts dpf_layout_new() takes. */
+#define DPF_LAYOUT_MAX_PARTS 8
 
 /**
  * Copy the first len bytes of s and a NUL to *tail, the handle's strings

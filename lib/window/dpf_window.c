@@ -72,21 +72,20 @@ dpf_shard_free(struct dpf_shard *s)
 struct dpf_shard *
 dpf_shard_create(uint16_t n_ifaces, uint32_t max_views, int socket_id)
 {
-	size_t size = sizeof(struct dpf_shard) + n_ifaces * sizeof(uint64_t);
-	size_t views_off = dpf_layout_place(&size, max_views * sizeof(struct dpf_flow_nat));
+	const struct dpf_layout_part parts[] = {
+		{offsetof(struct dpf_shard, views), max_views * sizeof(struct dpf_flow_nat), true},
+	};
 	struct dpf_shard *s;
 
 	if (n_ifaces == 0 || max_views > DPF_SHARD_MAX_VIEWS)
 		return dpf_null_errno(EINVAL);
-	s = rte_zmalloc_socket("dpf_shard", size, RTE_CACHE_LINE_SIZE, socket_id);
+	s = dpf_layout_new("dpf_shard", sizeof(struct dpf_shard) + n_ifaces * sizeof(uint64_t),
+			   parts, RTE_DIM(parts), socket_id);
 	if (s == NULL)
-		return dpf_null_errno(ENOMEM);
+		return NULL;
 	s->n_ifaces = n_ifaces;
 	s->lost_pkts = (uint64_t *)(s + 1);
-	if (max_views > 0) {
-		s->views = RTE_PTR_ADD(s, views_off);
-		s->max_views = max_views;
-	}
+	s->max_views = max_views;
 	return s;
 }
 
@@ -121,22 +120,29 @@ dpf_merge_free(struct dpf_merge *m)
  * line on; the arrays are written before they are read, so only the merge
  * itself is zeroed.
  */
+static struct dpf_merge *
+merge_alloc(const struct dpf_merge_params *p)
+{
+	const size_t bytes = (size_t)p->max_flows * sizeof(struct sort_rec);
+	const struct dpf_layout_part parts[] = {
+		{offsetof(struct dpf_merge, recs), bytes, false},
+		{offsetof(struct dpf_merge, tmp), bytes, false},
+	};
+
+	return dpf_layout_new("dpf_merge", sizeof(struct dpf_merge), parts, RTE_DIM(parts),
+			      p->socket_id);
+}
+
 struct dpf_merge *
 dpf_merge_create(const struct dpf_merge_params *p)
 {
-	size_t size = sizeof(struct dpf_merge), recs_off, tmp_off;
 	struct dpf_merge *m;
 
 	if (p == NULL || p->max_flows == 0 || p->n_ifaces == 0)
 		return dpf_null_errno(EINVAL);
-	recs_off = dpf_layout_place(&size, (size_t)p->max_flows * sizeof(struct sort_rec));
-	tmp_off = dpf_layout_place(&size, (size_t)p->max_flows * sizeof(struct sort_rec));
-	m = rte_malloc_socket("dpf_merge", size, RTE_CACHE_LINE_SIZE, p->socket_id);
+	m = merge_alloc(p);
 	if (m == NULL)
-		return dpf_null_errno(ENOMEM);
-	memset(m, 0, sizeof(*m));
-	m->recs = RTE_PTR_ADD(m, recs_off);
-	m->tmp = RTE_PTR_ADD(m, tmp_off);
+		return NULL;
 	m->max_flows = p->max_flows;
 	m->n_ifaces = p->n_ifaces;
 	m->finish = p->finish;

@@ -109,7 +109,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				(uint32_t)pi.l3_offset + pi.l3_len);
 	} else {
 		require(pi.l4_cut == 0);
-		require(pi.src_port == 0 && pi.dst_port == 0 && pi.tcp_flags == 0);
+		require(pi.l4.src_port == 0 && pi.l4.dst_port == 0 && pi.tcp_flags == 0);
 	}
 	if (pi.proto != IPPROTO_TCP)
 		require(pi.tcp_flags == 0);

@@ -34,8 +34,8 @@ mk_pkt(struct dpf_pkt_info *pi, uint8_t proto, const char *src, uint16_t sport, 
 	pi->proto = proto;
 	addr_of(src, pi->src_addr);
 	addr_of(dst, pi->dst_addr);
-	pi->src_port = sport;
-	pi->dst_port = dport;
+	pi->l4.src_port = sport;
+	pi->l4.dst_port = dport;
 	pi->has_l4 = 1;
 }
 
@@ -743,8 +743,8 @@ rnd_pkt(struct dpf_pkt_info *pi)
 	rnd_addr(pi->family == 6 ? 6 : 4, pi->src_addr);
 	rnd_addr(pi->family == 6 ? 6 : 4, pi->dst_addr);
 	if (pi->proto != 1 && pi->proto != 58) {
-		pi->src_port = (uint16_t)(rnd() % 10 == 0 ? rnd() : rnd() % 80);
-		pi->dst_port = (uint16_t)(rnd() % 10 == 0 ? rnd() : rnd() % 80);
+		pi->l4.src_port = (uint16_t)(rnd() % 10 == 0 ? rnd() : rnd() % 80);
+		pi->l4.dst_port = (uint16_t)(rnd() % 10 == 0 ? rnd() : rnd() % 80);
 	}
 }
 
@@ -779,8 +779,8 @@ ref_classify(const struct dpf_acl_rule *rules, uint32_t n, const struct dpf_pkt_
 		if (!ref_prefix(pi->src_addr, r->src_addr, r->src_len) ||
 		    !ref_prefix(pi->dst_addr, r->dst_addr, r->dst_len))
 			continue;
-		if (pi->src_port < r->sport_lo || pi->src_port > r->sport_hi ||
-		    pi->dst_port < r->dport_lo || pi->dst_port > r->dport_hi)
+		if (pi->l4.src_port < r->sport_lo || pi->l4.src_port > r->sport_hi ||
+		    pi->l4.dst_port < r->dport_lo || pi->l4.dst_port > r->dport_hi)
 			continue;
 		return i + 1;
 	}

@@ -222,6 +222,55 @@ test_cfg_load_with_names_the_path_unless_given_a_name(void **state)
 	unlink(path);
 }
 
+/*
+ * The entries share the handle's allocation, sized before parsing: a file of
+ * many entries (far more than one growth step), sections among them, '='
+ * in comments and values, and a last line without '\n' all come back in
+ * order, each value pointing into the copy of the text.
+ */
+static void
+test_cfg_many_entries_come_back_in_order(void **state)
+{
+	enum { N = 3000 };
+	char *text = malloc(N * 40), err[128];
+	const struct dpf_cfg_entry *e;
+	struct dpf_cfg *cfg;
+	size_t len = 0;
+	unsigned int i, n_sections = 0;
+
+	(void)state;
+	assert_non_null(text);
+	for (i = 0; i < N; i++) {
+		if (i % 500 == 0) {
+			len += (size_t)sprintf(text + len, "# a = comment\n[s%u]\n\n", i);
+			n_sections++;
+		}
+		len += (size_t)sprintf(text + len, "k%u = v=%u%s", i, i, i + 1 < N ? "\n" : "");
+	}
+	cfg = dpf_cfg_parse(text, len, "many", err, sizeof(err));
+	assert_non_null(cfg);
+	assert_int_equal(dpf_cfg_count(cfg), N + n_sections);
+	for (i = 0; i < dpf_cfg_count(cfg); i++) {
+		char want[32];
+		unsigned int k = i - (i / 501 + 1); /* entries before it that are section headers */
+
+		e = dpf_cfg_get(cfg, i);
+		if (i % 501 == 0) {
+			assert_null(e->key);
+			continue;
+		}
+		snprintf(want, sizeof(want), "k%u", k);
+		assert_string_equal(e->key, want);
+		snprintf(want, sizeof(want), "v=%u", k);
+		assert_string_equal(e->value, want);
+		assert_true(e->value < text ||
+			    e->value >= text + len); /* the copy, not the input */
+	}
+	assert_null(dpf_cfg_get(cfg, dpf_cfg_count(cfg)));
+	dpf_cfg_free(cfg);
+	free(text);
+}
+
 int
 main(void)
 {
@@ -235,6 +284,7 @@ main(void)
 		cmocka_unit_test(test_cfg_parse_u64_checks_digits_and_range),
 		cmocka_unit_test(test_cfg_inline_comments_only_when_asked),
 		cmocka_unit_test(test_cfg_load_with_names_the_path_unless_given_a_name),
+		cmocka_unit_test(test_cfg_many_entries_come_back_in_order),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -37,8 +37,8 @@ mk_key(struct dpf_flow_key *k, uint8_t proto, const char *src, uint16_t sport, c
 	pi.proto = proto;
 	addr_of(src, pi.src_addr);
 	addr_of(dst, pi.dst_addr);
-	pi.src_port = sport;
-	pi.dst_port = dport;
+	pi.l4.src_port = sport;
+	pi.l4.dst_port = dport;
 	pi.has_l4 = 1;
 	dpf_flow_key_from_pkt(k, &pi, iface, DPF_ACTION_ACCEPT);
 }

@@ -23,8 +23,8 @@ v4_frag(struct dpf_pkt_info *pi, uint8_t frag, uint32_t id, uint16_t sp, uint16_
 	pi->dst_addr[3] = 2;
 	pi->frag = frag;
 	pi->frag_id = id;
-	pi->src_port = sp;
-	pi->dst_port = dp;
+	pi->l4.src_port = sp;
+	pi->l4.dst_port = dp;
 }
 
 static void
@@ -109,20 +109,20 @@ test_frag_cache_later_fragment_gets_first_fragment_ports(void **state)
 	assert_non_null(fc);
 	v4_frag(&pi, DPF_PKT_FRAG_FIRST, 77, 5000, 53);
 	assert_int_equal(dpf_frag_cache_apply(fc, &pi, 9), DPF_FRAG_KEPT);
-	assert_int_equal(pi.src_port, 5000);
+	assert_int_equal(pi.l4.src_port, 5000);
 	v4_frag(&pi, DPF_PKT_FRAG_LATER, 77, 0, 0);
 	assert_int_equal(dpf_frag_cache_apply(fc, &pi, 9), DPF_FRAG_FOUND);
-	assert_int_equal(pi.src_port, 5000);
-	assert_int_equal(pi.dst_port, 53);
+	assert_int_equal(pi.l4.src_port, 5000);
+	assert_int_equal(pi.l4.dst_port, 53);
 	/* Another datagram id, never seen: ports 0. */
 	v4_frag(&pi, DPF_PKT_FRAG_LATER, 78, 0, 0);
 	assert_int_equal(dpf_frag_cache_apply(fc, &pi, 9), DPF_FRAG_NOT_FOUND);
-	assert_int_equal(pi.src_port, 0);
-	assert_int_equal(pi.dst_port, 0);
+	assert_int_equal(pi.l4.src_port, 0);
+	assert_int_equal(pi.l4.dst_port, 0);
 	/* Not a fragment: untouched. */
 	v4_frag(&pi, DPF_PKT_FRAG_NONE, 0, 1, 2);
 	assert_int_equal(dpf_frag_cache_apply(fc, &pi, 9), DPF_FRAG_NONE);
-	assert_int_equal(pi.src_port, 1);
+	assert_int_equal(pi.l4.src_port, 1);
 	dpf_frag_cache_free(fc);
 }
 
@@ -146,7 +146,7 @@ test_frag_cache_reports_evictions_and_keeps_sets_apart(void **state)
 	assert_int_equal(dpf_frag_cache_apply(fc, &pi, 0), DPF_FRAG_NOT_FOUND);
 	v4_frag(&pi, DPF_PKT_FRAG_LATER, 2, 0, 0);
 	assert_int_equal(dpf_frag_cache_apply(fc, &pi, 1), DPF_FRAG_FOUND);
-	assert_int_equal(pi.src_port, 1002);
+	assert_int_equal(pi.l4.src_port, 1002);
 	/* A first fragment again (retransmitted) evicts nothing. */
 	v4_frag(&pi, DPF_PKT_FRAG_FIRST, 3, 1003, 53);
 	assert_int_equal(dpf_frag_cache_apply(fc, &pi, 0), DPF_FRAG_KEPT);
@@ -221,16 +221,16 @@ test_frag_cache_later_fragment_gets_the_echo_identifier(void **state)
 	v4_frag(&pi, DPF_PKT_FRAG_FIRST, 91, 0, 0);
 	pi.proto = 1;
 	pi.has_l4 = 1;
-	pi.icmp_type = 8;
-	pi.icmp_id = 0x4242;
-	pi.has_icmp_id = 1;
+	pi.l4.icmp_type = 8;
+	pi.l4.icmp_id = 0x4242;
+	pi.l4.has_icmp_id = 1;
 	assert_int_equal(dpf_frag_cache_apply(fc, &pi, 5), DPF_FRAG_KEPT);
 	v4_frag(&pi, DPF_PKT_FRAG_LATER, 91, 0, 0);
 	pi.proto = 1;
 	assert_int_equal(dpf_frag_cache_apply(fc, &pi, 5), DPF_FRAG_FOUND);
-	assert_int_equal(pi.has_icmp_id, 1);
-	assert_int_equal(pi.icmp_id, 0x4242);
-	assert_int_equal(pi.icmp_type, 8);
+	assert_int_equal(pi.l4.has_icmp_id, 1);
+	assert_int_equal(pi.l4.icmp_id, 0x4242);
+	assert_int_equal(pi.l4.icmp_type, 8);
 	assert_int_equal(pi.has_l4, 0);
 	dpf_frag_cache_free(fc);
 }

@@ -394,8 +394,8 @@ test_nat_masquerade_port_makes_reply_hash_to_the_same_queue(void **state)
 		pi.proto = k.proto;
 		memcpy(pi.src_addr, k.src_addr, 16);
 		memcpy(pi.dst_addr, k.dst_addr, 16);
-		pi.src_port = k.src_port;
-		pi.dst_port = k.dst_port;
+		pi.l4.src_port = k.src_port;
+		pi.l4.dst_port = k.dst_port;
 		q = dpf_rss_queue(dpf_rss_hash_pkt(&rss, &pi), 4);
 		dpf_nat_view(nat, &k, &post, NULL, NULL);
 		assert_int_equal(dpf_nat_sessions_apply(s[q], &k, 0, 0, 1, &post, &id, &rule), 1);
@@ -405,8 +405,8 @@ test_nat_masquerade_port_makes_reply_hash_to_the_same_queue(void **state)
 		pi.proto = k.proto;
 		memcpy(pi.src_addr, k.dst_addr, 16);
 		memcpy(pi.dst_addr, post.src_addr, 16);
-		pi.src_port = k.dst_port;
-		pi.dst_port = post.src_port;
+		pi.l4.src_port = k.dst_port;
+		pi.l4.dst_port = post.src_port;
 		assert_int_equal(dpf_rss_queue(dpf_rss_hash_pkt(&rss, &pi), 4), q);
 		key_of(&reply, k.proto, dst, k.dst_port, "192.0.2.1", post.src_port);
 		dpf_nat_view(nat, &reply, &post, NULL, NULL);

@@ -330,8 +330,8 @@ test_parse_ipv4_tcp_sets_ports_and_flags(void **state)
 	assert_int_equal(parse(&f, &pi), DPF_PKT_OK);
 	assert_v4_addrs(&pi);
 	assert_int_equal(pi.proto, PROTO_TCP);
-	assert_int_equal(pi.src_port, 1234);
-	assert_int_equal(pi.dst_port, 80);
+	assert_int_equal(pi.l4.src_port, 1234);
+	assert_int_equal(pi.l4.dst_port, 80);
 	assert_int_equal(pi.tcp_flags, TCP_SYN | TCP_ACK);
 	assert_int_equal(pi.has_l4, 1);
 	assert_int_equal(pi.l3_offset, 14);
@@ -354,7 +354,7 @@ test_parse_ipv4_tcp_options_not_captured_is_ok(void **state)
 	ipv4_finish(&f);
 	/* Capture only the 20 fixed bytes of a 60-byte TCP header. */
 	assert_int_equal(parse_n(&f, 14 + 20 + 20, &pi), DPF_PKT_OK);
-	assert_int_equal(pi.dst_port, 443);
+	assert_int_equal(pi.l4.dst_port, 443);
 	assert_int_equal(pi.l3_len, 80);
 }
 
@@ -372,8 +372,8 @@ test_parse_ipv4_udp_sets_ports(void **state)
 	assert_int_equal(parse(&f, &pi), DPF_PKT_OK);
 	assert_v4_addrs(&pi);
 	assert_int_equal(pi.proto, PROTO_UDP);
-	assert_int_equal(pi.src_port, 53);
-	assert_int_equal(pi.dst_port, 40000);
+	assert_int_equal(pi.l4.src_port, 53);
+	assert_int_equal(pi.l4.dst_port, 40000);
 	assert_int_equal(pi.tcp_flags, 0);
 	assert_int_equal(pi.has_l4, 1);
 	assert_int_equal(pi.l3_len, 58);
@@ -391,8 +391,8 @@ test_parse_ipv4_udplite_sets_ports(void **state)
 	ipv4_finish(&f);
 	assert_int_equal(parse(&f, &pi), DPF_PKT_OK);
 	assert_int_equal(pi.proto, PROTO_UDPLITE);
-	assert_int_equal(pi.src_port, 5000);
-	assert_int_equal(pi.dst_port, 5001);
+	assert_int_equal(pi.l4.src_port, 5000);
+	assert_int_equal(pi.l4.dst_port, 5001);
 	assert_int_equal(pi.has_l4, 1);
 }
 
@@ -409,8 +409,8 @@ test_parse_ipv4_sctp_sets_ports(void **state)
 	ipv4_finish(&f);
 	assert_int_equal(parse(&f, &pi), DPF_PKT_OK);
 	assert_int_equal(pi.proto, PROTO_SCTP);
-	assert_int_equal(pi.src_port, 2905);
-	assert_int_equal(pi.dst_port, 2906);
+	assert_int_equal(pi.l4.src_port, 2905);
+	assert_int_equal(pi.l4.dst_port, 2906);
 	assert_int_equal(pi.has_l4, 1);
 }
 
@@ -427,8 +427,8 @@ test_parse_ipv4_icmp_has_l4_and_zero_ports(void **state)
 	assert_int_equal(parse(&f, &pi), DPF_PKT_OK);
 	assert_v4_addrs(&pi);
 	assert_int_equal(pi.proto, PROTO_ICMP);
-	assert_int_equal(pi.src_port, 0);
-	assert_int_equal(pi.dst_port, 0);
+	assert_int_equal(pi.l4.src_port, 0);
+	assert_int_equal(pi.l4.dst_port, 0);
 	assert_int_equal(pi.has_l4, 1);
 	assert_int_equal(pi.l4_offset, 34);
 }
@@ -446,8 +446,8 @@ test_parse_ipv4_options_finds_l4_after_options(void **state)
 	assert_int_equal(parse(&f, &pi), DPF_PKT_OK);
 	assert_v4_addrs(&pi);
 	assert_int_equal(pi.l4_offset, 14 + 60);
-	assert_int_equal(pi.src_port, 22);
-	assert_int_equal(pi.dst_port, 50000);
+	assert_int_equal(pi.l4.src_port, 22);
+	assert_int_equal(pi.l4.dst_port, 50000);
 	assert_int_equal(pi.tcp_flags, TCP_PSH | TCP_ACK);
 	assert_int_equal(pi.l3_len, 80);
 }
@@ -467,8 +467,8 @@ test_parse_ipv4_gre_ok_without_ports(void **state)
 	assert_int_equal(parse(&f, &pi), DPF_PKT_OK);
 	assert_v4_addrs(&pi);
 	assert_int_equal(pi.proto, PROTO_GRE);
-	assert_int_equal(pi.src_port, 0);
-	assert_int_equal(pi.dst_port, 0);
+	assert_int_equal(pi.l4.src_port, 0);
+	assert_int_equal(pi.l4.dst_port, 0);
 	assert_int_equal(pi.has_l4, 0);
 	assert_int_equal(pi.l3_len, 64);
 }
@@ -504,8 +504,8 @@ test_parse_ipv4_first_fragment_reads_ports(void **state)
 	assert_int_equal(parse(&f, &pi), DPF_PKT_OK);
 	assert_int_equal(pi.frag, DPF_PKT_FRAG_FIRST);
 	assert_int_equal(pi.frag_id, 0xbeef);
-	assert_int_equal(pi.src_port, 4789);
-	assert_int_equal(pi.dst_port, 4789);
+	assert_int_equal(pi.l4.src_port, 4789);
+	assert_int_equal(pi.l4.dst_port, 4789);
 	assert_int_equal(pi.has_l4, 1);
 	assert_int_equal(pi.l3_len, 20 + 8 + 1472);
 }
@@ -535,8 +535,8 @@ test_parse_ipv4_later_fragment_has_no_l4(void **state)
 		assert_int_equal(pi.frag, DPF_PKT_FRAG_LATER);
 		assert_int_equal(pi.frag_id, 0xbeef);
 		assert_int_equal(pi.proto, PROTO_TCP);
-		assert_int_equal(pi.src_port, 0);
-		assert_int_equal(pi.dst_port, 0);
+		assert_int_equal(pi.l4.src_port, 0);
+		assert_int_equal(pi.l4.dst_port, 0);
 		assert_int_equal(pi.tcp_flags, 0);
 		assert_int_equal(pi.has_l4, 0);
 		assert_int_equal(pi.l3_len, 140);
@@ -592,7 +592,7 @@ test_parse_one_vlan_records_id(void **state)
 	assert_int_equal(pi.vlan[1], 0);
 	assert_int_equal(pi.l3_offset, 18);
 	assert_int_equal(pi.l4_offset, 38);
-	assert_int_equal(pi.src_port, 1);
+	assert_int_equal(pi.l4.src_port, 1);
 }
 
 static void
@@ -614,7 +614,7 @@ test_parse_qinq_88a8_8100_records_outer_first(void **state)
 	assert_int_equal(pi.vlan[1], 7);
 	assert_int_equal(pi.l3_offset, 22);
 	assert_v6_addrs(&pi);
-	assert_int_equal(pi.dst_port, 547);
+	assert_int_equal(pi.l4.dst_port, 547);
 }
 
 static void
@@ -656,7 +656,7 @@ test_parse_four_vlans_ok(void **state)
 	for (i = 0; i < DPF_PKT_MAX_VLANS; i++)
 		assert_int_equal(pi.vlan[i], i + 1);
 	assert_int_equal(pi.l3_offset, 14 + 4 * DPF_PKT_MAX_VLANS);
-	assert_int_equal(pi.dst_port, 20);
+	assert_int_equal(pi.l4.dst_port, 20);
 }
 
 static void
@@ -703,7 +703,7 @@ test_parse_unsupported_encapsulations_as_documented(void **state)
 	udp(&f, 7, 8);
 	assert_int_equal(parse(&f, &pi), DPF_PKT_OK);
 	assert_int_equal(pi.proto, 4);
-	assert_int_equal(pi.src_port, 0);
+	assert_int_equal(pi.l4.src_port, 0);
 	assert_int_equal(pi.has_l4, 0);
 	/* IPv6 Mobility header: protocol 135, ports 0, nothing after it read. */
 	eth(&f, ETYPE_IPV6);
@@ -715,7 +715,7 @@ test_parse_unsupported_encapsulations_as_documented(void **state)
 	ipv6_finish(&f);
 	assert_int_equal(parse(&f, &pi), DPF_PKT_OK);
 	assert_int_equal(pi.proto, 135);
-	assert_int_equal(pi.dst_port, 0);
+	assert_int_equal(pi.l4.dst_port, 0);
 }
 
 static void
@@ -762,8 +762,8 @@ test_parse_ipv6_tcp_sets_ports_and_addresses(void **state)
 	assert_int_equal(parse(&f, &pi), DPF_PKT_OK);
 	assert_v6_addrs(&pi);
 	assert_int_equal(pi.proto, PROTO_TCP);
-	assert_int_equal(pi.src_port, 40000);
-	assert_int_equal(pi.dst_port, 443);
+	assert_int_equal(pi.l4.src_port, 40000);
+	assert_int_equal(pi.l4.dst_port, 443);
 	assert_int_equal(pi.tcp_flags, TCP_RST);
 	assert_int_equal(pi.has_l4, 1);
 	assert_int_equal(pi.l3_offset, 14);
@@ -786,8 +786,8 @@ test_parse_ipv6_udp_sets_ports(void **state)
 	assert_int_equal(parse(&f, &pi), DPF_PKT_OK);
 	assert_v6_addrs(&pi);
 	assert_int_equal(pi.proto, PROTO_UDP);
-	assert_int_equal(pi.src_port, 123);
-	assert_int_equal(pi.dst_port, 123);
+	assert_int_equal(pi.l4.src_port, 123);
+	assert_int_equal(pi.l4.dst_port, 123);
 	assert_int_equal(pi.l3_len, 96);
 }
 
@@ -803,8 +803,8 @@ test_parse_ipv6_icmpv6_has_l4_and_zero_ports(void **state)
 	ipv6_finish(&f);
 	assert_int_equal(parse(&f, &pi), DPF_PKT_OK);
 	assert_int_equal(pi.proto, PROTO_ICMPV6);
-	assert_int_equal(pi.src_port, 0);
-	assert_int_equal(pi.dst_port, 0);
+	assert_int_equal(pi.l4.src_port, 0);
+	assert_int_equal(pi.l4.dst_port, 0);
 	assert_int_equal(pi.has_l4, 1);
 }
 
@@ -848,8 +848,8 @@ test_parse_ipv6_ext_chain_hbh_dest_routing_finds_tcp(void **state)
 	assert_v6_addrs(&pi);
 	assert_int_equal(pi.proto, PROTO_TCP);
 	assert_int_equal(pi.l4_offset, 14 + 40 + 8 + 16 + 24);
-	assert_int_equal(pi.src_port, 5555);
-	assert_int_equal(pi.dst_port, 6666);
+	assert_int_equal(pi.l4.src_port, 5555);
+	assert_int_equal(pi.l4.dst_port, 6666);
 	assert_int_equal(pi.tcp_flags, TCP_SYN);
 	assert_int_equal(pi.l3_len, 40 + 48 + 20 + 10);
 	assert_int_equal(pi.frag, DPF_PKT_FRAG_NONE);
@@ -871,8 +871,8 @@ test_parse_ipv6_ah_uses_its_own_length_rule(void **state)
 	assert_int_equal(parse(&f, &pi), DPF_PKT_OK);
 	assert_int_equal(pi.proto, PROTO_UDP);
 	assert_int_equal(pi.l4_offset, 14 + 40 + 24);
-	assert_int_equal(pi.src_port, 500);
-	assert_int_equal(pi.dst_port, 4500);
+	assert_int_equal(pi.l4.src_port, 500);
+	assert_int_equal(pi.l4.dst_port, 4500);
 }
 
 static void
@@ -891,7 +891,7 @@ test_parse_ipv6_max_ext_headers_ok(void **state)
 	ipv6_finish(&f);
 	assert_int_equal(parse(&f, &pi), DPF_PKT_OK);
 	assert_int_equal(pi.l4_offset, 14 + 40 + 8 * DPF_PKT_MAX_IPV6_EXT);
-	assert_int_equal(pi.dst_port, 9);
+	assert_int_equal(pi.l4.dst_port, 9);
 }
 
 static void
@@ -911,8 +911,8 @@ test_parse_ipv6_first_fragment_reads_ports(void **state)
 	assert_int_equal(pi.frag, DPF_PKT_FRAG_FIRST);
 	assert_int_equal(pi.frag_id, 0xdeadbeef);
 	assert_int_equal(pi.proto, PROTO_UDP);
-	assert_int_equal(pi.src_port, 4000);
-	assert_int_equal(pi.dst_port, 5000);
+	assert_int_equal(pi.l4.src_port, 4000);
+	assert_int_equal(pi.l4.dst_port, 5000);
 	assert_int_equal(pi.has_l4, 1);
 	assert_int_equal(pi.l4_offset, 14 + 40 + 8 + 8);
 }
@@ -935,8 +935,8 @@ test_parse_ipv6_later_fragment_has_no_l4(void **state)
 		assert_int_equal(pi.frag, DPF_PKT_FRAG_LATER);
 		assert_int_equal(pi.frag_id, 0x01020304);
 		assert_int_equal(pi.proto, PROTO_TCP);
-		assert_int_equal(pi.src_port, 0);
-		assert_int_equal(pi.dst_port, 0);
+		assert_int_equal(pi.l4.src_port, 0);
+		assert_int_equal(pi.l4.dst_port, 0);
 		assert_int_equal(pi.tcp_flags, 0);
 		assert_int_equal(pi.has_l4, 0);
 		assert_int_equal(pi.l3_len, 40 + 8 + 20);
@@ -958,7 +958,7 @@ test_parse_ipv6_atomic_fragment_is_not_fragment(void **state)
 	assert_int_equal(pi.frag, DPF_PKT_FRAG_NONE);
 	assert_int_equal(pi.frag_id, 0);
 	assert_int_equal(pi.has_l4, 1);
-	assert_int_equal(pi.dst_port, 4);
+	assert_int_equal(pi.l4.dst_port, 4);
 }
 
 /* ---- snap length and padding ---------------------------------------------------------------- */
@@ -973,7 +973,7 @@ test_parse_snaplen_cut_with_complete_headers_reports_full_l3_len(void **state)
 	/* tcpdump -s 96 */
 	assert_int_equal(parse_n(&f, 96, &pi), DPF_PKT_OK);
 	assert_int_equal(pi.l3_len, 940);
-	assert_int_equal(pi.dst_port, 80);
+	assert_int_equal(pi.l4.dst_port, 80);
 	/* Cut right after the TCP header. */
 	assert_int_equal(parse_n(&f, 54, &pi), DPF_PKT_OK);
 	assert_int_equal(pi.l3_len, 940);
@@ -981,7 +981,7 @@ test_parse_snaplen_cut_with_complete_headers_reports_full_l3_len(void **state)
 	build_v6_ext_chain_tcp(&f);
 	assert_int_equal(parse_n(&f, 14 + 40 + 48 + 20, &pi), DPF_PKT_OK);
 	assert_int_equal(pi.l3_len, 40 + 48 + 20 + 10);
-	assert_int_equal(pi.dst_port, 6666);
+	assert_int_equal(pi.l4.dst_port, 6666);
 }
 
 static void
@@ -1000,7 +1000,7 @@ test_parse_ethernet_padding_is_ok_and_not_counted(void **state)
 	assert_int_equal(f.len, 60);
 	assert_int_equal(parse(&f, &pi), DPF_PKT_OK);
 	assert_int_equal(pi.l3_len, 30);
-	assert_int_equal(pi.dst_port, 68);
+	assert_int_equal(pi.l4.dst_port, 68);
 
 	eth(&f, ETYPE_IPV6);
 	ipv6(&f, PROTO_NONE);
@@ -1431,8 +1431,8 @@ test_parse_l4_cut_after_ports_is_logged_with_ports_and_unknown_flags(void **stat
 	payload(&f, 1000);
 	ipv6_finish(&f);
 	assert_int_equal(parse_n(&f, 64, &pi), DPF_PKT_OK);
-	assert_int_equal(pi.src_port, 40000);
-	assert_int_equal(pi.dst_port, 443);
+	assert_int_equal(pi.l4.src_port, 40000);
+	assert_int_equal(pi.l4.dst_port, 443);
 	assert_int_equal(pi.tcp_flags, 0);
 	assert_int_equal(pi.l4_cut, 1);
 	assert_int_equal(pi.has_l4, 1);
@@ -1454,7 +1454,7 @@ test_parse_l4_cut_after_ports_is_logged_with_ports_and_unknown_flags(void **stat
 	payload(&f, 100);
 	ipv4_finish(&f);
 	assert_int_equal(parse_n(&f, 14 + 20 + 4, &pi), DPF_PKT_OK);
-	assert_int_equal(pi.dst_port, 53);
+	assert_int_equal(pi.l4.dst_port, 53);
 	assert_int_equal(pi.l4_cut, 1);
 	assert_int_equal(parse_n(&f, 14 + 20 + 8, &pi), DPF_PKT_OK);
 	assert_int_equal(pi.l4_cut, 0);
@@ -1472,7 +1472,7 @@ test_parse_length_field_0_takes_the_frame_length(void **state)
 	assert_int_equal(parse_n(&f, f.len, &pi), DPF_PKT_OK);
 	assert_int_equal(pi.l3_len, f.len - 14);
 	assert_int_equal(pi.l3_len_from_frame, 1);
-	assert_int_equal(pi.src_port, 1234);
+	assert_int_equal(pi.l4.src_port, 1234);
 	/* Cut by a snap length as well: the bytes captured. */
 	assert_int_equal(parse_n(&f, 100, &pi), DPF_PKT_OK);
 	assert_int_equal(pi.l3_len, 100 - 14);
@@ -1491,7 +1491,7 @@ test_parse_length_field_0_takes_the_frame_length(void **state)
 	 * TCP header, which is a snap length's cut, not a short datagram. */
 	assert_int_equal(parse_n(&f, 64, &pi), DPF_PKT_OK);
 	assert_int_equal(pi.l3_len, 64 - 14);
-	assert_int_equal(pi.dst_port, 2);
+	assert_int_equal(pi.l4.dst_port, 2);
 	assert_int_equal(pi.tcp_flags, 0);
 	assert_int_equal(parse_n(&f, 14 + 40 + 3, &pi), DPF_PKT_TRUNC_L4);
 
@@ -1503,7 +1503,7 @@ test_parse_length_field_0_takes_the_frame_length(void **state)
 	payload(&f, 200);
 	assert_int_equal(parse_n(&f, f.len, &pi), DPF_PKT_OK);
 	assert_int_equal(pi.l3_len, f.len - 14);
-	assert_int_equal(pi.dst_port, 2);
+	assert_int_equal(pi.l4.dst_port, 2);
 
 	/* An empty IPv6 packet (no next header) is 40 bytes, padding aside. */
 	eth(&f, ETYPE_IPV6);
@@ -1562,20 +1562,20 @@ assert_ok_headers_inside(const struct dpf_pkt_info *pi, uint32_t caplen)
 		else
 			assert_int_equal(pi->l3_offset + pi->l3_len, caplen);
 	} else {
-		assert_int_equal(pi->src_port, 0);
-		assert_int_equal(pi->dst_port, 0);
+		assert_int_equal(pi->l4.src_port, 0);
+		assert_int_equal(pi->l4.dst_port, 0);
 	}
-	if (pi->has_icmp_id) {
+	if (pi->l4.has_icmp_id) {
 		assert_true(pi->has_l4);
 		assert_true(pi->proto == PROTO_ICMP || pi->proto == PROTO_ICMPV6);
 		assert_true(pi->l4_offset + 8u <= caplen);
 		assert_true(pi->l4_offset + 8u <= pi->l3_offset + pi->l3_len);
 	} else {
-		assert_int_equal(pi->icmp_id, 0);
+		assert_int_equal(pi->l4.icmp_id, 0);
 	}
 	if (!pi->has_l4 || (pi->proto != PROTO_ICMP && pi->proto != PROTO_ICMPV6)) {
-		assert_int_equal(pi->icmp_type, 0);
-		assert_int_equal(pi->icmp_code, 0);
+		assert_int_equal(pi->l4.icmp_type, 0);
+		assert_int_equal(pi->l4.icmp_code, 0);
 	}
 }
 
@@ -1775,6 +1775,18 @@ build_v6_icmp(struct frame *f, uint8_t type, uint8_t code, uint16_t id, uint32_t
 	ipv6_finish(f);
 }
 
+/* Every L4 field a parse gave: what want does not name must be 0. */
+static void
+assert_l4_is(const struct dpf_pkt_l4 *got, struct dpf_pkt_l4 want)
+{
+	assert_int_equal(got->src_port, want.src_port);
+	assert_int_equal(got->dst_port, want.dst_port);
+	assert_int_equal(got->icmp_id, want.icmp_id);
+	assert_int_equal(got->icmp_type, want.icmp_type);
+	assert_int_equal(got->icmp_code, want.icmp_code);
+	assert_int_equal(got->has_icmp_id, want.has_icmp_id);
+}
+
 static void
 test_parse_icmp_echo_records_type_code_and_identifier(void **state)
 {
@@ -1787,12 +1799,9 @@ test_parse_icmp_echo_records_type_code_and_identifier(void **state)
 		build_v4_icmp(&f, types[i], 0, 0xabcd, 56);
 		assert_int_equal(parse(&f, &pi), DPF_PKT_OK);
 		assert_int_equal(pi.proto, PROTO_ICMP);
-		assert_int_equal(pi.icmp_type, types[i]);
-		assert_int_equal(pi.icmp_code, 0);
-		assert_int_equal(pi.has_icmp_id, 1);
-		assert_int_equal(pi.icmp_id, 0xabcd);
-		assert_int_equal(pi.src_port, 0);
-		assert_int_equal(pi.dst_port, 0);
+		assert_l4_is(&pi.l4, (struct dpf_pkt_l4){.icmp_type = types[i],
+							 .has_icmp_id = 1,
+							 .icmp_id = 0xabcd});
 		assert_int_equal(pi.has_l4, 1);
 	}
 }
@@ -1809,12 +1818,9 @@ test_parse_icmpv6_echo_records_type_code_and_identifier(void **state)
 		build_v6_icmp(&f, types[i], 0, 0x0102, 8);
 		assert_int_equal(parse(&f, &pi), DPF_PKT_OK);
 		assert_int_equal(pi.proto, PROTO_ICMPV6);
-		assert_int_equal(pi.icmp_type, types[i]);
-		assert_int_equal(pi.icmp_code, 0);
-		assert_int_equal(pi.has_icmp_id, 1);
-		assert_int_equal(pi.icmp_id, 0x0102);
-		assert_int_equal(pi.src_port, 0);
-		assert_int_equal(pi.dst_port, 0);
+		assert_l4_is(&pi.l4, (struct dpf_pkt_l4){.icmp_type = types[i],
+							 .has_icmp_id = 1,
+							 .icmp_id = 0x0102});
 	}
 }
 
@@ -1826,26 +1832,19 @@ test_parse_icmp_non_echo_records_type_code_without_identifier(void **state)
 
 	build_v4_icmp(&f, 3, 3, 0x1111, 28); /* port unreachable */
 	assert_int_equal(parse(&f, &pi), DPF_PKT_OK);
-	assert_int_equal(pi.icmp_type, 3);
-	assert_int_equal(pi.icmp_code, 3);
-	assert_int_equal(pi.has_icmp_id, 0);
-	assert_int_equal(pi.icmp_id, 0);
+	assert_l4_is(&pi.l4, (struct dpf_pkt_l4){.icmp_type = 3, .icmp_code = 3});
 
 	build_v6_icmp(&f, 135, 0, 0x2222, 16); /* neighbour solicitation */
 	assert_int_equal(parse(&f, &pi), DPF_PKT_OK);
-	assert_int_equal(pi.icmp_type, 135);
-	assert_int_equal(pi.has_icmp_id, 0);
-	assert_int_equal(pi.icmp_id, 0);
+	assert_l4_is(&pi.l4, (struct dpf_pkt_l4){.icmp_type = 135});
 
 	/* Echo type numbers belong to their protocol: 128 in ICMP, 8 in ICMPv6 are not echo. */
 	build_v4_icmp(&f, 128, 0, 0x3333, 0);
 	assert_int_equal(parse(&f, &pi), DPF_PKT_OK);
-	assert_int_equal(pi.icmp_type, 128);
-	assert_int_equal(pi.has_icmp_id, 0);
+	assert_l4_is(&pi.l4, (struct dpf_pkt_l4){.icmp_type = 128});
 	build_v6_icmp(&f, 8, 0, 0x4444, 0);
 	assert_int_equal(parse(&f, &pi), DPF_PKT_OK);
-	assert_int_equal(pi.icmp_type, 8);
-	assert_int_equal(pi.has_icmp_id, 0);
+	assert_l4_is(&pi.l4, (struct dpf_pkt_l4){.icmp_type = 8});
 }
 
 static void
@@ -1858,22 +1857,18 @@ test_parse_icmp_echo_id_cut_or_past_datagram_is_ok_without_it(void **state)
 	build_v4_icmp(&f, 8, 0, 0x5555, 0);
 	for (caplen = 14 + 20 + 4; caplen < 14 + 20 + 8; caplen++) {
 		assert_int_equal(parse_n(&f, caplen, &pi), DPF_PKT_OK);
-		assert_int_equal(pi.icmp_type, 8);
 		assert_int_equal(pi.has_l4, 1);
-		assert_int_equal(pi.has_icmp_id, 0);
-		assert_int_equal(pi.icmp_id, 0);
+		assert_l4_is(&pi.l4, (struct dpf_pkt_l4){.icmp_type = 8});
 	}
 	assert_int_equal(parse_n(&f, 14 + 20 + 8, &pi), DPF_PKT_OK);
-	assert_int_equal(pi.has_icmp_id, 1);
-	assert_int_equal(pi.icmp_id, 0x5555);
+	assert_l4_is(&pi.l4,
+		     (struct dpf_pkt_l4){.icmp_type = 8, .has_icmp_id = 1, .icmp_id = 0x5555});
 
 	/* Total length 24: the identifier bytes are Ethernet padding, not the echo's. */
 	build_v4_icmp(&f, 8, 0, 0x5555, 0);
 	set16(&f, 14 + 2, 24);
 	assert_int_equal(parse(&f, &pi), DPF_PKT_OK);
-	assert_int_equal(pi.icmp_type, 8);
-	assert_int_equal(pi.has_icmp_id, 0);
-	assert_int_equal(pi.icmp_id, 0);
+	assert_l4_is(&pi.l4, (struct dpf_pkt_l4){.icmp_type = 8});
 }
 
 static void
@@ -1884,18 +1879,17 @@ test_parse_non_icmp_leaves_icmp_fields_zero(void **state)
 
 	build_v4_tcp(&f, TCP_SYN, 0);
 	assert_int_equal(parse(&f, &pi), DPF_PKT_OK);
-	assert_int_equal(pi.icmp_type, 0);
-	assert_int_equal(pi.icmp_code, 0);
-	assert_int_equal(pi.has_icmp_id, 0);
-	assert_int_equal(pi.icmp_id, 0);
+	assert_int_equal(pi.l4.icmp_type, 0);
+	assert_int_equal(pi.l4.icmp_code, 0);
+	assert_int_equal(pi.l4.has_icmp_id, 0);
+	assert_int_equal(pi.l4.icmp_id, 0);
 
 	/* A later ICMP fragment has no ICMP header. */
 	build_v4_icmp(&f, 8, 0, 0x6666, 64);
 	ipv4_set_frag(&f, 10);
 	assert_int_equal(parse(&f, &pi), DPF_PKT_OK);
 	assert_int_equal(pi.has_l4, 0);
-	assert_int_equal(pi.icmp_type, 0);
-	assert_int_equal(pi.has_icmp_id, 0);
+	assert_l4_is(&pi.l4, (struct dpf_pkt_l4){0});
 }
 
 /* ---- rewrite: reference checksums ----------------------------------------------------------- */

@@ -81,8 +81,8 @@ test_rss_folded_symmetric_key_matches_rte_softrss(void **state)
 		pi.proto = len == 8 ? 47 : 17;
 		memcpy(pi.src_addr, tuple, len == 36 ? 16 : 4);
 		memcpy(pi.dst_addr, tuple + (len == 36 ? 16 : 4), len == 36 ? 16 : 4);
-		pi.src_port = (uint16_t)(tuple[len - 4] << 8 | tuple[len - 3]);
-		pi.dst_port = (uint16_t)(tuple[len - 2] << 8 | tuple[len - 1]);
+		pi.l4.src_port = (uint16_t)(tuple[len - 4] << 8 | tuple[len - 3]);
+		pi.l4.dst_port = (uint16_t)(tuple[len - 2] << 8 | tuple[len - 1]);
 		assert_int_equal(dpf_rss_hash_pkt(r, &pi),
 				 reference_hash(tuple, len, dpf_rss_symmetric_key));
 	}
@@ -122,8 +122,8 @@ fill_v4(struct dpf_pkt_info *pi, uint32_t s, uint32_t d, uint16_t sp, uint16_t d
 	pi->proto = proto;
 	memcpy(pi->src_addr, &bs, 4);
 	memcpy(pi->dst_addr, &bd, 4);
-	pi->src_port = sp;
-	pi->dst_port = dp;
+	pi->l4.src_port = sp;
+	pi->l4.dst_port = dp;
 }
 
 static void
@@ -149,8 +149,8 @@ test_rss_symmetric_key_gives_same_hash_both_directions(void **state)
 		a.src_addr[i] = b.dst_addr[i] = (uint8_t)(i * 7);
 		a.dst_addr[i] = b.src_addr[i] = (uint8_t)(i * 13 + 1);
 	}
-	a.src_port = b.dst_port = 5353;
-	a.dst_port = b.src_port = 53;
+	a.l4.src_port = b.l4.dst_port = 5353;
+	a.l4.dst_port = b.l4.src_port = 53;
 	assert_int_equal(dpf_rss_hash_pkt(&rss, &a), dpf_rss_hash_pkt(&rss, &b));
 }
 

@@ -78,8 +78,8 @@ nic_queue(const struct dpf_flow_key *k)
 	pi.proto = k->proto;
 	memcpy(pi.src_addr, k->src_addr, 16);
 	memcpy(pi.dst_addr, k->dst_addr, 16);
-	pi.src_port = k->src_port;
-	pi.dst_port = k->dst_port;
+	pi.l4.src_port = k->src_port;
+	pi.l4.dst_port = k->dst_port;
 	return dpf_rss_queue(dpf_rss_hash_pkt(&rss, &pi), MEMBERS);
 }
 
