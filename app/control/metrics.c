@@ -430,18 +430,15 @@ render_exporters(FILE *f, const struct dpf_snapshot *s)
 static void
 render_conservation(FILE *f, const struct dpf_snapshot *s)
 {
-	struct dpf_snap_conservation c;
 	struct dpf_snap_rows r;
+	bool ok = dpf_snapshot_conservation_rows(s, false, &r); /* ok: a gauge */
 
-	dpf_snapshot_conservation(s, &c);
-	dpf_snapshot_conservation_rows(&c, &r);
-	r.n--; /* ok: a gauge */
 	render_rows(f, "conservation", &r,
 		    "conservation sum; exact once every thread ended (doc/reliability.md)");
 	single(f, "conservation_ok", NULL, false,
 	       "1 when every packet is accounted for; while running, packets in flight may "
 	       "make it 0 for a moment",
-	       c.ok);
+	       ok);
 }
 
 int

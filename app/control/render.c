@@ -236,15 +236,12 @@ print_exporters(const struct sum_out *o, const struct dpf_snapshot *s, bool file
 static bool
 print_conservation(FILE *f, const struct dpf_snapshot *s)
 {
-	struct dpf_snap_conservation c;
 	struct dpf_snap_rows r;
+	bool ok = dpf_snapshot_conservation_rows(s, false, &r); /* ok: said in words */
 
-	dpf_snapshot_conservation(s, &c);
-	dpf_snapshot_conservation_rows(&c, &r);
-	r.n--; /* ok: said in words */
 	dpf_ctl_print_rows(f, "conservation ", &r);
-	fprintf(f, "conservation: %s\n", c.ok ? "ok" : "MISMATCH");
-	return c.ok;
+	fprintf(f, "conservation: %s\n", ok ? "ok" : "MISMATCH");
+	return ok;
 }
 
 /* Lines of value 0 too: --stats-detail, or dpflow.control at debug level. */

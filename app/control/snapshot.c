@@ -351,9 +351,12 @@ dpf_snapshot_conservation(const struct dpf_snapshot *s, struct dpf_snap_conserva
 	c->ok = conservation_ibm(s, c) && c->ok;
 }
 
-void
-dpf_snapshot_conservation_rows(const struct dpf_snap_conservation *c, struct dpf_snap_rows *r)
+bool
+dpf_snapshot_conservation_rows(const struct dpf_snapshot *s, bool with_ok, struct dpf_snap_rows *r)
 {
+	struct dpf_snap_conservation sums, *c = &sums;
+
+	dpf_snapshot_conservation(s, c);
 	r->n = 0;
 	if (c->replay) {
 		r->row[r->n++] = (struct dpf_snap_row){"replay-read", c->replay_read};
@@ -368,5 +371,7 @@ dpf_snapshot_conservation_rows(const struct dpf_snap_conservation *c, struct dpf
 	r->row[r->n++] = (struct dpf_snap_row){"logged-in-records", c->logged_in_records};
 	if (c->ibm)
 		r->row[r->n++] = (struct dpf_snap_row){"ibm-accounted", c->ibm_accounted};
-	r->row[r->n++] = (struct dpf_snap_row){"ok", c->ok};
+	if (with_ok)
+		r->row[r->n++] = (struct dpf_snap_row){"ok", c->ok};
+	return c->ok;
 }

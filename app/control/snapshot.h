@@ -150,8 +150,12 @@ struct dpf_snap_conservation {
 /** The conservation sums of s (taken with DPF_SNAP_NIC for the NIC's). */
 void dpf_snapshot_conservation(const struct dpf_snapshot *s, struct dpf_snap_conservation *c);
 
-/** The same as rows (names as the summary's `conservation <name>`; ok is 1 or 0). */
-void dpf_snapshot_conservation_rows(const struct dpf_snap_conservation *c,
+/**
+ * The same sums as rows (names as the summary's `conservation <name>`), and
+ * with_ok a last row "ok" of 1 or 0 (the summary and Prometheus say it their
+ * own way). @return whether every sum agrees
+ */
+bool dpf_snapshot_conservation_rows(const struct dpf_snapshot *s, bool with_ok,
 				    struct dpf_snap_rows *r);
 
 /** A port's packets the NIC received after the last poll of its queues (0 when none). */

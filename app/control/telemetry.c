@@ -106,6 +106,17 @@ tel_run(struct dpf_ctl *ctl, unsigned int flags, tel_render_t render, struct rte
 	return rc;
 }
 
+/* An empty dictionary to fill and add under a parent (NULL: no memory). */
+static struct rte_tel_data *
+tel_dict_new(void)
+{
+	struct rte_tel_data *c = rte_tel_data_alloc();
+
+	if (c != NULL)
+		rte_tel_data_start_dict(c);
+	return c;
+}
+
 /* Child dictionary c under the key "<prefix><id>" of d, which frees it. */
 static void
 tel_add_child(struct rte_tel_data *d, const char *prefix, unsigned int id, struct rte_tel_data *c)
@@ -139,11 +150,10 @@ render_ports(struct dpf_ctl *ctl, const struct dpf_snapshot *s, struct rte_tel_d
 	for (i = 0; i < s->n_ports; i++) {
 		const struct dpf_snap_port *p = &s->port[i];
 		struct rte_eth_dev_info info;
-		struct rte_tel_data *pd = rte_tel_data_alloc();
+		struct rte_tel_data *pd = tel_dict_new();
 
 		if (pd == NULL)
 			return -ENOMEM;
-		rte_tel_data_start_dict(pd);
 		if (rte_eth_dev_info_get(p->id, &info) == 0)
 			rte_tel_data_add_dict_string(pd, "driver", info.driver_name);
 		add_u64(pd, "rx_packets", p->rx_packets);
@@ -178,11 +188,10 @@ render_flow_table(struct dpf_ctl *ctl, const struct dpf_snapshot *s, struct rte_
 	uint16_t c;
 
 	for (c = 0; c < s->n_cores; c++) {
-		struct rte_tel_data *cd = rte_tel_data_alloc();
+		struct rte_tel_data *cd = tel_dict_new();
 
 		if (cd == NULL)
 			return -ENOMEM;
-		rte_tel_data_start_dict(cd);
 		dpf_snapshot_core_rows(s, c, &r);
 		add_rows(cd, &r);
 		tel_add_child(d, "lcore", s->core[c].lcore_id, cd);
@@ -202,10 +211,9 @@ render_exporters(struct dpf_ctl *ctl, const struct dpf_snapshot *s, struct rte_t
 
 		if (c->n == 0)
 			continue;
-		ed = rte_tel_data_alloc();
+		ed = tel_dict_new();
 		if (ed == NULL)
 			return -ENOMEM;
-		rte_tel_data_start_dict(ed);
 		for (k = 0; k < c->n; k++)
 			add_u64(ed, c->name[k], c->value[k]);
 		rte_tel_data_add_dict_container(d, c->prefix, ed, 0);
@@ -220,11 +228,10 @@ render_interfaces(struct dpf_ctl *ctl, const struct dpf_snapshot *s, struct rte_
 	uint16_t i;
 
 	for (i = 0; i < s->n_ifaces; i++) {
-		struct rte_tel_data *id = rte_tel_data_alloc();
+		struct rte_tel_data *id = tel_dict_new();
 
 		if (id == NULL)
 			return -ENOMEM;
-		rte_tel_data_start_dict(id);
 		rte_tel_data_add_dict_string(id, "id", s->iface[i].id);
 		add_u64(id, "port", s->iface[i].port);
 		add_u64(id, "packets", s->iface[i].c.packets);
@@ -238,11 +245,9 @@ render_interfaces(struct dpf_ctl *ctl, const struct dpf_snapshot *s, struct rte_
 static int
 render_conservation(struct dpf_ctl *ctl, const struct dpf_snapshot *s, struct rte_tel_data *d)
 {
-	struct dpf_snap_conservation c;
 	struct dpf_snap_rows r;
 
-	dpf_snapshot_conservation(s, &c);
-	dpf_snapshot_conservation_rows(&c, &r);
+	dpf_snapshot_conservation_rows(s, true, &r);
 	add_rows(d, &r);
 	return 0;
 }

@@ -591,28 +591,43 @@ on_idle(void *ctx)
 	retry_held(ctx, false);
 }
 
+/*
+ * Let go of every held object, each counted lost (a free without a stop
+ * counts into a handle nobody reads again). @return the objects dropped;
+ * *n_logs: their flow logs
+ */
+static uint64_t
+drop_held(struct ibm *x, uint64_t *n_logs)
+{
+	struct held_obj *h;
+	uint64_t n = 0;
+
+	*n_logs = 0;
+	while ((h = x->held_head) != NULL) {
+		x->held_head = h->next;
+		count_lost(x, h->n_logs);
+		*n_logs += h->n_logs;
+		n++;
+		free(h);
+	}
+	x->held_bytes = 0;
+	__atomic_store_n(&x->held_now, 0, __ATOMIC_RELAXED);
+	return n;
+}
+
 /* A stop keeps retrying for STOP_RETRY_NS, then counts what is held as lost. */
 static int
 on_stop(void *ctx)
 {
 	struct ibm *x = ctx;
-	uint64_t end = dpf_mono_ns() + STOP_RETRY_NS, lost = 0, n = 0;
-	struct held_obj *h;
+	uint64_t end = dpf_mono_ns() + STOP_RETRY_NS, lost, n;
 
 	while (x->held_head != NULL && dpf_mono_ns() < end) {
 		retry_held(x, true);
 		if (x->held_head != NULL)
 			usleep(50 * 1000);
 	}
-	while ((h = x->held_head) != NULL) {
-		x->held_head = h->next;
-		count_lost(x, h->n_logs);
-		lost += h->n_logs;
-		n++;
-		free(h);
-	}
-	x->held_bytes = 0;
-	__atomic_store_n(&x->held_now, 0, __ATOMIC_RELAXED);
+	n = drop_held(x, &lost);
 	if (n > 0)
 		DPF_LOG(ERR, output,
 			"ibm-output: still blocked after %u s at stop: %" PRIu64
@@ -727,44 +742,57 @@ on_rows(void *ctx, const struct dpf_record *recs, uint32_t n)
 	__atomic_fetch_add(&x->rows_us_total, (thread_cpu_ns() - t0) / 1000, __ATOMIC_RELAXED);
 }
 
+/* The exit summary's counters, in its order: each a field of struct ibm. */
+static const struct {
+	const char *name;
+	size_t field;
+} ibm_counters[] = {
+	{"records", offsetof(struct ibm, records)},
+	{"flow-logs", offsetof(struct ibm, flow_logs)},
+	{"logged-packets", offsetof(struct ibm, logged_packets)},
+	{"objects", offsetof(struct ibm, objects)},
+	{"objects-failed", offsetof(struct ibm, objects_failed)},
+	{"flow-logs-lost", offsetof(struct ibm, flow_logs_lost)},
+	{"outages", offsetof(struct ibm, outages)},
+	{"held-bytes", offsetof(struct ibm, held_now)},
+	{"other-proto-records", offsetof(struct ibm, other_proto_records)},
+	{"other-proto-packets", offsetof(struct ibm, other_proto_packets)},
+	{"table-full-records", offsetof(struct ibm, skipped_records)},
+	{"table-full-packets", offsetof(struct ibm, skipped_packets)},
+	{"connections", offsetof(struct ibm, conns_active)},
+	{"connections-opened", offsetof(struct ibm, conns_opened)},
+	{"connections-expired", offsetof(struct ibm, conns_expired)},
+	{"leftovers-removed", offsetof(struct ibm, leftovers_removed)},
+	{"rows-cpu-us", offsetof(struct ibm, rows_us_total)},
+	{"pass-cpu-us-max", offsetof(struct ibm, pass_us_max)},
+	{"write-cpu-us", offsetof(struct ibm, write_us_total)},
+};
+
 static void
 on_counters(void *ctx, struct dpf_export_counters *c)
 {
 	const struct ibm *x = ctx;
+	size_t i;
 
 	c->rows = dpf_counter_read(&x->rows);
-	c->lost = dpf_counter_read(&x->flow_logs_lost);
-	dpf_export_counter(c, "records", dpf_counter_read(&x->records));
-	dpf_export_counter(c, "flow-logs", dpf_counter_read(&x->flow_logs));
-	dpf_export_counter(c, "logged-packets", dpf_counter_read(&x->logged_packets));
-	dpf_export_counter(c, "objects", dpf_counter_read(&x->objects));
-	dpf_export_counter(c, "objects-failed", dpf_counter_read(&x->objects_failed));
-	dpf_export_counter(c, "flow-logs-lost", c->lost);
-	dpf_export_counter(c, "outages", dpf_counter_read(&x->outages));
-	dpf_export_counter(c, "held-bytes", dpf_counter_read(&x->held_now));
-	dpf_export_counter(c, "other-proto-records", dpf_counter_read(&x->other_proto_records));
-	dpf_export_counter(c, "other-proto-packets", dpf_counter_read(&x->other_proto_packets));
-	dpf_export_counter(c, "table-full-records", dpf_counter_read(&x->skipped_records));
-	dpf_export_counter(c, "table-full-packets", dpf_counter_read(&x->skipped_packets));
-	dpf_export_counter(c, "connections", dpf_counter_read(&x->conns_active));
-	dpf_export_counter(c, "connections-opened", dpf_counter_read(&x->conns_opened));
-	dpf_export_counter(c, "connections-expired", dpf_counter_read(&x->conns_expired));
-	dpf_export_counter(c, "leftovers-removed", dpf_counter_read(&x->leftovers_removed));
-	dpf_export_counter(c, "rows-cpu-us", dpf_counter_read(&x->rows_us_total));
-	dpf_export_counter(c, "pass-cpu-us-max", dpf_counter_read(&x->pass_us_max));
-	dpf_export_counter(c, "write-cpu-us", dpf_counter_read(&x->write_us_total));
+	for (i = 0; i < sizeof(ibm_counters) / sizeof(ibm_counters[0]); i++) {
+		uint64_t v = dpf_counter_read(
+			(const uint64_t *)((const char *)x + ibm_counters[i].field));
+
+		/* One read: the lost count and its line agree. */
+		if (ibm_counters[i].field == offsetof(struct ibm, flow_logs_lost))
+			c->lost = v;
+		dpf_export_counter(c, ibm_counters[i].name, v);
+	}
 }
 
 static void
 on_free(void *ctx)
 {
 	struct ibm *x = ctx;
-	struct held_obj *h;
+	uint64_t n_logs;
 
-	while ((h = x->held_head) != NULL) {
-		x->held_head = h->next;
-		free(h);
-	}
+	drop_held(x, &n_logs);
 	dpf_conn_free(x->conns);
 	libdeflate_free_compressor(x->gz);
 	free(x->out);

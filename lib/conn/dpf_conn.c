@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include <rte_common.h>
@@ -82,12 +83,29 @@ dpf_conn_free(struct dpf_conn_table *t)
 	if (t == NULL)
 		return;
 	rte_hash_free(t->hash);
-	rte_free(t->entries);
-	rte_free(t->touched);
-	rte_free(t->sorted);
-	rte_free(t->per_iface);
-	rte_free(t->last_seen);
-	rte_free(t);
+	rte_free(t); /* the arrays are in the same allocation */
+}
+
+/*
+ * One allocation: the handle, then the entries, the touched and sorted
+ * indexes, the per-interface counts and the last-seen times, each from a
+ * cache line on. Only the entries are read before they are written.
+ */
+static struct dpf_conn_table *
+conn_alloc(const struct dpf_conn_params *p, uint32_t n_slots)
+{
+	const struct dpf_layout_part parts[] = {
+		{offsetof(struct dpf_conn_table, entries), n_slots * sizeof(struct conn_entry),
+		 true},
+		{offsetof(struct dpf_conn_table, touched), p->capacity * sizeof(uint32_t), false},
+		{offsetof(struct dpf_conn_table, sorted), p->capacity * sizeof(uint32_t), false},
+		{offsetof(struct dpf_conn_table, per_iface), (UINT16_MAX + 1) * sizeof(uint32_t),
+		 false},
+		{offsetof(struct dpf_conn_table, last_seen), n_slots * sizeof(uint64_t), false},
+	};
+
+	return dpf_layout_new(p->name, sizeof(struct dpf_conn_table), parts, RTE_DIM(parts),
+			      p->socket_id);
 }
 
 struct dpf_conn_table *
@@ -100,37 +118,20 @@ dpf_conn_create(const struct dpf_conn_params *p)
 	if (p == NULL || p->capacity == 0 || p->capacity > DPF_CONN_MAX_CAPACITY ||
 	    p->timeout_ns == 0)
 		return dpf_null_errno(EINVAL);
-	t = rte_zmalloc_socket(p->name, sizeof(*t), RTE_CACHE_LINE_SIZE, p->socket_id);
+	entries = dpf_hash_room(p->capacity);
+	t = conn_alloc(p, entries + 1);
 	if (t == NULL)
-		return dpf_null_errno(ENOMEM);
-	/* Cuckoo insertion can fail before every slot is taken: an eighth more
-	 * room than the capacity we enforce ourselves (as lib/conntrack). */
-	entries = RTE_MAX(p->capacity + p->capacity / 8, (uint32_t)DPF_HASH_MIN_ENTRIES);
+		return NULL; /* rte_errno set */
 	t->capacity = p->capacity;
 	t->timeout_ns = p->timeout_ns;
 	t->n_slots = entries + 1;
-	t->entries = rte_zmalloc_socket(p->name, (size_t)t->n_slots * sizeof(t->entries[0]),
-					RTE_CACHE_LINE_SIZE, p->socket_id);
-	t->touched = rte_malloc_socket(p->name, (size_t)p->capacity * sizeof(t->touched[0]), 0,
-				       p->socket_id);
-	t->sorted = rte_malloc_socket(p->name, (size_t)p->capacity * sizeof(t->sorted[0]), 0,
-				      p->socket_id);
-	t->per_iface = rte_malloc_socket(p->name, (UINT16_MAX + 1) * sizeof(t->per_iface[0]), 0,
-					 p->socket_id);
-	t->last_seen = rte_malloc_socket(p->name, (size_t)t->n_slots * sizeof(t->last_seen[0]),
-					 RTE_CACHE_LINE_SIZE, p->socket_id);
-	if (t->entries == NULL || t->touched == NULL || t->sorted == NULL || t->per_iface == NULL ||
-	    t->last_seen == NULL) {
-		dpf_conn_free(t);
-		return dpf_null_errno(ENOMEM);
-	}
 	for (uint32_t i = 0; i < t->n_slots; i++)
 		t->last_seen[i] = SLOT_FREE;
 	t->hash = dpf_hash_create_unique("cn", p->name != NULL ? p->name : "conn", entries,
 					 sizeof(struct dpf_flow_key), p->socket_id, 0);
 	if (t->hash == NULL) {
 		err = rte_errno;
-		dpf_conn_free(t);
+		rte_free(t);
 		return dpf_null_errno(err);
 	}
 	return t;

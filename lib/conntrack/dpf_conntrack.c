@@ -43,12 +43,8 @@ dpf_conntrack_create(const struct dpf_conntrack_params *p)
 	if (p == NULL || p->capacity == 0 || p->capacity > DPF_CONNTRACK_MAX_CAPACITY ||
 	    p->timeout_ns == 0)
 		return dpf_null_errno(EINVAL);
-	/*
-	 * Cuckoo insertion can fail before every bucket slot is taken: give the
-	 * hash an eighth more room than the capacity we enforce ourselves.
-	 * Positions run from 0 to entries - 1; one spare slot costs nothing.
-	 */
-	entries = RTE_MAX(p->capacity + p->capacity / 8, (uint32_t)DPF_HASH_MIN_ENTRIES);
+	/* Positions run from 0 to entries - 1; one spare slot costs nothing. */
+	entries = dpf_hash_room(p->capacity);
 	ct = rte_malloc_socket(p->name,
 			       sizeof(*ct) + (size_t)(entries + 1) * sizeof(ct->last_ns[0]),
 			       RTE_CACHE_LINE_SIZE, p->socket_id);

@@ -291,6 +291,17 @@ struct rte_hash;
 #define DPF_HASH_MIN_ENTRIES 8
 
 /**
+ * The entries to ask rte_hash for to hold up to `capacity` keys, a bound the
+ * caller enforces itself: cuckoo insertion can fail before every bucket slot
+ * is taken, so the hash gets an eighth more room (and at least one bucket).
+ */
+static inline uint32_t
+dpf_hash_room(uint32_t capacity)
+{
+	return RTE_MAX(capacity + capacity / 8, (uint32_t)DPF_HASH_MIN_ENTRIES);
+}
+
+/**
  * rte_hash_create() for the tables of fixed-size keys dpflow keeps: keys
  * hashed with rte_hash_crc (seed 0), at least DPF_HASH_MIN_ENTRIES entries,
  * named "<name>_<suffix>" with name cut to 20 characters (rte_hash names a
