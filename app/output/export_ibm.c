@@ -742,10 +742,12 @@ on_rows(void *ctx, const struct dpf_record *recs, uint32_t n)
 	__atomic_fetch_add(&x->rows_us_total, (thread_cpu_ns() - t0) / 1000, __ATOMIC_RELAXED);
 }
 
-/* The exit summary's counters, in its order: each a field of struct ibm. */
+/* The exit summary's counters, in its order: each a field of struct ibm;
+ * gauge: a level or a maximum, not a count (Prometheus types it so). */
 static const struct {
 	const char *name;
 	size_t field;
+	bool gauge;
 } ibm_counters[] = {
 	{"records", offsetof(struct ibm, records)},
 	{"flow-logs", offsetof(struct ibm, flow_logs)},
@@ -754,17 +756,17 @@ static const struct {
 	{"objects-failed", offsetof(struct ibm, objects_failed)},
 	{"flow-logs-lost", offsetof(struct ibm, flow_logs_lost)},
 	{"outages", offsetof(struct ibm, outages)},
-	{"held-bytes", offsetof(struct ibm, held_now)},
+	{"held-bytes", offsetof(struct ibm, held_now), true},
 	{"other-proto-records", offsetof(struct ibm, other_proto_records)},
 	{"other-proto-packets", offsetof(struct ibm, other_proto_packets)},
 	{"table-full-records", offsetof(struct ibm, skipped_records)},
 	{"table-full-packets", offsetof(struct ibm, skipped_packets)},
-	{"connections", offsetof(struct ibm, conns_active)},
+	{"connections", offsetof(struct ibm, conns_active), true},
 	{"connections-opened", offsetof(struct ibm, conns_opened)},
 	{"connections-expired", offsetof(struct ibm, conns_expired)},
 	{"leftovers-removed", offsetof(struct ibm, leftovers_removed)},
 	{"rows-cpu-us", offsetof(struct ibm, rows_us_total)},
-	{"pass-cpu-us-max", offsetof(struct ibm, pass_us_max)},
+	{"pass-cpu-us-max", offsetof(struct ibm, pass_us_max), true},
 	{"write-cpu-us", offsetof(struct ibm, write_us_total)},
 };
 
@@ -782,7 +784,10 @@ on_counters(void *ctx, struct dpf_export_counters *c)
 		/* One read: the lost count and its line agree. */
 		if (ibm_counters[i].field == offsetof(struct ibm, flow_logs_lost))
 			c->lost = v;
-		dpf_export_counter(c, ibm_counters[i].name, v);
+		if (ibm_counters[i].gauge)
+			dpf_export_gauge(c, ibm_counters[i].name, v);
+		else
+			dpf_export_counter(c, ibm_counters[i].name, v);
 	}
 }
 
