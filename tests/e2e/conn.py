@@ -36,6 +36,7 @@ REJECTED = "192.0.2.30"  # its packets are denied by the ACL
 ENI = "eni-conn0"
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import e2e  # noqa: E402  (e2e.main: the __main__ of every script)
 from e2e import counters  # noqa: E402  (the exit summary's `key: value` lines)
 
 spec = importlib.util.spec_from_file_location("gencap", GENCAP)
@@ -332,10 +333,4 @@ CASES = {
 }
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2 or sys.argv[1] not in CASES:
-        sys.exit(f"usage: {sys.argv[0]} {'|'.join(CASES)}")
-    try:
-        CASES[sys.argv[1]]()
-    except Fail as e:
-        print(f"FAIL {sys.argv[1]}: {e}", file=sys.stderr)
-        sys.exit(1)
+    e2e.main(CASES, fail=Fail)

@@ -431,11 +431,24 @@ def case_config_file():
 
 CASES = {n[5:]: f for n, f in globals().items() if n.startswith("case_")}
 
-if __name__ == "__main__":
-    name = sys.argv[1]
+
+def main(cases, fail=Fail, skip=None):
+    """A test script's __main__: run the case sys.argv[1] names and say
+    PASS, FAIL (exit 1) or SKIP (exit 77, only with a skip exception)."""
+    name = sys.argv[1] if len(sys.argv) == 2 else None
+    if name not in cases:
+        sys.exit(f"usage: {sys.argv[0]} {'|'.join(cases)}")
     try:
-        CASES[name]()
-    except Fail as e:
+        cases[name]()
+    except Exception as e:
+        if skip is not None and isinstance(e, skip):
+            print(f"SKIP {name}: {e}")
+            sys.exit(SKIP)
+        if not isinstance(e, fail):
+            raise
         print(f"FAIL {name}: {e}")
         sys.exit(1)
     print(f"PASS {name}")
+
+if __name__ == "__main__":
+    main(CASES)

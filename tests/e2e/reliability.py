@@ -27,6 +27,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import e2e  # noqa: E402  (e2e.main: the __main__ of every script)
 from e2e import (DATA, DPFLOW, EAL, EAL1, EAL4, META, SAMPLE, SAMPLE_EXPECT, SKIP,  # noqa: E402
                  Fail, check, counters, diff_text, expect_same, gencap, render, run)
 
@@ -1743,13 +1744,4 @@ def case_control_sockets():
 CASES = {n[5:]: f for n, f in globals().items() if n.startswith("case_")}
 
 if __name__ == "__main__":
-    name = sys.argv[1]
-    try:
-        CASES[name]()
-    except Skip as e:
-        print(f"SKIP {name}: {e}")
-        sys.exit(SKIP)
-    except Fail as e:
-        print(f"FAIL {name}: {e}")
-        sys.exit(1)
-    print(f"PASS {name}")
+    e2e.main(CASES, skip=Skip)
