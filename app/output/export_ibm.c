@@ -154,11 +154,7 @@ thread_cpu_ns(void)
 static void
 time_text(uint64_t sec, char *buf, size_t len)
 {
-	time_t t = (time_t)sec;
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	dpf_utc_text(buf, len, "%Y-%m-%dT%H:%M:%SZ", sec);
 }
 
 /* A key segment: everything but unreserved characters percent-encoded. */

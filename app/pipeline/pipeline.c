@@ -375,9 +375,7 @@ next_busy_window(const struct dpf_pipeline *pl, uint64_t w)
 static void
 say_gap(struct dpf_pipeline *pl, uint64_t from_ns, uint64_t to_ns, uint64_t windows)
 {
-	char a[32] = "", b[32] = "";
-	time_t ta = (time_t)(from_ns / NS_PER_SEC), tb = (time_t)(to_ns / NS_PER_SEC);
-	struct tm tm;
+	char a[32], b[32];
 
 	if (pl->gaps_logged > GAP_LOG_MAX)
 		return;
@@ -385,10 +383,8 @@ say_gap(struct dpf_pipeline *pl, uint64_t from_ns, uint64_t to_ns, uint64_t wind
 		DPF_LOG(NOTICE, pipeline, "further gaps are only counted (pipeline gap-windows)\n");
 		return;
 	}
-	if (gmtime_r(&ta, &tm) != NULL)
-		strftime(a, sizeof(a), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if (gmtime_r(&tb, &tm) != NULL)
-		strftime(b, sizeof(b), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	dpf_utc_text(a, sizeof(a), "%Y-%m-%dT%H:%M:%SZ", from_ns / NS_PER_SEC);
+	dpf_utc_text(b, sizeof(b), "%Y-%m-%dT%H:%M:%SZ", to_ns / NS_PER_SEC);
 	DPF_LOG(NOTICE, pipeline,
 		"no packet from %s to %s (%" PRIu64 " windows): NODATA rows for its first "
 		"and last window, the %" PRIu64 " between counted in pipeline gap-windows\n",

@@ -316,11 +316,7 @@ dpf_store_query(struct dpf_store *s, const struct dpf_store_filter *f, struct dp
 void
 dpf_store_time_text(uint64_t sec, char *buf, size_t len)
 {
-	time_t t = (time_t)sec;
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, len, "%m/%d/%Y %I:%M:%S %p", &tm);
+	dpf_utc_text(buf, len, "%m/%d/%Y %I:%M:%S %p", sec);
 }
 
 /*

@@ -394,3 +394,19 @@ dpf_hash_create_unique(const char *tag, const char *name, uint32_t entries, uint
 	 * own look-ups). */
 	return dpf_null_errno(rte_errno == EINVAL || rte_errno == EEXIST ? rte_errno : ENOMEM);
 }
+
+size_t
+dpf_utc_text(char *buf, size_t len, const char *fmt, uint64_t sec)
+{
+	time_t t = (time_t)sec;
+	struct tm tm;
+	size_t n = 0;
+
+	if (len == 0)
+		return 0;
+	if (sec <= (uint64_t)INT64_MAX && gmtime_r(&t, &tm) != NULL)
+		n = strftime(buf, len, fmt, &tm);
+	if (n == 0)
+		buf[0] = '\0';
+	return n;
+}

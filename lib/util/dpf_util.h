@@ -275,6 +275,14 @@ const char *dpf_proto_name(uint8_t proto);
 /* ------------------------------------------------------------ DPDK objects */
 
 /**
+ * Unix seconds as UTC text in strftime's format fmt (e.g. "%Y-%m-%dT%H:%M:%SZ"
+ * for RFC 3339), the one way dpflow writes a time for people and file names.
+ * @return the length written; 0 with buf "" when sec is past what time_t and
+ *         the C library can break down, or the text does not fit in len
+ */
+size_t dpf_utc_text(char *buf, size_t len, const char *fmt, uint64_t sec);
+
+/**
  * Make a name for a DPDK object that no object of this process has yet:
  * "<tag><n>-<name>", n from a process-wide counter (first, so that a name
  * cut to size stays unique), cut to size - 1 characters. Tries again with

@@ -523,6 +523,24 @@ test_util_layout_str_packs_strings_back_to_back(void **state)
 	assert_int_equal(area[9], 'x'); /* nothing written past the copies */
 }
 
+static void
+test_util_utc_text_formats_and_refuses_cleanly(void **state)
+{
+	char buf[32];
+
+	(void)state;
+	assert_int_equal(dpf_utc_text(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", 1700000000), 20);
+	assert_string_equal(buf, "2023-11-14T22:13:20Z");
+	assert_int_equal(dpf_utc_text(buf, sizeof(buf), "%m/%d/%Y %I:%M:%S %p", 1700000000), 22);
+	assert_string_equal(buf, "11/14/2023 10:13:20 PM");
+	/* Too small for the text: empty, not cut. */
+	assert_int_equal(dpf_utc_text(buf, 8, "%Y-%m-%dT%H:%M:%SZ", 1700000000), 0);
+	assert_string_equal(buf, "");
+	/* Past time_t: empty. */
+	assert_int_equal(dpf_utc_text(buf, sizeof(buf), "%Y", UINT64_MAX), 0);
+	assert_string_equal(buf, "");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -548,6 +566,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_util_layout_place_starts_each_array_on_a_cache_line),
 		cmocka_unit_test(test_util_layout_str_packs_strings_back_to_back),
 		cmocka_unit_test(test_util_layout_new_points_each_part_and_zeroes_only_those_asked),
+		cmocka_unit_test(test_util_utc_text_formats_and_refuses_cleanly),
 	};
 
 	(void)argc;
