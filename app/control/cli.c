@@ -73,6 +73,11 @@ struct command {
 	"[iface ID] [src CIDR] [dst CIDR] [port N] [proto P] [action ACCEPT|REJECT] "              \
 	"[since TIME] [until TIME] [oldest] [limit N]"
 
+#define CONN_FILTER_HELP                                                                           \
+	"[since TIME] [until TIME] [proto P] [src-node ID] [src CIDR] [sport N] "                  \
+	"[dst-node ID] [dst CIDR] [dport N] [sent BYTES] [recv BYTES] [flags F[,F...]] "           \
+	"[oldest] [limit N]"
+
 /* Filter words Tab completes after `show flows` (keywords at any even place). */
 #define MAX_FILTER_WORDS 24
 
@@ -101,6 +106,14 @@ static const struct command commands[] = {
 	{{"export", "flows", "csv", ARG, REST}, CALL_ARG_REST, {.arg_rest = dpf_ctl_export_flows},
 	 "export flows csv FILE " FILTER_HELP
 	 ": write the matching flows as CSV (times as MM/DD/YYYY HH:MM:SS AM/PM and epoch ms)"},
+	{{"show", "connections", REST}, CALL_REST, {.rest = dpf_ctl_show_connections},
+	 "show connections " CONN_FILTER_HELP
+	 ": newest connection flow logs of the recent closed windows first (limit 100, at "
+	 "most 10000; needs --ibm-output or --connections yes)"},
+	{{"export", "connections", "csv", ARG, REST}, CALL_ARG_REST,
+	 {.arg_rest = dpf_ctl_export_connections},
+	 "export connections csv FILE " CONN_FILTER_HELP
+	 ": write the matching connection flow logs as CSV (Trustgrid's columns)"},
 	{{"show", "window"}, CALL_NONE, {.none = dpf_ctl_show_window},
 	 "show window: the open window (its own length), the length set, its boundary, flows "
 	 "so far"},

@@ -115,9 +115,9 @@ dpf_store_time_parse(const char *s, uint64_t *sec)
 	return -EINVAL;
 }
 
-/* since/until TIME, checked against each other. */
-static int
-parse_time_word(struct dpf_store_filter *f, const char *w, const char *v, char *err, size_t err_len)
+int
+dpf_store_time_word(const char *w, const char *v, uint64_t *since, uint64_t *until, char *err,
+		    size_t err_len)
 {
 	uint64_t t;
 
@@ -129,10 +129,10 @@ parse_time_word(struct dpf_store_filter *f, const char *w, const char *v, char *
 		return -EINVAL;
 	}
 	if (w[0] == 's')
-		f->since = t;
+		*since = t;
 	else
-		f->until = t;
-	if (f->since > f->until) {
+		*until = t;
+	if (*since > *until) {
 		snprintf(err, err_len, "%s '%s': since is after until", w, v);
 		return -EINVAL;
 	}
@@ -155,6 +155,28 @@ filter_seen_at(char **argv, int at, const char *w)
 }
 
 int
+dpf_store_word_check(int argc, char **argv, int i, char *err, size_t err_len)
+{
+	const char *w = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+	int first = filter_seen_at(argv, i, w);
+
+	if (first >= 0 && strcmp(w, "oldest") == 0) {
+		snprintf(err, err_len, "filter 'oldest' given twice: give it once");
+		return -EINVAL;
+	}
+	if (first >= 0) {
+		snprintf(err, err_len, "filter '%s' given twice ('%s', then '%s'): give it once", w,
+			 argv[first + 1], v != NULL ? v : "");
+		return -EINVAL;
+	}
+	if (strcmp(w, "oldest") != 0 && v == NULL) {
+		snprintf(err, err_len, "'%s' needs a value", w);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int
 dpf_store_filter_parse(struct dpf_store_filter *f, int argc, char **argv,
 		       int (*lookup_iface)(void *arg, const char *id), void *arg, char *err,
 		       size_t err_len)
@@ -163,27 +185,14 @@ dpf_store_filter_parse(struct dpf_store_filter *f, int argc, char **argv,
 
 	for (i = 0; i < argc; i++) {
 		const char *w = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		int first = filter_seen_at(argv, i, w);
 		uint64_t n;
 		uint8_t proto;
 
-		if (first >= 0 && strcmp(w, "oldest") == 0) {
-			snprintf(err, err_len, "filter 'oldest' given twice: give it once");
+		if (dpf_store_word_check(argc, argv, i, err, err_len) < 0)
 			return -EINVAL;
-		}
-		if (first >= 0) {
-			snprintf(err, err_len,
-				 "filter '%s' given twice ('%s', then '%s'): give it once", w,
-				 argv[first + 1], v != NULL ? v : "");
-			return -EINVAL;
-		}
 		if (strcmp(w, "oldest") == 0) {
 			f->oldest_first = true;
 			continue;
-		}
-		if (v == NULL) {
-			snprintf(err, err_len, "'%s' needs a value", w);
-			return -EINVAL;
 		}
 		i++;
 		if (strcmp(w, "iface") == 0) {
@@ -240,7 +249,7 @@ dpf_store_filter_parse(struct dpf_store_filter *f, int argc, char **argv,
 			}
 			f->limit = (uint32_t)n;
 		} else if (strcmp(w, "since") == 0 || strcmp(w, "until") == 0) {
-			if (parse_time_word(f, w, v, err, err_len) < 0)
+			if (dpf_store_time_word(w, v, &f->since, &f->until, err, err_len) < 0)
 				return -EINVAL;
 		} else {
 			snprintf(err, err_len,
@@ -323,8 +332,8 @@ dpf_store_time_text(uint64_t sec, char *buf, size_t len)
  * One RFC 4180 field: quoted when it holds a comma, a quote, CR or LF (an
  * interface-id may hold any printable character), its quotes doubled.
  */
-static void
-csv_field(FILE *f, const char *v, bool last)
+void
+dpf_store_csv_field(FILE *f, const char *v, bool last)
 {
 	if (strpbrk(v, ",\"\r\n") == NULL) {
 		fputs(v, f);
@@ -401,7 +410,7 @@ dpf_store_write_csv(FILE *f, const struct dpf_record *recs, uint32_t n,
 
 	/* Formatted here, written to the caller's stream: this library prints nothing. */
 	for (c = 0; c < CSV_COLUMNS; c++)
-		csv_field(f, csv_columns[c], c + 1 == CSV_COLUMNS);
+		dpf_store_csv_field(f, csv_columns[c], c + 1 == CSV_COLUMNS);
 	for (i = 0; i < n; i++) {
 		const struct dpf_record *r = &recs[i];
 		const char *id = r->key.iface < n_ifaces && ifaces[r->key.iface].interface_id
@@ -410,7 +419,7 @@ dpf_store_write_csv(FILE *f, const struct dpf_record *recs, uint32_t n,
 
 		csv_row_fill(&w, r, id);
 		for (c = 0; c < CSV_COLUMNS; c++)
-			csv_field(f, w.col[c], c + 1 == CSV_COLUMNS);
+			dpf_store_csv_field(f, w.col[c], c + 1 == CSV_COLUMNS);
 	}
 	return ferror(f) ? -EIO : 0;
 }
