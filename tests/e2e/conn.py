@@ -456,6 +456,15 @@ def case_tg_connections():
         }
         for cmd, msg in errors.items():
             check(by[cmd] and by[cmd][0].startswith(msg), f"{cmd}: {by[cmd]}")
+        # With --ibm-output (and 4 queues) the prompt has the same rows.
+        with open(path, "w") as f:
+            f.write("wait\nshow connections oldest limit 10000\nquit\n")
+        p = run(EAL4, base_opts(tmp, cap, ["--rxq", "4", "--output", os.path.join(tmp, "aws1"),
+                                           "--ibm-output", os.path.join(tmp, "ibm"),
+                                           "--cmdline-file", path]))
+        by = dict(prompt_sections(p.stdout))
+        check(tg_table(by["show connections oldest limit 10000"])[1] == oldest,
+              "show connections with --ibm-output --rxq 4 differs")
         # Without the connection pass the command says how to get one.
         with open(path, "w") as f:
             f.write("wait\nshow connections\nquit\n")
