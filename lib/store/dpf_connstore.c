@@ -13,37 +13,23 @@
 
 #include "dpf_connstore.h"
 #include "dpf_util.h"
+#include "store_ring.h"
 
 struct dpf_connstore {
-	pthread_mutex_t lock;
-	uint32_t capacity;
-	uint32_t head; /* next slot to write */
-	uint32_t count;
+	struct store_ring r;
 	struct dpf_connstore_rec ring[]; /* the oldest at head once full */
 };
 
 void
 dpf_connstore_free(struct dpf_connstore *s)
 {
-	if (s == NULL)
-		return;
-	pthread_mutex_destroy(&s->lock);
-	free(s);
+	store_ring_free(s != NULL ? &s->r : NULL);
 }
 
 struct dpf_connstore *
 dpf_connstore_create(uint32_t capacity)
 {
-	struct dpf_connstore *s;
-
-	if (capacity == 0)
-		return dpf_null_errno(EINVAL);
-	s = calloc(1, sizeof(*s) + (size_t)capacity * sizeof(s->ring[0]));
-	if (s == NULL)
-		return dpf_null_errno(ENOMEM);
-	pthread_mutex_init(&s->lock, NULL);
-	s->capacity = capacity;
-	return s;
+	return store_ring_new(sizeof(struct dpf_connstore), sizeof(struct dpf_connstore_rec), capacity);
 }
 
 void
@@ -51,25 +37,16 @@ dpf_connstore_add(struct dpf_connstore *s, const struct dpf_connstore_rec *recs,
 {
 	uint32_t i;
 
-	pthread_mutex_lock(&s->lock);
-	for (i = 0; i < n; i++) {
-		s->ring[s->head] = recs[i];
-		s->head = (s->head + 1) % s->capacity;
-		if (s->count < s->capacity)
-			s->count++;
-	}
-	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_lock(&s->r.lock);
+	for (i = 0; i < n; i++)
+		s->ring[store_ring_push(&s->r)] = recs[i];
+	pthread_mutex_unlock(&s->r.lock);
 }
 
 uint32_t
 dpf_connstore_count(struct dpf_connstore *s)
 {
-	uint32_t n;
-
-	pthread_mutex_lock(&s->lock);
-	n = s->count;
-	pthread_mutex_unlock(&s->lock);
-	return n;
+	return store_ring_count(&s->r);
 }
 
 void
@@ -316,22 +293,17 @@ uint32_t
 dpf_connstore_query(struct dpf_connstore *s, const struct dpf_connstore_filter *f,
 		    struct dpf_connstore_rec *out, uint32_t max)
 {
-	uint32_t limit = f->limit ? RTE_MIN(f->limit, (uint32_t)DPF_STORE_MAX_RESULTS)
-				  : DPF_STORE_MAX_RESULTS;
 	uint32_t i, n = 0;
 
-	max = RTE_MIN(max, limit);
-	pthread_mutex_lock(&s->lock);
-	for (i = 0; i < s->count && n < max; i++) {
-		/* Insertion order is window order: newest = last written. */
-		uint32_t pos = f->oldest_first
-				       ? (s->head + s->capacity - s->count + i) % s->capacity
-				       : (s->head + s->capacity - 1 - i) % s->capacity;
+	max = store_ring_max(f->limit, max);
+	pthread_mutex_lock(&s->r.lock);
+	for (i = 0; i < s->r.count && n < max; i++) {
+		uint32_t pos = store_ring_at(&s->r, i, f->oldest_first);
 
 		if (matches(f, &s->ring[pos]))
 			out[n++] = s->ring[pos];
 	}
-	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_unlock(&s->r.lock);
 	return n;
 }
 
