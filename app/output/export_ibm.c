@@ -92,6 +92,7 @@ struct ibm {
 	bool store_only;	     /* --connections yes without --ibm-output: no objects */
 	struct dpf_connstore_rec staged[ROWS_CHUNK];
 	uint32_t n_staged;
+	uint32_t keep_skip; /* the window's first logs the store would overwrite in it */
 	bool stream; /* --ibm-output - */
 	bool nat_view;
 	uint32_t max_flows;
@@ -700,6 +701,10 @@ keep_log(struct ibm *x, const struct dpf_conn_log *l)
 	}
 	if (x->store == NULL)
 		return;
+	if (x->keep_skip > 0) {
+		x->keep_skip--;
+		return;
+	}
 	x->staged[x->n_staged].log = *l;
 	x->staged[x->n_staged].outbound = outbound(x, l);
 	if (++x->n_staged == RTE_DIM(x->staged))
@@ -713,13 +718,20 @@ on_window_end(void *ctx, uint64_t window_end)
 	uint64_t start_ns, end_ns;
 	struct dpf_conn_stats st;
 	struct dpf_conn_log l;
+	uint32_t n_conns;
 	uint16_t i;
 
 	uint64_t t0 = thread_cpu_ns(), t1;
 
 	retry_held(x, false);
 	dpf_window_plan_bounds(x->plan, window_end * NS_PER_SEC - 1, &start_ns, &end_ns);
-	dpf_conn_window_close(x->conns, window_end * NS_PER_SEC);
+	n_conns = dpf_conn_window_close(x->conns, window_end * NS_PER_SEC);
+	/* A window of more connections than the store holds: its first logs
+	 * (at least one a connection) would be overwritten by its own later
+	 * ones, so they are not copied in at all. */
+	x->keep_skip = 0;
+	if (x->store != NULL && n_conns > dpf_connstore_capacity(x->store))
+		x->keep_skip = n_conns - dpf_connstore_capacity(x->store);
 	memset(x->logs_of_iface, 0, x->n_ifaces * sizeof(x->logs_of_iface[0]));
 	while (dpf_conn_log_next(x->conns, &l)) {
 		if (l.iface < x->n_ifaces)

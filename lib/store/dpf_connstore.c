@@ -49,6 +49,12 @@ dpf_connstore_count(struct dpf_connstore *s)
 	return store_ring_count(&s->r);
 }
 
+uint32_t
+dpf_connstore_capacity(const struct dpf_connstore *s)
+{
+	return s->r.capacity; /* set once at creation */
+}
+
 void
 dpf_connstore_filter_init(struct dpf_connstore_filter *f)
 {

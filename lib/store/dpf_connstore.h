@@ -45,6 +45,9 @@ void dpf_connstore_add(struct dpf_connstore *s, const struct dpf_connstore_rec *
 /** Flow logs held. */
 uint32_t dpf_connstore_count(struct dpf_connstore *s);
 
+/** Flow logs it can hold (what it was created with). */
+uint32_t dpf_connstore_capacity(const struct dpf_connstore *s);
+
 struct dpf_connstore_filter {
 	int32_t src_node, dst_node; /**< interface index, -1: any */
 	bool has_src, has_dst;

@@ -142,6 +142,16 @@ def build(path):
     gc.write_frames(path, c.frames, 65535)
 
 
+def build_one_window(path):
+    """Seven connections in one window, one flow log each (no rejected replies)."""
+    c = Cap()
+    for i in range(5):
+        session(c, W + 1 + i, CLIENT, 42000 + i, "192.0.2.10", 80, data=1)
+    c.udp(W + 7, CLIENT, 53002, "198.51.100.53", 53, b"query")
+    c.udp(W + 8, "192.0.2.40", 5353, CLIENT, 5353, b"mdns")
+    gc.write_frames(path, c.frames, 65535)
+
+
 def config(path):
     with open(path, "w") as f:
         f.write(f"[interface {ENI}]\nport = 0\naddresses = {CLIENT}/32, {CLIENT6}/128\n")
@@ -465,6 +475,23 @@ def case_tg_connections():
         by = dict(prompt_sections(p.stdout))
         check(tg_table(by["show connections oldest limit 10000"])[1] == oldest,
               "show connections with --ibm-output --rxq 4 differs")
+        # A store smaller than a window: the newest flow logs are kept (the
+        # pass skips copying those its own window would overwrite).
+        one = os.path.join(tmp, "one.pcap")
+        build_one_window(one)
+        all_rows = tg_model(one)[str(W)]
+        check(len(all_rows) == 7, f"one window: {len(all_rows)} rows")
+        got = {}
+        for size in (1, 3, 100):
+            p = run(EAL1, base_opts(tmp, one, ["--output", os.path.join(tmp, f"aws-s{size}"),
+                                               "--connections", "yes", "--flow-store", str(size),
+                                               "--cmdline-file", path]))
+            got[size] = tg_table(dict(prompt_sections(p.stdout))[
+                "show connections oldest limit 10000"])[1]
+        check(sorted(json.dumps(r, sort_keys=True) for r in got[100]) ==
+              sorted(json.dumps(r, sort_keys=True) for r in all_rows), "one window vs model")
+        for size in (1, 3):
+            check(got[size] == got[100][-size:], f"--flow-store {size}: not the newest rows")
         # Without the connection pass the command says how to get one.
         with open(path, "w") as f:
             f.write("wait\nshow connections\nquit\n")

@@ -121,6 +121,7 @@ test_connstore_overwrites_oldest_when_full(void **state)
 
 	(void)state;
 	assert_int_equal(dpf_connstore_count(s), 3);
+	assert_int_equal(dpf_connstore_capacity(s), 3);
 	assert_string_equal(ports(s, ""), "5 4 3");
 	assert_string_equal(ports(s, "oldest"), "3 4 5");
 	assert_null(dpf_connstore_create(0));
