@@ -29,7 +29,8 @@ dpf_connstore_free(struct dpf_connstore *s)
 struct dpf_connstore *
 dpf_connstore_create(uint32_t capacity)
 {
-	return store_ring_new(sizeof(struct dpf_connstore), sizeof(struct dpf_connstore_rec), capacity);
+	return store_ring_new(sizeof(struct dpf_connstore), sizeof(struct dpf_connstore_rec),
+			      capacity);
 }
 
 void
