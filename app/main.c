@@ -29,6 +29,7 @@
 #include "control.h"
 #include "dataplane.h"
 #include "drivers.h"
+#include "dpf_connstore.h"
 #include "dpf_store.h"
 #include "dpf_window_plan.h"
 #include "iface.h"
@@ -54,6 +55,7 @@ struct dpf_app {
 	struct dpf_timecheck *tc;
 	struct dpf_cli *cli;
 	struct dpf_store *store;
+	struct dpf_connstore *connstore; /* NULL: no connection records in this run */
 	struct dpf_replay *replay;
 	struct dpf_ports *ports;
 	struct dpf_ifmap *ifmap;
@@ -189,8 +191,14 @@ start_cli(struct dpf_app *app)
 static int
 start_store(struct dpf_app *app)
 {
-	app->store = dpf_store_create((uint32_t)opts(app)->flow_store);
-	if (app->store == NULL) {
+	const struct dpf_options *o = opts(app);
+
+	app->store = dpf_store_create((uint32_t)o->flow_store);
+	/* Connection flow logs exist only when the connection pass runs. */
+	if (app->store != NULL && (o->ibm_output != NULL || o->connections != 0))
+		app->connstore = dpf_connstore_create((uint32_t)o->flow_store);
+	if (app->store == NULL ||
+	    ((o->ibm_output != NULL || o->connections != 0) && app->connstore == NULL)) {
 		DPF_LOG(ERR, main, "out of memory\n");
 		return -ENOMEM;
 	}
@@ -325,6 +333,7 @@ start_output(struct dpf_app *app)
 		.opt = opts(app),
 		.ifmap = app->ifmap,
 		.plan = app->plan,
+		.store = app->connstore,
 	};
 
 	app->writer = dpf_writer_create(&wp);
@@ -354,6 +363,7 @@ start_control(struct dpf_app *app)
 		.writer = app->writer,
 		.file = app->file,
 		.store = app->store,
+		.connstore = app->connstore,
 		.fmt_ctx = dpf_ifmap_fmt_ctx(app->ifmap),
 	};
 
@@ -421,6 +431,7 @@ stop_all(struct dpf_app *app)
 	/* After the RX cores stopped: their mbufs point into the mapped file. */
 	dpf_replay_free(app->replay);
 	dpf_store_free(app->store);
+	dpf_connstore_free(app->connstore);
 	dpf_cli_free(app->cli);
 	dpf_timecheck_free(app->tc);
 	dpf_wall_free(app->wall);

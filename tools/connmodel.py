@@ -24,11 +24,13 @@ Other protocols are not logged (counted in "other_packets").
 
 Usage:
   connmodel.py CAPTURE.pcap --window SEC [--conn-timeout SEC]
-               [--reject-src ADDR]... [--iface-addr CIDR]...
+               [--reject-src ADDR]... [--iface-addr CIDR]... [--trustgrid NODE]
 Prints JSON: {"windows": {"<window start>": [flow log, ...]}, "other_packets": N,
 "not_modelled": N (TCP/UDP packets whose ports were not captured: fragments,
 cut headers; this model does not follow dpflow's rules for them)}.
 --reject-src: packets sent from ADDR are rejected (an ACL that drops them).
+--trustgrid NODE: print {"<window start>": [row, ...]} instead, the rows of
+`show connections` (Trustgrid's columns), NODE being the interface-id.
 """
 import argparse
 import ipaddress
@@ -99,6 +101,18 @@ class Conn:
 
 
 def model(path, window, timeout, reject, iface_nets):
+    res = model_raw(path, window, timeout, reject)
+    out = {str(w): [] for w in res["window_starts"]}
+    for c in res["conns"]:
+        for win in c.logs:
+            for action, a in sorted(win["acts"].items()):
+                out[str(win["start"])].append(flow_log(c, win, action, a, iface_nets))
+    return {"windows": out, "other_packets": res["other_packets"],
+            "not_modelled": res["not_modelled"]}
+
+
+def model_raw(path, window, timeout, reject):
+    """Every connection (in the order of its first packet) and its windows."""
     conns = {}      # key -> current Conn
     done = []       # every Conn ever
     other = not_modelled = 0
@@ -127,6 +141,9 @@ def model(path, window, timeout, reject, iface_nets):
             c.win = {"start": w, "first": t, "last": t, "acts": {}}
             c.logs.append(c.win)
         c.win["last"] = t
+        if proto == 6:
+            c.win.setdefault("flags", {}).setdefault(action, 0)
+            c.win["flags"][action] |= flags
         from_init = (src, sport) == c.initiator
         acts = c.win["acts"].setdefault(action, [0, 0, 0, 0])
         cum = c.cum[action]
@@ -144,15 +161,9 @@ def model(path, window, timeout, reject, iface_nets):
                     c.terminated = True
         c.win["terminated"] = c.terminated
         c.last = t
-    out = {}
-    if first_w is not None:
-        for w in range(first_w, last_w + 1, window):
-            out[str(w)] = []
-    for c in done:
-        for win in c.logs:
-            for action, a in sorted(win["acts"].items()):
-                out[str(win["start"])].append(flow_log(c, win, action, a, iface_nets))
-    return {"windows": out, "other_packets": other, "not_modelled": not_modelled}
+    starts = [] if first_w is None else list(range(first_w, last_w + 1, window))
+    return {"window_starts": starts, "conns": done, "other_packets": other,
+            "not_modelled": not_modelled}
 
 
 def flow_log(c, win, action, a, iface_nets):
@@ -184,6 +195,50 @@ def flow_log(c, win, action, a, iface_nets):
     }
 
 
+TG_FLAGS = (("SYN", SYN), ("ACK", ACK), ("FIN", FIN), ("RST", RST), ("PSH", 0x08),
+            ("URG", 0x20))
+
+
+def tg_time(us):
+    return time.strftime("%m/%d/%Y %I:%M:%S %p", time.gmtime(us // 1000000))
+
+
+def tg_rows(path, window, timeout, reject, iface_nets, node):
+    """Trustgrid's view of the same flow logs: {window start: [row, ...]}, a
+    row per connection and action, columns named as at dpflow's prompt. The
+    interface (node) is the Source Node when the initiator is one of its
+    addresses, the Dest Node otherwise; bytes are the initiator's sent and
+    received; TCP Flags the names of every flag either side sent."""
+    res = model_raw(path, window, timeout, reject)
+    out = {}
+    for w in res["window_starts"]:
+        out[str(w)] = []
+    for c in res["conns"]:
+        for win in c.logs:
+            for action, a in sorted(win["acts"].items()):
+                log = flow_log(c, win, action, a, iface_nets)
+                bits = win.get("flags", {}).get(action, 0)
+                names = ",".join(n for n, b in TG_FLAGS if bits & b)
+                outbound = log["direction"] == "O"
+                out[str(win["start"])].append({
+                    "Start Time": tg_time(win["first"]),
+                    "Start Time (ms)": str(win["first"] // 1000),
+                    "End Time": tg_time(win["last"]),
+                    "End Time (ms)": str(win["last"] // 1000),
+                    "Protocol": "TCP" if c.proto == 6 else "UDP",
+                    "Source Node": node if outbound else "-",
+                    "Source IP": log["initiator_ip"],
+                    "Source Port": str(log["initiator_port"]),
+                    "Dest Node": "-" if outbound else node,
+                    "Dest IP": log["target_ip"],
+                    "Dest Port": str(log["target_port"]),
+                    "Sent Bytes": str(a[0]),
+                    "Recv Bytes": str(a[2]),
+                    "TCP Flags": names or "-",
+                })
+    return out
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("capture")
@@ -191,10 +246,17 @@ def main(argv=None):
     ap.add_argument("--conn-timeout", type=int, default=300)
     ap.add_argument("--reject-src", action="append", default=[])
     ap.add_argument("--iface-addr", action="append", default=[])
+    ap.add_argument("--trustgrid", metavar="NODE",
+                    help="print Trustgrid's rows instead (show connections' columns); NODE "
+                    "is the interface-id")
     a = ap.parse_args(argv)
     reject = {ipaddress.ip_address(x) for x in a.reject_src}
     nets = [ipaddress.ip_network(x, strict=False) for x in a.iface_addr]
-    json.dump(model(a.capture, a.window, a.conn_timeout, reject, nets), sys.stdout, indent=1)
+    if a.trustgrid is not None:
+        res = tg_rows(a.capture, a.window, a.conn_timeout, reject, nets, a.trustgrid)
+    else:
+        res = model(a.capture, a.window, a.conn_timeout, reject, nets)
+    json.dump(res, sys.stdout, indent=1)
     print()
 
 

@@ -107,6 +107,7 @@ struct dpf_options {
 	uint64_t ibm_compress_level;
 	char *ibm_collector_crn;
 	uint64_t ibm_nat_view; /* 0 no, 1 yes */
+	uint64_t connections;  /* 0 no, 1 yes: connection records without --ibm-output */
 	uint64_t conn_timeout;
 	uint64_t conn_max;
 	/* Object storage upload (output/export_s3.c); no secret is ever an option. */

@@ -193,6 +193,9 @@ static const struct opt_def opt_table[] = {
 	      "flow-log-id)"),
 	O_ENUM("ibm-nat-view", ibm_nat_view, yes_no_names, "no", "no|yes",
 	       "add the post-NAT view to each IBM flow log (dpflow_nat_* fields)"),
+	O_ENUM("connections", connections, yes_no_names, "no", "no|yes",
+	       "build connection records for show connections without --ibm-output (they are "
+	       "built whenever --ibm-output is set)"),
 	O_UINT("conn-timeout", conn_timeout, 1, 86400, "300", "SEC",
 	       "a connection idle longer than SEC seconds is over; its next packet begins a new one"),
 	O_UINT("conn-max", conn_max, 1, 1u << 26, "131072", "N",
@@ -867,13 +870,13 @@ check_combinations(const struct dpf_options *o)
 	static const struct {
 		const char *prefix, *option, *what;
 		size_t off;
+		bool or_connections; /* --connections yes turns it on too */
 	} needs[] = {
 		{"s3-", "s3-bucket", "the upload", offsetof(struct dpf_options, s3_bucket)},
 		{"ipfix-", "ipfix", "the IPFIX export", offsetof(struct dpf_options, ipfix)},
-		{"ibm-", "ibm-output", "the connection records",
-		 offsetof(struct dpf_options, ibm_output)},
-		{"conn-", "ibm-output", "the connection records",
-		 offsetof(struct dpf_options, ibm_output)},
+		{"ibm-", "ibm-output", "the IBM objects", offsetof(struct dpf_options, ibm_output)},
+		{"conn-", "ibm-output or --connections yes", "the connection records",
+		 offsetof(struct dpf_options, ibm_output), true},
 	};
 	struct dpf_config_shown sv;
 	size_t i, k;
@@ -894,6 +897,7 @@ check_combinations(const struct dpf_options *o)
 			const char *base = (const char *)o + needs[k].off;
 
 			if (*(char *const *)base != NULL ||
+			    (needs[k].or_connections && o->connections != 0) ||
 			    strncmp(d->name, needs[k].prefix, strlen(needs[k].prefix)) != 0)
 				continue;
 			DPF_LOG(ERR, config,

@@ -26,6 +26,7 @@
 
 #include "cmdfile.h"
 #include "control.h"
+#include "dpf_connstore.h"
 #include "dpf_store.h"
 #include "dpf_util.h"
 #include "log.h"
@@ -73,6 +74,11 @@ struct command {
 	"[iface ID] [src CIDR] [dst CIDR] [port N] [proto P] [action ACCEPT|REJECT] "              \
 	"[since TIME] [until TIME] [oldest] [limit N]"
 
+#define CONN_FILTER_HELP                                                                           \
+	"[since TIME] [until TIME] [proto P] [src-node ID] [src CIDR] [sport N] "                  \
+	"[dst-node ID] [dst CIDR] [dport N] [sent BYTES] [recv BYTES] [flags F[,F...]] "           \
+	"[oldest] [limit N]"
+
 /* Filter words Tab completes after `show flows` (keywords at any even place). */
 #define MAX_FILTER_WORDS 24
 
@@ -101,6 +107,14 @@ static const struct command commands[] = {
 	{{"export", "flows", "csv", ARG, REST}, CALL_ARG_REST, {.arg_rest = dpf_ctl_export_flows},
 	 "export flows csv FILE " FILTER_HELP
 	 ": write the matching flows as CSV (times as MM/DD/YYYY HH:MM:SS AM/PM and epoch ms)"},
+	{{"show", "connections", REST}, CALL_REST, {.rest = dpf_ctl_show_connections},
+	 "show connections " CONN_FILTER_HELP
+	 ": newest connection flow logs of the recent closed windows first (limit 100, at "
+	 "most 10000; needs --ibm-output or --connections yes)"},
+	{{"export", "connections", "csv", ARG, REST}, CALL_ARG_REST,
+	 {.arg_rest = dpf_ctl_export_connections},
+	 "export connections csv FILE " CONN_FILTER_HELP
+	 ": write the matching connection flow logs as CSV (Trustgrid's columns)"},
 	{{"show", "window"}, CALL_NONE, {.none = dpf_ctl_show_window},
 	 "show window: the open window (its own length), the length set, its boundary, flows "
 	 "so far"},
@@ -146,11 +160,28 @@ struct file_cmd {
 	char *text;
 };
 
-/* A filter word of show flows, for completion (completion below). */
+/* A filter word of show flows or connections, for completion (completion below). */
 struct word_token {
 	cmdline_parse_token_hdr_t hdr;
-	bool before_keyword; /* the word before a keyword: not one that takes a value */
+	const char *const *words; /* the command's filter keywords, NULL-terminated */
+	bool before_keyword;	  /* the word before a keyword: not one that takes a value */
 };
+
+/* Where Tab offers the filter keywords (never parses). */
+struct keyword_token {
+	cmdline_parse_token_hdr_t hdr;
+	const char *const *words;
+};
+
+/* The completion of one filtered command's keywords: `show NOUN` + words + a keyword. */
+struct filter_completion {
+	cmdline_parse_token_string_t noun_tok;
+	struct word_token any_word, prev_word;
+	struct keyword_token keyword_tok;
+};
+
+/* The commands whose filters Tab completes: show flows, show connections. */
+#define N_COMPLETIONS 2
 
 /* A token whose parse checks a line against every command (cmd_rejected below). */
 struct rejected_token {
@@ -168,18 +199,18 @@ struct dpf_cli {
 	bool term_saved;
 	cmdline_parse_ctx_t main_ctx[MAX_INSTS + 1];
 	/* The terminal's: main_ctx's, the completion rows, the one that explains rejections. */
-	cmdline_parse_ctx_t prompt_ctx[MAX_INSTS + MAX_FILTER_WORDS + 2];
+	cmdline_parse_ctx_t prompt_ctx[MAX_INSTS + N_COMPLETIONS * MAX_FILTER_WORDS + 2];
 	cmdline_parse_ctx_t check_ctx[MAX_INSTS + 1];
 	struct cmdline *checker;
 	cmdline_parse_inst_t *insts[MAX_INSTS + 1]; /* owned: every instance made */
 	unsigned int n_insts;
 	struct rejected_token rejected_tok;
 	cmdline_parse_inst_t *rejected;
-	/* Completion of show flows' filter keywords (the prompt's table only). */
-	cmdline_parse_token_string_t show_tok, flows_tok;
-	struct word_token any_word, prev_word;
-	cmdline_parse_token_hdr_t keyword_tok;
-	cmdline_parse_inst_t *completers[MAX_FILTER_WORDS + 1];
+	/* Completion of show flows' and show connections' filter keywords (the prompt's
+	 * table only). */
+	cmdline_parse_token_string_t show_tok;
+	struct filter_completion comp[N_COMPLETIONS];
+	cmdline_parse_inst_t *completers[N_COMPLETIONS * MAX_FILTER_WORDS + 1];
 	/* --cmdline-file */
 	char *file;
 	struct file_cmd *cmds;
@@ -290,14 +321,14 @@ cmd_help_parsed(void *parsed, struct cmdline *cl, void *data)
 	fflush(out);
 }
 
-/* show flows' help line (completion rows show it at `?`). */
+/* A REST command's help line (completion rows show it at `?`). */
 static const char *
-show_flows_help(void)
+rest_help(int (*fn)(struct dpf_ctl *, FILE *, int, char **))
 {
 	size_t i;
 
 	for (i = 0; i < RTE_DIM(commands); i++)
-		if (commands[i].fn.rest == dpf_ctl_show_flows)
+		if (commands[i].fn.rest == fn)
 			return commands[i].help;
 	return "";
 }
@@ -478,22 +509,22 @@ cmd_rejected_parsed(void *parsed, struct cmdline *cl, void *data)
 /* ---------------------------------------------------------------- completion */
 
 /*
- * show flows takes its filters as one REST token, which librte_cmdline
- * cannot complete past its first word. The prompt's table also holds, for
- * k = 0..MAX_FILTER_WORDS, `show flows` + k words + a keyword token: Tab
+ * show flows and show connections take their filters as one REST token,
+ * which librte_cmdline cannot complete past its first word. The prompt's
+ * table also holds, for k = 0..MAX_FILTER_WORDS, `show flows` (or `show
+ * connections`) + k words + a keyword token: Tab
  * after k typed filter words offers the keywords (not after a keyword that
  * takes a value). The keyword token never parses, so these rows never run
  * and never make a line ambiguous.
  */
 static bool
-takes_value(const char *w, size_t len)
+takes_value(const char *const *words, const char *w, size_t len)
 {
 	size_t i;
 
-	for (i = 0; dpf_store_filter_words[i] != NULL; i++)
-		if (strlen(dpf_store_filter_words[i]) == len &&
-		    strncmp(dpf_store_filter_words[i], w, len) == 0)
-			return strcmp(dpf_store_filter_words[i], "oldest") != 0;
+	for (i = 0; words[i] != NULL; i++)
+		if (strlen(words[i]) == len && strncmp(words[i], w, len) == 0)
+			return strcmp(words[i], "oldest") != 0;
 	return false;
 }
 
@@ -505,7 +536,7 @@ word_parse(cmdline_parse_token_hdr_t *tk, const char *buf, void *res, unsigned i
 
 	while (!cmdline_isendoftoken(buf[len]))
 		len++;
-	if (len == 0 || (wt->before_keyword && takes_value(buf, len)))
+	if (len == 0 || (wt->before_keyword && takes_value(wt->words, buf, len)))
 		return -1;
 	return (int)len;
 }
@@ -519,9 +550,10 @@ keyword_parse(cmdline_parse_token_hdr_t *tk, const char *buf, void *res, unsigne
 static int
 keyword_count(cmdline_parse_token_hdr_t *tk)
 {
+	const struct keyword_token *kt = container_of(tk, struct keyword_token, hdr);
 	int n = 0;
 
-	while (dpf_store_filter_words[n] != NULL)
+	while (kt->words[n] != NULL)
 		n++;
 	return n;
 }
@@ -531,7 +563,7 @@ keyword_get(cmdline_parse_token_hdr_t *tk, int i, char *dst, unsigned int size)
 {
 	if (i < 0 || i >= keyword_count(tk))
 		return -1;
-	snprintf(dst, size, "%s", dpf_store_filter_words[i]);
+	snprintf(dst, size, "%s", container_of(tk, struct keyword_token, hdr)->words[i]);
 	return 0;
 }
 
@@ -558,34 +590,52 @@ string_token(cmdline_parse_token_string_t *t, const char *word)
 	t->string_data.str = word;
 }
 
+/* One command's completion tokens: `show NOUN`, its keywords. */
+static void
+completion_init(struct filter_completion *c, const char *noun, const char *const *words)
+{
+	string_token(&c->noun_tok, noun);
+	c->any_word.hdr.ops = &word_ops;
+	c->any_word.words = words;
+	c->prev_word.hdr.ops = &word_ops;
+	c->prev_word.words = words;
+	c->prev_word.before_keyword = true;
+	c->keyword_tok.hdr.ops = &keyword_ops;
+	c->keyword_tok.words = words;
+}
+
 /* The completion rows, NULL-terminated in cli->completers. @return 0 or -ENOMEM */
 static int
-build_completers(struct dpf_cli *cli, const char *help)
+build_completers(struct dpf_cli *cli)
 {
-	unsigned int k, i;
+	const char *help[N_COMPLETIONS] = {rest_help(dpf_ctl_show_flows),
+					   rest_help(dpf_ctl_show_connections)};
+	unsigned int c, k, i, n = 0;
 
 	string_token(&cli->show_tok, "show");
-	string_token(&cli->flows_tok, "flows");
-	cli->any_word.hdr.ops = &word_ops;
-	cli->prev_word.hdr.ops = &word_ops;
-	cli->prev_word.before_keyword = true;
-	cli->keyword_tok.ops = &keyword_ops;
-	for (k = 0; k < MAX_FILTER_WORDS; k++) {
-		cmdline_parse_inst_t *inst =
-			calloc(1, sizeof(*inst) + (k + 4) * sizeof(inst->tokens[0]));
+	completion_init(&cli->comp[0], "flows", dpf_store_filter_words);
+	completion_init(&cli->comp[1], "connections", dpf_connstore_filter_words);
+	for (c = 0; c < N_COMPLETIONS; c++) {
+		struct filter_completion *fc = &cli->comp[c];
 
-		if (inst == NULL)
-			return -ENOMEM;
-		cli->completers[k] = inst;
-		inst->f = cmd_check_only;
-		inst->help_str = help;
-		inst->tokens[0] = &cli->show_tok.hdr;
-		inst->tokens[1] = &cli->flows_tok.hdr;
-		for (i = 0; i < k; i++)
-			inst->tokens[2 + i] = i + 1 == k ? &cli->prev_word.hdr : &cli->any_word.hdr;
-		inst->tokens[2 + k] = &cli->keyword_tok;
+		for (k = 0; k < MAX_FILTER_WORDS; k++) {
+			cmdline_parse_inst_t *inst =
+				calloc(1, sizeof(*inst) + (k + 4) * sizeof(inst->tokens[0]));
+
+			if (inst == NULL)
+				return -ENOMEM;
+			cli->completers[n++] = inst;
+			inst->f = cmd_check_only;
+			inst->help_str = help[c];
+			inst->tokens[0] = &cli->show_tok.hdr;
+			inst->tokens[1] = &fc->noun_tok.hdr;
+			for (i = 0; i < k; i++)
+				inst->tokens[2 + i] =
+					i + 1 == k ? &fc->prev_word.hdr : &fc->any_word.hdr;
+			inst->tokens[2 + k] = &fc->keyword_tok.hdr;
+		}
 	}
-	cli->completers[k] = NULL;
+	cli->completers[n] = NULL;
 	return 0;
 }
 
@@ -613,7 +663,7 @@ build_prompt_ctx(struct dpf_cli *cli)
 		cli->prompt_ctx[i] = cli->main_ctx[i];
 	}
 	cli->check_ctx[i] = NULL;
-	if (build_completers(cli, show_flows_help()) < 0)
+	if (build_completers(cli) < 0)
 		return NULL;
 	for (k = 0; cli->completers[k] != NULL; k++)
 		cli->prompt_ctx[i++] = cli->completers[k];

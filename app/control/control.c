@@ -554,6 +554,33 @@ dpf_ctl_show_flows(struct dpf_ctl *ctl, FILE *f, int argc, char **argv)
 	return 0;
 }
 
+/* Write rows to a new file (never over one): export flows and export connections. */
+static FILE *
+export_open(FILE *f, const char *path)
+{
+	FILE *out = fopen(path, "wx");
+
+	if (out == NULL)
+		fprintf(f, "error: %s: %s%s\n", path, strerror(errno),
+			errno == EEXIST ? " (export never overwrites a file)" : "");
+	return out;
+}
+
+/* Close what export_open() opened and say how it went. */
+static int
+export_close(FILE *f, FILE *out, const char *path, int rc, uint32_t n)
+{
+	if (fclose(out) != 0)
+		rc = -EIO;
+	if (rc < 0) {
+		fprintf(f, "error: %s: write failed\n", path);
+		return -1;
+	}
+	fprintf(f, "exported: %u\n", n);
+	fprintf(f, "file: %s\n", path);
+	return 0;
+}
+
 int
 dpf_ctl_export_flows(struct dpf_ctl *ctl, FILE *f, const char *path, int argc, char **argv)
 {
@@ -565,24 +592,86 @@ dpf_ctl_export_flows(struct dpf_ctl *ctl, FILE *f, const char *path, int argc, c
 	recs = query_flows(ctl, f, argc, argv, &n, DPF_STORE_MAX_RESULTS);
 	if (recs == NULL)
 		return -1;
-	out = fopen(path, "wx");
+	out = export_open(f, path);
 	if (out == NULL) {
-		fprintf(f, "error: %s: %s%s\n", path, strerror(errno),
-			errno == EEXIST ? " (export never overwrites a file)" : "");
 		free(recs);
 		return -1;
 	}
 	rc = dpf_store_write_csv(out, recs, n, ctl->p.fmt_ctx->ifaces, ctl->p.fmt_ctx->n_ifaces);
-	if (fclose(out) != 0)
-		rc = -EIO;
 	free(recs);
-	if (rc < 0) {
-		fprintf(f, "error: %s: write failed\n", path);
+	return export_close(f, out, path, rc, n);
+}
+
+/* ---------------------------------------------------------- connections */
+
+/* The matching connection flow logs (malloc'ed), or NULL after printing why. */
+static struct dpf_connstore_rec *
+query_connections(struct dpf_ctl *ctl, FILE *f, int argc, char **argv, uint32_t *n,
+		  uint32_t default_limit)
+{
+	struct dpf_connstore_filter flt;
+	struct dpf_connstore_rec *recs;
+	char err[256];
+
+	if (ctl->p.connstore == NULL) {
+		fprintf(f, "error: no connection records in this run: start dpflow with "
+			   "--ibm-output DIR or --connections yes\n");
+		return NULL;
+	}
+	dpf_connstore_filter_init(&flt);
+	flt.limit = default_limit;
+	if (dpf_connstore_filter_parse(&flt, argc, argv, iface_by_id,
+				       (void *)(uintptr_t)ctl->p.h.ifmap, err, sizeof(err)) < 0) {
+		fprintf(f, "error: %s\n", err);
+		return NULL;
+	}
+	recs = malloc(DPF_STORE_MAX_RESULTS * sizeof(*recs));
+	if (recs == NULL) {
+		fprintf(f, "error: out of memory\n");
+		return NULL;
+	}
+	*n = dpf_connstore_query(ctl->p.connstore, &flt, recs, DPF_STORE_MAX_RESULTS);
+	return recs;
+}
+
+int
+dpf_ctl_show_connections(struct dpf_ctl *ctl, FILE *f, int argc, char **argv)
+{
+	struct dpf_connstore_rec *recs;
+	uint32_t n;
+	int rc;
+
+	recs = query_connections(ctl, f, argc, argv, &n, 100);
+	if (recs == NULL)
+		return -1;
+	fprintf(f, "connections: %u\n", n);
+	fprintf(f, "stored: %u\n", dpf_connstore_count(ctl->p.connstore));
+	rc = dpf_connstore_write(f, recs, n, ctl->p.fmt_ctx->ifaces, ctl->p.fmt_ctx->n_ifaces,
+				 " | ");
+	free(recs);
+	return rc < 0 ? -1 : 0;
+}
+
+int
+dpf_ctl_export_connections(struct dpf_ctl *ctl, FILE *f, const char *path, int argc, char **argv)
+{
+	struct dpf_connstore_rec *recs;
+	uint32_t n;
+	FILE *out;
+	int rc;
+
+	recs = query_connections(ctl, f, argc, argv, &n, DPF_STORE_MAX_RESULTS);
+	if (recs == NULL)
+		return -1;
+	out = export_open(f, path);
+	if (out == NULL) {
+		free(recs);
 		return -1;
 	}
-	fprintf(f, "exported: %u\n", n);
-	fprintf(f, "file: %s\n", path);
-	return 0;
+	rc = dpf_connstore_write(out, recs, n, ctl->p.fmt_ctx->ifaces, ctl->p.fmt_ctx->n_ifaces,
+				 NULL);
+	free(recs);
+	return export_close(f, out, path, rc, n);
 }
 
 /* ---------------------------------------------------------------- rules */

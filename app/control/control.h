@@ -27,6 +27,7 @@
 #include "common.h"
 #include "config.h"
 #include "dataplane.h"
+#include "dpf_connstore.h"
 #include "dpf_store.h"
 #include "dpf_window_plan.h"
 #include "handles.h"
@@ -49,6 +50,7 @@ struct dpf_ctl_params {
 	struct dpf_writer *writer;
 	struct dpf_export_file *file;
 	struct dpf_store *store;
+	struct dpf_connstore *connstore; /* NULL: no connection pass in this run */
 	const struct dpf_fmt_ctx *fmt_ctx;
 };
 
@@ -87,6 +89,10 @@ int dpf_ctl_show_config(struct dpf_ctl *ctl, FILE *f);
 /* argv: the filters (dpf_store_filter_parse) */
 int dpf_ctl_show_flows(struct dpf_ctl *ctl, FILE *f, int argc, char **argv);
 int dpf_ctl_export_flows(struct dpf_ctl *ctl, FILE *f, const char *path, int argc, char **argv);
+/* argv: the filters (dpf_connstore_filter_parse) */
+int dpf_ctl_show_connections(struct dpf_ctl *ctl, FILE *f, int argc, char **argv);
+int dpf_ctl_export_connections(struct dpf_ctl *ctl, FILE *f, const char *path, int argc,
+			       char **argv);
 
 /* nat|acl show | add RULE | del N */
 enum dpf_ctl_rules_verb {

@@ -9,7 +9,9 @@
  *
  * One exporter of the writer (output.h): every callback runs in the writer
  * thread but counters (any thread: relaxed loads). The connection pass runs
- * here, never on an RX core.
+ * here, never on an RX core. Each window's flow logs also go to the
+ * recent-connections store of show connections (lib/store, dpf_connstore.h);
+ * with --connections yes and no --ibm-output that is all this exporter does.
  */
 #include <errno.h>
 #include <dirent.h>
@@ -29,6 +31,7 @@
 #include <rte_memory.h>
 
 #include "dpf_conn.h"
+#include "dpf_connstore.h"
 #include "dpf_fmt.h"
 #include "dpf_util.h"
 #include "dpf_window_plan.h"
@@ -85,6 +88,11 @@ struct ibm {
 	const struct dpf_ifmap *ifmap;
 	const struct dpf_window_plan *plan;
 	struct dpf_conn_table *conns;
+	struct dpf_connstore *store; /* show connections' flow logs (shared with control) */
+	bool store_only;	     /* --connections yes without --ibm-output: no objects */
+	struct dpf_connstore_rec staged[ROWS_CHUNK];
+	uint32_t n_staged;
+	uint32_t keep_skip; /* the window's first logs the store would overwrite in it */
 	bool stream; /* --ibm-output - */
 	bool nat_view;
 	uint32_t max_flows;
@@ -345,24 +353,30 @@ put_nat_view(char *p, const struct dpf_conn_log *l)
 	return dpf_fmt_put_u64(p, l->post.dst_port);
 }
 
-/* One flow log at p (at most LOG_JSON_MAX bytes). @return the end */
-static char *
-put_log(struct ibm *x, char *p, const struct dpf_conn_log *l)
+/* 'O' as flow-direction says egress: the initiator is the interface's. */
+static bool
+outbound(const struct ibm *x, const struct dpf_conn_log *l)
 {
 	struct dpf_flow_key k = {0};
 
-	/* 'O' as flow-direction says egress: the initiator is the interface's. */
 	k.iface = l->iface;
 	k.family = l->family;
 	memcpy(k.src_addr, l->initiator_addr, 16);
 	memcpy(k.dst_addr, l->target_addr, 16);
+	return dpf_ifmap_direction(x->ifmap, &k) == DPF_DIR_EGRESS;
+}
+
+/* One flow log at p (at most LOG_JSON_MAX bytes). @return the end */
+static char *
+put_log(struct ibm *x, char *p, const struct dpf_conn_log *l)
+{
 	p = PUT_LIT(p, "{\"start_time\":\"");
 	p = put_time(x, p, l->start_ns / NS_PER_SEC);
 	p = PUT_LIT(p, "\",\"end_time\":\"");
 	p = put_time(x, p, l->end_ns / NS_PER_SEC);
 	p = PUT_LIT(p, "\",\"connection_start_time\":\"");
 	p = put_time(x, p, l->connection_start_ns / NS_PER_SEC);
-	if (dpf_ifmap_direction(x->ifmap, &k) == DPF_DIR_EGRESS)
+	if (outbound(x, l))
 		p = PUT_LIT(p, "\",\"direction\":\"O\",\"action\":\"");
 	else
 		p = PUT_LIT(p, "\",\"direction\":\"I\",\"action\":\"");
@@ -662,6 +676,41 @@ write_iface(struct ibm *x, uint16_t i, uint64_t start_sec, uint64_t end_sec)
 	} while (left > 0);
 }
 
+/* The staged flow logs into show connections' store, under its lock once. */
+static void
+keep_flush(struct ibm *x)
+{
+	if (x->n_staged > 0)
+		dpf_connstore_add(x->store, x->staged, x->n_staged);
+	x->n_staged = 0;
+}
+
+/*
+ * A flow log of the window just closed, for show connections. Without
+ * objects (store_only) it is counted here as logged, so that conservation
+ * (logged + other protocols + table full = record packets) holds the same.
+ */
+static void
+keep_log(struct ibm *x, const struct dpf_conn_log *l)
+{
+	if (x->store_only) {
+		__atomic_fetch_add(&x->flow_logs, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&x->logged_packets,
+				   l->packets_from_initiator + l->packets_from_target,
+				   __ATOMIC_RELAXED);
+	}
+	if (x->store == NULL)
+		return;
+	if (x->keep_skip > 0) {
+		x->keep_skip--;
+		return;
+	}
+	x->staged[x->n_staged].log = *l;
+	x->staged[x->n_staged].outbound = outbound(x, l);
+	if (++x->n_staged == RTE_DIM(x->staged))
+		keep_flush(x);
+}
+
 static void
 on_window_end(void *ctx, uint64_t window_end)
 {
@@ -669,21 +718,32 @@ on_window_end(void *ctx, uint64_t window_end)
 	uint64_t start_ns, end_ns;
 	struct dpf_conn_stats st;
 	struct dpf_conn_log l;
+	uint32_t n_conns;
 	uint16_t i;
 
 	uint64_t t0 = thread_cpu_ns(), t1;
 
 	retry_held(x, false);
 	dpf_window_plan_bounds(x->plan, window_end * NS_PER_SEC - 1, &start_ns, &end_ns);
-	dpf_conn_window_close(x->conns, window_end * NS_PER_SEC);
+	n_conns = dpf_conn_window_close(x->conns, window_end * NS_PER_SEC);
+	/* A window of more connections than the store holds: its first logs
+	 * (at least one a connection) would be overwritten by its own later
+	 * ones, so they are not copied in at all. */
+	x->keep_skip = 0;
+	if (x->store != NULL && n_conns > dpf_connstore_capacity(x->store))
+		x->keep_skip = n_conns - dpf_connstore_capacity(x->store);
 	memset(x->logs_of_iface, 0, x->n_ifaces * sizeof(x->logs_of_iface[0]));
-	while (dpf_conn_log_next(x->conns, &l))
+	while (dpf_conn_log_next(x->conns, &l)) {
 		if (l.iface < x->n_ifaces)
 			x->logs_of_iface[l.iface]++;
+		keep_log(x, &l);
+	}
+	keep_flush(x);
 	dpf_conn_log_rewind(x->conns);
 	t1 = thread_cpu_ns();
 	for (i = 0; i < x->n_ifaces; i++) {
-		write_iface(x, i, start_ns / NS_PER_SEC, window_end);
+		if (!x->store_only)
+			write_iface(x, i, start_ns / NS_PER_SEC, window_end);
 		x->ifs[i].skip = false;
 	}
 	if ((t1 - t0) / 1000 > x->pass_us_max)
@@ -932,17 +992,19 @@ dpf_export_ibm_add(struct dpf_writer *w, const struct dpf_export_ibm_params *p)
 	struct ibm *x;
 	int rc;
 
-	if (o->ibm_output == NULL)
+	if (o->ibm_output == NULL && o->connections == 0)
 		return 0;
 	x = calloc(1, sizeof(*x));
 	if (x == NULL)
 		return -ENOMEM;
 	x->writer = w;
+	x->store = p->store;
+	x->store_only = o->ibm_output == NULL;
 	x->opt = o;
 	x->ifmap = p->ifmap;
 	x->plan = p->plan;
 	x->fd = -1;
-	x->stream = strcmp(o->ibm_output, "-") == 0;
+	x->stream = !x->store_only && strcmp(o->ibm_output, "-") == 0;
 	x->nat_view = o->ibm_nat_view != 0;
 	x->max_flows = (uint32_t)o->ibm_max_flows;
 	x->hold_max = o->hold_mb << 20;
@@ -954,7 +1016,7 @@ dpf_export_ibm_add(struct dpf_writer *w, const struct dpf_export_ibm_params *p)
 		return -EINVAL;
 	}
 	rc = ibm_setup(x, o, p->ifmap);
-	if (rc == 0 && !x->stream && dpf_mkdir_p(o->ibm_output, 0755) < 0) {
+	if (rc == 0 && !x->stream && !x->store_only && dpf_mkdir_p(o->ibm_output, 0755) < 0) {
 		rc = -errno;
 		DPF_LOG(ERR, output, "--ibm-output %s: %s\n", o->ibm_output, strerror(errno));
 	}
@@ -962,7 +1024,7 @@ dpf_export_ibm_add(struct dpf_writer *w, const struct dpf_export_ibm_params *p)
 		on_free(x);
 		return rc;
 	}
-	if (!x->stream)
+	if (!x->stream && !x->store_only)
 		remove_leftovers(x);
 	return dpf_writer_add(w, &ibm_ops, x);
 }

@@ -14,37 +14,23 @@
 
 #include "dpf_store.h"
 #include "dpf_util.h"
+#include "store_ring.h"
 
 struct dpf_store {
-	pthread_mutex_t lock;
-	uint32_t capacity;
-	uint32_t head;  /* next slot to write */
-	uint32_t count;
+	struct store_ring r;
 	struct dpf_record ring[]; /* capacity records, the oldest at head once full */
 };
 
 void
 dpf_store_free(struct dpf_store *s)
 {
-	if (s == NULL)
-		return;
-	pthread_mutex_destroy(&s->lock);
-	free(s);
+	store_ring_free(s != NULL ? &s->r : NULL);
 }
 
 struct dpf_store *
 dpf_store_create(uint32_t capacity)
 {
-	struct dpf_store *s;
-
-	if (capacity == 0)
-		return dpf_null_errno(EINVAL);
-	s = calloc(1, sizeof(*s) + (size_t)capacity * sizeof(s->ring[0]));
-	if (s == NULL)
-		return dpf_null_errno(ENOMEM);
-	pthread_mutex_init(&s->lock, NULL);
-	s->capacity = capacity;
-	return s;
+	return store_ring_new(sizeof(struct dpf_store), sizeof(struct dpf_record), capacity);
 }
 
 void
@@ -52,27 +38,17 @@ dpf_store_add(struct dpf_store *s, const struct dpf_record *recs, uint32_t n)
 {
 	uint32_t i;
 
-	pthread_mutex_lock(&s->lock);
-	for (i = 0; i < n; i++) {
-		if (recs[i].log_status != DPF_LOG_OK)
-			continue;
-		s->ring[s->head] = recs[i];
-		s->head = (s->head + 1) % s->capacity;
-		if (s->count < s->capacity)
-			s->count++;
-	}
-	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_lock(&s->r.lock);
+	for (i = 0; i < n; i++)
+		if (recs[i].log_status == DPF_LOG_OK)
+			s->ring[store_ring_push(&s->r)] = recs[i];
+	pthread_mutex_unlock(&s->r.lock);
 }
 
 uint32_t
 dpf_store_count(struct dpf_store *s)
 {
-	uint32_t n;
-
-	pthread_mutex_lock(&s->lock);
-	n = s->count;
-	pthread_mutex_unlock(&s->lock);
-	return n;
+	return store_ring_count(&s->r);
 }
 
 void
@@ -115,9 +91,9 @@ dpf_store_time_parse(const char *s, uint64_t *sec)
 	return -EINVAL;
 }
 
-/* since/until TIME, checked against each other. */
-static int
-parse_time_word(struct dpf_store_filter *f, const char *w, const char *v, char *err, size_t err_len)
+int
+dpf_store_time_word(const char *w, const char *v, uint64_t *since, uint64_t *until, char *err,
+		    size_t err_len)
 {
 	uint64_t t;
 
@@ -129,10 +105,10 @@ parse_time_word(struct dpf_store_filter *f, const char *w, const char *v, char *
 		return -EINVAL;
 	}
 	if (w[0] == 's')
-		f->since = t;
+		*since = t;
 	else
-		f->until = t;
-	if (f->since > f->until) {
+		*until = t;
+	if (*since > *until) {
 		snprintf(err, err_len, "%s '%s': since is after until", w, v);
 		return -EINVAL;
 	}
@@ -155,6 +131,28 @@ filter_seen_at(char **argv, int at, const char *w)
 }
 
 int
+dpf_store_word_check(int argc, char **argv, int i, char *err, size_t err_len)
+{
+	const char *w = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+	int first = filter_seen_at(argv, i, w);
+
+	if (first >= 0 && strcmp(w, "oldest") == 0) {
+		snprintf(err, err_len, "filter 'oldest' given twice: give it once");
+		return -EINVAL;
+	}
+	if (first >= 0) {
+		snprintf(err, err_len, "filter '%s' given twice ('%s', then '%s'): give it once", w,
+			 argv[first + 1], v != NULL ? v : "");
+		return -EINVAL;
+	}
+	if (strcmp(w, "oldest") != 0 && v == NULL) {
+		snprintf(err, err_len, "'%s' needs a value", w);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int
 dpf_store_filter_parse(struct dpf_store_filter *f, int argc, char **argv,
 		       int (*lookup_iface)(void *arg, const char *id), void *arg, char *err,
 		       size_t err_len)
@@ -163,27 +161,14 @@ dpf_store_filter_parse(struct dpf_store_filter *f, int argc, char **argv,
 
 	for (i = 0; i < argc; i++) {
 		const char *w = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		int first = filter_seen_at(argv, i, w);
 		uint64_t n;
 		uint8_t proto;
 
-		if (first >= 0 && strcmp(w, "oldest") == 0) {
-			snprintf(err, err_len, "filter 'oldest' given twice: give it once");
+		if (dpf_store_word_check(argc, argv, i, err, err_len) < 0)
 			return -EINVAL;
-		}
-		if (first >= 0) {
-			snprintf(err, err_len,
-				 "filter '%s' given twice ('%s', then '%s'): give it once", w,
-				 argv[first + 1], v != NULL ? v : "");
-			return -EINVAL;
-		}
 		if (strcmp(w, "oldest") == 0) {
 			f->oldest_first = true;
 			continue;
-		}
-		if (v == NULL) {
-			snprintf(err, err_len, "'%s' needs a value", w);
-			return -EINVAL;
 		}
 		i++;
 		if (strcmp(w, "iface") == 0) {
@@ -240,7 +225,7 @@ dpf_store_filter_parse(struct dpf_store_filter *f, int argc, char **argv,
 			}
 			f->limit = (uint32_t)n;
 		} else if (strcmp(w, "since") == 0 || strcmp(w, "until") == 0) {
-			if (parse_time_word(f, w, v, err, err_len) < 0)
+			if (dpf_store_time_word(w, v, &f->since, &f->until, err, err_len) < 0)
 				return -EINVAL;
 		} else {
 			snprintf(err, err_len,
@@ -292,24 +277,17 @@ uint32_t
 dpf_store_query(struct dpf_store *s, const struct dpf_store_filter *f, struct dpf_record *out,
 		uint32_t max)
 {
-	uint32_t limit = f->limit ? f->limit : DPF_STORE_MAX_RESULTS;
 	uint32_t i, n = 0;
 
-	if (limit > DPF_STORE_MAX_RESULTS)
-		limit = DPF_STORE_MAX_RESULTS;
-	if (max > limit)
-		max = limit;
-	pthread_mutex_lock(&s->lock);
-	for (i = 0; i < s->count && n < max; i++) {
-		/* Insertion order is window order: newest = last written. */
-		uint32_t pos = f->oldest_first
-			? (s->head + s->capacity - s->count + i) % s->capacity
-			: (s->head + s->capacity - 1 - i) % s->capacity;
+	max = store_ring_max(f->limit, max);
+	pthread_mutex_lock(&s->r.lock);
+	for (i = 0; i < s->r.count && n < max; i++) {
+		uint32_t pos = store_ring_at(&s->r, i, f->oldest_first);
 
 		if (matches(f, &s->ring[pos]))
 			out[n++] = s->ring[pos];
 	}
-	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_unlock(&s->r.lock);
 	return n;
 }
 
@@ -323,8 +301,8 @@ dpf_store_time_text(uint64_t sec, char *buf, size_t len)
  * One RFC 4180 field: quoted when it holds a comma, a quote, CR or LF (an
  * interface-id may hold any printable character), its quotes doubled.
  */
-static void
-csv_field(FILE *f, const char *v, bool last)
+void
+dpf_store_csv_field(FILE *f, const char *v, bool last)
 {
 	if (strpbrk(v, ",\"\r\n") == NULL) {
 		fputs(v, f);
@@ -401,7 +379,7 @@ dpf_store_write_csv(FILE *f, const struct dpf_record *recs, uint32_t n,
 
 	/* Formatted here, written to the caller's stream: this library prints nothing. */
 	for (c = 0; c < CSV_COLUMNS; c++)
-		csv_field(f, csv_columns[c], c + 1 == CSV_COLUMNS);
+		dpf_store_csv_field(f, csv_columns[c], c + 1 == CSV_COLUMNS);
 	for (i = 0; i < n; i++) {
 		const struct dpf_record *r = &recs[i];
 		const char *id = r->key.iface < n_ifaces && ifaces[r->key.iface].interface_id
@@ -410,7 +388,7 @@ dpf_store_write_csv(FILE *f, const struct dpf_record *recs, uint32_t n,
 
 		csv_row_fill(&w, r, id);
 		for (c = 0; c < CSV_COLUMNS; c++)
-			csv_field(f, w.col[c], c + 1 == CSV_COLUMNS);
+			dpf_store_csv_field(f, w.col[c], c + 1 == CSV_COLUMNS);
 	}
 	return ferror(f) ? -EIO : 0;
 }

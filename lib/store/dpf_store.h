@@ -102,4 +102,26 @@ int dpf_store_write_csv(FILE *f, const struct dpf_record *recs, uint32_t n,
 /** "MM/DD/YYYY HH:MM:SS AM/PM" of a Unix time (UTC). buf >= 23 bytes. */
 void dpf_store_time_text(uint64_t sec, char *buf, size_t len);
 
+/*
+ * Shared with the connection store (dpf_connstore.h): one filter grammar,
+ * one CSV writer.
+ */
+
+/**
+ * The checks every filter word gets: argv[i] not given earlier (a second
+ * value would replace the first), and followed by a value unless "oldest".
+ * @return 0, or -EINVAL with a message
+ */
+int dpf_store_word_check(int argc, char **argv, int i, char *err, size_t err_len);
+
+/**
+ * since/until (w) TIME (v) into *since / *until, checked against each other.
+ * @return 0, or -EINVAL with a message
+ */
+int dpf_store_time_word(const char *w, const char *v, uint64_t *since, uint64_t *until, char *err,
+			size_t err_len);
+
+/** One RFC 4180 field, then "," or (last) CRLF. */
+void dpf_store_csv_field(FILE *f, const char *v, bool last);
+
 #endif /* DPF_STORE_H */

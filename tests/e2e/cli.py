@@ -414,6 +414,26 @@ def case_filter_completion_and_time():
     check(rc == 0, f"exit {rc}: {err[-1000:]}")
 
 
+def case_connections_completion():
+    """Tab completes show connections and its own filter keywords (not the
+    flow filters'); with --connections yes the command answers at the
+    prompt. (Rows against the model: tests/e2e/conn.py tg_connections.)"""
+    with tempfile.TemporaryDirectory() as d:
+        t = Pty(EAL1 + ["--", "--replay", SAMPLE, "--window", "60", "--output",
+                        os.path.join(d, "o"), "--connections", "yes", "-i"] + META)
+        # Each Tab's pattern is the completed rest of the word; a keyword of
+        # show flows only (action) is not offered: its line would not parse.
+        t.exchange([("", r"dpflow> "), ("wait\r", r"records: 45"),
+                    ("show conn\t", r"ections "), ("pro\t", r"to "), ("tcp fl\t", r"ags "),
+                    ("SYN dst-n\t", r"ode "), (f"{META[3]} ol\t", r"dest "),
+                    ("\r", r"connections: [1-9]\d*\r?\n"),
+                    ("show connections act\t\r", r"error: unknown filter 'act'"),
+                    ("show connections sport p\t\r", r"error: sport 'p': expected 0..65535")])
+        t.send("quit\r")
+        rc, err = t.close()
+    check(rc == 0, f"exit {rc}: {err[-1000:]}")
+
+
 def check_records_text(text):
     """The shared checker (CHECK_RECORDS) on a record stream, when present."""
     with tempfile.NamedTemporaryFile("w", suffix=".log", delete=False) as f:

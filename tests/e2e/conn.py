@@ -12,8 +12,10 @@ issue's text, and must be byte-identical with --rxq 1 and --rxq 4.
 Usage: conn.py CASE
 Environment: DPFLOW, GENCAP, CONNMODEL, DATA (for e2e.py's helpers)
 """
+import csv
 import gzip
 import importlib.util
+import io
 import json
 import os
 import re
@@ -137,6 +139,16 @@ def build(path):
     c.udp(W + 140, "192.0.2.20", 5000, CLIENT, 5000, b"again")
     # Window 3 stays empty; window 4 has one datagram.
     c.udp(W + 250, CLIENT, 5001, "192.0.2.21", 5001, b"late")
+    gc.write_frames(path, c.frames, 65535)
+
+
+def build_one_window(path):
+    """Seven connections in one window, one flow log each (no rejected replies)."""
+    c = Cap()
+    for i in range(5):
+        session(c, W + 1 + i, CLIENT, 42000 + i, "192.0.2.10", 80, data=1)
+    c.udp(W + 7, CLIENT, 53002, "198.51.100.53", 53, b"query")
+    c.udp(W + 8, "192.0.2.40", 5353, CLIENT, 5353, b"mdns")
     gc.write_frames(path, c.frames, 65535)
 
 
@@ -326,7 +338,176 @@ def case_ibm_table_full():
         check(any(s == "ok" for s in states.values()), f"states {states}")
 
 
+def tg_model(cap):
+    p = subprocess.run([sys.executable, CONNMODEL, cap, "--window", str(WINDOW),
+                        "--conn-timeout", str(TIMEOUT), "--reject-src", REJECTED,
+                        "--iface-addr", f"{CLIENT}/32", "--iface-addr", f"{CLIENT6}/128",
+                        "--trustgrid", ENI], capture_output=True, text=True, check=True)
+    return json.loads(p.stdout)
+
+
+def prompt_sections(out):
+    """The output of each --cmdline-file command: [(command, [lines])]."""
+    res = []
+    for line in out.splitlines():
+        if line.startswith("dpflow> "):
+            res.append((line[8:], []))
+        elif res:
+            res[-1][1].append(line)
+    return res
+
+
+def tg_table(lines):
+    """show connections' rows as dicts (after its connections/stored lines)."""
+    check(lines[0].startswith("connections: ") and lines[1].startswith("stored: "),
+          f"show connections: {lines[:3]}")
+    head = lines[2].split(" | ")
+    rows = [dict(zip(head, l.split(" | "))) for l in lines[3:]]
+    check(all(len(r) == len(head) for r in rows), "a row with too few columns")
+    check(int(lines[0].split()[1]) == len(rows), f"{lines[0]} but {len(rows)} rows")
+    return head, rows
+
+
+TG_COLUMNS = ["Start Time", "Start Time (ms)", "End Time", "End Time (ms)", "Protocol",
+              "Source Node", "Source IP", "Source Port", "Dest Node", "Dest IP", "Dest Port",
+              "Sent Bytes", "Recv Bytes", "TCP Flags"]
+
+
+def tg_filters(t0):
+    """(filter words, predicate on a model row): every column has one."""
+    ms = lambda r: int(r["Start Time (ms)"]) // 1000  # noqa: E731
+    me = lambda r: int(r["End Time (ms)"]) // 1000  # noqa: E731
+    return [
+        (f"src {CLIENT}/32", lambda r: r["Source IP"] == CLIENT),
+        (f"dst {REJECTED}", lambda r: r["Dest IP"] == REJECTED),
+        ("sport 40006", lambda r: r["Source Port"] == "40006"),
+        ("dport 53", lambda r: r["Dest Port"] == "53"),
+        ("proto udp", lambda r: r["Protocol"] == "UDP"),
+        (f"src-node {ENI}", lambda r: r["Source Node"] == ENI),
+        (f"dst-node {ENI}", lambda r: r["Dest Node"] == ENI),
+        ("sent 500", lambda r: int(r["Sent Bytes"]) >= 500),
+        ("recv 1", lambda r: int(r["Recv Bytes"]) >= 1),
+        ("flags syn,FIN", lambda r: "SYN" in r["TCP Flags"] and "FIN" in r["TCP Flags"]),
+        ("flags RST", lambda r: "RST" in r["TCP Flags"]),
+        (f"since {t0 + 60} until {t0 + 119}",
+         lambda r: me(r) >= t0 + 60 and ms(r) <= t0 + 119),
+    ]
+
+
+def case_tg_connections():
+    """show connections / export connections csv (Trustgrid's view) against
+    tools/connmodel.py --trustgrid: every row, newest first and oldest first,
+    the CSV read back with Python's csv module, a filter on every column,
+    limit, bad filters; with --connections yes (no --ibm-output), then
+    without the connection pass (a clear error)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        cap = os.path.join(tmp, "conn.pcap")
+        build(cap)
+        want = tg_model(cap)
+        model_rows = [r for w in sorted(want, key=int) for r in want[w]]
+        t0 = min(int(w) for w in want)
+        filters = tg_filters(t0)
+        csv1, csv2 = os.path.join(tmp, "c1.csv"), os.path.join(tmp, "c2.csv")
+        cmds = (["wait", "show connections oldest limit 10000", "show connections limit 10000",
+                 f"export connections csv {csv1}", f"export connections csv {csv2} oldest limit 3",
+                 "show connections limit 2"] +
+                [f"show connections {w} limit 10000" for w, _ in filters] +
+                ["show connections flags SYN,BOGUS", "show connections sport 1 sport 2",
+                 "show connections dst-node eni-nosuch", "show connections sent lots",
+                 "show connections iface 0", "quit"])
+        path = os.path.join(tmp, "cmds")
+        with open(path, "w") as f:
+            f.write("\n".join(cmds) + "\n")
+        p = run(EAL1, base_opts(tmp, cap, ["--output", os.path.join(tmp, "aws"),
+                                           "--connections", "yes", "--cmdline-file", path]))
+        c = counters(p.stderr)
+        check(int(c["ibm logged-packets"]) + int(c["ibm other-proto-packets"]) +
+              int(c["ibm table-full-packets"]) == int(c["pipeline record-packets"]) and
+              c["conservation"] == "ok", f"conservation with --connections yes: {c}")
+        check(int(c["ibm objects"]) == 0, "--connections yes wrote IBM objects")
+        by = dict(prompt_sections(p.stdout))
+        head, oldest = tg_table(by["show connections oldest limit 10000"])
+        check(head == TG_COLUMNS, f"columns {head}")
+        # Oldest first is window order; inside a window the pass's order.
+        win = [int(r["Start Time (ms)"]) // 1000 // WINDOW * WINDOW for r in oldest]
+        check(win == sorted(win), f"oldest first is not in window order: {win}")
+        for w, rows in want.items():
+            got = sorted(json.dumps(r, sort_keys=True) for r in oldest
+                         if int(r["Start Time (ms)"]) // 1000 // WINDOW * WINDOW == int(w))
+            exp = sorted(json.dumps(r, sort_keys=True) for r in rows)
+            check(got == exp, f"window {w}:\n  dpflow {got}\n  model  {exp}")
+        check(len(oldest) == len(model_rows), f"{len(oldest)} rows, model {len(model_rows)}")
+        _, newest = tg_table(by["show connections limit 10000"])
+        check(newest == list(reversed(oldest)), "newest first is oldest first reversed")
+        check(tg_table(by["show connections limit 2"])[1] == newest[:2], "limit 2")
+        with open(csv1, newline="") as f:
+            raw = f.read()
+        table = list(csv.reader(io.StringIO(raw, newline="")))
+        check(table[0] == TG_COLUMNS and table[1:] == [[r[k] for k in TG_COLUMNS]
+                                                         for r in newest],
+              "the CSV is not the rows of show connections")
+        check(raw.count("\r\n") == raw.count("\n") == len(newest) + 1, "CRLF after every row")
+        check(any("," in r["TCP Flags"] for r in newest) and '"SYN,' in raw,
+              "no quoted TCP Flags field exercised RFC 4180 quoting")
+        with open(csv2, newline="") as f:
+            check(list(csv.DictReader(f)) == oldest[:3], "export ... oldest limit 3")
+        for words, pred in filters:
+            got = tg_table(by[f"show connections {words} limit 10000"])[1]
+            exp = [r for r in newest if pred(r)]
+            check(got == exp, f"filter {words}: {len(got)} rows, want {len(exp)}")
+            check(0 < len(exp) < len(newest), f"filter {words} selects nothing or all")
+        errors = {
+            "show connections flags SYN,BOGUS": "error: flags 'SYN,BOGUS': expected names",
+            "show connections sport 1 sport 2": "error: filter 'sport' given twice",
+            "show connections dst-node eni-nosuch":
+                "error: dst-node 'eni-nosuch': no such interface",
+            "show connections sent lots": "error: sent 'lots': expected a byte count",
+            "show connections iface 0": "error: unknown filter 'iface'",
+        }
+        for cmd, msg in errors.items():
+            check(by[cmd] and by[cmd][0].startswith(msg), f"{cmd}: {by[cmd]}")
+        # With --ibm-output (and 4 queues) the prompt has the same rows.
+        with open(path, "w") as f:
+            f.write("wait\nshow connections oldest limit 10000\nquit\n")
+        p = run(EAL4, base_opts(tmp, cap, ["--rxq", "4", "--output", os.path.join(tmp, "aws1"),
+                                           "--ibm-output", os.path.join(tmp, "ibm"),
+                                           "--cmdline-file", path]))
+        by = dict(prompt_sections(p.stdout))
+        check(tg_table(by["show connections oldest limit 10000"])[1] == oldest,
+              "show connections with --ibm-output --rxq 4 differs")
+        # A store smaller than a window: the newest flow logs are kept (the
+        # pass skips copying those its own window would overwrite).
+        one = os.path.join(tmp, "one.pcap")
+        build_one_window(one)
+        all_rows = tg_model(one)[str(W)]
+        check(len(all_rows) == 7, f"one window: {len(all_rows)} rows")
+        got = {}
+        for size in (1, 3, 100):
+            p = run(EAL1, base_opts(tmp, one, ["--output", os.path.join(tmp, f"aws-s{size}"),
+                                               "--connections", "yes", "--flow-store", str(size),
+                                               "--cmdline-file", path]))
+            got[size] = tg_table(dict(prompt_sections(p.stdout))[
+                "show connections oldest limit 10000"])[1]
+        check(sorted(json.dumps(r, sort_keys=True) for r in got[100]) ==
+              sorted(json.dumps(r, sort_keys=True) for r in all_rows), "one window vs model")
+        for size in (1, 3):
+            check(got[size] == got[100][-size:], f"--flow-store {size}: not the newest rows")
+        # Without the connection pass the command says how to get one.
+        with open(path, "w") as f:
+            f.write("wait\nshow connections\nquit\n")
+        p = run(EAL1, ["--replay", cap, "--window", str(WINDOW), "--config",
+                       os.path.join(tmp, "dpflow.conf"), "--output", os.path.join(tmp, "aws2"),
+                       "--cmdline-file", path])
+        by = dict(prompt_sections(p.stdout))
+        check(by["show connections"] == [
+            "error: no connection records in this run: start dpflow with --ibm-output DIR or "
+            "--connections yes"], f"without the pass: {by['show connections']}")
+        print(f"conn: show connections: {len(newest)} rows equal to the model, "
+              f"{len(filters)} filters")
+
+
 CASES = {
+    "tg_connections": case_tg_connections,
     "ibm_table_full": case_ibm_table_full,
     "ibm_model": case_ibm_model,
     "ibm_stdout_and_split": case_ibm_stdout_and_split,

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef DPF_CONNSTORE_H
+#define DPF_CONNSTORE_H
+
+/**
+ * @file
+ * Recent connections: a bounded ring of the connection flow logs (lib/conn)
+ * of the latest closed windows, for `show connections` and `export
+ * connections csv` (Trustgrid's view: a flow as a connection, the
+ * initiator's sent and received bytes, newest first, up to 10,000, filtered
+ * by any field).
+ *
+ * Thread safety: one writer (the writer thread's connection pass) and any
+ * number of readers (the CLI); an internal mutex, never taken on the RX path.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "dpf_conn.h"
+#include "dpf_flow.h"
+#include "dpf_store.h"
+
+struct dpf_connstore;
+
+/** One stored flow log and which side of it is the interface's. */
+struct dpf_connstore_rec {
+	struct dpf_conn_log log;
+	/** The initiator's address is one of the interface's (IBM's direction O):
+	 *  the interface is the Source Node, else the Dest Node. */
+	bool outbound;
+};
+
+/** An empty store of capacity flow logs, or NULL with rte_errno = EINVAL / ENOMEM. */
+struct dpf_connstore *dpf_connstore_create(uint32_t capacity);
+
+/** NULL-safe. Once no thread uses the store. */
+void dpf_connstore_free(struct dpf_connstore *s);
+
+/** Append flow logs; the oldest are overwritten. */
+void dpf_connstore_add(struct dpf_connstore *s, const struct dpf_connstore_rec *recs, uint32_t n);
+
+/** Flow logs held. */
+uint32_t dpf_connstore_count(struct dpf_connstore *s);
+
+/** Flow logs it can hold (what it was created with). */
+uint32_t dpf_connstore_capacity(const struct dpf_connstore *s);
+
+struct dpf_connstore_filter {
+	int32_t src_node, dst_node; /**< interface index, -1: any */
+	bool has_src, has_dst;
+	struct {
+		uint8_t family, len;
+		uint8_t addr[16];
+	} src, dst;		     /**< the initiator's / target's address inside the prefix */
+	int32_t sport, dport;	     /**< -1: any */
+	int32_t proto;		     /**< -1: any */
+	uint64_t min_sent, min_recv; /**< bytes from the initiator / the target, at least */
+	uint8_t flags; /**< TCP flag bits that must all have been seen (either side) */
+	bool oldest_first;
+	uint32_t limit; /**< 0 = DPF_STORE_MAX_RESULTS; capped there */
+	uint64_t since; /**< Unix seconds: logs whose end is at or after it (0: any) */
+	uint64_t until; /**< Unix seconds: logs whose start is at or before it */
+};
+
+/** Filter that matches everything, newest first. */
+void dpf_connstore_filter_init(struct dpf_connstore_filter *f);
+
+/**
+ * Parse filter words: since TIME | until TIME | proto P | src-node ID |
+ * src CIDR | sport N | dst-node ID | dst CIDR | dport N | sent N (at least N
+ * bytes sent) | recv N | flags NAME[,NAME...] (SYN, ACK, FIN, RST, PSH, URG,
+ * any letter case: all of them seen) | oldest | limit N. TIME as in
+ * dpf_store_filter_parse(). lookup_iface maps an interface-id to its index
+ * (may be NULL: only numbers). A word given twice is an error. Reentrant.
+ * @return 0, or -EINVAL with a message naming the word
+ */
+int dpf_connstore_filter_parse(struct dpf_connstore_filter *f, int argc, char **argv,
+			       int (*lookup_iface)(void *arg, const char *id), void *arg, char *err,
+			       size_t err_len);
+
+/** The filter keywords, NULL-terminated (completion, help). */
+extern const char *const dpf_connstore_filter_words[];
+
+/**
+ * Copy matching flow logs, newest first (or oldest first), at most max.
+ * @return number copied
+ */
+uint32_t dpf_connstore_query(struct dpf_connstore *s, const struct dpf_connstore_filter *f,
+			     struct dpf_connstore_rec *out, uint32_t max);
+
+/** TCP flag bits as names joined by commas ("SYN,ACK"), "-" for none. buf >= 28 bytes. */
+void dpf_connstore_flags_text(uint8_t flags, char *buf, size_t len);
+
+/**
+ * Write flow logs as CSV with Trustgrid's columns (Start Time, Start Time
+ * (ms), End Time, End Time (ms), Protocol, Source Node, Source IP, Source
+ * Port, Dest Node, Dest IP, Dest Port, Sent Bytes, Recv Bytes, TCP Flags),
+ * RFC 4180 as dpf_store_write_csv(). sep NULL: CSV; else a plain table whose
+ * fields are joined by sep, unquoted (the prompt's view).
+ * @return 0 or -EIO
+ */
+int dpf_connstore_write(FILE *f, const struct dpf_connstore_rec *recs, uint32_t n,
+			const struct dpf_iface_meta *ifaces, uint16_t n_ifaces, const char *sep);
+
+#endif /* DPF_CONNSTORE_H */
