@@ -501,6 +501,17 @@ iface_by_id(void *arg, const char *id)
 	return dpf_ifmap_find(arg, id);
 }
 
+/* Room for a query's results (DPF_STORE_MAX_RESULTS of size bytes each), or NULL (said on f). */
+static void *
+results_buf(FILE *f, size_t size)
+{
+	void *p = malloc(DPF_STORE_MAX_RESULTS * size);
+
+	if (p == NULL)
+		fprintf(f, "error: out of memory\n");
+	return p;
+}
+
 static struct dpf_record *
 query_flows(struct dpf_ctl *ctl, FILE *f, int argc, char **argv, uint32_t *n,
 	    uint32_t default_limit)
@@ -516,11 +527,9 @@ query_flows(struct dpf_ctl *ctl, FILE *f, int argc, char **argv, uint32_t *n,
 		fprintf(f, "error: %s\n", err);
 		return NULL;
 	}
-	recs = malloc(DPF_STORE_MAX_RESULTS * sizeof(*recs));
-	if (recs == NULL) {
-		fprintf(f, "error: out of memory\n");
+	recs = results_buf(f, sizeof(*recs));
+	if (recs == NULL)
 		return NULL;
-	}
 	*n = dpf_store_query(ctl->p.store, &flt, recs, DPF_STORE_MAX_RESULTS);
 	return recs;
 }
@@ -625,11 +634,9 @@ query_connections(struct dpf_ctl *ctl, FILE *f, int argc, char **argv, uint32_t 
 		fprintf(f, "error: %s\n", err);
 		return NULL;
 	}
-	recs = malloc(DPF_STORE_MAX_RESULTS * sizeof(*recs));
-	if (recs == NULL) {
-		fprintf(f, "error: out of memory\n");
+	recs = results_buf(f, sizeof(*recs));
+	if (recs == NULL)
 		return NULL;
-	}
 	*n = dpf_connstore_query(ctl->p.connstore, &flt, recs, DPF_STORE_MAX_RESULTS);
 	return recs;
 }

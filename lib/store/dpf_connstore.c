@@ -16,8 +16,7 @@
 #include "store_ring.h"
 
 struct dpf_connstore {
-	struct store_ring r;
-	struct dpf_connstore_rec ring[]; /* the oldest at head once full */
+	struct store_ring r; /* of struct dpf_connstore_rec, the oldest at head once full */
 };
 
 void
@@ -36,12 +35,7 @@ dpf_connstore_create(uint32_t capacity)
 void
 dpf_connstore_add(struct dpf_connstore *s, const struct dpf_connstore_rec *recs, uint32_t n)
 {
-	uint32_t i;
-
-	pthread_mutex_lock(&s->r.lock);
-	for (i = 0; i < n; i++)
-		s->ring[store_ring_push(&s->r)] = recs[i];
-	pthread_mutex_unlock(&s->r.lock);
+	store_ring_add(&s->r, recs, n, NULL);
 }
 
 uint32_t
@@ -268,8 +262,10 @@ in_prefix(const __typeof__(((struct dpf_connstore_filter *)0)->src) *p, uint8_t 
 }
 
 static bool
-matches(const struct dpf_connstore_filter *f, const struct dpf_connstore_rec *r)
+matches(const void *filter, const void *rec)
 {
+	const struct dpf_connstore_filter *f = filter;
+	const struct dpf_connstore_rec *r = rec;
 	const struct dpf_conn_log *l = &r->log;
 
 	if (f->src_node >= 0 && (!r->outbound || l->iface != f->src_node))
@@ -300,18 +296,7 @@ uint32_t
 dpf_connstore_query(struct dpf_connstore *s, const struct dpf_connstore_filter *f,
 		    struct dpf_connstore_rec *out, uint32_t max)
 {
-	uint32_t i, n = 0;
-
-	max = store_ring_max(f->limit, max);
-	pthread_mutex_lock(&s->r.lock);
-	for (i = 0; i < s->r.count && n < max; i++) {
-		uint32_t pos = store_ring_at(&s->r, i, f->oldest_first);
-
-		if (matches(f, &s->ring[pos]))
-			out[n++] = s->ring[pos];
-	}
-	pthread_mutex_unlock(&s->r.lock);
-	return n;
+	return store_ring_query(&s->r, f, matches, f->oldest_first, f->limit, out, max);
 }
 
 static const char *const columns[] = {

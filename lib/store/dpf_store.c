@@ -17,8 +17,7 @@
 #include "store_ring.h"
 
 struct dpf_store {
-	struct store_ring r;
-	struct dpf_record ring[]; /* capacity records, the oldest at head once full */
+	struct store_ring r; /* of struct dpf_record, the oldest at head once full */
 };
 
 void
@@ -33,16 +32,17 @@ dpf_store_create(uint32_t capacity)
 	return store_ring_new(sizeof(struct dpf_store), sizeof(struct dpf_record), capacity);
 }
 
+/* Flows only: NODATA/SKIPDATA rows are not kept. */
+static bool
+is_flow(const void *unused, const void *rec)
+{
+	return ((const struct dpf_record *)rec)->log_status == DPF_LOG_OK;
+}
+
 void
 dpf_store_add(struct dpf_store *s, const struct dpf_record *recs, uint32_t n)
 {
-	uint32_t i;
-
-	pthread_mutex_lock(&s->r.lock);
-	for (i = 0; i < n; i++)
-		if (recs[i].log_status == DPF_LOG_OK)
-			s->ring[store_ring_push(&s->r)] = recs[i];
-	pthread_mutex_unlock(&s->r.lock);
+	store_ring_add(&s->r, recs, n, is_flow);
 }
 
 uint32_t
@@ -246,8 +246,10 @@ in_prefix(uint8_t family, uint8_t len, const uint8_t *prefix, uint8_t rfamily,
 }
 
 static bool
-matches(const struct dpf_store_filter *f, const struct dpf_record *r)
+matches(const void *filter, const void *rec)
 {
+	const struct dpf_store_filter *f = filter;
+	const struct dpf_record *r = rec;
 	const struct dpf_flow_key *k = &r->key;
 
 	if (f->iface >= 0 && k->iface != f->iface)
@@ -277,18 +279,7 @@ uint32_t
 dpf_store_query(struct dpf_store *s, const struct dpf_store_filter *f, struct dpf_record *out,
 		uint32_t max)
 {
-	uint32_t i, n = 0;
-
-	max = store_ring_max(f->limit, max);
-	pthread_mutex_lock(&s->r.lock);
-	for (i = 0; i < s->r.count && n < max; i++) {
-		uint32_t pos = store_ring_at(&s->r, i, f->oldest_first);
-
-		if (matches(f, &s->ring[pos]))
-			out[n++] = s->ring[pos];
-	}
-	pthread_mutex_unlock(&s->r.lock);
-	return n;
+	return store_ring_query(&s->r, f, matches, f->oldest_first, f->limit, out, max);
 }
 
 void

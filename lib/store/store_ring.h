@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "dpf_store.h"
 #include "dpf_util.h"
@@ -22,7 +23,12 @@ struct store_ring {
 	uint32_t capacity;
 	uint32_t head; /* next slot to write */
 	uint32_t count;
+	size_t slot;	      /* bytes of one entry */
+	unsigned char *slots; /* capacity entries, after the store's handle */
 };
+
+/* A store's choice of what it keeps (add) or gives back (query). */
+typedef bool (*store_ring_pick_t)(const void *filter, const void *entry);
 
 /*
  * A store's handle of `size` bytes whose first member is its store_ring,
@@ -41,6 +47,8 @@ store_ring_new(size_t size, size_t slot, uint32_t capacity)
 		return dpf_null_errno(ENOMEM);
 	pthread_mutex_init(&r->lock, NULL);
 	r->capacity = capacity;
+	r->slot = slot;
+	r->slots = (unsigned char *)r + size;
 	return r;
 }
 
@@ -75,6 +83,52 @@ store_ring_at(const struct store_ring *r, uint32_t i, bool oldest_first)
 			    : (r->head + r->capacity - 1 - i) % r->capacity;
 }
 
+/* How many results a query gives at most: max, the filter's limit (0: the
+ * cap), never more than DPF_STORE_MAX_RESULTS. */
+static inline uint32_t
+store_ring_max(uint32_t limit, uint32_t max)
+{
+	if (limit == 0 || limit > DPF_STORE_MAX_RESULTS)
+		limit = DPF_STORE_MAX_RESULTS;
+	return max < limit ? max : limit;
+}
+
+/* Add n entries of recs (r->slot bytes each), those keep takes (NULL: all). */
+static inline void
+store_ring_add(struct store_ring *r, const void *recs, uint32_t n, store_ring_pick_t keep)
+{
+	const unsigned char *e = recs;
+	uint32_t i;
+
+	pthread_mutex_lock(&r->lock);
+	for (i = 0; i < n; i++, e += r->slot)
+		if (keep == NULL || keep(NULL, e))
+			memcpy(r->slots + (size_t)store_ring_push(r) * r->slot, e, r->slot);
+	pthread_mutex_unlock(&r->lock);
+}
+
+/* Copy the entries match takes for filter into out, newest first (or oldest
+ * first), at most store_ring_max(limit, max) of them. @return how many */
+static inline uint32_t
+store_ring_query(struct store_ring *r, const void *filter, store_ring_pick_t match,
+		 bool oldest_first, uint32_t limit, void *out, uint32_t max)
+{
+	unsigned char *o = out;
+	uint32_t i, n = 0;
+
+	max = store_ring_max(limit, max);
+	pthread_mutex_lock(&r->lock);
+	for (i = 0; i < r->count && n < max; i++) {
+		const unsigned char *e =
+			r->slots + (size_t)store_ring_at(r, i, oldest_first) * r->slot;
+
+		if (match(filter, e))
+			memcpy(o + (size_t)n++ * r->slot, e, r->slot);
+	}
+	pthread_mutex_unlock(&r->lock);
+	return n;
+}
+
 static inline uint32_t
 store_ring_count(struct store_ring *r)
 {
@@ -84,16 +138,6 @@ store_ring_count(struct store_ring *r)
 	n = r->count;
 	pthread_mutex_unlock(&r->lock);
 	return n;
-}
-
-/* How many results a query gives at most: max, the filter's limit (0: the
- * cap), never more than DPF_STORE_MAX_RESULTS. */
-static inline uint32_t
-store_ring_max(uint32_t limit, uint32_t max)
-{
-	if (limit == 0 || limit > DPF_STORE_MAX_RESULTS)
-		limit = DPF_STORE_MAX_RESULTS;
-	return max < limit ? max : limit;
 }
 
 #endif /* DPF_STORE_RING_H */
