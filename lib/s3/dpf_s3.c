@@ -231,6 +231,33 @@ dpf_s3_ibm_object_key(const char *prefix, const char *rel, char *out, size_t cap
 }
 
 int
+dpf_s3_tg_day_key(const char *prefix, const char *rel, char *out, size_t cap)
+{
+	static const char head[] = "tg-flow-logs-", tail[] = ".csv.gz";
+	/* YYYY-MM-DD: digits but at the dashes. */
+	static const char shape[] = "dddd-dd-dd";
+	const char *pfx;
+	size_t pfx_len, i;
+	int len;
+
+	if (rel == NULL || out == NULL || cap == 0 || !dpf_s3_prefix_valid(prefix) ||
+	    strlen(rel) != sizeof(head) - 1 + sizeof(shape) - 1 + sizeof(tail) - 1 ||
+	    strncmp(rel, head, sizeof(head) - 1) != 0 || !dpf_has_suffix(rel, tail))
+		return -EINVAL;
+	for (i = 0; i < sizeof(shape) - 1; i++) {
+		char c = rel[sizeof(head) - 1 + i];
+
+		if (shape[i] == 'd' ? c < '0' || c > '9' : c != shape[i])
+			return -EINVAL;
+	}
+	prefix_span(prefix, &pfx, &pfx_len);
+	len = snprintf(out, cap, "%.*s%s%s", (int)pfx_len, pfx, pfx_len ? "/" : "", rel);
+	if (len < 0 || (size_t)len >= cap || len > DPF_S3_KEY_MAX)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int
 dpf_s3_validation_key(const char *prefix, char *out, size_t cap)
 {
 	const char *pfx;
