@@ -1038,8 +1038,8 @@ day_setup(struct ibm *x, struct dpf_writer *w)
 		DPF_LOG(ERR, output, "tg-flow-logs: %s: %s\n", dir, strerror(errno));
 		return -errno;
 	}
-	x->day = dpf_tg_day_create(dir, w, fc->ifaces, x->n_ifaces,
-				   (int)x->opt->ibm_compress_level);
+	x->day =
+		dpf_tg_day_create(dir, w, fc->ifaces, x->n_ifaces, (int)x->opt->ibm_compress_level);
 	if (x->day == NULL) {
 		DPF_LOG(ERR, output, "tg-flow-logs: %s: %s\n", dir, strerror(errno));
 		return -errno;

@@ -153,9 +153,8 @@ test_s3_tg_day_key_is_under_prefix_and_checks_the_name(void **state)
 	char key[DPF_S3_KEY_MAX + 1];
 
 	(void)state;
-	assert_int_equal(dpf_s3_tg_day_key("/tg/", "tg-flow-logs-2023-11-14.csv.gz", key,
-					   sizeof(key)),
-			 0);
+	assert_int_equal(
+		dpf_s3_tg_day_key("/tg/", "tg-flow-logs-2023-11-14.csv.gz", key, sizeof(key)), 0);
 	assert_string_equal(key, "tg/tg-flow-logs-2023-11-14.csv.gz");
 	assert_int_equal(
 		dpf_s3_tg_day_key(NULL, "tg-flow-logs-2023-11-14.csv.gz", key, sizeof(key)), 0);
@@ -172,9 +171,9 @@ test_s3_tg_day_key_is_under_prefix_and_checks_the_name(void **state)
 	assert_int_equal(
 		dpf_s3_tg_day_key(NULL, "x/tg-flow-logs-2023-11-14.csv.gz", key, sizeof(key)),
 		-EINVAL);
-	assert_int_equal(dpf_s3_tg_day_key("a//b", "tg-flow-logs-2023-11-14.csv.gz", key,
-					   sizeof(key)),
-			 -EINVAL);
+	assert_int_equal(
+		dpf_s3_tg_day_key("a//b", "tg-flow-logs-2023-11-14.csv.gz", key, sizeof(key)),
+		-EINVAL);
 	assert_int_equal(dpf_s3_tg_day_key(NULL, "tg-flow-logs-2023-11-14.csv.gz", key, 10),
 			 -ENAMETOOLONG);
 }
