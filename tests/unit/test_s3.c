@@ -150,6 +150,15 @@ test_s3_ibm_object_key_keeps_ibm_key_under_prefix(void **state)
 static void
 test_s3_tg_day_key_is_under_prefix_and_checks_the_name(void **state)
 {
+	static const struct {
+		const char *prefix, *rel;
+	} bad[] = {
+		{NULL, ".tg-flow-logs-2023-11-14.csv.gz.tmp"},
+		{NULL, "tg-flow-logs-2023-1x-14.csv.gz"},
+		{NULL, "tg-flow-logs-2023/11-14.csv.gz"},
+		{NULL, "x/tg-flow-logs-2023-11-14.csv.gz"},
+		{"a//b", "tg-flow-logs-2023-11-14.csv.gz"},
+	};
 	char key[DPF_S3_KEY_MAX + 1];
 
 	(void)state;
@@ -159,21 +168,9 @@ test_s3_tg_day_key_is_under_prefix_and_checks_the_name(void **state)
 	assert_int_equal(
 		dpf_s3_tg_day_key(NULL, "tg-flow-logs-2023-11-14.csv.gz", key, sizeof(key)), 0);
 	assert_string_equal(key, "tg-flow-logs-2023-11-14.csv.gz");
-	assert_int_equal(
-		dpf_s3_tg_day_key(NULL, ".tg-flow-logs-2023-11-14.csv.gz.tmp", key, sizeof(key)),
-		-EINVAL);
-	assert_int_equal(
-		dpf_s3_tg_day_key(NULL, "tg-flow-logs-2023-1x-14.csv.gz", key, sizeof(key)),
-		-EINVAL);
-	assert_int_equal(
-		dpf_s3_tg_day_key(NULL, "tg-flow-logs-2023/11-14.csv.gz", key, sizeof(key)),
-		-EINVAL);
-	assert_int_equal(
-		dpf_s3_tg_day_key(NULL, "x/tg-flow-logs-2023-11-14.csv.gz", key, sizeof(key)),
-		-EINVAL);
-	assert_int_equal(
-		dpf_s3_tg_day_key("a//b", "tg-flow-logs-2023-11-14.csv.gz", key, sizeof(key)),
-		-EINVAL);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(dpf_s3_tg_day_key(bad[i].prefix, bad[i].rel, key, sizeof(key)),
+				 -EINVAL);
 	assert_int_equal(dpf_s3_tg_day_key(NULL, "tg-flow-logs-2023-11-14.csv.gz", key, 10),
 			 -ENAMETOOLONG);
 }
