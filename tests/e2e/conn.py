@@ -528,7 +528,8 @@ def case_tg_daily():
     crosses UTC midnight (windows 0-1 on one day, 2-4 on the next): each day's
     file, read back with gzip and csv, holds exactly the model's rows of the
     windows starting that day; the same with --rxq 4 and with --ibm-output;
-    nothing temporary stays, and --output - --connections yes writes none."""
+    nothing temporary stays; a day file the disk refuses is logged, counted and
+    leaves the next day whole; --output - --connections yes writes none."""
     midnight = (W // 86400 + 1) * 86400
     start = midnight - 2 * WINDOW
     with tempfile.TemporaryDirectory() as tmp:
@@ -558,6 +559,22 @@ def case_tg_daily():
             check(int(c["ibm tg-day-files"]) == 2 and int(c["ibm tg-day-files-failed"]) == 0 and
                   int(c["ibm tg-day-rows"]) == sum(len(r) for r in exp.values()),
                   f"{name}: counters {c}")
+        # A day file the disk refuses (its temporary name taken by a folder):
+        # a clear error, counted, that day lost here only; the next day whole.
+        aws = os.path.join(tmp, "aws-refused")
+        first, second = sorted(exp)
+        os.makedirs(os.path.join(aws, "." + first + ".tmp"))
+        p = run(EAL1, base_opts(tmp, cap, ["--output", aws, "--connections", "yes"]))
+        c = counters(p.stderr)
+        check(f".{first}.tmp: open: Is a directory; this day's file is lost" in p.stderr,
+              f"no error for the refused day file: {p.stderr[-1500:]}")
+        check(int(c["ibm tg-day-files"]) == 1 and int(c["ibm tg-day-files-failed"]) == 1 and
+              int(c["ibm tg-day-rows"]) == len(exp[second]), f"refused day: counters {c}")
+        got = tg_day_files(aws)
+        check(sorted(got) == [second] and
+              sorted(json.dumps(r, sort_keys=True) for r in got[second]) ==
+              sorted(json.dumps(r, sort_keys=True) for r in exp[second]),
+              f"refused day: files {sorted(got)}")
         p = run(EAL1, base_opts(tmp, cap, ["--output", "-", "--connections", "yes"]))
         check("ibm tg-day-files" not in counters(p.stderr), "a day file without a directory")
         print(f"conn: tg-flow-logs: {len(exp)} days, "
