@@ -194,8 +194,9 @@ static const struct opt_def opt_table[] = {
 	O_ENUM("ibm-nat-view", ibm_nat_view, yes_no_names, "no", "no|yes",
 	       "add the post-NAT view to each IBM flow log (dpflow_nat_* fields)"),
 	O_ENUM("connections", connections, yes_no_names, "no", "no|yes",
-	       "build connection records for show connections without --ibm-output (they are "
-	       "built whenever --ibm-output is set)"),
+	       "build connection records (show connections, the daily "
+	       "tg-flow-logs-YYYY-MM-DD.csv.gz) without --ibm-output (they are built whenever "
+	       "--ibm-output is set)"),
 	O_UINT("conn-timeout", conn_timeout, 1, 86400, "300", "SEC",
 	       "a connection idle longer than SEC seconds is over; its next packet begins a new one"),
 	O_UINT("conn-max", conn_max, 1, 1u << 26, "131072", "N",

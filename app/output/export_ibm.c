@@ -38,6 +38,7 @@
 #include "iface.h"
 #include "log.h"
 #include "output.h"
+#include "tg_day.h"
 
 #define IBM_VERSION "0.0.1"
 /* First size of the object buffer. */
@@ -90,6 +91,7 @@ struct ibm {
 	struct dpf_conn_table *conns;
 	struct dpf_connstore *store; /* show connections' flow logs (shared with control) */
 	bool store_only;	     /* --connections yes without --ibm-output: no objects */
+	struct dpf_tg_day *day;	     /* the daily tg-flow-logs file; NULL: no directory */
 	struct dpf_connstore_rec staged[ROWS_CHUNK];
 	uint32_t n_staged;
 	uint32_t keep_skip; /* the window's first logs the store would overwrite in it */
@@ -726,6 +728,8 @@ on_window_end(void *ctx, uint64_t window_end)
 	retry_held(x, false);
 	dpf_window_plan_bounds(x->plan, window_end * NS_PER_SEC - 1, &start_ns, &end_ns);
 	n_conns = dpf_conn_window_close(x->conns, window_end * NS_PER_SEC);
+	if (x->day != NULL)
+		dpf_tg_day_window(x->day, start_ns / NS_PER_SEC);
 	/* A window of more connections than the store holds: its first logs
 	 * (at least one a connection) would be overwritten by its own later
 	 * ones, so they are not copied in at all. */
@@ -737,8 +741,15 @@ on_window_end(void *ctx, uint64_t window_end)
 		if (l.iface < x->n_ifaces)
 			x->logs_of_iface[l.iface]++;
 		keep_log(x, &l);
+		if (x->day != NULL) {
+			struct dpf_connstore_rec r = {.log = l, .outbound = outbound(x, &l)};
+
+			dpf_tg_day_add(x->day, &r);
+		}
 	}
 	keep_flush(x);
+	if (x->day != NULL)
+		dpf_tg_day_window_end(x->day);
 	dpf_conn_log_rewind(x->conns);
 	t1 = thread_cpu_ns();
 	for (i = 0; i < x->n_ifaces; i++) {
@@ -845,6 +856,23 @@ on_counters(void *ctx, struct dpf_export_counters *c)
 		else
 			dpf_export_counter(c, ibm_counters[i].name, v);
 	}
+	if (x->day != NULL) {
+		struct dpf_tg_day_counters d;
+
+		dpf_tg_day_counters_get(x->day, &d);
+		dpf_export_counter(c, "tg-day-files", d.files);
+		dpf_export_counter(c, "tg-day-files-failed", d.files_failed);
+		dpf_export_counter(c, "tg-day-rows", d.rows);
+	}
+}
+
+static void
+on_finish(void *ctx)
+{
+	struct ibm *x = ctx;
+
+	if (x->day != NULL)
+		dpf_tg_day_finish(x->day);
 }
 
 static void
@@ -854,6 +882,7 @@ on_free(void *ctx)
 	uint64_t n_logs;
 
 	drop_held(x, &n_logs);
+	dpf_tg_day_free(x->day);
 	dpf_conn_free(x->conns);
 	libdeflate_free_compressor(x->gz);
 	free(x->out);
@@ -868,6 +897,7 @@ static const struct dpf_exporter_ops ibm_ops = {
 	.rows = on_rows,
 	.window_end = on_window_end,
 	.idle = on_idle,
+	.finish = on_finish,
 	.stop = on_stop,
 	.counters = on_counters,
 	.free = on_free,
@@ -985,6 +1015,38 @@ remove_leftovers(struct ibm *x)
 			x->leftovers_removed);
 }
 
+/*
+ * The daily tg-flow-logs file goes to the output directory (--output; S3
+ * uploads what is published there under --s3-prefix), else to the
+ * --ibm-output directory; with both on stdout there is none.
+ */
+static int
+day_setup(struct ibm *x, struct dpf_writer *w)
+{
+	const struct dpf_fmt_ctx *fc = dpf_ifmap_fmt_ctx(x->ifmap);
+	const char *dir = x->opt->output;
+
+	if (strcmp(dir, "-") == 0)
+		dir = x->store_only || x->stream ? NULL : x->opt->ibm_output;
+	if (dir == NULL) {
+		DPF_LOG(NOTICE, output,
+			"tg-flow-logs: no output directory (--output - and no --ibm-output DIR): "
+			"no daily file\n");
+		return 0;
+	}
+	if (dpf_mkdir_p(dir, 0755) < 0) {
+		DPF_LOG(ERR, output, "tg-flow-logs: %s: %s\n", dir, strerror(errno));
+		return -errno;
+	}
+	x->day =
+		dpf_tg_day_create(dir, w, fc->ifaces, x->n_ifaces, (int)x->opt->ibm_compress_level);
+	if (x->day == NULL) {
+		DPF_LOG(ERR, output, "tg-flow-logs: %s: %s\n", dir, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
 int
 dpf_export_ibm_add(struct dpf_writer *w, const struct dpf_export_ibm_params *p)
 {
@@ -1026,5 +1088,10 @@ dpf_export_ibm_add(struct dpf_writer *w, const struct dpf_export_ibm_params *p)
 	}
 	if (!x->stream && !x->store_only)
 		remove_leftovers(x);
+	rc = day_setup(x, w);
+	if (rc != 0) {
+		on_free(x);
+		return rc;
+	}
 	return dpf_writer_add(w, &ibm_ops, x);
 }

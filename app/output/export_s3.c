@@ -112,8 +112,13 @@ on_published(void *ctx, const char *path)
 	}
 	while (*rel == '/')
 		rel++;
-	rc = ibm ? dpf_s3_ibm_object_key(s3->prefix, rel, key, sizeof(key))
-		 : dpf_s3_object_key(s3->layout, s3->prefix, rel, key, sizeof(key));
+	/* The daily Trustgrid export (tg_day.h) has its own name: under the prefix. */
+	if (!ibm && strncmp(rel, "tg-flow-logs-", 13) == 0)
+		rc = dpf_s3_tg_day_key(s3->prefix, rel, key, sizeof(key));
+	else if (ibm)
+		rc = dpf_s3_ibm_object_key(s3->prefix, rel, key, sizeof(key));
+	else
+		rc = dpf_s3_object_key(s3->layout, s3->prefix, rel, key, sizeof(key));
 	if (rc != 0) {
 		DPF_LOG(WARNING, output, "s3: %s: no object key (%s); the file stays there\n", path,
 			strerror(-rc));

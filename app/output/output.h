@@ -79,6 +79,9 @@ struct dpf_exporter_ops {
 	void (*idle)(void *ctx);
 	/* SIGHUP: publish what is open. */
 	void (*rotate)(void *ctx);
+	/* The stop batch is handled: publish what only a stop finishes, before
+	 * any exporter's stop (S3 still uploads it). */
+	void (*finish)(void *ctx);
 	/* Last call: flush and publish. @return 0, or negative when records were lost */
 	int (*stop)(void *ctx);
 	/* Any thread: the counters (rows and lost too). */

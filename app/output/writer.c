@@ -141,6 +141,11 @@ writer_main(void *arg)
 		if (type == DPF_BATCH_STOP)
 			break;
 	}
+	/* Every exporter publishes what it finishes at stop before any stops:
+	 * S3, added later, still uploads what an earlier one publishes here. */
+	for (i = 0; i < w->n; i++)
+		if (w->ex[i].ops->finish != NULL)
+			w->ex[i].ops->finish(w->ex[i].ctx);
 	/* Reverse order: an exporter added after another may feed it (output.h). */
 	for (i = w->n; i-- > 0;)
 		if (w->ex[i].ops->stop != NULL && w->ex[i].ops->stop(w->ex[i].ctx) < 0)

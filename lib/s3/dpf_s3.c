@@ -211,23 +211,52 @@ dpf_s3_object_key(enum dpf_s3_layout layout, const char *prefix, const char *rel
 	return 0;
 }
 
-int
-dpf_s3_ibm_object_key(const char *prefix, const char *rel, char *out, size_t cap)
+/* rel (already checked) under the prefix, as it is. @return 0 or -ENAMETOOLONG */
+static int
+under_prefix(const char *prefix, const char *rel, char *out, size_t cap)
 {
-	static const char root[] = "ibm_vpc_flowlogs_v1/";
 	const char *pfx;
 	size_t pfx_len;
 	int len;
 
-	if (rel == NULL || out == NULL || cap == 0 || !dpf_s3_prefix_valid(prefix) ||
-	    strncmp(rel, root, sizeof(root) - 1) != 0 || !dpf_has_suffix(rel, ".gz") ||
-	    strstr(rel, "/../") != NULL || strstr(rel, "//") != NULL)
-		return -EINVAL;
 	prefix_span(prefix, &pfx, &pfx_len);
 	len = snprintf(out, cap, "%.*s%s%s", (int)pfx_len, pfx, pfx_len ? "/" : "", rel);
 	if (len < 0 || (size_t)len >= cap || len > DPF_S3_KEY_MAX)
 		return -ENAMETOOLONG;
 	return 0;
+}
+
+int
+dpf_s3_ibm_object_key(const char *prefix, const char *rel, char *out, size_t cap)
+{
+	static const char root[] = "ibm_vpc_flowlogs_v1/";
+
+	if (rel == NULL || out == NULL || cap == 0 || !dpf_s3_prefix_valid(prefix) ||
+	    strncmp(rel, root, sizeof(root) - 1) != 0 || !dpf_has_suffix(rel, ".gz") ||
+	    strstr(rel, "/../") != NULL || strstr(rel, "//") != NULL)
+		return -EINVAL;
+	return under_prefix(prefix, rel, out, cap);
+}
+
+int
+dpf_s3_tg_day_key(const char *prefix, const char *rel, char *out, size_t cap)
+{
+	static const char head[] = "tg-flow-logs-", tail[] = ".csv.gz";
+	/* YYYY-MM-DD: digits but at the dashes. */
+	static const char shape[] = "dddd-dd-dd";
+	size_t i;
+
+	if (rel == NULL || out == NULL || cap == 0 || !dpf_s3_prefix_valid(prefix) ||
+	    strlen(rel) != sizeof(head) - 1 + sizeof(shape) - 1 + sizeof(tail) - 1 ||
+	    strncmp(rel, head, sizeof(head) - 1) != 0 || !dpf_has_suffix(rel, tail))
+		return -EINVAL;
+	for (i = 0; i < sizeof(shape) - 1; i++) {
+		char c = rel[sizeof(head) - 1 + i];
+
+		if (shape[i] == 'd' ? c < '0' || c > '9' : c != shape[i])
+			return -EINVAL;
+	}
+	return under_prefix(prefix, rel, out, cap);
 }
 
 int

@@ -86,6 +86,15 @@ int dpf_s3_object_key(enum dpf_s3_layout layout, const char *prefix, const char 
 int dpf_s3_ibm_object_key(const char *prefix, const char *rel, char *out, size_t cap);
 
 /**
+ * Key of a daily Trustgrid export: "<prefix>/tg-flow-logs-YYYY-MM-DD.csv.gz"
+ * (--s3-layout does not apply: one object a day, straight under the prefix).
+ * @param rel  "tg-flow-logs-YYYY-MM-DD.csv.gz", as published in the output
+ *             directory
+ * @return 0, -EINVAL (invalid prefix, or rel not such a name), -ENAMETOOLONG
+ */
+int dpf_s3_tg_day_key(const char *prefix, const char *rel, char *out, size_t cap);
+
+/**
  * Key of the start-up validation object: "<prefix>/validation", or
  * "validation" without a prefix. @return as dpf_s3_object_key
  */

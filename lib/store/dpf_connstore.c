@@ -368,14 +368,13 @@ put_row(FILE *f, const char *const *col, const char *sep)
 }
 
 int
-dpf_connstore_write(FILE *f, const struct dpf_connstore_rec *recs, uint32_t n,
-		    const struct dpf_iface_meta *ifaces, uint16_t n_ifaces, const char *sep)
+dpf_connstore_write_rows(FILE *f, const struct dpf_connstore_rec *recs, uint32_t n,
+			 const struct dpf_iface_meta *ifaces, uint16_t n_ifaces, const char *sep)
 {
 	struct row w;
 	uint32_t i;
 
 	/* Formatted here, written to the caller's stream: this library prints nothing. */
-	put_row(f, columns, sep);
 	for (i = 0; i < n; i++) {
 		uint16_t k = recs[i].log.iface;
 		const char *node =
@@ -385,4 +384,12 @@ dpf_connstore_write(FILE *f, const struct dpf_connstore_rec *recs, uint32_t n,
 		put_row(f, w.col, sep);
 	}
 	return ferror(f) ? -EIO : 0;
+}
+
+int
+dpf_connstore_write(FILE *f, const struct dpf_connstore_rec *recs, uint32_t n,
+		    const struct dpf_iface_meta *ifaces, uint16_t n_ifaces, const char *sep)
+{
+	put_row(f, columns, sep);
+	return dpf_connstore_write_rows(f, recs, n, ifaces, n_ifaces, sep);
 }

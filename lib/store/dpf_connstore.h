@@ -105,4 +105,13 @@ void dpf_connstore_flags_text(uint8_t flags, char *buf, size_t len);
 int dpf_connstore_write(FILE *f, const struct dpf_connstore_rec *recs, uint32_t n,
 			const struct dpf_iface_meta *ifaces, uint16_t n_ifaces, const char *sep);
 
+/**
+ * dpf_connstore_write() without the header line: rows appended to a file
+ * that already has it (the daily tg-flow-logs object, window by window).
+ * @return 0 or -EIO
+ */
+int dpf_connstore_write_rows(FILE *f, const struct dpf_connstore_rec *recs, uint32_t n,
+			     const struct dpf_iface_meta *ifaces, uint16_t n_ifaces,
+			     const char *sep);
+
 #endif /* DPF_CONNSTORE_H */

@@ -1318,8 +1318,25 @@ def case_ibm_s3():
         c = counters(err)
         n_ibm, n_aws = int(c["ibm objects"]), int(c["writer files"])
         check(n_ibm >= 5, f"{n_ibm} IBM objects")
-        check(int(c["s3 files-uploaded"]) == n_ibm + n_aws and int(c["s3 spool-files"]) == 0,
-              f"uploaded {c['s3 files-uploaded']} of {n_ibm} + {n_aws}")
+        n_tg = int(c["ibm tg-day-files"])
+        check(n_tg == 1, f"{n_tg} daily tg-flow-logs files of a one-day capture")
+        check(int(c["s3 files-uploaded"]) == n_ibm + n_aws + n_tg and
+              int(c["s3 spool-files"]) == 0,
+              f"uploaded {c['s3 files-uploaded']} of {n_ibm} + {n_aws} + {n_tg}")
+        # The daily Trustgrid export: straight under the prefix, byte for byte
+        # the local file, whose rows are the model's (conn.py's tg_daily).
+        tg = {k: v for k, v in fetch_prefix(backend, "cos/", os.path.join(tmp, "fetch-all"))
+              .items() if k.startswith("cos/tg-flow-logs-")}
+        aws = os.path.join(tmp, "aws")
+        tg_local = conn.tg_day_files(aws)
+        check(sorted(tg) == ["cos/" + n for n in sorted(tg_local)],
+              f"bucket {sorted(tg)} vs local {sorted(tg_local)}")
+        for n in tg_local:
+            check(tg["cos/" + n] == open(os.path.join(aws, n), "rb").read(), f"{n} bytes")
+        want = [r for rows in conn.tg_model(cap).values() for r in rows]
+        got = [r for rows in tg_local.values() for r in rows]
+        check(sorted(json.dumps(r, sort_keys=True) for r in got) ==
+              sorted(json.dumps(r, sort_keys=True) for r in want), "tg-flow-logs rows != model")
         objs = fetch_prefix(backend, "cos/ibm_vpc_flowlogs_v1/", os.path.join(tmp, "fetch"))
         local = {os.path.relpath(p, ibm): open(p, "rb").read() for p in files_under(ibm)}
         check(len(local) == n_ibm, f"{len(local)} local objects")

@@ -146,6 +146,35 @@ test_s3_ibm_object_key_keeps_ibm_key_under_prefix(void **state)
 	assert_int_equal(dpf_s3_ibm_object_key(NULL, rel, key, 20), -ENAMETOOLONG);
 }
 
+/* A daily Trustgrid export goes straight under the prefix; nothing else of its shape. */
+static void
+test_s3_tg_day_key_is_under_prefix_and_checks_the_name(void **state)
+{
+	static const struct {
+		const char *prefix, *rel;
+	} bad[] = {
+		{NULL, ".tg-flow-logs-2023-11-14.csv.gz.tmp"},
+		{NULL, "tg-flow-logs-2023-1x-14.csv.gz"},
+		{NULL, "tg-flow-logs-2023/11-14.csv.gz"},
+		{NULL, "x/tg-flow-logs-2023-11-14.csv.gz"},
+		{"a//b", "tg-flow-logs-2023-11-14.csv.gz"},
+	};
+	char key[DPF_S3_KEY_MAX + 1];
+
+	(void)state;
+	assert_int_equal(
+		dpf_s3_tg_day_key("/tg/", "tg-flow-logs-2023-11-14.csv.gz", key, sizeof(key)), 0);
+	assert_string_equal(key, "tg/tg-flow-logs-2023-11-14.csv.gz");
+	assert_int_equal(
+		dpf_s3_tg_day_key(NULL, "tg-flow-logs-2023-11-14.csv.gz", key, sizeof(key)), 0);
+	assert_string_equal(key, "tg-flow-logs-2023-11-14.csv.gz");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(dpf_s3_tg_day_key(bad[i].prefix, bad[i].rel, key, sizeof(key)),
+				 -EINVAL);
+	assert_int_equal(dpf_s3_tg_day_key(NULL, "tg-flow-logs-2023-11-14.csv.gz", key, 10),
+			 -ENAMETOOLONG);
+}
+
 static char tmpdir[64];
 
 static const char *
@@ -503,6 +532,7 @@ main(void)
 		cmocka_unit_test(test_s3_prefix_rules),
 		cmocka_unit_test(test_s3_object_key_in_each_layout),
 		cmocka_unit_test(test_s3_ibm_object_key_keeps_ibm_key_under_prefix),
+		cmocka_unit_test(test_s3_tg_day_key_is_under_prefix_and_checks_the_name),
 		cmocka_unit_test(test_s3_object_key_rejects_paths_outside_the_layout),
 		cmocka_unit_test(test_s3_credentials_profiles_and_errors_never_quote_values),
 		cmocka_unit_test(test_s3_backoff_doubles_caps_and_jitters_within_half),
