@@ -563,22 +563,32 @@ dpf_ctl_show_flows(struct dpf_ctl *ctl, FILE *f, int argc, char **argv)
 	return 0;
 }
 
-/* Write rows to a new file (never over one): export flows and export connections. */
-static FILE *
-export_open(FILE *f, const char *path)
-{
-	FILE *out = fopen(path, "wx");
+/* Rows of a query as CSV: dpf_store_write_csv or dpf_connstore_write. */
+typedef int (*export_rows_t)(FILE *out, const void *recs, uint32_t n,
+			     const struct dpf_fmt_ctx *fc);
 
-	if (out == NULL)
+/*
+ * export flows / export connections: the query's n results (recs, NULL: the
+ * query failed and said why) to a new file, never over one; frees recs.
+ */
+static int
+export_results(struct dpf_ctl *ctl, FILE *f, const char *path, void *recs, uint32_t n,
+	       export_rows_t rows)
+{
+	FILE *out;
+	int rc;
+
+	if (recs == NULL)
+		return -1;
+	out = fopen(path, "wx");
+	if (out == NULL) {
 		fprintf(f, "error: %s: %s%s\n", path, strerror(errno),
 			errno == EEXIST ? " (export never overwrites a file)" : "");
-	return out;
-}
-
-/* Close what export_open() opened and say how it went. */
-static int
-export_close(FILE *f, FILE *out, const char *path, int rc, uint32_t n)
-{
+		free(recs);
+		return -1;
+	}
+	rc = rows(out, recs, n, ctl->p.fmt_ctx);
+	free(recs);
 	if (fclose(out) != 0)
 		rc = -EIO;
 	if (rc < 0) {
@@ -590,25 +600,19 @@ export_close(FILE *f, FILE *out, const char *path, int rc, uint32_t n)
 	return 0;
 }
 
+static int
+flows_csv(FILE *out, const void *recs, uint32_t n, const struct dpf_fmt_ctx *fc)
+{
+	return dpf_store_write_csv(out, recs, n, fc->ifaces, fc->n_ifaces);
+}
+
 int
 dpf_ctl_export_flows(struct dpf_ctl *ctl, FILE *f, const char *path, int argc, char **argv)
 {
-	struct dpf_record *recs;
-	uint32_t n;
-	FILE *out;
-	int rc;
+	uint32_t n = 0;
+	struct dpf_record *recs = query_flows(ctl, f, argc, argv, &n, DPF_STORE_MAX_RESULTS);
 
-	recs = query_flows(ctl, f, argc, argv, &n, DPF_STORE_MAX_RESULTS);
-	if (recs == NULL)
-		return -1;
-	out = export_open(f, path);
-	if (out == NULL) {
-		free(recs);
-		return -1;
-	}
-	rc = dpf_store_write_csv(out, recs, n, ctl->p.fmt_ctx->ifaces, ctl->p.fmt_ctx->n_ifaces);
-	free(recs);
-	return export_close(f, out, path, rc, n);
+	return export_results(ctl, f, path, recs, n, flows_csv);
 }
 
 /* ---------------------------------------------------------- connections */
@@ -659,26 +663,20 @@ dpf_ctl_show_connections(struct dpf_ctl *ctl, FILE *f, int argc, char **argv)
 	return rc < 0 ? -1 : 0;
 }
 
+static int
+connections_csv(FILE *out, const void *recs, uint32_t n, const struct dpf_fmt_ctx *fc)
+{
+	return dpf_connstore_write(out, recs, n, fc->ifaces, fc->n_ifaces, NULL);
+}
+
 int
 dpf_ctl_export_connections(struct dpf_ctl *ctl, FILE *f, const char *path, int argc, char **argv)
 {
-	struct dpf_connstore_rec *recs;
-	uint32_t n;
-	FILE *out;
-	int rc;
+	uint32_t n = 0;
+	struct dpf_connstore_rec *recs =
+		query_connections(ctl, f, argc, argv, &n, DPF_STORE_MAX_RESULTS);
 
-	recs = query_connections(ctl, f, argc, argv, &n, DPF_STORE_MAX_RESULTS);
-	if (recs == NULL)
-		return -1;
-	out = export_open(f, path);
-	if (out == NULL) {
-		free(recs);
-		return -1;
-	}
-	rc = dpf_connstore_write(out, recs, n, ctl->p.fmt_ctx->ifaces, ctl->p.fmt_ctx->n_ifaces,
-				 NULL);
-	free(recs);
-	return export_close(f, out, path, rc, n);
+	return export_results(ctl, f, path, recs, n, connections_csv);
 }
 
 /* ---------------------------------------------------------------- rules */
