@@ -89,7 +89,7 @@ struct ibm {
 	const struct dpf_ifmap *ifmap;
 	const struct dpf_window_plan *plan;
 	struct dpf_conn_table *conns;
-	struct dpf_connstore *store; /* show connections' flow logs (shared with control) */
+	struct dpf_store *store; /* show connections' flow logs (shared with control) */
 	bool store_only;	     /* --connections yes without --ibm-output: no objects */
 	struct dpf_tg_day *day;	     /* the daily tg-flow-logs file; NULL: no directory */
 	struct dpf_connstore_rec staged[ROWS_CHUNK];
@@ -683,7 +683,7 @@ static void
 keep_flush(struct ibm *x)
 {
 	if (x->n_staged > 0)
-		dpf_connstore_add(x->store, x->staged, x->n_staged);
+		dpf_store_add(x->store, x->staged, x->n_staged);
 	x->n_staged = 0;
 }
 
@@ -734,8 +734,8 @@ on_window_end(void *ctx, uint64_t window_end)
 	 * (at least one a connection) would be overwritten by its own later
 	 * ones, so they are not copied in at all. */
 	x->keep_skip = 0;
-	if (x->store != NULL && n_conns > dpf_connstore_capacity(x->store))
-		x->keep_skip = n_conns - dpf_connstore_capacity(x->store);
+	if (x->store != NULL && n_conns > dpf_store_capacity(x->store))
+		x->keep_skip = n_conns - dpf_store_capacity(x->store);
 	memset(x->logs_of_iface, 0, x->n_ifaces * sizeof(x->logs_of_iface[0]));
 	while (dpf_conn_log_next(x->conns, &l)) {
 		if (l.iface < x->n_ifaces)

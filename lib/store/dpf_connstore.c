@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,53 +12,21 @@
 
 #include "dpf_connstore.h"
 #include "dpf_util.h"
-#include "store_ring.h"
+#include "store_private.h"
 
-struct dpf_connstore {
-	struct store_ring r; /* of struct dpf_connstore_rec, the oldest at head once full */
+static const struct dpf_connstore_filter match_all = {
+	.span = {.until = UINT64_MAX},
+	.src_node = -1,
+	.dst_node = -1,
+	.sport = -1,
+	.dport = -1,
+	.proto = -1,
 };
-
-void
-dpf_connstore_free(struct dpf_connstore *s)
-{
-	store_ring_free(s != NULL ? &s->r : NULL);
-}
-
-struct dpf_connstore *
-dpf_connstore_create(uint32_t capacity)
-{
-	return store_ring_new(sizeof(struct dpf_connstore), sizeof(struct dpf_connstore_rec),
-			      capacity);
-}
-
-void
-dpf_connstore_add(struct dpf_connstore *s, const struct dpf_connstore_rec *recs, uint32_t n)
-{
-	store_ring_add(&s->r, recs, n, NULL);
-}
-
-uint32_t
-dpf_connstore_count(struct dpf_connstore *s)
-{
-	return store_ring_count(&s->r);
-}
-
-uint32_t
-dpf_connstore_capacity(const struct dpf_connstore *s)
-{
-	return s->r.capacity; /* set once at creation */
-}
 
 void
 dpf_connstore_filter_init(struct dpf_connstore_filter *f)
 {
-	memset(f, 0, sizeof(*f));
-	f->src_node = -1;
-	f->dst_node = -1;
-	f->sport = -1;
-	f->dport = -1;
-	f->proto = -1;
-	f->until = UINT64_MAX;
+	*f = match_all;
 }
 
 const char *const dpf_connstore_filter_words[] = {
@@ -123,36 +90,16 @@ flags_parse(const char *v, uint8_t *bits)
 	return *bits != 0 ? 0 : -EINVAL;
 }
 
-static int
-node_word(int32_t *node, const char *w, const char *v,
-	  int (*lookup_iface)(void *arg, const char *id), void *arg, char *err, size_t err_len)
-{
-	int idx = lookup_iface != NULL ? lookup_iface(arg, v) : -1;
-	uint64_t n;
-
-	if (idx < 0 && dpf_parse_u64(v, 65535, &n) == 0)
-		idx = (int)n;
-	if (idx < 0) {
-		snprintf(err, err_len, "%s '%s': no such interface", w, v);
-		return -EINVAL;
-	}
-	*node = idx;
-	return 0;
-}
-
-/* A word with a number: ports, byte counts, limit. */
+/* A word with a number: ports, byte counts. */
 static int
 number_word(struct dpf_connstore_filter *f, const char *w, const char *v, char *err, size_t err_len)
 {
 	bool port = strcmp(w, "sport") == 0 || strcmp(w, "dport") == 0;
-	bool limit = strcmp(w, "limit") == 0;
-	uint64_t max = port ? 65535 : limit ? DPF_STORE_MAX_RESULTS : UINT64_MAX / 2, n;
+	uint64_t n;
 
-	if (dpf_parse_u64(v, max, &n) < 0 || (limit && n == 0)) {
+	if (dpf_parse_u64(v, port ? 65535 : UINT64_MAX / 2, &n) < 0) {
 		snprintf(err, err_len, "%s '%s': expected %s", w, v,
-			 port	 ? "0..65535"
-			 : limit ? "1..10000"
-				 : "a byte count");
+			 port ? "0..65535" : "a byte count");
 		return -EINVAL;
 	}
 	if (strcmp(w, "sport") == 0)
@@ -161,35 +108,27 @@ number_word(struct dpf_connstore_filter *f, const char *w, const char *v, char *
 		f->dport = (int32_t)n;
 	else if (strcmp(w, "sent") == 0)
 		f->min_sent = n;
-	else if (strcmp(w, "recv") == 0)
-		f->min_recv = n;
 	else
-		f->limit = (uint32_t)n;
+		f->min_recv = n;
 	return 0;
 }
 
-/* One word and its value (the word is known to take one). */
+/* One of the kind's own words and its value (the span's are the store's). */
 static int
-parse_word(struct dpf_connstore_filter *f, const char *w, const char *v,
-	   int (*lookup_iface)(void *arg, const char *id), void *arg, char *err, size_t err_len)
+parse_word(void *filter, const char *w, const char *v, store_lookup_t lookup, void *arg, char *err,
+	   size_t err_len)
 {
+	struct dpf_connstore_filter *f = filter;
 	uint8_t proto;
 
-	if (strcmp(w, "src-node") == 0 || strcmp(w, "dst-node") == 0)
-		return node_word(w[0] == 's' ? &f->src_node : &f->dst_node, w, v, lookup_iface, arg,
-				 err, err_len);
-	if (strcmp(w, "src") == 0 || strcmp(w, "dst") == 0) {
-		bool src = w[0] == 's';
-
-		if (dpf_cidr_parse(v, src ? f->src.addr : f->dst.addr,
-				   src ? &f->src.family : &f->dst.family,
-				   src ? &f->src.len : &f->dst.len) < 0) {
-			snprintf(err, err_len, "%s '%s': not an address or CIDR", w, v);
-			return -EINVAL;
-		}
-		*(src ? &f->has_src : &f->has_dst) = true;
-		return 0;
-	}
+	if (strcmp(w, "src-node") == 0)
+		return store_iface_word(&f->src_node, w, v, lookup, arg, err, err_len);
+	if (strcmp(w, "dst-node") == 0)
+		return store_iface_word(&f->dst_node, w, v, lookup, arg, err, err_len);
+	if (strcmp(w, "src") == 0)
+		return store_prefix_word(&f->src, &f->has_src, w, v, err, err_len);
+	if (strcmp(w, "dst") == 0)
+		return store_prefix_word(&f->dst, &f->has_dst, w, v, err, err_len);
 	if (strcmp(w, "proto") == 0) {
 		if (dpf_proto_parse(v, true, &proto) < 0) {
 			snprintf(err, err_len, "proto '%s': expected tcp, udp or 0..255", v);
@@ -208,20 +147,7 @@ parse_word(struct dpf_connstore_filter *f, const char *w, const char *v,
 		}
 		return 0;
 	}
-	if (strcmp(w, "since") == 0 || strcmp(w, "until") == 0)
-		return dpf_store_time_word(w, v, &f->since, &f->until, err, err_len);
 	return number_word(f, w, v, err, err_len);
-}
-
-static bool
-known_word(const char *w)
-{
-	size_t i;
-
-	for (i = 0; dpf_connstore_filter_words[i] != NULL; i++)
-		if (strcmp(dpf_connstore_filter_words[i], w) == 0)
-			return true;
-	return false;
 }
 
 int
@@ -229,36 +155,17 @@ dpf_connstore_filter_parse(struct dpf_connstore_filter *f, int argc, char **argv
 			   int (*lookup_iface)(void *arg, const char *id), void *arg, char *err,
 			   size_t err_len)
 {
-	int i;
-
-	for (i = 0; i < argc; i++) {
-		const char *w = argv[i];
-
-		if (!known_word(w)) {
-			snprintf(err, err_len,
-				 "unknown filter '%s' (since, until, proto, src-node, src, sport, "
-				 "dst-node, dst, dport, sent, recv, flags, oldest, limit)",
-				 w);
-			return -EINVAL;
-		}
-		if (dpf_store_word_check(argc, argv, i, err, err_len) < 0)
-			return -EINVAL;
-		if (strcmp(w, "oldest") == 0) {
-			f->oldest_first = true;
-			continue;
-		}
-		i++;
-		if (parse_word(f, w, argv[i], lookup_iface, arg, err, err_len) < 0)
-			return -EINVAL;
-	}
-	return 0;
+	return store_filter_parse(&dpf_store_connections, f, argc, argv, lookup_iface, arg, err,
+				  err_len);
 }
 
-static bool
-in_prefix(const __typeof__(((struct dpf_connstore_filter *)0)->src) *p, uint8_t family,
-	  const uint8_t *addr)
+static void
+log_times(const void *rec, uint64_t *start, uint64_t *end)
 {
-	return p->family == family && dpf_prefix_match(p->addr, addr, p->len);
+	const struct dpf_conn_log *l = &((const struct dpf_connstore_rec *)rec)->log;
+
+	*start = l->start_ns / 1000000000;
+	*end = l->end_ns / 1000000000;
 }
 
 static bool
@@ -282,22 +189,22 @@ matches(const void *filter, const void *rec)
 		return false;
 	if (((l->tcp_flags_initiator | l->tcp_flags_target) & f->flags) != f->flags)
 		return false;
-	/* Active at some second of [since, until]. */
-	if (l->end_ns / 1000000000 < f->since || l->start_ns / 1000000000 > f->until)
+	if (f->has_src && !store_in_prefix(&f->src, l->family, l->initiator_addr))
 		return false;
-	if (f->has_src && !in_prefix(&f->src, l->family, l->initiator_addr))
-		return false;
-	if (f->has_dst && !in_prefix(&f->dst, l->family, l->target_addr))
+	if (f->has_dst && !store_in_prefix(&f->dst, l->family, l->target_addr))
 		return false;
 	return true;
 }
 
-uint32_t
-dpf_connstore_query(struct dpf_connstore *s, const struct dpf_connstore_filter *f,
-		    struct dpf_connstore_rec *out, uint32_t max)
-{
-	return store_ring_query(&s->r, f, matches, f->oldest_first, f->limit, out, max);
-}
+const struct dpf_store_kind dpf_store_connections = {
+	.entry_size = sizeof(struct dpf_connstore_rec),
+	.times = log_times,
+	.words = dpf_connstore_filter_words,
+	.match_all = &match_all,
+	.filter_size = sizeof(match_all),
+	.parse_word = parse_word,
+	.match = matches,
+};
 
 static const char *const columns[] = {
 	"Start Time",  "Start Time (ms)", "End Time",	 "End Time (ms)", "Protocol",
@@ -359,7 +266,7 @@ put_row(FILE *f, const char *const *col, const char *sep)
 
 	for (c = 0; c < COLUMNS; c++) {
 		if (sep == NULL) {
-			dpf_store_csv_field(f, col[c], c + 1 == COLUMNS);
+			store_csv_field(f, col[c], c + 1 == COLUMNS);
 			continue;
 		}
 		fputs(col[c], f);
@@ -376,11 +283,7 @@ dpf_connstore_write_rows(FILE *f, const struct dpf_connstore_rec *recs, uint32_t
 
 	/* Formatted here, written to the caller's stream: this library prints nothing. */
 	for (i = 0; i < n; i++) {
-		uint16_t k = recs[i].log.iface;
-		const char *node =
-			k < n_ifaces && ifaces[k].interface_id ? ifaces[k].interface_id : "-";
-
-		row_fill(&w, &recs[i], node);
+		row_fill(&w, &recs[i], store_iface_text(recs[i].log.iface, ifaces, n_ifaces));
 		put_row(f, w.col, sep);
 	}
 	return ferror(f) ? -EIO : 0;

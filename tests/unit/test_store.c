@@ -61,7 +61,7 @@ query(struct dpf_store *s, const char *words, struct dpf_record *out)
 static void
 test_store_newest_first_filters_and_limit(void **state)
 {
-	struct dpf_store *s = dpf_store_create(16);
+	struct dpf_store *s = dpf_store_create(&dpf_store_flows, 16);
 	struct dpf_record r[6], out[100];
 	struct dpf_record nodata;
 
@@ -104,7 +104,7 @@ test_store_newest_first_filters_and_limit(void **state)
 static void
 test_store_overwrites_oldest_when_full(void **state)
 {
-	struct dpf_store *s = dpf_store_create(3);
+	struct dpf_store *s = dpf_store_create(&dpf_store_flows, 3);
 	struct dpf_record r, out[10];
 	uint64_t i;
 
@@ -118,7 +118,7 @@ test_store_overwrites_oldest_when_full(void **state)
 	assert_int_equal(out[0].start, 1007);
 	assert_int_equal(out[2].start, 1009);
 	dpf_store_free(s);
-	assert_null(dpf_store_create(0));
+	assert_null(dpf_store_create(&dpf_store_flows, 0));
 }
 
 static void
@@ -162,7 +162,7 @@ test_store_filter_errors_name_the_word(void **state)
 static void
 test_store_time_range_matches_flows_active_in_it(void **state)
 {
-	struct dpf_store *s = dpf_store_create(16);
+	struct dpf_store *s = dpf_store_create(&dpf_store_flows, 16);
 	struct dpf_record r[3], out[100];
 	struct dpf_store_filter f;
 	char *bad[] = {"since", "yesterday"}, *swap[] = {"since", "200", "until", "100"};

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef DPF_STORE_PRIVATE_H
+#define DPF_STORE_PRIVATE_H
+
+/*
+ * What a kind of store (dpf_store_flows, dpf_store_connections) tells the
+ * ring in dpf_store.c: the size of an entry, which entries it keeps, when an
+ * entry was active, and its filter words. Internal to lib/store.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dpf_connstore.h"
+#include "dpf_store.h"
+
+typedef int (*store_lookup_t)(void *arg, const char *id);
+
+struct dpf_store_kind {
+	size_t entry_size;
+	/* NULL: every entry added is kept. */
+	bool (*keep)(const void *entry);
+	/* The entry's first and last second (Unix), for since/until. */
+	void (*times)(const void *entry, uint64_t *start, uint64_t *end);
+	/* The words of the kind, NULL-terminated, the span's included. */
+	const char *const *words;
+	/* The kind's filter that matches everything, newest first, and its size. */
+	const void *match_all;
+	size_t filter_size;
+	/* One of the kind's own words w (not the span's) and its value v.
+	 * @return 0, or -EINVAL with a message naming the word */
+	int (*parse_word)(void *filter, const char *w, const char *v, store_lookup_t lookup,
+			  void *arg, char *err, size_t err_len);
+	/* The kind's own fields of filter (since/until are checked by the ring). */
+	bool (*match)(const void *filter, const void *entry);
+};
+
+/* Either kind's filter; each starts with its struct dpf_store_span. */
+union store_filter {
+	struct dpf_store_span span;
+	struct dpf_store_filter flows;
+	struct dpf_connstore_filter connections;
+};
+
+/*
+ * Parse filter words into a filter of kind k (already initialised): the
+ * span's words here, the others by k->parse_word. Reentrant.
+ * @return 0, or -EINVAL with a message naming the word
+ */
+int store_filter_parse(const struct dpf_store_kind *k, void *filter, int argc, char **argv,
+		       store_lookup_t lookup, void *arg, char *err, size_t err_len);
+
+/* One RFC 4180 field, then "," or (last) CRLF. */
+void store_csv_field(FILE *f, const char *v, bool last);
+
+/* The text of an interface index in the CSV: its interface-id, or "-". */
+const char *store_iface_text(uint16_t iface, const struct dpf_iface_meta *ifaces,
+			     uint16_t n_ifaces);
+
+/* Whether family/addr lies in the prefix (a filter's src or dst). */
+bool store_in_prefix(const struct dpf_store_prefix *p, uint8_t family, const uint8_t *addr);
+
+/* A CIDR word (src, dst) into p; sets *given. @return 0, or -EINVAL with a message */
+int store_prefix_word(struct dpf_store_prefix *p, bool *given, const char *w, const char *v,
+		      char *err, size_t err_len);
+
+/* An interface word (iface, src-node, dst-node): an interface-id or an index.
+ * @return 0, or -EINVAL with a message */
+int store_iface_word(int32_t *iface, const char *w, const char *v, store_lookup_t lookup, void *arg,
+		     char *err, size_t err_len);
+
+#endif /* DPF_STORE_PRIVATE_H */
