@@ -14,19 +14,11 @@
 #include "dpf_util.h"
 #include "store_private.h"
 
-static const struct dpf_connstore_filter match_all = {
-	.span = {.until = UINT64_MAX},
-	.src_node = -1,
-	.dst_node = -1,
-	.sport = -1,
-	.dport = -1,
-	.proto = -1,
-};
-
 void
 dpf_connstore_filter_init(struct dpf_connstore_filter *f)
 {
-	*f = match_all;
+	memset(f, 0, sizeof(*f));
+	store_span_init(&f->span);
 }
 
 const char *const dpf_connstore_filter_words[] = {
@@ -90,53 +82,30 @@ flags_parse(const char *v, uint8_t *bits)
 	return *bits != 0 ? 0 : -EINVAL;
 }
 
-/* A word with a number: ports, byte counts. */
-static int
-number_word(struct dpf_connstore_filter *f, const char *w, const char *v, char *err, size_t err_len)
-{
-	bool port = strcmp(w, "sport") == 0 || strcmp(w, "dport") == 0;
-	uint64_t n;
-
-	if (dpf_parse_u64(v, port ? 65535 : UINT64_MAX / 2, &n) < 0) {
-		snprintf(err, err_len, "%s '%s': expected %s", w, v,
-			 port ? "0..65535" : "a byte count");
-		return -EINVAL;
-	}
-	if (strcmp(w, "sport") == 0)
-		f->sport = (int32_t)n;
-	else if (strcmp(w, "dport") == 0)
-		f->dport = (int32_t)n;
-	else if (strcmp(w, "sent") == 0)
-		f->min_sent = n;
-	else
-		f->min_recv = n;
-	return 0;
-}
-
 /* One of the kind's own words and its value (the span's are the store's). */
 static int
 parse_word(void *filter, const char *w, const char *v, store_lookup_t lookup, void *arg, char *err,
 	   size_t err_len)
 {
 	struct dpf_connstore_filter *f = filter;
-	uint8_t proto;
+	bool sent = strcmp(w, "sent") == 0;
 
 	if (strcmp(w, "src-node") == 0)
-		return store_iface_word(&f->src_node, w, v, lookup, arg, err, err_len);
+		return store_iface_word(&f->src_node, &f->has_src_node, w, v, lookup, arg, err,
+					err_len);
 	if (strcmp(w, "dst-node") == 0)
-		return store_iface_word(&f->dst_node, w, v, lookup, arg, err, err_len);
+		return store_iface_word(&f->dst_node, &f->has_dst_node, w, v, lookup, arg, err,
+					err_len);
 	if (strcmp(w, "src") == 0)
 		return store_prefix_word(&f->src, &f->has_src, w, v, err, err_len);
 	if (strcmp(w, "dst") == 0)
 		return store_prefix_word(&f->dst, &f->has_dst, w, v, err, err_len);
-	if (strcmp(w, "proto") == 0) {
-		if (dpf_proto_parse(v, true, &proto) < 0) {
-			snprintf(err, err_len, "proto '%s': expected tcp, udp or 0..255", v);
-			return -EINVAL;
-		}
-		f->proto = proto;
-		return 0;
-	}
+	if (strcmp(w, "sport") == 0)
+		return store_port_word(&f->sport, &f->has_sport, w, v, err, err_len);
+	if (strcmp(w, "dport") == 0)
+		return store_port_word(&f->dport, &f->has_dport, w, v, err, err_len);
+	if (strcmp(w, "proto") == 0)
+		return store_proto_word(&f->proto, &f->has_proto, v, err, err_len);
 	if (strcmp(w, "flags") == 0) {
 		if (flags_parse(v, &f->flags) < 0) {
 			snprintf(err, err_len,
@@ -147,7 +116,12 @@ parse_word(void *filter, const char *w, const char *v, store_lookup_t lookup, vo
 		}
 		return 0;
 	}
-	return number_word(f, w, v, err, err_len);
+	/* sent, recv: the words left (the store checked it is one of ours). */
+	if (dpf_parse_u64(v, UINT64_MAX / 2, sent ? &f->min_sent : &f->min_recv) < 0) {
+		snprintf(err, err_len, "%s '%s': expected a byte count", w, v);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 int
@@ -175,15 +149,15 @@ matches(const void *filter, const void *rec)
 	const struct dpf_connstore_rec *r = rec;
 	const struct dpf_conn_log *l = &r->log;
 
-	if (f->src_node >= 0 && (!r->outbound || l->iface != f->src_node))
+	if (f->has_src_node && (!r->outbound || l->iface != f->src_node))
 		return false;
-	if (f->dst_node >= 0 && (r->outbound || l->iface != f->dst_node))
+	if (f->has_dst_node && (r->outbound || l->iface != f->dst_node))
 		return false;
-	if (f->proto >= 0 && l->proto != f->proto)
+	if (f->has_proto && l->proto != f->proto)
 		return false;
-	if (f->sport >= 0 && l->initiator_port != f->sport)
+	if (f->has_sport && l->initiator_port != f->sport)
 		return false;
-	if (f->dport >= 0 && l->target_port != f->dport)
+	if (f->has_dport && l->target_port != f->dport)
 		return false;
 	if (l->bytes_from_initiator < f->min_sent || l->bytes_from_target < f->min_recv)
 		return false;
@@ -200,8 +174,6 @@ const struct dpf_store_kind dpf_store_connections = {
 	.entry_size = sizeof(struct dpf_connstore_rec),
 	.times = log_times,
 	.words = dpf_connstore_filter_words,
-	.match_all = &match_all,
-	.filter_size = sizeof(match_all),
 	.parse_word = parse_word,
 	.match = matches,
 };

@@ -31,15 +31,19 @@ struct dpf_connstore_rec {
 	bool outbound;
 };
 
-/** The recent connections' filter (a store of kind dpf_store_connections). */
+/**
+ * The recent connections' filter (a store of kind dpf_store_connections). A
+ * field with a has_ flag filters only when it is set (its word was given);
+ * the others filter as they are: all zero but the span matches everything.
+ */
 struct dpf_connstore_filter {
 	struct dpf_store_span span; /**< first: the words every kind takes */
-	int32_t src_node, dst_node; /**< interface index, -1: any */
-	bool has_src, has_dst;
+	bool has_src_node, has_dst_node, has_src, has_dst, has_sport, has_dport, has_proto;
+	uint16_t src_node, dst_node; /**< interface index */
 	struct dpf_store_prefix src,
-		dst;		     /**< the initiator's / target's address inside the prefix */
-	int32_t sport, dport;	     /**< -1: any */
-	int32_t proto;		     /**< -1: any */
+		dst; /**< the initiator's / target's address inside the prefix */
+	uint16_t sport, dport;
+	uint8_t proto;
 	uint64_t min_sent, min_recv; /**< bytes from the initiator / the target, at least */
 	uint8_t flags; /**< TCP flag bits that must all have been seen (either side) */
 };

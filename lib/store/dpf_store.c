@@ -158,7 +158,8 @@ dpf_store_select(struct dpf_store *s, int argc, char **argv, uint32_t default_li
 {
 	union store_filter f;
 
-	memcpy(&f, s->kind->match_all, s->kind->filter_size);
+	memset(&f, 0, sizeof(f));
+	store_span_init(&f.span);
 	f.span.limit = default_limit;
 	if (store_filter_parse(s->kind, &f, argc, argv, lookup_iface, arg, err, err_len) < 0)
 		return -EINVAL;
@@ -334,20 +335,55 @@ store_prefix_word(struct dpf_store_prefix *p, bool *given, const char *w, const 
 	return 0;
 }
 
+void
+store_span_init(struct dpf_store_span *span)
+{
+	span->until = UINT64_MAX;
+}
+
 int
-store_iface_word(int32_t *iface, const char *w, const char *v, store_lookup_t lookup, void *arg,
-		 char *err, size_t err_len)
+store_iface_word(uint16_t *iface, bool *given, const char *w, const char *v, store_lookup_t lookup,
+		 void *arg, char *err, size_t err_len)
 {
 	int idx = lookup != NULL ? lookup(arg, v) : -1;
 	uint64_t n;
 
 	if (idx < 0 && dpf_parse_u64(v, 65535, &n) == 0)
 		idx = (int)n;
-	if (idx < 0) {
+	if (idx < 0 || idx > UINT16_MAX) {
 		snprintf(err, err_len, "%s '%s': no such interface", w, v);
 		return -EINVAL;
 	}
-	*iface = idx;
+	*iface = (uint16_t)idx;
+	*given = true;
+	return 0;
+}
+
+int
+store_port_word(uint16_t *port, bool *given, const char *w, const char *v, char *err,
+		size_t err_len)
+{
+	uint64_t n;
+
+	if (dpf_parse_u64(v, 65535, &n) < 0) {
+		snprintf(err, err_len, "%s '%s': expected 0..65535", w, v);
+		return -EINVAL;
+	}
+	*port = (uint16_t)n;
+	*given = true;
+	return 0;
+}
+
+int
+store_proto_word(uint8_t *proto, bool *given, const char *v, char *err, size_t err_len)
+{
+	if (dpf_proto_parse(v, true, proto) < 0) {
+		snprintf(err, err_len,
+			 "proto '%s': expected tcp, udp, icmp, icmpv6, sctp, gre, esp or 0..255",
+			 v);
+		return -EINVAL;
+	}
+	*given = true;
 	return 0;
 }
 

@@ -89,15 +89,18 @@ int dpf_store_select(struct dpf_store *s, int argc, char **argv, uint32_t defaul
 		     int (*lookup_iface)(void *arg, const char *id), void *arg, void *out,
 		     uint32_t max, char *err, size_t err_len);
 
-/** The recent flows' filter. */
+/**
+ * The recent flows' filter. A field filters only when its has_ flag is set
+ * (its word was given): all zero but the span matches everything.
+ */
 struct dpf_store_filter {
 	struct dpf_store_span span; /**< first: the words every kind takes */
-	int32_t iface;		    /**< -1: any */
-	bool has_src, has_dst;
+	bool has_iface, has_src, has_dst, has_port, has_proto, has_action;
+	uint16_t iface;			  /**< interface index */
 	struct dpf_store_prefix src, dst; /**< pre-NAT or post-NAT address inside the prefix */
-	int32_t port;			  /**< -1: any; matches either port, either view */
-	int32_t proto;			  /**< -1: any */
-	int32_t action;			  /**< -1: any, else enum dpf_action */
+	uint16_t port;			  /**< either port, either view */
+	uint8_t proto;
+	uint8_t action; /**< enum dpf_action */
 };
 
 /** Filter that matches everything, newest first. */

@@ -13,18 +13,11 @@
 #include "dpf_util.h"
 #include "store_private.h"
 
-static const struct dpf_store_filter match_all = {
-	.span = {.until = UINT64_MAX},
-	.iface = -1,
-	.port = -1,
-	.proto = -1,
-	.action = -1,
-};
-
 void
 dpf_store_filter_init(struct dpf_store_filter *f)
 {
-	*f = match_all;
+	memset(f, 0, sizeof(*f));
+	store_span_init(&f->span);
 }
 
 const char *const dpf_store_filter_words[] = {
@@ -36,32 +29,17 @@ parse_word(void *filter, const char *w, const char *v, store_lookup_t lookup, vo
 	   size_t err_len)
 {
 	struct dpf_store_filter *f = filter;
-	uint64_t n;
-	uint8_t proto;
 
 	if (strcmp(w, "iface") == 0)
-		return store_iface_word(&f->iface, w, v, lookup, arg, err, err_len);
+		return store_iface_word(&f->iface, &f->has_iface, w, v, lookup, arg, err, err_len);
 	if (strcmp(w, "src") == 0)
 		return store_prefix_word(&f->src, &f->has_src, w, v, err, err_len);
 	if (strcmp(w, "dst") == 0)
 		return store_prefix_word(&f->dst, &f->has_dst, w, v, err, err_len);
-	if (strcmp(w, "port") == 0) {
-		if (dpf_parse_u64(v, 65535, &n) < 0) {
-			snprintf(err, err_len, "port '%s': expected 0..65535", v);
-			return -EINVAL;
-		}
-		f->port = (int32_t)n;
-		return 0;
-	}
-	if (strcmp(w, "proto") == 0) {
-		if (dpf_proto_parse(v, true, &proto) < 0) {
-			snprintf(err, err_len,
-				 "proto '%s': expected tcp, udp, icmp, icmpv6, sctp or 0..255", v);
-			return -EINVAL;
-		}
-		f->proto = proto;
-		return 0;
-	}
+	if (strcmp(w, "port") == 0)
+		return store_port_word(&f->port, &f->has_port, w, v, err, err_len);
+	if (strcmp(w, "proto") == 0)
+		return store_proto_word(&f->proto, &f->has_proto, v, err, err_len);
 	/* action: the only word left (the store checked it is one of ours). */
 	if (strcasecmp(v, "ACCEPT") == 0)
 		f->action = DPF_ACTION_ACCEPT;
@@ -71,6 +49,7 @@ parse_word(void *filter, const char *w, const char *v, store_lookup_t lookup, vo
 		snprintf(err, err_len, "action '%s': expected ACCEPT or REJECT", v);
 		return -EINVAL;
 	}
+	f->has_action = true;
 	return 0;
 }
 
@@ -113,13 +92,13 @@ matches(const void *filter, const void *rec)
 	const struct dpf_record *r = rec;
 	const struct dpf_flow_key *k = &r->key;
 
-	if (f->iface >= 0 && k->iface != f->iface)
+	if (f->has_iface && k->iface != f->iface)
 		return false;
-	if (f->proto >= 0 && k->proto != f->proto)
+	if (f->has_proto && k->proto != f->proto)
 		return false;
-	if (f->action >= 0 && k->action != f->action)
+	if (f->has_action && k->action != f->action)
 		return false;
-	if (f->port >= 0 && k->src_port != f->port && k->dst_port != f->port &&
+	if (f->has_port && k->src_port != f->port && k->dst_port != f->port &&
 	    r->post.src_port != f->port && r->post.dst_port != f->port)
 		return false;
 	if (f->has_src && !either_view_in(&f->src, k->family, k->src_addr, r->post.src_addr))
@@ -134,8 +113,6 @@ const struct dpf_store_kind dpf_store_flows = {
 	.keep = is_flow,
 	.times = flow_times,
 	.words = dpf_store_filter_words,
-	.match_all = &match_all,
-	.filter_size = sizeof(match_all),
 	.parse_word = parse_word,
 	.match = matches,
 };

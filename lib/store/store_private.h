@@ -25,9 +25,6 @@ struct dpf_store_kind {
 	void (*times)(const void *entry, uint64_t *start, uint64_t *end);
 	/* The words of the kind, NULL-terminated, the span's included. */
 	const char *const *words;
-	/* The kind's filter that matches everything, newest first, and its size. */
-	const void *match_all;
-	size_t filter_size;
 	/* One of the kind's own words w (not the span's) and its value v.
 	 * @return 0, or -EINVAL with a message naming the word */
 	int (*parse_word)(void *filter, const char *w, const char *v, store_lookup_t lookup,
@@ -65,9 +62,21 @@ bool store_in_prefix(const struct dpf_store_prefix *p, uint8_t family, const uin
 int store_prefix_word(struct dpf_store_prefix *p, bool *given, const char *w, const char *v,
 		      char *err, size_t err_len);
 
-/* An interface word (iface, src-node, dst-node): an interface-id or an index.
+/* An interface word (iface, src-node, dst-node): an interface-id or an index;
+ * sets *given. @return 0, or -EINVAL with a message */
+int store_iface_word(uint16_t *iface, bool *given, const char *w, const char *v,
+		     store_lookup_t lookup, void *arg, char *err, size_t err_len);
+
+/* A port word (port, sport, dport): 0..65535; sets *given.
  * @return 0, or -EINVAL with a message */
-int store_iface_word(int32_t *iface, const char *w, const char *v, store_lookup_t lookup, void *arg,
-		     char *err, size_t err_len);
+int store_port_word(uint16_t *port, bool *given, const char *w, const char *v, char *err,
+		    size_t err_len);
+
+/* A protocol word: a number or a name (dpf_proto_parse); sets *given.
+ * @return 0, or -EINVAL with a message */
+int store_proto_word(uint8_t *proto, bool *given, const char *v, char *err, size_t err_len);
+
+/* What matches everything: all zero but the span's until. */
+void store_span_init(struct dpf_store_span *span);
 
 #endif /* DPF_STORE_PRIVATE_H */

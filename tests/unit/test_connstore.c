@@ -177,7 +177,7 @@ test_connstore_filter_errors_name_the_word(void **state)
 		{"limit 10001", "limit '10001': expected 1..10000"},
 		{"src 10.0.0.0/33", "src '10.0.0.0/33': not an address or CIDR"},
 		{"src-node eni-x", "src-node 'eni-x': no such interface"},
-		{"proto nope", "proto 'nope': expected tcp, udp or 0..255"},
+		{"proto nope", "proto 'nope': expected tcp, udp, icmp, icmpv6, sctp, gre, esp or 0..255"},
 		{"since 2000 until 1000", "until '1000': since is after until"},
 		{"until noon", "until 'noon': expected a UTC time"},
 		{"recv", "'recv' needs a value"},
