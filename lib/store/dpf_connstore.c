@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
@@ -170,101 +171,64 @@ matches(const void *filter, const void *rec)
 	return true;
 }
 
+static const char *const columns[] = {
+	"Start Time",  "Start Time (ms)", "End Time",	 "End Time (ms)", "Protocol",
+	"Source Node", "Source IP",	  "Source Port", "Dest Node",	  "Dest IP",
+	"Dest Port",   "Sent Bytes",	  "Recv Bytes",	 "TCP Flags",
+};
+
+static void
+row(const void *entry, const struct dpf_iface_meta *ifaces, uint16_t n_ifaces, struct store_row *w)
+{
+	const struct dpf_connstore_rec *r = entry;
+	const struct dpf_conn_log *l = &r->log;
+	const char *pn = dpf_proto_name(l->proto);
+	size_t i;
+
+	store_col_time(w, 0, l->start_ns / 1000000000);
+	store_col_u64(w, 1, l->start_ns / 1000000);
+	store_col_time(w, 2, l->end_ns / 1000000000);
+	store_col_u64(w, 3, l->end_ns / 1000000);
+	/* TCP, UDP: Trustgrid's spelling. */
+	snprintf(w->text[4], sizeof(w->text[4]), "%s", pn != NULL ? pn : "?");
+	for (i = 0; w->text[4][i] != '\0'; i++)
+		w->text[4][i] = (char)toupper((unsigned char)w->text[4][i]);
+	w->col[4] = w->text[4];
+	/* The interface is the initiator's side (Source Node) or the target's. */
+	store_col_iface(w, r->outbound ? 5 : 8, l->iface, ifaces, n_ifaces);
+	w->col[r->outbound ? 8 : 5] = "-";
+	store_col_addr(w, 6, l->family, l->initiator_addr);
+	store_col_u64(w, 7, l->initiator_port);
+	store_col_addr(w, 9, l->family, l->target_addr);
+	store_col_u64(w, 10, l->target_port);
+	store_col_u64(w, 11, l->bytes_from_initiator);
+	store_col_u64(w, 12, l->bytes_from_target);
+	dpf_connstore_flags_text(l->tcp_flags_initiator | l->tcp_flags_target, w->text[13],
+				 sizeof(w->text[13]));
+	w->col[13] = w->text[13];
+}
+
 const struct dpf_store_kind dpf_store_connections = {
 	.entry_size = sizeof(struct dpf_connstore_rec),
 	.times = log_times,
 	.words = dpf_connstore_filter_words,
 	.parse_word = parse_word,
 	.match = matches,
+	.columns = columns,
+	.n_columns = RTE_DIM(columns),
+	.row = row,
 };
-
-static const char *const columns[] = {
-	"Start Time",  "Start Time (ms)", "End Time",	 "End Time (ms)", "Protocol",
-	"Source Node", "Source IP",	  "Source Port", "Dest Node",	  "Dest IP",
-	"Dest Port",   "Sent Bytes",	  "Recv Bytes",	 "TCP Flags",
-};
-#define COLUMNS RTE_DIM(columns)
-
-/* The text of every column of one flow log, in columns order. */
-struct row {
-	char ts[32], te[32], src[DPF_ADDR_TEXT_MAX], dst[DPF_ADDR_TEXT_MAX], proto[8], flags[32];
-	char num[6][24];
-	const char *col[COLUMNS];
-};
-
-static void
-row_fill(struct row *w, const struct dpf_connstore_rec *r, const char *node)
-{
-	const struct dpf_conn_log *l = &r->log;
-	const uint64_t nums[] = {l->start_ns / 1000000,	  l->end_ns / 1000000,
-				 l->initiator_port,	  l->target_port,
-				 l->bytes_from_initiator, l->bytes_from_target};
-	const char *pn = dpf_proto_name(l->proto);
-	size_t i;
-
-	dpf_store_time_text(l->start_ns / 1000000000, w->ts, sizeof(w->ts));
-	dpf_store_time_text(l->end_ns / 1000000000, w->te, sizeof(w->te));
-	dpf_addr_format(l->family, l->initiator_addr, w->src, sizeof(w->src));
-	dpf_addr_format(l->family, l->target_addr, w->dst, sizeof(w->dst));
-	for (i = 0; i < RTE_DIM(nums); i++)
-		snprintf(w->num[i], sizeof(w->num[i]), "%" PRIu64, nums[i]);
-	/* TCP, UDP: Trustgrid's spelling. */
-	snprintf(w->proto, sizeof(w->proto), "%s", pn != NULL ? pn : "?");
-	for (i = 0; w->proto[i] != '\0'; i++)
-		w->proto[i] = (char)(w->proto[i] >= 'a' && w->proto[i] <= 'z' ? w->proto[i] - 32
-									      : w->proto[i]);
-	dpf_connstore_flags_text(l->tcp_flags_initiator | l->tcp_flags_target, w->flags,
-				 sizeof(w->flags));
-	w->col[0] = w->ts;
-	w->col[1] = w->num[0];
-	w->col[2] = w->te;
-	w->col[3] = w->num[1];
-	w->col[4] = w->proto;
-	w->col[5] = r->outbound ? node : "-";
-	w->col[6] = w->src;
-	w->col[7] = w->num[2];
-	w->col[8] = r->outbound ? "-" : node;
-	w->col[9] = w->dst;
-	w->col[10] = w->num[3];
-	w->col[11] = w->num[4];
-	w->col[12] = w->num[5];
-	w->col[13] = w->flags;
-}
-
-static void
-put_row(FILE *f, const char *const *col, const char *sep)
-{
-	size_t c;
-
-	for (c = 0; c < COLUMNS; c++) {
-		if (sep == NULL) {
-			store_csv_field(f, col[c], c + 1 == COLUMNS);
-			continue;
-		}
-		fputs(col[c], f);
-		fputs(c + 1 == COLUMNS ? "\n" : sep, f);
-	}
-}
 
 int
 dpf_connstore_write_rows(FILE *f, const struct dpf_connstore_rec *recs, uint32_t n,
 			 const struct dpf_iface_meta *ifaces, uint16_t n_ifaces, const char *sep)
 {
-	struct row w;
-	uint32_t i;
-
-	/* Formatted here, written to the caller's stream: this library prints nothing. */
-	for (i = 0; i < n; i++) {
-		row_fill(&w, &recs[i], store_iface_text(recs[i].log.iface, ifaces, n_ifaces));
-		put_row(f, w.col, sep);
-	}
-	return ferror(f) ? -EIO : 0;
+	return store_write(f, &dpf_store_connections, recs, n, ifaces, n_ifaces, sep, false);
 }
 
 int
 dpf_connstore_write(FILE *f, const struct dpf_connstore_rec *recs, uint32_t n,
 		    const struct dpf_iface_meta *ifaces, uint16_t n_ifaces, const char *sep)
 {
-	put_row(f, columns, sep);
-	return dpf_connstore_write_rows(f, recs, n, ifaces, n_ifaces, sep);
+	return store_write(f, &dpf_store_connections, recs, n, ifaces, n_ifaces, sep, true);
 }

@@ -6,6 +6,7 @@
  * dpf_connstore.c.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -399,8 +400,8 @@ dpf_store_time_text(uint64_t sec, char *buf, size_t len)
  * One RFC 4180 field: quoted when it holds a comma, a quote, CR or LF (an
  * interface-id may hold any printable character), its quotes doubled.
  */
-void
-store_csv_field(FILE *f, const char *v, bool last)
+static void
+csv_field(FILE *f, const char *v, bool last)
 {
 	if (strpbrk(v, ",\"\r\n") == NULL) {
 		fputs(v, f);
@@ -416,9 +417,65 @@ store_csv_field(FILE *f, const char *v, bool last)
 	fputs(last ? "\r\n" : ",", f);
 }
 
-const char *
-store_iface_text(uint16_t iface, const struct dpf_iface_meta *ifaces, uint16_t n_ifaces)
+static void
+put_row(FILE *f, const char *const *col, size_t n, const char *sep)
 {
-	return iface < n_ifaces && ifaces[iface].interface_id != NULL ? ifaces[iface].interface_id
-								      : "-";
+	size_t c;
+
+	for (c = 0; c < n; c++) {
+		if (sep == NULL) {
+			csv_field(f, col[c], c + 1 == n);
+			continue;
+		}
+		fputs(col[c], f);
+		fputs(c + 1 == n ? "\n" : sep, f);
+	}
+}
+
+int
+store_write(FILE *f, const struct dpf_store_kind *k, const void *entries, uint32_t n,
+	    const struct dpf_iface_meta *ifaces, uint16_t n_ifaces, const char *sep, bool header)
+{
+	const unsigned char *e = entries;
+	struct store_row w;
+	uint32_t i;
+
+	/* Formatted here, written to the caller's stream: this library prints nothing. */
+	if (header)
+		put_row(f, k->columns, k->n_columns, sep);
+	for (i = 0; i < n; i++, e += k->entry_size) {
+		k->row(e, ifaces, n_ifaces, &w);
+		put_row(f, w.col, k->n_columns, sep);
+	}
+	return ferror(f) ? -EIO : 0;
+}
+
+void
+store_col_iface(struct store_row *w, size_t c, uint16_t iface, const struct dpf_iface_meta *ifaces,
+		uint16_t n_ifaces)
+{
+	w->col[c] = iface < n_ifaces && ifaces[iface].interface_id != NULL
+			    ? ifaces[iface].interface_id
+			    : "-";
+}
+
+void
+store_col_u64(struct store_row *w, size_t c, uint64_t v)
+{
+	snprintf(w->text[c], sizeof(w->text[c]), "%" PRIu64, v);
+	w->col[c] = w->text[c];
+}
+
+void
+store_col_addr(struct store_row *w, size_t c, uint8_t family, const uint8_t *addr)
+{
+	dpf_addr_format(family, addr, w->text[c], sizeof(w->text[c]));
+	w->col[c] = w->text[c];
+}
+
+void
+store_col_time(struct store_row *w, size_t c, uint64_t sec)
+{
+	dpf_store_time_text(sec, w->text[c], sizeof(w->text[c]));
+	w->col[c] = w->text[c];
 }

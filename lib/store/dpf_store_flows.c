@@ -108,6 +108,37 @@ matches(const void *filter, const void *rec)
 	return true;
 }
 
+static const char *const columns[] = {
+	"interface-id", "pkt-srcaddr", "pkt-srcport", "pkt-dstaddr", "pkt-dstport", "srcaddr",
+	"srcport",	"dstaddr",     "dstport",     "protocol",    "packets",	    "bytes",
+	"action",	"start",       "end",	      "start-ms",    "end-ms",
+};
+
+static void
+row(const void *entry, const struct dpf_iface_meta *ifaces, uint16_t n_ifaces, struct store_row *w)
+{
+	const struct dpf_record *r = entry;
+	const struct dpf_flow_key *k = &r->key;
+
+	store_col_iface(w, 0, k->iface, ifaces, n_ifaces);
+	store_col_addr(w, 1, k->family, k->src_addr);
+	store_col_u64(w, 2, k->src_port);
+	store_col_addr(w, 3, k->family, k->dst_addr);
+	store_col_u64(w, 4, k->dst_port);
+	store_col_addr(w, 5, k->family, r->post.src_addr);
+	store_col_u64(w, 6, r->post.src_port);
+	store_col_addr(w, 7, k->family, r->post.dst_addr);
+	store_col_u64(w, 8, r->post.dst_port);
+	store_col_u64(w, 9, k->proto);
+	store_col_u64(w, 10, r->packets);
+	store_col_u64(w, 11, r->bytes);
+	w->col[12] = k->action == DPF_ACTION_REJECT ? "REJECT" : "ACCEPT";
+	store_col_time(w, 13, r->start);
+	store_col_time(w, 14, r->end);
+	store_col_u64(w, 15, r->start * 1000);
+	store_col_u64(w, 16, r->end * 1000);
+}
+
 const struct dpf_store_kind dpf_store_flows = {
 	.entry_size = sizeof(struct dpf_record),
 	.keep = is_flow,
@@ -115,77 +146,14 @@ const struct dpf_store_kind dpf_store_flows = {
 	.words = dpf_store_filter_words,
 	.parse_word = parse_word,
 	.match = matches,
+	.columns = columns,
+	.n_columns = RTE_DIM(columns),
+	.row = row,
 };
-
-static const char *const csv_columns[] = {
-	"interface-id", "pkt-srcaddr", "pkt-srcport", "pkt-dstaddr", "pkt-dstport", "srcaddr",
-	"srcport",	"dstaddr",     "dstport",     "protocol",    "packets",	    "bytes",
-	"action",	"start",       "end",	      "start-ms",    "end-ms",
-};
-#define CSV_COLUMNS RTE_DIM(csv_columns)
-
-/* The text of every column of one record, in csv_columns order. */
-struct csv_row {
-	char ps[DPF_ADDR_TEXT_MAX], pd[DPF_ADDR_TEXT_MAX], s[DPF_ADDR_TEXT_MAX],
-		d[DPF_ADDR_TEXT_MAX];
-	char num[9][24];
-	char ts[32], te[32];
-	const char *col[CSV_COLUMNS];
-};
-
-static void
-csv_row_fill(struct csv_row *w, const struct dpf_record *r, const char *id)
-{
-	const uint64_t nums[] = {r->key.src_port,  r->key.dst_port, r->post.src_port,
-				 r->post.dst_port, r->key.proto,    r->packets,
-				 r->bytes,	   r->start * 1000, r->end * 1000};
-	size_t i;
-
-	dpf_addr_format(r->key.family, r->key.src_addr, w->ps, sizeof(w->ps));
-	dpf_addr_format(r->key.family, r->key.dst_addr, w->pd, sizeof(w->pd));
-	dpf_addr_format(r->key.family, r->post.src_addr, w->s, sizeof(w->s));
-	dpf_addr_format(r->key.family, r->post.dst_addr, w->d, sizeof(w->d));
-	dpf_store_time_text(r->start, w->ts, sizeof(w->ts));
-	dpf_store_time_text(r->end, w->te, sizeof(w->te));
-	for (i = 0; i < RTE_DIM(nums); i++)
-		snprintf(w->num[i], sizeof(w->num[i]), "%" PRIu64, nums[i]);
-	w->col[0] = id;
-	w->col[1] = w->ps;
-	w->col[2] = w->num[0];
-	w->col[3] = w->pd;
-	w->col[4] = w->num[1];
-	w->col[5] = w->s;
-	w->col[6] = w->num[2];
-	w->col[7] = w->d;
-	w->col[8] = w->num[3];
-	w->col[9] = w->num[4];
-	w->col[10] = w->num[5];
-	w->col[11] = w->num[6];
-	w->col[12] = r->key.action == DPF_ACTION_REJECT ? "REJECT" : "ACCEPT";
-	w->col[13] = w->ts;
-	w->col[14] = w->te;
-	w->col[15] = w->num[7];
-	w->col[16] = w->num[8];
-}
 
 int
 dpf_store_write_csv(FILE *f, const struct dpf_record *recs, uint32_t n,
 		    const struct dpf_iface_meta *ifaces, uint16_t n_ifaces)
 {
-	struct csv_row w;
-	uint32_t i;
-	size_t c;
-
-	/* Formatted here, written to the caller's stream: this library prints nothing. */
-	for (c = 0; c < CSV_COLUMNS; c++)
-		store_csv_field(f, csv_columns[c], c + 1 == CSV_COLUMNS);
-	for (i = 0; i < n; i++) {
-		const struct dpf_record *r = &recs[i];
-		const char *id = store_iface_text(r->key.iface, ifaces, n_ifaces);
-
-		csv_row_fill(&w, r, id);
-		for (c = 0; c < CSV_COLUMNS; c++)
-			store_csv_field(f, w.col[c], c + 1 == CSV_COLUMNS);
-	}
-	return ferror(f) ? -EIO : 0;
+	return store_write(f, &dpf_store_flows, recs, n, ifaces, n_ifaces, NULL, true);
 }

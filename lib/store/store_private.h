@@ -17,6 +17,15 @@
 
 typedef int (*store_lookup_t)(void *arg, const char *id);
 
+#define STORE_COLUMNS_MAX 20
+
+/* The text of every column of one entry, in the kind's column order: each
+ * column a constant, an interface-id, or text formatted into its slot. */
+struct store_row {
+	const char *col[STORE_COLUMNS_MAX];
+	char text[STORE_COLUMNS_MAX][DPF_ADDR_TEXT_MAX];
+};
+
 struct dpf_store_kind {
 	size_t entry_size;
 	/* NULL: every entry added is kept. */
@@ -31,6 +40,12 @@ struct dpf_store_kind {
 			  void *arg, char *err, size_t err_len);
 	/* The kind's own fields of filter (since/until are checked by the ring). */
 	bool (*match)(const void *filter, const void *entry);
+	/* The table's header, n_columns names (at most STORE_COLUMNS_MAX). */
+	const char *const *columns;
+	size_t n_columns;
+	/* The columns of one entry; ifaces give the interface-ids. */
+	void (*row)(const void *entry, const struct dpf_iface_meta *ifaces, uint16_t n_ifaces,
+		    struct store_row *w);
 };
 
 /* Either kind's filter; each starts with its struct dpf_store_span. */
@@ -48,12 +63,23 @@ union store_filter {
 int store_filter_parse(const struct dpf_store_kind *k, void *filter, int argc, char **argv,
 		       store_lookup_t lookup, void *arg, char *err, size_t err_len);
 
-/* One RFC 4180 field, then "," or (last) CRLF. */
-void store_csv_field(FILE *f, const char *v, bool last);
+/*
+ * Entries of kind k as a table: the header (when header), then a row each;
+ * RFC 4180 CSV when sep is NULL, else fields joined by sep, unquoted.
+ * @return 0 or -EIO
+ */
+int store_write(FILE *f, const struct dpf_store_kind *k, const void *entries, uint32_t n,
+		const struct dpf_iface_meta *ifaces, uint16_t n_ifaces, const char *sep,
+		bool header);
 
-/* The text of an interface index in the CSV: its interface-id, or "-". */
-const char *store_iface_text(uint16_t iface, const struct dpf_iface_meta *ifaces,
-			     uint16_t n_ifaces);
+/* Column c of a row: an interface's interface-id, or "-". */
+void store_col_iface(struct store_row *w, size_t c, uint16_t iface,
+		     const struct dpf_iface_meta *ifaces, uint16_t n_ifaces);
+
+/* Column c of a row: a number, an address, a time as dpf_store_time_text(). */
+void store_col_u64(struct store_row *w, size_t c, uint64_t v);
+void store_col_addr(struct store_row *w, size_t c, uint8_t family, const uint8_t *addr);
+void store_col_time(struct store_row *w, size_t c, uint64_t sec);
 
 /* Whether family/addr lies in the prefix (a filter's src or dst). */
 bool store_in_prefix(const struct dpf_store_prefix *p, uint8_t family, const uint8_t *addr);
