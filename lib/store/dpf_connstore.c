@@ -177,6 +177,8 @@ static const char *const columns[] = {
 	"Dest Port",   "Sent Bytes",	  "Recv Bytes",	 "TCP Flags",
 };
 
+_Static_assert(RTE_DIM(columns) <= STORE_COLUMNS_MAX, "a row holds every column");
+
 static void
 row(const void *entry, const struct dpf_iface_meta *ifaces, uint16_t n_ifaces, struct store_row *w)
 {

@@ -5,7 +5,8 @@
 /*
  * What a kind of store (dpf_store_flows, dpf_store_connections) tells the
  * ring in dpf_store.c: the size of an entry, which entries it keeps, when an
- * entry was active, and its filter words. Internal to lib/store.
+ * entry was active, its filter words and match, and its table's columns;
+ * and the parsers and column writers the kinds share. Internal to lib/store.
  */
 
 #include <stdbool.h>
