@@ -55,7 +55,7 @@ struct dpf_app {
 	struct dpf_timecheck *tc;
 	struct dpf_cli *cli;
 	struct dpf_store *store;
-	struct dpf_connstore *connstore; /* NULL: no connection records in this run */
+	struct dpf_store *connstore; /* NULL: no connection records in this run */
 	struct dpf_replay *replay;
 	struct dpf_ports *ports;
 	struct dpf_ifmap *ifmap;
@@ -193,10 +193,11 @@ start_store(struct dpf_app *app)
 {
 	const struct dpf_options *o = opts(app);
 
-	app->store = dpf_store_create((uint32_t)o->flow_store);
+	app->store = dpf_store_create(&dpf_store_flows, (uint32_t)o->flow_store);
 	/* Connection flow logs exist only when the connection pass runs. */
 	if (app->store != NULL && (o->ibm_output != NULL || o->connections != 0))
-		app->connstore = dpf_connstore_create((uint32_t)o->flow_store);
+		app->connstore =
+			dpf_store_create(&dpf_store_connections, (uint32_t)o->flow_store);
 	if (app->store == NULL ||
 	    ((o->ibm_output != NULL || o->connections != 0) && app->connstore == NULL)) {
 		DPF_LOG(ERR, main, "out of memory\n");
@@ -431,7 +432,7 @@ stop_all(struct dpf_app *app)
 	/* After the RX cores stopped: their mbufs point into the mapped file. */
 	dpf_replay_free(app->replay);
 	dpf_store_free(app->store);
-	dpf_connstore_free(app->connstore);
+	dpf_store_free(app->connstore);
 	dpf_cli_free(app->cli);
 	dpf_timecheck_free(app->tc);
 	dpf_wall_free(app->wall);

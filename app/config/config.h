@@ -25,6 +25,7 @@
 
 #include "common.h"
 #include "dpf_fmt.h"
+#include "option_list.h"
 
 /* A repeatable setting (rules); origin names where each came from. */
 struct dpf_str_list {
@@ -52,87 +53,23 @@ enum dpf_unmatched {
 	DPF_UNMATCHED_DROP,    /* counted as `unmatched`, not logged */
 };
 
-/* Every setting; options.c's table maps names to these fields. */
+/* A setting's C type by its row type (option_list.h). */
+#define DPF_OPTION_CTYPE_STR char *
+#define DPF_OPTION_CTYPE_META char *
+#define DPF_OPTION_CTYPE_PATH char *
+#define DPF_OPTION_CTYPE_PATH_CLI char *
+#define DPF_OPTION_CTYPE_STR_BY_OWNER char *
+#define DPF_OPTION_CTYPE_UINT uint64_t
+/* The index of the value in the row's names: the enum its comment names. */
+#define DPF_OPTION_CTYPE_ENUM uint64_t
+#define DPF_OPTION_CTYPE_FLAG_CLI uint64_t
+#define DPF_OPTION_CTYPE_FLAG_SHORT uint64_t
+#define DPF_OPTION_CTYPE_LIST struct dpf_str_list
+#define DPF_OPTION_FIELD(type, name, field, ...) DPF_OPTION_CTYPE_##type field;
+
+/* Every setting: the fields option_list.h names, in its order. */
 struct dpf_options {
-	char *replay;
-	uint64_t rxq;
-	uint64_t window;
-	uint64_t clock; /* enum dpf_clock */
-	char *log_format;
-	char *output;
-	uint64_t compress; /* enum dpf_compress */
-	uint64_t compress_level;
-	char *account_id;
-	char *interface_id;
-	char *vpc_id;
-	char *subnet_id;
-	char *instance_id;
-	char *region;
-	char *az_id;
-	char *sublocation_type;
-	char *sublocation_id;
-	char *flow_log_id;
-	uint64_t idle_exit;
-	uint64_t flows_per_core;
-	uint64_t shards_per_core;
-	uint64_t stats_period;
-	char *metrics; /* ADDR:PORT of the Prometheus endpoint (control/metrics_http.c) */
-	char *forward;
-	uint64_t unmatched; /* enum dpf_unmatched */
-	struct dpf_str_list nat_rules;
-	uint64_t nat_sessions_per_core;
-	uint64_t nat_timeout;
-	uint64_t nat_sessions; /* enum dpf_nat_sessions_mode */
-	struct dpf_str_list acl_rules;
-	uint64_t acl_default;  /* 0 allow, 1 deny (= enum dpf_action) */
-	uint64_t acl_stateful; /* 0 no, 1 yes */
-	uint64_t conntrack_per_core;
-	uint64_t conntrack_timeout;
-	uint64_t interactive; /* -i */
-	uint64_t stats_detail;	       /* the exit summary's lines of value 0 too */
-	uint64_t exit_status_on_loss; /* exit DPF_EXIT_LOSS when the run lost packets or records */
-	char *cmdline_file;
-	uint64_t flow_store; /* records kept for show/export flows */
-	char *config;
-	/* IPFIX export (output/export_ipfix.c) */
-	char *ipfix;
-	uint64_t ipfix_domain_id;
-	uint64_t ipfix_message_size;
-	uint64_t ipfix_template_refresh;
-	uint64_t ipfix_interface_names; /* 0 no, 1 yes */
-	uint64_t ipfix_rate;		/* UDP messages per second after a burst, 0: no pacing */
-	/* Connection records (output/export_ibm.c, lib/conn) */
-	char *ibm_output;
-	uint64_t ibm_max_flows;
-	uint64_t ibm_compress_level;
-	char *ibm_collector_crn;
-	uint64_t ibm_nat_view; /* 0 no, 1 yes */
-	uint64_t connections;  /* 0 no, 1 yes: connection records without --ibm-output */
-	uint64_t conn_timeout;
-	uint64_t conn_max;
-	/* Object storage upload (output/export_s3.c); no secret is ever an option. */
-	char *s3_bucket;
-	char *s3_endpoint;
-	char *s3_region;
-	char *s3_prefix;
-	uint64_t s3_url_style; /* enum dpf_s3_url_style */
-	uint64_t s3_layout;    /* enum dpf_s3_layout */
-	char *s3_credentials;
-	char *s3_profile;
-	char *s3_ca_file;
-	char *s3_spool;
-	uint64_t s3_spool_max_mb;
-	uint64_t s3_spool_max_files;
-	uint64_t s3_keep_local; /* 0 no, 1 yes */
-	uint64_t s3_retry_min_ms;
-	uint64_t s3_retry_max_sec;
-	uint64_t s3_drain_sec;
-	uint64_t s3_timeout_sec;
-	char *drivers_cfg; /* driver profile directory (ports/drivers.c) */
-	/* reliability (doc/reliability.md) */
-	uint64_t hold_mb;	    /* output held in memory while the disk refuses it */
-	uint64_t test_writer_delay; /* test knob: ms the writer waits per batch */
-	uint64_t max_time_gap;	    /* packet clock: implausible times are bad-time */
+	DPF_OPTIONS(DPF_OPTION_FIELD)
 };
 
 #define DPF_IFACE_MAX_ADDRS 16

@@ -501,36 +501,32 @@ iface_by_id(void *arg, const char *id)
 	return dpf_ifmap_find(arg, id);
 }
 
-/* Room for a query's results (DPF_STORE_MAX_RESULTS of size bytes each), or NULL (said on f). */
+/*
+ * The entries of store s (flows or connections) that the filter words argv
+ * match (malloc'ed: room for DPF_STORE_MAX_RESULTS), or NULL after printing
+ * why. default_limit where no limit word is given.
+ */
 static void *
-results_buf(FILE *f, size_t size)
-{
-	void *p = malloc(DPF_STORE_MAX_RESULTS * size);
-
-	if (p == NULL)
-		fprintf(f, "error: out of memory\n");
-	return p;
-}
-
-static struct dpf_record *
-query_flows(struct dpf_ctl *ctl, FILE *f, int argc, char **argv, uint32_t *n,
+query_store(struct dpf_ctl *ctl, struct dpf_store *s, FILE *f, int argc, char **argv, uint32_t *n,
 	    uint32_t default_limit)
 {
-	struct dpf_store_filter flt;
-	struct dpf_record *recs;
+	void *recs = malloc(DPF_STORE_MAX_RESULTS * dpf_store_entry_size(s));
 	char err[256];
+	int rc;
 
-	dpf_store_filter_init(&flt);
-	flt.limit = default_limit;
-	if (dpf_store_filter_parse(&flt, argc, argv, iface_by_id, (void *)(uintptr_t)ctl->p.h.ifmap,
-				   err, sizeof(err)) < 0) {
-		fprintf(f, "error: %s\n", err);
+	if (recs == NULL) {
+		fprintf(f, "error: out of memory\n");
 		return NULL;
 	}
-	recs = results_buf(f, sizeof(*recs));
-	if (recs == NULL)
+	rc = dpf_store_select(s, argc, argv, default_limit, iface_by_id,
+			      (void *)(uintptr_t)ctl->p.h.ifmap, recs, DPF_STORE_MAX_RESULTS, err,
+			      sizeof(err));
+	if (rc < 0) {
+		fprintf(f, "error: %s\n", err);
+		free(recs);
 		return NULL;
-	*n = dpf_store_query(ctl->p.store, &flt, recs, DPF_STORE_MAX_RESULTS);
+	}
+	*n = (uint32_t)rc;
 	return recs;
 }
 
@@ -542,7 +538,7 @@ dpf_ctl_show_flows(struct dpf_ctl *ctl, FILE *f, int argc, char **argv)
 	struct dpf_fmt *fmt;
 	uint32_t n, i;
 
-	recs = query_flows(ctl, f, argc, argv, &n, 100);
+	recs = query_store(ctl, ctl->p.store, f, argc, argv, &n, 100);
 	if (recs == NULL)
 		return -1;
 	fmt = format_in_effect(ctl, f);
@@ -564,8 +560,7 @@ dpf_ctl_show_flows(struct dpf_ctl *ctl, FILE *f, int argc, char **argv)
 }
 
 /* Rows of a query as CSV: dpf_store_write_csv or dpf_connstore_write. */
-typedef int (*export_rows_t)(FILE *out, const void *recs, uint32_t n,
-			     const struct dpf_fmt_ctx *fc);
+typedef int (*export_rows_t)(FILE *out, const void *recs, uint32_t n, const struct dpf_fmt_ctx *fc);
 
 /*
  * export flows / export connections: the query's n results (recs, NULL: the
@@ -610,53 +605,36 @@ int
 dpf_ctl_export_flows(struct dpf_ctl *ctl, FILE *f, const char *path, int argc, char **argv)
 {
 	uint32_t n = 0;
-	struct dpf_record *recs = query_flows(ctl, f, argc, argv, &n, DPF_STORE_MAX_RESULTS);
+	void *recs = query_store(ctl, ctl->p.store, f, argc, argv, &n, DPF_STORE_MAX_RESULTS);
 
 	return export_results(ctl, f, path, recs, n, flows_csv);
 }
 
 /* ---------------------------------------------------------- connections */
 
-/* The matching connection flow logs (malloc'ed), or NULL after printing why. */
-static struct dpf_connstore_rec *
-query_connections(struct dpf_ctl *ctl, FILE *f, int argc, char **argv, uint32_t *n,
-		  uint32_t default_limit)
+/* The recent connections, or NULL after printing why there are none. */
+static struct dpf_store *
+connections(struct dpf_ctl *ctl, FILE *f)
 {
-	struct dpf_connstore_filter flt;
-	struct dpf_connstore_rec *recs;
-	char err[256];
-
-	if (ctl->p.connstore == NULL) {
+	if (ctl->p.connstore == NULL)
 		fprintf(f, "error: no connection records in this run: start dpflow with "
 			   "--ibm-output DIR or --connections yes\n");
-		return NULL;
-	}
-	dpf_connstore_filter_init(&flt);
-	flt.limit = default_limit;
-	if (dpf_connstore_filter_parse(&flt, argc, argv, iface_by_id,
-				       (void *)(uintptr_t)ctl->p.h.ifmap, err, sizeof(err)) < 0) {
-		fprintf(f, "error: %s\n", err);
-		return NULL;
-	}
-	recs = results_buf(f, sizeof(*recs));
-	if (recs == NULL)
-		return NULL;
-	*n = dpf_connstore_query(ctl->p.connstore, &flt, recs, DPF_STORE_MAX_RESULTS);
-	return recs;
+	return ctl->p.connstore;
 }
 
 int
 dpf_ctl_show_connections(struct dpf_ctl *ctl, FILE *f, int argc, char **argv)
 {
+	struct dpf_store *s = connections(ctl, f);
 	struct dpf_connstore_rec *recs;
 	uint32_t n;
 	int rc;
 
-	recs = query_connections(ctl, f, argc, argv, &n, 100);
+	recs = s != NULL ? query_store(ctl, s, f, argc, argv, &n, 100) : NULL;
 	if (recs == NULL)
 		return -1;
 	fprintf(f, "connections: %u\n", n);
-	fprintf(f, "stored: %u\n", dpf_connstore_count(ctl->p.connstore));
+	fprintf(f, "stored: %u\n", dpf_store_count(s));
 	rc = dpf_connstore_write(f, recs, n, ctl->p.fmt_ctx->ifaces, ctl->p.fmt_ctx->n_ifaces,
 				 " | ");
 	free(recs);
@@ -672,9 +650,10 @@ connections_csv(FILE *out, const void *recs, uint32_t n, const struct dpf_fmt_ct
 int
 dpf_ctl_export_connections(struct dpf_ctl *ctl, FILE *f, const char *path, int argc, char **argv)
 {
+	struct dpf_store *s = connections(ctl, f);
 	uint32_t n = 0;
-	struct dpf_connstore_rec *recs =
-		query_connections(ctl, f, argc, argv, &n, DPF_STORE_MAX_RESULTS);
+	void *recs =
+		s != NULL ? query_store(ctl, s, f, argc, argv, &n, DPF_STORE_MAX_RESULTS) : NULL;
 
 	return export_results(ctl, f, path, recs, n, connections_csv);
 }

@@ -50,7 +50,7 @@ struct dpf_ctl_params {
 	struct dpf_writer *writer;
 	struct dpf_export_file *file;
 	struct dpf_store *store;
-	struct dpf_connstore *connstore; /* NULL: no connection pass in this run */
+	struct dpf_store *connstore; /* NULL: no connection pass in this run */
 	const struct dpf_fmt_ctx *fmt_ctx;
 };
 

@@ -83,19 +83,50 @@ struct ibm_iface {
 	bool skip; /* records lost in the open window: state "skip data" */
 };
 
+/*
+ * The counters of the exit summary, in its order, each a uint64_t of struct
+ * ibm: X(field, name, COUNT or LEVEL). A LEVEL is a level or a maximum, not
+ * a count (Prometheus types it a gauge). One list makes the fields and the
+ * summary's table, so a counter cannot be kept and never shown.
+ */
+#define IBM_COUNTERS(X)                                                                            \
+	X(records, "records", COUNT)                                                               \
+	X(flow_logs, "flow-logs", COUNT)                                                           \
+	X(logged_packets, "logged-packets", COUNT)                                                 \
+	X(objects, "objects", COUNT)                                                               \
+	X(objects_failed, "objects-failed", COUNT)                                                 \
+	X(flow_logs_lost, "flow-logs-lost", COUNT)                                                 \
+	X(outages, "outages", COUNT)                                                               \
+	X(held_now, "held-bytes", LEVEL)                                                           \
+	X(other_proto_records, "other-proto-records", COUNT)                                       \
+	X(other_proto_packets, "other-proto-packets", COUNT)                                       \
+	X(skipped_records, "table-full-records", COUNT)                                            \
+	X(skipped_packets, "table-full-packets", COUNT)                                            \
+	/* The connection table's counters, published after each window end. */                    \
+	X(conns_active, "connections", LEVEL)                                                      \
+	X(conns_opened, "connections-opened", COUNT)                                               \
+	X(conns_expired, "connections-expired", COUNT)                                             \
+	/* Temporary objects of a killed run, removed at start. */                                 \
+	X(leftovers_removed, "leftovers-removed", COUNT)                                           \
+	/* CPU time (us): records into the connection table, the longest connection pass of a      \
+	 * window, formatting, compressing and writing the objects. */                             \
+	X(rows_us_total, "rows-cpu-us", COUNT)                                                     \
+	X(pass_us_max, "pass-cpu-us-max", LEVEL)                                                   \
+	X(write_us_total, "write-cpu-us", COUNT)
+
 struct ibm {
 	struct dpf_writer *writer; /* told of every object published (S3 uploads them) */
 	const struct dpf_options *opt;
 	const struct dpf_ifmap *ifmap;
 	const struct dpf_window_plan *plan;
 	struct dpf_conn_table *conns;
-	struct dpf_connstore *store; /* show connections' flow logs (shared with control) */
-	bool store_only;	     /* --connections yes without --ibm-output: no objects */
-	struct dpf_tg_day *day;	     /* the daily tg-flow-logs file; NULL: no directory */
+	struct dpf_store *store; /* show connections' flow logs (shared with control) */
+	bool store_only;	 /* --connections yes without --ibm-output: no objects */
+	struct dpf_tg_day *day;	 /* the daily tg-flow-logs file; NULL: no directory */
 	struct dpf_connstore_rec staged[ROWS_CHUNK];
 	uint32_t n_staged;
 	uint32_t keep_skip; /* the window's first logs the store would overwrite in it */
-	bool stream; /* --ibm-output - */
+	bool stream;	    /* --ibm-output - */
 	bool nat_view;
 	uint32_t max_flows;
 	uint16_t n_ifaces;
@@ -125,26 +156,9 @@ struct ibm {
 	int last_errno; /* last error logged */
 	/* Counters: written by the writer thread, read with relaxed loads. */
 	uint64_t rows;
-	uint64_t records;
-	uint64_t other_proto_records;
-	uint64_t other_proto_packets;
-	uint64_t skipped_records;
-	uint64_t skipped_packets;
-	uint64_t logged_packets;
-	uint64_t flow_logs;
-	uint64_t objects;
-	uint64_t objects_failed;
-	uint64_t flow_logs_lost;
-	uint64_t outages;
-	uint64_t held_now;
-	/* The connection table's counters, published after each window end. */
-	uint64_t conns_active;
-	uint64_t conns_opened;
-	uint64_t conns_expired;
-	uint64_t pass_us_max;	    /* the connection pass of one window, longest */
-	uint64_t write_us_total;    /* formatting, compressing, writing the objects */
-	uint64_t rows_us_total;	    /* records into the connection table */
-	uint64_t leftovers_removed; /* temporary objects of a killed run, removed at start */
+#define IBM_COUNTER_FIELD(field, name, kind) uint64_t field;
+	IBM_COUNTERS(IBM_COUNTER_FIELD)
+#undef IBM_COUNTER_FIELD
 };
 
 /* ------------------------------------------------------------ text helpers */
@@ -683,7 +697,7 @@ static void
 keep_flush(struct ibm *x)
 {
 	if (x->n_staged > 0)
-		dpf_connstore_add(x->store, x->staged, x->n_staged);
+		dpf_store_add(x->store, x->staged, x->n_staged);
 	x->n_staged = 0;
 }
 
@@ -734,8 +748,8 @@ on_window_end(void *ctx, uint64_t window_end)
 	 * (at least one a connection) would be overwritten by its own later
 	 * ones, so they are not copied in at all. */
 	x->keep_skip = 0;
-	if (x->store != NULL && n_conns > dpf_connstore_capacity(x->store))
-		x->keep_skip = n_conns - dpf_connstore_capacity(x->store);
+	if (x->store != NULL && n_conns > dpf_store_capacity(x->store))
+		x->keep_skip = n_conns - dpf_store_capacity(x->store);
 	memset(x->logs_of_iface, 0, x->n_ifaces * sizeof(x->logs_of_iface[0]));
 	while (dpf_conn_log_next(x->conns, &l)) {
 		if (l.iface < x->n_ifaces)
@@ -809,33 +823,17 @@ on_rows(void *ctx, const struct dpf_record *recs, uint32_t n)
 	__atomic_fetch_add(&x->rows_us_total, (thread_cpu_ns() - t0) / 1000, __ATOMIC_RELAXED);
 }
 
-/* The exit summary's counters, in its order: each a field of struct ibm;
- * gauge: a level or a maximum, not a count (Prometheus types it so). */
+#define IBM_GAUGE_COUNT false
+#define IBM_GAUGE_LEVEL true
+#define IBM_COUNTER_ROW(field, name, kind) {name, offsetof(struct ibm, field), IBM_GAUGE_##kind},
+
 static const struct {
 	const char *name;
 	size_t field;
 	bool gauge;
-} ibm_counters[] = {
-	{"records", offsetof(struct ibm, records)},
-	{"flow-logs", offsetof(struct ibm, flow_logs)},
-	{"logged-packets", offsetof(struct ibm, logged_packets)},
-	{"objects", offsetof(struct ibm, objects)},
-	{"objects-failed", offsetof(struct ibm, objects_failed)},
-	{"flow-logs-lost", offsetof(struct ibm, flow_logs_lost)},
-	{"outages", offsetof(struct ibm, outages)},
-	{"held-bytes", offsetof(struct ibm, held_now), true},
-	{"other-proto-records", offsetof(struct ibm, other_proto_records)},
-	{"other-proto-packets", offsetof(struct ibm, other_proto_packets)},
-	{"table-full-records", offsetof(struct ibm, skipped_records)},
-	{"table-full-packets", offsetof(struct ibm, skipped_packets)},
-	{"connections", offsetof(struct ibm, conns_active), true},
-	{"connections-opened", offsetof(struct ibm, conns_opened)},
-	{"connections-expired", offsetof(struct ibm, conns_expired)},
-	{"leftovers-removed", offsetof(struct ibm, leftovers_removed)},
-	{"rows-cpu-us", offsetof(struct ibm, rows_us_total)},
-	{"pass-cpu-us-max", offsetof(struct ibm, pass_us_max), true},
-	{"write-cpu-us", offsetof(struct ibm, write_us_total)},
-};
+} ibm_counters[] = {IBM_COUNTERS(IBM_COUNTER_ROW)};
+
+#undef IBM_COUNTER_ROW
 
 static void
 on_counters(void *ctx, struct dpf_export_counters *c)

@@ -158,6 +158,25 @@ on_published(void *ctx, const char *path)
 	s3->last_spool_error = rc;
 }
 
+/*
+ * Ask the uploader to stop, uploading until deadline_ns (monotonic; 0: not
+ * at all), and wait for it. The thread may not run (never started, or
+ * stopped already): then only the flag is set.
+ */
+static void
+stop_uploader(struct s3 *s3, uint64_t deadline_ns)
+{
+	pthread_mutex_lock(&s3->lock);
+	s3->stopping = true;
+	s3->drain_deadline_ns = deadline_ns;
+	pthread_cond_signal(&s3->wake);
+	pthread_mutex_unlock(&s3->lock);
+	if (s3->thread_started) {
+		pthread_join(s3->tid, NULL);
+		s3->thread_started = false;
+	}
+}
+
 static int
 on_stop(void *ctx)
 {
@@ -171,14 +190,8 @@ on_stop(void *ctx)
 			"s3: stopping: uploading the %" PRIu32 " files left in the spool "
 			"(for up to %" PRIu64 " s)\n",
 			dpf_spool_count(s3->spool), (uint64_t)(s3->drain_ns / NS_PER_SEC));
-	s3->stopping = true;
-	s3->drain_deadline_ns = dpf_mono_ns() + s3->drain_ns;
-	pthread_cond_signal(&s3->wake);
 	pthread_mutex_unlock(&s3->lock);
-	if (s3->thread_started) {
-		pthread_join(s3->tid, NULL);
-		s3->thread_started = false;
-	}
+	stop_uploader(s3, dpf_mono_ns() + s3->drain_ns);
 	left = dpf_spool_count(s3->spool);
 	bytes = dpf_spool_bytes(s3->spool);
 	if (left != 0)
@@ -425,15 +438,9 @@ on_free(void *ctx)
 {
 	struct s3 *s3 = ctx;
 
-	if (s3->thread_started) {
-		/* The writer never ran its stop callback (start-up failed later). */
-		pthread_mutex_lock(&s3->lock);
-		s3->stopping = true;
-		s3->drain_deadline_ns = 0;
-		pthread_cond_signal(&s3->wake);
-		pthread_mutex_unlock(&s3->lock);
-		pthread_join(s3->tid, NULL);
-	}
+	/* Running only when the writer never ran its stop callback (start-up
+	 * failed later): no time to drain the spool. */
+	stop_uploader(s3, 0);
 	dpf_spool_close(s3->spool);
 	dpf_s3_free(s3->client);
 	free(s3->output);

@@ -178,14 +178,13 @@ int dpf_export_s3_add(struct dpf_writer *w, const struct dpf_options *o);
 
 /* --ibm-output: connection records as IBM Cloud VPC flow log objects (export_ibm.c). */
 struct dpf_ifmap;
-struct dpf_connstore;
 struct dpf_window_plan;
 
 struct dpf_export_ibm_params {
 	const struct dpf_options *opt;	    /* ibm-*, conn-*, metadata defaults */
 	const struct dpf_ifmap *ifmap;	    /* metadata and addresses (direction); outlives the writer */
 	const struct dpf_window_plan *plan; /* window bounds */
-	struct dpf_connstore *store;	    /* show connections' flow logs; NULL: none kept */
+	struct dpf_store *store;	    /* show connections' flow logs; NULL: none kept */
 };
 
 /* Runs with --ibm-output, or with --connections yes (then it only feeds the store).

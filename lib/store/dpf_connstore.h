@@ -4,11 +4,11 @@
 
 /**
  * @file
- * Recent connections: a bounded ring of the connection flow logs (lib/conn)
- * of the latest closed windows, for `show connections` and `export
- * connections csv` (Trustgrid's view: a flow as a connection, the
- * initiator's sent and received bytes, newest first, up to 10,000, filtered
- * by any field).
+ * Recent connections: the entries of a store of kind dpf_store_connections
+ * (dpf_store.h), the connection flow logs (lib/conn) of the latest closed
+ * windows, for `show connections` and `export connections csv` (Trustgrid's view: a flow as a
+ * connection, the initiator's sent and received bytes, newest first, up to 10,000, filtered by any
+ * field).
  *
  * Thread safety: one writer (the writer thread's connection pass) and any
  * number of readers (the CLI); an internal mutex, never taken on the RX path.
@@ -23,8 +23,6 @@
 #include "dpf_flow.h"
 #include "dpf_store.h"
 
-struct dpf_connstore;
-
 /** One stored flow log and which side of it is the interface's. */
 struct dpf_connstore_rec {
 	struct dpf_conn_log log;
@@ -33,36 +31,21 @@ struct dpf_connstore_rec {
 	bool outbound;
 };
 
-/** An empty store of capacity flow logs, or NULL with rte_errno = EINVAL / ENOMEM. */
-struct dpf_connstore *dpf_connstore_create(uint32_t capacity);
-
-/** NULL-safe. Once no thread uses the store. */
-void dpf_connstore_free(struct dpf_connstore *s);
-
-/** Append flow logs; the oldest are overwritten. */
-void dpf_connstore_add(struct dpf_connstore *s, const struct dpf_connstore_rec *recs, uint32_t n);
-
-/** Flow logs held. */
-uint32_t dpf_connstore_count(struct dpf_connstore *s);
-
-/** Flow logs it can hold (what it was created with). */
-uint32_t dpf_connstore_capacity(const struct dpf_connstore *s);
-
+/**
+ * The recent connections' filter (a store of kind dpf_store_connections). A
+ * field with a has_ flag filters only when it is set (its word was given);
+ * the others filter as they are: all zero but the span matches everything.
+ */
 struct dpf_connstore_filter {
-	int32_t src_node, dst_node; /**< interface index, -1: any */
-	bool has_src, has_dst;
-	struct {
-		uint8_t family, len;
-		uint8_t addr[16];
-	} src, dst;		     /**< the initiator's / target's address inside the prefix */
-	int32_t sport, dport;	     /**< -1: any */
-	int32_t proto;		     /**< -1: any */
+	struct dpf_store_span span; /**< first: the words every kind takes */
+	bool has_src_node, has_dst_node, has_src, has_dst, has_sport, has_dport, has_proto;
+	uint16_t src_node, dst_node; /**< interface index */
+	struct dpf_store_prefix src,
+		dst; /**< the initiator's / target's address inside the prefix */
+	uint16_t sport, dport;
+	uint8_t proto;
 	uint64_t min_sent, min_recv; /**< bytes from the initiator / the target, at least */
 	uint8_t flags; /**< TCP flag bits that must all have been seen (either side) */
-	bool oldest_first;
-	uint32_t limit; /**< 0 = DPF_STORE_MAX_RESULTS; capped there */
-	uint64_t since; /**< Unix seconds: logs whose end is at or after it (0: any) */
-	uint64_t until; /**< Unix seconds: logs whose start is at or before it */
 };
 
 /** Filter that matches everything, newest first. */
@@ -83,13 +66,6 @@ int dpf_connstore_filter_parse(struct dpf_connstore_filter *f, int argc, char **
 
 /** The filter keywords, NULL-terminated (completion, help). */
 extern const char *const dpf_connstore_filter_words[];
-
-/**
- * Copy matching flow logs, newest first (or oldest first), at most max.
- * @return number copied
- */
-uint32_t dpf_connstore_query(struct dpf_connstore *s, const struct dpf_connstore_filter *f,
-			     struct dpf_connstore_rec *out, uint32_t max);
 
 /** TCP flag bits as names joined by commas ("SYN,ACK"), "-" for none. buf >= 28 bytes. */
 void dpf_connstore_flags_text(uint8_t flags, char *buf, size_t len);

@@ -1,12 +1,17 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The ring under every kind of store, and what the kinds share: the span's
+ * filter words (oldest, limit, since, until), the word checks, prefixes,
+ * interfaces and CSV quoting. The kinds are dpf_store_flows.c and
+ * dpf_connstore.c.
+ */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include <rte_common.h>
@@ -14,57 +19,155 @@
 
 #include "dpf_store.h"
 #include "dpf_util.h"
-#include "store_ring.h"
+#include "store_private.h"
 
 struct dpf_store {
-	struct store_ring r; /* of struct dpf_record, the oldest at head once full */
+	const struct dpf_store_kind *kind;
+	pthread_mutex_t lock;
+	uint32_t capacity;
+	uint32_t head; /* next slot to write */
+	uint32_t count;
+	unsigned char *slots; /* capacity entries, the oldest at head once full */
 };
+
+struct dpf_store *
+dpf_store_create(const struct dpf_store_kind *kind, uint32_t capacity)
+{
+	struct dpf_store *s;
+
+	if (capacity == 0)
+		return dpf_null_errno(EINVAL);
+	s = calloc(1, sizeof(*s) + (size_t)capacity * kind->entry_size);
+	if (s == NULL)
+		return dpf_null_errno(ENOMEM);
+	pthread_mutex_init(&s->lock, NULL);
+	s->kind = kind;
+	s->capacity = capacity;
+	s->slots = (unsigned char *)(s + 1);
+	return s;
+}
 
 void
 dpf_store_free(struct dpf_store *s)
 {
-	store_ring_free(s != NULL ? &s->r : NULL);
+	if (s == NULL)
+		return;
+	pthread_mutex_destroy(&s->lock);
+	free(s);
 }
 
-struct dpf_store *
-dpf_store_create(uint32_t capacity)
+/* Under the lock: the slot to write next (the oldest once full). */
+static unsigned char *
+push(struct dpf_store *s)
 {
-	return store_ring_new(sizeof(struct dpf_store), sizeof(struct dpf_record), capacity);
+	uint32_t slot = s->head;
+
+	s->head = (s->head + 1) % s->capacity;
+	if (s->count < s->capacity)
+		s->count++;
+	return s->slots + (size_t)slot * s->kind->entry_size;
 }
 
-/* Flows only: NODATA/SKIPDATA rows are not kept. */
-static bool
-is_flow(const void *unused, const void *rec)
+/* Under the lock: the i-th entry, newest first or oldest first. Insertion
+ * order is window order: newest = last written. */
+static const unsigned char *
+entry_at(const struct dpf_store *s, uint32_t i, bool oldest_first)
 {
-	return ((const struct dpf_record *)rec)->log_status == DPF_LOG_OK;
+	uint32_t slot = oldest_first ? (s->head + s->capacity - s->count + i) % s->capacity
+				     : (s->head + s->capacity - 1 - i) % s->capacity;
+
+	return s->slots + (size_t)slot * s->kind->entry_size;
 }
 
 void
-dpf_store_add(struct dpf_store *s, const struct dpf_record *recs, uint32_t n)
+dpf_store_add(struct dpf_store *s, const void *entries, uint32_t n)
 {
-	store_ring_add(&s->r, recs, n, is_flow);
+	const struct dpf_store_kind *k = s->kind;
+	const unsigned char *e = entries;
+	uint32_t i;
+
+	pthread_mutex_lock(&s->lock);
+	for (i = 0; i < n; i++, e += k->entry_size)
+		if (k->keep == NULL || k->keep(e))
+			memcpy(push(s), e, k->entry_size);
+	pthread_mutex_unlock(&s->lock);
 }
 
 uint32_t
 dpf_store_count(struct dpf_store *s)
 {
-	return store_ring_count(&s->r);
+	uint32_t n;
+
+	pthread_mutex_lock(&s->lock);
+	n = s->count;
+	pthread_mutex_unlock(&s->lock);
+	return n;
 }
 
-void
-dpf_store_filter_init(struct dpf_store_filter *f)
+uint32_t
+dpf_store_capacity(const struct dpf_store *s)
 {
-	memset(f, 0, sizeof(*f));
-	f->iface = -1;
-	f->port = -1;
-	f->proto = -1;
-	f->action = -1;
-	f->until = UINT64_MAX;
+	return s->capacity; /* set once at creation */
 }
 
-const char *const dpf_store_filter_words[] = {
-	"iface", "src", "dst", "port", "proto", "action", "oldest", "limit", "since", "until", NULL,
-};
+size_t
+dpf_store_entry_size(const struct dpf_store *s)
+{
+	return s->kind->entry_size;
+}
+
+/* Active at some second of [since, until], and matched by the kind. */
+static bool
+selected(const struct dpf_store_kind *k, const void *filter, const void *e)
+{
+	const struct dpf_store_span *span = filter;
+	uint64_t start, end;
+
+	k->times(e, &start, &end);
+	if (end < span->since || start > span->until)
+		return false;
+	return k->match(filter, e);
+}
+
+uint32_t
+dpf_store_query(struct dpf_store *s, const void *filter, void *out, uint32_t max)
+{
+	const struct dpf_store_span *span = filter;
+	const struct dpf_store_kind *k = s->kind;
+	uint32_t limit = span->limit, i, n = 0;
+	unsigned char *o = out;
+
+	if (limit == 0 || limit > DPF_STORE_MAX_RESULTS)
+		limit = DPF_STORE_MAX_RESULTS;
+	if (max > limit)
+		max = limit;
+	pthread_mutex_lock(&s->lock);
+	for (i = 0; i < s->count && n < max; i++) {
+		const unsigned char *e = entry_at(s, i, span->oldest_first);
+
+		if (selected(k, filter, e))
+			memcpy(o + (size_t)n++ * k->entry_size, e, k->entry_size);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return n;
+}
+
+int
+dpf_store_select(struct dpf_store *s, int argc, char **argv, uint32_t default_limit,
+		 int (*lookup_iface)(void *arg, const char *id), void *arg, void *out, uint32_t max,
+		 char *err, size_t err_len)
+{
+	union store_filter f;
+
+	memset(&f, 0, sizeof(f));
+	store_span_init(&f.span);
+	f.span.limit = default_limit;
+	if (store_filter_parse(s->kind, &f, argc, argv, lookup_iface, arg, err, err_len) < 0)
+		return -EINVAL;
+	return (int)dpf_store_query(s, &f, out, max);
+}
+
+/* ------------------------------------------------------------ filter words */
 
 int
 dpf_store_time_parse(const char *s, uint64_t *sec)
@@ -91,9 +194,9 @@ dpf_store_time_parse(const char *s, uint64_t *sec)
 	return -EINVAL;
 }
 
-int
-dpf_store_time_word(const char *w, const char *v, uint64_t *since, uint64_t *until, char *err,
-		    size_t err_len)
+/* since/until (w) TIME (v), checked against each other. */
+static int
+time_word(struct dpf_store_span *span, const char *w, const char *v, char *err, size_t err_len)
 {
 	uint64_t t;
 
@@ -105,13 +208,26 @@ dpf_store_time_word(const char *w, const char *v, uint64_t *since, uint64_t *unt
 		return -EINVAL;
 	}
 	if (w[0] == 's')
-		*since = t;
+		span->since = t;
 	else
-		*until = t;
-	if (*since > *until) {
+		span->until = t;
+	if (span->since > span->until) {
 		snprintf(err, err_len, "%s '%s': since is after until", w, v);
 		return -EINVAL;
 	}
+	return 0;
+}
+
+static int
+limit_word(struct dpf_store_span *span, const char *v, char *err, size_t err_len)
+{
+	uint64_t n;
+
+	if (dpf_parse_u64(v, DPF_STORE_MAX_RESULTS, &n) < 0 || n == 0) {
+		snprintf(err, err_len, "limit '%s': expected 1..%d", v, DPF_STORE_MAX_RESULTS);
+		return -EINVAL;
+	}
+	span->limit = (uint32_t)n;
 	return 0;
 }
 
@@ -130,8 +246,9 @@ filter_seen_at(char **argv, int at, const char *w)
 	return -1;
 }
 
-int
-dpf_store_word_check(int argc, char **argv, int i, char *err, size_t err_len)
+/* argv[i] not given earlier, and followed by a value unless "oldest". */
+static int
+word_check(int argc, char **argv, int i, char *err, size_t err_len)
 {
 	const char *w = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 	int first = filter_seen_at(argv, i, w);
@@ -152,135 +269,126 @@ dpf_store_word_check(int argc, char **argv, int i, char *err, size_t err_len)
 	return 0;
 }
 
-int
-dpf_store_filter_parse(struct dpf_store_filter *f, int argc, char **argv,
-		       int (*lookup_iface)(void *arg, const char *id), void *arg, char *err,
-		       size_t err_len)
+/* "unknown filter 'w' (the kind's words)" unless w is one of them. */
+static int
+known_word(const struct dpf_store_kind *k, const char *w, char *err, size_t err_len)
 {
-	int i;
+	size_t i, at;
+
+	for (i = 0; k->words[i] != NULL; i++)
+		if (strcmp(k->words[i], w) == 0)
+			return 0;
+	at = (size_t)snprintf(err, err_len, "unknown filter '%s' (", w);
+	for (i = 0; k->words[i] != NULL && at < err_len; i++)
+		at += (size_t)snprintf(err + at, err_len - at, "%s%s", i > 0 ? ", " : "",
+				       k->words[i]);
+	if (at < err_len)
+		snprintf(err + at, err_len - at, ")");
+	return -EINVAL;
+}
+
+int
+store_filter_parse(const struct dpf_store_kind *k, void *filter, int argc, char **argv,
+		   store_lookup_t lookup, void *arg, char *err, size_t err_len)
+{
+	struct dpf_store_span *span = filter;
+	int i, rc;
 
 	for (i = 0; i < argc; i++) {
-		const char *w = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		uint64_t n;
-		uint8_t proto;
+		const char *w = argv[i], *v;
 
-		if (dpf_store_word_check(argc, argv, i, err, err_len) < 0)
+		if (known_word(k, w, err, err_len) < 0 ||
+		    word_check(argc, argv, i, err, err_len) < 0)
 			return -EINVAL;
 		if (strcmp(w, "oldest") == 0) {
-			f->oldest_first = true;
+			span->oldest_first = true;
 			continue;
 		}
-		i++;
-		if (strcmp(w, "iface") == 0) {
-			int idx = lookup_iface != NULL ? lookup_iface(arg, v) : -1;
-
-			if (idx < 0 && dpf_parse_u64(v, 65535, &n) == 0)
-				idx = (int)n;
-			if (idx < 0) {
-				snprintf(err, err_len, "iface '%s': no such interface", v);
-				return -EINVAL;
-			}
-			f->iface = idx;
-		} else if (strcmp(w, "src") == 0 || strcmp(w, "dst") == 0) {
-			bool src = w[0] == 's';
-
-			/* Host bits may be set: records inside the prefix match. */
-			if (dpf_cidr_parse(v, src ? f->src.addr : f->dst.addr,
-					   src ? &f->src.family : &f->dst.family,
-					   src ? &f->src.len : &f->dst.len) < 0) {
-				snprintf(err, err_len, "%s '%s': not an address or CIDR", w, v);
-				return -EINVAL;
-			}
-			if (src)
-				f->has_src = true;
-			else
-				f->has_dst = true;
-		} else if (strcmp(w, "port") == 0) {
-			if (dpf_parse_u64(v, 65535, &n) < 0) {
-				snprintf(err, err_len, "port '%s': expected 0..65535", v);
-				return -EINVAL;
-			}
-			f->port = (int32_t)n;
-		} else if (strcmp(w, "proto") == 0) {
-			if (dpf_proto_parse(v, true, &proto) < 0) {
-				snprintf(err, err_len,
-					 "proto '%s': expected tcp, udp, icmp, icmpv6, sctp or 0..255", v);
-				return -EINVAL;
-			}
-			f->proto = proto;
-		} else if (strcmp(w, "action") == 0) {
-			if (strcasecmp(v, "ACCEPT") == 0)
-				f->action = DPF_ACTION_ACCEPT;
-			else if (strcasecmp(v, "REJECT") == 0)
-				f->action = DPF_ACTION_REJECT;
-			else {
-				snprintf(err, err_len, "action '%s': expected ACCEPT or REJECT", v);
-				return -EINVAL;
-			}
-		} else if (strcmp(w, "limit") == 0) {
-			if (dpf_parse_u64(v, DPF_STORE_MAX_RESULTS, &n) < 0 || n == 0) {
-				snprintf(err, err_len, "limit '%s': expected 1..%d", v,
-					 DPF_STORE_MAX_RESULTS);
-				return -EINVAL;
-			}
-			f->limit = (uint32_t)n;
-		} else if (strcmp(w, "since") == 0 || strcmp(w, "until") == 0) {
-			if (dpf_store_time_word(w, v, &f->since, &f->until, err, err_len) < 0)
-				return -EINVAL;
-		} else {
-			snprintf(err, err_len,
-				 "unknown filter '%s' (iface, src, dst, port, proto, action, "
-				 "oldest, limit, since, until)",
-				 w);
+		v = argv[++i];
+		if (strcmp(w, "limit") == 0)
+			rc = limit_word(span, v, err, err_len);
+		else if (strcmp(w, "since") == 0 || strcmp(w, "until") == 0)
+			rc = time_word(span, w, v, err, err_len);
+		else
+			rc = k->parse_word(filter, w, v, lookup, arg, err, err_len);
+		if (rc < 0)
 			return -EINVAL;
-		}
 	}
 	return 0;
 }
 
-static bool
-in_prefix(uint8_t family, uint8_t len, const uint8_t *prefix, uint8_t rfamily,
-	  const uint8_t *addr)
+bool
+store_in_prefix(const struct dpf_store_prefix *p, uint8_t family, const uint8_t *addr)
 {
-	return family == rfamily && dpf_prefix_match(prefix, addr, len);
+	return p->family == family && dpf_prefix_match(p->addr, addr, p->len);
 }
 
-static bool
-matches(const void *filter, const void *rec)
+int
+store_prefix_word(struct dpf_store_prefix *p, bool *given, const char *w, const char *v, char *err,
+		  size_t err_len)
 {
-	const struct dpf_store_filter *f = filter;
-	const struct dpf_record *r = rec;
-	const struct dpf_flow_key *k = &r->key;
-
-	if (f->iface >= 0 && k->iface != f->iface)
-		return false;
-	if (f->proto >= 0 && k->proto != f->proto)
-		return false;
-	if (f->action >= 0 && k->action != f->action)
-		return false;
-	/* Active at some second of [since, until]. */
-	if (r->end < f->since || r->start > f->until)
-		return false;
-	if (f->port >= 0 && k->src_port != f->port && k->dst_port != f->port &&
-	    r->post.src_port != f->port && r->post.dst_port != f->port)
-		return false;
-	if (f->has_src && !in_prefix(f->src.family, f->src.len, f->src.addr, k->family,
-				     k->src_addr) &&
-	    !in_prefix(f->src.family, f->src.len, f->src.addr, k->family, r->post.src_addr))
-		return false;
-	if (f->has_dst && !in_prefix(f->dst.family, f->dst.len, f->dst.addr, k->family,
-				     k->dst_addr) &&
-	    !in_prefix(f->dst.family, f->dst.len, f->dst.addr, k->family, r->post.dst_addr))
-		return false;
-	return true;
+	/* Host bits may be set: entries inside the prefix match. */
+	if (dpf_cidr_parse(v, p->addr, &p->family, &p->len) < 0) {
+		snprintf(err, err_len, "%s '%s': not an address or CIDR", w, v);
+		return -EINVAL;
+	}
+	*given = true;
+	return 0;
 }
 
-uint32_t
-dpf_store_query(struct dpf_store *s, const struct dpf_store_filter *f, struct dpf_record *out,
-		uint32_t max)
+void
+store_span_init(struct dpf_store_span *span)
 {
-	return store_ring_query(&s->r, f, matches, f->oldest_first, f->limit, out, max);
+	span->until = UINT64_MAX;
 }
+
+int
+store_iface_word(uint16_t *iface, bool *given, const char *w, const char *v, store_lookup_t lookup,
+		 void *arg, char *err, size_t err_len)
+{
+	int idx = lookup != NULL ? lookup(arg, v) : -1;
+	uint64_t n;
+
+	if (idx < 0 && dpf_parse_u64(v, 65535, &n) == 0)
+		idx = (int)n;
+	if (idx < 0 || idx > UINT16_MAX) {
+		snprintf(err, err_len, "%s '%s': no such interface", w, v);
+		return -EINVAL;
+	}
+	*iface = (uint16_t)idx;
+	*given = true;
+	return 0;
+}
+
+int
+store_port_word(uint16_t *port, bool *given, const char *w, const char *v, char *err,
+		size_t err_len)
+{
+	uint64_t n;
+
+	if (dpf_parse_u64(v, 65535, &n) < 0) {
+		snprintf(err, err_len, "%s '%s': expected 0..65535", w, v);
+		return -EINVAL;
+	}
+	*port = (uint16_t)n;
+	*given = true;
+	return 0;
+}
+
+int
+store_proto_word(uint8_t *proto, bool *given, const char *v, char *err, size_t err_len)
+{
+	if (dpf_proto_parse(v, true, proto) < 0) {
+		snprintf(err, err_len,
+			 "proto '%s': expected tcp, udp, icmp, icmpv6, sctp, gre, esp or 0..255",
+			 v);
+		return -EINVAL;
+	}
+	*given = true;
+	return 0;
+}
+
+/* --------------------------------------------------------------------- CSV */
 
 void
 dpf_store_time_text(uint64_t sec, char *buf, size_t len)
@@ -292,8 +400,8 @@ dpf_store_time_text(uint64_t sec, char *buf, size_t len)
  * One RFC 4180 field: quoted when it holds a comma, a quote, CR or LF (an
  * interface-id may hold any printable character), its quotes doubled.
  */
-void
-dpf_store_csv_field(FILE *f, const char *v, bool last)
+static void
+csv_field(FILE *f, const char *v, bool last)
 {
 	if (strpbrk(v, ",\"\r\n") == NULL) {
 		fputs(v, f);
@@ -309,77 +417,65 @@ dpf_store_csv_field(FILE *f, const char *v, bool last)
 	fputs(last ? "\r\n" : ",", f);
 }
 
-static const char *const csv_columns[] = {
-	"interface-id", "pkt-srcaddr", "pkt-srcport", "pkt-dstaddr", "pkt-dstport", "srcaddr",
-	"srcport",	"dstaddr",     "dstport",     "protocol",    "packets",	    "bytes",
-	"action",	"start",       "end",	      "start-ms",    "end-ms",
-};
-#define CSV_COLUMNS RTE_DIM(csv_columns)
-
-/* The text of every column of one record, in csv_columns order. */
-struct csv_row {
-	char ps[DPF_ADDR_TEXT_MAX], pd[DPF_ADDR_TEXT_MAX], s[DPF_ADDR_TEXT_MAX],
-		d[DPF_ADDR_TEXT_MAX];
-	char num[9][24];
-	char ts[32], te[32];
-	const char *col[CSV_COLUMNS];
-};
-
 static void
-csv_row_fill(struct csv_row *w, const struct dpf_record *r, const char *id)
+put_row(FILE *f, const char *const *col, size_t n, const char *sep)
 {
-	const uint64_t nums[] = {r->key.src_port,  r->key.dst_port, r->post.src_port,
-				 r->post.dst_port, r->key.proto,    r->packets,
-				 r->bytes,	   r->start * 1000, r->end * 1000};
-	size_t i;
+	size_t c;
 
-	dpf_addr_format(r->key.family, r->key.src_addr, w->ps, sizeof(w->ps));
-	dpf_addr_format(r->key.family, r->key.dst_addr, w->pd, sizeof(w->pd));
-	dpf_addr_format(r->key.family, r->post.src_addr, w->s, sizeof(w->s));
-	dpf_addr_format(r->key.family, r->post.dst_addr, w->d, sizeof(w->d));
-	dpf_store_time_text(r->start, w->ts, sizeof(w->ts));
-	dpf_store_time_text(r->end, w->te, sizeof(w->te));
-	for (i = 0; i < RTE_DIM(nums); i++)
-		snprintf(w->num[i], sizeof(w->num[i]), "%" PRIu64, nums[i]);
-	w->col[0] = id;
-	w->col[1] = w->ps;
-	w->col[2] = w->num[0];
-	w->col[3] = w->pd;
-	w->col[4] = w->num[1];
-	w->col[5] = w->s;
-	w->col[6] = w->num[2];
-	w->col[7] = w->d;
-	w->col[8] = w->num[3];
-	w->col[9] = w->num[4];
-	w->col[10] = w->num[5];
-	w->col[11] = w->num[6];
-	w->col[12] = r->key.action == DPF_ACTION_REJECT ? "REJECT" : "ACCEPT";
-	w->col[13] = w->ts;
-	w->col[14] = w->te;
-	w->col[15] = w->num[7];
-	w->col[16] = w->num[8];
+	for (c = 0; c < n; c++) {
+		if (sep == NULL) {
+			csv_field(f, col[c], c + 1 == n);
+			continue;
+		}
+		fputs(col[c], f);
+		fputs(c + 1 == n ? "\n" : sep, f);
+	}
 }
 
 int
-dpf_store_write_csv(FILE *f, const struct dpf_record *recs, uint32_t n,
-		    const struct dpf_iface_meta *ifaces, uint16_t n_ifaces)
+store_write(FILE *f, const struct dpf_store_kind *k, const void *entries, uint32_t n,
+	    const struct dpf_iface_meta *ifaces, uint16_t n_ifaces, const char *sep, bool header)
 {
-	struct csv_row w;
+	const unsigned char *e = entries;
+	struct store_row w;
 	uint32_t i;
-	size_t c;
 
 	/* Formatted here, written to the caller's stream: this library prints nothing. */
-	for (c = 0; c < CSV_COLUMNS; c++)
-		dpf_store_csv_field(f, csv_columns[c], c + 1 == CSV_COLUMNS);
-	for (i = 0; i < n; i++) {
-		const struct dpf_record *r = &recs[i];
-		const char *id = r->key.iface < n_ifaces && ifaces[r->key.iface].interface_id
-					 ? ifaces[r->key.iface].interface_id
-					 : "-";
-
-		csv_row_fill(&w, r, id);
-		for (c = 0; c < CSV_COLUMNS; c++)
-			dpf_store_csv_field(f, w.col[c], c + 1 == CSV_COLUMNS);
+	if (header)
+		put_row(f, k->columns, k->n_columns, sep);
+	for (i = 0; i < n; i++, e += k->entry_size) {
+		k->row(e, ifaces, n_ifaces, &w);
+		put_row(f, w.col, k->n_columns, sep);
 	}
 	return ferror(f) ? -EIO : 0;
+}
+
+void
+store_col_iface(struct store_row *w, size_t c, uint16_t iface, const struct dpf_iface_meta *ifaces,
+		uint16_t n_ifaces)
+{
+	w->col[c] = iface < n_ifaces && ifaces[iface].interface_id != NULL
+			    ? ifaces[iface].interface_id
+			    : "-";
+}
+
+void
+store_col_u64(struct store_row *w, size_t c, uint64_t v)
+{
+	snprintf(w->text[c], sizeof(w->text[c]), "%" PRIu64, v);
+	w->col[c] = w->text[c];
+}
+
+void
+store_col_addr(struct store_row *w, size_t c, uint8_t family, const uint8_t *addr)
+{
+	dpf_addr_format(family, addr, w->text[c], sizeof(w->text[c]));
+	w->col[c] = w->text[c];
+}
+
+void
+store_col_time(struct store_row *w, size_t c, uint64_t sec)
+{
+	dpf_store_time_text(sec, w->text[c], sizeof(w->text[c]));
+	w->col[c] = w->text[c];
 }

@@ -4,9 +4,11 @@
 
 /**
  * @file
- * Recent flows: a bounded ring of the records of the latest closed windows,
- * for the `show flows` and `export flows csv` commands (flow-log consoles show
- * the newest flows first, up to 10,000, filtered by any field).
+ * Recent entries: a bounded ring of the latest closed windows' flow records
+ * (`show flows`, `export flows csv`) or connection flow logs (`show
+ * connections`, dpf_connstore.h): flow-log consoles show the newest first, up
+ * to 10,000, filtered by any field. One ring, one filter grammar (the span's
+ * words: oldest, limit, since, until) and one CSV quoting for both kinds.
  *
  * Thread safety: one writer (the writer thread) and any number of readers
  * (the CLI, telemetry); an internal mutex, never taken on the RX path.
@@ -21,37 +23,84 @@
 
 #define DPF_STORE_MAX_RESULTS 10000
 
+/**
+ * A store: one ring of fixed-size entries of one kind, the oldest
+ * overwritten once full. The kinds:
+ *  - dpf_store_flows: struct dpf_record (OK rows only; NODATA/SKIPDATA rows
+ *    are not kept), searched with struct dpf_store_filter (below);
+ *  - dpf_store_connections: struct dpf_connstore_rec, searched with struct
+ *    dpf_connstore_filter (dpf_connstore.h).
+ */
 struct dpf_store;
+struct dpf_store_kind;
+
+extern const struct dpf_store_kind dpf_store_flows;
+extern const struct dpf_store_kind dpf_store_connections;
 
 /**
- * An empty store of capacity records. Needs no EAL.
+ * An empty store of capacity entries of kind. Needs no EAL.
  * @return the store, or NULL with rte_errno = EINVAL (capacity 0) or ENOMEM
  */
-struct dpf_store *dpf_store_create(uint32_t capacity);
+struct dpf_store *dpf_store_create(const struct dpf_store_kind *kind, uint32_t capacity);
 
 /** NULL-safe. Once no thread uses the store. */
 void dpf_store_free(struct dpf_store *s);
 
-/** Append OK records (other rows are ignored); the oldest are overwritten. */
-void dpf_store_add(struct dpf_store *s, const struct dpf_record *recs, uint32_t n);
+/** Append n entries of the store's kind (those it keeps); the oldest are overwritten. */
+void dpf_store_add(struct dpf_store *s, const void *entries, uint32_t n);
 
-/** Records held. */
+/** Entries held. */
 uint32_t dpf_store_count(struct dpf_store *s);
 
-struct dpf_store_filter {
-	int32_t iface;        /**< -1: any */
-	bool has_src, has_dst;
-	struct {
-		uint8_t family, len;
-		uint8_t addr[16];
-	} src, dst;           /**< pre-NAT or post-NAT address inside the prefix */
-	int32_t port;         /**< -1: any; matches either port, either view */
-	int32_t proto;        /**< -1: any */
-	int32_t action;       /**< -1: any, else enum dpf_action */
+/** Entries it can hold (what it was created with). */
+uint32_t dpf_store_capacity(const struct dpf_store *s);
+
+/** Bytes of one entry (room for query results). */
+size_t dpf_store_entry_size(const struct dpf_store *s);
+
+/** What every kind's filter starts with: order, count and time span. */
+struct dpf_store_span {
 	bool oldest_first;
-	uint32_t limit;       /**< 0 = DPF_STORE_MAX_RESULTS; capped there */
-	uint64_t since;       /**< Unix seconds: flows whose end is at or after it (0: any) */
-	uint64_t until;       /**< Unix seconds: flows whose start is at or before it */
+	uint32_t limit; /**< 0 = DPF_STORE_MAX_RESULTS; capped there */
+	uint64_t since; /**< Unix seconds: entries whose end is at or after it (0: any) */
+	uint64_t until; /**< Unix seconds: entries whose start is at or before it */
+};
+
+/** An address prefix a filter's src or dst must hold. */
+struct dpf_store_prefix {
+	uint8_t family, len;
+	uint8_t addr[16];
+};
+
+/**
+ * Copy the entries filter (of the store's kind) matches, newest first (or
+ * oldest first), at most max and at most its limit.
+ * @return number copied
+ */
+uint32_t dpf_store_query(struct dpf_store *s, const void *filter, void *out, uint32_t max);
+
+/**
+ * Parse filter words for the store's kind (as dpf_store_filter_parse() or
+ * dpf_connstore_filter_parse(); default_limit where no limit word is given)
+ * and copy what they match into out, as dpf_store_query().
+ * @return number copied, or -EINVAL with a message naming the word
+ */
+int dpf_store_select(struct dpf_store *s, int argc, char **argv, uint32_t default_limit,
+		     int (*lookup_iface)(void *arg, const char *id), void *arg, void *out,
+		     uint32_t max, char *err, size_t err_len);
+
+/**
+ * The recent flows' filter. A field filters only when its has_ flag is set
+ * (its word was given): all zero but the span matches everything.
+ */
+struct dpf_store_filter {
+	struct dpf_store_span span; /**< first: the words every kind takes */
+	bool has_iface, has_src, has_dst, has_port, has_proto, has_action;
+	uint16_t iface;			  /**< interface index */
+	struct dpf_store_prefix src, dst; /**< pre-NAT or post-NAT address inside the prefix */
+	uint16_t port;			  /**< either port, either view */
+	uint8_t proto;
+	uint8_t action; /**< enum dpf_action */
 };
 
 /** Filter that matches everything, newest first. */
@@ -69,8 +118,8 @@ void dpf_store_filter_init(struct dpf_store_filter *f);
  * @return 0, or -EINVAL with a message naming the word
  */
 int dpf_store_filter_parse(struct dpf_store_filter *f, int argc, char **argv,
-			   int (*lookup_iface)(void *arg, const char *id), void *arg,
-			   char *err, size_t err_len);
+			   int (*lookup_iface)(void *arg, const char *id), void *arg, char *err,
+			   size_t err_len);
 
 /** The filter keywords dpf_store_filter_parse() takes, NULL-terminated (completion). */
 extern const char *const dpf_store_filter_words[];
@@ -80,13 +129,6 @@ extern const char *const dpf_store_filter_words[];
  * @return 0, or -EINVAL
  */
 int dpf_store_time_parse(const char *s, uint64_t *sec);
-
-/**
- * Copy matching records, newest first (or oldest first), at most max.
- * @return number copied
- */
-uint32_t dpf_store_query(struct dpf_store *s, const struct dpf_store_filter *f,
-			 struct dpf_record *out, uint32_t max);
 
 /**
  * Write records as CSV with a header: interface-id, pre- and post-NAT tuple,
@@ -101,27 +143,5 @@ int dpf_store_write_csv(FILE *f, const struct dpf_record *recs, uint32_t n,
 
 /** "MM/DD/YYYY HH:MM:SS AM/PM" of a Unix time (UTC). buf >= 23 bytes. */
 void dpf_store_time_text(uint64_t sec, char *buf, size_t len);
-
-/*
- * Shared with the connection store (dpf_connstore.h): one filter grammar,
- * one CSV writer.
- */
-
-/**
- * The checks every filter word gets: argv[i] not given earlier (a second
- * value would replace the first), and followed by a value unless "oldest".
- * @return 0, or -EINVAL with a message
- */
-int dpf_store_word_check(int argc, char **argv, int i, char *err, size_t err_len);
-
-/**
- * since/until (w) TIME (v) into *since / *until, checked against each other.
- * @return 0, or -EINVAL with a message
- */
-int dpf_store_time_word(const char *w, const char *v, uint64_t *since, uint64_t *until, char *err,
-			size_t err_len);
-
-/** One RFC 4180 field, then "," or (last) CRLF. */
-void dpf_store_csv_field(FILE *f, const char *v, bool last);
 
 #endif /* DPF_STORE_H */

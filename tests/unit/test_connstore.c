@@ -57,7 +57,7 @@ parse(struct dpf_connstore_filter *f, const char *words, char *err, size_t len)
 
 /* The source ports of the matching logs, in query order, as "p1 p2 ...". */
 static const char *
-ports(struct dpf_connstore *s, const char *words)
+ports(struct dpf_store *s, const char *words)
 {
 	static char out[256];
 	struct dpf_connstore_rec got[16];
@@ -68,7 +68,7 @@ ports(struct dpf_connstore *s, const char *words)
 
 	if (parse(&f, words, err, sizeof(err)) != 0)
 		fail_msg("'%s': %s", words, err);
-	n = dpf_connstore_query(s, &f, got, 16);
+	n = dpf_store_query(s, &f, got, 16);
 	out[0] = '\0';
 	for (i = 0; i < n; i++)
 		at += (size_t)snprintf(out + at, sizeof(out) - at, "%s%u", i ? " " : "",
@@ -77,10 +77,10 @@ ports(struct dpf_connstore *s, const char *words)
 }
 
 /* Five logs of two interfaces, in window order (sport 1..5). */
-static struct dpf_connstore *
+static struct dpf_store *
 five(uint32_t capacity)
 {
-	struct dpf_connstore *s = dpf_connstore_create(capacity);
+	struct dpf_store *s = dpf_store_create(&dpf_store_connections, capacity);
 	struct dpf_connstore_rec r[5] = {
 		rec(0, true, "10.0.0.1", 1, "192.0.2.1", 80, 6, 1000),
 		rec(0, false, "192.0.2.9", 2, "10.0.0.1", 22, 6, 1060),
@@ -95,44 +95,44 @@ five(uint32_t capacity)
 	r[1].log.tcp_flags_initiator = 0x02;
 	r[1].log.tcp_flags_target = 0x04 | 0x10; /* RST ACK */
 	r[4].log.tcp_flags_initiator = 0x02 | 0x08 | 0x20;
-	dpf_connstore_add(s, r, 3);
-	dpf_connstore_add(s, r + 3, 2);
+	dpf_store_add(s, r, 3);
+	dpf_store_add(s, r + 3, 2);
 	return s;
 }
 
 static void
 test_connstore_newest_first_oldest_limit(void **state)
 {
-	struct dpf_connstore *s = five(16);
+	struct dpf_store *s = five(16);
 
 	(void)state;
-	assert_int_equal(dpf_connstore_count(s), 5);
+	assert_int_equal(dpf_store_count(s), 5);
 	assert_string_equal(ports(s, ""), "5 4 3 2 1");
 	assert_string_equal(ports(s, "oldest"), "1 2 3 4 5");
 	assert_string_equal(ports(s, "limit 2"), "5 4");
 	assert_string_equal(ports(s, "oldest limit 2"), "1 2");
-	dpf_connstore_free(s);
+	dpf_store_free(s);
 }
 
 static void
 test_connstore_overwrites_oldest_when_full(void **state)
 {
-	struct dpf_connstore *s = five(3);
+	struct dpf_store *s = five(3);
 
 	(void)state;
-	assert_int_equal(dpf_connstore_count(s), 3);
-	assert_int_equal(dpf_connstore_capacity(s), 3);
+	assert_int_equal(dpf_store_count(s), 3);
+	assert_int_equal(dpf_store_capacity(s), 3);
 	assert_string_equal(ports(s, ""), "5 4 3");
 	assert_string_equal(ports(s, "oldest"), "3 4 5");
-	assert_null(dpf_connstore_create(0));
-	dpf_connstore_free(s);
-	dpf_connstore_free(NULL);
+	assert_null(dpf_store_create(&dpf_store_connections, 0));
+	dpf_store_free(s);
+	dpf_store_free(NULL);
 }
 
 static void
 test_connstore_filter_on_every_field(void **state)
 {
-	struct dpf_connstore *s = five(16);
+	struct dpf_store *s = five(16);
 
 	(void)state;
 	/* The interface is the Source Node of outbound logs, the Dest Node of the others. */
@@ -157,7 +157,7 @@ test_connstore_filter_on_every_field(void **state)
 	assert_string_equal(ports(s, "since 1066 until 1119"), "");
 	assert_string_equal(ports(s, "until 1970-01-01T00:16:40Z"), "1");
 	assert_string_equal(ports(s, "src-node 0 dport 80 sent 105 oldest"), "5");
-	dpf_connstore_free(s);
+	dpf_store_free(s);
 }
 
 static void
@@ -177,7 +177,7 @@ test_connstore_filter_errors_name_the_word(void **state)
 		{"limit 10001", "limit '10001': expected 1..10000"},
 		{"src 10.0.0.0/33", "src '10.0.0.0/33': not an address or CIDR"},
 		{"src-node eni-x", "src-node 'eni-x': no such interface"},
-		{"proto nope", "proto 'nope': expected tcp, udp or 0..255"},
+		{"proto nope", "proto 'nope': expected tcp, udp, icmp, icmpv6, sctp, gre, esp or 0..255"},
 		{"since 2000 until 1000", "until '1000': since is after until"},
 		{"until noon", "until 'noon': expected a UTC time"},
 		{"recv", "'recv' needs a value"},
@@ -213,7 +213,7 @@ test_connstore_flag_names(void **state)
 
 /* The whole output of dpf_connstore_write() for the store's logs, newest first. */
 static char *
-written(struct dpf_connstore *s, const char *sep, const struct dpf_iface_meta *m, uint16_t n_m)
+written(struct dpf_store *s, const char *sep, const struct dpf_iface_meta *m, uint16_t n_m)
 {
 	struct dpf_connstore_rec got[16];
 	struct dpf_connstore_filter f;
@@ -223,7 +223,7 @@ written(struct dpf_connstore *s, const char *sep, const struct dpf_iface_meta *m
 	uint32_t n;
 
 	dpf_connstore_filter_init(&f);
-	n = dpf_connstore_query(s, &f, got, 16);
+	n = dpf_store_query(s, &f, got, 16);
 	assert_int_equal(dpf_connstore_write(out, got, n, m, n_m, sep), 0);
 	fclose(out);
 	return buf;
@@ -232,7 +232,7 @@ written(struct dpf_connstore *s, const char *sep, const struct dpf_iface_meta *m
 static void
 test_connstore_csv_columns_and_quoting(void **state)
 {
-	struct dpf_connstore *s = dpf_connstore_create(4);
+	struct dpf_store *s = dpf_store_create(&dpf_store_connections, 4);
 	struct dpf_connstore_rec r =
 		rec(0, true, "10.0.0.1", 40000, "192.0.2.1", 80, 6, 1700000000);
 	struct dpf_iface_meta m[1];
@@ -242,9 +242,9 @@ test_connstore_csv_columns_and_quoting(void **state)
 	memset(m, 0, sizeof(m));
 	m[0].interface_id = "eni-a,b\"c";
 	r.log.tcp_flags_initiator = 0x02 | 0x10;
-	dpf_connstore_add(s, &r, 1);
+	dpf_store_add(s, &r, 1);
 	r = rec(1, false, "192.0.2.9", 5353, "10.0.0.1", 53, 17, 1700000060);
-	dpf_connstore_add(s, &r, 1);
+	dpf_store_add(s, &r, 1);
 	csv = written(s, NULL, m, 1);
 	assert_string_equal(
 		csv,
@@ -262,12 +262,12 @@ test_connstore_csv_columns_and_quoting(void **state)
 				      "SYN,ACK\n"));
 	free(csv);
 	free(table);
-	dpf_connstore_free(s);
+	dpf_store_free(s);
 }
 
 /* A writer thread adds while this one queries: every copy is whole. */
 struct race {
-	struct dpf_connstore *s;
+	struct dpf_store *s;
 	uint32_t rounds;
 };
 
@@ -282,7 +282,7 @@ race_writer(void *arg)
 			rec(0, true, "10.0.0.1", (uint16_t)i, "192.0.2.1", 80, 6, 1000 + i);
 
 		x.log.bytes_from_target = i; /* consistent with the port and start */
-		dpf_connstore_add(r->s, &x, 1);
+		dpf_store_add(r->s, &x, 1);
 	}
 	return NULL;
 }
@@ -290,7 +290,7 @@ race_writer(void *arg)
 static void
 test_connstore_concurrent_add_and_query(void **state)
 {
-	struct race r = {.s = dpf_connstore_create(64), .rounds = 20000};
+	struct race r = {.s = dpf_store_create(&dpf_store_connections, 64), .rounds = 20000};
 	struct dpf_connstore_rec got[64];
 	struct dpf_connstore_filter f;
 	pthread_t t;
@@ -300,7 +300,7 @@ test_connstore_concurrent_add_and_query(void **state)
 	dpf_connstore_filter_init(&f);
 	assert_int_equal(pthread_create(&t, NULL, race_writer, &r), 0);
 	while (loops++ < 2000) {
-		n = dpf_connstore_query(r.s, &f, got, 64);
+		n = dpf_store_query(r.s, &f, got, 64);
 		for (i = 0; i < n; i++) {
 			const struct dpf_conn_log *l = &got[i].log;
 
@@ -312,8 +312,8 @@ test_connstore_concurrent_add_and_query(void **state)
 		}
 	}
 	pthread_join(t, NULL);
-	assert_int_equal(dpf_connstore_count(r.s), 64);
-	dpf_connstore_free(r.s);
+	assert_int_equal(dpf_store_count(r.s), 64);
+	dpf_store_free(r.s);
 }
 
 int

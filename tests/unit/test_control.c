@@ -97,7 +97,7 @@ setup(void **state)
 		return -1;
 	t.plan = dpf_window_plan_create(60);
 	t.wall = dpf_wall_create();
-	t.store = dpf_store_create(16);
+	t.store = dpf_store_create(&dpf_store_flows, 16);
 	t.rules = dpf_rules_create(&rp);
 	t.fmt_ctx.ifaces = &meta;
 	t.fmt_ctx.n_ifaces = 1;

@@ -61,7 +61,7 @@ query(struct dpf_store *s, const char *words, struct dpf_record *out)
 static void
 test_store_newest_first_filters_and_limit(void **state)
 {
-	struct dpf_store *s = dpf_store_create(16);
+	struct dpf_store *s = dpf_store_create(&dpf_store_flows, 16);
 	struct dpf_record r[6], out[100];
 	struct dpf_record nodata;
 
@@ -104,7 +104,7 @@ test_store_newest_first_filters_and_limit(void **state)
 static void
 test_store_overwrites_oldest_when_full(void **state)
 {
-	struct dpf_store *s = dpf_store_create(3);
+	struct dpf_store *s = dpf_store_create(&dpf_store_flows, 3);
 	struct dpf_record r, out[10];
 	uint64_t i;
 
@@ -118,7 +118,7 @@ test_store_overwrites_oldest_when_full(void **state)
 	assert_int_equal(out[0].start, 1007);
 	assert_int_equal(out[2].start, 1009);
 	dpf_store_free(s);
-	assert_null(dpf_store_create(0));
+	assert_null(dpf_store_create(&dpf_store_flows, 0));
 }
 
 static void
@@ -140,6 +140,12 @@ test_store_filter_errors_name_the_word(void **state)
 		{{"limit", "0"}, 2, "limit '0'"},
 		{{"limit", "10001"}, 2, "limit '10001'"},
 		{{"colour", "red"}, 2, "unknown filter 'colour'"},
+		/* Unknown before anything else: not "'colour' needs a value". */
+		{{"colour", NULL},
+		 1,
+		 "unknown filter 'colour' (iface, src, dst, port, proto, action, oldest, limit, "
+		 "since, "
+		 "until)"},
 		{{"iface", NULL}, 1, "'iface' needs a value"},
 		{{"iface", "eni-x"}, 2, "iface 'eni-x': no such interface"},
 	};
@@ -151,18 +157,49 @@ test_store_filter_errors_name_the_word(void **state)
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		dpf_store_filter_init(&f);
 		err[0] = '\0';
-		assert_int_equal(dpf_store_filter_parse(&f, bad[i].argc, (char **)bad[i].words, NULL,
-							NULL, err, sizeof(err)),
+		assert_int_equal(dpf_store_filter_parse(&f, bad[i].argc, (char **)bad[i].words,
+							NULL, NULL, err, sizeof(err)),
 				 -EINVAL);
 		if (strstr(err, bad[i].msg) == NULL)
 			fail_msg("case %zu: '%s' does not contain '%s'", i, err, bad[i].msg);
 	}
 }
 
+/* dpf_store_select: the kind's words, the caller's default limit unless a limit word. */
+static void
+test_store_select_parses_the_kind_words_and_default_limit(void **state)
+{
+	struct dpf_store *s = dpf_store_create(&dpf_store_flows, 16);
+	struct dpf_record r[5], out[16];
+	char *udp[] = {"proto", "udp"}, *three[] = {"limit", "3"}, *bad[] = {"sport", "1"};
+	char err[256];
+	uint32_t i;
+
+	(void)state;
+	assert_non_null(s);
+	assert_int_equal(dpf_store_entry_size(s), sizeof(struct dpf_record));
+	for (i = 0; i < 5; i++)
+		r[i] = rec(0, "10.0.0.1", (uint16_t)i, "192.0.2.1", 53, i < 2 ? 17 : 6,
+			   DPF_ACTION_ACCEPT, 100 + i);
+	dpf_store_add(s, r, 5);
+	assert_int_equal(dpf_store_select(s, 0, NULL, 2, NULL, NULL, out, 16, err, sizeof(err)), 2);
+	assert_int_equal(out[0].key.src_port, 4); /* newest first */
+	assert_int_equal(dpf_store_select(s, 2, three, 2, NULL, NULL, out, 16, err, sizeof(err)),
+			 3);
+	assert_int_equal(dpf_store_select(s, 2, udp, 100, NULL, NULL, out, 16, err, sizeof(err)),
+			 2);
+	assert_int_equal(out[0].key.src_port, 1);
+	/* A word of the connection kind is not one of the flows'. */
+	assert_int_equal(dpf_store_select(s, 2, bad, 100, NULL, NULL, out, 16, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "unknown filter 'sport'"));
+	dpf_store_free(s);
+}
+
 static void
 test_store_time_range_matches_flows_active_in_it(void **state)
 {
-	struct dpf_store *s = dpf_store_create(16);
+	struct dpf_store *s = dpf_store_create(&dpf_store_flows, 16);
 	struct dpf_record r[3], out[100];
 	struct dpf_store_filter f;
 	char *bad[] = {"since", "yesterday"}, *swap[] = {"since", "200", "until", "100"};
@@ -214,8 +251,8 @@ static void
 test_store_csv_has_header_and_both_time_forms(void **state)
 {
 	struct dpf_iface_meta m = {.interface_id = "eni-1"};
-	struct dpf_record r = rec(0, "10.0.0.1", 1000, "192.0.2.1", 80, 6, DPF_ACTION_REJECT,
-				  1566933133);
+	struct dpf_record r =
+		rec(0, "10.0.0.1", 1000, "192.0.2.1", 80, 6, DPF_ACTION_REJECT, 1566933133);
 	char *buf = NULL, tt[32];
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
@@ -260,6 +297,7 @@ main(void)
 		cmocka_unit_test(test_store_newest_first_filters_and_limit),
 		cmocka_unit_test(test_store_overwrites_oldest_when_full),
 		cmocka_unit_test(test_store_filter_errors_name_the_word),
+		cmocka_unit_test(test_store_select_parses_the_kind_words_and_default_limit),
 		cmocka_unit_test(test_store_time_range_matches_flows_active_in_it),
 		cmocka_unit_test(test_store_csv_has_header_and_both_time_forms),
 		cmocka_unit_test(test_store_csv_quotes_fields_with_comma_or_quote),
