@@ -491,7 +491,8 @@ decap_header(const uint8_t *data, struct tun_span *sp, unsigned int type, uint8_
 	case DPF_TUN_GRE:
 		return decap_gre(data, sp, h);
 	default:
-		h->ethertype = outer_proto == IPPROTO_IPIP ? RTE_ETHER_TYPE_IPV4 : RTE_ETHER_TYPE_IPV6;
+		h->ethertype =
+			outer_proto == IPPROTO_IPIP ? RTE_ETHER_TYPE_IPV4 : RTE_ETHER_TYPE_IPV6;
 		return DPF_PKT_OK;
 	}
 }

@@ -560,10 +560,9 @@ parse_args(int argc, char **argv)
 		{"family", required_argument, NULL, 'f'}, {"proto", required_argument, NULL, 'p'},
 		{"flows", required_argument, NULL, 'n'},  {"dist", required_argument, NULL, 'd'},
 		{"zipf-s", required_argument, NULL, 's'}, {"packets", required_argument, NULL, 'P'},
-		{"reps", required_argument, NULL, 'r'},   {"table", required_argument, NULL, 't'},
+		{"reps", required_argument, NULL, 'r'},	  {"table", required_argument, NULL, 't'},
 		{"cold", no_argument, NULL, 'c'},	  {"help", no_argument, NULL, 'h'},
-		{"vxlan", no_argument, NULL, 'v'},
-		{NULL, 0, NULL, 0},
+		{"vxlan", no_argument, NULL, 'v'},	  {NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -723,8 +722,8 @@ main(int argc, char **argv)
 			/* Every packet must have been counted in a flow: else the cell is void. */
 			if (core->cnt.logged_packets != b.flows + b.packets ||
 			    core->cnt.flows_created != b.flows ||
-			    (b.vxlan && core->cnt.tunnel_packets[DPF_TUN_VXLAN] !=
-						b.flows + b.packets)) {
+			    (b.vxlan &&
+			     core->cnt.tunnel_packets[DPF_TUN_VXLAN] != b.flows + b.packets)) {
 				fprintf(stderr,
 					"bench: %s: logged %" PRIu64 " of %" PRIu64
 					" packets, %" PRIu64 " flows of %u\n",
@@ -757,11 +756,10 @@ main(int argc, char **argv)
 		       "mean_cycles_med=%.1f insert_cycles_med=%.1f insert_mpps_med=%.2f "
 		       "table_bytes_per_flow=%.1f\n",
 		       b.vxlan ? "-vxlan" : "", table_names[k], b.family,
-		       b.proto == IPPROTO_TCP ? "tcp" : "udp", b.flows,
-		       b.zipf ? "zipf" : "uniform", b.zipf ? b.zipf_s : 0.0, b.frame_len + 4,
-		       b.cold, b.packets, b.reps, med, min, max, hz / med / 1e6, hz / max / 1e6,
-		       hz / min / 1e6, mmed, imed, hz / imed / 1e6,
-		       (double)(k == TABLE_DPF ? ft_bytes : rh_bytes) / b.flows);
+		       b.proto == IPPROTO_TCP ? "tcp" : "udp", b.flows, b.zipf ? "zipf" : "uniform",
+		       b.zipf ? b.zipf_s : 0.0, b.frame_len + 4, b.cold, b.packets, b.reps, med,
+		       min, max, hz / med / 1e6, hz / max / 1e6, hz / min / 1e6, mmed, imed,
+		       hz / imed / 1e6, (double)(k == TABLE_DPF ? ft_bytes : rh_bytes) / b.flows);
 	}
 	return 0;
 }
