@@ -234,9 +234,8 @@ vxlan_frame(uint8_t *f, uint8_t a, uint8_t b, uint16_t usport, uint8_t x, uint8_
 static void
 test_rss_frame_hashes_the_inner_packet_of_opened_tunnels(void **state)
 {
-	const struct dpf_pkt_decap_cfg on = {.types = DPF_PKT_TUN_BIT(DPF_TUN_VXLAN),
-					     .n_vxlan_ports = 1,
-					     .vxlan_ports = {4789}};
+	const struct dpf_pkt_decap_cfg on = {
+		.types = DPF_PKT_TUN_BIT(DPF_TUN_VXLAN), .n_vxlan_ports = 1, .vxlan_ports = {4789}};
 	const struct dpf_pkt_decap_cfg off = {0};
 	struct dpf_pkt_info pi;
 	uint8_t fwd[104], rev[104];
