@@ -132,12 +132,24 @@ dpf_config_decap(const struct dpf_options *o, struct dpf_pkt_decap_cfg *out)
 }
 
 int
-dpf_config_overlay_check_ifaces(const struct dpf_config *cfg)
+dpf_config_overlay_check_all(const struct dpf_config *cfg)
 {
 	struct dpf_pkt_decap_cfg d;
 	uint16_t i;
 
 	dpf_config_decap(&cfg->opt, &d);
+	/*
+	 * Forward mode translates, fragments and sends a packet by the headers it
+	 * logged: for a tunnel those would be the inner ones, inside a frame
+	 * whose outer headers (lengths, UDP checksum) nothing would update.
+	 */
+	if (d.types != 0 && cfg->opt.forward != NULL) {
+		DPF_LOG(ERR, config,
+			"--decap %s with --forward: forward mode sends packets by the headers it "
+			"logs, and does not rewrite tunnels; open tunnels in monitor mode only\n",
+			cfg->opt.decap);
+		return -EINVAL;
+	}
 	for (i = 0; i < cfg->n_ifaces && d.types == 0; i++) {
 		const struct dpf_iface *ifc = &cfg->ifaces[i];
 
