@@ -167,8 +167,8 @@ destroy_inner_flows(struct dpf_drv_port *dp)
  * key (symmetric either way). Any refusal undoes every rule made.
  */
 static int
-create_inner_flows(struct dpf_drv_port *dp, const struct dpf_drv_inner_rule *rules,
-		   unsigned int n, char *why, size_t why_len)
+create_inner_flows(struct dpf_drv_port *dp, const struct dpf_drv_inner_rule *rules, unsigned int n,
+		   char *why, size_t why_len)
 {
 	const struct dpf_drv_settings *got = &dp->configured;
 	const struct rte_flow_attr attr = {.ingress = 1};
@@ -181,8 +181,9 @@ create_inner_flows(struct dpf_drv_port *dp, const struct dpf_drv_inner_rule *rul
 		struct rte_flow_item_udp udp = {.hdr.dst_port = rte_cpu_to_be_16(rules[r].udp_dst)};
 		struct rte_flow_item_udp udp_mask = {.hdr.dst_port = RTE_BE16(0xffff)};
 		struct rte_flow_action_rss rss = {
-			.func = got->symmetric_hash_function ? RTE_ETH_HASH_FUNCTION_SYMMETRIC_TOEPLITZ
-							     : RTE_ETH_HASH_FUNCTION_DEFAULT,
+			.func = got->symmetric_hash_function
+					? RTE_ETH_HASH_FUNCTION_SYMMETRIC_TOEPLITZ
+					: RTE_ETH_HASH_FUNCTION_DEFAULT,
 			.level = 2,
 			.types = got->rss_hash,
 			.key_len = got->symmetric_hash_function ? 0 : got->rss_key_len,
