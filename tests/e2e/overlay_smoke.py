@@ -6,7 +6,8 @@ A capture of VXLAN (IPv4 underlay) and GENEVE (IPv6 underlay) packets of two
 tenants, one VNI without a tenant interface and one tenant without traffic
 goes through dpflow; the records must be what tshark reads inside the
 tunnels: per tenant interface and inner 5-tuple, the packets, the inner IP
-bytes, the VNI and the outer addresses of the earliest packet. The same with
+bytes, the VNI and the outer addresses of the earliest packet; a tenant
+section with the inner MAC wins over the one of the VNI alone. The same with
 --rxq 4. The full model comparison lives in tests/e2e/overlay.py (h-ovlmodel);
 this one only needs tshark.
 
@@ -39,11 +40,18 @@ vni = 100
 port = 0
 vni = 200
 
+# One vNIC of VNI 200 by its inner source MAC: it wins over the VNI's section.
+[interface eni-tenant-b-vm]
+port = 0
+vni = 200
+mac = 02:00:00:00:00:01
+
 [interface eni-idle]
 port = 0
 vni = 999
 """
-TENANT = {100: "eni-tenant-a", 200: "eni-tenant-b"}
+TENANT = {100: "eni-tenant-a", 200: "eni-tenant-b-vm"}
+IDLE = ("eni-idle", "eni-tenant-b")
 
 
 class Fail(Exception):
@@ -163,12 +171,12 @@ def case_vxlan_geneve_tenants():
         lines1, err1 = dpflow_records(pcap, conf, 1)
         lines4, _ = dpflow_records(pcap, conf, 4)
         check(lines1 == lines4, f"--rxq 1 and 4 differ:\n{lines1}\n{lines4}")
-        got = {}
+        got, nodata = {}, set()
         for ln in lines1:
             f = ln.split()
             if f[8] != "OK":
-                check(f[8] == "NODATA" and f[0] == "eni-idle",
-                      f"a status row other than eni-idle's NODATA: {ln}")
+                check(f[8] == "NODATA", f"a status row other than NODATA: {ln}")
+                nodata.add(f[0])
                 continue
             if f[0] == "eni-underlay":
                 # The VNI without a tenant: its outer UDP flow (unmatched = log).
@@ -176,6 +184,7 @@ def case_vxlan_geneve_tenants():
                       f"unmatched tunnel: {ln}")
                 continue
             got[(f[0], f[1], f[2], f[3], f[4])] = f
+        check(nodata == set(IDLE), f"NODATA rows of {sorted(nodata)}, want {sorted(IDLE)}")
         check(set(got) == set(want), f"flows: dpflow {sorted(got)}, tshark {sorted(want)}")
         for k, w in want.items():
             f = got[k]
