@@ -242,7 +242,7 @@ rx_decap(struct dpf_lcore *lc, uint16_t port, const uint8_t *frame, uint32_t len
 /* Parse m into the burst's next slot and find its interface. */
 static __rte_always_inline enum rx_verdict
 rx_parse(struct dpf_lcore *lc, uint16_t port, struct rte_mbuf *m, struct burst *b,
-	 const bool forward)
+	 const bool forward, const bool decap)
 {
 	struct dpf_pkt_info *pi = &b->pi[b->n];
 	const uint8_t *frame = rte_pktmbuf_mtod(m, const uint8_t *);
@@ -268,7 +268,7 @@ rx_parse(struct dpf_lcore *lc, uint16_t port, struct rte_mbuf *m, struct burst *
 		return RX_FREED;
 	}
 	iface = dpf_ifmap_lookup(lc->sh->ifmap, port, frame, pi);
-	if (unlikely(lc->sh->decap.types != 0)) {
+	if (unlikely(decap)) {
 		enum rx_verdict v = rx_decap(lc, port, frame, rte_pktmbuf_data_len(m), b, &iface);
 
 		if (v == RX_FREED) {
@@ -292,10 +292,36 @@ rx_parse(struct dpf_lcore *lc, uint16_t port, struct rte_mbuf *m, struct burst *
 	return RX_KEEP;
 }
 
+/* The packets of a burst, one by one; decap a constant (rx_collect). */
+static __rte_always_inline void
+rx_collect_pkts(struct dpf_lcore *lc, const struct dpf_rxq_ref *ref, struct rte_mbuf **pkts,
+		uint16_t n, struct burst *b, struct burst_time *bt, const bool forward,
+		const bool decap, dpf_burst_flush_t flush)
+{
+	uint16_t i;
+
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		enum rx_verdict v = RX_PASS;
+		uint64_t t;
+
+		if (i + PREFETCH_AHEAD < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
+		/* After a flush in rx_admit_time() the slot index restarts at 0. */
+		if (rx_admit_time(lc, ref->port, m, bt, b, &t, flush))
+			v = rx_parse(lc, ref->port, m, b, forward, decap);
+		if (v == RX_KEEP)
+			b->t_ns[b->n++] = t;
+		else if (v == RX_PASS)
+			b->tx[b->n_tx++] = m;
+	}
+}
+
 /*
  * A burst's packets into b (those of the open window, parsed) and b->tx
  * (those passed through, not logged). A packet of a later window first
- * flushes what b holds (flush) and flips the window.
+ * flushes what b holds (flush) and flips the window. The loop is compiled
+ * twice, with and without tunnels, so a run without --decap pays no test.
  */
 static __rte_always_inline void
 rx_collect(struct dpf_lcore *lc, const struct dpf_rxq_ref *ref, struct rte_mbuf **pkts,
@@ -311,21 +337,10 @@ rx_collect(struct dpf_lcore *lc, const struct dpf_rxq_ref *ref, struct rte_mbuf 
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	lc->cnt.rx_packets += n;
 	lc->cnt.rx_by_port[ref->port] += n;
-	for (i = 0; i < n; i++) {
-		struct rte_mbuf *m = pkts[i];
-		enum rx_verdict v = RX_PASS;
-		uint64_t t;
-
-		if (i + PREFETCH_AHEAD < n)
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
-		/* After a flush in rx_admit_time() the slot index restarts at 0. */
-		if (rx_admit_time(lc, ref->port, m, &bt, b, &t, flush))
-			v = rx_parse(lc, ref->port, m, b, forward);
-		if (v == RX_KEEP)
-			b->t_ns[b->n++] = t;
-		else if (v == RX_PASS)
-			b->tx[b->n_tx++] = m;
-	}
+	if (unlikely(lc->sh->decap.types != 0))
+		rx_collect_pkts(lc, ref, pkts, n, b, &bt, forward, true, flush);
+	else
+		rx_collect_pkts(lc, ref, pkts, n, b, &bt, forward, false, flush);
 	__atomic_store_n(&lc->last_ns, bt.newest, __ATOMIC_RELAXED);
 }
 
@@ -395,7 +410,7 @@ rx_record_tun_ends(struct dpf_shard *sh, const struct dpf_flow_counters *c,
 	const struct dpf_ft_entry *e = container_of(c, const struct dpf_ft_entry, c);
 	struct dpf_flow_tun_ends *te;
 
-	if (sh->tun_ends == NULL || (c->packets != 0 && t_ns > c->first_ns))
+	if (c->packets != 0 && t_ns > c->first_ns)
 		return;
 	te = &sh->tun_ends[e - dpf_ft_entry(sh->ft, 0)];
 	if (c->packets == 0)
@@ -419,6 +434,7 @@ rx_record(struct dpf_lcore *lc, struct burst *b, const bool views)
 {
 	struct dpf_flow_counters *out[DPF_BURST];
 	struct dpf_shard *sh = lc->active;
+	bool tun_ends;
 	uint32_t i;
 
 	for (i = 0; i < b->n; i++)
@@ -427,6 +443,7 @@ rx_record(struct dpf_lcore *lc, struct burst *b, const bool views)
 		rx_record_lost(lc, b);
 		return;
 	}
+	tun_ends = sh->tun_ends != NULL;
 	lc->cnt.flows_created += DPF_RX_TABLE_BURST(sh->ft, b->keys, b->n, out);
 	for (i = 0; i < b->n; i++) {
 		if (unlikely(out[i] == NULL)) {
@@ -436,7 +453,7 @@ rx_record(struct dpf_lcore *lc, struct burst *b, const bool views)
 		}
 		/* A new flow's counters start zeroed: its first packet is this one. */
 		lc->iface_cnt[b->iface[i]].flows += out[i]->packets == 0;
-		if (unlikely(b->keys[i].tun_type != 0))
+		if (unlikely(tun_ends) && b->keys[i].tun_type != 0)
 			rx_record_tun_ends(sh, out[i], &b->tun[i], b->t_ns[i]);
 		dpf_flow_counters_add(out[i], b->pi[i].l3_len, b->t_ns[i], b->pi[i].tcp_flags);
 		lc->cnt.logged_packets++;

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_branch_prediction.h>
 #include <rte_common.h>
 #include <rte_errno.h>
 #include <rte_hash_crc.h>
@@ -24,9 +25,12 @@ dpf_flow_key_from_pkt(struct dpf_flow_key *key, const struct dpf_pkt_info *pi, u
 	key->proto = pi->proto;
 	key->family = pi->family;
 	key->action = action;
-	key->tun_type = pi->tun_type;
-	key->tun_has_id = pi->tun_has_id;
-	key->tun_id = pi->tun_id;
+	/* Zero but for decapsulated packets: tested once, not stored field by field. */
+	if (unlikely(pi->tun_type != 0)) {
+		key->tun_type = pi->tun_type;
+		key->tun_has_id = pi->tun_has_id;
+		key->tun_id = pi->tun_id;
+	}
 }
 
 static int
