@@ -7,6 +7,8 @@ libzstd-dev zlib1g-dev libdeflate-dev libcmocka-dev libpcap-dev libcurl4-openssl
 libmicrohttpd-dev tcpdump ethtool iproute2 iputils-ping curl prometheus"
 # nfcapd and nfdump: the IPFIX collector of tests/e2e/export.py ipfix_nfcapd.
 DPF_PACKAGES="$DPF_PACKAGES nfdump"
+# tshark: the tunnel decoders tests/e2e/overlay_smoke.py checks --decap against.
+DPF_PACKAGES="$DPF_PACKAGES tshark"
 
 dpf_install_deps() {
 	local missing=()

@@ -66,6 +66,13 @@
 	/* unmatched: enum dpf_unmatched */                                                        \
 	O(ENUM, "unmatched", unmatched, unmatched_names, "log", "log|drop",                        \
 	  "packets matching no interface: log on the port's default interface, or count and drop") \
+	/* decap: none, all, or vxlan,geneve,gre,ipip (overlay.c) */                               \
+	O(STR, "decap", decap, "none", "none|all|LIST",                                            \
+	  "open these tunnels and log the flows inside (comma list of vxlan, geneve, gre, ipip), " \
+	  "per tenant interface ([interface] vni = N); none: log tunnels by their outer header")   \
+	/* vxlan_ports: VXLAN UDP destination ports, comma list */                                 \
+	O(STR, "vxlan-ports", vxlan_ports, "4789", "P[,P...]",                                     \
+	  "UDP destination ports that carry VXLAN (GENEVE is UDP port 6081)")                      \
 	O(LIST, "nat-rule", nat_rules, "RULE",                                                     \
 	  "NAT rule (repeatable): static IN-CIDR OUT-CIDR | dnat PROTO ADDR:PORT TO:PORT | "       \
 	  "masquerade IN-CIDR OUT-ADDR [LO-HI]")                                                   \

@@ -242,6 +242,10 @@ opt_set(struct dpf_options *o, const struct opt_def *d, const char *val, const c
 	char **sp;
 	int rc, i;
 
+	/* Texts with a grammar of their own (overlay.c) are checked before they are kept. */
+	rc = dpf_config_overlay_check(d->name, val, err, err_len);
+	if (rc < 0)
+		return rc;
 	switch (d->type) {
 	case OPT_FLAG:
 		/* Given: on. The table's default reads "0". */
@@ -820,6 +824,8 @@ dpf_config_parse(int argc, char **argv, struct dpf_config **out)
 		rc = check_combinations(&cfg->opt);
 	if (rc == 0)
 		rc = check_prompt(&cfg->opt);
+	if (rc == 0)
+		rc = dpf_config_overlay_check_all(cfg);
 	if (rc != 0) {
 		dpf_config_free(cfg);
 		return rc;

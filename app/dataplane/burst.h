@@ -40,6 +40,8 @@ struct burst {
 	uint8_t frag_unknown[DPF_BURST]; /* later fragment whose first fragment was not seen */
 	uint8_t nat_reject[DPF_BURST];	 /* REJECT because NAT cannot translate it */
 	uint8_t unsent[DPF_BURST];	 /* forward mode: accepted, not sent: not logged */
+	/* Decapsulated packets (keys[i].tun_type set): their outer addresses. */
+	struct dpf_pkt_tunnel tun[DPF_BURST];
 	uint32_t n;
 	/* Not logged (not IP, no interface, late, bad time): forward mode passes
 	 * them on unchanged (ARP and the like keep the network working), monitor
@@ -190,10 +192,57 @@ rx_admit_time(struct dpf_lcore *lc, uint16_t port, const struct rte_mbuf *m,
 
 enum rx_verdict { RX_KEEP, RX_PASS, RX_FREED };
 
+/*
+ * A tunnel the outer interface lets us open (dpf_pkt_decap()): the slot's
+ * packet becomes the inner one, on its tenant interface (*iface). A tunnel
+ * of no tenant interface stays the outer packet (unmatched = log: parsed
+ * again, a rare path) or goes to no interface (drop). RX_PASS: the inner
+ * frame is not IP; RX_FREED: malformed (counted; the caller frees). Out of
+ * line: the packets of no tunnel do not pay for it.
+ */
+static __rte_noinline enum rx_verdict
+rx_decap(struct dpf_lcore *lc, uint16_t port, const uint8_t *frame, uint32_t len, struct burst *b,
+	 uint16_t *iface)
+{
+	struct dpf_pkt_info *pi = &b->pi[b->n];
+	unsigned int t = dpf_pkt_tunnel_of(&lc->sh->decap, pi);
+	struct dpf_pkt_tunnel *tun = &b->tun[b->n];
+	enum dpf_pkt_result res;
+	uint16_t ti;
+
+	if (t == DPF_TUN_NONE || !dpf_ifmap_decap_on(lc->sh->ifmap, port, *iface))
+		return RX_KEEP;
+	res = dpf_pkt_decap(frame, len, pi, t, tun);
+	if (res != DPF_PKT_OK) {
+		if (res == DPF_PKT_NOT_IP) {
+			lc->cnt.not_ip++;
+			return RX_PASS;
+		}
+		lc->cnt.malformed++;
+		lc->cnt.malformed_by_reason[res]++;
+		return RX_FREED;
+	}
+	if (pi->tun_type == DPF_TUN_NONE)
+		return RX_KEEP;
+	ti = dpf_ifmap_tenant(lc->sh->ifmap, port, frame, pi, tun);
+	if (ti == DPF_IFACE_NONE) {
+		lc->cnt.tunnel_unmatched++;
+		if (lc->sh->unmatched_drop)
+			*iface = DPF_IFACE_NONE;
+		else
+			dpf_pkt_parse(frame, len, pi); /* parsed before: DPF_PKT_OK */
+		return RX_KEEP;
+	}
+	lc->cnt.tunnel_packets[t]++;
+	lc->cnt.tunnel_bytes[t] += pi->l3_len;
+	*iface = ti;
+	return RX_KEEP;
+}
+
 /* Parse m into the burst's next slot and find its interface. */
 static __rte_always_inline enum rx_verdict
 rx_parse(struct dpf_lcore *lc, uint16_t port, struct rte_mbuf *m, struct burst *b,
-	 const bool forward)
+	 const bool forward, const bool decap)
 {
 	struct dpf_pkt_info *pi = &b->pi[b->n];
 	const uint8_t *frame = rte_pktmbuf_mtod(m, const uint8_t *);
@@ -219,6 +268,16 @@ rx_parse(struct dpf_lcore *lc, uint16_t port, struct rte_mbuf *m, struct burst *
 		return RX_FREED;
 	}
 	iface = dpf_ifmap_lookup(lc->sh->ifmap, port, frame, pi);
+	if (unlikely(decap)) {
+		enum rx_verdict v = rx_decap(lc, port, frame, rte_pktmbuf_data_len(m), b, &iface);
+
+		if (v == RX_FREED) {
+			rte_pktmbuf_free(m);
+			return RX_FREED;
+		}
+		if (v == RX_PASS)
+			return RX_PASS;
+	}
 	if (unlikely(iface == DPF_IFACE_NONE)) {
 		lc->cnt.unmatched++;
 		return RX_PASS;
@@ -233,10 +292,36 @@ rx_parse(struct dpf_lcore *lc, uint16_t port, struct rte_mbuf *m, struct burst *
 	return RX_KEEP;
 }
 
+/* The packets of a burst, one by one; decap a constant (rx_collect). */
+static __rte_always_inline void
+rx_collect_pkts(struct dpf_lcore *lc, const struct dpf_rxq_ref *ref, struct rte_mbuf **pkts,
+		uint16_t n, struct burst *b, struct burst_time *bt, const bool forward,
+		const bool decap, dpf_burst_flush_t flush)
+{
+	uint16_t i;
+
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		enum rx_verdict v = RX_PASS;
+		uint64_t t;
+
+		if (i + PREFETCH_AHEAD < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
+		/* After a flush in rx_admit_time() the slot index restarts at 0. */
+		if (rx_admit_time(lc, ref->port, m, bt, b, &t, flush))
+			v = rx_parse(lc, ref->port, m, b, forward, decap);
+		if (v == RX_KEEP)
+			b->t_ns[b->n++] = t;
+		else if (v == RX_PASS)
+			b->tx[b->n_tx++] = m;
+	}
+}
+
 /*
  * A burst's packets into b (those of the open window, parsed) and b->tx
  * (those passed through, not logged). A packet of a later window first
- * flushes what b holds (flush) and flips the window.
+ * flushes what b holds (flush) and flips the window. The loop is compiled
+ * twice, with and without tunnels, so a run without --decap pays no test.
  */
 static __rte_always_inline void
 rx_collect(struct dpf_lcore *lc, const struct dpf_rxq_ref *ref, struct rte_mbuf **pkts,
@@ -252,21 +337,10 @@ rx_collect(struct dpf_lcore *lc, const struct dpf_rxq_ref *ref, struct rte_mbuf 
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	lc->cnt.rx_packets += n;
 	lc->cnt.rx_by_port[ref->port] += n;
-	for (i = 0; i < n; i++) {
-		struct rte_mbuf *m = pkts[i];
-		enum rx_verdict v = RX_PASS;
-		uint64_t t;
-
-		if (i + PREFETCH_AHEAD < n)
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
-		/* After a flush in rx_admit_time() the slot index restarts at 0. */
-		if (rx_admit_time(lc, ref->port, m, &bt, b, &t, flush))
-			v = rx_parse(lc, ref->port, m, b, forward);
-		if (v == RX_KEEP)
-			b->t_ns[b->n++] = t;
-		else if (v == RX_PASS)
-			b->tx[b->n_tx++] = m;
-	}
+	if (unlikely(lc->sh->decap.types != 0))
+		rx_collect_pkts(lc, ref, pkts, n, b, &bt, forward, true, flush);
+	else
+		rx_collect_pkts(lc, ref, pkts, n, b, &bt, forward, false, flush);
 	__atomic_store_n(&lc->last_ns, bt.newest, __ATOMIC_RELAXED);
 }
 
@@ -324,6 +398,32 @@ rx_record_lost(struct dpf_lcore *lc, struct burst *b)
 }
 
 /*
+ * A decapsulated flow's outer addresses, kept beside its table entry: those
+ * of its earliest packet (c does not count this one yet). The entry's own
+ * first_ns says whether this packet can be earlier, so the side array is
+ * only touched by a flow's first packet (and by out-of-order ones).
+ */
+static inline void
+rx_record_tun_ends(struct dpf_shard *sh, const struct dpf_flow_counters *c,
+		   const struct dpf_pkt_tunnel *pkt, uint64_t t_ns)
+{
+	const struct dpf_ft_entry *e = container_of(c, const struct dpf_ft_entry, c);
+	struct dpf_flow_tun_ends *te;
+
+	if (c->packets != 0 && t_ns > c->first_ns)
+		return;
+	te = &sh->tun_ends[e - dpf_ft_entry(sh->ft, 0)];
+	if (c->packets == 0)
+		te->family = 0;
+	if (dpf_flow_tun_ends_earlier(te, t_ns, pkt->outer_family, pkt->outer_src)) {
+		memcpy(te->src_addr, pkt->outer_src, sizeof(te->src_addr));
+		memcpy(te->dst_addr, pkt->outer_dst, sizeof(te->dst_addr));
+		te->family = pkt->outer_family;
+		te->first_ns = t_ns;
+	}
+}
+
+/*
  * The burst's keys (pre-NAT tuple, interface, verdict) into the open table.
  * views: forward mode, where a post-NAT view the pipeline cannot compute
  * again (a masquerade session's, a translated ICMP error's) is kept beside
@@ -334,6 +434,7 @@ rx_record(struct dpf_lcore *lc, struct burst *b, const bool views)
 {
 	struct dpf_flow_counters *out[DPF_BURST];
 	struct dpf_shard *sh = lc->active;
+	bool tun_ends;
 	uint32_t i;
 
 	for (i = 0; i < b->n; i++)
@@ -342,6 +443,7 @@ rx_record(struct dpf_lcore *lc, struct burst *b, const bool views)
 		rx_record_lost(lc, b);
 		return;
 	}
+	tun_ends = sh->tun_ends != NULL;
 	lc->cnt.flows_created += DPF_RX_TABLE_BURST(sh->ft, b->keys, b->n, out);
 	for (i = 0; i < b->n; i++) {
 		if (unlikely(out[i] == NULL)) {
@@ -351,6 +453,8 @@ rx_record(struct dpf_lcore *lc, struct burst *b, const bool views)
 		}
 		/* A new flow's counters start zeroed: its first packet is this one. */
 		lc->iface_cnt[b->iface[i]].flows += out[i]->packets == 0;
+		if (unlikely(tun_ends) && b->keys[i].tun_type != 0)
+			rx_record_tun_ends(sh, out[i], &b->tun[i], b->t_ns[i]);
 		dpf_flow_counters_add(out[i], b->pi[i].l3_len, b->t_ns[i], b->pi[i].tcp_flags);
 		lc->cnt.logged_packets++;
 		lc->iface_cnt[b->iface[i]].packets++;

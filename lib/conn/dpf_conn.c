@@ -170,6 +170,10 @@ conn_key(struct dpf_flow_key *out, const struct dpf_flow_key *k)
 	out->iface = k->iface;
 	out->proto = k->proto;
 	out->family = k->family;
+	/* Decapsulated flows (--decap): a connection lives in one tunnel. */
+	out->tun_type = k->tun_type;
+	out->tun_has_id = k->tun_has_id;
+	out->tun_id = k->tun_id;
 	return dir;
 }
 

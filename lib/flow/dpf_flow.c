@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_branch_prediction.h>
 #include <rte_common.h>
 #include <rte_errno.h>
 #include <rte_hash_crc.h>
@@ -24,6 +25,12 @@ dpf_flow_key_from_pkt(struct dpf_flow_key *key, const struct dpf_pkt_info *pi, u
 	key->proto = pi->proto;
 	key->family = pi->family;
 	key->action = action;
+	/* Zero but for decapsulated packets: tested once, not stored field by field. */
+	if (unlikely(pi->tun_type != 0)) {
+		key->tun_type = pi->tun_type;
+		key->tun_has_id = pi->tun_has_id;
+		key->tun_id = pi->tun_id;
+	}
 }
 
 static int
@@ -51,7 +58,13 @@ dpf_flow_key_cmp(const struct dpf_flow_key *a, const struct dpf_flow_key *b)
 		return c;
 	if ((c = cmp_u(a->dst_port, b->dst_port)) != 0)
 		return c;
-	return cmp_u(a->action, b->action);
+	if ((c = cmp_u(a->action, b->action)) != 0)
+		return c;
+	if ((c = cmp_u(a->tun_type, b->tun_type)) != 0)
+		return c;
+	if ((c = cmp_u(a->tun_has_id, b->tun_has_id)) != 0)
+		return c;
+	return cmp_u(a->tun_id, b->tun_id);
 }
 
 void

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -177,7 +178,8 @@ ip_start(const uint8_t *ip, uint32_t caplen, uint32_t off, uint8_t version, uint
 	return DPF_PKT_OK;
 }
 
-static inline enum dpf_pkt_result
+/* Always inline: the outer parse keeps its own copy (the tunnels' is a second one). */
+static __rte_always_inline enum dpf_pkt_result
 parse_ipv4(const uint8_t *data, uint32_t caplen, uint32_t off, struct dpf_pkt_info *pi)
 {
 	const uint8_t *ip = data + off;
@@ -234,7 +236,7 @@ ext_past_end(const struct dpf_pkt_info *pi)
 	return pi->l3_len_from_frame ? DPF_PKT_TRUNC_IPV6_EXT : DPF_PKT_BAD_IPV6_EXT;
 }
 
-static inline enum dpf_pkt_result
+static __rte_always_inline enum dpf_pkt_result
 parse_ipv6(const uint8_t *data, uint32_t caplen, uint32_t off, struct dpf_pkt_info *pi)
 {
 	const uint8_t *ip = data + off;
@@ -315,17 +317,16 @@ parse_ipv6(const uint8_t *data, uint32_t caplen, uint32_t off, struct dpf_pkt_in
 	return parse_l4(data, caplen, l3_end, off, pi);
 }
 
-enum dpf_pkt_result
-dpf_pkt_parse(const uint8_t *data, uint32_t caplen, struct dpf_pkt_info *pi)
+/* The Ethernet header at off, its VLAN tags and the IP packet after them. */
+static __rte_always_inline enum dpf_pkt_result
+parse_eth(const uint8_t *data, uint32_t caplen, uint32_t off, struct dpf_pkt_info *pi)
 {
 	uint16_t ethertype;
-	uint32_t off;
 
-	memset(pi, 0, sizeof(*pi));
-	if (unlikely(caplen < RTE_ETHER_HDR_LEN))
+	if (unlikely(caplen - off < RTE_ETHER_HDR_LEN))
 		return DPF_PKT_TRUNC_ETH;
-	ethertype = dpf_load_be16(data + offsetof(struct rte_ether_hdr, ether_type));
-	off = RTE_ETHER_HDR_LEN;
+	ethertype = dpf_load_be16(data + off + offsetof(struct rte_ether_hdr, ether_type));
+	off += RTE_ETHER_HDR_LEN;
 
 	while (is_vlan_tpid(ethertype)) {
 		if (unlikely(pi->n_vlans == DPF_PKT_MAX_VLANS))
@@ -342,6 +343,209 @@ dpf_pkt_parse(const uint8_t *data, uint32_t caplen, struct dpf_pkt_info *pi)
 	if (ethertype == RTE_ETHER_TYPE_IPV6)
 		return parse_ipv6(data, caplen, off, pi);
 	return DPF_PKT_NOT_IP;
+}
+
+enum dpf_pkt_result
+dpf_pkt_parse(const uint8_t *data, uint32_t caplen, struct dpf_pkt_info *pi)
+{
+	memset(pi, 0, sizeof(*pi));
+	return parse_eth(data, caplen, 0, pi);
+}
+
+/* ---- tunnels ------------------------------------------------------------------------------ */
+
+#define VXLAN_HDR_LEN 8
+#define VXLAN_FLAG_I 0x08
+#define GENEVE_HDR_LEN 8
+#define GRE_HDR_LEN 4
+#define GRE_FLAG_C 0x8000
+#define GRE_FLAG_R 0x4000
+#define GRE_FLAG_K 0x2000
+#define GRE_FLAG_S 0x1000
+#define GRE_VERSION_MASK 0x0007
+#define ETHER_TYPE_TEB 0x6558 /* transparent Ethernet bridging */
+
+/*
+ * Where the tunnel's payload is: [off, end) with end the end of the outer
+ * datagram, or of the UDP datagram when its own length says less. reach is
+ * what may be read: end, or the capture's end when that comes first.
+ */
+struct tun_span {
+	uint32_t off;
+	uint32_t end;
+	uint32_t reach;
+};
+
+static void
+tun_span_init(struct tun_span *sp, const uint8_t *data, uint32_t caplen,
+	      const struct dpf_pkt_info *outer)
+{
+	uint32_t end = (uint32_t)outer->l3_offset + outer->l3_len;
+
+	sp->off = outer->l4_offset;
+	if (outer->proto == IPPROTO_UDP) {
+		/* dpf_pkt_tunnel_of() wants the whole UDP header captured. */
+		uint32_t udp_len = dpf_load_be16(data + sp->off + 4);
+
+		if (udp_len >= UDP_HDR_LEN && sp->off + udp_len < end)
+			end = sp->off + udp_len;
+		sp->off += UDP_HDR_LEN;
+	}
+	sp->end = RTE_MAX(end, sp->off);
+	sp->reach = RTE_MIN(sp->end, caplen);
+}
+
+static inline bool
+tun_short(const struct tun_span *sp, uint32_t need)
+{
+	return sp->reach < sp->off || sp->reach - sp->off < need;
+}
+
+static inline uint32_t
+load_be24(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
+}
+
+/* What a tunnel header says: the id, and what follows it (an ethertype). */
+struct tun_hdr {
+	uint32_t id;
+	uint8_t has_id;
+	uint16_t ethertype;
+};
+
+static enum dpf_pkt_result
+decap_vxlan(const uint8_t *data, struct tun_span *sp, struct tun_hdr *h)
+{
+	if (tun_short(sp, VXLAN_HDR_LEN))
+		return DPF_PKT_TRUNC_TUNNEL;
+	if (!(data[sp->off] & VXLAN_FLAG_I))
+		return DPF_PKT_BAD_TUNNEL_HEADER;
+	h->id = load_be24(data + sp->off + 4);
+	h->has_id = DPF_PKT_TUN_ID;
+	h->ethertype = ETHER_TYPE_TEB;
+	sp->off += VXLAN_HDR_LEN;
+	return DPF_PKT_OK;
+}
+
+static enum dpf_pkt_result
+decap_geneve(const uint8_t *data, struct tun_span *sp, struct tun_hdr *h)
+{
+	const uint8_t *g = data + sp->off;
+	uint32_t len;
+
+	if (tun_short(sp, GENEVE_HDR_LEN))
+		return DPF_PKT_TRUNC_TUNNEL;
+	if ((g[0] >> 6) != 0)
+		return DPF_PKT_BAD_TUNNEL_HEADER;
+	len = GENEVE_HDR_LEN + (uint32_t)(g[0] & 0x3f) * 4;
+	/* The datagram's own inconsistency before the capture's cut. */
+	if (sp->end - sp->off < len)
+		return DPF_PKT_BAD_GENEVE_OPTIONS;
+	if (tun_short(sp, len))
+		return DPF_PKT_TRUNC_TUNNEL;
+	h->id = load_be24(g + 4);
+	h->has_id = DPF_PKT_TUN_ID;
+	h->ethertype = dpf_load_be16(g + 2);
+	sp->off += len;
+	return DPF_PKT_OK;
+}
+
+static enum dpf_pkt_result
+decap_gre(const uint8_t *data, struct tun_span *sp, struct tun_hdr *h)
+{
+	const uint8_t *g = data + sp->off;
+	uint16_t flags;
+	uint32_t len;
+
+	if (tun_short(sp, GRE_HDR_LEN))
+		return DPF_PKT_TRUNC_TUNNEL;
+	flags = dpf_load_be16(g);
+	if ((flags & GRE_VERSION_MASK) != 0 || (flags & GRE_FLAG_R))
+		return DPF_PKT_BAD_TUNNEL_HEADER;
+	len = GRE_HDR_LEN + ((flags & GRE_FLAG_C) ? 4 : 0) + ((flags & GRE_FLAG_K) ? 4 : 0) +
+	      ((flags & GRE_FLAG_S) ? 4 : 0);
+	if (tun_short(sp, len))
+		return DPF_PKT_TRUNC_TUNNEL;
+	h->ethertype = dpf_load_be16(g + 2);
+	if (flags & GRE_FLAG_K) {
+		uint32_t key = dpf_load_be32(g + GRE_HDR_LEN + ((flags & GRE_FLAG_C) ? 4 : 0));
+
+		/* NVGRE (RFC 7637): the VSID is the key's upper 24 bits, then a flow id. */
+		h->id = h->ethertype == ETHER_TYPE_TEB ? key >> 8 : key;
+		h->has_id = h->ethertype == ETHER_TYPE_TEB ? DPF_PKT_TUN_ID_VSID : DPF_PKT_TUN_ID;
+	}
+	sp->off += len;
+	return DPF_PKT_OK;
+}
+
+static enum dpf_pkt_result
+decap_header(const uint8_t *data, struct tun_span *sp, unsigned int type, uint8_t outer_proto,
+	     struct tun_hdr *h)
+{
+	switch (type) {
+	case DPF_TUN_VXLAN:
+		return decap_vxlan(data, sp, h);
+	case DPF_TUN_GENEVE:
+		return decap_geneve(data, sp, h);
+	case DPF_TUN_GRE:
+		return decap_gre(data, sp, h);
+	default:
+		h->ethertype =
+			outer_proto == IPPROTO_IPIP ? RTE_ETHER_TYPE_IPV4 : RTE_ETHER_TYPE_IPV6;
+		return DPF_PKT_OK;
+	}
+}
+
+enum dpf_pkt_result
+dpf_pkt_decap(const uint8_t *data, uint32_t caplen, struct dpf_pkt_info *pi, unsigned int type,
+	      struct dpf_pkt_tunnel *tun)
+{
+	struct tun_hdr h = {0};
+	struct tun_span sp;
+	enum dpf_pkt_result r;
+
+	tun->has_eth = 0;
+	tun->eth_offset = 0;
+	tun->outer_family = pi->family;
+	memcpy(tun->outer_src, pi->src_addr, sizeof(tun->outer_src));
+	memcpy(tun->outer_dst, pi->dst_addr, sizeof(tun->outer_dst));
+	if (type == DPF_TUN_NONE || type >= DPF_TUN_MAX)
+		return DPF_PKT_OK;
+	tun_span_init(&sp, data, caplen, pi);
+	r = decap_header(data, &sp, type, pi->proto, &h);
+	if (r != DPF_PKT_OK)
+		return r;
+	/* Not ours to open (ERSPAN, MPLS, ...): the outer packet is the flow. */
+	if (h.ethertype != ETHER_TYPE_TEB && h.ethertype != RTE_ETHER_TYPE_IPV4 &&
+	    h.ethertype != RTE_ETHER_TYPE_IPV6)
+		return DPF_PKT_OK;
+	memset(pi, 0, sizeof(*pi));
+	pi->tun_type = (uint8_t)type;
+	pi->tun_id = h.id;
+	pi->tun_has_id = h.has_id;
+	if (h.ethertype == ETHER_TYPE_TEB) {
+		tun->has_eth = 1;
+		tun->eth_offset = (uint16_t)sp.off;
+		return parse_eth(data, sp.reach, sp.off, pi);
+	}
+	if (h.ethertype == RTE_ETHER_TYPE_IPV4)
+		return parse_ipv4(data, sp.reach, sp.off, pi);
+	return parse_ipv6(data, sp.reach, sp.off, pi);
+}
+
+const char *
+dpf_pkt_tun_name(unsigned int type)
+{
+	static const char *const names[] = {[DPF_TUN_NONE] = "-",
+#define DPF_PKT_X_TUN_NAME(name, str) [DPF_TUN_##name] = str,
+					    DPF_PKT_TUNNELS(DPF_PKT_X_TUN_NAME)
+#undef DPF_PKT_X_TUN_NAME
+	};
+
+	if (type >= RTE_DIM(names))
+		return "-";
+	return names[type];
 }
 
 const char *

@@ -301,6 +301,33 @@ test_conn_rejected_replies_give_two_logs(void **state)
 	dpf_conn_free(t);
 }
 
+/* The same inner tuple in two tunnels of an interface is two connections. */
+static void
+test_conn_tunnels_keep_their_connections_apart(void **state)
+{
+	struct dpf_conn_table *t = table_new(16);
+	struct dpf_record a = rec(6, "10.0.0.1", 40000, "10.0.0.2", 80, 0, 1, W0, W0, SYN);
+	struct dpf_record b = a, reply = rec(6, "10.0.0.2", 80, "10.0.0.1", 40000, 0, 1, W0 + 1,
+					     W0 + 1, SYN | ACK);
+	struct dpf_conn_stats st;
+	struct dpf_conn_log l[4];
+
+	(void)state;
+	a.key.tun_type = reply.key.tun_type = DPF_TUN_VXLAN;
+	a.key.tun_has_id = reply.key.tun_has_id = 1;
+	a.key.tun_id = reply.key.tun_id = 100;
+	b.key.tun_type = DPF_TUN_GENEVE;
+	b.key.tun_has_id = 1;
+	b.key.tun_id = 100;
+	add_ok(t, a);
+	add_ok(t, b);
+	add_ok(t, reply);
+	assert_int_equal(close_window(t, W0, l, 4), 2);
+	dpf_conn_stats_get(t, &st);
+	assert_int_equal(st.opened, 2);
+	dpf_conn_free(t);
+}
+
 static void
 test_conn_ipv6_and_other_protocols(void **state)
 {
@@ -398,6 +425,7 @@ main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_conn_create_rejects_bad_params),
+		cmocka_unit_test(test_conn_tunnels_keep_their_connections_apart),
 		cmocka_unit_test(test_conn_handshake_initiator_is_first_packet),
 		cmocka_unit_test(test_conn_same_time_bare_syn_wins),
 		cmocka_unit_test(test_conn_cumulative_across_windows),
