@@ -7,6 +7,8 @@ libzstd-dev zlib1g-dev libdeflate-dev libcmocka-dev libpcap-dev libcurl4-openssl
 libmicrohttpd-dev tcpdump ethtool iproute2 iputils-ping curl prometheus"
 # nfcapd and nfdump: the IPFIX collector of tests/e2e/export.py ipfix_nfcapd.
 DPF_PACKAGES="$DPF_PACKAGES nfdump"
+# tshark: the independent dissector tests/e2e/overlay.py checks gencap's tunnels with.
+DPF_PACKAGES="$DPF_PACKAGES tshark"
 
 dpf_install_deps() {
 	local missing=()

@@ -1,0 +1,394 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""End-to-end tests of overlay networks (issue 15): VXLAN, GENEVE, GRE /
+NVGRE and IP-in-IP tenant traffic decapsulated per tenant interface.
+
+The capture, its interfaces (a config file) and the expected records come
+from `tools/gencap.py overlay`, an independent model written from the
+overlay spec and the RFCs (7348, 8926, 2784/2890, 7637); the generator is
+itself checked against tshark's dissectors (case tshark). dpflow's records
+(a custom format with the tunnel-* fields) must equal the model's, line for
+line after sorting; its malformed reasons, not-ip and unmatched counters
+must equal the model's; --rxq 1 and --rxq 4 must give byte-identical
+output.
+
+Usage: overlay.py CASE    Environment as for e2e.py.
+"""
+import collections
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import e2e  # noqa: E402
+from e2e import (EAL1, EAL4, GENCAP, Fail, check, check_records, counters,  # noqa: E402
+                 diff_text, render, run)
+
+WINDOW = 60
+FMT = ("${version} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} "
+       "${packets} ${bytes} ${start} ${end} ${tcp-flags} ${type} ${tunnel-type} "
+       "${tunnel-id} ${tunnel-src} ${tunnel-dst} ${log-status}")
+ACCOUNT = ["--account-id", "123456789010"]
+
+
+class Skip(Exception):
+    pass
+
+
+class Capture:
+    """gencap overlay's capture, model, config and per-frame truth in a
+    temporary directory; the capture bytes never depend on the options."""
+
+    def __init__(self, d, decap="all", unmatched="log", vxlan_ports="4789,8472"):
+        self.pcap = os.path.join(d, "overlay.pcap")
+        self.expect = os.path.join(d, f"overlay-{decap}-{unmatched}-{vxlan_ports}.json")
+        self.conf = os.path.join(d, f"overlay-{unmatched}-{vxlan_ports}.conf")
+        self.truth = os.path.join(d, "overlay.tsv")
+        self.decap = decap
+        subprocess.run([sys.executable, GENCAP, "overlay", self.pcap, "--expect", self.expect,
+                        "--config", self.conf, "--truth", self.truth, "--decap", decap,
+                        "--unmatched", unmatched, "--vxlan-ports", vxlan_ports,
+                        "--window", str(WINDOW)], check=True, capture_output=True)
+        self.model = json.load(open(self.expect))
+
+    def run(self, eal=EAL1, extra=(), fmt=FMT):
+        opts = ["--config", self.conf, "--replay", self.pcap, "--window", str(WINDOW),
+                "--output", "-", "--decap", self.decap] + ACCOUNT + list(extra)
+        if fmt:
+            opts += ["--log-format", fmt]
+        rc, out, err = run(eal, opts)
+        check(rc == 0, f"dpflow --decap {self.decap} exit {rc}: {err[-2500:]}")
+        return out, err
+
+    def want(self, fmt=FMT):
+        return render(self.expect, fmt, ACCOUNT)
+
+
+def same_sorted(want, got, what):
+    """Header line equal, then the records equal as sorted lists."""
+    w, g = want.splitlines(), got.splitlines()
+    check(w[:1] == g[:1], f"{what}: header: want {w[:1]} got {g[:1]}")
+    ws, gs = sorted(w[1:]), sorted(g[1:])
+    if ws != gs:
+        missing = [x for x in ws if x not in gs]
+        extra = [x for x in gs if x not in ws]
+        raise Fail(f"{what}: records differ from the model\n  missing (model has, dpflow "
+                   f"not):\n    " + "\n    ".join(missing[:20]) +
+                   "\n  unexpected (dpflow has, model not):\n    " + "\n    ".join(extra[:20]))
+
+
+def check_counters(cap, err, what):
+    """Every malformed reason, not-ip, unmatched and the conservation line."""
+    c = counters(err)
+    m = cap.model
+    check(c.get("conservation") == "ok", f"{what}: conservation: {c.get('conservation')}")
+    check(int(c.get("total rx-packets", -1)) == m["packets_total"],
+          f"{what}: rx-packets {c.get('total rx-packets')} != {m['packets_total']}")
+    check(int(c.get("total not-ip", -1)) == m["not_ip"],
+          f"{what}: not-ip {c.get('total not-ip')} != model {m['not_ip']}")
+    check(int(c.get("total malformed", -1)) == m["malformed"],
+          f"{what}: malformed {c.get('total malformed')} != model {m['malformed']}")
+    got = {k[len("total malformed-"):]: int(v) for k, v in c.items()
+           if k.startswith("total malformed-")}
+    check(got == m["malformed_by_reason"],
+          f"{what}: malformed reasons {got} != model {m['malformed_by_reason']}")
+    want_unmatched = m["dropped"].get("unmatched", 0)
+    check(int(c.get("total unmatched", 0)) == want_unmatched,
+          f"{what}: unmatched {c.get('total unmatched')} != model {want_unmatched}")
+    if cap.decap != "none":
+        tu = m["tally"].get("tunnel-unmatched", 0)
+        check(int(c.get("total tunnel-unmatched", -1)) == tu,
+              f"{what}: tunnel-unmatched {c.get('total tunnel-unmatched')} != model {tu}")
+
+
+# ---------------------------------------------------------------- cases
+
+def case_records():
+    """--decap all: every tenant interface's inner flows (tunnel-* fields),
+    the underlay's own and unmatched packets by their outer header, NODATA
+    per interface; the malformed reasons and not-ip counts of the model."""
+    with tempfile.TemporaryDirectory() as d:
+        cap = Capture(d)
+        out, err = cap.run()
+        same_sorted(cap.want(), out, "--decap all")
+        check_counters(cap, err, "--decap all")
+
+
+def case_determinism():
+    """--rxq 1 and --rxq 4 give byte-identical records (the earliest packet's
+    tunnel-src, the tie to the lower outer source, whatever core saw it)."""
+    with tempfile.TemporaryDirectory() as d:
+        cap = Capture(d)
+        out1, err1 = cap.run(EAL1)
+        out4, err4 = cap.run(EAL4, ["--rxq", "4"])
+        check(out1 == out4, "rxq 1 and rxq 4 differ: " + diff_text(out1, out4))
+        same_sorted(cap.want(), out4, "--rxq 4")
+        check_counters(cap, err4, "--rxq 4")
+
+
+def case_decap_none():
+    """--decap none: today's records, every tunnel by its outer header; the
+    tenant interfaces only get NODATA rows; no tunnel counter moves."""
+    with tempfile.TemporaryDirectory() as d:
+        cap = Capture(d, decap="none")
+        out, err = cap.run()
+        same_sorted(cap.want(), out, "--decap none")
+        check_counters(cap, err, "--decap none")
+        rows = [l.split(" ") for l in out.splitlines()[1:]]
+        check(all(r[13] == "-" for r in rows), "tunnel-type '-' everywhere with --decap none")
+
+
+def case_decap_subset():
+    """--decap vxlan,gre: GENEVE and IP-in-IP stay outer flows on the uplink."""
+    with tempfile.TemporaryDirectory() as d:
+        cap = Capture(d, decap="vxlan,gre")
+        out, err = cap.run()
+        same_sorted(cap.want(), out, "--decap vxlan,gre")
+        check_counters(cap, err, "--decap vxlan,gre")
+
+
+def case_vxlan_ports():
+    """--vxlan-ports 4789 (config): the VNI 300 traffic to UDP 8472 is a
+    plain UDP flow of the uplink."""
+    with tempfile.TemporaryDirectory() as d:
+        cap = Capture(d, vxlan_ports="4789")
+        out, err = cap.run()
+        same_sorted(cap.want(), out, "vxlan-ports = 4789")
+        check_counters(cap, err, "vxlan-ports = 4789")
+
+
+def case_unmatched_drop():
+    """unmatched = drop: the VNI without a tenant interface is counted
+    (unmatched, tunnel-unmatched) and not logged; conservation holds."""
+    with tempfile.TemporaryDirectory() as d:
+        cap = Capture(d, unmatched="drop")
+        check(cap.model["dropped"].get("unmatched", 0) > 0, "the model drops something")
+        out, err = cap.run()
+        same_sorted(cap.want(), out, "unmatched = drop")
+        check_counters(cap, err, "unmatched = drop")
+
+
+def case_default_format():
+    """The default (v2) format: the tenant records as AWS consumers read
+    them; ../shared/tools/check-records accepts the file."""
+    with tempfile.TemporaryDirectory() as d:
+        cap = Capture(d)
+        out, _ = cap.run(fmt=None)
+        same_sorted(cap.want(fmt=None), out, "default format")
+        path = os.path.join(d, "default.log")
+        with open(path, "w") as f:
+            f.write(out)
+        check(e2e.CHECK and os.path.exists(e2e.CHECK), f"check-records not found: {e2e.CHECK}")
+        check_records(path, WINDOW)
+
+
+def case_bad_config():
+    """Bad overlay settings are refused with a message naming them."""
+    with tempfile.TemporaryDirectory() as d:
+        cap = Capture(d)
+        rc, out, err = run(EAL1, ["--replay", cap.pcap, "--decap", "vxlan,bogus"])
+        check(rc != 0 and "bogus" in err, f"--decap vxlan,bogus: exit {rc}: {err[-400:]}")
+        rc, out, err = run(EAL1, ["--replay", cap.pcap, "--vxlan-ports", "70000"])
+        check(rc != 0 and "70000" in err, f"--vxlan-ports 70000: exit {rc}: {err[-400:]}")
+        for text, word in (("[interface eni-x]\nport = 0\nvni = 16777216\n", "16777216"),
+                           ("[interface eni-x]\nport = 0\nvni = ten\n", "ten"),
+                           ("[interface eni-x]\nport = 0\ndecap = maybe\n", "maybe")):
+            path = os.path.join(d, "bad.conf")
+            with open(path, "w") as f:
+                f.write(text)
+            rc, out, err = run(EAL1, ["--config", path, "--replay", cap.pcap])
+            check(rc != 0 and word in err and ":3:" in err,
+                  f"{text!r}: exit {rc}, want a message naming line 3 and {word!r}: "
+                  f"{err[-400:]}")
+            check(out == "", f"{text!r}: printed records")
+
+
+# --------------------------------------------------- tshark cross-check
+
+TSHARK_FIELDS = ("frame.number", "frame.protocols", "ip.src", "ip.dst", "ip.len", "ip.hdr_len",
+                 "ipv6.src", "ipv6.dst", "ipv6.plen", "tcp.srcport", "tcp.dstport",
+                 "udp.srcport", "udp.dstport", "vxlan.vni", "vxlan.flag_i", "geneve.vni",
+                 "geneve.version", "gre.key", "gre.proto", "gre.flags.version",
+                 "gre.flags.routing", "_ws.malformed", "_ws.expert.severity")
+TUNNELS = {"vxlan", "geneve", "gre"}
+L4 = {"tcp", "udp", "icmp", "icmpv6"}
+PROTO = {"tcp": 6, "udp": 17, "icmp": 1, "icmpv6": 58}
+
+
+def tshark_frames(pcap):
+    if shutil.which("tshark") is None:
+        raise Skip("tshark is not installed (tools/deps.sh installs it)")
+    cmd = ["tshark", "-r", pcap, "-n", "-d", "udp.port==8472,vxlan", "-T", "fields",
+           "-E", "occurrence=a", "-E", "aggregator=,"]
+    for f in TSHARK_FIELDS:
+        cmd += ["-e", f]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    check(p.returncode == 0, f"tshark: {p.stderr[-500:]}")
+    frames = {}
+    for line in p.stdout.splitlines():
+        v = line.split("\t")
+        check(len(v) == len(TSHARK_FIELDS), f"tshark line: {line!r}")
+        d = {k: (x.split(",") if x else []) for k, x in zip(TSHARK_FIELDS, v)}
+        frames[int(v[0])] = d
+    return frames
+
+
+def tshark_inner(f):
+    """What tshark decoded in one frame: (tunnel type, id text, inner flow
+    with the inner IP length) for a one-level tunnel with an inner IP and
+    L4 header, else None. The inner IP is the second IP layer; its L4 the
+    layer after it."""
+    protos = f["frame.protocols"][0].split(":")
+    ips = [i for i, p in enumerate(protos) if p in ("ip", "ipv6")]
+    if len(ips) < 2:
+        return None
+    o, n = ips[0], ips[1]
+    between = protos[o + 1:n]
+    if not between:
+        ttype, tid = "ipip", "-"
+    elif "vxlan" in between:
+        ttype, tid = "vxlan", str(int(f["vxlan.vni"][0]))
+    elif "geneve" in between:
+        ttype, tid = "geneve", str(int(f["geneve.vni"][0], 0))
+    elif "gre" in between:
+        ttype = "gre"
+        if not f["gre.key"]:
+            tid = "-"
+        elif int(f["gre.proto"][0], 0) == 0x6558:       # NVGRE: the VSID
+            tid = str(int(f["gre.key"][0], 0) >> 8)
+        else:
+            tid = str(int(f["gre.key"][0], 0))
+    else:
+        return None
+    fam = protos[n]
+    k = protos[:n].count(fam)                   # index among this family's layers
+    if len(f[fam + ".src"]) <= k:
+        return None                             # a cut inner header: no address
+    if fam == "ip":
+        src, dst = f["ip.src"][k], f["ip.dst"][k]
+        iplen = int(f["ip.len"][k])
+    else:
+        src, dst = f["ipv6.src"][k], f["ipv6.dst"][k]
+        iplen = 40 + int(f["ipv6.plen"][k])
+    l4 = protos[n + 1] if n + 1 < len(protos) else None
+    if l4 not in L4:
+        return None
+    sp = dp = 0
+    if l4 in ("tcp", "udp"):
+        j = protos[:n + 1].count(l4)
+        sp, dp = int(f[l4 + ".srcport"][j]), int(f[l4 + ".dstport"][j])
+    return ttype, tid, (src, dst, PROTO[l4], sp, dp), iplen
+
+
+def bad_evidence(f, reason):
+    """tshark's own view of a frame the model calls malformed."""
+    protos = f["frame.protocols"][0].split(":")
+    malformed = bool(f["_ws.malformed"])
+    error = any(int(x) >= 0x800000 for x in f["_ws.expert.severity"])
+    if reason == "truncated-tunnel":
+        return malformed and protos[-1] in TUNNELS
+    if reason == "bad-tunnel-header":
+        return (f["vxlan.flag_i"][:1] == ["0"] or f["vxlan.flag_i"][:1] == ["False"]
+                or any(int(x, 0) != 0 for x in f["geneve.version"][:1])
+                or any(int(x, 0) != 0 for x in f["gre.flags.version"][:1])
+                or f["gre.flags.routing"][:1] in (["1"], ["True"]))
+    if reason == "bad-geneve-options":
+        return malformed and protos[-1] == "geneve"
+    if reason == "truncated-ethernet":
+        return malformed and protos[-1] == "eth"
+    if reason == "truncated-ipv4":
+        return malformed and protos[-1] == "ip"
+    if reason == "bad-ipv4-ihl":
+        return error and protos[-1] == "ip" and protos.count("ip") == 2
+    if reason == "not-ip":
+        return "arp" in protos
+    return False
+
+
+def read_truth(path):
+    rows = []
+    with open(path) as f:
+        head = f.readline().rstrip("\n").split("\t")
+        for line in f:
+            rows.append(dict(zip(head, line.rstrip("\n").split("\t"))))
+    return rows
+
+
+def case_tshark():
+    """The generator against tshark's dissectors: every tunnel frame decodes
+    (per tshark) to the tunnel type, VNI / key / VSID and inner flow the
+    generator meant; the model's per-inner-flow totals (packets, bytes =
+    inner IP length) equal tshark's; the unmatched VNI is one the config
+    gives no tenant interface; each malformed frame shows its fault to
+    tshark too."""
+    with tempfile.TemporaryDirectory() as d:
+        cap = Capture(d)
+        frames = tshark_frames(cap.pcap)
+        truth = read_truth(cap.truth)
+        check(len(frames) == len(truth) == cap.model["packets_total"],
+              f"frames: tshark {len(frames)}, truth {len(truth)}, "
+              f"model {cap.model['packets_total']}")
+        tenant_vnis = set()
+        for line in open(cap.conf):
+            if line.startswith("vni = "):
+                tenant_vnis.add(line.split("=")[1].strip())
+        seen = collections.Counter()            # tshark's inner flows: packets, bytes
+        seen_bytes = collections.Counter()
+        unmatched = decap_no = 0
+        for row in truth:
+            n = int(row["frame"])
+            f = frames[n]
+            got = tshark_inner(f)
+            if row["kind"] == "tunnel":
+                want = (row["tunnel"], row["id"], (row["src"], row["dst"], int(row["proto"]),
+                                                   int(row["sport"]), int(row["dport"])),
+                        int(row["iplen"]))
+                check(got == want, f"frame {n}: tshark sees {got}, the generator meant {want}")
+                outer_vlan = f["frame.protocols"][0].startswith("eth:ethertype:vlan")
+                if outer_vlan:
+                    decap_no += 1               # eni-uplink-v7 (decap = no)
+                    continue
+                if got[1] not in tenant_vnis and got[1] != "-":
+                    unmatched += 1
+                    continue
+                key = (got[0], got[1]) + got[2]
+                seen[key] += 1
+                seen_bytes[key] += got[3]
+            elif row["kind"].startswith("bad:"):
+                reason = row["kind"][4:]
+                check(bad_evidence(f, reason), f"frame {n}: the model says {reason}; tshark: "
+                      f"{f['frame.protocols']} malformed={f['_ws.malformed']} "
+                      f"expert={f['_ws.expert.severity']}")
+            else:
+                check(got is None, f"frame {n}: tshark sees a tunnel {got} in a plain packet")
+        # the model's decapsulated records, summed over windows and interfaces
+        model, model_bytes = collections.Counter(), collections.Counter()
+        for r in cap.model["records"]:
+            if r["log_status"] != "OK" or "tunnel_type" not in r:
+                continue
+            key = (r["tunnel_type"], r["tunnel_id"], r["srcaddr"], r["dstaddr"], r["protocol"],
+                   r["srcport"], r["dstport"])
+            model[key] += r["packets"]
+            model_bytes[key] += r["bytes"]
+        check(model == seen, f"inner flows: model {sorted(model.items())}\n"
+              f"tshark {sorted(seen.items())}")
+        check(model_bytes == seen_bytes, "inner bytes: model %s\ntshark %s" % (
+            sorted((model_bytes - seen_bytes).items()), sorted((seen_bytes - model_bytes).items())))
+        check(unmatched == cap.model["tally"]["tunnel-unmatched"] > 0,
+              f"unmatched tunnel frames: tshark {unmatched}, model "
+              f"{cap.model['tally']['tunnel-unmatched']}")
+        check(decap_no > 0, "the capture has a tunnel on the decap = no uplink")
+        reasons = collections.Counter(r["kind"][4:] for r in truth if r["kind"].startswith("bad:"))
+        want = dict(cap.model["malformed_by_reason"], **{"not-ip": cap.model["not_ip"]})
+        check(dict(reasons) == want, f"malformed frames {dict(reasons)} != model {want}")
+        for need in ("vxlan", "geneve", "gre", "ipip"):
+            check(any(k[0] == need for k in model), f"no {need} inner flow in the capture")
+
+
+CASES = {n[5:]: f for n, f in globals().items() if n.startswith("case_")}
+
+if __name__ == "__main__":
+    e2e.main(CASES, Fail, Skip)
