@@ -17,6 +17,7 @@ Usage: overlay.py CASE    Environment as for e2e.py.
 import collections
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -386,6 +387,209 @@ def case_tshark():
         check(dict(reasons) == want, f"malformed frames {dict(reasons)} != model {want}")
         for need in ("vxlan", "geneve", "gre", "ipip"):
             check(any(k[0] == need for k in model), f"no {need} inner flow in the capture")
+
+
+# ------------------------------------------------------------- live lab
+
+LIVE_WINDOW = 10
+LIVE_FIELDS = ["interface-id", "srcaddr", "dstaddr", "srcport", "dstport", "protocol",
+               "packets", "bytes", "start", "end", "tcp-flags", "tcp-flags-all",
+               "tunnel-type", "tunnel-id", "tunnel-src", "tunnel-dst", "log-status"]
+U_A, U_B = "192.168.77.1", "192.168.77.2"     # the underlay (VTEPs)
+T_A, T_B = "10.0.0.1", "10.0.0.2"             # both tenants' inner addresses
+LIVE_PORTS = {"echo": 7007, "sink": 7008, "warm": 7009}
+
+# In a tenant namespace of b: UDP echo and a TCP sink.
+LIVE_SERVERS = r"""
+import socket, threading
+def udp():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("", %d))
+    while True:
+        d, a = s.recvfrom(65535)
+        s.sendto(d, a)
+def conn(c):
+    while c.recv(65536):
+        pass
+    c.close()
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("", %d))
+s.listen(8)
+threading.Thread(target=udp, daemon=True).start()
+while True:
+    threading.Thread(target=conn, args=(s.accept()[0],), daemon=True).start()
+""" % (LIVE_PORTS["echo"], LIVE_PORTS["sink"])
+
+# In a tenant namespace of a: n UDP echoes and a TCP connection sending n
+# chunks of 300 bytes.
+LIVE_CLIENT = r"""
+import socket, sys
+host, n = sys.argv[1], int(sys.argv[2])
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.settimeout(5)
+for i in range(n):
+    u.sendto(bytes(50 + i), (host, %d))
+    assert len(u.recvfrom(65535)[0]) == 50 + i
+c = socket.create_connection((host, %d), timeout=10)
+for i in range(n):
+    c.sendall(b"t" * 300)
+c.close()
+""" % (LIVE_PORTS["echo"], LIVE_PORTS["sink"])
+
+# In a: underlay datagrams from a fixed port every 50 ms until stopped.
+LIVE_WARM = r"""
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("", int(sys.argv[2])))
+while True:
+    s.sendto(b"warm", (sys.argv[1], int(sys.argv[2])))
+    time.sleep(0.05)
+"""
+
+
+def vxlan_decode(t_ns, fr, lab):
+    """The tcpdump capture read apart from dpflow: (VNI, outer source,
+    outer destination, inner Packet) for an IPv4 / UDP 4789 frame with a
+    whole VXLAN header (I flag set), else (None, outer Packet)."""
+    outer = lab.parse_frame(t_ns, fr)
+    if outer.family != 4 or outer.proto != 17 or outer.dport != 4789:
+        return None, outer
+    l4 = 14 + outer.hdr_len
+    vx = fr[l4 + 8:l4 + 16]
+    if len(vx) < 8 or not vx[0] & 0x08:
+        return None, outer
+    vni = int.from_bytes(vx[4:7], "big")
+    return (vni, outer.src, outer.dst), lab.parse_frame(t_ns, fr[l4 + 16:])
+
+
+def case_live_vxlan():
+    """Real kernel VXLAN between two hosts (namespaces a and b, a bridge in
+    sw), two tenants with the same inner addresses 10.0.0.1 / 10.0.0.2 on
+    VNI 100 and VNI 200 (each VXLAN device moved into its tenant's own
+    namespace); ping, UDP echo and TCP through both. dpflow on the bridge
+    port's af_packet with --decap vxlan; tcpdump on the same port is the
+    reference, its frames decoded here: every tenant row equals the inner
+    packets of its VNI (lab.check_records: per flow and window), with
+    tunnel-type vxlan, the VNI, and the VTEPs of the flow's first packet."""
+    import signal
+    import time
+    import lab
+    from lab import Lab, sh
+    lab.DPFLOW = e2e.DPFLOW
+    lab.require_lab()
+    for tool in ("ping", "ethtool"):
+        check(shutil.which(tool) is not None, f"{tool} is not installed (tools/deps.sh)")
+    with Lab("ovl") as L:
+        a, b, sw = L.netns("a"), L.netns("b"), L.netns("sw")
+        L.veth(a, "eth0", sw, "pa")
+        L.veth(b, "eth0", sw, "pb")
+        L.bridge(sw, "br0", ["pa", "pb"])
+        L.addr(a, "eth0", U_A + "/24")
+        L.addr(b, "eth0", U_B + "/24")
+        L.neigh(a, "eth0", U_B, L.mac(b, "eth0"))
+        L.neigh(b, "eth0", U_A, L.mac(a, "eth0"))
+        tenants = {}
+        for vni in (100, 200):
+            names = {}
+            for host, local, remote, inner in ((a, U_A, U_B, T_A), (b, U_B, U_A, T_B)):
+                ns = L.netns(f"{'a' if host == a else 'b'}{vni}")
+                dev = f"vx{vni}"
+                sh(["ip", "link", "add", dev, "type", "vxlan", "id", str(vni), "local", local,
+                    "remote", remote, "dstport", "4789", "dev", "eth0"], ns=host)
+                # The device keeps its UDP socket in the host's namespace.
+                sh(["ip", "link", "set", dev, "netns", ns], ns=host)
+                sh(["sysctl", "-qw", f"net.ipv6.conf.{dev}.disable_ipv6=1"], ns=ns,
+                   check=False)
+                L.offloads_off(ns, dev)
+                sh(["ip", "link", "set", dev, "up"], ns=ns)
+                L.addr(ns, dev, inner + "/24")
+                names[inner] = (ns, L.mac(ns, dev))
+            for inner, peer in ((T_A, T_B), (T_B, T_A)):
+                L.neigh(names[inner][0], f"vx{vni}", peer, names[peer][1])
+            tenants[vni] = (names[T_A][0], names[T_B][0])
+        for vni, (_, nb) in tenants.items():
+            L.popen(["python3", "-c", LIVE_SERVERS], ns=nb)
+        conf = L.path("live.conf")
+        with open(conf, "w") as f:
+            f.write("[interface eni-uplink]\nport = 0\n"
+                    "[interface eni-tenant100]\nport = 0\nvni = 100\n"
+                    "[interface eni-tenant200]\nport = 0\nvni = 200\n")
+        td = L.tcpdump(sw, "pa", "pa.pcap")
+        stalls = lab.StallWatch().start()
+        fmt = " ".join("${%s}" % x for x in LIVE_FIELDS)
+        dp = L.dpflow(sw, ["net_af_packet0,iface=pa"],
+                      ["--config", conf, "--decap", "vxlan", "--clock", "wall", "--window",
+                       str(LIVE_WINDOW), "--output", "-", "--log-format", fmt,
+                       "--stats-period", "1"], lcores="(0-1)@(0-1)")
+        warm = L.popen(["python3", "-c", LIVE_WARM, U_B, str(LIVE_PORTS["warm"])], ns=a)
+        deadline = time.time() + 120
+        try:
+            while True:
+                dp.err_file.seek(0)
+                if re.search(r"^dpflow: rx [1-9]", dp.err_file.read(), re.M):
+                    break
+                check(dp.poll() is None and time.time() < deadline,
+                      "dpflow counted no warm-up packet")
+                time.sleep(0.05)
+        finally:
+            L.stop(warm, signal.SIGTERM)
+        for vni, (na, nb) in tenants.items():
+            n = 3 if vni == 100 else 5          # the tenants' counts differ
+            r = sh(["ping", "-q", "-c", str(n), "-i", "0.2", "-W", "3", T_B], ns=na,
+                   check=False)
+            check(r.returncode == 0, f"ping over VNI {vni}: {r.stdout}{r.stderr}")
+            r = sh(["python3", "-c", LIVE_CLIENT, T_B, str(n)], ns=na, check=False,
+                   timeout=60)
+            check(r.returncode == 0, f"UDP/TCP over VNI {vni}: {r.stderr}")
+        time.sleep(0.5)
+        pcap = L.stop_tcpdump(td)
+        rc, out, err = L.dpflow_result(dp, signal.SIGINT)
+        stalls.stop()
+        check(rc == 0, f"dpflow exit {rc}:\n{err[-3000:]}")
+        c = counters(err)
+        check(c.get("conservation") == "ok", f"conservation: {c.get('conservation')}")
+        rows = lab.records(out, LIVE_FIELDS)
+
+        by_vni, outer_pkts, first_vtep = {100: [], 200: []}, [], {}
+        for t_ns, fr in lab.pcap_frames(pcap):
+            tun, p = vxlan_decode(t_ns, fr, lab)
+            if tun is None:
+                outer_pkts.append(p)
+                continue
+            check(tun[0] in by_vni, f"VNI {tun[0]} in the capture")
+            by_vni[tun[0]].append(p)
+            if p.family is not None:
+                first_vtep.setdefault((tun[0], p.src, p.dst, p.proto), tun[1:])
+        late = stalls.late_ns()
+        problems = []
+        for vni, pkts in by_vni.items():
+            check(sum(1 for p in pkts if p.proto == 6) >= 6 and
+                  sum(1 for p in pkts if p.proto == 1) >= 6,
+                  f"VNI {vni}: TCP and ICMP through the tunnel: {len(pkts)} packets")
+            mine = [r for r in rows if r["interface-id"] == f"eni-tenant{vni}"]
+            problems += [f"VNI {vni}: {x}" for x in
+                         lab.check_records(mine, pkts, LIVE_WINDOW, late_ns=late)]
+            for r in mine:
+                if r["log-status"] != "OK":
+                    continue
+                vt = first_vtep.get((vni, r["srcaddr"], r["dstaddr"], int(r["protocol"])))
+                want = ("vxlan", str(vni)) + (vt or ("?", "?"))
+                got = (r["tunnel-type"], r["tunnel-id"], r["tunnel-src"], r["tunnel-dst"])
+                if got != want:
+                    problems.append(f"VNI {vni}: row {r}: tunnel fields {got}, want {want}")
+        up = [r for r in rows if r["interface-id"] == "eni-uplink"]
+        problems += ["uplink: " + x for x in lab.check_records(
+            up, outer_pkts, LIVE_WINDOW, late_ns=late,
+            loose=lambda k: LIVE_PORTS["warm"] in (k[4], k[5]))]
+        check(not problems, "records differ from the capture:\n" + "\n".join(problems[:20]))
+        check(not any(r["tunnel-type"] != "-" for r in up), "uplink rows are outer flows")
+        inner_total = sum(len(v) for v in by_vni.values())
+        check(int(c["conservation received"]) == inner_total + len(outer_pkts),
+              f"dpflow received {c['conservation received']}, the wire carried "
+              f"{inner_total + len(outer_pkts)}")
+        print(f"ok: {len(rows)} rows; VNI 100 {len(by_vni[100])} and VNI 200 "
+              f"{len(by_vni[200])} inner packets, {len(outer_pkts)} underlay")
 
 
 CASES = {n[5:]: f for n, f in globals().items() if n.startswith("case_")}
