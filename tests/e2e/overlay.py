@@ -389,6 +389,33 @@ def case_tshark():
             check(any(k[0] == need for k in model), f"no {need} inner flow in the capture")
 
 
+DOC_FMT = ("${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} "
+           "${bytes} ${start} ${tunnel-type} ${tunnel-id} ${tunnel-src} ${tunnel-dst} "
+           "${log-status}")
+DOC_IFACES = ("eni-tenant-a", "eni-b-web")
+
+
+def case_doc_example():
+    """doc/records.md's VXLAN example (the block after '<!-- test:
+    overlay-example -->') is what dpflow prints for the overlay capture, for
+    the two tenant interfaces it shows, and what the model says."""
+    doc = os.path.join(os.path.dirname(GENCAP), "..", "doc", "records.md")
+    with open(doc) as f:
+        m = re.search(r"<!-- test: overlay-example -->\s*```[a-z]*\n(.*?)```", f.read(), re.S)
+    check(m is not None, f"{doc} has no '<!-- test: overlay-example -->' block")
+    block = m.group(1).splitlines()
+    keep = lambda lines: [l for l in lines if l.split(" ")[0] in DOC_IFACES + ("interface-id",)]
+    with tempfile.TemporaryDirectory() as d:
+        cap = Capture(d)
+        out, _ = cap.run(fmt=DOC_FMT)
+        got = keep(out.splitlines())
+        check(block == got, "doc/records.md's overlay example is not what dpflow prints: "
+              + diff_text("\n".join(block), "\n".join(got)))
+        want = keep(cap.want(DOC_FMT).splitlines())
+        check(sorted(block) == sorted(want), "doc/records.md's overlay example is not the "
+              "model's: " + diff_text("\n".join(sorted(want)), "\n".join(sorted(block))))
+
+
 # ------------------------------------------------------------- live lab
 
 LIVE_WINDOW = 10
