@@ -25,6 +25,7 @@
 
 #include "common.h"
 #include "dpf_fmt.h"
+#include "dpf_pkt.h"
 
 /* A repeatable setting (rules); origin names where each came from. */
 struct dpf_str_list {
@@ -79,6 +80,8 @@ struct dpf_options {
 	char *metrics; /* ADDR:PORT of the Prometheus endpoint (control/metrics_http.c) */
 	char *forward;
 	uint64_t unmatched; /* enum dpf_unmatched */
+	char *decap;	    /* none, all, or vxlan,geneve,gre,ipip (overlay.c) */
+	char *vxlan_ports;  /* VXLAN UDP destination ports, comma list */
 	struct dpf_str_list nat_rules;
 	uint64_t nat_sessions_per_core;
 	uint64_t nat_timeout;
@@ -160,6 +163,8 @@ struct dpf_iface {
 	uint8_t n_addrs;
 	bool from_config;
 	unsigned int line; /* section line in the config file */
+	int32_t vni;	   /* -1: an outer interface; else a tenant interface (tunnel id) */
+	int8_t decap;	   /* outer interfaces: -1 unset, 0 no, 1 yes */
 };
 
 struct dpf_config;
@@ -177,6 +182,9 @@ void dpf_config_free(struct dpf_config *c);
 
 /** The settings: read-only but for dpf_config_set(). */
 const struct dpf_options *dpf_config_options(const struct dpf_config *c);
+
+/** The tunnels --decap opens and the --vxlan-ports, as lib/pkt takes them. */
+void dpf_config_decap(const struct dpf_options *o, struct dpf_pkt_decap_cfg *out);
 
 /** [interface ID] sections, in file order. */
 uint16_t dpf_config_iface_count(const struct dpf_config *c);

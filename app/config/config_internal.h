@@ -34,6 +34,13 @@ const char *dpf_config_shown(struct dpf_config_shown *b, const char *v);
 int dpf_config_opt_set(struct dpf_options *o, const char *name, bool file_only, const char *val,
 		       const char *origin, char *err, size_t err_len);
 
+/* --decap and --vxlan-ports text (overlay.c): 0, or -EINVAL with err set. */
+int dpf_config_decap_parse(const char *val, uint32_t *types, char *err, size_t err_len);
+int dpf_config_vxlan_ports_parse(const char *val, struct dpf_pkt_decap_cfg *out, char *err,
+				 size_t err_len);
+/* Checks the value of option `name` when it is an overlay setting: 0 or -EINVAL (err set). */
+int dpf_config_overlay_check(const char *name, const char *val, char *err, size_t err_len);
+
 /* Read --config FILE into c: 0, or negative (logged). */
 int dpf_config_read_file(struct dpf_config *c, const char *path);
 

@@ -133,6 +133,12 @@ static const struct opt_def opt_table[] = {
 	O_ENUM("unmatched", unmatched, unmatched_names, "log", "log|drop",
 	       "packets matching no interface: log on the port's default interface, or count and "
 	       "drop"),
+	O_STR("decap", decap, "none", "none|all|LIST",
+	      "open these tunnels and log the flows inside (comma list of vxlan, geneve, gre, "
+	      "ipip), per tenant interface ([interface] vni = N); none: log tunnels by their "
+	      "outer header"),
+	O_STR("vxlan-ports", vxlan_ports, "4789", "P[,P...]",
+	      "UDP destination ports that carry VXLAN (GENEVE is UDP port 6081)"),
 	O_LIST("nat-rule", nat_rules, "RULE",
 	       "NAT rule (repeatable): static IN-CIDR OUT-CIDR | dnat PROTO ADDR:PORT TO:PORT | "
 	       "masquerade IN-CIDR OUT-ADDR [LO-HI]"),
@@ -399,6 +405,10 @@ opt_set(struct dpf_options *o, const struct opt_def *d, const char *val, const c
 	char **sp;
 	int rc, i;
 
+	/* Texts with a grammar of their own (overlay.c) are checked before they are kept. */
+	rc = dpf_config_overlay_check(d->name, val, err, err_len);
+	if (rc < 0)
+		return rc;
 	switch (d->type) {
 	case OPT_FLAG:
 		/* Given: on. The table's default reads "0". */

@@ -69,6 +69,8 @@ iface_for_section(struct dpf_config *cfg, const struct dpf_cfg_entry *e, const c
 	cfg->ifaces[cfg->n_ifaces].meta.interface_id = strdup(e->section_arg);
 	cfg->ifaces[cfg->n_ifaces].port = UINT16_MAX;
 	cfg->ifaces[cfg->n_ifaces].vlan = -1;
+	cfg->ifaces[cfg->n_ifaces].vni = -1;
+	cfg->ifaces[cfg->n_ifaces].decap = -1;
 	cfg->ifaces[cfg->n_ifaces].from_config = true;
 	cfg->ifaces[cfg->n_ifaces].line = e->section_line;
 	return &cfg->ifaces[cfg->n_ifaces++];
@@ -257,6 +259,31 @@ apply_dpflow_entry(struct dpf_config *cfg, const struct dpf_cfg_entry *e, const 
 	return rc;
 }
 
+/* [interface ID] vni = N (a tenant interface), decap = yes|no (an outer one's tunnels). */
+static int
+iface_set_overlay(struct dpf_iface *ifc, const char *key, const char *val, char *err,
+		  size_t err_len)
+{
+	struct dpf_config_shown sv;
+	uint64_t v;
+
+	if (strcmp(key, "vni") == 0) {
+		if (dpf_cfg_parse_u64(val, 0, 16777215, &v) < 0) {
+			snprintf(err, err_len, "vni '%s': expected 0..16777215",
+				 dpf_config_shown(&sv, val));
+			return -EINVAL;
+		}
+		ifc->vni = (int32_t)v;
+		return 0;
+	}
+	if (strcmp(val, "yes") == 0 || strcmp(val, "no") == 0) {
+		ifc->decap = strcmp(val, "yes") == 0;
+		return 0;
+	}
+	snprintf(err, err_len, "decap '%s': expected yes or no", dpf_config_shown(&sv, val));
+	return -EINVAL;
+}
+
 /* [interface ID] key = value */
 static int
 apply_iface_entry(struct dpf_config *cfg, const struct dpf_cfg_entry *e, const char *path)
@@ -282,8 +309,11 @@ apply_iface_entry(struct dpf_config *cfg, const struct dpf_cfg_entry *e, const c
 		return 0;
 	}
 	if (strcmp(e->key, "vlan") == 0 || strcmp(e->key, "mac") == 0 ||
-	    strcmp(e->key, "addresses") == 0) {
-		rc = iface_set_l2l3(ifc, e->key, e->value, err, sizeof(err));
+	    strcmp(e->key, "addresses") == 0 || strcmp(e->key, "vni") == 0 ||
+	    strcmp(e->key, "decap") == 0) {
+		rc = strcmp(e->key, "vni") == 0 || strcmp(e->key, "decap") == 0
+			     ? iface_set_overlay(ifc, e->key, e->value, err, sizeof(err))
+			     : iface_set_l2l3(ifc, e->key, e->value, err, sizeof(err));
 		if (rc < 0)
 			DPF_LOG(ERR, config, "%s:%u: %s\n", path, e->line, err);
 		return rc;
@@ -318,10 +348,18 @@ check_ifaces(const struct dpf_config *cfg, const char *path)
 				b->meta.interface_id);
 			return -EINVAL;
 		}
+		if (b->vni >= 0 && b->decap >= 0) {
+			DPF_LOG(ERR, config,
+				"%s:%u: [interface %s]: decap is for outer interfaces (those that "
+				"see the tunnels), not for a tenant interface (vni)\n",
+				path, b->line, b->meta.interface_id);
+			return -EINVAL;
+		}
 		for (j = 0; j < i; j++) {
 			const struct dpf_iface *a = &cfg->ifaces[j];
 
-			if (a->port != b->port)
+			/* Tenant interfaces match inside their tunnel id only. */
+			if (a->port != b->port || a->vni != b->vni)
 				continue;
 			if ((a->has_mac && b->has_mac && memcmp(a->mac, b->mac, 6) == 0) ||
 			    (!a->has_mac && !b->has_mac && a->vlan == b->vlan)) {

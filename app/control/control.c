@@ -466,6 +466,10 @@ show_iface(FILE *f, const struct dpf_iface *ifc)
 	uint8_t k;
 
 	fprintf(f, "interface %s port: %u\n", id, ifc->port);
+	if (ifc->vni >= 0)
+		fprintf(f, "interface %s vni: %d\n", id, ifc->vni);
+	if (ifc->decap >= 0)
+		fprintf(f, "interface %s decap: %s\n", id, ifc->decap ? "yes" : "no");
 	if (ifc->vlan >= 0)
 		fprintf(f, "interface %s vlan: %d\n", id, ifc->vlan);
 	if (ifc->has_mac)

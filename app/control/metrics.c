@@ -226,6 +226,30 @@ render_rx(FILE *f, const struct dpf_snapshot *s)
 	render_fields(f, s, rx_counters + 1, RTE_DIM(rx_counters) - 1, &cores);
 }
 
+/* Per core and tunnel type (--decap): one of the uint64_t[DPF_TUN_MAX] arrays at off. */
+static void
+render_tunnels(FILE *f, const struct dpf_snapshot *s, const char *name, const char *help,
+	       size_t off)
+{
+	struct family fam;
+	struct labels l;
+	unsigned int t;
+	uint16_t c;
+
+	family_name(&fam, name, NULL, true);
+	family_start(f, &fam, help);
+	for (c = 0; c < s->n_cores; c++) {
+		const uint64_t *v = (const uint64_t *)((const char *)&s->core[c].c + off);
+
+		for (t = DPF_TUN_NONE + 1; t < DPF_TUN_MAX; t++) {
+			core_label(s, c, &l);
+			l.k2 = "type";
+			l.v2 = dpf_pkt_tun_name(t);
+			sample(f, &fam, &l, v[t]);
+		}
+	}
+}
+
 /* Malformed packets by reason, and each core's open table. */
 static void
 render_cores(FILE *f, const struct dpf_snapshot *s)
@@ -245,6 +269,10 @@ render_cores(FILE *f, const struct dpf_snapshot *s)
 			sample(f, &fam, &l, s->core[c].c.malformed_by_reason[i]);
 		}
 	}
+	render_tunnels(f, s, "tunnel_packets", "packets logged as the flow inside their tunnel",
+		       offsetof(struct dpf_rx_counters, tunnel_packets));
+	render_tunnels(f, s, "tunnel_bytes", "inner IP bytes of the packets logged so",
+		       offsetof(struct dpf_rx_counters, tunnel_bytes));
 	family_name(&fam, "flows", NULL, false);
 	family_start(f, &fam, "flows in the core's open table (this window so far)");
 	for (c = 0; c < s->n_cores; c++) {

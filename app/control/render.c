@@ -123,6 +123,15 @@ print_counters(const struct sum_out *o, const char *prefix, const struct dpf_rx_
 			fprintf(o->f, "%smalformed-%s: %" PRIu64 "\n", prefix,
 				dpf_pkt_result_name((enum dpf_pkt_result)i),
 				k->malformed_by_reason[i]);
+	/* Packets logged as the flow inside their tunnel (--decap), and its IP bytes. */
+	for (i = DPF_TUN_NONE + 1; i < DPF_TUN_MAX; i++) {
+		char name[48];
+
+		snprintf(name, sizeof(name), "tunnel-%s-packets", dpf_pkt_tun_name(i));
+		put(o, prefix, name, k->tunnel_packets[i]);
+		snprintf(name, sizeof(name), "tunnel-%s-bytes", dpf_pkt_tun_name(i));
+		put(o, prefix, name, k->tunnel_bytes[i]);
+	}
 }
 
 static void

@@ -132,9 +132,19 @@ render_stats(struct dpf_ctl *ctl, const struct dpf_snapshot *s, struct rte_tel_d
 {
 	struct dpf_snap_rows r;
 
+	unsigned int t;
+
 #define DPF_X_DICT(f, name, help) add_u64(d, name, s->total.f);
 	DPF_RX_COUNTERS(DPF_X_DICT)
 #undef DPF_X_DICT
+	for (t = DPF_TUN_NONE + 1; t < DPF_TUN_MAX; t++) {
+		char name[48];
+
+		snprintf(name, sizeof(name), "tunnel-%s-packets", dpf_pkt_tun_name(t));
+		add_u64(d, name, s->total.tunnel_packets[t]);
+		snprintf(name, sizeof(name), "tunnel-%s-bytes", dpf_pkt_tun_name(t));
+		add_u64(d, name, s->total.tunnel_bytes[t]);
+	}
 	dpf_snapshot_pipeline_rows(s, &r);
 	add_rows(d, &r);
 	add_u64(d, "files", dpf_snapshot_exporter(s, "writer", "files"));

@@ -40,6 +40,8 @@ struct burst {
 	uint8_t frag_unknown[DPF_BURST]; /* later fragment whose first fragment was not seen */
 	uint8_t nat_reject[DPF_BURST];	 /* REJECT because NAT cannot translate it */
 	uint8_t unsent[DPF_BURST];	 /* forward mode: accepted, not sent: not logged */
+	/* Decapsulated packets (keys[i].tun_type set): their outer addresses. */
+	struct dpf_flow_tun_ends tun[DPF_BURST];
 	uint32_t n;
 	/* Not logged (not IP, no interface, late, bad time): forward mode passes
 	 * them on unchanged (ARP and the like keep the network working), monitor
@@ -190,6 +192,57 @@ rx_admit_time(struct dpf_lcore *lc, uint16_t port, const struct rte_mbuf *m,
 
 enum rx_verdict { RX_KEEP, RX_PASS, RX_FREED };
 
+/*
+ * A tunnel the outer interface lets us open (dpf_pkt_decap()): the slot's
+ * packet becomes the inner one, on its tenant interface (*iface). A tunnel
+ * of no tenant interface stays the outer packet (unmatched = log) or goes
+ * to no interface (drop). RX_PASS: the inner frame is not IP; RX_FREED:
+ * malformed (counted; the caller frees). Out of line: the packets of no
+ * tunnel do not pay for it.
+ */
+static __rte_noinline enum rx_verdict
+rx_decap(struct dpf_lcore *lc, uint16_t port, const uint8_t *frame, uint32_t len, struct burst *b,
+	 uint16_t *iface)
+{
+	struct dpf_pkt_info *pi = &b->pi[b->n];
+	unsigned int t = dpf_pkt_tunnel_of(&lc->sh->decap, pi);
+	struct dpf_flow_tun_ends *te = &b->tun[b->n];
+	struct dpf_pkt_tunnel tun;
+	struct dpf_pkt_info in;
+	enum dpf_pkt_result res;
+	uint16_t ti;
+
+	if (t == DPF_TUN_NONE || !dpf_ifmap_decap_on(lc->sh->ifmap, port, *iface))
+		return RX_KEEP;
+	res = dpf_pkt_decap(frame, len, pi, t, &in, &tun);
+	if (res != DPF_PKT_OK) {
+		if (res == DPF_PKT_NOT_IP) {
+			lc->cnt.not_ip++;
+			return RX_PASS;
+		}
+		lc->cnt.malformed++;
+		lc->cnt.malformed_by_reason[res]++;
+		return RX_FREED;
+	}
+	if (in.tun_type == DPF_TUN_NONE)
+		return RX_KEEP;
+	ti = dpf_ifmap_tenant(lc->sh->ifmap, port, frame, &in, &tun);
+	if (ti == DPF_IFACE_NONE) {
+		lc->cnt.tunnel_unmatched++;
+		if (lc->sh->unmatched_drop)
+			*iface = DPF_IFACE_NONE;
+		return RX_KEEP;
+	}
+	*pi = in;
+	memcpy(te->src_addr, tun.outer_src, sizeof(te->src_addr));
+	memcpy(te->dst_addr, tun.outer_dst, sizeof(te->dst_addr));
+	te->family = tun.outer_family;
+	lc->cnt.tunnel_packets[t]++;
+	lc->cnt.tunnel_bytes[t] += in.l3_len;
+	*iface = ti;
+	return RX_KEEP;
+}
+
 /* Parse m into the burst's next slot and find its interface. */
 static __rte_always_inline enum rx_verdict
 rx_parse(struct dpf_lcore *lc, uint16_t port, struct rte_mbuf *m, struct burst *b,
@@ -219,6 +272,16 @@ rx_parse(struct dpf_lcore *lc, uint16_t port, struct rte_mbuf *m, struct burst *
 		return RX_FREED;
 	}
 	iface = dpf_ifmap_lookup(lc->sh->ifmap, port, frame, pi);
+	if (unlikely(lc->sh->decap.types != 0)) {
+		enum rx_verdict v = rx_decap(lc, port, frame, rte_pktmbuf_data_len(m), b, &iface);
+
+		if (v == RX_FREED) {
+			rte_pktmbuf_free(m);
+			return RX_FREED;
+		}
+		if (v == RX_PASS)
+			return RX_PASS;
+	}
 	if (unlikely(iface == DPF_IFACE_NONE)) {
 		lc->cnt.unmatched++;
 		return RX_PASS;
@@ -324,6 +387,28 @@ rx_record_lost(struct dpf_lcore *lc, struct burst *b)
 }
 
 /*
+ * A decapsulated flow's outer addresses, kept beside its table entry: those
+ * of its earliest packet (before c counts this one).
+ */
+static inline void
+rx_record_tun_ends(struct dpf_shard *sh, const struct dpf_flow_counters *c,
+		   const struct dpf_flow_tun_ends *pkt, uint64_t t_ns)
+{
+	const struct dpf_ft_entry *e = container_of(c, const struct dpf_ft_entry, c);
+	struct dpf_flow_tun_ends *te;
+
+	if (sh->tun_ends == NULL)
+		return;
+	te = &sh->tun_ends[e - dpf_ft_entry(sh->ft, 0)];
+	if (c->packets == 0)
+		te->family = 0;
+	if (dpf_flow_tun_ends_earlier(te, t_ns, pkt->family, pkt->src_addr)) {
+		*te = *pkt;
+		te->first_ns = t_ns;
+	}
+}
+
+/*
  * The burst's keys (pre-NAT tuple, interface, verdict) into the open table.
  * views: forward mode, where a post-NAT view the pipeline cannot compute
  * again (a masquerade session's, a translated ICMP error's) is kept beside
@@ -351,6 +436,8 @@ rx_record(struct dpf_lcore *lc, struct burst *b, const bool views)
 		}
 		/* A new flow's counters start zeroed: its first packet is this one. */
 		lc->iface_cnt[b->iface[i]].flows += out[i]->packets == 0;
+		if (unlikely(b->keys[i].tun_type != 0))
+			rx_record_tun_ends(sh, out[i], &b->tun[i], b->t_ns[i]);
 		dpf_flow_counters_add(out[i], b->pi[i].l3_len, b->t_ns[i], b->pi[i].tcp_flags);
 		lc->cnt.logged_packets++;
 		lc->iface_cnt[b->iface[i]].packets++;

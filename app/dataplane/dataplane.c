@@ -59,6 +59,8 @@ fill_shared(struct dpf_dataplane *dp, const struct dpf_dataplane_params *p)
 	sh->run = p->h.run;
 	sh->handoffs = &dp->handoffs;
 	sh->lcores = dp->lcores;
+	dpf_config_decap(p->opt, &sh->decap);
+	sh->unmatched_drop = p->opt->unmatched == DPF_UNMATCHED_DROP;
 	dp->frag_sets = DPF_RSS_RETA_SIZE;
 	for (i = 0; i < dpf_ports_settled(p->h.ports)->n_ports; i++) {
 		const struct dpf_port_conf *c = dpf_ports_conf(p->h.ports, ports[i]);
@@ -222,6 +224,13 @@ create_shards(struct dpf_dataplane *dp, struct dpf_lcore *lc, int socket)
 				dpf_ft_bytes_per_flow(ftp.capacity), rte_strerror(rte_errno));
 			return -ENOMEM;
 		}
+		if (dp->sh.decap.types != 0) {
+			lc->tun_ends[i] = rte_malloc_socket(
+				"dpf_tun_ends", ftp.capacity * sizeof(struct dpf_flow_tun_ends),
+				RTE_CACHE_LINE_SIZE, socket);
+			if (lc->tun_ends[i] == NULL)
+				return -ENOMEM;
+		}
 		if (lc->max_views != 0) {
 			lc->views[i] = rte_malloc_socket("dpf_views",
 							 lc->max_views * sizeof(struct dpf_flow_nat),
@@ -353,6 +362,7 @@ free_core(struct dpf_lcore *lc)
 	for (i = 0; i < DPF_MAX_TABLES; i++) {
 		dpf_ft_free(lc->tables[i]);
 		rte_free(lc->views[i]);
+		rte_free(lc->tun_ends[i]);
 	}
 	dpf_nat_sessions_free(lc->nat);
 	dpf_conntrack_free(lc->ct);

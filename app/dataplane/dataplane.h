@@ -53,6 +53,9 @@
 	X(late, "late", "packets of a window already closed")                                      \
 	X(bad_time, "bad-time", "packets with an implausible time (--max-time-gap)")               \
 	X(unmatched, "unmatched", "packets of no interface (unmatched = drop)")                    \
+	X(tunnel_unmatched, "tunnel-unmatched",                                                    \
+	  "opened tunnels whose id has no tenant interface: logged by the outer header or "        \
+	  "unmatched (unmatched = drop)")                                                          \
 	X(acl_rejected, "acl-rejected", "packets the ACL rejected (REJECT records)")               \
 	X(acl_reply_accepted, "acl-reply-accepted", "replies accepted by stateful mode")           \
 	X(conntrack_full, "conntrack-full", "accepted connections not tracked: table full")        \
@@ -84,6 +87,10 @@ struct dpf_rx_counters {
 #undef DPF_X_FIELD
 	uint64_t malformed_by_reason[DPF_PKT_RESULT_MAX];
 	uint64_t rx_by_port[DPF_MAX_PORTS];
+	/* Packets logged as their inner flow, and their inner IP bytes, by enum dpf_pkt_tun_type.
+	 */
+	uint64_t tunnel_packets[DPF_TUN_MAX];
+	uint64_t tunnel_bytes[DPF_TUN_MAX];
 };
 
 struct dpf_rxq_ref {

@@ -18,6 +18,18 @@ struct mac_key {
 	uint8_t mac[6];
 };
 
+/* A tenant interface's match: by inner MAC, by inner VLAN, or the tunnel id alone. */
+enum tenant_kind { TENANT_VNI = 0, TENANT_MAC, TENANT_VLAN };
+
+struct tenant_key {
+	uint32_t vni;
+	uint16_t port;
+	uint16_t vlan;
+	uint8_t mac[6];
+	uint8_t kind;
+	uint8_t pad;
+};
+
 static bool
 port_exists(const struct dpf_ifmap_params *p, uint16_t port)
 {
@@ -46,7 +58,7 @@ add_port_ifaces(struct dpf_ifmap *m, const struct dpf_ifmap_params *p, uint16_t 
 		if (m->n_ifaces == DPF_MAX_IFACES)
 			return -E2BIG;
 		m->ifaces[m->n_ifaces] = *ifc;
-		if (ifc->vlan < 0 && !ifc->has_mac) {
+		if (ifc->vlan < 0 && !ifc->has_mac && ifc->vni < 0) {
 			m->default_iface[port] = m->n_ifaces;
 			have_default = true;
 		}
@@ -59,6 +71,8 @@ add_port_ifaces(struct dpf_ifmap *m, const struct dpf_ifmap_params *p, uint16_t 
 	memset(&m->ifaces[m->n_ifaces], 0, sizeof(m->ifaces[0]));
 	m->ifaces[m->n_ifaces].port = port;
 	m->ifaces[m->n_ifaces].vlan = -1;
+	m->ifaces[m->n_ifaces].vni = -1;
+	m->ifaces[m->n_ifaces].decap = -1;
 	if (port == 0) {
 		m->ifaces[m->n_ifaces].meta.interface_id = o->interface_id;
 	} else {
@@ -94,7 +108,71 @@ inherit_meta(struct dpf_ifmap *m, const struct dpf_options *o)
 	}
 }
 
-/* The lookup structures: a (port, MAC) hash, a VLAN array per port. */
+static void
+tenant_key_of(struct tenant_key *k, uint16_t port, uint32_t vni, enum tenant_kind kind)
+{
+	memset(k, 0, sizeof(*k));
+	k->port = port;
+	k->vni = vni;
+	k->kind = (uint8_t)kind;
+}
+
+static int
+add_tenant(struct dpf_ifmap *m, uint16_t i)
+{
+	const struct dpf_iface *ifc = &m->ifaces[i];
+	struct tenant_key k;
+
+	if (m->tenant == NULL) {
+		struct rte_hash_parameters hp = {
+			.name = "dpf_iface_tenant",
+			.entries = DPF_MAX_IFACES * 2,
+			.key_len = sizeof(struct tenant_key),
+			.hash_func = rte_hash_crc,
+			.socket_id = (int)rte_socket_id(),
+		};
+
+		m->tenant = rte_hash_create(&hp);
+		if (m->tenant == NULL)
+			return -ENOMEM;
+	}
+	if (ifc->has_mac) {
+		tenant_key_of(&k, ifc->port, (uint32_t)ifc->vni, TENANT_MAC);
+		memcpy(k.mac, ifc->mac, 6);
+		m->port_tenant_mac[ifc->port] = true;
+	} else if (ifc->vlan >= 0) {
+		tenant_key_of(&k, ifc->port, (uint32_t)ifc->vni, TENANT_VLAN);
+		k.vlan = (uint16_t)ifc->vlan;
+		m->port_tenant_vlan[ifc->port] = true;
+	} else {
+		tenant_key_of(&k, ifc->port, (uint32_t)ifc->vni, TENANT_VNI);
+	}
+	return rte_hash_add_key_data(m->tenant, &k, (void *)(uintptr_t)i) < 0 ? -ENOMEM : 0;
+}
+
+/* Where tunnels are opened: an outer interface's decap, else its port default's, else yes. */
+static void
+resolve_decap(struct dpf_ifmap *m, const struct dpf_ifmap_params *p)
+{
+	uint16_t i, k;
+
+	for (k = 0; k < p->n_ports; k++) {
+		uint16_t port = p->ports[k], d = m->default_iface[port];
+
+		m->port_decap[port] = d != DPF_IFACE_NONE && m->ifaces[d].decap >= 0
+					      ? (uint8_t)m->ifaces[d].decap
+					      : 1;
+	}
+	for (i = 0; i < m->n_ifaces; i++) {
+		const struct dpf_iface *ifc = &m->ifaces[i];
+
+		m->iface_decap[i] = ifc->vni >= 0     ? 0
+				    : ifc->decap >= 0 ? (uint8_t)ifc->decap
+						      : m->port_decap[ifc->port];
+	}
+}
+
+/* The lookup structures: a (port, MAC) hash, a VLAN array per port, the tenants' hash. */
 static int
 build_lookup(struct dpf_ifmap *m)
 {
@@ -103,7 +181,10 @@ build_lookup(struct dpf_ifmap *m)
 	for (i = 0; i < m->n_ifaces; i++) {
 		const struct dpf_iface *ifc = &m->ifaces[i];
 
-		if (ifc->has_mac) {
+		if (ifc->vni >= 0) {
+			if (add_tenant(m, i) < 0)
+				return -ENOMEM;
+		} else if (ifc->has_mac) {
 			struct mac_key mk;
 
 			if (m->mac == NULL) {
@@ -170,6 +251,7 @@ dpf_ifmap_create(const struct dpf_ifmap_params *p)
 	}
 	if (rc == 0) {
 		inherit_meta(m, dpf_config_options(p->cfg));
+		resolve_decap(m, p);
 		rc = build_lookup(m);
 	}
 	if (rc != 0) {
@@ -190,6 +272,7 @@ dpf_ifmap_free(struct dpf_ifmap *m)
 	if (m == NULL)
 		return;
 	rte_hash_free(m->mac);
+	rte_hash_free(m->tenant);
 	for (p = 0; p < DPF_MAX_PORTS; p++)
 		rte_free(m->vlan_iface[p]);
 	rte_free(m);
@@ -231,6 +314,50 @@ dpf_ifmap_lookup_slow(const struct dpf_ifmap *map, uint16_t port, const uint8_t 
 			return v;
 	}
 	return map->default_iface[port];
+}
+
+static uint16_t
+tenant_find(const struct dpf_ifmap *map, const struct tenant_key *k)
+{
+	void *data;
+
+	return rte_hash_lookup_data(map->tenant, k, &data) >= 0 ? (uint16_t)(uintptr_t)data
+								: DPF_IFACE_NONE;
+}
+
+uint16_t
+dpf_ifmap_tenant(const struct dpf_ifmap *map, uint16_t port, const uint8_t *frame,
+		 const struct dpf_pkt_info *in, const struct dpf_pkt_tunnel *tun)
+{
+	/* IP-in-IP and GRE without a key: id 0. */
+	uint32_t vni = in->tun_has_id ? in->tun_id : 0;
+	struct tenant_key k;
+	uint16_t v;
+
+	if (map->tenant == NULL)
+		return DPF_IFACE_NONE;
+	if (map->port_tenant_mac[port] && tun->has_eth) {
+		const uint8_t *eth = frame + tun->eth_offset;
+
+		tenant_key_of(&k, port, vni, TENANT_MAC);
+		memcpy(k.mac, eth + 6, 6);
+		v = tenant_find(map, &k);
+		if (v != DPF_IFACE_NONE)
+			return v;
+		memcpy(k.mac, eth, 6);
+		v = tenant_find(map, &k);
+		if (v != DPF_IFACE_NONE)
+			return v;
+	}
+	if (map->port_tenant_vlan[port] && in->n_vlans > 0) {
+		tenant_key_of(&k, port, vni, TENANT_VLAN);
+		k.vlan = in->vlan[0] & 0xfff;
+		v = tenant_find(map, &k);
+		if (v != DPF_IFACE_NONE)
+			return v;
+	}
+	tenant_key_of(&k, port, vni, TENANT_VNI);
+	return tenant_find(map, &k);
 }
 
 static bool

@@ -37,6 +37,12 @@ struct dpf_ifmap {
 	uint16_t *vlan_iface[DPF_MAX_PORTS];   /* [4096] when the port has vlan interfaces */
 	bool port_has_mac[DPF_MAX_PORTS];
 	struct rte_hash *mac; /* (port, mac) -> interface */
+	/* Overlays: (port, tunnel id, inner mac or inner vlan) -> tenant interface. */
+	struct rte_hash *tenant;
+	bool port_tenant_mac[DPF_MAX_PORTS];
+	bool port_tenant_vlan[DPF_MAX_PORTS];
+	uint8_t port_decap[DPF_MAX_PORTS];   /* tunnels of no outer interface are opened */
+	uint8_t iface_decap[DPF_MAX_IFACES]; /* outer interface i's tunnels are opened */
 	uint16_t n_ifaces;
 	struct dpf_iface ifaces[DPF_MAX_IFACES];     /* by index */
 	struct dpf_iface_meta metas[DPF_MAX_IFACES]; /* their metadata, for the formatter */
@@ -95,6 +101,20 @@ dpf_ifmap_lookup(const struct dpf_ifmap *m, uint16_t port, const uint8_t *frame,
 		return m->default_iface[port];
 	return dpf_ifmap_lookup_slow(m, port, frame, pi);
 }
+
+/** Whether tunnels that arrived on port and matched outer interface iface are opened. */
+static inline bool
+dpf_ifmap_decap_on(const struct dpf_ifmap *m, uint16_t port, uint16_t iface)
+{
+	return iface == DPF_IFACE_NONE ? m->port_decap[port] != 0 : m->iface_decap[iface] != 0;
+}
+
+/**
+ * The tenant interface of a decapsulated packet (in, tun: dpf_pkt_decap()'s
+ * results for frame) received on port, or DPF_IFACE_NONE.
+ */
+uint16_t dpf_ifmap_tenant(const struct dpf_ifmap *m, uint16_t port, const uint8_t *frame,
+			  const struct dpf_pkt_info *in, const struct dpf_pkt_tunnel *tun);
 
 /** flow-direction of a flow relative to its interface's addresses (DPF_DIR_*). */
 uint8_t dpf_ifmap_direction(const struct dpf_ifmap *m, const struct dpf_flow_key *k);

@@ -59,6 +59,9 @@ struct dpf_dp_shared {
 	uint32_t shards_per_core;
 	struct dpf_dp_port port[DPF_MAX_PORTS];
 	struct dpf_rss *frag_rss; /* the symmetric Toeplitz hash, for frames without one */
+	/* The tunnels opened (--decap; types 0: none), and unmatched = drop. */
+	struct dpf_pkt_decap_cfg decap;
+	bool unmatched_drop;
 	const struct dpf_ifmap *ifmap;
 	struct dpf_rules *rules;
 	const struct dpf_window_plan *plan;
@@ -98,6 +101,8 @@ struct dpf_lcore {
 	struct dpf_shard *shards[DPF_SHARD_DESCRIPTORS];
 	struct dpf_ft *tables[DPF_MAX_TABLES];
 	struct dpf_flow_nat *views[DPF_MAX_TABLES]; /* masquerade views of tables[k], or NULL */
+	/* Outer addresses of decapsulated flows of tables[k], or NULL (no --decap). */
+	struct dpf_flow_tun_ends *tun_ends[DPF_MAX_TABLES];
 	uint32_t max_views;
 	struct dpf_rx_counters cnt;
 } __rte_cache_aligned;

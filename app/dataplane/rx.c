@@ -73,6 +73,7 @@ attach_table(struct dpf_lcore *lc)
 		if (lc->tables[k] == ft) {
 			lc->active->views = lc->views[k];
 			lc->active->max_views = lc->views[k] != NULL ? lc->max_views : 0;
+			lc->active->tun_ends = lc->tun_ends[k];
 		}
 	}
 }

@@ -203,6 +203,7 @@ give_back(struct dpf_pipeline *pl, struct dpf_shard *s)
 	}
 	s->views = NULL;
 	s->max_views = 0;
+	s->tun_ends = NULL;
 	rte_ring_sp_enqueue(h->free_shards, s);
 }
 

@@ -85,6 +85,10 @@ ct_key(struct dpf_flow_key *out, const struct dpf_flow_key *k, bool reverse)
 	out->iface = k->iface;
 	out->proto = k->proto;
 	out->family = k->family;
+	/* Both directions of an inner connection share their tunnel's type and id. */
+	out->tun_type = k->tun_type;
+	out->tun_has_id = k->tun_has_id;
+	out->tun_id = k->tun_id;
 }
 
 static bool

@@ -24,6 +24,9 @@ dpf_flow_key_from_pkt(struct dpf_flow_key *key, const struct dpf_pkt_info *pi, u
 	key->proto = pi->proto;
 	key->family = pi->family;
 	key->action = action;
+	key->tun_type = pi->tun_type;
+	key->tun_has_id = pi->tun_has_id;
+	key->tun_id = pi->tun_id;
 }
 
 static int
@@ -51,7 +54,13 @@ dpf_flow_key_cmp(const struct dpf_flow_key *a, const struct dpf_flow_key *b)
 		return c;
 	if ((c = cmp_u(a->dst_port, b->dst_port)) != 0)
 		return c;
-	return cmp_u(a->action, b->action);
+	if ((c = cmp_u(a->action, b->action)) != 0)
+		return c;
+	if ((c = cmp_u(a->tun_type, b->tun_type)) != 0)
+		return c;
+	if ((c = cmp_u(a->tun_has_id, b->tun_has_id)) != 0)
+		return c;
+	return cmp_u(a->tun_id, b->tun_id);
 }
 
 void

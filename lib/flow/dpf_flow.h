@@ -8,8 +8,10 @@
  * the window merge and the formatter.
  *
  * A flow is unidirectional: (interface, family, src, dst, sport, dport,
- * protocol, action) of the packet as it arrived (pre-NAT view). Keys are
- * fixed-size, zeroed in full (padding included) and compared in full.
+ * protocol, action) of the packet as it arrived (pre-NAT view); for a packet
+ * taken out of a tunnel (dpf_pkt_decap()), the inner packet's plus the tunnel
+ * type and id. Keys are fixed-size, zeroed in full (padding included) and
+ * compared in full.
  */
 
 #include <stdbool.h>
@@ -46,7 +48,10 @@ struct dpf_flow_key {
 	uint8_t proto;
 	uint8_t family;       /**< 4 or 6 */
 	uint8_t action;       /**< enum dpf_action */
-	uint8_t pad[7];       /**< always zero */
+	uint8_t tun_type;     /**< enum dpf_pkt_tun_type: 0 when not decapsulated */
+	uint8_t tun_has_id;   /**< 1 when tun_id is a VNI, VSID or GRE key */
+	uint8_t pad[1];       /**< always zero */
+	uint32_t tun_id;      /**< VNI, VSID or GRE key; 0 when none */
 } __attribute__((aligned(8))); /* hashed and compared as 64-bit words */
 
 _Static_assert(sizeof(struct dpf_flow_key) == 48, "flow key must stay 48 bytes");
@@ -71,6 +76,36 @@ struct dpf_flow_nat {
 	uint16_t dst_port;
 };
 
+/**
+ * The outer addresses of a decapsulated flow: those of its earliest packet
+ * (dpf_flow_tun_ends_earlier() decides), so a record does not depend on how
+ * packets were spread over cores.
+ */
+struct dpf_flow_tun_ends {
+	uint8_t src_addr[16]; /**< outer IP source (IPv4 in bytes 0..3) */
+	uint8_t dst_addr[16];
+	uint64_t first_ns; /**< time of the packet they come from */
+	uint8_t family;	   /**< 4 or 6; 0: none */
+	uint8_t pad[7];
+};
+
+/**
+ * Whether outer addresses seen at t_ns (source src) replace those in e: an
+ * earlier packet wins, at the same time the lower outer source address.
+ */
+static inline bool
+dpf_flow_tun_ends_earlier(const struct dpf_flow_tun_ends *e, uint64_t t_ns, uint8_t family,
+			  const uint8_t *src)
+{
+	if (e->family == 0 || t_ns < e->first_ns)
+		return true;
+	if (t_ns > e->first_ns)
+		return false;
+	if (family != e->family)
+		return family < e->family;
+	return memcmp(src, e->src_addr, 16) < 0;
+}
+
 /** One output row: a flow record, or a NODATA / SKIPDATA row. */
 struct dpf_record {
 	struct dpf_flow_key key;       /**< pre-NAT view; NODATA/SKIPDATA: only iface set */
@@ -89,6 +124,7 @@ struct dpf_record {
 	uint8_t traffic_path;          /**< 0: unknown ("-"), else AWS code 1..8 */
 	uint16_t src_service;          /**< 0: none, else index + 1 in the service table */
 	uint16_t dst_service;
+	struct dpf_flow_tun_ends tun;  /**< decapsulated flows (key.tun_type): outer addresses */
 };
 
 /**
@@ -110,7 +146,8 @@ dpf_flow_key_equal(const struct dpf_flow_key *a, const struct dpf_flow_key *b)
 
 /**
  * Total order used for output: iface, family, src, dst, proto, sport, dport,
- * action (addresses compared as big-endian bytes, so numerically).
+ * action, tun_type, tun_has_id, tun_id (addresses compared as big-endian
+ * bytes, so numerically).
  * @return <0, 0, >0 like memcmp
  */
 int dpf_flow_key_cmp(const struct dpf_flow_key *a, const struct dpf_flow_key *b);

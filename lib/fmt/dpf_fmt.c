@@ -61,7 +61,11 @@
 	X(TRAFFIC_PATH, "traffic-path", 5, true, 3, false)                              \
 	X(PKT_SRCPORT, "pkt-srcport", 2, true, 5, true)                                 \
 	X(PKT_DSTPORT, "pkt-dstport", 2, true, 5, true)                                 \
-	X(TCP_FLAGS_ALL, "tcp-flags-all", 2, true, 3, true)
+	X(TCP_FLAGS_ALL, "tcp-flags-all", 2, true, 3, true)                             \
+	X(TUNNEL_TYPE, "tunnel-type", 2, true, 6, true)                                 \
+	X(TUNNEL_ID, "tunnel-id", 2, true, 10, true)                                    \
+	X(TUNNEL_SRC, "tunnel-src", 2, true, ADDR_WIDTH, true)                          \
+	X(TUNNEL_DST, "tunnel-dst", 2, true, ADDR_WIDTH, true)
 
 enum field_id {
 #define X_ENUM(id, name, ver, flow, width, ext) FIELD_##id,
@@ -657,6 +661,24 @@ put_service(char *p, const struct dpf_fmt_ctx *ctx, uint16_t service)
 
 /* ---- records ---- */
 
+/* The outer view of a decapsulated flow: "-" for every other record. */
+static char *
+put_tunnel(char *p, enum field_id id, const struct dpf_record *r)
+{
+	if (r->key.tun_type == DPF_TUN_NONE)
+		return put_dash(p);
+	switch (id) {
+	case FIELD_TUNNEL_TYPE:
+		return put_meta(p, dpf_pkt_tun_name(r->key.tun_type));
+	case FIELD_TUNNEL_ID:
+		return r->key.tun_has_id ? put_u64(p, r->key.tun_id) : put_dash(p);
+	case FIELD_TUNNEL_SRC:
+		return put_addr(p, r->tun.family, r->tun.src_addr);
+	default:
+		return put_addr(p, r->tun.family, r->tun.dst_addr);
+	}
+}
+
 static char *
 put_field(char *p, enum field_id id, unsigned int version, const struct dpf_iface_meta *meta,
 	  const struct dpf_fmt_ctx *ctx, const struct dpf_record *r)
@@ -744,6 +766,11 @@ put_field(char *p, enum field_id id, unsigned int version, const struct dpf_ifac
 		return put_u64(p, r->key.dst_port);
 	case FIELD_TCP_FLAGS_ALL:
 		return put_u8(p, r->tcp_flags_all);
+	case FIELD_TUNNEL_TYPE:
+	case FIELD_TUNNEL_ID:
+	case FIELD_TUNNEL_SRC:
+	case FIELD_TUNNEL_DST:
+		return put_tunnel(p, id, r);
 	case FIELD_COUNT:
 		break;
 	}

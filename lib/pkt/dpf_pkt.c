@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -315,17 +316,16 @@ parse_ipv6(const uint8_t *data, uint32_t caplen, uint32_t off, struct dpf_pkt_in
 	return parse_l4(data, caplen, l3_end, off, pi);
 }
 
-enum dpf_pkt_result
-dpf_pkt_parse(const uint8_t *data, uint32_t caplen, struct dpf_pkt_info *pi)
+/* The Ethernet header at off, its VLAN tags and the IP packet after them. */
+static __rte_always_inline enum dpf_pkt_result
+parse_eth(const uint8_t *data, uint32_t caplen, uint32_t off, struct dpf_pkt_info *pi)
 {
 	uint16_t ethertype;
-	uint32_t off;
 
-	memset(pi, 0, sizeof(*pi));
-	if (unlikely(caplen < RTE_ETHER_HDR_LEN))
+	if (unlikely(caplen - off < RTE_ETHER_HDR_LEN))
 		return DPF_PKT_TRUNC_ETH;
-	ethertype = dpf_load_be16(data + offsetof(struct rte_ether_hdr, ether_type));
-	off = RTE_ETHER_HDR_LEN;
+	ethertype = dpf_load_be16(data + off + offsetof(struct rte_ether_hdr, ether_type));
+	off += RTE_ETHER_HDR_LEN;
 
 	while (is_vlan_tpid(ethertype)) {
 		if (unlikely(pi->n_vlans == DPF_PKT_MAX_VLANS))
@@ -342,6 +342,206 @@ dpf_pkt_parse(const uint8_t *data, uint32_t caplen, struct dpf_pkt_info *pi)
 	if (ethertype == RTE_ETHER_TYPE_IPV6)
 		return parse_ipv6(data, caplen, off, pi);
 	return DPF_PKT_NOT_IP;
+}
+
+enum dpf_pkt_result
+dpf_pkt_parse(const uint8_t *data, uint32_t caplen, struct dpf_pkt_info *pi)
+{
+	memset(pi, 0, sizeof(*pi));
+	return parse_eth(data, caplen, 0, pi);
+}
+
+/* ---- tunnels ------------------------------------------------------------------------------ */
+
+#define VXLAN_HDR_LEN 8
+#define VXLAN_FLAG_I 0x08
+#define GENEVE_HDR_LEN 8
+#define GRE_HDR_LEN 4
+#define GRE_FLAG_C 0x8000
+#define GRE_FLAG_R 0x4000
+#define GRE_FLAG_K 0x2000
+#define GRE_FLAG_S 0x1000
+#define GRE_VERSION_MASK 0x0007
+#define ETHER_TYPE_TEB 0x6558 /* transparent Ethernet bridging */
+
+/*
+ * Where the tunnel's payload is: [off, end) with end the end of the outer
+ * datagram, or of the UDP datagram when its own length says less. reach is
+ * what may be read: end, or the capture's end when that comes first.
+ */
+struct tun_span {
+	uint32_t off;
+	uint32_t end;
+	uint32_t reach;
+};
+
+static void
+tun_span_init(struct tun_span *sp, const uint8_t *data, uint32_t caplen,
+	      const struct dpf_pkt_info *outer)
+{
+	uint32_t end = (uint32_t)outer->l3_offset + outer->l3_len;
+
+	sp->off = outer->l4_offset;
+	if (outer->proto == IPPROTO_UDP) {
+		/* dpf_pkt_tunnel_of() wants the whole UDP header captured. */
+		uint32_t udp_len = dpf_load_be16(data + sp->off + 4);
+
+		if (udp_len >= UDP_HDR_LEN && sp->off + udp_len < end)
+			end = sp->off + udp_len;
+		sp->off += UDP_HDR_LEN;
+	}
+	sp->end = RTE_MAX(end, sp->off);
+	sp->reach = RTE_MIN(sp->end, caplen);
+}
+
+static inline bool
+tun_short(const struct tun_span *sp, uint32_t need)
+{
+	return sp->reach < sp->off || sp->reach - sp->off < need;
+}
+
+static inline uint32_t
+load_be24(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
+}
+
+/* The packet a tunnel carries, by its protocol type, at sp->off. */
+static enum dpf_pkt_result
+tun_payload(const uint8_t *data, const struct tun_span *sp, uint16_t ethertype,
+	    struct dpf_pkt_info *inner, struct dpf_pkt_tunnel *tun)
+{
+	switch (ethertype) {
+	case ETHER_TYPE_TEB:
+		tun->has_eth = 1;
+		tun->eth_offset = (uint16_t)sp->off;
+		return parse_eth(data, sp->reach, sp->off, inner);
+	case RTE_ETHER_TYPE_IPV4:
+		return parse_ipv4(data, sp->reach, sp->off, inner);
+	case RTE_ETHER_TYPE_IPV6:
+		return parse_ipv6(data, sp->reach, sp->off, inner);
+	default:
+		/* Not ours to open (ERSPAN, MPLS, ...): the outer packet is the flow. */
+		inner->tun_type = DPF_TUN_NONE;
+		return DPF_PKT_OK;
+	}
+}
+
+static enum dpf_pkt_result
+decap_vxlan(const uint8_t *data, struct tun_span *sp, struct dpf_pkt_info *inner,
+	    struct dpf_pkt_tunnel *tun)
+{
+	if (tun_short(sp, VXLAN_HDR_LEN))
+		return DPF_PKT_TRUNC_TUNNEL;
+	if (!(data[sp->off] & VXLAN_FLAG_I))
+		return DPF_PKT_BAD_TUNNEL_HEADER;
+	inner->tun_id = load_be24(data + sp->off + 4);
+	inner->tun_has_id = 1;
+	sp->off += VXLAN_HDR_LEN;
+	return tun_payload(data, sp, ETHER_TYPE_TEB, inner, tun);
+}
+
+static enum dpf_pkt_result
+decap_geneve(const uint8_t *data, struct tun_span *sp, struct dpf_pkt_info *inner,
+	     struct dpf_pkt_tunnel *tun)
+{
+	const uint8_t *g = data + sp->off;
+	uint32_t len;
+
+	if (tun_short(sp, GENEVE_HDR_LEN))
+		return DPF_PKT_TRUNC_TUNNEL;
+	if ((g[0] >> 6) != 0)
+		return DPF_PKT_BAD_TUNNEL_HEADER;
+	len = GENEVE_HDR_LEN + (uint32_t)(g[0] & 0x3f) * 4;
+	/* The datagram's own inconsistency before the capture's cut. */
+	if (sp->end - sp->off < len)
+		return DPF_PKT_BAD_GENEVE_OPTIONS;
+	if (tun_short(sp, len))
+		return DPF_PKT_TRUNC_TUNNEL;
+	inner->tun_id = load_be24(g + 4);
+	inner->tun_has_id = 1;
+	sp->off += len;
+	return tun_payload(data, sp, dpf_load_be16(g + 2), inner, tun);
+}
+
+static enum dpf_pkt_result
+decap_gre(const uint8_t *data, struct tun_span *sp, struct dpf_pkt_info *inner,
+	  struct dpf_pkt_tunnel *tun)
+{
+	const uint8_t *g = data + sp->off;
+	uint16_t flags, proto;
+	uint32_t len;
+
+	if (tun_short(sp, GRE_HDR_LEN))
+		return DPF_PKT_TRUNC_TUNNEL;
+	flags = dpf_load_be16(g);
+	if ((flags & GRE_VERSION_MASK) != 0 || (flags & GRE_FLAG_R))
+		return DPF_PKT_BAD_TUNNEL_HEADER;
+	len = GRE_HDR_LEN + ((flags & GRE_FLAG_C) ? 4 : 0) + ((flags & GRE_FLAG_K) ? 4 : 0) +
+	      ((flags & GRE_FLAG_S) ? 4 : 0);
+	if (tun_short(sp, len))
+		return DPF_PKT_TRUNC_TUNNEL;
+	proto = dpf_load_be16(g + 2);
+	if (flags & GRE_FLAG_K) {
+		uint32_t key = dpf_load_be32(g + GRE_HDR_LEN + ((flags & GRE_FLAG_C) ? 4 : 0));
+
+		/* NVGRE (RFC 7637): the VSID is the key's upper 24 bits, then a flow id. */
+		inner->tun_id = proto == ETHER_TYPE_TEB ? key >> 8 : key;
+		inner->tun_has_id = 1;
+	}
+	sp->off += len;
+	return tun_payload(data, sp, proto, inner, tun);
+}
+
+enum dpf_pkt_result
+dpf_pkt_decap(const uint8_t *data, uint32_t caplen, const struct dpf_pkt_info *outer,
+	      unsigned int type, struct dpf_pkt_info *inner, struct dpf_pkt_tunnel *tun)
+{
+	struct tun_span sp;
+	enum dpf_pkt_result r;
+
+	memset(inner, 0, sizeof(*inner));
+	memset(tun, 0, sizeof(*tun));
+	memcpy(tun->outer_src, outer->src_addr, sizeof(tun->outer_src));
+	memcpy(tun->outer_dst, outer->dst_addr, sizeof(tun->outer_dst));
+	tun->outer_family = outer->family;
+	inner->tun_type = (uint8_t)type;
+	tun_span_init(&sp, data, caplen, outer);
+	switch (type) {
+	case DPF_TUN_VXLAN:
+		r = decap_vxlan(data, &sp, inner, tun);
+		break;
+	case DPF_TUN_GENEVE:
+		r = decap_geneve(data, &sp, inner, tun);
+		break;
+	case DPF_TUN_GRE:
+		r = decap_gre(data, &sp, inner, tun);
+		break;
+	case DPF_TUN_IPIP:
+		r = tun_payload(data, &sp,
+				outer->proto == IPPROTO_IPIP ? RTE_ETHER_TYPE_IPV4
+							     : RTE_ETHER_TYPE_IPV6,
+				inner, tun);
+		break;
+	default:
+		inner->tun_type = DPF_TUN_NONE;
+		return DPF_PKT_OK;
+	}
+	return r;
+}
+
+const char *
+dpf_pkt_tun_name(unsigned int type)
+{
+	static const char *const names[] = {[DPF_TUN_NONE] = "-",
+#define DPF_PKT_X_TUN_NAME(name, str) [DPF_TUN_##name] = str,
+					    DPF_PKT_TUNNELS(DPF_PKT_X_TUN_NAME)
+#undef DPF_PKT_X_TUN_NAME
+	};
+
+	if (type >= RTE_DIM(names))
+		return "-";
+	return names[type];
 }
 
 const char *

@@ -68,6 +68,18 @@ enum dpf_pkt_frag {
  *   Ethernet padding or from whatever follows the datagram.
  * When a header is both cut by the capture and past the end of the datagram,
  * the datagram's own inconsistency (BAD_IPV6_EXT, L4_PAST_IP_LEN) is reported.
+ *
+ * dpf_pkt_decap() only ("end of the payload" is the end of the outer datagram,
+ * or for VXLAN and GENEVE the end of the UDP datagram when its length field is
+ * shorter):
+ * - TRUNC_TUNNEL: the VXLAN header (8 bytes), the GENEVE fixed header (8
+ *   bytes) or its options, or the GRE header (4 bytes plus the checksum, key
+ *   and sequence words its flags announce) is not fully captured or ends past
+ *   the end of the payload (GENEVE options excepted: BAD_GENEVE_OPTIONS).
+ * - BAD_TUNNEL_HEADER: VXLAN without the I flag, GENEVE version not 0, GRE
+ *   version not 0 or with the routing bit set.
+ * - BAD_GENEVE_OPTIONS: the GENEVE options end past the end of the payload.
+ * The inner packet then takes the reasons above (TRUNC_ETH, BAD_IPV4_IHL, ...).
  */
 #define DPF_PKT_RESULTS(X)                                                   \
 	X(OK, "ok")                                                          \
@@ -85,7 +97,10 @@ enum dpf_pkt_frag {
 	X(BAD_IPV6_EXT, "bad-ipv6-ext")                                      \
 	X(TRUNC_L4, "truncated-l4")                                          \
 	X(BAD_TCP_OFFSET, "bad-tcp-offset")                                  \
-	X(L4_PAST_IP_LEN, "l4-past-ip-length")
+	X(L4_PAST_IP_LEN, "l4-past-ip-length")                               \
+	X(TRUNC_TUNNEL, "truncated-tunnel")                                  \
+	X(BAD_TUNNEL_HEADER, "bad-tunnel-header")                            \
+	X(BAD_GENEVE_OPTIONS, "bad-geneve-options")
 
 enum dpf_pkt_result {
 #define DPF_PKT_X_ENUM(name, str) DPF_PKT_##name,
@@ -142,7 +157,124 @@ struct dpf_pkt_info {
 	uint8_t n_vlans;
 	uint8_t l3_len_from_frame; /**< 1 when l3_len is the bytes captured (length field 0) */
 	uint16_t vlan[DPF_PKT_MAX_VLANS]; /**< VLAN ids, outermost first */
+	/* Set by dpf_pkt_decap() on the inner packet only (0 otherwise). */
+	uint8_t tun_type;   /**< enum dpf_pkt_tun_type */
+	uint8_t tun_has_id; /**< 1 when tun_id is a VNI, VSID or GRE key */
+	uint32_t tun_id;    /**< VXLAN / GENEVE VNI, NVGRE VSID, GRE key */
 };
+
+/*
+ * Tunnels dpf_pkt_decap() opens. X(enum suffix, name)
+ */
+#define DPF_PKT_TUNNELS(X)                                                   \
+	X(VXLAN, "vxlan")                                                    \
+	X(GENEVE, "geneve")                                                  \
+	X(GRE, "gre")                                                        \
+	X(IPIP, "ipip")
+
+enum dpf_pkt_tun_type {
+	DPF_TUN_NONE = 0,
+#define DPF_PKT_X_TUN(name, str) DPF_TUN_##name,
+	DPF_PKT_TUNNELS(DPF_PKT_X_TUN)
+#undef DPF_PKT_X_TUN
+	DPF_TUN_MAX
+};
+
+#define DPF_PKT_TUN_BIT(t) (1u << (t))
+#define DPF_PKT_MAX_VXLAN_PORTS 8
+#define DPF_PKT_GENEVE_PORT 6081
+#define DPF_PKT_VXLAN_PORT 4789
+
+/** Which tunnels to open (zero: none). */
+struct dpf_pkt_decap_cfg {
+	uint32_t types;		/**< DPF_PKT_TUN_BIT() of each enum dpf_pkt_tun_type opened */
+	uint16_t n_vxlan_ports; /**< VXLAN UDP destination ports in use */
+	uint16_t vxlan_ports[DPF_PKT_MAX_VXLAN_PORTS]; /**< host order */
+};
+
+/** What dpf_pkt_decap() learned of the tunnel, besides the inner packet. */
+struct dpf_pkt_tunnel {
+	uint8_t outer_src[16]; /**< outer IP source (IPv4 in bytes 0..3) */
+	uint8_t outer_dst[16];
+	uint8_t outer_family; /**< 4 or 6 */
+	uint8_t has_eth;      /**< the tunnel carries Ethernet: inner header at eth_offset */
+	uint16_t eth_offset;  /**< offset of the inner Ethernet header in the frame */
+};
+
+/** Name of a tunnel type ("vxlan", ...); "-" for DPF_TUN_NONE or out of range. */
+const char *dpf_pkt_tun_name(unsigned int type);
+
+/**
+ * Which tunnel cfg opens a parsed outer packet (DPF_PKT_OK) may be, from its
+ * outer headers only: a UDP datagram to a VXLAN port or to 6081 (GENEVE), IP
+ * protocol 47 (GRE), 4 or 41 (IP-in-IP). Fragments are never opened (the
+ * inner headers of a later fragment are not there): they stay outer flows.
+ * Inline: one test when nothing is opened.
+ *
+ * @return enum dpf_pkt_tun_type, DPF_TUN_NONE when the packet is not opened
+ */
+static inline unsigned int
+dpf_pkt_tunnel_of(const struct dpf_pkt_decap_cfg *cfg, const struct dpf_pkt_info *pi)
+{
+	unsigned int t = DPF_TUN_NONE, i;
+
+	if (cfg->types == 0 || pi->frag != DPF_PKT_FRAG_NONE)
+		return DPF_TUN_NONE;
+	switch (pi->proto) {
+	case 17: /* UDP */
+		if (!pi->has_l4 || pi->l4_cut)
+			break;
+		if (pi->l4.dst_port == DPF_PKT_GENEVE_PORT) {
+			t = DPF_TUN_GENEVE;
+			break;
+		}
+		for (i = 0; i < cfg->n_vxlan_ports; i++)
+			if (pi->l4.dst_port == cfg->vxlan_ports[i])
+				t = DPF_TUN_VXLAN;
+		break;
+	case 47: /* GRE */
+		t = DPF_TUN_GRE;
+		break;
+	case 4:	 /* IPv4 in IP */
+	case 41: /* IPv6 in IP */
+		t = DPF_TUN_IPIP;
+		break;
+	default:
+		break;
+	}
+	return (cfg->types & DPF_PKT_TUN_BIT(t)) ? t : DPF_TUN_NONE;
+}
+
+/**
+ * Open one tunnel: parse the tunnel header of an outer packet of type `type`
+ * (from dpf_pkt_tunnel_of()) and the packet it carries, one level deep (a
+ * tunnel inside is the inner packet's own flow, never opened again):
+ * - VXLAN (RFC 7348): I flag set; VNI; inner Ethernet.
+ * - GENEVE (RFC 8926): version 0; VNI; options skipped; protocol type
+ *   0x6558 (Ethernet), 0x0800 or 0x86dd (IP).
+ * - GRE (RFC 2784, 2890): version 0, no routing; optional checksum, key and
+ *   sequence number; protocol type 0x0800, 0x86dd (IP) or 0x6558 (Ethernet:
+ *   NVGRE, RFC 7637, whose tunnel id is the VSID, the key's upper 24 bits;
+ *   otherwise the tunnel id is the whole key, none without a key).
+ * - IP-in-IP (RFC 2003, 4213): the payload is the inner IP packet; no id.
+ * The inner packet is parsed like an outer one (same checks, same results)
+ * from the bytes both captured and inside the outer payload; its offsets
+ * count from the start of the frame. A GRE or GENEVE protocol type that
+ * carries neither Ethernet nor IP is not opened: tun_type of inner stays
+ * DPF_TUN_NONE and the result is DPF_PKT_OK (the outer packet is the flow).
+ *
+ * @param data, caplen  the frame, as given to dpf_pkt_parse()
+ * @param outer  its parse result (DPF_PKT_OK)
+ * @param type   enum dpf_pkt_tun_type, not DPF_TUN_NONE
+ * @param inner  filled (zeroed first); inner->tun_type, tun_id, tun_has_id set on DPF_PKT_OK
+ * @param tun    the outer addresses and where the inner Ethernet header is
+ * @return DPF_PKT_OK, DPF_PKT_NOT_IP (the inner frame is not IP), or a
+ *         malformed reason (TRUNC_TUNNEL, BAD_TUNNEL_HEADER, BAD_GENEVE_OPTIONS,
+ *         or the inner packet's)
+ */
+enum dpf_pkt_result dpf_pkt_decap(const uint8_t *data, uint32_t caplen,
+				  const struct dpf_pkt_info *outer, unsigned int type,
+				  struct dpf_pkt_info *inner, struct dpf_pkt_tunnel *tun);
 
 /**
  * Parse one Ethernet frame.

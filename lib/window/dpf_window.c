@@ -29,11 +29,13 @@
  * action), addresses as big-endian bytes. `top` holds iface and family; `hi`
  * and `lo` the rest, at one of three levels:
  * - IPv4 (addresses zero past byte 4, as every key built from a packet):
- *   hi = src, dst; lo = proto, sport, dport, action. The whole key: equal
- *   (top, hi, lo) means equal keys.
+ *   hi = src, dst; lo = proto, sport, dport, action, tunnel type. The whole
+ *   key: equal (top, hi, lo) means equal keys (a tunnel's id is not in lo:
+ *   the interface of a decapsulated flow, a tenant interface, has one id,
+ *   so interface and tunnel type decide it).
  * - anything else, level 0: hi, lo = the 16 bytes of src; level 1: dst;
- *   level 2: lo = proto, sport, dport, action. Runs equal at one level are
- *   sorted again on the next one.
+ *   level 2: lo = proto, sport, dport, action, tunnel type. Runs equal at
+ *   one level are sorted again on the next one.
  */
 struct sort_rec {
 	uint64_t hi;
@@ -166,8 +168,9 @@ dpf_merge_set_cut(struct dpf_merge *m, bool on)
 static inline uint64_t
 ports_word(const struct dpf_flow_key *k)
 {
-	return (uint64_t)k->proto << 40 | (uint64_t)k->src_port << 24 |
-	       (uint64_t)k->dst_port << 8 | k->action;
+	return (uint64_t)k->proto << 48 | (uint64_t)k->src_port << 32 |
+	       (uint64_t)k->dst_port << 16 | (uint64_t)k->action << 8 | (uint64_t)k->tun_type << 1 |
+	       k->tun_has_id;
 }
 
 static inline bool
@@ -417,6 +420,42 @@ shard_view(struct dpf_shard *const *shards, uint32_t n_shards, uint32_t tag)
 	return NULL;
 }
 
+/* The outer addresses a shard keeps for entry e, or NULL. */
+static const struct dpf_flow_tun_ends *
+entry_tun_ends(struct dpf_shard *const *shards, uint32_t n_shards, const struct dpf_ft_entry *e)
+{
+	uint32_t s;
+
+	for (s = 0; s < n_shards; s++) {
+		const struct dpf_ft *ft = shards[s]->ft;
+		const struct dpf_ft_entry *base;
+		uint32_t cnt = ft == NULL ? 0 : dpf_ft_count(ft);
+
+		if (cnt == 0 || shards[s]->tun_ends == NULL)
+			continue;
+		base = dpf_ft_entry(ft, 0);
+		if (e >= base && e < base + cnt)
+			return &shards[s]->tun_ends[e - base];
+	}
+	return NULL;
+}
+
+/* A decapsulated flow's outer addresses: its earliest packet's over the n entries of its key. */
+static void
+pick_tun_ends(struct dpf_flow_tun_ends *out, struct dpf_shard *const *shards, uint32_t n_shards,
+	      const struct sort_rec *run, uint32_t n)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct dpf_flow_tun_ends *t = entry_tun_ends(shards, n_shards, run[i].e);
+
+		if (t != NULL && t->family != 0 &&
+		    dpf_flow_tun_ends_earlier(out, t->first_ns, t->family, t->src_addr))
+			*out = *t;
+	}
+}
+
 /*
  * Step 1: every entry of every shard as a sort record.
  * @return the records gathered, or -E2BIG (more than max_flows)
@@ -461,6 +500,7 @@ emit_iface_flows(struct dpf_merge *m, struct emitter *em, struct dpf_shard *cons
 	int rc;
 
 	while (p < n && sorted[p].e->key.iface == iface) {
+		const uint32_t first = p;
 		struct dpf_flow_counters c = sorted[p].e->c;
 		const struct dpf_flow_key *k = &sorted[p].e->key;
 		uint32_t tag = sorted[p].e->pad;
@@ -484,6 +524,8 @@ emit_iface_flows(struct dpf_merge *m, struct emitter *em, struct dpf_shard *cons
 		if (r == NULL)
 			return rc;
 		record_from_flow(r, k, &c);
+		if (unlikely(k->tun_type != 0))
+			pick_tun_ends(&r->tun, shards, n_shards, sorted + first, p - first);
 		if (m->finish != NULL)
 			m->finish(m->finish_arg, r,
 				  tag != 0 ? shard_view(shards, n_shards, tag) : NULL);

@@ -52,6 +52,12 @@ struct dpf_shard {
 	 */
 	struct dpf_flow_nat *views;
 	uint32_t max_views;
+	/*
+	 * Outer addresses of decapsulated flows, by entry index in ft (entry i
+	 * of a flow whose key has a tun_type: tun_ends[i]); NULL when the RX
+	 * core opens no tunnels. The merge takes the earliest of a key's shards.
+	 */
+	struct dpf_flow_tun_ends *tun_ends;
 };
 
 /** Tag for dpf_ft_entry.pad naming view i of the shard of `core`. */

@@ -89,7 +89,7 @@ test_conntrack_reverse_of_added_flow_is_reply(void **state)
 	/* Action and pad are not part of the tuple. */
 	k = back;
 	k.action = DPF_ACTION_REJECT;
-	k.pad[3] = 0x55;
+	k.pad[0] = 0x55;
 	assert_true(dpf_conntrack_is_reply(ct, &k, 10));
 	k = out;
 	k.action = DPF_ACTION_REJECT;

@@ -295,7 +295,7 @@ test_fmt_parse_every_field_once_succeeds(void **state)
 		strcat(format, names[n]);
 		strcat(format, "}");
 	}
-	assert_int_equal(n, 32);
+	assert_int_equal(n, 36);
 	f = parse_ok(format);
 	assert_int_equal(dpf_fmt_field_count(f), n);
 	assert_int_equal(dpf_fmt_version(f), 5);
@@ -559,6 +559,10 @@ test_fmt_record_all_fields_each_token_correct(void **state)
 		{"pkt-srcport", "1234"},
 		{"pkt-dstport", "443"},
 		{"tcp-flags-all", "27"},
+		{"tunnel-type", "geneve"},
+		{"tunnel-id", "16777215"},
+		{"tunnel-src", "192.0.2.1"},
+		{"tunnel-dst", "192.0.2.254"},
 	};
 	const char *const *names = dpf_fmt_field_names();
 	char format[2048] = "";
@@ -603,6 +607,12 @@ test_fmt_record_all_fields_each_token_correct(void **state)
 	r.traffic_path = 8;
 	r.src_service = 2;
 	r.dst_service = 0;
+	r.key.tun_type = DPF_TUN_GENEVE;
+	r.key.tun_has_id = 1;
+	r.key.tun_id = 16777215;
+	r.tun.family = 4;
+	addr_from_text(r.tun.src_addr, 4, "192.0.2.1");
+	addr_from_text(r.tun.dst_addr, 4, "192.0.2.254");
 
 	assert_true(dpf_fmt_record(f, &ctx, &r, line, sizeof(line)) > 0);
 	n = split_tokens(line, tok, 64);
@@ -771,6 +781,27 @@ test_fmt_record_max_values_print_in_full(void **state)
 	assert_line(f, &sample_ctx, &r,
 		    "255.255.255.255 0.0.0.0 65535 65535 255 18446744073709551615 "
 		    "18446744073709551615 18446744073709551615 18446744073709551615 255 255 255\n");
+	dpf_fmt_free(f);
+}
+
+static void
+test_fmt_tunnel_fields_dash_unless_decapsulated(void **state)
+{
+	struct dpf_fmt *f = parse_ok("${tunnel-type} ${tunnel-id} ${tunnel-src} ${tunnel-dst}");
+	struct dpf_record r = flow_record(4, "10.0.0.1", "10.0.0.2", 1, 2, 6, 1, 40, 0, 0);
+
+	(void)state;
+	assert_line(f, &sample_ctx, &r, "- - - -\n");
+	/* IP-in-IP: no id; outer IPv6 addresses. */
+	r.key.tun_type = DPF_TUN_IPIP;
+	r.tun.family = 6;
+	addr_from_text(r.tun.src_addr, 6, "2001:db8::1");
+	addr_from_text(r.tun.dst_addr, 6, "2001:db8::2");
+	assert_line(f, &sample_ctx, &r, "ipip - 2001:db8::1 2001:db8::2\n");
+	r.key.tun_type = DPF_TUN_GRE;
+	r.key.tun_has_id = 1;
+	r.key.tun_id = 4294967295u;
+	assert_line(f, &sample_ctx, &r, "gre 4294967295 2001:db8::1 2001:db8::2\n");
 	dpf_fmt_free(f);
 }
 
@@ -1062,6 +1093,7 @@ main(void)
 		cmocka_unit_test(test_fmt_record_post_nat_and_pre_nat_views_differ),
 		cmocka_unit_test(test_fmt_record_max_values_print_in_full),
 		cmocka_unit_test(test_fmt_record_integers_match_printf),
+		cmocka_unit_test(test_fmt_tunnel_fields_dash_unless_decapsulated),
 		cmocka_unit_test(test_fmt_record_small_buffer_returns_enospc_never_overflows),
 		cmocka_unit_test(test_fmt_addr_ipv6_edge_cases_match_inet_ntop),
 		cmocka_unit_test(test_fmt_addr_ipv6_every_zero_pattern_matches_inet_ntop),

@@ -1339,6 +1339,347 @@ mal_ipv4_snaplen_and_total_len_both_short(struct frame *f)
 	return 14 + 25;
 }
 
+/* ---- tunnels: builders ------------------------------------------------------------------------
+ */
+
+#define PROTO_IPIP 4
+#define PROTO_IPV6_IN_IP 41
+#define ETYPE_TEB 0x6558
+#define VXLAN_PORT 4789
+#define GENEVE_PORT 6081
+
+static const uint8_t in_src[4] = {172, 16, 0, 5};
+static const uint8_t in_dst[4] = {172, 16, 9, 7};
+static const uint8_t in_src_mac[6] = {0x02, 0xaa, 0, 0, 0, 0x05};
+static const uint8_t in_dst_mac[6] = {0x02, 0xaa, 0, 0, 0, 0x07};
+
+/* Where the outer headers are, for tun_finish(). */
+struct outer {
+	uint32_t l3;
+	uint32_t udp; /* 0: not UDP */
+	int v6;
+};
+
+/* Ethernet, IPv4 (or IPv6) and, for dport != 0, UDP from 50000 to dport. */
+static struct outer
+outer_start(struct frame *f, int v6, uint8_t proto, uint16_t dport)
+{
+	struct outer o = {0};
+
+	eth(f, v6 ? ETYPE_IPV6 : ETYPE_IPV4);
+	if (v6)
+		ipv6(f, proto);
+	else
+		ipv4(f, proto, 5);
+	o.l3 = f->l3;
+	o.v6 = v6;
+	if (proto == PROTO_UDP) {
+		udp(f, 50000, dport);
+		o.udp = f->l4;
+	}
+	return o;
+}
+
+/* The outer lengths, once the inner packet is complete. */
+static void
+tun_finish(struct frame *f, const struct outer *o)
+{
+	if (o->v6)
+		set16(f, o->l3 + 4, f->len - o->l3 - 40);
+	else
+		set16(f, o->l3 + 2, f->len - o->l3);
+	if (o->udp != 0)
+		set16(f, o->udp + 4, f->len - o->udp);
+}
+
+static void
+put24(struct frame *f, uint32_t v)
+{
+	put8(f, (v >> 16) & 0xff);
+	put16(f, v & 0xffff);
+}
+
+static void
+vxlan_hdr(struct frame *f, uint8_t flags, uint32_t vni)
+{
+	put8(f, flags);
+	put24(f, 0);
+	put24(f, vni);
+	put8(f, 0);
+}
+
+static void
+geneve_hdr(struct frame *f, uint8_t version, uint8_t opt_words, uint16_t proto, uint32_t vni)
+{
+	put8(f, (uint8_t)(version << 6 | (opt_words & 0x3f)));
+	put8(f, 0);
+	put16(f, proto);
+	put24(f, vni);
+	put8(f, 0);
+	put_fill(f, opt_words * 4u, 0x77);
+}
+
+#define GRE_C 0x8000
+#define GRE_R 0x4000
+#define GRE_K 0x2000
+#define GRE_S 0x1000
+
+static void
+gre_hdr(struct frame *f, uint16_t flags, uint16_t proto, uint32_t key)
+{
+	put16(f, flags);
+	put16(f, proto);
+	if (flags & GRE_C)
+		put32(f, 0xcccc0000);
+	if (flags & GRE_K)
+		put32(f, key);
+	if (flags & GRE_S)
+		put32(f, 7);
+}
+
+/* The inner Ethernet header (its own MACs), optionally one 802.1Q tag. */
+static void
+inner_eth(struct frame *f, uint16_t ethertype, int vid)
+{
+	uint32_t i;
+
+	for (i = 0; i < 6; i++)
+		put8(f, in_dst_mac[i]);
+	for (i = 0; i < 6; i++)
+		put8(f, in_src_mac[i]);
+	if (vid >= 0)
+		vlan_tag(f, TPID_8021Q, (uint16_t)vid);
+	put16(f, ethertype);
+}
+
+/* Inner IPv4 TCP 40000 -> 443 (SYN) with payload bytes; the inner addresses in_src, in_dst. */
+static void
+inner_ipv4_tcp(struct frame *f, uint32_t payload_len)
+{
+	ipv4(f, PROTO_TCP, 5);
+	memcpy(f->b + f->l3 + 12, in_src, 4);
+	memcpy(f->b + f->l3 + 16, in_dst, 4);
+	tcp(f, 40000, 443, TCP_SYN, 5);
+	payload(f, payload_len);
+	ipv4_finish(f);
+}
+
+/*
+ * Parse like the RX path: the outer packet, then, when it is a tunnel the
+ * configuration opens, the tunnel. Exact-size heap copy, as parse_n().
+ */
+static enum dpf_pkt_result
+parse_decap_cfg(const struct frame *f, uint32_t caplen, const struct dpf_pkt_decap_cfg *cfg,
+		struct dpf_pkt_info *pi, struct dpf_pkt_tunnel *tun)
+{
+	struct dpf_pkt_info outer;
+	enum dpf_pkt_result r;
+	unsigned int t;
+	uint8_t *copy;
+
+	assert_true(caplen <= f->len);
+	copy = malloc(caplen > 0 ? caplen : 1);
+	assert_non_null(copy);
+	memcpy(copy, f->b, caplen);
+	memset(pi, 0xa5, sizeof(*pi));
+	memset(tun, 0xa5, sizeof(*tun));
+	r = dpf_pkt_parse(copy, caplen, &outer);
+	t = r == DPF_PKT_OK ? dpf_pkt_tunnel_of(cfg, &outer) : DPF_TUN_NONE;
+	if (t != DPF_TUN_NONE)
+		r = dpf_pkt_decap(copy, caplen, &outer, t, pi, tun);
+	else
+		*pi = outer;
+	free(copy);
+	return r;
+}
+
+static const struct dpf_pkt_decap_cfg decap_all = {
+	.types = DPF_PKT_TUN_BIT(DPF_TUN_VXLAN) | DPF_PKT_TUN_BIT(DPF_TUN_GENEVE) |
+		 DPF_PKT_TUN_BIT(DPF_TUN_GRE) | DPF_PKT_TUN_BIT(DPF_TUN_IPIP),
+	.n_vxlan_ports = 1,
+	.vxlan_ports = {VXLAN_PORT},
+};
+
+static enum dpf_pkt_result
+parse_decap(const struct frame *f, uint32_t caplen, struct dpf_pkt_info *pi)
+{
+	struct dpf_pkt_tunnel tun;
+
+	return parse_decap_cfg(f, caplen, &decap_all, pi, &tun);
+}
+
+/* ---- tunnels: malformed ------------------------------------------------------------------------
+ */
+
+static uint32_t
+mal_vxlan_header_cut(struct frame *f)
+{
+	struct outer o = outer_start(f, 0, PROTO_UDP, VXLAN_PORT);
+
+	vxlan_hdr(f, 0x08, 100);
+	inner_eth(f, ETYPE_IPV4, -1);
+	inner_ipv4_tcp(f, 0);
+	tun_finish(f, &o);
+	return 14 + 20 + 8 + 7;
+}
+
+static uint32_t
+mal_vxlan_past_udp_length(struct frame *f)
+{
+	struct outer o = outer_start(f, 0, PROTO_UDP, VXLAN_PORT);
+
+	vxlan_hdr(f, 0x08, 100);
+	tun_finish(f, &o);
+	/* UDP says 8 + 4: the VXLAN header ends past the datagram. */
+	set16(f, o.udp + 4, 12);
+	return f->len;
+}
+
+static uint32_t
+mal_vxlan_no_i_flag(struct frame *f)
+{
+	struct outer o = outer_start(f, 0, PROTO_UDP, VXLAN_PORT);
+
+	vxlan_hdr(f, 0x00, 100);
+	inner_eth(f, ETYPE_IPV4, -1);
+	inner_ipv4_tcp(f, 0);
+	tun_finish(f, &o);
+	return f->len;
+}
+
+static uint32_t
+mal_geneve_version_1(struct frame *f)
+{
+	struct outer o = outer_start(f, 0, PROTO_UDP, GENEVE_PORT);
+
+	geneve_hdr(f, 1, 0, ETYPE_TEB, 5);
+	inner_eth(f, ETYPE_IPV4, -1);
+	inner_ipv4_tcp(f, 0);
+	tun_finish(f, &o);
+	return f->len;
+}
+
+static uint32_t
+mal_geneve_options_past_payload(struct frame *f)
+{
+	struct outer o = outer_start(f, 0, PROTO_UDP, GENEVE_PORT);
+
+	/* 63 words of options announced, 2 present. */
+	geneve_hdr(f, 0, 2, ETYPE_TEB, 5);
+	f->b[o.udp + 8] = 63;
+	tun_finish(f, &o);
+	return f->len;
+}
+
+static uint32_t
+mal_geneve_options_cut(struct frame *f)
+{
+	struct outer o = outer_start(f, 0, PROTO_UDP, GENEVE_PORT);
+
+	geneve_hdr(f, 0, 4, ETYPE_TEB, 5);
+	inner_eth(f, ETYPE_IPV4, -1);
+	inner_ipv4_tcp(f, 0);
+	tun_finish(f, &o);
+	/* The datagram holds the options; the capture ends inside them. */
+	return 14 + 20 + 8 + 8 + 10;
+}
+
+static uint32_t
+mal_gre_key_cut(struct frame *f)
+{
+	struct outer o = outer_start(f, 0, PROTO_GRE, 0);
+
+	gre_hdr(f, GRE_C | GRE_K, ETYPE_IPV4, 42);
+	inner_ipv4_tcp(f, 0);
+	tun_finish(f, &o);
+	return 14 + 20 + 4 + 4 + 2;
+}
+
+static uint32_t
+mal_gre_header_past_ip_length(struct frame *f)
+{
+	struct outer o = outer_start(f, 0, PROTO_GRE, 0);
+
+	gre_hdr(f, GRE_K | GRE_S, ETYPE_IPV4, 42);
+	tun_finish(f, &o);
+	set16(f, o.l3 + 2, 20 + 4 + 4);
+	return f->len;
+}
+
+static uint32_t
+mal_gre_version_1(struct frame *f)
+{
+	struct outer o = outer_start(f, 0, PROTO_GRE, 0);
+
+	gre_hdr(f, GRE_K | 1, 0x880b, 42);
+	inner_ipv4_tcp(f, 0);
+	tun_finish(f, &o);
+	return f->len;
+}
+
+static uint32_t
+mal_gre_routing(struct frame *f)
+{
+	struct outer o = outer_start(f, 0, PROTO_GRE, 0);
+
+	gre_hdr(f, GRE_R, ETYPE_IPV4, 0);
+	inner_ipv4_tcp(f, 0);
+	tun_finish(f, &o);
+	return f->len;
+}
+
+static uint32_t
+mal_vxlan_inner_eth_cut(struct frame *f)
+{
+	struct outer o = outer_start(f, 0, PROTO_UDP, VXLAN_PORT);
+
+	vxlan_hdr(f, 0x08, 100);
+	put_fill(f, 10, 0);
+	tun_finish(f, &o);
+	return f->len;
+}
+
+static uint32_t
+mal_vxlan_inner_ihl_4(struct frame *f)
+{
+	struct outer o = outer_start(f, 0, PROTO_UDP, VXLAN_PORT);
+	uint32_t inner;
+
+	vxlan_hdr(f, 0x08, 100);
+	inner_eth(f, ETYPE_IPV4, -1);
+	inner = f->len;
+	inner_ipv4_tcp(f, 0);
+	f->b[inner] = 0x44;
+	tun_finish(f, &o);
+	return f->len;
+}
+
+static uint32_t
+mal_ipip_inner_cut(struct frame *f)
+{
+	struct outer o = outer_start(f, 0, PROTO_IPIP, 0);
+
+	inner_ipv4_tcp(f, 0);
+	tun_finish(f, &o);
+	/* The outer datagram ends 10 bytes into the inner IPv4 header. */
+	set16(f, o.l3 + 2, 20 + 10);
+	return f->len;
+}
+
+static uint32_t
+mal_ipip6_inner_version(struct frame *f)
+{
+	struct outer o = outer_start(f, 1, PROTO_IPV6_IN_IP, 0);
+	uint32_t inner = f->len;
+
+	ipv6(f, PROTO_UDP);
+	udp(f, 1, 2);
+	ipv6_finish(f);
+	f->b[inner] = 0x45;
+	tun_finish(f, &o);
+	return f->len;
+}
+
 static const struct malformed_case malformed_cases[] = {
 	{"empty frame", mal_empty_frame, DPF_PKT_TRUNC_ETH},
 	{"13-byte frame", mal_eth_13_bytes, DPF_PKT_TRUNC_ETH},
@@ -1376,6 +1717,21 @@ static const struct malformed_case malformed_cases[] = {
 	 DPF_PKT_L4_PAST_IP_LEN},
 	{"ipv6 udp past payload length", mal_ipv6_udp_past_payload_len, DPF_PKT_L4_PAST_IP_LEN},
 	{"ipv4 cut and short", mal_ipv4_snaplen_and_total_len_both_short, DPF_PKT_L4_PAST_IP_LEN},
+	{"vxlan header cut", mal_vxlan_header_cut, DPF_PKT_TRUNC_TUNNEL},
+	{"vxlan header past udp length", mal_vxlan_past_udp_length, DPF_PKT_TRUNC_TUNNEL},
+	{"geneve options cut", mal_geneve_options_cut, DPF_PKT_TRUNC_TUNNEL},
+	{"gre key cut", mal_gre_key_cut, DPF_PKT_TRUNC_TUNNEL},
+	{"gre header past ip length", mal_gre_header_past_ip_length, DPF_PKT_TRUNC_TUNNEL},
+	{"vxlan without I flag", mal_vxlan_no_i_flag, DPF_PKT_BAD_TUNNEL_HEADER},
+	{"geneve version 1", mal_geneve_version_1, DPF_PKT_BAD_TUNNEL_HEADER},
+	{"gre version 1", mal_gre_version_1, DPF_PKT_BAD_TUNNEL_HEADER},
+	{"gre routing bit", mal_gre_routing, DPF_PKT_BAD_TUNNEL_HEADER},
+	{"geneve options past payload", mal_geneve_options_past_payload,
+	 DPF_PKT_BAD_GENEVE_OPTIONS},
+	{"vxlan inner ethernet cut", mal_vxlan_inner_eth_cut, DPF_PKT_TRUNC_ETH},
+	{"vxlan inner ipv4 ihl 4", mal_vxlan_inner_ihl_4, DPF_PKT_BAD_IPV4_IHL},
+	{"ipip inner cut by outer length", mal_ipip_inner_cut, DPF_PKT_TRUNC_IPV4},
+	{"ipv6-in-ipv6 inner version 4", mal_ipip6_inner_version, DPF_PKT_BAD_IPV6_VERSION},
 };
 
 static void
@@ -1391,7 +1747,8 @@ test_parse_malformed_frames_return_their_reason(void **state)
 		const struct malformed_case *c = &malformed_cases[i];
 
 		caplen = c->build(&f);
-		r = parse_n(&f, caplen, &pi);
+		/* With every tunnel opened: a plain frame parses as without. */
+		r = parse_decap(&f, caplen, &pi);
 		if (r != c->want)
 			fail_msg("%s: got %s, want %s", c->what, dpf_pkt_result_name(r),
 				 dpf_pkt_result_name(c->want));
@@ -3303,6 +3660,290 @@ test_icmp_error_rewrite_rejects_a_foreign_description(void **state)
 	assert_memory_equal(e.f.b, orig.f.b, e.f.len);
 }
 
+/* ---- tunnels ---------------------------------------------------------------------------------
+ */
+
+static void
+assert_inner_tcp(const struct dpf_pkt_info *pi, uint32_t l3_len)
+{
+	assert_int_equal(pi->family, 4);
+	assert_memory_equal(pi->src_addr, in_src, 4);
+	assert_memory_equal(pi->dst_addr, in_dst, 4);
+	assert_int_equal(pi->proto, PROTO_TCP);
+	assert_int_equal(pi->l4.src_port, 40000);
+	assert_int_equal(pi->l4.dst_port, 443);
+	assert_int_equal(pi->tcp_flags, TCP_SYN);
+	assert_int_equal(pi->l3_len, l3_len);
+}
+
+static void
+test_decap_vxlan_gives_inner_flow_vni_and_outer_addresses(void **state)
+{
+	struct frame f;
+	struct outer o = outer_start(&f, 0, PROTO_UDP, VXLAN_PORT);
+	struct dpf_pkt_tunnel tun;
+	struct dpf_pkt_info pi;
+	uint32_t eth_at;
+
+	(void)state;
+	vxlan_hdr(&f, 0x08, 0xabcdef);
+	eth_at = f.len;
+	inner_eth(&f, ETYPE_IPV4, -1);
+	inner_ipv4_tcp(&f, 100);
+	tun_finish(&f, &o);
+	assert_int_equal(parse_decap_cfg(&f, f.len, &decap_all, &pi, &tun), DPF_PKT_OK);
+	assert_inner_tcp(&pi, 20 + 20 + 100);
+	assert_int_equal(pi.tun_type, DPF_TUN_VXLAN);
+	assert_int_equal(pi.tun_has_id, 1);
+	assert_int_equal(pi.tun_id, 0xabcdef);
+	assert_int_equal(pi.l3_offset, eth_at + 14);
+	assert_int_equal(pi.l4_offset, eth_at + 14 + 20);
+	assert_int_equal(tun.has_eth, 1);
+	assert_int_equal(tun.eth_offset, eth_at);
+	assert_int_equal(tun.outer_family, 4);
+	assert_memory_equal(tun.outer_src, v4_src, 16);
+	assert_memory_equal(tun.outer_dst, v4_dst, 16);
+	assert_string_equal(dpf_pkt_tun_name(pi.tun_type), "vxlan");
+}
+
+static void
+test_decap_vxlan_inner_vlan_and_ipv6_outer(void **state)
+{
+	struct frame f;
+	struct outer o = outer_start(&f, 1, PROTO_UDP, VXLAN_PORT);
+	struct dpf_pkt_tunnel tun;
+	struct dpf_pkt_info pi;
+
+	(void)state;
+	vxlan_hdr(&f, 0x08, 7);
+	inner_eth(&f, ETYPE_IPV4, 300);
+	inner_ipv4_tcp(&f, 0);
+	tun_finish(&f, &o);
+	assert_int_equal(parse_decap_cfg(&f, f.len, &decap_all, &pi, &tun), DPF_PKT_OK);
+	assert_inner_tcp(&pi, 40);
+	assert_int_equal(pi.n_vlans, 1);
+	assert_int_equal(pi.vlan[0], 300);
+	assert_int_equal(tun.outer_family, 6);
+	assert_memory_equal(tun.outer_src, v6_src, 16);
+	assert_memory_equal(tun.outer_dst, v6_dst, 16);
+}
+
+static void
+test_decap_vxlan_ports_and_types_are_the_configured_ones(void **state)
+{
+	struct dpf_pkt_decap_cfg cfg = {.types = DPF_PKT_TUN_BIT(DPF_TUN_VXLAN),
+					.n_vxlan_ports = 2,
+					.vxlan_ports = {4789, 8472}};
+	struct frame f;
+	struct outer o = outer_start(&f, 0, PROTO_UDP, 8472);
+	struct dpf_pkt_tunnel tun;
+	struct dpf_pkt_info pi;
+
+	(void)state;
+	vxlan_hdr(&f, 0x08, 9);
+	inner_eth(&f, ETYPE_IPV4, -1);
+	inner_ipv4_tcp(&f, 0);
+	tun_finish(&f, &o);
+	assert_int_equal(parse_decap_cfg(&f, f.len, &cfg, &pi, &tun), DPF_PKT_OK);
+	assert_int_equal(pi.tun_type, DPF_TUN_VXLAN);
+	/* Port 8472 is not in decap_all's list: the outer UDP flow. */
+	assert_int_equal(parse_decap_cfg(&f, f.len, &decap_all, &pi, &tun), DPF_PKT_OK);
+	assert_int_equal(pi.tun_type, DPF_TUN_NONE);
+	assert_int_equal(pi.l4.dst_port, 8472);
+	/* VXLAN not opened: nothing is. */
+	cfg.types = DPF_PKT_TUN_BIT(DPF_TUN_GRE);
+	assert_int_equal(parse_decap_cfg(&f, f.len, &cfg, &pi, &tun), DPF_PKT_OK);
+	assert_int_equal(pi.tun_type, DPF_TUN_NONE);
+	assert_int_equal(pi.proto, PROTO_UDP);
+}
+
+static void
+test_decap_geneve_skips_options_and_carries_ethernet_or_ip(void **state)
+{
+	struct dpf_pkt_tunnel tun;
+	struct dpf_pkt_info pi;
+	struct outer o;
+	struct frame f;
+
+	(void)state;
+	o = outer_start(&f, 0, PROTO_UDP, GENEVE_PORT);
+	geneve_hdr(&f, 0, 3, ETYPE_TEB, 0x123456);
+	inner_eth(&f, ETYPE_IPV4, -1);
+	inner_ipv4_tcp(&f, 10);
+	tun_finish(&f, &o);
+	assert_int_equal(parse_decap_cfg(&f, f.len, &decap_all, &pi, &tun), DPF_PKT_OK);
+	assert_inner_tcp(&pi, 50);
+	assert_int_equal(pi.tun_type, DPF_TUN_GENEVE);
+	assert_int_equal(pi.tun_id, 0x123456);
+	assert_int_equal(tun.eth_offset, 14 + 20 + 8 + 8 + 12);
+
+	o = outer_start(&f, 0, PROTO_UDP, GENEVE_PORT);
+	geneve_hdr(&f, 0, 0, ETYPE_IPV4, 5);
+	inner_ipv4_tcp(&f, 0);
+	tun_finish(&f, &o);
+	assert_int_equal(parse_decap_cfg(&f, f.len, &decap_all, &pi, &tun), DPF_PKT_OK);
+	assert_inner_tcp(&pi, 40);
+	assert_int_equal(tun.has_eth, 0);
+
+	/* A protocol type that is neither: not opened, the outer flow. */
+	o = outer_start(&f, 0, PROTO_UDP, GENEVE_PORT);
+	geneve_hdr(&f, 0, 0, 0x8847, 5);
+	payload(&f, 20);
+	tun_finish(&f, &o);
+	assert_int_equal(parse_decap_cfg(&f, f.len, &decap_all, &pi, &tun), DPF_PKT_OK);
+	assert_int_equal(pi.tun_type, DPF_TUN_NONE);
+}
+
+static void
+test_decap_gre_key_checksum_sequence_and_nvgre(void **state)
+{
+	struct dpf_pkt_tunnel tun;
+	struct dpf_pkt_info pi;
+	struct outer o;
+	struct frame f;
+
+	(void)state;
+	o = outer_start(&f, 0, PROTO_GRE, 0);
+	gre_hdr(&f, GRE_C | GRE_K | GRE_S, ETYPE_IPV4, 0xfedcba98);
+	inner_ipv4_tcp(&f, 0);
+	tun_finish(&f, &o);
+	assert_int_equal(parse_decap_cfg(&f, f.len, &decap_all, &pi, &tun), DPF_PKT_OK);
+	assert_inner_tcp(&pi, 40);
+	assert_int_equal(pi.tun_type, DPF_TUN_GRE);
+	assert_int_equal(pi.tun_has_id, 1);
+	assert_int_equal(pi.tun_id, 0xfedcba98);
+
+	/* NVGRE: Ethernet inside, VSID = the key's upper 24 bits. */
+	o = outer_start(&f, 0, PROTO_GRE, 0);
+	gre_hdr(&f, GRE_K, ETYPE_TEB, 0x00abcd01);
+	inner_eth(&f, ETYPE_IPV4, -1);
+	inner_ipv4_tcp(&f, 0);
+	tun_finish(&f, &o);
+	assert_int_equal(parse_decap_cfg(&f, f.len, &decap_all, &pi, &tun), DPF_PKT_OK);
+	assert_inner_tcp(&pi, 40);
+	assert_int_equal(pi.tun_id, 0xabcd);
+	assert_int_equal(tun.has_eth, 1);
+
+	/* No key: no id. */
+	o = outer_start(&f, 0, PROTO_GRE, 0);
+	gre_hdr(&f, 0, ETYPE_IPV4, 0);
+	inner_ipv4_tcp(&f, 0);
+	tun_finish(&f, &o);
+	assert_int_equal(parse_decap_cfg(&f, f.len, &decap_all, &pi, &tun), DPF_PKT_OK);
+	assert_inner_tcp(&pi, 40);
+	assert_int_equal(pi.tun_has_id, 0);
+	assert_int_equal(pi.tun_id, 0);
+}
+
+static void
+test_decap_ip_in_ip_both_families(void **state)
+{
+	struct dpf_pkt_tunnel tun;
+	struct dpf_pkt_info pi;
+	struct outer o;
+	struct frame f;
+
+	(void)state;
+	o = outer_start(&f, 0, PROTO_IPIP, 0);
+	inner_ipv4_tcp(&f, 3);
+	tun_finish(&f, &o);
+	assert_int_equal(parse_decap_cfg(&f, f.len, &decap_all, &pi, &tun), DPF_PKT_OK);
+	assert_inner_tcp(&pi, 43);
+	assert_int_equal(pi.tun_type, DPF_TUN_IPIP);
+	assert_int_equal(pi.tun_has_id, 0);
+
+	o = outer_start(&f, 1, PROTO_IPV6_IN_IP, 0);
+	ipv6(&f, PROTO_UDP);
+	udp(&f, 5353, 53);
+	payload(&f, 4);
+	ipv6_finish(&f);
+	tun_finish(&f, &o);
+	assert_int_equal(parse_decap_cfg(&f, f.len, &decap_all, &pi, &tun), DPF_PKT_OK);
+	assert_int_equal(pi.family, 6);
+	assert_int_equal(pi.proto, PROTO_UDP);
+	assert_int_equal(pi.l4.dst_port, 53);
+	assert_int_equal(pi.l3_len, 40 + 8 + 4);
+	assert_int_equal(tun.outer_family, 6);
+}
+
+/* One level deep: VXLAN inside VXLAN is the inner UDP flow to 4789. */
+static void
+test_decap_tunnel_in_tunnel_is_opened_once(void **state)
+{
+	struct frame f;
+	struct outer o = outer_start(&f, 0, PROTO_UDP, VXLAN_PORT);
+	struct dpf_pkt_tunnel tun;
+	struct dpf_pkt_info pi;
+	uint32_t inner;
+
+	(void)state;
+	vxlan_hdr(&f, 0x08, 1);
+	inner_eth(&f, ETYPE_IPV4, -1);
+	inner = f.len;
+	ipv4(&f, PROTO_UDP, 5);
+	udp(&f, 777, VXLAN_PORT);
+	vxlan_hdr(&f, 0x08, 2);
+	inner_eth(&f, ETYPE_IPV4, -1);
+	inner_ipv4_tcp(&f, 0);
+	f.l3 = inner;
+	ipv4_finish(&f);
+	set16(&f, inner + 20 + 4, f.len - inner - 20);
+	tun_finish(&f, &o);
+	assert_int_equal(parse_decap_cfg(&f, f.len, &decap_all, &pi, &tun), DPF_PKT_OK);
+	assert_int_equal(pi.tun_id, 1);
+	assert_int_equal(pi.proto, PROTO_UDP);
+	assert_int_equal(pi.l4.src_port, 777);
+	assert_int_equal(pi.l4.dst_port, VXLAN_PORT);
+}
+
+static void
+test_decap_outer_fragment_and_inner_arp(void **state)
+{
+	struct dpf_pkt_tunnel tun;
+	struct dpf_pkt_info pi;
+	struct outer o;
+	struct frame f;
+
+	(void)state;
+	/* A first fragment of a tunnel packet: not opened (its later ones cannot be). */
+	o = outer_start(&f, 0, PROTO_UDP, VXLAN_PORT);
+	vxlan_hdr(&f, 0x08, 1);
+	inner_eth(&f, ETYPE_IPV4, -1);
+	inner_ipv4_tcp(&f, 0);
+	tun_finish(&f, &o);
+	f.l3 = o.l3;
+	ipv4_set_frag(&f, IPV4_MF);
+	assert_int_equal(parse_decap_cfg(&f, f.len, &decap_all, &pi, &tun), DPF_PKT_OK);
+	assert_int_equal(pi.tun_type, DPF_TUN_NONE);
+	assert_int_equal(pi.frag, DPF_PKT_FRAG_FIRST);
+
+	o = outer_start(&f, 0, PROTO_UDP, VXLAN_PORT);
+	vxlan_hdr(&f, 0x08, 1);
+	inner_eth(&f, ETYPE_ARP, -1);
+	payload(&f, 28);
+	tun_finish(&f, &o);
+	assert_int_equal(parse_decap_cfg(&f, f.len, &decap_all, &pi, &tun), DPF_PKT_NOT_IP);
+}
+
+/* The inner packet is cut by a snap length like an outer one: valid, full length. */
+static void
+test_decap_inner_cut_by_snaplen_keeps_ip_length(void **state)
+{
+	struct frame f;
+	struct outer o = outer_start(&f, 0, PROTO_UDP, VXLAN_PORT);
+	struct dpf_pkt_tunnel tun;
+	struct dpf_pkt_info pi;
+
+	(void)state;
+	vxlan_hdr(&f, 0x08, 1);
+	inner_eth(&f, ETYPE_IPV4, -1);
+	inner_ipv4_tcp(&f, 1000);
+	tun_finish(&f, &o);
+	assert_int_equal(parse_decap_cfg(&f, 14 + 20 + 8 + 8 + 14 + 20 + 20, &decap_all, &pi, &tun),
+			 DPF_PKT_OK);
+	assert_inner_tcp(&pi, 1040);
+}
+
 int
 main(void)
 {
@@ -3345,6 +3986,15 @@ main(void)
 			test_parse_l4_cut_after_ports_is_logged_with_ports_and_unknown_flags),
 		cmocka_unit_test(test_parse_length_field_0_takes_the_frame_length),
 		cmocka_unit_test(test_parse_every_malformed_reason_has_a_case),
+		cmocka_unit_test(test_decap_vxlan_gives_inner_flow_vni_and_outer_addresses),
+		cmocka_unit_test(test_decap_vxlan_inner_vlan_and_ipv6_outer),
+		cmocka_unit_test(test_decap_vxlan_ports_and_types_are_the_configured_ones),
+		cmocka_unit_test(test_decap_geneve_skips_options_and_carries_ethernet_or_ip),
+		cmocka_unit_test(test_decap_gre_key_checksum_sequence_and_nvgre),
+		cmocka_unit_test(test_decap_ip_in_ip_both_families),
+		cmocka_unit_test(test_decap_tunnel_in_tunnel_is_opened_once),
+		cmocka_unit_test(test_decap_outer_fragment_and_inner_arp),
+		cmocka_unit_test(test_decap_inner_cut_by_snaplen_keeps_ip_length),
 		cmocka_unit_test(test_parse_v4_tcp_cut_at_every_length_never_reads_past_caplen),
 		cmocka_unit_test(test_parse_v6_ext_tcp_cut_at_every_length_never_reads_past_caplen),
 		cmocka_unit_test(test_parse_qinq_cut_at_every_length_never_reads_past_caplen),
