@@ -114,7 +114,8 @@ overlay
   tunnel_id ('-' for ipip and keyless GRE), tunnel_src, tunnel_dst on
   decapsulated records (bytes = the inner IP length); NODATA rows per
   interface and window; malformed_by_reason, dropped (unmatched) and
-  tally (tunnel-unmatched, tunnel-packets-TYPE).
+  tally (tunnel-unmatched; tunnel-TYPE-packets and tunnel-TYPE-bytes: the
+  packets logged as their inner flow and their inner IP bytes).
 
 convert
   Writes the frames of a gencap capture as another link type would hold
@@ -1137,9 +1138,10 @@ class OverlayScenario(Scenario):
             self._add(t, f)
         self._truth(outer, tun)
         oif, okv = self._outer_iface(macs, vlan)
+        # decap: the outer interface's own, else the port default's, else yes
+        decap = okv.get("decap", self._outer_iface((None, None), None)[1].get("decap", "yes"))
         m = self.m
-        if (tun is not None and opened and tun["type"] in self.decap and
-                okv.get("decap") != "no"):
+        if (tun is not None and opened and tun["type"] in self.decap and decap != "no"):
             if tun.get("bad"):
                 m.note_malformed(t, tun["bad"])
                 return
@@ -1149,12 +1151,14 @@ class OverlayScenario(Scenario):
             if tun.get("inner_bad"):
                 m.note_malformed(t, tun["inner_bad"])
                 return
-            m.count("tunnel-packets-" + tun["type"])
             tid = tun["id"] or 0
             ten = self._tenant(tid, tun.get("inner_macs") or (None, None),
                                tun.get("inner_vlan"))
             if ten is not None:
                 p = tun["inner"]
+                # packets logged as their inner flow, and their inner bytes
+                m.count("tunnel-%s-packets" % tun["type"])
+                m.count("tunnel-%s-bytes" % tun["type"], len(p.ip))
                 m.note_flow(t, p.fam, p.src, p.dst, p.proto, p.ports[0], p.ports[1],
                             len(p.ip), p.flags, iface=ten,
                             tunnel=(tun["type"], "-" if tun["id"] is None else str(tid),

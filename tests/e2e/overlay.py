@@ -99,10 +99,13 @@ def check_counters(cap, err, what):
     want_unmatched = m["dropped"].get("unmatched", 0)
     check(int(c.get("total unmatched", 0)) == want_unmatched,
           f"{what}: unmatched {c.get('total unmatched')} != model {want_unmatched}")
-    if cap.decap != "none":
-        tu = m["tally"].get("tunnel-unmatched", 0)
-        check(int(c.get("total tunnel-unmatched", -1)) == tu,
-              f"{what}: tunnel-unmatched {c.get('total tunnel-unmatched')} != model {tu}")
+    # tunnel-TYPE-packets / -bytes: logged as the inner flow; tunnel-unmatched
+    for name in ["tunnel-unmatched"] + [f"tunnel-{t}-{u}" for t in ("vxlan", "geneve", "gre",
+                                                                    "ipip")
+                                        for u in ("packets", "bytes")]:
+        want = m["tally"].get(name, 0)
+        check(int(c.get("total " + name, 0)) == want,
+              f"{what}: {name} {c.get('total ' + name)} != model {want}")
 
 
 # ---------------------------------------------------------------- cases
