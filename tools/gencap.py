@@ -100,8 +100,14 @@ overlay
   source MAC, destination MAC, inner VLAN, then the VNI alone. Also: a VNI
   with no tenant interface, VXLAN on an uplink VLAN whose section says
   decap = no, a VXLAN inside VXLAN (logged as the inner UDP flow to 4789),
-  underlay packets, a second window, and one frame per malformed reason
-  (truncated-tunnel x3, bad-tunnel-header x4, bad-geneve-options,
+  underlay packets, a second window, GENEVE carrying IPv4 without Ethernet,
+  a GRE key above 2^24 (unmatched), GRE carrying MPLS and an outer IPv4
+  fragmented VXLAN packet (both never opened: logged by the outer header,
+  the fragments by the fragment rule), VXLAN on an outer VLAN without a
+  section, a VXLAN frame cut by the capture in the inner TCP header (logged
+  with the inner IP length, flags 0) and one cut in the VXLAN header, and
+  one frame per malformed reason
+  (truncated-tunnel x4, bad-tunnel-header x4, bad-geneve-options,
   truncated-ipv4, truncated-ethernet and bad-ipv4-ihl inside tunnels, ARP
   inside VXLAN = not-ip). The capture never depends on the options; the
   model does: --decap (the tunnel types dpflow opens), --unmatched (a tunnel
@@ -1121,13 +1127,18 @@ class OverlayScenario(Scenario):
         return self._match([x for x in OVL_IFACES if x[1].get("vni") == tid], macs, vlan)[0]
 
     # --- frames
-    def frame(self, t, outer, tun=None, macs=None, vlan=None, equal_time=False, opened=True):
+    def frame(self, t, outer, tun=None, macs=None, vlan=None, equal_time=False, opened=True,
+              caplen=None):
         """outer: the outer Pkt. tun: None for a plain packet, else a dict:
         type, id (None: no id: ipip, keyless GRE), bad (a malformed tunnel
         header's reason), inner (a Pkt), inner_bad (the inner frame's reason,
         or 'not-ip'), inner_macs (dst, src) and inner_vlan when the tunnel
-        carries Ethernet. opened False: a UDP port that is not VXLAN's in
-        this run (the truth still says VXLAN: tshark is told the port)."""
+        carries Ethernet, flags_cut (the capture cut the inner TCP flags),
+        outer_only (why a tunnel is never opened: 'fragment', 'gre-proto')
+        with outer_frag (the outer IPv4 fragment: ('first' | 'later', id)).
+        opened False: a UDP port that is not VXLAN's in this run (the truth
+        still says VXLAN: tshark is told the port). caplen: the capture's
+        cut."""
         macs = macs or (host_mac(outer.dst), host_mac(outer.src))
         vlans = ((ETH_VLAN, vlan),) if vlan is not None else ()
         f = ether(macs[0], macs[1], outer.etype, outer.ip, vlans)
@@ -1135,12 +1146,16 @@ class OverlayScenario(Scenario):
             assert t == self.frames[-1][0]
             self.frames.append((t, f, len(f)))
         else:
-            self._add(t, f)
+            self._add(t, f, caplen)
         self._truth(outer, tun)
         oif, okv = self._outer_iface(macs, vlan)
         # decap: the outer interface's own, else the port default's, else yes
         decap = okv.get("decap", self._outer_iface((None, None), None)[1].get("decap", "yes"))
         m = self.m
+        if tun is not None and tun.get("outer_only"):
+            m.note_flow(t, outer.fam, outer.src, outer.dst, outer.proto, outer.ports[0],
+                        outer.ports[1], len(outer.ip), iface=oif, frag=tun.get("outer_frag"))
+            return
         if (tun is not None and opened and tun["type"] in self.decap and decap != "no"):
             if tun.get("bad"):
                 m.note_malformed(t, tun["bad"])
@@ -1160,7 +1175,7 @@ class OverlayScenario(Scenario):
                 m.count("tunnel-%s-packets" % tun["type"])
                 m.count("tunnel-%s-bytes" % tun["type"], len(p.ip))
                 m.note_flow(t, p.fam, p.src, p.dst, p.proto, p.ports[0], p.ports[1],
-                            len(p.ip), p.flags, iface=ten,
+                            len(p.ip), 0 if tun.get("flags_cut") else p.flags, iface=ten,
                             tunnel=(tun["type"], "-" if tun["id"] is None else str(tid),
                                     outer.src, outer.dst))
                 return
@@ -1173,8 +1188,9 @@ class OverlayScenario(Scenario):
 
     def _truth(self, outer, tun):
         n = len(self.frames)
-        if tun is None or tun.get("bad") or tun.get("inner_bad"):
-            kind = "outer" if tun is None else "bad:" + (tun.get("bad") or tun["inner_bad"])
+        if tun is None or tun.get("bad") or tun.get("inner_bad") or tun.get("outer_only"):
+            kind = ("outer" if tun is None else "outer:" + tun["outer_only"]
+                    if tun.get("outer_only") else "bad:" + (tun.get("bad") or tun["inner_bad"]))
             self.truth.append((n, kind, "-", "-") + self._flow(outer))
             return
         tid = "-" if tun["id"] is None else str(tun["id"])
@@ -1191,9 +1207,12 @@ class OverlayScenario(Scenario):
         return Pkt(osrc, odst, 17, seg, (sport, dport), ident=self._id(), ff=0)
 
     def vxlan(self, t, vteps, vni, inner, macs, vlan=None, port=VXLAN_PORT, sport=None,
-              outer_vlan=None, flags=0x08, equal_time=False, **kw):
+              outer_vlan=None, flags=0x08, equal_time=False, caplen=None, **kw):
         """inner: a Pkt, or the raw bytes after the inner Ethernet header
-        (with etype=, and inner_bad= saying what they are)."""
+        (with etype=, and inner_bad= saying what they are). caplen: the
+        capture keeps that many bytes of the frame; the model then follows
+        the outer rule (Scenario._cut) for the inner packet, or says
+        truncated-tunnel when the cut is inside the VXLAN header."""
         etype = kw.pop("etype", None)
         if isinstance(inner, Pkt):
             body, etype = inner.ip, inner.etype
@@ -1204,14 +1223,29 @@ class OverlayScenario(Scenario):
         if sport is None:
             sport = vtep_sport(inner) if isinstance(inner, Pkt) else 50000
         outer = self._udp_outer(vteps[0], vteps[1], sport, port, vxlan_hdr(vni, flags) + eth)
+        if caplen is not None:
+            vx = 14 + 4 * (outer_vlan is not None) + (40 if outer.fam == 6 else 20) + 8
+            l3 = vx + 8 + 14 + 4 * (vlan is not None)
+            if caplen < vx + 8:
+                kw["bad"] = "truncated-tunnel"
+            else:
+                known = self._cut(caplen, l3, 40 if inner.fam == 6 else 20, inner.proto, False)
+                assert known is not None, "an inner cut that is malformed: not modelled"
+                kw["flags_cut"] = not known
         self.frame(t, outer, dict(type="vxlan", id=vni, inner=inner, inner_macs=macs,
                                   inner_vlan=vlan, **kw),
-                   vlan=outer_vlan, equal_time=equal_time, opened=port in self.vxlan_ports)
+                   vlan=outer_vlan, equal_time=equal_time, opened=port in self.vxlan_ports,
+                   caplen=caplen)
 
     def geneve(self, t, vteps, vni, inner, macs, opts=b"", vlan=None, **kw):
-        vl = ((ETH_VLAN, vlan),) if vlan is not None else ()
-        eth = ether(macs[0], macs[1], inner.etype, inner.ip, vl, pad=False)
-        hdr = geneve_hdr(vni, ETH_TEB, opts, kw.pop("ver", 0), kw.pop("opt_words", None))
+        """macs None: the GENEVE protocol type is the inner IP's (no inner
+        Ethernet)."""
+        if macs is None:
+            eth, proto = inner.ip, inner.etype
+        else:
+            vl = ((ETH_VLAN, vlan),) if vlan is not None else ()
+            eth, proto = ether(macs[0], macs[1], inner.etype, inner.ip, vl, pad=False), ETH_TEB
+        hdr = geneve_hdr(vni, proto, opts, kw.pop("ver", 0), kw.pop("opt_words", None))
         outer = self._udp_outer(vteps[0], vteps[1], vtep_sport(inner), GENEVE_PORT,
                                 hdr + eth)
         self.frame(t, outer, dict(type="geneve", id=vni, inner=inner, inner_macs=macs,
@@ -1220,7 +1254,9 @@ class OverlayScenario(Scenario):
     def gre(self, t, ends, inner, key=None, seq=None, csum=False, macs=None, **kw):
         """GRE carrying an IP packet, or Ethernet (NVGRE) when macs is given:
         the tunnel id is then the VSID (the key's upper 24 bits)."""
-        if macs is not None:
+        if "proto" in kw:                       # another payload (MPLS): never opened
+            payload, proto, tid = kw.pop("payload"), kw.pop("proto"), key
+        elif macs is not None:
             payload, proto = ether(macs[0], macs[1], inner.etype, inner.ip, pad=False), ETH_TEB
             tid = key >> 8
         else:
@@ -1376,10 +1412,43 @@ def build_overlay(start, window, decap, unmatched, vxlan_ports):
     sc.vxlan(at(2_000), (V1, V2), 100, udp("10.0.0.1", "10.0.0.2", 8000, 8001, text(30, 55)),
              (A2, A1), outer_vlan=7)
 
-    # ---- malformed tunnels, one reason each
     def raw_udp(dport, payload, sport=50000):
         return sc._udp_outer(V1, V2, sport, dport, payload)
     cut = udp("10.0.0.1", "10.0.0.2", 1, 2, b"cut")          # what the cut ones would carry
+
+    # ---- more cases of the spec's clarifications (h-ovl, 07:58)
+    # GENEVE carrying IPv4 without Ethernet (protocol type 0x0800)
+    sc.geneve(at(2_000), (V1, V2), 5000, udp("10.50.0.1", "10.50.0.2", 500, 4500,
+                                             text(60, 70)), None)
+    # a GRE key above 16777215 (not NVGRE): no tenant interface can match it
+    sc.gre(at(300), (E1, E2), udp("172.16.9.1", "172.16.9.2", 1, 2, text(12, 71)),
+           key=0x12345678)
+    # GRE carrying MPLS: not opened, logged by its outer header
+    mpls = struct.pack("!I", (16 << 12) | 0x100 | 64) + udp("10.60.0.1", "10.60.0.2", 3, 4,
+                                                             text(20, 72)).ip
+    sc.gre(at(300), (E1, E2), None, proto=0x8847, payload=mpls, outer_only="gre-proto")
+    # VXLAN on an outer VLAN no section names: the port's uplink, opened
+    sc.vxlan(at(300), (V1, V2), 200, udp(o, "10.0.0.4", 6000, 6004, text(16, 73)),
+             (GW, B_OTHER), outer_vlan=8)
+    # VXLAN cut by the capture (tcpdump -s 110): the inner TCP header keeps
+    # its ports, not its flags byte: logged with the inner IP length, flags 0
+    big = tcp(c, s, 40001, 80, PSH | ACK, 1, 1, text(1400, 74))
+    sc.vxlan(at(300), (V1, V2), 100, big, (A2, A1), caplen=110)
+    # ... and a capture cut inside the VXLAN header: truncated-tunnel
+    sc.vxlan(at(300), (V1, V2), 100, udp(c, s, 15, 16, text(40, 75)), (A2, A1), caplen=46)
+    # an outer IPv4 fragmented VXLAN packet (first fragment, then the rest):
+    # never opened, logged by the outer header with the fragment rule
+    ident = sc._id()
+    dg = udp_dgram(A(V1), A(V2), 50123, VXLAN_PORT, vxlan_hdr(100) + ether(
+        A2, A1, ETH_IPV4, udp(c, s, 17, 18, text(600, 76)).ip, pad=False))
+    sc.frame(at(300), Pkt(V1, V2, 17, dg[:400], (50123, VXLAN_PORT), ident=ident, ff=0x2000),
+             dict(type="vxlan", id=100, outer_only="fragment", outer_frag=("first", ident),
+                  inner=cut))
+    sc.frame(at(300), Pkt(V1, V2, 17, dg[400:], ident=ident, ff=400 // 8),
+             dict(type="vxlan", id=100, outer_only="fragment", outer_frag=("later", ident),
+                  inner=cut))
+
+    # ---- malformed tunnels, one reason each
     # VXLAN header cut by the UDP length (4 of 8 bytes; Ethernet padding after)
     sc.frame(at(2_000), raw_udp(VXLAN_PORT, vxlan_hdr(100)[:4]),
              dict(type="vxlan", id=100, bad="truncated-tunnel", inner=cut))

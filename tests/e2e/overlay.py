@@ -211,11 +211,12 @@ def case_bad_config():
 
 # --------------------------------------------------- tshark cross-check
 
-TSHARK_FIELDS = ("frame.number", "frame.protocols", "ip.src", "ip.dst", "ip.len", "ip.hdr_len",
+TSHARK_FIELDS = ("frame.number", "frame.protocols", "vlan.id", "ip.flags.mf", "ip.frag_offset",
+                 "ip.src", "ip.dst", "ip.len", "ip.hdr_len",
                  "ipv6.src", "ipv6.dst", "ipv6.plen", "tcp.srcport", "tcp.dstport",
                  "udp.srcport", "udp.dstport", "vxlan.vni", "vxlan.flag_i", "geneve.vni",
                  "geneve.version", "gre.key", "gre.proto", "gre.flags.version",
-                 "gre.flags.routing", "_ws.malformed", "_ws.expert.severity")
+                 "gre.flags.routing", "_ws.malformed", "_ws.short", "_ws.expert.severity")
 TUNNELS = {"vxlan", "geneve", "gre"}
 L4 = {"tcp", "udp", "icmp", "icmpv6"}
 PROTO = {"tcp": 6, "udp": 17, "icmp": 1, "icmpv6": 58}
@@ -224,7 +225,9 @@ PROTO = {"tcp": 6, "udp": 17, "icmp": 1, "icmpv6": 58}
 def tshark_frames(pcap):
     if shutil.which("tshark") is None:
         raise Skip("tshark is not installed (tools/deps.sh installs it)")
-    cmd = ["tshark", "-r", pcap, "-n", "-d", "udp.port==8472,vxlan", "-T", "fields",
+    # Fragments one by one, as dpflow sees them (it never reassembles).
+    cmd = ["tshark", "-r", pcap, "-n", "-o", "ip.defragment:FALSE",
+           "-d", "udp.port==8472,vxlan", "-T", "fields",
            "-E", "occurrence=a", "-E", "aggregator=,"]
     for f in TSHARK_FIELDS:
         cmd += ["-e", f]
@@ -292,7 +295,7 @@ def bad_evidence(f, reason):
     malformed = bool(f["_ws.malformed"])
     error = any(int(x) >= 0x800000 for x in f["_ws.expert.severity"])
     if reason == "truncated-tunnel":
-        return malformed and protos[-1] in TUNNELS
+        return (malformed or bool(f["_ws.short"])) and protos[-1] in TUNNELS
     if reason == "bad-tunnel-header":
         return (f["vxlan.flag_i"][:1] == ["0"] or f["vxlan.flag_i"][:1] == ["False"]
                 or any(int(x, 0) != 0 for x in f["geneve.version"][:1])
@@ -308,6 +311,17 @@ def bad_evidence(f, reason):
         return error and protos[-1] == "ip" and protos.count("ip") == 2
     if reason == "not-ip":
         return "arp" in protos
+    return False
+
+
+def outer_evidence(f, why):
+    """tshark's view of a tunnel the spec never opens."""
+    protos = f["frame.protocols"][0].split(":")
+    if why == "fragment":
+        return f["ip.flags.mf"][:1] in (["1"], ["True"]) or f["ip.frag_offset"][:1] not in (
+            [], ["0"])
+    if why == "gre-proto":
+        return "gre" in protos and "mpls" in protos
     return False
 
 
@@ -350,8 +364,8 @@ def case_tshark():
                                                    int(row["sport"]), int(row["dport"])),
                         int(row["iplen"]))
                 check(got == want, f"frame {n}: tshark sees {got}, the generator meant {want}")
-                outer_vlan = f["frame.protocols"][0].startswith("eth:ethertype:vlan")
-                if outer_vlan:
+                if f["frame.protocols"][0].startswith("eth:ethertype:vlan") and \
+                        f["vlan.id"][0] == "7":
                     decap_no += 1               # eni-uplink-v7 (decap = no)
                     continue
                 if got[1] not in tenant_vnis and got[1] != "-":
@@ -365,6 +379,9 @@ def case_tshark():
                 check(bad_evidence(f, reason), f"frame {n}: the model says {reason}; tshark: "
                       f"{f['frame.protocols']} malformed={f['_ws.malformed']} "
                       f"expert={f['_ws.expert.severity']}")
+            elif row["kind"].startswith("outer:"):
+                check(outer_evidence(f, row["kind"][6:]), f"frame {n}: {row['kind']}: tshark "
+                      f"{f['frame.protocols']}")
             else:
                 check(got is None, f"frame {n}: tshark sees a tunnel {got} in a plain packet")
         # the model's decapsulated records, summed over windows and interfaces
