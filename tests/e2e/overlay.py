@@ -129,6 +129,9 @@ def case_determinism():
         out1, err1 = cap.run(EAL1)
         out4, err4 = cap.run(EAL4, ["--rxq", "4"])
         check(out1 == out4, "rxq 1 and rxq 4 differ: " + diff_text(out1, out4))
+        per_core = [int(v) for k, v in counters(err4).items()
+                    if re.fullmatch(r"core \d+ rx-packets", k)]
+        check(len(per_core) == 4 and min(per_core) > 0, f"RSS spread over 4 cores: {per_core}")
         same_sorted(cap.want(), out4, "--rxq 4")
         check_counters(cap, err4, "--rxq 4")
 
@@ -406,6 +409,50 @@ def case_tshark():
         check(dict(reasons) == want, f"malformed frames {dict(reasons)} != model {want}")
         for need in ("vxlan", "geneve", "gre", "ipip"):
             check(any(k[0] == need for k in model), f"no {need} inner flow in the capture")
+
+
+ACL_FMT = FMT.replace("${log-status}", "${action} ${log-status}")
+ACL_RULES = ["--acl-rule", "deny tcp any any any 80",
+             "--acl-rule", "deny udp 10.0.0.0/8 any any 4789",
+             "--acl-rule", "deny udp 192.168.1.0/24 any any 6081"]
+
+
+def acl_verdict(src, proto, dport):
+    """The three rules above, first match wins, default allow."""
+    import ipaddress
+    if proto == 6 and dport == 80:
+        return "REJECT"
+    if proto == 17 and dport == 4789 and ipaddress.ip_address(src) in \
+            ipaddress.ip_network("10.0.0.0/8"):
+        return "REJECT"
+    if proto == 17 and dport == 6081 and ipaddress.ip_address(src) in \
+            ipaddress.ip_network("192.168.1.0/24"):
+        return "REJECT"
+    return "ACCEPT"
+
+
+def case_acl_inner():
+    """ACL verdicts apply to the inner flow: both tenants' TCP to port 80 and
+    the VXLAN packet inside tenant A's tunnel are REJECT; the rule on
+    GENEVE's outer header (UDP 6081 from the VTEPs) rejects nothing, since
+    every GENEVE packet is logged as its inner flow, and the underlay's own
+    VXLAN traffic (unmatched VNI, decap = no uplink) stays ACCEPT."""
+    with tempfile.TemporaryDirectory() as d:
+        cap = Capture(d)
+        out, err = cap.run(extra=ACL_RULES, fmt=ACL_FMT)
+        want = cap.want(ACL_FMT).splitlines()
+        fixed = [want[0]]
+        for line in want[1:]:
+            f = line.split(" ")
+            if f[-1] == "OK":
+                f[-2] = acl_verdict(f[2], int(f[6]), int(f[5]))
+            fixed.append(" ".join(f))
+        rejects = [l for l in fixed if " REJECT " in l]
+        check(len(rejects) >= 4 and any(" vxlan 200 " in l for l in rejects)
+              and any(" 4789 17 " in l and " vxlan 100 " in l for l in rejects),
+              f"the model rejects tenant flows: {rejects}")
+        same_sorted("\n".join(fixed) + "\n", out, "ACL on inner flows")
+        check_counters(cap, err, "ACL on inner flows")
 
 
 DOC_FMT = ("${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} "
