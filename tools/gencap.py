@@ -23,7 +23,7 @@ Usage
   gencap.py overlay OUT.pcap [--expect OUT.expect.json] [--config OUT.conf]
             [--truth OUT.tsv] [--decap all|none|vxlan,geneve,gre,ipip]
             [--unmatched log|drop] [--vxlan-ports 4789,8472] [--window 60]
-            [--start 1700000000]
+            [--start 1700000000] [--flows 0] [--seed 1]
   gencap.py convert IN.pcap OUT --linktype ethernet|sll|sll2|raw [--pcapng]
   gencap.py render EXPECT.json [--format 'FMT'] [--account-id A]
             [--interface-id I] [--vpc-id V] [--subnet-id S] [--instance-id I]
@@ -109,7 +109,11 @@ overlay
   one frame per malformed reason
   (truncated-tunnel x4, bad-tunnel-header x4, bad-geneve-options,
   truncated-ipv4, truncated-ethernet and bad-ipv4-ihl inside tunnels, ARP
-  inside VXLAN = not-ip). The capture never depends on the options; the
+  inside VXLAN = not-ip). --flows N adds N random conversations (--seed)
+  from the next window on: every tunnel type and tenant, overlapping inner
+  addresses, IPv6 inside, equal timestamps (ties) and VTEP moves (the
+  earliest-packet rule). The capture never depends on the options but
+  --flows and --seed; the
   model does: --decap (the tunnel types dpflow opens), --unmatched (a tunnel
   of no tenant interface is logged by its outer header, or counted
   unmatched and dropped), --vxlan-ports. --config writes the [dpflow]
@@ -1102,6 +1106,13 @@ class OverlayScenario(Scenario):
         self.decap, self.unmatched = decap, unmatched
         self.vxlan_ports = vxlan_ports
         self.truth = []
+        self.nondecreasing = False      # the random part: equal timestamps allowed
+
+    def _add(self, t, frame, caplen=None):
+        if self.nondecreasing and self.frames and t == self.frames[-1][0]:
+            self.frames.append((t, frame, len(frame)))
+            return len(frame)
+        return super()._add(t, frame, caplen)
 
     # --- interface matching (doc/configuration.md, overlay spec)
     @staticmethod
@@ -1270,7 +1281,7 @@ class OverlayScenario(Scenario):
         self.frame(t, outer, dict(type="ipip", id=None, inner=inner, **kw))
 
 
-def build_overlay(start, window, decap, unmatched, vxlan_ports):
+def build_overlay(start, window, decap, unmatched, vxlan_ports, flows=0, seed=1):
     """The overlay capture (see the overlay subcommand's help)."""
     m = Model(window, [name for name, _ in OVL_IFACES])
     sc = OverlayScenario(m, decap, unmatched, vxlan_ports)
@@ -1497,7 +1508,78 @@ def build_overlay(start, window, decap, unmatched, vxlan_ports):
     sc.geneve(at(1_000), (V1, V2), 5000, tcp(g1, g2, 33000, 443, FIN | ACK, 2, 8), (A2, A1),
               opts)
     sc.frame(at(1_000), udp(V1, V2, 3784, 3784, text(24, 64)))   # BFD on the underlay
+    if flows:
+        # ---- --flows: random conversations from the next window on
+        t = (t // W + 1) * W + 1
+        overlay_random(sc, t, flows, seed, dict(tcp=tcp, udp=udp, ping=ping))
     return sc, m
+
+
+def overlay_random(sc, t, flows, seed, mk):
+    """flows conversations in the tenants of OVL_IFACES (and the unmatched
+    VNI), inner addresses drawn from one small range for every tenant (they
+    overlap), 1..12 packets each, interleaved; about one packet in four
+    shares the previous one's timestamp (ties), one in twenty comes from a
+    VTEP other than its direction's (a move: the earliest-packet rule)."""
+    rng = _random.Random(seed)
+    sc.nondecreasing = True
+    vteps = ["192.168.1.%d" % i for i in range(1, 9)]
+    web, db, other, gw = ("02:bb:00:00:00:10", "02:bb:00:00:00:20", "02:bb:00:00:00:30",
+                          "02:ee:00:00:00:01")
+    kinds = ("vxlan100", "vxlan200mac", "vxlan200vlan", "vxlan200", "vxlan300", "vxlan4242",
+             "geneve", "gre", "nvgre", "ipip")
+    pkts = []
+    for i in range(flows):
+        kind = rng.choice(kinds)
+        proto = rng.choice((6, 6, 17, 1))
+        if rng.random() < 0.2:
+            cl = "2001:db8:7::%x" % rng.randrange(1, 64)
+            sv = "2001:db8:7::%x" % rng.randrange(64, 128)
+        else:
+            cl = "10.0.%d.%d" % (rng.randrange(2), rng.randrange(1, 64))
+            sv = "10.0.%d.%d" % (rng.randrange(2), rng.randrange(64, 128))
+        cp, sp = rng.randrange(1024, 65536), rng.choice((80, 443, 53, 8080, 5432))
+        va, vb = rng.sample(vteps, 2)
+        n = rng.randrange(1, 13)
+        at = rng.random()
+        for k in range(n):
+            pkts.append((at + k * rng.random() * 0.01, i, k, n, kind, proto, cl, sv, cp, sp,
+                         va, vb))
+    pkts.sort()
+    for _, i, k, n, kind, proto, cl, sv, cp, sp, va, vb in pkts:
+        d = k % 2                                   # 0: client -> server
+        src, dst = (cl, sv) if d == 0 else (sv, cl)
+        ps = (cp, sp) if d == 0 else (sp, cp)
+        if proto == 6:
+            fl = SYN if k == 0 else SYN | ACK if k == 1 else FIN | ACK if k == n - 1 else \
+                PSH | ACK
+            inner = mk["tcp"](src, dst, ps[0], ps[1], fl, 1000 + k, 2000 + k,
+                              text(rng.randrange(0, 400), i))
+        elif proto == 17:
+            inner = mk["udp"](src, dst, ps[0], ps[1], text(rng.randrange(1, 300), i))
+        else:
+            inner = mk["ping"](src, dst, d == 1, i & 0xFFFF, k, text(rng.randrange(8, 64), i))
+        ends = (va, vb) if d == 0 else (vb, va)
+        if rng.random() < 0.05:
+            ends = tuple(rng.sample(vteps, 2))
+        if rng.random() >= 0.25:
+            t += rng.choice((1, 3, 10, 100, 1000, 3000))
+        mac = (gw, other)
+        if kind.startswith("vxlan"):
+            vni = {"vxlan100": 100, "vxlan300": 300, "vxlan4242": 4242}.get(kind, 200)
+            vlan = 30 if kind == "vxlan200vlan" else None
+            if kind == "vxlan200mac":
+                mac = (db, web) if d == 0 else (web, db)
+            sc.vxlan(t, ends, vni, inner, mac, vlan=vlan,
+                     port=8472 if kind == "vxlan300" and i % 2 else VXLAN_PORT)
+        elif kind == "geneve":
+            sc.geneve(t, ends, 5000, inner, mac if i % 3 else None)
+        elif kind == "gre":
+            sc.gre(t, ends, inner, key=1234, seq=k if i % 2 else None)
+        elif kind == "nvgre":
+            sc.gre(t, ends, inner, key=7000 << 8 | (i & 0xFF), macs=mac)
+        else:
+            sc.ipip(t, ends, inner)
 
 
 def parse_decap(text):
@@ -1523,7 +1605,10 @@ def cmd_overlay(a):
         sys.exit("gencap: --vxlan-ports: UDP ports 1..65535 other than GENEVE's 6081")
     if a.window < 10:
         sys.exit("gencap: overlay needs --window 10 or more (its first part spans ~1 s)")
-    sc, m = build_overlay(a.start, a.window, parse_decap(a.decap), a.unmatched, ports)
+    if a.flows < 0:
+        sys.exit("gencap: --flows must be 0 or more")
+    sc, m = build_overlay(a.start, a.window, parse_decap(a.decap), a.unmatched, ports,
+                          a.flows, a.seed)
     write_frames(a.out, sc.frames, 65535)
     res = m.result()
     if a.expect:
@@ -2072,6 +2157,9 @@ def main(argv=None):
     p.add_argument("--decap", default="all", help="none, all or vxlan,geneve,gre,ipip")
     p.add_argument("--unmatched", default="log", choices=("log", "drop"))
     p.add_argument("--vxlan-ports", default="4789,8472")
+    p.add_argument("--flows", type=int, default=0,
+                   help="random conversations after the fixed part (0: none)")
+    p.add_argument("--seed", type=int, default=1)
     p.add_argument("--window", type=int, default=60)
     p.add_argument("--start", type=int, default=1700000000)
 

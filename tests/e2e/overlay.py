@@ -43,7 +43,9 @@ class Capture:
     """gencap overlay's capture, model, config and per-frame truth in a
     temporary directory; the capture bytes never depend on the options."""
 
-    def __init__(self, d, decap="all", unmatched="log", vxlan_ports="4789,8472"):
+    def __init__(self, d, decap="all", unmatched="log", vxlan_ports="4789,8472", flows=0,
+                 window=WINDOW):
+        self.window = window
         self.pcap = os.path.join(d, "overlay.pcap")
         self.expect = os.path.join(d, f"overlay-{decap}-{unmatched}-{vxlan_ports}.json")
         self.conf = os.path.join(d, f"overlay-{unmatched}-{vxlan_ports}.conf")
@@ -52,11 +54,12 @@ class Capture:
         subprocess.run([sys.executable, GENCAP, "overlay", self.pcap, "--expect", self.expect,
                         "--config", self.conf, "--truth", self.truth, "--decap", decap,
                         "--unmatched", unmatched, "--vxlan-ports", vxlan_ports,
-                        "--window", str(WINDOW)], check=True, capture_output=True)
+                        "--window", str(window), "--flows", str(flows), "--seed", "7"],
+                       check=True, capture_output=True)
         self.model = json.load(open(self.expect))
 
     def run(self, eal=EAL1, extra=(), fmt=FMT):
-        opts = ["--config", self.conf, "--replay", self.pcap, "--window", str(WINDOW),
+        opts = ["--config", self.conf, "--replay", self.pcap, "--window", str(self.window),
                 "--output", "-", "--decap", self.decap] + ACCOUNT + list(extra)
         if fmt:
             opts += ["--log-format", fmt]
@@ -134,6 +137,22 @@ def case_determinism():
         check(len(per_core) == 4 and min(per_core) > 0, f"RSS spread over 4 cores: {per_core}")
         same_sorted(cap.want(), out4, "--rxq 4")
         check_counters(cap, err4, "--rxq 4")
+
+
+def case_random_rxq():
+    """3000 random conversations in every tunnel type and tenant (gencap
+    overlay --flows): equal timestamps, VTEP moves, overlapping inner
+    addresses, three 10 s windows; --rxq 1 and --rxq 4 byte-identical and
+    equal to the model, counters too."""
+    with tempfile.TemporaryDirectory() as d:
+        cap = Capture(d, flows=3000, window=10)
+        check(cap.model["packets_total"] > 15000, f"packets: {cap.model['packets_total']}")
+        out1, err1 = cap.run(EAL1)
+        out4, err4 = cap.run(EAL4, ["--rxq", "4"])
+        check(out1 == out4, "rxq 1 and rxq 4 differ: " + diff_text(out1, out4))
+        same_sorted(cap.want(), out1, "random overlay")
+        check_counters(cap, err1, "random overlay, --rxq 1")
+        check_counters(cap, err4, "random overlay, --rxq 4")
 
 
 def case_decap_none():
@@ -345,7 +364,7 @@ def case_tshark():
     gives no tenant interface; each malformed frame shows its fault to
     tshark too."""
     with tempfile.TemporaryDirectory() as d:
-        cap = Capture(d)
+        cap = Capture(d, flows=500)
         frames = tshark_frames(cap.pcap)
         truth = read_truth(cap.truth)
         check(len(frames) == len(truth) == cap.model["packets_total"],
