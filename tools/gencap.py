@@ -1441,10 +1441,10 @@ def build_overlay(start, window, decap, unmatched, vxlan_ports, flows=0, seed=1)
     # VXLAN on an outer VLAN no section names: the port's uplink, opened
     sc.vxlan(at(300), (V1, V2), 200, udp(o, "10.0.0.4", 6000, 6004, text(16, 73)),
              (GW, B_OTHER), outer_vlan=8)
-    # VXLAN cut by the capture (tcpdump -s 110): the inner TCP header keeps
+    # VXLAN cut by the capture (tcpdump -s 96): the inner TCP header keeps
     # its ports, not its flags byte: logged with the inner IP length, flags 0
     big = tcp(c, s, 40001, 80, PSH | ACK, 1, 1, text(1400, 74))
-    sc.vxlan(at(300), (V1, V2), 100, big, (A2, A1), caplen=110)
+    sc.vxlan(at(300), (V1, V2), 100, big, (A2, A1), caplen=96)
     # ... and a capture cut inside the VXLAN header: truncated-tunnel
     sc.vxlan(at(300), (V1, V2), 100, udp(c, s, 15, 16, text(40, 75)), (A2, A1), caplen=46)
     # an outer IPv4 fragmented VXLAN packet (first fragment, then the rest):

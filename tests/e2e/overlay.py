@@ -30,7 +30,7 @@ from e2e import (EAL1, EAL4, GENCAP, Fail, check, check_records, counters,  # no
 
 WINDOW = 60
 FMT = ("${version} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} "
-       "${packets} ${bytes} ${start} ${end} ${tcp-flags} ${type} ${tunnel-type} "
+       "${packets} ${bytes} ${start} ${end} ${tcp-flags} ${tcp-flags-all} ${type} ${tunnel-type} "
        "${tunnel-id} ${tunnel-src} ${tunnel-dst} ${log-status}")
 ACCOUNT = ["--account-id", "123456789010"]
 
@@ -164,7 +164,7 @@ def case_decap_none():
         same_sorted(cap.want(), out, "--decap none")
         check_counters(cap, err, "--decap none")
         rows = [l.split(" ") for l in out.splitlines()[1:]]
-        check(all(r[13] == "-" for r in rows), "tunnel-type '-' everywhere with --decap none")
+        check(all(r[14] == "-" for r in rows), "tunnel-type '-' everywhere with --decap none")
 
 
 def case_decap_subset():
