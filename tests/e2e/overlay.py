@@ -22,6 +22,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import e2e  # noqa: E402
@@ -50,9 +51,12 @@ class Capture:
         self.expect = os.path.join(d, f"overlay-{decap}-{unmatched}-{vxlan_ports}.json")
         self.conf = os.path.join(d, f"overlay-{unmatched}-{vxlan_ports}.conf")
         self.truth = os.path.join(d, "overlay.tsv")
+        self.inner = os.path.join(d, "inner")
+        os.makedirs(self.inner, exist_ok=True)
         self.decap = decap
         subprocess.run([sys.executable, GENCAP, "overlay", self.pcap, "--expect", self.expect,
                         "--config", self.conf, "--truth", self.truth, "--decap", decap,
+                        "--inner-dir", self.inner,
                         "--unmatched", unmatched, "--vxlan-ports", vxlan_ports,
                         "--window", str(window), "--flows", str(flows), "--seed", "7"],
                        check=True, capture_output=True)
@@ -428,6 +432,55 @@ def case_tshark():
         check(dict(reasons) == want, f"malformed frames {dict(reasons)} != model {want}")
         for need in ("vxlan", "geneve", "gre", "ipip"):
             check(any(k[0] == need for k in model), f"no {need} inner flow in the capture")
+
+
+def case_ibm_inner():
+    """IBM connection records of tenant interfaces are the inner
+    connections: for every tenant interface, its objects (vnic-id = the
+    interface) hold what tools/connmodel.py, the independent connection
+    model, gives for the inner packets gencap says that interface logs
+    (--inner-dir), with 300 random conversations besides the fixed part."""
+    import gzip
+    connmodel = os.path.join(os.path.dirname(GENCAP), "connmodel.py")
+    with tempfile.TemporaryDirectory() as d:
+        cap = Capture(d, flows=300, window=10)
+        ibm = os.path.join(d, "ibm")
+        cap.run(extra=["--ibm-output", ibm, "--conn-timeout", "300"], fmt=None)
+        got = collections.defaultdict(list)         # (interface, window start) -> logs
+        for root, _, names in os.walk(ibm):
+            if "ibm_vpc_flowlogs_v1" not in root:
+                continue                            # the Trustgrid day files
+            for n in names:
+                m = re.search(r"/vnic-id=([^/]+)/", os.path.join(root, n))
+                check(m is not None, f"object outside the IBM layout: {root}/{n}")
+                o = json.loads(gzip.decompress(open(os.path.join(root, n), "rb").read()))
+                check(o["network_interface_id"] == m.group(1), f"{n}: {o['network_interface_id']}")
+                got[(m.group(1), o["capture_start_time"])] += o["flow_logs"]
+        want = {}
+        tenants = sorted(f[:-5] for f in os.listdir(cap.inner))
+        check(len(tenants) >= 8, f"tenant captures: {tenants}")
+        for name in tenants:
+            p = subprocess.run([sys.executable, connmodel, os.path.join(cap.inner, name + ".pcap"),
+                                "--window", str(cap.window), "--conn-timeout", "300"],
+                               capture_output=True, text=True, check=True)
+            res = json.loads(p.stdout)
+            check(res["not_modelled"] == 0, f"{name}: connmodel skipped packets")
+            for w, logs in res["windows"].items():
+                if logs:
+                    t = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(w)))
+                    want[(name, t)] = logs
+        norm = lambda logs: sorted(json.dumps(x, sort_keys=True) for x in logs)
+        got = {k: v for k, v in got.items() if v and k[0] in tenants}   # not the underlay
+        check(sorted(got) == sorted(want),
+              f"(interface, window) with flow logs: dpflow {sorted(set(got) - set(want))[:5]} "
+              f"model {sorted(set(want) - set(got))[:5]}")
+        for k in sorted(want):
+            g, w = norm(got[k]), norm(want[k])
+            check(g == w, f"{k}: {len(g)} flow logs, the model {len(w)}\n  dpflow only: "
+                  f"{[x for x in g if x not in w][:3]}\n  model only:  "
+                  f"{[x for x in w if x not in g][:3]}")
+        n = sum(len(v) for v in want.values())
+        check(n > 100, f"only {n} flow logs")
 
 
 ACL_FMT = FMT.replace("${log-status}", "${action} ${log-status}")
