@@ -117,15 +117,23 @@ def check_counters(cap, err, what):
 
 # ---------------------------------------------------------------- cases
 
+def against_model(what, **capture_kw):
+    """Run dpflow on the overlay capture for one model variant: records
+    equal to the model's after sorting, counters equal to the model's.
+    Returns (capture, stdout)."""
+    with tempfile.TemporaryDirectory() as d:
+        cap = Capture(d, **capture_kw)
+        out, err = cap.run()
+        same_sorted(cap.want(), out, what)
+        check_counters(cap, err, what)
+        return cap, out
+
+
 def case_records():
     """--decap all: every tenant interface's inner flows (tunnel-* fields),
     the underlay's own and unmatched packets by their outer header, NODATA
     per interface; the malformed reasons and not-ip counts of the model."""
-    with tempfile.TemporaryDirectory() as d:
-        cap = Capture(d)
-        out, err = cap.run()
-        same_sorted(cap.want(), out, "--decap all")
-        check_counters(cap, err, "--decap all")
+    against_model("--decap all")
 
 
 def case_determinism():
@@ -162,43 +170,27 @@ def case_random_rxq():
 def case_decap_none():
     """--decap none: today's records, every tunnel by its outer header; the
     tenant interfaces only get NODATA rows; no tunnel counter moves."""
-    with tempfile.TemporaryDirectory() as d:
-        cap = Capture(d, decap="none")
-        out, err = cap.run()
-        same_sorted(cap.want(), out, "--decap none")
-        check_counters(cap, err, "--decap none")
-        rows = [l.split(" ") for l in out.splitlines()[1:]]
-        check(all(r[14] == "-" for r in rows), "tunnel-type '-' everywhere with --decap none")
+    _, out = against_model("--decap none", decap="none")
+    rows = [l.split(" ") for l in out.splitlines()[1:]]
+    check(all(r[14] == "-" for r in rows), "tunnel-type '-' everywhere with --decap none")
 
 
 def case_decap_subset():
     """--decap vxlan,gre: GENEVE and IP-in-IP stay outer flows on the uplink."""
-    with tempfile.TemporaryDirectory() as d:
-        cap = Capture(d, decap="vxlan,gre")
-        out, err = cap.run()
-        same_sorted(cap.want(), out, "--decap vxlan,gre")
-        check_counters(cap, err, "--decap vxlan,gre")
+    against_model("--decap vxlan,gre", decap="vxlan,gre")
 
 
 def case_vxlan_ports():
     """--vxlan-ports 4789 (config): the VNI 300 traffic to UDP 8472 is a
     plain UDP flow of the uplink."""
-    with tempfile.TemporaryDirectory() as d:
-        cap = Capture(d, vxlan_ports="4789")
-        out, err = cap.run()
-        same_sorted(cap.want(), out, "vxlan-ports = 4789")
-        check_counters(cap, err, "vxlan-ports = 4789")
+    against_model("vxlan-ports = 4789", vxlan_ports="4789")
 
 
 def case_unmatched_drop():
     """unmatched = drop: the VNI without a tenant interface is counted
     (unmatched, tunnel-unmatched) and not logged; conservation holds."""
-    with tempfile.TemporaryDirectory() as d:
-        cap = Capture(d, unmatched="drop")
-        check(cap.model["dropped"].get("unmatched", 0) > 0, "the model drops something")
-        out, err = cap.run()
-        same_sorted(cap.want(), out, "unmatched = drop")
-        check_counters(cap, err, "unmatched = drop")
+    cap, _ = against_model("unmatched = drop", unmatched="drop")
+    check(cap.model["dropped"].get("unmatched", 0) > 0, "the model drops something")
 
 
 def case_default_format():
@@ -562,29 +554,7 @@ LIVE_FIELDS = ["interface-id", "srcaddr", "dstaddr", "srcport", "dstport", "prot
                "tunnel-type", "tunnel-id", "tunnel-src", "tunnel-dst", "log-status"]
 U_A, U_B = "192.168.77.1", "192.168.77.2"     # the underlay (VTEPs)
 T_A, T_B = "10.0.0.1", "10.0.0.2"             # both tenants' inner addresses
-LIVE_PORTS = {"echo": 7007, "sink": 7008, "warm": 7009}
-
-# In a tenant namespace of b: UDP echo and a TCP sink.
-LIVE_SERVERS = r"""
-import socket, threading
-def udp():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("", %d))
-    while True:
-        d, a = s.recvfrom(65535)
-        s.sendto(d, a)
-def conn(c):
-    while c.recv(65536):
-        pass
-    c.close()
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("", %d))
-s.listen(8)
-threading.Thread(target=udp, daemon=True).start()
-while True:
-    threading.Thread(target=conn, args=(s.accept()[0],), daemon=True).start()
-""" % (LIVE_PORTS["echo"], LIVE_PORTS["sink"])
+LIVE_PORTS = {"echo": 7007, "sink": 7008, "warm": 7009}   # live.py's echo and sink ports
 
 # In a tenant namespace of a: n UDP echoes and a TCP connection sending n
 # chunks of 300 bytes.
@@ -640,8 +610,11 @@ def case_live_vxlan():
     import signal
     import time
     import lab
+    import live                 # its servers: UDP echo and TCP sink, dual-stack
     from lab import Lab, sh
     lab.DPFLOW = e2e.DPFLOW
+    check((live.ECHO_PORT, live.SINK_PORT) == (LIVE_PORTS["echo"], LIVE_PORTS["sink"]),
+          "live.py's server ports")
     lab.require_lab()
     for tool in ("ping", "ethtool"):
         check(shutil.which(tool) is not None, f"{tool} is not installed (tools/deps.sh)")
@@ -674,7 +647,9 @@ def case_live_vxlan():
                 L.neigh(names[inner][0], f"vx{vni}", peer, names[peer][1])
             tenants[vni] = (names[T_A][0], names[T_B][0])
         for vni, (_, nb) in tenants.items():
-            L.popen(["python3", "-c", LIVE_SERVERS], ns=nb)
+            L.popen(["python3", "-c", live.SERVERS], ns=nb)
+            live.wait_listening(nb, live.SINK_PORT)
+            live.wait_listening(nb, live.ECHO_PORT, udp=True)
         conf = L.path("live.conf")
         with open(conf, "w") as f:
             f.write("[interface eni-uplink]\nport = 0\n"
