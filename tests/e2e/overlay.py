@@ -572,17 +572,6 @@ for i in range(n):
 c.close()
 """ % (LIVE_PORTS["echo"], LIVE_PORTS["sink"])
 
-# In a: underlay datagrams from a fixed port every 50 ms until stopped.
-LIVE_WARM = r"""
-import socket, sys, time
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("", int(sys.argv[2])))
-while True:
-    s.sendto(b"warm", (sys.argv[1], int(sys.argv[2])))
-    time.sleep(0.05)
-"""
-
-
 def vxlan_decode(t_ns, fr, lab):
     """The tcpdump capture read apart from dpflow: (VNI, outer source,
     outer destination, inner Packet) for an IPv4 / UDP 4789 frame with a
@@ -662,7 +651,8 @@ def case_live_vxlan():
                       ["--config", conf, "--decap", "vxlan", "--clock", "wall", "--window",
                        str(LIVE_WINDOW), "--output", "-", "--log-format", fmt,
                        "--stats-period", "1"], lcores="(0-1)@(0-1)")
-        warm = L.popen(["python3", "-c", LIVE_WARM, U_B, str(LIVE_PORTS["warm"])], ns=a)
+        warm = L.popen(["python3", "-c", live.WARM_UP, U_B, str(LIVE_PORTS["warm"]),
+                        str(LIVE_PORTS["warm"])], ns=a)
         deadline = time.time() + 120
         try:
             while True:
