@@ -987,6 +987,8 @@ dpf_config_parse(int argc, char **argv, struct dpf_config **out)
 		rc = check_combinations(&cfg->opt);
 	if (rc == 0)
 		rc = check_prompt(&cfg->opt);
+	if (rc == 0)
+		rc = dpf_config_overlay_check_ifaces(cfg);
 	if (rc != 0) {
 		dpf_config_free(cfg);
 		return rc;

@@ -12,6 +12,7 @@
 
 #include "config_internal.h"
 #include "dpf_cfg.h"
+#include "log.h"
 
 #define OVERLAY_TEXT_MAX 256
 
@@ -39,7 +40,7 @@ int
 dpf_config_decap_parse(const char *val, uint32_t *types, char *err, size_t err_len)
 {
 	char buf[OVERLAY_TEXT_MAX], *save = NULL, *w;
-	struct dpf_config_shown sv;
+	struct dpf_config_shown sv, sw;
 
 	*types = 0;
 	if (strlen(val) >= sizeof(buf) || val[0] == '\0') {
@@ -56,7 +57,7 @@ dpf_config_decap_parse(const char *val, uint32_t *types, char *err, size_t err_l
 			snprintf(err, err_len,
 				 "decap '%s': unknown tunnel '%s' (expected none, all, or a comma "
 				 "list of vxlan,geneve,gre,ipip)",
-				 dpf_config_shown(&sv, val), dpf_config_shown(&sv, w));
+				 dpf_config_shown(&sv, val), dpf_config_shown(&sw, w));
 			return -EINVAL;
 		}
 	}
@@ -72,7 +73,7 @@ dpf_config_vxlan_ports_parse(const char *val, struct dpf_pkt_decap_cfg *out, cha
 			     size_t err_len)
 {
 	char buf[OVERLAY_TEXT_MAX], *save = NULL, *w;
-	struct dpf_config_shown sv;
+	struct dpf_config_shown sv, sw;
 	uint64_t port;
 
 	out->n_vxlan_ports = 0;
@@ -84,7 +85,7 @@ dpf_config_vxlan_ports_parse(const char *val, struct dpf_pkt_decap_cfg *out, cha
 	for (w = strtok_r(buf, ",", &save); w != NULL; w = strtok_r(NULL, ",", &save)) {
 		if (dpf_cfg_parse_u64(w, 1, 65535, &port) < 0) {
 			snprintf(err, err_len, "vxlan-ports '%s': '%s' is not a port 1..65535",
-				 dpf_config_shown(&sv, val), dpf_config_shown(&sv, w));
+				 dpf_config_shown(&sv, val), dpf_config_shown(&sw, w));
 			return -EINVAL;
 		}
 		if (port == DPF_PKT_GENEVE_PORT) {
@@ -128,4 +129,26 @@ dpf_config_decap(const struct dpf_options *o, struct dpf_pkt_decap_cfg *out)
 	if (dpf_config_decap_parse(o->decap, &out->types, err, sizeof(err)) < 0 ||
 	    dpf_config_vxlan_ports_parse(o->vxlan_ports, out, err, sizeof(err)) < 0)
 		memset(out, 0, sizeof(*out));
+}
+
+int
+dpf_config_overlay_check_ifaces(const struct dpf_config *cfg)
+{
+	struct dpf_pkt_decap_cfg d;
+	uint16_t i;
+
+	dpf_config_decap(&cfg->opt, &d);
+	for (i = 0; i < cfg->n_ifaces && d.types == 0; i++) {
+		const struct dpf_iface *ifc = &cfg->ifaces[i];
+
+		if (ifc->vni < 0)
+			continue;
+		/* A setting that would be ignored is an error. */
+		DPF_LOG(ERR, config,
+			"[interface %s] vni = %d: no tunnel is opened (--decap none); give --decap "
+			"the tunnels that carry it\n",
+			ifc->meta.interface_id, ifc->vni);
+		return -EINVAL;
+	}
+	return 0;
 }

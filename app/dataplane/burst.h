@@ -41,7 +41,7 @@ struct burst {
 	uint8_t nat_reject[DPF_BURST];	 /* REJECT because NAT cannot translate it */
 	uint8_t unsent[DPF_BURST];	 /* forward mode: accepted, not sent: not logged */
 	/* Decapsulated packets (keys[i].tun_type set): their outer addresses. */
-	struct dpf_flow_tun_ends tun[DPF_BURST];
+	struct dpf_pkt_tunnel tun[DPF_BURST];
 	uint32_t n;
 	/* Not logged (not IP, no interface, late, bad time): forward mode passes
 	 * them on unchanged (ARP and the like keep the network working), monitor
@@ -195,10 +195,10 @@ enum rx_verdict { RX_KEEP, RX_PASS, RX_FREED };
 /*
  * A tunnel the outer interface lets us open (dpf_pkt_decap()): the slot's
  * packet becomes the inner one, on its tenant interface (*iface). A tunnel
- * of no tenant interface stays the outer packet (unmatched = log) or goes
- * to no interface (drop). RX_PASS: the inner frame is not IP; RX_FREED:
- * malformed (counted; the caller frees). Out of line: the packets of no
- * tunnel do not pay for it.
+ * of no tenant interface stays the outer packet (unmatched = log: parsed
+ * again, a rare path) or goes to no interface (drop). RX_PASS: the inner
+ * frame is not IP; RX_FREED: malformed (counted; the caller frees). Out of
+ * line: the packets of no tunnel do not pay for it.
  */
 static __rte_noinline enum rx_verdict
 rx_decap(struct dpf_lcore *lc, uint16_t port, const uint8_t *frame, uint32_t len, struct burst *b,
@@ -206,15 +206,13 @@ rx_decap(struct dpf_lcore *lc, uint16_t port, const uint8_t *frame, uint32_t len
 {
 	struct dpf_pkt_info *pi = &b->pi[b->n];
 	unsigned int t = dpf_pkt_tunnel_of(&lc->sh->decap, pi);
-	struct dpf_flow_tun_ends *te = &b->tun[b->n];
-	struct dpf_pkt_tunnel tun;
-	struct dpf_pkt_info in;
+	struct dpf_pkt_tunnel *tun = &b->tun[b->n];
 	enum dpf_pkt_result res;
 	uint16_t ti;
 
 	if (t == DPF_TUN_NONE || !dpf_ifmap_decap_on(lc->sh->ifmap, port, *iface))
 		return RX_KEEP;
-	res = dpf_pkt_decap(frame, len, pi, t, &in, &tun);
+	res = dpf_pkt_decap(frame, len, pi, t, tun);
 	if (res != DPF_PKT_OK) {
 		if (res == DPF_PKT_NOT_IP) {
 			lc->cnt.not_ip++;
@@ -224,21 +222,19 @@ rx_decap(struct dpf_lcore *lc, uint16_t port, const uint8_t *frame, uint32_t len
 		lc->cnt.malformed_by_reason[res]++;
 		return RX_FREED;
 	}
-	if (in.tun_type == DPF_TUN_NONE)
+	if (pi->tun_type == DPF_TUN_NONE)
 		return RX_KEEP;
-	ti = dpf_ifmap_tenant(lc->sh->ifmap, port, frame, &in, &tun);
+	ti = dpf_ifmap_tenant(lc->sh->ifmap, port, frame, pi, tun);
 	if (ti == DPF_IFACE_NONE) {
 		lc->cnt.tunnel_unmatched++;
 		if (lc->sh->unmatched_drop)
 			*iface = DPF_IFACE_NONE;
+		else
+			dpf_pkt_parse(frame, len, pi); /* parsed before: DPF_PKT_OK */
 		return RX_KEEP;
 	}
-	*pi = in;
-	memcpy(te->src_addr, tun.outer_src, sizeof(te->src_addr));
-	memcpy(te->dst_addr, tun.outer_dst, sizeof(te->dst_addr));
-	te->family = tun.outer_family;
 	lc->cnt.tunnel_packets[t]++;
-	lc->cnt.tunnel_bytes[t] += in.l3_len;
+	lc->cnt.tunnel_bytes[t] += pi->l3_len;
 	*iface = ti;
 	return RX_KEEP;
 }
@@ -388,22 +384,26 @@ rx_record_lost(struct dpf_lcore *lc, struct burst *b)
 
 /*
  * A decapsulated flow's outer addresses, kept beside its table entry: those
- * of its earliest packet (before c counts this one).
+ * of its earliest packet (c does not count this one yet). The entry's own
+ * first_ns says whether this packet can be earlier, so the side array is
+ * only touched by a flow's first packet (and by out-of-order ones).
  */
 static inline void
 rx_record_tun_ends(struct dpf_shard *sh, const struct dpf_flow_counters *c,
-		   const struct dpf_flow_tun_ends *pkt, uint64_t t_ns)
+		   const struct dpf_pkt_tunnel *pkt, uint64_t t_ns)
 {
 	const struct dpf_ft_entry *e = container_of(c, const struct dpf_ft_entry, c);
 	struct dpf_flow_tun_ends *te;
 
-	if (sh->tun_ends == NULL)
+	if (sh->tun_ends == NULL || (c->packets != 0 && t_ns > c->first_ns))
 		return;
 	te = &sh->tun_ends[e - dpf_ft_entry(sh->ft, 0)];
 	if (c->packets == 0)
 		te->family = 0;
-	if (dpf_flow_tun_ends_earlier(te, t_ns, pkt->family, pkt->src_addr)) {
-		*te = *pkt;
+	if (dpf_flow_tun_ends_earlier(te, t_ns, pkt->outer_family, pkt->outer_src)) {
+		memcpy(te->src_addr, pkt->outer_src, sizeof(te->src_addr));
+		memcpy(te->dst_addr, pkt->outer_dst, sizeof(te->dst_addr));
+		te->family = pkt->outer_family;
 		te->first_ns = t_ns;
 	}
 }

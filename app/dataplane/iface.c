@@ -18,8 +18,9 @@ struct mac_key {
 	uint8_t mac[6];
 };
 
-/* A tenant interface's match: by inner MAC, by inner VLAN, or the tunnel id alone. */
-enum tenant_kind { TENANT_VNI = 0, TENANT_MAC, TENANT_VLAN };
+/* A tenant interface's match in the hash: by inner MAC or by inner VLAN (the
+ * tunnel id alone: tenant_vni[]). */
+enum tenant_kind { TENANT_MAC = 1, TENANT_VLAN };
 
 struct tenant_key {
 	uint32_t vni;
@@ -117,12 +118,29 @@ tenant_key_of(struct tenant_key *k, uint16_t port, uint32_t vni, enum tenant_kin
 	k->kind = (uint8_t)kind;
 }
 
+static void
+add_tenant_vni(struct dpf_ifmap *m, uint16_t port, uint32_t vni, uint16_t i)
+{
+	uint32_t key = dpf_ifmap_vni_key(port, vni), s = dpf_ifmap_vni_slot(key);
+
+	/* At most DPF_MAX_IFACES keys in twice as many slots: a free one exists. */
+	while (m->tenant_vni[s].iface != DPF_IFACE_NONE)
+		s = (s + 1) & (DPF_IFMAP_VNI_SLOTS - 1);
+	m->tenant_vni[s].key = key;
+	m->tenant_vni[s].iface = i;
+}
+
 static int
 add_tenant(struct dpf_ifmap *m, uint16_t i)
 {
 	const struct dpf_iface *ifc = &m->ifaces[i];
 	struct tenant_key k;
 
+	m->port_has_tenant[ifc->port] = true;
+	if (!ifc->has_mac && ifc->vlan < 0) {
+		add_tenant_vni(m, ifc->port, (uint32_t)ifc->vni, i);
+		return 0;
+	}
 	if (m->tenant == NULL) {
 		struct rte_hash_parameters hp = {
 			.name = "dpf_iface_tenant",
@@ -144,8 +162,6 @@ add_tenant(struct dpf_ifmap *m, uint16_t i)
 		tenant_key_of(&k, ifc->port, (uint32_t)ifc->vni, TENANT_VLAN);
 		k.vlan = (uint16_t)ifc->vlan;
 		m->port_tenant_vlan[ifc->port] = true;
-	} else {
-		tenant_key_of(&k, ifc->port, (uint32_t)ifc->vni, TENANT_VNI);
 	}
 	return rte_hash_add_key_data(m->tenant, &k, (void *)(uintptr_t)i) < 0 ? -ENOMEM : 0;
 }
@@ -240,6 +256,8 @@ dpf_ifmap_create(const struct dpf_ifmap_params *p)
 	m = rte_zmalloc("dpf_ifmap", sizeof(*m), RTE_CACHE_LINE_SIZE);
 	if (m == NULL)
 		return dpf_null_errno(ENOMEM);
+	for (i = 0; i < DPF_IFMAP_VNI_SLOTS; i++)
+		m->tenant_vni[i].iface = DPF_IFACE_NONE;
 	for (k = 0; k < p->n_ports && rc == 0; k++)
 		rc = add_port_ifaces(m, p, p->ports[k]);
 	if (rc == -E2BIG)
@@ -326,16 +344,14 @@ tenant_find(const struct dpf_ifmap *map, const struct tenant_key *k)
 }
 
 uint16_t
-dpf_ifmap_tenant(const struct dpf_ifmap *map, uint16_t port, const uint8_t *frame,
-		 const struct dpf_pkt_info *in, const struct dpf_pkt_tunnel *tun)
+dpf_ifmap_tenant_slow(const struct dpf_ifmap *map, uint16_t port, const uint8_t *frame,
+		      const struct dpf_pkt_info *in, const struct dpf_pkt_tunnel *tun)
 {
 	/* IP-in-IP and GRE without a key: id 0. */
 	uint32_t vni = in->tun_has_id ? in->tun_id : 0;
 	struct tenant_key k;
 	uint16_t v;
 
-	if (map->tenant == NULL)
-		return DPF_IFACE_NONE;
 	if (map->port_tenant_mac[port] && tun->has_eth) {
 		const uint8_t *eth = frame + tun->eth_offset;
 
@@ -356,8 +372,7 @@ dpf_ifmap_tenant(const struct dpf_ifmap *map, uint16_t port, const uint8_t *fram
 		if (v != DPF_IFACE_NONE)
 			return v;
 	}
-	tenant_key_of(&k, port, vni, TENANT_VNI);
-	return tenant_find(map, &k);
+	return dpf_ifmap_tenant_vni(map, port, vni);
 }
 
 static bool

@@ -31,6 +31,9 @@
 
 struct rte_hash;
 
+/* Twice the interfaces: probes stay short. A power of two. */
+#define DPF_IFMAP_VNI_SLOTS (2 * DPF_MAX_IFACES)
+
 /* Read-only after dpf_ifmap_create(); the fields serve the inline lookup. */
 struct dpf_ifmap {
 	uint16_t default_iface[DPF_MAX_PORTS]; /* DPF_IFACE_NONE: unmatched */
@@ -39,6 +42,14 @@ struct dpf_ifmap {
 	struct rte_hash *mac; /* (port, mac) -> interface */
 	/* Overlays: (port, tunnel id, inner mac or inner vlan) -> tenant interface. */
 	struct rte_hash *tenant;
+	/* (port << 24 | tunnel id) -> tenant interface of the id alone: open addressing, cheaper
+	 * than a hash lookup for the common case. */
+	struct dpf_ifmap_vni {
+		uint32_t key;
+		uint16_t iface; /* DPF_IFACE_NONE: empty */
+		uint16_t pad;
+	} tenant_vni[DPF_IFMAP_VNI_SLOTS];
+	bool port_has_tenant[DPF_MAX_PORTS];
 	bool port_tenant_mac[DPF_MAX_PORTS];
 	bool port_tenant_vlan[DPF_MAX_PORTS];
 	uint8_t port_decap[DPF_MAX_PORTS];   /* tunnels of no outer interface are opened */
@@ -109,12 +120,50 @@ dpf_ifmap_decap_on(const struct dpf_ifmap *m, uint16_t port, uint16_t iface)
 	return iface == DPF_IFACE_NONE ? m->port_decap[port] != 0 : m->iface_decap[iface] != 0;
 }
 
+/* Tunnel ids above 24 bits (GRE keys) never name a tenant interface. */
+static inline uint32_t
+dpf_ifmap_vni_key(uint16_t port, uint32_t vni)
+{
+	return vni > 0xffffff ? UINT32_MAX : (uint32_t)port << 24 | vni;
+}
+
+static inline uint32_t
+dpf_ifmap_vni_slot(uint32_t key)
+{
+	return (key * 2654435761u) & (DPF_IFMAP_VNI_SLOTS - 1);
+}
+
+/* The tenant interface of (port, tunnel id) alone, or DPF_IFACE_NONE. */
+static inline uint16_t
+dpf_ifmap_tenant_vni(const struct dpf_ifmap *m, uint16_t port, uint32_t vni)
+{
+	uint32_t key = dpf_ifmap_vni_key(port, vni), s = dpf_ifmap_vni_slot(key);
+
+	for (; m->tenant_vni[s].iface != DPF_IFACE_NONE; s = (s + 1) & (DPF_IFMAP_VNI_SLOTS - 1))
+		if (m->tenant_vni[s].key == key)
+			return m->tenant_vni[s].iface;
+	return DPF_IFACE_NONE;
+}
+
+uint16_t dpf_ifmap_tenant_slow(const struct dpf_ifmap *m, uint16_t port, const uint8_t *frame,
+			       const struct dpf_pkt_info *in, const struct dpf_pkt_tunnel *tun);
+
 /**
  * The tenant interface of a decapsulated packet (in, tun: dpf_pkt_decap()'s
- * results for frame) received on port, or DPF_IFACE_NONE.
+ * results for frame) received on port, or DPF_IFACE_NONE. Inline for ports
+ * whose tenant interfaces have no inner mac or vlan: one probe of a table.
  */
-uint16_t dpf_ifmap_tenant(const struct dpf_ifmap *m, uint16_t port, const uint8_t *frame,
-			  const struct dpf_pkt_info *in, const struct dpf_pkt_tunnel *tun);
+static inline uint16_t
+dpf_ifmap_tenant(const struct dpf_ifmap *m, uint16_t port, const uint8_t *frame,
+		 const struct dpf_pkt_info *in, const struct dpf_pkt_tunnel *tun)
+{
+	if (!m->port_has_tenant[port])
+		return DPF_IFACE_NONE;
+	if (!m->port_tenant_mac[port] && !m->port_tenant_vlan[port])
+		/* IP-in-IP and GRE without a key: id 0. */
+		return dpf_ifmap_tenant_vni(m, port, in->tun_has_id ? in->tun_id : 0);
+	return dpf_ifmap_tenant_slow(m, port, frame, in, tun);
+}
 
 /** flow-direction of a flow relative to its interface's addresses (DPF_DIR_*). */
 uint8_t dpf_ifmap_direction(const struct dpf_ifmap *m, const struct dpf_flow_key *k);

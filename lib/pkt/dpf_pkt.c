@@ -178,7 +178,8 @@ ip_start(const uint8_t *ip, uint32_t caplen, uint32_t off, uint8_t version, uint
 	return DPF_PKT_OK;
 }
 
-static inline enum dpf_pkt_result
+/* Always inline: the outer parse keeps its own copy (the tunnels' is a second one). */
+static __rte_always_inline enum dpf_pkt_result
 parse_ipv4(const uint8_t *data, uint32_t caplen, uint32_t off, struct dpf_pkt_info *pi)
 {
 	const uint8_t *ip = data + off;
@@ -235,7 +236,7 @@ ext_past_end(const struct dpf_pkt_info *pi)
 	return pi->l3_len_from_frame ? DPF_PKT_TRUNC_IPV6_EXT : DPF_PKT_BAD_IPV6_EXT;
 }
 
-static inline enum dpf_pkt_result
+static __rte_always_inline enum dpf_pkt_result
 parse_ipv6(const uint8_t *data, uint32_t caplen, uint32_t off, struct dpf_pkt_info *pi)
 {
 	const uint8_t *ip = data + off;
@@ -406,44 +407,29 @@ load_be24(const uint8_t *p)
 	return (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
 }
 
-/* The packet a tunnel carries, by its protocol type, at sp->off. */
-static enum dpf_pkt_result
-tun_payload(const uint8_t *data, const struct tun_span *sp, uint16_t ethertype,
-	    struct dpf_pkt_info *inner, struct dpf_pkt_tunnel *tun)
-{
-	switch (ethertype) {
-	case ETHER_TYPE_TEB:
-		tun->has_eth = 1;
-		tun->eth_offset = (uint16_t)sp->off;
-		return parse_eth(data, sp->reach, sp->off, inner);
-	case RTE_ETHER_TYPE_IPV4:
-		return parse_ipv4(data, sp->reach, sp->off, inner);
-	case RTE_ETHER_TYPE_IPV6:
-		return parse_ipv6(data, sp->reach, sp->off, inner);
-	default:
-		/* Not ours to open (ERSPAN, MPLS, ...): the outer packet is the flow. */
-		inner->tun_type = DPF_TUN_NONE;
-		return DPF_PKT_OK;
-	}
-}
+/* What a tunnel header says: the id, and what follows it (an ethertype). */
+struct tun_hdr {
+	uint32_t id;
+	uint8_t has_id;
+	uint16_t ethertype;
+};
 
 static enum dpf_pkt_result
-decap_vxlan(const uint8_t *data, struct tun_span *sp, struct dpf_pkt_info *inner,
-	    struct dpf_pkt_tunnel *tun)
+decap_vxlan(const uint8_t *data, struct tun_span *sp, struct tun_hdr *h)
 {
 	if (tun_short(sp, VXLAN_HDR_LEN))
 		return DPF_PKT_TRUNC_TUNNEL;
 	if (!(data[sp->off] & VXLAN_FLAG_I))
 		return DPF_PKT_BAD_TUNNEL_HEADER;
-	inner->tun_id = load_be24(data + sp->off + 4);
-	inner->tun_has_id = 1;
+	h->id = load_be24(data + sp->off + 4);
+	h->has_id = 1;
+	h->ethertype = ETHER_TYPE_TEB;
 	sp->off += VXLAN_HDR_LEN;
-	return tun_payload(data, sp, ETHER_TYPE_TEB, inner, tun);
+	return DPF_PKT_OK;
 }
 
 static enum dpf_pkt_result
-decap_geneve(const uint8_t *data, struct tun_span *sp, struct dpf_pkt_info *inner,
-	     struct dpf_pkt_tunnel *tun)
+decap_geneve(const uint8_t *data, struct tun_span *sp, struct tun_hdr *h)
 {
 	const uint8_t *g = data + sp->off;
 	uint32_t len;
@@ -458,18 +444,18 @@ decap_geneve(const uint8_t *data, struct tun_span *sp, struct dpf_pkt_info *inne
 		return DPF_PKT_BAD_GENEVE_OPTIONS;
 	if (tun_short(sp, len))
 		return DPF_PKT_TRUNC_TUNNEL;
-	inner->tun_id = load_be24(g + 4);
-	inner->tun_has_id = 1;
+	h->id = load_be24(g + 4);
+	h->has_id = 1;
+	h->ethertype = dpf_load_be16(g + 2);
 	sp->off += len;
-	return tun_payload(data, sp, dpf_load_be16(g + 2), inner, tun);
+	return DPF_PKT_OK;
 }
 
 static enum dpf_pkt_result
-decap_gre(const uint8_t *data, struct tun_span *sp, struct dpf_pkt_info *inner,
-	  struct dpf_pkt_tunnel *tun)
+decap_gre(const uint8_t *data, struct tun_span *sp, struct tun_hdr *h)
 {
 	const uint8_t *g = data + sp->off;
-	uint16_t flags, proto;
+	uint16_t flags;
 	uint32_t len;
 
 	if (tun_short(sp, GRE_HDR_LEN))
@@ -481,53 +467,71 @@ decap_gre(const uint8_t *data, struct tun_span *sp, struct dpf_pkt_info *inner,
 	      ((flags & GRE_FLAG_S) ? 4 : 0);
 	if (tun_short(sp, len))
 		return DPF_PKT_TRUNC_TUNNEL;
-	proto = dpf_load_be16(g + 2);
+	h->ethertype = dpf_load_be16(g + 2);
 	if (flags & GRE_FLAG_K) {
 		uint32_t key = dpf_load_be32(g + GRE_HDR_LEN + ((flags & GRE_FLAG_C) ? 4 : 0));
 
 		/* NVGRE (RFC 7637): the VSID is the key's upper 24 bits, then a flow id. */
-		inner->tun_id = proto == ETHER_TYPE_TEB ? key >> 8 : key;
-		inner->tun_has_id = 1;
+		h->id = h->ethertype == ETHER_TYPE_TEB ? key >> 8 : key;
+		h->has_id = 1;
 	}
 	sp->off += len;
-	return tun_payload(data, sp, proto, inner, tun);
+	return DPF_PKT_OK;
+}
+
+static enum dpf_pkt_result
+decap_header(const uint8_t *data, struct tun_span *sp, unsigned int type, uint8_t outer_proto,
+	     struct tun_hdr *h)
+{
+	switch (type) {
+	case DPF_TUN_VXLAN:
+		return decap_vxlan(data, sp, h);
+	case DPF_TUN_GENEVE:
+		return decap_geneve(data, sp, h);
+	case DPF_TUN_GRE:
+		return decap_gre(data, sp, h);
+	default:
+		h->ethertype =
+			outer_proto == IPPROTO_IPIP ? RTE_ETHER_TYPE_IPV4 : RTE_ETHER_TYPE_IPV6;
+		return DPF_PKT_OK;
+	}
 }
 
 enum dpf_pkt_result
-dpf_pkt_decap(const uint8_t *data, uint32_t caplen, const struct dpf_pkt_info *outer,
-	      unsigned int type, struct dpf_pkt_info *inner, struct dpf_pkt_tunnel *tun)
+dpf_pkt_decap(const uint8_t *data, uint32_t caplen, struct dpf_pkt_info *pi, unsigned int type,
+	      struct dpf_pkt_tunnel *tun)
 {
+	struct tun_hdr h = {0};
 	struct tun_span sp;
 	enum dpf_pkt_result r;
 
-	memset(inner, 0, sizeof(*inner));
-	memset(tun, 0, sizeof(*tun));
-	memcpy(tun->outer_src, outer->src_addr, sizeof(tun->outer_src));
-	memcpy(tun->outer_dst, outer->dst_addr, sizeof(tun->outer_dst));
-	tun->outer_family = outer->family;
-	inner->tun_type = (uint8_t)type;
-	tun_span_init(&sp, data, caplen, outer);
-	switch (type) {
-	case DPF_TUN_VXLAN:
-		r = decap_vxlan(data, &sp, inner, tun);
-		break;
-	case DPF_TUN_GENEVE:
-		r = decap_geneve(data, &sp, inner, tun);
-		break;
-	case DPF_TUN_GRE:
-		r = decap_gre(data, &sp, inner, tun);
-		break;
-	case DPF_TUN_IPIP:
-		r = tun_payload(data, &sp,
-				outer->proto == IPPROTO_IPIP ? RTE_ETHER_TYPE_IPV4
-							     : RTE_ETHER_TYPE_IPV6,
-				inner, tun);
-		break;
-	default:
-		inner->tun_type = DPF_TUN_NONE;
+	tun->has_eth = 0;
+	tun->eth_offset = 0;
+	tun->outer_family = pi->family;
+	memcpy(tun->outer_src, pi->src_addr, sizeof(tun->outer_src));
+	memcpy(tun->outer_dst, pi->dst_addr, sizeof(tun->outer_dst));
+	if (type == DPF_TUN_NONE || type >= DPF_TUN_MAX)
 		return DPF_PKT_OK;
+	tun_span_init(&sp, data, caplen, pi);
+	r = decap_header(data, &sp, type, pi->proto, &h);
+	if (r != DPF_PKT_OK)
+		return r;
+	/* Not ours to open (ERSPAN, MPLS, ...): the outer packet is the flow. */
+	if (h.ethertype != ETHER_TYPE_TEB && h.ethertype != RTE_ETHER_TYPE_IPV4 &&
+	    h.ethertype != RTE_ETHER_TYPE_IPV6)
+		return DPF_PKT_OK;
+	memset(pi, 0, sizeof(*pi));
+	pi->tun_type = (uint8_t)type;
+	pi->tun_id = h.id;
+	pi->tun_has_id = h.has_id;
+	if (h.ethertype == ETHER_TYPE_TEB) {
+		tun->has_eth = 1;
+		tun->eth_offset = (uint16_t)sp.off;
+		return parse_eth(data, sp.reach, sp.off, pi);
 	}
-	return r;
+	if (h.ethertype == RTE_ETHER_TYPE_IPV4)
+		return parse_ipv4(data, sp.reach, sp.off, pi);
+	return parse_ipv6(data, sp.reach, sp.off, pi);
 }
 
 const char *

@@ -260,21 +260,25 @@ dpf_pkt_tunnel_of(const struct dpf_pkt_decap_cfg *cfg, const struct dpf_pkt_info
  * The inner packet is parsed like an outer one (same checks, same results)
  * from the bytes both captured and inside the outer payload; its offsets
  * count from the start of the frame. A GRE or GENEVE protocol type that
- * carries neither Ethernet nor IP is not opened: tun_type of inner stays
- * DPF_TUN_NONE and the result is DPF_PKT_OK (the outer packet is the flow).
+ * carries neither Ethernet nor IP is not opened: pi->tun_type is then
+ * DPF_TUN_NONE, the result DPF_PKT_OK and pi still the outer packet's.
+ *
+ * In place, so that the common case copies nothing: pi holds the outer
+ * packet's parse on entry and the inner packet's on return (to log a tunnel
+ * by its outer header after all, parse the frame again).
  *
  * @param data, caplen  the frame, as given to dpf_pkt_parse()
- * @param outer  its parse result (DPF_PKT_OK)
- * @param type   enum dpf_pkt_tun_type, not DPF_TUN_NONE
- * @param inner  filled (zeroed first); inner->tun_type, tun_id, tun_has_id set on DPF_PKT_OK
+ * @param pi     in: its parse result (DPF_PKT_OK); out: the inner packet's,
+ *               with tun_type, tun_id and tun_has_id set (on DPF_PKT_OK);
+ *               on another result, partially filled
+ * @param type   enum dpf_pkt_tun_type, from dpf_pkt_tunnel_of(), not DPF_TUN_NONE
  * @param tun    the outer addresses and where the inner Ethernet header is
  * @return DPF_PKT_OK, DPF_PKT_NOT_IP (the inner frame is not IP), or a
  *         malformed reason (TRUNC_TUNNEL, BAD_TUNNEL_HEADER, BAD_GENEVE_OPTIONS,
  *         or the inner packet's)
  */
-enum dpf_pkt_result dpf_pkt_decap(const uint8_t *data, uint32_t caplen,
-				  const struct dpf_pkt_info *outer, unsigned int type,
-				  struct dpf_pkt_info *inner, struct dpf_pkt_tunnel *tun);
+enum dpf_pkt_result dpf_pkt_decap(const uint8_t *data, uint32_t caplen, struct dpf_pkt_info *pi,
+				  unsigned int type, struct dpf_pkt_tunnel *tun);
 
 /**
  * Parse one Ethernet frame.

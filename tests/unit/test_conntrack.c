@@ -103,6 +103,11 @@ test_conntrack_reverse_of_added_flow_is_reply(void **state)
 	k = back;
 	k.proto = 17;
 	assert_false(dpf_conntrack_is_reply(ct, &k, 10));
+	/* An inner connection's reply comes through the same tunnel. */
+	k = back;
+	k.tun_type = DPF_TUN_VXLAN;
+	k.tun_has_id = 1;
+	assert_false(dpf_conntrack_is_reply(ct, &k, 10));
 	k = back;
 	k.src_port = 444;
 	assert_false(dpf_conntrack_is_reply(ct, &k, 10));

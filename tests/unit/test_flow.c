@@ -48,6 +48,41 @@ test_key_from_pkt_zeroes_padding_and_copies_tuple(void **state)
 	assert_int_equal(k.proto, 17);
 }
 
+/* A decapsulated packet's key carries its tunnel; the tunnel orders after the action. */
+static void
+test_key_from_pkt_carries_tunnel_and_cmp_orders_it_last(void **state)
+{
+	struct dpf_pkt_info pi;
+	struct dpf_flow_key a, b;
+
+	(void)state;
+	v4_frag(&pi, DPF_PKT_FRAG_NONE, 0, 1234, 53);
+	pi.tun_type = DPF_TUN_GENEVE;
+	pi.tun_has_id = 1;
+	pi.tun_id = 0xabcdef;
+	memset(&a, 0xaa, sizeof(a));
+	dpf_flow_key_from_pkt(&a, &pi, 3, DPF_ACTION_ACCEPT);
+	assert_int_equal(a.tun_type, DPF_TUN_GENEVE);
+	assert_int_equal(a.tun_has_id, 1);
+	assert_int_equal(a.tun_id, 0xabcdef);
+	assert_int_equal(a.pad[0], 0);
+	b = a;
+	b.action = DPF_ACTION_REJECT;
+	b.tun_type = DPF_TUN_VXLAN;
+	assert_true(dpf_flow_key_cmp(&a, &b) < 0);
+	b = a;
+	b.tun_type = DPF_TUN_GRE;
+	assert_true(dpf_flow_key_cmp(&a, &b) < 0);
+	b = a;
+	b.tun_has_id = 0;
+	b.tun_id = 0xffffffff;
+	assert_true(dpf_flow_key_cmp(&a, &b) > 0);
+	b = a;
+	b.tun_id = 0xabcdf0;
+	assert_true(dpf_flow_key_cmp(&a, &b) < 0);
+	assert_false(dpf_flow_key_equal(&a, &b));
+}
+
 static void
 test_key_cmp_orders_iface_family_addresses_proto_ports_action(void **state)
 {
@@ -251,6 +286,7 @@ main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_key_from_pkt_zeroes_padding_and_copies_tuple),
 		cmocka_unit_test(test_key_cmp_orders_iface_family_addresses_proto_ports_action),
+		cmocka_unit_test(test_key_from_pkt_carries_tunnel_and_cmp_orders_it_last),
 		cmocka_unit_test(test_counters_merge_sums_and_takes_min_max_or),
 		cmocka_unit_test(test_frag_cache_later_fragment_gets_first_fragment_ports),
 		cmocka_unit_test(test_frag_cache_reports_evictions_and_keeps_sets_apart),

@@ -1472,7 +1472,6 @@ static enum dpf_pkt_result
 parse_decap_cfg(const struct frame *f, uint32_t caplen, const struct dpf_pkt_decap_cfg *cfg,
 		struct dpf_pkt_info *pi, struct dpf_pkt_tunnel *tun)
 {
-	struct dpf_pkt_info outer;
 	enum dpf_pkt_result r;
 	unsigned int t;
 	uint8_t *copy;
@@ -1483,12 +1482,10 @@ parse_decap_cfg(const struct frame *f, uint32_t caplen, const struct dpf_pkt_dec
 	memcpy(copy, f->b, caplen);
 	memset(pi, 0xa5, sizeof(*pi));
 	memset(tun, 0xa5, sizeof(*tun));
-	r = dpf_pkt_parse(copy, caplen, &outer);
-	t = r == DPF_PKT_OK ? dpf_pkt_tunnel_of(cfg, &outer) : DPF_TUN_NONE;
+	r = dpf_pkt_parse(copy, caplen, pi);
+	t = r == DPF_PKT_OK ? dpf_pkt_tunnel_of(cfg, pi) : DPF_TUN_NONE;
 	if (t != DPF_TUN_NONE)
-		r = dpf_pkt_decap(copy, caplen, &outer, t, pi, tun);
-	else
-		*pi = outer;
+		r = dpf_pkt_decap(copy, caplen, pi, t, tun);
 	free(copy);
 	return r;
 }

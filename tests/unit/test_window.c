@@ -283,6 +283,10 @@ random_key(struct dpf_flow_key *k, bool odd_keys)
 	k->src_port = ports[rand() % 7];
 	k->dst_port = ports[rand() % 7];
 	k->action = (uint8_t)(rand() % 2);
+	/* Decapsulated flows: as from the RX path, interface and type decide the id. */
+	k->tun_type = (uint8_t)(rand() % 5);
+	k->tun_has_id = k->tun_type != 0 && k->tun_type != DPF_TUN_IPIP && rand() % 4 != 0;
+	k->tun_id = k->tun_has_id ? 1000u * k->iface + k->tun_type : 0;
 }
 
 static int
@@ -333,6 +337,76 @@ check_merge_order_against_qsort(bool odd_keys)
 	dpf_merge_free(m);
 	for (i = 0; i < N_SHARDS; i++)
 		free_shard(sh[i]);
+}
+
+/* A decapsulated flow in shard s, its outer source ending in src_octet, at t_ns. */
+static void
+add_tun_pkt(struct dpf_shard *s, uint8_t src_octet, uint64_t t_ns)
+{
+	struct dpf_flow_tun_ends *te;
+	struct dpf_flow_counters *c;
+	struct dpf_flow_key k;
+
+	memset(&k, 0, sizeof(k));
+	k.family = 4;
+	k.proto = 6;
+	k.src_addr[0] = 10;
+	k.dst_addr[0] = 11;
+	k.tun_type = DPF_TUN_VXLAN;
+	k.tun_has_id = 1;
+	k.tun_id = 100;
+	dpf_ft_lookup_or_insert_burst(s->ft, &k, 1, &c);
+	assert_non_null(c);
+	te = &s->tun_ends[(const struct dpf_ft_entry *)((const char *)c -
+						       offsetof(struct dpf_ft_entry, c)) -
+			  dpf_ft_entry(s->ft, 0)];
+	if (c->packets == 0)
+		te->family = 0;
+	if (dpf_flow_tun_ends_earlier(te, t_ns, 4, (const uint8_t[16]){192, 0, 2, src_octet})) {
+		memset(te, 0, sizeof(*te));
+		te->family = 4;
+		te->first_ns = t_ns;
+		te->src_addr[0] = 192;
+		te->src_addr[2] = 2;
+		te->src_addr[3] = src_octet;
+		te->dst_addr[0] = 198;
+	}
+	dpf_flow_counters_add(c, 100, t_ns, 0);
+}
+
+/* Whatever the shard order, the earliest packet's outer addresses; at a tie the lower source. */
+static void
+test_merge_tunnel_ends_are_the_earliest_packets(void **state)
+{
+	static struct dpf_flow_tun_ends ends[3][64];
+	struct dpf_shard *sh[3];
+	struct dpf_merge *m = new_merge(1);
+	unsigned int i, order;
+
+	(void)state;
+	for (order = 0; order < 2; order++) {
+		for (i = 0; i < 3; i++) {
+			sh[i] = new_shard(1, 64);
+			sh[i]->tun_ends = ends[i];
+		}
+		/* Shard 1 holds the earliest packet (twice: sources 9 and 4 at the same time). */
+		add_tun_pkt(sh[order == 0 ? 0 : 2], 7, 3000);
+		add_tun_pkt(sh[1], 9, 1000);
+		add_tun_pkt(sh[1], 4, 1000);
+		add_tun_pkt(sh[1], 3, 2000);
+		add_tun_pkt(sh[order == 0 ? 2 : 0], 1, 1500);
+		memset(&got, 0, sizeof(got));
+		assert_int_equal(dpf_merge_window(m, sh, 3, 0, 60, collect, &got, NULL), 0);
+		assert_int_equal(got.n, 1);
+		assert_int_equal(got.rows[0].packets, 5);
+		assert_int_equal(got.rows[0].key.tun_id, 100);
+		assert_int_equal(got.rows[0].tun.family, 4);
+		assert_int_equal(got.rows[0].tun.src_addr[3], 4);
+		assert_int_equal(got.rows[0].tun.dst_addr[0], 198);
+		for (i = 0; i < 3; i++)
+			free_shard(sh[i]);
+	}
+	dpf_merge_free(m);
 }
 
 static void
@@ -466,6 +540,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_merge_more_flows_than_sized_fails_e2big),
 		cmocka_unit_test(test_merge_emit_error_is_returned),
 		cmocka_unit_test(test_merge_order_equals_qsort_by_key_cmp),
+		cmocka_unit_test(test_merge_tunnel_ends_are_the_earliest_packets),
 		cmocka_unit_test(test_merge_order_equals_qsort_for_keys_not_built_from_packets),
 		cmocka_unit_test(test_merge_resolves_session_views_from_the_lowest_core),
 		cmocka_unit_test(test_merge_cut_window_gives_every_interface_a_skipdata_row),

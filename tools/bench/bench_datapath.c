@@ -18,10 +18,16 @@
  *
  * The flow table can be dpflow's (lib/ft) or rte_hash, chosen per run with
  * --table, so the two are measured side by side in one process, alternating.
+ *
+ * --vxlan: every frame is the same inner IPv4 flow mix inside VXLAN (VNI 1,
+ * outer UDP source port varying per flow like a VTEP's), with --decap vxlan
+ * and a tenant interface for VNI 1 (built from a configuration, as dpflow
+ * does): the cost of opening the tunnel, per packet.
  */
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
+#include <unistd.h>
 
 #include <rte_errno.h>
 #include <rte_ether.h>
@@ -84,6 +90,8 @@ static struct {
 	uint8_t tmpl[128];
 	uint16_t frame_len;
 	uint16_t l4_off;
+	uint16_t l3_off; /* the (inner, with --vxlan) IP header */
+	bool vxlan;
 	/* Zipf rejection-inversion constants. */
 	double h_x1, h_n, zs;
 } b;
@@ -216,11 +224,38 @@ next_flow(void)
  * that small, so its frames are the smallest valid ones: 74 bytes (TCP) and
  * 62 bytes (UDP) without FCS.
  */
+/* Outer Ethernet, IPv4, UDP to 4789 and VXLAN (VNI 1) in front of the frame. */
+#define VXLAN_OUTER_LEN (14 + 20 + 8 + 8)
+
+static void
+build_vxlan_outer(uint8_t *p, uint16_t frame_len)
+{
+	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)p;
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(p + sizeof(*eth));
+	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
+	uint8_t *vx = (uint8_t *)(udp + 1);
+
+	memset(eth->dst_addr.addr_bytes, 0x06, RTE_ETHER_ADDR_LEN);
+	memset(eth->src_addr.addr_bytes, 0x08, RTE_ETHER_ADDR_LEN);
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(frame_len - sizeof(*eth)));
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_UDP;
+	ip->src_addr = rte_cpu_to_be_32(0xc0a80001); /* 192.168.0.1 */
+	ip->dst_addr = rte_cpu_to_be_32(0xc0a80002);
+	udp->dst_port = rte_cpu_to_be_16(4789);
+	udp->dgram_len = rte_cpu_to_be_16((uint16_t)(frame_len - sizeof(*eth) - sizeof(*ip)));
+	vx[0] = 0x08; /* I flag */
+	vx[6] = 1;    /* VNI 1 */
+}
+
 static void
 build_template(void)
 {
-	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)b.tmpl;
-	uint16_t l3 = sizeof(*eth);
+	uint16_t outer = b.vxlan ? VXLAN_OUTER_LEN : 0;
+	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)(b.tmpl + outer);
+	uint16_t l3 = outer + sizeof(*eth);
 	uint16_t l4_len = b.proto == IPPROTO_TCP ? sizeof(struct rte_tcp_hdr)
 						 : sizeof(struct rte_udp_hdr);
 
@@ -232,7 +267,7 @@ build_template(void)
 
 		eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
 		b.l4_off = l3 + sizeof(*ip);
-		b.frame_len = 60;
+		b.frame_len = outer + 60;
 		ip->version_ihl = RTE_IPV4_VHL_DEF;
 		ip->total_length = rte_cpu_to_be_16((uint16_t)(b.frame_len - l3));
 		ip->time_to_live = 64;
@@ -268,6 +303,9 @@ build_template(void)
 		udp->dst_port = rte_cpu_to_be_16(53);
 		udp->dgram_len = rte_cpu_to_be_16(b.frame_len - b.l4_off);
 	}
+	b.l3_off = l3;
+	if (b.vxlan)
+		build_vxlan_outer(b.tmpl, b.frame_len);
 }
 
 /* Flow f: a distinct client address and port towards one of 97 servers. */
@@ -279,13 +317,19 @@ write_frame(struct rte_mbuf *m, uint32_t f, uint64_t t_ns)
 	uint32_t client = rte_cpu_to_be_32(f);
 
 	memcpy(p, b.tmpl, b.frame_len);
+	if (b.vxlan) {
+		/* A VTEP's source port: a hash of the inner flow. */
+		uint16_t vtep_port = rte_cpu_to_be_16((uint16_t)(49152 + (f * 40503u) % 16384));
+
+		memcpy(p + 14 + 20, &vtep_port, 2);
+	}
 	if (b.family == 4) {
-		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(p + RTE_ETHER_HDR_LEN);
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(p + b.l3_off);
 
 		ip->src_addr = rte_cpu_to_be_32(0x0a000000 | (f & 0xffffff));
 		ip->dst_addr = rte_cpu_to_be_32(0xac100001 + f % 97);
 	} else {
-		struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)(p + RTE_ETHER_HDR_LEN);
+		struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)(p + b.l3_off);
 
 		memcpy(&ip->src_addr[12], &client, 4);
 		ip->dst_addr[15] = (uint8_t)(1 + f % 97);
@@ -309,6 +353,36 @@ flush_frame(struct rte_mbuf *m)
 
 /* ---- the RX core ---- */
 
+/*
+ * --vxlan: the interfaces of a configuration with a tenant interface for VNI
+ * 1 on port 0 and --decap vxlan, as dpflow builds them.
+ */
+static struct dpf_ifmap *
+vxlan_ifmap(struct dpf_dp_shared *sh)
+{
+	static const uint16_t ports[] = {0};
+	char path[] = "/tmp/bench_vxlan_XXXXXX";
+	char *av[] = {"bench", "--config", path, NULL};
+	struct dpf_config *cfg = NULL;
+	struct dpf_ifmap *m = NULL;
+	int fd = mkstemp(path);
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
+
+	if (f == NULL)
+		return NULL;
+	fprintf(f, "[dpflow]\ndecap = vxlan\n[interface eni-tenant]\nport = 0\nvni = 1\n");
+	fclose(f);
+	if (dpf_config_parse(3, av, &cfg) == 0) {
+		struct dpf_ifmap_params ip = {.cfg = cfg, .ports = ports, .n_ports = 1};
+
+		dpf_config_decap(dpf_config_options(cfg), &sh->decap);
+		m = dpf_ifmap_create(&ip);
+	}
+	unlink(path);
+	/* The map keeps pointers into the configuration: it lives as long as the run. */
+	return m;
+}
+
 /* What the dataplane shares with its cores: here, one core in monitor mode,
  * no ACL or NAT rule (every packet ACCEPT), logged on interface 0, the
  * packet clock. */
@@ -331,15 +405,21 @@ setup_shared(struct dpf_dp_shared *sh)
 	ho->core = rte_zmalloc("bench_handoff", sizeof(*ho->core), RTE_CACHE_LINE_SIZE);
 	if (ho->core == NULL)
 		return -ENOMEM;
-	/* One interface, the default of port 0. */
+	/* One interface, the default of port 0 (--vxlan: and the tenant of VNI 1). */
 	ifmap->n_ifaces = 1;
 	ifmap->default_iface[0] = 0;
+	if (b.vxlan) {
+		rte_free(ifmap);
+		ifmap = vxlan_ifmap(sh);
+		if (ifmap == NULL)
+			return -EINVAL;
+	}
 	sh->ifmap = ifmap;
 	sh->handoffs = ho;
 	sh->clock = DPF_CLOCK_PACKET;
 	sh->ports.replay_port = -1;
 	sh->n_cores = 1;
-	sh->n_ifaces = 1;
+	sh->n_ifaces = ifmap->n_ifaces;
 	sh->shards_per_core = 1;
 	sh->port[ref.port].reta_size = DPF_RSS_RETA_SIZE;
 	sh->plan = dpf_window_plan_create(WINDOW_SEC);
@@ -361,9 +441,16 @@ setup_core(struct dpf_ft *ft)
 	uint64_t w, end;
 
 	core = rte_zmalloc("bench_core", sizeof(*core), RTE_CACHE_LINE_SIZE);
-	s = dpf_shard_create(1, 0, (int)rte_socket_id());
-	if (sh == NULL || core == NULL || s == NULL || setup_shared(sh) < 0)
+	if (sh == NULL || core == NULL || setup_shared(sh) < 0)
 		return -ENOMEM;
+	s = dpf_shard_create(sh->n_ifaces, 0, (int)rte_socket_id());
+	if (s == NULL)
+		return -ENOMEM;
+	if (b.vxlan) {
+		s->tun_ends = rte_malloc("bench_tun_ends", b.flows * sizeof(*s->tun_ends), 0);
+		if (s->tun_ends == NULL)
+			return -ENOMEM;
+	}
 	sh->lcores = core;
 	core->sh = sh;
 	core->engine = &dpf_engine_monitor;
@@ -371,8 +458,9 @@ setup_core(struct dpf_ft *ft)
 	core->rs = dpf_rules_first(sh->rules);
 	core->acl_rule_hits = rte_zmalloc("bench_acl_hits",
 					  (DPF_ACL_RUNTIME_MAX_RULES + 1) * sizeof(uint64_t), 0);
-	core->iface_cnt = rte_zmalloc("bench_iface_cnt", sizeof(*core->iface_cnt), 0);
-	core->carry_lost = rte_zmalloc("bench_carry_lost", sizeof(uint64_t), 0);
+	core->iface_cnt =
+		rte_zmalloc("bench_iface_cnt", sh->n_ifaces * sizeof(*core->iface_cnt), 0);
+	core->carry_lost = rte_zmalloc("bench_carry_lost", sh->n_ifaces * sizeof(uint64_t), 0);
 	/* What the dataplane and the ports would set up for fragments. */
 	core->frag = dpf_frag_cache_create(DPF_RSS_RETA_SIZE, 64, (int)rte_socket_id());
 	if (core->ho == NULL || core->acl_rule_hits == NULL || core->iface_cnt == NULL ||
@@ -458,7 +546,7 @@ usage(const char *prog)
 	fprintf(stderr,
 		"usage: %s [EAL options] -- [--family 4|6] [--proto tcp|udp] [--flows N]\n"
 		"          [--dist uniform|zipf] [--zipf-s S] [--packets N] [--reps N]\n"
-		"          [--table dpf|rte_hash|both] [--cold]\n"
+		"          [--table dpf|rte_hash|both] [--cold] [--vxlan]\n"
 		"One process measures one cell: first every flow is inserted (timed\n"
 		"separately), then --packets packets over the active flows, --reps times,\n"
 		"alternating tables when --table both.\n",
@@ -472,9 +560,9 @@ parse_args(int argc, char **argv)
 		{"family", required_argument, NULL, 'f'}, {"proto", required_argument, NULL, 'p'},
 		{"flows", required_argument, NULL, 'n'},  {"dist", required_argument, NULL, 'd'},
 		{"zipf-s", required_argument, NULL, 's'}, {"packets", required_argument, NULL, 'P'},
-		{"reps", required_argument, NULL, 'r'},   {"table", required_argument, NULL, 't'},
+		{"reps", required_argument, NULL, 'r'},	  {"table", required_argument, NULL, 't'},
 		{"cold", no_argument, NULL, 'c'},	  {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		{"vxlan", no_argument, NULL, 'v'},	  {NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -515,10 +603,18 @@ parse_args(int argc, char **argv)
 		case 'c':
 			b.cold = true;
 			break;
+		case 'v':
+			b.vxlan = true;
+			break;
 		default:
 			usage(argv[0]);
 			return -1;
 		}
+	}
+	/* --vxlan: outer addresses are kept by dpflow's table's entry index. */
+	if (b.vxlan && b.tables[TABLE_RTE_HASH]) {
+		fprintf(stderr, "--vxlan measures --table dpf only\n");
+		return -1;
 	}
 	if ((b.family != 4 && b.family != 6) || b.flows == 0 || b.flows > (1u << 26) ||
 	    b.reps == 0 || b.reps > BENCH_MAX_SAMPLES || b.packets == 0) {
@@ -625,7 +721,9 @@ main(int argc, char **argv)
 			c_run = run_packets(b.packets, false, &p50_run);
 			/* Every packet must have been counted in a flow: else the cell is void. */
 			if (core->cnt.logged_packets != b.flows + b.packets ||
-			    core->cnt.flows_created != b.flows) {
+			    core->cnt.flows_created != b.flows ||
+			    (b.vxlan &&
+			     core->cnt.tunnel_packets[DPF_TUN_VXLAN] != b.flows + b.packets)) {
 				fprintf(stderr,
 					"bench: %s: logged %" PRIu64 " of %" PRIu64
 					" packets, %" PRIu64 " flows of %u\n",
@@ -651,17 +749,17 @@ main(int argc, char **argv)
 		bench_summary(&cyc[k], &med, &min, &max);
 		bench_summary(&ins[k], &imed, &imin, &imax);
 		bench_summary(&mean[k], &mmed, &mmin, &mmax);
-		printf("RESULT bench=datapath table=%s family=%d proto=%s flows=%u dist=%s "
+		printf("RESULT bench=datapath%s table=%s family=%d proto=%s flows=%u dist=%s "
 		       "zipf_s=%.2f frame=%u cold=%d packets=%" PRIu64 " reps=%u "
 		       "cycles_med=%.1f cycles_min=%.1f cycles_max=%.1f "
 		       "mpps_med=%.2f mpps_min=%.2f mpps_max=%.2f "
 		       "mean_cycles_med=%.1f insert_cycles_med=%.1f insert_mpps_med=%.2f "
 		       "table_bytes_per_flow=%.1f\n",
-		       table_names[k], b.family, b.proto == IPPROTO_TCP ? "tcp" : "udp", b.flows,
-		       b.zipf ? "zipf" : "uniform", b.zipf ? b.zipf_s : 0.0, b.frame_len + 4,
-		       b.cold, b.packets, b.reps, med, min, max, hz / med / 1e6, hz / max / 1e6,
-		       hz / min / 1e6, mmed, imed, hz / imed / 1e6,
-		       (double)(k == TABLE_DPF ? ft_bytes : rh_bytes) / b.flows);
+		       b.vxlan ? "-vxlan" : "", table_names[k], b.family,
+		       b.proto == IPPROTO_TCP ? "tcp" : "udp", b.flows, b.zipf ? "zipf" : "uniform",
+		       b.zipf ? b.zipf_s : 0.0, b.frame_len + 4, b.cold, b.packets, b.reps, med,
+		       min, max, hz / med / 1e6, hz / max / 1e6, hz / min / 1e6, mmed, imed,
+		       hz / imed / 1e6, (double)(k == TABLE_DPF ? ft_bytes : rh_bytes) / b.flows);
 	}
 	return 0;
 }
