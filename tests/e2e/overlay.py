@@ -168,11 +168,30 @@ def case_random_rxq():
 
 
 def case_decap_none():
-    """--decap none: today's records, every tunnel by its outer header; the
-    tenant interfaces only get NODATA rows; no tunnel counter moves."""
-    _, out = against_model("--decap none", decap="none")
-    rows = [l.split(" ") for l in out.splitlines()[1:]]
-    check(all(r[14] == "-" for r in rows), "tunnel-type '-' everywhere with --decap none")
+    """--decap none: today's records, every tunnel by its outer header, and
+    no tunnel counter moves (the uplink sections alone: a tenant section
+    with --decap none is refused, naming the section and --decap)."""
+    with tempfile.TemporaryDirectory() as d:
+        cap = Capture(d, decap="none")
+        rc, out, err = run(EAL1, ["--config", cap.conf, "--replay", cap.pcap, "--decap", "none"])
+        check(rc != 0 and "[interface eni-tenant-a] vni = 100" in err and "--decap" in err,
+              f"tenant sections with --decap none: exit {rc}: {err[-400:]}")
+        check(out == "", "refused, yet printed records")
+        # the config without its tenant sections
+        text = open(cap.conf).read()
+        sections = re.split(r"\n(?=\[)", text)
+        keep = [x for x in sections if "\nvni = " not in x]
+        check(len(keep) < len(sections) and any("eni-uplink-v7" in x for x in keep),
+              f"sections kept: {keep}")
+        with open(cap.conf, "w") as f:
+            f.write("\n".join(keep))
+        outer = {"interface-id", "eni-underlay", "eni-uplink-v7"}
+        out, err = cap.run()
+        want = "".join(l + "\n" for l in cap.want().splitlines() if l.split(" ")[1] in outer)
+        same_sorted(want, out, "--decap none")
+        check_counters(cap, err, "--decap none")
+        rows = [l.split(" ") for l in out.splitlines()[1:]]
+        check(all(r[14] == "-" for r in rows), "tunnel-type '-' everywhere with --decap none")
 
 
 def case_decap_subset():
