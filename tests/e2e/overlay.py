@@ -538,6 +538,32 @@ def case_acl_inner():
         check_counters(cap, err, "ACL on inner flows")
 
 
+NAT_FMT = FMT.replace("${srcaddr} ${dstaddr}", "${pkt-srcaddr} ${pkt-dstaddr} ${srcaddr} ${dstaddr}")
+
+
+def case_nat_inner():
+    """NAT views apply to the inner flow: with `static 10.0.0.1/32
+    100.64.0.1/32` every tenant flow from 10.0.0.1 (both tenants: NAT
+    rules are the node's) has srcaddr 100.64.0.1 and keeps pkt-srcaddr
+    10.0.0.1; a flow to 100.64.0.1 would be translated back; the outer
+    addresses of tunnels and the underlay's flows are untouched."""
+    with tempfile.TemporaryDirectory() as d:
+        cap = Capture(d)
+        out, err = cap.run(extra=["--nat-rule", "static 10.0.0.1/32 100.64.0.1/32"], fmt=NAT_FMT)
+        want = cap.want(NAT_FMT).splitlines()
+        fixed, n = [want[0]], 0
+        for line in want[1:]:
+            f = line.split(" ")            # version interface pkt-src pkt-dst src dst ...
+            if f[-1] == "OK" and f[4] == "10.0.0.1":
+                f[4], n = "100.64.0.1", n + 1
+            if f[-1] == "OK" and f[5] == "100.64.0.1":
+                f[5] = "10.0.0.1"
+            fixed.append(" ".join(f))
+        check(n >= 5, f"the model has {n} flows from 10.0.0.1")
+        same_sorted("\n".join(fixed) + "\n", out, "NAT on inner flows")
+        check_counters(cap, err, "NAT on inner flows")
+
+
 DOC_FMT = ("${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} "
            "${bytes} ${start} ${tunnel-type} ${tunnel-id} ${tunnel-src} ${tunnel-dst} "
            "${log-status}")
