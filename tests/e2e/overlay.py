@@ -633,6 +633,17 @@ def vxlan_decode(t_ns, fr, lab):
 
 
 def case_live_vxlan():
+    """One af_packet queue (see live_vxlan_q)."""
+    live_vxlan_q(1)
+
+
+def case_live_vxlan_2q():
+    """Two af_packet queues (--rxq 2): the kernel's fanout spreads the
+    tunnels over two RX cores; the records are the same."""
+    live_vxlan_q(2)
+
+
+def live_vxlan_q(qpairs):
     """Real kernel VXLAN between two hosts (namespaces a and b, a bridge in
     sw), two tenants with the same inner addresses 10.0.0.1 / 10.0.0.2 on
     VNI 100 and VNI 200 (each VXLAN device moved into its tenant's own
@@ -692,10 +703,12 @@ def case_live_vxlan():
         td = L.tcpdump(sw, "pa", "pa.pcap")
         stalls = lab.StallWatch().start()
         fmt = " ".join("${%s}" % x for x in LIVE_FIELDS)
-        dp = L.dpflow(sw, ["net_af_packet0,iface=pa"],
+        dp = L.dpflow(sw, ["net_af_packet0,iface=pa" + (f",qpairs={qpairs}" if qpairs > 1
+                                                          else "")],
                       ["--config", conf, "--decap", "vxlan", "--clock", "wall", "--window",
                        str(LIVE_WINDOW), "--output", "-", "--log-format", fmt,
-                       "--stats-period", "1"], lcores="(0-1)@(0-1)")
+                       "--stats-period", "1", "--rxq", str(qpairs)],
+                      lcores=f"(0-{qpairs})@(0-1)")
         warm = L.popen(["python3", "-c", live.WARM_UP, U_B, str(LIVE_PORTS["warm"]),
                         str(LIVE_PORTS["warm"])], ns=a)
         deadline = time.time() + 120
@@ -763,6 +776,10 @@ def case_live_vxlan():
         check(int(c["conservation received"]) == inner_total + len(outer_pkts),
               f"dpflow received {c['conservation received']}, the wire carried "
               f"{inner_total + len(outer_pkts)}")
+        if qpairs > 1:
+            per_core = [int(v) for k, v in c.items() if re.fullmatch(r"core \d+ rx-packets", k)]
+            check(len(per_core) == qpairs and min(per_core) > 0,
+                  f"the fanout spread the frames over {qpairs} cores: {per_core}")
         print(f"ok: {len(rows)} rows; VNI 100 {len(by_vni[100])} and VNI 200 "
               f"{len(by_vni[200])} inner packets, {len(outer_pkts)} underlay")
 
