@@ -12,6 +12,16 @@ line after sorting; its malformed reasons, not-ip and unmatched counters
 must equal the model's; --rxq 1 and --rxq 4 must give byte-identical
 output.
 
+Cases: tshark (the generator against tshark), records, determinism,
+random_rxq (3000 random conversations), decap_none, decap_subset,
+vxlan_ports, unmatched_drop (the model's variants), default_format
+(check-records), bad_config, acl_inner, nat_inner (verdicts and NAT views
+on the inner flow), ibm_inner (connection records against
+tools/connmodel.py), doc_example (doc/records.md's VXLAN example), and the
+live lab: live_vxlan, live_vxlan_2q (kernel VXLAN devices between
+namespaces, tcpdump as the reference; root and network namespaces needed,
+exit 77 without them).
+
 Usage: overlay.py CASE    Environment as for e2e.py.
 """
 import collections
