@@ -218,6 +218,7 @@ start_replay(struct dpf_app *app)
 
 	if (opts(app)->replay == NULL)
 		return 0;
+	dpf_config_decap(opts(app), &rp.decap);
 	app->replay = dpf_replay_open(&rp);
 	return made(app->replay);
 }

@@ -41,8 +41,9 @@ int dpf_config_vxlan_ports_parse(const char *val, struct dpf_pkt_decap_cfg *out,
 /* Checks the value of option `name` when it is an overlay setting: 0 or -EINVAL (err set). */
 int dpf_config_overlay_check(const char *name, const char *val, char *err, size_t err_len);
 
-/* Tenant interfaces (vni) need --decap: 0, or -EINVAL (logged). */
-int dpf_config_overlay_check_ifaces(const struct dpf_config *cfg);
+/* --decap with the rest: tenant interfaces need it, forward mode refuses it.
+ * 0 or -EINVAL (logged). */
+int dpf_config_overlay_check_all(const struct dpf_config *cfg);
 
 /* Read --config FILE into c: 0, or negative (logged). */
 int dpf_config_read_file(struct dpf_config *c, const char *path);

@@ -988,7 +988,7 @@ dpf_config_parse(int argc, char **argv, struct dpf_config **out)
 	if (rc == 0)
 		rc = check_prompt(&cfg->opt);
 	if (rc == 0)
-		rc = dpf_config_overlay_check_ifaces(cfg);
+		rc = dpf_config_overlay_check_all(cfg);
 	if (rc != 0) {
 		dpf_config_free(cfg);
 		return rc;

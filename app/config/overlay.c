@@ -52,7 +52,7 @@ dpf_config_decap_parse(const char *val, uint32_t *types, char *err, size_t err_l
 	if (strcmp(val, "none") == 0)
 		return 0;
 	strcpy(buf, val);
-	for (w = strtok_r(buf, ",", &save); w != NULL; w = strtok_r(NULL, ",", &save)) {
+	for (w = strtok_r(buf, ", \t", &save); w != NULL; w = strtok_r(NULL, ", \t", &save)) {
 		if (decap_word(w, types) < 0) {
 			snprintf(err, err_len,
 				 "decap '%s': unknown tunnel '%s' (expected none, all, or a comma "
@@ -82,7 +82,7 @@ dpf_config_vxlan_ports_parse(const char *val, struct dpf_pkt_decap_cfg *out, cha
 		return -EINVAL;
 	}
 	strcpy(buf, val);
-	for (w = strtok_r(buf, ",", &save); w != NULL; w = strtok_r(NULL, ",", &save)) {
+	for (w = strtok_r(buf, ", \t", &save); w != NULL; w = strtok_r(NULL, ", \t", &save)) {
 		if (dpf_cfg_parse_u64(w, 1, 65535, &port) < 0) {
 			snprintf(err, err_len, "vxlan-ports '%s': '%s' is not a port 1..65535",
 				 dpf_config_shown(&sv, val), dpf_config_shown(&sw, w));
@@ -132,12 +132,24 @@ dpf_config_decap(const struct dpf_options *o, struct dpf_pkt_decap_cfg *out)
 }
 
 int
-dpf_config_overlay_check_ifaces(const struct dpf_config *cfg)
+dpf_config_overlay_check_all(const struct dpf_config *cfg)
 {
 	struct dpf_pkt_decap_cfg d;
 	uint16_t i;
 
 	dpf_config_decap(&cfg->opt, &d);
+	/*
+	 * Forward mode translates, fragments and sends a packet by the headers it
+	 * logged: for a tunnel those would be the inner ones, inside a frame
+	 * whose outer headers (lengths, UDP checksum) nothing would update.
+	 */
+	if (d.types != 0 && cfg->opt.forward != NULL) {
+		DPF_LOG(ERR, config,
+			"--decap %s with --forward: forward mode sends packets by the headers it "
+			"logs, and does not rewrite tunnels; open tunnels in monitor mode only\n",
+			cfg->opt.decap);
+		return -EINVAL;
+	}
 	for (i = 0; i < cfg->n_ifaces && d.types == 0; i++) {
 		const struct dpf_iface *ifc = &cfg->ifaces[i];
 

@@ -146,6 +146,7 @@ struct dpf_replay {
 	bool nanosecond;
 	enum link link;
 	struct dpf_rss *rss;
+	struct dpf_pkt_decap_cfg decap; /* the NIC's inner RSS for opened tunnels */
 	bool started;
 	bool failed;
 	bool regular;          /* a regular file: peeking past a stop cannot block */
@@ -569,7 +570,6 @@ static void
 send_frame(struct dpf_replay *rp, struct feed *fd, const struct frame *f)
 {
 	struct rte_mbuf *m = alloc_mbuf(rp, &fd->stock);
-	struct dpf_pkt_info pi;
 	uint32_t hash = 0;
 	uint16_t q = 0;
 
@@ -587,9 +587,8 @@ send_frame(struct dpf_replay *rp, struct feed *fd, const struct frame *f)
 	 * the replay, which then need not parse at all.
 	 */
 	if (rp->nq > 1) {
-		if (dpf_pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m),
-				  &pi) == DPF_PKT_OK)
-			hash = dpf_rss_hash_pkt(rp->rss, &pi);
+		hash = dpf_rss_hash_frame(rp->rss, rte_pktmbuf_mtod(m, const uint8_t *),
+					  rte_pktmbuf_data_len(m), &rp->decap);
 		m->hash.rss = hash;
 		m->ol_flags |= RTE_MBUF_F_RX_RSS_HASH;
 		q = fd->reta[hash % DPF_RSS_RETA_SIZE];
@@ -843,6 +842,7 @@ dpf_replay_open(const struct dpf_replay_params *p)
 	rp->plan = p->plan;
 	rp->tc = p->tc;
 	rp->run = p->run;
+	rp->decap = p->decap;
 	rp->source.cut_window = DPF_WINDOW_NONE;
 	rp->ahead.end_rc = 1;
 	rc = open_file(rp);

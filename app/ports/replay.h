@@ -21,6 +21,7 @@
 #include <rte_mempool.h>
 #include <rte_ring.h>
 
+#include "dpf_pkt.h"
 #include "dpf_window_plan.h"
 #include "run.h"
 #include "source.h"
@@ -32,6 +33,8 @@ struct dpf_replay_params {
 	const struct dpf_window_plan *plan;
 	struct dpf_timecheck *tc; /* bad-time, and the capture's anchor */
 	struct dpf_run *run;	  /* a stop ends the reading */
+	/* Tunnels opened (--decap): the software RSS hashes the packet inside them. */
+	struct dpf_pkt_decap_cfg decap;
 };
 
 /* Counters: written by the replay thread, read with relaxed loads. */

@@ -93,3 +93,24 @@ dpf_rss_hash_pkt(const struct dpf_rss *rss, const struct dpf_pkt_info *pi)
 	}
 	return dpf_rss_hash(rss, tuple, len);
 }
+
+uint32_t
+dpf_rss_hash_frame(const struct dpf_rss *rss, const uint8_t *frame, uint32_t len,
+		   const struct dpf_pkt_decap_cfg *decap)
+{
+	struct dpf_pkt_tunnel tun;
+	struct dpf_pkt_info pi;
+	unsigned int t;
+
+	if (dpf_pkt_parse(frame, len, &pi) != DPF_PKT_OK)
+		return 0;
+	t = dpf_pkt_tunnel_of(decap, &pi);
+	/* A tunnel that does not open (malformed, not IP inside) is the NIC's outer packet. */
+	if (t != DPF_TUN_NONE) {
+		struct dpf_pkt_info outer = pi;
+
+		if (dpf_pkt_decap(frame, len, &pi, t, &tun) != DPF_PKT_OK)
+			pi = outer;
+	}
+	return dpf_rss_hash_pkt(rss, &pi);
+}

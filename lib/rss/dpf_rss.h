@@ -76,6 +76,19 @@ dpf_rss_hash(const struct dpf_rss *rss, const uint8_t *tuple, uint32_t len)
  */
 uint32_t dpf_rss_hash_pkt(const struct dpf_rss *rss, const struct dpf_pkt_info *pi);
 
+/**
+ * Hash a frame the way a NIC with inner RSS (rte_flow RSS level 2) does for
+ * the tunnels decap opens: parse it, and when it is such a tunnel, hash the
+ * packet inside (its own 5-tuple, by dpf_rss_hash_pkt()'s rules), so that
+ * both directions of an inner connection, whose outer UDP source ports
+ * differ, land on one queue. Any other frame hashes as dpf_rss_hash_pkt()
+ * (0 when it does not parse).
+ *
+ * @param decap  the tunnels opened (types 0: hash the outer headers only)
+ */
+uint32_t dpf_rss_hash_frame(const struct dpf_rss *rss, const uint8_t *frame, uint32_t len,
+			    const struct dpf_pkt_decap_cfg *decap);
+
 /** Queue for a hash with a RETA of DPF_RSS_RETA_SIZE entries filled round-robin. */
 static inline uint16_t
 dpf_rss_queue(uint32_t hash, uint16_t nb_queues)

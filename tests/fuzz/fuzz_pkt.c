@@ -65,6 +65,52 @@ icmp_error(const uint8_t *data, uint32_t caplen, const struct dpf_pkt_info *pi)
 	free(copy);
 }
 
+/* Every tunnel opened: the inner packet keeps the outer parser's promises, inside the outer one. */
+static void
+tunnel(const uint8_t *data, uint32_t caplen, const struct dpf_pkt_info *outer)
+{
+	static const struct dpf_pkt_decap_cfg all = {
+		.types = DPF_PKT_TUN_BIT(DPF_TUN_VXLAN) | DPF_PKT_TUN_BIT(DPF_TUN_GENEVE) |
+			 DPF_PKT_TUN_BIT(DPF_TUN_GRE) | DPF_PKT_TUN_BIT(DPF_TUN_IPIP),
+		.n_vxlan_ports = 2,
+		.vxlan_ports = {4789, 8472}};
+	unsigned int t = dpf_pkt_tunnel_of(&all, outer);
+	uint32_t outer_end = (uint32_t)outer->l3_offset + outer->l3_len;
+	struct dpf_pkt_tunnel tun;
+	struct dpf_pkt_info pi = *outer;
+	struct dpf_flow_key key;
+	enum dpf_pkt_result r;
+
+	(void)dpf_rss_hash_frame(&rss, data, caplen, &all);
+	if (t == DPF_TUN_NONE)
+		return;
+	require(outer->frag == DPF_PKT_FRAG_NONE);
+	r = dpf_pkt_decap(data, caplen, &pi, t, &tun);
+	require((unsigned int)r < DPF_PKT_RESULT_MAX);
+	require(tun.outer_family == outer->family);
+	if (r != DPF_PKT_OK)
+		return;
+	if (pi.tun_type == DPF_TUN_NONE) {
+		/* Not opened: still the outer packet. */
+		require(memcmp(&pi, outer, sizeof(pi)) == 0);
+		return;
+	}
+	require(pi.tun_type == t);
+	require(pi.family == 4 || pi.family == 6);
+	require(pi.l3_offset >= outer->l4_offset);
+	require((uint32_t)pi.l3_offset + (pi.family == 4 ? 20u : 40u) <= caplen);
+	require((uint32_t)pi.l3_offset + (pi.family == 4 ? 20u : 40u) <= outer_end);
+	require(!tun.has_eth || ((uint32_t)tun.eth_offset + 14 <= pi.l3_offset &&
+				 tun.eth_offset >= outer->l4_offset));
+	require(pi.tun_has_id || pi.tun_id == 0);
+	if (t == DPF_TUN_IPIP)
+		require(!pi.tun_has_id);
+	if (pi.has_l4)
+		require((uint32_t)pi.l4_offset + 4 <= caplen);
+	dpf_flow_key_from_pkt(&key, &pi, 3, DPF_ACTION_ACCEPT);
+	require(key.tun_type == t && key.tun_id == pi.tun_id && key.pad[0] == 0);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -125,5 +171,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)dpf_rss_hash_pkt(&rss, &pi);
 	(void)dpf_pkt_tcp_flags_aws(pi.tcp_flags);
 	icmp_error(data, caplen, &pi);
+	tunnel(data, caplen, &pi);
 	return 0;
 }

@@ -11,7 +11,10 @@ pkt: every frame of tests/data/sample.pcap (real frames), then crafted ones:
   payload, truncated), VLAN stacks of 1 to 6 tags, ICMP and ICMPv6 errors
   quoting UDP, TCP, an echo and a fragment, a zero-length frame, jumbo
   frames, length fields of 0 (TSO/GRO captures, a jumbogram) and an IPv6
-  TCP frame cut at 64 bytes.
+  TCP frame cut at 64 bytes. Tunnels (issue 15): VXLAN (with an inner VLAN),
+  GENEVE with options, GRE with checksum, key and sequence, NVGRE, IPv4-in-IPv4
+  and IPv6-in-IPv6, VXLAN inside VXLAN, each cut at every offset, and malformed
+  ones (no I flag, GENEVE options past the payload, GRE version 1).
 fmt / cfg / options: the good examples of the documentation and every bad
   input of tests/e2e/bad_inputs.tsv.
 cmdfile: the prompt's commands as a --cmdline-file, CRLF endings, comments,
@@ -87,6 +90,52 @@ def ext(nh, length_units=0, body=None):
     return bytes([nh, length_units]) + (body or bytes(size - 2))
 
 
+INNER_MAC = b"\x02\xaa\x00\x00\x00\x07\x02\xaa\x00\x00\x00\x05"
+
+
+def udp_to(dport, payload):
+    return struct.pack("!HHHH", 50000, dport, 8 + len(payload), 0) + payload
+
+
+def vxlan(vni, inner, flags=0x08):
+    return struct.pack("!B3xI", flags, vni << 8) + inner
+
+
+def geneve(vni, proto, inner, opt_words=0, version=0):
+    return (struct.pack("!BBHI", version << 6 | opt_words, 0, proto, vni << 8)
+            + bytes(4 * opt_words) + inner)
+
+
+def gre(proto, inner, key=None, csum=False, seq=False, flags=0):
+    flags |= (0x8000 if csum else 0) | (0x2000 if key is not None else 0) | (0x1000 if seq else 0)
+    hdr = struct.pack("!HH", flags, proto)
+    if csum:
+        hdr += bytes(4)
+    if key is not None:
+        hdr += struct.pack("!I", key)
+    if seq:
+        hdr += struct.pack("!I", 7)
+    return hdr + inner
+
+
+def tunnel_seeds():
+    inner_v4 = INNER_MAC + b"\x08\x00" + ipv4(6, TCP)
+    inner_vlan = INNER_MAC + b"\x81\x00\x00\x64\x08\x00" + ipv4(17, UDP)
+    return {
+        "vxlan": eth(0x0800, ipv4(17, udp_to(4789, vxlan(100, inner_v4)))),
+        "vxlan-8472-vlan": eth(0x86DD, ipv6(17, udp_to(8472, vxlan(7, inner_vlan)))),
+        "geneve-opts": eth(0x0800, ipv4(17, udp_to(6081, geneve(5, 0x6558, inner_v4, 2)))),
+        "geneve-ip": eth(0x0800, ipv4(17, udp_to(6081, geneve(5, 0x0800, ipv4(6, TCP))))),
+        "gre-key-csum-seq": eth(0x0800, ipv4(47, gre(0x0800, ipv4(6, TCP), key=42, csum=True,
+                                                     seq=True))),
+        "nvgre": eth(0x0800, ipv4(47, gre(0x6558, inner_v4, key=0xabcd01))),
+        "ipip": eth(0x0800, ipv4(4, ipv4(6, TCP))),
+        "ip6ip6": eth(0x86DD, ipv6(41, ipv6(17, UDP))),
+        "vxlan-in-vxlan": eth(0x0800, ipv4(17, udp_to(4789, vxlan(
+            1, INNER_MAC + b"\x08\x00" + ipv4(17, udp_to(4789, vxlan(2, inner_v4))))))),
+    }
+
+
 def pkt_seeds():
     seeds = {}
     for i, fr in enumerate(pcap_frames(SAMPLE)):
@@ -111,6 +160,7 @@ def pkt_seeds():
                                                  + ipv6(44, bytes([17, 0, 0, 1, 0, 0, 0, 7])
                                                         + UDP))),
     }
+    base.update({f"tun-{k}": v for k, v in tunnel_seeds().items()})
     for name, fr in base.items():
         seeds[name] = fr
         for k in range(len(fr)):
@@ -142,6 +192,10 @@ def pkt_seeds():
         tags = tuple((0x8100 if i else 0x88A8, 10 + i) for i in range(n))
         seeds[f"vlan-stack-{n}"] = eth(0x0800, ipv4(17, UDP), vlans=tags)
     seeds["vlan-9100-arp"] = eth(0x0806, bytes(28), vlans=((0x9100, 5),))
+    seeds["tun-vxlan-no-i-flag"] = eth(0x0800, ipv4(17, udp_to(4789, vxlan(1, b"", flags=0))))
+    seeds["tun-geneve-options-past"] = eth(0x0800, ipv4(17, udp_to(6081, geneve(
+        5, 0x6558, bytes(8), opt_words=63))))
+    seeds["tun-gre-v1"] = eth(0x0800, ipv4(47, gre(0x880B, bytes(20), key=1, flags=1)))
     seeds["zero-length"] = b""
     seeds["jumbo-v4"] = eth(0x0800, ipv4(17, struct.pack("!HHHH", 1, 2, 8980, 0) + bytes(8972)))
     seeds["jumbo-v6"] = eth(0x86DD, ipv6(17, struct.pack("!HHHH", 1, 2, 8960, 0) + bytes(8952)))

@@ -198,6 +198,70 @@ test_rss_queue_spreads_round_robin(void **state)
 	assert_int_equal(dpf_rss_queue(0xffffffff, 1), 0);
 }
 
+/*
+ * Outer IPv4 192.0.2.<a> -> 192.0.2.<b>, UDP <usport> -> 4789, VXLAN VNI 5,
+ * inner Ethernet, IPv4 10.0.0.<x> -> 10.0.0.<y>, TCP <sp> -> <dp>. 104 bytes.
+ */
+static uint32_t
+vxlan_frame(uint8_t *f, uint8_t a, uint8_t b, uint16_t usport, uint8_t x, uint8_t y, uint16_t sp,
+	    uint16_t dp)
+{
+	static const uint8_t ip_hdr[12] = {0x45, 0, 0, 0, 0, 0, 0x40, 0, 64, 0, 0, 0};
+	uint8_t *o = f + 14, *u = o + 20, *vx = u + 8, *ie = vx + 8, *ii = ie + 14, *t = ii + 20;
+
+	memset(f, 0, 104);
+	f[12] = 0x08;
+	memcpy(o, ip_hdr, 12);
+	o[3] = 90;
+	o[9] = 17;
+	o[12] = 192, o[14] = 2, o[15] = a;
+	o[16] = 192, o[18] = 2, o[19] = b;
+	u[0] = usport >> 8, u[1] = usport & 0xff, u[2] = 4789 >> 8, u[3] = 4789 & 0xff;
+	u[5] = 70;
+	vx[0] = 0x08, vx[6] = 5;
+	ie[12] = 0x08;
+	memcpy(ii, ip_hdr, 12);
+	ii[3] = 40;
+	ii[9] = 6;
+	ii[12] = 10, ii[15] = x;
+	ii[16] = 10, ii[19] = y;
+	t[0] = sp >> 8, t[1] = sp & 0xff, t[2] = dp >> 8, t[3] = dp & 0xff;
+	t[12] = 5 << 4;
+	return 104;
+}
+
+/* Inner RSS: both directions of an inner connection meet, whatever their outer source ports. */
+static void
+test_rss_frame_hashes_the_inner_packet_of_opened_tunnels(void **state)
+{
+	const struct dpf_pkt_decap_cfg on = {
+		.types = DPF_PKT_TUN_BIT(DPF_TUN_VXLAN), .n_vxlan_ports = 1, .vxlan_ports = {4789}};
+	const struct dpf_pkt_decap_cfg off = {0};
+	struct dpf_pkt_info pi;
+	uint8_t fwd[104], rev[104];
+	uint32_t n, h_in, h_fwd_off, h_rev_off;
+
+	(void)state;
+	dpf_rss_init(&rss, dpf_rss_symmetric_key);
+	n = vxlan_frame(fwd, 1, 2, 50001, 7, 9, 40000, 443);
+	vxlan_frame(rev, 2, 1, 61234, 9, 7, 443, 40000);
+	h_in = dpf_rss_hash_frame(&rss, fwd, n, &on);
+	assert_int_equal(dpf_rss_hash_frame(&rss, rev, n, &on), h_in);
+	/* It is the inner packet's own hash. */
+	assert_int_equal(dpf_pkt_parse(fwd + 50, n - 50, &pi), DPF_PKT_OK);
+	assert_int_equal(h_in, dpf_rss_hash_pkt(&rss, &pi));
+	/* Without --decap the NIC hashes the outer headers: the directions part. */
+	h_fwd_off = dpf_rss_hash_frame(&rss, fwd, n, &off);
+	h_rev_off = dpf_rss_hash_frame(&rss, rev, n, &off);
+	assert_int_not_equal(h_fwd_off, h_rev_off);
+	assert_int_equal(dpf_pkt_parse(fwd, n, &pi), DPF_PKT_OK);
+	assert_int_equal(h_fwd_off, dpf_rss_hash_pkt(&rss, &pi));
+	/* A tunnel that does not open hashes as its outer packet. */
+	fwd[14 + 20 + 8] = 0;
+	assert_int_equal(dpf_rss_hash_frame(&rss, fwd, n, &on), h_fwd_off);
+	assert_int_equal(dpf_rss_hash_frame(&rss, fwd, 10, &on), 0);
+}
+
 int
 main(void)
 {
@@ -209,6 +273,7 @@ main(void)
 		cmocka_unit_test(test_rss_fragments_hash_on_addresses_only),
 		cmocka_unit_test(test_rss_non_ip_hashes_to_zero),
 		cmocka_unit_test(test_rss_queue_spreads_round_robin),
+		cmocka_unit_test(test_rss_frame_hashes_the_inner_packet_of_opened_tunnels),
 	};
 
 	dpf_rss_init(&rss, dpf_rss_symmetric_key);
