@@ -93,41 +93,42 @@ overlay
   NVGRE (VSID = the key's upper 24 bits), GRE without key, IPv4-in-IPv4 and
   IPv6-in-IPv4. Tenants A (VNI 100) and B (VNI 200) run the same inner
   connection 10.0.0.1:40000 -> 10.0.0.2:80; each direction leaves its VTEP
-  with its own outer source port (an RFC 7348 hash of the inner headers);
-  a client moves to another VTEP mid-connection (records keep the earliest
+  with its own outer source port (an RFC 7348 hash of the inner headers); a
+  client moves to another VTEP mid-connection (records keep the earliest
   packet's tunnel-src); two packets of one flow share a timestamp (the tie
   goes to the lower outer source). Tenant B's interfaces match the inner
   source MAC, destination MAC, inner VLAN, then the VNI alone. Also: a VNI
-  with no tenant interface, VXLAN on an uplink VLAN whose section says
-  decap = no, a VXLAN inside VXLAN (logged as the inner UDP flow to 4789),
+  with no tenant interface, VXLAN on an uplink VLAN whose section says decap
+  = no, a VXLAN inside VXLAN (logged as the inner UDP flow to 4789),
   underlay packets, a second window, GENEVE carrying IPv4 without Ethernet,
   a GRE key above 2^24 (unmatched), GRE carrying MPLS and an outer IPv4
   fragmented VXLAN packet (both never opened: logged by the outer header,
   the fragments by the fragment rule), VXLAN on an outer VLAN without a
-  section, a VXLAN frame cut by the capture in the inner TCP header (logged
+  section, an outer IPv4 header with options, an IPv6 underlay with a hop-
+  by-hop header, a UDP datagram shorter than its IP payload, VXLAN-GBP flags
+  and group policy id (ignored), inner QinQ (the outermost inner tag matches
+  `vlan`), a VXLAN frame cut by the capture in the inner TCP header (logged
   with the inner IP length, flags 0) and one cut in the VXLAN header, and
-  one frame per malformed reason
-  (truncated-tunnel x4, bad-tunnel-header x4, bad-geneve-options,
-  truncated-ipv4, truncated-ethernet and bad-ipv4-ihl inside tunnels, ARP
-  inside VXLAN = not-ip). --flows N adds N random conversations (--seed)
-  from the next window on: every tunnel type and tenant, overlapping inner
-  addresses, IPv6 inside, equal timestamps (ties) and VTEP moves (the
-  earliest-packet rule). The capture never depends on the options but
-  --flows and --seed; the
-  model does: --decap (the tunnel types dpflow opens), --unmatched (a tunnel
-  of no tenant interface is logged by its outer header, or counted
-  unmatched and dropped), --vxlan-ports. --config writes the [dpflow]
-  unmatched / vxlan-ports and the [interface] sections the model assumes
-  (OVL_IFACES; --decap goes on dpflow's command line). --truth writes per
-  frame what a dissector must see (tests/e2e/overlay.py checks it against
-  tshark). The expect JSON gains: interface_id on every row; tunnel_type,
-  tunnel_id ('-' for ipip and keyless GRE), tunnel_src, tunnel_dst on
-  decapsulated records (bytes = the inner IP length); NODATA rows per
-  interface and window (--inner-dir writes each tenant interface's inner
-  packets as a plain capture, for tools/connmodel.py); malformed_by_reason,
-  dropped (unmatched) and
-  tally (tunnel-unmatched; tunnel-TYPE-packets and tunnel-TYPE-bytes: the
-  packets logged as their inner flow and their inner IP bytes).
+  one frame per malformed reason (truncated-tunnel x4, bad-tunnel-header x4,
+  bad-geneve-options, truncated-ipv4, truncated-ethernet and bad-ipv4-ihl
+  inside tunnels, ARP inside VXLAN = not-ip). --flows N adds N random
+  conversations (--seed) from the next window on: every tunnel type and
+  tenant, overlapping inner addresses, IPv6 inside, equal timestamps (ties)
+  and VTEP moves (the earliest-packet rule). The capture never depends on
+  the options but --flows and --seed; the model does: --decap (the tunnel
+  types dpflow opens), --unmatched (a tunnel of no tenant interface is
+  logged by its outer header, or counted unmatched and dropped), --vxlan-
+  ports. --config writes the [dpflow] unmatched / vxlan-ports and the
+  [interface] sections the model assumes (OVL_IFACES; --decap goes on
+  dpflow's command line). --truth writes per frame what a dissector must see
+  (tests/e2e/overlay.py checks it against tshark). The expect JSON gains:
+  interface_id on every row; tunnel_type, tunnel_id ('-' for ipip and
+  keyless GRE), tunnel_src, tunnel_dst on decapsulated records (bytes = the
+  inner IP length); NODATA rows per interface and window (--inner-dir writes
+  each tenant interface's inner packets as a plain capture, for
+  tools/connmodel.py); malformed_by_reason, dropped (unmatched) and tally
+  (tunnel-unmatched; tunnel-TYPE-packets and tunnel-TYPE-bytes: the packets
+  logged as their inner flow and their inner IP bytes).
 
 convert
   Writes the frames of a gencap capture as another link type would hold
@@ -1040,15 +1041,20 @@ def gre_hdr(proto, payload, key=None, seq=None, csum=False, ver=0, routing=False
 class Pkt:
     """An IP packet and the flow it belongs to."""
 
-    def __init__(self, src, dst, proto, l4, ports=(0, 0), flags=0, ident=0, ff=0x4000):
+    def __init__(self, src, dst, proto, l4, ports=(0, 0), flags=0, ident=0, ff=0x4000,
+                 opts=b"", hbh=False):
+        """opts: IPv4 options; hbh: an IPv6 hop-by-hop header (PadN) first."""
         s, d = A(src), A(dst)
         self.fam = 6 if ":" in src else 4
         self.src, self.dst, self.proto = s, d, proto
         self.ports, self.flags = ports, flags
-        if self.fam == 6:
+        if self.fam == 6 and hbh:
+            ext = bytes([proto, 0, 1, 4, 0, 0, 0, 0])
+            self.ip = ipv6_hdr(s, d, 0, len(ext) + len(l4)) + ext + l4
+        elif self.fam == 6:
             self.ip = ipv6_hdr(s, d, proto, len(l4)) + l4
         else:
-            self.ip = ipv4_hdr(s, d, proto, len(l4), ident, ff=ff) + l4
+            self.ip = ipv4_hdr(s, d, proto, len(l4), ident, ff=ff, opts=opts) + l4
         self.etype = ETH_IPV6 if self.fam == 6 else ETH_IPV4
 
     def key(self):
@@ -1218,27 +1224,38 @@ class OverlayScenario(Scenario):
                 p.proto, p.ports[0], p.ports[1], len(p.ip))
 
     # --- encapsulations: each returns nothing, logs through frame()
-    def _udp_outer(self, osrc, odst, sport, dport, payload):
-        seg = udp_dgram(A(osrc), A(odst), sport, dport, payload)
-        return Pkt(osrc, odst, 17, seg, (sport, dport), ident=self._id(), ff=0)
+    def _udp_outer(self, osrc, odst, sport, dport, payload, opts=b"", hbh=False, trailer=b""):
+        """trailer: bytes in the IP payload after the UDP datagram (its
+        length field says less than the IP one)."""
+        seg = udp_dgram(A(osrc), A(odst), sport, dport, payload) + trailer
+        return Pkt(osrc, odst, 17, seg, (sport, dport), ident=self._id(), ff=0, opts=opts,
+                   hbh=hbh)
 
     def vxlan(self, t, vteps, vni, inner, macs, vlan=None, port=VXLAN_PORT, sport=None,
-              outer_vlan=None, flags=0x08, equal_time=False, caplen=None, **kw):
+              outer_vlan=None, flags=0x08, equal_time=False, caplen=None, inner_vlans=None,
+              reserved=0, outer=None, **kw):
         """inner: a Pkt, or the raw bytes after the inner Ethernet header
         (with etype=, and inner_bad= saying what they are). caplen: the
         capture keeps that many bytes of the frame; the model then follows
         the outer rule (Scenario._cut) for the inner packet, or says
-        truncated-tunnel when the cut is inside the VXLAN header."""
+        truncated-tunnel when the cut is inside the VXLAN header.
+        inner_vlans: the inner tags (outermost first; vlan is then the id
+        the model matches: the outermost); reserved: VXLAN's 16 reserved
+        bits after the flags (RFC 7348: ignored on receipt; VXLAN-GBP's
+        group policy id); outer: _udp_outer's keywords (opts, hbh,
+        trailer)."""
         etype = kw.pop("etype", None)
         if isinstance(inner, Pkt):
             body, etype = inner.ip, inner.etype
         else:
             body = inner
-        vl = ((ETH_VLAN, vlan),) if vlan is not None else ()
+        vl = inner_vlans or (((ETH_VLAN, vlan),) if vlan is not None else ())
         eth = ether(macs[0], macs[1], etype, body, vl, pad=False)
         if sport is None:
             sport = vtep_sport(inner) if isinstance(inner, Pkt) else 50000
-        outer = self._udp_outer(vteps[0], vteps[1], sport, port, vxlan_hdr(vni, flags) + eth)
+        hdr = vxlan_hdr(vni, flags)
+        hdr = hdr[:1] + struct.pack("!H", reserved) + hdr[3:]
+        outer = self._udp_outer(vteps[0], vteps[1], sport, port, hdr + eth, **(outer or {}))
         if caplen is not None:
             vx = 14 + 4 * (outer_vlan is not None) + (40 if outer.fam == 6 else 20) + 8
             l3 = vx + 8 + 14 + 4 * (vlan is not None)
@@ -1443,6 +1460,23 @@ def build_overlay(start, window, decap, unmatched, vxlan_ports, flows=0, seed=1)
     mpls = struct.pack("!I", (16 << 12) | 0x100 | 64) + udp("10.60.0.1", "10.60.0.2", 3, 4,
                                                              text(20, 72)).ip
     sc.gre(at(300), (E1, E2), None, proto=0x8847, payload=mpls, outer_only="gre-proto")
+    # VNI 300, headers around the tunnel the parser must walk: an outer IPv4
+    # header with options (IHL 6), an IPv6 underlay with a hop-by-hop
+    # header, a UDP datagram shorter than its IP payload (the trailer is not
+    # the tunnel's), the VXLAN-GBP G flag and group policy id (reserved bits
+    # a receiver ignores, RFC 7348)
+    q1, q2 = "10.3.0.1", "10.3.0.2"
+    sc.vxlan(at(300), (V1, V2), 300, udp(q1, q2, 20001, 53, text(30, 77)), (A2, A1),
+             outer=dict(opts=b"\x94\x04\x00\x00"))
+    sc.vxlan(at(300), (V6A, V6B), 300, udp(q1, q2, 20002, 53, text(31, 78)), (A2, A1),
+             outer=dict(hbh=True))
+    sc.vxlan(at(300), (V1, V2), 300, udp(q1, q2, 20003, 53, text(32, 79)), (A2, A1),
+             outer=dict(trailer=b"\xee" * 20))
+    sc.vxlan(at(300), (V1, V2), 300, udp(q1, q2, 20004, 53, text(33, 80)), (A2, A1),
+             flags=0x88, reserved=0x1234)
+    # inner QinQ: the outermost inner tag (30) is the one `vlan` matches
+    sc.vxlan(at(300), (V1, V2), 200, udp("10.30.0.7", "10.30.0.8", 7003, 7004, text(18, 81)),
+             (GW, B_OTHER), vlan=30, inner_vlans=((ETH_QINQ, 30), (ETH_VLAN, 99)))
     # VXLAN on an outer VLAN no section names: the port's uplink, opened
     sc.vxlan(at(300), (V1, V2), 200, udp(o, "10.0.0.4", 6000, 6004, text(16, 73)),
              (GW, B_OTHER), outer_vlan=8)

@@ -548,7 +548,8 @@ def case_acl_inner():
         check_counters(cap, err, "ACL on inner flows")
 
 
-NAT_FMT = FMT.replace("${srcaddr} ${dstaddr}", "${pkt-srcaddr} ${pkt-dstaddr} ${srcaddr} ${dstaddr}")
+NAT_FMT = FMT.replace("${srcaddr} ${dstaddr}",
+                      "${pkt-srcaddr} ${pkt-dstaddr} ${srcaddr} ${dstaddr}")
 
 
 def case_nat_inner():
