@@ -104,31 +104,31 @@ overlay
   a GRE key above 2^24 (unmatched), GRE carrying MPLS and an outer IPv4
   fragmented VXLAN packet (both never opened: logged by the outer header,
   the fragments by the fragment rule), VXLAN on an outer VLAN without a
-  section, an outer IPv4 header with options, an IPv6 underlay with a hop-
-  by-hop header, a UDP datagram shorter than its IP payload, VXLAN-GBP flags
-  and group policy id (ignored), inner QinQ (the outermost inner tag matches
-  `vlan`), a VXLAN frame cut by the capture in the inner TCP header (logged
-  with the inner IP length, flags 0) and one cut in the VXLAN header, and
-  one frame per malformed reason (truncated-tunnel x4, bad-tunnel-header x4,
-  bad-geneve-options, truncated-ipv4, truncated-ethernet and bad-ipv4-ihl
-  inside tunnels, ARP inside VXLAN = not-ip). --flows N adds N random
-  conversations (--seed) from the next window on: every tunnel type and
-  tenant, overlapping inner addresses, IPv6 inside, equal timestamps (ties)
-  and VTEP moves (the earliest-packet rule). The capture never depends on
-  the options but --flows and --seed; the model does: --decap (the tunnel
-  types dpflow opens), --unmatched (a tunnel of no tenant interface is
-  logged by its outer header, or counted unmatched and dropped), --vxlan-
-  ports. --config writes the [dpflow] unmatched / vxlan-ports and the
-  [interface] sections the model assumes (OVL_IFACES; --decap goes on
-  dpflow's command line). --truth writes per frame what a dissector must see
-  (tests/e2e/overlay.py checks it against tshark). The expect JSON gains:
-  interface_id on every row; tunnel_type, tunnel_id ('-' for ipip and
-  keyless GRE), tunnel_src, tunnel_dst on decapsulated records (bytes = the
-  inner IP length); NODATA rows per interface and window (--inner-dir writes
-  each tenant interface's inner packets as a plain capture, for
-  tools/connmodel.py); malformed_by_reason, dropped (unmatched) and tally
-  (tunnel-unmatched; tunnel-TYPE-packets and tunnel-TYPE-bytes: the packets
-  logged as their inner flow and their inner IP bytes).
+  section, an outer IPv4 header with options, an IPv6 underlay with a
+  hop-by-hop header, a UDP datagram shorter than its IP payload, VXLAN-GBP
+  flags and group policy id (ignored), inner QinQ (the outermost inner tag
+  matches `vlan`), a VXLAN frame cut by the capture in the inner TCP header
+  (logged with the inner IP length, flags 0) and one cut in the VXLAN
+  header, and one frame per malformed reason (truncated-tunnel x4,
+  bad-tunnel-header x4, bad-geneve-options, truncated-ipv4,
+  truncated-ethernet and bad-ipv4-ihl inside tunnels, ARP inside VXLAN =
+  not-ip). --flows N adds N random conversations (--seed) from the next
+  window on: every tunnel type and tenant, overlapping inner addresses, IPv6
+  inside, equal timestamps (ties) and VTEP moves (the earliest-packet rule).
+  The capture never depends on the options but --flows and --seed; the model
+  does: --decap (the tunnel types dpflow opens), --unmatched (a tunnel of no
+  tenant interface is logged by its outer header, or counted unmatched and
+  dropped), --vxlan-ports. --config writes the [dpflow] unmatched /
+  vxlan-ports and the [interface] sections the model assumes (OVL_IFACES;
+  --decap goes on dpflow's command line). --truth writes per frame what a
+  dissector must see (tests/e2e/overlay.py checks it against tshark). The
+  expect JSON gains: interface_id on every row; tunnel_type, tunnel_id ('-'
+  for ipip and keyless GRE), tunnel_src, tunnel_dst on decapsulated records
+  (bytes = the inner IP length); NODATA rows per interface and window
+  (--inner-dir writes each tenant interface's inner packets as a plain
+  capture, for tools/connmodel.py); malformed_by_reason, dropped (unmatched)
+  and tally (tunnel-unmatched; tunnel-TYPE-packets and tunnel-TYPE-bytes:
+  the packets logged as their inner flow and their inner IP bytes).
 
 convert
   Writes the frames of a gencap capture as another link type would hold
