@@ -91,7 +91,8 @@ overlay
   4789, and 8472 when --vxlan-ports has it), VXLAN over an IPv6 underlay,
   GENEVE with options, GRE with key (one with checksum and sequence number),
   NVGRE (VSID = the key's upper 24 bits), GRE without key, IPv4-in-IPv4 and
-  IPv6-in-IPv4. Tenants A (VNI 100) and B (VNI 200) run the same inner
+  IPv6-in-IPv4; GRE, GENEVE, IPv4-in-IPv6 and IPv6-in-IPv6 over an IPv6
+  underlay too. Tenants A (VNI 100) and B (VNI 200) run the same inner
   connection 10.0.0.1:40000 -> 10.0.0.2:80; each direction leaves its VTEP
   with its own outer source port (an RFC 7348 hash of the inner headers); a
   client moves to another VTEP mid-connection (records keep the earliest
@@ -1435,6 +1436,15 @@ def build_overlay(start, window, decap, unmatched, vxlan_ports, flows=0, seed=1)
     sc.ipip(at(2_000), (E1, E2), udp(p1, p2, 9000, 9001, text(24, 53)))
     sc.ipip(at(300), (E1, E2), ping("2001:db8:6::1", "2001:db8:6::2", False, 4, 1,
                                      text(16, 54)))
+
+    # ... and the same tunnels over an IPv6 underlay: GRE with key (next
+    # header 47), IPv4-in-IPv6 (4), IPv6-in-IPv6 (41), GENEVE
+    sc.gre(at(300), (V6A, V6B), udp("172.16.5.1", "172.16.5.2", 7000, 7002, text(20, 82)),
+           key=1234)
+    sc.ipip(at(300), (V6A, V6B), udp(p1, p2, 9000, 9002, text(21, 83)))
+    sc.ipip(at(300), (V6A, V6B), ping("2001:db8:6::1", "2001:db8:6::2", False, 4, 2,
+                                       text(22, 84)))
+    sc.geneve(at(300), (V6A, V6B), 5000, tcp(g1, g2, 33001, 443, SYN, 1, 0), (A2, A1), opts)
 
     # ---- a VNI without a tenant interface: logged by the outer header
     # (unmatched = log) or counted and dropped (unmatched = drop)
