@@ -459,6 +459,7 @@ int
 dpf_export_ipfix_add(struct dpf_writer *w, const struct dpf_options *o,
 		     const struct dpf_fmt_ctx *fmt_ctx)
 {
+	struct dpf_pkt_decap_cfg decap;
 	struct dpf_ipfix_params p;
 	struct ipfix *ix;
 	int rc;
@@ -477,6 +478,9 @@ dpf_export_ipfix_add(struct dpf_writer *w, const struct dpf_options *o,
 	memset(&p, 0, sizeof(p));
 	p.domain_id = (uint32_t)o->ipfix_domain_id;
 	p.max_msg_len = (uint32_t)o->ipfix_message_size;
+	/* Decapsulated records carry their VNI (layer2SegmentId). */
+	dpf_config_decap(o, &decap);
+	p.tunnels = decap.types != 0;
 	ix->enc = dpf_ipfix_create(&p);
 	if (ix->enc == NULL) {
 		DPF_LOG(ERR, output, "ipfix encoder: %s\n", strerror(rte_errno));

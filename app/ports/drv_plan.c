@@ -360,6 +360,26 @@ plan_default_devargs(struct dpf_drv_port *dp, const struct dpf_drv_request *req)
 		dpf_drv_port_set_reason(dp, DPF_DRV_DEFAULT_DEVARGS, true, "not a --vdev argument");
 }
 
+/* Inner RSS needs tunnels to open and RSS on the port; the device decides when started. */
+static void
+plan_inner_rss(struct dpf_drv_port *dp, const struct dpf_drv_request *req)
+{
+	struct dpf_drv_settings *got = &dp->configured;
+
+	if (!dp->requested.inner_rss)
+		return;
+	got->inner_rss = false;
+	if (req->decap == NULL || req->decap->types == 0)
+		dpf_drv_port_set_reason(dp, DPF_DRV_INNER_RSS, true,
+					"no tunnel is opened (--decap none)");
+	else if (got->rss_hash == 0)
+		dpf_drv_port_set_reason(dp, DPF_DRV_INNER_RSS, true, "no RSS");
+	else
+		got->inner_rss = true;
+	if (got->inner_rss)
+		dp->decap = *req->decap;
+}
+
 void
 dpf_drivers_plan(struct dpf_drv_port *dp, const struct dpf_drv_profile *prof,
 		 const struct rte_eth_dev_info *info, const struct dpf_drv_request *req)
@@ -380,6 +400,7 @@ dpf_drivers_plan(struct dpf_drv_port *dp, const struct dpf_drv_profile *prof,
 	plan_desc(dp, DPF_DRV_RX_DESC, &info->rx_desc_lim);
 	plan_desc(dp, DPF_DRV_TX_DESC, &info->tx_desc_lim);
 	plan_rss(dp, info, req);
+	plan_inner_rss(dp, req);
 	plan_mtu(dp, info);
 	hw_offloads = plan_offloads(dp, info);
 	plan_mbuf(dp, info, hw_offloads, req);
@@ -433,4 +454,42 @@ dpf_drivers_plan_sym_rules(const struct dpf_drv_port *dp,
 		if ((dp->configured.rss_hash & all[i].type) != 0)
 			rules[n++] = all[i];
 	return n;
+}
+
+static unsigned int
+inner_rules_of(const struct dpf_pkt_decap_cfg *d, enum rte_flow_item_type l3,
+	       struct dpf_drv_inner_rule *r)
+{
+	unsigned int n = 0, i;
+
+	if (d->types & DPF_PKT_TUN_BIT(DPF_TUN_VXLAN))
+		for (i = 0; i < d->n_vxlan_ports; i++)
+			r[n++] = (struct dpf_drv_inner_rule){l3, RTE_FLOW_ITEM_TYPE_UDP,
+							     d->vxlan_ports[i],
+							     RTE_FLOW_ITEM_TYPE_VXLAN};
+	if (d->types & DPF_PKT_TUN_BIT(DPF_TUN_GENEVE))
+		r[n++] = (struct dpf_drv_inner_rule){l3, RTE_FLOW_ITEM_TYPE_UDP,
+						     DPF_PKT_GENEVE_PORT, RTE_FLOW_ITEM_TYPE_GENEVE};
+	if (d->types & DPF_PKT_TUN_BIT(DPF_TUN_GRE))
+		r[n++] = (struct dpf_drv_inner_rule){l3, RTE_FLOW_ITEM_TYPE_END, 0,
+						     RTE_FLOW_ITEM_TYPE_GRE};
+	if (d->types & DPF_PKT_TUN_BIT(DPF_TUN_IPIP)) {
+		r[n++] = (struct dpf_drv_inner_rule){l3, RTE_FLOW_ITEM_TYPE_END, 0,
+						     RTE_FLOW_ITEM_TYPE_IPV4};
+		r[n++] = (struct dpf_drv_inner_rule){l3, RTE_FLOW_ITEM_TYPE_END, 0,
+						     RTE_FLOW_ITEM_TYPE_IPV6};
+	}
+	return n;
+}
+
+unsigned int
+dpf_drivers_plan_inner_rules(const struct dpf_drv_port *dp,
+			     struct dpf_drv_inner_rule rules[DPF_DRV_MAX_INNER_FLOWS])
+{
+	unsigned int n;
+
+	if (!dp->configured.inner_rss || dp->configured.rss_hash == 0)
+		return 0;
+	n = inner_rules_of(&dp->decap, RTE_FLOW_ITEM_TYPE_IPV4, rules);
+	return n + inner_rules_of(&dp->decap, RTE_FLOW_ITEM_TYPE_IPV6, rules + n);
 }

@@ -27,10 +27,13 @@
 #include <rte_ethdev.h>
 #include <rte_flow.h>
 
+#include "dpf_pkt.h"
 #include "drv_profile.h"
 
 #define DPF_DRV_REASON_LEN 384
 #define DPF_DRV_MAX_SYM_FLOWS 8
+/* Inner RSS: (IPv4, IPv6 outer) x (each VXLAN port, GENEVE, GRE, IPv4 and IPv6 in IP). */
+#define DPF_DRV_MAX_INNER_FLOWS (2 * (DPF_PKT_MAX_VXLAN_PORTS + 4))
 #define DPF_DRV_RETA_MAX 4096 /* largest RETA dpflow programs */
 #define DPF_DRV_RETA_GROUPS (DPF_DRV_RETA_MAX / RTE_ETH_RETA_GROUP_SIZE)
 
@@ -48,6 +51,8 @@ struct dpf_drv_request {
 	 * itself. added NULL: the port is not a --vdev that dpflow looked at. */
 	const char *devargs_added;
 	const char *devargs_given;
+	/* The tunnels --decap opens (inner_rss hashes inside them); NULL: none. */
+	const struct dpf_pkt_decap_cfg *decap;
 };
 
 /* One port: requested and configured values, and why they differ. */
@@ -74,6 +79,9 @@ struct dpf_drv_port {
 	struct rte_eth_conf eth_conf;
 	struct rte_flow *sym_flows[DPF_DRV_MAX_SYM_FLOWS];
 	unsigned int n_sym_flows;
+	struct dpf_pkt_decap_cfg decap; /* configured.inner_rss: the tunnels to hash inside */
+	struct rte_flow *inner_flows[DPF_DRV_MAX_INNER_FLOWS];
+	unsigned int n_inner_flows;
 };
 
 /**
@@ -118,6 +126,26 @@ struct dpf_drv_sym_rule {
  */
 unsigned int dpf_drivers_plan_sym_rules(const struct dpf_drv_port *dp,
 					struct dpf_drv_sym_rule rules[DPF_DRV_MAX_SYM_FLOWS]);
+
+/*
+ * One rte_flow rule of inner RSS: pattern eth / l3 [/ udp to udp_dst] /
+ * tunnel (for IP-in-IP, tunnel is the inner IPv4 or IPv6 item), action RSS
+ * level 2 (the innermost headers) of the port's rss_hash types.
+ */
+struct dpf_drv_inner_rule {
+	enum rte_flow_item_type l3;	/* outer IPV4 or IPV6 */
+	enum rte_flow_item_type l4;	/* UDP (VXLAN, GENEVE) or END */
+	uint16_t udp_dst;		/* with l4 UDP: the tunnel's port */
+	enum rte_flow_item_type tunnel; /* VXLAN, GENEVE, GRE, IPV4, IPV6 */
+};
+
+/**
+ * The rte_flow rules that make a planned port hash inside the tunnels
+ * --decap opens (the profile's inner_rss, when the plan kept it).
+ * @return how many (at most DPF_DRV_MAX_INNER_FLOWS); 0 when inner_rss is off
+ */
+unsigned int dpf_drivers_plan_inner_rules(const struct dpf_drv_port *dp,
+					  struct dpf_drv_inner_rule rules[DPF_DRV_MAX_INNER_FLOWS]);
 
 /**
  * Set why key k's configured value differs from the requested one (or a

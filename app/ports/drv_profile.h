@@ -49,6 +49,7 @@ enum dpf_drv_key {
 	DPF_DRV_RX_OFFLOADS,
 	DPF_DRV_QUIRKS,
 	DPF_DRV_DEFAULT_DEVARGS,
+	DPF_DRV_INNER_RSS,
 	DPF_DRV_N_KEYS,
 };
 
@@ -122,6 +123,7 @@ struct dpf_drv_settings {
 	/* "key=value,..." added to --vdev arguments that lack the keys; "" none.
 	 * Configured: what was added to this port's --vdev. */
 	char default_devargs[DPF_DRV_DEVARGS_LEN];
+	bool inner_rss; /* with --decap: rte_flow RSS level 2 on the tunnels opened */
 };
 
 /* A loaded profile and where each value came from. */

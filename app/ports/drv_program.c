@@ -152,6 +152,79 @@ create_symmetric_flows(struct dpf_drv_port *dp, const struct dpf_drv_sym_rule *r
 	return 0;
 }
 
+static void
+destroy_inner_flows(struct dpf_drv_port *dp)
+{
+	struct rte_flow_error ferr;
+
+	while (dp->n_inner_flows > 0)
+		rte_flow_destroy(dp->port, dp->inner_flows[--dp->n_inner_flows], &ferr);
+}
+
+/*
+ * Inner RSS (--decap): one rule per tunnel and outer family, RSS level 2 of
+ * the port's types, over every RX queue, with the port's hash function and
+ * key (symmetric either way). Any refusal undoes every rule made.
+ */
+static int
+create_inner_flows(struct dpf_drv_port *dp, const struct dpf_drv_inner_rule *rules,
+		   unsigned int n, char *why, size_t why_len)
+{
+	const struct dpf_drv_settings *got = &dp->configured;
+	const struct rte_flow_attr attr = {.ingress = 1};
+	uint16_t queues[RTE_MAX_QUEUES_PER_PORT];
+	unsigned int r, q;
+
+	for (q = 0; q < dp->rx_queues && q < RTE_DIM(queues); q++)
+		queues[q] = (uint16_t)q;
+	for (r = 0; r < n; r++) {
+		struct rte_flow_item_udp udp = {.hdr.dst_port = rte_cpu_to_be_16(rules[r].udp_dst)};
+		struct rte_flow_item_udp udp_mask = {.hdr.dst_port = RTE_BE16(0xffff)};
+		struct rte_flow_action_rss rss = {
+			.func = got->symmetric_hash_function ? RTE_ETH_HASH_FUNCTION_SYMMETRIC_TOEPLITZ
+							     : RTE_ETH_HASH_FUNCTION_DEFAULT,
+			.level = 2,
+			.types = got->rss_hash,
+			.key_len = got->symmetric_hash_function ? 0 : got->rss_key_len,
+			.key = got->symmetric_hash_function ? NULL : got->rss_key,
+			.queue_num = q,
+			.queue = queues,
+		};
+		struct rte_flow_item pattern[] = {
+			{.type = RTE_FLOW_ITEM_TYPE_ETH},
+			{.type = rules[r].l3},
+			{.type = rules[r].l4, .spec = &udp, .mask = &udp_mask},
+			{.type = rules[r].tunnel},
+			{.type = RTE_FLOW_ITEM_TYPE_END},
+		};
+		struct rte_flow_action actions[] = {
+			{.type = RTE_FLOW_ACTION_TYPE_RSS, .conf = &rss},
+			{.type = RTE_FLOW_ACTION_TYPE_END},
+		};
+		struct rte_flow_error ferr;
+		struct rte_flow *flow = NULL;
+
+		/* Without a UDP item the tunnel item follows the outer IP header. */
+		if (rules[r].l4 != RTE_FLOW_ITEM_TYPE_UDP) {
+			pattern[2] = pattern[3];
+			pattern[3] = pattern[4];
+		}
+		memset(&ferr, 0, sizeof(ferr));
+		if (rte_flow_validate(dp->port, &attr, pattern, actions, &ferr) == 0)
+			flow = rte_flow_create(dp->port, &attr, pattern, actions, &ferr);
+		if (flow == NULL) {
+			snprintf(why, why_len,
+				 "the device refused an rte_flow inner RSS (level 2) rule: %s; the "
+				 "directions of an inner connection may reach different RX cores",
+				 ferr.message != NULL ? ferr.message : rte_strerror(rte_errno));
+			destroy_inner_flows(dp);
+			return -ENOTSUP;
+		}
+		dp->inner_flows[dp->n_inner_flows++] = flow;
+	}
+	return 0;
+}
+
 /* Without the function only a symmetric key keeps both directions of a
  * connection on one core: program it instead of the profile's. */
 static void
@@ -196,6 +269,19 @@ key_is_symmetric(const uint8_t *key, unsigned int len)
 	return true;
 }
 
+static void
+program_inner_rss(struct dpf_drv_port *dp)
+{
+	struct dpf_drv_inner_rule rules[DPF_DRV_MAX_INNER_FLOWS];
+	unsigned int n = dpf_drivers_plan_inner_rules(dp, rules);
+	char why[DPF_DRV_REASON_LEN];
+
+	if (n > 0 && create_inner_flows(dp, rules, n, why, sizeof(why)) < 0) {
+		dp->configured.inner_rss = false;
+		dpf_drv_port_set_reason(dp, DPF_DRV_INNER_RSS, false, "%s", why);
+	}
+}
+
 void
 dpf_drv_program_started(struct dpf_drv_port *dp)
 {
@@ -215,6 +301,7 @@ dpf_drv_program_started(struct dpf_drv_port *dp)
 		if (!got->rss_key_symmetric)
 			fall_back_to_symmetric_key(dp);
 	}
+	program_inner_rss(dp);
 	if (!got->rss_key_symmetric && !got->symmetric_hash_function &&
 	    !key_is_symmetric(got->rss_key, got->rss_key_len) &&
 	    dp->reason[DPF_DRV_RSS_KEY][0] == '\0')

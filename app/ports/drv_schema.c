@@ -123,6 +123,7 @@ static const struct drv_key_def key_table[DPF_DRV_N_KEYS] = {
 				 "none"},
 	[DPF_DRV_QUIRKS] = {"quirks", DRV_FLAGS, S(quirks), 0, 0, quirk_names, "none"},
 	[DPF_DRV_DEFAULT_DEVARGS] = {"default_devargs", DRV_DEVARGS, 0, 0, 0, NULL, "none"},
+	[DPF_DRV_INNER_RSS] = {"inner_rss", DRV_YESNO, S(inner_rss), 0, 0, NULL, "no"},
 };
 
 #undef S
@@ -166,6 +167,12 @@ static const struct drv_key_doc key_doc[DPF_DRV_N_KEYS] = {
 				     "devargs added to the `--vdev` arguments of this driver's "
 				     "virtual devices before EAL starts, printed at start-up "
 				     "(net_af_packet: the ring size)"},
+	[DPF_DRV_INNER_RSS] = {"`yes`, `no`",
+			       "`--decap` (no tunnel opened: nothing to do), RSS on the port, "
+			       "and whether the device accepts the rte_flow rules",
+			       "the device hashes the headers inside the tunnels `--decap` opens "
+			       "(rte_flow RSS level 2), so both directions of an inner connection "
+			       "reach one RX core"},
 };
 
 static void *

@@ -128,6 +128,7 @@ static struct dpf_drv_port *
 plan_port(struct dpf_ports *ps, uint16_t port, uint16_t *ntxq, int *rc)
 {
 	struct rte_eth_dev_info info;
+	struct dpf_pkt_decap_cfg decap;
 	struct dpf_drv_request req;
 	struct dpf_drv_port *dp;
 
@@ -143,6 +144,8 @@ plan_port(struct dpf_ports *ps, uint16_t port, uint16_t *ntxq, int *rc)
 	req.rx_queues = (uint16_t)ps->opt->rxq;
 	req.tx_queues = *ntxq;
 	req.exact_steering = needs_exact_steering(ps);
+	dpf_config_decap(ps->opt, &decap);
+	req.decap = &decap;
 	dp = dpf_drivers_port_plan(ps->drivers, port, &info, &req);
 	if (dp == NULL) {
 		DPF_LOG(ERR, ports, "port %u (%s): no driver profile selected\n", port,

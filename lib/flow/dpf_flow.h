@@ -49,7 +49,7 @@ struct dpf_flow_key {
 	uint8_t family;       /**< 4 or 6 */
 	uint8_t action;       /**< enum dpf_action */
 	uint8_t tun_type;     /**< enum dpf_pkt_tun_type: 0 when not decapsulated */
-	uint8_t tun_has_id;   /**< 1 when tun_id is a VNI, VSID or GRE key */
+	uint8_t tun_has_id;   /**< DPF_PKT_TUN_ID_*: tun_id is none, an id, an NVGRE VSID */
 	uint8_t pad[1];       /**< always zero */
 	uint32_t tun_id;      /**< VNI, VSID or GRE key; 0 when none */
 } __attribute__((aligned(8))); /* hashed and compared as 64-bit words */

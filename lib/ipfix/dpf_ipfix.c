@@ -41,6 +41,7 @@ enum {
 	IE_POST_NAT_SRC_V6 = 281,
 	IE_POST_NAT_DST_V6 = 282,
 	IE_OBSERVATION_TIME_MSEC = 323,
+	IE_LAYER2_SEGMENT_ID = 351,
 };
 
 struct field {
@@ -81,7 +82,14 @@ static const struct field fields_v4[] = {
 	FLOW_FIELDS(IE_SRC_V4, IE_DST_V4, IE_POST_NAT_SRC_V4, IE_POST_NAT_DST_V4, 4)};
 static const struct field fields_v6[] = {
 	FLOW_FIELDS(IE_SRC_V6, IE_DST_V6, IE_POST_NAT_SRC_V6, IE_POST_NAT_DST_V6, 16)};
+static const struct field fields_v4_l2seg[] = {
+	FLOW_FIELDS(IE_SRC_V4, IE_DST_V4, IE_POST_NAT_SRC_V4, IE_POST_NAT_DST_V4, 4),
+	{IE_LAYER2_SEGMENT_ID, 8}};
+static const struct field fields_v6_l2seg[] = {
+	FLOW_FIELDS(IE_SRC_V6, IE_DST_V6, IE_POST_NAT_SRC_V6, IE_POST_NAT_DST_V6, 16),
+	{IE_LAYER2_SEGMENT_ID, 8}};
 static const struct field fields_iface[] = {{IE_INGRESS_IF, 4}, {IE_IF_NAME, VARLEN}};
+#define L2SEG_LEN 8
 #define IFACE_SCOPE_FIELDS 1
 
 #define N_FIELDS(a) (sizeof(a) / sizeof((a)[0]))
@@ -92,6 +100,7 @@ struct dpf_ipfix {
 	uint32_t seq;	       /* data records taken before the open message */
 	uint32_t len;	       /* bytes in buf, header included */
 	uint32_t data_records; /* in the open message */
+	bool tunnels;	       /* the overlay templates are in use */
 	uint16_t set_id;       /* set open at set_off, 0 when none */
 	uint32_t set_off;
 	struct dpf_ipfix_stats stats;
@@ -138,6 +147,7 @@ dpf_ipfix_create(const struct dpf_ipfix_params *p)
 		return dpf_null_errno(ENOMEM);
 	x->domain_id = p->domain_id;
 	x->max_len = max_len;
+	x->tunnels = p->tunnels;
 	x->len = MSG_HDR_LEN;
 	return x;
 }
@@ -233,9 +243,13 @@ dpf_ipfix_add_templates(struct dpf_ipfix *x)
 	static const struct template_def t[] = {
 		{DPF_IPFIX_TEMPLATE_V4, 0, fields_v4, N_FIELDS(fields_v4)},
 		{DPF_IPFIX_TEMPLATE_V6, 0, fields_v6, N_FIELDS(fields_v6)},
+		{DPF_IPFIX_TEMPLATE_V4_L2SEG, 0, fields_v4_l2seg, N_FIELDS(fields_v4_l2seg)},
+		{DPF_IPFIX_TEMPLATE_V6_L2SEG, 0, fields_v6_l2seg, N_FIELDS(fields_v6_l2seg)},
 	};
 
-	return add_template_set(x, SET_ID_TEMPLATE, t, N_FIELDS(t));
+	if (x == NULL)
+		return -EINVAL;
+	return add_template_set(x, SET_ID_TEMPLATE, t, x->tunnels ? N_FIELDS(t) : 2);
 }
 
 int
@@ -303,9 +317,24 @@ encode_flow(uint8_t *p, const struct dpf_record *r, size_t alen)
 	dpf_store_be64(p + 6, r->start * 1000);
 }
 
+uint64_t
+dpf_ipfix_l2seg(const struct dpf_record *r)
+{
+	uint64_t type;
+
+	if (r->key.tun_type == DPF_TUN_VXLAN && r->key.tun_has_id == DPF_PKT_TUN_ID)
+		type = DPF_IPFIX_L2SEG_VXLAN;
+	else if (r->key.tun_type == DPF_TUN_GRE && r->key.tun_has_id == DPF_PKT_TUN_ID_VSID)
+		type = DPF_IPFIX_L2SEG_NVGRE;
+	else
+		return 0;
+	return type << 56 | (r->key.tun_id & 0xffffff);
+}
+
 int
 dpf_ipfix_add_record(struct dpf_ipfix *x, const struct dpf_record *r)
 {
+	uint64_t l2seg;
 	uint16_t tmpl;
 	uint32_t rec_len;
 	size_t alen;
@@ -324,10 +353,17 @@ dpf_ipfix_add_record(struct dpf_ipfix *x, const struct dpf_record *r)
 	} else {
 		return -EINVAL;
 	}
+	l2seg = x->tunnels ? dpf_ipfix_l2seg(r) : 0;
+	if (l2seg != 0) {
+		tmpl = r->key.family == 4 ? DPF_IPFIX_TEMPLATE_V4_L2SEG : DPF_IPFIX_TEMPLATE_V6_L2SEG;
+		rec_len += L2SEG_LEN;
+	}
 	p = set_reserve(x, tmpl, rec_len);
 	if (p == NULL)
 		return -ENOBUFS;
 	encode_flow(p, r, alen);
+	if (l2seg != 0)
+		dpf_store_be64(p + rec_len - L2SEG_LEN, l2seg);
 	x->data_records++;
 	x->stats.flow_records++;
 	return 0;

@@ -27,6 +27,14 @@
  *   257 IPv6 flows (129 bytes): the same with sourceIPv6Address(27),
  *     destinationIPv6Address(28), postNATSourceIPv6Address(281),
  *     postNATDestinationIPv6Address(282) of 16 bytes each
+ *   259 IPv4 and 260 IPv6 flows of an overlay (89 and 137 bytes; only with
+ *     dpf_ipfix_params.tunnels): 256 / 257 then layer2SegmentId(351) 8,
+ *     for records decapsulated from VXLAN or NVGRE, the encapsulations the
+ *     IANA definition of layer2SegmentId names (its most significant byte:
+ *     0x01 VxLAN, 0x02 NVGRE; its three low bytes: the VNI or VSID). Other
+ *     tunnels (GENEVE, GRE, IP-in-IP) have no type there: their records use
+ *     256 / 257 and carry no tunnel element. No IANA element holds a
+ *     tunnel's outer addresses: they are not exported.
  *   258 options template, scope ingressInterface(10) 4, then
  *     interfaceName(82) variable length: the interface-id of each interface
  *     (only with dpf_ipfix_add_iface_template: some collectors, nfdump 1.7
@@ -69,6 +77,8 @@
 #define DPF_IPFIX_TEMPLATE_V4 256
 #define DPF_IPFIX_TEMPLATE_V6 257
 #define DPF_IPFIX_TEMPLATE_IFACE 258
+#define DPF_IPFIX_TEMPLATE_V4_L2SEG 259
+#define DPF_IPFIX_TEMPLATE_V6_L2SEG 260
 #define DPF_IPFIX_RECORD_V4_LEN 81
 #define DPF_IPFIX_RECORD_V6_LEN 129
 #define DPF_IPFIX_FWD_FORWARDED 64	/**< forwardingStatus: forwarded, unknown reason */
@@ -91,7 +101,19 @@ struct dpf_ipfix_params {
 	 * DPF_IPFIX_MSG_LEN_MIN..DPF_IPFIX_MSG_LEN_MAX.
 	 */
 	uint32_t max_msg_len;
+	/** Also announce and use the overlay templates 259 / 260 (--decap). */
+	bool tunnels;
 };
+
+/* layer2SegmentId's encapsulation types (IANA IPFIX registry, element 351). */
+#define DPF_IPFIX_L2SEG_VXLAN 0x01
+#define DPF_IPFIX_L2SEG_NVGRE 0x02
+
+/**
+ * layer2SegmentId of a record: encapsulation type in the top byte, the VNI or
+ * VSID in the low 24 bits; 0 when the record is not from VXLAN or NVGRE.
+ */
+uint64_t dpf_ipfix_l2seg(const struct dpf_record *r);
 
 struct dpf_ipfix_stats {
 	uint64_t messages;	 /**< messages taken */

@@ -422,7 +422,7 @@ decap_vxlan(const uint8_t *data, struct tun_span *sp, struct tun_hdr *h)
 	if (!(data[sp->off] & VXLAN_FLAG_I))
 		return DPF_PKT_BAD_TUNNEL_HEADER;
 	h->id = load_be24(data + sp->off + 4);
-	h->has_id = 1;
+	h->has_id = DPF_PKT_TUN_ID;
 	h->ethertype = ETHER_TYPE_TEB;
 	sp->off += VXLAN_HDR_LEN;
 	return DPF_PKT_OK;
@@ -445,7 +445,7 @@ decap_geneve(const uint8_t *data, struct tun_span *sp, struct tun_hdr *h)
 	if (tun_short(sp, len))
 		return DPF_PKT_TRUNC_TUNNEL;
 	h->id = load_be24(g + 4);
-	h->has_id = 1;
+	h->has_id = DPF_PKT_TUN_ID;
 	h->ethertype = dpf_load_be16(g + 2);
 	sp->off += len;
 	return DPF_PKT_OK;
@@ -473,7 +473,7 @@ decap_gre(const uint8_t *data, struct tun_span *sp, struct tun_hdr *h)
 
 		/* NVGRE (RFC 7637): the VSID is the key's upper 24 bits, then a flow id. */
 		h->id = h->ethertype == ETHER_TYPE_TEB ? key >> 8 : key;
-		h->has_id = 1;
+		h->has_id = h->ethertype == ETHER_TYPE_TEB ? DPF_PKT_TUN_ID_VSID : DPF_PKT_TUN_ID;
 	}
 	sp->off += len;
 	return DPF_PKT_OK;

@@ -159,9 +159,14 @@ struct dpf_pkt_info {
 	uint16_t vlan[DPF_PKT_MAX_VLANS]; /**< VLAN ids, outermost first */
 	/* Set by dpf_pkt_decap() on the inner packet only (0 otherwise). */
 	uint8_t tun_type;   /**< enum dpf_pkt_tun_type */
-	uint8_t tun_has_id; /**< 1 when tun_id is a VNI, VSID or GRE key */
+	uint8_t tun_has_id; /**< DPF_PKT_TUN_ID_*: whether tun_id is set, and what it is */
 	uint32_t tun_id;    /**< VXLAN / GENEVE VNI, NVGRE VSID, GRE key */
 };
+
+/* tun_has_id: no id (IP-in-IP, GRE without a key), an id, an NVGRE VSID. */
+#define DPF_PKT_TUN_ID_NONE 0
+#define DPF_PKT_TUN_ID 1
+#define DPF_PKT_TUN_ID_VSID 2
 
 /*
  * Tunnels dpf_pkt_decap() opens. X(enum suffix, name)

@@ -169,7 +169,7 @@ static inline uint64_t
 ports_word(const struct dpf_flow_key *k)
 {
 	return (uint64_t)k->proto << 48 | (uint64_t)k->src_port << 32 |
-	       (uint64_t)k->dst_port << 16 | (uint64_t)k->action << 8 | (uint64_t)k->tun_type << 1 |
+	       (uint64_t)k->dst_port << 16 | (uint64_t)k->action << 8 | (uint64_t)k->tun_type << 2 |
 	       k->tun_has_id;
 }
 

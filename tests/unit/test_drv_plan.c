@@ -766,6 +766,71 @@ test_plan_rte_flow_rules_only_when_the_profile_asks_for_the_function(void **stat
 	expect_rules(f, "");
 }
 
+/* Inner RSS as the planner words it: "<outer> [/ udp <port>] / <tunnel>" per rule. */
+static void
+expect_inner_rules(struct fx *f, const char *want)
+{
+	struct dpf_drv_inner_rule rules[DPF_DRV_MAX_INNER_FLOWS];
+	unsigned int n = dpf_drivers_plan_inner_rules(plan(f), rules), i;
+	char got[2048];
+	size_t used = 0;
+
+	got[0] = '\0';
+	for (i = 0; i < n; i++) {
+		enum rte_flow_item_type t = rules[i].tunnel;
+		char udp[16] = "";
+
+		if (rules[i].l4 == RTE_FLOW_ITEM_TYPE_UDP)
+			snprintf(udp, sizeof(udp), " / udp %u", rules[i].udp_dst);
+		used += (size_t)snprintf(
+			got + used, sizeof(got) - used, "%s%s%s / %s", i ? " | " : "",
+			rules[i].l3 == RTE_FLOW_ITEM_TYPE_IPV4 ? "ipv4" : "ipv6", udp,
+			t == RTE_FLOW_ITEM_TYPE_VXLAN	 ? "vxlan"
+			: t == RTE_FLOW_ITEM_TYPE_GENEVE ? "geneve"
+			: t == RTE_FLOW_ITEM_TYPE_GRE	 ? "gre"
+			: t == RTE_FLOW_ITEM_TYPE_IPV4	 ? "ipv4"
+			: t == RTE_FLOW_ITEM_TYPE_IPV6	 ? "ipv6"
+							 : "?");
+	}
+	assert_string_equal(got, want);
+}
+
+/* inner_rss: rules for the tunnels --decap opens, only with tunnels and RSS. */
+static void
+test_plan_inner_rss_rules_for_the_tunnels_decap_opens(void **state)
+{
+	struct fx *f = *state;
+	struct dpf_pkt_decap_cfg decap = {.types = DPF_PKT_TUN_BIT(DPF_TUN_VXLAN) |
+						   DPF_PKT_TUN_BIT(DPF_TUN_GRE),
+					  .n_vxlan_ports = 2,
+					  .vxlan_ports = {4789, 8472}};
+
+	/* The built-in profile does not ask. */
+	f->req.decap = &decap;
+	expect_inner_rules(f, "");
+	expect_key(plan(f), DPF_DRV_INNER_RSS, "no", "", false);
+
+	set(f, "inner_rss", "yes");
+	expect_key(plan(f), DPF_DRV_INNER_RSS, "yes", "", false);
+	expect_inner_rules(f, "ipv4 / udp 4789 / vxlan | ipv4 / udp 8472 / vxlan | ipv4 / gre | "
+			      "ipv6 / udp 4789 / vxlan | ipv6 / udp 8472 / vxlan | ipv6 / gre");
+	decap.types = DPF_PKT_TUN_BIT(DPF_TUN_GENEVE) | DPF_PKT_TUN_BIT(DPF_TUN_IPIP);
+	expect_inner_rules(f, "ipv4 / udp 6081 / geneve | ipv4 / ipv4 | ipv4 / ipv6 | "
+			      "ipv6 / udp 6081 / geneve | ipv6 / ipv4 | ipv6 / ipv6");
+
+	/* No tunnel opened, or no RSS (one queue): nothing to program, said quietly. */
+	decap.types = 0;
+	expect_key(plan(f), DPF_DRV_INNER_RSS, "no", "no tunnel is opened (--decap none)", true);
+	expect_inner_rules(f, "");
+	f->req.decap = NULL;
+	expect_key(plan(f), DPF_DRV_INNER_RSS, "no", "no tunnel is opened (--decap none)", true);
+	decap.types = DPF_PKT_TUN_BIT(DPF_TUN_VXLAN);
+	f->req.decap = &decap;
+	f->req.rx_queues = 1;
+	expect_key(plan(f), DPF_DRV_INNER_RSS, "no", "no RSS", true);
+	expect_inner_rules(f, "");
+}
+
 /* ---- profiles as files: the loader's profile through the planner ---- */
 
 static void
@@ -877,6 +942,7 @@ main(void)
 		FX_TEST(test_plan_reta_spreads_the_device_table_round_robin_over_the_queues),
 		FX_TEST(test_plan_reta_of_no_usable_size_or_the_driver_spread_programs_nothing),
 		FX_TEST(test_plan_rte_flow_rules_only_when_the_profile_asks_for_the_function),
+		FX_TEST(test_plan_inner_rss_rules_for_the_tunnels_decap_opens),
 		FX_TEST(test_plan_profile_files_are_planned_and_a_driver_without_one_gets_defaults),
 		FX_TEST(test_plan_bad_profile_keys_are_refused_naming_the_file_line_and_key),
 	};

@@ -41,11 +41,13 @@ struct decoded {
 	unsigned int n_sets;
 	uint16_t set_ids[64];
 	unsigned int n_tmpl;
-	uint16_t tmpl_id[4], tmpl_n[4], tmpl_scope[4];
-	uint16_t tmpl_fields[4][32][2];
-	unsigned int n_v4, n_v6, n_iface;
+	uint16_t tmpl_id[8], tmpl_n[8], tmpl_scope[8];
+	uint16_t tmpl_fields[8][32][2];
+	unsigned int n_v4, n_v6, n_iface, n_v4s, n_v6s;
 	const uint8_t *v4[64];
 	const uint8_t *v6[64];
+	const uint8_t *v4s[64]; /* 259: IPv4 with layer2SegmentId */
+	const uint8_t *v6s[64]; /* 260 */
 	uint32_t iface_idx[16];
 	char iface_name[16][256];
 };
@@ -91,6 +93,12 @@ decode(const uint8_t *m, int len, struct decoded *d)
 		} else if (id == 257) {
 			for (; p + 129 <= end; p += 129)
 				d->v6[d->n_v6++] = m + p;
+		} else if (id == 259) {
+			for (; p + 89 <= end; p += 89)
+				d->v4s[d->n_v4s++] = m + p;
+		} else if (id == 260) {
+			for (; p + 137 <= end; p += 137)
+				d->v6s[d->n_v6s++] = m + p;
 		} else if (id == 258) {
 			while (p < end) {
 				unsigned int n = d->n_iface++;
@@ -437,12 +445,78 @@ test_ipfix_iface_names_are_option_records_counted_in_sequence(void **state)
 	dpf_ipfix_free(x);
 }
 
+/*
+ * --decap: VXLAN and NVGRE records carry layer2SegmentId (351) in templates
+ * 259 / 260, its top byte the IANA encapsulation type (0x01 VxLAN, 0x02
+ * NVGRE); tunnels IANA gives no type, and every record without --decap, use
+ * 256 / 257.
+ */
+static void
+test_ipfix_overlay_records_carry_layer2_segment_id(void **state)
+{
+	struct dpf_ipfix_params p = {.domain_id = 77, .tunnels = true};
+	struct dpf_ipfix *x = dpf_ipfix_create(&p), *plain = encoder(0);
+	struct dpf_record vx = v4_record(1, 6, DPF_ACTION_ACCEPT), nv = v6_record();
+	struct dpf_record gen = v4_record(2, 6, DPF_ACTION_ACCEPT);
+	const uint8_t *m;
+	struct decoded d;
+	unsigned int i;
+	int len;
+
+	(void)state;
+	assert_non_null(x);
+	vx.key.tun_type = DPF_TUN_VXLAN;
+	vx.key.tun_has_id = DPF_PKT_TUN_ID;
+	vx.key.tun_id = 0xabcdef;
+	nv.key.tun_type = DPF_TUN_GRE;
+	nv.key.tun_has_id = DPF_PKT_TUN_ID_VSID;
+	nv.key.tun_id = 0x123456;
+	gen.key.tun_type = DPF_TUN_GENEVE;
+	gen.key.tun_has_id = DPF_PKT_TUN_ID;
+	gen.key.tun_id = 7;
+	assert_int_equal(dpf_ipfix_add_templates(x), 0);
+	assert_int_equal(dpf_ipfix_add_record(x, &vx), 0);
+	assert_int_equal(dpf_ipfix_add_record(x, &nv), 0);
+	assert_int_equal(dpf_ipfix_add_record(x, &gen), 0);
+	len = dpf_ipfix_take(x, 1, &m);
+	decode(m, len, &d);
+	assert_int_equal(d.n_tmpl, 4);
+	assert_int_equal(d.tmpl_id[2], 259);
+	assert_int_equal(d.tmpl_id[3], 260);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(d.tmpl_n[2 + i], 21);
+		/* The plain template's fields, then layer2SegmentId. */
+		assert_memory_equal(d.tmpl_fields[2 + i], d.tmpl_fields[i], 20 * 4);
+		assert_int_equal(d.tmpl_fields[2 + i][20][0], 351);
+		assert_int_equal(d.tmpl_fields[2 + i][20][1], 8);
+	}
+	assert_int_equal(d.n_v4s, 1);
+	assert_int_equal(d.n_v6s, 1);
+	assert_int_equal(d.n_v4, 1);
+	assert_int_equal(get64(d.v4s[0] + 81), 0x0100000000abcdefULL);
+	assert_int_equal(get64(d.v6s[0] + 129), 0x0200000000123456ULL);
+	/* The flow part is the plain record's. */
+	assert_int_equal(get32(d.v4s[0] + 24), 0x0a000001);
+	assert_int_equal(get32(d.v4[0] + 24), 0x0a000002);
+
+	assert_int_equal(dpf_ipfix_add_templates(plain), 0);
+	assert_int_equal(dpf_ipfix_add_record(plain, &vx), 0);
+	len = dpf_ipfix_take(plain, 1, &m);
+	decode(m, len, &d);
+	assert_int_equal(d.n_tmpl, 2);
+	assert_int_equal(d.n_v4, 1);
+	assert_int_equal(d.n_v4s, 0);
+	dpf_ipfix_free(x);
+	dpf_ipfix_free(plain);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ipfix_create_rejects_bad_params),
 		cmocka_unit_test(test_ipfix_templates_list_iana_elements_in_record_order),
+		cmocka_unit_test(test_ipfix_overlay_records_carry_layer2_segment_id),
 		cmocka_unit_test(test_ipfix_v4_record_carries_both_nat_views_and_counters),
 		cmocka_unit_test(test_ipfix_v6_record_and_reject_marked_dropped_acl_deny),
 		cmocka_unit_test(test_ipfix_nodata_and_skipdata_rows_are_not_flows),

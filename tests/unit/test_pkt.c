@@ -3819,6 +3819,7 @@ test_decap_gre_key_checksum_sequence_and_nvgre(void **state)
 	assert_int_equal(parse_decap_cfg(&f, f.len, &decap_all, &pi, &tun), DPF_PKT_OK);
 	assert_inner_tcp(&pi, 40);
 	assert_int_equal(pi.tun_id, 0xabcd);
+	assert_int_equal(pi.tun_has_id, DPF_PKT_TUN_ID_VSID);
 	assert_int_equal(tun.has_eth, 1);
 
 	/* No key: no id. */

@@ -285,7 +285,7 @@ random_key(struct dpf_flow_key *k, bool odd_keys)
 	k->action = (uint8_t)(rand() % 2);
 	/* Decapsulated flows: as from the RX path, interface and type decide the id. */
 	k->tun_type = (uint8_t)(rand() % 5);
-	k->tun_has_id = k->tun_type != 0 && k->tun_type != DPF_TUN_IPIP && rand() % 4 != 0;
+	k->tun_has_id = k->tun_type != 0 && k->tun_type != DPF_TUN_IPIP ? (uint8_t)(rand() % 3) : 0;
 	k->tun_id = k->tun_has_id ? 1000u * k->iface + k->tun_type : 0;
 }
 
