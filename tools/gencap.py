@@ -90,7 +90,8 @@ overlay
   Tenant traffic in tunnels, as a hypervisor uplink sees it: VXLAN (UDP
   4789, and 8472 when --vxlan-ports has it), VXLAN over an IPv6 underlay,
   GENEVE with options, GRE with key (one with checksum and sequence number),
-  NVGRE (VSID = the key's upper 24 bits), GRE without key, IPv4-in-IPv4 and
+  NVGRE (VSID = the key's upper 24 bits; a GRE key of the same number
+  is another flow), GRE without key, IPv4-in-IPv4 and
   IPv6-in-IPv4; GRE, GENEVE, IPv4-in-IPv6 and IPv6-in-IPv6 over an IPv6
   underlay too. Tenants A (VNI 100) and B (VNI 200) run the same inner
   connection 10.0.0.1:40000 -> 10.0.0.2:80; each direction leaves its VTEP
@@ -382,8 +383,10 @@ class Model:
         """frag: None, ('first', id) or ('later', id). iface: the logged
         interface (with ifaces). tunnel: None, or (type, id text, outer
         source, outer destination) of a decapsulated packet: the flow key
-        holds type and id; the record keeps the outer addresses of its
-        earliest packet (ties: the lower outer source)."""
+        holds type and id (an NVGRE VSID as 'vsid:N': a GRE key and a VSID
+        of one number are two flows, printed alike); the record keeps the
+        outer addresses of its earliest packet (ties: the lower outer
+        source)."""
         self._seen(t)
         if frag is not None:
             fk = (fam, src, dst, proto, frag[1])
@@ -444,7 +447,7 @@ class Model:
             "tcp_flags": r[4], "tcp_flags_all": r[5],
             "type": "IPv%d" % fam, "log_status": "OK"})
         if ttype:
-            rec.update({"tunnel_type": ttype, "tunnel_id": tid,
+            rec.update({"tunnel_type": ttype, "tunnel_id": tid.split(":")[-1],
                         "tunnel_src": str(ipaddress.ip_address(r[6][1])),
                         "tunnel_dst": str(ipaddress.ip_address(r[6][2]))})
         return rec
@@ -1199,7 +1202,8 @@ class OverlayScenario(Scenario):
                     (t, ether(host_mac(p.dst), host_mac(p.src), p.etype, p.ip)))
                 m.note_flow(t, p.fam, p.src, p.dst, p.proto, p.ports[0], p.ports[1],
                             len(p.ip), 0 if tun.get("flags_cut") else p.flags, iface=ten,
-                            tunnel=(tun["type"], "-" if tun["id"] is None else str(tid),
+                            tunnel=(tun["type"], "-" if tun["id"] is None else
+                                    ("vsid:" if tun.get("nvgre") else "") + str(tid),
                                     outer.src, outer.dst))
                 return
             m.count("tunnel-unmatched")
@@ -1297,7 +1301,8 @@ class OverlayScenario(Scenario):
             payload, proto, tid = inner.ip, inner.etype, key
         hdr = gre_hdr(proto, payload, key, seq, csum, kw.pop("ver", 0), kw.pop("routing", False))
         outer = Pkt(ends[0], ends[1], 47, hdr + payload, ident=self._id())
-        self.frame(t, outer, dict(type="gre", id=tid, inner=inner, inner_macs=macs, **kw))
+        self.frame(t, outer, dict(type="gre", id=tid, inner=inner, inner_macs=macs,
+                                  nvgre=macs is not None, **kw))
 
     def ipip(self, t, ends, inner, **kw):
         outer = Pkt(ends[0], ends[1], 4 if inner.fam == 4 else 41, inner.ip, ident=self._id())
@@ -1430,6 +1435,9 @@ def build_overlay(start, window, decap, unmatched, vxlan_ports, flows=0, seed=1)
            macs=(A2, A1))
     sc.gre(at(300), (E2, E1), tcp(n2, n1, 22, 50022, SYN | ACK, 70, 6),
            key=7000 << 8 | 0xC3, macs=(A1, A2))
+    # a GRE key of 7000 and the NVGRE VSID 7000 with one inner tuple: the
+    # same tenant interface, two flows (the id kinds differ), printed alike
+    sc.gre(at(300), (E1, E2), tcp(n1, n2, 50022, 22, ACK, 6, 71), key=7000)
     p1, p2 = "172.20.0.1", "172.20.0.2"
     sc.gre(at(2_000), (E1, E2), ping(p1, p2, False, 3, 1, text(32, 52)))
     sc.gre(at(300), (E2, E1), ping(p2, p1, True, 3, 1, text(32, 52)))
