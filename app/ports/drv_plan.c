@@ -468,8 +468,8 @@ inner_rules_of(const struct dpf_pkt_decap_cfg *d, enum rte_flow_item_type l3,
 							     d->vxlan_ports[i],
 							     RTE_FLOW_ITEM_TYPE_VXLAN};
 	if (d->types & DPF_PKT_TUN_BIT(DPF_TUN_GENEVE))
-		r[n++] = (struct dpf_drv_inner_rule){l3, RTE_FLOW_ITEM_TYPE_UDP,
-						     DPF_PKT_GENEVE_PORT, RTE_FLOW_ITEM_TYPE_GENEVE};
+		r[n++] = (struct dpf_drv_inner_rule){
+			l3, RTE_FLOW_ITEM_TYPE_UDP, DPF_PKT_GENEVE_PORT, RTE_FLOW_ITEM_TYPE_GENEVE};
 	if (d->types & DPF_PKT_TUN_BIT(DPF_TUN_GRE))
 		r[n++] = (struct dpf_drv_inner_rule){l3, RTE_FLOW_ITEM_TYPE_END, 0,
 						     RTE_FLOW_ITEM_TYPE_GRE};

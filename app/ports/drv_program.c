@@ -98,12 +98,30 @@ program_reta(struct dpf_drv_port *dp)
 }
 
 static void
-destroy_symmetric_flows(struct dpf_drv_port *dp)
+destroy_flows(uint16_t port, struct rte_flow **flows, unsigned int *n)
 {
 	struct rte_flow_error ferr;
 
-	while (dp->n_sym_flows > 0)
-		rte_flow_destroy(dp->port, dp->sym_flows[--dp->n_sym_flows], &ferr);
+	while (*n > 0)
+		rte_flow_destroy(port, flows[--*n], &ferr);
+}
+
+/* One rule, validated then created; NULL with why saying what the device said. */
+static struct rte_flow *
+flow_create(uint16_t port, const struct rte_flow_item *pattern,
+	    const struct rte_flow_action *actions, const char *what, char *why, size_t why_len)
+{
+	const struct rte_flow_attr attr = {.ingress = 1};
+	struct rte_flow_error ferr;
+	struct rte_flow *flow = NULL;
+
+	memset(&ferr, 0, sizeof(ferr));
+	if (rte_flow_validate(port, &attr, pattern, actions, &ferr) == 0)
+		flow = rte_flow_create(port, &attr, pattern, actions, &ferr);
+	if (flow == NULL)
+		snprintf(why, why_len, "the device refused an rte_flow %s rule: %s", what,
+			 ferr.message != NULL ? ferr.message : rte_strerror(rte_errno));
+	return flow;
 }
 
 /*
@@ -115,7 +133,6 @@ static int
 create_symmetric_flows(struct dpf_drv_port *dp, const struct dpf_drv_sym_rule *rules,
 		       unsigned int n, char *why, size_t why_len)
 {
-	const struct rte_flow_attr attr = {.ingress = 1};
 	unsigned int r;
 
 	for (r = 0; r < n; r++) {
@@ -134,31 +151,16 @@ create_symmetric_flows(struct dpf_drv_port *dp, const struct dpf_drv_sym_rule *r
 			{.type = RTE_FLOW_ACTION_TYPE_RSS, .conf = &rss},
 			{.type = RTE_FLOW_ACTION_TYPE_END},
 		};
-		struct rte_flow_error ferr;
-		struct rte_flow *flow = NULL;
+		struct rte_flow *flow =
+			flow_create(dp->port, pattern, actions, "symmetric_toeplitz", why, why_len);
 
-		memset(&ferr, 0, sizeof(ferr));
-		if (rte_flow_validate(dp->port, &attr, pattern, actions, &ferr) == 0)
-			flow = rte_flow_create(dp->port, &attr, pattern, actions, &ferr);
 		if (flow == NULL) {
-			snprintf(why, why_len,
-				 "the device refused an rte_flow symmetric_toeplitz rule: %s",
-				 ferr.message != NULL ? ferr.message : rte_strerror(rte_errno));
-			destroy_symmetric_flows(dp);
+			destroy_flows(dp->port, dp->sym_flows, &dp->n_sym_flows);
 			return -ENOTSUP;
 		}
 		dp->sym_flows[dp->n_sym_flows++] = flow;
 	}
 	return 0;
-}
-
-static void
-destroy_inner_flows(struct dpf_drv_port *dp)
-{
-	struct rte_flow_error ferr;
-
-	while (dp->n_inner_flows > 0)
-		rte_flow_destroy(dp->port, dp->inner_flows[--dp->n_inner_flows], &ferr);
 }
 
 /*
@@ -167,11 +169,10 @@ destroy_inner_flows(struct dpf_drv_port *dp)
  * key (symmetric either way). Any refusal undoes every rule made.
  */
 static int
-create_inner_flows(struct dpf_drv_port *dp, const struct dpf_drv_inner_rule *rules,
-		   unsigned int n, char *why, size_t why_len)
+create_inner_flows(struct dpf_drv_port *dp, const struct dpf_drv_inner_rule *rules, unsigned int n,
+		   char *why, size_t why_len)
 {
 	const struct dpf_drv_settings *got = &dp->configured;
-	const struct rte_flow_attr attr = {.ingress = 1};
 	uint16_t queues[RTE_MAX_QUEUES_PER_PORT];
 	unsigned int r, q;
 
@@ -181,8 +182,9 @@ create_inner_flows(struct dpf_drv_port *dp, const struct dpf_drv_inner_rule *rul
 		struct rte_flow_item_udp udp = {.hdr.dst_port = rte_cpu_to_be_16(rules[r].udp_dst)};
 		struct rte_flow_item_udp udp_mask = {.hdr.dst_port = RTE_BE16(0xffff)};
 		struct rte_flow_action_rss rss = {
-			.func = got->symmetric_hash_function ? RTE_ETH_HASH_FUNCTION_SYMMETRIC_TOEPLITZ
-							     : RTE_ETH_HASH_FUNCTION_DEFAULT,
+			.func = got->symmetric_hash_function
+					? RTE_ETH_HASH_FUNCTION_SYMMETRIC_TOEPLITZ
+					: RTE_ETH_HASH_FUNCTION_DEFAULT,
 			.level = 2,
 			.types = got->rss_hash,
 			.key_len = got->symmetric_hash_function ? 0 : got->rss_key_len,
@@ -201,23 +203,16 @@ create_inner_flows(struct dpf_drv_port *dp, const struct dpf_drv_inner_rule *rul
 			{.type = RTE_FLOW_ACTION_TYPE_RSS, .conf = &rss},
 			{.type = RTE_FLOW_ACTION_TYPE_END},
 		};
-		struct rte_flow_error ferr;
-		struct rte_flow *flow = NULL;
+		struct rte_flow *flow;
 
 		/* Without a UDP item the tunnel item follows the outer IP header. */
 		if (rules[r].l4 != RTE_FLOW_ITEM_TYPE_UDP) {
 			pattern[2] = pattern[3];
 			pattern[3] = pattern[4];
 		}
-		memset(&ferr, 0, sizeof(ferr));
-		if (rte_flow_validate(dp->port, &attr, pattern, actions, &ferr) == 0)
-			flow = rte_flow_create(dp->port, &attr, pattern, actions, &ferr);
+		flow = flow_create(dp->port, pattern, actions, "inner RSS (level 2)", why, why_len);
 		if (flow == NULL) {
-			snprintf(why, why_len,
-				 "the device refused an rte_flow inner RSS (level 2) rule: %s; the "
-				 "directions of an inner connection may reach different RX cores",
-				 ferr.message != NULL ? ferr.message : rte_strerror(rte_errno));
-			destroy_inner_flows(dp);
+			destroy_flows(dp->port, dp->inner_flows, &dp->n_inner_flows);
 			return -ENOTSUP;
 		}
 		dp->inner_flows[dp->n_inner_flows++] = flow;
@@ -278,7 +273,10 @@ program_inner_rss(struct dpf_drv_port *dp)
 
 	if (n > 0 && create_inner_flows(dp, rules, n, why, sizeof(why)) < 0) {
 		dp->configured.inner_rss = false;
-		dpf_drv_port_set_reason(dp, DPF_DRV_INNER_RSS, false, "%s", why);
+		dpf_drv_port_set_reason(dp, DPF_DRV_INNER_RSS, false,
+					"%s; the directions of an inner connection may reach "
+					"different RX cores",
+					why);
 	}
 }
 
