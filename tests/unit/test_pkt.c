@@ -1464,6 +1464,16 @@ inner_ipv4_tcp(struct frame *f, uint32_t payload_len)
 	ipv4_finish(f);
 }
 
+/* The usual inner frame (Ethernet, IPv4 TCP) and the outer lengths: the frame's length. */
+static uint32_t
+inner_eth_tcp_finish(struct frame *f, const struct outer *o)
+{
+	inner_eth(f, ETYPE_IPV4, -1);
+	inner_ipv4_tcp(f, 0);
+	tun_finish(f, o);
+	return f->len;
+}
+
 /*
  * Parse like the RX path: the outer packet, then, when it is a tunnel the
  * configuration opens, the tunnel. Exact-size heap copy, as parse_n().
@@ -1514,9 +1524,7 @@ mal_vxlan_header_cut(struct frame *f)
 	struct outer o = outer_start(f, 0, PROTO_UDP, VXLAN_PORT);
 
 	vxlan_hdr(f, 0x08, 100);
-	inner_eth(f, ETYPE_IPV4, -1);
-	inner_ipv4_tcp(f, 0);
-	tun_finish(f, &o);
+	inner_eth_tcp_finish(f, &o);
 	return 14 + 20 + 8 + 7;
 }
 
@@ -1538,10 +1546,7 @@ mal_vxlan_no_i_flag(struct frame *f)
 	struct outer o = outer_start(f, 0, PROTO_UDP, VXLAN_PORT);
 
 	vxlan_hdr(f, 0x00, 100);
-	inner_eth(f, ETYPE_IPV4, -1);
-	inner_ipv4_tcp(f, 0);
-	tun_finish(f, &o);
-	return f->len;
+	return inner_eth_tcp_finish(f, &o);
 }
 
 static uint32_t
@@ -1550,10 +1555,7 @@ mal_geneve_version_1(struct frame *f)
 	struct outer o = outer_start(f, 0, PROTO_UDP, GENEVE_PORT);
 
 	geneve_hdr(f, 1, 0, ETYPE_TEB, 5);
-	inner_eth(f, ETYPE_IPV4, -1);
-	inner_ipv4_tcp(f, 0);
-	tun_finish(f, &o);
-	return f->len;
+	return inner_eth_tcp_finish(f, &o);
 }
 
 static uint32_t
@@ -1574,9 +1576,7 @@ mal_geneve_options_cut(struct frame *f)
 	struct outer o = outer_start(f, 0, PROTO_UDP, GENEVE_PORT);
 
 	geneve_hdr(f, 0, 4, ETYPE_TEB, 5);
-	inner_eth(f, ETYPE_IPV4, -1);
-	inner_ipv4_tcp(f, 0);
-	tun_finish(f, &o);
+	inner_eth_tcp_finish(f, &o);
 	/* The datagram holds the options; the capture ends inside them. */
 	return 14 + 20 + 8 + 8 + 10;
 }
