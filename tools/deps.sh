@@ -7,7 +7,8 @@ libzstd-dev zlib1g-dev libdeflate-dev libcmocka-dev libpcap-dev libcurl4-openssl
 libmicrohttpd-dev tcpdump ethtool iproute2 iputils-ping curl prometheus"
 # nfcapd and nfdump: the IPFIX collector of tests/e2e/export.py ipfix_nfcapd.
 DPF_PACKAGES="$DPF_PACKAGES nfdump"
-# tshark: the tunnel decoders tests/e2e/overlay_smoke.py checks --decap against.
+# tshark: the tunnel dissectors tests/e2e/overlay.py and overlay_smoke.py check gencap's
+# tunnels and --decap against.
 DPF_PACKAGES="$DPF_PACKAGES tshark"
 
 dpf_install_deps() {
