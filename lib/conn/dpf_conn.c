@@ -170,10 +170,12 @@ conn_key(struct dpf_flow_key *out, const struct dpf_flow_key *k)
 	out->iface = k->iface;
 	out->proto = k->proto;
 	out->family = k->family;
-	/* Decapsulated flows (--decap): a connection lives in one tunnel. */
-	out->tun_type = k->tun_type;
-	out->tun_has_id = k->tun_has_id;
-	out->tun_id = k->tun_id;
+	/*
+	 * A connection is (interface, protocol, endpoint pair): the tunnel
+	 * (--decap) is left out, so a tenant's connection is one whether its
+	 * packets came in VXLAN or GENEVE (the tenant interface already tells
+	 * tenants apart).
+	 */
 	return dir;
 }
 
