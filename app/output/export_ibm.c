@@ -863,6 +863,9 @@ on_counters(void *ctx, struct dpf_export_counters *c)
 		dpf_export_counter(c, "tg-day-files", d.files);
 		dpf_export_counter(c, "tg-day-files-failed", d.files_failed);
 		dpf_export_counter(c, "tg-day-rows", d.rows);
+		dpf_export_counter(c, "tg-day-resumed", d.resumed);
+		dpf_export_counter(c, "tg-day-leftovers", d.leftovers);
+		dpf_export_counter(c, "tg-day-leftovers-failed", d.leftovers_failed);
 	}
 }
 

@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 
 DPFLOW = os.environ["DPFLOW"]
 GENCAP = os.environ["GENCAP"]
@@ -106,8 +107,9 @@ def session(c, t, cli, cp, srv, sp, data=3, close=True):
     return t + 0.05
 
 
-def build(path, W=W):
-    """The capture from window start W (default: the tests' W)."""
+def build(path, W=W, keep=None):
+    """The capture from window start W (default: the tests' W); keep(t): the
+    frames (time t in Unix seconds) written, default all."""
     c = Cap()
     # Window 0.
     session(c, W + 1, CLIENT, 40001, "192.0.2.10", 80)                # handshake, teardown
@@ -141,7 +143,8 @@ def build(path, W=W):
     c.udp(W + 140, "192.0.2.20", 5000, CLIENT, 5000, b"again")
     # Window 3 stays empty; window 4 has one datagram.
     c.udp(W + 250, CLIENT, 5001, "192.0.2.21", 5001, b"late")
-    gc.write_frames(path, c.frames, 65535)
+    frames = [f for f in c.frames if keep is None or keep(f[0] / 1e6)]
+    gc.write_frames(path, frames, 65535)
 
 
 def build_one_window(path):
@@ -581,7 +584,98 @@ def case_tg_daily():
               f"{sum(len(r) for r in exp.values())} rows equal to the model")
 
 
+def gz_members(data):
+    """The gzip members of a file's bytes, each as its own bytes."""
+    out = []
+    while data:
+        d = zlib.decompressobj(31)
+        d.decompress(data)
+        check(d.eof, "a cut member")
+        out.append(data[:len(data) - len(d.unused_data)])
+        data = d.unused_data
+    return out
+
+
+def sorted_rows(rows):
+    return sorted(json.dumps(r, sort_keys=True) for r in rows)
+
+
+def case_tg_restart():
+    """A run on a day an earlier run wrote keeps that day's rows (the file is
+    continued, not replaced), and a killed run's day files are finished at
+    start: a temporary without a published file (its cut last member dropped),
+    and one that continued a published day (its rows once, not twice). Rows
+    from tools/connmodel.py over each run's capture."""
+    midnight = (W // 86400 + 1) * 86400
+    start = midnight - 2 * WINDOW
+    cut = start + 3 * WINDOW  # run 1: windows 0-1 (day 1) and 2 (day 2); run 2: 3-4 (day 2)
+    with tempfile.TemporaryDirectory() as tmp:
+        cap1, cap2 = os.path.join(tmp, "one.pcap"), os.path.join(tmp, "two.pcap")
+        build(cap1, start, keep=lambda t: t < cut)
+        build(cap2, start, keep=lambda t: t >= cut)
+        models = []
+        for cap in (cap1, cap2):
+            m = {}
+            for w, rows in tg_model(cap).items():
+                m.setdefault(f"tg-flow-logs-{time.strftime('%Y-%m-%d', time.gmtime(int(w)))}"
+                             ".csv.gz", []).extend(rows)
+            models.append(m)
+        day1, day2 = sorted(models[0])
+        check(sorted(models[1]) == [day2] and models[0][day2] and models[1][day2],
+              f"the runs do not share day 2: {sorted(models[0])} {sorted(models[1])}")
+        opts = lambda cap, d: base_opts(tmp, cap, ["--output", d, "--connections", "yes"])
+
+        def expect(d, want, name):
+            got = tg_day_files(d)
+            check(sorted(got) == sorted(want), f"{name}: files {sorted(got)}")
+            for n in want:
+                check(sorted_rows(got[n]) == sorted_rows(want[n]),
+                      f"{name}: {n}: {len(got[n])} rows, expected {len(want[n])}")
+            check(not [n for n in os.listdir(d) if n.startswith(".tg-")],
+                  f"{name}: temporaries stayed: {os.listdir(d)}")
+
+        # Restart on the same day: day 2 holds both runs' rows.
+        same = os.path.join(tmp, "same")
+        run(EAL1, opts(cap1, same))
+        c = counters(run(EAL1, opts(cap2, same)).stderr)
+        both = {day1: models[0][day1], day2: models[0][day2] + models[1][day2]}
+        expect(same, both, "restart")
+        check(int(c["ibm tg-day-resumed"]) == 1 and int(c["ibm tg-day-files"]) == 1 and
+              int(c["ibm tg-day-rows"]) == len(models[1][day2]), f"restart: counters {c}")
+        # Killed during day 1 (no published file): its temporary, with a
+        # member the kill cut, is finished before the next run writes.
+        killed = os.path.join(tmp, "killed")
+        run(EAL1, opts(cap1, killed))
+        data = open(os.path.join(killed, day1), "rb").read()
+        os.unlink(os.path.join(killed, day1))
+        with open(os.path.join(killed, "." + day1 + ".tmp"), "wb") as f:
+            f.write(data + gz_members(data)[-1][:40])
+        p = run(EAL1, opts(cap2, killed))
+        c = counters(p.stderr)
+        expect(killed, both, "killed")
+        check(int(c["ibm tg-day-leftovers"]) == 1 and "finished from what a killed run left"
+              in p.stderr, f"killed: counters {c}")
+        # Killed while continuing day 2: its temporary is the published file
+        # and more members; the day keeps each row once.
+        resumed = os.path.join(tmp, "resumed")
+        fresh = os.path.join(tmp, "fresh")
+        run(EAL1, opts(cap1, resumed))
+        run(EAL1, opts(cap2, fresh))
+        pub = open(os.path.join(resumed, day2), "rb").read()
+        more = gz_members(open(os.path.join(fresh, day2), "rb").read())[1:]  # no header
+        with open(os.path.join(resumed, "." + day2 + ".tmp"), "wb") as f:
+            f.write(pub + b"".join(more) + more[-1][:25])
+        c = counters(run(EAL1, opts(cap2, resumed)).stderr)
+        expect(resumed, {day1: models[0][day1],
+                         day2: models[0][day2] + 2 * models[1][day2]}, "killed resumed")
+        check(int(c["ibm tg-day-leftovers"]) == 1 and int(c["ibm tg-day-resumed"]) == 1,
+              f"killed resumed: counters {c}")
+        print(f"conn: tg-flow-logs restart: day 2 {len(both[day2])} rows over two runs, "
+              "leftovers finished")
+
+
 CASES = {
+    "tg_restart": case_tg_restart,
     "tg_daily": case_tg_daily,
     "tg_connections": case_tg_connections,
     "ibm_table_full": case_ibm_table_full,
