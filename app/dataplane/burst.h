@@ -351,6 +351,9 @@ rx_record(struct dpf_lcore *lc, struct burst *b, const bool views)
 		}
 		/* A new flow's counters start zeroed: its first packet is this one. */
 		lc->iface_cnt[b->iface[i]].flows += out[i]->packets == 0;
+		if (unlikely(dpf_lcore_conn_restart(lc, out[i], b->t_ns[i], b->pi[i].tcp_flags)))
+			dpf_lcore_conn_segment(lc, &b->keys[i], out[i], b->t_ns[i],
+					       b->pi[i].tcp_flags);
 		dpf_flow_counters_add(out[i], b->pi[i].l3_len, b->t_ns[i], b->pi[i].tcp_flags);
 		lc->cnt.logged_packets++;
 		lc->iface_cnt[b->iface[i]].packets++;

@@ -141,6 +141,8 @@ struct ibm {
 	uint64_t conns_active;
 	uint64_t conns_opened;
 	uint64_t conns_expired;
+	uint64_t conn_segments;	       /* flows cut inside a window, kept apart (lib/conn) */
+	uint64_t conn_segments_merged; /* ... summed: more in a window than the pass holds */
 	uint64_t pass_us_max;	    /* the connection pass of one window, longest */
 	uint64_t write_us_total;    /* formatting, compressing, writing the objects */
 	uint64_t rows_us_total;	    /* records into the connection table */
@@ -765,6 +767,8 @@ on_window_end(void *ctx, uint64_t window_end)
 	__atomic_store_n(&x->conns_active, st.active, __ATOMIC_RELAXED);
 	__atomic_store_n(&x->conns_opened, st.opened, __ATOMIC_RELAXED);
 	__atomic_store_n(&x->conns_expired, st.expired, __ATOMIC_RELAXED);
+	__atomic_store_n(&x->conn_segments, st.segments, __ATOMIC_RELAXED);
+	__atomic_store_n(&x->conn_segments_merged, st.segments_merged, __ATOMIC_RELAXED);
 }
 
 /* The records the connection table did not take: other protocols, or a full table. */
@@ -831,6 +835,8 @@ static const struct {
 	{"connections", offsetof(struct ibm, conns_active), true},
 	{"connections-opened", offsetof(struct ibm, conns_opened)},
 	{"connections-expired", offsetof(struct ibm, conns_expired)},
+	{"conn-segments", offsetof(struct ibm, conn_segments)},
+	{"conn-segments-merged", offsetof(struct ibm, conn_segments_merged)},
 	{"leftovers-removed", offsetof(struct ibm, leftovers_removed)},
 	{"rows-cpu-us", offsetof(struct ibm, rows_us_total)},
 	{"pass-cpu-us-max", offsetof(struct ibm, pass_us_max), true},
@@ -897,6 +903,7 @@ on_free(void *ctx)
 
 static const struct dpf_exporter_ops ibm_ops = {
 	.name = "ibm",
+	.segments = true,
 	.rows = on_rows,
 	.window_end = on_window_end,
 	.idle = on_idle,

@@ -28,6 +28,11 @@ enum dpf_log_status {
 	DPF_LOG_OK = 0,
 	DPF_LOG_NODATA,
 	DPF_LOG_SKIPDATA,
+	/**
+	 * One segment of the flow record before it (connection records only:
+	 * the writer gives these rows to the exporters that ask for them).
+	 */
+	DPF_LOG_SEGMENT,
 };
 
 enum dpf_direction {
@@ -46,10 +51,34 @@ struct dpf_flow_key {
 	uint8_t proto;
 	uint8_t family;       /**< 4 or 6 */
 	uint8_t action;       /**< enum dpf_action */
-	uint8_t pad[7];       /**< always zero */
+	/**
+	 * 0, except in a flow table entry that keeps an earlier segment of a
+	 * flow (1, 2, ...: in the order they were cut off), when connection
+	 * records split the flow where a connection may restart inside the
+	 * window (DPF_SEG_*). The merge sums a flow's segments into its record.
+	 */
+	uint8_t seg;
+	uint8_t pad[6];       /**< always zero */
 } __attribute__((aligned(8))); /* hashed and compared as 64-bit words */
 
 _Static_assert(sizeof(struct dpf_flow_key) == 48, "flow key must stay 48 bytes");
+
+/** Equal but for seg: segments of one flow. */
+static inline bool
+dpf_flow_key_same_flow(const struct dpf_flow_key *a, const struct dpf_flow_key *b)
+{
+	return memcmp(a, b, offsetof(struct dpf_flow_key, seg)) == 0;
+}
+
+/*
+ * Why a segment of a flow begins (dpf_flow_counters.seg_flags): where a
+ * connection may restart (lib/conn decides, seeing both directions), or
+ * where the reverse direction restarted, so that each direction's packets
+ * before and after that point are in different segments.
+ */
+#define DPF_SEG_SYN 0x01 /**< at a TCP SYN without ACK */
+#define DPF_SEG_GAP 0x02 /**< after an idle gap longer than the connection timeout */
+#define DPF_SEG_CUT 0x04 /**< live entry: cut at its next packet (the reverse restarted) */
 
 /** What a flow carried in one window. */
 struct dpf_flow_counters {
@@ -60,7 +89,9 @@ struct dpf_flow_counters {
 	uint8_t tcp_flags_aws; /**< OR of dpf_pkt_tcp_flags_aws() */
 	uint8_t tcp_flags_all; /**< OR of every TCP flag byte */
 	uint8_t direction;     /**< enum dpf_direction */
-	uint8_t pad[5];
+	uint8_t segs;	       /**< earlier segments cut off this entry (keys seg 1..segs) */
+	uint8_t seg_flags;     /**< DPF_SEG_*: why this segment began; DPF_SEG_CUT pending */
+	uint8_t pad[3];
 };
 
 /** Post-NAT view of a flow (equal to the key's addresses without NAT). */
@@ -89,6 +120,12 @@ struct dpf_record {
 	uint8_t traffic_path;          /**< 0: unknown ("-"), else AWS code 1..8 */
 	uint16_t src_service;          /**< 0: none, else index + 1 in the service table */
 	uint16_t dst_service;
+	/**
+	 * OK rows: segments follows, the flow's DPF_LOG_SEGMENT rows come right
+	 * after it. SEGMENT rows: DPF_SEG_SYN / DPF_SEG_GAP of its beginning.
+	 */
+	uint8_t seg_flags;
+	bool segments;
 };
 
 /**

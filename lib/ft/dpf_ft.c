@@ -348,6 +348,28 @@ dpf_ft_lookup(struct dpf_ft *ft, const struct dpf_flow_key *key)
 	return e == NULL ? NULL : &e->c;
 }
 
+int
+dpf_ft_segment(struct dpf_ft *ft, const struct dpf_flow_key *key, struct dpf_flow_counters *c,
+	       uint8_t flags)
+{
+	struct dpf_flow_key k = *key;
+	struct dpf_flow_counters *old;
+	uint8_t segs = c->segs;
+
+	if (segs == UINT8_MAX)
+		return -ENOSPC;
+	k.seg = (uint8_t)(segs + 1);
+	if (dpf_ft_lookup_or_insert_burst(ft, &k, 1, &old) != 1)
+		return -ENOSPC; /* full (an existing key cannot be: segs only grows) */
+	*old = *c;
+	old->segs = 0;
+	old->seg_flags &= (uint8_t)~DPF_SEG_CUT;
+	memset(c, 0, sizeof(*c));
+	c->segs = (uint8_t)(segs + 1);
+	c->seg_flags = flags;
+	return 0;
+}
+
 void
 dpf_ft_reset(struct dpf_ft *ft)
 {

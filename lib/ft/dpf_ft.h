@@ -75,6 +75,17 @@ uint32_t dpf_ft_lookup_or_insert_burst(struct dpf_ft *ft, const struct dpf_flow_
 /** Counters of a key, or NULL when absent. */
 struct dpf_flow_counters *dpf_ft_lookup(struct dpf_ft *ft, const struct dpf_flow_key *key);
 
+/**
+ * Cut a flow's live entry (key, seg 0; counters c, as the burst look-up gave
+ * them) at the packet about to be added: its counters so far move to a new
+ * entry keyed (key, seg = c->segs + 1), and c starts over, empty, with
+ * seg_flags = flags (DPF_SEG_SYN / DPF_SEG_GAP, or 0). Entries never move,
+ * so the burst's other pointers stay valid. Owning lcore.
+ * @return 0, or -ENOSPC (table full, or 255 segments already: nothing changed)
+ */
+int dpf_ft_segment(struct dpf_ft *ft, const struct dpf_flow_key *key, struct dpf_flow_counters *c,
+		   uint8_t flags);
+
 /** Flows held. */
 uint32_t dpf_ft_count(const struct dpf_ft *ft);
 

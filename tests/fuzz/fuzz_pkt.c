@@ -121,7 +121,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	dpf_flow_key_from_pkt(&key, &pi, 3, DPF_ACTION_ACCEPT);
 	require(key.family == pi.family && key.proto == pi.proto && key.iface == 3);
-	require(key.pad[0] == 0 && key.pad[6] == 0);
+	require(key.seg == 0 && key.pad[0] == 0 && key.pad[5] == 0);
 	(void)dpf_rss_hash_pkt(&rss, &pi);
 	(void)dpf_pkt_tcp_flags_aws(pi.tcp_flags);
 	icmp_error(data, caplen, &pi);

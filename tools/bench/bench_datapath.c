@@ -76,6 +76,7 @@ static struct {
 	uint64_t packets;
 	unsigned int reps;
 	bool cold;
+	uint64_t conn_timeout; /* seconds; 0: connection records off */
 	bool tables[2];
 	uint64_t rng;
 	enum table_kind table;
@@ -387,6 +388,8 @@ setup_core(struct dpf_ft *ft)
 	core->ho->done_upto = w;
 	core->n_rxq = 1;
 	core->rxq[0] = ref;
+	/* --conn-timeout: the check connection records add to every packet. */
+	core->conn_gap_ns = b.conn_timeout * 1000000000ull;
 	return 0;
 }
 
@@ -458,7 +461,7 @@ usage(const char *prog)
 	fprintf(stderr,
 		"usage: %s [EAL options] -- [--family 4|6] [--proto tcp|udp] [--flows N]\n"
 		"          [--dist uniform|zipf] [--zipf-s S] [--packets N] [--reps N]\n"
-		"          [--table dpf|rte_hash|both] [--cold]\n"
+		"          [--table dpf|rte_hash|both] [--cold] [--conn-timeout SEC]\n"
 		"One process measures one cell: first every flow is inserted (timed\n"
 		"separately), then --packets packets over the active flows, --reps times,\n"
 		"alternating tables when --table both.\n",
@@ -474,6 +477,7 @@ parse_args(int argc, char **argv)
 		{"zipf-s", required_argument, NULL, 's'}, {"packets", required_argument, NULL, 'P'},
 		{"reps", required_argument, NULL, 'r'},   {"table", required_argument, NULL, 't'},
 		{"cold", no_argument, NULL, 'c'},	  {"help", no_argument, NULL, 'h'},
+		{"conn-timeout", required_argument, NULL, 'C'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -514,6 +518,9 @@ parse_args(int argc, char **argv)
 			break;
 		case 'c':
 			b.cold = true;
+			break;
+		case 'C':
+			b.conn_timeout = strtoull(optarg, NULL, 0);
 			break;
 		default:
 			usage(argv[0]);
