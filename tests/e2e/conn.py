@@ -762,11 +762,11 @@ def case_ibm_in_window():
             check(int(c["ibm logged-packets"]) + int(c["ibm other-proto-packets"]) +
                   int(c["ibm table-full-packets"]) == int(c["pipeline record-packets"]) and
                   c["conservation"] == "ok", f"ibm conservation: {c}")
-            check(int(c["ibm conn-segments"]) > 0 and int(c["ibm conn-segments-merged"]) == 0,
-                  f"segments: {c}")
             outs[rxq] = objects(d)
         check(outs["1"] == outs["4"], "--rxq 1 and --rxq 4 objects differ")
         check_objects(outs["1"], want)
+        check(int(c.get("ibm conn-segments", 0)) > 0 and
+              int(c.get("ibm conn-segments-merged", 0)) == 0, f"segments: {c}")
         plain_opts = opts(["--output", os.path.join(tmp, "aws-plain"), "--compress", "none"])
         i = plain_opts.index("--conn-timeout")
         run(EAL1, plain_opts[:i] + plain_opts[i + 2:])
