@@ -201,6 +201,43 @@ test_ft_holds_full_capacity_of_random_keys(void **state)
 	dpf_ft_free(ft);
 }
 
+/* A cut moves the counters to a new entry (key.seg 1, 2, ...) and empties
+ * the live one; with no room, nothing changes. */
+static void
+test_ft_segment_moves_counters_and_fails_when_full(void **state)
+{
+	struct dpf_ft *ft = new_table(2);
+	struct dpf_flow_key k, k2;
+	struct dpf_flow_counters *c, *old;
+
+	(void)state;
+	make_key(&k, 1);
+	dpf_ft_lookup_or_insert_burst(ft, &k, 1, &c);
+	dpf_flow_counters_add(c, 100, 10, 0x02);
+	dpf_flow_counters_add(c, 40, 20, 0x10);
+	assert_int_equal(dpf_ft_segment(ft, &k, c, DPF_SEG_GAP), 0);
+	assert_int_equal(c->packets, 0);
+	assert_int_equal(c->segs, 1);
+	assert_int_equal(c->seg_flags, DPF_SEG_GAP);
+	k2 = k;
+	k2.seg = 1;
+	old = dpf_ft_lookup(ft, &k2);
+	assert_non_null(old);
+	assert_int_equal(old->packets, 2);
+	assert_int_equal(old->bytes, 140);
+	assert_int_equal(old->last_ns, 20);
+	assert_int_equal(old->segs, 0);
+	assert_true(dpf_flow_key_same_flow(&k, &k2));
+	/* The lookup of the packet's key still finds the live entry. */
+	assert_ptr_equal(dpf_ft_lookup(ft, &k), c);
+	dpf_flow_counters_add(c, 60, 30, 0x02);
+	assert_int_equal(dpf_ft_segment(ft, &k, c, DPF_SEG_SYN), -ENOSPC);
+	assert_int_equal(c->packets, 1);
+	assert_int_equal(c->segs, 1);
+	assert_int_equal(dpf_ft_count(ft), 2);
+	dpf_ft_free(ft);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -212,6 +249,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_ft_reset_empties_table_and_allows_reuse),
 		cmocka_unit_test(test_ft_iteration_returns_every_entry_in_insertion_order),
 		cmocka_unit_test(test_ft_holds_full_capacity_of_random_keys),
+		cmocka_unit_test(test_ft_segment_moves_counters_and_fails_when_full),
 	};
 
 	(void)argc;
