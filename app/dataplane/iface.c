@@ -90,6 +90,8 @@ inherit_meta(struct dpf_ifmap *m, const struct dpf_options *o)
 		INHERIT(sublocation_type);
 		INHERIT(sublocation_id);
 #undef INHERIT
+		if (mt->collector_crn == NULL)
+			mt->collector_crn = o->ibm_collector_crn;
 		m->metas[i] = *mt;
 	}
 }

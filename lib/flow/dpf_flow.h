@@ -185,6 +185,10 @@ struct dpf_iface_meta {
 	const char *az_id;
 	const char *sublocation_type;
 	const char *sublocation_id;
+	/* IBM objects' header only (NULL: built from the fields above). */
+	const char *instance_crn;
+	const char *vpc_crn;
+	const char *collector_crn;
 };
 
 /*

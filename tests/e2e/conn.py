@@ -778,7 +778,61 @@ def case_ibm_in_window():
               f"the model, {len(multi)} tuples with several connections")
 
 
+def case_ibm_crns():
+    """[interface ID] instance-crn, vpc-crn and collector-crn are the headers
+    of that interface's objects (collector-crn over --ibm-collector-crn); an
+    interface without them keeps the defaults built from its metadata; a
+    value that is not a CRN stops the start with the interface and key named."""
+    crns = {"instance-crn": "crn:v1:bluemix:public:is:us-south-1:a/a1b2c3::instance:0717_x",
+            "vpc-crn": "crn:v1:bluemix:public:is:us-south:a/a1b2c3::vpc:r006-x",
+            "collector-crn": "crn:v1:bluemix:public:is:us-south:a/a1b2c3::flow-log-collector:r6"}
+    with tempfile.TemporaryDirectory() as tmp:
+        cap = os.path.join(tmp, "conn.pcap")
+        build_one_window(cap)
+        cfg = os.path.join(tmp, "crn.conf")
+
+        def conf(extra):
+            with open(cfg, "w") as f:
+                f.write(f"[interface {ENI}]\nport = 0\naddresses = {CLIENT}/32\n" +
+                        "".join(f"{k} = {v}\n" for k, v in extra.items()) +
+                        "[interface eni-other]\nport = 0\nvlan = 7\n")
+
+        def headers(d):
+            out = {}
+            for k, v in objects(d).items():
+                o = json.loads(gzip.decompress(v))
+                out[o["network_interface_id"]] = o
+            return out
+
+        conf(crns)
+        d = os.path.join(tmp, "ibm")
+        opts = [a for a in base_opts(tmp, cap, ["--output", os.path.join(tmp, "aws"),
+                                                "--ibm-output", d, "--ibm-collector-crn",
+                                                "crn:v1:bluemix:public:is:us-south:a/a1b2c3::"
+                                                "flow-log-collector:global"])]
+        opts[opts.index("--config") + 1] = cfg
+        run(EAL1, opts)
+        h = headers(d)
+        check(sorted(h) == [ENI, "eni-other"], f"interfaces {sorted(h)}")
+        got = {k: h[ENI][k.replace("-", "_")] for k in crns}
+        check(got == crns, f"{ENI}: {got}")
+        o = h["eni-other"]
+        check(o["instance_crn"] == "crn:v1:bluemix:public:is:us-south:a/a1b2c3::instance:0717_inst"
+              and o["vpc_crn"] == "crn:v1:bluemix:public:is:us-south:a/a1b2c3::vpc:r006-vpc" and
+              o["collector_crn"].endswith("::flow-log-collector:global"),
+              f"eni-other keeps the defaults: {o}")
+        for key, bad in (("vpc-crn", 'crn:v1:bluemix:public:is:us-south:a/a1b2c3::vpc:x"y'),
+                         ("instance-crn", "crn:v1:bluemix:public:is:instance")):
+            conf({key: bad})
+            p = subprocess.run([DPFLOW] + EAL1 + ["--"] + opts, capture_output=True, text=True,
+                               timeout=120)
+            check(p.returncode != 0 and f"[interface {ENI}] {key} '{bad}': not a CRN" in p.stderr,
+                  f"bad {key}: rc {p.returncode} {p.stderr[-800:]}")
+        print("conn: per-interface CRNs in the headers, defaults elsewhere, bad ones refused")
+
+
 CASES = {
+    "ibm_crns": case_ibm_crns,
     "ibm_in_window": case_ibm_in_window,
     "tg_restart": case_tg_restart,
     "tg_daily": case_tg_daily,
