@@ -152,7 +152,8 @@ dpf_ifmap_create(const struct dpf_ifmap_params *p)
 		const struct dpf_iface *ifc = dpf_config_iface(p->cfg, i);
 
 		if (!port_exists(p, ifc->port)) {
-			DPF_LOG(ERR, dataplane, "[interface %s]: port %u does not exist (%u ports)\n",
+			DPF_LOG(ERR, dataplane,
+				"[interface %s]: port %u does not exist (%u ports)\n",
 				ifc->meta.interface_id, ifc->port, p->n_ports);
 			rte_errno = EINVAL;
 			return NULL;

@@ -96,7 +96,7 @@ struct ibm {
 	struct dpf_connstore_rec staged[ROWS_CHUNK];
 	uint32_t n_staged;
 	uint32_t keep_skip; /* the window's first logs the store would overwrite in it */
-	bool stream; /* --ibm-output - */
+	bool stream;	    /* --ibm-output - */
 	bool nat_view;
 	uint32_t max_flows;
 	uint16_t n_ifaces;
@@ -143,10 +143,10 @@ struct ibm {
 	uint64_t conns_expired;
 	uint64_t conn_segments;	       /* flows cut inside a window, kept apart (lib/conn) */
 	uint64_t conn_segments_merged; /* ... summed: more in a window than the pass holds */
-	uint64_t pass_us_max;	    /* the connection pass of one window, longest */
-	uint64_t write_us_total;    /* formatting, compressing, writing the objects */
-	uint64_t rows_us_total;	    /* records into the connection table */
-	uint64_t leftovers_removed; /* temporary objects of a killed run, removed at start */
+	uint64_t pass_us_max;	       /* the connection pass of one window, longest */
+	uint64_t write_us_total;       /* formatting, compressing, writing the objects */
+	uint64_t rows_us_total;	       /* records into the connection table */
+	uint64_t leftovers_removed;    /* temporary objects of a killed run, removed at start */
 };
 
 /* ------------------------------------------------------------ text helpers */

@@ -45,12 +45,12 @@ enum dpf_direction {
 struct dpf_flow_key {
 	uint8_t src_addr[16]; /**< IPv4 in bytes 0..3, rest zero */
 	uint8_t dst_addr[16];
-	uint16_t src_port;    /**< host order */
+	uint16_t src_port; /**< host order */
 	uint16_t dst_port;
-	uint16_t iface;       /**< logged interface index */
+	uint16_t iface; /**< logged interface index */
 	uint8_t proto;
-	uint8_t family;       /**< 4 or 6 */
-	uint8_t action;       /**< enum dpf_action */
+	uint8_t family; /**< 4 or 6 */
+	uint8_t action; /**< enum dpf_action */
 	/**
 	 * 0, except in a flow table entry that keeps an earlier segment of a
 	 * flow (1, 2, ...: in the order they were cut off), when connection
@@ -58,7 +58,7 @@ struct dpf_flow_key {
 	 * window (DPF_SEG_*). The merge sums a flow's segments into its record.
 	 */
 	uint8_t seg;
-	uint8_t pad[6];       /**< always zero */
+	uint8_t pad[6];	       /**< always zero */
 } __attribute__((aligned(8))); /* hashed and compared as 64-bit words */
 
 _Static_assert(sizeof(struct dpf_flow_key) == 48, "flow key must stay 48 bytes");
@@ -83,7 +83,7 @@ dpf_flow_key_same_flow(const struct dpf_flow_key *a, const struct dpf_flow_key *
 /** What a flow carried in one window. */
 struct dpf_flow_counters {
 	uint64_t packets;
-	uint64_t bytes;        /**< sum of IP total length */
+	uint64_t bytes;	       /**< sum of IP total length */
 	uint64_t first_ns;     /**< earliest packet time in the window (Unix ns) */
 	uint64_t last_ns;      /**< latest packet time in the window (Unix ns) */
 	uint8_t tcp_flags_aws; /**< OR of dpf_pkt_tcp_flags_aws() */
@@ -104,21 +104,21 @@ struct dpf_flow_nat {
 
 /** One output row: a flow record, or a NODATA / SKIPDATA row. */
 struct dpf_record {
-	struct dpf_flow_key key;       /**< pre-NAT view; NODATA/SKIPDATA: only iface set */
-	struct dpf_flow_nat post;      /**< post-NAT view */
+	struct dpf_flow_key key;  /**< pre-NAT view; NODATA/SKIPDATA: only iface set */
+	struct dpf_flow_nat post; /**< post-NAT view */
 	uint64_t packets;
 	uint64_t bytes;
-	uint64_t start;                /**< Unix seconds */
-	uint64_t end;                  /**< Unix seconds */
-	uint64_t first_ns;             /**< first packet (Unix ns): orders the directions of a
-					    connection (lib/conn); 0 in NODATA/SKIPDATA rows */
-	uint64_t last_ns;              /**< last packet (Unix ns) */
+	uint64_t start;	   /**< Unix seconds */
+	uint64_t end;	   /**< Unix seconds */
+	uint64_t first_ns; /**< first packet (Unix ns): orders the directions of a
+				connection (lib/conn); 0 in NODATA/SKIPDATA rows */
+	uint64_t last_ns;  /**< last packet (Unix ns) */
 	uint8_t tcp_flags_aws;
 	uint8_t tcp_flags_all;
-	uint8_t log_status;            /**< enum dpf_log_status */
-	uint8_t direction;             /**< enum dpf_direction */
-	uint8_t traffic_path;          /**< 0: unknown ("-"), else AWS code 1..8 */
-	uint16_t src_service;          /**< 0: none, else index + 1 in the service table */
+	uint8_t log_status;   /**< enum dpf_log_status */
+	uint8_t direction;    /**< enum dpf_direction */
+	uint8_t traffic_path; /**< 0: unknown ("-"), else AWS code 1..8 */
+	uint16_t src_service; /**< 0: none, else index + 1 in the service table */
 	uint16_t dst_service;
 	/**
 	 * OK rows: segments follows, the flow's DPF_LOG_SEGMENT rows come right
@@ -136,8 +136,8 @@ struct dpf_record {
  * @param iface  logged interface index
  * @param action enum dpf_action
  */
-void dpf_flow_key_from_pkt(struct dpf_flow_key *key, const struct dpf_pkt_info *pi,
-			   uint16_t iface, uint8_t action);
+void dpf_flow_key_from_pkt(struct dpf_flow_key *key, const struct dpf_pkt_info *pi, uint16_t iface,
+			   uint8_t action);
 
 static inline bool
 dpf_flow_key_equal(const struct dpf_flow_key *a, const struct dpf_flow_key *b)
@@ -211,9 +211,9 @@ struct dpf_frag_cache;
 /* What dpf_frag_cache_apply() did with a packet. */
 enum dpf_frag_result {
 	DPF_FRAG_NONE = 0,  /**< not a fragment: untouched */
-	DPF_FRAG_KEPT,      /**< first fragment: its ports kept */
+	DPF_FRAG_KEPT,	    /**< first fragment: its ports kept */
 	DPF_FRAG_EVICTED,   /**< first fragment: kept in place of another datagram's ports */
-	DPF_FRAG_FOUND,     /**< later fragment: got its first fragment's ports */
+	DPF_FRAG_FOUND,	    /**< later fragment: got its first fragment's ports */
 	DPF_FRAG_NOT_FOUND, /**< later fragment: ports 0 (first not seen before it, or evicted) */
 };
 
