@@ -190,7 +190,7 @@ static const struct opt_def opt_table[] = {
 	       "gzip level of the IBM objects (libdeflate; 1 fastest, 12 smallest)"),
 	O_STR("ibm-collector-crn", ibm_collector_crn, NULL, "CRN",
 	      "collector_crn of the IBM objects (default built from region, account-id and "
-	      "flow-log-id)"),
+	      "flow-log-id; an [interface] section's collector-crn overrides it)"),
 	O_ENUM("ibm-nat-view", ibm_nat_view, yes_no_names, "no", "no|yes",
 	       "add the post-NAT view to each IBM flow log (dpflow_nat_* fields)"),
 	O_ENUM("connections", connections, yes_no_names, "no", "no|yes",
