@@ -831,7 +831,40 @@ def case_ibm_crns():
         print("conn: per-interface CRNs in the headers, defaults elsewhere, bad ones refused")
 
 
+def case_docs_sample_object():
+    """The IBM object README.md and doc/records.md show (<!-- sample:
+    ibm-object --> blocks, a prefix of its flow logs) is what the documented
+    command writes from tests/data/sample.pcap."""
+    src = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    with tempfile.TemporaryDirectory() as tmp:
+        d = os.path.join(tmp, "ibm")
+        run(EAL1, ["--replay", os.path.join(os.environ["DATA"], "sample.pcap"),
+                   "--output", os.path.join(tmp, "aws"), "--ibm-output", d,
+                   "--account-id", "123456789010", "--region", "us-south",
+                   "--interface-id", "0717-vnic-1"])
+        objs = objects(d)
+        check(len(objs) == 1, f"objects: {sorted(objs)}")
+        (key, data), = objs.items()
+        real = json.loads(gzip.decompress(data))
+        for doc in ("README.md", os.path.join("doc", "records.md")):
+            text = open(os.path.join(src, doc)).read()
+            m = re.search(r"<!-- sample: ibm-object -->\s*```json\n(.*?)```", text, re.S)
+            check(m is not None, f"{doc}: no sample object")
+            shown = json.loads(m.group(1))
+            n = len(shown["flow_logs"])
+            check(n > 0 and dict(real, flow_logs=real["flow_logs"][:n]) == shown,
+                  f"{doc}: the object shown is not what dpflow writes:\n{json.dumps(real)[:1500]}")
+            check(f"the other {real['number_of_flow_logs'] - n} left out" in " ".join(text.split()),
+                  f"{doc}: the count of flow logs left out")
+            if doc == "README.md":
+                continue
+            check(key in text, f"{doc}: the object key {key}")
+        print(f"conn: the documented sample object is dpflow's ({real['number_of_flow_logs']} "
+              "flow logs)")
+
+
 CASES = {
+    "docs_sample_object": case_docs_sample_object,
     "ibm_crns": case_ibm_crns,
     "ibm_in_window": case_ibm_in_window,
     "tg_restart": case_tg_restart,
