@@ -432,21 +432,20 @@ struct conn_dir_view {
 static void
 conn_dir_view(const struct conn_entry *e, unsigned int dir, struct conn_dir_view *v)
 {
+	struct conn_side sum = {0};
 	unsigned int a;
 
 	memset(v, 0, sizeof(*v));
 	for (a = 0; a < 2; a++) {
 		const struct conn_side *s = &e->win[a][dir];
 
-		if (s->packets == 0)
-			continue;
-		if (v->packets == 0 || s->first_ns < v->first_ns)
-			v->first_ns = s->first_ns;
-		v->last_ns = RTE_MAX(v->last_ns, s->last_ns);
-		v->packets += s->packets;
-		v->flags_all |= s->flags_all;
-		v->pure_syn |= (s->flags_aws & (TCP_SYN | TCP_ACK)) == TCP_SYN;
+		conn_side_add(&sum, s);
+		v->pure_syn |= s->packets != 0 && (s->flags_aws & (TCP_SYN | TCP_ACK)) == TCP_SYN;
 	}
+	v->packets = sum.packets;
+	v->first_ns = sum.first_ns;
+	v->last_ns = sum.last_ns;
+	v->flags_all = sum.flags_all;
 }
 
 /*
