@@ -136,8 +136,8 @@ conn_alloc(const struct dpf_conn_params *p, uint32_t n_slots)
 		{offsetof(struct dpf_conn_table, per_iface), (UINT16_MAX + 1) * sizeof(uint32_t),
 		 false},
 		{offsetof(struct dpf_conn_table, last_seen), n_slots * sizeof(uint64_t), false},
-		{offsetof(struct dpf_conn_table, pieces), conn_max_pieces(p) * sizeof(struct conn_piece),
-		 false},
+		{offsetof(struct dpf_conn_table, pieces),
+		 conn_max_pieces(p) * sizeof(struct conn_piece), false},
 		{offsetof(struct dpf_conn_table, order),
 		 (conn_max_pieces(p) + 4) * sizeof(struct conn_piece *), false},
 		{offsetof(struct dpf_conn_table, early),
@@ -245,7 +245,8 @@ static bool
 conn_record_ok(const struct dpf_record *r)
 {
 	return (r->log_status == DPF_LOG_OK || r->log_status == DPF_LOG_SEGMENT) &&
-	       dpf_conn_proto(r->key.proto) && r->packets != 0 && r->key.action <= DPF_ACTION_REJECT;
+	       dpf_conn_proto(r->key.proto) && r->packets != 0 &&
+	       r->key.action <= DPF_ACTION_REJECT;
 }
 
 static bool
@@ -626,9 +627,8 @@ conn_order_pieces(struct dpf_conn_table *t, const struct conn_entry *e, struct c
 	for (a = 0; a < 2; a++)
 		for (d = 0; d < 2; d++)
 			if (e->win[a][d].packets != 0) {
-				side[k] = (struct conn_piece){.s = e->win[a][d],
-							      .action = (uint8_t)a,
-							      .dir = (uint8_t)d};
+				side[k] = (struct conn_piece){
+					.s = e->win[a][d], .action = (uint8_t)a, .dir = (uint8_t)d};
 				t->order[n++] = &side[k++];
 			}
 	for (i = 1; i < n; i++) { /* a handful, already nearly in order */
@@ -681,7 +681,8 @@ conn_close_pieces(struct dpf_conn_table *t, struct conn_entry *e)
 
 		memset(epoch, 0, sizeof(epoch));
 		for (j = i; j < n && (j == i || t->order[j]->why == 0); j++)
-			conn_side_add(&epoch[t->order[j]->action][t->order[j]->dir], &t->order[j]->s);
+			conn_side_add(&epoch[t->order[j]->action][t->order[j]->dir],
+				      &t->order[j]->s);
 		memcpy(e->win, epoch, sizeof(e->win));
 		conn_views(e, v);
 		if (have && conn_is_new(t, e, v, e->win_first_ns, syn)) {
