@@ -40,8 +40,7 @@ reverse_key(struct dpf_flow_key *r, const struct dpf_flow_key *k)
 
 /* The reverse direction's entries (accepted, rejected) in the open table. */
 static unsigned int
-reverse_entries(struct dpf_ft *ft, const struct dpf_flow_key *key,
-		struct dpf_flow_counters *out[2])
+reverse_entries(struct dpf_ft *ft, const struct dpf_flow_key *key, struct dpf_flow_counters *out[2])
 {
 	struct dpf_flow_key r;
 	unsigned int n = 0;

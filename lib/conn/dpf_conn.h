@@ -76,15 +76,15 @@ struct dpf_conn_log {
 
 /** Counters (cumulative since creation). */
 struct dpf_conn_stats {
-	uint64_t records;      /**< TCP/UDP records taken */
-	uint64_t records_full; /**< refused: table full (a new connection) */
-	uint64_t packets_full; /**< their packets */
-	uint64_t opened;       /**< connections begun */
-	uint64_t expired;      /**< removed after the idle timeout */
-	uint64_t logs;	       /**< flow logs produced */
-	uint64_t segments;     /**< DPF_LOG_SEGMENT rows kept apart */
+	uint64_t records;	  /**< TCP/UDP records taken */
+	uint64_t records_full;	  /**< refused: table full (a new connection) */
+	uint64_t packets_full;	  /**< their packets */
+	uint64_t opened;	  /**< connections begun */
+	uint64_t expired;	  /**< removed after the idle timeout */
+	uint64_t logs;		  /**< flow logs produced */
+	uint64_t segments;	  /**< DPF_LOG_SEGMENT rows kept apart */
 	uint64_t segments_merged; /**< ... summed with their flow instead: too many in a window */
-	uint32_t active;       /**< connections held now */
+	uint32_t active;	  /**< connections held now */
 };
 
 struct dpf_conn_table;

@@ -468,8 +468,8 @@ test_conn_port_reuse_inside_window_gives_two_connections(void **state)
 	assert_int_equal(st.opened, 2);
 	assert_int_equal(st.segments, 4);
 	/* The next window continues the second connection. */
-	add_ok(t, rec(6, "10.0.0.1", 40000, "192.0.2.1", 80, 0, 1, W0 + 61 * SEC, W0 + 61 * SEC,
-		      ACK));
+	add_ok(t,
+	       rec(6, "10.0.0.1", 40000, "192.0.2.1", 80, 0, 1, W0 + 61 * SEC, W0 + 61 * SEC, ACK));
 	n = close_window(t, W0 + 60 * SEC, logs, 4);
 	assert_int_equal(n, 1);
 	assert_false(logs[0].was_initiated);
@@ -503,8 +503,8 @@ test_conn_cut_without_restart_stays_one(void **state)
 
 	(void)state;
 	add_cut_flow(t, c, 2);
-	add_ok(t, rec(17, "192.0.2.1", 5000, "10.0.0.1", 5000, 0, 1, W0 + 200 * SEC,
-		      W0 + 200 * SEC, 0));
+	add_ok(t, rec(17, "192.0.2.1", 5000, "10.0.0.1", 5000, 0, 1, W0 + 200 * SEC, W0 + 200 * SEC,
+		      0));
 	n = close_window(t, W0, logs, 4);
 	assert_int_equal(n, 1);
 	assert_int_equal(logs[0].packets_from_initiator, 2);
