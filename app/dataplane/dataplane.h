@@ -75,9 +75,9 @@
 	  "forward mode: unlogged frames (not-ip, unmatched, late) the peer port refused")         \
 	X(flows_created, "flows-created", "flows inserted in shards")                              \
 	X(conn_segments, "conn-segments",                                                          \
-	  "flows cut where a connection may restart (connection records)")                        \
+	  "flows cut where a connection may restart (connection records)")                         \
 	X(conn_segments_lost, "conn-segments-lost",                                                \
-	  "cuts not made (table full, 255 segments): those connections stay one")                 \
+	  "cuts not made (table full, 255 segments): those connections stay one")                  \
 	X(frag_evicted, "frag-evicted", "first fragments that replaced another datagram's ports")  \
 	X(frag_without_first, "frag-without-first", "later fragments logged with ports 0")         \
 	X(windows_retired, "windows-retired", "shards handed to the pipeline")

@@ -124,8 +124,8 @@ void dpf_lcore_conn_segment(struct dpf_lcore *lc, const struct dpf_flow_key *key
 
 /* Whether a packet of a flow with counters c calls dpf_lcore_conn_segment(). */
 static inline bool
-dpf_lcore_conn_restart(const struct dpf_lcore *lc, const struct dpf_flow_counters *c,
-		       uint64_t t_ns, uint8_t tcp_flags)
+dpf_lcore_conn_restart(const struct dpf_lcore *lc, const struct dpf_flow_counters *c, uint64_t t_ns,
+		       uint8_t tcp_flags)
 {
 	return lc->conn_gap_ns != 0 && c->packets != 0 &&
 	       ((tcp_flags & 0x12) == 0x02 || (c->seg_flags & DPF_SEG_CUT) != 0 ||
