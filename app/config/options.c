@@ -160,7 +160,7 @@ static const struct opt_def opt_table[] = {
 	O_FLAG_CLI("exit-status-on-loss", exit_status_on_loss,
 		   "exit 3 when the run lost packets or records (a LOST line of the summary)"),
 	O_FLAG_SHORT("interactive", interactive,
-		   "-i: the dpflow> prompt (testpmd style); with it the program exits on quit"),
+		     "-i: the dpflow> prompt (testpmd style); with it the program exits on quit"),
 	O_PATH_CLI("cmdline-file", cmdline_file, NULL, "FILE",
 		   "run the prompt's commands from FILE, printing their output"),
 	O_UINT("flow-store", flow_store, 1, 10000000, "100000", "N",
@@ -198,7 +198,8 @@ static const struct opt_def opt_table[] = {
 	       "tg-flow-logs-YYYY-MM-DD.csv.gz) without --ibm-output (they are built whenever "
 	       "--ibm-output is set)"),
 	O_UINT("conn-timeout", conn_timeout, 1, 86400, "300", "SEC",
-	       "a connection idle longer than SEC seconds is over; its next packet begins a new one"),
+	       "a connection idle longer than SEC seconds is over; its next packet begins a new "
+	       "one"),
 	O_UINT("conn-max", conn_max, 1, 1u << 26, "131072", "N",
 	       "connections held at once for connection records; beyond it new ones are counted "
 	       "and their window's objects say skip data"),

@@ -245,7 +245,8 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_ft_create_with_zero_capacity_fails_einval),
 		cmocka_unit_test(test_ft_insert_then_update_same_flow),
 		cmocka_unit_test(test_ft_keys_differing_in_one_byte_are_distinct_flows),
-		cmocka_unit_test(test_ft_insert_when_full_returns_null_and_existing_flows_keep_counting),
+		cmocka_unit_test(
+			test_ft_insert_when_full_returns_null_and_existing_flows_keep_counting),
 		cmocka_unit_test(test_ft_reset_empties_table_and_allows_reuse),
 		cmocka_unit_test(test_ft_iteration_returns_every_entry_in_insertion_order),
 		cmocka_unit_test(test_ft_holds_full_capacity_of_random_keys),

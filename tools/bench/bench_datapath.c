@@ -472,11 +472,16 @@ static int
 parse_args(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"family", required_argument, NULL, 'f'}, {"proto", required_argument, NULL, 'p'},
-		{"flows", required_argument, NULL, 'n'},  {"dist", required_argument, NULL, 'd'},
-		{"zipf-s", required_argument, NULL, 's'}, {"packets", required_argument, NULL, 'P'},
-		{"reps", required_argument, NULL, 'r'},   {"table", required_argument, NULL, 't'},
-		{"cold", no_argument, NULL, 'c'},	  {"help", no_argument, NULL, 'h'},
+		{"family", required_argument, NULL, 'f'},
+		{"proto", required_argument, NULL, 'p'},
+		{"flows", required_argument, NULL, 'n'},
+		{"dist", required_argument, NULL, 'd'},
+		{"zipf-s", required_argument, NULL, 's'},
+		{"packets", required_argument, NULL, 'P'},
+		{"reps", required_argument, NULL, 'r'},
+		{"table", required_argument, NULL, 't'},
+		{"cold", no_argument, NULL, 'c'},
+		{"help", no_argument, NULL, 'h'},
 		{"conn-timeout", required_argument, NULL, 'C'},
 		{NULL, 0, NULL, 0},
 	};
