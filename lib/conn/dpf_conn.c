@@ -46,8 +46,9 @@ struct conn_entry {
 	uint8_t fins; /* bit per direction that sent a FIN */
 	bool live;    /* holds a connection (not only this window's records) */
 	bool terminated;
-	bool initiated;		     /* began in the window just closed */
-	bool touched;		     /* has records in the open window */
+	bool initiated; /* began in the window just closed */
+	bool touched;	/* has records in the open window */
+	bool cut; /* its flows were cut in the open window: cuts[cut_of[pos] - 1] (padding byte) */
 	struct conn_side win[2][2];  /* [action][direction], the open window */
 	struct dpf_flow_nat post[2]; /* post-NAT view per direction, first seen in the window */
 	uint64_t cum[2][2][2];	     /* [action][initiator 0, target 1][bytes 0, packets 1] */
@@ -55,9 +56,12 @@ struct conn_entry {
 	uint64_t last_ns;	     /* last packet of the closed windows */
 	uint64_t win_first_ns;	     /* this window's first and last packet */
 	uint64_t win_last_ns;
-	/* Segments of its flows in the open window (dpf_ft_segment()): a list
-	 * in the table's pieces, index + 1 (0: none). */
-	uint32_t piece_head;
+};
+
+/* A tuple whose flows were cut in the open window (kept beside the entries,
+ * which stay 384 bytes: six cache lines). */
+struct conn_cut {
+	uint32_t piece_head; /* its segments: a list in pieces, index + 1 (0: none) */
 	/* Flow logs of connections of this tuple that ended inside the window
 	 * just closed (before the one in win): early[early_first, + early_n). */
 	uint32_t early_first;
@@ -94,8 +98,11 @@ struct dpf_conn_table {
 	struct conn_piece *pieces;
 	const struct conn_piece **order;
 	struct dpf_conn_log *early;
+	struct conn_cut *cuts; /* max_pieces */
+	uint32_t *cut_of;      /* n_slots, by hash position: index + 1 in cuts, when entry.cut */
 	uint32_t max_pieces;
 	uint32_t n_pieces;
+	uint32_t n_cuts;
 	uint32_t n_early;
 	uint32_t iter_early;
 	/* n_slots, by hash position: a live connection's last packet, SLOT_FREE
@@ -142,6 +149,9 @@ conn_alloc(const struct dpf_conn_params *p, uint32_t n_slots)
 		 (conn_max_pieces(p) + 4) * sizeof(struct conn_piece *), false},
 		{offsetof(struct dpf_conn_table, early),
 		 2 * conn_max_pieces(p) * sizeof(struct dpf_conn_log), false},
+		{offsetof(struct dpf_conn_table, cuts),
+		 conn_max_pieces(p) * sizeof(struct conn_cut), false},
+		{offsetof(struct dpf_conn_table, cut_of), n_slots * sizeof(uint32_t), false},
 	};
 
 	return dpf_layout_new(p->name, sizeof(struct dpf_conn_table), parts, RTE_DIM(parts),
@@ -191,11 +201,11 @@ conn_reset_window(struct dpf_conn_table *t)
 		e->post_set = 0;
 		e->touched = false;
 		e->initiated = false;
-		e->piece_head = 0;
-		e->early_n = 0;
+		e->cut = false;
 	}
 	t->n_touched = 0;
 	t->n_pieces = 0;
+	t->n_cuts = 0;
 	t->n_early = 0;
 	t->closed = false;
 }
@@ -269,6 +279,45 @@ conn_side_add(struct conn_side *s, const struct conn_side *x)
 	s->flags_aws |= x->flags_aws;
 }
 
+/* The entry's cut record, made on its first segment. NULL: no room (segments summed). */
+static struct conn_cut *
+conn_cut_of(struct dpf_conn_table *t, struct conn_entry *e)
+{
+	uint32_t pos = (uint32_t)(e - t->entries);
+
+	if (!e->cut) {
+		if (t->n_cuts == t->max_pieces)
+			return NULL;
+		t->cuts[t->n_cuts] = (struct conn_cut){0};
+		t->cut_of[pos] = ++t->n_cuts;
+		e->cut = true;
+	}
+	return &t->cuts[t->cut_of[pos] - 1];
+}
+
+/* A segment row: one more piece of the tuple, or summed when there is no room. */
+static bool
+conn_apply_piece(struct dpf_conn_table *t, struct conn_entry *e, unsigned int dir,
+		 const struct dpf_record *r, const struct conn_side *x)
+{
+	struct conn_cut *c = t->n_pieces < t->max_pieces ? conn_cut_of(t, e) : NULL;
+	struct conn_piece *p;
+
+	if (c == NULL) {
+		t->st.segments_merged++;
+		return false;
+	}
+	p = &t->pieces[t->n_pieces++];
+	p->s = *x;
+	p->action = r->key.action;
+	p->dir = (uint8_t)dir;
+	p->why = r->seg_flags;
+	p->next = c->piece_head;
+	c->piece_head = t->n_pieces;
+	t->st.segments++;
+	return true;
+}
+
 /* Add a record to its connection's side of the window (a segment to its pieces). */
 static void
 conn_apply(struct dpf_conn_table *t, struct conn_entry *e, unsigned int dir,
@@ -286,20 +335,8 @@ conn_apply(struct dpf_conn_table *t, struct conn_entry *e, unsigned int dir,
 		e->touched = true;
 		t->touched[t->n_touched++] = (uint32_t)(e - t->entries);
 	}
-	if (r->log_status == DPF_LOG_SEGMENT && t->n_pieces < t->max_pieces) {
-		struct conn_piece *p = &t->pieces[t->n_pieces++];
-
-		p->s = x;
-		p->action = r->key.action;
-		p->dir = (uint8_t)dir;
-		p->why = r->seg_flags;
-		p->next = e->piece_head;
-		e->piece_head = t->n_pieces;
-		t->st.segments++;
-	} else {
-		t->st.segments_merged += r->log_status == DPF_LOG_SEGMENT;
+	if (likely(r->log_status != DPF_LOG_SEGMENT) || !conn_apply_piece(t, e, dir, r, &x))
 		conn_side_add(&e->win[r->key.action][dir], &x);
-	}
 	if (!(e->post_set & (1u << dir))) {
 		e->post[dir] = r->post;
 		e->post_set |= (uint8_t)(1u << dir);
@@ -617,12 +654,13 @@ piece_before(const struct conn_piece *x, const struct conn_piece *y)
 
 /* The entry's pieces and its sides (records of flows not cut), in time order. */
 static uint32_t
-conn_order_pieces(struct dpf_conn_table *t, const struct conn_entry *e, struct conn_piece side[4])
+conn_order_pieces(struct dpf_conn_table *t, const struct conn_entry *e, const struct conn_cut *c,
+		  struct conn_piece side[4])
 {
 	uint32_t n = 0, i, j, k = 0, pi;
 	unsigned int a, d;
 
-	for (pi = e->piece_head; pi != 0; pi = t->pieces[pi - 1].next)
+	for (pi = c->piece_head; pi != 0; pi = t->pieces[pi - 1].next)
 		t->order[n++] = &t->pieces[pi - 1];
 	for (a = 0; a < 2; a++)
 		for (d = 0; d < 2; d++)
@@ -643,18 +681,18 @@ conn_order_pieces(struct dpf_conn_table *t, const struct conn_entry *e, struct c
 
 /* The flow logs of the connection in e->win, which ended inside the window. */
 static void
-conn_keep_early(struct dpf_conn_table *t, struct conn_entry *e)
+conn_keep_early(struct dpf_conn_table *t, struct conn_entry *e, struct conn_cut *c)
 {
 	struct conn_dir_view v[2];
 	unsigned int a;
 
 	conn_views(e, v);
-	if (e->early_n == 0)
-		e->early_first = t->n_early;
+	if (c->early_n == 0)
+		c->early_first = t->n_early;
 	for (a = 0; a < 2; a++)
 		if (e->win[a][0].packets + e->win[a][1].packets != 0) {
 			conn_fill_log(e, a, &t->early[t->n_early++]);
-			e->early_n++;
+			c->early_n++;
 		}
 }
 
@@ -667,11 +705,11 @@ conn_keep_early(struct dpf_conn_table *t, struct conn_entry *e)
  * window and the ordinary flow logs.
  */
 static void
-conn_close_pieces(struct dpf_conn_table *t, struct conn_entry *e)
+conn_close_pieces(struct dpf_conn_table *t, struct conn_entry *e, struct conn_cut *c)
 {
 	struct conn_side conn[2][2], epoch[2][2];
 	struct conn_piece side[4];
-	uint32_t n = conn_order_pieces(t, e, side), i = 0, j, k;
+	uint32_t n = conn_order_pieces(t, e, c, side), i = 0, j, k;
 	bool have = false;
 
 	memset(conn, 0, sizeof(conn));
@@ -687,7 +725,7 @@ conn_close_pieces(struct dpf_conn_table *t, struct conn_entry *e)
 		conn_views(e, v);
 		if (have && conn_is_new(t, e, v, e->win_first_ns, syn)) {
 			memcpy(e->win, conn, sizeof(e->win));
-			conn_keep_early(t, e);
+			conn_keep_early(t, e, c);
 			memset(conn, 0, sizeof(conn));
 			memcpy(e->win, epoch, sizeof(e->win));
 		}
@@ -713,8 +751,8 @@ dpf_conn_window_close(struct dpf_conn_table *t, uint64_t window_end_ns)
 
 		if (i + PREFETCH_AHEAD < t->n_touched)
 			conn_prefetch(&t->entries[t->touched[i + PREFETCH_AHEAD]]);
-		if (t->entries[pos].piece_head != 0)
-			conn_close_pieces(t, &t->entries[pos]);
+		if (t->entries[pos].cut)
+			conn_close_pieces(t, &t->entries[pos], &t->cuts[t->cut_of[pos] - 1]);
 		else
 			conn_close_one(t, &t->entries[pos], -1);
 		t->last_seen[pos] = t->entries[pos].last_ns;
@@ -782,9 +820,12 @@ dpf_conn_log_next(struct dpf_conn_table *t, struct dpf_conn_log *l)
 		const struct conn_entry *e = &t->entries[t->touched[t->iter_pos]];
 		unsigned int a = t->iter_action;
 
-		if (a == 0 && t->iter_early < e->early_n) {
+		if (a == 0 && e->cut &&
+		    t->iter_early < t->cuts[t->cut_of[t->touched[t->iter_pos]] - 1].early_n) {
 			/* Connections of this tuple that ended inside the window: first. */
-			*l = t->early[e->early_first + t->iter_early++];
+			const struct conn_cut *c = &t->cuts[t->cut_of[t->touched[t->iter_pos]] - 1];
+
+			*l = t->early[c->early_first + t->iter_early++];
 			t->st.logs++;
 			return true;
 		}
