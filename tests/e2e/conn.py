@@ -5,9 +5,13 @@
 A capture built here (with tools/gencap.py's packet builders) holds TCP
 handshakes and teardowns, a RST, a SYN-only probe, UDP, IPv6, a connection
 across window boundaries, an idle timeout, a port reused after termination,
-replies an ACL rejects, ICMP and an empty window. dpflow's IBM objects are
-compared with tools/connmodel.py, a packet-by-packet model written from the
-issue's text, and must be byte-identical with --rxq 1 and --rxq 4.
+replies an ACL rejects, ICMP and an empty window; another holds connections
+that end and begin again on one 5-tuple, and idle gaps, inside one window
+(ibm_in_window). dpflow's IBM objects are compared with tools/connmodel.py, a
+packet-by-packet model written from the issue's text, and must be
+byte-identical with --rxq 1 and --rxq 4. Also: per-interface CRNs
+(ibm_crns), the daily tg-flow-logs files across restarts and killed runs
+(tg_restart), and the sample object the docs show (docs_sample_object).
 
 Usage: conn.py CASE
 Environment: DPFLOW, GENCAP, CONNMODEL, DATA (for e2e.py's helpers)
