@@ -1342,6 +1342,26 @@ def case_ibm_s3():
         check(len(local) == n_ibm, f"{len(local)} local objects")
         check({"cos/" + k: v for k, v in local.items()} == objs,
               f"bucket {sorted(objs)[:2]} vs local {sorted(local)[:2]}")
+        # A second run later the same day: the day's object is uploaded again,
+        # whole (the first run's rows, then the second's), as the local file.
+        cap2 = os.path.join(tmp, "conn2.pcap")
+        conn.build(cap2, conn.W + 600)
+        rc, out, err = run_dpflow(conn.base_opts(tmp, cap2, [
+            "--ibm-output", ibm, "--s3-prefix", "cos", "--s3-keep-local", "yes"]) +
+            s3_opts(f"http://127.0.0.1:{port}", aws), env=creds_env())
+        check(rc == 0, f"second run: exit {rc}: {err[-1500:]}")
+        check(counters(err).get("ibm tg-day-resumed") == "1", "the second run did not resume")
+        tg = {k: v for k, v in fetch_prefix(backend, "cos/", os.path.join(tmp, "fetch-2"))
+              .items() if k.startswith("cos/tg-flow-logs-")}
+        tg_local = conn.tg_day_files(aws)
+        check(sorted(tg) == ["cos/" + n for n in sorted(tg_local)] and len(tg) == 1,
+              f"second run: bucket {sorted(tg)} vs local {sorted(tg_local)}")
+        (n, rows), = tg_local.items()
+        check(tg["cos/" + n] == open(os.path.join(aws, n), "rb").read(), f"second run: {n} bytes")
+        want += [r for rows2 in conn.tg_model(cap2).values() for r in rows2]
+        check(sorted(json.dumps(r, sort_keys=True) for r in rows) ==
+              sorted(json.dumps(r, sort_keys=True) for r in want),
+              f"second run: the day's object has {len(rows)} rows, both runs {len(want)}")
 
 
 def case_ibm_duckdb():
