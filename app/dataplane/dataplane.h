@@ -28,6 +28,7 @@
 #include "clock.h"
 #include "common.h"
 #include "config.h"
+#include "dpf_ft.h"
 #include "dpf_nat.h"
 #include "dpf_nat_session.h"
 #include "dpf_pkt.h"
@@ -104,6 +105,19 @@ struct dpf_dataplane_params {
 };
 
 struct dpf_dataplane;
+
+/*
+ * Entries each flow table keeps for flows cut into segments (connection
+ * records on: --ibm-output or --connections yes), beyond --flows-per-core:
+ * the cuts never take a flow's place. The merge area counts them too.
+ */
+static inline uint32_t
+dpf_dataplane_segment_room(const struct dpf_options *o)
+{
+	return o->ibm_output != NULL || o->connections != 0
+		       ? dpf_ft_segment_room((uint32_t)o->flows_per_core)
+		       : 0;
+}
 
 /** Set up every RX core (tables, rings, sessions). @return NULL + rte_errno (logged) */
 struct dpf_dataplane *dpf_dataplane_create(const struct dpf_dataplane_params *p);

@@ -29,8 +29,8 @@ make_key(struct dpf_flow_key *k, uint32_t n)
 static struct dpf_ft *
 new_table(uint32_t capacity)
 {
-	struct dpf_ft_params p = {.name = "test_ft", .capacity = capacity, .socket_id = -1,
-				  .seed = 0x1234};
+	struct dpf_ft_params p = {
+		.name = "test_ft", .capacity = capacity, .socket_id = -1, .seed = 0x1234};
 	struct dpf_ft *ft = dpf_ft_create(&p);
 
 	assert_non_null(ft);
@@ -238,6 +238,40 @@ test_ft_segment_moves_counters_and_fails_when_full(void **state)
 	dpf_ft_free(ft);
 }
 
+/* With a segments' room, cuts never take a flow's place, nor flows the room. */
+static void
+test_ft_segment_room_is_kept_apart_from_flows(void **state)
+{
+	struct dpf_ft_params p = {
+		.name = "test_ft_room", .capacity = 2, .segments = 1, .socket_id = -1, .seed = 7};
+	struct dpf_ft *ft = dpf_ft_create(&p);
+	struct dpf_flow_key k[3];
+	struct dpf_flow_counters *c[3];
+	unsigned int i;
+
+	(void)state;
+	assert_non_null(ft);
+	for (i = 0; i < 3; i++)
+		make_key(&k[i], i + 1);
+	dpf_ft_lookup_or_insert_burst(ft, &k[0], 1, &c[0]);
+	dpf_flow_counters_add(c[0], 100, 10, 0x02);
+	assert_int_equal(dpf_ft_segment(ft, &k[0], c[0], DPF_SEG_SYN), 0);
+	dpf_flow_counters_add(c[0], 100, 20, 0x02);
+	/* The cut took the room: both flows still fit, a third does not. */
+	assert_int_equal(dpf_ft_lookup_or_insert_burst(ft, &k[1], 1, &c[1]), 1);
+	assert_non_null(c[1]);
+	assert_true(dpf_ft_is_full(ft));
+	assert_int_equal(dpf_ft_lookup_or_insert_burst(ft, &k[2], 1, &c[2]), 0);
+	assert_null(c[2]);
+	assert_int_equal(dpf_ft_count(ft), 3);
+	/* No room left for another cut. */
+	assert_int_equal(dpf_ft_segment(ft, &k[1], c[1], DPF_SEG_GAP), -ENOSPC);
+	dpf_ft_reset(ft);
+	assert_int_equal(dpf_ft_count(ft), 0);
+	assert_false(dpf_ft_is_full(ft));
+	dpf_ft_free(ft);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -251,6 +285,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_ft_iteration_returns_every_entry_in_insertion_order),
 		cmocka_unit_test(test_ft_holds_full_capacity_of_random_keys),
 		cmocka_unit_test(test_ft_segment_moves_counters_and_fails_when_full),
+		cmocka_unit_test(test_ft_segment_room_is_kept_apart_from_flows),
 	};
 
 	(void)argc;

@@ -587,6 +587,7 @@ main(int argc, char **argv)
 
 	heap0 = heap_used();
 	ftp.capacity = b.flows;
+	ftp.segments = b.conn_timeout != 0 ? dpf_ft_segment_room(b.flows) : 0;
 	ft = dpf_ft_create(&ftp);
 	if (ft == NULL) {
 		fprintf(stderr, "bench: flow table of %u: %s\n", b.flows, rte_strerror(rte_errno));
