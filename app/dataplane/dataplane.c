@@ -195,11 +195,10 @@ create_sessions(struct dpf_dataplane *dp, struct dpf_lcore *lc, const struct dpf
 static int
 create_shards(struct dpf_dataplane *dp, struct dpf_lcore *lc, int socket)
 {
-	struct dpf_ft_params ftp = {
-		.capacity = (uint32_t)dp->opt->flows_per_core,
-		.segments = dpf_dataplane_segment_room(dp->opt),
-		.socket_id = socket,
-		.seed = FT_SEED};
+	struct dpf_ft_params ftp = {.capacity = (uint32_t)dp->opt->flows_per_core,
+				    .segments = dpf_dataplane_segment_room(dp->opt),
+				    .socket_id = socket,
+				    .seed = FT_SEED};
 	unsigned int i;
 
 	for (i = 0; i < DPF_SHARD_DESCRIPTORS; i++) {
