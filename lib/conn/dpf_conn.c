@@ -669,7 +669,7 @@ conn_order_pieces(struct dpf_conn_table *t, const struct conn_entry *e, const st
 					.s = e->win[a][d], .action = (uint8_t)a, .dir = (uint8_t)d};
 				t->order[n++] = &side[k++];
 			}
-	for (i = 1; i < n; i++) { /* a handful, already nearly in order */
+	for (i = 1; i < n; i++) { /* few: a tuple has a segment per restart point */
 		const struct conn_piece *v = t->order[i];
 
 		for (j = i; j > 0 && piece_before(v, t->order[j - 1]); j--)
