@@ -189,8 +189,8 @@ static const struct opt_def opt_table[] = {
 	O_UINT("ibm-compress-level", ibm_compress_level, 1, 12, "6", "N",
 	       "gzip level of the IBM objects (libdeflate; 1 fastest, 12 smallest)"),
 	O_STR("ibm-collector-crn", ibm_collector_crn, NULL, "CRN",
-	      "collector_crn of the IBM objects (default built from region, account-id and "
-	      "flow-log-id; an [interface] section's collector-crn overrides it)"),
+	      "collector_crn of the IBM objects of interfaces whose [interface] section gives "
+	      "no collector-crn (default built from region, account-id and flow-log-id)"),
 	O_ENUM("ibm-nat-view", ibm_nat_view, yes_no_names, "no", "no|yes",
 	       "add the post-NAT view to each IBM flow log (dpflow_nat_* fields)"),
 	O_ENUM("connections", connections, yes_no_names, "no", "no|yes",
