@@ -933,13 +933,15 @@ crn_valid(const char *s)
 	return colons == 9;
 }
 
-/* A CRN the configuration gave (key, e.g. "instance-crn"), else the default. */
+/* A CRN the configuration gave (key, e.g. "instance-crn"), else the default
+ * of that resource type (e.g. "instance") and id. */
 static int
-iface_crn(char *out, const char *given, const char *key, const char *iface, const char *dflt_fmt,
+iface_crn(char *out, const char *given, const char *key, const char *iface, const char *type,
 	  const char *region, const char *account, const char *id)
 {
 	if (given == NULL) {
-		snprintf(out, CRN_MAX, dflt_fmt, region, account, id);
+		snprintf(out, CRN_MAX, "crn:v1:bluemix:public:is:%s:a/%s::%s:%s", region, account,
+			 type, id);
 		return 0;
 	}
 	if (!crn_valid(given)) {
@@ -973,19 +975,17 @@ iface_names(struct ibm_iface *f, const struct dpf_iface_meta *m, const struct dp
 		 acc, reg, vpc, sub, ins, vnic);
 	f->vnic_id = m->interface_id;
 	f->hour = NO_HOUR;
-	if (iface_crn(f->instance_crn, m->instance_crn, "instance-crn", m->interface_id,
-		      "crn:v1:bluemix:public:is:%s:a/%s::instance:%s", region, m->account_id,
-		      meta_or(m->instance_id, "unknown")) < 0 ||
-	    iface_crn(f->vpc_crn, m->vpc_crn, "vpc-crn", m->interface_id,
-		      "crn:v1:bluemix:public:is:%s:a/%s::vpc:%s", region, m->account_id,
-		      meta_or(m->vpc_id, "unknown")) < 0)
+	if (iface_crn(f->instance_crn, m->instance_crn, "instance-crn", m->interface_id, "instance",
+		      region, m->account_id, meta_or(m->instance_id, "unknown")) < 0 ||
+	    iface_crn(f->vpc_crn, m->vpc_crn, "vpc-crn", m->interface_id, "vpc", region,
+		      m->account_id, meta_or(m->vpc_id, "unknown")) < 0)
 		return -EINVAL;
 	/* --ibm-collector-crn is inherited: an interface section overrides it. */
 	return iface_crn(f->collector_crn, m->collector_crn,
 			 m->collector_crn == o->ibm_collector_crn ? "--ibm-collector-crn"
 								  : "collector-crn",
-			 m->interface_id, "crn:v1:bluemix:public:is:%s:a/%s::flow-log-collector:%s",
-			 meta_or(o->region, "unknown"), o->account_id, o->flow_log_id);
+			 m->interface_id, "flow-log-collector", meta_or(o->region, "unknown"),
+			 o->account_id, o->flow_log_id);
 }
 
 static int
