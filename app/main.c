@@ -300,8 +300,10 @@ start_pipeline(struct dpf_app *app)
 		.h = handles_of(app),
 		.in = dpf_dataplane_handoffs(app->dp),
 		.n_ifaces = dpf_ifmap_count(app->ifmap),
-		.max_flows = (uint32_t)RTE_MIN((uint64_t)UINT32_MAX,
-					       opts(app)->flows_per_core * rx_cores(app)),
+		.max_flows = (uint32_t)RTE_MIN(
+			(uint64_t)UINT32_MAX,
+			(opts(app)->flows_per_core + dpf_dataplane_segment_room(opts(app))) *
+				rx_cores(app)),
 		.socket_id = (int)rte_socket_id(),
 	};
 

@@ -140,8 +140,8 @@
 	O(UINT, "ibm-compress-level", ibm_compress_level, 1, 12, "6", "N",                         \
 	  "gzip level of the IBM objects (libdeflate; 1 fastest, 12 smallest)")                    \
 	O(STR, "ibm-collector-crn", ibm_collector_crn, NULL, "CRN",                                \
-	  "collector_crn of the IBM objects (default built from region, account-id and "           \
-	  "flow-log-id)")                                                                          \
+	  "collector_crn of the IBM objects of interfaces whose [interface] section gives no "     \
+	  "collector-crn (default built from region, account-id and flow-log-id)")                 \
 	/* ibm_nat_view: 0 no, 1 yes */                                                            \
 	O(ENUM, "ibm-nat-view", ibm_nat_view, yes_no_names, "no", "no|yes",                        \
 	  "add the post-NAT view to each IBM flow log (dpflow_nat_* fields)")                      \

@@ -474,6 +474,9 @@ dpf_config_free(struct dpf_config *c)
 		free((char *)m->az_id);
 		free((char *)m->sublocation_type);
 		free((char *)m->sublocation_id);
+		free((char *)m->instance_crn);
+		free((char *)m->vpc_crn);
+		free((char *)m->collector_crn);
 	}
 	pthread_mutex_destroy(&c->lock);
 	free(c);

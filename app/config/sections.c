@@ -33,6 +33,9 @@ static const struct {
 	{"az-id", offsetof(struct dpf_iface_meta, az_id)},
 	{"sublocation-type", offsetof(struct dpf_iface_meta, sublocation_type)},
 	{"sublocation-id", offsetof(struct dpf_iface_meta, sublocation_id)},
+	{"instance-crn", offsetof(struct dpf_iface_meta, instance_crn)},
+	{"vpc-crn", offsetof(struct dpf_iface_meta, vpc_crn)},
+	{"collector-crn", offsetof(struct dpf_iface_meta, collector_crn)},
 };
 
 static const char **

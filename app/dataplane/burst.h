@@ -455,6 +455,9 @@ rx_record(struct dpf_lcore *lc, struct burst *b, const bool views)
 		lc->iface_cnt[b->iface[i]].flows += out[i]->packets == 0;
 		if (unlikely(tun_ends) && b->keys[i].tun_type != 0)
 			rx_record_tun_ends(sh, out[i], &b->tun[i], b->t_ns[i]);
+		if (unlikely(dpf_lcore_conn_restart(lc, out[i], b->t_ns[i], b->pi[i].tcp_flags)))
+			dpf_lcore_conn_segment(lc, &b->keys[i], out[i], b->t_ns[i],
+					       b->pi[i].tcp_flags);
 		dpf_flow_counters_add(out[i], b->pi[i].l3_len, b->t_ns[i], b->pi[i].tcp_flags);
 		lc->cnt.logged_packets++;
 		lc->iface_cnt[b->iface[i]].packets++;

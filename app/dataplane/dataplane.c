@@ -197,8 +197,10 @@ create_sessions(struct dpf_dataplane *dp, struct dpf_lcore *lc, const struct dpf
 static int
 create_shards(struct dpf_dataplane *dp, struct dpf_lcore *lc, int socket)
 {
-	struct dpf_ft_params ftp = {
-		.capacity = (uint32_t)dp->opt->flows_per_core, .socket_id = socket, .seed = FT_SEED};
+	struct dpf_ft_params ftp = {.capacity = (uint32_t)dp->opt->flows_per_core,
+				    .segments = dpf_dataplane_segment_room(dp->opt),
+				    .socket_id = socket,
+				    .seed = FT_SEED};
 	unsigned int i;
 
 	for (i = 0; i < DPF_SHARD_DESCRIPTORS; i++) {
@@ -259,6 +261,8 @@ create_core(struct dpf_dataplane *dp, const struct dpf_dataplane_params *p, uint
 	lc->ho = &dp->handoffs.core[c];
 	lc->active_start_ns = UINT64_MAX;
 	lc->rs = dpf_rules_first(p->h.rules);
+	if (p->opt->ibm_output != NULL || p->opt->connections != 0)
+		lc->conn_gap_ns = p->opt->conn_timeout * 1000000000ull;
 	assign_queues(lc, p->h.ports);
 	lc->acl_rule_hits = rte_zmalloc_socket(
 		"dpf_acl_hits", (DPF_ACL_RUNTIME_MAX_RULES + 1) * sizeof(uint64_t),

@@ -28,6 +28,7 @@
 #include "clock.h"
 #include "common.h"
 #include "config.h"
+#include "dpf_ft.h"
 #include "dpf_nat.h"
 #include "dpf_nat_session.h"
 #include "dpf_pkt.h"
@@ -77,6 +78,10 @@
 	X(tx_dropped_unlogged, "tx-dropped-unlogged",                                              \
 	  "forward mode: unlogged frames (not-ip, unmatched, late) the peer port refused")         \
 	X(flows_created, "flows-created", "flows inserted in shards")                              \
+	X(conn_segments, "conn-segments",                                                          \
+	  "flows cut where a connection may restart (connection records)")                         \
+	X(conn_segments_lost, "conn-segments-lost",                                                \
+	  "cuts not made (table full, 255 segments): those connections stay one")                  \
 	X(frag_evicted, "frag-evicted", "first fragments that replaced another datagram's ports")  \
 	X(frag_without_first, "frag-without-first", "later fragments logged with ports 0")         \
 	X(windows_retired, "windows-retired", "shards handed to the pipeline")
@@ -107,6 +112,19 @@ struct dpf_dataplane_params {
 };
 
 struct dpf_dataplane;
+
+/*
+ * Entries each flow table keeps for flows cut into segments (connection
+ * records on: --ibm-output or --connections yes), beyond --flows-per-core:
+ * the cuts never take a flow's place. The merge area counts them too.
+ */
+static inline uint32_t
+dpf_dataplane_segment_room(const struct dpf_options *o)
+{
+	return o->ibm_output != NULL || o->connections != 0
+		       ? dpf_ft_segment_room((uint32_t)o->flows_per_core)
+		       : 0;
+}
 
 /** Set up every RX core (tables, rings, sessions). @return NULL + rte_errno (logged) */
 struct dpf_dataplane *dpf_dataplane_create(const struct dpf_dataplane_params *p);

@@ -105,6 +105,8 @@ inherit_meta(struct dpf_ifmap *m, const struct dpf_options *o)
 		INHERIT(sublocation_type);
 		INHERIT(sublocation_id);
 #undef INHERIT
+		if (mt->collector_crn == NULL)
+			mt->collector_crn = o->ibm_collector_crn;
 		m->metas[i] = *mt;
 	}
 }
@@ -247,7 +249,8 @@ dpf_ifmap_create(const struct dpf_ifmap_params *p)
 		const struct dpf_iface *ifc = dpf_config_iface(p->cfg, i);
 
 		if (!port_exists(p, ifc->port)) {
-			DPF_LOG(ERR, dataplane, "[interface %s]: port %u does not exist (%u ports)\n",
+			DPF_LOG(ERR, dataplane,
+				"[interface %s]: port %u does not exist (%u ports)\n",
 				ifc->meta.interface_id, ifc->port, p->n_ports);
 			rte_errno = EINVAL;
 			return NULL;

@@ -83,6 +83,9 @@ struct dpf_lcore {
 	uint64_t active_start_ns;
 	uint64_t active_end_ns;
 	const struct dpf_ruleset *rs; /* the rule set of the open window */
+	/* Connection records on: their timeout (ns), where flows are cut into
+	 * segments (segment.c); 0: off, nothing is cut. */
+	uint64_t conn_gap_ns;
 	struct dpf_frag_cache *frag;
 	struct dpf_conntrack *ct;     /* stateful ACL, NULL otherwise */
 	struct dpf_nat_sessions *nat; /* masquerade in forward mode, NULL otherwise */
@@ -113,6 +116,26 @@ struct dpf_lcore {
  * window [w, end) with a descriptor and a table from the free rings.
  */
 void dpf_lcore_open_window(struct dpf_lcore *lc, uint64_t w, uint64_t end);
+
+/*
+ * A packet of an existing flow may restart its connection (a TCP SYN
+ * without ACK, a gap longer than the connection timeout), or the reverse
+ * direction restarted (DPF_SEG_CUT): cut the flow's entry c so that the
+ * connection pass sees the packets before and after apart (segment.c).
+ * The RX lcore, before adding the packet to c.
+ */
+void dpf_lcore_conn_segment(struct dpf_lcore *lc, const struct dpf_flow_key *key,
+			    struct dpf_flow_counters *c, uint64_t t_ns, uint8_t tcp_flags);
+
+/* Whether a packet of a flow with counters c calls dpf_lcore_conn_segment(). */
+static inline bool
+dpf_lcore_conn_restart(const struct dpf_lcore *lc, const struct dpf_flow_counters *c, uint64_t t_ns,
+		       uint8_t tcp_flags)
+{
+	return lc->conn_gap_ns != 0 && c->packets != 0 &&
+	       ((tcp_flags & 0x12) == 0x02 || (c->seg_flags & DPF_SEG_CUT) != 0 ||
+		t_ns > c->last_ns + lc->conn_gap_ns);
+}
 
 /* Packet clock without the replay: the newest time any core has seen. */
 uint64_t dpf_lcore_newest_all(const struct dpf_dp_shared *sh);

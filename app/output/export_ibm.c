@@ -76,6 +76,7 @@ struct ibm_iface {
 	char prefix[KEY_MAX - 128]; /* ibm_vpc_flowlogs_v1/account=.../record-type=all */
 	char instance_crn[CRN_MAX];
 	char vpc_crn[CRN_MAX];
+	char collector_crn[CRN_MAX];
 	const char *vnic_id;
 	uint64_t hour; /* the hour folder the stream belongs to, NO_HOUR before the first */
 	char stream_id[20];
@@ -106,6 +107,10 @@ struct ibm_iface {
 	X(conns_active, "connections", LEVEL)                                                      \
 	X(conns_opened, "connections-opened", COUNT)                                               \
 	X(conns_expired, "connections-expired", COUNT)                                             \
+	/* Flows cut inside a window, kept apart (lib/conn); summed: more in a window than the     \
+	 * pass holds. */                                                                          \
+	X(conn_segments, "conn-segments", COUNT)                                                   \
+	X(conn_segments_merged, "conn-segments-merged", COUNT)                                     \
 	/* Temporary objects of a killed run, removed at start. */                                 \
 	X(leftovers_removed, "leftovers-removed", COUNT)                                           \
 	/* CPU time (us): records into the connection table, the longest connection pass of a      \
@@ -132,7 +137,6 @@ struct ibm {
 	uint16_t n_ifaces;
 	struct ibm_iface *ifs;
 	uint32_t *logs_of_iface;
-	char collector_crn[CRN_MAX];
 	struct time_text times[TIME_CACHE];
 	/* The object being written: its final path. */
 	char path[KEY_MAX + PATH_MAX];
@@ -469,7 +473,7 @@ object_begin(struct ibm *x, struct ibm_iface *f, uint64_t start_sec, uint64_t en
 		 "\"network_interface_id\":\"%s\",\"instance_crn\":\"%s\",\"vpc_crn\":\"%s\","
 		 "\"capture_start_time\":\"%s\",\"capture_end_time\":\"%s\",\"state\":\"%s\","
 		 "\"number_of_flow_logs\":%" PRIu32 ",\"flow_logs\":[",
-		 IBM_VERSION, x->collector_crn, f->vnic_id, f->instance_crn, f->vpc_crn, cst, cet,
+		 IBM_VERSION, f->collector_crn, f->vnic_id, f->instance_crn, f->vpc_crn, cst, cet,
 		 f->skip ? "skip data" : "ok", n_logs);
 	obj_puts(x, hdr);
 }
@@ -779,6 +783,8 @@ on_window_end(void *ctx, uint64_t window_end)
 	__atomic_store_n(&x->conns_active, st.active, __ATOMIC_RELAXED);
 	__atomic_store_n(&x->conns_opened, st.opened, __ATOMIC_RELAXED);
 	__atomic_store_n(&x->conns_expired, st.expired, __ATOMIC_RELAXED);
+	__atomic_store_n(&x->conn_segments, st.segments, __ATOMIC_RELAXED);
+	__atomic_store_n(&x->conn_segments_merged, st.segments_merged, __ATOMIC_RELAXED);
 }
 
 /* The records the connection table did not take: other protocols, or a full table. */
@@ -861,6 +867,9 @@ on_counters(void *ctx, struct dpf_export_counters *c)
 		dpf_export_counter(c, "tg-day-files", d.files);
 		dpf_export_counter(c, "tg-day-files-failed", d.files_failed);
 		dpf_export_counter(c, "tg-day-rows", d.rows);
+		dpf_export_counter(c, "tg-day-resumed", d.resumed);
+		dpf_export_counter(c, "tg-day-leftovers", d.leftovers);
+		dpf_export_counter(c, "tg-day-leftovers-failed", d.leftovers_failed);
 	}
 }
 
@@ -892,6 +901,7 @@ on_free(void *ctx)
 
 static const struct dpf_exporter_ops ibm_ops = {
 	.name = "ibm",
+	.segments = true,
 	.rows = on_rows,
 	.window_end = on_window_end,
 	.idle = on_idle,
@@ -901,9 +911,51 @@ static const struct dpf_exporter_ops ibm_ops = {
 	.free = on_free,
 };
 
-/* Names and CRNs of one interface, from its metadata. */
-static void
-iface_names(struct ibm_iface *f, const struct dpf_iface_meta *m)
+/*
+ * A CRN as IBM writes them (crn:v1:...: ten ':'-separated segments), in
+ * characters that need no escaping in JSON or in a CSV field.
+ */
+static bool
+crn_valid(const char *s)
+{
+	unsigned int colons = 0;
+	const char *p;
+
+	if (strncmp(s, "crn:", 4) != 0 || strlen(s) >= CRN_MAX)
+		return false;
+	for (p = s; *p != '\0'; p++) {
+		if (*p <= ' ' || *p > '~' || *p == '"' || *p == '\\' || *p == ',')
+			return false;
+		colons += *p == ':';
+	}
+	return colons == 9;
+}
+
+/* A CRN the configuration gave (key, e.g. "instance-crn"), else the default
+ * of that resource type (e.g. "instance") and id. */
+static int
+iface_crn(char *out, const char *given, const char *key, const char *iface, const char *type,
+	  const char *region, const char *account, const char *id)
+{
+	if (given == NULL) {
+		snprintf(out, CRN_MAX, "crn:v1:bluemix:public:is:%s:a/%s::%s:%s", region, account,
+			 type, id);
+		return 0;
+	}
+	if (!crn_valid(given)) {
+		DPF_LOG(ERR, output,
+			"[interface %s] %s '%s': not a CRN (crn:v1:...: ten ':'-separated "
+			"segments, printable, no '\"', '\\' or ',', under %d characters)\n",
+			iface, key, given, CRN_MAX);
+		return -EINVAL;
+	}
+	snprintf(out, CRN_MAX, "%s", given);
+	return 0;
+}
+
+/* Names and CRNs of one interface, from its metadata. @return 0 or -EINVAL (logged) */
+static int
+iface_names(struct ibm_iface *f, const struct dpf_iface_meta *m, const struct dpf_options *o)
 {
 	char acc[FIELD_MAX], reg[FIELD_MAX], vpc[FIELD_MAX], sub[FIELD_MAX], ins[FIELD_MAX],
 		vnic[FIELD_MAX];
@@ -919,13 +971,19 @@ iface_names(struct ibm_iface *f, const struct dpf_iface_meta *m)
 		 "ibm_vpc_flowlogs_v1/account=%s/region=%s/vpc-id=%s/subnet-id=%s/"
 		 "endpoint-type=vnics/instance-id=%s/vnic-id=%s/record-type=all",
 		 acc, reg, vpc, sub, ins, vnic);
-	snprintf(f->instance_crn, sizeof(f->instance_crn),
-		 "crn:v1:bluemix:public:is:%s:a/%s::instance:%s", region, m->account_id,
-		 meta_or(m->instance_id, "unknown"));
-	snprintf(f->vpc_crn, sizeof(f->vpc_crn), "crn:v1:bluemix:public:is:%s:a/%s::vpc:%s", region,
-		 m->account_id, meta_or(m->vpc_id, "unknown"));
 	f->vnic_id = m->interface_id;
 	f->hour = NO_HOUR;
+	if (iface_crn(f->instance_crn, m->instance_crn, "instance-crn", m->interface_id, "instance",
+		      region, m->account_id, meta_or(m->instance_id, "unknown")) < 0 ||
+	    iface_crn(f->vpc_crn, m->vpc_crn, "vpc-crn", m->interface_id, "vpc", region,
+		      m->account_id, meta_or(m->vpc_id, "unknown")) < 0)
+		return -EINVAL;
+	/* --ibm-collector-crn is inherited: an interface section overrides it. */
+	return iface_crn(f->collector_crn, m->collector_crn,
+			 m->collector_crn == o->ibm_collector_crn ? "--ibm-collector-crn"
+								  : "collector-crn",
+			 m->interface_id, "flow-log-collector", meta_or(o->region, "unknown"),
+			 o->account_id, o->flow_log_id);
 }
 
 static int
@@ -946,13 +1004,8 @@ ibm_setup(struct ibm *x, const struct dpf_options *o, const struct dpf_ifmap *if
 	if (x->ifs == NULL || x->logs_of_iface == NULL)
 		return -ENOMEM;
 	for (i = 0; i < x->n_ifaces; i++)
-		iface_names(&x->ifs[i], &fc->ifaces[i]);
-	if (o->ibm_collector_crn != NULL)
-		snprintf(x->collector_crn, sizeof(x->collector_crn), "%s", o->ibm_collector_crn);
-	else
-		snprintf(x->collector_crn, sizeof(x->collector_crn),
-			 "crn:v1:bluemix:public:is:%s:a/%s::flow-log-collector:%s",
-			 meta_or(o->region, "unknown"), o->account_id, o->flow_log_id);
+		if (iface_names(&x->ifs[i], &fc->ifaces[i], o) < 0)
+			return -EINVAL;
 	/* libdeflate's gzip header has no time: objects are byte-identical
 	 * from run to run. */
 	x->gz = libdeflate_alloc_compressor((int)o->ibm_compress_level);

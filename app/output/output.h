@@ -30,7 +30,7 @@
 #include "dpf_store.h"
 #include "run.h"
 
-#define DPF_EXPORT_COUNTERS_MAX 24 /* at most 32: the gauges' bits */
+#define DPF_EXPORT_COUNTERS_MAX 32 /* at most 32: the gauges' bits */
 
 /*
  * Every exporter's counters in one shape: what it received and lost, then
@@ -69,6 +69,8 @@ dpf_export_gauge(struct dpf_export_counters *c, const char *name, uint64_t value
 /* Any callback may be NULL. */
 struct dpf_exporter_ops {
 	const char *name;
+	/* rows also gets the DPF_LOG_SEGMENT rows (connection records only). */
+	bool segments;
 	/* Rows of a window, in output order (several calls per window). */
 	void (*rows)(void *ctx, const struct dpf_record *recs, uint32_t n);
 	/* Every row ending before window_end (Unix seconds) has been given. */

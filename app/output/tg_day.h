@@ -9,7 +9,9 @@
  * rows are appended as one gzip member to a hidden temporary file (a
  * multi-member gzip stream, which gunzip and zlib read as one); the file is
  * renamed to its final name and published (S3 uploads it under
- * --s3-prefix) when a window of a later day closes and at stop.
+ * --s3-prefix) when a window of a later day closes and at stop. A day's
+ * file an earlier run published is continued, not replaced, and a killed
+ * run's temporaries are finished at the first window (tg_day.c).
  *
  * Writer thread only (export_ibm.c owns the handle).
  */
@@ -24,9 +26,12 @@ struct dpf_tg_day;
 
 /* Counters, read by any thread with relaxed loads. */
 struct dpf_tg_day_counters {
-	uint64_t files;	       /* day files published */
-	uint64_t files_failed; /* day files the disk refused (their rows are lost) */
-	uint64_t rows;	       /* rows written into published files */
+	uint64_t files;		   /* day files published */
+	uint64_t files_failed;	   /* day files the disk refused (their rows are lost) */
+	uint64_t rows;		   /* rows written into published files */
+	uint64_t resumed;	   /* days an earlier run had published, continued */
+	uint64_t leftovers;	   /* a killed run's temporaries finished (published) */
+	uint64_t leftovers_failed; /* ... that could not be (left where they are) */
 };
 
 /* A day writer into dir, or NULL with errno (ENOMEM). level: libdeflate's. */

@@ -83,6 +83,26 @@ dpf_writer_published(struct dpf_writer *w, const char *path)
 			w->ex[i].ops->file_published(w->ex[i].ctx, path);
 }
 
+/*
+ * The rows of a batch to an exporter that does not take segments: the runs
+ * between them (segments are rare: flows cut inside a window for connection
+ * records; usually this is one call).
+ */
+static void
+rows_without_segments(const struct exporter *e, const struct dpf_batch *b)
+{
+	uint32_t i = 0, j;
+
+	while (i < b->n) {
+		for (j = i; j < b->n && b->recs[j].log_status != DPF_LOG_SEGMENT; j++)
+			;
+		if (j > i)
+			e->ops->rows(e->ctx, b->recs + i, j - i);
+		for (i = j; i < b->n && b->recs[i].log_status == DPF_LOG_SEGMENT; i++)
+			;
+	}
+}
+
 /* One batch to every exporter. */
 static void
 fan_out(struct dpf_writer *w, const struct dpf_batch *b)
@@ -92,8 +112,10 @@ fan_out(struct dpf_writer *w, const struct dpf_batch *b)
 	for (i = 0; i < w->n; i++) {
 		const struct exporter *e = &w->ex[i];
 
-		if (e->ops->rows != NULL && b->n > 0)
+		if (e->ops->rows != NULL && b->n > 0 && e->ops->segments)
 			e->ops->rows(e->ctx, b->recs, b->n);
+		else if (e->ops->rows != NULL && b->n > 0)
+			rows_without_segments(e, b);
 		if (e->ops->window_end != NULL && b->type == DPF_BATCH_WINDOW_END)
 			e->ops->window_end(e->ctx, b->window_end);
 	}

@@ -46,8 +46,9 @@ struct conn_entry {
 	uint8_t fins; /* bit per direction that sent a FIN */
 	bool live;    /* holds a connection (not only this window's records) */
 	bool terminated;
-	bool initiated;		     /* began in the window just closed */
-	bool touched;		     /* has records in the open window */
+	bool initiated; /* began in the window just closed */
+	bool touched;	/* has records in the open window */
+	bool cut; /* its flows were cut in the open window: cuts[cut_of[pos] - 1] (padding byte) */
 	struct conn_side win[2][2];  /* [action][direction], the open window */
 	struct dpf_flow_nat post[2]; /* post-NAT view per direction, first seen in the window */
 	uint64_t cum[2][2][2];	     /* [action][initiator 0, target 1][bytes 0, packets 1] */
@@ -55,6 +56,26 @@ struct conn_entry {
 	uint64_t last_ns;	     /* last packet of the closed windows */
 	uint64_t win_first_ns;	     /* this window's first and last packet */
 	uint64_t win_last_ns;
+};
+
+/* A tuple whose flows were cut in the open window (kept beside the entries,
+ * which stay 384 bytes: six cache lines). */
+struct conn_cut {
+	uint32_t piece_head; /* its segments: a list in pieces, index + 1 (0: none) */
+	/* Flow logs of connections of this tuple that ended inside the window
+	 * just closed (before the one in win): early[early_first, + early_n). */
+	uint32_t early_first;
+	uint32_t early_n;
+};
+
+/* One segment of a direction's flow (a DPF_LOG_SEGMENT row), or a record's
+ * side, as the window-close pass orders them by time. */
+struct conn_piece {
+	struct conn_side s;
+	uint32_t next; /* the entry's next piece, index + 1 (0: none) */
+	uint8_t action;
+	uint8_t dir;
+	uint8_t why; /* DPF_SEG_SYN / DPF_SEG_GAP: a connection may restart here */
 };
 
 struct dpf_conn_table {
@@ -72,6 +93,18 @@ struct dpf_conn_table {
 	uint32_t *sorted;    /* scratch for sorting touched by interface */
 	uint32_t *per_iface; /* [UINT16_MAX + 1] counts, then offsets, for that sort */
 	struct conn_entry *entries; /* n_slots, by hash position */
+	/* The window's segments (max_pieces), their order at close (+ 4 sides),
+	 * and the flow logs of connections that ended inside it (2 a piece). */
+	struct conn_piece *pieces;
+	const struct conn_piece **order;
+	struct dpf_conn_log *early;
+	struct conn_cut *cuts; /* max_pieces */
+	uint32_t *cut_of;      /* n_slots, by hash position: index + 1 in cuts, when entry.cut */
+	uint32_t max_pieces;
+	uint32_t n_pieces;
+	uint32_t n_cuts;
+	uint32_t n_early;
+	uint32_t iter_early;
 	/* n_slots, by hash position: a live connection's last packet, SLOT_FREE
 	 * otherwise. The expiry scan reads this, not the entries (50 times larger). */
 	uint64_t *last_seen;
@@ -84,6 +117,14 @@ dpf_conn_free(struct dpf_conn_table *t)
 		return;
 	rte_hash_free(t->hash);
 	rte_free(t); /* the arrays are in the same allocation */
+}
+
+/* Segments a window holds apart: flows cut inside a window are few (port
+ * reuse, idle gaps); beyond this they are summed as before (segments_merged). */
+static uint32_t
+conn_max_pieces(const struct dpf_conn_params *p)
+{
+	return p->capacity / 16 + 256;
 }
 
 /*
@@ -102,6 +143,15 @@ conn_alloc(const struct dpf_conn_params *p, uint32_t n_slots)
 		{offsetof(struct dpf_conn_table, per_iface), (UINT16_MAX + 1) * sizeof(uint32_t),
 		 false},
 		{offsetof(struct dpf_conn_table, last_seen), n_slots * sizeof(uint64_t), false},
+		{offsetof(struct dpf_conn_table, pieces),
+		 conn_max_pieces(p) * sizeof(struct conn_piece), false},
+		{offsetof(struct dpf_conn_table, order),
+		 (conn_max_pieces(p) + 4) * sizeof(struct conn_piece *), false},
+		{offsetof(struct dpf_conn_table, early),
+		 2 * conn_max_pieces(p) * sizeof(struct dpf_conn_log), false},
+		{offsetof(struct dpf_conn_table, cuts),
+		 conn_max_pieces(p) * sizeof(struct conn_cut), false},
+		{offsetof(struct dpf_conn_table, cut_of), n_slots * sizeof(uint32_t), false},
 	};
 
 	return dpf_layout_new(p->name, sizeof(struct dpf_conn_table), parts, RTE_DIM(parts),
@@ -124,6 +174,7 @@ dpf_conn_create(const struct dpf_conn_params *p)
 		return NULL; /* rte_errno set */
 	t->capacity = p->capacity;
 	t->timeout_ns = p->timeout_ns;
+	t->max_pieces = conn_max_pieces(p);
 	t->n_slots = entries + 1;
 	for (uint32_t i = 0; i < t->n_slots; i++)
 		t->last_seen[i] = SLOT_FREE;
@@ -150,8 +201,12 @@ conn_reset_window(struct dpf_conn_table *t)
 		e->post_set = 0;
 		e->touched = false;
 		e->initiated = false;
+		e->cut = false;
 	}
 	t->n_touched = 0;
+	t->n_pieces = 0;
+	t->n_cuts = 0;
+	t->n_early = 0;
 	t->closed = false;
 }
 
@@ -200,32 +255,94 @@ conn_find_or_add(struct dpf_conn_table *t, const struct dpf_flow_key *key)
 	return e;
 }
 
+/* A flow record, or a segment of one (the record of a flow cut into segments
+ * is taken as its segments, which follow it: the record itself is skipped). */
 static bool
 conn_record_ok(const struct dpf_record *r)
 {
-	return r->log_status == DPF_LOG_OK && dpf_conn_proto(r->key.proto) && r->packets != 0 &&
+	return (r->log_status == DPF_LOG_OK || r->log_status == DPF_LOG_SEGMENT) &&
+	       dpf_conn_proto(r->key.proto) && r->packets != 0 &&
 	       r->key.action <= DPF_ACTION_REJECT;
 }
 
-/* Add a record to its connection's side of the window. */
+static bool
+conn_record_skip(const struct dpf_record *r)
+{
+	return r->log_status == DPF_LOG_OK && r->segments;
+}
+
+static void
+conn_side_add(struct conn_side *s, const struct conn_side *x)
+{
+	if (x->packets == 0)
+		return;
+	if (s->packets == 0 || x->first_ns < s->first_ns)
+		s->first_ns = x->first_ns;
+	s->last_ns = RTE_MAX(s->last_ns, x->last_ns);
+	s->packets += x->packets;
+	s->bytes += x->bytes;
+	s->flags_all |= x->flags_all;
+	s->flags_aws |= x->flags_aws;
+}
+
+/* The entry's cut record, made on its first segment. NULL: no room (segments summed). */
+static struct conn_cut *
+conn_cut_of(struct dpf_conn_table *t, struct conn_entry *e)
+{
+	uint32_t pos = (uint32_t)(e - t->entries);
+
+	if (!e->cut) {
+		if (t->n_cuts == t->max_pieces)
+			return NULL;
+		t->cuts[t->n_cuts] = (struct conn_cut){0};
+		t->cut_of[pos] = ++t->n_cuts;
+		e->cut = true;
+	}
+	return &t->cuts[t->cut_of[pos] - 1];
+}
+
+/* A segment row: one more piece of the tuple, or summed when there is no room. */
+static bool
+conn_apply_piece(struct dpf_conn_table *t, struct conn_entry *e, unsigned int dir,
+		 const struct dpf_record *r, const struct conn_side *x)
+{
+	struct conn_cut *c = t->n_pieces < t->max_pieces ? conn_cut_of(t, e) : NULL;
+	struct conn_piece *p;
+
+	if (c == NULL) {
+		t->st.segments_merged++;
+		return false;
+	}
+	p = &t->pieces[t->n_pieces++];
+	p->s = *x;
+	p->action = r->key.action;
+	p->dir = (uint8_t)dir;
+	p->why = r->seg_flags;
+	p->next = c->piece_head;
+	c->piece_head = t->n_pieces;
+	t->st.segments++;
+	return true;
+}
+
+/* Add a record to its connection's side of the window (a segment to its pieces). */
 static void
 conn_apply(struct dpf_conn_table *t, struct conn_entry *e, unsigned int dir,
 	   const struct dpf_record *r)
 {
-	struct conn_side *s = &e->win[r->key.action][dir];
+	const struct conn_side x = {.packets = r->packets,
+				    .bytes = r->bytes,
+				    .first_ns = r->first_ns,
+				    .last_ns = r->last_ns,
+				    .flags_all = r->tcp_flags_all,
+				    .flags_aws = r->tcp_flags_aws};
 
 	t->st.records++;
 	if (!e->touched) {
 		e->touched = true;
 		t->touched[t->n_touched++] = (uint32_t)(e - t->entries);
 	}
-	if (s->packets == 0 || r->first_ns < s->first_ns)
-		s->first_ns = r->first_ns;
-	s->last_ns = RTE_MAX(s->last_ns, r->last_ns);
-	s->packets += r->packets;
-	s->bytes += r->bytes;
-	s->flags_all |= r->tcp_flags_all;
-	s->flags_aws |= r->tcp_flags_aws;
+	if (likely(r->log_status != DPF_LOG_SEGMENT) || !conn_apply_piece(t, e, dir, r, &x))
+		conn_side_add(&e->win[r->key.action][dir], &x);
 	if (!(e->post_set & (1u << dir))) {
 		e->post[dir] = r->post;
 		e->post_set |= (uint8_t)(1u << dir);
@@ -256,6 +373,8 @@ dpf_conn_add(struct dpf_conn_table *t, const struct dpf_record *r)
 		return -EINVAL;
 	if (t->closed)
 		conn_reset_window(t);
+	if (conn_record_skip(r))
+		return 0;
 	return conn_add_one(t, r, &key, conn_key(&key, &r->key));
 }
 
@@ -300,6 +419,8 @@ conn_add_chunk(struct dpf_conn_table *t, const struct dpf_record *r, uint32_t n,
 				rc[i] = -EINVAL;
 			continue;
 		}
+		if (conn_record_skip(&r[i]))
+			continue;
 		dir[m] = (uint8_t)conn_key(&keys[m], &r[i].key);
 		kp[m] = &keys[m];
 		idx[m++] = i;
@@ -355,21 +476,20 @@ struct conn_dir_view {
 static void
 conn_dir_view(const struct conn_entry *e, unsigned int dir, struct conn_dir_view *v)
 {
+	struct conn_side sum = {0};
 	unsigned int a;
 
 	memset(v, 0, sizeof(*v));
 	for (a = 0; a < 2; a++) {
 		const struct conn_side *s = &e->win[a][dir];
 
-		if (s->packets == 0)
-			continue;
-		if (v->packets == 0 || s->first_ns < v->first_ns)
-			v->first_ns = s->first_ns;
-		v->last_ns = RTE_MAX(v->last_ns, s->last_ns);
-		v->packets += s->packets;
-		v->flags_all |= s->flags_all;
-		v->pure_syn |= (s->flags_aws & (TCP_SYN | TCP_ACK)) == TCP_SYN;
+		conn_side_add(&sum, s);
+		v->pure_syn |= s->packets != 0 && (s->flags_aws & (TCP_SYN | TCP_ACK)) == TCP_SYN;
 	}
+	v->packets = sum.packets;
+	v->first_ns = sum.first_ns;
+	v->last_ns = sum.last_ns;
+	v->flags_all = sum.flags_all;
 }
 
 /*
@@ -387,30 +507,46 @@ conn_first_dir(const struct conn_dir_view v[2])
 	return !v[0].pure_syn && v[1].pure_syn;
 }
 
+/*
+ * syn: whether the packets begin with a TCP SYN without ACK: 1 or 0 for a
+ * segment that begins where a connection may restart (its first packet is
+ * known), -1 for the window's first packets of a tuple, where a bare SYN
+ * anywhere in them counts (records carry no more).
+ */
 static bool
 conn_is_new(const struct dpf_conn_table *t, const struct conn_entry *e,
-	    const struct conn_dir_view v[2], uint64_t first_ns)
+	    const struct conn_dir_view v[2], uint64_t first_ns, int syn)
 {
 	if (!e->live)
 		return true;
 	if (first_ns > e->last_ns && first_ns - e->last_ns > t->timeout_ns)
 		return true;
-	return e->terminated && e->key.proto == 6 && (v[0].pure_syn || v[1].pure_syn);
+	if (syn < 0)
+		syn = v[0].pure_syn || v[1].pure_syn;
+	return e->terminated && e->key.proto == 6 && syn;
 }
 
+/* The views of the window's sides, and the window's first and last packet. */
 static void
-conn_close_one(struct dpf_conn_table *t, struct conn_entry *e)
+conn_views(struct conn_entry *e, struct conn_dir_view v[2])
 {
-	struct conn_dir_view v[2];
-	unsigned int a, d;
-
 	conn_dir_view(e, 0, &v[0]);
 	conn_dir_view(e, 1, &v[1]);
 	e->win_first_ns = v[0].packets == 0   ? v[1].first_ns
 			  : v[1].packets == 0 ? v[0].first_ns
 					      : RTE_MIN(v[0].first_ns, v[1].first_ns);
 	e->win_last_ns = RTE_MAX(v[0].last_ns, v[1].last_ns);
-	if (conn_is_new(t, e, v, e->win_first_ns)) {
+}
+
+/* The window's sides (e->win) into the connection: a new one, or more of it. */
+static void
+conn_close_one(struct dpf_conn_table *t, struct conn_entry *e, int syn)
+{
+	struct conn_dir_view v[2];
+	unsigned int a, d;
+
+	conn_views(e, v);
+	if (conn_is_new(t, e, v, e->win_first_ns, syn)) {
 		e->live = true;
 		e->initiated = true;
 		e->init_dir = conn_first_dir(v);
@@ -505,6 +641,108 @@ dpf_conn_log_rewind(struct dpf_conn_table *t)
 {
 	t->iter_pos = 0;
 	t->iter_action = 0;
+	t->iter_early = 0;
+}
+
+static void conn_fill_log(const struct conn_entry *e, unsigned int a, struct dpf_conn_log *l);
+
+/* Time order; a piece that is no restart point first at the same time (it
+ * belongs to what came before), then by direction and action. */
+static bool
+piece_before(const struct conn_piece *x, const struct conn_piece *y)
+{
+	if (x->s.first_ns != y->s.first_ns)
+		return x->s.first_ns < y->s.first_ns;
+	if ((x->why != 0) != (y->why != 0))
+		return x->why == 0;
+	return x->dir != y->dir ? x->dir < y->dir : x->action < y->action;
+}
+
+/* The entry's pieces and its sides (records of flows not cut), in time order. */
+static uint32_t
+conn_order_pieces(struct dpf_conn_table *t, const struct conn_entry *e, const struct conn_cut *c,
+		  struct conn_piece side[4])
+{
+	uint32_t n = 0, i, j, k = 0, pi;
+	unsigned int a, d;
+
+	for (pi = c->piece_head; pi != 0; pi = t->pieces[pi - 1].next)
+		t->order[n++] = &t->pieces[pi - 1];
+	for (a = 0; a < 2; a++)
+		for (d = 0; d < 2; d++)
+			if (e->win[a][d].packets != 0) {
+				side[k] = (struct conn_piece){
+					.s = e->win[a][d], .action = (uint8_t)a, .dir = (uint8_t)d};
+				t->order[n++] = &side[k++];
+			}
+	for (i = 1; i < n; i++) { /* few: a tuple has a segment per restart point */
+		const struct conn_piece *v = t->order[i];
+
+		for (j = i; j > 0 && piece_before(v, t->order[j - 1]); j--)
+			t->order[j] = t->order[j - 1];
+		t->order[j] = v;
+	}
+	return n;
+}
+
+/* The flow logs of the connection in e->win, which ended inside the window. */
+static void
+conn_keep_early(struct dpf_conn_table *t, struct conn_entry *e, struct conn_cut *c)
+{
+	struct conn_dir_view v[2];
+	unsigned int a;
+
+	conn_views(e, v);
+	if (c->early_n == 0)
+		c->early_first = t->n_early;
+	for (a = 0; a < 2; a++)
+		if (e->win[a][0].packets + e->win[a][1].packets != 0) {
+			conn_fill_log(e, a, &t->early[t->n_early++]);
+			c->early_n++;
+		}
+}
+
+/*
+ * A tuple whose flows were cut inside the window (dpf_ft_segment()): its
+ * pieces in time order, an epoch from each restart point to the next, each
+ * epoch into the connection as a window's records would be. An epoch that
+ * begins a new connection first sets the one before aside as flow logs of
+ * its own (early); the last connection stays in the entry, for the next
+ * window and the ordinary flow logs.
+ */
+static void
+conn_close_pieces(struct dpf_conn_table *t, struct conn_entry *e, struct conn_cut *c)
+{
+	struct conn_side conn[2][2], epoch[2][2];
+	struct conn_piece side[4];
+	uint32_t n = conn_order_pieces(t, e, c, side), i = 0, j, k;
+	bool have = false;
+
+	memset(conn, 0, sizeof(conn));
+	while (i < n) {
+		int syn = i == 0 ? -1 : (t->order[i]->why & DPF_SEG_SYN) != 0;
+		struct conn_dir_view v[2];
+
+		memset(epoch, 0, sizeof(epoch));
+		for (j = i; j < n && (j == i || t->order[j]->why == 0); j++)
+			conn_side_add(&epoch[t->order[j]->action][t->order[j]->dir],
+				      &t->order[j]->s);
+		memcpy(e->win, epoch, sizeof(e->win));
+		conn_views(e, v);
+		if (have && conn_is_new(t, e, v, e->win_first_ns, syn)) {
+			memcpy(e->win, conn, sizeof(e->win));
+			conn_keep_early(t, e, c);
+			memset(conn, 0, sizeof(conn));
+			memcpy(e->win, epoch, sizeof(e->win));
+		}
+		conn_close_one(t, e, syn);
+		for (k = 0; k < 4; k++)
+			conn_side_add(&conn[k / 2][k % 2], &epoch[k / 2][k % 2]);
+		have = true;
+		i = j;
+	}
+	memcpy(e->win, conn, sizeof(e->win));
+	conn_views(e, (struct conn_dir_view[2]){0});
 }
 
 uint32_t
@@ -519,14 +757,17 @@ dpf_conn_window_close(struct dpf_conn_table *t, uint64_t window_end_ns)
 
 		if (i + PREFETCH_AHEAD < t->n_touched)
 			conn_prefetch(&t->entries[t->touched[i + PREFETCH_AHEAD]]);
-		conn_close_one(t, &t->entries[pos]);
+		if (t->entries[pos].cut)
+			conn_close_pieces(t, &t->entries[pos], &t->cuts[t->cut_of[pos] - 1]);
+		else
+			conn_close_one(t, &t->entries[pos], -1);
 		t->last_seen[pos] = t->entries[pos].last_ns;
 	}
 	conn_expire(t, window_end_ns);
 	conn_group_by_iface(t);
 	t->closed = true;
 	dpf_conn_log_rewind(t);
-	return t->n_touched;
+	return t->n_touched + t->n_early;
 }
 
 static void
@@ -585,10 +826,20 @@ dpf_conn_log_next(struct dpf_conn_table *t, struct dpf_conn_log *l)
 		const struct conn_entry *e = &t->entries[t->touched[t->iter_pos]];
 		unsigned int a = t->iter_action;
 
+		if (a == 0 && e->cut &&
+		    t->iter_early < t->cuts[t->cut_of[t->touched[t->iter_pos]] - 1].early_n) {
+			/* Connections of this tuple that ended inside the window: first. */
+			const struct conn_cut *c = &t->cuts[t->cut_of[t->touched[t->iter_pos]] - 1];
+
+			*l = t->early[c->early_first + t->iter_early++];
+			t->st.logs++;
+			return true;
+		}
 		if (a == 0 && t->iter_pos + PREFETCH_AHEAD < t->n_touched)
 			conn_prefetch(&t->entries[t->touched[t->iter_pos + PREFETCH_AHEAD]]);
 		if (++t->iter_action == 2) {
 			t->iter_action = 0;
+			t->iter_early = 0;
 			t->iter_pos++;
 		}
 		if (e->win[a][0].packets + e->win[a][1].packets == 0)

@@ -15,10 +15,14 @@
  *
  * Input is per window, not per packet (doc/records.md, "Connection
  * records"): a record gives a direction's packets, bytes, first and last
- * packet times (ns) and the OR of its TCP flags in the window. So a
- * connection is split from its predecessor (idle longer than the timeout,
- * or a SYN without ACK after termination) only at a window boundary: two
- * connections of one tuple inside one window are one.
+ * packet times (ns) and the OR of its TCP flags in the window. Where a
+ * connection may restart inside the window (a TCP SYN without ACK, an idle
+ * gap longer than the timeout), the RX core cut the flow into segments
+ * (both directions at that point), which come as DPF_LOG_SEGMENT rows after
+ * the flow's record: this pass orders a tuple's segments by time and decides
+ * at each cut, with both directions and the earlier windows, whether a new
+ * connection begins; a tuple can then give several connections' flow logs
+ * in one window. A record whose segments follow is not taken itself.
  *
  * Use, once per window, in output order: dpf_conn_add() for each record of
  * the window, then dpf_conn_window_close(), then dpf_conn_log_next() until
@@ -72,13 +76,15 @@ struct dpf_conn_log {
 
 /** Counters (cumulative since creation). */
 struct dpf_conn_stats {
-	uint64_t records;      /**< TCP/UDP records taken */
-	uint64_t records_full; /**< refused: table full (a new connection) */
-	uint64_t packets_full; /**< their packets */
-	uint64_t opened;       /**< connections begun */
-	uint64_t expired;      /**< removed after the idle timeout */
-	uint64_t logs;	       /**< flow logs produced */
-	uint32_t active;       /**< connections held now */
+	uint64_t records;	  /**< TCP/UDP records taken */
+	uint64_t records_full;	  /**< refused: table full (a new connection) */
+	uint64_t packets_full;	  /**< their packets */
+	uint64_t opened;	  /**< connections begun */
+	uint64_t expired;	  /**< removed after the idle timeout */
+	uint64_t logs;		  /**< flow logs produced */
+	uint64_t segments;	  /**< DPF_LOG_SEGMENT rows kept apart */
+	uint64_t segments_merged; /**< ... summed with their flow instead: too many in a window */
+	uint32_t active;	  /**< connections held now */
 };
 
 struct dpf_conn_table;
@@ -100,7 +106,9 @@ dpf_conn_proto(uint8_t proto)
 }
 
 /**
- * Take one flow record (log_status OK, TCP or UDP) of the open window.
+ * Take one flow record (log_status OK, TCP or UDP) of the open window, or a
+ * segment of one (DPF_LOG_SEGMENT; the OK record before its segments, with
+ * segments set, is skipped: 0).
  * @return 0; -EINVAL (not a TCP/UDP flow record: nothing changed);
  *         -ENOSPC (a new connection and the table is full: counted in
  *         records_full and packets_full, nothing else changed)

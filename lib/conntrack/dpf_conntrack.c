@@ -66,7 +66,7 @@ dpf_conntrack_create(const struct dpf_conntrack_params *p)
 	return ct;
 }
 
-/* The tuple only: keys are compared in full, so action and pad must not differ. */
+/* The tuple only: keys are compared in full, so action and seg must not differ. */
 static void
 ct_key(struct dpf_flow_key *out, const struct dpf_flow_key *k, bool reverse)
 {

@@ -30,6 +30,11 @@ enum dpf_log_status {
 	DPF_LOG_OK = 0,
 	DPF_LOG_NODATA,
 	DPF_LOG_SKIPDATA,
+	/**
+	 * One segment of the flow record before it (connection records only:
+	 * the writer gives these rows to the exporters that ask for them).
+	 */
+	DPF_LOG_SEGMENT,
 };
 
 enum dpf_direction {
@@ -42,30 +47,55 @@ enum dpf_direction {
 struct dpf_flow_key {
 	uint8_t src_addr[16]; /**< IPv4 in bytes 0..3, rest zero */
 	uint8_t dst_addr[16];
-	uint16_t src_port;    /**< host order */
+	uint16_t src_port; /**< host order */
 	uint16_t dst_port;
-	uint16_t iface;       /**< logged interface index */
+	uint16_t iface; /**< logged interface index */
 	uint8_t proto;
-	uint8_t family;       /**< 4 or 6 */
-	uint8_t action;       /**< enum dpf_action */
-	uint8_t tun_type;     /**< enum dpf_pkt_tun_type: 0 when not decapsulated */
-	uint8_t tun_has_id;   /**< DPF_PKT_TUN_ID_*: tun_id is none, an id, an NVGRE VSID */
-	uint8_t pad[1];       /**< always zero */
-	uint32_t tun_id;      /**< VNI, VSID or GRE key; 0 when none */
+	uint8_t family;	    /**< 4 or 6 */
+	uint8_t action;	    /**< enum dpf_action */
+	uint8_t tun_type;   /**< enum dpf_pkt_tun_type: 0 when not decapsulated */
+	uint8_t tun_has_id; /**< DPF_PKT_TUN_ID_*: tun_id is none, an id, an NVGRE VSID */
+	/**
+	 * 0, except in a flow table entry that keeps an earlier segment of a
+	 * flow (1, 2, ...: in the order they were cut off), when connection
+	 * records split the flow where a connection may restart inside the
+	 * window (DPF_SEG_*). The merge sums a flow's segments into its record.
+	 */
+	uint8_t seg;
+	uint32_t tun_id;       /**< VNI, VSID or GRE key; 0 when none */
 } __attribute__((aligned(8))); /* hashed and compared as 64-bit words */
 
 _Static_assert(sizeof(struct dpf_flow_key) == 48, "flow key must stay 48 bytes");
 
+/** Equal but for seg: segments of one flow. */
+static inline bool
+dpf_flow_key_same_flow(const struct dpf_flow_key *a, const struct dpf_flow_key *b)
+{
+	return memcmp(a, b, offsetof(struct dpf_flow_key, seg)) == 0 && a->tun_id == b->tun_id;
+}
+
+/*
+ * Why a segment of a flow begins (dpf_flow_counters.seg_flags): where a
+ * connection may restart (lib/conn decides, seeing both directions), or
+ * where the reverse direction restarted, so that each direction's packets
+ * before and after that point are in different segments.
+ */
+#define DPF_SEG_SYN 0x01 /**< at a TCP SYN without ACK */
+#define DPF_SEG_GAP 0x02 /**< after an idle gap longer than the connection timeout */
+#define DPF_SEG_CUT 0x04 /**< live entry: cut at its next packet (the reverse restarted) */
+
 /** What a flow carried in one window. */
 struct dpf_flow_counters {
 	uint64_t packets;
-	uint64_t bytes;        /**< sum of IP total length */
+	uint64_t bytes;	       /**< sum of IP total length */
 	uint64_t first_ns;     /**< earliest packet time in the window (Unix ns) */
 	uint64_t last_ns;      /**< latest packet time in the window (Unix ns) */
 	uint8_t tcp_flags_aws; /**< OR of dpf_pkt_tcp_flags_aws() */
 	uint8_t tcp_flags_all; /**< OR of every TCP flag byte */
 	uint8_t direction;     /**< enum dpf_direction */
-	uint8_t pad[5];
+	uint8_t segs;	       /**< earlier segments cut off this entry (keys seg 1..segs) */
+	uint8_t seg_flags;     /**< DPF_SEG_*: why this segment began; DPF_SEG_CUT pending */
+	uint8_t pad[3];
 };
 
 /** Post-NAT view of a flow (equal to the key's addresses without NAT). */
@@ -108,23 +138,29 @@ dpf_flow_tun_ends_earlier(const struct dpf_flow_tun_ends *e, uint64_t t_ns, uint
 
 /** One output row: a flow record, or a NODATA / SKIPDATA row. */
 struct dpf_record {
-	struct dpf_flow_key key;       /**< pre-NAT view; NODATA/SKIPDATA: only iface set */
-	struct dpf_flow_nat post;      /**< post-NAT view */
+	struct dpf_flow_key key;  /**< pre-NAT view; NODATA/SKIPDATA: only iface set */
+	struct dpf_flow_nat post; /**< post-NAT view */
 	uint64_t packets;
 	uint64_t bytes;
-	uint64_t start;                /**< Unix seconds */
-	uint64_t end;                  /**< Unix seconds */
-	uint64_t first_ns;             /**< first packet (Unix ns): orders the directions of a
-					    connection (lib/conn); 0 in NODATA/SKIPDATA rows */
-	uint64_t last_ns;              /**< last packet (Unix ns) */
+	uint64_t start;	   /**< Unix seconds */
+	uint64_t end;	   /**< Unix seconds */
+	uint64_t first_ns; /**< first packet (Unix ns): orders the directions of a
+				connection (lib/conn); 0 in NODATA/SKIPDATA rows */
+	uint64_t last_ns;  /**< last packet (Unix ns) */
 	uint8_t tcp_flags_aws;
 	uint8_t tcp_flags_all;
-	uint8_t log_status;            /**< enum dpf_log_status */
-	uint8_t direction;             /**< enum dpf_direction */
-	uint8_t traffic_path;          /**< 0: unknown ("-"), else AWS code 1..8 */
-	uint16_t src_service;          /**< 0: none, else index + 1 in the service table */
+	uint8_t log_status;   /**< enum dpf_log_status */
+	uint8_t direction;    /**< enum dpf_direction */
+	uint8_t traffic_path; /**< 0: unknown ("-"), else AWS code 1..8 */
+	uint16_t src_service; /**< 0: none, else index + 1 in the service table */
 	uint16_t dst_service;
-	struct dpf_flow_tun_ends tun;  /**< decapsulated flows (key.tun_type): outer addresses */
+	struct dpf_flow_tun_ends tun; /**< decapsulated flows (key.tun_type): outer addresses */
+	/**
+	 * OK rows: segments follows, the flow's DPF_LOG_SEGMENT rows come right
+	 * after it. SEGMENT rows: DPF_SEG_SYN / DPF_SEG_GAP of its beginning.
+	 */
+	uint8_t seg_flags;
+	bool segments;
 };
 
 /**
@@ -135,8 +171,8 @@ struct dpf_record {
  * @param iface  logged interface index
  * @param action enum dpf_action
  */
-void dpf_flow_key_from_pkt(struct dpf_flow_key *key, const struct dpf_pkt_info *pi,
-			   uint16_t iface, uint8_t action);
+void dpf_flow_key_from_pkt(struct dpf_flow_key *key, const struct dpf_pkt_info *pi, uint16_t iface,
+			   uint8_t action);
 
 static inline bool
 dpf_flow_key_equal(const struct dpf_flow_key *a, const struct dpf_flow_key *b)
@@ -185,6 +221,10 @@ struct dpf_iface_meta {
 	const char *az_id;
 	const char *sublocation_type;
 	const char *sublocation_id;
+	/* IBM objects' header only (NULL: built from the fields above). */
+	const char *instance_crn;
+	const char *vpc_crn;
+	const char *collector_crn;
 };
 
 /*
@@ -207,9 +247,9 @@ struct dpf_frag_cache;
 /* What dpf_frag_cache_apply() did with a packet. */
 enum dpf_frag_result {
 	DPF_FRAG_NONE = 0,  /**< not a fragment: untouched */
-	DPF_FRAG_KEPT,      /**< first fragment: its ports kept */
+	DPF_FRAG_KEPT,	    /**< first fragment: its ports kept */
 	DPF_FRAG_EVICTED,   /**< first fragment: kept in place of another datagram's ports */
-	DPF_FRAG_FOUND,     /**< later fragment: got its first fragment's ports */
+	DPF_FRAG_FOUND,	    /**< later fragment: got its first fragment's ports */
 	DPF_FRAG_NOT_FOUND, /**< later fragment: ports 0 (first not seen before it, or evicted) */
 };
 

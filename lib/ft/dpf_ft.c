@@ -29,8 +29,10 @@ struct dpf_ft {
 	struct dpf_ft_entry *entries;
 	uint32_t bucket_mask;
 	uint32_t n_buckets;
-	uint32_t capacity;
-	uint32_t count;
+	uint32_t capacity; /* flows */
+	uint32_t room;	   /* entries: capacity and the segments' room */
+	uint32_t count;	   /* entries used */
+	uint32_t n_segs;   /* ... by cut-off segments */
 	uint32_t seed;
 };
 
@@ -71,7 +73,7 @@ ft_alloc(const struct dpf_ft_params *p, uint32_t n_buckets)
 		{offsetof(struct dpf_ft, buckets), (size_t)n_buckets * sizeof(struct ft_bucket),
 		 true},
 		{offsetof(struct dpf_ft, entries),
-		 (size_t)p->capacity * sizeof(struct dpf_ft_entry), false},
+		 ((size_t)p->capacity + p->segments) * sizeof(struct dpf_ft_entry), false},
 	};
 
 	return dpf_layout_new(p->name, sizeof(struct dpf_ft), parts, RTE_DIM(parts), p->socket_id);
@@ -83,13 +85,15 @@ dpf_ft_create(const struct dpf_ft_params *p)
 	struct dpf_ft *ft;
 	uint32_t n_buckets;
 
-	if (p == NULL || p->capacity == 0 || p->capacity > (1u << 27))
+	if (p == NULL || p->capacity == 0 || p->capacity > (1u << 27) ||
+	    p->segments > (1u << 27) - p->capacity)
 		return dpf_null_errno(EINVAL);
-	n_buckets = n_buckets_for(p->capacity);
+	n_buckets = n_buckets_for(p->capacity + p->segments);
 	ft = ft_alloc(p, n_buckets);
 	if (ft == NULL)
 		return NULL;
 	ft->capacity = p->capacity;
+	ft->room = p->capacity + p->segments;
 	ft->n_buckets = n_buckets;
 	ft->bucket_mask = n_buckets - 1;
 	ft->seed = p->seed;
@@ -240,7 +244,7 @@ insert(struct dpf_ft *ft, uint32_t p, uint32_t s, uint16_t sig, uint32_t hash,
 	struct dpf_ft_entry *e;
 	int slot;
 
-	if (unlikely(ft->count == ft->capacity))
+	if (unlikely(ft->count == ft->room))
 		return NULL;
 	slot = bucket_free_slot(b);
 	if (slot < 0) {
@@ -325,7 +329,7 @@ dpf_ft_lookup_or_insert_burst(struct dpf_ft *ft, const struct dpf_flow_key *keys
 		}
 		s = secondary_of(ft, p, sig);
 		e = bucket_find(ft, &ft->buckets[s], sig, &keys[i]);
-		if (e == NULL) {
+		if (e == NULL && likely(ft->count - ft->n_segs < ft->capacity)) {
 			e = insert(ft, p, s, sig, hashes[i], &keys[i]);
 			inserted += e != NULL;
 		}
@@ -348,6 +352,36 @@ dpf_ft_lookup(struct dpf_ft *ft, const struct dpf_flow_key *key)
 	return e == NULL ? NULL : &e->c;
 }
 
+int
+dpf_ft_segment(struct dpf_ft *ft, const struct dpf_flow_key *key, struct dpf_flow_counters *c,
+	       uint8_t flags)
+{
+	struct dpf_flow_key k = *key;
+	struct dpf_flow_counters *old;
+	struct dpf_ft_entry *e;
+	uint8_t segs = c->segs;
+	uint32_t h, p;
+
+	if (segs == UINT8_MAX)
+		return -ENOSPC;
+	k.seg = (uint8_t)(segs + 1);
+	/* Not in the table: a flow's segment numbers only grow within a table. */
+	h = hash_key(ft->seed, &k);
+	p = primary_of(ft, h);
+	e = insert(ft, p, secondary_of(ft, p, sig_of(h)), sig_of(h), h, &k);
+	if (e == NULL)
+		return -ENOSPC;
+	ft->n_segs++;
+	old = &e->c;
+	*old = *c;
+	old->segs = 0;
+	old->seg_flags &= (uint8_t)~DPF_SEG_CUT;
+	memset(c, 0, sizeof(*c));
+	c->segs = (uint8_t)(segs + 1);
+	c->seg_flags = flags;
+	return 0;
+}
+
 void
 dpf_ft_reset(struct dpf_ft *ft)
 {
@@ -368,6 +402,7 @@ dpf_ft_reset(struct dpf_ft *ft)
 		}
 	}
 	ft->count = 0;
+	ft->n_segs = 0;
 }
 
 uint32_t
@@ -379,7 +414,7 @@ dpf_ft_count(const struct dpf_ft *ft)
 bool
 dpf_ft_is_full(const struct dpf_ft *ft)
 {
-	return ft->count == ft->capacity;
+	return ft->count - ft->n_segs == ft->capacity || ft->count == ft->room;
 }
 
 const struct dpf_ft_entry *

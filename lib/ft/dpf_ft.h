@@ -39,6 +39,12 @@ struct dpf_ft_entry {
 struct dpf_ft_params {
 	const char *name;   /**< for the allocation; may be NULL */
 	uint32_t capacity;  /**< flows; 1 .. 2^27 */
+	/**
+	 * Entries beyond capacity that only dpf_ft_segment() takes (0: none, it
+	 * then takes flows' room): flows cut into segments never take a flow's
+	 * place, so the flows a table holds do not depend on the cuts.
+	 */
+	uint32_t segments;
 	int socket_id;      /**< NUMA node of the owning lcore, or SOCKET_ID_ANY */
 	uint32_t seed;      /**< hash seed (0 is a valid seed) */
 };
@@ -75,16 +81,35 @@ uint32_t dpf_ft_lookup_or_insert_burst(struct dpf_ft *ft, const struct dpf_flow_
 /** Counters of a key, or NULL when absent. */
 struct dpf_flow_counters *dpf_ft_lookup(struct dpf_ft *ft, const struct dpf_flow_key *key);
 
-/** Flows held. */
+/**
+ * Cut a flow's live entry (key, seg 0; counters c, as the burst look-up gave
+ * them) at the packet about to be added: its counters so far move to a new
+ * entry keyed (key, seg = c->segs + 1), from the segments' room when the
+ * table has one, and c starts over, empty, with
+ * seg_flags = flags (DPF_SEG_SYN / DPF_SEG_GAP, or 0). Entries never move,
+ * so the burst's other pointers stay valid. Owning lcore.
+ * @return 0, or -ENOSPC (no room, or 255 segments already: nothing changed)
+ */
+int dpf_ft_segment(struct dpf_ft *ft, const struct dpf_flow_key *key, struct dpf_flow_counters *c,
+		   uint8_t flags);
+
+/** Entries held: flows and their cut-off segments. */
 uint32_t dpf_ft_count(const struct dpf_ft *ft);
 
 /** True when no new flow can be inserted. */
 bool dpf_ft_is_full(const struct dpf_ft *ft);
 
-/** Entry i (0 <= i < dpf_ft_count()), in insertion order. */
+/** Entry i (0 <= i < dpf_ft_count()), in insertion order (segments too: key.seg != 0). */
 const struct dpf_ft_entry *dpf_ft_entry(const struct dpf_ft *ft, uint32_t i);
 
 /** Bytes of memory per flow of capacity (entries plus buckets), for sizing. */
 size_t dpf_ft_bytes_per_flow(uint32_t capacity);
+
+/** The segments' room dpflow gives a table of `flows` when it cuts flows (1/16, + 64). */
+static inline uint32_t
+dpf_ft_segment_room(uint32_t flows)
+{
+	return flows / 16 + 64;
+}
 
 #endif /* DPF_FT_H */

@@ -121,7 +121,7 @@ void *dpf_layout_new(const char *name, size_t handle_size, const struct dpf_layo
 		     unsigned int n_parts, int socket_id);
 
 /** The most parts dpf_layout_new() takes. */
-#define DPF_LAYOUT_MAX_PARTS 8
+#define DPF_LAYOUT_MAX_PARTS 12
 
 /**
  * Copy the first len bytes of s and a NUL to *tail, the handle's strings

@@ -485,9 +485,43 @@ gather(struct dpf_merge *m, struct dpf_shard *const *shards, uint32_t n_shards)
 }
 
 /*
+ * A flow cut into segments (dpf_ft_segment(): connection records) gets one
+ * DPF_LOG_SEGMENT row per segment after its record, each the record with the
+ * segment's counters; sorted[from, to) are the flow's entries.
+ */
+static int
+emit_segments(struct emitter *em, const struct dpf_record *flow, const struct sort_rec *sorted,
+	      uint32_t from, uint32_t to, struct dpf_merge_stats *local)
+{
+	uint32_t i;
+	int rc;
+
+	for (i = from; i < to; i++) {
+		const struct dpf_flow_counters *c = &sorted[i].e->c;
+		struct dpf_record *r;
+
+		if (c->packets == 0)
+			continue;
+		r = emit_slot(em, &rc);
+		if (r == NULL)
+			return rc;
+		*r = *flow;
+		record_from_flow(r, &flow->key, c);
+		r->post = flow->post;
+		r->direction = flow->direction;
+		r->log_status = DPF_LOG_SEGMENT;
+		r->segments = false;
+		r->seg_flags = c->seg_flags & (DPF_SEG_SYN | DPF_SEG_GAP);
+		local->segment_rows++;
+	}
+	return 0;
+}
+
+/*
  * Steps 3 and 4 for one interface's flows, sorted[*pos] onwards: equal keys
- * are adjacent after the sort, so they are summed into one row. The entries
- * are read in sort order, so they are fetched ahead.
+ * are adjacent after the sort, so they are summed into one row (a flow's
+ * segments too: they differ in key.seg only, which the sort does not see).
+ * The entries are read in sort order, so they are fetched ahead.
  * @return the rows emitted, or -errno of the emit callback
  */
 static int64_t
@@ -500,10 +534,10 @@ emit_iface_flows(struct dpf_merge *m, struct emitter *em, struct dpf_shard *cons
 	int rc;
 
 	while (p < n && sorted[p].e->key.iface == iface) {
-		const uint32_t first = p;
 		struct dpf_flow_counters c = sorted[p].e->c;
 		const struct dpf_flow_key *k = &sorted[p].e->key;
-		uint32_t tag = sorted[p].e->pad;
+		uint32_t tag = sorted[p].e->pad, from = p;
+		bool segmented = k->seg != 0;
 		struct dpf_record *r;
 
 		if (p + WALK_PREFETCH < n) {
@@ -511,8 +545,9 @@ emit_iface_flows(struct dpf_merge *m, struct emitter *em, struct dpf_shard *cons
 			rte_prefetch0((const char *)sorted[p + WALK_PREFETCH].e +
 				      RTE_CACHE_LINE_SIZE);
 		}
-		for (p++; p < n && dpf_flow_key_equal(&sorted[p].e->key, k); p++) {
+		for (p++; p < n && dpf_flow_key_same_flow(&sorted[p].e->key, k); p++) {
 			dpf_flow_counters_merge(&c, &sorted[p].e->c);
+			segmented |= sorted[p].e->key.seg != 0;
 			/* Several shards with a view: the lowest core's, so the choice
 			 * does not depend on the sort. */
 			if (sorted[p].e->pad != 0 && (tag == 0 || sorted[p].e->pad < tag))
@@ -525,12 +560,19 @@ emit_iface_flows(struct dpf_merge *m, struct emitter *em, struct dpf_shard *cons
 			return rc;
 		record_from_flow(r, k, &c);
 		if (unlikely(k->tun_type != 0))
-			pick_tun_ends(&r->tun, shards, n_shards, sorted + first, p - first);
+			pick_tun_ends(&r->tun, shards, n_shards, sorted + from, p - from);
+		r->key.seg = 0;
 		if (m->finish != NULL)
 			m->finish(m->finish_arg, r,
 				  tag != 0 ? shard_view(shards, n_shards, tag) : NULL);
 		rows++;
 		local->packets += c.packets;
+		if (segmented) {
+			r->segments = true;
+			rc = emit_segments(em, r, sorted, from, p, local);
+			if (rc < 0)
+				return rc;
+		}
 	}
 	*pos = p;
 	return rows;
@@ -601,6 +643,7 @@ dpf_merge_window(struct dpf_merge *m, struct dpf_shard *const *shards, uint32_t 
 		st->nodata_rows += local.nodata_rows;
 		st->skipdata_rows += local.skipdata_rows;
 		st->lost_pkts += local.lost_pkts;
+		st->segment_rows += local.segment_rows;
 	}
 	return rc < 0 ? rc : 0;
 }

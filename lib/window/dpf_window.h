@@ -109,6 +109,7 @@ struct dpf_merge_stats {
 	uint64_t nodata_rows;
 	uint64_t skipdata_rows;
 	uint64_t lost_pkts;   /**< packets reported by SKIPDATA rows */
+	uint64_t segment_rows; /**< DPF_LOG_SEGMENT rows (flows cut for connection records) */
 };
 
 /**

@@ -5,9 +5,13 @@
 A capture built here (with tools/gencap.py's packet builders) holds TCP
 handshakes and teardowns, a RST, a SYN-only probe, UDP, IPv6, a connection
 across window boundaries, an idle timeout, a port reused after termination,
-replies an ACL rejects, ICMP and an empty window. dpflow's IBM objects are
-compared with tools/connmodel.py, a packet-by-packet model written from the
-issue's text, and must be byte-identical with --rxq 1 and --rxq 4.
+replies an ACL rejects, ICMP and an empty window; another holds connections
+that end and begin again on one 5-tuple, and idle gaps, inside one window
+(ibm_in_window). dpflow's IBM objects are compared with tools/connmodel.py, a
+packet-by-packet model written from the issue's text, and must be
+byte-identical with --rxq 1 and --rxq 4. Also: per-interface CRNs
+(ibm_crns), the daily tg-flow-logs files across restarts and killed runs
+(tg_restart), and the sample object the docs show (docs_sample_object).
 
 Usage: conn.py CASE
 Environment: DPFLOW, GENCAP, CONNMODEL, DATA (for e2e.py's helpers)
@@ -23,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 
 DPFLOW = os.environ["DPFLOW"]
 GENCAP = os.environ["GENCAP"]
@@ -106,8 +111,9 @@ def session(c, t, cli, cp, srv, sp, data=3, close=True):
     return t + 0.05
 
 
-def build(path, W=W):
-    """The capture from window start W (default: the tests' W)."""
+def build(path, W=W, keep=None):
+    """The capture from window start W (default: the tests' W); keep(t): the
+    frames (time t in Unix seconds) written, default all."""
     c = Cap()
     # Window 0.
     session(c, W + 1, CLIENT, 40001, "192.0.2.10", 80)                # handshake, teardown
@@ -141,7 +147,8 @@ def build(path, W=W):
     c.udp(W + 140, "192.0.2.20", 5000, CLIENT, 5000, b"again")
     # Window 3 stays empty; window 4 has one datagram.
     c.udp(W + 250, CLIENT, 5001, "192.0.2.21", 5001, b"late")
-    gc.write_frames(path, c.frames, 65535)
+    frames = [f for f in c.frames if keep is None or keep(f[0] / 1e6)]
+    gc.write_frames(path, frames, 65535)
 
 
 def build_one_window(path):
@@ -186,9 +193,9 @@ def base_opts(tmp, cap, extra=()):
             ] + list(extra)
 
 
-def model(cap):
+def model(cap, timeout=TIMEOUT):
     p = subprocess.run([sys.executable, CONNMODEL, cap, "--window", str(WINDOW),
-                        "--conn-timeout", str(TIMEOUT), "--reject-src", REJECTED,
+                        "--conn-timeout", str(timeout), "--reject-src", REJECTED,
                         "--iface-addr", f"{CLIENT}/32", "--iface-addr", f"{CLIENT6}/128"],
                        capture_output=True, text=True, check=True)
     return json.loads(p.stdout)
@@ -581,7 +588,310 @@ def case_tg_daily():
               f"{sum(len(r) for r in exp.values())} rows equal to the model")
 
 
+def gz_members(data):
+    """The gzip members of a file's bytes, each as its own bytes."""
+    out = []
+    while data:
+        d = zlib.decompressobj(31)
+        d.decompress(data)
+        check(d.eof, "a cut member")
+        out.append(data[:len(data) - len(d.unused_data)])
+        data = d.unused_data
+    return out
+
+
+def sorted_rows(rows):
+    return sorted(json.dumps(r, sort_keys=True) for r in rows)
+
+
+def case_tg_restart():
+    """A run on a day an earlier run wrote keeps that day's rows (the file is
+    continued, not replaced), and a killed run's day files are finished at
+    start: a temporary without a published file (its cut last member dropped),
+    and one that continued a published day (its rows once, not twice). Rows
+    from tools/connmodel.py over each run's capture."""
+    midnight = (W // 86400 + 1) * 86400
+    start = midnight - 2 * WINDOW
+    cut = start + 3 * WINDOW  # run 1: windows 0-1 (day 1) and 2 (day 2); run 2: 3-4 (day 2)
+    with tempfile.TemporaryDirectory() as tmp:
+        cap1, cap2 = os.path.join(tmp, "one.pcap"), os.path.join(tmp, "two.pcap")
+        build(cap1, start, keep=lambda t: t < cut)
+        build(cap2, start, keep=lambda t: t >= cut)
+        models = []
+        for cap in (cap1, cap2):
+            m = {}
+            for w, rows in tg_model(cap).items():
+                m.setdefault(f"tg-flow-logs-{time.strftime('%Y-%m-%d', time.gmtime(int(w)))}"
+                             ".csv.gz", []).extend(rows)
+            models.append(m)
+        day1, day2 = sorted(models[0])
+        check(sorted(models[1]) == [day2] and models[0][day2] and models[1][day2],
+              f"the runs do not share day 2: {sorted(models[0])} {sorted(models[1])}")
+        opts = lambda cap, d: base_opts(tmp, cap, ["--output", d, "--connections", "yes"])
+
+        def expect(d, want, name):
+            got = tg_day_files(d)
+            check(sorted(got) == sorted(want), f"{name}: files {sorted(got)}")
+            for n in want:
+                check(sorted_rows(got[n]) == sorted_rows(want[n]),
+                      f"{name}: {n}: {len(got[n])} rows, expected {len(want[n])}")
+            check(not [n for n in os.listdir(d) if n.startswith(".tg-")],
+                  f"{name}: temporaries stayed: {os.listdir(d)}")
+
+        # Restart on the same day: day 2 holds both runs' rows.
+        same = os.path.join(tmp, "same")
+        run(EAL1, opts(cap1, same))
+        c = counters(run(EAL1, opts(cap2, same)).stderr)
+        both = {day1: models[0][day1], day2: models[0][day2] + models[1][day2]}
+        expect(same, both, "restart")
+        check(int(c["ibm tg-day-resumed"]) == 1 and int(c["ibm tg-day-files"]) == 1 and
+              int(c["ibm tg-day-rows"]) == len(models[1][day2]), f"restart: counters {c}")
+        # Killed during day 1 (no published file): its temporary, with a
+        # member the kill cut, is finished before the next run writes.
+        killed = os.path.join(tmp, "killed")
+        run(EAL1, opts(cap1, killed))
+        data = open(os.path.join(killed, day1), "rb").read()
+        os.unlink(os.path.join(killed, day1))
+        with open(os.path.join(killed, "." + day1 + ".tmp"), "wb") as f:
+            f.write(data + gz_members(data)[-1][:40])
+        p = run(EAL1, opts(cap2, killed))
+        c = counters(p.stderr)
+        expect(killed, both, "killed")
+        check(int(c["ibm tg-day-leftovers"]) == 1 and "finished from what a killed run left"
+              in p.stderr, f"killed: counters {c}")
+        # Killed while continuing day 2: its temporary is the published file
+        # and more members; the day keeps each row once.
+        resumed = os.path.join(tmp, "resumed")
+        fresh = os.path.join(tmp, "fresh")
+        run(EAL1, opts(cap1, resumed))
+        run(EAL1, opts(cap2, fresh))
+        pub = open(os.path.join(resumed, day2), "rb").read()
+        more = gz_members(open(os.path.join(fresh, day2), "rb").read())[1:]  # no header
+        with open(os.path.join(resumed, "." + day2 + ".tmp"), "wb") as f:
+            f.write(pub + b"".join(more) + more[-1][:25])
+        c = counters(run(EAL1, opts(cap2, resumed)).stderr)
+        expect(resumed, {day1: models[0][day1],
+                         day2: models[0][day2] + 2 * models[1][day2]}, "killed resumed")
+        check(int(c["ibm tg-day-leftovers"]) == 1 and int(c["ibm tg-day-resumed"]) == 1,
+              f"killed resumed: counters {c}")
+        print(f"conn: tg-flow-logs restart: day 2 {len(both[day2])} rows over two runs, "
+              "leftovers finished")
+
+
+GAP_TIMEOUT = 10  # --conn-timeout of the in-window cases: idle gaps inside a 60 s window
+
+
+class AnyOrderCap(Cap):
+    """Frames added in any order, sorted by time (all distinct) when written."""
+
+    def _add(self, t, frame):
+        self.frames.append((int(round(t * 1000000)), frame, len(frame)))
+
+
+def build_in_window(path):
+    """Connections that end and begin again on one 5-tuple inside one window,
+    and idle gaps longer than GAP_TIMEOUT inside one window."""
+    c = AnyOrderCap()
+    srv = "192.0.2.10"
+    t = session(c, W + 1, CLIENT, 41001, srv, 80, data=2)             # FIN, then reused
+    session(c, t + 0.5, CLIENT, 41001, srv, 80, data=1)
+    c.tcp(W + 5, CLIENT, 41002, srv, 22, S)                           # RST, then retried
+    c.tcp(W + 5.01, srv, 22, CLIENT, 41002, R | A)
+    session(c, W + 6, CLIENT, 41002, srv, 22, data=1)
+    c.tcp(W + 8, CLIENT, 41003, "192.0.2.11", 8080, S)                # SYN retransmitted: one
+    c.tcp(W + 9, CLIENT, 41003, "192.0.2.11", 8080, S)
+    t = session(c, W + 10, CLIENT6, 41004, "2001:db8::10", 443, data=1)  # IPv6 reuse after FIN
+    session(c, t + 1, CLIENT6, 41004, "2001:db8::10", 443, data=1)
+    c.udp(W + 12, CLIENT, 5002, "192.0.2.22", 5002, b"a")             # idle 20 s > 10 s
+    c.udp(W + 12.01, "192.0.2.22", 5002, CLIENT, 5002, b"b")
+    c.udp(W + 32, "192.0.2.22", 5002, CLIENT, 5002, b"c")             # the peer begins it
+    c.udp(W + 32.01, CLIENT, 5002, "192.0.2.22", 5002, b"d")
+    c.udp(W + 13, CLIENT, 5003, "192.0.2.23", 5003, b"e")             # one side idle 18 s,
+    c.udp(W + 21, "192.0.2.23", 5003, CLIENT, 5003, b"f")             # the connection 8 s
+    c.udp(W + 31, CLIENT, 5003, "192.0.2.23", 5003, b"g")
+    c.tcp(W + 14, CLIENT, 41005, srv, 443, S)                         # TCP idle 25 s, no SYN
+    c.tcp(W + 14.01, srv, 443, CLIENT, 41005, S | A)
+    c.tcp(W + 14.02, CLIENT, 41005, srv, 443, A)
+    c.tcp(W + 39.5, srv, 443, CLIENT, 41005, P | A, b"late")
+    c.tcp(W + 39.6, CLIENT, 41005, srv, 443, A)
+    c.tcp(W + 41, CLIENT, 41006, REJECTED, 25, S)                     # rejected replies,
+    c.tcp(W + 41.01, REJECTED, 25, CLIENT, 41006, R | A)              # reused after the RST
+    c.tcp(W + 42, CLIENT, 41006, REJECTED, 25, S)
+    c.tcp(W + 42.01, REJECTED, 25, CLIENT, 41006, S | A)
+    c.frames.sort(key=lambda f: f[0])
+    check(len({f[0] for f in c.frames}) == len(c.frames), "two frames at one time")
+    gc.write_frames(path, c.frames, 65535)
+
+
+def aws_rows(d):
+    """Every AWS record line under d, decompressed, sorted."""
+    out = []
+    for k, v in objects(d).items():
+        if k.endswith(".zst") or k.endswith(".gz"):
+            continue
+        out += v.decode().splitlines()
+    return sorted(out)
+
+
+def case_ibm_in_window():
+    """Connections that end and begin again on one 5-tuple inside one window
+    (port reuse after FIN and after RST, IPv4 and IPv6, rejected replies) and
+    idle gaps longer than --conn-timeout inside one window are connections of
+    their own, as tools/connmodel.py has them; a retransmitted SYN and one
+    side's gap inside a live connection are not. Byte-identical with --rxq 1
+    and 4; the AWS records are those of a run without connection records."""
+    with tempfile.TemporaryDirectory() as tmp:
+        cap = os.path.join(tmp, "inwin.pcap")
+        build_in_window(cap)
+        want = model(cap, GAP_TIMEOUT)
+        check(want["not_modelled"] == 0 and len(want["windows"]) == 1, "the model's windows")
+        logs = list(want["windows"].values())[0]
+        tuples = {}
+        for x in logs:
+            k = tuple(sorted([(x["initiator_ip"], x["initiator_port"]),
+                              (x["target_ip"], x["target_port"])]))
+            tuples.setdefault(k, []).append(x)
+        # What the capture claims, asserted on the model (not on dpflow).
+        multi = [k for k, v in tuples.items() if len({x["connection_start_time"] + str(
+            x["cumulative_packets_from_initiator"]) for x in v}) > 1]
+        check(len(multi) >= 6, f"tuples with several connections in the window: {multi}")
+        opts = lambda extra: [a if a != str(TIMEOUT) else str(GAP_TIMEOUT)
+                              for a in base_opts(tmp, cap, extra)]
+        outs = {}
+        for rxq, eal in (("1", EAL1), ("4", EAL4)):
+            d = os.path.join(tmp, "ibm" + rxq)
+            p = run(eal, opts(["--rxq", rxq, "--output", os.path.join(tmp, "aws" + rxq),
+                               "--ibm-output", d, "--compress", "none"]))
+            c = counters(p.stderr)
+            check(int(c["ibm logged-packets"]) + int(c["ibm other-proto-packets"]) +
+                  int(c["ibm table-full-packets"]) == int(c["pipeline record-packets"]) and
+                  c["conservation"] == "ok", f"ibm conservation: {c}")
+            outs[rxq] = objects(d)
+        check(outs["1"] == outs["4"], "--rxq 1 and --rxq 4 objects differ")
+        check_objects(outs["1"], want)
+        check(int(c.get("ibm conn-segments", 0)) > 0 and
+              int(c.get("ibm conn-segments-merged", 0)) == 0, f"segments: {c}")
+        plain_opts = opts(["--output", os.path.join(tmp, "aws-plain"), "--compress", "none"])
+        i = plain_opts.index("--conn-timeout")
+        run(EAL1, plain_opts[:i] + plain_opts[i + 2:])
+        plain = aws_rows(os.path.join(tmp, "aws-plain"))
+        check(plain and aws_rows(os.path.join(tmp, "aws1")) == plain and
+              aws_rows(os.path.join(tmp, "aws4")) == plain,
+              "the AWS records change with connection records on")
+        # Tables that hold exactly the window's flows: the cuts have a room of
+        # their own, so no flow is lost for them and the AWS records stay.
+        cm_spec = importlib.util.spec_from_file_location("connmodel", CONNMODEL)
+        cm = importlib.util.module_from_spec(cm_spec)
+        cm_spec.loader.exec_module(cm)
+        n_flows = len({(src, sp, dst, dp, proto, str(src) == REJECTED)
+                       for _, _, src, dst, proto, sp, dp, _, _ in cm.packets(cap)})
+        full = {}
+        for name, extra in (("on", ["--ibm-output", os.path.join(tmp, "ibm-full")]),
+                            ("off", [])):
+            o = opts(["--output", os.path.join(tmp, "aws-full-" + name), "--compress", "none",
+                      "--flows-per-core", str(n_flows)] + extra)
+            if name == "off":
+                i = o.index("--conn-timeout")
+                o = o[:i] + o[i + 2:]
+            c = counters(run(EAL1, o).stderr)
+            check(c["total lost-table-full"] == "0", f"{name}: {n_flows} flows lost some: {c}")
+            full[name] = aws_rows(os.path.join(tmp, "aws-full-" + name))
+        check(full["on"] == full["off"] == plain,
+              f"a table of {n_flows} flows: the AWS records change with the cuts")
+        print(f"conn: in one window: {len(logs)} flow logs of {len(tuples)} tuples equal to "
+              f"the model, {len(multi)} tuples with several connections")
+
+
+def case_ibm_crns():
+    """[interface ID] instance-crn, vpc-crn and collector-crn are the headers
+    of that interface's objects (collector-crn over --ibm-collector-crn); an
+    interface without them keeps the defaults built from its metadata; a
+    value that is not a CRN stops the start with the interface and key named."""
+    crns = {"instance-crn": "crn:v1:bluemix:public:is:us-south-1:a/a1b2c3::instance:0717_x",
+            "vpc-crn": "crn:v1:bluemix:public:is:us-south:a/a1b2c3::vpc:r006-x",
+            "collector-crn": "crn:v1:bluemix:public:is:us-south:a/a1b2c3::flow-log-collector:r6"}
+    with tempfile.TemporaryDirectory() as tmp:
+        cap = os.path.join(tmp, "conn.pcap")
+        build_one_window(cap)
+        cfg = os.path.join(tmp, "crn.conf")
+
+        def conf(extra):
+            with open(cfg, "w") as f:
+                f.write(f"[interface {ENI}]\nport = 0\naddresses = {CLIENT}/32\n" +
+                        "".join(f"{k} = {v}\n" for k, v in extra.items()) +
+                        "[interface eni-other]\nport = 0\nvlan = 7\n")
+
+        def headers(d):
+            out = {}
+            for k, v in objects(d).items():
+                o = json.loads(gzip.decompress(v))
+                out[o["network_interface_id"]] = o
+            return out
+
+        conf(crns)
+        d = os.path.join(tmp, "ibm")
+        opts = [a for a in base_opts(tmp, cap, ["--output", os.path.join(tmp, "aws"),
+                                                "--ibm-output", d, "--ibm-collector-crn",
+                                                "crn:v1:bluemix:public:is:us-south:a/a1b2c3::"
+                                                "flow-log-collector:global"])]
+        opts[opts.index("--config") + 1] = cfg
+        run(EAL1, opts)
+        h = headers(d)
+        check(sorted(h) == [ENI, "eni-other"], f"interfaces {sorted(h)}")
+        got = {k: h[ENI][k.replace("-", "_")] for k in crns}
+        check(got == crns, f"{ENI}: {got}")
+        o = h["eni-other"]
+        check(o["instance_crn"] == "crn:v1:bluemix:public:is:us-south:a/a1b2c3::instance:0717_inst"
+              and o["vpc_crn"] == "crn:v1:bluemix:public:is:us-south:a/a1b2c3::vpc:r006-vpc" and
+              o["collector_crn"].endswith("::flow-log-collector:global"),
+              f"eni-other keeps the defaults: {o}")
+        for key, bad in (("vpc-crn", 'crn:v1:bluemix:public:is:us-south:a/a1b2c3::vpc:x"y'),
+                         ("instance-crn", "crn:v1:bluemix:public:is:instance")):
+            conf({key: bad})
+            p = subprocess.run([DPFLOW] + EAL1 + ["--"] + opts, capture_output=True, text=True,
+                               timeout=120)
+            check(p.returncode != 0 and f"[interface {ENI}] {key} '{bad}': not a CRN" in p.stderr,
+                  f"bad {key}: rc {p.returncode} {p.stderr[-800:]}")
+        print("conn: per-interface CRNs in the headers, defaults elsewhere, bad ones refused")
+
+
+def case_docs_sample_object():
+    """The IBM object README.md and doc/records.md show (<!-- sample:
+    ibm-object --> blocks, a prefix of its flow logs) is what the documented
+    command writes from tests/data/sample.pcap."""
+    src = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    with tempfile.TemporaryDirectory() as tmp:
+        d = os.path.join(tmp, "ibm")
+        run(EAL1, ["--replay", os.path.join(os.environ["DATA"], "sample.pcap"),
+                   "--output", os.path.join(tmp, "aws"), "--ibm-output", d,
+                   "--account-id", "123456789010", "--region", "us-south",
+                   "--interface-id", "0717-vnic-1"])
+        objs = objects(d)
+        check(len(objs) == 1, f"objects: {sorted(objs)}")
+        (key, data), = objs.items()
+        real = json.loads(gzip.decompress(data))
+        for doc in ("README.md", os.path.join("doc", "records.md")):
+            text = open(os.path.join(src, doc)).read()
+            m = re.search(r"<!-- sample: ibm-object -->\s*```json\n(.*?)```", text, re.S)
+            check(m is not None, f"{doc}: no sample object")
+            shown = json.loads(m.group(1))
+            n = len(shown["flow_logs"])
+            check(n > 0 and dict(real, flow_logs=real["flow_logs"][:n]) == shown,
+                  f"{doc}: the object shown is not what dpflow writes:\n{json.dumps(real)[:1500]}")
+            check(f"the other {real['number_of_flow_logs'] - n} left out" in " ".join(text.split()),
+                  f"{doc}: the count of flow logs left out")
+            if doc == "README.md":
+                continue
+            check(key in text, f"{doc}: the object key {key}")
+        print(f"conn: the documented sample object is dpflow's ({real['number_of_flow_logs']} "
+              "flow logs)")
+
+
 CASES = {
+    "docs_sample_object": case_docs_sample_object,
+    "ibm_crns": case_ibm_crns,
+    "ibm_in_window": case_ibm_in_window,
+    "tg_restart": case_tg_restart,
     "tg_daily": case_tg_daily,
     "tg_connections": case_tg_connections,
     "ibm_table_full": case_ibm_table_full,

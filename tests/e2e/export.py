@@ -1342,15 +1342,41 @@ def case_ibm_s3():
         check(len(local) == n_ibm, f"{len(local)} local objects")
         check({"cos/" + k: v for k, v in local.items()} == objs,
               f"bucket {sorted(objs)[:2]} vs local {sorted(local)[:2]}")
+        # A second run later the same day: the day's object is uploaded again,
+        # whole (the first run's rows, then the second's), as the local file.
+        cap2 = os.path.join(tmp, "conn2.pcap")
+        conn.build(cap2, conn.W + 600)
+        rc, out, err = run_dpflow(conn.base_opts(tmp, cap2, [
+            "--ibm-output", ibm, "--s3-prefix", "cos", "--s3-keep-local", "yes"]) +
+            s3_opts(f"http://127.0.0.1:{port}", aws), env=creds_env())
+        check(rc == 0, f"second run: exit {rc}: {err[-1500:]}")
+        check(counters(err).get("ibm tg-day-resumed") == "1", "the second run did not resume")
+        tg = {k: v for k, v in fetch_prefix(backend, "cos/", os.path.join(tmp, "fetch-2"))
+              .items() if k.startswith("cos/tg-flow-logs-")}
+        tg_local = conn.tg_day_files(aws)
+        check(sorted(tg) == ["cos/" + n for n in sorted(tg_local)] and len(tg) == 1,
+              f"second run: bucket {sorted(tg)} vs local {sorted(tg_local)}")
+        (n, rows), = tg_local.items()
+        check(tg["cos/" + n] == open(os.path.join(aws, n), "rb").read(), f"second run: {n} bytes")
+        want += [r for rows2 in conn.tg_model(cap2).values() for r in rows2]
+        check(sorted(json.dumps(r, sort_keys=True) for r in rows) ==
+              sorted(json.dumps(r, sort_keys=True) for r in want),
+              f"second run: the day's object has {len(rows)} rows, both runs {len(want)}")
 
 
 def case_ibm_duckdb():
-    """DuckDB reads dpflow's IBM objects with IBM's column types through the
-    view of doc/records.md, as written; its rows equal tools/connmodel.py's
-    flow logs for the same capture (tests/e2e/conn.py's scenario)."""
+    """DuckDB runs IBM's documented table FLOW and view FLOW_FLAT (IBM Cloud
+    SQL Query's, https://cloud.ibm.com/docs/vpc?topic=vpc-fl-analyze, section
+    "Analyzing flow logs by using IBM Cloud SQL Query"), as doc/records.md
+    gives them in DuckDB, over dpflow's IBM objects: one row per flow log,
+    with IBM's columns and types, the key's folders as columns; the rows equal
+    tools/connmodel.py's flow logs for the same capture (tests/e2e/conn.py's
+    scenario)."""
     npm_install()
     conn = load_conn()
     sql = doc_block(os.environ["RECORDS_DOC"], "ibm-duckdb")
+    check("https://cloud.ibm.com/docs/vpc?topic=vpc-fl-analyze" in sql and
+          "CREATE VIEW FLOW_FLAT" in sql, "the block is not IBM's documented view")
     stmts = [x.strip() for x in sql.split(";") if x.strip()]
     with tempfile.TemporaryDirectory() as tmp:
         cap = os.path.join(tmp, "conn.pcap")
@@ -1359,24 +1385,45 @@ def case_ibm_duckdb():
             "--output", os.path.join(tmp, "aws"), "--ibm-output", os.path.join(tmp, "ibm")]))
         check(rc == 0, f"dpflow: {err[-1500:]}")
         rows = duckdb_run(stmts, tmp)
+        # IBM's view: its columns, in its order (was_termined: IBM's spelling).
+        ibm_cols = ["version", "collector_crn", "attached_endpoint_type",
+                    "network_interface_id", "instance_crn", "capture_start_time",
+                    "capture_end_time", "vnic-id", "record-type", "year", "month", "day", "hour",
+                    "stream-id", "start_time", "end_time", "connection_start_time", "direction",
+                    "action", "initiator_ip", "target_ip", "initiator_port", "target_port",
+                    "transport_protocol", "ether_type", "was_initiated", "was_termined",
+                    "bytes_from_initiator", "packets_from_initiator", "bytes_from_target",
+                    "packets_from_target", "cumulative_bytes_from_initiator",
+                    "cumulative_packets_from_initiator", "cumulative_bytes_from_target",
+                    "cumulative_packets_from_target"]
+        check(rows and all(list(r) == ibm_cols for r in rows),
+              f"FLOW_FLAT's columns: {list(rows[0]) if rows else None}")
         want = []
         for w, logs in conn.model(cap)["windows"].items():
-            start = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(int(w)))
+            start = time.gmtime(int(w))
             for x in logs:
-                r = {k: (v.replace("T", " ").rstrip("Z") if k.endswith("_time") else v)
-                     for k, v in x.items()}
-                r.update(capture_start_time=start, state="ok",
-                         network_interface_id=conn.ENI)
+                r = {k: v for k, v in x.items() if k != "was_terminated"}
+                r.update({"capture_start_time": time.strftime("%Y-%m-%d %H:%M:%S", start),
+                          "network_interface_id": conn.ENI, "vnic-id": conn.ENI,
+                          "record-type": "all", "year": start.tm_year, "month": start.tm_mon,
+                          "day": start.tm_mday, "hour": start.tm_hour, "was_termined": None,
+                          "version": "0.0.1", "attached_endpoint_type": "vnic"})
                 want.append(r)
         check(len(want) > 10, f"the model has {len(want)} flow logs")
+        for r in rows:
+            check(re.fullmatch(r"\d{8}T\d{6}Z", r["stream-id"]) and
+                  r["instance_crn"].endswith("::instance:0717_inst") and
+                  r["collector_crn"].startswith("crn:v1:bluemix:public:is:us-south:a/a1b2c3::"),
+                  f"header columns: {r}")
+        skip = ("capture_end_time", "stream-id", "instance_crn", "collector_crn")
         norm = lambda r: json.dumps({k: (int(v) if isinstance(v, str) and v.isdigit() else v)
-                                     for k, v in r.items() if k != "capture_end_time"},
-                                    sort_keys=True)
+                                     for k, v in r.items() if k not in skip}, sort_keys=True)
         got = sorted(norm(r) for r in rows)
         check(got == sorted(norm(r) for r in want),
               f"DuckDB rows differ from the model:\n  duckdb {got[:3]}\n  model  "
               f"{sorted(norm(r) for r in want)[:3]}")
-        print(f"ibm_duckdb: {len(rows)} flow logs read by DuckDB equal the model")
+        print(f"ibm_duckdb: IBM's FLOW_FLAT view in DuckDB: {len(rows)} flow logs equal the "
+              "model")
 
 
 CASES = {n[5:]: f for n, f in globals().items() if n.startswith("case_")}

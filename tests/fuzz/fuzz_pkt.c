@@ -108,7 +108,7 @@ tunnel(const uint8_t *data, uint32_t caplen, const struct dpf_pkt_info *outer)
 	if (pi.has_l4)
 		require((uint32_t)pi.l4_offset + 4 <= caplen);
 	dpf_flow_key_from_pkt(&key, &pi, 3, DPF_ACTION_ACCEPT);
-	require(key.tun_type == t && key.tun_id == pi.tun_id && key.pad[0] == 0);
+	require(key.tun_type == t && key.tun_id == pi.tun_id && key.seg == 0);
 }
 
 int
@@ -167,7 +167,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	dpf_flow_key_from_pkt(&key, &pi, 3, DPF_ACTION_ACCEPT);
 	require(key.family == pi.family && key.proto == pi.proto && key.iface == 3);
-	require(key.pad[0] == 0);
+	require(key.seg == 0);
 	(void)dpf_rss_hash_pkt(&rss, &pi);
 	(void)dpf_pkt_tcp_flags_aws(pi.tcp_flags);
 	icmp_error(data, caplen, &pi);

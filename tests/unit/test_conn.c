@@ -425,6 +425,132 @@ test_conn_logs_grouped_by_interface(void **state)
 	dpf_conn_free(t);
 }
 
+/* A segment row of a flow cut inside the window (its record, skipped, before it). */
+static struct dpf_record
+seg(struct dpf_record r, uint8_t why)
+{
+	r.log_status = DPF_LOG_SEGMENT;
+	r.seg_flags = why;
+	return r;
+}
+
+static void
+add_cut_flow(struct dpf_conn_table *t, const struct dpf_record *parts, unsigned int n)
+{
+	struct dpf_record whole = parts[0];
+	unsigned int i;
+
+	for (i = 1; i < n; i++) {
+		whole.packets += parts[i].packets;
+		whole.bytes += parts[i].bytes;
+		whole.last_ns = parts[i].last_ns;
+		whole.tcp_flags_all |= parts[i].tcp_flags_all;
+	}
+	whole.segments = true;
+	whole.log_status = DPF_LOG_OK;
+	add_ok(t, whole); /* skipped: its segments follow */
+	for (i = 0; i < n; i++)
+		add_ok(t, parts[i]);
+}
+
+static void
+test_conn_port_reuse_inside_window_gives_two_connections(void **state)
+{
+	struct dpf_conn_table *t = table_new(16);
+	struct dpf_conn_log logs[4];
+	struct dpf_conn_stats st;
+	/* Client: SYN..FIN+ACK (1 s to 2 s), then a new SYN at 5 s (cut: SYN). */
+	struct dpf_record c[2] = {
+		seg(rec(6, "10.0.0.1", 40000, "192.0.2.1", 80, 0, 4, W0 + 1 * SEC, W0 + 2 * SEC,
+			SYN | ACK | FIN),
+		    0),
+		seg(rec(6, "10.0.0.1", 40000, "192.0.2.1", 80, 0, 3, W0 + 5 * SEC, W0 + 6 * SEC,
+			SYN | ACK),
+		    DPF_SEG_SYN),
+	};
+	/* Server: its FIN before 5 s, its SYN-ACK after (cut with the client). */
+	struct dpf_record s[2] = {
+		seg(rec(6, "192.0.2.1", 80, "10.0.0.1", 40000, 0, 3, W0 + 1 * SEC + 1000,
+			W0 + 2 * SEC, SYN | ACK | FIN),
+		    0),
+		seg(rec(6, "192.0.2.1", 80, "10.0.0.1", 40000, 0, 2, W0 + 5 * SEC + 1000,
+			W0 + 6 * SEC, SYN | ACK),
+		    0),
+	};
+	unsigned int n;
+
+	(void)state;
+	add_cut_flow(t, c, 2);
+	add_cut_flow(t, s, 2);
+	n = close_window(t, W0, logs, 4);
+	assert_int_equal(n, 2);
+	/* The first connection, terminated, then the second, begun in the window. */
+	assert_true(logs[0].was_initiated && logs[0].was_terminated);
+	assert_int_equal(logs[0].packets_from_initiator, 4);
+	assert_int_equal(logs[0].packets_from_target, 3);
+	assert_int_equal(logs[0].start_ns, W0 + 1 * SEC);
+	assert_int_equal(logs[0].end_ns, W0 + 2 * SEC);
+	assert_true(logs[1].was_initiated && !logs[1].was_terminated);
+	assert_int_equal(logs[1].connection_start_ns, W0 + 5 * SEC);
+	assert_int_equal(logs[1].packets_from_initiator, 3);
+	assert_int_equal(logs[1].cumulative_packets_from_initiator, 3);
+	assert_int_equal(logs[1].cumulative_packets_from_target, 2);
+	assert_addr(logs[1].initiator_addr, "10.0.0.1");
+	dpf_conn_stats_get(t, &st);
+	assert_int_equal(st.opened, 2);
+	assert_int_equal(st.segments, 4);
+	/* The next window continues the second connection. */
+	add_ok(t,
+	       rec(6, "10.0.0.1", 40000, "192.0.2.1", 80, 0, 1, W0 + 61 * SEC, W0 + 61 * SEC, ACK));
+	n = close_window(t, W0 + 60 * SEC, logs, 4);
+	assert_int_equal(n, 1);
+	assert_false(logs[0].was_initiated);
+	assert_int_equal(logs[0].connection_start_ns, W0 + 5 * SEC);
+	assert_int_equal(logs[0].cumulative_packets_from_initiator, 4);
+	dpf_conn_free(t);
+}
+
+static void
+test_conn_cut_without_restart_stays_one(void **state)
+{
+	struct dpf_conn_table *t = table_new(16);
+	struct dpf_conn_log logs[4];
+	/* One side's gap of 400 s while the other spoke at 200 s: one connection. */
+	struct dpf_record c[2] = {
+		seg(rec(17, "10.0.0.1", 5000, "192.0.2.1", 5000, 0, 1, W0, W0, 0), 0),
+		seg(rec(17, "10.0.0.1", 5000, "192.0.2.1", 5000, 0, 1, W0 + 400 * SEC,
+			W0 + 400 * SEC, 0),
+		    DPF_SEG_GAP),
+	};
+	/* Idle 400 s with nothing between: two. */
+	struct dpf_record d[2] = {
+		seg(rec(17, "10.0.0.9", 5000, "192.0.2.1", 5000, 0, 1, W0 + 1000 * SEC,
+			W0 + 1000 * SEC, 0),
+		    0),
+		seg(rec(17, "10.0.0.9", 5000, "192.0.2.1", 5000, 0, 2, W0 + 1400 * SEC,
+			W0 + 1401 * SEC, 0),
+		    DPF_SEG_GAP),
+	};
+	unsigned int n;
+
+	(void)state;
+	add_cut_flow(t, c, 2);
+	add_ok(t, rec(17, "192.0.2.1", 5000, "10.0.0.1", 5000, 0, 1, W0 + 200 * SEC, W0 + 200 * SEC,
+		      0));
+	n = close_window(t, W0, logs, 4);
+	assert_int_equal(n, 1);
+	assert_int_equal(logs[0].packets_from_initiator, 2);
+	assert_int_equal(logs[0].packets_from_target, 1);
+	add_cut_flow(t, d, 2);
+	n = close_window(t, W0 + 1000 * SEC, logs, 4);
+	assert_int_equal(n, 2);
+	assert_int_equal(logs[0].packets_from_initiator, 1);
+	assert_false(logs[0].was_terminated);
+	assert_int_equal(logs[1].connection_start_ns, W0 + 1400 * SEC);
+	assert_int_equal(logs[1].cumulative_packets_from_initiator, 2);
+	dpf_conn_free(t);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -443,6 +569,8 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_conn_full_table_counts_overflow),
 		cmocka_unit_test(test_conn_burst_results_match_single_adds),
 		cmocka_unit_test(test_conn_logs_grouped_by_interface),
+		cmocka_unit_test(test_conn_port_reuse_inside_window_gives_two_connections),
+		cmocka_unit_test(test_conn_cut_without_restart_stays_one),
 	};
 
 	(void)argc;

@@ -86,14 +86,14 @@ test_conntrack_reverse_of_added_flow_is_reply(void **state)
 	assert_true(dpf_conntrack_is_reply(ct, &back, 10));
 	/* The accepted direction itself is no reply. */
 	assert_false(dpf_conntrack_is_reply(ct, &out, 10));
-	/* Action and pad are not part of the tuple. */
+	/* Action and seg are not part of the tuple. */
 	k = back;
 	k.action = DPF_ACTION_REJECT;
-	k.pad[0] = 0x55;
+	k.seg = 0x55;
 	assert_true(dpf_conntrack_is_reply(ct, &k, 10));
 	k = out;
 	k.action = DPF_ACTION_REJECT;
-	k.pad[0] = 1;
+	k.seg = 1;
 	assert_int_equal(dpf_conntrack_add(ct, &k, 20), 0);
 	assert_int_equal(dpf_conntrack_count(ct), 1);
 	/* Any other field must match. */

@@ -29,8 +29,8 @@ make_key(struct dpf_flow_key *k, uint32_t n)
 static struct dpf_ft *
 new_table(uint32_t capacity)
 {
-	struct dpf_ft_params p = {.name = "test_ft", .capacity = capacity, .socket_id = -1,
-				  .seed = 0x1234};
+	struct dpf_ft_params p = {
+		.name = "test_ft", .capacity = capacity, .socket_id = -1, .seed = 0x1234};
 	struct dpf_ft *ft = dpf_ft_create(&p);
 
 	assert_non_null(ft);
@@ -201,6 +201,77 @@ test_ft_holds_full_capacity_of_random_keys(void **state)
 	dpf_ft_free(ft);
 }
 
+/* A cut moves the counters to a new entry (key.seg 1, 2, ...) and empties
+ * the live one; with no room, nothing changes. */
+static void
+test_ft_segment_moves_counters_and_fails_when_full(void **state)
+{
+	struct dpf_ft *ft = new_table(2);
+	struct dpf_flow_key k, k2;
+	struct dpf_flow_counters *c, *old;
+
+	(void)state;
+	make_key(&k, 1);
+	dpf_ft_lookup_or_insert_burst(ft, &k, 1, &c);
+	dpf_flow_counters_add(c, 100, 10, 0x02);
+	dpf_flow_counters_add(c, 40, 20, 0x10);
+	assert_int_equal(dpf_ft_segment(ft, &k, c, DPF_SEG_GAP), 0);
+	assert_int_equal(c->packets, 0);
+	assert_int_equal(c->segs, 1);
+	assert_int_equal(c->seg_flags, DPF_SEG_GAP);
+	k2 = k;
+	k2.seg = 1;
+	old = dpf_ft_lookup(ft, &k2);
+	assert_non_null(old);
+	assert_int_equal(old->packets, 2);
+	assert_int_equal(old->bytes, 140);
+	assert_int_equal(old->last_ns, 20);
+	assert_int_equal(old->segs, 0);
+	assert_true(dpf_flow_key_same_flow(&k, &k2));
+	/* The lookup of the packet's key still finds the live entry. */
+	assert_ptr_equal(dpf_ft_lookup(ft, &k), c);
+	dpf_flow_counters_add(c, 60, 30, 0x02);
+	assert_int_equal(dpf_ft_segment(ft, &k, c, DPF_SEG_SYN), -ENOSPC);
+	assert_int_equal(c->packets, 1);
+	assert_int_equal(c->segs, 1);
+	assert_int_equal(dpf_ft_count(ft), 2);
+	dpf_ft_free(ft);
+}
+
+/* With a segments' room, cuts never take a flow's place, nor flows the room. */
+static void
+test_ft_segment_room_is_kept_apart_from_flows(void **state)
+{
+	struct dpf_ft_params p = {
+		.name = "test_ft_room", .capacity = 2, .segments = 1, .socket_id = -1, .seed = 7};
+	struct dpf_ft *ft = dpf_ft_create(&p);
+	struct dpf_flow_key k[3];
+	struct dpf_flow_counters *c[3];
+	unsigned int i;
+
+	(void)state;
+	assert_non_null(ft);
+	for (i = 0; i < 3; i++)
+		make_key(&k[i], i + 1);
+	dpf_ft_lookup_or_insert_burst(ft, &k[0], 1, &c[0]);
+	dpf_flow_counters_add(c[0], 100, 10, 0x02);
+	assert_int_equal(dpf_ft_segment(ft, &k[0], c[0], DPF_SEG_SYN), 0);
+	dpf_flow_counters_add(c[0], 100, 20, 0x02);
+	/* The cut took the room: both flows still fit, a third does not. */
+	assert_int_equal(dpf_ft_lookup_or_insert_burst(ft, &k[1], 1, &c[1]), 1);
+	assert_non_null(c[1]);
+	assert_true(dpf_ft_is_full(ft));
+	assert_int_equal(dpf_ft_lookup_or_insert_burst(ft, &k[2], 1, &c[2]), 0);
+	assert_null(c[2]);
+	assert_int_equal(dpf_ft_count(ft), 3);
+	/* No room left for another cut. */
+	assert_int_equal(dpf_ft_segment(ft, &k[1], c[1], DPF_SEG_GAP), -ENOSPC);
+	dpf_ft_reset(ft);
+	assert_int_equal(dpf_ft_count(ft), 0);
+	assert_false(dpf_ft_is_full(ft));
+	dpf_ft_free(ft);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -208,10 +279,13 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_ft_create_with_zero_capacity_fails_einval),
 		cmocka_unit_test(test_ft_insert_then_update_same_flow),
 		cmocka_unit_test(test_ft_keys_differing_in_one_byte_are_distinct_flows),
-		cmocka_unit_test(test_ft_insert_when_full_returns_null_and_existing_flows_keep_counting),
+		cmocka_unit_test(
+			test_ft_insert_when_full_returns_null_and_existing_flows_keep_counting),
 		cmocka_unit_test(test_ft_reset_empties_table_and_allows_reuse),
 		cmocka_unit_test(test_ft_iteration_returns_every_entry_in_insertion_order),
 		cmocka_unit_test(test_ft_holds_full_capacity_of_random_keys),
+		cmocka_unit_test(test_ft_segment_moves_counters_and_fails_when_full),
+		cmocka_unit_test(test_ft_segment_room_is_kept_apart_from_flows),
 	};
 
 	(void)argc;

@@ -529,11 +529,66 @@ test_merge_cut_window_gives_every_interface_a_skipdata_row(void **state)
 	free_shard(a);
 }
 
+/*
+ * A flow cut into segments (dpf_ft_segment(), connection records): one
+ * record, the sum of its segments, as if it had never been cut, then one
+ * SEGMENT row per segment, in the order they were cut; not counted as records.
+ */
+static void
+test_merge_segments_of_a_flow_give_its_record_then_segment_rows(void **state)
+{
+	struct dpf_shard *a = new_shard(1, 64);
+	struct dpf_shard *shards[1] = {a};
+	struct dpf_merge *m = new_merge(1);
+	struct dpf_merge_stats st = {0};
+	struct dpf_flow_key k;
+	struct dpf_flow_counters *c;
+
+	(void)state;
+	add_pkt(a, 0, 5, 1000, 60, 1700000001000000000ull, 0x02);
+	add_pkt(a, 0, 5, 1000, 40, 1700000002000000000ull, 0x11);
+	add_pkt(a, 0, 7, 1000, 10, 1700000003000000000ull, 0x10);
+	k = dpf_ft_entry(a->ft, 0)->key;
+	c = dpf_ft_lookup(a->ft, &k);
+	assert_int_equal(dpf_ft_segment(a->ft, &k, c, DPF_SEG_SYN), 0);
+	assert_int_equal(c->packets, 0);
+	assert_int_equal(c->segs, 1);
+	add_pkt(a, 0, 5, 1000, 60, 1700000005000000000ull, 0x02);
+	assert_int_equal(dpf_ft_count(a->ft), 3);
+	assert_int_equal(dpf_merge_window(m, shards, 1, 1699999980, 60, collect, &got, &st), 0);
+	assert_int_equal(got.n, 4);
+	assert_int_equal(got.rows[0].log_status, DPF_LOG_OK);
+	assert_true(got.rows[0].segments);
+	assert_int_equal(got.rows[0].key.seg, 0);
+	assert_int_equal(got.rows[0].packets, 3);
+	assert_int_equal(got.rows[0].bytes, 160);
+	assert_int_equal(got.rows[0].start, 1700000001);
+	assert_int_equal(got.rows[0].end, 1700000005);
+	assert_int_equal(got.rows[0].tcp_flags_all, 0x13);
+	/* The live entry was inserted first, its cut-off segment after it. */
+	assert_int_equal(got.rows[1].log_status, DPF_LOG_SEGMENT);
+	assert_int_equal(got.rows[1].packets, 1);
+	assert_int_equal(got.rows[1].first_ns, 1700000005000000000ull);
+	assert_int_equal(got.rows[1].seg_flags, DPF_SEG_SYN);
+	assert_int_equal(got.rows[2].log_status, DPF_LOG_SEGMENT);
+	assert_int_equal(got.rows[2].packets, 2);
+	assert_int_equal(got.rows[2].last_ns, 1700000002000000000ull);
+	assert_int_equal(got.rows[2].seg_flags, 0);
+	assert_int_equal(got.rows[3].key.src_addr[3], 7);
+	assert_false(got.rows[3].segments);
+	assert_int_equal(st.records, 2);
+	assert_int_equal(st.packets, 4);
+	assert_int_equal(st.segment_rows, 2);
+	dpf_merge_free(m);
+	free_shard(a);
+}
+
 int
 main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_merge_same_key_in_several_shards_is_summed),
+		cmocka_unit_test(test_merge_segments_of_a_flow_give_its_record_then_segment_rows),
 		cmocka_unit_test(test_merge_result_does_not_depend_on_shard_spread),
 		cmocka_unit_test(test_merge_without_shards_gives_nodata_row_per_interface),
 		cmocka_unit_test(test_merge_with_losses_adds_skipdata_after_the_interface_records),

@@ -82,6 +82,7 @@ static struct {
 	uint64_t packets;
 	unsigned int reps;
 	bool cold;
+	uint64_t conn_timeout; /* seconds; 0: connection records off */
 	bool tables[2];
 	uint64_t rng;
 	enum table_kind table;
@@ -475,6 +476,8 @@ setup_core(struct dpf_ft *ft)
 	core->ho->done_upto = w;
 	core->n_rxq = 1;
 	core->rxq[0] = ref;
+	/* --conn-timeout: the check connection records add to every packet. */
+	core->conn_gap_ns = b.conn_timeout * 1000000000ull;
 	return 0;
 }
 
@@ -546,7 +549,7 @@ usage(const char *prog)
 	fprintf(stderr,
 		"usage: %s [EAL options] -- [--family 4|6] [--proto tcp|udp] [--flows N]\n"
 		"          [--dist uniform|zipf] [--zipf-s S] [--packets N] [--reps N]\n"
-		"          [--table dpf|rte_hash|both] [--cold] [--vxlan]\n"
+		"          [--table dpf|rte_hash|both] [--cold] [--vxlan] [--conn-timeout SEC]\n"
 		"One process measures one cell: first every flow is inserted (timed\n"
 		"separately), then --packets packets over the active flows, --reps times,\n"
 		"alternating tables when --table both.\n",
@@ -557,12 +560,19 @@ static int
 parse_args(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"family", required_argument, NULL, 'f'}, {"proto", required_argument, NULL, 'p'},
-		{"flows", required_argument, NULL, 'n'},  {"dist", required_argument, NULL, 'd'},
-		{"zipf-s", required_argument, NULL, 's'}, {"packets", required_argument, NULL, 'P'},
-		{"reps", required_argument, NULL, 'r'},	  {"table", required_argument, NULL, 't'},
-		{"cold", no_argument, NULL, 'c'},	  {"help", no_argument, NULL, 'h'},
-		{"vxlan", no_argument, NULL, 'v'},	  {NULL, 0, NULL, 0},
+		{"family", required_argument, NULL, 'f'},
+		{"proto", required_argument, NULL, 'p'},
+		{"flows", required_argument, NULL, 'n'},
+		{"dist", required_argument, NULL, 'd'},
+		{"zipf-s", required_argument, NULL, 's'},
+		{"packets", required_argument, NULL, 'P'},
+		{"reps", required_argument, NULL, 'r'},
+		{"table", required_argument, NULL, 't'},
+		{"cold", no_argument, NULL, 'c'},
+		{"help", no_argument, NULL, 'h'},
+		{"vxlan", no_argument, NULL, 'v'},
+		{"conn-timeout", required_argument, NULL, 'C'},
+		{NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -605,6 +615,9 @@ parse_args(int argc, char **argv)
 			break;
 		case 'v':
 			b.vxlan = true;
+			break;
+		case 'C':
+			b.conn_timeout = strtoull(optarg, NULL, 0);
 			break;
 		default:
 			usage(argv[0]);
@@ -671,6 +684,7 @@ main(int argc, char **argv)
 
 	heap0 = heap_used();
 	ftp.capacity = b.flows;
+	ftp.segments = b.conn_timeout != 0 ? dpf_ft_segment_room(b.flows) : 0;
 	ft = dpf_ft_create(&ftp);
 	if (ft == NULL) {
 		fprintf(stderr, "bench: flow table of %u: %s\n", b.flows, rte_strerror(rte_errno));
