@@ -5,14 +5,14 @@
 
 #include <rte_common.h>
 #include <rte_errno.h>
-#include <rte_hash.h>
 #include <rte_malloc.h>
 #include <rte_prefetch.h>
 
+#include "conn_index.h"
 #include "dpf_conn.h"
 #include "dpf_util.h"
 
-/* Records looked up together (at most RTE_HASH_LOOKUP_BULK_MAX). */
+/* Records looked up together (conn_index_lookup_bulk() takes at most 64). */
 #define CONN_BURST 64
 /* last_seen of a position without a connection. */
 #define SLOT_FREE UINT64_MAX
@@ -24,46 +24,60 @@
 #define TCP_RST 0x04
 #define TCP_ACK 0x10
 
-/* What one direction carried with one action in the open window. */
+/* What one direction carried with one action in the open window (its
+ * TCP flags are in the entry's head, beside the other small fields). */
 struct conn_side {
 	uint64_t packets;
 	uint64_t bytes;
 	uint64_t first_ns;
 	uint64_t last_ns;
-	uint8_t flags_all;
-	uint8_t flags_aws;
 };
 
 /*
- * A connection, by hash position. Direction 0 goes from the key's src
- * (the lower endpoint) to its dst; init_dir names the initiator's.
+ * A connection, by entry number (conn_index.h). Direction 0 goes from the
+ * key's src (the lower endpoint) to its dst; init_dir names the initiator's.
+ *
+ * A record's look-up and update touch the first line (the key the index
+ * compares, the flags) and the line of its action's sides: two cache lines
+ * (the entries are cache-aligned). The pass is bound by how many lines and
+ * pages the look-ups have in flight, so the fewer a record needs, the faster
+ * it goes: with the post-NAT views before the sides, and rte_hash's own key
+ * store and two buckets, a record touched six to seven lines.
  */
 struct conn_entry {
-	/* What a record's update reads and writes first: the first four lines. */
 	struct dpf_flow_key key; /* canonical: lower endpoint first, action 0 */
-	uint8_t post_set;	 /* bit per direction */
-	uint8_t init_dir;
-	uint8_t fins; /* bit per direction that sent a FIN */
-	bool live;    /* holds a connection (not only this window's records) */
-	bool terminated;
-	bool initiated;		     /* began in the window just closed */
-	bool touched;		     /* has records in the open window */
-	struct conn_side win[2][2];  /* [action][direction], the open window */
+	uint32_t win_gen;	 /* the window win[], flags and post_* belong to */
+	uint8_t flags_all[2][2]; /* [action][direction], the open window */
+	uint8_t flags_aws[2][2];
+	uint8_t post_set;     /* bit per direction: its view is set */
+	uint8_t post_own;     /* bit per direction: its view is the packets' own */
+	uint8_t init_dir : 1; /* the initiator's direction */
+	uint8_t fins : 2;     /* bit per direction that sent a FIN */
+	bool live : 1;	      /* holds a connection (not only this window's records) */
+	bool terminated : 1;
+	bool initiated : 1;	     /* began in the window just closed */
+	uint8_t sides_set : 2;	     /* bit per action: win[action] holds the window's */
+	struct conn_side win[2][2];  /* [action][direction], the open window; see side() */
 	struct dpf_flow_nat post[2]; /* post-NAT view per direction, first seen in the window */
 	uint64_t cum[2][2][2];	     /* [action][initiator 0, target 1][bytes 0, packets 1] */
 	uint64_t start_ns;	     /* first packet of the connection */
 	uint64_t last_ns;	     /* last packet of the closed windows */
 	uint64_t win_first_ns;	     /* this window's first and last packet */
 	uint64_t win_last_ns;
-};
+} __rte_cache_aligned;
+
+_Static_assert(offsetof(struct conn_entry, win) == RTE_CACHE_LINE_SIZE &&
+		       sizeof(((struct conn_entry *)0)->win[0]) == RTE_CACHE_LINE_SIZE,
+	       "a record's update should touch the first line and one line of sides");
 
 struct dpf_conn_table {
-	struct rte_hash *hash;
+	struct conn_index *index;
 	uint64_t timeout_ns;
 	uint32_t capacity;
 	uint32_t n_slots;
 	uint32_t count;
 	uint32_t n_touched;
+	uint32_t gen;	   /* the open window's number (entries' win_gen), from 1 */
 	bool closed;	   /* the touched entries belong to the window just closed */
 	uint32_t iter_pos; /* the flow log iterator: touched index and action */
 	uint8_t iter_action;
@@ -71,8 +85,8 @@ struct dpf_conn_table {
 	uint32_t *touched;   /* positions with records in the window, in first-record order */
 	uint32_t *sorted;    /* scratch for sorting touched by interface */
 	uint32_t *per_iface; /* [UINT16_MAX + 1] counts, then offsets, for that sort */
-	struct conn_entry *entries; /* n_slots, by hash position */
-	/* n_slots, by hash position: a live connection's last packet, SLOT_FREE
+	struct conn_entry *entries; /* n_slots, by entry number */
+	/* n_slots, by entry number: a live connection's last packet, SLOT_FREE
 	 * otherwise. The expiry scan reads this, not the entries (50 times larger). */
 	uint64_t *last_seen;
 };
@@ -82,7 +96,7 @@ dpf_conn_free(struct dpf_conn_table *t)
 {
 	if (t == NULL)
 		return;
-	rte_hash_free(t->hash);
+	conn_index_free(t->index);
 	rte_free(t); /* the arrays are in the same allocation */
 }
 
@@ -112,24 +126,23 @@ struct dpf_conn_table *
 dpf_conn_create(const struct dpf_conn_params *p)
 {
 	struct dpf_conn_table *t;
-	uint32_t entries;
 	int err;
 
 	if (p == NULL || p->capacity == 0 || p->capacity > DPF_CONN_MAX_CAPACITY ||
 	    p->timeout_ns == 0)
 		return dpf_null_errno(EINVAL);
-	entries = dpf_hash_room(p->capacity);
-	t = conn_alloc(p, entries + 1);
+	t = conn_alloc(p, p->capacity);
 	if (t == NULL)
 		return NULL; /* rte_errno set */
 	t->capacity = p->capacity;
 	t->timeout_ns = p->timeout_ns;
-	t->n_slots = entries + 1;
+	t->n_slots = p->capacity;
+	t->gen = 1;
 	for (uint32_t i = 0; i < t->n_slots; i++)
 		t->last_seen[i] = SLOT_FREE;
-	t->hash = dpf_hash_create_unique("cn", p->name != NULL ? p->name : "conn", entries,
-					 sizeof(struct dpf_flow_key), p->socket_id, 0);
-	if (t->hash == NULL) {
+	t->index = conn_index_create(p->name, p->capacity, 0, t->entries, sizeof(t->entries[0]),
+				     p->socket_id);
+	if (t->index == NULL) {
 		err = rte_errno;
 		rte_free(t);
 		return dpf_null_errno(err);
@@ -137,22 +150,17 @@ dpf_conn_create(const struct dpf_conn_params *p)
 	return t;
 }
 
-/* The window's records start over: forget what the closed window carried. */
+/*
+ * The window's records start over. What the closed window left in an entry
+ * is forgotten when the entry's first record of the new window arrives
+ * (conn_apply(), win_gen): no pass over the closed window's entries.
+ */
 static void
 conn_reset_window(struct dpf_conn_table *t)
 {
-	uint32_t i;
-
-	for (i = 0; i < t->n_touched; i++) {
-		struct conn_entry *e = &t->entries[t->touched[i]];
-
-		memset(e->win, 0, sizeof(e->win));
-		e->post_set = 0;
-		e->touched = false;
-		e->initiated = false;
-	}
 	t->n_touched = 0;
 	t->closed = false;
+	t->gen++;
 }
 
 /* Canonical key: the lower (address, port) endpoint first. @return the record's direction */
@@ -174,22 +182,25 @@ conn_key(struct dpf_flow_key *out, const struct dpf_flow_key *k)
 }
 
 static struct conn_entry *
-conn_find_or_add(struct dpf_conn_table *t, const struct dpf_flow_key *key)
+conn_find_or_add(struct dpf_conn_table *t, const struct dpf_flow_key *key, uint32_t h)
 {
-	hash_sig_t sig = rte_hash_hash(t->hash, key);
-	int32_t pos = rte_hash_lookup_with_hash(t->hash, key, sig);
+	int32_t pos = conn_index_lookup(t->index, key, h);
 	struct conn_entry *e;
 
 	if (pos >= 0)
 		return &t->entries[pos];
 	if (t->count >= t->capacity)
 		return NULL;
-	pos = rte_hash_add_key_with_hash(t->hash, key, sig);
-	if (pos < 0 || (uint32_t)pos >= t->n_slots)
+	pos = conn_index_add(t->index, key, h);
+	if (pos < 0)
 		return NULL;
 	t->count++;
 	e = &t->entries[pos];
-	memset(e, 0, sizeof(*e));
+	/* Only the first line: the rest is set by the first record (the sides,
+	 * conn_first_of_window()) and by the close (a connection that is not
+	 * live is new there), so a new connection costs no write of lines the
+	 * pass would otherwise not read. */
+	memset(e, 0, offsetof(struct conn_entry, win));
 	e->key = *key;
 	return e;
 }
@@ -201,36 +212,80 @@ conn_record_ok(const struct dpf_record *r)
 	       r->key.action <= DPF_ACTION_REJECT;
 }
 
+/* Whether a record's post-NAT view is its own addresses and ports. */
+static bool
+post_is_own(const struct dpf_record *r)
+{
+	return r->post.src_port == r->key.src_port && r->post.dst_port == r->key.dst_port &&
+	       memcmp(r->post.src_addr, r->key.src_addr, sizeof(r->post.src_addr)) == 0 &&
+	       memcmp(r->post.dst_addr, r->key.dst_addr, sizeof(r->post.dst_addr)) == 0;
+}
+
+/* The entry's first record of the open window: forget the last one's. */
+static void
+conn_first_of_window(struct dpf_conn_table *t, struct conn_entry *e)
+{
+	e->win_gen = t->gen;
+	e->post_set = 0;
+	e->post_own = 0;
+	e->initiated = false;
+	memset(e->flags_all, 0, sizeof(e->flags_all));
+	memset(e->flags_aws, 0, sizeof(e->flags_aws));
+	e->sides_set = 0;
+	t->touched[t->n_touched++] = (uint32_t)(e - t->entries);
+}
+
+/*
+ * A side of the open window. An action's sides are cleared by its first
+ * record (conn_apply()), so a window of accepted records never writes, nor
+ * reads, the rejected sides' line.
+ */
+static inline const struct conn_side *
+side(const struct conn_entry *e, unsigned int a, unsigned int d)
+{
+	static const struct conn_side none;
+
+	return e->sides_set & (1u << a) ? &e->win[a][d] : &none;
+}
+
 /* Add a record to its connection's side of the window. */
 static void
 conn_apply(struct dpf_conn_table *t, struct conn_entry *e, unsigned int dir,
 	   const struct dpf_record *r)
 {
-	struct conn_side *s = &e->win[r->key.action][dir];
+	const unsigned int a = r->key.action;
+	struct conn_side *s = &e->win[a][dir];
 
 	t->st.records++;
-	if (!e->touched) {
-		e->touched = true;
-		t->touched[t->n_touched++] = (uint32_t)(e - t->entries);
+	if (e->win_gen != t->gen)
+		conn_first_of_window(t, e);
+	if (!(e->sides_set & (1u << a))) {
+		memset(e->win[a], 0, sizeof(e->win[a]));
+		e->sides_set |= (uint8_t)(1u << a);
 	}
 	if (s->packets == 0 || r->first_ns < s->first_ns)
 		s->first_ns = r->first_ns;
 	s->last_ns = RTE_MAX(s->last_ns, r->last_ns);
 	s->packets += r->packets;
 	s->bytes += r->bytes;
-	s->flags_all |= r->tcp_flags_all;
-	s->flags_aws |= r->tcp_flags_aws;
+	e->flags_all[a][dir] |= r->tcp_flags_all;
+	e->flags_aws[a][dir] |= r->tcp_flags_aws;
 	if (!(e->post_set & (1u << dir))) {
-		e->post[dir] = r->post;
+		/* Without NAT the view is the packets' own: a bit, not 36 bytes
+		 * on two more cache lines. */
+		if (post_is_own(r))
+			e->post_own |= (uint8_t)(1u << dir);
+		else
+			e->post[dir] = r->post;
 		e->post_set |= (uint8_t)(1u << dir);
 	}
 }
 
 static int
 conn_add_one(struct dpf_conn_table *t, const struct dpf_record *r, const struct dpf_flow_key *key,
-	     unsigned int dir)
+	     uint32_t h, unsigned int dir)
 {
-	struct conn_entry *e = conn_find_or_add(t, key);
+	struct conn_entry *e = conn_find_or_add(t, key, h);
 
 	if (e == NULL) {
 		t->st.records_full++;
@@ -245,27 +300,41 @@ int
 dpf_conn_add(struct dpf_conn_table *t, const struct dpf_record *r)
 {
 	struct dpf_flow_key key;
+	unsigned int dir;
 
 	if (!conn_record_ok(r))
 		return -EINVAL;
 	if (t->closed)
 		conn_reset_window(t);
-	return conn_add_one(t, r, &key, conn_key(&key, &r->key));
+	dir = conn_key(&key, &r->key);
+	return conn_add_one(t, r, &key, conn_index_hash(&key), dir);
 }
 
 /*
- * A burst: the keys looked up together (rte_hash_lookup_bulk prefetches
- * their buckets), the entries found prefetched before they are updated, so
+ * A burst: the keys looked up together (conn_index_lookup_bulk() prefetches
+ * their buckets and keys), the entries found prefetched before they are updated, so
  * that the cache misses of a burst overlap instead of following each other.
+ * The chunks of a burst are pipelined: the next chunk is looked up (and its
+ * entries prefetched) before this one's entries are updated, so the lines
+ * prefetched have arrived by then.
  */
-/* The lines an update touches: the key and flags, the window's counters. */
-static void
-conn_prefetch_update(const struct conn_entry *e)
-{
-	size_t off;
+struct conn_chunk {
+	struct dpf_flow_key keys[CONN_BURST];
+	int32_t pos[CONN_BURST];
+	uint32_t hash[CONN_BURST];
+	uint32_t idx[CONN_BURST];
+	uint8_t dir[CONN_BURST];
+	uint32_t m; /* records looked up: keys[0..m) */
+	const struct dpf_record *r;
+	int *rc;
+};
 
-	for (off = 0; off < offsetof(struct conn_entry, post); off += RTE_CACHE_LINE_SIZE)
-		rte_prefetch0((const char *)e + off);
+/* The lines a record's update touches: the first one and its action's sides. */
+static void
+conn_prefetch_update(const struct conn_entry *e, unsigned int action)
+{
+	rte_prefetch0(e);
+	rte_prefetch0(&e->win[action]);
 }
 
 static void
@@ -277,15 +346,14 @@ conn_prefetch(const struct conn_entry *e)
 		rte_prefetch0((const char *)e + off);
 }
 
-static uint32_t
-conn_add_chunk(struct dpf_conn_table *t, const struct dpf_record *r, uint32_t n, int *rc)
+static void
+conn_chunk_lookup(struct dpf_conn_table *t, struct conn_chunk *c, const struct dpf_record *r,
+		  uint32_t n, int *rc)
 {
-	struct dpf_flow_key keys[CONN_BURST];
-	const void *kp[CONN_BURST];
-	int32_t pos[CONN_BURST];
-	uint8_t dir[CONN_BURST];
-	uint32_t i, m = 0, idx[CONN_BURST], taken = 0;
+	uint32_t i, m = 0;
 
+	c->r = r;
+	c->rc = rc;
 	for (i = 0; i < n; i++) {
 		if (rc != NULL)
 			rc[i] = 0;
@@ -294,28 +362,38 @@ conn_add_chunk(struct dpf_conn_table *t, const struct dpf_record *r, uint32_t n,
 				rc[i] = -EINVAL;
 			continue;
 		}
-		dir[m] = (uint8_t)conn_key(&keys[m], &r[i].key);
-		kp[m] = &keys[m];
-		idx[m++] = i;
+		c->dir[m] = (uint8_t)conn_key(&c->keys[m], &r[i].key);
+		c->idx[m++] = i;
 	}
+	c->m = m;
 	if (m == 0)
-		return 0;
-	if (rte_hash_lookup_bulk(t->hash, kp, m, pos) < 0)
-		for (i = 0; i < m; i++)
-			pos[i] = -ENOENT;
+		return;
+	conn_index_lookup_bulk(t->index, c->keys, m, c->hash, c->pos);
 	for (i = 0; i < m; i++)
-		if (pos[i] >= 0)
-			conn_prefetch_update(&t->entries[pos[i]]);
-	for (i = 0; i < m; i++) {
+		if (c->pos[i] >= 0)
+			conn_prefetch_update(&t->entries[c->pos[i]], r[c->idx[i]].key.action);
+}
+
+/*
+ * A position found by the look-up stays valid while earlier chunks are
+ * applied: those only add keys, and an entry's number never changes.
+ */
+static uint32_t
+conn_chunk_apply(struct dpf_conn_table *t, const struct conn_chunk *c)
+{
+	uint32_t i, taken = 0;
+
+	for (i = 0; i < c->m; i++) {
+		const struct dpf_record *r = &c->r[c->idx[i]];
 		int err = 0;
 
 		/* Not found: new, or added by an earlier record of this burst. */
-		if (pos[i] >= 0)
-			conn_apply(t, &t->entries[pos[i]], dir[i], &r[idx[i]]);
+		if (c->pos[i] >= 0)
+			conn_apply(t, &t->entries[c->pos[i]], c->dir[i], r);
 		else
-			err = conn_add_one(t, &r[idx[i]], &keys[i], dir[i]);
-		if (rc != NULL)
-			rc[idx[i]] = err;
+			err = conn_add_one(t, r, &c->keys[i], c->hash[i], c->dir[i]);
+		if (c->rc != NULL)
+			c->rc[c->idx[i]] = err;
 		taken += err == 0;
 	}
 	return taken;
@@ -324,15 +402,28 @@ conn_add_chunk(struct dpf_conn_table *t, const struct dpf_record *r, uint32_t n,
 uint32_t
 dpf_conn_add_burst(struct dpf_conn_table *t, const struct dpf_record *recs, uint32_t n, int *rc)
 {
-	uint32_t done = 0, taken = 0;
+	struct conn_chunk ch[2];
+	uint32_t done = 0, taken = 0, cur = 0;
+	bool pending = false;
 
 	if (t->closed)
 		conn_reset_window(t);
-	while (done < n) {
-		uint32_t c = RTE_MIN(n - done, (uint32_t)CONN_BURST);
+	for (;;) {
+		bool next = done < n;
 
-		taken += conn_add_chunk(t, recs + done, c, rc != NULL ? rc + done : NULL);
-		done += c;
+		if (next) {
+			uint32_t len = RTE_MIN(n - done, (uint32_t)CONN_BURST);
+
+			conn_chunk_lookup(t, &ch[!cur], recs + done, len,
+					  rc != NULL ? rc + done : NULL);
+			done += len;
+		}
+		if (pending)
+			taken += conn_chunk_apply(t, &ch[cur]);
+		if (!next)
+			break;
+		cur = !cur;
+		pending = true;
 	}
 	return taken;
 }
@@ -353,7 +444,7 @@ conn_dir_view(const struct conn_entry *e, unsigned int dir, struct conn_dir_view
 
 	memset(v, 0, sizeof(*v));
 	for (a = 0; a < 2; a++) {
-		const struct conn_side *s = &e->win[a][dir];
+		const struct conn_side *s = side(e, a, dir);
 
 		if (s->packets == 0)
 			continue;
@@ -361,8 +452,8 @@ conn_dir_view(const struct conn_entry *e, unsigned int dir, struct conn_dir_view
 			v->first_ns = s->first_ns;
 		v->last_ns = RTE_MAX(v->last_ns, s->last_ns);
 		v->packets += s->packets;
-		v->flags_all |= s->flags_all;
-		v->pure_syn |= (s->flags_aws & (TCP_SYN | TCP_ACK)) == TCP_SYN;
+		v->flags_all |= e->flags_all[a][dir];
+		v->pure_syn |= (e->flags_aws[a][dir] & (TCP_SYN | TCP_ACK)) == TCP_SYN;
 	}
 }
 
@@ -405,6 +496,8 @@ conn_close_one(struct dpf_conn_table *t, struct conn_entry *e)
 					      : RTE_MIN(v[0].first_ns, v[1].first_ns);
 	e->win_last_ns = RTE_MAX(v[0].last_ns, v[1].last_ns);
 	if (conn_is_new(t, e, v, e->win_first_ns)) {
+		if (!e->live)
+			e->last_ns = 0; /* a new entry: nothing before */
 		e->live = true;
 		e->initiated = true;
 		e->init_dir = conn_first_dir(v);
@@ -416,7 +509,7 @@ conn_close_one(struct dpf_conn_table *t, struct conn_entry *e)
 	}
 	for (a = 0; a < 2; a++)
 		for (d = 0; d < 2; d++) {
-			const struct conn_side *s = &e->win[a][d];
+			const struct conn_side *s = side(e, a, d);
 			unsigned int role = d != e->init_dir;
 
 			e->cum[a][role][0] += s->bytes;
@@ -452,7 +545,7 @@ conn_expire(struct dpf_conn_table *t, uint64_t window_end_ns)
 		if (last == SLOT_FREE || window_end_ns < last ||
 		    window_end_ns - last <= t->timeout_ns)
 			continue;
-		if (rte_hash_del_key(t->hash, &t->entries[pos].key) < 0)
+		if (conn_index_del(t->index, pos) < 0)
 			continue;
 		t->entries[pos].live = false;
 		t->last_seen[pos] = SLOT_FREE;
@@ -464,8 +557,9 @@ conn_expire(struct dpf_conn_table *t, uint64_t window_end_ns)
 /*
  * Group the touched connections by interface, keeping their order within
  * one (a stable counting sort), so that each interface's flow logs come
- * together. Records arrive sorted by interface, so this is usually a check;
- * a flushed window (records of one window in several passes) needs the sort.
+ * together. Records arrive sorted by interface, so this is rarely needed
+ * (the close checks the order while it has the entries in cache); a
+ * flushed window (records of one window in several passes) needs the sort.
  */
 static void
 conn_group_by_iface(struct dpf_conn_table *t)
@@ -473,11 +567,6 @@ conn_group_by_iface(struct dpf_conn_table *t)
 	uint32_t i, sum = 0, *tmp;
 	unsigned int f;
 
-	for (i = 1; i < t->n_touched; i++)
-		if (t->entries[t->touched[i]].key.iface < t->entries[t->touched[i - 1]].key.iface)
-			break;
-	if (i >= t->n_touched)
-		return;
 	memset(t->per_iface, 0, (UINT16_MAX + 1) * sizeof(t->per_iface[0]));
 	for (i = 0; i < t->n_touched; i++)
 		t->per_iface[t->entries[t->touched[i]].key.iface]++;
@@ -504,45 +593,68 @@ dpf_conn_log_rewind(struct dpf_conn_table *t)
 uint32_t
 dpf_conn_window_close(struct dpf_conn_table *t, uint64_t window_end_ns)
 {
-	uint32_t i;
+	uint32_t i, prev_iface = 0;
+	bool grouped = true;
 
 	if (t->closed)
 		conn_reset_window(t);
 	for (i = 0; i < t->n_touched; i++) {
 		uint32_t pos = t->touched[i];
+		struct conn_entry *e = &t->entries[pos];
 
 		if (i + PREFETCH_AHEAD < t->n_touched)
 			conn_prefetch(&t->entries[t->touched[i + PREFETCH_AHEAD]]);
-		conn_close_one(t, &t->entries[pos]);
-		t->last_seen[pos] = t->entries[pos].last_ns;
+		conn_close_one(t, e);
+		t->last_seen[pos] = e->last_ns;
+		grouped &= e->key.iface >= prev_iface;
+		prev_iface = e->key.iface;
 	}
 	conn_expire(t, window_end_ns);
-	conn_group_by_iface(t);
+	if (!grouped)
+		conn_group_by_iface(t);
 	t->closed = true;
 	dpf_conn_log_rewind(t);
 	return t->n_touched;
+}
+
+/* The post-NAT view direction d's first record of the window had. */
+static void
+conn_dir_post(const struct conn_entry *e, unsigned int d, struct dpf_flow_nat *out)
+{
+	const struct dpf_flow_key *k = &e->key;
+
+	if (!(e->post_own & (1u << d))) {
+		*out = e->post[d];
+		return;
+	}
+	memcpy(out->src_addr, d ? k->dst_addr : k->src_addr, sizeof(out->src_addr));
+	memcpy(out->dst_addr, d ? k->src_addr : k->dst_addr, sizeof(out->dst_addr));
+	out->src_port = d ? k->dst_port : k->src_port;
+	out->dst_port = d ? k->src_port : k->dst_port;
 }
 
 static void
 conn_post_view(const struct conn_entry *e, struct dpf_flow_nat *out)
 {
 	unsigned int i = e->init_dir, r = !i;
+	struct dpf_flow_nat v;
 
 	if (e->post_set & (1u << i)) {
-		*out = e->post[i];
+		conn_dir_post(e, i, out);
 		return;
 	}
 	/* Only the target's packets in this window: their view, turned round. */
-	memcpy(out->src_addr, e->post[r].dst_addr, sizeof(out->src_addr));
-	memcpy(out->dst_addr, e->post[r].src_addr, sizeof(out->dst_addr));
-	out->src_port = e->post[r].dst_port;
-	out->dst_port = e->post[r].src_port;
+	conn_dir_post(e, r, &v);
+	memcpy(out->src_addr, v.dst_addr, sizeof(out->src_addr));
+	memcpy(out->dst_addr, v.src_addr, sizeof(out->dst_addr));
+	out->src_port = v.dst_port;
+	out->dst_port = v.src_port;
 }
 
 static void
 conn_fill_log(const struct conn_entry *e, unsigned int a, struct dpf_conn_log *l)
 {
-	const struct conn_side *si = &e->win[a][e->init_dir], *st = &e->win[a][!e->init_dir];
+	const struct conn_side *si = side(e, a, e->init_dir), *st = side(e, a, !e->init_dir);
 	const struct dpf_flow_key *k = &e->key;
 
 	memset(l, 0, sizeof(*l));
@@ -552,8 +664,8 @@ conn_fill_log(const struct conn_entry *e, unsigned int a, struct dpf_conn_log *l
 	l->action = (uint8_t)a;
 	l->was_initiated = e->initiated;
 	l->was_terminated = e->terminated;
-	l->tcp_flags_initiator = si->flags_all;
-	l->tcp_flags_target = st->flags_all;
+	l->tcp_flags_initiator = e->flags_all[a][e->init_dir];
+	l->tcp_flags_target = e->flags_all[a][!e->init_dir];
 	memcpy(l->initiator_addr, e->init_dir ? k->dst_addr : k->src_addr, 16);
 	memcpy(l->target_addr, e->init_dir ? k->src_addr : k->dst_addr, 16);
 	l->initiator_port = e->init_dir ? k->dst_port : k->src_port;
@@ -585,7 +697,7 @@ dpf_conn_log_next(struct dpf_conn_table *t, struct dpf_conn_log *l)
 			t->iter_action = 0;
 			t->iter_pos++;
 		}
-		if (e->win[a][0].packets + e->win[a][1].packets == 0)
+		if (side(e, a, 0)->packets + side(e, a, 1)->packets == 0)
 			continue;
 		conn_fill_log(e, a, l);
 		t->st.logs++;
