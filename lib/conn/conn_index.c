@@ -4,12 +4,11 @@
 
 #include <rte_branch_prediction.h>
 #include <rte_common.h>
-#include <rte_hash_crc.h>
 #include <rte_malloc.h>
 #include <rte_prefetch.h>
-#include <rte_vect.h>
 
 #include "conn_index.h"
+#include "dpf_flow_hash.h"
 #include "dpf_util.h"
 
 #define SLOTS 8
@@ -81,27 +80,9 @@ conn_index_create(const char *name, uint32_t capacity, uint32_t n_buckets, const
 }
 
 static inline uint32_t
-crc32c_u64(uint64_t data, uint32_t h)
-{
-#if defined(RTE_ARCH_X86) && defined(__SSE4_2__)
-	return (uint32_t)_mm_crc32_u64(h, data);
-#else
-	return rte_hash_crc_8byte(data, h);
-#endif
-}
-
-static inline uint32_t
 hash_key(const struct dpf_flow_key *key)
 {
-	uint64_t w[6];
-	uint32_t h = SEED;
-	unsigned int i;
-
-	_Static_assert(sizeof(*key) == sizeof(w), "a key is six words");
-	memcpy(w, key, sizeof(w));
-	for (i = 0; i < RTE_DIM(w); i++)
-		h = crc32c_u64(w[i], h);
-	return h;
+	return dpf_flow_key_hash(SEED, key);
 }
 
 /* The signature mixes every bit of the hash: the bucket number uses the low ones. */
@@ -116,19 +97,14 @@ sig_of(uint32_t h)
 static inline uint32_t
 secondary_of(const struct conn_index *ix, uint32_t primary, uint16_t sig)
 {
-	uint32_t alt = (primary ^ ((uint32_t)sig * 0x85ebca6bu)) & ix->mask;
-
-	return alt == primary ? (primary ^ 1) & ix->mask : alt;
+	return dpf_alt_bucket(primary, sig, ix->mask);
 }
 
 /* Bit i set when slot i holds signature sig. */
 static inline uint32_t
 sig_match(const struct ix_bucket *b, uint16_t sig)
 {
-	__m128i sigs = _mm_load_si128((const __m128i *)b->sig);
-	__m128i eq = _mm_cmpeq_epi16(sigs, _mm_set1_epi16((short)sig));
-
-	return (uint32_t)_mm_movemask_epi8(_mm_packs_epi16(eq, _mm_setzero_si128()));
+	return dpf_sig8_match(b->sig, sig);
 }
 
 static inline const struct dpf_flow_key *
@@ -146,7 +122,7 @@ bucket_find(const struct conn_index *ix, const struct ix_bucket *b, uint16_t sig
 	while (m != 0) {
 		uint32_t e = b->idx[__builtin_ctz(m)];
 
-		if (likely(memcmp(key_of(ix, e), key, sizeof(*key)) == 0))
+		if (likely(dpf_flow_key_same(key_of(ix, e), key)))
 			return (int32_t)e;
 		m &= m - 1;
 	}
