@@ -365,7 +365,9 @@ section_ibmwrite() {
 # The RX core with --ibm-output on and off, alternating: a packet-clock replay
 # of the IBM capture, 2 s windows (ten connection passes during the run), the
 # RX lcore alone on the last CPU, the pipeline, writer and replay threads on
-# the first. Rate = packets / wall time of the run.
+# the first. The RX core's cycles per packet: its busy-cycles counter (TSC
+# cycles of the polls that received packets) / rx-packets; the run's rate =
+# packets / wall time (bound by the first CPU, which the writer shares).
 section_ibmrx() {
 	local dir=$BENCH_DATA/ibmrx r mode t0 t1
 	ensure_ibmrx
@@ -384,9 +386,10 @@ section_ibmrx() {
 			t1=$(date +%s.%N)
 			awk -v mode="$mode" -v r="$r" -v t0="$t0" -v t1="$t1" '
 				/^total rx-packets:/ { p = $3 }
+				/^total busy-cycles:/ { c = $3 }
 				/^replay ring-full-waits:/ { w = $3 }
 				/^ibm flow-logs:/ { f = $3 }
-				END { printf "SAMPLE bench=ibmrx ibm=%s round=%d packets=%s wall_s=%.3f mpps=%.3f ring_full_waits=%s flow_logs=%s load=%s\n", mode, r, p, t1 - t0, p / (t1 - t0) / 1e6, w, f, LOAD }' \
+				END { printf "SAMPLE bench=ibmrx ibm=%s round=%d packets=%s rx_cycles_per_pkt=%.1f wall_s=%.3f mpps=%.3f ring_full_waits=%s flow_logs=%s load=%s\n", mode, r, p, c / p, t1 - t0, p / (t1 - t0) / 1e6, w, f, LOAD }' \
 				LOAD="$(cut -d' ' -f1 /proc/loadavg)" "$dir/stderr" >>"$OUT/ibmrx.txt"
 		done
 	done
