@@ -3,7 +3,7 @@
 # Installs the Debian 12 packages dpflow needs to build and test, when missing.
 # Sourced by tools/test.sh and tools/demo.sh.
 DPF_PACKAGES="gcc meson ninja-build pkg-config python3 zstd dpdk-dev libdpdk-dev libnuma-dev
-libzstd-dev zlib1g-dev libdeflate-dev libcmocka-dev libpcap-dev libcurl4-openssl-dev libssl-dev
+libzstd-dev zlib1g-dev libdeflate-dev libisal-dev libcmocka-dev libpcap-dev libcurl4-openssl-dev libssl-dev
 libmicrohttpd-dev tcpdump ethtool iproute2 iputils-ping curl prometheus"
 # nfcapd and nfdump: the IPFIX collector of tests/e2e/export.py ipfix_nfcapd.
 DPF_PACKAGES="$DPF_PACKAGES nfdump"

@@ -137,8 +137,9 @@
 	  "DIR, or one JSON line per object on stdout (doc/records.md)")                           \
 	O(UINT, "ibm-max-flows", ibm_max_flows, 1, 10000000, "100000", "N",                        \
 	  "flow logs per IBM object; a window with more gets several objects")                     \
-	O(UINT, "ibm-compress-level", ibm_compress_level, 1, 12, "6", "N",                         \
-	  "gzip level of the IBM objects (libdeflate; 1 fastest, 12 smallest)")                    \
+	O(UINT, "ibm-compress-level", ibm_compress_level, 1, 12, "1", "N",                         \
+	  "gzip level of the IBM objects: 1 ISA-L igzip (fastest), 2..12 libdeflate "              \
+	  "(12 smallest)")                                                                         \
 	O(STR, "ibm-collector-crn", ibm_collector_crn, NULL, "CRN",                                \
 	  "collector_crn of the IBM objects of interfaces whose [interface] section gives no "     \
 	  "collector-crn (default built from region, account-id and flow-log-id)")                 \

@@ -74,7 +74,8 @@
 	X(tx_too_big, "tx-too-big",                                                                \
 	  "forward mode: packets above the peer port's MTU that may not be fragmented "            \
 	  "(IPv6, DF set), not logged")                                                            \
-	X(tx_dropped, "tx-dropped", "forward mode: accepted packets the peer port refused, not logged") \
+	X(tx_dropped, "tx-dropped",                                                                \
+	  "forward mode: accepted packets the peer port refused, not logged")                      \
 	X(tx_dropped_unlogged, "tx-dropped-unlogged",                                              \
 	  "forward mode: unlogged frames (not-ip, unmatched, late) the peer port refused")         \
 	X(flows_created, "flows-created", "flows inserted in shards")                              \
@@ -84,7 +85,10 @@
 	  "cuts not made (table full, 255 segments): those connections stay one")                  \
 	X(frag_evicted, "frag-evicted", "first fragments that replaced another datagram's ports")  \
 	X(frag_without_first, "frag-without-first", "later fragments logged with ports 0")         \
-	X(windows_retired, "windows-retired", "shards handed to the pipeline")
+	X(windows_retired, "windows-retired", "shards handed to the pipeline")                     \
+	X(busy_cycles, "busy-cycles",                                                              \
+	  "TSC cycles of the polls that received packets: the core's work on them "                \
+	  "(busy-cycles / rx-packets = its cycles per packet)")
 
 struct dpf_rx_counters {
 #define DPF_X_FIELD(f, name, help) uint64_t f;

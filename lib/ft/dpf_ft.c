@@ -9,6 +9,7 @@
 #include <rte_prefetch.h>
 #include <rte_vect.h>
 
+#include "dpf_flow_hash.h"
 #include "dpf_ft.h"
 #include "dpf_util.h"
 
@@ -100,36 +101,10 @@ dpf_ft_create(const struct dpf_ft_params *p)
 	return ft;
 }
 
-/*
- * One 8-byte CRC32-C step. rte_hash_crc_8byte() checks at every call which
- * implementation to use; when the compiler already targets SSE4.2 the
- * instruction is used directly (same result).
- */
-static inline uint32_t
-crc32c_u64(uint64_t data, uint32_t h)
-{
-#if defined(RTE_ARCH_X86) && defined(__SSE4_2__)
-	return (uint32_t)_mm_crc32_u64(h, data);
-#else
-	return rte_hash_crc_8byte(data, h);
-#endif
-}
-
 static inline uint32_t
 hash_key(uint32_t seed, const struct dpf_flow_key *key)
 {
-	uint64_t w[6];
-	uint32_t h = seed;
-
-	/* 48 bytes: six 8-byte CRC32-C steps. */
-	memcpy(w, key, sizeof(w));
-	h = crc32c_u64(w[0], h);
-	h = crc32c_u64(w[1], h);
-	h = crc32c_u64(w[2], h);
-	h = crc32c_u64(w[3], h);
-	h = crc32c_u64(w[4], h);
-	h = crc32c_u64(w[5], h);
-	return h;
+	return dpf_flow_key_hash(seed, key);
 }
 
 uint32_t
@@ -156,32 +131,20 @@ primary_of(const struct dpf_ft *ft, uint32_t hash)
 static inline uint32_t
 secondary_of(const struct dpf_ft *ft, uint32_t primary, uint16_t sig)
 {
-	uint32_t alt = (primary ^ ((uint32_t)sig * 0x9e3779b1u)) & ft->bucket_mask;
-
-	return alt == primary ? (primary ^ 1) & ft->bucket_mask : alt;
+	return dpf_alt_bucket(primary, sig, ft->bucket_mask);
 }
 
 /* Bit i set when slot i holds signature sig. */
 static inline uint32_t
 sig_match_mask(const struct ft_bucket *b, uint16_t sig)
 {
-	__m128i sigs = _mm_load_si128((const __m128i *)b->sig);
-	__m128i eq = _mm_cmpeq_epi16(sigs, _mm_set1_epi16((short)sig));
-
-	/* movemask gives two bits per 16-bit lane; keep one. */
-	return (uint32_t)_mm_movemask_epi8(_mm_packs_epi16(eq, _mm_setzero_si128()));
+	return dpf_sig8_match(b->sig, sig);
 }
 
 static inline bool
 key_equal(const struct dpf_flow_key *a, const struct dpf_flow_key *b)
 {
-	const __m128i *x = (const __m128i *)a, *y = (const __m128i *)b;
-	__m128i d0 = _mm_xor_si128(_mm_loadu_si128(x), _mm_loadu_si128(y));
-	__m128i d1 = _mm_xor_si128(_mm_loadu_si128(x + 1), _mm_loadu_si128(y + 1));
-	__m128i d2 = _mm_xor_si128(_mm_loadu_si128(x + 2), _mm_loadu_si128(y + 2));
-
-	return _mm_testz_si128(_mm_or_si128(_mm_or_si128(d0, d1), d2),
-			       _mm_set1_epi8((char)0xff));
+	return dpf_flow_key_same(a, b);
 }
 
 static inline struct dpf_ft_entry *

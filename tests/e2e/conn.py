@@ -887,6 +887,32 @@ def case_docs_sample_object():
               "flow logs)")
 
 
+def case_ibm_gzip_levels():
+    """--ibm-compress-level: 1 (igzip, the default) and 2..12 (libdeflate) write the
+    same JSON under the same keys, each object a whole gzip member that gzip and a
+    second run read back byte for byte; run to run, the same bytes."""
+    with tempfile.TemporaryDirectory() as tmp:
+        cap = os.path.join(tmp, "conn.pcap")
+        build(cap)
+        got = {}
+        for name, extra in (("default", []), ("again", []),
+                            ("l6", ["--ibm-compress-level", "6"]),
+                            ("l12", ["--ibm-compress-level", "12"])):
+            d = os.path.join(tmp, "ibm-" + name)
+            run(EAL1, base_opts(tmp, cap, ["--output", os.path.join(tmp, "aws-" + name),
+                                           "--ibm-output", d] + extra))
+            got[name] = objects(d)
+        check(got["default"] and got["default"] == got["again"],
+              "level 1 objects differ from run to run")
+        for name in ("l6", "l12"):
+            check(sorted(got[name]) == sorted(got["default"]), f"{name}: other object keys")
+            for k, v in got["default"].items():
+                check(v[:3] == b"\x1f\x8b\x08", f"{k}: not a gzip member")
+                p = subprocess.run(["gzip", "-dc"], input=v, capture_output=True, timeout=60)
+                check(p.returncode == 0 and p.stdout == gzip.decompress(got[name][k]),
+                      f"{k}: level 1 and {name} hold different JSON")
+        print(f"conn: {len(got['default'])} objects, same JSON at levels 1, 6 and 12")
+
 CASES = {
     "docs_sample_object": case_docs_sample_object,
     "ibm_crns": case_ibm_crns,
@@ -897,6 +923,7 @@ CASES = {
     "ibm_table_full": case_ibm_table_full,
     "ibm_model": case_ibm_model,
     "ibm_stdout_and_split": case_ibm_stdout_and_split,
+    "ibm_gzip_levels": case_ibm_gzip_levels,
 }
 
 if __name__ == "__main__":

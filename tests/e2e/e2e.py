@@ -144,6 +144,12 @@ def case_determinism():
         c4 = counters(err4)
         per_core = [int(v) for k, v in c4.items() if re.fullmatch(r"core \d+ rx-packets", k)]
         check(len(per_core) == 4 and min(per_core) > 0, f"RSS spread over 4 cores: {per_core}")
+        # Each core's busy cycles (doc/performance.md): some for every core
+        # that received packets, and the total their sum.
+        busy = {k: int(v) for k, v in c4.items() if re.fullmatch(r"core \d+ busy-cycles", k)}
+        check(len(busy) == 4 and min(busy.values()) > 0 and
+              int(c4.get("total busy-cycles", "0")) == sum(busy.values()),
+              f"busy-cycles: {busy}, total {c4.get('total busy-cycles')}")
         expect_same(render(exp, ALL_FIELDS), out1, "random-capture output")
 
 

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -399,6 +400,90 @@ test_conn_burst_results_match_single_adds(void **state)
 	dpf_conn_free(t);
 }
 
+/*
+ * Bursts longer than one look-up chunk: the next chunk is looked up before
+ * the one before it is applied, so a connection first seen in one chunk and
+ * found again in the next must still end up one connection with both
+ * directions, exactly as record by record.
+ */
+static void
+test_conn_burst_over_chunks_matches_single_adds(void **state)
+{
+	enum { CONNS = 150, N = 2 * CONNS };
+	static struct dpf_record r[N];
+	static struct dpf_conn_log a[CONNS + 1], b[CONNS + 1];
+	struct dpf_conn_table *tb = table_new(CONNS), *ts = table_new(CONNS);
+	unsigned int i, na, nb;
+	int rc[N];
+
+	(void)state;
+	for (i = 0; i < CONNS; i++) {
+		char ip[32];
+
+		snprintf(ip, sizeof(ip), "10.0.%u.%u", i / 200, i % 200 + 1);
+		/* Initiator at i, the reply 50 records later: often the next chunk. */
+		r[i + (i / 50) * 50] = rec(6, ip, (uint16_t)(1000 + i), "10.9.0.1", 443, 0, 2,
+					   W0 + 1, W0 + 5, SYN);
+		r[i + (i / 50) * 50 + 50] = rec(6, "10.9.0.1", 443, ip, (uint16_t)(1000 + i), 0, 3,
+						W0 + 2, W0 + 6, SYN | ACK);
+	}
+	assert_int_equal(dpf_conn_add_burst(tb, r, N, rc), N);
+	for (i = 0; i < N; i++) {
+		assert_int_equal(rc[i], 0);
+		add_ok(ts, r[i]);
+	}
+	na = close_window(tb, W0, a, CONNS + 1);
+	nb = close_window(ts, W0, b, CONNS + 1);
+	assert_int_equal(na, CONNS);
+	assert_int_equal(nb, CONNS);
+	for (i = 0; i < CONNS; i++) {
+		assert_memory_equal(&a[i], &b[i], sizeof(a[i]));
+		assert_int_equal(a[i].packets_from_initiator, 2);
+		assert_int_equal(a[i].packets_from_target, 3);
+	}
+	dpf_conn_free(tb);
+	dpf_conn_free(ts);
+}
+
+/* A record's post-NAT view: kept when it is not the packets' own, rebuilt when it is. */
+static void
+test_conn_post_nat_view_translated_or_own(void **state)
+{
+	struct dpf_conn_table *t = table_new(16);
+	struct dpf_conn_log l[2];
+	struct dpf_record r;
+	uint64_t w1 = W0 + 60 * SEC, w2 = W0 + 120 * SEC;
+
+	(void)state;
+	/* Masqueraded: the initiator leaves as 192.0.2.1:61000. */
+	r = rec(6, "10.0.0.9", 5000, "10.0.0.1", 22, 0, 1, W0 + 1, W0 + 1, SYN);
+	assert_int_equal(dpf_test_addr("192.0.2.1", r.post.src_addr), 0);
+	r.post.src_port = 61000;
+	add_ok(t, r);
+	assert_int_equal(close_window(t, W0, l, 2), 1);
+	assert_addr(l[0].post.src_addr, "192.0.2.1");
+	assert_addr(l[0].post.dst_addr, "10.0.0.1");
+	assert_int_equal(l[0].post.src_port, 61000);
+	assert_int_equal(l[0].post.dst_port, 22);
+	/* Only the reply, translated back: its view turned round. */
+	r = rec(6, "10.0.0.1", 22, "10.0.0.9", 5000, 0, 1, w1 + 1, w1 + 1, ACK);
+	assert_int_equal(dpf_test_addr("192.0.2.1", r.post.dst_addr), 0);
+	r.post.dst_port = 61000;
+	add_ok(t, r);
+	assert_int_equal(close_window(t, w1, l, 2), 1);
+	assert_addr(l[0].post.src_addr, "192.0.2.1");
+	assert_int_equal(l[0].post.src_port, 61000);
+	assert_addr(l[0].post.dst_addr, "10.0.0.1");
+	/* Untranslated now: the packets' own view, nothing left of the last window's. */
+	add_ok(t, rec(6, "10.0.0.1", 22, "10.0.0.9", 5000, 0, 1, w2 + 1, w2 + 1, ACK));
+	assert_int_equal(close_window(t, w2, l, 2), 1);
+	assert_addr(l[0].post.src_addr, "10.0.0.9");
+	assert_int_equal(l[0].post.src_port, 5000);
+	assert_addr(l[0].post.dst_addr, "10.0.0.1");
+	assert_int_equal(l[0].post.dst_port, 22);
+	dpf_conn_free(t);
+}
+
 /* A flushed window hands records over twice: interface 1 first, then 0. */
 static void
 test_conn_logs_grouped_by_interface(void **state)
@@ -568,6 +653,8 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_conn_ipv6_and_other_protocols),
 		cmocka_unit_test(test_conn_full_table_counts_overflow),
 		cmocka_unit_test(test_conn_burst_results_match_single_adds),
+		cmocka_unit_test(test_conn_burst_over_chunks_matches_single_adds),
+		cmocka_unit_test(test_conn_post_nat_view_translated_or_own),
 		cmocka_unit_test(test_conn_logs_grouped_by_interface),
 		cmocka_unit_test(test_conn_port_reuse_inside_window_gives_two_connections),
 		cmocka_unit_test(test_conn_cut_without_restart_stays_one),

@@ -152,7 +152,8 @@ test_merge_result_does_not_depend_on_shard_spread(void **state)
 	assert_memory_equal(got.rows, ref.rows, got.n * sizeof(got.rows[0]));
 	/* Output order: interface, then key order, strictly increasing. */
 	for (i = 1; i < got.n; i++)
-		if (got.rows[i].log_status == DPF_LOG_OK && got.rows[i - 1].log_status == DPF_LOG_OK)
+		if (got.rows[i].log_status == DPF_LOG_OK &&
+		    got.rows[i - 1].log_status == DPF_LOG_OK)
 			assert_true(dpf_flow_key_cmp(&got.rows[i - 1].key, &got.rows[i].key) < 0);
 	dpf_merge_free(m);
 	free_shard(one);
@@ -315,8 +316,7 @@ check_merge_order_against_qsort(bool odd_keys)
 		dpf_flow_counters_add(c, 100, 1700000000000000000ull, 0);
 	}
 	qsort(all, N_PKTS, sizeof(all[0]), ref_cmp);
-	assert_int_equal(dpf_merge_window(m, sh, N_SHARDS, 1699999980, 60, collect, &got, NULL),
-			 0);
+	assert_int_equal(dpf_merge_window(m, sh, N_SHARDS, 1699999980, 60, collect, &got, NULL), 0);
 	/* Distinct keys in qsort order, each with its packet count. */
 	for (i = 0; i < N_PKTS; i = n_ref) {
 		uint64_t pkts = 0;
@@ -425,6 +425,106 @@ test_merge_order_equals_qsort_for_keys_not_built_from_packets(void **state)
 	check_merge_order_against_qsort(true);
 }
 
+/* A key from a wide domain: most keys distinct, spread over every digit. */
+static void
+wide_key(struct dpf_flow_key *k)
+{
+	uint32_t i, r = (uint32_t)rand();
+
+	memset(k, 0, sizeof(*k));
+	k->iface = (uint16_t)(r % 3);
+	k->family = r % 5 == 0 ? 6 : 4;
+	for (i = 0; i < (k->family == 4 ? 4u : 16u); i++) {
+		/* Few first bytes (10.x and 172.16.x, a /32 of IPv6), varied last ones. */
+		k->src_addr[i] = (uint8_t)(i < 2 ? (rand() % 2 ? 10 : 172) : rand());
+		k->dst_addr[i] = (uint8_t)(i < 2 ? 0x20 : rand() % (i + 2));
+	}
+	k->proto = r % 7 == 0 ? 17 : 6;
+	k->src_port = (uint16_t)rand();
+	k->dst_port = (uint16_t)(rand() % 4 == 0 ? 443 : rand());
+}
+
+static struct {
+	const struct dpf_flow_key *ref;
+	uint32_t n_ref, next, rows, wrong;
+} stream;
+
+/* Compares each row with the next distinct key of the sorted reference. */
+static int
+check_stream(void *arg, const struct dpf_record *recs, uint32_t n)
+{
+	uint32_t i;
+
+	(void)arg;
+	for (i = 0; i < n; i++) {
+		uint32_t pkts = 0;
+
+		if (recs[i].log_status != DPF_LOG_OK)
+			continue;
+		while (stream.next < stream.n_ref &&
+		       (pkts == 0 || dpf_flow_key_equal(&stream.ref[stream.next],
+							&stream.ref[stream.next - 1]))) {
+			pkts++;
+			stream.next++;
+		}
+		stream.rows++;
+		if (pkts == 0 || recs[i].packets != pkts ||
+		    memcmp(&recs[i].key, &stream.ref[stream.next - 1], sizeof(recs[i].key)) != 0)
+			stream.wrong++;
+	}
+	return 0;
+}
+
+/*
+ * More flows than the sort handles in cache at once, so the window is split
+ * on its most significant digits first (dpf_window.c msd_sort()): the rows
+ * still come in dpf_flow_key_cmp order, equal keys summed, whether keys are
+ * distinct or repeated.
+ */
+static void
+test_merge_order_equals_qsort_for_a_window_past_the_cache_split(void **state)
+{
+	enum { N_KEYS = 120000, N_SHARDS = 3 };
+	static struct dpf_flow_key all[N_KEYS];
+	struct dpf_merge_params p = {.max_flows = N_KEYS, .n_ifaces = 3, .socket_id = -1};
+	struct dpf_shard *sh[N_SHARDS];
+	struct dpf_merge *m = dpf_merge_create(&p);
+	uint32_t i, distinct = 0;
+
+	(void)state;
+	assert_non_null(m);
+	srand(13);
+	for (i = 0; i < N_SHARDS; i++)
+		sh[i] = new_shard(3, N_KEYS);
+	for (i = 0; i < N_KEYS; i++) {
+		struct dpf_flow_counters *c;
+
+		/* A third from the narrow domain: long runs of equal keys. */
+		if (i % 3 == 0)
+			random_key(&all[i], false);
+		else
+			wide_key(&all[i]);
+		dpf_ft_lookup_or_insert_burst(sh[rand() % N_SHARDS]->ft, &all[i], 1, &c);
+		assert_non_null(c);
+		dpf_flow_counters_add(c, 100, 1700000000000000000ull, 0);
+	}
+	qsort(all, N_KEYS, sizeof(all[0]), ref_cmp);
+	for (i = 0; i < N_KEYS; i++)
+		distinct += i == 0 || !dpf_flow_key_equal(&all[i], &all[i - 1]);
+	memset(&stream, 0, sizeof(stream));
+	stream.ref = all;
+	stream.n_ref = N_KEYS;
+	assert_int_equal(
+		dpf_merge_window(m, sh, N_SHARDS, 1699999980, 60, check_stream, NULL, NULL), 0);
+	assert_int_equal(stream.wrong, 0);
+	assert_int_equal(stream.rows, distinct);
+	assert_int_equal(stream.next, N_KEYS);
+	assert_true(distinct > 40000);
+	dpf_merge_free(m);
+	for (i = 0; i < N_SHARDS; i++)
+		free_shard(sh[i]);
+}
+
 static unsigned int finished_with_view, finished_without;
 
 static void
@@ -446,8 +546,8 @@ test_merge_resolves_session_views_from_the_lowest_core(void **state)
 	struct dpf_ft_params ftp = {.capacity = 64, .socket_id = -1, .seed = 7};
 	struct dpf_shard *a = dpf_shard_create(1, 8, -1), *b = dpf_shard_create(1, 8, -1);
 	struct dpf_shard *shards[2];
-	struct dpf_merge_params mp = {.max_flows = 256, .n_ifaces = 1, .socket_id = -1,
-				      .finish = finish_rec};
+	struct dpf_merge_params mp = {
+		.max_flows = 256, .n_ifaces = 1, .socket_id = -1, .finish = finish_rec};
 	struct dpf_merge *m = dpf_merge_create(&mp);
 	struct dpf_ft_entry *e;
 
@@ -597,6 +697,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_merge_order_equals_qsort_by_key_cmp),
 		cmocka_unit_test(test_merge_tunnel_ends_are_the_earliest_packets),
 		cmocka_unit_test(test_merge_order_equals_qsort_for_keys_not_built_from_packets),
+		cmocka_unit_test(test_merge_order_equals_qsort_for_a_window_past_the_cache_split),
 		cmocka_unit_test(test_merge_resolves_session_views_from_the_lowest_core),
 		cmocka_unit_test(test_merge_cut_window_gives_every_interface_a_skipdata_row),
 	};

@@ -94,8 +94,14 @@ run_window(struct dpf_conn_table *t, struct dpf_record *r, uint32_t conns, uint6
 	for (i = 0; i < 2 * conns; i += BATCH) {
 		uint32_t n = RTE_MIN(2 * conns - i, (uint32_t)BATCH);
 
-		if (dpf_conn_add_burst(t, &r[i], n, NULL) != n)
+		if (dpf_conn_add_burst(t, &r[i], n, NULL) != n) {
+			struct dpf_conn_stats st;
+
+			dpf_conn_stats_get(t, &st);
+			fprintf(stderr, "bench_conn: records refused: %" PRIu64 " (table full)\n",
+				st.records_full);
 			return -1;
+		}
 	}
 	dpf_conn_window_close(t, w_ns + WINDOW_NS);
 	while (dpf_conn_log_next(t, &l)) {

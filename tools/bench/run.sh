@@ -7,6 +7,7 @@
 #   tools/bench/run.sh datapath merge   only the named sections
 #
 # Sections: machine datapath merge writer scaling memory sidebyside profile clock conn ibm
+#           gzip ibmwrite ibmrx ab
 #
 # Environment:
 #   BENCH_DATA  large files and results, never in the repository (default /work/bench-data)
@@ -16,6 +17,8 @@
 #   EAL_MEM     --no-huge -m value in MB for the benchmarks (default 2048)
 #   HUGE=1      use the hugepages already reserved instead of --no-huge
 #   CPUS        CPU list for EAL (default: the last CPU for one-core runs, all for the rest)
+#   AB_BUILD    section ab: a build directory of the base commit (its bench_merge and
+#               bench_conn alternate with this tree's, ROUNDS times)
 #
 # Side by side needs the peers (apt-get install softflowd pmacct nfdump
 # argus-server argus-client: done here when missing) and the capture
@@ -309,6 +312,106 @@ section_ibm() {
 					/^ibm flow-logs:/ { f = $3 }
 					END { for (i = 3; i <= k; i++) printf "SAMPLE bench=ibm ibm=%s round=%d pps=%s flow_logs=%s\n", mode, r, v[i], f }' \
 				>>"$OUT/ibm.txt" || true
+		done
+	done
+}
+
+# The capture of the IBM sections: 2M packets, 200k flows over 20 s.
+ensure_ibmrx() {
+	[ -f "$BENCH_DATA/ibmrx.pcap" ] && return
+	log "generating $BENCH_DATA/ibmrx.pcap"
+	python3 tools/gencap.py random "$BENCH_DATA/ibmrx.pcap" --packets 2000000 --flows 200000 \
+		--pps 100000 >/dev/null
+}
+
+# gzip implementations and levels on one IBM object of that capture (~95k flow logs).
+section_gzip() {
+	local dir=$BENCH_DATA/gzip obj
+	ensure_ibmrx
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	"$DPFLOW" "${EAL_MEMOPT[@]}" --no-pci --lcores "(0-1)@(0-$LAST_CPU)" --log-level=lib.eal:error \
+		-- --replay "$BENCH_DATA/ibmrx.pcap" --output "$dir/out" --ibm-output "$dir/ibm" \
+		--flows-per-core 262144 >/dev/null 2>&1
+	obj=$(find "$dir/ibm" -name 00000000.gz | head -1)
+	gzip -dc "$obj" >"$dir/object.json"
+	log "gzip: zlib, libdeflate, igzip on $(stat -c %s "$dir/object.json") bytes of JSON"
+	run_to gzip.txt "$B/bench_gzip" --reps "$REPS" "$dir/object.json"
+}
+
+# IBM objects written by dpflow (JSON + gzip + files, the writer's CPU time:
+# ibm write-cpu-us) at --ibm-compress-level 1 (igzip) and 6 (libdeflate), alternating.
+section_ibmwrite() {
+	local dir=$BENCH_DATA/ibmwrite r lvl
+	ensure_ibmrx
+	for r in $(seq "$ROUNDS"); do
+		for lvl in 1 6; do
+			rm -rf "$dir"
+			mkdir -p "$dir"
+			echo "CMD $DPFLOW ${EAL_MEMOPT[*]} --no-pci --lcores (0-1)@(0-$LAST_CPU) -- --replay $BENCH_DATA/ibmrx.pcap --output $dir/out --ibm-output $dir/ibm --flows-per-core 262144 --ibm-compress-level $lvl" >>"$OUT/ibmwrite.txt"
+			"$DPFLOW" "${EAL_MEMOPT[@]}" --no-pci --lcores "(0-1)@(0-$LAST_CPU)" \
+				--log-level=lib.eal:error -- --replay "$BENCH_DATA/ibmrx.pcap" --output "$dir/out" \
+				--ibm-output "$dir/ibm" --flows-per-core 262144 --ibm-compress-level "$lvl" 2>&1 \
+				>/dev/null | awk -v lvl="$lvl" -v r="$r" '
+					/^ibm flow-logs:/ { f = $3 }
+					/^ibm write-cpu-us:/ { w = $3 }
+					END { printf "SAMPLE bench=ibmwrite level=%s round=%d flow_logs=%s write_cpu_us=%s klogs_per_cpu_s=%.0f\n", lvl, r, f, w, f / w * 1000 }' \
+				>>"$OUT/ibmwrite.txt"
+			echo "SIZE level=$lvl round=$r ibm_bytes=$(du -sb "$dir/ibm" | cut -f1)" >>"$OUT/ibmwrite.txt"
+		done
+	done
+}
+
+# The RX core with --ibm-output on and off, alternating: a packet-clock replay
+# of the IBM capture, 2 s windows (ten connection passes during the run), the
+# RX lcore alone on the last CPU, the pipeline, writer and replay threads on
+# the first. The RX core's cycles per packet: its busy-cycles counter (TSC
+# cycles of the polls that received packets) / rx-packets; the run's rate =
+# packets / wall time (bound by the first CPU, which the writer shares).
+section_ibmrx() {
+	local dir=$BENCH_DATA/ibmrx r mode t0 t1
+	ensure_ibmrx
+	cat "$BENCH_DATA/ibmrx.pcap" >/dev/null
+	for r in $(seq "$ROUNDS"); do
+		for mode in off on; do
+			local extra=()
+			[ "$mode" = on ] && extra=(--ibm-output "$dir/ibm")
+			rm -rf "$dir"
+			mkdir -p "$dir"
+			echo "CMD $DPFLOW ${EAL_MEMOPT[*]} --no-pci --lcores 0@0,1@$LAST_CPU -- --replay $BENCH_DATA/ibmrx.pcap --window 2 --flows-per-core 262144 --output $dir/out ${extra[*]}" >>"$OUT/ibmrx.txt"
+			t0=$(date +%s.%N)
+			"$DPFLOW" "${EAL_MEMOPT[@]}" --no-pci --lcores "0@0,1@$LAST_CPU" --log-level=lib.eal:error \
+				-- --replay "$BENCH_DATA/ibmrx.pcap" --window 2 --flows-per-core 262144 \
+				--output "$dir/out" "${extra[@]}" >/dev/null 2>"$dir/stderr"
+			t1=$(date +%s.%N)
+			awk -v mode="$mode" -v r="$r" -v t0="$t0" -v t1="$t1" '
+				/^total rx-packets:/ { p = $3 }
+				/^total busy-cycles:/ { c = $3 }
+				/^replay ring-full-waits:/ { w = $3 }
+				/^ibm flow-logs:/ { f = $3 }
+				END { printf "SAMPLE bench=ibmrx ibm=%s round=%d packets=%s rx_cycles_per_pkt=%.1f wall_s=%.3f mpps=%.3f ring_full_waits=%s flow_logs=%s load=%s\n", mode, r, p, c / p, t1 - t0, p / (t1 - t0) / 1e6, w, f, LOAD }' \
+				LOAD="$(cut -d' ' -f1 /proc/loadavg)" "$dir/stderr" >>"$OUT/ibmrx.txt"
+		done
+	done
+}
+
+# This tree against a build of the base commit (AB_BUILD), alternating: the
+# merge of 1M and 4M flows and the connection pass.
+section_ab() {
+	local r v bdir
+	[ -n "${AB_BUILD:-}" ] || { log "ab: no AB_BUILD, skipped"; return; }
+	for r in $(seq "$ROUNDS"); do
+		for v in base this; do
+			bdir=$BUILD
+			[ "$v" = base ] && bdir=$AB_BUILD
+			log "ab round $r: $v"
+			for f in 1000000 4000000; do
+				echo "AB round=$r build=$v load=$(cut -d' ' -f1 /proc/loadavg)" >>"$OUT/ab.txt"
+				run_to ab.txt "$bdir/tools/bench/bench_merge" "${EAL1[@]}" -- --flows "$f" --shards 4 \
+					--reps "$REPS"
+			done
+			echo "AB round=$r build=$v load=$(cut -d' ' -f1 /proc/loadavg)" >>"$OUT/ab.txt"
+			run_to ab.txt "$bdir/tools/bench/bench_conn" "${EAL1[@]}" -- --conns 1000000 --reps 3
 		done
 	done
 }
