@@ -134,6 +134,7 @@ struct dpf_replay {
 	uint16_t port;
 	int ts_offset;
 	uint64_t ts_flag;
+	uint32_t frame_room; /* an attached frame longer than an mbuf holds is cut here */
 	struct dpf_replay_stats st; /* one writer: the replay thread */
 	pthread_t tid;
 	pcap_t *pc;            /* libpcap source, when the file is not mapped */
@@ -328,17 +329,21 @@ extbuf_free(void *addr, void *opaque)
  * atomic operation.
  */
 static void
-attach_frame(struct rte_mbuf *m, const struct frame *f)
+attach_frame(const struct dpf_replay *rp, struct rte_mbuf *m, const struct frame *f)
 {
 	struct rte_mbuf_ext_shared_info *shinfo = m->buf_addr;
+	/* An mbuf points at 64 KiB at most: a longer frame (a capture of a
+	 * segmentation offload super-packet) is cut where a copy into a
+	 * planned mbuf would have cut it. */
+	uint16_t len = (uint16_t)(f->caplen <= UINT16_MAX ? f->caplen
+							    : RTE_MIN(f->caplen, rp->frame_room));
 
 	shinfo->free_cb = extbuf_free;
 	shinfo->fcb_opaque = NULL;
 	rte_mbuf_ext_refcnt_set(shinfo, 1);
-	rte_pktmbuf_attach_extbuf(m, (void *)(uintptr_t)f->data, RTE_BAD_IOVA,
-				  (uint16_t)f->caplen, shinfo);
-	m->data_len = (uint16_t)f->caplen;
-	m->pkt_len = f->caplen;
+	rte_pktmbuf_attach_extbuf(m, (void *)(uintptr_t)f->data, RTE_BAD_IOVA, len, shinfo);
+	m->data_len = len;
+	m->pkt_len = len;
 }
 
 static inline uint16_t
@@ -573,8 +578,8 @@ send_frame(struct dpf_replay *rp, struct feed *fd, const struct frame *f)
 	uint32_t hash = 0;
 	uint16_t q = 0;
 
-	if (rp->map != NULL && rp->link == LINK_ETHERNET && f->caplen <= UINT16_MAX)
-		attach_frame(m, f);
+	if (dpf_replay_attaches(rp))
+		attach_frame(rp, m, f);
 	else
 		copy_frame(rp, m, f);
 	m->port = rp->port;
@@ -663,7 +668,7 @@ replay_main(void *arg)
 		rp->failed = true;
 		end = CHUNK_EOF;
 	} else {
-		read_ahead(rp);
+			read_ahead(rp);
 	}
 	while (end == CHUNK_MORE) {
 		end = read_chunk(rp, &fd);
@@ -868,6 +873,12 @@ dpf_replay_rings(struct dpf_replay *rp)
 	return rp->rings;
 }
 
+bool
+dpf_replay_attaches(const struct dpf_replay *rp)
+{
+	return rp->map != NULL && rp->link == LINK_ETHERNET;
+}
+
 struct dpf_source *
 dpf_replay_source(struct dpf_replay *rp)
 {
@@ -876,10 +887,11 @@ dpf_replay_source(struct dpf_replay *rp)
 
 int
 dpf_replay_start(struct dpf_replay *rp, struct rte_mempool *pool, uint16_t port, int ts_offset,
-		 uint64_t ts_flag)
+		 uint64_t ts_flag, uint32_t frame_room)
 {
 	int rc;
 
+	rp->frame_room = frame_room;
 	rp->pool = pool;
 	rp->port = port;
 	rp->ts_offset = ts_offset;
