@@ -175,6 +175,8 @@ plan_port(struct dpf_ports *ps, uint16_t port, uint16_t *ntxq, int *rc)
  * only hold the attachment's shared info (the frames stay in the mapped
  * file). A full-sized pool was most of a small replay's start-up: creating
  * it writes every mbuf's header, so every page of ~19 MB was touched.
+ * Forward mode keeps the planned room: fragments are copied into mbufs of
+ * the packet's own pool when the peer takes no chains (engine_forward.c).
  */
 static uint16_t
 pool_data_room(struct dpf_ports *ps, uint16_t port, const struct dpf_drv_port *dp)
@@ -182,7 +184,7 @@ pool_data_room(struct dpf_ports *ps, uint16_t port, const struct dpf_drv_port *d
 	if ((int)port != ps->s.replay_port)
 		return dp->mbuf_data_room;
 	ps->s.replay_frame_room = (uint32_t)(dp->mbuf_data_room - RTE_PKTMBUF_HEADROOM);
-	if (!ps->replay_attaches)
+	if (!ps->replay_attaches || ps->s.forward)
 		return dp->mbuf_data_room;
 	return (uint16_t)(RTE_PKTMBUF_HEADROOM + DPF_REPLAY_ATTACH_ROOM);
 }

@@ -205,9 +205,11 @@ def memory(d):
         print()
     for c, kv in res:
         anon, shm, fil = int(kv["rss_anon_kb"]), int(kv["rss_shmem_kb"]), int(kv["rss_file_kb"])
-        print("dpflow holding %s flows: peak RssAnon %.0f MB + RssShmem %.0f MB (EAL memory) ="
+        print("dpflow%s holding %s flows%s: peak RssAnon %.0f MB + RssShmem %.0f MB (EAL memory) ="
               " **%.0f MB**; RssFile %.0f MB is the mapped capture. Command: `%s`\n" % (
-                  kv["flows"], anon / 1024, shm / 1024, (anon + shm) / 1024, fil / 1024, c))
+                  " (" + kv["variant"] + ")" if "variant" in kv else "", kv["flows"],
+                  " of " + kv["capture"] if "capture" in kv else "",
+                  anon / 1024, shm / 1024, (anon + shm) / 1024, fil / 1024, c))
 
 
 def sidebyside(d):

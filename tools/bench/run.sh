@@ -182,12 +182,24 @@ section_scaling() {
 # Resident memory of the real program holding 1M flows (the side-by-side capture).
 section_memory() {
 	ensure_capture
+	local name bin
+	while read -r name bin; do
+		memory_once "$BENCH_DATA/big.pcap" "$name" "$bin"
+	done < <(variants)
+	ensure_mid_capture
+	while read -r name bin; do
+		memory_once "$BENCH_DATA/mid.pcap" "$name" "$bin"
+	done < <(variants)
+}
+
+memory_once() { # capture variant binary
+	local cap=$1 variant=$2 DPFLOW=$3
 	local dir=$BENCH_DATA/memory
 	rm -rf "$dir" && mkdir -p "$dir/out"
-	log "memory: dpflow with 1M flows"
-	echo "CMD $DPFLOW ${EAL_MEMOPT[*]} --no-pci --lcores '$SBS_LCORES' --log-level=lib.eal:error -- --replay $BENCH_DATA/big.pcap --flows-per-core 1048576 --output $dir/out" >>"$OUT/memory.txt"
+	log "memory: dpflow ($variant) on $cap"
+	echo "CMD $DPFLOW ${EAL_MEMOPT[*]} --no-pci --lcores '$SBS_LCORES' --log-level=lib.eal:error -- --replay $cap --flows-per-core 1048576 --output $dir/out" >>"$OUT/memory.txt"
 	"$DPFLOW" "${EAL_MEMOPT[@]}" --no-pci --lcores "$SBS_LCORES" --log-level=lib.eal:error -- \
-		--replay "$BENCH_DATA/big.pcap" --flows-per-core 1048576 --output "$dir/out" \
+		--replay "$cap" --flows-per-core 1048576 --output "$dir/out" \
 		2>"$dir/stderr" &
 	local pid=$! max_anon=0 max_shmem=0 max_file=0 flows=0 line a s f
 	# Sample until exit: RssAnon + RssShmem is the program's memory (EAL's
@@ -203,7 +215,7 @@ section_memory() {
 	done
 	wait "$pid" || true
 	flows=$(awk '/^total flows-created:/ {print $3}' "$dir/stderr")
-	echo "RESULT bench=memory flows=$flows rss_anon_kb=$max_anon rss_shmem_kb=$max_shmem rss_file_kb=$max_file" >>"$OUT/memory.txt"
+	echo "RESULT bench=memory capture=$(basename "$cap") variant=$variant flows=$flows rss_anon_kb=$max_anon rss_shmem_kb=$max_shmem rss_file_kb=$max_file" >>"$OUT/memory.txt"
 	grep -E '^conservation:' "$dir/stderr" >>"$OUT/memory.txt" || true
 }
 
