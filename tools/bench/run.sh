@@ -219,13 +219,16 @@ memory_once() { # capture variant binary
 	grep -E '^conservation:' "$dir/stderr" >>"$OUT/memory.txt" || true
 }
 
-ensure_capture() {
-	if [ ! -f "$BENCH_DATA/big.pcap" ] || [ ! -f "$BENCH_DATA/big.truth.tsv" ]; then
-		log "generating $BENCH_DATA/big.pcap (10M packets, 1M flows, 4.7 GB)"
-		python3 tools/gencap.py random "$BENCH_DATA/big.pcap" --truth "$BENCH_DATA/big.truth.tsv" \
-			--packets 10000000 --flows 1000000
+# $BENCH_DATA/NAME.pcap and its truth, generated when missing: NAME PACKETS FLOWS SIZE
+ensure_gencap() {
+	if [ ! -f "$BENCH_DATA/$1.pcap" ] || [ ! -f "$BENCH_DATA/$1.truth.tsv" ]; then
+		log "generating $BENCH_DATA/$1.pcap ($2 packets, $3 flows, $4)"
+		python3 tools/gencap.py random "$BENCH_DATA/$1.pcap" --truth "$BENCH_DATA/$1.truth.tsv" \
+			--packets "$2" --flows "$3"
 	fi
 }
+
+ensure_capture() { ensure_gencap big 10000000 1000000 "4.7 GB"; }
 
 ensure_peers() {
 	local missing=() p
@@ -474,13 +477,7 @@ for end in sorted(seen)[1:-1]:
 	echo "LOAD $(cat /proc/loadavg)" >>"$OUT/livedelay.txt"
 }
 
-ensure_mid_capture() {
-	if [ ! -f "$BENCH_DATA/mid.pcap" ] || [ ! -f "$BENCH_DATA/mid.truth.tsv" ]; then
-		log "generating $BENCH_DATA/mid.pcap (2M packets, 200K flows, 0.9 GB)"
-		python3 tools/gencap.py random "$BENCH_DATA/mid.pcap" --truth "$BENCH_DATA/mid.truth.tsv" \
-			--packets 2000000 --flows 200000
-	fi
-}
+ensure_mid_capture() { ensure_gencap mid 2000000 200000 "0.9 GB"; }
 
 # Peak RSS (/usr/bin/time -v: resident anonymous, shared and file pages; a
 # mapped capture counts, a read() one does not) on the 2M-packet capture,
