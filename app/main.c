@@ -232,6 +232,7 @@ start_replay(struct dpf_app *app)
 		.plan = app->plan,
 		.tc = app->tc,
 		.run = &app->run,
+		.frames_written = opts(app)->forward != NULL,
 	};
 
 	if (opts(app)->replay == NULL)

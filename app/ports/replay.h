@@ -36,6 +36,9 @@ struct dpf_replay_params {
 	const struct dpf_window_plan *plan;
 	struct dpf_timecheck *tc; /* bad-time, and the capture's anchor */
 	struct dpf_run *run;	  /* a stop ends the reading */
+	/* Forward mode: RX cores may rewrite attached frames in place (NAT), so
+	 * pages of the mapping are never given back while the replay runs. */
+	bool frames_written;
 };
 
 /* Counters: written by the replay thread, read with relaxed loads. */
