@@ -616,10 +616,9 @@ run_all(struct dpf_app *app)
 	dpf_dataplane_launch(app->dp);
 	if (pl != RTE_MAX_LCORE)
 		rte_eal_remote_launch(dpf_pipeline_lcore_main, app->pipeline, pl);
-	if (app->replay != NULL &&
-	    dpf_replay_start(app->replay, dpf_ports_replay_pool(app->ports),
-			     (uint16_t)ps->replay_port, ps->ts_offset, ps->ts_flag,
-			     ps->replay_frame_room) < 0)
+	if (app->replay != NULL && dpf_replay_start(app->replay, dpf_ports_replay_pool(app->ports),
+						    (uint16_t)ps->replay_port, ps->ts_offset,
+						    ps->ts_flag, ps->replay_frame_room) < 0)
 		dpf_run_set_stopping(&app->run, true);
 	if (dpf_ctl_telemetry_register(app->ctl) < 0)
 		DPF_LOG(WARNING, main, "telemetry commands not registered\n");

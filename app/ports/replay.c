@@ -142,7 +142,7 @@ struct dpf_replay {
 	uint16_t port;
 	int ts_offset;
 	uint64_t ts_flag;
-	uint32_t frame_room; /* an attached frame longer than an mbuf holds is cut here */
+	uint32_t frame_room;	    /* an attached frame longer than an mbuf holds is cut here */
 	struct dpf_replay_stats st; /* one writer: the replay thread */
 	pthread_t tid;
 	pcap_t *pc;            /* libpcap source, when the file is not mapped */
@@ -346,7 +346,7 @@ attach_frame(const struct dpf_replay *rp, struct rte_mbuf *m, const struct frame
 	 * segmentation offload super-packet) is cut where a copy into a
 	 * planned mbuf would have cut it. */
 	uint16_t len = (uint16_t)(f->caplen <= UINT16_MAX ? f->caplen
-							    : RTE_MIN(f->caplen, rp->frame_room));
+							  : RTE_MIN(f->caplen, rp->frame_room));
 
 	shinfo->free_cb = extbuf_free;
 	shinfo->fcb_opaque = NULL;
@@ -701,7 +701,7 @@ replay_main(void *arg)
 		rp->failed = true;
 		end = CHUNK_EOF;
 	} else {
-			read_ahead(rp);
+		read_ahead(rp);
 	}
 	while (end == CHUNK_MORE) {
 		end = read_chunk(rp, &fd);
