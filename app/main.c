@@ -68,6 +68,7 @@ struct dpf_app {
 	struct dpf_ctl *ctl;
 	struct dpf_metrics *metrics; /* --metrics, or NULL */
 	struct dpf_drivers *drivers; /* driver profiles: read before EAL, freed after it */
+	uint64_t main_ns;	     /* CLOCK_MONOTONIC when main() began (mark()) */
 };
 
 /* The settings (cfg's): read by the start steps and the run loop. */
@@ -114,6 +115,23 @@ handles_of(struct dpf_app *app)
 		.rules = app->rules,
 		.source = source_of(app),
 	};
+}
+
+/*
+ * --log-level=dpflow.main:debug: when each phase ended, from main() on
+ * (doc/performance.md, "Start to exit"). what, and the step's index or -1.
+ */
+static void
+mark(const struct dpf_app *app, const char *what, int step)
+{
+	char idx[16] = "";
+
+	if (!DPF_LOG_ENABLED(DEBUG, main))
+		return;
+	if (step >= 0)
+		snprintf(idx, sizeof(idx), " %d", step);
+	DPF_LOG(DEBUG, main, "timing: %s%s at %.1f ms\n", what, idx,
+		(double)(dpf_mono_ns() - app->main_ns) / 1e6);
 }
 
 /* A constructor's NULL + rte_errno as a start step's -errno. */
@@ -215,6 +233,7 @@ start_replay(struct dpf_app *app)
 		.plan = app->plan,
 		.tc = app->tc,
 		.run = &app->run,
+		.frames_written = opts(app)->forward != NULL,
 	};
 
 	if (opts(app)->replay == NULL)
@@ -232,6 +251,7 @@ start_ports(struct dpf_app *app)
 	if (app->replay != NULL) {
 		pp.replay_rings = dpf_replay_rings(app->replay);
 		pp.n_replay_rings = (uint16_t)opts(app)->rxq;
+		pp.replay_attaches = dpf_replay_attaches(app->replay);
 	}
 	app->ports = dpf_ports_probe(&pp);
 	return made(app->ports);
@@ -442,6 +462,24 @@ stop_all(struct dpf_app *app)
 	dpf_window_plan_free(app->plan);
 }
 
+/*
+ * After a run the process exits: the handles that only hold DPDK heap memory
+ * are left to that exit instead of stop_all(). rte_free() zeroes what it
+ * frees (DPDK's heap hands out cleared memory), so freeing the flow tables
+ * and the merge buffers wrote every byte of them, the pages the run never
+ * touched included: 16 ms of a ~110 ms small replay, and at
+ * --flows-per-core 1048576 over 300 MB of pages touched at the end only
+ * (doc/performance.md, "Start to exit" and "Memory"). What acts outside
+ * the process (ports, threads, files, the terminal) is still stopped.
+ */
+static void
+leave_memory_to_exit(struct dpf_app *app)
+{
+	app->pipeline = NULL;
+	app->batches = NULL;
+	app->dp = NULL;
+}
+
 /* @return 0 when every step started, else the failed step's -errno. */
 static int
 start_all(struct dpf_app *app)
@@ -449,8 +487,10 @@ start_all(struct dpf_app *app)
 	size_t i;
 	int rc = 0;
 
-	for (i = 0; i < RTE_DIM(steps) && rc == 0; i++)
+	for (i = 0; i < RTE_DIM(steps) && rc == 0; i++) {
 		rc = steps[i](app);
+		mark(app, "start step", (int)i);
+	}
 	return rc;
 }
 
@@ -580,9 +620,9 @@ run_all(struct dpf_app *app)
 	dpf_dataplane_launch(app->dp);
 	if (pl != RTE_MAX_LCORE)
 		rte_eal_remote_launch(dpf_pipeline_lcore_main, app->pipeline, pl);
-	if (app->replay != NULL &&
-	    dpf_replay_start(app->replay, dpf_ports_replay_pool(app->ports),
-			     (uint16_t)ps->replay_port, ps->ts_offset, ps->ts_flag) < 0)
+	if (app->replay != NULL && dpf_replay_start(app->replay, dpf_ports_replay_pool(app->ports),
+						    (uint16_t)ps->replay_port, ps->ts_offset,
+						    ps->ts_flag, ps->replay_frame_room) < 0)
 		dpf_run_set_stopping(&app->run, true);
 	if (dpf_ctl_telemetry_register(app->ctl) < 0)
 		DPF_LOG(WARNING, main, "telemetry commands not registered\n");
@@ -590,10 +630,12 @@ run_all(struct dpf_app *app)
 		run_with_prompt(app);
 	else
 		run(app);
+	mark(app, "every window flushed", -1);
 	rte_eal_mp_wait_lcore();
 	if (app->replay != NULL)
 		dpf_replay_join(app->replay);
 	dpf_writer_join(app->writer);
+	mark(app, "files published", -1);
 	fflush(stdout);
 	/* The summary's last lines are the conservation check. */
 	ok = dpf_ctl_summary(app->ctl, stderr);
@@ -643,6 +685,7 @@ main(int argc, char **argv)
 	static struct dpf_app app;
 	int ret, status = EXIT_FAILURE;
 
+	app.main_ns = dpf_mono_ns();
 	/* Before anything logs: stderr, not EAL's stdout (records go there). */
 	dpf_log_init();
 	switch (dpf_config_early(argc, argv)) {
@@ -670,10 +713,14 @@ main(int argc, char **argv)
 		status = ret > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 		goto stop_eal;
 	}
+	mark(&app, "EAL started, options read", -1);
 	dpf_run_set_polling(&app.run, true);
-	if (start_all(&app) == 0)
+	if (start_all(&app) == 0) {
 		status = run_all(&app);
+		leave_memory_to_exit(&app);
+	}
 	stop_all(&app);
+	mark(&app, "stopped", -1);
 	dpf_config_free(app.cfg);
 stop_eal:
 	rte_eal_cleanup();

@@ -26,6 +26,7 @@
 #include "drivers.h"
 #include "log.h"
 #include "ports.h"
+#include "replay.h"
 #include "dpf_util.h"
 
 #define REPLAY_RING_SIZE 4096 /* as the replay's rings (replay.c) */
@@ -40,6 +41,7 @@ struct dpf_ports {
 	uint16_t n_replay_tx;
 	struct dpf_ports_settled s; /* ports.h: what probe and start settled */
 	bool started[DPF_MAX_PORTS];
+	bool replay_attaches; /* params: the replay's mbufs need no data room */
 };
 
 /* The replay source's queues as a port (rte_eth_from_rings). */
@@ -171,6 +173,25 @@ plan_port(struct dpf_ports *ps, uint16_t port, uint16_t *ntxq, int *rc)
 	return *rc == 0 ? dp : NULL;
 }
 
+/*
+ * The mbufs' data room: the planned one, but an attaching replay's mbufs
+ * only hold the attachment's shared info (the frames stay in the mapped
+ * file). A full-sized pool was most of a small replay's start-up: creating
+ * it writes every mbuf's header, so every page of ~19 MB was touched.
+ * Forward mode keeps the planned room: fragments are copied into mbufs of
+ * the packet's own pool when the peer takes no chains (engine_forward.c).
+ */
+static uint16_t
+pool_data_room(struct dpf_ports *ps, uint16_t port, const struct dpf_drv_port *dp)
+{
+	if ((int)port != ps->s.replay_port)
+		return dp->mbuf_data_room;
+	ps->s.replay_frame_room = (uint32_t)(dp->mbuf_data_room - RTE_PKTMBUF_HEADROOM);
+	if (!ps->replay_attaches || ps->s.forward)
+		return dp->mbuf_data_room;
+	return (uint16_t)(RTE_PKTMBUF_HEADROOM + DPF_REPLAY_ATTACH_ROOM);
+}
+
 /* The port's mbuf pool and its RX and TX queues. */
 static int
 setup_queues(struct dpf_ports *ps, uint16_t port, const struct dpf_drv_port *dp, uint16_t ntxq)
@@ -189,8 +210,8 @@ setup_queues(struct dpf_ports *ps, uint16_t port, const struct dpf_drv_port *dp,
 	else
 		n_mbufs = (unsigned int)(nq * (rxd + 2 * DPF_BURST) + txd + 2048);
 	snprintf(name, sizeof(name), "mbuf_p%u", port);
-	ps->pool[port] =
-		rte_pktmbuf_pool_create(name, n_mbufs, MBUF_CACHE, 0, dp->mbuf_data_room, socket);
+	ps->pool[port] = rte_pktmbuf_pool_create(name, n_mbufs, MBUF_CACHE, 0,
+						 pool_data_room(ps, port, dp), socket);
 	if (ps->pool[port] == NULL) {
 		DPF_LOG(ERR, ports, "port %u: mbuf pool of %u: %s\n", port, n_mbufs,
 			rte_strerror(rte_errno));
@@ -573,6 +594,7 @@ dpf_ports_probe(const struct dpf_ports_params *p)
 		return dpf_null_errno(ENOMEM);
 	ps->opt = p->opt;
 	ps->drivers = p->drivers;
+	ps->replay_attaches = p->replay_attaches;
 	ps->s.replay_port = -1;
 	ps->s.ts_offset = -1;
 	for (port = 0; port < DPF_MAX_PORTS; port++)

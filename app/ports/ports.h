@@ -47,6 +47,9 @@ struct dpf_ports_params {
 	struct dpf_drivers *drivers; /* driver profiles, read before EAL (main); the ports use it */
 	struct rte_ring **replay_rings; /* the replay's queues, NULL without --replay */
 	uint16_t n_replay_rings;
+	/* The replay attaches frames to its mbufs (dpf_replay_attaches()): their
+	 * own data room only holds the attachment's shared info. */
+	bool replay_attaches;
 };
 
 struct dpf_ports;
@@ -79,6 +82,7 @@ struct dpf_ports_settled {
 	int ts_offset;			   /* mbuf timestamp field (packet clock), -1: none */
 	uint64_t ts_flag;		   /* and its flag */
 	int replay_port;		   /* the replay source's port id, -1 without --replay */
+	uint32_t replay_frame_room;	   /* bytes a frame could fill in a planned mbuf */
 	uint16_t n_ports;		   /* probed ports, in EAL order */
 	uint16_t ids[DPF_MAX_PORTS];	   /* their port ids */
 };

@@ -27,6 +27,10 @@
 #include "source.h"
 #include "timecheck.h"
 
+/* An attached frame's mbuf holds only the attachment's shared info in its
+ * own data room (struct rte_mbuf_ext_shared_info, 16 bytes). */
+#define DPF_REPLAY_ATTACH_ROOM 64
+
 struct dpf_replay_params {
 	const char *path;
 	uint16_t n_queues; /* --rxq: one ring per RX core */
@@ -35,6 +39,9 @@ struct dpf_replay_params {
 	struct dpf_run *run;	  /* a stop ends the reading */
 	/* Tunnels opened (--decap): the software RSS hashes the packet inside them. */
 	struct dpf_pkt_decap_cfg decap;
+	/* Forward mode: RX cores may rewrite attached frames in place (NAT), so
+	 * pages of the mapping are never given back while the replay runs. */
+	bool frames_written;
 };
 
 /* Counters: written by the replay thread, read with relaxed loads. */
@@ -55,6 +62,13 @@ struct dpf_replay;
  */
 struct dpf_replay *dpf_replay_open(const struct dpf_replay_params *p);
 
+/**
+ * Frames are attached to their mbufs (a mapped classic pcap of Ethernet
+ * frames), not copied: the port's mbufs need DPF_REPLAY_ATTACH_ROOM bytes
+ * of data room only.
+ */
+bool dpf_replay_attaches(const struct dpf_replay *rp);
+
 /** The rings the ring-backed port is made of ([n_queues]). */
 struct rte_ring **dpf_replay_rings(struct dpf_replay *rp);
 
@@ -66,10 +80,13 @@ struct dpf_source *dpf_replay_source(struct dpf_replay *rp);
  * @param pool       the replay port's mbuf pool
  * @param port       the replay port's id (stamped on every mbuf)
  * @param ts_offset  the mbuf timestamp field, ts_flag its flag
+ * @param frame_room the bytes of a frame a planned mbuf would hold: an
+ *                   attached frame longer than an mbuf can point at (64 KiB)
+ *                   is cut there, as a copy into such an mbuf would be
  * @return 0, or -errno (logged); then the source is marked done
  */
-int dpf_replay_start(struct dpf_replay *rp, struct rte_mempool *pool, uint16_t port,
-		     int ts_offset, uint64_t ts_flag);
+int dpf_replay_start(struct dpf_replay *rp, struct rte_mempool *pool, uint16_t port, int ts_offset,
+		     uint64_t ts_flag, uint32_t frame_room);
 
 /** Wait for the replay thread (it ends at the end of the file or at a stop). */
 void dpf_replay_join(struct dpf_replay *rp);

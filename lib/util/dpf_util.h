@@ -111,8 +111,10 @@ struct dpf_layout_part {
  * (rte_malloc, cache-line aligned), with each array's pointer field set. A
  * create function describes its arrays in a table of parts instead of
  * placing, allocating and pointing each by hand. The handle and the parts
- * marked zero are zeroed; the others are not, so that a large table that is
- * written before it is read does not have all its pages touched at create.
+ * marked zero are zeroed (rte_zmalloc: only where DPDK does not know the
+ * memory to be zero already, so fresh pages stay untouched until used); the
+ * others are not, so that a large table that is written before it is read
+ * does not have all its pages touched at create.
  * Needs EAL; control path only. Free with rte_free().
  * @return the handle, or NULL and rte_errno ENOMEM (or EINVAL: more than
  *         DPF_LAYOUT_MAX_PARTS parts)

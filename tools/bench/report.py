@@ -205,9 +205,11 @@ def memory(d):
         print()
     for c, kv in res:
         anon, shm, fil = int(kv["rss_anon_kb"]), int(kv["rss_shmem_kb"]), int(kv["rss_file_kb"])
-        print("dpflow holding %s flows: peak RssAnon %.0f MB + RssShmem %.0f MB (EAL memory) ="
+        print("dpflow%s holding %s flows%s: peak RssAnon %.0f MB + RssShmem %.0f MB (EAL memory) ="
               " **%.0f MB**; RssFile %.0f MB is the mapped capture. Command: `%s`\n" % (
-                  kv["flows"], anon / 1024, shm / 1024, (anon + shm) / 1024, fil / 1024, c))
+                  " (" + kv["variant"] + ")" if "variant" in kv else "", kv["flows"],
+                  " of " + kv["capture"] if "capture" in kv else "",
+                  anon / 1024, shm / 1024, (anon + shm) / 1024, fil / 1024, c))
 
 
 def sidebyside(d):
@@ -260,6 +262,92 @@ def sidebyside(d):
                                                     next((cmd[t] for t in peers), "")))
 
 
+def load_of(path):
+    """The LOAD line a section wrote at its end (/proc/loadavg)."""
+    if not os.path.exists(path):
+        return "-"
+    for line in open(path):
+        if line.startswith("LOAD "):
+            return " ".join(line.split()[1:4])
+    return "-"
+
+
+def by_key(rows, key):
+    out = {}
+    for c, k, kv in rows:
+        if k == "SAMPLE":
+            out.setdefault(kv[key], []).append((c, kv))
+    return out
+
+
+def startup(d):
+    path = os.path.join(d, "startup.txt")
+    groups = by_key(parse(path), "variant")
+    if not groups:
+        return
+    print("### Start to exit (88-packet sample)\n")
+    print("Load average at the end (1, 5, 15 min): %s\n" % load_of(path))
+    print("| variant | wall ms, median (min–max) | runs | command |")
+    print("|---|---|---|---|")
+    for v, rows in sorted(groups.items()):
+        print("| %s | %s | %d | `%s` |" % (v, spread([f(kv["wall_ms"]) for _, kv in rows]),
+                                          len(rows), rows[0][0]))
+    new = groups.get("new", [])
+    phases = [k for k in (new[0][1] if new else {}) if k not in
+              ("bench", "variant", "round", "wall_ms")]
+    if phases:
+        print("\nPhases of `new` (ms after main(), median (min–max)):\n")
+        print("| phase ended | at ms |")
+        print("|---|---|")
+        for ph in phases:
+            print("| %s | %s |" % (ph.replace("_", " "), spread([f(kv[ph]) for _, kv in new])))
+    print()
+
+
+def simple(d, name, title, key, metric, unit):
+    path = os.path.join(d, name + ".txt")
+    groups = by_key(parse(path), key)
+    if not groups:
+        return
+    print("### %s\n" % title)
+    print("Load average at the end (1, 5, 15 min): %s\n" % load_of(path))
+    print("| %s | %s, median (min–max) | samples | command |" % (key, unit))
+    print("|---|---|---|---|")
+    for v, rows in sorted(groups.items()):
+        print("| %s | %s | %d | `%s` |" % (v, spread([f(kv[metric]) for _, kv in rows], "%.2f"),
+                                          len(rows), rows[0][0]))
+    print()
+
+
+def fastsbs(d):
+    path = os.path.join(d, "fastsbs.txt")
+    rows = [(c, kv) for c, k, kv in parse(path) if k == "SAMPLE"]
+    if not rows:
+        return
+    print("### dpflow and nfpcapd side by side\n")
+    print("Load average at the end (1, 5, 15 min): %s\n" % load_of(path))
+    print("| capture | tool | wall s, median (min–max) | load (1 min) min–max | exact in every round"
+          " | rounds | command |")
+    print("|---|---|---|---|---|---|---|")
+    caps = {}
+    for c, kv in rows:
+        caps.setdefault(kv["capture"], {}).setdefault(kv["tool"], []).append((c, kv))
+    for cap, tools in sorted(caps.items()):
+        med = {}
+        for tool, v in sorted(tools.items()):
+            walls = [f(kv["wall_s"]) for _, kv in v]
+            loads = [f(kv["load1"]) for _, kv in v]
+            med[tool] = statistics.median(walls)
+            exact = all(kv["missing"] == "0" and kv["extra"] == "0" and kv["exact"] == kv["matched"]
+                        and kv["packets"] == kv["truth_packets"] for _, kv in v)
+            print("| %s | %s | %s | %.2f–%.2f | %s | %d | `%s` |" % (
+                cap, tool, spread(walls, "%.3f"), min(loads), max(loads),
+                "yes" if exact else "no", len(v), v[0][0]))
+        for tool in sorted(t for t in med if t.startswith("dpflow") and "nfpcapd" in med):
+            print("| %s | %s / nfpcapd | **%.1f×** | | | | |" % (cap, tool, med["nfpcapd"] / med[tool]))
+    print()
+
+
 def clock(d):
     res = [(c, kv) for c, k, kv in parse(os.path.join(d, "clock.txt")) if k == "RESULT"]
     if not res:
@@ -286,6 +374,14 @@ def main():
     memory(d)
     sidebyside(d)
     clock(d)
+    startup(d)
+    simple(d, "replay64", "Replay source feeding one RX core (20M 64-byte frames)", "variant", "mpps",
+           "Mpps")
+    simple(d, "livedelay", "Wall-clock window end to its records written (1 s windows, stdout)", "variant",
+           "delay_ms", "ms")
+    simple(d, "rss", "Peak RSS on the 2M-packet capture (/usr/bin/time -v)", "tool", "maxrss_kb",
+           "max RSS KB")
+    fastsbs(d)
     p = os.path.join(d, "profile.perf.txt")
     if os.path.exists(p):
         lines = open(p).read().splitlines()

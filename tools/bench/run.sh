@@ -8,6 +8,7 @@
 #
 # Sections: machine datapath merge writer scaling memory sidebyside profile clock conn ibm
 #           gzip ibmwrite ibmrx ab
+#           startup replay64 livedelay rss fastsbs (issue 16: the whole program)
 #
 # Environment:
 #   BENCH_DATA  large files and results, never in the repository (default /work/bench-data)
@@ -19,6 +20,8 @@
 #   CPUS        CPU list for EAL (default: the last CPU for one-core runs, all for the rest)
 #   AB_BUILD    section ab: a build directory of the base commit (its bench_merge and
 #               bench_conn alternate with this tree's, ROUNDS times)
+#   BASE        a dpflow binary to compare with (startup, replay64, livedelay, rss, fastsbs
+#               alternate it with this tree's, run by run), e.g. one built from an older commit
 #
 # Side by side needs the peers (apt-get install softflowd pmacct nfdump
 # argus-server argus-client: done here when missing) and the capture
@@ -37,7 +40,7 @@ PEERS_SH=${PEERS_SH:-$ROOT/../shared/bench/run_peers.sh}
 FLOWCMP=${FLOWCMP:-$ROOT/../shared/bench/flowcmp.py}
 NCPU=$(nproc)
 LAST_CPU=$((NCPU - 1))
-SECTIONS=${*:-machine datapath merge writer scaling memory sidebyside profile clock conn ibm}
+SECTIONS=${*:-machine datapath merge writer scaling memory sidebyside profile clock conn ibm startup replay64 livedelay rss fastsbs}
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 OUT=${OUT:-$BENCH_DATA/results/$STAMP}
 mkdir -p "$OUT"
@@ -182,12 +185,24 @@ section_scaling() {
 # Resident memory of the real program holding 1M flows (the side-by-side capture).
 section_memory() {
 	ensure_capture
+	local name bin
+	while read -r name bin; do
+		memory_once "$BENCH_DATA/big.pcap" "$name" "$bin"
+	done < <(variants)
+	ensure_mid_capture
+	while read -r name bin; do
+		memory_once "$BENCH_DATA/mid.pcap" "$name" "$bin"
+	done < <(variants)
+}
+
+memory_once() { # capture variant binary
+	local cap=$1 variant=$2 DPFLOW=$3
 	local dir=$BENCH_DATA/memory
 	rm -rf "$dir" && mkdir -p "$dir/out"
-	log "memory: dpflow with 1M flows"
-	echo "CMD $DPFLOW ${EAL_MEMOPT[*]} --no-pci --lcores '$SBS_LCORES' --log-level=lib.eal:error -- --replay $BENCH_DATA/big.pcap --flows-per-core 1048576 --output $dir/out" >>"$OUT/memory.txt"
+	log "memory: dpflow ($variant) on $cap"
+	echo "CMD $DPFLOW ${EAL_MEMOPT[*]} --no-pci --lcores '$SBS_LCORES' --log-level=lib.eal:error -- --replay $cap --flows-per-core 1048576 --output $dir/out" >>"$OUT/memory.txt"
 	"$DPFLOW" "${EAL_MEMOPT[@]}" --no-pci --lcores "$SBS_LCORES" --log-level=lib.eal:error -- \
-		--replay "$BENCH_DATA/big.pcap" --flows-per-core 1048576 --output "$dir/out" \
+		--replay "$cap" --flows-per-core 1048576 --output "$dir/out" \
 		2>"$dir/stderr" &
 	local pid=$! max_anon=0 max_shmem=0 max_file=0 flows=0 line a s f
 	# Sample until exit: RssAnon + RssShmem is the program's memory (EAL's
@@ -203,17 +218,20 @@ section_memory() {
 	done
 	wait "$pid" || true
 	flows=$(awk '/^total flows-created:/ {print $3}' "$dir/stderr")
-	echo "RESULT bench=memory flows=$flows rss_anon_kb=$max_anon rss_shmem_kb=$max_shmem rss_file_kb=$max_file" >>"$OUT/memory.txt"
+	echo "RESULT bench=memory capture=$(basename "$cap") variant=$variant flows=$flows rss_anon_kb=$max_anon rss_shmem_kb=$max_shmem rss_file_kb=$max_file" >>"$OUT/memory.txt"
 	grep -E '^conservation:' "$dir/stderr" >>"$OUT/memory.txt" || true
 }
 
-ensure_capture() {
-	if [ ! -f "$BENCH_DATA/big.pcap" ] || [ ! -f "$BENCH_DATA/big.truth.tsv" ]; then
-		log "generating $BENCH_DATA/big.pcap (10M packets, 1M flows, 4.7 GB)"
-		python3 tools/gencap.py random "$BENCH_DATA/big.pcap" --truth "$BENCH_DATA/big.truth.tsv" \
-			--packets 10000000 --flows 1000000
+# $BENCH_DATA/NAME.pcap and its truth, generated when missing: NAME PACKETS FLOWS SIZE
+ensure_gencap() {
+	if [ ! -f "$BENCH_DATA/$1.pcap" ] || [ ! -f "$BENCH_DATA/$1.truth.tsv" ]; then
+		log "generating $BENCH_DATA/$1.pcap ($2 packets, $3 flows, $4)"
+		python3 tools/gencap.py random "$BENCH_DATA/$1.pcap" --truth "$BENCH_DATA/$1.truth.tsv" \
+			--packets "$2" --flows "$3"
 	fi
 }
+
+ensure_capture() { ensure_gencap big 10000000 1000000 "4.7 GB"; }
 
 ensure_peers() {
 	local missing=() p
@@ -467,6 +485,198 @@ section_profile() {
 			grep -E 'process_burst|flush_burst|record|dpf_|rte_pktmbuf|rte_mempool' |
 			head -20 >>"$OUT/profile.callgrind.txt" || true
 	fi
+}
+
+# ---------------------------------------------------------------- issue 16: the whole program
+# The binaries to alternate: this tree's, and $BASE when given.
+variants() {
+	echo "new $DPFLOW"
+	if [ -n "${BASE:-}" ]; then echo "base $BASE"; fi
+}
+
+# Start to exit on the 88-packet sample (median of 10 per variant, alternating),
+# and when each phase ended (--log-level=dpflow.main:debug; binaries before
+# issue 16 print no phases).
+section_startup() {
+	local dir=$BENCH_DATA/startup r name bin t0 t1
+	mkdir -p "$dir"
+	for r in $(seq 10); do
+		while read -r name bin; do
+			rm -rf "$dir/out"
+			echo "CMD $bin --no-huge -m 512 --no-pci --no-shconf --lcores '(0-1)@(0-$LAST_CPU)' --log-level=lib.eal:error --log-level=dpflow.main:debug -- --replay tests/data/sample.pcap --output $dir/out" >>"$OUT/startup.txt"
+			t0=$(date +%s%N)
+			"$bin" --no-huge -m 512 --no-pci --no-shconf --lcores "(0-1)@(0-$LAST_CPU)" \
+				--log-level=lib.eal:error --log-level=dpflow.main:debug -- \
+				--replay tests/data/sample.pcap --output "$dir/out" >/dev/null 2>"$dir/stderr"
+			t1=$(date +%s%N)
+			awk -v v="$name" -v r="$r" -v w="$(((t1 - t0) / 1000))" '
+				/timing:/ { sub(/^dpflow: timing: /, ""); n = split($0, a, " at "); gsub(/ /, "_", a[1]); p = p " " a[1] "=" a[2] + 0 }
+				END { printf "SAMPLE bench=startup variant=%s round=%d wall_ms=%.1f%s\n", v, r, w / 1000, p }' \
+				"$dir/stderr" >>"$OUT/startup.txt"
+		done < <(variants)
+	done
+	echo "LOAD $(cat /proc/loadavg)" >>"$OUT/startup.txt"
+}
+
+# The replay source feeding one RX core: 20M 64-byte frames (65536 flows, one
+# 60 s window), packet clock. Rate = frames / (last start step .. every
+# window flushed), the phase in which packets move.
+section_replay64() {
+	local dir=$BENCH_DATA/replay64 r name bin
+	mkdir -p "$dir"
+	[ -f "$dir/r64.pcap" ] || python3 tools/bench/mkpcap.py "$dir/r64.pcap" --packets 20000000 \
+		--flows 65536
+	cat "$dir/r64.pcap" >/dev/null
+	for r in $(seq "$REPS"); do
+		while read -r name bin; do
+			rm -rf "$dir/out"
+			echo "CMD $bin --no-huge -m 2048 --no-pci --no-shconf --lcores '(0-1)@(0-$LAST_CPU)' --log-level=lib.eal:error --log-level=dpflow.main:debug -- --replay $dir/r64.pcap --window 60 --output $dir/out" >>"$OUT/replay64.txt"
+			"$bin" --no-huge -m 2048 --no-pci --no-shconf --lcores "(0-1)@(0-$LAST_CPU)" \
+				--log-level=lib.eal:error --log-level=dpflow.main:debug -- \
+				--replay "$dir/r64.pcap" --window 60 --output "$dir/out" >/dev/null 2>"$dir/stderr" || true
+			awk -v v="$name" -v r="$r" '
+				/timing: start step 14 / { a = $(NF - 1) }
+				/timing: every window flushed/ { b = $(NF - 1) }
+				/^total rx-packets:/ { n = $3 }
+				/^conservation:/ { c = $2 }
+				END { if (b > a) printf "SAMPLE bench=replay64 variant=%s round=%d packets=%d phase_ms=%.1f mpps=%.2f conservation=%s\n", v, r, n, b - a, n / (b - a) / 1000, c }' \
+				"$dir/stderr" >>"$OUT/replay64.txt"
+		done < <(variants)
+	done
+	echo "LOAD $(cat /proc/loadavg)" >>"$OUT/replay64.txt"
+}
+
+# The live path: 1 s wall-clock windows over net_pcap (infinite_rx, 1024 flows),
+# records on stdout (file names are per 5-minute slot, so files are published
+# every 5 minutes only; the window's way to the writer is the same). For each
+# window: when its first record reached the reader, minus the window's end
+# (the record's `end` field is the second of the window's last packet, so with
+# 1 s windows the window ends one second after it).
+section_livedelay() {
+	local dir=$BENCH_DATA/live r name bin
+	mkdir -p "$dir"
+	[ -f "$dir/q.pcap" ] || python3 tools/bench/mkpcap.py "$dir/q.pcap" --packets 1024 --flows 1024
+	for r in $(seq 3); do
+		while read -r name bin; do
+			echo "CMD timeout -s INT 10 $bin --no-huge -m 1024 --no-pci --no-shconf --lcores '(0-1)@(0-$LAST_CPU)' --log-level=lib.eal:error --vdev net_pcap0,rx_pcap=$dir/q.pcap,infinite_rx=1 -- --clock wall --window 1 --output -" >>"$OUT/livedelay.txt"
+			timeout -s INT 10 "$bin" --no-huge -m 1024 --no-pci --no-shconf \
+				--lcores "(0-1)@(0-$LAST_CPU)" --log-level=lib.eal:error \
+				--vdev "net_pcap0,rx_pcap=$dir/q.pcap,infinite_rx=1" -- --clock wall --window 1 \
+				--output - 2>/dev/null | python3 -c '
+import sys, time
+seen = {}
+for line in sys.stdin:
+    now = time.time()
+    f = line.split()
+    if len(f) < 12 or not f[11].isdigit():
+        continue
+    seen.setdefault(int(f[11]), now)
+# The first window starts mid-second and the last is flushed by the stop.
+for end in sorted(seen)[1:-1]:
+    print("SAMPLE bench=livedelay variant=%s round=%s delay_ms=%.1f" % (sys.argv[1], sys.argv[2], (seen[end] - end - 1) * 1000))
+' "$name" "$r" >>"$OUT/livedelay.txt" || true
+		done < <(variants)
+	done
+	echo "LOAD $(cat /proc/loadavg)" >>"$OUT/livedelay.txt"
+}
+
+ensure_mid_capture() { ensure_gencap mid 2000000 200000 "0.9 GB"; }
+
+# Peak RSS (/usr/bin/time -v: resident anonymous, shared and file pages; a
+# mapped capture counts, a read() one does not) on the 2M-packet capture,
+# dpflow with --flows-per-core 1048576 and the peers reading the same file.
+section_rss() {
+	ensure_mid_capture
+	ensure_peers
+	local dir=$BENCH_DATA/rss cap=$BENCH_DATA/mid.pcap r name bin
+	rm -rf "$dir" && mkdir -p "$dir"
+	cat "$cap" >/dev/null
+	rss_of() { # name command...
+		local n=$1
+		shift
+		echo "CMD $*" >>"$OUT/rss.txt"
+		/usr/bin/time -v "$@" >/dev/null 2>"$dir/$n.time" || true
+		awk -v n="$n" '/Maximum resident set size/ { m = $NF } /Elapsed \(wall clock\)/ { w = $NF }
+			END { printf "SAMPLE bench=rss tool=%s maxrss_kb=%d wall=%s\n", n, m, w }' \
+			"$dir/$n.time" >>"$OUT/rss.txt"
+	}
+	for r in $(seq 3); do
+		while read -r name bin; do
+			rm -rf "$dir/out"
+			rss_of "dpflow-$name" "$bin" --no-huge -m 2048 --no-pci --no-shconf \
+				--lcores "(0-1)@(0-$LAST_CPU)" --log-level=lib.eal:error -- --replay "$cap" \
+				--flows-per-core 1048576 --output "$dir/out"
+		done < <(variants)
+		rm -rf "$dir/nf" && mkdir -p "$dir/nf"
+		rss_of nfpcapd nfpcapd -r "$cap" -w "$dir/nf" -e 300,60
+		rss_of argus argus -F /dev/null -P 0 -S 60 -r "$cap" -w "$dir/out.argus"
+		rm -f "$dir/out.argus"
+		# softflowd exports to a port nobody listens on: its memory is its flow table.
+		rss_of softflowd softflowd -d -r "$cap" -n 127.0.0.1:19999 -v 9 -6 -m 2000000 -c none \
+			-p "$dir/softflowd.pid"
+		printf 'daemonize: false\npcap_savefile: %s\naggregate: src_host, dst_host, src_port, dst_port, proto\nplugins: print[p]\nprint_output[p]: csv\nprint_output_file[p]: %s/pm.csv\nprint_refresh_time[p]: 3600\nprint_cache_entries[p]: 65521\nplugin_buffer_size: 1024000\nplugin_pipe_size: 1024000000\n' \
+			"$cap" "$dir" >"$dir/pmacctd.conf"
+		rss_of pmacctd pmacctd -f "$dir/pmacctd.conf"
+	done
+	echo "LOAD $(cat /proc/loadavg)" >>"$OUT/rss.txt"
+}
+
+# dpflow and the fastest exact peer (nfpcapd), alternating, on the 2M- and the
+# 10M-packet captures: wall time, and every round's per-flow totals against the
+# generator's truth (flowcmp.py). One RX core, packet clock, one 60 s window.
+sbs_dpflow() { # variant binary capture truth
+	local name=$1 bin=$2 cap=$3 truth=$4 dir=$BENCH_DATA/fastsbs/dpflow t0 t1
+	rm -rf "$dir" && mkdir -p "$dir/out"
+	echo "CMD $bin --no-huge -m 2048 --no-pci --no-shconf --lcores '(0-1)@(0-$LAST_CPU)' --log-level=lib.eal:error -- --replay $cap --window 60 --flows-per-core 1048576 --output $dir/out" >>"$OUT/fastsbs.txt"
+	t0=$(date +%s%N)
+	"$bin" --no-huge -m 2048 --no-pci --no-shconf --lcores "(0-1)@(0-$LAST_CPU)" \
+		--log-level=lib.eal:error -- --replay "$cap" --window 60 --flows-per-core 1048576 \
+		--output "$dir/out" >/dev/null 2>"$dir/stderr" || true
+	t1=$(date +%s%N)
+	find "$dir/out" -name '*.log.zst' -print0 | xargs -0 zstdcat |
+		awk '$1 != "version" && $14 == "OK" {print $8 "\t" $4 "\t" $6 "\t" $5 "\t" $7 "\t" $9 "\t" $10}' \
+			>"$dir/canon.tsv"
+	python3 "$FLOWCMP" "$truth" canon "$dir/canon.tsv" >"$dir/flowcmp.txt" || true
+	sbs_line "dpflow-$name" "$(((t1 - t0) / 1000000))" "$dir/flowcmp.txt" "$cap"
+}
+
+sbs_nfpcapd() { # capture truth
+	local cap=$1 truth=$2 dir=$BENCH_DATA/fastsbs/nfpcapd t0 t1
+	rm -rf "$dir" && mkdir -p "$dir/nf"
+	echo "CMD nfpcapd -r $cap -w $dir/nf -e 300,60" >>"$OUT/fastsbs.txt"
+	t0=$(date +%s%N)
+	nfpcapd -r "$cap" -w "$dir/nf" -e 300,60 >/dev/null 2>&1 || true
+	t1=$(date +%s%N)
+	nfdump -6 -R "$dir/nf" -q -N -o 'fmt:%pr|%sa|%sp|%da|%dp|%pkt|%byt' >"$dir/nf.txt" 2>/dev/null || true
+	python3 "$FLOWCMP" "$truth" nfdump "$dir/nf.txt" >"$dir/flowcmp.txt" || true
+	sbs_line nfpcapd "$(((t1 - t0) / 1000000))" "$dir/flowcmp.txt" "$cap"
+}
+
+sbs_line() { # tool wall_ms flowcmp-output capture
+	awk -v tool="$1" -v ms="$2" -v cap="$(basename "$4")" '
+		/^keys:/ { for (i = 2; i <= NF; i++) { split($i, kv, "="); k[kv[1]] = kv[2] } }
+		/^truth:/ { for (i = 2; i <= NF; i++) { split($i, kv, "="); t[kv[1]] = kv[2] } }
+		/^tool :/ { for (i = 3; i <= NF; i++) { split($i, kv, "="); g[kv[1]] = kv[2] } }
+		END { printf "SAMPLE bench=fastsbs capture=%s tool=%s wall_s=%.3f matched=%s missing=%s extra=%s exact=%s packets=%s truth_packets=%s load1=%s\n", cap, tool, ms / 1000, k["matched"], k["missing"], k["extra"], k["exact(pkts&bytes)"], g["packets"], t["packets"], load }' \
+		load="$(cut -d' ' -f1 /proc/loadavg)" "$3" >>"$OUT/fastsbs.txt"
+}
+
+section_fastsbs() {
+	ensure_capture
+	ensure_mid_capture
+	ensure_peers
+	local r cap name bin
+	for cap in mid big; do
+		cat "$BENCH_DATA/$cap.pcap" >/dev/null
+		for r in $(seq "$ROUNDS"); do
+			log "fast side by side $cap round $r"
+			while read -r name bin; do
+				sbs_dpflow "$name" "$bin" "$BENCH_DATA/$cap.pcap" "$BENCH_DATA/$cap.truth.tsv"
+			done < <(variants)
+			sbs_nfpcapd "$BENCH_DATA/$cap.pcap" "$BENCH_DATA/$cap.truth.tsv"
+		done
+	done
+	echo "LOAD $(cat /proc/loadavg)" >>"$OUT/fastsbs.txt"
 }
 
 build
