@@ -37,13 +37,21 @@ struct dpf_replay_params {
 	struct dpf_pkt_decap_cfg decap;
 };
 
-/* Counters: written by the replay thread, read with relaxed loads. */
+/*
+ * Counters: written by the replay thread, read with relaxed loads.
+ * X(field, name, what): the summary shows name, metrics the field's name.
+ */
+#define DPF_REPLAY_STATS(X)                                                                        \
+	X(read, "read", "packets read from the --replay capture")                                  \
+	X(enqueued, "enqueued", "replayed packets given to the RX cores")                          \
+	X(late, "late", "replayed packets of a window already closed")                             \
+	X(bad_time, "bad-time", "replayed packets with an implausible time")                       \
+	X(ring_full_waits, "ring-full-waits", "waits for room in the RX cores' rings")
+
 struct dpf_replay_stats {
-	uint64_t read;
-	uint64_t enqueued;
-	uint64_t late;
-	uint64_t bad_time;
-	uint64_t ring_full_waits;
+#define DPF_REPLAY_STAT_FIELD(field, name, what) uint64_t field;
+	DPF_REPLAY_STATS(DPF_REPLAY_STAT_FIELD)
+#undef DPF_REPLAY_STAT_FIELD
 };
 
 struct dpf_replay;
@@ -68,8 +76,8 @@ struct dpf_source *dpf_replay_source(struct dpf_replay *rp);
  * @param ts_offset  the mbuf timestamp field, ts_flag its flag
  * @return 0, or -errno (logged); then the source is marked done
  */
-int dpf_replay_start(struct dpf_replay *rp, struct rte_mempool *pool, uint16_t port,
-		     int ts_offset, uint64_t ts_flag);
+int dpf_replay_start(struct dpf_replay *rp, struct rte_mempool *pool, uint16_t port, int ts_offset,
+		     uint64_t ts_flag);
 
 /** Wait for the replay thread (it ends at the end of the file or at a stop). */
 void dpf_replay_join(struct dpf_replay *rp);
