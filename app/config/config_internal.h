@@ -34,6 +34,9 @@ const char *dpf_config_shown(struct dpf_config_shown *b, const char *v);
 int dpf_config_opt_set(struct dpf_options *o, const char *name, bool file_only, const char *val,
 		       const char *origin, char *err, size_t err_len);
 
+/* Free the strings of an interface's metadata (sections.c's table names them). */
+void dpf_config_iface_meta_free(struct dpf_iface_meta *m);
+
 /* --decap and --vxlan-ports text (overlay.c): 0, or -EINVAL with err set. */
 int dpf_config_decap_parse(const char *val, uint32_t *types, char *err, size_t err_len);
 int dpf_config_vxlan_ports_parse(const char *val, struct dpf_pkt_decap_cfg *out, char *err,

@@ -462,22 +462,8 @@ dpf_config_free(struct dpf_config *c)
 		    opt_table[i].type == OPT_PATH)
 			free(*str_field(&c->opt, &opt_table[i]));
 	}
-	for (k = 0; k < c->n_ifaces; k++) {
-		struct dpf_iface_meta *m = &c->ifaces[k].meta;
-
-		free((char *)m->interface_id);
-		free((char *)m->account_id);
-		free((char *)m->vpc_id);
-		free((char *)m->subnet_id);
-		free((char *)m->instance_id);
-		free((char *)m->region);
-		free((char *)m->az_id);
-		free((char *)m->sublocation_type);
-		free((char *)m->sublocation_id);
-		free((char *)m->instance_crn);
-		free((char *)m->vpc_crn);
-		free((char *)m->collector_crn);
-	}
+	for (k = 0; k < c->n_ifaces; k++)
+		dpf_config_iface_meta_free(&c->ifaces[k].meta);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
 }

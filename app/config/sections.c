@@ -38,6 +38,20 @@ static const struct {
 	{"collector-crn", offsetof(struct dpf_iface_meta, collector_crn)},
 };
 
+/* Every string of the metadata, the section's own interface-id with them. */
+_Static_assert(sizeof(struct dpf_iface_meta) == (RTE_DIM(iface_meta_keys) + 1) * sizeof(char *),
+	       "iface_meta_keys must name every metadata field but interface_id");
+
+void
+dpf_config_iface_meta_free(struct dpf_iface_meta *m)
+{
+	size_t i;
+
+	free((char *)m->interface_id);
+	for (i = 0; i < RTE_DIM(iface_meta_keys); i++)
+		free(*(char **)((char *)m + iface_meta_keys[i].off));
+}
+
 static const char **
 iface_meta_slot(struct dpf_iface_meta *m, const char *key)
 {

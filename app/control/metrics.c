@@ -400,16 +400,10 @@ render_pipeline(FILE *f, const struct dpf_snapshot *s)
 		       (double)s->window_end_ns);
 	if (!s->replay)
 		return;
-	single(f, "replay", "read", true, "packets read from the --replay capture",
-	       s->replay_st.read);
-	single(f, "replay", "enqueued", true, "replayed packets given to the RX cores",
-	       s->replay_st.enqueued);
-	single(f, "replay", "late", true, "replayed packets of a window already closed",
-	       s->replay_st.late);
-	single(f, "replay", "bad_time", true, "replayed packets with an implausible time",
-	       s->replay_st.bad_time);
-	single(f, "replay", "ring_full_waits", true, "waits for room in the RX cores' rings",
-	       s->replay_st.ring_full_waits);
+#define REPLAY_METRIC(field, name, what)                                                           \
+	single(f, "replay", #field, true, what, s->replay_st.field);
+	DPF_REPLAY_STATS(REPLAY_METRIC)
+#undef REPLAY_METRIC
 }
 
 /* The wall clock's discipline (lib/clock), when it runs. */

@@ -284,11 +284,9 @@ dpf_ctl_summary(struct dpf_ctl *ctl, FILE *f)
 	print_counters(&o, "total ", &s.total);
 	print_rules(&o, &s);
 	if (s.replay) {
-		put(&o, "replay ", "read", r->read);
-		put(&o, "replay ", "enqueued", r->enqueued);
-		put(&o, "replay ", "late", r->late);
-		put(&o, "replay ", "bad-time", r->bad_time);
-		put(&o, "replay ", "ring-full-waits", r->ring_full_waits);
+#define REPLAY_LINE(field, name, what) put(&o, "replay ", name, r->field);
+		DPF_REPLAY_STATS(REPLAY_LINE)
+#undef REPLAY_LINE
 	}
 	print_pipeline(&o, &s);
 	put_clock(&o, &s.wall);

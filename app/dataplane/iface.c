@@ -132,6 +132,24 @@ add_tenant_vni(struct dpf_ifmap *m, uint16_t port, uint32_t vni, uint16_t i)
 	m->tenant_vni[s].iface = i;
 }
 
+/* A lookup hash (MAC or tenant keys), made at its first interface: maps with
+ * neither kind of interface make none. */
+static int
+lookup_hash(struct rte_hash **h, const char *name, uint32_t key_len)
+{
+	struct rte_hash_parameters hp = {
+		.name = name,
+		.entries = DPF_MAX_IFACES * 2,
+		.key_len = key_len,
+		.hash_func = rte_hash_crc,
+		.socket_id = (int)rte_socket_id(),
+	};
+
+	if (*h == NULL)
+		*h = rte_hash_create(&hp);
+	return *h == NULL ? -ENOMEM : 0;
+}
+
 static int
 add_tenant(struct dpf_ifmap *m, uint16_t i)
 {
@@ -143,19 +161,8 @@ add_tenant(struct dpf_ifmap *m, uint16_t i)
 		add_tenant_vni(m, ifc->port, (uint32_t)ifc->vni, i);
 		return 0;
 	}
-	if (m->tenant == NULL) {
-		struct rte_hash_parameters hp = {
-			.name = "dpf_iface_tenant",
-			.entries = DPF_MAX_IFACES * 2,
-			.key_len = sizeof(struct tenant_key),
-			.hash_func = rte_hash_crc,
-			.socket_id = (int)rte_socket_id(),
-		};
-
-		m->tenant = rte_hash_create(&hp);
-		if (m->tenant == NULL)
-			return -ENOMEM;
-	}
+	if (lookup_hash(&m->tenant, "dpf_iface_tenant", sizeof(struct tenant_key)) < 0)
+		return -ENOMEM;
 	if (ifc->has_mac) {
 		tenant_key_of(&k, ifc->port, (uint32_t)ifc->vni, TENANT_MAC);
 		memcpy(k.mac, ifc->mac, 6);
@@ -205,19 +212,8 @@ build_lookup(struct dpf_ifmap *m)
 		} else if (ifc->has_mac) {
 			struct mac_key mk;
 
-			if (m->mac == NULL) {
-				struct rte_hash_parameters hp = {
-					.name = "dpf_iface_mac",
-					.entries = DPF_MAX_IFACES * 2,
-					.key_len = sizeof(struct mac_key),
-					.hash_func = rte_hash_crc,
-					.socket_id = (int)rte_socket_id(),
-				};
-
-				m->mac = rte_hash_create(&hp);
-				if (m->mac == NULL)
-					return -ENOMEM;
-			}
+			if (lookup_hash(&m->mac, "dpf_iface_mac", sizeof(struct mac_key)) < 0)
+				return -ENOMEM;
 			memset(&mk, 0, sizeof(mk));
 			mk.port = ifc->port;
 			memcpy(mk.mac, ifc->mac, 6);

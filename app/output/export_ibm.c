@@ -914,12 +914,9 @@ on_counters(void *ctx, struct dpf_export_counters *c)
 		struct dpf_tg_day_counters d;
 
 		dpf_tg_day_counters_get(x->day, &d);
-		dpf_export_counter(c, "tg-day-files", d.files);
-		dpf_export_counter(c, "tg-day-files-failed", d.files_failed);
-		dpf_export_counter(c, "tg-day-rows", d.rows);
-		dpf_export_counter(c, "tg-day-resumed", d.resumed);
-		dpf_export_counter(c, "tg-day-leftovers", d.leftovers);
-		dpf_export_counter(c, "tg-day-leftovers-failed", d.leftovers_failed);
+#define SHOW(field, name, what) dpf_export_counter(c, "tg-day-" name, d.field);
+		DPF_TG_DAY_COUNTERS(SHOW)
+#undef SHOW
 	}
 }
 

@@ -493,12 +493,9 @@ dpf_tg_day_finish(struct dpf_tg_day *d)
 void
 dpf_tg_day_counters_get(const struct dpf_tg_day *d, struct dpf_tg_day_counters *c)
 {
-	c->files = dpf_counter_read(&d->c.files);
-	c->files_failed = dpf_counter_read(&d->c.files_failed);
-	c->rows = dpf_counter_read(&d->c.rows);
-	c->resumed = dpf_counter_read(&d->c.resumed);
-	c->leftovers = dpf_counter_read(&d->c.leftovers);
-	c->leftovers_failed = dpf_counter_read(&d->c.leftovers_failed);
+#define READ(field, name, what) c->field = dpf_counter_read(&d->c.field);
+	DPF_TG_DAY_COUNTERS(READ)
+#undef READ
 }
 
 /* The header line, once: its own member in every new day file, and what

@@ -24,14 +24,22 @@
 struct dpf_writer;
 struct dpf_tg_day;
 
-/* Counters, read by any thread with relaxed loads. */
+/*
+ * Counters, read by any thread with relaxed loads: X(field, name, what), the
+ * name the IBM exporter's counters show after "tg-day-".
+ */
+#define DPF_TG_DAY_COUNTERS(X)                                                                     \
+	X(files, "files", "day files published")                                                   \
+	X(files_failed, "files-failed", "day files the disk refused (their rows are lost)")        \
+	X(rows, "rows", "rows written into published files")                                       \
+	X(resumed, "resumed", "days an earlier run had published, continued")                      \
+	X(leftovers, "leftovers", "a killed run's temporaries finished (published)")               \
+	X(leftovers_failed, "leftovers-failed", "... that could not be (left where they are)")
+
 struct dpf_tg_day_counters {
-	uint64_t files;		   /* day files published */
-	uint64_t files_failed;	   /* day files the disk refused (their rows are lost) */
-	uint64_t rows;		   /* rows written into published files */
-	uint64_t resumed;	   /* days an earlier run had published, continued */
-	uint64_t leftovers;	   /* a killed run's temporaries finished (published) */
-	uint64_t leftovers_failed; /* ... that could not be (left where they are) */
+#define DPF_TG_DAY_COUNTER_FIELD(field, name, what) uint64_t field;
+	DPF_TG_DAY_COUNTERS(DPF_TG_DAY_COUNTER_FIELD)
+#undef DPF_TG_DAY_COUNTER_FIELD
 };
 
 /* A day writer into dir, or NULL with errno (ENOMEM). level: libdeflate's. */

@@ -106,22 +106,35 @@ destroy_flows(uint16_t port, struct rte_flow **flows, unsigned int *n)
 		rte_flow_destroy(port, flows[--*n], &ferr);
 }
 
-/* One rule, validated then created; NULL with why saying what the device said. */
-static struct rte_flow *
-flow_create(uint16_t port, const struct rte_flow_item *pattern,
-	    const struct rte_flow_action *actions, const char *what, char *why, size_t why_len)
+/*
+ * One RSS rule, validated then created and kept in flows[*n]. A refusal says
+ * in why what the device said and undoes every rule in flows: a port gets a
+ * whole set of rules or none.
+ */
+static int
+rss_flow_add(uint16_t port, const struct rte_flow_item *pattern,
+	     const struct rte_flow_action_rss *rss, const char *what, struct rte_flow **flows,
+	     unsigned int *n, char *why, size_t why_len)
 {
 	const struct rte_flow_attr attr = {.ingress = 1};
+	const struct rte_flow_action actions[] = {
+		{.type = RTE_FLOW_ACTION_TYPE_RSS, .conf = rss},
+		{.type = RTE_FLOW_ACTION_TYPE_END},
+	};
 	struct rte_flow_error ferr;
 	struct rte_flow *flow = NULL;
 
 	memset(&ferr, 0, sizeof(ferr));
 	if (rte_flow_validate(port, &attr, pattern, actions, &ferr) == 0)
 		flow = rte_flow_create(port, &attr, pattern, actions, &ferr);
-	if (flow == NULL)
+	if (flow == NULL) {
 		snprintf(why, why_len, "the device refused an rte_flow %s rule: %s", what,
 			 ferr.message != NULL ? ferr.message : rte_strerror(rte_errno));
-	return flow;
+		destroy_flows(port, flows, n);
+		return -ENOTSUP;
+	}
+	flows[(*n)++] = flow;
+	return 0;
 }
 
 /*
@@ -147,18 +160,10 @@ create_symmetric_flows(struct dpf_drv_port *dp, const struct dpf_drv_sym_rule *r
 			{.type = rules[r].l4},
 			{.type = RTE_FLOW_ITEM_TYPE_END},
 		};
-		struct rte_flow_action actions[] = {
-			{.type = RTE_FLOW_ACTION_TYPE_RSS, .conf = &rss},
-			{.type = RTE_FLOW_ACTION_TYPE_END},
-		};
-		struct rte_flow *flow =
-			flow_create(dp->port, pattern, actions, "symmetric_toeplitz", why, why_len);
 
-		if (flow == NULL) {
-			destroy_flows(dp->port, dp->sym_flows, &dp->n_sym_flows);
+		if (rss_flow_add(dp->port, pattern, &rss, "symmetric_toeplitz", dp->sym_flows,
+				 &dp->n_sym_flows, why, why_len) < 0)
 			return -ENOTSUP;
-		}
-		dp->sym_flows[dp->n_sym_flows++] = flow;
 	}
 	return 0;
 }
@@ -199,23 +204,15 @@ create_inner_flows(struct dpf_drv_port *dp, const struct dpf_drv_inner_rule *rul
 			{.type = rules[r].tunnel},
 			{.type = RTE_FLOW_ITEM_TYPE_END},
 		};
-		struct rte_flow_action actions[] = {
-			{.type = RTE_FLOW_ACTION_TYPE_RSS, .conf = &rss},
-			{.type = RTE_FLOW_ACTION_TYPE_END},
-		};
-		struct rte_flow *flow;
 
 		/* Without a UDP item the tunnel item follows the outer IP header. */
 		if (rules[r].l4 != RTE_FLOW_ITEM_TYPE_UDP) {
 			pattern[2] = pattern[3];
 			pattern[3] = pattern[4];
 		}
-		flow = flow_create(dp->port, pattern, actions, "inner RSS (level 2)", why, why_len);
-		if (flow == NULL) {
-			destroy_flows(dp->port, dp->inner_flows, &dp->n_inner_flows);
+		if (rss_flow_add(dp->port, pattern, &rss, "inner RSS (level 2)", dp->inner_flows,
+				 &dp->n_inner_flows, why, why_len) < 0)
 			return -ENOTSUP;
-		}
-		dp->inner_flows[dp->n_inner_flows++] = flow;
 	}
 	return 0;
 }

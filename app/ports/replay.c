@@ -951,11 +951,9 @@ dpf_replay_failed(const struct dpf_replay *rp)
 void
 dpf_replay_stats_get(const struct dpf_replay *rp, struct dpf_replay_stats *st)
 {
-	st->read = dpf_counter_read(&rp->st.read);
-	st->enqueued = dpf_counter_read(&rp->st.enqueued);
-	st->late = dpf_counter_read(&rp->st.late);
-	st->bad_time = dpf_counter_read(&rp->st.bad_time);
-	st->ring_full_waits = dpf_counter_read(&rp->st.ring_full_waits);
+#define READ(field, name, what) st->field = dpf_counter_read(&rp->st.field);
+	DPF_REPLAY_STATS(READ)
+#undef READ
 }
 
 void

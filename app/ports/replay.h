@@ -44,13 +44,21 @@ struct dpf_replay_params {
 	bool frames_written;
 };
 
-/* Counters: written by the replay thread, read with relaxed loads. */
+/*
+ * Counters: written by the replay thread, read with relaxed loads.
+ * X(field, name, what): the summary shows name, metrics the field's name.
+ */
+#define DPF_REPLAY_STATS(X)                                                                        \
+	X(read, "read", "packets read from the --replay capture")                                  \
+	X(enqueued, "enqueued", "replayed packets given to the RX cores")                          \
+	X(late, "late", "replayed packets of a window already closed")                             \
+	X(bad_time, "bad-time", "replayed packets with an implausible time")                       \
+	X(ring_full_waits, "ring-full-waits", "waits for room in the RX cores' rings")
+
 struct dpf_replay_stats {
-	uint64_t read;
-	uint64_t enqueued;
-	uint64_t late;
-	uint64_t bad_time;
-	uint64_t ring_full_waits;
+#define DPF_REPLAY_STAT_FIELD(field, name, what) uint64_t field;
+	DPF_REPLAY_STATS(DPF_REPLAY_STAT_FIELD)
+#undef DPF_REPLAY_STAT_FIELD
 };
 
 struct dpf_replay;

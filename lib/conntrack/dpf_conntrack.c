@@ -66,29 +66,23 @@ dpf_conntrack_create(const struct dpf_conntrack_params *p)
 	return ct;
 }
 
-/* The tuple only: keys are compared in full, so action and seg must not differ. */
+/*
+ * The tuple only: keys are compared in full, so action and seg must not
+ * differ. Both directions of an inner connection share their tunnel's type
+ * and id. The key has no padding (48 bytes of fields), so a copy is the tuple.
+ */
 static void
 ct_key(struct dpf_flow_key *out, const struct dpf_flow_key *k, bool reverse)
 {
-	memset(out, 0, sizeof(*out));
+	*out = *k;
+	out->action = 0;
+	out->seg = 0;
 	if (reverse) {
 		memcpy(out->src_addr, k->dst_addr, sizeof(out->src_addr));
 		memcpy(out->dst_addr, k->src_addr, sizeof(out->dst_addr));
 		out->src_port = k->dst_port;
 		out->dst_port = k->src_port;
-	} else {
-		memcpy(out->src_addr, k->src_addr, sizeof(out->src_addr));
-		memcpy(out->dst_addr, k->dst_addr, sizeof(out->dst_addr));
-		out->src_port = k->src_port;
-		out->dst_port = k->dst_port;
 	}
-	out->iface = k->iface;
-	out->proto = k->proto;
-	out->family = k->family;
-	/* Both directions of an inner connection share their tunnel's type and id. */
-	out->tun_type = k->tun_type;
-	out->tun_has_id = k->tun_has_id;
-	out->tun_id = k->tun_id;
 }
 
 static bool

@@ -414,6 +414,22 @@ struct tun_hdr {
 	uint16_t ethertype;
 };
 
+/*
+ * VXLAN (RFC 7348) and GENEVE (RFC 8926) both carry a 24-bit VNI in bytes
+ * 4..6 of their header: a checked header of len bytes at hdr says its id,
+ * what follows it, and the span moves past it.
+ */
+static inline enum dpf_pkt_result
+vni_header(const uint8_t *hdr, uint32_t len, uint16_t ethertype, struct tun_span *sp,
+	   struct tun_hdr *h)
+{
+	h->id = load_be24(hdr + 4);
+	h->has_id = DPF_PKT_TUN_ID;
+	h->ethertype = ethertype;
+	sp->off += len;
+	return DPF_PKT_OK;
+}
+
 static enum dpf_pkt_result
 decap_vxlan(const uint8_t *data, struct tun_span *sp, struct tun_hdr *h)
 {
@@ -421,11 +437,7 @@ decap_vxlan(const uint8_t *data, struct tun_span *sp, struct tun_hdr *h)
 		return DPF_PKT_TRUNC_TUNNEL;
 	if (!(data[sp->off] & VXLAN_FLAG_I))
 		return DPF_PKT_BAD_TUNNEL_HEADER;
-	h->id = load_be24(data + sp->off + 4);
-	h->has_id = DPF_PKT_TUN_ID;
-	h->ethertype = ETHER_TYPE_TEB;
-	sp->off += VXLAN_HDR_LEN;
-	return DPF_PKT_OK;
+	return vni_header(data + sp->off, VXLAN_HDR_LEN, ETHER_TYPE_TEB, sp, h);
 }
 
 static enum dpf_pkt_result
@@ -444,11 +456,7 @@ decap_geneve(const uint8_t *data, struct tun_span *sp, struct tun_hdr *h)
 		return DPF_PKT_BAD_GENEVE_OPTIONS;
 	if (tun_short(sp, len))
 		return DPF_PKT_TRUNC_TUNNEL;
-	h->id = load_be24(g + 4);
-	h->has_id = DPF_PKT_TUN_ID;
-	h->ethertype = dpf_load_be16(g + 2);
-	sp->off += len;
-	return DPF_PKT_OK;
+	return vni_header(g, len, dpf_load_be16(g + 2), sp, h);
 }
 
 static enum dpf_pkt_result

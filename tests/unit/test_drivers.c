@@ -32,6 +32,7 @@
 #include "dpf_test_drv.h"
 #include "dpf_test_eal.h"
 #include "drivers.h"
+#include "drv_program.h"
 #include "drv_vdev.h"
 
 #ifndef DPF_TEST_PROFILES
@@ -554,6 +555,31 @@ test_drivers_ring_port_goes_through_every_step(void **state)
 			       "(net_ring.ini:"));
 	assert_non_null(strstr(buf, "\ndrivers-cfg.default.mtu: 1500 (default.ini:"));
 	free(buf);
+
+	/*
+	 * The rte_flow rule sets on a device that refuses them (net_ring has no
+	 * rte_flow): as if the device had RSS, the symmetric function and inner
+	 * RSS were asked. Each set is undone, its setting turned off, and the
+	 * reason names the rule the device refused.
+	 */
+	dp->configured.rss_hash = RTE_ETH_RSS_IPV4 | RTE_ETH_RSS_NONFRAG_IPV4_TCP;
+	dp->configured.symmetric_hash_function = true;
+	dp->configured.inner_rss = true;
+	dp->decap.types = DPF_PKT_TUN_BIT(DPF_TUN_GENEVE);
+	dpf_drv_program_started(dp);
+	assert_false(dp->configured.symmetric_hash_function);
+	assert_int_equal(dp->n_sym_flows, 0);
+	assert_ptr_equal(strstr(dp->reason[DPF_DRV_SYMMETRIC_HASH_FUNCTION],
+				"the device refused an rte_flow symmetric_toeplitz rule: "),
+			 dp->reason[DPF_DRV_SYMMETRIC_HASH_FUNCTION]);
+	assert_false(dp->configured.inner_rss);
+	assert_int_equal(dp->n_inner_flows, 0);
+	assert_ptr_equal(strstr(dp->reason[DPF_DRV_INNER_RSS],
+				"the device refused an rte_flow inner RSS (level 2) rule: "),
+			 dp->reason[DPF_DRV_INNER_RSS]);
+	assert_non_null(strstr(dp->reason[DPF_DRV_INNER_RSS],
+			       "; the directions of an inner connection may reach different RX "
+			       "cores"));
 
 	rte_eth_dev_stop((uint16_t)port);
 	rte_eth_dev_close((uint16_t)port);
