@@ -12,6 +12,7 @@
 
 #include <rte_errno.h>
 
+#include "conn_index.h"
 #include "dpf_conn.h"
 #include "dpf_pkt.h"
 #include "dpf_test_eal.h"
@@ -484,6 +485,71 @@ test_conn_post_nat_view_translated_or_own(void **state)
 	dpf_conn_free(t);
 }
 
+/*
+ * lib/conn's key index against a plain array: random adds and removals in
+ * a small index (4 buckets of 8 slots for 26 keys, so buckets fill and keys
+ * spill to their second bucket and are moved between the two); after every
+ * step each key is found exactly when it is in, at the entry it was given.
+ */
+static void
+test_conn_index_matches_a_plain_array_under_churn(void **state)
+{
+	enum { CAP = 26, KEYS = 60, STEPS = 20000 };
+	static struct dpf_flow_key entries[CAP], keys[KEYS];
+	int32_t where[KEYS];
+	struct conn_index *ix = conn_index_create("t", CAP, 4, entries, sizeof(entries[0]), 0);
+	unsigned int i, k, in = 0;
+
+	(void)state;
+	assert_non_null(ix);
+	srand(21);
+	for (k = 0; k < KEYS; k++) {
+		memset(&keys[k], 0, sizeof(keys[k]));
+		keys[k].family = 4;
+		keys[k].proto = 6;
+		keys[k].src_addr[3] = (uint8_t)k;
+		keys[k].src_port = (uint16_t)(1000 + k);
+		where[k] = -1;
+	}
+	for (i = 0; i < STEPS; i++) {
+		k = (unsigned int)rand() % KEYS;
+		if (where[k] >= 0) {
+			assert_int_equal(conn_index_del(ix, (uint32_t)where[k]), 0);
+			where[k] = -1;
+			in--;
+		} else {
+			int32_t e = conn_index_add(ix, &keys[k], conn_index_hash(&keys[k]));
+
+			if (e < 0) {
+				/* Refused: the index is full (or, rarely, the key's
+				 * two buckets and their keys' other buckets are). */
+				assert_int_equal(e, -ENOSPC);
+				continue;
+			}
+			assert_true(e < CAP);
+			entries[e] = keys[k];
+			where[k] = e;
+			in++;
+		}
+		for (k = 0; k < KEYS; k++)
+			assert_int_equal(conn_index_lookup(ix, &keys[k], conn_index_hash(&keys[k])),
+					 where[k]);
+	}
+	/* Bulk look-ups agree with single ones. */
+	{
+		uint32_t h[KEYS];
+		int32_t pos[KEYS];
+
+		conn_index_lookup_bulk(ix, keys, KEYS, h, pos);
+		for (k = 0; k < KEYS; k++) {
+			assert_int_equal(pos[k], where[k]);
+			assert_int_equal(h[k], conn_index_hash(&keys[k]));
+		}
+	}
+	assert_true(in > 0);
+	conn_index_free(ix);
+}
+
 /* A flushed window hands records over twice: interface 1 first, then 0. */
 static void
 test_conn_logs_grouped_by_interface(void **state)
@@ -655,6 +721,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_conn_burst_results_match_single_adds),
 		cmocka_unit_test(test_conn_burst_over_chunks_matches_single_adds),
 		cmocka_unit_test(test_conn_post_nat_view_translated_or_own),
+		cmocka_unit_test(test_conn_index_matches_a_plain_array_under_churn),
 		cmocka_unit_test(test_conn_logs_grouped_by_interface),
 		cmocka_unit_test(test_conn_port_reuse_inside_window_gives_two_connections),
 		cmocka_unit_test(test_conn_cut_without_restart_stays_one),
