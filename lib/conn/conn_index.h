@@ -15,9 +15,10 @@
  * there. doc/performance.md ("Connection records") has both measured.
  *
  * Buckets of 8 slots, at least 4 buckets per 8 keys of capacity (a quarter
- * of the slots used when full), two candidate buckets per key, no
- * displacement: a key whose two buckets are both full is refused like a
- * full table (odds ~1e-6 per insert at full capacity).
+ * of the slots used when full), two candidate buckets per key, one level
+ * of displacement: when both are full, a key of one moves to its other
+ * bucket; a key for which none can move is refused like a full table
+ * (odds ~1e-6 per insert at full capacity).
  *
  * Not thread-safe: one owner thread.
  */
