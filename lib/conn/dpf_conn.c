@@ -224,7 +224,10 @@ conn_reset_window(struct dpf_conn_table *t)
 	t->n_cuts = 0;
 	t->n_early = 0;
 	t->closed = false;
-	t->gen++;
+	/* Never 0, a new entry's win_gen (and an idle entry expires long
+	 * before its number comes round again). */
+	if (++t->gen == 0)
+		t->gen = 1;
 }
 
 /* Canonical key: the lower (address, port) endpoint first. @return the record's direction */
