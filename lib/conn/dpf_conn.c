@@ -5,14 +5,14 @@
 
 #include <rte_common.h>
 #include <rte_errno.h>
-#include <rte_hash.h>
 #include <rte_malloc.h>
 #include <rte_prefetch.h>
 
+#include "conn_index.h"
 #include "dpf_conn.h"
 #include "dpf_util.h"
 
-/* Records looked up together (at most RTE_HASH_LOOKUP_BULK_MAX). */
+/* Records looked up together (conn_index_lookup_bulk() takes at most 64). */
 #define CONN_BURST 64
 /* last_seen of a position without a connection. */
 #define SLOT_FREE UINT64_MAX
@@ -24,39 +24,62 @@
 #define TCP_RST 0x04
 #define TCP_ACK 0x10
 
-/* What one direction carried with one action in the open window. */
+/* What one direction carried with one action in the open window (its
+ * TCP flags are in the entry's head, beside the other small fields). */
 struct conn_side {
 	uint64_t packets;
 	uint64_t bytes;
 	uint64_t first_ns;
 	uint64_t last_ns;
+};
+
+/* A side with its TCP flags, as the rare passes over a cut tuple's segments
+ * use it (conn_close_pieces(); the entry keeps the flags apart). */
+struct conn_tally {
+	struct conn_side s;
 	uint8_t flags_all;
 	uint8_t flags_aws;
 };
 
 /*
- * A connection, by hash position. Direction 0 goes from the key's src
- * (the lower endpoint) to its dst; init_dir names the initiator's.
+ * A connection, by entry number (conn_index.h). Direction 0 goes from the
+ * key's src (the lower endpoint) to its dst; init_dir names the initiator's.
+ *
+ * A record's look-up and update touch the first line (the key the index
+ * compares, the flags) and the line of its action's sides: two cache lines
+ * (the entries are cache-aligned). The pass is bound by how many lines and
+ * pages the look-ups have in flight, so the fewer a record needs, the faster
+ * it goes: with the post-NAT views before the sides, and rte_hash's own key
+ * store and two buckets, a record touched six to seven lines.
  */
 struct conn_entry {
-	/* What a record's update reads and writes first: the first four lines. */
 	struct dpf_flow_key key; /* canonical: lower endpoint first, action 0 */
-	uint8_t post_set;	 /* bit per direction */
-	uint8_t init_dir;
-	uint8_t fins; /* bit per direction that sent a FIN */
-	bool live;    /* holds a connection (not only this window's records) */
-	bool terminated;
-	bool initiated; /* began in the window just closed */
-	bool touched;	/* has records in the open window */
-	bool cut; /* its flows were cut in the open window: cuts[cut_of[pos] - 1] (padding byte) */
-	struct conn_side win[2][2];  /* [action][direction], the open window */
+	uint32_t win_gen;	 /* the window win[], flags and post_* belong to */
+	uint8_t flags_all[2][2]; /* [action][direction], the open window */
+	uint8_t flags_aws[2][2];
+	uint8_t post_set;     /* bit per direction: its view is set */
+	uint8_t post_own;     /* bit per direction: its view is the packets' own */
+	uint8_t init_dir : 1; /* the initiator's direction */
+	uint8_t fins : 2;     /* bit per direction that sent a FIN */
+	bool live : 1;	      /* holds a connection (not only this window's records) */
+	bool terminated : 1;
+	bool initiated : 1;    /* began in the window just closed */
+	uint8_t sides_set : 2; /* bit per action: win[action] holds the window's */
+	/* Its flows were cut in the open window: cuts[cut_of[pos] - 1]. Of the
+	 * open window like sides_set: cleared by its first record. */
+	bool cut : 1;
+	struct conn_side win[2][2];  /* [action][direction], the open window; see side() */
 	struct dpf_flow_nat post[2]; /* post-NAT view per direction, first seen in the window */
 	uint64_t cum[2][2][2];	     /* [action][initiator 0, target 1][bytes 0, packets 1] */
 	uint64_t start_ns;	     /* first packet of the connection */
 	uint64_t last_ns;	     /* last packet of the closed windows */
 	uint64_t win_first_ns;	     /* this window's first and last packet */
 	uint64_t win_last_ns;
-};
+} __rte_cache_aligned;
+
+_Static_assert(offsetof(struct conn_entry, win) == RTE_CACHE_LINE_SIZE &&
+		       sizeof(((struct conn_entry *)0)->win[0]) == RTE_CACHE_LINE_SIZE,
+	       "a record's update should touch the first line and one line of sides");
 
 /* A tuple whose flows were cut in the open window (kept beside the entries,
  * which stay 384 bytes: six cache lines). */
@@ -71,7 +94,7 @@ struct conn_cut {
 /* One segment of a direction's flow (a DPF_LOG_SEGMENT row), or a record's
  * side, as the window-close pass orders them by time. */
 struct conn_piece {
-	struct conn_side s;
+	struct conn_tally s;
 	uint32_t next; /* the entry's next piece, index + 1 (0: none) */
 	uint8_t action;
 	uint8_t dir;
@@ -79,12 +102,13 @@ struct conn_piece {
 };
 
 struct dpf_conn_table {
-	struct rte_hash *hash;
+	struct conn_index *index;
 	uint64_t timeout_ns;
 	uint32_t capacity;
 	uint32_t n_slots;
 	uint32_t count;
 	uint32_t n_touched;
+	uint32_t gen;	   /* the open window's number (entries' win_gen), from 1 */
 	bool closed;	   /* the touched entries belong to the window just closed */
 	uint32_t iter_pos; /* the flow log iterator: touched index and action */
 	uint8_t iter_action;
@@ -92,20 +116,20 @@ struct dpf_conn_table {
 	uint32_t *touched;   /* positions with records in the window, in first-record order */
 	uint32_t *sorted;    /* scratch for sorting touched by interface */
 	uint32_t *per_iface; /* [UINT16_MAX + 1] counts, then offsets, for that sort */
-	struct conn_entry *entries; /* n_slots, by hash position */
+	struct conn_entry *entries; /* n_slots, by entry number */
 	/* The window's segments (max_pieces), their order at close (+ 4 sides),
 	 * and the flow logs of connections that ended inside it (2 a piece). */
 	struct conn_piece *pieces;
 	const struct conn_piece **order;
 	struct dpf_conn_log *early;
 	struct conn_cut *cuts; /* max_pieces */
-	uint32_t *cut_of;      /* n_slots, by hash position: index + 1 in cuts, when entry.cut */
+	uint32_t *cut_of;      /* n_slots, by entry number: index + 1 in cuts, when entry.cut */
 	uint32_t max_pieces;
 	uint32_t n_pieces;
 	uint32_t n_cuts;
 	uint32_t n_early;
 	uint32_t iter_early;
-	/* n_slots, by hash position: a live connection's last packet, SLOT_FREE
+	/* n_slots, by entry number: a live connection's last packet, SLOT_FREE
 	 * otherwise. The expiry scan reads this, not the entries (50 times larger). */
 	uint64_t *last_seen;
 };
@@ -115,7 +139,7 @@ dpf_conn_free(struct dpf_conn_table *t)
 {
 	if (t == NULL)
 		return;
-	rte_hash_free(t->hash);
+	conn_index_free(t->index);
 	rte_free(t); /* the arrays are in the same allocation */
 }
 
@@ -162,25 +186,24 @@ struct dpf_conn_table *
 dpf_conn_create(const struct dpf_conn_params *p)
 {
 	struct dpf_conn_table *t;
-	uint32_t entries;
 	int err;
 
 	if (p == NULL || p->capacity == 0 || p->capacity > DPF_CONN_MAX_CAPACITY ||
 	    p->timeout_ns == 0)
 		return dpf_null_errno(EINVAL);
-	entries = dpf_hash_room(p->capacity);
-	t = conn_alloc(p, entries + 1);
+	t = conn_alloc(p, p->capacity);
 	if (t == NULL)
 		return NULL; /* rte_errno set */
 	t->capacity = p->capacity;
 	t->timeout_ns = p->timeout_ns;
 	t->max_pieces = conn_max_pieces(p);
-	t->n_slots = entries + 1;
+	t->n_slots = p->capacity;
+	t->gen = 1;
 	for (uint32_t i = 0; i < t->n_slots; i++)
 		t->last_seen[i] = SLOT_FREE;
-	t->hash = dpf_hash_create_unique("cn", p->name != NULL ? p->name : "conn", entries,
-					 sizeof(struct dpf_flow_key), p->socket_id, 0);
-	if (t->hash == NULL) {
+	t->index = conn_index_create(p->name, p->capacity, 0, t->entries, sizeof(t->entries[0]),
+				     p->socket_id);
+	if (t->index == NULL) {
 		err = rte_errno;
 		rte_free(t);
 		return dpf_null_errno(err);
@@ -188,26 +211,23 @@ dpf_conn_create(const struct dpf_conn_params *p)
 	return t;
 }
 
-/* The window's records start over: forget what the closed window carried. */
+/*
+ * The window's records start over. What the closed window left in an entry
+ * is forgotten when the entry's first record of the new window arrives
+ * (conn_apply(), win_gen): no pass over the closed window's entries.
+ */
 static void
 conn_reset_window(struct dpf_conn_table *t)
 {
-	uint32_t i;
-
-	for (i = 0; i < t->n_touched; i++) {
-		struct conn_entry *e = &t->entries[t->touched[i]];
-
-		memset(e->win, 0, sizeof(e->win));
-		e->post_set = 0;
-		e->touched = false;
-		e->initiated = false;
-		e->cut = false;
-	}
 	t->n_touched = 0;
 	t->n_pieces = 0;
 	t->n_cuts = 0;
 	t->n_early = 0;
 	t->closed = false;
+	/* Never 0, a new entry's win_gen (and an idle entry expires long
+	 * before its number comes round again). */
+	if (++t->gen == 0)
+		t->gen = 1;
 }
 
 /* Canonical key: the lower (address, port) endpoint first. @return the record's direction */
@@ -235,22 +255,25 @@ conn_key(struct dpf_flow_key *out, const struct dpf_flow_key *k)
 }
 
 static struct conn_entry *
-conn_find_or_add(struct dpf_conn_table *t, const struct dpf_flow_key *key)
+conn_find_or_add(struct dpf_conn_table *t, const struct dpf_flow_key *key, uint32_t h)
 {
-	hash_sig_t sig = rte_hash_hash(t->hash, key);
-	int32_t pos = rte_hash_lookup_with_hash(t->hash, key, sig);
+	int32_t pos = conn_index_lookup(t->index, key, h);
 	struct conn_entry *e;
 
 	if (pos >= 0)
 		return &t->entries[pos];
 	if (t->count >= t->capacity)
 		return NULL;
-	pos = rte_hash_add_key_with_hash(t->hash, key, sig);
-	if (pos < 0 || (uint32_t)pos >= t->n_slots)
+	pos = conn_index_add(t->index, key, h);
+	if (pos < 0)
 		return NULL;
 	t->count++;
 	e = &t->entries[pos];
-	memset(e, 0, sizeof(*e));
+	/* Only the first line: the rest is set by the first record (the sides,
+	 * conn_first_of_window()) and by the close (a connection that is not
+	 * live is new there), so a new connection costs no write of lines the
+	 * pass would otherwise not read. */
+	memset(e, 0, offsetof(struct conn_entry, win));
 	e->key = *key;
 	return e;
 }
@@ -271,18 +294,82 @@ conn_record_skip(const struct dpf_record *r)
 	return r->log_status == DPF_LOG_OK && r->segments;
 }
 
-static void
-conn_side_add(struct conn_side *s, const struct conn_side *x)
+/* Whether a record's post-NAT view is its own addresses and ports. */
+static bool
+post_is_own(const struct dpf_record *r)
 {
-	if (x->packets == 0)
+	return r->post.src_port == r->key.src_port && r->post.dst_port == r->key.dst_port &&
+	       memcmp(r->post.src_addr, r->key.src_addr, sizeof(r->post.src_addr)) == 0 &&
+	       memcmp(r->post.dst_addr, r->key.dst_addr, sizeof(r->post.dst_addr)) == 0;
+}
+
+/* The entry's first record of the open window: forget the last one's. */
+static void
+conn_first_of_window(struct dpf_conn_table *t, struct conn_entry *e)
+{
+	e->win_gen = t->gen;
+	e->post_set = 0;
+	e->post_own = 0;
+	e->initiated = false;
+	memset(e->flags_all, 0, sizeof(e->flags_all));
+	memset(e->flags_aws, 0, sizeof(e->flags_aws));
+	e->sides_set = 0;
+	e->cut = false;
+	t->touched[t->n_touched++] = (uint32_t)(e - t->entries);
+}
+
+/*
+ * A side of the open window. An action's sides are cleared by its first
+ * record (conn_apply()), so a window of accepted records never writes, nor
+ * reads, the rejected sides' line.
+ */
+static inline const struct conn_side *
+side(const struct conn_entry *e, unsigned int a, unsigned int d)
+{
+	static const struct conn_side none;
+
+	return e->sides_set & (1u << a) ? &e->win[a][d] : &none;
+}
+
+static void
+conn_tally_add(struct conn_tally *s, const struct conn_tally *x)
+{
+	if (x->s.packets == 0)
 		return;
-	if (s->packets == 0 || x->first_ns < s->first_ns)
-		s->first_ns = x->first_ns;
-	s->last_ns = RTE_MAX(s->last_ns, x->last_ns);
-	s->packets += x->packets;
-	s->bytes += x->bytes;
+	if (s->s.packets == 0 || x->s.first_ns < s->s.first_ns)
+		s->s.first_ns = x->s.first_ns;
+	s->s.last_ns = RTE_MAX(s->s.last_ns, x->s.last_ns);
+	s->s.packets += x->s.packets;
+	s->s.bytes += x->s.bytes;
 	s->flags_all |= x->flags_all;
 	s->flags_aws |= x->flags_aws;
+}
+
+/* The open window's sides with their flags (the rare passes over segments). */
+static void
+conn_win_get(const struct conn_entry *e, struct conn_tally w[2][2])
+{
+	unsigned int a, d;
+
+	for (a = 0; a < 2; a++)
+		for (d = 0; d < 2; d++)
+			w[a][d] = (struct conn_tally){.s = *side(e, a, d),
+						      .flags_all = e->flags_all[a][d],
+						      .flags_aws = e->flags_aws[a][d]};
+}
+
+static void
+conn_win_set(struct conn_entry *e, const struct conn_tally w[2][2])
+{
+	unsigned int a, d;
+
+	for (a = 0; a < 2; a++)
+		for (d = 0; d < 2; d++) {
+			e->win[a][d] = w[a][d].s;
+			e->flags_all[a][d] = w[a][d].flags_all;
+			e->flags_aws[a][d] = w[a][d].flags_aws;
+		}
+	e->sides_set = 3;
 }
 
 /* The entry's cut record, made on its first segment. NULL: no room (segments summed). */
@@ -304,7 +391,7 @@ conn_cut_of(struct dpf_conn_table *t, struct conn_entry *e)
 /* A segment row: one more piece of the tuple, or summed when there is no room. */
 static bool
 conn_apply_piece(struct dpf_conn_table *t, struct conn_entry *e, unsigned int dir,
-		 const struct dpf_record *r, const struct conn_side *x)
+		 const struct dpf_record *r)
 {
 	struct conn_cut *c = t->n_pieces < t->max_pieces ? conn_cut_of(t, e) : NULL;
 	struct conn_piece *p;
@@ -314,7 +401,12 @@ conn_apply_piece(struct dpf_conn_table *t, struct conn_entry *e, unsigned int di
 		return false;
 	}
 	p = &t->pieces[t->n_pieces++];
-	p->s = *x;
+	p->s = (struct conn_tally){.s = {.packets = r->packets,
+					 .bytes = r->bytes,
+					 .first_ns = r->first_ns,
+					 .last_ns = r->last_ns},
+				   .flags_all = r->tcp_flags_all,
+				   .flags_aws = r->tcp_flags_aws};
 	p->action = r->key.action;
 	p->dir = (uint8_t)dir;
 	p->why = r->seg_flags;
@@ -324,36 +416,52 @@ conn_apply_piece(struct dpf_conn_table *t, struct conn_entry *e, unsigned int di
 	return true;
 }
 
+/* A record into its side of the window (two lines: the first, the action's sides). */
+static void
+conn_side_add_record(struct conn_entry *e, unsigned int dir, const struct dpf_record *r)
+{
+	const unsigned int a = r->key.action;
+	struct conn_side *s = &e->win[a][dir];
+
+	if (!(e->sides_set & (1u << a))) {
+		memset(e->win[a], 0, sizeof(e->win[a]));
+		e->sides_set |= (uint8_t)(1u << a);
+	}
+	if (s->packets == 0 || r->first_ns < s->first_ns)
+		s->first_ns = r->first_ns;
+	s->last_ns = RTE_MAX(s->last_ns, r->last_ns);
+	s->packets += r->packets;
+	s->bytes += r->bytes;
+	e->flags_all[a][dir] |= r->tcp_flags_all;
+	e->flags_aws[a][dir] |= r->tcp_flags_aws;
+}
+
 /* Add a record to its connection's side of the window (a segment to its pieces). */
 static void
 conn_apply(struct dpf_conn_table *t, struct conn_entry *e, unsigned int dir,
 	   const struct dpf_record *r)
 {
-	const struct conn_side x = {.packets = r->packets,
-				    .bytes = r->bytes,
-				    .first_ns = r->first_ns,
-				    .last_ns = r->last_ns,
-				    .flags_all = r->tcp_flags_all,
-				    .flags_aws = r->tcp_flags_aws};
-
 	t->st.records++;
-	if (!e->touched) {
-		e->touched = true;
-		t->touched[t->n_touched++] = (uint32_t)(e - t->entries);
-	}
-	if (likely(r->log_status != DPF_LOG_SEGMENT) || !conn_apply_piece(t, e, dir, r, &x))
-		conn_side_add(&e->win[r->key.action][dir], &x);
+	if (e->win_gen != t->gen)
+		conn_first_of_window(t, e);
+	if (likely(r->log_status != DPF_LOG_SEGMENT) || !conn_apply_piece(t, e, dir, r))
+		conn_side_add_record(e, dir, r);
 	if (!(e->post_set & (1u << dir))) {
-		e->post[dir] = r->post;
+		/* Without NAT the view is the packets' own: a bit, not 36 bytes
+		 * on two more cache lines. */
+		if (post_is_own(r))
+			e->post_own |= (uint8_t)(1u << dir);
+		else
+			e->post[dir] = r->post;
 		e->post_set |= (uint8_t)(1u << dir);
 	}
 }
 
 static int
 conn_add_one(struct dpf_conn_table *t, const struct dpf_record *r, const struct dpf_flow_key *key,
-	     unsigned int dir)
+	     uint32_t h, unsigned int dir)
 {
-	struct conn_entry *e = conn_find_or_add(t, key);
+	struct conn_entry *e = conn_find_or_add(t, key, h);
 
 	if (e == NULL) {
 		t->st.records_full++;
@@ -368,6 +476,7 @@ int
 dpf_conn_add(struct dpf_conn_table *t, const struct dpf_record *r)
 {
 	struct dpf_flow_key key;
+	unsigned int dir;
 
 	if (!conn_record_ok(r))
 		return -EINVAL;
@@ -375,22 +484,35 @@ dpf_conn_add(struct dpf_conn_table *t, const struct dpf_record *r)
 		conn_reset_window(t);
 	if (conn_record_skip(r))
 		return 0;
-	return conn_add_one(t, r, &key, conn_key(&key, &r->key));
+	dir = conn_key(&key, &r->key);
+	return conn_add_one(t, r, &key, conn_index_hash(&key), dir);
 }
 
 /*
- * A burst: the keys looked up together (rte_hash_lookup_bulk prefetches
- * their buckets), the entries found prefetched before they are updated, so
+ * A burst: the keys looked up together (conn_index_lookup_bulk() prefetches
+ * their buckets and keys), the entries found prefetched before they are updated, so
  * that the cache misses of a burst overlap instead of following each other.
+ * The chunks of a burst are pipelined: the next chunk is looked up (and its
+ * entries prefetched) before this one's entries are updated, so the lines
+ * prefetched have arrived by then.
  */
-/* The lines an update touches: the key and flags, the window's counters. */
-static void
-conn_prefetch_update(const struct conn_entry *e)
-{
-	size_t off;
+struct conn_chunk {
+	struct dpf_flow_key keys[CONN_BURST];
+	int32_t pos[CONN_BURST];
+	uint32_t hash[CONN_BURST];
+	uint32_t idx[CONN_BURST];
+	uint8_t dir[CONN_BURST];
+	uint32_t m; /* records looked up: keys[0..m) */
+	const struct dpf_record *r;
+	int *rc;
+};
 
-	for (off = 0; off < offsetof(struct conn_entry, post); off += RTE_CACHE_LINE_SIZE)
-		rte_prefetch0((const char *)e + off);
+/* The lines a record's update touches: the first one and its action's sides. */
+static void
+conn_prefetch_update(const struct conn_entry *e, unsigned int action)
+{
+	rte_prefetch0(e);
+	rte_prefetch0(&e->win[action]);
 }
 
 static void
@@ -402,15 +524,14 @@ conn_prefetch(const struct conn_entry *e)
 		rte_prefetch0((const char *)e + off);
 }
 
-static uint32_t
-conn_add_chunk(struct dpf_conn_table *t, const struct dpf_record *r, uint32_t n, int *rc)
+static void
+conn_chunk_lookup(struct dpf_conn_table *t, struct conn_chunk *c, const struct dpf_record *r,
+		  uint32_t n, int *rc)
 {
-	struct dpf_flow_key keys[CONN_BURST];
-	const void *kp[CONN_BURST];
-	int32_t pos[CONN_BURST];
-	uint8_t dir[CONN_BURST];
-	uint32_t i, m = 0, idx[CONN_BURST], taken = 0;
+	uint32_t i, m = 0;
 
+	c->r = r;
+	c->rc = rc;
 	for (i = 0; i < n; i++) {
 		if (rc != NULL)
 			rc[i] = 0;
@@ -421,28 +542,38 @@ conn_add_chunk(struct dpf_conn_table *t, const struct dpf_record *r, uint32_t n,
 		}
 		if (conn_record_skip(&r[i]))
 			continue;
-		dir[m] = (uint8_t)conn_key(&keys[m], &r[i].key);
-		kp[m] = &keys[m];
-		idx[m++] = i;
+		c->dir[m] = (uint8_t)conn_key(&c->keys[m], &r[i].key);
+		c->idx[m++] = i;
 	}
+	c->m = m;
 	if (m == 0)
-		return 0;
-	if (rte_hash_lookup_bulk(t->hash, kp, m, pos) < 0)
-		for (i = 0; i < m; i++)
-			pos[i] = -ENOENT;
+		return;
+	conn_index_lookup_bulk(t->index, c->keys, m, c->hash, c->pos);
 	for (i = 0; i < m; i++)
-		if (pos[i] >= 0)
-			conn_prefetch_update(&t->entries[pos[i]]);
-	for (i = 0; i < m; i++) {
+		if (c->pos[i] >= 0)
+			conn_prefetch_update(&t->entries[c->pos[i]], r[c->idx[i]].key.action);
+}
+
+/*
+ * A position found by the look-up stays valid while earlier chunks are
+ * applied: those only add keys, and an entry's number never changes.
+ */
+static uint32_t
+conn_chunk_apply(struct dpf_conn_table *t, const struct conn_chunk *c)
+{
+	uint32_t i, taken = 0;
+
+	for (i = 0; i < c->m; i++) {
+		const struct dpf_record *r = &c->r[c->idx[i]];
 		int err = 0;
 
 		/* Not found: new, or added by an earlier record of this burst. */
-		if (pos[i] >= 0)
-			conn_apply(t, &t->entries[pos[i]], dir[i], &r[idx[i]]);
+		if (c->pos[i] >= 0)
+			conn_apply(t, &t->entries[c->pos[i]], c->dir[i], r);
 		else
-			err = conn_add_one(t, &r[idx[i]], &keys[i], dir[i]);
-		if (rc != NULL)
-			rc[idx[i]] = err;
+			err = conn_add_one(t, r, &c->keys[i], c->hash[i], c->dir[i]);
+		if (c->rc != NULL)
+			c->rc[c->idx[i]] = err;
 		taken += err == 0;
 	}
 	return taken;
@@ -451,15 +582,28 @@ conn_add_chunk(struct dpf_conn_table *t, const struct dpf_record *r, uint32_t n,
 uint32_t
 dpf_conn_add_burst(struct dpf_conn_table *t, const struct dpf_record *recs, uint32_t n, int *rc)
 {
-	uint32_t done = 0, taken = 0;
+	struct conn_chunk ch[2];
+	uint32_t done = 0, taken = 0, cur = 0;
+	bool pending = false;
 
 	if (t->closed)
 		conn_reset_window(t);
-	while (done < n) {
-		uint32_t c = RTE_MIN(n - done, (uint32_t)CONN_BURST);
+	for (;;) {
+		bool next = done < n;
 
-		taken += conn_add_chunk(t, recs + done, c, rc != NULL ? rc + done : NULL);
-		done += c;
+		if (next) {
+			uint32_t len = RTE_MIN(n - done, (uint32_t)CONN_BURST);
+
+			conn_chunk_lookup(t, &ch[!cur], recs + done, len,
+					  rc != NULL ? rc + done : NULL);
+			done += len;
+		}
+		if (pending)
+			taken += conn_chunk_apply(t, &ch[cur]);
+		if (!next)
+			break;
+		cur = !cur;
+		pending = true;
 	}
 	return taken;
 }
@@ -476,20 +620,21 @@ struct conn_dir_view {
 static void
 conn_dir_view(const struct conn_entry *e, unsigned int dir, struct conn_dir_view *v)
 {
-	struct conn_side sum = {0};
 	unsigned int a;
 
 	memset(v, 0, sizeof(*v));
 	for (a = 0; a < 2; a++) {
-		const struct conn_side *s = &e->win[a][dir];
+		const struct conn_side *s = side(e, a, dir);
 
-		conn_side_add(&sum, s);
-		v->pure_syn |= s->packets != 0 && (s->flags_aws & (TCP_SYN | TCP_ACK)) == TCP_SYN;
+		if (s->packets == 0)
+			continue;
+		if (v->packets == 0 || s->first_ns < v->first_ns)
+			v->first_ns = s->first_ns;
+		v->last_ns = RTE_MAX(v->last_ns, s->last_ns);
+		v->packets += s->packets;
+		v->flags_all |= e->flags_all[a][dir];
+		v->pure_syn |= (e->flags_aws[a][dir] & (TCP_SYN | TCP_ACK)) == TCP_SYN;
 	}
-	v->packets = sum.packets;
-	v->first_ns = sum.first_ns;
-	v->last_ns = sum.last_ns;
-	v->flags_all = sum.flags_all;
 }
 
 /*
@@ -547,6 +692,8 @@ conn_close_one(struct dpf_conn_table *t, struct conn_entry *e, int syn)
 
 	conn_views(e, v);
 	if (conn_is_new(t, e, v, e->win_first_ns, syn)) {
+		if (!e->live)
+			e->last_ns = 0; /* a new entry: nothing before */
 		e->live = true;
 		e->initiated = true;
 		e->init_dir = conn_first_dir(v);
@@ -558,7 +705,7 @@ conn_close_one(struct dpf_conn_table *t, struct conn_entry *e, int syn)
 	}
 	for (a = 0; a < 2; a++)
 		for (d = 0; d < 2; d++) {
-			const struct conn_side *s = &e->win[a][d];
+			const struct conn_side *s = side(e, a, d);
 			unsigned int role = d != e->init_dir;
 
 			e->cum[a][role][0] += s->bytes;
@@ -594,7 +741,7 @@ conn_expire(struct dpf_conn_table *t, uint64_t window_end_ns)
 		if (last == SLOT_FREE || window_end_ns < last ||
 		    window_end_ns - last <= t->timeout_ns)
 			continue;
-		if (rte_hash_del_key(t->hash, &t->entries[pos].key) < 0)
+		if (conn_index_del(t->index, pos) < 0)
 			continue;
 		t->entries[pos].live = false;
 		t->last_seen[pos] = SLOT_FREE;
@@ -606,8 +753,9 @@ conn_expire(struct dpf_conn_table *t, uint64_t window_end_ns)
 /*
  * Group the touched connections by interface, keeping their order within
  * one (a stable counting sort), so that each interface's flow logs come
- * together. Records arrive sorted by interface, so this is usually a check;
- * a flushed window (records of one window in several passes) needs the sort.
+ * together. Records arrive sorted by interface, so this is rarely needed
+ * (the close checks the order while it has the entries in cache); a
+ * flushed window (records of one window in several passes) needs the sort.
  */
 static void
 conn_group_by_iface(struct dpf_conn_table *t)
@@ -615,11 +763,6 @@ conn_group_by_iface(struct dpf_conn_table *t)
 	uint32_t i, sum = 0, *tmp;
 	unsigned int f;
 
-	for (i = 1; i < t->n_touched; i++)
-		if (t->entries[t->touched[i]].key.iface < t->entries[t->touched[i - 1]].key.iface)
-			break;
-	if (i >= t->n_touched)
-		return;
 	memset(t->per_iface, 0, (UINT16_MAX + 1) * sizeof(t->per_iface[0]));
 	for (i = 0; i < t->n_touched; i++)
 		t->per_iface[t->entries[t->touched[i]].key.iface]++;
@@ -651,8 +794,8 @@ static void conn_fill_log(const struct conn_entry *e, unsigned int a, struct dpf
 static bool
 piece_before(const struct conn_piece *x, const struct conn_piece *y)
 {
-	if (x->s.first_ns != y->s.first_ns)
-		return x->s.first_ns < y->s.first_ns;
+	if (x->s.s.first_ns != y->s.s.first_ns)
+		return x->s.s.first_ns < y->s.s.first_ns;
 	if ((x->why != 0) != (y->why != 0))
 		return x->why == 0;
 	return x->dir != y->dir ? x->dir < y->dir : x->action < y->action;
@@ -661,19 +804,21 @@ piece_before(const struct conn_piece *x, const struct conn_piece *y)
 /* The entry's pieces and its sides (records of flows not cut), in time order. */
 static uint32_t
 conn_order_pieces(struct dpf_conn_table *t, const struct conn_entry *e, const struct conn_cut *c,
-		  struct conn_piece side[4])
+		  struct conn_piece sides[4])
 {
+	struct conn_tally w[2][2];
 	uint32_t n = 0, i, j, k = 0, pi;
 	unsigned int a, d;
 
 	for (pi = c->piece_head; pi != 0; pi = t->pieces[pi - 1].next)
 		t->order[n++] = &t->pieces[pi - 1];
+	conn_win_get(e, w);
 	for (a = 0; a < 2; a++)
 		for (d = 0; d < 2; d++)
-			if (e->win[a][d].packets != 0) {
-				side[k] = (struct conn_piece){
-					.s = e->win[a][d], .action = (uint8_t)a, .dir = (uint8_t)d};
-				t->order[n++] = &side[k++];
+			if (w[a][d].s.packets != 0) {
+				sides[k] = (struct conn_piece){
+					.s = w[a][d], .action = (uint8_t)a, .dir = (uint8_t)d};
+				t->order[n++] = &sides[k++];
 			}
 	for (i = 1; i < n; i++) { /* few: a tuple has a segment per restart point */
 		const struct conn_piece *v = t->order[i];
@@ -696,7 +841,7 @@ conn_keep_early(struct dpf_conn_table *t, struct conn_entry *e, struct conn_cut 
 	if (c->early_n == 0)
 		c->early_first = t->n_early;
 	for (a = 0; a < 2; a++)
-		if (e->win[a][0].packets + e->win[a][1].packets != 0) {
+		if (side(e, a, 0)->packets + side(e, a, 1)->packets != 0) {
 			conn_fill_log(e, a, &t->early[t->n_early++]);
 			c->early_n++;
 		}
@@ -713,9 +858,9 @@ conn_keep_early(struct dpf_conn_table *t, struct conn_entry *e, struct conn_cut 
 static void
 conn_close_pieces(struct dpf_conn_table *t, struct conn_entry *e, struct conn_cut *c)
 {
-	struct conn_side conn[2][2], epoch[2][2];
-	struct conn_piece side[4];
-	uint32_t n = conn_order_pieces(t, e, c, side), i = 0, j, k;
+	struct conn_tally conn[2][2], epoch[2][2];
+	struct conn_piece sides[4];
+	uint32_t n = conn_order_pieces(t, e, c, sides), i = 0, j, k;
 	bool have = false;
 
 	memset(conn, 0, sizeof(conn));
@@ -725,71 +870,94 @@ conn_close_pieces(struct dpf_conn_table *t, struct conn_entry *e, struct conn_cu
 
 		memset(epoch, 0, sizeof(epoch));
 		for (j = i; j < n && (j == i || t->order[j]->why == 0); j++)
-			conn_side_add(&epoch[t->order[j]->action][t->order[j]->dir],
-				      &t->order[j]->s);
-		memcpy(e->win, epoch, sizeof(e->win));
+			conn_tally_add(&epoch[t->order[j]->action][t->order[j]->dir],
+				       &t->order[j]->s);
+		conn_win_set(e, epoch);
 		conn_views(e, v);
 		if (have && conn_is_new(t, e, v, e->win_first_ns, syn)) {
-			memcpy(e->win, conn, sizeof(e->win));
+			conn_win_set(e, conn);
 			conn_keep_early(t, e, c);
 			memset(conn, 0, sizeof(conn));
-			memcpy(e->win, epoch, sizeof(e->win));
+			conn_win_set(e, epoch);
 		}
 		conn_close_one(t, e, syn);
 		for (k = 0; k < 4; k++)
-			conn_side_add(&conn[k / 2][k % 2], &epoch[k / 2][k % 2]);
+			conn_tally_add(&conn[k / 2][k % 2], &epoch[k / 2][k % 2]);
 		have = true;
 		i = j;
 	}
-	memcpy(e->win, conn, sizeof(e->win));
+	conn_win_set(e, conn);
 	conn_views(e, (struct conn_dir_view[2]){0});
 }
 
 uint32_t
 dpf_conn_window_close(struct dpf_conn_table *t, uint64_t window_end_ns)
 {
-	uint32_t i;
+	uint32_t i, prev_iface = 0;
+	bool grouped = true;
 
 	if (t->closed)
 		conn_reset_window(t);
 	for (i = 0; i < t->n_touched; i++) {
 		uint32_t pos = t->touched[i];
+		struct conn_entry *e = &t->entries[pos];
 
 		if (i + PREFETCH_AHEAD < t->n_touched)
 			conn_prefetch(&t->entries[t->touched[i + PREFETCH_AHEAD]]);
-		if (t->entries[pos].cut)
-			conn_close_pieces(t, &t->entries[pos], &t->cuts[t->cut_of[pos] - 1]);
+		if (e->cut)
+			conn_close_pieces(t, e, &t->cuts[t->cut_of[pos] - 1]);
 		else
-			conn_close_one(t, &t->entries[pos], -1);
-		t->last_seen[pos] = t->entries[pos].last_ns;
+			conn_close_one(t, e, -1);
+		t->last_seen[pos] = e->last_ns;
+		grouped &= e->key.iface >= prev_iface;
+		prev_iface = e->key.iface;
 	}
 	conn_expire(t, window_end_ns);
-	conn_group_by_iface(t);
+	if (!grouped)
+		conn_group_by_iface(t);
 	t->closed = true;
 	dpf_conn_log_rewind(t);
 	return t->n_touched + t->n_early;
+}
+
+/* The post-NAT view direction d's first record of the window had. */
+static void
+conn_dir_post(const struct conn_entry *e, unsigned int d, struct dpf_flow_nat *out)
+{
+	const struct dpf_flow_key *k = &e->key;
+
+	if (!(e->post_own & (1u << d))) {
+		*out = e->post[d];
+		return;
+	}
+	memcpy(out->src_addr, d ? k->dst_addr : k->src_addr, sizeof(out->src_addr));
+	memcpy(out->dst_addr, d ? k->src_addr : k->dst_addr, sizeof(out->dst_addr));
+	out->src_port = d ? k->dst_port : k->src_port;
+	out->dst_port = d ? k->src_port : k->dst_port;
 }
 
 static void
 conn_post_view(const struct conn_entry *e, struct dpf_flow_nat *out)
 {
 	unsigned int i = e->init_dir, r = !i;
+	struct dpf_flow_nat v;
 
 	if (e->post_set & (1u << i)) {
-		*out = e->post[i];
+		conn_dir_post(e, i, out);
 		return;
 	}
 	/* Only the target's packets in this window: their view, turned round. */
-	memcpy(out->src_addr, e->post[r].dst_addr, sizeof(out->src_addr));
-	memcpy(out->dst_addr, e->post[r].src_addr, sizeof(out->dst_addr));
-	out->src_port = e->post[r].dst_port;
-	out->dst_port = e->post[r].src_port;
+	conn_dir_post(e, r, &v);
+	memcpy(out->src_addr, v.dst_addr, sizeof(out->src_addr));
+	memcpy(out->dst_addr, v.src_addr, sizeof(out->dst_addr));
+	out->src_port = v.dst_port;
+	out->dst_port = v.src_port;
 }
 
 static void
 conn_fill_log(const struct conn_entry *e, unsigned int a, struct dpf_conn_log *l)
 {
-	const struct conn_side *si = &e->win[a][e->init_dir], *st = &e->win[a][!e->init_dir];
+	const struct conn_side *si = side(e, a, e->init_dir), *st = side(e, a, !e->init_dir);
 	const struct dpf_flow_key *k = &e->key;
 
 	memset(l, 0, sizeof(*l));
@@ -799,8 +967,8 @@ conn_fill_log(const struct conn_entry *e, unsigned int a, struct dpf_conn_log *l
 	l->action = (uint8_t)a;
 	l->was_initiated = e->initiated;
 	l->was_terminated = e->terminated;
-	l->tcp_flags_initiator = si->flags_all;
-	l->tcp_flags_target = st->flags_all;
+	l->tcp_flags_initiator = e->flags_all[a][e->init_dir];
+	l->tcp_flags_target = e->flags_all[a][!e->init_dir];
 	memcpy(l->initiator_addr, e->init_dir ? k->dst_addr : k->src_addr, 16);
 	memcpy(l->target_addr, e->init_dir ? k->src_addr : k->dst_addr, 16);
 	l->initiator_port = e->init_dir ? k->dst_port : k->src_port;
@@ -842,7 +1010,7 @@ dpf_conn_log_next(struct dpf_conn_table *t, struct dpf_conn_log *l)
 			t->iter_early = 0;
 			t->iter_pos++;
 		}
-		if (e->win[a][0].packets + e->win[a][1].packets == 0)
+		if (side(e, a, 0)->packets + side(e, a, 1)->packets == 0)
 			continue;
 		conn_fill_log(e, a, l);
 		t->st.logs++;

@@ -12,6 +12,7 @@
 
 #include <rte_errno.h>
 
+#include "conn_index.h"
 #include "dpf_conn.h"
 #include "dpf_pkt.h"
 #include "dpf_test_eal.h"
@@ -484,6 +485,71 @@ test_conn_post_nat_view_translated_or_own(void **state)
 	dpf_conn_free(t);
 }
 
+/*
+ * lib/conn's key index against a plain array: random adds and removals in
+ * a small index (4 buckets of 8 slots for 26 keys, so buckets fill and keys
+ * spill to their second bucket and are moved between the two); after every
+ * step each key is found exactly when it is in, at the entry it was given.
+ */
+static void
+test_conn_index_matches_a_plain_array_under_churn(void **state)
+{
+	enum { CAP = 26, KEYS = 60, STEPS = 20000 };
+	static struct dpf_flow_key entries[CAP], keys[KEYS];
+	int32_t where[KEYS];
+	struct conn_index *ix = conn_index_create("t", CAP, 4, entries, sizeof(entries[0]), 0);
+	unsigned int i, k, in = 0;
+
+	(void)state;
+	assert_non_null(ix);
+	srand(21);
+	for (k = 0; k < KEYS; k++) {
+		memset(&keys[k], 0, sizeof(keys[k]));
+		keys[k].family = 4;
+		keys[k].proto = 6;
+		keys[k].src_addr[3] = (uint8_t)k;
+		keys[k].src_port = (uint16_t)(1000 + k);
+		where[k] = -1;
+	}
+	for (i = 0; i < STEPS; i++) {
+		k = (unsigned int)rand() % KEYS;
+		if (where[k] >= 0) {
+			assert_int_equal(conn_index_del(ix, (uint32_t)where[k]), 0);
+			where[k] = -1;
+			in--;
+		} else {
+			int32_t e = conn_index_add(ix, &keys[k], conn_index_hash(&keys[k]));
+
+			if (e < 0) {
+				/* Refused: the index is full (or, rarely, the key's
+				 * two buckets and their keys' other buckets are). */
+				assert_int_equal(e, -ENOSPC);
+				continue;
+			}
+			assert_true(e < CAP);
+			entries[e] = keys[k];
+			where[k] = e;
+			in++;
+		}
+		for (k = 0; k < KEYS; k++)
+			assert_int_equal(conn_index_lookup(ix, &keys[k], conn_index_hash(&keys[k])),
+					 where[k]);
+	}
+	/* Bulk look-ups agree with single ones. */
+	{
+		uint32_t h[KEYS];
+		int32_t pos[KEYS];
+
+		conn_index_lookup_bulk(ix, keys, KEYS, h, pos);
+		for (k = 0; k < KEYS; k++) {
+			assert_int_equal(pos[k], where[k]);
+			assert_int_equal(h[k], conn_index_hash(&keys[k]));
+		}
+	}
+	assert_true(in > 0);
+	conn_index_free(ix);
+}
+
 /* A flushed window hands records over twice: interface 1 first, then 0. */
 static void
 test_conn_logs_grouped_by_interface(void **state)
@@ -595,6 +661,93 @@ test_conn_port_reuse_inside_window_gives_two_connections(void **state)
 	dpf_conn_free(t);
 }
 
+/*
+ * Cut tuples through the burst path: the rows of T tuples (each flow's
+ * skipped record, then its segments), all clients' rows first, so that a
+ * server's rows come chunks after its client's (the next chunk is looked up
+ * before this one is applied). Three windows: cut with a restart, plain,
+ * cut again; each gives what record-by-record adds give, and the cut of the
+ * first window is forgotten by the second.
+ */
+enum { CUT_T = 40, CUT_ROWS = 6 * CUT_T };
+
+static unsigned int
+cut_rows(struct dpf_record *r, uint64_t w, bool cut)
+{
+	unsigned int i, n = 0, side;
+
+	for (side = 0; side < 2; side++)
+		for (i = 0; i < CUT_T; i++) {
+			char ip[32];
+			const char *a, *b;
+			uint16_t pa, pb;
+			struct dpf_record x, y;
+
+			snprintf(ip, sizeof(ip), "10.1.%u.%u", i / 200, i % 200 + 1);
+			a = side ? "192.0.2.1" : ip;
+			b = side ? ip : "192.0.2.1";
+			pa = side ? 80 : (uint16_t)(40000 + i);
+			pb = side ? (uint16_t)(40000 + i) : 80;
+			if (!cut) {
+				r[n++] = rec(6, a, pa, b, pb, 0, 1, w + SEC + side, w + SEC + side,
+					     ACK);
+				continue;
+			}
+			x = seg(rec(6, a, pa, b, pb, 0, 4, w + SEC + side, w + 2 * SEC,
+				    SYN | ACK | FIN),
+				0);
+			y = seg(rec(6, a, pa, b, pb, 0, 3, w + 5 * SEC + side, w + 6 * SEC,
+				    SYN | ACK),
+				side ? 0 : DPF_SEG_SYN);
+			r[n] = x;
+			r[n].log_status = DPF_LOG_OK;
+			r[n].segments = true;
+			r[n].packets = 7;
+			r[n++].last_ns = w + 6 * SEC;
+			r[n++] = x;
+			r[n++] = y;
+		}
+	return n;
+}
+
+static void
+test_conn_cut_tuples_in_bursts_match_single_adds(void **state)
+{
+	static struct dpf_record r[CUT_ROWS];
+	static struct dpf_conn_log a[2 * CUT_T + 1], b[2 * CUT_T + 1];
+	struct dpf_conn_table *tb = table_new(CUT_T), *ts = table_new(CUT_T);
+	const bool cut[3] = {true, false, true};
+	unsigned int w, i, n, na, nb;
+	int rc[CUT_ROWS];
+
+	(void)state;
+	for (w = 0; w < 3; w++) {
+		uint64_t start = W0 + w * 60 * SEC;
+
+		n = cut_rows(r, start, cut[w]);
+		dpf_conn_add_burst(tb, r, n, rc);
+		for (i = 0; i < n; i++) {
+			assert_int_equal(rc[i], 0);
+			add_ok(ts, r[i]);
+		}
+		na = close_window(tb, start, a, 2 * CUT_T + 1);
+		nb = close_window(ts, start, b, 2 * CUT_T + 1);
+		assert_int_equal(na, cut[w] ? 2 * CUT_T : CUT_T);
+		assert_int_equal(nb, na);
+		for (i = 0; i < na; i++) {
+			assert_memory_equal(&a[i], &b[i], sizeof(a[i]));
+			/* A cut window: the connection that ended (begun in it, or
+			 * in the first window), then the new one; the plain window
+			 * continues the last. */
+			assert_int_equal(a[i].was_initiated, cut[w] && (w == 0 || i % 2));
+			assert_int_equal(a[i].was_terminated, cut[w] && i % 2 == 0);
+			assert_int_equal(a[i].packets_from_initiator, cut[w] ? (i % 2 ? 3 : 4) : 1);
+		}
+	}
+	dpf_conn_free(tb);
+	dpf_conn_free(ts);
+}
+
 static void
 test_conn_cut_without_restart_stays_one(void **state)
 {
@@ -655,9 +808,11 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_conn_burst_results_match_single_adds),
 		cmocka_unit_test(test_conn_burst_over_chunks_matches_single_adds),
 		cmocka_unit_test(test_conn_post_nat_view_translated_or_own),
+		cmocka_unit_test(test_conn_index_matches_a_plain_array_under_churn),
 		cmocka_unit_test(test_conn_logs_grouped_by_interface),
 		cmocka_unit_test(test_conn_port_reuse_inside_window_gives_two_connections),
 		cmocka_unit_test(test_conn_cut_without_restart_stays_one),
+		cmocka_unit_test(test_conn_cut_tuples_in_bursts_match_single_adds),
 	};
 
 	(void)argc;
