@@ -321,7 +321,8 @@ rx_collect_pkts(struct dpf_lcore *lc, const struct dpf_rxq_ref *ref, struct rte_
 /*
  * The loop with tunnels opened, out of line: the loop without them (the
  * common case) keeps its code and registers as if tunnels did not exist.
- * One caller per engine file, so the constants still reach it.
+ * One caller per engine file: the compiler still propagates the mode and
+ * the flush into it (gcc: rx_collect_tunnels.constprop).
  */
 static __rte_noinline void
 rx_collect_tunnels(struct dpf_lcore *lc, const struct dpf_rxq_ref *ref, struct rte_mbuf **pkts,
