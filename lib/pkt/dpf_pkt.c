@@ -491,9 +491,10 @@ static enum dpf_pkt_result
 decap_header(const uint8_t *data, struct tun_span *sp, unsigned int type, uint8_t outer_proto,
 	     struct tun_hdr *h)
 {
-	switch (type) {
-	case DPF_TUN_VXLAN:
+	/* VXLAN first: the common overlay, one test before its header. */
+	if (likely(type == DPF_TUN_VXLAN))
 		return decap_vxlan(data, sp, h);
+	switch (type) {
 	case DPF_TUN_GENEVE:
 		return decap_geneve(data, sp, h);
 	case DPF_TUN_GRE:

@@ -225,27 +225,24 @@ dpf_pkt_tunnel_of(const struct dpf_pkt_decap_cfg *cfg, const struct dpf_pkt_info
 
 	if (cfg->types == 0 || pi->frag != DPF_PKT_FRAG_NONE)
 		return DPF_TUN_NONE;
-	switch (pi->proto) {
-	case 17: /* UDP */
+	/* UDP first: VXLAN and GENEVE are what a hypervisor uplink carries. */
+	if (pi->proto == 17) {
+		uint16_t port = pi->l4.dst_port;
+
 		if (!pi->has_l4 || pi->l4_cut)
-			break;
-		if (pi->l4.dst_port == DPF_PKT_GENEVE_PORT) {
+			return DPF_TUN_NONE;
+		if (port == DPF_PKT_GENEVE_PORT)
 			t = DPF_TUN_GENEVE;
-			break;
-		}
-		for (i = 0; i < cfg->n_vxlan_ports; i++)
-			if (pi->l4.dst_port == cfg->vxlan_ports[i])
-				t = DPF_TUN_VXLAN;
-		break;
-	case 47: /* GRE */
+		else
+			for (i = 0; i < cfg->n_vxlan_ports; i++)
+				if (port == cfg->vxlan_ports[i])
+					return (cfg->types & DPF_PKT_TUN_BIT(DPF_TUN_VXLAN))
+						       ? DPF_TUN_VXLAN
+						       : DPF_TUN_NONE;
+	} else if (pi->proto == 47) { /* GRE */
 		t = DPF_TUN_GRE;
-		break;
-	case 4:	 /* IPv4 in IP */
-	case 41: /* IPv6 in IP */
+	} else if (pi->proto == 4 || pi->proto == 41) { /* IPv4, IPv6 in IP */
 		t = DPF_TUN_IPIP;
-		break;
-	default:
-		break;
 	}
 	return (cfg->types & DPF_PKT_TUN_BIT(t)) ? t : DPF_TUN_NONE;
 }
