@@ -87,8 +87,11 @@
 	X(frag_without_first, "frag-without-first", "later fragments logged with ports 0")         \
 	X(windows_retired, "windows-retired", "shards handed to the pipeline")                     \
 	X(busy_cycles, "busy-cycles",                                                              \
-	  "TSC cycles of the polls that received packets: the core's work on them "                \
-	  "(busy-cycles / rx-packets = its cycles per packet)")
+	  "TSC cycles of the polls that received packets, less their waits: the core's work on "   \
+	  "them (busy-cycles / rx-packets = its cycles per packet)")                               \
+	X(wait_cycles, "wait-cycles",                                                              \
+	  "TSC cycles an offline source's core (--replay, net_pcap) waited for the pipeline to "   \
+	  "free a flow table or shard")
 
 struct dpf_rx_counters {
 #define DPF_X_FIELD(f, name, help) uint64_t f;

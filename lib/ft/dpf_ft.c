@@ -89,7 +89,18 @@ dpf_ft_create(const struct dpf_ft_params *p)
 	if (p == NULL || p->capacity == 0 || p->capacity > (1u << 27) ||
 	    p->segments > (1u << 27) - p->capacity)
 		return dpf_null_errno(EINVAL);
-	n_buckets = n_buckets_for(p->capacity + p->segments);
+	/*
+	 * Buckets for the capacity: the segments' room (connection records,
+	 * at most capacity/16 + 64) fits in their slack. Sizing them for
+	 * capacity + room doubled the buckets whenever the capacity is a
+	 * power of two, and the sparser table cost 13% a packet at 1M flows
+	 * (doc/performance.md, "Cutting flows where a connection may restart").
+	 * Only a small table, whose room is mostly the 64, needs more: keep
+	 * the slots at most 3/4 taken.
+	 */
+	n_buckets = n_buckets_for(p->capacity);
+	while ((uint64_t)n_buckets * BUCKET_SLOTS * 3 / 4 < (uint64_t)p->capacity + p->segments)
+		n_buckets *= 2;
 	ft = ft_alloc(p, n_buckets);
 	if (ft == NULL)
 		return NULL;

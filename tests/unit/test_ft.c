@@ -12,6 +12,8 @@
 #include <rte_errno.h>
 
 #include "dpf_ft.h"
+#include <rte_malloc.h>
+
 #include "dpf_test_eal.h"
 
 static void
@@ -272,6 +274,73 @@ test_ft_segment_room_is_kept_apart_from_flows(void **state)
 	dpf_ft_free(ft);
 }
 
+/* Heap bytes a table of this capacity and segments' room allocates. */
+static size_t
+table_bytes(uint32_t capacity, uint32_t segments)
+{
+	struct dpf_ft_params p = {.name = "test_ft_bytes",
+				  .capacity = capacity,
+				  .segments = segments,
+				  .socket_id = 0,
+				  .seed = 3};
+	struct rte_malloc_socket_stats before, after;
+	struct dpf_ft *ft;
+
+	assert_int_equal(rte_malloc_get_socket_stats(0, &before), 0);
+	ft = dpf_ft_create(&p);
+	assert_non_null(ft);
+	assert_int_equal(rte_malloc_get_socket_stats(0, &after), 0);
+	dpf_ft_free(ft);
+	return after.heap_allocsz_bytes - before.heap_allocsz_bytes;
+}
+
+/*
+ * The segments' room adds entries, not buckets: sizing the buckets for
+ * capacity + room doubled them at every power-of-two capacity, and the
+ * sparser table cost 13% a packet at 1M flows.
+ */
+static void
+test_ft_segment_room_adds_entries_not_buckets(void **state)
+{
+	const uint32_t cap = 1u << 16, room = dpf_ft_segment_room(cap);
+	size_t plain = table_bytes(cap, 0), with_room = table_bytes(cap, room);
+
+	(void)state;
+	assert_true(with_room > plain);
+	/* The room's entries and allocator rounding, never a second bucket array. */
+	assert_true(with_room - plain <= (size_t)room * sizeof(struct dpf_ft_entry) + 4096);
+}
+
+/* A small table's room is mostly the 64: every cut it promises fits. */
+static void
+test_ft_small_table_fills_its_whole_room(void **state)
+{
+	const uint32_t cap = 16, room = dpf_ft_segment_room(cap);
+	struct dpf_ft_params p = {.name = "test_ft_small",
+				  .capacity = cap,
+				  .segments = room,
+				  .socket_id = -1,
+				  .seed = 9};
+	struct dpf_ft *ft = dpf_ft_create(&p);
+	struct dpf_flow_key k[16];
+	struct dpf_flow_counters *c[16];
+	uint32_t i, cuts = 0;
+
+	(void)state;
+	assert_non_null(ft);
+	for (i = 0; i < cap; i++)
+		make_key(&k[i], i + 100);
+	assert_int_equal(dpf_ft_lookup_or_insert_burst(ft, k, cap, c), cap);
+	for (i = 0; cuts < room; i = (i + 1) % cap) {
+		dpf_flow_counters_add(c[i], 60, 10 + cuts, 0x02);
+		assert_int_equal(dpf_ft_segment(ft, &k[i], c[i], DPF_SEG_SYN), 0);
+		cuts++;
+	}
+	assert_int_equal(dpf_ft_count(ft), cap + room);
+	assert_int_equal(dpf_ft_segment(ft, &k[0], c[0], DPF_SEG_GAP), -ENOSPC);
+	dpf_ft_free(ft);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -286,6 +355,8 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_ft_holds_full_capacity_of_random_keys),
 		cmocka_unit_test(test_ft_segment_moves_counters_and_fails_when_full),
 		cmocka_unit_test(test_ft_segment_room_is_kept_apart_from_flows),
+		cmocka_unit_test(test_ft_segment_room_adds_entries_not_buckets),
+		cmocka_unit_test(test_ft_small_table_fills_its_whole_room),
 	};
 
 	(void)argc;

@@ -7,7 +7,7 @@
 #   tools/bench/run.sh datapath merge   only the named sections
 #
 # Sections: machine datapath merge writer scaling memory sidebyside profile clock conn ibm
-#           gzip ibmwrite ibmrx ab
+#           gzip ibmwrite ibmrx ab connrx vxlan
 #           startup replay64 livedelay rss fastsbs (issue 16: the whole program)
 #
 # Environment:
@@ -149,6 +149,33 @@ section_writer() {
 section_conn() {
 	log "connection pass, 1M connections"
 	run_to conn.txt "$B/bench_conn" "${EAL1[@]}" -- --conns 1000000 --reps "$REPS"
+}
+
+# The RX core with connection records off and on (the restart check and the
+# segments' room, --conn-timeout), and plain against VXLAN frames (--vxlan,
+# issue 15): the per-core benchmark, alternating, ROUNDS times.
+section_connrx() {
+	local r n
+	for r in $(seq "$ROUNDS"); do
+		for n in 65536 1048576; do
+			echo "CONNRX round=$r flows=$n mode=off load=$(cut -d' ' -f1 /proc/loadavg)" >>"$OUT/connrx.txt"
+			run_to connrx.txt "$B/bench_datapath" "${EAL1[@]}" -- --flows "$n" --reps 3 --packets 4000000
+			echo "CONNRX round=$r flows=$n mode=on load=$(cut -d' ' -f1 /proc/loadavg)" >>"$OUT/connrx.txt"
+			run_to connrx.txt "$B/bench_datapath" "${EAL1[@]}" -- --flows "$n" --reps 3 --packets 4000000 \
+				--conn-timeout 300
+		done
+	done
+}
+
+section_vxlan() {
+	local r a
+	for r in $(seq "$ROUNDS"); do
+		for a in "" --vxlan; do
+			echo "VXLAN round=$r frames=${a:-plain} load=$(cut -d' ' -f1 /proc/loadavg)" >>"$OUT/vxlan.txt"
+			run_to vxlan.txt "$B/bench_datapath" "${EAL1[@]}" -- --family 4 --flows 65536 --reps 5 \
+				--table dpf $a
+		done
+	done
 }
 
 section_scaling() {
