@@ -353,6 +353,26 @@ obj_puts(struct ibm *x, const char *s)
 	obj_put(x, s, strlen(s));
 }
 
+/*
+ * A JSON string's content: '"' and '\\' escaped. Ids are printable without
+ * spaces (dpf_fmt_meta_valid()) but may hold both, and the default CRNs are
+ * built from them.
+ */
+static void
+obj_put_json(struct ibm *x, const char *s)
+{
+	const char *run = s;
+
+	for (; *s != '\0'; s++) {
+		if (*s != '"' && *s != '\\')
+			continue;
+		obj_put(x, run, (size_t)(s - run));
+		obj_put(x, "\\", 1);
+		run = s;
+	}
+	obj_put(x, run, (size_t)(s - run));
+}
+
 /* ------------------------------------------------------------- flow logs */
 
 /* An RFC 3339 time: the last few seconds seen are kept (a window's flow logs
@@ -506,7 +526,7 @@ static void
 object_begin(struct ibm *x, struct ibm_iface *f, uint64_t start_sec, uint64_t end_sec,
 	     uint32_t n_logs)
 {
-	char key[KEY_MAX], hdr[3 * CRN_MAX + 512], cst[24], cet[24];
+	char key[KEY_MAX], tail[256], cst[24], cet[24];
 
 	x->failed = false;
 	x->out_len = 0;
@@ -518,14 +538,19 @@ object_begin(struct ibm *x, struct ibm_iface *f, uint64_t start_sec, uint64_t en
 		obj_error(x, "object path", ENAMETOOLONG);
 	time_text(start_sec, cst, sizeof(cst));
 	time_text(end_sec, cet, sizeof(cet));
-	snprintf(hdr, sizeof(hdr),
-		 "{\"version\":\"%s\",\"collector_crn\":\"%s\",\"attached_endpoint_type\":\"vnic\","
-		 "\"network_interface_id\":\"%s\",\"instance_crn\":\"%s\",\"vpc_crn\":\"%s\","
-		 "\"capture_start_time\":\"%s\",\"capture_end_time\":\"%s\",\"state\":\"%s\","
+	obj_puts(x, "{\"version\":\"" IBM_VERSION "\",\"collector_crn\":\"");
+	obj_put_json(x, f->collector_crn);
+	obj_puts(x, "\",\"attached_endpoint_type\":\"vnic\",\"network_interface_id\":\"");
+	obj_put_json(x, f->vnic_id);
+	obj_puts(x, "\",\"instance_crn\":\"");
+	obj_put_json(x, f->instance_crn);
+	obj_puts(x, "\",\"vpc_crn\":\"");
+	obj_put_json(x, f->vpc_crn);
+	snprintf(tail, sizeof(tail),
+		 "\",\"capture_start_time\":\"%s\",\"capture_end_time\":\"%s\",\"state\":\"%s\","
 		 "\"number_of_flow_logs\":%" PRIu32 ",\"flow_logs\":[",
-		 IBM_VERSION, f->collector_crn, f->vnic_id, f->instance_crn, f->vpc_crn, cst, cet,
-		 f->skip ? "skip data" : "ok", n_logs);
-	obj_puts(x, hdr);
+		 cst, cet, f->skip ? "skip data" : "ok", n_logs);
+	obj_puts(x, tail);
 }
 
 static void

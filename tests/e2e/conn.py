@@ -913,6 +913,34 @@ def case_ibm_gzip_levels():
                       f"{k}: level 1 and {name} hold different JSON")
         print(f"conn: {len(got['default'])} objects, same JSON at levels 1, 6 and 12")
 
+def case_ibm_json_escape():
+    """Ids may hold '"' and '\\' (printable, no spaces): the IBM header escapes
+    them, in network_interface_id and in the default CRNs built from ids, so
+    every object stays JSON a real parser reads back to the same ids."""
+    eni, inst = 'eni-"q\\x', 'in"st\\1'
+    with tempfile.TemporaryDirectory() as tmp:
+        cap = os.path.join(tmp, "conn.pcap")
+        build(cap)
+        cfg = os.path.join(tmp, "esc.conf")
+        with open(cfg, "w") as f:
+            f.write(f"[interface {eni}]\nport = 0\naddresses = {CLIENT}/32, {CLIENT6}/128\n")
+        opts = base_opts(tmp, cap, ["--output", os.path.join(tmp, "aws"), "--ibm-output", "-"])
+        opts[opts.index("--config") + 1] = cfg
+        opts[opts.index("--instance-id") + 1] = inst
+        p = run(EAL1, opts)
+        lines = p.stdout.splitlines()
+        check(lines, "no IBM object on stdout")
+        for n, line in enumerate(lines):
+            try:
+                o = json.loads(line)
+            except ValueError as e:
+                raise Fail(f"object {n} is not JSON ({e}): {line[:300]}")
+            check(o["network_interface_id"] == eni,
+                  f"network_interface_id {o['network_interface_id']!r}, expected {eni!r}")
+            check(inst in o["instance_crn"], f"instance_crn {o['instance_crn']!r} lacks {inst!r}")
+        print(f"ibm_json_escape: {len(lines)} objects parse; ids {eni!r} and {inst!r} read back")
+
+
 CASES = {
     "docs_sample_object": case_docs_sample_object,
     "ibm_crns": case_ibm_crns,
@@ -924,6 +952,7 @@ CASES = {
     "ibm_model": case_ibm_model,
     "ibm_stdout_and_split": case_ibm_stdout_and_split,
     "ibm_gzip_levels": case_ibm_gzip_levels,
+    "ibm_json_escape": case_ibm_json_escape,
 }
 
 if __name__ == "__main__":
