@@ -115,7 +115,8 @@ struct dpf_sink_params {
 	uint32_t max_open_files;
 	/**
 	 * Called in the writer's thread after each file is published under
-	 * its final name (path as dpf_sink_last_path()); may be NULL. For
+	 * its final name (path as dpf_sink_last_path()), and in the caller's
+	 * for each leftover dpf_sink_recover() publishes; may be NULL. For
 	 * delivery of finished files (object storage, ...).
 	 */
 	void (*on_publish)(void *arg, const char *path);
@@ -262,8 +263,9 @@ uint64_t dpf_sink_discard(struct dpf_sink *s);
  * leftover of an older version, ".<final>.tmp", has no count: all its
  * well-formed lines are kept. A leftover with no record line to keep is
  * removed. Crash-safe: an interrupted recovery is finished or redone by the
- * next one. Symbolic links are never followed. Files mode only; call before
- * writing.
+ * next one. Symbolic links are never followed. Each file published is
+ * passed to on_publish, as the files the sink writes are. Files mode only;
+ * call before writing.
  * @return 0, -EINVAL (NULL, stream mode), or -errno of a failure to read the
  *         tree (what was done until then is in r)
  */

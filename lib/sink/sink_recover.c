@@ -22,6 +22,28 @@
 /* AWSLogs/<account>/vpcflowlogs/<region>/<yyyy>/<mm>/<dd>: deeper is not ours. */
 #define SINK_RECOVER_DEPTH 8
 
+/* One dpf_sink_recover() call: where the walk is, below dir/AWSLogs. */
+struct recover_walk {
+	struct dpf_sink *s;
+	struct dpf_sink_recovery *r;
+	char rel[PATH_MAX]; /* "" or "/<account>/...": the directory being read */
+};
+
+/*
+ * A leftover finished under its final name is a published file like any
+ * other: the sink's on_publish hears of it, so that what follows the files
+ * (the S3 spool) takes it too, not only the files the new run writes.
+ */
+static void
+recovered(const struct recover_walk *w, const char *final_name)
+{
+	char path[PATH_MAX];
+
+	if (w->s->on_publish != NULL && snprintf(path, sizeof(path), "%s/AWSLogs%s/%s", w->s->dir,
+						 w->rel, final_name) < (int)sizeof(path))
+		w->s->on_publish(w->s->on_publish_arg, path);
+}
+
 static unsigned int
 count_fields(const char *l, size_t len, bool header)
 {
@@ -200,8 +222,9 @@ recover_copy(struct recover_out *o, struct sink_lines *lc, int src, enum dpf_com
 	return rc;
 }
 
-/* What the copy of a leftover leads to: kept, removed, or left for next time. */
-static void
+/* What the copy of a leftover leads to: kept (true: published), removed, or
+ * left for next time. */
+static bool
 recover_outcome(int dir_fd, const char *name, const char *rec_name, const char *final_name, int rc,
 		const struct sink_lines *lc, struct dpf_sink_recovery *r)
 {
@@ -222,7 +245,9 @@ recover_outcome(int dir_fd, const char *name, const char *rec_name, const char *
 		r->files_finished++;
 		r->lines_recovered += lc->lines;
 		r->lines_dropped += lc->dropped;
+		return true;
 	}
+	return false;
 }
 
 /*
@@ -232,8 +257,10 @@ recover_outcome(int dir_fd, const char *name, const char *rec_name, const char *
  * redone) or only the recovering file (complete: renamed).
  */
 static void
-recover_one(struct dpf_sink *s, int dir_fd, const char *name, struct dpf_sink_recovery *r)
+recover_one(const struct recover_walk *w, int dir_fd, const char *name)
 {
+	struct dpf_sink *s = w->s;
+	struct dpf_sink_recovery *r = w->r;
 	char final_name[NAME_MAX + 1];
 	char stem[NAME_MAX + 1];
 	char rec_name[NAME_MAX + 1];
@@ -278,8 +305,9 @@ recover_one(struct dpf_sink *s, int dir_fd, const char *name, struct dpf_sink_re
 		r->errors++;
 	} else {
 		(void)flock(o.f.fd, LOCK_EX | LOCK_NB);
-		recover_outcome(dir_fd, name, rec_name, final_name, recover_copy(&o, &lc, src, c),
-				&lc, r);
+		if (recover_outcome(dir_fd, name, rec_name, final_name,
+				    recover_copy(&o, &lc, src, c), &lc, r))
+			recovered(w, final_name);
 		sink_file_discard(s, &o.f);
 	}
 	free(lc.part);
@@ -292,8 +320,9 @@ recover_one(struct dpf_sink *s, int dir_fd, const char *name, struct dpf_sink_re
 
 /* .<stem>.recovering.tmp without its leftover: complete, only the rename is left. */
 static void
-recover_finish_rename(int dir_fd, const char *name, struct dpf_sink_recovery *r)
+recover_finish_rename(const struct recover_walk *w, int dir_fd, const char *name)
 {
+	struct dpf_sink_recovery *r = w->r;
 	size_t cut = strlen(SINK_RECOVERING_SUFFIX) + strlen(SINK_TMP_SUFFIX);
 	char final_name[NAME_MAX + 1];
 	char stem[NAME_MAX + 1];
@@ -316,6 +345,7 @@ recover_finish_rename(int dir_fd, const char *name, struct dpf_sink_recovery *r)
 	if (publish_noreplace(dir_fd, name, final_name) == 0) {
 		(void)fsync(dir_fd);
 		r->files_finished++;
+		recovered(w, final_name);
 	} else {
 		r->errors++;
 	}
@@ -371,8 +401,9 @@ dir_names(int dir_fd, char ***out, size_t *count)
 }
 
 static int
-recover_dir(struct dpf_sink *s, int dir_fd, unsigned int depth, struct dpf_sink_recovery *r)
+recover_dir(struct recover_walk *w, int dir_fd, unsigned int depth)
 {
+	size_t rel_len = strlen(w->rel);
 	char **names = NULL;
 	size_t n = 0, i;
 	int rc = dir_names(dir_fd, &names, &n);
@@ -386,20 +417,23 @@ recover_dir(struct dpf_sink *s, int dir_fd, unsigned int depth, struct dpf_sink_
 		if (S_ISDIR(st.st_mode)) {
 			int sub;
 
-			if (depth + 1 >= SINK_RECOVER_DEPTH)
+			if (depth + 1 >= SINK_RECOVER_DEPTH ||
+			    snprintf(w->rel + rel_len, sizeof(w->rel) - rel_len, "/%s", name) >=
+				    (int)(sizeof(w->rel) - rel_len))
 				continue;
 			sub = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (sub < 0)
-				continue;
-			rc = recover_dir(s, sub, depth + 1, r);
-			close(sub);
+			if (sub >= 0) {
+				rc = recover_dir(w, sub, depth + 1);
+				close(sub);
+			}
+			w->rel[rel_len] = '\0';
 		} else if (S_ISREG(st.st_mode) && name[0] == '.' &&
 			   dpf_has_suffix(name, SINK_TMP_SUFFIX) &&
 			   strlen(name) > 1 + strlen(SINK_TMP_SUFFIX)) {
 			if (dpf_has_suffix(name, SINK_RECOVERING_SUFFIX SINK_TMP_SUFFIX))
-				recover_finish_rename(dir_fd, name, r);
+				recover_finish_rename(w, dir_fd, name);
 			else
-				recover_one(s, dir_fd, name, r);
+				recover_one(w, dir_fd, name);
 		}
 	}
 	for (i = 0; i < n; i++)
@@ -411,6 +445,7 @@ recover_dir(struct dpf_sink *s, int dir_fd, unsigned int depth, struct dpf_sink_
 int
 dpf_sink_recover(struct dpf_sink *s, struct dpf_sink_recovery *r)
 {
+	struct recover_walk w = {.s = s, .r = r, .rel = ""};
 	int fd;
 	int rc;
 
@@ -420,7 +455,7 @@ dpf_sink_recover(struct dpf_sink *s, struct dpf_sink_recovery *r)
 	fd = sink_open_dir_nofollow(s->root_fd, "AWSLogs");
 	if (fd < 0)
 		return fd == -ENOENT ? 0 : fd;
-	rc = recover_dir(s, fd, 1, r);
+	rc = recover_dir(&w, fd, 1);
 	close(fd);
 	/* What recovery wrote went straight to disk: nothing is held. */
 	s->stats.held_bytes = 0;

@@ -1127,11 +1127,39 @@ test_sink_recover_never_follows_links_nor_touches_others_files(void **state)
 	dpf_sink_free(s);
 }
 
+/* The paths on_publish heard of, in order. */
+struct heard {
+	unsigned int n;
+	char path[4][PATH_MAX];
+};
+
+static void
+hear_publish(void *arg, const char *path)
+{
+	struct heard *h = arg;
+
+	if (h->n < 4)
+		snprintf(h->path[h->n], sizeof(h->path[0]), "%s", path);
+	h->n++;
+}
+
+/* Was path heard (once)? */
+static bool
+heard_once(const struct heard *h, const char *path)
+{
+	unsigned int i, k = 0;
+
+	for (i = 0; i < h->n && i < 4; i++)
+		k += strcmp(h->path[i], path) == 0;
+	return k == 1;
+}
+
 static void
 test_sink_recover_after_interrupted_recovery_is_exact(void **state)
 {
 	struct tdir *t = *state;
 	struct dpf_sink_params p = files_params(t, DPF_COMPRESS_NONE);
+	struct heard heard = {0};
 	struct dpf_sink_recovery r;
 	struct dpf_sink *s;
 	char path[PATH_MAX];
@@ -1158,6 +1186,10 @@ test_sink_recover_after_interrupted_recovery_is_exact(void **state)
 	free(plain);
 	free(stream);
 
+	/* Each file recovery publishes is heard of, as written files are (the
+	 * S3 spool follows on_publish): both ways of finishing one. */
+	p.on_publish = hear_publish;
+	p.on_publish_arg = &heard;
 	s = dpf_sink_create(&p);
 	assert_non_null(s);
 	assert_int_equal(dpf_sink_recover(s, &r), 0);
@@ -1165,10 +1197,13 @@ test_sink_recover_after_interrupted_recovery_is_exact(void **state)
 	assert_int_equal(r.lines_recovered, 100);
 	assert_int_equal(r.files_skipped, 1);
 	assert_int_equal(r.errors, 0);
+	assert_int_equal(heard.n, 2);
 	left_path(t, "c_1.log.zst", path, sizeof(path));
 	assert_int_equal(check_prefix(path), 100);
+	assert_true(heard_once(&heard, path));
 	left_path(t, "c_2.log.zst", path, sizeof(path));
 	assert_int_equal(check_prefix(path), 100);
+	assert_true(heard_once(&heard, path));
 	left_path(t, ".c_1.log.zst.recovering.tmp", path, sizeof(path));
 	assert_int_equal(access(path, F_OK), -1);
 	left_path(t, ".c_1.log.zst.tmp", path, sizeof(path));
