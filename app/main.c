@@ -537,6 +537,31 @@ report_start(struct dpf_app *app)
 		clock_of(app) == DPF_CLOCK_PACKET ? "packet" : "wall", opts(app)->output);
 }
 
+/*
+ * The replay's two phase marks (doc/performance.md, "Side by side"): when it
+ * read the file's last packet, and when the RX cores had received every
+ * packet it sent; what follows is the last window's merge and write.
+ * *marks counts those already printed.
+ */
+static void
+mark_source(const struct dpf_app *app, uint64_t rx, unsigned int *marks)
+{
+	struct dpf_replay_stats st;
+
+	if (*marks == 2 || app->replay == NULL || !DPF_LOG_ENABLED(DEBUG, main) ||
+	    !__atomic_load_n(&dpf_replay_source(app->replay)->done, __ATOMIC_ACQUIRE))
+		return;
+	if (*marks == 0) {
+		mark(app, "replay read every packet", -1);
+		*marks = 1;
+	}
+	dpf_replay_stats_get(app->replay, &st);
+	if (rx >= st.enqueued) {
+		mark(app, "every packet received", -1);
+		*marks = 2;
+	}
+}
+
 /* The main lcore's loop: the wall clock's samples, the pipeline when it has
  * no lcore of its own, --idle-exit, --stats-period. Ends when every window is
  * flushed to the writer. */
@@ -548,12 +573,16 @@ run(struct dpf_app *app)
 	bool own_pipeline = dpf_dataplane_pipeline_lcore(app->dp) == RTE_MAX_LCORE;
 	uint64_t next_stats = last_rx_change + o->stats_period * NS_PER_SEC;
 	bool done = false;
+	unsigned int src_marks = 0;
 
 	while (!done) {
 		uint64_t now, rx;
 
 		dpf_wall_poll(app->wall);
 		now = dpf_wall_ns(app->wall);
+		/* Before the pipeline's poll, which merges and hands out the
+		 * windows the RX cores retired. */
+		mark_source(app, dpf_dataplane_rx_total(app->dp), &src_marks);
 		if (own_pipeline)
 			done = dpf_pipeline_poll(app->pipeline);
 		else

@@ -499,6 +499,40 @@ def case_long_capture():
         check(not bad, f"{len(bad)} flows with other counts than ({each}, {each * 40}): {bad[:3]}")
 
 
+
+def case_phase_marks():
+    """--log-level=dpflow.main:debug marks each phase of a replay once, in
+    order (tools/bench/run.sh sbsphases reads them): the start steps, the
+    replay's last packet read, the RX cores' last packet received, every
+    window flushed, the files published, the stop; the run's records are
+    those of a run without the marks."""
+    with tempfile.TemporaryDirectory() as tmp:
+        plain = os.path.join(tmp, "plain")
+        marked = os.path.join(tmp, "marked")
+        rc, _, err = run(EAL1, ["--replay", SAMPLE, "--output", plain] + META)
+        check(rc == 0, f"exit {rc}: {err[-2000:]}")
+        rc, _, err = run(EAL1 + ["--log-level=dpflow.main:debug"],
+                         ["--replay", SAMPLE, "--output", marked] + META)
+        check(rc == 0, f"exit {rc}: {err[-2000:]}")
+        marks = re.findall(r"timing: (.+?) at ([0-9.]+) ms", err)
+        names = [m[0] for m in marks if not m[0].startswith("start step")]
+        want = ["EAL started, options read", "replay read every packet", "every packet received",
+                "every window flushed", "files published", "stopped"]
+        check(names == want, f"phase marks {names}, want {want}")
+        times = [float(m[1]) for m in marks]
+        check(times == sorted(times), f"marks out of time order: {marks}")
+
+        def records(root):
+            rows = []
+            for d, _, files in os.walk(root):
+                for n in files:
+                    p = subprocess.run(["zstd", "-dcq", os.path.join(d, n)], capture_output=True,
+                                       text=True, check=True)
+                    rows += p.stdout.splitlines()[1:]
+            return sorted(rows)
+        got, want_rows = records(marked), records(plain)
+        check(got and got == want_rows, f"{len(got)} records with the marks, {len(want_rows)} without")
+
 CASES = {n[5:]: f for n, f in globals().items() if n.startswith("case_")}
 
 

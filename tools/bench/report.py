@@ -280,13 +280,21 @@ def by_key(rows, key):
     return out
 
 
+def open_section(d, name, key, title):
+    """The SAMPLE rows of DIR/name.txt grouped by key; when there are any, the
+    section's title and load average are printed."""
+    path = os.path.join(d, name + ".txt")
+    groups = by_key(parse(path), key)
+    if groups:
+        print("### %s\n" % title)
+        print("Load average at the end (1, 5, 15 min): %s\n" % load_of(path))
+    return groups
+
+
 def startup(d):
-    path = os.path.join(d, "startup.txt")
-    groups = by_key(parse(path), "variant")
+    groups = open_section(d, "startup", "variant", "Start to exit (88-packet sample)")
     if not groups:
         return
-    print("### Start to exit (88-packet sample)\n")
-    print("Load average at the end (1, 5, 15 min): %s\n" % load_of(path))
     print("| variant | wall ms, median (min–max) | runs | command |")
     print("|---|---|---|---|")
     for v, rows in sorted(groups.items()):
@@ -305,12 +313,9 @@ def startup(d):
 
 
 def simple(d, name, title, key, metric, unit):
-    path = os.path.join(d, name + ".txt")
-    groups = by_key(parse(path), key)
+    groups = open_section(d, name, title=title, key=key)
     if not groups:
         return
-    print("### %s\n" % title)
-    print("Load average at the end (1, 5, 15 min): %s\n" % load_of(path))
     print("| %s | %s, median (min–max) | samples | command |" % (key, unit))
     print("|---|---|---|---|")
     for v, rows in sorted(groups.items()):
@@ -348,6 +353,73 @@ def fastsbs(d):
     print()
 
 
+SBS_PHASES = [
+    ("eal_ms", "EAL started, options read (from main())"),
+    ("start_ms", "the other start steps (tables, ports, threads)"),
+    ("packets_ms", "packets: to the RX core's last one"),
+    ("merge_write_ms", "the last window's merge and write, after the last packet"),
+    ("publish_ms", "files published (fsync, rename)"),
+    ("stop_ms", "threads and ports stopped"),
+    ("exit_ms", "rte_eal_cleanup(), exit, and exec to main()"),
+    ("wall_ms", "**wall, start to exit**"),
+    ("cpu_s", "CPU time, user + system (s)"),
+    ("sys_s", "of which system (s)"),
+    ("minflt", "minor page faults"),
+    ("load1", "load average (1 min)"),
+]
+
+
+def sbsphases(d):
+    groups = open_section(d, "sbsphases", "capture", "Where the wall time goes, phase by phase")
+    if not groups:
+        return
+    caps = sorted(groups)
+    print("| phase | " + " | ".join("%s, median (min–max), %d runs" % (c, len(groups[c]))
+                                     for c in caps) + " |")
+    print("|---|" + "---|" * len(caps))
+    for key, title in SBS_PHASES:
+        cells = []
+        for c in caps:
+            vals = [f(kv[key]) for _, kv in groups[c]]
+            cells.append(spread(vals, "%.0f" if key in ("wall_ms", "minflt") else "%.2f"
+                                if key.endswith("_s") or key == "load1" else "%.1f"))
+        print("| %s | %s |" % (title, " | ".join(cells)))
+    print("\nCommand (%s): `%s`\n" % (caps[0], groups[caps[0]][0][0]))
+
+
+def floors(d):
+    path = os.path.join(d, "floors.txt")
+    rows = parse(path)
+    if not rows:
+        return
+    print("### Floors on the 2M-packet capture, each measured alone\n")
+    print("Load average at the end (1, 5, 15 min): %s\n" % load_of(path))
+    print("| what | result | command |")
+    print("|---|---|---|")
+    for c, k, kv in rows:
+        if k != "RESULT":
+            continue
+        if kv["bench"] == "datapath":
+            r = "%s cycles a packet (%s Mpps), cold frames: %s" % (kv["cycles_med"], kv["mpps_med"],
+                                                                   kv["cold"])
+        elif kv["bench"] == "merge":
+            r = "%s ms wall, %s ms CPU (median)" % (kv["merge_ms_med"], kv["cpu_ms_med"])
+        elif kv["bench"] == "mapread":
+            r = "%s: %s s wall, %s s CPU (%s s system), median" % (
+                kv["mode"], kv["wall_s_med"], kv["cpu_s_med"], kv["sys_s_med"])
+        elif kv["bench"] == "writer":
+            r = "%s: %s M records per CPU-second" % (kv["case"], kv["mrec_per_cpu_s_med"])
+        else:
+            continue
+        print("| %s | %s | `%s` |" % (kv["bench"], r, c))
+    dd = [(c, kv) for c, k, kv in rows if k == "SAMPLE" and kv.get("case") == "dd"]
+    if dd:
+        print("| read the capture (page cache) | %s s wall, %s s CPU | `%s` |" % (
+            spread([f(kv["wall_s"]) for _, kv in dd], "%.2f"),
+            spread([f(kv["cpu_s"]) for _, kv in dd], "%.2f"), dd[0][0]))
+    print()
+
+
 def clock(d):
     res = [(c, kv) for c, k, kv in parse(os.path.join(d, "clock.txt")) if k == "RESULT"]
     if not res:
@@ -382,6 +454,8 @@ def main():
     simple(d, "rss", "Peak RSS on the 2M-packet capture (/usr/bin/time -v)", "tool", "maxrss_kb",
            "max RSS KB")
     fastsbs(d)
+    sbsphases(d)
+    floors(d)
     p = os.path.join(d, "profile.perf.txt")
     if os.path.exists(p):
         lines = open(p).read().splitlines()

@@ -8,7 +8,8 @@
 #
 # Sections: machine datapath merge writer scaling memory sidebyside profile clock conn ibm
 #           gzip ibmwrite ibmrx ab connrx vxlan
-#           startup replay64 livedelay rss fastsbs (issue 16: the whole program)
+#           startup replay64 livedelay rss fastsbs sbsphases floors (issue 16: the whole
+#           program)
 #
 # Environment:
 #   BENCH_DATA  large files and results, never in the repository (default /work/bench-data)
@@ -40,7 +41,7 @@ PEERS_SH=${PEERS_SH:-$ROOT/../shared/bench/run_peers.sh}
 FLOWCMP=${FLOWCMP:-$ROOT/../shared/bench/flowcmp.py}
 NCPU=$(nproc)
 LAST_CPU=$((NCPU - 1))
-SECTIONS=${*:-machine datapath merge writer scaling memory sidebyside profile clock conn ibm startup replay64 livedelay rss fastsbs}
+SECTIONS=${*:-machine datapath merge writer scaling memory sidebyside profile clock conn ibm startup replay64 livedelay rss fastsbs sbsphases floors}
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 OUT=${OUT:-$BENCH_DATA/results/$STAMP}
 mkdir -p "$OUT"
@@ -704,6 +705,75 @@ section_fastsbs() {
 		done
 	done
 	echo "LOAD $(cat /proc/loadavg)" >>"$OUT/fastsbs.txt"
+}
+
+# Where dpflow's wall time goes on the side-by-side captures (fastsbs's
+# command, --log-level=dpflow.main:debug phase marks): EAL start, the other
+# start steps, the packets (until the RX core received the last one), the
+# last window's merge and write, publishing the files, the stop, and the rest
+# to the process's end (rte_eal_cleanup(), exit); with /usr/bin/time's CPU
+# time and page faults. The new binary only (older ones print fewer marks).
+section_sbsphases() {
+	ensure_capture
+	ensure_mid_capture
+	local dir=$BENCH_DATA/sbsphases cap r n
+	mkdir -p "$dir"
+	for cap in mid big; do
+		cat "$BENCH_DATA/$cap.pcap" >/dev/null
+		n=$REPS
+		[ "$cap" = big ] && n=$(((REPS + 1) / 2))
+		for r in $(seq "$n"); do
+			rm -rf "$dir/out"
+			echo "CMD $DPFLOW --no-huge -m 2048 --no-pci --no-shconf --lcores '(0-1)@(0-$LAST_CPU)' --log-level=lib.eal:error --log-level=dpflow.main:debug -- --replay $BENCH_DATA/$cap.pcap --window 60 --flows-per-core 1048576 --output $dir/out" >>"$OUT/sbsphases.txt"
+			t0=$(date +%s%N)
+			/usr/bin/time -f "TIME %U %S %R %F" -o "$dir/time" "$DPFLOW" --no-huge -m 2048 \
+				--no-pci --no-shconf --lcores "(0-1)@(0-$LAST_CPU)" --log-level=lib.eal:error \
+				--log-level=dpflow.main:debug -- --replay "$BENCH_DATA/$cap.pcap" --window 60 \
+				--flows-per-core 1048576 --output "$dir/out" >/dev/null 2>"$dir/stderr" || true
+			t1=$(date +%s%N)
+			cat "$dir/time" >>"$dir/stderr"
+			awk -v cap="$cap" -v r="$r" -v w="$(((t1 - t0) / 1000000))" \
+				-v load="$(cut -d' ' -f1 /proc/loadavg)" '
+				/timing: EAL started/ { e = $(NF - 1) }
+				/timing: start step 14 / { s = $(NF - 1) }
+				/timing: every packet received/ { p = $(NF - 1) }
+				/timing: every window flushed/ { f = $(NF - 1) }
+				/timing: files published/ { u = $(NF - 1) }
+				/timing: stopped/ { x = $(NF - 1) }
+				/^TIME / { cpu = $2 + $3; sys = $3; minflt = $4; majflt = $5 }
+				END { if (p > 0) printf "SAMPLE bench=sbsphases capture=%s round=%d wall_ms=%d eal_ms=%.1f start_ms=%.1f packets_ms=%.1f merge_write_ms=%.1f publish_ms=%.1f stop_ms=%.1f exit_ms=%.1f cpu_s=%.2f sys_s=%.2f minflt=%d majflt=%d load1=%s\n", cap, r, w, e, s - e, p - s, f - p, u - f, x - u, w - x, cpu, sys, minflt, majflt, load }' \
+				"$dir/stderr" >>"$OUT/sbsphases.txt"
+		done
+	done
+	echo "LOAD $(cat /proc/loadavg)" >>"$OUT/sbsphases.txt"
+}
+
+# The floors of a run on the 2M-packet capture, each measured alone: the RX
+# core at 200K flows with frames not in any cache (64-byte frames), the merge
+# of 200K flows from one shard, formatting and zstd level 3 of 200K records,
+# and reading the capture from the page cache: mapped as the replay reads it
+# and its variants (bench_mapread.c), and dd's 1 MiB reads.
+section_floors() {
+	ensure_mid_capture
+	local cap=$BENCH_DATA/mid.pcap
+	log "floors: RX core, merge, writer at 200K flows; reading mid.pcap"
+	run_to floors.txt "$B/bench_datapath" "${EAL1[@]}" -- --family 4 --flows 200000 \
+		--packets 2000000 --reps "$REPS" --table dpf --cold
+	run_to floors.txt "$B/bench_datapath" "${EAL1[@]}" -- --family 4 --flows 200000 \
+		--packets 2000000 --reps "$REPS" --table dpf
+	run_to floors.txt "$B/bench_merge" "${EAL1[@]}" -- --flows 200000 --shards 1 --reps "$REPS"
+	run_to floors.txt "$B/bench_writer" "${EAL1[@]}" -- --records 200000 --reps "$REPS" \
+		--cases format,zstd3
+	cat "$cap" >/dev/null
+	for mode in map map-keep map-huge map-pop read; do
+		run_to floors.txt "$B/bench_mapread" "$cap" "$mode" --reps "$REPS"
+	done
+	for r in $(seq "$REPS"); do
+		echo "CMD dd if=$cap of=/dev/null bs=1M" >>"$OUT/floors.txt"
+		/usr/bin/time -f "TIME %e %U %S" dd if="$cap" of=/dev/null bs=1M 2>&1 |
+			awk -v r="$r" '/^TIME / { printf "SAMPLE bench=floors case=dd round=%d wall_s=%s cpu_s=%.2f\n", r, $2, $3 + $4 }' >>"$OUT/floors.txt"
+	done
+	echo "LOAD $(cat /proc/loadavg)" >>"$OUT/floors.txt"
 }
 
 build
