@@ -31,8 +31,8 @@ struct dpf_gzip {
  * igzip, 3 to 6 times faster than libdeflate on the IBM objects and smaller
  * than its level 1 (doc/performance.md, "Connection records"); without it
  * libdeflate serves every level.
- * @return 0, or -ENOMEM (out of memory, or a level libdeflate refuses);
- *         g is to be released either way
+ * @return 0, or -ENOMEM (out of memory, or a level libdeflate refuses:
+ *         g then holds nothing)
  */
 int dpf_gzip_init(struct dpf_gzip *g, int level, bool igzip_at_level1);
 
