@@ -25,9 +25,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <isa-l/igzip_lib.h>
-#include <libdeflate.h>
-
 #include <rte_errno.h>
 #include <rte_memory.h>
 
@@ -36,6 +33,7 @@
 #include "dpf_fmt.h"
 #include "dpf_util.h"
 #include "dpf_window_plan.h"
+#include "gzip.h"
 #include "iface.h"
 #include "log.h"
 #include "output.h"
@@ -142,7 +140,8 @@ struct ibm {
 	/* The object being written: its final path. */
 	char path[KEY_MAX + PATH_MAX];
 	int fd;
-	size_t zlen; /* its gzip stream's length in zbuf */
+	const uint8_t *z; /* its gzip stream (gz's buffer) */
+	size_t zlen;
 	/* Objects the disk refused, oldest first (--hold-mb in all). */
 	struct held_obj *held_head;
 	struct held_obj *held_tail;
@@ -152,13 +151,10 @@ struct ibm {
 	uint64_t next_retry_ns;
 	bool hold_full_logged;
 	bool failed;
-	struct libdeflate_compressor *gz; /* levels 2..12 */
-	uint8_t *igzip_buf;		  /* level 1: ISA-L igzip's level buffer */
-	char *out;			  /* the object's JSON; grows to the largest object */
+	struct dpf_gzip gz;
+	char *out; /* the object's JSON; grows to the largest object */
 	size_t out_len;
 	size_t out_cap;
-	uint8_t *zbuf; /* its gzip stream */
-	size_t zbuf_cap;
 	int last_errno; /* last error logged */
 	/* Counters: written by the writer thread, read with relaxed loads. */
 	uint64_t rows;
@@ -257,68 +253,15 @@ obj_room(struct ibm *x, size_t len)
 	return true;
 }
 
-/* Room for len bytes in zbuf. */
-static bool
-zbuf_room(struct ibm *x, size_t len)
-{
-	uint8_t *p;
-
-	if (len <= x->zbuf_cap)
-		return true;
-	p = realloc(x->zbuf, len);
-	if (p == NULL) {
-		obj_error(x, "gzip buffer", ENOMEM);
-		return false;
-	}
-	x->zbuf = p;
-	x->zbuf_cap = len;
-	return true;
-}
-
 /*
- * Level 1: ISA-L's igzip, one stateless call. On these objects it is 3 to 6
- * times faster than libdeflate at any level and smaller than libdeflate's
- * level 1 (doc/performance.md, "Connection records"). Its gzip header has
- * no time either. ISA-L gives no bound: the buffer grows and the call is
- * repeated in the (incompressible) case where it did not fit.
- * @return the stream's length, 0 on failure
- */
-static size_t
-gzip_igzip(struct ibm *x)
-{
-	size_t cap = x->out_len + x->out_len / 8 + 4096;
-	struct isal_zstream s;
-	int rc;
-
-	do {
-		if (!zbuf_room(x, cap))
-			return 0;
-		isal_deflate_stateless_init(&s);
-		s.level = 1;
-		s.level_buf = x->igzip_buf;
-		s.level_buf_size = ISAL_DEF_LVL1_DEFAULT;
-		s.gzip_flag = IGZIP_GZIP;
-		s.end_of_stream = 1;
-		s.flush = NO_FLUSH;
-		s.next_in = (uint8_t *)x->out;
-		s.avail_in = (uint32_t)x->out_len;
-		s.next_out = x->zbuf;
-		s.avail_out = (uint32_t)RTE_MIN(x->zbuf_cap, (size_t)UINT32_MAX);
-		rc = isal_deflate_stateless(&s);
-		cap *= 2;
-	} while (rc == STATELESS_OVERFLOW && cap < ((size_t)1 << 32));
-	return rc == COMP_OK ? s.total_out : 0;
-}
-
-/*
- * The object as a whole: gzip in one call into zbuf (igzip at level 1,
+ * The object as a whole: gzip in one call (gzip.h: igzip at level 1,
  * libdeflate above: both measured faster than zlib's stream at a smaller
  * size, doc/performance.md), or the JSON line written to stdout.
  */
 static void
 obj_finish(struct ibm *x)
 {
-	size_t n;
+	ssize_t n;
 
 	if (x->failed)
 		return;
@@ -326,16 +269,11 @@ obj_finish(struct ibm *x)
 		obj_emit(x, x->out, x->out_len);
 		return;
 	}
-	if (x->igzip_buf != NULL) {
-		n = gzip_igzip(x);
-	} else {
-		if (!zbuf_room(x, libdeflate_gzip_compress_bound(x->gz, x->out_len)))
-			return;
-		n = libdeflate_gzip_compress(x->gz, x->out, x->out_len, x->zbuf, x->zbuf_cap);
-	}
-	if (n == 0 && !x->failed)
-		obj_error(x, "gzip", EIO);
-	x->zlen = n;
+	n = dpf_gzip_member(&x->gz, x->out, x->out_len, &x->z);
+	if (n < 0)
+		obj_error(x, n == -ENOMEM ? "gzip buffer" : "gzip", (int)-n);
+	else
+		x->zlen = (size_t)n;
 }
 
 static void
@@ -683,11 +621,11 @@ object_end(struct ibm *x, uint32_t n_logs)
 		return;
 	}
 	/* Behind held objects the disk is known to refuse: queue, keep the order. */
-	err = x->held_head != NULL ? EAGAIN : publish(x->path, x->zbuf, x->zlen);
+	err = x->held_head != NULL ? EAGAIN : publish(x->path, x->z, x->zlen);
 	if (err == 0)
 		count_published(x, x->path, n_logs);
 	else
-		hold(x, x->zbuf, x->zlen, n_logs, err);
+		hold(x, x->z, x->zlen, n_logs, err);
 }
 
 static void
@@ -963,10 +901,8 @@ on_free(void *ctx)
 	drop_held(x, &n_logs);
 	dpf_tg_day_free(x->day);
 	dpf_conn_free(x->conns);
-	libdeflate_free_compressor(x->gz);
-	free(x->igzip_buf);
+	dpf_gzip_release(&x->gz);
 	free(x->out);
-	free(x->zbuf);
 	free(x->ifs);
 	free(x->logs_of_iface);
 	free(x);
@@ -1079,13 +1015,8 @@ ibm_setup(struct ibm *x, const struct dpf_options *o, const struct dpf_ifmap *if
 	for (i = 0; i < x->n_ifaces; i++)
 		if (iface_names(&x->ifs[i], &fc->ifaces[i], o) < 0)
 			return -EINVAL;
-	/* Neither gzip header has a time: objects are byte-identical from run
-	 * to run. */
-	if (o->ibm_compress_level == 1)
-		x->igzip_buf = malloc(ISAL_DEF_LVL1_DEFAULT);
-	else
-		x->gz = libdeflate_alloc_compressor((int)o->ibm_compress_level);
-	if (x->gz == NULL && x->igzip_buf == NULL)
+	/* No time in the gzip header: objects are byte-identical from run to run. */
+	if (dpf_gzip_init(&x->gz, (int)o->ibm_compress_level, true) < 0)
 		return -ENOMEM;
 	x->conns = dpf_conn_create(&cp);
 	if (x->conns == NULL) {

@@ -39,7 +39,7 @@
 struct s3 {
 	struct dpf_s3 *client;
 	struct dpf_spool *spool;
-	char *output;	  /* --output, to make published paths relative */
+	const char *output;	/* --output, to make published paths relative */
 	const char *ibm_output; /* --ibm-output DIR, NULL: none (its objects keep IBM's keys) */
 	char spool_dir[PATH_MAX];
 	enum dpf_s3_layout layout;
@@ -443,7 +443,6 @@ on_free(void *ctx)
 	stop_uploader(s3, 0);
 	dpf_spool_close(s3->spool);
 	dpf_s3_free(s3->client);
-	free(s3->output);
 	pthread_cond_destroy(&s3->wake);
 	pthread_mutex_destroy(&s3->lock);
 	free(s3);
@@ -516,13 +515,10 @@ s3_new(const struct dpf_options *o)
 	s3->retry_min_ms = o->s3_retry_min_ms;
 	s3->retry_max_ms = RTE_MAX(o->s3_retry_max_sec * 1000, o->s3_retry_min_ms);
 	s3->drain_ns = o->s3_drain_sec * NS_PER_SEC;
-	s3->output = strdup(o->output);
+	/* The options outlive the writer (main.c frees them after it). */
+	s3->output = o->output;
 	if (o->ibm_output != NULL && strcmp(o->ibm_output, "-") != 0)
 		s3->ibm_output = o->ibm_output;
-	if (s3->output == NULL) {
-		on_free(s3);
-		return NULL;
-	}
 	return s3;
 }
 

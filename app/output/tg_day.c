@@ -5,7 +5,7 @@
  * The day is the UTC day of the window's start (record time, not the wall
  * clock): a replay writes the same files whenever it runs. A day's rows can
  * be many more than memory should hold, so they are compressed window by
- * window (one gzip member each, libdeflate as the IBM objects) and appended
+ * window (one gzip member each, gzip.h: libdeflate at every level) and appended
  * to a hidden temporary file; the rename at the day's end is what publishes
  * it, so nothing half-written ever carries the final name.
  *
@@ -32,11 +32,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <libdeflate.h>
 #include <rte_common.h>
 #include <zlib.h>
 
 #include "dpf_util.h"
+#include "gzip.h"
 #include "log.h"
 #include "output.h"
 #include "tg_day.h"
@@ -49,8 +49,8 @@ struct dpf_tg_day {
 	struct dpf_writer *writer; /* told of each file published (S3 uploads it) */
 	const struct dpf_iface_meta *ifaces;
 	uint16_t n_ifaces;
-	struct libdeflate_compressor *gz;
-	uint64_t day; /* the open file's day (days since the epoch), NO_DAY: none */
+	struct dpf_gzip gz; /* libdeflate at every level */
+	uint64_t day;	    /* the open file's day (days since the epoch), NO_DAY: none */
 	char tmp[PATH_MAX + 64];
 	char path[PATH_MAX + 64];
 	int fd;
@@ -64,8 +64,6 @@ struct dpf_tg_day {
 	char *text;
 	size_t text_len;
 	uint64_t window_rows;
-	uint8_t *zbuf;
-	size_t zbuf_cap;
 	struct dpf_tg_day_counters c; /* relaxed atomics */
 };
 
@@ -82,25 +80,15 @@ day_error(struct dpf_tg_day *d, const char *what, int err)
 static bool
 append_member(struct dpf_tg_day *d, const char *text, size_t len)
 {
-	size_t bound = libdeflate_gzip_compress_bound(d->gz, len), n;
+	const uint8_t *z;
+	ssize_t n = dpf_gzip_member(&d->gz, text, len, &z);
 	int rc;
 
-	if (bound > d->zbuf_cap) {
-		uint8_t *z = realloc(d->zbuf, bound);
-
-		if (z == NULL) {
-			day_error(d, "gzip buffer", ENOMEM);
-			return false;
-		}
-		d->zbuf = z;
-		d->zbuf_cap = bound;
-	}
-	n = libdeflate_gzip_compress(d->gz, text, len, d->zbuf, d->zbuf_cap);
-	if (n == 0) {
-		day_error(d, "gzip", EIO);
+	if (n < 0) {
+		day_error(d, n == -ENOMEM ? "gzip buffer" : "gzip", (int)-n);
 		return false;
 	}
-	rc = dpf_write_all(d->fd, d->zbuf, n, NULL);
+	rc = dpf_write_all(d->fd, z, (size_t)n, NULL);
 	if (rc < 0) {
 		day_error(d, "write", -rc);
 		return false;
@@ -527,8 +515,7 @@ dpf_tg_day_create(const char *dir, struct dpf_writer *w, const struct dpf_iface_
 		errno = ENAMETOOLONG;
 		return NULL;
 	}
-	d->gz = libdeflate_alloc_compressor(level);
-	if (d->gz == NULL) {
+	if (dpf_gzip_init(&d->gz, level, false) < 0) {
 		free(d);
 		errno = ENOMEM;
 		return NULL;
@@ -558,8 +545,7 @@ dpf_tg_day_free(struct dpf_tg_day *d)
 		close(d->fd);
 		unlink(d->tmp);
 	}
-	libdeflate_free_compressor(d->gz);
-	free(d->zbuf);
+	dpf_gzip_release(&d->gz);
 	free(d->header);
 	free(d);
 }
