@@ -152,10 +152,19 @@ key_poke(struct dpf_flow_key *k, uint64_t *rng)
 
 	*rng = *rng * 6364136223846793005ull + 1442695040888963407ull;
 	r = *rng >> 24;
-	v = (r >> 8) % 4 == 0	 ? 0
-	    : (r >> 8) % 4 == 1	 ? ~0ull
-	    : (r >> 10) % 4 == 2 ? 1ull << (r >> 12) % 32
-				 : r >> 16;
+	switch ((r >> 8) % 4) {
+	case 0:
+		v = 0;
+		break;
+	case 1:
+		v = ~0ull;
+		break;
+	case 2:
+		v = 1ull << (r >> 12) % 32;
+		break;
+	default:
+		v = r >> 16;
+	}
 	switch (r % 12) {
 	case 0:
 		k->iface = (uint16_t)v;
