@@ -25,22 +25,10 @@ static const struct {
 	const char *key;
 	size_t off;
 } iface_meta_keys[] = {
-	{"account-id", offsetof(struct dpf_iface_meta, account_id)},
-	{"vpc-id", offsetof(struct dpf_iface_meta, vpc_id)},
-	{"subnet-id", offsetof(struct dpf_iface_meta, subnet_id)},
-	{"instance-id", offsetof(struct dpf_iface_meta, instance_id)},
-	{"region", offsetof(struct dpf_iface_meta, region)},
-	{"az-id", offsetof(struct dpf_iface_meta, az_id)},
-	{"sublocation-type", offsetof(struct dpf_iface_meta, sublocation_type)},
-	{"sublocation-id", offsetof(struct dpf_iface_meta, sublocation_id)},
-	{"instance-crn", offsetof(struct dpf_iface_meta, instance_crn)},
-	{"vpc-crn", offsetof(struct dpf_iface_meta, vpc_crn)},
-	{"collector-crn", offsetof(struct dpf_iface_meta, collector_crn)},
+#define META_KEY(field, key) {key, offsetof(struct dpf_iface_meta, field)},
+	DPF_IFACE_META_KEYS(META_KEY)
+#undef META_KEY
 };
-
-/* Every string of the metadata, the section's own interface-id with them. */
-_Static_assert(sizeof(struct dpf_iface_meta) == (RTE_DIM(iface_meta_keys) + 1) * sizeof(char *),
-	       "iface_meta_keys must name every metadata field but interface_id");
 
 void
 dpf_config_iface_meta_free(struct dpf_iface_meta *m)

@@ -100,13 +100,6 @@ secondary_of(const struct conn_index *ix, uint32_t primary, uint16_t sig)
 	return dpf_alt_bucket(primary, sig, ix->mask);
 }
 
-/* Bit i set when slot i holds signature sig. */
-static inline uint32_t
-sig_match(const struct ix_bucket *b, uint16_t sig)
-{
-	return dpf_sig8_match(b->sig, sig);
-}
-
 static inline const struct dpf_flow_key *
 key_of(const struct conn_index *ix, uint32_t e)
 {
@@ -117,7 +110,7 @@ static inline int32_t
 bucket_find(const struct conn_index *ix, const struct ix_bucket *b, uint16_t sig,
 	    const struct dpf_flow_key *key)
 {
-	uint32_t m = sig_match(b, sig);
+	uint32_t m = dpf_sig8_match(b->sig, sig);
 
 	while (m != 0) {
 		uint32_t e = b->idx[__builtin_ctz(m)];
@@ -175,7 +168,7 @@ conn_index_lookup_bulk(const struct conn_index *ix, const struct dpf_flow_key *k
 		uint32_t p = h[i] & ix->mask;
 		const struct ix_bucket *b = &ix->buckets[p];
 		uint16_t sig = sig_of(h[i]);
-		uint32_t m = sig_match(b, sig);
+		uint32_t m = dpf_sig8_match(b->sig, sig);
 
 		if (m != 0)
 			rte_prefetch0(key_of(ix, b->idx[__builtin_ctz(m)]));
@@ -184,14 +177,6 @@ conn_index_lookup_bulk(const struct conn_index *ix, const struct dpf_flow_key *k
 	}
 	for (i = 0; i < n; i++)
 		pos[i] = find(ix, &keys[i], h[i]);
-}
-
-static inline int
-free_slot(const struct ix_bucket *b)
-{
-	uint32_t m = sig_match(b, 0);
-
-	return m == 0 ? -1 : __builtin_ctz(m);
 }
 
 /*
@@ -210,7 +195,7 @@ make_room(struct conn_index *ix, uint32_t bi)
 		uint32_t h = hash_key(key_of(ix, b->idx[slot])), p = h & ix->mask;
 		uint32_t other = p == bi ? secondary_of(ix, p, b->sig[slot]) : p;
 		struct ix_bucket *ob = &ix->buckets[other];
-		int fs = free_slot(ob);
+		int fs = dpf_sig8_free(ob->sig);
 
 		if (fs < 0)
 			continue;
@@ -238,11 +223,11 @@ conn_index_add(struct conn_index *ix, const struct dpf_flow_key *key, uint32_t h
 	if (ix->n_free == 0)
 		return -ENOSPC;
 	s = secondary_of(ix, p, sig);
-	slot = free_slot(b);
-	if (slot < 0 && free_slot(&ix->buckets[s]) < 0)
+	slot = dpf_sig8_free(b->sig);
+	if (slot < 0 && dpf_sig8_free(ix->buckets[s].sig) < 0)
 		slot = make_room(ix, p);
 	if (slot < 0) {
-		slot = free_slot(&ix->buckets[s]);
+		slot = dpf_sig8_free(ix->buckets[s].sig);
 		if (slot < 0)
 			slot = make_room(ix, s);
 		if (slot < 0)
@@ -260,7 +245,7 @@ conn_index_add(struct conn_index *ix, const struct dpf_flow_key *key, uint32_t h
 static inline int
 slot_of(const struct ix_bucket *b, uint16_t sig, uint32_t e)
 {
-	uint32_t m = sig_match(b, sig);
+	uint32_t m = dpf_sig8_match(b->sig, sig);
 
 	while (m != 0) {
 		int s = __builtin_ctz(m);

@@ -39,32 +39,42 @@ cmp_u(uint64_t a, uint64_t b)
 	return (a > b) - (a < b);
 }
 
+/*
+ * The records' order is the key's fields in turn: iface, family, src_addr,
+ * dst_addr, proto, src_port, dst_port, action, tun_type, tun_has_id, tun_id.
+ * Fields next to each other in that order are compared as one: the two
+ * addresses are adjacent bytes (one memcmp), and the scalars are packed,
+ * each above the next, into numbers that order as the fields do.
+ */
+_Static_assert(offsetof(struct dpf_flow_key, dst_addr) ==
+		       offsetof(struct dpf_flow_key, src_addr) +
+			       sizeof(((struct dpf_flow_key *)0)->src_addr),
+	       "one memcmp compares src_addr, then dst_addr");
+
+static inline uint32_t
+order_iface_family(const struct dpf_flow_key *k)
+{
+	return (uint32_t)k->iface << 8 | k->family;
+}
+
+static inline uint64_t
+order_proto_to_tunnel(const struct dpf_flow_key *k)
+{
+	return (uint64_t)k->proto << 56 | (uint64_t)k->src_port << 40 |
+	       (uint64_t)k->dst_port << 24 | (uint64_t)k->action << 16 |
+	       (uint64_t)k->tun_type << 8 | k->tun_has_id;
+}
+
 int
 dpf_flow_key_cmp(const struct dpf_flow_key *a, const struct dpf_flow_key *b)
 {
-	int c;
+	int c = cmp_u(order_iface_family(a), order_iface_family(b));
 
-	if ((c = cmp_u(a->iface, b->iface)) != 0)
-		return c;
-	if ((c = cmp_u(a->family, b->family)) != 0)
-		return c;
-	if ((c = memcmp(a->src_addr, b->src_addr, sizeof(a->src_addr))) != 0)
-		return c;
-	if ((c = memcmp(a->dst_addr, b->dst_addr, sizeof(a->dst_addr))) != 0)
-		return c;
-	if ((c = cmp_u(a->proto, b->proto)) != 0)
-		return c;
-	if ((c = cmp_u(a->src_port, b->src_port)) != 0)
-		return c;
-	if ((c = cmp_u(a->dst_port, b->dst_port)) != 0)
-		return c;
-	if ((c = cmp_u(a->action, b->action)) != 0)
-		return c;
-	if ((c = cmp_u(a->tun_type, b->tun_type)) != 0)
-		return c;
-	if ((c = cmp_u(a->tun_has_id, b->tun_has_id)) != 0)
-		return c;
-	return cmp_u(a->tun_id, b->tun_id);
+	if (c == 0)
+		c = memcmp(a->src_addr, b->src_addr, sizeof(a->src_addr) + sizeof(a->dst_addr));
+	if (c == 0)
+		c = cmp_u(order_proto_to_tunnel(a), order_proto_to_tunnel(b));
+	return c != 0 ? c : cmp_u(a->tun_id, b->tun_id);
 }
 
 void

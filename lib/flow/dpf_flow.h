@@ -210,21 +210,31 @@ void dpf_flow_counters_merge(struct dpf_flow_counters *a, const struct dpf_flow_
  * Per-interface metadata printed in records. A NULL or empty string means
  * "not configured" and prints as "-" (account-id and interface-id are always
  * configured: the application fills defaults).
+ *
+ * X(field, key): what an [interface ID] section of the configuration sets,
+ * the member and its key (app/config reads its keys from this list, so a
+ * member cannot be added without its key). The interface-id is the
+ * section's own argument, not a key.
  */
+#define DPF_IFACE_META_KEYS(X)                                                                     \
+	X(account_id, "account-id")                                                                \
+	X(vpc_id, "vpc-id")                                                                        \
+	X(subnet_id, "subnet-id")                                                                  \
+	X(instance_id, "instance-id")                                                              \
+	X(region, "region")                                                                        \
+	X(az_id, "az-id")                                                                          \
+	X(sublocation_type, "sublocation-type")                                                    \
+	X(sublocation_id, "sublocation-id")                                                        \
+	/* IBM objects' header only (NULL: built from the fields above). */                        \
+	X(instance_crn, "instance-crn")                                                            \
+	X(vpc_crn, "vpc-crn")                                                                      \
+	X(collector_crn, "collector-crn")
+
 struct dpf_iface_meta {
-	const char *account_id;
 	const char *interface_id;
-	const char *vpc_id;
-	const char *subnet_id;
-	const char *instance_id;
-	const char *region;
-	const char *az_id;
-	const char *sublocation_type;
-	const char *sublocation_id;
-	/* IBM objects' header only (NULL: built from the fields above). */
-	const char *instance_crn;
-	const char *vpc_crn;
-	const char *collector_crn;
+#define DPF_IFACE_META_MEMBER(field, key) const char *field;
+	DPF_IFACE_META_KEYS(DPF_IFACE_META_MEMBER)
+#undef DPF_IFACE_META_MEMBER
 };
 
 /*

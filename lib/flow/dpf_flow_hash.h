@@ -64,6 +64,15 @@ dpf_sig8_match(const uint16_t *sigs, uint16_t sig)
 	return (uint32_t)_mm_movemask_epi8(_mm_packs_epi16(eq, _mm_setzero_si128()));
 }
 
+/** The first free slot of 8 signatures (signature 0: free), or -1 when all are taken. */
+static inline int
+dpf_sig8_free(const uint16_t *sigs)
+{
+	uint32_t m = dpf_sig8_match(sigs, 0);
+
+	return m == 0 ? -1 : __builtin_ctz(m);
+}
+
 /** Two keys equal in all 48 bytes (three vector compares). */
 static inline bool
 dpf_flow_key_same(const struct dpf_flow_key *a, const struct dpf_flow_key *b)

@@ -145,42 +145,21 @@ secondary_of(const struct dpf_ft *ft, uint32_t primary, uint16_t sig)
 	return dpf_alt_bucket(primary, sig, ft->bucket_mask);
 }
 
-/* Bit i set when slot i holds signature sig. */
-static inline uint32_t
-sig_match_mask(const struct ft_bucket *b, uint16_t sig)
-{
-	return dpf_sig8_match(b->sig, sig);
-}
-
-static inline bool
-key_equal(const struct dpf_flow_key *a, const struct dpf_flow_key *b)
-{
-	return dpf_flow_key_same(a, b);
-}
-
 static inline struct dpf_ft_entry *
 bucket_find(struct dpf_ft *ft, const struct ft_bucket *b, uint16_t sig,
 	    const struct dpf_flow_key *key)
 {
-	uint32_t m = sig_match_mask(b, sig);
+	uint32_t m = dpf_sig8_match(b->sig, sig);
 
 	while (m != 0) {
 		unsigned int slot = (unsigned int)__builtin_ctz(m);
 		struct dpf_ft_entry *e = &ft->entries[b->idx[slot]];
 
-		if (likely(key_equal(&e->key, key)))
+		if (likely(dpf_flow_key_same(&e->key, key)))
 			return e;
 		m &= m - 1;
 	}
 	return NULL;
-}
-
-static inline int
-bucket_free_slot(const struct ft_bucket *b)
-{
-	uint32_t m = sig_match_mask(b, 0);
-
-	return m == 0 ? -1 : __builtin_ctz(m);
 }
 
 /*
@@ -198,7 +177,7 @@ make_room(struct dpf_ft *ft, struct ft_bucket *b, uint32_t b_index)
 		uint32_t p = primary_of(ft, e->hash);
 		uint32_t other = p == b_index ? secondary_of(ft, p, b->sig[slot]) : p;
 		struct ft_bucket *ob = &ft->buckets[other];
-		int free_slot = bucket_free_slot(ob);
+		int free_slot = dpf_sig8_free(ob->sig);
 
 		if (free_slot < 0)
 			continue;
@@ -220,10 +199,10 @@ insert(struct dpf_ft *ft, uint32_t p, uint32_t s, uint16_t sig, uint32_t hash,
 
 	if (unlikely(ft->count == ft->room))
 		return NULL;
-	slot = bucket_free_slot(b);
+	slot = dpf_sig8_free(b->sig);
 	if (slot < 0) {
 		b = &ft->buckets[s];
-		slot = bucket_free_slot(b);
+		slot = dpf_sig8_free(b->sig);
 	}
 	if (unlikely(slot < 0)) {
 		b = &ft->buckets[p];
@@ -281,7 +260,7 @@ dpf_ft_lookup_or_insert_burst(struct dpf_ft *ft, const struct dpf_flow_key *keys
 		uint16_t sig = sig_of(hashes[i]);
 		uint32_t p = primary_of(ft, hashes[i]);
 		const struct ft_bucket *prim = &ft->buckets[p];
-		uint32_t m = sig_match_mask(prim, sig);
+		uint32_t m = dpf_sig8_match(prim->sig, sig);
 
 		if (likely(m != 0))
 			prefetch_entry(&ft->entries[prim->idx[__builtin_ctz(m)]]);

@@ -18,14 +18,31 @@
 void
 dpf_connstore_filter_init(struct dpf_connstore_filter *f)
 {
-	memset(f, 0, sizeof(*f));
-	store_span_init(&f->span);
+	store_filter_init(f, sizeof(*f));
 }
 
-const char *const dpf_connstore_filter_words[] = {
-	"since", "until", "proto", "src-node", "src",	 "sport", "dst-node", "dst",
-	"dport", "sent",  "recv",  "flags",    "oldest", "limit", NULL,
-};
+#define STORE_FILTER struct dpf_connstore_filter
+#define WORDS(T, O, S)                                                                             \
+	S("since")                                                                                 \
+	S("until")                                                                                 \
+	T("proto", PROTO, proto)                                                                   \
+	T("src-node", IFACE, src_node)                                                             \
+	T("src", PREFIX, src)                                                                      \
+	T("sport", PORT, sport)                                                                    \
+	T("dst-node", IFACE, dst_node)                                                             \
+	T("dst", PREFIX, dst)                                                                      \
+	T("dport", PORT, dport)                                                                    \
+	O("sent")                                                                                  \
+	O("recv")                                                                                  \
+	O("flags")                                                                                 \
+	S("oldest")                                                                                \
+	S("limit")
+
+const char *const dpf_connstore_filter_words[] = {WORDS(STORE_NAME_TYPED, STORE_NAME, STORE_NAME)
+							  NULL};
+
+static const struct store_word words[] = {WORDS(STORE_ROW_TYPED, STORE_ROW_OWN, STORE_ROW_SPAN)};
+WORDS(STORE_CHECK_TYPED, STORE_CHECK_NONE, STORE_CHECK_NONE)
 
 /* TCP flag bits in the header's order (RFC 9293), Trustgrid's names. */
 static const struct {
@@ -83,30 +100,15 @@ flags_parse(const char *v, uint8_t *bits)
 	return *bits != 0 ? 0 : -EINVAL;
 }
 
-/* One of the kind's own words and its value (the span's are the store's). */
+/* flags, sent, recv: the words of its own. */
 static int
 parse_word(void *filter, const char *w, const char *v, store_lookup_t lookup, void *arg, char *err,
 	   size_t err_len)
 {
 	struct dpf_connstore_filter *f = filter;
-	bool sent = strcmp(w, "sent") == 0;
+	uint64_t *least = strcmp(w, "sent") == 0 ? &f->min_sent : &f->min_recv;
 
-	if (strcmp(w, "src-node") == 0)
-		return store_iface_word(&f->src_node, &f->has_src_node, w, v, lookup, arg, err,
-					err_len);
-	if (strcmp(w, "dst-node") == 0)
-		return store_iface_word(&f->dst_node, &f->has_dst_node, w, v, lookup, arg, err,
-					err_len);
-	if (strcmp(w, "src") == 0)
-		return store_prefix_word(&f->src, &f->has_src, w, v, err, err_len);
-	if (strcmp(w, "dst") == 0)
-		return store_prefix_word(&f->dst, &f->has_dst, w, v, err, err_len);
-	if (strcmp(w, "sport") == 0)
-		return store_port_word(&f->sport, &f->has_sport, w, v, err, err_len);
-	if (strcmp(w, "dport") == 0)
-		return store_port_word(&f->dport, &f->has_dport, w, v, err, err_len);
-	if (strcmp(w, "proto") == 0)
-		return store_proto_word(&f->proto, &f->has_proto, v, err, err_len);
+	(void)lookup, (void)arg;
 	if (strcmp(w, "flags") == 0) {
 		if (flags_parse(v, &f->flags) < 0) {
 			snprintf(err, err_len,
@@ -117,8 +119,7 @@ parse_word(void *filter, const char *w, const char *v, store_lookup_t lookup, vo
 		}
 		return 0;
 	}
-	/* sent, recv: the words left (the store checked it is one of ours). */
-	if (dpf_parse_u64(v, UINT64_MAX / 2, sent ? &f->min_sent : &f->min_recv) < 0) {
+	if (dpf_parse_u64(v, UINT64_MAX / 2, least) < 0) {
 		snprintf(err, err_len, "%s '%s': expected a byte count", w, v);
 		return -EINVAL;
 	}
@@ -213,7 +214,8 @@ row(const void *entry, const struct dpf_iface_meta *ifaces, uint16_t n_ifaces, s
 const struct dpf_store_kind dpf_store_connections = {
 	.entry_size = sizeof(struct dpf_connstore_rec),
 	.times = log_times,
-	.words = dpf_connstore_filter_words,
+	.words = words,
+	.n_words = RTE_DIM(words),
 	.parse_word = parse_word,
 	.match = matches,
 	.columns = columns,

@@ -159,8 +159,7 @@ dpf_store_select(struct dpf_store *s, int argc, char **argv, uint32_t default_li
 {
 	union store_filter f;
 
-	memset(&f, 0, sizeof(f));
-	store_span_init(&f.span);
+	store_filter_init(&f, sizeof(f));
 	f.span.limit = default_limit;
 	if (store_filter_parse(s->kind, &f, argc, argv, lookup_iface, arg, err, err_len) < 0)
 		return -EINVAL;
@@ -269,63 +268,27 @@ word_check(int argc, char **argv, int i, char *err, size_t err_len)
 	return 0;
 }
 
-/* "unknown filter 'w' (the kind's words)" unless w is one of them. */
-static int
+/* The kind's word w, or NULL with "unknown filter 'w' (the kind's words)". */
+static const struct store_word *
 known_word(const struct dpf_store_kind *k, const char *w, char *err, size_t err_len)
 {
 	size_t i, at;
 
-	for (i = 0; k->words[i] != NULL; i++)
-		if (strcmp(k->words[i], w) == 0)
-			return 0;
+	for (i = 0; i < k->n_words; i++)
+		if (strcmp(k->words[i].name, w) == 0)
+			return &k->words[i];
 	at = (size_t)snprintf(err, err_len, "unknown filter '%s' (", w);
-	for (i = 0; k->words[i] != NULL && at < err_len; i++)
+	for (i = 0; i < k->n_words && at < err_len; i++)
 		at += (size_t)snprintf(err + at, err_len - at, "%s%s", i > 0 ? ", " : "",
-				       k->words[i]);
+				       k->words[i].name);
 	if (at < err_len)
 		snprintf(err + at, err_len - at, ")");
-	return -EINVAL;
+	return NULL;
 }
 
-int
-store_filter_parse(const struct dpf_store_kind *k, void *filter, int argc, char **argv,
-		   store_lookup_t lookup, void *arg, char *err, size_t err_len)
-{
-	struct dpf_store_span *span = filter;
-	int i, rc;
-
-	for (i = 0; i < argc; i++) {
-		const char *w = argv[i], *v;
-
-		if (known_word(k, w, err, err_len) < 0 ||
-		    word_check(argc, argv, i, err, err_len) < 0)
-			return -EINVAL;
-		if (strcmp(w, "oldest") == 0) {
-			span->oldest_first = true;
-			continue;
-		}
-		v = argv[++i];
-		if (strcmp(w, "limit") == 0)
-			rc = limit_word(span, v, err, err_len);
-		else if (strcmp(w, "since") == 0 || strcmp(w, "until") == 0)
-			rc = time_word(span, w, v, err, err_len);
-		else
-			rc = k->parse_word(filter, w, v, lookup, arg, err, err_len);
-		if (rc < 0)
-			return -EINVAL;
-	}
-	return 0;
-}
-
-bool
-store_in_prefix(const struct dpf_store_prefix *p, uint8_t family, const uint8_t *addr)
-{
-	return p->family == family && dpf_prefix_match(p->addr, addr, p->len);
-}
-
-int
-store_prefix_word(struct dpf_store_prefix *p, bool *given, const char *w, const char *v, char *err,
-		  size_t err_len)
+static int
+prefix_word(struct dpf_store_prefix *p, bool *given, const char *w, const char *v, char *err,
+	    size_t err_len)
 {
 	/* Host bits may be set: entries inside the prefix match. */
 	if (dpf_cidr_parse(v, p->addr, &p->family, &p->len) < 0) {
@@ -336,15 +299,9 @@ store_prefix_word(struct dpf_store_prefix *p, bool *given, const char *w, const 
 	return 0;
 }
 
-void
-store_span_init(struct dpf_store_span *span)
-{
-	span->until = UINT64_MAX;
-}
-
-int
-store_iface_word(uint16_t *iface, bool *given, const char *w, const char *v, store_lookup_t lookup,
-		 void *arg, char *err, size_t err_len)
+static int
+iface_word(uint16_t *iface, bool *given, const char *w, const char *v, store_lookup_t lookup,
+	   void *arg, char *err, size_t err_len)
 {
 	int idx = lookup != NULL ? lookup(arg, v) : -1;
 	uint64_t n;
@@ -360,9 +317,8 @@ store_iface_word(uint16_t *iface, bool *given, const char *w, const char *v, sto
 	return 0;
 }
 
-int
-store_port_word(uint16_t *port, bool *given, const char *w, const char *v, char *err,
-		size_t err_len)
+static int
+port_word(uint16_t *port, bool *given, const char *w, const char *v, char *err, size_t err_len)
 {
 	uint64_t n;
 
@@ -375,8 +331,8 @@ store_port_word(uint16_t *port, bool *given, const char *w, const char *v, char 
 	return 0;
 }
 
-int
-store_proto_word(uint8_t *proto, bool *given, const char *v, char *err, size_t err_len)
+static int
+proto_word(uint8_t *proto, bool *given, const char *v, char *err, size_t err_len)
 {
 	if (dpf_proto_parse(v, true, proto) < 0) {
 		snprintf(err, err_len,
@@ -386,6 +342,71 @@ store_proto_word(uint8_t *proto, bool *given, const char *v, char *err, size_t e
 	}
 	*given = true;
 	return 0;
+}
+
+/* Word d and its value v into filter. */
+static int
+word_value(const struct dpf_store_kind *k, const struct store_word *d, void *filter, const char *v,
+	   store_lookup_t lookup, void *arg, char *err, size_t err_len)
+{
+	struct dpf_store_span *span = filter;
+	void *field = (char *)filter + d->field;
+	bool *given = (bool *)((char *)filter + d->given);
+
+	switch (d->how) {
+	case STORE_WORD_SPAN:
+		if (strcmp(d->name, "limit") == 0)
+			return limit_word(span, v, err, err_len);
+		return time_word(span, d->name, v, err, err_len); /* since, until */
+	case STORE_WORD_IFACE:
+		return iface_word(field, given, d->name, v, lookup, arg, err, err_len);
+	case STORE_WORD_PREFIX:
+		return prefix_word(field, given, d->name, v, err, err_len);
+	case STORE_WORD_PORT:
+		return port_word(field, given, d->name, v, err, err_len);
+	case STORE_WORD_PROTO:
+		return proto_word(field, given, v, err, err_len);
+	case STORE_WORD_OWN:
+		break;
+	}
+	return k->parse_word(filter, d->name, v, lookup, arg, err, err_len);
+}
+
+int
+store_filter_parse(const struct dpf_store_kind *k, void *filter, int argc, char **argv,
+		   store_lookup_t lookup, void *arg, char *err, size_t err_len)
+{
+	struct dpf_store_span *span = filter;
+	int i;
+
+	for (i = 0; i < argc; i++) {
+		const struct store_word *d = known_word(k, argv[i], err, err_len);
+
+		if (d == NULL || word_check(argc, argv, i, err, err_len) < 0)
+			return -EINVAL;
+		if (strcmp(d->name, "oldest") == 0) {
+			span->oldest_first = true;
+			continue;
+		}
+		if (word_value(k, d, filter, argv[++i], lookup, arg, err, err_len) < 0)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+bool
+store_in_prefix(const struct dpf_store_prefix *p, uint8_t family, const uint8_t *addr)
+{
+	return p->family == family && dpf_prefix_match(p->addr, addr, p->len);
+}
+
+void
+store_filter_init(void *filter, size_t size)
+{
+	struct dpf_store_span *span = filter;
+
+	memset(filter, 0, size);
+	span->until = UINT64_MAX;
 }
 
 /* --------------------------------------------------------------------- CSV */

@@ -16,31 +16,35 @@
 void
 dpf_store_filter_init(struct dpf_store_filter *f)
 {
-	memset(f, 0, sizeof(*f));
-	store_span_init(&f->span);
+	store_filter_init(f, sizeof(*f));
 }
 
-const char *const dpf_store_filter_words[] = {
-	"iface", "src", "dst", "port", "proto", "action", "oldest", "limit", "since", "until", NULL,
-};
+#define STORE_FILTER struct dpf_store_filter
+#define WORDS(T, O, S)                                                                             \
+	T("iface", IFACE, iface)                                                                   \
+	T("src", PREFIX, src)                                                                      \
+	T("dst", PREFIX, dst)                                                                      \
+	T("port", PORT, port)                                                                      \
+	T("proto", PROTO, proto)                                                                   \
+	O("action")                                                                                \
+	S("oldest")                                                                                \
+	S("limit")                                                                                 \
+	S("since")                                                                                 \
+	S("until")
 
+const char *const dpf_store_filter_words[] = {WORDS(STORE_NAME_TYPED, STORE_NAME, STORE_NAME) NULL};
+
+static const struct store_word words[] = {WORDS(STORE_ROW_TYPED, STORE_ROW_OWN, STORE_ROW_SPAN)};
+WORDS(STORE_CHECK_TYPED, STORE_CHECK_NONE, STORE_CHECK_NONE)
+
+/* action: the only word of its own. */
 static int
 parse_word(void *filter, const char *w, const char *v, store_lookup_t lookup, void *arg, char *err,
 	   size_t err_len)
 {
 	struct dpf_store_filter *f = filter;
 
-	if (strcmp(w, "iface") == 0)
-		return store_iface_word(&f->iface, &f->has_iface, w, v, lookup, arg, err, err_len);
-	if (strcmp(w, "src") == 0)
-		return store_prefix_word(&f->src, &f->has_src, w, v, err, err_len);
-	if (strcmp(w, "dst") == 0)
-		return store_prefix_word(&f->dst, &f->has_dst, w, v, err, err_len);
-	if (strcmp(w, "port") == 0)
-		return store_port_word(&f->port, &f->has_port, w, v, err, err_len);
-	if (strcmp(w, "proto") == 0)
-		return store_proto_word(&f->proto, &f->has_proto, v, err, err_len);
-	/* action: the only word left (the store checked it is one of ours). */
+	(void)w, (void)lookup, (void)arg;
 	if (strcasecmp(v, "ACCEPT") == 0)
 		f->action = DPF_ACTION_ACCEPT;
 	else if (strcasecmp(v, "REJECT") == 0)
@@ -145,7 +149,8 @@ const struct dpf_store_kind dpf_store_flows = {
 	.entry_size = sizeof(struct dpf_record),
 	.keep = is_flow,
 	.times = flow_times,
-	.words = dpf_store_filter_words,
+	.words = words,
+	.n_words = RTE_DIM(words),
 	.parse_word = parse_word,
 	.match = matches,
 	.columns = columns,

@@ -27,15 +27,62 @@ struct store_row {
 	char text[STORE_COLUMNS_MAX][DPF_ADDR_TEXT_MAX];
 };
 
+/* How a filter word's value is read: the ring reads the span's words and the
+ * typed ones; the kind's parse_word reads its own. */
+enum store_word_how {
+	STORE_WORD_SPAN,   /* oldest, limit, since, until: struct dpf_store_span */
+	STORE_WORD_IFACE,  /* an interface-id or an index: uint16_t */
+	STORE_WORD_PREFIX, /* an address or CIDR: struct dpf_store_prefix */
+	STORE_WORD_PORT,   /* 0..65535: uint16_t */
+	STORE_WORD_PROTO,  /* a number or a name (dpf_proto_parse): uint8_t */
+	STORE_WORD_OWN,	   /* the kind's: its parse_word */
+};
+
+/* A filter word: how its value is read and, for a typed word, the offsets in
+ * the kind's filter of its field and of the field's has_ flag. */
+struct store_word {
+	const char *name;
+	enum store_word_how how;
+	size_t field, given;
+};
+
+/*
+ * A kind lists its words once, in the order completion and errors show them,
+ * as WORDS(T, O, S): T(name, how, field) a typed word that fills field and
+ * has_##field of STORE_FILTER (the kind defines it), O(name) one of its own,
+ * S(name) one of the span's. The macros below make of that list the kind's
+ * word table (STORE_ROW_*), its public NULL-terminated names (STORE_NAME*)
+ * and the checks of its fields' types (STORE_CHECK_*).
+ */
+#define STORE_ROW_TYPED(name, how, field)                                                          \
+	{name, STORE_WORD_##how, offsetof(STORE_FILTER, field),                                    \
+	 offsetof(STORE_FILTER, has_##field)},
+#define STORE_ROW_OWN(name) {name, STORE_WORD_OWN, 0, 0},
+#define STORE_ROW_SPAN(name) {name, STORE_WORD_SPAN, 0, 0},
+#define STORE_NAME_TYPED(name, how, field) name,
+#define STORE_NAME(name) name,
+/* WORDS(STORE_CHECK_TYPED, STORE_CHECK_NONE, STORE_CHECK_NONE): each typed
+ * word's field is of the type its parser writes, its has_ flag a bool. */
+#define STORE_TYPE_IFACE uint16_t
+#define STORE_TYPE_PREFIX struct dpf_store_prefix
+#define STORE_TYPE_PORT uint16_t
+#define STORE_TYPE_PROTO uint8_t
+#define STORE_CHECK_TYPED(name, how, field)                                                        \
+	_Static_assert(_Generic(((STORE_FILTER *)0)->field, STORE_TYPE_##how : 1, default : 0) &&  \
+			       _Generic(((STORE_FILTER *)0)->has_##field, bool : 1, default : 0),  \
+		       name ": the field is of the type " #how " writes");
+#define STORE_CHECK_NONE(name)
+
 struct dpf_store_kind {
 	size_t entry_size;
 	/* NULL: every entry added is kept. */
 	bool (*keep)(const void *entry);
 	/* The entry's first and last second (Unix), for since/until. */
 	void (*times)(const void *entry, uint64_t *start, uint64_t *end);
-	/* The words of the kind, NULL-terminated, the span's included. */
-	const char *const *words;
-	/* One of the kind's own words w (not the span's) and its value v.
+	/* The words of the kind, the span's included. */
+	const struct store_word *words;
+	size_t n_words;
+	/* One of the kind's own words w (STORE_WORD_OWN) and its value v.
 	 * @return 0, or -EINVAL with a message naming the word */
 	int (*parse_word)(void *filter, const char *w, const char *v, store_lookup_t lookup,
 			  void *arg, char *err, size_t err_len);
@@ -85,25 +132,8 @@ void store_col_time(struct store_row *w, size_t c, uint64_t sec);
 /* Whether family/addr lies in the prefix (a filter's src or dst). */
 bool store_in_prefix(const struct dpf_store_prefix *p, uint8_t family, const uint8_t *addr);
 
-/* A CIDR word (src, dst) into p; sets *given. @return 0, or -EINVAL with a message */
-int store_prefix_word(struct dpf_store_prefix *p, bool *given, const char *w, const char *v,
-		      char *err, size_t err_len);
-
-/* An interface word (iface, src-node, dst-node): an interface-id or an index;
- * sets *given. @return 0, or -EINVAL with a message */
-int store_iface_word(uint16_t *iface, bool *given, const char *w, const char *v,
-		     store_lookup_t lookup, void *arg, char *err, size_t err_len);
-
-/* A port word (port, sport, dport): 0..65535; sets *given.
- * @return 0, or -EINVAL with a message */
-int store_port_word(uint16_t *port, bool *given, const char *w, const char *v, char *err,
-		    size_t err_len);
-
-/* A protocol word: a number or a name (dpf_proto_parse); sets *given.
- * @return 0, or -EINVAL with a message */
-int store_proto_word(uint8_t *proto, bool *given, const char *v, char *err, size_t err_len);
-
-/* What matches everything: all zero but the span's until. */
-void store_span_init(struct dpf_store_span *span);
+/* A filter of size bytes (either kind's) that matches everything, newest
+ * first: all zero but the span's until. */
+void store_filter_init(void *filter, size_t size);
 
 #endif /* DPF_STORE_PRIVATE_H */
