@@ -86,23 +86,30 @@ static const struct field fields_v4[] = {
 static const struct field fields_v6[] = {
 	FLOW_FIELDS(IE_SRC_V6, IE_DST_V6, IE_POST_NAT_SRC_V6, IE_POST_NAT_DST_V6, 16)};
 /*
- * Decapsulated flows (dpf_ipfix_params.tunnels): the flow fields, the
- * tunnel's id where IANA has an element for it, and last the outer
- * addresses as a subTemplateList (RFC 6313) of one record of template
- * OUTER_V4 or OUTER_V6: the outer family need not be the inner one, and the
- * list names its own template, so one data template serves both.
+ * Decapsulated flows (dpf_ipfix_params.tunnels): the outer addresses as a
+ * subTemplateList (RFC 6313) of one record of template OUTER_V4 or OUTER_V6
+ * (the outer family need not be the inner one, and the list names its own
+ * template, so one data template serves both), then the flow fields, then
+ * the tunnel's id where IANA has an element for it.
+ *
+ * The list comes first: a collector that flattens structured data into the
+ * record it nests in (nfdump 1.7 does: it decodes the sub-record's address
+ * elements as if they were the flow's) then takes the flow's own addresses,
+ * which come later, over the outer ones. Template order carries no meaning
+ * in IPFIX (RFC 7011 3.4.1), so a collector that reads the list as RFC 6313
+ * says loses nothing.
  */
 #define V4_FLOW FLOW_FIELDS(IE_SRC_V4, IE_DST_V4, IE_POST_NAT_SRC_V4, IE_POST_NAT_DST_V4, 4)
 #define V6_FLOW FLOW_FIELDS(IE_SRC_V6, IE_DST_V6, IE_POST_NAT_SRC_V6, IE_POST_NAT_DST_V6, 16)
 /* clang-format off */
 #define OUTER_LIST {IE_SUB_TEMPLATE_LIST, VARLEN}
 /* clang-format on */
-static const struct field fields_v4_l2seg[] = {V4_FLOW, {IE_LAYER2_SEGMENT_ID, 8}, OUTER_LIST};
-static const struct field fields_v6_l2seg[] = {V6_FLOW, {IE_LAYER2_SEGMENT_ID, 8}, OUTER_LIST};
-static const struct field fields_v4_gre_key[] = {V4_FLOW, {IE_GRE_KEY, 4}, OUTER_LIST};
-static const struct field fields_v6_gre_key[] = {V6_FLOW, {IE_GRE_KEY, 4}, OUTER_LIST};
-static const struct field fields_v4_tun[] = {V4_FLOW, OUTER_LIST};
-static const struct field fields_v6_tun[] = {V6_FLOW, OUTER_LIST};
+static const struct field fields_v4_l2seg[] = {OUTER_LIST, V4_FLOW, {IE_LAYER2_SEGMENT_ID, 8}};
+static const struct field fields_v6_l2seg[] = {OUTER_LIST, V6_FLOW, {IE_LAYER2_SEGMENT_ID, 8}};
+static const struct field fields_v4_gre_key[] = {OUTER_LIST, V4_FLOW, {IE_GRE_KEY, 4}};
+static const struct field fields_v6_gre_key[] = {OUTER_LIST, V6_FLOW, {IE_GRE_KEY, 4}};
+static const struct field fields_v4_tun[] = {OUTER_LIST, V4_FLOW};
+static const struct field fields_v6_tun[] = {OUTER_LIST, V6_FLOW};
 static const struct field fields_outer_v4[] = {{IE_SRC_V4, 4}, {IE_DST_V4, 4}};
 static const struct field fields_outer_v6[] = {{IE_SRC_V6, 16}, {IE_DST_V6, 16}};
 static const struct field fields_iface[] = {{IE_INGRESS_IF, 4}, {IE_IF_NAME, VARLEN}};
@@ -382,13 +389,13 @@ dpf_ipfix_l2seg(const struct dpf_record *r)
 	return type << 56 | (r->key.tun_id & 0xffffff);
 }
 
-/* What a decapsulated record adds after its flow fields, and its template. */
+/* What a decapsulated record adds around its flow fields, and its template. */
 struct tunnel_part {
 	uint16_t tmpl;
 	uint8_t id_len;	   /* 8: layer2SegmentId, 4: greKey, 0: no id element */
 	uint8_t outer_len; /* outer address length: 4, 16, 0 (none known: an empty list) */
 	uint64_t id;
-	uint32_t len; /* bytes after the flow fields */
+	uint32_t list_len; /* the list, its length byte included: before the flow fields */
 };
 
 static void
@@ -409,21 +416,17 @@ tunnel_part(const struct dpf_record *r, struct tunnel_part *t)
 		t->id_len = 0;
 	}
 	t->outer_len = r->tun.family == 4 ? 4 : r->tun.family == 6 ? 16 : 0;
-	/* The list in the short variable-length form (RFC 7011 7): below 255 bytes. */
-	t->len = t->id_len + 1 + SUB_TEMPLATE_LIST_HDR_LEN + 2u * t->outer_len;
+	/* The short variable-length form (RFC 7011 7): one length byte, below 255. */
+	t->list_len = 1 + SUB_TEMPLATE_LIST_HDR_LEN + 2u * t->outer_len;
 }
 
+/* The outer addresses' list at p. */
 static void
-encode_tunnel(uint8_t *p, const struct dpf_record *r, const struct tunnel_part *t)
+encode_outer_list(uint8_t *p, const struct dpf_record *r, const struct tunnel_part *t)
 {
 	uint8_t alen = t->outer_len;
 
-	if (t->id_len == 8)
-		dpf_store_be64(p, t->id);
-	else if (t->id_len == 4)
-		dpf_store_be32(p, (uint32_t)t->id);
-	p += t->id_len;
-	p[0] = (uint8_t)(SUB_TEMPLATE_LIST_HDR_LEN + 2 * alen);
+	p[0] = (uint8_t)(t->list_len - 1);
 	/*
 	 * allOf (RFC 6313 4.4): the one sub-record, the tunnel's endpoints, is
 	 * a property of the flow. An empty list (no outer addresses known)
@@ -434,6 +437,16 @@ encode_tunnel(uint8_t *p, const struct dpf_record *r, const struct tunnel_part *
 		       alen == 16 ? DPF_IPFIX_TEMPLATE_OUTER_V6 : DPF_IPFIX_TEMPLATE_OUTER_V4);
 	memcpy(p + 4, r->tun.src_addr, alen);
 	memcpy(p + 4 + alen, r->tun.dst_addr, alen);
+}
+
+/* The tunnel's id element at p (nothing when its template has none). */
+static void
+encode_tunnel_id(uint8_t *p, const struct tunnel_part *t)
+{
+	if (t->id_len == 8)
+		dpf_store_be64(p, t->id);
+	else if (t->id_len == 4)
+		dpf_store_be32(p, (uint32_t)t->id);
 }
 
 int
@@ -462,12 +475,13 @@ dpf_ipfix_add_record(struct dpf_ipfix *x, const struct dpf_record *r)
 		tunnel_part(r, &tun);
 		tmpl = tun.tmpl;
 	}
-	p = set_reserve(x, tmpl, rec_len + tun.len);
+	p = set_reserve(x, tmpl, tun.list_len + rec_len + tun.id_len);
 	if (p == NULL)
 		return -ENOBUFS;
-	encode_flow(p, r, alen);
-	if (tun.len != 0)
-		encode_tunnel(p + rec_len, r, &tun);
+	if (tun.list_len != 0)
+		encode_outer_list(p, r, &tun);
+	encode_flow(p + tun.list_len, r, alen);
+	encode_tunnel_id(p + tun.list_len + rec_len, &tun);
 	x->data_records++;
 	x->stats.flow_records++;
 	return 0;
