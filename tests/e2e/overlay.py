@@ -255,6 +255,11 @@ def case_bad_config():
         check(rc != 0 and "bogus" in err, f"--decap vxlan,bogus: exit {rc}: {err[-400:]}")
         rc, out, err = run(EAL1, ["--replay", cap.pcap, "--vxlan-ports", "70000"])
         check(rc != 0 and "70000" in err, f"--vxlan-ports 70000: exit {rc}: {err[-400:]}")
+        # The IPFIX templates of --decap take 756 bytes: a smaller message cannot hold them.
+        rc, out, err = run(EAL1, ["--replay", cap.pcap, "--decap", "all", "--ipfix",
+                                  "udp://127.0.0.1:9", "--ipfix-message-size", "700"])
+        check(rc != 0 and "--ipfix-message-size 700" in err and "756" in err,
+              f"--ipfix-message-size 700 with --decap: exit {rc}: {err[-400:]}")
         for text, word in (("[interface eni-x]\nport = 0\nvni = 16777216\n", "16777216"),
                            ("[interface eni-x]\nport = 0\nvni = ten\n", "ten"),
                            ("[interface eni-x]\nport = 0\ndecap = maybe\n", "maybe")):
