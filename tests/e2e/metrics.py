@@ -103,6 +103,22 @@ def query_at_least(base, expr, want):
                 lambda: (lambda v: v if v is not None and v >= want else None)(query(base, expr)))
 
 
+def scrape_linted(t, mport, done):
+    """At dpflow's prompt (t): wait for the replay's end (the line done),
+    scrape /metrics with curl, check it with promtool; the scrape's text."""
+    t.read_until(r"dpflow> ")
+    t.send("wait\r")
+    t.read_until(done)
+    scrape = subprocess.run(["curl", "-sS", "--fail", f"http://127.0.0.1:{mport}/metrics"],
+                            capture_output=True, text=True, timeout=60)
+    check(scrape.returncode == 0, f"curl: {scrape.stderr}")
+    lint = subprocess.run([PROMTOOL, "check", "metrics"], input=scrape.stdout,
+                          capture_output=True, text=True, timeout=60)
+    check(lint.returncode == 0 and lint.stdout.strip() == "" and
+          lint.stderr.strip() == "", f"promtool: {lint.stdout} {lint.stderr}")
+    return scrape.stdout
+
+
 def case_prometheus():
     """dpflow --metrics scraped by the real Prometheus: the series Prometheus
     stores equal dpflow's exit summary and the model's records; promtool
@@ -114,16 +130,7 @@ def case_prometheus():
         t = Pty(EAL1 + ["--", "--replay", SAMPLE, "--window", "60", "--output",
                         os.path.join(tmp, "o"), "--metrics", f"127.0.0.1:{mport}", "-i"] + META)
         try:
-            t.read_until(r"dpflow> ")
-            t.send("wait\r")
-            t.read_until(r"records: 45")
-            scrape = subprocess.run(["curl", "-sS", "--fail", f"http://127.0.0.1:{mport}/metrics"],
-                                    capture_output=True, text=True, timeout=60)
-            check(scrape.returncode == 0, f"curl: {scrape.stderr}")
-            lint = subprocess.run([PROMTOOL, "check", "metrics"], input=scrape.stdout,
-                                  capture_output=True, text=True, timeout=60)
-            check(lint.returncode == 0 and lint.stdout.strip() == "" and
-                  lint.stderr.strip() == "", f"promtool: {lint.stdout} {lint.stderr}")
+            scrape_linted(t, mport, r"records: 45")
             with prometheus(tmp, f"127.0.0.1:{mport}") as (base, log):
                 up = poll("the dpflow target up", lambda: target_up(base))
                 check(up[0]["labels"]["job"] == "dpflow", f"target: {up}")
@@ -197,18 +204,9 @@ def case_tenant_vni():
                         "60", "--output", os.path.join(tmp, "o"), "--metrics",
                         f"127.0.0.1:{mport}", "-i"] + META)
         try:
-            t.read_until(r"dpflow> ")
-            t.send("wait\r")
-            t.read_until(r"records: \d+")
-            scrape = subprocess.run(["curl", "-sS", "--fail", f"http://127.0.0.1:{mport}/metrics"],
-                                    capture_output=True, text=True, timeout=60)
-            check(scrape.returncode == 0, f"curl: {scrape.stderr}")
-            lint = subprocess.run([PROMTOOL, "check", "metrics"], input=scrape.stdout,
-                                  capture_output=True, text=True, timeout=60)
-            check(lint.returncode == 0 and lint.stdout.strip() == "" and
-                  lint.stderr.strip() == "", f"promtool: {lint.stdout} {lint.stderr}")
+            scrape = scrape_linted(t, mport, r"records: \d+")
             info = re.findall(r'^dpflow_interface_tenant_info\{interface="([^"]+)",port="0",'
-                              r'vni="(\d+)"\} 1$', scrape.stdout, re.M)
+                              r'vni="(\d+)"\} 1$', scrape, re.M)
             check({i: int(v) for i, v in info} == vni, f"tenant_info series: {info} vs {vni}")
             got = {}
             with prometheus(tmp, f"127.0.0.1:{mport}") as (base, log):
