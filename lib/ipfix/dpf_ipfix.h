@@ -29,14 +29,14 @@
  *     postNATDestinationIPv6Address(282) of 16 bytes each
  *   Only with dpf_ipfix_params.tunnels (--decap), for decapsulated records
  *   (key.tun_type set; the flow fields are the inner flow's):
- *   259 / 260 (IPv4 / IPv6 inner) VXLAN and NVGRE: 256 / 257, then
- *     layer2SegmentId(351) 8, then subTemplateList(292) variable length.
- *     layer2SegmentId: the encapsulation type in its most significant byte
- *     (IANA: 0x01 VxLAN, 0x02 NVGRE), the VNI or VSID in its three low bytes.
- *   261 / 262 GRE with a key that is not an NVGRE VSID: 256 / 257, then
- *     greKey(296) 4 (the key), then subTemplateList(292).
+ *   259 / 260 (IPv4 / IPv6 inner) VXLAN and NVGRE: subTemplateList(292)
+ *     variable length, the fields of 256 / 257, layer2SegmentId(351) 8:
+ *     the encapsulation type in its most significant byte (IANA: 0x01
+ *     VxLAN, 0x02 NVGRE), the VNI or VSID in its three low bytes.
+ *   261 / 262 GRE with a key that is not an NVGRE VSID: subTemplateList(292),
+ *     the fields of 256 / 257, greKey(296) 4 (the key).
  *   263 / 264 GENEVE, GRE without a key, IP-in-IP (no IANA element holds a
- *     GENEVE VNI): 256 / 257, then subTemplateList(292).
+ *     GENEVE VNI): subTemplateList(292), the fields of 256 / 257.
  *   265 outer IPv4 (sub-template): sourceIPv4Address(8) 4,
  *     destinationIPv4Address(12) 4
  *   266 outer IPv6 (sub-template): sourceIPv6Address(27) 16,
@@ -48,7 +48,9 @@
  *   (one length byte: 12 or 36). A record without outer addresses (tun.family
  *   0) has an empty list (semantic undefined, 0xff, template 265). No IANA
  *   element names a tunnel's outer addresses: structured data puts the
- *   ordinary address elements in a scope of their own instead.
+ *   ordinary address elements in a scope of their own instead. The list
+ *   comes first: a collector that flattens it into the record (nfdump 1.7)
+ *   then takes the flow's own addresses, which come later, over the outer ones.
  *   258 options template, scope ingressInterface(10) 4, then
  *     interfaceName(82) variable length: the interface-id of each interface
  *     (only with dpf_ipfix_add_iface_template: some collectors, nfdump 1.7
