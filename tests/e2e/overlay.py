@@ -30,10 +30,14 @@ import json
 import os
 import re
 import shutil
+import socket
+import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import e2e  # noqa: E402
@@ -626,8 +630,6 @@ class UdpCollector:
     it), for --ipfix udp://127.0.0.1:PORT."""
 
     def __init__(self):
-        import socket
-        import threading
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
         self.sock.bind(("127.0.0.1", 0))
@@ -638,7 +640,6 @@ class UdpCollector:
         self.thread.start()
 
     def _read(self):
-        import socket
         while self.sock is not None:
             try:
                 self.dgrams.append(self.sock.recv(65535))
@@ -662,7 +663,6 @@ class UdpCollector:
 
 def write_udp_pcap(path, dgrams, dport):
     """The datagrams as a pcap of raw IPv4 / UDP packets (linktype 101)."""
-    import struct
     with open(path, "wb") as f:
         f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 101))
         for i, d in enumerate(dgrams):
@@ -676,7 +676,6 @@ def tshark_ipfix(pcap, port):
     """Every data record tshark's IPFIX (cflow) dissector decodes, as
     (set id, {field: value}); a subTemplateList as field 'list': (semantic,
     template id, [{field: value} of each sub-record])."""
-    import xml.etree.ElementTree as ET
     p = subprocess.run(["tshark", "-r", pcap, "-n", "-d", f"udp.port=={port},cflow", "-T", "pdml"],
                        capture_output=True, text=True, timeout=300)
     check(p.returncode == 0, f"tshark: {p.stderr[-500:]}")
