@@ -232,10 +232,7 @@ struct template_def {
 	size_t n_fields;
 };
 
-/*
- * A set of template records of its own (RFC 7011 3.4.1, 3.4.2.2), closed so
- * that a later call starts its own set instead of growing this one.
- */
+/* Bytes of a set of these template records, its header included. */
 static uint32_t
 template_set_len(const struct template_def *t, size_t n)
 {
@@ -247,6 +244,10 @@ template_set_len(const struct template_def *t, size_t n)
 	return len;
 }
 
+/*
+ * A set of template records of its own (RFC 7011 3.4.1, 3.4.2.2), closed so
+ * that a later call starts its own set instead of growing this one.
+ */
 static int
 add_template_set(struct dpf_ipfix *x, uint16_t set_id, const struct template_def *t, size_t n)
 {
