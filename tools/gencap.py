@@ -125,7 +125,8 @@ overlay
   --decap goes on dpflow's command line). --truth writes per frame what a
   dissector must see (tests/e2e/overlay.py checks it against tshark). The
   expect JSON gains: interface_id on every row; tunnel_type, tunnel_id ('-'
-  for ipip and keyless GRE), tunnel_src, tunnel_dst on decapsulated records
+  for ipip and keyless GRE), tunnel_nvgre (the id is an NVGRE VSID, not a
+  GRE key), tunnel_src, tunnel_dst on decapsulated records
   (bytes = the inner IP length); NODATA rows per interface and window
   (--inner-dir writes each tenant interface's inner packets as a plain
   capture, for tools/connmodel.py); malformed_by_reason, dropped (unmatched)
@@ -448,6 +449,7 @@ class Model:
             "type": "IPv%d" % fam, "log_status": "OK"})
         if ttype:
             rec.update({"tunnel_type": ttype, "tunnel_id": tid.split(":")[-1],
+                        "tunnel_nvgre": tid.startswith("vsid:"),
                         "tunnel_src": str(ipaddress.ip_address(r[6][1])),
                         "tunnel_dst": str(ipaddress.ip_address(r[6][2]))})
         return rec

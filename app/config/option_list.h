@@ -121,7 +121,7 @@
 	O(UINT, "ipfix-domain-id", ipfix_domain_id, 0, UINT32_MAX, "1", "N",                       \
 	  "IPFIX observation domain id")                                                           \
 	O(UINT, "ipfix-message-size", ipfix_message_size, 512, 65535, "1400", "BYTES",             \
-	  "largest IPFIX message (UDP: keep under the path MTU)")                                  \
+	  "largest IPFIX message (UDP: under the path MTU; --decap: 756 at least)")                \
 	O(UINT, "ipfix-template-refresh", ipfix_template_refresh, 1, 86400, "300", "SEC",          \
 	  "resend IPFIX templates over UDP every SEC seconds")                                     \
 	/* ipfix_interface_names: 0 no, 1 yes */                                                   \

@@ -71,10 +71,10 @@ label_value(FILE *f, const char *v)
 	fputc('"', f);
 }
 
-/* Up to two labels: key=value pairs, NULL key for none; b1, b2 hold numbers. */
+/* Up to three labels: key=value pairs, NULL key for none; b1..b3 hold numbers. */
 struct labels {
-	const char *k1, *v1, *k2, *v2;
-	char b1[16], b2[16];
+	const char *k1, *v1, *k2, *v2, *k3, *v3;
+	char b1[16], b2[16], b3[16];
 };
 
 static void
@@ -87,6 +87,10 @@ sample(FILE *f, const struct family *fam, const struct labels *l, uint64_t v)
 		if (l->k2 != NULL) {
 			fprintf(f, ",%s=", l->k2);
 			label_value(f, l->v2);
+		}
+		if (l->k3 != NULL) {
+			fprintf(f, ",%s=", l->k3);
+			label_value(f, l->v3);
 		}
 		fputc('}', f);
 	}
@@ -321,8 +325,26 @@ render_ifaces(FILE *f, const struct dpf_snapshot *s)
 	};
 	const struct items ifaces = {s->iface != NULL ? &s->iface[0].c : NULL, sizeof(s->iface[0]),
 				     s->n_ifaces, iface_label};
+	struct family fam;
+	struct labels l;
+	uint16_t i;
 
 	render_fields(f, s, rows, RTE_DIM(rows), &ifaces);
+	/*
+	 * An info family (value 1) names each tenant interface's tunnel id, so
+	 * that a query sums the interfaces' counters per VNI (doc/configuration.md).
+	 */
+	family_name(&fam, "interface_tenant_info", NULL, false);
+	family_start(f, &fam, "a tenant interface (vni =): its tunnel id in the vni label");
+	for (i = 0; i < s->n_ifaces; i++) {
+		if (!s->iface[i].tenant)
+			continue;
+		iface_label(s, i, &l);
+		l.k3 = "vni";
+		l.v3 = l.b3;
+		snprintf(l.b3, sizeof(l.b3), "%" PRIu32, s->iface[i].vni);
+		sample(f, &fam, &l, 1);
+	}
 }
 
 /* Packets per NAT and ACL rule (numbered as `nat show`, `acl show`). */

@@ -194,6 +194,10 @@ print_rules(const struct sum_out *o, const struct dpf_snapshot *s)
 		}
 	}
 	for (i = 0; i < s->n_ifaces; i++) {
+		/* Always, 0 too: a tenant's tunnel id labels its counters. */
+		if (s->iface[i].tenant)
+			fprintf(f, "interface %s port %u vni: %" PRIu32 "\n", s->iface[i].id,
+				s->iface[i].port, s->iface[i].vni);
 		put_iface(o, &s->iface[i], "logged-packets", s->iface[i].c.packets);
 		put_iface(o, &s->iface[i], "logged-bytes", s->iface[i].c.bytes);
 		put_iface(o, &s->iface[i], "flows", s->iface[i].c.flows);

@@ -130,6 +130,8 @@ take_rules(const struct dpf_ctl *ctl, struct dpf_snapshot *s)
 
 		s->iface[i].id = ifc->meta.interface_id;
 		s->iface[i].port = ifc->port;
+		s->iface[i].tenant = ifc->vni >= 0;
+		s->iface[i].vni = ifc->vni >= 0 ? (uint32_t)ifc->vni : 0;
 		if (ctl->p.dp != NULL)
 			dpf_dataplane_iface_counters(ctl->p.dp, i, &s->iface[i].c);
 	}

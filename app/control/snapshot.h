@@ -56,6 +56,12 @@ struct dpf_snap_iface {
 	const char *id;
 	uint16_t port;
 	struct dpf_iface_counters c; /* logged packets, their bytes, flows */
+	/*
+	 * A tenant interface (`vni =`): its tunnel id. Its counters are then
+	 * its decapsulated traffic, the inner packets and their inner IP bytes.
+	 */
+	bool tenant;
+	uint32_t vni;
 };
 
 enum dpf_snap_part {

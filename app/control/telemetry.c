@@ -231,7 +231,7 @@ render_exporters(struct dpf_ctl *ctl, const struct dpf_snapshot *s, struct rte_t
 	return 0;
 }
 
-/* Per interface: its id, port, logged packets, their bytes, flows. */
+/* Per interface: its id, port, a tenant's vni, logged packets, their bytes, flows. */
 static int
 render_interfaces(struct dpf_ctl *ctl, const struct dpf_snapshot *s, struct rte_tel_data *d)
 {
@@ -244,6 +244,8 @@ render_interfaces(struct dpf_ctl *ctl, const struct dpf_snapshot *s, struct rte_
 			return -ENOMEM;
 		rte_tel_data_add_dict_string(id, "id", s->iface[i].id);
 		add_u64(id, "port", s->iface[i].port);
+		if (s->iface[i].tenant)
+			add_u64(id, "vni", s->iface[i].vni);
 		add_u64(id, "packets", s->iface[i].c.packets);
 		add_u64(id, "bytes", s->iface[i].c.bytes);
 		add_u64(id, "flows", s->iface[i].c.flows);

@@ -478,10 +478,19 @@ dpf_export_ipfix_add(struct dpf_writer *w, const struct dpf_options *o,
 	memset(&p, 0, sizeof(p));
 	p.domain_id = (uint32_t)o->ipfix_domain_id;
 	p.max_msg_len = (uint32_t)o->ipfix_message_size;
-	/* Decapsulated records carry their VNI (layer2SegmentId). */
+	/* Decapsulated records: their tunnel id and outer addresses (dpf_ipfix.h). */
 	dpf_config_decap(o, &decap);
 	p.tunnels = decap.types != 0;
 	ix->enc = dpf_ipfix_create(&p);
+	if (ix->enc == NULL && p.max_msg_len != 0 &&
+	    p.max_msg_len < dpf_ipfix_min_msg_len(p.tunnels)) {
+		DPF_LOG(ERR, output,
+			"--ipfix-message-size %u: with --decap the templates need at least %u "
+			"bytes\n",
+			p.max_msg_len, dpf_ipfix_min_msg_len(p.tunnels));
+		free(ix);
+		return -EINVAL;
+	}
 	if (ix->enc == NULL) {
 		DPF_LOG(ERR, output, "ipfix encoder: %s\n", strerror(rte_errno));
 		free(ix);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_common.h>
 #include <rte_errno.h>
 
 #include "dpf_ipfix.h"
@@ -41,6 +42,8 @@ enum {
 	IE_POST_NAT_SRC_V6 = 281,
 	IE_POST_NAT_DST_V6 = 282,
 	IE_OBSERVATION_TIME_MSEC = 323,
+	IE_GRE_KEY = 296,
+	IE_SUB_TEMPLATE_LIST = 292,
 	IE_LAYER2_SEGMENT_ID = 351,
 };
 
@@ -82,15 +85,39 @@ static const struct field fields_v4[] = {
 	FLOW_FIELDS(IE_SRC_V4, IE_DST_V4, IE_POST_NAT_SRC_V4, IE_POST_NAT_DST_V4, 4)};
 static const struct field fields_v6[] = {
 	FLOW_FIELDS(IE_SRC_V6, IE_DST_V6, IE_POST_NAT_SRC_V6, IE_POST_NAT_DST_V6, 16)};
-static const struct field fields_v4_l2seg[] = {
-	FLOW_FIELDS(IE_SRC_V4, IE_DST_V4, IE_POST_NAT_SRC_V4, IE_POST_NAT_DST_V4, 4),
-	{IE_LAYER2_SEGMENT_ID, 8}};
-static const struct field fields_v6_l2seg[] = {
-	FLOW_FIELDS(IE_SRC_V6, IE_DST_V6, IE_POST_NAT_SRC_V6, IE_POST_NAT_DST_V6, 16),
-	{IE_LAYER2_SEGMENT_ID, 8}};
+/*
+ * Decapsulated flows (dpf_ipfix_params.tunnels): the outer addresses as a
+ * subTemplateList (RFC 6313) of one record of template OUTER_V4 or OUTER_V6
+ * (the outer family need not be the inner one, and the list names its own
+ * template, so one data template serves both), then the flow fields, then
+ * the tunnel's id where IANA has an element for it.
+ *
+ * The list comes first: a collector that flattens structured data into the
+ * record it nests in (nfdump 1.7 does: it decodes the sub-record's address
+ * elements as if they were the flow's) then takes the flow's own addresses,
+ * which come later, over the outer ones. Template order carries no meaning
+ * in IPFIX (RFC 7011 3.4.1), so a collector that reads the list as RFC 6313
+ * says loses nothing.
+ */
+#define V4_FLOW FLOW_FIELDS(IE_SRC_V4, IE_DST_V4, IE_POST_NAT_SRC_V4, IE_POST_NAT_DST_V4, 4)
+#define V6_FLOW FLOW_FIELDS(IE_SRC_V6, IE_DST_V6, IE_POST_NAT_SRC_V6, IE_POST_NAT_DST_V6, 16)
+/* clang-format off */
+#define OUTER_LIST {IE_SUB_TEMPLATE_LIST, VARLEN}
+/* clang-format on */
+static const struct field fields_v4_l2seg[] = {OUTER_LIST, V4_FLOW, {IE_LAYER2_SEGMENT_ID, 8}};
+static const struct field fields_v6_l2seg[] = {OUTER_LIST, V6_FLOW, {IE_LAYER2_SEGMENT_ID, 8}};
+static const struct field fields_v4_gre_key[] = {OUTER_LIST, V4_FLOW, {IE_GRE_KEY, 4}};
+static const struct field fields_v6_gre_key[] = {OUTER_LIST, V6_FLOW, {IE_GRE_KEY, 4}};
+static const struct field fields_v4_tun[] = {OUTER_LIST, V4_FLOW};
+static const struct field fields_v6_tun[] = {OUTER_LIST, V6_FLOW};
+static const struct field fields_outer_v4[] = {{IE_SRC_V4, 4}, {IE_DST_V4, 4}};
+static const struct field fields_outer_v6[] = {{IE_SRC_V6, 16}, {IE_DST_V6, 16}};
 static const struct field fields_iface[] = {{IE_INGRESS_IF, 4}, {IE_IF_NAME, VARLEN}};
-#define L2SEG_LEN 8
 #define IFACE_SCOPE_FIELDS 1
+/* RFC 6313 4.5.2: semantic (1 byte) and template id (2) before the records. */
+#define SUB_TEMPLATE_LIST_HDR_LEN 3
+#define SEMANTIC_UNDEFINED 0xff
+#define SEMANTIC_ALL_OF 0x03
 
 #define N_FIELDS(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -140,7 +167,8 @@ dpf_ipfix_create(const struct dpf_ipfix_params *p)
 	if (p == NULL)
 		return dpf_null_errno(EINVAL);
 	max_len = p->max_msg_len != 0 ? p->max_msg_len : DPF_IPFIX_MSG_LEN_DEFAULT;
-	if (max_len < DPF_IPFIX_MSG_LEN_MIN || max_len > DPF_IPFIX_MSG_LEN_MAX)
+	/* The templates go in one set: a message must hold them all. */
+	if (max_len < dpf_ipfix_min_msg_len(p->tunnels) || max_len > DPF_IPFIX_MSG_LEN_MAX)
 		return dpf_null_errno(EINVAL);
 	x = calloc(1, sizeof(*x) + max_len);
 	if (x == NULL)
@@ -204,6 +232,18 @@ struct template_def {
 	size_t n_fields;
 };
 
+/* Bytes of a set of these template records, its header included. */
+static uint32_t
+template_set_len(const struct template_def *t, size_t n)
+{
+	uint32_t len = SET_HDR_LEN;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		len += (t[i].scope_fields != 0 ? 6 : 4) + 4 * (uint32_t)t[i].n_fields;
+	return len;
+}
+
 /*
  * A set of template records of its own (RFC 7011 3.4.1, 3.4.2.2), closed so
  * that a later call starts its own set instead of growing this one.
@@ -211,15 +251,12 @@ struct template_def {
 static int
 add_template_set(struct dpf_ipfix *x, uint16_t set_id, const struct template_def *t, size_t n)
 {
-	uint32_t len = 0;
 	uint8_t *p;
 	size_t i;
 
 	if (x == NULL)
 		return -EINVAL;
-	for (i = 0; i < n; i++)
-		len += (t[i].scope_fields != 0 ? 6 : 4) + 4 * (uint32_t)t[i].n_fields;
-	p = set_reserve(x, set_id, len);
+	p = set_reserve(x, set_id, template_set_len(t, n) - SET_HDR_LEN);
 	if (p == NULL)
 		return -ENOBUFS;
 	for (i = 0; i < n; i++) {
@@ -237,19 +274,41 @@ add_template_set(struct dpf_ipfix *x, uint16_t set_id, const struct template_def
 	return 0;
 }
 
+/* Every flow template; the first N_PLAIN_TEMPLATES without tunnels. */
+static const struct template_def flow_templates[] = {
+	{DPF_IPFIX_TEMPLATE_V4, 0, fields_v4, N_FIELDS(fields_v4)},
+	{DPF_IPFIX_TEMPLATE_V6, 0, fields_v6, N_FIELDS(fields_v6)},
+	{DPF_IPFIX_TEMPLATE_OUTER_V4, 0, fields_outer_v4, N_FIELDS(fields_outer_v4)},
+	{DPF_IPFIX_TEMPLATE_OUTER_V6, 0, fields_outer_v6, N_FIELDS(fields_outer_v6)},
+	{DPF_IPFIX_TEMPLATE_V4_L2SEG, 0, fields_v4_l2seg, N_FIELDS(fields_v4_l2seg)},
+	{DPF_IPFIX_TEMPLATE_V6_L2SEG, 0, fields_v6_l2seg, N_FIELDS(fields_v6_l2seg)},
+	{DPF_IPFIX_TEMPLATE_V4_GRE_KEY, 0, fields_v4_gre_key, N_FIELDS(fields_v4_gre_key)},
+	{DPF_IPFIX_TEMPLATE_V6_GRE_KEY, 0, fields_v6_gre_key, N_FIELDS(fields_v6_gre_key)},
+	{DPF_IPFIX_TEMPLATE_V4_TUNNEL, 0, fields_v4_tun, N_FIELDS(fields_v4_tun)},
+	{DPF_IPFIX_TEMPLATE_V6_TUNNEL, 0, fields_v6_tun, N_FIELDS(fields_v6_tun)},
+};
+#define N_PLAIN_TEMPLATES 2
+
+static size_t
+n_flow_templates(bool tunnels)
+{
+	return tunnels ? N_FIELDS(flow_templates) : N_PLAIN_TEMPLATES;
+}
+
+uint32_t
+dpf_ipfix_min_msg_len(bool tunnels)
+{
+	uint32_t len = MSG_HDR_LEN + template_set_len(flow_templates, n_flow_templates(tunnels));
+
+	return RTE_MAX(len, (uint32_t)DPF_IPFIX_MSG_LEN_MIN);
+}
+
 int
 dpf_ipfix_add_templates(struct dpf_ipfix *x)
 {
-	static const struct template_def t[] = {
-		{DPF_IPFIX_TEMPLATE_V4, 0, fields_v4, N_FIELDS(fields_v4)},
-		{DPF_IPFIX_TEMPLATE_V6, 0, fields_v6, N_FIELDS(fields_v6)},
-		{DPF_IPFIX_TEMPLATE_V4_L2SEG, 0, fields_v4_l2seg, N_FIELDS(fields_v4_l2seg)},
-		{DPF_IPFIX_TEMPLATE_V6_L2SEG, 0, fields_v6_l2seg, N_FIELDS(fields_v6_l2seg)},
-	};
-
 	if (x == NULL)
 		return -EINVAL;
-	return add_template_set(x, SET_ID_TEMPLATE, t, x->tunnels ? N_FIELDS(t) : 2);
+	return add_template_set(x, SET_ID_TEMPLATE, flow_templates, n_flow_templates(x->tunnels));
 }
 
 int
@@ -331,10 +390,70 @@ dpf_ipfix_l2seg(const struct dpf_record *r)
 	return type << 56 | (r->key.tun_id & 0xffffff);
 }
 
+/* What a decapsulated record adds around its flow fields, and its template. */
+struct tunnel_part {
+	uint16_t tmpl;
+	uint8_t id_len;	   /* 8: layer2SegmentId, 4: greKey, 0: no id element */
+	uint8_t outer_len; /* outer address length: 4, 16, 0 (none known: an empty list) */
+	uint64_t id;
+	uint32_t list_len; /* the list, its length byte included: before the flow fields */
+};
+
+static void
+tunnel_part(const struct dpf_record *r, struct tunnel_part *t)
+{
+	bool v6 = r->key.family == 6;
+
+	t->id = dpf_ipfix_l2seg(r);
+	if (t->id != 0) {
+		t->tmpl = v6 ? DPF_IPFIX_TEMPLATE_V6_L2SEG : DPF_IPFIX_TEMPLATE_V4_L2SEG;
+		t->id_len = 8;
+	} else if (r->key.tun_type == DPF_TUN_GRE && r->key.tun_has_id == DPF_PKT_TUN_ID) {
+		t->tmpl = v6 ? DPF_IPFIX_TEMPLATE_V6_GRE_KEY : DPF_IPFIX_TEMPLATE_V4_GRE_KEY;
+		t->id_len = 4;
+		t->id = r->key.tun_id;
+	} else {
+		t->tmpl = v6 ? DPF_IPFIX_TEMPLATE_V6_TUNNEL : DPF_IPFIX_TEMPLATE_V4_TUNNEL;
+		t->id_len = 0;
+	}
+	t->outer_len = r->tun.family == 4 ? 4 : r->tun.family == 6 ? 16 : 0;
+	/* The short variable-length form (RFC 7011 7): one length byte, below 255. */
+	t->list_len = 1 + SUB_TEMPLATE_LIST_HDR_LEN + 2u * t->outer_len;
+}
+
+/* The outer addresses' list at p. */
+static void
+encode_outer_list(uint8_t *p, const struct dpf_record *r, const struct tunnel_part *t)
+{
+	uint8_t alen = t->outer_len;
+
+	p[0] = (uint8_t)(t->list_len - 1);
+	/*
+	 * allOf (RFC 6313 4.4): the one sub-record, the tunnel's endpoints, is
+	 * a property of the flow. An empty list (no outer addresses known)
+	 * states nothing: undefined.
+	 */
+	p[1] = alen != 0 ? SEMANTIC_ALL_OF : SEMANTIC_UNDEFINED;
+	dpf_store_be16(p + 2,
+		       alen == 16 ? DPF_IPFIX_TEMPLATE_OUTER_V6 : DPF_IPFIX_TEMPLATE_OUTER_V4);
+	memcpy(p + 4, r->tun.src_addr, alen);
+	memcpy(p + 4 + alen, r->tun.dst_addr, alen);
+}
+
+/* The tunnel's id element at p (nothing when its template has none). */
+static void
+encode_tunnel_id(uint8_t *p, const struct tunnel_part *t)
+{
+	if (t->id_len == 8)
+		dpf_store_be64(p, t->id);
+	else if (t->id_len == 4)
+		dpf_store_be32(p, (uint32_t)t->id);
+}
+
 int
 dpf_ipfix_add_record(struct dpf_ipfix *x, const struct dpf_record *r)
 {
-	uint64_t l2seg;
+	struct tunnel_part tun = {0};
 	uint16_t tmpl;
 	uint32_t rec_len;
 	size_t alen;
@@ -353,17 +472,17 @@ dpf_ipfix_add_record(struct dpf_ipfix *x, const struct dpf_record *r)
 	} else {
 		return -EINVAL;
 	}
-	l2seg = x->tunnels ? dpf_ipfix_l2seg(r) : 0;
-	if (l2seg != 0) {
-		tmpl = r->key.family == 4 ? DPF_IPFIX_TEMPLATE_V4_L2SEG : DPF_IPFIX_TEMPLATE_V6_L2SEG;
-		rec_len += L2SEG_LEN;
+	if (x->tunnels && r->key.tun_type != DPF_TUN_NONE) {
+		tunnel_part(r, &tun);
+		tmpl = tun.tmpl;
 	}
-	p = set_reserve(x, tmpl, rec_len);
+	p = set_reserve(x, tmpl, tun.list_len + rec_len + tun.id_len);
 	if (p == NULL)
 		return -ENOBUFS;
-	encode_flow(p, r, alen);
-	if (l2seg != 0)
-		dpf_store_be64(p + rec_len - L2SEG_LEN, l2seg);
+	if (tun.list_len != 0)
+		encode_outer_list(p, r, &tun);
+	encode_flow(p + tun.list_len, r, alen);
+	encode_tunnel_id(p + tun.list_len + rec_len, &tun);
 	x->data_records++;
 	x->stats.flow_records++;
 	return 0;

@@ -27,14 +27,30 @@
  *   257 IPv6 flows (129 bytes): the same with sourceIPv6Address(27),
  *     destinationIPv6Address(28), postNATSourceIPv6Address(281),
  *     postNATDestinationIPv6Address(282) of 16 bytes each
- *   259 IPv4 and 260 IPv6 flows of an overlay (89 and 137 bytes; only with
- *     dpf_ipfix_params.tunnels): 256 / 257 then layer2SegmentId(351) 8,
- *     for records decapsulated from VXLAN or NVGRE, the encapsulations the
- *     IANA definition of layer2SegmentId names (its most significant byte:
- *     0x01 VxLAN, 0x02 NVGRE; its three low bytes: the VNI or VSID). Other
- *     tunnels (GENEVE, GRE, IP-in-IP) have no type there: their records use
- *     256 / 257 and carry no tunnel element. No IANA element holds a
- *     tunnel's outer addresses: they are not exported.
+ *   Only with dpf_ipfix_params.tunnels (--decap), for decapsulated records
+ *   (key.tun_type set; the flow fields are the inner flow's):
+ *   259 / 260 (IPv4 / IPv6 inner) VXLAN and NVGRE: subTemplateList(292)
+ *     variable length, the fields of 256 / 257, layer2SegmentId(351) 8:
+ *     the encapsulation type in its most significant byte (IANA: 0x01
+ *     VxLAN, 0x02 NVGRE), the VNI or VSID in its three low bytes.
+ *   261 / 262 GRE with a key that is not an NVGRE VSID: subTemplateList(292),
+ *     the fields of 256 / 257, greKey(296) 4 (the key).
+ *   263 / 264 GENEVE, GRE without a key, IP-in-IP (no IANA element holds a
+ *     GENEVE VNI): subTemplateList(292), the fields of 256 / 257.
+ *   265 outer IPv4 (sub-template): sourceIPv4Address(8) 4,
+ *     destinationIPv4Address(12) 4
+ *   266 outer IPv6 (sub-template): sourceIPv6Address(27) 16,
+ *     destinationIPv6Address(28) 16
+ *   The subTemplateList (RFC 6313 4.5.2) holds the tunnel's outer
+ *   addresses (record.tun: those of the flow's earliest packet) as one
+ *   record of 265 or 266, whichever is the outer family: semantic allOf
+ *   (0x03), the template id, the record; in the short variable-length form
+ *   (one length byte: 12 or 36). A record without outer addresses (tun.family
+ *   0) has an empty list (semantic undefined, 0xff, template 265). No IANA
+ *   element names a tunnel's outer addresses: structured data puts the
+ *   ordinary address elements in a scope of their own instead. The list
+ *   comes first: a collector that flattens it into the record (nfdump 1.7)
+ *   then takes the flow's own addresses, which come later, over the outer ones.
  *   258 options template, scope ingressInterface(10) 4, then
  *     interfaceName(82) variable length: the interface-id of each interface
  *     (only with dpf_ipfix_add_iface_template: some collectors, nfdump 1.7
@@ -79,6 +95,12 @@
 #define DPF_IPFIX_TEMPLATE_IFACE 258
 #define DPF_IPFIX_TEMPLATE_V4_L2SEG 259
 #define DPF_IPFIX_TEMPLATE_V6_L2SEG 260
+#define DPF_IPFIX_TEMPLATE_V4_GRE_KEY 261
+#define DPF_IPFIX_TEMPLATE_V6_GRE_KEY 262
+#define DPF_IPFIX_TEMPLATE_V4_TUNNEL 263
+#define DPF_IPFIX_TEMPLATE_V6_TUNNEL 264
+#define DPF_IPFIX_TEMPLATE_OUTER_V4 265
+#define DPF_IPFIX_TEMPLATE_OUTER_V6 266
 #define DPF_IPFIX_RECORD_V4_LEN 81
 #define DPF_IPFIX_RECORD_V6_LEN 129
 #define DPF_IPFIX_FWD_FORWARDED 64	/**< forwardingStatus: forwarded, unknown reason */
@@ -98,12 +120,18 @@ struct dpf_ipfix_params {
 	uint32_t domain_id; /**< Observation Domain ID of every message */
 	/**
 	 * Largest message in bytes, header included; 0 = 1400.
-	 * DPF_IPFIX_MSG_LEN_MIN..DPF_IPFIX_MSG_LEN_MAX.
+	 * dpf_ipfix_min_msg_len(tunnels)..DPF_IPFIX_MSG_LEN_MAX.
 	 */
 	uint32_t max_msg_len;
-	/** Also announce and use the overlay templates 259 / 260 (--decap). */
+	/** Also announce and use the overlay templates 259..266 (--decap). */
 	bool tunnels;
 };
+
+/**
+ * The smallest max_msg_len: DPF_IPFIX_MSG_LEN_MIN, or with tunnels what the
+ * header and the one set of every template take (756 bytes).
+ */
+uint32_t dpf_ipfix_min_msg_len(bool tunnels);
 
 /* layer2SegmentId's encapsulation types (IANA IPFIX registry, element 351). */
 #define DPF_IPFIX_L2SEG_VXLAN 0x01
@@ -127,7 +155,7 @@ struct dpf_ipfix;
 /**
  * Create an encoder.
  * @return handle, or NULL with rte_errno = EINVAL (NULL p, max_msg_len out of
- *         range) or ENOMEM
+ *         range: below dpf_ipfix_min_msg_len()) or ENOMEM
  */
 struct dpf_ipfix *dpf_ipfix_create(const struct dpf_ipfix_params *p);
 
@@ -135,8 +163,8 @@ struct dpf_ipfix *dpf_ipfix_create(const struct dpf_ipfix_params *p);
 void dpf_ipfix_free(struct dpf_ipfix *x);
 
 /**
- * Add the flow templates (IPv4 256, IPv6 257) to the open message, in one
- * Template Set.
+ * Add the flow templates (IPv4 256, IPv6 257; with tunnels 259..266 too) to
+ * the open message, in one Template Set.
  * @return 0, -EINVAL (NULL x), -ENOBUFS (no room in the open message: take
  *         it and add again)
  */

@@ -10,6 +10,7 @@ Usage: metrics.py CASE     Environment as for e2e.py.
 import contextlib
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -102,6 +103,22 @@ def query_at_least(base, expr, want):
                 lambda: (lambda v: v if v is not None and v >= want else None)(query(base, expr)))
 
 
+def scrape_linted(t, mport, done):
+    """At dpflow's prompt (t): wait for the replay's end (the line done),
+    scrape /metrics with curl, check it with promtool; the scrape's text."""
+    t.read_until(r"dpflow> ")
+    t.send("wait\r")
+    t.read_until(done)
+    scrape = subprocess.run(["curl", "-sS", "--fail", f"http://127.0.0.1:{mport}/metrics"],
+                            capture_output=True, text=True, timeout=60)
+    check(scrape.returncode == 0, f"curl: {scrape.stderr}")
+    lint = subprocess.run([PROMTOOL, "check", "metrics"], input=scrape.stdout,
+                          capture_output=True, text=True, timeout=60)
+    check(lint.returncode == 0 and lint.stdout.strip() == "" and
+          lint.stderr.strip() == "", f"promtool: {lint.stdout} {lint.stderr}")
+    return scrape.stdout
+
+
 def case_prometheus():
     """dpflow --metrics scraped by the real Prometheus: the series Prometheus
     stores equal dpflow's exit summary and the model's records; promtool
@@ -113,16 +130,7 @@ def case_prometheus():
         t = Pty(EAL1 + ["--", "--replay", SAMPLE, "--window", "60", "--output",
                         os.path.join(tmp, "o"), "--metrics", f"127.0.0.1:{mport}", "-i"] + META)
         try:
-            t.read_until(r"dpflow> ")
-            t.send("wait\r")
-            t.read_until(r"records: 45")
-            scrape = subprocess.run(["curl", "-sS", "--fail", f"http://127.0.0.1:{mport}/metrics"],
-                                    capture_output=True, text=True, timeout=60)
-            check(scrape.returncode == 0, f"curl: {scrape.stderr}")
-            lint = subprocess.run([PROMTOOL, "check", "metrics"], input=scrape.stdout,
-                                  capture_output=True, text=True, timeout=60)
-            check(lint.returncode == 0 and lint.stdout.strip() == "" and
-                  lint.stderr.strip() == "", f"promtool: {lint.stdout} {lint.stderr}")
+            scrape_linted(t, mport, r"records: 45")
             with prometheus(tmp, f"127.0.0.1:{mport}") as (base, log):
                 up = poll("the dpflow target up", lambda: target_up(base))
                 check(up[0]["labels"]["job"] == "dpflow", f"target: {up}")
@@ -155,6 +163,71 @@ def case_prometheus():
           got["iface_bytes"] == sum(int(r[9]) for r in ok) and got["iface_flows"] == len(ok),
           f"per interface: {got} vs the model's records")
     check(got["ok"] == 1, f"dpflow_conservation_ok: {got['ok']}")
+
+
+def tenant_vnis(conf):
+    """interface-id -> vni of the config's tenant sections."""
+    vni, iface = {}, None
+    for line in open(conf):
+        m = re.match(r"\[interface (\S+)\]", line)
+        if m:
+            iface = m.group(1)
+        m = re.match(r"vni = (\d+)", line)
+        if m and iface:
+            vni[iface] = int(m.group(1))
+    return vni
+
+
+def case_tenant_vni():
+    """--decap: per-VNI traffic from the metrics. Each tenant interface has a
+    dpflow_interface_tenant_info series naming its vni; Prometheus's join of
+    the interfaces' counters with it (the query doc/configuration.md gives)
+    sums each VNI's packets and bytes as tools/gencap.py overlay's model does
+    (its records, by their tenant interface's vni); the exit summary has a
+    vni line per tenant interface; promtool finds no problem in a scrape."""
+    need_prometheus()
+    mport = free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        pcap, model, conf = (os.path.join(tmp, n) for n in ("o.pcap", "o.json", "o.conf"))
+        subprocess.run([sys.executable, e2e.GENCAP, "overlay", pcap, "--expect", model,
+                        "--config", conf, "--decap", "all", "--seed", "7"], check=True,
+                       capture_output=True)
+        vni = tenant_vnis(conf)
+        want = {v: (0, 0) for v in vni.values()}     # an idle tenant counts 0
+        for r in json.load(open(model))["records"]:
+            if r["log_status"] == "OK" and r["interface_id"] in vni:
+                p, b = want.get(vni[r["interface_id"]], (0, 0))
+                want[vni[r["interface_id"]]] = (p + r["packets"], b + r["bytes"])
+        check(sum(1 for p, b in want.values() if p > 0) >= 5 and want[0][0] > 0,
+              f"the model's VNIs: {want}")
+        t = Pty(EAL1 + ["--", "--config", conf, "--decap", "all", "--replay", pcap, "--window",
+                        "60", "--output", os.path.join(tmp, "o"), "--metrics",
+                        f"127.0.0.1:{mport}", "-i"] + META)
+        try:
+            scrape = scrape_linted(t, mport, r"records: \d+")
+            info = re.findall(r'^dpflow_interface_tenant_info\{interface="([^"]+)",port="0",'
+                              r'vni="(\d+)"\} 1$', scrape, re.M)
+            check({i: int(v) for i, v in info} == vni, f"tenant_info series: {info} vs {vni}")
+            got = {}
+            with prometheus(tmp, f"127.0.0.1:{mport}") as (base, log):
+                poll("the dpflow target up", lambda: target_up(base))
+                for what in ("packets", "bytes"):
+                    expr = (f"sum by (vni) (dpflow_interface_{what}_total * on(interface, port) "
+                            "group_left(vni) dpflow_interface_tenant_info)")
+                    total = sum(v[what == "bytes"] for v in want.values())
+                    query_at_least(base, f"sum({expr})", total)
+                    r = http_json(base + "/api/v1/query?" + urllib.parse.urlencode(
+                        {"query": expr}))["data"]["result"]
+                    got[what] = {int(x["metric"]["vni"]): int(float(x["value"][1])) for x in r}
+        finally:
+            t.send("quit\r")
+            rc, err = t.close()
+    check(rc == 0, f"exit {rc}: {err[-1000:]}")
+    for what, k in (("packets", 0), ("bytes", 1)):
+        check(got[what] == {v: n[k] for v, n in want.items()},
+              f"per-VNI {what}: Prometheus {got[what]}, the model {want}")
+    summary = dict(re.findall(r"^interface (\S+) port 0 vni: (\d+)$", err, re.M))
+    check({i: int(v) for i, v in summary.items()} == vni, f"summary vni lines: {summary}")
 
 
 def case_bad_option():

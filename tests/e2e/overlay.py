@@ -17,7 +17,8 @@ random_rxq (3000 random conversations), decap_none, decap_subset,
 vxlan_ports, unmatched_drop (the model's variants), default_format
 (check-records), bad_config, acl_inner, nat_inner (verdicts and NAT views
 on the inner flow), ibm_inner (connection records against
-tools/connmodel.py), doc_example (doc/records.md's VXLAN example), and the
+tools/connmodel.py), doc_example (doc/records.md's VXLAN example),
+ipfix_tshark (--ipfix records against the model, read by tshark), and the
 live lab: live_vxlan, live_vxlan_2q (kernel VXLAN devices between
 namespaces, tcpdump as the reference; root and network namespaces needed,
 exit 77 without them).
@@ -29,10 +30,14 @@ import json
 import os
 import re
 import shutil
+import socket
+import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import e2e  # noqa: E402
@@ -116,6 +121,17 @@ def check_counters(cap, err, what):
     want_unmatched = m["dropped"].get("unmatched", 0)
     check(int(c.get("total unmatched", 0)) == want_unmatched,
           f"{what}: unmatched {c.get('total unmatched')} != model {want_unmatched}")
+    # Per interface (a tenant's: its VNI's decapsulated packets and inner bytes)
+    per_iface = collections.Counter()
+    for r in m["records"]:
+        if r["log_status"] == "OK":
+            per_iface[(r["interface_id"], "logged-packets")] += r["packets"]
+            per_iface[(r["interface_id"], "logged-bytes")] += r["bytes"]
+    got_iface = {(i, n): int(v) for i, n, v in
+                 re.findall(r"^interface (\S+) port \d+ (logged-packets|logged-bytes): (\d+)$",
+                            err, re.M) if int(v) != 0}
+    check(got_iface == dict(per_iface),
+          f"{what}: per-interface counters {got_iface} != model {dict(per_iface)}")
     # tunnel-TYPE-packets / -bytes: logged as the inner flow; tunnel-unmatched
     for name in ["tunnel-unmatched"] + [f"tunnel-{t}-{u}" for t in ("vxlan", "geneve", "gre",
                                                                     "ipip")
@@ -243,6 +259,11 @@ def case_bad_config():
         check(rc != 0 and "bogus" in err, f"--decap vxlan,bogus: exit {rc}: {err[-400:]}")
         rc, out, err = run(EAL1, ["--replay", cap.pcap, "--vxlan-ports", "70000"])
         check(rc != 0 and "70000" in err, f"--vxlan-ports 70000: exit {rc}: {err[-400:]}")
+        # The IPFIX templates of --decap take 756 bytes: a smaller message cannot hold them.
+        rc, out, err = run(EAL1, ["--replay", cap.pcap, "--decap", "all", "--ipfix",
+                                  "udp://127.0.0.1:9", "--ipfix-message-size", "700"])
+        check(rc != 0 and "--ipfix-message-size 700" in err and "756" in err,
+              f"--ipfix-message-size 700 with --decap: exit {rc}: {err[-400:]}")
         for text, word in (("[interface eni-x]\nport = 0\nvni = 16777216\n", "16777216"),
                            ("[interface eni-x]\nport = 0\nvni = ten\n", "ten"),
                            ("[interface eni-x]\nport = 0\ndecap = maybe\n", "maybe")):
@@ -600,6 +621,179 @@ def case_doc_example():
         want = keep(cap.want(DOC_FMT).splitlines())
         check(sorted(block) == sorted(want), "doc/records.md's overlay example is not the "
               "model's: " + diff_text("\n".join(sorted(want)), "\n".join(sorted(block))))
+
+
+# ---------------------------------------------------- IPFIX with --decap
+
+class UdpCollector:
+    """A UDP socket on the loopback keeping every datagram (a thread reads
+    it), for --ipfix udp://127.0.0.1:PORT."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.dgrams, self.idle = [], 0
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self):
+        while self.sock is not None:
+            try:
+                self.dgrams.append(self.sock.recv(65535))
+                self.idle = 0
+            except socket.timeout:
+                self.idle += 1
+            except OSError:
+                return
+
+    def close(self):
+        """Once dpflow has exited: wait for a quiet second, then stop."""
+        deadline = time.time() + 30
+        self.idle = 0
+        while self.idle < 5 and time.time() < deadline:
+            time.sleep(0.1)
+        sock, self.sock = self.sock, None
+        self.thread.join(timeout=5)
+        sock.close()
+        return self.dgrams
+
+
+def write_udp_pcap(path, dgrams, dport):
+    """The datagrams as a pcap of raw IPv4 / UDP packets (linktype 101)."""
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 101))
+        for i, d in enumerate(dgrams):
+            udp = struct.pack("!HHHH", 40000, dport, 8 + len(d), 0) + d
+            ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), i & 0xffff, 0, 64, 17, 0,
+                             bytes([127, 0, 0, 1]), bytes([127, 0, 0, 1])) + udp
+            f.write(struct.pack("<IIII", 1700000000 + i, 0, len(ip), len(ip)) + ip)
+
+
+def tshark_ipfix(pcap, port):
+    """Every data record tshark's IPFIX (cflow) dissector decodes, as
+    (set id, {field: value}); a subTemplateList as field 'list': (semantic,
+    template id, [{field: value} of each sub-record])."""
+    p = subprocess.run(["tshark", "-r", pcap, "-n", "-d", f"udp.port=={port},cflow", "-T", "pdml"],
+                       capture_output=True, text=True, timeout=300)
+    check(p.returncode == 0, f"tshark: {p.stderr[-500:]}")
+    check("_ws.malformed" not in p.stdout and "_ws.expert" not in p.stdout,
+          "tshark finds the IPFIX messages malformed")
+
+    def fields(el):
+        out = {}
+        for c in el:
+            name = c.get("name")
+            if name == "cflow.timedelta":
+                for t in c:
+                    out.setdefault(t.get("name"), int(t.get("value")[:8], 16))
+            elif name == "cflow.subtemplate_list":
+                items = [fields(i) for i in c if i.get("show", "").startswith("List Item")]
+                sem = [int(i.get("show")) for i in c if i.get("name") == "cflow.subtemplate_semantic"]
+                tid = [int(i.get("show")) for i in c if i.get("name") == "cflow.subtemplate_id"]
+                out["list"] = (sem[0], tid[0], items)
+            elif name:
+                out[name] = c.get("show")
+        return out
+
+    recs, set_id = [], None
+    for proto in ET.fromstring(p.stdout).iter("proto"):
+        if proto.get("name") != "cflow":
+            continue
+        for el in proto.iter("field"):
+            if el.get("name") == "cflow.flowset_id":
+                set_id = int(el.get("show"))
+            elif el.get("name") == "" and el.get("show", "").startswith("Flow "):
+                recs.append((set_id, fields(el)))
+    return recs
+
+
+def ipfix_want(r):
+    """What the IPFIX record of a model record holds (dpf_ipfix.h, doc/scale-out.md)."""
+    v6 = r["type"] == "IPv6"
+    key = (r["interface_id"], r["srcaddr"], r["dstaddr"], r["srcport"], r["dstport"],
+           r["protocol"], r["packets"], r["bytes"], r["start"], r["end"])
+    if "tunnel_type" not in r:
+        return key + (257 if v6 else 256, None, None, None)
+    t, tid = r["tunnel_type"], r["tunnel_id"]
+    if t == "vxlan" or (t == "gre" and r["tunnel_nvgre"]):
+        tmpl, ident = 259, ("layer2SegmentId", (1 if t == "vxlan" else 2) << 56 | int(tid))
+    elif t == "gre" and tid != "-":
+        tmpl, ident = 261, ("greKey", int(tid))
+    else:
+        tmpl, ident = 263, None
+    outer6 = ":" in r["tunnel_src"]
+    # allOf (3), one record of the outer family's sub-template
+    outer = (3, 266 if outer6 else 265, ((r["tunnel_src"], r["tunnel_dst"]),))
+    return key + (tmpl + v6, ident[0] if ident else None, ident[1] if ident else None, outer)
+
+
+def ipfix_got(set_id, f, names):
+    """The same view of a record as tshark decoded it."""
+    v6 = "cflow.srcaddrv6" in f
+    a = "cflow.srcaddrv6" if v6 else "cflow.srcaddr"
+    b = "cflow.dstaddrv6" if v6 else "cflow.dstaddr"
+    ident = (("layer2SegmentId", int(f["cflow.layer2_segment_id"]))
+             if "cflow.layer2_segment_id" in f else
+             ("greKey", int(f["cflow.gre_key"])) if "cflow.gre_key" in f else (None, None))
+    outer = None
+    if "list" in f:
+        sem, tid, items = f["list"]
+        outer = (sem, tid, tuple((i.get("cflow.srcaddr", i.get("cflow.srcaddrv6")),
+                                  i.get("cflow.dstaddr", i.get("cflow.dstaddrv6")))
+                                 for i in items))
+    return (names.get(int(f["cflow.inputint"]), f["cflow.inputint"]), f[a], f[b],
+            int(f.get("cflow.srcport", 0)), int(f.get("cflow.dstport", 0)),
+            int(f["cflow.protocol"]), int(f["cflow.packets"]), int(f["cflow.octets"]),
+            f["cflow.abstimestart"], f["cflow.abstimeend"], set_id) + ident + (outer,)
+
+
+def case_ipfix_tshark():
+    """--decap with --ipfix: tshark's IPFIX dissector decodes every record
+    as the model says: the inner flow (addresses, ports, protocol, packets,
+    bytes, start, end, the tenant interface by its interfaceName option
+    record); VXLAN and NVGRE in 259 / 260 with layer2SegmentId (type 0x01 /
+    0x02, the VNI / VSID), a GRE key in 261 / 262 with greKey, GENEVE, keyless
+    GRE and IP-in-IP in 263 / 264; every tunnel's outer addresses (the
+    earliest packet's) as a subTemplateList, allOf, of one record of 265
+    (IPv4) or 266 (IPv6); the underlay's own flows in 256 / 257. The
+    capture: gencap overlay's scenario and 3000 random conversations (every
+    tunnel type, both families inside and outside)."""
+    if shutil.which("tshark") is None:
+        raise Skip("tshark is not installed (tools/deps.sh installs it)")
+    with tempfile.TemporaryDirectory() as d:
+        cap = Capture(d, flows=3000)
+        col = UdpCollector()
+        try:
+            out, err = cap.run(extra=["--ipfix", f"udp://127.0.0.1:{col.port}",
+                                      "--ipfix-interface-names", "yes"])
+        finally:
+            dgrams = col.close()
+        c = counters(err)
+        ok = [r for r in cap.model["records"] if r["log_status"] == "OK"]
+        check(int(c.get("ipfix records", -1)) == len(ok) and
+              int(c.get("ipfix records-dropped", -1)) == 0,
+              f"dpflow sent {c.get('ipfix records')} IPFIX records, the model has {len(ok)}")
+        pcap = os.path.join(d, "ipfix.pcap")
+        write_udp_pcap(pcap, dgrams, col.port)
+        recs = tshark_ipfix(pcap, col.port)
+        names = {int(f["cflow.inputint"]): f["cflow.if_name"] for s, f in recs if s == 258}
+        got = sorted((ipfix_got(s, f, names) for s, f in recs if s != 258), key=repr)
+        want = sorted((ipfix_want(r) for r in ok), key=repr)
+        kinds = collections.Counter(w[10] for w in want)
+        check(all(kinds[t] > 0 for t in (256, 259, 260, 261, 262, 263, 264)),
+              f"the model covers the templates: {dict(kinds)}")
+        check(any(w[13] and w[13][1] == 266 for w in want) and
+              any(w[13] and w[13][1] == 265 for w in want), "IPv4 and IPv6 outer addresses")
+        if got != want:
+            missing = [x for x in want if x not in got]
+            extra = [x for x in got if x not in want]
+            raise Fail(f"IPFIX records differ from the model ({len(got)} vs {len(want)})\n"
+                       "  missing:\n    " + "\n    ".join(map(repr, missing[:10])) +
+                       "\n  unexpected:\n    " + "\n    ".join(map(repr, extra[:10])))
+        print(f"ok: {len(got)} records, templates {dict(kinds)}")
 
 
 # ------------------------------------------------------------- live lab

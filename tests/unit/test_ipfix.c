@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include <rte_common.h>
 #include <rte_errno.h>
 
 #include "dpf_ipfix.h"
@@ -41,16 +42,90 @@ struct decoded {
 	unsigned int n_sets;
 	uint16_t set_ids[64];
 	unsigned int n_tmpl;
-	uint16_t tmpl_id[8], tmpl_n[8], tmpl_scope[8];
-	uint16_t tmpl_fields[8][32][2];
-	unsigned int n_v4, n_v6, n_iface, n_v4s, n_v6s;
+	uint16_t tmpl_id[16], tmpl_n[16], tmpl_scope[16];
+	uint16_t tmpl_fields[16][32][2];
+	unsigned int n_v4, n_v6, n_iface, n_tun;
 	const uint8_t *v4[64];
 	const uint8_t *v6[64];
-	const uint8_t *v4s[64]; /* 259: IPv4 with layer2SegmentId */
-	const uint8_t *v6s[64]; /* 260 */
+	struct tun_rec { /* a record of 259..264, read through its template */
+		uint16_t tmpl;
+		const uint8_t *flow; /* its flow fields: the layout of 256 / 257 */
+		uint16_t id_ie;	     /* 351, 296, or 0: no id element */
+		uint64_t id;
+		uint16_t list_len; /* the subTemplateList's content */
+		uint8_t semantic;
+		uint16_t sub_tmpl;
+		uint16_t outer_len; /* one address of the sub-record */
+		const uint8_t *outer;
+	} tun[64];
 	uint32_t iface_idx[16];
 	char iface_name[16][256];
 };
+
+static unsigned int
+find_tmpl(const struct decoded *d, uint16_t id)
+{
+	unsigned int t;
+
+	for (t = 0; t < d->n_tmpl; t++)
+		if (d->tmpl_id[t] == id)
+			return t;
+	fail_msg("no template %u before its records", id);
+	return 0;
+}
+
+/* A variable-length field (RFC 7011 7): its length, and p moved past the length bytes. */
+static uint16_t
+varlen(const uint8_t *m, int *p)
+{
+	uint16_t l = m[*p];
+
+	*p += 1;
+	if (l == 255) {
+		l = get16(m + *p);
+		*p += 2;
+	}
+	return l;
+}
+
+/*
+ * One record of template t at m + p, walked through its fields; the
+ * subTemplateList read as RFC 6313 4.5.2 says. Returns the next record's offset.
+ */
+static int
+decode_tun(const uint8_t *m, int p, unsigned int t, struct tun_rec *r, const struct decoded *d)
+{
+	unsigned int i, s, k;
+
+	memset(r, 0, sizeof(*r));
+	r->tmpl = d->tmpl_id[t];
+	for (i = 0; i < d->tmpl_n[t]; i++) {
+		uint16_t ie = d->tmpl_fields[t][i][0], flen = d->tmpl_fields[t][i][1];
+
+		if (ie == 292) {
+			assert_int_equal(flen, 65535);
+			r->list_len = varlen(m, &p);
+			r->semantic = m[p];
+			r->sub_tmpl = get16(m + p + 1);
+			s = find_tmpl(d, r->sub_tmpl);
+			/* The sub-template: a source and a destination address of one length. */
+			assert_int_equal(d->tmpl_n[s], 2);
+			for (k = 0; k < 2; k++)
+				r->outer_len = d->tmpl_fields[s][k][1];
+			r->outer = m + p + 3;
+			p += r->list_len;
+			continue;
+		}
+		if (ie == 150)
+			r->flow = m + p;
+		if (ie == 351 || ie == 296) {
+			r->id_ie = ie;
+			r->id = flen == 8 ? get64(m + p) : get32(m + p);
+		}
+		p += flen;
+	}
+	return p;
+}
 
 static void
 decode(const uint8_t *m, int len, struct decoded *d)
@@ -93,12 +168,9 @@ decode(const uint8_t *m, int len, struct decoded *d)
 		} else if (id == 257) {
 			for (; p + 129 <= end; p += 129)
 				d->v6[d->n_v6++] = m + p;
-		} else if (id == 259) {
-			for (; p + 89 <= end; p += 89)
-				d->v4s[d->n_v4s++] = m + p;
-		} else if (id == 260) {
-			for (; p + 137 <= end; p += 137)
-				d->v6s[d->n_v6s++] = m + p;
+		} else if (id >= 259 && id <= 264) {
+			while (p < end)
+				p = decode_tun(m, p, find_tmpl(d, id), &d->tun[d->n_tun++], d);
 		} else if (id == 258) {
 			while (p < end) {
 				unsigned int n = d->n_iface++;
@@ -445,19 +517,108 @@ test_ipfix_iface_names_are_option_records_counted_in_sequence(void **state)
 	dpf_ipfix_free(x);
 }
 
+static void
+set_tunnel(struct dpf_record *r, uint8_t type, uint8_t has_id, uint32_t id, uint8_t outer_family)
+{
+	unsigned int i;
+
+	r->key.tun_type = type;
+	r->key.tun_has_id = has_id;
+	r->key.tun_id = id;
+	r->tun.family = outer_family;
+	for (i = 0; i < (outer_family == 6 ? 16u : 4u); i++) {
+		r->tun.src_addr[i] = (uint8_t)(0xa0 + i);
+		r->tun.dst_addr[i] = (uint8_t)(0xc0 + i);
+	}
+}
+
 /*
- * --decap: VXLAN and NVGRE records carry layer2SegmentId (351) in templates
- * 259 / 260, its top byte the IANA encapsulation type (0x01 VxLAN, 0x02
- * NVGRE); tunnels IANA gives no type, and every record without --decap, use
- * 256 / 257.
+ * --decap templates: 265 / 266 (outer addresses), then per inner family
+ * the subTemplateList first, the plain template's fields, and the id element
+ * IANA has for the tunnel: layer2SegmentId (259 / 260), greKey (261 / 262),
+ * none (263 / 264).
  */
 static void
-test_ipfix_overlay_records_carry_layer2_segment_id(void **state)
+test_ipfix_overlay_templates_list_then_flow_then_id(void **state)
 {
-	struct dpf_ipfix_params p = {.domain_id = 77, .tunnels = true};
+	static const struct {
+		uint16_t id, id_ie, id_len, plain;
+	} want[] = {
+		{259, 351, 8, 0}, {260, 351, 8, 1}, {261, 296, 4, 0},
+		{262, 296, 4, 1}, {263, 0, 0, 0},   {264, 0, 0, 1},
+	};
+	struct dpf_ipfix_params p = {.tunnels = true, .max_msg_len = 755};
+	struct dpf_ipfix *x;
+	const uint8_t *m;
+	struct decoded d;
+	unsigned int i;
+	int len;
+
+	(void)state;
+	/* The templates go in one set: a message smaller than that is refused. */
+	assert_int_equal(dpf_ipfix_min_msg_len(false), DPF_IPFIX_MSG_LEN_MIN);
+	assert_int_equal(dpf_ipfix_min_msg_len(true), 756);
+	assert_null(dpf_ipfix_create(&p));
+	assert_int_equal(rte_errno, EINVAL);
+	p.max_msg_len = 756;
+	x = dpf_ipfix_create(&p);
+	assert_non_null(x);
+	assert_int_equal(dpf_ipfix_add_templates(x), 0);
+	len = dpf_ipfix_take(x, 1, &m);
+	assert_int_equal(len, 756);
+	decode(m, len, &d);
+	assert_int_equal(d.n_sets, 1);
+	assert_int_equal(d.n_tmpl, 10);
+	assert_int_equal(d.tmpl_id[2], 265);
+	assert_int_equal(d.tmpl_id[3], 266);
+	assert_memory_equal(d.tmpl_fields[2], ((uint16_t[][2]){{8, 4}, {12, 4}}), 8);
+	assert_memory_equal(d.tmpl_fields[3], ((uint16_t[][2]){{27, 16}, {28, 16}}), 8);
+	for (i = 0; i < RTE_DIM(want); i++) {
+		unsigned int t = 4 + i, n = 20 + 1 + (want[i].id_ie != 0);
+
+		assert_int_equal(d.tmpl_id[t], want[i].id);
+		assert_int_equal(d.tmpl_n[t], n);
+		assert_int_equal(d.tmpl_fields[t][0][0], 292);
+		assert_int_equal(d.tmpl_fields[t][0][1], 65535);
+		assert_memory_equal(d.tmpl_fields[t][1], d.tmpl_fields[want[i].plain], 20 * 4);
+		if (want[i].id_ie != 0) {
+			assert_int_equal(d.tmpl_fields[t][21][0], want[i].id_ie);
+			assert_int_equal(d.tmpl_fields[t][21][1], want[i].id_len);
+		}
+	}
+	dpf_ipfix_free(x);
+}
+
+/*
+ * --decap records: VXLAN and NVGRE carry layer2SegmentId (top byte 0x01 /
+ * 0x02, the VNI or VSID below), a GRE key greKey, GENEVE and IP-in-IP no id;
+ * every one the outer addresses of its own family in a subTemplateList
+ * (allOf, one record of 265 or 266); a record with no outer addresses an
+ * empty list (undefined). Without --decap the same records use 256 / 257.
+ */
+static void
+test_ipfix_overlay_records_carry_tunnel_id_and_outer_addresses(void **state)
+{
+	struct dpf_ipfix_params p = {.domain_id = 77, .max_msg_len = 4096, .tunnels = true};
 	struct dpf_ipfix *x = dpf_ipfix_create(&p), *plain = encoder(0);
-	struct dpf_record vx = v4_record(1, 6, DPF_ACTION_ACCEPT), nv = v6_record();
-	struct dpf_record gen = v4_record(2, 6, DPF_ACTION_ACCEPT);
+	struct dpf_record r[6] = {v4_record(1, 6, DPF_ACTION_ACCEPT),
+				  v6_record(),
+				  v4_record(2, 17, DPF_ACTION_ACCEPT),
+				  v4_record(3, 6, 0),
+				  v6_record(),
+				  v4_record(4, 6, 0)};
+	static const struct {
+		uint16_t tmpl, id_ie, sub, outer_len;
+		uint64_t id;
+		uint8_t semantic;
+	} want[6] = {
+		{259, 351, 265, 4, 0x0100000000abcdefULL, 3},
+		{260, 351, 265, 4, 0x0200000000123456ULL, 3},
+		{261, 296, 266, 16, 0xdeadbeef, 3},
+		{263, 0, 266, 16, 0, 3},
+		{264, 0, 265, 4, 0, 3},
+		{263, 0, 265, 0, 0, 0xff},
+	};
 	const uint8_t *m;
 	struct decoded d;
 	unsigned int i;
@@ -465,47 +626,51 @@ test_ipfix_overlay_records_carry_layer2_segment_id(void **state)
 
 	(void)state;
 	assert_non_null(x);
-	vx.key.tun_type = DPF_TUN_VXLAN;
-	vx.key.tun_has_id = DPF_PKT_TUN_ID;
-	vx.key.tun_id = 0xabcdef;
-	nv.key.tun_type = DPF_TUN_GRE;
-	nv.key.tun_has_id = DPF_PKT_TUN_ID_VSID;
-	nv.key.tun_id = 0x123456;
-	gen.key.tun_type = DPF_TUN_GENEVE;
-	gen.key.tun_has_id = DPF_PKT_TUN_ID;
-	gen.key.tun_id = 7;
+	set_tunnel(&r[0], DPF_TUN_VXLAN, DPF_PKT_TUN_ID, 0xabcdef, 4);
+	set_tunnel(&r[1], DPF_TUN_GRE, DPF_PKT_TUN_ID_VSID, 0x123456, 4);
+	set_tunnel(&r[2], DPF_TUN_GRE, DPF_PKT_TUN_ID, 0xdeadbeef, 6);
+	set_tunnel(&r[3], DPF_TUN_GENEVE, DPF_PKT_TUN_ID, 7, 6);
+	set_tunnel(&r[4], DPF_TUN_IPIP, DPF_PKT_TUN_ID_NONE, 0, 4);
+	set_tunnel(&r[5], DPF_TUN_GRE, DPF_PKT_TUN_ID_NONE, 0, 0);
 	assert_int_equal(dpf_ipfix_add_templates(x), 0);
-	assert_int_equal(dpf_ipfix_add_record(x, &vx), 0);
-	assert_int_equal(dpf_ipfix_add_record(x, &nv), 0);
-	assert_int_equal(dpf_ipfix_add_record(x, &gen), 0);
+	for (i = 0; i < 6; i++)
+		assert_int_equal(dpf_ipfix_add_record(x, &r[i]), 0);
 	len = dpf_ipfix_take(x, 1, &m);
 	decode(m, len, &d);
-	assert_int_equal(d.n_tmpl, 4);
-	assert_int_equal(d.tmpl_id[2], 259);
-	assert_int_equal(d.tmpl_id[3], 260);
-	for (i = 0; i < 2; i++) {
-		assert_int_equal(d.tmpl_n[2 + i], 21);
-		/* The plain template's fields, then layer2SegmentId. */
-		assert_memory_equal(d.tmpl_fields[2 + i], d.tmpl_fields[i], 20 * 4);
-		assert_int_equal(d.tmpl_fields[2 + i][20][0], 351);
-		assert_int_equal(d.tmpl_fields[2 + i][20][1], 8);
+	assert_int_equal(d.n_tun, 6);
+	assert_int_equal(d.n_v4 + d.n_v6, 0);
+	for (i = 0; i < 6; i++) {
+		const struct tun_rec *t = &d.tun[i];
+		unsigned int alen = r[i].key.family == 4 ? 4 : 16;
+
+		assert_int_equal(t->tmpl, want[i].tmpl);
+		assert_int_equal(t->id_ie, want[i].id_ie);
+		assert_int_equal(t->id, want[i].id);
+		assert_int_equal(t->semantic, want[i].semantic);
+		assert_int_equal(t->sub_tmpl, want[i].sub);
+		/* The list: semantic, template id, one record or none. */
+		assert_int_equal(t->list_len, 3 + 2 * want[i].outer_len);
+		if (want[i].outer_len != 0) {
+			assert_int_equal(t->outer_len, want[i].outer_len);
+			assert_memory_equal(t->outer, r[i].tun.src_addr, want[i].outer_len);
+			assert_memory_equal(t->outer + want[i].outer_len, r[i].tun.dst_addr,
+					    want[i].outer_len);
+		}
+		/* The flow part is the plain record's: the inner flow. */
+		assert_memory_equal(t->flow + 24, r[i].key.src_addr, alen);
+		assert_memory_equal(t->flow + 24 + alen, r[i].key.dst_addr, alen);
+		assert_int_equal(get64(t->flow + 24 + 2 * alen + 7), r[i].packets);
 	}
-	assert_int_equal(d.n_v4s, 1);
-	assert_int_equal(d.n_v6s, 1);
-	assert_int_equal(d.n_v4, 1);
-	assert_int_equal(get64(d.v4s[0] + 81), 0x0100000000abcdefULL);
-	assert_int_equal(get64(d.v6s[0] + 129), 0x0200000000123456ULL);
-	/* The flow part is the plain record's. */
-	assert_int_equal(get32(d.v4s[0] + 24), 0x0a000001);
-	assert_int_equal(get32(d.v4[0] + 24), 0x0a000002);
 
 	assert_int_equal(dpf_ipfix_add_templates(plain), 0);
-	assert_int_equal(dpf_ipfix_add_record(plain, &vx), 0);
+	for (i = 0; i < 6; i++)
+		assert_int_equal(dpf_ipfix_add_record(plain, &r[i]), 0);
 	len = dpf_ipfix_take(plain, 1, &m);
 	decode(m, len, &d);
 	assert_int_equal(d.n_tmpl, 2);
-	assert_int_equal(d.n_v4, 1);
-	assert_int_equal(d.n_v4s, 0);
+	assert_int_equal(d.n_v4, 4);
+	assert_int_equal(d.n_v6, 2);
+	assert_int_equal(d.n_tun, 0);
 	dpf_ipfix_free(x);
 	dpf_ipfix_free(plain);
 }
@@ -516,7 +681,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ipfix_create_rejects_bad_params),
 		cmocka_unit_test(test_ipfix_templates_list_iana_elements_in_record_order),
-		cmocka_unit_test(test_ipfix_overlay_records_carry_layer2_segment_id),
+		cmocka_unit_test(test_ipfix_overlay_templates_list_then_flow_then_id),
+		cmocka_unit_test(test_ipfix_overlay_records_carry_tunnel_id_and_outer_addresses),
 		cmocka_unit_test(test_ipfix_v4_record_carries_both_nat_views_and_counters),
 		cmocka_unit_test(test_ipfix_v6_record_and_reject_marked_dropped_acl_deny),
 		cmocka_unit_test(test_ipfix_nodata_and_skipdata_rows_are_not_flows),
