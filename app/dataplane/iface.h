@@ -103,12 +103,19 @@ int dpf_ifmap_find(const struct dpf_ifmap *m, const char *id);
 uint16_t dpf_ifmap_lookup_slow(const struct dpf_ifmap *m, uint16_t port, const uint8_t *frame,
 			       const struct dpf_pkt_info *pi);
 
+/** Whether every frame received on port is on its default interface (no MAC or VLAN ones). */
+static inline bool
+dpf_ifmap_port_fixed(const struct dpf_ifmap *m, uint16_t port)
+{
+	return !m->port_has_mac[port] && m->vlan_iface[port] == NULL;
+}
+
 /** The interface of a parsed frame received on port, or DPF_IFACE_NONE. */
 static inline uint16_t
 dpf_ifmap_lookup(const struct dpf_ifmap *m, uint16_t port, const uint8_t *frame,
 		 const struct dpf_pkt_info *pi)
 {
-	if (!m->port_has_mac[port] && m->vlan_iface[port] == NULL)
+	if (dpf_ifmap_port_fixed(m, port))
 		return m->default_iface[port];
 	return dpf_ifmap_lookup_slow(m, port, frame, pi);
 }
