@@ -160,7 +160,7 @@ struct dpf_pkt_info {
 	/* Set by dpf_pkt_decap() on the inner packet only (0 otherwise). */
 	uint8_t tun_type;   /**< enum dpf_pkt_tun_type */
 	uint8_t tun_has_id; /**< DPF_PKT_TUN_ID_*: whether tun_id is set, and what it is */
-	uint32_t tun_id;    /**< VXLAN / GENEVE VNI, NVGRE VSID, GRE key */
+	uint32_t tun_id;    /**< VXLAN / GENEVE VNI, NVGRE VSID, GRE key; 0 without one */
 };
 
 /* tun_has_id: no id (IP-in-IP, GRE without a key), an id, an NVGRE VSID. */
