@@ -192,14 +192,56 @@ rx_admit_time(struct dpf_lcore *lc, uint16_t port, const struct rte_mbuf *m,
 
 enum rx_verdict { RX_KEEP, RX_PASS, RX_FREED };
 
+/* A packet the parser refused: not IP (passed on) or malformed (counted; the caller frees). */
+static __rte_always_inline enum rx_verdict
+rx_refused(struct dpf_lcore *lc, enum dpf_pkt_result res)
+{
+	if (res == DPF_PKT_NOT_IP) {
+		lc->cnt.not_ip++;
+		return RX_PASS;
+	}
+	lc->cnt.malformed++;
+	lc->cnt.malformed_by_reason[res]++;
+	return RX_FREED;
+}
+
+/*
+ * An opened tunnel of type t (pi: the inner packet; pi->tun_type 0 when its
+ * header said it carries neither Ethernet nor IP, which leaves pi the outer
+ * packet's) onto its tenant interface (*iface). A tunnel of no tenant
+ * interface stays the outer packet (unmatched = log: parsed again, a rare
+ * path) or goes to no interface (drop).
+ */
+static __rte_always_inline void
+rx_tenant(struct dpf_lcore *lc, uint16_t port, const uint8_t *frame, uint32_t len, struct burst *b,
+	  unsigned int t, uint16_t *iface)
+{
+	struct dpf_pkt_info *pi = &b->pi[b->n];
+	uint16_t ti;
+
+	if (pi->tun_type == DPF_TUN_NONE)
+		return;
+	ti = dpf_ifmap_tenant(lc->sh->ifmap, port, frame, pi, &b->tun[b->n]);
+	if (ti == DPF_IFACE_NONE) {
+		lc->cnt.tunnel_unmatched++;
+		if (lc->sh->unmatched_drop)
+			*iface = DPF_IFACE_NONE;
+		else
+			dpf_pkt_parse(frame, len, pi); /* parsed before: DPF_PKT_OK */
+		return;
+	}
+	lc->cnt.tunnel_packets[t]++;
+	lc->cnt.tunnel_bytes[t] += pi->l3_len;
+	*iface = ti;
+}
+
 /*
  * A tunnel the outer interface lets us open (dpf_pkt_decap()): the slot's
- * packet becomes the inner one, on its tenant interface (*iface). A tunnel
- * of no tenant interface stays the outer packet (unmatched = log: parsed
- * again, a rare path) or goes to no interface (drop). RX_PASS: the inner
- * frame is not IP; RX_FREED: malformed (counted; the caller frees). Inline:
- * only the loop compiled for --decap (rx_collect) has it, so a run without
- * tunnels does not pay for it, and a tunnel packet saves a call.
+ * packet becomes the inner one, on its tenant interface (*iface; see
+ * rx_tenant()). RX_PASS: the inner frame is not IP; RX_FREED: malformed
+ * (counted; the caller frees). Inline: only the loop compiled for --decap
+ * (rx_collect) has it, so a run without tunnels does not pay for it, and a
+ * tunnel packet saves a call.
  */
 static __rte_always_inline enum rx_verdict
 rx_decap(struct dpf_lcore *lc, uint16_t port, const uint8_t *frame, uint32_t len, struct burst *b,
@@ -207,37 +249,74 @@ rx_decap(struct dpf_lcore *lc, uint16_t port, const uint8_t *frame, uint32_t len
 {
 	struct dpf_pkt_info *pi = &b->pi[b->n];
 	unsigned int t = dpf_pkt_tunnel_of(&lc->sh->decap, pi);
-	struct dpf_pkt_tunnel *tun = &b->tun[b->n];
 	enum dpf_pkt_result res;
-	uint16_t ti;
 
 	if (t == DPF_TUN_NONE || !dpf_ifmap_decap_on(lc->sh->ifmap, port, *iface))
 		return RX_KEEP;
-	res = dpf_pkt_decap(frame, len, pi, t, tun);
-	if (res != DPF_PKT_OK) {
-		if (res == DPF_PKT_NOT_IP) {
-			lc->cnt.not_ip++;
-			return RX_PASS;
-		}
-		lc->cnt.malformed++;
-		lc->cnt.malformed_by_reason[res]++;
-		return RX_FREED;
-	}
-	if (pi->tun_type == DPF_TUN_NONE)
-		return RX_KEEP;
-	ti = dpf_ifmap_tenant(lc->sh->ifmap, port, frame, pi, tun);
-	if (ti == DPF_IFACE_NONE) {
-		lc->cnt.tunnel_unmatched++;
-		if (lc->sh->unmatched_drop)
-			*iface = DPF_IFACE_NONE;
-		else
-			dpf_pkt_parse(frame, len, pi); /* parsed before: DPF_PKT_OK */
-		return RX_KEEP;
-	}
-	lc->cnt.tunnel_packets[t]++;
-	lc->cnt.tunnel_bytes[t] += pi->l3_len;
-	*iface = ti;
+	res = dpf_pkt_decap(frame, len, pi, t, &b->tun[b->n]);
+	if (res != DPF_PKT_OK)
+		return rx_refused(lc, res);
+	rx_tenant(lc, port, frame, len, b, t, iface);
 	return RX_KEEP;
+}
+
+/* A parsed packet of the open window on its interface: into the burst's slot. */
+static __rte_always_inline enum rx_verdict
+rx_keep(struct dpf_lcore *lc, uint16_t port, struct rte_mbuf *m, struct burst *b,
+	struct dpf_pkt_info *pi, uint16_t iface)
+{
+	if (unlikely(iface == DPF_IFACE_NONE)) {
+		lc->cnt.unmatched++;
+		return RX_PASS;
+	}
+	b->frag_unknown[b->n] = 0;
+	if (unlikely(pi->frag != DPF_PKT_FRAG_NONE))
+		b->frag_unknown[b->n] = rx_apply_fragment(lc, port, m, pi) == DPF_FRAG_NOT_FOUND;
+	b->pip[b->n] = pi;
+	b->m[b->n] = m;
+	b->iface[b->n] = iface;
+	b->rule_ids[b->n] = 0;
+	return RX_KEEP;
+}
+
+/*
+ * How rx_collect_pkts() parses (a constant of each compiled loop): no
+ * tunnels; tunnels by parse, interface, then dpf_pkt_decap(); or, monitor
+ * mode on a port whose outer interface is its default one and opens them,
+ * both headers in one call (dpf_pkt_parse_open()), the interface known
+ * before the packet.
+ */
+enum rx_open { RX_OPEN_NONE, RX_OPEN_SPLIT, RX_OPEN_FUSED };
+
+/*
+ * rx_parse() for RX_OPEN_FUSED: iface is the port's interface for every
+ * outer packet, and it opens tunnels. The counters come out as rx_parse()'s:
+ * parsed when the outer packet parsed, the inner packet's reason otherwise.
+ */
+static __rte_always_inline enum rx_verdict
+rx_parse_open(struct dpf_lcore *lc, uint16_t port, struct rte_mbuf *m, struct burst *b,
+	      uint16_t iface)
+{
+	struct dpf_pkt_info *pi = &b->pi[b->n];
+	const uint8_t *frame = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint32_t len = rte_pktmbuf_data_len(m);
+	unsigned int t;
+	enum dpf_pkt_result res =
+		dpf_pkt_parse_open(frame, len, &lc->sh->decap, pi, &b->tun[b->n], &t);
+
+	if (unlikely(res != DPF_PKT_OK)) {
+		enum rx_verdict v;
+
+		lc->cnt.parsed += t != DPF_TUN_NONE; /* the outer packet was */
+		v = rx_refused(lc, res);
+		if (v == RX_FREED)
+			rte_pktmbuf_free(m);
+		return v;
+	}
+	lc->cnt.parsed++;
+	if (t != DPF_TUN_NONE)
+		rx_tenant(lc, port, frame, len, b, t, &iface);
+	return rx_keep(lc, port, m, b, pi, iface);
 }
 
 /* Parse m into the burst's next slot and find its interface. */
@@ -279,25 +358,15 @@ rx_parse(struct dpf_lcore *lc, uint16_t port, struct rte_mbuf *m, struct burst *
 		if (v == RX_PASS)
 			return RX_PASS;
 	}
-	if (unlikely(iface == DPF_IFACE_NONE)) {
-		lc->cnt.unmatched++;
-		return RX_PASS;
-	}
-	b->frag_unknown[b->n] = 0;
-	if (unlikely(pi->frag != DPF_PKT_FRAG_NONE))
-		b->frag_unknown[b->n] = rx_apply_fragment(lc, port, m, pi) == DPF_FRAG_NOT_FOUND;
-	b->pip[b->n] = pi;
-	b->m[b->n] = m;
-	b->iface[b->n] = iface;
-	b->rule_ids[b->n] = 0;
-	return RX_KEEP;
+	return rx_keep(lc, port, m, b, pi, iface);
 }
 
-/* The packets of a burst, one by one; decap a constant (rx_collect). */
+/* The packets of a burst, one by one; open a constant (rx_collect), port_iface
+ * the port's interface with RX_OPEN_FUSED. */
 static __rte_always_inline void
 rx_collect_pkts(struct dpf_lcore *lc, const struct dpf_rxq_ref *ref, struct rte_mbuf **pkts,
 		uint16_t n, struct burst *b, struct burst_time *bt, const bool forward,
-		const bool decap, dpf_burst_flush_t flush)
+		const enum rx_open open, uint16_t port_iface, dpf_burst_flush_t flush)
 {
 	uint16_t i;
 
@@ -310,7 +379,9 @@ rx_collect_pkts(struct dpf_lcore *lc, const struct dpf_rxq_ref *ref, struct rte_
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
 		/* After a flush in rx_admit_time() the slot index restarts at 0. */
 		if (rx_admit_time(lc, ref->port, m, bt, b, &t, flush))
-			v = rx_parse(lc, ref->port, m, b, forward, decap);
+			v = open == RX_OPEN_FUSED
+				    ? rx_parse_open(lc, ref->port, m, b, port_iface)
+				    : rx_parse(lc, ref->port, m, b, forward, open == RX_OPEN_SPLIT);
 		if (v == RX_KEEP)
 			b->t_ns[b->n++] = t;
 		else if (v == RX_PASS)
@@ -322,17 +393,29 @@ rx_collect_pkts(struct dpf_lcore *lc, const struct dpf_rxq_ref *ref, struct rte_
  * The loop with tunnels opened, out of line: the loop without them (the
  * common case) keeps its code and registers as if tunnels did not exist.
  * One caller per engine file: the compiler still propagates the mode and
- * the flush into it (gcc: rx_collect_tunnels.constprop).
+ * the flush into it (gcc: rx_collect_tunnels.constprop). Monitor mode on a
+ * port whose every packet is on one outer interface that opens tunnels (no
+ * MAC or VLAN interfaces: the hypervisor uplink's case) parses both headers
+ * in one call; otherwise, and in forward mode (whose short-frame check reads
+ * the outer packet), the outer packet is parsed and its interface found
+ * before the tunnel is opened.
  */
 static __rte_noinline void
 rx_collect_tunnels(struct dpf_lcore *lc, const struct dpf_rxq_ref *ref, struct rte_mbuf **pkts,
 		   uint16_t n, struct burst *b, struct burst_time *bt, const bool forward,
 		   dpf_burst_flush_t flush)
 {
+	const struct dpf_ifmap *map = lc->sh->ifmap;
 	/* A local copy the compiler keeps in registers, as in the inline loop. */
 	struct burst_time own = *bt;
+	uint16_t port_iface;
 
-	rx_collect_pkts(lc, ref, pkts, n, b, &own, forward, true, flush);
+	if (!forward && dpf_ifmap_port_fixed(map, ref->port) &&
+	    dpf_ifmap_decap_on(map, ref->port, port_iface = map->default_iface[ref->port]))
+		rx_collect_pkts(lc, ref, pkts, n, b, &own, forward, RX_OPEN_FUSED, port_iface,
+				flush);
+	else
+		rx_collect_pkts(lc, ref, pkts, n, b, &own, forward, RX_OPEN_SPLIT, 0, flush);
 	bt->newest = own.newest;
 }
 
@@ -359,7 +442,7 @@ rx_collect(struct dpf_lcore *lc, const struct dpf_rxq_ref *ref, struct rte_mbuf 
 	if (unlikely(lc->sh->decap.types != 0))
 		rx_collect_tunnels(lc, ref, pkts, n, b, &bt, forward, flush);
 	else
-		rx_collect_pkts(lc, ref, pkts, n, b, &bt, forward, false, flush);
+		rx_collect_pkts(lc, ref, pkts, n, b, &bt, forward, RX_OPEN_NONE, 0, flush);
 	__atomic_store_n(&lc->last_ns, bt.newest, __ATOMIC_RELAXED);
 }
 

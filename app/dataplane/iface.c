@@ -156,11 +156,13 @@ add_tenant(struct dpf_ifmap *m, uint16_t i)
 	const struct dpf_iface *ifc = &m->ifaces[i];
 	struct tenant_key k;
 
-	m->port_has_tenant[ifc->port] = true;
 	if (!ifc->has_mac && ifc->vlan < 0) {
 		add_tenant_vni(m, ifc->port, (uint32_t)ifc->vni, i);
+		if (m->port_tenant_by[ifc->port] == DPF_IFMAP_TENANT_NONE)
+			m->port_tenant_by[ifc->port] = DPF_IFMAP_TENANT_VNI;
 		return 0;
 	}
+	m->port_tenant_by[ifc->port] = DPF_IFMAP_TENANT_INNER;
 	if (lookup_hash(&m->tenant, "dpf_iface_tenant", sizeof(struct tenant_key)) < 0)
 		return -ENOMEM;
 	if (ifc->has_mac) {

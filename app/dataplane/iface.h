@@ -23,6 +23,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <rte_branch_prediction.h>
+
 #include "common.h"
 #include "config.h"
 #include "dpf_flow.h"
@@ -30,6 +32,11 @@
 #include "dpf_pkt.h"
 
 struct rte_hash;
+
+/* port_tenant_by[]: no tenant interfaces; by tunnel id alone; also by inner MAC or VLAN. */
+#define DPF_IFMAP_TENANT_NONE 0
+#define DPF_IFMAP_TENANT_VNI 1
+#define DPF_IFMAP_TENANT_INNER 2
 
 /* Twice the interfaces: probes stay short. A power of two. */
 #define DPF_IFMAP_VNI_SLOTS (2 * DPF_MAX_IFACES)
@@ -49,9 +56,10 @@ struct dpf_ifmap {
 		uint16_t iface; /* DPF_IFACE_NONE: empty */
 		uint16_t pad;
 	} tenant_vni[DPF_IFMAP_VNI_SLOTS];
-	bool port_has_tenant[DPF_MAX_PORTS];
 	bool port_tenant_mac[DPF_MAX_PORTS];
 	bool port_tenant_vlan[DPF_MAX_PORTS];
+	/* How a port's tunnels find their tenant (DPF_IFMAP_TENANT_*): one byte per packet. */
+	uint8_t port_tenant_by[DPF_MAX_PORTS];
 	uint8_t port_decap[DPF_MAX_PORTS];   /* tunnels of no outer interface are opened */
 	uint8_t iface_decap[DPF_MAX_IFACES]; /* outer interface i's tunnels are opened */
 	uint16_t n_ifaces;
@@ -103,12 +111,19 @@ int dpf_ifmap_find(const struct dpf_ifmap *m, const char *id);
 uint16_t dpf_ifmap_lookup_slow(const struct dpf_ifmap *m, uint16_t port, const uint8_t *frame,
 			       const struct dpf_pkt_info *pi);
 
+/** Whether every frame received on port is on its default interface (no MAC or VLAN ones). */
+static inline bool
+dpf_ifmap_port_fixed(const struct dpf_ifmap *m, uint16_t port)
+{
+	return !m->port_has_mac[port] && m->vlan_iface[port] == NULL;
+}
+
 /** The interface of a parsed frame received on port, or DPF_IFACE_NONE. */
 static inline uint16_t
 dpf_ifmap_lookup(const struct dpf_ifmap *m, uint16_t port, const uint8_t *frame,
 		 const struct dpf_pkt_info *pi)
 {
-	if (!m->port_has_mac[port] && m->vlan_iface[port] == NULL)
+	if (dpf_ifmap_port_fixed(m, port))
 		return m->default_iface[port];
 	return dpf_ifmap_lookup_slow(m, port, frame, pi);
 }
@@ -157,11 +172,11 @@ static inline uint16_t
 dpf_ifmap_tenant(const struct dpf_ifmap *m, uint16_t port, const uint8_t *frame,
 		 const struct dpf_pkt_info *in, const struct dpf_pkt_tunnel *tun)
 {
-	if (!m->port_has_tenant[port])
+	/* IP-in-IP and GRE without a key: tun_id 0 (dpf_pkt_decap() leaves it 0). */
+	if (likely(m->port_tenant_by[port] == DPF_IFMAP_TENANT_VNI))
+		return dpf_ifmap_tenant_vni(m, port, in->tun_id);
+	if (m->port_tenant_by[port] == DPF_IFMAP_TENANT_NONE)
 		return DPF_IFACE_NONE;
-	if (!m->port_tenant_mac[port] && !m->port_tenant_vlan[port])
-		/* IP-in-IP and GRE without a key: id 0. */
-		return dpf_ifmap_tenant_vni(m, port, in->tun_has_id ? in->tun_id : 0);
 	return dpf_ifmap_tenant_slow(m, port, frame, in, tun);
 }
 

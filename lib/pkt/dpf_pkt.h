@@ -160,7 +160,7 @@ struct dpf_pkt_info {
 	/* Set by dpf_pkt_decap() on the inner packet only (0 otherwise). */
 	uint8_t tun_type;   /**< enum dpf_pkt_tun_type */
 	uint8_t tun_has_id; /**< DPF_PKT_TUN_ID_*: whether tun_id is set, and what it is */
-	uint32_t tun_id;    /**< VXLAN / GENEVE VNI, NVGRE VSID, GRE key */
+	uint32_t tun_id;    /**< VXLAN / GENEVE VNI, NVGRE VSID, GRE key; 0 without one */
 };
 
 /* tun_has_id: no id (IP-in-IP, GRE without a key), an id, an NVGRE VSID. */
@@ -214,6 +214,8 @@ const char *dpf_pkt_tun_name(unsigned int type);
  * outer headers only: a UDP datagram to a VXLAN port or to 6081 (GENEVE), IP
  * protocol 47 (GRE), 4 or 41 (IP-in-IP). Fragments are never opened (the
  * inner headers of a later fragment are not there): they stay outer flows.
+ * The VXLAN ports are tested first (the configuration refuses 6081 among
+ * them: were it there, VXLAN would win).
  * Inline: one test when nothing is opened.
  *
  * @return enum dpf_pkt_tun_type, DPF_TUN_NONE when the packet is not opened
@@ -223,22 +225,22 @@ dpf_pkt_tunnel_of(const struct dpf_pkt_decap_cfg *cfg, const struct dpf_pkt_info
 {
 	unsigned int t = DPF_TUN_NONE, i;
 
-	if (cfg->types == 0 || pi->frag != DPF_PKT_FRAG_NONE)
+	if (cfg->types == 0)
 		return DPF_TUN_NONE;
-	/* UDP first: VXLAN and GENEVE are what a hypervisor uplink carries. */
+	/* UDP first, its VXLAN ports first: what a hypervisor uplink carries. */
 	if (pi->proto == 17) {
 		uint16_t port = pi->l4.dst_port;
 
-		if (!pi->has_l4 || pi->l4_cut)
+		if (pi->frag != DPF_PKT_FRAG_NONE || !pi->has_l4 || pi->l4_cut)
 			return DPF_TUN_NONE;
+		for (i = 0; i < cfg->n_vxlan_ports; i++)
+			if (port == cfg->vxlan_ports[i])
+				return (cfg->types & DPF_PKT_TUN_BIT(DPF_TUN_VXLAN)) ? DPF_TUN_VXLAN
+										     : DPF_TUN_NONE;
 		if (port == DPF_PKT_GENEVE_PORT)
 			t = DPF_TUN_GENEVE;
-		else
-			for (i = 0; i < cfg->n_vxlan_ports; i++)
-				if (port == cfg->vxlan_ports[i])
-					return (cfg->types & DPF_PKT_TUN_BIT(DPF_TUN_VXLAN))
-						       ? DPF_TUN_VXLAN
-						       : DPF_TUN_NONE;
+	} else if (pi->frag != DPF_PKT_FRAG_NONE) {
+		return DPF_TUN_NONE;
 	} else if (pi->proto == 47) { /* GRE */
 		t = DPF_TUN_GRE;
 	} else if (pi->proto == 4 || pi->proto == 41) { /* IPv4, IPv6 in IP */
@@ -281,6 +283,25 @@ dpf_pkt_tunnel_of(const struct dpf_pkt_decap_cfg *cfg, const struct dpf_pkt_info
  */
 enum dpf_pkt_result dpf_pkt_decap(const uint8_t *data, uint32_t caplen, struct dpf_pkt_info *pi,
 				  unsigned int type, struct dpf_pkt_tunnel *tun);
+
+/**
+ * dpf_pkt_parse(), then, when cfg opens the packet's tunnel
+ * (dpf_pkt_tunnel_of()), dpf_pkt_decap(): the same checks and the same
+ * results as the three calls, in one (the RX path's, which then neither calls
+ * again nor reads the outer results back).
+ *
+ * @param cfg   the tunnels opened
+ * @param pi    the outer packet's parse, or, when a tunnel was opened, the
+ *              inner packet's (as dpf_pkt_decap() leaves it)
+ * @param tun   set when *type is not DPF_TUN_NONE (as by dpf_pkt_decap())
+ * @param type  out: the tunnel opened, DPF_TUN_NONE when none was (not a
+ *              tunnel cfg opens, or the outer parse was not DPF_PKT_OK)
+ * @return *type DPF_TUN_NONE: dpf_pkt_parse()'s result; otherwise the outer
+ *         parse was DPF_PKT_OK and this is dpf_pkt_decap()'s
+ */
+enum dpf_pkt_result dpf_pkt_parse_open(const uint8_t *data, uint32_t caplen,
+				       const struct dpf_pkt_decap_cfg *cfg, struct dpf_pkt_info *pi,
+				       struct dpf_pkt_tunnel *tun, unsigned int *type);
 
 /**
  * Parse one Ethernet frame.

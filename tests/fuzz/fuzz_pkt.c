@@ -65,29 +65,55 @@ icmp_error(const uint8_t *data, uint32_t caplen, const struct dpf_pkt_info *pi)
 	free(copy);
 }
 
+/* Every tunnel type, two VXLAN ports. */
+static const struct dpf_pkt_decap_cfg decap_all = {
+	.types = DPF_PKT_TUN_BIT(DPF_TUN_VXLAN) | DPF_PKT_TUN_BIT(DPF_TUN_GENEVE) |
+		 DPF_PKT_TUN_BIT(DPF_TUN_GRE) | DPF_PKT_TUN_BIT(DPF_TUN_IPIP),
+	.n_vxlan_ports = 2,
+	.vxlan_ports = {4789, 8472}};
+
+/*
+ * dpf_pkt_parse_open() (the RX path's one call) gives what dpf_pkt_parse(),
+ * dpf_pkt_tunnel_of() and dpf_pkt_decap() gave: result r, tunnel t, the
+ * same bytes of pi and, for a tunnel opened, of tun.
+ */
+static void
+same_in_one_call(const uint8_t *data, uint32_t caplen, enum dpf_pkt_result r, unsigned int t,
+		 const struct dpf_pkt_info *pi, const struct dpf_pkt_tunnel *tun)
+{
+	struct dpf_pkt_info pi_one;
+	struct dpf_pkt_tunnel tun_one;
+	unsigned int t_one;
+
+	memset(&pi_one, 0x5a, sizeof(pi_one));
+	memset(&tun_one, 0x5a, sizeof(tun_one));
+	require(dpf_pkt_parse_open(data, caplen, &decap_all, &pi_one, &tun_one, &t_one) == r);
+	require(t_one == t);
+	require(memcmp(&pi_one, pi, sizeof(pi_one)) == 0);
+	require(t == DPF_TUN_NONE || memcmp(&tun_one, tun, sizeof(tun_one)) == 0);
+}
+
 /* Every tunnel opened: the inner packet keeps the outer parser's promises, inside the outer one. */
 static void
 tunnel(const uint8_t *data, uint32_t caplen, const struct dpf_pkt_info *outer)
 {
-	static const struct dpf_pkt_decap_cfg all = {
-		.types = DPF_PKT_TUN_BIT(DPF_TUN_VXLAN) | DPF_PKT_TUN_BIT(DPF_TUN_GENEVE) |
-			 DPF_PKT_TUN_BIT(DPF_TUN_GRE) | DPF_PKT_TUN_BIT(DPF_TUN_IPIP),
-		.n_vxlan_ports = 2,
-		.vxlan_ports = {4789, 8472}};
-	unsigned int t = dpf_pkt_tunnel_of(&all, outer);
+	unsigned int t = dpf_pkt_tunnel_of(&decap_all, outer);
 	uint32_t outer_end = (uint32_t)outer->l3_offset + outer->l3_len;
 	struct dpf_pkt_tunnel tun;
 	struct dpf_pkt_info pi = *outer;
 	struct dpf_flow_key key;
 	enum dpf_pkt_result r;
 
-	(void)dpf_rss_hash_frame(&rss, data, caplen, &all);
-	if (t == DPF_TUN_NONE)
+	(void)dpf_rss_hash_frame(&rss, data, caplen, &decap_all);
+	if (t == DPF_TUN_NONE) {
+		same_in_one_call(data, caplen, DPF_PKT_OK, t, outer, NULL);
 		return;
+	}
 	require(outer->frag == DPF_PKT_FRAG_NONE);
 	r = dpf_pkt_decap(data, caplen, &pi, t, &tun);
 	require((unsigned int)r < DPF_PKT_RESULT_MAX);
 	require(tun.outer_family == outer->family);
+	same_in_one_call(data, caplen, r, t, &pi, &tun);
 	if (r != DPF_PKT_OK)
 		return;
 	if (pi.tun_type == DPF_TUN_NONE) {
@@ -127,8 +153,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	require((unsigned int)r < DPF_PKT_RESULT_MAX);
 	require(strcmp(dpf_pkt_result_name(r), "unknown") != 0);
 	require(pi.n_vlans <= DPF_PKT_MAX_VLANS);
-	if (r != DPF_PKT_OK)
+	if (r != DPF_PKT_OK) {
+		same_in_one_call(data, caplen, r, DPF_TUN_NONE, &pi, NULL);
 		return 0;
+	}
 
 	require(pi.family == 4 || pi.family == 6);
 	require(pi.l3_offset == 14 + 4u * pi.n_vlans);

@@ -1476,14 +1476,20 @@ inner_eth_tcp_finish(struct frame *f, const struct outer *o)
 
 /*
  * Parse like the RX path: the outer packet, then, when it is a tunnel the
- * configuration opens, the tunnel. Exact-size heap copy, as parse_n().
+ * configuration opens, the tunnel. Exact-size heap copy, as parse_n(). Both
+ * ways the RX path has: dpf_pkt_parse(), dpf_pkt_tunnel_of() and
+ * dpf_pkt_decap() one after the other, and dpf_pkt_parse_open() in one
+ * call, which must agree on the result, every byte of pi and, for a tunnel
+ * opened, of tun (so every decap and malformed case below checks both).
  */
 static enum dpf_pkt_result
 parse_decap_cfg(const struct frame *f, uint32_t caplen, const struct dpf_pkt_decap_cfg *cfg,
 		struct dpf_pkt_info *pi, struct dpf_pkt_tunnel *tun)
 {
-	enum dpf_pkt_result r;
-	unsigned int t;
+	struct dpf_pkt_info pi_one;
+	struct dpf_pkt_tunnel tun_one;
+	enum dpf_pkt_result r, r_one;
+	unsigned int t, t_one;
 	uint8_t *copy;
 
 	assert_true(caplen <= f->len);
@@ -1496,7 +1502,16 @@ parse_decap_cfg(const struct frame *f, uint32_t caplen, const struct dpf_pkt_dec
 	t = r == DPF_PKT_OK ? dpf_pkt_tunnel_of(cfg, pi) : DPF_TUN_NONE;
 	if (t != DPF_TUN_NONE)
 		r = dpf_pkt_decap(copy, caplen, pi, t, tun);
+
+	memset(&pi_one, 0x5a, sizeof(pi_one));
+	memset(&tun_one, 0x5a, sizeof(tun_one));
+	r_one = dpf_pkt_parse_open(copy, caplen, cfg, &pi_one, &tun_one, &t_one);
 	free(copy);
+	assert_int_equal(r_one, r);
+	assert_int_equal(t_one, t);
+	assert_memory_equal(&pi_one, pi, sizeof(*pi));
+	if (t != DPF_TUN_NONE)
+		assert_memory_equal(&tun_one, tun, sizeof(*tun));
 	return r;
 }
 
