@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* dpflow's log types and log stream (log.h). */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rte_log.h>
 
+#include "dpf_util.h"
 #include "log.h"
 
 /* INFO by default: every message dpflow has always printed still shows. */
@@ -86,4 +89,86 @@ dpf_log_stream(int logtype, uint32_t level)
 	/* Each line is handed on when it is complete. */
 	setvbuf(f, NULL, _IOLBF, 0);
 	return f;
+}
+
+/*
+ * The terminal the prompt shares with the log. Process-wide, as rte_log's
+ * stream is: one prompt at most, on the main thread. The lock is recursive:
+ * a record the prompt's own thread logs while it handles a key must not
+ * wait for itself.
+ */
+static struct {
+	pthread_mutex_t lock;
+	void (*redraw)(void *arg); /* NULL: no prompt attached */
+	void *arg;
+	bool paused;   /* a typed command is running */
+	bool mid_line; /* the last write did not end a line */
+	FILE *stream;  /* made at the first attach, kept: a logger may hold it */
+} prompt = {.lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP};
+
+static ssize_t
+prompt_write(void *arg, const char *buf, size_t size)
+{
+	bool redraw;
+
+	RTE_SET_USED(arg);
+	pthread_mutex_lock(&prompt.lock);
+	redraw = prompt.redraw != NULL && !prompt.paused;
+	/* Erase the typed line (cursor to its start, clear to the end). */
+	if (redraw && !prompt.mid_line)
+		(void)dpf_write_all(STDERR_FILENO, "\r\033[K", 4, NULL);
+	(void)dpf_write_all(STDERR_FILENO, buf, size, NULL);
+	prompt.mid_line = size > 0 && buf[size - 1] != '\n';
+	if (redraw && !prompt.mid_line)
+		prompt.redraw(prompt.arg);
+	pthread_mutex_unlock(&prompt.lock);
+	return (ssize_t)size;
+}
+
+void
+dpf_log_prompt_attach(void (*redraw)(void *arg), void *arg)
+{
+	cookie_io_functions_t io = {.write = prompt_write};
+
+	if (prompt.stream == NULL) {
+		prompt.stream = fopencookie(NULL, "w", io);
+		if (prompt.stream == NULL)
+			return; /* the log stays on stderr as it is */
+	}
+	pthread_mutex_lock(&prompt.lock);
+	prompt.redraw = redraw;
+	prompt.arg = arg;
+	prompt.paused = false;
+	pthread_mutex_unlock(&prompt.lock);
+	rte_openlog_stream(prompt.stream);
+}
+
+void
+dpf_log_prompt_detach(void)
+{
+	rte_openlog_stream(stderr);
+	pthread_mutex_lock(&prompt.lock);
+	prompt.redraw = NULL;
+	prompt.arg = NULL;
+	pthread_mutex_unlock(&prompt.lock);
+}
+
+void
+dpf_log_prompt_lock(void)
+{
+	pthread_mutex_lock(&prompt.lock);
+}
+
+void
+dpf_log_prompt_unlock(void)
+{
+	pthread_mutex_unlock(&prompt.lock);
+}
+
+void
+dpf_log_prompt_pause(bool paused)
+{
+	pthread_mutex_lock(&prompt.lock);
+	prompt.paused = paused;
+	pthread_mutex_unlock(&prompt.lock);
 }

@@ -21,6 +21,7 @@
  */
 
 #include <stdint.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #include <rte_log.h>
@@ -53,5 +54,22 @@ void dpf_log_init(void);
  * fclose(). NULL (errno set) when it cannot be made.
  */
 FILE *dpf_log_stream(int logtype, uint32_t level);
+
+/*
+ * The prompt (-i) shares the terminal with the log. While attached, the
+ * log's records go through a stream that first erases the line being typed,
+ * then writes the record, then calls redraw (the prompt puts the line back,
+ * rdline_redisplay), so that a warning from another thread never lands in
+ * the middle of a typed command. Any thread may log; only the prompt's
+ * thread attaches, detaches and locks.
+ */
+void dpf_log_prompt_attach(void (*redraw)(void *arg), void *arg);
+void dpf_log_prompt_detach(void);
+/* Around each key the prompt handles: a record waits, then sees the line whole. */
+void dpf_log_prompt_lock(void);
+void dpf_log_prompt_unlock(void);
+/* While a typed command runs (its answer and the next prompt are printed by
+ * the prompt itself): records are written without erasing or redrawing. */
+void dpf_log_prompt_pause(bool paused);
 
 #endif /* DPFLOW_LOG_H */

@@ -6,6 +6,10 @@
  * from the table when the prompt starts. Also `help`, the explanation of a
  * line no command takes, and --cmdline-file.
  */
+/* cmdline_get_rdline() is experimental in DPDK 22.11 (struct cmdline is
+ * opaque since 22.02): the prompt redraws its line after a log record. */
+#define ALLOW_EXPERIMENTAL_API
+
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -849,6 +853,54 @@ prompt_close(struct dpf_cli *cli, struct cmdline *cl)
 	cli->term_saved = false;
 }
 
+static void
+prompt_redraw(void *arg)
+{
+	rdline_redisplay(cmdline_get_rdline(arg));
+}
+
+/*
+ * cmdline_interact()'s loop, with the log kept off the typed line: each key
+ * is handled under the log's prompt lock (a record waits, then erases the
+ * line and the prompt redraws it), except the key that runs the command,
+ * during which records are written as they come (the command prints its
+ * answer and the next prompt itself). Only when the prompt and the log
+ * both go to a terminal.
+ */
+static void
+prompt_interact(struct dpf_cli *cli, struct cmdline *cl)
+{
+	bool shared = isatty(STDERR_FILENO) && isatty(fileno(cli->out));
+	char c;
+
+	if (shared)
+		dpf_log_prompt_attach(prompt_redraw, cl);
+	for (;;) {
+		ssize_t n = read(STDIN_FILENO, &c, 1);
+		bool runs;
+		int rc;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		runs = c == '\r' || c == '\n';
+		if (runs)
+			dpf_log_prompt_pause(true);
+		else
+			dpf_log_prompt_lock();
+		rc = cmdline_in(cl, &c, 1);
+		if (runs)
+			dpf_log_prompt_pause(false);
+		else
+			dpf_log_prompt_unlock();
+		if (rc < 0)
+			break;
+	}
+	if (shared)
+		dpf_log_prompt_detach();
+}
+
 int
 dpf_cli_run(struct dpf_cli *cli, struct dpf_ctl *ctl, bool interactive)
 {
@@ -873,7 +925,7 @@ dpf_cli_run(struct dpf_cli *cli, struct dpf_ctl *ctl, bool interactive)
 		cli->checker = NULL;
 		return -1;
 	}
-	cmdline_interact(cl);
+	prompt_interact(cli, cl);
 	prompt_close(cli, cl);
 	cmdline_free(cli->checker);
 	cli->checker = NULL;

@@ -12,6 +12,7 @@ import os
 import pty
 import re
 import select
+import signal
 import socket
 import subprocess
 import sys
@@ -175,10 +176,11 @@ def case_export_csv():
 class Pty:
     """dpflow on a real pseudo-terminal."""
 
-    def __init__(self, args):
+    def __init__(self, args, stderr_on_tty=False):
         self.master, slave = pty.openpty()
         self.p = subprocess.Popen([DPFLOW] + args, stdin=slave, stdout=slave,
-                                  stderr=subprocess.PIPE, close_fds=True)
+                                  stderr=slave if stderr_on_tty else subprocess.PIPE,
+                                  close_fds=True)
         os.close(slave)
         self.buf = b""
 
@@ -211,7 +213,7 @@ class Pty:
             out, err = self.p.communicate(timeout=60)
         finally:
             os.close(self.master)
-        return self.p.returncode, err.decode()
+        return self.p.returncode, err.decode() if err is not None else ""
 
 
 def case_pty_prompt():
@@ -244,6 +246,36 @@ def case_pty_prompt():
         rc, err = t.close()
     check(rc == 0, f"exit {rc}: {err[-1000:]}")
     check(counters(err)["conservation"] == "ok", "conservation")
+
+
+def case_pty_log_redraw():
+    """A log record from another thread while a command is half typed (the
+    writer's SIGHUP notice): the typed line is erased first, the record is
+    written on a line of its own, then the prompt and the typed text come
+    back, and the command completes as typed."""
+    with tempfile.TemporaryDirectory() as d:
+        t = Pty(EAL1 + ["--", "--replay", SAMPLE, "--window", "60", "--output",
+                        os.path.join(d, "o"), "-i"] + META, stderr_on_tty=True)
+        try:
+            t.read_until(r"dpflow> ")
+            t.send("show win")
+            t.read_until(r"show win")
+            t.p.send_signal(signal.SIGHUP)
+            m = t.read_until(r"(\r\x1b\[K)?dpflow: SIGHUP: open files published: \d+; "
+                             r"new ones follow\r?\n")
+            check(m.group(1) is not None,
+                  f"the typed line was not erased before the record: {m.group(0)!r}")
+            # Redrawn: the prompt and the text typed so far, nothing else before it.
+            t.read_until(r"^[^\n]*dpflow> show win")
+            t.send("dow\r")
+            t.read_until(r"window-seconds-set: 60")
+            t.send("quit\r")
+        except BaseException:
+            t.p.kill()  # no quit was typed: it would wait at the prompt
+            raise
+        finally:
+            rc, _ = t.close()
+    check(rc == 0, f"exit {rc}")
 
 
 def case_records_only_stdout():
