@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import termios
 import time
 
 import e2e  # noqa: E402  (e2e.main: the __main__ of every script)
@@ -258,8 +259,16 @@ def case_pty_log_redraw():
                         os.path.join(d, "o"), "-i"] + META, stderr_on_tty=True)
         try:
             t.read_until(r"dpflow> ")
+            # librte_cmdline prints the prompt before it takes the terminal
+            # (keys one by one, no echo): keys typed before that are echoed
+            # by the terminal, not by the prompt, and read later.
+            deadline = time.time() + 60
+            while termios.tcgetattr(t.master)[3] & (termios.ICANON | termios.ECHO):
+                if time.time() > deadline:
+                    raise Fail("the prompt never took the terminal")
+                time.sleep(0.02)
             t.send("show win")
-            t.read_until(r"show win")
+            t.read_until(r"show win")               # the prompt's own echo: all read
             t.p.send_signal(signal.SIGHUP)
             m = t.read_until(r"(\r\x1b\[K)?dpflow: SIGHUP: open files published: \d+; "
                              r"new ones follow\r?\n")
