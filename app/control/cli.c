@@ -23,7 +23,6 @@
 #include <cmdline_parse.h>
 #include <cmdline_parse_string.h>
 #include <cmdline_rdline.h>
-#include <cmdline_socket.h>
 
 #include <rte_common.h>
 #include <rte_errno.h>
@@ -823,30 +822,34 @@ prompt_stream(struct dpf_cli *cli)
 	return cli->tty != NULL ? cli->tty : stderr;
 }
 
-/* cmdline_stdin_new(), which talks on stdout, or its like on cli->out. */
+/*
+ * cmdline_stdin_new()'s terminal mode (keys one by one, no echo), set before
+ * the prompt is printed (cmdline_stdin_new() prints it first, so keys typed
+ * at once were echoed by the terminal and again by the prompt), and the
+ * prompt on cli->out. On failure the terminal is as it was.
+ */
 static struct cmdline *
 prompt_open(struct dpf_cli *cli, cmdline_parse_ctx_t *ctx)
 {
 	struct termios raw;
+	struct cmdline *cl;
 
-	if (cli->out == stdout)
-		return cmdline_stdin_new(ctx, PROMPT);
-	/* The terminal mode cmdline_stdin_new() sets: keys one by one, no echo. */
 	if (tcgetattr(STDIN_FILENO, &cli->old_term) == 0) {
 		raw = cli->old_term;
 		raw.c_lflag &= ~(tcflag_t)(ICANON | ECHO | ISIG);
 		cli->term_saved = tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0;
 	}
-	return cmdline_new(ctx, PROMPT, STDIN_FILENO, fileno(cli->out));
+	cl = cmdline_new(ctx, PROMPT, STDIN_FILENO, fileno(cli->out));
+	if (cl == NULL && cli->term_saved) {
+		tcsetattr(STDIN_FILENO, TCSANOW, &cli->old_term);
+		cli->term_saved = false;
+	}
+	return cl;
 }
 
 static void
 prompt_close(struct dpf_cli *cli, struct cmdline *cl)
 {
-	if (cli->out == stdout) {
-		cmdline_stdin_exit(cl);
-		return;
-	}
 	cmdline_free(cl);
 	if (cli->term_saved)
 		tcsetattr(STDIN_FILENO, TCSANOW, &cli->old_term);

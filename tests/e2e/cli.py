@@ -259,14 +259,11 @@ def case_pty_log_redraw():
                         os.path.join(d, "o"), "-i"] + META, stderr_on_tty=True)
         try:
             t.read_until(r"dpflow> ")
-            # librte_cmdline prints the prompt before it takes the terminal
-            # (keys one by one, no echo): keys typed before that are echoed
-            # by the terminal, not by the prompt, and read later.
-            deadline = time.time() + 60
-            while termios.tcgetattr(t.master)[3] & (termios.ICANON | termios.ECHO):
-                if time.time() > deadline:
-                    raise Fail("the prompt never took the terminal")
-                time.sleep(0.02)
+            # The terminal is the prompt's (keys one by one, no echo) before
+            # the prompt shows: keys typed at once are echoed once, by it.
+            check(not termios.tcgetattr(t.master)[3] & (termios.ICANON | termios.ECHO),
+                  "the prompt showed before it took the terminal (the terminal echoes "
+                  "what is typed now, and the prompt again)")
             t.send("show win")
             t.read_until(r"show win")               # the prompt's own echo: all read
             t.p.send_signal(signal.SIGHUP)
