@@ -372,6 +372,46 @@ def monitor(qpairs):
               f"stamps up to {late / 1e6:.0f} ms late allowed")
 
 
+def lab_timeout_cleanup():
+    """What meson does at a test's timeout: SIGTERM to its process group,
+    SIGKILL half a second later. A lab with a process that is slow to stop
+    (it ignores SIGTERM, as a dpflow flushing its last window may take
+    seconds) still deletes every namespace it made."""
+    lab.require_lab()
+    child = r"""
+import os, sys, time
+sys.path.insert(0, sys.argv[1])
+from lab import Lab
+L = Lab("tmo")
+for n in ("a", "b"):
+    L.netns(n)
+L.popen(["sh", "-c", "trap '' TERM; exec sleep 60"], ns=L.namespaces[0])
+print(" ".join(L.namespaces), flush=True)
+time.sleep(60)
+"""
+    p = subprocess.Popen([sys.executable, "-c", child, os.path.dirname(os.path.abspath(__file__))],
+                         stdout=subprocess.PIPE, text=True, start_new_session=True)
+    names = []
+    try:
+        names = p.stdout.readline().split()
+        check(len(names) == 2, f"the child made no lab: {names}")
+        time.sleep(0.3)  # the slow process has its trap
+        os.killpg(p.pid, signal.SIGTERM)
+        time.sleep(0.5)
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
+        p.wait(timeout=30)
+    finally:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+        left = [n for n in sh(["ip", "netns", "list"]).stdout.split() if n in names]
+        for n in left:  # this test's own, whatever happened
+            sh(["ip", "netns", "del", n], check=False)
+    check(not left, f"namespaces left after a timeout: {left}")
+    print(f"ok: {' '.join(names)} deleted within meson's half second")
+
+
 def clock_probes():
     """UDP probes 5 ms, 500 ms and 990 ms into each second, by the sender's
     CLOCK_REALTIME, each its own flow: its record's start (and so its
@@ -440,6 +480,7 @@ CASES = {
     "monitor_1q": lambda: monitor(1),
     "monitor_2q": lambda: monitor(2),
     "clock_probes": clock_probes,
+    "lab_timeout_cleanup": lab_timeout_cleanup,
 }
 
 

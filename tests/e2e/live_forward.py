@@ -420,10 +420,15 @@ def capture(lb, ns, ifname, name, timeout=120):
     deadline = time.time() + timeout
     while time.time() < deadline:
         cap.err_file.seek(0)
-        if "listening on" in cap.err_file.read():
+        err = cap.err_file.read()
+        if "listening on" in err:
             return cap
+        if cap.poll() is not None:
+            raise Fail(f"tcpdump on {ns} {ifname} exited {cap.returncode}: {err.strip()}")
         time.sleep(0.05)
-    raise Fail(f"tcpdump on {ns} {ifname} did not start within {timeout} s")
+    cap.err_file.seek(0)
+    raise Fail(f"tcpdump on {ns} {ifname} did not start within {timeout} s: "
+               f"{cap.err_file.read().strip()!r}")
 
 
 def counts(p, paths_macs):
