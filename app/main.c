@@ -261,11 +261,8 @@ start_ports(struct dpf_app *app)
 static int
 start_ifmap(struct dpf_app *app)
 {
-	struct dpf_ifmap_params ip = {
-		.cfg = app->cfg,
-		.ports = dpf_ports_settled(app->ports)->ids,
-		.n_ports = dpf_ports_settled(app->ports)->n_ports,
-	};
+	const struct dpf_ports_settled *ps = dpf_ports_settled(app->ports);
+	struct dpf_ifmap_params ip = {.cfg = app->cfg, .ports = ps->ids, .n_ports = ps->n_ports};
 
 	app->ifmap = dpf_ifmap_create(&ip);
 	return made(app->ifmap);
@@ -313,6 +310,16 @@ start_dataplane(struct dpf_app *app)
 	return made(app->dp);
 }
 
+/* The queue of record batches from the pipeline to the writer. */
+static int
+start_batches(struct dpf_app *app)
+{
+	app->batches = dpf_batchq_create(BATCHES, (int)rte_socket_id());
+	if (app->batches == NULL)
+		DPF_LOG(ERR, main, "record batches: %s\n", rte_strerror(rte_errno));
+	return made(app->batches);
+}
+
 static int
 start_pipeline(struct dpf_app *app)
 {
@@ -325,14 +332,9 @@ start_pipeline(struct dpf_app *app)
 			(opts(app)->flows_per_core + dpf_dataplane_segment_room(opts(app))) *
 				rx_cores(app)),
 		.socket_id = (int)rte_socket_id(),
+		.out = app->batches,
 	};
 
-	app->batches = dpf_batchq_create(BATCHES, (int)rte_socket_id());
-	if (app->batches == NULL) {
-		DPF_LOG(ERR, main, "record batches: %s\n", rte_strerror(rte_errno));
-		return -rte_errno;
-	}
-	pp.out = app->batches;
 	app->pipeline = dpf_pipeline_create(&pp);
 	return made(app->pipeline);
 }
@@ -427,6 +429,7 @@ static int (*const steps[])(struct dpf_app *app) = {
 	configure_ports,
 	start_rules,
 	start_dataplane,
+	start_batches,
 	start_pipeline,
 	start_output,
 	start_control,

@@ -51,6 +51,12 @@ dpf_counter_read(const uint64_t *c)
 	return __atomic_load_n(c, __ATOMIC_RELAXED);
 }
 
+/*
+ * The field of a counter list's row X(field, ...), whatever the list's other
+ * columns: struct x_counters { X_COUNTERS(DPF_COUNTER_FIELD) };
+ */
+#define DPF_COUNTER_FIELD(field, ...) uint64_t field;
+
 #define DPF_RUN_ACCESSORS(name)                                                                    \
 	static inline bool dpf_run_##name(const struct dpf_run *r)                                 \
 	{                                                                                          \

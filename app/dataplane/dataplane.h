@@ -94,9 +94,7 @@
 	  "free a flow table or shard")
 
 struct dpf_rx_counters {
-#define DPF_X_FIELD(f, name, help) uint64_t f;
-	DPF_RX_COUNTERS(DPF_X_FIELD)
-#undef DPF_X_FIELD
+	DPF_RX_COUNTERS(DPF_COUNTER_FIELD)
 	uint64_t malformed_by_reason[DPF_PKT_RESULT_MAX];
 	uint64_t rx_by_port[DPF_MAX_PORTS];
 	/* Packets logged as their inner flow, and their inner IP bytes, by enum dpf_pkt_tun_type.

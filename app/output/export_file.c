@@ -365,15 +365,11 @@ file_free(void *ctx)
 	free(x);
 }
 
+/* One line of record callbacks, one of life callbacks (output.h's order). */
 static const struct dpf_exporter_ops file_ops = {
 	.name = "writer",
-	.rows = file_rows,
-	.window_end = file_window_end,
-	.idle = file_idle,
-	.rotate = file_rotate,
-	.stop = file_stop,
-	.counters = file_counters,
-	.free = file_free,
+	.rows = file_rows, .window_end = file_window_end, .idle = file_idle, .rotate = file_rotate,
+	.stop = file_stop, .counters = file_counters, .free = file_free,
 };
 
 /* Temporaries of a run that was killed: finish them (or clean) before writing. */

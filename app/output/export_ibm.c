@@ -80,7 +80,8 @@ struct ibm_iface {
 	uint64_t hour; /* the hour folder the stream belongs to, NO_HOUR before the first */
 	char stream_id[20];
 	uint32_t seq;
-	bool skip; /* records lost in the open window: state "skip data" */
+	bool skip;     /* records lost in the open window: state "skip data" */
+	uint32_t logs; /* the open window's flow logs (one a connection) */
 };
 
 /*
@@ -135,7 +136,6 @@ struct ibm {
 	uint32_t max_flows;
 	uint16_t n_ifaces;
 	struct ibm_iface *ifs;
-	uint32_t *logs_of_iface;
 	struct time_text times[TIME_CACHE];
 	/* The object being written: its final path. */
 	char path[KEY_MAX + PATH_MAX];
@@ -158,9 +158,7 @@ struct ibm {
 	int last_errno; /* last error logged */
 	/* Counters: written by the writer thread, read with relaxed loads. */
 	uint64_t rows;
-#define IBM_COUNTER_FIELD(field, name, kind) uint64_t field;
-	IBM_COUNTERS(IBM_COUNTER_FIELD)
-#undef IBM_COUNTER_FIELD
+	IBM_COUNTERS(DPF_COUNTER_FIELD)
 };
 
 /* ------------------------------------------------------------ text helpers */
@@ -687,8 +685,8 @@ on_stop(void *ctx)
 static void
 write_iface(struct ibm *x, uint16_t i, uint64_t start_sec, uint64_t end_sec)
 {
-	uint32_t left = x->logs_of_iface[i], in_obj;
 	struct ibm_iface *f = &x->ifs[i];
+	uint32_t left = f->logs, in_obj;
 	struct dpf_conn_log l;
 
 	do {
@@ -767,10 +765,11 @@ on_window_end(void *ctx, uint64_t window_end)
 	x->keep_skip = 0;
 	if (x->store != NULL && n_conns > dpf_store_capacity(x->store))
 		x->keep_skip = n_conns - dpf_store_capacity(x->store);
-	memset(x->logs_of_iface, 0, x->n_ifaces * sizeof(x->logs_of_iface[0]));
+	for (i = 0; i < x->n_ifaces; i++)
+		x->ifs[i].logs = 0;
 	while (dpf_conn_log_next(x->conns, &l)) {
 		if (l.iface < x->n_ifaces)
-			x->logs_of_iface[l.iface]++;
+			x->ifs[l.iface].logs++;
 		keep_log(x, &l);
 		if (x->day != NULL) {
 			struct dpf_connstore_rec r = {.log = l, .outbound = outbound(x, &l)};
@@ -904,20 +903,15 @@ on_free(void *ctx)
 	dpf_gzip_release(&x->gz);
 	free(x->out);
 	free(x->ifs);
-	free(x->logs_of_iface);
 	free(x);
 }
 
+/* One line of record callbacks, one of life callbacks (output.h's order). */
 static const struct dpf_exporter_ops ibm_ops = {
 	.name = "ibm",
 	.segments = true,
-	.rows = on_rows,
-	.window_end = on_window_end,
-	.idle = on_idle,
-	.finish = on_finish,
-	.stop = on_stop,
-	.counters = on_counters,
-	.free = on_free,
+	.rows = on_rows, .window_end = on_window_end, .idle = on_idle, .finish = on_finish,
+	.stop = on_stop, .counters = on_counters, .free = on_free,
 };
 
 /*
@@ -1009,8 +1003,7 @@ ibm_setup(struct ibm *x, const struct dpf_options *o, const struct dpf_ifmap *if
 
 	x->n_ifaces = dpf_ifmap_count(ifmap);
 	x->ifs = calloc(RTE_MAX(x->n_ifaces, 1), sizeof(x->ifs[0]));
-	x->logs_of_iface = calloc(RTE_MAX(x->n_ifaces, 1), sizeof(x->logs_of_iface[0]));
-	if (x->ifs == NULL || x->logs_of_iface == NULL)
+	if (x->ifs == NULL)
 		return -ENOMEM;
 	for (i = 0; i < x->n_ifaces; i++)
 		if (iface_names(&x->ifs[i], &fc->ifaces[i], o) < 0)

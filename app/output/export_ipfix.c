@@ -50,6 +50,21 @@
 #define RECONNECT_MIN_NS NS_PER_SEC
 #define RECONNECT_MAX_NS (60 * NS_PER_SEC)
 
+/*
+ * The exporter's counters, X(field, name): the field and the line the summary,
+ * the CLI and Prometheus show, so a counter cannot be kept and never shown.
+ * records-dropped is also the exporter's lost.
+ */
+#define IPFIX_COUNTERS(X)                                                                          \
+	X(messages_sent, "messages")                                                               \
+	X(records_sent, "records")                                                                 \
+	X(records_dropped, "records-dropped")                                                      \
+	X(rows_not_flows, "rows-not-flows")                                                        \
+	X(send_errors, "send-errors")                                                              \
+	X(connects, "connects")                                                                    \
+	X(templates_sent, "template-sends")                                                        \
+	X(pace_waits, "pace-waits")
+
 struct ipfix {
 	bool tcp;
 	struct sockaddr_storage addr;
@@ -73,15 +88,8 @@ struct ipfix {
 	uint64_t msg_gen;      /* conn_gen when the open message began, 0: not connected */
 	int last_errno;
 	/* Counters: written by the writer thread, read with relaxed loads. */
-	uint64_t messages_sent;
-	uint64_t records_sent;
-	uint64_t rows_not_flows;
-	uint64_t records_dropped;
-	uint64_t send_errors;
-	uint64_t connects;
-	uint64_t templates_sent;
-	uint64_t pace_waits;
 	uint64_t rows;
+	IPFIX_COUNTERS(DPF_COUNTER_FIELD)
 };
 
 static uint32_t
@@ -426,14 +434,9 @@ on_counters(void *ctx, struct dpf_export_counters *c)
 
 	c->rows = dpf_counter_read(&ix->rows);
 	c->lost = dpf_counter_read(&ix->records_dropped);
-	dpf_export_counter(c, "messages", dpf_counter_read(&ix->messages_sent));
-	dpf_export_counter(c, "records", dpf_counter_read(&ix->records_sent));
-	dpf_export_counter(c, "records-dropped", c->lost);
-	dpf_export_counter(c, "rows-not-flows", dpf_counter_read(&ix->rows_not_flows));
-	dpf_export_counter(c, "send-errors", dpf_counter_read(&ix->send_errors));
-	dpf_export_counter(c, "connects", dpf_counter_read(&ix->connects));
-	dpf_export_counter(c, "template-sends", dpf_counter_read(&ix->templates_sent));
-	dpf_export_counter(c, "pace-waits", dpf_counter_read(&ix->pace_waits));
+#define IPFIX_COUNTER_SHOW(field, name) dpf_export_counter(c, name, dpf_counter_read(&ix->field));
+	IPFIX_COUNTERS(IPFIX_COUNTER_SHOW)
+#undef IPFIX_COUNTER_SHOW
 }
 
 static void
@@ -446,13 +449,11 @@ on_free(void *ctx)
 	free(ix);
 }
 
+/* One line of record callbacks, one of life callbacks (output.h's order). */
 static const struct dpf_exporter_ops ipfix_ops = {
 	.name = "ipfix",
-	.rows = on_rows,
-	.window_end = on_window_end,
-	.stop = on_stop,
-	.counters = on_counters,
-	.free = on_free,
+	.rows = on_rows, .window_end = on_window_end,
+	.stop = on_stop, .counters = on_counters, .free = on_free,
 };
 
 int

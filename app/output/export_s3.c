@@ -448,12 +448,11 @@ on_free(void *ctx)
 	free(s3);
 }
 
+/* One line of record callbacks, one of life callbacks (output.h's order). */
 static const struct dpf_exporter_ops s3_ops = {
 	.name = "s3",
 	.file_published = on_published,
-	.stop = on_stop,
-	.counters = on_counters,
-	.free = on_free,
+	.stop = on_stop, .counters = on_counters, .free = on_free,
 };
 
 /* The client of the bucket; credentials are wiped once it holds them. */

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "dpf_connstore.h"
+#include "run.h"
 
 struct dpf_writer;
 struct dpf_tg_day;
@@ -37,9 +38,7 @@ struct dpf_tg_day;
 	X(leftovers_failed, "leftovers-failed", "... that could not be (left where they are)")
 
 struct dpf_tg_day_counters {
-#define DPF_TG_DAY_COUNTER_FIELD(field, name, what) uint64_t field;
-	DPF_TG_DAY_COUNTERS(DPF_TG_DAY_COUNTER_FIELD)
-#undef DPF_TG_DAY_COUNTER_FIELD
+	DPF_TG_DAY_COUNTERS(DPF_COUNTER_FIELD)
 };
 
 /* A day writer into dir, or NULL with errno (ENOMEM). level: libdeflate's. */

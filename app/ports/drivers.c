@@ -16,6 +16,7 @@
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 
+#include "dpf_util.h"
 #include "drivers.h"
 #include "drv_program.h"
 #include "drv_vdev.h"
@@ -41,9 +42,7 @@ dpf_drivers_create(void)
 {
 	struct dpf_drivers *d = calloc(1, sizeof(*d));
 
-	if (d == NULL)
-		rte_errno = ENOMEM;
-	return d;
+	return d != NULL ? d : dpf_null_errno(ENOMEM);
 }
 
 void

@@ -434,25 +434,31 @@ unsigned int
 dpf_drivers_plan_sym_rules(const struct dpf_drv_port *dp,
 			   struct dpf_drv_sym_rule rules[DPF_DRV_MAX_SYM_FLOWS])
 {
-	/* The RSS type of each pattern eth / l3 [/ l4]. */
-	static const struct dpf_drv_sym_rule all[] = {
-		{RTE_FLOW_ITEM_TYPE_IPV4, RTE_FLOW_ITEM_TYPE_END, RTE_ETH_RSS_IPV4},
-		{RTE_FLOW_ITEM_TYPE_IPV4, RTE_FLOW_ITEM_TYPE_TCP, RTE_ETH_RSS_NONFRAG_IPV4_TCP},
-		{RTE_FLOW_ITEM_TYPE_IPV4, RTE_FLOW_ITEM_TYPE_UDP, RTE_ETH_RSS_NONFRAG_IPV4_UDP},
-		{RTE_FLOW_ITEM_TYPE_IPV4, RTE_FLOW_ITEM_TYPE_SCTP, RTE_ETH_RSS_NONFRAG_IPV4_SCTP},
-		{RTE_FLOW_ITEM_TYPE_IPV6, RTE_FLOW_ITEM_TYPE_END, RTE_ETH_RSS_IPV6},
-		{RTE_FLOW_ITEM_TYPE_IPV6, RTE_FLOW_ITEM_TYPE_TCP, RTE_ETH_RSS_NONFRAG_IPV6_TCP},
-		{RTE_FLOW_ITEM_TYPE_IPV6, RTE_FLOW_ITEM_TYPE_UDP, RTE_ETH_RSS_NONFRAG_IPV6_UDP},
-		{RTE_FLOW_ITEM_TYPE_IPV6, RTE_FLOW_ITEM_TYPE_SCTP, RTE_ETH_RSS_NONFRAG_IPV6_SCTP},
+	/* The RSS type of each pattern eth / l3 [/ l4]: a row an l3, a column an l4. */
+	static const enum rte_flow_item_type l4[] = {
+		RTE_FLOW_ITEM_TYPE_END, RTE_FLOW_ITEM_TYPE_TCP, RTE_FLOW_ITEM_TYPE_UDP,
+		RTE_FLOW_ITEM_TYPE_SCTP};
+	static const struct {
+		enum rte_flow_item_type l3;
+		uint64_t type[RTE_DIM(l4)];
+	} by_l3[] = {
+		{RTE_FLOW_ITEM_TYPE_IPV4,
+		 {RTE_ETH_RSS_IPV4, RTE_ETH_RSS_NONFRAG_IPV4_TCP, RTE_ETH_RSS_NONFRAG_IPV4_UDP,
+		  RTE_ETH_RSS_NONFRAG_IPV4_SCTP}},
+		{RTE_FLOW_ITEM_TYPE_IPV6,
+		 {RTE_ETH_RSS_IPV6, RTE_ETH_RSS_NONFRAG_IPV6_TCP, RTE_ETH_RSS_NONFRAG_IPV6_UDP,
+		  RTE_ETH_RSS_NONFRAG_IPV6_SCTP}},
 	};
-	unsigned int i, n = 0;
+	unsigned int n = 0;
 
-	RTE_BUILD_BUG_ON(RTE_DIM(all) > DPF_DRV_MAX_SYM_FLOWS);
+	RTE_BUILD_BUG_ON(RTE_DIM(by_l3) * RTE_DIM(l4) > DPF_DRV_MAX_SYM_FLOWS);
 	if (!dp->configured.symmetric_hash_function || dp->configured.rss_hash == 0)
 		return 0;
-	for (i = 0; i < RTE_DIM(all); i++)
-		if ((dp->configured.rss_hash & all[i].type) != 0)
-			rules[n++] = all[i];
+	for (unsigned int i = 0; i < RTE_DIM(by_l3); i++)
+		for (unsigned int j = 0; j < RTE_DIM(l4); j++)
+			if ((dp->configured.rss_hash & by_l3[i].type[j]) != 0)
+				rules[n++] = (struct dpf_drv_sym_rule){by_l3[i].l3, l4[j],
+								       by_l3[i].type[j]};
 	return n;
 }
 

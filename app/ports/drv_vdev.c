@@ -109,11 +109,9 @@ vdev_with_defaults(struct dpf_drv_vdevs *v, struct dpf_drv_profiles *ps, const c
 void
 dpf_drv_vdevs_free(struct dpf_drv_vdevs *v)
 {
-	unsigned int i;
-
 	if (v == NULL)
 		return;
-	for (i = 0; i < v->n_owned; i++)
+	for (unsigned int i = 0; i < v->n_owned; i++)
 		free(v->owned[i]);
 	free(v->owned);
 	free(v->argv);

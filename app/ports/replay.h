@@ -56,9 +56,7 @@ struct dpf_replay_params {
 	X(ring_full_waits, "ring-full-waits", "waits for room in the RX cores' rings")
 
 struct dpf_replay_stats {
-#define DPF_REPLAY_STAT_FIELD(field, name, what) uint64_t field;
-	DPF_REPLAY_STATS(DPF_REPLAY_STAT_FIELD)
-#undef DPF_REPLAY_STAT_FIELD
+	DPF_REPLAY_STATS(DPF_COUNTER_FIELD)
 };
 
 struct dpf_replay;

@@ -563,7 +563,7 @@ section_replay64() {
 				--log-level=lib.eal:error --log-level=dpflow.main:debug -- \
 				--replay "$dir/r64.pcap" --window 60 --output "$dir/out" >/dev/null 2>"$dir/stderr" || true
 			awk -v v="$name" -v r="$r" '
-				/timing: start step 14 / { a = $(NF - 1) }
+				/timing: start step [0-9]+ / { a = $(NF - 1) }  # the last step
 				/timing: every window flushed/ { b = $(NF - 1) }
 				/^total rx-packets:/ { n = $3 }
 				/^conservation:/ { c = $2 }
@@ -735,7 +735,7 @@ section_sbsphases() {
 			awk -v cap="$cap" -v r="$r" -v w="$(((t1 - t0) / 1000000))" \
 				-v load="$(cut -d' ' -f1 /proc/loadavg)" '
 				/timing: EAL started/ { e = $(NF - 1) }
-				/timing: start step 14 / { s = $(NF - 1) }
+				/timing: start step [0-9]+ / { s = $(NF - 1) }  # the last step
 				/timing: every packet received/ { p = $(NF - 1) }
 				/timing: every window flushed/ { f = $(NF - 1) }
 				/timing: files published/ { u = $(NF - 1) }
