@@ -131,11 +131,7 @@ struct frame {
 };
 
 struct dpf_replay {
-	const char *path;
-	uint16_t nq;
-	const struct dpf_window_plan *plan;
-	struct dpf_timecheck *tc;
-	struct dpf_run *run;
+	struct dpf_replay_params p; /* as given to dpf_replay_open() */
 	struct dpf_source source;
 	struct rte_ring *rings[DPF_MAX_RX_CORES];
 	struct rte_mempool *pool;
@@ -151,13 +147,11 @@ struct dpf_replay {
 	size_t off;            /* next record in map */
 	size_t prefetched;     /* map is being fetched up to here */
 	size_t released;       /* map is given back up to here (page-aligned) */
-	bool frames_written;   /* params: pages are never given back */
 	uint32_t snaplen;
 	bool swapped;          /* file written on a host of the other byte order */
 	bool nanosecond;
 	enum link link;
 	struct dpf_rss *rss;
-	struct dpf_pkt_decap_cfg decap; /* the NIC's inner RSS for opened tunnels */
 	bool started;
 	bool failed;
 	bool regular;          /* a regular file: peeking past a stop cannot block */
@@ -216,7 +210,7 @@ next_frame(struct dpf_replay *rp, struct frame *f)
 		}
 		if (rc == PCAP_ERROR_BREAK)
 			return 0;
-		DPF_LOG(ERR, ports, "replay %s: %s\n", rp->path, pcap_geterr(rp->pc));
+		DPF_LOG(ERR, ports, "replay %s: %s\n", rp->p.path, pcap_geterr(rp->pc));
 		return -1;
 	}
 	if (rp->off == rp->map_len)
@@ -234,7 +228,7 @@ next_frame(struct dpf_replay *rp, struct frame *f)
 	}
 	if (rp->map_len - rp->off < PCAP_REC_HDR_LEN) {
 		DPF_LOG(ERR, ports, "replay %s: truncated file: %zu bytes of a record header\n",
-			rp->path, rp->map_len - rp->off);
+			rp->p.path, rp->map_len - rp->off);
 		return -1;
 	}
 	h = rp->map + rp->off;
@@ -243,12 +237,12 @@ next_frame(struct dpf_replay *rp, struct frame *f)
 		DPF_LOG(ERR, ports,
 			"replay %s: invalid packet capture length %u at offset %zu, bigger "
 			"than the maximum of %u\n",
-			rp->path, caplen, rp->off, PCAP_MAX_CAPLEN);
+			rp->p.path, caplen, rp->off, PCAP_MAX_CAPLEN);
 		return -1;
 	}
 	if (rp->map_len - rp->off - PCAP_REC_HDR_LEN < caplen) {
 		DPF_LOG(ERR, ports, "replay %s: truncated file: frame at offset %zu\n",
-			rp->path, rp->off);
+			rp->p.path, rp->off);
 		return -1;
 	}
 	f->data = h + PCAP_REC_HDR_LEN;
@@ -308,11 +302,11 @@ read_ahead(struct dpf_replay *rp)
 			f->data = rp->ahead.copy[rp->ahead.n];
 		}
 		rp->ahead.n++;
-		if (dpf_timecheck_verdict(rp->tc, f->t_ns, 0, 0) == DPF_TIME_OK)
+		if (dpf_timecheck_verdict(rp->p.tc, f->t_ns, 0, 0) == DPF_TIME_OK)
 			t[n++] = f->t_ns;
 	}
 	if (n > 0)
-		dpf_timecheck_offer_anchor(rp->tc, dpf_time_median(t, n));
+		dpf_timecheck_offer_anchor(rp->p.tc, dpf_time_median(t, n));
 }
 
 static void
@@ -501,17 +495,17 @@ static enum fate
 classify(struct dpf_replay *rp, struct order *o, const struct frame *f, uint64_t *window,
 	 enum dpf_time_verdict *verdict)
 {
-	uint64_t anchor = dpf_timecheck_anchor(rp->tc);
+	uint64_t anchor = dpf_timecheck_anchor(rp->p.tc);
 	uint64_t t_ns = f->t_ns;
 
-	*verdict = dpf_timecheck_verdict(rp->tc, t_ns, anchor, o->newest_ns);
+	*verdict = dpf_timecheck_verdict(rp->p.tc, t_ns, anchor, o->newest_ns);
 	if (*verdict != DPF_TIME_OK)
 		return FATE_BAD_TIME;
 	/* The window plan is read only when the frame leaves the previous
 	 * frame's window (a length change applies at a boundary, so the cached
 	 * window stays right). */
 	if (unlikely(t_ns < o->win_start_ns || t_ns >= o->win_end_ns))
-		dpf_window_plan_bounds(rp->plan, t_ns, &o->win_start_ns, &o->win_end_ns);
+		dpf_window_plan_bounds(rp->p.plan, t_ns, &o->win_start_ns, &o->win_end_ns);
 	*window = o->win_start_ns;
 	if (o->any && *window < o->newest_window)
 		return FATE_LATE;
@@ -535,11 +529,11 @@ say_bad_time(struct dpf_replay *rp, struct order *o, const struct frame *f, enum
 		gap[0] = '\0';
 	else
 		snprintf(gap, sizeof(gap), " %" PRIu64 " s (--max-time-gap)",
-			 dpf_timecheck_gap_sec(rp->tc));
+			 dpf_timecheck_gap_sec(rp->p.tc));
 	DPF_LOG(WARNING, ports,
 		"--replay %s: packet %" PRIu64 ": time %" PRId64 " s%s is %s%s: not "
 		"logged, counted as bad-time (later packets like it are only counted)\n",
-		rp->path, rp->st.read, f->raw_sec, when, dpf_time_verdict_text(v),
+		rp->p.path, rp->st.read, f->raw_sec, when, dpf_time_verdict_text(v),
 		gap);
 }
 
@@ -601,9 +595,9 @@ send_frame(struct dpf_replay *rp, struct feed *fd, const struct frame *f)
 	 * queue a NIC runs without RSS (ports.c) and delivers no hash; so does
 	 * the replay, which then need not parse at all.
 	 */
-	if (rp->nq > 1) {
+	if (rp->p.n_queues > 1) {
 		hash = dpf_rss_hash_frame(rp->rss, rte_pktmbuf_mtod(m, const uint8_t *),
-					  rte_pktmbuf_data_len(m), &rp->decap);
+					  rte_pktmbuf_data_len(m), &rp->p.decap);
 		m->hash.rss = hash;
 		m->ol_flags |= RTE_MBUF_F_RX_RSS_HASH;
 		q = fd->reta[hash % DPF_RSS_RETA_SIZE];
@@ -629,7 +623,7 @@ read_chunk(struct dpf_replay *rp, struct feed *fd)
 		int rc;
 
 		/* A stop ends the reading here; what was read goes on. */
-		if (unlikely(dpf_run_stopping(rp->run)))
+		if (unlikely(dpf_run_stopping(rp->p.run)))
 			return CHUNK_STOPPED;
 		rc = pull_frame(rp, &f);
 		if (rc != 1) {
@@ -649,8 +643,8 @@ read_chunk(struct dpf_replay *rp, struct feed *fd)
 			break;
 		}
 		/* No reference time in the first frames: the first sent is it. */
-		if (unlikely(dpf_timecheck_anchor(rp->tc) == 0))
-			dpf_timecheck_offer_anchor(rp->tc, f.t_ns);
+		if (unlikely(dpf_timecheck_anchor(rp->p.tc) == 0))
+			dpf_timecheck_offer_anchor(rp->p.tc, f.t_ns);
 		o->any = true;
 		o->newest_window = w;
 		if (f.t_ns > o->newest_ns)
@@ -672,7 +666,7 @@ release_behind(struct dpf_replay *rp)
 {
 	size_t upto;
 
-	if (rp->map == NULL || rp->frames_written || rp->off < MAP_RELEASE_LAG)
+	if (rp->map == NULL || rp->p.frames_written || rp->off < MAP_RELEASE_LAG)
 		return;
 	upto = RTE_ALIGN_FLOOR(rp->off - MAP_RELEASE_LAG, (size_t)MAP_RELEASE_STEP);
 	if (upto <= rp->released)
@@ -693,8 +687,8 @@ replay_main(void *arg)
 	uint16_t q;
 
 	for (q = 0; q < DPF_RSS_RETA_SIZE; q++)
-		fd.reta[q] = dpf_rss_queue(q, rp->nq);
-	fd.qb = rte_zmalloc("replay_batches", rp->nq * sizeof(*fd.qb), RTE_CACHE_LINE_SIZE);
+		fd.reta[q] = dpf_rss_queue(q, rp->p.n_queues);
+	fd.qb = rte_zmalloc("replay_batches", rp->p.n_queues * sizeof(*fd.qb), RTE_CACHE_LINE_SIZE);
 	if (fd.qb == NULL) {
 		DPF_LOG(ERR, ports, "replay: out of memory\n");
 		rp->failed = true;
@@ -704,7 +698,7 @@ replay_main(void *arg)
 	}
 	while (end == CHUNK_MORE) {
 		end = read_chunk(rp, &fd);
-		for (q = 0; q < rp->nq && fd.qb != NULL; q++)
+		for (q = 0; q < rp->p.n_queues && fd.qb != NULL; q++)
 			if (fd.qb[q].n > 0)
 				enqueue_all(rp, q, &fd.qb[q]);
 		/* Everything read so far is enqueued: publish its time. */
@@ -770,7 +764,7 @@ link_of(uint32_t linktype, int dlt, enum link *out)
 static int
 map_classic_pcap(struct dpf_replay *rp)
 {
-	const char *path = rp->path;
+	const char *path = rp->p.path;
 	uint8_t hdr[PCAP_FILE_HDR_LEN];
 	uint32_t magic, linktype;
 	struct stat st;
@@ -827,23 +821,23 @@ open_file(struct dpf_replay *rp)
 	struct stat st;
 	int rc;
 
-	rp->regular = stat(rp->path, &st) == 0 && S_ISREG(st.st_mode);
+	rp->regular = stat(rp->p.path, &st) == 0 && S_ISREG(st.st_mode);
 	rc = map_classic_pcap(rp);
 	if (rc < 0)
 		return rc;
 	if (rc == 1)
 		return 0;
-	rp->pc = pcap_open_offline_with_tstamp_precision(rp->path, PCAP_TSTAMP_PRECISION_NANO,
+	rp->pc = pcap_open_offline_with_tstamp_precision(rp->p.path, PCAP_TSTAMP_PRECISION_NANO,
 							 errbuf);
 	if (rp->pc == NULL) {
-		DPF_LOG(ERR, ports, "--replay %s: %s\n", rp->path, errbuf);
+		DPF_LOG(ERR, ports, "--replay %s: %s\n", rp->p.path, errbuf);
 		return -EINVAL;
 	}
 	if (link_of(0, pcap_datalink(rp->pc), &rp->link) < 0) {
 		DPF_LOG(ERR, ports,
 			"--replay %s: link type %s, not one dpflow reads: "
 			"Ethernet, Linux cooked (SLL, SLL2) or raw IP\n",
-			rp->path, link_name(pcap_datalink_val_to_name(pcap_datalink(rp->pc))));
+			rp->p.path, link_name(pcap_datalink_val_to_name(pcap_datalink(rp->pc))));
 		return -EINVAL;
 	}
 	return 0;
@@ -856,7 +850,7 @@ create_rings(struct dpf_replay *rp)
 	char name[RTE_RING_NAMESIZE];
 	uint16_t q;
 
-	for (q = 0; q < rp->nq; q++) {
+	for (q = 0; q < rp->p.n_queues; q++) {
 		snprintf(name, sizeof(name), "replay_rx%u", q);
 		rp->rings[q] = rte_ring_create(name, REPLAY_RING_SIZE, rte_socket_id(),
 					       RING_F_SP_ENQ | RING_F_SC_DEQ);
@@ -876,13 +870,7 @@ dpf_replay_open(const struct dpf_replay_params *p)
 
 	if (rp == NULL)
 		return dpf_null_errno(ENOMEM);
-	rp->path = p->path;
-	rp->nq = p->n_queues;
-	rp->plan = p->plan;
-	rp->tc = p->tc;
-	rp->run = p->run;
-	rp->decap = p->decap;
-	rp->frames_written = p->frames_written;
+	rp->p = *p;
 	rp->source.cut_window = DPF_WINDOW_NONE;
 	rp->ahead.end_rc = 1;
 	rc = open_file(rp);
@@ -979,7 +967,7 @@ dpf_replay_free(struct dpf_replay *rp)
 	if (rp->map != NULL)
 		munmap((void *)(uintptr_t)rp->map, rp->map_len);
 	rte_free(rp->rss);
-	for (q = 0; q < rp->nq; q++)
+	for (q = 0; q < rp->p.n_queues; q++)
 		rte_ring_free(rp->rings[q]);
 	rte_free(rp);
 }
