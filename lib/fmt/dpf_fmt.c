@@ -19,9 +19,11 @@
 
 /*
  * The field catalogue. Every row drives parsing, the version rule, the header,
- * the line-length bound and (through its id) the formatter switch.
+ * the line-length bound and the formatter's switch.
  * X(id, name, AWS version, flow field: '-' on NODATA / SKIPDATA rows,
- *   widest value in bytes, extension: ours, not AWS)
+ *   widest value in bytes, extension: ours, not AWS,
+ *   how it is printed: an expression of put_field()'s p, version, meta, ctx
+ *   and r that writes the value at p and returns the end)
  *
  * Our extensions have no AWS version. They count as version 2, that is, they
  * never raise the version: AWS consumers only know versions for AWS fields, and
@@ -29,46 +31,67 @@
  * extensions counted as 2. In practice they travel with pkt-srcaddr, which is
  * version 3 anyway.
  */
-#define DPF_FMT_FIELD_TABLE(X)                                                          \
-	X(VERSION, "version", 2, false, 1, false)                                       \
-	X(ACCOUNT_ID, "account-id", 2, false, DPF_FMT_META_MAX, false)                  \
-	X(INTERFACE_ID, "interface-id", 2, false, DPF_FMT_META_MAX, false)              \
-	X(SRCADDR, "srcaddr", 2, true, ADDR_WIDTH, false)                               \
-	X(DSTADDR, "dstaddr", 2, true, ADDR_WIDTH, false)                               \
-	X(SRCPORT, "srcport", 2, true, 5, false)                                        \
-	X(DSTPORT, "dstport", 2, true, 5, false)                                        \
-	X(PROTOCOL, "protocol", 2, true, 3, false)                                      \
-	X(PACKETS, "packets", 2, true, U64_WIDTH, false)                                \
-	X(BYTES, "bytes", 2, true, U64_WIDTH, false)                                    \
-	X(START, "start", 2, false, U64_WIDTH, false)                                   \
-	X(END, "end", 2, false, U64_WIDTH, false)                                       \
-	X(ACTION, "action", 2, true, 6, false)                                          \
-	X(LOG_STATUS, "log-status", 2, false, 8, false)                                 \
-	X(VPC_ID, "vpc-id", 3, false, DPF_FMT_META_MAX, false)                          \
-	X(SUBNET_ID, "subnet-id", 3, false, DPF_FMT_META_MAX, false)                    \
-	X(INSTANCE_ID, "instance-id", 3, false, DPF_FMT_META_MAX, false)                \
-	X(TCP_FLAGS, "tcp-flags", 3, true, 3, false)                                    \
-	X(TYPE, "type", 3, true, 4, false)                                              \
-	X(PKT_SRCADDR, "pkt-srcaddr", 3, true, ADDR_WIDTH, false)                       \
-	X(PKT_DSTADDR, "pkt-dstaddr", 3, true, ADDR_WIDTH, false)                       \
-	X(REGION, "region", 4, false, DPF_FMT_META_MAX, false)                          \
-	X(AZ_ID, "az-id", 4, false, DPF_FMT_META_MAX, false)                            \
-	X(SUBLOCATION_TYPE, "sublocation-type", 4, false, DPF_FMT_META_MAX, false)      \
-	X(SUBLOCATION_ID, "sublocation-id", 4, false, DPF_FMT_META_MAX, false)          \
-	X(PKT_SRC_AWS_SERVICE, "pkt-src-aws-service", 5, true, DPF_FMT_META_MAX, false) \
-	X(PKT_DST_AWS_SERVICE, "pkt-dst-aws-service", 5, true, DPF_FMT_META_MAX, false) \
-	X(FLOW_DIRECTION, "flow-direction", 5, true, 7, false)                          \
-	X(TRAFFIC_PATH, "traffic-path", 5, true, 3, false)                              \
-	X(PKT_SRCPORT, "pkt-srcport", 2, true, 5, true)                                 \
-	X(PKT_DSTPORT, "pkt-dstport", 2, true, 5, true)                                 \
-	X(TCP_FLAGS_ALL, "tcp-flags-all", 2, true, 3, true)                             \
-	X(TUNNEL_TYPE, "tunnel-type", 2, true, 6, true)                                 \
-	X(TUNNEL_ID, "tunnel-id", 2, true, 10, true)                                    \
-	X(TUNNEL_SRC, "tunnel-src", 2, true, ADDR_WIDTH, true)                          \
-	X(TUNNEL_DST, "tunnel-dst", 2, true, ADDR_WIDTH, true)
+#define DPF_FMT_FIELD_TABLE(X)                                                                     \
+	X(VERSION, "version", 2, false, 1, false, put_u64(p, version))                             \
+	X(ACCOUNT_ID, "account-id", 2, false, DPF_FMT_META_MAX, false,                             \
+	  put_meta(p, META(account_id)))                                                           \
+	X(INTERFACE_ID, "interface-id", 2, false, DPF_FMT_META_MAX, false,                         \
+	  put_meta(p, META(interface_id)))                                                         \
+	X(SRCADDR, "srcaddr", 2, true, ADDR_WIDTH, false,                                          \
+	  put_addr(p, r->key.family, r->post.src_addr))                                            \
+	X(DSTADDR, "dstaddr", 2, true, ADDR_WIDTH, false,                                          \
+	  put_addr(p, r->key.family, r->post.dst_addr))                                            \
+	X(SRCPORT, "srcport", 2, true, 5, false, put_u64(p, r->post.src_port))                     \
+	X(DSTPORT, "dstport", 2, true, 5, false, put_u64(p, r->post.dst_port))                     \
+	X(PROTOCOL, "protocol", 2, true, 3, false, put_u8(p, r->key.proto))                        \
+	X(PACKETS, "packets", 2, true, U64_WIDTH, false, put_u64(p, r->packets))                   \
+	X(BYTES, "bytes", 2, true, U64_WIDTH, false, put_u64(p, r->bytes))                         \
+	X(START, "start", 2, false, U64_WIDTH, false, put_u64(p, r->start))                        \
+	X(END, "end", 2, false, U64_WIDTH, false, put_u64(p, r->end))                              \
+	X(ACTION, "action", 2, true, 6, false,                                                     \
+	  PUT_WORD2(p, r->key.action, DPF_ACTION_ACCEPT, "ACCEPT", DPF_ACTION_REJECT, "REJECT"))   \
+	X(LOG_STATUS, "log-status", 2, false, 8, false,                                            \
+	  r->log_status == DPF_LOG_SKIPDATA                                                        \
+		  ? PUT_LIT(p, "SKIPDATA")                                                         \
+		  : PUT_WORD2(p, r->log_status, DPF_LOG_OK, "OK", DPF_LOG_NODATA, "NODATA"))       \
+	X(VPC_ID, "vpc-id", 3, false, DPF_FMT_META_MAX, false, put_meta(p, META(vpc_id)))          \
+	X(SUBNET_ID, "subnet-id", 3, false, DPF_FMT_META_MAX, false, put_meta(p, META(subnet_id))) \
+	X(INSTANCE_ID, "instance-id", 3, false, DPF_FMT_META_MAX, false,                           \
+	  put_meta(p, META(instance_id)))                                                          \
+	X(TCP_FLAGS, "tcp-flags", 3, true, 3, false, put_u8(p, r->tcp_flags_aws))                  \
+	X(TYPE, "type", 3, true, 4, false, PUT_WORD2(p, r->key.family, 4, "IPv4", 6, "IPv6"))      \
+	X(PKT_SRCADDR, "pkt-srcaddr", 3, true, ADDR_WIDTH, false,                                  \
+	  put_addr(p, r->key.family, r->key.src_addr))                                             \
+	X(PKT_DSTADDR, "pkt-dstaddr", 3, true, ADDR_WIDTH, false,                                  \
+	  put_addr(p, r->key.family, r->key.dst_addr))                                             \
+	X(REGION, "region", 4, false, DPF_FMT_META_MAX, false, put_meta(p, META(region)))          \
+	X(AZ_ID, "az-id", 4, false, DPF_FMT_META_MAX, false, put_meta(p, META(az_id)))             \
+	X(SUBLOCATION_TYPE, "sublocation-type", 4, false, DPF_FMT_META_MAX, false,                 \
+	  put_meta(p, META(sublocation_type)))                                                     \
+	X(SUBLOCATION_ID, "sublocation-id", 4, false, DPF_FMT_META_MAX, false,                     \
+	  put_meta(p, META(sublocation_id)))                                                       \
+	X(PKT_SRC_AWS_SERVICE, "pkt-src-aws-service", 5, true, DPF_FMT_META_MAX, false,            \
+	  put_service(p, ctx, r->src_service))                                                     \
+	X(PKT_DST_AWS_SERVICE, "pkt-dst-aws-service", 5, true, DPF_FMT_META_MAX, false,            \
+	  put_service(p, ctx, r->dst_service))                                                     \
+	X(FLOW_DIRECTION, "flow-direction", 5, true, 7, false,                                     \
+	  PUT_WORD2(p, r->direction, DPF_DIR_INGRESS, "ingress", DPF_DIR_EGRESS, "egress"))        \
+	X(TRAFFIC_PATH, "traffic-path", 5, true, 3, false,                                         \
+	  r->traffic_path == 0 ? put_dash(p) : put_u8(p, r->traffic_path))                         \
+	X(PKT_SRCPORT, "pkt-srcport", 2, true, 5, true, put_u64(p, r->key.src_port))               \
+	X(PKT_DSTPORT, "pkt-dstport", 2, true, 5, true, put_u64(p, r->key.dst_port))               \
+	X(TCP_FLAGS_ALL, "tcp-flags-all", 2, true, 3, true, put_u8(p, r->tcp_flags_all))           \
+	X(TUNNEL_TYPE, "tunnel-type", 2, true, 6, true,                                            \
+	  TUNNELED(put_meta(p, dpf_pkt_tun_name(r->key.tun_type))))                                \
+	X(TUNNEL_ID, "tunnel-id", 2, true, 10, true,                                               \
+	  TUNNELED(r->key.tun_has_id ? put_u64(p, r->key.tun_id) : put_dash(p)))                   \
+	X(TUNNEL_SRC, "tunnel-src", 2, true, ADDR_WIDTH, true,                                     \
+	  TUNNELED(put_addr(p, r->tun.family, r->tun.src_addr)))                                   \
+	X(TUNNEL_DST, "tunnel-dst", 2, true, ADDR_WIDTH, true,                                     \
+	  TUNNELED(put_addr(p, r->tun.family, r->tun.dst_addr)))
 
 enum field_id {
-#define X_ENUM(id, name, ver, flow, width, ext) FIELD_##id,
+#define X_ENUM(id, name, ver, flow, width, ext, print) FIELD_##id,
 	DPF_FMT_FIELD_TABLE(X_ENUM)
 #undef X_ENUM
 	FIELD_COUNT
@@ -84,21 +107,21 @@ struct field_def {
 };
 
 static const struct field_def catalogue[FIELD_COUNT] = {
-#define X_DEF(id, nm, ver, fl, w, ext)                                                  \
-	[FIELD_##id] = {                                                                \
-		.name = nm,                                                             \
-		.name_len = sizeof(nm) - 1,                                             \
-		.version = ver,                                                         \
-		.flow = fl,                                                             \
-		.extension = ext,                                                       \
-		.width = w,                                                             \
+#define X_DEF(id, nm, ver, fl, w, ext, print)                                                      \
+	[FIELD_##id] = {                                                                           \
+		.name = nm,                                                                        \
+		.name_len = sizeof(nm) - 1,                                                        \
+		.version = ver,                                                                    \
+		.flow = fl,                                                                        \
+		.extension = ext,                                                                  \
+		.width = w,                                                                        \
 	},
 	DPF_FMT_FIELD_TABLE(X_DEF)
 #undef X_DEF
 };
 
 static const char *const field_names[FIELD_COUNT + 1] = {
-#define X_NAME(id, nm, ver, fl, w, ext) nm,
+#define X_NAME(id, nm, ver, fl, w, ext, print) nm,
 	DPF_FMT_FIELD_TABLE(X_NAME)
 #undef X_NAME
 	NULL
@@ -106,7 +129,7 @@ static const char *const field_names[FIELD_COUNT + 1] = {
 
 /* A line of every field, each at its widest, separators and '\n' included. */
 enum {
-#define X_WIDTH(id, nm, ver, fl, w, ext) +(w)
+#define X_WIDTH(id, nm, ver, fl, w, ext, print) +(w)
 	ALL_FIELDS_WIDTH = 0 DPF_FMT_FIELD_TABLE(X_WIDTH)
 #undef X_WIDTH
 };
@@ -661,121 +684,33 @@ put_service(char *p, const struct dpf_fmt_ctx *ctx, uint16_t service)
 
 /* ---- records ---- */
 
+/* A value of two words, "-" for any other (constant lengths: PUT_LIT). */
+#define PUT_WORD2(p, v, a, word_a, b, word_b)                                                      \
+	((v) == (a) ? PUT_LIT(p, word_a) : (v) == (b) ? PUT_LIT(p, word_b) : put_dash(p))
+/* An interface's metadata member: NULL ("-") when the record has no interface. */
+#define META(member) (meta != NULL ? meta->member : NULL)
 /* The outer view of a decapsulated flow: "-" for every other record. */
-static char *
-put_tunnel(char *p, enum field_id id, const struct dpf_record *r)
-{
-	if (r->key.tun_type == DPF_TUN_NONE)
-		return put_dash(p);
-	switch (id) {
-	case FIELD_TUNNEL_TYPE:
-		return put_meta(p, dpf_pkt_tun_name(r->key.tun_type));
-	case FIELD_TUNNEL_ID:
-		return r->key.tun_has_id ? put_u64(p, r->key.tun_id) : put_dash(p);
-	case FIELD_TUNNEL_SRC:
-		return put_addr(p, r->tun.family, r->tun.src_addr);
-	default:
-		return put_addr(p, r->tun.family, r->tun.dst_addr);
-	}
-}
+#define TUNNELED(e) (r->key.tun_type == DPF_TUN_NONE ? put_dash(p) : (e))
 
 static char *
 put_field(char *p, enum field_id id, unsigned int version, const struct dpf_iface_meta *meta,
 	  const struct dpf_fmt_ctx *ctx, const struct dpf_record *r)
 {
 	switch (id) {
-	case FIELD_VERSION:
-		return put_u64(p, version);
-	case FIELD_ACCOUNT_ID:
-		return put_meta(p, meta != NULL ? meta->account_id : NULL);
-	case FIELD_INTERFACE_ID:
-		return put_meta(p, meta != NULL ? meta->interface_id : NULL);
-	case FIELD_SRCADDR:
-		return put_addr(p, r->key.family, r->post.src_addr);
-	case FIELD_DSTADDR:
-		return put_addr(p, r->key.family, r->post.dst_addr);
-	case FIELD_SRCPORT:
-		return put_u64(p, r->post.src_port);
-	case FIELD_DSTPORT:
-		return put_u64(p, r->post.dst_port);
-	case FIELD_PROTOCOL:
-		return put_u8(p, r->key.proto);
-	case FIELD_PACKETS:
-		return put_u64(p, r->packets);
-	case FIELD_BYTES:
-		return put_u64(p, r->bytes);
-	case FIELD_START:
-		return put_u64(p, r->start);
-	case FIELD_END:
-		return put_u64(p, r->end);
-	case FIELD_ACTION:
-		if (r->key.action == DPF_ACTION_ACCEPT)
-			return PUT_LIT(p, "ACCEPT");
-		if (r->key.action == DPF_ACTION_REJECT)
-			return PUT_LIT(p, "REJECT");
-		return put_dash(p);
-	case FIELD_LOG_STATUS:
-		if (r->log_status == DPF_LOG_OK)
-			return PUT_LIT(p, "OK");
-		if (r->log_status == DPF_LOG_NODATA)
-			return PUT_LIT(p, "NODATA");
-		if (r->log_status == DPF_LOG_SKIPDATA)
-			return PUT_LIT(p, "SKIPDATA");
-		return put_dash(p);
-	case FIELD_VPC_ID:
-		return put_meta(p, meta != NULL ? meta->vpc_id : NULL);
-	case FIELD_SUBNET_ID:
-		return put_meta(p, meta != NULL ? meta->subnet_id : NULL);
-	case FIELD_INSTANCE_ID:
-		return put_meta(p, meta != NULL ? meta->instance_id : NULL);
-	case FIELD_TCP_FLAGS:
-		return put_u8(p, r->tcp_flags_aws);
-	case FIELD_TYPE:
-		if (r->key.family == 4)
-			return PUT_LIT(p, "IPv4");
-		if (r->key.family == 6)
-			return PUT_LIT(p, "IPv6");
-		return put_dash(p);
-	case FIELD_PKT_SRCADDR:
-		return put_addr(p, r->key.family, r->key.src_addr);
-	case FIELD_PKT_DSTADDR:
-		return put_addr(p, r->key.family, r->key.dst_addr);
-	case FIELD_REGION:
-		return put_meta(p, meta != NULL ? meta->region : NULL);
-	case FIELD_AZ_ID:
-		return put_meta(p, meta != NULL ? meta->az_id : NULL);
-	case FIELD_SUBLOCATION_TYPE:
-		return put_meta(p, meta != NULL ? meta->sublocation_type : NULL);
-	case FIELD_SUBLOCATION_ID:
-		return put_meta(p, meta != NULL ? meta->sublocation_id : NULL);
-	case FIELD_PKT_SRC_AWS_SERVICE:
-		return put_service(p, ctx, r->src_service);
-	case FIELD_PKT_DST_AWS_SERVICE:
-		return put_service(p, ctx, r->dst_service);
-	case FIELD_FLOW_DIRECTION:
-		if (r->direction == DPF_DIR_INGRESS)
-			return PUT_LIT(p, "ingress");
-		if (r->direction == DPF_DIR_EGRESS)
-			return PUT_LIT(p, "egress");
-		return put_dash(p);
-	case FIELD_TRAFFIC_PATH:
-		return r->traffic_path == 0 ? put_dash(p) : put_u8(p, r->traffic_path);
-	case FIELD_PKT_SRCPORT:
-		return put_u64(p, r->key.src_port);
-	case FIELD_PKT_DSTPORT:
-		return put_u64(p, r->key.dst_port);
-	case FIELD_TCP_FLAGS_ALL:
-		return put_u8(p, r->tcp_flags_all);
-	case FIELD_TUNNEL_TYPE:
-	case FIELD_TUNNEL_ID:
-	case FIELD_TUNNEL_SRC:
-	case FIELD_TUNNEL_DST:
-		return put_tunnel(p, id, r);
+#define X_PUT(id, nm, ver, fl, w, ext, print)                                                      \
+	case FIELD_##id:                                                                           \
+		return print;
+	DPF_FMT_FIELD_TABLE(X_PUT)
+#undef X_PUT
 	case FIELD_COUNT:
 		break;
 	}
 	return put_dash(p);
 }
+
+#undef TUNNELED
+#undef META
+#undef PUT_WORD2
 
 int
 dpf_fmt_record(const struct dpf_fmt *f, const struct dpf_fmt_ctx *ctx,
