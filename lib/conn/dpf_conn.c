@@ -186,7 +186,6 @@ struct dpf_conn_table *
 dpf_conn_create(const struct dpf_conn_params *p)
 {
 	struct dpf_conn_table *t;
-	int err;
 
 	if (p == NULL || p->capacity == 0 || p->capacity > DPF_CONN_MAX_CAPACITY ||
 	    p->timeout_ns == 0)
@@ -203,11 +202,8 @@ dpf_conn_create(const struct dpf_conn_params *p)
 		t->last_seen[i] = SLOT_FREE;
 	t->index = conn_index_create(p->name, p->capacity, 0, t->entries, sizeof(t->entries[0]),
 				     p->socket_id);
-	if (t->index == NULL) {
-		err = rte_errno;
-		rte_free(t);
-		return dpf_null_errno(err);
-	}
+	if (t->index == NULL)
+		return dpf_null_free(t);
 	return t;
 }
 
