@@ -189,24 +189,20 @@ static int
 make_room(struct conn_index *ix, uint32_t bi)
 {
 	struct ix_bucket *b = &ix->buckets[bi];
-	int slot;
+	unsigned int slot;
 
 	for (slot = 0; slot < SLOTS; slot++) {
 		uint32_t h = hash_key(key_of(ix, b->idx[slot])), p = h & ix->mask;
 		uint32_t other = p == bi ? secondary_of(ix, p, b->sig[slot]) : p;
 		struct ix_bucket *ob = &ix->buckets[other];
-		int fs = dpf_sig8_free(ob->sig);
 
-		if (fs < 0)
+		if (!dpf_sig8_move(b->sig, b->idx, slot, ob->sig, ob->idx))
 			continue;
-		ob->sig[fs] = b->sig[slot];
-		ob->idx[fs] = b->idx[slot];
-		b->sig[slot] = 0;
 		if (p == bi)
 			ix->buckets[p].spill++; /* now in its secondary */
 		else
 			ix->buckets[p].spill--; /* back in its primary */
-		return slot;
+		return (int)slot;
 	}
 	return -1;
 }

@@ -186,7 +186,6 @@ struct dpf_conn_table *
 dpf_conn_create(const struct dpf_conn_params *p)
 {
 	struct dpf_conn_table *t;
-	int err;
 
 	if (p == NULL || p->capacity == 0 || p->capacity > DPF_CONN_MAX_CAPACITY ||
 	    p->timeout_ns == 0)
@@ -203,11 +202,8 @@ dpf_conn_create(const struct dpf_conn_params *p)
 		t->last_seen[i] = SLOT_FREE;
 	t->index = conn_index_create(p->name, p->capacity, 0, t->entries, sizeof(t->entries[0]),
 				     p->socket_id);
-	if (t->index == NULL) {
-		err = rte_errno;
-		rte_free(t);
-		return dpf_null_errno(err);
-	}
+	if (t->index == NULL)
+		return dpf_null_free(t);
 	return t;
 }
 
@@ -954,10 +950,41 @@ conn_post_view(const struct conn_entry *e, struct dpf_flow_nat *out)
 	out->dst_port = v.src_port;
 }
 
+/* The initiator's and the target's address and port as the packets arrived,
+ * and the post-NAT view from the initiator to the target. */
+static void
+conn_log_ends(const struct conn_entry *e, struct dpf_conn_log *l)
+{
+	const struct dpf_flow_key *k = &e->key;
+	unsigned int i = e->init_dir;
+
+	memcpy(l->initiator_addr, i ? k->dst_addr : k->src_addr, 16);
+	memcpy(l->target_addr, i ? k->src_addr : k->dst_addr, 16);
+	l->initiator_port = i ? k->dst_port : k->src_port;
+	l->target_port = i ? k->src_port : k->dst_port;
+	conn_post_view(e, &l->post);
+}
+
+/* Bytes and packets from each side under action a: the window's, then the
+ * cumulative ones since the connection began. */
+static void
+conn_log_counts(const struct conn_entry *e, unsigned int a, struct dpf_conn_log *l)
+{
+	const struct conn_side *si = side(e, a, e->init_dir), *st = side(e, a, !e->init_dir);
+
+	l->bytes_from_initiator = si->bytes;
+	l->packets_from_initiator = si->packets;
+	l->bytes_from_target = st->bytes;
+	l->packets_from_target = st->packets;
+	l->cumulative_bytes_from_initiator = e->cum[a][0][0];
+	l->cumulative_packets_from_initiator = e->cum[a][0][1];
+	l->cumulative_bytes_from_target = e->cum[a][1][0];
+	l->cumulative_packets_from_target = e->cum[a][1][1];
+}
+
 static void
 conn_fill_log(const struct conn_entry *e, unsigned int a, struct dpf_conn_log *l)
 {
-	const struct conn_side *si = side(e, a, e->init_dir), *st = side(e, a, !e->init_dir);
 	const struct dpf_flow_key *k = &e->key;
 
 	memset(l, 0, sizeof(*l));
@@ -969,22 +996,11 @@ conn_fill_log(const struct conn_entry *e, unsigned int a, struct dpf_conn_log *l
 	l->was_terminated = e->terminated;
 	l->tcp_flags_initiator = e->flags_all[a][e->init_dir];
 	l->tcp_flags_target = e->flags_all[a][!e->init_dir];
-	memcpy(l->initiator_addr, e->init_dir ? k->dst_addr : k->src_addr, 16);
-	memcpy(l->target_addr, e->init_dir ? k->src_addr : k->dst_addr, 16);
-	l->initiator_port = e->init_dir ? k->dst_port : k->src_port;
-	l->target_port = e->init_dir ? k->src_port : k->dst_port;
-	conn_post_view(e, &l->post);
+	conn_log_ends(e, l);
 	l->connection_start_ns = e->start_ns;
 	l->start_ns = e->win_first_ns;
 	l->end_ns = e->win_last_ns;
-	l->bytes_from_initiator = si->bytes;
-	l->packets_from_initiator = si->packets;
-	l->bytes_from_target = st->bytes;
-	l->packets_from_target = st->packets;
-	l->cumulative_bytes_from_initiator = e->cum[a][0][0];
-	l->cumulative_packets_from_initiator = e->cum[a][0][1];
-	l->cumulative_bytes_from_target = e->cum[a][1][0];
-	l->cumulative_packets_from_target = e->cum[a][1][1];
+	conn_log_counts(e, a, l);
 }
 
 bool

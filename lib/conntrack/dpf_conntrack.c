@@ -38,7 +38,6 @@ dpf_conntrack_create(const struct dpf_conntrack_params *p)
 {
 	struct dpf_conntrack *ct;
 	uint32_t i, entries;
-	int err;
 
 	if (p == NULL || p->capacity == 0 || p->capacity > DPF_CONNTRACK_MAX_CAPACITY ||
 	    p->timeout_ns == 0)
@@ -58,11 +57,8 @@ dpf_conntrack_create(const struct dpf_conntrack_params *p)
 		ct->last_ns[i] = CT_SLOT_FREE;
 	ct->hash = dpf_hash_create_unique("ct", p->name != NULL ? p->name : "ct", entries,
 					  sizeof(struct dpf_flow_key), p->socket_id, 0);
-	if (ct->hash == NULL) {
-		err = rte_errno;
-		rte_free(ct);
-		return dpf_null_errno(err);
-	}
+	if (ct->hash == NULL)
+		return dpf_null_free(ct);
 	return ct;
 }
 

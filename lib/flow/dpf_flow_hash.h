@@ -6,8 +6,8 @@
  * @file
  * What the two bucketed tables of flow keys share (lib/ft's flow table and
  * lib/conn's key index): the key's CRC32-C, the signature match in a bucket
- * of 8 slots, a key's alternative bucket. Header only: both use them on
- * their hot path.
+ * of 8 slots, a free slot and the move of a key to another bucket, a key's
+ * alternative bucket. Header only: both use them on their hot path.
  */
 
 #include <stdbool.h>
@@ -71,6 +71,25 @@ dpf_sig8_free(const uint16_t *sigs)
 	uint32_t m = dpf_sig8_match(sigs, 0);
 
 	return m == 0 ? -1 : __builtin_ctz(m);
+}
+
+/**
+ * One level of cuckoo displacement: move slot `slot` of a bucket (its 8
+ * signatures and entry indexes) to the first free slot of another bucket,
+ * and free it.
+ * @return whether it moved (false: the other bucket is full, nothing changed)
+ */
+static inline bool
+dpf_sig8_move(uint16_t *sigs, uint32_t *idx, unsigned int slot, uint16_t *to_sigs, uint32_t *to_idx)
+{
+	int f = dpf_sig8_free(to_sigs);
+
+	if (f < 0)
+		return false;
+	to_idx[f] = idx[slot];
+	to_sigs[f] = sigs[slot];
+	sigs[slot] = 0;
+	return true;
 }
 
 /** Two keys equal in all 48 bytes (three vector compares). */

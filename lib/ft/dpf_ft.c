@@ -177,14 +177,9 @@ make_room(struct dpf_ft *ft, struct ft_bucket *b, uint32_t b_index)
 		uint32_t p = primary_of(ft, e->hash);
 		uint32_t other = p == b_index ? secondary_of(ft, p, b->sig[slot]) : p;
 		struct ft_bucket *ob = &ft->buckets[other];
-		int free_slot = dpf_sig8_free(ob->sig);
 
-		if (free_slot < 0)
-			continue;
-		ob->idx[free_slot] = b->idx[slot];
-		ob->sig[free_slot] = b->sig[slot];
-		b->sig[slot] = 0;
-		return (int)slot;
+		if (dpf_sig8_move(b->sig, b->idx, slot, ob->sig, ob->idx))
+			return (int)slot;
 	}
 	return -1;
 }

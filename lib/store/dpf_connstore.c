@@ -214,13 +214,7 @@ row(const void *entry, const struct dpf_iface_meta *ifaces, uint16_t n_ifaces, s
 const struct dpf_store_kind dpf_store_connections = {
 	.entry_size = sizeof(struct dpf_connstore_rec),
 	.times = log_times,
-	.words = words,
-	.n_words = RTE_DIM(words),
-	.parse_word = parse_word,
-	.match = matches,
-	.columns = columns,
-	.n_columns = RTE_DIM(columns),
-	.row = row,
+	STORE_KIND_TABLES,
 };
 
 int

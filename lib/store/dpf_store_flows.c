@@ -149,13 +149,7 @@ const struct dpf_store_kind dpf_store_flows = {
 	.entry_size = sizeof(struct dpf_record),
 	.keep = is_flow,
 	.times = flow_times,
-	.words = words,
-	.n_words = RTE_DIM(words),
-	.parse_word = parse_word,
-	.match = matches,
-	.columns = columns,
-	.n_columns = RTE_DIM(columns),
-	.row = row,
+	STORE_KIND_TABLES,
 };
 
 int

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <rte_common.h>
+
 #include "dpf_connstore.h"
 #include "dpf_store.h"
 
@@ -95,6 +97,17 @@ struct dpf_store_kind {
 	void (*row)(const void *entry, const struct dpf_iface_meta *ifaces, uint16_t n_ifaces,
 		    struct store_row *w);
 };
+
+/*
+ * The members of a kind's struct dpf_store_kind that every kind defines in
+ * its file under the same static names: its word table `words`, `parse_word`,
+ * `matches`, `columns` and `row`. A kind's initializer names its entry size,
+ * keep (when it has one) and times, then STORE_KIND_TABLES; the counts follow
+ * from the arrays.
+ */
+#define STORE_KIND_TABLES                                                                          \
+	.words = words, .n_words = RTE_DIM(words), .parse_word = parse_word, .match = matches,     \
+	.columns = columns, .n_columns = RTE_DIM(columns), .row = row
 
 /* Either kind's filter; each starts with its struct dpf_store_span. */
 union store_filter {

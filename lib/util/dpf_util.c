@@ -321,6 +321,15 @@ dpf_unique_name(char *buf, size_t size, const char *tag, const char *name,
 }
 
 void *
+dpf_null_free(void *obj)
+{
+	int err = rte_errno;
+
+	rte_free(obj);
+	return dpf_null_errno(err);
+}
+
+void *
 dpf_layout_new(const char *name, size_t handle_size, const struct dpf_layout_part *parts,
 	       unsigned int n_parts, int socket_id)
 {

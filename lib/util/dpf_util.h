@@ -17,8 +17,8 @@
  *
  * Thread safety: every function is reentrant and may be called from any
  * thread, lcore or not; dpf_unique_name() draws from one process-wide atomic
- * counter. dpf_hash_create() and dpf_layout_new() need EAL (rte_hash,
- * rte_malloc); nothing else does.
+ * counter. dpf_hash_create(), dpf_layout_new() and dpf_null_free() need EAL
+ * (rte_hash, rte_malloc); nothing else does.
  */
 
 #include <stdarg.h>
@@ -76,6 +76,14 @@ dpf_null_errno(int err)
 	rte_errno = err;
 	return NULL;
 }
+
+/**
+ * The failure of a create function in a step after its allocation (the
+ * last, so nothing else is to be undone): rte_free(obj), then NULL with
+ * rte_errno as the failed step set it. Needs EAL.
+ * @return NULL, always
+ */
+void *dpf_null_free(void *obj);
 
 /* ------------------------------------------------------------ one allocation */
 

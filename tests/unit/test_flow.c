@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "dpf_flow.h"
+#include "dpf_flow_hash.h"
 #include "dpf_test_eal.h"
 
 static void
@@ -401,6 +402,37 @@ test_frag_cache_create_rejects_bad_sizes(void **state)
 	dpf_frag_cache_free(NULL);
 }
 
+/* Eight slots of a bucket as both tables lay them out (signatures 16-byte aligned). */
+struct slots8 {
+	uint16_t sig[8];
+	uint32_t idx[8];
+} __rte_aligned(16);
+
+/* A key moves to the other bucket's first free slot (signature 0) and leaves
+ * its own slot free; into a full bucket nothing moves and nothing changes. */
+static void
+test_sig8_move_takes_the_first_free_slot_or_nothing(void **state)
+{
+	struct slots8 from = {{1, 2, 3, 4, 5, 6, 7, 8}, {10, 11, 12, 13, 14, 15, 16, 17}};
+	struct slots8 to = {{9, 0, 0, 21, 22, 23, 24, 25}, {30, 0, 0, 33, 34, 35, 36, 37}};
+	struct slots8 from_before, to_before;
+
+	(void)state;
+	assert_true(dpf_sig8_move(from.sig, from.idx, 2, to.sig, to.idx));
+	assert_int_equal(to.sig[1], 3);
+	assert_int_equal(to.idx[1], 12);
+	assert_int_equal(to.sig[2], 0); /* the second free slot stays free */
+	assert_int_equal(from.sig[2], 0);
+	assert_int_equal(dpf_sig8_free(from.sig), 2);
+
+	to.sig[2] = 26;
+	from_before = from;
+	to_before = to;
+	assert_false(dpf_sig8_move(from.sig, from.idx, 0, to.sig, to.idx));
+	assert_memory_equal(&from, &from_before, sizeof(from));
+	assert_memory_equal(&to, &to_before, sizeof(to));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -415,6 +447,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_frag_cache_outcome_is_the_same_for_any_core_count),
 		cmocka_unit_test(test_frag_cache_later_fragment_gets_the_echo_identifier),
 		cmocka_unit_test(test_frag_cache_create_rejects_bad_sizes),
+		cmocka_unit_test(test_sig8_move_takes_the_first_free_slot_or_nothing),
 	};
 
 	(void)argc;

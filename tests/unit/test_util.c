@@ -502,6 +502,23 @@ test_util_layout_new_points_each_part_and_zeroes_only_those_asked(void **state)
 	assert_int_equal(rte_errno, EINVAL);
 }
 
+/* A create's failure after its allocation: the allocation is returned, and
+ * rte_errno stays what the failed step set (rte_free() may not clear it). */
+static void
+test_util_null_free_frees_and_keeps_the_step_errno(void **state)
+{
+	void *h = rte_malloc("test_null_free", 64, 0);
+
+	(void)state;
+	assert_non_null(h);
+	rte_errno = EEXIST;
+	assert_null(dpf_null_free(h)); /* ASan builds report h if it leaked */
+	assert_int_equal(rte_errno, EEXIST);
+	rte_errno = ENOSPC;
+	assert_null(dpf_null_free(NULL));
+	assert_int_equal(rte_errno, ENOSPC);
+}
+
 /* Strings packed behind a handle: each a NUL-terminated copy of its first len bytes, back to back.
  */
 static void
@@ -566,11 +583,13 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_util_layout_place_starts_each_array_on_a_cache_line),
 		cmocka_unit_test(test_util_layout_str_packs_strings_back_to_back),
 		cmocka_unit_test(test_util_layout_new_points_each_part_and_zeroes_only_those_asked),
+		cmocka_unit_test(test_util_null_free_frees_and_keeps_the_step_errno),
 		cmocka_unit_test(test_util_utc_text_formats_and_refuses_cleanly),
 	};
 
 	(void)argc;
-	/* dpf_hash_create() and dpf_layout_new() need EAL; nothing else here does. */
+	/* dpf_hash_create(), dpf_layout_new() and dpf_null_free() need EAL;
+	 * nothing else here does. */
 	if (dpf_test_eal_init(argv[0]) < 0)
 		return 1;
 	return cmocka_run_group_tests(tests, NULL, NULL);
