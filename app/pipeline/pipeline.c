@@ -79,8 +79,7 @@ dpf_pipeline_create(const struct dpf_pipeline_params *p)
 	if (pl->merge == NULL) {
 		DPF_LOG(ERR, pipeline, "merge area for %u flows: %s\n", mp.max_flows,
 			rte_strerror(rte_errno));
-		rte_free(pl);
-		return dpf_null_errno(ENOMEM);
+		return dpf_null_free(pl);
 	}
 	pl->next_window = DPF_WINDOW_NONE;
 	/* Wall clock: every window from start-up on is logged, empty or not. */

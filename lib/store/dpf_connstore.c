@@ -155,11 +155,10 @@ matches(const void *filter, const void *rec)
 		return false;
 	if (f->has_dst_node && (r->outbound || l->iface != f->dst_node))
 		return false;
-	if (f->has_proto && l->proto != f->proto)
-		return false;
-	if (f->has_sport && l->initiator_port != f->sport)
-		return false;
-	if (f->has_dport && l->target_port != f->dport)
+	/* The words that name one value of a field. */
+	if ((f->has_proto && l->proto != f->proto) ||
+	    (f->has_sport && l->initiator_port != f->sport) ||
+	    (f->has_dport && l->target_port != f->dport))
 		return false;
 	if (l->bytes_from_initiator < f->min_sent || l->bytes_from_target < f->min_recv)
 		return false;

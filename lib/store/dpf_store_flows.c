@@ -96,11 +96,9 @@ matches(const void *filter, const void *rec)
 	const struct dpf_record *r = rec;
 	const struct dpf_flow_key *k = &r->key;
 
-	if (f->has_iface && k->iface != f->iface)
-		return false;
-	if (f->has_proto && k->proto != f->proto)
-		return false;
-	if (f->has_action && k->action != f->action)
+	/* The words that name one value of a field. */
+	if ((f->has_iface && k->iface != f->iface) || (f->has_proto && k->proto != f->proto) ||
+	    (f->has_action && k->action != f->action))
 		return false;
 	if (f->has_port && k->src_port != f->port && k->dst_port != f->port &&
 	    r->post.src_port != f->port && r->post.dst_port != f->port)
