@@ -608,6 +608,10 @@ run(struct dpf_app *app)
 		if (!done)
 			usleep(200);
 	}
+	/* The pipeline may end between two looks at the source: once it is
+	 * done the RX cores have received every packet, so the mark is due now
+	 * (before "every window flushed") if it was not printed yet. */
+	mark_source(app, dpf_dataplane_rx_total(app->dp), &src_marks);
 }
 
 static void *
