@@ -448,7 +448,7 @@ on_free(void *ctx)
 	free(s3);
 }
 
-/* One line of record callbacks, one of life callbacks (output.h's order). */
+/* Its one file callback, then a line of life callbacks (output.h's order). */
 static const struct dpf_exporter_ops s3_ops = {
 	.name = "s3",
 	.file_published = on_published,
